@@ -1,0 +1,156 @@
+"""The one HTTP seam: every call to Vault or Zoho goes through `HttpClient.request`.
+
+It always sets a (connect, read) timeout, never follows redirects, stays on the profile's hosts,
+retries only what is safe to repeat, and turns `requests` exceptions into connector errors.
+Nothing else in the project imports `requests`.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from urllib.parse import urljoin, urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from records.connectors.base import ConfigurationError, OutcomeUnknown, RateLimited, Unavailable
+
+log = logging.getLogger(__name__)
+
+# Vault delays (rather than rejects) calls over its burst limit, so reads must wait long enough
+# for a throttled answer; 5 s to connect is plenty on any network that works at all.
+DEFAULT_TIMEOUT = (5.0, 120.0)
+RETRY_STATUSES = {429, 500, 502, 503, 504}
+
+
+class HttpClient:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        other_origins: tuple[str, ...] = (),
+        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+        max_attempts: int = 4,
+        backoff: float = 0.5,
+        max_backoff: float = 30.0,
+        headers: dict[str, str] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        pool_size: int = 10,
+    ):
+        self.base_url = base_url.rstrip("/") + "/"
+        self._origins = {_origin(base_url), *(_origin(o) for o in other_origins)}
+        self.timeout = timeout
+        self.max_attempts = max_attempts
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self.sleep = sleep
+        self.session = requests.Session()
+        # Proxies and .netrc from the environment must not see our credentials or redirect calls.
+        self.session.trust_env = False
+        self.session.max_redirects = 0
+        adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
+        self.session.mount("https://", adapter)
+        self.session.mount("http://", adapter)
+        self.session.headers.update(headers or {})
+        self.calls = 0  # every request sent, retries included (the benchmark reads it)
+
+    def url(self, path: str) -> str:
+        url = urljoin(self.base_url, path.lstrip("/")) if "://" not in path else path
+        if _origin(url) not in self._origins:
+            raise ConfigurationError("Refused a URL outside the profile's hosts.", error_type="INVALID_URL")
+        return url
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        safe: bool,
+        timeout: tuple[float, float] | None = None,
+        retry_statuses: set[int] = RETRY_STATUSES,
+        **kwargs,
+    ) -> requests.Response:
+        """Send one request and return the response, whatever its status.
+
+        `safe`: the call can be repeated without effect (reads, queries, upserts by key). Such
+        calls are retried on network errors, 429 and 5xx. An unsafe call (a create) is retried
+        only when it provably did not reach the server (connect failure) or was refused
+        unprocessed (429); a lost answer raises OutcomeUnknown and the engine reconciles.
+        """
+        url = self.url(path)
+        attempt = 0
+        while True:
+            attempt += 1
+            last = attempt >= self.max_attempts
+            self.calls += 1
+            try:
+                response = self.session.request(
+                    method, url, timeout=timeout or self.timeout, allow_redirects=False, **kwargs
+                )
+            except (requests.ConnectTimeout, requests.exceptions.SSLError) as exc:
+                if last:
+                    raise Unavailable(f"Could not connect to {_origin(url)}.", error_type="CONNECTION_FAILED") from exc
+            except requests.ConnectionError as exc:
+                not_sent = _never_sent(exc)
+                if not (safe or not_sent):
+                    raise OutcomeUnknown(
+                        "The connection was lost before the answer arrived; the write may have been applied.",
+                        error_type="OUTCOME_UNKNOWN",
+                    ) from exc
+                if last:
+                    raise Unavailable(f"Could not reach {_origin(url)}.", error_type="CONNECTION_FAILED") from exc
+            except requests.ReadTimeout as exc:
+                if not safe:
+                    raise OutcomeUnknown(
+                        "No answer before the timeout; the write may have been applied.",
+                        error_type="OUTCOME_UNKNOWN",
+                    ) from exc
+                if last:
+                    raise Unavailable("The system did not answer in time.", error_type="TIMEOUT") from exc
+            except requests.RequestException as exc:
+                raise Unavailable("The request failed.", error_type="REQUEST_FAILED") from exc
+            else:
+                if 300 <= response.status_code < 400:
+                    raise ConfigurationError("Refused to follow a redirect.", error_type="REDIRECT")
+                retry = response.status_code in retry_statuses and (safe or response.status_code == 429)
+                if not retry:
+                    return response
+                if last:
+                    if response.status_code == 429:
+                        raise RateLimited(
+                            "The system is still rate-limiting after several tries.",
+                            error_type="TOO_MANY_REQUESTS",
+                            retry_after=_retry_after(response),
+                        )
+                    return response
+                wait = _retry_after(response)
+                if wait is not None:
+                    self.sleep(min(wait, self.max_backoff))
+                    continue
+            self.sleep(self.delay(attempt))
+
+    def delay(self, attempt: int) -> float:
+        """Exponential backoff with full jitter, so workers don't retry in lockstep."""
+        return random.uniform(0, min(self.max_backoff, self.backoff * 2 ** (attempt - 1)))
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def _never_sent(exc: requests.ConnectionError) -> bool:
+    """True when the connection failed before the request went out (refused, DNS)."""
+    text = repr(exc.args[0] if exc.args else exc)
+    return any(s in text for s in ("NewConnectionError", "Connection refused", "NameResolutionError"))
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    try:
+        return max(0.0, float(value)) if value else None
+    except ValueError:
+        return None

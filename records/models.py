@@ -1,0 +1,221 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from records.fields import EncryptedTextField
+
+
+class System(models.TextChoices):
+    VAULT = "vault", "Veeva Vault"
+    ZOHO = "zoho", "Zoho CRM"
+
+
+class ProfileQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """Return the profiles `user` may see and use: staff see all, others own or shared."""
+        if user.is_staff:
+            return self.all()
+        return self.filter(
+            Q(owner=user) | Q(shared_with_users=user) | Q(shared_with_groups__in=user.groups.all())
+        ).distinct()
+
+
+class ConnectionProfile(models.Model):
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(max_length=100, unique=True)
+    system = models.CharField(max_length=10, choices=System.choices)
+    # Vault: https://{vaultDNS}; Zoho: the API domain, e.g. https://www.zohoapis.eu
+    base_url = models.URLField("base URL", max_length=300)
+    # Zoho only: the data centre's accounts server, e.g. https://accounts.zoho.eu
+    accounts_url = models.URLField("accounts URL", max_length=300, blank=True)
+    api_version = models.CharField(max_length=20, blank=True)
+    # Vault user name, or Zoho OAuth client id.
+    username = models.CharField("username / client id", max_length=200)
+    # Vault password, or Zoho client secret.
+    secret = EncryptedTextField(blank=True, default="")
+    secret_set_at = models.DateTimeField(null=True, blank=True)
+    # Zoho only.
+    refresh_token = EncryptedTextField(blank=True, default="")
+    refresh_token_set_at = models.DateTimeField(null=True, blank=True)
+    # Cached Vault session id / Zoho access token, shared by every worker of this profile.
+    session_token = EncryptedTextField(blank=True, default="")
+    session_expires_at = models.DateTimeField(null=True, blank=True)
+    # Zoho: most calls this profile makes at once across all workers (the edition's concurrency).
+    concurrency = models.PositiveSmallIntegerField(default=5)
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_profiles"
+    )
+    shared_with_users = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="shared_profiles"
+    )
+    shared_with_groups = models.ManyToManyField("auth.Group", blank=True, related_name="shared_profiles")
+
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+    last_tested_at = models.DateTimeField(null=True, blank=True)
+    last_test_ok = models.BooleanField(null=True, blank=True)
+    last_test_message = models.CharField(max_length=500, blank=True)
+
+    objects = ProfileQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return f"{self.name} ({self.get_system_display()})"
+
+
+class JobQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """Business users see only their own jobs; staff audit everything in the admin."""
+        return self.filter(requested_by=user)
+
+
+class CopyJob(models.Model):
+    class Mode(models.TextChoices):
+        CLONE = "clone", "Clone"
+        DEEP_COPY = "deep_copy", "Deep copy"
+        UNDO = "undo", "Undo"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        PARTIAL = "partial", "Partly failed"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    FINISHED = (Status.SUCCEEDED, Status.PARTIAL, Status.FAILED, Status.CANCELLED)
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    profile = models.ForeignKey(ConnectionProfile, on_delete=models.PROTECT, related_name="jobs")
+    object_name = models.CharField("object / module", max_length=200)
+    source_ids = models.JSONField(default=list)
+    mode = models.CharField(max_length=10, choices=Mode.choices)
+    # Field overrides for every copied top record: {field: value}; a None value clears the field.
+    overrides = models.JSONField(default=dict, blank=True)
+    # Bulk clone from CSV: per-source overrides, {source_id: {field: value}}, on top of `overrides`.
+    row_overrides = models.JSONField(default=dict, blank=True)
+    # The preview the user confirmed: objects and counts. Informational.
+    plan = models.JSONField(default=dict, blank=True)
+    # Retry and undo jobs point at the job they act on.
+    parent_job = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="child_jobs"
+    )
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    planned_count = models.PositiveIntegerField(default=0)
+    succeeded_count = models.PositiveIntegerField(default=0)
+    failed_count = models.PositiveIntegerField(default=0)
+    cancel_requested = models.BooleanField(default=False)
+
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="copy_jobs"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    started = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True)
+
+    # The lease: one worker runs a job at a time; an expired lease means the worker died.
+    lease_owner = models.CharField(max_length=100, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    rq_job_id = models.CharField("RQ job id", max_length=100, blank=True)
+    remote_job_id = models.CharField(max_length=100, blank=True)
+    # Engine checkpoint (e.g. Vault deep-copy phase); lets a resumed run pick up where it was.
+    state = models.JSONField(default=dict, blank=True)
+    error_summary = models.TextField(blank=True)
+
+    objects = JobQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created"]
+        indexes = [
+            models.Index(fields=["requested_by", "-created"]),
+            models.Index(fields=["status", "lease_expires_at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.get_mode_display()} {self.object_name} #{self.pk}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in self.FINISHED
+
+    @property
+    def done_count(self) -> int:
+        return self.succeeded_count + self.failed_count
+
+    @property
+    def progress_percent(self) -> int:
+        if not self.planned_count:
+            return 100 if self.is_finished else 0
+        return min(100, round(100 * self.done_count / self.planned_count))
+
+
+class RecordResult(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        # Marked before the remote write; a row left here after a crash is reconciled first.
+        SENDING = "sending", "Sending"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Skipped"
+
+    job = models.ForeignKey(CopyJob, on_delete=models.CASCADE, related_name="results")
+    object_name = models.CharField(max_length=200)
+    source_id = models.CharField(max_length=100)
+    new_id = models.CharField(max_length=100, blank=True)
+    parent_source_id = models.CharField(max_length=100, blank=True)
+    depth = models.PositiveSmallIntegerField(default=0)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    error_type = models.CharField(max_length=100, blank=True)
+    error_message = models.TextField(blank=True)
+    link = models.URLField(max_length=500, blank=True)
+    # Stable across retries and resumes: the copy carries it, so a lost response can be found.
+    idempotency_key = models.CharField(max_length=100, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["job", "object_name", "source_id"], name="one_result_per_record"
+            )
+        ]
+        indexes = [
+            # The job page filters by outcome and by object, and searches by id.
+            models.Index(fields=["job", "status"]),
+            models.Index(fields=["job", "object_name"]),
+            models.Index(fields=["job", "new_id"]),
+        ]
+
+    def __str__(self):
+        return f"{self.object_name} {self.source_id} → {self.new_id or '—'}"
+
+
+class AuditEvent(models.Model):
+    """Who did what, when, to which profile or job. Never holds secret values."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    action = models.CharField(max_length=50)
+    profile = models.ForeignKey(
+        ConnectionProfile, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    job = models.ForeignKey(CopyJob, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    details = models.JSONField(default=dict, blank=True)
+    created = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self):
+        return f"{self.created:%Y-%m-%d %H:%M} {self.actor} {self.action}"
