@@ -1,5 +1,14 @@
 import pytest
 
+# Each area keeps its fixtures in its own module so that parallel work does not collide here.
+pytest_plugins = [
+    "tests.fixtures.redis",
+    "tests.fixtures.sandbox",
+    "tests.fixtures.connectors",
+    "tests.fixtures.engine",
+    "tests.fixtures.web",
+]
+
 
 @pytest.fixture
 def owner(django_user_model):
@@ -13,4 +22,6 @@ def other_user(django_user_model):
 
 @pytest.fixture
 def staff(django_user_model):
-    return django_user_model.objects.create_user("charlie", password="charlie-pass-123", is_staff=True, is_superuser=True)
+    return django_user_model.objects.create_user(
+        "charlie", password="charlie-pass-123", is_staff=True, is_superuser=True
+    )
