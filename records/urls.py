@@ -1,8 +1,33 @@
 from django.urls import path
 
-from records import views
+from records import views, views_copy, views_jobs, views_profiles
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("health/", views.health, name="health"),
+    # Connection profiles
+    path("profiles/", views_profiles.profile_list, name="profile_list"),
+    path("profiles/add/", views_profiles.profile_add, name="profile_add"),
+    path("profiles/<uuid:code>/edit/", views_profiles.profile_edit, name="profile_edit"),
+    path("profiles/<uuid:code>/delete/", views_profiles.profile_delete, name="profile_delete"),
+    path("profiles/<uuid:code>/test/", views_profiles.profile_test, name="profile_test"),
+    # New copy, step by step
+    path("copy/", views_copy.copy_start, name="copy_start"),
+    path("copy/<uuid:profile_code>/", views_copy.copy_objects, name="copy_objects"),
+    path("copy/<uuid:profile_code>/<str:object_name>/", views_copy.copy_search, name="copy_search"),
+    path(
+        "copy/<uuid:profile_code>/<str:object_name>/<str:record_id>/",
+        views_copy.copy_record,
+        name="copy_record",
+    ),
+    path("copy/preview/<str:draft_id>/", views_copy.copy_preview, name="copy_preview"),
+    path("bulk/", views_copy.bulk_upload, name="bulk_upload"),
+    # Jobs
+    path("jobs/", views_jobs.job_list, name="job_list"),
+    path("jobs/<uuid:code>/", views_jobs.job_detail, name="job_detail"),
+    path("jobs/<uuid:code>/progress.json", views_jobs.job_progress, name="job_progress"),
+    path("jobs/<uuid:code>/results.csv", views_jobs.job_results_csv, name="job_results_csv"),
+    path("jobs/<uuid:code>/cancel/", views_jobs.job_action, {"action": "cancel"}, name="job_cancel"),
+    path("jobs/<uuid:code>/retry/", views_jobs.job_action, {"action": "retry"}, name="job_retry"),
+    path("jobs/<uuid:code>/undo/", views_jobs.job_action, {"action": "undo"}, name="job_undo"),
 ]

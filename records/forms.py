@@ -1,0 +1,382 @@
+"""Forms for the web pages: validation only; the services do the work."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+
+from django import forms
+from django.utils import formats
+
+from records.connectors.base import FieldInfo, FieldType
+from records.models import ConnectionProfile, CopyJob, RecordResult
+
+# ---------------------------------------------------------------------------------------------
+# Connection profiles
+
+
+class ProfileForm(forms.ModelForm):
+    """Add or edit a profile. Secrets are write-only: blank means "keep the one that is set"."""
+
+    secret = forms.CharField(
+        label="Password / client secret",
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+    )
+    refresh_token = forms.CharField(
+        label="Refresh token (Zoho)",
+        required=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+    )
+
+    base_url = forms.URLField(label="Base URL", max_length=300, assume_scheme="https")
+    accounts_url = forms.URLField(label="Accounts URL", max_length=300, required=False, assume_scheme="https")
+
+    class Meta:
+        model = ConnectionProfile
+        fields = ["name", "system", "base_url", "accounts_url", "api_version", "username", "concurrency"]
+        help_texts = {
+            "base_url": "Vault: https://yourvault.veevavault.com · Zoho: the API domain, e.g. https://www.zohoapis.eu",
+            "accounts_url": "Zoho only: the accounts server, e.g. https://accounts.zoho.eu",
+            "api_version": "Vault only, e.g. v25.2",
+            "concurrency": "Zoho: the most calls at once across all workers.",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        profile = self.instance
+        for name, set_at in (("secret", "secret_set_at"), ("refresh_token", "refresh_token_set_at")):
+            when = getattr(profile, set_at, None) if profile.pk else None
+            if profile.pk and getattr(profile, name):
+                stamp = formats.date_format(when, "DATETIME_FORMAT") if when else "earlier"
+                self.fields[name].help_text = f"Set on {stamp}. Leave blank to keep it."
+            else:
+                self.fields[name].help_text = "Not set." if profile.pk else ""
+
+    def clean(self):
+        data = super().clean()
+        system = data.get("system") or self.instance.system
+        has_secret = bool(data.get("secret")) or bool(self.instance.pk and self.instance.secret)
+        if not has_secret:
+            self.add_error("secret", "Enter the password (Vault) or client secret (Zoho).")
+        if system == "zoho":
+            has_token = bool(data.get("refresh_token")) or bool(self.instance.pk and self.instance.refresh_token)
+            if not has_token:
+                self.add_error("refresh_token", "Zoho needs a refresh token.")
+            if not data.get("accounts_url"):
+                self.add_error("accounts_url", "Zoho needs the accounts server URL.")
+        return data
+
+    def service_fields(self) -> dict:
+        """The cleaned values to hand to profile_create / profile_update; blank secrets left out."""
+        data = {name: self.cleaned_data[name] for name in self.Meta.fields}
+        for name in ("secret", "refresh_token"):
+            if self.cleaned_data.get(name):
+                data[name] = self.cleaned_data[name]
+        return data
+
+
+# ---------------------------------------------------------------------------------------------
+# Overrides built from field metadata
+
+# Kinds that can't be typed into a form (files, subforms) are never offered as overrides.
+OVERRIDABLE = {
+    FieldType.TEXT,
+    FieldType.LONG_TEXT,
+    FieldType.NUMBER,
+    FieldType.DECIMAL,
+    FieldType.BOOLEAN,
+    FieldType.DATE,
+    FieldType.DATETIME,
+    FieldType.PICKLIST,
+    FieldType.MULTI_PICKLIST,
+    FieldType.REFERENCE,
+}
+
+
+def overridable_fields(fields: list[FieldInfo]) -> list[FieldInfo]:
+    return [f for f in fields if f.editable and not f.system_managed_name and f.type in OVERRIDABLE]
+
+
+def form_field_for(info: FieldInfo, *, required: bool = False) -> forms.Field:
+    """Return the form field (and so the widget) for one remote field."""
+    common = {"label": info.label or info.name, "required": required}
+    kind = info.type
+    if kind == FieldType.LONG_TEXT:
+        return forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), **common)
+    if kind == FieldType.NUMBER:
+        return forms.IntegerField(**common)
+    if kind == FieldType.DECIMAL:
+        return forms.DecimalField(**common)
+    if kind == FieldType.BOOLEAN:
+        return forms.NullBooleanField(widget=forms.NullBooleanSelect, label=common["label"])
+    if kind == FieldType.DATE:
+        return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
+    if kind == FieldType.DATETIME:
+        return forms.DateTimeField(
+            widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+            **common,
+        )
+    if kind == FieldType.PICKLIST:
+        choices = [("", "—")] + [(v, v) for v in info.picklist_values]
+        return forms.ChoiceField(choices=choices, **common)
+    if kind == FieldType.MULTI_PICKLIST:
+        return forms.MultipleChoiceField(
+            choices=[(v, v) for v in info.picklist_values],
+            widget=forms.CheckboxSelectMultiple,
+            **common,
+        )
+    if kind == FieldType.REFERENCE:
+        target = f" of {info.reference_to}" if info.reference_to else ""
+        return forms.CharField(
+            max_length=100, help_text=f"Record id{target}.", **common
+        )
+    return forms.CharField(max_length=info.max_length, **common)
+
+
+def to_json_value(info: FieldInfo, value):
+    """Turn a cleaned form value into what the overrides JSON carries."""
+    if value is None or value == "" or value == []:
+        return None
+    if info.type == FieldType.DECIMAL:
+        return float(value)
+    if info.type in (FieldType.DATE, FieldType.DATETIME):
+        return value.isoformat()
+    return value
+
+
+def initial_value(info: FieldInfo, value):
+    if info.type == FieldType.MULTI_PICKLIST and isinstance(value, str):
+        return [v for v in value.split(";") if v] if value else []
+    if isinstance(value, dict):  # Zoho lookups come as {"id": ..., "name": ...}
+        return value.get("id", "")
+    return value
+
+
+class OverridesForm(forms.Form):
+    """One input per editable field, prefilled with the source record's value, plus "clear" boxes.
+
+    Only the fields a person changed (or cleared) become overrides.
+    """
+
+    mode = forms.ChoiceField(
+        choices=[(CopyJob.Mode.CLONE, "Clone this record"), (CopyJob.Mode.DEEP_COPY, "Deep copy: the record and its related records")],
+        initial=CopyJob.Mode.CLONE,
+        widget=forms.RadioSelect,
+        label="What to copy",
+    )
+
+    def __init__(self, *args, fields: list[FieldInfo], record_values: dict, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.infos = {f.name: f for f in overridable_fields(fields)}
+        for info in self.infos.values():
+            name = f"f_{info.name}"
+            self.fields[name] = form_field_for(info, required=False)
+            self.fields[name].initial = initial_value(info, record_values.get(info.name))
+            if not info.required:
+                self.fields[f"clear_{info.name}"] = forms.BooleanField(
+                    required=False, label=f"Clear {info.label or info.name} on the copy"
+                )
+
+    def rows(self):
+        """(info, bound value field, bound clear field or None) for the template."""
+        for info in self.infos.values():
+            clear = self[f"clear_{info.name}"] if f"clear_{info.name}" in self.fields else None
+            yield info, self[f"f_{info.name}"], clear
+
+    def clean(self):
+        data = super().clean()
+        for info in self.infos.values():
+            name = f"f_{info.name}"
+            if info.required and name in self.changed_data and to_json_value(info, data.get(name)) is None:
+                self.add_error(name, f"{info.label or info.name} is required and can't be blank.")
+            if data.get(f"clear_{info.name}") and name in self.changed_data and data.get(name) not in (None, "", []):
+                self.add_error(name, "Either change the value or clear it, not both.")
+        return data
+
+    def overrides(self) -> dict:
+        result = {}
+        for info in self.infos.values():
+            if self.cleaned_data.get(f"clear_{info.name}"):
+                result[info.name] = None
+            elif f"f_{info.name}" in self.changed_data:
+                result[info.name] = to_json_value(info, self.cleaned_data.get(f"f_{info.name}"))
+        return result
+
+
+# ---------------------------------------------------------------------------------------------
+# Jobs and results filters
+
+
+class JobFilterForm(forms.Form):
+    status = forms.ChoiceField(required=False, choices=[("", "Any status")] + list(CopyJob.Status.choices))
+    profile = forms.ChoiceField(required=False, label="Profile")
+
+    def __init__(self, *args, profiles, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["profile"].choices = [("", "Any profile")] + [(str(p.code), p.name) for p in profiles]
+
+
+class ResultFilterForm(forms.Form):
+    outcome = forms.ChoiceField(required=False, choices=[("", "Any outcome")] + list(RecordResult.Status.choices))
+    object = forms.ChoiceField(required=False, label="Object")
+    q = forms.CharField(required=False, max_length=100, label="Record id")
+
+    def __init__(self, *args, objects, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["object"].choices = [("", "Any object")] + [(o, o) for o in objects]
+
+
+# ---------------------------------------------------------------------------------------------
+# Bulk clone from CSV
+
+MAX_BULK_ROWS = 1000
+MAX_BULK_BYTES = 2 * 1024 * 1024
+ID_COLUMNS = ("id", "source_id")
+
+
+class BulkUploadForm(forms.Form):
+    profile = forms.ChoiceField(label="Connection profile")
+    object_name = forms.CharField(
+        label="Object / module", max_length=200, help_text="API name, e.g. product__v or Accounts."
+    )
+    file = forms.FileField(
+        label="CSV file",
+        help_text=f"A column 'id' with source record ids; other columns are fields to override. Up to {MAX_BULK_ROWS} rows, UTF-8.",
+    )
+
+    def __init__(self, *args, profiles, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["profile"].choices = [(str(p.code), str(p)) for p in profiles]
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_BULK_BYTES:
+            raise forms.ValidationError(f"The file is larger than {MAX_BULK_BYTES // 1024 // 1024} MB.")
+        raw = upload.read()
+        try:
+            return raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise forms.ValidationError(
+                "The file isn't UTF-8 text. Save it as 'CSV UTF-8' and upload it again."
+            ) from None
+
+
+@dataclass
+class BulkRow:
+    line: int
+    source_id: str
+    overrides: dict = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class BulkParse:
+    rows: list[BulkRow]
+    errors: list[str]  # file-level
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and not any(r.errors for r in self.rows)
+
+    @property
+    def row_errors(self) -> list[BulkRow]:
+        return [r for r in self.rows if r.errors]
+
+
+CLEAR_MARKER = "#clear"
+
+
+def parse_bulk_csv(text: str, fields: list[FieldInfo], *, max_rows: int = MAX_BULK_ROWS) -> BulkParse:
+    """Parse and validate every row against the field metadata; nothing is queued here.
+
+    An empty cell keeps the source value; the cell value `#clear` empties the field on the copy.
+    """
+    infos = {f.name: f for f in overridable_fields(fields)}
+    all_names = {f.name for f in fields}
+    try:
+        reader = csv.reader(io.StringIO(text, newline=""))
+        header = next(reader, None)
+    except csv.Error as exc:
+        return BulkParse([], [f"The file isn't valid CSV: {exc}."])
+    if not header or not any(h.strip() for h in header):
+        return BulkParse([], ["The file is empty. The first line must name the columns, e.g. 'id'."])
+    header = [h.strip() for h in header]
+    errors = []
+    id_cols = [i for i, h in enumerate(header) if h.lower() in ID_COLUMNS]
+    if len(id_cols) != 1:
+        errors.append("The first line must have exactly one column named 'id' holding the source record ids.")
+    dupes = sorted({h for h in header if header.count(h) > 1})
+    if dupes:
+        errors.append(f"Columns named more than once: {', '.join(dupes)}.")
+    for h in header:
+        if h.lower() in ID_COLUMNS or not h:
+            continue
+        if h not in all_names:
+            errors.append(f"Unknown column '{h}': there is no such field.")
+        elif h not in infos:
+            errors.append(f"Column '{h}' is a field that can't be set on a copy (read-only or system-managed).")
+    if errors:
+        return BulkParse([], errors)
+    id_col = id_cols[0]
+    rows: list[BulkRow] = []
+    seen: dict[str, int] = {}
+    try:
+        for line, cells in enumerate(reader, start=2):
+            if not any(c.strip() for c in cells):
+                continue
+            if len(rows) >= max_rows:
+                return BulkParse([], [f"The file has more than {max_rows} rows; split it into smaller files."])
+            row = BulkRow(line=line, source_id=(cells[id_col].strip() if id_col < len(cells) else ""))
+            if len(cells) != len(header):
+                row.errors.append(f"Has {len(cells)} cells, expected {len(header)}.")
+            if not row.source_id:
+                row.errors.append("The id is empty.")
+            elif row.source_id in seen:
+                row.errors.append(f"Duplicate id {row.source_id} (also on line {seen[row.source_id]}).")
+            else:
+                seen[row.source_id] = line
+            for i, name in enumerate(header):
+                if i == id_col or i >= len(cells) or name not in infos:
+                    continue
+                _validate_cell(row, infos[name], cells[i].strip())
+            rows.append(row)
+    except csv.Error as exc:
+        return BulkParse([], [f"The file isn't valid CSV: {exc}."])
+    if not rows:
+        return BulkParse([], ["The file has no rows of ids below the column names."])
+    return BulkParse(rows, [])
+
+
+def _validate_cell(row: BulkRow, info: FieldInfo, cell: str) -> None:
+    label = info.label or info.name
+    if not cell:
+        return
+    if cell.lower() == CLEAR_MARKER:
+        if info.required:
+            row.errors.append(f"{label} is required and can't be cleared.")
+        else:
+            row.overrides[info.name] = None
+        return
+    form_field = form_field_for(info, required=False)
+    value = cell
+    if info.type == FieldType.MULTI_PICKLIST:
+        value = [v.strip() for v in cell.split(";") if v.strip()]
+    elif info.type == FieldType.BOOLEAN:
+        lowered = cell.lower()
+        if lowered not in ("true", "false", "yes", "no", "1", "0"):
+            row.errors.append(f"{label}: '{cell}' isn't true or false.")
+            return
+        row.overrides[info.name] = lowered in ("true", "yes", "1")
+        return
+    try:
+        cleaned = form_field.clean(value)
+    except forms.ValidationError as exc:
+        row.errors.append(f"{label}: {' '.join(exc.messages)}")
+        return
+    if info.type == FieldType.PICKLIST and cleaned not in info.picklist_values:
+        row.errors.append(f"{label}: '{cell}' isn't one of {', '.join(info.picklist_values)}.")
+        return
+    row.overrides[info.name] = to_json_value(info, cleaned)

@@ -1,0 +1,98 @@
+"""Connection profiles: list, add, edit, delete, test. The work is done by records.profiles."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import ProtectedError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
+
+from records.forms import ProfileForm
+from records.models import ConnectionProfile
+from records.views import friendly_error, get_profile_for_user, service_error_message
+
+
+def _services():
+    # Imported when used so these pages load even while records.profiles is being changed.
+    from records import profiles
+
+    return profiles
+
+
+def _get_editable_profile(request: HttpRequest, code) -> ConnectionProfile:
+    """Only the owner (or staff) changes a profile; users it is shared with just use it."""
+    profile = get_profile_for_user(request, code)
+    if not (request.user.is_staff or profile.owner_id == request.user.pk):
+        raise Http404("No such profile")
+    return profile
+
+
+def profile_list(request: HttpRequest) -> HttpResponse:
+    profiles = ConnectionProfile.objects.for_user(request.user).select_related("owner")
+    return render(request, "records/profile_list.html", {"profiles": profiles})
+
+
+@sensitive_post_parameters("secret", "refresh_token")
+def profile_add(request: HttpRequest) -> HttpResponse:
+    form = ProfileForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            profile = _services().profile_create(actor=request.user, **form.service_fields())
+        except ValidationError as exc:
+            form.add_error(None, service_error_message(exc))
+        else:
+            messages.success(request, f"Profile “{profile.name}” added. Test the connection to check it.")
+            return redirect("profile_list")
+    return render(request, "records/profile_form.html", {"form": form, "profile": None})
+
+
+@sensitive_post_parameters("secret", "refresh_token")
+def profile_edit(request: HttpRequest, code) -> HttpResponse:
+    profile = _get_editable_profile(request, code)
+    form = ProfileForm(request.POST or None, instance=profile)
+    if request.method == "POST" and form.is_valid():
+        # The form must not save the instance itself: the service owns the write and the audit.
+        fresh = ConnectionProfile.objects.get(pk=profile.pk)
+        try:
+            _services().profile_update(profile=fresh, actor=request.user, **form.service_fields())
+        except ValidationError as exc:
+            form.add_error(None, service_error_message(exc))
+        else:
+            messages.success(request, f"Profile “{fresh.name}” saved.")
+            return redirect("profile_list")
+    return render(request, "records/profile_form.html", {"form": form, "profile": profile})
+
+
+def profile_delete(request: HttpRequest, code) -> HttpResponse:
+    profile = _get_editable_profile(request, code)
+    if request.method == "POST":
+        try:
+            _services().profile_delete(profile=profile, actor=request.user)
+        except (ProtectedError, ValidationError) as exc:
+            text = (
+                "This profile has copy jobs, so it can't be deleted."
+                if isinstance(exc, ProtectedError)
+                else service_error_message(exc)
+            )
+            messages.error(request, text)
+        else:
+            messages.success(request, f"Profile “{profile.name}” deleted.")
+        return redirect("profile_list")
+    return render(request, "records/profile_confirm_delete.html", {"profile": profile})
+
+
+@require_POST
+def profile_test(request: HttpRequest, code) -> HttpResponse:
+    profile = get_profile_for_user(request, code)
+    try:
+        ok, message = _services().profile_test(profile=profile, actor=request.user)
+    except Exception as exc:  # noqa: BLE001 - the service should not raise; be safe anyway
+        ok, message = False, friendly_error(exc, profile)
+    if ok:
+        messages.success(request, f"Connection to “{profile.name}” works: {message}")
+    else:
+        messages.error(request, f"Connection to “{profile.name}” failed: {message}")
+    return redirect("profile_list")

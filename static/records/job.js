@@ -1,0 +1,50 @@
+// Follow a job's progress without reloading: poll a small JSON endpoint until the job finishes.
+(function () {
+  "use strict";
+  var box = document.getElementById("job-status");
+  if (!box || box.dataset.finished === "true") return;
+  var url = box.dataset.progressUrl;
+  var bar = box.querySelector(".progress");
+  var delay = 1000;
+
+  function set(id, value) {
+    var el = document.getElementById(id);
+    if (el) el.textContent = value;
+  }
+
+  function update(p) {
+    bar.firstElementChild.style.width = p.percent + "%";
+    bar.setAttribute("aria-valuenow", p.percent);
+    set("job-percent", p.percent + "%");
+    set("count-planned", p.planned);
+    set("count-done", p.done);
+    set("count-succeeded", p.succeeded);
+    set("count-failed", p.failed);
+    var badge = document.querySelector("#job-status-badge .badge");
+    if (badge) {
+      badge.className = "badge badge-" + p.status;
+      badge.textContent = p.status_label + (p.cancel_requested && !p.finished ? " · cancelling" : "");
+    }
+    var err = document.getElementById("job-error");
+    if (err && p.error_summary) { err.textContent = p.error_summary; err.hidden = false; }
+  }
+
+  function poll() {
+    fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
+      .then(function (p) {
+        update(p);
+        if (p.finished) {
+          bar.classList.add("done");
+          box.dataset.finished = "true";
+          // Reload once so the results table and the actions match the final state.
+          window.setTimeout(function () { window.location.reload(); }, 600);
+          return;
+        }
+        delay = 1000;
+        window.setTimeout(poll, delay);
+      })
+      .catch(function () { delay = Math.min(delay * 2, 15000); window.setTimeout(poll, delay); });
+  }
+  window.setTimeout(poll, delay);
+})();
