@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
+import decimal
 import io
 from dataclasses import dataclass, field
 
@@ -148,6 +150,19 @@ def to_json_value(info: FieldInfo, value):
 
 
 def initial_value(info: FieldInfo, value):
+    """The source value as the form field's own type, so that an untouched field is unchanged."""
+    if isinstance(value, str) and value and info.type in (FieldType.DATE, FieldType.DATETIME):
+        try:
+            if info.type == FieldType.DATE:
+                return dt.date.fromisoformat(value[:10])
+            return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return value
+    if info.type == FieldType.DECIMAL and isinstance(value, int | float | str) and value != "":
+        try:
+            return decimal.Decimal(str(value))
+        except decimal.InvalidOperation:
+            return value
     if info.type == FieldType.MULTI_PICKLIST and isinstance(value, str):
         return [v for v in value.split(";") if v] if value else []
     if isinstance(value, dict):  # Zoho lookups come as {"id": ..., "name": ...}
@@ -294,6 +309,7 @@ def parse_bulk_csv(text: str, fields: list[FieldInfo], *, max_rows: int = MAX_BU
 
     An empty cell keeps the source value; the cell value `#clear` empties the field on the copy.
     """
+    text = text.removeprefix("\ufeff")
     infos = {f.name: f for f in overridable_fields(fields)}
     all_names = {f.name for f in fields}
     try:
