@@ -1,0 +1,64 @@
+"""Pages that read only the database: rendered in a real browser, checked, and photographed."""
+
+import pytest
+
+from records.models import CopyJob, RecordResult
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_job_pages_in_the_browser(new_page, login, live_server, owner, other_user, make_job, make_profile, screenshot):
+    make_profile(name="Demo Zoho", system="zoho", base_url="https://www.zohoapis.eu", accounts_url="https://accounts.zoho.eu")
+    job = make_job(results=180, status=CopyJob.Status.PARTIAL, mode=CopyJob.Mode.DEEP_COPY)
+    CopyJob.objects.filter(pk=job.pk).update(succeeded_count=162, failed_count=18, overrides={"name__v": "Aspirin (copy)", "external_id__v": None})
+    RecordResult.objects.filter(job=job, status="succeeded").update(parent_source_id="S00000")
+    running = make_job(profile=job.profile, results=0, status=CopyJob.Status.RUNNING)
+    CopyJob.objects.filter(pk=running.pk).update(planned_count=2000, succeeded_count=740, failed_count=3)
+
+    page = login(new_page(), "alice", "alice-pass-123")
+    screenshot(page, "home")
+    page.click("text=Jobs")
+    assert page.locator("table tbody tr").count() == 2
+    screenshot(page, "job-list")
+
+    page.goto(f"{live_server.url}/jobs/{job.code}/")
+    assert page.locator("#job-status-badge").inner_text().startswith("Partly failed")
+    screenshot(page, "job-page")
+    page.select_option("#id_outcome", "failed")
+    page.click("form[aria-label='Filter results'] button[type=submit]")
+    assert page.locator("table tbody tr").count() == 18
+    assert "INVALID_DATA" in page.locator("table tbody").inner_text()
+
+    with page.expect_download() as info:
+        page.click("text=Download results (CSV)")
+    text = open(info.value.path(), encoding="utf-8").read()
+    assert text.splitlines()[0].startswith("object,source_id,new_id")
+    assert len(text.splitlines()) == 181
+
+    page.goto(f"{live_server.url}/jobs/{running.code}/")
+    page.click("text=Cancel job")
+    screenshot(page, "job-cancel-confirm")
+
+    page.goto(f"{live_server.url}/profiles/")
+    screenshot(page, "profiles")
+    page.goto(f"{live_server.url}/bulk/")
+    screenshot(page, "bulk-clone")
+
+    other = new_page()
+    login(other, "bob", "bob-pass-123")
+    response = other.goto(f"{live_server.url}/jobs/{job.code}/")
+    assert response.status == 404
+
+
+def test_progress_updates_without_reload(new_page, login, live_server, owner, make_job):
+    job = make_job(results=0, status=CopyJob.Status.RUNNING)
+    CopyJob.objects.filter(pk=job.pk).update(planned_count=10, succeeded_count=1)
+    page = login(new_page(), "alice", "alice-pass-123")
+    page.goto(f"{live_server.url}/jobs/{job.code}/")
+    assert page.inner_text("#job-percent") == "10%"
+    page.evaluate("window.__marker = 1")
+    CopyJob.objects.filter(pk=job.pk).update(succeeded_count=6)
+    page.wait_for_function("document.getElementById('job-percent').textContent === '60%'")
+    assert page.evaluate("window.__marker") == 1  # the same document: no reload
+    CopyJob.objects.filter(pk=job.pk).update(succeeded_count=10, status=CopyJob.Status.SUCCEEDED)
+    page.wait_for_function("document.querySelector('#job-status-badge .badge').textContent.startsWith('Succeeded')")

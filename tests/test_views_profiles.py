@@ -1,0 +1,112 @@
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from records.models import ConnectionProfile
+
+pytest.importorskip("records.profiles", reason="profile services not available yet")
+pytestmark = pytest.mark.django_db
+
+
+def _vault_data(**extra):
+    data = {
+        "name": "My Vault",
+        "system": "vault",
+        "base_url": "https://myvault.veevavault.com",
+        "accounts_url": "",
+        "api_version": "v25.2",
+        "username": "me@example.com",
+        "secret": "top-secret-pw",
+        "refresh_token": "",
+        "concurrency": "5",
+    }
+    data.update(extra)
+    return data
+
+
+def test_list_shows_only_my_profiles(owner_client, other_user, make_profile):
+    make_profile(name="Mine")
+    make_profile(name="Theirs", user=other_user)
+    body = owner_client.get(reverse("profile_list")).content.decode()
+    assert "Mine" in body and "Theirs" not in body
+
+
+def test_add_profile(owner_client, owner):
+    response = owner_client.post(reverse("profile_add"), _vault_data())
+    assert response.status_code == 302
+    profile = ConnectionProfile.objects.get(name="My Vault")
+    assert profile.owner == owner and profile.secret == "top-secret-pw"
+
+
+def test_add_requires_a_secret(owner_client):
+    response = owner_client.post(reverse("profile_add"), _vault_data(secret=""))
+    assert response.status_code == 200
+    assert not ConnectionProfile.objects.filter(name="My Vault").exists()
+
+
+def test_edit_never_shows_the_secret_and_blank_keeps_it(owner_client, make_profile):
+    profile = make_profile(name="Mine")
+    body = owner_client.get(reverse("profile_edit", args=[profile.code])).content.decode()
+    assert "s3cret-value" not in body
+    response = owner_client.post(
+        reverse("profile_edit", args=[profile.code]),
+        _vault_data(name="Renamed", secret="", base_url=profile.base_url),
+    )
+    assert response.status_code == 302
+    profile.refresh_from_db()
+    assert profile.name == "Renamed" and profile.secret == "s3cret-value"
+
+
+def test_edit_replaces_the_secret(owner_client, make_profile):
+    profile = make_profile(name="Mine")
+    owner_client.post(reverse("profile_edit", args=[profile.code]), _vault_data(name="Mine", secret="new-secret"))
+    profile.refresh_from_db()
+    assert profile.secret == "new-secret"
+
+
+def test_it_refuses_other_users_profile(owner_client, other_user, make_profile):
+    theirs = make_profile(name="Theirs", user=other_user)
+    assert owner_client.get(reverse("profile_edit", args=[theirs.code])).status_code == 404
+    assert owner_client.post(reverse("profile_edit", args=[theirs.code]), _vault_data()).status_code == 404
+    assert owner_client.post(reverse("profile_delete", args=[theirs.code])).status_code == 404
+    assert owner_client.post(reverse("profile_test", args=[theirs.code])).status_code == 404
+    assert ConnectionProfile.objects.filter(pk=theirs.pk, name="Theirs").exists()
+
+
+def test_shared_user_can_use_but_not_edit(client, owner, other_user, make_profile):
+    profile = make_profile(name="Shared")
+    profile.shared_with_users.add(other_user)
+    client.force_login(other_user)
+    assert "Shared" in client.get(reverse("profile_list")).content.decode()
+    assert client.get(reverse("profile_edit", args=[profile.code])).status_code == 404
+
+
+def test_delete_profile(owner_client, make_profile):
+    profile = make_profile(name="Mine")
+    response = owner_client.post(reverse("profile_delete", args=[profile.code]))
+    assert response.status_code == 302
+    assert not ConnectionProfile.objects.filter(pk=profile.pk).exists()
+
+
+def test_delete_profile_with_jobs_is_refused_clearly(owner_client, make_job):
+    job = make_job()
+    response = owner_client.post(reverse("profile_delete", args=[job.profile.code]), follow=True)
+    assert ConnectionProfile.objects.filter(pk=job.profile.pk).exists()
+    assert "can&#x27;t be deleted" in response.content.decode()
+
+
+def test_test_connection_needs_post_with_csrf(owner, make_profile):
+    profile = make_profile(name="Mine")
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(owner)
+    assert client.get(reverse("profile_test", args=[profile.code])).status_code == 405
+    assert client.post(reverse("profile_test", args=[profile.code])).status_code == 403
+
+
+def test_test_connection_reports_failure_without_secrets(owner_client, make_profile):
+    # Nothing listens on port 9 of loopback: the connection fails.
+    profile = make_profile(name="Mine", base_url="http://127.0.0.1:9")
+    response = owner_client.post(reverse("profile_test", args=[profile.code]), follow=True)
+    body = response.content.decode()
+    assert "failed" in body
+    assert "s3cret-value" not in body and "Traceback" not in body
