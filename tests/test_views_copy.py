@@ -1,114 +1,14 @@
 """The new-copy wizard and bulk clone pages, against a fake connector put in the registry."""
 
-import sys
-import types
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from records.connectors import base
-from records.connectors.base import FieldInfo, FieldType, ObjectInfo, Page, Record
 from records.forms import parse_bulk_csv
+from tests.fixtures.web import FIELDS
 
 pytestmark = pytest.mark.django_db
-
-FIELDS = [
-    FieldInfo("id", "ID", FieldType.TEXT, editable=False),
-    FieldInfo("name__v", "Name", FieldType.TEXT, required=True, unique=True),
-    FieldInfo("external_id__v", "External id", FieldType.TEXT, unique=True, no_copy=True),
-    FieldInfo("status__v", "Status", FieldType.PICKLIST, picklist_values=("active__v", "inactive__v")),
-    FieldInfo("price__c", "Price", FieldType.DECIMAL),
-    FieldInfo("units__c", "Units", FieldType.NUMBER),
-    FieldInfo("launch_date__c", "Launch date", FieldType.DATE),
-    FieldInfo("orphan__c", "Orphan drug", FieldType.BOOLEAN),
-    FieldInfo("country__c", "Country", FieldType.REFERENCE, reference_to="country__v"),
-    FieldInfo("photo", "Photo", FieldType.FILE),
-]
-RECORD = Record(
-    id="P100",
-    object_name="product__v",
-    name="Aspirin <b>bold</b>",
-    fields={
-        "id": "P100",
-        "name__v": "Aspirin <b>bold</b>",
-        "external_id__v": "EXT-1",
-        "status__v": "active__v",
-        "price__c": 12.5,
-        "units__c": 3,
-        "launch_date__c": "2024-05-01",
-        "orphan__c": False,
-        "country__c": "C1",
-    },
-)
-
-
-class FakeConnector(base.Connector):
-    system = "vault"
-    fail_with: Exception | None = None
-
-    def _maybe_fail(self):
-        if FakeConnector.fail_with:
-            raise FakeConnector.fail_with
-
-    def test_connection(self):
-        return "ok"
-
-    def list_objects(self):
-        self._maybe_fail()
-        return [ObjectInfo("product__v", "Product"), ObjectInfo("country__v", "Country")]
-
-    def describe(self, object_name):
-        self._maybe_fail()
-        return FIELDS
-
-    def related_lists(self, object_name):
-        return []
-
-    def search(self, object_name, text="", *, page=1, per_page=50):
-        self._maybe_fail()
-        records = [RECORD] if not text or text.lower() in "aspirin p100" else []
-        return Page(records=records, page=page, more=False)
-
-    def get(self, object_name, record_id):
-        self._maybe_fail()
-        if record_id != "P100":
-            raise base.NotFound("Record not found", error_type="INVALID_DATA")
-        return RECORD
-
-    def children(self, related, parent_ids):
-        return iter(())
-
-    def find(self, object_name, equals):
-        return []
-
-    def clone(self, object_name, requests):
-        return []
-
-    def create(self, object_name, rows):
-        return []
-
-    def delete(self, object_name, ids):
-        return []
-
-    def record_url(self, object_name, record_id):
-        return f"https://example.veevavault.com/ui/#object/{object_name}/{record_id}"
-
-
-@pytest.fixture
-def fake_connector(monkeypatch):
-    module = types.ModuleType("tests_fake_connector")
-    module.FakeConnector = FakeConnector
-    monkeypatch.setitem(sys.modules, "tests_fake_connector", module)
-    monkeypatch.setitem(
-        __import__("records.connectors", fromlist=["REGISTRY"]).REGISTRY,
-        "vault",
-        "tests_fake_connector:FakeConnector",
-    )
-    FakeConnector.fail_with = None
-    yield FakeConnector
-    FakeConnector.fail_with = None
-
 
 def test_objects_are_listed_and_searchable(owner_client, make_profile, fake_connector):
     profile = make_profile()

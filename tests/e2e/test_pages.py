@@ -62,3 +62,37 @@ def test_progress_updates_without_reload(new_page, login, live_server, owner, ma
     assert page.evaluate("window.__marker") == 1  # the same document: no reload
     CopyJob.objects.filter(pk=job.pk).update(succeeded_count=10, status=CopyJob.Status.SUCCEEDED)
     page.wait_for_function("document.querySelector('#job-status-badge .badge').textContent.startsWith('Succeeded')")
+
+
+def test_copy_wizard_pages_in_the_browser(new_page, login, live_server, owner, make_profile, fake_connector, screenshot):
+    profile = make_profile(name="Demo Vault")
+    page = login(new_page(), "alice", "alice-pass-123")
+    page.click("text=New copy")
+    page.click("text=Demo Vault →")
+    page.fill("#object-filter", "prod")
+    assert page.locator("#object-list tr:visible").count() == 1  # filtered as you type
+    screenshot(page, "copy-objects")
+    page.click("text=Product")
+    page.fill("#record-q", "aspirin")
+    page.press("#record-q", "Enter")
+    screenshot(page, "copy-search")
+    page.click("table tbody tr a")
+    page.fill("[name=f_name__v]", "Aspirin (copy)")
+    page.check("[name=clear_external_id__v]")
+    screenshot(page, "copy-fields")
+    page.click("text=Preview the copy")
+    assert page.url.startswith(f"{live_server.url}/copy/preview/")
+    assert profile.code
+
+
+def test_bulk_errors_in_the_browser(new_page, login, live_server, owner, make_profile, fake_connector, screenshot, tmp_path):
+    make_profile(name="Demo Vault")
+    path = tmp_path / "ids.csv"
+    path.write_text("id,name__v,units__c,launch_date__c\nP1,Copy 1,2,2025-01-31\nP1,Copy 2,many,2025-02-30\n,Copy 3,,\n")
+    page = login(new_page(), "alice", "alice-pass-123")
+    page.goto(f"{live_server.url}/bulk/")
+    page.fill("#id_object_name", "product__v")
+    page.set_input_files("#id_file", str(path))
+    page.click("text=Check the file")
+    assert "Nothing was queued" in page.inner_text("main")
+    screenshot(page, "bulk-clone-errors")
