@@ -1,0 +1,86 @@
+"""Demo credentials for both emulators and the deterministic Vault demo data.
+
+The Zoho demo data lives in sandbox/zoho_demo.py.
+"""
+
+from __future__ import annotations
+
+VAULT_USERNAME = "demo@sandbox.veevavault.com"
+VAULT_PASSWORD = "demo-password"
+VAULT_API_VERSION = "v25.2"
+VAULT_USER_ID = 61603
+VAULT_ID = 1776
+
+ZOHO_CLIENT_ID = "1000.SANDBOXCLIENTID"
+ZOHO_CLIENT_SECRET = "sandbox-client-secret"
+ZOHO_REFRESH_TOKEN = "1000.sandbox.refresh.token"
+
+DEMO_TIMESTAMP = "2024-01-15T09:30:00.000Z"
+
+COUNTRIES = [
+    ("United States", "USA"),
+    ("Germany", "DEU"),
+    ("France", "FRA"),
+    ("Japan", "JPN"),
+    ("Brazil", "BRA"),
+]
+# (name, formulations, packagings per formulation)
+SMALL_PRODUCTS = [
+    ("Cardiostat", 5, 6),
+    ("Neurolax", 5, 6),
+    ("Dermacalm", 4, 7),
+    ("Pulmoflow", 5, 6),
+    ("Gastrozen", 5, 6),
+    ("Osteofirm", 4, 7),
+    ("Immunova", 5, 6),
+    ("Hepaguard", 5, 6),
+]
+LARGE_PRODUCT = ("Large Product", 40, 49)  # 40 + 1,960 = 2,000 related records
+MEGA_PRODUCT = ("Mega Product", 101, 100)  # 101 + 10,100 = 10,201 related records (> 10,000)
+DOSAGE_FORMS = ("tablet__c", "capsule__c", "syrup__c")
+
+
+def vault_demo_records() -> dict[str, list[dict]]:
+    """Return {object: [record, ...]} without ids; the state assigns ids in this order.
+
+    Children point at their parent by list index under the key "_parent" (resolved by the state).
+    """
+    countries = [
+        {"name__v": name, "code__v": code} for name, code in COUNTRIES
+    ]
+    products, formulations, packagings = [], [], []
+    for p_index, (name, n_form, n_pack) in enumerate(SMALL_PRODUCTS + [LARGE_PRODUCT, MEGA_PRODUCT]):
+        n = p_index + 1
+        products.append({
+            "name__v": name,
+            "external_id__v": f"EXT-{n:04d}",
+            "status__v": ["active__v" if n % 4 else "inactive__v"],
+            "description__c": f"{name} demo product",
+            "launch_date__c": f"20{18 + n % 6}-{1 + n % 12:02d}-{1 + n % 28:02d}",
+            "price__c": round(10 + n * 2.5, 2),
+            "internal_code__c": f"IC-{n:04d}",
+            "country__c": ("_country", n % len(COUNTRIES)),
+            "regulatory_status__c": "approved",
+            "copy_key__c": None,
+        })
+        for f in range(n_form):
+            formulations.append({
+                "_parent": ("product__c", p_index),
+                "dosage_form__c": [DOSAGE_FORMS[f % 3]],
+                "strength__c": f"{(f + 1) * 5} mg",
+                "copy_key__c": None,
+            })
+            f_index = len(formulations) - 1
+            for k in range(n_pack):
+                packagings.append({
+                    "_parent": ("formulation__c", f_index),
+                    "pack_size__c": (k % 10 + 1) * 10,
+                    "gtin__c": f"{len(packagings) + 1:014d}",
+                    "copy_key__c": None,
+                })
+    return {
+        "country__v": countries,
+        "product__v": products,
+        "formulation__c": formulations,
+        "packaging__c": packagings,
+    }

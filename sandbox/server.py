@@ -1,0 +1,397 @@
+"""Threaded stdlib WSGI server with fault injection, a request log and control endpoints.
+
+Each emulator (Vault, Zoho) is a plain WSGI callable. `FaultMiddleware` wraps it to:
+- answer the control endpoints `/_sandbox/faults`, `/_sandbox/log`, `/_sandbox/reset`
+  (and `/_sandbox/expire_sessions` when the app has an `expire_sessions()` hook);
+- inject faults: added latency, 429, 500, a read timeout, and a dropped connection after
+  the app has fully applied a write;
+- record every API call as a `LogEntry`, in order.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import socket
+import socketserver
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass, fields
+from io import BytesIO
+from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
+
+CONTROL_PREFIX = "/_sandbox/"
+BODY_SUMMARY_CHARS = 200
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_SECRET_RE = re.compile(
+    r"((?:password|client_secret|refresh_token|code)[\"']?\s*[=:]\s*[\"']?)([^&\"'\s,}]+)", re.I
+)
+
+
+class _Dropped(Exception):
+    """The middleware closed the socket on purpose; send nothing."""
+
+
+@dataclass
+class LogEntry:
+    method: str
+    path: str
+    body_summary: str
+    status: int | None
+    outcome: str  # ok | fault_429 | fault_500 | fault_timeout | dropped_after_write
+
+
+@dataclass
+class FaultConfig:
+    latency: float = 0.0
+    p429: float = 0.0
+    p500: float = 0.0
+    p_timeout: float = 0.0
+    p_drop_after_write: float = 0.0
+    seed: int | None = None
+    # How long a "read timeout" holds the request before closing the socket unanswered.
+    # Pick more than the client's read timeout.
+    timeout_hold: float = 3.0
+
+
+class Faults:
+    """Fault knobs of one server. One random draw per request, from a seeded generator."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.config = FaultConfig()
+        self._rng = random.Random()
+
+    def set(self, **kwargs) -> Faults:
+        """Update the given knobs (others keep their values); a `seed` restarts the generator."""
+        known = {f.name for f in fields(FaultConfig)}
+        unknown = set(kwargs) - known
+        if unknown:
+            raise ValueError(f"unknown fault setting(s): {sorted(unknown)}")
+        with self._lock:
+            for key, value in kwargs.items():
+                setattr(self.config, key, value)
+            if "seed" in kwargs:
+                self._rng = random.Random(kwargs["seed"])
+        return self
+
+    def clear(self) -> Faults:
+        with self._lock:
+            self.config = FaultConfig()
+            self._rng = random.Random()
+        return self
+
+    def as_dict(self) -> dict:
+        with self._lock:
+            return asdict(self.config)
+
+    def draw(self, is_write: bool) -> tuple[float, str]:
+        """Return (latency, fault) for the next request; fault is '' for none."""
+        with self._lock:
+            cfg = self.config
+            if not (cfg.p429 or cfg.p500 or cfg.p_timeout or cfg.p_drop_after_write):
+                return cfg.latency, ""
+            r = self._rng.random()
+            for name, p in (
+                ("fault_429", cfg.p429),
+                ("fault_500", cfg.p500),
+                ("fault_timeout", cfg.p_timeout),
+                ("dropped_after_write", cfg.p_drop_after_write),
+            ):
+                if r < p:
+                    if name == "dropped_after_write" and not is_write:
+                        return cfg.latency, ""
+                    return cfg.latency, name
+                r -= p
+            return cfg.latency, ""
+
+
+def faults_from_env(var: str) -> dict:
+    """Parse e.g. SANDBOX_VAULT_FAULTS='{"p429": 0.1, "seed": 1}'."""
+    raw = os.environ.get(var, "").strip()
+    if not raw:
+        return {}
+    value = json.loads(raw)
+    if not isinstance(value, dict):
+        raise ValueError(f"{var} must be a JSON object")
+    return value
+
+
+def summarize_body(body: bytes) -> str:
+    text = body[: BODY_SUMMARY_CHARS * 2].decode("utf-8", "replace")
+    text = _SECRET_RE.sub(r"\1***", text)
+    if len(text) > BODY_SUMMARY_CHARS:
+        text = text[:BODY_SUMMARY_CHARS] + "…"
+    return text
+
+
+def _json_response(start_response, status: str, payload) -> list[bytes]:
+    body = json.dumps(payload).encode()
+    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+class FaultMiddleware:
+    def __init__(self, app, name: str):
+        self.app = app
+        self.name = name
+        self.faults = Faults()
+        self._log: list[LogEntry] = []
+        self._log_lock = threading.Lock()
+
+    # -- log -------------------------------------------------------------------------------
+    def log(self) -> list[LogEntry]:
+        with self._log_lock:
+            return list(self._log)
+
+    def clear_log(self) -> None:
+        with self._log_lock:
+            self._log.clear()
+
+    def _record(self, entry: LogEntry) -> None:
+        with self._log_lock:
+            self._log.append(entry)
+
+    def reset(self) -> None:
+        """Fresh demo data, faults off, log cleared."""
+        if hasattr(self.app, "reset"):
+            self.app.reset()
+        self.faults.clear()
+        self.clear_log()
+
+    # -- WSGI ------------------------------------------------------------------------------
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if path.startswith(CONTROL_PREFIX):
+            return self._control(environ, start_response, path[len(CONTROL_PREFIX) :])
+
+        method = environ["REQUEST_METHOD"].upper()
+        body = _read_body(environ)
+        environ["wsgi.input"] = BytesIO(body)
+        full_path = path + ("?" + environ["QUERY_STRING"] if environ.get("QUERY_STRING") else "")
+        summary = summarize_body(body)
+        latency, fault = self.faults.draw(method in WRITE_METHODS)
+        if latency:
+            time.sleep(latency)
+
+        if fault in ("fault_429", "fault_500"):
+            status = 429 if fault == "fault_429" else 500
+            self._record(LogEntry(method, full_path, summary, status, fault))
+            return self._fault_response(start_response, status)
+        if fault == "fault_timeout":
+            # Hold the request past the client's read timeout, then hang up without an answer.
+            self._record(LogEntry(method, full_path, summary, None, fault))
+            time.sleep(self.faults.config.timeout_hold)
+            _hang_up(environ)
+            raise _Dropped()
+
+        captured = {}
+
+        def _capture(status, headers, exc_info=None):
+            captured["status"], captured["headers"] = status, headers
+            return start_response(status, headers, exc_info) if fault != "dropped_after_write" else None
+
+        if fault == "dropped_after_write":
+            # Apply the write completely, then close the socket without sending the response.
+            result = self.app(environ, _capture)
+            b"".join(result)
+            if hasattr(result, "close"):
+                result.close()
+            self._record(LogEntry(method, full_path, summary, _status_code(captured), fault))
+            _hang_up(environ)
+            raise _Dropped()
+
+        result = self.app(environ, _capture)
+        self._record(LogEntry(method, full_path, summary, _status_code(captured), "ok"))
+        return result
+
+    def _fault_response(self, start_response, status: int):
+        custom = getattr(self.app, "fault_response", None)
+        if custom is not None:
+            return custom(status, start_response)
+        label = "429 Too Many Requests" if status == 429 else "500 Internal Server Error"
+        return _json_response(start_response, label, {"error": label, "sandbox_fault": True})
+
+    def _control(self, environ, start_response, action: str):
+        method = environ["REQUEST_METHOD"].upper()
+        body = _read_body(environ)
+        if action == "faults":
+            if method == "POST":
+                try:
+                    settings = json.loads(body or b"{}")
+                    if settings.pop("clear", False):
+                        self.faults.clear()
+                    self.faults.set(**settings)
+                except (ValueError, TypeError) as exc:
+                    return _json_response(start_response, "400 Bad Request", {"error": str(exc)})
+            return _json_response(start_response, "200 OK", self.faults.as_dict())
+        if action == "log":
+            if method == "DELETE":
+                self.clear_log()
+            return _json_response(start_response, "200 OK", [asdict(e) for e in self.log()])
+        if action == "reset" and method == "POST":
+            self.reset()
+            return _json_response(start_response, "200 OK", {"reset": True})
+        if action == "expire_sessions" and method == "POST" and hasattr(self.app, "expire_sessions"):
+            self.app.expire_sessions()
+            return _json_response(start_response, "200 OK", {"expired": True})
+        return _json_response(start_response, "404 Not Found", {"error": f"unknown control {action}"})
+
+
+def _status_code(captured: dict) -> int | None:
+    status = captured.get("status")
+    return int(status.split()[0]) if status else None
+
+
+def _read_body(environ) -> bytes:
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    return environ["wsgi.input"].read(length) if length > 0 else b""
+
+
+def _hang_up(environ) -> None:
+    sock = environ.get("sandbox.socket")
+    if sock is None:
+        return
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+
+
+# -- the server ------------------------------------------------------------------------------
+
+
+class _Handler(ServerHandler):
+    def handle_error(self):
+
+        if isinstance(sys.exc_info()[1], _Dropped):
+            return  # socket already shut down; nothing to send or log
+        super().handle_error()
+
+
+class _RequestHandler(WSGIRequestHandler):
+    def get_environ(self):
+        env = super().get_environ()
+        env["sandbox.socket"] = self.connection
+        return env
+
+    def log_message(self, format, *args):  # noqa: A002 - stdlib signature
+        pass
+
+    def handle(self):
+        # Same as WSGIRequestHandler.handle, but with a handler that stays silent on _Dropped.
+        self.raw_requestline = self.rfile.readline(65537)
+        if len(self.raw_requestline) > 65536:
+            self.send_error(414)
+            return
+        if not self.parse_request():
+            return
+        handler = _Handler(self.rfile, self.wfile, self.get_stderr(), self.get_environ(), multithread=True)
+        handler.request_handler = self
+        handler.run(self.server.get_app())
+
+
+class _ThreadingServer(socketserver.ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+    def handle_error(self, request, client_address):
+        pass  # a client that hung up (or a dropped connection) is not an error here
+
+
+class ServerThread:
+    """One WSGI app served on host:port in a background thread."""
+
+    def __init__(self, app, host: str = "127.0.0.1", port: int = 0):
+        self.httpd = _ThreadingServer((host, port), _RequestHandler)
+        self.httpd.set_app(app)
+        self.host, self.port = self.httpd.server_address[:2]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> ServerThread:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(timeout=5)
+
+
+def unavailable_app(environ, start_response):
+    """Stand-in while an emulator is not importable."""
+    return _json_response(start_response, "503 Service Unavailable", {"error": "emulator not available"})
+
+
+class Sandbox:
+    """Both emulators on loopback; see docs/architecture.md ("Sandbox")."""
+
+    def __init__(self, vault, zoho, vault_mw, zoho_mw, vault_server, zoho_server):
+        self.vault, self.zoho = vault, zoho
+        self._mw = {"vault": vault_mw, "zoho": zoho_mw}
+        self._servers = [vault_server, zoho_server]
+        self.vault_url, self.zoho_url = vault_server.url, zoho_server.url
+
+    @classmethod
+    def start(
+        cls,
+        *,
+        host: str = "127.0.0.1",
+        vault_port: int = 0,
+        zoho_port: int = 0,
+        vault_settings: dict | None = None,
+        zoho_settings=None,
+    ) -> Sandbox:
+        from sandbox.vault import VaultApp, VaultSettings
+
+        vault = VaultApp(VaultSettings(**(vault_settings or {})))
+        try:
+            from sandbox.zoho import ZohoApp
+        except ImportError:
+            ZohoApp = None  # the Zoho emulator is not there yet: serve Vault alone
+        zoho = ZohoApp(settings=zoho_settings) if ZohoApp is not None else None
+
+        vault_mw = FaultMiddleware(vault, "vault")
+        zoho_mw = FaultMiddleware(zoho if zoho is not None else unavailable_app, "zoho")
+        vault_mw.faults.set(**faults_from_env("SANDBOX_VAULT_FAULTS"))
+        zoho_mw.faults.set(**faults_from_env("SANDBOX_ZOHO_FAULTS"))
+        vault_server = ServerThread(vault_mw, host, vault_port).start()
+        zoho_server = ServerThread(zoho_mw, host, zoho_port).start()
+        if zoho is not None and hasattr(zoho, "base_url"):
+            zoho.base_url = zoho_server.url
+        if hasattr(vault, "base_url"):
+            vault.base_url = vault_server.url
+        return cls(vault, zoho, vault_mw, zoho_mw, vault_server, zoho_server)
+
+    def faults(self, name: str) -> Faults:
+        return self._mw[name].faults
+
+    def log(self, name: str) -> list[LogEntry]:
+        return self._mw[name].log()
+
+    def clear_log(self, name: str | None = None) -> None:
+        for key in [name] if name else list(self._mw):
+            self._mw[key].clear_log()
+
+    def reset(self) -> None:
+        """Fresh deterministic demo data, faults off, log cleared (both servers)."""
+        for mw in self._mw.values():
+            mw.reset()
+
+    def stop(self) -> None:
+        for server in self._servers:
+            server.stop()
+        for app in (self.vault, self.zoho):
+            if app is not None and hasattr(app, "shutdown"):
+                app.shutdown()

@@ -1,0 +1,130 @@
+"""The Vault emulator's object schema (api-notes vault.md §2)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class FieldDef:
+    name: str
+    label: str
+    type: str  # ID, String, LongText, Picklist, Date, DateTime, Number, Object
+    required: bool = False
+    editable: bool = True
+    unique: bool = False
+    no_copy: bool = False
+    system_managed_name: bool = False
+    picklist: tuple[str, ...] = ()
+    max_length: int | None = None
+    # Object-type fields only.
+    object: str | None = None
+    relationship_type: str | None = None  # "parent" (parent-child) or "reference"
+    relationship_outbound_name: str | None = None
+    relationship_inbound_name: str | None = None
+    relationship_deletion: str | None = None  # "block" (the only documented value)
+    # Sandbox schema flag (api-notes §2.4/§5.1: "hierarchical copy enabled" has no documented
+    # metadata key): deep copy follows this relationship from the parent to this object.
+    hierarchical_copy: bool = False
+
+
+@dataclass(frozen=True)
+class ObjectDef:
+    name: str
+    label: str
+    label_plural: str
+    prefix: str
+    fields: tuple[FieldDef, ...]
+    source: str = "custom"
+    name_prefix: str = ""  # for system-managed names, e.g. "FOR-" → FOR-000001
+    by_name: dict = field(default_factory=dict, compare=False, hash=False)
+
+    def __post_init__(self):
+        self.by_name.update({f.name: f for f in self.fields})
+
+    def get(self, name: str) -> FieldDef | None:
+        return self.by_name.get(name)
+
+    @property
+    def system_managed_name(self) -> bool:
+        f = self.get("name__v")
+        return bool(f and f.system_managed_name)
+
+
+SYSTEM_FIELDS = (
+    FieldDef("id", "ID", "ID", editable=False, unique=True),
+    FieldDef("created_date__v", "Created Date", "DateTime", editable=False),
+    FieldDef("modified_date__v", "Last Modified Date", "DateTime", editable=False),
+    FieldDef("created_by__v", "Created By", "Number", editable=False),
+    FieldDef("modified_by__v", "Last Modified By", "Number", editable=False),
+)
+COPY_KEY = FieldDef(
+    "copy_key__c", "Copy Key", "String", unique=True, no_copy=True, max_length=100
+)  # optional idempotency marker used by the copy engine
+
+
+def _parent(name, label, target, outbound, inbound, hierarchical=True, required=True):
+    return FieldDef(
+        name, label, "Object", required=required, object=target, relationship_type="parent",
+        relationship_outbound_name=outbound, relationship_inbound_name=inbound,
+        relationship_deletion="block", hierarchical_copy=hierarchical,
+    )
+
+
+def build_schema() -> dict[str, ObjectDef]:
+    country = ObjectDef(
+        "country__v", "Country", "Countries", "00C", source="standard",
+        fields=SYSTEM_FIELDS + (
+            FieldDef("name__v", "Name", "String", required=True, unique=True, max_length=128),
+            FieldDef("code__v", "Country Code", "String", unique=True, max_length=3),
+        ),
+    )
+    product = ObjectDef(
+        "product__v", "Product", "Products", "00P", source="standard",
+        fields=SYSTEM_FIELDS + (
+            FieldDef("name__v", "Product Name", "String", required=True, unique=True, max_length=128),
+            FieldDef("external_id__v", "External ID", "String", unique=True, no_copy=True, max_length=100),
+            FieldDef("status__v", "Status", "Picklist", required=True, picklist=("active__v", "inactive__v")),
+            FieldDef("description__c", "Description", "LongText", max_length=32000),
+            FieldDef("launch_date__c", "Launch Date", "Date"),
+            FieldDef("price__c", "Price", "Number"),
+            FieldDef("internal_code__c", "Internal Code", "String", no_copy=True, max_length=50),
+            FieldDef(
+                "country__c", "Country", "Object", object="country__v", relationship_type="reference",
+                relationship_outbound_name="country__cr", relationship_inbound_name="products__cr",
+                relationship_deletion="block",
+            ),
+            FieldDef("regulatory_status__c", "Regulatory Status", "String", editable=False, max_length=50),
+            COPY_KEY,
+        ),
+    )
+    formulation = ObjectDef(
+        "formulation__c", "Formulation", "Formulations", "V2F", name_prefix="FOR-",
+        fields=SYSTEM_FIELDS + (
+            FieldDef("name__v", "Name", "String", editable=False, system_managed_name=True, unique=True),
+            _parent("product__c", "Product", "product__v", "product__cr", "formulations__cr"),
+            FieldDef("dosage_form__c", "Dosage Form", "Picklist", picklist=("tablet__c", "capsule__c", "syrup__c")),
+            FieldDef("strength__c", "Strength", "String", max_length=50),
+            COPY_KEY,
+        ),
+    )
+    packaging = ObjectDef(
+        "packaging__c", "Packaging", "Packagings", "V2P", name_prefix="PKG-",
+        fields=SYSTEM_FIELDS + (
+            FieldDef("name__v", "Name", "String", editable=False, system_managed_name=True, unique=True),
+            _parent("formulation__c", "Formulation", "formulation__c", "formulation__cr", "packagings__cr"),
+            FieldDef("pack_size__c", "Pack Size", "Number"),
+            FieldDef("gtin__c", "GTIN", "String", unique=True, no_copy=True, max_length=14),
+            COPY_KEY,
+        ),
+    )
+    return {o.name: o for o in (country, product, formulation, packaging)}
+
+
+def child_relations(schema: dict[str, ObjectDef], parent: str, *, hierarchical_only: bool):
+    """Yield (child object, parent field) for the parent-child relationships below `parent`."""
+    for obj in schema.values():
+        for f in obj.fields:
+            if f.type == "Object" and f.object == parent and f.relationship_type == "parent":
+                if f.hierarchical_copy or not hierarchical_only:
+                    yield obj, f

@@ -1,0 +1,299 @@
+"""In-memory Vault data: records in plain dicts, unique and reference indexes, writes with checks.
+
+Row checks follow api-notes vault.md §4.1 (create/upsert) and §8.1 (delete).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+from datetime import UTC, datetime
+
+from sandbox import demo
+from sandbox.vault_schema import FieldDef, ObjectDef, build_schema
+
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+BLANK = (None, "", [])
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def err(type_: str, message: str) -> dict:
+    return {"type": type_, "message": message}
+
+
+class RowError(Exception):
+    def __init__(self, errors: list[dict]):
+        super().__init__(errors)
+        self.errors = errors
+
+
+class VaultState:
+    def __init__(self, settings):
+        self.settings = settings
+        self.lock = threading.RLock()
+        self.schema: dict[str, ObjectDef] = build_schema()
+        self.records: dict[str, dict[str, dict]] = {name: {} for name in self.schema}
+        self.unique: dict[str, dict[str, dict]] = {
+            o.name: {f.name: {} for f in o.fields if f.unique and f.name != "id"} for o in self.schema.values()
+        }
+        # (child object, field) -> {parent id: {child id: None}}  (ordered, like a set)
+        self.refs: dict[tuple[str, str], dict[str, dict]] = {
+            (o.name, f.name): {} for o in self.schema.values() for f in o.fields if f.type == "Object"
+        }
+        self.counters = {name: 0 for name in self.schema}
+        self.name_counters = {name: 0 for name in self.schema}
+        self.deletions: dict[str, list[dict]] = {name: [] for name in self.schema}
+        self.sessions: dict[str, dict] = {}
+        self.auth_calls: dict[str, list[float]] = {}
+        self.jobs: dict[int, object] = {}
+        self.next_job_id = 26001
+        self.queries: OrderedDict[str, dict] = OrderedDict()
+        self.burst_window_start = 0.0
+        self.burst_count = 0
+        self.poll_times: dict[int, float] = {}
+        self._load_demo()
+
+    # -- loading ---------------------------------------------------------------------------
+    def _load_demo(self) -> None:
+        data = demo.vault_demo_records()
+        ids: dict[str, list[str]] = {}
+        parent_objects = {"product__c": "product__v", "formulation__c": "formulation__c"}
+        for obj in ("country__v", "product__v", "formulation__c", "packaging__c"):
+            ids[obj] = []
+            for row in data[obj]:
+                values = dict(row)
+                if "country__c" in values:
+                    _, idx = values["country__c"]
+                    values["country__c"] = ids["country__v"][idx]
+                if "_parent" in values:
+                    field, idx = values.pop("_parent")
+                    values[field] = ids[parent_objects[field]][idx]
+                ids[obj].append(self.insert(obj, values, timestamp=demo.DEMO_TIMESTAMP)["id"])
+
+    def to_json(self) -> dict:
+        return {"records": self.records, "counters": self.counters, "name_counters": self.name_counters}
+
+    def load_json(self, data: dict) -> None:
+        """Replace the records with a saved snapshot (python -m sandbox --state)."""
+        with self.lock:
+            for obj in self.schema:
+                for rid in list(self.records[obj]):
+                    self._unindex(obj, self.records[obj].pop(rid))
+            for obj, recs in data.get("records", {}).items():
+                for rec in recs.values():
+                    self.records[obj][rec["id"]] = rec
+                    self._index(obj, rec)
+            self.counters.update(data.get("counters", {}))
+            self.name_counters.update(data.get("name_counters", {}))
+
+    # -- indexes ---------------------------------------------------------------------------
+    def _index(self, obj: str, rec: dict) -> None:
+        for fname, index in self.unique[obj].items():
+            v = rec.get(fname)
+            if v not in BLANK:
+                index[v] = rec["id"]
+        for (child_obj, fname), index in self.refs.items():
+            if child_obj == obj and rec.get(fname):
+                index.setdefault(rec[fname], {})[rec["id"]] = None
+
+    def _unindex(self, obj: str, rec: dict) -> None:
+        for fname, index in self.unique[obj].items():
+            v = rec.get(fname)
+            if v not in BLANK and index.get(v) == rec["id"]:
+                del index[v]
+        for (child_obj, fname), index in self.refs.items():
+            if child_obj == obj and rec.get(fname):
+                index.get(rec[fname], {}).pop(rec["id"], None)
+
+    def children_of(self, child_obj: str, field: str, parent_id: str) -> list[str]:
+        return list(self.refs[(child_obj, field)].get(parent_id, ()))
+
+    # -- writes ----------------------------------------------------------------------------
+    def new_id(self, obj: str) -> str:
+        self.counters[obj] += 1
+        return f"{self.schema[obj].prefix}{self.counters[obj]:012d}"
+
+    def insert(self, obj: str, values: dict, *, timestamp: str | None = None) -> dict:
+        """Store a new record (no checks) and return it."""
+        objdef = self.schema[obj]
+        ts = timestamp or now_iso()
+        rec = {f.name: None for f in objdef.fields}
+        rec.update(values)
+        rec["id"] = self.new_id(obj)
+        if objdef.system_managed_name:
+            self.name_counters[obj] += 1
+            rec["name__v"] = f"{objdef.name_prefix}{self.name_counters[obj]:06d}"
+        rec["created_date__v"] = rec["modified_date__v"] = ts
+        rec["created_by__v"] = rec["modified_by__v"] = demo.VAULT_USER_ID
+        self.records[obj][rec["id"]] = rec
+        self._index(obj, rec)
+        return rec
+
+    def update(self, obj: str, rec: dict, changes: dict) -> None:
+        self._unindex(obj, rec)
+        rec.update(changes)
+        rec["modified_date__v"] = now_iso()
+        self._index(obj, rec)
+
+    def delete(self, obj: str, rid: str) -> None:
+        rec = self.records[obj].pop(rid)
+        self._unindex(obj, rec)
+        self.deletions[obj].append({"id": rid, "date_deleted": now_iso()[:19] + "Z"})
+
+    def blocking_references(self, obj: str, rid: str, ignore: set | None = None) -> list[str]:
+        """Return ids of records whose block-deletion reference points at obj/rid."""
+        found = []
+        for o in self.schema.values():
+            for f in o.fields:
+                if f.type == "Object" and f.object == obj and f.relationship_deletion == "block":
+                    found += [c for c in self.refs[(o.name, f.name)].get(rid, ()) if not ignore or c not in ignore]
+        return found
+
+    # -- row checks ------------------------------------------------------------------------
+    def coerce(self, objdef: ObjectDef, f: FieldDef, value):
+        """Return the stored form of `value` for field `f`, or raise RowError (INVALID_DATA)."""
+        if value in BLANK:
+            return None
+        bad = RowError([err("INVALID_DATA", f"Invalid value [{value}] for field [{f.name}]")])
+        if f.type == "Number":
+            if isinstance(value, bool):
+                raise bad
+            try:
+                number = float(value)
+            except (TypeError, ValueError):
+                raise bad from None
+            return int(number) if number.is_integer() else number
+        if f.type == "Picklist":
+            values = value if isinstance(value, list) else [v.strip() for v in str(value).split(",")]
+            if any(v not in f.picklist for v in values):
+                raise bad
+            return values
+        if f.type == "Date":
+            if not isinstance(value, str) or not _DATE_RE.match(value):
+                raise bad
+            return value
+        if f.type == "Object":
+            if not isinstance(value, str) or value not in self.records[f.object]:
+                raise bad
+            return value
+        text = str(value) if not isinstance(value, str) else value
+        if f.max_length and len(text) > f.max_length:
+            raise bad
+        return text
+
+    def check_row(self, objdef: ObjectDef, values: dict, *, self_id: str | None = None) -> list[dict]:
+        """Required and unique checks on the full set of values a record would have."""
+        errors = []
+        for f in objdef.fields:
+            if f.required and not (f.name == "name__v" and f.system_managed_name) and values.get(f.name) in BLANK:
+                errors.append(err("PARAMETER_REQUIRED", f"Missing required parameter [{f.name}]"))
+        for fname, index in self.unique[objdef.name].items():
+            if fname == "name__v" and objdef.system_managed_name and self_id is None:
+                continue  # generated on insert
+            v = values.get(fname)
+            if v not in BLANK and index.get(v, self_id) != self_id:
+                errors.append(err("OPERATION_NOT_ALLOWED", f"Another resource already exists with [{fname}={v}]"))
+        return errors
+
+    def copy_base(self, objdef: ObjectDef, source: dict, *, honour_no_copy: bool = True) -> dict:
+        """The values a copy of `source` starts from: editable fields, minus no_copy ones."""
+        return {
+            f.name: (list(source[f.name]) if isinstance(source.get(f.name), list) else source.get(f.name))
+            for f in objdef.fields
+            if f.editable and not (honour_no_copy and f.no_copy)
+        }
+
+    def apply_row(
+        self,
+        objdef: ObjectDef,
+        row: dict,
+        *,
+        id_param: str | None = None,
+        source: dict | None = None,
+        honour_no_copy: bool = True,
+        version: str = demo.VAULT_API_VERSION,
+    ) -> dict:
+        """Create, copy or upsert one row; return its per-row result (api-notes §4.1)."""
+        obj = objdef.name
+        row = dict(row)
+        result_data = {}
+        existing = None
+        if id_param:
+            key = row.get(id_param)
+            result_data["id_param_value"] = key
+            if key in BLANK:
+                return _row_failure([err("PARAMETER_REQUIRED", f"Missing required parameter [{id_param}]")], result_data)
+            if id_param == "id":
+                existing = self.records[obj].get(key)
+                if existing is None:
+                    return _row_failure([err("INVALID_DATA", f"The resource [{key}] does not exist")], result_data)
+                row.pop("id")
+            else:
+                existing_id = self.unique[obj][id_param].get(key)
+                existing = self.records[obj].get(existing_id) if existing_id else None
+        source_id = row.pop("source_record_id", None)
+        if source is None and source_id not in BLANK:
+            source = self.records[obj].get(source_id)
+            if source is None:
+                return _row_failure([err("INVALID_DATA", f"The resource [{source_id}] does not exist")], result_data)
+
+        errors, changes = [], {}
+        for key, value in row.items():
+            f = objdef.get(key)
+            if f is None:
+                if self.settings.unknown_fields == "reject":
+                    errors.append(err("INVALID_DATA", f"Field [{key}] does not exist on object [{obj}]"))
+                continue
+            if not f.editable:
+                if key == id_param:
+                    continue
+                errors.append(err("INVALID_DATA", f"Field [{key}] is not editable"))
+                continue
+            try:
+                changes[key] = self.coerce(objdef, f, value)
+            except RowError as exc:
+                errors.extend(exc.errors)
+        if errors:
+            return _row_failure(errors, result_data)
+
+        if existing is not None:
+            values = {**existing, **changes}
+            errors = self.check_row(objdef, values, self_id=existing["id"])
+            if errors:
+                return _row_failure(errors, result_data)
+            real = {k: v for k, v in changes.items() if existing.get(k) != v}
+            result = {"id": existing["id"], "url": self.record_url(obj, existing["id"], version)}
+            if not real:
+                return {
+                    "responseStatus": "WARNING",
+                    "warnings": [{"warning_type": "NO_DATA_CHANGES", "message": "No changes in values - record not updated"}],
+                    "data": {**result_data, **result},
+                }
+            self.update(obj, existing, real)
+            return {"responseStatus": "SUCCESS", "data": {**result_data, **result, "event": "updated__sys"}}
+
+        values = self.copy_base(objdef, source, honour_no_copy=honour_no_copy) if source else {}
+        values.update(changes)
+        errors = self.check_row(objdef, values)
+        if errors:
+            return _row_failure(errors, result_data)
+        rec = self.insert(obj, values)
+        return {
+            "responseStatus": "SUCCESS",
+            "data": {**result_data, "id": rec["id"], "url": self.record_url(obj, rec["id"], version), "event": "created__sys"},
+        }
+
+    @staticmethod
+    def record_url(obj: str, rid: str, version: str = demo.VAULT_API_VERSION) -> str:
+        return f"/api/{version}/vobjects/{obj}/{rid}"
+
+
+def _row_failure(errors: list[dict], data: dict) -> dict:
+    result = {"responseStatus": "FAILURE", "errors": errors}
+    if data:
+        result["data"] = data
+    return result
