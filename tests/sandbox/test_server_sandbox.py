@@ -28,3 +28,25 @@ def test_profiles_point_at_the_sandbox(vault_profile, zoho_profile, sandbox):
     assert vault_profile.secret == demo.VAULT_PASSWORD and vault_profile.api_version == "v25.2"
     assert zoho_profile.base_url == zoho_profile.accounts_url == sandbox.zoho_url
     assert zoho_profile.refresh_token == demo.ZOHO_REFRESH_TOKEN
+
+
+def test_python_m_sandbox_prints_urls_and_saves_state(tmp_path):
+    import json
+    import signal
+    import subprocess
+    import sys
+
+    state = tmp_path / "sandbox.json"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sandbox", "--vault-port", "0", "--zoho-port", "0", "--state", str(state)],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        first = proc.stdout.readline()
+        assert first.startswith("Vault sandbox: http://127.0.0.1:")
+        url = first.split()[2]
+        assert requests.get(f"{url}/api/", timeout=5).json()["responseStatus"] == "SUCCESS"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=10)
+    assert "product__v" in json.loads(state.read_text())["records"]
