@@ -1,0 +1,211 @@
+"""Read what a copy will touch: the tree of related records, and the Plan a preview shows."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+
+from records.connectors.base import Connector, FieldInfo, FieldType, Record, RelatedList
+
+DEFAULT_COPY_KEY_FIELDS = ("copy_key__c", "Copy_Key")
+# Vault follows hierarchical copy as deep as it goes; Zoho's engine-built copy goes two levels.
+VAULT_MAX_DEPTH = 5
+ZOHO_MAX_DEPTH = 2
+
+
+@dataclass
+class PlanObject:
+    object_name: str
+    label: str
+    count: int
+    depth: int
+    parent_object: str = ""
+    related_list: str = ""
+
+
+@dataclass
+class FieldChange:
+    field: str
+    label: str
+    old: Any
+    new: Any
+
+
+@dataclass
+class Plan:
+    """What a preview shows and what the engine will do; `refused_reason` set when it can't run."""
+
+    object_name: str
+    mode: str
+    source_ids: list[str]
+    objects: list[PlanObject] = field(default_factory=list)
+    changes: list[FieldChange] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    refused_reason: str = ""
+
+    @property
+    def total(self) -> int:
+        return sum(o.count for o in self.objects)
+
+    @property
+    def related_total(self) -> int:
+        return sum(o.count for o in self.objects if o.depth > 0)
+
+    @property
+    def refused(self) -> bool:
+        return bool(self.refused_reason)
+
+    def as_dict(self) -> dict:
+        return {
+            "objects": [o.__dict__ for o in self.objects],
+            "total": self.total,
+            "changes": [c.__dict__ for c in self.changes],
+            "warnings": self.warnings,
+            "refused_reason": self.refused_reason,
+        }
+
+
+@dataclass
+class Node:
+    """One record of a copy tree: how it was reached and (for engine-built copies) its data."""
+
+    object_name: str
+    source_id: str
+    depth: int
+    parent_source_id: str = ""
+    parent_field: str = ""
+    fields: dict[str, Any] = field(default_factory=dict)
+    name: str = ""
+
+
+class TooLarge(Exception):
+    pass
+
+
+def copy_key_field(fields: list[FieldInfo]) -> str:
+    """The copy-key field of an object (a unique editable text field named in COPY_KEY_FIELDS), or ""."""
+    names = getattr(settings, "COPY_KEY_FIELDS", DEFAULT_COPY_KEY_FIELDS)
+    by_name = {f.name: f for f in fields}
+    for name in names:
+        info = by_name.get(name)
+        if info and info.editable and info.type in (FieldType.TEXT, FieldType.LONG_TEXT):
+            return name
+    return ""
+
+
+def idempotency_key(job_code, object_name: str, source_id: str) -> str:
+    """A stable key per (job, record): the same on every retry and resume of the job."""
+    digest = hashlib.sha1(f"{object_name}:{source_id}".encode()).hexdigest()[:12]
+    return f"rc-{job_code.hex[:12]}-{digest}"
+
+
+def ref_id(value) -> str:
+    """The record id a lookup value holds ({"id": ...} or a bare id), or ""."""
+    if isinstance(value, dict):
+        return str(value.get("id") or "")
+    if isinstance(value, str | int) and not isinstance(value, bool):
+        return str(value)
+    return ""
+
+
+def read_tree(connector: Connector, object_name: str, root_id: str, *, limit: int | None = None) -> list[Node]:
+    """Read the records a deep copy of `root_id` copies, root first, each record once.
+
+    Vault: the child relationships a deep copy follows, as deep as they go. Zoho: the related lists
+    whose records point back through a lookup, and their children one level further. A record
+    reachable by two paths is listed once (at its first, shallowest path). Raises TooLarge past `limit`.
+    """
+    max_depth = VAULT_MAX_DEPTH if connector.native_deep_copy else ZOHO_MAX_DEPTH
+    root = connector.get(object_name, root_id)
+    nodes = [Node(object_name, root_id, 0, fields=root.fields, name=root.name)]
+    seen = {(object_name, root_id)}
+    level = {object_name: [root_id]}
+    related_cache: dict[str, list[RelatedList]] = {}
+    for depth in range(1, max_depth + 1):
+        next_level: dict[str, list[str]] = {}
+        for parent_object, parent_ids in level.items():
+            if parent_object not in related_cache:
+                related_cache[parent_object] = [r for r in connector.related_lists(parent_object) if r.deep_copy]
+            for related in related_cache[parent_object]:
+                for record in connector.children(related, parent_ids):
+                    key = (record.object_name or related.child_object, record.id)
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                    nodes.append(_node(record, related, depth))
+                    next_level.setdefault(key[0], []).append(record.id)
+                    if limit is not None and len(nodes) - 1 > limit:
+                        raise TooLarge(len(nodes) - 1)
+        level = next_level
+        if not level:
+            break
+    return nodes
+
+
+def _node(record: Record, related: RelatedList, depth: int) -> Node:
+    return Node(
+        object_name=record.object_name or related.child_object,
+        source_id=record.id,
+        depth=depth,
+        parent_source_id=ref_id(record.fields.get(related.parent_field)),
+        parent_field=related.parent_field,
+        fields=record.fields,
+        name=record.name,
+    )
+
+
+def summarize(nodes: list[Node], labels: dict[str, str] | None = None) -> list[PlanObject]:
+    """Per-object counts with depth, in the order met."""
+    labels = labels or {}
+    out: dict[tuple[str, int], PlanObject] = {}
+    parents = {(n.object_name, n.source_id): n.object_name for n in nodes}
+    by_id = {n.source_id: n.object_name for n in nodes}
+    for node in nodes:
+        key = (node.object_name, node.depth)
+        if key not in out:
+            parent_object = by_id.get(node.parent_source_id, "") if node.depth else ""
+            out[key] = PlanObject(node.object_name, labels.get(node.object_name, ""), 0, node.depth, parent_object)
+        out[key].count += 1
+    del parents
+    return list(out.values())
+
+
+def field_changes(fields: list[FieldInfo], record: Record | None, overrides: dict[str, Any]) -> list[FieldChange]:
+    infos = {f.name: f for f in fields}
+    changes = []
+    for name, new in overrides.items():
+        info = infos.get(name)
+        old = record.fields.get(name) if record else None
+        changes.append(FieldChange(name, info.label if info else name, old, new))
+    return changes
+
+
+def assign_waves(nodes: list[Node]) -> dict[str, int]:
+    """Order of creation: a record comes after every record of the tree its lookups point at.
+
+    Returns {source_id: wave}; the root is 0, a child at least 1. E.g. a Task under an Account that
+    also points at a Contact of the same Account is created after that Contact.
+    """
+    ids = {n.source_id for n in nodes}
+    wave = {n.source_id: n.depth for n in nodes}
+    refs = {
+        n.source_id: {ref_id(v) for v in n.fields.values() if isinstance(v, dict) and ref_id(v) in ids} - {n.source_id}
+        for n in nodes
+    }
+    for n in nodes:
+        if n.parent_source_id in ids:
+            refs[n.source_id].add(n.parent_source_id)
+    for _ in range(6):  # bounded: a cycle of lookups just stops moving
+        changed = False
+        for n in nodes:
+            if n.depth == 0:
+                continue
+            want = max([wave[r] + 1 for r in refs[n.source_id]] + [n.depth])
+            if want != wave[n.source_id] and want < 20:
+                wave[n.source_id], changed = want, True
+        if not changed:
+            break
+    return wave

@@ -1,0 +1,91 @@
+"""Find copies whose create answer was lost (crash, timeout, dropped connection) before resending.
+
+With a copy-key field the copy carries its idempotency key and is found by it. Without one, the copy
+is looked up by its distinctive values (name + parent lookup), skipping ids this job already claimed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from records.connectors.base import Connector, NotFound
+from records.copying import results as res
+from records.copying.plan import ref_id
+from records.models import RecordResult
+
+S = RecordResult.Status
+NAME_FIELDS = ("name__v", "Account_Name", "Deal_Name", "Last_Name", "Subject", "Note_Title", "Full_Name")
+
+
+def distinctive_values(payload: dict[str, Any], parent_field: str = "") -> dict[str, str]:
+    """The values a copy can be recognised by when it carries no key: its name and parent lookup."""
+    equals = {}
+    for name in NAME_FIELDS:
+        if isinstance(payload.get(name), str) and payload[name]:
+            equals[name] = payload[name]
+            break
+    if parent_field and ref_id(payload.get(parent_field)):
+        equals[parent_field] = ref_id(payload.get(parent_field))
+    return equals
+
+
+def find_copy(
+    connector: Connector,
+    row: RecordResult,
+    *,
+    key_field: str,
+    payload: dict[str, Any] | None = None,
+    parent_field: str = "",
+    claimed: set[str],
+) -> str:
+    """Return the id of the copy `row` created, or "" when there is none."""
+    if key_field:
+        found = connector.find(row.object_name, {key_field: row.idempotency_key})
+    else:
+        equals = distinctive_values(payload or {}, parent_field)
+        if not equals:
+            return ""
+        found = connector.find(row.object_name, equals)
+    for record in found:
+        if record.id not in claimed:
+            return record.id
+    return ""
+
+
+def reconcile_rows(
+    connector: Connector,
+    rows: list[RecordResult],
+    *,
+    key_field: str,
+    payloads: dict[int, dict] | None = None,
+    parent_field: str = "",
+    claimed: set[str],
+) -> None:
+    """Resolve SENDING rows: found → succeeded; not found → pending (safe to send again)."""
+    for row in rows:
+        new_id = find_copy(
+            connector,
+            row,
+            key_field=key_field,
+            payload=(payloads or {}).get(row.pk),
+            parent_field=parent_field,
+            claimed=claimed,
+        )
+        if new_id:
+            res.succeed(row, new_id, connector.record_url(row.object_name, new_id))
+            claimed.add(new_id)
+        else:
+            row.status = S.PENDING
+    res.save(rows)
+
+
+def reconcile_deletes(connector: Connector, rows: list[RecordResult]) -> None:
+    """Resolve SENDING delete rows: a record that is gone was deleted; otherwise delete again."""
+    for row in rows:
+        try:
+            connector.get(row.object_name, row.source_id)
+        except NotFound:
+            res.succeed(row, "")
+            continue
+        row.status = S.PENDING
+    res.save(rows)

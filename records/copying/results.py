@@ -1,0 +1,57 @@
+"""Writing outcomes to RecordResult rows and the job's counters."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q
+
+from records.connectors.base import ConnectorError, WriteResult
+from records.models import CopyJob, RecordResult
+
+S = RecordResult.Status
+
+
+def mark_sending(rows: list[RecordResult]) -> None:
+    """Commit the attempt before the remote write: a row left SENDING is reconciled, never resent blindly."""
+    for row in rows:
+        row.status = S.SENDING
+        row.attempts += 1
+    RecordResult.objects.bulk_update(rows, ["status", "attempts", "updated"])
+
+
+def succeed(row: RecordResult, new_id: str, link: str = "") -> None:
+    row.status, row.new_id, row.link = S.SUCCEEDED, new_id, link
+    row.error_type = row.error_message = ""
+
+
+def fail(row: RecordResult, error_type: str, message: str) -> None:
+    row.status, row.error_type, row.error_message = S.FAILED, error_type[:100], message[:2000]
+
+
+def fail_with(row: RecordResult, exc: ConnectorError) -> None:
+    fail(row, exc.error_type, exc.message)
+
+
+def apply_write(row: RecordResult, outcome: WriteResult, link: str = "") -> None:
+    if outcome.ok:
+        succeed(row, outcome.new_id, link)
+    else:
+        fail(row, outcome.error_type or "ERROR", outcome.error_message or "The record was not written.")
+
+
+def save(rows: list[RecordResult]) -> None:
+    RecordResult.objects.bulk_update(
+        rows, ["status", "new_id", "link", "error_type", "error_message", "attempts", "updated"]
+    )
+
+
+def refresh_counts(job: CopyJob) -> None:
+    """Recompute the job's counters from its results, so progress is readable while it runs."""
+    agg = job.results.aggregate(
+        total=Count("id"),
+        ok=Count("id", filter=Q(status=S.SUCCEEDED)),
+        bad=Count("id", filter=Q(status=S.FAILED)),
+    )
+    job.planned_count, job.succeeded_count, job.failed_count = agg["total"], agg["ok"], agg["bad"]
+    CopyJob.objects.filter(pk=job.pk).update(
+        planned_count=agg["total"], succeeded_count=agg["ok"], failed_count=agg["bad"]
+    )

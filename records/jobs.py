@@ -1,0 +1,11 @@
+"""Thin RQ entry points: ids in, one service call. Never model instances, clients or secrets."""
+
+import os
+import socket
+
+
+def run_copy_job(job_id: int) -> str:
+    from records.copying.services import copy_job_run
+
+    job = copy_job_run(job_id=job_id, worker_id=f"{socket.gethostname()}:{os.getpid()}")
+    return job.status
