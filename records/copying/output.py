@@ -1,0 +1,38 @@
+"""The JSON shape of a job for the command line (and anything else that wants it)."""
+
+from records.models import CopyJob
+
+
+def job_as_dict(job: CopyJob) -> dict:
+    return {
+        "id": job.pk,
+        "code": str(job.code),
+        "status": job.status,
+        "mode": job.mode,
+        "object": job.object_name,
+        "source_ids": job.source_ids,
+        "parent_job": job.parent_job_id,
+        "counts": {
+            "planned": job.planned_count,
+            "succeeded": job.succeeded_count,
+            "failed": job.failed_count,
+            "done": job.done_count,
+        },
+        "error_summary": job.error_summary,
+        "results": [
+            {
+                "object": r.object_name,
+                "source_id": r.source_id,
+                "new_id": r.new_id,
+                "parent_source_id": r.parent_source_id,
+                "status": r.status,
+                "error_type": r.error_type,
+                "error_message": r.error_message,
+            }
+            for r in job.results.order_by("depth", "id")
+        ],
+    }
+
+
+def exit_code(job: CopyJob) -> int:
+    return 0 if job.status == CopyJob.Status.SUCCEEDED else 1

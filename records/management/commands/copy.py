@@ -1,0 +1,130 @@
+"""`copy PROFILE OBJECT RECORD_ID... [--deep] [--set F=V]... [--clear F]... [--preview] [--sync|--wait] [--json]`.
+
+Exit 0 when the job succeeded, 1 when it failed or partly failed, 2 for bad input (one line on stderr).
+"""
+
+import json
+import os
+import sys
+import time
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand
+
+from records.connectors import connector_for
+from records.connectors.base import ConnectorError
+from records.copying import services
+from records.copying.output import exit_code, job_as_dict
+from records.models import ConnectionProfile, CopyJob
+
+
+class BadInput(Exception):
+    pass
+
+
+class Command(BaseCommand):
+    help = "Clone or deep-copy records through a connection profile."
+
+    def add_arguments(self, parser):
+        parser.add_argument("profile")
+        parser.add_argument("object")
+        parser.add_argument("record_ids", nargs="+")
+        parser.add_argument("--deep", action="store_true", help="deep copy (with related records)")
+        parser.add_argument("--set", action="append", default=[], dest="set_values", metavar="FIELD=VALUE")
+        parser.add_argument("--clear", action="append", default=[], metavar="FIELD")
+        parser.add_argument("--user", help="the user the job runs as (default: the profile's owner)")
+        parser.add_argument("--preview", action="store_true", help="print the plan; queue nothing")
+        run = parser.add_mutually_exclusive_group()
+        run.add_argument("--sync", action="store_true", help="run in this process, as a worker would")
+        run.add_argument("--wait", action="store_true", help="queue and wait for a worker to finish it")
+        parser.add_argument("--json", action="store_true")
+        parser.add_argument("--timeout", type=float, default=3600, help="seconds --wait waits")
+
+    def handle(self, *args, **opts):
+        try:
+            code = self._handle(opts)
+        except BadInput as exc:
+            self.stderr.write(str(exc).replace("\n", " "))
+            code = 2
+        sys.exit(code)
+
+    def _handle(self, opts) -> int:
+        profile = ConnectionProfile.objects.filter(name=opts["profile"]).first()
+        if profile is None:
+            raise BadInput(f"No connection profile named {opts['profile']!r}.")
+        user = self._user(opts["user"], profile)
+        mode = CopyJob.Mode.DEEP_COPY if opts["deep"] else CopyJob.Mode.CLONE
+        try:
+            connector = connector_for(profile)
+            fields = connector.describe(opts["object"])
+            overrides = services.parse_overrides(fields=fields, set_values=opts["set_values"], clear=opts["clear"])
+            if opts["preview"]:
+                plan = services.copy_preview(profile=profile, object_name=opts["object"], source_ids=opts["record_ids"],
+                                             mode=mode, overrides=overrides, connector=connector)
+                self._print_plan(plan, opts["json"])
+                return 2 if plan.refused_reason else 0
+            job = services.copy_job_create(
+                profile=profile, object_name=opts["object"], source_ids=opts["record_ids"], mode=mode,
+                user=user, overrides=overrides, enqueue=not opts["sync"], connector=connector,
+            )
+        except ValidationError as exc:
+            raise BadInput(" ".join(exc.messages)) from exc
+        except ConnectorError as exc:
+            raise BadInput(str(exc)) from exc
+        if opts["sync"]:
+            job = services.copy_job_run(job_id=job.pk, worker_id=f"sync:{os.getpid()}")
+        elif opts["wait"]:
+            job = wait_for(job, opts["timeout"])
+        else:
+            job.refresh_from_db()
+        self._print_job(job, opts["json"])
+        if not (opts["sync"] or opts["wait"]):
+            return 0
+        return exit_code(job)
+
+    def _user(self, username, profile):
+        if not username:
+            return profile.owner
+        user = get_user_model().objects.filter(username=username).first()
+        if user is None:
+            raise BadInput(f"No user named {username!r}.")
+        if not ConnectionProfile.objects.for_user(user).filter(pk=profile.pk).exists():
+            raise BadInput(f"User {username!r} may not use profile {profile.name!r}.")
+        return user
+
+    def _print_plan(self, plan, as_json):
+        if as_json:
+            self.stdout.write(json.dumps(plan.as_dict(), default=str))
+            return
+        for o in plan.objects:
+            self.stdout.write(f"{'  ' * o.depth}{o.object_name}: {o.count}")
+        self.stdout.write(f"Total: {plan.total}")
+        for c in plan.changes:
+            self.stdout.write(f"  {c.field}: {c.old!r} -> {c.new!r}")
+        if plan.refused_reason:
+            self.stderr.write(plan.refused_reason)
+
+    def _print_job(self, job, as_json):
+        if as_json:
+            self.stdout.write(json.dumps(job_as_dict(job), default=str))
+        else:
+            print_job(self.stdout, job)
+
+
+def wait_for(job, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job.refresh_from_db()
+        if job.is_finished:
+            return job
+        time.sleep(0.5)
+    return job
+
+
+def print_job(out, job):
+    out.write(f"Job {job.pk} ({job.code}): {job.get_mode_display()} {job.object_name} {job.source_ids}")
+    out.write(f"Status: {job.status}  done {job.done_count}/{job.planned_count}  "
+              f"succeeded {job.succeeded_count}  failed {job.failed_count}")
+    if job.error_summary:
+        out.write(f"Error: {job.error_summary}")
