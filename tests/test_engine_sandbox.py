@@ -1,0 +1,209 @@
+"""The engine against the real sandbox over HTTP, through the real connectors."""
+
+import importlib.util
+import threading
+
+import pytest
+
+from records.connectors import connector_for
+from records.copying import services
+from records.copying.plan import read_tree
+from records.models import CopyJob, RecordResult
+
+S = RecordResult.Status
+
+
+def _need(module):
+    try:
+        if importlib.util.find_spec(module) is None:
+            pytest.skip(f"not in the tree yet: {module}")
+    except ModuleNotFoundError:
+        pytest.skip(f"not in the tree yet: {module}")
+
+
+@pytest.fixture
+def vault(fresh_sandbox, vault_profile, settings):
+    _need("records.connectors.vault")
+    settings.VAULT_JOB_POLL_SECONDS = 0.2
+    return fresh_sandbox, vault_profile, connector_for(vault_profile)
+
+
+@pytest.fixture
+def zoho(fresh_sandbox, zoho_profile):
+    _need("records.connectors.zoho")
+    if fresh_sandbox.zoho is None:
+        pytest.skip("the Zoho emulator is not in the tree yet")
+    return fresh_sandbox, zoho_profile, connector_for(zoho_profile)
+
+
+def find_id(conn, object_name, name):
+    for record in conn.search(object_name, name).records:
+        if record.name == name:
+            return record.id
+    raise AssertionError(f"{name} not found")
+
+
+def small_account(conn):
+    for record in conn.search("Accounts", "").records:
+        if "Big" not in record.name and "Huge" not in record.name:
+            return record.id
+    raise AssertionError("no small account")
+
+
+def run(profile, user, object_name, ids, mode, **kw):
+    job = services.copy_job_create(profile=profile, object_name=object_name, source_ids=ids, mode=mode,
+                                   user=user, enqueue=False, **kw)
+    return services.copy_job_run(job_id=job.pk, worker_id="test")
+
+
+def tree_size(conn, object_name, root):
+    return len(read_tree(conn, object_name, root))
+
+
+# -- Vault --------------------------------------------------------------------------------------
+
+@pytest.mark.django_db
+def test_vault_clone_holds_overrides_and_drops_no_copy_fields(vault, owner):
+    sb, profile, conn = vault
+    src = find_id(conn, "product__v", "Neurolax")
+    job = run(profile, owner, "product__v", [src], "clone",
+              overrides={"name__v": "Neurolax Copy", "description__c": "changed"})
+    assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
+    copy = conn.get("product__v", job.results.get().new_id).fields
+    assert copy["name__v"] == "Neurolax Copy" and copy["description__c"] == "changed"
+    assert not copy.get("external_id__v") and not copy.get("internal_code__c")
+
+
+@pytest.mark.django_db
+def test_vault_deep_copy_then_undo_leaves_vault_as_before(vault, owner):
+    sb, profile, conn = vault
+    before = {o: len(r) for o, r in sb.vault.state.records.items()}
+    src = find_id(conn, "product__v", "Neurolax")
+    job = run(profile, owner, "product__v", [src], "deep_copy", overrides={"name__v": "Neurolax Deep"})
+    assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
+    assert job.remote_job_id
+    new_root = job.results.get(depth=0).new_id
+    assert tree_size(conn, "product__v", new_root) == tree_size(conn, "product__v", src) == job.planned_count
+    assert job.results.filter(status=S.SUCCEEDED, new_id="").count() == 0
+    undo = services.copy_job_run(job_id=services.copy_job_undo(job=job, user=owner, enqueue=False).pk, worker_id="t")
+    assert undo.status == CopyJob.Status.SUCCEEDED, undo.error_summary
+    assert {o: len(r) for o, r in sb.vault.state.records.items()} == before
+
+
+@pytest.mark.django_db
+def test_vault_dropped_answers_make_no_duplicates(vault, owner):
+    sb, profile, conn = vault
+    ids = [find_id(conn, "product__v", n) for n in ("Neurolax", "Dermacalm", "Pulmoflow")]
+    sb.faults("vault").set(p_drop_after_write=1.0, seed=1)
+    try:
+        job = services.copy_job_create(
+            profile=profile, object_name="product__v", source_ids=ids, mode="clone", user=owner, enqueue=False,
+            row_overrides={i: {"name__v": f"Dropped {n}"} for n, i in enumerate(ids)},
+        )
+        sb.faults("vault").set(p_drop_after_write=1.0, seed=1)
+        job = services.copy_job_run(job_id=job.pk, worker_id="t")
+    finally:
+        sb.faults("vault").clear()
+    assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
+    for n in range(3):
+        assert len(conn.find("product__v", {"name__v": f"Dropped {n}"})) == 1
+
+
+@pytest.mark.django_db
+def test_vault_retry_reruns_only_failed_rows(vault, owner):
+    sb, profile, conn = vault
+    ids = [find_id(conn, "product__v", n) for n in ("Neurolax", "Dermacalm")]
+    blocker = conn.clone("product__v", [__import__("records.connectors.base", fromlist=["x"]).CloneRequest(
+        ids[0], {"name__v": "Taken Name"})])[0].new_id
+    job = run(profile, owner, "product__v", ids, "clone",
+              row_overrides={ids[0]: {"name__v": "Free Name"}, ids[1]: {"name__v": "Taken Name"}})
+    assert job.status == CopyJob.Status.PARTIAL and job.failed_count == 1
+    assert job.results.get(status=S.FAILED).error_type
+    conn.delete("product__v", [blocker])
+    services.copy_job_retry(job=job, user=owner, enqueue=False)
+    job = services.copy_job_run(job_id=job.pk, worker_id="t2")
+    assert job.status == CopyJob.Status.SUCCEEDED
+    assert len(conn.find("product__v", {"name__v": "Free Name"})) == 1
+    assert len(conn.find("product__v", {"name__v": "Taken Name"})) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_on_one_job_copy_once(vault, owner):
+    sb, profile, conn = vault
+    src = find_id(conn, "product__v", "Neurolax")
+    job = services.copy_job_create(profile=profile, object_name="product__v", source_ids=[src], mode="clone",
+                                   user=owner, enqueue=False, overrides={"name__v": "Raced"})
+    threads = [threading.Thread(target=services.copy_job_run, kwargs={"job_id": job.pk, "worker_id": f"w{i}"})
+               for i in range(2)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    job.refresh_from_db()
+    assert job.status == CopyJob.Status.SUCCEEDED and job.attempts == 1
+    assert len(conn.find("product__v", {"name__v": "Raced"})) == 1
+
+
+# -- Zoho ---------------------------------------------------------------------------------------
+
+@pytest.mark.django_db
+def test_zoho_clone_and_deep_copy_with_overrides(zoho, owner):
+    sb, profile, conn = zoho
+    src = small_account(conn)
+    job = run(profile, owner, "Accounts", [src], "clone", overrides={"Account_Name": "Cloned Co"})
+    assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
+    assert conn.get("Accounts", job.results.get().new_id).fields["Account_Name"] == "Cloned Co"
+    job = run(profile, owner, "Accounts", [src], "deep_copy", overrides={"Account_Name": "Deep Co"})
+    assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
+    new_root = job.results.get(depth=0).new_id
+    assert conn.get("Accounts", new_root).fields["Account_Name"] == "Deep Co"
+    assert tree_size(conn, "Accounts", new_root) == tree_size(conn, "Accounts", src)
+    for related in conn.related_lists("Accounts"):
+        if related.deep_copy:
+            assert len(list(conn.children(related, [new_root]))) == len(list(conn.children(related, [src])))
+
+
+@pytest.mark.django_db
+def test_zoho_dropped_connection_no_duplicate_and_undo(zoho, owner):
+    sb, profile, conn = zoho
+    src = small_account(conn)
+    size = tree_size(conn, "Accounts", src)
+    job = services.copy_job_create(profile=profile, object_name="Accounts", source_ids=[src], mode="deep_copy",
+                                   user=owner, enqueue=False, overrides={"Account_Name": "Dropped Co"})
+    sb.faults("zoho").set(p_drop_after_write=0.5, seed=3)
+    try:
+        job = services.copy_job_run(job_id=job.pk, worker_id="t")
+    finally:
+        sb.faults("zoho").clear()
+    assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
+    new_root = job.results.get(depth=0).new_id
+    assert tree_size(conn, "Accounts", new_root) == size
+    assert len(conn.find("Accounts", {"Account_Name": "Dropped Co"})) == 1
+    undo = services.copy_job_run(job_id=services.copy_job_undo(job=job, user=owner, enqueue=False).pk, worker_id="u")
+    assert undo.status == CopyJob.Status.SUCCEEDED
+    assert conn.find("Accounts", {"Account_Name": "Dropped Co"}) == []
+
+
+@pytest.mark.django_db
+def test_zoho_cancel_keeps_results(zoho, owner):
+    sb, profile, conn = zoho
+    src = find_id(conn, "Accounts", "Big Account")
+    job = services.copy_job_create(profile=profile, object_name="Accounts", source_ids=[src], mode="deep_copy",
+                                   user=owner, enqueue=False, overrides={"Account_Name": "Cancelled Co"})
+    CopyJob.objects.filter(pk=job.pk).update(cancel_requested=False)
+    # Cancel once the first children batch has been written.
+    original = conn.__class__.create
+    calls = []
+
+    def create(self, object_name, rows):
+        out = original(self, object_name, rows)
+        calls.append(1)
+        CopyJob.objects.filter(pk=job.pk).update(cancel_requested=True)
+        return out
+
+    conn.__class__.create = create
+    try:
+        job = services.copy_job_run(job_id=job.pk, worker_id="t", connector=conn)
+    finally:
+        conn.__class__.create = original
+    assert job.status == CopyJob.Status.CANCELLED
+    assert 0 < job.succeeded_count < job.planned_count and len(calls) == 1
+    assert job.results.filter(status=S.SKIPPED).exists()

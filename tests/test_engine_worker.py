@@ -1,0 +1,91 @@
+"""A real RQ worker process killed with SIGKILL mid deep copy, then resumed: exactly one copy each."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+
+from records.connectors import connector_for
+from records.copying import services
+from records.copying.plan import read_tree
+from records.models import CopyJob
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _worker(redis_url, *extra):
+    db = settings.DATABASES["default"]["NAME"]
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "copier_site.test_settings",
+        "DATABASE_URL": f"sqlite:///{db}",
+        "REDIS_URL": redis_url,
+        "JOB_LEASE_SECONDS": "3",
+        "COPIER_VAR_DIR": os.environ["COPIER_VAR_DIR"],
+    }
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "rqworker", "default", *extra], cwd=ROOT, env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+
+
+def _wait(predicate, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+@pytest.mark.slow
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_killed_worker_is_resumed_and_copies_each_record_once(fresh_sandbox, zoho_profile, owner, redis_url):
+    pytest.importorskip("records.connectors.zoho")
+    if fresh_sandbox.zoho is None:
+        pytest.skip("the Zoho emulator is not in the tree yet")
+    conn = connector_for(zoho_profile)
+    # "Huge Account" (2,000+ related records) when the emulator has it, else "Big Account".
+    src = next(r.id for name in ("Huge Account", "Big Account")
+               for r in conn.search("Accounts", name).records if r.name == name)
+    job = services.copy_job_create(profile=zoho_profile, object_name="Accounts", source_ids=[src],
+                                   mode="deep_copy", user=owner, overrides={"Account_Name": "Resumed Co"})
+    assert job.planned_count >= 1000
+    fresh_sandbox.faults("zoho").set(latency=0.05)
+    first = _worker(redis_url)
+    try:
+        assert _wait(lambda: CopyJob.objects.get(pk=job.pk).succeeded_count > job.planned_count // 4, 120)
+        first.send_signal(signal.SIGKILL)
+        first.wait(10)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    job.refresh_from_db()
+    assert job.status == CopyJob.Status.RUNNING and job.succeeded_count < job.planned_count
+    time.sleep(3.5)  # the dead worker's lease expires
+    with pytest.raises(SystemExit) as exit_:
+        call_command("job", "resume-stale")
+    assert exit_.value.code == 0
+    assert CopyJob.objects.get(pk=job.pk).status == CopyJob.Status.QUEUED
+    fresh_sandbox.faults("zoho").clear()
+    second = _worker(redis_url, "--burst")
+    try:
+        second.wait(600)
+    finally:
+        if second.poll() is None:
+            second.kill()
+    job.refresh_from_db()
+    assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
+    assert job.results.count() == job.planned_count == job.succeeded_count
+    new_ids = list(job.results.values_list("new_id", flat=True))
+    assert len(set(new_ids)) == len(new_ids)
+    new_root = job.results.get(depth=0).new_id
+    assert len(read_tree(conn, "Accounts", new_root)) == len(read_tree(conn, "Accounts", src)) == job.planned_count
+    assert len(conn.find("Accounts", {"Account_Name": "Resumed Co"})) == 1
