@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class RecordsConfig(AppConfig):
     name = "records"
     verbose_name = "Record Copier"
+
+    def ready(self):
+        from records import checks  # noqa: F401 - registers the system checks

@@ -1,0 +1,343 @@
+"""The Django admin as an audit tool for staff.
+
+Profiles: secrets are never displayed and never edited as plain text; they are set on a page of
+their own (like UserAdmin's password page) and can't be used in lookups. Jobs, results and audit
+events are read-only; result lists stay cheap at 10k+ rows.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
+from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.decorators import method_decorator
+from django.utils.html import format_html
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters
+
+from records import profiles
+from records.models import AuditEvent, ConnectionProfile, CopyJob, RecordResult
+
+SECRET_FIELD_NAMES = ("secret", "refresh_token", "session_token")
+sensitive_post_parameters_m = method_decorator(sensitive_post_parameters(*SECRET_FIELD_NAMES))
+csrf_protect_m = method_decorator(csrf_protect)
+
+
+def _refuses_secret_lookup(lookup: str) -> bool:
+    return any(part in SECRET_FIELD_NAMES for part in lookup.split("__"))
+
+
+def _secret_widget():
+    return forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"})
+
+
+# ---------------------------------------------------------------------------------------------
+# Connection profiles
+
+
+class ProfileAdminForm(forms.ModelForm):
+    """Plain fields of a profile; URLs are checked the same way the services check them."""
+
+    class Meta:
+        model = ConnectionProfile
+        fields = [
+            "name", "system", "base_url", "accounts_url", "api_version", "username", "concurrency",
+            "owner", "shared_with_users", "shared_with_groups",
+        ]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("system") and data.get("base_url"):
+            try:
+                data["base_url"], data["accounts_url"] = profiles.clean_profile_urls(
+                    system=data["system"], base_url=data["base_url"], accounts_url=data.get("accounts_url", "")
+                )
+            except ValidationError as exc:
+                raise ValidationError(exc.messages) from None
+        return data
+
+
+class ProfileAddForm(ProfileAdminForm):
+    """Adding a profile asks for its secrets once, like UserCreationForm asks for the password."""
+
+    secret = forms.CharField(label="Password / client secret", strip=False, widget=_secret_widget())
+    refresh_token = forms.CharField(label="Refresh token (Zoho)", required=False, widget=_secret_widget())
+
+
+class SetSecretForm(forms.Form):
+    secret = forms.CharField(label="New password / client secret", required=False, strip=False, widget=_secret_widget())
+    refresh_token = forms.CharField(label="New refresh token (Zoho)", required=False, widget=_secret_widget())
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("secret") and not data.get("refresh_token"):
+            raise ValidationError("Enter a new secret, a new refresh token, or both.")
+        return data
+
+
+@admin.register(ConnectionProfile)
+class ConnectionProfileAdmin(admin.ModelAdmin):
+    form = ProfileAdminForm
+    add_form = ProfileAddForm
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    list_display = ["name", "system", "owner", "base_url", "username", "secret_state", "last_test_ok", "last_tested_at"]
+    list_filter = ["system", "last_test_ok", "owner"]
+    search_fields = ["name", "username", "base_url", "=code"]
+    list_select_related = ["owner"]
+    filter_horizontal = ["shared_with_users", "shared_with_groups"]
+    readonly_fields = [
+        "code", "secret_state", "secret_set_at", "refresh_token_set_at", "created", "updated",
+        "last_tested_at", "last_test_ok", "last_test_message",
+    ]
+    fieldsets = [
+        (None, {"fields": ["name", "system", "base_url", "accounts_url", "api_version", "username", "concurrency"]}),
+        ("Credentials", {"fields": ["secret_state", "secret_set_at", "refresh_token_set_at"]}),
+        ("Access", {"fields": ["owner", "shared_with_users", "shared_with_groups"]}),
+        ("Status", {"fields": ["code", "created", "updated", "last_tested_at", "last_test_ok", "last_test_message"]}),
+    ]
+    add_fieldsets = [
+        (None, {"fields": ["name", "system", "base_url", "accounts_url", "api_version", "username", "concurrency"]}),
+        ("Credentials", {"fields": ["secret", "refresh_token"]}),
+        ("Access", {"fields": ["owner", "shared_with_users", "shared_with_groups"]}),
+    ]
+    actions = ["test_connections"]
+
+    def get_queryset(self, request):
+        # Never load the encrypted columns for lists and pages: nothing here shows them.
+        return super().get_queryset(request).defer(*SECRET_FIELD_NAMES)
+
+    def lookup_allowed(self, lookup, value, request=None):
+        # Filtering on a secret would let anyone with view access guess it a prefix at a time.
+        if _refuses_secret_lookup(lookup):
+            return False
+        return super().lookup_allowed(lookup, value, request)
+
+    def get_fieldsets(self, request, obj=None):
+        return self.add_fieldsets if obj is None else super().get_fieldsets(request, obj)
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = self.add_form
+        return super().get_form(request, obj, **kwargs)
+
+    @admin.display(description="Secrets")
+    def secret_state(self, obj):
+        # Which secrets are set, from their timestamps: the encrypted columns are never read here.
+        parts = ["password / client secret " + ("set" if obj.secret_set_at else "not set (or set before tracking)")]
+        if obj.system == "zoho":
+            parts.append("refresh token " + ("set" if obj.refresh_token_set_at else "not set"))
+        text = "; ".join(parts)
+        if obj.pk:
+            url = reverse("admin:records_connectionprofile_secret", args=[obj.pk])
+            return format_html('{} — <a href="{}">set a new secret</a>', text, url)
+        return text
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:object_id>/secret/",
+                self.admin_site.admin_view(self.set_secret_view),
+                name="records_connectionprofile_secret",
+            ),
+            *super().get_urls(),
+        ]
+
+    @sensitive_post_parameters_m
+    @csrf_protect_m
+    def set_secret_view(self, request, object_id):
+        profile = ConnectionProfile.objects.filter(pk=object_id).first()
+        if profile is None:
+            raise Http404("No such profile")
+        if not self.has_change_permission(request, profile):
+            raise PermissionDenied
+        form = SetSecretForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            profiles.profile_set_secrets(
+                profile=profile,
+                actor=request.user,
+                secret=form.cleaned_data["secret"],
+                refresh_token=form.cleaned_data["refresh_token"],
+            )
+            self.message_user(request, "The new secret is saved.", messages.SUCCESS)
+            return HttpResponseRedirect(reverse("admin:records_connectionprofile_change", args=[profile.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Set a new secret: {profile.name}",
+            "form": form,
+            "profile": profile,
+            "opts": self.opts,
+            "original": profile,
+            "has_view_permission": True,
+        }
+        return TemplateResponse(request, "admin/records/connectionprofile/set_secret.html", context)
+
+    def save_model(self, request, obj, form, change):
+        # The services own the write and the audit; the form only validated.
+        values = {name: form.cleaned_data[name] for name in profiles.PLAIN_FIELDS if name in form.cleaned_data}
+        if change:
+            fresh = ConnectionProfile.objects.get(pk=obj.pk)
+            changed = {name: values[name] for name in form.changed_data if name in values}
+            saved = profiles.profile_update(profile=fresh, actor=request.user, **changed)
+        else:
+            saved = profiles.profile_create(
+                actor=request.user,
+                secret=form.cleaned_data.get("secret", ""),
+                refresh_token=form.cleaned_data.get("refresh_token", ""),
+                **values,
+            )
+        obj.pk, obj.code = saved.pk, saved.code
+
+    def save_related(self, request, form, formsets, change):
+        shared = {"shared_with_users", "shared_with_groups"}
+        if shared & set(form.changed_data):
+            profiles.profile_share(
+                profile=form.instance,
+                users=form.cleaned_data.get("shared_with_users", []),
+                groups=form.cleaned_data.get("shared_with_groups", []),
+                actor=request.user,
+            )
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+    def delete_model(self, request, obj):
+        profiles.profile_delete(profile=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for profile in queryset:
+            profiles.profile_delete(profile=profile, actor=request.user)
+
+    @admin.action(description="Test the connection of the selected profiles", permissions=["change"])
+    def test_connections(self, request, queryset):
+        for profile in ConnectionProfile.objects.filter(pk__in=queryset.values("pk")):
+            ok, message = profiles.profile_test(profile=profile, actor=request.user)
+            self.message_user(request, f"{profile.name}: {message}", messages.SUCCESS if ok else messages.ERROR)
+
+
+# ---------------------------------------------------------------------------------------------
+# Jobs, results and the audit trail: read-only
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class SystemFilter(admin.SimpleListFilter):
+    title = "system"
+    parameter_name = "system"
+    field = "profile__system"
+
+    def lookups(self, request, model_admin):
+        from records.models import System
+
+        return System.choices
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(**{self.field: self.value()})
+        return queryset
+
+
+class ResultSystemFilter(SystemFilter):
+    field = "job__profile__system"
+
+
+# Rows shown next to their profile must not decrypt its secrets just to print its name.
+PROFILE_SECRETS = [f"profile__{name}" for name in SECRET_FIELD_NAMES]
+
+
+@admin.register(CopyJob)
+class CopyJobAdmin(ReadOnlyAdmin):
+    list_display = [
+        "id", "object_name", "mode", "status", "profile", "requested_by", "created", "finished",
+        "planned_count", "succeeded_count", "failed_count", "results_link",
+    ]
+    list_filter = ["status", "mode", SystemFilter, "object_name", "requested_by", "created"]
+    search_fields = ["=code", "source_ids", "=remote_job_id", "=rq_job_id", "=results__source_id", "=results__new_id"]
+    list_select_related = ["profile", "requested_by"]
+    date_hierarchy = "created"
+    list_per_page = 50
+    readonly_fields = ["results_link"]
+    exclude = ["state"]
+    actions = ["cancel_jobs", "retry_jobs"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer(*PROFILE_SECRETS)
+
+    def lookup_allowed(self, lookup, value, request=None):
+        if _refuses_secret_lookup(lookup):
+            return False
+        return super().lookup_allowed(lookup, value, request)
+
+    @admin.display(description="Results")
+    def results_link(self, obj):
+        url = reverse("admin:records_recordresult_changelist") + f"?job__id__exact={obj.pk}"
+        return format_html('<a href="{}">results of job {}</a>', url, obj.pk)
+
+    def has_cancel_permission(self, request):
+        return request.user.has_perm("records.change_copyjob")
+
+    has_retry_permission = has_cancel_permission
+
+    def _run(self, request, queryset, service, verb):
+        done = 0
+        for job in queryset.select_related("profile"):
+            try:
+                service(job=job, user=request.user)
+                done += 1
+            except ValidationError as exc:
+                self.message_user(request, f"Job {job.pk}: {' '.join(exc.messages)}", messages.WARNING)
+        if done:
+            self.message_user(request, f"{verb} {done} job(s).", messages.SUCCESS)
+
+    @admin.action(description="Cancel the selected jobs", permissions=["cancel"])
+    def cancel_jobs(self, request, queryset):
+        from records.copying.services import copy_job_cancel
+
+        self._run(request, queryset, copy_job_cancel, "Cancelled")
+
+    @admin.action(description="Retry the failed records of the selected jobs", permissions=["retry"])
+    def retry_jobs(self, request, queryset):
+        from records.copying.services import copy_job_retry
+
+        self._run(request, queryset, copy_job_retry, "Queued again")
+
+
+@admin.register(RecordResult)
+class RecordResultAdmin(ReadOnlyAdmin):
+    list_display = ["id", "job", "object_name", "source_id", "new_id", "depth", "status", "error_type", "new_record"]
+    list_filter = ["status", ResultSystemFilter, "error_type", "object_name", "job__requested_by", "updated"]
+    search_fields = ["=source_id", "=new_id", "=parent_source_id", "=job__code"]
+    list_select_related = ["job"]
+    list_per_page = 100
+    # Counting every row of a 10k+ table on each page is the slow part; the paginator only
+    # counts the filtered rows.
+    show_full_result_count = False
+    exclude = ["idempotency_key"]
+
+    @admin.display(description="New record")
+    def new_record(self, obj):
+        return format_html('<a href="{}" rel="noopener" target="_blank">open</a>', obj.link) if obj.link else "—"
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ["created", "actor", "action", "profile", "job", "details"]
+    list_filter = ["action", "actor", "created"]
+    search_fields = ["action", "actor__username", "profile__name", "=job__code"]
+    list_select_related = ["actor", "profile", "job"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer(*PROFILE_SECRETS)
+    date_hierarchy = "created"
+    show_full_result_count = False

@@ -1,0 +1,51 @@
+"""System checks for the settings this app depends on (`manage.py check`, `check --deploy`)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.checks import Error, Tags, Warning, register
+
+
+@register()
+def check_credential_keys(app_configs, **kwargs):
+    from cryptography.fernet import Fernet
+
+    errors = []
+    keys = list(getattr(settings, "CREDENTIAL_KEYS", []) or [])
+    if not keys:
+        errors.append(Error("CREDENTIAL_KEYS is empty.", hint="Set it to one or more Fernet keys.", id="records.E001"))
+    for index, key in enumerate(keys):
+        try:
+            Fernet(key.encode() if isinstance(key, str) else key)
+        except (ValueError, TypeError):
+            errors.append(
+                Error(
+                    f"CREDENTIAL_KEYS entry {index + 1} is not a valid Fernet key.",
+                    hint='Generate one with: python -c "from cryptography.fernet import Fernet; '
+                    'print(Fernet.generate_key().decode())"',
+                    id="records.E002",
+                )
+            )
+    return errors
+
+
+@register(Tags.security, deploy=True)
+def check_production_settings(app_configs, **kwargs):
+    warnings = []
+    if settings.ALLOW_LOOPBACK_CONNECTIONS:
+        warnings.append(
+            Warning(
+                "ALLOW_LOOPBACK_CONNECTIONS is on: connection profiles may point at 127.0.0.1.",
+                hint="Only the sandbox and tests need it; leave it off in production.",
+                id="records.W001",
+            )
+        )
+    if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+        warnings.append(
+            Warning(
+                "The database is SQLite.",
+                hint="Use PostgreSQL in production: set DATABASE_URL=postgres://...",
+                id="records.W002",
+            )
+        )
+    return warnings

@@ -1,0 +1,226 @@
+"""Connection profile services: create, update, delete, share and test a profile.
+
+Keyword-only and shared by the web pages, the admin and the `profile` command. Every write is
+audited; audit details name the fields that changed, never a secret value.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from records.audit import audit_log
+from records.connectors import base
+from records.connectors.urls import check_base_url
+from records.models import ConnectionProfile, System
+
+SECRET_FIELDS = ("secret", "refresh_token")
+PLAIN_FIELDS = ("name", "system", "base_url", "accounts_url", "api_version", "username", "concurrency", "owner")
+MAX_TEST_MESSAGE = 500
+
+
+def clean_profile_urls(*, system: str, base_url: str, accounts_url: str) -> tuple[str, str]:
+    """Return the normalised URLs, or raise ValidationError naming what is wrong."""
+    allow = settings.ALLOW_LOOPBACK_CONNECTIONS
+    try:
+        if system == System.VAULT:
+            return check_base_url(base_url, "vault", allow_loopback=allow), ""
+        if system == System.ZOHO:
+            if not accounts_url:
+                raise ValidationError({"accounts_url": "Zoho needs the accounts server URL."})
+            return (
+                check_base_url(base_url, "zoho_api", allow_loopback=allow),
+                check_base_url(accounts_url, "zoho_accounts", allow_loopback=allow),
+            )
+    except base.ConfigurationError as exc:
+        raise ValidationError(exc.message, code="invalid_url") from None
+    raise ValidationError(f"Unknown system {system!r}: choose vault or zoho.", code="invalid_system")
+
+
+def _validate(profile: ConnectionProfile) -> None:
+    profile.base_url, profile.accounts_url = clean_profile_urls(
+        system=profile.system, base_url=profile.base_url, accounts_url=profile.accounts_url
+    )
+    if not profile.name.strip():
+        raise ValidationError({"name": "Give the profile a name."})
+    if not profile.username.strip():
+        raise ValidationError({"username": "Give the user name (Vault) or client id (Zoho)."})
+    if not profile.concurrency or profile.concurrency < 1:
+        raise ValidationError({"concurrency": "Concurrency must be at least 1."})
+    dupes = ConnectionProfile.objects.filter(name=profile.name).exclude(pk=profile.pk)
+    if dupes.exists():
+        raise ValidationError({"name": f"A profile named “{profile.name}” already exists."})
+
+
+def profile_create(
+    *,
+    name: str,
+    system: str,
+    base_url: str,
+    accounts_url: str = "",
+    api_version: str = "",
+    username: str,
+    secret: str = "",
+    refresh_token: str = "",
+    owner=None,
+    concurrency: int = 5,
+    actor,
+) -> ConnectionProfile:
+    """Create a profile owned by `owner` (the actor when not given) and audit it."""
+    now = timezone.now()
+    profile = ConnectionProfile(
+        name=name.strip(),
+        system=system,
+        base_url=base_url,
+        accounts_url=accounts_url or "",
+        api_version=api_version or "",
+        username=username.strip(),
+        secret=secret or "",
+        secret_set_at=now if secret else None,
+        refresh_token=refresh_token or "",
+        refresh_token_set_at=now if refresh_token else None,
+        owner=owner or actor,
+        concurrency=concurrency,
+    )
+    _validate(profile)
+    with transaction.atomic():
+        profile.save()
+        audit_log(
+            actor=actor,
+            action="profile.create",
+            profile=profile,
+            name=profile.name,
+            system=profile.system,
+            base_url=profile.base_url,
+            owner=profile.owner.get_username(),
+            secrets_set=[f for f in SECRET_FIELDS if getattr(profile, f)],
+        )
+    return profile
+
+
+def profile_update(*, profile: ConnectionProfile, actor, **changes) -> ConnectionProfile:
+    """Apply `changes` to `profile`. A blank secret keeps the stored one; a value replaces it.
+
+    Replacing a secret stamps its `*_set_at` and drops the cached session token, so the next
+    call logs in with the new credentials.
+    """
+    unknown = set(changes) - set(PLAIN_FIELDS) - set(SECRET_FIELDS)
+    if unknown:
+        raise ValidationError(f"Unknown profile fields: {', '.join(sorted(unknown))}.")
+    changed = []
+    for field in PLAIN_FIELDS:
+        if field in changes and changes[field] is not None:
+            value = changes[field]
+            if isinstance(value, str):
+                value = value.strip()
+            if getattr(profile, field) != value:
+                setattr(profile, field, value)
+                changed.append(field)
+    now = timezone.now()
+    replaced = []
+    for field in SECRET_FIELDS:
+        value = changes.get(field)
+        if value:
+            setattr(profile, field, value)
+            setattr(profile, f"{field}_set_at", now)
+            replaced.append(field)
+    if replaced or {"base_url", "accounts_url", "username", "system"} & set(changed):
+        # Credentials or the endpoint changed: the cached session belongs to the old ones.
+        profile.session_token = ""
+        profile.session_expires_at = None
+    _validate(profile)
+    with transaction.atomic():
+        profile.save()
+        details = {"changed": changed, "secrets_replaced": replaced}
+        if "owner" in changed:
+            details["owner"] = profile.owner.get_username()
+        audit_log(actor=actor, action="profile.update", profile=profile, **details)
+    return profile
+
+
+def profile_set_secrets(*, profile: ConnectionProfile, actor, secret: str = "", refresh_token: str = "") -> ConnectionProfile:
+    """Replace one or both secrets (the admin's "set secret" page); blank ones are kept."""
+    return profile_update(profile=profile, actor=actor, secret=secret, refresh_token=refresh_token)
+
+
+def profile_delete(*, profile: ConnectionProfile, actor) -> None:
+    """Delete a profile. Raises ProtectedError while it has copy jobs (they keep the audit trail)."""
+    with transaction.atomic():
+        pk, name = profile.pk, profile.name
+        # Audit first, pointing at no profile: the FK would be nulled by the delete anyway.
+        audit_log(actor=actor, action="profile.delete", profile_id=pk, name=name)
+        profile.delete()
+
+
+def profile_share(*, profile: ConnectionProfile, users=(), groups=(), actor) -> ConnectionProfile:
+    """Set who the profile is shared with (replacing the previous sharing)."""
+    with transaction.atomic():
+        profile.shared_with_users.set(users)
+        profile.shared_with_groups.set(groups)
+        audit_log(
+            actor=actor,
+            action="profile.share",
+            profile=profile,
+            users=sorted(u.get_username() for u in profile.shared_with_users.all()),
+            groups=sorted(g.name for g in profile.shared_with_groups.all()),
+        )
+    return profile
+
+
+def _test_message(profile: ConnectionProfile, exc: Exception) -> str:
+    system = profile.get_system_display()
+    if isinstance(exc, base.AuthFailed):
+        return f"{system} refused the credentials: check the user name / client id and the secret ({exc.error_type})."
+    if isinstance(exc, base.ConfigurationError):
+        return f"The profile's settings can't be used: {exc.message}"
+    if isinstance(exc, base.Unavailable | base.OutcomeUnknown):
+        return f"Couldn't reach {system} at {profile.base_url}: {exc.message}"
+    if isinstance(exc, base.RateLimited):
+        return f"{system} is throttling requests; try again in a minute."
+    if isinstance(exc, base.ConnectorError):
+        return f"{system} answered with an error: {exc}"
+    if isinstance(exc, ImportError | KeyError):
+        return f"No connector for {system} is installed."
+    return f"Unexpected error while testing the connection ({type(exc).__name__})."
+
+
+def profile_test(*, profile: ConnectionProfile, actor) -> tuple[bool, str]:
+    """Log in and make one cheap call; store and return (ok, message). Never raises for remote errors."""
+    from records.connectors import connector_for
+
+    try:
+        clean_profile_urls(system=profile.system, base_url=profile.base_url, accounts_url=profile.accounts_url)
+    except ValidationError as exc:
+        ok, message = False, f"The URL is refused: {' '.join(exc.messages)}"
+    else:
+        try:
+            ok, message = True, connector_for(profile).test_connection() or "connected"
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a message for the user
+            ok, message = False, _test_message(profile, exc)
+    for value in (profile.secret, profile.refresh_token):
+        if value:
+            message = message.replace(value, "[redacted]")
+    message = message[:MAX_TEST_MESSAGE]
+    ConnectionProfile.objects.filter(pk=profile.pk).update(
+        last_tested_at=timezone.now(), last_test_ok=ok, last_test_message=message
+    )
+    profile.refresh_from_db(fields=["last_tested_at", "last_test_ok", "last_test_message"])
+    audit_log(actor=actor, action="profile.test", profile=profile, ok=ok, message=message)
+    return ok, message
+
+
+def profiles_rotate_keys() -> int:
+    """Re-encrypt every stored secret under the first CREDENTIAL_KEYS key; return rows rewritten.
+
+    Reading decrypts with any configured key, saving encrypts with the first, so a plain
+    read-then-write of each encrypted column is the whole rotation.
+    """
+    count = 0
+    fields = [*SECRET_FIELDS, "session_token"]
+    with transaction.atomic():
+        for profile in ConnectionProfile.objects.select_for_update().only("pk", *fields):
+            profile.save(update_fields=fields)
+            count += 1
+    return count
