@@ -1,0 +1,226 @@
+"""Run the whole app for development: embedded Redis, the sandbox, one RQ worker and the web server.
+
+`./scripts/run` bootstraps the virtualenv and calls this. It migrates, creates the demo logins,
+starts each part as a child process in its own process group, and on Ctrl-C (or SIGTERM) stops
+them in reverse order: web server, worker, sandbox, Redis last, so a worker never loses its queue
+mid-shutdown.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+from records.embedded_redis import EmbeddedRedis
+
+DEMO_PROFILES = ("Demo Vault", "Demo Zoho")
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def _wait_for_port(port: int, process: subprocess.Popen, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise CommandError(f"{process.args[1:4]} exited with code {process.returncode} while starting.")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise CommandError(f"Nothing listens on port {port} after {timeout:.0f} s.")
+
+
+def _stored_password(name: str) -> str:
+    """A password generated once into var/ and reused, so the printed login stays the same."""
+    path = Path(settings.VAR_DIR) / f"{name}_password"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(12))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+class Command(BaseCommand):
+    help = "Run Redis, the sandbox, one RQ worker and the web server until Ctrl-C (development only)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--vault-port", type=int, default=8101, help="sandbox Vault port")
+        parser.add_argument("--zoho-port", type=int, default=8102, help="sandbox Zoho port")
+        parser.add_argument("--no-sandbox", action="store_true", help="don't start the local sandbox")
+
+    def handle(self, *args, **options):
+        if not settings.DEBUG:
+            raise CommandError("runapp is for development: set DEBUG=true (./scripts/run does).")
+        self.children: list[tuple[str, subprocess.Popen]] = []
+        self.redis: EmbeddedRedis | None = None
+        self.stopping = False
+        signal.signal(signal.SIGTERM, self._on_signal)
+        signal.signal(signal.SIGINT, self._on_signal)
+        try:
+            self.start(**options)
+            self.supervise()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.stop_all()
+
+    def _on_signal(self, signum, frame):
+        if not self.stopping:
+            raise KeyboardInterrupt
+
+    # -- start-up
+
+    def start(self, *, host, port, vault_port, zoho_port, no_sandbox, **_):
+        if not _port_free(port):
+            raise CommandError(f"Port {port} is in use; stop what runs there or pass --port.")
+        call_command("migrate", interactive=False, verbosity=0)
+        demo_pw, admin_pw = self.ensure_logins()
+
+        if "REDIS_URL" not in os.environ:
+            self.redis = EmbeddedRedis(socket_path=settings.REDIS_SOCKET, data_dir=Path(settings.VAR_DIR) / "redis")
+            self.redis.start()
+            self.stdout.write(f"Redis: {self.redis.url}")
+
+        sandbox_note = ""
+        if no_sandbox:
+            sandbox_note = "sandbox not started (--no-sandbox)"
+        elif importlib.util.find_spec("sandbox") is None:
+            sandbox_note = "sandbox package not found; demo profiles not created"
+        else:
+            sandbox_note = self.start_sandbox(vault_port, zoho_port)
+
+        self.spawn("worker", ["rqworker", "default"])
+        web = self.spawn("web", ["runserver", f"{host}:{port}", "--noreload", "--skip-checks"])
+        _wait_for_port(port, web)
+
+        self.stdout.write(
+            "\n"
+            f"Record Copier is running at http://{host}:{port}/\n"
+            f"  demo login:  demo / {demo_pw}\n"
+            f"  admin login: admin / {admin_pw}   (admin pages: http://{host}:{port}/admin/)\n"
+            f"  {sandbox_note}\n"
+            "Press Ctrl-C to stop the web server, worker, sandbox and Redis.\n"
+        )
+        self.stdout.flush()
+
+    def ensure_logins(self) -> tuple[str, str]:
+        User = get_user_model()
+        passwords = []
+        for name, staff in (("demo", False), ("admin", True)):
+            password = os.environ.get(f"{name.upper()}_PASSWORD") or _stored_password(name)
+            user, _ = User.objects.get_or_create(username=name)
+            user.is_staff = user.is_superuser = staff
+            user.is_active = True
+            user.set_password(password)
+            user.save()
+            passwords.append(password)
+        return passwords[0], passwords[1]
+
+    def start_sandbox(self, vault_port: int, zoho_port: int) -> str:
+        if not _port_free(vault_port) or not _port_free(zoho_port):
+            return f"sandbox ports {vault_port}/{zoho_port} are in use; sandbox not started"
+        state = Path(settings.VAR_DIR) / "sandbox.json"
+        process = self.spawn(
+            "sandbox",
+            ["-m", "sandbox", "--vault-port", str(vault_port), "--zoho-port", str(zoho_port), "--state", str(state)],
+            manage=False,
+        )
+        _wait_for_port(vault_port, process)
+        _wait_for_port(zoho_port, process)
+        try:
+            self.ensure_demo_profiles(f"http://127.0.0.1:{vault_port}", f"http://127.0.0.1:{zoho_port}")
+        except (ImportError, ValidationError) as exc:
+            return f"sandbox running, but the demo profiles could not be set up: {exc}"
+        return (
+            f"sandbox: Vault http://127.0.0.1:{vault_port}, Zoho http://127.0.0.1:{zoho_port} "
+            f"(profiles {' and '.join(DEMO_PROFILES)} for demo)"
+        )
+
+    def ensure_demo_profiles(self, vault_url: str, zoho_url: str) -> None:
+        from sandbox import demo
+
+        from records import profiles
+        from records.models import ConnectionProfile
+
+        user = get_user_model().objects.get(username="demo")
+        wanted = {
+            "Demo Vault": dict(
+                system="vault", base_url=vault_url, accounts_url="", api_version=demo.VAULT_API_VERSION,
+                username=demo.VAULT_USERNAME, secret=demo.VAULT_PASSWORD, refresh_token="",
+            ),
+            "Demo Zoho": dict(
+                system="zoho", base_url=zoho_url, accounts_url=zoho_url, api_version="",
+                username=demo.ZOHO_CLIENT_ID, secret=demo.ZOHO_CLIENT_SECRET, refresh_token=demo.ZOHO_REFRESH_TOKEN,
+            ),
+        }
+        for name, values in wanted.items():
+            existing = ConnectionProfile.objects.filter(name=name).first()
+            if existing is None:
+                profiles.profile_create(name=name, owner=user, actor=None, **values)
+            else:
+                profiles.profile_update(profile=existing, owner=user, actor=None, **values)
+
+    def spawn(self, name: str, args: list[str], *, manage: bool = True) -> subprocess.Popen:
+        command = [sys.executable, *(["manage.py"] if manage else []), *args]
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        # Its own process group: the terminal's Ctrl-C reaches only this supervisor, which then
+        # stops the children in order instead of all of them dying at once.
+        process = subprocess.Popen(command, cwd=settings.BASE_DIR, env=env, process_group=0)
+        self.children.append((name, process))
+        return process
+
+    # -- running and stopping
+
+    def supervise(self) -> None:
+        while True:
+            for name, process in self.children:
+                if process.poll() is not None:
+                    raise CommandError(f"The {name} process exited with code {process.returncode}; stopping.")
+            if self.redis and not self.redis.ping():
+                raise CommandError("Redis stopped; stopping.")
+            time.sleep(0.5)
+
+    def stop_all(self) -> None:
+        self.stopping = True
+        self.stdout.write("\nStopping…")
+        for name, process in reversed(self.children):
+            if process.poll() is None:
+                # SIGTERM: runserver exits, the rq worker finishes its current job (warm shutdown).
+                os.killpg(process.pid, signal.SIGTERM)
+                try:
+                    process.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    os.killpg(process.pid, signal.SIGKILL)
+                    process.wait()
+        # Anything a child left behind in its group goes too.
+        for name, process in self.children:
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        if self.redis:
+            self.redis.stop()
+        self.stdout.write("Stopped.")
