@@ -67,11 +67,16 @@ def login(live_server):
 
 
 @pytest.fixture
-def screenshot():
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+def screenshot(tmp_path):
+    """Save a page's screenshot: into docs/screenshots/ when SAVE_SCREENSHOTS=1 (to refresh the
+    README's pictures), else into the test's temp dir so a test run leaves the tree clean."""
+    folder = SCREENSHOTS if os.environ.get("SAVE_SCREENSHOTS") == "1" else tmp_path
+    folder.mkdir(parents=True, exist_ok=True)
 
     def take(page, name):
-        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+        path = folder / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        assert path.stat().st_size > 0
 
     return take
 
