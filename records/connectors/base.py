@@ -136,6 +136,7 @@ class RelatedList:
     child_object: str
     parent_field: str  # on the child; the lookup to re-point at the new parent
     deep_copy: bool = True  # followed by a deep copy (Vault: hierarchical copy enabled)
+    parent_object: str = ""  # the parent's object/module (Zoho reads per-parent lists through it)
 
 
 @dataclass
