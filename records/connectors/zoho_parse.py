@@ -1,0 +1,226 @@
+"""Zoho CRM payloads parsed at the boundary: error envelopes, per-record results, field metadata,
+and COQL literals. No HTTP here; `zoho.py` does the calls.
+
+Facts and sources: ../shared/api-notes/zoho.md (section numbers below refer to it).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from records.connectors.base import (
+    AuthFailed,
+    ConnectorError,
+    FieldInfo,
+    FieldType,
+    NotFound,
+    OutcomeUnknown,
+    RateLimited,
+    Rejected,
+    Unavailable,
+    WriteResult,
+)
+
+# §10 / issue 4: which envelope codes mean what. Everything else in 4xx is a permanent refusal.
+NOT_FOUND_CODES = frozenset({"INVALID_MODULE", "INVALID_URL_PATTERN", "NOT_FOUND", "NO_RECORDS_FOUND"})
+AUTH_CODES = frozenset({"INVALID_TOKEN", "AUTHENTICATION_FAILURE", "OAUTH_SCOPE_MISMATCH", "INVALID_OAUTHTOKEN"})
+
+# §5.2: data_type -> normalised kind.
+TYPE_MAP = {
+    "text": FieldType.TEXT,
+    "email": FieldType.TEXT,
+    "phone": FieldType.TEXT,
+    "website": FieldType.TEXT,
+    "autonumber": FieldType.TEXT,
+    "textarea": FieldType.LONG_TEXT,
+    "mediumtext": FieldType.LONG_TEXT,
+    "integer": FieldType.NUMBER,
+    "bigint": FieldType.NUMBER,
+    "long": FieldType.NUMBER,
+    "double": FieldType.DECIMAL,
+    "currency": FieldType.DECIMAL,
+    "percent": FieldType.DECIMAL,
+    "boolean": FieldType.BOOLEAN,
+    "date": FieldType.DATE,
+    "datetime": FieldType.DATETIME,
+    "picklist": FieldType.PICKLIST,
+    "multiselectpicklist": FieldType.MULTI_PICKLIST,
+    "lookup": FieldType.REFERENCE,
+    "ownerlookup": FieldType.REFERENCE,
+    "userlookup": FieldType.REFERENCE,
+    "subform": FieldType.SUBFORM,
+    "fileupload": FieldType.FILE,
+    "imageupload": FieldType.FILE,
+}
+COMPUTED_TYPES = frozenset({"formula", "autonumber", "rollup_summary"})
+FILE_TYPES = frozenset({"fileupload", "imageupload"})
+# §2: fields the Record Clone action never copies, besides read-only / external / file fields.
+CLONE_EXCLUDED_NAMES = frozenset({"wizard", "data_processing_basis_details"})
+CLONE_EXCLUDED_BY_MODULE = {
+    "Events": frozenset({"Recurring_Activity", "Remind_At"}),
+    "Services": frozenset({"Status", "Unavailable_From", "Unavailable_Till"}),
+    "Appointments": frozenset({"Status", "Reschedule_Count", "Job_Sheet_Created__s", "Job_Sheet_Section__s"}),
+}
+# The field a person reads as a record's name, per module (custom modules use Name).
+NAME_FIELDS = ("Account_Name", "Deal_Name", "Full_Name", "Last_Name", "Subject", "Note_Title", "Event_Title",
+               "Product_Name", "Campaign_Name", "Vendor_Name", "Solution_Title", "Price_Book_Name", "Name")
+MODULE_NAME_FIELD = {
+    "Accounts": "Account_Name", "Contacts": "Full_Name", "Leads": "Full_Name", "Deals": "Deal_Name",
+    "Tasks": "Subject", "Calls": "Subject", "Events": "Event_Title", "Notes": "Note_Title",
+    "Products": "Product_Name", "Campaigns": "Campaign_Name", "Vendors": "Vendor_Name", "Cases": "Subject",
+    "Solutions": "Solution_Title", "Price_Books": "Price_Book_Name", "Quotes": "Subject",
+    "Sales_Orders": "Subject", "Purchase_Orders": "Subject", "Invoices": "Subject",
+}
+
+_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+_ID_RE = re.compile(r"^\d{5,25}$")
+
+
+def looks_like_id(text: str) -> bool:
+    """Zoho record ids are long digit strings (§3.1)."""
+    return bool(_ID_RE.match(text))
+
+
+def check_name(name: str) -> str:
+    """Return an API name safe to put into a COQL query or a URL path; raise otherwise."""
+    if not isinstance(name, str) or not _NAME_RE.match(name):
+        raise Rejected("Not a valid Zoho API name.", error_type="INVALID_NAME")
+    return name
+
+
+def coql_literal(value: Any) -> str:
+    """Quote a value for COQL: backslashes and quotes escaped, so a value can't end the string (§4.4)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = str(value)
+    if any(c in text for c in "\r\n\x00"):
+        raise Rejected("A query value may not contain control characters.", error_type="INVALID_QUERY")
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def coql_where(conditions: list[str]) -> str:
+    """Join conditions with AND; COQL wants explicit parentheses beyond two criteria (§4.4)."""
+    if not conditions:
+        return ""
+    where = conditions[0]
+    for index, condition in enumerate(conditions[1:], start=1):
+        where = f"({where}) and {condition}" if index >= 2 else f"{where} and {condition}"
+    return where
+
+
+# ---------------------------------------------------------------------------------------------
+# Errors
+
+
+def envelope(body: Any) -> tuple[str, str, dict]:
+    """Return (code, message, details) of an error envelope; ("", "", {}) when it isn't one."""
+    if not isinstance(body, dict):
+        return "", "", {}
+    code = body.get("code")
+    details = body.get("details") if isinstance(body.get("details"), dict) else {}
+    message = body.get("message")
+    return (code if isinstance(code, str) else ""), (message if isinstance(message, str) else ""), details
+
+
+def error_for(status: int, body: Any, *, write: bool) -> ConnectorError:
+    """Map an HTTP status and a §10 envelope to a typed error. Messages carry no request data."""
+    code, message, details = envelope(body)
+    field = details.get("api_name") if isinstance(details.get("api_name"), str) else ""
+    message = message or f"Zoho answered HTTP {status}."
+    safe_details = {k: v for k, v in details.items() if k in ("api_name", "id", "expected_data_type",
+                                                                 "maximum_length", "by", "limit", "param")}
+    kwargs = {"error_type": code or f"HTTP_{status}", "details": safe_details}
+    if status == 429 or code == "TOO_MANY_REQUESTS":
+        return RateLimited(message, **kwargs)
+    if status >= 500:
+        # A 5xx on a write may have committed (issue 4): the engine must reconcile, not resend.
+        if write:
+            return OutcomeUnknown(f"{message} The write may have been applied.", **kwargs)
+        return Unavailable(message, **kwargs)
+    if status == 401 or code in AUTH_CODES:
+        return AuthFailed(message, **kwargs)
+    if code in NOT_FOUND_CODES or (status == 404 and not code):
+        return NotFound(message, **kwargs)
+    return Rejected(message, field=field, **kwargs)
+
+
+def write_result(entry: Any) -> WriteResult:
+    """One entry of a write answer's `data` (§3.1): success → new id; error → code, message, duplicate."""
+    if not isinstance(entry, dict):
+        return WriteResult(ok=False, error_type="NO_RESULT", error_message="Zoho returned no result for this row.")
+    code, message, details = envelope(entry)
+    if entry.get("status") == "success" and str(details.get("id") or ""):
+        return WriteResult(ok=True, new_id=str(details["id"]))
+    field = details.get("api_name") if isinstance(details.get("api_name"), str) else ""
+    text = message or "The record was refused."
+    if field:
+        text = f"{text} ({field})"
+    existing = ""
+    if code == "DUPLICATE_DATA":
+        # §3.1: v7 nests the existing record under duplicate_record; older versions put id in details.
+        dup = details.get("duplicate_record")
+        existing = str((dup or {}).get("id") or "") if isinstance(dup, dict) else ""
+        existing = existing or str(details.get("id") or "")
+    return WriteResult(ok=False, error_type=code or "ERROR", error_message=text, existing_id=existing)
+
+
+# ---------------------------------------------------------------------------------------------
+# Metadata
+
+
+def field_info(raw: dict, module: str) -> FieldInfo | None:
+    """Map one `GET /settings/fields` entry (§5.2) to a FieldInfo; None for an unusable entry."""
+    name = raw.get("api_name")
+    if not isinstance(name, str) or not name:
+        return None
+    data_type = str(raw.get("data_type") or "")
+    external = bool(raw.get("external"))
+    read_only = bool(raw.get("read_only")) or bool(raw.get("field_read_only"))
+    computed = data_type in COMPUTED_TYPES or bool(raw.get("formula") and data_type == "formula")
+    editable = not read_only and not external and not computed
+    lookup = raw.get("lookup") if isinstance(raw.get("lookup"), dict) else {}
+    target = ""
+    if data_type in ("lookup", "ownerlookup", "userlookup"):
+        module_ref = lookup.get("module") if isinstance(lookup.get("module"), dict) else {}
+        target = str(module_ref.get("api_name") or ("Users" if data_type != "lookup" else ""))
+    no_copy = (
+        read_only
+        or external
+        or data_type in FILE_TYPES
+        or name in CLONE_EXCLUDED_NAMES
+        or name.startswith("$")
+        or name in CLONE_EXCLUDED_BY_MODULE.get(module, ())
+    )
+    values = raw.get("pick_list_values") if isinstance(raw.get("pick_list_values"), list) else []
+    picklist = tuple(
+        str(v.get("actual_value") or v.get("display_value"))
+        for v in values
+        if isinstance(v, dict) and (v.get("actual_value") or v.get("display_value"))
+    )
+    length = raw.get("length")
+    return FieldInfo(
+        name=name,
+        label=str(raw.get("display_label") or raw.get("field_label") or name),
+        type=TYPE_MAP.get(data_type, FieldType.OTHER),
+        remote_type=data_type,
+        required=bool(raw.get("system_mandatory")),
+        editable=editable,
+        unique=bool(raw.get("unique")),
+        no_copy=no_copy,
+        reference_to=target,
+        picklist_values=picklist,
+        max_length=length if isinstance(length, int) and data_type in ("text", "textarea", "email", "phone",
+                                                                       "website", "mediumtext") else None,
+    )
+
+
+def record_name(module: str, fields: dict) -> str:
+    preferred = MODULE_NAME_FIELD.get(module)
+    for name in ((preferred,) if preferred else ()) + NAME_FIELDS:
+        value = fields.get(name)
+        if isinstance(value, str) and value:
+            return value
+    if module in ("Contacts", "Leads"):
+        return " ".join(v for v in (fields.get("First_Name"), fields.get("Last_Name")) if isinstance(v, str))
+    return ""
