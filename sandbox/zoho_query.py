@@ -1,0 +1,354 @@
+"""Search criteria (§4.3) and the COQL subset (§4.4) of the Zoho CRM emulator.
+
+Both compile to a predicate over stored records. Lookups compare by id (or, for search, by the
+looked-up record's name); `Lookup.Field` in COQL follows one lookup.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+Predicate = Callable[[dict], bool]
+
+
+class QueryError(Exception):
+    def __init__(self, code: str, message: str, **details):
+        super().__init__(message)
+        self.code, self.message, self.details = code, message, details
+
+
+# -- search criteria: ((Field:operator:value)and(...)) ---------------------------------------------
+
+SEARCH_OPERATORS = {"equals", "not_equal", "starts_with", "in", "greater_than", "greater_equal",
+                    "less_than", "less_equal", "between"}
+
+
+def parse_criteria(text: str, value_of: Callable[[dict, str], list], *, equals_contains: bool) -> Predicate:
+    """Compile a §4.3 criteria string; `value_of(rec, field)` gives the comparable strings of a field."""
+    pos = 0
+    count = 0
+
+    def expr() -> Predicate:
+        nonlocal pos
+        preds, ops = [term()], []
+        while True:
+            m = re.compile(r"\s*(and|or)\s*", re.I).match(text, pos)
+            if not m:
+                break
+            pos = m.end()
+            ops.append(m.group(1).lower())
+            preds.append(term())
+        result = preds[0]
+        for op, p in zip(ops, preds[1:]):
+            result = _and(result, p) if op == "and" else _or(result, p)
+        return result
+
+    def term() -> Predicate:
+        nonlocal pos, count
+        if pos >= len(text) or text[pos] != "(":
+            raise QueryError("INVALID_QUERY", "invalid query formed", reason="expected (")
+        if text[pos + 1 : pos + 2] == "(":
+            pos += 1
+            inner = expr()
+            if pos >= len(text) or text[pos] != ")":
+                raise QueryError("INVALID_QUERY", "invalid query formed", reason="expected )")
+            pos += 1
+            return inner
+        # One (field:operator:value) with backslash escapes in the value.
+        pos += 1
+        buf, parts = [], []
+        while pos < len(text) and text[pos] != ")":
+            ch = text[pos]
+            if ch == "\\" and pos + 1 < len(text):
+                buf.append(text[pos + 1])
+                pos += 2
+                continue
+            if ch == ":" and len(parts) < 2:
+                parts.append("".join(buf))
+                buf = []
+            else:
+                buf.append(ch)
+            pos += 1
+        if pos >= len(text) or len(parts) != 2:
+            raise QueryError("INVALID_QUERY", "invalid query formed", reason="expected (field:operator:value)")
+        pos += 1
+        count += 1
+        if count > 10:
+            raise QueryError("LIMIT_EXCEEDED", "maximum 10 criteria allowed", by="criteria", limit=10)
+        field, op, value = parts[0].strip(), parts[1].strip().lower(), "".join(buf)
+        if op not in SEARCH_OPERATORS:
+            raise QueryError("INVALID_QUERY", "invalid operator found", operator=op)
+        return _criterion(field, op, value, value_of, equals_contains)
+
+    result = expr()
+    if text[pos:].strip():
+        raise QueryError("INVALID_QUERY", "invalid query formed", reason="trailing text")
+    return result
+
+
+def _and(a, b):
+    return lambda r: a(r) and b(r)
+
+
+def _or(a, b):
+    return lambda r: a(r) or b(r)
+
+
+def _num(v):
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return v
+
+
+def _criterion(field, op, value, value_of, equals_contains) -> Predicate:
+    wanted = value.lower()
+
+    def pred(rec):
+        have = [h.lower() for h in value_of(rec, field)]
+        if op == "equals":
+            # §4.3: "equals" on text behaves like "contains" [DOC]; a setting turns it exact.
+            return any((wanted in h) if equals_contains else (h == wanted) for h in have)
+        if op == "not_equal":
+            return all(h != wanted for h in have)
+        if op == "starts_with":
+            return any(h.startswith(wanted) for h in have)
+        if op == "in":
+            options = {v.strip().lower() for v in value.split(",")}
+            return any(h in options for h in have)
+        if op == "between":
+            low, _, high = value.partition(",")
+            return any(_num(low) <= _num(h) <= _num(high) for h in have if _comparable(h, low))
+        cmp = {"greater_than": lambda h: _num(h) > _num(value), "greater_equal": lambda h: _num(h) >= _num(value),
+               "less_than": lambda h: _num(h) < _num(value), "less_equal": lambda h: _num(h) <= _num(value)}[op]
+        return any(cmp(h) for h in have if _comparable(h, value))
+
+    return pred
+
+
+def _comparable(a, b) -> bool:
+    return isinstance(_num(a), float) == isinstance(_num(b), float)
+
+
+# -- COQL -----------------------------------------------------------------------------------------
+
+_TOKEN = re.compile(
+    r"\s*(?:(?P<str>'(?:[^'\\]|\\.)*')|(?P<num>-?\d+(?:\.\d+)?)|(?P<op>>=|<=|!=|=|<|>|\(|\)|,)"
+    r"|(?P<word>[A-Za-z_$][A-Za-z0-9_$.]*(?:->[A-Za-z_]+\.[A-Za-z0-9_]+)?))"
+)
+
+
+def tokenize(text: str) -> list[tuple[str, str]]:
+    out, pos = [], 0
+    text = text.strip().rstrip(";")
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if not m or m.end() == pos:
+            if text[pos:].strip() == "":
+                break
+            raise QueryError("SYNTAX_ERROR", f"syntax error near {text[pos:pos + 20]!r}", near=text[pos:pos + 20])
+        kind = m.lastgroup
+        value = m.group(kind)
+        if kind == "str":
+            value = re.sub(r"\\(.)", r"\1", value[1:-1])
+        out.append((kind, value))
+        pos = m.end()
+    return out
+
+
+class Coql:
+    """A parsed `select … from … [where …] [order by …] [limit n [offset m]]`."""
+
+    def __init__(self, text: str):
+        self.toks = tokenize(text)
+        self.i = 0
+        self.columns: list[str] = []
+        self.module = ""
+        self.where = None  # a tree: ("and"|"or", a, b) | ("cmp", field, op, value)
+        self.order: list[tuple[str, bool]] = []
+        self.limit, self.offset = 200, 0  # §4.4 default LIMIT 200
+        self._parse()
+
+    # token helpers
+    def _peek(self, ahead=0):
+        j = self.i + ahead
+        return self.toks[j] if j < len(self.toks) else ("eof", "")
+
+    def _kw(self, word) -> bool:
+        kind, value = self._peek()
+        if kind == "word" and value.lower() == word:
+            self.i += 1
+            return True
+        return False
+
+    def _expect_kw(self, word):
+        if not self._kw(word):
+            raise QueryError("SYNTAX_ERROR", f"expected {word}", near=self._peek()[1])
+
+    def _expect_op(self, op):
+        if self._peek() != ("op", op):
+            raise QueryError("SYNTAX_ERROR", f"expected {op}", near=self._peek()[1])
+        self.i += 1
+
+    def _parse(self):
+        self._expect_kw("select")
+        while True:
+            kind, value = self._peek()
+            if kind != "word":
+                raise QueryError("SYNTAX_ERROR", "expected a column", near=value)
+            self.columns.append(value)
+            self.i += 1
+            if self._peek() == ("op", ","):
+                self.i += 1
+                continue
+            break
+        self._expect_kw("from")
+        kind, value = self._peek()
+        if kind != "word":
+            raise QueryError("SYNTAX_ERROR", "expected a module", near=value)
+        self.module = value
+        self.i += 1
+        if self._kw("where"):
+            self.where = self._or()
+        if self._kw("order"):
+            self._expect_kw("by")
+            while True:
+                kind, value = self._peek()
+                self.i += 1
+                desc = self._kw("desc")
+                if not desc:
+                    self._kw("asc")
+                self.order.append((value, desc))
+                if self._peek() == ("op", ","):
+                    self.i += 1
+                    continue
+                break
+        if self._kw("limit"):
+            first = self._int()
+            if self._peek() == ("op", ","):  # limit offset, count
+                self.i += 1
+                self.offset, self.limit = first, self._int()
+            else:
+                self.limit = first
+                if self._kw("offset"):
+                    self.offset = self._int()
+        if self._peek()[0] != "eof":
+            raise QueryError("SYNTAX_ERROR", "unexpected text", near=self._peek()[1])
+
+    def _int(self) -> int:
+        kind, value = self._peek()
+        if kind != "num" or "." in value:
+            raise QueryError("SYNTAX_ERROR", "expected a number", near=value)
+        self.i += 1
+        return int(value)
+
+    def _or(self):
+        left = self._and()
+        while self._kw("or"):
+            left = ("or", left, self._and())
+        return left
+
+    def _and(self):
+        left = self._atom()
+        while self._kw("and"):
+            left = ("and", left, self._atom())
+        return left
+
+    def _atom(self):
+        if self._peek() == ("op", "("):
+            self.i += 1
+            inner = self._or()
+            self._expect_op(")")
+            return inner
+        kind, field = self._peek()
+        if kind != "word":
+            raise QueryError("SYNTAX_ERROR", "expected a field", near=field)
+        self.i += 1
+        if self._kw("is"):
+            negate = self._kw("not")
+            self._expect_kw("null")
+            return ("cmp", field, "is not null" if negate else "is null", None)
+        negate = self._kw("not")
+        if self._kw("in"):
+            self._expect_op("(")
+            values = []
+            while True:
+                values.append(self._value())
+                if self._peek() == ("op", ","):
+                    self.i += 1
+                    continue
+                break
+            self._expect_op(")")
+            if len(values) > 100:  # KAIZEN183: 100 values in `in` (v7)
+                raise QueryError("LIMIT_EXCEEDED", "too many values in in clause", by="in", limit=100)
+            return ("cmp", field, "not in" if negate else "in", values)
+        if self._kw("like"):
+            return ("cmp", field, "not like" if negate else "like", self._value())
+        if negate:
+            raise QueryError("SYNTAX_ERROR", "expected in or like after not", near=self._peek()[1])
+        kind, op = self._peek()
+        if kind != "op" or op not in ("=", "!=", "<", ">", "<=", ">="):
+            raise QueryError("SYNTAX_ERROR", "expected an operator", near=op)
+        self.i += 1
+        return ("cmp", field, op, self._value())
+
+    def _value(self):
+        kind, value = self._peek()
+        self.i += 1
+        if kind == "str":
+            return value
+        if kind == "num":
+            return float(value) if "." in value else int(value)
+        if kind == "word" and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        if kind == "word" and value.lower() == "null":
+            return None
+        raise QueryError("SYNTAX_ERROR", "expected a value", near=value)
+
+    def predicate(self, get: Callable[[dict, str], object]) -> Predicate:
+        """Compile the WHERE tree; `get(rec, field)` returns a comparable scalar (ids for lookups)."""
+
+        def build(node):
+            if node is None:
+                return lambda r: True
+            if node[0] in ("and", "or"):
+                a, b = build(node[1]), build(node[2])
+                return _and(a, b) if node[0] == "and" else _or(a, b)
+            _, field, op, value = node
+            return lambda r: _compare(get(r, field), op, value)
+
+        return build(self.where)
+
+
+def _norm(v):
+    if isinstance(v, str):
+        return v.lower()
+    return v
+
+
+def _compare(have, op, value) -> bool:
+    if op == "is null":
+        return have in (None, "", [])
+    if op == "is not null":
+        return have not in (None, "", [])
+    if op in ("in", "not in"):
+        options = {_norm(str(v) if isinstance(v, (int, float)) and isinstance(have, str) else v) for v in value}
+        inside = _norm(have) in options
+        return inside if op == "in" else not inside
+    if op in ("like", "not like"):
+        pattern = "^" + ".*".join(re.escape(p) for p in str(value).lower().split("%")) + "$"
+        match = have is not None and re.match(pattern, str(have).lower()) is not None
+        return match if op == "like" else not match
+    if isinstance(value, (int, float)) and isinstance(have, str):
+        value = str(value)
+    if op == "=":
+        return _norm(have) == _norm(value)
+    if op == "!=":
+        return _norm(have) != _norm(value)
+    if have is None or value is None:
+        return False
+    try:
+        return {"<": have < value, ">": have > value, "<=": have <= value, ">=": have >= value}[op]
+    except TypeError:
+        return False

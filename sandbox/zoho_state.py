@@ -1,0 +1,394 @@
+"""In-memory records of the Zoho CRM emulator: ids, validation, unique checks and rendering.
+
+Section numbers refer to api-notes zoho.md. Stored records keep lookups as bare ids (What_Id and
+Notes' Parent_Id also keep the parent module under "$se_module"); they are rendered into the API's
+`{"name", "id"}` shapes on the way out.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from datetime import date, datetime, timedelta, timezone
+
+from sandbox.zoho_schema import NOT_COPYABLE_TYPES, Module, build_modules
+
+ID_BASE = 5725767000000200000  # §3.1: 19-digit numeric strings
+USER = {"name": "Sandbox Admin", "id": "5725767000000150001", "email": "admin@sandbox.zoho.example"}
+DEMO_TIME = datetime(2024, 1, 15, 9, 30, tzinfo=timezone(timedelta(hours=5, minutes=30)))
+SYSTEM_FIELDS = ("Owner", "Created_By", "Modified_By", "Created_Time", "Modified_Time")
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATETIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[+-]\d{2}:\d{2}|Z)$")
+
+
+def err(code: str, message: str, **details) -> dict:
+    """Return the §10 error object: code, details, message, status."""
+    return {"code": code, "details": details, "message": message, "status": "error"}
+
+
+def now_iso() -> str:
+    """ISO-8601 with offset, to the second (§3.3 value formats)."""
+    return datetime.now(timezone.utc).astimezone(DEMO_TIME.tzinfo).isoformat(timespec="seconds")
+
+
+class ZohoState:
+    """All records of the demo org. Callers hold `lock` around multi-step operations."""
+
+    def __init__(self):
+        self.lock = threading.RLock()
+        self.modules: dict[str, Module] = build_modules()
+        self.records: dict[str, dict[str, dict]] = {name: {} for name in self.modules}
+        self._unique: dict[tuple[str, str], dict[str, str]] = {}
+        self._next_id = ID_BASE
+        self.users = {USER["id"]: USER}
+        # What the tests can inspect: every write with its `trigger` / `skip_feature_execution` (§3.1, §2).
+        self.actions: list[dict] = []
+        self.created_at: dict[str, float] = {}  # id -> monotonic time (search index delay)
+
+    # -- ids and raw writes ---------------------------------------------------------------------
+    def new_id(self) -> str:
+        self._next_id += 1
+        return str(self._next_id)
+
+    def module(self, name: str) -> Module | None:
+        return self.modules.get(name)
+
+    def get(self, module: str, record_id: str) -> dict | None:
+        return self.records.get(module, {}).get(str(record_id))
+
+    def find_any(self, record_id: str) -> tuple[str, dict] | tuple[None, None]:
+        for name, recs in self.records.items():
+            if record_id in recs:
+                return name, recs[record_id]
+        return None, None
+
+    def add(self, module: str, values: dict, *, stamp: str | None = None) -> dict:
+        """Store a validated record (subform rows under their field) and return it."""
+        mod = self.modules[module]
+        when = stamp or now_iso()
+        rec = {"id": self.new_id()}
+        rec.update({"Owner": USER["id"], "Created_By": USER["id"], "Modified_By": USER["id"],
+                    "Created_Time": when, "Modified_Time": when})
+        subforms = {}
+        for key, value in values.items():
+            f = mod.by_name.get(key)
+            if f is not None and f["data_type"] == "subform":
+                subforms[key] = value
+            else:
+                rec[key] = value
+        if module == "Contacts":
+            rec["Full_Name"] = " ".join(p for p in (rec.get("First_Name"), rec.get("Last_Name")) if p)
+        self.records[module][rec["id"]] = rec
+        self.created_at[rec["id"]] = time.monotonic()
+        self._index(module, rec)
+        for key, rows in subforms.items():
+            self.replace_rows(mod, key, rec["id"], rows)
+        return rec
+
+    def update(self, module: str, rec: dict, values: dict) -> dict:
+        mod = self.modules[module]
+        self._unindex(module, rec)
+        for key, value in values.items():
+            f = mod.by_name.get(key)
+            if f is not None and f["data_type"] == "subform":
+                self.merge_rows(mod, key, rec["id"], value)
+            else:
+                rec[key] = value
+        if module == "Contacts":
+            rec["Full_Name"] = " ".join(p for p in (rec.get("First_Name"), rec.get("Last_Name")) if p)
+        rec["Modified_Time"] = now_iso()
+        self._index(module, rec)
+        return rec
+
+    def delete(self, module: str, record_id: str) -> None:
+        """Delete a record with its subform rows and notes (§8: subform rows go with the record)."""
+        rec = self.records[module].pop(record_id)
+        self._unindex(module, rec)
+        for f in self.modules[module].fields:
+            if f["data_type"] == "subform":
+                for row in self.rows(f, record_id):
+                    del self.records[f["associated_module"]["module"]][row["id"]]
+        if module != "Notes":
+            for note_id in [n["id"] for n in self.records["Notes"].values() if n.get("Parent_Id") == record_id]:
+                del self.records["Notes"][note_id]
+
+    # -- subform rows (§7) ----------------------------------------------------------------------
+    def rows(self, subform_field: dict, parent_id: str) -> list[dict]:
+        sub = subform_field["associated_module"]["module"]
+        return [r for r in self.records[sub].values()
+                if r.get("Parent_Id") == parent_id and r.get("_field") == subform_field["api_name"]]
+
+    def replace_rows(self, mod: Module, field_name: str, parent_id: str, rows: list[dict]) -> None:
+        f = mod.by_name[field_name]
+        sub = f["associated_module"]["module"]
+        for row in self.rows(f, parent_id):
+            del self.records[sub][row["id"]]
+        for row in rows:
+            self._add_row(sub, field_name, parent_id, row)
+
+    def merge_rows(self, mod: Module, field_name: str, parent_id: str, rows: list[dict]) -> None:
+        """§7 update: rows with an id are updated (or deleted with `_delete`), others appended, [] clears."""
+        f = mod.by_name[field_name]
+        sub = f["associated_module"]["module"]
+        if not rows:
+            return self.replace_rows(mod, field_name, parent_id, [])
+        for row in rows:
+            row_id = row.get("id")
+            existing = self.records[sub].get(row_id) if row_id else None
+            if existing is not None and existing.get("Parent_Id") == parent_id:
+                if "_delete" in row:
+                    del self.records[sub][row_id]
+                else:
+                    existing.update({k: v for k, v in row.items() if k not in ("id", "_delete")})
+            elif "_delete" not in row:
+                self._add_row(sub, field_name, parent_id, {k: v for k, v in row.items() if k != "id"})
+        return None
+
+    def _add_row(self, sub: str, field_name: str, parent_id: str, row: dict) -> None:
+        new = {"id": self.new_id(), **{k: v for k, v in row.items() if k not in ("id", "Parent_Id")}}
+        new["Parent_Id"], new["_field"] = parent_id, field_name
+        self.records[sub][new["id"]] = new
+
+    # -- unique fields (§3.1 "duplicates are checked on every insert") -------------------------
+    def unique_fields(self, module: str) -> list[str]:
+        return [f["api_name"] for f in self.modules[module].fields if f["unique"]]
+
+    def _index(self, module: str, rec: dict) -> None:
+        for name in self.unique_fields(module):
+            value = rec.get(name)
+            if value not in (None, ""):
+                self._unique.setdefault((module, name), {})[str(value).lower()] = rec["id"]
+
+    def _unindex(self, module: str, rec: dict) -> None:
+        for name in self.unique_fields(module):
+            value = rec.get(name)
+            if value not in (None, ""):
+                index = self._unique.get((module, name), {})
+                if index.get(str(value).lower()) == rec["id"]:
+                    del index[str(value).lower()]
+
+    def owner_of(self, module: str, name: str, value) -> str | None:
+        """Return the id of the record holding `value` in unique field `name`, if any."""
+        if value in (None, ""):
+            return None
+        return self._unique.get((module, name), {}).get(str(value).lower())
+
+    def duplicate_error(self, module: str, values: dict, exclude_id: str | None = None) -> dict | None:
+        for name in self.unique_fields(module):
+            holder = self.owner_of(module, name, values.get(name))
+            if holder is not None and holder != exclude_id:
+                # §3.1 duplicate shape: details.api_name + duplicate_record {id, module, Owner}.
+                return err("DUPLICATE_DATA", "duplicate data", api_name=name, duplicate_record={
+                    "id": holder, "module": {"api_name": module, "id": self.modules[module].id},
+                    "Owner": dict(USER)})
+        return None
+
+    def mandatory_error(self, module: str, values: dict) -> dict | None:
+        for f in self.modules[module].fields:
+            if f["system_mandatory"] and values.get(f["api_name"]) in (None, "", []):
+                return err("MANDATORY_NOT_FOUND", "required field not found", api_name=f["api_name"])
+        return None
+
+    # -- input validation (§3.1 "Value formats") -----------------------------------------------
+    def coerce(self, module: str, data: dict) -> tuple[dict, dict | None]:
+        """Turn an input record into stored values; return (values, error or None).
+
+        Unknown, read-only and `$` keys are ignored, as Zoho ignores what it can't write.
+        """
+        mod = self.modules[module]
+        values: dict = {}
+        for key, raw in data.items():
+            if key == "$se_module" or key.startswith("$") or key == "id":
+                continue
+            f = mod.by_name.get(key)
+            if f is None or f["field_read_only"] or f["read_only"] or key in SYSTEM_FIELDS[1:]:
+                continue
+            value, error = self._coerce_value(mod, f, raw, data)
+            if error:
+                return {}, error
+            if f["api_name"] in ("What_Id", "Parent_Id") and value is not None:
+                values["$se_module"] = value[1]
+                value = value[0]
+            elif f["api_name"] in ("What_Id", "Parent_Id"):
+                values["$se_module"] = None
+            values[key] = value
+        return values, None
+
+    def _coerce_value(self, mod: Module, f: dict, raw, data: dict):
+        name, kind = f["api_name"], f["data_type"]
+
+        def bad():
+            return None, err("INVALID_DATA", "invalid data", api_name=name, expected_data_type=kind)
+
+        if raw is None:
+            return None, None
+        if kind in ("text", "textarea", "phone", "website", "picklist"):
+            if not isinstance(raw, str):
+                return bad()
+            if len(raw) > f["length"]:
+                return None, err("INVALID_DATA", "invalid data", api_name=name, maximum_length=f["length"])
+            return raw, None
+        if kind == "email":
+            return (raw, None) if isinstance(raw, str) and (raw == "" or _EMAIL_RE.match(raw)) else bad()
+        if kind == "integer":
+            ok = isinstance(raw, int) and not isinstance(raw, bool) and abs(raw) < 10**9
+            return (raw, None) if ok else bad()
+        if kind in ("double", "currency"):
+            ok = isinstance(raw, (int, float)) and not isinstance(raw, bool)
+            return (raw, None) if ok else bad()
+        if kind == "boolean":
+            return (raw, None) if isinstance(raw, bool) else bad()
+        if kind == "date":
+            if not isinstance(raw, str) or not _DATE_RE.match(raw):
+                return bad()
+            try:
+                date.fromisoformat(raw)
+            except ValueError:
+                return bad()
+            return raw, None
+        if kind == "datetime":
+            return (raw, None) if isinstance(raw, str) and _DATETIME_RE.match(raw) else bad()
+        if kind == "multiselectpicklist":
+            ok = isinstance(raw, list) and all(isinstance(v, str) for v in raw)
+            return (raw, None) if ok else bad()
+        if kind == "ownerlookup":
+            uid = raw.get("id") if isinstance(raw, dict) else raw
+            return (str(uid), None) if str(uid) in self.users else bad()
+        if kind == "lookup":
+            return self._coerce_lookup(f, raw, data)
+        if kind in ("fileupload", "imageupload"):
+            ok = isinstance(raw, list) and all(isinstance(v, dict) for v in raw)
+            return (raw, None) if ok else bad()
+        if kind == "subform":
+            return self._coerce_rows(f, raw)
+        return raw, None
+
+    def _coerce_lookup(self, f: dict, raw, data: dict):
+        name = f["api_name"]
+        target = f["lookup"]["module"]["api_name"]
+        rid = raw.get("id") if isinstance(raw, dict) else raw
+        if not isinstance(rid, (str, int)) or isinstance(rid, bool):
+            return None, err("INVALID_DATA", "invalid data", api_name=name, expected_data_type="lookup")
+        rid = str(rid)
+        if target == "se_module":
+            # §3.1/§3.4: What_Id names its module in "$se_module"; Notes' Parent_Id in module.api_name
+            # (v7) or, v2 style, in "$se_module" too.
+            module = data.get("$se_module")
+            if isinstance(raw, dict) and isinstance(raw.get("module"), dict):
+                module = raw["module"].get("api_name") or module
+            if module is None:
+                module, _ = self.find_any(rid)
+            if module not in self.records or rid not in self.records[module]:
+                return None, err("INVALID_DATA", "invalid data", api_name=name, id=rid)
+            return (rid, module), None
+        if rid not in self.records.get(target, {}):
+            # §3.1 [UNCONFIRMED exact code]: a lookup to a missing record is INVALID_DATA with api_name.
+            return None, err("INVALID_DATA", "invalid data", api_name=name, id=rid, expected_data_type="lookup")
+        return rid, None
+
+    def _coerce_rows(self, f: dict, raw):
+        if not isinstance(raw, list) or not all(isinstance(r, dict) for r in raw):
+            return None, err("INVALID_DATA", "invalid data", api_name=f["api_name"], expected_data_type="subform")
+        sub = self.modules[f["associated_module"]["module"]]
+        rows = []
+        for row in raw:
+            values = {}
+            for key, value in row.items():
+                if key in ("id", "_delete"):
+                    values[key] = value
+                    continue
+                sf = sub.by_name.get(key)
+                if sf is None or sf["read_only"]:
+                    continue
+                coerced, error = self._coerce_value(sub, sf, value, row)
+                if error:
+                    return None, error
+                values[key] = coerced
+            rows.append(values)
+        return rows, None
+
+    # -- copying (§2) ---------------------------------------------------------------------------
+    def copyable_values(self, module: str, rec: dict) -> dict:
+        """Return what a clone carries over: no read-only, external, file/image or `$` values."""
+        mod = self.modules[module]
+        out = {}
+        for f in mod.fields:
+            name = f["api_name"]
+            if (f["read_only"] or f["field_read_only"] or f["external"] or f["data_type"] in NOT_COPYABLE_TYPES
+                    or name in mod.clone_exclusions or name in SYSTEM_FIELDS[1:]):
+                continue
+            if f["data_type"] == "subform":
+                keep = [k for k, sf in self.modules[f["associated_module"]["module"]].by_name.items()
+                        if not sf["read_only"]]
+                out[name] = [{k: row.get(k) for k in keep} for row in self.rows(f, rec["id"])]
+            elif name in rec:
+                out[name] = rec[name]
+                if name in ("What_Id", "Parent_Id"):
+                    out["$se_module"] = rec.get("$se_module")
+        return out
+
+    # -- rendering (§4.1, §4.2) -----------------------------------------------------------------
+    def display_name(self, module: str | None, record_id: str | None) -> str | None:
+        rec = self.get(module, record_id) if module and record_id else None
+        return rec.get(self.modules[module].name_field) if rec else None
+
+    def render_value(self, mod: Module, f: dict, rec: dict, single: bool):
+        name, kind = f["api_name"], f["data_type"]
+        value = rec.get(name)
+        if kind == "subform":
+            if not single:
+                return None
+            sub = self.modules[f["associated_module"]["module"]]
+            return [self.render_row(sub, row, rec) for row in self.rows(f, rec["id"])]
+        if value is None:
+            return None
+        if kind == "ownerlookup":
+            return dict(self.users.get(value, {"name": None, "id": value, "email": None}))
+        if kind == "lookup":
+            target = f["lookup"]["module"]["api_name"]
+            if target == "se_module":
+                target = rec.get("$se_module")
+            if self.get(target, value) is None:
+                return None  # the parent was deleted
+            out = {"name": self.display_name(target, value), "id": value}
+            if name == "Parent_Id" and mod.api_name == "Notes":
+                out = {"module": {"api_name": target, "id": self.modules[target].id}, **out}
+            return out
+        return value
+
+    def render_row(self, sub: Module, row: dict, parent: dict) -> dict:
+        out = {"id": row["id"]}
+        for f in sub.fields:
+            if f["api_name"] == "Parent_Id":
+                out["Parent_Id"] = {"name": self.display_name(sub.parent_module, parent["id"]), "id": parent["id"]}
+            else:
+                out[f["api_name"]] = row.get(f["api_name"])
+        out.update({"$editable": True, "$approved": True, "$currency_symbol": "$", "$process_flow": False})
+        return out
+
+    def render(self, module: str, rec: dict, fields: list[str] | None = None, *, single: bool = False) -> dict:
+        """Return the API view of a record: `fields` only (plus id), or everything when None."""
+        mod = self.modules[module]
+        out = {"id": rec["id"]}
+        wanted = mod.fields if fields is None else [mod.by_name[n] for n in fields if n in mod.by_name]
+        for f in wanted:
+            if f["data_type"] == "subform" and not single:
+                continue
+            out[f["api_name"]] = self.render_value(mod, f, rec, single)
+            if f["api_name"] == "What_Id":
+                out["$se_module"] = rec.get("$se_module") if out["What_Id"] else None
+        if fields is None:
+            out.update({"$approval_state": "approved", "$editable": True, "$currency_symbol": "$",
+                        "$process_flow": False, "$locked_for_me": False, "$in_merge": False,
+                        "$state": "save", "Tag": [], "Record_Status__s": "Available"})
+        return out
+
+    # -- related records (§6) -------------------------------------------------------------------
+    def related(self, module: str, record_id: str, rl) -> list[dict]:
+        recs = self.records[rl.module].values()
+        if rl.link == "lookup":
+            return [r for r in recs if r.get(rl.field) == record_id]
+        # "what" (What_Id + $se_module) and "parent" (Notes' Parent_Id) both name the parent module.
+        return [r for r in recs if r.get(rl.field) == record_id and r.get("$se_module") == module]
