@@ -28,8 +28,10 @@ class ProfileTokenStore:
             if row.session_token and row.session_token != stale:
                 return row.session_token
             token, expires_at = mint()
+            # update() runs the field's get_prep_value itself: pass the plain token, or it is
+            # encrypted twice and get() hands back ciphertext.
             ConnectionProfile.objects.filter(pk=self.profile_id).update(
-                session_token=ConnectionProfile._meta.get_field("session_token").get_prep_value(token),
+                session_token=token,
                 session_expires_at=expires_at,
             )
             return token

@@ -32,6 +32,8 @@ def profile_config(profile) -> ProfileConfig:
         refresh_token=profile.refresh_token,
         concurrency=profile.concurrency,
         allow_loopback=settings.ALLOW_LOOPBACK_CONNECTIONS,
+        client_id=settings.VAULT_CLIENT_ID,
+        job_poll_seconds=settings.VAULT_JOB_POLL_SECONDS,
     )
 
 

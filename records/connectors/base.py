@@ -242,6 +242,10 @@ class ProfileConfig:
     concurrency: int = 5
     allow_loopback: bool = False
     name: str = ""
+    # Vault: X-VaultAPI-ClientID sent on every call, and the least time between two status calls
+    # of one job (settings.VAULT_CLIENT_ID / VAULT_JOB_POLL_SECONDS; 0 means the connector default).
+    client_id: str = ""
+    job_poll_seconds: float = 0.0
 
     def __repr__(self):  # keep secrets out of tracebacks and logs
         return f"ProfileConfig(system={self.system!r}, base_url={self.base_url!r}, name={self.name!r})"
