@@ -349,3 +349,28 @@ def test_a_connection_dropped_after_the_write_is_outcome_unknown(fresh_sandbox, 
         zoho.create("Contacts", [{"Last_Name": "Dropped answer", "Copy_Key": "rc-dropped"}])
     fresh_sandbox.faults("zoho").clear()
     assert len(zoho.find("Contacts", {"Copy_Key": "rc-dropped"})) == 1  # it was applied
+
+
+def test_an_expired_token_on_a_write_is_refreshed_and_the_write_sent_once_more(fresh_sandbox, zoho):
+    zoho.describe("Contacts")
+    fresh_sandbox.zoho.expire_tokens()
+    [made] = zoho.create("Contacts", [{"Last_Name": "After refresh", "Copy_Key": "rc-refresh"}])
+    assert made.ok
+    assert len(zoho.find("Contacts", {"Copy_Key": "rc-refresh"})) == 1  # the refused first try wrote nothing
+
+
+def test_connectors_of_one_profile_share_the_concurrency_limit(fresh_sandbox):
+    a, b = make(fresh_sandbox, concurrency=3), make(fresh_sandbox, concurrency=3)
+    assert a._slots is b._slots
+    assert make(fresh_sandbox, concurrency=3, refresh_token="1000.other")._slots is not a._slots
+
+
+def test_the_access_token_stays_out_of_errors_and_reprs(fresh_sandbox):
+    store = MemoryTokenStore()
+    conn = make(fresh_sandbox, store)
+    conn.test_connection()
+    token = store.get()[0]
+    fresh_sandbox.faults("zoho").set(p500=1.0)
+    with pytest.raises(Unavailable) as info:
+        conn.describe("Deals")
+    assert token not in str(info.value) + repr(info.value.details) + repr(conn)
