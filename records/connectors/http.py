@@ -50,7 +50,8 @@ class HttpClient:
         self.session = requests.Session()
         # Proxies and .netrc from the environment must not see our credentials or redirect calls.
         self.session.trust_env = False
-        self.session.max_redirects = 0
+        # Redirects are refused per call (allow_redirects=False + the 3xx check below). Note:
+        # max_redirects=0 would make requests raise TooManyRedirects even for an unfollowed 3xx.
         adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
         self.session.mount("https://", adapter)
         self.session.mount("http://", adapter)
@@ -110,6 +111,16 @@ class HttpClient:
                     ) from exc
                 if last:
                     raise Unavailable("The system did not answer in time.", error_type="TIMEOUT") from exc
+            except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError) as exc:
+                # The answer broke off mid-body: the server got (and maybe applied) the request.
+                if not safe:
+                    raise OutcomeUnknown(
+                        "The answer broke off; the write may have been applied.", error_type="OUTCOME_UNKNOWN"
+                    ) from exc
+                if last:
+                    raise Unavailable("The answer broke off.", error_type="CONNECTION_FAILED") from exc
+            except requests.TooManyRedirects as exc:
+                raise ConfigurationError("Refused to follow a redirect.", error_type="REDIRECT") from exc
             except requests.RequestException as exc:
                 raise Unavailable("The request failed.", error_type="REQUEST_FAILED") from exc
             else:
@@ -131,6 +142,9 @@ class HttpClient:
                     self.sleep(min(wait, self.max_backoff))
                     continue
             self.sleep(self.delay(attempt))
+
+    def close(self) -> None:
+        self.session.close()
 
     def delay(self, attempt: int) -> float:
         """Exponential backoff with full jitter, so workers don't retry in lockstep."""

@@ -24,7 +24,9 @@ def _host_allowed(host: str, kind: str) -> bool:
     if kind == "vault":
         label = host[: -len(VAULT_SUFFIX)]
         return host.endswith(VAULT_SUFFIX) and bool(label) and all(
-            part and all(c.isalnum() or c == "-" for c in part) for part in label.split(".")
+            # ASCII only: Unicode look-alikes (fullwidth dots, compatibility forms) are rewritten
+            # by IDNA on the way out and could end up naming another host.
+            part and all(c.isascii() and (c.isalnum() or c == "-") for c in part) for part in label.split(".")
         )
     if kind == "zoho_api":
         return host in ZOHO_API_HOSTS
