@@ -18,7 +18,7 @@ from urllib.parse import parse_qs
 
 from sandbox import demo, zoho_demo
 from sandbox.zoho_api import RecordsApi
-from sandbox.zoho_state import ZohoState, err
+from sandbox.zoho_state import ApiError, ZohoState, err
 
 
 @dataclass
@@ -46,12 +46,6 @@ class ZohoSettings:
 
     def updated(self, **kwargs) -> ZohoSettings:
         return replace(self, **kwargs)
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, headers: list | None = None, **details):
-        super().__init__(message)
-        self.status, self.body, self.headers = status, err(code, message, **details), headers or []
 
 
 @dataclass

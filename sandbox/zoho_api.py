@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from datetime import datetime, timedelta, timezone
 
 from sandbox.zoho_query import Coql, QueryError, parse_criteria
 from sandbox.zoho_schema import module_meta, related_list_meta
-from sandbox.zoho_state import USER, err
+from sandbox.zoho_state import USER, ApiError, err
 
 MAX_WRITE = 100  # §3.1, §3.4, §8
 MAX_FIELDS = 50  # §4.1
@@ -23,10 +24,7 @@ PAGE_TOKEN_MAX = 100_000  # §4.1
 INVALID_ID = "the id given seems to be invalid"
 
 
-def _api_error(*args, **kwargs):
-    from sandbox.zoho import ApiError
-
-    return ApiError(*args, **kwargs)
+_api_error = ApiError
 
 
 class RecordsApi:
@@ -268,8 +266,6 @@ class RecordsApi:
             else:
                 raise _api_error(400, "EXPECTED_PARAM_MISSING", "one of the expected parameter is missing",
                                  expected_params=["criteria", "email", "phone", "word"])
-            import time
-
             fresh_before = time.monotonic() - self.settings.search_index_delay
             created = self.state.created_at
             records = [r for r in self.state.records[mod.api_name].values()

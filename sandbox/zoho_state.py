@@ -28,6 +28,14 @@ def err(code: str, message: str, **details) -> dict:
     return {"code": code, "details": details, "message": message, "status": "error"}
 
 
+class ApiError(Exception):
+    """A request-level error: one top-level §10 error object, no `data` array."""
+
+    def __init__(self, status: int, code: str, message: str, headers: list | None = None, **details):
+        super().__init__(message)
+        self.status, self.body, self.headers = status, err(code, message, **details), headers or []
+
+
 def now_iso() -> str:
     """ISO-8601 with offset, to the second (§3.3 value formats)."""
     return datetime.now(timezone.utc).astimezone(DEMO_TIME.tzinfo).isoformat(timespec="seconds")
