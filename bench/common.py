@@ -1,0 +1,157 @@
+"""Shared pieces of the benchmark: the result row, the environment, profiles, timing helpers."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+NOT_AVAILABLE = "not available"
+
+
+@dataclass
+class Row:
+    """One line of the table.
+
+    `kind` decides pass/fail: "max" (engine <= target), "min" (engine >= target), "ratio_min"
+    (ratio >= target), "ratio_max" (ratio <= target), "info" (no target), "na" (not available).
+    `gate`: a failure of this row makes the script exit non-zero (call counts, query growth).
+    """
+
+    scenario: str
+    metric: str
+    engine: float | str | None = None
+    baseline: float | str | None = None  # the naive baseline or the computed minimum
+    ratio: float | None = None
+    target: str = ""
+    ok: bool | None = None  # None: informational
+    gate: bool = False
+    note: str = ""
+
+    @property
+    def verdict(self) -> str:
+        if isinstance(self.engine, str) and self.engine == NOT_AVAILABLE:
+            return "n/a"
+        if self.ok is None:
+            return "info"
+        return "pass" if self.ok else "FAIL"
+
+
+@dataclass
+class Context:
+    quick: bool
+    latency: float  # seconds added per sandbox call
+    tmp: Path
+    sb: object = None  # the in-process Sandbox
+    user: object = None
+    notes: list[str] = field(default_factory=list)
+    redis: object = None
+
+    def scale(self, full: int, quick: int) -> int:
+        return quick if self.quick else full
+
+
+def prepare_environment(tmp: Path, poll_seconds: float) -> None:
+    """A throwaway SQLite DB and dev settings; must run before django.setup()."""
+    os.environ["COPIER_VAR_DIR"] = str(tmp)
+    os.environ["DEBUG"] = "true"
+    os.environ["ALLOW_LOOPBACK_CONNECTIONS"] = "true"
+    os.environ["DJANGO_SETTINGS_MODULE"] = "copier_site.settings"
+    os.environ["VAULT_JOB_POLL_SECONDS"] = str(poll_seconds)
+    os.environ["REDIS_URL"] = f"unix://{tmp / 'redis.sock'}"
+    os.environ.pop("DATABASE_URL", None)
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+
+
+def setup_django(tmp: Path, poll_seconds: float) -> None:
+    prepare_environment(tmp, poll_seconds)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+
+
+def make_tmp() -> Path:
+    return Path(tempfile.mkdtemp(prefix="copier-bench-"))
+
+
+def bench_user():
+    from django.contrib.auth import get_user_model
+
+    User = get_user_model()
+    user, _ = User.objects.get_or_create(username="bench", defaults={"email": "bench@example.com"})
+    user.set_password("bench-password-123")
+    user.save()
+    return user
+
+
+def zoho_profile(sb, user, *, concurrency: int = 5, name: str = ""):
+    from records.models import ConnectionProfile, System
+    from sandbox import demo
+
+    return ConnectionProfile.objects.create(
+        name=name or f"Bench Zoho c{concurrency} {time.monotonic_ns()}",
+        system=System.ZOHO, base_url=sb.zoho_url, accounts_url=sb.zoho_url, api_version="",
+        username=demo.ZOHO_CLIENT_ID, secret=demo.ZOHO_CLIENT_SECRET, refresh_token=demo.ZOHO_REFRESH_TOKEN,
+        owner=user, concurrency=concurrency,
+    )
+
+
+def vault_profile(sb, user, *, concurrency: int = 5, name: str = ""):
+    from records.models import ConnectionProfile, System
+    from sandbox import demo
+
+    return ConnectionProfile.objects.create(
+        name=name or f"Bench Vault c{concurrency} {time.monotonic_ns()}",
+        system=System.VAULT, base_url=sb.vault_url, api_version=demo.VAULT_API_VERSION,
+        username=demo.VAULT_USERNAME, secret=demo.VAULT_PASSWORD, owner=user, concurrency=concurrency,
+    )
+
+
+def connector_available(system: str) -> str:
+    """'' when the connector imports, else why not."""
+    from records.connectors import connector_class
+
+    try:
+        connector_class(system)
+    except Exception as exc:  # ImportError, AttributeError while it is being written
+        return f"{system} connector not importable ({type(exc).__name__}: {exc})"
+    return ""
+
+
+def engine_available() -> str:
+    try:
+        from records.copying.services import copy_job_create, copy_job_run  # noqa: F401
+    except Exception as exc:
+        return f"copy engine not importable ({type(exc).__name__}: {exc})"
+    return ""
+
+
+def sandbox_available(sb, system: str) -> str:
+    app = sb.zoho if system == "zoho" else sb.vault
+    return "" if app is not None else f"the {system} emulator is not in the sandbox yet"
+
+
+def writes(log, *, methods=("POST", "PUT", "PATCH", "DELETE")) -> list:
+    return [e for e in log if e.method in methods]
+
+
+class Timer:
+    def __enter__(self):
+        self.start = time.perf_counter()
+        self.cpu = time.thread_time()
+        return self
+
+    def __exit__(self, *exc):
+        self.seconds = time.perf_counter() - self.start
+        self.cpu_seconds = time.thread_time() - self.cpu
+        return False
+
+
+def na_rows(scenario: str, metrics: list[str], why: str) -> list[Row]:
+    return [Row(scenario, m, NOT_AVAILABLE, note=why) for m in metrics]
