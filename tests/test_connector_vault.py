@@ -1,0 +1,563 @@
+"""VaultConnector against the Vault sandbox over real HTTP (and a tiny recording fake for headers
+and result-file shapes the sandbox can't vary)."""
+
+import json
+import logging
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from records.connectors.base import (
+    AuthFailed,
+    CloneRequest,
+    ConfigurationError,
+    FieldType,
+    MemoryTokenStore,
+    NotFound,
+    OutcomeUnknown,
+    ProfileConfig,
+    RateLimited,
+    Rejected,
+    Unavailable,
+)
+from records.connectors.vault import VaultConnector, vql_string
+from sandbox import demo
+
+
+class Sleeps(list):
+    def __call__(self, seconds):
+        self.append(seconds)
+        time.sleep(min(seconds, 0.05))
+
+
+def make(url, *, password=demo.VAULT_PASSWORD, tokens=None, **kwargs):
+    kwargs.setdefault("poll_interval", 0.15)
+    kwargs.setdefault("timeout", (2.0, 5.0))
+    kwargs.setdefault("backoff", 0.01)
+    config = ProfileConfig(
+        system="vault", base_url=url, username=demo.VAULT_USERNAME, secret=password,
+        api_version="v25.2", allow_loopback=True,
+    )
+    return VaultConnector(config, tokens or MemoryTokenStore(), **kwargs)
+
+
+@pytest.fixture
+def sb(fresh_sandbox):
+    yield fresh_sandbox
+    fresh_sandbox.faults("vault").clear()
+
+
+@pytest.fixture
+def vault(sb):
+    return make(sb.vault_url)
+
+
+def calls(sb, method=None, contains=""):
+    return [e for e in sb.log("vault") if (method is None or e.method == method) and contains in e.path]
+
+
+def product(conn, name):
+    return next(r for r in conn.search("product__v", name).records if r.name == name)
+
+
+# -- auth and session ---------------------------------------------------------------------------
+
+
+def test_it_connects_and_describes_the_vault(vault, sb):
+    text = vault.test_connection()
+    assert "1776" in text and demo.VAULT_USERNAME in text
+    assert len(calls(sb, "POST", "/auth")) == 1
+
+
+def test_a_wrong_password_is_auth_failed_without_the_password(sb):
+    conn = make(sb.vault_url, password="wrong-secret-123")
+    with pytest.raises(AuthFailed) as info:
+        conn.test_connection()
+    assert info.value.error_type == "USERNAME_OR_PASSWORD_INCORRECT"
+    assert "wrong-secret-123" not in str(info.value) + repr(info.value) + repr(conn) + repr(conn.config)
+
+
+def test_the_session_is_cached_and_shared_through_the_token_store(sb):
+    tokens = MemoryTokenStore()
+    a, b = make(sb.vault_url, tokens=tokens), make(sb.vault_url, tokens=tokens)
+    a.list_objects()
+    b.describe("product__v")
+    assert len(calls(sb, "POST", "/auth")) == 1
+
+
+def test_an_expired_session_is_renewed_once_mid_run(vault, sb):
+    vault.list_objects()
+    sb.vault.expire_sessions()
+    source = product(vault, "Neurolax")
+    sb.vault.expire_sessions()
+    result = vault.clone("product__v", [CloneRequest(source.id, {"name__v": "After Expiry"})])
+    assert result[0].ok
+    assert len(calls(sb, "POST", "/auth")) == 3
+    assert len(vault.find("product__v", {"name__v": "After Expiry"})) == 1  # sent once, applied once
+
+
+def test_a_session_refused_again_after_the_new_login_is_auth_failed(vault, sb):
+    sb.vault.configure(idle_timeout=-1)
+    with pytest.raises(AuthFailed) as info:
+        vault.list_objects()
+    assert info.value.error_type == "INVALID_SESSION_ID"
+    assert len(calls(sb, "POST", "/auth")) == 2
+
+
+@pytest.mark.django_db
+def test_the_profile_token_store_keeps_one_session_for_every_worker(sb, vault_profile):
+    from records.connectors import connector_for
+
+    connector_for(vault_profile).list_objects()
+    connector_for(vault_profile).list_objects()
+    assert len(calls(sb, "POST", "/auth")) == 1
+    vault_profile.refresh_from_db()
+    assert vault_profile.session_token and "vault1 1776 1 " in vault_profile.session_token
+
+
+def test_it_refuses_to_write_to_another_vault(vault, sb):
+    sb.vault.base_url = "https://other.veevavault.com"  # the session's Vault lives elsewhere
+    try:
+        source = product(vault, "Neurolax")  # reading is allowed
+        with pytest.raises(ConfigurationError) as info:
+            vault.clone("product__v", [CloneRequest(source.id, {"name__v": "Wrong Vault"})])
+        assert info.value.error_type == "WRONG_VAULT"
+        with pytest.raises(ConfigurationError):
+            vault.start_deep_copy("product__v", source.id, {})
+        with pytest.raises(ConfigurationError):
+            vault.test_connection()
+    finally:
+        sb.vault.base_url = sb.vault_url
+    assert not calls(sb, "POST", "/vobjects/")
+
+
+# -- metadata -----------------------------------------------------------------------------------
+
+
+def test_list_objects(vault):
+    names = {o.name for o in vault.list_objects()}
+    assert {"product__v", "formulation__c", "packaging__c", "country__v"} <= names
+
+
+def test_describe_maps_types_and_flags(vault):
+    fields = {f.name: f for f in vault.describe("product__v")}
+    assert fields["name__v"].type == FieldType.TEXT and fields["name__v"].required and fields["name__v"].unique
+    assert fields["description__c"].type == FieldType.LONG_TEXT
+    assert fields["launch_date__c"].type == FieldType.DATE
+    assert fields["price__c"].type in (FieldType.DECIMAL, FieldType.NUMBER)
+    assert fields["status__v"].type == FieldType.PICKLIST
+    assert fields["country__c"].type == FieldType.REFERENCE and fields["country__c"].reference_to == "country__v"
+    assert fields["external_id__v"].no_copy and fields["internal_code__c"].no_copy
+    assert not fields["regulatory_status__c"].editable and not fields["id"].editable
+    formulation = {f.name: f for f in vault.describe("formulation__c")}
+    assert formulation["name__v"].system_managed_name and not formulation["name__v"].editable
+
+
+def test_related_lists_are_the_inbound_child_relationships(vault):
+    (rel,) = vault.related_lists("product__v")
+    assert (rel.name, rel.child_object, rel.parent_field, rel.deep_copy) == (
+        "formulations__cr", "formulation__c", "product__c", True)
+    assert rel.parent_object == "product__v"
+    assert [r.child_object for r in vault.related_lists("formulation__c")] == ["packaging__c"]
+    assert vault.related_lists("packaging__c") == []
+    assert vault.related_lists("country__v") == []  # products reference countries; not children
+
+
+def test_an_unknown_object_is_not_found(vault):
+    with pytest.raises(NotFound):
+        vault.describe("nothing__c")
+    with pytest.raises(Rejected):
+        vault.describe("product__v WHERE 1")
+
+
+# -- reading ------------------------------------------------------------------------------------
+
+
+def test_search_by_name_and_by_id(vault):
+    found = product(vault, "Neurolax")
+    by_id = vault.search("product__v", found.id).records
+    assert [r.id for r in by_id] == [found.id]
+
+
+def test_search_pages(vault):
+    everything = vault.search("product__v", "", per_page=1000).records
+    first = vault.search("product__v", "", page=1, per_page=2)
+    second = vault.search("product__v", "", page=2, per_page=2)
+    assert len(first.records) == 2 and first.more
+    assert [r.id for r in first.records + second.records] == [r.id for r in everything[:4]]
+    last = vault.search("product__v", "", page=len(everything) // 2 + 1, per_page=2)
+    assert not last.more
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "x' OR name__v LIKE '%",
+        "' OR id != '",
+        "\\' OR 1=1 --",
+        "Neurolax' ORDER BY id PAGESIZE 1 --",
+        "') FROM country__v WHERE (name__v = '",
+        "SELECT id FROM product__v",
+        "% _ \\\\ \\",
+        "Néurolax ☃ 日本語 \u202e",
+        "a" * 10_000,
+        "'" * 5_000,
+    ],
+)
+def test_search_text_stays_literal(vault, sb, text):
+    page = vault.search("product__v", text)
+    assert page.records == []
+    queries = calls(sb, "POST", "/query")
+    assert len(queries) == 1 and queries[0].status == 200
+
+
+def test_search_finds_names_with_quotes_and_backslashes(vault):
+    source = product(vault, "Neurolax")
+    name = "O'Brien \\ Co' OR '1'='1"
+    assert vault.clone("product__v", [CloneRequest(source.id, {"name__v": name})])[0].ok
+    assert [r.name for r in vault.search("product__v", "O'Brien \\ Co'").records] == [name]
+    assert [r.name for r in vault.find("product__v", {"name__v": name})] == [name]
+
+
+def test_vql_string_escapes():
+    assert vql_string("a'b\\c") == "'a\\'b\\\\c'"
+
+
+def test_get(vault):
+    source = product(vault, "Neurolax")
+    record = vault.get("product__v", source.id)
+    assert record.id == source.id and record.name == "Neurolax" and "status__v" in record.fields
+
+
+@pytest.mark.parametrize("record_id", ["00P999999999999", "../auth", "00P' OR '1'='1", ""])
+def test_get_unknown_or_malformed_ids_are_not_found(vault, sb, record_id):
+    with pytest.raises(NotFound):
+        vault.get("product__v", record_id)
+    assert not calls(sb, "GET", "/auth")
+
+
+def test_children_follow_pages_and_chunks(vault, sb):
+    sb.vault.configure(query_pagesize=50)
+    large = product(vault, "Large Product")
+    (formulations,) = vault.related_lists("product__v")
+    kids = list(vault.children(formulations, [large.id, large.id]))
+    assert kids and all(k.fields["product__c"] == large.id for k in kids)
+    assert len({k.id for k in kids}) == len(kids)
+    (packagings,) = vault.related_lists("formulation__c")
+    grandkids = list(vault.children(packagings, [k.id for k in kids]))  # more than one IN chunk
+    assert len(grandkids) > 50
+    assert {g.fields["formulation__c"] for g in grandkids} <= {k.id for k in kids}
+    assert any("/query/" in e.path for e in sb.log("vault"))  # next_page was followed
+
+
+def test_find_checks_field_names(vault):
+    with pytest.raises(Rejected):
+        vault.find("product__v", {"name__v = 'x' OR id": "y"})
+    assert vault.find("product__v", {"name__v": "No Such Product"}) == []
+
+
+# -- writing ------------------------------------------------------------------------------------
+
+
+def test_clone_applies_overrides_blanks_and_reports_rows_in_order(vault):
+    a, b = product(vault, "Neurolax"), product(vault, "Dermacalm")
+    results = vault.clone("product__v", [
+        CloneRequest(a.id, {"name__v": "Clone A", "description__c": None}),
+        CloneRequest(b.id, {"name__v": "Neurolax"}),  # name taken
+        CloneRequest(b.id, {"name__v": "Clone B"}),
+    ])
+    assert [r.ok for r in results] == [True, False, True]
+    assert results[1].error_type == "OPERATION_NOT_ALLOWED" and results[1].error_message
+    copy = vault.get("product__v", results[0].new_id)
+    assert copy.name == "Clone A" and not copy.fields.get("description__c")
+    assert not copy.fields.get("external_id__v")  # no_copy
+
+
+def test_create_sends_500_rows_per_call(vault, sb):
+    rows = [{"name__v": f"Bulk {n}", "status__v": "active__v"} for n in range(501)]
+    results = vault.create("product__v", rows)
+    assert len(results) == 501 and all(r.ok for r in results)
+    assert len(calls(sb, "POST", "/vobjects/product__v")) == 2
+
+
+def test_create_maps_row_errors(vault):
+    results = vault.create("product__v", [{"status__v": "active__v"}, {"name__v": "Fine", "status__v": "active__v"}])
+    assert not results[0].ok and results[0].error_type == "PARAMETER_REQUIRED"
+    assert results[1].ok
+
+
+def test_delete(vault):
+    new = vault.create("product__v", [{"name__v": "Doomed", "status__v": "active__v"}])[0].new_id
+    results = vault.delete("product__v", [new, "00P999999999999"])
+    assert results[0].ok and not results[1].ok and results[1].error_type == "INVALID_DATA"
+    with pytest.raises(NotFound):
+        vault.get("product__v", new)
+
+
+def test_record_url(vault, sb):
+    assert vault.record_url("product__v", "00P1") == f"{sb.vault_url}/ui/#object/product__v/00P1"
+
+
+# -- deep copy ----------------------------------------------------------------------------------
+
+
+def wait(conn, job_id):
+    for _ in range(100):
+        job = conn.job_status(job_id)
+        if job.finished:
+            return job
+    raise AssertionError("job did not finish")
+
+
+def test_deep_copy_start_poll_and_results(vault):
+    source = product(vault, "Neurolax")
+    job_id = vault.start_deep_copy("product__v", source.id, {"name__v": "Deep Neurolax", "internal_code__c": None})
+    assert wait(vault, job_id).status == "SUCCESS"
+    rows = vault.deep_copy_results("product__v", job_id)
+    top = [r for r in rows if r.source_id == source.id]
+    assert top[0].ok and top[0].new_id and top[0].object_name == "product__v"
+    assert vault.get("product__v", top[0].new_id).name == "Deep Neurolax"
+    assert {r.object_name for r in rows} >= {"product__v", "formulation__c"}
+    assert all(r.ok and r.new_id for r in rows)
+
+
+def test_deep_copy_failures_are_parsed(vault):
+    source = product(vault, "Neurolax")
+    job_id = vault.start_deep_copy("product__v", source.id, {"name__v": "Dermacalm"})  # name taken
+    assert wait(vault, job_id).status == "ERRORS_ENCOUNTERED"
+    (row,) = vault.deep_copy_results("product__v", job_id)
+    assert not row.ok and row.source_id == source.id and row.error_type == "OPERATION_NOT_ALLOWED"
+    assert "Dermacalm" in row.error_message
+
+
+def test_deep_copy_without_a_new_id_column_leaves_new_id_empty(vault, sb):
+    sb.vault.configure(deepcopy_success_columns=("vobject", "sourceRecordId"))
+    source = product(vault, "Neurolax")
+    job_id = vault.start_deep_copy("product__v", source.id, {"name__v": "Deep No Ids"})
+    wait(vault, job_id)
+    rows = vault.deep_copy_results("product__v", job_id)
+    assert rows and all(r.ok and r.new_id == "" for r in rows)
+
+
+def test_results_of_an_unknown_job_are_an_error(vault):
+    with pytest.raises((NotFound, Rejected)):
+        vault.deep_copy_results("product__v", "999999")
+
+
+def test_deep_copy_of_a_missing_record_is_refused(vault):
+    with pytest.raises(Rejected):
+        vault.start_deep_copy("product__v", "00P999999999999", {})
+
+
+def test_polling_never_beats_the_interval_and_waits_out_api_limit_exceeded(sb):
+    sb.vault.configure(job_poll_interval=0.4, job_min_run_seconds=1.0)
+    conn = make(sb.vault_url, poll_interval=0.1)  # shorter than what the Vault enforces
+    source = product(conn, "Neurolax")
+    job_id = conn.start_deep_copy("product__v", source.id, {"name__v": "Polled"})
+    started = time.monotonic()
+    assert wait(conn, job_id).status == "SUCCESS"
+    assert time.monotonic() - started >= 0.9
+    polls = calls(sb, "GET", f"/services/jobs/{job_id}")
+    assert len(polls) >= 3
+
+
+def test_job_status_keeps_the_poll_interval(vault, sb):
+    source = product(vault, "Neurolax")
+    job_id = vault.start_deep_copy("product__v", source.id, {"name__v": "Spaced"})
+    stamps = []
+    for _ in range(3):
+        vault.job_status(job_id)
+        stamps.append(time.monotonic())
+    assert all(b - a >= 0.14 for a, b in zip(stamps, stamps[1:], strict=False))
+
+
+def test_cascade_delete(vault):
+    source = product(vault, "Neurolax")
+    job_id = vault.start_deep_copy("product__v", source.id, {"name__v": "To Cascade"})
+    wait(vault, job_id)
+    new_id = next(r.new_id for r in vault.deep_copy_results("product__v", job_id) if r.source_id == source.id)
+    delete_id = vault.start_cascade_delete("product__v", new_id)
+    assert wait(vault, delete_id).status == "SUCCESS"
+    with pytest.raises(NotFound):
+        vault.get("product__v", new_id)
+
+
+# -- faults -------------------------------------------------------------------------------------
+
+
+def test_reads_are_retried_through_429_and_5xx(vault, sb):
+    vault.list_objects()
+    sb.faults("vault").set(p429=0.3, p500=0.3, seed=3)
+    for _ in range(5):
+        assert vault.search("product__v", "Neurolax").records
+    assert any(e.outcome != "ok" for e in sb.log("vault"))
+
+
+def test_a_read_that_keeps_failing_is_unavailable(vault, sb):
+    vault.list_objects()
+    sb.faults("vault").set(p500=1.0, seed=1)
+    with pytest.raises(Unavailable):
+        vault.describe("product__v")
+
+
+def test_a_429_storm_is_rate_limited(vault, sb):
+    vault.list_objects()
+    sb.faults("vault").set(p429=1.0, seed=1)
+    with pytest.raises(RateLimited):
+        vault.describe("product__v")
+
+
+def test_a_read_timeout_is_retried_then_unavailable(sb):
+    conn = make(sb.vault_url, timeout=(2.0, 0.3), max_attempts=2)
+    conn.list_objects()
+    sb.faults("vault").set(p_timeout=1.0, timeout_hold=0.6, seed=1)
+    with pytest.raises(Unavailable) as info:
+        conn.describe("product__v")
+    assert info.value.error_type == "TIMEOUT"
+
+
+def test_a_write_that_times_out_is_outcome_unknown_and_not_resent(sb):
+    conn = make(sb.vault_url, timeout=(2.0, 0.3))
+    source = product(conn, "Neurolax")
+    conn.describe("product__v")
+    sb.faults("vault").set(p_timeout=1.0, timeout_hold=0.6, seed=1)
+    with pytest.raises(OutcomeUnknown):
+        conn.clone("product__v", [CloneRequest(source.id, {"name__v": "Timed Out"})])
+    sb.faults("vault").clear()
+    assert len(calls(sb, "POST", "/vobjects/product__v")) == 1
+
+
+def test_a_dropped_answer_after_the_create_was_applied_is_outcome_unknown(vault, sb):
+    source = product(vault, "Neurolax")
+    vault.describe("product__v")
+    sb.faults("vault").set(p_drop_after_write=1.0, seed=1)
+    with pytest.raises(OutcomeUnknown):
+        vault.clone("product__v", [CloneRequest(source.id, {"name__v": "Dropped Answer"})])
+    sb.faults("vault").clear()
+    assert len(calls(sb, "POST", "/vobjects/product__v")) == 1
+    assert len(vault.find("product__v", {"name__v": "Dropped Answer"})) == 1  # it was applied
+
+
+def test_a_5xx_on_a_write_is_outcome_unknown(vault, sb):
+    source = product(vault, "Neurolax")
+    vault.describe("product__v")
+    sb.faults("vault").set(p500=1.0, seed=1)
+    with pytest.raises(OutcomeUnknown):
+        vault.clone("product__v", [CloneRequest(source.id, {"name__v": "Five Hundred"})])
+    assert len(calls(sb, "POST", "/vobjects/product__v")) == 1
+
+
+def test_it_slows_down_when_the_burst_window_runs_low(sb):
+    sb.vault.configure(burst_limit=30)
+    sleeps = Sleeps()
+    conn = make(sb.vault_url, sleep=sleeps, burst_threshold=20, burst_pause=0.01)
+    conn.list_objects()
+    assert sleeps == []
+    for _ in range(15):
+        conn.search("product__v", "Neurolax")
+    assert len(sleeps) >= 5 and sleeps[-1] > sleeps[0]
+
+
+def test_secrets_never_reach_logs_or_errors(sb, caplog):
+    caplog.set_level(logging.DEBUG)
+    tokens = MemoryTokenStore()
+    conn = make(sb.vault_url, tokens=tokens)
+    conn.list_objects()
+    sb.vault.expire_sessions()
+    conn.list_objects()
+    session_id = tokens.get()[0].split(" ")[-1]
+    sb.faults("vault").set(p500=1.0, seed=1)
+    try:
+        conn.describe("product__v")
+    except Unavailable as exc:
+        text = str(exc) + repr(exc)
+    for secret in (demo.VAULT_PASSWORD, session_id):
+        assert secret not in caplog.text and secret not in text and secret not in repr(conn)
+
+
+# -- a recording fake: headers, other Vaults' answers -------------------------------------------
+
+
+class FakeVault(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def _handle(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        self.rfile.read(length)
+        self.server.seen.append((self.command, self.path, dict(self.headers)))
+        base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        if self.path.endswith("/auth"):
+            return self._json({"responseStatus": "SUCCESS", "sessionId": "S" * 128, "vaultId": 7,
+                               "vaultIds": [{"id": 7, "name": "V", "url": f"{base}/api"}]})
+        if "/deepcopy/results/" in self.path:
+            if "/failure/" in self.path:
+                return self._json({"responseStatus": "FAILURE",
+                                   "errors": [{"type": "INVALID_DATA", "message": "No failures for this job"}]})
+            return self._send(self.server.success_csv.encode(), "text/csv")
+        return self._json({"responseStatus": "SUCCESS", "objects": []})
+
+    def _json(self, payload):
+        self._send(json.dumps(payload).encode(), "application/json")
+
+    def _send(self, body, ctype):
+        self.send_response(200)
+        # HTTP/2-style lower-case names: the connector must read them case-insensitively.
+        self.send_header("content-type", ctype)
+        self.send_header("content-length", str(len(body)))
+        self.send_header("x-vaultapi-burstlimitremaining", "3")
+        self.send_header("x-vaultapi-burstlimit", "2000")
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = do_DELETE = _handle
+
+
+@pytest.fixture
+def fake():
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), FakeVault)
+    srv.daemon_threads = True
+    srv.seen = []
+    srv.success_csv = ""
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    srv.url = f"http://127.0.0.1:{srv.server_address[1]}"
+    yield srv
+    srv.shutdown()
+    srv.server_close()
+
+
+def test_every_call_carries_the_client_id(fake):
+    sleeps = Sleeps()
+    conn = make(fake.url, client_id="acme-vault-team-server-copier", sleep=sleeps)
+    conn.list_objects()
+    assert [m for m, _, _ in fake.seen] == ["POST", "GET"]
+    assert all(h.get("X-VaultAPI-ClientID") == "acme-vault-team-server-copier" for _, _, h in fake.seen)
+    assert fake.seen[1][2]["Authorization"] == "S" * 128
+    assert len(sleeps) == 2  # lower-case burst headers were read on both answers
+
+
+def test_the_client_id_defaults_and_is_sanitised(fake):
+    make(fake.url, client_id="bad id/with:chars", sleep=Sleeps()).list_objects()
+    assert {h["X-VaultAPI-ClientID"] for _, _, h in fake.seen} == {"bad-id-with-chars"}
+
+
+@pytest.mark.parametrize(
+    ("header", "new_column"),
+    [("vobject,sourceRecordId,targetRecordId", "V2"), ("Object,Source Record Id,Record Id", "V2"),
+     ("vobject,sourceRecordId,id", "V2"), ("line number,vobject,sourceRecordId,newRecordId", "V2"),
+     ("vobject,sourceRecordId", "")],
+)
+def test_success_file_columns_are_read_by_name(fake, header, new_column):
+    values = {"vobject": "product__v", "object": "product__v", "sourcerecordid": "V1", "sourcerecordid_": "V1",
+              "line number": "1"}
+    cells = []
+    for col in header.split(","):
+        key = col.lower().replace(" ", "")
+        cells.append(values.get(col.lower(), values.get(key, "V2")))
+    fake.success_csv = "\ufeff" + header + "\r\n" + ",".join(cells) + "\r\n"
+    (row,) = make(fake.url, sleep=Sleeps()).deep_copy_results("product__v", "5")
+    assert (row.object_name, row.source_id, row.ok, row.new_id) == ("product__v", "V1", True, new_column)
