@@ -88,6 +88,7 @@ def main(argv=None) -> int:
     ctx.concurrency_levels = [1, 4] if args.quick else [1, 2, 4]
     ctx.zoho_records = 0
     ctx.sb = Sandbox.start(vault_settings={"job_poll_interval": args.poll_seconds, "burst_sleep": False})
+    ctx.sb._bench_poll = args.poll_seconds
     selected = args.only or SCENARIOS
     rows: list[Row] = []
     started = time.perf_counter()

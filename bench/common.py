@@ -58,6 +58,7 @@ def prepare_environment(tmp: Path, poll_seconds: float) -> None:
     """A throwaway SQLite DB and dev settings; must run before django.setup()."""
     os.environ["COPIER_VAR_DIR"] = str(tmp)
     os.environ["DEBUG"] = "true"
+    os.environ["ALLOWED_HOSTS"] = "127.0.0.1,localhost,testserver"
     os.environ["ALLOW_LOOPBACK_CONNECTIONS"] = "true"
     os.environ["DJANGO_SETTINGS_MODULE"] = "copier_site.settings"
     os.environ["VAULT_JOB_POLL_SECONDS"] = str(poll_seconds)
