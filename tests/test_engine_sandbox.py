@@ -207,3 +207,51 @@ def test_zoho_cancel_keeps_results(zoho, owner):
     assert job.status == CopyJob.Status.CANCELLED
     assert 0 < job.succeeded_count < job.planned_count and len(calls) == 1
     assert job.results.filter(status=S.SKIPPED).exists()
+
+
+@pytest.mark.django_db
+def test_zoho_deep_copy_fields_unique_values_lookups_and_subforms(zoho, owner):
+    sb, profile, conn = zoho
+    src = find_id(conn, "Accounts", "Globex")
+    plan = services.copy_preview(profile=profile, object_name="Accounts", source_ids=[src], mode="deep_copy",
+                                 overrides={"Account_Name": "Globex Deep"})
+    assert not plan.refused_reason
+    assert any(w.startswith("Account Number is unique in Accounts") for w in plan.warnings)
+    assert "Email is unique in Contacts: copies get it blank." in plan.warnings
+    job = run(profile, owner, "Accounts", [src], "deep_copy",
+              overrides={"Account_Name": "Globex Deep", "Phone": "+1 555 9999"})
+    assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
+    assert job.succeeded_count == job.planned_count == tree_size(conn, "Accounts", src)
+    root = conn.get("Accounts", job.results.get(depth=0).new_id).fields
+    source = conn.get("Accounts", src).fields
+    assert root["Phone"] == "+1 555 9999" and not root.get("Account_Number")
+    assert [b["Branch_Name"] for b in root["Branches"]] == [b["Branch_Name"] for b in source["Branches"]]
+    contacts = job.results.filter(object_name="Contacts")
+    assert contacts.count() == 3
+    for row in contacts:
+        original, copy = conn.get("Contacts", row.source_id).fields, conn.get("Contacts", row.new_id).fields
+        assert copy["Last_Name"] == original["Last_Name"] and not copy.get("Email")
+        assert copy["Account_Name"]["id"] == root["id"]
+        assert not copy.get("Photo_File") and not copy.get("Lead_Score")
+    assert any(conn.get("Contacts", r.source_id).fields.get("Photo_File") for r in contacts)
+    new_ids = set(job.results.values_list("new_id", flat=True))
+    for row in job.results.filter(depth__gt=0):
+        assert row.parent_source_id
+
+
+@pytest.mark.django_db(transaction=True)  # the connector clones several records from threads
+def test_zoho_retry_reruns_only_failed_rows(zoho, owner):
+    sb, profile, conn = zoho
+    ids = [find_id(conn, "Accounts", n) for n in ("Globex", "Initech")]
+    blocker = find_id(conn, "Accounts", "Acme Corp")
+    taken = conn.get("Accounts", blocker).fields["Account_Number"]
+    job = run(profile, owner, "Accounts", ids, "clone",
+              row_overrides={ids[0]: {"Account_Name": "Retry A"}, ids[1]: {"Account_Name": "Retry B", "Account_Number": taken}})
+    assert job.status == CopyJob.Status.PARTIAL and job.failed_count == 1
+    assert job.results.get(status=S.FAILED).error_type == "DUPLICATE_DATA"
+    conn.delete("Accounts", [blocker])
+    services.copy_job_retry(job=job, user=owner, enqueue=False)
+    job = services.copy_job_run(job_id=job.pk, worker_id="t2")
+    assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
+    assert len(conn.find("Accounts", {"Account_Name": "Retry A"})) == 1
+    assert len(conn.find("Accounts", {"Account_Name": "Retry B"})) == 1

@@ -30,7 +30,7 @@ from records.connectors.base import (
     WriteResult,
 )
 from records.copying import results as res
-from records.copying.plan import Node, copy_key_field, read_tree, ref_id
+from records.copying.plan import Node, copy_key_field, read_tree, ref_id, unique_fields
 from records.copying.reconcile import reconcile_deletes, reconcile_rows
 from records.models import CopyJob, RecordResult
 
@@ -90,8 +90,13 @@ class Runner:
         return list(self.job.results.filter(**filters).order_by("depth", "id"))
 
     def overrides_for(self, source_id: str) -> dict[str, Any]:
+        """The top record's overrides: the job's, the row's, and None (cleared) for each unique,
+        not required field the user left alone (a copy keeping it would be a duplicate)."""
         values = dict(self.job.overrides or {})
         values.update((self.job.row_overrides or {}).get(source_id, {}))
+        to_clear, _ = unique_fields(self.describe(self.job.object_name), values)
+        for info in to_clear:
+            values[info.name] = None
         return values
 
     # -- entry --------------------------------------------------------------------------------
@@ -569,6 +574,7 @@ def _signature(values: dict[str, Any], skip: set[str]) -> tuple:
 def build_payload(node: Node, fields: list[FieldInfo], id_map: dict[str, str], new_parent: str) -> dict[str, Any]:
     """An insert payload from a source record: copyable fields only, lookups re-pointed to copies."""
     infos = {f.name: f for f in fields}
+    cleared = {f.name for f in unique_fields(fields)[0]}  # unique values stay with the source
     payload: dict[str, Any] = {}
     for name, value in node.fields.items():
         if name == "$se_module" and node.fields.get("What_Id"):
@@ -582,6 +588,7 @@ def build_payload(node: Node, fields: list[FieldInfo], id_map: dict[str, str], n
             or not info.editable
             or info.no_copy
             or info.type == FieldType.FILE
+            or name in cleared
             or value is None
         ):
             continue

@@ -96,6 +96,36 @@ def copy_key_field(fields: list[FieldInfo]) -> str:
     return ""
 
 
+UNCOPYABLE_TYPES = (FieldType.FILE, FieldType.SUBFORM)
+
+
+def unique_fields(fields: list[FieldInfo], overrides: dict[str, Any] | None = None) -> tuple[list[FieldInfo], list[FieldInfo]]:
+    """The policy for unique fields a copy would otherwise duplicate: (to clear, clashing).
+
+    A copy that keeps a unique value is refused as a duplicate (Vault, Zoho DUPLICATE_DATA). So a
+    unique field that is copied, editable and not overridden is cleared on the copy when it is not
+    required ("to clear"); when it is required it can't be cleared and the copy will clash unless the
+    user gives a value ("clashing"). Not concerned: the copy-key field (the engine fills it with its
+    idempotency key), fields the system doesn't copy (no_copy) or sets itself, files and subforms.
+    """
+    overrides = overrides or {}
+    key = copy_key_field(fields)
+    clear, clash = [], []
+    for info in fields:
+        if (
+            not info.unique
+            or info.name == key
+            or info.name in overrides
+            or not info.editable
+            or info.no_copy
+            or info.system_managed_name
+            or info.type in UNCOPYABLE_TYPES
+        ):
+            continue
+        (clash if info.required else clear).append(info)
+    return clear, clash
+
+
 def idempotency_key(job_code, object_name: str, source_id: str) -> str:
     """A stable key per (job, record): the same on every retry and resume of the job."""
     digest = hashlib.sha1(f"{object_name}:{source_id}".encode()).hexdigest()[:12]

@@ -59,7 +59,9 @@ def _plan(*, profile, object_name, source_ids, mode, overrides, row_overrides=No
             validate_overrides(fields=fields, overrides=values)
         except ValidationError as exc:
             raise ValidationError(f"Record {source_id}: " + " ".join(exc.messages)) from exc
-    labels = {o.name: o.label for o in _safe_objects(conn)}
+    object_infos = _safe_objects(conn)
+    labels = {o.name: o.label for o in object_infos}
+    plurals = {o.name: o.label_plural or o.label for o in object_infos}
     plan = Plan(object_name=object_name, mode=mode, source_ids=source_ids)
     first = conn.get(object_name, source_ids[0])
     plan.changes = planning.field_changes(fields, first, overrides)
@@ -86,9 +88,57 @@ def _plan(*, profile, object_name, source_ids, mode, overrides, row_overrides=No
             plan.objects = planning.summarize(all_nodes, labels)
             return plan, trees
         plan.objects = planning.summarize(all_nodes, labels)
+    _unique_policy(plan, conn, fields, overrides, row_overrides or {}, plurals)
     if len(source_ids) > 1 and mode == CopyJob.Mode.CLONE:
         plan.warnings.append(f"{len(source_ids)} records are cloned, each with the same field changes.")
     return plan, trees
+
+
+def _unique_policy(plan: Plan, conn: Connector, fields, overrides, row_overrides, labels) -> None:
+    """Tell the user what happens to unique fields (see planning.unique_fields); refuse a certain clash.
+
+    The copied records get unique, not required fields blank (warned here, so the user can give the
+    top record a value instead); a unique required field without a new value would make the remote
+    system refuse the copy as a duplicate, so such a plan is refused before anything is queued.
+    Children of an engine-built deep copy can't be given values: their clashes are warnings.
+    """
+    object_label = labels.get(plan.object_name) or plan.object_name
+    several = len(plan.source_ids) > 1
+    clear: dict[str, object] = {}
+    clash: dict[str, list[str]] = {}
+    for source_id in plan.source_ids:
+        to_clear, clashing = planning.unique_fields(fields, {**overrides, **row_overrides.get(source_id, {})})
+        clear.update((f.name, f) for f in to_clear)
+        for info in clashing:
+            clash.setdefault(info.name, []).append(source_id)
+    for info in clear.values():
+        plan.warnings.append(
+            f"{info.label} is unique in {object_label}: {'copies get' if several else 'the copy gets'} it blank. "
+            f"Set a new value in the overrides to give {'them' if several else 'it'} one."
+        )
+    infos = {f.name: f for f in fields}
+    reasons = []
+    for name, ids in clash.items():
+        info = infos[name]
+        which = f" ({len(ids)} of the {len(plan.source_ids)} records have none)" if several else ""
+        reasons.append(
+            f"{info.label} ({name}) is unique and required in {object_label}: give the "
+            f"{'copies' if several else 'copy'} a new value{which}, or the copy will be refused as a duplicate."
+        )
+    if reasons and not plan.refused_reason:
+        plan.refused_reason = " ".join(reasons)
+    if plan.mode != CopyJob.Mode.DEEP_COPY or conn.native_deep_copy:
+        return  # Vault's own deep copy decides how it copies the children
+    for child in dict.fromkeys(o.object_name for o in plan.objects if o.depth > 0):
+        child_label = labels.get(child) or child
+        to_clear, clashing = planning.unique_fields(conn.describe(child))
+        for info in to_clear:
+            plan.warnings.append(f"{info.label} is unique in {child_label}: copies get it blank.")
+        for info in clashing:
+            plan.warnings.append(
+                f"{info.label} is unique and required in {child_label}: the copies of these records will be "
+                "refused as duplicates."
+            )
 
 
 def _related(nodes) -> int:
