@@ -26,6 +26,12 @@ from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
 CONTROL_PREFIX = "/_sandbox/"
 BODY_SUMMARY_CHARS = 200
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# POSTs that only read: Vault VQL (/api/{v}/query[/{id}]), Zoho COQL (/crm/{v}/coql), token minting.
+READ_ONLY_POST = re.compile(r"^/api/v[\d.]+/query(/|$)|^/crm/v\d+/coql$|^/oauth/v2/token$|^/api/v[\d.]+/auth$")
+
+
+def is_write(method: str, path: str) -> bool:
+    return method in WRITE_METHODS and not (method == "POST" and READ_ONLY_POST.match(path))
 _SECRET_RE = re.compile(
     r"((?:password|client_secret|refresh_token|code)[\"']?\s*[=:]\s*[\"']?)([^&\"'\s,}]+)", re.I
 )
@@ -173,7 +179,7 @@ class FaultMiddleware:
         environ["wsgi.input"] = BytesIO(body)
         full_path = path + ("?" + environ["QUERY_STRING"] if environ.get("QUERY_STRING") else "")
         summary = summarize_body(body)
-        latency, fault = self.faults.draw(method in WRITE_METHODS)
+        latency, fault = self.faults.draw(is_write(method, path))
         if latency:
             time.sleep(latency)
 

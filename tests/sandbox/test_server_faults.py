@@ -108,3 +108,14 @@ def test_reset_gives_fresh_deterministic_demo_data(fresh_sandbox):
     assert {obj: len(recs) for obj, recs in state.records.items()} == counts
     assert list(state.records["product__v"]) == first_ids
     assert counts["formulation__c"] + counts["packaging__c"] > 12_000
+
+
+def test_queries_sent_as_post_are_reads_and_never_dropped_after_write():
+    from sandbox.server import is_write
+
+    assert not is_write("POST", "/api/v25.2/query")
+    assert not is_write("POST", "/api/v25.2/query/0f1e2d?pagesize=10&pageoffset=10")
+    assert not is_write("POST", "/crm/v7/coql")
+    assert is_write("POST", "/api/v25.2/vobjects/product__v")
+    assert is_write("POST", "/crm/v7/Accounts/1/actions/clone")
+    assert is_write("DELETE", "/crm/v7/Accounts")
