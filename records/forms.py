@@ -185,6 +185,7 @@ class OverridesForm(forms.Form):
 
     def __init__(self, *args, fields: list[FieldInfo], record_values: dict, **kwargs):
         super().__init__(*args, **kwargs)
+        self.all_fields = fields
         self.infos = {f.name: f for f in overridable_fields(fields)}
         for info in self.infos.values():
             name = f"f_{info.name}"
@@ -202,13 +203,17 @@ class OverridesForm(forms.Form):
             yield info, self[f"f_{info.name}"], clear
 
     def clean(self):
+        from records.copying.validation import override_errors
+
         data = super().clean()
         for info in self.infos.values():
             name = f"f_{info.name}"
-            if info.required and name in self.changed_data and to_json_value(info, data.get(name)) is None:
-                self.add_error(name, f"{info.label or info.name} is required and can't be blank.")
             if data.get(f"clear_{info.name}") and name in self.changed_data and data.get(name) not in (None, "", []):
                 self.add_error(name, "Either change the value or clear it, not both.")
+        if not self.errors:
+            # The engine's own rules (required fields can't be blanked, types, picklists, lengths).
+            for field, message in override_errors(fields=self.all_fields, overrides=self.overrides()).items():
+                self.add_error(f"f_{field}" if f"f_{field}" in self.fields else None, message)
         return data
 
     def overrides(self) -> dict:

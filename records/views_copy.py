@@ -189,45 +189,12 @@ def copy_preview(request: HttpRequest, draft_id: str) -> HttpResponse:
             "profile": profile,
             "mode_label": CopyJob.Mode(draft["mode"]).label,
             "plan": plan,
-            "plan_view": _plan_view(plan) if plan is not None else None,
             "error": error,
             "overrides": sorted(draft["overrides"].items()),
             "row_overrides": row_overrides[:200],
             "row_overrides_more": max(0, len(row_overrides) - 200),
         },
     )
-
-
-def _plan_view(plan) -> dict:
-    """What the preview page shows of a Plan: objects with counts, changed fields, refusal."""
-    objects = getattr(plan, "objects", None) or []
-    rows = []
-    for item in objects:
-        if isinstance(item, dict):
-            rows.append(item)
-        else:
-            rows.append(
-                {
-                    "object_name": getattr(item, "object_name", getattr(item, "name", str(item))),
-                    "label": getattr(item, "label", ""),
-                    "count": getattr(item, "count", 0),
-                    "depth": getattr(item, "depth", 0),
-                    "parent": getattr(item, "parent_object", getattr(item, "parent", "")),
-                }
-            )
-    total = getattr(plan, "total", None)
-    if total is None:
-        total = sum(r.get("count", 0) for r in rows)
-    refused = getattr(plan, "refused_reason", "") or getattr(plan, "refused", "") or ""
-    if refused is True:
-        refused = "The plan is over a limit."
-    return {
-        "objects": rows,
-        "total": total,
-        "refused": refused,
-        "warnings": list(getattr(plan, "warnings", []) or []),
-        "changes": list(getattr(plan, "changes", []) or []),
-    }
 
 
 def bulk_upload(request: HttpRequest) -> HttpResponse:

@@ -89,7 +89,7 @@ def test_required_field_cannot_be_blanked(owner_client, make_profile, fake_conne
     profile = make_profile()
     response = _post_overrides(owner_client, profile, f_name__v="")
     assert response.status_code == 200
-    assert "is required and can&#x27;t be blank" in response.content.decode()
+    assert "is required and can&#x27;t be cleared" in response.content.decode()
     assert "copy_drafts" not in owner_client.session
 
 

@@ -110,20 +110,29 @@ def test_clone_a_vault_record_with_an_override(parts, new_page, login, live_serv
 def test_deep_copy_a_zoho_account(parts, new_page, login, live_server, rq_worker):
     profile = parts["zoho_profile"]
     page = login(new_page(), "alice", "alice-pass-123")
-    page.goto(f"{live_server.url}/copy/{profile.code}/Accounts/")
-    # Any small account: skip "Big Account", which the cancel test uses.
-    page.fill("#record-q", "")
-    page.click("form[role=search] button[type=submit]")
-    page.locator("table tbody tr", has_not_text="Big Account").first.locator("a").click()
-    page.check("input[name=mode][value=deep_copy]")
-    page.click("text=Preview the copy")
+    # A small account: "Big Account" is the cancel test's, "Huge Account" the worker test's.
+    _start_copy(page, live_server, profile, "Accounts", "Globex", "deep_copy", {"Account_Name": "Globex E2E"})
     assert page.locator("table tfoot").count() == 1  # counts per object
+    assert page.locator("table", has_text="Contacts").count() >= 1
+    assert page.locator("td", has_text="Globex E2E").count() == 1  # the changed field, old and new
+    assert page.locator(".msg-warning", has_text="Email is unique in Contacts").count() == 1
     page.click("text=Confirm and queue the copy")
     page.wait_for_url("**/jobs/*/")
     _wait_finished(page)
+    page.wait_for_function("document.querySelector('#job-percent').textContent.trim() === '100%'")
     job = CopyJob.objects.get()
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
-    assert job.results.count() > 1
+    assert job.results.count() == job.planned_count > 1
+    page.reload()
+    rows = page.locator("table tbody tr")
+    assert rows.count() >= min(job.planned_count, 20)
+    assert page.locator("table tbody tr", has_text="Contacts").count() >= 1
+    with page.expect_download() as info:
+        page.click("text=Download results (CSV)")
+    lines = list(csv.reader(open(info.value.path(), encoding="utf-8")))
+    assert lines[0][:3] == ["object", "source_id", "new_id"] and len(lines) == job.planned_count + 1
+    new_ids = {line[2] for line in lines[1:]}
+    assert "" not in new_ids and len(new_ids) == job.planned_count
 
 
 def test_cancel_a_long_job(parts, new_page, login, live_server, rq_worker):
