@@ -49,6 +49,9 @@ def parse_args():
     p.add_argument("--seconds", type=float, default=120.0, help="how long the users poll (default 120)")
     p.add_argument("--users", type=int, default=50)
     p.add_argument("--think", type=float, default=1.0, help="pause between one user's polls (s, default 1)")
+    p.add_argument("--page-every", type=int, default=1,
+                   help="load the full job page every N polls (default 1: page and progress.json each poll; "
+                        "the browser's job.js polls progress.json every second and loads the page once)")
     p.add_argument("--latency-ms", type=float, default=20.0, help="sandbox latency per call while the job runs")
     p.add_argument("--server", choices=["runserver", "gunicorn"], default="runserver")
     p.add_argument("--url", help="an app that is already running (then also --username/--password/--job)")
@@ -132,13 +135,35 @@ class Stack:
             raise RuntimeError("the web server did not start")
         self.account = self._account_id()
         self.sb.faults("zoho").set(latency=self.args.latency_ms / 1000.0)
-        self.new_job()
 
     def _account_id(self):
         from records.connectors import connector_for
 
         page = connector_for(self.profile).search("Accounts", "Huge Account")
         return next(r.id for r in page.records if r.name == "Huge Account")
+
+    def sessions(self, n):
+        """n logged-in sessions, made the way login() makes them but without n password hashes
+        (PBKDF2 at Django's default cost would take most of a minute for 50 users here)."""
+        import requests
+        from django.conf import settings
+        from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+        from django.contrib.sessions.backends.db import SessionStore
+
+        out = []
+        for _ in range(n):
+            store = SessionStore()
+            store[SESSION_KEY] = str(self.user.pk)
+            store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+            store[HASH_SESSION_KEY] = self.user.get_session_auth_hash()
+            store.save()
+            s = requests.Session()
+            s.trust_env = False
+            s.cookies.set(settings.SESSION_COOKIE_NAME, store.session_key, domain="127.0.0.1", path="/")
+            out.append(s)
+        # One real login through the form, to prove the path works.
+        out[0] = login(self.url, self.username, self.password)
+        return out
 
     def new_job(self):
         from records.copying.services import copy_job_create
@@ -215,14 +240,17 @@ class Stats:
             self.locked += locked
 
 
-def user_loop(session, base, code_ref, stop_at, think, stats):
+def user_loop(session, base, code_ref, stop_at, think, stats, page_every=1):
     import requests
 
     n = 0
     while time.monotonic() < stop_at and n < 100_000:
         n += 1
         code = code_ref[0]
-        for kind, path in (("page", f"/jobs/{code}/"), ("progress", f"/jobs/{code}/progress.json")):
+        targets = [("progress", f"/jobs/{code}/progress.json")]
+        if (n - 1) % page_every == 0:
+            targets.insert(0, ("page", f"/jobs/{code}/"))
+        for kind, path in targets:
             t0 = time.perf_counter()
             try:
                 r = session.get(base + path, timeout=30, allow_redirects=False)
@@ -253,14 +281,18 @@ def main():
     try:
         if stack:
             stack.start()
-            base, username, password, code = stack.url, stack.username, stack.password, str(stack.jobs[0].code)
+            base = stack.url
             db = stack.db
-        print(f"[load] logging in {args.users} users at {base} ...", file=sys.stderr, flush=True)
-        sessions = [login(base, username, password) for _ in range(args.users)]
+            print(f"[load] {args.users} logged-in sessions at {base} ...", file=sys.stderr, flush=True)
+            sessions = stack.sessions(args.users)
+            code = str(stack.new_job().code)
+        else:
+            print(f"[load] logging in {args.users} users at {base} ...", file=sys.stderr, flush=True)
+            sessions = [login(base, username, password) for _ in range(args.users)]
         stats = Stats()
         code_ref = [code]
         stop_at = time.monotonic() + args.seconds
-        threads = [threading.Thread(target=user_loop, args=(s, base, code_ref, stop_at, args.think, stats), daemon=True)
+        threads = [threading.Thread(target=user_loop, args=(s, base, code_ref, stop_at, args.think, stats, max(1, args.page_every)), daemon=True)
                    for s in sessions]
         t0 = time.monotonic()
         for t in threads:
@@ -283,7 +315,7 @@ def main():
         locked_logs = stack.locked_in_logs() if stack else 0
         print()
         print(f"Job page load: {args.users} users, {elapsed:.0f} s, database {db}, server {args.server if stack else 'given'}, "
-              f"think {args.think:g} s")
+              f"think {args.think:g} s, page every {args.page_every} poll(s)")
         if stack:
             print(f"copy jobs during the run: {len(stack.jobs)} (Zoho deep copy of Huge Account, 2,101 records each), "
                   f"{records_done:,} result rows written, sandbox latency {args.latency_ms:g} ms")
