@@ -45,8 +45,8 @@ def run(ctx) -> list[Row]:
     from records.copying.services import copy_job_create, copy_job_run
 
     sb = ctx.sb
-    n = ctx.scale(5000, 500)
-    baseline_n = ctx.scale(5000, 100)
+    n = ctx.scale(5000, 200)
+    baseline_n = ctx.scale(5000, 50)
     fresh_vault(sb, ctx.latency)
     ctx.user = ctx.user or bench_user()
     profile = vault_profile(sb, ctx.user)
