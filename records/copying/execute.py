@@ -214,8 +214,9 @@ class Runner:
             return
         key_field = self.key_field(job.object_name)
         if st.get("phase") == "starting" and not st.get("remote_job_id"):
-            # Crashed between sending the start and storing its id: look for the copy first.
-            new_id = self._find_root_copy(root_row, key_field)
+            # Crashed between sending the start and storing its id: the job may still be queued in
+            # Vault, so wait a while for its top copy to appear before starting another.
+            new_id = self._await_root_copy(root_row, key_field)
             if new_id:
                 st.update(phase="discover", new_id=new_id)
                 self.save_state()
@@ -230,7 +231,7 @@ class Runner:
             try:
                 remote_id = conn.start_deep_copy(job.object_name, root_id, overrides)
             except OutcomeUnknown:
-                new_id = self._find_root_copy(root_row, key_field)
+                new_id = self._await_root_copy(root_row, key_field)
                 if not new_id:
                     raise
                 st.update(phase="discover", new_id=new_id)
@@ -272,7 +273,14 @@ class Runner:
             st.update(phase="discover", new_id=new_id)
             self.save_state()
         if st.get("phase") == "discover":
-            self._match_hierarchy(root_id, st["new_id"])
+            # Without the job's id (its start answer was lost) the copy may still be growing: match
+            # again until every record is found or the wait is over.
+            if not st.get("remote_job_id"):
+                deadline = time.monotonic() + _lost_start_wait()
+                while self._match_hierarchy(root_id, st["new_id"], final=False) and time.monotonic() < deadline:
+                    self.heartbeat_no_cancel()
+                    time.sleep(settings.VAULT_JOB_POLL_SECONDS)
+            self._match_hierarchy(root_id, st["new_id"], final=True)
             st["phase"] = "done"
             self.save_state()
         self.heartbeat()
@@ -285,10 +293,23 @@ class Runner:
         return list(qs.order_by("depth", "id"))
 
     def _find_root_copy(self, root_row: RecordResult, key_field: str) -> str:
-        if not key_field:
+        """The top copy of a deep copy: by its copy key, or, where the object has no key field, by the
+        unique values the overrides gave it (e.g. name__v) — only when exactly one record matches."""
+        conn = self.connector
+        if key_field:
+            found = conn.find(root_row.object_name, {key_field: root_row.idempotency_key})
+            return found[0].id if found else ""
+        infos = {f.name: f for f in self.describe(root_row.object_name)}
+        overrides = self.overrides_for(root_row.source_id)
+        equals = {
+            k: str(v) for k, v in overrides.items()
+            if k in infos and infos[k].unique and isinstance(v, str | int) and not isinstance(v, bool) and str(v)
+        }
+        if not equals:
             return ""
-        found = self.connector.find(root_row.object_name, {key_field: root_row.idempotency_key})
-        return found[0].id if found else ""
+        claimed = self.claimed_ids() - {root_row.new_id}
+        found = [r for r in conn.find(root_row.object_name, equals) if r.id != root_row.source_id and r.id not in claimed]
+        return found[0].id if len(found) == 1 else ""
 
     def _poll(self, remote_id: str) -> str:
         while True:
@@ -305,8 +326,19 @@ class Runner:
         except Cancelled:
             pass
 
-    def _match_hierarchy(self, root_id: str, new_root_id: str) -> None:
-        """Give each tree row without a new id the copy found under its copied parent (same values)."""
+    def _await_root_copy(self, root_row: RecordResult, key_field: str) -> str:
+        deadline = time.monotonic() + _lost_start_wait()
+        while True:
+            new_id = self._find_root_copy(root_row, key_field)
+            if new_id or time.monotonic() >= deadline:
+                return new_id
+            self.heartbeat_no_cancel()
+            time.sleep(settings.VAULT_JOB_POLL_SECONDS)
+
+    def _match_hierarchy(self, root_id: str, new_root_id: str, *, final: bool = True) -> int:
+        """Give each tree row without a new id the copy found under its copied parent (same values).
+
+        Returns how many rows are still without a copy; `final` marks those failed."""
         conn = self.connector
         rows = self.tree_rows(root_id)
         root_row = rows[0]
@@ -315,7 +347,7 @@ class Runner:
             res.save([root_row])
         missing = [r for r in rows if r.status in (S.PENDING, S.SENDING)]
         if not missing:
-            return
+            return 0
         id_map = {r.source_id: r.new_id for r in rows if r.new_id}
         claimed = self.claimed_ids()
         level = {root_row.object_name: [root_id]}
@@ -349,10 +381,12 @@ class Runner:
                             res.succeed(row, match.id, conn.record_url(row.object_name, match.id))
                             res.save([row])
             level = next_level
-        for row in self.tree_rows(root_id):
-            if row.status in (S.PENDING, S.SENDING):
+        left = [row for row in self.tree_rows(root_id) if row.status in (S.PENDING, S.SENDING)]
+        if final:
+            for row in left:
                 res.fail(row, "NOT_COPIED", "The copy of this record was not found in the new hierarchy.")
                 res.save([row])
+        return len(left)
 
     def _signature_skip(self, object_name: str, parent_field: str) -> set[str]:
         skip = {"id", parent_field}
@@ -551,6 +585,11 @@ class Runner:
             res.save([row])
         st["phase"] = "done"
         self.save_state()
+
+
+def _lost_start_wait() -> float:
+    """How long to wait for the copy of a deep copy whose start answer was lost (it may be queued)."""
+    return float(getattr(settings, "VAULT_LOST_START_WAIT_SECONDS", 120))
 
 
 def _threaded(call, batch):

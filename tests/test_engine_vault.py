@@ -1,0 +1,302 @@
+"""The whole Vault path: engine + Vault connector + the Vault sandbox over HTTP.
+
+Scenarios of issue 5 for Vault: clone with overrides, bulk clone in batches of 500, native deep copy
+(results per record, the fallback when the success file has no new ids), the 10,000 limit refused in
+the preview, cancel, undo, an expired session mid-job, and a worker crash after the deep-copy job
+was started (the resumed run polls the same remote job).
+"""
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from records.connectors import connector_for
+from records.copying import services
+from records.copying.plan import read_tree
+from records.models import CopyJob, RecordResult
+
+S = RecordResult.Status
+PARENT_FIELD = {"formulation__c": "product__c", "packaging__c": "formulation__c"}
+
+
+class Crash(BaseException):
+    """A worker dying mid-call: not an Exception, so nothing in the engine catches it."""
+
+
+@pytest.fixture
+def vault(fresh_sandbox, vault_profile, settings):
+    settings.VAULT_JOB_POLL_SECONDS = 0.2
+    return fresh_sandbox, vault_profile, connector_for(vault_profile)
+
+
+def product(conn, name):
+    found = conn.find("product__v", {"name__v": name})
+    assert len(found) == 1, name
+    return found[0].id
+
+
+def run(profile, user, ids, mode, object_name="product__v", **kw):
+    job = services.copy_job_create(profile=profile, object_name=object_name, source_ids=ids, mode=mode,
+                                   user=user, enqueue=False, **kw)
+    return services.copy_job_run(job_id=job.pk, worker_id="test")
+
+
+def counts(sb):
+    return {o: len(r) for o, r in sb.vault.state.records.items()}
+
+
+def deep_copy_posts(sb):
+    return [e for e in sb.log("vault") if e.method == "POST" and e.path.endswith("/actions/deepcopy")]
+
+
+def assert_hierarchy_copied(conn, job, src, new_root):
+    """One succeeded row per source record; each copy's parent is the copy of the source's parent."""
+    source_tree = read_tree(conn, "product__v", src)
+    copy_tree = read_tree(conn, "product__v", new_root)
+    rows = list(job.results.all())
+    assert len(rows) == len(source_tree) == len(copy_tree) == job.planned_count
+    assert {(r.object_name, r.source_id) for r in rows} == {(n.object_name, n.source_id) for n in source_tree}
+    assert all(r.status == S.SUCCEEDED and r.new_id for r in rows)
+    assert {r.new_id for r in rows} == {n.source_id for n in copy_tree}  # exactly the new hierarchy
+    new_of = {r.source_id: r.new_id for r in rows}
+    copies = {n.source_id: n for n in copy_tree}
+    for node in source_tree[1:]:
+        copy = copies[new_of[node.source_id]]
+        assert copy.object_name == node.object_name
+        assert copy.fields[PARENT_FIELD[node.object_name]] == new_of[node.parent_source_id]
+        row = next(r for r in rows if r.source_id == node.source_id)
+        assert row.parent_source_id == node.parent_source_id
+        if node.object_name == "formulation__c":
+            assert copy.fields["strength__c"] == node.fields["strength__c"]
+        else:
+            assert copy.fields["pack_size__c"] == node.fields["pack_size__c"]
+            assert not copy.fields.get("gtin__c")  # no_copy
+
+
+@pytest.mark.django_db
+def test_clone_holds_overrides_not_no_copy_fields(vault, owner):
+    sb, profile, conn = vault
+    src = product(conn, "Cardiostat")
+    job = run(profile, owner, [src], "clone", overrides={"name__v": "Cardiostat B", "price__c": 99,
+                                                        "description__c": None})
+    assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
+    row = job.results.get()
+    assert row.link and row.new_id in row.link
+    source, copy = conn.get("product__v", src).fields, conn.get("product__v", row.new_id).fields
+    assert copy["name__v"] == "Cardiostat B" and float(copy["price__c"]) == 99 and not copy.get("description__c")
+    assert source["external_id__v"] and not copy.get("external_id__v")
+    assert source["internal_code__c"] and not copy.get("internal_code__c")
+    assert copy["country__c"] == source["country__c"]
+
+
+@pytest.mark.django_db
+def test_bulk_clone_sends_batches_of_500(vault, owner):
+    sb, profile, conn = vault
+    large = product(conn, "Large Product")
+    formulations = [r.id for r in conn.children(conn.related_lists("product__v")[0], [large])]
+    ids = [r.id for r in conn.children(conn.related_lists("formulation__c")[0], formulations)][:1100]
+    assert len(ids) == 1100
+    before = counts(sb)["packaging__c"]
+    sb.clear_log("vault")
+    job = run(profile, owner, ids, "clone", object_name="packaging__c", overrides={"pack_size__c": 7})
+    assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
+    assert job.succeeded_count == 1100 == job.results.exclude(new_id="").count()
+    assert counts(sb)["packaging__c"] == before + 1100
+    writes = [e for e in sb.log("vault") if e.method == "POST" and e.path.endswith("/vobjects/packaging__c")]
+    assert len(writes) == 3  # 500 + 500 + 100
+    copy = conn.get("packaging__c", job.results.first().new_id).fields
+    assert float(copy["pack_size__c"]) == 7 and not copy.get("gtin__c")
+
+
+@pytest.mark.django_db
+def test_deep_copy_children_and_grandchildren_point_at_new_parents(vault, owner):
+    sb, profile, conn = vault
+    src = product(conn, "Dermacalm")
+    job = run(profile, owner, [src], "deep_copy", overrides={"name__v": "Dermacalm Deep", "price__c": 1})
+    assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
+    assert job.remote_job_id and len(deep_copy_posts(sb)) == 1
+    new_root = job.results.get(depth=0).new_id
+    top = conn.get("product__v", new_root).fields
+    assert top["name__v"] == "Dermacalm Deep" and float(top["price__c"]) == 1
+    assert not top.get("external_id__v") and not top.get("internal_code__c")
+    assert_hierarchy_copied(conn, job, src, new_root)
+
+
+@pytest.mark.parametrize("copy_key", [True, False], ids=["copy-key", "no-copy-key"])
+@pytest.mark.django_db
+def test_deep_copy_when_success_file_has_no_new_ids(vault, owner, settings, copy_key):
+    """§5.3 success columns are unconfirmed: with no target ids the engine queries the new hierarchy."""
+    sb, profile, conn = vault
+    if not copy_key:  # an emulator / Vault without the optional copy_key__c marker field
+        settings.COPY_KEY_FIELDS = ()
+    sb.vault.configure(deepcopy_success_columns=("line number", "vobject", "sourceRecordId"))
+    src = product(conn, "Pulmoflow")
+    job = run(profile, owner, [src], "deep_copy", overrides={"name__v": "Pulmoflow Fallback"})
+    assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
+    new_root = job.results.get(depth=0).new_id
+    assert new_root == product(conn, "Pulmoflow Fallback")
+    assert_hierarchy_copied(conn, job, src, new_root)
+    undo = services.copy_job_run(job_id=services.copy_job_undo(job=job, user=owner, enqueue=False).pk, worker_id="u")
+    assert undo.status == CopyJob.Status.SUCCEEDED, undo.error_summary
+    assert conn.find("product__v", {"name__v": "Pulmoflow Fallback"}) == []
+
+
+@pytest.mark.django_db
+def test_deep_copy_over_10000_related_is_refused_in_the_preview(vault, owner):
+    sb, profile, conn = vault
+    src = product(conn, "Mega Product")
+    plan = services.copy_preview(profile=profile, object_name="product__v", source_ids=[src], mode="deep_copy",
+                                 overrides={"name__v": "Mega Copy"})
+    assert plan.refused and "10,000" in plan.refused_reason
+    with pytest.raises(ValidationError, match="10,000"):
+        services.copy_job_create(profile=profile, object_name="product__v", source_ids=[src], mode="deep_copy",
+                                 user=owner, enqueue=False, overrides={"name__v": "Mega Copy"})
+    assert not CopyJob.objects.exists() and not deep_copy_posts(sb)
+    large = product(conn, "Large Product")  # 2,000 related records: allowed
+    plan = services.copy_preview(profile=profile, object_name="product__v", source_ids=[large], mode="deep_copy",
+                                 overrides={"name__v": "Large Copy"})
+    assert not plan.refused and plan.related_total == 2000
+
+
+@pytest.mark.django_db
+def test_cancel_stops_a_bulk_clone_within_one_batch(vault, owner):
+    sb, profile, conn = vault
+    large = product(conn, "Large Product")
+    formulations = [r.id for r in conn.children(conn.related_lists("product__v")[0], [large])]
+    ids = [r.id for r in conn.children(conn.related_lists("formulation__c")[0], formulations)][:1200]
+    job = services.copy_job_create(profile=profile, object_name="packaging__c", source_ids=ids, mode="clone",
+                                   user=owner, enqueue=False)
+    original = conn.__class__.clone
+
+    def clone(self, object_name, requests):
+        out = original(self, object_name, requests)
+        services.copy_job_cancel(job=CopyJob.objects.get(pk=job.pk), user=owner)
+        return out
+
+    conn.__class__.clone = clone
+    try:
+        job = services.copy_job_run(job_id=job.pk, worker_id="t", connector=conn)
+    finally:
+        conn.__class__.clone = original
+    assert job.status == CopyJob.Status.CANCELLED
+    assert job.succeeded_count == 500 and job.results.filter(status=S.SKIPPED).count() == 700
+
+
+@pytest.mark.django_db
+def test_cancel_between_deep_copies_of_several_products(vault, owner):
+    sb, profile, conn = vault
+    ids = [product(conn, n) for n in ("Neurolax", "Dermacalm")]
+    job = services.copy_job_create(profile=profile, object_name="product__v", source_ids=ids, mode="deep_copy",
+                                   user=owner, enqueue=False,
+                                   row_overrides={ids[0]: {"name__v": "Can A"}, ids[1]: {"name__v": "Can B"}})
+    original = conn.__class__.start_deep_copy
+
+    def start(self, *args, **kwargs):
+        out = original(self, *args, **kwargs)
+        services.copy_job_cancel(job=CopyJob.objects.get(pk=job.pk), user=owner)
+        return out
+
+    conn.__class__.start_deep_copy = start
+    try:
+        job = services.copy_job_run(job_id=job.pk, worker_id="t", connector=conn)
+    finally:
+        conn.__class__.start_deep_copy = original
+    assert job.status == CopyJob.Status.CANCELLED
+    # The started Vault job can't be stopped: its records are all reported; the second never started.
+    first = job.results.filter(pk__in=job.state["trees"][ids[0]])
+    assert first.filter(status=S.SUCCEEDED).count() == first.count()
+    assert job.results.filter(pk__in=job.state["trees"][ids[1]], status=S.SKIPPED).count() > 0
+    assert len(deep_copy_posts(sb)) == 1 and conn.find("product__v", {"name__v": "Can B"}) == []
+
+
+@pytest.mark.django_db
+def test_session_expiring_mid_job(vault, owner):
+    sb, profile, conn = vault
+    src = product(conn, "Osteofirm")
+    original = conn.__class__.job_status
+
+    def job_status(self, job_id):
+        sb.vault.expire_sessions()  # every poll finds its session gone
+        return original(self, job_id)
+
+    job = services.copy_job_create(profile=profile, object_name="product__v", source_ids=[src], mode="deep_copy",
+                                   user=owner, enqueue=False, overrides={"name__v": "Osteofirm Expired"})
+    sb.vault.expire_sessions()
+    conn.__class__.job_status = job_status
+    try:
+        job = services.copy_job_run(job_id=job.pk, worker_id="t", connector=conn)
+    finally:
+        conn.__class__.job_status = original
+    assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
+    assert_hierarchy_copied(conn, job, src, job.results.get(depth=0).new_id)
+    # And a clone right after another expiry.
+    sb.vault.expire_sessions()
+    clone = run(profile, owner, [src], "clone", overrides={"name__v": "Osteofirm Clone"})
+    assert clone.status == CopyJob.Status.SUCCEEDED, clone.error_summary
+
+
+def _crash_then_resume(sb, profile, owner, conn, src, name, *, crash_before_return):
+    job = services.copy_job_create(profile=profile, object_name="product__v", source_ids=[src], mode="deep_copy",
+                                   user=owner, enqueue=False, overrides={"name__v": name})
+    original = conn.__class__.start_deep_copy
+
+    def start(self, *args, **kwargs):
+        remote = original(self, *args, **kwargs)
+        if crash_before_return:
+            raise Crash  # the job was started in Vault; the worker died before storing its id
+        return remote
+
+    def poll(self, job_id):
+        raise Crash  # the worker died while polling (the job id was stored)
+
+    conn.__class__.start_deep_copy = start
+    if not crash_before_return:
+        old_poll = conn.__class__.job_status
+        conn.__class__.job_status = poll
+    try:
+        with pytest.raises(Crash):
+            services.copy_job_run(job_id=job.pk, worker_id="dead", connector=conn)
+    finally:
+        conn.__class__.start_deep_copy = original
+        if not crash_before_return:
+            conn.__class__.job_status = old_poll
+    job.refresh_from_db()
+    assert job.status == CopyJob.Status.RUNNING and len(deep_copy_posts(sb)) == 1
+    # The lease runs out; resume-stale re-queues it; another worker takes it.
+    CopyJob.objects.filter(pk=job.pk).update(lease_expires_at=job.lease_expires_at.replace(year=2000))
+    queued = []
+    services_enqueue = services._enqueue
+    services._enqueue = queued.append
+    try:
+        resumed = services.jobs_resume_stale()
+    finally:
+        services._enqueue = services_enqueue
+    assert [j.pk for j in resumed] == [job.pk] and queued
+    remote_before = job.remote_job_id
+    job = services.copy_job_run(job_id=job.pk, worker_id="second", connector=connector_for(profile))
+    return job, remote_before
+
+
+@pytest.mark.django_db
+def test_worker_crash_while_polling_resumes_the_same_remote_job(vault, owner):
+    sb, profile, conn = vault
+    src = product(conn, "Immunova")
+    job, remote_before = _crash_then_resume(sb, profile, owner, conn, src, "Immunova Resumed",
+                                            crash_before_return=False)
+    assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
+    assert remote_before and job.remote_job_id == remote_before and job.attempts == 2
+    assert len(deep_copy_posts(sb)) == 1  # no second deep copy
+    polls = [e for e in sb.log("vault") if e.path.endswith(f"/services/jobs/{remote_before}")]
+    assert polls
+    assert len(conn.find("product__v", {"name__v": "Immunova Resumed"})) == 1
+    assert_hierarchy_copied(conn, job, src, job.results.get(depth=0).new_id)
+
+
+@pytest.mark.django_db
+def test_worker_crash_before_the_job_id_was_stored_finds_the_copy(vault, owner):
+    sb, profile, conn = vault
+    src = product(conn, "Hepaguard")
+    job, _ = _crash_then_resume(sb, profile, owner, conn, src, "Hepaguard Resumed", crash_before_return=True)
+    assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
+    assert len(deep_copy_posts(sb)) == 1
+    assert len(conn.find("product__v", {"name__v": "Hepaguard Resumed"})) == 1
+    assert_hierarchy_copied(conn, job, src, job.results.get(depth=0).new_id)
