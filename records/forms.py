@@ -121,6 +121,10 @@ def form_field_for(info: FieldInfo, *, required: bool = False) -> forms.Field:
             widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
             **common,
         )
+    if kind in (FieldType.PICKLIST, FieldType.MULTI_PICKLIST) and not info.picklist_values:
+        # Vault's object metadata names the picklist but lists no values: type the value name(s).
+        several = " (several: separate with ;)" if kind == FieldType.MULTI_PICKLIST else ""
+        return forms.CharField(max_length=1000, help_text=f"Picklist value name, e.g. active__v{several}.", **common)
     if kind == FieldType.PICKLIST:
         choices = [("", "—")] + [(v, v) for v in info.picklist_values]
         return forms.ChoiceField(choices=choices, **common)
@@ -146,6 +150,8 @@ def to_json_value(info: FieldInfo, value):
         return float(value)
     if info.type in (FieldType.DATE, FieldType.DATETIME):
         return value.isoformat()
+    if info.type == FieldType.MULTI_PICKLIST and isinstance(value, str):
+        return [v.strip() for v in value.split(";") if v.strip()]
     return value
 
 
@@ -163,6 +169,10 @@ def initial_value(info: FieldInfo, value):
             return decimal.Decimal(str(value))
         except decimal.InvalidOperation:
             return value
+    if info.type == FieldType.PICKLIST and isinstance(value, list | tuple):
+        return value[0] if value else ""  # Vault sends single-value picklists as one-item arrays
+    if info.type == FieldType.MULTI_PICKLIST and not info.picklist_values and isinstance(value, list | tuple):
+        return ";".join(str(v) for v in value)  # typed into a text box (no values known)
     if info.type == FieldType.MULTI_PICKLIST and isinstance(value, str):
         return [v for v in value.split(";") if v] if value else []
     if isinstance(value, dict):  # Zoho lookups come as {"id": ..., "name": ...}
@@ -383,7 +393,7 @@ def _validate_cell(row: BulkRow, info: FieldInfo, cell: str) -> None:
         return
     form_field = form_field_for(info, required=False)
     value = cell
-    if info.type == FieldType.MULTI_PICKLIST:
+    if info.type == FieldType.MULTI_PICKLIST and info.picklist_values:
         value = [v.strip() for v in cell.split(";") if v.strip()]
     elif info.type == FieldType.BOOLEAN:
         lowered = cell.lower()
@@ -397,7 +407,7 @@ def _validate_cell(row: BulkRow, info: FieldInfo, cell: str) -> None:
     except forms.ValidationError as exc:
         row.errors.append(f"{label}: {' '.join(exc.messages)}")
         return
-    if info.type == FieldType.PICKLIST and cleaned not in info.picklist_values:
+    if info.type == FieldType.PICKLIST and info.picklist_values and cleaned not in info.picklist_values:
         row.errors.append(f"{label}: '{cell}' isn't one of {', '.join(info.picklist_values)}.")
         return
     row.overrides[info.name] = to_json_value(info, cleaned)
