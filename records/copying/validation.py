@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
+import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
 
 from records.connectors.base import FieldInfo, FieldType
+
+_DATE_RE = re.compile(r"\A\d{4}-\d{2}-\d{2}\Z")
+# Record ids of both systems are short runs of letters and digits (Vault) or digits (Zoho); anything
+# with quotes, spaces or query words is refused here instead of failing (or worse) remotely.
+_RECORD_ID_RE = re.compile(r"\A[A-Za-z0-9_-]{1,64}\Z")
 
 
 def override_errors(*, fields: list[FieldInfo], overrides: dict[str, Any]) -> dict[str, str]:
@@ -55,13 +62,18 @@ def _type_error(info: FieldInfo, value: Any) -> str:
         if not isinstance(value, bool) and str(value).lower() not in ("true", "false"):
             return "expected true or false."
     elif kind == FieldType.DATE:
+        # Only the extended form: Python 3.11 also accepts 20240501 and 2024-W01-1, the systems don't.
         try:
-            dt.date.fromisoformat(str(value))
+            if not isinstance(value, str) or not _DATE_RE.match(value):
+                raise ValueError
+            dt.date.fromisoformat(value)
         except ValueError:
             return "expected a date as YYYY-MM-DD."
     elif kind == FieldType.DATETIME:
         try:
-            dt.datetime.fromisoformat(str(value))
+            if not isinstance(value, str) or not _DATE_RE.match(value[:10]):
+                raise ValueError
+            dt.datetime.fromisoformat(value)
         except ValueError:
             return "expected a date and time in ISO 8601."
     elif kind == FieldType.PICKLIST:
@@ -73,7 +85,8 @@ def _type_error(info: FieldInfo, value: Any) -> str:
         if bad:
             return f"{', '.join(map(str, bad))} not in {', '.join(info.picklist_values)}."
     elif kind == FieldType.REFERENCE:
-        if not isinstance(value, str | dict) or (isinstance(value, dict) and "id" not in value):
+        ref = value.get("id") if isinstance(value, dict) else value
+        if not isinstance(ref, str) or not _RECORD_ID_RE.match(ref):
             return "expected a record id."
     elif kind in (FieldType.FILE, FieldType.SUBFORM):
         return "can't be set by a copy override."
@@ -90,11 +103,13 @@ def _is_int(value) -> bool:
 
 
 def _is_decimal(value) -> bool:
+    # NaN and Infinity parse as Decimals but no system stores them (and JSON can't hold them).
+    if isinstance(value, float):
+        return math.isfinite(value)
     try:
-        Decimal(str(value))
+        return Decimal(str(value)).is_finite()
     except InvalidOperation:
         return False
-    return True
 
 
 def coerce_override(info: FieldInfo | None, value: Any) -> Any:

@@ -1,0 +1,295 @@
+"""Bad input against the real connectors and the sandbox: a clear message naming the problem and no
+partial harm — no CopyJob row, nothing queued, no write reached Vault or Zoho, never a 500.
+
+(The form widgets and CSV parsing are covered with a fake connector in tests/test_views_copy.py;
+URL refusal in tests/test_connector_urls.py; VQL/COQL quoting in tests/test_connector_*.py.)"""
+
+import io
+import math
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.urls import reverse
+
+from records.connectors import connector_for
+from records.copying import services
+from records.models import CopyJob
+
+pytestmark = pytest.mark.django_db
+READS = ("/query", "/coql", "/oauth/", "/auth", "/search")
+
+
+def writes(sb, system):
+    """Requests that could have changed remote data (the sandbox serves reads as GET or read-only POSTs)."""
+    return [e for e in sb.log(system) if e.method in ("POST", "PUT", "PATCH", "DELETE")
+            and not any(r in e.path for r in READS)]
+
+
+def _find(conn, object_name, name):
+    return next(r.id for r in conn.search(object_name, name).records if r.name == name)
+
+
+@pytest.fixture
+def zoho(fresh_sandbox, zoho_profile):
+    conn = connector_for(zoho_profile)
+    account = _find(conn, "Accounts", "Globex")
+    return fresh_sandbox, zoho_profile, account
+
+
+@pytest.fixture
+def vault(fresh_sandbox, vault_profile):
+    conn = connector_for(vault_profile)
+    product = _find(conn, "product__v", "Neurolax")
+    return fresh_sandbox, vault_profile, product
+
+
+ZOHO_BAD = [
+    # (field, value, words in the message)
+    ("Employees", "lots", "whole number"),
+    ("Employees", 1.5, "whole number"),
+    ("Employees", True, "whole number"),
+    ("Employees", "1e3", "whole number"),
+    ("Annual_Revenue", "a lot", "number"),
+    ("Annual_Revenue", False, "number"),
+    ("Annual_Revenue", "NaN", "number"),
+    ("Annual_Revenue", "Infinity", "number"),
+    ("Annual_Revenue", math.inf, "number"),
+    ("Is_Key_Account", "yes", "true or false"),
+    ("Is_Key_Account", 1, "true or false"),
+    ("Customer_Since", "2024-13-01", "YYYY-MM-DD"),
+    ("Customer_Since", "01/02/2024", "YYYY-MM-DD"),
+    ("Customer_Since", "20240501", "YYYY-MM-DD"),
+    ("Customer_Since", "2024-W01-1", "YYYY-MM-DD"),
+    ("Customer_Since", 20240501, "YYYY-MM-DD"),
+    ("Last_Review", "yesterday", "ISO 8601"),
+    ("Last_Review", "2024-05-01T25:00:00", "ISO 8601"),
+    ("Industry", "Piracy", "not one of"),
+    ("Regions", "North;Atlantis", "Atlantis"),
+    ("Parent_Account", 12345, "record id"),
+    ("Parent_Account", {"name": "x"}, "record id"),
+    ("Parent_Account", "1' OR Account_Name != ''", "record id"),
+    ("Parent_Account", "x" * 10_000, "record id"),
+    ("Branches", "North", "can't be set"),
+    ("Phone", 5551234, "text"),
+    ("Phone", "5" * 31, "at most 30"),
+    ("Account_Name", "A" * 10_000, "at most 200"),
+    ("Account_Name", None, "required"),
+    ("Account_Name", "", "required"),
+    ("ERP_Id", "E-1", "read-only"),
+    ("Created_Time", "2024-01-01T00:00:00+00:00", "read-only"),
+    ("Nope__c", "x", "no field"),
+    ("Account_Name; DROP TABLE", "x", "no field"),
+]
+
+
+@pytest.mark.parametrize("field, value, words", ZOHO_BAD, ids=[f"{f}-{str(v)[:20]}" for f, v, _ in ZOHO_BAD])
+@pytest.mark.parametrize("mode", ["clone", "deep_copy"])
+def test_zoho_wrong_overrides_are_refused_before_anything_is_sent(zoho, owner, field, value, words, mode):
+    sb, profile, account = zoho
+    overrides = {"Account_Name": "Bad Input Co", field: value}
+    with pytest.raises(ValidationError) as exc:
+        services.copy_job_create(profile=profile, object_name="Accounts", source_ids=[account], mode=mode,
+                                 user=owner, overrides=overrides)
+    message = " ".join(exc.value.messages)
+    assert field in message and words in message, message
+    assert len(message) < 500  # a sentence, not an echo of 10,000 characters
+    assert not CopyJob.objects.exists()
+    assert writes(sb, "zoho") == []
+
+
+def test_zoho_wrong_row_overrides_name_the_record(zoho, owner):
+    sb, profile, account = zoho
+    with pytest.raises(ValidationError) as exc:
+        services.copy_job_create(profile=profile, object_name="Accounts", source_ids=[account], mode="clone",
+                                 user=owner, row_overrides={account: {"Employees": "many"}})
+    assert f"Record {account}" in " ".join(exc.value.messages)
+    with pytest.raises(ValidationError):
+        services.copy_job_create(profile=profile, object_name="Accounts", source_ids=[account], mode="clone",
+                                 user=owner, row_overrides={"999": {"Phone": "1"}})
+    assert not CopyJob.objects.exists() and writes(sb, "zoho") == []
+
+
+VAULT_BAD = [
+    ("price__c", "cheap", "number"),
+    ("price__c", "NaN", "number"),
+    ("launch_date__c", "2024-02-30", "YYYY-MM-DD"),
+    ("country__c", "00C' OR id != '", "record id"),
+    ("country__c", ["C1"], "record id"),
+    ("name__v", None, "required"),
+    ("name__v", "N" * 129, "at most 128"),
+    ("regulatory_status__c", "approved", "read-only"),
+    ("id", "0PR000000000001", "read-only"),
+    ("created_date__v", "2024-01-01T00:00:00Z", "read-only"),
+    ("bogus__c", "x", "no field"),
+]
+
+
+@pytest.mark.parametrize("field, value, words", VAULT_BAD, ids=[f"{f}-{str(v)[:20]}" for f, v, _ in VAULT_BAD])
+def test_vault_wrong_overrides_are_refused_before_anything_is_sent(vault, owner, field, value, words):
+    sb, profile, product = vault
+    overrides = {"name__v": "Bad Input Product", field: value}
+    with pytest.raises(ValidationError) as exc:
+        services.copy_job_create(profile=profile, object_name="product__v", source_ids=[product], mode="deep_copy",
+                                 user=owner, overrides=overrides)
+    message = " ".join(exc.value.messages)
+    assert field in message and words in message, message
+    assert not CopyJob.objects.exists() and writes(sb, "vault") == []
+
+
+@pytest.mark.parametrize("record_id", ["1' OR '1'='1", "SELECT id FROM product__v", "Ürün-✓", "x" * 10_000,
+                                       "../../admin", "", "   "])
+def test_weird_record_ids_are_refused_clearly(vault, zoho, owner, record_id):
+    for sb, profile, obj, system in ((vault[0], vault[1], "product__v", "vault"),
+                                     (zoho[0], zoho[1], "Accounts", "zoho")):
+        with pytest.raises((ValidationError, Exception)) as exc:
+            services.copy_job_create(profile=profile, object_name=obj, source_ids=[record_id], mode="clone",
+                                     user=owner, overrides={})
+        assert type(exc.value).__name__ in ("ValidationError", "NotFound", "Rejected"), repr(exc.value)
+        assert len(str(exc.value)) < 500
+        assert not CopyJob.objects.exists() and writes(sb, system) == []
+
+
+def test_a_duplicate_id_is_refused(zoho, owner):
+    sb, profile, account = zoho
+    with pytest.raises(ValidationError, match="listed twice"):
+        services.copy_job_create(profile=profile, object_name="Accounts", source_ids=[account, f" {account} "],
+                                 mode="clone", user=owner)
+    assert not CopyJob.objects.exists() and writes(sb, "zoho") == []
+
+
+# -- the copy command -------------------------------------------------------------------------
+
+
+def cmd(*args):
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.raises(SystemExit) as exc:
+        call_command(*args, stdout=out, stderr=err)
+    return exc.value.code, out.getvalue(), err.getvalue()
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["--set", "Employees"], "FIELD=VALUE"),
+        (["--set", "=5"], "FIELD=VALUE"),
+        (["--set", "Employees=twelve"], "whole number"),
+        (["--set", "Annual_Revenue=nan"], "number"),
+        (["--set", "Is_Key_Account=maybe"], "true or false"),
+        (["--set", 'Branches=[{"Branch_Name": "x"}'], "can't be set"),
+        (["--set", "Customer_Since=2024-02-30"], "YYYY-MM-DD"),
+        (["--set", "Industry=Piracy"], "not one of"),
+        (["--set", "Parent_Account=1 OR 1=1"], "record id"),
+        (["--set", "Nope=1"], "Nope"),
+        (["--clear", "Account_Name"], "required"),
+    ],
+)
+def test_copy_command_bad_overrides_exit_2_with_one_line(zoho, args, words):
+    sb, profile, account = zoho
+    code, out, err = cmd("copy", profile.name, "Accounts", account, "--set", "Account_Name=Cmd Co", *args, "--sync")
+    assert code == 2 and words in err and err.strip().count("\n") == 0, err
+    assert "Traceback" not in err + out
+    assert not CopyJob.objects.exists() and writes(sb, "zoho") == []
+
+
+@pytest.mark.parametrize("record_id", ["1' OR '1'='1", "Ürün", "x" * 10_000, "SELECT id FROM Accounts"])
+def test_copy_command_weird_ids_exit_2(zoho, vault, record_id):
+    for sb, profile, obj, system in ((zoho[0], zoho[1], "Accounts", "zoho"), (vault[0], vault[1], "product__v", "vault")):
+        code, out, err = cmd("copy", profile.name, obj, record_id, "--sync")
+        assert code == 2 and err.strip() and err.strip().count("\n") == 0, err
+        assert len(err) < 500 and "Traceback" not in err
+        assert not CopyJob.objects.exists() and writes(sb, system) == []
+
+
+def test_copy_command_weird_object_name_exits_2(vault):
+    sb, profile, product = vault
+    code, _, err = cmd("copy", profile.name, "product__v WHERE 1=1", product, "--sync")
+    assert code == 2 and err.strip() and not CopyJob.objects.exists() and writes(sb, "vault") == []
+
+
+# -- web pages --------------------------------------------------------------------------------
+
+TEXTS = ["O'Brien", "' OR name__v != '", "SELECT id FROM product__v", "FIND ('x')", "'; DELETE FROM Accounts --",
+         "Ürün ✓ 名前 \u202e", "\x00", "%' AND 1=1 --", "x" * 10_000, "\\'"]
+
+
+@pytest.mark.parametrize("text", TEXTS, ids=range(len(TEXTS)))
+def test_search_page_never_fails_on_odd_text(owner_client, vault_profile, zoho_profile, fresh_sandbox, text):
+    for profile, obj in ((vault_profile, "product__v"), (zoho_profile, "Accounts")):
+        response = owner_client.get(reverse("copy_search", args=[profile.code, obj]), {"q": text})
+        assert response.status_code == 200
+        body = response.content.decode()
+        assert "Traceback" not in body and "<script" not in text or text not in body
+    assert writes(fresh_sandbox, "vault") == [] and writes(fresh_sandbox, "zoho") == []
+
+
+@pytest.mark.parametrize("record_id", ["1' OR '1'='1", "Ürün", "x" * 2_000, "SELECT id FROM product__v", "%00"])
+def test_record_page_never_fails_on_odd_ids(owner_client, vault_profile, zoho_profile, fresh_sandbox, record_id):
+    for profile, obj in ((vault_profile, "product__v"), (zoho_profile, "Accounts")):
+        response = owner_client.get(reverse("copy_record", args=[profile.code, obj, record_id]))
+        assert response.status_code == 200
+        body = response.content.decode()
+        assert 'class="msg msg-error"' in body and "Traceback" not in body and 'name="f_' not in body
+
+
+@pytest.mark.parametrize("object_name", ["product__v' OR", "Accounts WHERE id != 0", "..", "x" * 300, "Ürün"])
+def test_object_pages_never_fail_on_odd_object_names(owner_client, vault_profile, zoho_profile, fresh_sandbox,
+                                                     object_name):
+    for profile in (vault_profile, zoho_profile):
+        for url in (reverse("copy_search", args=[profile.code, object_name]),
+                    reverse("copy_record", args=[profile.code, object_name, "1"])):
+            assert owner_client.get(url).status_code in (200, 404), url
+
+
+def test_record_page_escapes_remote_html(owner_client, zoho_profile, fresh_sandbox):
+    conn = connector_for(zoho_profile)
+    evil = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    rid = conn.create("Accounts", [{"Account_Name": evil, "Description": evil, "Phone": "<b>1</b>"}])[0].new_id
+    for url in (reverse("copy_record", args=[zoho_profile.code, "Accounts", rid]),
+                reverse("copy_search", args=[zoho_profile.code, "Accounts"]) + "?q=script"):
+        body = owner_client.get(url).content.decode()
+        assert "<script>alert" not in body and "<img src=x" not in body and "<b>1</b>" not in body
+        assert "&lt;script&gt;" in body
+
+
+def test_job_page_escapes_remote_values_from_a_real_job(owner_client, owner, zoho_profile, fresh_sandbox):
+    conn = connector_for(zoho_profile)
+    evil = '<script>alert("job")</script>'
+    rid = conn.create("Accounts", [{"Account_Name": "Escaped Co", "Phone": "1"}])[0].new_id
+    job = services.copy_job_create(profile=zoho_profile, object_name="Accounts", source_ids=[rid], mode="clone",
+                                   user=owner, enqueue=False, overrides={"Account_Name": evil, "Phone": "x" * 30})
+    job = services.copy_job_run(job_id=job.pk, worker_id="esc")
+    body = owner_client.get(reverse("job_detail", args=[job.code])).content.decode()
+    assert "<script>alert" not in body
+    preview_body = str(job.plan)
+    assert evil in preview_body  # the plan did keep the raw value: only the page escapes it
+
+
+# -- bulk upload against the real connector ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "content, words",
+    [
+        (b"name\nX\n", "exactly one column named"),
+        (b"id,Nope\n1,x\n", "Unknown column"),
+        (b"id,ERP_Id\n1,x\n", "can't be set"),
+        ("id,Account_Name\n1,Caf\u00e9\n".encode("utf-16"), "UTF-8"),
+        ("id,Account_Name\n1,Caf\u00e9\n".encode("latin-1"), "UTF-8"),
+        (b"id,Employees\n1,many\n", "whole number"),
+        (b"id\n1\n1\n", "Duplicate id"),
+        (b"\xef\xbb\xbfid,Employees\n1,x\n", "whole number"),  # a BOM is fine; the bad value is not
+        (b"id\n" + b"".join(b"%d\n" % i for i in range(20_000)), "more than"),
+        (b"", "empty"),
+    ],
+)
+def test_bulk_upload_against_zoho_queues_nothing(owner_client, zoho_profile, fresh_sandbox, content, words):
+    upload = SimpleUploadedFile("ids.csv", content, content_type="text/csv")
+    response = owner_client.post(reverse("bulk_upload"),
+                                 {"profile": str(zoho_profile.code), "object_name": "Accounts", "file": upload})
+    assert response.status_code == 200
+    body = response.content.decode().replace("&#x27;", "'")
+    assert words in body, body[-2000:]
+    assert "copy_drafts" not in owner_client.session
+    assert not CopyJob.objects.exists() and writes(fresh_sandbox, "zoho") == []
