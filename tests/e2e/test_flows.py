@@ -103,7 +103,6 @@ def test_clone_a_vault_record_with_an_override(parts, new_page, login, live_serv
     page.reload()  # the results table is rendered with the page; the live part is the progress
     assert page.locator("table tbody tr").count() >= 1
     new_id = job.results.get().new_id
-    page.reload()
     link = page.locator(f"table tbody a[href*='{new_id}']")  # the result links to the new record in Vault
     assert link.count() == 1 and "/ui/#object/product__v/" in link.get_attribute("href")
     with page.expect_download() as info:
