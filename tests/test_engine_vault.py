@@ -107,9 +107,24 @@ def test_bulk_clone_sends_batches_of_500(vault, owner):
     assert float(copy["pack_size__c"]) == 7 and not copy.get("gtin__c")
 
 
+@pytest.mark.parametrize("flag", [True, False], ids=["hierarchical-flag", "no-flag"])
 @pytest.mark.django_db
-def test_deep_copy_children_and_grandchildren_point_at_new_parents(vault, owner):
+def test_deep_copy_children_and_grandchildren_point_at_new_parents(vault, owner, monkeypatch, flag):
     sb, profile, conn = vault
+    if not flag:  # `hierarchical_copy` in relationships[] is the sandbox's invention: work without it
+        from records.connectors.vault import VaultConnector
+
+        original = VaultConnector._metadata
+
+        def metadata(self, object_name):
+            fields, obj = original(self, object_name)
+            for rel in obj.get("relationships") or []:
+                rel.pop("hierarchical_copy", None)
+            return fields, obj
+
+        monkeypatch.setattr(VaultConnector, "_metadata", metadata)
+        conn = connector_for(profile)
+        assert all("hierarchical_copy" not in r for r in conn._metadata("product__v")[1]["relationships"])
     src = product(conn, "Dermacalm")
     job = run(profile, owner, [src], "deep_copy", overrides={"name__v": "Dermacalm Deep", "price__c": 1})
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
