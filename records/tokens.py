@@ -9,12 +9,19 @@ from records.models import ConnectionProfile
 
 
 class ProfileTokenStore:
+    """Remembers the token in memory after the first read: a token stays usable until it expires
+    or the remote side refuses it, and both lead to refresh(), which reads the database under the
+    lock again. So a connector makes one token read per job, not one per API call."""
+
     def __init__(self, profile_id: int):
         self.profile_id = profile_id
+        self._cached: tuple[str, object] | None = None
 
     def get(self):
-        row = ConnectionProfile.objects.only("session_token", "session_expires_at").get(pk=self.profile_id)
-        return row.session_token, row.session_expires_at
+        if self._cached is None:
+            row = ConnectionProfile.objects.only("session_token", "session_expires_at").get(pk=self.profile_id)
+            self._cached = (row.session_token, row.session_expires_at)
+        return self._cached
 
     def refresh(self, stale, mint):
         # The network call happens inside the transaction on purpose: the row lock is what makes
@@ -26,6 +33,7 @@ class ProfileTokenStore:
                 .get(pk=self.profile_id)
             )
             if row.session_token and row.session_token != stale:
+                self._cached = (row.session_token, row.session_expires_at)
                 return row.session_token
             token, expires_at = mint()
             # update() runs the field's get_prep_value itself: pass the plain token, or it is
@@ -34,4 +42,5 @@ class ProfileTokenStore:
                 session_token=token,
                 session_expires_at=expires_at,
             )
-            return token
+        self._cached = (token, expires_at)
+        return token

@@ -201,3 +201,22 @@ def test_profile_test_against_the_sandbox(vault_profile, fresh_sandbox, owner):
     pytest.importorskip("records.connectors.vault", reason="Vault connector not built yet")
     ok, message = profiles.profile_test(profile=vault_profile, actor=owner)
     assert ok is True, message
+
+
+@pytest.mark.django_db
+def test_token_store_reads_the_database_once_and_takes_a_newer_token_on_refresh(owner, django_assert_num_queries):
+    from records.models import ConnectionProfile
+    from records.tokens import ProfileTokenStore
+
+    profile = ConnectionProfile.objects.create(
+        name="T", system="zoho", base_url="https://www.zohoapis.com", username="id", owner=owner
+    )
+    store = ProfileTokenStore(profile.pk)
+    assert store.refresh("", lambda: ("token-1", None)) == "token-1"
+    with django_assert_num_queries(0):
+        assert store.get() == ("token-1", None)
+    # Another worker minted a newer token: refreshing our stale one picks it up without minting.
+    ConnectionProfile.objects.filter(pk=profile.pk).update(session_token="token-2")
+    assert store.refresh("token-1", lambda: pytest.fail("minted again")) == "token-2"
+    assert store.get()[0] == "token-2"
+    assert ProfileTokenStore(profile.pk).get()[0] == "token-2"
