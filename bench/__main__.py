@@ -12,7 +12,6 @@ import datetime as dt
 import os
 import platform
 import shutil
-import subprocess
 import sys
 import time
 import traceback

@@ -10,10 +10,9 @@ per 100 records of a module and wave, plus the root's read and clone.
 from __future__ import annotations
 
 import math
-import time
 from collections import Counter
 
-from bench.common import NOT_AVAILABLE, Row, Timer, bench_user, connector_available, engine_available, \
+from bench.common import Row, Timer, bench_user, connector_available, engine_available, \
     na_rows, sandbox_available, zoho_profile
 
 NAME = "zoho_deep_copy"
