@@ -315,3 +315,35 @@ def test_worker_crash_before_the_job_id_was_stored_finds_the_copy(vault, owner):
     assert len(deep_copy_posts(sb)) == 1
     assert len(conn.find("product__v", {"name__v": "Hepaguard Resumed"})) == 1
     assert_hierarchy_copied(conn, job, src, job.results.get(depth=0).new_id)
+
+
+def _cmd(*args):
+    import io
+
+    from django.core.management import call_command
+
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.raises(SystemExit) as exc:
+        call_command(*args, stdout=out, stderr=err)
+    return exc.value.code, out.getvalue(), err.getvalue()
+
+
+@pytest.mark.django_db
+def test_cli_preview_and_sync_deep_copy(vault, owner):
+    """What the demo runs: `manage.py copy "<Vault profile>" product__v ID --deep --preview | --sync --json`."""
+    import json
+
+    sb, profile, conn = vault
+    src = product(conn, "Neurolax")
+    code, out, err = _cmd("copy", profile.name, "product__v", src, "--deep", "--preview", "--set", "name__v=CLI Copy")
+    assert code == 0, err
+    assert "formulation__c: 5" in out and "packaging__c: 30" in out and not CopyJob.objects.exists()
+    # Without a new name the copy would clash on the unique, required name__v: refused before queueing.
+    code, out, err = _cmd("copy", profile.name, "product__v", src, "--deep", "--sync", "--json")
+    assert code == 2 and "name__v" in err and not CopyJob.objects.exists()
+    code, out, err = _cmd("copy", profile.name, "product__v", src, "--deep", "--sync", "--json",
+                          "--set", "name__v=CLI Copy")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["status"] == "succeeded" and data["mode"] == "deep_copy" and data["counts"]["succeeded"] == 36
+    assert len(data["results"]) == 36 and all(r["new_id"] for r in data["results"])

@@ -255,7 +255,7 @@ class Runner:
                 row = rows.get((item.object_name, item.source_id))
                 if row is None or row.status == S.SUCCEEDED:
                     continue
-                if item.ok and item.new_id:
+                if item.ok and item.new_id and item.new_id != item.source_id:  # never mistake the source for its copy
                     res.succeed(row, item.new_id, conn.record_url(row.object_name, item.new_id))
                 elif not item.ok:
                     res.fail(row, item.error_type or "ERROR", item.error_message or "Not copied.")
