@@ -44,6 +44,11 @@ def save(rows: list[RecordResult]) -> None:
     )
 
 
+def save_in_batches(rows: list[RecordResult], size: int = 500) -> None:
+    for start in range(0, len(rows), size):
+        save(rows[start : start + size])
+
+
 def refresh_counts(job: CopyJob) -> None:
     """Recompute the job's counters from its results, so progress is readable while it runs."""
     agg = job.results.aggregate(
