@@ -8,23 +8,22 @@ import time
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.core.management import call_command
 
 from records.connectors import connector_for
 from records.copying import services
 from records.copying.plan import read_tree
 from records.models import CopyJob
+from tests.dburl import worker_database_url
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def _worker(redis_url, *extra):
-    db = settings.DATABASES["default"]["NAME"]
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "copier_site.test_settings",
-        "DATABASE_URL": f"sqlite:///{db}",
+        "DATABASE_URL": worker_database_url(),
         "REDIS_URL": redis_url,
         "JOB_LEASE_SECONDS": "3",
         "COPIER_VAR_DIR": os.environ["COPIER_VAR_DIR"],
