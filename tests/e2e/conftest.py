@@ -86,10 +86,12 @@ def rq_worker(redis_url, transactional_db, live_server):
     """A real `manage.py rqworker` process on the test Redis and the test database file."""
     from django.db import connection
 
+    from tests.dburl import worker_database_url
+
     name = connection.settings_dict["NAME"]
     if connection.vendor != "sqlite" or name.startswith("file:") or ":memory:" in name:
         pytest.skip("the worker process needs the test database in a file")
-    env = dict(os.environ, REDIS_URL=redis_url, DATABASE_URL=f"sqlite:///{name}", DEBUG="true")
+    env = dict(os.environ, REDIS_URL=redis_url, DATABASE_URL=worker_database_url(), DEBUG="true")
     proc = subprocess.Popen(
         [sys.executable, "manage.py", "rqworker", "default", "--with-scheduler"],
         cwd=ROOT,
