@@ -181,6 +181,9 @@ class RecordResult(models.Model):
     idempotency_key = models.CharField(max_length=100, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     updated = models.DateTimeField(auto_now=True)
+    # Engine-built deep copies (Zoho): the source record as read for the plan, so the job copies
+    # what the preview counted without reading the tree again. {"fields": {...}, "parent_field": ...}
+    source_snapshot = models.JSONField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["id"]
