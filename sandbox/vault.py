@@ -119,6 +119,8 @@ class VaultApp:
             ("POST", "keep-alive", "keep_alive", True),
             ("DELETE", "session", "end_session", True),
             ("GET", "objects/users/me", "users_me", True),
+            ("GET", "objects/picklists", "list_picklists", True),
+            ("GET", rf"objects/picklists/{_ID}", "picklist_values", True),
             ("GET", "metadata/vobjects", "list_objects", True),
             ("GET", rf"metadata/vobjects/{_ID}", "object_metadata", True),
             ("GET", rf"metadata/vobjects/{_ID}/fields/{_ID}", "field_metadata", True),
@@ -348,7 +350,9 @@ class VaultApp:
         if f.max_length:
             out["max_length"] = f.max_length
         if f.type == "Picklist":
-            out["picklist"] = f"{f.name.rsplit('__', 1)[0]}__c"
+            # The field names its picklist; the values come from /objects/picklists/{picklist}.
+            out["picklist"] = f.picklist_name
+            out["multi_value"] = f.multi_value
         if f.type == "Object":
             out.update({
                 "object": self._object_ref(self.state.schema[f.object], version),
@@ -408,6 +412,27 @@ class VaultApp:
         if f is None:
             raise VaultError("INVALID_DATA", f"Field [{field_name}] does not exist on object [{name}]")
         return {"responseStatus": "SUCCESS", "field": self._field_json(o, f, req.version)}
+
+    # -- picklists (https://limited.veevavault.dev/vault-api/api-reference/25.2/picklists/) ----------
+    def list_picklists(self, req):
+        """Retrieve All Picklists: name, label, kind, usedIn [{objectName, propertyName}]."""
+        out = []
+        for p in self.state.picklists.values():
+            used = [{"objectName": o.name, "propertyName": f.name}
+                    for o in self.state.schema.values() for f in o.fields if f.picklist_name == p.name]
+            out.append({"name": p.name, "label": p.label, "kind": "global", "systemManaged": False, "usedIn": used})
+        return {"responseStatus": "SUCCESS", "responseMessage": "Success", "errorCodes": None,
+                "picklists": out, "errorType": None}
+
+    def picklist_values(self, req, name):
+        """Retrieve Picklist Values: the ACTIVE values, in order, as {name, label}."""
+        p = self.state.picklists.get(name)
+        if p is None:
+            # [UNCONFIRMED] the docs show no error for an unknown picklist; INVALID_DATA like an
+            # unknown object or field here.
+            raise VaultError("INVALID_DATA", f"Picklist [{name}] does not exist")
+        return {"responseStatus": "SUCCESS", "responseMessage": "Success",
+                "picklistValues": [{"name": n, "label": label} for n, label in p.values]}
 
     # -- §3 records and VQL --------------------------------------------------------------------
     def get_record(self, req, name, rid):

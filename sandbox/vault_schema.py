@@ -15,7 +15,9 @@ class FieldDef:
     unique: bool = False
     no_copy: bool = False
     system_managed_name: bool = False
-    picklist: tuple[str, ...] = ()
+    picklist: tuple[str, ...] = ()  # the ACTIVE value names a create/update may set (Picklist fields)
+    picklist_name: str | None = None  # the picklist behind a Picklist field (metadata key `picklist`)
+    multi_value: bool = False  # Picklist fields: several values (metadata key `multi_value`, VAPIL-mapped)
     max_length: int | None = None
     # Object-type fields only.
     object: str | None = None
@@ -26,6 +28,45 @@ class FieldDef:
     # Sandbox schema flag (api-notes §2.4/§5.1: "hierarchical copy enabled" has no documented
     # metadata key): deep copy follows this relationship from the parent to this object.
     hierarchical_copy: bool = False
+
+
+@dataclass(frozen=True)
+class PicklistDef:
+    """A picklist and its values, served by GET /api/{v}/objects/picklists[/{name}].
+
+    Retrieve Picklist Values returns only the ACTIVE values, in the picklist's order, as
+    `{name, label}` (https://limited.veevavault.dev/vault-api/api-reference/25.2/picklists/retrieve-picklist-values/).
+    """
+
+    name: str
+    label: str
+    values: tuple[tuple[str, str], ...]  # (value name, label), active, in order
+    inactive: tuple[tuple[str, str], ...] = ()  # kept on old records, not offered, not settable
+
+    @property
+    def active_names(self) -> tuple[str, ...]:
+        return tuple(n for n, _ in self.values)
+
+
+# The demo picklists. Names follow the Vault convention (value names end __v standard / __c custom).
+PICKLISTS: dict[str, PicklistDef] = {
+    p.name: p
+    for p in (
+        PicklistDef("product_status__c", "Product Status",
+                    (("active__v", "Active"), ("inactive__v", "Inactive")),
+                    inactive=(("withdrawn__c", "Withdrawn"),)),
+        PicklistDef("dosage_form__c", "Dosage Form",
+                    (("tablet__c", "Tablet"), ("capsule__c", "Capsule"), ("syrup__c", "Syrup")),
+                    inactive=(("powder__c", "Powder"),)),
+        PicklistDef("market__c", "Market",
+                    (("us__c", "United States"), ("eu__c", "European Union"), ("jp__c", "Japan"), ("cn__c", "China"))),
+    )
+}
+
+
+def _picklist_field(name, label, picklist, *, multi_value=False, required=False):
+    return FieldDef(name, label, "Picklist", required=required, picklist=PICKLISTS[picklist].active_names,
+                    picklist_name=picklist, multi_value=multi_value)
 
 
 @dataclass(frozen=True)
@@ -84,7 +125,7 @@ def build_schema() -> dict[str, ObjectDef]:
         fields=SYSTEM_FIELDS + (
             FieldDef("name__v", "Product Name", "String", required=True, unique=True, max_length=128),
             FieldDef("external_id__v", "External ID", "String", unique=True, no_copy=True, max_length=100),
-            FieldDef("status__v", "Status", "Picklist", required=True, picklist=("active__v", "inactive__v")),
+            _picklist_field("status__v", "Status", "product_status__c", required=True),
             FieldDef("description__c", "Description", "LongText", max_length=32000),
             FieldDef("launch_date__c", "Launch Date", "Date"),
             FieldDef("price__c", "Price", "Number"),
@@ -94,6 +135,7 @@ def build_schema() -> dict[str, ObjectDef]:
                 relationship_outbound_name="country__cr", relationship_inbound_name="products__cr",
                 relationship_deletion="block",
             ),
+            _picklist_field("markets__c", "Markets", "market__c", multi_value=True),
             FieldDef("regulatory_status__c", "Regulatory Status", "String", editable=False, max_length=50),
             COPY_KEY,
         ),
@@ -103,7 +145,7 @@ def build_schema() -> dict[str, ObjectDef]:
         fields=SYSTEM_FIELDS + (
             FieldDef("name__v", "Name", "String", editable=False, system_managed_name=True, unique=True),
             _parent("product__c", "Product", "product__v", "product__cr", "formulations__cr"),
-            FieldDef("dosage_form__c", "Dosage Form", "Picklist", picklist=("tablet__c", "capsule__c", "syrup__c")),
+            _picklist_field("dosage_form__c", "Dosage Form", "dosage_form__c"),
             FieldDef("strength__c", "Strength", "String", max_length=50),
             COPY_KEY,
         ),

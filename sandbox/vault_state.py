@@ -11,7 +11,7 @@ from collections import OrderedDict
 from datetime import UTC, datetime
 
 from sandbox import demo
-from sandbox.vault_schema import FieldDef, ObjectDef, build_schema
+from sandbox.vault_schema import PICKLISTS, FieldDef, ObjectDef, build_schema
 
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 BLANK = (None, "", [])
@@ -36,6 +36,7 @@ class VaultState:
         self.settings = settings
         self.lock = threading.RLock()
         self.schema: dict[str, ObjectDef] = build_schema()
+        self.picklists = dict(PICKLISTS)
         self.records: dict[str, dict[str, dict]] = {name: {} for name in self.schema}
         self.unique: dict[str, dict[str, dict]] = {
             o.name: {f.name: {} for f in o.fields if f.unique and f.name != "id"} for o in self.schema.values()
@@ -168,8 +169,10 @@ class VaultState:
                 raise bad from None
             return int(number) if number.is_integer() else number
         if f.type == "Picklist":
+            # Value NAMES only (not labels), exact case, active values only; a multi-value field
+            # takes a list or a comma-separated string, a single-value field one value.
             values = value if isinstance(value, list) else [v.strip() for v in str(value).split(",")]
-            if any(v not in f.picklist for v in values):
+            if any(v not in f.picklist for v in values) or (len(values) > 1 and not f.multi_value):
                 raise bad
             return values
         if f.type == "Date":
