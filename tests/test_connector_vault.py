@@ -1,6 +1,7 @@
 """VaultConnector against the Vault sandbox over real HTTP (and a tiny recording fake for headers
 and result-file shapes the sandbox can't vary)."""
 
+import dataclasses
 import json
 import logging
 import threading
@@ -153,6 +154,55 @@ def test_describe_maps_types_and_flags(vault):
     assert not fields["regulatory_status__c"].editable and not fields["id"].editable
     formulation = {f.name: f for f in vault.describe("formulation__c")}
     assert formulation["name__v"].system_managed_name and not formulation["name__v"].editable
+
+
+def test_describe_fills_picklist_values_from_the_picklist_api(vault, sb):
+    fields = {f.name: f for f in vault.describe("product__v")}
+    assert fields["status__v"].picklist_values == ("active__v", "inactive__v")  # withdrawn__c is inactive
+    assert fields["markets__c"].type == FieldType.MULTI_PICKLIST
+    assert fields["markets__c"].picklist_values == ("us__c", "eu__c", "jp__c", "cn__c")
+    assert fields["name__v"].picklist_values == ()
+    # Only the picklists this object uses, each read once.
+    assert sorted(e.path.rsplit("/", 1)[-1] for e in calls(sb, "GET", "/objects/picklists/")) == [
+        "market__c", "product_status__c"]
+    vault.describe("product__v")
+    assert {f.name: f for f in vault.describe("formulation__c")}["dosage_form__c"].picklist_values == (
+        "tablet__c", "capsule__c", "syrup__c")
+    assert len(calls(sb, "GET", "/objects/picklists/")) == 3
+
+
+def test_a_picklist_shared_by_two_objects_is_read_once_per_connector(vault, sb, monkeypatch):
+    schema = sb.vault.state.schema
+    shared = next(f for f in schema["product__v"].fields if f.name == "status__v")
+    formulation = schema["formulation__c"]
+    stage_def = dataclasses.replace(shared, name="stage__c", label="Stage", required=False)
+    monkeypatch.setitem(schema, "formulation__c", dataclasses.replace(
+        formulation, fields=formulation.fields + (stage_def,), by_name={}))
+    vault.describe("product__v")
+    stage = {f.name: f for f in vault.describe("formulation__c")}["stage__c"]
+    assert stage.picklist_values == ("active__v", "inactive__v")
+    assert len(calls(sb, "GET", "/objects/picklists/product_status__c")) == 1
+
+
+def test_describe_survives_a_failing_picklist_api(vault, sb, caplog):
+    from sandbox.vault import VaultError
+
+    def broken(req, name):
+        raise VaultError("UNEXPECTED_ERROR", "picklist service down")
+
+    sb.vault.picklist_values = broken
+    del sb.vault.state.picklists["market__c"]  # and one that is gone (INVALID_DATA)
+    with caplog.at_level(logging.WARNING, logger="records.connectors.vault"):
+        fields = {f.name: f for f in vault.describe("product__v")}
+    # No values known: the field is still described, and its overrides are not checked up front.
+    assert fields["status__v"].type == FieldType.PICKLIST and fields["status__v"].picklist_values == ()
+    assert fields["markets__c"].picklist_values == ()
+    assert "not checked" in caplog.text
+
+
+def test_a_picklist_that_comes_back_empty_or_odd_is_not_checked(vault, sb):
+    sb.vault.picklist_values = lambda req, name: {"responseStatus": "SUCCESS", "picklistValues": "x"}
+    assert {f.name: f for f in vault.describe("product__v")}["status__v"].picklist_values == ()
 
 
 def test_related_lists_are_the_inbound_child_relationships(vault):

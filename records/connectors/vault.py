@@ -16,7 +16,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -192,6 +192,7 @@ class VaultConnector(Connector):
             headers={"X-VaultAPI-ClientID": self.client_id, "Accept": "application/json"},
         )
         self._describe: dict[str, tuple[list[FieldInfo], dict]] = {}
+        self._picklists: dict[str, tuple[str, ...]] = {}  # picklist name -> active value names
 
     def __repr__(self):
         return f"VaultConnector(base={self.base!r}, version={self.version!r})"
@@ -348,9 +349,43 @@ class VaultConnector(Connector):
             obj = body.get("object")
             if not isinstance(obj, dict):
                 raise Unavailable("Vault's object metadata has an unexpected shape.", error_type="BAD_RESPONSE")
-            fields = [_field_info(f) for f in obj.get("fields") or [] if isinstance(f, dict) and f.get("name")]
+            raw = [f for f in obj.get("fields") or [] if isinstance(f, dict) and f.get("name")]
+            fields = [self._with_picklist_values(_field_info(f), f) for f in raw]
             self._describe[object_name] = (fields, obj)
         return self._describe[object_name]
+
+    def _with_picklist_values(self, info: FieldInfo, raw: dict) -> FieldInfo:
+        """Fill a Picklist field's allowed value names from the picklist it names (metadata key
+        `picklist`, §2.3), read once per picklist per connector. Object metadata lists no values."""
+        name = raw.get("picklist")
+        if info.remote_type != "Picklist" or info.picklist_values or not isinstance(name, str) or not name:
+            return info
+        values = self._picklist_values(name)
+        return replace(info, picklist_values=values) if values else info
+
+    def _picklist_values(self, picklist: str) -> tuple[str, ...]:
+        """The ACTIVE value names of a picklist, in order; () when they can't be read.
+
+        Retrieve Picklist Values: GET /api/{v}/objects/picklists/{picklist_name} ->
+        `picklistValues: [{name, label}]`, active values only. Reference:
+        https://limited.veevavault.dev/vault-api/api-reference/25.2/picklists/retrieve-picklist-values/
+        A failure here must not fail describe(): the field then has no values and validation of
+        its overrides is skipped (Vault itself still refuses a bad value, as a row failure)."""
+        if picklist not in self._picklists:
+            try:
+                body = self._call("GET", f"objects/picklists/{vql_name(picklist)}")
+            except ConnectorError as exc:  # not cached: a later describe may try again
+                log.warning("Could not read Vault picklist %s (%s); its values are not checked", picklist, exc)
+                return ()
+            items = body.get("picklistValues")
+            values = tuple(
+                str(v["name"]) for v in items if isinstance(v, dict) and isinstance(v.get("name"), str) and v["name"]
+            ) if isinstance(items, list) else ()
+            if not values:
+                log.warning("Vault picklist %s came back without values; its values are not checked", picklist)
+                return ()
+            self._picklists[picklist] = values
+        return self._picklists[picklist]
 
     def describe(self, object_name: str) -> list[FieldInfo]:
         return list(self._metadata(object_name)[0])
