@@ -295,11 +295,66 @@ def test_bulk_upload_against_zoho_queues_nothing(owner_client, zoho_profile, fre
     assert not CopyJob.objects.exists() and writes(fresh_sandbox, "zoho") == []
 
 
-@pytest.mark.xfail(strict=True, reason="Vault's describe() gives no picklist values (the connector doesn't read "
-                   "the picklist API), so a value outside the list passes validation and only fails remotely as a row")
-def test_vault_picklist_value_outside_the_list_is_refused_up_front(vault, owner):
+VAULT_PICKLIST_BAD = [
+    # (field, value, words in the message) — value NAMES of the field's picklist, exact case, active only
+    ("status__v", "bogus__v", '"bogus__v" is not one of this picklist\'s values; allowed: active__v, inactive__v'),
+    ("status__v", "Active", '"Active" is not one of'),  # a label, not a name
+    ("status__v", "ACTIVE__V", '"ACTIVE__V" is not one of'),
+    ("status__v", "withdrawn__c", '"withdrawn__c" is not one of'),  # inactive
+    ("status__v", ["active__v", "inactive__v"], "takes one value"),
+    ("markets__c", ["us__c", "mars__c"], '"mars__c" is not one of this picklist\'s values; allowed: us__c, eu__c, jp__c, cn__c'),
+    ("markets__c", "us__c,mars__c,venus__c", '"mars__c", "venus__c" are not among'),
+    ("markets__c", "us__c;Japan", '"Japan" is not one of'),
+]
+
+
+@pytest.mark.parametrize("field, value, words", VAULT_PICKLIST_BAD,
+                         ids=[f"{f}-{str(v)[:20]}" for f, v, _ in VAULT_PICKLIST_BAD])
+@pytest.mark.parametrize("mode", ["clone", "deep_copy"])
+def test_vault_picklist_value_outside_the_list_is_refused_up_front(vault, owner, field, value, words, mode):
     sb, profile, product = vault
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError) as exc:
+        services.copy_job_create(profile=profile, object_name="product__v", source_ids=[product], mode=mode,
+                                 user=owner, overrides={"name__v": "Picklist Product", field: value})
+    message = " ".join(exc.value.messages)
+    assert f"({field}): " in message and words in message, message
+    assert not CopyJob.objects.exists() and writes(sb, "vault") == []
+
+
+def test_vault_picklist_values_of_the_list_pass(vault, owner):
+    sb, profile, product = vault
+    job = services.copy_job_create(profile=profile, object_name="product__v", source_ids=[product], mode="clone",
+                                   user=owner, overrides={"name__v": "Picklist Product", "status__v": "inactive__v",
+                                                          "markets__c": ["us__c", "jp__c"]})
+    assert job.pk and writes(sb, "vault") == []  # queued, not yet run
+
+
+def test_vault_picklist_row_overrides_are_checked_too(vault, owner):
+    sb, profile, product = vault
+    with pytest.raises(ValidationError, match="bogus__v"):
         services.copy_job_create(profile=profile, object_name="product__v", source_ids=[product], mode="clone",
-                                 user=owner, overrides={"name__v": "Picklist Product", "status__v": "bogus__v"})
+                                 user=owner, row_overrides={product: {"name__v": "Row Product", "status__v": "bogus__v"}})
+    assert not CopyJob.objects.exists() and writes(sb, "vault") == []
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--set", "status__v=bogus__v"], "allowed: active__v, inactive__v"),
+    (["--set", "markets__c=us__c;mars__c"], '"mars__c" is not one of'),
+])
+def test_copy_command_refuses_a_vault_picklist_value_outside_the_list(vault, args, words):
+    sb, profile, product = vault
+    code, out, err = cmd("copy", profile.name, "product__v", product, "--set", "name__v=Cmd Product", *args, "--sync")
+    assert code == 2 and words in err and err.strip().count("\n") == 0, err
+    assert not CopyJob.objects.exists() and writes(sb, "vault") == []
+
+
+def test_record_page_offers_and_checks_the_vault_picklist_values(owner_client, vault):
+    sb, profile, product = vault
+    url = reverse("copy_record", args=[profile.code, "product__v", product])
+    page = owner_client.get(url).content.decode()
+    assert 'value="inactive__v"' in page and 'value="jp__c"' in page and "withdrawn__c" not in page
+    response = owner_client.post(url, {"mode": "clone", "f_name__v": "Form Product", "f_status__v": "bogus__v"})
+    assert response.status_code == 200 and "bogus__v" in response.content.decode()
+    assert "f_status__v" in response.context["form"].errors
+    assert "copy_drafts" not in owner_client.session
     assert not CopyJob.objects.exists() and writes(sb, "vault") == []

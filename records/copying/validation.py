@@ -76,14 +76,8 @@ def _type_error(info: FieldInfo, value: Any) -> str:
             dt.datetime.fromisoformat(value)
         except ValueError:
             return "expected a date and time in ISO 8601."
-    elif kind == FieldType.PICKLIST:
-        if info.picklist_values and str(value) not in info.picklist_values:
-            return f"not one of {', '.join(info.picklist_values)}."
-    elif kind == FieldType.MULTI_PICKLIST:
-        values = value if isinstance(value, list) else [v.strip() for v in str(value).split(";")]
-        bad = [v for v in values if info.picklist_values and v not in info.picklist_values]
-        if bad:
-            return f"{', '.join(map(str, bad))} not in {', '.join(info.picklist_values)}."
+    elif kind in (FieldType.PICKLIST, FieldType.MULTI_PICKLIST):
+        return _picklist_error(info, value)
     elif kind == FieldType.REFERENCE:
         ref = value.get("id") if isinstance(value, dict) else value
         if not isinstance(ref, str) or not _RECORD_ID_RE.match(ref):
@@ -91,6 +85,44 @@ def _type_error(info: FieldInfo, value: Any) -> str:
     elif kind in (FieldType.FILE, FieldType.SUBFORM):
         return "can't be set by a copy override."
     return ""
+
+
+# Picklist values are compared exactly, case included. Vault: overrides carry value NAMES
+# (`active__v`), which Vault lists and returns in lower case; that Vault also accepts other casings
+# on write is not documented anywhere found ([UNCONFIRMED]), so the exact name is required. Zoho
+# compares its display values as given too.
+PICKLIST_CASE_SENSITIVE = True
+# Separators of several values given as one string. `;` is what the forms, the CSV upload and the
+# copy command use; Vault's own write format for multi-value picklists is a comma-separated string
+# (or a list), and Vault value names can hold neither character, so both split a Vault value.
+# Zoho display values may contain commas, so only `;` splits those.
+_MULTI_SEPARATORS = re.compile(r"[;,]")
+_ZOHO_MULTI_SEPARATORS = re.compile(r";")
+
+
+def _picklist_error(info: FieldInfo, value: Any) -> str:
+    """Refuse picklist values that are not in the field's list; no list known means no check
+    (e.g. Vault's picklist API could not be read)."""
+    allowed = info.picklist_values
+    if not allowed:
+        return ""
+    if isinstance(value, list | tuple):
+        values = list(value)
+    elif info.type == FieldType.MULTI_PICKLIST:
+        split = _MULTI_SEPARATORS if info.remote_type == "Picklist" else _ZOHO_MULTI_SEPARATORS
+        values = [v.strip() for v in split.split(str(value)) if v.strip()]
+    else:
+        values = [value if isinstance(value, str) else str(value)]
+    if info.type == FieldType.PICKLIST and len(values) > 1:
+        return f"takes one value, not {len(values)}; allowed: {', '.join(allowed)}."
+    known = set(allowed) if PICKLIST_CASE_SENSITIVE else {v.lower() for v in allowed}
+    bad = [v for v in values if not isinstance(v, str)
+           or (v if PICKLIST_CASE_SENSITIVE else v.lower()) not in known]
+    if not bad:
+        return ""
+    shown = ", ".join(f'"{v}"' for v in bad)
+    what = "is not one of this picklist's values" if len(bad) == 1 else "are not among this picklist's values"
+    return f"{shown} {what}; allowed: {', '.join(allowed)}."
 
 
 def _is_int(value) -> bool:
