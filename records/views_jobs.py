@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import csv
+import hashlib
+import json
+from dataclasses import dataclass, field
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.db.models import Count, Q
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
@@ -20,13 +23,25 @@ RESULTS_PER_PAGE = 50
 JOBS_PER_PAGE = 25
 
 
-def _get_job_for_user(request: HttpRequest, code) -> CopyJob:
+def _get_job_for_user(request: HttpRequest, code, only: tuple[str, ...] = ()) -> CopyJob:
     """Return the job `code` if this user requested it; 404 for anyone else's (even staff:
-    they audit jobs in the admin)."""
+    they audit jobs in the admin). `only`: load just these columns (pages that only show)."""
+    jobs = CopyJob.objects.for_user(request.user).select_related("profile", "parent_job")
+    if only:
+        jobs = jobs.only(*only)
     try:
-        return CopyJob.objects.for_user(request.user).select_related("profile", "parent_job").get(code=code)
+        return jobs.get(code=code)
     except (CopyJob.DoesNotExist, ValueError, ValidationError):
         raise Http404("No such job") from None
+
+
+# What the job page shows. Not the large JSON columns (plan, engine state, a bulk clone's row
+# overrides) nor the profile's encrypted credentials, which would be decrypted on load.
+DETAIL_FIELDS = (
+    "code", "object_name", "mode", "status", "cancel_requested", "planned_count", "succeeded_count",
+    "failed_count", "error_summary", "source_ids", "overrides", "created", "finished", "requested_by",
+    "profile__name", "profile__system", "parent_job__code", "parent_job__requested_by",
+)
 
 
 def job_list(request: HttpRequest) -> HttpResponse:
@@ -40,6 +55,12 @@ def job_list(request: HttpRequest) -> HttpResponse:
             jobs = jobs.filter(profile__code=form.cleaned_data["profile"])
     page = Paginator(jobs, JOBS_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "records/job_list.html", {"form": form, "page": page})
+
+
+# The job's columns the progress JSON needs: not the JSON columns (source ids, plan, overrides,
+# row overrides, engine state), which can be large for a bulk clone and are parsed on load.
+PROGRESS_FIELDS = ("status", "cancel_requested", "planned_count", "succeeded_count", "failed_count",
+                   "error_summary")
 
 
 def _progress(job: CopyJob) -> dict:
@@ -57,25 +78,116 @@ def _progress(job: CopyJob) -> dict:
     }
 
 
+# -- the job page's results table -------------------------------------------------------------
+# Keyset pagination: ?after=<id> (the next page), ?before=<id> (the previous one), ?last=1. Each
+# page reads one index range from a cursor, so the last page of 10,000 results costs what the
+# first does (an OFFSET reads and throws away every row before the page). Totals come from one
+# grouped COUNT per (object, outcome), which also fills the outcome badges and the object filter.
+# The job's own counters are not used for these: the engine refreshes them only now and then
+# during a run, and they have no pending/sending/skipped numbers.
+
+RESULT_FIELDS = ("id", "job", "object_name", "source_id", "new_id", "parent_source_id", "status",
+                 "error_type", "error_message", "link")
+
+
+@dataclass
+class ResultsPage:
+    rows: list[RecordResult]
+    total: int
+    start: int  # 1-based position of the first row (0 when there are no rows)
+    has_previous: bool
+    has_next: bool
+    query: str  # the filters, url-encoded, without the cursor
+    end: int = field(init=False)
+
+    def __post_init__(self):
+        self.end = self.start + len(self.rows) - 1 if self.rows else 0
+
+    def _link(self, cursor: str) -> str:
+        return "?" + "&".join(part for part in (self.query, cursor) if part)
+
+    @property
+    def first_url(self) -> str:
+        return self._link("")
+
+    @property
+    def previous_url(self) -> str:
+        return self._link(f"before={self.rows[0].pk}") if self.rows else self.first_url
+
+    @property
+    def next_url(self) -> str:
+        return self._link(f"after={self.rows[-1].pk}") if self.rows else self.first_url
+
+    @property
+    def last_url(self) -> str:
+        return self._link("last=1")
+
+
+def _cursor(request: HttpRequest, name: str) -> int | None:
+    value = request.GET.get(name, "")
+    return int(value) if value.isdigit() and len(value) < 19 else None
+
+
+def _results_page(request: HttpRequest, results, total: int, query: str) -> ResultsPage:
+    """One page of `results` (already filtered) at the cursor in the request: 1–2 queries."""
+    rows_qs = results.only(*RESULT_FIELDS)
+    after, before = _cursor(request, "after"), _cursor(request, "before")
+    size = RESULTS_PER_PAGE
+    if request.GET.get("last"):
+        rows = list(rows_qs.order_by("-id")[: size + 1])
+        has_previous, rows = len(rows) > size, rows[:size][::-1]
+        return ResultsPage(rows, total, total - len(rows) + 1 if rows else 0, has_previous, False, query)
+    if before is not None:
+        rows = list(rows_qs.filter(id__lt=before).order_by("-id")[: size + 1])
+        has_previous, rows = len(rows) > size, rows[:size][::-1]
+        # A `before` cursor is the first row of a page the user saw, so there is a next page.
+        has_next = True
+    else:
+        qs = rows_qs.filter(id__gt=after) if after is not None else rows_qs
+        rows = list(qs.order_by("id")[: size + 1])
+        has_next, rows = len(rows) > size, rows[:size]
+        has_previous = after is not None
+    if not rows:
+        return ResultsPage([], total, 0, has_previous, has_next, query)
+    # Position of the first row: nothing to count on the first page; else an index-range count.
+    before_first = results.filter(id__lt=rows[0].pk).count() if has_previous else 0
+    return ResultsPage(rows, total, before_first + 1, has_previous, has_next, query)
+
+
+def _result_groups(job: CopyJob) -> dict[tuple[str, str], int]:
+    """{(object name, outcome): number of results}: one query over an index."""
+    rows = job.results.order_by().values_list("object_name", "status").annotate(n=Count("id"))
+    return {(obj, status): n for obj, status, n in rows}
+
+
 def job_detail(request: HttpRequest, code) -> HttpResponse:
-    # Query budget, whatever the number of results: session, user, job, outcome counts,
-    # object names, page count, page rows.
-    job = _get_job_for_user(request, code)
-    results = job.results.all()
-    counts = dict(results.order_by().values_list("status").annotate(n=Count("id")))
-    objects = list(results.order_by("object_name").values_list("object_name", flat=True).distinct())
+    # Query budget, whatever the number of results: session, user, job, result groups, page
+    # rows, and on a middle page its position; a search by id adds one count.
+    job = _get_job_for_user(request, code, only=DETAIL_FIELDS)
+    groups = _result_groups(job)
+    objects = sorted({obj for obj, _ in groups})
     form = ResultFilterForm(request.GET or None, objects=objects)
+    results = job.results.all()
+    outcome = obj = q = ""
     if form.is_valid():
-        if form.cleaned_data["outcome"]:
-            results = results.filter(status=form.cleaned_data["outcome"])
-        if form.cleaned_data["object"]:
-            results = results.filter(object_name=form.cleaned_data["object"])
-        if q := form.cleaned_data["q"].strip():
-            results = results.filter(source_id=q) | results.filter(new_id=q)
-    page = Paginator(results, RESULTS_PER_PAGE).get_page(request.GET.get("page"))
+        outcome, obj, q = form.cleaned_data["outcome"], form.cleaned_data["object"], form.cleaned_data["q"].strip()
+    if outcome:
+        results = results.filter(status=outcome)
+    if obj:
+        results = results.filter(object_name=obj)
+    if q:
+        results = results.filter(Q(source_id=q) | Q(new_id=q))
+        total = results.count()
+    else:
+        total = sum(n for (o, s), n in groups.items() if (not obj or o == obj) and (not outcome or s == outcome))
     query = request.GET.copy()
-    query.pop("page", None)
-    outcome_counts = [(label, value, counts.get(value, 0)) for value, label in RecordResult.Status.choices]
+    for name in ("page", "after", "before", "last"):
+        query.pop(name, None)
+    page = _results_page(request, results, total, query.urlencode())
+    by_status: dict[str, int] = {}
+    for (_, status), n in groups.items():
+        by_status[status] = by_status.get(status, 0) + n
+    outcome_counts = [(label, value, by_status.get(value, 0)) for value, label in RecordResult.Status.choices]
     return render(
         request,
         "records/job_detail.html",
@@ -83,18 +195,41 @@ def job_detail(request: HttpRequest, code) -> HttpResponse:
             "job": job,
             "form": form,
             "page": page,
-            "query": query.urlencode(),
+            "filtered": bool(outcome or obj or q),
+            "selected": {"outcome": outcome, "object": obj, "q": q},
+            "objects": objects,
+            "outcome_choices": RecordResult.Status.choices,
             "outcome_counts": outcome_counts,
-            "total_results": sum(counts.values()),
+            "total_results": sum(groups.values()),
             "progress": _progress(job),
         },
     )
 
 
+def _etag(payload: bytes) -> str:
+    return '"%s"' % hashlib.blake2b(payload, digest_size=8).hexdigest()
+
+
 @require_GET
-def job_progress(request: HttpRequest, code) -> JsonResponse:
-    job = _get_job_for_user(request, code)
-    return JsonResponse(_progress(job))
+def job_progress(request: HttpRequest, code) -> HttpResponse:
+    """Polled every second by every open job page: one small query of its own and a ~250-byte
+    answer, or an empty 304 when nothing changed since the browser's copy (its ETag)."""
+    try:
+        job = CopyJob.objects.for_user(request.user).only(*PROGRESS_FIELDS).get(code=code)
+    except (CopyJob.DoesNotExist, ValueError, ValidationError):
+        raise Http404("No such job") from None
+    payload = json.dumps(_progress(job), separators=(",", ":")).encode()
+    etag = _etag(payload)
+    # Per user, and always revalidated: the browser asks with If-None-Match each second.
+    headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
+    if etag in _if_none_match(request):
+        return HttpResponseNotModified(headers=headers)
+    return HttpResponse(payload, content_type="application/json", headers=headers)
+
+
+def _if_none_match(request: HttpRequest) -> set[str]:
+    header = request.headers.get("If-None-Match", "")
+    return {tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()}
 
 
 # Spreadsheet programs run a cell that starts with one of these as a formula (CSV injection).

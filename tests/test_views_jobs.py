@@ -146,3 +146,121 @@ def test_action_not_allowed_says_why(owner_client, make_job):
     job = make_job(status=CopyJob.Status.SUCCEEDED)
     response = owner_client.post(reverse("job_cancel", args=[job.code]), follow=True)
     assert "already finished" in response.content.decode()
+
+
+# -- keyset pagination of the results table, and the progress endpoint's conditional GET ---------
+
+import re  # noqa: E402
+
+from django.db import connection  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+
+
+def _source_ids(body: str) -> list[str]:
+    return re.findall(r'<td class="mono">(S\d{5})</td>', body)
+
+
+def _link(body: str, rel: str) -> str | None:
+    found = re.search(rf'href="(\?[^"]*)" rel="{rel}"', body)
+    return found.group(1).replace("&amp;", "&") if found else None
+
+
+def test_results_pages_walk_forward_and_back_over_every_row_once(owner_client, make_job):
+    job = make_job(results=120)  # 50 + 50 + 20
+    url = reverse("job_detail", args=[job.code])
+    body = owner_client.get(url).content.decode()
+    seen, pages = [], [body]
+    assert _link(body, "prev") is None and "Rows 1–50 of 120" in body
+    while (nxt := _link(body, "next")) is not None:
+        body = owner_client.get(url + nxt).content.decode()
+        pages.append(body)
+    for page in pages:
+        seen += _source_ids(page)
+    assert seen == [f"S{i:05d}" for i in range(120)]
+    assert len(pages) == 3 and "Rows 101–120 of 120" in pages[-1] and _link(pages[-1], "last") is None
+    # Back from the last page: the middle page again, exactly.
+    back = owner_client.get(url + _link(pages[-1], "prev")).content.decode()
+    assert _source_ids(back) == _source_ids(pages[1]) and "Rows 51–100 of 120" in back
+
+
+def test_last_page_holds_the_newest_rows_even_when_the_total_is_a_multiple_of_the_page(owner_client, make_job):
+    job = make_job(results=100)
+    url = reverse("job_detail", args=[job.code])
+    body = owner_client.get(url, {"last": "1"}).content.decode()
+    assert _source_ids(body) == [f"S{i:05d}" for i in range(50, 100)]
+    assert "Rows 51–100 of 100" in body and _link(body, "next") is None and _link(body, "first") == "?"
+    single = make_job(results=50)
+    body = owner_client.get(reverse("job_detail", args=[single.code]), {"last": "1"}).content.decode()
+    assert len(_source_ids(body)) == 50 and 'class="pager"' not in body
+
+
+def test_pagination_keeps_the_filters_and_counts_them(owner_client, make_job):
+    job = make_job(results=1000)  # every 10th failed (i % 10 == 0): 100 failures, all product__v
+    url = reverse("job_detail", args=[job.code])
+    body = owner_client.get(url, {"outcome": "failed"}).content.decode()
+    assert "Rows 1–50 of 100" in body
+    nxt = _link(body, "next")
+    assert "outcome=failed" in nxt and "after=" in nxt
+    body = owner_client.get(url + nxt).content.decode()
+    assert _source_ids(body) == [f"S{i:05d}" for i in range(500, 1000, 10)]
+    assert "Rows 51–100 of 100" in body and _link(body, "next") is None
+    body = owner_client.get(url, {"outcome": "failed", "object": "product__v"}).content.decode()
+    assert "Rows 1–50 of 100" in body
+    body = owner_client.get(url, {"outcome": "failed", "object": "formulation__c"}).content.decode()
+    assert _source_ids(body) == [] and "No results match these filters." in body
+    body = owner_client.get(url, {"outcome": "succeeded", "last": "1"}).content.decode()
+    assert "Rows 851–900 of 900" in body and _source_ids(body)[-1] == "S00999"
+    body = owner_client.get(url, {"object": "formulation__c", "after": "0"}).content.decode()
+    assert _source_ids(body)[0] == "S00001"
+
+
+def test_bad_or_stale_cursors_do_not_break_the_page(owner_client, make_job):
+    job = make_job(results=60)
+    url = reverse("job_detail", args=[job.code])
+    for params in ({"after": "abc"}, {"before": "-1"}, {"after": "9" * 40}, {"page": "7"}):
+        response = owner_client.get(url, params)
+        assert response.status_code == 200
+        assert _source_ids(response.content.decode())[0] == "S00000", params
+    body = owner_client.get(url, {"after": str(10**12)}).content.decode()
+    assert "No more results" in body and "Back to the first page" in body
+
+
+def test_results_page_queries_do_not_grow_with_results_or_position(owner_client, make_job):
+    def queries(job, params):
+        with CaptureQueriesContext(connection) as ctx:
+            assert owner_client.get(reverse("job_detail", args=[job.code]), params).status_code == 200
+        return len(ctx.captured_queries)
+
+    small, big = make_job(results=120), make_job(results=3000)
+    for make_params in (lambda j: {}, lambda j: {"last": "1"},
+                        lambda j: {"after": str(j.results.order_by("id")[60].pk)},
+                        lambda j: {"outcome": "failed", "after": str(j.results.order_by("id")[0].pk)}):
+        assert queries(small, make_params(small)) == queries(big, make_params(big)) <= 10
+
+
+def test_job_page_does_not_load_result_snapshots_or_profile_secrets(owner_client, make_job):
+    job = make_job(results=3)
+    with CaptureQueriesContext(connection) as ctx:
+        owner_client.get(reverse("job_detail", args=[job.code]))
+    sql = " ".join(q["sql"] for q in ctx.captured_queries)
+    assert "source_snapshot" not in sql and "refresh_token" not in sql and "row_overrides" not in sql
+
+
+def test_progress_answers_304_while_unchanged_and_200_after_a_change(owner_client, make_job):
+    job = make_job(results=0, status=CopyJob.Status.RUNNING)
+    url = reverse("job_progress", args=[job.code])
+    first = owner_client.get(url)
+    etag = first["ETag"]
+    assert first.status_code == 200 and etag and "no-cache" in first["Cache-Control"]
+    again = owner_client.get(url, headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.content == b"" and again["ETag"] == etag
+    assert owner_client.get(url, headers={"If-None-Match": f'"other", W/{etag}'}).status_code == 304
+    CopyJob.objects.filter(pk=job.pk).update(planned_count=10, succeeded_count=1)
+    changed = owner_client.get(url, headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed["ETag"] != etag and changed.json()["done"] == 1
+
+
+def test_progress_is_one_query_of_its_own(owner_client, make_job, django_assert_max_num_queries):
+    job = make_job(results=500, status=CopyJob.Status.RUNNING)
+    with django_assert_max_num_queries(3):  # session, user (auth middleware), job
+        owner_client.get(reverse("job_progress", args=[job.code]))

@@ -1,4 +1,7 @@
 // Follow a job's progress without reloading: poll a small JSON endpoint until the job finishes.
+// The endpoint sends an ETag with "Cache-Control: no-cache", so the browser's HTTP cache asks with
+// If-None-Match and an unchanged job costs an empty 304 (fetch still hands us the JSON).
+// A hidden tab does not poll; it catches up as soon as it is shown again.
 (function () {
   "use strict";
   var box = document.getElementById("job-status");
@@ -30,6 +33,10 @@
   }
 
   function poll() {
+    if (document.hidden) {
+      document.addEventListener("visibilitychange", poll, { once: true });
+      return;
+    }
     fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
       .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
       .then(function (p) {
