@@ -184,13 +184,13 @@ def test_a_picklist_shared_by_two_objects_is_read_once_per_connector(vault, sb, 
     assert len(calls(sb, "GET", "/objects/picklists/product_status__c")) == 1
 
 
-def test_describe_survives_a_failing_picklist_api(vault, sb, caplog):
+def test_describe_survives_a_failing_picklist_api(vault, sb, caplog, monkeypatch):
     from sandbox.vault import VaultError
 
     def broken(req, name):
         raise VaultError("UNEXPECTED_ERROR", "picklist service down")
 
-    sb.vault.picklist_values = broken
+    monkeypatch.setattr(sb.vault, "picklist_values", broken)  # the app outlives sandbox resets
     del sb.vault.state.picklists["market__c"]  # and one that is gone (INVALID_DATA)
     with caplog.at_level(logging.WARNING, logger="records.connectors.vault"):
         fields = {f.name: f for f in vault.describe("product__v")}
@@ -200,8 +200,8 @@ def test_describe_survives_a_failing_picklist_api(vault, sb, caplog):
     assert "not checked" in caplog.text
 
 
-def test_a_picklist_that_comes_back_empty_or_odd_is_not_checked(vault, sb):
-    sb.vault.picklist_values = lambda req, name: {"responseStatus": "SUCCESS", "picklistValues": "x"}
+def test_a_picklist_that_comes_back_empty_or_odd_is_not_checked(vault, sb, monkeypatch):
+    monkeypatch.setattr(sb.vault, "picklist_values", lambda req, name: {"responseStatus": "SUCCESS", "picklistValues": "x"})
     assert {f.name: f for f in vault.describe("product__v")}["status__v"].picklist_values == ()
 
 
