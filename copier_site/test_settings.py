@@ -11,4 +11,16 @@ os.environ.setdefault("ALLOW_LOOPBACK_CONNECTIONS", "true")
 os.environ.setdefault("VAULT_JOB_POLL_SECONDS", "0.3")
 os.environ.setdefault("COPIER_VAR_DIR", tempfile.mkdtemp(prefix="copier-test-var-"))
 
+# Under pytest-xdist every worker gets its own var dir (SQLite test database, credential key):
+# the controller process set COPIER_VAR_DIR before it started the workers, so they all inherited
+# it. A worker's own subprocesses (rqworker, ...) inherit the worker's dir and keep it.
+_xdist_worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+if _xdist_worker and os.environ.get("COPIER_TEST_VAR_WORKER") != _xdist_worker:
+    os.environ["COPIER_VAR_DIR"] = tempfile.mkdtemp(prefix=f"copier-test-var-{_xdist_worker}-")
+    os.environ["COPIER_TEST_VAR_WORKER"] = _xdist_worker
+
 from copier_site.settings import *  # noqa: E402,F403
+
+# Hashing a password with the production hasher takes about a second of CPU on a small machine,
+# and most tests create users; the tests check who may log in, not the hash's strength.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

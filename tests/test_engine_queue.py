@@ -46,7 +46,7 @@ def test_a_queued_job_whose_redis_queue_was_lost_is_resumed(registered, engine_p
 
     job = services.copy_job_create(profile=engine_profile, object_name="Accounts", source_ids=[registered.root],
                                    mode="clone", user=owner, overrides={"Account_Name": "Lost Co"})
-    redis.Redis.from_url(redis_url).flushall()  # Redis lost its queue
+    redis.Redis.from_url(redis_url).flushdb()  # Redis lost its queue
     settings.JOB_LEASE_SECONDS = 0
     resumed = services.jobs_resume_stale()
     assert [j.pk for j in resumed] == [job.pk]
