@@ -13,6 +13,8 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.utils.html import escape, format_html
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
 from records.forms import JobFilterForm, ResultFilterForm
@@ -154,6 +156,29 @@ def _results_page(request: HttpRequest, results, total: int, query: str) -> Resu
     return ResultsPage(rows, total, before_first + 1, has_previous, has_next, query)
 
 
+STATUS_LABELS = dict(RecordResult.Status.choices)
+
+
+def _result_row_html(r: RecordResult) -> str:
+    """One row of the results table. Built here rather than in the template: rendering 50 rows
+    through the template engine took about half of the page's server time."""
+    if r.new_id and r.link:
+        new_id = format_html('<a href="{}" target="_blank" rel="noopener noreferrer">{}<span class="sr-only">'
+                             " (opens the new record)</span></a>", r.link, r.new_id)
+    else:
+        new_id = escape(r.new_id or "—")
+    error = ""
+    if r.error_type or r.error_message:
+        sep = ": " if r.error_type and r.error_message else ""
+        error = format_html('<span class="err"><strong>{}</strong>{}{}</span>', r.error_type, sep, r.error_message)
+    return format_html(
+        '<tr><td class="mono">{}</td><td class="mono">{}</td><td>{}</td><td class="mono">{}</td>'
+        '<td><span class="badge badge-{}">{}</span></td><td>{}</td></tr>\n',
+        r.source_id, new_id, r.object_name, r.parent_source_id or "—", r.status,
+        STATUS_LABELS.get(r.status, r.status), error,
+    )
+
+
 def _result_groups(job: CopyJob) -> dict[tuple[str, str], int]:
     """{(object name, outcome): number of results}: one query over an index."""
     rows = job.results.order_by().values_list("object_name", "status").annotate(n=Count("id"))
@@ -195,6 +220,7 @@ def job_detail(request: HttpRequest, code) -> HttpResponse:
             "job": job,
             "form": form,
             "page": page,
+            "rows_html": mark_safe("".join(_result_row_html(r) for r in page.rows)),  # noqa: S308 - escaped above
             "filtered": bool(outcome or obj or q),
             "selected": {"outcome": outcome, "object": obj, "q": q},
             "objects": objects,

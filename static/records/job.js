@@ -44,8 +44,10 @@
         if (p.finished) {
           bar.classList.add("done");
           box.dataset.finished = "true";
-          // Reload once so the results table and the actions match the final state.
-          window.setTimeout(function () { window.location.reload(); }, 600);
+          // Reload once so the results table and the actions match the final state. Everyone
+          // watching a job sees it end within the same second: a random 0.6–2.6 s spreads their
+          // reloads (each costs a page render) instead of sending them all in one burst.
+          window.setTimeout(function () { window.location.reload(); }, 600 + Math.random() * 2000);
           return;
         }
         delay = 1000;
