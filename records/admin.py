@@ -325,6 +325,9 @@ class RecordResultAdmin(ReadOnlyAdmin):
     show_full_result_count = False
     exclude = ["idempotency_key"]
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("source_snapshot")
+
     @admin.display(description="New record")
     def new_record(self, obj):
         return format_html('<a href="{}" rel="noopener" target="_blank">open</a>', obj.link) if obj.link else "—"

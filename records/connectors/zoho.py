@@ -423,33 +423,49 @@ class ZohoConnector(Connector):
             offset += len(data)
 
     def _children_by_related_list(self, related: RelatedList, parent_ids: list[str]) -> Iterator[Record]:
-        # Reference: https://www.zoho.com/crm/developer/docs/api/v7/get-related-records.html
         # Notes can't be read with COQL (§4.4), so one paged call per parent (the api-notes recipe).
+        # Those calls are independent: up to the profile's concurrency run at once (the semaphore
+        # in _call still bounds what is in flight), each parent's records yielded in parent order.
+        fields = ",".join(self._list_fields(related.child_object, LIST_FIELDS_MAX))
+        workers = min(self.config.concurrency, len(parent_ids))
+        if workers <= 1:
+            for parent_id in parent_ids:
+                yield from self._related_records(related, parent_id, fields)
+            return
+        pool = ThreadPoolExecutor(max_workers=workers)
+        try:
+            pages = pool.map(lambda p: list(self._related_records(related, p, fields)), parent_ids)
+            for records in pages:
+                yield from records
+        finally:
+            # A reader that stops early (a tree too large) must not wait for every other parent.
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def _related_records(self, related: RelatedList, parent_id: str, fields: str) -> Iterator[Record]:
+        # Reference: https://www.zoho.com/crm/developer/docs/api/v7/get-related-records.html
         child = related.child_object
-        fields = ",".join(self._list_fields(child, LIST_FIELDS_MAX))
-        for parent_id in parent_ids:
-            parent_module = related.parent_object or self._find_module_of(parent_id)
-            if not parent_module:
-                continue
-            path = self._module_path(parent_module, parent_id, related.name)
-            page, token = 1, ""
-            while True:
-                params: dict[str, Any] = {"fields": fields, "per_page": READ_PAGE}
-                if token:
-                    params["page_token"] = token  # §4.1: beyond 2,000 records only by page token
-                else:
-                    params["page"] = page
-                status, body = self._call("GET", path, safe=True, params=params)
-                result = self._page(child, status, body, page)
-                yield from result.records
-                info = body.get("info") if isinstance(body, dict) and isinstance(body.get("info"), dict) else {}
-                if not result.more or not result.records:
+        parent_module = related.parent_object or self._find_module_of(parent_id)
+        if not parent_module:
+            return
+        path = self._module_path(parent_module, parent_id, related.name)
+        page, token = 1, ""
+        while True:
+            params: dict[str, Any] = {"fields": fields, "per_page": READ_PAGE}
+            if token:
+                params["page_token"] = token  # §4.1: beyond 2,000 records only by page token
+            else:
+                params["page"] = page
+            status, body = self._call("GET", path, safe=True, params=params)
+            result = self._page(child, status, body, page)
+            yield from result.records
+            info = body.get("info") if isinstance(body, dict) and isinstance(body.get("info"), dict) else {}
+            if not result.more or not result.records:
+                break
+            page += 1
+            if page * READ_PAGE > 2000 or token:
+                token = str(info.get("next_page_token") or "")
+                if not token:
                     break
-                page += 1
-                if page * READ_PAGE > 2000 or token:
-                    token = str(info.get("next_page_token") or "")
-                    if not token:
-                        break
 
     def find(self, object_name: str, equals: dict[str, str]) -> list[Record]:
         module = zp.check_name(object_name)

@@ -87,7 +87,7 @@ class Runner:
         return set(self.job.results.exclude(new_id="").values_list("new_id", flat=True))
 
     def rows(self, **filters) -> list[RecordResult]:
-        return list(self.job.results.filter(**filters).order_by("depth", "id"))
+        return list(self.job.results.defer("source_snapshot").filter(**filters).order_by("depth", "id"))
 
     def overrides_for(self, source_id: str) -> dict[str, Any]:
         """The top record's overrides: the job's, the row's, and None (cleared) for each unique,
@@ -290,9 +290,9 @@ class Runner:
             self.save_state()
         self.heartbeat()
 
-    def tree_rows(self, root_id: str) -> list[RecordResult]:
+    def tree_rows(self, root_id: str, *, snapshots: bool = False) -> list[RecordResult]:
         tree = self.job.state.get("trees", {}).get(root_id)
-        qs = self.job.results.all()
+        qs = self.job.results.all() if snapshots else self.job.results.defer("source_snapshot")
         if tree is not None:
             qs = qs.filter(pk__in=tree)
         return list(qs.order_by("depth", "id"))
@@ -332,11 +332,22 @@ class Runner:
             pass
 
     def _await_root_copy(self, root_row: RecordResult, key_field: str) -> str:
+        """The copy a lost start made, or "" once the wait is over and a search found none.
+
+        A search that fails (Vault busy) is not "none": it is tried again, and re-raised at the
+        end, so an unanswered search never leads to starting a second deep copy."""
         deadline = time.monotonic() + _lost_start_wait()
         while True:
-            new_id = self._find_root_copy(root_row, key_field)
-            if new_id or time.monotonic() >= deadline:
+            try:
+                new_id, error = self._find_root_copy(root_row, key_field), None
+            except (Unavailable, RateLimited) as exc:
+                new_id, error = "", exc
+            if new_id:
                 return new_id
+            if time.monotonic() >= deadline:
+                if error is not None:
+                    raise error
+                return ""
             self.heartbeat_no_cancel()
             time.sleep(settings.VAULT_JOB_POLL_SECONDS)
 
@@ -403,9 +414,14 @@ class Runner:
     # -- Zoho deep copy: built by the engine --------------------------------------------------
     def run_engine_deep_copy(self, root_id: str) -> None:
         job, conn = self.job, self.connector
-        nodes = read_tree(conn, job.object_name, root_id)
+        rows = self.tree_rows(root_id, snapshots=True)
+        nodes = _snapshot_nodes(rows)
+        if nodes is None:  # planned before snapshots were kept: read the records again
+            nodes = read_tree(conn, job.object_name, root_id)
         node_by_key = {(n.object_name, n.source_id): n for n in nodes}
-        rows = [r for r in self.tree_rows(root_id) if (r.object_name, r.source_id) in node_by_key]
+        rows = [r for r in rows if (r.object_name, r.source_id) in node_by_key]
+        for row in rows:
+            row.source_snapshot = None  # held by the nodes; rows are saved without it
         if all(r.status in (S.SUCCEEDED, S.FAILED, S.SKIPPED) for r in rows):
             return
         root_row = next(r for r in rows if r.depth == 0)
@@ -603,6 +619,20 @@ def _threaded(call, batch):
     finally:
         close_old_connections()
         connection.close()
+
+
+def _snapshot_nodes(rows: list[RecordResult]) -> list[Node] | None:
+    """The tree as read when the job was planned, or None when a row has no snapshot."""
+    nodes = []
+    for row in rows:
+        snap = row.source_snapshot
+        if not isinstance(snap, dict):
+            return None
+        nodes.append(Node(
+            row.object_name, row.source_id, row.depth, parent_source_id=row.parent_source_id,
+            parent_field=snap.get("parent_field", ""), fields=snap.get("fields") or {},
+        ))
+    return nodes
 
 
 def _name_values(node: Node) -> dict[str, Any]:

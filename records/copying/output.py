@@ -29,7 +29,7 @@ def job_as_dict(job: CopyJob) -> dict:
                 "error_type": r.error_type,
                 "error_message": r.error_message,
             }
-            for r in job.results.order_by("depth", "id")
+            for r in job.results.defer("source_snapshot").order_by("depth", "id")
         ],
     }
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from django.db import connection
 from django.db.models import Count, Q
+from django.utils import timezone
 
 from records.connectors.base import ConnectorError, WriteResult
 from records.models import CopyJob, RecordResult
@@ -15,7 +17,7 @@ def mark_sending(rows: list[RecordResult]) -> None:
     for row in rows:
         row.status = S.SENDING
         row.attempts += 1
-    RecordResult.objects.bulk_update(rows, ["status", "attempts", "updated"])
+    _write(rows, ("status", "attempts"))
 
 
 def succeed(row: RecordResult, new_id: str, link: str = "") -> None:
@@ -38,15 +40,42 @@ def apply_write(row: RecordResult, outcome: WriteResult, link: str = "") -> None
         fail(row, outcome.error_type or "ERROR", outcome.error_message or "The record was not written.")
 
 
+SAVED_FIELDS = ("status", "new_id", "link", "error_type", "error_message", "attempts")
+
+
 def save(rows: list[RecordResult]) -> None:
-    RecordResult.objects.bulk_update(
-        rows, ["status", "new_id", "link", "error_type", "error_message", "attempts", "updated"]
-    )
+    _write(rows, SAVED_FIELDS)
 
 
 def save_in_batches(rows: list[RecordResult], size: int = 500) -> None:
     for start in range(0, len(rows), size):
         save(rows[start : start + size])
+
+
+def _write(rows: list[RecordResult], names: tuple[str, ...]) -> None:
+    """One prepared UPDATE run for every row (executemany).
+
+    Django's bulk_update builds a CASE WHEN per field over the batch: ~8 ms of CPU per row here,
+    most of the engine's time. A single statement with one parameter set per row costs microseconds
+    per row on SQLite and PostgreSQL alike. Every row is written, changed or not (idempotent).
+    """
+    if not rows:
+        return
+    now = timezone.now()
+    meta = RecordResult._meta
+    columns = [meta.get_field(n).column for n in names] + ["updated"]
+    qn = connection.ops.quote_name
+    sql = "UPDATE {} SET {} WHERE {} = %s".format(
+        qn(meta.db_table), ", ".join(f"{qn(c)} = %s" for c in columns), qn(meta.pk.column)
+    )
+    updated_field = meta.get_field("updated")
+    stamp = updated_field.get_db_prep_value(now, connection)
+    params = []
+    for row in rows:
+        row.updated = now
+        params.append([getattr(row, n) for n in names] + [stamp, row.pk])
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
 
 
 def refresh_counts(job: CopyJob) -> None:

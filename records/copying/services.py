@@ -14,7 +14,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from records.audit import audit_log
-from records.connectors import connector_for
+from records.connectors import connector_class, connector_for
 from records.connectors.base import Connector, ConnectorError
 from records.copying import plan as planning
 from records.copying import results as res
@@ -170,27 +170,30 @@ def copy_job_create(*, profile, object_name: str, source_ids: list[str], mode: s
                         overrides=overrides, row_overrides=row_overrides, connector=connector)
     if plan.refused_reason:
         raise ValidationError(plan.refused_reason)
+    # Engine-built deep copies keep the records as read here, so the run doesn't read them again.
+    snapshot = mode == CopyJob.Mode.DEEP_COPY and not (connector or connector_class(profile.system)).native_deep_copy
     with transaction.atomic():
         job = CopyJob.objects.create(
             profile=profile, object_name=object_name, source_ids=source_ids, mode=mode,
             overrides=overrides, row_overrides=row_overrides, plan=plan.as_dict(), requested_by=user,
         )
-        state_trees = {}
+        rows, tree_keys = [], {}
         for root, nodes in trees.items():
             waves = planning.assign_waves(nodes)
-            rows = [
+            rows += [
                 RecordResult(
                     job=job, object_name=n.object_name, source_id=n.source_id,
                     parent_source_id=n.parent_source_id, depth=waves.get(n.source_id, n.depth),
                     idempotency_key=planning.idempotency_key(job.code, n.object_name, n.source_id),
+                    source_snapshot={"fields": n.fields, "parent_field": n.parent_field} if snapshot else None,
                 )
                 for n in nodes
             ]
-            RecordResult.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
-            keys = {(n.object_name, n.source_id) for n in nodes}
-            state_trees[root] = [
-                pk for pk, o, s in job.results.values_list("pk", "object_name", "source_id") if (o, s) in keys
-            ]
+            tree_keys[root] = [(n.object_name, n.source_id) for n in nodes]
+        # A record in two trees is one row (the first); both trees list it.
+        RecordResult.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
+        pks = {(o, s): pk for pk, o, s in job.results.values_list("pk", "object_name", "source_id")}
+        state_trees = {root: [pks[k] for k in keys if k in pks] for root, keys in tree_keys.items()}
         job.state = {"trees": state_trees}
         job.planned_count = job.results.count()
         job.save(update_fields=["state", "planned_count"])
