@@ -274,14 +274,42 @@ def _hang_up(environ) -> None:
 
 
 class _Handler(ServerHandler):
-    def handle_error(self):
+    http_version = "1.1"
+    dropped = False
+    keep_alive = False  # decided when the headers go out (run() clears them afterwards)
 
+    def cleanup_headers(self):
+        super().cleanup_headers()
+        self.keep_alive = "Content-Length" in self.headers
+        if not self.keep_alive:
+            # The body ends when the connection does: say so, or a client would reuse it.
+            self.headers["Connection"] = "close"
+
+    def handle_error(self):
         if isinstance(sys.exc_info()[1], _Dropped):
+            self.dropped = True
             return  # socket already shut down; nothing to send or log
         super().handle_error()
 
 
 class _RequestHandler(WSGIRequestHandler):
+    """HTTP/1.1 with keep-alive, as Vault's and Zoho's servers answer: a client reuses its
+    connection instead of connecting for every call (wsgiref alone closes after each request)."""
+
+    protocol_version = "HTTP/1.1"
+    timeout = 60  # an idle connection is closed after a minute, as real servers do
+
+    def setup(self):
+        super().setup()
+        # Headers and body go out in separate writes: without this, Nagle's algorithm and the
+        # client's delayed ACK hold each answer on a kept-alive connection for ~40 ms.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.server.track(self.connection)
+
+    def finish(self):
+        self.server.untrack(self.connection)
+        super().finish()
+
     def get_environ(self):
         env = super().get_environ()
         env["sandbox.socket"] = self.connection
@@ -291,22 +319,73 @@ class _RequestHandler(WSGIRequestHandler):
         pass
 
     def handle(self):
-        # Same as WSGIRequestHandler.handle, but with a handler that stays silent on _Dropped.
-        self.raw_requestline = self.rfile.readline(65537)
+        self.close_connection = True
+        self.handle_one_request()
+        while not self.close_connection:
+            self.handle_one_request()
+
+    def handle_one_request(self):
+        # WSGIRequestHandler.handle for one request, with the body read up front (so an app that
+        # ignores it can't leave bytes for the next request) and a handler silent on _Dropped.
+        try:
+            self.raw_requestline = self.rfile.readline(65537)
+        except OSError:  # idle timeout, or the client went away
+            self.close_connection = True
+            return
+        if not self.raw_requestline:
+            self.close_connection = True
+            return
         if len(self.raw_requestline) > 65536:
             self.send_error(414)
+            self.close_connection = True
             return
         if not self.parse_request():
+            self.close_connection = True
             return
-        handler = _Handler(self.rfile, self.wfile, self.get_stderr(), self.get_environ(), multithread=True)
+        if self.headers.get("Transfer-Encoding"):
+            self.close_connection = True  # not needed by our clients; read what the app reads, then close
+            body = None
+        else:
+            try:
+                length = max(0, int(self.headers.get("Content-Length") or 0))
+            except ValueError:
+                length = 0
+            body = self.rfile.read(length) if length else b""
+        stdin = BytesIO(body) if body is not None else self.rfile
+        handler = _Handler(stdin, self.wfile, self.get_stderr(), self.get_environ(), multithread=True)
         handler.request_handler = self
         handler.run(self.server.get_app())
+        if handler.dropped or not handler.keep_alive:
+            self.close_connection = True  # see _Handler.cleanup_headers
 
 
 class _ThreadingServer(socketserver.ThreadingMixIn, WSGIServer):
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 128
+
+    def __init__(self, *args, **kwargs):
+        self._open: set[socket.socket] = set()
+        self._open_lock = threading.Lock()
+        super().__init__(*args, **kwargs)
+
+    def track(self, sock) -> None:
+        with self._open_lock:
+            self._open.add(sock)
+
+    def untrack(self, sock) -> None:
+        with self._open_lock:
+            self._open.discard(sock)
+
+    def close_open_connections(self) -> None:
+        """A stopped server must not keep answering on kept-alive connections."""
+        with self._open_lock:
+            open_now = list(self._open)
+        for sock in open_now:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
     def handle_error(self, request, client_address):
         pass  # a client that hung up (or a dropped connection) is not an error here
@@ -332,6 +411,7 @@ class ServerThread:
     def stop(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+        self.httpd.close_open_connections()
         self.thread.join(timeout=5)
 
 
