@@ -88,7 +88,7 @@ def main(argv=None) -> int:
     ctx = Context(quick=args.quick, latency=args.latency_ms / 1000.0, tmp=tmp)
     ctx.poll_seconds = args.poll_seconds
     ctx.full_baselines = args.full_baselines
-    ctx.concurrency_levels = [1, 4] if args.quick else [1, 2, 4]
+    ctx.concurrency_levels = [1, 5] if args.quick else [1, 2, 5]
     ctx.zoho_records = 0
     ctx.sb = Sandbox.start(vault_settings={"job_poll_interval": args.poll_seconds, "burst_sleep": False})
     ctx.sb._bench_poll = args.poll_seconds

@@ -19,6 +19,7 @@ NAME = "zoho_deep_copy"
 ACCOUNT = "Big Account"
 COQL_ROWS, COQL_IDS, RELATED_PAGE, INSERT_BATCH = 2000, 100, 200, 100
 NON_COQL = {"Notes", "Attachments"}
+DEFAULT_CONCURRENCY = 5  # ConnectionProfile.concurrency's default
 SYSTEM_FIELDS = {"id", "Created_By", "Modified_By", "Created_Time", "Modified_Time", "Last_Activity_Time", "Tag"}
 
 
@@ -179,8 +180,6 @@ def run(ctx) -> list[Row]:
         results[conc] = run_engine(ctx, profile, root_id, name)
         fresh_zoho(sb, ctx.latency)
     first = results[ctx.concurrency_levels[0]]
-    best_conc = min(results, key=lambda c: results[c]["run_s"] + results[c]["plan_s"])
-    best = results[best_conc]
     job = first["job"]
     copied = job.succeeded_count
     reads_min, inserts_min = minimum_calls(naive["levels"], first["waves"])
@@ -190,33 +189,42 @@ def run(ctx) -> list[Row]:
         return Counter(classify(e) for e in log)
 
     run_k, plan_k = kinds(first["run_log"]), kinds(first["plan_log"])
-    run_writes = sum(1 for e in first["run_log"] if e.method in ("POST", "PUT") and "coql" not in e.path
-                     and classify(e) == "data")
-    run_reads = run_k["data"] - run_writes
-    engine_data = run_k["data"]
-    total = len(first["run_log"]) + len(first["plan_log"])
+    both = first["plan_log"] + first["run_log"]
+    writes = sum(1 for e in both if e.method in ("POST", "PUT") and "coql" not in e.path and classify(e) == "data")
+    engine_data = run_k["data"] + plan_k["data"]
+    reads = engine_data - writes
+    total = len(both)
     ratio = engine_data / minimum
-    rows.append(Row(NAME, f"job run: data calls (reads {run_reads} + writes {run_writes})", engine_data, minimum,
+    # The tree is read once, for the plan (copy_job_create); the run works from that snapshot.
+    rows.append(Row(NAME, f"create+run: data calls (reads {reads} + writes {writes})", engine_data, minimum,
                     round(ratio, 2), "<= 1.10 x min", ratio <= 1.10, gate=True,
-                    note=f"account {name!r}: minimum = {reads_min} reads + {inserts_min} writes for {copied} records copied"))
-    rows.append(Row(NAME, "create+run: all calls (incl. preview reads, metadata, auth)", total, minimum,
+                    note=f"account {name!r}: minimum = {reads_min} reads + {inserts_min} writes for {copied} records "
+                         f"copied; the run itself: {run_k['data']} data calls"))
+    rows.append(Row(NAME, "create+run: all calls (incl. metadata, auth)", total, minimum,
                     round(total / minimum, 2), "info", None,
                     note=f"create: {len(first['plan_log'])} calls ({plan_k['data']} data, {plan_k['metadata']} metadata, "
                          f"{plan_k['auth']} auth); run: {run_k['metadata']} metadata, {run_k['auth']} auth"))
     rows.append(Row(NAME, "naive: calls (1 insert per record)", naive_calls, minimum, round(naive_calls / minimum, 2),
                     "info", None, note=f"{naive['records']} records inserted, {naive['failed']} failed"))
-    eng_s = first["plan_s"] + first["run_s"]
-    speed = t_naive.seconds / eng_s
-    rows.append(Row(NAME, f"wall s, engine c={ctx.concurrency_levels[0]} vs naive", round(eng_s, 2),
-                    round(t_naive.seconds, 2), round(speed, 1), ">= 10x faster" if not ctx.quick else "info (quick: tiny account)",
-                    (speed >= 10) if not ctx.quick else None,
-                    note=f"create {first['plan_s']:.2f} s + run {first['run_s']:.2f} s; job {job.status}, "
-                         f"{copied} ok / {job.failed_count} failed"))
+
+    def seconds(conc):
+        return results[conc]["plan_s"] + results[conc]["run_s"]
+
+    low, default = ctx.concurrency_levels[0], ctx.concurrency_levels[-1]
+    for conc in (default, low):
+        r, s = results[conc], seconds(conc)
+        speed = t_naive.seconds / s
+        targeted = conc == default and not ctx.quick
+        label = "profile default" if conc == DEFAULT_CONCURRENCY else "concurrency"
+        rows.append(Row(NAME, f"wall s, engine ({label} {conc}) vs naive", round(s, 2), round(t_naive.seconds, 2),
+                        round(speed, 1), ">= 10x faster" if targeted else "info", (speed >= 10) if targeted else None,
+                        note=f"create {r['plan_s']:.2f} s + run {r['run_s']:.2f} s; job {r['job'].status}, "
+                             f"{r['job'].succeeded_count} ok / {r['job'].failed_count} failed"))
     for conc in ctx.concurrency_levels[1:]:
-        r = results[conc]
-        s = r["plan_s"] + r["run_s"]
-        rows.append(Row(NAME, f"wall s, engine c={conc} vs c={ctx.concurrency_levels[0]}", round(s, 2), round(eng_s, 2),
-                        round(eng_s / s, 2), "info (> 1: faster)", None,
-                        note=f"run {r['run_s']:.2f} s, {len(r['run_log'])} calls; job {r['job'].status}"))
+        r, s = results[conc], seconds(conc)
+        rows.append(Row(NAME, f"wall s, engine c={conc} vs c={low}", round(s, 2), round(seconds(low), 2),
+                        round(seconds(low) / s, 2), "info (> 1: faster)", None,
+                        note=f"create {r['plan_s']:.2f} s + run {r['run_s']:.2f} s, "
+                             f"{len(r['plan_log']) + len(r['run_log'])} calls; job {r['job'].status}"))
     ctx.zoho_records = copied
     return rows
