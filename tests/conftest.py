@@ -1,3 +1,5 @@
+import os
+
 import pytest
 
 # Each area keeps its fixtures in its own module so that parallel work does not collide here.
@@ -8,6 +10,27 @@ pytest_plugins = [
     "tests.fixtures.engine",
     "tests.fixtures.web",
 ]
+
+
+# Fixtures that give a test the database (pytest-django refuses database access to any other test).
+DB_FIXTURES = {
+    "db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback",
+    "live_server", "admin_user", "admin_client",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark `nodb` every test that cannot touch the test database: no django_db marker and no
+    database fixture. Such a test runs the same on SQLite and PostgreSQL, so CI runs it on the
+    SQLite pass only (`-m "not nodb"` on the PostgreSQL pass). Tests that start processes of the
+    app on purpose give them their own SQLite database, not DATABASE_URL."""
+    for item in items:
+        if item.get_closest_marker("django_db") is None and not DB_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.nodb)
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        # Under xdist, hand out the long tests first so that none of them starts last and leaves
+        # the other workers idle (every worker collects the same order; the sort is stable).
+        items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 @pytest.fixture
