@@ -191,7 +191,7 @@ def copy_job_create(*, profile, object_name: str, source_ids: list[str], mode: s
             ]
             tree_keys[root] = [(n.object_name, n.source_id) for n in nodes]
         # A record in two trees is one row (the first); both trees list it.
-        RecordResult.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
+        res.insert(rows)
         pks = {(o, s): pk for pk, o, s in job.results.values_list("pk", "object_name", "source_id")}
         state_trees = {root: [pks[k] for k in keys if k in pks] for root, keys in tree_keys.items()}
         job.state = {"trees": state_trees}
