@@ -6,6 +6,7 @@ from __future__ import annotations
 def job_with_results(user, profile, n: int, *, object_name: str = "Accounts"):
     from django.utils import timezone
 
+    from records.copying.results import insert
     from records.models import CopyJob, RecordResult
 
     S = RecordResult.Status
@@ -31,10 +32,9 @@ def job_with_results(user, profile, n: int, *, object_name: str = "Accounts"):
             idempotency_key=f"bench-{job.pk}-{i}",
         ))
         if len(batch) >= 5000:
-            RecordResult.objects.bulk_create(batch, batch_size=1000)
+            insert(batch)
             batch = []
-    if batch:
-        RecordResult.objects.bulk_create(batch, batch_size=1000)
+    insert(batch)
     CopyJob.objects.filter(pk=job.pk).update(succeeded_count=ok, failed_count=failed)
     job.refresh_from_db()
     return job
