@@ -180,6 +180,18 @@ def initial_value(info: FieldInfo, value):
     return value
 
 
+def _offer_current_value(field: forms.Field) -> None:
+    """Keep the record's own picklist value(s) selectable even when no longer offered (an
+    inactive value): else an untouched field fails as "Select a valid choice"."""
+    if not isinstance(field, forms.ChoiceField):
+        return
+    current = field.initial if isinstance(field.initial, list) else [field.initial]
+    known = {str(value) for value, _ in field.choices}
+    extra = [str(v) for v in current if v not in (None, "") and str(v) not in known]
+    if extra:
+        field.choices = list(field.choices) + [(v, f"{v} (current value, no longer offered)") for v in extra]
+
+
 class OverridesForm(forms.Form):
     """One input per editable field, prefilled with the source record's value, plus "clear" boxes.
 
@@ -201,6 +213,7 @@ class OverridesForm(forms.Form):
             name = f"f_{info.name}"
             self.fields[name] = form_field_for(info, required=False)
             self.fields[name].initial = initial_value(info, record_values.get(info.name))
+            _offer_current_value(self.fields[name])
             if not info.required:
                 self.fields[f"clear_{info.name}"] = forms.BooleanField(
                     required=False, label=f"Clear {info.label or info.name} on the copy"
