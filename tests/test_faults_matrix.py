@@ -156,8 +156,9 @@ def test_vault_burst_throttling_slows_down_and_finishes(vault, owner):
     pauses = []
 
     def sleep(seconds):
-        # Really wait: the same sleep spaces the job-status polls, and polling again at once is
-        # refused by Vault (a no-op here made the status calls fail when the machine was busy).
+        # Really wait: the same sleep spaces the job-status polls, and with a no-op the connector
+        # would poll again at once after a refused poll (six refusals fail the job) and the test
+        # would depend on timing.
         pauses.append(seconds)
         time.sleep(seconds)
 
