@@ -26,6 +26,7 @@ urlpatterns = [
     path("jobs/", views_jobs.job_list, name="job_list"),
     path("jobs/<uuid:code>/", views_jobs.job_detail, name="job_detail"),
     path("jobs/<uuid:code>/progress.json", views_jobs.job_progress, name="job_progress"),
+    path("jobs/<uuid:code>/rows/", views_jobs.job_rows, name="job_rows"),
     path("jobs/<uuid:code>/results.csv", views_jobs.job_results_csv, name="job_results_csv"),
     path("jobs/<uuid:code>/cancel/", views_jobs.job_action, {"action": "cancel"}, name="job_cancel"),
     path("jobs/<uuid:code>/retry/", views_jobs.job_action, {"action": "retry"}, name="job_retry"),

@@ -185,12 +185,8 @@ def _result_groups(job: CopyJob) -> dict[tuple[str, str], int]:
     return {(obj, status): n for obj, status, n in rows}
 
 
-def job_detail(request: HttpRequest, code) -> HttpResponse:
-    # Query budget, whatever the number of results: session, user, job, result groups, page
-    # rows, and on a middle page its position; a search by id adds one count.
-    job = _get_job_for_user(request, code, only=DETAIL_FIELDS)
-    groups = _result_groups(job)
-    objects = sorted({obj for obj, _ in groups})
+def _filtered_results(request: HttpRequest, job: CopyJob, objects: list[str]):
+    """(the job's results under the page's filters, outcome, object, id searched)."""
     form = ResultFilterForm(request.GET or None, objects=objects)
     results = job.results.all()
     outcome = obj = q = ""
@@ -202,6 +198,17 @@ def job_detail(request: HttpRequest, code) -> HttpResponse:
         results = results.filter(object_name=obj)
     if q:
         results = results.filter(Q(source_id=q) | Q(new_id=q))
+    return form, results, outcome, obj, q
+
+
+def job_detail(request: HttpRequest, code) -> HttpResponse:
+    # Query budget, whatever the number of results: session, user, job, result groups, page
+    # rows, and on a middle page its position; a search by id adds one count.
+    job = _get_job_for_user(request, code, only=DETAIL_FIELDS)
+    groups = _result_groups(job)
+    objects = sorted({obj for obj, _ in groups})
+    form, results, outcome, obj, q = _filtered_results(request, job, objects)
+    if q:
         total = results.count()
     else:
         total = sum(n for (o, s), n in groups.items() if (not obj or o == obj) and (not outcome or s == outcome))
@@ -230,6 +237,22 @@ def job_detail(request: HttpRequest, code) -> HttpResponse:
             "progress": _progress(job),
         },
     )
+
+
+@require_GET
+def job_rows(request: HttpRequest, code) -> HttpResponse:
+    """The rows of the results table for the page the query string names (same filters and
+    cursor as the job page), as HTML: job.js swaps them in while the job runs, so outcomes and
+    new ids appear without a reload. Session, user, job and the page's rows: 4 queries."""
+    try:
+        job = CopyJob.objects.for_user(request.user).only("id", "code").get(code=code)
+    except (CopyJob.DoesNotExist, ValueError, ValidationError):
+        raise Http404("No such job") from None
+    # Any object name is a valid filter here: it only narrows this user's own job's results.
+    _, results, *_ = _filtered_results(request, job, [request.GET.get("object", "")])
+    page = _results_page(request, results, 0, "")
+    html = "".join(_result_row_html(r) for r in page.rows)
+    return HttpResponse(html, content_type="text/html; charset=utf-8", headers={"Cache-Control": "private, no-cache"})
 
 
 def _etag(payload: bytes) -> str:

@@ -264,3 +264,42 @@ def test_progress_is_one_query_of_its_own(owner_client, make_job, django_assert_
     job = make_job(results=500, status=CopyJob.Status.RUNNING)
     with django_assert_max_num_queries(3):  # session, user (auth middleware), job
         owner_client.get(reverse("job_progress", args=[job.code]))
+
+
+def test_rows_fragment_is_the_pages_rows_with_the_same_filters_and_cursor(owner_client, make_job):
+    job = make_job(results=120, status=CopyJob.Status.RUNNING)
+    page_url, rows_url = reverse("job_detail", args=[job.code]), reverse("job_rows", args=[job.code])
+    page = owner_client.get(page_url).content.decode()
+    assert f'data-rows-url="{rows_url}"' in page
+    nxt = _link(page, "next")
+    assert _source_ids(owner_client.get(rows_url + nxt).content.decode()) == _source_ids(
+        owner_client.get(page_url + nxt).content.decode()) == [f"S{i:05d}" for i in range(50, 100)]
+    failed = owner_client.get(rows_url, {"outcome": "failed", "object": "product__v"}).content.decode()
+    assert _source_ids(failed) == [f"S{i:05d}" for i in range(0, 120, 10)]
+    # A row that changed since the page was rendered comes back changed.
+    job.results.filter(source_id="S00000").update(status="succeeded", new_id="NEW0", error_type="", error_message="")
+    first = owner_client.get(rows_url).content.decode()
+    assert "NEW0" in first and first.count("<tr>") == 50
+
+
+def test_rows_fragment_escapes_and_is_private(owner_client, other_user, make_job):
+    from django.test import Client
+
+    job = make_job(results=0)
+    RecordResult.objects.create(job=job, object_name="product__v", source_id="<script>x</script>", status="failed",
+                                error_message='<img src=x onerror="y">')
+    body = owner_client.get(reverse("job_rows", args=[job.code])).content.decode()
+    assert "<script>" not in body and "&lt;script&gt;" in body and "<img" not in body
+    theirs = make_job(user=other_user, results=3)
+    assert owner_client.get(reverse("job_rows", args=[theirs.code])).status_code == 404
+    assert Client().get(reverse("job_rows", args=[job.code])).status_code == 302  # to the login page
+
+
+def test_rows_fragment_queries_do_not_grow(owner_client, make_job):
+    small, big = make_job(results=60), make_job(results=3000)
+    counts = []
+    for job in (small, big):
+        with CaptureQueriesContext(connection) as ctx:
+            owner_client.get(reverse("job_rows", args=[job.code]), {"last": "1"})
+        counts.append(len(ctx.captured_queries))
+    assert counts[0] == counts[1] <= 4

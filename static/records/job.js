@@ -9,6 +9,22 @@
   var url = box.dataset.progressUrl;
   var bar = box.querySelector(".progress");
   var delay = 1000;
+  // The results table's rows are fetched again (same filters and page) when the done count
+  // moves, at most every 3 s: outcomes and new ids appear while the job runs.
+  var tbody = document.querySelector("#results-table tbody");
+  var rowsUrl = box.dataset.rowsUrl + window.location.search;
+  var shown = document.getElementById("count-done");
+  var lastDone = shown ? Number(shown.textContent) : null, lastRows = 0;  // the rows as rendered
+
+  function refreshRows(p) {
+    if (!tbody || p.done === lastDone || Date.now() - lastRows < 3000) return;
+    lastDone = p.done;
+    lastRows = Date.now();
+    fetch(rowsUrl, { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.text() : ""; })
+      .then(function (html) { if (html.trim()) tbody.innerHTML = html; })  // escaped by the server
+      .catch(function () {});
+  }
 
   function set(id, value) {
     var el = document.getElementById(id);
@@ -50,6 +66,7 @@
           window.setTimeout(function () { window.location.reload(); }, 600 + Math.random() * 2000);
           return;
         }
+        refreshRows(p);
         delay = 1000;
         window.setTimeout(poll, delay);
       })

@@ -64,6 +64,23 @@ def test_progress_updates_without_reload(new_page, login, live_server, owner, ma
     page.wait_for_function("document.querySelector('#job-status-badge .badge').textContent.startsWith('Succeeded')")
 
 
+def test_results_rows_update_without_reload(new_page, login, live_server, owner, make_job):
+    job = make_job(results=3, status=CopyJob.Status.RUNNING)
+    job.results.update(status="pending", new_id="", link="", error_type="", error_message="")
+    CopyJob.objects.filter(pk=job.pk).update(planned_count=3, succeeded_count=0, failed_count=0)
+    page = login(new_page(), "alice", "alice-pass-123")
+    page.goto(f"{live_server.url}/jobs/{job.code}/")
+    assert page.locator("#results-table tbody .badge-pending").count() == 3
+    page.evaluate("window.__marker = 1")
+    # The worker copies one record: its row shows the new id, with no reload of the page.
+    job.results.filter(source_id="S00001").update(status="succeeded", new_id="LIVE-NEW-1",
+                                                  link="https://example.veevavault.com/ui/#object/product__v/LIVE-NEW-1")
+    CopyJob.objects.filter(pk=job.pk).update(succeeded_count=1)
+    page.wait_for_selector("#results-table tbody a:has-text('LIVE-NEW-1')", timeout=10_000)
+    assert page.evaluate("window.__marker") == 1
+    assert page.locator("#results-table tbody .badge-pending").count() == 2
+
+
 def test_copy_wizard_pages_in_the_browser(new_page, login, live_server, owner, make_profile, fake_connector, screenshot):
     profile = make_profile(name="Demo Vault")
     page = login(new_page(), "alice", "alice-pass-123")
