@@ -227,3 +227,20 @@ def test_resume_stale_requeues_expired_leases(memory, engine_profile, owner, dja
     resumed = services.jobs_resume_stale()
     assert [j.pk for j in resumed] == [job.pk] and enqueued == [job.pk]
     assert resumed[0].status == CopyJob.Status.QUEUED
+
+
+def test_plan_summary_names_every_object_a_record_kind_is_reached_through():
+    from records.copying.plan import Node, summarize
+
+    nodes = [
+        Node("Accounts", "A", 0),
+        Node("Contacts", "C1", 1, parent_source_id="A"),
+        Node("Deals", "D1", 1, parent_source_id="A"),
+        Node("Tasks", "T1", 2, parent_source_id="C1"),
+        Node("Tasks", "T2", 2, parent_source_id="D1"),
+        Node("Tasks", "T3", 2, parent_source_id="C1"),
+    ]
+    objects = {(o.object_name, o.depth): o for o in summarize(nodes, {"Tasks": "Task"})}
+    assert objects[("Tasks", 2)].count == 3 and objects[("Tasks", 2)].parent_object == "Contacts, Deals"
+    assert objects[("Contacts", 1)].parent_object == "Accounts" and objects[("Accounts", 0)].parent_object == ""
+    assert objects[("Tasks", 2)].label == "Task"

@@ -188,18 +188,23 @@ def _node(record: Record, related: RelatedList, depth: int) -> Node:
 
 
 def summarize(nodes: list[Node], labels: dict[str, str] | None = None) -> list[PlanObject]:
-    """Per-object counts with depth, in the order met."""
+    """Per-object counts with depth, in the order met; `parent_object` names every object the
+    records are reached through (Tasks under both Contacts and Deals: "Contacts, Deals")."""
     labels = labels or {}
     out: dict[tuple[str, int], PlanObject] = {}
-    parents = {(n.object_name, n.source_id): n.object_name for n in nodes}
+    through: dict[tuple[str, int], list[str]] = {}
     by_id = {n.source_id: n.object_name for n in nodes}
     for node in nodes:
         key = (node.object_name, node.depth)
         if key not in out:
-            parent_object = by_id.get(node.parent_source_id, "") if node.depth else ""
-            out[key] = PlanObject(node.object_name, labels.get(node.object_name, ""), 0, node.depth, parent_object)
+            out[key] = PlanObject(node.object_name, labels.get(node.object_name, ""), 0, node.depth)
+            through[key] = []
         out[key].count += 1
-    del parents
+        parent = by_id.get(node.parent_source_id, "") if node.depth else ""
+        if parent and parent not in through[key]:
+            through[key].append(parent)
+    for key, plan_object in out.items():
+        plan_object.parent_object = ", ".join(through[key])
     return list(out.values())
 
 
