@@ -16,12 +16,13 @@ def main(argv=None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--vault-port", type=int, default=8101)
     parser.add_argument("--zoho-port", type=int, default=8102)
-    parser.add_argument("--state", type=Path, help="JSON file to load the Vault records from and save them to")
+    parser.add_argument("--state", type=Path,
+                        help="JSON file to load the Vault and Zoho records from and save them to on exit")
     args = parser.parse_args(argv)
 
     sb = Sandbox.start(host=args.host, vault_port=args.vault_port, zoho_port=args.zoho_port)
     if args.state and args.state.exists():
-        sb.vault.state.load_json(json.loads(args.state.read_text()))
+        load_state(sb, json.loads(args.state.read_text()))
     print(f"Vault sandbox: {sb.vault_url}  (API {demo.VAULT_API_VERSION})")
     print(f"  username: {demo.VAULT_USERNAME}  password: {demo.VAULT_PASSWORD}")
     print(f"Zoho sandbox:  {sb.zoho_url}  (API domain and accounts server)"
@@ -39,10 +40,29 @@ def main(argv=None) -> int:
         pass
     if args.state:
         args.state.parent.mkdir(parents=True, exist_ok=True)
-        with sb.vault.state.lock:
-            args.state.write_text(json.dumps(sb.vault.state.to_json()))
+        args.state.write_text(save_state(sb))
     sb.stop()
     return 0
+
+
+def save_state(sb) -> str:
+    """Both emulators' records as JSON, {"vault": ..., "zoho": ...}, each serialized under its lock."""
+    with sb.vault.state.lock:
+        vault = json.dumps(sb.vault.state.to_json())
+    zoho = "null"
+    if sb.zoho is not None:
+        with sb.zoho.state.lock:
+            zoho = json.dumps(sb.zoho.state.to_json())
+    return f'{{"vault": {vault}, "zoho": {zoho}}}'
+
+
+def load_state(sb, data: dict) -> None:
+    if "vault" not in data and "records" in data:
+        data = {"vault": data}  # a file saved when only Vault's records were kept
+    if "vault" in data:
+        sb.vault.state.load_json(data["vault"])
+    if data.get("zoho") and sb.zoho is not None:
+        sb.zoho.state.load_json(data["zoho"])
 
 
 if __name__ == "__main__":

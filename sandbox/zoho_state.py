@@ -55,6 +55,23 @@ class ZohoState:
         self.actions: list[dict] = []
         self.created_at: dict[str, float] = {}  # id -> monotonic time (search index delay)
 
+    # -- saving (python -m sandbox --state) ------------------------------------------------------
+    def to_json(self) -> dict:
+        return {"records": self.records, "next_id": self._next_id}
+
+    def load_json(self, data: dict) -> None:
+        """Replace the records with a saved snapshot; unique indexes are rebuilt from them."""
+        with self.lock:
+            self._unique.clear()
+            self.records = {name: {} for name in self.modules}
+            for module, recs in data.get("records", {}).items():
+                if module not in self.records:
+                    continue  # a module this emulator no longer has
+                for rec in recs.values():
+                    self.records[module][rec["id"]] = rec
+                    self._index(module, rec)
+            self._next_id = max(self._next_id, int(data.get("next_id", 0)))
+
     # -- ids and raw writes ---------------------------------------------------------------------
     def new_id(self) -> str:
         self._next_id += 1

@@ -49,4 +49,38 @@ def test_python_m_sandbox_prints_urls_and_saves_state(tmp_path):
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=10)
-    assert "product__v" in json.loads(state.read_text())["records"]
+    saved = json.loads(state.read_text())
+    assert "product__v" in saved["vault"]["records"] and "Accounts" in saved["zoho"]["records"]
+
+
+def test_saved_state_brings_back_both_emulators_records():
+    import json
+
+    from sandbox import Sandbox
+    from sandbox.__main__ import load_state, save_state
+
+    first = Sandbox.start()
+    try:
+        zoho = first.zoho.state
+        account = next(iter(zoho.records["Accounts"].values()))
+        copy = dict(account, id=zoho.new_id(), Account_Name="Saved Copy Co")
+        zoho.records["Accounts"][copy["id"]] = copy
+        vault_ids = set(first.vault.state.records["product__v"])
+        text = save_state(first)
+    finally:
+        first.stop()
+    second = Sandbox.start()
+    try:
+        load_state(second, json.loads(text))
+        assert second.zoho.state.get("Accounts", copy["id"])["Account_Name"] == "Saved Copy Co"
+        assert set(second.vault.state.records["product__v"]) == vault_ids
+        assert int(second.zoho.state.new_id()) > int(copy["id"])  # no id handed out twice
+        unique = second.zoho.state.unique_fields("Accounts")
+        for name in unique:  # unique values of restored records are known again
+            if account.get(name) not in (None, ""):
+                assert second.zoho.state.owner_of("Accounts", name, account[name]) is not None
+        # A file saved before Zoho was kept (Vault's records at the top) still loads.
+        load_state(second, json.loads(text)["vault"])
+        assert set(second.vault.state.records["product__v"]) == vault_ids
+    finally:
+        second.stop()
