@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+import threading
+
 from django.conf import settings
 
 from records.connectors.base import Connector, ProfileConfig
+
+log = logging.getLogger(__name__)
 
 # system -> "module:Class"; imported lazily so one system's module can't break the other.
 REGISTRY = {
@@ -40,4 +45,46 @@ def profile_config(profile) -> ProfileConfig:
 def connector_for(profile) -> Connector:
     from records.tokens import ProfileTokenStore
 
-    return connector_class(profile.system)(profile_config(profile), ProfileTokenStore(profile.pk))
+    cls = connector_class(profile.system)
+    kwargs = {"redis": limiter_redis()} if getattr(cls, "shared_slots", False) else {}
+    return cls(profile_config(profile), ProfileTokenStore(profile.pk), **kwargs)
+
+
+# Seconds to connect to / wait for the limiter's Redis when django-rq's config sets none: an
+# unreachable Redis must cost a call a moment, not the OS's connect timeout.
+LIMITER_CONNECT_TIMEOUT = 1.0
+LIMITER_SOCKET_TIMEOUT = 2.0
+
+_LIMITER: dict[str, object] = {}
+_LIMITER_LOCK = threading.Lock()
+_limiter_warned = False
+
+
+def limiter_redis():
+    """The Redis connection of the concurrency slots: django-rq's "default" one (the Redis the
+    workers already share), one client and pool per configuration and process. None (the
+    connectors then limit per process) when it cannot even be configured; an unreachable Redis is
+    handled per call by RedisSlots, so nothing here touches the network."""
+    global _limiter_warned
+    try:
+        import django_rq
+
+        config = settings.RQ_QUEUES["default"]
+        cache_key = repr(sorted(config.items()))
+        with _LIMITER_LOCK:
+            conn = _LIMITER.get(cache_key)
+            if conn is None:
+                conn = django_rq.get_connection("default")  # a fresh client and pool, ours alone
+                kwargs = conn.connection_pool.connection_kwargs
+                if kwargs.get("socket_connect_timeout") is None:
+                    kwargs["socket_connect_timeout"] = LIMITER_CONNECT_TIMEOUT
+                if kwargs.get("socket_timeout") is None:
+                    kwargs["socket_timeout"] = LIMITER_SOCKET_TIMEOUT
+                _LIMITER[cache_key] = conn
+            return conn
+    except Exception as exc:  # a misconfigured queue must not stop copies; the limit stays local
+        if not _limiter_warned:
+            _limiter_warned = True
+            log.warning("No Redis for the shared concurrency limit (%s); limiting per process.",
+                        type(exc).__name__)
+        return None

@@ -59,8 +59,12 @@ PERSON_MODULES = frozenset({"Contacts", "Leads"})
 # Zoho data centres: API domain suffix -> accounts server (§1.3); used when a profile has none.
 ACCOUNTS_BY_TLD = {"ca": "https://accounts.zohocloud.ca"}
 
-# One semaphore per profile and process: no more calls in flight than ProfileConfig.concurrency
-# (§9: Zoho counts concurrent calls per org and app, and answers 429 beyond the edition's limit).
+# §9: Zoho counts concurrent calls per org and app, and answers 429 beyond the edition's limit;
+# ProfileConfig.concurrency is that limit across every worker. Two gates, both held for each call:
+# - one semaphore per profile and process (this dict): the threads of one process queue here
+#   cheaply, and it is the whole limit when there is no Redis (unit tests, scripts) or it is down;
+# - with a Redis connection, the profile's shared slots (records/connectors/slots.py): the limit
+#   across processes and machines. See RedisSlots for leases and the fallback.
 _SEMAPHORES: dict[tuple, threading.BoundedSemaphore] = {}
 _SEMAPHORES_LOCK = threading.Lock()
 
@@ -71,6 +75,18 @@ def _profile_semaphore(key: tuple, size: int) -> threading.BoundedSemaphore:
         if sem is None:
             sem = _SEMAPHORES[(key, size)] = threading.BoundedSemaphore(max(1, size))
         return sem
+
+
+def _profile_slots(key: tuple, size: int, redis, lease: float):
+    """The gate `_call` holds around each request: the process's semaphore, and with a Redis
+    connection the profile's slots shared by every worker (keyed by a digest, no secret in Redis)."""
+    local = _profile_semaphore(key, size)
+    if redis is None:
+        return local
+    from records.connectors.slots import RedisSlots
+
+    name = "zoho:" + hashlib.sha256(repr(key).encode()).hexdigest()[:32]
+    return RedisSlots(redis, name, size, local=local, lease=lease)
 
 
 def _utcnow() -> dt.datetime:
@@ -88,7 +104,11 @@ class ZohoConnector(Connector):
     max_backoff = 20.0
     timeout = (5.0, 60.0)
 
-    def __init__(self, config: ProfileConfig, tokens: TokenStore | None = None):
+    # Redis connection for the profile's shared concurrency slots (connector_for passes the
+    # django-rq one); None: the limit holds per process only.
+    shared_slots = True
+
+    def __init__(self, config: ProfileConfig, tokens: TokenStore | None = None, *, redis=None):
         super().__init__(config, tokens)
         loopback = config.allow_loopback
         self.api_domain = check_base_url(config.base_url, "zoho_api", allow_loopback=loopback)
@@ -111,7 +131,9 @@ class ZohoConnector(Connector):
             pool_size=max(10, config.concurrency),
         )
         key = (self.api_domain, config.username, hashlib.sha256(config.refresh_token.encode()).hexdigest()[:16])
-        self._slots = _profile_semaphore(key, config.concurrency)
+        # A slot's lease: twice the read timeout. A live holder's lease is renewed while its call
+        # (retries included) runs; a dead worker's slot is free again after at most this long.
+        self._slots = _profile_slots(key, config.concurrency, redis, lease=2 * self.timeout[1])
         self._meta_lock = threading.Lock()
         self._fields: dict[str, list[FieldInfo]] = {}
         self._raw_related: dict[str, list[dict]] = {}
