@@ -24,3 +24,8 @@ from copier_site.settings import *  # noqa: E402,F403
 # Hashing a password with the production hasher takes about a second of CPU on a small machine,
 # and most tests create users; the tests check who may log in, not the hash's strength.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# How long a deep copy whose start answer was lost waits for its copy to appear (execute.py). The
+# sandbox runs a queued Vault job within a poll interval or two, so seconds are enough here; 120 s
+# (the default) would make every seeded fault on a start cost two minutes of a test's time.
+VAULT_LOST_START_WAIT_SECONDS = 5

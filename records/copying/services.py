@@ -14,7 +14,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from records.audit import audit_log
-from records.connectors import connector_class, connector_for
+from records.connectors import connector_for
 from records.connectors.base import Connector, ConnectorError
 from records.copying import plan as planning
 from records.copying import results as res
@@ -166,12 +166,13 @@ def copy_job_create(*, profile, object_name: str, source_ids: list[str], mode: s
     unknown = set(row_overrides) - set(source_ids)
     if unknown:
         raise ValidationError(f"Per-record overrides for ids not being copied: {', '.join(sorted(unknown))}.")
+    conn = connector or connector_for(profile)
     plan, trees = _plan(profile=profile, object_name=object_name, source_ids=source_ids, mode=mode,
-                        overrides=overrides, row_overrides=row_overrides, connector=connector)
+                        overrides=overrides, row_overrides=row_overrides, connector=conn)
     if plan.refused_reason:
         raise ValidationError(plan.refused_reason)
     # Engine-built deep copies keep the records as read here, so the run doesn't read them again.
-    snapshot = mode == CopyJob.Mode.DEEP_COPY and not (connector or connector_class(profile.system)).native_deep_copy
+    snapshot = mode == CopyJob.Mode.DEEP_COPY and not conn.native_deep_copy
     with transaction.atomic():
         job = CopyJob.objects.create(
             profile=profile, object_name=object_name, source_ids=source_ids, mode=mode,
