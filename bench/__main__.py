@@ -31,7 +31,8 @@ MODULES = {
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
-    p.add_argument("--latency-ms", type=float, default=20.0, help="added latency per sandbox call (default 20)")
+    p.add_argument("--latency-ms", type=float, default=None,
+                   help="added latency per sandbox call (default 20; --quick: 2)")
     p.add_argument("--quick", action="store_true", help="small counts, a few seconds (CI)")
     p.add_argument("--only", action="append", choices=SCENARIOS, help="run only this scenario (repeatable)")
     p.add_argument("--write", metavar="PATH", nargs="?", const=str(ROOT / "docs" / "performance.md"),
@@ -39,9 +40,16 @@ def parse_args(argv=None):
     p.add_argument("--full-baselines", action="store_true",
                    help="run the Vault one-call-per-record baseline on all 5,000 records (slow: Vault's burst "
                         "limit of 2,000 calls per 5 minutes makes it take over 10 minutes); default: 1,000, scaled")
-    p.add_argument("--poll-seconds", type=float, default=0.5,
-                   help="VAULT_JOB_POLL_SECONDS and the sandbox's job poll interval (default 0.5)")
-    return p.parse_args(argv)
+    p.add_argument("--poll-seconds", type=float, default=None,
+                   help="VAULT_JOB_POLL_SECONDS and the sandbox's job poll interval (default 0.5; --quick: 0.2)")
+    args = p.parse_args(argv)
+    # The quick run checks the gated rows (call and query counts, streaming, polls), which don't
+    # depend on latency; its timings are informational, so it waits as little as it can.
+    if args.latency_ms is None:
+        args.latency_ms = 2.0 if args.quick else 20.0
+    if args.poll_seconds is None:
+        args.poll_seconds = 0.2 if args.quick else 0.5
+    return args
 
 
 def fmt(value) -> str:
