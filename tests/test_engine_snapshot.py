@@ -119,3 +119,22 @@ def test_saved_rows_hold_every_written_value(owner, vault_profile):
         S.FAILED, "INVALID_DATA", "Bad 'value' with \"quotes\" and ünïcode")
     assert all(r.updated >= before for r in saved.values())
     res.save([])  # nothing to write is not an error
+
+
+def test_snapshots_of_copied_records_are_dropped_when_the_job_ends(zoho, owner):
+    sb, profile, conn = zoho
+    root = _account(conn, "Acme Corp")
+    job = services.copy_job_create(profile=profile, object_name="Accounts", source_ids=[root], mode="deep_copy",
+                                   user=owner, enqueue=False, overrides={"Account_Name": "Drop Snapshots Co"})
+    assert job.results.filter(source_snapshot__isnull=True).count() == 0
+    # One contact will fail: its snapshot stays, so a retry can still copy it.
+    failing = job.results.filter(object_name="Contacts").first()
+    snap = failing.source_snapshot
+    snap["fields"]["Last_Name"] = None  # required: Zoho refuses the insert
+    job.results.filter(pk=failing.pk).update(source_snapshot=snap)
+    job = services.copy_job_run(job_id=job.pk, worker_id="drop")
+    kept = dict(job.results.exclude(source_snapshot=None).values_list("source_id", "status"))
+    assert job.results.filter(status=S.SUCCEEDED).count() > 1
+    assert job.results.filter(status=S.SUCCEEDED, source_snapshot__isnull=False).count() == 0
+    # The failed contact and the records under it (not copied: no parent) keep theirs.
+    assert kept[failing.source_id] == S.FAILED and set(kept.values()) == {S.FAILED}

@@ -264,6 +264,9 @@ def copy_job_run(*, job_id: int, worker_id: str, connector: Connector | None = N
 def _finish(job: CopyJob, worker_id: str, *, cancelled: bool = False, error: str = "") -> None:
     if cancelled:
         job.results.filter(status=S.PENDING).update(status=S.SKIPPED)
+    # A copied record's snapshot is no longer needed (a retry resends only the others): don't keep
+    # a second copy of CRM data, often personal data, longer than the job needs it.
+    job.results.filter(status=S.SUCCEEDED, source_snapshot__isnull=False).update(source_snapshot=None)
     res.refresh_counts(job)
     left = job.results.filter(status__in=[S.PENDING, S.SENDING]).exists()
     if cancelled:
