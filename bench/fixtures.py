@@ -4,10 +4,9 @@ from __future__ import annotations
 
 
 def job_with_results(user, profile, n: int, *, object_name: str = "Accounts"):
-    """A finished job with n results (every 10th failed), inserted with one prepared statement."""
-    from django.db import connection, transaction
     from django.utils import timezone
 
+    from records.copying.results import insert
     from records.models import CopyJob, RecordResult
 
     S = RecordResult.Status
@@ -17,25 +16,26 @@ def job_with_results(user, profile, n: int, *, object_name: str = "Accounts"):
         finished=timezone.now(),
     )
     objects = ("Accounts", "Contacts", "Deals", "Tasks", "Notes")
-    now = RecordResult._meta.get_field("updated").get_db_prep_value(timezone.now(), connection)
-    columns = ("job_id", "object_name", "source_id", "new_id", "parent_source_id", "depth", "status", "error_type",
-               "error_message", "link", "idempotency_key", "attempts", "updated")
-    rows = []
+    batch = []
+    ok = failed = 0
     for i in range(n):
-        failed = i % 10 == 9
-        rows.append((
-            job.pk, objects[0] if i == 0 else objects[1 + i % 4], str(5_000_000 + i),
-            "" if failed else str(9_000_000 + i), "" if i == 0 else "5000000", 0 if i == 0 else 1 + i % 2,
-            S.FAILED if failed else S.SUCCEEDED, "INVALID_DATA" if failed else "",
-            "=HYPERLINK(bad) value rejected" if failed else "",
-            "" if failed else f"https://crm.zoho.com/crm/tab/X/{9_000_000 + i}", f"bench-{job.pk}-{i}", 1, now,
+        failed_row = i % 10 == 9
+        ok += not failed_row
+        failed += failed_row
+        batch.append(RecordResult(
+            job=job, object_name=objects[0] if i == 0 else objects[1 + i % 4], source_id=str(5_000_000 + i),
+            new_id="" if failed_row else str(9_000_000 + i), parent_source_id="" if i == 0 else "5000000",
+            depth=0 if i == 0 else 1 + i % 2, status=S.FAILED if failed_row else S.SUCCEEDED,
+            error_type="INVALID_DATA" if failed_row else "",
+            error_message="=HYPERLINK(bad) value rejected" if failed_row else "",
+            link="" if failed_row else f"https://crm.zoho.com/crm/tab/X/{9_000_000 + i}",
+            idempotency_key=f"bench-{job.pk}-{i}",
         ))
-    sql = "INSERT INTO {} ({}) VALUES ({})".format(
-        RecordResult._meta.db_table, ", ".join(columns), ", ".join(["%s"] * len(columns)))
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
-    failed_count = n // 10
-    CopyJob.objects.filter(pk=job.pk).update(succeeded_count=n - failed_count, failed_count=failed_count)
+        if len(batch) >= 5000:
+            insert(batch)
+            batch = []
+    insert(batch)
+    CopyJob.objects.filter(pk=job.pk).update(succeeded_count=ok, failed_count=failed)
     job.refresh_from_db()
     return job
 
