@@ -138,3 +138,25 @@ def test_snapshots_of_copied_records_are_dropped_when_the_job_ends(zoho, owner):
     assert job.results.filter(status=S.SUCCEEDED, source_snapshot__isnull=False).count() == 0
     # The failed contact and the records under it (not copied: no parent) keep theirs.
     assert kept[failing.source_id] == S.FAILED and set(kept.values()) == {S.FAILED}
+
+
+def test_a_retry_copies_the_rest_from_the_snapshots_without_reading_records(zoho, owner):
+    sb, profile, conn = zoho
+    root = _account(conn, "Acme Corp")
+    job = services.copy_job_create(profile=profile, object_name="Accounts", source_ids=[root], mode="deep_copy",
+                                   user=owner, enqueue=False, overrides={"Account_Name": "Retry Snapshot Co"})
+    failing = job.results.filter(object_name="Contacts").first()
+    good = failing.source_snapshot
+    bad = {**good, "fields": {**good["fields"], "Last_Name": None}}  # required: refused
+    job.results.filter(pk=failing.pk).update(source_snapshot=bad)
+    job = services.copy_job_run(job_id=job.pk, worker_id="first")
+    assert job.status == "partial" and job.results.get(pk=failing.pk).status == S.FAILED
+    job.results.filter(pk=failing.pk).update(source_snapshot=good)  # as if the refusal had passed
+    services.copy_job_retry(job=job, user=owner, enqueue=False)
+    sb.clear_log("zoho")
+    job = services.copy_job_run(job_id=job.pk, worker_id="retry")
+    assert job.status == "succeeded", job.error_summary
+    assert job.succeeded_count == job.planned_count
+    reads = [e.path for e in sb.log("zoho") if e.method == "GET" and "/settings/" not in e.path
+             or e.path.split("?")[0].endswith("/coql")]
+    assert reads == []

@@ -622,12 +622,15 @@ def _threaded(call, batch):
 
 
 def _snapshot_nodes(rows: list[RecordResult]) -> list[Node] | None:
-    """The tree as read when the job was planned, or None when a row has no snapshot."""
+    """The tree as read when the job was planned, or None when a record still to copy has no
+    snapshot. A copied record's snapshot is dropped when its job ends (a retry doesn't send it)."""
     nodes = []
     for row in rows:
         snap = row.source_snapshot
         if not isinstance(snap, dict):
-            return None
+            if row.status != S.SUCCEEDED:
+                return None
+            snap = {}
         nodes.append(Node(
             row.object_name, row.source_id, row.depth, parent_source_id=row.parent_source_id,
             parent_field=snap.get("parent_field", ""), fields=snap.get("fields") or {},
