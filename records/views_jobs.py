@@ -25,10 +25,14 @@ RESULTS_PER_PAGE = 50
 JOBS_PER_PAGE = 25
 
 
-def _get_job_for_user(request: HttpRequest, code, only: tuple[str, ...] = ()) -> CopyJob:
+def _get_job_for_user(request: HttpRequest, code, only: tuple[str, ...] = (),
+                      related: tuple[str, ...] = ("profile", "parent_job")) -> CopyJob:
     """Return the job `code` if this user requested it; 404 for anyone else's (even staff:
-    they audit jobs in the admin). `only`: load just these columns (pages that only show)."""
-    jobs = CopyJob.objects.for_user(request.user).select_related("profile", "parent_job")
+    they audit jobs in the admin). `only`: load just these columns (pages that only show);
+    `related`: the relations joined in (none for the endpoints polled while a job runs)."""
+    jobs = CopyJob.objects.for_user(request.user)
+    if related:
+        jobs = jobs.select_related(*related)
     if only:
         jobs = jobs.only(*only)
     try:
@@ -244,10 +248,7 @@ def job_rows(request: HttpRequest, code) -> HttpResponse:
     """The rows of the results table for the page the query string names (same filters and
     cursor as the job page), as HTML: job.js swaps them in while the job runs, so outcomes and
     new ids appear without a reload. Session, user, job and the page's rows: 4 queries."""
-    try:
-        job = CopyJob.objects.for_user(request.user).only("id", "code").get(code=code)
-    except (CopyJob.DoesNotExist, ValueError, ValidationError):
-        raise Http404("No such job") from None
+    job = _get_job_for_user(request, code, only=("id", "code"), related=())
     # Any object name is a valid filter here: it only narrows this user's own job's results.
     _, results, *_ = _filtered_results(request, job, [request.GET.get("object", "")])
     page = _results_page(request, results, 0, "")
@@ -263,10 +264,7 @@ def _etag(payload: bytes) -> str:
 def job_progress(request: HttpRequest, code) -> HttpResponse:
     """Polled every second by every open job page: one small query of its own and a ~250-byte
     answer, or an empty 304 when nothing changed since the browser's copy (its ETag)."""
-    try:
-        job = CopyJob.objects.for_user(request.user).only(*PROGRESS_FIELDS).get(code=code)
-    except (CopyJob.DoesNotExist, ValueError, ValidationError):
-        raise Http404("No such job") from None
+    job = _get_job_for_user(request, code, only=PROGRESS_FIELDS, related=())
     payload = json.dumps(_progress(job), separators=(",", ":")).encode()
     etag = _etag(payload)
     # Per user, and always revalidated: the browser asks with If-None-Match each second.

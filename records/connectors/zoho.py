@@ -104,8 +104,8 @@ class ZohoConnector(Connector):
     max_backoff = 20.0
     timeout = (5.0, 60.0)
 
-    # Redis connection for the profile's shared concurrency slots (connector_for passes the
-    # django-rq one); None: the limit holds per process only.
+    # connector_for passes this connector a Redis connection (`redis=`, the django-rq one) for
+    # the profile's shared concurrency slots; without one the limit holds per process only.
     shared_slots = True
 
     def __init__(self, config: ProfileConfig, tokens: TokenStore | None = None, *, redis=None):
