@@ -21,11 +21,16 @@ def _account(conn, name):
     return next(r.id for r in conn.search("Accounts", name).records if r.name == name)
 
 
+def _plan_deep_copy(conn, profile, owner, copy_name):
+    """A queued (not enqueued) deep copy of Acme Corp, its copy named `copy_name`."""
+    return services.copy_job_create(profile=profile, object_name="Accounts", source_ids=[_account(conn, "Acme Corp")],
+                                    mode="deep_copy", user=owner, enqueue=False,
+                                    overrides={"Account_Name": copy_name})
+
+
 def test_deep_copy_run_copies_the_planned_snapshot_without_reading_records(zoho, owner):
     sb, profile, conn = zoho
-    root = _account(conn, "Acme Corp")
-    job = services.copy_job_create(profile=profile, object_name="Accounts", source_ids=[root], mode="deep_copy",
-                                   user=owner, enqueue=False, overrides={"Account_Name": "Snapshot Co"})
+    job = _plan_deep_copy(conn, profile, owner, "Snapshot Co")
     child = job.results.filter(object_name="Contacts").first()
     assert child.source_snapshot["fields"]["id"] == child.source_id
     assert child.source_snapshot["parent_field"]
@@ -48,9 +53,7 @@ def test_deep_copy_run_copies_the_planned_snapshot_without_reading_records(zoho,
 def test_job_planned_without_snapshots_reads_the_tree_again(zoho, owner):
     """Jobs queued before snapshots were kept still run: the engine reads the records then."""
     sb, profile, conn = zoho
-    root = _account(conn, "Acme Corp")
-    job = services.copy_job_create(profile=profile, object_name="Accounts", source_ids=[root], mode="deep_copy",
-                                   user=owner, enqueue=False, overrides={"Account_Name": "Old Style Co"})
+    job = _plan_deep_copy(conn, profile, owner, "Old Style Co")
     job.results.update(source_snapshot=None)
     sb.clear_log("zoho")
     job = services.copy_job_run(job_id=job.pk, worker_id="old")
@@ -123,9 +126,7 @@ def test_saved_rows_hold_every_written_value(owner, vault_profile):
 
 def test_snapshots_of_copied_records_are_dropped_when_the_job_ends(zoho, owner):
     sb, profile, conn = zoho
-    root = _account(conn, "Acme Corp")
-    job = services.copy_job_create(profile=profile, object_name="Accounts", source_ids=[root], mode="deep_copy",
-                                   user=owner, enqueue=False, overrides={"Account_Name": "Drop Snapshots Co"})
+    job = _plan_deep_copy(conn, profile, owner, "Drop Snapshots Co")
     assert job.results.filter(source_snapshot__isnull=True).count() == 0
     # One contact will fail: its snapshot stays, so a retry can still copy it.
     failing = job.results.filter(object_name="Contacts").first()
@@ -142,9 +143,7 @@ def test_snapshots_of_copied_records_are_dropped_when_the_job_ends(zoho, owner):
 
 def test_a_retry_copies_the_rest_from_the_snapshots_without_reading_records(zoho, owner):
     sb, profile, conn = zoho
-    root = _account(conn, "Acme Corp")
-    job = services.copy_job_create(profile=profile, object_name="Accounts", source_ids=[root], mode="deep_copy",
-                                   user=owner, enqueue=False, overrides={"Account_Name": "Retry Snapshot Co"})
+    job = _plan_deep_copy(conn, profile, owner, "Retry Snapshot Co")
     failing = job.results.filter(object_name="Contacts").first()
     good = failing.source_snapshot
     bad = {**good, "fields": {**good["fields"], "Last_Name": None}}  # required: refused
