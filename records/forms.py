@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from django import forms
 from django.utils import formats
 
+from records import profiles
 from records.connectors.base import FieldInfo, FieldType
 from records.models import ConnectionProfile, CopyJob, RecordResult
 
@@ -60,13 +61,16 @@ class ProfileForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         system = data.get("system") or self.instance.system
-        has_secret = bool(data.get("secret")) or bool(self.instance.pk and self.instance.secret)
-        if not has_secret:
-            self.add_error("secret", "Enter the password (Vault) or client secret (Zoho).")
+        # Secrets follow their URL: a profile pointed elsewhere needs them typed again.
+        moved = profiles.profile_moves(profile=self.instance, system=system, base_url=data.get("base_url") or "",
+                                       accounts_url=data.get("accounts_url") or "")
+        kept = bool(self.instance.pk) and not moved
+        again = " The address changed: enter it again." if moved else ""
+        if not (data.get("secret") or (kept and self.instance.secret)):
+            self.add_error("secret", "Enter the password (Vault) or client secret (Zoho)." + again)
         if system == "zoho":
-            has_token = bool(data.get("refresh_token")) or bool(self.instance.pk and self.instance.refresh_token)
-            if not has_token:
-                self.add_error("refresh_token", "Zoho needs a refresh token.")
+            if not (data.get("refresh_token") or (kept and self.instance.refresh_token)):
+                self.add_error("refresh_token", "Zoho needs a refresh token." + again)
             if not data.get("accounts_url"):
                 self.add_error("accounts_url", "Zoho needs the accounts server URL.")
         return data
