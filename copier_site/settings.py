@@ -172,8 +172,9 @@ X_FRAME_OPTIONS = "DENY"
 # Content-Security-Policy (django-csp): scripts, styles and everything else only from our own
 # origin; no inline script or style anywhere in templates/ (tests/test_csp.py checks each page,
 # the browser tests fail on any violation). The third-party RQ dashboard is the one exception
-# (records/csp.py). CSP_REPORT_URI: where browsers report violations (none by default).
-CSP_REPORT_URI = env.str("CSP_REPORT_URI", default="")
+# (records/csp.py). $CSP_REPORT_URI: where browsers report violations (none by default); not a
+# CSP_* setting, which django-csp 4 takes for its old configuration and refuses (csp.E001).
+_csp_report_uri = env.str("CSP_REPORT_URI", default="")
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
@@ -185,7 +186,7 @@ CONTENT_SECURITY_POLICY = {
         "base-uri": ["'none'"],
         "form-action": ["'self'"],
         "frame-ancestors": ["'none'"],
-        **({"report-uri": CSP_REPORT_URI} if CSP_REPORT_URI else {}),
+        **({"report-uri": _csp_report_uri} if _csp_report_uri else {}),
     },
 }
 
