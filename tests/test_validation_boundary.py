@@ -236,3 +236,21 @@ def test_bulk_upload_with_an_unterminated_quote_queues_nothing(owner_client, zoh
     assert response.status_code == 200
     body = response.content.decode()
     assert "line 2" in body and "quote" in body and "copy_drafts" not in owner_client.session
+
+
+def test_confirm_of_a_draft_holding_a_nul_id_is_refused_not_a_500(owner_client, zoho):
+    # A draft made before this check (or by any other path) reaches Confirm: the service refuses it
+    # before the job row is written; on PostgreSQL that write was the DataError (500).
+    from records.views_copy import DRAFTS_KEY
+
+    sb, profile, account = zoho
+    session = owner_client.session
+    session[DRAFTS_KEY] = {"d1": {"profile": str(profile.code), "object_name": "Accounts", "mode": "clone",
+                                  "source_ids": [account, "12\x00"], "overrides": {},
+                                  "row_overrides": {"12\x00": {"Account_Name": "x"}}, "label": "old draft"}}
+    session.save()
+    owner_client.raise_request_exception = False
+    response = owner_client.post(reverse("copy_preview", args=["d1"]), follow=True)
+    assert response.status_code == 200
+    assert "record id" in response.content.decode()
+    assert not CopyJob.objects.exists()
