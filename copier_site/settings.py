@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_rq",
+    "csp",
     "records",
 ]
 
@@ -76,6 +77,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # After CSPMiddleware, so its response is seen first: loosens the policy for the RQ dashboard only.
+    "records.csp.rq_dashboard_policy",
 ]
 
 ROOT_URLCONF = "copier_site.urls"
@@ -164,6 +168,27 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp): scripts, styles and everything else only from our own
+# origin; no inline script or style anywhere in templates/ (tests/test_csp.py checks each page,
+# the browser tests fail on any violation). The third-party RQ dashboard is the one exception
+# (records/csp.py). $CSP_REPORT_URI: where browsers report violations (none by default); not a
+# CSP_* setting, which django-csp 4 takes for its old configuration and refuses (csp.E001).
+_csp_report_uri = env.str("CSP_REPORT_URI", default="")
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        **({"report-uri": _csp_report_uri} if _csp_report_uri else {}),
+    },
+}
 
 LOGGING = {
     "version": 1,

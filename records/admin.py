@@ -182,6 +182,7 @@ class ConnectionProfileAdmin(admin.ModelAdmin):
             fresh = ConnectionProfile.objects.get(pk=obj.pk)
             changed = {name: values[name] for name in form.changed_data if name in values}
             saved = profiles.profile_update(profile=fresh, actor=request.user, **changed)
+            self._ask_for_missing_secrets(request, saved)
         else:
             saved = profiles.profile_create(
                 actor=request.user,
@@ -190,6 +191,16 @@ class ConnectionProfileAdmin(admin.ModelAdmin):
                 **values,
             )
         obj.pk, obj.code = saved.pk, saved.code
+
+    def _ask_for_missing_secrets(self, request, profile):
+        # A changed address clears the stored secrets (profiles.profile_update): say so, with the way back.
+        if profiles.missing_secrets(profile):
+            url = reverse("admin:records_connectionprofile_secret", args=[profile.pk])
+            self.message_user(
+                request,
+                format_html('The profile has no stored secrets now (its address changed): <a href="{}">set them again</a>.', url),
+                messages.WARNING,
+            )
 
     def save_related(self, request, form, formsets, change):
         shared = {"shared_with_users", "shared_with_groups"}

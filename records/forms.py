@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from django import forms
 from django.utils import formats
 
+from records import profiles
 from records.connectors.base import FieldInfo, FieldType
+from records.copying.validation import override_errors, source_id_errors
 from records.models import ConnectionProfile, CopyJob, RecordResult
 
 # ---------------------------------------------------------------------------------------------
@@ -60,13 +62,16 @@ class ProfileForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         system = data.get("system") or self.instance.system
-        has_secret = bool(data.get("secret")) or bool(self.instance.pk and self.instance.secret)
-        if not has_secret:
-            self.add_error("secret", "Enter the password (Vault) or client secret (Zoho).")
+        # Secrets follow their URL: a profile pointed elsewhere needs them typed again.
+        moved = profiles.profile_moves(profile=self.instance, system=system, base_url=data.get("base_url") or "",
+                                       accounts_url=data.get("accounts_url") or "")
+        kept = bool(self.instance.pk) and not moved
+        again = " The address changed: enter it again." if moved else ""
+        if not (data.get("secret") or (kept and self.instance.secret)):
+            self.add_error("secret", "Enter the password (Vault) or client secret (Zoho)." + again)
         if system == "zoho":
-            has_token = bool(data.get("refresh_token")) or bool(self.instance.pk and self.instance.refresh_token)
-            if not has_token:
-                self.add_error("refresh_token", "Zoho needs a refresh token.")
+            if not (data.get("refresh_token") or (kept and self.instance.refresh_token)):
+                self.add_error("refresh_token", "Zoho needs a refresh token." + again)
             if not data.get("accounts_url"):
                 self.add_error("accounts_url", "Zoho needs the accounts server URL.")
         return data
@@ -341,7 +346,8 @@ def parse_bulk_csv(text: str, fields: list[FieldInfo], *, max_rows: int = MAX_BU
     infos = {f.name: f for f in overridable_fields(fields)}
     all_names = {f.name for f in fields}
     try:
-        reader = csv.reader(io.StringIO(text, newline=""))
+        # strict: a stray or unclosed quote is an error (a row error below), not a silently merged cell.
+        reader = csv.reader(io.StringIO(text, newline=""), strict=True)
         header = next(reader, None)
     except csv.Error as exc:
         return BulkParse([], [f"The file isn't valid CSV: {exc}."])
@@ -368,11 +374,14 @@ def parse_bulk_csv(text: str, fields: list[FieldInfo], *, max_rows: int = MAX_BU
     rows: list[BulkRow] = []
     seen: dict[str, int] = {}
     try:
-        for line, cells in enumerate(reader, start=2):
-            if not any(c.strip() for c in cells):
+        for line, cells, malformed in _csv_records(reader):
+            if not malformed and not any(c.strip() for c in cells):
                 continue
             if len(rows) >= max_rows:
                 return BulkParse([], [f"The file has more than {max_rows} rows; split it into smaller files."])
+            if malformed:
+                rows.append(BulkRow(line=line, source_id="", errors=[malformed]))
+                continue
             row = BulkRow(line=line, source_id=(cells[id_col].strip() if id_col < len(cells) else ""))
             if len(cells) != len(header):
                 row.errors.append(f"Has {len(cells)} cells, expected {len(header)}.")
@@ -386,12 +395,42 @@ def parse_bulk_csv(text: str, fields: list[FieldInfo], *, max_rows: int = MAX_BU
                 if i == id_col or i >= len(cells) or name not in infos:
                     continue
                 _validate_cell(row, infos[name], cells[i].strip())
+            row.errors += _service_errors(row, fields)
             rows.append(row)
     except csv.Error as exc:
         return BulkParse([], [f"The file isn't valid CSV: {exc}."])
     if not rows:
         return BulkParse([], ["The file has no rows of ids below the column names."])
     return BulkParse(rows, [])
+
+
+def _csv_records(reader):
+    """Yield (line the record starts on, cells, error) for each record of a strict csv.reader.
+
+    A malformed record is one error naming its line; reading goes on after it. An unclosed quote
+    runs to the end of the file, so the message says which lines it took.
+    """
+    while True:
+        line = reader.line_num + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            if str(exc) == "unexpected end of data":
+                yield line, [], (f"A quote opened on line {line} is never closed: lines {line}–{reader.line_num} "
+                                 "were read as one cell. Close the quote or remove it.")
+                return
+            yield line, [], (f"The CSV on line {line} is malformed ({exc}): a quote inside a quoted cell "
+                             'must be doubled ("").')
+            continue
+        yield line, cells, ""
+
+
+def _service_errors(row: BulkRow, fields: list[FieldInfo]) -> list[str]:
+    # The copy services' own rules (control characters, digits, ids), shown here per line.
+    errors = source_id_errors([row.source_id]) if row.source_id else []
+    return errors + list(override_errors(fields=fields, overrides=row.overrides).values())
 
 
 def _validate_cell(row: BulkRow, info: FieldInfo, cell: str) -> None:

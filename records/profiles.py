@@ -19,6 +19,9 @@ from records.models import ConnectionProfile, System
 SECRET_FIELDS = ("secret", "refresh_token")
 PLAIN_FIELDS = ("name", "system", "base_url", "accounts_url", "api_version", "username", "concurrency", "owner")
 MAX_TEST_MESSAGE = 500
+# Where the secrets are sent. A secret was given for one address: moving the profile to another
+# clears the stored ones, so the owner's "Test" can't hand them to a server of their choosing.
+URL_FIELDS = ("system", "base_url", "accounts_url")
 
 
 def clean_profile_urls(*, system: str, base_url: str, accounts_url: str) -> tuple[str, str]:
@@ -104,8 +107,10 @@ def profile_update(*, profile: ConnectionProfile, actor, **changes) -> Connectio
     """Apply `changes` to `profile`. A blank secret keeps the stored one; a value replaces it.
 
     Replacing a secret stamps its `*_set_at` and drops the cached session token, so the next
-    call logs in with the new credentials.
+    call logs in with the new credentials. Moving the profile (system, base or accounts URL)
+    clears the stored secrets not given in the same call: they must be entered again.
     """
+    before = _address(profile)
     unknown = set(changes) - set(PLAIN_FIELDS) - set(SECRET_FIELDS)
     if unknown:
         raise ValidationError(f"Unknown profile fields: {', '.join(sorted(unknown))}.")
@@ -118,6 +123,23 @@ def profile_update(*, profile: ConnectionProfile, actor, **changes) -> Connectio
             if getattr(profile, field) != value:
                 setattr(profile, field, value)
                 changed.append(field)
+    replaced = _replace_secrets(profile, changes)
+    cleared = _clear_secrets_if_moved(profile, before, replaced)
+    if replaced or {"base_url", "accounts_url", "username", "system"} & set(changed):
+        # Credentials or the endpoint changed: the cached session belongs to the old ones.
+        profile.session_token = ""
+        profile.session_expires_at = None
+    _validate(profile)
+    with transaction.atomic():
+        profile.save()
+        details = {"changed": changed, "secrets_replaced": replaced, "secrets_cleared": cleared}
+        if "owner" in changed:
+            details["owner"] = profile.owner.get_username()
+        audit_log(actor=actor, action="profile.update", profile=profile, **details)
+    return profile
+
+
+def _replace_secrets(profile: ConnectionProfile, changes: dict) -> list[str]:
     now = timezone.now()
     replaced = []
     for field in SECRET_FIELDS:
@@ -126,18 +148,43 @@ def profile_update(*, profile: ConnectionProfile, actor, **changes) -> Connectio
             setattr(profile, field, value)
             setattr(profile, f"{field}_set_at", now)
             replaced.append(field)
-    if replaced or {"base_url", "accounts_url", "username", "system"} & set(changed):
-        # Credentials or the endpoint changed: the cached session belongs to the old ones.
-        profile.session_token = ""
-        profile.session_expires_at = None
-    _validate(profile)
-    with transaction.atomic():
-        profile.save()
-        details = {"changed": changed, "secrets_replaced": replaced}
-        if "owner" in changed:
-            details["owner"] = profile.owner.get_username()
-        audit_log(actor=actor, action="profile.update", profile=profile, **details)
-    return profile
+    return replaced
+
+
+def _address(profile: ConnectionProfile) -> tuple | None:
+    """Where the profile's secrets go, normalised (a trailing slash is not a move); None if refused."""
+    try:
+        urls = clean_profile_urls(system=profile.system, base_url=profile.base_url, accounts_url=profile.accounts_url)
+    except ValidationError:
+        return None
+    return (profile.system, *urls)
+
+
+def profile_moves(*, profile: ConnectionProfile, system: str, base_url: str, accounts_url: str) -> bool:
+    """Whether these values point a saved profile somewhere else (so its secrets would be cleared)."""
+    if not profile.pk:
+        return False
+    moved = ConnectionProfile(system=system, base_url=base_url or "", accounts_url=accounts_url or "")
+    before = _address(profile)
+    return before is None or before != _address(moved)
+
+
+def _clear_secrets_if_moved(profile: ConnectionProfile, before: tuple | None, replaced: list[str]) -> list[str]:
+    """Clear the stored secrets not given anew when the profile now points somewhere else."""
+    after = _address(profile)
+    if before is not None and before == after:
+        return []
+    cleared = [f for f in SECRET_FIELDS if f not in replaced and getattr(profile, f)]
+    for field in cleared:
+        setattr(profile, field, "")
+        setattr(profile, f"{field}_set_at", None)
+    return cleared
+
+
+def missing_secrets(profile: ConnectionProfile) -> list[str]:
+    """The secrets this profile's system needs that are not stored (e.g. cleared by a move)."""
+    needed = ["secret", "refresh_token"] if profile.system == System.ZOHO else ["secret"]
+    return [f for f in needed if not getattr(profile, f)]
 
 
 def profile_set_secrets(*, profile: ConnectionProfile, actor, secret: str = "", refresh_token: str = "") -> ConnectionProfile:
@@ -186,19 +233,28 @@ def _test_message(profile: ConnectionProfile, exc: Exception) -> str:
     return f"Unexpected error while testing the connection ({type(exc).__name__})."
 
 
-def profile_test(*, profile: ConnectionProfile, actor) -> tuple[bool, str]:
-    """Log in and make one cheap call; store and return (ok, message). Never raises for remote errors."""
+def _test_connection(profile: ConnectionProfile) -> tuple[bool, str]:
     from records.connectors import connector_for
 
+    missing = missing_secrets(profile)
+    if missing:
+        names = " and ".join("the refresh token" if f == "refresh_token" else "the password / client secret"
+                             for f in missing)
+        return False, f"No {names} stored (cleared when the profile's address changed?): enter {'them' if len(missing) > 1 else 'it'} again."
+    try:
+        return True, connector_for(profile).test_connection() or "connected"
+    except Exception as exc:  # noqa: BLE001 - every failure becomes a message for the user
+        return False, _test_message(profile, exc)
+
+
+def profile_test(*, profile: ConnectionProfile, actor) -> tuple[bool, str]:
+    """Log in and make one cheap call; store and return (ok, message). Never raises for remote errors."""
     try:
         clean_profile_urls(system=profile.system, base_url=profile.base_url, accounts_url=profile.accounts_url)
     except ValidationError as exc:
         ok, message = False, f"The URL is refused: {' '.join(exc.messages)}"
     else:
-        try:
-            ok, message = True, connector_for(profile).test_connection() or "connected"
-        except Exception as exc:  # noqa: BLE001 - every failure becomes a message for the user
-            ok, message = False, _test_message(profile, exc)
+        ok, message = _test_connection(profile)
     for value in (profile.secret, profile.refresh_token):
         if value:
             message = message.replace(value, "[redacted]")

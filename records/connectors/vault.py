@@ -706,7 +706,18 @@ def _field_info(f: dict) -> FieldInfo:
         picklist_values=tuple(str(v) for v in values) if isinstance(values, list) else (),
         max_length=_int(f.get("max_length")),
         system_managed_name=bool(f.get("system_managed_name")),
+        # Number field attributes (api-notes vault.md §2.3: scale, min_value, max_value).
+        decimal_places=_int(f.get("scale")) if remote == "Number" else None,
+        min_value=_number(f.get("min_value")) if remote == "Number" else None,
+        max_value=_number(f.get("max_value")) if remote == "Number" else None,
     )
+
+
+def _number(value: Any) -> float | None:
+    try:
+        return float(value) if value is not None and not isinstance(value, bool) else None
+    except (TypeError, ValueError):
+        return None
 
 
 def _norm(header: str) -> str:

@@ -212,7 +212,16 @@ def field_info(raw: dict, module: str) -> FieldInfo | None:
         picklist_values=picklist,
         max_length=length if isinstance(length, int) and data_type in ("text", "textarea", "email", "phone",
                                                                        "website", "mediumtext") else None,
+        # api-notes zoho.md §3.1/§5.2: a number field's `length` is its digits (integer 9, currency 16) and
+        # `decimal_place` the digits after the point.
+        max_digits=length if isinstance(length, int) and data_type in NUMBER_TYPES else None,
+        decimal_places=(raw.get("decimal_place") if isinstance(raw.get("decimal_place"), int)
+                        else 0 if data_type in ("integer", "bigint", "long") else None)
+        if data_type in NUMBER_TYPES else None,
     )
+
+
+NUMBER_TYPES = ("integer", "bigint", "long", "double", "currency", "percent", "decimal")
 
 
 def record_name(module: str, fields: dict) -> str:

@@ -20,7 +20,7 @@ from records.copying import plan as planning
 from records.copying import results as res
 from records.copying.execute import Cancelled, LeaseLost, Runner
 from records.copying.plan import Plan, TooLarge
-from records.copying.validation import validate_overrides
+from records.copying.validation import validate_overrides, validate_source_ids
 from records.models import CopyJob, RecordResult
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,7 @@ def _plan(*, profile, object_name, source_ids, mode, overrides, row_overrides=No
         raise ValidationError("Give at least one record id to copy.")
     if len(set(source_ids)) != len(source_ids):
         raise ValidationError("A record id is listed twice.")
+    validate_source_ids(source_ids)  # before any request: a NUL id must reach neither the remote nor the database
     conn = connector or connector_for(profile)
     fields = conn.describe(object_name)
     validate_overrides(fields=fields, overrides=overrides)

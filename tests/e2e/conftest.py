@@ -38,19 +38,49 @@ def browser():
         browser.close()
 
 
+# The Content-Security-Policy is checked on every page a browser test opens. Chromium reports a
+# blocked inline script, style or resource as a console error and fires `securitypolicyviolation`;
+# this script, run first in every document, turns each event into a console line too, so one
+# console listener per page sees both (across navigations, which a page-side list would not survive).
+CSP_REPORTER = """
+document.addEventListener("securitypolicyviolation", function (e) {
+  console.error("CSP violation: " + e.violatedDirective + " blocked " + (e.blockedURI || "inline") +
+                " in " + e.documentURI + " (" + (e.sourceFile || "") + ":" + e.lineNumber + ")");
+});
+"""
+
+
+def is_csp_report(text: str) -> bool:
+    return text.startswith("CSP violation:") or "Content Security Policy" in text
+
+
+def watch_csp(context, sink: list) -> None:
+    """Append every CSP violation reported in `context`'s pages (popups included) to `sink`."""
+    context.add_init_script(CSP_REPORTER)
+
+    def on_console(message):
+        if message.type == "error" and is_csp_report(message.text):
+            sink.append(message.text)
+
+    context.on("console", on_console)
+
+
 @pytest.fixture
 def new_page(browser):
-    contexts = []
+    contexts, violations = [], []
 
     def make():
         context = browser.new_context(viewport={"width": 1280, "height": 860}, accept_downloads=True)
         context.set_default_timeout(20_000)
+        watch_csp(context, violations)
         contexts.append(context)
         return context.new_page()
 
     yield make
     for context in contexts:
         context.close()
+    if violations:
+        pytest.fail("Content-Security-Policy violations while the test ran:\n" + "\n".join(dict.fromkeys(violations)))
 
 
 @pytest.fixture

@@ -1,6 +1,9 @@
 """Pages that read only the database: rendered in a real browser, checked, and photographed."""
 
+import re
+
 import pytest
+expect = pytest.importorskip("playwright.sync_api").expect
 
 from records.models import CopyJob, RecordResult
 
@@ -58,10 +61,10 @@ def test_progress_updates_without_reload(new_page, login, live_server, owner, ma
     assert page.inner_text("#job-percent") == "10%"
     page.evaluate("window.__marker = 1")
     CopyJob.objects.filter(pk=job.pk).update(succeeded_count=6)
-    page.wait_for_function("document.getElementById('job-percent').textContent === '60%'")
+    expect(page.locator("#job-percent")).to_have_text("60%")  # a locator: wait_for_function would eval
     assert page.evaluate("window.__marker") == 1  # the same document: no reload
     CopyJob.objects.filter(pk=job.pk).update(succeeded_count=10, status=CopyJob.Status.SUCCEEDED)
-    page.wait_for_function("document.querySelector('#job-status-badge .badge').textContent.startsWith('Succeeded')")
+    expect(page.locator("#job-status-badge .badge")).to_have_text(re.compile(r"^Succeeded"))
 
 
 def test_results_rows_update_without_reload(new_page, login, live_server, owner, make_job):

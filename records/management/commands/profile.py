@@ -1,4 +1,4 @@
-"""Manage connection profiles from the shell: `profile add`, `profile test`, `profile list`.
+"""Manage connection profiles from the shell: `profile add`, `profile update`, `profile test`, `profile list`.
 
 Secrets are read only from the environment (COPIER_SECRET, COPIER_REFRESH_TOKEN), never from
 argv, where `ps` and shell history would show them.
@@ -36,6 +36,14 @@ class Command(BaseCommand):
         add.add_argument("--client-id", default="", help="Zoho OAuth client id")
         add.add_argument("--owner", default="", help="user name of the owner (default: the first superuser)")
         add.add_argument("--concurrency", type=int, default=5)
+        update = sub.add_parser("update", help="Change a profile (new secrets from the environment)")
+        update.add_argument("name")
+        update.add_argument("--system", choices=[s.value for s in System])
+        update.add_argument("--url", help="Vault DNS URL or Zoho API domain")
+        update.add_argument("--accounts-url", help="Zoho accounts server")
+        update.add_argument("--api-version")
+        update.add_argument("--username", help="Vault user name or Zoho client id")
+        update.add_argument("--concurrency", type=int)
         test = sub.add_parser("test", help="Test a profile's connection")
         test.add_argument("name")
         sub.add_parser("list", help="List profiles")
@@ -75,6 +83,26 @@ class Command(BaseCommand):
         except ValidationError as exc:
             _fail(" ".join(exc.messages))
         self.stdout.write(f"Added profile {profile.name!r} ({profile.system}, {profile.base_url}) owned by {user}.")
+
+    def handle_update(self, *, name, system, url, accounts_url, api_version, username, concurrency, **_):
+        profile = ConnectionProfile.objects.filter(name=name).first()
+        if profile is None:
+            _fail(f"No profile named {name!r}.")
+        changes = dict(system=system, base_url=url, accounts_url=accounts_url, api_version=api_version,
+                       username=username, concurrency=concurrency,
+                       secret=os.environ.get("COPIER_SECRET", ""),
+                       refresh_token=os.environ.get("COPIER_REFRESH_TOKEN", ""))
+        try:
+            profile = profiles.profile_update(profile=profile, actor=None, **changes)
+        except ValidationError as exc:
+            _fail(" ".join(exc.messages))
+        self.stdout.write(f"Updated profile {profile.name!r} ({profile.system}, {profile.base_url}).")
+        missing = profiles.missing_secrets(profile)
+        if missing:
+            # The service cleared them because the address changed (or they were never set).
+            names = ", ".join({"secret": "COPIER_SECRET", "refresh_token": "COPIER_REFRESH_TOKEN"}[m] for m in missing)
+            self.stdout.write(f"It has no stored secrets for its address: run `profile update {profile.name}` "
+                              f"again with {names} set.")
 
     def handle_test(self, *, name, **_):
         try:

@@ -1,0 +1,55 @@
+"""The Content-Security-Policy in a real browser: the check in conftest.py catches a violation, the
+pages run none (the `new_page` fixture fails a test on any), and data-driven sizes still apply."""
+
+import pytest
+
+from records.models import CopyJob
+from tests.e2e.conftest import watch_csp
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def _wait_for(page, sink, count, timeout_ms=5_000):
+    waited = 0
+    while len(sink) < count and waited < timeout_ms:
+        page.wait_for_timeout(100)
+        waited += 100
+
+
+def test_the_watcher_reports_blocked_inline_script_and_style(browser, live_server):
+    context = browser.new_context()
+    sink: list[str] = []
+    watch_csp(context, sink)
+    try:
+        page = context.new_page()
+        page.goto(live_server.url + "/accounts/login/")
+        page.evaluate("""() => {
+            const s = document.createElement("script");
+            s.textContent = "window.__ran = true";
+            document.body.appendChild(s);
+            document.body.setAttribute("style", "background: red");
+        }""")
+        _wait_for(page, sink, 2)
+        assert page.evaluate("window.__ran === undefined")
+        text = "\n".join(sink)
+        assert "script-src" in text and "style-src" in text, sink
+    finally:
+        context.close()
+
+
+def test_pages_run_without_violations_and_bars_keep_their_width(new_page, login, live_server, owner, make_job,
+                                                                 django_user_model):
+    job = make_job(results=0, status=CopyJob.Status.RUNNING)
+    CopyJob.objects.filter(pk=job.pk).update(planned_count=8, succeeded_count=2)
+    owner.is_staff = owner.is_superuser = True
+    owner.save()
+    page = login(new_page(), "alice", "alice-pass-123")
+    for path in ("/", "/profiles/", "/profiles/add/", "/copy/", "/bulk/", "/jobs/", f"/jobs/{job.code}/",
+                 f"/jobs/{job.code}/cancel/", "/admin/", "/admin/records/connectionprofile/",
+                 "/admin/records/copyjob/", "/admin/records/auditevent/"):
+        response = page.goto(live_server.url + path)
+        assert response.status == 200, path
+        assert "script-src 'self'" in response.headers.get("content-security-policy", ""), path
+    page.goto(f"{live_server.url}/jobs/{job.code}/")
+    width = page.evaluate("document.querySelector('#job-status .progress > span').style.width")
+    assert width == "25%"
