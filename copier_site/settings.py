@@ -4,6 +4,7 @@ Development needs nothing set: SQLite and an embedded Redis under `var/`, a gene
 credential key. With DEBUG off the app refuses to start without SECRET_KEY and CREDENTIAL_KEYS.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -63,6 +64,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_rq",
+    "axes",
     "records",
 ]
 
@@ -76,6 +78,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "records.middleware.PrivateCacheMiddleware",
+    # Last, as django-axes asks: it turns a lock-out raised by the backend into the lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "copier_site.urls"
@@ -131,6 +136,25 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# The axes backend first: it refuses a locked-out user before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# Login throttling (django-axes), on every login form (ours and the admin's): after
+# AXES_FAILURE_LIMIT failures for one user name from one address, that pair is locked out for
+# AXES_COOLOFF_MINUTES (0: until unlocked in the admin or by `manage.py login_unlock`).
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+_cooloff = env.float("AXES_COOLOFF_MINUTES", default=30)
+AXES_COOLOFF_TIME = timedelta(minutes=_cooloff) if _cooloff else None
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_HTTP_RESPONSE_CODE = 429
+# The address is REMOTE_ADDR (a client can't forge it): behind a reverse proxy, have the proxy
+# or gunicorn (--forwarded-allow-ips) set it to the client's.
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

@@ -49,3 +49,18 @@ def check_production_settings(app_configs, **kwargs):
             )
         )
     return warnings
+
+
+@register(Tags.security)
+def check_allowed_hosts(app_configs, **kwargs):
+    # '*' makes Django trust any Host header: password-reset links, absolute URLs and the admin's
+    # "view on site" can then be pointed at an attacker's domain.
+    if "*" in settings.ALLOWED_HOSTS:
+        return [
+            Warning(
+                "ALLOWED_HOSTS contains '*': any Host header is accepted.",
+                hint="List the host names the app is served under, e.g. ALLOWED_HOSTS=copier.example.com",
+                id="records.W003",
+            )
+        ]
+    return []

@@ -135,6 +135,8 @@ class CopyJob(models.Model):
 
     class Meta:
         ordering = ["-created"]
+        # The RQ dashboard (/admin/rq/) is for superusers and holders of this, not for all staff.
+        permissions = [("use_queue_dashboard", "Can use the queue dashboard (/admin/rq/)")]
         indexes = [
             models.Index(fields=["requested_by", "-created"]),
             models.Index(fields=["status", "lease_expires_at"]),

@@ -9,6 +9,7 @@ pytest_plugins = [
     "tests.fixtures.connectors",
     "tests.fixtures.engine",
     "tests.fixtures.web",
+    "tests.fixtures.security",
 ]
 
 
