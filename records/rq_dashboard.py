@@ -14,6 +14,7 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
 from django_rq import views as rq_views
@@ -125,9 +126,27 @@ HOOKS = {
 }
 
 
+def _worker_exists(request, queue, queue_index, key):
+    # django-rq asserts the worker exists (a 500 for a worker that has just gone): a 404 instead.
+    from rq.worker import Worker
+
+    try:
+        found = Worker.find_by_key(key, connection=queue.connection)
+    except ValueError:  # not even a worker key
+        found = None
+    if found is None:
+        raise Http404("No such worker")
+
+
+# Checks on every method, before django-rq's view.
+CHECKS = {rq_views.worker_details: _worker_exists}
+
+
 def guarded(view):
     # django-rq's admin wraps its views once more (functools.wraps keeps the original reachable).
-    hook = HOOKS.get(view) or HOOKS.get(getattr(view, "__wrapped__", None))
+    original = getattr(view, "__wrapped__", None)
+    hook = HOOKS.get(view) or HOOKS.get(original)
+    check = CHECKS.get(view) or CHECKS.get(original)
 
     @wraps(view)
     def wrapped(request, *args, **kwargs):
@@ -136,6 +155,8 @@ def guarded(view):
             return redirect_to_login(request.get_full_path(), reverse("admin:login"))
         if not may_use_dashboard(request.user):
             raise PermissionDenied("The queue dashboard is for superusers and queue operators.")
+        if check:
+            check(request, get_queue_by_index(kwargs["queue_index"]), **kwargs)
         if hook and request.method == "POST" and "queue_index" in kwargs:
             queue = get_queue_by_index(kwargs["queue_index"])
             response = hook(request, queue, **kwargs)
@@ -146,8 +167,12 @@ def guarded(view):
     return wrapped
 
 
+# rq-scheduler's page: this app doesn't install rq-scheduler, so it could only answer 500.
+UNUSED = ("scheduler_jobs",)
+
+
 def urlpatterns():
-    patterns = get_admin_urlpatterns(view_wrapper=guarded)
+    patterns = [p for p in get_admin_urlpatterns(view_wrapper=guarded) if p.name not in UNUSED]
     for pattern in get_api_urlpatterns():
         pattern.callback = guarded(pattern.callback)
         patterns.append(pattern)
@@ -166,7 +191,11 @@ def lock_down_admin_copy() -> None:
             return may_use_dashboard(request.user)
 
         def get_urls(self):
-            patterns = super().get_urls()
+            # Dashboard is an unmanaged model with no table: its add/change/delete/history pages
+            # (and the catch-all to them) could only fail. Keep the dashboard views and the list.
+            dead = tuple(f"_dashboard_{page}" for page in ("add", "change", "delete", "history"))
+            dead += tuple(f"django_rq_{name}" for name in UNUSED)
+            patterns = [p for p in super().get_urls() if p.name and not p.name.endswith(dead)]
             for pattern in patterns:
                 pattern.callback = guarded(pattern.callback)
             return patterns

@@ -4,6 +4,7 @@ with Redis down, and caching of authenticated pages."""
 
 import django_rq
 import pytest
+from django.contrib.auth.models import Permission
 from django.core.management import call_command
 from rq import Queue
 from django.test import override_settings
@@ -166,3 +167,16 @@ def test_the_admins_copy_of_the_dashboard_is_locked_down_too(client, bare_staff,
     assert client.post(reverse("admin:django_rq_delete_job", args=[0, rq_job.id])).status_code == 302
     job.refresh_from_db()
     assert job.status == CopyJob.Status.CANCELLED and rq_job.id not in queue.job_ids
+
+
+def test_staff_without_permissions_cannot_use_or_edit_other_peoples_profiles(client, bare_staff, make_profile):
+    """Found by the access matrix: is_staff alone used to show (and let edit) every profile."""
+    profile = make_profile()
+    client.force_login(bare_staff)
+    assert client.get(reverse("profile_edit", args=[profile.code])).status_code == 404
+    assert client.post(reverse("profile_delete", args=[profile.code])).status_code == 404
+    assert profile.name not in client.get(reverse("profile_list")).content.decode()
+    bare_staff.user_permissions.add(Permission.objects.get(codename="change_connectionprofile"))
+    bare_staff = type(bare_staff).objects.get(pk=bare_staff.pk)  # drop the cached permissions
+    client.force_login(bare_staff)
+    assert client.get(reverse("profile_edit", args=[profile.code])).status_code == 200
