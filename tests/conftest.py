@@ -10,6 +10,7 @@ pytest_plugins = [
     "tests.fixtures.engine",
     "tests.fixtures.web",
     "tests.fixtures.security",
+    "tests.fixtures.oidc",
 ]
 
 

@@ -32,11 +32,13 @@ R = 302  # a redirect a logged-in user gets on purpose (e.g. the admin's missing
 RULES: list[tuple[str, tuple[int, ...]]] = [
     # Public
     ("login", (200, 200, 200, 200, 200, 200)),
-    ("logout", (L, 405, 405, 405, 405, 405)),  # POST only (CSRF-protected)
+    ("logout", (405, 405, 405, 405, 405, 405)),  # POST only (CSRF-protected)
     ("health", (200, 200, 200, 200, 200, 200)),
     ("health_ready", (200, 200, 200, 200, 200, 200)),
     ("health_live", (200, 200, 200, 200, 200, 200)),
     ("admin:login", (200, 200, 200, R, 200, R)),  # staff are sent on to the admin index
+    ("admin_login_gate", (200, 200, 200, R, 200, R)),  # the same page (local accounts on)
+    ("oidc_*", (404, 404, 404, 404, 404, 404)),  # SSO is off here; tests/test_sso.py has it on
     # The business pages: the owner and the shared user use the profile; the job is the owner's
     # alone; the superuser sees every profile (audit) but jobs only their own; staff without
     # permissions are business users (the admin's is_staff flag grants nothing here).
