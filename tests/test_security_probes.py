@@ -180,3 +180,15 @@ def test_staff_without_permissions_cannot_use_or_edit_other_peoples_profiles(cli
     bare_staff = type(bare_staff).objects.get(pk=bare_staff.pk)  # drop the cached permissions
     client.force_login(bare_staff)
     assert client.get(reverse("profile_edit", args=[profile.code])).status_code == 200
+
+
+def test_login_configuration_is_checked(settings):
+    from records.checks import check_login_methods
+
+    assert check_login_methods(None) == []
+    settings.LOCAL_LOGIN_ENABLED = False
+    assert [e.id for e in check_login_methods(None)] == ["records.E003"]
+    settings.OIDC_RP_CLIENT_ID = "copier"
+    assert [e.id for e in check_login_methods(None)] == ["records.E004", "records.E005"]
+    settings.OIDC_OP_ISSUER, settings.OIDC_RP_CLIENT_SECRET = "https://login.example.com", "s"
+    assert check_login_methods(None) == []
