@@ -225,5 +225,7 @@ LOGGING = {
     "loggers": {
         # urllib3 logs full URLs at DEBUG; keep it quiet unless asked.
         "urllib3": {"level": env.str("URLLIB3_LOG_LEVEL", default="WARNING")},
+        # django-axes logs every start and login attempt at INFO; lock-outs are WARNING.
+        "axes": {"level": env.str("AXES_LOG_LEVEL", default="WARNING")},
     },
 }

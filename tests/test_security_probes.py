@@ -192,3 +192,23 @@ def test_login_configuration_is_checked(settings):
     assert [e.id for e in check_login_methods(None)] == ["records.E004", "records.E005"]
     settings.OIDC_OP_ISSUER, settings.OIDC_RP_CLIENT_SECRET = "https://login.example.com", "s"
     assert check_login_methods(None) == []
+
+
+def test_stopping_a_copy_job_on_the_dashboard_cancels_it_instead_of_killing_the_worker(client, staff, queued_copy_job):
+    job, rq_job, queue = queued_copy_job
+    client.force_login(staff)
+    assert client.post(reverse("django_rq:stop_job", args=[0, rq_job.id])).status_code == 302
+    job.refresh_from_db()
+    assert job.status == CopyJob.Status.CANCELLED
+    assert AuditEvent.objects.filter(action="job.cancel", job=job, actor=staff).exists()
+
+
+@pytest.mark.parametrize("action, status", [("delete", CopyJob.Status.CANCELLED), ("requeue", CopyJob.Status.QUEUED)])
+def test_bulk_actions_on_copy_jobs_go_through_the_services(client, staff, queued_copy_job, action, status):
+    job, rq_job, queue = queued_copy_job
+    client.force_login(staff)
+    response = client.post(reverse("django_rq:actions", args=[0]), {"action": action, "job_ids": [rq_job.id]})
+    assert response.status_code == 302
+    job.refresh_from_db()
+    assert job.status == status
+    assert (rq_job.id in queue.job_ids) == (action == "requeue")
