@@ -11,6 +11,7 @@ urlpatterns = [
     path("admin/rq/", include((rq_dashboard.urlpatterns(), "django_rq"))),
     # Before the admin's own login URL (same path; reverse("admin:login") still finds it).
     path("admin/login/", sso.admin_login_gate, name="admin_login_gate"),
+    path("admin/logout/", sso.logout, name="admin_logout"),  # one logout: at the provider too
     path("admin/", admin.site.urls),
     path("", include("records.urls")),
 ]

@@ -12,7 +12,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from records.models import ConnectionProfile, CopyJob
 
 pytestmark = pytest.mark.django_db
-PUBLIC = {"login", "logout", "health", "health_ready", "health_live", "admin:login", "admin_login_gate",
+PUBLIC = {"login", "logout", "health", "health_ready", "health_live", "admin:login", "admin_login_gate", "admin_logout", "admin:logout",
           "oidc_authentication_init", "oidc_authentication_callback"}
 # Fixed values: test ids are built from these URLs and must be the same in every process (xdist).
 SAMPLES = {"int": "1", "str": "x", "path": "x/y", "slug": "x", "uuid": str(uuid.UUID(int=1))}

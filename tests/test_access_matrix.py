@@ -38,6 +38,7 @@ RULES: list[tuple[str, tuple[int, ...]]] = [
     ("health_live", (200, 200, 200, 200, 200, 200)),
     ("admin:login", (200, 200, 200, R, 200, R)),  # staff are sent on to the admin index
     ("admin_login_gate", (200, 200, 200, R, 200, R)),  # the same page (local accounts on)
+    ("admin_logout", (405, 405, 405, 405, 405, 405)),  # our logout, POST only
     ("oidc_*", (404, 404, 404, 404, 404, 404)),  # SSO is off here; tests/test_sso.py has it on
     # The business pages: the owner and the shared user use the profile; the job is the owner's
     # alone; the superuser sees every profile (audit) but jobs only their own; staff without
@@ -75,7 +76,7 @@ RULES: list[tuple[str, tuple[int, ...]]] = [
     ("admin:index", (L, L, L, 200, L, 200)),
     ("admin:app_list", (L, L, L, 404, L, 200)),  # records' app list: staff hold no records perms
     ("admin:password_change*", (L, L, L, 200, L, 200)),
-    ("admin:logout", (L, L, L, 405, L, 405)),
+    ("admin:logout", (405, 405, 405, 405, 405, 405)),  # the path is served by admin_logout
     ("admin:jsi18n", (L, L, L, 200, L, 200)),
     ("admin:autocomplete", (L, L, L, 403, L, 403)),  # without term/app_label: refused
     ("admin:view_on_site", (L, L, L, 404, L, 404)),

@@ -72,6 +72,24 @@ def test_logout_ends_the_session_here_and_at_the_provider(client, sso_settings, 
     assert 'name="login"' in page.text
 
 
+def test_the_admins_logout_ends_the_provider_session_too(client, sso_settings, groups):
+    sso_login(client, "u-carol")
+    response = client.post(reverse("admin:logout"))
+    assert response["Location"].startswith(discovery(sso_settings.OIDC_OP_ISSUER)["end_session_endpoint"])
+    assert "_auth_user_id" not in client.session
+
+
+def test_endpoints_can_be_given_one_by_one_instead_of_discovery(client, sso_settings, groups, django_user_model):
+    doc = discovery(sso_settings.OIDC_OP_ISSUER)
+    sso_settings.OIDC_OP_ISSUER = ""
+    sso_settings.OIDC_OP_AUTHORIZATION_ENDPOINT = doc["authorization_endpoint"]
+    sso_settings.OIDC_OP_TOKEN_ENDPOINT = doc["token_endpoint"]
+    sso_settings.OIDC_OP_USER_ENDPOINT = doc["userinfo_endpoint"]
+    sso_settings.OIDC_OP_JWKS_ENDPOINT = doc["jwks_uri"]
+    assert sso_login(client, "u-alice")["Location"] == reverse("home")
+    assert django_user_model.objects.filter(username="u-alice").exists()
+
+
 def _token_for_other_client(issuer):
     """A real ID token the provider issued to another client (that client's own code flow)."""
     doc = discovery(issuer)
