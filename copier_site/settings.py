@@ -180,6 +180,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_HTTP_RESPONSE_CODE = 429
+AXES_WHITELIST_CALLABLE = "records.logins.axes_exempt"  # password logins only, not the SSO callback
 # The address is REMOTE_ADDR (a client can't forge it): behind a reverse proxy, have the proxy
 # or gunicorn (--forwarded-allow-ips) set it to the client's.
 

@@ -12,6 +12,18 @@ from django.dispatch import receiver
 from records.audit import audit_log
 
 
+def throttles(credentials) -> bool:
+    """Whether a login attempt counts toward a lock-out: password logins only. An SSO callback
+    carries no password (its guessing is the provider's to stop), and counting its failures
+    under "no user name" would let a few bad callbacks lock SSO out for a whole office address."""
+    return isinstance(credentials, dict) and "password" in credentials
+
+
+def axes_exempt(request, credentials) -> bool:
+    """django-axes' AXES_WHITELIST_CALLABLE: exempt what `throttles` doesn't count."""
+    return not throttles(credentials)
+
+
 def login_unlock(*, actor, username: str = "", ip_address: str = "", via: str) -> int:
     """Forget the failed attempts of `username` and/or `ip_address` (both: that pair only).
     Returns how many attempt records were cleared."""

@@ -133,6 +133,17 @@ def test_a_code_issued_to_another_client_does_not_log_in(client, sso_settings, g
     assert "_auth_user_id" not in client.session
 
 
+def test_failed_sso_callbacks_do_not_lock_sso_out_for_the_address(client, sso_settings, groups, settings):
+    """Found while testing: each failed callback counted as a failed login of "no user name"
+    from the address, so five of them locked everybody behind that address out of SSO."""
+    for _ in range(settings.AXES_FAILURE_LIMIT + 2):
+        client.get(reverse("oidc_authentication_init"))
+        state = next(iter(client.session["oidc_states"]))
+        response = client.get(reverse("oidc_authentication_callback"), {"code": "not-a-code", "state": state})
+        assert "sso=failed" in response["Location"]  # the provider refused the code
+    assert sso_login(client, "u-alice")["Location"] == reverse("home")
+
+
 def test_sso_never_signs_in_as_a_local_account(client, sso_settings, owner):
     response = sso_login(client, "alice")  # the provider's "alice" is not our local alice
     assert "sso=failed" in response["Location"]
