@@ -80,6 +80,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "records.middleware.PrivateCacheMiddleware",
+    "records.sso_refresh.SSOSessionRefresh",
     # Last, as django-axes asks: it turns a lock-out raised by the backend into the lock-out page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -158,6 +159,8 @@ OIDC_APPROVER_GROUP = env.str("OIDC_APPROVER_GROUP", default="")
 OIDC_USE_PKCE = True
 OIDC_STORE_ID_TOKEN = True  # for the provider's logout (id_token_hint)
 OIDC_TIMEOUT = env.float("OIDC_TIMEOUT", default=10.0)
+# An SSO user is re-checked with the provider (silently) this often; disabled there, out here.
+OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS = env.int("OIDC_RENEW_SECONDS", default=15 * 60)
 LOGIN_REDIRECT_URL_FAILURE = "/accounts/login/?sso=failed"
 SSO_BUTTON_LABEL = env.str("SSO_BUTTON_LABEL", default="Log in with single sign-on")
 # Off: only single sign-on; user names and passwords are refused on every login form.

@@ -90,6 +90,47 @@ def test_endpoints_can_be_given_one_by_one_instead_of_discovery(client, sso_sett
     assert django_user_model.objects.filter(username="u-alice").exists()
 
 
+def _expire_the_id_token(client):
+    session = client.session
+    session["oidc_id_token_expiration"] = 0
+    session.save()
+
+
+def test_an_sso_session_is_rechecked_silently_with_the_provider(client, sso_settings, groups):
+    provider = requests.Session()
+    sso_login(client, "u-alice", provider)
+    _expire_the_id_token(client)
+    response = client.get(reverse("job_list"))
+    assert response.status_code == 302 and "prompt=none" in response["Location"]
+    back = at_provider(provider, response["Location"], "u-alice", stop_at="http://testserver/")
+    assert client.get(back.removeprefix("http://testserver"))["Location"] == reverse("job_list")
+    assert client.get(reverse("job_list")).status_code == 200  # still logged in, renewed
+
+
+def test_logged_out_at_the_provider_means_logged_out_here_at_the_next_check(client, sso_settings, groups):
+    provider = requests.Session()
+    sso_login(client, "u-alice", provider)
+    end = discovery(sso_settings.OIDC_OP_ISSUER)["end_session_endpoint"]
+    at_provider(provider, f"{end}?client_id=copier&post_logout_redirect_uri=http://testserver/accounts/login/",
+                "u-alice", stop_at="http://testserver/")
+    _expire_the_id_token(client)
+    back = at_provider(provider, client.get(reverse("home"))["Location"], "u-alice", stop_at="http://testserver/")
+    assert "error=login_required" in back
+    client.get(back.removeprefix("http://testserver"))
+    assert "_auth_user_id" not in client.session
+
+
+def test_local_sessions_and_polled_urls_are_not_refreshed(client, sso_settings, owner, make_job):
+    client.force_login(owner, backend="django.contrib.auth.backends.ModelBackend")
+    _expire_the_id_token(client)
+    assert client.get(reverse("home")).status_code == 200
+    job = make_job()
+    sso_user = type(owner).objects.create_user("u-x")
+    client.force_login(sso_user, backend="records.sso.SSOBackend")
+    _expire_the_id_token(client)
+    assert client.get(reverse("job_progress", args=[job.code])).status_code == 404  # not a redirect
+
+
 def _token_for_other_client(issuer):
     """A real ID token the provider issued to another client (that client's own code flow)."""
     doc = discovery(issuer)
