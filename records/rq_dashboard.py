@@ -50,11 +50,11 @@ def _copy_jobs(queue, rq_ids) -> list[CopyJob]:
 
 
 def _cancel(request, jobs) -> None:
-    for job in jobs:
-        if not job.is_finished:
-            copy_job_cancel(job=job, user=request.user)
-    if jobs:
-        messages.info(request, f"Cancelled through the job service: {', '.join(str(j.pk) for j in jobs)}.")
+    running = [job for job in jobs if not job.is_finished]
+    for job in running:
+        copy_job_cancel(job=job, user=request.user)
+    if running:
+        messages.info(request, f"Copy jobs cancelled through the job service: {', '.join(str(j.pk) for j in running)}.")
 
 
 def _refuse(request, jobs, back):
