@@ -4,6 +4,7 @@ Development needs nothing set: SQLite and an embedded Redis under `var/`, a gene
 credential key. With DEBUG off the app refuses to start without SECRET_KEY and CREDENTIAL_KEYS.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -64,6 +65,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_rq",
     "csp",
+    "axes",
+    "mozilla_django_oidc",
     "records",
 ]
 
@@ -77,9 +80,13 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "records.middleware.PrivateCacheMiddleware",
+    "records.sso_refresh.SSOSessionRefresh",
     "csp.middleware.CSPMiddleware",
     # After CSPMiddleware, so its response is seen first: loosens the policy for the RQ dashboard only.
     "records.csp.rq_dashboard_policy",
+    # Last, as django-axes asks: it turns a lock-out raised by the backend into the lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "copier_site.urls"
@@ -94,6 +101,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "records.sso.context",
             ],
         },
     },
@@ -135,6 +143,53 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Single sign-on (OpenID Connect, records/sso.py): on when OIDC_CLIENT_ID is set. The provider's
+# endpoints come from <OIDC_ISSUER>/.well-known/openid-configuration unless given one by one.
+OIDC_OP_ISSUER = env.str("OIDC_ISSUER", default="")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env.str("OIDC_AUTHORIZATION_ENDPOINT", default="")
+OIDC_OP_TOKEN_ENDPOINT = env.str("OIDC_TOKEN_ENDPOINT", default="")
+OIDC_OP_USER_ENDPOINT = env.str("OIDC_USERINFO_ENDPOINT", default="")
+OIDC_OP_JWKS_ENDPOINT = env.str("OIDC_JWKS_ENDPOINT", default="")
+OIDC_OP_LOGOUT_ENDPOINT = env.str("OIDC_END_SESSION_ENDPOINT", default="")
+OIDC_RP_CLIENT_ID = env.str("OIDC_CLIENT_ID", default="")
+OIDC_RP_CLIENT_SECRET = env.str("OIDC_CLIENT_SECRET", default="")
+OIDC_RP_SCOPES = env.str("OIDC_SCOPES", default="openid email profile")
+OIDC_RP_SIGN_ALGO = env.str("OIDC_SIGN_ALGO", default="RS256")
+OIDC_USERNAME_CLAIM = env.str("OIDC_USERNAME_CLAIM", default="sub")
+OIDC_GROUPS_CLAIM = env.str("OIDC_GROUPS_CLAIM", default="groups")
+OIDC_STAFF_GROUP = env.str("OIDC_STAFF_GROUP", default="")
+OIDC_APPROVER_GROUP = env.str("OIDC_APPROVER_GROUP", default="")
+OIDC_USE_PKCE = True
+OIDC_STORE_ID_TOKEN = True  # for the provider's logout (id_token_hint)
+OIDC_TIMEOUT = env.float("OIDC_TIMEOUT", default=10.0)
+# An SSO user is re-checked with the provider (silently) this often; disabled there, out here.
+OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS = env.int("OIDC_RENEW_SECONDS", default=15 * 60)
+LOGIN_REDIRECT_URL_FAILURE = "/accounts/login/?sso=failed"
+SSO_BUTTON_LABEL = env.str("SSO_BUTTON_LABEL", default="Log in with single sign-on")
+# Off: only single sign-on; user names and passwords are refused on every login form.
+LOCAL_LOGIN_ENABLED = env.bool("LOCAL_LOGIN_ENABLED", default=True)
+
+# The axes backend first: it refuses a locked-out user before any password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend"]
+if LOCAL_LOGIN_ENABLED:
+    AUTHENTICATION_BACKENDS.append("django.contrib.auth.backends.ModelBackend")
+if OIDC_RP_CLIENT_ID:
+    AUTHENTICATION_BACKENDS.append("records.sso.SSOBackend")
+
+# Login throttling (django-axes), on every login form (ours and the admin's): after
+# AXES_FAILURE_LIMIT failures for one user name from one address, that pair is locked out for
+# AXES_COOLOFF_MINUTES (0: until unlocked in the admin or by `manage.py login_unlock`).
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+_cooloff = env.float("AXES_COOLOFF_MINUTES", default=30)
+AXES_COOLOFF_TIME = timedelta(minutes=_cooloff) if _cooloff else None
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_WHITELIST_CALLABLE = "records.logins.axes_exempt"  # password logins only, not the SSO callback
+# The address is REMOTE_ADDR (a client can't forge it): behind a reverse proxy, have the proxy
+# or gunicorn (--forwarded-allow-ips) set it to the client's.
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -199,5 +254,7 @@ LOGGING = {
     "loggers": {
         # urllib3 logs full URLs at DEBUG; keep it quiet unless asked.
         "urllib3": {"level": env.str("URLLIB3_LOG_LEVEL", default="WARNING")},
+        # django-axes logs every start and login attempt at INFO; lock-outs are WARNING.
+        "axes": {"level": env.str("AXES_LOG_LEVEL", default="WARNING")},
     },
 }

@@ -355,3 +355,8 @@ class AuditEventAdmin(ReadOnlyAdmin):
         return super().get_queryset(request).defer(*PROFILE_SECRETS)
     date_hierarchy = "created"
     show_full_result_count = False
+
+from records import admin_logins  # noqa: E402,F401 - the audited unlock for login lock-outs
+from records.rq_dashboard import lock_down_admin_copy  # noqa: E402
+
+lock_down_admin_copy()

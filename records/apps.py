@@ -7,3 +7,6 @@ class RecordsConfig(AppConfig):
 
     def ready(self):
         from records import checks  # noqa: F401 - registers the system checks
+        from records import logins
+
+        logins.connect_signals()

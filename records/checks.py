@@ -49,3 +49,35 @@ def check_production_settings(app_configs, **kwargs):
             )
         )
     return warnings
+
+
+@register(Tags.security)
+def check_allowed_hosts(app_configs, **kwargs):
+    # '*' makes Django trust any Host header: password-reset links, absolute URLs and the admin's
+    # "view on site" can then be pointed at an attacker's domain.
+    if "*" in settings.ALLOWED_HOSTS:
+        return [
+            Warning(
+                "ALLOWED_HOSTS contains '*': any Host header is accepted.",
+                hint="List the host names the app is served under, e.g. ALLOWED_HOSTS=copier.example.com",
+                id="records.W003",
+            )
+        ]
+    return []
+
+
+@register(Tags.security)
+def check_login_methods(app_configs, **kwargs):
+    errors = []
+    if not settings.LOCAL_LOGIN_ENABLED and not settings.OIDC_RP_CLIENT_ID:
+        errors.append(Error("LOCAL_LOGIN_ENABLED is off and single sign-on is not configured: nobody can log in.",
+                            hint="Set OIDC_CLIENT_ID (and OIDC_ISSUER), or turn local accounts back on.",
+                            id="records.E003"))
+    if settings.OIDC_RP_CLIENT_ID:
+        needed = ("OIDC_OP_AUTHORIZATION_ENDPOINT", "OIDC_OP_TOKEN_ENDPOINT", "OIDC_OP_USER_ENDPOINT", "OIDC_OP_JWKS_ENDPOINT")
+        if not settings.OIDC_OP_ISSUER and not all(getattr(settings, name) for name in needed):
+            errors.append(Error("Single sign-on needs OIDC_ISSUER (discovery) or all four endpoints.",
+                                hint="Set OIDC_ISSUER=https://login.example.com/realms/x", id="records.E004"))
+        if not settings.OIDC_RP_CLIENT_SECRET:
+            errors.append(Error("OIDC_CLIENT_ID is set but OIDC_CLIENT_SECRET is empty.", id="records.E005"))
+    return errors

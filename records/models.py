@@ -12,10 +12,17 @@ class System(models.TextChoices):
     ZOHO = "zoho", "Zoho CRM"
 
 
+def manages_all_profiles(user) -> bool:
+    """Who sees, uses and changes every profile: superusers and holders of the admin's
+    change permission on profiles. Being staff alone (may open the admin) is not enough."""
+    return user.is_active and (user.is_superuser or user.has_perm("records.change_connectionprofile"))
+
+
 class ProfileQuerySet(models.QuerySet):
     def for_user(self, user):
-        """Return the profiles `user` may see and use: staff see all, others own or shared."""
-        if user.is_staff:
+        """Return the profiles `user` may see and use: all for those who manage all profiles,
+        for others their own and those shared with them."""
+        if manages_all_profiles(user):
             return self.all()
         return self.filter(
             Q(owner=user) | Q(shared_with_users=user) | Q(shared_with_groups__in=user.groups.all())
@@ -135,6 +142,8 @@ class CopyJob(models.Model):
 
     class Meta:
         ordering = ["-created"]
+        # The RQ dashboard (/admin/rq/) is for superusers and holders of this, not for all staff.
+        permissions = [("use_queue_dashboard", "Can use the queue dashboard (/admin/rq/)")]
         indexes = [
             models.Index(fields=["requested_by", "-created"]),
             models.Index(fields=["status", "lease_expires_at"]),

@@ -1,10 +1,12 @@
 from django.urls import path
 
-from records import views, views_copy, views_jobs, views_profiles
+from records import health, views, views_copy, views_jobs, views_profiles
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("health/", views.health, name="health"),
+    path("health/", health.ready, name="health"),
+    path("health/ready/", health.ready, name="health_ready"),
+    path("health/live/", health.live, name="health_live"),
     # Connection profiles
     path("profiles/", views_profiles.profile_list, name="profile_list"),
     path("profiles/add/", views_profiles.profile_add, name="profile_add"),

@@ -1,12 +1,11 @@
-"""Home page, health check and helpers shared by the page groups (views_profiles, views_jobs,
+"""Home page and helpers shared by the page groups (views_profiles, views_jobs,
 views_copy)."""
 
 from __future__ import annotations
 
 import logging
 
-from django.contrib.auth.decorators import login_not_required
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from records.connectors import base
@@ -19,11 +18,6 @@ def home(request: HttpRequest) -> HttpResponse:
     profiles = ConnectionProfile.objects.for_user(request.user)
     jobs = CopyJob.objects.for_user(request.user).select_related("profile")[:5]
     return render(request, "records/home.html", {"profiles": profiles, "jobs": jobs})
-
-
-@login_not_required
-def health(request: HttpRequest) -> HttpResponse:
-    return JsonResponse({"status": "ok"})
 
 
 def get_profile_for_user(request: HttpRequest, code) -> ConnectionProfile:

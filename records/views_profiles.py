@@ -11,7 +11,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from records.forms import ProfileForm
-from records.models import ConnectionProfile
+from records.models import ConnectionProfile, manages_all_profiles
 from records.views import friendly_error, get_profile_for_user, service_error_message
 
 
@@ -23,9 +23,10 @@ def _services():
 
 
 def _get_editable_profile(request: HttpRequest, code) -> ConnectionProfile:
-    """Only the owner (or staff) changes a profile; users it is shared with just use it."""
+    """Only the owner (or who manages all profiles) changes a profile; users it is shared with
+    just use it."""
     profile = get_profile_for_user(request, code)
-    if not (request.user.is_staff or profile.owner_id == request.user.pk):
+    if not (manages_all_profiles(request.user) or profile.owner_id == request.user.pk):
         raise Http404("No such profile")
     return profile
 

@@ -9,6 +9,8 @@ pytest_plugins = [
     "tests.fixtures.connectors",
     "tests.fixtures.engine",
     "tests.fixtures.web",
+    "tests.fixtures.security",
+    "tests.fixtures.oidc",
 ]
 
 

@@ -12,7 +12,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from records.models import ConnectionProfile, CopyJob
 
 pytestmark = pytest.mark.django_db
-PUBLIC = {"login", "logout", "health", "admin:login"}
+PUBLIC = {"login", "logout", "health", "health_ready", "health_live", "admin:login", "admin_login_gate", "admin_logout", "admin:logout",
+          "oidc_authentication_init", "oidc_authentication_callback"}
 # Fixed values: test ids are built from these URLs and must be the same in every process (xdist).
 SAMPLES = {"int": "1", "str": "x", "path": "x/y", "slug": "x", "uuid": str(uuid.UUID(int=1))}
 
@@ -53,7 +54,8 @@ def test_every_url_needs_a_login(client, name, url):
 
 def test_public_urls_answer_anonymous_users(client):
     assert client.get(reverse("login")).status_code == 200
-    assert client.get(reverse("health")).json() == {"status": "ok"}
+    assert client.get(reverse("health_live")).json() == {"status": "ok"}
+    assert client.get(reverse("health")).json()["checks"]["database"] == "ok"
     assert client.post(reverse("logout")).status_code == 302
     assert client.get(reverse("admin:login")).status_code == 200
 

@@ -19,6 +19,8 @@ STRICT = ("default-src 'self'", "script-src 'self'", "style-src 'self'", "object
           "frame-ancestors 'none'")
 NOT_PAGES = {
     "health": "plain text",
+    "health_ready": "plain text",
+    "health_live": "plain text",
     "job_progress": "JSON",
     "job_results_csv": "CSV",
     "profile_test": "POST only, redirects",
