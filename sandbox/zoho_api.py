@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sandbox.zoho_query import Coql, QueryError, parse_criteria
 from sandbox.zoho_schema import module_meta, related_list_meta
@@ -178,7 +178,7 @@ class RecordsApi:
         chunk, info, next_token = self._page(req, records, bound)
         if not chunk:
             return 204, None  # §4.1: no body at all
-        expiry = (datetime.now(timezone.utc) + timedelta(hours=24)).isoformat(timespec="seconds")
+        expiry = (datetime.now(UTC) + timedelta(hours=24)).isoformat(timespec="seconds")
         info.update({"sort_by": sort_by, "sort_order": sort_order, "call": False, "email": False,
                      "next_page_token": next_token, "previous_page_token": None,
                      "page_token_expiry": expiry if next_token else None})

@@ -40,7 +40,7 @@ def parse_criteria(text: str, value_of: Callable[[dict, str], list], *, equals_c
             ops.append(m.group(1).lower())
             preds.append(term())
         result = preds[0]
-        for op, p in zip(ops, preds[1:]):
+        for op, p in zip(ops, preds[1:], strict=True):
             result = _and(result, p) if op == "and" else _or(result, p)
         return result
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 from sandbox.zoho_schema import NOT_COPYABLE_TYPES, Module, build_modules
 
@@ -38,7 +38,7 @@ class ApiError(Exception):
 
 def now_iso() -> str:
     """ISO-8601 with offset, to the second (§3.3 value formats)."""
-    return datetime.now(timezone.utc).astimezone(DEMO_TIME.tzinfo).isoformat(timespec="seconds")
+    return datetime.now(UTC).astimezone(DEMO_TIME.tzinfo).isoformat(timespec="seconds")
 
 
 class ZohoState:

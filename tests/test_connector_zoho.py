@@ -1,6 +1,7 @@
 """The Zoho CRM connector against the Zoho sandbox over real HTTP (api-notes zoho.md)."""
 
 import datetime as dt
+
 import pytest
 
 from records.connectors.base import (

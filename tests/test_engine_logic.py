@@ -6,7 +6,6 @@ from django.core.exceptions import ValidationError
 from records.copying import services
 from records.copying.validation import override_errors
 from records.models import CopyJob, RecordResult
-
 from tests.fixtures.engine import ZOHO_FIELDS, MemoryConnector
 
 pytestmark = pytest.mark.django_db

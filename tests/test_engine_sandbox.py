@@ -234,7 +234,8 @@ def test_zoho_deep_copy_fields_unique_values_lookups_and_subforms(zoho, owner):
         assert copy["Account_Name"]["id"] == root["id"]
         assert not copy.get("Photo_File") and not copy.get("Lead_Score")
     assert any(conn.get("Contacts", r.source_id).fields.get("Photo_File") for r in contacts)
-    new_ids = set(job.results.values_list("new_id", flat=True))
+    new_ids = list(job.results.values_list("new_id", flat=True))
+    assert None not in new_ids and len(set(new_ids)) == len(new_ids)  # one copy per row
     for row in job.results.filter(depth__gt=0):
         assert row.parent_source_id
 

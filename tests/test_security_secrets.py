@@ -192,8 +192,9 @@ def _redis_dump(url) -> bytes:
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
 def test_rq_job_holds_only_the_job_id(zoho_profile, fresh_sandbox, owner, redis_url):
-    import django_rq
     import zlib
+
+    import django_rq
     from rq import SimpleWorker
     from rq.job import Job
 

@@ -148,7 +148,8 @@ class HttpClient:
 
     def delay(self, attempt: int) -> float:
         """Exponential backoff with full jitter, so workers don't retry in lockstep."""
-        return random.uniform(0, min(self.max_backoff, self.backoff * 2 ** (attempt - 1)))
+        cap = min(self.max_backoff, self.backoff * 2 ** (attempt - 1))
+        return random.uniform(0, cap)  # noqa: S311 (jitter, not a secret)
 
 
 def _origin(url: str) -> str:

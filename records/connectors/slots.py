@@ -199,7 +199,8 @@ class RedisSlots:
                 raise RateLimited("No free concurrency slot for this profile in time (other workers hold them).",
                                   error_type="CONCURRENCY_SLOTS", retry_after=1.0)
             # Full jitter, growing to poll[1]: waiters on many machines don't retry in lockstep.
-            time.sleep(min(random.uniform(self.poll[0], delay), max(0.0, deadline - now)))
+            jitter = random.uniform(self.poll[0], delay)  # noqa: S311 (not a secret)
+            time.sleep(min(jitter, max(0.0, deadline - now)))
             delay = min(self.poll[1], delay * 2)
 
     # -- lease renewal ---------------------------------------------------------------------------

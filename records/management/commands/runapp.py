@@ -160,10 +160,9 @@ class Command(BaseCommand):
         )
 
     def ensure_demo_profiles(self, vault_url: str, zoho_url: str) -> None:
-        from sandbox import demo
-
         from records import profiles
         from records.models import ConnectionProfile
+        from sandbox import demo
 
         user = get_user_model().objects.get(username="demo")
         wanted = {
@@ -188,7 +187,8 @@ class Command(BaseCommand):
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         # Its own process group: the terminal's Ctrl-C reaches only this supervisor, which then
         # stops the children in order instead of all of them dying at once.
-        process = subprocess.Popen(command, cwd=settings.BASE_DIR, env=env, process_group=0)
+        # noqa S603: our own interpreter and manage.py with fixed arguments.
+        process = subprocess.Popen(command, cwd=settings.BASE_DIR, env=env, process_group=0)  # noqa: S603
         self.children.append((name, process))
         return process
 
@@ -206,7 +206,7 @@ class Command(BaseCommand):
     def stop_all(self) -> None:
         self.stopping = True
         self.stdout.write("\nStopping…")
-        for name, process in reversed(self.children):
+        for _name, process in reversed(self.children):
             if process.poll() is None:
                 # SIGTERM: runserver exits, the rq worker finishes its current job (warm shutdown).
                 os.killpg(process.pid, signal.SIGTERM)
@@ -216,7 +216,7 @@ class Command(BaseCommand):
                     os.killpg(process.pid, signal.SIGKILL)
                     process.wait()
         # Anything a child left behind in its group goes too.
-        for name, process in self.children:
+        for _name, process in self.children:
             try:
                 os.killpg(process.pid, signal.SIGKILL)
             except ProcessLookupError:
