@@ -23,7 +23,8 @@ from records.connectors.base import (
     Rejected,
     Unavailable,
 )
-from records.connectors.vault import VaultConnector, vql_string
+from records.connectors.vault import VaultConnector
+from records.connectors.vault_parse import vql_string
 from sandbox import demo
 
 

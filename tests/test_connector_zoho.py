@@ -294,13 +294,6 @@ def test_create_notes_fills_in_the_parent_module(fresh_sandbox, zoho):
     assert [r.id for r in found] == [note.new_id]
 
 
-def test_upsert_inserts_then_updates(zoho):
-    [first] = zoho.upsert("Deals", [{"Deal_Name": "Upsert deal", "Stage": "Qualification"}], ["Deal_Name"])
-    [second] = zoho.upsert("Deals", [{"Deal_Name": "Upsert deal", "Stage": "Proposal"}], ["Deal_Name"])
-    assert first.ok and second.ok and first.new_id == second.new_id
-    assert zoho.get("Deals", first.new_id).fields["Stage"] == "Proposal"
-
-
 def test_delete_reports_each_id(zoho):
     [made] = zoho.create("Contacts", [{"Last_Name": "Doomed"}])
     results = zoho.delete("Contacts", [made.new_id, "5725767999999999999"])

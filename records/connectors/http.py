@@ -56,7 +56,6 @@ class HttpClient:
         self.session.mount("https://", adapter)
         self.session.mount("http://", adapter)
         self.session.headers.update(headers or {})
-        self.calls = 0  # every request sent, retries included (the benchmark reads it)
 
     def url(self, path: str) -> str:
         url = urljoin(self.base_url, path.lstrip("/")) if "://" not in path else path
@@ -86,7 +85,6 @@ class HttpClient:
         while True:
             attempt += 1
             last = attempt >= self.max_attempts
-            self.calls += 1
             try:
                 response = self.session.request(
                     method, url, timeout=timeout or self.timeout, allow_redirects=False, **kwargs

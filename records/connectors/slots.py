@@ -20,16 +20,18 @@ the limiter's Redis hiccuped: the call goes ahead under the local limit only, th
 once, and Redis is tried again after `retry_down` seconds.
 
 No Django here: the caller passes the Redis connection (records/connectors/__init__.py wires the
-django-rq one).
+django-rq one). `profile_gate()` builds the gate a connector holds around each call.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import random
 import threading
 import time
 import uuid
+from typing import Any
 
 from records.connectors.base import RateLimited
 
@@ -229,3 +231,28 @@ class RedisSlots:
                 # Only if this process stalled longer than the lease: another worker may have
                 # taken the slot meanwhile, so for a moment there may be one call too many.
                 log.warning("A concurrency slot of %s expired while its call was still running.", self.key)
+
+
+# The process's semaphores, one per profile key and limit: the threads of one process queue here
+# cheaply, and it is the whole limit when there is no Redis (unit tests, scripts) or it is down.
+_SEMAPHORES: dict[tuple[Any, ...], threading.BoundedSemaphore] = {}
+_SEMAPHORES_LOCK = threading.Lock()
+
+
+def _process_semaphore(key: tuple[Any, ...], size: int) -> threading.BoundedSemaphore:
+    with _SEMAPHORES_LOCK:
+        sem = _SEMAPHORES.get((key, size))
+        if sem is None:
+            sem = _SEMAPHORES[(key, size)] = threading.BoundedSemaphore(max(1, size))
+        return sem
+
+
+def profile_gate(key: tuple[Any, ...], size: int, redis: Any, *, lease: float) -> threading.BoundedSemaphore | RedisSlots:
+    """The gate a connector holds around each request (a context manager): the process's semaphore
+    for the profile, and with a Redis connection the profile's slots shared by every worker
+    (keyed by a digest of `key`, so no secret reaches Redis). Zoho's §9 concurrency limit."""
+    local = _process_semaphore(key, size)
+    if redis is None:
+        return local
+    name = "zoho:" + hashlib.sha256(repr(key).encode()).hexdigest()[:32]
+    return RedisSlots(redis, name, size, local=local, lease=lease)

@@ -38,7 +38,8 @@ from records.connectors.base import (
     WriteResult,
 )
 from records.connectors.http import HttpClient
-from records.connectors.urls import check_base_url
+from records.connectors.slots import profile_gate
+from records.connectors.urls import check_base_url, zoho_accounts_for
 
 log = logging.getLogger(__name__)
 
@@ -56,39 +57,6 @@ COQL_FIELDS_MAX = 500  # §4.4 (v7): at most 500 SELECT columns
 NON_COQL_MODULES = frozenset({"Notes", "Attachments"})
 ACTIVITY_MODULES = frozenset({"Tasks", "Events", "Calls"})
 PERSON_MODULES = frozenset({"Contacts", "Leads"})
-# Zoho data centres: API domain suffix -> accounts server (§1.3); used when a profile has none.
-ACCOUNTS_BY_TLD = {"ca": "https://accounts.zohocloud.ca"}
-
-# §9: Zoho counts concurrent calls per org and app, and answers 429 beyond the edition's limit;
-# ProfileConfig.concurrency is that limit across every worker. Two gates, both held for each call:
-# - one semaphore per profile and process (this dict): the threads of one process queue here
-#   cheaply, and it is the whole limit when there is no Redis (unit tests, scripts) or it is down;
-# - with a Redis connection, the profile's shared slots (records/connectors/slots.py): the limit
-#   across processes and machines. See RedisSlots for leases and the fallback.
-_SEMAPHORES: dict[tuple, threading.BoundedSemaphore] = {}
-_SEMAPHORES_LOCK = threading.Lock()
-
-
-def _profile_semaphore(key: tuple, size: int) -> threading.BoundedSemaphore:
-    with _SEMAPHORES_LOCK:
-        sem = _SEMAPHORES.get((key, size))
-        if sem is None:
-            sem = _SEMAPHORES[(key, size)] = threading.BoundedSemaphore(max(1, size))
-        return sem
-
-
-def _profile_slots(key: tuple, size: int, redis, lease: float):
-    """The gate `_call` holds around each request: the process's semaphore, and with a Redis
-    connection the profile's slots shared by every worker (keyed by a digest, no secret in Redis)."""
-    local = _profile_semaphore(key, size)
-    if redis is None:
-        return local
-    from records.connectors.slots import RedisSlots
-
-    name = "zoho:" + hashlib.sha256(repr(key).encode()).hexdigest()[:32]
-    return RedisSlots(redis, name, size, local=local, lease=lease)
-
-
 def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -112,7 +80,7 @@ class ZohoConnector(Connector):
         super().__init__(config, tokens)
         loopback = config.allow_loopback
         self.api_domain = check_base_url(config.base_url, "zoho_api", allow_loopback=loopback)
-        accounts = config.accounts_url or _accounts_for(self.api_domain)
+        accounts = config.accounts_url or zoho_accounts_for(self.api_domain)
         self.accounts_url = check_base_url(accounts, "zoho_accounts", allow_loopback=loopback)
         if not (config.username and config.secret and config.refresh_token):
             raise ConfigurationError(
@@ -133,13 +101,11 @@ class ZohoConnector(Connector):
         key = (self.api_domain, config.username, hashlib.sha256(config.refresh_token.encode()).hexdigest()[:16])
         # A slot's lease: twice the read timeout. A live holder's lease is renewed while its call
         # (retries included) runs; a dead worker's slot is free again after at most this long.
-        self._slots = _profile_slots(key, config.concurrency, redis, lease=2 * self.timeout[1])
+        self._slots = profile_gate(key, config.concurrency, redis, lease=2 * self.timeout[1])
         self._meta_lock = threading.Lock()
         self._fields: dict[str, list[FieldInfo]] = {}
-        self._raw_related: dict[str, list[dict]] = {}
         self._modules: list[dict] | None = None
         self._module_of: dict[str, str] = {}  # record id -> module, learned from reads and writes
-        self.mints = 0  # access tokens this connector minted (tests, benchmark)
 
     def __repr__(self):
         return f"ZohoConnector(api_domain={self.api_domain!r}, name={self.config.name!r})"
@@ -168,7 +134,6 @@ class ZohoConnector(Connector):
                 "refresh_token": self.config.refresh_token,
             },
         )
-        self.mints += 1
         try:
             body = response.json()
         except ValueError:
@@ -567,24 +532,16 @@ class ZohoConnector(Connector):
         module = zp.check_name(object_name)
         if module == "Notes":
             rows = [self._note_row(r) for r in rows]
-        return self._batched(module, rows, path=self._module_path(module), safe=False, extra={})
+        return self._batched(module, rows, path=self._module_path(module))
 
-    def upsert(self, object_name: str, rows: Sequence[dict[str, Any]],
-               duplicate_check_fields: Sequence[str] = ()) -> list[WriteResult]:
-        """Insert or update by key in batches of 100; safe to repeat because it is keyed (§3.2)."""
-        # Reference: https://www.zoho.com/crm/developer/docs/api/v7/upsert-records.html
-        module = zp.check_name(object_name)
-        extra = {"duplicate_check_fields": [zp.check_name(f) for f in duplicate_check_fields]} if duplicate_check_fields else {}
-        return self._batched(module, rows, path=self._module_path(module, "upsert"), safe=True, extra=extra)
-
-    def _batched(self, module: str, rows: Sequence[dict], *, path: str, safe: bool, extra: dict) -> list[WriteResult]:
+    def _batched(self, module: str, rows: Sequence[dict], *, path: str) -> list[WriteResult]:
         outcomes: list[WriteResult | ConnectorError] = []
         for start in range(0, len(rows), WRITE_BATCH):
             batch = [dict(r) for r in rows[start : start + WRITE_BATCH]]
             # "trigger": [] — no workflows, approvals or blueprints fire on copies (§3.1).
-            body = {"data": batch, "trigger": [], **extra}
+            body = {"data": batch, "trigger": []}
             try:
-                _, answer = self._call("POST", path, safe=safe, write=True, json=body)
+                _, answer = self._call("POST", path, safe=False, write=True, json=body)
             except ConnectorError as exc:
                 outcomes.extend([exc] * len(batch))
                 break  # later batches aren't sent; _settle decides what the caller hears
@@ -690,12 +647,3 @@ def _criteria_value(text: str) -> str:
     for c in text:
         out.append("\\" + c if c in "(),\\" else c)
     return "".join(out)
-
-
-def _accounts_for(api_domain: str) -> str:
-    """§1.3: the accounts server of an API domain's data centre."""
-    host = urlsplit(api_domain).hostname or ""
-    if ".zohoapis." not in host:
-        return api_domain  # loopback sandbox: one server for both
-    tld = host.partition(".zohoapis.")[2]
-    return ACCOUNTS_BY_TLD.get(tld, f"https://accounts.zoho.{tld}")
