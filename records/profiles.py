@@ -14,6 +14,7 @@ from django.utils import timezone
 from records.audit import audit_log
 from records.connectors import base
 from records.connectors.urls import check_base_url
+from records.messages import friendly_error
 from records.models import ConnectionProfile, System
 
 SECRET_FIELDS = ("secret", "refresh_token")
@@ -169,23 +170,6 @@ def profile_share(*, profile: ConnectionProfile, users=(), groups=(), actor) -> 
     return profile
 
 
-def _test_message(profile: ConnectionProfile, exc: Exception) -> str:
-    system = profile.get_system_display()
-    if isinstance(exc, base.AuthFailed):
-        return f"{system} refused the credentials: check the user name / client id and the secret ({exc.error_type})."
-    if isinstance(exc, base.ConfigurationError):
-        return f"The profile's settings can't be used: {exc.message}"
-    if isinstance(exc, base.Unavailable | base.OutcomeUnknown):
-        return f"Couldn't reach {system} at {profile.base_url}: {exc.message}"
-    if isinstance(exc, base.RateLimited):
-        return f"{system} is throttling requests; try again in a minute."
-    if isinstance(exc, base.ConnectorError):
-        return f"{system} answered with an error: {exc}"
-    if isinstance(exc, ImportError | KeyError):
-        return f"No connector for {system} is installed."
-    return f"Unexpected error while testing the connection ({type(exc).__name__})."
-
-
 def profile_test(*, profile: ConnectionProfile, actor) -> tuple[bool, str]:
     """Log in and make one cheap call; store and return (ok, message). Never raises for remote errors."""
     from records.connectors import connector_for
@@ -198,7 +182,7 @@ def profile_test(*, profile: ConnectionProfile, actor) -> tuple[bool, str]:
         try:
             ok, message = True, connector_for(profile).test_connection() or "connected"
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message for the user
-            ok, message = False, _test_message(profile, exc)
+            ok, message = False, friendly_error(exc, profile)
     for value in (profile.secret, profile.refresh_token):
         if value:
             message = message.replace(value, "[redacted]")

@@ -16,7 +16,7 @@ from urllib.parse import parse_qs
 
 from sandbox import demo
 from sandbox.vault_jobs import JobRunner
-from sandbox.vault_state import BLANK, VaultState, err
+from sandbox.vault_state import BLANK, VaultError, VaultState, err
 from sandbox.vault_vql import VQLError, compile_condition, parse, sort_key
 
 
@@ -51,12 +51,6 @@ class VaultSettings:
 
     def updated(self, **kwargs) -> VaultSettings:
         return replace(self, **kwargs)
-
-
-class VaultError(Exception):
-    def __init__(self, type_: str, message: str, **extra):
-        super().__init__(message)
-        self.type, self.message, self.extra = type_, message, extra
 
 
 @dataclass

@@ -25,6 +25,14 @@ def err(type_: str, message: str) -> dict:
     return {"type": type_, "message": message}
 
 
+class VaultError(Exception):
+    """A request-level error: the whole call fails with `responseStatus: FAILURE` and this type."""
+
+    def __init__(self, type_: str, message: str, **extra):
+        super().__init__(message)
+        self.type, self.message, self.extra = type_, message, extra
+
+
 class RowError(Exception):
     def __init__(self, errors: list[dict]):
         super().__init__(errors)

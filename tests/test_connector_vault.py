@@ -186,7 +186,7 @@ def test_a_picklist_shared_by_two_objects_is_read_once_per_connector(vault, sb, 
 
 
 def test_describe_survives_a_failing_picklist_api(vault, sb, caplog, monkeypatch):
-    from sandbox.vault import VaultError
+    from sandbox.vault_state import VaultError
 
     def broken(req, name):
         raise VaultError("UNEXPECTED_ERROR", "picklist service down")
