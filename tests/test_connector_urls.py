@@ -168,6 +168,7 @@ def _allowed(host: str, kind: str) -> bool:
     )
 
 
+@pytest.mark.slow  # 1,500 examples: about 35 s
 @settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(url=URLS, kind=st.sampled_from(["vault", "zoho_api", "zoho_accounts"]))
 @example(url="https://x.veevavault.com.evil.io", kind="vault")
