@@ -11,6 +11,7 @@ import logging
 import random
 import time
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -19,6 +20,9 @@ from requests.adapters import HTTPAdapter
 from records.connectors.base import ConfigurationError, OutcomeUnknown, RateLimited, Unavailable
 
 log = logging.getLogger(__name__)
+
+# The answer type, for the connectors to name without importing requests themselves.
+Response = requests.Response
 
 # Vault delays (rather than rejects) calls over its burst limit, so reads must wait long enough
 # for a throttled answer; 5 s to connect is plenty on any network that works at all.
@@ -71,7 +75,7 @@ class HttpClient:
         safe: bool,
         timeout: tuple[float, float] | None = None,
         retry_statuses: set[int] = RETRY_STATUSES,
-        **kwargs,
+        **kwargs: Any,
     ) -> requests.Response:
         """Send one request and return the response, whatever its status.
 

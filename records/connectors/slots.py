@@ -31,7 +31,7 @@ import random
 import threading
 import time
 import uuid
-from typing import Any
+from typing import Any, Literal
 
 from records.connectors.base import RateLimited
 
@@ -116,7 +116,7 @@ class RedisSlots:
 
     def __init__(
         self,
-        redis,
+        redis: Any,
         key: str,
         limit: int,
         *,
@@ -125,7 +125,7 @@ class RedisSlots:
         wait_timeout: float = 600.0,
         poll: tuple[float, float] = (0.005, 0.05),
         retry_down: float = 15.0,
-    ):
+    ) -> None:
         self.redis = redis
         self.key = KEY_PREFIX + key
         self.limit = max(1, int(limit))
@@ -134,8 +134,9 @@ class RedisSlots:
         self.wait_timeout = float(wait_timeout)
         self.poll = poll
         self.retry_down = retry_down
-        self._acquire_script = redis.register_script(_ACQUIRE) if redis is not None else None
-        self._renew_script = redis.register_script(_RENEW) if redis is not None else None
+        # redis-py's Script objects (callables); the package has no type information.
+        self._acquire_script: Any = redis.register_script(_ACQUIRE) if redis is not None else None
+        self._renew_script: Any = redis.register_script(_RENEW) if redis is not None else None
         self._errors = _redis_errors()
         self._mine = threading.local()  # this thread's token (None: holding the local slot only)
         self._held: set[str] = set()
@@ -143,11 +144,11 @@ class RedisSlots:
         self._renewer: threading.Thread | None = None
         self._down_until = 0.0
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"RedisSlots(key={self.key!r}, limit={self.limit})"
 
     # -- the context manager `_call` uses ------------------------------------------------------
-    def __enter__(self):
+    def __enter__(self) -> RedisSlots:
         deadline = time.monotonic() + self.wait_timeout
         _acquire_local(self.local, self.wait_timeout)
         try:
@@ -157,7 +158,7 @@ class RedisSlots:
             raise
         return self
 
-    def __exit__(self, *exc_info):
+    def __exit__(self, *exc_info: object) -> Literal[False]:
         token, self._mine.token = getattr(self._mine, "token", None), None
         try:
             if token is not None:

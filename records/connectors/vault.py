@@ -40,7 +40,7 @@ from records.connectors.base import (
     Unavailable,
     WriteResult,
 )
-from records.connectors.http import DEFAULT_TIMEOUT, HttpClient
+from records.connectors.http import DEFAULT_TIMEOUT, HttpClient, Response
 from records.connectors.urls import check_base_url
 
 log = logging.getLogger(__name__)
@@ -130,10 +130,10 @@ class VaultConnector(Connector):
             pool_size=max(2, config.concurrency * 2),
             headers={"X-VaultAPI-ClientID": self.client_id, "Accept": "application/json"},
         )
-        self._describe: dict[str, tuple[list[FieldInfo], dict]] = {}
+        self._describe: dict[str, tuple[list[FieldInfo], dict[str, Any]]] = {}
         self._picklists: dict[str, tuple[str, ...]] = {}  # picklist name -> active value names
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"VaultConnector(base={self.base!r}, version={self.version!r})"
 
     # -- session ----------------------------------------------------------------------------------
@@ -176,7 +176,9 @@ class VaultConnector(Connector):
     def _api(self, path: str) -> str:
         return path if path.startswith("/api/") else f"api/{self.version}/{path}"
 
-    def _send(self, method: str, path: str, *, safe: bool, write: bool = False, **kwargs):
+    def _send(
+        self, method: str, path: str, *, safe: bool, write: bool = False, **kwargs: Any
+    ) -> tuple[Response, dict[str, Any] | None]:
         """Send one call with the session; re-authenticate once on INVALID_SESSION_ID (§1.5).
 
         Return (response, parsed JSON body or None for other content)."""
@@ -200,14 +202,14 @@ class VaultConnector(Connector):
             return response, body
         raise AssertionError("unreachable")
 
-    def _call(self, method: str, path: str, *, safe: bool = True, write: bool = False, **kwargs) -> dict:
+    def _call(self, method: str, path: str, *, safe: bool = True, write: bool = False, **kwargs: Any) -> dict[str, Any]:
         """Send a call that answers JSON and return the body once it says SUCCESS or WARNING."""
         response, body = self._send(method, path, safe=safe, write=write, **kwargs)
         if body is None:
             raise vp.lost(write, "Vault gave an answer that is not JSON.")
         return vp.check(body, write=write)
 
-    def _throttle(self, response) -> None:
+    def _throttle(self, response: Response) -> None:
         """§7.1: slow down as the burst window runs out instead of letting Vault delay us."""
         remaining = vp.to_int(response.headers.get("X-VaultAPI-BurstLimitRemaining"))
         if remaining is None:
@@ -221,7 +223,7 @@ class VaultConnector(Connector):
             self.sleep(pause)
 
     # -- VQL ---------------------------------------------------------------------------------------
-    def _query(self, q: str) -> Iterator[dict]:
+    def _query(self, q: str) -> Iterator[dict[str, Any]]:
         """Run a VQL statement (§3.3) and yield every row, following next_page."""
         # Reference: https://general.veevavault.dev/vault-api/api-reference/26.2/vault-query-language-vql/submitting-a-query/
         if len(q) > MAX_QUERY_CHARS:
@@ -238,7 +240,7 @@ class VaultConnector(Connector):
     def _fields(self, object_name: str) -> dict[str, FieldInfo]:
         return {f.name: f for f in self.describe(object_name)}
 
-    def _record(self, object_name: str, row: dict) -> Record:
+    def _record(self, object_name: str, row: dict[str, Any]) -> Record:
         return Record(id=str(row.get("id") or ""), object_name=object_name, fields=row, name=str(row.get("name__v") or ""))
 
     # -- reading ----------------------------------------------------------------------------------
@@ -251,7 +253,7 @@ class VaultConnector(Connector):
         # Reference: https://general.veevavault.dev/vault-api/api-reference/26.2/vault-objects/retrieve-object-collection/
         return vp.objects(self._call("GET", "metadata/vobjects"))
 
-    def _metadata(self, object_name: str) -> tuple[list[FieldInfo], dict]:
+    def _metadata(self, object_name: str) -> tuple[list[FieldInfo], dict[str, Any]]:
         if object_name not in self._describe:
             # Reference: https://general.veevavault.dev/vault-api/api-reference/26.2/vault-objects/retrieve-object-metadata/
             obj = vp.object_metadata(self._call("GET", f"metadata/vobjects/{vp.vql_name(object_name)}"))
@@ -259,7 +261,7 @@ class VaultConnector(Connector):
             self._describe[object_name] = (fields, obj)
         return self._describe[object_name]
 
-    def _with_picklist_values(self, info: FieldInfo, raw: dict) -> FieldInfo:
+    def _with_picklist_values(self, info: FieldInfo, raw: dict[str, Any]) -> FieldInfo:
         """Fill a Picklist field's allowed value names from the picklist it names (metadata key
         `picklist`, §2.3), read once per picklist per connector. Object metadata lists no values."""
         name = raw.get("picklist")
@@ -375,7 +377,7 @@ class VaultConnector(Connector):
         # Reference: https://general.veevavault.dev/vault-api/api-reference/26.2/vault-objects/delete-object-records/
         return self._write_rows("DELETE", object_name, [{"id": str(i)} for i in ids])
 
-    def _write_rows(self, method: str, object_name: str, rows: list[dict]) -> list[WriteResult]:
+    def _write_rows(self, method: str, object_name: str, rows: list[dict[str, Any]]) -> list[WriteResult]:
         # Reference: https://general.veevavault.dev/vault-api/api-reference/26.2/vault-objects/create-upsert-object-records/
         path = f"vobjects/{vp.vql_name(object_name)}"
         results: list[WriteResult] = []
@@ -407,7 +409,7 @@ class VaultConnector(Connector):
         # Reference: https://general.veevavault.dev/vault-api/api-reference/26.2/vault-objects/cascade-delete-object-record/
         return self._start_job(object_name, record_id, "cascadedelete")
 
-    def _start_job(self, object_name: str, record_id: str, action: str, **kwargs) -> str:
+    def _start_job(self, object_name: str, record_id: str, action: str, **kwargs: Any) -> str:
         if not _RECORD_ID_RE.match(str(record_id or "")):
             raise NotFound(f"No {object_name} record with that id.", error_type="INVALID_DATA")
         path = f"vobjects/{vp.vql_name(object_name)}/{record_id}/actions/{action}"
@@ -459,6 +461,6 @@ class VaultConnector(Connector):
         ctype = response.headers.get("Content-Type", "").lower()
         if response.status_code != 200 or ("csv" not in ctype and "text/plain" not in ctype):
             raise Unavailable(f"Vault gave an unexpected answer (HTTP {response.status_code}).", error_type="BAD_RESPONSE")
-        return response.content.decode("utf-8-sig", "replace")
+        return str(response.content.decode("utf-8-sig", "replace"))
 
 

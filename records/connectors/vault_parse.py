@@ -31,6 +31,7 @@ from records.connectors.base import (
     Unavailable,
     WriteResult,
 )
+from records.connectors.http import Response
 from records.connectors.urls import same_host
 
 # Vault names are lower-case words with a __v/__c/__sys suffix, or plain `id`; a strict pattern
@@ -78,7 +79,7 @@ def vql_name(name: str) -> str:
     return name
 
 
-def follows_in_deep_copy(relationship: dict) -> bool:
+def follows_in_deep_copy(relationship: dict[str, Any]) -> bool:
     """Whether Vault's deep copy follows this inbound (child) relationship.
 
     UNCONFIRMED (api-notes §2.4, §5.1): Vault Help says deep copy follows relationships with
@@ -111,11 +112,11 @@ class Session:
             return cls(parts[3], "" if parts[1] == "-" else parts[1], parts[2] == "1")
         return cls(raw)
 
-    def __repr__(self):  # never show the session id
+    def __repr__(self) -> str:  # never show the session id
         return f"Session(vault_id={self.vault_id!r}, vault_ok={self.vault_ok!r})"
 
 
-def json_body(response) -> dict | None:
+def json_body(response: Response) -> dict[str, Any] | None:
     if "json" not in response.headers.get("Content-Type", "").lower():
         return None
     try:
@@ -125,7 +126,7 @@ def json_body(response) -> dict | None:
     return body if isinstance(body, dict) else None
 
 
-def first_error(body: dict) -> tuple[str, str]:
+def first_error(body: dict[str, Any]) -> tuple[str, str]:
     errors = body.get("errors")
     if isinstance(errors, list) and errors and isinstance(errors[0], dict):
         return str(errors[0].get("type") or ""), str(errors[0].get("message") or "")
@@ -138,7 +139,7 @@ def lost(write: bool, message: str) -> ConnectorError:
     return Unavailable(message, error_type="UNAVAILABLE")
 
 
-def check(body: dict, *, write: bool) -> dict:
+def check(body: dict[str, Any], *, write: bool) -> dict[str, Any]:
     status = body.get("responseStatus")
     if status in ("SUCCESS", "WARNING"):
         return body
@@ -171,7 +172,7 @@ def _field_in(message: str) -> str:
     return m.group(1) if m and "__" in m.group(1) else ""
 
 
-def rows(body: dict) -> list[dict]:
+def rows(body: dict[str, Any]) -> list[dict[str, Any]]:
     data = body.get("data")
     if not isinstance(data, list):
         raise Unavailable("Vault's query answer has an unexpected shape.", error_type="BAD_RESPONSE")
@@ -188,7 +189,7 @@ def write_result(item: Any) -> WriteResult:
     return WriteResult(ok=False, error_type=etype or "FAILURE", error_message=message or "Vault refused this record.")
 
 
-def field_info(f: dict) -> FieldInfo:
+def field_info(f: dict[str, Any]) -> FieldInfo:
     remote = str(f.get("type") or "")
     if remote == "Number":
         # Without a scale of 0 the field may hold decimals; a decimal widget accepts both.

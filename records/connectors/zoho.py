@@ -17,7 +17,6 @@ from urllib.parse import quote, urlsplit
 
 from records.connectors import zoho_parse as zp
 from records.connectors.base import (
-    AuthFailed,
     CloneRequest,
     ConfigurationError,
     Connector,
@@ -29,7 +28,6 @@ from records.connectors.base import (
     OutcomeUnknown,
     Page,
     ProfileConfig,
-    RateLimited,
     Record,
     Rejected,
     RelatedList,
@@ -76,7 +74,7 @@ class ZohoConnector(Connector):
     # the profile's shared concurrency slots; without one the limit holds per process only.
     shared_slots = True
 
-    def __init__(self, config: ProfileConfig, tokens: TokenStore | None = None, *, redis=None):
+    def __init__(self, config: ProfileConfig, tokens: TokenStore | None = None, *, redis: Any = None):
         super().__init__(config, tokens)
         loopback = config.allow_loopback
         self.api_domain = check_base_url(config.base_url, "zoho_api", allow_loopback=loopback)
@@ -104,10 +102,10 @@ class ZohoConnector(Connector):
         self._slots = profile_gate(key, config.concurrency, redis, lease=2 * self.timeout[1])
         self._meta_lock = threading.Lock()
         self._fields: dict[str, list[FieldInfo]] = {}
-        self._modules: list[dict] | None = None
+        self._modules: list[dict[str, Any]] | None = None
         self._module_of: dict[str, str] = {}  # record id -> module, learned from reads and writes
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"ZohoConnector(api_domain={self.api_domain!r}, name={self.config.name!r})"
 
     # -- OAuth (§1) ----------------------------------------------------------------------------
@@ -138,34 +136,15 @@ class ZohoConnector(Connector):
             body = response.json()
         except ValueError:
             body = None
-        # §1.1: failures come back as HTTP 200 with {"error": ...}; "no access_token" = failure.
-        if not isinstance(body, dict) or not isinstance(body.get("access_token"), str) or not body["access_token"]:
-            error = body.get("error") if isinstance(body, dict) and isinstance(body.get("error"), str) else ""
-            if response.status_code >= 500 and not error:
-                raise Unavailable("The Zoho accounts server is unavailable.", error_type="ACCOUNTS_UNAVAILABLE")
-            if response.status_code == 429 or "denied" in error.lower():
-                # §1.2: more than 10 tokens in 10 minutes blocks minting for the rest of the window.
-                raise RateLimited("Zoho refused to mint another access token for now.",
-                                  error_type="TOKEN_LIMIT", retry_after=60.0)
-            code = error if error.replace("_", "").isalnum() else "NO_ACCESS_TOKEN"
-            raise AuthFailed(
-                f"Zoho refused the refresh token or client credentials ({code or 'no access token'}).",
-                error_type=code or "NO_ACCESS_TOKEN",
-            )
-        domain = body.get("api_domain")
-        if isinstance(domain, str) and domain.rstrip("/").lower() != self.api_domain.lower():
+        token, seconds, domain = zp.token_answer(response.status_code, body)
+        if domain and domain.rstrip("/").lower() != self.api_domain.lower():
             # Ignored (not followed): the profile's API domain passed the SSRF guard, the token
             # answer's did not; sending our token wherever the answer says would defeat the guard.
             log.warning("Zoho token answer names another API domain; keeping the profile's.")
-        seconds = body.get("expires_in_sec", body.get("expires_in", 3600))
-        try:
-            seconds = float(seconds)
-        except (TypeError, ValueError):
-            seconds = 3600.0
-        return body["access_token"], _utcnow() + dt.timedelta(seconds=seconds)
+        return token, _utcnow() + dt.timedelta(seconds=seconds)
 
     # -- one API call --------------------------------------------------------------------------
-    def _call(self, method: str, path: str, *, safe: bool, write: bool = False, **kwargs) -> tuple[int, Any]:
+    def _call(self, method: str, path: str, *, safe: bool, write: bool = False, **kwargs: Any) -> tuple[int, Any]:
         """Send one API call; return (status, parsed body or None for 204). Raise typed errors.
 
         An answer carrying a `data` array (a batch write's per-record results) is returned even
@@ -211,7 +190,7 @@ class ZohoConnector(Connector):
         host = urlsplit(self.api_domain).netloc
         return f"Zoho CRM at {host} (API {self.api_version}): {len(modules)} modules available."
 
-    def _module_list(self) -> list[dict]:
+    def _module_list(self) -> list[dict[str, Any]]:
         # Reference: https://www.zoho.com/crm/developer/docs/api/v7/modules-api.html
         if self._modules is None:
             _, body = self._call("GET", "settings/modules", safe=True)
@@ -313,7 +292,7 @@ class ZohoConnector(Connector):
             names.insert(1, preferred)
         return names[:limit]
 
-    def _record(self, module: str, raw: dict) -> Record:
+    def _record(self, module: str, raw: dict[str, Any]) -> Record:
         rid = str(raw.get("id") or "")
         if rid:
             self._module_of[rid] = module
@@ -322,8 +301,8 @@ class ZohoConnector(Connector):
     def _page(self, module: str, status: int, body: Any, page: int) -> Page:
         if status == 204 or not isinstance(body, dict):
             return Page(records=[], page=page, more=False)
-        data = body.get("data") if isinstance(body.get("data"), list) else []
-        info = body.get("info") if isinstance(body.get("info"), dict) else {}
+        data = zp.list_in(body, "data")
+        info = zp.dict_in(body, "info")
         records = [self._record(module, r) for r in data if isinstance(r, dict)]
         return Page(records=records, page=page, more=bool(info.get("more_records")))
 
@@ -391,7 +370,7 @@ class ZohoConnector(Connector):
                 else:
                     yield self._record(child, raw)
 
-    def _coql(self, module: str, columns: list[str], where: str) -> Iterator[dict]:
+    def _coql(self, module: str, columns: list[str], where: str) -> Iterator[dict[str, Any]]:
         # Reference: https://www.zoho.com/crm/developer/docs/api/v7/Get-Records-through-COQL-Query.html
         select = ", ".join(zp.check_name(c) if c != "id" else c for c in columns)
         offset = 0
@@ -400,11 +379,11 @@ class ZohoConnector(Connector):
             status, body = self._call("POST", "coql", safe=True, json={"select_query": query})
             if status == 204 or not isinstance(body, dict):
                 return
-            data = body.get("data") if isinstance(body.get("data"), list) else []
+            data = zp.list_in(body, "data")
             for raw in data:
                 if isinstance(raw, dict):
                     yield raw
-            info = body.get("info") if isinstance(body.get("info"), dict) else {}
+            info = zp.dict_in(body, "info")
             if not info.get("more_records") or not data:
                 return
             offset += len(data)
@@ -445,7 +424,7 @@ class ZohoConnector(Connector):
             status, body = self._call("GET", path, safe=True, params=params)
             result = self._page(child, status, body, page)
             yield from result.records
-            info = body.get("info") if isinstance(body, dict) and isinstance(body.get("info"), dict) else {}
+            info = zp.dict_in(body, "info")
             if not result.more or not result.records:
                 break
             page += 1
@@ -534,7 +513,7 @@ class ZohoConnector(Connector):
             rows = [self._note_row(r) for r in rows]
         return self._batched(module, rows, path=self._module_path(module))
 
-    def _batched(self, module: str, rows: Sequence[dict], *, path: str) -> list[WriteResult]:
+    def _batched(self, module: str, rows: Sequence[dict[str, Any]], *, path: str) -> list[WriteResult]:
         outcomes: list[WriteResult | ConnectorError] = []
         for start in range(0, len(rows), WRITE_BATCH):
             batch = [dict(r) for r in rows[start : start + WRITE_BATCH]]
@@ -555,7 +534,7 @@ class ZohoConnector(Connector):
         outcomes.extend([Unavailable("Not sent.", error_type="NOT_SENT")] * (len(rows) - len(outcomes)))
         return _settle(outcomes)
 
-    def _note_row(self, row: dict) -> dict:
+    def _note_row(self, row: dict[str, Any]) -> dict[str, Any]:
         """§3.4 (v7): Parent_Id is {module:{api_name}, id}; fill the module when only the id is known."""
         row = dict(row)
         parent = row.get("Parent_Id")
@@ -584,7 +563,7 @@ class ZohoConnector(Connector):
             except ConnectorError as exc:
                 outcomes.extend([exc] * len(chunk))
                 break
-            data = answer.get("data") if isinstance(answer, dict) and isinstance(answer.get("data"), list) else []
+            data = zp.list_in(answer, "data")
             by_id = {}
             for entry in data:
                 _, _, details = zp.envelope(entry)
