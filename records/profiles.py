@@ -6,6 +6,8 @@ audited; audit details name the fields that changed, never a secret value.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -134,7 +136,7 @@ def profile_update(*, profile: ConnectionProfile, actor, **changes) -> Connectio
     _validate(profile)
     with transaction.atomic():
         profile.save()
-        details = {"changed": changed, "secrets_replaced": replaced}
+        details: dict[str, Any] = {"changed": changed, "secrets_replaced": replaced}
         if "owner" in changed:
             details["owner"] = profile.owner.get_username()
         audit_log(actor=actor, action="profile.update", profile=profile, **details)

@@ -214,7 +214,7 @@ def bulk_upload(request: HttpRequest) -> HttpResponse:
                     mode=CopyJob.Mode.CLONE,
                     overrides={},
                     row_overrides={r.source_id: r.overrides for r in parsed.rows if r.overrides},
-                    label=f"{len(parsed.rows)} records from {request.FILES['file'].name}",
+                    label=f"{len(parsed.rows)} records from {getattr(request.FILES.get('file'), 'name', 'a file')}",
                 )
                 return redirect("copy_preview", draft_id=draft_id)
     return render(request, "records/bulk_upload.html", {"form": form, "parsed": parsed})

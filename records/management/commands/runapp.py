@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -42,7 +43,8 @@ def _wait_for_port(port: int, process: subprocess.Popen, timeout: float = 30.0) 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise CommandError(f"{process.args[1:4]} exited with code {process.returncode} while starting.")
+            command = list(process.args) if isinstance(process.args, list | tuple) else [process.args]
+            raise CommandError(f"{command[1:4]} exited with code {process.returncode} while starting.")
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
             return
@@ -165,7 +167,7 @@ class Command(BaseCommand):
         from sandbox import demo
 
         user = get_user_model().objects.get(username="demo")
-        wanted = {
+        wanted: dict[str, dict[str, Any]] = {
             "Demo Vault": dict(
                 system="vault", base_url=vault_url, accounts_url="", api_version=demo.VAULT_API_VERSION,
                 username=demo.VAULT_USERNAME, secret=demo.VAULT_PASSWORD, refresh_token="",
