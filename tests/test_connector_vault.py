@@ -22,6 +22,7 @@ from records.connectors.base import (
     Rejected,
     Unavailable,
 )
+from records.connectors.vault import PollTimes
 from records.connectors.vault_parse import vql_string
 from sandbox import demo
 from tests.fixtures.connectors import make_vault_connector
@@ -413,6 +414,28 @@ def test_job_status_keeps_the_poll_interval(vault_connector, sb):
         vault_connector.job_status(job_id)
     assert len(stamps) >= 3
     assert all(b - a >= 0.14 for a, b in zip(stamps, stamps[1:], strict=False))
+
+
+def test_poll_times_are_passed_in_and_shared_only_by_connectors_given_the_same(vault_connector, sb):
+    """A resumed run's new connector must not poll a job sooner than the old one did (§5.2); the
+    record of when is the PollTimes the connector is given (the process's POLL_TIMES by default)."""
+    source = product(vault_connector, "Neurolax")
+    job_id = vault_connector.start_deep_copy("product__v", source.id, {"name__v": "Polled"})
+    shared, sleeps = PollTimes(), {"first": [], "second": [], "own": []}
+
+    def connector(name, polls):
+        def sleep(seconds):  # really waits: the sandbox refuses polls closer than its own interval
+            sleeps[name].append(seconds)
+            time.sleep(seconds)
+
+        return make_vault_connector(sb.vault_url, polls=polls, sleep=sleep, poll_interval=0.3)
+
+    connector("first", shared).job_status(job_id)
+    connector("second", shared).job_status(job_id)
+    time.sleep(0.15)  # past the sandbox's own 0.1 s between polls, not the connectors' 0.3 s
+    connector("own", PollTimes()).job_status(job_id)  # shared's slot would make it wait ~0.15 s
+    assert sleeps["first"] == [] and sleeps["own"] == []
+    assert len(sleeps["second"]) == 1 and 0.15 < sleeps["second"][0] <= 0.3  # the first one's slot
 
 
 def test_cascade_delete(vault_connector):
