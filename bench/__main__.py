@@ -73,7 +73,7 @@ def table_lines(rows: list[Row], markdown: bool = False) -> list[str]:
         out += ["| " + " | ".join(c.replace("|", "/") for c in row) + " |" for row in cells[1:]]
         return out
     widths = [max(len(row[i]) for row in cells) for i in range(len(HEADER))]
-    line = lambda row: "  ".join(c.ljust(w) for c, w in zip(row, widths))  # noqa: E731
+    line = lambda row: "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True))  # noqa: E731
     return [line(cells[0]), "  ".join("-" * w for w in widths)] + [line(r) for r in cells[1:]]
 
 
@@ -82,7 +82,7 @@ def machine() -> dict:
         "nproc": os.cpu_count(),
         "arch": platform.machine(),
         "python": platform.python_version(),
-        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "platform": platform.platform(),
     }
 

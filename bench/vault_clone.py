@@ -9,8 +9,16 @@ from __future__ import annotations
 
 import math
 
-from bench.common import Row, Timer, bench_user, connector_available, engine_available, na_rows, sandbox_available, \
-    vault_profile
+from bench.common import (
+    Row,
+    Timer,
+    bench_user,
+    connector_available,
+    engine_available,
+    na_rows,
+    sandbox_available,
+    vault_profile,
+)
 
 NAME = "vault_bulk_clone"
 OBJECT = "product__v"
@@ -89,7 +97,7 @@ def run(ctx) -> list[Row]:
         Row(NAME, "naive: create calls (1 per record)", create_calls(naive_log) * n // baseline_n, minimum,
             round(create_calls(naive_log) * n / baseline_n / minimum, 1), "info", None,
             note=f"{failed} of {baseline_n} failed"),
-        Row(NAME, f"wall s, engine vs one create per record", round(eng_s, 2), round(naive_s, 2),
+        Row(NAME, "wall s, engine vs one create per record", round(eng_s, 2), round(naive_s, 2),
             round(naive_s / eng_s, 1), ">= 10x faster" if not ctx.quick else "info (quick)",
             (naive_s / eng_s >= 10) if not ctx.quick else None,
             note=f"create {t_create.seconds:.2f} s + run {t_run.seconds:.2f} s{extrap}"),

@@ -12,8 +12,16 @@ from __future__ import annotations
 import math
 import time
 
-from bench.common import Row, Timer, bench_user, connector_available, engine_available, na_rows, sandbox_available, \
-    vault_profile
+from bench.common import (
+    Row,
+    Timer,
+    bench_user,
+    connector_available,
+    engine_available,
+    na_rows,
+    sandbox_available,
+    vault_profile,
+)
 from bench.vault_clone import fresh_vault
 
 NAME = "vault_deep_copy"

@@ -17,8 +17,16 @@ import subprocess
 import sys
 import time
 
-from bench.common import ROOT, Row, bench_user, connector_available, engine_available, na_rows, sandbox_available, \
-    zoho_profile
+from bench.common import (
+    ROOT,
+    Row,
+    bench_user,
+    connector_available,
+    engine_available,
+    na_rows,
+    sandbox_available,
+    zoho_profile,
+)
 
 NAME = "worker"
 
@@ -26,12 +34,10 @@ NAME = "worker"
 def queue_to_start(ctx) -> list[Row]:
     from django.utils import timezone
 
+    from bench.zoho_deep import account_id, fresh_zoho
     from records.connectors import connector_for
     from records.copying.services import copy_job_create
     from records.embedded_redis import EmbeddedRedis
-    from records.models import CopyJob
-
-    from bench.zoho_deep import account_id, fresh_zoho
 
     sb = ctx.sb
     fresh_zoho(sb, 0.0)
@@ -81,10 +87,9 @@ def queue_to_start(ctx) -> list[Row]:
 
 
 def engine_cpu(ctx) -> list[Row]:
+    from bench.zoho_deep import ACCOUNT, account_id, fresh_zoho
     from records.connectors import connector_for
     from records.copying.services import copy_job_create, copy_job_run
-
-    from bench.zoho_deep import ACCOUNT, account_id, fresh_zoho
 
     sb = ctx.sb
     fresh_zoho(sb, 0.0)

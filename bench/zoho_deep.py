@@ -12,8 +12,16 @@ from __future__ import annotations
 import math
 from collections import Counter
 
-from bench.common import Row, Timer, bench_user, connector_available, engine_available, \
-    na_rows, sandbox_available, zoho_profile
+from bench.common import (
+    Row,
+    Timer,
+    bench_user,
+    connector_available,
+    engine_available,
+    na_rows,
+    sandbox_available,
+    zoho_profile,
+)
 
 NAME = "zoho_deep_copy"
 ACCOUNT = "Big Account"
@@ -129,7 +137,6 @@ def minimum_calls(levels, inserted_by_wave: Counter) -> tuple[int, int]:
 
 def run_engine(ctx, profile, root_id, name):
     from records.copying.services import copy_job_create, copy_job_run
-    from records.models import RecordResult
 
     sb = ctx.sb
     sb.clear_log("zoho")

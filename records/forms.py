@@ -7,6 +7,7 @@ import datetime as dt
 import decimal
 import io
 from dataclasses import dataclass, field
+from typing import Any
 
 from django import forms
 from django.utils import formats
@@ -109,7 +110,7 @@ def overridable_fields(fields: list[FieldInfo]) -> list[FieldInfo]:
 
 def form_field_for(info: FieldInfo, *, required: bool = False) -> forms.Field:
     """Return the form field (and so the widget) for one remote field."""
-    common = {"label": info.label or info.name, "required": required}
+    common: dict[str, Any] = {"label": info.label or info.name, "required": required}
     kind = info.type
     if kind == FieldType.LONG_TEXT:
         return forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), **common)
@@ -191,10 +192,11 @@ def _offer_current_value(field: forms.Field) -> None:
     if not isinstance(field, forms.ChoiceField):
         return
     current = field.initial if isinstance(field.initial, list) else [field.initial]
-    known = {str(value) for value, _ in field.choices}
+    choices: Any = field.choices  # a list of pairs here; the stubs allow callables and Choices too
+    known = {str(value) for value, _ in choices}
     extra = [str(v) for v in current if v not in (None, "") and str(v) not in known]
     if extra:
-        field.choices = list(field.choices) + [(v, f"{v} (current value, no longer offered)") for v in extra]
+        field.choices = list(choices) + [(v, f"{v} (current value, no longer offered)") for v in extra]
 
 
 class OverridesForm(forms.Form):
@@ -245,7 +247,7 @@ class OverridesForm(forms.Form):
         return data
 
     def overrides(self) -> dict:
-        result = {}
+        result: dict[str, Any] = {}
         for info in self.infos.values():
             if self.cleaned_data.get(f"clear_{info.name}"):
                 result[info.name] = None
@@ -444,7 +446,7 @@ def _validate_cell(row: BulkRow, info: FieldInfo, cell: str) -> None:
             row.overrides[info.name] = None
         return
     form_field = form_field_for(info, required=False)
-    value = cell
+    value: Any = cell
     if info.type == FieldType.MULTI_PICKLIST and info.picklist_values:
         value = [v.strip() for v in cell.split(";") if v.strip()]
     elif info.type == FieldType.BOOLEAN:

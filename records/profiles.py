@@ -6,6 +6,8 @@ audited; audit details name the fields that changed, never a secret value.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -14,6 +16,7 @@ from django.utils import timezone
 from records.audit import audit_log
 from records.connectors import base
 from records.connectors.urls import check_base_url
+from records.messages import friendly_error
 from records.models import ConnectionProfile, System
 
 SECRET_FIELDS = ("secret", "refresh_token")
@@ -132,7 +135,7 @@ def profile_update(*, profile: ConnectionProfile, actor, **changes) -> Connectio
     _validate(profile)
     with transaction.atomic():
         profile.save()
-        details = {"changed": changed, "secrets_replaced": replaced, "secrets_cleared": cleared}
+        details: dict[str, Any] = {"changed": changed, "secrets_replaced": replaced, "secrets_cleared": cleared}
         if "owner" in changed:
             details["owner"] = profile.owner.get_username()
         audit_log(actor=actor, action="profile.update", profile=profile, **details)
@@ -216,23 +219,6 @@ def profile_share(*, profile: ConnectionProfile, users=(), groups=(), actor) -> 
     return profile
 
 
-def _test_message(profile: ConnectionProfile, exc: Exception) -> str:
-    system = profile.get_system_display()
-    if isinstance(exc, base.AuthFailed):
-        return f"{system} refused the credentials: check the user name / client id and the secret ({exc.error_type})."
-    if isinstance(exc, base.ConfigurationError):
-        return f"The profile's settings can't be used: {exc.message}"
-    if isinstance(exc, base.Unavailable | base.OutcomeUnknown):
-        return f"Couldn't reach {system} at {profile.base_url}: {exc.message}"
-    if isinstance(exc, base.RateLimited):
-        return f"{system} is throttling requests; try again in a minute."
-    if isinstance(exc, base.ConnectorError):
-        return f"{system} answered with an error: {exc}"
-    if isinstance(exc, ImportError | KeyError):
-        return f"No connector for {system} is installed."
-    return f"Unexpected error while testing the connection ({type(exc).__name__})."
-
-
 def _test_connection(profile: ConnectionProfile) -> tuple[bool, str]:
     from records.connectors import connector_for
 
@@ -244,7 +230,7 @@ def _test_connection(profile: ConnectionProfile) -> tuple[bool, str]:
     try:
         return True, connector_for(profile).test_connection() or "connected"
     except Exception as exc:  # noqa: BLE001 - every failure becomes a message for the user
-        return False, _test_message(profile, exc)
+        return False, friendly_error(exc, profile)
 
 
 def profile_test(*, profile: ConnectionProfile, actor) -> tuple[bool, str]:

@@ -12,20 +12,15 @@ from django.shortcuts import redirect, render
 
 from records.connectors import connector_for
 from records.connectors.base import ConnectorError
+from records.copying import services
 from records.forms import BulkUploadForm, OverridesForm, parse_bulk_csv
+from records.messages import friendly_error
 from records.models import ConnectionProfile, CopyJob
-from records.views import friendly_error, get_profile_for_user, service_error_message
+from records.views import get_profile_for_user, service_error_message
 
 SEARCH_PER_PAGE = 20
 DRAFTS_KEY = "copy_drafts"
 MAX_DRAFTS = 10
-
-
-def _services():
-    # Imported when used: the engine module is large and loads the connectors.
-    from records.copying import services
-
-    return services
 
 
 def copy_start(request: HttpRequest) -> HttpResponse:
@@ -155,7 +150,7 @@ def copy_preview(request: HttpRequest, draft_id: str) -> HttpResponse:
     }
     if request.method == "POST":
         try:
-            job = _services().copy_job_create(
+            job = services.copy_job_create(
                 **args,
                 user=request.user,
                 overrides=draft["overrides"],
@@ -174,7 +169,7 @@ def copy_preview(request: HttpRequest, draft_id: str) -> HttpResponse:
         return redirect("job_detail", code=job.code)
     plan, error = None, ""
     try:
-        plan = _services().copy_preview(**args, overrides=draft["overrides"])
+        plan = services.copy_preview(**args, overrides=draft["overrides"])
     except (ValidationError, ValueError) as exc:
         error = service_error_message(exc)
     except Exception as exc:  # noqa: BLE001
@@ -219,7 +214,7 @@ def bulk_upload(request: HttpRequest) -> HttpResponse:
                     mode=CopyJob.Mode.CLONE,
                     overrides={},
                     row_overrides={r.source_id: r.overrides for r in parsed.rows if r.overrides},
-                    label=f"{len(parsed.rows)} records from {request.FILES['file'].name}",
+                    label=f"{len(parsed.rows)} records from {getattr(request.FILES.get('file'), 'name', 'a file')}",
                 )
                 return redirect("copy_preview", draft_id=draft_id)
     return render(request, "records/bulk_upload.html", {"form": form, "parsed": parsed})

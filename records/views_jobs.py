@@ -18,8 +18,9 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
 from records.forms import JobFilterForm, ResultFilterForm
+from records.messages import friendly_error
 from records.models import ConnectionProfile, CopyJob, RecordResult
-from records.views import friendly_error, service_error_message
+from records.views import service_error_message
 
 RESULTS_PER_PAGE = 50
 JOBS_PER_PAGE = 25

@@ -10,16 +10,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
+from records import profiles
 from records.forms import ProfileForm
+from records.messages import friendly_error
 from records.models import ConnectionProfile, manages_all_profiles
-from records.views import friendly_error, get_profile_for_user, service_error_message
-
-
-def _services():
-    # Imported when used so these pages load even while records.profiles is being changed.
-    from records import profiles
-
-    return profiles
+from records.views import get_profile_for_user, service_error_message
 
 
 def _get_editable_profile(request: HttpRequest, code) -> ConnectionProfile:
@@ -41,7 +36,7 @@ def profile_add(request: HttpRequest) -> HttpResponse:
     form = ProfileForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            profile = _services().profile_create(actor=request.user, **form.service_fields())
+            profile = profiles.profile_create(actor=request.user, **form.service_fields())
         except ValidationError as exc:
             form.add_error(None, service_error_message(exc))
         else:
@@ -58,7 +53,7 @@ def profile_edit(request: HttpRequest, code) -> HttpResponse:
         # The form must not save the instance itself: the service owns the write and the audit.
         fresh = ConnectionProfile.objects.get(pk=profile.pk)
         try:
-            _services().profile_update(profile=fresh, actor=request.user, **form.service_fields())
+            profiles.profile_update(profile=fresh, actor=request.user, **form.service_fields())
         except ValidationError as exc:
             form.add_error(None, service_error_message(exc))
         else:
@@ -71,7 +66,7 @@ def profile_delete(request: HttpRequest, code) -> HttpResponse:
     profile = _get_editable_profile(request, code)
     if request.method == "POST":
         try:
-            _services().profile_delete(profile=profile, actor=request.user)
+            profiles.profile_delete(profile=profile, actor=request.user)
         except (ProtectedError, ValidationError) as exc:
             text = (
                 "This profile has copy jobs, so it can't be deleted."
@@ -89,7 +84,7 @@ def profile_delete(request: HttpRequest, code) -> HttpResponse:
 def profile_test(request: HttpRequest, code) -> HttpResponse:
     profile = get_profile_for_user(request, code)
     try:
-        ok, message = _services().profile_test(profile=profile, actor=request.user)
+        ok, message = profiles.profile_test(profile=profile, actor=request.user)
     except Exception as exc:  # noqa: BLE001 - the service should not raise; be safe anyway
         ok, message = False, friendly_error(exc, profile)
     if ok:

@@ -48,7 +48,9 @@ def vault_demo_records() -> dict[str, list[dict]]:
     countries = [
         {"name__v": name, "code__v": code} for name, code in COUNTRIES
     ]
-    products, formulations, packagings = [], [], []
+    products: list[dict] = []
+    formulations: list[dict] = []
+    packagings: list[dict] = []
     for p_index, (name, n_form, n_pack) in enumerate(SMALL_PRODUCTS + [LARGE_PRODUCT, MEGA_PRODUCT]):
         n = p_index + 1
         products.append({

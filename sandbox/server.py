@@ -397,7 +397,8 @@ class ServerThread:
     def __init__(self, app, host: str = "127.0.0.1", port: int = 0):
         self.httpd = _ThreadingServer((host, port), _RequestHandler)
         self.httpd.set_app(app)
-        self.host, self.port = self.httpd.server_address[:2]
+        host_, port_ = self.httpd.server_address[:2]
+        self.host, self.port = str(host_), int(port_)
         self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
 
     @property
@@ -442,11 +443,9 @@ class Sandbox:
         from sandbox.vault import VaultApp, VaultSettings
 
         vault = VaultApp(VaultSettings(**(vault_settings or {})))
-        try:
-            from sandbox.zoho import ZohoApp
-        except ImportError:
-            ZohoApp = None  # the Zoho emulator is not there yet: serve Vault alone
-        zoho = ZohoApp(settings=zoho_settings) if ZohoApp is not None else None
+        from sandbox.zoho import ZohoApp
+
+        zoho = ZohoApp(settings=zoho_settings)
 
         vault_mw = FaultMiddleware(vault, "vault")
         zoho_mw = FaultMiddleware(zoho if zoho is not None else unavailable_app, "zoho")

@@ -16,7 +16,7 @@ from urllib.parse import parse_qs
 
 from sandbox import demo
 from sandbox.vault_jobs import JobRunner
-from sandbox.vault_state import BLANK, VaultState, err
+from sandbox.vault_state import BLANK, VaultError, VaultState, err
 from sandbox.vault_vql import VQLError, compile_condition, parse, sort_key
 
 
@@ -53,12 +53,6 @@ class VaultSettings:
         return replace(self, **kwargs)
 
 
-class VaultError(Exception):
-    def __init__(self, type_: str, message: str, **extra):
-        super().__init__(message)
-        self.type, self.message, self.extra = type_, message, extra
-
-
 @dataclass
 class Request:
     method: str
@@ -82,7 +76,8 @@ class Request:
             for part in msg.iter_parts():
                 name = part.get_param("name", header="content-disposition")
                 if name:
-                    out[name] = part.get_payload(decode=True).decode("utf-8", "replace")
+                    payload = part.get_payload(decode=True)
+                    out[name] = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else str(payload)
             return out
         return {k: v[0] for k, v in parse_qs(self.body.decode("utf-8", "replace"), keep_blank_values=True).items()}
 
@@ -114,7 +109,7 @@ class VaultApp:
         self.base_url = ""
         self.state = VaultState(self.settings)
         self.jobs = JobRunner(self)
-        self.routes = [
+        routes = [
             ("POST", "auth", "auth", False),
             ("POST", "keep-alive", "keep_alive", True),
             ("DELETE", "session", "end_session", True),
@@ -135,7 +130,7 @@ class VaultApp:
             ("GET", rf"vobjects/{_ID}/{_ID}", "get_record", True),
             ("POST|PUT|DELETE", rf"vobjects/{_ID}", "write_records", True),
         ]
-        self.routes = [(m.split("|"), re.compile(p + r"/?\Z"), h, a) for m, p, h, a in self.routes]
+        self.routes = [(m.split("|"), re.compile(p + r"/?\Z"), h, a) for m, p, h, a in routes]
 
     # -- hooks -----------------------------------------------------------------------------
     def reset(self) -> None:

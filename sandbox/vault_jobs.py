@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from sandbox import demo
 from sandbox.vault_schema import child_relations
-from sandbox.vault_state import err, now_iso
+from sandbox.vault_state import VaultError, err, now_iso
 
 ACTIVE = ("QUEUED", "RUNNING")
 
@@ -75,16 +75,12 @@ class JobRunner:
         return out
 
     def _target(self, req, obj, rid):
-        from sandbox.vault import VaultError
-
         if obj not in self.state.schema or rid not in self.state.records[obj]:
             # §6: /actions endpoints answer INSUFFICIENT_ACCESS when the target does not exist.
             raise VaultError("INSUFFICIENT_ACCESS", f"Record [{rid}] not found or not accessible")
 
     def start_deep_copy(self, req, obj, rid):
         """§5.1: POST vobjects/{obj}/{id}/actions/deepcopy."""
-        from sandbox.vault import VaultError
-
         self._target(req, obj, rid)
         rows = req.rows()
         if len(rows) > 1:
@@ -181,8 +177,6 @@ class JobRunner:
 
     # -- §5.2 status, §5.3 / §8.2 results ------------------------------------------------------
     def status(self, req, job_id):
-        from sandbox.vault import VaultError
-
         job_id = int(job_id)
         now = time.monotonic()
         with self.state.lock:
@@ -207,8 +201,6 @@ class JobRunner:
         return {"responseStatus": "SUCCESS", "responseMessage": "OK", "data": data}
 
     def results(self, req, obj, which, job_id):
-        from sandbox.vault import VaultError
-
         kind = "deepcopy" if req.path.startswith("vobjects/deepcopy/") else "cascadedelete"
         with self.state.lock:
             job = self.state.jobs.get(int(job_id))

@@ -9,12 +9,13 @@ import re
 import threading
 from collections import OrderedDict
 from datetime import UTC, datetime
+from typing import Any
 
 from sandbox import demo
 from sandbox.vault_schema import PICKLISTS, FieldDef, ObjectDef, build_schema
 
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-BLANK = (None, "", [])
+BLANK: tuple[object, ...] = (None, "", [])
 
 
 def now_iso() -> str:
@@ -23,6 +24,14 @@ def now_iso() -> str:
 
 def err(type_: str, message: str) -> dict:
     return {"type": type_, "message": message}
+
+
+class VaultError(Exception):
+    """A request-level error: the whole call fails with `responseStatus: FAILURE` and this type."""
+
+    def __init__(self, type_: str, message: str, **extra):
+        super().__init__(message)
+        self.type, self.message, self.extra = type_, message, extra
 
 
 class RowError(Exception):
@@ -122,7 +131,7 @@ class VaultState:
         """Store a new record (no checks) and return it."""
         objdef = self.schema[obj]
         ts = timestamp or now_iso()
-        rec = {f.name: None for f in objdef.fields}
+        rec: dict[str, Any] = {f.name: None for f in objdef.fields}
         rec.update(values)
         rec["id"] = self.new_id(obj)
         if objdef.system_managed_name:
@@ -180,7 +189,7 @@ class VaultState:
                 raise bad
             return value
         if f.type == "Object":
-            if not isinstance(value, str) or value not in self.records[f.object]:
+            if not isinstance(value, str) or value not in self.records[f.object or ""]:
                 raise bad
             return value
         text = str(value) if not isinstance(value, str) else value
@@ -231,7 +240,7 @@ class VaultState:
             if key in BLANK:
                 return _row_failure([err("PARAMETER_REQUIRED", f"Missing required parameter [{id_param}]")], result_data)
             if id_param == "id":
-                existing = self.records[obj].get(key)
+                existing = self.records[obj].get(str(key))
                 if existing is None:
                     return _row_failure([err("INVALID_DATA", f"The resource [{key}] does not exist")], result_data)
                 row.pop("id")
@@ -296,7 +305,7 @@ class VaultState:
 
 
 def _row_failure(errors: list[dict], data: dict) -> dict:
-    result = {"responseStatus": "FAILURE", "errors": errors}
+    result: dict[str, Any] = {"responseStatus": "FAILURE", "errors": errors}
     if data:
         result["data"] = data
     return result

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 KEYWORDS = {
     "SELECT", "FROM", "WHERE", "AND", "OR", "NOT", "IN", "LIKE", "ORDER", "BY", "ASC", "DESC",
@@ -32,7 +33,7 @@ class VQLError(Exception):
 @dataclass
 class Token:
     kind: str  # num, ident, kw, op, str, end
-    value: object
+    value: Any
 
 
 def tokenize(q: str) -> list[Token]:
@@ -83,14 +84,14 @@ def tokenize(q: str) -> list[Token]:
 
 @dataclass
 class Query:
-    object: str
+    object: str  # the FROM object (the name shadows the builtin inside this class only)
     fields: list[str]
     subqueries: list[Query] = field(default_factory=list)
-    where: object = None
+    where: Any = None
     order: list[tuple[str, bool]] = field(default_factory=list)  # (field, descending)
     pagesize: int | None = None
     pageoffset: int | None = None
-    select_order: list[object] = field(default_factory=list)  # field names and Query items
+    select_order: list[Any] = field(default_factory=list)  # field names and Query items
 
 
 class _Parser:

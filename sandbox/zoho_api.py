@@ -7,9 +7,10 @@ Request-level errors raise `ApiError`; per-record errors go into `data[]` in inp
 from __future__ import annotations
 
 import base64
+import builtins  # RecordsApi has a method called `list`
 import json
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sandbox.zoho_query import Coql, QueryError, parse_criteria
 from sandbox.zoho_schema import module_meta, related_list_meta
@@ -52,17 +53,17 @@ class RecordsApi:
             raise self._bad_url()
         module = self._module(parts[0])
         if len(parts) == 1:
-            handler = {"GET": self.list, "POST": self.insert, "PUT": self.update, "DELETE": self.delete}.get(m)
-            if handler:
-                return handler(req, module)
+            on_module = {"GET": self.list, "POST": self.insert, "PUT": self.update, "DELETE": self.delete}.get(m)
+            if on_module:
+                return on_module(req, module)
         elif len(parts) == 2 and parts[1] == "search" and m == "GET":
             return self.search(req, module)
         elif len(parts) == 2 and parts[1] == "upsert" and m == "POST":
             return self.upsert(req, module)
         elif len(parts) == 2:
-            handler = {"GET": self.get_one, "PUT": self.update_one, "DELETE": self.delete_one}.get(m)
-            if handler:
-                return handler(req, module, parts[1])
+            on_record = {"GET": self.get_one, "PUT": self.update_one, "DELETE": self.delete_one}.get(m)
+            if on_record:
+                return on_record(req, module, parts[1])
         elif len(parts) == 4 and parts[2:] == ["actions", "clone"] and m == "POST":
             if req.version < 7:
                 raise self._bad_url()  # §11: Record Clone is v7+ only
@@ -178,7 +179,7 @@ class RecordsApi:
         chunk, info, next_token = self._page(req, records, bound)
         if not chunk:
             return 204, None  # §4.1: no body at all
-        expiry = (datetime.now(timezone.utc) + timedelta(hours=24)).isoformat(timespec="seconds")
+        expiry = (datetime.now(UTC) + timedelta(hours=24)).isoformat(timespec="seconds")
         info.update({"sort_by": sort_by, "sort_order": sort_order, "call": False, "email": False,
                      "next_page_token": next_token, "previous_page_token": None,
                      "page_token_expiry": expiry if next_token else None})
@@ -362,7 +363,7 @@ class RecordsApi:
         return out
 
     # -- §3 writes ----------------------------------------------------------------------------------
-    def _data(self, req, *, limit=MAX_WRITE) -> tuple[dict, list]:
+    def _data(self, req, *, limit=MAX_WRITE) -> tuple[dict, builtins.list[dict]]:
         body = req.json()
         if not isinstance(body, dict) or "data" not in body:
             raise _api_error(400, "MANDATORY_NOT_FOUND", "required field not found", api_name="data")
@@ -381,7 +382,7 @@ class RecordsApi:
                    "id": rec["id"], "Created_By": by, "$approval_state": "approved"}
         return {"code": "SUCCESS", "details": details, "message": message, "status": "success", **extra}
 
-    def _batch_status(self, results: list[dict], ok_status=201) -> int:
+    def _batch_status(self, results: builtins.list[dict], ok_status=201) -> int:
         ok = sum(1 for r in results if r["status"] == "success")
         if ok == len(results):
             return ok_status

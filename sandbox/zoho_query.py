@@ -40,7 +40,7 @@ def parse_criteria(text: str, value_of: Callable[[dict, str], list], *, equals_c
             ops.append(m.group(1).lower())
             preds.append(term())
         result = preds[0]
-        for op, p in zip(ops, preds[1:]):
+        for op, p in zip(ops, preds[1:], strict=True):
             result = _and(result, p) if op == "and" else _or(result, p)
         return result
 
@@ -57,7 +57,8 @@ def parse_criteria(text: str, value_of: Callable[[dict, str], list], *, equals_c
             return inner
         # One (field:operator:value) with backslash escapes in the value.
         pos += 1
-        buf, parts = [], []
+        buf: list[str] = []
+        parts: list[str] = []
         while pos < len(text) and text[pos] != ")":
             ch = text[pos]
             if ch == "\\" and pos + 1 < len(text):
@@ -148,7 +149,7 @@ def tokenize(text: str) -> list[tuple[str, str]]:
             if text[pos:].strip() == "":
                 break
             raise QueryError("SYNTAX_ERROR", f"syntax error near {text[pos:pos + 20]!r}", near=text[pos:pos + 20])
-        kind = m.lastgroup
+        kind = m.lastgroup or ""
         value = m.group(kind)
         if kind == "str":
             value = re.sub(r"\\(.)", r"\1", value[1:-1])

@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 import threading
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
 
 from sandbox.zoho_schema import NOT_COPYABLE_TYPES, Module, build_modules
 
@@ -38,7 +39,7 @@ class ApiError(Exception):
 
 def now_iso() -> str:
     """ISO-8601 with offset, to the second (§3.3 value formats)."""
-    return datetime.now(timezone.utc).astimezone(DEMO_TIME.tzinfo).isoformat(timespec="seconds")
+    return datetime.now(UTC).astimezone(DEMO_TIME.tzinfo).isoformat(timespec="seconds")
 
 
 class ZohoState:
@@ -162,7 +163,7 @@ class ZohoState:
         for row in rows:
             row_id = row.get("id")
             existing = self.records[sub].get(row_id) if row_id else None
-            if existing is not None and existing.get("Parent_Id") == parent_id:
+            if existing is not None and row_id and existing.get("Parent_Id") == parent_id:
                 if "_delete" in row:
                     del self.records[sub][row_id]
                 else:
@@ -338,7 +339,7 @@ class ZohoState:
     def copyable_values(self, module: str, rec: dict) -> dict:
         """Return what a clone carries over: no read-only, external, file/image or `$` values."""
         mod = self.modules[module]
-        out = {}
+        out: dict[str, Any] = {}
         for f in mod.fields:
             name = f["api_name"]
             if (f["read_only"] or f["field_read_only"] or f["external"] or f["data_type"] in NOT_COPYABLE_TYPES
@@ -356,7 +357,9 @@ class ZohoState:
 
     # -- rendering (§4.1, §4.2) -----------------------------------------------------------------
     def display_name(self, module: str | None, record_id: str | None) -> str | None:
-        rec = self.get(module, record_id) if module and record_id else None
+        if not module or not record_id:
+            return None
+        rec = self.get(module, record_id)
         return rec.get(self.modules[module].name_field) if rec else None
 
     def render_value(self, mod: Module, f: dict, rec: dict, single: bool):

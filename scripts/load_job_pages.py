@@ -357,7 +357,7 @@ class Stats:
         t0 = time.perf_counter()
         try:
             status, head, body = await asyncio.wait_for(conn.get(path, headers), timeout=30)
-        except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError, ValueError) as exc:
+        except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError) as exc:
             conn.close()
             self.times[kind].append(time.perf_counter() - t0)
             self.errors.append(f"{kind} {type(exc).__name__}")

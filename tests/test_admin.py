@@ -4,7 +4,7 @@ secrets change only on their own page, jobs and results are read-only, query cou
 import pytest
 from django.urls import reverse
 
-from records.models import AuditEvent, ConnectionProfile, CopyJob, RecordResult
+from records.models import AuditEvent, ConnectionProfile, CopyJob
 
 pytestmark = pytest.mark.django_db
 SECRET = "s3cret-value"  # what make_profile stores

@@ -16,6 +16,7 @@ from django.urls import reverse
 from records.connectors import connector_for
 from records.copying import services
 from records.models import CopyJob
+from tests.fixtures.sandbox import find_record
 
 pytestmark = pytest.mark.django_db
 READS = ("/query", "/coql", "/oauth/", "/auth", "/search")
@@ -25,24 +26,6 @@ def writes(sb, system):
     """Requests that could have changed remote data (the sandbox serves reads as GET or read-only POSTs)."""
     return [e for e in sb.log(system) if e.method in ("POST", "PUT", "PATCH", "DELETE")
             and not any(r in e.path for r in READS)]
-
-
-def _find(conn, object_name, name):
-    return next(r.id for r in conn.search(object_name, name).records if r.name == name)
-
-
-@pytest.fixture
-def zoho(fresh_sandbox, zoho_profile):
-    conn = connector_for(zoho_profile)
-    account = _find(conn, "Accounts", "Globex")
-    return fresh_sandbox, zoho_profile, account
-
-
-@pytest.fixture
-def vault(fresh_sandbox, vault_profile):
-    conn = connector_for(vault_profile)
-    product = _find(conn, "product__v", "Neurolax")
-    return fresh_sandbox, vault_profile, product
 
 
 ZOHO_BAD = [
@@ -87,7 +70,8 @@ ZOHO_BAD = [
 @pytest.mark.parametrize("field, value, words", ZOHO_BAD, ids=[f"{f}-{str(v)[:20]}" for f, v, _ in ZOHO_BAD])
 @pytest.mark.parametrize("mode", ["clone", "deep_copy"])
 def test_zoho_wrong_overrides_are_refused_before_anything_is_sent(zoho, owner, field, value, words, mode):
-    sb, profile, account = zoho
+    sb, profile, conn = zoho
+    account = find_record(conn, "Accounts", "Globex")
     overrides = {"Account_Name": "Bad Input Co", field: value}
     with pytest.raises(ValidationError) as exc:
         services.copy_job_create(profile=profile, object_name="Accounts", source_ids=[account], mode=mode,
@@ -100,7 +84,8 @@ def test_zoho_wrong_overrides_are_refused_before_anything_is_sent(zoho, owner, f
 
 
 def test_zoho_wrong_row_overrides_name_the_record(zoho, owner):
-    sb, profile, account = zoho
+    sb, profile, conn = zoho
+    account = find_record(conn, "Accounts", "Globex")
     with pytest.raises(ValidationError) as exc:
         services.copy_job_create(profile=profile, object_name="Accounts", source_ids=[account], mode="clone",
                                  user=owner, row_overrides={account: {"Employees": "many"}})
@@ -128,7 +113,8 @@ VAULT_BAD = [
 
 @pytest.mark.parametrize("field, value, words", VAULT_BAD, ids=[f"{f}-{str(v)[:20]}" for f, v, _ in VAULT_BAD])
 def test_vault_wrong_overrides_are_refused_before_anything_is_sent(vault, owner, field, value, words):
-    sb, profile, product = vault
+    sb, profile, conn = vault
+    product = find_record(conn, "product__v", "Neurolax")
     overrides = {"name__v": "Bad Input Product", field: value}
     with pytest.raises(ValidationError) as exc:
         services.copy_job_create(profile=profile, object_name="product__v", source_ids=[product], mode="deep_copy",
@@ -152,7 +138,8 @@ def test_weird_record_ids_are_refused_clearly(vault, zoho, owner, record_id):
 
 
 def test_a_duplicate_id_is_refused(zoho, owner):
-    sb, profile, account = zoho
+    sb, profile, conn = zoho
+    account = find_record(conn, "Accounts", "Globex")
     with pytest.raises(ValidationError, match="listed twice"):
         services.copy_job_create(profile=profile, object_name="Accounts", source_ids=[account, f" {account} "],
                                  mode="clone", user=owner)
@@ -186,7 +173,8 @@ def cmd(*args):
     ],
 )
 def test_copy_command_bad_overrides_exit_2_with_one_line(zoho, args, words):
-    sb, profile, account = zoho
+    sb, profile, conn = zoho
+    account = find_record(conn, "Accounts", "Globex")
     code, out, err = cmd("copy", profile.name, "Accounts", account, "--set", "Account_Name=Cmd Co", *args, "--sync")
     assert code == 2 and words in err and err.strip().count("\n") == 0, err
     assert "Traceback" not in err + out
@@ -203,7 +191,8 @@ def test_copy_command_weird_ids_exit_2(zoho, vault, record_id):
 
 
 def test_copy_command_weird_object_name_exits_2(vault):
-    sb, profile, product = vault
+    sb, profile, conn = vault
+    product = find_record(conn, "product__v", "Neurolax")
     code, _, err = cmd("copy", profile.name, "product__v WHERE 1=1", product, "--sync")
     assert code == 2 and err.strip() and not CopyJob.objects.exists() and writes(sb, "vault") == []
 
@@ -312,7 +301,8 @@ VAULT_PICKLIST_BAD = [
                          ids=[f"{f}-{str(v)[:20]}" for f, v, _ in VAULT_PICKLIST_BAD])
 @pytest.mark.parametrize("mode", ["clone", "deep_copy"])
 def test_vault_picklist_value_outside_the_list_is_refused_up_front(vault, owner, field, value, words, mode):
-    sb, profile, product = vault
+    sb, profile, conn = vault
+    product = find_record(conn, "product__v", "Neurolax")
     with pytest.raises(ValidationError) as exc:
         services.copy_job_create(profile=profile, object_name="product__v", source_ids=[product], mode=mode,
                                  user=owner, overrides={"name__v": "Picklist Product", field: value})
@@ -322,7 +312,8 @@ def test_vault_picklist_value_outside_the_list_is_refused_up_front(vault, owner,
 
 
 def test_vault_picklist_values_of_the_list_pass(vault, owner):
-    sb, profile, product = vault
+    sb, profile, conn = vault
+    product = find_record(conn, "product__v", "Neurolax")
     job = services.copy_job_create(profile=profile, object_name="product__v", source_ids=[product], mode="clone",
                                    user=owner, overrides={"name__v": "Picklist Product", "status__v": "inactive__v",
                                                           "markets__c": ["us__c", "jp__c"]})
@@ -330,7 +321,8 @@ def test_vault_picklist_values_of_the_list_pass(vault, owner):
 
 
 def test_vault_picklist_row_overrides_are_checked_too(vault, owner):
-    sb, profile, product = vault
+    sb, profile, conn = vault
+    product = find_record(conn, "product__v", "Neurolax")
     with pytest.raises(ValidationError, match="bogus__v"):
         services.copy_job_create(profile=profile, object_name="product__v", source_ids=[product], mode="clone",
                                  user=owner, row_overrides={product: {"name__v": "Row Product", "status__v": "bogus__v"}})
@@ -342,14 +334,16 @@ def test_vault_picklist_row_overrides_are_checked_too(vault, owner):
     (["--set", "markets__c=us__c;mars__c"], '"mars__c" is not one of'),
 ])
 def test_copy_command_refuses_a_vault_picklist_value_outside_the_list(vault, args, words):
-    sb, profile, product = vault
+    sb, profile, conn = vault
+    product = find_record(conn, "product__v", "Neurolax")
     code, out, err = cmd("copy", profile.name, "product__v", product, "--set", "name__v=Cmd Product", *args, "--sync")
     assert code == 2 and words in err and err.strip().count("\n") == 0, err
     assert not CopyJob.objects.exists() and writes(sb, "vault") == []
 
 
 def test_record_page_offers_and_checks_the_vault_picklist_values(owner_client, vault):
-    sb, profile, product = vault
+    sb, profile, conn = vault
+    product = find_record(conn, "product__v", "Neurolax")
     url = reverse("copy_record", args=[profile.code, "product__v", product])
     page = owner_client.get(url).content.decode()
     assert 'value="inactive__v"' in page and 'value="jp__c"' in page and "withdrawn__c" not in page

@@ -8,7 +8,13 @@ from hypothesis import strategies as st
 from urllib3.util import parse_url
 
 from records.connectors.base import ConfigurationError
-from records.connectors.urls import ZOHO_ACCOUNTS_HOSTS, ZOHO_API_HOSTS, check_base_url
+from records.connectors.urls import (
+    ZOHO_ACCOUNTS_HOSTS,
+    ZOHO_API_HOSTS,
+    check_base_url,
+    same_host,
+    zoho_accounts_for,
+)
 
 
 @pytest.mark.parametrize(
@@ -168,6 +174,7 @@ def _allowed(host: str, kind: str) -> bool:
     )
 
 
+@pytest.mark.slow  # 1,500 examples: about 35 s
 @settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(url=URLS, kind=st.sampled_from(["vault", "zoho_api", "zoho_accounts"]))
 @example(url="https://x.veevavault.com.evil.io", kind="vault")
@@ -187,3 +194,26 @@ def test_check_base_url_never_accepts_a_host_outside_the_allowed_domains(url, ki
     assert result == f"https://{parts.hostname}"
     # The HTTP stack, parsing the very same input, would connect to the same host.
     assert (parse_url(url.strip()).host or "").lower() == parts.hostname, (url, result)
+
+
+@pytest.mark.parametrize(
+    "api_domain, accounts",
+    [
+        ("https://www.zohoapis.com", "https://accounts.zoho.com"),
+        ("https://www.zohoapis.eu", "https://accounts.zoho.eu"),
+        ("https://sandbox.zohoapis.com.au", "https://accounts.zoho.com.au"),
+        ("https://www.zohoapis.ca", "https://accounts.zohocloud.ca"),  # the one that breaks the pattern
+        ("http://127.0.0.1:8102", "http://127.0.0.1:8102"),  # the sandbox serves both
+    ],
+)
+def test_zoho_accounts_server_follows_the_api_domains_data_centre(api_domain, accounts):
+    assert zoho_accounts_for(api_domain) == accounts
+    assert urlsplit(accounts).hostname in ZOHO_ACCOUNTS_HOSTS | {"127.0.0.1"}
+
+
+def test_same_host_compares_host_and_port_only():
+    assert same_host("https://MyVault.veevavault.com/api", "https://myvault.veevavault.com")
+    assert same_host("https://myvault.veevavault.com:443", "https://myvault.veevavault.com")
+    assert not same_host("https://other.veevavault.com", "https://myvault.veevavault.com")
+    assert not same_host("http://myvault.veevavault.com", "https://myvault.veevavault.com")  # port 80
+    assert not same_host("not a url", "https://myvault.veevavault.com")

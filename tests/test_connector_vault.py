@@ -18,13 +18,14 @@ from records.connectors.base import (
     MemoryTokenStore,
     NotFound,
     OutcomeUnknown,
-    ProfileConfig,
     RateLimited,
     Rejected,
     Unavailable,
 )
-from records.connectors.vault import VaultConnector, vql_string
+from records.connectors.vault import PollTimes
+from records.connectors.vault_parse import vql_string
 from sandbox import demo
+from tests.fixtures.connectors import make_vault_connector
 
 
 class Sleeps(list):
@@ -33,26 +34,10 @@ class Sleeps(list):
         time.sleep(min(seconds, 0.05))
 
 
-def make(url, *, password=demo.VAULT_PASSWORD, tokens=None, **kwargs):
-    kwargs.setdefault("poll_interval", 0.15)
-    kwargs.setdefault("timeout", (2.0, 5.0))
-    kwargs.setdefault("backoff", 0.01)
-    config = ProfileConfig(
-        system="vault", base_url=url, username=demo.VAULT_USERNAME, secret=password,
-        api_version="v25.2", allow_loopback=True,
-    )
-    return VaultConnector(config, tokens or MemoryTokenStore(), **kwargs)
-
-
 @pytest.fixture
 def sb(fresh_sandbox):
     yield fresh_sandbox
     fresh_sandbox.faults("vault").clear()
-
-
-@pytest.fixture
-def vault(sb):
-    return make(sb.vault_url)
 
 
 def calls(sb, method=None, contains=""):
@@ -66,14 +51,14 @@ def product(conn, name):
 # -- auth and session ---------------------------------------------------------------------------
 
 
-def test_it_connects_and_describes_the_vault(vault, sb):
-    text = vault.test_connection()
+def test_it_connects_and_describes_the_vault(vault_connector, sb):
+    text = vault_connector.test_connection()
     assert "1776" in text and demo.VAULT_USERNAME in text
     assert len(calls(sb, "POST", "/auth")) == 1
 
 
 def test_a_wrong_password_is_auth_failed_without_the_password(sb):
-    conn = make(sb.vault_url, password="wrong-secret-123")
+    conn = make_vault_connector(sb.vault_url, password="wrong-secret-123")
     with pytest.raises(AuthFailed) as info:
         conn.test_connection()
     assert info.value.error_type == "USERNAME_OR_PASSWORD_INCORRECT"
@@ -82,27 +67,27 @@ def test_a_wrong_password_is_auth_failed_without_the_password(sb):
 
 def test_the_session_is_cached_and_shared_through_the_token_store(sb):
     tokens = MemoryTokenStore()
-    a, b = make(sb.vault_url, tokens=tokens), make(sb.vault_url, tokens=tokens)
+    a, b = make_vault_connector(sb.vault_url, tokens=tokens), make_vault_connector(sb.vault_url, tokens=tokens)
     a.list_objects()
     b.describe("product__v")
     assert len(calls(sb, "POST", "/auth")) == 1
 
 
-def test_an_expired_session_is_renewed_once_mid_run(vault, sb):
-    vault.list_objects()
+def test_an_expired_session_is_renewed_once_mid_run(vault_connector, sb):
+    vault_connector.list_objects()
     sb.vault.expire_sessions()
-    source = product(vault, "Neurolax")
+    source = product(vault_connector, "Neurolax")
     sb.vault.expire_sessions()
-    result = vault.clone("product__v", [CloneRequest(source.id, {"name__v": "After Expiry"})])
+    result = vault_connector.clone("product__v", [CloneRequest(source.id, {"name__v": "After Expiry"})])
     assert result[0].ok
     assert len(calls(sb, "POST", "/auth")) == 3
-    assert len(vault.find("product__v", {"name__v": "After Expiry"})) == 1  # sent once, applied once
+    assert len(vault_connector.find("product__v", {"name__v": "After Expiry"})) == 1  # sent once, applied once
 
 
-def test_a_session_refused_again_after_the_new_login_is_auth_failed(vault, sb):
+def test_a_session_refused_again_after_the_new_login_is_auth_failed(vault_connector, sb):
     sb.vault.configure(idle_timeout=-1)
     with pytest.raises(AuthFailed) as info:
-        vault.list_objects()
+        vault_connector.list_objects()
     assert info.value.error_type == "INVALID_SESSION_ID"
     assert len(calls(sb, "POST", "/auth")) == 2
 
@@ -118,17 +103,17 @@ def test_the_profile_token_store_keeps_one_session_for_every_worker(sb, vault_pr
     assert vault_profile.session_token and "vault1 1776 1 " in vault_profile.session_token
 
 
-def test_it_refuses_to_write_to_another_vault(vault, sb):
+def test_it_refuses_to_write_to_another_vault(vault_connector, sb):
     sb.vault.base_url = "https://other.veevavault.com"  # the session's Vault lives elsewhere
     try:
-        source = product(vault, "Neurolax")  # reading is allowed
+        source = product(vault_connector, "Neurolax")  # reading is allowed
         with pytest.raises(ConfigurationError) as info:
-            vault.clone("product__v", [CloneRequest(source.id, {"name__v": "Wrong Vault"})])
+            vault_connector.clone("product__v", [CloneRequest(source.id, {"name__v": "Wrong Vault"})])
         assert info.value.error_type == "WRONG_VAULT"
         with pytest.raises(ConfigurationError):
-            vault.start_deep_copy("product__v", source.id, {})
+            vault_connector.start_deep_copy("product__v", source.id, {})
         with pytest.raises(ConfigurationError):
-            vault.test_connection()
+            vault_connector.test_connection()
     finally:
         sb.vault.base_url = sb.vault_url
     assert not calls(sb, "POST", "/vobjects/")
@@ -137,13 +122,13 @@ def test_it_refuses_to_write_to_another_vault(vault, sb):
 # -- metadata -----------------------------------------------------------------------------------
 
 
-def test_list_objects(vault):
-    names = {o.name for o in vault.list_objects()}
+def test_list_objects(vault_connector):
+    names = {o.name for o in vault_connector.list_objects()}
     assert {"product__v", "formulation__c", "packaging__c", "country__v"} <= names
 
 
-def test_describe_maps_types_and_flags(vault):
-    fields = {f.name: f for f in vault.describe("product__v")}
+def test_describe_maps_types_and_flags(vault_connector):
+    fields = {f.name: f for f in vault_connector.describe("product__v")}
     assert fields["name__v"].type == FieldType.TEXT and fields["name__v"].required and fields["name__v"].unique
     assert fields["description__c"].type == FieldType.LONG_TEXT
     assert fields["launch_date__c"].type == FieldType.DATE
@@ -152,12 +137,12 @@ def test_describe_maps_types_and_flags(vault):
     assert fields["country__c"].type == FieldType.REFERENCE and fields["country__c"].reference_to == "country__v"
     assert fields["external_id__v"].no_copy and fields["internal_code__c"].no_copy
     assert not fields["regulatory_status__c"].editable and not fields["id"].editable
-    formulation = {f.name: f for f in vault.describe("formulation__c")}
+    formulation = {f.name: f for f in vault_connector.describe("formulation__c")}
     assert formulation["name__v"].system_managed_name and not formulation["name__v"].editable
 
 
-def test_describe_fills_picklist_values_from_the_picklist_api(vault, sb):
-    fields = {f.name: f for f in vault.describe("product__v")}
+def test_describe_fills_picklist_values_from_the_picklist_api(vault_connector, sb):
+    fields = {f.name: f for f in vault_connector.describe("product__v")}
     assert fields["status__v"].picklist_values == ("active__v", "inactive__v")  # withdrawn__c is inactive
     assert fields["markets__c"].type == FieldType.MULTI_PICKLIST
     assert fields["markets__c"].picklist_values == ("us__c", "eu__c", "jp__c", "cn__c")
@@ -165,27 +150,27 @@ def test_describe_fills_picklist_values_from_the_picklist_api(vault, sb):
     # Only the picklists this object uses, each read once.
     assert sorted(e.path.rsplit("/", 1)[-1] for e in calls(sb, "GET", "/objects/picklists/")) == [
         "market__c", "product_status__c"]
-    vault.describe("product__v")
-    assert {f.name: f for f in vault.describe("formulation__c")}["dosage_form__c"].picklist_values == (
+    vault_connector.describe("product__v")
+    assert {f.name: f for f in vault_connector.describe("formulation__c")}["dosage_form__c"].picklist_values == (
         "tablet__c", "capsule__c", "syrup__c")
     assert len(calls(sb, "GET", "/objects/picklists/")) == 3
 
 
-def test_a_picklist_shared_by_two_objects_is_read_once_per_connector(vault, sb, monkeypatch):
+def test_a_picklist_shared_by_two_objects_is_read_once_per_connector(vault_connector, sb, monkeypatch):
     schema = sb.vault.state.schema
     shared = next(f for f in schema["product__v"].fields if f.name == "status__v")
     formulation = schema["formulation__c"]
     stage_def = dataclasses.replace(shared, name="stage__c", label="Stage", required=False)
     monkeypatch.setitem(schema, "formulation__c", dataclasses.replace(
         formulation, fields=formulation.fields + (stage_def,), by_name={}))
-    vault.describe("product__v")
-    stage = {f.name: f for f in vault.describe("formulation__c")}["stage__c"]
+    vault_connector.describe("product__v")
+    stage = {f.name: f for f in vault_connector.describe("formulation__c")}["stage__c"]
     assert stage.picklist_values == ("active__v", "inactive__v")
     assert len(calls(sb, "GET", "/objects/picklists/product_status__c")) == 1
 
 
-def test_describe_survives_a_failing_picklist_api(vault, sb, caplog, monkeypatch):
-    from sandbox.vault import VaultError
+def test_describe_survives_a_failing_picklist_api(vault_connector, sb, caplog, monkeypatch):
+    from sandbox.vault_state import VaultError
 
     def broken(req, name):
         raise VaultError("UNEXPECTED_ERROR", "picklist service down")
@@ -193,51 +178,51 @@ def test_describe_survives_a_failing_picklist_api(vault, sb, caplog, monkeypatch
     monkeypatch.setattr(sb.vault, "picklist_values", broken)  # the app outlives sandbox resets
     del sb.vault.state.picklists["market__c"]  # and one that is gone (INVALID_DATA)
     with caplog.at_level(logging.WARNING, logger="records.connectors.vault"):
-        fields = {f.name: f for f in vault.describe("product__v")}
+        fields = {f.name: f for f in vault_connector.describe("product__v")}
     # No values known: the field is still described, and its overrides are not checked up front.
     assert fields["status__v"].type == FieldType.PICKLIST and fields["status__v"].picklist_values == ()
     assert fields["markets__c"].picklist_values == ()
     assert "not checked" in caplog.text
 
 
-def test_a_picklist_that_comes_back_empty_or_odd_is_not_checked(vault, sb, monkeypatch):
+def test_a_picklist_that_comes_back_empty_or_odd_is_not_checked(vault_connector, sb, monkeypatch):
     monkeypatch.setattr(sb.vault, "picklist_values", lambda req, name: {"responseStatus": "SUCCESS", "picklistValues": "x"})
-    assert {f.name: f for f in vault.describe("product__v")}["status__v"].picklist_values == ()
+    assert {f.name: f for f in vault_connector.describe("product__v")}["status__v"].picklist_values == ()
 
 
-def test_related_lists_are_the_inbound_child_relationships(vault):
-    (rel,) = vault.related_lists("product__v")
+def test_related_lists_are_the_inbound_child_relationships(vault_connector):
+    (rel,) = vault_connector.related_lists("product__v")
     assert (rel.name, rel.child_object, rel.parent_field, rel.deep_copy) == (
         "formulations__cr", "formulation__c", "product__c", True)
     assert rel.parent_object == "product__v"
-    assert [r.child_object for r in vault.related_lists("formulation__c")] == ["packaging__c"]
-    assert vault.related_lists("packaging__c") == []
-    assert vault.related_lists("country__v") == []  # products reference countries; not children
+    assert [r.child_object for r in vault_connector.related_lists("formulation__c")] == ["packaging__c"]
+    assert vault_connector.related_lists("packaging__c") == []
+    assert vault_connector.related_lists("country__v") == []  # products reference countries; not children
 
 
-def test_an_unknown_object_is_not_found(vault):
+def test_an_unknown_object_is_not_found(vault_connector):
     with pytest.raises(NotFound):
-        vault.describe("nothing__c")
+        vault_connector.describe("nothing__c")
     with pytest.raises(Rejected):
-        vault.describe("product__v WHERE 1")
+        vault_connector.describe("product__v WHERE 1")
 
 
 # -- reading ------------------------------------------------------------------------------------
 
 
-def test_search_by_name_and_by_id(vault):
-    found = product(vault, "Neurolax")
-    by_id = vault.search("product__v", found.id).records
+def test_search_by_name_and_by_id(vault_connector):
+    found = product(vault_connector, "Neurolax")
+    by_id = vault_connector.search("product__v", found.id).records
     assert [r.id for r in by_id] == [found.id]
 
 
-def test_search_pages(vault):
-    everything = vault.search("product__v", "", per_page=1000).records
-    first = vault.search("product__v", "", page=1, per_page=2)
-    second = vault.search("product__v", "", page=2, per_page=2)
+def test_search_pages(vault_connector):
+    everything = vault_connector.search("product__v", "", per_page=1000).records
+    first = vault_connector.search("product__v", "", page=1, per_page=2)
+    second = vault_connector.search("product__v", "", page=2, per_page=2)
     assert len(first.records) == 2 and first.more
     assert [r.id for r in first.records + second.records] == [r.id for r in everything[:4]]
-    last = vault.search("product__v", "", page=len(everything) // 2 + 1, per_page=2)
+    last = vault_connector.search("product__v", "", page=len(everything) // 2 + 1, per_page=2)
     assert not last.more
 
 
@@ -256,98 +241,98 @@ def test_search_pages(vault):
         "'" * 5_000,
     ],
 )
-def test_search_text_stays_literal(vault, sb, text):
-    page = vault.search("product__v", text)
+def test_search_text_stays_literal(vault_connector, sb, text):
+    page = vault_connector.search("product__v", text)
     assert page.records == []
     queries = calls(sb, "POST", "/query")
     assert len(queries) == 1 and queries[0].status == 200
 
 
-def test_search_finds_names_with_quotes_and_backslashes(vault):
-    source = product(vault, "Neurolax")
+def test_search_finds_names_with_quotes_and_backslashes(vault_connector):
+    source = product(vault_connector, "Neurolax")
     name = "O'Brien \\ Co' OR '1'='1"
-    assert vault.clone("product__v", [CloneRequest(source.id, {"name__v": name})])[0].ok
-    assert [r.name for r in vault.search("product__v", "O'Brien \\ Co'").records] == [name]
-    assert [r.name for r in vault.find("product__v", {"name__v": name})] == [name]
+    assert vault_connector.clone("product__v", [CloneRequest(source.id, {"name__v": name})])[0].ok
+    assert [r.name for r in vault_connector.search("product__v", "O'Brien \\ Co'").records] == [name]
+    assert [r.name for r in vault_connector.find("product__v", {"name__v": name})] == [name]
 
 
 def test_vql_string_escapes():
     assert vql_string("a'b\\c") == "'a\\'b\\\\c'"
 
 
-def test_get(vault):
-    source = product(vault, "Neurolax")
-    record = vault.get("product__v", source.id)
+def test_get(vault_connector):
+    source = product(vault_connector, "Neurolax")
+    record = vault_connector.get("product__v", source.id)
     assert record.id == source.id and record.name == "Neurolax" and "status__v" in record.fields
 
 
 @pytest.mark.parametrize("record_id", ["00P999999999999", "../auth", "00P' OR '1'='1", ""])
-def test_get_unknown_or_malformed_ids_are_not_found(vault, sb, record_id):
+def test_get_unknown_or_malformed_ids_are_not_found(vault_connector, sb, record_id):
     with pytest.raises(NotFound):
-        vault.get("product__v", record_id)
+        vault_connector.get("product__v", record_id)
     assert not calls(sb, "GET", "/auth")
 
 
-def test_children_follow_pages_and_chunks(vault, sb):
+def test_children_follow_pages_and_chunks(vault_connector, sb):
     sb.vault.configure(query_pagesize=50)
-    large = product(vault, "Large Product")
-    (formulations,) = vault.related_lists("product__v")
-    kids = list(vault.children(formulations, [large.id, large.id]))
+    large = product(vault_connector, "Large Product")
+    (formulations,) = vault_connector.related_lists("product__v")
+    kids = list(vault_connector.children(formulations, [large.id, large.id]))
     assert kids and all(k.fields["product__c"] == large.id for k in kids)
     assert len({k.id for k in kids}) == len(kids)
-    (packagings,) = vault.related_lists("formulation__c")
-    grandkids = list(vault.children(packagings, [k.id for k in kids]))  # more than one IN chunk
+    (packagings,) = vault_connector.related_lists("formulation__c")
+    grandkids = list(vault_connector.children(packagings, [k.id for k in kids]))  # more than one IN chunk
     assert len(grandkids) > 50
     assert {g.fields["formulation__c"] for g in grandkids} <= {k.id for k in kids}
     assert any("/query/" in e.path for e in sb.log("vault"))  # next_page was followed
 
 
-def test_find_checks_field_names(vault):
+def test_find_checks_field_names(vault_connector):
     with pytest.raises(Rejected):
-        vault.find("product__v", {"name__v = 'x' OR id": "y"})
-    assert vault.find("product__v", {"name__v": "No Such Product"}) == []
+        vault_connector.find("product__v", {"name__v = 'x' OR id": "y"})
+    assert vault_connector.find("product__v", {"name__v": "No Such Product"}) == []
 
 
 # -- writing ------------------------------------------------------------------------------------
 
 
-def test_clone_applies_overrides_blanks_and_reports_rows_in_order(vault):
-    a, b = product(vault, "Neurolax"), product(vault, "Dermacalm")
-    results = vault.clone("product__v", [
+def test_clone_applies_overrides_blanks_and_reports_rows_in_order(vault_connector):
+    a, b = product(vault_connector, "Neurolax"), product(vault_connector, "Dermacalm")
+    results = vault_connector.clone("product__v", [
         CloneRequest(a.id, {"name__v": "Clone A", "description__c": None}),
         CloneRequest(b.id, {"name__v": "Neurolax"}),  # name taken
         CloneRequest(b.id, {"name__v": "Clone B"}),
     ])
     assert [r.ok for r in results] == [True, False, True]
     assert results[1].error_type == "OPERATION_NOT_ALLOWED" and results[1].error_message
-    copy = vault.get("product__v", results[0].new_id)
+    copy = vault_connector.get("product__v", results[0].new_id)
     assert copy.name == "Clone A" and not copy.fields.get("description__c")
     assert not copy.fields.get("external_id__v")  # no_copy
 
 
-def test_create_sends_500_rows_per_call(vault, sb):
+def test_create_sends_500_rows_per_call(vault_connector, sb):
     rows = [{"name__v": f"Bulk {n}", "status__v": "active__v"} for n in range(501)]
-    results = vault.create("product__v", rows)
+    results = vault_connector.create("product__v", rows)
     assert len(results) == 501 and all(r.ok for r in results)
     assert len(calls(sb, "POST", "/vobjects/product__v")) == 2
 
 
-def test_create_maps_row_errors(vault):
-    results = vault.create("product__v", [{"status__v": "active__v"}, {"name__v": "Fine", "status__v": "active__v"}])
+def test_create_maps_row_errors(vault_connector):
+    results = vault_connector.create("product__v", [{"status__v": "active__v"}, {"name__v": "Fine", "status__v": "active__v"}])
     assert not results[0].ok and results[0].error_type == "PARAMETER_REQUIRED"
     assert results[1].ok
 
 
-def test_delete(vault):
-    new = vault.create("product__v", [{"name__v": "Doomed", "status__v": "active__v"}])[0].new_id
-    results = vault.delete("product__v", [new, "00P999999999999"])
+def test_delete(vault_connector):
+    new = vault_connector.create("product__v", [{"name__v": "Doomed", "status__v": "active__v"}])[0].new_id
+    results = vault_connector.delete("product__v", [new, "00P999999999999"])
     assert results[0].ok and not results[1].ok and results[1].error_type == "INVALID_DATA"
     with pytest.raises(NotFound):
-        vault.get("product__v", new)
+        vault_connector.get("product__v", new)
 
 
-def test_record_url(vault, sb):
-    assert vault.record_url("product__v", "00P1") == f"{sb.vault_url}/ui/#object/product__v/00P1"
+def test_record_url(vault_connector, sb):
+    assert vault_connector.record_url("product__v", "00P1") == f"{sb.vault_url}/ui/#object/product__v/00P1"
 
 
 # -- deep copy ----------------------------------------------------------------------------------
@@ -361,49 +346,49 @@ def wait(conn, job_id):
     raise AssertionError("job did not finish")
 
 
-def test_deep_copy_start_poll_and_results(vault):
-    source = product(vault, "Neurolax")
-    job_id = vault.start_deep_copy("product__v", source.id, {"name__v": "Deep Neurolax", "internal_code__c": None})
-    assert wait(vault, job_id).status == "SUCCESS"
-    rows = vault.deep_copy_results("product__v", job_id)
+def test_deep_copy_start_poll_and_results(vault_connector):
+    source = product(vault_connector, "Neurolax")
+    job_id = vault_connector.start_deep_copy("product__v", source.id, {"name__v": "Deep Neurolax", "internal_code__c": None})
+    assert wait(vault_connector, job_id).status == "SUCCESS"
+    rows = vault_connector.deep_copy_results("product__v", job_id)
     top = [r for r in rows if r.source_id == source.id]
     assert top[0].ok and top[0].new_id and top[0].object_name == "product__v"
-    assert vault.get("product__v", top[0].new_id).name == "Deep Neurolax"
+    assert vault_connector.get("product__v", top[0].new_id).name == "Deep Neurolax"
     assert {r.object_name for r in rows} >= {"product__v", "formulation__c"}
     assert all(r.ok and r.new_id for r in rows)
 
 
-def test_deep_copy_failures_are_parsed(vault):
-    source = product(vault, "Neurolax")
-    job_id = vault.start_deep_copy("product__v", source.id, {"name__v": "Dermacalm"})  # name taken
-    assert wait(vault, job_id).status == "ERRORS_ENCOUNTERED"
-    (row,) = vault.deep_copy_results("product__v", job_id)
+def test_deep_copy_failures_are_parsed(vault_connector):
+    source = product(vault_connector, "Neurolax")
+    job_id = vault_connector.start_deep_copy("product__v", source.id, {"name__v": "Dermacalm"})  # name taken
+    assert wait(vault_connector, job_id).status == "ERRORS_ENCOUNTERED"
+    (row,) = vault_connector.deep_copy_results("product__v", job_id)
     assert not row.ok and row.source_id == source.id and row.error_type == "OPERATION_NOT_ALLOWED"
     assert "Dermacalm" in row.error_message
 
 
-def test_deep_copy_without_a_new_id_column_leaves_new_id_empty(vault, sb):
+def test_deep_copy_without_a_new_id_column_leaves_new_id_empty(vault_connector, sb):
     sb.vault.configure(deepcopy_success_columns=("vobject", "sourceRecordId"))
-    source = product(vault, "Neurolax")
-    job_id = vault.start_deep_copy("product__v", source.id, {"name__v": "Deep No Ids"})
-    wait(vault, job_id)
-    rows = vault.deep_copy_results("product__v", job_id)
+    source = product(vault_connector, "Neurolax")
+    job_id = vault_connector.start_deep_copy("product__v", source.id, {"name__v": "Deep No Ids"})
+    wait(vault_connector, job_id)
+    rows = vault_connector.deep_copy_results("product__v", job_id)
     assert rows and all(r.ok and r.new_id == "" for r in rows)
 
 
-def test_results_of_an_unknown_job_are_an_error(vault):
+def test_results_of_an_unknown_job_are_an_error(vault_connector):
     with pytest.raises((NotFound, Rejected)):
-        vault.deep_copy_results("product__v", "999999")
+        vault_connector.deep_copy_results("product__v", "999999")
 
 
-def test_deep_copy_of_a_missing_record_is_refused(vault):
+def test_deep_copy_of_a_missing_record_is_refused(vault_connector):
     with pytest.raises(Rejected):
-        vault.start_deep_copy("product__v", "00P999999999999", {})
+        vault_connector.start_deep_copy("product__v", "00P999999999999", {})
 
 
 def test_polling_never_beats_the_interval_and_waits_out_api_limit_exceeded(sb):
     sb.vault.configure(job_poll_interval=0.4, job_min_run_seconds=1.0)
-    conn = make(sb.vault_url, poll_interval=0.1)  # shorter than what the Vault enforces
+    conn = make_vault_connector(sb.vault_url, poll_interval=0.1)  # shorter than what the Vault enforces
     source = product(conn, "Neurolax")
     job_id = conn.start_deep_copy("product__v", source.id, {"name__v": "Polled"})
     started = time.monotonic()
@@ -413,62 +398,84 @@ def test_polling_never_beats_the_interval_and_waits_out_api_limit_exceeded(sb):
     assert len(polls) >= 3
 
 
-def test_job_status_keeps_the_poll_interval(vault, sb):
-    source = product(vault, "Neurolax")
-    job_id = vault.start_deep_copy("product__v", source.id, {"name__v": "Spaced"})
+def test_job_status_keeps_the_poll_interval(vault_connector, sb):
+    source = product(vault_connector, "Neurolax")
+    job_id = vault_connector.start_deep_copy("product__v", source.id, {"name__v": "Spaced"})
     stamps = []
-    send = vault.http.request
+    send = vault_connector.http.request
 
     def request(method, path, **kwargs):
         if "services/jobs/" in path:
             stamps.append(time.monotonic())  # when the status call goes out, not when it came back
         return send(method, path, **kwargs)
 
-    vault.http.request = request
+    vault_connector.http.request = request
     for _ in range(3):
-        vault.job_status(job_id)
+        vault_connector.job_status(job_id)
     assert len(stamps) >= 3
     assert all(b - a >= 0.14 for a, b in zip(stamps, stamps[1:], strict=False))
 
 
-def test_cascade_delete(vault):
-    source = product(vault, "Neurolax")
-    job_id = vault.start_deep_copy("product__v", source.id, {"name__v": "To Cascade"})
-    wait(vault, job_id)
-    new_id = next(r.new_id for r in vault.deep_copy_results("product__v", job_id) if r.source_id == source.id)
-    delete_id = vault.start_cascade_delete("product__v", new_id)
-    assert wait(vault, delete_id).status == "SUCCESS"
+def test_poll_times_are_passed_in_and_shared_only_by_connectors_given_the_same(vault_connector, sb):
+    """A resumed run's new connector must not poll a job sooner than the old one did (§5.2); the
+    record of when is the PollTimes the connector is given (the process's POLL_TIMES by default)."""
+    source = product(vault_connector, "Neurolax")
+    job_id = vault_connector.start_deep_copy("product__v", source.id, {"name__v": "Polled"})
+    shared, sleeps = PollTimes(), {"first": [], "second": [], "own": []}
+
+    def connector(name, polls):
+        def sleep(seconds):  # really waits: the sandbox refuses polls closer than its own interval
+            sleeps[name].append(seconds)
+            time.sleep(seconds)
+
+        return make_vault_connector(sb.vault_url, polls=polls, sleep=sleep, poll_interval=0.3)
+
+    connector("first", shared).job_status(job_id)
+    connector("second", shared).job_status(job_id)
+    time.sleep(0.15)  # past the sandbox's own 0.1 s between polls, not the connectors' 0.3 s
+    connector("own", PollTimes()).job_status(job_id)  # shared's slot would make it wait ~0.15 s
+    assert sleeps["first"] == [] and sleeps["own"] == []
+    assert len(sleeps["second"]) == 1 and 0.15 < sleeps["second"][0] <= 0.3  # the first one's slot
+
+
+def test_cascade_delete(vault_connector):
+    source = product(vault_connector, "Neurolax")
+    job_id = vault_connector.start_deep_copy("product__v", source.id, {"name__v": "To Cascade"})
+    wait(vault_connector, job_id)
+    new_id = next(r.new_id for r in vault_connector.deep_copy_results("product__v", job_id) if r.source_id == source.id)
+    delete_id = vault_connector.start_cascade_delete("product__v", new_id)
+    assert wait(vault_connector, delete_id).status == "SUCCESS"
     with pytest.raises(NotFound):
-        vault.get("product__v", new_id)
+        vault_connector.get("product__v", new_id)
 
 
 # -- faults -------------------------------------------------------------------------------------
 
 
-def test_reads_are_retried_through_429_and_5xx(vault, sb):
-    vault.list_objects()
+def test_reads_are_retried_through_429_and_5xx(vault_connector, sb):
+    vault_connector.list_objects()
     sb.faults("vault").set(p429=0.3, p500=0.3, seed=3)
     for _ in range(5):
-        assert vault.search("product__v", "Neurolax").records
+        assert vault_connector.search("product__v", "Neurolax").records
     assert any(e.outcome != "ok" for e in sb.log("vault"))
 
 
-def test_a_read_that_keeps_failing_is_unavailable(vault, sb):
-    vault.list_objects()
+def test_a_read_that_keeps_failing_is_unavailable(vault_connector, sb):
+    vault_connector.list_objects()
     sb.faults("vault").set(p500=1.0, seed=1)
     with pytest.raises(Unavailable):
-        vault.describe("product__v")
+        vault_connector.describe("product__v")
 
 
-def test_a_429_storm_is_rate_limited(vault, sb):
-    vault.list_objects()
+def test_a_429_storm_is_rate_limited(vault_connector, sb):
+    vault_connector.list_objects()
     sb.faults("vault").set(p429=1.0, seed=1)
     with pytest.raises(RateLimited):
-        vault.describe("product__v")
+        vault_connector.describe("product__v")
 
 
 def test_a_read_timeout_is_retried_then_unavailable(sb):
-    conn = make(sb.vault_url, timeout=(2.0, 0.3), max_attempts=2)
+    conn = make_vault_connector(sb.vault_url, timeout=(2.0, 0.3), max_attempts=2)
     conn.list_objects()
     sb.faults("vault").set(p_timeout=1.0, timeout_hold=0.6, seed=1)
     with pytest.raises(Unavailable) as info:
@@ -477,7 +484,7 @@ def test_a_read_timeout_is_retried_then_unavailable(sb):
 
 
 def test_a_write_that_times_out_is_outcome_unknown_and_not_resent(sb):
-    conn = make(sb.vault_url, timeout=(2.0, 0.3))
+    conn = make_vault_connector(sb.vault_url, timeout=(2.0, 0.3))
     source = product(conn, "Neurolax")
     conn.describe("product__v")
     sb.faults("vault").set(p_timeout=1.0, timeout_hold=0.6, seed=1)
@@ -487,30 +494,30 @@ def test_a_write_that_times_out_is_outcome_unknown_and_not_resent(sb):
     assert len(calls(sb, "POST", "/vobjects/product__v")) == 1
 
 
-def test_a_dropped_answer_after_the_create_was_applied_is_outcome_unknown(vault, sb):
-    source = product(vault, "Neurolax")
-    vault.describe("product__v")
+def test_a_dropped_answer_after_the_create_was_applied_is_outcome_unknown(vault_connector, sb):
+    source = product(vault_connector, "Neurolax")
+    vault_connector.describe("product__v")
     sb.faults("vault").set(p_drop_after_write=1.0, seed=1)
     with pytest.raises(OutcomeUnknown):
-        vault.clone("product__v", [CloneRequest(source.id, {"name__v": "Dropped Answer"})])
+        vault_connector.clone("product__v", [CloneRequest(source.id, {"name__v": "Dropped Answer"})])
     sb.faults("vault").clear()
     assert len(calls(sb, "POST", "/vobjects/product__v")) == 1
-    assert len(vault.find("product__v", {"name__v": "Dropped Answer"})) == 1  # it was applied
+    assert len(vault_connector.find("product__v", {"name__v": "Dropped Answer"})) == 1  # it was applied
 
 
-def test_a_5xx_on_a_write_is_outcome_unknown(vault, sb):
-    source = product(vault, "Neurolax")
-    vault.describe("product__v")
+def test_a_5xx_on_a_write_is_outcome_unknown(vault_connector, sb):
+    source = product(vault_connector, "Neurolax")
+    vault_connector.describe("product__v")
     sb.faults("vault").set(p500=1.0, seed=1)
     with pytest.raises(OutcomeUnknown):
-        vault.clone("product__v", [CloneRequest(source.id, {"name__v": "Five Hundred"})])
+        vault_connector.clone("product__v", [CloneRequest(source.id, {"name__v": "Five Hundred"})])
     assert len(calls(sb, "POST", "/vobjects/product__v")) == 1
 
 
 def test_it_slows_down_when_the_burst_window_runs_low(sb):
     sb.vault.configure(burst_limit=30)
     sleeps = Sleeps()
-    conn = make(sb.vault_url, sleep=sleeps, burst_threshold=20, burst_pause=0.01)
+    conn = make_vault_connector(sb.vault_url, sleep=sleeps, burst_threshold=20, burst_pause=0.01)
     conn.list_objects()
     assert sleeps == []
     for _ in range(15):
@@ -521,7 +528,7 @@ def test_it_slows_down_when_the_burst_window_runs_low(sb):
 def test_secrets_never_reach_logs_or_errors(sb, caplog):
     caplog.set_level(logging.DEBUG)
     tokens = MemoryTokenStore()
-    conn = make(sb.vault_url, tokens=tokens)
+    conn = make_vault_connector(sb.vault_url, tokens=tokens)
     conn.list_objects()
     sb.vault.expire_sessions()
     conn.list_objects()
@@ -590,7 +597,7 @@ def fake():
 
 def test_every_call_carries_the_client_id(fake):
     sleeps = Sleeps()
-    conn = make(fake.url, client_id="acme-vault-team-server-copier", sleep=sleeps)
+    conn = make_vault_connector(fake.url, client_id="acme-vault-team-server-copier", sleep=sleeps)
     conn.list_objects()
     assert [m for m, _, _ in fake.seen] == ["POST", "GET"]
     assert all(h.get("X-VaultAPI-ClientID") == "acme-vault-team-server-copier" for _, _, h in fake.seen)
@@ -599,7 +606,7 @@ def test_every_call_carries_the_client_id(fake):
 
 
 def test_the_client_id_defaults_and_is_sanitised(fake):
-    make(fake.url, client_id="bad id/with:chars", sleep=Sleeps()).list_objects()
+    make_vault_connector(fake.url, client_id="bad id/with:chars", sleep=Sleeps()).list_objects()
     assert {h["X-VaultAPI-ClientID"] for _, _, h in fake.seen} == {"bad-id-with-chars"}
 
 
@@ -617,5 +624,5 @@ def test_success_file_columns_are_read_by_name(fake, header, new_column):
         key = col.lower().replace(" ", "")
         cells.append(values.get(col.lower(), values.get(key, "V2")))
     fake.success_csv = "\ufeff" + header + "\r\n" + ",".join(cells) + "\r\n"
-    (row,) = make(fake.url, sleep=Sleeps()).deep_copy_results("product__v", "5")
+    (row,) = make_vault_connector(fake.url, sleep=Sleeps()).deep_copy_results("product__v", "5")
     assert (row.object_name, row.source_id, row.ok, row.new_id) == ("product__v", "V1", True, new_column)

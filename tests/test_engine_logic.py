@@ -6,8 +6,7 @@ from django.core.exceptions import ValidationError
 from records.copying import services
 from records.copying.validation import override_errors
 from records.models import CopyJob, RecordResult
-
-from tests.fixtures.engine import ZOHO_FIELDS, MemoryConnector
+from tests.fixtures.engine import ZOHO_FIELDS, MemoryConnector, run_job
 
 pytestmark = pytest.mark.django_db
 S = RecordResult.Status
@@ -18,10 +17,6 @@ def create(conn, profile, user, mode="deep_copy", ids=None, **kw):
         profile=profile, object_name="Accounts", source_ids=ids or [conn.root], mode=mode, user=user,
         enqueue=False, connector=conn, **kw,
     )
-
-
-def run(conn, job, worker="w1"):
-    return services.copy_job_run(job_id=job.pk, worker_id=worker, connector=conn)
 
 
 def test_preview_counts_changes_and_depth(memory, engine_profile):
@@ -53,7 +48,7 @@ def test_it_validates_overrides_per_field():
 def test_deep_copy_builds_the_tree_once_with_repointed_lookups(memory, engine_profile, owner):
     job = create(memory, engine_profile, owner, overrides={"Account_Name": "Acme 2"})
     assert job.planned_count == 7 and job.results.filter(status=S.PENDING).count() == 7
-    job = run(memory, job)
+    job = run_job(connector=memory, job=job)
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
     assert job.succeeded_count == 7 and memory.count("Accounts") == 2
     new_acc = job.results.get(depth=0).new_id
@@ -83,7 +78,7 @@ def test_subform_rows_come_along_without_ids(memory, engine_profile, owner):
 
 def test_lost_answer_is_reconciled_by_copy_key_no_duplicate(memory, engine_profile, owner):
     memory.drop_after_write = 2
-    job = run(memory, create(memory, engine_profile, owner, overrides={"Account_Name": "Acme 2"}))
+    job = run_job(connector=memory, job=create(memory, engine_profile, owner, overrides={"Account_Name": "Acme 2"}))
     assert job.status == CopyJob.Status.SUCCEEDED
     assert memory.count("Accounts") == 2 and memory.count("Contacts") == 7 and memory.count("Tasks") == 6
 
@@ -95,7 +90,7 @@ def test_lost_answer_without_copy_key_is_found_by_name_and_parent(engine_profile
         conn.add("Contacts", Last_Name=f"C{i}", Account_Name={"id": acc})
     conn.root = acc
     conn.drop_after_write = 2
-    job = run(conn, create(conn, engine_profile, owner, overrides={"Account_Name": "Acme 2"}))
+    job = run_job(connector=conn, job=create(conn, engine_profile, owner, overrides={"Account_Name": "Acme 2"}))
     assert job.status == CopyJob.Status.SUCCEEDED
     assert conn.count("Accounts") == 2 and conn.count("Contacts") == 6
 
@@ -109,20 +104,20 @@ def test_a_crash_after_sending_is_reconciled_on_resume(memory, engine_profile, o
 
     memory.on_write = crash
     with pytest.raises(KeyboardInterrupt):
-        run(memory, job)
+        run_job(connector=memory, job=job)
     # The write happened? Simulate "applied": write again through the connector as the dead worker did.
     row = job.results.get()
     assert row.status == S.SENDING
     memory.add("Accounts", Account_Name="Acme 2", Copy_Key=row.idempotency_key)
     CopyJob.objects.filter(pk=job.pk).update(lease_expires_at="2000-01-01T00:00:00Z")
-    job = run(memory, job, worker="w2")
+    job = run_job(connector=memory, job=job, worker="w2")
     assert job.status == CopyJob.Status.SUCCEEDED and memory.count("Accounts") == 2
 
 
 def test_second_worker_does_nothing_while_lease_held(memory, engine_profile, owner):
     job = create(memory, engine_profile, owner)
     assert services._claim(job.pk, "w1")
-    job = run(memory, job, worker="w2")
+    job = run_job(connector=memory, job=job, worker="w2")
     assert job.status == CopyJob.Status.RUNNING and memory.calls == []
 
 
@@ -133,7 +128,7 @@ def test_bulk_clone_with_row_overrides_in_batches(engine_profile, owner):
         profile=engine_profile, object_name="Accounts", source_ids=ids, mode="clone", user=owner,
         overrides={"Phone": "9"}, row_overrides={ids[0]: {"Account_Name": "First"}}, enqueue=False, connector=conn,
     )
-    job = run(conn, job)
+    job = run_job(connector=conn, job=job)
     assert job.status == CopyJob.Status.SUCCEEDED and job.succeeded_count == 5
     assert [c for c in conn.calls if c[0] == "clone"] == [("clone", "Accounts", 2)] * 2 + [("clone", "Accounts", 1)]
     names = sorted(conn.data["Accounts"][r.new_id]["Account_Name"] for r in job.results.all())
@@ -142,14 +137,14 @@ def test_bulk_clone_with_row_overrides_in_batches(engine_profile, owner):
 
 def test_failed_rows_then_retry_reruns_only_them(memory, engine_profile, owner):
     memory.reject_names = {"C1"}
-    job = run(memory, create(memory, engine_profile, owner, overrides={"Account_Name": "Acme 2"}))
+    job = run_job(connector=memory, job=create(memory, engine_profile, owner, overrides={"Account_Name": "Acme 2"}))
     assert job.status == CopyJob.Status.PARTIAL
     failed = job.results.filter(status=S.FAILED)
     assert {r.error_type for r in failed} == {"INVALID_DATA", "PARENT_NOT_COPIED"}
     memory.reject_names = set()
     memory.calls.clear()
     services.copy_job_retry(job=job, user=owner, enqueue=False)
-    job = run(memory, job, worker="w2")
+    job = run_job(connector=memory, job=job, worker="w2")
     assert job.status == CopyJob.Status.SUCCEEDED
     assert memory.count("Accounts") == 2 and memory.count("Contacts") == 7 and memory.count("Tasks") == 6
     assert ("clone", "Accounts", 1) not in memory.calls
@@ -170,17 +165,17 @@ def test_cancel_stops_between_batches_and_keeps_results(engine_profile, owner):
             CopyJob.objects.filter(pk=job.pk).update(cancel_requested=True)
 
     conn.on_write = cancel_after_two
-    job = run(conn, job)
+    job = run_job(connector=conn, job=job)
     assert job.status == CopyJob.Status.CANCELLED
     assert job.succeeded_count == 2 and job.results.filter(status=S.SKIPPED).count() == 3
 
 
 def test_undo_deletes_children_first_and_restores(memory, engine_profile, owner):
     before = {o: set(v) for o, v in memory.data.items()}
-    job = run(memory, create(memory, engine_profile, owner, overrides={"Account_Name": "Acme 2"}))
+    job = run_job(connector=memory, job=create(memory, engine_profile, owner, overrides={"Account_Name": "Acme 2"}))
     undo = services.copy_job_undo(job=job, user=owner, enqueue=False)
     assert undo.mode == CopyJob.Mode.UNDO and undo.parent_job == job and undo.planned_count == 7
-    undo = run(memory, undo)
+    undo = run_job(connector=memory, job=undo)
     assert undo.status == CopyJob.Status.SUCCEEDED
     assert {o: set(v) for o, v in memory.data.items()} == before
     deletes = [c[1] for c in memory.calls if c[0] == "delete"]
@@ -195,14 +190,14 @@ def test_vault_native_deep_copy_matches_hierarchy_and_undo_cascades(engine_profi
         conn.add("Contacts", Last_Name=f"C{i}", Account_Name=acc)
     conn.root = acc
     before = {o: set(v) for o, v in conn.data.items()}
-    job = run(conn, create(conn, engine_profile, owner, overrides={"Account_Name": "Acme 2"}))
+    job = run_job(connector=conn, job=create(conn, engine_profile, owner, overrides={"Account_Name": "Acme 2"}))
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
     assert job.remote_job_id == "J1"
     new_root = job.results.get(depth=0).new_id
     for r in job.results.filter(object_name="Contacts"):
         assert conn.data["Contacts"][r.new_id]["Account_Name"] == new_root
         assert conn.data["Contacts"][r.new_id]["Last_Name"] == conn.data["Contacts"][r.source_id]["Last_Name"]
-    undo = run(conn, services.copy_job_undo(job=job, user=owner, enqueue=False))
+    undo = run_job(connector=conn, job=services.copy_job_undo(job=job, user=owner, enqueue=False))
     assert undo.status == CopyJob.Status.SUCCEEDED
     assert {o: set(v) for o, v in conn.data.items()} == before
 
@@ -212,7 +207,7 @@ def test_an_unexpected_error_ends_the_job_failed(memory, engine_profile, owner):
         raise RuntimeError("disk on fire")
 
     memory.on_write = boom
-    job = run(memory, create(memory, engine_profile, owner))
+    job = run_job(connector=memory, job=create(memory, engine_profile, owner))
     assert job.status == CopyJob.Status.FAILED and "disk on fire" in job.error_summary
     assert job.lease_owner == ""
 

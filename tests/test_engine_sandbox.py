@@ -1,59 +1,16 @@
 """The engine against the real sandbox over HTTP, through the real connectors."""
 
-import importlib.util
 import threading
 
 import pytest
 
-from records.connectors import connector_for
 from records.copying import services
 from records.copying.plan import read_tree
 from records.models import CopyJob, RecordResult
+from tests.fixtures.engine import copy_now
+from tests.fixtures.sandbox import find_record, small_account
 
 S = RecordResult.Status
-
-
-def _need(module):
-    try:
-        if importlib.util.find_spec(module) is None:
-            pytest.skip(f"not in the tree yet: {module}")
-    except ModuleNotFoundError:
-        pytest.skip(f"not in the tree yet: {module}")
-
-
-@pytest.fixture
-def vault(fresh_sandbox, vault_profile, settings):
-    _need("records.connectors.vault")
-    settings.VAULT_JOB_POLL_SECONDS = 0.2
-    return fresh_sandbox, vault_profile, connector_for(vault_profile)
-
-
-@pytest.fixture
-def zoho(fresh_sandbox, zoho_profile):
-    _need("records.connectors.zoho")
-    if fresh_sandbox.zoho is None:
-        pytest.skip("the Zoho emulator is not in the tree yet")
-    return fresh_sandbox, zoho_profile, connector_for(zoho_profile)
-
-
-def find_id(conn, object_name, name):
-    for record in conn.search(object_name, name).records:
-        if record.name == name:
-            return record.id
-    raise AssertionError(f"{name} not found")
-
-
-def small_account(conn):
-    for record in conn.search("Accounts", "").records:
-        if "Big" not in record.name and "Huge" not in record.name:
-            return record.id
-    raise AssertionError("no small account")
-
-
-def run(profile, user, object_name, ids, mode, **kw):
-    job = services.copy_job_create(profile=profile, object_name=object_name, source_ids=ids, mode=mode,
-                                   user=user, enqueue=False, **kw)
-    return services.copy_job_run(job_id=job.pk, worker_id="test")
 
 
 def tree_size(conn, object_name, root):
@@ -65,8 +22,8 @@ def tree_size(conn, object_name, root):
 @pytest.mark.django_db
 def test_vault_clone_holds_overrides_and_drops_no_copy_fields(vault, owner):
     sb, profile, conn = vault
-    src = find_id(conn, "product__v", "Neurolax")
-    job = run(profile, owner, "product__v", [src], "clone",
+    src = find_record(conn, "product__v", "Neurolax")
+    job = copy_now(profile, owner, "product__v", [src], "clone",
               overrides={"name__v": "Neurolax Copy", "description__c": "changed"})
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
     copy = conn.get("product__v", job.results.get().new_id).fields
@@ -78,8 +35,8 @@ def test_vault_clone_holds_overrides_and_drops_no_copy_fields(vault, owner):
 def test_vault_deep_copy_then_undo_leaves_vault_as_before(vault, owner):
     sb, profile, conn = vault
     before = {o: len(r) for o, r in sb.vault.state.records.items()}
-    src = find_id(conn, "product__v", "Neurolax")
-    job = run(profile, owner, "product__v", [src], "deep_copy", overrides={"name__v": "Neurolax Deep"})
+    src = find_record(conn, "product__v", "Neurolax")
+    job = copy_now(profile, owner, "product__v", [src], "deep_copy", overrides={"name__v": "Neurolax Deep"})
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
     assert job.remote_job_id
     new_root = job.results.get(depth=0).new_id
@@ -93,7 +50,7 @@ def test_vault_deep_copy_then_undo_leaves_vault_as_before(vault, owner):
 @pytest.mark.django_db
 def test_vault_dropped_answers_make_no_duplicates(vault, owner):
     sb, profile, conn = vault
-    ids = [find_id(conn, "product__v", n) for n in ("Neurolax", "Dermacalm", "Pulmoflow")]
+    ids = [find_record(conn, "product__v", n) for n in ("Neurolax", "Dermacalm", "Pulmoflow")]
     sb.faults("vault").set(p_drop_after_write=1.0, seed=1)
     try:
         job = services.copy_job_create(
@@ -112,10 +69,10 @@ def test_vault_dropped_answers_make_no_duplicates(vault, owner):
 @pytest.mark.django_db
 def test_vault_retry_reruns_only_failed_rows(vault, owner):
     sb, profile, conn = vault
-    ids = [find_id(conn, "product__v", n) for n in ("Neurolax", "Dermacalm")]
+    ids = [find_record(conn, "product__v", n) for n in ("Neurolax", "Dermacalm")]
     blocker = conn.clone("product__v", [__import__("records.connectors.base", fromlist=["x"]).CloneRequest(
         ids[0], {"name__v": "Taken Name"})])[0].new_id
-    job = run(profile, owner, "product__v", ids, "clone",
+    job = copy_now(profile, owner, "product__v", ids, "clone",
               row_overrides={ids[0]: {"name__v": "Free Name"}, ids[1]: {"name__v": "Taken Name"}})
     assert job.status == CopyJob.Status.PARTIAL and job.failed_count == 1
     assert job.results.get(status=S.FAILED).error_type
@@ -130,7 +87,7 @@ def test_vault_retry_reruns_only_failed_rows(vault, owner):
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_on_one_job_copy_once(vault, owner):
     sb, profile, conn = vault
-    src = find_id(conn, "product__v", "Neurolax")
+    src = find_record(conn, "product__v", "Neurolax")
     job = services.copy_job_create(profile=profile, object_name="product__v", source_ids=[src], mode="clone",
                                    user=owner, enqueue=False, overrides={"name__v": "Raced"})
     threads = [threading.Thread(target=services.copy_job_run, kwargs={"job_id": job.pk, "worker_id": f"w{i}"})
@@ -148,10 +105,10 @@ def test_two_workers_on_one_job_copy_once(vault, owner):
 def test_zoho_clone_and_deep_copy_with_overrides(zoho, owner):
     sb, profile, conn = zoho
     src = small_account(conn)
-    job = run(profile, owner, "Accounts", [src], "clone", overrides={"Account_Name": "Cloned Co"})
+    job = copy_now(profile, owner, "Accounts", [src], "clone", overrides={"Account_Name": "Cloned Co"})
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
     assert conn.get("Accounts", job.results.get().new_id).fields["Account_Name"] == "Cloned Co"
-    job = run(profile, owner, "Accounts", [src], "deep_copy", overrides={"Account_Name": "Deep Co"})
+    job = copy_now(profile, owner, "Accounts", [src], "deep_copy", overrides={"Account_Name": "Deep Co"})
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
     new_root = job.results.get(depth=0).new_id
     assert conn.get("Accounts", new_root).fields["Account_Name"] == "Deep Co"
@@ -185,7 +142,7 @@ def test_zoho_dropped_connection_no_duplicate_and_undo(zoho, owner):
 @pytest.mark.django_db
 def test_zoho_cancel_keeps_results(zoho, owner):
     sb, profile, conn = zoho
-    src = find_id(conn, "Accounts", "Big Account")
+    src = find_record(conn, "Accounts", "Big Account")
     job = services.copy_job_create(profile=profile, object_name="Accounts", source_ids=[src], mode="deep_copy",
                                    user=owner, enqueue=False, overrides={"Account_Name": "Cancelled Co"})
     CopyJob.objects.filter(pk=job.pk).update(cancel_requested=False)
@@ -212,13 +169,13 @@ def test_zoho_cancel_keeps_results(zoho, owner):
 @pytest.mark.django_db
 def test_zoho_deep_copy_fields_unique_values_lookups_and_subforms(zoho, owner):
     sb, profile, conn = zoho
-    src = find_id(conn, "Accounts", "Globex")
+    src = find_record(conn, "Accounts", "Globex")
     plan = services.copy_preview(profile=profile, object_name="Accounts", source_ids=[src], mode="deep_copy",
                                  overrides={"Account_Name": "Globex Deep"})
     assert not plan.refused_reason
     assert any(w.startswith("Account Number is unique in Accounts") for w in plan.warnings)
     assert "Email is unique in Contacts: copies get it blank." in plan.warnings
-    job = run(profile, owner, "Accounts", [src], "deep_copy",
+    job = copy_now(profile, owner, "Accounts", [src], "deep_copy",
               overrides={"Account_Name": "Globex Deep", "Phone": "+1 555 9999"})
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
     assert job.succeeded_count == job.planned_count == tree_size(conn, "Accounts", src)
@@ -234,7 +191,8 @@ def test_zoho_deep_copy_fields_unique_values_lookups_and_subforms(zoho, owner):
         assert copy["Account_Name"]["id"] == root["id"]
         assert not copy.get("Photo_File") and not copy.get("Lead_Score")
     assert any(conn.get("Contacts", r.source_id).fields.get("Photo_File") for r in contacts)
-    new_ids = set(job.results.values_list("new_id", flat=True))
+    new_ids = list(job.results.values_list("new_id", flat=True))
+    assert None not in new_ids and len(set(new_ids)) == len(new_ids)  # one copy per row
     for row in job.results.filter(depth__gt=0):
         assert row.parent_source_id
 
@@ -242,10 +200,10 @@ def test_zoho_deep_copy_fields_unique_values_lookups_and_subforms(zoho, owner):
 @pytest.mark.django_db(transaction=True)  # the connector clones several records from threads
 def test_zoho_retry_reruns_only_failed_rows(zoho, owner):
     sb, profile, conn = zoho
-    ids = [find_id(conn, "Accounts", n) for n in ("Globex", "Initech")]
-    blocker = find_id(conn, "Accounts", "Acme Corp")
+    ids = [find_record(conn, "Accounts", n) for n in ("Globex", "Initech")]
+    blocker = find_record(conn, "Accounts", "Acme Corp")
     taken = conn.get("Accounts", blocker).fields["Account_Number"]
-    job = run(profile, owner, "Accounts", ids, "clone",
+    job = copy_now(profile, owner, "Accounts", ids, "clone",
               row_overrides={ids[0]: {"Account_Name": "Retry A"}, ids[1]: {"Account_Name": "Retry B", "Account_Number": taken}})
     assert job.status == CopyJob.Status.PARTIAL and job.failed_count == 1
     assert job.results.get(status=S.FAILED).error_type == "DUPLICATE_DATA"

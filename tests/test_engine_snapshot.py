@@ -12,11 +12,6 @@ from records.models import RecordResult
 S = RecordResult.Status
 
 
-@pytest.fixture
-def zoho(fresh_sandbox, zoho_profile):
-    return fresh_sandbox, zoho_profile, connector_for(zoho_profile)
-
-
 def _account(conn, name):
     return next(r.id for r in conn.search("Accounts", name).records if r.name == name)
 

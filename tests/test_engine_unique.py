@@ -7,7 +7,6 @@ from records.connectors.base import FieldInfo, FieldType
 from records.copying import services
 from records.copying.plan import unique_fields
 from records.models import CopyJob
-
 from tests.fixtures.engine import ZOHO_FIELDS, MemoryConnector
 
 pytestmark = pytest.mark.django_db

@@ -13,6 +13,7 @@ from records.connectors import connector_for
 from records.copying import services
 from records.copying.plan import read_tree
 from records.models import CopyJob, RecordResult
+from tests.fixtures.engine import copy_now
 
 S = RecordResult.Status
 PARENT_FIELD = {"formulation__c": "product__c", "packaging__c": "formulation__c"}
@@ -22,22 +23,10 @@ class Crash(BaseException):
     """A worker dying mid-call: not an Exception, so nothing in the engine catches it."""
 
 
-@pytest.fixture
-def vault(fresh_sandbox, vault_profile, settings):
-    settings.VAULT_JOB_POLL_SECONDS = 0.2
-    return fresh_sandbox, vault_profile, connector_for(vault_profile)
-
-
 def product(conn, name):
     found = conn.find("product__v", {"name__v": name})
     assert len(found) == 1, name
     return found[0].id
-
-
-def run(profile, user, ids, mode, object_name="product__v", **kw):
-    job = services.copy_job_create(profile=profile, object_name=object_name, source_ids=ids, mode=mode,
-                                   user=user, enqueue=False, **kw)
-    return services.copy_job_run(job_id=job.pk, worker_id="test")
 
 
 def counts(sb):
@@ -76,7 +65,7 @@ def assert_hierarchy_copied(conn, job, src, new_root):
 def test_clone_holds_overrides_not_no_copy_fields(vault, owner):
     sb, profile, conn = vault
     src = product(conn, "Cardiostat")
-    job = run(profile, owner, [src], "clone", overrides={"name__v": "Cardiostat B", "price__c": 99,
+    job = copy_now(profile, owner, "product__v", [src], "clone", overrides={"name__v": "Cardiostat B", "price__c": 99,
                                                         "description__c": None})
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
     row = job.results.get()
@@ -97,7 +86,7 @@ def test_bulk_clone_sends_batches_of_500(vault, owner):
     assert len(ids) == 1100
     before = counts(sb)["packaging__c"]
     sb.clear_log("vault")
-    job = run(profile, owner, ids, "clone", object_name="packaging__c", overrides={"pack_size__c": 7})
+    job = copy_now(profile, owner, "packaging__c", ids, "clone", overrides={"pack_size__c": 7})
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
     assert job.succeeded_count == 1100 == job.results.exclude(new_id="").count()
     assert counts(sb)["packaging__c"] == before + 1100
@@ -126,7 +115,7 @@ def test_deep_copy_children_and_grandchildren_point_at_new_parents(vault, owner,
         conn = connector_for(profile)
         assert all("hierarchical_copy" not in r for r in conn._metadata("product__v")[1]["relationships"])
     src = product(conn, "Dermacalm")
-    job = run(profile, owner, [src], "deep_copy", overrides={"name__v": "Dermacalm Deep", "price__c": 1})
+    job = copy_now(profile, owner, "product__v", [src], "deep_copy", overrides={"name__v": "Dermacalm Deep", "price__c": 1})
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
     assert job.remote_job_id and len(deep_copy_posts(sb)) == 1
     new_root = job.results.get(depth=0).new_id
@@ -145,7 +134,7 @@ def test_deep_copy_when_success_file_has_no_new_ids(vault, owner, settings, copy
         settings.COPY_KEY_FIELDS = ()
     sb.vault.configure(deepcopy_success_columns=("line number", "vobject", "sourceRecordId"))
     src = product(conn, "Pulmoflow")
-    job = run(profile, owner, [src], "deep_copy", overrides={"name__v": "Pulmoflow Fallback"})
+    job = copy_now(profile, owner, "product__v", [src], "deep_copy", overrides={"name__v": "Pulmoflow Fallback"})
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
     new_root = job.results.get(depth=0).new_id
     assert new_root == product(conn, "Pulmoflow Fallback")
@@ -245,7 +234,7 @@ def test_session_expiring_mid_job(vault, owner):
     assert_hierarchy_copied(conn, job, src, job.results.get(depth=0).new_id)
     # And a clone right after another expiry.
     sb.vault.expire_sessions()
-    clone = run(profile, owner, [src], "clone", overrides={"name__v": "Osteofirm Clone"})
+    clone = copy_now(profile, owner, "product__v", [src], "clone", overrides={"name__v": "Osteofirm Clone"})
     assert clone.status == CopyJob.Status.SUCCEEDED, clone.error_summary
 
 

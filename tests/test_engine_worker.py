@@ -77,9 +77,6 @@ def _wait(predicate, timeout):
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
 def test_killed_worker_is_resumed_and_copies_each_record_once(fresh_sandbox, zoho_profile, owner, redis_url):
-    pytest.importorskip("records.connectors.zoho")
-    if fresh_sandbox.zoho is None:
-        pytest.skip("the Zoho emulator is not in the tree yet")
     conn = connector_for(zoho_profile)
     # "Huge Account" (2,000+ related records) when the emulator has it, else "Big Account".
     src = next(r.id for name in ("Huge Account", "Big Account")

@@ -13,38 +13,15 @@ from records.connectors import connector_for
 from records.copying import services
 from records.copying.plan import read_tree
 from records.models import CopyJob, RecordResult
+from tests.fixtures.sandbox import fast, find_record
 
 S = RecordResult.Status
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _find(conn, object_name, name):
-    return next(r.id for r in conn.search(object_name, name).records if r.name == name)
-
-
 def _small_accounts(conn, n):
     out = [r.id for r in conn.search("Accounts", "").records if "Big" not in r.name and "Huge" not in r.name]
     return out[:n]
-
-
-def _fast(conn):
-    http = getattr(conn, "http", None)
-    if http is not None:
-        http.backoff, http.max_backoff = 0.01, 0.05
-    return conn
-
-
-@pytest.fixture
-def vault(fresh_sandbox, vault_profile, settings):
-    settings.VAULT_JOB_POLL_SECONDS = 0.1
-    yield fresh_sandbox, vault_profile, _fast(connector_for(vault_profile))
-    fresh_sandbox.faults("vault").clear()
-
-
-@pytest.fixture
-def zoho(fresh_sandbox, zoho_profile):
-    yield fresh_sandbox, zoho_profile, _fast(connector_for(zoho_profile))
-    fresh_sandbox.faults("zoho").clear()
 
 
 def _run(sb, system, profile, owner, object_name, ids, mode, faults, name_field, *, during=None):
@@ -53,7 +30,7 @@ def _run(sb, system, profile, owner, object_name, ids, mode, faults, name_field,
     job = services.copy_job_create(profile=profile, object_name=object_name, source_ids=ids, mode=mode,
                                    user=owner, enqueue=False, row_overrides=rows)
     sb.faults(system).set(**faults)
-    conn = _fast(connector_for(profile))
+    conn = fast(connector_for(profile))
     if during:
         during(conn)
     try:
@@ -104,7 +81,7 @@ def test_zoho_bulk_clone_and_deep_copy_under_faults(zoho, owner, fault):
 @pytest.mark.parametrize("fault", list(FAULTS))
 def test_vault_bulk_clone_and_deep_copy_under_faults(vault, owner, fault):
     sb, profile, conn = vault
-    ids = [_find(conn, "product__v", n) for n in ("Neurolax", "Dermacalm", "Pulmoflow")]
+    ids = [find_record(conn, "product__v", n) for n in ("Neurolax", "Dermacalm", "Pulmoflow")]
     job, rows = _run(sb, "vault", profile, owner, "product__v", ids, "clone", FAULTS[fault], "name__v")
     _exactly_one_copy_each(conn, "product__v", job, rows, "name__v")
     job, rows = _run(sb, "vault", profile, owner, "product__v", ids[:1], "deep_copy", FAULTS[fault], "name__v")
@@ -137,7 +114,7 @@ def test_zoho_token_expiring_mid_job(zoho, owner):
 
 def test_vault_session_expiring_mid_job(vault, owner):
     sb, profile, conn = vault
-    ids = [_find(conn, "product__v", n) for n in ("Neurolax", "Dermacalm")]
+    ids = [find_record(conn, "product__v", n) for n in ("Neurolax", "Dermacalm")]
     job = services.copy_job_create(profile=profile, object_name="product__v", source_ids=ids, mode="clone",
                                    user=owner, enqueue=False,
                                    row_overrides={i: {"name__v": f"Session {n}"} for n, i in enumerate(ids)})
@@ -164,7 +141,7 @@ def test_vault_burst_throttling_slows_down_and_finishes(vault, owner):
 
     conn.sleep = sleep
     conn.burst_pause = 0.01  # short pauses: the test is about pausing at all
-    src = _find(conn, "product__v", "Neurolax")
+    src = find_record(conn, "product__v", "Neurolax")
     try:
         job = services.copy_job_create(profile=profile, object_name="product__v", source_ids=[src], mode="deep_copy",
                                        user=owner, enqueue=False, overrides={"name__v": "Bursty"})

@@ -198,7 +198,6 @@ def test_profile_test_refuses_a_stored_url_that_is_no_longer_allowed(owner, sett
 
 
 def test_profile_test_against_the_sandbox(vault_profile, fresh_sandbox, owner):
-    pytest.importorskip("records.connectors.vault", reason="Vault connector not built yet")
     ok, message = profiles.profile_test(profile=vault_profile, actor=owner)
     assert ok is True, message
 

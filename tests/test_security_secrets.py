@@ -14,6 +14,7 @@ from records.copying import services
 from records.models import AuditEvent, ConnectionProfile, CopyJob, RecordResult
 from records.tokens import ProfileTokenStore
 from sandbox import demo
+from tests.fixtures.sandbox import find_record, small_account
 
 WRONG_PASSWORD = "wrong-password-0xDEADBEEF"
 LOGGERS = ("", "requests", "urllib3", "rq", "records", "django", "sandbox")
@@ -24,14 +25,6 @@ def debug_logs(caplog):
     for name in LOGGERS:
         caplog.set_level(logging.DEBUG, logger=name)
     return caplog
-
-
-def _find(conn, object_name, name):
-    return next(r.id for r in conn.search(object_name, name).records if r.name == name)
-
-
-def _small_account(conn):
-    return next(r.id for r in conn.search("Accounts", "").records if "Big" not in r.name and "Huge" not in r.name)
 
 
 def _token(profile) -> str:
@@ -50,9 +43,9 @@ def _run_with_expiry(sb, system, profile, owner):
     """A deep copy during which the session/token expires, so two of them are minted and used."""
     conn = connector_for(profile)
     if system == "vault":
-        src, obj, name_field = _find(conn, "product__v", "Neurolax"), "product__v", "name__v"
+        src, obj, name_field = find_record(conn, "product__v", "Neurolax"), "product__v", "name__v"
     else:
-        src, obj, name_field = _small_account(conn), "Accounts", "Account_Name"
+        src, obj, name_field = small_account(conn), "Accounts", "Account_Name"
     job = services.copy_job_create(profile=profile, object_name=obj, source_ids=[src], mode="deep_copy",
                                    user=owner, enqueue=False, overrides={name_field: "Secret Run"})
     first = _token(profile)
@@ -131,7 +124,7 @@ def test_no_secret_on_any_page_after_a_real_job(system_profile, owner, staff):
 def test_a_wrong_password_fails_the_job_without_any_secret(vault_profile, fresh_sandbox, owner, debug_logs):
     """The password is changed after the job was queued: the run fails on auth, cleanly."""
     conn = connector_for(vault_profile)
-    src = _find(conn, "product__v", "Neurolax")
+    src = find_record(conn, "product__v", "Neurolax")
     job = services.copy_job_create(profile=vault_profile, object_name="product__v", source_ids=[src], mode="clone",
                                    user=owner, enqueue=False, overrides={"name__v": "Never"})
     old_session = _token(vault_profile)
@@ -192,13 +185,14 @@ def _redis_dump(url) -> bytes:
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
 def test_rq_job_holds_only_the_job_id(zoho_profile, fresh_sandbox, owner, redis_url):
-    import django_rq
     import zlib
+
+    import django_rq
     from rq import SimpleWorker
     from rq.job import Job
 
     conn = connector_for(zoho_profile)
-    job = services.copy_job_create(profile=zoho_profile, object_name="Accounts", source_ids=[_small_account(conn)],
+    job = services.copy_job_create(profile=zoho_profile, object_name="Accounts", source_ids=[small_account(conn)],
                                    mode="clone", user=owner, overrides={"Account_Name": "Queued Secretly"})
     job.refresh_from_db()
     rq_job = Job.fetch(job.rq_job_id, connection=django_rq.get_connection("default"))

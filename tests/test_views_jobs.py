@@ -263,7 +263,10 @@ def test_progress_answers_304_while_unchanged_and_200_after_a_change(owner_clien
 def test_progress_is_one_query_of_its_own(owner_client, make_job, django_assert_max_num_queries):
     job = make_job(results=500, status=CopyJob.Status.RUNNING)
     with django_assert_max_num_queries(3):  # session, user (auth middleware), job
-        owner_client.get(reverse("job_progress", args=[job.code]))
+        response = owner_client.get(reverse("job_progress", args=[job.code]))
+    # Asserted first: a 404 (or a redirect to the login) would be cheap too.
+    assert response.status_code == 200
+    assert response.json()["status"] == CopyJob.Status.RUNNING
 
 
 def test_rows_fragment_is_the_pages_rows_with_the_same_filters_and_cursor(owner_client, make_job):

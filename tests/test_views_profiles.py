@@ -4,7 +4,6 @@ from django.urls import reverse
 
 from records.models import ConnectionProfile
 
-pytest.importorskip("records.profiles", reason="profile services not available yet")
 pytestmark = pytest.mark.django_db
 
 

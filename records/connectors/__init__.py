@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 
 from records.connectors.base import Connector, ProfileConfig
+
+if TYPE_CHECKING:  # the models import nothing from here; this keeps it that way at run time
+    from records.models import ConnectionProfile
 
 log = logging.getLogger(__name__)
 
@@ -22,10 +26,11 @@ def connector_class(system: str) -> type[Connector]:
     from importlib import import_module
 
     module, _, name = REGISTRY[system].partition(":")
-    return getattr(import_module(module), name)
+    cls: type[Connector] = getattr(import_module(module), name)
+    return cls
 
 
-def profile_config(profile) -> ProfileConfig:
+def profile_config(profile: ConnectionProfile) -> ProfileConfig:
     return ProfileConfig(
         system=profile.system,
         name=profile.name,
@@ -42,7 +47,7 @@ def profile_config(profile) -> ProfileConfig:
     )
 
 
-def connector_for(profile) -> Connector:
+def connector_for(profile: ConnectionProfile) -> Connector:
     from records.tokens import ProfileTokenStore
 
     cls = connector_class(profile.system)
@@ -60,7 +65,7 @@ _LIMITER_LOCK = threading.Lock()
 _limiter_warned = False
 
 
-def limiter_redis():
+def limiter_redis() -> Any:
     """The Redis connection of the concurrency slots: django-rq's "default" one (the Redis the
     workers already share), one client and pool per configuration and process. None (the
     connectors then limit per process) when it cannot even be configured; an unreachable Redis is

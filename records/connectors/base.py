@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -22,14 +22,16 @@ class ConnectorError(Exception):
 
     retryable = False
 
-    def __init__(self, message: str, *, error_type: str = "", request_id: str = "", details=None):
+    def __init__(
+        self, message: str, *, error_type: str = "", request_id: str = "", details: dict[str, Any] | None = None
+    ):
         super().__init__(message)
         self.message = message
         self.error_type = error_type or type(self).__name__
         self.request_id = request_id
         self.details = details or {}
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.error_type}: {self.message}" if self.error_type else self.message
 
 
@@ -48,7 +50,7 @@ class NotFound(ConnectorError):
 class Rejected(ConnectorError):
     """The remote system refused the request or the record: validation, permission, limits."""
 
-    def __init__(self, message: str, *, field: str = "", **kwargs):
+    def __init__(self, message: str, *, field: str = "", **kwargs: Any):
         super().__init__(message, **kwargs)
         self.field = field
 
@@ -62,7 +64,7 @@ class RateLimited(ConnectorError):
 
     retryable = True
 
-    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs):
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any):
         super().__init__(message, **kwargs)
         self.retry_after = retry_after
 
@@ -206,13 +208,17 @@ class DeepCopyRow:
 # What a connector is built from: plain values, never a Django model.
 
 
+# Logs in / refreshes: returns (token, expires_at).
+Mint = Callable[[], tuple[str, dt.datetime]]
+
+
 class TokenStore(Protocol):
     """Where a profile's session id / access token is cached, shared by every worker."""
 
     def get(self) -> tuple[str, dt.datetime | None]:
         """Return (token, expires_at); ("", None) when none is cached."""
 
-    def refresh(self, stale: str, mint) -> str:
+    def refresh(self, stale: str, mint: Mint) -> str:
         """Under a lock: if the cached token is still `stale`, call `mint()` -> (token, expires_at)
         and store it; return the current token. Workers racing to refresh mint only once."""
 
@@ -220,16 +226,17 @@ class TokenStore(Protocol):
 class MemoryTokenStore:
     """A per-process TokenStore for tests and scripts."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         import threading
 
         self._lock = threading.Lock()
-        self._token, self._expires = "", None
+        self._token: str = ""
+        self._expires: dt.datetime | None = None
 
-    def get(self):
+    def get(self) -> tuple[str, dt.datetime | None]:
         return self._token, self._expires
 
-    def refresh(self, stale, mint):
+    def refresh(self, stale: str, mint: Mint) -> str:
         with self._lock:
             if self._token == stale or not self._token:
                 self._token, self._expires = mint()
@@ -253,7 +260,7 @@ class ProfileConfig:
     client_id: str = ""
     job_poll_seconds: float = 0.0
 
-    def __repr__(self):  # keep secrets out of tracebacks and logs
+    def __repr__(self) -> str:  # keep secrets out of tracebacks and logs
         return f"ProfileConfig(system={self.system!r}, base_url={self.base_url!r}, name={self.name!r})"
 
 

@@ -20,16 +20,18 @@ the limiter's Redis hiccuped: the call goes ahead under the local limit only, th
 once, and Redis is tried again after `retry_down` seconds.
 
 No Django here: the caller passes the Redis connection (records/connectors/__init__.py wires the
-django-rq one).
+django-rq one). `profile_gate()` builds the gate a connector holds around each call.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import random
 import threading
 import time
 import uuid
+from typing import Any, Literal
 
 from records.connectors.base import RateLimited
 
@@ -114,7 +116,7 @@ class RedisSlots:
 
     def __init__(
         self,
-        redis,
+        redis: Any,
         key: str,
         limit: int,
         *,
@@ -123,7 +125,7 @@ class RedisSlots:
         wait_timeout: float = 600.0,
         poll: tuple[float, float] = (0.005, 0.05),
         retry_down: float = 15.0,
-    ):
+    ) -> None:
         self.redis = redis
         self.key = KEY_PREFIX + key
         self.limit = max(1, int(limit))
@@ -132,8 +134,9 @@ class RedisSlots:
         self.wait_timeout = float(wait_timeout)
         self.poll = poll
         self.retry_down = retry_down
-        self._acquire_script = redis.register_script(_ACQUIRE) if redis is not None else None
-        self._renew_script = redis.register_script(_RENEW) if redis is not None else None
+        # redis-py's Script objects (callables); the package has no type information.
+        self._acquire_script: Any = redis.register_script(_ACQUIRE) if redis is not None else None
+        self._renew_script: Any = redis.register_script(_RENEW) if redis is not None else None
         self._errors = _redis_errors()
         self._mine = threading.local()  # this thread's token (None: holding the local slot only)
         self._held: set[str] = set()
@@ -141,11 +144,11 @@ class RedisSlots:
         self._renewer: threading.Thread | None = None
         self._down_until = 0.0
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"RedisSlots(key={self.key!r}, limit={self.limit})"
 
     # -- the context manager `_call` uses ------------------------------------------------------
-    def __enter__(self):
+    def __enter__(self) -> RedisSlots:
         deadline = time.monotonic() + self.wait_timeout
         _acquire_local(self.local, self.wait_timeout)
         try:
@@ -155,7 +158,7 @@ class RedisSlots:
             raise
         return self
 
-    def __exit__(self, *exc_info):
+    def __exit__(self, *exc_info: object) -> Literal[False]:
         token, self._mine.token = getattr(self._mine, "token", None), None
         try:
             if token is not None:
@@ -199,7 +202,8 @@ class RedisSlots:
                 raise RateLimited("No free concurrency slot for this profile in time (other workers hold them).",
                                   error_type="CONCURRENCY_SLOTS", retry_after=1.0)
             # Full jitter, growing to poll[1]: waiters on many machines don't retry in lockstep.
-            time.sleep(min(random.uniform(self.poll[0], delay), max(0.0, deadline - now)))
+            jitter = random.uniform(self.poll[0], delay)  # noqa: S311 (not a secret)
+            time.sleep(min(jitter, max(0.0, deadline - now)))
             delay = min(self.poll[1], delay * 2)
 
     # -- lease renewal ---------------------------------------------------------------------------
@@ -228,3 +232,28 @@ class RedisSlots:
                 # Only if this process stalled longer than the lease: another worker may have
                 # taken the slot meanwhile, so for a moment there may be one call too many.
                 log.warning("A concurrency slot of %s expired while its call was still running.", self.key)
+
+
+# The process's semaphores, one per profile key and limit: the threads of one process queue here
+# cheaply, and it is the whole limit when there is no Redis (unit tests, scripts) or it is down.
+_SEMAPHORES: dict[tuple[Any, ...], threading.BoundedSemaphore] = {}
+_SEMAPHORES_LOCK = threading.Lock()
+
+
+def _process_semaphore(key: tuple[Any, ...], size: int) -> threading.BoundedSemaphore:
+    with _SEMAPHORES_LOCK:
+        sem = _SEMAPHORES.get((key, size))
+        if sem is None:
+            sem = _SEMAPHORES[(key, size)] = threading.BoundedSemaphore(max(1, size))
+        return sem
+
+
+def profile_gate(key: tuple[Any, ...], size: int, redis: Any, *, lease: float) -> threading.BoundedSemaphore | RedisSlots:
+    """The gate a connector holds around each request (a context manager): the process's semaphore
+    for the profile, and with a Redis connection the profile's slots shared by every worker
+    (keyed by a digest of `key`, so no secret reaches Redis). Zoho's §9 concurrency limit."""
+    local = _process_semaphore(key, size)
+    if redis is None:
+        return local
+    name = "zoho:" + hashlib.sha256(repr(key).encode()).hexdigest()[:32]
+    return RedisSlots(redis, name, size, local=local, lease=lease)

@@ -16,6 +16,8 @@ ZOHO_API_HOSTS = frozenset(
 ZOHO_ACCOUNTS_HOSTS = frozenset(
     [f"accounts.zoho.{tld}" for tld in ZOHO_TLDS if tld != "ca"] + ["accounts.zohocloud.ca"]
 )
+# Zoho data centres whose accounts server is not accounts.zoho.<tld> (§1.3).
+ZOHO_ACCOUNTS_BY_TLD = {"ca": "https://accounts.zohocloud.ca"}
 VAULT_SUFFIX = ".veevavault.com"
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
@@ -69,3 +71,23 @@ def check_base_url(url: str, kind: str, *, allow_loopback: bool = False) -> str:
         }[kind]
         raise ConfigurationError(f"The host {host!r} is not allowed: expected {expected}.", error_type="INVALID_URL")
     return f"https://{host}"
+
+
+def zoho_accounts_for(api_domain: str) -> str:
+    """§1.3: the accounts server of an API domain's data centre (for a profile that names none)."""
+    host = urlsplit(api_domain).hostname or ""
+    if ".zohoapis." not in host:
+        return api_domain  # loopback sandbox: one server for both
+    tld = host.partition(".zohoapis.")[2]
+    return ZOHO_ACCOUNTS_BY_TLD.get(tld, f"https://accounts.zoho.{tld}")
+
+
+def same_host(url: str, base: str) -> bool:
+    """Whether `url` names the host and port of `base` (Vault: is a session's Vault the profile's?)."""
+    a, b = urlsplit(url), urlsplit(base)
+    try:
+        pa = a.port or (443 if a.scheme == "https" else 80)
+        pb = b.port or (443 if b.scheme == "https" else 80)
+    except ValueError:
+        return False
+    return bool(a.hostname) and (a.hostname or "").lower() == (b.hostname or "").lower() and pa == pb

@@ -17,7 +17,6 @@ from urllib.parse import quote, urlsplit
 
 from records.connectors import zoho_parse as zp
 from records.connectors.base import (
-    AuthFailed,
     CloneRequest,
     ConfigurationError,
     Connector,
@@ -29,7 +28,6 @@ from records.connectors.base import (
     OutcomeUnknown,
     Page,
     ProfileConfig,
-    RateLimited,
     Record,
     Rejected,
     RelatedList,
@@ -38,7 +36,8 @@ from records.connectors.base import (
     WriteResult,
 )
 from records.connectors.http import HttpClient
-from records.connectors.urls import check_base_url
+from records.connectors.slots import profile_gate
+from records.connectors.urls import check_base_url, zoho_accounts_for
 
 log = logging.getLogger(__name__)
 
@@ -56,39 +55,6 @@ COQL_FIELDS_MAX = 500  # §4.4 (v7): at most 500 SELECT columns
 NON_COQL_MODULES = frozenset({"Notes", "Attachments"})
 ACTIVITY_MODULES = frozenset({"Tasks", "Events", "Calls"})
 PERSON_MODULES = frozenset({"Contacts", "Leads"})
-# Zoho data centres: API domain suffix -> accounts server (§1.3); used when a profile has none.
-ACCOUNTS_BY_TLD = {"ca": "https://accounts.zohocloud.ca"}
-
-# §9: Zoho counts concurrent calls per org and app, and answers 429 beyond the edition's limit;
-# ProfileConfig.concurrency is that limit across every worker. Two gates, both held for each call:
-# - one semaphore per profile and process (this dict): the threads of one process queue here
-#   cheaply, and it is the whole limit when there is no Redis (unit tests, scripts) or it is down;
-# - with a Redis connection, the profile's shared slots (records/connectors/slots.py): the limit
-#   across processes and machines. See RedisSlots for leases and the fallback.
-_SEMAPHORES: dict[tuple, threading.BoundedSemaphore] = {}
-_SEMAPHORES_LOCK = threading.Lock()
-
-
-def _profile_semaphore(key: tuple, size: int) -> threading.BoundedSemaphore:
-    with _SEMAPHORES_LOCK:
-        sem = _SEMAPHORES.get((key, size))
-        if sem is None:
-            sem = _SEMAPHORES[(key, size)] = threading.BoundedSemaphore(max(1, size))
-        return sem
-
-
-def _profile_slots(key: tuple, size: int, redis, lease: float):
-    """The gate `_call` holds around each request: the process's semaphore, and with a Redis
-    connection the profile's slots shared by every worker (keyed by a digest, no secret in Redis)."""
-    local = _profile_semaphore(key, size)
-    if redis is None:
-        return local
-    from records.connectors.slots import RedisSlots
-
-    name = "zoho:" + hashlib.sha256(repr(key).encode()).hexdigest()[:32]
-    return RedisSlots(redis, name, size, local=local, lease=lease)
-
-
 def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -108,11 +74,11 @@ class ZohoConnector(Connector):
     # the profile's shared concurrency slots; without one the limit holds per process only.
     shared_slots = True
 
-    def __init__(self, config: ProfileConfig, tokens: TokenStore | None = None, *, redis=None):
+    def __init__(self, config: ProfileConfig, tokens: TokenStore | None = None, *, redis: Any = None):
         super().__init__(config, tokens)
         loopback = config.allow_loopback
         self.api_domain = check_base_url(config.base_url, "zoho_api", allow_loopback=loopback)
-        accounts = config.accounts_url or _accounts_for(self.api_domain)
+        accounts = config.accounts_url or zoho_accounts_for(self.api_domain)
         self.accounts_url = check_base_url(accounts, "zoho_accounts", allow_loopback=loopback)
         if not (config.username and config.secret and config.refresh_token):
             raise ConfigurationError(
@@ -133,15 +99,13 @@ class ZohoConnector(Connector):
         key = (self.api_domain, config.username, hashlib.sha256(config.refresh_token.encode()).hexdigest()[:16])
         # A slot's lease: twice the read timeout. A live holder's lease is renewed while its call
         # (retries included) runs; a dead worker's slot is free again after at most this long.
-        self._slots = _profile_slots(key, config.concurrency, redis, lease=2 * self.timeout[1])
+        self._slots = profile_gate(key, config.concurrency, redis, lease=2 * self.timeout[1])
         self._meta_lock = threading.Lock()
         self._fields: dict[str, list[FieldInfo]] = {}
-        self._raw_related: dict[str, list[dict]] = {}
-        self._modules: list[dict] | None = None
+        self._modules: list[dict[str, Any]] | None = None
         self._module_of: dict[str, str] = {}  # record id -> module, learned from reads and writes
-        self.mints = 0  # access tokens this connector minted (tests, benchmark)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"ZohoConnector(api_domain={self.api_domain!r}, name={self.config.name!r})"
 
     # -- OAuth (§1) ----------------------------------------------------------------------------
@@ -168,39 +132,19 @@ class ZohoConnector(Connector):
                 "refresh_token": self.config.refresh_token,
             },
         )
-        self.mints += 1
         try:
             body = response.json()
         except ValueError:
             body = None
-        # §1.1: failures come back as HTTP 200 with {"error": ...}; "no access_token" = failure.
-        if not isinstance(body, dict) or not isinstance(body.get("access_token"), str) or not body["access_token"]:
-            error = body.get("error") if isinstance(body, dict) and isinstance(body.get("error"), str) else ""
-            if response.status_code >= 500 and not error:
-                raise Unavailable("The Zoho accounts server is unavailable.", error_type="ACCOUNTS_UNAVAILABLE")
-            if response.status_code == 429 or "denied" in error.lower():
-                # §1.2: more than 10 tokens in 10 minutes blocks minting for the rest of the window.
-                raise RateLimited("Zoho refused to mint another access token for now.",
-                                  error_type="TOKEN_LIMIT", retry_after=60.0)
-            code = error if error.replace("_", "").isalnum() else "NO_ACCESS_TOKEN"
-            raise AuthFailed(
-                f"Zoho refused the refresh token or client credentials ({code or 'no access token'}).",
-                error_type=code or "NO_ACCESS_TOKEN",
-            )
-        domain = body.get("api_domain")
-        if isinstance(domain, str) and domain.rstrip("/").lower() != self.api_domain.lower():
+        token, seconds, domain = zp.token_answer(response.status_code, body)
+        if domain and domain.rstrip("/").lower() != self.api_domain.lower():
             # Ignored (not followed): the profile's API domain passed the SSRF guard, the token
             # answer's did not; sending our token wherever the answer says would defeat the guard.
             log.warning("Zoho token answer names another API domain; keeping the profile's.")
-        seconds = body.get("expires_in_sec", body.get("expires_in", 3600))
-        try:
-            seconds = float(seconds)
-        except (TypeError, ValueError):
-            seconds = 3600.0
-        return body["access_token"], _utcnow() + dt.timedelta(seconds=seconds)
+        return token, _utcnow() + dt.timedelta(seconds=seconds)
 
     # -- one API call --------------------------------------------------------------------------
-    def _call(self, method: str, path: str, *, safe: bool, write: bool = False, **kwargs) -> tuple[int, Any]:
+    def _call(self, method: str, path: str, *, safe: bool, write: bool = False, **kwargs: Any) -> tuple[int, Any]:
         """Send one API call; return (status, parsed body or None for 204). Raise typed errors.
 
         An answer carrying a `data` array (a batch write's per-record results) is returned even
@@ -246,7 +190,7 @@ class ZohoConnector(Connector):
         host = urlsplit(self.api_domain).netloc
         return f"Zoho CRM at {host} (API {self.api_version}): {len(modules)} modules available."
 
-    def _module_list(self) -> list[dict]:
+    def _module_list(self) -> list[dict[str, Any]]:
         # Reference: https://www.zoho.com/crm/developer/docs/api/v7/modules-api.html
         if self._modules is None:
             _, body = self._call("GET", "settings/modules", safe=True)
@@ -348,7 +292,7 @@ class ZohoConnector(Connector):
             names.insert(1, preferred)
         return names[:limit]
 
-    def _record(self, module: str, raw: dict) -> Record:
+    def _record(self, module: str, raw: dict[str, Any]) -> Record:
         rid = str(raw.get("id") or "")
         if rid:
             self._module_of[rid] = module
@@ -357,8 +301,8 @@ class ZohoConnector(Connector):
     def _page(self, module: str, status: int, body: Any, page: int) -> Page:
         if status == 204 or not isinstance(body, dict):
             return Page(records=[], page=page, more=False)
-        data = body.get("data") if isinstance(body.get("data"), list) else []
-        info = body.get("info") if isinstance(body.get("info"), dict) else {}
+        data = zp.list_in(body, "data")
+        info = zp.dict_in(body, "info")
         records = [self._record(module, r) for r in data if isinstance(r, dict)]
         return Page(records=records, page=page, more=bool(info.get("more_records")))
 
@@ -426,7 +370,7 @@ class ZohoConnector(Connector):
                 else:
                     yield self._record(child, raw)
 
-    def _coql(self, module: str, columns: list[str], where: str) -> Iterator[dict]:
+    def _coql(self, module: str, columns: list[str], where: str) -> Iterator[dict[str, Any]]:
         # Reference: https://www.zoho.com/crm/developer/docs/api/v7/Get-Records-through-COQL-Query.html
         select = ", ".join(zp.check_name(c) if c != "id" else c for c in columns)
         offset = 0
@@ -435,11 +379,11 @@ class ZohoConnector(Connector):
             status, body = self._call("POST", "coql", safe=True, json={"select_query": query})
             if status == 204 or not isinstance(body, dict):
                 return
-            data = body.get("data") if isinstance(body.get("data"), list) else []
+            data = zp.list_in(body, "data")
             for raw in data:
                 if isinstance(raw, dict):
                     yield raw
-            info = body.get("info") if isinstance(body.get("info"), dict) else {}
+            info = zp.dict_in(body, "info")
             if not info.get("more_records") or not data:
                 return
             offset += len(data)
@@ -480,7 +424,7 @@ class ZohoConnector(Connector):
             status, body = self._call("GET", path, safe=True, params=params)
             result = self._page(child, status, body, page)
             yield from result.records
-            info = body.get("info") if isinstance(body, dict) and isinstance(body.get("info"), dict) else {}
+            info = zp.dict_in(body, "info")
             if not result.more or not result.records:
                 break
             page += 1
@@ -567,24 +511,16 @@ class ZohoConnector(Connector):
         module = zp.check_name(object_name)
         if module == "Notes":
             rows = [self._note_row(r) for r in rows]
-        return self._batched(module, rows, path=self._module_path(module), safe=False, extra={})
+        return self._batched(module, rows, path=self._module_path(module))
 
-    def upsert(self, object_name: str, rows: Sequence[dict[str, Any]],
-               duplicate_check_fields: Sequence[str] = ()) -> list[WriteResult]:
-        """Insert or update by key in batches of 100; safe to repeat because it is keyed (§3.2)."""
-        # Reference: https://www.zoho.com/crm/developer/docs/api/v7/upsert-records.html
-        module = zp.check_name(object_name)
-        extra = {"duplicate_check_fields": [zp.check_name(f) for f in duplicate_check_fields]} if duplicate_check_fields else {}
-        return self._batched(module, rows, path=self._module_path(module, "upsert"), safe=True, extra=extra)
-
-    def _batched(self, module: str, rows: Sequence[dict], *, path: str, safe: bool, extra: dict) -> list[WriteResult]:
+    def _batched(self, module: str, rows: Sequence[dict[str, Any]], *, path: str) -> list[WriteResult]:
         outcomes: list[WriteResult | ConnectorError] = []
         for start in range(0, len(rows), WRITE_BATCH):
             batch = [dict(r) for r in rows[start : start + WRITE_BATCH]]
             # "trigger": [] — no workflows, approvals or blueprints fire on copies (§3.1).
-            body = {"data": batch, "trigger": [], **extra}
+            body = {"data": batch, "trigger": []}
             try:
-                _, answer = self._call("POST", path, safe=safe, write=True, json=body)
+                _, answer = self._call("POST", path, safe=False, write=True, json=body)
             except ConnectorError as exc:
                 outcomes.extend([exc] * len(batch))
                 break  # later batches aren't sent; _settle decides what the caller hears
@@ -598,7 +534,7 @@ class ZohoConnector(Connector):
         outcomes.extend([Unavailable("Not sent.", error_type="NOT_SENT")] * (len(rows) - len(outcomes)))
         return _settle(outcomes)
 
-    def _note_row(self, row: dict) -> dict:
+    def _note_row(self, row: dict[str, Any]) -> dict[str, Any]:
         """§3.4 (v7): Parent_Id is {module:{api_name}, id}; fill the module when only the id is known."""
         row = dict(row)
         parent = row.get("Parent_Id")
@@ -627,7 +563,7 @@ class ZohoConnector(Connector):
             except ConnectorError as exc:
                 outcomes.extend([exc] * len(chunk))
                 break
-            data = answer.get("data") if isinstance(answer, dict) and isinstance(answer.get("data"), list) else []
+            data = zp.list_in(answer, "data")
             by_id = {}
             for entry in data:
                 _, _, details = zp.envelope(entry)
@@ -690,12 +626,3 @@ def _criteria_value(text: str) -> str:
     for c in text:
         out.append("\\" + c if c in "(),\\" else c)
     return "".join(out)
-
-
-def _accounts_for(api_domain: str) -> str:
-    """§1.3: the accounts server of an API domain's data centre."""
-    host = urlsplit(api_domain).hostname or ""
-    if ".zohoapis." not in host:
-        return api_domain  # loopback sandbox: one server for both
-    tld = host.partition(".zohoapis.")[2]
-    return ACCOUNTS_BY_TLD.get(tld, f"https://accounts.zoho.{tld}")

@@ -109,16 +109,28 @@ def coql_where(conditions: list[str]) -> str:
     return where
 
 
+def list_in(body: Any, key: str) -> list[Any]:
+    """`body[key]` when body is an object and that is a list; else [] (an unexpected shape)."""
+    value = body.get(key) if isinstance(body, dict) else None
+    return value if isinstance(value, list) else []
+
+
+def dict_in(body: Any, key: str) -> dict[str, Any]:
+    """`body[key]` when body is an object and that is an object; else {}."""
+    value = body.get(key) if isinstance(body, dict) else None
+    return value if isinstance(value, dict) else {}
+
+
 # ---------------------------------------------------------------------------------------------
 # Errors
 
 
-def envelope(body: Any) -> tuple[str, str, dict]:
+def envelope(body: Any) -> tuple[str, str, dict[str, Any]]:
     """Return (code, message, details) of an error envelope; ("", "", {}) when it isn't one."""
     if not isinstance(body, dict):
         return "", "", {}
     code = body.get("code")
-    details = body.get("details") if isinstance(body.get("details"), dict) else {}
+    details = dict_in(body, "details")
     message = body.get("message")
     return (code if isinstance(code, str) else ""), (message if isinstance(message, str) else ""), details
 
@@ -126,11 +138,12 @@ def envelope(body: Any) -> tuple[str, str, dict]:
 def error_for(status: int, body: Any, *, write: bool) -> ConnectorError:
     """Map an HTTP status and a §10 envelope to a typed error. Messages carry no request data."""
     code, message, details = envelope(body)
-    field = details.get("api_name") if isinstance(details.get("api_name"), str) else ""
+    api_name = details.get("api_name")
+    field = api_name if isinstance(api_name, str) else ""
     message = message or f"Zoho answered HTTP {status}."
     safe_details = {k: v for k, v in details.items() if k in ("api_name", "id", "expected_data_type",
                                                                  "maximum_length", "by", "limit", "param")}
-    kwargs = {"error_type": code or f"HTTP_{status}", "details": safe_details}
+    kwargs: dict[str, Any] = {"error_type": code or f"HTTP_{status}", "details": safe_details}
     if status == 429 or code == "TOO_MANY_REQUESTS":
         return RateLimited(message, **kwargs)
     if status >= 500:
@@ -169,7 +182,7 @@ def write_result(entry: Any) -> WriteResult:
 # Metadata
 
 
-def field_info(raw: dict, module: str) -> FieldInfo | None:
+def field_info(raw: dict[str, Any], module: str) -> FieldInfo | None:
     """Map one `GET /settings/fields` entry (§5.2) to a FieldInfo; None for an unusable entry."""
     name = raw.get("api_name")
     if not isinstance(name, str) or not name:
@@ -179,10 +192,10 @@ def field_info(raw: dict, module: str) -> FieldInfo | None:
     read_only = bool(raw.get("read_only")) or bool(raw.get("field_read_only"))
     computed = data_type in COMPUTED_TYPES or bool(raw.get("formula") and data_type == "formula")
     editable = not read_only and not external and not computed
-    lookup = raw.get("lookup") if isinstance(raw.get("lookup"), dict) else {}
+    lookup = dict_in(raw, "lookup")
     target = ""
     if data_type in ("lookup", "ownerlookup", "userlookup"):
-        module_ref = lookup.get("module") if isinstance(lookup.get("module"), dict) else {}
+        module_ref = dict_in(lookup, "module")
         target = str(module_ref.get("api_name") or ("Users" if data_type != "lookup" else ""))
     no_copy = (
         read_only
@@ -192,7 +205,7 @@ def field_info(raw: dict, module: str) -> FieldInfo | None:
         or name.startswith("$")
         or name in CLONE_EXCLUDED_BY_MODULE.get(module, ())
     )
-    values = raw.get("pick_list_values") if isinstance(raw.get("pick_list_values"), list) else []
+    values = list_in(raw, "pick_list_values")
     picklist = tuple(
         str(v.get("actual_value") or v.get("display_value"))
         for v in values
@@ -224,7 +237,7 @@ def field_info(raw: dict, module: str) -> FieldInfo | None:
 NUMBER_TYPES = ("integer", "bigint", "long", "double", "currency", "percent", "decimal")
 
 
-def record_name(module: str, fields: dict) -> str:
+def record_name(module: str, fields: dict[str, Any]) -> str:
     preferred = MODULE_NAME_FIELD.get(module)
     for name in ((preferred,) if preferred else ()) + NAME_FIELDS:
         value = fields.get(name)
@@ -233,3 +246,29 @@ def record_name(module: str, fields: dict) -> str:
     if module in ("Contacts", "Leads"):
         return " ".join(v for v in (fields.get("First_Name"), fields.get("Last_Name")) if isinstance(v, str))
     return ""
+
+
+def token_answer(status: int, body: Any) -> tuple[str, float, str]:
+    """(access token, seconds it lives, the api_domain it names or "") of the accounts server's
+    answer to a refresh (§1.1); failures come back as HTTP 200 with {"error": ...}."""
+    token = body.get("access_token") if isinstance(body, dict) else None
+    if not isinstance(token, str) or not token:
+        raw_error = body.get("error") if isinstance(body, dict) else None
+        error = raw_error if isinstance(raw_error, str) else ""
+        if status >= 500 and not error:
+            raise Unavailable("The Zoho accounts server is unavailable.", error_type="ACCOUNTS_UNAVAILABLE")
+        if status == 429 or "denied" in error.lower():
+            # §1.2: more than 10 tokens in 10 minutes blocks minting for the rest of the window.
+            raise RateLimited("Zoho refused to mint another access token for now.",
+                              error_type="TOKEN_LIMIT", retry_after=60.0)
+        code = error if error.replace("_", "").isalnum() else "NO_ACCESS_TOKEN"
+        raise AuthFailed(
+            f"Zoho refused the refresh token or client credentials ({code or 'no access token'}).",
+            error_type=code or "NO_ACCESS_TOKEN",
+        )
+    try:
+        seconds = float(body.get("expires_in_sec", body.get("expires_in", 3600)))
+    except (TypeError, ValueError):
+        seconds = 3600.0
+    domain = body.get("api_domain")
+    return token, seconds, domain if isinstance(domain, str) else ""

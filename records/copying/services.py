@@ -401,19 +401,3 @@ def _rq_job_alive(rq_job_id: str) -> bool:
         return False
     return rq_job.get_status(refresh=True) in (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED,
                                                 JobStatus.SCHEDULED)
-
-
-def parse_overrides(*, fields, set_values: list[str], clear: list[str]) -> dict[str, Any]:
-    """Turn `--set F=V` / `--clear F` into typed overrides (ValidationError on a malformed one)."""
-    from records.copying.validation import coerce_override
-
-    infos = {f.name: f for f in fields}
-    out: dict[str, Any] = {}
-    for item in set_values:
-        name, sep, value = item.partition("=")
-        if not sep or not name.strip():
-            raise ValidationError(f"--set expects FIELD=VALUE, got {item!r}.")
-        out[name.strip()] = coerce_override(infos.get(name.strip()), value)
-    for name in clear:
-        out[name.strip()] = None
-    return out

@@ -1,49 +1,22 @@
 """The main flows of issue 6 in a real browser, against the sandbox and a real RQ worker.
 
-They skip cleanly while a part they need (sandbox fixtures, connectors, profile services, copy
-engine) is not in the tree yet, and when chromium is absent.
+They skip only when chromium is absent (tests/e2e/conftest.py); a missing part of the app fails them.
 """
 
 import csv
-import importlib.util
 import re
 
 import pytest
-expect = pytest.importorskip("playwright.sync_api").expect
+from playwright.sync_api import expect
 
 from records.models import CopyJob
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-NEEDED = [
-    "sandbox",
-    "records.profiles",
-    "records.copying.services",
-    "records.connectors.vault",
-    "records.connectors.zoho",
-    "records.jobs",
-]
-
-
-def _absent(module: str) -> bool:
-    try:
-        return importlib.util.find_spec(module) is None
-    except ModuleNotFoundError:  # its package is missing
-        return True
-
-
 @pytest.fixture
-def parts(request):
-    missing = [m for m in NEEDED if _absent(m)]
-    if missing:
-        pytest.skip(f"not in the tree yet: {', '.join(missing)}")
-    try:
-        return {
-            name: request.getfixturevalue(name)
-            for name in ("fresh_sandbox", "vault_profile", "zoho_profile")
-        }
-    except pytest.FixtureLookupError as exc:
-        pytest.skip(f"sandbox fixture missing: {exc.argname}")
+def parts(fresh_sandbox, vault_profile, zoho_profile):
+    """The sandbox and its two profiles, by name."""
+    return {"fresh_sandbox": fresh_sandbox, "vault_profile": vault_profile, "zoho_profile": zoho_profile}
 
 
 def _wait_finished(page, timeout=120_000):

@@ -15,7 +15,7 @@ from django.core.management.base import BaseCommand
 from records.connectors import connector_for
 from records.connectors.base import ConnectorError
 from records.copying import services
-from records.copying.output import exit_code, job_as_dict
+from records.management.commands._cli import exit_code, job_as_dict, parse_overrides
 from records.models import ConnectionProfile, CopyJob
 
 
@@ -58,7 +58,7 @@ class Command(BaseCommand):
         try:
             connector = connector_for(profile)
             fields = connector.describe(opts["object"])
-            overrides = services.parse_overrides(fields=fields, set_values=opts["set_values"], clear=opts["clear"])
+            overrides = parse_overrides(fields=fields, set_values=opts["set_values"], clear=opts["clear"])
             if opts["preview"]:
                 plan = services.copy_preview(profile=profile, object_name=opts["object"], source_ids=opts["record_ids"],
                                              mode=mode, overrides=overrides, connector=connector)

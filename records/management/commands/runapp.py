@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -42,7 +43,8 @@ def _wait_for_port(port: int, process: subprocess.Popen, timeout: float = 30.0) 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise CommandError(f"{process.args[1:4]} exited with code {process.returncode} while starting.")
+            command = list(process.args) if isinstance(process.args, list | tuple) else [process.args]
+            raise CommandError(f"{command[1:4]} exited with code {process.returncode} while starting.")
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
             return
@@ -160,13 +162,12 @@ class Command(BaseCommand):
         )
 
     def ensure_demo_profiles(self, vault_url: str, zoho_url: str) -> None:
-        from sandbox import demo
-
         from records import profiles
         from records.models import ConnectionProfile
+        from sandbox import demo
 
         user = get_user_model().objects.get(username="demo")
-        wanted = {
+        wanted: dict[str, dict[str, Any]] = {
             "Demo Vault": dict(
                 system="vault", base_url=vault_url, accounts_url="", api_version=demo.VAULT_API_VERSION,
                 username=demo.VAULT_USERNAME, secret=demo.VAULT_PASSWORD, refresh_token="",
@@ -188,7 +189,8 @@ class Command(BaseCommand):
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         # Its own process group: the terminal's Ctrl-C reaches only this supervisor, which then
         # stops the children in order instead of all of them dying at once.
-        process = subprocess.Popen(command, cwd=settings.BASE_DIR, env=env, process_group=0)
+        # noqa S603: our own interpreter and manage.py with fixed arguments.
+        process = subprocess.Popen(command, cwd=settings.BASE_DIR, env=env, process_group=0)  # noqa: S603
         self.children.append((name, process))
         return process
 
@@ -206,7 +208,7 @@ class Command(BaseCommand):
     def stop_all(self) -> None:
         self.stopping = True
         self.stdout.write("\nStopping…")
-        for name, process in reversed(self.children):
+        for _name, process in reversed(self.children):
             if process.poll() is None:
                 # SIGTERM: runserver exits, the rq worker finishes its current job (warm shutdown).
                 os.killpg(process.pid, signal.SIGTERM)
@@ -216,7 +218,7 @@ class Command(BaseCommand):
                     os.killpg(process.pid, signal.SIGKILL)
                     process.wait()
         # Anything a child left behind in its group goes too.
-        for name, process in self.children:
+        for _name, process in self.children:
             try:
                 os.killpg(process.pid, signal.SIGKILL)
             except ProcessLookupError:

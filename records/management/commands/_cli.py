@@ -1,9 +1,32 @@
-"""The JSON shape of a job for the command line (and anything else that wants it)."""
+"""Helpers shared by the management commands: command-line parsing and the JSON shape of a job.
+Not a command itself (the leading underscore keeps Django from listing it)."""
 
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+
+from records.connectors.base import FieldInfo
+from records.copying.validation import coerce_override
 from records.models import CopyJob
 
 
-def job_as_dict(job: CopyJob) -> dict:
+def parse_overrides(*, fields: list[FieldInfo], set_values: list[str], clear: list[str]) -> dict[str, Any]:
+    """Turn `--set F=V` / `--clear F` into typed overrides (ValidationError on a malformed one)."""
+    infos = {f.name: f for f in fields}
+    out: dict[str, Any] = {}
+    for item in set_values:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise ValidationError(f"--set expects FIELD=VALUE, got {item!r}.")
+        out[name.strip()] = coerce_override(infos.get(name.strip()), value)
+    for name in clear:
+        out[name.strip()] = None
+    return out
+
+
+def job_as_dict(job: CopyJob) -> dict[str, Any]:
     return {
         "id": job.pk,
         "code": str(job.code),
