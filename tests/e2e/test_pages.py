@@ -3,7 +3,7 @@
 import re
 
 import pytest
-expect = pytest.importorskip("playwright.sync_api").expect
+from playwright.sync_api import expect
 
 from records.models import CopyJob, RecordResult
 
