@@ -70,8 +70,9 @@ def copy_search(request: HttpRequest, profile_code, object_name: str) -> HttpRes
 
 def copy_record(request: HttpRequest, profile_code, object_name: str, record_id: str) -> HttpResponse:
     profile = get_profile_for_user(request, profile_code)
-    connector = connector_for(profile)
     try:
+        # Inside the try: a refused URL or a profile missing a setting is explained, not a 500.
+        connector = connector_for(profile)
         fields = connector.describe(object_name)
         record = connector.get(object_name, record_id)
     except Exception as exc:  # noqa: BLE001
@@ -174,7 +175,7 @@ def copy_preview(request: HttpRequest, draft_id: str) -> HttpResponse:
         return redirect("job_detail", code=job.code)
     plan, error = None, ""
     try:
-        plan = _services().copy_preview(**args, overrides=draft["overrides"])
+        plan = _services().copy_preview(**args, overrides=draft["overrides"], row_overrides=draft["row_overrides"])
     except (ValidationError, ValueError) as exc:
         error = service_error_message(exc)
     except Exception as exc:  # noqa: BLE001

@@ -33,13 +33,15 @@ COPY_MODES = (CopyJob.Mode.CLONE, CopyJob.Mode.DEEP_COPY)
 
 
 def copy_preview(*, profile, object_name: str, source_ids: list[str], mode: str, overrides: dict | None = None,
-                 connector: Connector | None = None) -> Plan:
+                 row_overrides: dict | None = None, connector: Connector | None = None) -> Plan:
     """Return what a copy would do: per-object counts, the changed fields, or why it is refused.
 
+    `row_overrides` ({source id: {field: value}}, bulk clone) are planned as copy_job_create plans them.
     Raises ValidationError for bad input (unknown mode, no ids, an override that can't be applied).
     """
+    row_overrides = {str(k): v for k, v in (row_overrides or {}).items()}
     plan, _ = _plan(profile=profile, object_name=object_name, source_ids=source_ids, mode=mode,
-                    overrides=overrides or {}, connector=connector)
+                    overrides=overrides or {}, row_overrides=row_overrides, connector=connector)
     return plan
 
 
@@ -90,7 +92,9 @@ def _plan(*, profile, object_name, source_ids, mode, overrides, row_overrides=No
         plan.objects = planning.summarize(all_nodes, labels)
     _unique_policy(plan, conn, fields, overrides, row_overrides or {}, plurals)
     if len(source_ids) > 1 and mode == CopyJob.Mode.CLONE:
-        plan.warnings.append(f"{len(source_ids)} records are cloned, each with the same field changes.")
+        # i15: with per-row values from a CSV file the rows differ; say so instead of "the same".
+        same = "each with its own field changes" if row_overrides else "each with the same field changes"
+        plan.warnings.append(f"{len(source_ids)} records are cloned, {same}.")
     return plan, trees
 
 
