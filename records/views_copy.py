@@ -14,6 +14,7 @@ from records.connectors import connector_for
 from records.connectors.base import ConnectorError
 from records.forms import BulkUploadForm, OverridesForm, parse_bulk_csv
 from records.models import ConnectionProfile, CopyJob
+from records.override_checks import remote_errors
 from records.views import friendly_error, get_profile_for_user, service_error_message
 
 SEARCH_PER_PAGE = 20
@@ -82,7 +83,7 @@ def copy_record(request: HttpRequest, profile_code, object_name: str, record_id:
             {"profile": profile, "object_name": object_name, "record_id": record_id, "error": friendly_error(exc, profile)},
         )
     form = OverridesForm(request.POST or None, fields=fields, record_values=record.fields)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid() and _remote_checks_pass(connector, object_name, form):
         overrides = form.overrides()
         draft_id = _save_draft(
             request,
@@ -108,6 +109,14 @@ def copy_record(request: HttpRequest, profile_code, object_name: str, record_id:
             "link": _safe(connector.record_url, object_name, record.id),
         },
     )
+
+
+def _remote_checks_pass(connector, object_name: str, form: OverridesForm) -> bool:
+    """References exist and unique values are free (remote calls), shown on the form otherwise."""
+    errors = remote_errors(connector=connector, object_name=object_name, infos=form.infos, overrides=form.overrides())
+    for name, message in errors.items():
+        form.add_error(f"f_{name}", message)
+    return not errors
 
 
 def _safe(fn, *args) -> str:

@@ -79,3 +79,105 @@ def test_zoho_record_links_open_a_record_page(fresh_sandbox):
     page = requests.get(connector_class("zoho")(config, None).record_url("Accounts", account), timeout=5)
     assert page.status_code == 200 and "text/html" in page.headers["Content-Type"]
     assert "<h1>Acme Corp</h1>" in page.text and "ACC-0001" in page.text
+
+
+# -- The fields step: what the boxes show is what the copy gets --------------------------------
+
+
+def _page(client, profile, object_name, record_id):
+    return client.get(reverse("copy_record", args=[profile.code, object_name, record_id]))
+
+
+def _as_posted(form) -> dict:
+    """The form's boxes as the browser would send them untouched."""
+    import datetime as dt
+
+    from django import forms
+
+    data = {}
+    for bound in form:
+        value = bound.value()
+        widget = bound.field.widget
+        if isinstance(widget, forms.NullBooleanSelect):
+            data[bound.html_name] = {True: "true", False: "false"}.get(value, "unknown")
+        elif isinstance(bound.field, forms.BooleanField):
+            if value:
+                data[bound.html_name] = "on"
+        elif isinstance(bound.field, forms.MultipleChoiceField) and not value:
+            continue  # no box ticked: the browser sends nothing
+        elif isinstance(value, list | tuple):
+            data[bound.html_name] = [str(v) for v in value]
+        elif isinstance(value, dt.datetime):
+            data[bound.html_name] = value.strftime("%Y-%m-%dT%H:%M")
+        elif isinstance(value, dt.date):
+            data[bound.html_name] = value.isoformat()
+        else:
+            data[bound.html_name] = "" if value is None else str(value)
+    return data
+
+
+def _post(client, profile, object_name, record_id, **changes):
+    data = _as_posted(_page(client, profile, object_name, record_id).context["form"])
+    data.update(changes)
+    return client.post(reverse("copy_record", args=[profile.code, object_name, record_id]), data)
+
+
+def _draft(client, response):
+    assert response.status_code == 302, _errors(response)
+    return client.session["copy_drafts"][response["Location"].rstrip("/").split("/")[-1]]
+
+
+def _errors(response) -> dict:
+    return response.context["form"].errors if response.context and "form" in response.context else {}
+
+
+def test_unique_and_never_copied_fields_start_empty_with_the_source_beside(owner_client, vault_profile, fresh_sandbox):
+    response = _page(owner_client, vault_profile, "product__v", PRODUCTS[0])
+    form = response.context["form"]
+    assert form["f_external_id__v"].value() in (None, "")  # unique + no_copy: the copy gets it blank
+    assert form["f_internal_code__c"].value() in (None, "")  # no_copy
+    assert form["f_name__v"].value() == "Cardiostat (copy)"  # unique + required: a suggested new value
+    body = response.content.decode()
+    assert "Source: EXT-0001" in body and "Source: IC-0001" in body and "Source: Cardiostat" in body
+    # Left as shown, the copy gets exactly that: the suggested name and nothing else.
+    assert _draft(owner_client, _post(owner_client, vault_profile, "product__v", PRODUCTS[0]))["overrides"] == {
+        "name__v": "Cardiostat (copy)"
+    }
+
+
+def test_an_emptied_box_is_an_error_unless_clear_is_ticked(owner_client, vault_profile, fresh_sandbox):
+    response = _post(owner_client, vault_profile, "product__v", PRODUCTS[0], f_description__c="")
+    assert "f_description__c" in _errors(response) and "tick “Clear”" in response.content.decode()
+    assert "copy_drafts" not in owner_client.session
+    # Chrome sends a number box holding "abc" or "1e999" as an empty value: refused, not cleared.
+    response = _post(owner_client, vault_profile, "product__v", PRODUCTS[0], f_price__c="")
+    assert "f_price__c" in _errors(response)
+    cleared = _post(owner_client, vault_profile, "product__v", PRODUCTS[0], f_description__c="", clear_description__c="on")
+    assert _draft(owner_client, cleared)["overrides"]["description__c"] is None
+
+
+def test_the_unique_name_is_checked_on_the_fields_step(owner_client, vault_profile, fresh_sandbox):
+    same = _post(owner_client, vault_profile, "product__v", PRODUCTS[0], f_name__v="Cardiostat")
+    assert "f_name__v" in _errors(same)
+    taken = _post(owner_client, vault_profile, "product__v", PRODUCTS[0], f_name__v="Neurolax")
+    assert "already used by Neurolax" in " ".join(_errors(taken).get("f_name__v", []))
+    blank = _post(owner_client, vault_profile, "product__v", PRODUCTS[0], f_name__v="")
+    assert "Cardiostat (copy)" in " ".join(_errors(blank).get("f_name__v", []))
+
+
+def test_a_reference_to_no_record_is_refused_on_the_form(owner_client, vault_profile, fresh_sandbox):
+    response = _post(owner_client, vault_profile, "product__v", PRODUCTS[0], f_country__c="00C000000009999")
+    assert "No country__v record" in " ".join(_errors(response).get("f_country__c", []))
+    good = _post(owner_client, vault_profile, "product__v", PRODUCTS[0], f_country__c="00C000000000001")
+    assert _draft(owner_client, good)["overrides"]["country__c"] == "00C000000000001"
+
+
+def test_out_of_range_numbers_are_refused_on_the_form(owner_client, zoho_profile, fresh_sandbox):
+    account = next(iter(fresh_sandbox.zoho.state.records["Accounts"]))
+    response = _post(owner_client, zoho_profile, "Accounts", account, f_Employees="99999999999999999999")
+    assert "f_Employees" in _errors(response)
+    assert "copy_drafts" not in owner_client.session
+    form = _page(owner_client, zoho_profile, "Accounts", account).context["form"]
+    assert form["f_Account_Number"].value() in (None, "")  # unique ACC-0001: starts empty
+    untouched = _draft(owner_client, _post(owner_client, zoho_profile, "Accounts", account))
+    assert untouched["overrides"] == {}  # Account_Name isn't unique in Zoho; Account_Number stays blank
