@@ -140,11 +140,10 @@ def form_field_for(info: FieldInfo, *, required: bool = False) -> forms.Field:
         several = " (several: separate with ;)" if kind == FieldType.MULTI_PICKLIST else ""
         return forms.CharField(max_length=1000, help_text=f"Picklist value name, e.g. active__v{several}.", **common)
     if kind == FieldType.PICKLIST:
-        choices = [("", "—")] + [(v, v) for v in info.picklist_values]
-        return forms.ChoiceField(choices=choices, **common)
+        return forms.ChoiceField(choices=[("", "—")] + picklist_choices(info), **common)
     if kind == FieldType.MULTI_PICKLIST:
         return forms.MultipleChoiceField(
-            choices=[(v, v) for v in info.picklist_values],
+            choices=picklist_choices(info),
             widget=forms.CheckboxSelectMultiple,
             **common,
         )
@@ -154,6 +153,12 @@ def form_field_for(info: FieldInfo, *, required: bool = False) -> forms.Field:
             max_length=100, help_text=f"Record id{target}.", **common
         )
     return forms.CharField(max_length=info.max_length, **common)
+
+
+def picklist_choices(info: FieldInfo) -> list[tuple[str, str]]:
+    """(value, label) pairs: people pick "Active", the copy gets active__v."""
+    labels = info.picklist_labels if len(info.picklist_labels) == len(info.picklist_values) else info.picklist_values
+    return list(zip(info.picklist_values, labels, strict=True))
 
 
 def to_json_value(info: FieldInfo, value):

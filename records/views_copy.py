@@ -9,12 +9,14 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 
 from records.connectors import connector_for
 from records.connectors.base import ConnectorError
 from records.forms import BulkUploadForm, OverridesForm, parse_bulk_csv
 from records.models import ConnectionProfile, CopyJob
 from records.override_checks import remote_errors
+from records import wizard
 from records.views import friendly_error, get_profile_for_user, service_error_message
 
 SEARCH_PER_PAGE = 20
@@ -31,7 +33,7 @@ def _services():
 
 def copy_start(request: HttpRequest) -> HttpResponse:
     profiles = ConnectionProfile.objects.for_user(request.user)
-    return render(request, "records/copy_profile.html", {"profiles": profiles})
+    return render(request, "records/copy_profile.html", {"profiles": profiles, "wizard": wizard.steps(current=1)})
 
 
 def copy_objects(request: HttpRequest, profile_code) -> HttpResponse:
@@ -42,11 +44,16 @@ def copy_objects(request: HttpRequest, profile_code) -> HttpResponse:
         objects = connector_for(profile).list_objects()
     except Exception as exc:  # noqa: BLE001 - shown to the user in plain words
         error = friendly_error(exc, profile)
+    else:
+        wizard.remember_labels(request, profile, objects)
     if q:
         needle = q.lower()
         objects = [o for o in objects if needle in o.name.lower() or needle in o.label.lower()]
     return render(
-        request, "records/copy_objects.html", {"profile": profile, "objects": objects, "q": q, "error": error}
+        request,
+        "records/copy_objects.html",
+        {"profile": profile, "objects": objects, "q": q, "error": error,
+         "wizard": wizard.steps(current=2, profile=profile)},
     )
 
 
@@ -57,33 +64,43 @@ def copy_search(request: HttpRequest, profile_code, object_name: str) -> HttpRes
         page_number = max(1, int(request.GET.get("page", "1")))
     except ValueError:
         page_number = 1
-    page, error = None, ""
+    page, error, label = None, "", object_name
     try:
-        page = connector_for(profile).search(object_name, q, page=page_number, per_page=SEARCH_PER_PAGE)
+        connector = connector_for(profile)
+        label = wizard.object_label(request, profile, object_name, connector)
+        page = connector.search(object_name, q, page=page_number, per_page=SEARCH_PER_PAGE)
     except Exception as exc:  # noqa: BLE001
         error = friendly_error(exc, profile)
     return render(
         request,
         "records/copy_search.html",
-        {"profile": profile, "object_name": object_name, "q": q, "page": page, "error": error},
+        {"profile": profile, "object_name": object_name, "object_label": label, "q": q, "page": page,
+         "error": error, "wizard": wizard.steps(current=3, profile=profile, object_name=object_name)},
     )
 
 
 def copy_record(request: HttpRequest, profile_code, object_name: str, record_id: str) -> HttpResponse:
     profile = get_profile_for_user(request, profile_code)
+    steps = wizard.steps(current=4, profile=profile, object_name=object_name, record_id=record_id)
+    if request.method == "POST" and request.POST.get("goto"):
+        # A step of the wizard was clicked: keep what was typed for when the person comes back.
+        wizard.keep_typed(request, profile, object_name, record_id, request.POST)
+        target = next((s["url"] for s in steps if str(s["number"]) == request.POST["goto"] and s["url"]), "")
+        return redirect(target or request.path)
+    context = {"profile": profile, "object_name": object_name, "record_id": record_id, "wizard": steps,
+               "wizard_form": "overrides-form"}
     try:
         # Inside the try: a refused URL or a profile missing a setting is explained, not a 500.
         connector = connector_for(profile)
         fields = connector.describe(object_name)
         record = connector.get(object_name, record_id)
     except Exception as exc:  # noqa: BLE001
-        return render(
-            request,
-            "records/copy_record.html",
-            {"profile": profile, "object_name": object_name, "record_id": record_id, "error": friendly_error(exc, profile)},
-        )
-    form = OverridesForm(request.POST or None, fields=fields, record_values=record.fields)
+        context.pop("wizard_form")
+        return render(request, "records/copy_record.html", {**context, "error": friendly_error(exc, profile)})
+    kept = wizard.typed(request, profile, object_name, record_id) if request.method == "GET" else None
+    form = OverridesForm(request.POST or kept, fields=fields, record_values=record.fields)
     if request.method == "POST" and form.is_valid() and _remote_checks_pass(connector, object_name, form):
+        wizard.keep_typed(request, profile, object_name, record_id, request.POST)
         overrides = form.overrides()
         draft_id = _save_draft(
             request,
@@ -93,6 +110,7 @@ def copy_record(request: HttpRequest, profile_code, object_name: str, record_id:
             mode=form.cleaned_data["mode"],
             overrides=overrides,
             label=record.name or record.id,
+            origin="wizard",
         )
         return redirect("copy_preview", draft_id=draft_id)
     shown = [(f, record.fields.get(f.name)) for f in fields]
@@ -100,9 +118,8 @@ def copy_record(request: HttpRequest, profile_code, object_name: str, record_id:
         request,
         "records/copy_record.html",
         {
-            "profile": profile,
-            "object_name": object_name,
-            "record_id": record_id,
+            **context,
+            "object_label": wizard.object_label(request, profile, object_name, connector),
             "record": record,
             "shown": shown,
             "form": form,
@@ -126,7 +143,8 @@ def _safe(fn, *args) -> str:
         return ""
 
 
-def _save_draft(request, *, profile, object_name, source_ids, mode, overrides, row_overrides=None, label="") -> str:
+def _save_draft(request, *, profile, object_name, source_ids, mode, overrides, row_overrides=None, label="",
+                origin="bulk") -> str:
     """Keep what the user chose in the session until they confirm the preview."""
     drafts = request.session.get(DRAFTS_KEY, {})
     # Keep only the most recent few; an abandoned wizard must not grow the session forever.
@@ -141,6 +159,7 @@ def _save_draft(request, *, profile, object_name, source_ids, mode, overrides, r
         "overrides": overrides,
         "row_overrides": row_overrides or {},
         "label": label,
+        "origin": origin,  # "wizard" (one record, its fields step) or "bulk" (a CSV file): where Back goes
     }
     request.session[DRAFTS_KEY] = drafts
     return draft_id
@@ -190,10 +209,15 @@ def copy_preview(request: HttpRequest, draft_id: str) -> HttpResponse:
     except Exception as exc:  # noqa: BLE001
         error = friendly_error(exc, profile)
     row_overrides = list(draft["row_overrides"].items())
+    back = _back_url(profile, draft)
     return render(
         request,
         "records/copy_preview.html",
         {
+            "back_url": back,
+            "back_label": "Change the fields" if draft.get("origin") == "wizard" else "Upload another file",
+            "object_label": wizard.object_label(request, profile, draft["object_name"]),
+            "wizard": _preview_steps(profile, draft, draft_id),
             "draft": draft,
             "draft_id": draft_id,
             "profile": profile,
@@ -205,6 +229,20 @@ def copy_preview(request: HttpRequest, draft_id: str) -> HttpResponse:
             "row_overrides_more": max(0, len(row_overrides) - 200),
         },
     )
+
+
+def _back_url(profile, draft) -> str:
+    """The step that changes what this preview shows: the record's fields step, or the upload."""
+    if draft.get("origin") == "wizard":
+        return reverse("copy_record", args=[profile.code, draft["object_name"], draft["source_ids"][0]])
+    return reverse("bulk_upload")
+
+
+def _preview_steps(profile, draft, draft_id) -> list[dict]:
+    if draft.get("origin") != "wizard":
+        return []  # a bulk clone has no wizard steps
+    return wizard.steps(current=5, profile=profile, object_name=draft["object_name"],
+                        record_id=draft["source_ids"][0], draft_id=draft_id)
 
 
 def bulk_upload(request: HttpRequest) -> HttpResponse:

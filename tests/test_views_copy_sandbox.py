@@ -22,7 +22,7 @@ def test_bulk_clone_of_vault_products_with_new_names_can_be_confirmed(owner_clie
     response = _bulk(owner_client, vault_profile, "product__v", text)
     assert response.status_code == 302, response.content.decode()[:2000]
     body = owner_client.get(response["Location"]).content.decode()
-    assert "can&#x27;t be queued" not in body and "Confirm and queue the copy" in body
+    assert "be queued.</strong>" not in body and "Confirm and queue the copy" in body
     # The per-row changes are what the copies get: no "none" and no "the same field changes".
     assert "none: the copy keeps the source values" not in body
     assert "each with the same field changes" not in body
@@ -181,3 +181,41 @@ def test_out_of_range_numbers_are_refused_on_the_form(owner_client, zoho_profile
     assert form["f_Account_Number"].value() in (None, "")  # unique ACC-0001: starts empty
     untouched = _draft(owner_client, _post(owner_client, zoho_profile, "Accounts", account))
     assert untouched["overrides"] == {}  # Account_Name isn't unique in Zoho; Account_Number stays blank
+
+
+# -- Labels first, and steps that can be clicked -------------------------------------------------
+
+
+def test_labels_come_first_and_picklists_are_offered_by_label(owner_client, vault_profile, fresh_sandbox):
+    owner_client.get(reverse("copy_objects", args=[vault_profile.code]))
+    search = owner_client.get(reverse("copy_search", args=[vault_profile.code, "product__v"])).content.decode()
+    assert "Find a record of Product " in search
+    body = _page(owner_client, vault_profile, "product__v", PRODUCTS[0]).content.decode()
+    assert '<option value="active__v" selected>Active</option>' in body
+
+
+def test_a_clicked_step_keeps_what_was_typed(owner_client, vault_profile, fresh_sandbox):
+    response = _post(owner_client, vault_profile, "product__v", PRODUCTS[0], f_description__c="Typed here", goto="3")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("copy_search", args=[vault_profile.code, "product__v"])
+    again = _page(owner_client, vault_profile, "product__v", PRODUCTS[0])
+    assert again.context["form"]["f_description__c"].value() == "Typed here"
+    assert 'name="goto" value="3"' in again.content.decode()
+    # A step number is all a click sends: nothing else is redirected to.
+    evil = _post(owner_client, vault_profile, "product__v", PRODUCTS[0], goto="https://evil.example/")
+    assert evil["Location"] == reverse("copy_record", args=[vault_profile.code, "product__v", PRODUCTS[0]])
+
+
+def test_the_preview_goes_back_to_the_fields_as_typed(owner_client, vault_profile, fresh_sandbox):
+    response = _post(owner_client, vault_profile, "product__v", PRODUCTS[0], f_description__c="For the copy")
+    preview = owner_client.get(response["Location"]).content.decode()
+    fields_url = reverse("copy_record", args=[vault_profile.code, "product__v", PRODUCTS[0]])
+    assert f'<a href="{fields_url}">Back</a>' in preview
+    assert owner_client.get(fields_url).context["form"]["f_description__c"].value() == "For the copy"
+
+
+def test_a_refused_bulk_preview_links_to_the_upload(owner_client, vault_profile, fresh_sandbox):
+    response = _bulk(owner_client, vault_profile, "product__v", "id,description__c\n" + "".join(f"{p},x\n" for p in PRODUCTS))
+    body = owner_client.get(response["Location"]).content.decode()
+    assert "be queued.</strong>" in body
+    assert f'<a href="{reverse("bulk_upload")}">Upload another file</a>' in body

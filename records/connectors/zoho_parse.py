@@ -198,6 +198,12 @@ def field_info(raw: dict, module: str) -> FieldInfo | None:
         for v in values
         if isinstance(v, dict) and (v.get("actual_value") or v.get("display_value"))
     )
+    # i15: the display values, same order, for the forms (picklists shown by label).
+    labels = tuple(
+        str(v.get("display_value") or v.get("actual_value"))
+        for v in values
+        if isinstance(v, dict) and (v.get("actual_value") or v.get("display_value"))
+    )
     length = raw.get("length")
     return FieldInfo(
         name=name,
@@ -210,6 +216,7 @@ def field_info(raw: dict, module: str) -> FieldInfo | None:
         no_copy=no_copy,
         reference_to=target,
         picklist_values=picklist,
+        picklist_labels=labels,
         max_length=length if isinstance(length, int) and data_type in ("text", "textarea", "email", "phone",
                                                                        "website", "mediumtext") else None,
     )
