@@ -149,8 +149,14 @@ def form_field_for(info: FieldInfo, *, required: bool = False) -> forms.Field:
         )
     if kind == FieldType.REFERENCE:
         target = f" of {info.reference_to}" if info.reference_to else ""
+        # data-lookup: static/records/lookup.js offers matching records by name as you type.
+        from records.override_checks import UNCHECKED_TARGETS
+
+        searchable = info.reference_to and info.reference_to not in UNCHECKED_TARGETS
+        attrs = {"data-lookup": info.reference_to, "autocomplete": "off"} if searchable else {}
         return forms.CharField(
-            max_length=100, help_text=f"Record id{target}.", **common
+            max_length=100, help_text=f"Record id{target}: type a name to look one up.",
+            widget=forms.TextInput(attrs=attrs), **common
         )
     return forms.CharField(max_length=info.max_length, **common)
 
@@ -328,6 +334,8 @@ class OverridesForm(forms.Form):
 class JobFilterForm(forms.Form):
     status = forms.ChoiceField(required=False, choices=[("", "Any status")] + list(CopyJob.Status.choices))
     profile = forms.ChoiceField(required=False, label="Profile")
+    q = forms.CharField(required=False, max_length=100, label="Name or record id",
+                        help_text="A record's name, a source or new id, or part of one.")
 
     def __init__(self, *args, profiles, **kwargs):
         super().__init__(*args, **kwargs)
@@ -337,7 +345,7 @@ class JobFilterForm(forms.Form):
 class ResultFilterForm(forms.Form):
     outcome = forms.ChoiceField(required=False, choices=[("", "Any outcome")] + list(RecordResult.Status.choices))
     object = forms.ChoiceField(required=False, label="Object")
-    q = forms.CharField(required=False, max_length=100, label="Record id")
+    q = forms.CharField(required=False, max_length=100, label="Name or record id")
 
     def __init__(self, *args, objects, **kwargs):
         super().__init__(*args, **kwargs)

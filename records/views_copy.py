@@ -7,19 +7,20 @@ import uuid
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
+from records import wizard
 from records.connectors import connector_for
 from records.connectors.base import ConnectorError
 from records.forms import BulkUploadForm, OverridesForm, parse_bulk_csv
 from records.models import ConnectionProfile, CopyJob
 from records.override_checks import remote_errors
-from records import wizard
 from records.views import friendly_error, get_profile_for_user, service_error_message
 
 SEARCH_PER_PAGE = 20
+LOOKUP_PER_PAGE = 10
 DRAFTS_KEY = "copy_drafts"
 MAX_DRAFTS = 10
 
@@ -77,6 +78,18 @@ def copy_search(request: HttpRequest, profile_code, object_name: str) -> HttpRes
         {"profile": profile, "object_name": object_name, "object_label": label, "q": q, "page": page,
          "error": error, "wizard": wizard.steps(current=3, profile=profile, object_name=object_name)},
     )
+
+
+def record_lookup(request: HttpRequest, profile_code, object_name: str) -> JsonResponse:
+    """Records of `object_name` whose name matches `q` (the reference fields' search-as-you-type):
+    one search through the connector, {"results": [{"id", "name"}]} or {"error": "..."}."""
+    profile = get_profile_for_user(request, profile_code)
+    q = request.GET.get("q", "").strip()[:200]
+    try:
+        page = connector_for(profile).search(object_name, q, page=1, per_page=LOOKUP_PER_PAGE)
+    except Exception as exc:  # noqa: BLE001 - shown beside the box in plain words
+        return JsonResponse({"results": [], "error": friendly_error(exc, profile)}, status=200)
+    return JsonResponse({"results": [{"id": r.id, "name": r.name or r.id} for r in page.records]})
 
 
 def copy_record(request: HttpRequest, profile_code, object_name: str, record_id: str) -> HttpResponse:

@@ -219,3 +219,18 @@ def test_a_refused_bulk_preview_links_to_the_upload(owner_client, vault_profile,
     body = owner_client.get(response["Location"]).content.decode()
     assert "be queued.</strong>" in body
     assert f'<a href="{reverse("bulk_upload")}">Upload another file</a>' in body
+
+
+def test_reference_fields_have_a_lookup_by_name(owner_client, vault_profile, other_user, fresh_sandbox):
+    body = _page(owner_client, vault_profile, "product__v", PRODUCTS[0]).content.decode()
+    assert 'data-lookup="country__v"' in body and "records/lookup.js" in body
+    country = fresh_sandbox.vault.state.records["country__v"]["00C000000000001"]["name__v"]
+    url = reverse("record_lookup", args=[vault_profile.code, "country__v"])
+    found = owner_client.get(url, {"q": country[:4]}).json()["results"]
+    assert {"id": "00C000000000001", "name": country} in found
+    assert owner_client.get(url, {"q": "no such country at all"}).json()["results"] == []
+    from django.test import Client
+
+    stranger = Client()
+    stranger.force_login(other_user)
+    assert stranger.get(url, {"q": "a"}).status_code == 404  # not their profile
