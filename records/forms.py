@@ -46,9 +46,11 @@ class ProfileForm(forms.ModelForm):
             "concurrency": "Zoho: the most calls at once across all workers.",
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, owner=None, **kwargs):
         super().__init__(*args, **kwargs)
         profile = self.instance
+        # Names are unique per owner (the model's constraint): checked here, against the owner's own.
+        self.owner = profile.owner if profile.pk else owner
         for name, set_at in (("secret", "secret_set_at"), ("refresh_token", "refresh_token_set_at")):
             when = getattr(profile, set_at, None) if profile.pk else None
             if profile.pk and getattr(profile, name):
@@ -57,9 +59,24 @@ class ProfileForm(forms.ModelForm):
             else:
                 self.fields[name].help_text = "Not set." if profile.pk else ""
 
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        if self.owner is not None:
+            mine = ConnectionProfile.objects.filter(owner=self.owner, name__iexact=name).exclude(pk=self.instance.pk)
+            if mine.exists():
+                raise forms.ValidationError("You already have a profile with this name; choose another.")
+        return name
+
     def clean(self):
         data = super().clean()
         system = data.get("system") or self.instance.system
+        from records.profiles import api_version_error  # the service's own rule, shown on the field
+
+        version = (data.get("api_version") or "").strip()
+        message = api_version_error(system=system, api_version=version)
+        if message:
+            self.add_error("api_version", message)
+        data["api_version"] = version if system == "vault" else ""  # Zoho's version is the connector's
         has_secret = bool(data.get("secret")) or bool(self.instance.pk and self.instance.secret)
         if not has_secret:
             self.add_error("secret", "Enter the password (Vault) or client secret (Zoho).")
