@@ -387,9 +387,13 @@ class BulkUploadForm(forms.Form):
         help_text=f"A column 'id' with source record ids; other columns are fields to override. Up to {MAX_BULK_ROWS} rows, UTF-8.",
     )
 
-    def __init__(self, *args, profiles, **kwargs):
+    def __init__(self, *args, profiles, chosen: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["profile"].choices = [(str(p.code), str(p)) for p in profiles]
+        if chosen:
+            # Profile and object were chosen from lists above the form (GET): carried along here.
+            self.fields["profile"].widget = forms.HiddenInput()
+            self.fields["object_name"].widget = forms.HiddenInput()
 
     def clean_file(self):
         upload = self.cleaned_data["file"]

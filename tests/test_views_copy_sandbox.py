@@ -234,3 +234,39 @@ def test_reference_fields_have_a_lookup_by_name(owner_client, vault_profile, oth
     stranger = Client()
     stranger.force_login(other_user)
     assert stranger.get(url, {"q": "a"}).status_code == 404  # not their profile
+
+
+# -- Bulk clone: the object from a list, a template to fill in --------------------------------
+
+
+def test_bulk_clone_offers_the_profiles_objects_from_a_list(owner_client, vault_profile, fresh_sandbox):
+    body = owner_client.get(reverse("bulk_upload"), {"profile": str(vault_profile.code)}).content.decode()
+    assert '<option value="product__v">Product (product__v)</option>' in body
+    chosen = owner_client.get(reverse("bulk_upload"), {"profile": str(vault_profile.code), "object": "product__v"})
+    body = chosen.content.decode()
+    assert 'type="hidden" name="object_name" value="product__v"' in body
+    assert reverse("bulk_template") + f"?profile={vault_profile.code}&amp;object=product__v" in body
+
+
+@pytest.mark.parametrize("system", ["vault", "zoho"])
+def test_the_csv_template_lists_editable_fields_and_real_ids_and_previews_as_is(
+    owner_client, vault_profile, zoho_profile, fresh_sandbox, system
+):
+    import csv
+    import io
+
+    profile, object_name = (vault_profile, "product__v") if system == "vault" else (zoho_profile, "Accounts")
+    response = owner_client.get(reverse("bulk_template"), {"profile": str(profile.code), "object": object_name})
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    header, examples = rows[0], rows[1:]
+    assert header[0] == "id" and len(examples) == 2
+    state = fresh_sandbox.vault.state.records["product__v"] if system == "vault" else fresh_sandbox.zoho.state.records["Accounts"]
+    assert all(row[0] in state for row in examples)  # ids that exist
+    if system == "vault":
+        assert "name__v" in header and "created_date__v" not in header and "id" not in header[1:]
+        assert examples[0][header.index("name__v")].endswith(" (copy)")
+    uploaded = _bulk(owner_client, profile, object_name, response.content.decode())
+    assert uploaded.status_code == 302, uploaded.content.decode()[-3000:]
+    preview = owner_client.get(uploaded["Location"]).content.decode()
+    assert "Confirm and queue the copy" in preview
