@@ -197,6 +197,10 @@ def copy_preview(request: HttpRequest, draft_id: str) -> HttpResponse:
         "mode": draft["mode"],
     }
     if request.method == "POST":
+        if not _claim_draft(draft_id):
+            # A second Confirm of the same preview (a double-click, two tabs): one job only.
+            messages.info(request, "This copy was already confirmed; see your jobs.")
+            return redirect("job_list")
         try:
             job = _services().copy_job_create(
                 **args,
@@ -205,9 +209,11 @@ def copy_preview(request: HttpRequest, draft_id: str) -> HttpResponse:
                 row_overrides=draft["row_overrides"] or None,
             )
         except (ValidationError, ValueError) as exc:
+            _release_draft(draft_id)
             messages.error(request, service_error_message(exc))
             return redirect("copy_preview", draft_id=draft_id)
         except ConnectorError as exc:
+            _release_draft(draft_id)
             messages.error(request, friendly_error(exc, profile))
             return redirect("copy_preview", draft_id=draft_id)
         drafts = request.session.get(DRAFTS_KEY, {})
@@ -238,11 +244,50 @@ def copy_preview(request: HttpRequest, draft_id: str) -> HttpResponse:
             "mode_label": CopyJob.Mode(draft["mode"]).label,
             "plan": plan,
             "error": error,
-            "overrides": sorted(draft["overrides"].items()),
+            "overrides": _labelled(draft["overrides"], plan),
             "row_overrides": row_overrides[:200],
             "row_overrides_more": max(0, len(row_overrides) - 200),
         },
     )
+
+
+CLAIM_SECONDS = 3600
+
+
+def _claim_key(draft_id: str) -> str:
+    return f"rc:draft-confirmed:{draft_id}"
+
+
+def _claim_draft(draft_id: str) -> bool:
+    """True for the first Confirm of a draft only. The session can't tell: two requests at once
+    both read it before either drops the draft. Redis (shared by every web process) can: SET NX."""
+    from records.connectors import limiter_redis
+
+    redis = limiter_redis()
+    if redis is None:
+        return True
+    try:
+        return bool(redis.set(_claim_key(draft_id), "1", nx=True, ex=CLAIM_SECONDS))
+    except Exception:  # noqa: BLE001 - without Redis nothing can be queued anyway; let the service say so
+        return True
+
+
+def _release_draft(draft_id: str) -> None:
+    """A refused Confirm may be tried again (after the problem is fixed)."""
+    from records.connectors import limiter_redis
+
+    redis = limiter_redis()
+    try:
+        if redis is not None:
+            redis.delete(_claim_key(draft_id))
+    except Exception:  # noqa: BLE001
+        pass
+
+
+def _labelled(overrides: dict, plan) -> list[tuple[str, str, object]]:
+    """(API name, label, value) of each override, labels as the plan read them (labels first)."""
+    labels = {c.field: c.label for c in (plan.changes if plan else [])}
+    return [(name, labels.get(name) or name, value) for name, value in sorted(overrides.items())]
 
 
 def _back_url(profile, draft) -> str:

@@ -270,3 +270,19 @@ def test_the_csv_template_lists_editable_fields_and_real_ids_and_previews_as_is(
     assert uploaded.status_code == 302, uploaded.content.decode()[-3000:]
     preview = owner_client.get(uploaded["Location"]).content.decode()
     assert "Confirm and queue the copy" in preview
+
+
+def test_a_second_confirm_of_one_preview_queues_nothing(owner_client, vault_profile, fresh_sandbox, redis_url):
+    from records.models import CopyJob
+
+    response = _post(owner_client, vault_profile, "product__v", PRODUCTS[0])
+    draft_id = response["Location"].rstrip("/").split("/")[-1]
+    draft = owner_client.session["copy_drafts"][draft_id]
+    assert owner_client.post(response["Location"]).status_code == 302
+    # The second request of a double-click read the session before the first dropped the draft.
+    session = owner_client.session
+    session["copy_drafts"] = {draft_id: draft}
+    session.save()
+    again = owner_client.post(response["Location"])
+    assert again.status_code == 302 and again["Location"] == reverse("job_list")
+    assert CopyJob.objects.count() == 1
