@@ -221,3 +221,16 @@ def test_every_page_passes_axe(demo, browser, live_server, owner, screenshot):
         assert any(v["id"] == "image-alt" for v in _axe(page))
     finally:
         context.close()
+
+
+def test_vault_deep_copy_shows_its_phase_to_the_end(demo, new_page, login, live_server, rq_worker):
+    page = login(new_page(), "alice", "alice-pass-123")
+    _open_record(page, live_server, demo["vault"], "product__v", "Dermacalm")
+    page.check("input[name=mode][value=deep_copy]")
+    page.click("text=Preview the copy")
+    page.click("text=Confirm and queue the copy")
+    page.wait_for_url("**/jobs/*/")
+    assert page.locator("h1").inner_text() == "Deep copy of Dermacalm (Products)"
+    _assert_live_end(page)
+    page.wait_for_function("document.querySelector('#job-phase').textContent === 'Done'")
+    assert page.locator("#object-progress tbody tr").count() >= 2  # products and their formulations
