@@ -234,3 +234,17 @@ def test_vault_deep_copy_shows_its_phase_to_the_end(demo, new_page, login, live_
     _assert_live_end(page)
     page.wait_for_function("document.querySelector('#job-phase').textContent === 'Done'")
     assert page.locator("#object-progress tbody tr").count() >= 2  # products and their formulations
+
+
+@pytest.mark.parametrize("typed", ["1e999", "1e"])
+def test_a_number_box_the_browser_empties_is_not_sent(demo, new_page, login, live_server, typed):
+    page = login(new_page(), "alice", "alice-pass-123")
+    _open_record(page, live_server, demo["vault"], "product__v", "Cardiostat")
+    page.fill("[name=f_price__c]", "")
+    page.locator("[name=f_price__c]").press_sequentially(typed)
+    page.click("text=Preview the copy")
+    # The note is the script's: had the form been sent, the page would have been rendered anew.
+    assert page.locator(".bad-number").count() == 1 and "/copy/preview/" not in page.url
+    page.fill("[name=f_price__c]", "14")
+    page.click("text=Preview the copy")
+    page.wait_for_selector("h1:has-text('Preview')")
