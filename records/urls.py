@@ -1,6 +1,6 @@
 from django.urls import path
 
-from records import views, views_copy, views_jobs, views_profiles
+from records import views, views_bulk, views_copy, views_jobs, views_profiles
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -22,8 +22,8 @@ urlpatterns = [
     ),
     path("copy/preview/<str:draft_id>/", views_copy.copy_preview, name="copy_preview"),
     path("lookup/<uuid:profile_code>/<str:object_name>/", views_copy.record_lookup, name="record_lookup"),
-    path("bulk/", views_copy.bulk_upload, name="bulk_upload"),
-    path("bulk/template.csv", views_copy.bulk_template, name="bulk_template"),
+    path("bulk/", views_bulk.bulk_upload, name="bulk_upload"),
+    path("bulk/template.csv", views_bulk.bulk_template, name="bulk_template"),
     # Jobs
     path("jobs/", views_jobs.job_list, name="job_list"),
     path("jobs/<uuid:code>/", views_jobs.job_detail, name="job_detail"),
