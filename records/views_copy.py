@@ -219,6 +219,8 @@ def copy_preview(request: HttpRequest, draft_id: str) -> HttpResponse:
         drafts = request.session.get(DRAFTS_KEY, {})
         drafts.pop(draft_id, None)
         request.session[DRAFTS_KEY] = drafts
+        if draft.get("origin") == "wizard":
+            wizard.forget_typed(request, profile, draft["object_name"], draft["source_ids"][0])
         messages.success(request, "The copy is queued. This page follows its progress.")
         return redirect("job_detail", code=job.code)
     plan, error = None, ""

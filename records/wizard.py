@@ -74,3 +74,10 @@ def typed(request, profile, object_name: str, record_id: str):
     for key, values in saved.items():
         data.setlist(key, values)
     return data
+
+
+def forget_typed(request, profile, object_name: str, record_id: str) -> None:
+    """Once the copy is queued, a new copy of the record starts from its own values again."""
+    typed_values = request.session.get(TYPED_KEY, {})
+    if typed_values.pop(_typed_key(profile, object_name, record_id), None) is not None:
+        request.session[TYPED_KEY] = typed_values

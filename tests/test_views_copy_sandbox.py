@@ -286,3 +286,10 @@ def test_a_second_confirm_of_one_preview_queues_nothing(owner_client, vault_prof
     again = owner_client.post(response["Location"])
     assert again.status_code == 302 and again["Location"] == reverse("job_list")
     assert CopyJob.objects.count() == 1
+
+
+def test_after_confirm_the_record_starts_from_its_own_values_again(owner_client, vault_profile, fresh_sandbox, redis_url):
+    response = _post(owner_client, vault_profile, "product__v", PRODUCTS[0], f_description__c="Once")
+    assert owner_client.post(response["Location"]).status_code == 302
+    form = _page(owner_client, vault_profile, "product__v", PRODUCTS[0]).context["form"]
+    assert form["f_description__c"].value() == "Cardiostat demo product"
