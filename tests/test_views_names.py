@@ -80,3 +80,20 @@ def test_vault_deep_copy_phase_is_shown(owner_client, vault_profile, owner, fres
     )
     assert owner_client.get(reverse("job_objects", args=[job.code])).json()["phase"] == "Vault job 26001 running"
     assert "Vault job 26001 running" in owner_client.get(reverse("job_detail", args=[job.code])).content.decode()
+
+
+def test_the_live_parts_are_the_owners_only(other_user, owner_client, make_job):
+    from django.test import Client
+
+    job = make_job(results=3)
+    stranger = Client()
+    stranger.force_login(other_user)
+    assert stranger.get(reverse("job_objects", args=[job.code])).status_code == 404
+    assert owner_client.get(reverse("job_objects", args=[job.code])).status_code == 200
+
+
+@pytest.mark.parametrize("status", ["failed", "partial", "succeeded"])
+def test_a_finished_jobs_bar_takes_its_outcomes_colour(owner_client, make_job, status):
+    job = make_job(results=2, status=status)
+    body = owner_client.get(reverse("job_detail", args=[job.code])).content.decode()
+    assert f'class="progress done status-{status}"' in body
