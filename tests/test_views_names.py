@@ -52,6 +52,9 @@ def test_the_job_page_shows_names_and_progress_per_object(owner_client, zoho_pro
     body = owner_client.get(reverse("job_detail", args=[job.code])).content.decode()
     assert "<h1>Deep copy of Acme Corp (Accounts)</h1>" in body
     assert 'id="object-progress"' in body and 'data-object="Contacts"' in body
+    assert '<option value="Contacts">Contacts</option>' in body  # the filter names objects by label
+    rows = owner_client.get(reverse("job_rows", args=[job.code])).content.decode()
+    assert "<td>Acme Corp</td>" in rows and "<td>Accounts</td>" in rows
     contacts = job.results.filter(object_name="Contacts")
     n = contacts.count()
     assert f">0/{n}<" in body
@@ -79,7 +82,10 @@ def test_vault_deep_copy_phase_is_shown(owner_client, vault_profile, owner, fres
         status=CopyJob.Status.RUNNING,
     )
     assert owner_client.get(reverse("job_objects", args=[job.code])).json()["phase"] == "Vault job 26001 running"
-    assert "Vault job 26001 running" in owner_client.get(reverse("job_detail", args=[job.code])).content.decode()
+    page = owner_client.get(reverse("job_detail", args=[job.code])).content.decode()
+    assert "Vault job 26001 running" in page
+    assert '<option value="product__v">Products</option>' in page  # labels first, in the filter and the rows
+    assert "<td>Products</td>" in owner_client.get(reverse("job_rows", args=[job.code])).content.decode()
 
 
 def test_the_live_parts_are_the_owners_only(other_user, owner_client, make_job):
