@@ -15,6 +15,7 @@ from records.forms import BulkUploadForm, overridable_fields, parse_bulk_csv, su
 from records.models import ConnectionProfile, CopyJob
 from records.views import friendly_error, get_profile_for_user
 from records.views_copy import save_draft
+from records.views_jobs import FORMULA_PREFIXES
 
 
 def _bulk_choice(request, profiles) -> dict:
@@ -58,8 +59,14 @@ def bulk_template(request: HttpRequest) -> HttpResponse:
     writer = csv.writer(response)
     writer.writerow(["id", *(f.name for f in fields)])
     for record in examples:
-        writer.writerow([record.id, *(suggested_value(f, record.fields.get(f.name)) for f in fields)])
+        writer.writerow([record.id, *(_cell(suggested_value(f, record.fields.get(f.name))) for f in fields)])
     return response
+
+
+def _cell(value: str) -> str:
+    """A value a spreadsheet would run as a formula (CSV injection) is left out, not altered: the
+    file is uploaded again, and a changed value would be copied."""
+    return "" if value.startswith(FORMULA_PREFIXES) else value
 
 
 def _safe_name(name: str) -> str:

@@ -293,3 +293,10 @@ def test_after_confirm_the_record_starts_from_its_own_values_again(owner_client,
     assert owner_client.post(response["Location"]).status_code == 302
     form = _page(owner_client, vault_profile, "product__v", PRODUCTS[0]).context["form"]
     assert form["f_description__c"].value() == "Cardiostat demo product"
+
+
+def test_the_csv_template_leaves_out_a_name_a_spreadsheet_would_run(owner_client, vault_profile, fresh_sandbox):
+    fresh_sandbox.vault.state.records["product__v"][PRODUCTS[0]]["name__v"] = "=HYPERLINK(1)"
+    response = owner_client.get(reverse("bulk_template"), {"profile": str(vault_profile.code), "object": "product__v"})
+    body = response.content.decode()
+    assert PRODUCTS[0] in body and "=HYPERLINK" not in body
