@@ -270,11 +270,13 @@ PROFILE_SECRETS = [f"profile__{name}" for name in SECRET_FIELD_NAMES]
 @admin.register(CopyJob)
 class CopyJobAdmin(ReadOnlyAdmin):
     list_display = [
-        "id", "object_name", "mode", "status", "profile", "requested_by", "created", "finished",
+        "id", "object_name", "source_name", "mode", "status", "profile", "requested_by", "created", "finished",
         "planned_count", "succeeded_count", "failed_count", "results_link",
     ]
     list_filter = ["status", "mode", SystemFilter, "object_name", "requested_by", "created"]
-    search_fields = ["=code", "source_ids", "=remote_job_id", "=rq_job_id", "=results__source_id", "=results__new_id"]
+    # Partial ids and names too (issue 15): people remember "Acme" or the end of an id.
+    search_fields = ["=code", "source_name", "source_ids", "=remote_job_id", "=rq_job_id", "results__source_id",
+                     "results__new_id", "results__source_name"]
     list_select_related = ["profile", "requested_by"]
     date_hierarchy = "created"
     list_per_page = 50
@@ -326,9 +328,10 @@ class CopyJobAdmin(ReadOnlyAdmin):
 
 @admin.register(RecordResult)
 class RecordResultAdmin(ReadOnlyAdmin):
-    list_display = ["id", "job", "object_name", "source_id", "new_id", "depth", "status", "error_type", "new_record"]
+    list_display = ["id", "job", "object_name", "source_id", "source_name", "new_id", "depth", "status", "error_type",
+                    "new_record"]
     list_filter = ["status", ResultSystemFilter, "error_type", "object_name", "job__requested_by", "updated"]
-    search_fields = ["=source_id", "=new_id", "=parent_source_id", "=job__code"]
+    search_fields = ["source_id", "new_id", "source_name", "=parent_source_id", "=job__code"]
     list_select_related = ["job"]
     list_per_page = 100
     # Counting every row of a 10k+ table on each page is the slow part; the paginator only

@@ -49,9 +49,11 @@ class ProfileForm(forms.ModelForm):
             "concurrency": "Zoho: the most calls at once across all workers.",
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, owner=None, **kwargs):
         super().__init__(*args, **kwargs)
         profile = self.instance
+        # Names are unique per owner (the model's constraint): checked here, against the owner's own.
+        self.owner = profile.owner if profile.pk else owner
         for name, set_at in (("secret", "secret_set_at"), ("refresh_token", "refresh_token_set_at")):
             when = getattr(profile, set_at, None) if profile.pk else None
             if profile.pk and getattr(profile, name):
@@ -60,9 +62,22 @@ class ProfileForm(forms.ModelForm):
             else:
                 self.fields[name].help_text = "Not set." if profile.pk else ""
 
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        if self.owner is not None:
+            mine = ConnectionProfile.objects.filter(owner=self.owner, name__iexact=name).exclude(pk=self.instance.pk)
+            if mine.exists():
+                raise forms.ValidationError("You already have a profile with this name; choose another.")
+        return name
+
     def clean(self):
         data = super().clean()
         system = data.get("system") or self.instance.system
+        version = (data.get("api_version") or "").strip()
+        message = profiles.api_version_error(system=system, api_version=version)
+        if message:
+            self.add_error("api_version", message)
+        data["api_version"] = version if system == "vault" else ""  # Zoho's version is the connector's
         # Secrets follow their URL: a profile pointed elsewhere needs them typed again.
         moved = profiles.profile_moves(profile=self.instance, system=system, base_url=data.get("base_url") or "",
                                        accounts_url=data.get("accounts_url") or "")
@@ -108,16 +123,30 @@ def overridable_fields(fields: list[FieldInfo]) -> list[FieldInfo]:
     return [f for f in fields if f.editable and not f.system_managed_name and f.type in OVERRIDABLE]
 
 
+# The largest whole number a field takes, by the system's own type (api-notes zoho.md: integer
+# ≤ 9 digits, bigint ≤ 18, currency/decimal 16 digits before the point); others: 18 digits.
+INT_LIMITS = {"integer": 10**9 - 1, "bigint": 10**18 - 1}
+DECIMAL_LIMITS = {"currency": 10**16 - 1, "double": 10**16 - 1, "decimal": 10**16 - 1, "percent": 10**5 - 1}
+DEFAULT_LIMIT = 10**18 - 1
+
+
+def number_limit(info: FieldInfo) -> int:
+    limits = INT_LIMITS if info.type == FieldType.NUMBER else DECIMAL_LIMITS
+    return limits.get(info.remote_type, DEFAULT_LIMIT)
+
+
 def form_field_for(info: FieldInfo, *, required: bool = False) -> forms.Field:
     """Return the form field (and so the widget) for one remote field."""
     common: dict[str, Any] = {"label": info.label or info.name, "required": required}
     kind = info.type
     if kind == FieldType.LONG_TEXT:
         return forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), **common)
-    if kind == FieldType.NUMBER:
-        return forms.IntegerField(**common)
-    if kind == FieldType.DECIMAL:
-        return forms.DecimalField(**common)
+    if kind in (FieldType.NUMBER, FieldType.DECIMAL):
+        # Out-of-range values are refused here, before anything is queued, not by the remote system.
+        limit = number_limit(info)
+        if kind == FieldType.NUMBER:
+            return forms.IntegerField(min_value=-limit, max_value=limit, **common)
+        return forms.DecimalField(min_value=-limit, max_value=limit, **common)
     if kind == FieldType.BOOLEAN:
         return forms.NullBooleanField(widget=forms.NullBooleanSelect, label=common["label"])
     if kind == FieldType.DATE:
@@ -132,20 +161,31 @@ def form_field_for(info: FieldInfo, *, required: bool = False) -> forms.Field:
         several = " (several: separate with ;)" if kind == FieldType.MULTI_PICKLIST else ""
         return forms.CharField(max_length=1000, help_text=f"Picklist value name, e.g. active__v{several}.", **common)
     if kind == FieldType.PICKLIST:
-        choices = [("", "—")] + [(v, v) for v in info.picklist_values]
-        return forms.ChoiceField(choices=choices, **common)
+        return forms.ChoiceField(choices=[("", "—")] + picklist_choices(info), **common)
     if kind == FieldType.MULTI_PICKLIST:
         return forms.MultipleChoiceField(
-            choices=[(v, v) for v in info.picklist_values],
+            choices=picklist_choices(info),
             widget=forms.CheckboxSelectMultiple,
             **common,
         )
     if kind == FieldType.REFERENCE:
         target = f" of {info.reference_to}" if info.reference_to else ""
+        # data-lookup: static/records/lookup.js offers matching records by name as you type.
+        from records.override_checks import UNCHECKED_TARGETS
+
+        searchable = info.reference_to and info.reference_to not in UNCHECKED_TARGETS
+        attrs = {"data-lookup": info.reference_to, "autocomplete": "off"} if searchable else {}
         return forms.CharField(
-            max_length=100, help_text=f"Record id{target}.", **common
+            max_length=100, help_text=f"Record id{target}: type a name to look one up.",
+            widget=forms.TextInput(attrs=attrs), **common
         )
     return forms.CharField(max_length=info.max_length, **common)
+
+
+def picklist_choices(info: FieldInfo) -> list[tuple[str, str]]:
+    """(value, label) pairs: people pick "Active", the copy gets active__v."""
+    labels = info.picklist_labels if len(info.picklist_labels) == len(info.picklist_values) else info.picklist_values
+    return list(zip(info.picklist_values, labels, strict=True))
 
 
 def to_json_value(info: FieldInfo, value):
@@ -199,10 +239,36 @@ def _offer_current_value(field: forms.Field) -> None:
         field.choices = list(choices) + [(v, f"{v} (current value, no longer offered)") for v in extra]
 
 
+def starts_blank(info: FieldInfo) -> bool:
+    """Fields the copy doesn't get from the source (never copied, or unique): their box starts
+    empty (the source value is shown beside it), so what the box shows is what the copy gets."""
+    return info.no_copy or info.unique
+
+
+def suggested_value(info: FieldInfo, source) -> str:
+    """A new value for a unique required field (the copy can't keep the source's): "Acme Corp (copy)"."""
+    if not (info.unique and info.required) or not isinstance(source, str) or not source:
+        return ""
+    suffix = " (copy)"
+    limit = info.max_length or 0
+    return (source[: limit - len(suffix)] if limit and len(source) + len(suffix) > limit else source) + suffix
+
+
+def _empty(value) -> bool:
+    return value is None or value == "" or value == []
+
+
+EMPTIED = (
+    "This box is empty: tick “Clear” to leave the field empty on the copy, or type a value. "
+    "(A number box empties itself when what is typed isn't a number.)"
+)
+
+
 class OverridesForm(forms.Form):
     """One input per editable field, prefilled with the source record's value, plus "clear" boxes.
 
-    Only the fields a person changed (or cleared) become overrides.
+    Only the fields a person changed (or cleared) become overrides, and the fields that start
+    blank (see starts_blank) when given a value. An emptied box clears nothing by itself.
     """
 
     mode = forms.ChoiceField(
@@ -216,43 +282,70 @@ class OverridesForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.all_fields = fields
         self.infos = {f.name: f for f in overridable_fields(fields)}
+        self.sources = {}
         for info in self.infos.values():
             name = f"f_{info.name}"
+            source = initial_value(info, record_values.get(info.name))
+            self.sources[info.name] = source
             self.fields[name] = form_field_for(info, required=False)
-            self.fields[name].initial = initial_value(info, record_values.get(info.name))
-            _offer_current_value(self.fields[name])
+            self.fields[name].initial = suggested_value(info, source) if starts_blank(info) else source
+            if not starts_blank(info):
+                _offer_current_value(self.fields[name])
             if not info.required:
                 self.fields[f"clear_{info.name}"] = forms.BooleanField(
                     required=False, label=f"Clear {info.label or info.name} on the copy"
                 )
 
     def rows(self):
-        """(info, bound value field, bound clear field or None) for the template."""
+        """(info, bound value field, bound clear field or None, source value shown beside or None)."""
         for info in self.infos.values():
             clear = self[f"clear_{info.name}"] if f"clear_{info.name}" in self.fields else None
-            yield info, self[f"f_{info.name}"], clear
+            source = self.sources[info.name]
+            beside = source if starts_blank(info) and not _empty(source) else None
+            yield info, self[f"f_{info.name}"], clear, beside
 
     def clean(self):
         from records.copying.validation import override_errors
 
         data = super().clean()
         for info in self.infos.values():
-            name = f"f_{info.name}"
-            if data.get(f"clear_{info.name}") and name in self.changed_data and data.get(name) not in (None, "", []):
-                self.add_error(name, "Either change the value or clear it, not both.")
+            self._check_box(info, data)
         if not self.errors:
             # The engine's own rules (required fields can't be blanked, types, picklists, lengths).
             for field, message in override_errors(fields=self.all_fields, overrides=self.overrides()).items():
                 self.add_error(f"f_{field}" if f"f_{field}" in self.fields else None, message)
         return data
 
+    def _check_box(self, info: FieldInfo, data: dict) -> None:
+        name = f"f_{info.name}"
+        if name in self.errors:
+            return
+        value, cleared = data.get(name), data.get(f"clear_{info.name}")
+        touched = name in self.changed_data or starts_blank(info)
+        if cleared and touched and not _empty(value):
+            self.add_error(name, "Either change the value or clear it, not both.")
+        elif starts_blank(info):
+            if info.unique and not _empty(value) and value == self.sources[info.name]:
+                self.add_error(name, f"{info.label} is unique: the copy needs a value other than the source's.")
+            elif info.required and _empty(value):
+                hint = suggested_value(info, self.sources[info.name])
+                kind = "unique and required" if info.unique else "required and not copied"
+                self.add_error(name, f"{info.label} is {kind}: give the copy a value"
+                               + (f", e.g. “{hint}”." if hint else "."))
+        elif name in self.changed_data and _empty(value) and not cleared and not info.required:
+            self.add_error(name, EMPTIED)
+
     def overrides(self) -> dict:
         result: dict[str, Any] = {}
         for info in self.infos.values():
+            value = self.cleaned_data.get(f"f_{info.name}")
             if self.cleaned_data.get(f"clear_{info.name}"):
                 result[info.name] = None
+            elif starts_blank(info):
+                if not _empty(value):
+                    result[info.name] = to_json_value(info, value)
             elif f"f_{info.name}" in self.changed_data:
-                result[info.name] = to_json_value(info, self.cleaned_data.get(f"f_{info.name}"))
+                result[info.name] = to_json_value(info, value)
         return result
 
 
@@ -263,6 +356,8 @@ class OverridesForm(forms.Form):
 class JobFilterForm(forms.Form):
     status = forms.ChoiceField(required=False, choices=[("", "Any status")] + list(CopyJob.Status.choices))
     profile = forms.ChoiceField(required=False, label="Profile")
+    q = forms.CharField(required=False, max_length=100, label="Name or record id",
+                        help_text="A record's name, a source or new id, or part of one.")
 
     def __init__(self, *args, profiles, **kwargs):
         super().__init__(*args, **kwargs)
@@ -272,7 +367,7 @@ class JobFilterForm(forms.Form):
 class ResultFilterForm(forms.Form):
     outcome = forms.ChoiceField(required=False, choices=[("", "Any outcome")] + list(RecordResult.Status.choices))
     object = forms.ChoiceField(required=False, label="Object")
-    q = forms.CharField(required=False, max_length=100, label="Record id")
+    q = forms.CharField(required=False, max_length=100, label="Name or record id")
 
     def __init__(self, *args, objects, **kwargs):
         super().__init__(*args, **kwargs)
@@ -297,9 +392,13 @@ class BulkUploadForm(forms.Form):
         help_text=f"A column 'id' with source record ids; other columns are fields to override. Up to {MAX_BULK_ROWS} rows, UTF-8.",
     )
 
-    def __init__(self, *args, profiles, **kwargs):
+    def __init__(self, *args, profiles, chosen: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["profile"].choices = [(str(p.code), str(p)) for p in profiles]
+        if chosen:
+            # Profile and object were chosen from lists above the form (GET): carried along here.
+            self.fields["profile"].widget = forms.HiddenInput()
+            self.fields["object_name"].widget = forms.HiddenInput()
 
     def clean_file(self):
         upload = self.cleaned_data["file"]

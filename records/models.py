@@ -31,7 +31,7 @@ class ProfileQuerySet(models.QuerySet):
 
 class ConnectionProfile(models.Model):
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    name = models.CharField(max_length=100, unique=True)
+    name = models.CharField(max_length=100)  # unique per owner (Meta): one user can't learn another's names
     system = models.CharField(max_length=10, choices=System.choices)
     # Vault: https://{vaultDNS}; Zoho: the API domain, e.g. https://www.zohoapis.eu
     base_url = models.URLField("base URL", max_length=300)
@@ -70,6 +70,7 @@ class ConnectionProfile(models.Model):
 
     class Meta:
         ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["owner", "name"], name="profile_owner_name_unique")]
 
     def __str__(self):
         return f"{self.name} ({self.get_system_display()})"
@@ -100,6 +101,8 @@ class CopyJob(models.Model):
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     profile = models.ForeignKey(ConnectionProfile, on_delete=models.PROTECT, related_name="jobs")
     object_name = models.CharField("object / module", max_length=200)
+    # The display name of the (first) source record as read for the plan ("Acme Corp"), for titles.
+    source_name = models.CharField(max_length=300, blank=True)
     source_ids = models.JSONField(default=list)
     mode = models.CharField(max_length=10, choices=Mode.choices)
     # Field overrides for every copied top record: {field: value}; a None value clears the field.
@@ -153,6 +156,21 @@ class CopyJob(models.Model):
         return f"{self.get_mode_display()} {self.object_name} #{self.pk}"
 
     @property
+    def object_label(self) -> str:
+        """The top object's label as planned ("Product", "Accounts"), else its API name."""
+        top = next((o for o in (self.plan or {}).get("objects", []) if isinstance(o, dict) and o.get("depth") == 0), {})
+        return top.get("label") or self.object_name
+
+    @property
+    def title(self) -> str:
+        """What a person calls the job: "Deep copy of Acme Corp (Accounts)"."""
+        count = len(self.source_ids or [])
+        what = self.source_name or (self.source_ids[0] if count == 1 else f"{count} records")
+        if self.source_name and count > 1:
+            what = f"{self.source_name} and {count - 1} more"
+        return f"{self.get_mode_display()} of {what} ({self.object_label})"
+
+    @property
     def is_finished(self) -> bool:
         return self.status in self.FINISHED
 
@@ -179,6 +197,8 @@ class RecordResult(models.Model):
     job = models.ForeignKey(CopyJob, on_delete=models.CASCADE, related_name="results")
     object_name = models.CharField(max_length=200)
     source_id = models.CharField(max_length=100)
+    # The source record's display name (Vault name__v, Zoho's name field) as read for the plan.
+    source_name = models.CharField(max_length=300, blank=True)
     new_id = models.CharField(max_length=100, blank=True)
     parent_source_id = models.CharField(max_length=100, blank=True)
     depth = models.PositiveSmallIntegerField(default=0)

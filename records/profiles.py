@@ -6,6 +6,7 @@ audited; audit details name the fields that changed, never a secret value.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.conf import settings
@@ -55,9 +56,23 @@ def _validate(profile: ConnectionProfile) -> None:
         raise ValidationError({"username": "Give the user name (Vault) or client id (Zoho)."})
     if not profile.concurrency or profile.concurrency < 1:
         raise ValidationError({"concurrency": "Concurrency must be at least 1."})
-    dupes = ConnectionProfile.objects.filter(name=profile.name).exclude(pk=profile.pk)
+    version_error = api_version_error(system=profile.system, api_version=profile.api_version)
+    if version_error:
+        raise ValidationError({"api_version": version_error})
+    # Unique per owner (i15): a user must not learn the names of other users' profiles.
+    dupes = ConnectionProfile.objects.filter(owner=profile.owner, name__iexact=profile.name).exclude(pk=profile.pk)
     if dupes.exists():
         raise ValidationError({"name": f"A profile named “{profile.name}” already exists."})
+
+
+VAULT_API_VERSION = re.compile(r"v\d{1,3}\.\d{1,2}")
+
+
+def api_version_error(*, system: str, api_version: str) -> str:
+    """The one rule for a profile's API version (i15): Vault's is "v" and two numbers (v25.2)."""
+    if system == "vault" and not VAULT_API_VERSION.fullmatch((api_version or "").strip()):
+        return "Give Vault's API version as v and two numbers, e.g. v25.2."
+    return ""
 
 
 def profile_create(

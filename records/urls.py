@@ -1,6 +1,6 @@
 from django.urls import path
 
-from records import health, views, views_copy, views_jobs, views_profiles
+from records import health, views, views_bulk, views_copy, views_jobs, views_profiles
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -23,12 +23,15 @@ urlpatterns = [
         name="copy_record",
     ),
     path("copy/preview/<str:draft_id>/", views_copy.copy_preview, name="copy_preview"),
-    path("bulk/", views_copy.bulk_upload, name="bulk_upload"),
+    path("lookup/<uuid:profile_code>/<str:object_name>/", views_copy.record_lookup, name="record_lookup"),
+    path("bulk/", views_bulk.bulk_upload, name="bulk_upload"),
+    path("bulk/template.csv", views_bulk.bulk_template, name="bulk_template"),
     # Jobs
     path("jobs/", views_jobs.job_list, name="job_list"),
     path("jobs/<uuid:code>/", views_jobs.job_detail, name="job_detail"),
     path("jobs/<uuid:code>/progress.json", views_jobs.job_progress, name="job_progress"),
     path("jobs/<uuid:code>/rows/", views_jobs.job_rows, name="job_rows"),
+    path("jobs/<uuid:code>/objects.json", views_jobs.job_objects, name="job_objects"),
     path("jobs/<uuid:code>/results.csv", views_jobs.job_results_csv, name="job_results_csv"),
     path("jobs/<uuid:code>/cancel/", views_jobs.job_action, {"action": "cancel"}, name="job_cancel"),
     path("jobs/<uuid:code>/retry/", views_jobs.job_action, {"action": "retry"}, name="job_retry"),

@@ -1,5 +1,6 @@
-"""New copy, step by step (profile → object → record → overrides → preview → confirm), and bulk
-clone from a CSV file. The engine (records.copying.services) does the copying."""
+"""New copy, step by step (profile → object → record → overrides → preview → confirm); the preview
+and confirm of bulk clones too (records.views_bulk makes their drafts). The engine
+(records.copying.services) does the copying."""
 
 from __future__ import annotations
 
@@ -7,25 +8,29 @@ import uuid
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 
+from records import wizard
 from records.connectors import connector_for
 from records.connectors.base import ConnectorError
 from records.copying import services
-from records.forms import BulkUploadForm, OverridesForm, parse_bulk_csv
+from records.forms import OverridesForm
 from records.messages import friendly_error
 from records.models import ConnectionProfile, CopyJob
+from records.override_checks import remote_errors
 from records.views import get_profile_for_user, service_error_message
 
 SEARCH_PER_PAGE = 20
+LOOKUP_PER_PAGE = 10
 DRAFTS_KEY = "copy_drafts"
 MAX_DRAFTS = 10
 
 
 def copy_start(request: HttpRequest) -> HttpResponse:
     profiles = ConnectionProfile.objects.for_user(request.user)
-    return render(request, "records/copy_profile.html", {"profiles": profiles})
+    return render(request, "records/copy_profile.html", {"profiles": profiles, "wizard": wizard.steps(current=1)})
 
 
 def copy_objects(request: HttpRequest, profile_code) -> HttpResponse:
@@ -36,11 +41,16 @@ def copy_objects(request: HttpRequest, profile_code) -> HttpResponse:
         objects = connector_for(profile).list_objects()
     except Exception as exc:  # noqa: BLE001 - shown to the user in plain words
         error = friendly_error(exc, profile)
+    else:
+        wizard.remember_labels(request, profile, objects)
     if q:
         needle = q.lower()
         objects = [o for o in objects if needle in o.name.lower() or needle in o.label.lower()]
     return render(
-        request, "records/copy_objects.html", {"profile": profile, "objects": objects, "q": q, "error": error}
+        request,
+        "records/copy_objects.html",
+        {"profile": profile, "objects": objects, "q": q, "error": error,
+         "wizard": wizard.steps(current=2, profile=profile)},
     )
 
 
@@ -51,34 +61,57 @@ def copy_search(request: HttpRequest, profile_code, object_name: str) -> HttpRes
         page_number = max(1, int(request.GET.get("page", "1")))
     except ValueError:
         page_number = 1
-    page, error = None, ""
+    page, error, label = None, "", object_name
     try:
-        page = connector_for(profile).search(object_name, q, page=page_number, per_page=SEARCH_PER_PAGE)
+        connector = connector_for(profile)
+        label = wizard.object_label(request, profile, object_name, connector)
+        page = connector.search(object_name, q, page=page_number, per_page=SEARCH_PER_PAGE)
     except Exception as exc:  # noqa: BLE001
         error = friendly_error(exc, profile)
     return render(
         request,
         "records/copy_search.html",
-        {"profile": profile, "object_name": object_name, "q": q, "page": page, "error": error},
+        {"profile": profile, "object_name": object_name, "object_label": label, "q": q, "page": page,
+         "error": error, "wizard": wizard.steps(current=3, profile=profile, object_name=object_name)},
     )
+
+
+def record_lookup(request: HttpRequest, profile_code, object_name: str) -> JsonResponse:
+    """Records of `object_name` whose name matches `q` (the reference fields' search-as-you-type):
+    one search through the connector, {"results": [{"id", "name"}]} or {"error": "..."}."""
+    profile = get_profile_for_user(request, profile_code)
+    q = request.GET.get("q", "").strip()[:200]
+    try:
+        page = connector_for(profile).search(object_name, q, page=1, per_page=LOOKUP_PER_PAGE)
+    except Exception as exc:  # noqa: BLE001 - shown beside the box in plain words
+        return JsonResponse({"results": [], "error": friendly_error(exc, profile)}, status=200)
+    return JsonResponse({"results": [{"id": r.id, "name": r.name or r.id} for r in page.records]})
 
 
 def copy_record(request: HttpRequest, profile_code, object_name: str, record_id: str) -> HttpResponse:
     profile = get_profile_for_user(request, profile_code)
-    connector = connector_for(profile)
+    steps = wizard.steps(current=4, profile=profile, object_name=object_name, record_id=record_id)
+    if request.method == "POST" and request.POST.get("goto"):
+        # A step of the wizard was clicked: keep what was typed for when the person comes back.
+        wizard.keep_typed(request, profile, object_name, record_id, request.POST)
+        target = next((s["url"] for s in steps if str(s["number"]) == request.POST["goto"] and s["url"]), "")
+        return redirect(target or request.path)
+    context = {"profile": profile, "object_name": object_name, "record_id": record_id, "wizard": steps,
+               "wizard_form": "overrides-form"}
     try:
+        # Inside the try: a refused URL or a profile missing a setting is explained, not a 500.
+        connector = connector_for(profile)
         fields = connector.describe(object_name)
         record = connector.get(object_name, record_id)
     except Exception as exc:  # noqa: BLE001
-        return render(
-            request,
-            "records/copy_record.html",
-            {"profile": profile, "object_name": object_name, "record_id": record_id, "error": friendly_error(exc, profile)},
-        )
-    form = OverridesForm(request.POST or None, fields=fields, record_values=record.fields)
-    if request.method == "POST" and form.is_valid():
+        context.pop("wizard_form")
+        return render(request, "records/copy_record.html", {**context, "error": friendly_error(exc, profile)})
+    kept = wizard.typed(request, profile, object_name, record_id) if request.method == "GET" else None
+    form = OverridesForm(request.POST or kept, fields=fields, record_values=record.fields)
+    if request.method == "POST" and form.is_valid() and _remote_checks_pass(connector, object_name, form):
+        wizard.keep_typed(request, profile, object_name, record_id, request.POST)
         overrides = form.overrides()
-        draft_id = _save_draft(
+        draft_id = save_draft(
             request,
             profile=profile,
             object_name=object_name,
@@ -86,6 +119,7 @@ def copy_record(request: HttpRequest, profile_code, object_name: str, record_id:
             mode=form.cleaned_data["mode"],
             overrides=overrides,
             label=record.name or record.id,
+            origin="wizard",
         )
         return redirect("copy_preview", draft_id=draft_id)
     shown = [(f, record.fields.get(f.name)) for f in fields]
@@ -93,15 +127,22 @@ def copy_record(request: HttpRequest, profile_code, object_name: str, record_id:
         request,
         "records/copy_record.html",
         {
-            "profile": profile,
-            "object_name": object_name,
-            "record_id": record_id,
+            **context,
+            "object_label": wizard.object_label(request, profile, object_name, connector),
             "record": record,
             "shown": shown,
             "form": form,
             "link": _safe(connector.record_url, object_name, record.id),
         },
     )
+
+
+def _remote_checks_pass(connector, object_name: str, form: OverridesForm) -> bool:
+    """References exist and unique values are free (remote calls), shown on the form otherwise."""
+    errors = remote_errors(connector=connector, object_name=object_name, infos=form.infos, overrides=form.overrides())
+    for name, message in errors.items():
+        form.add_error(f"f_{name}", message)
+    return not errors
 
 
 def _safe(fn, *args) -> str:
@@ -111,7 +152,8 @@ def _safe(fn, *args) -> str:
         return ""
 
 
-def _save_draft(request, *, profile, object_name, source_ids, mode, overrides, row_overrides=None, label="") -> str:
+def save_draft(request, *, profile, object_name, source_ids, mode, overrides, row_overrides=None, label="",
+                origin="bulk") -> str:
     """Keep what the user chose in the session until they confirm the preview."""
     drafts = request.session.get(DRAFTS_KEY, {})
     # Keep only the most recent few; an abandoned wizard must not grow the session forever.
@@ -126,6 +168,7 @@ def _save_draft(request, *, profile, object_name, source_ids, mode, overrides, r
         "overrides": overrides,
         "row_overrides": row_overrides or {},
         "label": label,
+        "origin": origin,  # "wizard" (one record, its fields step) or "bulk" (a CSV file): where Back goes
     }
     request.session[DRAFTS_KEY] = drafts
     return draft_id
@@ -149,6 +192,10 @@ def copy_preview(request: HttpRequest, draft_id: str) -> HttpResponse:
         "mode": draft["mode"],
     }
     if request.method == "POST":
+        if not _claim_draft(draft_id):
+            # A second Confirm of the same preview (a double-click, two tabs): one job only.
+            messages.info(request, "This copy was already confirmed; see your jobs.")
+            return redirect("job_list")
         try:
             job = services.copy_job_create(
                 **args,
@@ -157,64 +204,98 @@ def copy_preview(request: HttpRequest, draft_id: str) -> HttpResponse:
                 row_overrides=draft["row_overrides"] or None,
             )
         except (ValidationError, ValueError) as exc:
+            _release_draft(draft_id)
             messages.error(request, service_error_message(exc))
             return redirect("copy_preview", draft_id=draft_id)
         except ConnectorError as exc:
+            _release_draft(draft_id)
             messages.error(request, friendly_error(exc, profile))
             return redirect("copy_preview", draft_id=draft_id)
         drafts = request.session.get(DRAFTS_KEY, {})
         drafts.pop(draft_id, None)
         request.session[DRAFTS_KEY] = drafts
+        if draft.get("origin") == "wizard":
+            wizard.forget_typed(request, profile, draft["object_name"], draft["source_ids"][0])
         messages.success(request, "The copy is queued. This page follows its progress.")
         return redirect("job_detail", code=job.code)
     plan, error = None, ""
     try:
-        plan = services.copy_preview(**args, overrides=draft["overrides"])
+        plan = services.copy_preview(**args, overrides=draft["overrides"], row_overrides=draft["row_overrides"])
     except (ValidationError, ValueError) as exc:
         error = service_error_message(exc)
     except Exception as exc:  # noqa: BLE001
         error = friendly_error(exc, profile)
     row_overrides = list(draft["row_overrides"].items())
+    back = _back_url(profile, draft)
     return render(
         request,
         "records/copy_preview.html",
         {
+            "back_url": back,
+            "back_label": "Change the fields" if draft.get("origin") == "wizard" else "Upload another file",
+            "object_label": wizard.object_label(request, profile, draft["object_name"]),
+            "wizard": _preview_steps(profile, draft, draft_id),
             "draft": draft,
             "draft_id": draft_id,
             "profile": profile,
             "mode_label": CopyJob.Mode(draft["mode"]).label,
             "plan": plan,
             "error": error,
-            "overrides": sorted(draft["overrides"].items()),
+            "overrides": _labelled(draft["overrides"], plan),
             "row_overrides": row_overrides[:200],
             "row_overrides_more": max(0, len(row_overrides) - 200),
         },
     )
 
 
-def bulk_upload(request: HttpRequest) -> HttpResponse:
-    profiles = ConnectionProfile.objects.for_user(request.user)
-    form = BulkUploadForm(request.POST or None, request.FILES or None, profiles=profiles)
-    parsed = None
-    if request.method == "POST" and form.is_valid():
-        profile = get_profile_for_user(request, form.cleaned_data["profile"])
-        object_name = form.cleaned_data["object_name"].strip()
-        try:
-            fields = connector_for(profile).describe(object_name)
-        except Exception as exc:  # noqa: BLE001
-            form.add_error("object_name", friendly_error(exc, profile))
-        else:
-            parsed = parse_bulk_csv(form.cleaned_data["file"], fields)
-            if parsed.ok:
-                draft_id = _save_draft(
-                    request,
-                    profile=profile,
-                    object_name=object_name,
-                    source_ids=[r.source_id for r in parsed.rows],
-                    mode=CopyJob.Mode.CLONE,
-                    overrides={},
-                    row_overrides={r.source_id: r.overrides for r in parsed.rows if r.overrides},
-                    label=f"{len(parsed.rows)} records from {getattr(request.FILES.get('file'), 'name', 'a file')}",
-                )
-                return redirect("copy_preview", draft_id=draft_id)
-    return render(request, "records/bulk_upload.html", {"form": form, "parsed": parsed})
+CLAIM_SECONDS = 3600
+
+
+def _claim_key(draft_id: str) -> str:
+    return f"rc:draft-confirmed:{draft_id}"
+
+
+def _claim_draft(draft_id: str) -> bool:
+    """True for the first Confirm of a draft only. The session can't tell: two requests at once
+    both read it before either drops the draft. Redis (shared by every web process) can: SET NX."""
+    from records.connectors import limiter_redis
+
+    redis = limiter_redis()
+    if redis is None:
+        return True
+    try:
+        return bool(redis.set(_claim_key(draft_id), "1", nx=True, ex=CLAIM_SECONDS))
+    except Exception:  # noqa: BLE001 - without Redis nothing can be queued anyway; let the service say so
+        return True
+
+
+def _release_draft(draft_id: str) -> None:
+    """A refused Confirm may be tried again (after the problem is fixed)."""
+    from records.connectors import limiter_redis
+
+    redis = limiter_redis()
+    try:
+        if redis is not None:
+            redis.delete(_claim_key(draft_id))
+    except Exception:  # noqa: BLE001
+        pass
+
+
+def _labelled(overrides: dict, plan) -> list[tuple[str, str, object]]:
+    """(API name, label, value) of each override, labels as the plan read them (labels first)."""
+    labels = {c.field: c.label for c in (plan.changes if plan else [])}
+    return [(name, labels.get(name) or name, value) for name, value in sorted(overrides.items())]
+
+
+def _back_url(profile, draft) -> str:
+    """The step that changes what this preview shows: the record's fields step, or the upload."""
+    if draft.get("origin") == "wizard":
+        return reverse("copy_record", args=[profile.code, draft["object_name"], draft["source_ids"][0]])
+    return reverse("bulk_upload")
+
+
+def _preview_steps(profile, draft, draft_id) -> list[dict]:
+    if draft.get("origin") != "wizard":
+        return []  # a bulk clone has no wizard steps
+    return wizard.steps(current=5, profile=profile, object_name=draft["object_name"],
+                        record_id=draft["source_ids"][0], draft_id=draft_id)

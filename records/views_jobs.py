@@ -10,13 +10,21 @@ from dataclasses import dataclass, field
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified, StreamingHttpResponse
+from django.db.models import Q
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotModified,
+    JsonResponse,
+    StreamingHttpResponse,
+)
 from django.shortcuts import redirect, render
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
+from records import job_progress as live
 from records.forms import JobFilterForm, ResultFilterForm
 from records.messages import friendly_error
 from records.models import ConnectionProfile, CopyJob, RecordResult
@@ -42,11 +50,13 @@ def _get_job_for_user(request: HttpRequest, code, only: tuple[str, ...] = (),
         raise Http404("No such job") from None
 
 
-# What the job page shows. Not the large JSON columns (plan, engine state, a bulk clone's row
-# overrides) nor the profile's encrypted credentials, which would be decrypted on load.
+# What the job page shows. Not the large JSON columns (engine state, a bulk clone's row overrides)
+# nor the profile's encrypted credentials, which would be decrypted on load. The plan is a summary
+# (one entry per object, the changed fields, the warnings): its labels name the objects.
 DETAIL_FIELDS = (
-    "code", "object_name", "mode", "status", "cancel_requested", "planned_count", "succeeded_count",
-    "failed_count", "error_summary", "source_ids", "overrides", "created", "finished", "requested_by",
+    "code", "object_name", "source_name", "plan", "mode", "status", "cancel_requested", "planned_count",
+    "succeeded_count", "failed_count", "error_summary", "source_ids", "overrides", "created", "finished",
+    "requested_by",
     "profile__name", "profile__system", "parent_job__code", "parent_job__requested_by",
 )
 
@@ -60,8 +70,18 @@ def job_list(request: HttpRequest) -> HttpResponse:
             jobs = jobs.filter(status=form.cleaned_data["status"])
         if form.cleaned_data["profile"]:
             jobs = jobs.filter(profile__code=form.cleaned_data["profile"])
+        if form.cleaned_data["q"].strip():
+            jobs = jobs.filter(_job_matches(form.cleaned_data["q"].strip()))
     page = Paginator(jobs, JOBS_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "records/job_list.html", {"form": form, "page": page})
+
+
+def _job_matches(q: str) -> Q:
+    """Jobs whose record name, a source id or a new id contains `q` (any case): partial ids too."""
+    rows = RecordResult.objects.filter(
+        Q(source_name__icontains=q) | Q(source_id__icontains=q) | Q(new_id__icontains=q)
+    ).values("job_id")
+    return Q(source_name__icontains=q) | Q(source_ids__icontains=q) | Q(pk__in=rows)
 
 
 # The job's columns the progress JSON needs: not the JSON columns (source ids, plan, overrides,
@@ -93,7 +113,7 @@ def _progress(job: CopyJob) -> dict:
 # The job's own counters are not used for these: the engine refreshes them only now and then
 # during a run, and they have no pending/sending/skipped numbers.
 
-RESULT_FIELDS = ("id", "job", "object_name", "source_id", "new_id", "parent_source_id", "status",
+RESULT_FIELDS = ("id", "job", "object_name", "source_id", "source_name", "new_id", "parent_source_id", "status",
                  "error_type", "error_message", "link")
 
 
@@ -164,7 +184,7 @@ def _results_page(request: HttpRequest, results, total: int, query: str) -> Resu
 STATUS_LABELS = dict(RecordResult.Status.choices)
 
 
-def _result_row_html(r: RecordResult) -> str:
+def _result_row_html(r: RecordResult, labels: dict[str, str] | None = None) -> str:
     """One row of the results table. Built here rather than in the template: rendering 50 rows
     through the template engine took about half of the page's server time."""
     if r.new_id and r.link:
@@ -177,17 +197,14 @@ def _result_row_html(r: RecordResult) -> str:
         sep = ": " if r.error_type and r.error_message else ""
         error = format_html('<span class="err"><strong>{}</strong>{}{}</span>', r.error_type, sep, r.error_message)
     return format_html(
-        '<tr><td class="mono">{}</td><td class="mono">{}</td><td>{}</td><td class="mono">{}</td>'
+        '<tr><td>{}</td><td class="mono">{}</td><td class="mono">{}</td><td>{}</td><td class="mono">{}</td>'
         '<td><span class="badge badge-{}">{}</span></td><td>{}</td></tr>\n',
-        r.source_id, new_id, r.object_name, r.parent_source_id or "—", r.status,
+        r.source_name or "—", r.source_id, new_id, (labels or {}).get(r.object_name) or r.object_name,
+        r.parent_source_id or "—", r.status,
         STATUS_LABELS.get(r.status, r.status), error,
     )
 
 
-def _result_groups(job: CopyJob) -> dict[tuple[str, str], int]:
-    """{(object name, outcome): number of results}: one query over an index."""
-    rows = job.results.order_by().values_list("object_name", "status").annotate(n=Count("id"))
-    return {(obj, status): n for obj, status, n in rows}
 
 
 def _filtered_results(request: HttpRequest, job: CopyJob, objects: list[str]):
@@ -202,7 +219,7 @@ def _filtered_results(request: HttpRequest, job: CopyJob, objects: list[str]):
     if obj:
         results = results.filter(object_name=obj)
     if q:
-        results = results.filter(Q(source_id=q) | Q(new_id=q))
+        results = results.filter(Q(source_id__icontains=q) | Q(new_id__icontains=q) | Q(source_name__icontains=q))
     return form, results, outcome, obj, q
 
 
@@ -210,7 +227,7 @@ def job_detail(request: HttpRequest, code) -> HttpResponse:
     # Query budget, whatever the number of results: session, user, job, result groups, page
     # rows, and on a middle page its position; a search by id adds one count.
     job = _get_job_for_user(request, code, only=DETAIL_FIELDS)
-    groups = _result_groups(job)
+    groups = live.groups(job)
     objects = sorted({obj for obj, _ in groups})
     form, results, outcome, obj, q = _filtered_results(request, job, objects)
     if q:
@@ -225,6 +242,7 @@ def job_detail(request: HttpRequest, code) -> HttpResponse:
     for (_, status), n in groups.items():
         by_status[status] = by_status.get(status, 0) + n
     outcome_counts = [(label, value, by_status.get(value, 0)) for value, label in RecordResult.Status.choices]
+    labels, order = live.plan_labels((job.plan or {}).get("objects"))
     return render(
         request,
         "records/job_detail.html",
@@ -232,16 +250,31 @@ def job_detail(request: HttpRequest, code) -> HttpResponse:
             "job": job,
             "form": form,
             "page": page,
-            "rows_html": mark_safe("".join(_result_row_html(r) for r in page.rows)),  # noqa: S308 - escaped above
+            "rows_html": mark_safe("".join(_result_row_html(r, labels) for r in page.rows)),  # noqa: S308 - escaped above
             "filtered": bool(outcome or obj or q),
             "selected": {"outcome": outcome, "object": obj, "q": q},
-            "objects": objects,
+            "objects": [(o, labels.get(o) or o) for o in objects],
             "outcome_choices": RecordResult.Status.choices,
             "outcome_counts": outcome_counts,
             "total_results": sum(groups.values()),
             "progress": _progress(job),
+            "per_object": live.per_object(groups, labels, order),
+            "phase": _phase(job),
         },
     )
+
+
+def _phase(job: CopyJob) -> str:
+    if job.mode == CopyJob.Mode.CLONE:
+        return ""  # only Vault's deep copy and cascade delete have phases
+    return live.phase_text(CopyJob.objects.filter(pk=job.pk).values_list("state__roots", flat=True).first())
+
+
+@require_GET
+def job_objects(request: HttpRequest, code) -> JsonResponse:
+    """Per-object progress, the per-outcome numbers and Vault's phase (records.job_progress)."""
+    job = _get_job_for_user(request, code, only=("id",), related=())
+    return JsonResponse(live.live_parts(job), headers={"Cache-Control": "private, no-cache"})
 
 
 @require_GET
@@ -249,11 +282,12 @@ def job_rows(request: HttpRequest, code) -> HttpResponse:
     """The rows of the results table for the page the query string names (same filters and
     cursor as the job page), as HTML: job.js swaps them in while the job runs, so outcomes and
     new ids appear without a reload. Session, user, job and the page's rows: 4 queries."""
-    job = _get_job_for_user(request, code, only=("id", "code"), related=())
+    job = _get_job_for_user(request, code, only=("id", "code", "plan"), related=())
     # Any object name is a valid filter here: it only narrows this user's own job's results.
     _, results, *_ = _filtered_results(request, job, [request.GET.get("object", "")])
     page = _results_page(request, results, 0, "")
-    html = "".join(_result_row_html(r) for r in page.rows)
+    labels, _ = live.plan_labels((job.plan or {}).get("objects"))
+    html = "".join(_result_row_html(r, labels) for r in page.rows)
     return HttpResponse(html, content_type="text/html; charset=utf-8", headers={"Cache-Control": "private, no-cache"})
 
 

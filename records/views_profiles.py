@@ -33,7 +33,7 @@ def profile_list(request: HttpRequest) -> HttpResponse:
 
 @sensitive_post_parameters("secret", "refresh_token")
 def profile_add(request: HttpRequest) -> HttpResponse:
-    form = ProfileForm(request.POST or None)
+    form = ProfileForm(request.POST or None, owner=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             profile = profiles.profile_create(actor=request.user, **form.service_fields())

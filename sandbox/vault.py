@@ -14,7 +14,7 @@ from email import policy
 from email.parser import BytesParser
 from urllib.parse import parse_qs
 
-from sandbox import demo
+from sandbox import demo, record_page
 from sandbox.vault_jobs import JobRunner
 from sandbox.vault_state import BLANK, VaultError, VaultState, err
 from sandbox.vault_vql import VQLError, compile_condition, parse, sort_key
@@ -172,6 +172,8 @@ class VaultApp:
         body = environ["wsgi.input"].read(length) if length else b""
         method = environ["REQUEST_METHOD"].upper()
         path = environ.get("PATH_INFO", "")
+        if method == "GET" and (path == "/ui" or path.startswith("/ui/")):
+            return record_page.vault_ui(self.state, path, start_response)  # the record links' pages
         query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
         if method == "POST" and query.get("_method", [""])[0].upper() == "DELETE":
             method = "DELETE"  # §8.1 alias for clients that cannot send a DELETE body

@@ -16,7 +16,7 @@ from collections import deque
 from dataclasses import dataclass, replace
 from urllib.parse import parse_qs
 
-from sandbox import demo, zoho_demo
+from sandbox import demo, record_page, zoho_demo
 from sandbox.zoho_api import RecordsApi
 from sandbox.zoho_state import ApiError, ZohoState, err
 
@@ -131,6 +131,9 @@ class ZohoApp:
         except ValueError:
             length = 0
         body = environ["wsgi.input"].read(length) if length > 0 else b""
+        path = environ.get("PATH_INFO", "")
+        if environ["REQUEST_METHOD"].upper() == "GET" and path.startswith("/crm/tab/"):
+            return record_page.zoho_tab(self.state, path, start_response)  # the record links' pages
         req = Request(
             method=environ["REQUEST_METHOD"].upper(),
             path=environ.get("PATH_INFO", ""),

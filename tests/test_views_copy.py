@@ -62,8 +62,9 @@ def test_record_page_offers_a_widget_per_type(owner_client, make_profile, fake_c
 def _post_overrides(client, profile, **changes):
     data = {
         "mode": "clone",
-        "f_name__v": "Aspirin <b>bold</b>",
-        "f_external_id__v": "EXT-1",
+        # What the page shows: the unique name with a suggested new value, the unique id empty.
+        "f_name__v": "Aspirin <b>bold</b> (copy)",
+        "f_external_id__v": "",
         "f_status__v": "active__v",
         "f_price__c": "12.5",
         "f_units__c": "3",
@@ -89,7 +90,7 @@ def test_required_field_cannot_be_blanked(owner_client, make_profile, fake_conne
     profile = make_profile()
     response = _post_overrides(owner_client, profile, f_name__v="")
     assert response.status_code == 200
-    assert "is required and can&#x27;t be cleared" in response.content.decode()
+    assert "is unique and required: give the copy a value" in response.content.decode()
     assert "copy_drafts" not in owner_client.session
 
 

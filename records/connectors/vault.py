@@ -132,6 +132,7 @@ class VaultConnector(Connector):
         )
         self._describe: dict[str, tuple[list[FieldInfo], dict[str, Any]]] = {}
         self._picklists: dict[str, tuple[str, ...]] = {}  # picklist name -> active value names
+        self._picklist_labels: dict[str, tuple[str, ...]] = {}  # picklist name -> their labels
 
     def __repr__(self) -> str:
         return f"VaultConnector(base={self.base!r}, version={self.version!r})"
@@ -268,7 +269,8 @@ class VaultConnector(Connector):
         if info.remote_type != "Picklist" or info.picklist_values or not isinstance(name, str) or not name:
             return info
         values = self._picklist_values(name)
-        return replace(info, picklist_values=values) if values else info
+        labels = self._picklist_labels.get(name, ())
+        return replace(info, picklist_values=values, picklist_labels=labels) if values else info
 
     def _picklist_values(self, picklist: str) -> tuple[str, ...]:
         """The ACTIVE value names of a picklist, in order; () when they can't be read.
@@ -289,6 +291,10 @@ class VaultConnector(Connector):
                 log.warning("Vault picklist %s came back without values; its values are not checked", picklist)
                 return ()
             self._picklists[picklist] = values
+            # i15: the labels of the same values, for the forms (picklists shown by label).
+            labels = {str(v["name"]): str(v.get("label") or v["name"]) for v in items if isinstance(v, dict)
+                      and isinstance(v.get("name"), str)}
+            self._picklist_labels[picklist] = tuple(labels.get(v, v) for v in values)
         return self._picklists[picklist]
 
     def describe(self, object_name: str) -> list[FieldInfo]:

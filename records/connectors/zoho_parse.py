@@ -211,6 +211,12 @@ def field_info(raw: dict[str, Any], module: str) -> FieldInfo | None:
         for v in values
         if isinstance(v, dict) and (v.get("actual_value") or v.get("display_value"))
     )
+    # i15: the display values, same order, for the forms (picklists shown by label).
+    labels = tuple(
+        str(v.get("display_value") or v.get("actual_value"))
+        for v in values
+        if isinstance(v, dict) and (v.get("actual_value") or v.get("display_value"))
+    )
     length = raw.get("length")
     return FieldInfo(
         name=name,
@@ -223,6 +229,7 @@ def field_info(raw: dict[str, Any], module: str) -> FieldInfo | None:
         no_copy=no_copy,
         reference_to=target,
         picklist_values=picklist,
+        picklist_labels=labels,
         max_length=length if isinstance(length, int) and data_type in ("text", "textarea", "email", "phone",
                                                                        "website", "mediumtext") else None,
         # api-notes zoho.md §3.1/§5.2: a number field's `length` is its digits (integer 9, currency 16) and

@@ -33,13 +33,15 @@ COPY_MODES = (CopyJob.Mode.CLONE, CopyJob.Mode.DEEP_COPY)
 
 
 def copy_preview(*, profile, object_name: str, source_ids: list[str], mode: str, overrides: dict | None = None,
-                 connector: Connector | None = None) -> Plan:
+                 row_overrides: dict | None = None, connector: Connector | None = None) -> Plan:
     """Return what a copy would do: per-object counts, the changed fields, or why it is refused.
 
+    `row_overrides` ({source id: {field: value}}, bulk clone) are planned as copy_job_create plans them.
     Raises ValidationError for bad input (unknown mode, no ids, an override that can't be applied).
     """
+    row_overrides = {str(k): v for k, v in (row_overrides or {}).items()}
     plan, _ = _plan(profile=profile, object_name=object_name, source_ids=source_ids, mode=mode,
-                    overrides=overrides or {}, connector=connector)
+                    overrides=overrides or {}, row_overrides=row_overrides, connector=connector)
     return plan
 
 
@@ -61,7 +63,7 @@ def _plan(*, profile, object_name, source_ids, mode, overrides, row_overrides=No
         except ValidationError as exc:
             raise ValidationError(f"Record {source_id}: " + " ".join(exc.messages)) from exc
     object_infos = _safe_objects(conn)
-    labels = {o.name: o.label for o in object_infos}
+    # i15: the plan names objects by their plural labels ("Contacts: 400"), as do job titles.
     plurals = {o.name: o.label_plural or o.label for o in object_infos}
     plan = Plan(object_name=object_name, mode=mode, source_ids=source_ids)
     first = conn.get(object_name, source_ids[0])
@@ -69,8 +71,9 @@ def _plan(*, profile, object_name, source_ids, mode, overrides, row_overrides=No
     trees: dict[str, list[planning.Node]] = {}
     if mode == CopyJob.Mode.CLONE:
         # Bulk clone: the other records are checked when they run (one failed row each), not read here.
-        nodes = [planning.Node(object_name, s, 0) for s in source_ids]
-        plan.objects = planning.summarize(nodes, labels)
+        # i15: the first record was read above; its name goes with its row (the others aren't read).
+        nodes = [planning.Node(object_name, s, 0, name=first.name if s == source_ids[0] else "") for s in source_ids]
+        plan.objects = planning.summarize(nodes, plurals)
         trees = {s: [n] for s, n in zip(source_ids, nodes, strict=True)}
     else:
         limit = conn.max_deep_copy_records
@@ -86,12 +89,14 @@ def _plan(*, profile, object_name, source_ids, mode, overrides, row_overrides=No
                 f"{'Vault' if conn.native_deep_copy else 'a deep copy'} allows in one job. "
                 "Copy smaller parts of the hierarchy instead."
             )
-            plan.objects = planning.summarize(all_nodes, labels)
+            plan.objects = planning.summarize(all_nodes, plurals)
             return plan, trees
-        plan.objects = planning.summarize(all_nodes, labels)
+        plan.objects = planning.summarize(all_nodes, plurals)
     _unique_policy(plan, conn, fields, overrides, row_overrides or {}, plurals)
     if len(source_ids) > 1 and mode == CopyJob.Mode.CLONE:
-        plan.warnings.append(f"{len(source_ids)} records are cloned, each with the same field changes.")
+        # i15: with per-row values from a CSV file the rows differ; say so instead of "the same".
+        same = "each with its own field changes" if row_overrides else "each with the same field changes"
+        plan.warnings.append(f"{len(source_ids)} records are cloned, {same}.")
     return plan, trees
 
 
@@ -175,8 +180,10 @@ def copy_job_create(*, profile, object_name: str, source_ids: list[str], mode: s
     # Engine-built deep copies keep the records as read here, so the run doesn't read them again.
     snapshot = mode == CopyJob.Mode.DEEP_COPY and not conn.native_deep_copy
     with transaction.atomic():
+        first_nodes = trees.get(source_ids[0]) or [None]
         job = CopyJob.objects.create(
             profile=profile, object_name=object_name, source_ids=source_ids, mode=mode,
+            source_name=(first_nodes[0].name if first_nodes[0] else "")[:300],  # i15: for the job's title
             overrides=overrides, row_overrides=row_overrides, plan=plan.as_dict(), requested_by=user,
         )
         rows, tree_keys = [], {}
@@ -184,7 +191,7 @@ def copy_job_create(*, profile, object_name: str, source_ids: list[str], mode: s
             waves = planning.assign_waves(nodes)
             rows += [
                 RecordResult(
-                    job=job, object_name=n.object_name, source_id=n.source_id,
+                    job=job, object_name=n.object_name, source_id=n.source_id, source_name=(n.name or "")[:300],
                     parent_source_id=n.parent_source_id, depth=waves.get(n.source_id, n.depth),
                     idempotency_key=planning.idempotency_key(job.code, n.object_name, n.source_id),
                     source_snapshot={"fields": n.fields, "parent_field": n.parent_field} if snapshot else None,

@@ -2,6 +2,10 @@
 // The endpoint sends an ETag with "Cache-Control: no-cache", so the browser's HTTP cache asks with
 // If-None-Match and an unchanged job costs an empty 304 (fetch still hands us the JSON).
 // A hidden tab does not poll; it catches up as soon as it is shown again.
+// When the done count moves (at most every 3 s) the results rows, the per-object table, the
+// outcome badges and Vault's phase are fetched again; when the job ends they are fetched once
+// more, the bar takes the outcome's colour and the actions are swapped for the finished job's
+// (from the page itself), so nothing stale is left on screen and nothing reloads.
 (function () {
   "use strict";
   var box = document.getElementById("job-status");
@@ -9,21 +13,14 @@
   var url = box.dataset.progressUrl;
   var bar = box.querySelector(".progress");
   var delay = 1000;
-  // The results table's rows are fetched again (same filters and page) when the done count
-  // moves, at most every 3 s: outcomes and new ids appear while the job runs.
   var tbody = document.querySelector("#results-table tbody");
   var rowsUrl = box.dataset.rowsUrl + window.location.search;
   var shown = document.getElementById("count-done");
-  var lastDone = shown ? Number(shown.textContent) : null, lastRows = 0;  // the rows as rendered
+  var lastDone = shown ? Number(shown.textContent) : null, lastParts = 0;
 
-  function refreshRows(p) {
-    if (!tbody || p.done === lastDone || Date.now() - lastRows < 3000) return;
-    lastDone = p.done;
-    lastRows = Date.now();
-    fetch(rowsUrl, { credentials: "same-origin" })
-      .then(function (r) { return r.ok ? r.text() : ""; })
-      .then(function (html) { if (html.trim()) tbody.innerHTML = html; })  // escaped by the server
-      .catch(function () {});
+  function get(u, kind) {
+    return fetch(u, { credentials: "same-origin", headers: { Accept: kind } })
+      .then(function (r) { if (!r.ok) throw new Error(r.status); return kind === "application/json" ? r.json() : r.text(); });
   }
 
   function set(id, value) {
@@ -31,9 +28,46 @@
     if (el) el.textContent = value;
   }
 
-  function update(p) {
-    bar.firstElementChild.style.width = p.percent + "%";
+  function showParts(parts) {
+    (parts.objects || []).forEach(function (o) {
+      var tr = document.querySelector('#object-progress tr[data-object="' + CSS.escape(o.object) + '"]');
+      if (!tr) return;
+      tr.querySelector('[data-part="done"]').textContent = o.done + "/" + o.total;
+      tr.querySelector('[data-part="succeeded"]').textContent = o.succeeded;
+      tr.querySelector('[data-part="failed"]').textContent = o.failed;
+    });
+    document.querySelectorAll("#outcome-counts [data-outcome]").forEach(function (badge) {
+      var n = (parts.outcomes || {})[badge.dataset.outcome] || 0;
+      badge.textContent = badge.dataset.label + ": " + n;
+      badge.hidden = n === 0;
+    });
+    var phase = document.getElementById("job-phase");
+    if (phase) { phase.textContent = parts.phase || ""; phase.hidden = !parts.phase; }
+  }
+
+  function refreshParts(p, force) {
+    if (!force && (p.done === lastDone || Date.now() - lastParts < 3000)) return Promise.resolve();
+    lastDone = p.done;
+    lastParts = Date.now();
+    var jobs = [get(box.dataset.objectsUrl, "application/json").then(showParts).catch(function () {})];
+    if (tbody) {
+      jobs.push(get(rowsUrl, "text/html")
+        .then(function (html) { if (html.trim()) tbody.innerHTML = html; })  // escaped by the server
+        .catch(function () {}));
+    }
+    return Promise.all(jobs);
+  }
+
+  function setBar(p) {
+    bar.className = bar.className.replace(/\bw-\d+\b/g, "").trim();
+    var fill = bar.firstElementChild;
+    fill.className = "w-" + p.percent;
     bar.setAttribute("aria-valuenow", p.percent);
+    if (p.finished) bar.classList.add("done", "status-" + p.status);
+  }
+
+  function update(p) {
+    setBar(p);
     set("job-percent", p.percent + "%");
     set("count-planned", p.planned);
     set("count-done", p.done);
@@ -48,25 +82,29 @@
     if (err && p.error_summary) { err.textContent = p.error_summary; err.hidden = false; }
   }
 
+  function finish(p) {
+    box.dataset.finished = "true";
+    var actions = document.getElementById("job-actions");
+    if (actions) actions.hidden = true;  // no Cancel once the job has ended
+    refreshParts(p, true);
+    // The finished job's actions (Retry, Undo, ...) as the server renders them for this user.
+    get(box.dataset.pageUrl, "text/html").then(function (html) {
+      var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("job-actions");
+      if (fresh && actions) actions.innerHTML = fresh.innerHTML;
+      if (actions) actions.hidden = false;
+    }).catch(function () { if (actions) actions.hidden = false; });
+  }
+
   function poll() {
     if (document.hidden) {
       document.addEventListener("visibilitychange", poll, { once: true });
       return;
     }
-    fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
-      .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
+    get(url, "application/json")
       .then(function (p) {
         update(p);
-        if (p.finished) {
-          bar.classList.add("done");
-          box.dataset.finished = "true";
-          // Reload once so the results table and the actions match the final state. Everyone
-          // watching a job sees it end within the same second: a random 0.6–2.6 s spreads their
-          // reloads (each costs a page render) instead of sending them all in one burst.
-          window.setTimeout(function () { window.location.reload(); }, 600 + Math.random() * 2000);
-          return;
-        }
-        refreshRows(p);
+        if (p.finished) { finish(p); return; }
+        refreshParts(p, false);
         delay = 1000;
         window.setTimeout(poll, delay);
       })

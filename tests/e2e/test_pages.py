@@ -29,8 +29,8 @@ def test_job_pages_in_the_browser(new_page, login, live_server, owner, other_use
     screenshot(page, "job-page")
     page.select_option("#id_outcome", "failed")
     page.click("form[aria-label='Filter results'] button[type=submit]")
-    assert page.locator("table tbody tr").count() == 18
-    assert "INVALID_DATA" in page.locator("table tbody").inner_text()
+    assert page.locator("#results-table tbody tr").count() == 18
+    assert "INVALID_DATA" in page.locator("#results-table tbody").inner_text()
 
     with page.expect_download() as info:
         page.click("text=Download results (CSV)")
@@ -111,7 +111,8 @@ def test_bulk_errors_in_the_browser(new_page, login, live_server, owner, make_pr
     path.write_text("id,name__v,units__c,launch_date__c\nP1,Copy 1,2,2025-01-31\nP1,Copy 2,many,2025-02-30\n,Copy 3,,\n")
     page = login(new_page(), "alice", "alice-pass-123")
     page.goto(f"{live_server.url}/bulk/")
-    page.fill("#id_object_name", "product__v")
+    page.select_option("#bulk-object", "product__v")  # the only profile is chosen; the list sends itself
+    page.wait_for_selector("#id_file")
     page.set_input_files("#id_file", str(path))
     page.click("text=Check the file")
     assert "Nothing was queued" in page.inner_text("main")

@@ -1,0 +1,81 @@
+"""The job page's live parts beyond the counters: per-object progress (Contacts 400/400), the
+per-outcome numbers (the badges above the results) and, for Vault's own deep copy, its phase.
+
+Read by the job page when it renders and by `jobs/<code>/objects.json`, which job.js asks for
+only when the done count moved (at most every few seconds) and once at the end: the progress
+JSON polled every second stays one query."""
+
+from __future__ import annotations
+
+from django.db.models import Count
+
+from records.models import CopyJob, RecordResult
+
+DONE = {RecordResult.Status.SUCCEEDED, RecordResult.Status.FAILED, RecordResult.Status.SKIPPED}
+
+PHASES = {
+    "starting": "Starting Vault's deep copy",
+    "polling": "Vault job {remote_job_id} running",
+    "discover": "Vault's job ended; matching its copies to the records",
+    "done": "Done",
+}
+
+
+def groups(job: CopyJob) -> dict[tuple[str, str], int]:
+    """{(object name, outcome): number of results}: one grouped query over an index."""
+    rows = job.results.order_by().values_list("object_name", "status").annotate(n=Count("id"))
+    return {(obj, status): n for obj, status, n in rows}
+
+
+def per_object(counts: dict[tuple[str, str], int], labels: dict[str, str], order: list[str]) -> list[dict]:
+    """One entry per object, in the plan's order: label, total, done, succeeded, failed."""
+    names = list(dict.fromkeys([*order, *(o for o, _ in counts)]))
+    out = []
+    for name in names:
+        mine = {s: n for (o, s), n in counts.items() if o == name}
+        if not mine:
+            continue
+        out.append({
+            "object": name,
+            "label": labels.get(name) or name,
+            "total": sum(mine.values()),
+            "done": sum(n for s, n in mine.items() if s in DONE),
+            "succeeded": mine.get(RecordResult.Status.SUCCEEDED, 0),
+            "failed": mine.get(RecordResult.Status.FAILED, 0),
+        })
+    return out
+
+
+def outcomes(counts: dict[tuple[str, str], int]) -> dict[str, int]:
+    totals = {value: 0 for value, _ in RecordResult.Status.choices}
+    for (_, status), n in counts.items():
+        totals[status] = totals.get(status, 0) + n
+    return totals
+
+
+def phase_text(roots: dict | None) -> str:
+    """Where Vault's own deep copy (or cascade delete) is, from the engine's checkpoint."""
+    if not isinstance(roots, dict) or not roots:
+        return ""
+    texts = []
+    for st in roots.values():
+        if isinstance(st, dict) and st.get("phase") in PHASES:
+            texts.append(PHASES[st["phase"]].format(remote_job_id=st.get("remote_job_id") or "?"))
+    if len(set(texts)) == 1:
+        return texts[0]
+    return "; ".join(f"{texts.count(t)} × {t}" for t in dict.fromkeys(texts))
+
+
+def plan_labels(plan_objects) -> tuple[dict[str, str], list[str]]:
+    objects = [o for o in plan_objects or [] if isinstance(o, dict) and o.get("object_name")]
+    return {o["object_name"]: o.get("label") or o["object_name"] for o in objects}, [o["object_name"] for o in objects]
+
+
+def live_parts(job: CopyJob) -> dict:
+    """The objects JSON: two queries (the grouped counts, and two small keys of the job's JSON)."""
+    counts = groups(job)
+    plan_objects, roots = (
+        CopyJob.objects.filter(pk=job.pk).values_list("plan__objects", "state__roots").first() or (None, None)
+    )
+    labels, order = plan_labels(plan_objects)
+    return {"objects": per_object(counts, labels, order), "outcomes": outcomes(counts), "phase": phase_text(roots)}

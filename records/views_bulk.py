@@ -1,0 +1,107 @@
+"""Bulk clone from a CSV file: choose the profile and object from lists, download a template,
+upload; every row is checked before the preview (records.views_copy shows it)."""
+
+from __future__ import annotations
+
+import csv
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+
+from records.connectors import connector_for
+from records.forms import BulkUploadForm, overridable_fields, parse_bulk_csv, suggested_value
+from records.models import ConnectionProfile, CopyJob
+from records.messages import friendly_error
+from records.views import get_profile_for_user
+from records.views_copy import save_draft
+from records.views_jobs import FORMULA_PREFIXES
+
+
+def _bulk_choice(request, profiles) -> dict:
+    """The profile and object a bulk clone is for, chosen from lists (GET, or the POST's hidden
+    fields); the chosen profile's objects are listed with one call."""
+    source = request.POST if request.method == "POST" else request.GET
+    code = source.get("profile", "") or (str(profiles[0].code) if len(profiles) == 1 else "")
+    choice = {"profile": None, "objects": [], "object": None, "error": ""}
+    if not code:
+        return choice
+    choice["profile"] = profile = get_profile_for_user(request, code) if _is_mine(profiles, code) else None
+    if profile is None:
+        return choice
+    try:
+        choice["objects"] = connector_for(profile).list_objects()
+    except Exception as exc:  # noqa: BLE001
+        choice["error"] = friendly_error(exc, profile)
+    wanted = source.get("object_name", "") or source.get("object", "")
+    choice["object"] = next((o for o in choice["objects"] if o.name == wanted), None)
+    return choice
+
+
+def _is_mine(profiles, code: str) -> bool:
+    return any(str(p.code) == code for p in profiles)
+
+
+def bulk_template(request: HttpRequest) -> HttpResponse:
+    """A CSV file to fill in: the id column and the object's editable fields, and two of its records
+    as examples (their unique required name already given a new value, so the file previews as is)."""
+    profile = get_profile_for_user(request, request.GET.get("profile", ""))
+    object_name = request.GET.get("object", "")
+    try:
+        connector = connector_for(profile)
+        fields = overridable_fields(connector.describe(object_name))
+        examples = connector.search(object_name, "", page=1, per_page=2).records
+    except Exception as exc:  # noqa: BLE001
+        messages.error(request, friendly_error(exc, profile))
+        return redirect(f"{reverse('bulk_upload')}?profile={profile.code}")
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{_safe_name(object_name)}-bulk-clone.csv"'
+    writer = csv.writer(response)
+    writer.writerow(["id", *(f.name for f in fields)])
+    for record in examples:
+        writer.writerow([record.id, *(_cell(suggested_value(f, record.fields.get(f.name))) for f in fields)])
+    return response
+
+
+def _cell(value: str) -> str:
+    """A value a spreadsheet would run as a formula (CSV injection) is left out, not altered: the
+    file is uploaded again, and a changed value would be copied."""
+    return "" if value.startswith(FORMULA_PREFIXES) else value
+
+
+def _safe_name(name: str) -> str:
+    return "".join(c for c in name if c.isalnum() or c in "_-") or "records"
+
+
+def bulk_upload(request: HttpRequest) -> HttpResponse:
+    profiles = list(ConnectionProfile.objects.for_user(request.user))
+    choice = _bulk_choice(request, profiles)
+    chosen = choice["object"] is not None
+    initial = {"profile": str(choice["profile"].code), "object_name": choice["object"].name} if chosen else None
+    form = BulkUploadForm(request.POST or None, request.FILES or None, profiles=profiles, chosen=chosen,
+                          initial=initial)
+    parsed = None
+    if request.method == "POST" and form.is_valid():
+        profile = get_profile_for_user(request, form.cleaned_data["profile"])
+        object_name = form.cleaned_data["object_name"].strip()
+        try:
+            fields = connector_for(profile).describe(object_name)
+        except Exception as exc:  # noqa: BLE001
+            form.add_error("object_name", friendly_error(exc, profile))
+        else:
+            parsed = parse_bulk_csv(form.cleaned_data["file"], fields)
+            if parsed.ok:
+                draft_id = save_draft(
+                    request,
+                    profile=profile,
+                    object_name=object_name,
+                    source_ids=[r.source_id for r in parsed.rows],
+                    mode=CopyJob.Mode.CLONE,
+                    overrides={},
+                    row_overrides={r.source_id: r.overrides for r in parsed.rows if r.overrides},
+                    label=f"{len(parsed.rows)} records from {request.FILES['file'].name}",
+                )
+                return redirect("copy_preview", draft_id=draft_id)
+    return render(request, "records/bulk_upload.html", {"form": form, "parsed": parsed, "choice": choice,
+                                                        "profiles": profiles, "chosen": chosen})
