@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('auth', '0012_alter_user_first_name_max_length'),
-        ('records', '0003_result_indexes'),
+        ('records', '0004_queue_dashboard_permission'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
