@@ -123,18 +123,6 @@ def overridable_fields(fields: list[FieldInfo]) -> list[FieldInfo]:
     return [f for f in fields if f.editable and not f.system_managed_name and f.type in OVERRIDABLE]
 
 
-# The largest whole number a field takes, by the system's own type (api-notes zoho.md: integer
-# ≤ 9 digits, bigint ≤ 18, currency/decimal 16 digits before the point); others: 18 digits.
-INT_LIMITS = {"integer": 10**9 - 1, "bigint": 10**18 - 1}
-DECIMAL_LIMITS = {"currency": 10**16 - 1, "double": 10**16 - 1, "decimal": 10**16 - 1, "percent": 10**5 - 1}
-DEFAULT_LIMIT = 10**18 - 1
-
-
-def number_limit(info: FieldInfo) -> int:
-    limits = INT_LIMITS if info.type == FieldType.NUMBER else DECIMAL_LIMITS
-    return limits.get(info.remote_type, DEFAULT_LIMIT)
-
-
 def form_field_for(info: FieldInfo, *, required: bool = False) -> forms.Field:
     """Return the form field (and so the widget) for one remote field."""
     common: dict[str, Any] = {"label": info.label or info.name, "required": required}
@@ -142,11 +130,11 @@ def form_field_for(info: FieldInfo, *, required: bool = False) -> forms.Field:
     if kind == FieldType.LONG_TEXT:
         return forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), **common)
     if kind in (FieldType.NUMBER, FieldType.DECIMAL):
-        # Out-of-range values are refused here, before anything is queued, not by the remote system.
-        limit = number_limit(info)
+        # Digits and range are the services' rule (copying/validation.py), run by clean() below, so
+        # the form, the CLI and the bulk CSV refuse the same values with the same words.
         if kind == FieldType.NUMBER:
-            return forms.IntegerField(min_value=-limit, max_value=limit, **common)
-        return forms.DecimalField(min_value=-limit, max_value=limit, **common)
+            return forms.IntegerField(**common)
+        return forms.DecimalField(**common)
     if kind == FieldType.BOOLEAN:
         return forms.NullBooleanField(widget=forms.NullBooleanSelect, label=common["label"])
     if kind == FieldType.DATE:

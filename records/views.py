@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -23,7 +24,7 @@ def get_profile_for_user(request: HttpRequest, code) -> ConnectionProfile:
     """Return the profile `code` if this user may use it; 404 for anyone else's, as if absent."""
     try:
         return ConnectionProfile.objects.for_user(request.user).get(code=code)
-    except (ConnectionProfile.DoesNotExist, ValueError):
+    except (ConnectionProfile.DoesNotExist, ValueError, ValidationError):  # a malformed code too
         raise Http404("No such profile") from None
 
 

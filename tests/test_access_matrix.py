@@ -55,10 +55,13 @@ RULES: list[tuple[str, tuple[int, ...]]] = [
     ("copy_record", (L, 200, 200, 404, 404, 200)),
     ("copy_preview", (L, 404, 404, 404, 404, 404)),  # a draft lives in its own session only
     ("bulk_upload", (L, 200, 200, 200, 200, 200)),
+    ("bulk_template", (L, 404, 404, 404, 404, 404)),  # without ?profile= there is no such profile
+    ("record_lookup", (L, 200, 200, 404, 404, 200)),  # searches through the profile: its users
     ("job_list", (L, 200, 200, 200, 200, 200)),
     ("job_detail", (L, 200, 404, 404, 404, 404)),
     ("job_progress", (L, 200, 404, 404, 404, 404)),
     ("job_rows", (L, 200, 404, 404, 404, 404)),
+    ("job_objects", (L, 200, 404, 404, 404, 404)),
     ("job_results_csv", (L, 200, 404, 404, 404, 404)),
     ("job_cancel", (L, 200, 404, 404, 404, 404)),  # GET: the confirmation page
     ("job_retry", (L, 200, 404, 404, 404, 404)),  # GET: the confirmation page

@@ -22,6 +22,9 @@ NOT_PAGES = {
     "health_ready": "plain text",
     "health_live": "plain text",
     "job_progress": "JSON",
+    "job_objects": "JSON",
+    "record_lookup": "JSON",
+    "bulk_template": "CSV",
     "job_results_csv": "CSV",
     "profile_test": "POST only, redirects",
 }

@@ -31,7 +31,8 @@ def test_profile_names_are_unique_per_owner_only(owner_client, other_user, make_
 
 def test_editing_keeps_its_own_name(owner_client, make_profile):
     profile = make_profile(name="Keep me")
-    response = owner_client.post(reverse("profile_edit", args=[profile.code]), _vault_data(name="Keep me", secret=""))
+    response = owner_client.post(reverse("profile_edit", args=[profile.code]), _vault_data(name="Keep me", secret="",
+                                                                                         base_url=profile.base_url))
     assert response.status_code == 302
 
 

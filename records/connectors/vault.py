@@ -291,10 +291,8 @@ class VaultConnector(Connector):
                 log.warning("Vault picklist %s came back without values; its values are not checked", picklist)
                 return ()
             self._picklists[picklist] = values
-            # i15: the labels of the same values, for the forms (picklists shown by label).
-            labels = {str(v["name"]): str(v.get("label") or v["name"]) for v in items if isinstance(v, dict)
-                      and isinstance(v.get("name"), str)}
-            self._picklist_labels[picklist] = tuple(labels.get(v, v) for v in values)
+            # The labels of the same values, for the forms (picklists shown by label).
+            self._picklist_labels[picklist] = vp.picklist_labels(body, values)
         return self._picklists[picklist]
 
     def describe(self, object_name: str) -> list[FieldInfo]:

@@ -349,6 +349,17 @@ def picklist_values(body: dict[str, Any]) -> tuple[str, ...]:
     return tuple(str(v["name"]) for v in items if isinstance(v, dict) and isinstance(v.get("name"), str) and v["name"])
 
 
+def picklist_labels(body: dict[str, Any], values: tuple[str, ...]) -> tuple[str, ...]:
+    """The labels of `values`, in their order (a value without a label stands for itself)."""
+    items = body.get("picklistValues")
+    labels = {
+        str(v["name"]): str(v.get("label") or v["name"])
+        for v in (items if isinstance(items, list) else ())
+        if isinstance(v, dict) and isinstance(v.get("name"), str)
+    }
+    return tuple(labels.get(v, v) for v in values)
+
+
 def lists_relationships(obj: dict[str, Any]) -> bool:
     """Whether the metadata lists inbound relationships at all (else they are read from fields)."""
     return any(
