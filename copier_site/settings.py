@@ -89,8 +89,8 @@ MIDDLEWARE = [
     "records.middleware.PrivateCacheMiddleware",
     "records.sso_refresh.SSOSessionRefresh",
     "csp.middleware.CSPMiddleware",
-    # After CSPMiddleware, so its response is seen first: loosens the policy for the RQ dashboard only.
-    "records.csp.rq_dashboard_policy",
+    # After CSPMiddleware, so its response is seen first: the few widenings of the policy (records/csp.py).
+    "records.csp.policy_updates",
     # Last, as django-axes asks: it turns a lock-out raised by the backend into the lock-out page.
     "axes.middleware.AxesMiddleware",
 ]
