@@ -7,7 +7,7 @@ import datetime as dt
 import decimal
 import io
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils import formats
@@ -382,7 +382,8 @@ class BulkUploadForm(forms.Form):
 
     def __init__(self, *args, profiles, chosen: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["profile"].choices = [(str(p.code), str(p)) for p in profiles]
+        profile_field = cast(forms.ChoiceField, self.fields["profile"])  # declared as one above
+        profile_field.choices = [(str(p.code), str(p)) for p in profiles]
         if chosen:
             # Profile and object were chosen from lists above the form (GET): carried along here.
             self.fields["profile"].widget = forms.HiddenInput()

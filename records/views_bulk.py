@@ -4,6 +4,7 @@ upload; every row is checked before the preview (records.views_copy shows it).""
 from __future__ import annotations
 
 import csv
+from typing import Any
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -24,7 +25,7 @@ def _bulk_choice(request, profiles) -> dict:
     fields); the chosen profile's objects are listed with one call."""
     source = request.POST if request.method == "POST" else request.GET
     code = source.get("profile", "") or (str(profiles[0].code) if len(profiles) == 1 else "")
-    choice = {"profile": None, "objects": [], "object": None, "error": ""}
+    choice: dict[str, Any] = {"profile": None, "objects": [], "object": None, "error": ""}
     if not code:
         return choice
     choice["profile"] = profile = get_profile_for_user(request, code) if _is_mine(profiles, code) else None
@@ -100,7 +101,7 @@ def bulk_upload(request: HttpRequest) -> HttpResponse:
                     mode=CopyJob.Mode.CLONE,
                     overrides={},
                     row_overrides={r.source_id: r.overrides for r in parsed.rows if r.overrides},
-                    label=f"{len(parsed.rows)} records from {request.FILES['file'].name}",
+                    label=f"{len(parsed.rows)} records from {getattr(request.FILES.get('file'), 'name', 'a file')}",
                 )
                 return redirect("copy_preview", draft_id=draft_id)
     return render(request, "records/bulk_upload.html", {"form": form, "parsed": parsed, "choice": choice,
