@@ -144,6 +144,11 @@ def _get_draft(request, draft_id: str) -> dict:
 
 
 def copy_preview(request: HttpRequest, draft_id: str) -> HttpResponse:
+    if request.method == "POST":
+        # A repeated Confirm (double click, resubmit) answers with the job the first one created.
+        done = CopyJob.objects.filter(confirmation=draft_id, requested_by=request.user).only("code").first()
+        if done:
+            return redirect("job_detail", code=done.code)
     draft = _get_draft(request, draft_id)
     # The profile is checked again: access may have been withdrawn since the draft was made.
     profile = get_profile_for_user(request, draft["profile"])
@@ -160,6 +165,7 @@ def copy_preview(request: HttpRequest, draft_id: str) -> HttpResponse:
                 user=request.user,
                 overrides=draft["overrides"],
                 row_overrides=draft["row_overrides"] or None,
+                confirmation=draft_id,  # one job per confirmed preview
             )
         except (ValidationError, ValueError) as exc:
             messages.error(request, service_error_message(exc))
@@ -170,7 +176,10 @@ def copy_preview(request: HttpRequest, draft_id: str) -> HttpResponse:
         drafts = request.session.get(DRAFTS_KEY, {})
         drafts.pop(draft_id, None)
         request.session[DRAFTS_KEY] = drafts
-        messages.success(request, "The copy is queued. This page follows its progress.")
+        if getattr(job, "queue_down", False):
+            messages.warning(request, "The copy is queued; it starts when the queue is back.")
+        else:
+            messages.success(request, "The copy is queued. This page follows its progress.")
         return redirect("job_detail", code=job.code)
     plan, error = None, ""
     try:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -30,6 +29,7 @@ from records.connectors.base import (
     WriteResult,
 )
 from records.copying import results as res
+from records.copying.lifecycle import Fence, LeaseLost, renew
 from records.copying.plan import Node, copy_key_field, read_tree, ref_id, unique_fields
 from records.copying.reconcile import reconcile_deletes, reconcile_rows
 from records.models import CopyJob, RecordResult
@@ -44,36 +44,41 @@ ZOHO_SYSTEM_FIELDS = {
 SUBFORM_ROW_DROP = {"id", "Parent_Id", "Created_By", "Modified_By", "Created_Time", "Modified_Time"}
 
 
-class LeaseLost(Exception):
-    """Another worker owns this job now; stop without touching it."""
-
-
 class Cancelled(Exception):
     pass
 
 
+class Paused(Exception):
+    """A rate limit or an outage outlasted the connector's retries: nothing of the batch was
+    applied (the rows are pending again); the job waits and resumes (lifecycle.wait_or_stop)."""
+
+    def __init__(self, cause: ConnectorError):
+        super().__init__(str(cause))
+        self.cause = cause
+
+
 class Runner:
-    def __init__(self, job: CopyJob, connector: Connector, worker_id: str):
+    def __init__(self, job: CopyJob, connector: Connector, worker_id: str, fence: Fence | None = None):
         self.job = job
         self.connector = connector
         self.worker_id = worker_id
+        self.fence = fence or Fence(job.pk, worker_id, job.lease_generation)
         self._describe: dict[str, list[FieldInfo]] = {}
 
     # -- lease, cancel, progress ------------------------------------------------------------
     def heartbeat(self) -> None:
         """Renew the lease (or stop if it was taken over) and stop at a cancel request."""
-        now = timezone.now()
-        updated = CopyJob.objects.filter(
-            pk=self.job.pk, lease_owner=self.worker_id, status=CopyJob.Status.RUNNING
-        ).update(lease_expires_at=now + timedelta(seconds=settings.JOB_LEASE_SECONDS), heartbeat_at=now)
-        if updated != 1:
+        if not renew(self.fence):
             raise LeaseLost
         res.refresh_counts(self.job)
         if CopyJob.objects.filter(pk=self.job.pk, cancel_requested=True).exists():
             raise Cancelled
 
     def save_state(self) -> None:
-        CopyJob.objects.filter(pk=self.job.pk).update(state=self.job.state, remote_job_id=self.job.remote_job_id)
+        updated = CopyJob.objects.filter(pk=self.job.pk, lease_generation=self.fence.generation).update(
+            state=self.job.state, remote_job_id=self.job.remote_job_id)
+        if updated != 1:
+            raise LeaseLost
 
     def describe(self, object_name: str) -> list[FieldInfo]:
         if object_name not in self._describe:
@@ -138,17 +143,13 @@ class Runner:
                     return
                 continue
             except (RateLimited, Unavailable) as exc:
-                # Nothing was applied (the connector's contract for these); safe to send again.
+                # Nothing was applied (the connector's contract for these, which already retried
+                # with backoff): the rows are pending again and the job waits, then resumes.
                 for row in pending:
                     row.status = S.PENDING
-                if attempt == MAX_SEND_ATTEMPTS:
-                    for row in pending:
-                        res.fail_with(row, exc)
-                    res.save(pending)
-                    return
+                    row.attempts = max(0, row.attempts - 1)
                 res.save(pending)
-                time.sleep(min(getattr(exc, "retry_after", None) or 2**attempt, 30))
-                continue
+                raise Paused(exc) from exc
             except ConnectorError as exc:
                 for row in pending:
                     res.fail_with(row, exc)
@@ -230,6 +231,13 @@ class Runner:
             res.mark_sending([root_row])
             try:
                 remote_id = conn.start_deep_copy(job.object_name, root_id, overrides)
+            except (RateLimited, Unavailable) as exc:
+                # Not started (the contract for these): the top row is pending again, the job waits.
+                root_row.status = S.PENDING
+                res.save([root_row])
+                roots[root_id] = {}
+                self.save_state()
+                raise Paused(exc) from exc
             except OutcomeUnknown:
                 new_id = self._await_root_copy(root_row, key_field)
                 if not new_id:

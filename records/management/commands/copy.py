@@ -8,6 +8,7 @@ import os
 import sys
 import time
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand
@@ -50,6 +51,8 @@ class Command(BaseCommand):
         sys.exit(code)
 
     def _handle(self, opts) -> int:
+        if not (opts["sync"] or opts["preview"]):
+            require_queue(self.stderr)
         profile = ConnectionProfile.objects.filter(name=opts["profile"]).first()
         if profile is None:
             raise BadInput(f"No connection profile named {opts['profile']!r}.")
@@ -110,6 +113,21 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(job_as_dict(job), default=str))
         else:
             print_job(self.stdout, job)
+
+
+def require_queue(err) -> None:
+    """Commands that queue work need Redis: without it, one line saying what to start (exit 2),
+    not a traceback. The embedded Redis runs only under `runapp`."""
+    import django_rq
+    from redis.exceptions import RedisError
+
+    try:
+        django_rq.get_connection("default").ping()
+    except (RedisError, OSError):
+        url = settings.RQ_QUEUES["default"].get("URL", "")
+        err.write(f"No Redis at {url}: start `manage.py runapp` (or redis-server and set REDIS_URL), "
+                  "or use `copy --sync`.")
+        sys.exit(2)
 
 
 def wait_for(job, timeout):
