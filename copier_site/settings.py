@@ -59,6 +59,8 @@ JOB_LEASE_SECONDS = env.int("JOB_LEASE_SECONDS", default=120)
 JOB_WAIT_FIRST_SECONDS = env.float("JOB_WAIT_FIRST_SECONDS", default=15.0)
 JOB_WAIT_MAX_SECONDS = env.float("JOB_WAIT_MAX_SECONDS", default=300.0)
 JOB_WAIT_BUDGET_SECONDS = env.float("JOB_WAIT_BUDGET_SECONDS", default=1800.0)
+# How often each RQ worker runs `job resume-stale` between jobs (records/worker.py).
+JOB_RESUME_STALE_SECONDS = env.int("JOB_RESUME_STALE_SECONDS", default=15)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -129,6 +131,7 @@ RQ_QUEUES = {
     "default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 6 * 3600},
 }
 RQ_SHOW_ADMIN_LINK = True
+RQ = {"WORKER_CLASS": "records.worker.CopierWorker"}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

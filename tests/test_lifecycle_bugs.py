@@ -354,3 +354,31 @@ def test_7_web_admin_cli_and_services_give_the_same_answer(make_job, owner, staf
     assert other.can_retry(owner) == (True, "")
     admin.post("/admin/records/copyjob/", {"action": "retry_jobs", "_selected_action": [other.pk]})
     assert CopyJob.objects.get(pk=other.pk).status == CopyJob.Status.QUEUED
+
+
+def test_5_the_worker_itself_resumes_a_job_that_never_reached_the_queue(fresh_sandbox, zoho_profile, owner,
+                                                                          redis_url, settings):
+    """No cron: every worker runs resume-stale between jobs (records/worker.py)."""
+    from records.embedded_redis import free_port
+
+    conn = connector_for(zoho_profile)
+    src = _small_accounts(conn, 1)[0]
+    up = settings.RQ_QUEUES
+    settings.RQ_QUEUES = {"default": {"URL": f"redis://127.0.0.1:{free_port()}/0", "DEFAULT_TIMEOUT": 600}}
+    job = services.copy_job_create(profile=zoho_profile, object_name="Accounts", source_ids=[src], mode="clone",
+                                   user=owner, overrides={"Account_Name": "Worker Resumed Co"})
+    assert job.queue_down
+    settings.RQ_QUEUES = up
+    worker = subprocess.Popen(
+        [sys.executable, "manage.py", "rqworker", "default"], cwd=ROOT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "copier_site.test_settings", "DATABASE_URL": worker_database_url(),
+             "REDIS_URL": redis_url, "JOB_LEASE_SECONDS": "1", "JOB_RESUME_STALE_SECONDS": "1",
+             "COPIER_VAR_DIR": os.environ["COPIER_VAR_DIR"]},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert _wait(lambda: CopyJob.objects.get(pk=job.pk).is_finished, 60)
+    finally:
+        _kill(worker)
+    job.refresh_from_db()
+    assert job.status == CopyJob.Status.SUCCEEDED and job.attempts == 1
+    assert len(conn.find("Accounts", {"Account_Name": "Worker Resumed Co"})) == 1

@@ -227,28 +227,24 @@ def _create(*, profile, object_name, source_ids, mode, user, overrides, row_over
     return job
 
 
-def _enqueue(job: CopyJob, *, delay: float = 0) -> None:
+def _enqueue(job: CopyJob) -> None:
     """Queue the RQ job when the transaction commits; its id is stored now, so a lost queue is
     detectable. With the queue down the job stays queued (`job.queue_down` says so) and
     jobs_resume_stale enqueues it once the queue is back: a Confirm never fails for it."""
     rq_id = f"copyjob-{job.pk}-{job.attempts}-{timezone.now().strftime('%H%M%S%f')}"
     CopyJob.objects.filter(pk=job.pk).update(rq_job_id=rq_id)
     job.rq_job_id, job.queue_down = rq_id, False
-    transaction.on_commit(lambda: _send_to_queue(job, rq_id, delay))
+    transaction.on_commit(lambda: _send_to_queue(job, rq_id))
 
 
-def _send_to_queue(job: CopyJob, rq_id: str, delay: float) -> None:
+def _send_to_queue(job: CopyJob, rq_id: str) -> None:
     import django_rq
     from redis.exceptions import RedisError
 
     # By name, not by import: records.jobs calls these services (no import circle).
     func = "records.jobs.run_copy_job"
     try:
-        queue = django_rq.get_queue("default")
-        if delay:
-            queue.enqueue_in(timedelta(seconds=delay), func, job.pk, job_id=rq_id)
-        else:
-            queue.enqueue_call(func=func, args=(job.pk,), job_id=rq_id)
+        django_rq.get_queue("default").enqueue_call(func=func, args=(job.pk,), job_id=rq_id)
     except (RedisError, OSError) as exc:
         log.warning("Job %s stays queued: the queue is unreachable (%s)", job.pk, exc)
         job.queue_down = True
@@ -306,11 +302,9 @@ def _run_fenced(job: CopyJob, fence: lifecycle.Fence, connector: Connector | Non
 
 def _wait(job: CopyJob, fence: lifecycle.Fence, cause: ConnectorError) -> None:
     reason = f"{cause.message or cause}" if isinstance(cause, ConnectorError) else str(cause)
-    status = lifecycle.wait_or_stop(fence=fence, reason=reason)
-    if status == CopyJob.Status.WAITING:
-        job = CopyJob.objects.get(pk=job.pk)
-        # Woken by RQ's scheduler (rqworker --with-scheduler); jobs_resume_stale is the fallback.
-        _enqueue(job, delay=max(0.0, (job.resume_at - timezone.now()).total_seconds()))
+    # Woken when resume_at has passed by jobs_resume_stale, which every worker runs between jobs
+    # (records/worker.py).
+    lifecycle.wait_or_stop(fence=fence, reason=reason)
 
 
 def _finish(job: CopyJob, fence: lifecycle.Fence, *, cancelled: bool = False, error: str = "") -> None:
