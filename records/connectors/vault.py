@@ -145,6 +145,9 @@ class VaultConnector(Connector):
     system = "vault"
     batch_size = 500  # §4.1, §8.1
     native_deep_copy = True
+    max_deep_copy_depth = 5
+    name_fields = ("name__v",)
+    copy_key_fields = ("copy_key__c",)
 
     # Job poll times shared by every connector in the process, keyed by (Vault, job id), so a
     # connector built for a resumed run does not poll sooner than the last one did.

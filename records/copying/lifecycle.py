@@ -45,6 +45,19 @@ class LeaseLost(Exception):
     """Another worker owns this job now (its generation is newer): stop without touching it."""
 
 
+class Cancelled(Exception):
+    """The user asked the running job to stop: it ends at the next batch, the rest skipped."""
+
+
+class Paused(Exception):
+    """A rate limit or an outage outlasted the connector's retries: nothing of the batch was
+    applied (the rows are pending again); the job waits and resumes (wait_or_stop)."""
+
+    def __init__(self, cause):
+        super().__init__(str(cause))
+        self.cause = cause
+
+
 @dataclass(frozen=True)
 class Fence:
     job_id: int
@@ -196,11 +209,10 @@ def attach_undo(*, job_id: int, undo_id: int) -> bool:
     return CopyJob.objects.filter(pk=job_id, status__in=ENDED, undo_job__isnull=True).update(undo_job_id=undo_id) == 1
 
 
-def mark_undone(*, undo: CopyJob) -> None:
+def mark_undone(*, undo_id: int, original_id: int | None, status: str) -> None:
     """The original -> undone once its undo job deleted every copy."""
-    if undo.parent_job_id and undo.status == Status.SUCCEEDED:
-        CopyJob.objects.filter(pk=undo.parent_job_id, status__in=ENDED, undo_job_id=undo.pk).update(
-            status=Status.UNDONE)
+    if original_id and status == Status.SUCCEEDED:
+        CopyJob.objects.filter(pk=original_id, status__in=ENDED, undo_job_id=undo_id).update(status=Status.UNDONE)
 
 
 # -- the rules: (allowed, reason when not). Used unchanged by views, admin, CLI and services ----------

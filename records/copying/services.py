@@ -273,10 +273,7 @@ def copy_job_run(*, job_id: int, worker_id: str, connector: Connector | None = N
         log.warning("Job %s: lease lost by %s; another worker has it", job_id, worker_id)
     finally:
         lifecycle.current_fence.reset(token)
-    job = CopyJob.objects.get(pk=job_id)
-    if job.mode == CopyJob.Mode.UNDO:
-        lifecycle.mark_undone(undo=job)
-    return job
+    return CopyJob.objects.get(pk=job_id)
 
 
 def _run_fenced(job: CopyJob, fence: lifecycle.Fence, connector: Connector | None) -> None:
@@ -325,7 +322,10 @@ def _finish(job: CopyJob, fence: lifecycle.Fence, *, cancelled: bool = False, er
             error = error or ("Some records were not processed." if left else "")
         else:
             status = CopyJob.Status.SUCCEEDED
-        lifecycle.finish(fence=fence, status=status, error=error)
+        if lifecycle.finish(fence=fence, status=status, error=error) and job.mode == CopyJob.Mode.UNDO:
+            # In the same transaction: a worker killed in between can't leave the copy "succeeded"
+            # after its undo deleted everything.
+            lifecycle.mark_undone(undo_id=job.pk, original_id=job.parent_job_id, status=status)
 
 
 # ---------------------------------------------------------------------------------------------
