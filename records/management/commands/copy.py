@@ -144,5 +144,6 @@ def print_job(out, job):
     out.write(f"Job {job.pk} ({job.code}): {job.get_mode_display()} {job.object_name} {job.source_ids}")
     out.write(f"Status: {job.status}  done {job.done_count}/{job.planned_count}  "
               f"succeeded {job.succeeded_count}  failed {job.failed_count}")
+    out.write(job.status_words)
     if job.error_summary:
         out.write(f"Error: {job.error_summary}")
