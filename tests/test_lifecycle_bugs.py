@@ -382,3 +382,29 @@ def test_5_the_worker_itself_resumes_a_job_that_never_reached_the_queue(fresh_sa
     job.refresh_from_db()
     assert job.status == CopyJob.Status.SUCCEEDED and job.attempts == 1
     assert len(conn.find("Accounts", {"Account_Name": "Worker Resumed Co"})) == 1
+
+
+def test_5_shell_commands_start_the_embedded_redis_when_redis_url_is_unset(make_job, owner, tmp_path):
+    import redis
+
+    import shutil
+
+    job = make_job(results=10)
+    # A var dir of its own (the socket is <var dir>/redis.sock), with the session's credential key.
+    shutil.copy(Path(os.environ["COPIER_VAR_DIR"]) / "dev_credential_key", tmp_path / "dev_credential_key")
+    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    env.update(DJANGO_SETTINGS_MODULE="copier_site.test_settings", DATABASE_URL=worker_database_url(),
+               COPIER_VAR_DIR=str(tmp_path))
+    done = subprocess.run([sys.executable, "manage.py", "job", "undo", str(job.pk)], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=60)
+    server = redis.Redis(unix_socket_path=str(tmp_path / "redis.sock"))
+    try:
+        assert done.returncode == 0, done.stderr
+        assert "Started the embedded Redis" in done.stderr
+        undo = CopyJob.objects.get(mode=CopyJob.Mode.UNDO)
+        assert server.exists(f"rq:job:{undo.rq_job_id}")  # queued there, for a worker to run
+    finally:
+        try:
+            server.shutdown(nosave=True)
+        except redis.exceptions.ConnectionError:
+            pass

@@ -116,18 +116,32 @@ class Command(BaseCommand):
 
 
 def require_queue(err) -> None:
-    """Commands that queue work need Redis: without it, one line saying what to start (exit 2),
-    not a traceback. The embedded Redis runs only under `runapp`."""
+    """Commands that queue work need Redis. With REDIS_URL unset they start the embedded one on
+    its default socket, as `runapp` does (it keeps running for the worker); with REDIS_URL set
+    and nothing answering, one line saying what to start (exit 2), not a traceback."""
     import django_rq
     from redis.exceptions import RedisError
 
     try:
         django_rq.get_connection("default").ping()
+        return
     except (RedisError, OSError):
-        url = settings.RQ_QUEUES["default"].get("URL", "")
-        err.write(f"No Redis at {url}: start `manage.py runapp` (or redis-server and set REDIS_URL), "
-                  "or use `copy --sync`.")
-        sys.exit(2)
+        pass
+    url = settings.RQ_QUEUES["default"].get("URL", "")
+    if "REDIS_URL" not in os.environ:
+        from pathlib import Path
+
+        from records.embedded_redis import EmbeddedRedis
+
+        try:
+            EmbeddedRedis(socket_path=settings.REDIS_SOCKET, data_dir=Path(settings.VAR_DIR) / "redis").start()
+        except (RuntimeError, OSError) as exc:
+            err.write(f"No Redis at {url} and the embedded one did not start ({exc}): set REDIS_URL.")
+            sys.exit(2)
+        err.write(f"Started the embedded Redis at {url}; a worker (`manage.py rqworker default`) runs the job.")
+        return
+    err.write(f"No Redis at {url}: start redis-server (or `manage.py runapp`), or use `copy --sync`.")
+    sys.exit(2)
 
 
 def wait_for(job, timeout):
