@@ -307,8 +307,8 @@ def _wait(job: CopyJob, fence: lifecycle.Fence, cause: ConnectorError) -> None:
 def _finish(job: CopyJob, fence: lifecycle.Fence, *, cancelled: bool = False, error: str = "") -> None:
     with transaction.atomic():
         lifecycle.check(fence)
-        if cancelled:
-            job.results.filter(status=S.PENDING).update(status=S.SKIPPED)
+        # A cancel that comes when nothing is left to send skips nothing: the job simply ends.
+        cancelled = cancelled and job.results.filter(status=S.PENDING).update(status=S.SKIPPED) > 0
         # A copied record's snapshot is no longer needed (a retry resends only the others): don't
         # keep a second copy of CRM data, often personal data, longer than the job needs it.
         job.results.filter(status=S.SUCCEEDED, source_snapshot__isnull=False).update(source_snapshot=None)
