@@ -408,3 +408,30 @@ def test_5_shell_commands_start_the_embedded_redis_when_redis_url_is_unset(make_
             server.shutdown(nosave=True)
         except redis.exceptions.ConnectionError:
             pass
+
+
+def test_a_job_whose_work_horse_died_before_its_claim_is_queued_again(fresh_sandbox, zoho_profile, owner, redis_url,
+                                                                       settings):
+    """Found by chaos seeds 1009, 1053, 1091: SIGKILL between RQ starting the job and our claim
+    left the copy job queued and its RQ job 'started' (RQ keeps that until the job's timeout)."""
+    from datetime import datetime, timedelta, timezone
+
+    import django_rq
+    from rq.job import Job, JobStatus
+
+    conn = connector_for(zoho_profile)
+    src = _small_accounts(conn, 1)[0]
+    job = services.copy_job_create(profile=zoho_profile, object_name="Accounts", source_ids=[src], mode="clone",
+                                   user=owner, overrides={"Account_Name": "Dead Horse Co"})
+    rq_job = Job.fetch(job.rq_job_id, connection=django_rq.get_connection("default"))
+    django_rq.get_queue("default").remove(rq_job)  # a worker took it ...
+    rq_job.set_status(JobStatus.STARTED)
+    rq_job.started_at = datetime.now(timezone.utc) - timedelta(seconds=10)  # ... and died 10 s ago
+    rq_job.save()
+    settings.JOB_LEASE_SECONDS = 2
+    CopyJob.objects.filter(pk=job.pk).update(created=datetime.now(timezone.utc) - timedelta(seconds=10))
+    assert [j.pk for j in services.jobs_resume_stale()] == [job.pk]
+    _burst()
+    job.refresh_from_db()
+    assert job.status == CopyJob.Status.SUCCEEDED and job.attempts == 1
+    assert len(conn.find("Accounts", {"Account_Name": "Dead Horse Co"})) == 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from datetime import timezone as dt_timezone
 from typing import Any
 
 from django.conf import settings
@@ -437,8 +438,17 @@ def _rq_job_alive(rq_job_id: str) -> bool:
         rq_job = Job.fetch(rq_job_id, connection=django_rq.get_connection("default"))
     except NoSuchJobError:
         return False
-    return rq_job.get_status(refresh=True) in (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED,
-                                                JobStatus.SCHEDULED)
+    status = rq_job.get_status(refresh=True)
+    if status == JobStatus.STARTED:
+        # Asked only about a job that is still queued (unclaimed): a live work horse claims within
+        # moments, so one started longer than a lease ago died before its claim (SIGKILL; RQ
+        # keeps it "started" until its timeout, hours). A late claim is still safe: claims are
+        # compare-and-set, the second RQ job finds the copy job taken and does nothing.
+        started = rq_job.started_at
+        if started is not None and started.tzinfo is None:
+            started = started.replace(tzinfo=dt_timezone.utc)
+        return started is None or timezone.now() - started < timedelta(seconds=settings.JOB_LEASE_SECONDS)
+    return status in (JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED)
 
 
 def parse_overrides(*, fields, set_values: list[str], clear: list[str]) -> dict[str, Any]:
