@@ -435,3 +435,27 @@ def test_a_job_whose_work_horse_died_before_its_claim_is_queued_again(fresh_sand
     job.refresh_from_db()
     assert job.status == CopyJob.Status.SUCCEEDED and job.attempts == 1
     assert len(conn.find("Accounts", {"Account_Name": "Dead Horse Co"})) == 1
+
+
+def test_7_a_part_failed_vault_undo_is_resumed(fresh_sandbox, vault_profile, owner, redis_url, settings):
+    """Found by chaos seeds 1053/1091: a Vault undo whose cascade delete failed could be resumed
+    but did nothing (its phase said done). Now a 5xx storm makes it wait, and a resume deletes."""
+    settings.VAULT_JOB_POLL_SECONDS = 0.1
+    conn = connector_for(vault_profile)
+    src = next(r.id for r in conn.search("product__v", "Neurolax").records if r.name == "Neurolax")
+    before = {obj: set(recs) for obj, recs in fresh_sandbox.vault.state.records.items()}
+    job = services.copy_job_create(profile=vault_profile, object_name="product__v", source_ids=[src],
+                                   mode="deep_copy", user=owner, enqueue=False, overrides={"name__v": "Undo Me"})
+    job = services.copy_job_run(job_id=job.pk, worker_id="w", connector=conn)
+    assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
+    undo = services.copy_job_undo(job=job, user=owner, enqueue=False)
+    # A failed state as main left it: the cascade start failed, every row failed, phase done.
+    CopyJob.objects.filter(pk=undo.pk).update(status=CopyJob.Status.FAILED, state={"cascade": {
+        undo.results.get(depth=0).source_id: {"phase": "done"}}})
+    undo.results.update(status=S.FAILED, error_type="INTERNAL_ERROR")
+    undo = services.copy_job_retry(job=undo, user=owner, enqueue=False)
+    undo = services.copy_job_run(job_id=undo.pk, worker_id="w2", connector=conn)
+    assert undo.status == CopyJob.Status.SUCCEEDED, undo.error_summary
+    assert CopyJob.objects.get(pk=job.pk).status == CopyJob.Status.UNDONE
+    after = {obj: set(recs) for obj, recs in fresh_sandbox.vault.state.records.items()}
+    assert after == before

@@ -365,6 +365,11 @@ def copy_job_retry(*, job: CopyJob, user, enqueue: bool = True) -> CopyJob:
         for root, st in state.get("roots", {}).items():
             if st.get("phase") == "done" and job.results.filter(source_id=root, depth=0, new_id="").exists():
                 state["roots"][root] = {}
+        # A Vault undo whose cascade delete ended with records left deletes again (chaos 1053/1091:
+        # a resumed part-failed undo returned at once, its phase "done").
+        for root, st in state.get("cascade", {}).items():
+            if st.get("phase") == "done" and job.results.filter(status=S.PENDING).exists():
+                state["cascade"][root] = {}
         CopyJob.objects.filter(pk=job.pk).update(state=state)
         job.state = state
         res.refresh_counts(job)

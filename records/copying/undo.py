@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from records.connectors.base import ConnectorError, NotFound, OutcomeUnknown
+from records.connectors.base import ConnectorError, NotFound, OutcomeUnknown, RateLimited, Unavailable
 from records.copying import results as res
+from records.copying.lifecycle import Paused
 from records.copying.reconcile import reconcile_deletes
 from records.copying.write import MAX_SEND_ATTEMPTS
 from records.models import CopyJob, RecordResult
@@ -48,6 +49,8 @@ class Undo:
             if rest:
                 self._send_delete(object_name, rest) if all(r.attempts < MAX_SEND_ATTEMPTS for r in rest) else None
             return
+        except (RateLimited, Unavailable) as exc:
+            _pause(batch, exc)
         except ConnectorError as exc:
             for row in batch:
                 res.fail_with(row, exc)
@@ -72,6 +75,8 @@ class Undo:
                 remote_id = conn.start_cascade_delete(root_row.object_name, root_row.source_id)
             except NotFound:
                 remote_id = ""
+            except (RateLimited, Unavailable) as exc:
+                _pause([root_row], exc)
             except ConnectorError as exc:
                 for row in self.rows(status__in=[S.PENDING, S.SENDING]):
                     res.fail_with(row, exc)
@@ -96,3 +101,13 @@ class Undo:
             res.save([row])
         st["phase"] = "done"
         self.save_state()
+
+
+def _pause(rows: list[RecordResult], exc: ConnectorError) -> None:
+    """Nothing was deleted (the contract for a rate limit or an outage): the rows are pending
+    again and the undo waits, then resumes, instead of failing them."""
+    for row in rows:
+        row.status = S.PENDING
+        row.attempts = max(0, row.attempts - 1)
+    res.save(rows)
+    raise Paused(exc) from exc
