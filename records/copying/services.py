@@ -452,7 +452,8 @@ def _rq_job_alive(rq_job_id: str) -> bool:
         started = rq_job.started_at
         if started is not None and started.tzinfo is None:
             started = started.replace(tzinfo=dt_timezone.utc)
-        return started is None or timezone.now() - started < timedelta(seconds=settings.JOB_LEASE_SECONDS)
+        # No start time at all: killed before RQ stored it (chaos seed 1039); as dead.
+        return started is not None and timezone.now() - started < timedelta(seconds=settings.JOB_LEASE_SECONDS)
     return status in (JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED)
 
 
