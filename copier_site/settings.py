@@ -61,6 +61,13 @@ VAULT_LOST_START_WAIT_SECONDS = env.float("VAULT_LOST_START_WAIT_SECONDS", defau
 COPY_KEY_FIELDS = tuple(env.list("COPY_KEY_FIELDS", default=["copy_key__c", "Copy_Key"]))
 # A worker that has not renewed its lease for this long is considered dead.
 JOB_LEASE_SECONDS = env.int("JOB_LEASE_SECONDS", default=120)
+# A job paused by a rate limit or an outage waits (first wait, doubling up to the max) until the
+# budget is spent, then stops, resumable from the job page.
+JOB_WAIT_FIRST_SECONDS = env.float("JOB_WAIT_FIRST_SECONDS", default=15.0)
+JOB_WAIT_MAX_SECONDS = env.float("JOB_WAIT_MAX_SECONDS", default=300.0)
+JOB_WAIT_BUDGET_SECONDS = env.float("JOB_WAIT_BUDGET_SECONDS", default=1800.0)
+# How often each RQ worker runs `job resume-stale` between jobs (records/worker.py).
+JOB_RESUME_STALE_SECONDS = env.int("JOB_RESUME_STALE_SECONDS", default=15)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -142,6 +149,7 @@ RQ_QUEUES = {
     "default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 6 * 3600},
 }
 RQ_SHOW_ADMIN_LINK = True
+RQ = {"WORKER_CLASS": "records.worker.CopierWorker"}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

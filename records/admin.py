@@ -319,7 +319,7 @@ class CopyJobAdmin(ReadOnlyAdmin):
 
         self._run(request, queryset, copy_job_cancel, "Cancelled")
 
-    @admin.action(description="Retry the failed records of the selected jobs", permissions=["retry"])
+    @admin.action(description="Resume the unfinished records of the selected jobs", permissions=["retry"])
     def retry_jobs(self, request, queryset):
         from records.copying.services import copy_job_retry
 

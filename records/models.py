@@ -89,14 +89,18 @@ class CopyJob(models.Model):
         UNDO = "undo", "Undo"
 
     class Status(models.TextChoices):
+        # The states and transitions are in records/copying/lifecycle.py.
         QUEUED = "queued", "Queued"
+        PLANNING = "planning", "Planning"
         RUNNING = "running", "Running"
+        WAITING = "waiting", "Waiting"  # paused on a rate limit or an outage until resume_at
         SUCCEEDED = "succeeded", "Succeeded"
         PARTIAL = "partial", "Partly failed"
         FAILED = "failed", "Failed"
         CANCELLED = "cancelled", "Cancelled"
+        UNDONE = "undone", "Undone"
 
-    FINISHED = (Status.SUCCEEDED, Status.PARTIAL, Status.FAILED, Status.CANCELLED)
+    FINISHED = (Status.SUCCEEDED, Status.PARTIAL, Status.FAILED, Status.CANCELLED, Status.UNDONE)
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     profile = models.ForeignKey(ConnectionProfile, on_delete=models.PROTECT, related_name="jobs")
@@ -134,6 +138,16 @@ class CopyJob(models.Model):
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # Fencing: each claim increments it; a worker's writes are conditional on the number it got.
+    lease_generation = models.PositiveIntegerField(default=0)
+    # Waiting (rate limit or outage): when it resumes, since when it waits, how many waits so far.
+    resume_at = models.DateTimeField(null=True, blank=True)
+    waiting_since = models.DateTimeField(null=True, blank=True)
+    wait_count = models.PositiveSmallIntegerField(default=0)
+    # The confirmed preview's one-time token: a repeated Confirm answers with this job.
+    confirmation = models.CharField(max_length=100, null=True, blank=True, unique=True, editable=False)
+    # The one undo of this job (set once, atomically).
+    undo_job = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     rq_job_id = models.CharField("RQ job id", max_length=100, blank=True)
     remote_job_id = models.CharField(max_length=100, blank=True)
@@ -173,6 +187,30 @@ class CopyJob(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in self.FINISHED
+
+    # The rules for the user's actions: (allowed, reason when not). One rule each, in lifecycle.py.
+    def can_cancel(self, user) -> tuple[bool, str]:
+        from records.copying import lifecycle
+
+        return lifecycle.can_cancel(self, user)
+
+    def can_resume(self, user) -> tuple[bool, str]:
+        from records.copying import lifecycle
+
+        return lifecycle.can_resume(self, user)
+
+    can_retry = can_resume
+
+    def can_undo(self, user) -> tuple[bool, str]:
+        from records.copying import lifecycle
+
+        return lifecycle.can_undo(self, user)
+
+    @property
+    def status_words(self) -> str:
+        from records.copying import lifecycle
+
+        return lifecycle.status_words(self)
 
     @property
     def done_count(self) -> int:

@@ -35,5 +35,6 @@ urlpatterns = [
     path("jobs/<uuid:code>/results.csv", views_jobs.job_results_csv, name="job_results_csv"),
     path("jobs/<uuid:code>/cancel/", views_jobs.job_action, {"action": "cancel"}, name="job_cancel"),
     path("jobs/<uuid:code>/retry/", views_jobs.job_action, {"action": "retry"}, name="job_retry"),
+    path("jobs/<uuid:code>/resume/", views_jobs.job_action, {"action": "resume"}, name="job_resume"),
     path("jobs/<uuid:code>/undo/", views_jobs.job_action, {"action": "undo"}, name="job_undo"),
 ]

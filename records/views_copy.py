@@ -182,6 +182,11 @@ def _get_draft(request, draft_id: str) -> dict:
 
 
 def copy_preview(request: HttpRequest, draft_id: str) -> HttpResponse:
+    if request.method == "POST":
+        # A repeated Confirm (double click, resubmit) answers with the job the first one created.
+        done = CopyJob.objects.filter(confirmation=draft_id, requested_by=request.user).only("code").first()
+        if done:
+            return redirect("job_detail", code=done.code)
     draft = _get_draft(request, draft_id)
     # The profile is checked again: access may have been withdrawn since the draft was made.
     profile = get_profile_for_user(request, draft["profile"])
@@ -192,23 +197,18 @@ def copy_preview(request: HttpRequest, draft_id: str) -> HttpResponse:
         "mode": draft["mode"],
     }
     if request.method == "POST":
-        if not _claim_draft(draft_id):
-            # A second Confirm of the same preview (a double-click, two tabs): one job only.
-            messages.info(request, "This copy was already confirmed; see your jobs.")
-            return redirect("job_list")
         try:
             job = services.copy_job_create(
                 **args,
                 user=request.user,
                 overrides=draft["overrides"],
                 row_overrides=draft["row_overrides"] or None,
+                confirmation=draft_id,  # one job per confirmed preview
             )
         except (ValidationError, ValueError) as exc:
-            _release_draft(draft_id)
             messages.error(request, service_error_message(exc))
             return redirect("copy_preview", draft_id=draft_id)
         except ConnectorError as exc:
-            _release_draft(draft_id)
             messages.error(request, friendly_error(exc, profile))
             return redirect("copy_preview", draft_id=draft_id)
         drafts = request.session.get(DRAFTS_KEY, {})
@@ -216,7 +216,10 @@ def copy_preview(request: HttpRequest, draft_id: str) -> HttpResponse:
         request.session[DRAFTS_KEY] = drafts
         if draft.get("origin") == "wizard":
             wizard.forget_typed(request, profile, draft["object_name"], draft["source_ids"][0])
-        messages.success(request, "The copy is queued. This page follows its progress.")
+        if getattr(job, "queue_down", False):
+            messages.warning(request, "The copy is queued; it starts when the queue is back.")
+        else:
+            messages.success(request, "The copy is queued. This page follows its progress.")
         return redirect("job_detail", code=job.code)
     plan, error = None, ""
     try:
@@ -246,39 +249,6 @@ def copy_preview(request: HttpRequest, draft_id: str) -> HttpResponse:
             "row_overrides_more": max(0, len(row_overrides) - 200),
         },
     )
-
-
-CLAIM_SECONDS = 3600
-
-
-def _claim_key(draft_id: str) -> str:
-    return f"rc:draft-confirmed:{draft_id}"
-
-
-def _claim_draft(draft_id: str) -> bool:
-    """True for the first Confirm of a draft only. The session can't tell: two requests at once
-    both read it before either drops the draft. Redis (shared by every web process) can: SET NX."""
-    from records.connectors import limiter_redis
-
-    redis = limiter_redis()
-    if redis is None:
-        return True
-    try:
-        return bool(redis.set(_claim_key(draft_id), "1", nx=True, ex=CLAIM_SECONDS))
-    except Exception:  # noqa: BLE001 - without Redis nothing can be queued anyway; let the service say so
-        return True
-
-
-def _release_draft(draft_id: str) -> None:
-    """A refused Confirm may be tried again (after the problem is fixed)."""
-    from records.connectors import limiter_redis
-
-    redis = limiter_redis()
-    try:
-        if redis is not None:
-            redis.delete(_claim_key(draft_id))
-    except Exception:  # noqa: BLE001
-        pass
 
 
 def _labelled(overrides: dict, plan) -> list[tuple[str, str, object]]:

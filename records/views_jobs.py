@@ -30,6 +30,7 @@ from records.messages import friendly_error
 from records.models import ConnectionProfile, CopyJob, RecordResult
 from records.views import service_error_message
 
+QUEUE_DOWN = "The job is queued; it starts when the queue is back."
 RESULTS_PER_PAGE = 50
 JOBS_PER_PAGE = 25
 
@@ -56,7 +57,7 @@ def _get_job_for_user(request: HttpRequest, code, only: tuple[str, ...] = (),
 DETAIL_FIELDS = (
     "code", "object_name", "source_name", "plan", "mode", "status", "cancel_requested", "planned_count",
     "succeeded_count", "failed_count", "error_summary", "source_ids", "overrides", "created", "finished",
-    "requested_by",
+    "requested_by", "profile_id", "undo_job", "resume_at",
     "profile__name", "profile__system", "parent_job__code", "parent_job__requested_by",
 )
 
@@ -184,10 +185,13 @@ def _results_page(request: HttpRequest, results, total: int, query: str) -> Resu
 STATUS_LABELS = dict(RecordResult.Status.choices)
 
 
-def _result_row_html(r: RecordResult, labels: dict[str, str] | None = None) -> str:
+def _result_row_html(r: RecordResult, labels: dict[str, str] | None = None, deleted: bool = False) -> str:
     """One row of the results table. Built here rather than in the template: rendering 50 rows
-    through the template engine took about half of the page's server time."""
-    if r.new_id and r.link:
+    through the template engine took about half of the page's server time. `deleted`: the job
+    was undone, so its copies are gone: no link, the id struck through."""
+    if r.new_id and deleted:
+        new_id = format_html('<del>{}</del> (deleted)', r.new_id)
+    elif r.new_id and r.link:
         new_id = format_html('<a href="{}" target="_blank" rel="noopener noreferrer">{}<span class="sr-only">'
                              " (opens the new record)</span></a>", r.link, r.new_id)
     else:
@@ -238,6 +242,7 @@ def job_detail(request: HttpRequest, code) -> HttpResponse:
     for name in ("page", "after", "before", "last"):
         query.pop(name, None)
     page = _results_page(request, results, total, query.urlencode())
+    deleted = job.status == CopyJob.Status.UNDONE
     by_status: dict[str, int] = {}
     for (_, status), n in groups.items():
         by_status[status] = by_status.get(status, 0) + n
@@ -250,7 +255,8 @@ def job_detail(request: HttpRequest, code) -> HttpResponse:
             "job": job,
             "form": form,
             "page": page,
-            "rows_html": mark_safe("".join(_result_row_html(r, labels) for r in page.rows)),  # noqa: S308 - escaped above
+            "rows_html": mark_safe("".join(_result_row_html(r, labels, deleted) for r in page.rows)),  # noqa: S308 - escaped above
+            "actions": job_actions(job, request.user),
             "filtered": bool(outcome or obj or q),
             "selected": {"outcome": outcome, "object": obj, "q": q},
             "objects": [(o, labels.get(o) or o) for o in objects],
@@ -282,12 +288,13 @@ def job_rows(request: HttpRequest, code) -> HttpResponse:
     """The rows of the results table for the page the query string names (same filters and
     cursor as the job page), as HTML: job.js swaps them in while the job runs, so outcomes and
     new ids appear without a reload. Session, user, job and the page's rows: 4 queries."""
-    job = _get_job_for_user(request, code, only=("id", "code", "plan"), related=())
+    job = _get_job_for_user(request, code, only=("id", "code", "plan", "status"), related=())
     # Any object name is a valid filter here: it only narrows this user's own job's results.
     _, results, *_ = _filtered_results(request, job, [request.GET.get("object", "")])
     page = _results_page(request, results, 0, "")
     labels, _ = live.plan_labels((job.plan or {}).get("objects"))
-    html = "".join(_result_row_html(r, labels) for r in page.rows)
+    deleted = job.status == CopyJob.Status.UNDONE
+    html = "".join(_result_row_html(r, labels, deleted) for r in page.rows)
     return HttpResponse(html, content_type="text/html; charset=utf-8", headers={"Cache-Control": "private, no-cache"})
 
 
@@ -363,43 +370,61 @@ def job_results_csv(request: HttpRequest, code) -> StreamingHttpResponse:
 # ---------------------------------------------------------------------------------------------
 # Actions: GET shows what will happen and asks to confirm; POST does it and redirects.
 
+# The rules are the model's (lifecycle.can_*), the same for the web, the admin, the CLI and the
+# services; a refused action shows the rule's reason.
 ACTIONS = {
     "cancel": {
         "title": "Cancel this job",
         "explain": "Records already copied stay copied; the rest are not copied. You can undo the copied ones afterwards.",
         "button": "Yes, cancel the job",
-        "allowed": lambda job: not job.is_finished and not job.cancel_requested,
-        "not_allowed": "This job has already finished or is being cancelled.",
+        "label": "Cancel job",
+        "rule": "can_cancel",
         "service": "copy_job_cancel",
         "done": "Cancelling: the job stops after the records in flight.",
     },
     "retry": {
-        "title": "Retry the failed records",
-        "explain": "The job is queued again and only its failed records are copied again.",
-        "button": "Yes, retry failed records",
-        "allowed": lambda job: job.is_finished and job.failed_count > 0 and job.mode != CopyJob.Mode.UNDO,
-        "not_allowed": "Only a finished job with failed records can be retried.",
+        "title": "Resume this job",
+        "explain": "The job is queued again; only its unfinished records (not yet copied, failed or skipped) are sent. "
+                   "Records already copied are not copied twice.",
+        "button": "Yes, resume the job",
+        "label": "Resume",
+        "rule": "can_resume",
         "service": "copy_job_retry",
-        "done": "The failed records were queued again.",
+        "done": "The unfinished records were queued again.",
     },
     "undo": {
         "title": "Undo this copy",
         "explain": "Every record this job created is deleted in the remote system. This can't be reversed.",
         "button": "Yes, delete the copies",
-        "allowed": lambda job: job.is_finished and job.succeeded_count > 0 and job.mode != CopyJob.Mode.UNDO,
-        "not_allowed": "Only a finished job that created records can be undone.",
+        "label": "Undo copy",
+        "rule": "can_undo",
         "service": "copy_job_undo",
         "done": "Undo queued: the copies are being deleted. Follow it on this page.",
     },
 }
+ACTIONS["resume"] = ACTIONS["retry"]
+
+
+def _rule(job: CopyJob, user, action: str) -> tuple[bool, str]:
+    return getattr(job, ACTIONS[action]["rule"])(user)
+
+
+def job_actions(job: CopyJob, user) -> list[dict]:
+    """The job page's buttons: each action, whether it is offered, and why not."""
+    out = []
+    for name in ("cancel", "retry", "undo"):
+        allowed, reason = _rule(job, user, name)
+        out.append({"name": name, "label": ACTIONS[name]["label"], "allowed": allowed, "reason": reason})
+    return out
 
 
 def job_action(request: HttpRequest, code, action: str) -> HttpResponse:
     job = _get_job_for_user(request, code)
     spec = ACTIONS[action]
+    allowed, reason = _rule(job, request.user, action)
     if request.method == "POST":
-        if not spec["allowed"](job):
-            messages.error(request, spec["not_allowed"])
+        if not allowed:
+            messages.error(request, reason)
             return redirect("job_detail", code=job.code)
         from records.copying import services
 
@@ -412,6 +437,8 @@ def job_action(request: HttpRequest, code, action: str) -> HttpResponse:
             messages.error(request, friendly_error(exc, job.profile))
             return redirect("job_detail", code=job.code)
         messages.success(request, spec["done"])
+        if getattr(result, "queue_down", False):
+            messages.warning(request, QUEUE_DOWN)
         target = result if isinstance(result, CopyJob) else job
         return redirect("job_detail", code=target.code)
     if request.method != "GET":
@@ -419,5 +446,5 @@ def job_action(request: HttpRequest, code, action: str) -> HttpResponse:
     return render(
         request,
         "records/job_confirm.html",
-        {"job": job, "action": action, "spec": spec, "allowed": spec["allowed"](job)},
+        {"job": job, "action": action, "spec": spec, "allowed": allowed, "reason": reason},
     )

@@ -14,7 +14,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def registered(memory, monkeypatch):
+def registered(memory, monkeypatch, redis_url):
+    # Commands that queue work check that Redis answers (one line on stderr if not).
     module = types.ModuleType("tests_memory_connector")
     module.make = lambda config, tokens: memory
     monkeypatch.setitem(sys.modules, "tests_memory_connector", module)

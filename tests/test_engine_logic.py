@@ -71,7 +71,7 @@ def test_subform_rows_come_along_without_ids(memory, engine_profile, owner):
 
     node = Node("Accounts", "1", 1, parent_field="Parent", fields={"id": "1", "Branches": [{"id": "b", "Branch": "N"}],
                                                                    "$state": "x", "Account_Name": "A"})
-    payload = build_payload(node, ZOHO_FIELDS["Accounts"], {}, "P")
+    payload = build_payload(node, ZOHO_FIELDS["Accounts"], {}, "P", memory)
     assert payload["Branches"] == [{"Branch": "N"}] and "id" not in payload and "$state" not in payload
     del Record
 

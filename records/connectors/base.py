@@ -277,6 +277,21 @@ class Connector(abc.ABC):
     max_deep_copy_records: int = 10_000
     # The system copies hierarchies itself (Vault); otherwise the engine builds the deep copy.
     native_deep_copy: bool = False
+    # What the copy engine must know of the system, declared here so that the engine names no
+    # system's fields. Levels below the top record a deep copy follows:
+    max_deep_copy_depth: int = 2
+    # Fields an insert built from a source record never carries (set by the system), and those a
+    # subform row never carries:
+    system_fields: frozenset[str] = frozenset()
+    subform_row_system_fields: frozenset[str] = frozenset()
+    # The record name fields, in order: how a copy whose answer was lost is found without a copy key.
+    name_fields: tuple[str, ...] = ()
+    # Fields that may hold the copy key (settings.COPY_KEY_FIELDS, when set, wins).
+    copy_key_fields: tuple[str, ...] = ()
+
+    def insert_extras(self, source_fields: dict[str, Any]) -> dict[str, Any]:
+        """Keys an insert copies from the source record beyond its fields (Zoho: `$se_module`)."""
+        return {}
 
     def __init__(self, config: ProfileConfig, tokens: TokenStore | None = None):
         self.config = config

@@ -63,6 +63,20 @@ class ZohoConnector(Connector):
     system = "zoho"
     batch_size = WRITE_BATCH
     native_deep_copy = False
+    max_deep_copy_depth = 2
+    system_fields = frozenset({
+        "id", "Created_By", "Modified_By", "Created_Time", "Modified_Time", "Last_Activity_Time",
+        "Tag", "Record_Image", "Unsubscribed_Time", "Unsubscribed_Mode", "Locked__s",
+    })
+    subform_row_system_fields = frozenset({"id", "Parent_Id", "Created_By", "Modified_By", "Created_Time", "Modified_Time"})
+    name_fields = ("Account_Name", "Deal_Name", "Last_Name", "Subject", "Note_Title", "Full_Name")
+    copy_key_fields = ("Copy_Key",)
+
+    def insert_extras(self, source_fields):
+        # Tasks' What_Id points into the module $se_module names: an insert must say which.
+        if source_fields.get("What_Id") and "$se_module" in source_fields:
+            return {"$se_module": source_fields["$se_module"]}
+        return {}
     # Zoho throttles with 429 (concurrency or credits); back off with jitter, ~1+2+4+8 s at most,
     # then report RateLimited so the engine can pause the job instead of hammering the org.
     max_attempts = 5

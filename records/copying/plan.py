@@ -12,8 +12,6 @@ from records.connectors.base import Connector, FieldInfo, FieldType, Record, Rel
 
 DEFAULT_COPY_KEY_FIELDS = ("copy_key__c", "Copy_Key")
 # Vault follows hierarchical copy as deep as it goes; Zoho's engine-built copy goes two levels.
-VAULT_MAX_DEPTH = 5
-ZOHO_MAX_DEPTH = 2
 
 
 @dataclass
@@ -85,9 +83,11 @@ class TooLarge(Exception):
     pass
 
 
-def copy_key_field(fields: list[FieldInfo]) -> str:
-    """The copy-key field of an object (a unique editable text field named in COPY_KEY_FIELDS), or ""."""
-    names = getattr(settings, "COPY_KEY_FIELDS", DEFAULT_COPY_KEY_FIELDS)
+def copy_key_field(fields: list[FieldInfo], names: tuple[str, ...] = ()) -> str:
+    """The copy-key field of an object (a unique editable text field named in settings.COPY_KEY_FIELDS,
+    else in `names`, the connector's copy_key_fields, else the defaults), or ""."""
+    configured = getattr(settings, "COPY_KEY_FIELDS", None)
+    names = configured if configured is not None else (names or DEFAULT_COPY_KEY_FIELDS)
     by_name = {f.name: f for f in fields}
     for name in names:
         info = by_name.get(name)
@@ -148,7 +148,7 @@ def read_tree(connector: Connector, object_name: str, root_id: str, *, limit: in
     whose records point back through a lookup, and their children one level further. A record
     reachable by two paths is listed once (at its first, shallowest path). Raises TooLarge past `limit`.
     """
-    max_depth = VAULT_MAX_DEPTH if connector.native_deep_copy else ZOHO_MAX_DEPTH
+    max_depth = connector.max_deep_copy_depth
     root = connector.get(object_name, root_id)
     nodes = [Node(object_name, root_id, 0, fields=root.fields, name=root.name)]
     seen = {(object_name, root_id)}

@@ -14,13 +14,13 @@ from records.copying.plan import ref_id
 from records.models import RecordResult
 
 S = RecordResult.Status
-NAME_FIELDS = ("name__v", "Account_Name", "Deal_Name", "Last_Name", "Subject", "Note_Title", "Full_Name")
 
 
-def distinctive_values(payload: dict[str, Any], parent_field: str = "") -> dict[str, str]:
-    """The values a copy can be recognised by when it carries no key: its name and parent lookup."""
+def distinctive_values(payload: dict[str, Any], parent_field: str = "", name_fields: tuple[str, ...] = ()) -> dict[str, str]:
+    """The values a copy can be recognised by when it carries no key: its name (the first of the
+    connector's name_fields it has) and parent lookup."""
     equals = {}
-    for name in NAME_FIELDS:
+    for name in name_fields:
         if isinstance(payload.get(name), str) and payload[name]:
             equals[name] = payload[name]
             break
@@ -42,7 +42,7 @@ def find_copy(
     if key_field:
         found = connector.find(row.object_name, {key_field: row.idempotency_key})
     else:
-        equals = distinctive_values(payload or {}, parent_field)
+        equals = distinctive_values(payload or {}, parent_field, connector.name_fields)
         if not equals:
             return ""
         found = connector.find(row.object_name, equals)

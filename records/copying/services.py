@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from datetime import timezone as dt_timezone
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import DateTimeField, F, Q, Value
-from django.db.models.functions import Coalesce
+from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from records.audit import audit_log
 from records.connectors import connector_for
-from records.connectors.base import Connector, ConnectorError
+from records.connectors.base import Connector, ConnectorError, RateLimited, Unavailable
 from records.copying import plan as planning
 from records.copying import results as res
-from records.copying.execute import Cancelled, LeaseLost, Runner
+from records.copying import lifecycle
+from records.copying.execute import Cancelled, Paused, Runner
+from records.copying.lifecycle import LeaseLost
 from records.copying.plan import Plan, TooLarge
 from records.copying.validation import validate_overrides, validate_source_ids
 from records.models import CopyJob, RecordResult
@@ -164,8 +166,28 @@ def _safe_objects(conn):
 
 def copy_job_create(*, profile, object_name: str, source_ids: list[str], mode: str, user,
                     overrides: dict | None = None, row_overrides: dict | None = None,
-                    enqueue: bool = True, connector: Connector | None = None) -> CopyJob:
-    """Validate and plan the copy, save the job with one pending result per record, enqueue on commit."""
+                    enqueue: bool = True, connector: Connector | None = None,
+                    confirmation: str | None = None) -> CopyJob:
+    """Validate and plan the copy, save the job with one pending result per record, enqueue on commit.
+
+    `confirmation`: the confirmed preview's one-time token. It is consumed atomically (a unique
+    column): a repeated or concurrent Confirm gets the job the first one created, not a second."""
+    if confirmation:
+        existing = CopyJob.objects.filter(confirmation=confirmation, requested_by=user).first()
+        if existing:
+            return existing
+        try:
+            return _create(profile=profile, object_name=object_name, source_ids=source_ids, mode=mode, user=user,
+                           overrides=overrides, row_overrides=row_overrides, enqueue=enqueue, connector=connector,
+                           confirmation=confirmation)
+        except IntegrityError:
+            return CopyJob.objects.get(confirmation=confirmation, requested_by=user)
+    return _create(profile=profile, object_name=object_name, source_ids=source_ids, mode=mode, user=user,
+                   overrides=overrides, row_overrides=row_overrides, enqueue=enqueue, connector=connector)
+
+
+def _create(*, profile, object_name, source_ids, mode, user, overrides, row_overrides, enqueue, connector,
+            confirmation=None) -> CopyJob:
     overrides = overrides or {}
     row_overrides = {str(k): v for k, v in (row_overrides or {}).items()}
     source_ids = [str(s).strip() for s in source_ids if str(s).strip()]
@@ -185,6 +207,7 @@ def copy_job_create(*, profile, object_name: str, source_ids: list[str], mode: s
             profile=profile, object_name=object_name, source_ids=source_ids, mode=mode,
             source_name=(first_nodes[0].name if first_nodes[0] else "")[:300],  # i15: for the job's title
             overrides=overrides, row_overrides=row_overrides, plan=plan.as_dict(), requested_by=user,
+            confirmation=confirmation or None,
         )
         rows, tree_keys = [], {}
         for root, nodes in trees.items():
@@ -214,126 +237,149 @@ def copy_job_create(*, profile, object_name: str, source_ids: list[str], mode: s
 
 
 def _enqueue(job: CopyJob) -> None:
-    """Queue the RQ job when the transaction commits; its id is stored now, so a lost queue is detectable."""
-    import django_rq
-
-    from records.jobs import run_copy_job
-
+    """Queue the RQ job when the transaction commits; its id is stored now, so a lost queue is
+    detectable. With the queue down the job stays queued (`job.queue_down` says so) and
+    jobs_resume_stale enqueues it once the queue is back: a Confirm never fails for it."""
     rq_id = f"copyjob-{job.pk}-{job.attempts}-{timezone.now().strftime('%H%M%S%f')}"
     CopyJob.objects.filter(pk=job.pk).update(rq_job_id=rq_id)
-    job.rq_job_id = rq_id
-    django_rq.get_queue("default").enqueue_call(func=run_copy_job, args=(job.pk,), job_id=rq_id)
+    job.rq_job_id, job.queue_down = rq_id, False
+    transaction.on_commit(lambda: _send_to_queue(job, rq_id))
+
+
+def _send_to_queue(job: CopyJob, rq_id: str) -> None:
+    import django_rq
+    from redis.exceptions import RedisError
+
+    # By name, not by import: records.jobs calls these services (no import circle).
+    func = "records.jobs.run_copy_job"
+    try:
+        django_rq.get_queue("default").enqueue_call(func=func, args=(job.pk,), job_id=rq_id)
+    except (RedisError, OSError) as exc:
+        log.warning("Job %s stays queued: the queue is unreachable (%s)", job.pk, exc)
+        job.queue_down = True
 
 
 def _claim(job_id: int, worker_id: str) -> bool:
-    """Take the job's lease: queued, or running with an expired lease (its worker died)."""
-    now = timezone.now()
-    updated = (
-        CopyJob.objects.filter(pk=job_id)
-        .filter(Q(status=CopyJob.Status.QUEUED) | Q(status=CopyJob.Status.RUNNING, lease_expires_at__lt=now))
-        .filter(cancel_requested=False)
-        .update(
-            status=CopyJob.Status.RUNNING, lease_owner=worker_id,
-            lease_expires_at=now + timedelta(seconds=settings.JOB_LEASE_SECONDS),
-            heartbeat_at=now, attempts=F("attempts") + 1, started=Coalesce(F("started"), Value(now), output_field=DateTimeField()),
-            finished=None,
-        )
-    )
-    return updated == 1
+    """The claim alone (tests, tools); copy_job_run keeps the fence it gives."""
+    return lifecycle.claim(job_id=job_id, worker_id=worker_id) is not None
 
 
 def copy_job_run(*, job_id: int, worker_id: str, connector: Connector | None = None) -> CopyJob:
     """Run a job to its end (what the RQ worker and `copy --sync` run). A second worker stops at once."""
-    if not _claim(job_id, worker_id):
+    fence = lifecycle.claim(job_id=job_id, worker_id=worker_id)
+    if fence is None:
         job = CopyJob.objects.get(pk=job_id)
-        if job.status == CopyJob.Status.QUEUED and job.cancel_requested:
-            _finish(job, worker_id, cancelled=True)
+        if job.cancel_requested and job.status == CopyJob.Status.QUEUED:
+            lifecycle.cancel(job_id=job_id)
         log.info("Job %s not claimed by %s (status %s)", job_id, worker_id, job.status)
         return CopyJob.objects.get(pk=job_id)
     job = CopyJob.objects.select_related("profile", "parent_job").get(pk=job_id)
+    token = lifecycle.current_fence.set(fence)
     try:
-        runner = Runner(job, connector or connector_for(job.profile), worker_id)
-        runner.run()
+        with lifecycle.Heartbeat(fence):
+            _run_fenced(job, fence, connector)
     except LeaseLost:
         log.warning("Job %s: lease lost by %s; another worker has it", job_id, worker_id)
-        return CopyJob.objects.get(pk=job_id)
-    except Cancelled:
-        _finish(job, worker_id, cancelled=True)
-    except Exception as exc:
-        # Never leave a job silently running: it ends failed, with a summary and no secrets.
-        log.exception("Job %s failed", job_id)
-        summary = str(exc) if isinstance(exc, ConnectorError) else f"{type(exc).__name__}: {exc}"
-        _finish(job, worker_id, error=summary[:1000])
-    else:
-        _finish(job, worker_id)
+    finally:
+        lifecycle.current_fence.reset(token)
     return CopyJob.objects.get(pk=job_id)
 
 
-def _finish(job: CopyJob, worker_id: str, *, cancelled: bool = False, error: str = "") -> None:
-    if cancelled:
-        job.results.filter(status=S.PENDING).update(status=S.SKIPPED)
-    # A copied record's snapshot is no longer needed (a retry resends only the others): don't keep
-    # a second copy of CRM data, often personal data, longer than the job needs it.
-    job.results.filter(status=S.SUCCEEDED, source_snapshot__isnull=False).update(source_snapshot=None)
-    res.refresh_counts(job)
-    left = job.results.filter(status__in=[S.PENDING, S.SENDING]).exists()
-    if cancelled:
-        status = CopyJob.Status.CANCELLED
-    elif error or left:
-        status = CopyJob.Status.FAILED if not job.succeeded_count or error else CopyJob.Status.PARTIAL
-        error = error or "Some records were not processed."
-    elif job.failed_count and job.succeeded_count:
-        status = CopyJob.Status.PARTIAL
-    elif job.failed_count:
-        status = CopyJob.Status.FAILED
+def _run_fenced(job: CopyJob, fence: lifecycle.Fence, connector: Connector | None) -> None:
+    try:
+        Runner(job, connector or connector_for(job.profile), fence.worker_id, fence).run()
+    except Cancelled:
+        _finish(job, fence, cancelled=True)
+    except Paused as exc:
+        _wait(job, fence, exc.cause)
+    except (RateLimited, Unavailable) as exc:
+        # A read (describe, a search, a poll) in an outage: wait like a write does, don't fail.
+        _wait(job, fence, exc)
+    except LeaseLost:
+        raise
+    except Exception as exc:
+        # Never leave a job silently running: it ends, with a summary and no secrets.
+        log.exception("Job %s failed", job.pk)
+        summary = str(exc) if isinstance(exc, ConnectorError) else f"{type(exc).__name__}: {exc}"
+        _finish(job, fence, error=summary[:1000])
     else:
-        status = CopyJob.Status.SUCCEEDED
-    CopyJob.objects.filter(pk=job.pk).filter(Q(lease_owner=worker_id) | Q(lease_owner="")).update(
-        status=status, finished=timezone.now(), lease_expires_at=None, lease_owner="",
-        error_summary=error, cancel_requested=False,
-    )
+        _finish(job, fence)
+
+
+def _wait(job: CopyJob, fence: lifecycle.Fence, cause: ConnectorError) -> None:
+    reason = f"{cause.message or cause}" if isinstance(cause, ConnectorError) else str(cause)
+    # Woken when resume_at has passed by jobs_resume_stale, which every worker runs between jobs
+    # (records/worker.py).
+    lifecycle.wait_or_stop(fence=fence, reason=reason)
+
+
+def _finish(job: CopyJob, fence: lifecycle.Fence, *, cancelled: bool = False, error: str = "") -> None:
+    with transaction.atomic():
+        lifecycle.check(fence)
+        # A cancel that comes when nothing is left to send skips nothing: the job simply ends.
+        cancelled = cancelled and job.results.filter(status=S.PENDING).update(status=S.SKIPPED) > 0
+        # A copied record's snapshot is no longer needed (a retry resends only the others): don't
+        # keep a second copy of CRM data, often personal data, longer than the job needs it.
+        job.results.filter(status=S.SUCCEEDED, source_snapshot__isnull=False).update(source_snapshot=None)
+        res.refresh_counts(job)
+        left = job.results.filter(status__in=[S.PENDING, S.SENDING]).exists()
+        if cancelled:
+            status = CopyJob.Status.CANCELLED
+        elif job.failed_count or left or error:
+            # Never "failed" for a job that copied records: it is partly done, and resumable.
+            status = CopyJob.Status.PARTIAL if job.succeeded_count else CopyJob.Status.FAILED
+            error = error or ("Some records were not processed." if left else "")
+        else:
+            status = CopyJob.Status.SUCCEEDED
+        if lifecycle.finish(fence=fence, status=status, error=error) and job.mode == CopyJob.Mode.UNDO:
+            # In the same transaction: a worker killed in between can't leave the copy "succeeded"
+            # after its undo deleted everything.
+            lifecycle.mark_undone(undo_id=job.pk, original_id=job.parent_job_id, status=status)
 
 
 # ---------------------------------------------------------------------------------------------
-# Actions on jobs
+# Actions on jobs. Each checks the one rule (lifecycle.can_*), then makes its transition as a
+# conditional UPDATE: a request on a stale object, or two racing requests, can't both pass.
+
+
+def _allowed(rule, job: CopyJob, user) -> None:
+    allowed, reason = rule(CopyJob.objects.get(pk=job.pk), user)
+    if not allowed:
+        raise ValidationError(reason)
 
 
 def copy_job_cancel(*, job: CopyJob, user) -> CopyJob:
-    """Stop a job: a queued one at once; a running one at its next batch. Results so far are kept."""
-    if job.is_finished:
+    """Stop a job: a queued or waiting one at once; a running one at its next batch. Results so far are kept."""
+    _allowed(lifecycle.can_cancel, job, user)
+    if not lifecycle.cancel(job_id=job.pk):
         raise ValidationError("This job has already finished.")
-    now = timezone.now()
-    updated = CopyJob.objects.filter(pk=job.pk, status=CopyJob.Status.QUEUED).update(
-        status=CopyJob.Status.CANCELLED, finished=now
-    )
-    if updated:
-        job.results.filter(status=S.PENDING).update(status=S.SKIPPED)
-    else:
-        CopyJob.objects.filter(pk=job.pk, status=CopyJob.Status.RUNNING).update(cancel_requested=True)
     audit_log(actor=user, action="job.cancel", profile=job.profile, job=job)
     job.refresh_from_db()
     return job
 
 
 def copy_job_retry(*, job: CopyJob, user, enqueue: bool = True) -> CopyJob:
-    """Queue the same job again; only its failed (and never-run) records are sent again."""
-    if not job.is_finished:
-        raise ValidationError("Only a finished job can be retried.")
-    if job.status == CopyJob.Status.SUCCEEDED:
-        raise ValidationError("Nothing to retry: every record succeeded.")
+    """Resume a job: queue it again; only its unfinished records (pending, sending, failed,
+    skipped) are sent again; a row left sending is reconciled first."""
+    _allowed(lifecycle.can_resume, job, user)
     with transaction.atomic():
-        reset = [S.FAILED, S.SKIPPED]
-        job.results.filter(status__in=reset).update(status=S.PENDING, error_type="", error_message="")
+        if not lifecycle.requeue(job_id=job.pk):
+            raise ValidationError(lifecycle.can_resume(CopyJob.objects.get(pk=job.pk), user)[1]
+                                  or "This job can't be resumed now.")
+        job.refresh_from_db()
+        job.results.filter(status__in=[S.FAILED, S.SKIPPED]).update(status=S.PENDING, error_type="", error_message="")
         # Finished native phases are kept; a root whose deep copy failed to start starts again.
         state = job.state or {}
         for root, st in state.get("roots", {}).items():
             if st.get("phase") == "done" and job.results.filter(source_id=root, depth=0, new_id="").exists():
                 state["roots"][root] = {}
-        CopyJob.objects.filter(pk=job.pk).update(
-            status=CopyJob.Status.QUEUED, cancel_requested=False, error_summary="", finished=None,
-            state=state, lease_owner="", lease_expires_at=None,
-        )
-        job.refresh_from_db()
+        # A Vault undo whose cascade delete ended with records left deletes again (chaos 1053/1091:
+        # a resumed part-failed undo returned at once, its phase "done").
+        for root, st in state.get("cascade", {}).items():
+            if st.get("phase") == "done" and job.results.filter(status=S.PENDING).exists():
+                state["cascade"][root] = {}
+        CopyJob.objects.filter(pk=job.pk).update(state=state)
+        job.state = state
         res.refresh_counts(job)
         audit_log(actor=user, action="job.retry", profile=job.profile, job=job)
         if enqueue:
@@ -341,21 +387,22 @@ def copy_job_retry(*, job: CopyJob, user, enqueue: bool = True) -> CopyJob:
     return job
 
 
+copy_job_resume = copy_job_retry  # the same action; "resume" is the job page's word
+
+
 def copy_job_undo(*, job: CopyJob, user, enqueue: bool = True) -> CopyJob:
-    """Create a job that deletes what `job` created (children first), with its own results."""
-    if job.mode == CopyJob.Mode.UNDO:
-        raise ValidationError("An undo can't be undone.")
-    if not job.is_finished:
-        raise ValidationError("Only a finished job can be undone.")
+    """Create the one job that deletes what `job` created (children first), with its own results."""
+    _allowed(lifecycle.can_undo, job, user)
     created = list(job.results.filter(status=S.SUCCEEDED).exclude(new_id="").order_by("depth", "id"))
-    if not created:
-        raise ValidationError("This job created nothing to undo.")
     with transaction.atomic():
         undo = CopyJob.objects.create(
             profile=job.profile, object_name=job.object_name, mode=CopyJob.Mode.UNDO, parent_job=job,
             source_ids=[r.new_id for r in created if r.depth == 0], requested_by=user,
             plan={"deletes": len(created)},
         )
+        if not lifecycle.attach_undo(job_id=job.pk, undo_id=undo.pk):
+            raise ValidationError(lifecycle.can_undo(CopyJob.objects.get(pk=job.pk), user)[1]
+                                  or "This job can't be undone now.")
         RecordResult.objects.bulk_create(
             [
                 RecordResult(
@@ -375,18 +422,16 @@ def copy_job_undo(*, job: CopyJob, user, enqueue: bool = True) -> CopyJob:
 
 
 def jobs_resume_stale(*, now=None) -> list[CopyJob]:
-    """Re-queue jobs whose worker died (lease expired) or whose RQ job vanished from Redis."""
+    """Re-queue jobs whose worker died (lease expired), whose wait is over, or whose RQ job
+    vanished from Redis (or never reached it: the queue was down at submit)."""
     now = now or timezone.now()
-    resumed = []
-    for job in CopyJob.objects.filter(status=CopyJob.Status.RUNNING, lease_expires_at__lt=now):
-        updated = CopyJob.objects.filter(
-            pk=job.pk, status=CopyJob.Status.RUNNING, lease_expires_at__lt=now
-        ).update(status=CopyJob.Status.QUEUED, lease_owner="", lease_expires_at=None)
-        if updated:
-            resumed.append(job)
+    due = CopyJob.objects.filter(
+        Q(status=CopyJob.Status.RUNNING, lease_expires_at__lt=now) | Q(status=CopyJob.Status.WAITING, resume_at__lte=now)
+    )
+    resumed = [job for job in due if lifecycle.release_expired(job_id=job.pk, now=now)]
     grace = now - timedelta(seconds=settings.JOB_LEASE_SECONDS)
     for job in CopyJob.objects.filter(status=CopyJob.Status.QUEUED, created__lt=grace):
-        if not _rq_job_alive(job.rq_job_id):
+        if job not in resumed and not _rq_job_alive(job.rq_job_id):
             resumed.append(job)
     for job in resumed:
         with transaction.atomic():
@@ -406,5 +451,15 @@ def _rq_job_alive(rq_job_id: str) -> bool:
         rq_job = Job.fetch(rq_job_id, connection=django_rq.get_connection("default"))
     except NoSuchJobError:
         return False
-    return rq_job.get_status(refresh=True) in (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED,
-                                                JobStatus.SCHEDULED)
+    status = rq_job.get_status(refresh=True)
+    if status == JobStatus.STARTED:
+        # Asked only about a job that is still queued (unclaimed): a live work horse claims within
+        # moments, so one started longer than a lease ago died before its claim (SIGKILL; RQ
+        # keeps it "started" until its timeout, hours). A late claim is still safe: claims are
+        # compare-and-set, the second RQ job finds the copy job taken and does nothing.
+        started = rq_job.started_at
+        if started is not None and started.tzinfo is None:
+            started = started.replace(tzinfo=dt_timezone.utc)
+        # No start time at all: killed before RQ stored it (chaos seed 1039); as dead.
+        return started is not None and timezone.now() - started < timedelta(seconds=settings.JOB_LEASE_SECONDS)
+    return status in (JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED)

@@ -88,9 +88,13 @@
     if (actions) actions.hidden = true;  // no Cancel once the job has ended
     refreshParts(p, true);
     // The finished job's actions (Retry, Undo, ...) as the server renders them for this user.
+    // With them the status words and the reasons an action is not offered, as they now stand.
     get(box.dataset.pageUrl, "text/html").then(function (html) {
-      var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("job-actions");
-      if (fresh && actions) actions.innerHTML = fresh.innerHTML;
+      var doc = new DOMParser().parseFromString(html, "text/html");
+      ["job-actions", "job-words", "job-action-reasons"].forEach(function (id) {
+        var fresh = doc.getElementById(id), here = document.getElementById(id);
+        if (fresh && here) here.innerHTML = fresh.innerHTML;
+      });
       if (actions) actions.hidden = false;
     }).catch(function () { if (actions) actions.hidden = false; });
   }

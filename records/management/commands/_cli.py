@@ -31,6 +31,9 @@ def job_as_dict(job: CopyJob) -> dict[str, Any]:
         "id": job.pk,
         "code": str(job.code),
         "status": job.status,
+        "status_words": job.status_words,
+        "resume_at": job.resume_at.isoformat() if job.resume_at else None,
+        "undo_job": job.undo_job_id,
         "mode": job.mode,
         "object": job.object_name,
         "source_ids": job.source_ids,
@@ -58,4 +61,4 @@ def job_as_dict(job: CopyJob) -> dict[str, Any]:
 
 
 def exit_code(job: CopyJob) -> int:
-    return 0 if job.status == CopyJob.Status.SUCCEEDED else 1
+    return 0 if job.status in (CopyJob.Status.SUCCEEDED, CopyJob.Status.UNDONE) else 1

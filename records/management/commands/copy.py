@@ -8,6 +8,7 @@ import os
 import sys
 import time
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand
@@ -50,6 +51,8 @@ class Command(BaseCommand):
         sys.exit(code)
 
     def _handle(self, opts) -> int:
+        if not (opts["sync"] or opts["preview"]):
+            require_queue(self.stderr)
         profile = ConnectionProfile.objects.filter(name=opts["profile"]).first()
         if profile is None:
             raise BadInput(f"No connection profile named {opts['profile']!r}.")
@@ -112,6 +115,35 @@ class Command(BaseCommand):
             print_job(self.stdout, job)
 
 
+def require_queue(err) -> None:
+    """Commands that queue work need Redis. With REDIS_URL unset they start the embedded one on
+    its default socket, as `runapp` does (it keeps running for the worker); with REDIS_URL set
+    and nothing answering, one line saying what to start (exit 2), not a traceback."""
+    import django_rq
+    from redis.exceptions import RedisError
+
+    try:
+        django_rq.get_connection("default").ping()
+        return
+    except (RedisError, OSError):
+        pass
+    url = settings.RQ_QUEUES["default"].get("URL", "")
+    if "REDIS_URL" not in os.environ:
+        from pathlib import Path
+
+        from records.embedded_redis import EmbeddedRedis
+
+        try:
+            EmbeddedRedis(socket_path=settings.REDIS_SOCKET, data_dir=Path(settings.VAR_DIR) / "redis").start()
+        except (RuntimeError, OSError) as exc:
+            err.write(f"No Redis at {url} and the embedded one did not start ({exc}): set REDIS_URL.")
+            sys.exit(2)
+        err.write(f"Started the embedded Redis at {url}; a worker (`manage.py rqworker default`) runs the job.")
+        return
+    err.write(f"No Redis at {url}: start redis-server (or `manage.py runapp`), or use `copy --sync`.")
+    sys.exit(2)
+
+
 def wait_for(job, timeout):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -126,5 +158,6 @@ def print_job(out, job):
     out.write(f"Job {job.pk} ({job.code}): {job.get_mode_display()} {job.object_name} {job.source_ids}")
     out.write(f"Status: {job.status}  done {job.done_count}/{job.planned_count}  "
               f"succeeded {job.succeeded_count}  failed {job.failed_count}")
+    out.write(job.status_words)
     if job.error_summary:
         out.write(f"Error: {job.error_summary}")

@@ -1,4 +1,6 @@
-"""`job show ID [--json]`, `job cancel ID`, `job retry ID`, `job undo ID`, `job resume-stale`."""
+"""`job show ID [--json]`, `job cancel ID`, `job retry ID` (= `job resume ID`), `job undo ID`, `job resume-stale`.
+
+The same rules as the web and the admin (CopyJob.can_*), checked by the services."""
 
 import json
 import sys
@@ -8,7 +10,7 @@ from django.core.management.base import BaseCommand
 
 from records.copying import services
 from records.management.commands._cli import exit_code, job_as_dict
-from records.management.commands.copy import print_job
+from records.management.commands.copy import print_job, require_queue
 from records.models import CopyJob
 
 
@@ -20,7 +22,7 @@ class Command(BaseCommand):
         show = sub.add_parser("show")
         show.add_argument("id")
         show.add_argument("--json", action="store_true")
-        for name in ("cancel", "retry", "undo"):
+        for name in ("cancel", "retry", "resume", "undo"):
             p = sub.add_parser(name)
             p.add_argument("id")
             p.add_argument("--json", action="store_true")
@@ -28,6 +30,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **opts):
         action = opts["action"]
+        if action != "show":
+            require_queue(self.stderr)
         if action == "resume-stale":
             jobs = services.jobs_resume_stale()
             for job in jobs:
@@ -42,7 +46,7 @@ class Command(BaseCommand):
                 print_job(self.stdout, job)
             sys.exit(exit_code(job))
         service = {"cancel": services.copy_job_cancel, "retry": services.copy_job_retry,
-                   "undo": services.copy_job_undo}[action]
+                   "resume": services.copy_job_retry, "undo": services.copy_job_undo}[action]
         try:
             result = service(job=job, user=job.requested_by)
         except ValidationError as exc:

@@ -1,0 +1,148 @@
+"""The engine-built deep copy (Zoho): the top record cloned, then each wave of children created
+from the snapshots taken when the job was planned, lookups re-pointed to the copies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from records.connectors.base import CloneRequest, Connector, FieldInfo, FieldType
+from records.copying import results as res
+from records.copying.plan import Node, read_tree, unique_fields
+from records.models import RecordResult
+
+S = RecordResult.Status
+
+
+class EngineDeepCopy:
+    def run_engine_deep_copy(self, root_id: str) -> None:
+        job, conn = self.job, self.connector
+        rows = self.tree_rows(root_id, snapshots=True)
+        nodes = _snapshot_nodes(rows)
+        if nodes is None:  # planned before snapshots were kept: read the records again
+            nodes = read_tree(conn, job.object_name, root_id)
+        node_by_key = {(n.object_name, n.source_id): n for n in nodes}
+        rows = [r for r in rows if (r.object_name, r.source_id) in node_by_key]
+        for row in rows:
+            row.source_snapshot = None  # held by the nodes; rows are saved without it
+        if all(r.status in (S.SUCCEEDED, S.FAILED, S.SKIPPED) for r in rows):
+            return
+        root_row = next(r for r in rows if r.depth == 0)
+        root_node = node_by_key[(root_row.object_name, root_row.source_id)]
+
+        # The root: the system's clone action, with the overrides (and the copy key).
+        if root_row.status in (S.PENDING, S.SENDING):
+            overrides = self.top_overrides(root_row)
+            payloads = {root_row.pk: {**_name_values(root_node, conn.name_fields), **overrides}}
+            self.reconcile_leftovers([root_row], payloads=payloads)
+            if root_row.status == S.PENDING:
+                self.heartbeat()
+                self.send(
+                    [root_row],
+                    lambda b: conn.clone(job.object_name, [CloneRequest(root_id, overrides)]),
+                    payloads=payloads,
+                )
+
+        # Then each wave: records whose lookups point only at records of earlier waves.
+        for depth in sorted({r.depth for r in rows if r.depth > 0}):
+            self.heartbeat()
+            id_map = dict(self.job.results.exclude(new_id="").values_list("source_id", "new_id"))
+            wave = [r for r in self.tree_rows(root_id) if r.depth == depth and r.status in (S.PENDING, S.SENDING)]
+            by_object: dict[str, list[RecordResult]] = {}
+            for row in wave:
+                by_object.setdefault(row.object_name, []).append(row)
+            for object_name, object_rows in by_object.items():
+                self._create_children(object_name, object_rows, node_by_key, id_map)
+        self.heartbeat()
+
+    def _create_children(self, object_name, rows, node_by_key, id_map) -> None:
+        conn = self.connector
+        fields = self.describe(object_name)
+        key_field = self.key_field(object_name)
+        payloads: dict[int, dict] = {}
+        parent_fields: dict[int, str] = {}
+        ready: list[RecordResult] = []
+        for row in rows:
+            node = node_by_key[(row.object_name, row.source_id)]
+            new_parent = id_map.get(node.parent_source_id)
+            if not new_parent:
+                res.fail(row, "PARENT_NOT_COPIED", "Its parent record was not copied.")
+                res.save([row])
+                continue
+            payload = build_payload(node, fields, id_map, new_parent, conn)
+            if key_field:
+                payload[key_field] = row.idempotency_key
+            payloads[row.pk] = payload
+            parent_fields[row.pk] = node.parent_field
+            ready.append(row)
+        parent_field = next(iter(parent_fields.values()), "")
+        self.reconcile_leftovers(ready, payloads=payloads, parent_field=parent_field)
+        ready = [r for r in ready if r.status == S.PENDING]
+        size = conn.batch_size
+        batches = [ready[i : i + size] for i in range(0, len(ready), size)]
+        window = self.parallelism()
+        for start in range(0, len(batches), window):
+            self.heartbeat()
+            group = batches[start : start + window]
+            calls = [
+                (batch, lambda b: conn.create(object_name, [payloads[r.pk] for r in b])) for batch in group
+            ]
+            self._send_group(calls, payloads, parent_field)
+
+
+def _snapshot_nodes(rows: list[RecordResult]) -> list[Node] | None:
+    """The tree as read when the job was planned, or None when a record still to copy has no
+    snapshot. A copied record's snapshot is dropped when its job ends (a retry doesn't send it)."""
+    nodes = []
+    for row in rows:
+        snap = row.source_snapshot
+        if not isinstance(snap, dict):
+            if row.status != S.SUCCEEDED:
+                return None
+            snap = {}
+        nodes.append(Node(
+            row.object_name, row.source_id, row.depth, parent_source_id=row.parent_source_id,
+            parent_field=snap.get("parent_field", ""), fields=snap.get("fields") or {},
+        ))
+    return nodes
+
+
+def _name_values(node: Node, name_fields: tuple[str, ...]) -> dict[str, Any]:
+    return {k: node.fields[k] for k in name_fields if isinstance(node.fields.get(k), str)}
+
+
+def build_payload(node: Node, fields: list[FieldInfo], id_map: dict[str, str], new_parent: str,
+                  system: Connector) -> dict[str, Any]:
+    """An insert payload from a source record: copyable fields only, lookups re-pointed to copies.
+    `system` (the connector) says which fields its system sets itself and what else an insert carries."""
+    infos = {f.name: f for f in fields}
+    cleared = {f.name for f in unique_fields(fields)[0]}  # unique values stay with the source
+    payload: dict[str, Any] = dict(system.insert_extras(node.fields))
+    for name, value in node.fields.items():
+        info = infos.get(name)
+        if (
+            name.startswith("$")
+            or name in system.system_fields
+            or info is None
+            or not info.editable
+            or info.no_copy
+            or info.type == FieldType.FILE
+            or name in cleared
+            or value is None
+        ):
+            continue
+        if info.type == FieldType.SUBFORM and isinstance(value, list):
+            value = [_subform_row(r, system.subform_row_system_fields) for r in value if isinstance(r, dict)]
+        elif isinstance(value, dict) and "id" in value:
+            target = id_map.get(str(value["id"]))
+            value = {"id": target} if target else {"id": value["id"]}
+        elif info.type == FieldType.REFERENCE and isinstance(value, str) and value in id_map:
+            value = id_map[value]
+        payload[name] = value
+    current = node.fields.get(node.parent_field)
+    payload[node.parent_field] = {"id": new_parent} if isinstance(current, dict) or current is None else new_parent
+    return payload
+
+
+def _subform_row(row: dict, drop: frozenset[str]) -> dict:
+    return {k: v for k, v in row.items() if k not in drop and not k.startswith("$")}
+

@@ -1,0 +1,288 @@
+"""A copy job's life: its states, every transition, and the rules for the user's actions.
+
+    queued ──claim──> running ──finish──> succeeded | partial | failed | cancelled
+      ^  ^              │  ^                  │
+      │  └──release─────┤  └──claim (due)──┐  ├──resume/retry──> queued
+      │   (lease ran    │                  │  └──undo succeeded─> undone
+      │    out)         └──wait──> waiting ┘
+      └──────────────────────────── (resume_at passed; or budget spent: finish)
+    planning: in the enum for the planning-on-the-worker flow (issue 15); no transition uses it yet.
+
+Each transition is ONE conditional UPDATE (compare-and-set on the state and, for a worker, on the
+lease generation it was given), never a read-then-write on a loaded object: two requests or two
+workers racing each other can't both win.
+
+Fencing: `claim` increments `lease_generation` and hands the worker a `Fence`. Every result-row
+write (results._write) and every state change the worker makes is conditional on that number; a
+worker whose generation is stale gets LeaseLost before its next remote write (rows are marked
+SENDING, a fenced write, before each call), and none of its row writes land.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import threading
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import close_old_connections, connection, transaction
+from django.db.models import DateTimeField, F, Q, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from records.models import ConnectionProfile, CopyJob, RecordResult
+
+Status = CopyJob.Status
+S = RecordResult.Status
+ACTIVE = (Status.QUEUED, Status.PLANNING, Status.RUNNING, Status.WAITING)
+ENDED = (Status.SUCCEEDED, Status.PARTIAL, Status.FAILED, Status.CANCELLED)
+UNFINISHED_ROWS = (S.PENDING, S.SENDING, S.FAILED, S.SKIPPED)
+OUTAGE = "Stopped after an outage"
+
+
+class LeaseLost(Exception):
+    """Another worker owns this job now (its generation is newer): stop without touching it."""
+
+
+class Cancelled(Exception):
+    """The user asked the running job to stop: it ends at the next batch, the rest skipped."""
+
+
+class Paused(Exception):
+    """A rate limit or an outage outlasted the connector's retries: nothing of the batch was
+    applied (the rows are pending again); the job waits and resumes (wait_or_stop)."""
+
+    def __init__(self, cause):
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+@dataclass(frozen=True)
+class Fence:
+    job_id: int
+    worker_id: str
+    generation: int
+
+
+# The fence of the run in progress in this thread; results._write checks it on every row write.
+current_fence: contextvars.ContextVar[Fence | None] = contextvars.ContextVar("current_fence", default=None)
+
+
+def _lease(seconds=None):
+    return timezone.now() + timedelta(seconds=settings.JOB_LEASE_SECONDS if seconds is None else seconds)
+
+
+# -- a worker's transitions (fenced) ---------------------------------------------------------------
+
+def claim(*, job_id: int, worker_id: str, lease_seconds: float | None = None) -> Fence | None:
+    """queued, running with an expired lease (its worker died), or waiting and due -> running."""
+    now = timezone.now()
+    claimable = (
+        Q(status=Status.QUEUED)
+        | Q(status=Status.RUNNING, lease_expires_at__lt=now)
+        | Q(status=Status.WAITING, resume_at__lte=now)
+    )
+    with transaction.atomic():
+        updated = CopyJob.objects.filter(claimable, pk=job_id, cancel_requested=False).update(
+            status=Status.RUNNING, lease_owner=worker_id, lease_expires_at=_lease(lease_seconds),
+            lease_generation=F("lease_generation") + 1, heartbeat_at=now, attempts=F("attempts") + 1,
+            started=Coalesce(F("started"), Value(now), output_field=DateTimeField()), finished=None, resume_at=None,
+        )
+        if updated != 1:
+            return None
+        generation = CopyJob.objects.filter(pk=job_id).values_list("lease_generation", flat=True).get()
+    return Fence(job_id, worker_id, generation)
+
+
+def _mine(fence: Fence):
+    return CopyJob.objects.filter(pk=fence.job_id, lease_generation=fence.generation, status=Status.RUNNING)
+
+
+def renew(fence: Fence, lease_seconds: float | None = None) -> bool:
+    now = timezone.now()
+    return _mine(fence).update(lease_expires_at=_lease(lease_seconds), heartbeat_at=now) == 1
+
+
+def check(fence: Fence | None) -> None:
+    """Inside a transaction: raise LeaseLost unless `fence` still holds the job (row-locked on
+    PostgreSQL; SQLite's IMMEDIATE transactions hold the write lock already)."""
+    if fence is not None and not _mine(fence).select_for_update().exists():
+        raise LeaseLost
+
+
+def finish(*, fence: Fence, status: str, error: str = "") -> bool:
+    """running -> an end state, for the worker that still holds the lease."""
+    return _mine(fence).update(
+        status=status, finished=timezone.now(), lease_expires_at=None, lease_owner="", error_summary=error,
+        cancel_requested=False, resume_at=None, waiting_since=None, wait_count=0,
+    ) == 1
+
+
+def wait_or_stop(*, fence: Fence, reason: str) -> str:
+    """running -> waiting (a rate limit or an outage), with exponential backoff until the budget
+    (settings.JOB_WAIT_BUDGET_SECONDS) is spent; then the job stops, resumable. Returns the status."""
+    from records.copying.results import refresh_counts
+
+    now = timezone.now()
+    job = CopyJob.objects.only("waiting_since", "wait_count", "succeeded_count").get(pk=fence.job_id)
+    refresh_counts(job)
+    since = job.waiting_since or now
+    if (now - since).total_seconds() >= settings.JOB_WAIT_BUDGET_SECONDS:
+        status = Status.PARTIAL if job.succeeded_count else Status.FAILED
+        finish(fence=fence, status=status, error=f"{OUTAGE}: {reason}"[:1000])
+        return status
+    delay = min(settings.JOB_WAIT_FIRST_SECONDS * 2 ** job.wait_count, settings.JOB_WAIT_MAX_SECONDS)
+    _mine(fence).update(
+        status=Status.WAITING, resume_at=now + timedelta(seconds=delay), waiting_since=since,
+        wait_count=F("wait_count") + 1, lease_owner="", lease_expires_at=None, error_summary=reason[:1000],
+    )
+    return Status.WAITING
+
+
+class Heartbeat:
+    """Renews the lease every third of it while the run is in a call, a slot wait or a reconcile,
+    so a healthy worker never loses its job to a slow remote system. Threads only outside a
+    transaction (tests wrap each test in one that another connection can't see)."""
+
+    def __init__(self, fence: Fence):
+        self.fence = fence
+        self._stop = threading.Event()
+        self._thread = None if connection.in_atomic_block else threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self):
+        if self._thread:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        if self._thread:
+            self._thread.join(10)
+
+    def _run(self):
+        try:
+            while not self._stop.wait(max(0.2, settings.JOB_LEASE_SECONDS / 3)):
+                if not renew(self.fence):
+                    return  # taken over or ended: the fenced writes stop the run
+        finally:
+            close_old_connections()
+            connection.close()
+
+
+# -- transitions the user's actions (and resume-stale) make ------------------------------------------
+
+def cancel(*, job_id: int) -> str:
+    """queued or waiting -> cancelled at once; running -> asked to stop at its next batch."""
+    now = timezone.now()
+    with transaction.atomic():
+        if CopyJob.objects.filter(pk=job_id, status__in=(Status.QUEUED, Status.WAITING)).update(
+                status=Status.CANCELLED, finished=now, resume_at=None, lease_generation=F("lease_generation") + 1):
+            RecordResult.objects.filter(job_id=job_id, status=S.PENDING).update(status=S.SKIPPED)
+            return "cancelled"
+    if CopyJob.objects.filter(pk=job_id, status__in=(Status.RUNNING, Status.PLANNING)).update(cancel_requested=True):
+        return "requested"
+    return ""
+
+
+def requeue(*, job_id: int) -> bool:
+    """An ended (or waiting) job that nobody is undoing -> queued. The generation moves on, so a
+    worker that still thinks it runs the job is fenced out."""
+    return CopyJob.objects.filter(
+        pk=job_id, status__in=(*ENDED, Status.WAITING), undo_job__isnull=True
+    ).update(
+        status=Status.QUEUED, cancel_requested=False, error_summary="", finished=None, resume_at=None,
+        lease_owner="", lease_expires_at=None, lease_generation=F("lease_generation") + 1,
+        waiting_since=None, wait_count=0,
+    ) == 1
+
+
+def release_expired(*, job_id: int, now) -> bool:
+    """running with an expired lease (its worker died) -> queued; waiting and due -> queued."""
+    return CopyJob.objects.filter(
+        Q(status=Status.RUNNING, lease_expires_at__lt=now) | Q(status=Status.WAITING, resume_at__lte=now), pk=job_id,
+    ).update(status=Status.QUEUED, lease_owner="", lease_expires_at=None, lease_generation=F("lease_generation") + 1) == 1
+
+
+def attach_undo(*, job_id: int, undo_id: int) -> bool:
+    """The one undo of an ended job: set once, so a second (or racing) undo request loses."""
+    return CopyJob.objects.filter(pk=job_id, status__in=ENDED, undo_job__isnull=True).update(undo_job_id=undo_id) == 1
+
+
+def mark_undone(*, undo_id: int, original_id: int | None, status: str) -> None:
+    """The original -> undone once its undo job deleted every copy."""
+    if original_id and status == Status.SUCCEEDED:
+        CopyJob.objects.filter(pk=original_id, status__in=ENDED, undo_job_id=undo_id).update(status=Status.UNDONE)
+
+
+# -- the rules: (allowed, reason when not). Used unchanged by views, admin, CLI and services ----------
+
+def _no_access(job: CopyJob, user) -> str:
+    if user is None or not ConnectionProfile.objects.for_user(user).filter(pk=job.profile_id).exists():
+        return "You no longer have access to this job's connection profile."
+    return ""
+
+
+def _undo_reason(job: CopyJob) -> str:
+    if job.status == Status.UNDONE:
+        return f"Undone by job {job.undo_job_id}."
+    if job.undo_job_id:
+        return f"Job {job.undo_job_id} is undoing this copy; resume that job if it stopped."
+    return ""
+
+
+def can_cancel(job: CopyJob, user) -> tuple[bool, str]:
+    if job.status not in ACTIVE:
+        return False, "This job has already finished."
+    if job.cancel_requested:
+        return False, "This job is being cancelled."
+    reason = _no_access(job, user)
+    return not reason, reason
+
+
+def can_resume(job: CopyJob, user) -> tuple[bool, str]:
+    reason = _undo_reason(job)
+    if not reason and job.status not in (*ENDED, Status.WAITING):
+        reason = "This job is still running."
+    if not reason and not job.results.filter(status__in=UNFINISHED_ROWS).exists():
+        reason = "Nothing to resume: every record is done."
+    reason = reason or _no_access(job, user)
+    return not reason, reason
+
+
+can_retry = can_resume  # the older word; one rule
+
+
+def can_undo(job: CopyJob, user) -> tuple[bool, str]:
+    reason = "An undo can't be undone." if job.mode == CopyJob.Mode.UNDO else _undo_reason(job)
+    if not reason and job.status not in ENDED:
+        reason = "Only a finished job can be undone."
+    if not reason and not job.results.filter(status=S.SUCCEEDED).exclude(new_id="").exists():
+        reason = "This job created nothing to undo."
+    reason = reason or _no_access(job, user)
+    return not reason, reason
+
+
+# -- what the status says -----------------------------------------------------------------------------
+
+def status_words(job: CopyJob) -> str:
+    """Honest words for the job page: never "Failed" for a job that copied records."""
+    done, failed = job.succeeded_count, job.failed_count
+    left = max(0, job.planned_count - done - failed)
+    verb = "deleted" if job.mode == CopyJob.Mode.UNDO else "copied"
+    if job.status == Status.UNDONE:
+        return f"Undone by job {job.undo_job_id}"
+    if job.status == Status.WAITING:
+        at = timezone.localtime(job.resume_at).strftime("%H:%M:%S") if job.resume_at else "soon"
+        return f"Waiting after a rate limit or outage (resumes at {at}): {done} {verb}, {left + failed} not yet"
+    if job.status in (Status.PARTIAL, Status.FAILED) and job.error_summary.startswith(OUTAGE):
+        return f"{OUTAGE}: {done} {verb}, {left + failed} not yet — Resume"
+    if job.status == Status.CANCELLED:
+        return f"Cancelled: {done} {verb}, {left + failed} not {verb}"
+    if job.status == Status.PARTIAL:
+        return f"Partly done: {done} {verb}, {failed} failed" + (f", {left} not yet" if left else "")
+    if job.status == Status.SUCCEEDED:
+        return f"Succeeded: {done} {verb}"
+    if job.status == Status.FAILED:
+        return f"Failed: nothing {verb}" + (f", {failed} failed" if failed else "")
+    return job.get_status_display()

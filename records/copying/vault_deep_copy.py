@@ -1,0 +1,251 @@
+"""Vault's own deep copy: one Vault job per top record, its phases as an enum, one method each.
+
+The phase is stored (job.state["roots"][root]) before each step's remote effect, so a resumed run
+continues where the last one stopped: it polls a started job instead of starting another, and a
+start whose answer was lost waits for the copy to appear before starting again.
+"""
+
+from __future__ import annotations
+
+import time
+from enum import StrEnum
+from typing import Any
+
+from django.conf import settings
+
+from records.connectors.base import ConnectorError, OutcomeUnknown, RateLimited, Unavailable
+from records.copying import results as res
+from records.copying.lifecycle import Cancelled, Paused
+from records.copying.plan import ref_id
+from records.models import RecordResult
+
+S = RecordResult.Status
+
+
+class Phase(StrEnum):
+    START = ""  # not sent yet
+    STARTING = "starting"  # the start was sent; no job id stored yet
+    POLLING = "polling"  # Vault's job runs; its id is stored
+    DISCOVER = "discover"  # the top copy is known; find each child's copy in the new hierarchy
+    DONE = "done"
+
+
+class VaultDeepCopy:
+    def run_vault_deep_copy(self, root_id: str) -> None:
+        job = self.job
+        st = job.state.setdefault("roots", {}).setdefault(root_id, {})
+        root_row = job.results.get(object_name=job.object_name, source_id=root_id, depth=0)
+        if st.get("phase") == Phase.DONE:
+            return
+        steps = {Phase.START: self._vault_start, Phase.STARTING: self._vault_starting,
+                 Phase.POLLING: self._vault_poll, Phase.DISCOVER: self._vault_discover}
+        while (phase := Phase(st.get("phase", ""))) != Phase.DONE:
+            steps[phase](root_id, root_row, st)
+        self.heartbeat()
+
+    def _set_phase(self, st: dict, phase: Phase, **values) -> None:
+        st.update(phase=str(phase), **values)
+        self.save_state()
+
+    def _vault_starting(self, root_id, root_row, st) -> None:
+        """Crashed between sending the start and storing its id: the job may still be queued in
+        Vault, so wait a while for its top copy to appear before starting another."""
+        new_id = self._await_root_copy(root_row, self.key_field(root_row.object_name))
+        if new_id:
+            self._set_phase(st, Phase.DISCOVER, new_id=new_id)
+        else:
+            self._vault_start(root_id, root_row, st)
+
+    def _vault_start(self, root_id, root_row, st) -> None:
+        job, conn = self.job, self.connector
+        self.heartbeat()
+        overrides = self.top_overrides(root_row)
+        self._set_phase(st, Phase.STARTING)
+        res.mark_sending([root_row])
+        try:
+            remote_id = conn.start_deep_copy(job.object_name, root_id, overrides)
+        except (RateLimited, Unavailable) as exc:
+            # Not started (the contract for these): the top row is pending again, the job waits.
+            root_row.status = S.PENDING
+            res.save([root_row])
+            st.clear()
+            self.save_state()
+            raise Paused(exc) from exc
+        except OutcomeUnknown:
+            new_id = self._await_root_copy(root_row, self.key_field(root_row.object_name))
+            if not new_id:
+                raise
+            self._set_phase(st, Phase.DISCOVER, new_id=new_id)
+        except ConnectorError as exc:
+            rows = self.tree_rows(root_id)
+            for row in rows:
+                res.fail_with(row, exc)
+            res.save_in_batches(rows)
+            self._set_phase(st, Phase.DONE)
+        else:
+            # Stored before polling: a resumed run polls this job instead of starting another.
+            job.remote_job_id = remote_id
+            self._set_phase(st, Phase.POLLING, remote_job_id=remote_id)
+
+    def _vault_poll(self, root_id, root_row, st) -> None:
+        job, conn = self.job, self.connector
+        status = self._poll(st["remote_job_id"])
+        rows = {(r.object_name, r.source_id): r for r in self.tree_rows(root_id)}
+        changed = []
+        for item in conn.deep_copy_results(job.object_name, st["remote_job_id"]):
+            row = rows.get((item.object_name, item.source_id))
+            if row is None or row.status == S.SUCCEEDED:
+                continue
+            if item.ok and item.new_id and item.new_id != item.source_id:  # never mistake the source for its copy
+                res.succeed(row, item.new_id, conn.record_url(row.object_name, item.new_id))
+            elif not item.ok:
+                res.fail(row, item.error_type or "ERROR", item.error_message or "Not copied.")
+            changed.append(row)
+        # One UPDATE per few hundred rows, not one per row: a 10,000-record result file is
+        # written in seconds. Re-running this after a crash rewrites the same values.
+        res.save_in_batches(changed)
+        root_row.refresh_from_db()
+        new_id = root_row.new_id or self._find_root_copy(root_row, self.key_field(root_row.object_name))
+        if not new_id:
+            unfinished = [r for r in self.tree_rows(root_id) if r.status in (S.PENDING, S.SENDING)]
+            for row in unfinished:
+                res.fail(row, status, f"The Vault deep copy job ended with {status}.")
+            res.save_in_batches(unfinished)
+            self._set_phase(st, Phase.DONE)
+            return
+        self._set_phase(st, Phase.DISCOVER, new_id=new_id)
+
+    def _vault_discover(self, root_id, root_row, st) -> None:
+        # Without the job's id (its start answer was lost) the copy may still be growing: match
+        # again until every record is found or the wait is over.
+        if not st.get("remote_job_id"):
+            deadline = time.monotonic() + _lost_start_wait()
+            while self._match_hierarchy(root_id, st["new_id"], final=False) and time.monotonic() < deadline:
+                self.heartbeat_no_cancel()
+                time.sleep(settings.VAULT_JOB_POLL_SECONDS)
+        self._match_hierarchy(root_id, st["new_id"], final=True)
+        self._set_phase(st, Phase.DONE)
+
+    def _find_root_copy(self, root_row: RecordResult, key_field: str) -> str:
+        """The top copy of a deep copy: by its copy key, or, where the object has no key field, by the
+        unique values the overrides gave it (e.g. name__v) — only when exactly one record matches."""
+        conn = self.connector
+        if key_field:
+            found = conn.find(root_row.object_name, {key_field: root_row.idempotency_key})
+            return found[0].id if found else ""
+        infos = {f.name: f for f in self.describe(root_row.object_name)}
+        overrides = self.overrides_for(root_row.source_id)
+        equals = {
+            k: str(v) for k, v in overrides.items()
+            if k in infos and infos[k].unique and isinstance(v, str | int) and not isinstance(v, bool) and str(v)
+        }
+        if not equals:
+            return ""
+        claimed = self.claimed_ids() - {root_row.new_id}
+        found = [r for r in conn.find(root_row.object_name, equals) if r.id != root_row.source_id and r.id not in claimed]
+        return found[0].id if len(found) == 1 else ""
+
+    def _poll(self, remote_id: str) -> str:
+        while True:
+            remote = self.connector.job_status(remote_id)
+            if remote.finished:
+                return remote.status
+            self.heartbeat_no_cancel()
+            time.sleep(settings.VAULT_JOB_POLL_SECONDS)
+
+    def heartbeat_no_cancel(self) -> None:
+        # A started Vault job can't be stopped; a cancel takes effect once it has finished.
+        try:
+            self.heartbeat()
+        except Cancelled:
+            pass
+
+    def _await_root_copy(self, root_row: RecordResult, key_field: str) -> str:
+        """The copy a lost start made, or "" once the wait is over and a search found none.
+
+        A search that fails (Vault busy) is not "none": it is tried again, and re-raised at the
+        end, so an unanswered search never leads to starting a second deep copy."""
+        deadline = time.monotonic() + _lost_start_wait()
+        while True:
+            try:
+                new_id, error = self._find_root_copy(root_row, key_field), None
+            except (Unavailable, RateLimited) as exc:
+                new_id, error = "", exc
+            if new_id:
+                return new_id
+            if time.monotonic() >= deadline:
+                if error is not None:
+                    raise error
+                return ""
+            self.heartbeat_no_cancel()
+            time.sleep(settings.VAULT_JOB_POLL_SECONDS)
+
+    def _match_hierarchy(self, root_id: str, new_root_id: str, *, final: bool = True) -> int:
+        """Give each tree row without a new id the copy found under its copied parent (same values).
+
+        Returns how many rows are still without a copy; `final` marks those failed."""
+        conn = self.connector
+        rows = self.tree_rows(root_id)
+        root_row = rows[0]
+        if root_row.status != S.SUCCEEDED:
+            res.succeed(root_row, new_root_id, conn.record_url(root_row.object_name, new_root_id))
+            res.save([root_row])
+        missing = [r for r in rows if r.status in (S.PENDING, S.SENDING)]
+        if not missing:
+            return 0
+        id_map = {r.source_id: r.new_id for r in rows if r.new_id}
+        claimed = self.claimed_ids()
+        level = {root_row.object_name: [root_id]}
+        by_key = {(r.object_name, r.source_id): r for r in rows}
+        while level:
+            next_level: dict[str, list[str]] = {}
+            for parent_object, source_parents in level.items():
+                for related in [r for r in conn.related_lists(parent_object) if r.deep_copy]:
+                    new_parents = [id_map[s] for s in source_parents if s in id_map]
+                    sources = list(conn.children(related, source_parents))
+                    copies = [c for c in conn.children(related, new_parents) if c.id not in claimed] if new_parents else []
+                    skip = self._signature_skip(related.child_object, related.parent_field)
+                    for src in sources:
+                        row = by_key.get((related.child_object, src.id))
+                        if row is None:
+                            continue
+                        next_level.setdefault(related.child_object, []).append(src.id)
+                        if row.new_id:
+                            continue
+                        new_parent = id_map.get(ref_id(src.fields.get(related.parent_field)))
+                        sig = _signature(src.fields, skip)
+                        match = next(
+                            (c for c in copies if c.id not in claimed
+                             and ref_id(c.fields.get(related.parent_field)) == new_parent
+                             and _signature(c.fields, skip) == sig),
+                            None,
+                        )
+                        if match:
+                            claimed.add(match.id)
+                            id_map[src.id] = match.id
+                            res.succeed(row, match.id, conn.record_url(row.object_name, match.id))
+                            res.save([row])
+            level = next_level
+        left = [row for row in self.tree_rows(root_id) if row.status in (S.PENDING, S.SENDING)]
+        if final:
+            for row in left:
+                res.fail(row, "NOT_COPIED", "The copy of this record was not found in the new hierarchy.")
+                res.save([row])
+        return len(left)
+
+    def _signature_skip(self, object_name: str, parent_field: str) -> set[str]:
+        skip = {"id", parent_field}
+        for f in self.describe(object_name):
+            if not f.editable or f.no_copy or f.unique or f.system_managed_name:
+                skip.add(f.name)
+        return skip
+
+
+def _lost_start_wait() -> float:
+    """How long to wait for the copy of a deep copy whose start answer was lost (it may be queued)."""
+    return float(getattr(settings, "VAULT_LOST_START_WAIT_SECONDS", 120))
+
+
+def _signature(values: dict[str, Any], skip: set[str]) -> tuple:
+    return tuple(sorted((k, repr(v)) for k, v in values.items() if k not in skip and not k.startswith("$")))
+

@@ -1,0 +1,40 @@
+"""The RQ worker class the app runs (settings.RQ["WORKER_CLASS"]): RQ's own worker, which also
+runs `job resume-stale` in its maintenance loop, so no external cron is needed (`runapp` runs one).
+
+It runs between jobs, every JOB_RESUME_STALE_SECONDS: jobs whose worker died, whose wait (a rate
+limit or an outage) is over, or that never reached the queue (Redis was down at submit) are queued
+again. Several workers doing it at once is safe: every transition is a compare-and-set, and a
+second RQ job for the same copy job finds it claimed and does nothing."""
+
+import logging
+
+from django.conf import settings
+from django.db import close_old_connections
+from rq import Worker
+
+log = logging.getLogger(__name__)
+
+
+class CopierWorker(Worker):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("maintenance_interval", settings.JOB_RESUME_STALE_SECONDS)
+        super().__init__(*args, **kwargs)
+
+    @property
+    def dequeue_timeout(self) -> int:
+        # RQ waits for a job up to ~7 minutes at a time and runs maintenance only in between: an
+        # idle worker would resume nothing for that long (chaos seeds 1051, 1053).
+        return max(1, min(super().dequeue_timeout, int(self.maintenance_interval)))
+
+    def run_maintenance_tasks(self):
+        super().run_maintenance_tasks()
+        from records.copying.services import jobs_resume_stale
+
+        close_old_connections()
+        try:
+            resumed = jobs_resume_stale()
+        except Exception:  # noqa: BLE001 - the worker must keep working; tried again next round
+            log.exception("resume-stale failed in the worker")
+            return
+        if resumed:
+            log.info("resume-stale: queued jobs %s again", [j.pk for j in resumed])
