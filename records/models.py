@@ -14,8 +14,9 @@ class System(models.TextChoices):
 
 def manages_all_profiles(user) -> bool:
     """Who sees, uses and changes every profile: superusers and holders of the admin's
-    change permission on profiles. Being staff alone (may open the admin) is not enough."""
-    return user.is_active and (user.is_superuser or user.has_perm("records.change_connectionprofile"))
+    change permission on profiles, who are staff (the admin is where that permission is used).
+    Being staff alone is not enough. Business users (not staff) cost no permission queries."""
+    return user.is_active and (user.is_superuser or (user.is_staff and user.has_perm("records.change_connectionprofile")))
 
 
 class ProfileQuerySet(models.QuerySet):

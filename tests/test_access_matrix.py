@@ -66,6 +66,7 @@ RULES: list[tuple[str, tuple[int, ...]]] = [
     ("job_cancel", (L, 200, 404, 404, 404, 404)),  # GET: the confirmation page
     ("job_retry", (L, 200, 404, 404, 404, 404)),  # GET: the confirmation page
     ("job_undo", (L, 200, 404, 404, 404, 404)),  # GET: the confirmation page
+    ("job_resume", (L, 200, 404, 404, 404, 404)),  # GET: the confirmation page (retry's other name)
     # The queue dashboard, both mounts: superusers (and use_queue_dashboard holders) only.
     ("*django_rq*stop_job", (L, L, L, 403, L, 405)),  # POST only
     ("*django_rq*actions", (L, L, L, 403, L, R)),  # POST only; a GET goes back to the list

@@ -106,6 +106,7 @@ def pages(db, client, django_user_model, vault_profile, fresh_sandbox, owner, ma
         "job_rows": [get(reverse("job_rows", args=[done.code]))],
         "job_cancel": [get(reverse("job_cancel", args=[code]))],
         "job_retry": [get(reverse("job_retry", args=[done.code]))],
+        "job_resume": [get(reverse("job_resume", args=[done.code]))],
         "job_undo": [get(reverse("job_undo", args=[done.code]))],
         "login": [get(reverse("login"))],
         "admin": [get(reverse("admin:index")),
