@@ -19,7 +19,7 @@ class EngineDeepCopy:
         rows = self.tree_rows(root_id, snapshots=True)
         nodes = _snapshot_nodes(rows)
         if nodes is None:  # planned before snapshots were kept: read the records again
-            nodes = read_tree(conn, job.object_name, root_id)
+            nodes = read_tree(conn, job.object_name, root_id, exclude=frozenset(self.options.exclude))
         node_by_key = {(n.object_name, n.source_id): n for n in nodes}
         rows = [r for r in rows if (r.object_name, r.source_id) in node_by_key]
         for row in rows:
@@ -31,7 +31,7 @@ class EngineDeepCopy:
 
         # The root: the system's clone action, with the overrides (and the copy key).
         if root_row.status in (S.PENDING, S.SENDING):
-            overrides = self.top_overrides(root_row)
+            overrides = self.top_overrides(root_row, root_node.fields)
             payloads = {root_row.pk: {**_name_values(root_node, conn.name_fields), **overrides}}
             self.reconcile_leftovers([root_row], payloads=payloads)
             if root_row.status == S.PENDING:
@@ -69,6 +69,9 @@ class EngineDeepCopy:
                 res.save([row])
                 continue
             payload = build_payload(node, fields, id_map, new_parent, conn)
+            values = self.record_values(object_name, row.source_id, {}, node.fields)
+            payload.update(values)
+            row.values = values or None
             if key_field:
                 payload[key_field] = row.idempotency_key
             payloads[row.pk] = payload

@@ -21,7 +21,8 @@ from records.copying import lifecycle
 from records.copying.execute import Cancelled, Paused, Runner
 from records.copying.lifecycle import LeaseLost
 from records.copying.plan import Plan, TooLarge
-from records.copying.validation import validate_overrides
+from records.copying import choices
+from records.copying.options import CopyOptions
 from records.models import CopyJob, RecordResult
 
 log = logging.getLogger(__name__)
@@ -34,17 +35,20 @@ COPY_MODES = (CopyJob.Mode.CLONE, CopyJob.Mode.DEEP_COPY)
 
 
 def copy_preview(*, profile, object_name: str, source_ids: list[str], mode: str, overrides: dict | None = None,
-                 connector: Connector | None = None) -> Plan:
+                 connector: Connector | None = None, options: CopyOptions | None = None) -> Plan:
     """Return what a copy would do: per-object counts, the changed fields, or why it is refused.
 
+    `options`: what else the copy leaves out, sets and sets off (records/copying/options.py).
     Raises ValidationError for bad input (unknown mode, no ids, an override that can't be applied).
     """
     plan, _ = _plan(profile=profile, object_name=object_name, source_ids=source_ids, mode=mode,
-                    overrides=overrides or {}, connector=connector)
+                    overrides=overrides or {}, connector=connector, options=options)
     return plan
 
 
-def _plan(*, profile, object_name, source_ids, mode, overrides, row_overrides=None, connector=None):
+def _plan(*, profile, object_name, source_ids, mode, overrides, row_overrides=None, connector=None,
+          options: CopyOptions | None = None):
+    options = options or CopyOptions()
     if mode not in COPY_MODES:
         raise ValidationError(f"Unknown copy mode {mode!r}; use clone or deep_copy.")
     source_ids = [str(s).strip() for s in source_ids if str(s).strip()]
@@ -54,12 +58,13 @@ def _plan(*, profile, object_name, source_ids, mode, overrides, row_overrides=No
         raise ValidationError("A record id is listed twice.")
     conn = connector or connector_for(profile)
     fields = conn.describe(object_name)
-    validate_overrides(fields=fields, overrides=overrides)
+    choices.check_values(fields=fields, values=overrides)
     for source_id, values in (row_overrides or {}).items():
         try:
-            validate_overrides(fields=fields, overrides=values)
+            choices.check_values(fields=fields, values=values)
         except ValidationError as exc:
             raise ValidationError(f"Record {source_id}: " + " ".join(exc.messages)) from exc
+    _check_options(conn, object_name, mode, options, profile)
     object_infos = _safe_objects(conn)
     labels = {o.name: o.label for o in object_infos}
     plurals = {o.name: o.label_plural or o.label for o in object_infos}
@@ -77,7 +82,8 @@ def _plan(*, profile, object_name, source_ids, mode, overrides, row_overrides=No
         all_nodes: list[planning.Node] = []
         try:
             for source_id in source_ids:
-                nodes = planning.read_tree(conn, object_name, source_id, limit=limit - _related(all_nodes))
+                nodes = planning.read_tree(conn, object_name, source_id, limit=limit - _related(all_nodes),
+                                           exclude=frozenset(options.exclude))
                 trees[source_id] = nodes
                 all_nodes.extend(nodes)
         except TooLarge:
@@ -89,10 +95,87 @@ def _plan(*, profile, object_name, source_ids, mode, overrides, row_overrides=No
             plan.objects = planning.summarize(all_nodes, labels)
             return plan, trees
         plan.objects = planning.summarize(all_nodes, labels)
+        plan.way = _way(conn, options)
+    if mode == CopyJob.Mode.CLONE:
+        trees_for_samples = {s: [planning.Node(object_name, s, 0, fields=first.fields)] for s in source_ids[:1]}
+    else:
+        trees_for_samples = trees
+    _samples(plan, conn, trees_for_samples, overrides, row_overrides or {}, options)
+    _automation_notes(plan, conn, mode, options)
     _unique_policy(plan, conn, fields, overrides, row_overrides or {}, plurals)
     if len(source_ids) > 1 and mode == CopyJob.Mode.CLONE:
         plan.warnings.append(f"{len(source_ids)} records are cloned, each with the same field changes.")
     return plan, trees
+
+
+def _check_options(conn: Connector, object_name: str, mode: str, options: CopyOptions, profile) -> None:
+    """Each per-object choice against that object's metadata (the same checks as the overrides)."""
+    if object_name in options.exclude:
+        raise ValidationError(f"{object_name} is the object being copied; only related objects can be left out.")
+    for obj, values in options.fields.items():
+        choices.check_values(fields=conn.describe(obj), values=values, where=obj)
+    for obj, name in options.lineage.items():
+        choices.check_lineage(fields=conn.describe(obj), field_name=name, where=obj)
+    below = options.changes_below(object_name)
+    if mode == CopyJob.Mode.CLONE and below:
+        raise ValidationError("A clone copies only the records themselves: leaving out related objects or "
+                              "changing them needs a deep copy.")
+    if conn.native_deep_copy and mode == CopyJob.Mode.DEEP_COPY and (below or options.engine):
+        # Issue 16's engine-built Vault copy (level by level) is not in this version: refuse, don't
+        # silently copy the whole hierarchy with Vault's own deep copy.
+        raise ValidationError("Leaving out branches or changing records below the top of a Vault deep copy "
+                              "needs the engine-built copy, which this version doesn't have yet; Vault's own "
+                              "deep copy copies the whole hierarchy as it is.")
+
+
+def _way(conn: Connector, options: CopyOptions) -> str:
+    if conn.native_deep_copy:
+        return "Vault's own deep copy: one Deep Copy Object Record call per top record."
+    return "Built by Record Copier level by level: the top record cloned, the related records inserted."
+
+
+def _samples(plan: Plan, conn: Connector, trees, overrides, row_overrides, options: CopyOptions) -> None:
+    """Render every record's values (cheap: templates are parsed once) so a value too long for its
+    field is refused here, for any record; show the top record's and the first child's."""
+    today, job = timezone.localdate(), _next_job_number()
+    shown: set[str] = set()
+    described: dict[str, list] = {}
+    for root, nodes in trees.items():
+        for node in nodes:
+            top = node.depth == 0
+            if not top and not (options.fields_for(node.object_name) or node.object_name in options.lineage):
+                continue
+            base = {**overrides, **row_overrides.get(root, {})} if top else {}
+            values = choices.record_values(values=base, options=options, object_name=node.object_name,
+                                           source_id=node.source_id, source=node.fields, today=today, job=job)
+            if node.object_name not in described:
+                described[node.object_name] = conn.describe(node.object_name)
+            where = f"{node.object_name} {node.source_id}"
+            try:
+                choices.check_rendered(fields=described[node.object_name], values=values, where=where)
+            except ValidationError as exc:
+                plan.refused_reason = plan.refused_reason or " ".join(exc.messages)
+            kind = "top" if top else "child"
+            if kind not in shown and values:
+                shown.add(kind)
+                plan.samples += [{"object_name": node.object_name, "source_id": node.source_id, "field": k,
+                                  "value": v} for k, v in values.items()]
+
+
+def _next_job_number() -> int:
+    # The preview's {job}: the number the job will most likely get (the run uses the real one).
+    last = CopyJob.objects.order_by("-pk").values_list("pk", flat=True).first()
+    return (last or 0) + 1
+
+
+def _automation_notes(plan: Plan, conn: Connector, mode: str, options: CopyOptions) -> None:
+    if conn.native_deep_copy or mode != CopyJob.Mode.DEEP_COPY:
+        return
+    if options.run_workflows:
+        plan.warnings.append("Workflows, approvals and blueprints fire on the inserted related records.")
+    else:
+        plan.warnings.append("Workflows, approvals and blueprints don't fire on the inserted related records "
+                             "(they are inserted with no triggers); choose \"run workflows\" to let them fire.")
 
 
 def _unique_policy(plan: Plan, conn: Connector, fields, overrides, row_overrides, labels) -> None:
@@ -160,7 +243,7 @@ def _safe_objects(conn):
 def copy_job_create(*, profile, object_name: str, source_ids: list[str], mode: str, user,
                     overrides: dict | None = None, row_overrides: dict | None = None,
                     enqueue: bool = True, connector: Connector | None = None,
-                    confirmation: str | None = None) -> CopyJob:
+                    confirmation: str | None = None, options: CopyOptions | None = None) -> CopyJob:
     """Validate and plan the copy, save the job with one pending result per record, enqueue on commit.
 
     `confirmation`: the confirmed preview's one-time token. It is consumed atomically (a unique
@@ -172,15 +255,17 @@ def copy_job_create(*, profile, object_name: str, source_ids: list[str], mode: s
         try:
             return _create(profile=profile, object_name=object_name, source_ids=source_ids, mode=mode, user=user,
                            overrides=overrides, row_overrides=row_overrides, enqueue=enqueue, connector=connector,
-                           confirmation=confirmation)
+                           confirmation=confirmation, options=options)
         except IntegrityError:
             return CopyJob.objects.get(confirmation=confirmation, requested_by=user)
     return _create(profile=profile, object_name=object_name, source_ids=source_ids, mode=mode, user=user,
-                   overrides=overrides, row_overrides=row_overrides, enqueue=enqueue, connector=connector)
+                   overrides=overrides, row_overrides=row_overrides, enqueue=enqueue, connector=connector,
+                   options=options)
 
 
 def _create(*, profile, object_name, source_ids, mode, user, overrides, row_overrides, enqueue, connector,
-            confirmation=None) -> CopyJob:
+            confirmation=None, options=None) -> CopyJob:
+    options = options or CopyOptions()
     overrides = overrides or {}
     row_overrides = {str(k): v for k, v in (row_overrides or {}).items()}
     source_ids = [str(s).strip() for s in source_ids if str(s).strip()]
@@ -189,7 +274,7 @@ def _create(*, profile, object_name, source_ids, mode, user, overrides, row_over
         raise ValidationError(f"Per-record overrides for ids not being copied: {', '.join(sorted(unknown))}.")
     conn = connector or connector_for(profile)
     plan, trees = _plan(profile=profile, object_name=object_name, source_ids=source_ids, mode=mode,
-                        overrides=overrides, row_overrides=row_overrides, connector=conn)
+                        overrides=overrides, row_overrides=row_overrides, connector=conn, options=options)
     if plan.refused_reason:
         raise ValidationError(plan.refused_reason)
     # Engine-built deep copies keep the records as read here, so the run doesn't read them again.
@@ -198,7 +283,7 @@ def _create(*, profile, object_name, source_ids, mode, user, overrides, row_over
         job = CopyJob.objects.create(
             profile=profile, object_name=object_name, source_ids=source_ids, mode=mode,
             overrides=overrides, row_overrides=row_overrides, plan=plan.as_dict(), requested_by=user,
-            confirmation=confirmation or None,
+            confirmation=confirmation or None, options=options.as_dict(),
         )
         rows, tree_keys = [], {}
         for root, nodes in trees.items():

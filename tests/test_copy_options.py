@@ -1,0 +1,166 @@
+"""Issue 16 through the services against the sandbox over HTTP: leave out branches, fields on every
+level, value templates, the lineage stamp, and the values kept per result row."""
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from records.connectors import connector_for
+from records.copying import services
+from records.copying.options import CopyOptions
+from records.copying.plan import read_tree
+from records.models import CopyJob, RecordResult
+
+S = RecordResult.Status
+
+
+@pytest.fixture
+def zoho(fresh_sandbox, zoho_profile):
+    return fresh_sandbox, zoho_profile, connector_for(zoho_profile)
+
+
+@pytest.fixture
+def vault(fresh_sandbox, vault_profile, settings):
+    settings.VAULT_JOB_POLL_SECONDS = 0.2
+    return fresh_sandbox, vault_profile, connector_for(vault_profile)
+
+
+def find_id(conn, object_name, name):
+    return next(r.id for r in conn.search(object_name, name).records if r.name == name)
+
+
+def run(profile, user, object_name, ids, mode, **kw):
+    job = services.copy_job_create(profile=profile, object_name=object_name, source_ids=ids, mode=mode,
+                                   user=user, enqueue=False, **kw)
+    return services.copy_job_run(job_id=job.pk, worker_id="test")
+
+
+def objects_of(plan):
+    return {o.object_name for o in plan.objects}
+
+
+def test_exclude_a_middle_level_leaves_out_it_and_what_only_hangs_below_it(zoho, owner):
+    sb, profile, conn = zoho
+    src = find_id(conn, "Accounts", "Globex")
+    full = services.copy_preview(profile=profile, object_name="Accounts", source_ids=[src], mode="deep_copy")
+    assert "Contacts" in objects_of(full)
+    plan = services.copy_preview(profile=profile, object_name="Accounts", source_ids=[src], mode="deep_copy",
+                                 options=CopyOptions(exclude=("Contacts",)))
+    assert "Contacts" not in objects_of(plan)
+    assert plan.total < full.total
+    job = run(profile, owner, "Accounts", [src], "deep_copy", options=CopyOptions(exclude=("Contacts",)))
+    assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
+    assert job.planned_count == plan.total
+    assert not job.results.filter(object_name="Contacts").exists()
+    root = job.results.get(depth=0).new_id
+    copied_contacts = [r for r in read_tree(conn, "Accounts", root) if r.object_name == "Contacts"]
+    assert copied_contacts == []
+    # the job keeps its options: a resume reads the same choice
+    assert CopyOptions.from_dict(job.options).exclude == ("Contacts",)
+
+
+def test_the_top_object_cannot_be_excluded(zoho):
+    sb, profile, conn = zoho
+    src = find_id(conn, "Accounts", "Globex")
+    with pytest.raises(ValidationError, match="only related objects"):
+        services.copy_preview(profile=profile, object_name="Accounts", source_ids=[src], mode="deep_copy",
+                              options=CopyOptions(exclude=("Accounts",)))
+
+
+def test_set_with_templates_on_every_level_and_lineage_on_every_copy(zoho, owner):
+    sb, profile, conn = zoho
+    src = find_id(conn, "Accounts", "Globex")
+    options = CopyOptions(fields={"Contacts": {"Last_Name": "{Last_Name} (test {{{job}}})",
+                                               "Description": "copied {today}"}},
+                          lineage={"Contacts": "Description", "Accounts": "Description"})
+    overrides = {"Account_Name": "{Account_Name} (copy {today})"}
+    plan = services.copy_preview(profile=profile, object_name="Accounts", source_ids=[src], mode="deep_copy",
+                                 overrides=overrides, options=options)
+    assert not plan.refused_reason, plan.refused_reason
+    today = timezone.localdate().isoformat()
+    by = {(s["object_name"], s["field"]): s["value"] for s in plan.samples}
+    assert by[("Accounts", "Account_Name")] == f"Globex (copy {today})"
+    assert by[("Contacts", "Last_Name")].endswith(" (test {" + str(CopyJob.objects.count() + 1) + "})")
+    assert by[("Contacts", "Description")].startswith("Copied from ")
+
+    job = run(profile, owner, "Accounts", [src], "deep_copy", overrides=overrides, options=options)
+    assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
+    top = job.results.get(depth=0)
+    copy = conn.get("Accounts", top.new_id).fields
+    assert copy["Account_Name"] == f"Globex (copy {today})"
+    assert copy["Description"] == f"Copied from {src} by Record Copier job {job.pk}"
+    assert top.values["Account_Name"] == copy["Account_Name"]
+    contacts = job.results.filter(object_name="Contacts")
+    assert contacts.count() == 3
+    for row in contacts:
+        original, copied = conn.get("Contacts", row.source_id).fields, conn.get("Contacts", row.new_id).fields
+        assert copied["Last_Name"] == f"{original['Last_Name']} (test {{{job.pk}}})"
+        # the lineage stamp wins over the set value of the same field
+        assert copied["Description"] == f"Copied from {row.source_id} by Record Copier job {job.pk}"
+        assert row.values == {"Last_Name": copied["Last_Name"], "Description": copied["Description"]}
+    # records of objects without choices are copied as before, with no values kept
+    assert all(r.values is None for r in job.results.filter(object_name="Deals"))
+
+
+def test_clear_on_a_child_object(zoho, owner):
+    sb, profile, conn = zoho
+    src = find_id(conn, "Accounts", "Globex")
+    job = run(profile, owner, "Accounts", [src], "deep_copy",
+              options=CopyOptions(fields={"Contacts": {"First_Name": None}}))
+    assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
+    for row in job.results.filter(object_name="Contacts"):
+        assert not conn.get("Contacts", row.new_id).fields.get("First_Name")
+
+
+def test_a_rendered_value_over_the_field_length_is_refused_in_the_preview(zoho, owner):
+    sb, profile, conn = zoho
+    src = find_id(conn, "Accounts", "Globex")
+    long = "x" * 75
+    options = CopyOptions(fields={"Contacts": {"Last_Name": "{Last_Name}" + long}})  # Last_Name holds 80
+    plan = services.copy_preview(profile=profile, object_name="Accounts", source_ids=[src], mode="deep_copy",
+                                 options=options)
+    assert "the field holds 80" in plan.refused_reason
+    with pytest.raises(ValidationError, match="the field holds 80"):
+        services.copy_job_create(profile=profile, object_name="Accounts", source_ids=[src], mode="deep_copy",
+                                 user=owner, enqueue=False, options=options)
+
+
+@pytest.mark.parametrize("values, message", [
+    ({"Last_Name": "{Last_Name"}, "Unmatched"),
+    ({"Last_Name": "{No_Such_Field}"}, "no field No_Such_Field"),
+    ({"Nope": "x"}, "no field 'Nope'"),
+    ({"Last_Name": None}, "required and can't be cleared"),
+])
+def test_per_object_values_get_the_same_metadata_checks(zoho, values, message):
+    sb, profile, conn = zoho
+    src = find_id(conn, "Accounts", "Globex")
+    with pytest.raises(ValidationError, match=message):
+        services.copy_preview(profile=profile, object_name="Accounts", source_ids=[src], mode="deep_copy",
+                              options=CopyOptions(fields={"Contacts": values}))
+
+
+def test_lineage_needs_a_text_field(zoho):
+    sb, profile, conn = zoho
+    src = find_id(conn, "Accounts", "Globex")
+    with pytest.raises(ValidationError, match="lineage stamp needs an editable text field"):
+        services.copy_preview(profile=profile, object_name="Accounts", source_ids=[src], mode="deep_copy",
+                              options=CopyOptions(lineage={"Contacts": "Account_Name"}))
+
+
+def test_vault_clone_with_template_and_lineage(vault, owner):
+    sb, profile, conn = vault
+    src = find_id(conn, "product__v", "Neurolax")
+    job = run(profile, owner, "product__v", [src], "clone", overrides={"name__v": "{name__v} (copy {job})"},
+              options=CopyOptions(lineage={"product__v": "description__c"}))
+    assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
+    copy = conn.get("product__v", job.results.get().new_id).fields
+    assert copy["name__v"] == f"Neurolax (copy {job.pk})"
+    assert copy["description__c"] == f"Copied from {src} by Record Copier job {job.pk}"
+
+
+def test_vault_deep_copy_below_the_top_is_refused_not_silently_whole(vault):
+    sb, profile, conn = vault
+    src = find_id(conn, "product__v", "Neurolax")
+    with pytest.raises(ValidationError, match="engine-built copy"):
+        services.copy_preview(profile=profile, object_name="product__v", source_ids=[src], mode="deep_copy",
+                              overrides={"name__v": "x1"}, options=CopyOptions(exclude=("packaging__c",)))
