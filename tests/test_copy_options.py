@@ -164,3 +164,44 @@ def test_vault_deep_copy_below_the_top_is_refused_not_silently_whole(vault):
     with pytest.raises(ValidationError, match="engine-built copy"):
         services.copy_preview(profile=profile, object_name="product__v", source_ids=[src], mode="deep_copy",
                               overrides={"name__v": "x1"}, options=CopyOptions(exclude=("packaging__c",)))
+
+
+def _actions(sb, op):
+    return [a for a in sb.zoho.state.actions if a["op"] == op]
+
+
+def test_zoho_defaults_clones_start_cadences_inserts_fire_nothing(zoho, owner):
+    sb, profile, conn = zoho
+    src = find_id(conn, "Accounts", "Globex")
+    plan = services.copy_preview(profile=profile, object_name="Accounts", source_ids=[src], mode="deep_copy")
+    assert any("don't fire on the inserted related records" in w for w in plan.warnings)
+    job = run(profile, owner, "Accounts", [src], "deep_copy")
+    assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
+    assert [a["skip_feature_execution"] for a in _actions(sb, "clone")] == [None]
+    inserts = _actions(sb, "insert")
+    assert inserts and all(a["trigger"] == [] and not a["automations_ran"] for a in inserts)
+
+
+def test_zoho_skip_cadences_on_every_clone_and_insert_and_workflows_when_chosen(zoho, owner):
+    sb, profile, conn = zoho
+    ids = [find_id(conn, "Accounts", "Globex"), find_id(conn, "Accounts", "Initech")]
+    job = run(profile, owner, "Accounts", ids, "clone", options=CopyOptions(skip_cadences=True))
+    assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
+    clones = _actions(sb, "clone")
+    assert len(clones) == 2 and all(a["skip_feature_execution"] == [{"name": "cadences"}] for a in clones)
+    job = run(profile, owner, "Accounts", ids[:1], "deep_copy",
+              options=CopyOptions(skip_cadences=True, run_workflows=True))
+    assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
+    inserts = _actions(sb, "insert")
+    assert inserts and all(a["trigger"] is None and a["automations_ran"] for a in inserts)
+    assert all(a["skip_feature_execution"] == [{"name": "cadences"}] for a in inserts)
+
+
+def test_zoho_choices_are_refused_on_vault_and_migration_mode_is_not_offered_yet(vault):
+    sb, profile, conn = vault
+    src = find_id(conn, "product__v", "Neurolax")
+    for options, message in ((CopyOptions(skip_cadences=True), "Zoho CRM choices"),
+                             (CopyOptions(migration_mode=True), "not available in this version")):
+        with pytest.raises(ValidationError, match=message):
+            services.copy_preview(profile=profile, object_name="product__v", source_ids=[src], mode="clone",
+                                  overrides={"name__v": "x2"}, options=options)

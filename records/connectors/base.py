@@ -254,8 +254,19 @@ class ProfileConfig:
 # ---------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Automation:
+    """What a copy's writes set off (issue 16). The defaults are what copies always did: Zoho
+    inserts with `trigger: []`, clones start cadences as Zoho does by default."""
+
+    skip_cadences: bool = False  # Zoho clone and insert: skip_feature_execution [{"name": "cadences"}]
+    run_workflows: bool = False  # Zoho insert: omit `trigger: []`, so workflows etc. fire
+
+
 class Connector(abc.ABC):
     system: str = ""
+    # Set by the engine for one run (a connector serves one job at a time).
+    automation: Automation = Automation()
     # Rows per create/clone/delete call: Vault 500, Zoho 100.
     batch_size: int = 100
     # A deep copy of more related records than this is refused before anything is queued.

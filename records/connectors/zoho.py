@@ -93,6 +93,9 @@ def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+SKIP_CADENCES = {"skip_feature_execution": [{"name": "cadences"}]}
+
+
 class ZohoConnector(Connector):
     system = "zoho"
     batch_size = WRITE_BATCH
@@ -561,6 +564,9 @@ class ZohoConnector(Connector):
         # Reference: https://www.zoho.com/crm/developer/docs/api/v7/record-clone.html
         # No body when there are no overrides (what Zoho's own SDK sends); else {"data": [overrides]}.
         kwargs: dict[str, Any] = {"json": {"data": [dict(request.overrides)]}} if request.overrides else {}
+        if self.automation.skip_cadences:
+            # The one documented input key besides `data`, beside it (api-notes zoho.md, Record Clone).
+            kwargs = {"json": {"data": [dict(request.overrides)], **SKIP_CADENCES}}
         path = self._module_path(module, request.source_id, "actions", "clone")
         try:
             _, body = self._call("POST", path, safe=False, write=True, **kwargs)
@@ -595,8 +601,11 @@ class ZohoConnector(Connector):
         outcomes: list[WriteResult | ConnectorError] = []
         for start in range(0, len(rows), WRITE_BATCH):
             batch = [dict(r) for r in rows[start : start + WRITE_BATCH]]
-            # "trigger": [] — no workflows, approvals or blueprints fire on copies (§3.1).
-            body = {"data": batch, "trigger": [], **extra}
+            # "trigger": [] — no workflows, approvals or blueprints fire on copies (§3.1), unless
+            # the user lets them (omitted: they run).
+            body = {"data": batch, **({} if self.automation.run_workflows else {"trigger": []}), **extra}
+            if self.automation.skip_cadences:
+                body.update(SKIP_CADENCES)
             try:
                 _, answer = self._call("POST", path, safe=safe, write=True, json=body)
             except ConnectorError as exc:

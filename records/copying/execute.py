@@ -14,7 +14,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from records.connectors.base import Connector, FieldInfo
+from records.connectors.base import Automation, Connector, FieldInfo
 from records.copying import choices, templates
 from records.copying import results as res
 from records.copying.clone import Clone
@@ -113,6 +113,8 @@ class Runner(WriteProtocol, Clone, VaultDeepCopy, EngineDeepCopy, Undo):
 
     def run(self) -> None:
         job = self.job
+        self.connector.automation = Automation(skip_cadences=self.options.skip_cadences,
+                                               run_workflows=self.options.run_workflows)
         if job.mode == CopyJob.Mode.UNDO:
             self.run_undo()
         elif job.mode == CopyJob.Mode.CLONE:

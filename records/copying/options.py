@@ -55,3 +55,51 @@ class CopyOptions:
 
 def lineage_text(source_id: str, job_number: int | str) -> str:
     return f"Copied from {source_id} by Record Copier job {job_number}"
+
+
+def parse_cli(*, top_object: str, describe, set_values: list[str], clear: list[str], exclude: list[str] = (),
+              unique: list[str] = (), lineage: list[str] = (), lineage_defaults: dict[str, str] | None = None,
+              **flags: bool) -> tuple[dict[str, Any], CopyOptions]:
+    """`--set [OBJECT:]FIELD=VALUE`, `--clear [OBJECT:]FIELD`, `--unique [OBJECT:]FIELD`,
+    `--lineage OBJECT[:FIELD]` into (the top record's overrides, CopyOptions). Without OBJECT a set or
+    clear is the top record's; `--lineage OBJECT` takes the profile's default field for it.
+    `describe(object)` gives the fields (numbers and booleans are typed as the field says)."""
+    from django.core.exceptions import ValidationError
+
+    from records.copying.validation import coerce_override
+
+    top: dict[str, Any] = {}
+    per_object: dict[str, dict[str, Any]] = {}
+
+    def put(obj: str, name: str, value: Any) -> None:
+        infos = {f.name: f for f in describe(obj or top_object)}
+        typed = None if value is None else coerce_override(infos.get(name), value)
+        (per_object.setdefault(obj, {}) if obj else top)[name] = typed
+
+    for item in set_values:
+        target, sep, value = item.partition("=")
+        if not sep or not target.strip():
+            raise ValidationError(f"--set expects [OBJECT:]FIELD=VALUE, got {item!r}.")
+        put(*_split(target), value)
+    for item in clear:
+        put(*_split(item), None)
+    uniques: dict[str, list[str]] = {}
+    for item in unique:
+        obj, name = _split(item)
+        uniques.setdefault(obj or top_object, []).append(name)
+    stamps: dict[str, str] = {}
+    for item in lineage:
+        obj, _, name = item.partition(":")
+        name = name.strip() or (lineage_defaults or {}).get(obj.strip(), "")
+        if not name:
+            raise ValidationError(f"--lineage {item}: name the field (OBJECT:FIELD); the profile has no default for it.")
+        stamps[obj.strip()] = name
+    options = CopyOptions(exclude=tuple(e.strip() for e in exclude), fields=per_object,
+                          unique={k: tuple(v) for k, v in uniques.items()}, lineage=stamps, **flags)
+    return top, options
+
+
+def _split(target: str) -> tuple[str, str]:
+    # Field names hold no ':' on either system, so "OBJECT:FIELD" is unambiguous.
+    obj, sep, name = target.strip().partition(":")
+    return (obj.strip(), name.strip()) if sep else ("", obj.strip())

@@ -116,6 +116,13 @@ def _check_options(conn: Connector, object_name: str, mode: str, options: CopyOp
         choices.check_values(fields=conn.describe(obj), values=values, where=obj)
     for obj, name in options.lineage.items():
         choices.check_lineage(fields=conn.describe(obj), field_name=name, where=obj)
+    zoho_only = [f for f in ("skip_cadences", "run_workflows") if getattr(options, f)]
+    vault_only = [f for f in ("migration_mode", "no_triggers") if getattr(options, f)]
+    if conn.native_deep_copy and zoho_only:
+        raise ValidationError(f"{', '.join(zoho_only)}: Zoho CRM choices; this profile is Vault.")
+    if vault_only:
+        # Not in this version: the sandbox can't yet answer for the Record Migration permission.
+        raise ValidationError(f"{', '.join(vault_only)}: Vault's migration mode is not available in this version.")
     below = options.changes_below(object_name)
     if mode == CopyJob.Mode.CLONE and below:
         raise ValidationError("A clone copies only the records themselves: leaving out related objects or "
@@ -169,6 +176,8 @@ def _next_job_number() -> int:
 
 
 def _automation_notes(plan: Plan, conn: Connector, mode: str, options: CopyOptions) -> None:
+    if options.skip_cadences:
+        plan.warnings.append("Cadences don't start on the copies (skip_feature_execution: cadences).")
     if conn.native_deep_copy or mode != CopyJob.Mode.DEEP_COPY:
         return
     if options.run_workflows:
