@@ -170,6 +170,7 @@ class WriteResult:
     error_message: str = ""
     # Set when the system said the record already exists (e.g. Zoho DUPLICATE_DATA's duplicate_record).
     existing_id: str = ""
+    field: str = ""  # the field the error names, when it names one
 
 
 @dataclass(frozen=True)
@@ -337,6 +338,10 @@ class Connector(abc.ABC):
 
     @abc.abstractmethod
     def delete(self, object_name: str, ids: Sequence[str]) -> list[WriteResult]: ...
+
+    def duplicate_field(self, outcome: WriteResult) -> str:
+        """The field a write was refused for as a duplicate value, or "" ("make unique" retries on it)."""
+        return ""
 
     @abc.abstractmethod
     def record_url(self, object_name: str, record_id: str) -> str:

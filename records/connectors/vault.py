@@ -141,6 +141,9 @@ class _Session:
         return f"_Session(vault_id={self.vault_id!r}, vault_ok={self.vault_ok!r})"
 
 
+_DUPLICATE_RE = re.compile(r"already exists with \[(\w+)=")
+
+
 class VaultConnector(Connector):
     system = "vault"
     batch_size = 500  # §4.1, §8.1
@@ -497,6 +500,11 @@ class VaultConnector(Connector):
 
     def create(self, object_name: str, rows: Sequence[dict[str, Any]]) -> list[WriteResult]:
         return self._write_rows("POST", object_name, [dict(r) for r in rows])
+
+    def duplicate_field(self, outcome: WriteResult) -> str:
+        # api-notes vault.md §8: uniqueness is OPERATION_NOT_ALLOWED "Another resource already exists with [f=v]".
+        match = _DUPLICATE_RE.search(outcome.error_message or "") if outcome.error_type == "OPERATION_NOT_ALLOWED" else None
+        return match.group(1) if match else ""
 
     def delete(self, object_name: str, ids: Sequence[str]) -> list[WriteResult]:
         # Reference: https://general.veevavault.dev/vault-api/api-reference/26.2/vault-objects/delete-object-records/

@@ -572,7 +572,8 @@ class ZohoConnector(Connector):
             _, body = self._call("POST", path, safe=False, write=True, **kwargs)
         except Rejected as exc:
             # A record-level refusal without a data array (e.g. unknown source id) is this row's result.
-            return WriteResult(ok=False, error_type=exc.error_type, error_message=exc.message,
+            field = exc.details.get("api_name") if isinstance(exc.details.get("api_name"), str) else ""
+            return WriteResult(ok=False, error_type=exc.error_type, error_message=exc.message, field=field,
                                existing_id=str(exc.details.get("id") or "") if exc.error_type == "DUPLICATE_DATA" else "")
         except ConnectorError as exc:
             return exc
@@ -581,6 +582,10 @@ class ZohoConnector(Connector):
         if result.ok:
             self._module_of[result.new_id] = module
         return result
+
+    def duplicate_field(self, outcome: WriteResult) -> str:
+        # §3.1: DUPLICATE_DATA names the clashing field in details.api_name.
+        return outcome.field if outcome.error_type == "DUPLICATE_DATA" else ""
 
     def create(self, object_name: str, rows: Sequence[dict[str, Any]]) -> list[WriteResult]:
         # Reference: https://www.zoho.com/crm/developer/docs/api/v7/insert-records.html

@@ -38,7 +38,9 @@ class EngineDeepCopy:
                 self.heartbeat()
                 self.send(
                     [root_row],
-                    lambda b: conn.clone(job.object_name, [CloneRequest(root_id, overrides)]),
+                    # From the payload at call time: "make unique" may have numbered a value.
+                    lambda b: conn.clone(job.object_name, [CloneRequest(
+                        root_id, {k: payloads[root_row.pk][k] for k in overrides})]),
                     payloads=payloads,
                 )
 
@@ -70,6 +72,7 @@ class EngineDeepCopy:
                 continue
             payload = build_payload(node, fields, id_map, new_parent, conn)
             values = self.record_values(object_name, row.source_id, {}, node.fields)
+            self.keep_unique(object_name, row.source_id, values, node.fields)
             payload.update(values)
             row.values = values or None
             if key_field:

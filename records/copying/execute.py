@@ -23,6 +23,7 @@ from records.copying.options import CopyOptions
 from records.copying.lifecycle import Cancelled, Fence, LeaseLost, Paused, renew  # noqa: F401 - re-exported
 from records.copying.plan import copy_key_field, unique_fields
 from records.copying.undo import Undo
+from records.copying.unique import MakeUnique
 from records.copying.vault_deep_copy import VaultDeepCopy
 from records.copying.write import WriteProtocol
 from records.models import CopyJob, RecordResult
@@ -30,7 +31,7 @@ from records.models import CopyJob, RecordResult
 S = RecordResult.Status
 
 
-class Runner(WriteProtocol, Clone, VaultDeepCopy, EngineDeepCopy, Undo):
+class Runner(WriteProtocol, MakeUnique, Clone, VaultDeepCopy, EngineDeepCopy, Undo):
     """One run of one job by the worker that holds its lease (`fence`)."""
 
     def __init__(self, job: CopyJob, connector: Connector, worker_id: str, fence: Fence | None = None):
@@ -89,6 +90,17 @@ class Runner(WriteProtocol, Clone, VaultDeepCopy, EngineDeepCopy, Undo):
             return self.connector.get(object_name, source_id).fields
         return {}
 
+    def keep_unique(self, object_name: str, source_id: str, values: dict[str, Any],
+                    source: dict[str, Any] | None) -> None:
+        """A field to "make unique" keeps the source's value (numbered when it clashes), sent
+        explicitly so a numbered retry has a value to number; not cleared as other unique fields are."""
+        missing = [n for n in self.options.unique.get(object_name, ()) if n not in values]
+        if not missing:
+            return
+        if source is None:
+            source = self.connector.get(object_name, source_id).fields
+        values.update((n, source[n]) for n in missing if isinstance(source.get(n), str) and source[n])
+
     def overrides_for(self, source_id: str, source: dict[str, Any] | None = None) -> dict[str, Any]:
         """The top record's values: the object's set/clear, the job's and the row's overrides
         (templates rendered, the lineage stamp), and None (cleared) for each unique, not required
@@ -96,6 +108,7 @@ class Runner(WriteProtocol, Clone, VaultDeepCopy, EngineDeepCopy, Undo):
         values = dict(self.job.overrides or {})
         values.update((self.job.row_overrides or {}).get(source_id, {}))
         values = self.record_values(self.job.object_name, source_id, values, source)
+        self.keep_unique(self.job.object_name, source_id, values, source)
         to_clear, _ = unique_fields(self.describe(self.job.object_name), values)
         for info in to_clear:
             values[info.name] = None

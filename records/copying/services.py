@@ -102,7 +102,7 @@ def _plan(*, profile, object_name, source_ids, mode, overrides, row_overrides=No
         trees_for_samples = trees
     _samples(plan, conn, trees_for_samples, overrides, row_overrides or {}, options)
     _automation_notes(plan, conn, mode, options)
-    _unique_policy(plan, conn, fields, overrides, row_overrides or {}, plurals)
+    _unique_policy(plan, conn, fields, overrides, row_overrides or {}, plurals, options)
     if len(source_ids) > 1 and mode == CopyJob.Mode.CLONE:
         plan.warnings.append(f"{len(source_ids)} records are cloned, each with the same field changes.")
     return plan, trees
@@ -123,6 +123,13 @@ def _check_options(conn: Connector, object_name: str, mode: str, options: CopyOp
     if vault_only:
         # Not in this version: the sandbox can't yet answer for the Record Migration permission.
         raise ValidationError(f"{', '.join(vault_only)}: Vault's migration mode is not available in this version.")
+    for obj, names in options.unique.items():
+        infos = {f.name: f for f in conn.describe(obj)}
+        bad = [n for n in names if n not in infos or not infos[n].unique or infos[n].type not in choices.TEXT_TYPES]
+        if bad:
+            raise ValidationError(f"{obj}: only unique text fields can be made unique; {', '.join(bad)} isn't one.")
+    if conn.native_deep_copy and mode == CopyJob.Mode.DEEP_COPY and options.unique:
+        raise ValidationError("Vault's own deep copy can't retry a duplicate name; make the name unique with a template.")
     below = options.changes_below(object_name)
     if mode == CopyJob.Mode.CLONE and below:
         raise ValidationError("A clone copies only the records themselves: leaving out related objects or "
@@ -187,7 +194,8 @@ def _automation_notes(plan: Plan, conn: Connector, mode: str, options: CopyOptio
                              "(they are inserted with no triggers); choose \"run workflows\" to let them fire.")
 
 
-def _unique_policy(plan: Plan, conn: Connector, fields, overrides, row_overrides, labels) -> None:
+def _unique_policy(plan: Plan, conn: Connector, fields, overrides, row_overrides, labels,
+                   options: CopyOptions) -> None:
     """Tell the user what happens to unique fields (see planning.unique_fields); refuse a certain clash.
 
     The copied records get unique, not required fields blank (warned here, so the user can give the
@@ -200,7 +208,8 @@ def _unique_policy(plan: Plan, conn: Connector, fields, overrides, row_overrides
     clear: dict[str, object] = {}
     clash: dict[str, list[str]] = {}
     for source_id in plan.source_ids:
-        to_clear, clashing = planning.unique_fields(fields, {**overrides, **row_overrides.get(source_id, {})})
+        made_unique = dict.fromkeys(options.unique.get(plan.object_name, ()), "")  # numbered on a clash
+        to_clear, clashing = planning.unique_fields(fields, {**made_unique, **overrides, **row_overrides.get(source_id, {})})
         clear.update((f.name, f) for f in to_clear)
         for info in clashing:
             clash.setdefault(info.name, []).append(source_id)
@@ -224,7 +233,7 @@ def _unique_policy(plan: Plan, conn: Connector, fields, overrides, row_overrides
         return  # Vault's own deep copy decides how it copies the children
     for child in dict.fromkeys(o.object_name for o in plan.objects if o.depth > 0):
         child_label = labels.get(child) or child
-        to_clear, clashing = planning.unique_fields(conn.describe(child))
+        to_clear, clashing = planning.unique_fields(conn.describe(child), dict.fromkeys(options.unique.get(child, ())))
         for info in to_clear:
             plan.warnings.append(f"{info.label} is unique in {child_label}: copies get it blank.")
         for info in clashing:
