@@ -205,3 +205,49 @@ def test_zoho_choices_are_refused_on_vault_and_migration_mode_is_not_offered_yet
         with pytest.raises(ValidationError, match=message):
             services.copy_preview(profile=profile, object_name="product__v", source_ids=[src], mode="clone",
                                   overrides={"name__v": "x2"}, options=options)
+
+
+def test_job_page_and_csv_show_the_values_each_copy_got_then_undo_deletes_every_copy(zoho, owner, client):
+    from django.urls import reverse
+
+    sb, profile, conn = zoho
+    src = find_id(conn, "Accounts", "Globex")
+    job = run(profile, owner, "Accounts", [src], "deep_copy", overrides={"Account_Name": "{Account_Name} {job}"},
+              options=CopyOptions(fields={"Contacts": {"First_Name": None}}, lineage={"Contacts": "Description"},
+                                  exclude=("Deals",)))
+    assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
+    client.force_login(owner)
+    page = client.get(reverse("job_detail", args=[job.code])).content.decode()
+    assert f"Account_Name = Globex {job.pk}" in page
+    assert "First_Name = (cleared)" in page and "by Record Copier job" in page
+    csv_text = b"".join(client.get(reverse("job_results_csv", args=[job.code])).streaming_content).decode()
+    assert csv_text.splitlines()[0].endswith(",values")
+    assert f"Account_Name = Globex {job.pk}" in csv_text
+    new_ids = list(job.results.values_list("object_name", "new_id"))
+    undo = services.copy_job_undo(job=job, user=owner, enqueue=False)
+    undo = services.copy_job_run(job_id=undo.pk, worker_id="test")
+    assert undo.status == CopyJob.Status.SUCCEEDED, undo.error_summary
+    for object_name, new_id in new_ids:
+        with pytest.raises(Exception):
+            conn.get(object_name, new_id)
+
+
+def test_retry_sends_failed_rows_again_with_the_same_rendered_values(zoho, owner):
+    sb, profile, conn = zoho
+    src = find_id(conn, "Accounts", "Globex")
+    options = CopyOptions(fields={"Contacts": {"Last_Name": "{Last_Name} {today}"}})
+    job = services.copy_job_create(profile=profile, object_name="Accounts", source_ids=[src], mode="deep_copy",
+                                   user=owner, enqueue=False, options=options)
+    # Made days ago: the retry renders {today} as the job's day, as the first attempt did.
+    CopyJob.objects.filter(pk=job.pk).update(created=timezone.now() - timezone.timedelta(days=3))
+    sb.faults("zoho").set(p500=1.0, seed=3)  # an outage: the run waits with nothing copied
+    job = services.copy_job_run(job_id=job.pk, worker_id="test")
+    assert job.succeeded_count == 0 and job.status == CopyJob.Status.WAITING, job.status
+    sb.faults("zoho").set(p500=0.0)
+    job = services.copy_job_retry(job=job, user=owner, enqueue=False)
+    job = services.copy_job_run(job_id=job.pk, worker_id="test")
+    assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
+    created_day = timezone.localdate(job.created).isoformat()
+    for row in job.results.filter(object_name="Contacts"):
+        assert conn.get("Contacts", row.new_id).fields["Last_Name"].endswith(f" {created_day}")
+    assert job.results.filter(depth=0).count() == 1 and len(conn.search("Accounts", "Globex").records) == 2
