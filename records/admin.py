@@ -315,10 +315,14 @@ class CopyJobAdmin(ReadOnlyAdmin):
 
 @admin.register(RecordResult)
 class RecordResultAdmin(ReadOnlyAdmin):
-    list_display = ["id", "job", "object_name", "source_id", "new_id", "depth", "status", "error_type", "new_record"]
+    list_display = ["id", "job", "requested_by", "object_name", "source_id", "new_id", "depth", "status", "error_type",
+                    "new_record"]
     list_filter = ["status", ResultSystemFilter, "error_type", "object_name", "job__requested_by", "updated"]
     search_fields = ["=source_id", "=new_id", "=parent_source_id", "=job__code"]
-    list_select_related = ["job"]
+    # Provenance: a copied record's id (in a lineage stamp or the target system) finds its row, job,
+    # user and source record.
+    search_help_text = "A copied record's id (provenance), a source id, a parent's id or a job code."
+    list_select_related = ["job", "job__requested_by"]
     list_per_page = 100
     # Counting every row of a 10k+ table on each page is the slow part; the paginator only
     # counts the filtered rows.
@@ -327,6 +331,10 @@ class RecordResultAdmin(ReadOnlyAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).defer("source_snapshot")
+
+    @admin.display(description="Copied by", ordering="job__requested_by")
+    def requested_by(self, obj):
+        return obj.job.requested_by
 
     @admin.display(description="New record")
     def new_record(self, obj):

@@ -251,3 +251,18 @@ def test_retry_sends_failed_rows_again_with_the_same_rendered_values(zoho, owner
     for row in job.results.filter(object_name="Contacts"):
         assert conn.get("Contacts", row.new_id).fields["Last_Name"].endswith(f" {created_day}")
     assert job.results.filter(depth=0).count() == 1 and len(conn.search("Accounts", "Globex").records) == 2
+
+
+def test_admin_provenance_search_from_a_copied_records_id(zoho, owner, staff, client):
+    from django.urls import reverse
+
+    sb, profile, conn = zoho
+    src = find_id(conn, "Accounts", "Globex")
+    job = run(profile, owner, "Accounts", [src], "deep_copy", options=CopyOptions(lineage={"Contacts": "Description"}))
+    row = job.results.filter(object_name="Contacts").first()
+    stamp = conn.get("Contacts", row.new_id).fields["Description"]
+    assert stamp == f"Copied from {row.source_id} by Record Copier job {job.pk}"
+    client.force_login(staff)
+    page = client.get(reverse("admin:records_recordresult_changelist") + f"?q={row.new_id}").content.decode()
+    assert row.source_id in page and owner.username in page and f">{row.pk}<" in page
+    assert "1 result" in page
