@@ -158,12 +158,18 @@ def test_vault_clone_with_template_and_lineage(vault, owner):
     assert copy["description__c"] == f"Copied from {src} by Record Copier job {job.pk}"
 
 
-def test_vault_deep_copy_below_the_top_is_refused_not_silently_whole(vault):
+def test_vault_deep_copy_says_which_way_it_copies(vault):
     sb, profile, conn = vault
     src = find_id(conn, "product__v", "Neurolax")
-    with pytest.raises(ValidationError, match="engine-built copy"):
-        services.copy_preview(profile=profile, object_name="product__v", source_ids=[src], mode="deep_copy",
-                              overrides={"name__v": "x1"}, options=CopyOptions(exclude=("packaging__c",)))
+    plain = services.copy_preview(profile=profile, object_name="product__v", source_ids=[src], mode="deep_copy",
+                                  overrides={"name__v": "x1"})
+    assert plain.way.startswith("Vault's own deep copy")
+    built = services.copy_preview(profile=profile, object_name="product__v", source_ids=[src], mode="deep_copy",
+                                  overrides={"name__v": "x1"}, options=CopyOptions(exclude=("packaging__c",)))
+    assert "leaves out a branch" in built.way
+    forced = services.copy_preview(profile=profile, object_name="product__v", source_ids=[src], mode="deep_copy",
+                                   overrides={"name__v": "x1"}, options=CopyOptions(engine=True))
+    assert "asked for (--engine)" in forced.way
 
 
 def _actions(sb, op):

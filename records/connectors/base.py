@@ -274,6 +274,9 @@ class Connector(abc.ABC):
     max_deep_copy_records: int = 10_000
     # The system copies hierarchies itself (Vault); otherwise the engine builds the deep copy.
     native_deep_copy: bool = False
+    # A create row may carry `source_record_id` (Vault): the system copies the source's values
+    # (honouring no_copy) and the row holds only what changes. The engine-built copy uses it.
+    creates_from_source: bool = False
     # What the copy engine must know of the system, declared here so that the engine names no
     # system's fields. Levels below the top record a deep copy follows:
     max_deep_copy_depth: int = 2

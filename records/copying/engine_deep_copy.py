@@ -70,7 +70,10 @@ class EngineDeepCopy:
                 res.fail(row, "PARENT_NOT_COPIED", "Its parent record was not copied.")
                 res.save([row])
                 continue
-            payload = build_payload(node, fields, id_map, new_parent, conn)
+            if conn.creates_from_source:
+                payload = source_payload(node, fields, id_map, new_parent)
+            else:
+                payload = build_payload(node, fields, id_map, new_parent, conn)
             values = self.record_values(object_name, row.source_id, {}, node.fields)
             self.keep_unique(object_name, row.source_id, values, node.fields)
             payload.update(values)
@@ -146,6 +149,23 @@ def build_payload(node: Node, fields: list[FieldInfo], id_map: dict[str, str], n
         payload[name] = value
     current = node.fields.get(node.parent_field)
     payload[node.parent_field] = {"id": new_parent} if isinstance(current, dict) or current is None else new_parent
+    return payload
+
+
+def source_payload(node: Node, fields: list[FieldInfo], id_map: dict[str, str], new_parent: str) -> dict[str, Any]:
+    """A create row that copies its source (Vault `source_record_id`: the system copies the values and
+    honours no_copy): the new parent, references to records of the tree re-pointed to their copies
+    (siblings, self-references), and unique values the copy must not keep cleared."""
+    payload: dict[str, Any] = {"source_record_id": node.source_id, node.parent_field: new_parent}
+    for info in fields:
+        value = node.fields.get(info.name)
+        if info.type == FieldType.REFERENCE and info.name != node.parent_field and info.editable:
+            target = id_map.get(value) if isinstance(value, str) else None
+            if target:
+                payload[info.name] = target
+    for info in unique_fields(fields)[0]:
+        if node.fields.get(info.name) not in (None, ""):
+            payload[info.name] = None
     return payload
 
 

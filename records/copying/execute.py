@@ -132,7 +132,7 @@ class Runner(WriteProtocol, MakeUnique, Clone, VaultDeepCopy, EngineDeepCopy, Un
             self.run_undo()
         elif job.mode == CopyJob.Mode.CLONE:
             self.run_clone()
-        elif self.connector.native_deep_copy:
+        elif self.connector.native_deep_copy and not self.options.engine_builds(native=True, top_object=job.object_name):
             for root in job.source_ids:
                 self.run_vault_deep_copy(str(root))
         else:

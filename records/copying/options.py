@@ -47,6 +47,11 @@ class CopyOptions:
     def fields_for(self, object_name: str) -> dict[str, Any]:
         return self.fields.get(object_name, {})
 
+    def engine_builds(self, *, native: bool, top_object: str) -> bool:
+        """A system that copies hierarchies itself (Vault) has the engine build this one instead:
+        asked for (--engine), or choices below the top that the system's own deep copy can't make."""
+        return native and (self.engine or self.changes_below(top_object))
+
     def changes_below(self, top_object: str) -> bool:
         """Anything that changes the records below the top (what Vault's own deep copy can't do)."""
         named = set(self.fields) | set(self.lineage) | set(self.unique)

@@ -79,6 +79,8 @@ def _plan(*, profile, object_name, source_ids, mode, overrides, row_overrides=No
         trees = {s: [n] for s, n in zip(source_ids, nodes, strict=True)}
     else:
         limit = conn.max_deep_copy_records
+        if options.engine and conn.native_deep_copy:
+            limit = settings.ENGINE_DEEP_COPY_MAX_RECORDS  # Vault's own limit doesn't bind the engine
         all_nodes: list[planning.Node] = []
         try:
             for source_id in source_ids:
@@ -90,12 +92,14 @@ def _plan(*, profile, object_name, source_ids, mode, overrides, row_overrides=No
             plan.refused_reason = (
                 f"This deep copy would copy more than {limit:,} related records, the most "
                 f"{'Vault' if conn.native_deep_copy else 'a deep copy'} allows in one job. "
-                "Copy smaller parts of the hierarchy instead."
+                "Copy smaller parts of the hierarchy instead"
+                + (", or have Record Copier build it level by level (--engine)." if conn.native_deep_copy
+                   and not options.engine else ".")
             )
             plan.objects = planning.summarize(all_nodes, labels)
             return plan, trees
         plan.objects = planning.summarize(all_nodes, labels)
-        plan.way = _way(conn, options)
+        plan.way = _way(conn, options, object_name, all_nodes)
     if mode == CopyJob.Mode.CLONE:
         trees_for_samples = {s: [planning.Node(object_name, s, 0, fields=first.fields)] for s in source_ids[:1]}
     else:
@@ -128,24 +132,39 @@ def _check_options(conn: Connector, object_name: str, mode: str, options: CopyOp
         bad = [n for n in names if n not in infos or not infos[n].unique or infos[n].type not in choices.TEXT_TYPES]
         if bad:
             raise ValidationError(f"{obj}: only unique text fields can be made unique; {', '.join(bad)} isn't one.")
-    if conn.native_deep_copy and mode == CopyJob.Mode.DEEP_COPY and options.unique:
-        raise ValidationError("Vault's own deep copy can't retry a duplicate name; make the name unique with a template.")
     below = options.changes_below(object_name)
     if mode == CopyJob.Mode.CLONE and below:
         raise ValidationError("A clone copies only the records themselves: leaving out related objects or "
                               "changing them needs a deep copy.")
-    if conn.native_deep_copy and mode == CopyJob.Mode.DEEP_COPY and (below or options.engine):
-        # Issue 16's engine-built Vault copy (level by level) is not in this version: refuse, don't
-        # silently copy the whole hierarchy with Vault's own deep copy.
-        raise ValidationError("Leaving out branches or changing records below the top of a Vault deep copy "
-                              "needs the engine-built copy, which this version doesn't have yet; Vault's own "
-                              "deep copy copies the whole hierarchy as it is.")
+    if conn.native_deep_copy and mode == CopyJob.Mode.DEEP_COPY and options.unique and not options.engine_builds(
+            native=True, top_object=object_name):
+        raise ValidationError("Vault's own deep copy can't retry a duplicate name: add --engine, or make the "
+                              "name unique with a template.")
 
 
-def _way(conn: Connector, options: CopyOptions) -> str:
-    if conn.native_deep_copy:
+def _way(conn: Connector, options: CopyOptions, object_name: str, nodes) -> str:
+    """How the deep copy is made, why, and what it costs in write calls."""
+    related = [n for n in nodes if n.depth > 0]
+    if conn.native_deep_copy and not options.engine_builds(native=True, top_object=object_name):
         return "Vault's own deep copy: one Deep Copy Object Record call per top record."
-    return "Built by Record Copier level by level: the top record cloned, the related records inserted."
+    per_object: dict[tuple[str, int], int] = {}
+    waves = planning.assign_waves(nodes)
+    for n in related:
+        key = (n.object_name, waves.get(n.source_id, n.depth))
+        per_object[key] = per_object.get(key, 0) + 1
+    size = conn.batch_size
+    calls = sum(1 for n in nodes if n.depth == 0) + sum(-(-count // size) for count in per_object.values())
+    if not conn.native_deep_copy:
+        return (f"Built by Record Copier level by level: the top record cloned, the related records "
+                f"inserted, {size} a call: {calls:,} write calls.")
+    if options.changes_below(object_name):
+        why = "it leaves out a branch or changes records below the top"
+    elif len(related) > conn.max_deep_copy_records:
+        why = f"more than {conn.max_deep_copy_records:,} related records"
+    else:
+        why = "asked for (--engine)"
+    return (f"Built level by level by Record Copier ({why}): Create Object Records with source_record_id, "
+            f"{size} a call, top down: {calls:,} write calls.")
 
 
 def _samples(plan: Plan, conn: Connector, trees, overrides, row_overrides, options: CopyOptions) -> None:
@@ -296,7 +315,8 @@ def _create(*, profile, object_name, source_ids, mode, user, overrides, row_over
     if plan.refused_reason:
         raise ValidationError(plan.refused_reason)
     # Engine-built deep copies keep the records as read here, so the run doesn't read them again.
-    snapshot = mode == CopyJob.Mode.DEEP_COPY and not conn.native_deep_copy
+    snapshot = mode == CopyJob.Mode.DEEP_COPY and (
+        not conn.native_deep_copy or options.engine_builds(native=True, top_object=object_name))
     with transaction.atomic():
         job = CopyJob.objects.create(
             profile=profile, object_name=object_name, source_ids=source_ids, mode=mode,
