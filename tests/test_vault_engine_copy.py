@@ -93,3 +93,46 @@ def test_mega_product_with_engine_copied_exactly_once_then_undone(vault, owner):
     undo = services.copy_job_run(job_id=undo.pk, worker_id="test")
     assert undo.status == CopyJob.Status.SUCCEEDED, undo.error_summary
     assert {o: len(sb.vault.state.records[o]) for o in before} == before
+
+
+@pytest.mark.slow
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_sigkilled_worker_mid_engine_built_vault_copy_resumes_without_duplicates(fresh_sandbox, vault_profile,
+                                                                                 owner, redis_url):
+    import time
+
+    from django.core.management import call_command
+
+    from tests.test_engine_worker import _kill, _wait, _worker
+
+    sb, conn = fresh_sandbox, connector_for(vault_profile)
+    src = find_id(conn, "Mega Product")
+    job = services.copy_job_create(profile=vault_profile, object_name="product__v", source_ids=[src],
+                                   mode="deep_copy", user=owner, overrides={"name__v": "Mega Resumed"},
+                                   options=CopyOptions(engine=True))
+    before = {o: len(sb.vault.state.records[o]) for o in ("product__v", "formulation__c", "packaging__c")}
+    sb.faults("vault").set(latency=0.3)
+    first = _worker(redis_url)
+    try:
+        assert _wait(lambda: CopyJob.objects.get(pk=job.pk).succeeded_count > 1500, 180)
+    finally:
+        _kill(first)
+    job.refresh_from_db()
+    assert job.status == CopyJob.Status.RUNNING and job.succeeded_count < job.planned_count
+    time.sleep(3.5)  # the dead worker's lease expires
+    with pytest.raises(SystemExit):
+        call_command("job", "resume-stale")
+    sb.faults("vault").clear()
+    second = _worker(redis_url, "--burst")
+    try:
+        second.wait(300)
+    finally:
+        _kill(second)
+    job.refresh_from_db()
+    assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
+    assert job.results.count() == job.planned_count == job.succeeded_count
+    new_ids = list(job.results.values_list("new_id", flat=True))
+    assert len(set(new_ids)) == len(new_ids)
+    added = sum(len(sb.vault.state.records[o]) - n for o, n in before.items())
+    assert added == job.planned_count  # no record created twice
