@@ -63,3 +63,20 @@ def test_bad_choices_exit_2_with_one_line(zoho, args, message):
     code, out, err = cmd("copy", profile.name, "Accounts", src, "--deep", "--sync", *args)
     assert code == 2 and message in err and err.strip().count("\n") == 0, err
     assert not CopyJob.objects.exists()
+
+
+@pytest.fixture
+def mega(fresh_sandbox, vault_profile, settings):
+    conn = connector_for(vault_profile)
+    return vault_profile, next(r.id for r in conn.search("product__v", "Mega Product").records if r.name == "Mega Product")
+
+
+def test_vault_past_10000_needs_engine_and_the_preview_says_which_way(mega):
+    profile, src = mega
+    code, out, err = cmd("copy", profile.name, "product__v", src, "--deep", "--preview", "--set", "name__v=Mega 3")
+    assert code == 2 and "--engine" in err
+    code, out, err = cmd("copy", profile.name, "product__v", src, "--deep", "--preview", "--engine",
+                         "--set", "name__v=Mega 3")
+    assert code == 0, err
+    assert "How: Built level by level by Record Copier (more than 10,000 related records)" in out
+    assert "23 write calls" in out

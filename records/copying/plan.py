@@ -237,7 +237,9 @@ def assign_waves(nodes: list[Node]) -> dict[str, int]:
     ids = {n.source_id for n in nodes}
     wave = {n.source_id: n.depth for n in nodes}
     refs = {
-        n.source_id: {ref_id(v) for v in n.fields.values() if isinstance(v, dict) and ref_id(v) in ids} - {n.source_id}
+        # Zoho lookups are {"id": ...}; Vault references are bare ids (a sibling in the tree).
+        n.source_id: {ref_id(v) for v in n.fields.values() if isinstance(v, dict | str) and ref_id(v) in ids}
+        - {n.source_id}
         for n in nodes
     }
     for n in nodes:
