@@ -1,6 +1,6 @@
 from django.urls import path
 
-from records import views, views_copy, views_jobs, views_profiles
+from records import views, views_choices, views_copy, views_jobs, views_profiles
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -21,6 +21,7 @@ urlpatterns = [
         name="copy_record",
     ),
     path("copy/preview/<str:draft_id>/", views_copy.copy_preview, name="copy_preview"),
+    path("copy/preview/<str:draft_id>/choices/", views_choices.copy_choices, name="copy_choices"),
     path("bulk/", views_copy.bulk_upload, name="bulk_upload"),
     # Jobs
     path("jobs/", views_jobs.job_list, name="job_list"),

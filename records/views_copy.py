@@ -14,6 +14,7 @@ from records.connectors import connector_for
 from records.connectors.base import ConnectorError
 from records.forms import BulkUploadForm, OverridesForm, parse_bulk_csv
 from records.models import ConnectionProfile, CopyJob
+from records.copying.options import CopyOptions
 from records.views import friendly_error, get_profile_for_user, service_error_message
 
 SEARCH_PER_PAGE = 20
@@ -166,6 +167,7 @@ def copy_preview(request: HttpRequest, draft_id: str) -> HttpResponse:
                 overrides=draft["overrides"],
                 row_overrides=draft["row_overrides"] or None,
                 confirmation=draft_id,  # one job per confirmed preview
+                options=CopyOptions.from_dict(draft.get("options")),
             )
         except (ValidationError, ValueError) as exc:
             messages.error(request, service_error_message(exc))
@@ -183,7 +185,8 @@ def copy_preview(request: HttpRequest, draft_id: str) -> HttpResponse:
         return redirect("job_detail", code=job.code)
     plan, error = None, ""
     try:
-        plan = _services().copy_preview(**args, overrides=draft["overrides"])
+        plan = _services().copy_preview(**args, overrides=draft["overrides"],
+                                        options=CopyOptions.from_dict(draft.get("options")))
     except (ValidationError, ValueError) as exc:
         error = service_error_message(exc)
     except Exception as exc:  # noqa: BLE001
@@ -202,8 +205,17 @@ def copy_preview(request: HttpRequest, draft_id: str) -> HttpResponse:
             "overrides": sorted(draft["overrides"].items()),
             "row_overrides": row_overrides[:200],
             "row_overrides_more": max(0, len(row_overrides) - 200),
+            "choices": draft.get("choices", {}),
+            "options": CopyOptions.from_dict(draft.get("options")),
+            "choice_objects": _choice_objects(plan, CopyOptions.from_dict(draft.get("options"))),
         },
     )
+
+
+def _choice_objects(plan, options):
+    from records.views_choices import choice_objects  # it imports this module
+
+    return choice_objects(plan, options)
 
 
 def bulk_upload(request: HttpRequest) -> HttpResponse:
