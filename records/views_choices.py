@@ -16,7 +16,7 @@ from records.copying.options import CopyOptions, parse_cli
 from records.views import friendly_error, get_profile_for_user, service_error_message
 from records.views_copy import DRAFTS_KEY, _get_draft
 
-FLAGS = ("skip_cadences", "run_workflows", "engine")
+FLAGS = ("skip_cadences", "run_workflows", "engine", "migration_mode", "no_triggers")
 TEXTS = ("set", "clear", "unique", "lineage")
 
 

@@ -203,14 +203,12 @@ def test_zoho_skip_cadences_on_every_clone_and_insert_and_workflows_when_chosen(
     assert all(a["skip_feature_execution"] == [{"name": "cadences"}] for a in inserts)
 
 
-def test_zoho_choices_are_refused_on_vault_and_migration_mode_is_not_offered_yet(vault):
+def test_zoho_choices_are_refused_on_vault(vault):
     sb, profile, conn = vault
     src = find_id(conn, "product__v", "Neurolax")
-    for options, message in ((CopyOptions(skip_cadences=True), "Zoho CRM choices"),
-                             (CopyOptions(migration_mode=True), "not available in this version")):
-        with pytest.raises(ValidationError, match=message):
-            services.copy_preview(profile=profile, object_name="product__v", source_ids=[src], mode="clone",
-                                  overrides={"name__v": "x2"}, options=options)
+    with pytest.raises(ValidationError, match="Zoho CRM choices"):
+        services.copy_preview(profile=profile, object_name="product__v", source_ids=[src], mode="clone",
+                              overrides={"name__v": "x2"}, options=CopyOptions(skip_cadences=True))
 
 
 def test_job_page_and_csv_show_the_values_each_copy_got_then_undo_deletes_every_copy(zoho, owner, client):
@@ -272,3 +270,36 @@ def test_admin_provenance_search_from_a_copied_records_id(zoho, owner, staff, cl
     page = client.get(reverse("admin:records_recordresult_changelist") + f"?q={row.new_id}").content.decode()
     assert row.source_id in page and owner.username in page and f">{row.pk}<" in page
     assert "1 result" in page
+
+
+def test_vault_migration_mode_headers_sent_and_refused_with_vaults_message_without_permission(vault, owner):
+    sb, profile, conn = vault
+    src = find_id(conn, "product__v", "Neurolax")
+    options = CopyOptions(migration_mode=True, no_triggers=True)
+    plan = services.copy_preview(profile=profile, object_name="product__v", source_ids=[src], mode="deep_copy",
+                                 overrides={"name__v": "Neurolax M"}, options=options)
+    assert "migration mode" in plan.way and any("Record Migration permission" in w for w in plan.warnings)
+    job = run(profile, owner, "product__v", [src], "deep_copy", overrides={"name__v": "Neurolax M"}, options=options)
+    assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
+    modes = sb.vault.state.write_modes
+    assert modes and all(m["migration_mode"] and m["no_triggers"] for m in modes)
+    assert sum(m["rows"] for m in modes) == job.planned_count
+
+    sb.vault.configure(record_migration_permission=False)
+    job = run(profile, owner, "product__v", [src], "clone", overrides={"name__v": "Neurolax M2"},
+              options=CopyOptions(migration_mode=True))
+    row = job.results.get()
+    assert row.status == RecordResult.Status.FAILED and row.error_type == "INSUFFICIENT_ACCESS"
+    assert row.error_message == "User does not have the Record Migration permission"
+
+
+def test_no_triggers_needs_migration_mode_and_both_are_vault_only(vault, zoho):
+    sb, profile, conn = vault
+    src = find_id(conn, "product__v", "Neurolax")
+    with pytest.raises(ValidationError, match="only with migration mode"):
+        services.copy_preview(profile=profile, object_name="product__v", source_ids=[src], mode="clone",
+                              overrides={"name__v": "x3"}, options=CopyOptions(no_triggers=True))
+    sb, zprofile, zconn = zoho
+    with pytest.raises(ValidationError, match="Vault choices"):
+        services.copy_preview(profile=zprofile, object_name="Accounts", source_ids=[find_id(zconn, "Accounts", "Globex")],
+                              mode="clone", options=CopyOptions(migration_mode=True))

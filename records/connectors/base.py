@@ -262,6 +262,8 @@ class Automation:
 
     skip_cadences: bool = False  # Zoho clone and insert: skip_feature_execution [{"name": "cadences"}]
     run_workflows: bool = False  # Zoho insert: omit `trigger: []`, so workflows etc. fire
+    migration_mode: bool = False  # Vault create: X-VaultAPI-MigrationMode (Record Migration permission)
+    no_triggers: bool = False  # Vault create: X-VaultAPI-NoTriggers (only with migration mode)
 
 
 class Connector(abc.ABC):

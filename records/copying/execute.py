@@ -126,8 +126,9 @@ class Runner(WriteProtocol, MakeUnique, Clone, VaultDeepCopy, EngineDeepCopy, Un
 
     def run(self) -> None:
         job = self.job
-        self.connector.automation = Automation(skip_cadences=self.options.skip_cadences,
-                                               run_workflows=self.options.run_workflows)
+        self.connector.automation = Automation(
+            skip_cadences=self.options.skip_cadences, run_workflows=self.options.run_workflows,
+            migration_mode=self.options.migration_mode, no_triggers=self.options.no_triggers)
         if job.mode == CopyJob.Mode.UNDO:
             self.run_undo()
         elif job.mode == CopyJob.Mode.CLONE:

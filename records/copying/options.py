@@ -50,7 +50,8 @@ class CopyOptions:
     def engine_builds(self, *, native: bool, top_object: str) -> bool:
         """A system that copies hierarchies itself (Vault) has the engine build this one instead:
         asked for (--engine), or choices below the top that the system's own deep copy can't make."""
-        return native and (self.engine or self.changes_below(top_object))
+        # Migration mode is a header of Create Object Records, which Vault's deep copy doesn't take.
+        return native and (self.engine or self.migration_mode or self.no_triggers or self.changes_below(top_object))
 
     def changes_below(self, top_object: str) -> bool:
         """Anything that changes the records below the top (what Vault's own deep copy can't do)."""

@@ -124,9 +124,11 @@ def _check_options(conn: Connector, object_name: str, mode: str, options: CopyOp
     vault_only = [f for f in ("migration_mode", "no_triggers") if getattr(options, f)]
     if conn.native_deep_copy and zoho_only:
         raise ValidationError(f"{', '.join(zoho_only)}: Zoho CRM choices; this profile is Vault.")
-    if vault_only:
-        # Not in this version: the sandbox can't yet answer for the Record Migration permission.
-        raise ValidationError(f"{', '.join(vault_only)}: Vault's migration mode is not available in this version.")
+    if vault_only and not conn.native_deep_copy:
+        raise ValidationError(f"{', '.join(vault_only)}: Vault choices; this profile is Zoho CRM.")
+    if options.no_triggers and not options.migration_mode:
+        raise ValidationError("No triggers works only with migration mode (X-VaultAPI-NoTriggers needs "
+                              "X-VaultAPI-MigrationMode).")
     for obj, names in options.unique.items():
         infos = {f.name: f for f in conn.describe(obj)}
         bad = [n for n in names if n not in infos or not infos[n].unique or infos[n].type not in choices.TEXT_TYPES]
@@ -159,6 +161,8 @@ def _way(conn: Connector, options: CopyOptions, object_name: str, nodes) -> str:
                 f"inserted, {size} a call: {calls:,} write calls.")
     if options.changes_below(object_name):
         why = "it leaves out a branch or changes records below the top"
+    elif options.migration_mode or options.no_triggers:
+        why = "migration mode is a header of Create Object Records, not of Vault's deep copy"
     elif len(related) > conn.max_deep_copy_records:
         why = f"more than {conn.max_deep_copy_records:,} related records"
     else:
@@ -204,6 +208,10 @@ def _next_job_number() -> int:
 def _automation_notes(plan: Plan, conn: Connector, mode: str, options: CopyOptions) -> None:
     if options.skip_cadences:
         plan.warnings.append("Cadences don't start on the copies (skip_feature_execution: cadences).")
+    if options.migration_mode:
+        plan.warnings.append(
+            "Copies are created in migration mode" + (" with no triggers" if options.no_triggers else "")
+            + ": this needs the Record Migration permission in Vault, which refuses the copies otherwise.")
     if conn.native_deep_copy or mode != CopyJob.Mode.DEEP_COPY:
         return
     if options.run_workflows:
