@@ -94,3 +94,17 @@ def test_only_unique_text_fields_can_be_made_unique(zoho):
     with pytest.raises(ValidationError, match="only unique text fields"):
         services.copy_preview(profile=profile, object_name="Accounts", source_ids=[src], mode="clone",
                               options=CopyOptions(unique={"Accounts": ("Phone",)}))
+
+
+def test_a_unique_required_name_suggests_a_template_and_make_unique_lifts_the_refusal(fresh_sandbox, vault_profile):
+    conn = connector_for(vault_profile)
+    src = next(r.id for r in conn.search("product__v", "Neurolax").records if r.name == "Neurolax")
+    plan = services.copy_preview(profile=vault_profile, object_name="product__v", source_ids=[src], mode="clone")
+    assert "name__v={name__v} (copy)" in plan.refused_reason and "make unique" in plan.refused_reason
+    plan = services.copy_preview(profile=vault_profile, object_name="product__v", source_ids=[src], mode="clone",
+                                 overrides={"name__v": "{name__v} (copy)"})
+    assert not plan.refused_reason
+    assert {"object_name": "product__v", "source_id": src, "field": "name__v", "value": "Neurolax (copy)"} in plan.samples
+    plan = services.copy_preview(profile=vault_profile, object_name="product__v", source_ids=[src], mode="clone",
+                                 options=CopyOptions(unique={"product__v": ("name__v",)}))
+    assert not plan.refused_reason

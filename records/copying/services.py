@@ -252,7 +252,8 @@ def _unique_policy(plan: Plan, conn: Connector, fields, overrides, row_overrides
         which = f" ({len(ids)} of the {len(plan.source_ids)} records have none)" if several else ""
         reasons.append(
             f"{info.label} ({name}) is unique and required in {object_label}: give the "
-            f"{'copies' if several else 'copy'} a new value{which}, or the copy will be refused as a duplicate."
+            f"{'copies' if several else 'copy'} a new value{which}, or the copy will be refused as a duplicate. "
+            f"For example {name}={{{name}}} (copy), or choose \"make unique\" for {name}."
         )
     if reasons and not plan.refused_reason:
         plan.refused_reason = " ".join(reasons)
