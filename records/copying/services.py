@@ -21,7 +21,7 @@ from records.copying import lifecycle
 from records.copying.execute import Cancelled, Paused, Runner
 from records.copying.lifecycle import LeaseLost
 from records.copying.plan import Plan, TooLarge
-from records.copying import choices
+from records.copying import choices, templates
 from records.copying.options import CopyOptions
 from records.models import CopyJob, RecordResult
 
@@ -193,10 +193,13 @@ def _samples(plan: Plan, conn: Connector, trees, overrides, row_overrides, optio
             except ValidationError as exc:
                 plan.refused_reason = plan.refused_reason or " ".join(exc.messages)
             kind = "top" if top else "child"
-            if kind not in shown and values:
+            # Plain top-record overrides are in plan.changes already; samples show what is rendered.
+            shown_values = {k: v for k, v in values.items()
+                            if not top or k not in base or templates.is_template(base[k])}
+            if kind not in shown and shown_values:
                 shown.add(kind)
                 plan.samples += [{"object_name": node.object_name, "source_id": node.source_id, "field": k,
-                                  "value": v} for k, v in values.items()]
+                                  "value": v} for k, v in shown_values.items()]
 
 
 def _next_job_number() -> int:
