@@ -45,7 +45,8 @@ def copy_choices(request: HttpRequest, draft_id: str) -> HttpResponse:
         messages.error(request, friendly_error(exc, profile))
         return redirect("copy_preview", draft_id=draft_id)
     drafts = request.session.get(DRAFTS_KEY, {})
-    drafts[draft_id] = {**draft, "options": options.as_dict(), "choices": texts,
+    # Stored as "<name>_lines": a template's choices.clear would call dict.clear.
+    drafts[draft_id] = {**draft, "options": options.as_dict(), "choices": {f"{k}_lines": v for k, v in texts.items()},
                         "choice_overrides": top, "overrides": {**draft.get("base_overrides", draft["overrides"]), **top},
                         "base_overrides": draft.get("base_overrides", draft["overrides"])}
     request.session[DRAFTS_KEY] = drafts
