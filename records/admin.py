@@ -46,7 +46,7 @@ class ProfileAdminForm(forms.ModelForm):
         model = ConnectionProfile
         fields = [
             "name", "system", "base_url", "accounts_url", "api_version", "username", "concurrency",
-            "owner", "shared_with_users", "shared_with_groups",
+            "owner", "shared_with_users", "shared_with_groups", "lineage_fields",
         ]
 
     def clean(self):
@@ -97,6 +97,8 @@ class ConnectionProfileAdmin(admin.ModelAdmin):
         (None, {"fields": ["name", "system", "base_url", "accounts_url", "api_version", "username", "concurrency"]}),
         ("Credentials", {"fields": ["secret_state", "secret_set_at", "refresh_token_set_at"]}),
         ("Access", {"fields": ["owner", "shared_with_users", "shared_with_groups"]}),
+        ("Copies", {"fields": ["lineage_fields"],
+                    "description": 'Default lineage field per object, e.g. {"Contacts": "Description"}.'}),
         ("Status", {"fields": ["code", "created", "updated", "last_tested_at", "last_test_ok", "last_test_message"]}),
     ]
     add_fieldsets = [

@@ -17,7 +17,8 @@ from records.connectors.urls import check_base_url
 from records.models import ConnectionProfile, System
 
 SECRET_FIELDS = ("secret", "refresh_token")
-PLAIN_FIELDS = ("name", "system", "base_url", "accounts_url", "api_version", "username", "concurrency", "owner")
+PLAIN_FIELDS = ("name", "system", "base_url", "accounts_url", "api_version", "username", "concurrency", "owner",
+                "lineage_fields")
 MAX_TEST_MESSAGE = 500
 
 

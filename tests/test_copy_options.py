@@ -303,3 +303,15 @@ def test_no_triggers_needs_migration_mode_and_both_are_vault_only(vault, zoho):
     with pytest.raises(ValidationError, match="Vault choices"):
         services.copy_preview(profile=zprofile, object_name="Accounts", source_ids=[find_id(zconn, "Accounts", "Globex")],
                               mode="clone", options=CopyOptions(migration_mode=True))
+
+
+def test_a_profiles_default_lineage_field_is_set_through_the_profile_service(zoho, owner):
+    from records import profiles
+    from records.copying.options import parse_cli
+
+    sb, profile, conn = zoho
+    profiles.profile_update(profile=profile, actor=owner, lineage_fields={"Contacts": "Description"})
+    profile.refresh_from_db()
+    top, options = parse_cli(top_object="Accounts", describe=conn.describe, set_values=[], clear=[],
+                             lineage=["Contacts"], lineage_defaults=profile.lineage_fields)
+    assert options.lineage == {"Contacts": "Description"} and top == {}
