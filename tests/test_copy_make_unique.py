@@ -108,3 +108,13 @@ def test_a_unique_required_name_suggests_a_template_and_make_unique_lifts_the_re
     plan = services.copy_preview(profile=vault_profile, object_name="product__v", source_ids=[src], mode="clone",
                                  options=CopyOptions(unique={"product__v": ("name__v",)}))
     assert not plan.refused_reason
+
+
+def test_zoho_products_unique_name_clashes_on_copy_and_make_unique_answers(fresh_sandbox, zoho_profile, owner):
+    conn = connector_for(zoho_profile)
+    src = next(r.id for r in conn.search("Products", "Widget").records if r.name == "Widget")
+    plan = services.copy_preview(profile=zoho_profile, object_name="Products", source_ids=[src], mode="clone")
+    assert "Product_Name" in plan.refused_reason and "make unique" in plan.refused_reason
+    job = run(zoho_profile, owner, "Products", [src], "clone", options=CopyOptions(unique={"Products": ("Product_Name",)}))
+    assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
+    assert conn.get("Products", job.results.get().new_id).fields["Product_Name"] == "Widget (2)"
