@@ -18,7 +18,8 @@ import traceback
 
 from bench.common import ROOT, Context, Row, make_tmp, setup_django
 
-SCENARIOS = ["zoho_deep_copy", "vault_bulk_clone", "vault_deep_copy", "job_page", "csv_export", "worker"]
+SCENARIOS = ["zoho_deep_copy", "vault_bulk_clone", "vault_deep_copy", "job_page", "csv_export", "worker", "templates",
+             "vault_engine_copy"]
 MODULES = {
     "zoho_deep_copy": "bench.zoho_deep",
     "vault_bulk_clone": "bench.vault_clone",
@@ -26,6 +27,8 @@ MODULES = {
     "job_page": "bench.job_page",
     "csv_export": "bench.csv_export",
     "worker": "bench.worker",
+    "templates": "bench.templates",
+    "vault_engine_copy": "bench.vault_engine",
 }
 
 

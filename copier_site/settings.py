@@ -61,6 +61,8 @@ VAULT_LOST_START_WAIT_SECONDS = env.float("VAULT_LOST_START_WAIT_SECONDS", defau
 COPY_KEY_FIELDS = tuple(env.list("COPY_KEY_FIELDS", default=["copy_key__c", "Copy_Key"]))
 # A worker that has not renewed its lease for this long is considered dead.
 JOB_LEASE_SECONDS = env.int("JOB_LEASE_SECONDS", default=120)
+# The most related records a deep copy the engine builds level by level takes (Vault with --engine).
+ENGINE_DEEP_COPY_MAX_RECORDS = env.int("ENGINE_DEEP_COPY_MAX_RECORDS", default=100_000)
 # A job paused by a rate limit or an outage waits (first wait, doubling up to the max) until the
 # budget is spent, then stops, resumable from the job page.
 JOB_WAIT_FIRST_SECONDS = env.float("JOB_WAIT_FIRST_SECONDS", default=15.0)

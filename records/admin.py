@@ -46,7 +46,7 @@ class ProfileAdminForm(forms.ModelForm):
         model = ConnectionProfile
         fields = [
             "name", "system", "base_url", "accounts_url", "api_version", "username", "concurrency",
-            "owner", "shared_with_users", "shared_with_groups",
+            "owner", "shared_with_users", "shared_with_groups", "lineage_fields",
         ]
 
     def clean(self):
@@ -97,6 +97,8 @@ class ConnectionProfileAdmin(admin.ModelAdmin):
         (None, {"fields": ["name", "system", "base_url", "accounts_url", "api_version", "username", "concurrency"]}),
         ("Credentials", {"fields": ["secret_state", "secret_set_at", "refresh_token_set_at"]}),
         ("Access", {"fields": ["owner", "shared_with_users", "shared_with_groups"]}),
+        ("Copies", {"fields": ["lineage_fields"],
+                    "description": 'Default lineage field per object, e.g. {"Contacts": "Description"}.'}),
         ("Status", {"fields": ["code", "created", "updated", "last_tested_at", "last_test_ok", "last_test_message"]}),
     ]
     add_fieldsets = [
@@ -328,11 +330,14 @@ class CopyJobAdmin(ReadOnlyAdmin):
 
 @admin.register(RecordResult)
 class RecordResultAdmin(ReadOnlyAdmin):
-    list_display = ["id", "job", "object_name", "source_id", "source_name", "new_id", "depth", "status", "error_type",
-                    "new_record"]
+    list_display = ["id", "job", "requested_by", "object_name", "source_id", "source_name", "new_id", "depth", "status",
+                    "error_type", "new_record"]
     list_filter = ["status", ResultSystemFilter, "error_type", "object_name", "job__requested_by", "updated"]
+    # Provenance: a copied record's id (in a lineage stamp or the target system) finds its row, job,
+    # user and source record; names and partial ids match too.
     search_fields = ["source_id", "new_id", "source_name", "=parent_source_id", "=job__code"]
-    list_select_related = ["job"]
+    search_help_text = "A copied record's id (provenance), a source id or name (partial too), a parent's id or a job code."
+    list_select_related = ["job", "job__requested_by"]
     list_per_page = 100
     # Counting every row of a 10k+ table on each page is the slow part; the paginator only
     # counts the filtered rows.
@@ -341,6 +346,10 @@ class RecordResultAdmin(ReadOnlyAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).defer("source_snapshot")
+
+    @admin.display(description="Copied by", ordering="job__requested_by")
+    def requested_by(self, obj):
+        return obj.job.requested_by
 
     @admin.display(description="New record")
     def new_record(self, obj):

@@ -52,6 +52,8 @@ class ConnectionProfile(models.Model):
     session_expires_at = models.DateTimeField(null=True, blank=True)
     # Zoho: most calls this profile makes at once across all workers (the edition's concurrency).
     concurrency = models.PositiveSmallIntegerField(default=5)
+    # {object: text field}: where a copy writes its lineage stamp unless the user names another.
+    lineage_fields = models.JSONField(default=dict, blank=True)
 
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_profiles"
@@ -114,6 +116,8 @@ class CopyJob(models.Model):
     overrides = models.JSONField(default=dict, blank=True)
     # Bulk clone from CSV: per-source overrides, {source_id: {field: value}}, on top of `overrides`.
     row_overrides = models.JSONField(default=dict, blank=True)
+    # What a copy copies and sets off (records/copying/options.py CopyOptions.as_dict()).
+    options = models.JSONField(default=dict, blank=True)
     # The preview the user confirmed: objects and counts. Informational.
     plan = models.JSONField(default=dict, blank=True)
     # Retry and undo jobs point at the job they act on.
@@ -252,6 +256,9 @@ class RecordResult(models.Model):
     # Engine-built deep copies (Zoho): the source record as read for the plan, so the job copies
     # what the preview counted without reading the tree again. {"fields": {...}, "parent_field": ...}
     source_snapshot = models.JSONField(null=True, blank=True, editable=False)
+    # The values the overrides, templates, lineage and "make unique" gave this copy: {field: value},
+    # plus "_unique_tries": [value, ...] when a unique field was retried. Shown on the job page and CSV.
+    values = models.JSONField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["id"]

@@ -21,7 +21,8 @@ from records.messages import friendly_error
 from records.models import ConnectionProfile, System
 
 SECRET_FIELDS = ("secret", "refresh_token")
-PLAIN_FIELDS = ("name", "system", "base_url", "accounts_url", "api_version", "username", "concurrency", "owner")
+PLAIN_FIELDS = ("name", "system", "base_url", "accounts_url", "api_version", "username", "concurrency", "owner",
+                "lineage_fields")
 MAX_TEST_MESSAGE = 500
 # Where the secrets are sent. A secret was given for one address: moving the profile to another
 # clears the stored ones, so the owner's "Test" can't hand them to a server of their choosing.

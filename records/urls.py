@@ -1,6 +1,6 @@
 from django.urls import path
 
-from records import health, views, views_bulk, views_copy, views_jobs, views_profiles
+from records import health, views, views_bulk, views_choices, views_copy, views_jobs, views_profiles
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -23,6 +23,7 @@ urlpatterns = [
         name="copy_record",
     ),
     path("copy/preview/<str:draft_id>/", views_copy.copy_preview, name="copy_preview"),
+    path("copy/preview/<str:draft_id>/choices/", views_choices.copy_choices, name="copy_choices"),
     path("lookup/<uuid:profile_code>/<str:object_name>/", views_copy.record_lookup, name="record_lookup"),
     path("bulk/", views_bulk.bulk_upload, name="bulk_upload"),
     path("bulk/template.csv", views_bulk.bulk_template, name="bulk_template"),

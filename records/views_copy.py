@@ -19,6 +19,7 @@ from records.copying import services
 from records.forms import OverridesForm
 from records.messages import friendly_error
 from records.models import ConnectionProfile, CopyJob
+from records.copying.options import CopyOptions
 from records.override_checks import remote_errors
 from records.views import get_profile_for_user, service_error_message
 
@@ -204,6 +205,7 @@ def copy_preview(request: HttpRequest, draft_id: str) -> HttpResponse:
                 overrides=draft["overrides"],
                 row_overrides=draft["row_overrides"] or None,
                 confirmation=draft_id,  # one job per confirmed preview
+                options=CopyOptions.from_dict(draft.get("options")),
             )
         except (ValidationError, ValueError) as exc:
             messages.error(request, service_error_message(exc))
@@ -223,7 +225,8 @@ def copy_preview(request: HttpRequest, draft_id: str) -> HttpResponse:
         return redirect("job_detail", code=job.code)
     plan, error = None, ""
     try:
-        plan = services.copy_preview(**args, overrides=draft["overrides"], row_overrides=draft["row_overrides"])
+        plan = services.copy_preview(**args, overrides=draft["overrides"], row_overrides=draft["row_overrides"],
+                                     options=CopyOptions.from_dict(draft.get("options")))
     except (ValidationError, ValueError) as exc:
         error = service_error_message(exc)
     except Exception as exc:  # noqa: BLE001
@@ -247,6 +250,9 @@ def copy_preview(request: HttpRequest, draft_id: str) -> HttpResponse:
             "overrides": _labelled(draft["overrides"], plan),
             "row_overrides": row_overrides[:200],
             "row_overrides_more": max(0, len(row_overrides) - 200),
+            "choices": draft.get("choices", {}),
+            "options": CopyOptions.from_dict(draft.get("options")),
+            "choice_objects": _choice_objects(plan, CopyOptions.from_dict(draft.get("options"))),
         },
     )
 
@@ -269,3 +275,9 @@ def _preview_steps(profile, draft, draft_id) -> list[dict]:
         return []  # a bulk clone has no wizard steps
     return wizard.steps(current=5, profile=profile, object_name=draft["object_name"],
                         record_id=draft["source_ids"][0], draft_id=draft_id)
+
+
+def _choice_objects(plan, options):
+    from records.views_choices import choice_objects  # it imports this module
+
+    return choice_objects(plan, options)

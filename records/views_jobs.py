@@ -115,7 +115,7 @@ def _progress(job: CopyJob) -> dict:
 # during a run, and they have no pending/sending/skipped numbers.
 
 RESULT_FIELDS = ("id", "job", "object_name", "source_id", "source_name", "new_id", "parent_source_id", "status",
-                 "error_type", "error_message", "link")
+                 "error_type", "error_message", "link", "values")
 
 
 @dataclass
@@ -202,11 +202,23 @@ def _result_row_html(r: RecordResult, labels: dict[str, str] | None = None, dele
         error = format_html('<span class="err"><strong>{}</strong>{}{}</span>', r.error_type, sep, r.error_message)
     return format_html(
         '<tr><td>{}</td><td class="mono">{}</td><td class="mono">{}</td><td>{}</td><td class="mono">{}</td>'
-        '<td><span class="badge badge-{}">{}</span></td><td>{}</td></tr>\n',
+        '<td><span class="badge badge-{}">{}</span></td><td>{}</td><td>{}</td></tr>\n',
         r.source_name or "—", r.source_id, new_id, (labels or {}).get(r.object_name) or r.object_name,
         r.parent_source_id or "—", r.status,
-        STATUS_LABELS.get(r.status, r.status), error,
+        STATUS_LABELS.get(r.status, r.status), error, values_text(r.values),
     )
+
+
+def values_text(values) -> str:
+    """The values overrides, templates, lineage and "make unique" gave a copy: "F = v; G = (cleared)",
+    and the numbered tries when there were any. Internal keys (leading "_") are not shown."""
+    if not values:
+        return ""
+    parts = [f"{k} = {'(cleared)' if v is None else v}" for k, v in values.items() if not k.startswith("_")]
+    tries = values.get("_unique_tries")
+    if tries:
+        parts.append(f"made unique after {len(tries)} tr{'y' if len(tries) == 1 else 'ies'}: {', '.join(tries)}")
+    return "; ".join(parts)
 
 
 
@@ -347,7 +359,11 @@ CSV_COLUMNS = [
     ("error_type", "error_type"),
     ("error_message", "error_message"),
     ("link", "link"),
+    ("values", "values"),
 ]
+
+
+VALUES_COLUMN = [f for _, f in CSV_COLUMNS].index("values")
 
 
 @require_GET
@@ -360,7 +376,7 @@ def job_results_csv(request: HttpRequest, code) -> StreamingHttpResponse:
     def lines():
         yield writer.writerow([h for h, _ in CSV_COLUMNS])
         for row in rows:
-            yield writer.writerow([neutralise(v) for v in row])
+            yield writer.writerow([neutralise(values_text(v) if i == VALUES_COLUMN else v) for i, v in enumerate(row)])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="copy-job-{job.code}.csv"'

@@ -46,6 +46,8 @@ class VaultSettings:
     job_min_run_seconds: float = 0.05  # time a job stays RUNNING at least
     deep_copy_max_related: int = 10_000  # §5.1
     deep_copy_honour_no_copy: bool = True  # §11.10 [UNCONFIRMED]
+    # §4.1: X-VaultAPI-MigrationMode needs the Record Migration permission; off: the user lacks it.
+    record_migration_permission: bool = True
     # §5.3 [UNCONFIRMED] success-file columns; drop "targetRecordId" to test a client's fallback.
     deepcopy_success_columns: tuple[str, ...] = ("vobject", "sourceRecordId", "targetRecordId")
 
@@ -574,6 +576,7 @@ class VaultApp:
                 raise VaultError("INVALID_DATA", f"idParam [{id_param}] is not a unique field of [{name}]")
         if req.method == "DELETE":
             return self._delete_rows(req, objdef, rows, id_param)
+        self._migration_mode(req, objdef, rows)
         if id_param:
             keys = [r.get(id_param) for r in rows if r.get(id_param) not in BLANK]
             dupes = sorted({k for k in keys if keys.count(k) > 1}, key=str)
@@ -589,6 +592,22 @@ class VaultApp:
         if status == "WARNING":
             payload["warnings"] = [{"warning_type": "NO_DATA_CHANGES", "message": "One or more records not updated"}]
         return payload
+
+    def _migration_mode(self, req, objdef, rows) -> None:
+        """§4.1: X-VaultAPI-MigrationMode (Record Migration permission) and X-VaultAPI-NoTriggers
+        (only with migration mode). Recorded for tests; the lighter validation is not emulated."""
+        migration = req.headers.get("x-vaultapi-migrationmode", "").lower() == "true"
+        no_triggers = req.headers.get("x-vaultapi-notriggers", "").lower() == "true"
+        if not (migration or no_triggers):
+            return
+        if not self.settings.record_migration_permission:
+            # [UNCONFIRMED] the exact error type and text for a user without the permission.
+            raise VaultError("INSUFFICIENT_ACCESS", "User does not have the Record Migration permission")
+        if no_triggers and not migration:
+            # [UNCONFIRMED] error for NoTriggers without MigrationMode (documented as "only with").
+            raise VaultError("INVALID_DATA", "X-VaultAPI-NoTriggers is only allowed with X-VaultAPI-MigrationMode")
+        self.state.write_modes.append({"object": objdef.name, "rows": len(rows), "migration_mode": migration,
+                                       "no_triggers": no_triggers})
 
     def _delete_rows(self, req, objdef, rows, id_param):
         results, seen = [], set()

@@ -47,6 +47,8 @@ class VaultState:
         self.schema: dict[str, ObjectDef] = build_schema()
         self.picklists = dict(PICKLISTS)
         self.records: dict[str, dict[str, dict]] = {name: {} for name in self.schema}
+        # What tests inspect: each create/upsert request's migration-mode headers (api-notes §4.1).
+        self.write_modes: list[dict] = []
         self.unique: dict[str, dict[str, dict]] = {
             o.name: {f.name: {} for f in o.fields if f.unique and f.name != "id"} for o in self.schema.values()
         }

@@ -94,3 +94,7 @@ def load(state: ZohoState) -> None:
                 task(f"{name} deal", what=deal, what_module="Deals")
             for _ in range(d_notes):
                 note("Deals", deal, f"{name} deal")
+    # Last, so the ids of everything above stay as they were.
+    for k, product in enumerate(("Widget", "Gadget", "Gizmo"), start=1):
+        add("Products", {"Product_Name": product, "Product_Code": f"PRD-{k:03d}", "Copy_Key": None,
+                         "Description": f"{product}, a demo product."})

@@ -202,6 +202,15 @@ def build_modules() -> dict[str, Module]:
         fld("Note_Content", "textarea", mandatory=True),
         fld("Parent_Id", "lookup", lookup="se_module", label="Parent", mandatory=True),  # §3.4
     ])
+    # A module whose name is unique (an admin's "Do not allow duplicate values" on a text field): a
+    # copy keeping the name clashes with DUPLICATE_DATA (§3.1), which "make unique" answers.
+    products = Module("Products", "Product", "Products", name_field="Product_Name", fields=[
+        *_system_fields(),
+        fld("Product_Name", mandatory=True, unique=True, length=120),
+        fld("Product_Code", length=40),
+        fld("Copy_Key", unique=True, custom=True, length=100),
+        fld("Description", "textarea"),
+    ])
     accounts.related = [
         RelatedList("Contacts", "Contacts", "lookup", "Account_Name"),
         RelatedList("Deals", "Deals", "lookup", "Account_Name"),
@@ -217,7 +226,7 @@ def build_modules() -> dict[str, Module]:
         RelatedList("Tasks", "Tasks", "what", "What_Id", "Open Activities"),
         RelatedList("Notes", "Notes", "parent", "Parent_Id"),
     ]
-    return {m.api_name: m for m in (accounts, contacts, deals, tasks, notes, branches)}
+    return {m.api_name: m for m in (accounts, contacts, deals, tasks, notes, branches, products)}
 
 
 def module_meta(m: Module) -> dict:

@@ -239,3 +239,21 @@ def test_plan_summary_names_every_object_a_record_kind_is_reached_through():
     assert objects[("Tasks", 2)].count == 3 and objects[("Tasks", 2)].parent_object == "Contacts, Deals"
     assert objects[("Contacts", 1)].parent_object == "Accounts" and objects[("Accounts", 0)].parent_object == ""
     assert objects[("Tasks", 2)].label == "Task"
+
+
+def test_source_payload_repoints_in_tree_references_and_clears_unique_values():
+    from records.connectors.base import FieldInfo, FieldType
+    from records.copying.engine_deep_copy import source_payload
+    from records.copying.plan import Node
+
+    fields = [
+        FieldInfo("formulation__c", "Formulation", FieldType.REFERENCE, required=True),
+        FieldInfo("sibling__c", "Sibling", FieldType.REFERENCE),
+        FieldInfo("country__c", "Country", FieldType.REFERENCE),
+        FieldInfo("code__c", "Code", FieldType.TEXT, unique=True),
+        FieldInfo("size__c", "Size", FieldType.NUMBER),
+    ]
+    node = Node("packaging__c", "P1", 2, parent_source_id="F1", parent_field="formulation__c",
+                fields={"formulation__c": "F1", "sibling__c": "P0", "country__c": "C9", "code__c": "X", "size__c": 3})
+    payload = source_payload(node, fields, {"F1": "F1new", "P0": "P0new"}, "F1new")
+    assert payload == {"source_record_id": "P1", "formulation__c": "F1new", "sibling__c": "P0new", "code__c": None}

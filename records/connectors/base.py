@@ -180,6 +180,7 @@ class WriteResult:
     error_message: str = ""
     # Set when the system said the record already exists (e.g. Zoho DUPLICATE_DATA's duplicate_record).
     existing_id: str = ""
+    field: str = ""  # the field the error names, when it names one
 
 
 @dataclass(frozen=True)
@@ -269,14 +270,30 @@ class ProfileConfig:
 # ---------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Automation:
+    """What a copy's writes set off (issue 16). The defaults are what copies always did: Zoho
+    inserts with `trigger: []`, clones start cadences as Zoho does by default."""
+
+    skip_cadences: bool = False  # Zoho clone and insert: skip_feature_execution [{"name": "cadences"}]
+    run_workflows: bool = False  # Zoho insert: omit `trigger: []`, so workflows etc. fire
+    migration_mode: bool = False  # Vault create: X-VaultAPI-MigrationMode (Record Migration permission)
+    no_triggers: bool = False  # Vault create: X-VaultAPI-NoTriggers (only with migration mode)
+
+
 class Connector(abc.ABC):
     system: str = ""
+    # Set by the engine for one run (a connector serves one job at a time).
+    automation: Automation = Automation()
     # Rows per create/clone/delete call: Vault 500, Zoho 100.
     batch_size: int = 100
     # A deep copy of more related records than this is refused before anything is queued.
     max_deep_copy_records: int = 10_000
     # The system copies hierarchies itself (Vault); otherwise the engine builds the deep copy.
     native_deep_copy: bool = False
+    # A create row may carry `source_record_id` (Vault): the system copies the source's values
+    # (honouring no_copy) and the row holds only what changes. The engine-built copy uses it.
+    creates_from_source: bool = False
     # What the copy engine must know of the system, declared here so that the engine names no
     # system's fields. Levels below the top record a deep copy follows:
     max_deep_copy_depth: int = 2
@@ -341,6 +358,10 @@ class Connector(abc.ABC):
 
     @abc.abstractmethod
     def delete(self, object_name: str, ids: Sequence[str]) -> list[WriteResult]: ...
+
+    def duplicate_field(self, outcome: WriteResult) -> str:
+        """The field a write was refused for as a duplicate value, or "" ("make unique" retries on it)."""
+        return ""
 
     @abc.abstractmethod
     def record_url(self, object_name: str, record_id: str) -> str:

@@ -59,6 +59,9 @@ def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+SKIP_CADENCES = {"skip_feature_execution": [{"name": "cadences"}]}
+
+
 class ZohoConnector(Connector):
     system = "zoho"
     batch_size = WRITE_BATCH
@@ -505,12 +508,16 @@ class ZohoConnector(Connector):
         # Reference: https://www.zoho.com/crm/developer/docs/api/v7/record-clone.html
         # No body when there are no overrides (what Zoho's own SDK sends); else {"data": [overrides]}.
         kwargs: dict[str, Any] = {"json": {"data": [dict(request.overrides)]}} if request.overrides else {}
+        if self.automation.skip_cadences:
+            # The one documented input key besides `data`, beside it (api-notes zoho.md, Record Clone).
+            kwargs = {"json": {"data": [dict(request.overrides)], **SKIP_CADENCES}}
         path = self._module_path(module, request.source_id, "actions", "clone")
         try:
             _, body = self._call("POST", path, safe=False, write=True, **kwargs)
         except Rejected as exc:
             # A record-level refusal without a data array (e.g. unknown source id) is this row's result.
-            return WriteResult(ok=False, error_type=exc.error_type, error_message=exc.message,
+            field = exc.details.get("api_name") if isinstance(exc.details.get("api_name"), str) else ""
+            return WriteResult(ok=False, error_type=exc.error_type, error_message=exc.message, field=field,
                                existing_id=str(exc.details.get("id") or "") if exc.error_type == "DUPLICATE_DATA" else "")
         except ConnectorError as exc:
             return exc
@@ -519,6 +526,10 @@ class ZohoConnector(Connector):
         if result.ok:
             self._module_of[result.new_id] = module
         return result
+
+    def duplicate_field(self, outcome: WriteResult) -> str:
+        # §3.1: DUPLICATE_DATA names the clashing field in details.api_name.
+        return outcome.field if outcome.error_type == "DUPLICATE_DATA" else ""
 
     def create(self, object_name: str, rows: Sequence[dict[str, Any]]) -> list[WriteResult]:
         # Reference: https://www.zoho.com/crm/developer/docs/api/v7/insert-records.html
@@ -531,8 +542,11 @@ class ZohoConnector(Connector):
         outcomes: list[WriteResult | ConnectorError] = []
         for start in range(0, len(rows), WRITE_BATCH):
             batch = [dict(r) for r in rows[start : start + WRITE_BATCH]]
-            # "trigger": [] — no workflows, approvals or blueprints fire on copies (§3.1).
-            body = {"data": batch, "trigger": []}
+            # "trigger": [] — no workflows, approvals or blueprints fire on copies (§3.1), unless
+            # the user lets them (omitted: they run).
+            body = {"data": batch, **({} if self.automation.run_workflows else {"trigger": []})}
+            if self.automation.skip_cadences:
+                body.update(SKIP_CADENCES)
             try:
                 _, answer = self._call("POST", path, safe=False, write=True, json=body)
             except ConnectorError as exc:

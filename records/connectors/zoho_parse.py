@@ -175,7 +175,7 @@ def write_result(entry: Any) -> WriteResult:
         dup = details.get("duplicate_record")
         existing = str((dup or {}).get("id") or "") if isinstance(dup, dict) else ""
         existing = existing or str(details.get("id") or "")
-    return WriteResult(ok=False, error_type=code or "ERROR", error_message=text, existing_id=existing)
+    return WriteResult(ok=False, error_type=code or "ERROR", error_message=text, existing_id=existing, field=field)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -12,7 +12,8 @@ class Clone:
     def run_clone(self) -> None:
         rows = self.rows(status__in=[S.PENDING, S.SENDING])
         requests = {row.pk: CloneRequest(row.source_id, self.top_overrides(row)) for row in rows}
-        payloads = {pk: {**req.overrides} for pk, req in requests.items()}
+        # The same dicts: "make unique" changes a value in the payload and the clone sends it.
+        payloads = {pk: req.overrides for pk, req in requests.items()}
         self.reconcile_leftovers(rows, payloads=payloads)
         rows = [r for r in rows if r.status == S.PENDING]
         size = self.connector.batch_size

@@ -19,7 +19,7 @@ class EngineDeepCopy:
         rows = self.tree_rows(root_id, snapshots=True)
         nodes = _snapshot_nodes(rows)
         if nodes is None:  # planned before snapshots were kept: read the records again
-            nodes = read_tree(conn, job.object_name, root_id)
+            nodes = read_tree(conn, job.object_name, root_id, exclude=frozenset(self.options.exclude))
         node_by_key = {(n.object_name, n.source_id): n for n in nodes}
         rows = [r for r in rows if (r.object_name, r.source_id) in node_by_key]
         for row in rows:
@@ -31,14 +31,16 @@ class EngineDeepCopy:
 
         # The root: the system's clone action, with the overrides (and the copy key).
         if root_row.status in (S.PENDING, S.SENDING):
-            overrides = self.top_overrides(root_row)
+            overrides = self.top_overrides(root_row, root_node.fields)
             payloads = {root_row.pk: {**_name_values(root_node, conn.name_fields), **overrides}}
             self.reconcile_leftovers([root_row], payloads=payloads)
             if root_row.status == S.PENDING:
                 self.heartbeat()
                 self.send(
                     [root_row],
-                    lambda b: conn.clone(job.object_name, [CloneRequest(root_id, overrides)]),
+                    # From the payload at call time: "make unique" may have numbered a value.
+                    lambda b: conn.clone(job.object_name, [CloneRequest(
+                        root_id, {k: payloads[root_row.pk][k] for k in overrides})]),
                     payloads=payloads,
                 )
 
@@ -68,7 +70,14 @@ class EngineDeepCopy:
                 res.fail(row, "PARENT_NOT_COPIED", "Its parent record was not copied.")
                 res.save([row])
                 continue
-            payload = build_payload(node, fields, id_map, new_parent, conn)
+            if conn.creates_from_source:
+                payload = source_payload(node, fields, id_map, new_parent)
+            else:
+                payload = build_payload(node, fields, id_map, new_parent, conn)
+            values = self.record_values(object_name, row.source_id, {}, node.fields)
+            self.keep_unique(object_name, row.source_id, values, node.fields)
+            payload.update(values)
+            row.values = values or None
             if key_field:
                 payload[key_field] = row.idempotency_key
             payloads[row.pk] = payload
@@ -140,6 +149,23 @@ def build_payload(node: Node, fields: list[FieldInfo], id_map: dict[str, str], n
         payload[name] = value
     current = node.fields.get(node.parent_field)
     payload[node.parent_field] = {"id": new_parent} if isinstance(current, dict) or current is None else new_parent
+    return payload
+
+
+def source_payload(node: Node, fields: list[FieldInfo], id_map: dict[str, str], new_parent: str) -> dict[str, Any]:
+    """A create row that copies its source (Vault `source_record_id`: the system copies the values and
+    honours no_copy): the new parent, references to records of the tree re-pointed to their copies
+    (siblings, self-references), and unique values the copy must not keep cleared."""
+    payload: dict[str, Any] = {"source_record_id": node.source_id, node.parent_field: new_parent}
+    for info in fields:
+        value = node.fields.get(info.name)
+        if info.type == FieldType.REFERENCE and info.name != node.parent_field and info.editable:
+            target = id_map.get(value) if isinstance(value, str) else None
+            if target:
+                payload[info.name] = target
+    for info in unique_fields(fields)[0]:
+        if node.fields.get(info.name) not in (None, ""):
+            payload[info.name] = None
     return payload
 
 

@@ -9,15 +9,21 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any
 
-from records.connectors.base import Connector, FieldInfo
+from django.utils import timezone
+
+from records.connectors.base import Automation, Connector, FieldInfo
+from records.copying import choices, templates
 from records.copying import results as res
 from records.copying.clone import Clone
 from records.copying.engine_deep_copy import EngineDeepCopy, build_payload  # noqa: F401 - re-exported
+from records.copying.options import CopyOptions
 from records.copying.lifecycle import Cancelled, Fence, LeaseLost, Paused, renew  # noqa: F401 - re-exported
 from records.copying.plan import copy_key_field, unique_fields
 from records.copying.undo import Undo
+from records.copying.unique import MakeUnique
 from records.copying.vault_deep_copy import VaultDeepCopy
 from records.copying.write import WriteProtocol
 from records.models import CopyJob, RecordResult
@@ -25,7 +31,7 @@ from records.models import CopyJob, RecordResult
 S = RecordResult.Status
 
 
-class Runner(WriteProtocol, Clone, VaultDeepCopy, EngineDeepCopy, Undo):
+class Runner(WriteProtocol, MakeUnique, Clone, VaultDeepCopy, EngineDeepCopy, Undo):
     """One run of one job by the worker that holds its lease (`fence`)."""
 
     def __init__(self, job: CopyJob, connector: Connector, worker_id: str, fence: Fence | None = None):
@@ -63,20 +69,56 @@ class Runner(WriteProtocol, Clone, VaultDeepCopy, EngineDeepCopy, Undo):
     def rows(self, **filters) -> list[RecordResult]:
         return list(self.job.results.defer("source_snapshot").filter(**filters).order_by("depth", "id"))
 
-    def overrides_for(self, source_id: str) -> dict[str, Any]:
-        """The top record's overrides: the job's, the row's, and None (cleared) for each unique,
-        not required field the user left alone (a copy keeping it would be a duplicate)."""
+    @cached_property
+    def options(self) -> CopyOptions:
+        return CopyOptions.from_dict(self.job.options)
+
+    def record_values(self, object_name: str, source_id: str, values: dict[str, Any],
+                      source: dict[str, Any] | None) -> dict[str, Any]:
+        """The values a copy is given, templates rendered. Today is the job's creation day, so a
+        resume on another day sends what the first attempt sent (the reconcile compares them)."""
+        merged = {**self.options.fields_for(object_name), **values}
+        if source is None:
+            source = self._source_fields(object_name, source_id, merged)
+        return choices.record_values(values=values, options=self.options, object_name=object_name,
+                                     source_id=source_id, source=source,
+                                     today=timezone.localdate(self.job.created), job=self.job.pk)
+
+    def _source_fields(self, object_name: str, source_id: str, values: dict[str, Any]) -> dict[str, Any]:
+        # A clone's source is read only when a template needs one of its values.
+        if any(templates.is_template(v) and templates.placeholders(v) for v in values.values()):
+            return self.connector.get(object_name, source_id).fields
+        return {}
+
+    def keep_unique(self, object_name: str, source_id: str, values: dict[str, Any],
+                    source: dict[str, Any] | None) -> None:
+        """A field to "make unique" keeps the source's value (numbered when it clashes), sent
+        explicitly so a numbered retry has a value to number; not cleared as other unique fields are."""
+        missing = [n for n in self.options.unique.get(object_name, ()) if n not in values]
+        if not missing:
+            return
+        if source is None:
+            source = self.connector.get(object_name, source_id).fields
+        values.update((n, source[n]) for n in missing if isinstance(source.get(n), str) and source[n])
+
+    def overrides_for(self, source_id: str, source: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The top record's values: the object's set/clear, the job's and the row's overrides
+        (templates rendered, the lineage stamp), and None (cleared) for each unique, not required
+        field the user left alone (a copy keeping it would be a duplicate)."""
         values = dict(self.job.overrides or {})
         values.update((self.job.row_overrides or {}).get(source_id, {}))
+        values = self.record_values(self.job.object_name, source_id, values, source)
+        self.keep_unique(self.job.object_name, source_id, values, source)
         to_clear, _ = unique_fields(self.describe(self.job.object_name), values)
         for info in to_clear:
             values[info.name] = None
         return values
 
-    def top_overrides(self, row: RecordResult) -> dict[str, Any]:
+    def top_overrides(self, row: RecordResult, source: dict[str, Any] | None = None) -> dict[str, Any]:
         """What a top record's copy is given: its overrides plus the copy key (how a lost answer
-        is found again), for clones and both deep copies alike."""
-        values = self.overrides_for(row.source_id)
+        is found again), for clones and both deep copies alike. The values are kept on the row."""
+        values = self.overrides_for(row.source_id, source)
+        row.values = dict(values) or None
         key_field = self.key_field(row.object_name)
         if key_field:
             values[key_field] = row.idempotency_key
@@ -84,11 +126,14 @@ class Runner(WriteProtocol, Clone, VaultDeepCopy, EngineDeepCopy, Undo):
 
     def run(self) -> None:
         job = self.job
+        self.connector.automation = Automation(
+            skip_cadences=self.options.skip_cadences, run_workflows=self.options.run_workflows,
+            migration_mode=self.options.migration_mode, no_triggers=self.options.no_triggers)
         if job.mode == CopyJob.Mode.UNDO:
             self.run_undo()
         elif job.mode == CopyJob.Mode.CLONE:
             self.run_clone()
-        elif self.connector.native_deep_copy:
+        elif self.connector.native_deep_copy and not self.options.engine_builds(native=True, top_object=job.object_name):
             for root in job.source_ids:
                 self.run_vault_deep_copy(str(root))
         else:

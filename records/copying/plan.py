@@ -43,6 +43,10 @@ class Plan:
     changes: list[FieldChange] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     refused_reason: str = ""
+    # The values templates, set/clear and lineage give the top record and a sample child:
+    # [{"object_name", "source_id", "field", "value"}]
+    samples: list[dict] = field(default_factory=list)
+    way: str = ""  # how a deep copy is made and why ("Vault's own deep copy", ...)
 
     @property
     def total(self) -> int:
@@ -63,6 +67,8 @@ class Plan:
             "changes": [c.__dict__ for c in self.changes],
             "warnings": self.warnings,
             "refused_reason": self.refused_reason,
+            "samples": self.samples,
+            "way": self.way,
         }
 
 
@@ -141,12 +147,14 @@ def ref_id(value) -> str:
     return ""
 
 
-def read_tree(connector: Connector, object_name: str, root_id: str, *, limit: int | None = None) -> list[Node]:
+def read_tree(connector: Connector, object_name: str, root_id: str, *, limit: int | None = None,
+              exclude: frozenset[str] = frozenset()) -> list[Node]:
     """Read the records a deep copy of `root_id` copies, root first, each record once.
 
     Vault: the child relationships a deep copy follows, as deep as they go. Zoho: the related lists
     whose records point back through a lookup, and their children one level further. A record
     reachable by two paths is listed once (at its first, shallowest path). Raises TooLarge past `limit`.
+    Objects in `exclude` are not followed: their records and everything only below them are left out.
     """
     max_depth = connector.max_deep_copy_depth
     root = connector.get(object_name, root_id)
@@ -158,7 +166,9 @@ def read_tree(connector: Connector, object_name: str, root_id: str, *, limit: in
         next_level: dict[str, list[str]] = {}
         for parent_object, parent_ids in level.items():
             if parent_object not in related_cache:
-                related_cache[parent_object] = [r for r in connector.related_lists(parent_object) if r.deep_copy]
+                related_cache[parent_object] = [
+                    r for r in connector.related_lists(parent_object) if r.deep_copy and r.child_object not in exclude
+                ]
             for related in related_cache[parent_object]:
                 for record in connector.children(related, parent_ids):
                     key = (record.object_name or related.child_object, record.id)
@@ -227,7 +237,9 @@ def assign_waves(nodes: list[Node]) -> dict[str, int]:
     ids = {n.source_id for n in nodes}
     wave = {n.source_id: n.depth for n in nodes}
     refs = {
-        n.source_id: {ref_id(v) for v in n.fields.values() if isinstance(v, dict) and ref_id(v) in ids} - {n.source_id}
+        # Zoho lookups are {"id": ...}; Vault references are bare ids (a sibling in the tree).
+        n.source_id: {ref_id(v) for v in n.fields.values() if isinstance(v, dict | str) and ref_id(v) in ids}
+        - {n.source_id}
         for n in nodes
     }
     for n in nodes:

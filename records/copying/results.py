@@ -42,7 +42,7 @@ def apply_write(row: RecordResult, outcome: WriteResult, link: str = "") -> None
         fail(row, outcome.error_type or "ERROR", outcome.error_message or "The record was not written.")
 
 
-SAVED_FIELDS = ("status", "new_id", "link", "error_type", "error_message", "attempts")
+SAVED_FIELDS = ("status", "new_id", "link", "error_type", "error_message", "attempts", "values")
 
 
 def save(rows: list[RecordResult], *, fence=None) -> None:
@@ -96,10 +96,16 @@ def _write(rows: list[RecordResult], names: tuple[str, ...], fence=None) -> None
     )
     updated_field = meta.get_field("updated")
     stamp = updated_field.get_db_prep_value(now, connection)
+    # JSON columns need the field's own preparation; the plain ones go as they are (CPU per row).
+    json_fields = {n: meta.get_field(n) for n in names if meta.get_field(n).get_internal_type() == "JSONField"}
     params = []
     for row in rows:
         row.updated = now
-        params.append([getattr(row, n) for n in names] + [stamp, row.pk])
+        values = [getattr(row, n) for n in names]
+        for i, n in enumerate(names):
+            if n in json_fields:
+                values[i] = json_fields[n].get_db_prep_save(values[i], connection)
+        params.append(values + [stamp, row.pk])
     _executemany(sql, params, fence or lifecycle.current_fence.get())
 
 

@@ -22,7 +22,9 @@ from records.copying import lifecycle
 from records.copying.execute import Cancelled, Paused, Runner
 from records.copying.lifecycle import LeaseLost
 from records.copying.plan import Plan, TooLarge
-from records.copying.validation import validate_overrides, validate_source_ids
+from records.copying import choices, templates
+from records.copying.options import CopyOptions
+from records.copying.validation import validate_source_ids
 from records.models import CopyJob, RecordResult
 
 log = logging.getLogger(__name__)
@@ -35,19 +37,23 @@ COPY_MODES = (CopyJob.Mode.CLONE, CopyJob.Mode.DEEP_COPY)
 
 
 def copy_preview(*, profile, object_name: str, source_ids: list[str], mode: str, overrides: dict | None = None,
-                 row_overrides: dict | None = None, connector: Connector | None = None) -> Plan:
+                 row_overrides: dict | None = None, connector: Connector | None = None,
+                 options: CopyOptions | None = None) -> Plan:
     """Return what a copy would do: per-object counts, the changed fields, or why it is refused.
 
     `row_overrides` ({source id: {field: value}}, bulk clone) are planned as copy_job_create plans them.
+    `options`: what else the copy leaves out, sets and sets off (records/copying/options.py).
     Raises ValidationError for bad input (unknown mode, no ids, an override that can't be applied).
     """
     row_overrides = {str(k): v for k, v in (row_overrides or {}).items()}
     plan, _ = _plan(profile=profile, object_name=object_name, source_ids=source_ids, mode=mode,
-                    overrides=overrides or {}, row_overrides=row_overrides, connector=connector)
+                    overrides=overrides or {}, row_overrides=row_overrides, connector=connector, options=options)
     return plan
 
 
-def _plan(*, profile, object_name, source_ids, mode, overrides, row_overrides=None, connector=None):
+def _plan(*, profile, object_name, source_ids, mode, overrides, row_overrides=None, connector=None,
+          options: CopyOptions | None = None):
+    options = options or CopyOptions()
     if mode not in COPY_MODES:
         raise ValidationError(f"Unknown copy mode {mode!r}; use clone or deep_copy.")
     source_ids = [str(s).strip() for s in source_ids if str(s).strip()]
@@ -58,12 +64,13 @@ def _plan(*, profile, object_name, source_ids, mode, overrides, row_overrides=No
     validate_source_ids(source_ids)  # before any request: a NUL id must reach neither the remote nor the database
     conn = connector or connector_for(profile)
     fields = conn.describe(object_name)
-    validate_overrides(fields=fields, overrides=overrides)
+    choices.check_values(fields=fields, values=overrides)
     for source_id, values in (row_overrides or {}).items():
         try:
-            validate_overrides(fields=fields, overrides=values)
+            choices.check_values(fields=fields, values=values)
         except ValidationError as exc:
             raise ValidationError(f"Record {source_id}: " + " ".join(exc.messages)) from exc
+    _check_options(conn, object_name, mode, options, profile)
     object_infos = _safe_objects(conn)
     # i15: the plan names objects by their plural labels ("Contacts: 400"), as do job titles.
     plurals = {o.name: o.label_plural or o.label for o in object_infos}
@@ -79,22 +86,34 @@ def _plan(*, profile, object_name, source_ids, mode, overrides, row_overrides=No
         trees = {s: [n] for s, n in zip(source_ids, nodes, strict=True)}
     else:
         limit = conn.max_deep_copy_records
+        if options.engine and conn.native_deep_copy:
+            limit = settings.ENGINE_DEEP_COPY_MAX_RECORDS  # Vault's own limit doesn't bind the engine
         all_nodes: list[planning.Node] = []
         try:
             for source_id in source_ids:
-                nodes = planning.read_tree(conn, object_name, source_id, limit=limit - _related(all_nodes))
+                nodes = planning.read_tree(conn, object_name, source_id, limit=limit - _related(all_nodes),
+                                           exclude=frozenset(options.exclude))
                 trees[source_id] = nodes
                 all_nodes.extend(nodes)
         except TooLarge:
             plan.refused_reason = (
                 f"This deep copy would copy more than {limit:,} related records, the most "
                 f"{'Vault' if conn.native_deep_copy else 'a deep copy'} allows in one job. "
-                "Copy smaller parts of the hierarchy instead."
+                "Copy smaller parts of the hierarchy instead"
+                + (", or have Record Copier build it level by level (--engine)." if conn.native_deep_copy
+                   and not options.engine else ".")
             )
             plan.objects = planning.summarize(all_nodes, plurals)
             return plan, trees
         plan.objects = planning.summarize(all_nodes, plurals)
-    _unique_policy(plan, conn, fields, overrides, row_overrides or {}, plurals)
+        plan.way = _way(conn, options, object_name, all_nodes)
+    if mode == CopyJob.Mode.CLONE:
+        trees_for_samples = {s: [planning.Node(object_name, s, 0, fields=first.fields)] for s in source_ids[:1]}
+    else:
+        trees_for_samples = trees
+    _samples(plan, conn, trees_for_samples, overrides, row_overrides or {}, options)
+    _automation_notes(plan, conn, mode, options)
+    _unique_policy(plan, conn, fields, overrides, row_overrides or {}, plurals, options)
     if len(source_ids) > 1 and mode == CopyJob.Mode.CLONE:
         # i15: with per-row values from a CSV file the rows differ; say so instead of "the same".
         same = "each with its own field changes" if row_overrides else "each with the same field changes"
@@ -102,7 +121,120 @@ def _plan(*, profile, object_name, source_ids, mode, overrides, row_overrides=No
     return plan, trees
 
 
-def _unique_policy(plan: Plan, conn: Connector, fields, overrides, row_overrides, labels) -> None:
+def _check_options(conn: Connector, object_name: str, mode: str, options: CopyOptions, profile) -> None:
+    """Each per-object choice against that object's metadata (the same checks as the overrides)."""
+    if object_name in options.exclude:
+        raise ValidationError(f"{object_name} is the object being copied; only related objects can be left out.")
+    for obj, values in options.fields.items():
+        choices.check_values(fields=conn.describe(obj), values=values, where=obj)
+    for obj, name in options.lineage.items():
+        choices.check_lineage(fields=conn.describe(obj), field_name=name, where=obj)
+    zoho_only = [f for f in ("skip_cadences", "run_workflows") if getattr(options, f)]
+    vault_only = [f for f in ("migration_mode", "no_triggers") if getattr(options, f)]
+    if conn.native_deep_copy and zoho_only:
+        raise ValidationError(f"{', '.join(zoho_only)}: Zoho CRM choices; this profile is Vault.")
+    if vault_only and not conn.native_deep_copy:
+        raise ValidationError(f"{', '.join(vault_only)}: Vault choices; this profile is Zoho CRM.")
+    if options.no_triggers and not options.migration_mode:
+        raise ValidationError("No triggers works only with migration mode (X-VaultAPI-NoTriggers needs "
+                              "X-VaultAPI-MigrationMode).")
+    for obj, names in options.unique.items():
+        infos = {f.name: f for f in conn.describe(obj)}
+        bad = [n for n in names if n not in infos or not infos[n].unique or infos[n].type not in choices.TEXT_TYPES]
+        if bad:
+            raise ValidationError(f"{obj}: only unique text fields can be made unique; {', '.join(bad)} isn't one.")
+    below = options.changes_below(object_name)
+    if mode == CopyJob.Mode.CLONE and below:
+        raise ValidationError("A clone copies only the records themselves: leaving out related objects or "
+                              "changing them needs a deep copy.")
+    if conn.native_deep_copy and mode == CopyJob.Mode.DEEP_COPY and options.unique and not options.engine_builds(
+            native=True, top_object=object_name):
+        raise ValidationError("Vault's own deep copy can't retry a duplicate name: add --engine, or make the "
+                              "name unique with a template.")
+
+
+def _way(conn: Connector, options: CopyOptions, object_name: str, nodes) -> str:
+    """How the deep copy is made, why, and what it costs in write calls."""
+    related = [n for n in nodes if n.depth > 0]
+    if conn.native_deep_copy and not options.engine_builds(native=True, top_object=object_name):
+        return "Vault's own deep copy: one Deep Copy Object Record call per top record."
+    per_object: dict[tuple[str, int], int] = {}
+    waves = planning.assign_waves(nodes)
+    for n in related:
+        key = (n.object_name, waves.get(n.source_id, n.depth))
+        per_object[key] = per_object.get(key, 0) + 1
+    size = conn.batch_size
+    calls = sum(1 for n in nodes if n.depth == 0) + sum(-(-count // size) for count in per_object.values())
+    if not conn.native_deep_copy:
+        return (f"Built by Record Copier level by level: the top record cloned, the related records "
+                f"inserted, {size} a call: {calls:,} write calls.")
+    if options.changes_below(object_name):
+        why = "it leaves out a branch or changes records below the top"
+    elif options.migration_mode or options.no_triggers:
+        why = "migration mode is a header of Create Object Records, not of Vault's deep copy"
+    elif len(related) > conn.max_deep_copy_records:
+        why = f"more than {conn.max_deep_copy_records:,} related records"
+    else:
+        why = "asked for (--engine)"
+    return (f"Built level by level by Record Copier ({why}): Create Object Records with source_record_id, "
+            f"{size} a call, top down: {calls:,} write calls.")
+
+
+def _samples(plan: Plan, conn: Connector, trees, overrides, row_overrides, options: CopyOptions) -> None:
+    """Render every record's values (cheap: templates are parsed once) so a value too long for its
+    field is refused here, for any record; show the top record's and the first child's."""
+    today, job = timezone.localdate(), _next_job_number()
+    shown: set[str] = set()
+    described: dict[str, list] = {}
+    for root, nodes in trees.items():
+        for node in nodes:
+            top = node.depth == 0
+            if not top and not (options.fields_for(node.object_name) or node.object_name in options.lineage):
+                continue
+            base = {**overrides, **row_overrides.get(root, {})} if top else {}
+            values = choices.record_values(values=base, options=options, object_name=node.object_name,
+                                           source_id=node.source_id, source=node.fields, today=today, job=job)
+            if node.object_name not in described:
+                described[node.object_name] = conn.describe(node.object_name)
+            where = f"{node.object_name} {node.source_id}"
+            try:
+                choices.check_rendered(fields=described[node.object_name], values=values, where=where)
+            except ValidationError as exc:
+                plan.refused_reason = plan.refused_reason or " ".join(exc.messages)
+            kind = "top" if top else "child"
+            # Plain top-record overrides are in plan.changes already; samples show what is rendered.
+            shown_values = {k: v for k, v in values.items()
+                            if not top or k not in base or templates.is_template(base[k])}
+            if kind not in shown and shown_values:
+                shown.add(kind)
+                plan.samples += [{"object_name": node.object_name, "source_id": node.source_id, "field": k,
+                                  "value": v} for k, v in shown_values.items()]
+
+
+def _next_job_number() -> int:
+    # The preview's {job}: the number the job will most likely get (the run uses the real one).
+    last = CopyJob.objects.order_by("-pk").values_list("pk", flat=True).first()
+    return (last or 0) + 1
+
+
+def _automation_notes(plan: Plan, conn: Connector, mode: str, options: CopyOptions) -> None:
+    if options.skip_cadences:
+        plan.warnings.append("Cadences don't start on the copies (skip_feature_execution: cadences).")
+    if options.migration_mode:
+        plan.warnings.append(
+            "Copies are created in migration mode" + (" with no triggers" if options.no_triggers else "")
+            + ": this needs the Record Migration permission in Vault, which refuses the copies otherwise.")
+    if conn.native_deep_copy or mode != CopyJob.Mode.DEEP_COPY:
+        return
+    if options.run_workflows:
+        plan.warnings.append("Workflows, approvals and blueprints fire on the inserted related records.")
+    else:
+        plan.warnings.append("Workflows, approvals and blueprints don't fire on the inserted related records "
+                             "(they are inserted with no triggers); choose \"run workflows\" to let them fire.")
+
+
+def _unique_policy(plan: Plan, conn: Connector, fields, overrides, row_overrides, labels,
+                   options: CopyOptions) -> None:
     """Tell the user what happens to unique fields (see planning.unique_fields); refuse a certain clash.
 
     The copied records get unique, not required fields blank (warned here, so the user can give the
@@ -115,7 +247,8 @@ def _unique_policy(plan: Plan, conn: Connector, fields, overrides, row_overrides
     clear: dict[str, object] = {}
     clash: dict[str, list[str]] = {}
     for source_id in plan.source_ids:
-        to_clear, clashing = planning.unique_fields(fields, {**overrides, **row_overrides.get(source_id, {})})
+        made_unique = dict.fromkeys(options.unique.get(plan.object_name, ()), "")  # numbered on a clash
+        to_clear, clashing = planning.unique_fields(fields, {**made_unique, **overrides, **row_overrides.get(source_id, {})})
         clear.update((f.name, f) for f in to_clear)
         for info in clashing:
             clash.setdefault(info.name, []).append(source_id)
@@ -131,7 +264,8 @@ def _unique_policy(plan: Plan, conn: Connector, fields, overrides, row_overrides
         which = f" ({len(ids)} of the {len(plan.source_ids)} records have none)" if several else ""
         reasons.append(
             f"{info.label} ({name}) is unique and required in {object_label}: give the "
-            f"{'copies' if several else 'copy'} a new value{which}, or the copy will be refused as a duplicate."
+            f"{'copies' if several else 'copy'} a new value{which}, or the copy will be refused as a duplicate. "
+            f"For example {name}={{{name}}} (copy), or choose \"make unique\" for {name}."
         )
     if reasons and not plan.refused_reason:
         plan.refused_reason = " ".join(reasons)
@@ -139,7 +273,7 @@ def _unique_policy(plan: Plan, conn: Connector, fields, overrides, row_overrides
         return  # Vault's own deep copy decides how it copies the children
     for child in dict.fromkeys(o.object_name for o in plan.objects if o.depth > 0):
         child_label = labels.get(child) or child
-        to_clear, clashing = planning.unique_fields(conn.describe(child))
+        to_clear, clashing = planning.unique_fields(conn.describe(child), dict.fromkeys(options.unique.get(child, ())))
         for info in to_clear:
             plan.warnings.append(f"{info.label} is unique in {child_label}: copies get it blank.")
         for info in clashing:
@@ -167,7 +301,7 @@ def _safe_objects(conn):
 def copy_job_create(*, profile, object_name: str, source_ids: list[str], mode: str, user,
                     overrides: dict | None = None, row_overrides: dict | None = None,
                     enqueue: bool = True, connector: Connector | None = None,
-                    confirmation: str | None = None) -> CopyJob:
+                    confirmation: str | None = None, options: CopyOptions | None = None) -> CopyJob:
     """Validate and plan the copy, save the job with one pending result per record, enqueue on commit.
 
     `confirmation`: the confirmed preview's one-time token. It is consumed atomically (a unique
@@ -179,15 +313,17 @@ def copy_job_create(*, profile, object_name: str, source_ids: list[str], mode: s
         try:
             return _create(profile=profile, object_name=object_name, source_ids=source_ids, mode=mode, user=user,
                            overrides=overrides, row_overrides=row_overrides, enqueue=enqueue, connector=connector,
-                           confirmation=confirmation)
+                           confirmation=confirmation, options=options)
         except IntegrityError:
             return CopyJob.objects.get(confirmation=confirmation, requested_by=user)
     return _create(profile=profile, object_name=object_name, source_ids=source_ids, mode=mode, user=user,
-                   overrides=overrides, row_overrides=row_overrides, enqueue=enqueue, connector=connector)
+                   overrides=overrides, row_overrides=row_overrides, enqueue=enqueue, connector=connector,
+                   options=options)
 
 
 def _create(*, profile, object_name, source_ids, mode, user, overrides, row_overrides, enqueue, connector,
-            confirmation=None) -> CopyJob:
+            confirmation=None, options=None) -> CopyJob:
+    options = options or CopyOptions()
     overrides = overrides or {}
     row_overrides = {str(k): v for k, v in (row_overrides or {}).items()}
     source_ids = [str(s).strip() for s in source_ids if str(s).strip()]
@@ -196,18 +332,19 @@ def _create(*, profile, object_name, source_ids, mode, user, overrides, row_over
         raise ValidationError(f"Per-record overrides for ids not being copied: {', '.join(sorted(unknown))}.")
     conn = connector or connector_for(profile)
     plan, trees = _plan(profile=profile, object_name=object_name, source_ids=source_ids, mode=mode,
-                        overrides=overrides, row_overrides=row_overrides, connector=conn)
+                        overrides=overrides, row_overrides=row_overrides, connector=conn, options=options)
     if plan.refused_reason:
         raise ValidationError(plan.refused_reason)
     # Engine-built deep copies keep the records as read here, so the run doesn't read them again.
-    snapshot = mode == CopyJob.Mode.DEEP_COPY and not conn.native_deep_copy
+    snapshot = mode == CopyJob.Mode.DEEP_COPY and (
+        not conn.native_deep_copy or options.engine_builds(native=True, top_object=object_name))
     with transaction.atomic():
         first_nodes = trees.get(source_ids[0]) or [None]
         job = CopyJob.objects.create(
             profile=profile, object_name=object_name, source_ids=source_ids, mode=mode,
             source_name=(first_nodes[0].name if first_nodes[0] else "")[:300],  # i15: for the job's title
             overrides=overrides, row_overrides=row_overrides, plan=plan.as_dict(), requested_by=user,
-            confirmation=confirmation or None,
+            confirmation=confirmation or None, options=options.as_dict(),
         )
         rows, tree_keys = [], {}
         for root, nodes in trees.items():

@@ -22,8 +22,9 @@ MAX_SEND_ATTEMPTS = 3
 class WriteProtocol:
     """Mixed into the Runner: needs self.connector, self.key_field, self.claimed_ids."""
 
-    def send(self, rows: list[RecordResult], call, *, payloads=None, parent_field: str = "") -> None:
-        """Send one batch: SENDING committed first; a lost answer is reconciled, then resent if absent."""
+    def send(self, rows: list[RecordResult], call, *, payloads=None, parent_field: str = "", unique: bool = True) -> None:
+        """Send one batch: SENDING committed first; a lost answer is reconciled, then resent if absent.
+        A duplicate on a field the user chose to make unique is sent again numbered (unique.py)."""
         object_name = rows[0].object_name
         key_field = self.key_field(object_name)
         pending = rows
@@ -59,6 +60,8 @@ class WriteProtocol:
                 res.save(pending)
                 return
             self.complete(pending, outcomes, key_field)
+            if unique:
+                self.make_unique(pending, call, payloads, parent_field)
             return
 
     def complete(self, rows: list[RecordResult], outcomes: list[WriteResult], key_field: str) -> None:
@@ -67,6 +70,7 @@ class WriteProtocol:
                 outcome = WriteResult(ok=True, new_id=outcome.existing_id)
             link = self.connector.record_url(row.object_name, outcome.new_id) if outcome.ok else ""
             res.apply_write(row, outcome, link)
+            row.duplicate_field = "" if outcome.ok else self.connector.duplicate_field(outcome)  # not saved
         for row in rows[len(outcomes):]:
             res.fail(row, "NO_RESULT", "The remote system returned no result for this record.")
         res.save(rows)
@@ -115,6 +119,7 @@ class WriteProtocol:
                         self.send(rest, call, payloads=payloads, parent_field=parent_field)
                     continue
                 self.complete(batch, outcomes, self.key_field(batch[0].object_name))
+                self.make_unique(batch, call, payloads, parent_field)
 
 
 def _threaded(call, batch):

@@ -54,6 +54,7 @@ def job_as_dict(job: CopyJob) -> dict[str, Any]:
                 "status": r.status,
                 "error_type": r.error_type,
                 "error_message": r.error_message,
+                "values": r.values,
             }
             for r in job.results.defer("source_snapshot").order_by("depth", "id")
         ],

@@ -1,0 +1,84 @@
+"""The user's choices checked against metadata, and the values they give one record.
+
+Shared by the preview (checks, sample values) and the run (the values each copy gets), so the two
+can't disagree. Values may be templates (records/copying/templates.py).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.core.exceptions import ValidationError
+
+from records.connectors.base import FieldInfo, FieldType
+from records.copying import templates
+from records.copying.options import CopyOptions, lineage_text
+from records.copying.validation import validate_overrides
+
+TEXT_TYPES = (FieldType.TEXT, FieldType.LONG_TEXT)
+
+
+def check_values(*, fields: list[FieldInfo], values: dict[str, Any], where: str = "") -> None:
+    """Plain values as validate_overrides checks them; a template's syntax, its placeholders (fields
+    of the object) and its target (a text field: a template renders text). Its rendered length is
+    checked per record (check_rendered), as it depends on the record."""
+    names = {f.name for f in fields}
+    infos = {f.name: f for f in fields}
+    # A template gives text: braces in a value of any other field are checked as a plain value.
+    plain = {k: v for k, v in values.items()
+             if not (templates.is_template(v) and k in infos and infos[k].type in TEXT_TYPES)}
+    errors: dict[str, list[str]] = {}
+    try:
+        validate_overrides(fields=fields, overrides=plain)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    for name, value in values.items():
+        if name in plain:
+            continue
+        try:
+            unknown = templates.placeholders(value) - names
+        except templates.TemplateError as exc:
+            errors[name] = [str(exc)]
+            continue
+        info = infos[name]
+        if not info.editable or info.system_managed_name:
+            errors[name] = [f"{info.label} ({name}) can't be set: it is read-only or set by the system."]
+        elif unknown:
+            errors[name] = [f"{info.label} ({name}): no field {', '.join(sorted(unknown))} to fill the template with."]
+    if errors:
+        prefix = f"{where}: " if where else ""
+        raise ValidationError([f"{prefix}{m}" for ms in errors.values() for m in ms])
+
+
+def check_lineage(*, fields: list[FieldInfo], field_name: str, where: str) -> None:
+    info = next((f for f in fields if f.name == field_name), None)
+    if info is None or not info.editable or info.type not in TEXT_TYPES or info.system_managed_name:
+        raise ValidationError(f"{where}: the lineage stamp needs an editable text field; {field_name!r} isn't one.")
+    longest = len(lineage_text("X" * 20, 999999))
+    if info.max_length and info.max_length < longest:
+        raise ValidationError(f"{where}: {info.label} holds {info.max_length} characters; a lineage stamp needs {longest}.")
+
+
+def record_values(*, values: dict[str, Any], options: CopyOptions, object_name: str, source_id: str,
+                  source: dict[str, Any], today: date, job: int | str) -> dict[str, Any]:
+    """What one copied record of `object_name` is given: the object's set/clear values, then `values`
+    (the top record's overrides, which win), templates rendered, and the lineage stamp."""
+    merged = {**options.fields_for(object_name), **values}
+    out = templates.render_all(merged, source=source, today=today, job=job)
+    stamp_field = options.lineage.get(object_name)
+    if stamp_field:
+        out[stamp_field] = lineage_text(source_id, job)
+    return out
+
+
+def check_rendered(*, fields: list[FieldInfo], values: dict[str, Any], where: str) -> None:
+    """A rendered value longer than its field is refused here, never cut."""
+    infos = {f.name: f for f in fields}
+    for name, value in values.items():
+        info = infos.get(name)
+        if info and info.max_length and isinstance(value, str) and len(value) > info.max_length:
+            raise ValidationError(
+                f"{where}: {info.label} ({name}) would be {value!r}, {len(value)} characters; "
+                f"the field holds {info.max_length}. Shorten the value or the template."
+            )

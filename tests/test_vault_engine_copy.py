@@ -1,0 +1,138 @@
+"""The Vault hierarchy the engine builds level by level (issue 16), against the sandbox over HTTP:
+Create Object Records with source_record_id and the new parent, <= 500 rows a call, exactly once."""
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from records.connectors import connector_for
+from records.copying import services
+from records.copying.options import CopyOptions
+from records.copying.plan import read_tree
+from records.models import CopyJob, RecordResult
+
+S = RecordResult.Status
+
+
+@pytest.fixture
+def vault(fresh_sandbox, vault_profile, settings):
+    settings.VAULT_JOB_POLL_SECONDS = 0.2
+    return fresh_sandbox, vault_profile, connector_for(vault_profile)
+
+
+def find_id(conn, name):
+    return next(r.id for r in conn.search("product__v", name).records if r.name == name)
+
+
+def run(profile, user, ids, **kw):
+    job = services.copy_job_create(profile=profile, object_name="product__v", source_ids=ids, mode="deep_copy",
+                                   user=user, enqueue=False, **kw)
+    return services.copy_job_run(job_id=job.pk, worker_id="test")
+
+
+def creates(sb):
+    return [e for e in sb.log("vault") if e.method == "POST" and "/vobjects/" in e.path and "deep_copy" not in e.path
+            and "actions" not in e.path]
+
+
+def test_leaving_out_a_branch_and_a_field_below_the_top_are_built_by_the_engine(vault, owner):
+    sb, profile, conn = vault
+    src = find_id(conn, "Neurolax")
+    options = CopyOptions(exclude=("packaging__c",), fields={"formulation__c": {"strength__c": "{strength__c} v2"}})
+    plan = services.copy_preview(profile=profile, object_name="product__v", source_ids=[src], mode="deep_copy",
+                                 overrides={"name__v": "Neurolax E"}, options=options)
+    assert not plan.refused_reason, plan.refused_reason
+    assert "leaves out a branch" in plan.way and "write calls" in plan.way
+    assert {o.object_name for o in plan.objects} == {"product__v", "formulation__c"}
+    job = run(profile, owner, [src], overrides={"name__v": "Neurolax E"}, options=options)
+    assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
+    assert job.succeeded_count == plan.total
+    root = job.results.get(depth=0).new_id
+    copied = read_tree(conn, "product__v", root)
+    assert {n.object_name for n in copied} == {"product__v", "formulation__c"}
+    assert len(copied) == plan.total
+    for row in job.results.filter(object_name="formulation__c"):
+        original, copy = conn.get("formulation__c", row.source_id).fields, conn.get("formulation__c", row.new_id).fields
+        assert copy["product__c"] == root
+        assert copy["strength__c"] == f"{original.get('strength__c') or ''} v2"
+    assert not any("deep_copy" in e.path for e in sb.log("vault"))  # not Vault's own deep copy
+
+
+def test_over_10000_is_refused_without_engine_before_any_write(vault, owner):
+    sb, profile, conn = vault
+    src = find_id(conn, "Mega Product")
+    with pytest.raises(ValidationError, match="--engine"):
+        services.copy_job_create(profile=profile, object_name="product__v", source_ids=[src], mode="deep_copy",
+                                 user=owner, enqueue=False, overrides={"name__v": "Mega 2"})
+    assert not creates(sb)
+
+
+def test_mega_product_with_engine_copied_exactly_once_then_undone(vault, owner):
+    sb, profile, conn = vault
+    src = find_id(conn, "Mega Product")
+    options = CopyOptions(engine=True)
+    plan = services.copy_preview(profile=profile, object_name="product__v", source_ids=[src], mode="deep_copy",
+                                 overrides={"name__v": "Mega 2"}, options=options)
+    assert not plan.refused_reason and plan.related_total > 10_000
+    assert "more than 10,000 related records" in plan.way
+    calls_before = len(creates(sb))
+    before = {o: len(sb.vault.state.records[o]) for o in ("product__v", "formulation__c", "packaging__c")}
+    job = run(profile, owner, [src], overrides={"name__v": "Mega 2"}, options=options)
+    assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
+    assert job.succeeded_count == job.planned_count == plan.total
+    after = {o: len(sb.vault.state.records[o]) for o in before}
+    counts = {o.object_name: 0 for o in plan.objects}
+    for o in plan.objects:
+        counts[o.object_name] += o.count
+    assert {o: after[o] - before[o] for o in before} == counts  # each record copied once
+    minimum = 1 + sum(-(-o.count // 500) for o in plan.objects if o.depth > 0)
+    made = len(creates(sb)) - calls_before
+    assert minimum <= made <= 1.1 * minimum, (made, minimum)
+    new_ids = set(job.results.values_list("new_id", flat=True))
+    assert len(new_ids) == job.planned_count
+    undo = services.copy_job_undo(job=job, user=owner, enqueue=False)
+    undo = services.copy_job_run(job_id=undo.pk, worker_id="test")
+    assert undo.status == CopyJob.Status.SUCCEEDED, undo.error_summary
+    assert {o: len(sb.vault.state.records[o]) for o in before} == before
+
+
+@pytest.mark.slow
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_sigkilled_worker_mid_engine_built_vault_copy_resumes_without_duplicates(fresh_sandbox, vault_profile,
+                                                                                 owner, redis_url):
+    import time
+
+    from django.core.management import call_command
+
+    from tests.test_engine_worker import _kill, _wait, _worker
+
+    sb, conn = fresh_sandbox, connector_for(vault_profile)
+    src = find_id(conn, "Mega Product")
+    job = services.copy_job_create(profile=vault_profile, object_name="product__v", source_ids=[src],
+                                   mode="deep_copy", user=owner, overrides={"name__v": "Mega Resumed"},
+                                   options=CopyOptions(engine=True))
+    before = {o: len(sb.vault.state.records[o]) for o in ("product__v", "formulation__c", "packaging__c")}
+    sb.faults("vault").set(latency=0.3)
+    first = _worker(redis_url)
+    try:
+        assert _wait(lambda: CopyJob.objects.get(pk=job.pk).succeeded_count > 1500, 180)
+    finally:
+        _kill(first)
+    job.refresh_from_db()
+    assert job.status == CopyJob.Status.RUNNING and job.succeeded_count < job.planned_count
+    time.sleep(3.5)  # the dead worker's lease expires
+    with pytest.raises(SystemExit):
+        call_command("job", "resume-stale")
+    sb.faults("vault").clear()
+    second = _worker(redis_url, "--burst")
+    try:
+        second.wait(300)
+    finally:
+        _kill(second)
+    job.refresh_from_db()
+    assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
+    assert job.results.count() == job.planned_count == job.succeeded_count
+    new_ids = list(job.results.values_list("new_id", flat=True))
+    assert len(set(new_ids)) == len(new_ids)
+    added = sum(len(sb.vault.state.records[o]) - n for o, n in before.items())
+    assert added == job.planned_count  # no record created twice
