@@ -13,7 +13,8 @@ from django.views.decorators.http import require_POST
 from records.connectors import connector_for
 from records.connectors.base import ConnectorError
 from records.copying.options import CopyOptions, parse_cli
-from records.views import friendly_error, get_profile_for_user, service_error_message
+from records.messages import friendly_error
+from records.views import get_profile_for_user, service_error_message
 from records.views_copy import DRAFTS_KEY, _get_draft
 
 FLAGS = ("skip_cadences", "run_workflows", "engine", "migration_mode", "no_triggers")
