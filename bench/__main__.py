@@ -18,8 +18,16 @@ import traceback
 
 from bench.common import ROOT, Context, Row, make_tmp, setup_django
 
-SCENARIOS = ["zoho_deep_copy", "vault_bulk_clone", "vault_deep_copy", "job_page", "csv_export", "worker", "templates",
-             "vault_engine_copy"]
+SCENARIOS = [
+    "zoho_deep_copy",
+    "vault_bulk_clone",
+    "vault_deep_copy",
+    "job_page",
+    "csv_export",
+    "worker",
+    "templates",
+    "vault_engine_copy",
+]
 MODULES = {
     "zoho_deep_copy": "bench.zoho_deep",
     "vault_bulk_clone": "bench.vault_clone",
@@ -34,17 +42,30 @@ MODULES = {
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
-    p.add_argument("--latency-ms", type=float, default=None,
-                   help="added latency per sandbox call (default 20; --quick: 2)")
+    p.add_argument(
+        "--latency-ms", type=float, default=None, help="added latency per sandbox call (default 20; --quick: 2)"
+    )
     p.add_argument("--quick", action="store_true", help="small counts, a few seconds (CI)")
     p.add_argument("--only", action="append", choices=SCENARIOS, help="run only this scenario (repeatable)")
-    p.add_argument("--write", metavar="PATH", nargs="?", const=str(ROOT / "docs" / "performance.md"),
-                   help="write the table and machine details into this Markdown file (default docs/performance.md)")
-    p.add_argument("--full-baselines", action="store_true",
-                   help="run the Vault one-call-per-record baseline on all 5,000 records (slow: Vault's burst "
-                        "limit of 2,000 calls per 5 minutes makes it take over 10 minutes); default: 1,000, scaled")
-    p.add_argument("--poll-seconds", type=float, default=None,
-                   help="VAULT_JOB_POLL_SECONDS and the sandbox's job poll interval (default 0.5; --quick: 0.2)")
+    p.add_argument(
+        "--write",
+        metavar="PATH",
+        nargs="?",
+        const=str(ROOT / "docs" / "performance.md"),
+        help="write the table and machine details into this Markdown file (default docs/performance.md)",
+    )
+    p.add_argument(
+        "--full-baselines",
+        action="store_true",
+        help="run the Vault one-call-per-record baseline on all 5,000 records (slow: Vault's burst "
+        "limit of 2,000 calls per 5 minutes makes it take over 10 minutes); default: 1,000, scaled",
+    )
+    p.add_argument(
+        "--poll-seconds",
+        type=float,
+        default=None,
+        help="VAULT_JOB_POLL_SECONDS and the sandbox's job poll interval (default 0.5; --quick: 0.2)",
+    )
     args = p.parse_args(argv)
     # The quick run checks the gated rows (call and query counts, streaming, polls), which don't
     # depend on latency; its timings are informational, so it waits as little as it can.
@@ -69,8 +90,9 @@ HEADER = ("scenario", "metric", "engine", "baseline/minimum", "ratio", "target",
 
 
 def table_lines(rows: list[Row], markdown: bool = False) -> list[str]:
-    cells = [HEADER] + [(r.scenario, r.metric, fmt(r.engine), fmt(r.baseline), fmt(r.ratio), r.target, r.verdict)
-                        for r in rows]
+    cells = [HEADER] + [
+        (r.scenario, r.metric, fmt(r.engine), fmt(r.baseline), fmt(r.ratio), r.target, r.verdict) for r in rows
+    ]
     if markdown:
         out = ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
         out += ["| " + " | ".join(c.replace("|", "/") for c in row) + " |" for row in cells[1:]]
@@ -116,8 +138,19 @@ def main(argv=None) -> int:
                 rows += import_module(MODULES[name]).run(ctx)
             except Exception as exc:  # a scenario that crashes fails, and the others still run
                 traceback.print_exc()
-                rows.append(Row(name, "crashed", f"{type(exc).__name__}", None, None, "runs", False, gate=True,
-                                note=str(exc)[:200]))
+                rows.append(
+                    Row(
+                        name,
+                        "crashed",
+                        f"{type(exc).__name__}",
+                        None,
+                        None,
+                        "runs",
+                        False,
+                        gate=True,
+                        note=str(exc)[:200],
+                    )
+                )
             print(f"[bench] {name} done in {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
     finally:
         ctx.sb.stop()
@@ -126,8 +159,10 @@ def main(argv=None) -> int:
         shutil.rmtree(tmp, ignore_errors=True)
     info = machine()
     print()
-    print(f"Record Copier benchmark — {'quick' if args.quick else 'full'} run, latency {args.latency_ms:g} ms/call, "
-          f"{info['nproc']} CPUs {info['arch']}, Python {info['python']}, {info['date']}")
+    print(
+        f"Record Copier benchmark — {'quick' if args.quick else 'full'} run, latency {args.latency_ms:g} ms/call, "
+        f"{info['nproc']} CPUs {info['arch']}, Python {info['python']}, {info['date']}"
+    )
     for line in table_lines(rows):
         print(line)
     notes = [f"- {r.scenario} / {r.metric}: {r.note}" for r in rows if r.note]
@@ -136,8 +171,10 @@ def main(argv=None) -> int:
         print("\n".join(notes))
     failed_gates = [r for r in rows if r.gate and r.ok is False]
     failed = [r for r in rows if r.ok is False]
-    print(f"\n{len(rows)} rows, {len(failed)} below target, {len(failed_gates)} gating failures "
-          f"({time.perf_counter() - started:.0f} s)")
+    print(
+        f"\n{len(rows)} rows, {len(failed)} below target, {len(failed_gates)} gating failures "
+        f"({time.perf_counter() - started:.0f} s)"
+    )
     if args.write:
         write_markdown(args.write, rows, info, args)
     return 1 if failed_gates else 0
@@ -149,10 +186,14 @@ def write_markdown(path, rows, info, args) -> None:
     p = Path(path)
     text = p.read_text() if p.exists() else "# Performance\n"
     start, end = "<!-- bench:start -->", "<!-- bench:end -->"
-    body = [start, "",
-            f"`python -m bench{' --quick' if args.quick else ''} --latency-ms {args.latency_ms:g}` — "
-            f"{info['date']}; machine: `nproc` {info['nproc']}, `uname -m` {info['arch']}, Python {info['python']} "
-            f"({info['platform']}).", ""]
+    body = [
+        start,
+        "",
+        f"`python -m bench{' --quick' if args.quick else ''} --latency-ms {args.latency_ms:g}` — "
+        f"{info['date']}; machine: `nproc` {info['nproc']}, `uname -m` {info['arch']}, Python {info['python']} "
+        f"({info['platform']}).",
+        "",
+    ]
     body += table_lines(rows, markdown=True)
     notes = [f"- **{r.scenario} / {r.metric}**: {r.note}" for r in rows if r.note]
     if notes:
@@ -160,7 +201,7 @@ def write_markdown(path, rows, info, args) -> None:
     body += ["", end]
     block = "\n".join(body)
     if start in text and end in text:
-        text = text[: text.index(start)] + block + text[text.index(end) + len(end):]
+        text = text[: text.index(start)] + block + text[text.index(end) + len(end) :]
     else:
         text = text.rstrip() + "\n\n" + block + "\n"
     p.write_text(text)

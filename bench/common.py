@@ -97,9 +97,15 @@ def zoho_profile(sb, user, *, concurrency: int = 5, name: str = ""):
 
     return ConnectionProfile.objects.create(
         name=name or f"Bench Zoho c{concurrency} {time.monotonic_ns()}",
-        system=System.ZOHO, base_url=sb.zoho_url, accounts_url=sb.zoho_url, api_version="",
-        username=demo.ZOHO_CLIENT_ID, secret=demo.ZOHO_CLIENT_SECRET, refresh_token=demo.ZOHO_REFRESH_TOKEN,
-        owner=user, concurrency=concurrency,
+        system=System.ZOHO,
+        base_url=sb.zoho_url,
+        accounts_url=sb.zoho_url,
+        api_version="",
+        username=demo.ZOHO_CLIENT_ID,
+        secret=demo.ZOHO_CLIENT_SECRET,
+        refresh_token=demo.ZOHO_REFRESH_TOKEN,
+        owner=user,
+        concurrency=concurrency,
     )
 
 
@@ -109,8 +115,13 @@ def vault_profile(sb, user, *, concurrency: int = 5, name: str = ""):
 
     return ConnectionProfile.objects.create(
         name=name or f"Bench Vault c{concurrency} {time.monotonic_ns()}",
-        system=System.VAULT, base_url=sb.vault_url, api_version=demo.VAULT_API_VERSION,
-        username=demo.VAULT_USERNAME, secret=demo.VAULT_PASSWORD, owner=user, concurrency=concurrency,
+        system=System.VAULT,
+        base_url=sb.vault_url,
+        api_version=demo.VAULT_API_VERSION,
+        username=demo.VAULT_USERNAME,
+        secret=demo.VAULT_PASSWORD,
+        owner=user,
+        concurrency=concurrency,
     )
 
 

@@ -48,8 +48,14 @@ print(json.dumps({"seconds": seconds, "bytes": size, "lines": lines, "peak": pea
 
 
 def export(job_id: int) -> dict:
-    out = subprocess.run([sys.executable, "-c", CHILD, str(job_id)], cwd=ROOT, env=os.environ.copy(),
-                         capture_output=True, text=True, timeout=600)
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, str(job_id)],
+        cwd=ROOT,
+        env=os.environ.copy(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     if out.returncode != 0:
         raise RuntimeError(f"CSV export subprocess failed: {out.stderr[-800:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -64,15 +70,46 @@ def run(ctx) -> list[Row]:
     big = export(job_with_results(ctx.user, profile, big_n).pk)
     rows = []
     for n, r in ((small_n, small), (big_n, big)):
-        rows.append(Row(NAME, f"{n:,} rows: seconds / MB", round(r["seconds"], 2), round(r["bytes"] / 1e6, 1), None,
-                        "info", None, note=f"{r['lines'] - 1:,} data lines, streaming={r['streaming']}, "
-                        f"{n / r['seconds']:,.0f} rows/s, max RSS {r['rss_kb'] / 1024:.0f} MB (before {r['rss0_kb'] / 1024:.0f} MB)"))
+        rows.append(
+            Row(
+                NAME,
+                f"{n:,} rows: seconds / MB",
+                round(r["seconds"], 2),
+                round(r["bytes"] / 1e6, 1),
+                None,
+                "info",
+                None,
+                note=f"{r['lines'] - 1:,} data lines, streaming={r['streaming']}, "
+                f"{n / r['seconds']:,.0f} rows/s, max RSS {r['rss_kb'] / 1024:.0f} MB (before {r['rss0_kb'] / 1024:.0f} MB)",
+            )
+        )
     ratio = big["peak"] / max(small["peak"], 1)
-    rows.append(Row(NAME, f"peak Python memory MB, {big_n:,} vs {small_n:,} rows", round(big["peak"] / 1e6, 2),
-                    round(small["peak"] / 1e6, 2), round(ratio, 2), "flat: <= 1.5x", ratio <= 1.5, gate=True))
+    rows.append(
+        Row(
+            NAME,
+            f"peak Python memory MB, {big_n:,} vs {small_n:,} rows",
+            round(big["peak"] / 1e6, 2),
+            round(small["peak"] / 1e6, 2),
+            round(ratio, 2),
+            "flat: <= 1.5x",
+            ratio <= 1.5,
+            gate=True,
+        )
+    )
     rss_growth = (big["rss_kb"] - big["rss0_kb"]) - (small["rss_kb"] - small["rss0_kb"])
-    rows.append(Row(NAME, "RSS growth during download, MB (big - small)", round(rss_growth / 1024, 1), None, None,
-                    "info", None))
-    rows.append(Row(NAME, f"all {big_n:,} rows exported", big["lines"] - 1, big_n, None, "equal",
-                    big["lines"] - 1 == big_n, gate=True))
+    rows.append(
+        Row(NAME, "RSS growth during download, MB (big - small)", round(rss_growth / 1024, 1), None, None, "info", None)
+    )
+    rows.append(
+        Row(
+            NAME,
+            f"all {big_n:,} rows exported",
+            big["lines"] - 1,
+            big_n,
+            None,
+            "equal",
+            big["lines"] - 1 == big_n,
+            gate=True,
+        )
+    )
     return rows

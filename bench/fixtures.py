@@ -11,8 +11,14 @@ def job_with_results(user, profile, n: int, *, object_name: str = "Accounts"):
 
     S = RecordResult.Status
     job = CopyJob.objects.create(
-        profile=profile, object_name=object_name, source_ids=["1000"], mode=CopyJob.Mode.DEEP_COPY,
-        requested_by=user, status=CopyJob.Status.PARTIAL, planned_count=n, started=timezone.now(),
+        profile=profile,
+        object_name=object_name,
+        source_ids=["1000"],
+        mode=CopyJob.Mode.DEEP_COPY,
+        requested_by=user,
+        status=CopyJob.Status.PARTIAL,
+        planned_count=n,
+        started=timezone.now(),
         finished=timezone.now(),
     )
     objects = ("Accounts", "Contacts", "Deals", "Tasks", "Notes")
@@ -22,15 +28,21 @@ def job_with_results(user, profile, n: int, *, object_name: str = "Accounts"):
         failed_row = i % 10 == 9
         ok += not failed_row
         failed += failed_row
-        batch.append(RecordResult(
-            job=job, object_name=objects[0] if i == 0 else objects[1 + i % 4], source_id=str(5_000_000 + i),
-            new_id="" if failed_row else str(9_000_000 + i), parent_source_id="" if i == 0 else "5000000",
-            depth=0 if i == 0 else 1 + i % 2, status=S.FAILED if failed_row else S.SUCCEEDED,
-            error_type="INVALID_DATA" if failed_row else "",
-            error_message="=HYPERLINK(bad) value rejected" if failed_row else "",
-            link="" if failed_row else f"https://crm.zoho.com/crm/tab/X/{9_000_000 + i}",
-            idempotency_key=f"bench-{job.pk}-{i}",
-        ))
+        batch.append(
+            RecordResult(
+                job=job,
+                object_name=objects[0] if i == 0 else objects[1 + i % 4],
+                source_id=str(5_000_000 + i),
+                new_id="" if failed_row else str(9_000_000 + i),
+                parent_source_id="" if i == 0 else "5000000",
+                depth=0 if i == 0 else 1 + i % 2,
+                status=S.FAILED if failed_row else S.SUCCEEDED,
+                error_type="INVALID_DATA" if failed_row else "",
+                error_message="=HYPERLINK(bad) value rejected" if failed_row else "",
+                link="" if failed_row else f"https://crm.zoho.com/crm/tab/X/{9_000_000 + i}",
+                idempotency_key=f"bench-{job.pk}-{i}",
+            )
+        )
         if len(batch) >= 5000:
             insert(batch)
             batch = []
@@ -44,6 +56,12 @@ def plain_profile(user, name: str):
     from records.models import ConnectionProfile, System
 
     return ConnectionProfile.objects.create(
-        name=name, system=System.ZOHO, base_url="https://www.zohoapis.com", accounts_url="https://accounts.zoho.com",
-        username="1000.BENCH", secret="bench-secret", refresh_token="bench-refresh", owner=user,
+        name=name,
+        system=System.ZOHO,
+        base_url="https://www.zohoapis.com",
+        accounts_url="https://accounts.zoho.com",
+        username="1000.BENCH",
+        secret="bench-secret",
+        refresh_token="bench-refresh",
+        owner=user,
     )

@@ -25,8 +25,15 @@ OBJECT = "product__v"
 
 
 def create_products(conn, n: int, prefix: str) -> list[str]:
-    rows = [{"name__v": f"{prefix} {i:05d}", "description__c": f"benchmark product {i}", "price__c": 10 + i % 90,
-             "status__v": ["active__v"]} for i in range(n)]
+    rows = [
+        {
+            "name__v": f"{prefix} {i:05d}",
+            "description__c": f"benchmark product {i}",
+            "price__c": 10 + i % 90,
+            "status__v": ["active__v"],
+        }
+        for i in range(n)
+    ]
     results = conn.create(OBJECT, rows)
     bad = [r for r in results if not r.ok]
     if bad:
@@ -41,7 +48,9 @@ def fresh_vault(sb, latency: float) -> None:
 
 
 def create_calls(log) -> int:
-    return sum(1 for e in log if e.method == "POST" and e.path.split("?")[0].rstrip("/").endswith(f"/vobjects/{OBJECT}"))
+    return sum(
+        1 for e in log if e.method == "POST" and e.path.split("?")[0].rstrip("/").endswith(f"/vobjects/{OBJECT}")
+    )
 
 
 def run(ctx) -> list[Row]:
@@ -64,9 +73,15 @@ def run(ctx) -> list[Row]:
     # -- engine ---------------------------------------------------------------------------
     sb.clear_log("vault")
     with Timer() as t_create:
-        job = copy_job_create(profile=profile, object_name=OBJECT, source_ids=ids, mode="clone", user=ctx.user,
-                              row_overrides={i: {"name__v": f"Bench Clone {k:05d}"} for k, i in enumerate(ids)},
-                              enqueue=False)
+        job = copy_job_create(
+            profile=profile,
+            object_name=OBJECT,
+            source_ids=ids,
+            mode="clone",
+            user=ctx.user,
+            row_overrides={i: {"name__v": f"Bench Clone {k:05d}"} for k, i in enumerate(ids)},
+            enqueue=False,
+        )
     create_log = sb.log("vault")
     sb.clear_log("vault")
     with Timer() as t_run:
@@ -85,21 +100,47 @@ def run(ctx) -> list[Row]:
             failed += not result.ok
     naive_log = sb.log("vault")
     naive_s = t_naive.seconds * (n / baseline_n)
-    extrap = "" if baseline_n == n else (
-        f" (baseline measured on {baseline_n:,} records in {t_naive.seconds:.2f} s and scaled to {n:,}: a lower "
-        f"bound: one call per record for more than 2,000 records also meets Vault's burst limit of 2,000 calls per 5 "
-        f"minutes; --full-baselines runs all)")
+    extrap = (
+        ""
+        if baseline_n == n
+        else (
+            f" (baseline measured on {baseline_n:,} records in {t_naive.seconds:.2f} s and scaled to {n:,}: a lower "
+            f"bound: one call per record for more than 2,000 records also meets Vault's burst limit of 2,000 calls per 5 "
+            f"minutes; --full-baselines runs all)"
+        )
+    )
     rows = [
-        Row(NAME, f"create calls for {n:,} clones", engine_creates, minimum, round(engine_creates / minimum, 2),
-            "<= 1.10 x min", engine_creates <= minimum * 1.10, gate=True,
+        Row(
+            NAME,
+            f"create calls for {n:,} clones",
+            engine_creates,
+            minimum,
+            round(engine_creates / minimum, 2),
+            "<= 1.10 x min",
+            engine_creates <= minimum * 1.10,
+            gate=True,
             note=f"job {job.status}: {job.succeeded_count:,} ok / {job.failed_count:,} failed; all calls: create "
-                 f"{len(create_log)}, run {len(run_log)}"),
-        Row(NAME, "naive: create calls (1 per record)", create_calls(naive_log) * n // baseline_n, minimum,
-            round(create_calls(naive_log) * n / baseline_n / minimum, 1), "info", None,
-            note=f"{failed} of {baseline_n} failed"),
-        Row(NAME, "wall s, engine vs one create per record", round(eng_s, 2), round(naive_s, 2),
-            round(naive_s / eng_s, 1), ">= 10x faster" if not ctx.quick else "info (quick)",
+            f"{len(create_log)}, run {len(run_log)}",
+        ),
+        Row(
+            NAME,
+            "naive: create calls (1 per record)",
+            create_calls(naive_log) * n // baseline_n,
+            minimum,
+            round(create_calls(naive_log) * n / baseline_n / minimum, 1),
+            "info",
+            None,
+            note=f"{failed} of {baseline_n} failed",
+        ),
+        Row(
+            NAME,
+            "wall s, engine vs one create per record",
+            round(eng_s, 2),
+            round(naive_s, 2),
+            round(naive_s / eng_s, 1),
+            ">= 10x faster" if not ctx.quick else "info (quick)",
             (naive_s / eng_s >= 10) if not ctx.quick else None,
-            note=f"create {t_create.seconds:.2f} s + run {t_run.seconds:.2f} s{extrap}"),
+            note=f"create {t_create.seconds:.2f} s + run {t_run.seconds:.2f} s{extrap}",
+        ),
     ]
     return rows

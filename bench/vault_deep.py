@@ -28,19 +28,31 @@ NAME = "vault_deep_copy"
 
 
 def build_hierarchy(conn, n_form: int, n_pack: int) -> str:
-    product = conn.create("product__v", [{"name__v": "Bench Hierarchy", "status__v": ["active__v"],
-                                          "description__c": "benchmark hierarchy"}])[0]
+    product = conn.create(
+        "product__v",
+        [{"name__v": "Bench Hierarchy", "status__v": ["active__v"], "description__c": "benchmark hierarchy"}],
+    )[0]
     if not product.ok:
         raise RuntimeError(f"product: {product.error_type} {product.error_message}")
-    forms = conn.create("formulation__c", [{"product__c": product.new_id, "dosage_form__c": ["tablet__c"],
-                                            "strength__c": f"{f + 1} mg"} for f in range(n_form)])
+    forms = conn.create(
+        "formulation__c",
+        [
+            {"product__c": product.new_id, "dosage_form__c": ["tablet__c"], "strength__c": f"{f + 1} mg"}
+            for f in range(n_form)
+        ],
+    )
     form_ids = [r.new_id for r in forms if r.ok]
     if len(form_ids) != n_form:
         bad = next(r for r in forms if not r.ok)
         raise RuntimeError(f"formulations: {bad.error_type} {bad.error_message}")
-    packs = conn.create("packaging__c", [{"formulation__c": f, "pack_size__c": 10 + k % 10,
-                                          "gtin__c": f"9{i:06d}{k:06d}"}
-                                         for i, f in enumerate(form_ids) for k in range(n_pack)])
+    packs = conn.create(
+        "packaging__c",
+        [
+            {"formulation__c": f, "pack_size__c": 10 + k % 10, "gtin__c": f"9{i:06d}{k:06d}"}
+            for i, f in enumerate(form_ids)
+            for k in range(n_pack)
+        ],
+    )
     bad = [r for r in packs if not r.ok]
     if bad:
         raise RuntimeError(f"packagings: {bad[0].error_type} {bad[0].error_message}")
@@ -68,13 +80,31 @@ def run(ctx) -> list[Row]:
     if not ctx.quick:
         t0 = time.perf_counter()
         try:
-            copy_job_create(profile=profile, object_name="product__v", source_ids=[mega], mode="deep_copy",
-                            user=ctx.user, overrides={"name__v": "Mega copy"}, enqueue=False)
+            copy_job_create(
+                profile=profile,
+                object_name="product__v",
+                source_ids=[mega],
+                mode="deep_copy",
+                user=ctx.user,
+                overrides={"name__v": "Mega copy"},
+                enqueue=False,
+            )
             refused = False
         except ValidationError:
             refused = True
-        rows.append(Row(NAME, "Mega Product (10,201 related) refused before queueing", "refused" if refused else "QUEUED",
-                        None, None, "refused", refused, gate=True, note=f"in {time.perf_counter() - t0:.2f} s"))
+        rows.append(
+            Row(
+                NAME,
+                "Mega Product (10,201 related) refused before queueing",
+                "refused" if refused else "QUEUED",
+                None,
+                None,
+                "refused",
+                refused,
+                gate=True,
+                note=f"in {time.perf_counter() - t0:.2f} s",
+            )
+        )
 
     n_form, n_pack = (10, 10) if ctx.quick else (99, 99)
     root = build_hierarchy(conn, n_form, n_pack)
@@ -96,8 +126,15 @@ def run(ctx) -> list[Row]:
     run_conn.deep_copy_results = timed_results
     sb.clear_log("vault")
     with Timer() as t_create:
-        job = copy_job_create(profile=profile, object_name="product__v", source_ids=[root], mode="deep_copy",
-                              user=ctx.user, overrides={"name__v": "Bench Hierarchy (copy)"}, enqueue=False)
+        job = copy_job_create(
+            profile=profile,
+            object_name="product__v",
+            source_ids=[root],
+            mode="deep_copy",
+            user=ctx.user,
+            overrides={"name__v": "Bench Hierarchy (copy)"},
+            enqueue=False,
+        )
     create_log = sb.log("vault")
     sb.clear_log("vault")
     with Timer() as t_run:
@@ -108,22 +145,70 @@ def run(ctx) -> list[Row]:
     refused_polls = [e for e in polls if e.status != 200 or "API_LIMIT_EXCEEDED" in (e.body_summary or "")]
     total = t_create.seconds + t_run.seconds
     allowed = math.floor(t_run.seconds / ctx.poll_seconds) + 1
-    rows.append(Row(NAME, f"queue -> all results, {related:,} related records (s)", round(total, 2), None, None, "info",
-                    None, note=f"create (plan reads) {t_create.seconds:.2f} s, {len(create_log)} calls; run "
-                               f"{t_run.seconds:.2f} s, {len(log)} calls; job {job.status}: {job.succeeded_count:,} ok / "
-                               f"{job.failed_count:,} failed of {job.planned_count:,}"))
-    rows.append(Row(NAME, f"status polls (poll interval {ctx.poll_seconds:g} s)", len(polls), allowed, None,
-                    "<= 1 per interval", len(polls) <= allowed and not refused_polls, gate=True,
-                    note=f"{len(refused_polls)} polls refused by the sandbox's poll limit"))
+    rows.append(
+        Row(
+            NAME,
+            f"queue -> all results, {related:,} related records (s)",
+            round(total, 2),
+            None,
+            None,
+            "info",
+            None,
+            note=f"create (plan reads) {t_create.seconds:.2f} s, {len(create_log)} calls; run "
+            f"{t_run.seconds:.2f} s, {len(log)} calls; job {job.status}: {job.succeeded_count:,} ok / "
+            f"{job.failed_count:,} failed of {job.planned_count:,}",
+        )
+    )
+    rows.append(
+        Row(
+            NAME,
+            f"status polls (poll interval {ctx.poll_seconds:g} s)",
+            len(polls),
+            allowed,
+            None,
+            "<= 1 per interval",
+            len(polls) <= allowed and not refused_polls,
+            gate=True,
+            note=f"{len(refused_polls)} polls refused by the sandbox's poll limit",
+        )
+    )
     if "results_at" in marks:
         to_rows = end - marks["results_at"]
-        rows.append(Row(NAME, "result files: fetch+parse s / rows", round(marks["results_fetch_s"], 2),
-                        marks["result_rows"], None, "info", None))
+        rows.append(
+            Row(
+                NAME,
+                "result files: fetch+parse s / rows",
+                round(marks["results_fetch_s"], 2),
+                marks["result_rows"],
+                None,
+                "info",
+                None,
+            )
+        )
         per_row_ms = to_rows / max(1, marks["result_rows"]) * 1000
-        rows.append(Row(NAME, "result rows -> saved results (s)", round(to_rows, 2), None, None,
-                        "< 1 ms per row", per_row_ms < 1.0,
-                        note=f"{per_row_ms:.2f} ms per row (from the parsed files to the job's end)"))
+        rows.append(
+            Row(
+                NAME,
+                "result rows -> saved results (s)",
+                round(to_rows, 2),
+                None,
+                None,
+                "< 1 ms per row",
+                per_row_ms < 1.0,
+                note=f"{per_row_ms:.2f} ms per row (from the parsed files to the job's end)",
+            )
+        )
     else:
-        rows.append(Row(NAME, "result CSV -> rows", "not measured", None, None, "info", None,
-                        note="deep_copy_results was not called"))
+        rows.append(
+            Row(
+                NAME,
+                "result CSV -> rows",
+                "not measured",
+                None,
+                None,
+                "info",
+                None,
+                note="deep_copy_results was not called",
+            )
+        )
     return rows

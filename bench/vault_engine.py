@@ -8,8 +8,16 @@ lower bound (the calls it made × the sandbox's added latency per call).
 
 from __future__ import annotations
 
-from bench.common import Row, Timer, bench_user, connector_available, engine_available, na_rows, sandbox_available, \
-    vault_profile
+from bench.common import (
+    Row,
+    Timer,
+    bench_user,
+    connector_available,
+    engine_available,
+    na_rows,
+    sandbox_available,
+    vault_profile,
+)
 from bench.vault_clone import fresh_vault
 from bench.vault_deep import build_hierarchy
 
@@ -38,9 +46,16 @@ def run(ctx) -> list[Row]:
         root, label = build_hierarchy(conn, 10, 10), "10 x 10 hierarchy"
     else:
         root, label = next(r.id for r in conn.search("product__v", "Mega Product").records), "Mega Product"
-    job = copy_job_create(profile=profile, object_name="product__v", source_ids=[root], mode="deep_copy",
-                          user=ctx.user, overrides={"name__v": f"{label} (engine copy)"}, enqueue=False,
-                          options=CopyOptions(engine=True))
+    job = copy_job_create(
+        profile=profile,
+        object_name="product__v",
+        source_ids=[root],
+        mode="deep_copy",
+        user=ctx.user,
+        overrides={"name__v": f"{label} (engine copy)"},
+        enqueue=False,
+        options=CopyOptions(engine=True),
+    )
     levels: dict[tuple[str, int], int] = {}
     for obj, depth in job.results.values_list("object_name", "depth"):
         levels[(obj, depth)] = levels.get((obj, depth), 0) + 1
@@ -54,10 +69,25 @@ def run(ctx) -> list[Row]:
     related = job.planned_count - 1
     note = f"job {job.status}: {job.succeeded_count:,} of {job.planned_count:,}; {len(log)} calls in all"
     return [
-        Row(NAME, f"create calls, {label} ({related:,} related)", creates, minimum, round(creates / minimum, 2),
-            "<= 1.1x minimum", creates <= 1.1 * minimum and job.succeeded_count == job.planned_count, gate=True,
-            note=note),
-        Row(NAME, "wall s vs calls x latency", round(t.seconds, 2), round(bound, 2),
-            round(t.seconds / bound, 2) if bound else None, "info", None,
-            note=f"latency {ctx.latency * 1000:g} ms per call"),
+        Row(
+            NAME,
+            f"create calls, {label} ({related:,} related)",
+            creates,
+            minimum,
+            round(creates / minimum, 2),
+            "<= 1.1x minimum",
+            creates <= 1.1 * minimum and job.succeeded_count == job.planned_count,
+            gate=True,
+            note=note,
+        ),
+        Row(
+            NAME,
+            "wall s vs calls x latency",
+            round(t.seconds, 2),
+            round(bound, 2),
+            round(t.seconds / bound, 2) if bound else None,
+            "info",
+            None,
+            note=f"latency {ctx.latency * 1000:g} ms per call",
+        ),
     ]

@@ -46,12 +46,24 @@ def queue_to_start(ctx) -> list[Row]:
     ctx.redis = EmbeddedRedis(socket_path=ctx.tmp / "redis.sock", data_dir=ctx.tmp / "redis").start()
     log_path = ctx.tmp / "worker.log"
     with open(log_path, "wb") as log:
-        worker = subprocess.Popen([sys.executable, "manage.py", "rqworker", "default"], cwd=ROOT,
-                                  env=os.environ.copy(), stdout=log, stderr=subprocess.STDOUT)
+        worker = subprocess.Popen(
+            [sys.executable, "manage.py", "rqworker", "default"],
+            cwd=ROOT,
+            env=os.environ.copy(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     try:
+
         def one(n):
-            job = copy_job_create(profile=profile, object_name="Accounts", source_ids=[root], mode="clone",
-                                  user=ctx.user, overrides={"Account_Name": f"Queue probe {n}", "Account_Number": None})
+            job = copy_job_create(
+                profile=profile,
+                object_name="Accounts",
+                source_ids=[root],
+                mode="clone",
+                user=ctx.user,
+                overrides={"Account_Name": f"Queue probe {n}", "Account_Number": None},
+            )
             queued_at = timezone.now()
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline:
@@ -79,10 +91,17 @@ def queue_to_start(ctx) -> list[Row]:
         ctx.redis = None
     med = statistics.median(starts)
     return [
-        Row(NAME, f"queue -> start, warm rqworker (median of {n}, ms)", round(med * 1000, 1),
-            None, None, "info", None,
+        Row(
+            NAME,
+            f"queue -> start, warm rqworker (median of {n}, ms)",
+            round(med * 1000, 1),
+            None,
+            None,
+            "info",
+            None,
             note=f"min {starts[0] * 1000:.0f} ms, max {starts[-1] * 1000:.0f} ms; queue -> finished median "
-                 f"{statistics.median(ends) * 1000:.0f} ms for a 1-record clone; statuses {sorted(statuses)}"),
+            f"{statistics.median(ends) * 1000:.0f} ms for a 1-record clone; statuses {sorted(statuses)}",
+        ),
     ]
 
 
@@ -98,8 +117,15 @@ def engine_cpu(ctx) -> list[Row]:
     root = account_id(connector_for(profile), name)
     http_cpu = HttpClientCpu()
     c0, w0 = time.thread_time(), time.perf_counter()
-    job = copy_job_create(profile=profile, object_name="Accounts", source_ids=[root], mode="deep_copy", user=ctx.user,
-                          overrides={"Account_Name": f"{name} (cpu copy)", "Account_Number": None}, enqueue=False)
+    job = copy_job_create(
+        profile=profile,
+        object_name="Accounts",
+        source_ids=[root],
+        mode="deep_copy",
+        user=ctx.user,
+        overrides={"Account_Name": f"{name} (cpu copy)", "Account_Number": None},
+        enqueue=False,
+    )
     c1 = time.thread_time()
     job = copy_job_run(job_id=job.pk, worker_id="bench-cpu")
     c2, w2 = time.thread_time(), time.perf_counter()
@@ -109,15 +135,28 @@ def engine_cpu(ctx) -> list[Row]:
     total = (c2 - c0) / records * 1000
     engine = (c2 - c0 - http_cpu.seconds) / records * 1000
     return [
-        Row(NAME, f"engine CPU per record outside the HTTP client, Zoho deep copy of {records:,} (ms)",
-            round(engine, 3), None, None, "< 1 ms" if not ctx.quick else "info (quick: 20 records)",
+        Row(
+            NAME,
+            f"engine CPU per record outside the HTTP client, Zoho deep copy of {records:,} (ms)",
+            round(engine, 3),
+            None,
+            None,
+            "< 1 ms" if not ctx.quick else "info (quick: 20 records)",
             engine < 1.0 if not ctx.quick else None,
             note=f"thread CPU create {c1 - c0:.2f} s + run {c2 - c1:.2f} s, of which {http_cpu.seconds:.2f} s inside "
-                 f"HttpClient.request ({http_cpu.calls} calls: requests/urllib3 building, sending and reading); "
-                 f"the rest is planning, payloads, JSON, Django ORM/SQLite; wall {w2 - w0:.2f} s; job {job.status}"),
-        Row(NAME, "engine CPU per record, all of it (incl. the HTTP client, ms)", round(total, 3), None, None,
-            "info", None, note=f"{calls} HTTP calls at 0 ms added latency, "
-                               f"{(c2 - c0) / max(1, calls) * 1000:.1f} ms CPU per call"),
+            f"HttpClient.request ({http_cpu.calls} calls: requests/urllib3 building, sending and reading); "
+            f"the rest is planning, payloads, JSON, Django ORM/SQLite; wall {w2 - w0:.2f} s; job {job.status}",
+        ),
+        Row(
+            NAME,
+            "engine CPU per record, all of it (incl. the HTTP client, ms)",
+            round(total, 3),
+            None,
+            None,
+            "info",
+            None,
+            note=f"{calls} HTTP calls at 0 ms added latency, {(c2 - c0) / max(1, calls) * 1000:.1f} ms CPU per call",
+        ),
     ]
 
 

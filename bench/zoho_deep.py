@@ -65,7 +65,9 @@ def naive_copy(conn, root_id: str, name: str = ACCOUNT, max_depth: int = 2) -> d
     from records.connectors.base import CloneRequest, FieldType
 
     stats = {"records": 0, "failed": 0, "levels": []}
-    first = conn.clone("Accounts", [CloneRequest(root_id, {"Account_Name": f"{name} (naive copy)", "Account_Number": None})])[0]
+    first = conn.clone(
+        "Accounts", [CloneRequest(root_id, {"Account_Name": f"{name} (naive copy)", "Account_Number": None})]
+    )[0]
     if not first.ok:
         raise RuntimeError(f"naive clone of the account failed: {first.error_type} {first.error_message}")
     id_map = {root_id: first.new_id}
@@ -95,8 +97,15 @@ def naive_copy(conn, root_id: str, name: str = ACCOUNT, max_depth: int = 2) -> d
                             if name == "$se_module" and related.parent_field == "What_Id":
                                 payload[name] = value
                                 continue
-                            if (value is None or name.startswith("$") or name in SYSTEM_FIELDS or info is None
-                                    or not info.editable or info.no_copy or info.type in (FieldType.FILE,)):
+                            if (
+                                value is None
+                                or name.startswith("$")
+                                or name in SYSTEM_FIELDS
+                                or info is None
+                                or not info.editable
+                                or info.no_copy
+                                or info.type in (FieldType.FILE,)
+                            ):
                                 continue
                             if isinstance(value, dict) and "id" in value:
                                 value = {"id": id_map.get(str(value["id"]), value["id"])}
@@ -105,7 +114,9 @@ def naive_copy(conn, root_id: str, name: str = ACCOUNT, max_depth: int = 2) -> d
                             payload[name] = value
                         new_parent = id_map[pid]
                         current = child.fields.get(related.parent_field)
-                        payload[related.parent_field] = {"id": new_parent} if isinstance(current, dict) or current is None else new_parent
+                        payload[related.parent_field] = (
+                            {"id": new_parent} if isinstance(current, dict) or current is None else new_parent
+                        )
                         result = conn.create(module, [payload])[0]
                         stats["records"] += 1
                         if result.ok:
@@ -130,7 +141,7 @@ def minimum_calls(levels, inserted_by_wave: Counter) -> tuple[int, int]:
                 reads += sum(max(1, math.ceil(n / RELATED_PAGE)) for n in per_parent)
             else:
                 for start in range(0, len(per_parent), COQL_IDS):
-                    reads += max(1, math.ceil(sum(per_parent[start:start + COQL_IDS]) / COQL_ROWS))
+                    reads += max(1, math.ceil(sum(per_parent[start : start + COQL_IDS]) / COQL_ROWS))
     inserts = 1 + sum(math.ceil(n / INSERT_BATCH) for n in inserted_by_wave.values())  # + the root's clone
     return reads, inserts
 
@@ -141,8 +152,15 @@ def run_engine(ctx, profile, root_id, name):
     sb = ctx.sb
     sb.clear_log("zoho")
     with Timer() as t_plan:
-        job = copy_job_create(profile=profile, object_name="Accounts", source_ids=[root_id], mode="deep_copy",
-                              user=ctx.user, overrides={"Account_Name": f"{name} (engine copy)", "Account_Number": None}, enqueue=False)
+        job = copy_job_create(
+            profile=profile,
+            object_name="Accounts",
+            source_ids=[root_id],
+            mode="deep_copy",
+            user=ctx.user,
+            overrides={"Account_Name": f"{name} (engine copy)", "Account_Number": None},
+            enqueue=False,
+        )
     plan_log = sb.log("zoho")
     sb.clear_log("zoho")
     with Timer() as t_run:
@@ -150,8 +168,13 @@ def run_engine(ctx, profile, root_id, name):
     run_log = sb.log("zoho")
     waves = Counter(job.results.filter(depth__gt=0).values_list("depth", "object_name"))
     return {
-        "job": job, "plan_s": t_plan.seconds, "run_s": t_run.seconds, "run_cpu": t_run.cpu_seconds,
-        "plan_log": plan_log, "run_log": run_log, "waves": waves,
+        "job": job,
+        "plan_s": t_plan.seconds,
+        "run_s": t_run.seconds,
+        "run_cpu": t_run.cpu_seconds,
+        "plan_log": plan_log,
+        "run_log": run_log,
+        "waves": waves,
     }
 
 
@@ -203,16 +226,45 @@ def run(ctx) -> list[Row]:
     total = len(both)
     ratio = engine_data / minimum
     # The tree is read once, for the plan (copy_job_create); the run works from that snapshot.
-    rows.append(Row(NAME, f"create+run: data calls (reads {reads} + writes {writes})", engine_data, minimum,
-                    round(ratio, 2), "<= 1.10 x min", ratio <= 1.10, gate=True,
-                    note=f"account {name!r}: minimum = {reads_min} reads + {inserts_min} writes for {copied} records "
-                         f"copied; the run itself: {run_k['data']} data calls"))
-    rows.append(Row(NAME, "create+run: all calls (incl. metadata, auth)", total, minimum,
-                    round(total / minimum, 2), "info", None,
-                    note=f"create: {len(first['plan_log'])} calls ({plan_k['data']} data, {plan_k['metadata']} metadata, "
-                         f"{plan_k['auth']} auth); run: {run_k['metadata']} metadata, {run_k['auth']} auth"))
-    rows.append(Row(NAME, "naive: calls (1 insert per record)", naive_calls, minimum, round(naive_calls / minimum, 2),
-                    "info", None, note=f"{naive['records']} records inserted, {naive['failed']} failed"))
+    rows.append(
+        Row(
+            NAME,
+            f"create+run: data calls (reads {reads} + writes {writes})",
+            engine_data,
+            minimum,
+            round(ratio, 2),
+            "<= 1.10 x min",
+            ratio <= 1.10,
+            gate=True,
+            note=f"account {name!r}: minimum = {reads_min} reads + {inserts_min} writes for {copied} records "
+            f"copied; the run itself: {run_k['data']} data calls",
+        )
+    )
+    rows.append(
+        Row(
+            NAME,
+            "create+run: all calls (incl. metadata, auth)",
+            total,
+            minimum,
+            round(total / minimum, 2),
+            "info",
+            None,
+            note=f"create: {len(first['plan_log'])} calls ({plan_k['data']} data, {plan_k['metadata']} metadata, "
+            f"{plan_k['auth']} auth); run: {run_k['metadata']} metadata, {run_k['auth']} auth",
+        )
+    )
+    rows.append(
+        Row(
+            NAME,
+            "naive: calls (1 insert per record)",
+            naive_calls,
+            minimum,
+            round(naive_calls / minimum, 2),
+            "info",
+            None,
+            note=f"{naive['records']} records inserted, {naive['failed']} failed",
+        )
+    )
 
     def seconds(conc):
         return results[conc]["plan_s"] + results[conc]["run_s"]
@@ -223,15 +275,33 @@ def run(ctx) -> list[Row]:
         speed = t_naive.seconds / s
         targeted = conc == default and not ctx.quick
         label = "profile default" if conc == DEFAULT_CONCURRENCY else "concurrency"
-        rows.append(Row(NAME, f"wall s, engine ({label} {conc}) vs naive", round(s, 2), round(t_naive.seconds, 2),
-                        round(speed, 1), ">= 10x faster" if targeted else "info", (speed >= 10) if targeted else None,
-                        note=f"create {r['plan_s']:.2f} s + run {r['run_s']:.2f} s; job {r['job'].status}, "
-                             f"{r['job'].succeeded_count} ok / {r['job'].failed_count} failed"))
+        rows.append(
+            Row(
+                NAME,
+                f"wall s, engine ({label} {conc}) vs naive",
+                round(s, 2),
+                round(t_naive.seconds, 2),
+                round(speed, 1),
+                ">= 10x faster" if targeted else "info",
+                (speed >= 10) if targeted else None,
+                note=f"create {r['plan_s']:.2f} s + run {r['run_s']:.2f} s; job {r['job'].status}, "
+                f"{r['job'].succeeded_count} ok / {r['job'].failed_count} failed",
+            )
+        )
     for conc in ctx.concurrency_levels[1:]:
         r, s = results[conc], seconds(conc)
-        rows.append(Row(NAME, f"wall s, engine c={conc} vs c={low}", round(s, 2), round(seconds(low), 2),
-                        round(seconds(low) / s, 2), "info (> 1: faster)", None,
-                        note=f"create {r['plan_s']:.2f} s + run {r['run_s']:.2f} s, "
-                             f"{len(r['plan_log']) + len(r['run_log'])} calls; job {r['job'].status}"))
+        rows.append(
+            Row(
+                NAME,
+                f"wall s, engine c={conc} vs c={low}",
+                round(s, 2),
+                round(seconds(low), 2),
+                round(seconds(low) / s, 2),
+                "info (> 1: faster)",
+                None,
+                note=f"create {r['plan_s']:.2f} s + run {r['run_s']:.2f} s, "
+                f"{len(r['plan_log']) + len(r['run_log'])} calls; job {r['job'].status}",
+            )
+        )
     ctx.zoho_records = copied
     return rows

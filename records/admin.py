@@ -45,8 +45,17 @@ class ProfileAdminForm(forms.ModelForm):
     class Meta:
         model = ConnectionProfile
         fields = [
-            "name", "system", "base_url", "accounts_url", "api_version", "username", "concurrency",
-            "owner", "shared_with_users", "shared_with_groups", "lineage_fields",
+            "name",
+            "system",
+            "base_url",
+            "accounts_url",
+            "api_version",
+            "username",
+            "concurrency",
+            "owner",
+            "shared_with_users",
+            "shared_with_groups",
+            "lineage_fields",
         ]
 
     def clean(self):
@@ -90,15 +99,27 @@ class ConnectionProfileAdmin(admin.ModelAdmin):
     list_select_related = ["owner"]
     filter_horizontal = ["shared_with_users", "shared_with_groups"]
     readonly_fields = [
-        "code", "secret_state", "secret_set_at", "refresh_token_set_at", "created", "updated",
-        "last_tested_at", "last_test_ok", "last_test_message",
+        "code",
+        "secret_state",
+        "secret_set_at",
+        "refresh_token_set_at",
+        "created",
+        "updated",
+        "last_tested_at",
+        "last_test_ok",
+        "last_test_message",
     ]
     fieldsets = [
         (None, {"fields": ["name", "system", "base_url", "accounts_url", "api_version", "username", "concurrency"]}),
         ("Credentials", {"fields": ["secret_state", "secret_set_at", "refresh_token_set_at"]}),
         ("Access", {"fields": ["owner", "shared_with_users", "shared_with_groups"]}),
-        ("Copies", {"fields": ["lineage_fields"],
-                    "description": 'Default lineage field per object, e.g. {"Contacts": "Description"}.'}),
+        (
+            "Copies",
+            {
+                "fields": ["lineage_fields"],
+                "description": 'Default lineage field per object, e.g. {"Contacts": "Description"}.',
+            },
+        ),
         ("Status", {"fields": ["code", "created", "updated", "last_tested_at", "last_test_ok", "last_test_message"]}),
     ]
     add_fieldsets = [
@@ -200,7 +221,9 @@ class ConnectionProfileAdmin(admin.ModelAdmin):
             url = reverse("admin:records_connectionprofile_secret", args=[profile.pk])
             self.message_user(
                 request,
-                format_html('The profile has no stored secrets now (its address changed): <a href="{}">set them again</a>.', url),
+                format_html(
+                    'The profile has no stored secrets now (its address changed): <a href="{}">set them again</a>.', url
+                ),
                 messages.WARNING,
             )
 
@@ -272,13 +295,32 @@ PROFILE_SECRETS = [f"profile__{name}" for name in SECRET_FIELD_NAMES]
 @admin.register(CopyJob)
 class CopyJobAdmin(ReadOnlyAdmin):
     list_display = [
-        "id", "object_name", "source_name", "mode", "status", "profile", "requested_by", "created", "finished",
-        "planned_count", "succeeded_count", "failed_count", "results_link",
+        "id",
+        "object_name",
+        "source_name",
+        "mode",
+        "status",
+        "profile",
+        "requested_by",
+        "created",
+        "finished",
+        "planned_count",
+        "succeeded_count",
+        "failed_count",
+        "results_link",
     ]
     list_filter = ["status", "mode", SystemFilter, "object_name", "requested_by", "created"]
     # Partial ids and names too (issue 15): people remember "Acme" or the end of an id.
-    search_fields = ["=code", "source_name", "source_ids", "=remote_job_id", "=rq_job_id", "results__source_id",
-                     "results__new_id", "results__source_name"]
+    search_fields = [
+        "=code",
+        "source_name",
+        "source_ids",
+        "=remote_job_id",
+        "=rq_job_id",
+        "results__source_id",
+        "results__new_id",
+        "results__source_name",
+    ]
     list_select_related = ["profile", "requested_by"]
     date_hierarchy = "created"
     list_per_page = 50
@@ -330,13 +372,26 @@ class CopyJobAdmin(ReadOnlyAdmin):
 
 @admin.register(RecordResult)
 class RecordResultAdmin(ReadOnlyAdmin):
-    list_display = ["id", "job", "requested_by", "object_name", "source_id", "source_name", "new_id", "depth", "status",
-                    "error_type", "new_record"]
+    list_display = [
+        "id",
+        "job",
+        "requested_by",
+        "object_name",
+        "source_id",
+        "source_name",
+        "new_id",
+        "depth",
+        "status",
+        "error_type",
+        "new_record",
+    ]
     list_filter = ["status", ResultSystemFilter, "error_type", "object_name", "job__requested_by", "updated"]
     # Provenance: a copied record's id (in a lineage stamp or the target system) finds its row, job,
     # user and source record; names and partial ids match too.
     search_fields = ["source_id", "new_id", "source_name", "=parent_source_id", "=job__code"]
-    search_help_text = "A copied record's id (provenance), a source id or name (partial too), a parent's id or a job code."
+    search_help_text = (
+        "A copied record's id (provenance), a source id or name (partial too), a parent's id or a job code."
+    )
     list_select_related = ["job", "job__requested_by"]
     list_per_page = 100
     # Counting every row of a 10k+ table on each page is the slow part; the paginator only
@@ -365,8 +420,10 @@ class AuditEventAdmin(ReadOnlyAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).defer(*PROFILE_SECRETS)
+
     date_hierarchy = "created"
     show_full_result_count = False
+
 
 from records import admin_logins  # noqa: E402,F401 - the audited unlock for login lock-outs
 from records.rq_dashboard import lock_down_admin_copy  # noqa: E402

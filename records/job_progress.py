@@ -35,14 +35,16 @@ def per_object(counts: dict[tuple[str, str], int], labels: dict[str, str], order
         mine = {s: n for (o, s), n in counts.items() if o == name}
         if not mine:
             continue
-        out.append({
-            "object": name,
-            "label": labels.get(name) or name,
-            "total": sum(mine.values()),
-            "done": sum(n for s, n in mine.items() if s in DONE),
-            "succeeded": mine.get(RecordResult.Status.SUCCEEDED, 0),
-            "failed": mine.get(RecordResult.Status.FAILED, 0),
-        })
+        out.append(
+            {
+                "object": name,
+                "label": labels.get(name) or name,
+                "total": sum(mine.values()),
+                "done": sum(n for s, n in mine.items() if s in DONE),
+                "succeeded": mine.get(RecordResult.Status.SUCCEEDED, 0),
+                "failed": mine.get(RecordResult.Status.FAILED, 0),
+            }
+        )
     return out
 
 
@@ -74,8 +76,9 @@ def plan_labels(plan_objects) -> tuple[dict[str, str], list[str]]:
 def live_parts(job: CopyJob) -> dict:
     """The objects JSON: two queries (the grouped counts, and two small keys of the job's JSON)."""
     counts = groups(job)
-    plan_objects, roots = (
-        CopyJob.objects.filter(pk=job.pk).values_list("plan__objects", "state__roots").first() or (None, None)
+    plan_objects, roots = CopyJob.objects.filter(pk=job.pk).values_list("plan__objects", "state__roots").first() or (
+        None,
+        None,
     )
     labels, order = plan_labels(plan_objects)
     return {"objects": per_object(counts, labels, order), "outcomes": outcomes(counts), "phase": phase_text(roots)}

@@ -5,7 +5,10 @@ import re
 
 _PATTERNS = [
     # header-ish "Authorization: Zoho-oauthtoken xyz" / "Authorization: ABC"
-    (re.compile(r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?)(zoho-oauthtoken\s+|bearer\s+)?[^\s'\",}]+"), r"\1\2[redacted]"),
+    (
+        re.compile(r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?)(zoho-oauthtoken\s+|bearer\s+)?[^\s'\",}]+"),
+        r"\1\2[redacted]",
+    ),
     # key=value or "key": "value" for secret-ish names
     (
         re.compile(

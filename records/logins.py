@@ -37,8 +37,9 @@ def login_unlock(*, actor, username: str = "", ip_address: str = "", via: str) -
     if ip_address:
         attempts = attempts.filter(ip_address=ip_address)
     cleared, _ = attempts.delete()
-    audit_log(actor=actor, action="login.unlock", username=username, ip_address=ip_address,
-              attempts_cleared=cleared, via=via)
+    audit_log(
+        actor=actor, action="login.unlock", username=username, ip_address=ip_address, attempts_cleared=cleared, via=via
+    )
     return cleared
 
 
@@ -49,8 +50,13 @@ def login_unlock_attempts(*, actor, attempts, via: str) -> int:
 
 
 def _on_locked_out(sender, request, username, ip_address, **kwargs):
-    audit_log(actor=None, action="login.locked_out", username=username or "", ip_address=ip_address or "",
-              path=getattr(request, "path", "")[:200])
+    audit_log(
+        actor=None,
+        action="login.locked_out",
+        username=username or "",
+        ip_address=ip_address or "",
+        path=getattr(request, "path", "")[:200],
+    )
 
 
 def connect_signals() -> None:

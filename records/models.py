@@ -16,7 +16,9 @@ def manages_all_profiles(user) -> bool:
     """Who sees, uses and changes every profile: superusers and holders of the admin's
     change permission on profiles, who are staff (the admin is where that permission is used).
     Being staff alone is not enough. Business users (not staff) cost no permission queries."""
-    return user.is_active and (user.is_superuser or (user.is_staff and user.has_perm("records.change_connectionprofile")))
+    return user.is_active and (
+        user.is_superuser or (user.is_staff and user.has_perm("records.change_connectionprofile"))
+    )
 
 
 class ProfileQuerySet(models.QuerySet):
@@ -55,12 +57,8 @@ class ConnectionProfile(models.Model):
     # {object: text field}: where a copy writes its lineage stamp unless the user names another.
     lineage_fields = models.JSONField(default=dict, blank=True)
 
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_profiles"
-    )
-    shared_with_users = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, blank=True, related_name="shared_profiles"
-    )
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_profiles")
+    shared_with_users = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="shared_profiles")
     shared_with_groups = models.ManyToManyField("auth.Group", blank=True, related_name="shared_profiles")
 
     created = models.DateTimeField(auto_now_add=True)
@@ -121,9 +119,7 @@ class CopyJob(models.Model):
     # The preview the user confirmed: objects and counts. Informational.
     plan = models.JSONField(default=dict, blank=True)
     # Retry and undo jobs point at the job they act on.
-    parent_job = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="child_jobs"
-    )
+    parent_job = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="child_jobs")
 
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     planned_count = models.PositiveIntegerField(default=0)
@@ -131,9 +127,7 @@ class CopyJob(models.Model):
     failed_count = models.PositiveIntegerField(default=0)
     cancel_requested = models.BooleanField(default=False)
 
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="copy_jobs"
-    )
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="copy_jobs")
     created = models.DateTimeField(auto_now_add=True)
     started = models.DateTimeField(null=True, blank=True)
     finished = models.DateTimeField(null=True, blank=True)
@@ -263,9 +257,7 @@ class RecordResult(models.Model):
     class Meta:
         ordering = ["id"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["job", "object_name", "source_id"], name="one_result_per_record"
-            )
+            models.UniqueConstraint(fields=["job", "object_name", "source_id"], name="one_result_per_record")
         ]
         indexes = [
             # The job page pages by id after a cursor (keyset, no OFFSET), optionally filtered by
@@ -290,9 +282,7 @@ class AuditEvent(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     action = models.CharField(max_length=50)
-    profile = models.ForeignKey(
-        ConnectionProfile, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    profile = models.ForeignKey(ConnectionProfile, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     job = models.ForeignKey(CopyJob, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     details = models.JSONField(default=dict, blank=True)
     created = models.DateTimeField(auto_now_add=True, db_index=True)

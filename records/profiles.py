@@ -21,8 +21,17 @@ from records.messages import friendly_error
 from records.models import ConnectionProfile, System
 
 SECRET_FIELDS = ("secret", "refresh_token")
-PLAIN_FIELDS = ("name", "system", "base_url", "accounts_url", "api_version", "username", "concurrency", "owner",
-                "lineage_fields")
+PLAIN_FIELDS = (
+    "name",
+    "system",
+    "base_url",
+    "accounts_url",
+    "api_version",
+    "username",
+    "concurrency",
+    "owner",
+    "lineage_fields",
+)
 MAX_TEST_MESSAGE = 500
 # Where the secrets are sent. A secret was given for one address: moving the profile to another
 # clears the stored ones, so the owner's "Test" can't hand them to a server of their choosing.
@@ -206,7 +215,9 @@ def missing_secrets(profile: ConnectionProfile) -> list[str]:
     return [f for f in needed if not getattr(profile, f)]
 
 
-def profile_set_secrets(*, profile: ConnectionProfile, actor, secret: str = "", refresh_token: str = "") -> ConnectionProfile:
+def profile_set_secrets(
+    *, profile: ConnectionProfile, actor, secret: str = "", refresh_token: str = ""
+) -> ConnectionProfile:
     """Replace one or both secrets (the admin's "set secret" page); blank ones are kept."""
     return profile_update(profile=profile, actor=actor, secret=secret, refresh_token=refresh_token)
 
@@ -240,9 +251,13 @@ def _test_connection(profile: ConnectionProfile) -> tuple[bool, str]:
 
     missing = missing_secrets(profile)
     if missing:
-        names = " and ".join("the refresh token" if f == "refresh_token" else "the password / client secret"
-                             for f in missing)
-        return False, f"No {names} stored (cleared when the profile's address changed?): enter {'them' if len(missing) > 1 else 'it'} again."
+        names = " and ".join(
+            "the refresh token" if f == "refresh_token" else "the password / client secret" for f in missing
+        )
+        return (
+            False,
+            f"No {names} stored (cleared when the profile's address changed?): enter {'them' if len(missing) > 1 else 'it'} again.",
+        )
     try:
         return True, connector_for(profile).test_connection() or "connected"
     except Exception as exc:  # noqa: BLE001 - every failure becomes a message for the user

@@ -72,6 +72,7 @@ def _back(queue_index, job_id=None):
 
 # Hooks run on POST before django-rq's view; a response returned replaces the view's.
 
+
 def _cancel_one(request, queue, queue_index, job_id):
     _cancel(request, _copy_jobs(queue, [job_id]))
 

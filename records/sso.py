@@ -106,8 +106,13 @@ class SSOBackend(OIDCAuthenticationBackend):
         if not created and user.has_usable_password():
             raise SuspiciousOperation(f"{user.username!r} is a local account; SSO may not sign in as it.")
         apply_claims(user, claims)
-        audit_log(actor=user, action="login.sso", created=created,
-                  groups=sorted(user.groups.values_list("name", flat=True)), staff=user.is_staff)
+        audit_log(
+            actor=user,
+            action="login.sso",
+            created=created,
+            groups=sorted(user.groups.values_list("name", flat=True)),
+            staff=user.is_staff,
+        )
         return user
 
 
@@ -168,15 +173,19 @@ def logout(request: HttpRequest) -> HttpResponse:
     end_session = sso_setting("OIDC_OP_LOGOUT_ENDPOINT", "") if id_token and sso_enabled() else ""
     if not end_session:
         return redirect(settings.LOGOUT_REDIRECT_URL)
-    query = urlencode({"id_token_hint": id_token, "post_logout_redirect_uri": after,
-                       "client_id": settings.OIDC_RP_CLIENT_ID})
+    query = urlencode(
+        {"id_token_hint": id_token, "post_logout_redirect_uri": after, "client_id": settings.OIDC_RP_CLIENT_ID}
+    )
     return HttpResponseRedirect(f"{end_session}?{query}")
 
 
 def context(request: HttpRequest) -> dict:
     """For the login pages: which ways of logging in are offered."""
-    return {"sso_enabled": sso_enabled(), "local_login_enabled": settings.LOCAL_LOGIN_ENABLED,
-            "sso_button_label": settings.SSO_BUTTON_LABEL}
+    return {
+        "sso_enabled": sso_enabled(),
+        "local_login_enabled": settings.LOCAL_LOGIN_ENABLED,
+        "sso_button_label": settings.SSO_BUTTON_LABEL,
+    }
 
 
 @login_not_required

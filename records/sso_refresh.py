@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 
-from django.conf import settings
 from django.utils.deprecation import MiddlewareMixin
 from mozilla_django_oidc.middleware import SessionRefresh
 
@@ -32,16 +31,28 @@ class SSOSessionRefresh(SessionRefresh):
     def __getattr__(self, name):
         # The OIDC_* attributes SessionRefresh.__init__ would have read once, read now.
         if name.startswith("OIDC_"):
-            defaults = {"OIDC_STATE_SIZE": 32, "OIDC_NONCE_SIZE": 32, "OIDC_USE_NONCE": True,
-                        "OIDC_RP_SCOPES": "openid email", "OIDC_EXEMPT_URLS": [],
-                        "OIDC_AUTHENTICATION_CALLBACK_URL": "oidc_authentication_callback"}
+            defaults = {
+                "OIDC_STATE_SIZE": 32,
+                "OIDC_NONCE_SIZE": 32,
+                "OIDC_USE_NONCE": True,
+                "OIDC_RP_SCOPES": "openid email",
+                "OIDC_EXEMPT_URLS": [],
+                "OIDC_AUTHENTICATION_CALLBACK_URL": "oidc_authentication_callback",
+            }
             return sso_setting(name, *([defaults[name]] if name in defaults else []))
         raise AttributeError(name)
 
     @property
     def exempt_urls(self):
-        return {"/oidc/authenticate/", "/oidc/callback/", "/accounts/logout/", "/admin/logout/", "/health/",
-                "/health/ready/", "/health/live/"}
+        return {
+            "/oidc/authenticate/",
+            "/oidc/callback/",
+            "/accounts/logout/",
+            "/admin/logout/",
+            "/health/",
+            "/health/ready/",
+            "/health/live/",
+        }
 
     @property
     def exempt_url_patterns(self):

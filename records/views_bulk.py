@@ -13,8 +13,8 @@ from django.urls import reverse
 
 from records.connectors import connector_for
 from records.forms import BulkUploadForm, overridable_fields, parse_bulk_csv, suggested_value
-from records.models import ConnectionProfile, CopyJob
 from records.messages import friendly_error
+from records.models import ConnectionProfile, CopyJob
 from records.views import get_profile_for_user
 from records.views_copy import save_draft
 from records.views_jobs import FORMULA_PREFIXES
@@ -80,8 +80,9 @@ def bulk_upload(request: HttpRequest) -> HttpResponse:
     choice = _bulk_choice(request, profiles)
     chosen = choice["object"] is not None
     initial = {"profile": str(choice["profile"].code), "object_name": choice["object"].name} if chosen else None
-    form = BulkUploadForm(request.POST or None, request.FILES or None, profiles=profiles, chosen=chosen,
-                          initial=initial)
+    form = BulkUploadForm(
+        request.POST or None, request.FILES or None, profiles=profiles, chosen=chosen, initial=initial
+    )
     parsed = None
     if request.method == "POST" and form.is_valid():
         profile = get_profile_for_user(request, form.cleaned_data["profile"])
@@ -104,5 +105,8 @@ def bulk_upload(request: HttpRequest) -> HttpResponse:
                     label=f"{len(parsed.rows)} records from {getattr(request.FILES.get('file'), 'name', 'a file')}",
                 )
                 return redirect("copy_preview", draft_id=draft_id)
-    return render(request, "records/bulk_upload.html", {"form": form, "parsed": parsed, "choice": choice,
-                                                        "profiles": profiles, "chosen": chosen})
+    return render(
+        request,
+        "records/bulk_upload.html",
+        {"form": form, "parsed": parsed, "choice": choice, "profiles": profiles, "chosen": chosen},
+    )

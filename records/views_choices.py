@@ -34,10 +34,15 @@ def copy_choices(request: HttpRequest, draft_id: str) -> HttpResponse:
     included = set(request.POST.getlist("include"))
     try:
         top, options = parse_cli(
-            top_object=draft["object_name"], describe=connector_for(profile).describe,
-            set_values=_lines(texts["set"]), clear=_lines(texts["clear"]), unique=_lines(texts["unique"]),
-            lineage=_lines(texts["lineage"]), exclude=[o for o in shown if o not in included],
-            lineage_defaults=profile.lineage_fields or {}, **{f: f in request.POST for f in FLAGS},
+            top_object=draft["object_name"],
+            describe=connector_for(profile).describe,
+            set_values=_lines(texts["set"]),
+            clear=_lines(texts["clear"]),
+            unique=_lines(texts["unique"]),
+            lineage=_lines(texts["lineage"]),
+            exclude=[o for o in shown if o not in included],
+            lineage_defaults=profile.lineage_fields or {},
+            **{f: f in request.POST for f in FLAGS},
         )
     except ValidationError as exc:
         messages.error(request, service_error_message(exc))
@@ -47,9 +52,14 @@ def copy_choices(request: HttpRequest, draft_id: str) -> HttpResponse:
         return redirect("copy_preview", draft_id=draft_id)
     drafts = request.session.get(DRAFTS_KEY, {})
     # Stored as "<name>_lines": a template's choices.clear would call dict.clear.
-    drafts[draft_id] = {**draft, "options": options.as_dict(), "choices": {f"{k}_lines": v for k, v in texts.items()},
-                        "choice_overrides": top, "overrides": {**draft.get("base_overrides", draft["overrides"]), **top},
-                        "base_overrides": draft.get("base_overrides", draft["overrides"])}
+    drafts[draft_id] = {
+        **draft,
+        "options": options.as_dict(),
+        "choices": {f"{k}_lines": v for k, v in texts.items()},
+        "choice_overrides": top,
+        "overrides": {**draft.get("base_overrides", draft["overrides"]), **top},
+        "base_overrides": draft.get("base_overrides", draft["overrides"]),
+    }
     request.session[DRAFTS_KEY] = drafts
     return redirect("copy_preview", draft_id=draft_id)
 

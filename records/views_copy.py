@@ -16,10 +16,10 @@ from records import wizard
 from records.connectors import connector_for
 from records.connectors.base import ConnectorError
 from records.copying import services
+from records.copying.options import CopyOptions
 from records.forms import OverridesForm
 from records.messages import friendly_error
 from records.models import ConnectionProfile, CopyJob
-from records.copying.options import CopyOptions
 from records.override_checks import remote_errors
 from records.views import get_profile_for_user, service_error_message
 
@@ -50,8 +50,13 @@ def copy_objects(request: HttpRequest, profile_code) -> HttpResponse:
     return render(
         request,
         "records/copy_objects.html",
-        {"profile": profile, "objects": objects, "q": q, "error": error,
-         "wizard": wizard.steps(current=2, profile=profile)},
+        {
+            "profile": profile,
+            "objects": objects,
+            "q": q,
+            "error": error,
+            "wizard": wizard.steps(current=2, profile=profile),
+        },
     )
 
 
@@ -72,8 +77,15 @@ def copy_search(request: HttpRequest, profile_code, object_name: str) -> HttpRes
     return render(
         request,
         "records/copy_search.html",
-        {"profile": profile, "object_name": object_name, "object_label": label, "q": q, "page": page,
-         "error": error, "wizard": wizard.steps(current=3, profile=profile, object_name=object_name)},
+        {
+            "profile": profile,
+            "object_name": object_name,
+            "object_label": label,
+            "q": q,
+            "page": page,
+            "error": error,
+            "wizard": wizard.steps(current=3, profile=profile, object_name=object_name),
+        },
     )
 
 
@@ -97,8 +109,13 @@ def copy_record(request: HttpRequest, profile_code, object_name: str, record_id:
         wizard.keep_typed(request, profile, object_name, record_id, request.POST)
         target = next((s["url"] for s in steps if str(s["number"]) == request.POST["goto"] and s["url"]), "")
         return redirect(target or request.path)
-    context = {"profile": profile, "object_name": object_name, "record_id": record_id, "wizard": steps,
-               "wizard_form": "overrides-form"}
+    context = {
+        "profile": profile,
+        "object_name": object_name,
+        "record_id": record_id,
+        "wizard": steps,
+        "wizard_form": "overrides-form",
+    }
     try:
         # Inside the try: a refused URL or a profile missing a setting is explained, not a 500.
         connector = connector_for(profile)
@@ -153,8 +170,9 @@ def _safe(fn, *args) -> str:
         return ""
 
 
-def save_draft(request, *, profile, object_name, source_ids, mode, overrides, row_overrides=None, label="",
-                origin="bulk") -> str:
+def save_draft(
+    request, *, profile, object_name, source_ids, mode, overrides, row_overrides=None, label="", origin="bulk"
+) -> str:
     """Keep what the user chose in the session until they confirm the preview."""
     drafts = request.session.get(DRAFTS_KEY, {})
     # Keep only the most recent few; an abandoned wizard must not grow the session forever.
@@ -225,8 +243,12 @@ def copy_preview(request: HttpRequest, draft_id: str) -> HttpResponse:
         return redirect("job_detail", code=job.code)
     plan, error = None, ""
     try:
-        plan = services.copy_preview(**args, overrides=draft["overrides"], row_overrides=draft["row_overrides"],
-                                     options=CopyOptions.from_dict(draft.get("options")))
+        plan = services.copy_preview(
+            **args,
+            overrides=draft["overrides"],
+            row_overrides=draft["row_overrides"],
+            options=CopyOptions.from_dict(draft.get("options")),
+        )
     except (ValidationError, ValueError) as exc:
         error = service_error_message(exc)
     except Exception as exc:  # noqa: BLE001
@@ -273,8 +295,13 @@ def _back_url(profile, draft) -> str:
 def _preview_steps(profile, draft, draft_id) -> list[dict]:
     if draft.get("origin") != "wizard":
         return []  # a bulk clone has no wizard steps
-    return wizard.steps(current=5, profile=profile, object_name=draft["object_name"],
-                        record_id=draft["source_ids"][0], draft_id=draft_id)
+    return wizard.steps(
+        current=5,
+        profile=profile,
+        object_name=draft["object_name"],
+        record_id=draft["source_ids"][0],
+        draft_id=draft_id,
+    )
 
 
 def _choice_objects(plan, options):

@@ -35,8 +35,9 @@ RESULTS_PER_PAGE = 50
 JOBS_PER_PAGE = 25
 
 
-def _get_job_for_user(request: HttpRequest, code, only: tuple[str, ...] = (),
-                      related: tuple[str, ...] = ("profile", "parent_job")) -> CopyJob:
+def _get_job_for_user(
+    request: HttpRequest, code, only: tuple[str, ...] = (), related: tuple[str, ...] = ("profile", "parent_job")
+) -> CopyJob:
     """Return the job `code` if this user requested it; 404 for anyone else's (even staff:
     they audit jobs in the admin). `only`: load just these columns (pages that only show);
     `related`: the relations joined in (none for the endpoints polled while a job runs)."""
@@ -55,10 +56,29 @@ def _get_job_for_user(request: HttpRequest, code, only: tuple[str, ...] = (),
 # nor the profile's encrypted credentials, which would be decrypted on load. The plan is a summary
 # (one entry per object, the changed fields, the warnings): its labels name the objects.
 DETAIL_FIELDS = (
-    "code", "object_name", "source_name", "plan", "mode", "status", "cancel_requested", "planned_count",
-    "succeeded_count", "failed_count", "error_summary", "source_ids", "overrides", "created", "finished",
-    "requested_by", "profile_id", "undo_job", "resume_at",
-    "profile__name", "profile__system", "parent_job__code", "parent_job__requested_by",
+    "code",
+    "object_name",
+    "source_name",
+    "plan",
+    "mode",
+    "status",
+    "cancel_requested",
+    "planned_count",
+    "succeeded_count",
+    "failed_count",
+    "error_summary",
+    "source_ids",
+    "overrides",
+    "created",
+    "finished",
+    "requested_by",
+    "profile_id",
+    "undo_job",
+    "resume_at",
+    "profile__name",
+    "profile__system",
+    "parent_job__code",
+    "parent_job__requested_by",
 )
 
 
@@ -87,8 +107,7 @@ def _job_matches(q: str) -> Q:
 
 # The job's columns the progress JSON needs: not the JSON columns (source ids, plan, overrides,
 # row overrides, engine state), which can be large for a bulk clone and are parsed on load.
-PROGRESS_FIELDS = ("status", "cancel_requested", "planned_count", "succeeded_count", "failed_count",
-                   "error_summary")
+PROGRESS_FIELDS = ("status", "cancel_requested", "planned_count", "succeeded_count", "failed_count", "error_summary")
 
 
 def _progress(job: CopyJob) -> dict:
@@ -114,8 +133,20 @@ def _progress(job: CopyJob) -> dict:
 # The job's own counters are not used for these: the engine refreshes them only now and then
 # during a run, and they have no pending/sending/skipped numbers.
 
-RESULT_FIELDS = ("id", "job", "object_name", "source_id", "source_name", "new_id", "parent_source_id", "status",
-                 "error_type", "error_message", "link", "values")
+RESULT_FIELDS = (
+    "id",
+    "job",
+    "object_name",
+    "source_id",
+    "source_name",
+    "new_id",
+    "parent_source_id",
+    "status",
+    "error_type",
+    "error_message",
+    "link",
+    "values",
+)
 
 
 @dataclass
@@ -190,10 +221,14 @@ def _result_row_html(r: RecordResult, labels: dict[str, str] | None = None, dele
     through the template engine took about half of the page's server time. `deleted`: the job
     was undone, so its copies are gone: no link, the id struck through."""
     if r.new_id and deleted:
-        new_id = format_html('<del>{}</del> (deleted)', r.new_id)
+        new_id = format_html("<del>{}</del> (deleted)", r.new_id)
     elif r.new_id and r.link:
-        new_id = format_html('<a href="{}" target="_blank" rel="noopener noreferrer">{}<span class="sr-only">'
-                             " (opens the new record)</span></a>", r.link, r.new_id)
+        new_id = format_html(
+            '<a href="{}" target="_blank" rel="noopener noreferrer">{}<span class="sr-only">'
+            " (opens the new record)</span></a>",
+            r.link,
+            r.new_id,
+        )
     else:
         new_id = escape(r.new_id or "—")
     error = ""
@@ -203,9 +238,15 @@ def _result_row_html(r: RecordResult, labels: dict[str, str] | None = None, dele
     return format_html(
         '<tr><td>{}</td><td class="mono">{}</td><td class="mono">{}</td><td>{}</td><td class="mono">{}</td>'
         '<td><span class="badge badge-{}">{}</span></td><td>{}</td><td>{}</td></tr>\n',
-        r.source_name or "—", r.source_id, new_id, (labels or {}).get(r.object_name) or r.object_name,
-        r.parent_source_id or "—", r.status,
-        STATUS_LABELS.get(r.status, r.status), error, values_text(r.values),
+        r.source_name or "—",
+        r.source_id,
+        new_id,
+        (labels or {}).get(r.object_name) or r.object_name,
+        r.parent_source_id or "—",
+        r.status,
+        STATUS_LABELS.get(r.status, r.status),
+        error,
+        values_text(r.values),
     )
 
 
@@ -219,8 +260,6 @@ def values_text(values) -> str:
     if tries:
         parts.append(f"made unique after {len(tries)} tr{'y' if len(tries) == 1 else 'ies'}: {', '.join(tries)}")
     return "; ".join(parts)
-
-
 
 
 def _filtered_results(request: HttpRequest, job: CopyJob, objects: list[str]):
@@ -311,7 +350,7 @@ def job_rows(request: HttpRequest, code) -> HttpResponse:
 
 
 def _etag(payload: bytes) -> str:
-    return '"%s"' % hashlib.blake2b(payload, digest_size=8).hexdigest()
+    return f'"{hashlib.blake2b(payload, digest_size=8).hexdigest()}"'
 
 
 @require_GET
@@ -401,7 +440,7 @@ ACTIONS = {
     "retry": {
         "title": "Resume this job",
         "explain": "The job is queued again; only its unfinished records (not yet copied, failed or skipped) are sent. "
-                   "Records already copied are not copied twice.",
+        "Records already copied are not copied twice.",
         "button": "Yes, resume the job",
         "label": "Resume",
         "rule": "can_resume",

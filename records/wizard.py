@@ -24,8 +24,12 @@ def steps(*, current: int, profile=None, object_name: str = "", record_id: str =
     if draft_id:
         urls[5] = reverse("copy_preview", args=[draft_id])
     return [
-        {"number": n, "name": name, "url": urls.get(n, "") if n != current else "",
-         "state": "current" if n == current else ("done" if n < current else "")}
+        {
+            "number": n,
+            "name": name,
+            "url": urls.get(n, "") if n != current else "",
+            "state": "current" if n == current else ("done" if n < current else ""),
+        }
         for n, name in enumerate(STEP_NAMES, start=1)
     ]
 

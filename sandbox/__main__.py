@@ -16,8 +16,9 @@ def main(argv=None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--vault-port", type=int, default=8101)
     parser.add_argument("--zoho-port", type=int, default=8102)
-    parser.add_argument("--state", type=Path,
-                        help="JSON file to load the Vault and Zoho records from and save them to on exit")
+    parser.add_argument(
+        "--state", type=Path, help="JSON file to load the Vault and Zoho records from and save them to on exit"
+    )
     args = parser.parse_args(argv)
 
     sb = Sandbox.start(host=args.host, vault_port=args.vault_port, zoho_port=args.zoho_port)
@@ -25,8 +26,10 @@ def main(argv=None) -> int:
         load_state(sb, json.loads(args.state.read_text()))
     print(f"Vault sandbox: {sb.vault_url}  (API {demo.VAULT_API_VERSION})")
     print(f"  username: {demo.VAULT_USERNAME}  password: {demo.VAULT_PASSWORD}")
-    print(f"Zoho sandbox:  {sb.zoho_url}  (API domain and accounts server)"
-          + ("" if sb.zoho is not None else "  [emulator not available: 503]"))
+    print(
+        f"Zoho sandbox:  {sb.zoho_url}  (API domain and accounts server)"
+        + ("" if sb.zoho is not None else "  [emulator not available: 503]")
+    )
     print(f"  client id: {demo.ZOHO_CLIENT_ID}  client secret: {demo.ZOHO_CLIENT_SECRET}")
     print(f"  refresh token: {demo.ZOHO_REFRESH_TOKEN}")
     print("Control: /_sandbox/faults, /_sandbox/log, /_sandbox/reset on each server. Ctrl-C to stop.")

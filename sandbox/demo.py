@@ -45,41 +45,45 @@ def vault_demo_records() -> dict[str, list[dict]]:
 
     Children point at their parent by list index under the key "_parent" (resolved by the state).
     """
-    countries = [
-        {"name__v": name, "code__v": code} for name, code in COUNTRIES
-    ]
+    countries = [{"name__v": name, "code__v": code} for name, code in COUNTRIES]
     products: list[dict] = []
     formulations: list[dict] = []
     packagings: list[dict] = []
     for p_index, (name, n_form, n_pack) in enumerate(SMALL_PRODUCTS + [LARGE_PRODUCT, MEGA_PRODUCT]):
         n = p_index + 1
-        products.append({
-            "name__v": name,
-            "external_id__v": f"EXT-{n:04d}",
-            "status__v": ["active__v" if n % 4 else "inactive__v"],
-            "description__c": f"{name} demo product",
-            "launch_date__c": f"20{18 + n % 6}-{1 + n % 12:02d}-{1 + n % 28:02d}",
-            "price__c": round(10 + n * 2.5, 2),
-            "internal_code__c": f"IC-{n:04d}",
-            "country__c": ("_country", n % len(COUNTRIES)),
-            "regulatory_status__c": "approved",
-            "copy_key__c": None,
-        })
-        for f in range(n_form):
-            formulations.append({
-                "_parent": ("product__c", p_index),
-                "dosage_form__c": [DOSAGE_FORMS[f % 3]],
-                "strength__c": f"{(f + 1) * 5} mg",
+        products.append(
+            {
+                "name__v": name,
+                "external_id__v": f"EXT-{n:04d}",
+                "status__v": ["active__v" if n % 4 else "inactive__v"],
+                "description__c": f"{name} demo product",
+                "launch_date__c": f"20{18 + n % 6}-{1 + n % 12:02d}-{1 + n % 28:02d}",
+                "price__c": round(10 + n * 2.5, 2),
+                "internal_code__c": f"IC-{n:04d}",
+                "country__c": ("_country", n % len(COUNTRIES)),
+                "regulatory_status__c": "approved",
                 "copy_key__c": None,
-            })
+            }
+        )
+        for f in range(n_form):
+            formulations.append(
+                {
+                    "_parent": ("product__c", p_index),
+                    "dosage_form__c": [DOSAGE_FORMS[f % 3]],
+                    "strength__c": f"{(f + 1) * 5} mg",
+                    "copy_key__c": None,
+                }
+            )
             f_index = len(formulations) - 1
             for k in range(n_pack):
-                packagings.append({
-                    "_parent": ("formulation__c", f_index),
-                    "pack_size__c": (k % 10 + 1) * 10,
-                    "gtin__c": f"{len(packagings) + 1:014d}",
-                    "copy_key__c": None,
-                })
+                packagings.append(
+                    {
+                        "_parent": ("formulation__c", f_index),
+                        "pack_size__c": (k % 10 + 1) * 10,
+                        "gtin__c": f"{len(packagings) + 1:014d}",
+                        "copy_key__c": None,
+                    }
+                )
     return {
         "country__v": countries,
         "product__v": products,

@@ -36,11 +36,11 @@ def _text(value) -> str:
 
 def record_html(*, system: str, object_name: str, title: str, fields: dict) -> bytes:
     rows = "".join(
-        f"<tr><th scope=\"row\">{html.escape(name)}</th><td>{html.escape(_text(value))}</td></tr>"
+        f'<tr><th scope="row">{html.escape(name)}</th><td>{html.escape(_text(value))}</td></tr>'
         for name, value in fields.items()
     )
     return (
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>{html.escape(title)} · {html.escape(system)} sandbox</title></head><body><main>"
         f"<p>{html.escape(system)} sandbox · {html.escape(object_name)} (read-only)</p>"
         f"<h1>{html.escape(title)}</h1>"
@@ -50,7 +50,7 @@ def record_html(*, system: str, object_name: str, title: str, fields: dict) -> b
 
 def not_found_html(what: str) -> bytes:
     return (
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Not found</title></head>"
+        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>Not found</title></head>'
         f"<body><main><h1>Not found</h1><p>{html.escape(what)}</p></main></body></html>\n"
     ).encode()
 
@@ -89,5 +89,7 @@ def zoho_tab(state, path: str, start_response):
         if fields:
             title = str(fields.get(mod.name_field) or rid)
             shown = {k: v for k, v in fields.items() if not k.startswith("$")}
-            return send(start_response, "200 OK", record_html(system="Zoho CRM", object_name=module, title=title, fields=shown))
+            return send(
+                start_response, "200 OK", record_html(system="Zoho CRM", object_name=module, title=title, fields=shown)
+            )
     return send(start_response, "404 Not Found", not_found_html(f"No such record: {path}"))

@@ -32,9 +32,9 @@ READ_ONLY_POST = re.compile(r"^/api/v[\d.]+/query(/|$)|^/crm/v\d+/coql$|^/oauth/
 
 def is_write(method: str, path: str) -> bool:
     return method in WRITE_METHODS and not (method == "POST" and READ_ONLY_POST.match(path))
-_SECRET_RE = re.compile(
-    r"((?:password|client_secret|refresh_token|code)[\"']?\s*[=:]\s*[\"']?)([^&\"'\s,}]+)", re.I
-)
+
+
+_SECRET_RE = re.compile(r"((?:password|client_secret|refresh_token|code)[\"']?\s*[=:]\s*[\"']?)([^&\"'\s,}]+)", re.I)
 
 
 class _Dropped(Exception):

@@ -22,9 +22,7 @@ from sandbox.vault_vql import VQLError, compile_condition, parse, sort_key
 
 def _all_versions() -> tuple[str, ...]:
     # §9: v7.0 … v16.0, then three releases a year from v17.1; the last one is the beta.
-    return tuple(f"v{n}.0" for n in range(7, 17)) + tuple(
-        f"v{y}.{r}" for y in range(17, 26) for r in (1, 2, 3)
-    )
+    return tuple(f"v{n}.0" for n in range(7, 17)) + tuple(f"v{y}.{r}" for y in range(17, 26) for r in (1, 2, 3))
 
 
 @dataclass
@@ -207,8 +205,10 @@ class VaultApp:
                 st.burst_window_start, st.burst_count = now, 0
             st.burst_count += 1
             count = st.burst_count
-        out = {"X-VaultAPI-BurstLimit": str(s.burst_limit),
-               "X-VaultAPI-BurstLimitRemaining": str(max(0, s.burst_limit - count))}
+        out = {
+            "X-VaultAPI-BurstLimit": str(s.burst_limit),
+            "X-VaultAPI-BurstLimitRemaining": str(max(0, s.burst_limit - count)),
+        }
         if count > s.burst_limit:
             out["X-VaultAPI-ResponseDelay"] = str(s.burst_delay_ms)
             if s.burst_sleep:
@@ -260,7 +260,11 @@ class VaultApp:
         if isinstance(payload, tuple):  # (csv text, content type)
             body, ctype, status = payload[0].encode(), payload[1], "SUCCESS"
         else:
-            body, ctype, status = json.dumps(payload).encode(), "application/json;charset=UTF-8", payload.get("responseStatus", "SUCCESS")
+            body, ctype, status = (
+                json.dumps(payload).encode(),
+                "application/json;charset=UTF-8",
+                payload.get("responseStatus", "SUCCESS"),
+            )
         out = [
             ("Content-Type", ctype),
             ("Content-Length", str(len(body))),
@@ -270,11 +274,15 @@ class VaultApp:
         ]
         out += list(extra_headers.items())
         if not any(k == "X-VaultAPI-BurstLimit" for k, _ in out):
-            out += [("X-VaultAPI-BurstLimit", str(self.settings.burst_limit)),
-                    ("X-VaultAPI-BurstLimitRemaining", str(max(0, self.settings.burst_limit - self.state.burst_count)))]
+            out += [
+                ("X-VaultAPI-BurstLimit", str(self.settings.burst_limit)),
+                ("X-VaultAPI-BurstLimitRemaining", str(max(0, self.settings.burst_limit - self.state.burst_count))),
+            ]
         if req is not None and req.session is not None:
-            out += [("X-VaultAPI-UserId", str(req.session["user_id"])),
-                    ("X-VaultAPI-TruncatedSessionId", req.session_id[:16])]
+            out += [
+                ("X-VaultAPI-UserId", str(req.session["user_id"])),
+                ("X-VaultAPI-TruncatedSessionId", req.session_id[:16]),
+            ]
         if headers.get("x-vaultapi-referenceid"):
             out.append(("X-VaultAPI-ReferenceId", headers["x-vaultapi-referenceid"]))
         start_response("200 OK", out)
@@ -324,10 +332,23 @@ class VaultApp:
         return {"responseStatus": "SUCCESS"}
 
     def users_me(self, req):
-        return {"responseStatus": "SUCCESS", "responseMessage": "OK", "users": [{"user": {
-            "id": demo.VAULT_USER_ID, "user_name__v": demo.VAULT_USERNAME, "user_first_name__v": "Demo",
-            "user_last_name__v": "User", "user_email__v": demo.VAULT_USERNAME, "vault_id__v": demo.VAULT_ID,
-            "active__v": True}}]}
+        return {
+            "responseStatus": "SUCCESS",
+            "responseMessage": "OK",
+            "users": [
+                {
+                    "user": {
+                        "id": demo.VAULT_USER_ID,
+                        "user_name__v": demo.VAULT_USERNAME,
+                        "user_first_name__v": "Demo",
+                        "user_last_name__v": "User",
+                        "user_email__v": demo.VAULT_USERNAME,
+                        "vault_id__v": demo.VAULT_ID,
+                        "active__v": True,
+                    }
+                }
+            ],
+        }
 
     # -- §2 metadata ---------------------------------------------------------------------------
     def _objdef(self, name):
@@ -337,13 +358,27 @@ class VaultApp:
         return objdef
 
     def _object_ref(self, objdef, version):
-        return {"url": f"/api/{version}/metadata/vobjects/{objdef.name}", "label": objdef.label,
-                "name": objdef.name, "label_plural": objdef.label_plural, "prefix": objdef.prefix}
+        return {
+            "url": f"/api/{version}/metadata/vobjects/{objdef.name}",
+            "label": objdef.label,
+            "name": objdef.name,
+            "label_plural": objdef.label_plural,
+            "prefix": objdef.prefix,
+        }
 
     def _field_json(self, objdef, f, version):
-        out = {"name": f.name, "label": f.label, "type": f.type, "required": f.required, "editable": f.editable,
-               "unique": f.unique, "no_copy": f.no_copy, "source": "standard" if f.name.endswith("__v") or f.name == "id" else "custom",
-               "status": ["active__v"], "list_column": f.name in ("id", "name__v")}
+        out = {
+            "name": f.name,
+            "label": f.label,
+            "type": f.type,
+            "required": f.required,
+            "editable": f.editable,
+            "unique": f.unique,
+            "no_copy": f.no_copy,
+            "source": "standard" if f.name.endswith("__v") or f.name == "id" else "custom",
+            "status": ["active__v"],
+            "list_column": f.name in ("id", "name__v"),
+        }
         if f.name == "name__v":
             out["system_managed_name"] = f.system_managed_name
         if f.max_length:
@@ -353,57 +388,92 @@ class VaultApp:
             out["picklist"] = f.picklist_name
             out["multi_value"] = f.multi_value
         if f.type == "Object":
-            out.update({
-                "object": self._object_ref(self.state.schema[f.object], version),
-                "relationship_type": f.relationship_type,
-                "relationship_outbound_name": f.relationship_outbound_name,
-                "relationship_inbound_name": f.relationship_inbound_name,
-                "relationship_inbound_label": f.relationship_inbound_name.replace("__cr", "").replace("_", " ").title(),
-                "relationship_deletion": f.relationship_deletion,
-                "relationship_criteria": None,
-            })
+            out.update(
+                {
+                    "object": self._object_ref(self.state.schema[f.object], version),
+                    "relationship_type": f.relationship_type,
+                    "relationship_outbound_name": f.relationship_outbound_name,
+                    "relationship_inbound_name": f.relationship_inbound_name,
+                    "relationship_inbound_label": f.relationship_inbound_name.replace("__cr", "")
+                    .replace("_", " ")
+                    .title(),
+                    "relationship_deletion": f.relationship_deletion,
+                    "relationship_criteria": None,
+                }
+            )
         return out
 
     def _relationships(self, objdef, version):
         out = []
         for f in objdef.fields:
             if f.type == "Object":
-                out.append({"relationship_name": f.relationship_outbound_name, "relationship_label": f.label,
-                            "field": f.name,
-                            "relationship_type": "parent" if f.relationship_type == "parent" else "reference_outbound",
-                            "relationship_deletion": f.relationship_deletion,
-                            "object": self._object_ref(self.state.schema[f.object], version)})
+                out.append(
+                    {
+                        "relationship_name": f.relationship_outbound_name,
+                        "relationship_label": f.label,
+                        "field": f.name,
+                        "relationship_type": "parent" if f.relationship_type == "parent" else "reference_outbound",
+                        "relationship_deletion": f.relationship_deletion,
+                        "object": self._object_ref(self.state.schema[f.object], version),
+                    }
+                )
         for other in self.state.schema.values():
             for f in other.fields:
                 if f.type == "Object" and f.object == objdef.name:
-                    out.append({"relationship_name": f.relationship_inbound_name, "relationship_label": other.label_plural,
-                                "field": f.name,
-                                "relationship_type": "child" if f.relationship_type == "parent" else "reference_inbound",
-                                "relationship_deletion": f.relationship_deletion,
-                                # Sandbox extension ([UNCONFIRMED] §2.4): deep copy follows this one.
-                                "hierarchical_copy": f.hierarchical_copy,
-                                "object": self._object_ref(other, version)})
+                    out.append(
+                        {
+                            "relationship_name": f.relationship_inbound_name,
+                            "relationship_label": other.label_plural,
+                            "field": f.name,
+                            "relationship_type": "child" if f.relationship_type == "parent" else "reference_inbound",
+                            "relationship_deletion": f.relationship_deletion,
+                            # Sandbox extension ([UNCONFIRMED] §2.4): deep copy follows this one.
+                            "hierarchical_copy": f.hierarchical_copy,
+                            "object": self._object_ref(other, version),
+                        }
+                    )
         return out
 
     def list_objects(self, req):
         objs = []
         for i, o in enumerate(self.state.schema.values()):
-            objs.append({**self._object_ref(o, req.version), "order": i + 1, "in_menu": True,
-                         "source": o.source, "status": ["active__v"], "configuration_state": "STEADY_STATE"})
+            objs.append(
+                {
+                    **self._object_ref(o, req.version),
+                    "order": i + 1,
+                    "in_menu": True,
+                    "source": o.source,
+                    "status": ["active__v"],
+                    "configuration_state": "STEADY_STATE",
+                }
+            )
         return {"responseStatus": "SUCCESS", "objects": objs}
 
     def object_metadata(self, req, name):
         o, v = self._objdef(name), req.version
-        return {"responseStatus": "SUCCESS", "object": {
-            **self._object_ref(o, v), "source": o.source, "status": ["active__v"], "data_store": "standard",
-            "system_managed": False, "in_menu": True, "allow_attachments": False, "dynamic_security": False,
-            "available_lifecycles": [], "object_class": "base",
-            "urls": {"field": f"/api/{v}/metadata/vobjects/{o.name}/fields/{{name}}",
-                     "record": f"/api/{v}/vobjects/{o.name}/{{id}}", "list": f"/api/{v}/vobjects/{o.name}",
-                     "metadata": f"/api/{v}/metadata/vobjects/{o.name}"},
-            "relationships": self._relationships(o, v),
-            "fields": [self._field_json(o, f, v) for f in o.fields],
-        }}
+        return {
+            "responseStatus": "SUCCESS",
+            "object": {
+                **self._object_ref(o, v),
+                "source": o.source,
+                "status": ["active__v"],
+                "data_store": "standard",
+                "system_managed": False,
+                "in_menu": True,
+                "allow_attachments": False,
+                "dynamic_security": False,
+                "available_lifecycles": [],
+                "object_class": "base",
+                "urls": {
+                    "field": f"/api/{v}/metadata/vobjects/{o.name}/fields/{{name}}",
+                    "record": f"/api/{v}/vobjects/{o.name}/{{id}}",
+                    "list": f"/api/{v}/vobjects/{o.name}",
+                    "metadata": f"/api/{v}/metadata/vobjects/{o.name}",
+                },
+                "relationships": self._relationships(o, v),
+                "fields": [self._field_json(o, f, v) for f in o.fields],
+            },
+        }
 
     def field_metadata(self, req, name, field_name):
         o = self._objdef(name)
@@ -417,11 +487,20 @@ class VaultApp:
         """Retrieve All Picklists: name, label, kind, usedIn [{objectName, propertyName}]."""
         out = []
         for p in self.state.picklists.values():
-            used = [{"objectName": o.name, "propertyName": f.name}
-                    for o in self.state.schema.values() for f in o.fields if f.picklist_name == p.name]
+            used = [
+                {"objectName": o.name, "propertyName": f.name}
+                for o in self.state.schema.values()
+                for f in o.fields
+                if f.picklist_name == p.name
+            ]
             out.append({"name": p.name, "label": p.label, "kind": "global", "systemManaged": False, "usedIn": used})
-        return {"responseStatus": "SUCCESS", "responseMessage": "Success", "errorCodes": None,
-                "picklists": out, "errorType": None}
+        return {
+            "responseStatus": "SUCCESS",
+            "responseMessage": "Success",
+            "errorCodes": None,
+            "picklists": out,
+            "errorType": None,
+        }
 
     def picklist_values(self, req, name):
         """Retrieve Picklist Values: the ACTIVE values, in order, as {name, label}."""
@@ -430,8 +509,11 @@ class VaultApp:
             # [UNCONFIRMED] the docs show no error for an unknown picklist; INVALID_DATA like an
             # unknown object or field here.
             raise VaultError("INVALID_DATA", f"Picklist [{name}] does not exist")
-        return {"responseStatus": "SUCCESS", "responseMessage": "Success",
-                "picklistValues": [{"name": n, "label": label} for n, label in p.values]}
+        return {
+            "responseStatus": "SUCCESS",
+            "responseMessage": "Success",
+            "picklistValues": [{"name": n, "label": label} for n, label in p.values],
+        }
 
     # -- §3 records and VQL --------------------------------------------------------------------
     def get_record(self, req, name, rid):
@@ -441,9 +523,14 @@ class VaultApp:
             data = {k: (list(v) if isinstance(v, list) else v) for k, v in rec.items()} if rec else None
         if data is None:
             raise VaultError("INVALID_DATA", f"The resource [{rid}] does not exist")
-        return {"responseStatus": "SUCCESS",
-                "responseDetails": {"url": f"/api/{req.version}/vobjects/{name}/{rid}", "object": self._object_ref(o, req.version)},
-                "data": data}
+        return {
+            "responseStatus": "SUCCESS",
+            "responseDetails": {
+                "url": f"/api/{req.version}/vobjects/{name}/{rid}",
+                "object": self._object_ref(o, req.version),
+            },
+            "data": data,
+        }
 
     def query(self, req):
         q = req.form().get("q") if req.method == "POST" else None
@@ -480,13 +567,14 @@ class VaultApp:
         return self._page(req, cached["rows"], qid, pagesize, offset)
 
     def _page(self, req, rows, qid, pagesize, offset):
-        page = rows[offset: offset + pagesize]
+        page = rows[offset : offset + pagesize]
         details = {"pagesize": pagesize, "pageoffset": offset, "size": len(page), "total": len(rows)}
         if qid and offset + pagesize < len(rows):
             details["next_page"] = f"/api/{req.version}/query/{qid}?pagesize={pagesize}&pageoffset={offset + pagesize}"
         if qid and offset > 0:
             details["previous_page"] = (
-                f"/api/{req.version}/query/{qid}?pagesize={pagesize}&pageoffset={max(0, offset - pagesize)}")
+                f"/api/{req.version}/query/{qid}?pagesize={pagesize}&pageoffset={max(0, offset - pagesize)}"
+            )
         return {"responseStatus": "SUCCESS", "responseDetails": details, "data": page}
 
     def _getter_for(self, objdef):
@@ -548,13 +636,22 @@ class VaultApp:
                     row[item] = list(v) if isinstance(v, list) else v
                 else:
                     child_def, f = inbound[item.object]
-                    children = [self.state.records[child_def.name][c]
-                                for c in self.state.children_of(child_def.name, f.name, rec["id"])]
+                    children = [
+                        self.state.records[child_def.name][c]
+                        for c in self.state.children_of(child_def.name, f.name, rec["id"])
+                    ]
                     sub_hits, sub_get = self._select(child_def, item, children)
                     size = self.settings.subquery_pagesize
                     data = [{n: sub_get(c, n) for n in item.fields} for c in sub_hits[:size]]
-                    row[item.object] = {"responseDetails": {"pagesize": size, "pageoffset": 0, "size": len(data),
-                                                            "total": len(sub_hits)}, "data": data}
+                    row[item.object] = {
+                        "responseDetails": {
+                            "pagesize": size,
+                            "pageoffset": 0,
+                            "size": len(data),
+                            "total": len(sub_hits),
+                        },
+                        "data": data,
+                    }
             rows.append(row)
         return rows
 
@@ -585,8 +682,9 @@ class VaultApp:
         results = []
         with self.state.lock:
             for row in rows:
-                results.append(self.state.apply_row(objdef, row, id_param=id_param,
-                                                     honour_no_copy=True, version=req.version))
+                results.append(
+                    self.state.apply_row(objdef, row, id_param=id_param, honour_no_copy=True, version=req.version)
+                )
         status = "WARNING" if any(r["responseStatus"] == "WARNING" for r in results) else "SUCCESS"
         payload = {"responseStatus": status, "data": results}
         if status == "WARNING":
@@ -606,8 +704,9 @@ class VaultApp:
         if no_triggers and not migration:
             # [UNCONFIRMED] error for NoTriggers without MigrationMode (documented as "only with").
             raise VaultError("INVALID_DATA", "X-VaultAPI-NoTriggers is only allowed with X-VaultAPI-MigrationMode")
-        self.state.write_modes.append({"object": objdef.name, "rows": len(rows), "migration_mode": migration,
-                                       "no_triggers": no_triggers})
+        self.state.write_modes.append(
+            {"object": objdef.name, "rows": len(rows), "migration_mode": migration, "no_triggers": no_triggers}
+        )
 
     def _delete_rows(self, req, objdef, rows, id_param):
         results, seen = [], set()
@@ -619,16 +718,32 @@ class VaultApp:
                 rid = key if key_field == "id" else self.state.unique[objdef.name][key_field].get(key)
                 extra = {"id_param_value": key} if id_param else {}
                 if key in BLANK or rid not in records:
-                    results.append({"responseStatus": "FAILURE", "errors": [err("INVALID_DATA", f"Invalid id [{key}]")], **({"data": extra} if extra else {})})
+                    results.append(
+                        {
+                            "responseStatus": "FAILURE",
+                            "errors": [err("INVALID_DATA", f"Invalid id [{key}]")],
+                            **({"data": extra} if extra else {}),
+                        }
+                    )
                     continue
                 if rid in seen:
-                    results.append({"responseStatus": "FAILURE", "errors": [err("INVALID_DATA", f"Duplicate id [{key}]")]})
+                    results.append(
+                        {"responseStatus": "FAILURE", "errors": [err("INVALID_DATA", f"Duplicate id [{key}]")]}
+                    )
                     continue
                 blockers = self.state.blocking_references(objdef.name, rid)
                 if blockers:
-                    results.append({"responseStatus": "FAILURE", "errors": [err(
-                        "OPERATION_NOT_ALLOWED",
-                        f"Cannot delete [{rid}]: {len(blockers)} related record(s) block deletion")]})
+                    results.append(
+                        {
+                            "responseStatus": "FAILURE",
+                            "errors": [
+                                err(
+                                    "OPERATION_NOT_ALLOWED",
+                                    f"Cannot delete [{rid}]: {len(blockers)} related record(s) block deletion",
+                                )
+                            ],
+                        }
+                    )
                     continue
                 seen.add(rid)
                 self.state.delete(objdef.name, rid)
@@ -644,12 +759,18 @@ class VaultApp:
             raise VaultError("INVALID_DATA", "limit and offset must be integers") from None
         start, end = req.param("start_date"), req.param("end_date")
         with self.state.lock:
-            items = [d for d in self.state.deletions[name]
-                     if (not start or d["date_deleted"] >= start) and (not end or d["date_deleted"] <= end)]
-        page = items[offset: offset + limit]
-        return {"responseStatus": "SUCCESS", "responseMessage": "OK",
-                "responseDetails": {"total": len(items), "size": len(page), "limit": limit, "offset": offset},
-                "data": page}
+            items = [
+                d
+                for d in self.state.deletions[name]
+                if (not start or d["date_deleted"] >= start) and (not end or d["date_deleted"] <= end)
+            ]
+        page = items[offset : offset + limit]
+        return {
+            "responseStatus": "SUCCESS",
+            "responseMessage": "OK",
+            "responseDetails": {"total": len(items), "size": len(page), "limit": limit, "offset": offset},
+            "data": page,
+        }
 
 
 def _walk(node, check):

@@ -127,8 +127,9 @@ class JobRunner:
             if source is None:
                 job.failures.append((1, job.object, job.record_id, [err("INVALID_DATA", "Source record was deleted")]))
                 return self._finish(job)
-            result = st.apply_row(schema[job.object], overrides, source=source, honour_no_copy=no_copy,
-                                  version=job.version)
+            result = st.apply_row(
+                schema[job.object], overrides, source=source, honour_no_copy=no_copy, version=job.version
+            )
         if result["responseStatus"] == "FAILURE":
             job.failures.append((1, job.object, job.record_id, result["errors"]))
             return self._finish(job)
@@ -144,8 +145,9 @@ class JobRunner:
                         child = st.records[child_def.name].get(cid)
                         if child is None:
                             continue
-                        r = st.apply_row(child_def, {f.name: new_parent}, source=child, honour_no_copy=no_copy,
-                                         version=job.version)
+                        r = st.apply_row(
+                            child_def, {f.name: new_parent}, source=child, honour_no_copy=no_copy, version=job.version
+                        )
                         if r["responseStatus"] == "FAILURE":
                             job.failures.append((line, child_def.name, cid, r["errors"]))
                         else:
@@ -161,13 +163,26 @@ class JobRunner:
             if job.record_id not in st.records[job.object]:
                 job.failures.append((1, job.object, job.record_id, [err("INVALID_DATA", "Record was deleted")]))
                 return self._finish(job)
-            doomed = [(job.object, job.record_id)] + self._descendants(job.object, job.record_id, hierarchical_only=False)
+            doomed = [(job.object, job.record_id)] + self._descendants(
+                job.object, job.record_id, hierarchical_only=False
+            )
             ids = {rid for _, rid in doomed}
             for i, (obj, rid) in enumerate(doomed, start=1):
                 outside = st.blocking_references(obj, rid, ignore=ids)
                 if outside:
-                    job.failures.append((i, obj, rid, [err(
-                        "OPERATION_NOT_ALLOWED", f"{len(outside)} record(s) outside the hierarchy reference it")]))
+                    job.failures.append(
+                        (
+                            i,
+                            obj,
+                            rid,
+                            [
+                                err(
+                                    "OPERATION_NOT_ALLOWED",
+                                    f"{len(outside)} record(s) outside the hierarchy reference it",
+                                )
+                            ],
+                        )
+                    )
             if not job.failures:
                 for obj, rid in reversed(doomed):  # children before parents
                     st.delete(obj, rid)
@@ -188,11 +203,20 @@ class JobRunner:
                 raise VaultError("API_LIMIT_EXCEEDED", "Too many polling requests")
             self.state.poll_times[job_id] = now
         data = {
-            "id": job.id, "status": job.status, "method": "POST",
+            "id": job.id,
+            "status": job.status,
+            "method": "POST",
             "title": f"{'Deep copy' if job.kind == 'deepcopy' else 'Cascade delete'} of {job.object} {job.record_id}",
-            "links": [{"rel": "self", "href": f"/api/{req.version}/services/jobs/{job.id}", "method": "GET",
-                       "accept": "application/json"}],
-            "created_by": demo.VAULT_USER_ID, "created_date": job.created_date,
+            "links": [
+                {
+                    "rel": "self",
+                    "href": f"/api/{req.version}/services/jobs/{job.id}",
+                    "method": "GET",
+                    "accept": "application/json",
+                }
+            ],
+            "created_by": demo.VAULT_USER_ID,
+            "created_date": job.created_date,
         }
         if job.run_start_date:
             data["run_start_date"] = job.run_start_date
@@ -211,8 +235,11 @@ class JobRunner:
         out = io.StringIO()
         writer = csv.writer(out)
         if which == "failure":
-            writer.writerow(["line number", "vobject", "sourceRecordId", "errors"] if kind == "deepcopy"
-                            else ["Source Object", "Record Id", "errors"])
+            writer.writerow(
+                ["line number", "vobject", "sourceRecordId", "errors"]
+                if kind == "deepcopy"
+                else ["Source Object", "Record Id", "errors"]
+            )
             for line, vobject, source, errors in job.failures:
                 items = ",".join('"' + f"{e['type']}|{e['message']}".replace('"', '""') + '"' for e in errors)
                 writer.writerow([line, vobject, source, items] if kind == "deepcopy" else [vobject, source, items])

@@ -52,21 +52,37 @@ class PicklistDef:
 PICKLISTS: dict[str, PicklistDef] = {
     p.name: p
     for p in (
-        PicklistDef("product_status__c", "Product Status",
-                    (("active__v", "Active"), ("inactive__v", "Inactive")),
-                    inactive=(("withdrawn__c", "Withdrawn"),)),
-        PicklistDef("dosage_form__c", "Dosage Form",
-                    (("tablet__c", "Tablet"), ("capsule__c", "Capsule"), ("syrup__c", "Syrup")),
-                    inactive=(("powder__c", "Powder"),)),
-        PicklistDef("market__c", "Market",
-                    (("us__c", "United States"), ("eu__c", "European Union"), ("jp__c", "Japan"), ("cn__c", "China"))),
+        PicklistDef(
+            "product_status__c",
+            "Product Status",
+            (("active__v", "Active"), ("inactive__v", "Inactive")),
+            inactive=(("withdrawn__c", "Withdrawn"),),
+        ),
+        PicklistDef(
+            "dosage_form__c",
+            "Dosage Form",
+            (("tablet__c", "Tablet"), ("capsule__c", "Capsule"), ("syrup__c", "Syrup")),
+            inactive=(("powder__c", "Powder"),),
+        ),
+        PicklistDef(
+            "market__c",
+            "Market",
+            (("us__c", "United States"), ("eu__c", "European Union"), ("jp__c", "Japan"), ("cn__c", "China")),
+        ),
     )
 }
 
 
 def _picklist_field(name, label, picklist, *, multi_value=False, required=False):
-    return FieldDef(name, label, "Picklist", required=required, picklist=PICKLISTS[picklist].active_names,
-                    picklist_name=picklist, multi_value=multi_value)
+    return FieldDef(
+        name,
+        label,
+        "Picklist",
+        required=required,
+        picklist=PICKLISTS[picklist].active_names,
+        picklist_name=picklist,
+        multi_value=multi_value,
+    )
 
 
 @dataclass(frozen=True)
@@ -106,23 +122,40 @@ COPY_KEY = FieldDef(
 
 def _parent(name, label, target, outbound, inbound, hierarchical=True, required=True):
     return FieldDef(
-        name, label, "Object", required=required, object=target, relationship_type="parent",
-        relationship_outbound_name=outbound, relationship_inbound_name=inbound,
-        relationship_deletion="block", hierarchical_copy=hierarchical,
+        name,
+        label,
+        "Object",
+        required=required,
+        object=target,
+        relationship_type="parent",
+        relationship_outbound_name=outbound,
+        relationship_inbound_name=inbound,
+        relationship_deletion="block",
+        hierarchical_copy=hierarchical,
     )
 
 
 def build_schema() -> dict[str, ObjectDef]:
     country = ObjectDef(
-        "country__v", "Country", "Countries", "00C", source="standard",
-        fields=SYSTEM_FIELDS + (
+        "country__v",
+        "Country",
+        "Countries",
+        "00C",
+        source="standard",
+        fields=SYSTEM_FIELDS
+        + (
             FieldDef("name__v", "Name", "String", required=True, unique=True, max_length=128),
             FieldDef("code__v", "Country Code", "String", unique=True, max_length=3),
         ),
     )
     product = ObjectDef(
-        "product__v", "Product", "Products", "00P", source="standard",
-        fields=SYSTEM_FIELDS + (
+        "product__v",
+        "Product",
+        "Products",
+        "00P",
+        source="standard",
+        fields=SYSTEM_FIELDS
+        + (
             FieldDef("name__v", "Product Name", "String", required=True, unique=True, max_length=128),
             FieldDef("external_id__v", "External ID", "String", unique=True, no_copy=True, max_length=100),
             _picklist_field("status__v", "Status", "product_status__c", required=True),
@@ -131,8 +164,13 @@ def build_schema() -> dict[str, ObjectDef]:
             FieldDef("price__c", "Price", "Number"),
             FieldDef("internal_code__c", "Internal Code", "String", no_copy=True, max_length=50),
             FieldDef(
-                "country__c", "Country", "Object", object="country__v", relationship_type="reference",
-                relationship_outbound_name="country__cr", relationship_inbound_name="products__cr",
+                "country__c",
+                "Country",
+                "Object",
+                object="country__v",
+                relationship_type="reference",
+                relationship_outbound_name="country__cr",
+                relationship_inbound_name="products__cr",
                 relationship_deletion="block",
             ),
             _picklist_field("markets__c", "Markets", "market__c", multi_value=True),
@@ -141,8 +179,13 @@ def build_schema() -> dict[str, ObjectDef]:
         ),
     )
     formulation = ObjectDef(
-        "formulation__c", "Formulation", "Formulations", "V2F", name_prefix="FOR-",
-        fields=SYSTEM_FIELDS + (
+        "formulation__c",
+        "Formulation",
+        "Formulations",
+        "V2F",
+        name_prefix="FOR-",
+        fields=SYSTEM_FIELDS
+        + (
             FieldDef("name__v", "Name", "String", editable=False, system_managed_name=True, unique=True),
             _parent("product__c", "Product", "product__v", "product__cr", "formulations__cr"),
             _picklist_field("dosage_form__c", "Dosage Form", "dosage_form__c"),
@@ -151,8 +194,13 @@ def build_schema() -> dict[str, ObjectDef]:
         ),
     )
     packaging = ObjectDef(
-        "packaging__c", "Packaging", "Packagings", "V2P", name_prefix="PKG-",
-        fields=SYSTEM_FIELDS + (
+        "packaging__c",
+        "Packaging",
+        "Packagings",
+        "V2P",
+        name_prefix="PKG-",
+        fields=SYSTEM_FIELDS
+        + (
             FieldDef("name__v", "Name", "String", editable=False, system_managed_name=True, unique=True),
             _parent("formulation__c", "Formulation", "formulation__c", "formulation__cr", "packagings__cr"),
             FieldDef("pack_size__c", "Pack Size", "Number"),

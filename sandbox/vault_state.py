@@ -240,7 +240,9 @@ class VaultState:
             key = row.get(id_param)
             result_data["id_param_value"] = key
             if key in BLANK:
-                return _row_failure([err("PARAMETER_REQUIRED", f"Missing required parameter [{id_param}]")], result_data)
+                return _row_failure(
+                    [err("PARAMETER_REQUIRED", f"Missing required parameter [{id_param}]")], result_data
+                )
             if id_param == "id":
                 existing = self.records[obj].get(str(key))
                 if existing is None:
@@ -284,7 +286,9 @@ class VaultState:
             if not real:
                 return {
                     "responseStatus": "WARNING",
-                    "warnings": [{"warning_type": "NO_DATA_CHANGES", "message": "No changes in values - record not updated"}],
+                    "warnings": [
+                        {"warning_type": "NO_DATA_CHANGES", "message": "No changes in values - record not updated"}
+                    ],
                     "data": {**result_data, **result},
                 }
             self.update(obj, existing, real)
@@ -298,7 +302,12 @@ class VaultState:
         rec = self.insert(obj, values)
         return {
             "responseStatus": "SUCCESS",
-            "data": {**result_data, "id": rec["id"], "url": self.record_url(obj, rec["id"], version), "event": "created__sys"},
+            "data": {
+                **result_data,
+                "id": rec["id"],
+                "url": self.record_url(obj, rec["id"], version),
+                "event": "created__sys",
+            },
         }
 
     @staticmethod

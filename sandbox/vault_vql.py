@@ -17,8 +17,25 @@ from dataclasses import dataclass, field
 from typing import Any
 
 KEYWORDS = {
-    "SELECT", "FROM", "WHERE", "AND", "OR", "NOT", "IN", "LIKE", "ORDER", "BY", "ASC", "DESC",
-    "PAGESIZE", "PAGEOFFSET", "LIMIT", "OFFSET", "NULL", "TRUE", "FALSE",
+    "SELECT",
+    "FROM",
+    "WHERE",
+    "AND",
+    "OR",
+    "NOT",
+    "IN",
+    "LIKE",
+    "ORDER",
+    "BY",
+    "ASC",
+    "DESC",
+    "PAGESIZE",
+    "PAGEOFFSET",
+    "LIMIT",
+    "OFFSET",
+    "NULL",
+    "TRUE",
+    "FALSE",
 }
 _TOKEN_RE = re.compile(
     r"\s*(?:(?P<num>-?\d+(?:\.\d+)?)|(?P<ident>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?)"
@@ -141,7 +158,9 @@ class _Parser:
                 q.order.append((name, desc))
                 if not self.accept("op", ","):
                     break
-        while not sub and self.peek().kind == "kw" and self.peek().value in ("PAGESIZE", "PAGEOFFSET", "LIMIT", "OFFSET"):
+        while (
+            not sub and self.peek().kind == "kw" and self.peek().value in ("PAGESIZE", "PAGEOFFSET", "LIMIT", "OFFSET")
+        ):
             kw = self.next().value
             value = self.expect("num").value
             if not isinstance(value, int) or value < 0:
@@ -254,8 +273,12 @@ def compile_condition(node, getter):
         for v in _values(getter(rec, name)):
             try:
                 if (
-                    (op == "=" and v == literal) or (op == "!=" and v != literal) or (op == "<" and v < literal)
-                    or (op == ">" and v > literal) or (op == "<=" and v <= literal) or (op == ">=" and v >= literal)
+                    (op == "=" and v == literal)
+                    or (op == "!=" and v != literal)
+                    or (op == "<" and v < literal)
+                    or (op == ">" and v > literal)
+                    or (op == "<=" and v <= literal)
+                    or (op == ">=" and v >= literal)
                 ):
                     return True
             except TypeError:

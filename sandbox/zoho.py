@@ -73,9 +73,20 @@ class Request:
             raise ApiError(400, "INVALID_DATA", "invalid json data") from None
 
 
-_REASONS = {200: "OK", 201: "Created", 202: "Accepted", 204: "No Content", 207: "Multi-Status",
-            400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
-            405: "Method Not Allowed", 429: "Too Many Requests", 500: "Internal Server Error"}
+_REASONS = {
+    200: "OK",
+    201: "Created",
+    202: "Accepted",
+    204: "No Content",
+    207: "Multi-Status",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+}
 
 
 class ZohoApp:
@@ -156,8 +167,9 @@ class ZohoApp:
             start_response(reason, [("Content-Length", "0"), *extra])
             return [b""]
         body = json.dumps(payload).encode()
-        start_response(reason, [("Content-Type", "application/json;charset=UTF-8"),
-                                ("Content-Length", str(len(body))), *extra])
+        start_response(
+            reason, [("Content-Type", "application/json;charset=UTF-8"), ("Content-Length", str(len(body))), *extra]
+        )
         return [body]
 
     def _dispatch(self, req: Request):
@@ -171,7 +183,9 @@ class ZohoApp:
         try:
             req.version = int(parts[1][1:].split(".")[0])
         except ValueError:
-            raise ApiError(404, "INVALID_URL_PATTERN", "Please check if the URL trying to access is a correct one") from None
+            raise ApiError(
+                404, "INVALID_URL_PATTERN", "Please check if the URL trying to access is a correct one"
+            ) from None
         self._authenticate(req)
         return self._limited(req, parts[2:])
 
@@ -197,28 +211,39 @@ class ZohoApp:
                     window.popleft()
                 if len(window) >= limit:
                     # §1.2 [UNCONFIRMED body and status]: the commonly reported "Access Denied" reply.
-                    return {"error": "Access Denied", "error_description":
-                            "You have made too many requests continuously. Please try again after some time."}
+                    return {
+                        "error": "Access Denied",
+                        "error_description": "You have made too many requests continuously. Please try again after some time.",
+                    }
                 window.append(now)
             token = f"1000.{secrets.token_hex(16)}.{secrets.token_hex(16)}"
-            self.tokens[token] = {"refresh_token": refresh, "expires_at": now + self.settings.token_lifetime,
-                                  "minted": now}
+            self.tokens[token] = {
+                "refresh_token": refresh,
+                "expires_at": now + self.settings.token_lifetime,
+                "minted": now,
+            }
             cap = self.settings.max_active_tokens
             if cap:
-                mine = sorted((t for t, v in self.tokens.items() if v["refresh_token"] == refresh),
-                              key=lambda t: self.tokens[t]["minted"])
+                mine = sorted(
+                    (t for t, v in self.tokens.items() if v["refresh_token"] == refresh),
+                    key=lambda t: self.tokens[t]["minted"],
+                )
                 for old in mine[: max(0, len(mine) - cap)]:
                     del self.tokens[old]
-        return {"access_token": token, "scope": "ZohoCRM.modules.ALL ZohoCRM.settings.ALL ZohoCRM.coql.READ",
-                "api_domain": req.base_url, "token_type": "Bearer",
-                "expires_in": int(self.settings.token_lifetime)}
+        return {
+            "access_token": token,
+            "scope": "ZohoCRM.modules.ALL ZohoCRM.settings.ALL ZohoCRM.coql.READ",
+            "api_domain": req.base_url,
+            "token_type": "Bearer",
+            "expires_in": int(self.settings.token_lifetime),
+        }
 
     # -- §1.4 auth --------------------------------------------------------------------------------
     def _authenticate(self, req: Request) -> None:
         header = req.headers.get("authorization", "")
         if not header.startswith("Zoho-oauthtoken "):
             raise ApiError(401, "AUTHENTICATION_FAILURE", "Authentication failed")
-        token = header[len("Zoho-oauthtoken "):].strip()
+        token = header[len("Zoho-oauthtoken ") :].strip()
         with self._lock:
             info = self.tokens.get(token)
             valid = info is not None and info["expires_at"] > time.monotonic()

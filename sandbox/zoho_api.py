@@ -44,7 +44,9 @@ class RecordsApi:
     def route(self, req, parts: list[str]):
         m = req.method
         if parts[0] == "settings" and len(parts) == 2 and m == "GET":
-            handler = {"modules": self.modules, "fields": self.fields, "related_lists": self.related_lists}.get(parts[1])
+            handler = {"modules": self.modules, "fields": self.fields, "related_lists": self.related_lists}.get(
+                parts[1]
+            )
             if handler:
                 return handler(req)
         if parts == ["coql"] and m == "POST":
@@ -106,8 +108,9 @@ class RecordsApi:
         raw = req.param("fields")
         if not raw:
             if required:
-                raise _api_error(400, "REQUIRED_PARAM_MISSING", "One of the expected parameter is missing",
-                                 param="fields")
+                raise _api_error(
+                    400, "REQUIRED_PARAM_MISSING", "One of the expected parameter is missing", param="fields"
+                )
             return None
         names = [n.strip() for n in raw.split(",") if n.strip()]
         if len(names) > MAX_FIELDS:
@@ -180,9 +183,17 @@ class RecordsApi:
         if not chunk:
             return 204, None  # §4.1: no body at all
         expiry = (datetime.now(UTC) + timedelta(hours=24)).isoformat(timespec="seconds")
-        info.update({"sort_by": sort_by, "sort_order": sort_order, "call": False, "email": False,
-                     "next_page_token": next_token, "previous_page_token": None,
-                     "page_token_expiry": expiry if next_token else None})
+        info.update(
+            {
+                "sort_by": sort_by,
+                "sort_order": sort_order,
+                "call": False,
+                "email": False,
+                "next_page_token": next_token,
+                "previous_page_token": None,
+                "page_token_expiry": expiry if next_token else None,
+            }
+        )
         return 200, {"data": [self.state.render(mod.api_name, r, fields) for r in chunk], "info": info}
 
     def list(self, req, mod):
@@ -247,30 +258,49 @@ class RecordsApi:
 
     def search(self, req, mod):
         value_of = self._search_values(mod)
-        text_fields = [f["api_name"] for f in mod.fields if f["data_type"] in ("text", "textarea", "email", "phone", "picklist")]
+        text_fields = [
+            f["api_name"] for f in mod.fields if f["data_type"] in ("text", "textarea", "email", "phone", "picklist")
+        ]
         try:
             if req.param("criteria"):
-                pred = parse_criteria(req.param("criteria"), value_of, equals_contains=self.settings.search_equals_contains)
+                pred = parse_criteria(
+                    req.param("criteria"), value_of, equals_contains=self.settings.search_equals_contains
+                )
             elif req.param("email"):
                 email = req.param("email").lower()
-                pred = lambda r: any(v.lower() == email for f in mod.fields if f["data_type"] == "email"  # noqa: E731
-                                     for v in value_of(r, f["api_name"]))
+                pred = lambda r: any(
+                    v.lower() == email
+                    for f in mod.fields
+                    if f["data_type"] == "email"  # noqa: E731
+                    for v in value_of(r, f["api_name"])
+                )
             elif req.param("phone"):
                 phone = req.param("phone")
-                pred = lambda r: any(v == phone for f in mod.fields if f["data_type"] == "phone"  # noqa: E731
-                                     for v in value_of(r, f["api_name"]))
+                pred = lambda r: any(
+                    v == phone
+                    for f in mod.fields
+                    if f["data_type"] == "phone"  # noqa: E731
+                    for v in value_of(r, f["api_name"])
+                )
             elif req.param("word"):
                 word = req.param("word").lower()
                 if len(word) < 2:
                     raise QueryError("INVALID_DATA", "the word given should have at least 2 characters")
                 pred = lambda r: any(word in v.lower() for f in text_fields for v in value_of(r, f))  # noqa: E731
             else:
-                raise _api_error(400, "EXPECTED_PARAM_MISSING", "one of the expected parameter is missing",
-                                 expected_params=["criteria", "email", "phone", "word"])
+                raise _api_error(
+                    400,
+                    "EXPECTED_PARAM_MISSING",
+                    "one of the expected parameter is missing",
+                    expected_params=["criteria", "email", "phone", "word"],
+                )
             fresh_before = time.monotonic() - self.settings.search_index_delay
             created = self.state.created_at
-            records = [r for r in self.state.records[mod.api_name].values()
-                       if pred(r) and (not self.settings.search_index_delay or created.get(r["id"], 0) <= fresh_before)]
+            records = [
+                r
+                for r in self.state.records[mod.api_name].values()
+                if pred(r) and (not self.settings.search_index_delay or created.get(r["id"], 0) <= fresh_before)
+            ]
         except QueryError as exc:
             raise _api_error(400, exc.code, exc.message, **exc.details) from None
         fields = self._fields_param(req, mod, required=False)
@@ -315,7 +345,9 @@ class RecordsApi:
         page = rows[q.offset : q.offset + q.limit]
         if not page:
             return self.settings.coql_empty_status, None if self.settings.coql_empty_status == 204 else {
-                "data": [], "info": {"count": 0, "more_records": False}}
+                "data": [],
+                "info": {"count": 0, "more_records": False},
+            }
         data = [self._coql_row(mod, r, q.columns, get) for r in page]
         return 200, {"data": data, "info": {"count": len(data), "more_records": len(rows) > q.offset + q.limit}}
 
@@ -344,7 +376,11 @@ class RecordsApi:
                     if rec.get("$se_module") != target:
                         return None
                 other = state.get(target, value)
-                return None if other is None else (other["id"] if sub.split(".")[-1] == "id" else other.get(sub.split(".")[-1]))
+                return (
+                    None
+                    if other is None
+                    else (other["id"] if sub.split(".")[-1] == "id" else other.get(sub.split(".")[-1]))
+                )
             return value
 
         return get
@@ -378,8 +414,14 @@ class RecordsApi:
 
     def _success(self, rec, message="record added", **extra) -> dict:
         by = {"name": USER["name"], "id": USER["id"]}
-        details = {"Modified_Time": rec["Modified_Time"], "Modified_By": by, "Created_Time": rec["Created_Time"],
-                   "id": rec["id"], "Created_By": by, "$approval_state": "approved"}
+        details = {
+            "Modified_Time": rec["Modified_Time"],
+            "Modified_By": by,
+            "Created_Time": rec["Created_Time"],
+            "id": rec["id"],
+            "Created_By": by,
+            "$approval_state": "approved",
+        }
         return {"code": "SUCCESS", "details": details, "message": message, "status": "success", **extra}
 
     def _batch_status(self, results: builtins.list[dict], ok_status=201) -> int:
@@ -390,17 +432,25 @@ class RecordsApi:
 
     def _record_action(self, op, mod, body, results):
         trigger = body.get("trigger") if isinstance(body, dict) else None
-        self.state.actions.append({
-            "op": op, "module": mod.api_name,
-            "ids": [r["details"]["id"] for r in results if r["status"] == "success"],
-            # §3.1: trigger omitted → automations run; [] → none.
-            "trigger": trigger, "automations_ran": trigger is None or bool(trigger),
-            "skip_feature_execution": body.get("skip_feature_execution") if isinstance(body, dict) else None,
-        })
+        self.state.actions.append(
+            {
+                "op": op,
+                "module": mod.api_name,
+                "ids": [r["details"]["id"] for r in results if r["status"] == "success"],
+                # §3.1: trigger omitted → automations run; [] → none.
+                "trigger": trigger,
+                "automations_ran": trigger is None or bool(trigger),
+                "skip_feature_execution": body.get("skip_feature_execution") if isinstance(body, dict) else None,
+            }
+        )
 
     def _insert_one(self, mod, row) -> dict:
         values, error = self.state.coerce(mod.api_name, row)
-        error = error or self.state.mandatory_error(mod.api_name, values) or self.state.duplicate_error(mod.api_name, values)
+        error = (
+            error
+            or self.state.mandatory_error(mod.api_name, values)
+            or self.state.duplicate_error(mod.api_name, values)
+        )
         if error:
             return error
         return self._success(self.state.add(mod.api_name, values))
@@ -483,7 +533,9 @@ class RecordsApi:
                     result.update(duplicate_field=None, action="insert")
                 results.append(result)
         self._record_action("upsert", mod, body, results)
-        return self._batch_status(results, ok_status=200 if all(r.get("action") == "update" for r in results) else 201), {"data": results}
+        return self._batch_status(
+            results, ok_status=200 if all(r.get("action") == "update" for r in results) else 201
+        ), {"data": results}
 
     def _find_by(self, mod, name, value) -> str | None:
         holder = self.state.owner_of(mod.api_name, name, value)
@@ -522,8 +574,10 @@ class RecordsApi:
                 values[name] = value  # §7: an override array replaces the rows
         for f in mod.fields:
             if f["data_type"] == "subform" and f["api_name"] in values:
-                values[f["api_name"]] = [{k: v for k, v in row.items() if k not in ("id", "_delete")}
-                                         for row in values.get(f["api_name"], [])]
+                values[f["api_name"]] = [
+                    {k: v for k, v in row.items() if k not in ("id", "_delete")}
+                    for row in values.get(f["api_name"], [])
+                ]
         error = self.state.mandatory_error(mod.api_name, values) or self.state.duplicate_error(mod.api_name, values)
         if error:
             return 400, {"data": [error]}
@@ -540,8 +594,13 @@ class RecordsApi:
         if len(ids) > MAX_WRITE:
             raise _api_error(400, "LIMIT_EXCEEDED", "limit exceeded", by="ids", limit=MAX_WRITE)
         results = [self._delete_one(mod, i) for i in ids]
-        self.state.actions.append({"op": "delete", "module": mod.api_name,
-                                   "ids": [r["details"]["id"] for r in results if r["status"] == "success"]})
+        self.state.actions.append(
+            {
+                "op": "delete",
+                "module": mod.api_name,
+                "ids": [r["details"]["id"] for r in results if r["status"] == "success"],
+            }
+        )
         return self._batch_status(results, ok_status=200), {"data": results}
 
     def delete_one(self, req, mod, record_id):

@@ -11,8 +11,16 @@ from sandbox.zoho_schema import INDUSTRIES, STAGES, TASK_STATUSES
 from sandbox.zoho_state import DEMO_TIME, ZohoState
 
 SMALL_ACCOUNTS = (
-    "Acme Corp", "Globex", "Initech", "Umbrella Health", "Stark Industries",
-    "Wayne Enterprises", "Hooli", "Vandelay Imports", "Soylent Foods", "Tyrell Systems",
+    "Acme Corp",
+    "Globex",
+    "Initech",
+    "Umbrella Health",
+    "Stark Industries",
+    "Wayne Enterprises",
+    "Hooli",
+    "Vandelay Imports",
+    "Soylent Foods",
+    "Tyrell Systems",
 )
 # name: (contacts, deals, tasks, notes, per contact (notes, tasks), per deal (tasks, notes), branches)
 SHAPES = {
@@ -34,52 +42,104 @@ def load(state: ZohoState) -> None:
     def note(parent_module, parent_id, title):
         counters["note"] += 1
         n = counters["note"]
-        add("Notes", {"Note_Title": f"{title} note {n}", "Note_Content": f"Demo note {n} about {title}.",
-                      "Parent_Id": parent_id, "$se_module": parent_module})
+        add(
+            "Notes",
+            {
+                "Note_Title": f"{title} note {n}",
+                "Note_Content": f"Demo note {n} about {title}.",
+                "Parent_Id": parent_id,
+                "$se_module": parent_module,
+            },
+        )
 
     def task(subject, *, what=None, what_module=None, who=None):
         counters["task"] += 1
         n = counters["task"]
-        add("Tasks", {"Subject": f"{subject} task {n}", "What_Id": what, "$se_module": what_module,
-                      "Who_Id": who, "Status": TASK_STATUSES[n % len(TASK_STATUSES)],
-                      "Priority": ("High", "Normal", "Low")[n % 3], "Due_Date": f"2024-{1 + n % 12:02d}-{1 + n % 28:02d}"})
+        add(
+            "Tasks",
+            {
+                "Subject": f"{subject} task {n}",
+                "What_Id": what,
+                "$se_module": what_module,
+                "Who_Id": who,
+                "Status": TASK_STATUSES[n % len(TASK_STATUSES)],
+                "Priority": ("High", "Normal", "Low")[n % 3],
+                "Due_Date": f"2024-{1 + n % 12:02d}-{1 + n % 28:02d}",
+            },
+        )
 
     names = [(name, SHAPES["small"]) for name in SMALL_ACCOUNTS]
     names += [("Big Account", SHAPES["Big Account"]), ("Huge Account", SHAPES["Huge Account"])]
     for a, (name, shape) in enumerate(names, start=1):
         n_contacts, n_deals, n_tasks, n_notes, (c_notes, c_tasks), (d_tasks, d_notes), n_branches = shape
-        account = add("Accounts", {
-            "Account_Name": name, "Account_Number": f"ACC-{a:04d}", "Copy_Key": None,
-            "Phone": f"+1 555 01{a:02d}", "Website": f"https://{name.lower().replace(' ', '')}.example",
-            "Industry": INDUSTRIES[a % len(INDUSTRIES)], "Annual_Revenue": 100000.0 * a, "Employees": 10 * a,
-            "Rating_Score": round(a / 3, 2), "Is_Key_Account": a % 2 == 0, "Regions": ["North", "West"][: 1 + a % 2],
-            "Customer_Since": f"20{15 + a % 9}-0{1 + a % 9}-15", "Last_Review": "2024-01-10T10:00:00+05:30",
-            "Description": f"{name} is a demo account.", "ERP_Id": f"ERP-{a:05d}",
-            "Last_Activity_Time": stamp,
-            "Branches": [{"Branch_Name": f"{name} {CITIES[(a + b) % len(CITIES)]}", "City": CITIES[(a + b) % len(CITIES)]}
-                         for b in range(n_branches)],
-        })
+        account = add(
+            "Accounts",
+            {
+                "Account_Name": name,
+                "Account_Number": f"ACC-{a:04d}",
+                "Copy_Key": None,
+                "Phone": f"+1 555 01{a:02d}",
+                "Website": f"https://{name.lower().replace(' ', '')}.example",
+                "Industry": INDUSTRIES[a % len(INDUSTRIES)],
+                "Annual_Revenue": 100000.0 * a,
+                "Employees": 10 * a,
+                "Rating_Score": round(a / 3, 2),
+                "Is_Key_Account": a % 2 == 0,
+                "Regions": ["North", "West"][: 1 + a % 2],
+                "Customer_Since": f"20{15 + a % 9}-0{1 + a % 9}-15",
+                "Last_Review": "2024-01-10T10:00:00+05:30",
+                "Description": f"{name} is a demo account.",
+                "ERP_Id": f"ERP-{a:05d}",
+                "Last_Activity_Time": stamp,
+                "Branches": [
+                    {"Branch_Name": f"{name} {CITIES[(a + b) % len(CITIES)]}", "City": CITIES[(a + b) % len(CITIES)]}
+                    for b in range(n_branches)
+                ],
+            },
+        )
         contacts = []
         for _ in range(n_contacts):
             counters["contact"] += 1
             c = counters["contact"]
-            contacts.append(add("Contacts", {
-                "First_Name": f"Pat{c}", "Last_Name": f"Contact {c}", "Email": f"contact{c}@demo.example",
-                "Phone": f"+1 555 2{c:04d}", "Mailing_City": CITIES[c % len(CITIES)],
-                "Date_of_Birth": f"19{60 + c % 40}-0{1 + c % 9}-1{c % 9}", "Email_Opt_Out": c % 5 == 0,
-                "Account_Name": account, "Copy_Key": None, "Lead_Score": c % 100,
-                "Photo_File": [{"File_Id__s": f"file{c:06d}", "File_Name__s": f"photo{c}.png"}] if c % 4 == 0 else None,
-            }))
+            contacts.append(
+                add(
+                    "Contacts",
+                    {
+                        "First_Name": f"Pat{c}",
+                        "Last_Name": f"Contact {c}",
+                        "Email": f"contact{c}@demo.example",
+                        "Phone": f"+1 555 2{c:04d}",
+                        "Mailing_City": CITIES[c % len(CITIES)],
+                        "Date_of_Birth": f"19{60 + c % 40}-0{1 + c % 9}-1{c % 9}",
+                        "Email_Opt_Out": c % 5 == 0,
+                        "Account_Name": account,
+                        "Copy_Key": None,
+                        "Lead_Score": c % 100,
+                        "Photo_File": [{"File_Id__s": f"file{c:06d}", "File_Name__s": f"photo{c}.png"}]
+                        if c % 4 == 0
+                        else None,
+                    },
+                )
+            )
         deals = []
         for d in range(n_deals):
             counters["deal"] += 1
             k = counters["deal"]
-            deals.append(add("Deals", {
-                "Deal_Name": f"{name} deal {k}", "Stage": STAGES[k % len(STAGES)], "Amount": 1000.0 * (k % 50 + 1),
-                "Probability": (k * 10) % 100, "Closing_Date": f"2024-{1 + k % 12:02d}-{1 + k % 28:02d}",
-                "Account_Name": account, "Contact_Name": contacts[d % len(contacts)] if contacts else None,
-                "Copy_Key": None,
-            }))
+            deals.append(
+                add(
+                    "Deals",
+                    {
+                        "Deal_Name": f"{name} deal {k}",
+                        "Stage": STAGES[k % len(STAGES)],
+                        "Amount": 1000.0 * (k % 50 + 1),
+                        "Probability": (k * 10) % 100,
+                        "Closing_Date": f"2024-{1 + k % 12:02d}-{1 + k % 28:02d}",
+                        "Account_Name": account,
+                        "Contact_Name": contacts[d % len(contacts)] if contacts else None,
+                        "Copy_Key": None,
+                    },
+                )
+            )
         for _ in range(n_tasks):
             task(name, what=account, what_module="Accounts")
         for _ in range(n_notes):
@@ -96,5 +156,12 @@ def load(state: ZohoState) -> None:
                 note("Deals", deal, f"{name} deal")
     # Last, so the ids of everything above stay as they were.
     for k, product in enumerate(("Widget", "Gadget", "Gizmo"), start=1):
-        add("Products", {"Product_Name": product, "Product_Code": f"PRD-{k:03d}", "Copy_Key": None,
-                         "Description": f"{product}, a demo product."})
+        add(
+            "Products",
+            {
+                "Product_Name": product,
+                "Product_Code": f"PRD-{k:03d}",
+                "Copy_Key": None,
+                "Description": f"{product}, a demo product.",
+            },
+        )

@@ -20,8 +20,17 @@ class QueryError(Exception):
 
 # -- search criteria: ((Field:operator:value)and(...)) ---------------------------------------------
 
-SEARCH_OPERATORS = {"equals", "not_equal", "starts_with", "in", "greater_than", "greater_equal",
-                    "less_than", "less_equal", "between"}
+SEARCH_OPERATORS = {
+    "equals",
+    "not_equal",
+    "starts_with",
+    "in",
+    "greater_than",
+    "greater_equal",
+    "less_than",
+    "less_equal",
+    "between",
+}
 
 
 def parse_criteria(text: str, value_of: Callable[[dict, str], list], *, equals_contains: bool) -> Predicate:
@@ -121,8 +130,12 @@ def _criterion(field, op, value, value_of, equals_contains) -> Predicate:
         if op == "between":
             low, _, high = value.partition(",")
             return any(_num(low) <= _num(h) <= _num(high) for h in have if _comparable(h, low))
-        cmp = {"greater_than": lambda h: _num(h) > _num(value), "greater_equal": lambda h: _num(h) >= _num(value),
-               "less_than": lambda h: _num(h) < _num(value), "less_equal": lambda h: _num(h) <= _num(value)}[op]
+        cmp = {
+            "greater_than": lambda h: _num(h) > _num(value),
+            "greater_equal": lambda h: _num(h) >= _num(value),
+            "less_than": lambda h: _num(h) < _num(value),
+            "less_equal": lambda h: _num(h) <= _num(value),
+        }[op]
         return any(cmp(h) for h in have if _comparable(h, value))
 
     return pred
@@ -148,7 +161,7 @@ def tokenize(text: str) -> list[tuple[str, str]]:
         if not m or m.end() == pos:
             if text[pos:].strip() == "":
                 break
-            raise QueryError("SYNTAX_ERROR", f"syntax error near {text[pos:pos + 20]!r}", near=text[pos:pos + 20])
+            raise QueryError("SYNTAX_ERROR", f"syntax error near {text[pos : pos + 20]!r}", near=text[pos : pos + 20])
         kind = m.lastgroup or ""
         value = m.group(kind)
         if kind == "str":

@@ -14,22 +14,56 @@ _META_BASE = 5725767000000100000
 _meta_counter = iter(range(_META_BASE, _META_BASE + 100_000))
 
 JSON_TYPES = {
-    "text": "string", "textarea": "string", "email": "string", "phone": "string", "website": "string",
-    "picklist": "string", "date": "string", "datetime": "string", "integer": "integer",
-    "double": "double", "currency": "double", "boolean": "boolean", "multiselectpicklist": "jsonarray",
-    "lookup": "jsonobject", "ownerlookup": "jsonobject", "subform": "jsonarray",
-    "fileupload": "jsonarray", "imageupload": "jsonarray",
+    "text": "string",
+    "textarea": "string",
+    "email": "string",
+    "phone": "string",
+    "website": "string",
+    "picklist": "string",
+    "date": "string",
+    "datetime": "string",
+    "integer": "integer",
+    "double": "double",
+    "currency": "double",
+    "boolean": "boolean",
+    "multiselectpicklist": "jsonarray",
+    "lookup": "jsonobject",
+    "ownerlookup": "jsonobject",
+    "subform": "jsonarray",
+    "fileupload": "jsonarray",
+    "imageupload": "jsonarray",
 }
-DEFAULT_LENGTH = {"text": 255, "textarea": 32000, "email": 100, "phone": 30, "website": 255,
-                  "picklist": 120, "integer": 9, "double": 16, "currency": 16}
+DEFAULT_LENGTH = {
+    "text": 255,
+    "textarea": 32000,
+    "email": 100,
+    "phone": 30,
+    "website": 255,
+    "picklist": 120,
+    "integer": 9,
+    "double": 16,
+    "currency": 16,
+}
 # §2 / §5.2: never copied by a clone.
 NOT_COPYABLE_TYPES = frozenset({"fileupload", "imageupload", "formula", "autonumber", "rollup_summary"})
 
 
-def fld(api_name: str, data_type: str = "text", *, label: str | None = None, mandatory: bool = False,
-        unique: bool = False, read_only: bool = False, field_read_only: bool = False,
-        external: bool = False, lookup: str | None = None, subform: str | None = None,
-        picklist: tuple[str, ...] = (), length: int | None = None, custom: bool = False) -> dict:
+def fld(
+    api_name: str,
+    data_type: str = "text",
+    *,
+    label: str | None = None,
+    mandatory: bool = False,
+    unique: bool = False,
+    read_only: bool = False,
+    field_read_only: bool = False,
+    external: bool = False,
+    lookup: str | None = None,
+    subform: str | None = None,
+    picklist: tuple[str, ...] = (),
+    length: int | None = None,
+    custom: bool = False,
+) -> dict:
     """Return one field object in the §5.2 shape."""
     fid = str(next(_meta_counter))
     out = {
@@ -53,21 +87,37 @@ def fld(api_name: str, data_type: str = "text", *, label: str | None = None, man
         "associated_module": None,
         "pick_list_values": [],
         "formula": {},
-        "operation_type": {"web_update": not read_only, "api_create": not (read_only or field_read_only),
-                           "web_create": not read_only, "api_update": not (read_only or field_read_only)},
+        "operation_type": {
+            "web_update": not read_only,
+            "api_create": not (read_only or field_read_only),
+            "web_create": not read_only,
+            "api_update": not (read_only or field_read_only),
+        },
     }
     if lookup:
-        out["lookup"] = {"display_label": out["display_label"], "api_name": api_name,
-                         "module": {"api_name": lookup, "id": _module_id(lookup)}, "id": fid,
-                         "query_details": {}, "revalidate_filter_during_edit": False}
+        out["lookup"] = {
+            "display_label": out["display_label"],
+            "api_name": api_name,
+            "module": {"api_name": lookup, "id": _module_id(lookup)},
+            "id": fid,
+            "query_details": {},
+            "revalidate_filter_during_edit": False,
+        }
     if subform:
         out["associated_module"] = {"module": subform, "id": _module_id(subform)}
     if data_type in ("fileupload", "imageupload"):
         out["associated_module"] = {"module": f"{api_name}__s", "id": _module_id(f"{api_name}__s")}
     if picklist:
         out["pick_list_values"] = [
-            {"display_value": v, "actual_value": v, "reference_value": v, "id": str(next(_meta_counter)),
-             "sequence_number": i + 1, "colour_code": None, "type": "used"}
+            {
+                "display_value": v,
+                "actual_value": v,
+                "reference_value": v,
+                "id": str(next(_meta_counter)),
+                "sequence_number": i + 1,
+                "colour_code": None,
+                "type": "used",
+            }
             for i, v in enumerate(picklist)
         ]
     return out
@@ -129,88 +179,137 @@ INDUSTRIES = ("Manufacturing", "Retail", "Healthcare", "Finance", "Education")
 
 def build_modules() -> dict[str, Module]:
     """Return the demo org's modules by api_name (fresh objects; metadata ids are stable)."""
-    accounts = Module("Accounts", "Account", "Accounts", name_field="Account_Name", fields=[
-        *_system_fields(),
-        fld("Account_Name", mandatory=True, length=200),
-        fld("Account_Number", unique=True, length=40),
-        fld("Copy_Key", unique=True, custom=True, length=100),
-        fld("Phone", "phone"),
-        fld("Website", "website"),
-        fld("Industry", "picklist", picklist=INDUSTRIES),
-        fld("Annual_Revenue", "currency"),
-        fld("Employees", "integer"),
-        fld("Rating_Score", "double", custom=True),
-        fld("Is_Key_Account", "boolean", custom=True),
-        fld("Regions", "multiselectpicklist", picklist=("North", "South", "East", "West"), custom=True),
-        fld("Customer_Since", "date", custom=True),
-        fld("Last_Review", "datetime", custom=True),
-        fld("Description", "textarea"),
-        fld("Parent_Account", "lookup", lookup="Accounts"),
-        fld("ERP_Id", external=True, custom=True, label="ERP Id"),
-        fld("Last_Activity_Time", "datetime", field_read_only=True),
-        fld("Branches", "subform", subform="Branches", custom=True),
-    ], upsert_system_fields=("Account_Name",))
-    branches = Module("Branches", "Branch", "Branches", name_field="Branch_Name", generated_type="subform",
-                      parent_module="Accounts", coql=False, fields=[
-        fld("Branch_Name", custom=True),
-        fld("City", custom=True),
-        fld("Parent_Id", "lookup", lookup="Accounts", field_read_only=True),
-    ])
-    contacts = Module("Contacts", "Contact", "Contacts", name_field="Full_Name", fields=[
-        *_system_fields(),
-        fld("First_Name", length=40),
-        fld("Last_Name", mandatory=True, length=80),
-        fld("Full_Name", field_read_only=True),
-        fld("Email", "email", unique=True),
-        fld("Phone", "phone"),
-        fld("Mailing_City"),
-        fld("Date_of_Birth", "date"),
-        fld("Email_Opt_Out", "boolean"),
-        fld("Account_Name", "lookup", lookup="Accounts"),
-        fld("Copy_Key", unique=True, custom=True, length=100),
-        fld("Photo_File", "fileupload", custom=True),
-        fld("Lead_Score", "integer", read_only=True, custom=True),
-        fld("Description", "textarea"),
-    ], upsert_system_fields=("Email",))
-    deals = Module("Deals", "Deal", "Deals", name_field="Deal_Name", fields=[
-        *_system_fields(),
-        fld("Deal_Name", mandatory=True, length=120),
-        fld("Stage", "picklist", mandatory=True, picklist=STAGES),
-        fld("Amount", "currency"),
-        fld("Probability", "integer"),
-        fld("Closing_Date", "date"),
-        fld("Account_Name", "lookup", lookup="Accounts"),
-        fld("Contact_Name", "lookup", lookup="Contacts"),
-        fld("Copy_Key", unique=True, custom=True, length=100),
-        fld("Description", "textarea"),
-    ], upsert_system_fields=("Deal_Name",))
-    tasks = Module("Tasks", "Task", "Tasks", name_field="Subject", fields=[
-        *_system_fields(),
-        fld("Subject", mandatory=True),
-        # §5.2: What_Id's lookup module is the polymorphic placeholder "se_module".
-        fld("What_Id", "lookup", lookup="se_module", label="Related To"),
-        fld("Who_Id", "lookup", lookup="Contacts", label="Contact Name"),
-        fld("Status", "picklist", picklist=TASK_STATUSES),
-        fld("Priority", "picklist", picklist=("High", "Normal", "Low")),
-        fld("Due_Date", "date"),
-        fld("Copy_Key", unique=True, custom=True, length=100),
-        fld("Description", "textarea"),
-    ], clone_exclusions=("Recurring_Activity", "Remind_At"))
-    notes = Module("Notes", "Note", "Notes", name_field="Note_Title", coql=False, fields=[
-        *_system_fields(),
-        fld("Note_Title"),
-        fld("Note_Content", "textarea", mandatory=True),
-        fld("Parent_Id", "lookup", lookup="se_module", label="Parent", mandatory=True),  # §3.4
-    ])
+    accounts = Module(
+        "Accounts",
+        "Account",
+        "Accounts",
+        name_field="Account_Name",
+        fields=[
+            *_system_fields(),
+            fld("Account_Name", mandatory=True, length=200),
+            fld("Account_Number", unique=True, length=40),
+            fld("Copy_Key", unique=True, custom=True, length=100),
+            fld("Phone", "phone"),
+            fld("Website", "website"),
+            fld("Industry", "picklist", picklist=INDUSTRIES),
+            fld("Annual_Revenue", "currency"),
+            fld("Employees", "integer"),
+            fld("Rating_Score", "double", custom=True),
+            fld("Is_Key_Account", "boolean", custom=True),
+            fld("Regions", "multiselectpicklist", picklist=("North", "South", "East", "West"), custom=True),
+            fld("Customer_Since", "date", custom=True),
+            fld("Last_Review", "datetime", custom=True),
+            fld("Description", "textarea"),
+            fld("Parent_Account", "lookup", lookup="Accounts"),
+            fld("ERP_Id", external=True, custom=True, label="ERP Id"),
+            fld("Last_Activity_Time", "datetime", field_read_only=True),
+            fld("Branches", "subform", subform="Branches", custom=True),
+        ],
+        upsert_system_fields=("Account_Name",),
+    )
+    branches = Module(
+        "Branches",
+        "Branch",
+        "Branches",
+        name_field="Branch_Name",
+        generated_type="subform",
+        parent_module="Accounts",
+        coql=False,
+        fields=[
+            fld("Branch_Name", custom=True),
+            fld("City", custom=True),
+            fld("Parent_Id", "lookup", lookup="Accounts", field_read_only=True),
+        ],
+    )
+    contacts = Module(
+        "Contacts",
+        "Contact",
+        "Contacts",
+        name_field="Full_Name",
+        fields=[
+            *_system_fields(),
+            fld("First_Name", length=40),
+            fld("Last_Name", mandatory=True, length=80),
+            fld("Full_Name", field_read_only=True),
+            fld("Email", "email", unique=True),
+            fld("Phone", "phone"),
+            fld("Mailing_City"),
+            fld("Date_of_Birth", "date"),
+            fld("Email_Opt_Out", "boolean"),
+            fld("Account_Name", "lookup", lookup="Accounts"),
+            fld("Copy_Key", unique=True, custom=True, length=100),
+            fld("Photo_File", "fileupload", custom=True),
+            fld("Lead_Score", "integer", read_only=True, custom=True),
+            fld("Description", "textarea"),
+        ],
+        upsert_system_fields=("Email",),
+    )
+    deals = Module(
+        "Deals",
+        "Deal",
+        "Deals",
+        name_field="Deal_Name",
+        fields=[
+            *_system_fields(),
+            fld("Deal_Name", mandatory=True, length=120),
+            fld("Stage", "picklist", mandatory=True, picklist=STAGES),
+            fld("Amount", "currency"),
+            fld("Probability", "integer"),
+            fld("Closing_Date", "date"),
+            fld("Account_Name", "lookup", lookup="Accounts"),
+            fld("Contact_Name", "lookup", lookup="Contacts"),
+            fld("Copy_Key", unique=True, custom=True, length=100),
+            fld("Description", "textarea"),
+        ],
+        upsert_system_fields=("Deal_Name",),
+    )
+    tasks = Module(
+        "Tasks",
+        "Task",
+        "Tasks",
+        name_field="Subject",
+        fields=[
+            *_system_fields(),
+            fld("Subject", mandatory=True),
+            # §5.2: What_Id's lookup module is the polymorphic placeholder "se_module".
+            fld("What_Id", "lookup", lookup="se_module", label="Related To"),
+            fld("Who_Id", "lookup", lookup="Contacts", label="Contact Name"),
+            fld("Status", "picklist", picklist=TASK_STATUSES),
+            fld("Priority", "picklist", picklist=("High", "Normal", "Low")),
+            fld("Due_Date", "date"),
+            fld("Copy_Key", unique=True, custom=True, length=100),
+            fld("Description", "textarea"),
+        ],
+        clone_exclusions=("Recurring_Activity", "Remind_At"),
+    )
+    notes = Module(
+        "Notes",
+        "Note",
+        "Notes",
+        name_field="Note_Title",
+        coql=False,
+        fields=[
+            *_system_fields(),
+            fld("Note_Title"),
+            fld("Note_Content", "textarea", mandatory=True),
+            fld("Parent_Id", "lookup", lookup="se_module", label="Parent", mandatory=True),  # §3.4
+        ],
+    )
     # A module whose name is unique (an admin's "Do not allow duplicate values" on a text field): a
     # copy keeping the name clashes with DUPLICATE_DATA (§3.1), which "make unique" answers.
-    products = Module("Products", "Product", "Products", name_field="Product_Name", fields=[
-        *_system_fields(),
-        fld("Product_Name", mandatory=True, unique=True, length=120),
-        fld("Product_Code", length=40),
-        fld("Copy_Key", unique=True, custom=True, length=100),
-        fld("Description", "textarea"),
-    ])
+    products = Module(
+        "Products",
+        "Product",
+        "Products",
+        name_field="Product_Name",
+        fields=[
+            *_system_fields(),
+            fld("Product_Name", mandatory=True, unique=True, length=120),
+            fld("Product_Code", length=40),
+            fld("Copy_Key", unique=True, custom=True, length=100),
+            fld("Description", "textarea"),
+        ],
+    )
     accounts.related = [
         RelatedList("Contacts", "Contacts", "lookup", "Account_Name"),
         RelatedList("Deals", "Deals", "lookup", "Account_Name"),
@@ -232,14 +331,29 @@ def build_modules() -> dict[str, Module]:
 def module_meta(m: Module) -> dict:
     """Return one entry of `GET /settings/modules` (§5.1)."""
     return {
-        "api_name": m.api_name, "module_name": m.api_name, "singular_label": m.singular,
-        "plural_label": m.plural, "actual_singular_label": m.singular, "actual_plural_label": m.plural,
-        "id": m.id, "generated_type": m.generated_type, "api_supported": True,
-        "creatable": m.generated_type != "subform", "editable": True, "deletable": True, "viewable": True,
-        "convertable": False, "quick_create": True, "show_as_tab": m.generated_type != "subform",
-        "visibility": 1, "status": "visible",
+        "api_name": m.api_name,
+        "module_name": m.api_name,
+        "singular_label": m.singular,
+        "plural_label": m.plural,
+        "actual_singular_label": m.singular,
+        "actual_plural_label": m.plural,
+        "id": m.id,
+        "generated_type": m.generated_type,
+        "api_supported": True,
+        "creatable": m.generated_type != "subform",
+        "editable": True,
+        "deletable": True,
+        "viewable": True,
+        "convertable": False,
+        "quick_create": True,
+        "show_as_tab": m.generated_type != "subform",
+        "visibility": 1,
+        "status": "visible",
         "parent_module": {"api_name": m.parent_module, "id": _module_id(m.parent_module)} if m.parent_module else {},
-        "recycle_bin_on_delete": True, "access_type": "org_based", "arguments": [], "web_link": None,
+        "recycle_bin_on_delete": True,
+        "access_type": "org_based",
+        "arguments": [],
+        "web_link": None,
         "sequence_number": 0,
     }
 
@@ -247,9 +361,16 @@ def module_meta(m: Module) -> dict:
 def related_list_meta(parent: Module, rl: RelatedList, seq: int) -> dict:
     """Return one entry of `GET /settings/related_lists` (§5.3); sequence_number is a string there."""
     return {
-        "api_name": rl.api_name, "display_label": rl.display_label or rl.api_name, "name": rl.api_name,
+        "api_name": rl.api_name,
+        "display_label": rl.display_label or rl.api_name,
+        "name": rl.api_name,
         "module": {"api_name": rl.module, "id": _module_id(rl.module)},
-        "href": f"{parent.api_name}/{{ENTITYID}}/{rl.api_name}", "type": "default",
-        "id": _module_id(f"{parent.api_name}.{rl.api_name}"), "sequence_number": str(seq),
-        "status": "visible", "action": None, "connectedmodule": None, "linkingmodule": None,
+        "href": f"{parent.api_name}/{{ENTITYID}}/{rl.api_name}",
+        "type": "default",
+        "id": _module_id(f"{parent.api_name}.{rl.api_name}"),
+        "sequence_number": str(seq),
+        "status": "visible",
+        "action": None,
+        "connectedmodule": None,
+        "linkingmodule": None,
     }

@@ -95,8 +95,15 @@ class ZohoState:
         mod = self.modules[module]
         when = stamp or now_iso()
         rec = {"id": self.new_id()}
-        rec.update({"Owner": USER["id"], "Created_By": USER["id"], "Modified_By": USER["id"],
-                    "Created_Time": when, "Modified_Time": when})
+        rec.update(
+            {
+                "Owner": USER["id"],
+                "Created_By": USER["id"],
+                "Modified_By": USER["id"],
+                "Created_Time": when,
+                "Modified_Time": when,
+            }
+        )
         subforms = {}
         for key, value in values.items():
             f = mod.by_name.get(key)
@@ -143,8 +150,11 @@ class ZohoState:
     # -- subform rows (§7) ----------------------------------------------------------------------
     def rows(self, subform_field: dict, parent_id: str) -> list[dict]:
         sub = subform_field["associated_module"]["module"]
-        return [r for r in self.records[sub].values()
-                if r.get("Parent_Id") == parent_id and r.get("_field") == subform_field["api_name"]]
+        return [
+            r
+            for r in self.records[sub].values()
+            if r.get("Parent_Id") == parent_id and r.get("_field") == subform_field["api_name"]
+        ]
 
     def replace_rows(self, mod: Module, field_name: str, parent_id: str, rows: list[dict]) -> None:
         f = mod.by_name[field_name]
@@ -206,9 +216,16 @@ class ZohoState:
             holder = self.owner_of(module, name, values.get(name))
             if holder is not None and holder != exclude_id:
                 # §3.1 duplicate shape: details.api_name + duplicate_record {id, module, Owner}.
-                return err("DUPLICATE_DATA", "duplicate data", api_name=name, duplicate_record={
-                    "id": holder, "module": {"api_name": module, "id": self.modules[module].id},
-                    "Owner": dict(USER)})
+                return err(
+                    "DUPLICATE_DATA",
+                    "duplicate data",
+                    api_name=name,
+                    duplicate_record={
+                        "id": holder,
+                        "module": {"api_name": module, "id": self.modules[module].id},
+                        "Owner": dict(USER),
+                    },
+                )
         return None
 
     def mandatory_error(self, module: str, values: dict) -> dict | None:
@@ -342,12 +359,19 @@ class ZohoState:
         out: dict[str, Any] = {}
         for f in mod.fields:
             name = f["api_name"]
-            if (f["read_only"] or f["field_read_only"] or f["external"] or f["data_type"] in NOT_COPYABLE_TYPES
-                    or name in mod.clone_exclusions or name in SYSTEM_FIELDS[1:]):
+            if (
+                f["read_only"]
+                or f["field_read_only"]
+                or f["external"]
+                or f["data_type"] in NOT_COPYABLE_TYPES
+                or name in mod.clone_exclusions
+                or name in SYSTEM_FIELDS[1:]
+            ):
                 continue
             if f["data_type"] == "subform":
-                keep = [k for k, sf in self.modules[f["associated_module"]["module"]].by_name.items()
-                        if not sf["read_only"]]
+                keep = [
+                    k for k, sf in self.modules[f["associated_module"]["module"]].by_name.items() if not sf["read_only"]
+                ]
                 out[name] = [{k: row.get(k) for k in keep} for row in self.rows(f, rec["id"])]
             elif name in rec:
                 out[name] = rec[name]
@@ -408,9 +432,19 @@ class ZohoState:
             if f["api_name"] == "What_Id":
                 out["$se_module"] = rec.get("$se_module") if out["What_Id"] else None
         if fields is None:
-            out.update({"$approval_state": "approved", "$editable": True, "$currency_symbol": "$",
-                        "$process_flow": False, "$locked_for_me": False, "$in_merge": False,
-                        "$state": "save", "Tag": [], "Record_Status__s": "Available"})
+            out.update(
+                {
+                    "$approval_state": "approved",
+                    "$editable": True,
+                    "$currency_symbol": "$",
+                    "$process_flow": False,
+                    "$locked_for_me": False,
+                    "$in_merge": False,
+                    "$state": "save",
+                    "Tag": [],
+                    "Record_Status__s": "Available",
+                }
+            )
         return out
 
     # -- related records (§6) -------------------------------------------------------------------

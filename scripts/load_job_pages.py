@@ -72,8 +72,9 @@ def parse_args(argv=None):
     p.add_argument("--page-every", type=int, default=1, help="poll-page model: load the page every N polls")
     # A remote CRM answers in a few hundred ms (an insert of 100 records often takes longer): at
     # 20 ms the 2,101-record job is over in seconds and the users mostly watch finished pages.
-    p.add_argument("--latency-ms", type=float, default=250.0,
-                   help="sandbox latency per call while the job runs (default 250)")
+    p.add_argument(
+        "--latency-ms", type=float, default=250.0, help="sandbox latency per call while the job runs (default 250)"
+    )
     p.add_argument("--server", choices=["gunicorn", "runserver"], default="gunicorn")
     p.add_argument("--gunicorn-workers", type=int, default=2)
     p.add_argument("--gunicorn-threads", type=int, default=4)
@@ -133,9 +134,15 @@ class Stack:
 
     def env(self) -> dict:
         env = os.environ.copy()
-        env.update(COPIER_VAR_DIR=str(self.tmp), DEBUG="true", ALLOW_LOOPBACK_CONNECTIONS="true",
-                   DJANGO_SETTINGS_MODULE="copier_site.settings", REDIS_URL=f"unix://{self.tmp / 'redis.sock'}",
-                   LOG_LEVEL="WARNING", ALLOWED_HOSTS="127.0.0.1,localhost")
+        env.update(
+            COPIER_VAR_DIR=str(self.tmp),
+            DEBUG="true",
+            ALLOW_LOOPBACK_CONNECTIONS="true",
+            DJANGO_SETTINGS_MODULE="copier_site.settings",
+            REDIS_URL=f"unix://{self.tmp / 'redis.sock'}",
+            LOG_LEVEL="WARNING",
+            ALLOWED_HOSTS="127.0.0.1,localhost",
+        )
         return env
 
     def start(self):
@@ -157,23 +164,51 @@ class Stack:
         self.user = User.objects.filter(username=self.username).first() or User(username=self.username)
         self.user.set_password(self.password)
         self.user.save()
-        sandbox = self.spawn("sandbox", [sys.executable, __file__, "--serve-sandbox",
-                                         "--latency-ms", str(self.args.latency_ms)], log=False)
+        sandbox = self.spawn(
+            "sandbox",
+            [sys.executable, __file__, "--serve-sandbox", "--latency-ms", str(self.args.latency_ms)],
+            log=False,
+        )
         urls = json.loads(sandbox.stdout.readline())
         self.profile = ConnectionProfile.objects.create(
-            name=f"Load Zoho {time.time_ns()}", system=System.ZOHO, base_url=urls["zoho_url"],
-            accounts_url=urls["zoho_url"], username=demo.ZOHO_CLIENT_ID, secret=demo.ZOHO_CLIENT_SECRET,
-            refresh_token=demo.ZOHO_REFRESH_TOKEN, owner=self.user, concurrency=4)
+            name=f"Load Zoho {time.time_ns()}",
+            system=System.ZOHO,
+            base_url=urls["zoho_url"],
+            accounts_url=urls["zoho_url"],
+            username=demo.ZOHO_CLIENT_ID,
+            secret=demo.ZOHO_CLIENT_SECRET,
+            refresh_token=demo.ZOHO_REFRESH_TOKEN,
+            owner=self.user,
+            concurrency=4,
+        )
         self.redis = EmbeddedRedis(socket_path=self.tmp / "redis.sock", data_dir=self.tmp / "redis").start()
         self.spawn("worker", [sys.executable, "manage.py", "rqworker", "default"])
         if self.args.server == "gunicorn":
             # gthread workers keep each user's connection alive between polls (sync workers close it).
-            self.spawn("web", [sys.executable, "-m", "gunicorn", "copier_site.wsgi", "-b", f"127.0.0.1:{self.port}",
-                               "-k", "gthread", "-w", str(self.args.gunicorn_workers),
-                               "--threads", str(self.args.gunicorn_threads), "--keep-alive", "5"])
+            self.spawn(
+                "web",
+                [
+                    sys.executable,
+                    "-m",
+                    "gunicorn",
+                    "copier_site.wsgi",
+                    "-b",
+                    f"127.0.0.1:{self.port}",
+                    "-k",
+                    "gthread",
+                    "-w",
+                    str(self.args.gunicorn_workers),
+                    "--threads",
+                    str(self.args.gunicorn_threads),
+                    "--keep-alive",
+                    "5",
+                ],
+            )
         else:
-            self.spawn("web", [sys.executable, "manage.py", "runserver", f"127.0.0.1:{self.port}", "--noreload",
-                               "--skip-checks"])
+            self.spawn(
+                "web",
+                [sys.executable, "manage.py", "runserver", f"127.0.0.1:{self.port}", "--noreload", "--skip-checks"],
+            )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
@@ -210,9 +245,22 @@ class Stack:
 
     def copy_command(self) -> list[str]:
         n = len(self.job_codes) + 1
-        return [sys.executable, "manage.py", "copy", self.profile.name, "Accounts", str(self.account), "--deep",
-                "--set", f"Account_Name=Huge Account (load copy {n})", "--clear", "Account_Number",
-                "--user", self.username, "--json"]
+        return [
+            sys.executable,
+            "manage.py",
+            "copy",
+            self.profile.name,
+            "Accounts",
+            str(self.account),
+            "--deep",
+            "--set",
+            f"Account_Name=Huge Account (load copy {n})",
+            "--clear",
+            "Account_Number",
+            "--user",
+            self.username,
+            "--json",
+        ]
 
     def new_job_now(self) -> str:
         """Queue a copy job (in a subprocess, as later ones are) and wait for its code."""
@@ -220,8 +268,13 @@ class Stack:
         return self._job_code(out.stdout, out.stderr)
 
     async def new_job(self) -> str:
-        proc = await asyncio.create_subprocess_exec(*self.copy_command(), cwd=ROOT, env=self.env(),
-                                                    stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        proc = await asyncio.create_subprocess_exec(
+            *self.copy_command(),
+            cwd=ROOT,
+            env=self.env(),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
         out, err = await asyncio.wait_for(proc.communicate(), timeout=300)
         return self._job_code(out, err)
 
@@ -273,9 +326,13 @@ def login(base, username, password) -> str:
     s.trust_env = False
     page = s.get(f"{base}/accounts/login/", timeout=30)
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
-    r = s.post(f"{base}/accounts/login/", data={"username": username, "password": password,
-                                                 "csrfmiddlewaretoken": token.group(1) if token else ""},
-               headers={"Referer": f"{base}/accounts/login/"}, timeout=30, allow_redirects=False)
+    r = s.post(
+        f"{base}/accounts/login/",
+        data={"username": username, "password": password, "csrfmiddlewaretoken": token.group(1) if token else ""},
+        headers={"Referer": f"{base}/accounts/login/"},
+        timeout=30,
+        allow_redirects=False,
+    )
     if r.status_code != 302:
         raise RuntimeError(f"login failed ({r.status_code})")
     return r.cookies.get("sessionid") or s.cookies.get("sessionid")
@@ -306,8 +363,12 @@ class Connection:
         raise AssertionError("unreachable")
 
     async def _exchange(self, path, headers) -> tuple[int, dict, bytes]:
-        lines = [f"GET {path} HTTP/1.1", f"Host: {self.host}:{self.port}", f"Cookie: sessionid={self.cookie}",
-                 "Connection: keep-alive"] + [f"{k}: {v}" for k, v in headers.items()]
+        lines = [
+            f"GET {path} HTTP/1.1",
+            f"Host: {self.host}:{self.port}",
+            f"Cookie: sessionid={self.cookie}",
+            "Connection: keep-alive",
+        ] + [f"{k}: {v}" for k, v in headers.items()]
         self.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode())
         await self.writer.drain()
         status_line = await self.reader.readline()
@@ -380,8 +441,9 @@ async def browser_user(conn, stats, code_ref, stop_at, think):
             current, etag, finished = code_ref[0], None, False
             await stats.fetch(conn, "page", f"/jobs/{current}/")
         elif not finished:
-            status, head, body = await stats.fetch(conn, "progress", f"/jobs/{current}/progress.json",
-                                                   {"If-None-Match": etag} if etag else None)
+            status, head, body = await stats.fetch(
+                conn, "progress", f"/jobs/{current}/progress.json", {"If-None-Match": etag} if etag else None
+            )
             if status == 200:
                 etag = head.get("etag")
                 if json.loads(body).get("finished"):
@@ -413,8 +475,12 @@ async def follow_jobs(stack, conn, code_ref, stop_at, t0):
         await asyncio.sleep(0.5)
         status, _, body = await conn.get(f"/jobs/{code_ref[0]}/progress.json")
         if status == 200 and json.loads(body).get("finished"):
-            print(f"[load] job {len(stack.job_codes)} {json.loads(body)['status']} after "
-                  f"{time.monotonic() - t0:.0f} s; queueing another", file=sys.stderr, flush=True)
+            print(
+                f"[load] job {len(stack.job_codes)} {json.loads(body)['status']} after "
+                f"{time.monotonic() - t0:.0f} s; queueing another",
+                file=sys.stderr,
+                flush=True,
+            )
             code_ref[0] = await stack.new_job()
 
 
@@ -430,7 +496,9 @@ async def run_users(args, base, cookies, code, stack) -> tuple[Stats, float]:
         users = [poll_page_user(c, stats, code_ref, stop_at, args.think, args.page_every) for c in conns]
     tasks = [asyncio.ensure_future(u) for u in users]
     if stack:
-        tasks.append(asyncio.ensure_future(follow_jobs(stack, Connection(host, port, cookies[0]), code_ref, stop_at, t0)))
+        tasks.append(
+            asyncio.ensure_future(follow_jobs(stack, Connection(host, port, cookies[0]), code_ref, stop_at, t0))
+        )
     await asyncio.wait(tasks, timeout=args.seconds + 60)
     for task in tasks:
         task.cancel()
@@ -449,23 +517,37 @@ def pct(values, q):
 def report(args, stats, elapsed, db, server, stack) -> int:
     all_times = stats.times["page"] + stats.times["progress"]
     locked_logs = stack.locked_in_logs() if stack else 0
-    model = "browser (page once, progress.json every second with If-None-Match)" if args.model == "browser" \
+    model = (
+        "browser (page once, progress.json every second with If-None-Match)"
+        if args.model == "browser"
         else f"poll-page (page every {args.page_every} poll(s) + progress.json)"
+    )
     print()
-    print(f"Job page load: {args.users} users, {elapsed:.0f} s, database {db}, server {server}, "
-          f"think {args.think:g} s, model {model}")
+    print(
+        f"Job page load: {args.users} users, {elapsed:.0f} s, database {db}, server {server}, "
+        f"think {args.think:g} s, model {model}"
+    )
     if stack:
-        print(f"copy jobs during the run: {len(stack.job_codes)} (Zoho deep copy of Huge Account, 2,101 records each), "
-              f"{stack.records_done():,} result rows written, sandbox latency {args.latency_ms:g} ms")
+        print(
+            f"copy jobs during the run: {len(stack.job_codes)} (Zoho deep copy of Huge Account, 2,101 records each), "
+            f"{stack.records_done():,} result rows written, sandbox latency {args.latency_ms:g} ms"
+        )
     print(f"{'endpoint':<14}{'requests':>9}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}")
-    for kind, values in (("job page", stats.times["page"]), ("progress.json", stats.times["progress"]),
-                         ("all", all_times)):
-        print(f"{kind:<14}{len(values):>9}{pct(values, 50) * 1000:>9.0f}{pct(values, 95) * 1000:>9.0f}"
-              f"{(max(values) if values else 0) * 1000:>9.0f}")
+    for kind, values in (
+        ("job page", stats.times["page"]),
+        ("progress.json", stats.times["progress"]),
+        ("all", all_times),
+    ):
+        print(
+            f"{kind:<14}{len(values):>9}{pct(values, 50) * 1000:>9.0f}{pct(values, 95) * 1000:>9.0f}"
+            f"{(max(values) if values else 0) * 1000:>9.0f}"
+        )
     print(f"throughput: {len(all_times) / elapsed:.0f} requests/s; 304 Not Modified: {stats.not_modified}")
     print(f"errors: {len(stats.errors)}" + (f" ({', '.join(sorted(set(stats.errors))[:5])})" if stats.errors else ""))
     locked = stats.locked + locked_logs
-    print(f"'database is locked': {'YES' if locked else 'no'} ({stats.locked} in responses, {locked_logs} in server/worker logs)")
+    print(
+        f"'database is locked': {'YES' if locked else 'no'} ({stats.locked} in responses, {locked_logs} in server/worker logs)"
+    )
     p95 = pct(all_times, 95) * 1000
     ok = p95 < 300 and not stats.errors and not locked
     print(f"target p95 < 300 ms and zero errors: {'PASS' if ok else 'FAIL'}")

@@ -16,8 +16,13 @@ pytest_plugins = [
 
 # Fixtures that give a test the database (pytest-django refuses database access to any other test).
 DB_FIXTURES = {
-    "db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback",
-    "live_server", "admin_user", "admin_client",
+    "db",
+    "transactional_db",
+    "django_db_reset_sequences",
+    "django_db_serialized_rollback",
+    "live_server",
+    "admin_user",
+    "admin_client",
 }
 
 

@@ -12,8 +12,19 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from records.models import ConnectionProfile, CopyJob
 
 pytestmark = pytest.mark.django_db
-PUBLIC = {"login", "logout", "health", "health_ready", "health_live", "admin:login", "admin_login_gate", "admin_logout", "admin:logout",
-          "oidc_authentication_init", "oidc_authentication_callback"}
+PUBLIC = {
+    "login",
+    "logout",
+    "health",
+    "health_ready",
+    "health_live",
+    "admin:login",
+    "admin_login_gate",
+    "admin_logout",
+    "admin:logout",
+    "oidc_authentication_init",
+    "oidc_authentication_callback",
+}
 # Fixed values: test ids are built from these URLs and must be the same in every process (xdist).
 SAMPLES = {"int": "1", "str": "x", "path": "x/y", "slug": "x", "uuid": str(uuid.UUID(int=1))}
 
@@ -43,7 +54,9 @@ def test_the_walk_covers_the_app_and_admin():
     assert len(ALL_URLS) > 50
 
 
-@pytest.mark.parametrize("name, url", [u for u in ALL_URLS if u[0] not in PUBLIC], ids=lambda v: v if "/" in v else None)
+@pytest.mark.parametrize(
+    "name, url", [u for u in ALL_URLS if u[0] not in PUBLIC], ids=lambda v: v if "/" in v else None
+)
 def test_every_url_needs_a_login(client, name, url):
     for method in (client.get, client.post):
         response = method(url)
@@ -117,7 +130,10 @@ def test_user_a_gets_404_on_everything_of_user_b(owner_client, other_user, make_
     assert len(urls) >= 10
     for url in urls:
         # 405: the method is not offered at all (GET-only JSON/CSV, POST-only actions).
-        statuses = {owner_client.get(url).status_code, owner_client.post(url, {"profile": str(theirs.code)}).status_code}
+        statuses = {
+            owner_client.get(url).status_code,
+            owner_client.post(url, {"profile": str(theirs.code)}).status_code,
+        }
         assert 404 in statuses and statuses <= {404, 405}, (url, statuses)
     job.refresh_from_db()
     assert job.status == CopyJob.Status.PARTIAL and ConnectionProfile.objects.filter(pk=theirs.pk).exists()

@@ -140,16 +140,31 @@ def world(owner, other_user, bare_staff, approver, staff, make_job, fake_connect
     AuditEvent.objects.create(actor=owner, action="job.create", profile=profile, job=job)
     from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 
-    AccessAttempt.objects.create(username="x", ip_address="203.0.113.1", failures_since_start=1, user_agent="t",
-                                 get_data="", post_data="", http_accept="", path_info="/")
+    AccessAttempt.objects.create(
+        username="x",
+        ip_address="203.0.113.1",
+        failures_since_start=1,
+        user_agent="t",
+        get_data="",
+        post_data="",
+        http_accept="",
+        path_info="/",
+    )
     AccessLog.objects.create(username="x", ip_address="203.0.113.1", user_agent="t", http_accept="", path_info="/")
-    AccessFailureLog.objects.create(username="x", ip_address="203.0.113.1", user_agent="t", http_accept="",
-                                    path_info="/", locked_out=False)
+    AccessFailureLog.objects.create(
+        username="x", ip_address="203.0.113.1", user_agent="t", http_accept="", path_info="/", locked_out=False
+    )
     Group.objects.get_or_create(name="team")
     queue = Queue("default", connection=django_rq.get_connection("default"))
     rq_job = queue.enqueue_call(func=run_copy_job, args=(job.pk,), job_id="copyjob-matrix")
-    users = {"anonymous": None, "owner": owner, "shared": other_user, "staff": bare_staff,
-             "approver": approver, "superuser": staff}
+    users = {
+        "anonymous": None,
+        "owner": owner,
+        "shared": other_user,
+        "staff": bare_staff,
+        "approver": approver,
+        "superuser": staff,
+    }
     return {"profile": profile, "job": job, "rq_job": rq_job, "users": users}
 
 
@@ -168,11 +183,25 @@ def _url(name: str, route: str, world) -> str:
     profile, job = world["profile"], world["job"]
     code = job.code if name.startswith("job_") else profile.code
     values = {
-        "code": code, "profile_code": profile.code, "object_name": "product__v", "record_id": "P100",
-        "draft_id": "0" * 32, "queue_index": 0, "job_id": world["rq_job"].id, "result_id": "x",
-        "key": "x", "scheduler_index": 0, "connection_index": 0, "scheduler_name": "x",
-        "cron_job_name": "x", "object_id": _object_pk(name, world), "id": world["users"]["owner"].pk,
-        "content_type_id": ContentType.objects.get_for_model(CopyJob).pk, "app_label": "records", "token": "x", "url": "nowhere/",
+        "code": code,
+        "profile_code": profile.code,
+        "object_name": "product__v",
+        "record_id": "P100",
+        "draft_id": "0" * 32,
+        "queue_index": 0,
+        "job_id": world["rq_job"].id,
+        "result_id": "x",
+        "key": "x",
+        "scheduler_index": 0,
+        "connection_index": 0,
+        "scheduler_name": "x",
+        "cron_job_name": "x",
+        "object_id": _object_pk(name, world),
+        "id": world["users"]["owner"].pk,
+        "content_type_id": ContentType.objects.get_for_model(CopyJob).pk,
+        "app_label": "records",
+        "token": "x",
+        "url": "nowhere/",
     }
     route = re.sub(r"\(\?P<(\w+)>[^)]*\)\??", lambda m: str(values[m.group(1)]), route)  # regex routes first
     route = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values[m.group(1)]), route)

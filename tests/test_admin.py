@@ -20,8 +20,14 @@ def staff_client(client, staff):
 @pytest.fixture
 def audited(make_profile, make_job, owner):
     """A Zoho profile with both secrets, a job with results and an audit event."""
-    profile = make_profile(name="Zoho EU", system="zoho", base_url="https://www.zohoapis.eu",
-                           accounts_url="https://accounts.zoho.eu", refresh_token=TOKEN, api_version="")
+    profile = make_profile(
+        name="Zoho EU",
+        system="zoho",
+        base_url="https://www.zohoapis.eu",
+        accounts_url="https://accounts.zoho.eu",
+        refresh_token=TOKEN,
+        api_version="",
+    )
     job = make_job(profile=profile, results=30, status=CopyJob.Status.PARTIAL)
     AuditEvent.objects.create(actor=owner, action="job.create", profile=profile, job=job, details={"n": 30})
     return profile, job
@@ -38,7 +44,8 @@ def _pages(profile, job):
         reverse("admin:records_connectionprofile_add"),
         reverse("admin:records_connectionprofile_secret", args=[profile.pk]),
         reverse("admin:records_copyjob_changelist"),
-        reverse("admin:records_copyjob_changelist") + f"?status=partial&system=zoho&requested_by__id__exact={job.requested_by_id}",
+        reverse("admin:records_copyjob_changelist")
+        + f"?status=partial&system=zoho&requested_by__id__exact={job.requested_by_id}",
         reverse("admin:records_copyjob_changelist") + "?q=S00003",
         reverse("admin:records_copyjob_changelist") + "?q=P1",
         reverse("admin:records_copyjob_change", args=[job.pk]),
@@ -78,7 +85,9 @@ def test_results_are_reachable_from_their_job(staff_client, audited):
     assert response.context["cl"].result_count == 30
 
 
-@pytest.mark.parametrize("lookup", ["secret__startswith", "refresh_token__startswith", "session_token", "profile__secret__startswith"])
+@pytest.mark.parametrize(
+    "lookup", ["secret__startswith", "refresh_token__startswith", "session_token", "profile__secret__startswith"]
+)
 def test_secrets_cannot_be_used_in_lookups(staff_client, audited, lookup):
     model = "copyjob" if lookup.startswith("profile__") else "connectionprofile"
     response = staff_client.get(reverse(f"admin:records_{model}_changelist"), {lookup: "s"})
@@ -96,9 +105,15 @@ def test_the_change_form_has_no_secret_input(staff_client, audited):
 def test_the_change_form_saves_through_the_service(staff_client, audited, other_user):
     profile, _ = audited
     data = {
-        "name": "Zoho Renamed", "system": "zoho", "base_url": "https://www.zohoapis.eu",
-        "accounts_url": "https://accounts.zoho.eu", "api_version": "", "username": profile.username,
-        "concurrency": "3", "owner": profile.owner_id, "shared_with_users": [other_user.pk],
+        "name": "Zoho Renamed",
+        "system": "zoho",
+        "base_url": "https://www.zohoapis.eu",
+        "accounts_url": "https://accounts.zoho.eu",
+        "api_version": "",
+        "username": profile.username,
+        "concurrency": "3",
+        "owner": profile.owner_id,
+        "shared_with_users": [other_user.pk],
     }
     response = staff_client.post(reverse("admin:records_connectionprofile_change", args=[profile.pk]), data)
     assert response.status_code == 302
@@ -110,8 +125,15 @@ def test_the_change_form_saves_through_the_service(staff_client, audited, other_
 
 def test_the_change_form_refuses_a_disallowed_url(staff_client, audited):
     profile, _ = audited
-    data = {"name": "x", "system": "zoho", "base_url": "https://169.254.169.254", "accounts_url": "https://accounts.zoho.eu",
-            "username": "u", "concurrency": "3", "owner": profile.owner_id}
+    data = {
+        "name": "x",
+        "system": "zoho",
+        "base_url": "https://169.254.169.254",
+        "accounts_url": "https://accounts.zoho.eu",
+        "username": "u",
+        "concurrency": "3",
+        "owner": profile.owner_id,
+    }
     response = staff_client.post(reverse("admin:records_connectionprofile_change", args=[profile.pk]), data)
     assert response.status_code == 200 and "IP addresses are not allowed" in response.content.decode()
     profile.refresh_from_db()
@@ -119,9 +141,18 @@ def test_the_change_form_refuses_a_disallowed_url(staff_client, audited):
 
 
 def test_adding_a_profile_asks_for_the_secret_once(staff_client, owner):
-    data = {"name": "Added", "system": "vault", "base_url": "https://acme.veevavault.com", "accounts_url": "",
-            "api_version": "v25.2", "username": "me", "concurrency": "5", "owner": owner.pk,
-            "secret": "added-pw", "refresh_token": ""}
+    data = {
+        "name": "Added",
+        "system": "vault",
+        "base_url": "https://acme.veevavault.com",
+        "accounts_url": "",
+        "api_version": "v25.2",
+        "username": "me",
+        "concurrency": "5",
+        "owner": owner.pk,
+        "secret": "added-pw",
+        "refresh_token": "",
+    }
     response = staff_client.post(reverse("admin:records_connectionprofile_add"), data)
     assert response.status_code == 302
     profile = ConnectionProfile.objects.get(name="Added")
@@ -184,11 +215,16 @@ def test_the_rq_dashboard_is_linked_from_the_admin(staff_client, redis_url):
 
 @pytest.mark.parametrize(
     "url_name",
-    ["records_connectionprofile_changelist", "records_copyjob_changelist", "records_recordresult_changelist",
-     "records_auditevent_changelist"],
+    [
+        "records_connectionprofile_changelist",
+        "records_copyjob_changelist",
+        "records_recordresult_changelist",
+        "records_auditevent_changelist",
+    ],
 )
-def test_changelist_queries_do_not_grow_with_rows(staff_client, make_profile, make_job, owner, url_name,
-                                                  django_assert_max_num_queries):
+def test_changelist_queries_do_not_grow_with_rows(
+    staff_client, make_profile, make_job, owner, url_name, django_assert_max_num_queries
+):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 

@@ -24,8 +24,11 @@ READS = ("/query", "/coql", "/oauth/", "/auth", "/search")
 
 def writes(sb, system):
     """Requests that could have changed remote data (the sandbox serves reads as GET or read-only POSTs)."""
-    return [e for e in sb.log(system) if e.method in ("POST", "PUT", "PATCH", "DELETE")
-            and not any(r in e.path for r in READS)]
+    return [
+        e
+        for e in sb.log(system)
+        if e.method in ("POST", "PUT", "PATCH", "DELETE") and not any(r in e.path for r in READS)
+    ]
 
 
 ZOHO_BAD = [
@@ -74,8 +77,9 @@ def test_zoho_wrong_overrides_are_refused_before_anything_is_sent(zoho, owner, f
     account = find_record(conn, "Accounts", "Globex")
     overrides = {"Account_Name": "Bad Input Co", field: value}
     with pytest.raises(ValidationError) as exc:
-        services.copy_job_create(profile=profile, object_name="Accounts", source_ids=[account], mode=mode,
-                                 user=owner, overrides=overrides)
+        services.copy_job_create(
+            profile=profile, object_name="Accounts", source_ids=[account], mode=mode, user=owner, overrides=overrides
+        )
     message = " ".join(exc.value.messages)
     assert field in message and words in message, message
     assert len(message) < 500  # a sentence, not an echo of 10,000 characters
@@ -87,12 +91,24 @@ def test_zoho_wrong_row_overrides_name_the_record(zoho, owner):
     sb, profile, conn = zoho
     account = find_record(conn, "Accounts", "Globex")
     with pytest.raises(ValidationError) as exc:
-        services.copy_job_create(profile=profile, object_name="Accounts", source_ids=[account], mode="clone",
-                                 user=owner, row_overrides={account: {"Employees": "many"}})
+        services.copy_job_create(
+            profile=profile,
+            object_name="Accounts",
+            source_ids=[account],
+            mode="clone",
+            user=owner,
+            row_overrides={account: {"Employees": "many"}},
+        )
     assert f"Record {account}" in " ".join(exc.value.messages)
     with pytest.raises(ValidationError):
-        services.copy_job_create(profile=profile, object_name="Accounts", source_ids=[account], mode="clone",
-                                 user=owner, row_overrides={"999": {"Phone": "1"}})
+        services.copy_job_create(
+            profile=profile,
+            object_name="Accounts",
+            source_ids=[account],
+            mode="clone",
+            user=owner,
+            row_overrides={"999": {"Phone": "1"}},
+        )
     assert not CopyJob.objects.exists() and writes(sb, "zoho") == []
 
 
@@ -117,21 +133,31 @@ def test_vault_wrong_overrides_are_refused_before_anything_is_sent(vault, owner,
     product = find_record(conn, "product__v", "Neurolax")
     overrides = {"name__v": "Bad Input Product", field: value}
     with pytest.raises(ValidationError) as exc:
-        services.copy_job_create(profile=profile, object_name="product__v", source_ids=[product], mode="deep_copy",
-                                 user=owner, overrides=overrides)
+        services.copy_job_create(
+            profile=profile,
+            object_name="product__v",
+            source_ids=[product],
+            mode="deep_copy",
+            user=owner,
+            overrides=overrides,
+        )
     message = " ".join(exc.value.messages)
     assert field in message and words in message, message
     assert not CopyJob.objects.exists() and writes(sb, "vault") == []
 
 
-@pytest.mark.parametrize("record_id", ["1' OR '1'='1", "SELECT id FROM product__v", "Ürün-✓", "x" * 10_000,
-                                       "../../admin", "", "   "])
+@pytest.mark.parametrize(
+    "record_id", ["1' OR '1'='1", "SELECT id FROM product__v", "Ürün-✓", "x" * 10_000, "../../admin", "", "   "]
+)
 def test_weird_record_ids_are_refused_clearly(vault, zoho, owner, record_id):
-    for sb, profile, obj, system in ((vault[0], vault[1], "product__v", "vault"),
-                                     (zoho[0], zoho[1], "Accounts", "zoho")):
+    for sb, profile, obj, system in (
+        (vault[0], vault[1], "product__v", "vault"),
+        (zoho[0], zoho[1], "Accounts", "zoho"),
+    ):
         with pytest.raises((ValidationError, Exception)) as exc:
-            services.copy_job_create(profile=profile, object_name=obj, source_ids=[record_id], mode="clone",
-                                     user=owner, overrides={})
+            services.copy_job_create(
+                profile=profile, object_name=obj, source_ids=[record_id], mode="clone", user=owner, overrides={}
+            )
         assert type(exc.value).__name__ in ("ValidationError", "NotFound", "Rejected"), repr(exc.value)
         assert len(str(exc.value)) < 500
         assert not CopyJob.objects.exists() and writes(sb, system) == []
@@ -141,8 +167,9 @@ def test_a_duplicate_id_is_refused(zoho, owner):
     sb, profile, conn = zoho
     account = find_record(conn, "Accounts", "Globex")
     with pytest.raises(ValidationError, match="listed twice"):
-        services.copy_job_create(profile=profile, object_name="Accounts", source_ids=[account, f" {account} "],
-                                 mode="clone", user=owner)
+        services.copy_job_create(
+            profile=profile, object_name="Accounts", source_ids=[account, f" {account} "], mode="clone", user=owner
+        )
     assert not CopyJob.objects.exists() and writes(sb, "zoho") == []
 
 
@@ -183,7 +210,10 @@ def test_copy_command_bad_overrides_exit_2_with_one_line(zoho, args, words):
 
 @pytest.mark.parametrize("record_id", ["1' OR '1'='1", "Ürün", "x" * 10_000, "SELECT id FROM Accounts"])
 def test_copy_command_weird_ids_exit_2(zoho, vault, record_id):
-    for sb, profile, obj, system in ((zoho[0], zoho[1], "Accounts", "zoho"), (vault[0], vault[1], "product__v", "vault")):
+    for sb, profile, obj, system in (
+        (zoho[0], zoho[1], "Accounts", "zoho"),
+        (vault[0], vault[1], "product__v", "vault"),
+    ):
         code, out, err = cmd("copy", profile.name, obj, record_id, "--sync")
         assert code == 2 and err.strip() and err.strip().count("\n") == 0, err
         assert len(err) < 500 and "Traceback" not in err
@@ -199,8 +229,18 @@ def test_copy_command_weird_object_name_exits_2(vault):
 
 # -- web pages --------------------------------------------------------------------------------
 
-TEXTS = ["O'Brien", "' OR name__v != '", "SELECT id FROM product__v", "FIND ('x')", "'; DELETE FROM Accounts --",
-         "Ürün ✓ 名前 \u202e", "\x00", "%' AND 1=1 --", "x" * 10_000, "\\'"]
+TEXTS = [
+    "O'Brien",
+    "' OR name__v != '",
+    "SELECT id FROM product__v",
+    "FIND ('x')",
+    "'; DELETE FROM Accounts --",
+    "Ürün ✓ 名前 \u202e",
+    "\x00",
+    "%' AND 1=1 --",
+    "x" * 10_000,
+    "\\'",
+]
 
 
 @pytest.mark.parametrize("text", TEXTS, ids=range(len(TEXTS)))
@@ -223,11 +263,14 @@ def test_record_page_never_fails_on_odd_ids(owner_client, vault_profile, zoho_pr
 
 
 @pytest.mark.parametrize("object_name", ["product__v' OR", "Accounts WHERE id != 0", "..", "x" * 300, "Ürün"])
-def test_object_pages_never_fail_on_odd_object_names(owner_client, vault_profile, zoho_profile, fresh_sandbox,
-                                                     object_name):
+def test_object_pages_never_fail_on_odd_object_names(
+    owner_client, vault_profile, zoho_profile, fresh_sandbox, object_name
+):
     for profile in (vault_profile, zoho_profile):
-        for url in (reverse("copy_search", args=[profile.code, object_name]),
-                    reverse("copy_record", args=[profile.code, object_name, "1"])):
+        for url in (
+            reverse("copy_search", args=[profile.code, object_name]),
+            reverse("copy_record", args=[profile.code, object_name, "1"]),
+        ):
             assert owner_client.get(url).status_code in (200, 404), url
 
 
@@ -235,8 +278,10 @@ def test_record_page_escapes_remote_html(owner_client, zoho_profile, fresh_sandb
     conn = connector_for(zoho_profile)
     evil = '<script>alert("x")</script><img src=x onerror=alert(1)>'
     rid = conn.create("Accounts", [{"Account_Name": evil, "Description": evil, "Phone": "<b>1</b>"}])[0].new_id
-    for url in (reverse("copy_record", args=[zoho_profile.code, "Accounts", rid]),
-                reverse("copy_search", args=[zoho_profile.code, "Accounts"]) + "?q=script"):
+    for url in (
+        reverse("copy_record", args=[zoho_profile.code, "Accounts", rid]),
+        reverse("copy_search", args=[zoho_profile.code, "Accounts"]) + "?q=script",
+    ):
         body = owner_client.get(url).content.decode()
         assert "<script>alert" not in body and "<img src=x" not in body and "<b>1</b>" not in body
         assert "&lt;script&gt;" in body
@@ -246,8 +291,15 @@ def test_job_page_escapes_remote_values_from_a_real_job(owner_client, owner, zoh
     conn = connector_for(zoho_profile)
     evil = '<script>alert("job")</script>'
     rid = conn.create("Accounts", [{"Account_Name": "Escaped Co", "Phone": "1"}])[0].new_id
-    job = services.copy_job_create(profile=zoho_profile, object_name="Accounts", source_ids=[rid], mode="clone",
-                                   user=owner, enqueue=False, overrides={"Account_Name": evil, "Phone": "x" * 30})
+    job = services.copy_job_create(
+        profile=zoho_profile,
+        object_name="Accounts",
+        source_ids=[rid],
+        mode="clone",
+        user=owner,
+        enqueue=False,
+        overrides={"Account_Name": evil, "Phone": "x" * 30},
+    )
     job = services.copy_job_run(job_id=job.pk, worker_id="esc")
     body = owner_client.get(reverse("job_detail", args=[job.code])).content.decode()
     assert "<script>alert" not in body
@@ -275,8 +327,9 @@ def test_job_page_escapes_remote_values_from_a_real_job(owner_client, owner, zoh
 )
 def test_bulk_upload_against_zoho_queues_nothing(owner_client, zoho_profile, fresh_sandbox, content, words):
     upload = SimpleUploadedFile("ids.csv", content, content_type="text/csv")
-    response = owner_client.post(reverse("bulk_upload"),
-                                 {"profile": str(zoho_profile.code), "object_name": "Accounts", "file": upload})
+    response = owner_client.post(
+        reverse("bulk_upload"), {"profile": str(zoho_profile.code), "object_name": "Accounts", "file": upload}
+    )
     assert response.status_code == 200
     body = response.content.decode().replace("&#x27;", "'")
     assert words in body, body[-2000:]
@@ -291,21 +344,32 @@ VAULT_PICKLIST_BAD = [
     ("status__v", "ACTIVE__V", '"ACTIVE__V" is not one of'),
     ("status__v", "withdrawn__c", '"withdrawn__c" is not one of'),  # inactive
     ("status__v", ["active__v", "inactive__v"], "takes one value"),
-    ("markets__c", ["us__c", "mars__c"], '"mars__c" is not one of this picklist\'s values; allowed: us__c, eu__c, jp__c, cn__c'),
+    (
+        "markets__c",
+        ["us__c", "mars__c"],
+        '"mars__c" is not one of this picklist\'s values; allowed: us__c, eu__c, jp__c, cn__c',
+    ),
     ("markets__c", "us__c,mars__c,venus__c", '"mars__c", "venus__c" are not among'),
     ("markets__c", "us__c;Japan", '"Japan" is not one of'),
 ]
 
 
-@pytest.mark.parametrize("field, value, words", VAULT_PICKLIST_BAD,
-                         ids=[f"{f}-{str(v)[:20]}" for f, v, _ in VAULT_PICKLIST_BAD])
+@pytest.mark.parametrize(
+    "field, value, words", VAULT_PICKLIST_BAD, ids=[f"{f}-{str(v)[:20]}" for f, v, _ in VAULT_PICKLIST_BAD]
+)
 @pytest.mark.parametrize("mode", ["clone", "deep_copy"])
 def test_vault_picklist_value_outside_the_list_is_refused_up_front(vault, owner, field, value, words, mode):
     sb, profile, conn = vault
     product = find_record(conn, "product__v", "Neurolax")
     with pytest.raises(ValidationError) as exc:
-        services.copy_job_create(profile=profile, object_name="product__v", source_ids=[product], mode=mode,
-                                 user=owner, overrides={"name__v": "Picklist Product", field: value})
+        services.copy_job_create(
+            profile=profile,
+            object_name="product__v",
+            source_ids=[product],
+            mode=mode,
+            user=owner,
+            overrides={"name__v": "Picklist Product", field: value},
+        )
     message = " ".join(exc.value.messages)
     assert f"({field}): " in message and words in message, message
     assert not CopyJob.objects.exists() and writes(sb, "vault") == []
@@ -314,9 +378,14 @@ def test_vault_picklist_value_outside_the_list_is_refused_up_front(vault, owner,
 def test_vault_picklist_values_of_the_list_pass(vault, owner):
     sb, profile, conn = vault
     product = find_record(conn, "product__v", "Neurolax")
-    job = services.copy_job_create(profile=profile, object_name="product__v", source_ids=[product], mode="clone",
-                                   user=owner, overrides={"name__v": "Picklist Product", "status__v": "inactive__v",
-                                                          "markets__c": ["us__c", "jp__c"]})
+    job = services.copy_job_create(
+        profile=profile,
+        object_name="product__v",
+        source_ids=[product],
+        mode="clone",
+        user=owner,
+        overrides={"name__v": "Picklist Product", "status__v": "inactive__v", "markets__c": ["us__c", "jp__c"]},
+    )
     assert job.pk and writes(sb, "vault") == []  # queued, not yet run
 
 
@@ -324,15 +393,24 @@ def test_vault_picklist_row_overrides_are_checked_too(vault, owner):
     sb, profile, conn = vault
     product = find_record(conn, "product__v", "Neurolax")
     with pytest.raises(ValidationError, match="bogus__v"):
-        services.copy_job_create(profile=profile, object_name="product__v", source_ids=[product], mode="clone",
-                                 user=owner, row_overrides={product: {"name__v": "Row Product", "status__v": "bogus__v"}})
+        services.copy_job_create(
+            profile=profile,
+            object_name="product__v",
+            source_ids=[product],
+            mode="clone",
+            user=owner,
+            row_overrides={product: {"name__v": "Row Product", "status__v": "bogus__v"}},
+        )
     assert not CopyJob.objects.exists() and writes(sb, "vault") == []
 
 
-@pytest.mark.parametrize("args, words", [
-    (["--set", "status__v=bogus__v"], "allowed: active__v, inactive__v"),
-    (["--set", "markets__c=us__c;mars__c"], '"mars__c" is not one of'),
-])
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["--set", "status__v=bogus__v"], "allowed: active__v, inactive__v"),
+        (["--set", "markets__c=us__c;mars__c"], '"mars__c" is not one of'),
+    ],
+)
 def test_copy_command_refuses_a_vault_picklist_value_outside_the_list(vault, args, words):
     sb, profile, conn = vault
     product = find_record(conn, "product__v", "Neurolax")

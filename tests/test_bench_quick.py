@@ -15,8 +15,9 @@ def test_bench_quick_runs_and_prints_every_scenario():
     from bench.__main__ import SCENARIOS
 
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE", "REDIS_URL")}
-    out = subprocess.run([sys.executable, "-m", "bench", "--quick"], cwd=ROOT, env=env, capture_output=True,
-                         text=True, timeout=600)
+    out = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
+    )
     assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-4000:]
     table = out.stdout
     assert "scenario" in table and "baseline/minimum" in table

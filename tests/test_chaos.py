@@ -51,12 +51,24 @@ class Worker:
         self.redis_url, self.proc = redis_url, None
 
     def start(self):
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "copier_site.test_settings",
-               "DATABASE_URL": worker_database_url(), "REDIS_URL": self.redis_url, "JOB_LEASE_SECONDS": "1",
-               "JOB_RESUME_STALE_SECONDS": "1", "JOB_WAIT_FIRST_SECONDS": "0.3", "JOB_WAIT_MAX_SECONDS": "1",
-               "COPIER_VAR_DIR": os.environ["COPIER_VAR_DIR"]}
-        self.proc = subprocess.Popen([sys.executable, "manage.py", "rqworker", "default"], cwd=ROOT, env=env,
-                                     stdout=subprocess.DEVNULL, stderr=_log())
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "copier_site.test_settings",
+            "DATABASE_URL": worker_database_url(),
+            "REDIS_URL": self.redis_url,
+            "JOB_LEASE_SECONDS": "1",
+            "JOB_RESUME_STALE_SECONDS": "1",
+            "JOB_WAIT_FIRST_SECONDS": "0.3",
+            "JOB_WAIT_MAX_SECONDS": "1",
+            "COPIER_VAR_DIR": os.environ["COPIER_VAR_DIR"],
+        }
+        self.proc = subprocess.Popen(
+            [sys.executable, "manage.py", "rqworker", "default"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=_log(),
+        )
 
     def kill(self):
         if self.proc:
@@ -74,8 +86,11 @@ def _remote_ids(sb, system) -> dict[str, set[str]]:
     state = (sb.zoho if system == "zoho" else sb.vault).state
     modules = getattr(state, "modules", {})
     with state.lock:
-        return {obj: set(recs) for obj, recs in state.records.items()
-                if getattr(modules.get(obj), "generated_type", "default") != "subform"}
+        return {
+            obj: set(recs)
+            for obj, recs in state.records.items()
+            if getattr(modules.get(obj), "generated_type", "default") != "subform"
+        }
 
 
 def _created(before, after) -> set[tuple[str, str]]:
@@ -99,15 +114,25 @@ def _plan(rng, seed, zoho_profile, vault_profile, owner):
         object_name, name_field = "product__v", "name__v"
     ids = rng.sample(pool, 1 if mode == "deep" else rng.randint(2, 3))
     rows = {sid: {name_field: f"Chaos {seed} {i}"} for i, sid in enumerate(ids)}
-    job = services.copy_job_create(profile=profile, object_name=object_name, source_ids=ids, user=owner,
-                                   mode="deep_copy" if mode == "deep" else "clone", row_overrides=rows)
+    job = services.copy_job_create(
+        profile=profile,
+        object_name=object_name,
+        source_ids=ids,
+        user=owner,
+        mode="deep_copy" if mode == "deep" else "clone",
+        row_overrides=rows,
+    )
     return system, job
 
 
 def _faults(rng, seed):
     return dict(
-        p429=rng.choice([0, 0, 0.1, 0.2]), p500=rng.choice([0, 0.05, 0.1]), p_timeout=rng.choice([0, 0, 0.05]),
-        p_drop_after_write=rng.choice([0, 0.1, 0.3]), latency=rng.choice([0.01, 0.02, 0.05, 1.2]), seed=seed,
+        p429=rng.choice([0, 0, 0.1, 0.2]),
+        p500=rng.choice([0, 0.05, 0.1]),
+        p_timeout=rng.choice([0, 0, 0.05]),
+        p_drop_after_write=rng.choice([0, 0.1, 0.3]),
+        latency=rng.choice([0.01, 0.02, 0.05, 1.2]),
+        seed=seed,
     )
 
 
@@ -146,8 +171,9 @@ def _event(name, job, owner, worker, redis_server):
             pass
     elif name == "race":
         # While it runs, undo and retry are refused; after it ended, only one of them can win.
-        won = _race(lambda: services.copy_job_undo(job=job, user=owner),
-                    lambda: services.copy_job_retry(job=job, user=owner))
+        won = _race(
+            lambda: services.copy_job_undo(job=job, user=owner), lambda: services.copy_job_retry(job=job, user=owner)
+        )
         assert won <= 1
         undo = CopyJob.objects.filter(parent_job=job, mode=CopyJob.Mode.UNDO).first()
         if undo is not None:
@@ -201,8 +227,13 @@ def _chaos(seed, sb, redis_server, redis_url, zoho_profile, vault_profile, owner
             assert created == rows, (faults, events, len(created), len(rows))
             assert job.succeeded_count == job.planned_count == job.results.filter(status=S.SUCCEEDED).count()
             # Two undo requests at once: one undo.
-            assert _race(lambda: services.copy_job_undo(job=job, user=owner),
-                         lambda: services.copy_job_undo(job=job, user=owner)) == 1
+            assert (
+                _race(
+                    lambda: services.copy_job_undo(job=job, user=owner),
+                    lambda: services.copy_job_undo(job=job, user=owner),
+                )
+                == 1
+            )
             undo = CopyJob.objects.get(parent_job=job, mode=CopyJob.Mode.UNDO)
         _drive(undo, owner, worker, 90)
         assert CopyJob.objects.get(pk=job.pk).status == CopyJob.Status.UNDONE

@@ -33,14 +33,32 @@ def cmd(*args):
 
 
 def test_copy_sync_json_deep(registered, engine_profile):
-    code, out, err = cmd("copy", "Memory", "Accounts", registered.root, "--deep", "--set", "Account_Name=Acme 2",
-                         "--set", "Employees=12", "--sync", "--json")
+    code, out, err = cmd(
+        "copy",
+        "Memory",
+        "Accounts",
+        registered.root,
+        "--deep",
+        "--set",
+        "Account_Name=Acme 2",
+        "--set",
+        "Employees=12",
+        "--sync",
+        "--json",
+    )
     assert code == 0, err
     data = json.loads(out)
     assert set(data) >= {"id", "status", "mode", "object", "source_ids", "counts", "results"}
     assert data["status"] == "succeeded" and data["mode"] == "deep_copy" and len(data["results"]) == 7
-    assert set(data["results"][0]) >= {"object", "source_id", "new_id", "parent_source_id", "status",
-                                       "error_type", "error_message"}
+    assert set(data["results"][0]) >= {
+        "object",
+        "source_id",
+        "new_id",
+        "parent_source_id",
+        "status",
+        "error_type",
+        "error_message",
+    }
     new = registered.data["Accounts"][data["results"][0]["new_id"]]
     assert new["Account_Name"] == "Acme 2" and new["Employees"] == 12
 
@@ -62,8 +80,9 @@ def test_copy_preview_queues_nothing(registered, engine_profile):
 
 def test_partial_failure_exits_1_then_job_retry_and_show(registered, engine_profile):
     registered.reject_names = {"C1"}
-    code, out, _ = cmd("copy", "Memory", "Accounts", registered.root, "--deep", "--set", "Account_Name=X",
-                       "--sync", "--json")
+    code, out, _ = cmd(
+        "copy", "Memory", "Accounts", registered.root, "--deep", "--set", "Account_Name=X", "--sync", "--json"
+    )
     assert code == 1 and json.loads(out)["status"] == "partial"
     job = CopyJob.objects.get()
     registered.reject_names = set()

@@ -46,8 +46,13 @@ def limit_sandbox(sb, limit, delay):
 
 def make(sb, redis=None, *, concurrency=2, base_url=None):
     values = dict(
-        system="zoho", base_url=base_url or sb.zoho_url, accounts_url=sb.zoho_url, username=demo.ZOHO_CLIENT_ID,
-        secret=demo.ZOHO_CLIENT_SECRET, refresh_token=demo.ZOHO_REFRESH_TOKEN, allow_loopback=True,
+        system="zoho",
+        base_url=base_url or sb.zoho_url,
+        accounts_url=sb.zoho_url,
+        username=demo.ZOHO_CLIENT_ID,
+        secret=demo.ZOHO_CLIENT_SECRET,
+        refresh_token=demo.ZOHO_REFRESH_TOKEN,
+        allow_loopback=True,
         concurrency=concurrency,
     )
     conn = ZohoConnector(ProfileConfig(**values), MemoryTokenStore(), redis=redis)
@@ -202,14 +207,24 @@ def run_workers(sb, redis_url, *, workers=2, concurrency=2, threads=4, calls=8):
     """Start `workers` processes, each one ZohoConnector (its own in-process semaphore) running
     `calls` gets on `threads` threads; release them at once; return their reports."""
     config = dict(
-        system="zoho", base_url=sb.zoho_url, accounts_url=sb.zoho_url, username=demo.ZOHO_CLIENT_ID,
-        secret=demo.ZOHO_CLIENT_SECRET, refresh_token=demo.ZOHO_REFRESH_TOKEN, allow_loopback=True,
+        system="zoho",
+        base_url=sb.zoho_url,
+        accounts_url=sb.zoho_url,
+        username=demo.ZOHO_CLIENT_ID,
+        secret=demo.ZOHO_CLIENT_SECRET,
+        refresh_token=demo.ZOHO_REFRESH_TOKEN,
+        allow_loopback=True,
         concurrency=concurrency,
     )
-    arg = json.dumps({"config": config, "redis": redis_url, "threads": threads, "calls": calls,
-                      "ids": account_ids(sb, 4)})
-    procs = [subprocess.Popen([sys.executable, "-c", WORKER, arg], cwd=ROOT, stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, text=True) for _ in range(workers)]
+    arg = json.dumps(
+        {"config": config, "redis": redis_url, "threads": threads, "calls": calls, "ids": account_ids(sb, 4)}
+    )
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", WORKER, arg], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        for _ in range(workers)
+    ]
     try:
         for p in procs:
             assert p.stdout.readline().strip() == "ready"

@@ -139,13 +139,38 @@ def test_error_messages_never_echo_userinfo():
 
 LABEL = st.from_regex(r"\A[a-z0-9][a-z0-9-]{0,8}\Z").filter(lambda s: not s.endswith("-"))
 SUFFIXES = [
-    ".veevavault.com", "veevavault.com", ".veevavault.com.evil.io", ".veevavault.com.", ".veevavault.co",
-    "veevavault.com.evil.io", ".zohoapis.com", ".zohoapis.eu", ".zoho.com", ".zohocloud.ca", ".zohoapis.com.evil.io",
-    ".evil.io", "", ".", ".veevavault.com%2eevil.io", "\\.veevavault.com", ".VEEVAVAULT.COM", "．veevavault.com",
+    ".veevavault.com",
+    "veevavault.com",
+    ".veevavault.com.evil.io",
+    ".veevavault.com.",
+    ".veevavault.co",
+    "veevavault.com.evil.io",
+    ".zohoapis.com",
+    ".zohoapis.eu",
+    ".zoho.com",
+    ".zohocloud.ca",
+    ".zohoapis.com.evil.io",
+    ".evil.io",
+    "",
+    ".",
+    ".veevavault.com%2eevil.io",
+    "\\.veevavault.com",
+    ".VEEVAVAULT.COM",
+    "．veevavault.com",
 ]
 FIXED_HOSTS = [
-    "www.zohoapis.com", "accounts.zoho.com", "sandbox.zohoapis.com.au", "169.254.169.254", "[::1]", "[fd00::1]",
-    "127.0.0.1", "localhost", "2130706433", "0x7f.1", "[::ffff:169.254.169.254]", "metadata.google.internal",
+    "www.zohoapis.com",
+    "accounts.zoho.com",
+    "sandbox.zohoapis.com.au",
+    "169.254.169.254",
+    "[::1]",
+    "[fd00::1]",
+    "127.0.0.1",
+    "localhost",
+    "2130706433",
+    "0x7f.1",
+    "[::ffff:169.254.169.254]",
+    "metadata.google.internal",
 ]
 HOSTS = st.one_of(
     st.builds(lambda a, s: a + s, LABEL, st.sampled_from(SUFFIXES)),
@@ -154,8 +179,11 @@ HOSTS = st.one_of(
     st.text(min_size=1, max_size=30),
 )
 USERINFO = st.sampled_from(["", "user@", "user:pw@", "x.veevavault.com@", "@", ":@", "evil.io\\@"])
-PORTS = st.one_of(st.just(""), st.sampled_from([":443", ":80", ":8443", ":0", ":", ":65536", ":-1"]),
-                  st.integers(0, 70000).map(lambda p: f":{p}"))
+PORTS = st.one_of(
+    st.just(""),
+    st.sampled_from([":443", ":80", ":8443", ":0", ":", ":65536", ":-1"]),
+    st.integers(0, 70000).map(lambda p: f":{p}"),
+)
 SCHEMES = st.sampled_from(["https://", "http://", "HTTPS://", "ftp://", "//", "", "https:/", "https:\\\\"])
 TAILS = st.sampled_from(["", "/", "/api", "?a=1", "#x", "/\\evil.io", " ", "\t", "\n"])
 URLS = st.one_of(st.builds(lambda *p: "".join(p), SCHEMES, USERINFO, HOSTS, PORTS, TAILS), st.text(max_size=60))

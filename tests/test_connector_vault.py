@@ -149,10 +149,15 @@ def test_describe_fills_picklist_values_from_the_picklist_api(vault_connector, s
     assert fields["name__v"].picklist_values == ()
     # Only the picklists this object uses, each read once.
     assert sorted(e.path.rsplit("/", 1)[-1] for e in calls(sb, "GET", "/objects/picklists/")) == [
-        "market__c", "product_status__c"]
+        "market__c",
+        "product_status__c",
+    ]
     vault_connector.describe("product__v")
     assert {f.name: f for f in vault_connector.describe("formulation__c")}["dosage_form__c"].picklist_values == (
-        "tablet__c", "capsule__c", "syrup__c")
+        "tablet__c",
+        "capsule__c",
+        "syrup__c",
+    )
     assert len(calls(sb, "GET", "/objects/picklists/")) == 3
 
 
@@ -161,8 +166,9 @@ def test_a_picklist_shared_by_two_objects_is_read_once_per_connector(vault_conne
     shared = next(f for f in schema["product__v"].fields if f.name == "status__v")
     formulation = schema["formulation__c"]
     stage_def = dataclasses.replace(shared, name="stage__c", label="Stage", required=False)
-    monkeypatch.setitem(schema, "formulation__c", dataclasses.replace(
-        formulation, fields=formulation.fields + (stage_def,), by_name={}))
+    monkeypatch.setitem(
+        schema, "formulation__c", dataclasses.replace(formulation, fields=formulation.fields + (stage_def,), by_name={})
+    )
     vault_connector.describe("product__v")
     stage = {f.name: f for f in vault_connector.describe("formulation__c")}["stage__c"]
     assert stage.picklist_values == ("active__v", "inactive__v")
@@ -186,14 +192,20 @@ def test_describe_survives_a_failing_picklist_api(vault_connector, sb, caplog, m
 
 
 def test_a_picklist_that_comes_back_empty_or_odd_is_not_checked(vault_connector, sb, monkeypatch):
-    monkeypatch.setattr(sb.vault, "picklist_values", lambda req, name: {"responseStatus": "SUCCESS", "picklistValues": "x"})
+    monkeypatch.setattr(
+        sb.vault, "picklist_values", lambda req, name: {"responseStatus": "SUCCESS", "picklistValues": "x"}
+    )
     assert {f.name: f for f in vault_connector.describe("product__v")}["status__v"].picklist_values == ()
 
 
 def test_related_lists_are_the_inbound_child_relationships(vault_connector):
     (rel,) = vault_connector.related_lists("product__v")
     assert (rel.name, rel.child_object, rel.parent_field, rel.deep_copy) == (
-        "formulations__cr", "formulation__c", "product__c", True)
+        "formulations__cr",
+        "formulation__c",
+        "product__c",
+        True,
+    )
     assert rel.parent_object == "product__v"
     assert [r.child_object for r in vault_connector.related_lists("formulation__c")] == ["packaging__c"]
     assert vault_connector.related_lists("packaging__c") == []
@@ -298,11 +310,14 @@ def test_find_checks_field_names(vault_connector):
 
 def test_clone_applies_overrides_blanks_and_reports_rows_in_order(vault_connector):
     a, b = product(vault_connector, "Neurolax"), product(vault_connector, "Dermacalm")
-    results = vault_connector.clone("product__v", [
-        CloneRequest(a.id, {"name__v": "Clone A", "description__c": None}),
-        CloneRequest(b.id, {"name__v": "Neurolax"}),  # name taken
-        CloneRequest(b.id, {"name__v": "Clone B"}),
-    ])
+    results = vault_connector.clone(
+        "product__v",
+        [
+            CloneRequest(a.id, {"name__v": "Clone A", "description__c": None}),
+            CloneRequest(b.id, {"name__v": "Neurolax"}),  # name taken
+            CloneRequest(b.id, {"name__v": "Clone B"}),
+        ],
+    )
     assert [r.ok for r in results] == [True, False, True]
     assert results[1].error_type == "OPERATION_NOT_ALLOWED" and results[1].error_message
     copy = vault_connector.get("product__v", results[0].new_id)
@@ -318,7 +333,9 @@ def test_create_sends_500_rows_per_call(vault_connector, sb):
 
 
 def test_create_maps_row_errors(vault_connector):
-    results = vault_connector.create("product__v", [{"status__v": "active__v"}, {"name__v": "Fine", "status__v": "active__v"}])
+    results = vault_connector.create(
+        "product__v", [{"status__v": "active__v"}, {"name__v": "Fine", "status__v": "active__v"}]
+    )
     assert not results[0].ok and results[0].error_type == "PARAMETER_REQUIRED"
     assert results[1].ok
 
@@ -348,7 +365,9 @@ def wait(conn, job_id):
 
 def test_deep_copy_start_poll_and_results(vault_connector):
     source = product(vault_connector, "Neurolax")
-    job_id = vault_connector.start_deep_copy("product__v", source.id, {"name__v": "Deep Neurolax", "internal_code__c": None})
+    job_id = vault_connector.start_deep_copy(
+        "product__v", source.id, {"name__v": "Deep Neurolax", "internal_code__c": None}
+    )
     assert wait(vault_connector, job_id).status == "SUCCESS"
     rows = vault_connector.deep_copy_results("product__v", job_id)
     top = [r for r in rows if r.source_id == source.id]
@@ -557,12 +576,22 @@ class FakeVault(BaseHTTPRequestHandler):
         self.server.seen.append((self.command, self.path, dict(self.headers)))
         base = f"http://127.0.0.1:{self.server.server_address[1]}"
         if self.path.endswith("/auth"):
-            return self._json({"responseStatus": "SUCCESS", "sessionId": "S" * 128, "vaultId": 7,
-                               "vaultIds": [{"id": 7, "name": "V", "url": f"{base}/api"}]})
+            return self._json(
+                {
+                    "responseStatus": "SUCCESS",
+                    "sessionId": "S" * 128,
+                    "vaultId": 7,
+                    "vaultIds": [{"id": 7, "name": "V", "url": f"{base}/api"}],
+                }
+            )
         if "/deepcopy/results/" in self.path:
             if "/failure/" in self.path:
-                return self._json({"responseStatus": "FAILURE",
-                                   "errors": [{"type": "INVALID_DATA", "message": "No failures for this job"}]})
+                return self._json(
+                    {
+                        "responseStatus": "FAILURE",
+                        "errors": [{"type": "INVALID_DATA", "message": "No failures for this job"}],
+                    }
+                )
             return self._send(self.server.success_csv.encode(), "text/csv")
         return self._json({"responseStatus": "SUCCESS", "objects": []})
 
@@ -612,13 +641,22 @@ def test_the_client_id_defaults_and_is_sanitised(fake):
 
 @pytest.mark.parametrize(
     ("header", "new_column"),
-    [("vobject,sourceRecordId,targetRecordId", "V2"), ("Object,Source Record Id,Record Id", "V2"),
-     ("vobject,sourceRecordId,id", "V2"), ("line number,vobject,sourceRecordId,newRecordId", "V2"),
-     ("vobject,sourceRecordId", "")],
+    [
+        ("vobject,sourceRecordId,targetRecordId", "V2"),
+        ("Object,Source Record Id,Record Id", "V2"),
+        ("vobject,sourceRecordId,id", "V2"),
+        ("line number,vobject,sourceRecordId,newRecordId", "V2"),
+        ("vobject,sourceRecordId", ""),
+    ],
 )
 def test_success_file_columns_are_read_by_name(fake, header, new_column):
-    values = {"vobject": "product__v", "object": "product__v", "sourcerecordid": "V1", "sourcerecordid_": "V1",
-              "line number": "1"}
+    values = {
+        "vobject": "product__v",
+        "object": "product__v",
+        "sourcerecordid": "V1",
+        "sourcerecordid_": "V1",
+        "line number": "1",
+    }
     cells = []
     for col in header.split(","):
         key = col.lower().replace(" ", "")

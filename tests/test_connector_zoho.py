@@ -95,7 +95,9 @@ def test_a_token_that_stays_invalid_is_auth_failed(fresh_sandbox, zoho_connector
 )
 def test_it_refuses_base_urls_outside_zoho(fresh_sandbox, base_url):
     with pytest.raises(ConfigurationError):
-        make_zoho_connector(fresh_sandbox, base_url=base_url, accounts_url="https://accounts.zoho.com", allow_loopback=False)
+        make_zoho_connector(
+            fresh_sandbox, base_url=base_url, accounts_url="https://accounts.zoho.com", allow_loopback=False
+        )
 
 
 def test_it_derives_the_accounts_server_and_record_links_from_the_data_centre(fresh_sandbox):
@@ -104,7 +106,9 @@ def test_it_derives_the_accounts_server_and_record_links_from_the_data_centre(fr
     assert conn.record_url("Deals", "123") == "https://crm.zoho.eu/crm/tab/Deals/123"
     ca = make_zoho_connector(fresh_sandbox, base_url="https://www.zohoapis.ca", accounts_url="", allow_loopback=False)
     assert ca.accounts_url == "https://accounts.zohocloud.ca"
-    assert make_zoho_connector(fresh_sandbox).record_url("Accounts", "9") == f"{fresh_sandbox.zoho_url}/crm/tab/Accounts/9"
+    assert (
+        make_zoho_connector(fresh_sandbox).record_url("Accounts", "9") == f"{fresh_sandbox.zoho_url}/crm/tab/Accounts/9"
+    )
 
 
 # -- metadata ----------------------------------------------------------------------------------
@@ -212,8 +216,10 @@ def test_coql_values_are_quoted_so_an_id_cannot_change_the_query(fresh_sandbox, 
 
 def test_find_by_copy_key(fresh_sandbox, zoho_connector):
     source = account_id(fresh_sandbox, "Big Account")
-    [result] = zoho_connector.clone("Accounts", [CloneRequest(source, {"Account_Name": "Big Copy", "Account_Number": "C-1",
-                                                              "Copy_Key": "rc-key-1"})])
+    [result] = zoho_connector.clone(
+        "Accounts",
+        [CloneRequest(source, {"Account_Name": "Big Copy", "Account_Number": "C-1", "Copy_Key": "rc-key-1"})],
+    )
     found = zoho_connector.find("Accounts", {"Copy_Key": "rc-key-1"})
     assert [r.id for r in found] == [result.new_id]
 
@@ -227,7 +233,9 @@ def test_clone_with_and_without_overrides(fresh_sandbox, zoho_connector):
         [account_id(fresh_sandbox, "Big Account")],
     )
     source = next(iter(contact))
-    results = zoho_connector.clone("Contacts", [CloneRequest(source.id, {"Email": "copy@demo.example", "Last_Name": "Copy"})])
+    results = zoho_connector.clone(
+        "Contacts", [CloneRequest(source.id, {"Email": "copy@demo.example", "Last_Name": "Copy"})]
+    )
     assert results[0].ok and results[0].new_id != source.id
     copy = zoho_connector.get("Contacts", results[0].new_id)
     assert copy.fields["Last_Name"] == "Copy" and copy.fields["Email"] == "copy@demo.example"

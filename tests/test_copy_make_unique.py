@@ -1,4 +1,4 @@
-""""Make unique" against the sandbox over HTTP: after 1, 2 and 20 clashes, each try on the row."""
+""" "Make unique" against the sandbox over HTTP: after 1, 2 and 20 clashes, each try on the row."""
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -13,8 +13,9 @@ S = RecordResult.Status
 
 
 def run(profile, user, object_name, ids, mode, **kw):
-    job = services.copy_job_create(profile=profile, object_name=object_name, source_ids=ids, mode=mode,
-                                   user=user, enqueue=False, **kw)
+    job = services.copy_job_create(
+        profile=profile, object_name=object_name, source_ids=ids, mode=mode, user=user, enqueue=False, **kw
+    )
     return services.copy_job_run(job_id=job.pk, worker_id="test")
 
 
@@ -83,8 +84,9 @@ def test_without_make_unique_a_clash_fails_once(zoho, owner):
 def test_vault_clone_name_made_unique(fresh_sandbox, vault_profile, owner):
     conn = connector_for(vault_profile)
     src = next(r.id for r in conn.search("product__v", "Neurolax").records if r.name == "Neurolax")
-    job = run(vault_profile, owner, "product__v", [src], "clone",
-              options=CopyOptions(unique={"product__v": ("name__v",)}))
+    job = run(
+        vault_profile, owner, "product__v", [src], "clone", options=CopyOptions(unique={"product__v": ("name__v",)})
+    )
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
     assert conn.get("product__v", job.results.get().new_id).fields["name__v"] == "Neurolax (2)"
 
@@ -92,8 +94,13 @@ def test_vault_clone_name_made_unique(fresh_sandbox, vault_profile, owner):
 def test_only_unique_text_fields_can_be_made_unique(zoho):
     sb, profile, conn, src, number = zoho
     with pytest.raises(ValidationError, match="only unique text fields"):
-        services.copy_preview(profile=profile, object_name="Accounts", source_ids=[src], mode="clone",
-                              options=CopyOptions(unique={"Accounts": ("Phone",)}))
+        services.copy_preview(
+            profile=profile,
+            object_name="Accounts",
+            source_ids=[src],
+            mode="clone",
+            options=CopyOptions(unique={"Accounts": ("Phone",)}),
+        )
 
 
 def test_a_unique_required_name_suggests_a_template_and_make_unique_lifts_the_refusal(fresh_sandbox, vault_profile):
@@ -101,12 +108,27 @@ def test_a_unique_required_name_suggests_a_template_and_make_unique_lifts_the_re
     src = next(r.id for r in conn.search("product__v", "Neurolax").records if r.name == "Neurolax")
     plan = services.copy_preview(profile=vault_profile, object_name="product__v", source_ids=[src], mode="clone")
     assert "name__v={name__v} (copy)" in plan.refused_reason and "make unique" in plan.refused_reason
-    plan = services.copy_preview(profile=vault_profile, object_name="product__v", source_ids=[src], mode="clone",
-                                 overrides={"name__v": "{name__v} (copy)"})
+    plan = services.copy_preview(
+        profile=vault_profile,
+        object_name="product__v",
+        source_ids=[src],
+        mode="clone",
+        overrides={"name__v": "{name__v} (copy)"},
+    )
     assert not plan.refused_reason
-    assert {"object_name": "product__v", "source_id": src, "field": "name__v", "value": "Neurolax (copy)"} in plan.samples
-    plan = services.copy_preview(profile=vault_profile, object_name="product__v", source_ids=[src], mode="clone",
-                                 options=CopyOptions(unique={"product__v": ("name__v",)}))
+    assert {
+        "object_name": "product__v",
+        "source_id": src,
+        "field": "name__v",
+        "value": "Neurolax (copy)",
+    } in plan.samples
+    plan = services.copy_preview(
+        profile=vault_profile,
+        object_name="product__v",
+        source_ids=[src],
+        mode="clone",
+        options=CopyOptions(unique={"product__v": ("name__v",)}),
+    )
     assert not plan.refused_reason
 
 
@@ -115,6 +137,8 @@ def test_zoho_products_unique_name_clashes_on_copy_and_make_unique_answers(fresh
     src = next(r.id for r in conn.search("Products", "Widget").records if r.name == "Widget")
     plan = services.copy_preview(profile=zoho_profile, object_name="Products", source_ids=[src], mode="clone")
     assert "Product_Name" in plan.refused_reason and "make unique" in plan.refused_reason
-    job = run(zoho_profile, owner, "Products", [src], "clone", options=CopyOptions(unique={"Products": ("Product_Name",)}))
+    job = run(
+        zoho_profile, owner, "Products", [src], "clone", options=CopyOptions(unique={"Products": ("Product_Name",)})
+    )
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
     assert conn.get("Products", job.results.get().new_id).fields["Product_Name"] == "Widget (2)"

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from records.connectors import connector_for
+from records.connectors.base import NotFound
 from records.copying import services
 from records.copying.options import CopyOptions
 from records.copying.plan import read_tree
@@ -30,8 +31,9 @@ def find_id(conn, object_name, name):
 
 
 def run(profile, user, object_name, ids, mode, **kw):
-    job = services.copy_job_create(profile=profile, object_name=object_name, source_ids=ids, mode=mode,
-                                   user=user, enqueue=False, **kw)
+    job = services.copy_job_create(
+        profile=profile, object_name=object_name, source_ids=ids, mode=mode, user=user, enqueue=False, **kw
+    )
     return services.copy_job_run(job_id=job.pk, worker_id="test")
 
 
@@ -44,8 +46,13 @@ def test_exclude_a_middle_level_leaves_out_it_and_what_only_hangs_below_it(zoho,
     src = find_id(conn, "Accounts", "Globex")
     full = services.copy_preview(profile=profile, object_name="Accounts", source_ids=[src], mode="deep_copy")
     assert "Contacts" in objects_of(full)
-    plan = services.copy_preview(profile=profile, object_name="Accounts", source_ids=[src], mode="deep_copy",
-                                 options=CopyOptions(exclude=("Contacts",)))
+    plan = services.copy_preview(
+        profile=profile,
+        object_name="Accounts",
+        source_ids=[src],
+        mode="deep_copy",
+        options=CopyOptions(exclude=("Contacts",)),
+    )
     assert "Contacts" not in objects_of(plan)
     assert plan.total < full.total
     job = run(profile, owner, "Accounts", [src], "deep_copy", options=CopyOptions(exclude=("Contacts",)))
@@ -63,19 +70,31 @@ def test_the_top_object_cannot_be_excluded(zoho):
     sb, profile, conn = zoho
     src = find_id(conn, "Accounts", "Globex")
     with pytest.raises(ValidationError, match="only related objects"):
-        services.copy_preview(profile=profile, object_name="Accounts", source_ids=[src], mode="deep_copy",
-                              options=CopyOptions(exclude=("Accounts",)))
+        services.copy_preview(
+            profile=profile,
+            object_name="Accounts",
+            source_ids=[src],
+            mode="deep_copy",
+            options=CopyOptions(exclude=("Accounts",)),
+        )
 
 
 def test_set_with_templates_on_every_level_and_lineage_on_every_copy(zoho, owner):
     sb, profile, conn = zoho
     src = find_id(conn, "Accounts", "Globex")
-    options = CopyOptions(fields={"Contacts": {"Last_Name": "{Last_Name} (test {{{job}}})",
-                                               "Description": "copied {today}"}},
-                          lineage={"Contacts": "Description", "Accounts": "Description"})
+    options = CopyOptions(
+        fields={"Contacts": {"Last_Name": "{Last_Name} (test {{{job}}})", "Description": "copied {today}"}},
+        lineage={"Contacts": "Description", "Accounts": "Description"},
+    )
     overrides = {"Account_Name": "{Account_Name} (copy {today})"}
-    plan = services.copy_preview(profile=profile, object_name="Accounts", source_ids=[src], mode="deep_copy",
-                                 overrides=overrides, options=options)
+    plan = services.copy_preview(
+        profile=profile,
+        object_name="Accounts",
+        source_ids=[src],
+        mode="deep_copy",
+        overrides=overrides,
+        options=options,
+    )
     assert not plan.refused_reason, plan.refused_reason
     today = timezone.localdate().isoformat()
     by = {(s["object_name"], s["field"]): s["value"] for s in plan.samples}
@@ -105,8 +124,9 @@ def test_set_with_templates_on_every_level_and_lineage_on_every_copy(zoho, owner
 def test_clear_on_a_child_object(zoho, owner):
     sb, profile, conn = zoho
     src = find_id(conn, "Accounts", "Globex")
-    job = run(profile, owner, "Accounts", [src], "deep_copy",
-              options=CopyOptions(fields={"Contacts": {"First_Name": None}}))
+    job = run(
+        profile, owner, "Accounts", [src], "deep_copy", options=CopyOptions(fields={"Contacts": {"First_Name": None}})
+    )
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
     for row in job.results.filter(object_name="Contacts"):
         assert not conn.get("Contacts", row.new_id).fields.get("First_Name")
@@ -117,41 +137,69 @@ def test_a_rendered_value_over_the_field_length_is_refused_in_the_preview(zoho, 
     src = find_id(conn, "Accounts", "Globex")
     long = "x" * 75
     options = CopyOptions(fields={"Contacts": {"Last_Name": "{Last_Name}" + long}})  # Last_Name holds 80
-    plan = services.copy_preview(profile=profile, object_name="Accounts", source_ids=[src], mode="deep_copy",
-                                 options=options)
+    plan = services.copy_preview(
+        profile=profile, object_name="Accounts", source_ids=[src], mode="deep_copy", options=options
+    )
     assert "the field holds 80" in plan.refused_reason
     with pytest.raises(ValidationError, match="the field holds 80"):
-        services.copy_job_create(profile=profile, object_name="Accounts", source_ids=[src], mode="deep_copy",
-                                 user=owner, enqueue=False, options=options)
+        services.copy_job_create(
+            profile=profile,
+            object_name="Accounts",
+            source_ids=[src],
+            mode="deep_copy",
+            user=owner,
+            enqueue=False,
+            options=options,
+        )
 
 
-@pytest.mark.parametrize("values, message", [
-    ({"Last_Name": "{Last_Name"}, "Unmatched"),
-    ({"Last_Name": "{No_Such_Field}"}, "no field No_Such_Field"),
-    ({"Nope": "x"}, "no field 'Nope'"),
-    ({"Last_Name": None}, "required and can't be cleared"),
-])
+@pytest.mark.parametrize(
+    "values, message",
+    [
+        ({"Last_Name": "{Last_Name"}, "Unmatched"),
+        ({"Last_Name": "{No_Such_Field}"}, "no field No_Such_Field"),
+        ({"Nope": "x"}, "no field 'Nope'"),
+        ({"Last_Name": None}, "required and can't be cleared"),
+    ],
+)
 def test_per_object_values_get_the_same_metadata_checks(zoho, values, message):
     sb, profile, conn = zoho
     src = find_id(conn, "Accounts", "Globex")
     with pytest.raises(ValidationError, match=message):
-        services.copy_preview(profile=profile, object_name="Accounts", source_ids=[src], mode="deep_copy",
-                              options=CopyOptions(fields={"Contacts": values}))
+        services.copy_preview(
+            profile=profile,
+            object_name="Accounts",
+            source_ids=[src],
+            mode="deep_copy",
+            options=CopyOptions(fields={"Contacts": values}),
+        )
 
 
 def test_lineage_needs_a_text_field(zoho):
     sb, profile, conn = zoho
     src = find_id(conn, "Accounts", "Globex")
     with pytest.raises(ValidationError, match="lineage stamp needs an editable text field"):
-        services.copy_preview(profile=profile, object_name="Accounts", source_ids=[src], mode="deep_copy",
-                              options=CopyOptions(lineage={"Contacts": "Account_Name"}))
+        services.copy_preview(
+            profile=profile,
+            object_name="Accounts",
+            source_ids=[src],
+            mode="deep_copy",
+            options=CopyOptions(lineage={"Contacts": "Account_Name"}),
+        )
 
 
 def test_vault_clone_with_template_and_lineage(vault, owner):
     sb, profile, conn = vault
     src = find_id(conn, "product__v", "Neurolax")
-    job = run(profile, owner, "product__v", [src], "clone", overrides={"name__v": "{name__v} (copy {job})"},
-              options=CopyOptions(lineage={"product__v": "description__c"}))
+    job = run(
+        profile,
+        owner,
+        "product__v",
+        [src],
+        "clone",
+        overrides={"name__v": "{name__v} (copy {job})"},
+        options=CopyOptions(lineage={"product__v": "description__c"}),
+    )
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
     copy = conn.get("product__v", job.results.get().new_id).fields
     assert copy["name__v"] == f"Neurolax (copy {job.pk})"
@@ -161,14 +209,27 @@ def test_vault_clone_with_template_and_lineage(vault, owner):
 def test_vault_deep_copy_says_which_way_it_copies(vault):
     sb, profile, conn = vault
     src = find_id(conn, "product__v", "Neurolax")
-    plain = services.copy_preview(profile=profile, object_name="product__v", source_ids=[src], mode="deep_copy",
-                                  overrides={"name__v": "x1"})
+    plain = services.copy_preview(
+        profile=profile, object_name="product__v", source_ids=[src], mode="deep_copy", overrides={"name__v": "x1"}
+    )
     assert plain.way.startswith("Vault's own deep copy")
-    built = services.copy_preview(profile=profile, object_name="product__v", source_ids=[src], mode="deep_copy",
-                                  overrides={"name__v": "x1"}, options=CopyOptions(exclude=("packaging__c",)))
+    built = services.copy_preview(
+        profile=profile,
+        object_name="product__v",
+        source_ids=[src],
+        mode="deep_copy",
+        overrides={"name__v": "x1"},
+        options=CopyOptions(exclude=("packaging__c",)),
+    )
     assert "leaves out a branch" in built.way
-    forced = services.copy_preview(profile=profile, object_name="product__v", source_ids=[src], mode="deep_copy",
-                                   overrides={"name__v": "x1"}, options=CopyOptions(engine=True))
+    forced = services.copy_preview(
+        profile=profile,
+        object_name="product__v",
+        source_ids=[src],
+        mode="deep_copy",
+        overrides={"name__v": "x1"},
+        options=CopyOptions(engine=True),
+    )
     assert "asked for (--engine)" in forced.way
 
 
@@ -195,8 +256,9 @@ def test_zoho_skip_cadences_on_every_clone_and_insert_and_workflows_when_chosen(
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
     clones = _actions(sb, "clone")
     assert len(clones) == 2 and all(a["skip_feature_execution"] == [{"name": "cadences"}] for a in clones)
-    job = run(profile, owner, "Accounts", ids[:1], "deep_copy",
-              options=CopyOptions(skip_cadences=True, run_workflows=True))
+    job = run(
+        profile, owner, "Accounts", ids[:1], "deep_copy", options=CopyOptions(skip_cadences=True, run_workflows=True)
+    )
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
     inserts = _actions(sb, "insert")
     assert inserts and all(a["trigger"] is None and a["automations_ran"] for a in inserts)
@@ -207,8 +269,14 @@ def test_zoho_choices_are_refused_on_vault(vault):
     sb, profile, conn = vault
     src = find_id(conn, "product__v", "Neurolax")
     with pytest.raises(ValidationError, match="Zoho CRM choices"):
-        services.copy_preview(profile=profile, object_name="product__v", source_ids=[src], mode="clone",
-                              overrides={"name__v": "x2"}, options=CopyOptions(skip_cadences=True))
+        services.copy_preview(
+            profile=profile,
+            object_name="product__v",
+            source_ids=[src],
+            mode="clone",
+            overrides={"name__v": "x2"},
+            options=CopyOptions(skip_cadences=True),
+        )
 
 
 def test_job_page_and_csv_show_the_values_each_copy_got_then_undo_deletes_every_copy(zoho, owner, client):
@@ -216,9 +284,17 @@ def test_job_page_and_csv_show_the_values_each_copy_got_then_undo_deletes_every_
 
     sb, profile, conn = zoho
     src = find_id(conn, "Accounts", "Globex")
-    job = run(profile, owner, "Accounts", [src], "deep_copy", overrides={"Account_Name": "{Account_Name} {job}"},
-              options=CopyOptions(fields={"Contacts": {"First_Name": None}}, lineage={"Contacts": "Description"},
-                                  exclude=("Deals",)))
+    job = run(
+        profile,
+        owner,
+        "Accounts",
+        [src],
+        "deep_copy",
+        overrides={"Account_Name": "{Account_Name} {job}"},
+        options=CopyOptions(
+            fields={"Contacts": {"First_Name": None}}, lineage={"Contacts": "Description"}, exclude=("Deals",)
+        ),
+    )
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
     client.force_login(owner)
     page = client.get(reverse("job_detail", args=[job.code])).content.decode()
@@ -232,7 +308,7 @@ def test_job_page_and_csv_show_the_values_each_copy_got_then_undo_deletes_every_
     undo = services.copy_job_run(job_id=undo.pk, worker_id="test")
     assert undo.status == CopyJob.Status.SUCCEEDED, undo.error_summary
     for object_name, new_id in new_ids:
-        with pytest.raises(Exception):
+        with pytest.raises(NotFound):
             conn.get(object_name, new_id)
 
 
@@ -240,8 +316,15 @@ def test_retry_sends_failed_rows_again_with_the_same_rendered_values(zoho, owner
     sb, profile, conn = zoho
     src = find_id(conn, "Accounts", "Globex")
     options = CopyOptions(fields={"Contacts": {"Last_Name": "{Last_Name} {today}"}})
-    job = services.copy_job_create(profile=profile, object_name="Accounts", source_ids=[src], mode="deep_copy",
-                                   user=owner, enqueue=False, options=options)
+    job = services.copy_job_create(
+        profile=profile,
+        object_name="Accounts",
+        source_ids=[src],
+        mode="deep_copy",
+        user=owner,
+        enqueue=False,
+        options=options,
+    )
     # Made days ago: the retry renders {today} as the job's day, as the first attempt did.
     CopyJob.objects.filter(pk=job.pk).update(created=timezone.now() - timezone.timedelta(days=3))
     sb.faults("zoho").set(p500=1.0, seed=3)  # an outage: the run waits with nothing copied
@@ -276,8 +359,14 @@ def test_vault_migration_mode_headers_sent_and_refused_with_vaults_message_witho
     sb, profile, conn = vault
     src = find_id(conn, "product__v", "Neurolax")
     options = CopyOptions(migration_mode=True, no_triggers=True)
-    plan = services.copy_preview(profile=profile, object_name="product__v", source_ids=[src], mode="deep_copy",
-                                 overrides={"name__v": "Neurolax M"}, options=options)
+    plan = services.copy_preview(
+        profile=profile,
+        object_name="product__v",
+        source_ids=[src],
+        mode="deep_copy",
+        overrides={"name__v": "Neurolax M"},
+        options=options,
+    )
     assert "migration mode" in plan.way and any("Record Migration permission" in w for w in plan.warnings)
     job = run(profile, owner, "product__v", [src], "deep_copy", overrides={"name__v": "Neurolax M"}, options=options)
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
@@ -286,8 +375,15 @@ def test_vault_migration_mode_headers_sent_and_refused_with_vaults_message_witho
     assert sum(m["rows"] for m in modes) == job.planned_count
 
     sb.vault.configure(record_migration_permission=False)
-    job = run(profile, owner, "product__v", [src], "clone", overrides={"name__v": "Neurolax M2"},
-              options=CopyOptions(migration_mode=True))
+    job = run(
+        profile,
+        owner,
+        "product__v",
+        [src],
+        "clone",
+        overrides={"name__v": "Neurolax M2"},
+        options=CopyOptions(migration_mode=True),
+    )
     row = job.results.get()
     assert row.status == RecordResult.Status.FAILED and row.error_type == "INSUFFICIENT_ACCESS"
     assert row.error_message == "User does not have the Record Migration permission"
@@ -297,12 +393,23 @@ def test_no_triggers_needs_migration_mode_and_both_are_vault_only(vault, zoho):
     sb, profile, conn = vault
     src = find_id(conn, "product__v", "Neurolax")
     with pytest.raises(ValidationError, match="only with migration mode"):
-        services.copy_preview(profile=profile, object_name="product__v", source_ids=[src], mode="clone",
-                              overrides={"name__v": "x3"}, options=CopyOptions(no_triggers=True))
+        services.copy_preview(
+            profile=profile,
+            object_name="product__v",
+            source_ids=[src],
+            mode="clone",
+            overrides={"name__v": "x3"},
+            options=CopyOptions(no_triggers=True),
+        )
     sb, zprofile, zconn = zoho
     with pytest.raises(ValidationError, match="Vault choices"):
-        services.copy_preview(profile=zprofile, object_name="Accounts", source_ids=[find_id(zconn, "Accounts", "Globex")],
-                              mode="clone", options=CopyOptions(migration_mode=True))
+        services.copy_preview(
+            profile=zprofile,
+            object_name="Accounts",
+            source_ids=[find_id(zconn, "Accounts", "Globex")],
+            mode="clone",
+            options=CopyOptions(migration_mode=True),
+        )
 
 
 def test_a_profiles_default_lineage_field_is_set_through_the_profile_service(zoho, owner):
@@ -312,6 +419,12 @@ def test_a_profiles_default_lineage_field_is_set_through_the_profile_service(zoh
     sb, profile, conn = zoho
     profiles.profile_update(profile=profile, actor=owner, lineage_fields={"Contacts": "Description"})
     profile.refresh_from_db()
-    top, options = parse_cli(top_object="Accounts", describe=conn.describe, set_values=[], clear=[],
-                             lineage=["Contacts"], lineage_defaults=profile.lineage_fields)
+    top, options = parse_cli(
+        top_object="Accounts",
+        describe=conn.describe,
+        set_values=[],
+        clear=[],
+        lineage=["Contacts"],
+        lineage_defaults=profile.lineage_fields,
+    )
     assert options.lineage == {"Contacts": "Description"} and top == {}

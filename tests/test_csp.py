@@ -15,8 +15,7 @@ from records.copying import services
 from records.models import CopyJob
 
 ROOT = Path(__file__).resolve().parents[1]
-STRICT = ("default-src 'self'", "script-src 'self'", "style-src 'self'", "object-src 'none'",
-          "frame-ancestors 'none'")
+STRICT = ("default-src 'self'", "script-src 'self'", "style-src 'self'", "object-src 'none'", "frame-ancestors 'none'")
 NOT_PAGES = {
     "health": "plain text",
     "health_ready": "plain text",
@@ -40,7 +39,11 @@ class InlineFinder(HTMLParser):
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
         at = f"line {self.getpos()[0]}: <{tag}"
-        if tag == "script" and not attrs.get("src") and attrs.get("type") not in ("application/json", "application/ld+json"):
+        if (
+            tag == "script"
+            and not attrs.get("src")
+            and attrs.get("type") not in ("application/json", "application/ld+json")
+        ):
             self.found.append(f"{at}> inline script")
         if tag == "style":
             self.found.append(f"{at}> inline stylesheet")
@@ -60,8 +63,10 @@ def inline_parts(html: str) -> list[str]:
 
 
 def test_the_finder_finds_what_the_policy_blocks():
-    html = ('<script>x()</script><script src="/s.js"></script><script type="application/json">{}</script>'
-            '<style>p{}</style><p style="color:red" onclick="x()"><a href="javascript:x()">')
+    html = (
+        '<script>x()</script><script src="/s.js"></script><script type="application/json">{}</script>'
+        '<style>p{}</style><p style="color:red" onclick="x()"><a href="javascript:x()">'
+    )
     assert len(inline_parts(html)) == 5
 
 
@@ -84,8 +89,15 @@ def pages(db, client, django_user_model, vault_profile, fresh_sandbox, owner, ma
     values = {bf.html_name: bf.value() for bf in form if bf.value() not in (None, "", [])}
     draft = client.post(record_url, {**values, "mode": "deep_copy", "f_name__v": "CSP Product"})
     assert draft.status_code == 302, [l for l in draft.content.decode().splitlines() if "error" in l][:5]
-    job = services.copy_job_create(profile=vault_profile, object_name="product__v", source_ids=[product],
-                                   mode="clone", user=owner, enqueue=False, overrides={"name__v": "CSP Copy"})
+    job = services.copy_job_create(
+        profile=vault_profile,
+        object_name="product__v",
+        source_ids=[product],
+        mode="clone",
+        user=owner,
+        enqueue=False,
+        overrides={"name__v": "CSP Copy"},
+    )
     done = make_job(results=12, status=CopyJob.Status.PARTIAL)
     code, pcode = job.code, vault_profile.code
     get = lambda url: ("get", url, None)  # noqa: E731
@@ -109,15 +121,17 @@ def pages(db, client, django_user_model, vault_profile, fresh_sandbox, owner, ma
         "job_resume": [get(reverse("job_resume", args=[done.code]))],
         "job_undo": [get(reverse("job_undo", args=[done.code]))],
         "login": [get(reverse("login"))],
-        "admin": [get(reverse("admin:index")),
-                  get(reverse("admin:records_connectionprofile_changelist")),
-                  get(reverse("admin:records_connectionprofile_add")),
-                  get(reverse("admin:records_connectionprofile_change", args=[vault_profile.pk])),
-                  get(reverse("admin:records_connectionprofile_secret", args=[vault_profile.pk])),
-                  get(reverse("admin:records_copyjob_changelist")),
-                  get(reverse("admin:records_copyjob_change", args=[job.pk])),
-                  get(reverse("admin:records_recordresult_changelist")),
-                  get(reverse("admin:records_auditevent_changelist"))],
+        "admin": [
+            get(reverse("admin:index")),
+            get(reverse("admin:records_connectionprofile_changelist")),
+            get(reverse("admin:records_connectionprofile_add")),
+            get(reverse("admin:records_connectionprofile_change", args=[vault_profile.pk])),
+            get(reverse("admin:records_connectionprofile_secret", args=[vault_profile.pk])),
+            get(reverse("admin:records_copyjob_changelist")),
+            get(reverse("admin:records_copyjob_change", args=[job.pk])),
+            get(reverse("admin:records_recordresult_changelist")),
+            get(reverse("admin:records_auditevent_changelist")),
+        ],
     }
 
 

@@ -14,14 +14,26 @@ S = RecordResult.Status
 
 def create(conn, profile, user, mode="deep_copy", ids=None, **kw):
     return services.copy_job_create(
-        profile=profile, object_name="Accounts", source_ids=ids or [conn.root], mode=mode, user=user,
-        enqueue=False, connector=conn, **kw,
+        profile=profile,
+        object_name="Accounts",
+        source_ids=ids or [conn.root],
+        mode=mode,
+        user=user,
+        enqueue=False,
+        connector=conn,
+        **kw,
     )
 
 
 def test_preview_counts_changes_and_depth(memory, engine_profile):
-    plan = services.copy_preview(profile=engine_profile, object_name="Accounts", source_ids=[memory.root],
-                                 mode="deep_copy", overrides={"Account_Name": "Acme 2"}, connector=memory)
+    plan = services.copy_preview(
+        profile=engine_profile,
+        object_name="Accounts",
+        source_ids=[memory.root],
+        mode="deep_copy",
+        overrides={"Account_Name": "Acme 2"},
+        connector=memory,
+    )
     counts = {(o.object_name, o.depth): o.count for o in plan.objects}
     assert counts == {("Accounts", 0): 1, ("Contacts", 1): 3, ("Tasks", 1): 2, ("Tasks", 2): 1}
     assert plan.total == 7 and not plan.refused_reason
@@ -30,8 +42,14 @@ def test_preview_counts_changes_and_depth(memory, engine_profile):
 
 def test_preview_refuses_over_the_limit(memory, engine_profile):
     memory.max_deep_copy_records = 4
-    plan = services.copy_preview(profile=engine_profile, object_name="Accounts", source_ids=[memory.root],
-                                 mode="deep_copy", overrides={}, connector=memory)
+    plan = services.copy_preview(
+        profile=engine_profile,
+        object_name="Accounts",
+        source_ids=[memory.root],
+        mode="deep_copy",
+        overrides={},
+        connector=memory,
+    )
     assert "more than 4" in plan.refused_reason
     with pytest.raises(ValidationError):
         create(memory, engine_profile, engine_profile.owner)
@@ -39,9 +57,17 @@ def test_preview_refuses_over_the_limit(memory, engine_profile):
 
 
 def test_it_validates_overrides_per_field():
-    errors = override_errors(fields=ZOHO_FIELDS["Accounts"], overrides={
-        "Nope": 1, "Created_Time": "x", "Account_Name": None, "Employees": "many", "Rating": "Warm", "Phone": "2",
-    })
+    errors = override_errors(
+        fields=ZOHO_FIELDS["Accounts"],
+        overrides={
+            "Nope": 1,
+            "Created_Time": "x",
+            "Account_Name": None,
+            "Employees": "many",
+            "Rating": "Warm",
+            "Phone": "2",
+        },
+    )
     assert set(errors) == {"Nope", "Created_Time", "Account_Name", "Employees", "Rating"}
 
 
@@ -57,8 +83,11 @@ def test_deep_copy_builds_the_tree_once_with_repointed_lookups(memory, engine_pr
     new_contacts = [memory.data["Contacts"][r.new_id] for r in job.results.filter(object_name="Contacts")]
     assert all(c["Account_Name"] == {"id": new_acc} and "Lead_Score" not in c for c in new_contacts)
     contact_map = dict(job.results.filter(object_name="Contacts").values_list("source_id", "new_id"))
-    both = next(v for v in memory.data["Tasks"].values() if v["Subject"] == "T-both" and v["id"] in
-                set(job.results.values_list("new_id", flat=True)))
+    both = next(
+        v
+        for v in memory.data["Tasks"].values()
+        if v["Subject"] == "T-both" and v["id"] in set(job.results.values_list("new_id", flat=True))
+    )
     assert both["What_Id"] == {"id": new_acc} and both["Who_Id"] == {"id": contact_map[memory.contacts[0]]}
     assert both["$se_module"] == "Accounts" and all(k.startswith("$se") or not k.startswith("$") for k in both)
     assert memory.count("Tasks") == 6 and memory.count("Contacts") == 7
@@ -69,8 +98,13 @@ def test_subform_rows_come_along_without_ids(memory, engine_profile, owner):
     from records.copying.execute import build_payload
     from records.copying.plan import Node
 
-    node = Node("Accounts", "1", 1, parent_field="Parent", fields={"id": "1", "Branches": [{"id": "b", "Branch": "N"}],
-                                                                   "$state": "x", "Account_Name": "A"})
+    node = Node(
+        "Accounts",
+        "1",
+        1,
+        parent_field="Parent",
+        fields={"id": "1", "Branches": [{"id": "b", "Branch": "N"}], "$state": "x", "Account_Name": "A"},
+    )
     payload = build_payload(node, ZOHO_FIELDS["Accounts"], {}, "P", memory)
     assert payload["Branches"] == [{"Branch": "N"}] and "id" not in payload and "$state" not in payload
     del Record
@@ -125,8 +159,15 @@ def test_bulk_clone_with_row_overrides_in_batches(engine_profile, owner):
     conn = MemoryConnector(batch_size=2)
     ids = [conn.add("Accounts", Account_Name=f"A{i}") for i in range(5)]
     job = services.copy_job_create(
-        profile=engine_profile, object_name="Accounts", source_ids=ids, mode="clone", user=owner,
-        overrides={"Phone": "9"}, row_overrides={ids[0]: {"Account_Name": "First"}}, enqueue=False, connector=conn,
+        profile=engine_profile,
+        object_name="Accounts",
+        source_ids=ids,
+        mode="clone",
+        user=owner,
+        overrides={"Phone": "9"},
+        row_overrides={ids[0]: {"Account_Name": "First"}},
+        enqueue=False,
+        connector=conn,
     )
     job = run_job(connector=conn, job=job)
     assert job.status == CopyJob.Status.SUCCEEDED and job.succeeded_count == 5
@@ -212,8 +253,9 @@ def test_an_unexpected_error_ends_the_job_failed(memory, engine_profile, owner):
     assert job.lease_owner == ""
 
 
-def test_resume_stale_requeues_expired_leases(memory, engine_profile, owner, django_capture_on_commit_callbacks,
-                                              monkeypatch):
+def test_resume_stale_requeues_expired_leases(
+    memory, engine_profile, owner, django_capture_on_commit_callbacks, monkeypatch
+):
     job = create(memory, engine_profile, owner)
     services._claim(job.pk, "dead")
     CopyJob.objects.filter(pk=job.pk).update(lease_expires_at="2000-01-01T00:00:00Z")
@@ -253,7 +295,13 @@ def test_source_payload_repoints_in_tree_references_and_clears_unique_values():
         FieldInfo("code__c", "Code", FieldType.TEXT, unique=True),
         FieldInfo("size__c", "Size", FieldType.NUMBER),
     ]
-    node = Node("packaging__c", "P1", 2, parent_source_id="F1", parent_field="formulation__c",
-                fields={"formulation__c": "F1", "sibling__c": "P0", "country__c": "C9", "code__c": "X", "size__c": 3})
+    node = Node(
+        "packaging__c",
+        "P1",
+        2,
+        parent_source_id="F1",
+        parent_field="formulation__c",
+        fields={"formulation__c": "F1", "sibling__c": "P0", "country__c": "C9", "code__c": "X", "size__c": 3},
+    )
     payload = source_payload(node, fields, {"F1": "F1new", "P0": "P0new"}, "F1new")
     assert payload == {"source_record_id": "P1", "formulation__c": "F1new", "sibling__c": "P0new", "code__c": None}

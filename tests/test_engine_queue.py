@@ -30,8 +30,14 @@ def burst():
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
 def test_job_is_enqueued_on_commit_and_run_by_a_worker(registered, engine_profile, owner, redis_url):
-    job = services.copy_job_create(profile=engine_profile, object_name="Accounts", source_ids=[registered.root],
-                                   mode="deep_copy", user=owner, overrides={"Account_Name": "Queued Co"})
+    job = services.copy_job_create(
+        profile=engine_profile,
+        object_name="Accounts",
+        source_ids=[registered.root],
+        mode="deep_copy",
+        user=owner,
+        overrides={"Account_Name": "Queued Co"},
+    )
     job.refresh_from_db()
     assert job.rq_job_id.startswith(f"copyjob-{job.pk}-")
     burst()
@@ -44,8 +50,14 @@ def test_job_is_enqueued_on_commit_and_run_by_a_worker(registered, engine_profil
 def test_a_queued_job_whose_redis_queue_was_lost_is_resumed(registered, engine_profile, owner, redis_url, settings):
     import redis
 
-    job = services.copy_job_create(profile=engine_profile, object_name="Accounts", source_ids=[registered.root],
-                                   mode="clone", user=owner, overrides={"Account_Name": "Lost Co"})
+    job = services.copy_job_create(
+        profile=engine_profile,
+        object_name="Accounts",
+        source_ids=[registered.root],
+        mode="clone",
+        user=owner,
+        overrides={"Account_Name": "Lost Co"},
+    )
     redis.Redis.from_url(redis_url).flushdb()  # Redis lost its queue
     settings.JOB_LEASE_SECONDS = 0
     resumed = services.jobs_resume_stale()

@@ -19,12 +19,19 @@ def tree_size(conn, object_name, root):
 
 # -- Vault --------------------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_vault_clone_holds_overrides_and_drops_no_copy_fields(vault, owner):
     sb, profile, conn = vault
     src = find_record(conn, "product__v", "Neurolax")
-    job = copy_now(profile, owner, "product__v", [src], "clone",
-              overrides={"name__v": "Neurolax Copy", "description__c": "changed"})
+    job = copy_now(
+        profile,
+        owner,
+        "product__v",
+        [src],
+        "clone",
+        overrides={"name__v": "Neurolax Copy", "description__c": "changed"},
+    )
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
     copy = conn.get("product__v", job.results.get().new_id).fields
     assert copy["name__v"] == "Neurolax Copy" and copy["description__c"] == "changed"
@@ -54,7 +61,12 @@ def test_vault_dropped_answers_make_no_duplicates(vault, owner):
     sb.faults("vault").set(p_drop_after_write=1.0, seed=1)
     try:
         job = services.copy_job_create(
-            profile=profile, object_name="product__v", source_ids=ids, mode="clone", user=owner, enqueue=False,
+            profile=profile,
+            object_name="product__v",
+            source_ids=ids,
+            mode="clone",
+            user=owner,
+            enqueue=False,
             row_overrides={i: {"name__v": f"Dropped {n}"} for n, i in enumerate(ids)},
         )
         sb.faults("vault").set(p_drop_after_write=1.0, seed=1)
@@ -70,10 +82,18 @@ def test_vault_dropped_answers_make_no_duplicates(vault, owner):
 def test_vault_retry_reruns_only_failed_rows(vault, owner):
     sb, profile, conn = vault
     ids = [find_record(conn, "product__v", n) for n in ("Neurolax", "Dermacalm")]
-    blocker = conn.clone("product__v", [__import__("records.connectors.base", fromlist=["x"]).CloneRequest(
-        ids[0], {"name__v": "Taken Name"})])[0].new_id
-    job = copy_now(profile, owner, "product__v", ids, "clone",
-              row_overrides={ids[0]: {"name__v": "Free Name"}, ids[1]: {"name__v": "Taken Name"}})
+    blocker = conn.clone(
+        "product__v",
+        [__import__("records.connectors.base", fromlist=["x"]).CloneRequest(ids[0], {"name__v": "Taken Name"})],
+    )[0].new_id
+    job = copy_now(
+        profile,
+        owner,
+        "product__v",
+        ids,
+        "clone",
+        row_overrides={ids[0]: {"name__v": "Free Name"}, ids[1]: {"name__v": "Taken Name"}},
+    )
     assert job.status == CopyJob.Status.PARTIAL and job.failed_count == 1
     assert job.results.get(status=S.FAILED).error_type
     conn.delete("product__v", [blocker])
@@ -88,10 +108,19 @@ def test_vault_retry_reruns_only_failed_rows(vault, owner):
 def test_two_workers_on_one_job_copy_once(vault, owner):
     sb, profile, conn = vault
     src = find_record(conn, "product__v", "Neurolax")
-    job = services.copy_job_create(profile=profile, object_name="product__v", source_ids=[src], mode="clone",
-                                   user=owner, enqueue=False, overrides={"name__v": "Raced"})
-    threads = [threading.Thread(target=services.copy_job_run, kwargs={"job_id": job.pk, "worker_id": f"w{i}"})
-               for i in range(2)]
+    job = services.copy_job_create(
+        profile=profile,
+        object_name="product__v",
+        source_ids=[src],
+        mode="clone",
+        user=owner,
+        enqueue=False,
+        overrides={"name__v": "Raced"},
+    )
+    threads = [
+        threading.Thread(target=services.copy_job_run, kwargs={"job_id": job.pk, "worker_id": f"w{i}"})
+        for i in range(2)
+    ]
     [t.start() for t in threads]
     [t.join() for t in threads]
     job.refresh_from_db()
@@ -100,6 +129,7 @@ def test_two_workers_on_one_job_copy_once(vault, owner):
 
 
 # -- Zoho ---------------------------------------------------------------------------------------
+
 
 @pytest.mark.django_db
 def test_zoho_clone_and_deep_copy_with_overrides(zoho, owner):
@@ -123,8 +153,15 @@ def test_zoho_dropped_connection_no_duplicate_and_undo(zoho, owner):
     sb, profile, conn = zoho
     src = small_account(conn)
     size = tree_size(conn, "Accounts", src)
-    job = services.copy_job_create(profile=profile, object_name="Accounts", source_ids=[src], mode="deep_copy",
-                                   user=owner, enqueue=False, overrides={"Account_Name": "Dropped Co"})
+    job = services.copy_job_create(
+        profile=profile,
+        object_name="Accounts",
+        source_ids=[src],
+        mode="deep_copy",
+        user=owner,
+        enqueue=False,
+        overrides={"Account_Name": "Dropped Co"},
+    )
     sb.faults("zoho").set(p_drop_after_write=0.5, seed=3)
     try:
         job = services.copy_job_run(job_id=job.pk, worker_id="t")
@@ -143,8 +180,15 @@ def test_zoho_dropped_connection_no_duplicate_and_undo(zoho, owner):
 def test_zoho_cancel_keeps_results(zoho, owner):
     sb, profile, conn = zoho
     src = find_record(conn, "Accounts", "Big Account")
-    job = services.copy_job_create(profile=profile, object_name="Accounts", source_ids=[src], mode="deep_copy",
-                                   user=owner, enqueue=False, overrides={"Account_Name": "Cancelled Co"})
+    job = services.copy_job_create(
+        profile=profile,
+        object_name="Accounts",
+        source_ids=[src],
+        mode="deep_copy",
+        user=owner,
+        enqueue=False,
+        overrides={"Account_Name": "Cancelled Co"},
+    )
     CopyJob.objects.filter(pk=job.pk).update(cancel_requested=False)
     # Cancel once the first children batch has been written.
     original = conn.__class__.create
@@ -170,13 +214,24 @@ def test_zoho_cancel_keeps_results(zoho, owner):
 def test_zoho_deep_copy_fields_unique_values_lookups_and_subforms(zoho, owner):
     sb, profile, conn = zoho
     src = find_record(conn, "Accounts", "Globex")
-    plan = services.copy_preview(profile=profile, object_name="Accounts", source_ids=[src], mode="deep_copy",
-                                 overrides={"Account_Name": "Globex Deep"})
+    plan = services.copy_preview(
+        profile=profile,
+        object_name="Accounts",
+        source_ids=[src],
+        mode="deep_copy",
+        overrides={"Account_Name": "Globex Deep"},
+    )
     assert not plan.refused_reason
     assert any(w.startswith("Account Number is unique in Accounts") for w in plan.warnings)
     assert "Email is unique in Contacts: copies get it blank." in plan.warnings
-    job = copy_now(profile, owner, "Accounts", [src], "deep_copy",
-              overrides={"Account_Name": "Globex Deep", "Phone": "+1 555 9999"})
+    job = copy_now(
+        profile,
+        owner,
+        "Accounts",
+        [src],
+        "deep_copy",
+        overrides={"Account_Name": "Globex Deep", "Phone": "+1 555 9999"},
+    )
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
     assert job.succeeded_count == job.planned_count == tree_size(conn, "Accounts", src)
     root = conn.get("Accounts", job.results.get(depth=0).new_id).fields
@@ -203,8 +258,17 @@ def test_zoho_retry_reruns_only_failed_rows(zoho, owner):
     ids = [find_record(conn, "Accounts", n) for n in ("Globex", "Initech")]
     blocker = find_record(conn, "Accounts", "Acme Corp")
     taken = conn.get("Accounts", blocker).fields["Account_Number"]
-    job = copy_now(profile, owner, "Accounts", ids, "clone",
-              row_overrides={ids[0]: {"Account_Name": "Retry A"}, ids[1]: {"Account_Name": "Retry B", "Account_Number": taken}})
+    job = copy_now(
+        profile,
+        owner,
+        "Accounts",
+        ids,
+        "clone",
+        row_overrides={
+            ids[0]: {"Account_Name": "Retry A"},
+            ids[1]: {"Account_Name": "Retry B", "Account_Number": taken},
+        },
+    )
     assert job.status == CopyJob.Status.PARTIAL and job.failed_count == 1
     assert job.results.get(status=S.FAILED).error_type == "DUPLICATE_DATA"
     conn.delete("Accounts", [blocker])

@@ -18,9 +18,15 @@ def _account(conn, name):
 
 def _plan_deep_copy(conn, profile, owner, copy_name):
     """A queued (not enqueued) deep copy of Acme Corp, its copy named `copy_name`."""
-    return services.copy_job_create(profile=profile, object_name="Accounts", source_ids=[_account(conn, "Acme Corp")],
-                                    mode="deep_copy", user=owner, enqueue=False,
-                                    overrides={"Account_Name": copy_name})
+    return services.copy_job_create(
+        profile=profile,
+        object_name="Accounts",
+        source_ids=[_account(conn, "Acme Corp")],
+        mode="deep_copy",
+        user=owner,
+        enqueue=False,
+        overrides={"Account_Name": copy_name},
+    )
 
 
 def test_deep_copy_run_copies_the_planned_snapshot_without_reading_records(zoho, owner):
@@ -60,8 +66,15 @@ def test_job_planned_without_snapshots_reads_the_tree_again(zoho, owner):
 def test_bulk_clone_keeps_no_snapshot(zoho, owner):
     _, profile, conn = zoho
     root = _account(conn, "Acme Corp")
-    job = services.copy_job_create(profile=profile, object_name="Accounts", source_ids=[root], mode="clone",
-                                   user=owner, enqueue=False, overrides={"Account_Name": "No Snapshot Co"})
+    job = services.copy_job_create(
+        profile=profile,
+        object_name="Accounts",
+        source_ids=[root],
+        mode="clone",
+        user=owner,
+        enqueue=False,
+        overrides={"Account_Name": "No Snapshot Co"},
+    )
     assert list(job.results.values_list("source_snapshot", flat=True)) == [None]
 
 
@@ -101,8 +114,9 @@ def test_notes_reader_stopped_early_does_not_read_every_parent(fresh_sandbox, zo
 def test_saved_rows_hold_every_written_value(owner, vault_profile):
     from records.models import CopyJob
 
-    job = CopyJob.objects.create(profile=vault_profile, object_name="product__v", source_ids=["a", "b"],
-                                 mode="clone", requested_by=owner)
+    job = CopyJob.objects.create(
+        profile=vault_profile, object_name="product__v", source_ids=["a", "b"], mode="clone", requested_by=owner
+    )
     rows = [RecordResult.objects.create(job=job, object_name="product__v", source_id=s) for s in ("a", "b")]
     before = timezone.now()
     res.mark_sending(rows)
@@ -112,9 +126,15 @@ def test_saved_rows_hold_every_written_value(owner, vault_profile):
     res.save(rows)
     saved = {r.source_id: r for r in job.results.all()}
     assert (saved["a"].status, saved["a"].new_id, saved["a"].link) == (
-        S.SUCCEEDED, "NEW1", "https://x.veevavault.com/ui/#object/product__v/NEW1")
+        S.SUCCEEDED,
+        "NEW1",
+        "https://x.veevavault.com/ui/#object/product__v/NEW1",
+    )
     assert (saved["b"].status, saved["b"].error_type, saved["b"].error_message) == (
-        S.FAILED, "INVALID_DATA", "Bad 'value' with \"quotes\" and ünïcode")
+        S.FAILED,
+        "INVALID_DATA",
+        "Bad 'value' with \"quotes\" and ünïcode",
+    )
     assert all(r.updated >= before for r in saved.values())
     res.save([])  # nothing to write is not an error
 
@@ -151,6 +171,9 @@ def test_a_retry_copies_the_rest_from_the_snapshots_without_reading_records(zoho
     job = services.copy_job_run(job_id=job.pk, worker_id="retry")
     assert job.status == "succeeded", job.error_summary
     assert job.succeeded_count == job.planned_count
-    reads = [e.path for e in sb.log("zoho") if e.method == "GET" and "/settings/" not in e.path
-             or e.path.split("?")[0].endswith("/coql")]
+    reads = [
+        e.path
+        for e in sb.log("zoho")
+        if e.method == "GET" and "/settings/" not in e.path or e.path.split("?")[0].endswith("/coql")
+    ]
     assert reads == []

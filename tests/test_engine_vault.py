@@ -65,8 +65,14 @@ def assert_hierarchy_copied(conn, job, src, new_root):
 def test_clone_holds_overrides_not_no_copy_fields(vault, owner):
     sb, profile, conn = vault
     src = product(conn, "Cardiostat")
-    job = copy_now(profile, owner, "product__v", [src], "clone", overrides={"name__v": "Cardiostat B", "price__c": 99,
-                                                        "description__c": None})
+    job = copy_now(
+        profile,
+        owner,
+        "product__v",
+        [src],
+        "clone",
+        overrides={"name__v": "Cardiostat B", "price__c": 99, "description__c": None},
+    )
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
     row = job.results.get()
     assert row.link and row.new_id in row.link
@@ -115,7 +121,9 @@ def test_deep_copy_children_and_grandchildren_point_at_new_parents(vault, owner,
         conn = connector_for(profile)
         assert all("hierarchical_copy" not in r for r in conn._metadata("product__v")[1]["relationships"])
     src = product(conn, "Dermacalm")
-    job = copy_now(profile, owner, "product__v", [src], "deep_copy", overrides={"name__v": "Dermacalm Deep", "price__c": 1})
+    job = copy_now(
+        profile, owner, "product__v", [src], "deep_copy", overrides={"name__v": "Dermacalm Deep", "price__c": 1}
+    )
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
     assert job.remote_job_id and len(deep_copy_posts(sb)) == 1
     new_root = job.results.get(depth=0).new_id
@@ -148,16 +156,33 @@ def test_deep_copy_when_success_file_has_no_new_ids(vault, owner, settings, copy
 def test_deep_copy_over_10000_related_is_refused_in_the_preview(vault, owner):
     sb, profile, conn = vault
     src = product(conn, "Mega Product")
-    plan = services.copy_preview(profile=profile, object_name="product__v", source_ids=[src], mode="deep_copy",
-                                 overrides={"name__v": "Mega Copy"})
+    plan = services.copy_preview(
+        profile=profile,
+        object_name="product__v",
+        source_ids=[src],
+        mode="deep_copy",
+        overrides={"name__v": "Mega Copy"},
+    )
     assert plan.refused and "10,000" in plan.refused_reason
     with pytest.raises(ValidationError, match="10,000"):
-        services.copy_job_create(profile=profile, object_name="product__v", source_ids=[src], mode="deep_copy",
-                                 user=owner, enqueue=False, overrides={"name__v": "Mega Copy"})
+        services.copy_job_create(
+            profile=profile,
+            object_name="product__v",
+            source_ids=[src],
+            mode="deep_copy",
+            user=owner,
+            enqueue=False,
+            overrides={"name__v": "Mega Copy"},
+        )
     assert not CopyJob.objects.exists() and not deep_copy_posts(sb)
     large = product(conn, "Large Product")  # 2,000 related records: allowed
-    plan = services.copy_preview(profile=profile, object_name="product__v", source_ids=[large], mode="deep_copy",
-                                 overrides={"name__v": "Large Copy"})
+    plan = services.copy_preview(
+        profile=profile,
+        object_name="product__v",
+        source_ids=[large],
+        mode="deep_copy",
+        overrides={"name__v": "Large Copy"},
+    )
     assert not plan.refused and plan.related_total == 2000
 
 
@@ -167,8 +192,9 @@ def test_cancel_stops_a_bulk_clone_within_one_batch(vault, owner):
     large = product(conn, "Large Product")
     formulations = [r.id for r in conn.children(conn.related_lists("product__v")[0], [large])]
     ids = [r.id for r in conn.children(conn.related_lists("formulation__c")[0], formulations)][:1200]
-    job = services.copy_job_create(profile=profile, object_name="packaging__c", source_ids=ids, mode="clone",
-                                   user=owner, enqueue=False)
+    job = services.copy_job_create(
+        profile=profile, object_name="packaging__c", source_ids=ids, mode="clone", user=owner, enqueue=False
+    )
     original = conn.__class__.clone
 
     def clone(self, object_name, requests):
@@ -189,9 +215,15 @@ def test_cancel_stops_a_bulk_clone_within_one_batch(vault, owner):
 def test_cancel_between_deep_copies_of_several_products(vault, owner):
     sb, profile, conn = vault
     ids = [product(conn, n) for n in ("Neurolax", "Dermacalm")]
-    job = services.copy_job_create(profile=profile, object_name="product__v", source_ids=ids, mode="deep_copy",
-                                   user=owner, enqueue=False,
-                                   row_overrides={ids[0]: {"name__v": "Can A"}, ids[1]: {"name__v": "Can B"}})
+    job = services.copy_job_create(
+        profile=profile,
+        object_name="product__v",
+        source_ids=ids,
+        mode="deep_copy",
+        user=owner,
+        enqueue=False,
+        row_overrides={ids[0]: {"name__v": "Can A"}, ids[1]: {"name__v": "Can B"}},
+    )
     original = conn.__class__.start_deep_copy
 
     def start(self, *args, **kwargs):
@@ -222,8 +254,15 @@ def test_session_expiring_mid_job(vault, owner):
         sb.vault.expire_sessions()  # every poll finds its session gone
         return original(self, job_id)
 
-    job = services.copy_job_create(profile=profile, object_name="product__v", source_ids=[src], mode="deep_copy",
-                                   user=owner, enqueue=False, overrides={"name__v": "Osteofirm Expired"})
+    job = services.copy_job_create(
+        profile=profile,
+        object_name="product__v",
+        source_ids=[src],
+        mode="deep_copy",
+        user=owner,
+        enqueue=False,
+        overrides={"name__v": "Osteofirm Expired"},
+    )
     sb.vault.expire_sessions()
     conn.__class__.job_status = job_status
     try:
@@ -239,8 +278,15 @@ def test_session_expiring_mid_job(vault, owner):
 
 
 def _crash_then_resume(sb, profile, owner, conn, src, name, *, crash_before_return):
-    job = services.copy_job_create(profile=profile, object_name="product__v", source_ids=[src], mode="deep_copy",
-                                   user=owner, enqueue=False, overrides={"name__v": name})
+    job = services.copy_job_create(
+        profile=profile,
+        object_name="product__v",
+        source_ids=[src],
+        mode="deep_copy",
+        user=owner,
+        enqueue=False,
+        overrides={"name__v": name},
+    )
     original = conn.__class__.start_deep_copy
 
     def start(self, *args, **kwargs):
@@ -284,8 +330,9 @@ def _crash_then_resume(sb, profile, owner, conn, src, name, *, crash_before_retu
 def test_worker_crash_while_polling_resumes_the_same_remote_job(vault, owner):
     sb, profile, conn = vault
     src = product(conn, "Immunova")
-    job, remote_before = _crash_then_resume(sb, profile, owner, conn, src, "Immunova Resumed",
-                                            crash_before_return=False)
+    job, remote_before = _crash_then_resume(
+        sb, profile, owner, conn, src, "Immunova Resumed", crash_before_return=False
+    )
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
     assert remote_before and job.remote_job_id == remote_before and job.attempts == 2
     assert len(deep_copy_posts(sb)) == 1  # no second deep copy
@@ -330,8 +377,9 @@ def test_cli_preview_and_sync_deep_copy(vault, owner):
     # Without a new name the copy would clash on the unique, required name__v: refused before queueing.
     code, out, err = _cmd("copy", profile.name, "product__v", src, "--deep", "--sync", "--json")
     assert code == 2 and "name__v" in err and not CopyJob.objects.exists()
-    code, out, err = _cmd("copy", profile.name, "product__v", src, "--deep", "--sync", "--json",
-                          "--set", "name__v=CLI Copy")
+    code, out, err = _cmd(
+        "copy", profile.name, "product__v", src, "--deep", "--sync", "--json", "--set", "name__v=CLI Copy"
+    )
     assert code == 0, err
     data = json.loads(out)
     assert data["status"] == "succeeded" and data["mode"] == "deep_copy" and data["counts"]["succeeded"] == 36

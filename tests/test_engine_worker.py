@@ -29,8 +29,11 @@ def _worker(redis_url, *extra):
         "COPIER_VAR_DIR": os.environ["COPIER_VAR_DIR"],
     }
     return subprocess.Popen(
-        [sys.executable, "manage.py", "rqworker", "default", *extra], cwd=ROOT, env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [sys.executable, "manage.py", "rqworker", "default", *extra],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
 
 
@@ -79,10 +82,20 @@ def _wait(predicate, timeout):
 def test_killed_worker_is_resumed_and_copies_each_record_once(fresh_sandbox, zoho_profile, owner, redis_url):
     conn = connector_for(zoho_profile)
     # "Huge Account" (2,000+ related records) when the emulator has it, else "Big Account".
-    src = next(r.id for name in ("Huge Account", "Big Account")
-               for r in conn.search("Accounts", name).records if r.name == name)
-    job = services.copy_job_create(profile=zoho_profile, object_name="Accounts", source_ids=[src],
-                                   mode="deep_copy", user=owner, overrides={"Account_Name": "Resumed Co"})
+    src = next(
+        r.id
+        for name in ("Huge Account", "Big Account")
+        for r in conn.search("Accounts", name).records
+        if r.name == name
+    )
+    job = services.copy_job_create(
+        profile=zoho_profile,
+        object_name="Accounts",
+        source_ids=[src],
+        mode="deep_copy",
+        user=owner,
+        overrides={"Account_Name": "Resumed Co"},
+    )
     assert job.planned_count >= 1000
     fresh_sandbox.faults("zoho").set(latency=0.05)
     first = _worker(redis_url)

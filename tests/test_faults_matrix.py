@@ -27,8 +27,15 @@ def _small_accounts(conn, n):
 def _run(sb, system, profile, owner, object_name, ids, mode, faults, name_field, *, during=None):
     """Plan without faults, then run the job with `faults` on (one seeded draw per request)."""
     rows = {sid: {name_field: f"Fault {mode} {i}"} for i, sid in enumerate(ids)}
-    job = services.copy_job_create(profile=profile, object_name=object_name, source_ids=ids, mode=mode,
-                                   user=owner, enqueue=False, row_overrides=rows)
+    job = services.copy_job_create(
+        profile=profile,
+        object_name=object_name,
+        source_ids=ids,
+        mode=mode,
+        user=owner,
+        enqueue=False,
+        row_overrides=rows,
+    )
     sb.faults(system).set(**faults)
     conn = fast(connector_for(profile))
     if during:
@@ -94,8 +101,15 @@ def test_zoho_token_expiring_mid_job(zoho, owner):
     """Tokens expire after every write: each batch refreshes once and nothing is sent twice."""
     sb, profile, conn = zoho
     src = _small_accounts(conn, 1)[0]
-    job = services.copy_job_create(profile=profile, object_name="Accounts", source_ids=[src], mode="deep_copy",
-                                   user=owner, enqueue=False, overrides={"Account_Name": "Expiring Co"})
+    job = services.copy_job_create(
+        profile=profile,
+        object_name="Accounts",
+        source_ids=[src],
+        mode="deep_copy",
+        user=owner,
+        enqueue=False,
+        overrides={"Account_Name": "Expiring Co"},
+    )
     original = conn.__class__.create
 
     def create(self, object_name, rows):
@@ -115,13 +129,20 @@ def test_zoho_token_expiring_mid_job(zoho, owner):
 def test_vault_session_expiring_mid_job(vault, owner):
     sb, profile, conn = vault
     ids = [find_record(conn, "product__v", n) for n in ("Neurolax", "Dermacalm")]
-    job = services.copy_job_create(profile=profile, object_name="product__v", source_ids=ids, mode="clone",
-                                   user=owner, enqueue=False,
-                                   row_overrides={i: {"name__v": f"Session {n}"} for n, i in enumerate(ids)})
+    job = services.copy_job_create(
+        profile=profile,
+        object_name="product__v",
+        source_ids=ids,
+        mode="clone",
+        user=owner,
+        enqueue=False,
+        row_overrides={i: {"name__v": f"Session {n}"} for n, i in enumerate(ids)},
+    )
     sb.vault.expire_sessions()
     job = services.copy_job_run(job_id=job.pk, worker_id="expiry", connector=conn)
-    _exactly_one_copy_each(conn, "product__v", job, {i: {"name__v": f"Session {n}"} for n, i in enumerate(ids)},
-                           "name__v")
+    _exactly_one_copy_each(
+        conn, "product__v", job, {i: {"name__v": f"Session {n}"} for n, i in enumerate(ids)}, "name__v"
+    )
     assert len([e for e in sb.log("vault") if e.path.endswith("/auth")]) >= 1
 
 
@@ -143,8 +164,15 @@ def test_vault_burst_throttling_slows_down_and_finishes(vault, owner):
     conn.burst_pause = 0.01  # short pauses: the test is about pausing at all
     src = find_record(conn, "product__v", "Neurolax")
     try:
-        job = services.copy_job_create(profile=profile, object_name="product__v", source_ids=[src], mode="deep_copy",
-                                       user=owner, enqueue=False, overrides={"name__v": "Bursty"})
+        job = services.copy_job_create(
+            profile=profile,
+            object_name="product__v",
+            source_ids=[src],
+            mode="deep_copy",
+            user=owner,
+            enqueue=False,
+            overrides={"name__v": "Bursty"},
+        )
         job = services.copy_job_run(job_id=job.pk, worker_id="burst", connector=conn)
     finally:
         sb.vault.settings.burst_limit = 2000
@@ -172,8 +200,14 @@ def test_the_rq_job_is_queued_only_after_the_commit(zoho, owner, redis_url):
     src = _small_accounts(conn, 1)[0]
     queue = django_rq.get_queue("default")
     with transaction.atomic():
-        job = services.copy_job_create(profile=profile, object_name="Accounts", source_ids=[src], mode="clone",
-                                       user=owner, overrides={"Account_Name": "On Commit Co"})
+        job = services.copy_job_create(
+            profile=profile,
+            object_name="Accounts",
+            source_ids=[src],
+            mode="clone",
+            user=owner,
+            overrides={"Account_Name": "On Commit Co"},
+        )
         assert queue.count == 0, "enqueued before the transaction committed"
     assert queue.count == 1
     _burst_worker()
@@ -190,8 +224,9 @@ def test_redis_lost_while_queued_then_resume_stale_copies_once(zoho, owner, redi
     sb, profile, conn = zoho
     ids = _small_accounts(conn, 2)
     rows = {i: {"Account_Name": f"Redis {how} {n}"} for n, i in enumerate(ids)}
-    job = services.copy_job_create(profile=profile, object_name="Accounts", source_ids=ids, mode="clone", user=owner,
-                                   row_overrides=rows)
+    job = services.copy_job_create(
+        profile=profile, object_name="Accounts", source_ids=ids, mode="clone", user=owner, row_overrides=rows
+    )
     assert django_rq_len() == 1
     if how == "flushed":
         redis.Redis.from_url(redis_url).flushdb()

@@ -7,9 +7,11 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import UTC
 from pathlib import Path
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.test import Client
 
@@ -38,11 +40,20 @@ def _fast(conn):
 
 def _worker(redis_url, lease, *extra):
     env = {
-        **os.environ, "DJANGO_SETTINGS_MODULE": "copier_site.test_settings", "DATABASE_URL": worker_database_url(),
-        "REDIS_URL": redis_url, "JOB_LEASE_SECONDS": str(lease), "COPIER_VAR_DIR": os.environ["COPIER_VAR_DIR"],
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "copier_site.test_settings",
+        "DATABASE_URL": worker_database_url(),
+        "REDIS_URL": redis_url,
+        "JOB_LEASE_SECONDS": str(lease),
+        "COPIER_VAR_DIR": os.environ["COPIER_VAR_DIR"],
     }
-    return subprocess.Popen([sys.executable, "manage.py", "rqworker", "default", *extra], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "rqworker", "default", *extra],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def _burst():
@@ -60,13 +71,22 @@ def _assert_one_copy_tree(conn, job, src, name):
 
 # -- 1. a lease that runs out while its worker is alive ------------------------------------------
 
+
 @pytest.mark.slow
-def test_1_slow_calls_longer_than_the_lease_keep_it_and_copy_once(fresh_sandbox, zoho_profile, owner, redis_url, settings):
+def test_1_slow_calls_longer_than_the_lease_keep_it_and_copy_once(
+    fresh_sandbox, zoho_profile, owner, redis_url, settings
+):
     settings.JOB_LEASE_SECONDS = 2
     conn = connector_for(zoho_profile)
     src = _small_accounts(conn, 1)[0]
-    job = services.copy_job_create(profile=zoho_profile, object_name="Accounts", source_ids=[src], mode="deep_copy",
-                                   user=owner, overrides={"Account_Name": "Fenced Co"})
+    job = services.copy_job_create(
+        profile=zoho_profile,
+        object_name="Accounts",
+        source_ids=[src],
+        mode="deep_copy",
+        user=owner,
+        overrides={"Account_Name": "Fenced Co"},
+    )
     fresh_sandbox.faults("zoho").set(latency=3.0)  # every call outlasts the 2 s lease
     workers = [_worker(redis_url, 2), _worker(redis_url, 2)]
     try:
@@ -74,6 +94,7 @@ def test_1_slow_calls_longer_than_the_lease_keep_it_and_copy_once(fresh_sandbox,
         def finished():
             services.jobs_resume_stale()
             return CopyJob.objects.get(pk=job.pk).is_finished
+
         assert _wait(finished, 240)
     finally:
         fresh_sandbox.faults("zoho").clear()
@@ -90,8 +111,15 @@ def test_1_a_stale_generation_writes_no_rows_and_changes_no_state(zoho_profile, 
 
     conn = connector_for(zoho_profile)
     src = _small_accounts(conn, 1)[0]
-    job = services.copy_job_create(profile=zoho_profile, object_name="Accounts", source_ids=[src], mode="clone",
-                                   user=owner, enqueue=False, overrides={"Account_Name": "Stale Co"})
+    job = services.copy_job_create(
+        profile=zoho_profile,
+        object_name="Accounts",
+        source_ids=[src],
+        mode="clone",
+        user=owner,
+        enqueue=False,
+        overrides={"Account_Name": "Stale Co"},
+    )
     first = lifecycle.claim(job_id=job.pk, worker_id="w1", lease_seconds=0)
     assert first
     second = lifecycle.claim(job_id=job.pk, worker_id="w2", lease_seconds=60)
@@ -99,6 +127,7 @@ def test_1_a_stale_generation_writes_no_rows_and_changes_no_state(zoho_profile, 
     row = job.results.get()
     row.status, row.new_id = S.SUCCEEDED, "ghost"
     from records.copying import results as res
+
     with pytest.raises(lifecycle.LeaseLost):
         res.save([row], fence=first)
     assert job.results.get().new_id == ""
@@ -108,12 +137,20 @@ def test_1_a_stale_generation_writes_no_rows_and_changes_no_state(zoho_profile, 
 
 # -- 2. unfinished jobs resumable from the web; outages wait -------------------------------------
 
+
 def test_2_a_cancelled_job_is_resumed_from_the_web(fresh_sandbox, zoho_profile, owner, owner_client, redis_url):
     conn = connector_for(zoho_profile)
     ids = _small_accounts(conn, 2)
     rows = {sid: {"Account_Name": f"Resumed {i}"} for i, sid in enumerate(ids)}
-    job = services.copy_job_create(profile=zoho_profile, object_name="Accounts", source_ids=ids, mode="clone",
-                                   user=owner, enqueue=False, row_overrides=rows)
+    job = services.copy_job_create(
+        profile=zoho_profile,
+        object_name="Accounts",
+        source_ids=ids,
+        mode="clone",
+        user=owner,
+        enqueue=False,
+        row_overrides=rows,
+    )
     services.copy_job_cancel(job=job, user=owner)
     job.refresh_from_db()
     assert job.status == CopyJob.Status.CANCELLED and job.results.filter(status=S.SKIPPED).count() == 2
@@ -133,8 +170,15 @@ def test_2_a_429_storm_makes_the_job_wait_then_resume(fresh_sandbox, zoho_profil
     conn = _fast(connector_for(zoho_profile))
     ids = _small_accounts(conn, 3)
     rows = {sid: {"Account_Name": f"Storm {i}"} for i, sid in enumerate(ids)}
-    job = services.copy_job_create(profile=zoho_profile, object_name="Accounts", source_ids=ids, mode="clone",
-                                   user=owner, enqueue=False, row_overrides=rows)
+    job = services.copy_job_create(
+        profile=zoho_profile,
+        object_name="Accounts",
+        source_ids=ids,
+        mode="clone",
+        user=owner,
+        enqueue=False,
+        row_overrides=rows,
+    )
     fresh_sandbox.faults("zoho").set(p429=1.0)
     try:
         job = services.copy_job_run(job_id=job.pk, worker_id="storm", connector=conn)
@@ -155,8 +199,15 @@ def test_2_a_read_outage_waits_instead_of_failing(fresh_sandbox, zoho_profile, o
     settings.JOB_WAIT_FIRST_SECONDS = 0.2
     conn = _fast(connector_for(zoho_profile))
     src = _small_accounts(conn, 1)[0]
-    job = services.copy_job_create(profile=zoho_profile, object_name="Accounts", source_ids=[src], mode="deep_copy",
-                                   user=owner, enqueue=False, overrides={"Account_Name": "Outage Co"})
+    job = services.copy_job_create(
+        profile=zoho_profile,
+        object_name="Accounts",
+        source_ids=[src],
+        mode="deep_copy",
+        user=owner,
+        enqueue=False,
+        overrides={"Account_Name": "Outage Co"},
+    )
     fresh_sandbox.faults("zoho").set(p500=1.0)
     try:
         job = services.copy_job_run(job_id=job.pk, worker_id="outage", connector=_fast(connector_for(zoho_profile)))
@@ -187,6 +238,7 @@ def test_2_the_wait_budget_ends_a_job_that_copied_records_as_stopped_not_failed(
 
 # -- 3. one job per confirmation ------------------------------------------------------------------
 
+
 def test_3_concurrent_confirms_of_one_preview_create_one_job(fresh_sandbox, zoho_profile, owner, redis_url):
     from records.views_copy import DRAFTS_KEY
 
@@ -195,9 +247,17 @@ def test_3_concurrent_confirms_of_one_preview_create_one_job(fresh_sandbox, zoho
     client = Client()
     client.force_login(owner)
     session = client.session
-    session[DRAFTS_KEY] = {"d1": {"profile": str(zoho_profile.code), "object_name": "Accounts", "source_ids": [src],
-                                  "mode": "clone", "overrides": {"Account_Name": "Once Co"}, "row_overrides": {},
-                                  "label": ""}}
+    session[DRAFTS_KEY] = {
+        "d1": {
+            "profile": str(zoho_profile.code),
+            "object_name": "Accounts",
+            "source_ids": [src],
+            "mode": "clone",
+            "overrides": {"Account_Name": "Once Co"},
+            "row_overrides": {},
+            "label": "",
+        }
+    }
     session.save()
     fresh_sandbox.faults("zoho").set(latency=0.3)
     answers = []
@@ -224,11 +284,20 @@ def test_3_concurrent_confirms_of_one_preview_create_one_job(fresh_sandbox, zoho
 
 # -- 4. undo once; no race on stale objects --------------------------------------------------------
 
-def test_4_an_undone_job_says_so_and_cannot_be_undone_again(fresh_sandbox, zoho_profile, owner, owner_client, redis_url):
+
+def test_4_an_undone_job_says_so_and_cannot_be_undone_again(
+    fresh_sandbox, zoho_profile, owner, owner_client, redis_url
+):
     conn = connector_for(zoho_profile)
     src = _small_accounts(conn, 1)[0]
-    job = services.copy_job_create(profile=zoho_profile, object_name="Accounts", source_ids=[src], mode="clone",
-                                   user=owner, overrides={"Account_Name": "Undo Once Co"})
+    job = services.copy_job_create(
+        profile=zoho_profile,
+        object_name="Accounts",
+        source_ids=[src],
+        mode="clone",
+        user=owner,
+        overrides={"Account_Name": "Undo Once Co"},
+    )
     _burst()
     owner_client.post(f"/jobs/{job.code}/undo/")
     _burst()
@@ -251,7 +320,7 @@ def test_4_two_undo_requests_on_stale_objects_make_one_undo(make_job, owner, red
     job = make_job(results=10)
     a, b = CopyJob.objects.get(pk=job.pk), CopyJob.objects.get(pk=job.pk)
     services.copy_job_undo(job=a, user=owner, enqueue=False)
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError):
         services.copy_job_undo(job=b, user=owner, enqueue=False)
     assert CopyJob.objects.filter(mode=CopyJob.Mode.UNDO).count() == 1
 
@@ -263,24 +332,34 @@ def test_4_a_retry_on_a_stale_object_never_resets_a_running_job(make_job, owner,
     stale = CopyJob.objects.get(pk=job.pk)
     services.copy_job_retry(job=CopyJob.objects.get(pk=job.pk), user=owner, enqueue=False)
     assert lifecycle.claim(job_id=job.pk, worker_id="w", lease_seconds=60)
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError):
         services.copy_job_retry(job=stale, user=owner, enqueue=False)
     assert CopyJob.objects.get(pk=job.pk).status == CopyJob.Status.RUNNING
 
 
 # -- 5. Redis down at submit ---------------------------------------------------------------------
 
+
 def test_5_confirm_with_redis_down_answers_with_the_job_page_and_starts_once_later(
-        fresh_sandbox, zoho_profile, owner, owner_client, redis_url, settings):
+    fresh_sandbox, zoho_profile, owner, owner_client, redis_url, settings
+):
     from records.embedded_redis import free_port
     from records.views_copy import DRAFTS_KEY
 
     conn = connector_for(zoho_profile)
     src = _small_accounts(conn, 1)[0]
     session = owner_client.session
-    session[DRAFTS_KEY] = {"d5": {"profile": str(zoho_profile.code), "object_name": "Accounts", "source_ids": [src],
-                                  "mode": "clone", "overrides": {"Account_Name": "Queue Down Co"}, "row_overrides": {},
-                                  "label": ""}}
+    session[DRAFTS_KEY] = {
+        "d5": {
+            "profile": str(zoho_profile.code),
+            "object_name": "Accounts",
+            "source_ids": [src],
+            "mode": "clone",
+            "overrides": {"Account_Name": "Queue Down Co"},
+            "row_overrides": {},
+            "label": "",
+        }
+    }
     session.save()
     up = settings.RQ_QUEUES
     settings.RQ_QUEUES = {"default": {"URL": f"redis://127.0.0.1:{free_port()}/0", "DEFAULT_TIMEOUT": 600}}
@@ -303,10 +382,20 @@ def test_5_shell_commands_without_redis_fail_with_one_line(make_job, owner):
     from records.embedded_redis import free_port
 
     job = make_job(results=10)
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "copier_site.test_settings", "DATABASE_URL": worker_database_url(),
-           "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"}
-    done = subprocess.run([sys.executable, "manage.py", "job", "undo", str(job.pk)], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=60)
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "copier_site.test_settings",
+        "DATABASE_URL": worker_database_url(),
+        "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0",
+    }
+    done = subprocess.run(
+        [sys.executable, "manage.py", "job", "undo", str(job.pk)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode != 0
     assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert "Redis" in done.stderr
@@ -314,8 +403,10 @@ def test_5_shell_commands_without_redis_fail_with_one_line(make_job, owner):
 
 # -- 6. access re-checked --------------------------------------------------------------------------
 
-def test_6_a_user_whose_profile_was_unshared_can_no_longer_act_on_his_jobs(make_profile, make_job, owner, other_user,
-                                                                          redis_url):
+
+def test_6_a_user_whose_profile_was_unshared_can_no_longer_act_on_his_jobs(
+    make_profile, make_job, owner, other_user, redis_url
+):
     profile = make_profile(name="Shared")
     profile.shared_with_users.add(other_user)
     job = make_job(user=other_user, profile=profile, results=10, status=CopyJob.Status.PARTIAL)
@@ -331,6 +422,7 @@ def test_6_a_user_whose_profile_was_unshared_can_no_longer_act_on_his_jobs(make_
 
 
 # -- 7. one rule per action --------------------------------------------------------------------------
+
 
 def test_7_web_admin_cli_and_services_give_the_same_answer(make_job, owner, staff, owner_client, redis_url):
     from django.contrib.messages import get_messages
@@ -356,8 +448,9 @@ def test_7_web_admin_cli_and_services_give_the_same_answer(make_job, owner, staf
     assert CopyJob.objects.get(pk=other.pk).status == CopyJob.Status.QUEUED
 
 
-def test_5_the_worker_itself_resumes_a_job_that_never_reached_the_queue(fresh_sandbox, zoho_profile, owner,
-                                                                          redis_url, settings):
+def test_5_the_worker_itself_resumes_a_job_that_never_reached_the_queue(
+    fresh_sandbox, zoho_profile, owner, redis_url, settings
+):
     """No cron: every worker runs resume-stale between jobs (records/worker.py)."""
     from records.embedded_redis import free_port
 
@@ -365,16 +458,31 @@ def test_5_the_worker_itself_resumes_a_job_that_never_reached_the_queue(fresh_sa
     src = _small_accounts(conn, 1)[0]
     up = settings.RQ_QUEUES
     settings.RQ_QUEUES = {"default": {"URL": f"redis://127.0.0.1:{free_port()}/0", "DEFAULT_TIMEOUT": 600}}
-    job = services.copy_job_create(profile=zoho_profile, object_name="Accounts", source_ids=[src], mode="clone",
-                                   user=owner, overrides={"Account_Name": "Worker Resumed Co"})
+    job = services.copy_job_create(
+        profile=zoho_profile,
+        object_name="Accounts",
+        source_ids=[src],
+        mode="clone",
+        user=owner,
+        overrides={"Account_Name": "Worker Resumed Co"},
+    )
     assert job.queue_down
     settings.RQ_QUEUES = up
     worker = subprocess.Popen(
-        [sys.executable, "manage.py", "rqworker", "default"], cwd=ROOT,
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "copier_site.test_settings", "DATABASE_URL": worker_database_url(),
-             "REDIS_URL": redis_url, "JOB_LEASE_SECONDS": "1", "JOB_RESUME_STALE_SECONDS": "1",
-             "COPIER_VAR_DIR": os.environ["COPIER_VAR_DIR"]},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [sys.executable, "manage.py", "rqworker", "default"],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "copier_site.test_settings",
+            "DATABASE_URL": worker_database_url(),
+            "REDIS_URL": redis_url,
+            "JOB_LEASE_SECONDS": "1",
+            "JOB_RESUME_STALE_SECONDS": "1",
+            "COPIER_VAR_DIR": os.environ["COPIER_VAR_DIR"],
+        },
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         assert _wait(lambda: CopyJob.objects.get(pk=job.pk).is_finished, 60)
     finally:
@@ -385,18 +493,27 @@ def test_5_the_worker_itself_resumes_a_job_that_never_reached_the_queue(fresh_sa
 
 
 def test_5_shell_commands_start_the_embedded_redis_when_redis_url_is_unset(make_job, owner, tmp_path):
-    import redis
-
     import shutil
+
+    import redis
 
     job = make_job(results=10)
     # A var dir of its own (the socket is <var dir>/redis.sock), with the session's credential key.
     shutil.copy(Path(os.environ["COPIER_VAR_DIR"]) / "dev_credential_key", tmp_path / "dev_credential_key")
     env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
-    env.update(DJANGO_SETTINGS_MODULE="copier_site.test_settings", DATABASE_URL=worker_database_url(),
-               COPIER_VAR_DIR=str(tmp_path))
-    done = subprocess.run([sys.executable, "manage.py", "job", "undo", str(job.pk)], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=60)
+    env.update(
+        DJANGO_SETTINGS_MODULE="copier_site.test_settings",
+        DATABASE_URL=worker_database_url(),
+        COPIER_VAR_DIR=str(tmp_path),
+    )
+    done = subprocess.run(
+        [sys.executable, "manage.py", "job", "undo", str(job.pk)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     server = redis.Redis(unix_socket_path=str(tmp_path / "redis.sock"))
     try:
         assert done.returncode == 0, done.stderr
@@ -410,26 +527,33 @@ def test_5_shell_commands_start_the_embedded_redis_when_redis_url_is_unset(make_
             pass
 
 
-def test_a_job_whose_work_horse_died_before_its_claim_is_queued_again(fresh_sandbox, zoho_profile, owner, redis_url,
-                                                                       settings):
+def test_a_job_whose_work_horse_died_before_its_claim_is_queued_again(
+    fresh_sandbox, zoho_profile, owner, redis_url, settings
+):
     """Found by chaos seeds 1009, 1053, 1091: SIGKILL between RQ starting the job and our claim
     left the copy job queued and its RQ job 'started' (RQ keeps that until the job's timeout)."""
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     import django_rq
     from rq.job import Job, JobStatus
 
     conn = connector_for(zoho_profile)
     src = _small_accounts(conn, 1)[0]
-    job = services.copy_job_create(profile=zoho_profile, object_name="Accounts", source_ids=[src], mode="clone",
-                                   user=owner, overrides={"Account_Name": "Dead Horse Co"})
+    job = services.copy_job_create(
+        profile=zoho_profile,
+        object_name="Accounts",
+        source_ids=[src],
+        mode="clone",
+        user=owner,
+        overrides={"Account_Name": "Dead Horse Co"},
+    )
     rq_job = Job.fetch(job.rq_job_id, connection=django_rq.get_connection("default"))
     django_rq.get_queue("default").remove(rq_job)  # a worker took it ...
     rq_job.set_status(JobStatus.STARTED)
-    rq_job.started_at = datetime.now(timezone.utc) - timedelta(seconds=10)  # ... and died 10 s ago
+    rq_job.started_at = datetime.now(UTC) - timedelta(seconds=10)  # ... and died 10 s ago
     rq_job.save()
     settings.JOB_LEASE_SECONDS = 2
-    CopyJob.objects.filter(pk=job.pk).update(created=datetime.now(timezone.utc) - timedelta(seconds=10))
+    CopyJob.objects.filter(pk=job.pk).update(created=datetime.now(UTC) - timedelta(seconds=10))
     assert [j.pk for j in services.jobs_resume_stale()] == [job.pk]
     _burst()
     job.refresh_from_db()
@@ -444,14 +568,22 @@ def test_7_a_part_failed_vault_undo_is_resumed(fresh_sandbox, vault_profile, own
     conn = connector_for(vault_profile)
     src = next(r.id for r in conn.search("product__v", "Neurolax").records if r.name == "Neurolax")
     before = {obj: set(recs) for obj, recs in fresh_sandbox.vault.state.records.items()}
-    job = services.copy_job_create(profile=vault_profile, object_name="product__v", source_ids=[src],
-                                   mode="deep_copy", user=owner, enqueue=False, overrides={"name__v": "Undo Me"})
+    job = services.copy_job_create(
+        profile=vault_profile,
+        object_name="product__v",
+        source_ids=[src],
+        mode="deep_copy",
+        user=owner,
+        enqueue=False,
+        overrides={"name__v": "Undo Me"},
+    )
     job = services.copy_job_run(job_id=job.pk, worker_id="w", connector=conn)
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
     undo = services.copy_job_undo(job=job, user=owner, enqueue=False)
     # A failed state as main left it: the cascade start failed, every row failed, phase done.
-    CopyJob.objects.filter(pk=undo.pk).update(status=CopyJob.Status.FAILED, state={"cascade": {
-        undo.results.get(depth=0).source_id: {"phase": "done"}}})
+    CopyJob.objects.filter(pk=undo.pk).update(
+        status=CopyJob.Status.FAILED, state={"cascade": {undo.results.get(depth=0).source_id: {"phase": "done"}}}
+    )
     undo.results.update(status=S.FAILED, error_type="INTERNAL_ERROR")
     undo = services.copy_job_retry(job=undo, user=owner, enqueue=False)
     undo = services.copy_job_run(job_id=undo.pk, worker_id="w2", connector=conn)

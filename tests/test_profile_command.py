@@ -14,8 +14,19 @@ def add(*args, **kwargs):
 
 def test_add_a_vault_profile_with_the_secret_from_the_environment(owner, monkeypatch, capsys):
     monkeypatch.setenv("COPIER_SECRET", "env-pw")
-    add("Acme", "--system", "vault", "--url", "https://acme.veevavault.com", "--username", "me@acme.com",
-        "--api-version", "v25.2", "--owner", "alice")
+    add(
+        "Acme",
+        "--system",
+        "vault",
+        "--url",
+        "https://acme.veevavault.com",
+        "--username",
+        "me@acme.com",
+        "--api-version",
+        "v25.2",
+        "--owner",
+        "alice",
+    )
     profile = ConnectionProfile.objects.get(name="Acme")
     assert profile.owner == owner and profile.secret == "env-pw" and profile.api_version == "v25.2"
     assert "Added profile 'Acme'" in capsys.readouterr().out
@@ -25,8 +36,19 @@ def test_add_a_vault_profile_with_the_secret_from_the_environment(owner, monkeyp
 def test_add_a_zoho_profile(owner, monkeypatch):
     monkeypatch.setenv("COPIER_SECRET", "client-secret")
     monkeypatch.setenv("COPIER_REFRESH_TOKEN", "1000.rt")
-    add("Zoho EU", "--system", "zoho", "--url", "https://www.zohoapis.eu", "--accounts-url",
-        "https://accounts.zoho.eu", "--client-id", "1000.CID", "--owner", "alice")
+    add(
+        "Zoho EU",
+        "--system",
+        "zoho",
+        "--url",
+        "https://www.zohoapis.eu",
+        "--accounts-url",
+        "https://accounts.zoho.eu",
+        "--client-id",
+        "1000.CID",
+        "--owner",
+        "alice",
+    )
     profile = ConnectionProfile.objects.get(name="Zoho EU")
     assert (profile.username, profile.refresh_token) == ("1000.CID", "1000.rt")
 

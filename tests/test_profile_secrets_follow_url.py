@@ -68,7 +68,12 @@ def test_a_vault_profile_pointed_elsewhere_does_not_send_its_password_there(vaul
     assert _leaked(seen) == []
     assert ok is False and "enter" in message.lower() and "again" in message.lower(), message
     profile.refresh_from_db()
-    assert (profile.secret, profile.secret_set_at, profile.session_token, profile.session_expires_at) == ("", None, "", None)
+    assert (profile.secret, profile.secret_set_at, profile.session_token, profile.session_expires_at) == (
+        "",
+        None,
+        "",
+        None,
+    )
 
 
 def test_a_zoho_profile_with_a_new_accounts_url_drops_secret_and_refresh_token(zoho_profile, owner, catcher):
@@ -92,8 +97,9 @@ def test_new_secrets_given_with_the_new_url_are_kept(zoho_profile, owner, sandbo
     profile.refresh_from_db()
     assert profile.base_url == sandbox.zoho_url  # normalised: the same address, nothing cleared
     assert profile.refresh_token == demo.ZOHO_REFRESH_TOKEN
-    profiles.profile_update(profile=profile, actor=owner, accounts_url=catcher[0], secret="for-new",
-                            refresh_token="token-new")
+    profiles.profile_update(
+        profile=profile, actor=owner, accounts_url=catcher[0], secret="for-new", refresh_token="token-new"
+    )
     profile.refresh_from_db()
     assert (profile.secret, profile.refresh_token) == ("for-new", "token-new")
     event = AuditEvent.objects.filter(action="profile.update").latest("pk")
@@ -115,8 +121,15 @@ def test_changing_the_system_clears_the_secrets(zoho_profile, owner, sandbox):
 def test_the_edit_page_asks_for_the_secret_again_when_the_url_changes(owner_client, vault_profile, catcher):
     url, seen = catcher
     edit = reverse("profile_edit", args=[vault_profile.code])
-    data = {"name": vault_profile.name, "system": "vault", "base_url": url, "accounts_url": "",
-            "api_version": "v25.2", "username": demo.VAULT_USERNAME, "concurrency": 5}
+    data = {
+        "name": vault_profile.name,
+        "system": "vault",
+        "base_url": url,
+        "accounts_url": "",
+        "api_version": "v25.2",
+        "username": demo.VAULT_USERNAME,
+        "concurrency": 5,
+    }
     response = owner_client.post(edit, data)
     assert response.status_code == 200 and "secret" in response.context["form"].errors
     vault_profile.refresh_from_db()
@@ -132,9 +145,16 @@ def test_the_admin_change_clears_the_secrets_and_says_so(client, vault_profile, 
     admin = django_user_model.objects.create_superuser("root", "root@example.com", "pw")
     client.force_login(admin)
     change = reverse("admin:records_connectionprofile_change", args=[vault_profile.pk])
-    data = {"name": vault_profile.name, "system": "vault", "base_url": url, "accounts_url": "",
-            "api_version": "v25.2", "username": demo.VAULT_USERNAME, "concurrency": 5,
-            "owner": vault_profile.owner.pk}
+    data = {
+        "name": vault_profile.name,
+        "system": "vault",
+        "base_url": url,
+        "accounts_url": "",
+        "api_version": "v25.2",
+        "username": demo.VAULT_USERNAME,
+        "concurrency": 5,
+        "owner": vault_profile.owner.pk,
+    }
     response = client.post(change, data, follow=True)
     assert response.status_code == 200
     vault_profile.refresh_from_db()

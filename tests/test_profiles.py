@@ -13,8 +13,16 @@ pytestmark = pytest.mark.django_db
 
 
 def _vault(actor, **extra):
-    values = dict(name="Vault", system="vault", base_url="https://acme.veevavault.com/", api_version="v25.2",
-                  username="me@acme.com", secret="pw-123", owner=actor, actor=actor)
+    values = dict(
+        name="Vault",
+        system="vault",
+        base_url="https://acme.veevavault.com/",
+        api_version="v25.2",
+        username="me@acme.com",
+        secret="pw-123",
+        owner=actor,
+        actor=actor,
+    )
     values.update(extra)
     return profiles.profile_create(**values)
 
@@ -62,12 +70,16 @@ def test_loopback_only_when_allowed(owner, settings):
 
 
 def test_zoho_needs_allowed_api_and_accounts_hosts(owner):
-    values = dict(name="Zoho", system="zoho", username="1000.ID", secret="cs", refresh_token="rt", owner=owner, actor=owner)
+    values = dict(
+        name="Zoho", system="zoho", username="1000.ID", secret="cs", refresh_token="rt", owner=owner, actor=owner
+    )
     with pytest.raises(ValidationError, match="accounts"):
         profiles.profile_create(base_url="https://www.zohoapis.eu", **values)
     with pytest.raises(ValidationError):
         profiles.profile_create(base_url="https://www.zohoapis.eu", accounts_url="https://accounts.evil.eu", **values)
-    profile = profiles.profile_create(base_url="https://www.zohoapis.eu", accounts_url="https://accounts.zoho.eu", **values)
+    profile = profiles.profile_create(
+        base_url="https://www.zohoapis.eu", accounts_url="https://accounts.zoho.eu", **values
+    )
     assert profile.refresh_token == "rt" and profile.refresh_token_set_at is not None
 
 
@@ -174,7 +186,10 @@ def test_profile_test_stores_success(owner, fake_connector):
 @pytest.mark.parametrize(
     "error, words",
     [
-        (base.AuthFailed("Invalid username or password pw-123", error_type="USERNAME_OR_PASSWORD_INCORRECT"), "refused the credentials"),
+        (
+            base.AuthFailed("Invalid username or password pw-123", error_type="USERNAME_OR_PASSWORD_INCORRECT"),
+            "refused the credentials",
+        ),
         (base.Unavailable("connection refused", error_type="CONNECTION"), "Couldn't reach"),
         (base.ConfigurationError("URL refused", error_type="INVALID_URL"), "can't be used"),
     ],

@@ -66,8 +66,17 @@ def running_app(tmp_path):
     env = {**os.environ, "COPIER_VAR_DIR": str(var), "DEBUG": "true", "ALLOW_LOOPBACK_CONNECTIONS": "true"}
     for name in ("REDIS_URL", "DATABASE_URL", "DEMO_PASSWORD", "ADMIN_PASSWORD", "DJANGO_SETTINGS_MODULE"):
         env.pop(name, None)
-    args = [sys.executable, "manage.py", "runapp", "--port", str(port),
-            "--vault-port", str(free_port()), "--zoho-port", str(free_port())]
+    args = [
+        sys.executable,
+        "manage.py",
+        "runapp",
+        "--port",
+        str(port),
+        "--vault-port",
+        str(free_port()),
+        "--zoho-port",
+        str(free_port()),
+    ]
     process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     output = Output(process.stdout)
     yield process, output, f"http://127.0.0.1:{port}", var

@@ -33,9 +33,16 @@ def world(staff, make_profile, make_job):
     profile = make_profile(name="Mine", user=staff)
     job = make_job(user=staff, profile=profile, results=2, status=CopyJob.Status.RUNNING)
     return {
-        "code": str(profile.code), "profile_code": str(profile.code), "object_name": "product__v",
-        "record_id": "P100", "draft_id": "x", "object_id": str(profile.pk), "app_label": "records",
-        "content_type_id": "1", "_job": job, "_profile": profile,
+        "code": str(profile.code),
+        "profile_code": str(profile.code),
+        "object_name": "product__v",
+        "record_id": "P100",
+        "draft_id": "x",
+        "object_id": str(profile.pk),
+        "app_label": "records",
+        "content_type_id": "1",
+        "_job": job,
+        "_profile": profile,
     }
 
 

@@ -6,9 +6,9 @@ import django_rq
 import pytest
 from django.contrib.auth.models import Permission
 from django.core.management import call_command
-from rq import Queue
 from django.test import override_settings
 from django.urls import reverse
+from rq import Queue
 
 from records.checks import check_allowed_hosts
 from records.embedded_redis import free_port
@@ -87,7 +87,9 @@ def test_staff_without_permission_cannot_touch_a_queued_job(client, bare_staff, 
     assert job.status == CopyJob.Status.QUEUED
 
 
-def test_deleting_a_copy_job_on_the_dashboard_cancels_it_through_the_job_service(client, queue_operator, queued_copy_job):
+def test_deleting_a_copy_job_on_the_dashboard_cancels_it_through_the_job_service(
+    client, queue_operator, queued_copy_job
+):
     job, rq_job, queue = queued_copy_job
     client.force_login(queue_operator)
     assert client.get(reverse("django_rq:home")).status_code == 200
@@ -153,7 +155,6 @@ def test_authenticated_pages_are_not_cached(owner_client, make_profile):
         response = owner_client.get(url)
         assert response.status_code == 200
         assert response["Cache-Control"] == "private, no-store", url
-
 
 
 def test_the_admins_copy_of_the_dashboard_is_locked_down_too(client, bare_staff, queue_operator, queued_copy_job):

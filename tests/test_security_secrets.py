@@ -46,8 +46,15 @@ def _run_with_expiry(sb, system, profile, owner):
         src, obj, name_field = find_record(conn, "product__v", "Neurolax"), "product__v", "name__v"
     else:
         src, obj, name_field = small_account(conn), "Accounts", "Account_Name"
-    job = services.copy_job_create(profile=profile, object_name=obj, source_ids=[src], mode="deep_copy",
-                                   user=owner, enqueue=False, overrides={name_field: "Secret Run"})
+    job = services.copy_job_create(
+        profile=profile,
+        object_name=obj,
+        source_ids=[src],
+        mode="deep_copy",
+        user=owner,
+        enqueue=False,
+        overrides={name_field: "Secret Run"},
+    )
     first = _token(profile)
     (sb.vault if system == "vault" else sb.zoho).expire_sessions()
     job = services.copy_job_run(job_id=job.pk, worker_id="secrets")
@@ -95,18 +102,26 @@ def test_no_secret_on_any_page_after_a_real_job(system_profile, owner, staff):
     result = job.results.first()
     obj = job.object_name
     site = [
-        reverse("home"), reverse("profile_list"), reverse("profile_edit", args=[profile.code]),
-        reverse("profile_delete", args=[profile.code]), reverse("job_list"),
-        reverse("job_detail", args=[job.code]), reverse("job_progress", args=[job.code]),
-        reverse("job_results_csv", args=[job.code]), reverse("copy_start"),
-        reverse("copy_objects", args=[profile.code]), reverse("copy_search", args=[profile.code, obj]),
-        reverse("copy_record", args=[profile.code, obj, job.source_ids[0]]), reverse("bulk_upload"),
+        reverse("home"),
+        reverse("profile_list"),
+        reverse("profile_edit", args=[profile.code]),
+        reverse("profile_delete", args=[profile.code]),
+        reverse("job_list"),
+        reverse("job_detail", args=[job.code]),
+        reverse("job_progress", args=[job.code]),
+        reverse("job_results_csv", args=[job.code]),
+        reverse("copy_start"),
+        reverse("copy_objects", args=[profile.code]),
+        reverse("copy_search", args=[profile.code, obj]),
+        reverse("copy_record", args=[profile.code, obj, job.source_ids[0]]),
+        reverse("bulk_upload"),
     ]
     admin = [
         reverse("admin:records_connectionprofile_changelist"),
         reverse("admin:records_connectionprofile_change", args=[profile.pk]),
         reverse("admin:records_connectionprofile_secret", args=[profile.pk]),
-        reverse("admin:records_copyjob_changelist"), reverse("admin:records_copyjob_change", args=[job.pk]),
+        reverse("admin:records_copyjob_changelist"),
+        reverse("admin:records_copyjob_change", args=[job.pk]),
         reverse("admin:records_recordresult_changelist"),
         reverse("admin:records_recordresult_change", args=[result.pk]),
         reverse("admin:records_auditevent_changelist"),
@@ -125,8 +140,15 @@ def test_a_wrong_password_fails_the_job_without_any_secret(vault_profile, fresh_
     """The password is changed after the job was queued: the run fails on auth, cleanly."""
     conn = connector_for(vault_profile)
     src = find_record(conn, "product__v", "Neurolax")
-    job = services.copy_job_create(profile=vault_profile, object_name="product__v", source_ids=[src], mode="clone",
-                                   user=owner, enqueue=False, overrides={"name__v": "Never"})
+    job = services.copy_job_create(
+        profile=vault_profile,
+        object_name="product__v",
+        source_ids=[src],
+        mode="clone",
+        user=owner,
+        enqueue=False,
+        overrides={"name__v": "Never"},
+    )
     old_session = _token(vault_profile)
     profile = ConnectionProfile.objects.get(pk=vault_profile.pk)
     profile.secret = WRONG_PASSWORD
@@ -192,8 +214,14 @@ def test_rq_job_holds_only_the_job_id(zoho_profile, fresh_sandbox, owner, redis_
     from rq.job import Job
 
     conn = connector_for(zoho_profile)
-    job = services.copy_job_create(profile=zoho_profile, object_name="Accounts", source_ids=[small_account(conn)],
-                                   mode="clone", user=owner, overrides={"Account_Name": "Queued Secretly"})
+    job = services.copy_job_create(
+        profile=zoho_profile,
+        object_name="Accounts",
+        source_ids=[small_account(conn)],
+        mode="clone",
+        user=owner,
+        overrides={"Account_Name": "Queued Secretly"},
+    )
     job.refresh_from_db()
     rq_job = Job.fetch(job.rq_job_id, connection=django_rq.get_connection("default"))
     assert rq_job.args == (job.pk,) or list(rq_job.args) == [job.pk]
@@ -204,8 +232,13 @@ def test_rq_job_holds_only_the_job_id(zoho_profile, fresh_sandbox, owner, redis_
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
     rq_job = Job.fetch(job.rq_job_id, connection=django_rq.get_connection("default"))
     token = _token(zoho_profile)
-    stored = [repr(rq_job.meta), rq_job.description or "", repr(rq_job.args), repr(rq_job.kwargs),
-              repr(rq_job.return_value())]
+    stored = [
+        repr(rq_job.meta),
+        rq_job.description or "",
+        repr(rq_job.args),
+        repr(rq_job.kwargs),
+        repr(rq_job.return_value()),
+    ]
     dump = _redis_dump(redis_url)
     blobs = [dump]
     # RQ stores the call data zlib-compressed: look inside too.

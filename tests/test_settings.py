@@ -13,9 +13,19 @@ from cryptography.fernet import Fernet
 from records.logging import RedactSecretsFilter, redact
 
 ROOT = Path(__file__).resolve().parents[1]
-OURS = ("DEBUG", "SECRET_KEY", "CREDENTIAL_KEYS", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL",
-        "ALLOW_LOOPBACK_CONNECTIONS", "VAULT_JOB_POLL_SECONDS", "JOB_LEASE_SECONDS", "COPIER_VAR_DIR",
-        "DJANGO_ALLOW_ASYNC_UNSAFE")  # the browser tests set the last one in this process
+OURS = (
+    "DEBUG",
+    "SECRET_KEY",
+    "CREDENTIAL_KEYS",
+    "ALLOWED_HOSTS",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "ALLOW_LOOPBACK_CONNECTIONS",
+    "VAULT_JOB_POLL_SECONDS",
+    "JOB_LEASE_SECONDS",
+    "COPIER_VAR_DIR",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
+)  # the browser tests set the last one in this process
 PRINT_SETTINGS = (
     "import django; django.setup(); from django.conf import settings as s; "
     "print(s.DEBUG, s.DATABASES['default']['ENGINE'], s.DATABASES['default']['NAME'], s.REDIS_URL, "

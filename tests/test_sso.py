@@ -35,7 +35,12 @@ def test_login_creates_the_user_with_groups_from_the_claim(client, sso_settings,
     response = sso_login(client, "u-alice")
     assert response.status_code == 302 and response["Location"] == reverse("home")
     user = django_user_model.objects.get(username="u-alice")  # OIDC_USERNAME_CLAIM: sub
-    assert (user.email, user.first_name, user.is_staff, user.is_superuser) == ("alice@example.com", "Alice", False, False)
+    assert (user.email, user.first_name, user.is_staff, user.is_superuser) == (
+        "alice@example.com",
+        "Alice",
+        False,
+        False,
+    )
     assert not user.has_usable_password()
     # Only groups that exist here are mapped: the provider's other groups create nothing.
     assert sorted(user.groups.values_list("name", flat=True)) == ["copier-users"]
@@ -111,8 +116,12 @@ def test_logged_out_at_the_provider_means_logged_out_here_at_the_next_check(clie
     provider = requests.Session()
     sso_login(client, "u-alice", provider)
     end = discovery(sso_settings.OIDC_OP_ISSUER)["end_session_endpoint"]
-    at_provider(provider, f"{end}?client_id=copier&post_logout_redirect_uri=http://testserver/accounts/login/",
-                "u-alice", stop_at="http://testserver/")
+    at_provider(
+        provider,
+        f"{end}?client_id=copier&post_logout_redirect_uri=http://testserver/accounts/login/",
+        "u-alice",
+        stop_at="http://testserver/",
+    )
     _expire_the_id_token(client)
     back = at_provider(provider, client.get(reverse("home"))["Location"], "u-alice", stop_at="http://testserver/")
     assert "error=login_required" in back
@@ -135,16 +144,34 @@ def _token_for_other_client(issuer):
     """A real ID token the provider issued to another client (that client's own code flow)."""
     doc = discovery(issuer)
     session = requests.Session()
-    auth_url = requests.Request("GET", doc["authorization_endpoint"], params={
-        "client_id": OTHER_CLIENT["client_id"], "response_type": "code", "scope": "openid email",
-        "redirect_uri": "http://other.invalid/oidc/callback/", "state": "s" * 16, "nonce": "n" * 16,
-    }).prepare().url
+    auth_url = (
+        requests.Request(
+            "GET",
+            doc["authorization_endpoint"],
+            params={
+                "client_id": OTHER_CLIENT["client_id"],
+                "response_type": "code",
+                "scope": "openid email",
+                "redirect_uri": "http://other.invalid/oidc/callback/",
+                "state": "s" * 16,
+                "nonce": "n" * 16,
+            },
+        )
+        .prepare()
+        .url
+    )
     back = at_provider(session, auth_url, "u-alice", stop_at="http://other.invalid/")
     code = requests.utils.urlparse(back).query.split("code=")[1].split("&")[0]
-    tokens = requests.post(doc["token_endpoint"], timeout=10, data={
-        "grant_type": "authorization_code", "code": code, "redirect_uri": "http://other.invalid/oidc/callback/",
-        **OTHER_CLIENT,
-    }).json()
+    tokens = requests.post(
+        doc["token_endpoint"],
+        timeout=10,
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": "http://other.invalid/oidc/callback/",
+            **OTHER_CLIENT,
+        },
+    ).json()
     return tokens["id_token"]
 
 
@@ -152,7 +179,10 @@ def test_an_id_token_for_another_audience_is_refused(sso_settings):
     token = _token_for_other_client(sso_settings.OIDC_OP_ISSUER)
     # mozilla-django-oidc alone accepts it (it skips the audience): the gap our backend closes.
     doc = discovery(sso_settings.OIDC_OP_ISSUER)
-    sso_settings.OIDC_OP_TOKEN_ENDPOINT, sso_settings.OIDC_OP_USER_ENDPOINT = doc["token_endpoint"], doc["userinfo_endpoint"]
+    sso_settings.OIDC_OP_TOKEN_ENDPOINT, sso_settings.OIDC_OP_USER_ENDPOINT = (
+        doc["token_endpoint"],
+        doc["userinfo_endpoint"],
+    )
     sso_settings.OIDC_OP_JWKS_ENDPOINT = doc["jwks_uri"]
     assert OIDCAuthenticationBackend().verify_token(token, nonce="n" * 16)["aud"] == OTHER_CLIENT["client_id"]
     with pytest.raises(SuspiciousOperation, match="another client"):
@@ -164,10 +194,21 @@ def test_a_code_issued_to_another_client_does_not_log_in(client, sso_settings, g
     client.get(reverse("oidc_authentication_init"))  # our state and nonce in the session
     state = client.session["oidc_states"]
     state_value = next(iter(state))
-    auth_url = requests.Request("GET", doc["authorization_endpoint"], params={
-        "client_id": OTHER_CLIENT["client_id"], "response_type": "code", "scope": "openid",
-        "redirect_uri": "http://other.invalid/oidc/callback/", "state": state_value,
-    }).prepare().url
+    auth_url = (
+        requests.Request(
+            "GET",
+            doc["authorization_endpoint"],
+            params={
+                "client_id": OTHER_CLIENT["client_id"],
+                "response_type": "code",
+                "scope": "openid",
+                "redirect_uri": "http://other.invalid/oidc/callback/",
+                "state": state_value,
+            },
+        )
+        .prepare()
+        .url
+    )
     back = at_provider(requests.Session(), auth_url, "u-alice", stop_at="http://other.invalid/")
     response = client.get(reverse("oidc_authentication_callback") + "?" + back.split("?", 1)[1])
     assert response.status_code == 302 and "sso=failed" in response["Location"]

@@ -72,8 +72,14 @@ def test_zoho_values_are_refused_at_the_service(zoho, owner, field, value, words
     for call in (services.copy_preview, services.copy_job_create):
         extra = {"user": owner} if call is services.copy_job_create else {}
         with pytest.raises(ValidationError) as exc:
-            call(profile=profile, object_name="Accounts", source_ids=[account], mode="clone", overrides=overrides,
-                 **extra)
+            call(
+                profile=profile,
+                object_name="Accounts",
+                source_ids=[account],
+                mode="clone",
+                overrides=overrides,
+                **extra,
+            )
         message = " ".join(exc.value.messages)
         assert field in message and words in message, message
         assert "\x00" not in message and len(message) < 500
@@ -93,20 +99,33 @@ ZOHO_ACCEPTED = [
 @pytest.mark.parametrize("field, value", ZOHO_ACCEPTED, ids=[f"{f}-{v!r}"[:40] for f, v in ZOHO_ACCEPTED])
 def test_zoho_values_within_the_limits_pass(zoho, owner, field, value):
     sb, profile, account = zoho
-    plan = services.copy_preview(profile=profile, object_name="Accounts", source_ids=[account], mode="clone",
-                                 overrides={"Account_Name": "Boundary Co", field: value})
+    plan = services.copy_preview(
+        profile=profile,
+        object_name="Accounts",
+        source_ids=[account],
+        mode="clone",
+        overrides={"Account_Name": "Boundary Co", field: value},
+    )
     assert plan.refused_reason == ""
 
 
-@pytest.mark.parametrize("value, words", [(10**30, "digits"), ("1e19", "digits"), ("0.0000000001", "decimal places"),
-                                          ("Neuro\x00lax", "control character")])
+@pytest.mark.parametrize(
+    "value, words",
+    [(10**30, "digits"), ("1e19", "digits"), ("0.0000000001", "decimal places"), ("Neuro\x00lax", "control character")],
+)
 def test_vault_values_are_refused_at_the_service(vault, owner, value, words):
     sb, profile, product = vault
     field = "name__v" if isinstance(value, str) and "lax" in value else "price__c"
     overrides = {"name__v": "Boundary Product", field: value}
     with pytest.raises(ValidationError) as exc:
-        services.copy_job_create(profile=profile, object_name="product__v", source_ids=[product], mode="clone",
-                                 user=owner, overrides=overrides)
+        services.copy_job_create(
+            profile=profile,
+            object_name="product__v",
+            source_ids=[product],
+            mode="clone",
+            user=owner,
+            overrides=overrides,
+        )
     message = " ".join(exc.value.messages)
     assert field in message and words in message, message
     assert not CopyJob.objects.exists()
@@ -115,15 +134,23 @@ def test_vault_values_are_refused_at_the_service(vault, owner, value, words):
 def test_row_overrides_are_checked_the_same_way(zoho, owner):
     sb, profile, account = zoho
     with pytest.raises(ValidationError, match="control character"):
-        services.copy_job_create(profile=profile, object_name="Accounts", source_ids=[account], mode="clone",
-                                 user=owner, row_overrides={account: {"Account_Name": "Row\x00Co"}})
+        services.copy_job_create(
+            profile=profile,
+            object_name="Accounts",
+            source_ids=[account],
+            mode="clone",
+            user=owner,
+            row_overrides={account: {"Account_Name": "Row\x00Co"}},
+        )
     assert not CopyJob.objects.exists()
 
 
 @pytest.mark.parametrize("bad_id", ["12\x00", "\x00", "1\n2", "12 34", "1;2", "x" * 65])
 def test_a_bad_source_id_is_refused_before_any_request(zoho, vault, owner, bad_id):
-    for sb, profile, obj, system, good in ((zoho[0], zoho[1], "Accounts", "zoho", zoho[2]),
-                                           (vault[0], vault[1], "product__v", "vault", vault[2])):
+    for sb, profile, obj, system, good in (
+        (zoho[0], zoho[1], "Accounts", "zoho", zoho[2]),
+        (vault[0], vault[1], "product__v", "vault", vault[2]),
+    ):
         before = _log_len(sb, system)
         for call in (services.copy_preview, services.copy_job_create):
             extra = {"user": owner} if call is services.copy_job_create else {}
@@ -142,8 +169,9 @@ def test_source_id_errors_names_each_bad_id():
 
 
 def test_unit_rules_with_declared_digits_and_range():
-    info = FieldInfo(name="qty", label="Quantity", type=FieldType.DECIMAL, max_digits=3, decimal_places=1,
-                     min_value=0, max_value=500)
+    info = FieldInfo(
+        name="qty", label="Quantity", type=FieldType.DECIMAL, max_digits=3, decimal_places=1, min_value=0, max_value=500
+    )
     assert override_errors(fields=[info], overrides={"qty": 499.5}) == {}
     assert "at most 500" in override_errors(fields=[info], overrides={"qty": 500.5})["qty"]
     assert "at least 0" in override_errors(fields=[info], overrides={"qty": -1})["qty"]
@@ -159,12 +187,24 @@ def test_unit_rules_with_declared_digits_and_range():
 
 def test_copy_command_refuses_a_huge_number_and_a_nul_id(zoho):
     sb, profile, account = zoho
-    for args, words in ((["--set", f"Employees={10**30}"], "at most 9 digits"),
-                        (["--set", "Account_Name=A\x01B"], "control character")):
+    for args, words in (
+        (["--set", f"Employees={10**30}"], "at most 9 digits"),
+        (["--set", "Account_Name=A\x01B"], "control character"),
+    ):
         err = io.StringIO()
         with pytest.raises(SystemExit) as exc:
-            call_command("copy", profile.name, "Accounts", account, "--set", "Account_Name=Cmd Co", *args, "--sync",
-                         stdout=io.StringIO(), stderr=err)
+            call_command(
+                "copy",
+                profile.name,
+                "Accounts",
+                account,
+                "--set",
+                "Account_Name=Cmd Co",
+                *args,
+                "--sync",
+                stdout=io.StringIO(),
+                stderr=err,
+            )
         assert exc.value.code == 2 and words in err.getvalue(), err.getvalue()
     assert not CopyJob.objects.exists()
 
@@ -202,11 +242,14 @@ def test_quoted_cells_over_several_lines_keep_their_line_numbers():
     assert parsed.rows[0].overrides == {"Description": "two\nlines"}
 
 
-@pytest.mark.parametrize("content, words", [
-    ("id,Account_Name\n1\x00,Acme\n", "record id"),
-    ("id,Account_Name\n1,Ac\x01me\n", "control character"),
-    ("id,Employees\n1,1000000000000000000000000000000\n", "at most 9 digits"),
-])
+@pytest.mark.parametrize(
+    "content, words",
+    [
+        ("id,Account_Name\n1\x00,Acme\n", "record id"),
+        ("id,Account_Name\n1,Ac\x01me\n", "control character"),
+        ("id,Employees\n1,1000000000000000000000000000000\n", "at most 9 digits"),
+    ],
+)
 def test_bulk_rows_go_through_the_service_rules(content, words):
     parsed = parse_bulk_csv(content, FIELDS)
     assert not parsed.ok
@@ -219,8 +262,9 @@ def test_bulk_upload_of_a_nul_id_against_zoho_is_refused_on_the_page(owner_clien
     sb, profile, account = zoho
     content = f"id,Account_Name\n{account},Good\n{account[:-1]}\x00,Evil\n".encode()
     upload = SimpleUploadedFile("ids.csv", content, content_type="text/csv")
-    response = owner_client.post(reverse("bulk_upload"),
-                                 {"profile": str(profile.code), "object_name": "Accounts", "file": upload})
+    response = owner_client.post(
+        reverse("bulk_upload"), {"profile": str(profile.code), "object_name": "Accounts", "file": upload}
+    )
     assert response.status_code == 200
     body = response.content.decode()
     assert "record id" in body and "copy_drafts" not in owner_client.session
@@ -231,8 +275,9 @@ def test_bulk_upload_with_an_unterminated_quote_queues_nothing(owner_client, zoh
     sb, profile, account = zoho
     content = f'id,Account_Name\n{account},"Never closed\n{account}9,Other\n'.encode()
     upload = SimpleUploadedFile("ids.csv", content, content_type="text/csv")
-    response = owner_client.post(reverse("bulk_upload"),
-                                 {"profile": str(profile.code), "object_name": "Accounts", "file": upload})
+    response = owner_client.post(
+        reverse("bulk_upload"), {"profile": str(profile.code), "object_name": "Accounts", "file": upload}
+    )
     assert response.status_code == 200
     body = response.content.decode()
     assert "line 2" in body and "quote" in body and "copy_drafts" not in owner_client.session
@@ -245,9 +290,17 @@ def test_confirm_of_a_draft_holding_a_nul_id_is_refused_not_a_500(owner_client, 
 
     sb, profile, account = zoho
     session = owner_client.session
-    session[DRAFTS_KEY] = {"d1": {"profile": str(profile.code), "object_name": "Accounts", "mode": "clone",
-                                  "source_ids": [account, "12\x00"], "overrides": {},
-                                  "row_overrides": {"12\x00": {"Account_Name": "x"}}, "label": "old draft"}}
+    session[DRAFTS_KEY] = {
+        "d1": {
+            "profile": str(profile.code),
+            "object_name": "Accounts",
+            "mode": "clone",
+            "source_ids": [account, "12\x00"],
+            "overrides": {},
+            "row_overrides": {"12\x00": {"Account_Name": "x"}},
+            "label": "old draft",
+        }
+    }
     session.save()
     owner_client.raise_request_exception = False
     response = owner_client.post(reverse("copy_preview", args=["d1"]), follow=True)

@@ -24,22 +24,32 @@ def find_id(conn, name):
 
 
 def run(profile, user, ids, **kw):
-    job = services.copy_job_create(profile=profile, object_name="product__v", source_ids=ids, mode="deep_copy",
-                                   user=user, enqueue=False, **kw)
+    job = services.copy_job_create(
+        profile=profile, object_name="product__v", source_ids=ids, mode="deep_copy", user=user, enqueue=False, **kw
+    )
     return services.copy_job_run(job_id=job.pk, worker_id="test")
 
 
 def creates(sb):
-    return [e for e in sb.log("vault") if e.method == "POST" and "/vobjects/" in e.path and "deep_copy" not in e.path
-            and "actions" not in e.path]
+    return [
+        e
+        for e in sb.log("vault")
+        if e.method == "POST" and "/vobjects/" in e.path and "deep_copy" not in e.path and "actions" not in e.path
+    ]
 
 
 def test_leaving_out_a_branch_and_a_field_below_the_top_are_built_by_the_engine(vault, owner):
     sb, profile, conn = vault
     src = find_id(conn, "Neurolax")
     options = CopyOptions(exclude=("packaging__c",), fields={"formulation__c": {"strength__c": "{strength__c} v2"}})
-    plan = services.copy_preview(profile=profile, object_name="product__v", source_ids=[src], mode="deep_copy",
-                                 overrides={"name__v": "Neurolax E"}, options=options)
+    plan = services.copy_preview(
+        profile=profile,
+        object_name="product__v",
+        source_ids=[src],
+        mode="deep_copy",
+        overrides={"name__v": "Neurolax E"},
+        options=options,
+    )
     assert not plan.refused_reason, plan.refused_reason
     assert "leaves out a branch" in plan.way and "write calls" in plan.way
     assert {o.object_name for o in plan.objects} == {"product__v", "formulation__c"}
@@ -61,8 +71,15 @@ def test_over_10000_is_refused_without_engine_before_any_write(vault, owner):
     sb, profile, conn = vault
     src = find_id(conn, "Mega Product")
     with pytest.raises(ValidationError, match="--engine"):
-        services.copy_job_create(profile=profile, object_name="product__v", source_ids=[src], mode="deep_copy",
-                                 user=owner, enqueue=False, overrides={"name__v": "Mega 2"})
+        services.copy_job_create(
+            profile=profile,
+            object_name="product__v",
+            source_ids=[src],
+            mode="deep_copy",
+            user=owner,
+            enqueue=False,
+            overrides={"name__v": "Mega 2"},
+        )
     assert not creates(sb)
 
 
@@ -70,8 +87,14 @@ def test_mega_product_with_engine_copied_exactly_once_then_undone(vault, owner):
     sb, profile, conn = vault
     src = find_id(conn, "Mega Product")
     options = CopyOptions(engine=True)
-    plan = services.copy_preview(profile=profile, object_name="product__v", source_ids=[src], mode="deep_copy",
-                                 overrides={"name__v": "Mega 2"}, options=options)
+    plan = services.copy_preview(
+        profile=profile,
+        object_name="product__v",
+        source_ids=[src],
+        mode="deep_copy",
+        overrides={"name__v": "Mega 2"},
+        options=options,
+    )
     assert not plan.refused_reason and plan.related_total > 10_000
     assert "more than 10,000 related records" in plan.way
     calls_before = len(creates(sb))
@@ -98,8 +121,9 @@ def test_mega_product_with_engine_copied_exactly_once_then_undone(vault, owner):
 @pytest.mark.slow
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
-def test_sigkilled_worker_mid_engine_built_vault_copy_resumes_without_duplicates(fresh_sandbox, vault_profile,
-                                                                                 owner, redis_url):
+def test_sigkilled_worker_mid_engine_built_vault_copy_resumes_without_duplicates(
+    fresh_sandbox, vault_profile, owner, redis_url
+):
     import time
 
     from django.core.management import call_command
@@ -108,9 +132,15 @@ def test_sigkilled_worker_mid_engine_built_vault_copy_resumes_without_duplicates
 
     sb, conn = fresh_sandbox, connector_for(vault_profile)
     src = find_id(conn, "Mega Product")
-    job = services.copy_job_create(profile=vault_profile, object_name="product__v", source_ids=[src],
-                                   mode="deep_copy", user=owner, overrides={"name__v": "Mega Resumed"},
-                                   options=CopyOptions(engine=True))
+    job = services.copy_job_create(
+        profile=vault_profile,
+        object_name="product__v",
+        source_ids=[src],
+        mode="deep_copy",
+        user=owner,
+        overrides={"name__v": "Mega Resumed"},
+        options=CopyOptions(engine=True),
+    )
     before = {o: len(sb.vault.state.records[o]) for o in ("product__v", "formulation__c", "packaging__c")}
     sb.faults("vault").set(latency=0.3)
     first = _worker(redis_url)

@@ -13,7 +13,12 @@ RECORD = {"name__v": "Cardiostat", "status__v": ["active__v"], "markets__c": ["u
 
 def form(**changes):
     # The unique name is offered as "Cardiostat (copy)" (the copy can't keep the source's).
-    data = {"mode": "clone", "f_name__v": "Cardiostat (copy)", "f_status__v": "active__v", "f_markets__c": "us__c;eu__c"}
+    data = {
+        "mode": "clone",
+        "f_name__v": "Cardiostat (copy)",
+        "f_status__v": "active__v",
+        "f_markets__c": "us__c;eu__c",
+    }
     data.update(changes)
     return OverridesForm(data, fields=FIELDS, record_values=RECORD)
 
@@ -46,8 +51,12 @@ OLD_RECORD = {"name__v": "Cardiostat", "dosage_form__c": ["powder__c"], "markets
 
 
 def test_a_no_longer_offered_value_of_the_record_passes_untouched():
-    data = {"mode": "clone", "f_name__v": "Cardiostat (copy)", "f_dosage_form__c": "powder__c",
-            "f_markets__c": ["us__c", "cn__c"]}
+    data = {
+        "mode": "clone",
+        "f_name__v": "Cardiostat (copy)",
+        "f_dosage_form__c": "powder__c",
+        "f_markets__c": ["us__c", "cn__c"],
+    }
     f = OverridesForm(data, fields=LISTED, record_values=OLD_RECORD)
     assert f.is_valid(), f.errors
     assert f.overrides() == {"name__v": "Cardiostat (copy)"}
@@ -55,6 +64,11 @@ def test_a_no_longer_offered_value_of_the_record_passes_untouched():
 
 
 def test_other_values_outside_the_picklist_are_still_refused():
-    data = {"mode": "clone", "f_name__v": "Cardiostat (copy)", "f_dosage_form__c": "syrup__c", "f_markets__c": ["us__c"]}
+    data = {
+        "mode": "clone",
+        "f_name__v": "Cardiostat (copy)",
+        "f_dosage_form__c": "syrup__c",
+        "f_markets__c": ["us__c"],
+    }
     f = OverridesForm(data, fields=LISTED, record_values=OLD_RECORD)
     assert not f.is_valid() and "f_dosage_form__c" in f.errors

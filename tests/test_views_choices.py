@@ -12,9 +12,17 @@ def draft(fresh_sandbox, zoho_profile, owner_client):
     conn = connector_for(zoho_profile)
     src = next(r.id for r in conn.search("Accounts", "Globex").records if r.name == "Globex")
     session = owner_client.session
-    session["copy_drafts"] = {"d1": {"profile": str(zoho_profile.code), "object_name": "Accounts", "source_ids": [src],
-                                     "mode": "deep_copy", "overrides": {"Account_Name": "Globex W"},
-                                     "row_overrides": {}, "label": "Globex"}}
+    session["copy_drafts"] = {
+        "d1": {
+            "profile": str(zoho_profile.code),
+            "object_name": "Accounts",
+            "source_ids": [src],
+            "mode": "deep_copy",
+            "overrides": {"Account_Name": "Globex W"},
+            "row_overrides": {},
+            "label": "Globex",
+        }
+    }
     session.save()
     return owner_client, conn, src
 
@@ -23,10 +31,16 @@ def test_untick_a_branch_set_a_child_field_then_confirm(draft, owner):
     client, conn, src = draft
     page = client.get(reverse("copy_preview", args=["d1"])).content.decode()
     assert 'name="include" value="Contacts" checked' in page and "How:" in page
-    answer = client.post(reverse("copy_choices", args=["d1"]), {
-        "object": ["Contacts", "Deals"], "include": ["Contacts"],
-        "set": "Contacts:Last_Name={Last_Name} (web)", "lineage": "Contacts:Description", "skip_cadences": "on",
-    })
+    answer = client.post(
+        reverse("copy_choices", args=["d1"]),
+        {
+            "object": ["Contacts", "Deals"],
+            "include": ["Contacts"],
+            "set": "Contacts:Last_Name={Last_Name} (web)",
+            "lineage": "Contacts:Description",
+            "skip_cadences": "on",
+        },
+    )
     assert answer.status_code == 302
     page = client.get(reverse("copy_preview", args=["d1"])).content.decode()
     assert 'name="include" value="Deals">' in page  # offered, unticked

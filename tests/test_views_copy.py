@@ -10,6 +10,7 @@ from tests.fixtures.web import FIELDS
 
 pytestmark = pytest.mark.django_db
 
+
 def test_objects_are_listed_and_searchable(owner_client, make_profile, fake_connector):
     profile = make_profile()
     body = owner_client.get(reverse("copy_objects", args=[profile.code])).content.decode()
@@ -31,7 +32,9 @@ def test_wizard_refuses_other_users_profile(owner_client, other_user, make_profi
 
 def test_search_finds_records_and_escapes_names(owner_client, make_profile, fake_connector):
     profile = make_profile()
-    body = owner_client.get(reverse("copy_search", args=[profile.code, "product__v"]), {"q": "aspirin"}).content.decode()
+    body = owner_client.get(
+        reverse("copy_search", args=[profile.code, "product__v"]), {"q": "aspirin"}
+    ).content.decode()
     assert "Aspirin &lt;b&gt;bold&lt;/b&gt;" in body and "<b>bold</b>" not in body
     assert reverse("copy_record", args=[profile.code, "product__v", "P100"]) in body
 
@@ -78,7 +81,9 @@ def _post_overrides(client, profile, **changes):
 
 def test_only_changed_and_cleared_fields_become_overrides(owner_client, make_profile, fake_connector):
     profile = make_profile()
-    response = _post_overrides(owner_client, profile, f_name__v="Aspirin copy", clear_external_id__v="on", f_price__c="13.75")
+    response = _post_overrides(
+        owner_client, profile, f_name__v="Aspirin copy", clear_external_id__v="on", f_price__c="13.75"
+    )
     assert response.status_code == 302
     draft_id = response["Location"].rstrip("/").split("/")[-1]
     draft = owner_client.session["copy_drafts"][draft_id]

@@ -53,9 +53,18 @@ def test_vault_record_links_open_a_record_page(fresh_sandbox):
     from records.connectors.base import ProfileConfig
     from sandbox import demo
 
-    config = ProfileConfig(system="vault", name="x", base_url=fresh_sandbox.vault_url, accounts_url="",
-                           api_version=demo.VAULT_API_VERSION, username=demo.VAULT_USERNAME,
-                           secret=demo.VAULT_PASSWORD, refresh_token="", concurrency=2, allow_loopback=True)
+    config = ProfileConfig(
+        system="vault",
+        name="x",
+        base_url=fresh_sandbox.vault_url,
+        accounts_url="",
+        api_version=demo.VAULT_API_VERSION,
+        username=demo.VAULT_USERNAME,
+        secret=demo.VAULT_PASSWORD,
+        refresh_token="",
+        concurrency=2,
+        allow_loopback=True,
+    )
     link = connector_class("vault")(config, None).record_url("product__v", PRODUCTS[0])
     shell = requests.get(link, timeout=5)  # the fragment stays in the browser
     assert shell.status_code == 200 and "text/html" in shell.headers["Content-Type"]
@@ -72,9 +81,18 @@ def test_zoho_record_links_open_a_record_page(fresh_sandbox):
     from records.connectors.base import ProfileConfig
     from sandbox import demo
 
-    config = ProfileConfig(system="zoho", name="x", base_url=fresh_sandbox.zoho_url, accounts_url=fresh_sandbox.zoho_url,
-                           api_version="", username=demo.ZOHO_CLIENT_ID, secret=demo.ZOHO_CLIENT_SECRET,
-                           refresh_token=demo.ZOHO_REFRESH_TOKEN, concurrency=2, allow_loopback=True)
+    config = ProfileConfig(
+        system="zoho",
+        name="x",
+        base_url=fresh_sandbox.zoho_url,
+        accounts_url=fresh_sandbox.zoho_url,
+        api_version="",
+        username=demo.ZOHO_CLIENT_ID,
+        secret=demo.ZOHO_CLIENT_SECRET,
+        refresh_token=demo.ZOHO_REFRESH_TOKEN,
+        concurrency=2,
+        allow_loopback=True,
+    )
     account = next(iter(fresh_sandbox.zoho.state.records["Accounts"]))
     page = requests.get(connector_class("zoho")(config, None).record_url("Accounts", account), timeout=5)
     assert page.status_code == 200 and "text/html" in page.headers["Content-Type"]
@@ -152,7 +170,9 @@ def test_an_emptied_box_is_an_error_unless_clear_is_ticked(owner_client, vault_p
     # Chrome sends a number box holding "abc" or "1e999" as an empty value: refused, not cleared.
     response = _post(owner_client, vault_profile, "product__v", PRODUCTS[0], f_price__c="")
     assert "f_price__c" in _errors(response)
-    cleared = _post(owner_client, vault_profile, "product__v", PRODUCTS[0], f_description__c="", clear_description__c="on")
+    cleared = _post(
+        owner_client, vault_profile, "product__v", PRODUCTS[0], f_description__c="", clear_description__c="on"
+    )
     assert _draft(owner_client, cleared)["overrides"]["description__c"] is None
 
 
@@ -215,7 +235,9 @@ def test_the_preview_goes_back_to_the_fields_as_typed(owner_client, vault_profil
 
 
 def test_a_refused_bulk_preview_links_to_the_upload(owner_client, vault_profile, fresh_sandbox):
-    response = _bulk(owner_client, vault_profile, "product__v", "id,description__c\n" + "".join(f"{p},x\n" for p in PRODUCTS))
+    response = _bulk(
+        owner_client, vault_profile, "product__v", "id,description__c\n" + "".join(f"{p},x\n" for p in PRODUCTS)
+    )
     body = owner_client.get(response["Location"]).content.decode()
     assert "be queued.</strong>" in body
     assert f'<a href="{reverse("bulk_upload")}">Upload another file</a>' in body
@@ -261,7 +283,11 @@ def test_the_csv_template_lists_editable_fields_and_real_ids_and_previews_as_is(
     rows = list(csv.reader(io.StringIO(response.content.decode())))
     header, examples = rows[0], rows[1:]
     assert header[0] == "id" and len(examples) == 2
-    state = fresh_sandbox.vault.state.records["product__v"] if system == "vault" else fresh_sandbox.zoho.state.records["Accounts"]
+    state = (
+        fresh_sandbox.vault.state.records["product__v"]
+        if system == "vault"
+        else fresh_sandbox.zoho.state.records["Accounts"]
+    )
     assert all(row[0] in state for row in examples)  # ids that exist
     if system == "vault":
         assert "name__v" in header and "created_date__v" not in header and "id" not in header[1:]
@@ -288,7 +314,9 @@ def test_a_second_confirm_of_one_preview_queues_nothing(owner_client, vault_prof
     assert CopyJob.objects.count() == 1
 
 
-def test_after_confirm_the_record_starts_from_its_own_values_again(owner_client, vault_profile, fresh_sandbox, redis_url):
+def test_after_confirm_the_record_starts_from_its_own_values_again(
+    owner_client, vault_profile, fresh_sandbox, redis_url
+):
     response = _post(owner_client, vault_profile, "product__v", PRODUCTS[0], f_description__c="Once")
     assert owner_client.post(response["Location"]).status_code == 302
     form = _page(owner_client, vault_profile, "product__v", PRODUCTS[0]).context["form"]

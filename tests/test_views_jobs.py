@@ -53,9 +53,7 @@ def test_anonymous_is_sent_to_login(client, make_job):
     assert client.get(reverse("job_progress", args=[job.code])).status_code == 302
 
 
-def test_job_page_has_constant_query_count_with_10000_results(
-    owner_client, make_job, django_assert_max_num_queries
-):
+def test_job_page_has_constant_query_count_with_10000_results(owner_client, make_job, django_assert_max_num_queries):
     job = make_job(results=10_000, status=CopyJob.Status.PARTIAL)
     url = reverse("job_detail", args=[job.code])
     for params in ({}, {"page": "50"}, {"outcome": "failed"}, {"object": "formulation__c"}, {"q": "S00042"}):
@@ -106,8 +104,12 @@ def test_progress_endpoint(owner_client, make_job):
 def test_csv_download_streams_every_result_and_neutralises_formulas(owner_client, make_job):
     job = make_job(results=120)
     RecordResult.objects.create(
-        job=job, object_name="product__v", source_id="=HYPERLINK(\"http://evil\")", status="failed",
-        error_type="@SUM(1)", error_message="+cmd|' /C calc'!A0",
+        job=job,
+        object_name="product__v",
+        source_id='=HYPERLINK("http://evil")',
+        status="failed",
+        error_type="@SUM(1)",
+        error_message="+cmd|' /C calc'!A0",
     )
     RecordResult.objects.create(job=job, object_name="product__v", source_id="-2+3", status="failed")
     response = owner_client.get(reverse("job_results_csv", args=[job.code]))
@@ -118,7 +120,7 @@ def test_csv_download_streams_every_result_and_neutralises_formulas(owner_client
     assert rows[0][:3] == ["object", "source_id", "new_id"]
     assert len(rows) == 1 + 122
     evil = rows[-2]
-    assert evil[1] == "'=HYPERLINK(\"http://evil\")"
+    assert evil[1] == '\'=HYPERLINK("http://evil")'
     assert evil[6] == "'@SUM(1)" and evil[7].startswith("'+cmd")
     assert rows[-1][1] == "'-2+3"
 
@@ -232,9 +234,12 @@ def test_results_page_queries_do_not_grow_with_results_or_position(owner_client,
         return len(ctx.captured_queries)
 
     small, big = make_job(results=120), make_job(results=3000)
-    for make_params in (lambda j: {}, lambda j: {"last": "1"},
-                        lambda j: {"after": str(j.results.order_by("id")[60].pk)},
-                        lambda j: {"outcome": "failed", "after": str(j.results.order_by("id")[0].pk)}):
+    for make_params in (
+        lambda j: {},
+        lambda j: {"last": "1"},
+        lambda j: {"after": str(j.results.order_by("id")[60].pk)},
+        lambda j: {"outcome": "failed", "after": str(j.results.order_by("id")[0].pk)},
+    ):
         assert queries(small, make_params(small)) == queries(big, make_params(big)) <= 10
 
 
@@ -275,8 +280,11 @@ def test_rows_fragment_is_the_pages_rows_with_the_same_filters_and_cursor(owner_
     page = owner_client.get(page_url).content.decode()
     assert f'data-rows-url="{rows_url}"' in page
     nxt = _link(page, "next")
-    assert _source_ids(owner_client.get(rows_url + nxt).content.decode()) == _source_ids(
-        owner_client.get(page_url + nxt).content.decode()) == [f"S{i:05d}" for i in range(50, 100)]
+    assert (
+        _source_ids(owner_client.get(rows_url + nxt).content.decode())
+        == _source_ids(owner_client.get(page_url + nxt).content.decode())
+        == [f"S{i:05d}" for i in range(50, 100)]
+    )
     failed = owner_client.get(rows_url, {"outcome": "failed", "object": "product__v"}).content.decode()
     assert _source_ids(failed) == [f"S{i:05d}" for i in range(0, 120, 10)]
     # A row that changed since the page was rendered comes back changed.
@@ -289,8 +297,13 @@ def test_rows_fragment_escapes_and_is_private(owner_client, other_user, make_job
     from django.test import Client
 
     job = make_job(results=0)
-    RecordResult.objects.create(job=job, object_name="product__v", source_id="<script>x</script>", status="failed",
-                                error_message='<img src=x onerror="y">')
+    RecordResult.objects.create(
+        job=job,
+        object_name="product__v",
+        source_id="<script>x</script>",
+        status="failed",
+        error_message='<img src=x onerror="y">',
+    )
     body = owner_client.get(reverse("job_rows", args=[job.code])).content.decode()
     assert "<script>" not in body and "&lt;script&gt;" in body and "<img" not in body
     theirs = make_job(user=other_user, results=3)

@@ -16,8 +16,14 @@ def _acme(sandbox):
 
 
 def _deep_copy_acme(zoho_profile, owner, sandbox):
-    return services.copy_job_create(profile=zoho_profile, object_name="Accounts", source_ids=[_acme(sandbox)],
-                                    mode="deep_copy", user=owner, enqueue=False)
+    return services.copy_job_create(
+        profile=zoho_profile,
+        object_name="Accounts",
+        source_ids=[_acme(sandbox)],
+        mode="deep_copy",
+        user=owner,
+        enqueue=False,
+    )
 
 
 def test_a_deep_copy_carries_the_names_as_read_for_the_plan(zoho_profile, owner, fresh_sandbox):
@@ -31,8 +37,15 @@ def test_a_deep_copy_carries_the_names_as_read_for_the_plan(zoho_profile, owner,
 
 
 def test_a_clone_is_titled_by_its_record(vault_profile, owner, fresh_sandbox):
-    job = services.copy_job_create(profile=vault_profile, object_name="product__v", source_ids=["00P000000000001"],
-                                   mode="clone", user=owner, overrides={"name__v": "Cardiostat copy"}, enqueue=False)
+    job = services.copy_job_create(
+        profile=vault_profile,
+        object_name="product__v",
+        source_ids=["00P000000000001"],
+        mode="clone",
+        user=owner,
+        overrides={"name__v": "Cardiostat copy"},
+        enqueue=False,
+    )
     assert job.title == "Clone of Cardiostat (Products)"
     assert job.results.get().source_name == "Cardiostat"
 
@@ -41,7 +54,12 @@ def test_the_job_list_finds_jobs_by_name_and_partial_ids(owner_client, zoho_prof
     job = _deep_copy_acme(zoho_profile, owner, fresh_sandbox)
     RecordResult.objects.filter(job=job, depth=0).update(new_id="5725767000009990001")
     url = reverse("job_list")
-    for q in ("acme", _acme(fresh_sandbox)[-6:], "99900", job.results.filter(object_name="Contacts").first().source_name):
+    for q in (
+        "acme",
+        _acme(fresh_sandbox)[-6:],
+        "99900",
+        job.results.filter(object_name="Contacts").first().source_name,
+    ):
         body = owner_client.get(url, {"q": q}).content.decode()
         assert "Deep copy of Acme Corp" in body, q
     assert "Deep copy of Acme Corp" not in owner_client.get(url, {"q": "no-such-name"}).content.decode()
@@ -75,8 +93,15 @@ def test_the_admin_searches_jobs_by_name_and_partial_id(admin_client, zoho_profi
 
 
 def test_vault_deep_copy_phase_is_shown(owner_client, vault_profile, owner, fresh_sandbox):
-    job = services.copy_job_create(profile=vault_profile, object_name="product__v", source_ids=["00P000000000001"],
-                                   mode="deep_copy", user=owner, overrides={"name__v": "Cardiostat deep"}, enqueue=False)
+    job = services.copy_job_create(
+        profile=vault_profile,
+        object_name="product__v",
+        source_ids=["00P000000000001"],
+        mode="deep_copy",
+        user=owner,
+        overrides={"name__v": "Cardiostat deep"},
+        enqueue=False,
+    )
     CopyJob.objects.filter(pk=job.pk).update(
         state={**job.state, "roots": {"00P000000000001": {"phase": "polling", "remote_job_id": "26001"}}},
         status=CopyJob.Status.RUNNING,

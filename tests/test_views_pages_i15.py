@@ -14,9 +14,17 @@ pytestmark = pytest.mark.django_db
 
 
 def _vault_data(**extra):
-    data = {"name": "My Vault", "system": "vault", "base_url": "https://myvault.veevavault.com", "accounts_url": "",
-            "api_version": "v25.2", "username": "me@example.com", "secret": "pw", "refresh_token": "",
-            "concurrency": "5"}
+    data = {
+        "name": "My Vault",
+        "system": "vault",
+        "base_url": "https://myvault.veevavault.com",
+        "accounts_url": "",
+        "api_version": "v25.2",
+        "username": "me@example.com",
+        "secret": "pw",
+        "refresh_token": "",
+        "concurrency": "5",
+    }
     data.update(extra)
     return data
 
@@ -31,8 +39,9 @@ def test_profile_names_are_unique_per_owner_only(owner_client, other_user, make_
 
 def test_editing_keeps_its_own_name(owner_client, make_profile):
     profile = make_profile(name="Keep me")
-    response = owner_client.post(reverse("profile_edit", args=[profile.code]), _vault_data(name="Keep me", secret="",
-                                                                                         base_url=profile.base_url))
+    response = owner_client.post(
+        reverse("profile_edit", args=[profile.code]), _vault_data(name="Keep me", secret="", base_url=profile.base_url)
+    )
     assert response.status_code == 302
 
 

@@ -90,6 +90,5 @@ def limiter_redis() -> Any:
     except Exception as exc:  # a misconfigured queue must not stop copies; the limit stays local
         if not _limiter_warned:
             _limiter_warned = True
-            log.warning("No Redis for the shared concurrency limit (%s); limiting per process.",
-                        type(exc).__name__)
+            log.warning("No Redis for the shared concurrency limit (%s); limiting per process.", type(exc).__name__)
         return None

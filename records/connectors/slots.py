@@ -90,8 +90,10 @@ def _note_down(exc: BaseException) -> None:
         if _down_warned:
             return
         _down_warned = True
-    log.warning("The concurrency limiter's Redis is unreachable (%s); calls are limited per process "
-                "only until it is back.", type(exc).__name__)
+    log.warning(
+        "The concurrency limiter's Redis is unreachable (%s); calls are limited per process only until it is back.",
+        type(exc).__name__,
+    )
 
 
 def _note_up() -> None:
@@ -105,8 +107,9 @@ def _note_up() -> None:
 
 def _acquire_local(local: threading.Semaphore, wait_timeout: float) -> None:
     if not local.acquire(timeout=wait_timeout):
-        raise RateLimited("No free concurrency slot for this profile in time.",
-                          error_type="CONCURRENCY_SLOTS", retry_after=1.0)
+        raise RateLimited(
+            "No free concurrency slot for this profile in time.", error_type="CONCURRENCY_SLOTS", retry_after=1.0
+        )
 
 
 class RedisSlots:
@@ -199,8 +202,11 @@ class RedisSlots:
                 return token
             now = time.monotonic()
             if now >= deadline:
-                raise RateLimited("No free concurrency slot for this profile in time (other workers hold them).",
-                                  error_type="CONCURRENCY_SLOTS", retry_after=1.0)
+                raise RateLimited(
+                    "No free concurrency slot for this profile in time (other workers hold them).",
+                    error_type="CONCURRENCY_SLOTS",
+                    retry_after=1.0,
+                )
             # Full jitter, growing to poll[1]: waiters on many machines don't retry in lockstep.
             jitter = random.uniform(self.poll[0], delay)  # noqa: S311 (not a secret)
             time.sleep(min(jitter, max(0.0, deadline - now)))
@@ -211,8 +217,7 @@ class RedisSlots:
         with self._held_lock:
             self._held.add(token)
             if self._renewer is None:
-                self._renewer = threading.Thread(target=self._renew_loop, name=f"slots-renew {self.key}",
-                                                 daemon=True)
+                self._renewer = threading.Thread(target=self._renew_loop, name=f"slots-renew {self.key}", daemon=True)
                 self._renewer.start()
 
     def _renew_loop(self) -> None:
@@ -248,7 +253,9 @@ def _process_semaphore(key: tuple[Any, ...], size: int) -> threading.BoundedSema
         return sem
 
 
-def profile_gate(key: tuple[Any, ...], size: int, redis: Any, *, lease: float) -> threading.BoundedSemaphore | RedisSlots:
+def profile_gate(
+    key: tuple[Any, ...], size: int, redis: Any, *, lease: float
+) -> threading.BoundedSemaphore | RedisSlots:
     """The gate a connector holds around each request (a context manager): the process's semaphore
     for the profile, and with a Redis connection the profile's slots shared by every worker
     (keyed by a digest of `key`, so no secret reaches Redis). Zoho's §9 concurrency limit."""

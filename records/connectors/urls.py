@@ -25,10 +25,15 @@ LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 def _host_allowed(host: str, kind: str) -> bool:
     if kind == "vault":
         label = host[: -len(VAULT_SUFFIX)]
-        return host.endswith(VAULT_SUFFIX) and bool(label) and all(
-            # ASCII only: Unicode look-alikes (fullwidth dots, compatibility forms) are rewritten
-            # by IDNA on the way out and could end up naming another host.
-            part and all(c.isascii() and (c.isalnum() or c == "-") for c in part) for part in label.split(".")
+        return (
+            host.endswith(VAULT_SUFFIX)
+            and bool(label)
+            and all(
+                # ASCII only: Unicode look-alikes (fullwidth dots, compatibility forms) are rewritten
+                # by IDNA on the way out and could end up naming another host.
+                part and all(c.isascii() and (c.isalnum() or c == "-") for c in part)
+                for part in label.split(".")
+            )
         )
     if kind == "zoho_api":
         return host in ZOHO_API_HOSTS
@@ -51,7 +56,9 @@ def check_base_url(url: str, kind: str, *, allow_loopback: bool = False) -> str:
     if parts.username is not None or parts.password is not None or "@" in parts.netloc:
         raise ConfigurationError("The URL must not contain a user name or password.", error_type="INVALID_URL")
     if parts.query or parts.fragment or parts.path not in ("", "/"):
-        raise ConfigurationError("Give only the scheme and host, e.g. https://myvault.veevavault.com.", error_type="INVALID_URL")
+        raise ConfigurationError(
+            "Give only the scheme and host, e.g. https://myvault.veevavault.com.", error_type="INVALID_URL"
+        )
     if allow_loopback and host in LOOPBACK_HOSTS and parts.scheme in ("http", "https"):
         return f"{parts.scheme}://{parts.netloc}"
     if parts.scheme != "https":

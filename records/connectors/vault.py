@@ -157,7 +157,9 @@ class VaultConnector(Connector):
         self._throttle(response)
         session = vp.login_session(vp.json_body(response), self.base)
         if not session.vault_ok:
-            log.warning("Vault session for %s is for Vault %s, not the profile's host", self.base, session.vault_id or "?")
+            log.warning(
+                "Vault session for %s is for Vault %s, not the profile's host", self.base, session.vault_id or "?"
+            )
         return session.encode(), dt.datetime.now(dt.UTC) + SESSION_LIFETIME
 
     def _session(self) -> tuple[str, vp.Session]:
@@ -249,7 +251,9 @@ class VaultConnector(Connector):
         return {f.name: f for f in self.describe(object_name)}
 
     def _record(self, object_name: str, row: dict[str, Any]) -> Record:
-        return Record(id=str(row.get("id") or ""), object_name=object_name, fields=row, name=str(row.get("name__v") or ""))
+        return Record(
+            id=str(row.get("id") or ""), object_name=object_name, fields=row, name=str(row.get("name__v") or "")
+        )
 
     # -- reading ----------------------------------------------------------------------------------
     def test_connection(self) -> str:
@@ -386,7 +390,9 @@ class VaultConnector(Connector):
 
     def duplicate_field(self, outcome: WriteResult) -> str:
         # api-notes vault.md §8: uniqueness is OPERATION_NOT_ALLOWED "Another resource already exists with [f=v]".
-        match = _DUPLICATE_RE.search(outcome.error_message or "") if outcome.error_type == "OPERATION_NOT_ALLOWED" else None
+        match = (
+            _DUPLICATE_RE.search(outcome.error_message or "") if outcome.error_type == "OPERATION_NOT_ALLOWED" else None
+        )
         return match.group(1) if match else ""
 
     def delete(self, object_name: str, ids: Sequence[str]) -> list[WriteResult]:
@@ -404,10 +410,15 @@ class VaultConnector(Connector):
                 headers["X-VaultAPI-NoTriggers"] = "true"
         results: list[WriteResult] = []
         for start in range(0, len(rows), self.batch_size):
-            batch = [{k: ("" if v is None else v) for k, v in row.items()} for row in rows[start : start + self.batch_size]]
+            batch = [
+                {k: ("" if v is None else v) for k, v in row.items()} for row in rows[start : start + self.batch_size]
+            ]
             # Never resent after a lost answer (safe=False): the engine reconciles first.
             body = self._call(
-                method, path, safe=False, write=True,
+                method,
+                path,
+                safe=False,
+                write=True,
                 data=json.dumps(batch, default=vp.json_default).encode(),
                 headers=headers,
             )
@@ -424,7 +435,10 @@ class VaultConnector(Connector):
         if overrides:
             # Exactly one row of overrides for the top record; "" blanks a field on the copy.
             row = {k: ("" if v is None else v) for k, v in overrides.items()}
-            kwargs = {"data": json.dumps([row], default=vp.json_default).encode(), "headers": {"Content-Type": "application/json"}}
+            kwargs = {
+                "data": json.dumps([row], default=vp.json_default).encode(),
+                "headers": {"Content-Type": "application/json"},
+            }
         return self._start_job(object_name, record_id, "deepcopy", **kwargs)
 
     def start_cascade_delete(self, object_name: str, record_id: str) -> str:
@@ -451,7 +465,9 @@ class VaultConnector(Connector):
             except RateLimited:
                 continue  # polled too soon for Vault (another worker, clock skew): wait a slot
             return vp.remote_job(body, str(job_id))
-        raise RateLimited("Vault kept refusing job status calls.", error_type="API_LIMIT_EXCEEDED", retry_after=self.poll_interval)
+        raise RateLimited(
+            "Vault kept refusing job status calls.", error_type="API_LIMIT_EXCEEDED", retry_after=self.poll_interval
+        )
 
     def _wait_for_poll_slot(self, key: tuple[str, str]) -> None:
         wait = self.polls.reserve(key, self.poll_interval)
@@ -482,7 +498,7 @@ class VaultConnector(Connector):
             raise Unavailable("Vault sent JSON where a CSV file was expected.", error_type="BAD_RESPONSE")
         ctype = response.headers.get("Content-Type", "").lower()
         if response.status_code != 200 or ("csv" not in ctype and "text/plain" not in ctype):
-            raise Unavailable(f"Vault gave an unexpected answer (HTTP {response.status_code}).", error_type="BAD_RESPONSE")
+            raise Unavailable(
+                f"Vault gave an unexpected answer (HTTP {response.status_code}).", error_type="BAD_RESPONSE"
+            )
         return str(response.content.decode("utf-8-sig", "replace"))
-
-

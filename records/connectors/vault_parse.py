@@ -152,7 +152,11 @@ def error(etype: str, message: str, *, write: bool, exception: bool = False) -> 
     message = message or "Vault refused the request."
     if exception or etype in ("UNEXPECTED_ERROR", "EXCEPTION", ""):
         # A system error: a write may have got part way, so only a read counts as "not applied".
-        return lost(write, f"Vault had an internal error: {message}") if write else Unavailable(message, error_type=etype or "EXCEPTION")
+        return (
+            lost(write, f"Vault had an internal error: {message}")
+            if write
+            else Unavailable(message, error_type=etype or "EXCEPTION")
+        )
     if etype in AUTH_ERRORS:
         return AuthFailed(message, error_type=etype)
     if etype == "API_LIMIT_EXCEEDED":
@@ -238,7 +242,16 @@ def _norm(header: str) -> str:
 # back to querying the new hierarchy.
 _OBJECT_COLUMNS = ("vobject", "object", "objectname", "sourceobject", "objecttype")
 _SOURCE_COLUMNS = ("sourcerecordid", "sourceid", "source", "originalrecordid", "sourcerecord")
-_NEW_COLUMNS = ("targetrecordid", "newrecordid", "targetid", "newid", "copyrecordid", "copiedrecordid", "recordid", "id")
+_NEW_COLUMNS = (
+    "targetrecordid",
+    "newrecordid",
+    "targetid",
+    "newid",
+    "copyrecordid",
+    "copiedrecordid",
+    "recordid",
+    "id",
+)
 
 
 def _pick(row: dict[str, str], names: tuple[str, ...]) -> str:
@@ -377,11 +390,16 @@ def child_lists(obj: dict[str, Any], object_name: str) -> list[RelatedList]:
         target = rel.get("object") or {}
         child = target.get("name") if isinstance(target, dict) else str(target)
         if child and rel.get("field") and rel.get("relationship_name"):
-            out.append(RelatedList(
-                name=rel["relationship_name"], label=str(rel.get("relationship_label") or rel["relationship_name"]),
-                child_object=child, parent_field=rel["field"], deep_copy=follows_in_deep_copy(rel),
-                parent_object=object_name,
-            ))
+            out.append(
+                RelatedList(
+                    name=rel["relationship_name"],
+                    label=str(rel.get("relationship_label") or rel["relationship_name"]),
+                    child_object=child,
+                    parent_field=rel["field"],
+                    deep_copy=follows_in_deep_copy(rel),
+                    parent_object=object_name,
+                )
+            )
     return out
 
 
@@ -393,11 +411,16 @@ def inbound_lists(meta: dict[str, Any], other: ObjectInfo, object_name: str) -> 
         target = target.get("name") if isinstance(target, dict) else target
         if f.get("type") == "Object" and target == object_name and f.get("relationship_type") == "parent":
             name = f.get("relationship_inbound_name") or f"{other.name}.{f['name']}"
-            out.append(RelatedList(
-                name=name, label=str(f.get("relationship_inbound_label") or other.label_plural or other.label),
-                child_object=other.name, parent_field=f["name"], deep_copy=follows_in_deep_copy(f),
-                parent_object=object_name,
-            ))
+            out.append(
+                RelatedList(
+                    name=name,
+                    label=str(f.get("relationship_inbound_label") or other.label_plural or other.label),
+                    child_object=other.name,
+                    parent_field=f["name"],
+                    deep_copy=follows_in_deep_copy(f),
+                    parent_object=object_name,
+                )
+            )
     return out
 
 

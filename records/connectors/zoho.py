@@ -55,6 +55,8 @@ COQL_FIELDS_MAX = 500  # §4.4 (v7): at most 500 SELECT columns
 NON_COQL_MODULES = frozenset({"Notes", "Attachments"})
 ACTIVITY_MODULES = frozenset({"Tasks", "Events", "Calls"})
 PERSON_MODULES = frozenset({"Contacts", "Leads"})
+
+
 def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -67,11 +69,24 @@ class ZohoConnector(Connector):
     batch_size = WRITE_BATCH
     native_deep_copy = False
     max_deep_copy_depth = 2
-    system_fields = frozenset({
-        "id", "Created_By", "Modified_By", "Created_Time", "Modified_Time", "Last_Activity_Time",
-        "Tag", "Record_Image", "Unsubscribed_Time", "Unsubscribed_Mode", "Locked__s",
-    })
-    subform_row_system_fields = frozenset({"id", "Parent_Id", "Created_By", "Modified_By", "Created_Time", "Modified_Time"})
+    system_fields = frozenset(
+        {
+            "id",
+            "Created_By",
+            "Modified_By",
+            "Created_Time",
+            "Modified_Time",
+            "Last_Activity_Time",
+            "Tag",
+            "Record_Image",
+            "Unsubscribed_Time",
+            "Unsubscribed_Mode",
+            "Locked__s",
+        }
+    )
+    subform_row_system_fields = frozenset(
+        {"id", "Parent_Id", "Created_By", "Modified_By", "Created_Time", "Modified_Time"}
+    )
     name_fields = ("Account_Name", "Deal_Name", "Last_Name", "Subject", "Note_Title", "Full_Name")
     copy_key_fields = ("Copy_Key",)
 
@@ -80,6 +95,7 @@ class ZohoConnector(Connector):
         if source_fields.get("What_Id") and "$se_module" in source_fields:
             return {"$se_module": source_fields["$se_module"]}
         return {}
+
     # Zoho throttles with 429 (concurrency or credits); back off with jitter, ~1+2+4+8 s at most,
     # then report RateLimited so the engine can pause the job instead of hammering the org.
     max_attempts = 5
@@ -190,8 +206,10 @@ class ZohoConnector(Connector):
         if 200 <= status < 300:
             if body is None:
                 if write:
-                    raise OutcomeUnknown("Zoho's answer could not be read; the write may have been applied.",
-                                         error_type="UNREADABLE_ANSWER")
+                    raise OutcomeUnknown(
+                        "Zoho's answer could not be read; the write may have been applied.",
+                        error_type="UNREADABLE_ANSWER",
+                    )
                 raise Unavailable("Zoho's answer could not be read.", error_type="UNREADABLE_ANSWER")
             return status, body
         if status in (400, 207, 202) and isinstance(body, dict) and isinstance(body.get("data"), list):
@@ -225,11 +243,13 @@ class ZohoConnector(Connector):
                 continue
             if m.get("generated_type") in ("subform", "linking") or m.get("status") not in (None, "visible"):
                 continue
-            out.append(ObjectInfo(
-                name=m["api_name"],
-                label=str(m.get("singular_label") or m["api_name"]),
-                label_plural=str(m.get("plural_label") or m["api_name"]),
-            ))
+            out.append(
+                ObjectInfo(
+                    name=m["api_name"],
+                    label=str(m.get("singular_label") or m["api_name"]),
+                    label_plural=str(m.get("plural_label") or m["api_name"]),
+                )
+            )
         return out
 
     def describe(self, object_name: str) -> list[FieldInfo]:
@@ -263,15 +283,17 @@ class ZohoConnector(Connector):
             parent_field = ""
             if entry.get("type") in (None, "default"):
                 parent_field = self._parent_field(module, child)
-            out.append(RelatedList(
-                name=entry["api_name"],
-                label=str(entry.get("display_label") or entry.get("name") or entry["api_name"]),
-                child_object=child,
-                parent_field=parent_field,
-                # Only lists whose records point back through a lookup can be re-pointed at a copy.
-                deep_copy=bool(parent_field),
-                parent_object=module,
-            ))
+            out.append(
+                RelatedList(
+                    name=entry["api_name"],
+                    label=str(entry.get("display_label") or entry.get("name") or entry["api_name"]),
+                    child_object=child,
+                    parent_field=parent_field,
+                    # Only lists whose records point back through a lookup can be re-pointed at a copy.
+                    deep_copy=bool(parent_field),
+                    parent_object=module,
+                )
+            )
         return out
 
     def _parent_field(self, parent: str, child: str) -> str:
@@ -469,8 +491,13 @@ class ZohoConnector(Connector):
         parent = _ref(equals.get("Parent_Id")) if "Parent_Id" in equals else ""
         if not parent:
             raise Rejected(f"{module} can only be looked up by their parent record.", error_type="NOT_SUPPORTED")
-        related = RelatedList(name=module, label=module, child_object=module, parent_field="Parent_Id",
-                              parent_object=self._find_module_of(parent))
+        related = RelatedList(
+            name=module,
+            label=module,
+            child_object=module,
+            parent_field="Parent_Id",
+            parent_object=self._find_module_of(parent),
+        )
         if not related.parent_object:
             return []
         out = []
@@ -517,8 +544,13 @@ class ZohoConnector(Connector):
         except Rejected as exc:
             # A record-level refusal without a data array (e.g. unknown source id) is this row's result.
             field = exc.details.get("api_name") if isinstance(exc.details.get("api_name"), str) else ""
-            return WriteResult(ok=False, error_type=exc.error_type, error_message=exc.message, field=field,
-                               existing_id=str(exc.details.get("id") or "") if exc.error_type == "DUPLICATE_DATA" else "")
+            return WriteResult(
+                ok=False,
+                error_type=exc.error_type,
+                error_message=exc.message,
+                field=field,
+                existing_id=str(exc.details.get("id") or "") if exc.error_type == "DUPLICATE_DATA" else "",
+            )
         except ConnectorError as exc:
             return exc
         data = body.get("data") if isinstance(body, dict) else None
@@ -571,8 +603,11 @@ class ZohoConnector(Connector):
         module = ""
         if isinstance(parent, dict) and isinstance(parent.get("module"), dict):
             module = str(parent["module"].get("api_name") or "")
-        module = module or (se_module if isinstance(se_module, str) else "") or (
-            self._find_module_of(parent_id) if parent_id else "")
+        module = (
+            module
+            or (se_module if isinstance(se_module, str) else "")
+            or (self._find_module_of(parent_id) if parent_id else "")
+        )
         if parent_id and module:
             row["Parent_Id"] = {"module": {"api_name": zp.check_name(module)}, "id": parent_id}
         return row
@@ -586,8 +621,13 @@ class ZohoConnector(Connector):
             # Not safe to repeat: a repeated delete answers "record not deleted" for rows the lost
             # first attempt already deleted, so a lost answer is OutcomeUnknown and gets reconciled.
             try:
-                _, answer = self._call("DELETE", self._module_path(module), safe=False, write=True,
-                                       params={"ids": ",".join(chunk), "wf_trigger": "false"})
+                _, answer = self._call(
+                    "DELETE",
+                    self._module_path(module),
+                    safe=False,
+                    write=True,
+                    params={"ids": ",".join(chunk), "wf_trigger": "false"},
+                )
             except ConnectorError as exc:
                 outcomes.extend([exc] * len(chunk))
                 break

@@ -63,14 +63,40 @@ CLONE_EXCLUDED_BY_MODULE = {
     "Appointments": frozenset({"Status", "Reschedule_Count", "Job_Sheet_Created__s", "Job_Sheet_Section__s"}),
 }
 # The field a person reads as a record's name, per module (custom modules use Name).
-NAME_FIELDS = ("Account_Name", "Deal_Name", "Full_Name", "Last_Name", "Subject", "Note_Title", "Event_Title",
-               "Product_Name", "Campaign_Name", "Vendor_Name", "Solution_Title", "Price_Book_Name", "Name")
+NAME_FIELDS = (
+    "Account_Name",
+    "Deal_Name",
+    "Full_Name",
+    "Last_Name",
+    "Subject",
+    "Note_Title",
+    "Event_Title",
+    "Product_Name",
+    "Campaign_Name",
+    "Vendor_Name",
+    "Solution_Title",
+    "Price_Book_Name",
+    "Name",
+)
 MODULE_NAME_FIELD = {
-    "Accounts": "Account_Name", "Contacts": "Full_Name", "Leads": "Full_Name", "Deals": "Deal_Name",
-    "Tasks": "Subject", "Calls": "Subject", "Events": "Event_Title", "Notes": "Note_Title",
-    "Products": "Product_Name", "Campaigns": "Campaign_Name", "Vendors": "Vendor_Name", "Cases": "Subject",
-    "Solutions": "Solution_Title", "Price_Books": "Price_Book_Name", "Quotes": "Subject",
-    "Sales_Orders": "Subject", "Purchase_Orders": "Subject", "Invoices": "Subject",
+    "Accounts": "Account_Name",
+    "Contacts": "Full_Name",
+    "Leads": "Full_Name",
+    "Deals": "Deal_Name",
+    "Tasks": "Subject",
+    "Calls": "Subject",
+    "Events": "Event_Title",
+    "Notes": "Note_Title",
+    "Products": "Product_Name",
+    "Campaigns": "Campaign_Name",
+    "Vendors": "Vendor_Name",
+    "Cases": "Subject",
+    "Solutions": "Solution_Title",
+    "Price_Books": "Price_Book_Name",
+    "Quotes": "Subject",
+    "Sales_Orders": "Subject",
+    "Purchase_Orders": "Subject",
+    "Invoices": "Subject",
 }
 
 _NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -141,8 +167,11 @@ def error_for(status: int, body: Any, *, write: bool) -> ConnectorError:
     api_name = details.get("api_name")
     field = api_name if isinstance(api_name, str) else ""
     message = message or f"Zoho answered HTTP {status}."
-    safe_details = {k: v for k, v in details.items() if k in ("api_name", "id", "expected_data_type",
-                                                                 "maximum_length", "by", "limit", "param")}
+    safe_details = {
+        k: v
+        for k, v in details.items()
+        if k in ("api_name", "id", "expected_data_type", "maximum_length", "by", "limit", "param")
+    }
     kwargs: dict[str, Any] = {"error_type": code or f"HTTP_{status}", "details": safe_details}
     if status == 429 or code == "TOO_MANY_REQUESTS":
         return RateLimited(message, **kwargs)
@@ -230,14 +259,21 @@ def field_info(raw: dict[str, Any], module: str) -> FieldInfo | None:
         reference_to=target,
         picklist_values=picklist,
         picklist_labels=labels,
-        max_length=length if isinstance(length, int) and data_type in ("text", "textarea", "email", "phone",
-                                                                       "website", "mediumtext") else None,
+        max_length=length
+        if isinstance(length, int) and data_type in ("text", "textarea", "email", "phone", "website", "mediumtext")
+        else None,
         # api-notes zoho.md §3.1/§5.2: a number field's `length` is its digits (integer 9, currency 16) and
         # `decimal_place` the digits after the point.
         max_digits=length if isinstance(length, int) and data_type in NUMBER_TYPES else None,
-        decimal_places=(raw.get("decimal_place") if isinstance(raw.get("decimal_place"), int)
-                        else 0 if data_type in ("integer", "bigint", "long") else None)
-        if data_type in NUMBER_TYPES else None,
+        decimal_places=(
+            raw.get("decimal_place")
+            if isinstance(raw.get("decimal_place"), int)
+            else 0
+            if data_type in ("integer", "bigint", "long")
+            else None
+        )
+        if data_type in NUMBER_TYPES
+        else None,
     )
 
 
@@ -266,8 +302,9 @@ def token_answer(status: int, body: Any) -> tuple[str, float, str]:
             raise Unavailable("The Zoho accounts server is unavailable.", error_type="ACCOUNTS_UNAVAILABLE")
         if status == 429 or "denied" in error.lower():
             # §1.2: more than 10 tokens in 10 minutes blocks minting for the rest of the window.
-            raise RateLimited("Zoho refused to mint another access token for now.",
-                              error_type="TOKEN_LIMIT", retry_after=60.0)
+            raise RateLimited(
+                "Zoho refused to mint another access token for now.", error_type="TOKEN_LIMIT", retry_after=60.0
+            )
         code = error if error.replace("_", "").isalnum() else "NO_ACCESS_TOKEN"
         raise AuthFailed(
             f"Zoho refused the refresh token or client credentials ({code or 'no access token'}).",

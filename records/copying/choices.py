@@ -26,8 +26,9 @@ def check_values(*, fields: list[FieldInfo], values: dict[str, Any], where: str 
     names = {f.name for f in fields}
     infos = {f.name: f for f in fields}
     # A template gives text: braces in a value of any other field are checked as a plain value.
-    plain = {k: v for k, v in values.items()
-             if not (templates.is_template(v) and k in infos and infos[k].type in TEXT_TYPES)}
+    plain = {
+        k: v for k, v in values.items() if not (templates.is_template(v) and k in infos and infos[k].type in TEXT_TYPES)
+    }
     errors: dict[str, list[str]] = {}
     try:
         validate_overrides(fields=fields, overrides=plain)
@@ -57,11 +58,21 @@ def check_lineage(*, fields: list[FieldInfo], field_name: str, where: str) -> No
         raise ValidationError(f"{where}: the lineage stamp needs an editable text field; {field_name!r} isn't one.")
     longest = len(lineage_text("X" * 20, 999999))
     if info.max_length and info.max_length < longest:
-        raise ValidationError(f"{where}: {info.label} holds {info.max_length} characters; a lineage stamp needs {longest}.")
+        raise ValidationError(
+            f"{where}: {info.label} holds {info.max_length} characters; a lineage stamp needs {longest}."
+        )
 
 
-def record_values(*, values: dict[str, Any], options: CopyOptions, object_name: str, source_id: str,
-                  source: dict[str, Any], today: date, job: int | str) -> dict[str, Any]:
+def record_values(
+    *,
+    values: dict[str, Any],
+    options: CopyOptions,
+    object_name: str,
+    source_id: str,
+    source: dict[str, Any],
+    today: date,
+    job: int | str,
+) -> dict[str, Any]:
     """What one copied record of `object_name` is given: the object's set/clear values, then `values`
     (the top record's overrides, which win), templates rendered, and the lineage stamp."""
     merged = {**options.fields_for(object_name), **values}

@@ -39,8 +39,9 @@ class EngineDeepCopy:
                 self.send(
                     [root_row],
                     # From the payload at call time: "make unique" may have numbered a value.
-                    lambda b: conn.clone(job.object_name, [CloneRequest(
-                        root_id, {k: payloads[root_row.pk][k] for k in overrides})]),
+                    lambda b: conn.clone(
+                        job.object_name, [CloneRequest(root_id, {k: payloads[root_row.pk][k] for k in overrides})]
+                    ),
                     payloads=payloads,
                 )
 
@@ -92,9 +93,7 @@ class EngineDeepCopy:
         for start in range(0, len(batches), window):
             self.heartbeat()
             group = batches[start : start + window]
-            calls = [
-                (batch, lambda b: conn.create(object_name, [payloads[r.pk] for r in b])) for batch in group
-            ]
+            calls = [(batch, lambda b: conn.create(object_name, [payloads[r.pk] for r in b])) for batch in group]
             self._send_group(calls, payloads, parent_field)
 
 
@@ -108,10 +107,16 @@ def _snapshot_nodes(rows: list[RecordResult]) -> list[Node] | None:
             if row.status != S.SUCCEEDED:
                 return None
             snap = {}
-        nodes.append(Node(
-            row.object_name, row.source_id, row.depth, parent_source_id=row.parent_source_id,
-            parent_field=snap.get("parent_field", ""), fields=snap.get("fields") or {},
-        ))
+        nodes.append(
+            Node(
+                row.object_name,
+                row.source_id,
+                row.depth,
+                parent_source_id=row.parent_source_id,
+                parent_field=snap.get("parent_field", ""),
+                fields=snap.get("fields") or {},
+            )
+        )
     return nodes
 
 
@@ -119,8 +124,9 @@ def _name_values(node: Node, name_fields: tuple[str, ...]) -> dict[str, Any]:
     return {k: node.fields[k] for k in name_fields if isinstance(node.fields.get(k), str)}
 
 
-def build_payload(node: Node, fields: list[FieldInfo], id_map: dict[str, str], new_parent: str,
-                  system: Connector) -> dict[str, Any]:
+def build_payload(
+    node: Node, fields: list[FieldInfo], id_map: dict[str, str], new_parent: str, system: Connector
+) -> dict[str, Any]:
     """An insert payload from a source record: copyable fields only, lookups re-pointed to copies.
     `system` (the connector) says which fields its system sets itself and what else an insert carries."""
     infos = {f.name: f for f in fields}
@@ -171,4 +177,3 @@ def source_payload(node: Node, fields: list[FieldInfo], id_map: dict[str, str], 
 
 def _subform_row(row: dict, drop: frozenset[str]) -> dict:
     return {k: v for k, v in row.items() if k not in drop and not k.startswith("$")}
-

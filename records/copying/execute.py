@@ -19,8 +19,8 @@ from records.copying import choices, templates
 from records.copying import results as res
 from records.copying.clone import Clone
 from records.copying.engine_deep_copy import EngineDeepCopy, build_payload  # noqa: F401 - re-exported
-from records.copying.options import CopyOptions
 from records.copying.lifecycle import Cancelled, Fence, LeaseLost, Paused, renew  # noqa: F401 - re-exported
+from records.copying.options import CopyOptions
 from records.copying.plan import copy_key_field, unique_fields
 from records.copying.undo import Undo
 from records.copying.unique import MakeUnique
@@ -51,7 +51,8 @@ class Runner(WriteProtocol, MakeUnique, Clone, VaultDeepCopy, EngineDeepCopy, Un
 
     def save_state(self) -> None:
         updated = CopyJob.objects.filter(pk=self.job.pk, lease_generation=self.fence.generation).update(
-            state=self.job.state, remote_job_id=self.job.remote_job_id)
+            state=self.job.state, remote_job_id=self.job.remote_job_id
+        )
         if updated != 1:
             raise LeaseLost
 
@@ -73,16 +74,23 @@ class Runner(WriteProtocol, MakeUnique, Clone, VaultDeepCopy, EngineDeepCopy, Un
     def options(self) -> CopyOptions:
         return CopyOptions.from_dict(self.job.options)
 
-    def record_values(self, object_name: str, source_id: str, values: dict[str, Any],
-                      source: dict[str, Any] | None) -> dict[str, Any]:
+    def record_values(
+        self, object_name: str, source_id: str, values: dict[str, Any], source: dict[str, Any] | None
+    ) -> dict[str, Any]:
         """The values a copy is given, templates rendered. Today is the job's creation day, so a
         resume on another day sends what the first attempt sent (the reconcile compares them)."""
         merged = {**self.options.fields_for(object_name), **values}
         if source is None:
             source = self._source_fields(object_name, source_id, merged)
-        return choices.record_values(values=values, options=self.options, object_name=object_name,
-                                     source_id=source_id, source=source,
-                                     today=timezone.localdate(self.job.created), job=self.job.pk)
+        return choices.record_values(
+            values=values,
+            options=self.options,
+            object_name=object_name,
+            source_id=source_id,
+            source=source,
+            today=timezone.localdate(self.job.created),
+            job=self.job.pk,
+        )
 
     def _source_fields(self, object_name: str, source_id: str, values: dict[str, Any]) -> dict[str, Any]:
         # A clone's source is read only when a template needs one of its values.
@@ -90,8 +98,9 @@ class Runner(WriteProtocol, MakeUnique, Clone, VaultDeepCopy, EngineDeepCopy, Un
             return self.connector.get(object_name, source_id).fields
         return {}
 
-    def keep_unique(self, object_name: str, source_id: str, values: dict[str, Any],
-                    source: dict[str, Any] | None) -> None:
+    def keep_unique(
+        self, object_name: str, source_id: str, values: dict[str, Any], source: dict[str, Any] | None
+    ) -> None:
         """A field to "make unique" keeps the source's value (numbered when it clashes), sent
         explicitly so a numbered retry has a value to number; not cleared as other unique fields are."""
         missing = [n for n in self.options.unique.get(object_name, ()) if n not in values]
@@ -127,13 +136,18 @@ class Runner(WriteProtocol, MakeUnique, Clone, VaultDeepCopy, EngineDeepCopy, Un
     def run(self) -> None:
         job = self.job
         self.connector.automation = Automation(
-            skip_cadences=self.options.skip_cadences, run_workflows=self.options.run_workflows,
-            migration_mode=self.options.migration_mode, no_triggers=self.options.no_triggers)
+            skip_cadences=self.options.skip_cadences,
+            run_workflows=self.options.run_workflows,
+            migration_mode=self.options.migration_mode,
+            no_triggers=self.options.no_triggers,
+        )
         if job.mode == CopyJob.Mode.UNDO:
             self.run_undo()
         elif job.mode == CopyJob.Mode.CLONE:
             self.run_clone()
-        elif self.connector.native_deep_copy and not self.options.engine_builds(native=True, top_object=job.object_name):
+        elif self.connector.native_deep_copy and not self.options.engine_builds(
+            native=True, top_object=job.object_name
+        ):
             for root in job.source_ids:
                 self.run_vault_deep_copy(str(root))
         else:

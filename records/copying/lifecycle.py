@@ -75,6 +75,7 @@ def _lease(seconds=None):
 
 # -- a worker's transitions (fenced) ---------------------------------------------------------------
 
+
 def claim(*, job_id: int, worker_id: str, lease_seconds: float | None = None) -> Fence | None:
     """queued, running with an expired lease (its worker died), or waiting and due -> running."""
     now = timezone.now()
@@ -85,9 +86,15 @@ def claim(*, job_id: int, worker_id: str, lease_seconds: float | None = None) ->
     )
     with transaction.atomic():
         updated = CopyJob.objects.filter(claimable, pk=job_id, cancel_requested=False).update(
-            status=Status.RUNNING, lease_owner=worker_id, lease_expires_at=_lease(lease_seconds),
-            lease_generation=F("lease_generation") + 1, heartbeat_at=now, attempts=F("attempts") + 1,
-            started=Coalesce(F("started"), Value(now), output_field=DateTimeField()), finished=None, resume_at=None,
+            status=Status.RUNNING,
+            lease_owner=worker_id,
+            lease_expires_at=_lease(lease_seconds),
+            lease_generation=F("lease_generation") + 1,
+            heartbeat_at=now,
+            attempts=F("attempts") + 1,
+            started=Coalesce(F("started"), Value(now), output_field=DateTimeField()),
+            finished=None,
+            resume_at=None,
         )
         if updated != 1:
             return None
@@ -113,10 +120,20 @@ def check(fence: Fence | None) -> None:
 
 def finish(*, fence: Fence, status: str, error: str = "") -> bool:
     """running -> an end state, for the worker that still holds the lease."""
-    return _mine(fence).update(
-        status=status, finished=timezone.now(), lease_expires_at=None, lease_owner="", error_summary=error,
-        cancel_requested=False, resume_at=None, waiting_since=None, wait_count=0,
-    ) == 1
+    return (
+        _mine(fence).update(
+            status=status,
+            finished=timezone.now(),
+            lease_expires_at=None,
+            lease_owner="",
+            error_summary=error,
+            cancel_requested=False,
+            resume_at=None,
+            waiting_since=None,
+            wait_count=0,
+        )
+        == 1
+    )
 
 
 def wait_or_stop(*, fence: Fence, reason: str) -> str:
@@ -132,10 +149,15 @@ def wait_or_stop(*, fence: Fence, reason: str) -> str:
         status = Status.PARTIAL if job.succeeded_count else Status.FAILED
         finish(fence=fence, status=status, error=f"{OUTAGE}: {reason}"[:1000])
         return status
-    delay = min(settings.JOB_WAIT_FIRST_SECONDS * 2 ** job.wait_count, settings.JOB_WAIT_MAX_SECONDS)
+    delay = min(settings.JOB_WAIT_FIRST_SECONDS * 2**job.wait_count, settings.JOB_WAIT_MAX_SECONDS)
     _mine(fence).update(
-        status=Status.WAITING, resume_at=now + timedelta(seconds=delay), waiting_since=since,
-        wait_count=F("wait_count") + 1, lease_owner="", lease_expires_at=None, error_summary=reason[:1000],
+        status=Status.WAITING,
+        resume_at=now + timedelta(seconds=delay),
+        waiting_since=since,
+        wait_count=F("wait_count") + 1,
+        lease_owner="",
+        lease_expires_at=None,
+        error_summary=reason[:1000],
     )
     return Status.WAITING
 
@@ -172,12 +194,14 @@ class Heartbeat:
 
 # -- transitions the user's actions (and resume-stale) make ------------------------------------------
 
+
 def cancel(*, job_id: int) -> str:
     """queued or waiting -> cancelled at once; running -> asked to stop at its next batch."""
     now = timezone.now()
     with transaction.atomic():
         if CopyJob.objects.filter(pk=job_id, status__in=(Status.QUEUED, Status.WAITING)).update(
-                status=Status.CANCELLED, finished=now, resume_at=None, lease_generation=F("lease_generation") + 1):
+            status=Status.CANCELLED, finished=now, resume_at=None, lease_generation=F("lease_generation") + 1
+        ):
             RecordResult.objects.filter(job_id=job_id, status=S.PENDING).update(status=S.SKIPPED)
             return "cancelled"
     if CopyJob.objects.filter(pk=job_id, status__in=(Status.RUNNING, Status.PLANNING)).update(cancel_requested=True):
@@ -188,20 +212,34 @@ def cancel(*, job_id: int) -> str:
 def requeue(*, job_id: int) -> bool:
     """An ended (or waiting) job that nobody is undoing -> queued. The generation moves on, so a
     worker that still thinks it runs the job is fenced out."""
-    return CopyJob.objects.filter(
-        pk=job_id, status__in=(*ENDED, Status.WAITING), undo_job__isnull=True
-    ).update(
-        status=Status.QUEUED, cancel_requested=False, error_summary="", finished=None, resume_at=None,
-        lease_owner="", lease_expires_at=None, lease_generation=F("lease_generation") + 1,
-        waiting_since=None, wait_count=0,
-    ) == 1
+    return (
+        CopyJob.objects.filter(pk=job_id, status__in=(*ENDED, Status.WAITING), undo_job__isnull=True).update(
+            status=Status.QUEUED,
+            cancel_requested=False,
+            error_summary="",
+            finished=None,
+            resume_at=None,
+            lease_owner="",
+            lease_expires_at=None,
+            lease_generation=F("lease_generation") + 1,
+            waiting_since=None,
+            wait_count=0,
+        )
+        == 1
+    )
 
 
 def release_expired(*, job_id: int, now) -> bool:
     """running with an expired lease (its worker died) -> queued; waiting and due -> queued."""
-    return CopyJob.objects.filter(
-        Q(status=Status.RUNNING, lease_expires_at__lt=now) | Q(status=Status.WAITING, resume_at__lte=now), pk=job_id,
-    ).update(status=Status.QUEUED, lease_owner="", lease_expires_at=None, lease_generation=F("lease_generation") + 1) == 1
+    return (
+        CopyJob.objects.filter(
+            Q(status=Status.RUNNING, lease_expires_at__lt=now) | Q(status=Status.WAITING, resume_at__lte=now),
+            pk=job_id,
+        ).update(
+            status=Status.QUEUED, lease_owner="", lease_expires_at=None, lease_generation=F("lease_generation") + 1
+        )
+        == 1
+    )
 
 
 def attach_undo(*, job_id: int, undo_id: int) -> bool:
@@ -216,6 +254,7 @@ def mark_undone(*, undo_id: int, original_id: int | None, status: str) -> None:
 
 
 # -- the rules: (allowed, reason when not). Used unchanged by views, admin, CLI and services ----------
+
 
 def _no_access(job: CopyJob, user) -> str:
     # Asked once per loaded job and user: the job page asks each rule, and access is what it is now.
@@ -271,6 +310,7 @@ def can_undo(job: CopyJob, user) -> tuple[bool, str]:
 
 
 # -- what the status says -----------------------------------------------------------------------------
+
 
 def status_words(job: CopyJob) -> str:
     """Honest words for the job page: never "Failed" for a job that copied records."""

@@ -41,7 +41,10 @@ class CopyOptions:
             fields={k: dict(v) for k, v in (data.get("fields") or {}).items()},
             unique={k: tuple(v) for k, v in (data.get("unique") or {}).items()},
             lineage=dict(data.get("lineage") or {}),
-            **{k: bool(data.get(k)) for k in ("skip_cadences", "run_workflows", "migration_mode", "no_triggers", "engine")},
+            **{
+                k: bool(data.get(k))
+                for k in ("skip_cadences", "run_workflows", "migration_mode", "no_triggers", "engine")
+            },
         )
 
     def fields_for(self, object_name: str) -> dict[str, Any]:
@@ -63,9 +66,18 @@ def lineage_text(source_id: str, job_number: int | str) -> str:
     return f"Copied from {source_id} by Record Copier job {job_number}"
 
 
-def parse_cli(*, top_object: str, describe, set_values: list[str], clear: list[str], exclude: list[str] = (),
-              unique: list[str] = (), lineage: list[str] = (), lineage_defaults: dict[str, str] | None = None,
-              **flags: bool) -> tuple[dict[str, Any], CopyOptions]:
+def parse_cli(
+    *,
+    top_object: str,
+    describe,
+    set_values: list[str],
+    clear: list[str],
+    exclude: list[str] = (),
+    unique: list[str] = (),
+    lineage: list[str] = (),
+    lineage_defaults: dict[str, str] | None = None,
+    **flags: bool,
+) -> tuple[dict[str, Any], CopyOptions]:
     """`--set [OBJECT:]FIELD=VALUE`, `--clear [OBJECT:]FIELD`, `--unique [OBJECT:]FIELD`,
     `--lineage OBJECT[:FIELD]` into (the top record's overrides, CopyOptions). Without OBJECT a set or
     clear is the top record's; `--lineage OBJECT` takes the profile's default field for it.
@@ -98,10 +110,17 @@ def parse_cli(*, top_object: str, describe, set_values: list[str], clear: list[s
         obj, _, name = item.partition(":")
         name = name.strip() or (lineage_defaults or {}).get(obj.strip(), "")
         if not name:
-            raise ValidationError(f"--lineage {item}: name the field (OBJECT:FIELD); the profile has no default for it.")
+            raise ValidationError(
+                f"--lineage {item}: name the field (OBJECT:FIELD); the profile has no default for it."
+            )
         stamps[obj.strip()] = name
-    options = CopyOptions(exclude=tuple(e.strip() for e in exclude), fields=per_object,
-                          unique={k: tuple(v) for k, v in uniques.items()}, lineage=stamps, **flags)
+    options = CopyOptions(
+        exclude=tuple(e.strip() for e in exclude),
+        fields=per_object,
+        unique={k: tuple(v) for k, v in uniques.items()},
+        lineage=stamps,
+        **flags,
+    )
     return top, options
 
 

@@ -105,7 +105,9 @@ def copy_key_field(fields: list[FieldInfo], names: tuple[str, ...] = ()) -> str:
 UNCOPYABLE_TYPES = (FieldType.FILE, FieldType.SUBFORM)
 
 
-def unique_fields(fields: list[FieldInfo], overrides: dict[str, Any] | None = None) -> tuple[list[FieldInfo], list[FieldInfo]]:
+def unique_fields(
+    fields: list[FieldInfo], overrides: dict[str, Any] | None = None
+) -> tuple[list[FieldInfo], list[FieldInfo]]:
     """The policy for unique fields a copy would otherwise duplicate: (to clear, clashing).
 
     A copy that keeps a unique value is refused as a duplicate (Vault, Zoho DUPLICATE_DATA). So a
@@ -134,7 +136,7 @@ def unique_fields(fields: list[FieldInfo], overrides: dict[str, Any] | None = No
 
 def idempotency_key(job_code, object_name: str, source_id: str) -> str:
     """A stable key per (job, record): the same on every retry and resume of the job."""
-    digest = hashlib.sha1(f"{object_name}:{source_id}".encode()).hexdigest()[:12]
+    digest = hashlib.sha1(f"{object_name}:{source_id}".encode(), usedforsecurity=False).hexdigest()[:12]
     return f"rc-{job_code.hex[:12]}-{digest}"
 
 
@@ -147,8 +149,14 @@ def ref_id(value) -> str:
     return ""
 
 
-def read_tree(connector: Connector, object_name: str, root_id: str, *, limit: int | None = None,
-              exclude: frozenset[str] = frozenset()) -> list[Node]:
+def read_tree(
+    connector: Connector,
+    object_name: str,
+    root_id: str,
+    *,
+    limit: int | None = None,
+    exclude: frozenset[str] = frozenset(),
+) -> list[Node]:
     """Read the records a deep copy of `root_id` copies, root first, each record once.
 
     Vault: the child relationships a deep copy follows, as deep as they go. Zoho: the related lists

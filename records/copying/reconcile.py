@@ -16,7 +16,9 @@ from records.models import RecordResult
 S = RecordResult.Status
 
 
-def distinctive_values(payload: dict[str, Any], parent_field: str = "", name_fields: tuple[str, ...] = ()) -> dict[str, str]:
+def distinctive_values(
+    payload: dict[str, Any], parent_field: str = "", name_fields: tuple[str, ...] = ()
+) -> dict[str, str]:
     """The values a copy can be recognised by when it carries no key: its name (the first of the
     connector's name_fields it has) and parent lookup."""
     equals = {}

@@ -68,8 +68,10 @@ def insert(rows: list[RecordResult]) -> None:
     fields = [f for f in meta.concrete_fields if not f.primary_key]
     qn = connection.ops.quote_name
     sql = "{} {} ({}) VALUES ({}) {}".format(
-        connection.ops.insert_statement(on_conflict=OnConflict.IGNORE), qn(meta.db_table),
-        ", ".join(qn(f.column) for f in fields), ", ".join(["%s"] * len(fields)),
+        connection.ops.insert_statement(on_conflict=OnConflict.IGNORE),
+        qn(meta.db_table),
+        ", ".join(qn(f.column) for f in fields),
+        ", ".join(["%s"] * len(fields)),
         connection.ops.on_conflict_suffix_sql(fields, OnConflict.IGNORE, None, None),
     )
     params = [[f.get_db_prep_save(f.pre_save(row, True), connection) for f in fields] for row in rows]

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
-from datetime import timezone as dt_timezone
-from typing import Any
+from datetime import UTC, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -16,14 +14,13 @@ from django.utils import timezone
 from records.audit import audit_log
 from records.connectors import connector_for
 from records.connectors.base import Connector, ConnectorError, RateLimited, Unavailable
+from records.copying import choices, lifecycle, templates
 from records.copying import plan as planning
 from records.copying import results as res
-from records.copying import lifecycle
 from records.copying.execute import Cancelled, Paused, Runner
 from records.copying.lifecycle import LeaseLost
-from records.copying.plan import Plan, TooLarge
-from records.copying import choices, templates
 from records.copying.options import CopyOptions
+from records.copying.plan import Plan, TooLarge
 from records.copying.validation import validate_source_ids
 from records.models import CopyJob, RecordResult
 
@@ -36,9 +33,17 @@ COPY_MODES = (CopyJob.Mode.CLONE, CopyJob.Mode.DEEP_COPY)
 # Preview
 
 
-def copy_preview(*, profile, object_name: str, source_ids: list[str], mode: str, overrides: dict | None = None,
-                 row_overrides: dict | None = None, connector: Connector | None = None,
-                 options: CopyOptions | None = None) -> Plan:
+def copy_preview(
+    *,
+    profile,
+    object_name: str,
+    source_ids: list[str],
+    mode: str,
+    overrides: dict | None = None,
+    row_overrides: dict | None = None,
+    connector: Connector | None = None,
+    options: CopyOptions | None = None,
+) -> Plan:
     """Return what a copy would do: per-object counts, the changed fields, or why it is refused.
 
     `row_overrides` ({source id: {field: value}}, bulk clone) are planned as copy_job_create plans them.
@@ -46,13 +51,30 @@ def copy_preview(*, profile, object_name: str, source_ids: list[str], mode: str,
     Raises ValidationError for bad input (unknown mode, no ids, an override that can't be applied).
     """
     row_overrides = {str(k): v for k, v in (row_overrides or {}).items()}
-    plan, _ = _plan(profile=profile, object_name=object_name, source_ids=source_ids, mode=mode,
-                    overrides=overrides or {}, row_overrides=row_overrides, connector=connector, options=options)
+    plan, _ = _plan(
+        profile=profile,
+        object_name=object_name,
+        source_ids=source_ids,
+        mode=mode,
+        overrides=overrides or {},
+        row_overrides=row_overrides,
+        connector=connector,
+        options=options,
+    )
     return plan
 
 
-def _plan(*, profile, object_name, source_ids, mode, overrides, row_overrides=None, connector=None,
-          options: CopyOptions | None = None):
+def _plan(
+    *,
+    profile,
+    object_name,
+    source_ids,
+    mode,
+    overrides,
+    row_overrides=None,
+    connector=None,
+    options: CopyOptions | None = None,
+):
     options = options or CopyOptions()
     if mode not in COPY_MODES:
         raise ValidationError(f"Unknown copy mode {mode!r}; use clone or deep_copy.")
@@ -91,8 +113,9 @@ def _plan(*, profile, object_name, source_ids, mode, overrides, row_overrides=No
         all_nodes: list[planning.Node] = []
         try:
             for source_id in source_ids:
-                nodes = planning.read_tree(conn, object_name, source_id, limit=limit - _related(all_nodes),
-                                           exclude=frozenset(options.exclude))
+                nodes = planning.read_tree(
+                    conn, object_name, source_id, limit=limit - _related(all_nodes), exclude=frozenset(options.exclude)
+                )
                 trees[source_id] = nodes
                 all_nodes.extend(nodes)
         except TooLarge:
@@ -100,8 +123,11 @@ def _plan(*, profile, object_name, source_ids, mode, overrides, row_overrides=No
                 f"This deep copy would copy more than {limit:,} related records, the most "
                 f"{'Vault' if conn.native_deep_copy else 'a deep copy'} allows in one job. "
                 "Copy smaller parts of the hierarchy instead"
-                + (", or have Record Copier build it level by level (--engine)." if conn.native_deep_copy
-                   and not options.engine else ".")
+                + (
+                    ", or have Record Copier build it level by level (--engine)."
+                    if conn.native_deep_copy and not options.engine
+                    else "."
+                )
             )
             plan.objects = planning.summarize(all_nodes, plurals)
             return plan, trees
@@ -136,8 +162,9 @@ def _check_options(conn: Connector, object_name: str, mode: str, options: CopyOp
     if vault_only and not conn.native_deep_copy:
         raise ValidationError(f"{', '.join(vault_only)}: Vault choices; this profile is Zoho CRM.")
     if options.no_triggers and not options.migration_mode:
-        raise ValidationError("No triggers works only with migration mode (X-VaultAPI-NoTriggers needs "
-                              "X-VaultAPI-MigrationMode).")
+        raise ValidationError(
+            "No triggers works only with migration mode (X-VaultAPI-NoTriggers needs X-VaultAPI-MigrationMode)."
+        )
     for obj, names in options.unique.items():
         infos = {f.name: f for f in conn.describe(obj)}
         bad = [n for n in names if n not in infos or not infos[n].unique or infos[n].type not in choices.TEXT_TYPES]
@@ -145,12 +172,19 @@ def _check_options(conn: Connector, object_name: str, mode: str, options: CopyOp
             raise ValidationError(f"{obj}: only unique text fields can be made unique; {', '.join(bad)} isn't one.")
     below = options.changes_below(object_name)
     if mode == CopyJob.Mode.CLONE and below:
-        raise ValidationError("A clone copies only the records themselves: leaving out related objects or "
-                              "changing them needs a deep copy.")
-    if conn.native_deep_copy and mode == CopyJob.Mode.DEEP_COPY and options.unique and not options.engine_builds(
-            native=True, top_object=object_name):
-        raise ValidationError("Vault's own deep copy can't retry a duplicate name: add --engine, or make the "
-                              "name unique with a template.")
+        raise ValidationError(
+            "A clone copies only the records themselves: leaving out related objects or "
+            "changing them needs a deep copy."
+        )
+    if (
+        conn.native_deep_copy
+        and mode == CopyJob.Mode.DEEP_COPY
+        and options.unique
+        and not options.engine_builds(native=True, top_object=object_name)
+    ):
+        raise ValidationError(
+            "Vault's own deep copy can't retry a duplicate name: add --engine, or make the name unique with a template."
+        )
 
 
 def _way(conn: Connector, options: CopyOptions, object_name: str, nodes) -> str:
@@ -166,8 +200,10 @@ def _way(conn: Connector, options: CopyOptions, object_name: str, nodes) -> str:
     size = conn.batch_size
     calls = sum(1 for n in nodes if n.depth == 0) + sum(-(-count // size) for count in per_object.values())
     if not conn.native_deep_copy:
-        return (f"Built by Record Copier level by level: the top record cloned, the related records "
-                f"inserted, {size} a call: {calls:,} write calls.")
+        return (
+            f"Built by Record Copier level by level: the top record cloned, the related records "
+            f"inserted, {size} a call: {calls:,} write calls."
+        )
     if options.changes_below(object_name):
         why = "it leaves out a branch or changes records below the top"
     elif options.migration_mode or options.no_triggers:
@@ -176,8 +212,10 @@ def _way(conn: Connector, options: CopyOptions, object_name: str, nodes) -> str:
         why = f"more than {conn.max_deep_copy_records:,} related records"
     else:
         why = "asked for (--engine)"
-    return (f"Built level by level by Record Copier ({why}): Create Object Records with source_record_id, "
-            f"{size} a call, top down: {calls:,} write calls.")
+    return (
+        f"Built level by level by Record Copier ({why}): Create Object Records with source_record_id, "
+        f"{size} a call, top down: {calls:,} write calls."
+    )
 
 
 def _samples(plan: Plan, conn: Connector, trees, overrides, row_overrides, options: CopyOptions) -> None:
@@ -192,8 +230,15 @@ def _samples(plan: Plan, conn: Connector, trees, overrides, row_overrides, optio
             if not top and not (options.fields_for(node.object_name) or node.object_name in options.lineage):
                 continue
             base = {**overrides, **row_overrides.get(root, {})} if top else {}
-            values = choices.record_values(values=base, options=options, object_name=node.object_name,
-                                           source_id=node.source_id, source=node.fields, today=today, job=job)
+            values = choices.record_values(
+                values=base,
+                options=options,
+                object_name=node.object_name,
+                source_id=node.source_id,
+                source=node.fields,
+                today=today,
+                job=job,
+            )
             if node.object_name not in described:
                 described[node.object_name] = conn.describe(node.object_name)
             where = f"{node.object_name} {node.source_id}"
@@ -203,12 +248,15 @@ def _samples(plan: Plan, conn: Connector, trees, overrides, row_overrides, optio
                 plan.refused_reason = plan.refused_reason or " ".join(exc.messages)
             kind = "top" if top else "child"
             # Plain top-record overrides are in plan.changes already; samples show what is rendered.
-            shown_values = {k: v for k, v in values.items()
-                            if not top or k not in base or templates.is_template(base[k])}
+            shown_values = {
+                k: v for k, v in values.items() if not top or k not in base or templates.is_template(base[k])
+            }
             if kind not in shown and shown_values:
                 shown.add(kind)
-                plan.samples += [{"object_name": node.object_name, "source_id": node.source_id, "field": k,
-                                  "value": v} for k, v in shown_values.items()]
+                plan.samples += [
+                    {"object_name": node.object_name, "source_id": node.source_id, "field": k, "value": v}
+                    for k, v in shown_values.items()
+                ]
 
 
 def _next_job_number() -> int:
@@ -222,19 +270,22 @@ def _automation_notes(plan: Plan, conn: Connector, mode: str, options: CopyOptio
         plan.warnings.append("Cadences don't start on the copies (skip_feature_execution: cadences).")
     if options.migration_mode:
         plan.warnings.append(
-            "Copies are created in migration mode" + (" with no triggers" if options.no_triggers else "")
-            + ": this needs the Record Migration permission in Vault, which refuses the copies otherwise.")
+            "Copies are created in migration mode"
+            + (" with no triggers" if options.no_triggers else "")
+            + ": this needs the Record Migration permission in Vault, which refuses the copies otherwise."
+        )
     if conn.native_deep_copy or mode != CopyJob.Mode.DEEP_COPY:
         return
     if options.run_workflows:
         plan.warnings.append("Workflows, approvals and blueprints fire on the inserted related records.")
     else:
-        plan.warnings.append("Workflows, approvals and blueprints don't fire on the inserted related records "
-                             "(they are inserted with no triggers); choose \"run workflows\" to let them fire.")
+        plan.warnings.append(
+            "Workflows, approvals and blueprints don't fire on the inserted related records "
+            '(they are inserted with no triggers); choose "run workflows" to let them fire.'
+        )
 
 
-def _unique_policy(plan: Plan, conn: Connector, fields, overrides, row_overrides, labels,
-                   options: CopyOptions) -> None:
+def _unique_policy(plan: Plan, conn: Connector, fields, overrides, row_overrides, labels, options: CopyOptions) -> None:
     """Tell the user what happens to unique fields (see planning.unique_fields); refuse a certain clash.
 
     The copied records get unique, not required fields blank (warned here, so the user can give the
@@ -248,7 +299,9 @@ def _unique_policy(plan: Plan, conn: Connector, fields, overrides, row_overrides
     clash: dict[str, list[str]] = {}
     for source_id in plan.source_ids:
         made_unique = dict.fromkeys(options.unique.get(plan.object_name, ()), "")  # numbered on a clash
-        to_clear, clashing = planning.unique_fields(fields, {**made_unique, **overrides, **row_overrides.get(source_id, {})})
+        to_clear, clashing = planning.unique_fields(
+            fields, {**made_unique, **overrides, **row_overrides.get(source_id, {})}
+        )
         clear.update((f.name, f) for f in to_clear)
         for info in clashing:
             clash.setdefault(info.name, []).append(source_id)
@@ -265,7 +318,7 @@ def _unique_policy(plan: Plan, conn: Connector, fields, overrides, row_overrides
         reasons.append(
             f"{info.label} ({name}) is unique and required in {object_label}: give the "
             f"{'copies' if several else 'copy'} a new value{which}, or the copy will be refused as a duplicate. "
-            f"For example {name}={{{name}}} (copy), or choose \"make unique\" for {name}."
+            f'For example {name}={{{name}}} (copy), or choose "make unique" for {name}.'
         )
     if reasons and not plan.refused_reason:
         plan.refused_reason = " ".join(reasons)
@@ -298,10 +351,20 @@ def _safe_objects(conn):
 # Creating and running jobs
 
 
-def copy_job_create(*, profile, object_name: str, source_ids: list[str], mode: str, user,
-                    overrides: dict | None = None, row_overrides: dict | None = None,
-                    enqueue: bool = True, connector: Connector | None = None,
-                    confirmation: str | None = None, options: CopyOptions | None = None) -> CopyJob:
+def copy_job_create(
+    *,
+    profile,
+    object_name: str,
+    source_ids: list[str],
+    mode: str,
+    user,
+    overrides: dict | None = None,
+    row_overrides: dict | None = None,
+    enqueue: bool = True,
+    connector: Connector | None = None,
+    confirmation: str | None = None,
+    options: CopyOptions | None = None,
+) -> CopyJob:
     """Validate and plan the copy, save the job with one pending result per record, enqueue on commit.
 
     `confirmation`: the confirmed preview's one-time token. It is consumed atomically (a unique
@@ -311,18 +374,49 @@ def copy_job_create(*, profile, object_name: str, source_ids: list[str], mode: s
         if existing:
             return existing
         try:
-            return _create(profile=profile, object_name=object_name, source_ids=source_ids, mode=mode, user=user,
-                           overrides=overrides, row_overrides=row_overrides, enqueue=enqueue, connector=connector,
-                           confirmation=confirmation, options=options)
+            return _create(
+                profile=profile,
+                object_name=object_name,
+                source_ids=source_ids,
+                mode=mode,
+                user=user,
+                overrides=overrides,
+                row_overrides=row_overrides,
+                enqueue=enqueue,
+                connector=connector,
+                confirmation=confirmation,
+                options=options,
+            )
         except IntegrityError:
             return CopyJob.objects.get(confirmation=confirmation, requested_by=user)
-    return _create(profile=profile, object_name=object_name, source_ids=source_ids, mode=mode, user=user,
-                   overrides=overrides, row_overrides=row_overrides, enqueue=enqueue, connector=connector,
-                   options=options)
+    return _create(
+        profile=profile,
+        object_name=object_name,
+        source_ids=source_ids,
+        mode=mode,
+        user=user,
+        overrides=overrides,
+        row_overrides=row_overrides,
+        enqueue=enqueue,
+        connector=connector,
+        options=options,
+    )
 
 
-def _create(*, profile, object_name, source_ids, mode, user, overrides, row_overrides, enqueue, connector,
-            confirmation=None, options=None) -> CopyJob:
+def _create(
+    *,
+    profile,
+    object_name,
+    source_ids,
+    mode,
+    user,
+    overrides,
+    row_overrides,
+    enqueue,
+    connector,
+    confirmation=None,
+    options=None,
+) -> CopyJob:
     options = options or CopyOptions()
     overrides = overrides or {}
     row_overrides = {str(k): v for k, v in (row_overrides or {}).items()}
@@ -331,28 +425,48 @@ def _create(*, profile, object_name, source_ids, mode, user, overrides, row_over
     if unknown:
         raise ValidationError(f"Per-record overrides for ids not being copied: {', '.join(sorted(unknown))}.")
     conn = connector or connector_for(profile)
-    plan, trees = _plan(profile=profile, object_name=object_name, source_ids=source_ids, mode=mode,
-                        overrides=overrides, row_overrides=row_overrides, connector=conn, options=options)
+    plan, trees = _plan(
+        profile=profile,
+        object_name=object_name,
+        source_ids=source_ids,
+        mode=mode,
+        overrides=overrides,
+        row_overrides=row_overrides,
+        connector=conn,
+        options=options,
+    )
     if plan.refused_reason:
         raise ValidationError(plan.refused_reason)
     # Engine-built deep copies keep the records as read here, so the run doesn't read them again.
     snapshot = mode == CopyJob.Mode.DEEP_COPY and (
-        not conn.native_deep_copy or options.engine_builds(native=True, top_object=object_name))
+        not conn.native_deep_copy or options.engine_builds(native=True, top_object=object_name)
+    )
     with transaction.atomic():
         first_nodes = trees.get(source_ids[0]) or [None]
         job = CopyJob.objects.create(
-            profile=profile, object_name=object_name, source_ids=source_ids, mode=mode,
+            profile=profile,
+            object_name=object_name,
+            source_ids=source_ids,
+            mode=mode,
             source_name=(first_nodes[0].name if first_nodes[0] else "")[:300],  # i15: for the job's title
-            overrides=overrides, row_overrides=row_overrides, plan=plan.as_dict(), requested_by=user,
-            confirmation=confirmation or None, options=options.as_dict(),
+            overrides=overrides,
+            row_overrides=row_overrides,
+            plan=plan.as_dict(),
+            requested_by=user,
+            confirmation=confirmation or None,
+            options=options.as_dict(),
         )
         rows, tree_keys = [], {}
         for root, nodes in trees.items():
             waves = planning.assign_waves(nodes)
             rows += [
                 RecordResult(
-                    job=job, object_name=n.object_name, source_id=n.source_id, source_name=(n.name or "")[:300],
-                    parent_source_id=n.parent_source_id, depth=waves.get(n.source_id, n.depth),
+                    job=job,
+                    object_name=n.object_name,
+                    source_id=n.source_id,
+                    source_name=(n.name or "")[:300],
+                    parent_source_id=n.parent_source_id,
+                    depth=waves.get(n.source_id, n.depth),
                     idempotency_key=planning.idempotency_key(job.code, n.object_name, n.source_id),
                     source_snapshot={"fields": n.fields, "parent_field": n.parent_field} if snapshot else None,
                 )
@@ -366,8 +480,15 @@ def _create(*, profile, object_name, source_ids, mode, user, overrides, row_over
         job.state = {"trees": state_trees}
         job.planned_count = job.results.count()
         job.save(update_fields=["state", "planned_count"])
-        audit_log(actor=user, action="job.create", profile=profile, job=job, mode=mode,
-                  object_name=object_name, records=job.planned_count)
+        audit_log(
+            actor=user,
+            action="job.create",
+            profile=profile,
+            job=job,
+            mode=mode,
+            object_name=object_name,
+            records=job.planned_count,
+        )
         if enqueue:
             _enqueue(job)
     return job
@@ -501,8 +622,9 @@ def copy_job_retry(*, job: CopyJob, user, enqueue: bool = True) -> CopyJob:
     _allowed(lifecycle.can_resume, job, user)
     with transaction.atomic():
         if not lifecycle.requeue(job_id=job.pk):
-            raise ValidationError(lifecycle.can_resume(CopyJob.objects.get(pk=job.pk), user)[1]
-                                  or "This job can't be resumed now.")
+            raise ValidationError(
+                lifecycle.can_resume(CopyJob.objects.get(pk=job.pk), user)[1] or "This job can't be resumed now."
+            )
         job.refresh_from_db()
         job.results.filter(status__in=[S.FAILED, S.SKIPPED]).update(status=S.PENDING, error_type="", error_message="")
         # Finished native phases are kept; a root whose deep copy failed to start starts again.
@@ -533,17 +655,25 @@ def copy_job_undo(*, job: CopyJob, user, enqueue: bool = True) -> CopyJob:
     created = list(job.results.filter(status=S.SUCCEEDED).exclude(new_id="").order_by("depth", "id"))
     with transaction.atomic():
         undo = CopyJob.objects.create(
-            profile=job.profile, object_name=job.object_name, mode=CopyJob.Mode.UNDO, parent_job=job,
-            source_ids=[r.new_id for r in created if r.depth == 0], requested_by=user,
+            profile=job.profile,
+            object_name=job.object_name,
+            mode=CopyJob.Mode.UNDO,
+            parent_job=job,
+            source_ids=[r.new_id for r in created if r.depth == 0],
+            requested_by=user,
             plan={"deletes": len(created)},
         )
         if not lifecycle.attach_undo(job_id=job.pk, undo_id=undo.pk):
-            raise ValidationError(lifecycle.can_undo(CopyJob.objects.get(pk=job.pk), user)[1]
-                                  or "This job can't be undone now.")
+            raise ValidationError(
+                lifecycle.can_undo(CopyJob.objects.get(pk=job.pk), user)[1] or "This job can't be undone now."
+            )
         RecordResult.objects.bulk_create(
             [
                 RecordResult(
-                    job=undo, object_name=r.object_name, source_id=r.new_id, depth=r.depth,
+                    job=undo,
+                    object_name=r.object_name,
+                    source_id=r.new_id,
+                    depth=r.depth,
                     parent_source_id=r.source_id,
                     idempotency_key=planning.idempotency_key(undo.code, r.object_name, r.new_id),
                 )
@@ -563,7 +693,8 @@ def jobs_resume_stale(*, now=None) -> list[CopyJob]:
     vanished from Redis (or never reached it: the queue was down at submit)."""
     now = now or timezone.now()
     due = CopyJob.objects.filter(
-        Q(status=CopyJob.Status.RUNNING, lease_expires_at__lt=now) | Q(status=CopyJob.Status.WAITING, resume_at__lte=now)
+        Q(status=CopyJob.Status.RUNNING, lease_expires_at__lt=now)
+        | Q(status=CopyJob.Status.WAITING, resume_at__lte=now)
     )
     resumed = [job for job in due if lifecycle.release_expired(job_id=job.pk, now=now)]
     grace = now - timedelta(seconds=settings.JOB_LEASE_SECONDS)
@@ -581,8 +712,8 @@ def _rq_job_alive(rq_job_id: str) -> bool:
     if not rq_job_id:
         return False
     import django_rq
-    from rq.job import Job, JobStatus
     from rq.exceptions import NoSuchJobError
+    from rq.job import Job, JobStatus
 
     try:
         rq_job = Job.fetch(rq_job_id, connection=django_rq.get_connection("default"))
@@ -596,7 +727,7 @@ def _rq_job_alive(rq_job_id: str) -> bool:
         # compare-and-set, the second RQ job finds the copy job taken and does nothing.
         started = rq_job.started_at
         if started is not None and started.tzinfo is None:
-            started = started.replace(tzinfo=dt_timezone.utc)
+            started = started.replace(tzinfo=UTC)
         # No start time at all: killed before RQ stored it (chaos seed 1039); as dead.
         return started is not None and timezone.now() - started < timedelta(seconds=settings.JOB_LEASE_SECONDS)
     return status in (JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED)

@@ -1,4 +1,4 @@
-""""Make unique": a copy refused because a chosen unique field's value exists is sent again with
+""" "Make unique": a copy refused because a chosen unique field's value exists is sent again with
 " (2)", " (3)" ... appended (cut to fit the field), at most MAX_TRIES times, each try kept on the
 row (values["_unique_tries"]). Each try goes through the write protocol like the first (SENDING
 committed before it, reconciled by the copy key when its answer is lost)."""

@@ -43,8 +43,11 @@ MAX_LISTED_IDS = 5
 
 def source_id_errors(source_ids: Iterable[Any]) -> list[str]:
     """One message per value that is not a record id (NUL, spaces, quotes, too long), shown escaped."""
-    errors = [f"“{_shown(s)}” isn't a record id: ids are letters, digits, _ and - (at most 64)."
-              for s in source_ids if not isinstance(s, str) or not _RECORD_ID_RE.match(s)]
+    errors = [
+        f"“{_shown(s)}” isn't a record id: ids are letters, digits, _ and - (at most 64)."
+        for s in source_ids
+        if not isinstance(s, str) or not _RECORD_ID_RE.match(s)
+    ]
     if len(errors) > MAX_LISTED_IDS:
         errors = [*errors[:MAX_LISTED_IDS], f"… and {len(errors) - MAX_LISTED_IDS} more."]
     return errors
@@ -183,8 +186,7 @@ def _picklist_error(info: FieldInfo, value: Any) -> str:
     if info.type == FieldType.PICKLIST and len(values) > 1:
         return f"takes one value, not {len(values)}; allowed: {', '.join(allowed)}."
     known = set(allowed) if PICKLIST_CASE_SENSITIVE else {v.lower() for v in allowed}
-    bad = [v for v in values if not isinstance(v, str)
-           or (v if PICKLIST_CASE_SENSITIVE else v.lower()) not in known]
+    bad = [v for v in values if not isinstance(v, str) or (v if PICKLIST_CASE_SENSITIVE else v.lower()) not in known]
     if not bad:
         return ""
     shown = ", ".join(f'"{v}"' for v in bad)

@@ -37,8 +37,12 @@ class VaultDeepCopy:
         root_row = job.results.get(object_name=job.object_name, source_id=root_id, depth=0)
         if st.get("phase") == Phase.DONE:
             return
-        steps = {Phase.START: self._vault_start, Phase.STARTING: self._vault_starting,
-                 Phase.POLLING: self._vault_poll, Phase.DISCOVER: self._vault_discover}
+        steps = {
+            Phase.START: self._vault_start,
+            Phase.STARTING: self._vault_starting,
+            Phase.POLLING: self._vault_poll,
+            Phase.DISCOVER: self._vault_discover,
+        }
         while (phase := Phase(st.get("phase", ""))) != Phase.DONE:
             steps[phase](root_id, root_row, st)
         self.heartbeat()
@@ -136,13 +140,16 @@ class VaultDeepCopy:
         infos = {f.name: f for f in self.describe(root_row.object_name)}
         overrides = self.overrides_for(root_row.source_id)
         equals = {
-            k: str(v) for k, v in overrides.items()
+            k: str(v)
+            for k, v in overrides.items()
             if k in infos and infos[k].unique and isinstance(v, str | int) and not isinstance(v, bool) and str(v)
         }
         if not equals:
             return ""
         claimed = self.claimed_ids() - {root_row.new_id}
-        found = [r for r in conn.find(root_row.object_name, equals) if r.id != root_row.source_id and r.id not in claimed]
+        found = [
+            r for r in conn.find(root_row.object_name, equals) if r.id != root_row.source_id and r.id not in claimed
+        ]
         return found[0].id if len(found) == 1 else ""
 
     def _poll(self, remote_id: str) -> str:
@@ -203,7 +210,9 @@ class VaultDeepCopy:
                 for related in [r for r in conn.related_lists(parent_object) if r.deep_copy]:
                     new_parents = [id_map[s] for s in source_parents if s in id_map]
                     sources = list(conn.children(related, source_parents))
-                    copies = [c for c in conn.children(related, new_parents) if c.id not in claimed] if new_parents else []
+                    copies = (
+                        [c for c in conn.children(related, new_parents) if c.id not in claimed] if new_parents else []
+                    )
                     skip = self._signature_skip(related.child_object, related.parent_field)
                     for src in sources:
                         row = by_key.get((related.child_object, src.id))
@@ -215,9 +224,13 @@ class VaultDeepCopy:
                         new_parent = id_map.get(ref_id(src.fields.get(related.parent_field)))
                         sig = _signature(src.fields, skip)
                         match = next(
-                            (c for c in copies if c.id not in claimed
-                             and ref_id(c.fields.get(related.parent_field)) == new_parent
-                             and _signature(c.fields, skip) == sig),
+                            (
+                                c
+                                for c in copies
+                                if c.id not in claimed
+                                and ref_id(c.fields.get(related.parent_field)) == new_parent
+                                and _signature(c.fields, skip) == sig
+                            ),
                             None,
                         )
                         if match:
@@ -248,4 +261,3 @@ def _lost_start_wait() -> float:
 
 def _signature(values: dict[str, Any], skip: set[str]) -> tuple:
     return tuple(sorted((k, repr(v)) for k, v in values.items() if k not in skip and not k.startswith("$")))
-

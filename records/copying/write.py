@@ -22,7 +22,9 @@ MAX_SEND_ATTEMPTS = 3
 class WriteProtocol:
     """Mixed into the Runner: needs self.connector, self.key_field, self.claimed_ids."""
 
-    def send(self, rows: list[RecordResult], call, *, payloads=None, parent_field: str = "", unique: bool = True) -> None:
+    def send(
+        self, rows: list[RecordResult], call, *, payloads=None, parent_field: str = "", unique: bool = True
+    ) -> None:
         """Send one batch: SENDING committed first; a lost answer is reconciled, then resent if absent.
         A duplicate on a field the user chose to make unique is sent again numbered (unique.py)."""
         object_name = rows[0].object_name
@@ -34,8 +36,12 @@ class WriteProtocol:
                 outcomes = call(pending)
             except OutcomeUnknown:
                 reconcile_rows(
-                    self.connector, pending, key_field=key_field, payloads=payloads,
-                    parent_field=parent_field, claimed=self.claimed_ids(),
+                    self.connector,
+                    pending,
+                    key_field=key_field,
+                    payloads=payloads,
+                    parent_field=parent_field,
+                    claimed=self.claimed_ids(),
                 )
                 pending = [r for r in pending if r.status == S.PENDING]
                 if not pending:
@@ -66,12 +72,17 @@ class WriteProtocol:
 
     def complete(self, rows: list[RecordResult], outcomes: list[WriteResult], key_field: str) -> None:
         for row, outcome in zip(rows, outcomes, strict=False):
-            if not outcome.ok and outcome.existing_id and key_field and self._is_our_copy(row, outcome.existing_id, key_field):
+            if (
+                not outcome.ok
+                and outcome.existing_id
+                and key_field
+                and self._is_our_copy(row, outcome.existing_id, key_field)
+            ):
                 outcome = WriteResult(ok=True, new_id=outcome.existing_id)
             link = self.connector.record_url(row.object_name, outcome.new_id) if outcome.ok else ""
             res.apply_write(row, outcome, link)
             row.duplicate_field = "" if outcome.ok else self.connector.duplicate_field(outcome)  # not saved
-        for row in rows[len(outcomes):]:
+        for row in rows[len(outcomes) :]:
             res.fail(row, "NO_RESULT", "The remote system returned no result for this record.")
         res.save(rows)
 
@@ -84,8 +95,12 @@ class WriteProtocol:
         sending = [r for r in rows if r.status == S.SENDING]
         if sending:
             reconcile_rows(
-                self.connector, sending, key_field=self.key_field(sending[0].object_name),
-                payloads=payloads, parent_field=parent_field, claimed=self.claimed_ids(),
+                self.connector,
+                sending,
+                key_field=self.key_field(sending[0].object_name),
+                payloads=payloads,
+                parent_field=parent_field,
+                claimed=self.claimed_ids(),
             )
 
     def parallelism(self) -> int:
@@ -128,4 +143,3 @@ def _threaded(call, batch):
     finally:
         close_old_connections()
         connection.close()
-

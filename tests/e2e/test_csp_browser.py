@@ -37,16 +37,28 @@ def test_the_watcher_reports_blocked_inline_script_and_style(browser, live_serve
         context.close()
 
 
-def test_pages_run_without_violations_and_bars_keep_their_width(new_page, login, live_server, owner, make_job,
-                                                                 django_user_model):
+def test_pages_run_without_violations_and_bars_keep_their_width(
+    new_page, login, live_server, owner, make_job, django_user_model
+):
     job = make_job(results=0, status=CopyJob.Status.RUNNING)
     CopyJob.objects.filter(pk=job.pk).update(planned_count=8, succeeded_count=2)
     owner.is_staff = owner.is_superuser = True
     owner.save()
     page = login(new_page(), "alice", "alice-pass-123")
-    for path in ("/", "/profiles/", "/profiles/add/", "/copy/", "/bulk/", "/jobs/", f"/jobs/{job.code}/",
-                 f"/jobs/{job.code}/cancel/", "/admin/", "/admin/records/connectionprofile/",
-                 "/admin/records/copyjob/", "/admin/records/auditevent/"):
+    for path in (
+        "/",
+        "/profiles/",
+        "/profiles/add/",
+        "/copy/",
+        "/bulk/",
+        "/jobs/",
+        f"/jobs/{job.code}/",
+        f"/jobs/{job.code}/cancel/",
+        "/admin/",
+        "/admin/records/connectionprofile/",
+        "/admin/records/copyjob/",
+        "/admin/records/auditevent/",
+    ):
         response = page.goto(live_server.url + path)
         assert response.status == 200, path
         assert "script-src 'self'" in response.headers.get("content-security-policy", ""), path

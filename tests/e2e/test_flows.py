@@ -13,6 +13,7 @@ from records.models import CopyJob
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
+
 @pytest.fixture
 def parts(fresh_sandbox, vault_profile, zoho_profile):
     """The sandbox and its two profiles, by name."""
@@ -130,8 +131,12 @@ def test_cancel_a_long_job(parts, new_page, login, live_server, rq_worker):
 
 def test_second_user_cannot_open_the_first_users_job(parts, new_page, login, live_server, owner, other_user):
     job = CopyJob.objects.create(
-        profile=parts["vault_profile"], object_name="product__v", source_ids=["x"], mode="clone",
-        requested_by=owner, status=CopyJob.Status.SUCCEEDED,
+        profile=parts["vault_profile"],
+        object_name="product__v",
+        source_ids=["x"],
+        mode="clone",
+        requested_by=owner,
+        status=CopyJob.Status.SUCCEEDED,
     )
     page = login(new_page(), "bob", "bob-pass-123")
     assert page.goto(f"{live_server.url}/jobs/{job.code}/").status == 404

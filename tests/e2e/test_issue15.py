@@ -51,7 +51,9 @@ def _assert_live_end(page, *, status="succeeded"):
         assert done == total, row.inner_text()
 
 
-def test_vault_wizard_with_step_jumps_back_and_a_live_job_page(demo, new_page, login, live_server, rq_worker, screenshot):
+def test_vault_wizard_with_step_jumps_back_and_a_live_job_page(
+    demo, new_page, login, live_server, rq_worker, screenshot
+):
     page = login(new_page(), "alice", "alice-pass-123")
     _open_record(page, live_server, demo["vault"], "product__v", "Cardiostat")
     assert page.input_value("[name=f_name__v]") == "Cardiostat (copy)"  # a suggested new unique name
@@ -121,9 +123,15 @@ def test_a_double_click_on_confirm_queues_one_job(demo, new_page, login, live_se
 
 @pytest.mark.parametrize("system", ["vault", "zoho"])
 def test_bulk_clone_with_per_row_names(demo, new_page, login, live_server, rq_worker, tmp_path, screenshot, system):
-    state = demo["sandbox"].vault.state.records["product__v"] if system == "vault" else demo["sandbox"].zoho.state.records["Accounts"]
+    state = (
+        demo["sandbox"].vault.state.records["product__v"]
+        if system == "vault"
+        else demo["sandbox"].zoho.state.records["Accounts"]
+    )
     ids = list(state)[:3]
-    column, object_name, label = ("name__v", "product__v", "Product") if system == "vault" else ("Account_Name", "Accounts", "Account")
+    column, object_name, label = (
+        ("name__v", "product__v", "Product") if system == "vault" else ("Account_Name", "Accounts", "Account")
+    )
     path = tmp_path / "rows.csv"
     path.write_text(f"id,{column}\n" + "".join(f"{i},Bulk {system} {n}\n" for n, i in enumerate(ids, 1)))
     page = login(new_page(), "alice", "alice-pass-123")
@@ -163,8 +171,15 @@ def test_the_reference_lookup_widget(demo, new_page, login, live_server):
 def test_job_list_name_search(demo, new_page, login, live_server, owner):
     from records.copying import services
 
-    services.copy_job_create(profile=demo["vault"], object_name="product__v", source_ids=[PRODUCT], mode="clone",
-                             user=owner, overrides={"name__v": "Search me"}, enqueue=False)
+    services.copy_job_create(
+        profile=demo["vault"],
+        object_name="product__v",
+        source_ids=[PRODUCT],
+        mode="clone",
+        user=owner,
+        overrides={"name__v": "Search me"},
+        enqueue=False,
+    )
     page = login(new_page(), "alice", "alice-pass-123")
     page.goto(f"{live_server.url}/jobs/")
     page.fill("#id_q", "cardio")
@@ -180,16 +195,22 @@ def _axe(page) -> list[dict]:
     result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     return [
         {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:3]}
-        for v in result["violations"] if v["impact"] in ("critical", "serious")
+        for v in result["violations"]
+        if v["impact"] in ("critical", "serious")
     ]
 
 
 def test_every_page_passes_axe(demo, browser, live_server, owner, screenshot):
     from records.copying import services
 
-    job = services.copy_job_create(profile=demo["zoho"], object_name="Accounts",
-                                   source_ids=[next(iter(demo["sandbox"].zoho.state.records["Accounts"]))],
-                                   mode="deep_copy", user=owner, enqueue=False)
+    job = services.copy_job_create(
+        profile=demo["zoho"],
+        object_name="Accounts",
+        source_ids=[next(iter(demo["sandbox"].zoho.state.records["Accounts"]))],
+        mode="deep_copy",
+        user=owner,
+        enqueue=False,
+    )
     # bypass_csp: axe is injected by the test, not served by the app.
     context = browser.new_context(viewport={"width": 1280, "height": 860}, bypass_csp=True)
     try:
@@ -202,10 +223,17 @@ def test_every_page_passes_axe(demo, browser, live_server, owner, screenshot):
         page.wait_for_url(live_server.url + "/")
         vault = demo["vault"].code
         pages = {
-            "home": "/", "copy-start": "/copy/", "objects": f"/copy/{vault}/", "search": f"/copy/{vault}/product__v/",
-            "record": f"/copy/{vault}/product__v/{PRODUCT}/", "jobs": "/jobs/", "job": f"/jobs/{job.code}/",
-            "bulk": f"/bulk/?profile={vault}&object=product__v", "profiles": "/profiles/",
-            "profile-add": "/profiles/add/", "not-found": "/no/such/page/",
+            "home": "/",
+            "copy-start": "/copy/",
+            "objects": f"/copy/{vault}/",
+            "search": f"/copy/{vault}/product__v/",
+            "record": f"/copy/{vault}/product__v/{PRODUCT}/",
+            "jobs": "/jobs/",
+            "job": f"/jobs/{job.code}/",
+            "bulk": f"/bulk/?profile={vault}&object=product__v",
+            "profiles": "/profiles/",
+            "profile-add": "/profiles/add/",
+            "not-found": "/no/such/page/",
         }
         for name, path in pages.items():
             page.goto(live_server.url + path)

@@ -19,9 +19,17 @@ def _session_with_draft(user, profile, source_id):
     session[SESSION_KEY] = str(user.pk)
     session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session[DRAFTS_KEY] = {"e2e": {"profile": str(profile.code), "object_name": "Accounts", "source_ids": [source_id],
-                                   "mode": "clone", "overrides": {"Account_Name": "Double Click Co"},
-                                   "row_overrides": {}, "label": ""}}
+    session[DRAFTS_KEY] = {
+        "e2e": {
+            "profile": str(profile.code),
+            "object_name": "Accounts",
+            "source_ids": [source_id],
+            "mode": "clone",
+            "overrides": {"Account_Name": "Double Click Co"},
+            "row_overrides": {},
+            "label": "",
+        }
+    }
     session.create()
     return session.session_key
 

@@ -11,9 +11,13 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def test_job_pages_in_the_browser(new_page, login, live_server, owner, other_user, make_job, make_profile, screenshot):
-    make_profile(name="Demo Zoho", system="zoho", base_url="https://www.zohoapis.eu", accounts_url="https://accounts.zoho.eu")
+    make_profile(
+        name="Demo Zoho", system="zoho", base_url="https://www.zohoapis.eu", accounts_url="https://accounts.zoho.eu"
+    )
     job = make_job(results=180, status=CopyJob.Status.PARTIAL, mode=CopyJob.Mode.DEEP_COPY)
-    CopyJob.objects.filter(pk=job.pk).update(succeeded_count=162, failed_count=18, overrides={"name__v": "Aspirin (copy)", "external_id__v": None})
+    CopyJob.objects.filter(pk=job.pk).update(
+        succeeded_count=162, failed_count=18, overrides={"name__v": "Aspirin (copy)", "external_id__v": None}
+    )
     RecordResult.objects.filter(job=job, status="succeeded").update(parent_source_id="S00000")
     running = make_job(profile=job.profile, results=0, status=CopyJob.Status.RUNNING)
     CopyJob.objects.filter(pk=running.pk).update(planned_count=2000, succeeded_count=740, failed_count=3)
@@ -76,15 +80,18 @@ def test_results_rows_update_without_reload(new_page, login, live_server, owner,
     assert page.locator("#results-table tbody .badge-pending").count() == 3
     page.evaluate("window.__marker = 1")
     # The worker copies one record: its row shows the new id, with no reload of the page.
-    job.results.filter(source_id="S00001").update(status="succeeded", new_id="LIVE-NEW-1",
-                                                  link="https://example.veevavault.com/ui/#object/product__v/LIVE-NEW-1")
+    job.results.filter(source_id="S00001").update(
+        status="succeeded", new_id="LIVE-NEW-1", link="https://example.veevavault.com/ui/#object/product__v/LIVE-NEW-1"
+    )
     CopyJob.objects.filter(pk=job.pk).update(succeeded_count=1)
     page.wait_for_selector("#results-table tbody a:has-text('LIVE-NEW-1')", timeout=10_000)
     assert page.evaluate("window.__marker") == 1
     assert page.locator("#results-table tbody .badge-pending").count() == 2
 
 
-def test_copy_wizard_pages_in_the_browser(new_page, login, live_server, owner, make_profile, fake_connector, screenshot):
+def test_copy_wizard_pages_in_the_browser(
+    new_page, login, live_server, owner, make_profile, fake_connector, screenshot
+):
     profile = make_profile(name="Demo Vault")
     page = login(new_page(), "alice", "alice-pass-123")
     page.click("text=New copy")
@@ -105,10 +112,14 @@ def test_copy_wizard_pages_in_the_browser(new_page, login, live_server, owner, m
     assert profile.code
 
 
-def test_bulk_errors_in_the_browser(new_page, login, live_server, owner, make_profile, fake_connector, screenshot, tmp_path):
+def test_bulk_errors_in_the_browser(
+    new_page, login, live_server, owner, make_profile, fake_connector, screenshot, tmp_path
+):
     make_profile(name="Demo Vault")
     path = tmp_path / "ids.csv"
-    path.write_text("id,name__v,units__c,launch_date__c\nP1,Copy 1,2,2025-01-31\nP1,Copy 2,many,2025-02-30\n,Copy 3,,\n")
+    path.write_text(
+        "id,name__v,units__c,launch_date__c\nP1,Copy 1,2,2025-01-31\nP1,Copy 2,many,2025-02-30\n,Copy 3,,\n"
+    )
     page = login(new_page(), "alice", "alice-pass-123")
     page.goto(f"{live_server.url}/bulk/")
     page.select_option("#bulk-object", "product__v")  # the only profile is chosen; the list sends itself

@@ -65,7 +65,9 @@ def test_request_log_in_order_with_redacted_body(fresh_sandbox):
     _versions(fresh_sandbox)
     log = fresh_sandbox.log("vault")
     assert [(e.method, e.path, e.status, e.outcome) for e in log] == [
-        ("POST", "/api/v25.2/auth", 200, "ok"), ("GET", "/api/", 200, "ok")]
+        ("POST", "/api/v25.2/auth", 200, "ok"),
+        ("GET", "/api/", 200, "ok"),
+    ]
     assert demo.VAULT_PASSWORD not in log[0].body_summary and "username=" in log[0].body_summary
 
 

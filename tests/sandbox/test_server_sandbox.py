@@ -39,7 +39,8 @@ def test_python_m_sandbox_prints_urls_and_saves_state(tmp_path):
     state = tmp_path / "sandbox.json"
     proc = subprocess.Popen(
         [sys.executable, "-m", "sandbox", "--vault-port", "0", "--zoho-port", "0", "--state", str(state)],
-        stdout=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         first = proc.stdout.readline()

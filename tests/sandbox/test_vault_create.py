@@ -74,7 +74,9 @@ def test_4_1_unknown_field_rejected_or_ignored_by_setting(vault_api):
     row = vault_api.post("vobjects/product__v", json=[dict(NEW, bogus__c="x")])["data"][0]
     assert row["errors"][0]["type"] == "INVALID_DATA"
     vault_api.sb.vault.configure(unknown_fields="ignore")
-    assert vault_api.post("vobjects/product__v", json=[dict(NEW, bogus__c="x")])["data"][0]["responseStatus"] == "SUCCESS"
+    assert (
+        vault_api.post("vobjects/product__v", json=[dict(NEW, bogus__c="x")])["data"][0]["responseStatus"] == "SUCCESS"
+    )
 
 
 def test_4_1_more_than_500_rows_fails_the_request(vault_api):

@@ -10,7 +10,9 @@ def _packaging_ids(api, n):
 
 def test_8_1_delete_json_rows_in_input_order(vault_api):
     ids = _packaging_ids(vault_api, 2)
-    body = vault_api.request("DELETE", "vobjects/packaging__c", json=[{"id": ids[0]}, {"id": "V2P999999999999"}, {"id": ids[1]}]).json()
+    body = vault_api.request(
+        "DELETE", "vobjects/packaging__c", json=[{"id": ids[0]}, {"id": "V2P999999999999"}, {"id": ids[1]}]
+    ).json()
     assert [r["responseStatus"] for r in body["data"]] == ["SUCCESS", "FAILURE", "SUCCESS"]
     assert body["data"][0]["data"]["id"] == ids[0]
     assert vault_api.get(f"vobjects/packaging__c/{ids[0]}")["responseStatus"] == "FAILURE"
@@ -18,8 +20,11 @@ def test_8_1_delete_json_rows_in_input_order(vault_api):
 
 def test_8_1_post_method_delete_alias_with_csv(vault_api):
     ids = _packaging_ids(vault_api, 2)
-    body = vault_api.post("vobjects/packaging__c?_method=DELETE", data="id\n" + "\n".join(ids) + "\n",
-                          headers={"Content-Type": "text/csv"})
+    body = vault_api.post(
+        "vobjects/packaging__c?_method=DELETE",
+        data="id\n" + "\n".join(ids) + "\n",
+        headers={"Content-Type": "text/csv"},
+    )
     assert [r["responseStatus"] for r in body["data"]] == ["SUCCESS", "SUCCESS"]
 
 

@@ -47,7 +47,9 @@ def test_retrieve_all_picklists_says_where_each_is_used(vault_api):
 
 
 def test_picklist_endpoints_need_a_session(vault_api):
-    r = vault_api.http.get(f"{vault_api.base}/objects/picklists/market__c", headers={"Authorization": "nope"}, timeout=10)
+    r = vault_api.http.get(
+        f"{vault_api.base}/objects/picklists/market__c", headers={"Authorization": "nope"}, timeout=10
+    )
     assert r.json()["errors"][0]["type"] == "INVALID_SESSION_ID"
 
 

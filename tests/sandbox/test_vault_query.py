@@ -77,8 +77,13 @@ def test_3_3_parent_lookup(vault_api):
 
 
 def test_3_3_syntax_error(vault_api):
-    for q in ("SELECT FROM product__v", "SELECT id product__v", "SELECT id FROM product__v WHERE name__v = 'x",
-              "SELECT id FROM product__v WHERE", "DROP TABLE product__v"):
+    for q in (
+        "SELECT FROM product__v",
+        "SELECT id product__v",
+        "SELECT id FROM product__v WHERE name__v = 'x",
+        "SELECT id FROM product__v WHERE",
+        "DROP TABLE product__v",
+    ):
         assert vault_api.query(q)["errors"][0]["type"] == "INCORRECT_QUERY_SYNTAX_ERROR", q
 
 

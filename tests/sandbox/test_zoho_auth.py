@@ -17,8 +17,14 @@ def test_1_1_token_refresh_with_query_params(zoho_api):
 
 def test_1_1_token_refresh_with_form_body(zoho_api):
     data = requests.post(f"{zoho_api.url}/oauth/v2/token", data=TOKEN_PARAMS, timeout=5).json()
-    assert requests.get(f"{zoho_api.base}/settings/modules", timeout=5,
-                        headers={"Authorization": f"Zoho-oauthtoken {data['access_token']}"}).status_code == 200
+    assert (
+        requests.get(
+            f"{zoho_api.base}/settings/modules",
+            timeout=5,
+            headers={"Authorization": f"Zoho-oauthtoken {data['access_token']}"},
+        ).status_code
+        == 200
+    )
 
 
 def test_1_1_bad_client_is_200_invalid_client(zoho_api):
@@ -54,8 +60,12 @@ def test_1_4_missing_header_is_authentication_failure(zoho_api):
 
 
 def test_1_4_unknown_token_is_exact_invalid_token_body(zoho_api):
-    r = requests.get(f"{zoho_api.base}/Accounts", params={"fields": "Account_Name"}, timeout=5,
-                     headers={"Authorization": "Zoho-oauthtoken 1000.garbage"})
+    r = requests.get(
+        f"{zoho_api.base}/Accounts",
+        params={"fields": "Account_Name"},
+        timeout=5,
+        headers={"Authorization": "Zoho-oauthtoken 1000.garbage"},
+    )
     assert r.status_code == 401
     assert r.json() == {"code": "INVALID_TOKEN", "details": {}, "message": "invalid oauth token", "status": "error"}
 
@@ -77,6 +87,9 @@ def test_1_2_token_lifetime_setting(zoho_api):
     import time
 
     time.sleep(0.3)
-    r = requests.get(f"{zoho_api.base}/settings/modules", timeout=5,
-                     headers={"Authorization": f"Zoho-oauthtoken {data['access_token']}"})
+    r = requests.get(
+        f"{zoho_api.base}/settings/modules",
+        timeout=5,
+        headers={"Authorization": f"Zoho-oauthtoken {data['access_token']}"},
+    )
     assert r.status_code == 401 and r.json()["code"] == "INVALID_TOKEN"

@@ -25,7 +25,11 @@ def parallel(zoho_api, n, call):
 
 def test_9_concurrency_limit_is_429_too_many_requests(zoho_api):
     zoho_api.settings(concurrency_limit=3, processing_delay=0.3)
-    responses = parallel(zoho_api, 6, lambda: requests.get(f"{zoho_api.base}/settings/modules", headers=zoho_api.http.headers, timeout=10))
+    responses = parallel(
+        zoho_api,
+        6,
+        lambda: requests.get(f"{zoho_api.base}/settings/modules", headers=zoho_api.http.headers, timeout=10),
+    )
     statuses = sorted(r.status_code for r in responses)
     assert statuses.count(200) == 3 and statuses.count(429) == 3
     body = next(r.json() for r in responses if r.status_code == 429)
@@ -37,10 +41,19 @@ def test_9_concurrency_limit_is_429_too_many_requests(zoho_api):
 def test_9_sub_concurrency_for_bulk_writes(zoho_api):
     zoho_api.settings(sub_concurrency_limit=2, processing_delay=0.3)
     body = {"data": [{"Deal_Name": f"Bulk {i}", "Stage": "Proposal"} for i in range(11)], "trigger": []}
-    responses = parallel(zoho_api, 4, lambda: requests.post(f"{zoho_api.base}/Deals", json=body, headers=zoho_api.http.headers, timeout=10))
+    responses = parallel(
+        zoho_api,
+        4,
+        lambda: requests.post(f"{zoho_api.base}/Deals", json=body, headers=zoho_api.http.headers, timeout=10),
+    )
     assert sorted(r.status_code for r in responses) == [201, 201, 429, 429]
-    small = parallel(zoho_api, 4, lambda: requests.post(f"{zoho_api.base}/Deals", json={"data": body["data"][:10]},
-                                                    headers=zoho_api.http.headers, timeout=10))
+    small = parallel(
+        zoho_api,
+        4,
+        lambda: requests.post(
+            f"{zoho_api.base}/Deals", json={"data": body["data"][:10]}, headers=zoho_api.http.headers, timeout=10
+        ),
+    )
     assert all(r.status_code == 201 for r in small)
 
 

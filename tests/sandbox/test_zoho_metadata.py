@@ -23,9 +23,22 @@ def test_5_2_field_types_and_flags(zoho_api):
     assert acc["Industry"]["data_type"] == "picklist" and acc["Industry"]["pick_list_values"][0]["actual_value"]
     assert acc["Regions"]["data_type"] == "multiselectpicklist"
     assert acc["Created_Time"]["field_read_only"] is True
-    assert {f["data_type"] for f in acc.values()} >= {"text", "textarea", "integer", "double", "currency", "boolean",
-                                                      "date", "datetime", "picklist", "lookup", "ownerlookup",
-                                                      "phone", "website", "subform"}
+    assert {f["data_type"] for f in acc.values()} >= {
+        "text",
+        "textarea",
+        "integer",
+        "double",
+        "currency",
+        "boolean",
+        "date",
+        "datetime",
+        "picklist",
+        "lookup",
+        "ownerlookup",
+        "phone",
+        "website",
+        "subform",
+    }
     con = fields_of(zoho_api, "Contacts")
     assert con["Photo_File"]["data_type"] == "fileupload"
     assert con["Lead_Score"]["read_only"] is True and con["Lead_Score"]["data_type"] == "integer"
@@ -50,7 +63,9 @@ def test_5_3_related_lists_with_href_and_string_sequence(zoho_api):
     contacts = lists[0]
     assert contacts["module"]["api_name"] == "Contacts" and contacts["type"] == "default"
     assert contacts["href"] == "Accounts/{ENTITYID}/Contacts" and contacts["sequence_number"] == "1"
-    assert [rl["api_name"] for rl in zoho_api.get("settings/related_lists", module="Contacts").json()["related_lists"]] \
-        == ["Deals", "Tasks", "Notes"]
-    assert [rl["api_name"] for rl in zoho_api.get("settings/related_lists", module="Deals").json()["related_lists"]] \
-        == ["Tasks", "Notes"]
+    assert [
+        rl["api_name"] for rl in zoho_api.get("settings/related_lists", module="Contacts").json()["related_lists"]
+    ] == ["Deals", "Tasks", "Notes"]
+    assert [
+        rl["api_name"] for rl in zoho_api.get("settings/related_lists", module="Deals").json()["related_lists"]
+    ] == ["Tasks", "Notes"]

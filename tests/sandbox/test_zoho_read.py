@@ -4,8 +4,12 @@
 def test_4_1_fields_param_is_required(zoho_api):
     r = zoho_api.get("Accounts")
     assert r.status_code == 400
-    assert r.json() == {"code": "REQUIRED_PARAM_MISSING", "details": {"param": "fields"},
-                        "message": "One of the expected parameter is missing", "status": "error"}
+    assert r.json() == {
+        "code": "REQUIRED_PARAM_MISSING",
+        "details": {"param": "fields"},
+        "message": "One of the expected parameter is missing",
+        "status": "error",
+    }
 
 
 def test_4_1_more_than_50_fields_is_limit_exceeded(zoho_api):
@@ -103,8 +107,9 @@ def test_6_tasks_open_only_setting(zoho_api):
 
 def test_4_3_search_criteria_and_or(zoho_api):
     body = zoho_api.get("Deals/search", criteria="((Stage:equals:Proposal)and(Account_Name:equals:Big Account))").json()
-    assert body["data"] and all(d["Stage"] == "Proposal" and d["Account_Name"]["name"] == "Big Account"
-                                for d in body["data"])
+    assert body["data"] and all(
+        d["Stage"] == "Proposal" and d["Account_Name"]["name"] == "Big Account" for d in body["data"]
+    )
     either = zoho_api.get("Accounts/search", criteria="((Account_Name:equals:Acme Corp)or(Account_Name:equals:Globex))")
     assert sorted(a["Account_Name"] for a in either.json()["data"]) == ["Acme Corp", "Globex"]
     assert either.json()["info"]["more_records"] is False
@@ -132,14 +137,18 @@ def test_4_3_search_caps_at_2000(zoho_api):
 
 def test_4_4_coql_recipe_filters(zoho_api):
     big = zoho_api.account_id("Big Account")
-    contacts = zoho_api.coql(f"select Last_Name, Account_Name from Contacts where Account_Name = '{big}' limit 2000").json()
+    contacts = zoho_api.coql(
+        f"select Last_Name, Account_Name from Contacts where Account_Name = '{big}' limit 2000"
+    ).json()
     assert contacts["info"] == {"count": 120, "more_records": False}
     assert contacts["data"][0]["Account_Name"]["id"] == big
     tasks = zoho_api.coql(f"select Subject, What_Id from Tasks where What_Id = '{big}' limit 2000").json()
     assert tasks["info"]["count"] == 120 and tasks["data"][0]["$se_module"] == "Accounts"
     ids = [c["id"] for c in contacts["data"][:100]]
     quoted = ", ".join(f"'{i}'" for i in ids)
-    who = zoho_api.coql(f"select Subject from Tasks where Who_Id in ({quoted}) and Subject is not null limit 500").json()
+    who = zoho_api.coql(
+        f"select Subject from Tasks where Who_Id in ({quoted}) and Subject is not null limit 500"
+    ).json()
     assert who["info"]["count"] == 100
     page = zoho_api.coql(f"select Last_Name from Contacts where Account_Name = '{big}' limit 100 offset 100").json()
     assert page["info"] == {"count": 20, "more_records": False}
@@ -163,8 +172,13 @@ def test_demo_data_sizes(zoho_api):
     def related_count(name):
         acc = zoho_api.account_id(name)
         direct = {rl.api_name: state.related("Accounts", acc, rl) for rl in state.modules["Accounts"].related}
-        grand = sum(len(state.related(m, c["id"], rl)) for m in ("Contacts", "Deals") for c in direct[m]
-                    for rl in state.modules[m].related if rl.module != "Deals")
+        grand = sum(
+            len(state.related(m, c["id"], rl))
+            for m in ("Contacts", "Deals")
+            for c in direct[m]
+            for rl in state.modules[m].related
+            if rl.module != "Deals"
+        )
         return sum(len(v) for v in direct.values()) + grand
 
     assert related_count("Big Account") == 1020

@@ -32,9 +32,15 @@ class Command(BaseCommand):
         parser.add_argument("object")
         parser.add_argument("record_ids", nargs="+")
         parser.add_argument("--deep", action="store_true", help="deep copy (with related records)")
-        parser.add_argument("--set", action="append", default=[], dest="set_values", metavar="[OBJECT:]FIELD=VALUE",
-                            help="a value (or template: {FIELD}, {today}, {job}, {{ }}) for the top record, "
-                                 "or with OBJECT: for every copied record of that object")
+        parser.add_argument(
+            "--set",
+            action="append",
+            default=[],
+            dest="set_values",
+            metavar="[OBJECT:]FIELD=VALUE",
+            help="a value (or template: {FIELD}, {today}, {job}, {{ }}) for the top record, "
+            "or with OBJECT: for every copied record of that object",
+        )
         parser.add_argument("--clear", action="append", default=[], metavar="[OBJECT:]FIELD")
         add_choice_arguments(parser)
         parser.add_argument("--user", help="the user the job runs as (default: the profile's owner)")
@@ -65,13 +71,27 @@ class Command(BaseCommand):
             connector = connector_for(profile)
             overrides, options = parse_choices(opts, connector, profile)
             if opts["preview"]:
-                plan = services.copy_preview(profile=profile, object_name=opts["object"], source_ids=opts["record_ids"],
-                                             mode=mode, overrides=overrides, connector=connector, options=options)
+                plan = services.copy_preview(
+                    profile=profile,
+                    object_name=opts["object"],
+                    source_ids=opts["record_ids"],
+                    mode=mode,
+                    overrides=overrides,
+                    connector=connector,
+                    options=options,
+                )
                 self._print_plan(plan, opts["json"])
                 return 2 if plan.refused_reason else 0
             job = services.copy_job_create(
-                profile=profile, object_name=opts["object"], source_ids=opts["record_ids"], mode=mode,
-                user=user, overrides=overrides, enqueue=not opts["sync"], connector=connector, options=options,
+                profile=profile,
+                object_name=opts["object"],
+                source_ids=opts["record_ids"],
+                mode=mode,
+                user=user,
+                overrides=overrides,
+                enqueue=not opts["sync"],
+                connector=connector,
+                options=options,
             )
         except ValidationError as exc:
             raise BadInput(" ".join(exc.messages)) from exc
@@ -108,7 +128,9 @@ class Command(BaseCommand):
         for c in plan.changes:
             self.stdout.write(f"  {c.field}: {c.old!r} -> {c.new!r}")
         for sample in plan.samples:
-            self.stdout.write(f"  {sample['object_name']} {sample['source_id']}: {sample['field']} = {sample['value']!r}")
+            self.stdout.write(
+                f"  {sample['object_name']} {sample['source_id']}: {sample['field']} = {sample['value']!r}"
+            )
         if plan.way:
             self.stdout.write(f"How: {plan.way}")
         for warning in plan.warnings:
@@ -128,12 +150,27 @@ FLAGS = ("skip_cadences", "run_workflows", "migration_mode", "no_triggers", "eng
 
 def add_choice_arguments(parser) -> None:
     """Issue 16's choices (records/copying/options.py); kept together so they can move to a shared module."""
-    parser.add_argument("--exclude", action="append", default=[], metavar="OBJECT",
-                        help="leave out this related object's records and everything below them")
-    parser.add_argument("--unique", action="append", default=[], metavar="[OBJECT:]FIELD",
-                        help='on a duplicate, retry with " (2)", " (3)" ... (at most 20 tries)')
-    parser.add_argument("--lineage", action="append", default=[], metavar="OBJECT[:FIELD]",
-                        help='write "Copied from <id> by Record Copier job <n>" into FIELD of every copy')
+    parser.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="OBJECT",
+        help="leave out this related object's records and everything below them",
+    )
+    parser.add_argument(
+        "--unique",
+        action="append",
+        default=[],
+        metavar="[OBJECT:]FIELD",
+        help='on a duplicate, retry with " (2)", " (3)" ... (at most 20 tries)',
+    )
+    parser.add_argument(
+        "--lineage",
+        action="append",
+        default=[],
+        metavar="OBJECT[:FIELD]",
+        help='write "Copied from <id> by Record Copier job <n>" into FIELD of every copy',
+    )
     parser.add_argument("--engine", action="store_true", help="Vault: build the hierarchy level by level")
     parser.add_argument("--skip-cadences", action="store_true", help="Zoho: don't start cadences on the copies")
     parser.add_argument("--run-workflows", action="store_true", help="Zoho: let workflows fire on inserted copies")
@@ -145,9 +182,17 @@ def parse_choices(opts, connector, profile):
     """(top-record overrides, CopyOptions) from the command line."""
     from records.copying.options import parse_cli
 
-    return parse_cli(top_object=opts["object"], describe=connector.describe, set_values=opts["set_values"],
-                     clear=opts["clear"], exclude=opts["exclude"], unique=opts["unique"], lineage=opts["lineage"],
-                     lineage_defaults=profile.lineage_fields or {}, **{k: bool(opts[k]) for k in FLAGS})
+    return parse_cli(
+        top_object=opts["object"],
+        describe=connector.describe,
+        set_values=opts["set_values"],
+        clear=opts["clear"],
+        exclude=opts["exclude"],
+        unique=opts["unique"],
+        lineage=opts["lineage"],
+        lineage_defaults=profile.lineage_fields or {},
+        **{k: bool(opts[k]) for k in FLAGS},
+    )
 
 
 def require_queue(err) -> None:
@@ -191,8 +236,10 @@ def wait_for(job, timeout):
 
 def print_job(out, job):
     out.write(f"Job {job.pk} ({job.code}): {job.get_mode_display()} {job.object_name} {job.source_ids}")
-    out.write(f"Status: {job.status}  done {job.done_count}/{job.planned_count}  "
-              f"succeeded {job.succeeded_count}  failed {job.failed_count}")
+    out.write(
+        f"Status: {job.status}  done {job.done_count}/{job.planned_count}  "
+        f"succeeded {job.succeeded_count}  failed {job.failed_count}"
+    )
     out.write(job.status_words)
     if job.error_summary:
         out.write(f"Error: {job.error_summary}")

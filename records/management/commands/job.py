@@ -45,8 +45,12 @@ class Command(BaseCommand):
             else:
                 print_job(self.stdout, job)
             sys.exit(exit_code(job))
-        service = {"cancel": services.copy_job_cancel, "retry": services.copy_job_retry,
-                   "resume": services.copy_job_retry, "undo": services.copy_job_undo}[action]
+        service = {
+            "cancel": services.copy_job_cancel,
+            "retry": services.copy_job_retry,
+            "resume": services.copy_job_retry,
+            "undo": services.copy_job_undo,
+        }[action]
         try:
             result = service(job=job, user=job.requested_by)
         except ValidationError as exc:

@@ -76,9 +76,17 @@ class Command(BaseCommand):
         user = self._owner(owner)
         try:
             profile = profiles.profile_create(
-                name=name, system=system, base_url=url, accounts_url=accounts_url, api_version=api_version,
-                username=login, secret=secret, refresh_token=refresh_token, owner=user,
-                concurrency=concurrency, actor=None,
+                name=name,
+                system=system,
+                base_url=url,
+                accounts_url=accounts_url,
+                api_version=api_version,
+                username=login,
+                secret=secret,
+                refresh_token=refresh_token,
+                owner=user,
+                concurrency=concurrency,
+                actor=None,
             )
         except ValidationError as exc:
             _fail(" ".join(exc.messages))
@@ -88,10 +96,16 @@ class Command(BaseCommand):
         profile = ConnectionProfile.objects.filter(name=name).first()
         if profile is None:
             _fail(f"No profile named {name!r}.")
-        changes = dict(system=system, base_url=url, accounts_url=accounts_url, api_version=api_version,
-                       username=username, concurrency=concurrency,
-                       secret=os.environ.get("COPIER_SECRET", ""),
-                       refresh_token=os.environ.get("COPIER_REFRESH_TOKEN", ""))
+        changes = dict(
+            system=system,
+            base_url=url,
+            accounts_url=accounts_url,
+            api_version=api_version,
+            username=username,
+            concurrency=concurrency,
+            secret=os.environ.get("COPIER_SECRET", ""),
+            refresh_token=os.environ.get("COPIER_REFRESH_TOKEN", ""),
+        )
         try:
             profile = profiles.profile_update(profile=profile, actor=None, **changes)
         except ValidationError as exc:
@@ -101,8 +115,9 @@ class Command(BaseCommand):
         if missing:
             # The service cleared them because the address changed (or they were never set).
             names = ", ".join({"secret": "COPIER_SECRET", "refresh_token": "COPIER_REFRESH_TOKEN"}[m] for m in missing)
-            self.stdout.write(f"It has no stored secrets for its address: run `profile update {profile.name}` "
-                              f"again with {names} set.")
+            self.stdout.write(
+                f"It has no stored secrets for its address: run `profile update {profile.name}` again with {names} set."
+            )
 
     def handle_test(self, *, name, **_):
         try:

@@ -169,12 +169,22 @@ class Command(BaseCommand):
         user = get_user_model().objects.get(username="demo")
         wanted: dict[str, dict[str, Any]] = {
             "Demo Vault": dict(
-                system="vault", base_url=vault_url, accounts_url="", api_version=demo.VAULT_API_VERSION,
-                username=demo.VAULT_USERNAME, secret=demo.VAULT_PASSWORD, refresh_token="",
+                system="vault",
+                base_url=vault_url,
+                accounts_url="",
+                api_version=demo.VAULT_API_VERSION,
+                username=demo.VAULT_USERNAME,
+                secret=demo.VAULT_PASSWORD,
+                refresh_token="",
             ),
             "Demo Zoho": dict(
-                system="zoho", base_url=zoho_url, accounts_url=zoho_url, api_version="",
-                username=demo.ZOHO_CLIENT_ID, secret=demo.ZOHO_CLIENT_SECRET, refresh_token=demo.ZOHO_REFRESH_TOKEN,
+                system="zoho",
+                base_url=zoho_url,
+                accounts_url=zoho_url,
+                api_version="",
+                username=demo.ZOHO_CLIENT_ID,
+                secret=demo.ZOHO_CLIENT_SECRET,
+                refresh_token=demo.ZOHO_REFRESH_TOKEN,
             ),
         }
         for name, values in wanted.items():
