@@ -203,7 +203,7 @@ def _get_draft(request, draft_id: str) -> dict:
 def copy_preview(request: HttpRequest, draft_id: str) -> HttpResponse:
     if request.method == "POST":
         # A repeated Confirm (double click, resubmit) answers with the job the first one created.
-        done = CopyJob.objects.filter(confirmation=draft_id, requested_by=request.user).only("code").first()
+        done = CopyJob.objects.filter(confirmation=draft_id, requested_by_id=request.user.pk).only("code").first()
         if done:
             return redirect("job_detail", code=done.code)
     draft = _get_draft(request, draft_id)

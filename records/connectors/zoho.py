@@ -90,7 +90,7 @@ class ZohoConnector(Connector):
     name_fields = ("Account_Name", "Deal_Name", "Last_Name", "Subject", "Note_Title", "Full_Name")
     copy_key_fields = ("Copy_Key",)
 
-    def insert_extras(self, source_fields):
+    def insert_extras(self, source_fields: dict[str, Any]) -> dict[str, Any]:
         # Tasks' What_Id points into the module $se_module names: an insert must say which.
         if source_fields.get("What_Id") and "$se_module" in source_fields:
             return {"$se_module": source_fields["$se_module"]}
@@ -543,7 +543,8 @@ class ZohoConnector(Connector):
             _, body = self._call("POST", path, safe=False, write=True, **kwargs)
         except Rejected as exc:
             # A record-level refusal without a data array (e.g. unknown source id) is this row's result.
-            field = exc.details.get("api_name") if isinstance(exc.details.get("api_name"), str) else ""
+            api_name = exc.details.get("api_name")
+            field = api_name if isinstance(api_name, str) else ""
             return WriteResult(
                 ok=False,
                 error_type=exc.error_type,

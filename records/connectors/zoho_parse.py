@@ -204,7 +204,9 @@ def write_result(entry: Any) -> WriteResult:
         dup = details.get("duplicate_record")
         existing = str((dup or {}).get("id") or "") if isinstance(dup, dict) else ""
         existing = existing or str(details.get("id") or "")
-    return WriteResult(ok=False, error_type=code or "ERROR", error_message=text, existing_id=existing, field=field)
+    return WriteResult(
+        ok=False, error_type=code or "ERROR", error_message=text, existing_id=existing, field=str(field or "")
+    )
 
 
 # ---------------------------------------------------------------------------------------------

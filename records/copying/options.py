@@ -7,6 +7,7 @@ the preview and the engine. Every field's default is today's behaviour, so a job
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -72,9 +73,9 @@ def parse_cli(
     describe,
     set_values: list[str],
     clear: list[str],
-    exclude: list[str] = (),
-    unique: list[str] = (),
-    lineage: list[str] = (),
+    exclude: Sequence[str] = (),
+    unique: Sequence[str] = (),
+    lineage: Sequence[str] = (),
     lineage_defaults: dict[str, str] | None = None,
     **flags: bool,
 ) -> tuple[dict[str, Any], CopyOptions]:

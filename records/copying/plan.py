@@ -118,7 +118,8 @@ def unique_fields(
     """
     overrides = overrides or {}
     key = copy_key_field(fields)
-    clear, clash = [], []
+    clear: list[FieldInfo] = []
+    clash: list[FieldInfo] = []
     for info in fields:
         if (
             not info.unique

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.db import connection, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Field, Q
 from django.utils import timezone
 
 from records.connectors.base import ConnectorError, WriteResult
@@ -70,7 +70,7 @@ def insert(rows: list[RecordResult]) -> None:
     sql = "{} {} ({}) VALUES ({}) {}".format(
         connection.ops.insert_statement(on_conflict=OnConflict.IGNORE),
         qn(meta.db_table),
-        ", ".join(qn(f.column) for f in fields),
+        ", ".join(qn(str(f.column)) for f in fields),
         ", ".join(["%s"] * len(fields)),
         connection.ops.on_conflict_suffix_sql(fields, OnConflict.IGNORE, None, None),
     )
@@ -91,15 +91,15 @@ def _write(rows: list[RecordResult], names: tuple[str, ...], fence=None) -> None
         return
     now = timezone.now()
     meta = RecordResult._meta
-    columns = [meta.get_field(n).column for n in names] + ["updated"]
+    columns = [str(_field(n).column) for n in names] + ["updated"]
     qn = connection.ops.quote_name
     sql = "UPDATE {} SET {} WHERE {} = %s".format(
-        qn(meta.db_table), ", ".join(f"{qn(c)} = %s" for c in columns), qn(meta.pk.column)
+        qn(meta.db_table), ", ".join(f"{qn(c)} = %s" for c in columns), qn(str(meta.pk.column))
     )
-    updated_field = meta.get_field("updated")
+    updated_field = _field("updated")
     stamp = updated_field.get_db_prep_value(now, connection)
     # JSON columns need the field's own preparation; the plain ones go as they are (CPU per row).
-    json_fields = {n: meta.get_field(n) for n in names if meta.get_field(n).get_internal_type() == "JSONField"}
+    json_fields = {n: _field(n) for n in names if _field(n).get_internal_type() == "JSONField"}
     params = []
     for row in rows:
         row.updated = now
@@ -130,3 +130,11 @@ def refresh_counts(job: CopyJob) -> None:
     CopyJob.objects.filter(pk=job.pk).update(
         planned_count=agg["total"], succeeded_count=agg["ok"], failed_count=agg["bad"]
     )
+
+
+def _field(name: str) -> Field:
+    """A concrete column of RecordResult (the raw statements above name only those)."""
+    field = RecordResult._meta.get_field(name)
+    if not isinstance(field, Field):
+        raise TypeError(f"RecordResult.{name} is not a column")
+    return field

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from records.audit import audit_log
 from records.connectors import connector_for
-from records.connectors.base import Connector, ConnectorError, RateLimited, Unavailable
+from records.connectors.base import Connector, ConnectorError, FieldInfo, RateLimited, Unavailable
 from records.copying import choices, lifecycle, templates
 from records.copying import plan as planning
 from records.copying import results as res
@@ -295,7 +295,7 @@ def _unique_policy(plan: Plan, conn: Connector, fields, overrides, row_overrides
     """
     object_label = labels.get(plan.object_name) or plan.object_name
     several = len(plan.source_ids) > 1
-    clear: dict[str, object] = {}
+    clear: dict[str, FieldInfo] = {}
     clash: dict[str, list[str]] = {}
     for source_id in plan.source_ids:
         made_unique = dict.fromkeys(options.unique.get(plan.object_name, ()), "")  # numbered on a clash
