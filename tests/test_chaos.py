@@ -246,7 +246,9 @@ def _chaos(seed, sb, redis_server, redis_url, zoho_profile, vault_profile, owner
 
 
 SEEDS = int(os.environ.get("CHAOS_SEEDS", "10"))
-SLOW_SEEDS = int(os.environ.get("CHAOS_SLOW_SEEDS", "50"))
+# The slow run is asked for (CHAOS_SLOW_SEEDS=200 ./scripts/test tests/test_chaos.py -m slow); CI
+# runs the 10 seeds above, so its time stays bounded.
+SLOW_SEEDS = int(os.environ.get("CHAOS_SLOW_SEEDS", "0"))
 
 
 @pytest.mark.parametrize("seed", range(SEEDS))
@@ -254,7 +256,9 @@ def test_chaos(seed, fresh_sandbox, redis_server, redis_url, zoho_profile, vault
     _chaos(seed, fresh_sandbox, redis_server, redis_url, zoho_profile, vault_profile, owner, settings)
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("seed", range(1000, 1000 + SLOW_SEEDS))
-def test_chaos_slow(seed, fresh_sandbox, redis_server, redis_url, zoho_profile, vault_profile, owner, settings):
-    _chaos(seed, fresh_sandbox, redis_server, redis_url, zoho_profile, vault_profile, owner, settings)
+if SLOW_SEEDS:  # defined only when asked for, so a CI run shows no empty skipped test
+
+    @pytest.mark.slow
+    @pytest.mark.parametrize("seed", range(1000, 1000 + SLOW_SEEDS))
+    def test_chaos_slow(seed, fresh_sandbox, redis_server, redis_url, zoho_profile, vault_profile, owner, settings):
+        _chaos(seed, fresh_sandbox, redis_server, redis_url, zoho_profile, vault_profile, owner, settings)

@@ -26,6 +26,7 @@ NOT_PAGES = {
     "bulk_template": "CSV",
     "job_results_csv": "CSV",
     "profile_test": "POST only, redirects",
+    "copy_choices": "POST: redirects to the preview with the choices",
 }
 
 
