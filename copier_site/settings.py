@@ -57,8 +57,9 @@ VAULT_CLIENT_ID = env.str("VAULT_CLIENT_ID", default="recordcopier-app-server-co
 # queued the job): after this the engine looks for the copy by its copy key.
 VAULT_LOST_START_WAIT_SECONDS = env.float("VAULT_LOST_START_WAIT_SECONDS", default=120.0)
 # Names of the optional unique text field that marks each copy with its source (the copy key);
-# the first one an object has is used. Empty: no copy key, copies are found by their values.
-COPY_KEY_FIELDS = tuple(env.list("COPY_KEY_FIELDS", default=["copy_key__c", "Copy_Key"]))
+# the first one an object has is used. Unset: each connector's own names (its copy_key_fields);
+# set but empty: no copy key, copies are found by their values.
+COPY_KEY_FIELDS = tuple(env.list("COPY_KEY_FIELDS")) if env.str("COPY_KEY_FIELDS", default=None) is not None else None
 # A worker that has not renewed its lease for this long is considered dead.
 JOB_LEASE_SECONDS = env.int("JOB_LEASE_SECONDS", default=120)
 # The most related records a deep copy the engine builds level by level takes (Vault with --engine).

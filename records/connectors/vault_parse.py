@@ -219,6 +219,9 @@ def field_info(f: dict[str, Any]) -> FieldInfo:
         picklist_values=tuple(str(v) for v in values) if isinstance(values, list) else (),
         max_length=to_int(f.get("max_length")),
         system_managed_name=bool(f.get("system_managed_name")),
+        # Vault's write format for several values is a comma-separated string, and its value names
+        # hold neither `;` nor `,`, so both split a Vault value (Zoho's display values may hold commas).
+        multi_separators=";,",
         # Number field attributes (api-notes vault.md §2.3: scale, min_value, max_value).
         decimal_places=to_int(f.get("scale")) if remote == "Number" else None,
         min_value=_number(f.get("min_value")) if remote == "Number" else None,

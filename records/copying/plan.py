@@ -92,7 +92,7 @@ class TooLarge(Exception):
 def copy_key_field(fields: list[FieldInfo], names: tuple[str, ...] = ()) -> str:
     """The copy-key field of an object (a unique editable text field named in settings.COPY_KEY_FIELDS,
     else in `names`, the connector's copy_key_fields, else the defaults), or ""."""
-    configured = getattr(settings, "COPY_KEY_FIELDS", None)
+    configured = settings.COPY_KEY_FIELDS
     names = configured if configured is not None else (names or DEFAULT_COPY_KEY_FIELDS)
     by_name = {f.name: f for f in fields}
     for name in names:

@@ -160,14 +160,8 @@ def _type_error(info: FieldInfo, value: Any) -> str:
 # Picklist values are compared exactly, case included. Vault: overrides carry value NAMES
 # (`active__v`), which Vault lists and returns in lower case; that Vault also accepts other casings
 # on write is not documented anywhere found ([UNCONFIRMED]), so the exact name is required. Zoho
-# compares its display values as given too.
-PICKLIST_CASE_SENSITIVE = True
-# Separators of several values given as one string. `;` is what the forms, the CSV upload and the
-# copy command use; Vault's own write format for multi-value picklists is a comma-separated string
-# (or a list), and Vault value names can hold neither character, so both split a Vault value.
-# Zoho display values may contain commas, so only `;` splits those.
-_MULTI_SEPARATORS = re.compile(r"[;,]")
-_ZOHO_MULTI_SEPARATORS = re.compile(r";")
+# compares its display values as given too. Which characters split several values given as one
+# string is the connector's to say (FieldInfo.multi_separators).
 
 
 def _picklist_error(info: FieldInfo, value: Any) -> str:
@@ -179,14 +173,14 @@ def _picklist_error(info: FieldInfo, value: Any) -> str:
     if isinstance(value, list | tuple):
         values = list(value)
     elif info.type == FieldType.MULTI_PICKLIST:
-        split = _MULTI_SEPARATORS if info.remote_type == "Picklist" else _ZOHO_MULTI_SEPARATORS
+        split = re.compile("[" + re.escape(info.multi_separators or ";") + "]")
         values = [v.strip() for v in split.split(str(value)) if v.strip()]
     else:
         values = [value if isinstance(value, str) else str(value)]
     if info.type == FieldType.PICKLIST and len(values) > 1:
         return f"takes one value, not {len(values)}; allowed: {', '.join(allowed)}."
-    known = set(allowed) if PICKLIST_CASE_SENSITIVE else {v.lower() for v in allowed}
-    bad = [v for v in values if not isinstance(v, str) or (v if PICKLIST_CASE_SENSITIVE else v.lower()) not in known]
+    known = set(allowed)
+    bad = [v for v in values if not isinstance(v, str) or v not in known]
     if not bad:
         return ""
     shown = ", ".join(f'"{v}"' for v in bad)

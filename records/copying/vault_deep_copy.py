@@ -256,7 +256,7 @@ class VaultDeepCopy:
 
 def _lost_start_wait() -> float:
     """How long to wait for the copy of a deep copy whose start answer was lost (it may be queued)."""
-    return float(getattr(settings, "VAULT_LOST_START_WAIT_SECONDS", 120))
+    return float(settings.VAULT_LOST_START_WAIT_SECONDS)
 
 
 def _signature(values: dict[str, Any], skip: set[str]) -> tuple:

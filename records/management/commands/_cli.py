@@ -3,8 +3,11 @@ Not a command itself (the leading underscore keeps Django from listing it)."""
 
 from __future__ import annotations
 
+import os
+import sys
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from records.connectors.base import FieldInfo
@@ -63,3 +66,43 @@ def job_as_dict(job: CopyJob) -> dict[str, Any]:
 
 def exit_code(job: CopyJob) -> int:
     return 0 if job.status in (CopyJob.Status.SUCCEEDED, CopyJob.Status.UNDONE) else 1
+
+
+def print_job(out, job):
+    out.write(f"Job {job.pk} ({job.code}): {job.get_mode_display()} {job.object_name} {job.source_ids}")
+    out.write(
+        f"Status: {job.status}  done {job.done_count}/{job.planned_count}  "
+        f"succeeded {job.succeeded_count}  failed {job.failed_count}"
+    )
+    out.write(job.status_words)
+    if job.error_summary:
+        out.write(f"Error: {job.error_summary}")
+
+
+def require_queue(err) -> None:
+    """Commands that queue work need Redis. With REDIS_URL unset they start the embedded one on
+    its default socket, as `runapp` does (it keeps running for the worker); with REDIS_URL set
+    and nothing answering, one line saying what to start (exit 2), not a traceback."""
+    import django_rq
+    from redis.exceptions import RedisError
+
+    try:
+        django_rq.get_connection("default").ping()
+        return
+    except (RedisError, OSError):
+        pass
+    url = settings.RQ_QUEUES["default"].get("URL", "")
+    if "REDIS_URL" not in os.environ:
+        from pathlib import Path
+
+        from records.embedded_redis import EmbeddedRedis
+
+        try:
+            EmbeddedRedis(socket_path=settings.REDIS_SOCKET, data_dir=Path(settings.VAR_DIR) / "redis").start()
+        except (RuntimeError, OSError) as exc:
+            err.write(f"No Redis at {url} and the embedded one did not start ({exc}): set REDIS_URL.")
+            sys.exit(2)
+        err.write(f"Started the embedded Redis at {url}; a worker (`manage.py rqworker default`) runs the job.")
+        return
+    err.write(f"No Redis at {url}: start redis-server (or `manage.py runapp`), or use `copy --sync`.")
+    sys.exit(2)

@@ -8,7 +8,6 @@ import os
 import sys
 import time
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand
@@ -16,7 +15,7 @@ from django.core.management.base import BaseCommand
 from records.connectors import connector_for
 from records.connectors.base import ConnectorError
 from records.copying import services
-from records.management.commands._cli import exit_code, job_as_dict
+from records.management.commands._cli import exit_code, job_as_dict, print_job, require_queue
 from records.models import ConnectionProfile, CopyJob
 
 
@@ -195,35 +194,6 @@ def parse_choices(opts, connector, profile):
     )
 
 
-def require_queue(err) -> None:
-    """Commands that queue work need Redis. With REDIS_URL unset they start the embedded one on
-    its default socket, as `runapp` does (it keeps running for the worker); with REDIS_URL set
-    and nothing answering, one line saying what to start (exit 2), not a traceback."""
-    import django_rq
-    from redis.exceptions import RedisError
-
-    try:
-        django_rq.get_connection("default").ping()
-        return
-    except (RedisError, OSError):
-        pass
-    url = settings.RQ_QUEUES["default"].get("URL", "")
-    if "REDIS_URL" not in os.environ:
-        from pathlib import Path
-
-        from records.embedded_redis import EmbeddedRedis
-
-        try:
-            EmbeddedRedis(socket_path=settings.REDIS_SOCKET, data_dir=Path(settings.VAR_DIR) / "redis").start()
-        except (RuntimeError, OSError) as exc:
-            err.write(f"No Redis at {url} and the embedded one did not start ({exc}): set REDIS_URL.")
-            sys.exit(2)
-        err.write(f"Started the embedded Redis at {url}; a worker (`manage.py rqworker default`) runs the job.")
-        return
-    err.write(f"No Redis at {url}: start redis-server (or `manage.py runapp`), or use `copy --sync`.")
-    sys.exit(2)
-
-
 def wait_for(job, timeout):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -232,14 +202,3 @@ def wait_for(job, timeout):
             return job
         time.sleep(0.5)
     return job
-
-
-def print_job(out, job):
-    out.write(f"Job {job.pk} ({job.code}): {job.get_mode_display()} {job.object_name} {job.source_ids}")
-    out.write(
-        f"Status: {job.status}  done {job.done_count}/{job.planned_count}  "
-        f"succeeded {job.succeeded_count}  failed {job.failed_count}"
-    )
-    out.write(job.status_words)
-    if job.error_summary:
-        out.write(f"Error: {job.error_summary}")

@@ -9,8 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand
 
 from records.copying import services
-from records.management.commands._cli import exit_code, job_as_dict
-from records.management.commands.copy import print_job, require_queue
+from records.management.commands._cli import exit_code, job_as_dict, print_job, require_queue
 from records.models import CopyJob
 
 
