@@ -369,27 +369,7 @@ def copy_job_create(
 
     `confirmation`: the confirmed preview's one-time token. It is consumed atomically (a unique
     column): a repeated or concurrent Confirm gets the job the first one created, not a second."""
-    if confirmation:
-        existing = CopyJob.objects.filter(confirmation=confirmation, requested_by=user).first()
-        if existing:
-            return existing
-        try:
-            return _create(
-                profile=profile,
-                object_name=object_name,
-                source_ids=source_ids,
-                mode=mode,
-                user=user,
-                overrides=overrides,
-                row_overrides=row_overrides,
-                enqueue=enqueue,
-                connector=connector,
-                confirmation=confirmation,
-                options=options,
-            )
-        except IntegrityError:
-            return CopyJob.objects.get(confirmation=confirmation, requested_by=user)
-    return _create(
+    create = dict(
         profile=profile,
         object_name=object_name,
         source_ids=source_ids,
@@ -401,6 +381,15 @@ def copy_job_create(
         connector=connector,
         options=options,
     )
+    if not confirmation:
+        return _create(**create)
+    existing = CopyJob.objects.filter(confirmation=confirmation, requested_by=user).first()
+    if existing:
+        return existing
+    try:
+        return _create(**create, confirmation=confirmation)
+    except IntegrityError:
+        return CopyJob.objects.get(confirmation=confirmation, requested_by=user)
 
 
 def _create(
