@@ -591,3 +591,32 @@ def test_7_a_part_failed_vault_undo_is_resumed(fresh_sandbox, vault_profile, own
     assert CopyJob.objects.get(pk=job.pk).status == CopyJob.Status.UNDONE
     after = {obj: set(recs) for obj, recs in fresh_sandbox.vault.state.records.items()}
     assert after == before
+
+
+@pytest.mark.django_db
+def test_cancelling_a_queued_job_with_every_record_done_ends_it_as_done(make_job, owner):
+    """Chaos seed 1023: a worker died between a job's last row and its end, resume-stale queued it
+    again, then Cancel came: the job read "Cancelled: 3 copied, 0 not copied" and nothing could
+    resume or finish it. Nothing was left to skip, so it ends as what it did."""
+    job = make_job(status=CopyJob.Status.QUEUED)
+    for i in range(3):
+        RecordResult.objects.create(
+            job=job, object_name="product__v", source_id=f"P{i}", new_id=f"N{i}", status=RecordResult.Status.SUCCEEDED
+        )
+    services.copy_job_cancel(job=job, user=owner)
+    job.refresh_from_db()
+    assert job.status == CopyJob.Status.SUCCEEDED
+    assert job.can_undo(owner) == (True, "")
+
+
+@pytest.mark.django_db
+def test_cancelling_a_queued_job_with_records_left_still_cancels_it(make_job, owner):
+    job = make_job(status=CopyJob.Status.QUEUED)
+    RecordResult.objects.create(
+        job=job, object_name="product__v", source_id="P0", new_id="N0", status=RecordResult.Status.SUCCEEDED
+    )
+    RecordResult.objects.create(job=job, object_name="product__v", source_id="P1")
+    services.copy_job_cancel(job=job, user=owner)
+    job.refresh_from_db()
+    assert job.status == CopyJob.Status.CANCELLED
+    assert job.results.get(source_id="P1").status == RecordResult.Status.SKIPPED

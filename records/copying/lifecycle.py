@@ -202,7 +202,9 @@ def cancel(*, job_id: int) -> str:
         if CopyJob.objects.filter(pk=job_id, status__in=(Status.QUEUED, Status.WAITING)).update(
             status=Status.CANCELLED, finished=now, resume_at=None, lease_generation=F("lease_generation") + 1
         ):
-            RecordResult.objects.filter(job_id=job_id, status=S.PENDING).update(status=S.SKIPPED)
+            skipped = RecordResult.objects.filter(job_id=job_id, status=S.PENDING).update(status=S.SKIPPED)
+            if not skipped:
+                _end_as_done(job_id)
             return "cancelled"
     if CopyJob.objects.filter(pk=job_id, status__in=(Status.RUNNING, Status.PLANNING)).update(cancel_requested=True):
         return "requested"
@@ -245,6 +247,21 @@ def release_expired(*, job_id: int, now) -> bool:
 def attach_undo(*, job_id: int, undo_id: int) -> bool:
     """The one undo of an ended job: set once, so a second (or racing) undo request loses."""
     return CopyJob.objects.filter(pk=job_id, status__in=ENDED, undo_job__isnull=True).update(undo_job_id=undo_id) == 1
+
+
+def _end_as_done(job_id: int) -> None:
+    """A cancel that finds nothing left to send (e.g. a job re-queued after its worker died between
+    its last row and its end) skips nothing: the job ends as what it did, as a run's end does.
+    Otherwise it would read "Cancelled" with every record copied, and nothing could be resumed."""
+    rows = RecordResult.objects.filter(job_id=job_id)
+    if rows.filter(status=S.SENDING).exists():
+        return  # a row whose write may have been applied: stays cancelled, resumable (reconciled first)
+    copied, failed = rows.filter(status=S.SUCCEEDED).exists(), rows.filter(status=S.FAILED).exists()
+    status = Status.SUCCEEDED if not failed else (Status.PARTIAL if copied else Status.FAILED)
+    job = CopyJob.objects.only("mode", "parent_job_id").get(pk=job_id)
+    CopyJob.objects.filter(pk=job_id, status=Status.CANCELLED).update(status=status)
+    if job.mode == CopyJob.Mode.UNDO:
+        mark_undone(undo_id=job_id, original_id=job.parent_job_id, status=status)
 
 
 def mark_undone(*, undo_id: int, original_id: int | None, status: str) -> None:
