@@ -307,3 +307,14 @@ def test_confirm_of_a_draft_holding_a_nul_id_is_refused_not_a_500(owner_client, 
     assert response.status_code == 200
     assert "record id" in response.content.decode()
     assert not CopyJob.objects.exists()
+
+
+def test_a_value_template_with_a_control_character_is_refused_too():
+    """Templates (issue 16) reach jobs as well: their own text gets the boundary's rule."""
+    from records.connectors.base import FieldInfo, FieldType
+    from records.copying.choices import check_values
+
+    name = FieldInfo(name="name__v", label="Name", type=FieldType.TEXT, max_length=128)
+    with pytest.raises(ValidationError, match="control character"):
+        check_values(fields=[name], values={"name__v": "{name__v}\x00 (copy)"})
+    check_values(fields=[name], values={"name__v": "{name__v} (copy)"})  # the same without it passes

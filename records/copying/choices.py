@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from records.connectors.base import FieldInfo, FieldType
 from records.copying import templates
 from records.copying.options import CopyOptions, lineage_text
-from records.copying.validation import validate_overrides
+from records.copying.validation import control_error, validate_overrides
 
 TEXT_TYPES = (FieldType.TEXT, FieldType.LONG_TEXT)
 
@@ -43,7 +43,10 @@ def check_values(*, fields: list[FieldInfo], values: dict[str, Any], where: str 
             errors[name] = [str(exc)]
             continue
         info = infos[name]
-        if not info.editable or info.system_managed_name:
+        control = control_error(value, long_text=info.type == FieldType.LONG_TEXT)
+        if control:  # the template's own text: the same rule as any value (issue 17)
+            errors[name] = [f"{info.label} ({name}): {control}"]
+        elif not info.editable or info.system_managed_name:
             errors[name] = [f"{info.label} ({name}) can't be set: it is read-only or set by the system."]
         elif unknown:
             errors[name] = [f"{info.label} ({name}): no field {', '.join(sorted(unknown))} to fill the template with."]
