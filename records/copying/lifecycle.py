@@ -250,18 +250,17 @@ def attach_undo(*, job_id: int, undo_id: int) -> bool:
 
 
 def _end_as_done(job_id: int) -> None:
-    """A cancel that finds nothing left to send (e.g. a job re-queued after its worker died between
-    its last row and its end) skips nothing: the job ends as what it did, as a run's end does.
-    Otherwise it would read "Cancelled" with every record copied, and nothing could be resumed."""
+    """A cancel that finds every record of the job copied (e.g. a job re-queued after its worker
+    died between its last row and its end) ends the job as succeeded, as the run's end would have.
+    Otherwise it would read "Cancelled" with every record copied and nothing left to resume. A job
+    with any row not copied (failed, sending) or with no rows stays cancelled: that is resumable."""
     rows = RecordResult.objects.filter(job_id=job_id)
-    if rows.filter(status=S.SENDING).exists():
-        return  # a row whose write may have been applied: stays cancelled, resumable (reconciled first)
-    copied, failed = rows.filter(status=S.SUCCEEDED).exists(), rows.filter(status=S.FAILED).exists()
-    status = Status.SUCCEEDED if not failed else (Status.PARTIAL if copied else Status.FAILED)
+    if not rows.exists() or rows.exclude(status=S.SUCCEEDED).exists():
+        return
     job = CopyJob.objects.only("mode", "parent_job_id").get(pk=job_id)
-    CopyJob.objects.filter(pk=job_id, status=Status.CANCELLED).update(status=status)
+    CopyJob.objects.filter(pk=job_id, status=Status.CANCELLED).update(status=Status.SUCCEEDED)
     if job.mode == CopyJob.Mode.UNDO:
-        mark_undone(undo_id=job_id, original_id=job.parent_job_id, status=status)
+        mark_undone(undo_id=job_id, original_id=job.parent_job_id, status=Status.SUCCEEDED)
 
 
 def mark_undone(*, undo_id: int, original_id: int | None, status: str) -> None:
