@@ -209,6 +209,7 @@ def copy_preview(request: HttpRequest, draft_id: str) -> HttpResponse:
     draft = _get_draft(request, draft_id)
     # The profile is checked again: access may have been withdrawn since the draft was made.
     profile = get_profile_for_user(request, draft["profile"])
+    options = CopyOptions.from_dict(draft.get("options"))
     args = {
         "profile": profile,
         "object_name": draft["object_name"],
@@ -223,7 +224,7 @@ def copy_preview(request: HttpRequest, draft_id: str) -> HttpResponse:
                 overrides=draft["overrides"],
                 row_overrides=draft["row_overrides"] or None,
                 confirmation=draft_id,  # one job per confirmed preview
-                options=CopyOptions.from_dict(draft.get("options")),
+                options=options,
             )
         except (ValidationError, ValueError) as exc:
             messages.error(request, service_error_message(exc))
@@ -247,7 +248,7 @@ def copy_preview(request: HttpRequest, draft_id: str) -> HttpResponse:
             **args,
             overrides=draft["overrides"],
             row_overrides=draft["row_overrides"],
-            options=CopyOptions.from_dict(draft.get("options")),
+            options=options,
         )
     except (ValidationError, ValueError) as exc:
         error = service_error_message(exc)
@@ -273,8 +274,8 @@ def copy_preview(request: HttpRequest, draft_id: str) -> HttpResponse:
             "row_overrides": row_overrides[:200],
             "row_overrides_more": max(0, len(row_overrides) - 200),
             "choices": draft.get("choices", {}),
-            "options": CopyOptions.from_dict(draft.get("options")),
-            "choice_objects": _choice_objects(plan, CopyOptions.from_dict(draft.get("options"))),
+            "options": options,
+            "choice_objects": _choice_objects(plan, options),
         },
     )
 
