@@ -17,10 +17,8 @@ seeds from CHAOS_SLOW_SEEDS, default 50)."""
 import os
 import random
 import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -28,10 +26,8 @@ from django.core.exceptions import ValidationError
 from records.connectors import connector_for
 from records.copying import services
 from records.models import CopyJob, RecordResult
-from tests.dburl import worker_database_url
-from tests.test_engine_worker import _kill
+from tests.fixtures.engine import kill_worker, start_worker
 
-ROOT = Path(__file__).resolve().parent.parent
 S = RecordResult.Status
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 TARGETS = ["zoho-deep", "zoho-clone", "vault-deep", "vault-clone"]
@@ -51,28 +47,18 @@ class Worker:
         self.redis_url, self.proc = redis_url, None
 
     def start(self):
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "copier_site.test_settings",
-            "DATABASE_URL": worker_database_url(),
-            "REDIS_URL": self.redis_url,
-            "JOB_LEASE_SECONDS": "1",
-            "JOB_RESUME_STALE_SECONDS": "1",
-            "JOB_WAIT_FIRST_SECONDS": "0.3",
-            "JOB_WAIT_MAX_SECONDS": "1",
-            "COPIER_VAR_DIR": os.environ["COPIER_VAR_DIR"],
-        }
-        self.proc = subprocess.Popen(
-            [sys.executable, "manage.py", "rqworker", "default"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
+        self.proc = start_worker(
+            self.redis_url,
+            lease=1,
             stderr=_log(),
+            JOB_RESUME_STALE_SECONDS="1",
+            JOB_WAIT_FIRST_SECONDS="0.3",
+            JOB_WAIT_MAX_SECONDS="1",
         )
 
     def kill(self):
         if self.proc:
-            _kill(self.proc)
+            kill_worker(self.proc)
         self.proc = None
 
     def restart(self):
