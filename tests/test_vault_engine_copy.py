@@ -9,6 +9,7 @@ from records.copying import services
 from records.copying.options import CopyOptions
 from records.copying.plan import read_tree
 from records.models import CopyJob, RecordResult
+from tests.fixtures.engine import copy_now, start_job, wait_for, worker_running
 
 S = RecordResult.Status
 
@@ -24,10 +25,7 @@ def find_id(conn, name):
 
 
 def run(profile, user, ids, **kw):
-    job = services.copy_job_create(
-        profile=profile, object_name="product__v", source_ids=ids, mode="deep_copy", user=user, enqueue=False, **kw
-    )
-    return services.copy_job_run(job_id=job.pk, worker_id="test")
+    return copy_now(profile, user, "product__v", ids, "deep_copy", **kw)
 
 
 def creates(sb):
@@ -71,15 +69,7 @@ def test_over_10000_is_refused_without_engine_before_any_write(vault, owner):
     sb, profile, conn = vault
     src = find_id(conn, "Mega Product")
     with pytest.raises(ValidationError, match="--engine"):
-        services.copy_job_create(
-            profile=profile,
-            object_name="product__v",
-            source_ids=[src],
-            mode="deep_copy",
-            user=owner,
-            enqueue=False,
-            overrides={"name__v": "Mega 2"},
-        )
+        start_job(profile, owner, "product__v", [src], "deep_copy", overrides={"name__v": "Mega 2"})
     assert not creates(sb)
 
 
@@ -128,37 +118,30 @@ def test_sigkilled_worker_mid_engine_built_vault_copy_resumes_without_duplicates
 
     from django.core.management import call_command
 
-    from tests.test_engine_worker import _kill, _wait, _worker
-
     sb, conn = fresh_sandbox, connector_for(vault_profile)
     src = find_id(conn, "Mega Product")
-    job = services.copy_job_create(
-        profile=vault_profile,
-        object_name="product__v",
-        source_ids=[src],
-        mode="deep_copy",
-        user=owner,
+    job = start_job(
+        vault_profile,
+        owner,
+        "product__v",
+        [src],
+        "deep_copy",
+        enqueue=True,
         overrides={"name__v": "Mega Resumed"},
         options=CopyOptions(engine=True),
     )
     before = {o: len(sb.vault.state.records[o]) for o in ("product__v", "formulation__c", "packaging__c")}
     sb.faults("vault").set(latency=0.3)
-    first = _worker(redis_url)
-    try:
-        assert _wait(lambda: CopyJob.objects.get(pk=job.pk).succeeded_count > 1500, 180)
-    finally:
-        _kill(first)
+    with worker_running(redis_url):  # SIGKILLed at the end of the block
+        assert wait_for(lambda: CopyJob.objects.get(pk=job.pk).succeeded_count > 1500, 180)
     job.refresh_from_db()
     assert job.status == CopyJob.Status.RUNNING and job.succeeded_count < job.planned_count
     time.sleep(3.5)  # the dead worker's lease expires
     with pytest.raises(SystemExit):
         call_command("job", "resume-stale")
     sb.faults("vault").clear()
-    second = _worker(redis_url, "--burst")
-    try:
+    with worker_running(redis_url, "--burst") as second:
         second.wait(300)
-    finally:
-        _kill(second)
     job.refresh_from_db()
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
     assert job.results.count() == job.planned_count == job.succeeded_count
