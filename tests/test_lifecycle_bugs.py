@@ -3,8 +3,7 @@ sandbox over HTTP. Each failed on main before the job lifecycle became one fence
 (records/copying/lifecycle.py)."""
 
 import os
-import subprocess
-import sys
+import shutil
 import threading
 import time
 from datetime import UTC
@@ -19,10 +18,8 @@ from records.connectors import connector_for
 from records.copying import services
 from records.copying.plan import read_tree
 from records.models import CopyJob, RecordResult
-from tests.dburl import worker_database_url
-from tests.test_engine_worker import _kill, _wait
+from tests.fixtures.engine import manage_env, run_job, run_manage, start_job, wait_for, worker_running
 
-ROOT = Path(__file__).resolve().parent.parent
 S = RecordResult.Status
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
@@ -36,24 +33,6 @@ def _fast(conn):
     if http is not None:
         http.backoff, http.max_backoff = 0.01, 0.05
     return conn
-
-
-def _worker(redis_url, lease, *extra):
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "copier_site.test_settings",
-        "DATABASE_URL": worker_database_url(),
-        "REDIS_URL": redis_url,
-        "JOB_LEASE_SECONDS": str(lease),
-        "COPIER_VAR_DIR": os.environ["COPIER_VAR_DIR"],
-    }
-    return subprocess.Popen(
-        [sys.executable, "manage.py", "rqworker", "default", *extra],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
 
 
 def _burst():
@@ -79,27 +58,21 @@ def test_1_slow_calls_longer_than_the_lease_keep_it_and_copy_once(
     settings.JOB_LEASE_SECONDS = 2
     conn = connector_for(zoho_profile)
     src = _small_accounts(conn, 1)[0]
-    job = services.copy_job_create(
-        profile=zoho_profile,
-        object_name="Accounts",
-        source_ids=[src],
-        mode="deep_copy",
-        user=owner,
-        overrides={"Account_Name": "Fenced Co"},
+    job = start_job(
+        zoho_profile, owner, "Accounts", [src], "deep_copy", enqueue=True, overrides={"Account_Name": "Fenced Co"}
     )
     fresh_sandbox.faults("zoho").set(latency=3.0)  # every call outlasts the 2 s lease
-    workers = [_worker(redis_url, 2), _worker(redis_url, 2)]
-    try:
-        # `job resume-stale` every half second, as an eager cron would run it.
-        def finished():
-            services.jobs_resume_stale()
-            return CopyJob.objects.get(pk=job.pk).is_finished
 
-        assert _wait(finished, 240)
+    # `job resume-stale` every half second, as an eager cron would run it.
+    def finished():
+        services.jobs_resume_stale()
+        return CopyJob.objects.get(pk=job.pk).is_finished
+
+    try:
+        with worker_running(redis_url, lease=2), worker_running(redis_url, lease=2):
+            assert wait_for(finished, 240)
     finally:
         fresh_sandbox.faults("zoho").clear()
-        for w in workers:
-            _kill(w)
     job.refresh_from_db()
     assert job.status == CopyJob.Status.SUCCEEDED, (job.status, job.error_summary)
     assert job.attempts == 1  # the healthy worker never lost its lease
@@ -111,15 +84,7 @@ def test_1_a_stale_generation_writes_no_rows_and_changes_no_state(zoho_profile, 
 
     conn = connector_for(zoho_profile)
     src = _small_accounts(conn, 1)[0]
-    job = services.copy_job_create(
-        profile=zoho_profile,
-        object_name="Accounts",
-        source_ids=[src],
-        mode="clone",
-        user=owner,
-        enqueue=False,
-        overrides={"Account_Name": "Stale Co"},
-    )
+    job = start_job(zoho_profile, owner, "Accounts", [src], "clone", overrides={"Account_Name": "Stale Co"})
     first = lifecycle.claim(job_id=job.pk, worker_id="w1", lease_seconds=0)
     assert first
     second = lifecycle.claim(job_id=job.pk, worker_id="w2", lease_seconds=60)
@@ -142,15 +107,7 @@ def test_2_a_cancelled_job_is_resumed_from_the_web(fresh_sandbox, zoho_profile, 
     conn = connector_for(zoho_profile)
     ids = _small_accounts(conn, 2)
     rows = {sid: {"Account_Name": f"Resumed {i}"} for i, sid in enumerate(ids)}
-    job = services.copy_job_create(
-        profile=zoho_profile,
-        object_name="Accounts",
-        source_ids=ids,
-        mode="clone",
-        user=owner,
-        enqueue=False,
-        row_overrides=rows,
-    )
+    job = start_job(zoho_profile, owner, "Accounts", ids, "clone", row_overrides=rows)
     services.copy_job_cancel(job=job, user=owner)
     job.refresh_from_db()
     assert job.status == CopyJob.Status.CANCELLED and job.results.filter(status=S.SKIPPED).count() == 2
@@ -170,18 +127,10 @@ def test_2_a_429_storm_makes_the_job_wait_then_resume(fresh_sandbox, zoho_profil
     conn = _fast(connector_for(zoho_profile))
     ids = _small_accounts(conn, 3)
     rows = {sid: {"Account_Name": f"Storm {i}"} for i, sid in enumerate(ids)}
-    job = services.copy_job_create(
-        profile=zoho_profile,
-        object_name="Accounts",
-        source_ids=ids,
-        mode="clone",
-        user=owner,
-        enqueue=False,
-        row_overrides=rows,
-    )
+    job = start_job(zoho_profile, owner, "Accounts", ids, "clone", row_overrides=rows)
     fresh_sandbox.faults("zoho").set(p429=1.0)
     try:
-        job = services.copy_job_run(job_id=job.pk, worker_id="storm", connector=conn)
+        job = run_job(job, connector=conn, worker="storm")
     finally:
         fresh_sandbox.faults("zoho").clear()
     assert job.status == CopyJob.Status.WAITING and job.resume_at is not None
@@ -199,18 +148,10 @@ def test_2_a_read_outage_waits_instead_of_failing(fresh_sandbox, zoho_profile, o
     settings.JOB_WAIT_FIRST_SECONDS = 0.2
     conn = _fast(connector_for(zoho_profile))
     src = _small_accounts(conn, 1)[0]
-    job = services.copy_job_create(
-        profile=zoho_profile,
-        object_name="Accounts",
-        source_ids=[src],
-        mode="deep_copy",
-        user=owner,
-        enqueue=False,
-        overrides={"Account_Name": "Outage Co"},
-    )
+    job = start_job(zoho_profile, owner, "Accounts", [src], "deep_copy", overrides={"Account_Name": "Outage Co"})
     fresh_sandbox.faults("zoho").set(p500=1.0)
     try:
-        job = services.copy_job_run(job_id=job.pk, worker_id="outage", connector=_fast(connector_for(zoho_profile)))
+        job = run_job(job, connector=_fast(connector_for(zoho_profile)), worker="outage")
     finally:
         fresh_sandbox.faults("zoho").clear()
     assert job.status == CopyJob.Status.WAITING, (job.status, job.error_summary)
@@ -290,13 +231,8 @@ def test_4_an_undone_job_says_so_and_cannot_be_undone_again(
 ):
     conn = connector_for(zoho_profile)
     src = _small_accounts(conn, 1)[0]
-    job = services.copy_job_create(
-        profile=zoho_profile,
-        object_name="Accounts",
-        source_ids=[src],
-        mode="clone",
-        user=owner,
-        overrides={"Account_Name": "Undo Once Co"},
+    job = start_job(
+        zoho_profile, owner, "Accounts", [src], "clone", enqueue=True, overrides={"Account_Name": "Undo Once Co"}
     )
     _burst()
     owner_client.post(f"/jobs/{job.code}/undo/")
@@ -382,20 +318,7 @@ def test_5_shell_commands_without_redis_fail_with_one_line(make_job, owner):
     from records.embedded_redis import free_port
 
     job = make_job(results=10)
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "copier_site.test_settings",
-        "DATABASE_URL": worker_database_url(),
-        "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0",
-    }
-    done = subprocess.run(
-        [sys.executable, "manage.py", "job", "undo", str(job.pk)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = run_manage("job", "undo", str(job.pk), env=manage_env(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0"))
     assert done.returncode != 0
     assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert "Redis" in done.stderr
@@ -458,62 +381,27 @@ def test_5_the_worker_itself_resumes_a_job_that_never_reached_the_queue(
     src = _small_accounts(conn, 1)[0]
     up = settings.RQ_QUEUES
     settings.RQ_QUEUES = {"default": {"URL": f"redis://127.0.0.1:{free_port()}/0", "DEFAULT_TIMEOUT": 600}}
-    job = services.copy_job_create(
-        profile=zoho_profile,
-        object_name="Accounts",
-        source_ids=[src],
-        mode="clone",
-        user=owner,
-        overrides={"Account_Name": "Worker Resumed Co"},
+    job = start_job(
+        zoho_profile, owner, "Accounts", [src], "clone", enqueue=True, overrides={"Account_Name": "Worker Resumed Co"}
     )
     assert job.queue_down
     settings.RQ_QUEUES = up
-    worker = subprocess.Popen(
-        [sys.executable, "manage.py", "rqworker", "default"],
-        cwd=ROOT,
-        env={
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "copier_site.test_settings",
-            "DATABASE_URL": worker_database_url(),
-            "REDIS_URL": redis_url,
-            "JOB_LEASE_SECONDS": "1",
-            "JOB_RESUME_STALE_SECONDS": "1",
-            "COPIER_VAR_DIR": os.environ["COPIER_VAR_DIR"],
-        },
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        assert _wait(lambda: CopyJob.objects.get(pk=job.pk).is_finished, 60)
-    finally:
-        _kill(worker)
+    with worker_running(redis_url, lease=1, JOB_RESUME_STALE_SECONDS="1"):
+        assert wait_for(lambda: CopyJob.objects.get(pk=job.pk).is_finished, 60)
     job.refresh_from_db()
     assert job.status == CopyJob.Status.SUCCEEDED and job.attempts == 1
     assert len(conn.find("Accounts", {"Account_Name": "Worker Resumed Co"})) == 1
 
 
 def test_5_shell_commands_start_the_embedded_redis_when_redis_url_is_unset(make_job, owner, tmp_path):
-    import shutil
-
     import redis
 
     job = make_job(results=10)
     # A var dir of its own (the socket is <var dir>/redis.sock), with the session's credential key.
     shutil.copy(Path(os.environ["COPIER_VAR_DIR"]) / "dev_credential_key", tmp_path / "dev_credential_key")
-    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
-    env.update(
-        DJANGO_SETTINGS_MODULE="copier_site.test_settings",
-        DATABASE_URL=worker_database_url(),
-        COPIER_VAR_DIR=str(tmp_path),
-    )
-    done = subprocess.run(
-        [sys.executable, "manage.py", "job", "undo", str(job.pk)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    env = manage_env(COPIER_VAR_DIR=str(tmp_path))
+    env.pop("REDIS_URL", None)  # unset: the command starts the embedded Redis
+    done = run_manage("job", "undo", str(job.pk), env=env)
     server = redis.Redis(unix_socket_path=str(tmp_path / "redis.sock"))
     try:
         assert done.returncode == 0, done.stderr
@@ -539,13 +427,8 @@ def test_a_job_whose_work_horse_died_before_its_claim_is_queued_again(
 
     conn = connector_for(zoho_profile)
     src = _small_accounts(conn, 1)[0]
-    job = services.copy_job_create(
-        profile=zoho_profile,
-        object_name="Accounts",
-        source_ids=[src],
-        mode="clone",
-        user=owner,
-        overrides={"Account_Name": "Dead Horse Co"},
+    job = start_job(
+        zoho_profile, owner, "Accounts", [src], "clone", enqueue=True, overrides={"Account_Name": "Dead Horse Co"}
     )
     rq_job = Job.fetch(job.rq_job_id, connection=django_rq.get_connection("default"))
     django_rq.get_queue("default").remove(rq_job)  # a worker took it ...
@@ -568,16 +451,8 @@ def test_7_a_part_failed_vault_undo_is_resumed(fresh_sandbox, vault_profile, own
     conn = connector_for(vault_profile)
     src = next(r.id for r in conn.search("product__v", "Neurolax").records if r.name == "Neurolax")
     before = {obj: set(recs) for obj, recs in fresh_sandbox.vault.state.records.items()}
-    job = services.copy_job_create(
-        profile=vault_profile,
-        object_name="product__v",
-        source_ids=[src],
-        mode="deep_copy",
-        user=owner,
-        enqueue=False,
-        overrides={"name__v": "Undo Me"},
-    )
-    job = services.copy_job_run(job_id=job.pk, worker_id="w", connector=conn)
+    job = start_job(vault_profile, owner, "product__v", [src], "deep_copy", overrides={"name__v": "Undo Me"})
+    job = run_job(job, connector=conn, worker="w")
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
     undo = services.copy_job_undo(job=job, user=owner, enqueue=False)
     # A failed state as main left it: the cascade start failed, every row failed, phase done.
@@ -586,7 +461,7 @@ def test_7_a_part_failed_vault_undo_is_resumed(fresh_sandbox, vault_profile, own
     )
     undo.results.update(status=S.FAILED, error_type="INTERNAL_ERROR")
     undo = services.copy_job_retry(job=undo, user=owner, enqueue=False)
-    undo = services.copy_job_run(job_id=undo.pk, worker_id="w2", connector=conn)
+    undo = run_job(undo, connector=conn, worker="w2")
     assert undo.status == CopyJob.Status.SUCCEEDED, undo.error_summary
     assert CopyJob.objects.get(pk=job.pk).status == CopyJob.Status.UNDONE
     after = {obj: set(recs) for obj, recs in fresh_sandbox.vault.state.records.items()}
