@@ -11,6 +11,7 @@ from records.copying import services
 from records.copying.options import CopyOptions
 from records.copying.plan import read_tree
 from records.models import CopyJob, RecordResult
+from tests.fixtures.engine import copy_now, preview, run_job, start_job
 
 S = RecordResult.Status
 
@@ -31,10 +32,7 @@ def find_id(conn, object_name, name):
 
 
 def run(profile, user, object_name, ids, mode, **kw):
-    job = services.copy_job_create(
-        profile=profile, object_name=object_name, source_ids=ids, mode=mode, user=user, enqueue=False, **kw
-    )
-    return services.copy_job_run(job_id=job.pk, worker_id="test")
+    return copy_now(profile, user, object_name, ids, mode, **kw)
 
 
 def objects_of(plan):
@@ -44,15 +42,9 @@ def objects_of(plan):
 def test_exclude_a_middle_level_leaves_out_it_and_what_only_hangs_below_it(zoho, owner):
     sb, profile, conn = zoho
     src = find_id(conn, "Accounts", "Globex")
-    full = services.copy_preview(profile=profile, object_name="Accounts", source_ids=[src], mode="deep_copy")
+    full = preview(profile, "Accounts", [src], "deep_copy")
     assert "Contacts" in objects_of(full)
-    plan = services.copy_preview(
-        profile=profile,
-        object_name="Accounts",
-        source_ids=[src],
-        mode="deep_copy",
-        options=CopyOptions(exclude=("Contacts",)),
-    )
+    plan = preview(profile, "Accounts", [src], "deep_copy", options=CopyOptions(exclude=("Contacts",)))
     assert "Contacts" not in objects_of(plan)
     assert plan.total < full.total
     job = run(profile, owner, "Accounts", [src], "deep_copy", options=CopyOptions(exclude=("Contacts",)))
@@ -70,13 +62,7 @@ def test_the_top_object_cannot_be_excluded(zoho):
     sb, profile, conn = zoho
     src = find_id(conn, "Accounts", "Globex")
     with pytest.raises(ValidationError, match="only related objects"):
-        services.copy_preview(
-            profile=profile,
-            object_name="Accounts",
-            source_ids=[src],
-            mode="deep_copy",
-            options=CopyOptions(exclude=("Accounts",)),
-        )
+        preview(profile, "Accounts", [src], "deep_copy", options=CopyOptions(exclude=("Accounts",)))
 
 
 def test_set_with_templates_on_every_level_and_lineage_on_every_copy(zoho, owner):
@@ -87,14 +73,7 @@ def test_set_with_templates_on_every_level_and_lineage_on_every_copy(zoho, owner
         lineage={"Contacts": "Description", "Accounts": "Description"},
     )
     overrides = {"Account_Name": "{Account_Name} (copy {today})"}
-    plan = services.copy_preview(
-        profile=profile,
-        object_name="Accounts",
-        source_ids=[src],
-        mode="deep_copy",
-        overrides=overrides,
-        options=options,
-    )
+    plan = preview(profile, "Accounts", [src], "deep_copy", overrides=overrides, options=options)
     assert not plan.refused_reason, plan.refused_reason
     today = timezone.localdate().isoformat()
     by = {(s["object_name"], s["field"]): s["value"] for s in plan.samples}
@@ -137,20 +116,10 @@ def test_a_rendered_value_over_the_field_length_is_refused_in_the_preview(zoho, 
     src = find_id(conn, "Accounts", "Globex")
     long = "x" * 75
     options = CopyOptions(fields={"Contacts": {"Last_Name": "{Last_Name}" + long}})  # Last_Name holds 80
-    plan = services.copy_preview(
-        profile=profile, object_name="Accounts", source_ids=[src], mode="deep_copy", options=options
-    )
+    plan = preview(profile, "Accounts", [src], "deep_copy", options=options)
     assert "the field holds 80" in plan.refused_reason
     with pytest.raises(ValidationError, match="the field holds 80"):
-        services.copy_job_create(
-            profile=profile,
-            object_name="Accounts",
-            source_ids=[src],
-            mode="deep_copy",
-            user=owner,
-            enqueue=False,
-            options=options,
-        )
+        start_job(profile, owner, "Accounts", [src], "deep_copy", options=options)
 
 
 @pytest.mark.parametrize(
@@ -166,26 +135,14 @@ def test_per_object_values_get_the_same_metadata_checks(zoho, values, message):
     sb, profile, conn = zoho
     src = find_id(conn, "Accounts", "Globex")
     with pytest.raises(ValidationError, match=message):
-        services.copy_preview(
-            profile=profile,
-            object_name="Accounts",
-            source_ids=[src],
-            mode="deep_copy",
-            options=CopyOptions(fields={"Contacts": values}),
-        )
+        preview(profile, "Accounts", [src], "deep_copy", options=CopyOptions(fields={"Contacts": values}))
 
 
 def test_lineage_needs_a_text_field(zoho):
     sb, profile, conn = zoho
     src = find_id(conn, "Accounts", "Globex")
     with pytest.raises(ValidationError, match="lineage stamp needs an editable text field"):
-        services.copy_preview(
-            profile=profile,
-            object_name="Accounts",
-            source_ids=[src],
-            mode="deep_copy",
-            options=CopyOptions(lineage={"Contacts": "Account_Name"}),
-        )
+        preview(profile, "Accounts", [src], "deep_copy", options=CopyOptions(lineage={"Contacts": "Account_Name"}))
 
 
 def test_vault_clone_with_template_and_lineage(vault, owner):
@@ -209,26 +166,19 @@ def test_vault_clone_with_template_and_lineage(vault, owner):
 def test_vault_deep_copy_says_which_way_it_copies(vault):
     sb, profile, conn = vault
     src = find_id(conn, "product__v", "Neurolax")
-    plain = services.copy_preview(
-        profile=profile, object_name="product__v", source_ids=[src], mode="deep_copy", overrides={"name__v": "x1"}
-    )
+    plain = preview(profile, "product__v", [src], "deep_copy", overrides={"name__v": "x1"})
     assert plain.way.startswith("Vault's own deep copy")
-    built = services.copy_preview(
-        profile=profile,
-        object_name="product__v",
-        source_ids=[src],
-        mode="deep_copy",
+    built = preview(
+        profile,
+        "product__v",
+        [src],
+        "deep_copy",
         overrides={"name__v": "x1"},
         options=CopyOptions(exclude=("packaging__c",)),
     )
     assert "leaves out a branch" in built.way
-    forced = services.copy_preview(
-        profile=profile,
-        object_name="product__v",
-        source_ids=[src],
-        mode="deep_copy",
-        overrides={"name__v": "x1"},
-        options=CopyOptions(engine=True),
+    forced = preview(
+        profile, "product__v", [src], "deep_copy", overrides={"name__v": "x1"}, options=CopyOptions(engine=True)
     )
     assert "asked for (--engine)" in forced.way
 
@@ -240,7 +190,7 @@ def _actions(sb, op):
 def test_zoho_defaults_clones_start_cadences_inserts_fire_nothing(zoho, owner):
     sb, profile, conn = zoho
     src = find_id(conn, "Accounts", "Globex")
-    plan = services.copy_preview(profile=profile, object_name="Accounts", source_ids=[src], mode="deep_copy")
+    plan = preview(profile, "Accounts", [src], "deep_copy")
     assert any("don't fire on the inserted related records" in w for w in plan.warnings)
     job = run(profile, owner, "Accounts", [src], "deep_copy")
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
@@ -269,13 +219,8 @@ def test_zoho_choices_are_refused_on_vault(vault):
     sb, profile, conn = vault
     src = find_id(conn, "product__v", "Neurolax")
     with pytest.raises(ValidationError, match="Zoho CRM choices"):
-        services.copy_preview(
-            profile=profile,
-            object_name="product__v",
-            source_ids=[src],
-            mode="clone",
-            overrides={"name__v": "x2"},
-            options=CopyOptions(skip_cadences=True),
+        preview(
+            profile, "product__v", [src], "clone", overrides={"name__v": "x2"}, options=CopyOptions(skip_cadences=True)
         )
 
 
@@ -305,7 +250,7 @@ def test_job_page_and_csv_show_the_values_each_copy_got_then_undo_deletes_every_
     assert f"Account_Name = Globex {job.pk}" in csv_text
     new_ids = list(job.results.values_list("object_name", "new_id"))
     undo = services.copy_job_undo(job=job, user=owner, enqueue=False)
-    undo = services.copy_job_run(job_id=undo.pk, worker_id="test")
+    undo = run_job(undo)
     assert undo.status == CopyJob.Status.SUCCEEDED, undo.error_summary
     for object_name, new_id in new_ids:
         with pytest.raises(NotFound):
@@ -316,23 +261,15 @@ def test_retry_sends_failed_rows_again_with_the_same_rendered_values(zoho, owner
     sb, profile, conn = zoho
     src = find_id(conn, "Accounts", "Globex")
     options = CopyOptions(fields={"Contacts": {"Last_Name": "{Last_Name} {today}"}})
-    job = services.copy_job_create(
-        profile=profile,
-        object_name="Accounts",
-        source_ids=[src],
-        mode="deep_copy",
-        user=owner,
-        enqueue=False,
-        options=options,
-    )
+    job = start_job(profile, owner, "Accounts", [src], "deep_copy", options=options)
     # Made days ago: the retry renders {today} as the job's day, as the first attempt did.
     CopyJob.objects.filter(pk=job.pk).update(created=timezone.now() - timezone.timedelta(days=3))
     sb.faults("zoho").set(p500=1.0, seed=3)  # an outage: the run waits with nothing copied
-    job = services.copy_job_run(job_id=job.pk, worker_id="test")
+    job = run_job(job)
     assert job.succeeded_count == 0 and job.status == CopyJob.Status.WAITING, job.status
     sb.faults("zoho").set(p500=0.0)
     job = services.copy_job_retry(job=job, user=owner, enqueue=False)
-    job = services.copy_job_run(job_id=job.pk, worker_id="test")
+    job = run_job(job)
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
     created_day = timezone.localdate(job.created).isoformat()
     for row in job.results.filter(object_name="Contacts"):
@@ -359,14 +296,7 @@ def test_vault_migration_mode_headers_sent_and_refused_with_vaults_message_witho
     sb, profile, conn = vault
     src = find_id(conn, "product__v", "Neurolax")
     options = CopyOptions(migration_mode=True, no_triggers=True)
-    plan = services.copy_preview(
-        profile=profile,
-        object_name="product__v",
-        source_ids=[src],
-        mode="deep_copy",
-        overrides={"name__v": "Neurolax M"},
-        options=options,
-    )
+    plan = preview(profile, "product__v", [src], "deep_copy", overrides={"name__v": "Neurolax M"}, options=options)
     assert "migration mode" in plan.way and any("Record Migration permission" in w for w in plan.warnings)
     job = run(profile, owner, "product__v", [src], "deep_copy", overrides={"name__v": "Neurolax M"}, options=options)
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
@@ -393,21 +323,16 @@ def test_no_triggers_needs_migration_mode_and_both_are_vault_only(vault, zoho):
     sb, profile, conn = vault
     src = find_id(conn, "product__v", "Neurolax")
     with pytest.raises(ValidationError, match="only with migration mode"):
-        services.copy_preview(
-            profile=profile,
-            object_name="product__v",
-            source_ids=[src],
-            mode="clone",
-            overrides={"name__v": "x3"},
-            options=CopyOptions(no_triggers=True),
+        preview(
+            profile, "product__v", [src], "clone", overrides={"name__v": "x3"}, options=CopyOptions(no_triggers=True)
         )
     sb, zprofile, zconn = zoho
     with pytest.raises(ValidationError, match="Vault choices"):
-        services.copy_preview(
-            profile=zprofile,
-            object_name="Accounts",
-            source_ids=[find_id(zconn, "Accounts", "Globex")],
-            mode="clone",
+        preview(
+            zprofile,
+            "Accounts",
+            [find_id(zconn, "Accounts", "Globex")],
+            "clone",
             options=CopyOptions(migration_mode=True),
         )
 
