@@ -4,10 +4,9 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from records.connectors.base import FieldInfo, FieldType
-from records.copying import services
 from records.copying.plan import unique_fields
 from records.models import CopyJob
-from tests.fixtures.engine import ZOHO_FIELDS, MemoryConnector
+from tests.fixtures.engine import ZOHO_FIELDS, MemoryConnector, copy_now, preview, start_job
 
 pytestmark = pytest.mark.django_db
 
@@ -43,103 +42,52 @@ def test_policy_clears_unique_optional_fields_but_not_the_copy_key_or_overrides(
 
 def test_preview_warns_about_cleared_unique_fields_top_and_children(engine_profile):
     conn = connector()
-    plan = services.copy_preview(
-        profile=engine_profile,
-        object_name="Accounts",
-        source_ids=[conn.root],
-        mode="deep_copy",
-        overrides={},
-        connector=conn,
-    )
+    plan = preview(engine_profile, "Accounts", [conn.root], "deep_copy", overrides={}, connector=conn)
     assert not plan.refused_reason
     assert any("Account Number is unique in Accounts" in w and "blank" in w for w in plan.warnings)
     assert "Email is unique in Contacts: copies get it blank." in plan.warnings
     assert not any("Copy" in w for w in plan.warnings)
-    plan = services.copy_preview(
-        profile=engine_profile,
-        object_name="Accounts",
-        source_ids=[conn.root],
-        mode="clone",
-        overrides={"Account_Number": "A-2"},
-        connector=conn,
+    plan = preview(
+        engine_profile, "Accounts", [conn.root], "clone", overrides={"Account_Number": "A-2"}, connector=conn
     )
     assert plan.warnings == []
 
 
 def test_unique_required_field_without_a_value_is_refused(engine_profile, owner):
     conn = connector(account_extra=(NUMBER, CODE))
-    plan = services.copy_preview(
-        profile=engine_profile,
-        object_name="Accounts",
-        source_ids=[conn.root],
-        mode="clone",
-        overrides={},
-        connector=conn,
-    )
+    plan = preview(engine_profile, "Accounts", [conn.root], "clone", overrides={}, connector=conn)
     assert "Code (Code) is unique and required in Accounts" in plan.refused_reason
     with pytest.raises(ValidationError):
-        services.copy_job_create(
-            profile=engine_profile,
-            object_name="Accounts",
-            source_ids=[conn.root],
-            mode="clone",
-            user=owner,
-            enqueue=False,
-            connector=conn,
-        )
-    plan = services.copy_preview(
-        profile=engine_profile,
-        object_name="Accounts",
-        source_ids=[conn.root],
-        mode="clone",
-        overrides={"Code": "C-2"},
-        connector=conn,
-    )
+        start_job(engine_profile, owner, "Accounts", [conn.root], "clone", connector=conn)
+    plan = preview(engine_profile, "Accounts", [conn.root], "clone", overrides={"Code": "C-2"}, connector=conn)
     assert not plan.refused_reason
 
 
 def test_unique_required_child_field_is_a_warning(engine_profile):
     conn = connector(contact_extra=(FieldInfo("Badge", "Badge", FieldType.TEXT, unique=True, required=True),))
-    plan = services.copy_preview(
-        profile=engine_profile,
-        object_name="Accounts",
-        source_ids=[conn.root],
-        mode="deep_copy",
-        overrides={},
-        connector=conn,
-    )
+    plan = preview(engine_profile, "Accounts", [conn.root], "deep_copy", overrides={}, connector=conn)
     assert not plan.refused_reason
     assert any("Badge is unique and required in Contacts" in w for w in plan.warnings)
 
 
 def test_copies_get_unique_fields_blank_and_keep_overrides_and_keys(engine_profile, owner):
     conn = connector()
-    job = services.copy_job_create(
-        profile=engine_profile,
-        object_name="Accounts",
-        source_ids=[conn.root],
-        mode="deep_copy",
-        user=owner,
-        enqueue=False,
+    job = copy_now(
+        engine_profile,
+        owner,
+        "Accounts",
+        [conn.root],
+        "deep_copy",
         connector=conn,
         overrides={"Account_Name": "Acme 2"},
     )
-    job = services.copy_job_run(job_id=job.pk, worker_id="w", connector=conn)
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
     new_root = conn.data["Accounts"][job.results.get(depth=0).new_id]
     assert "Account_Number" not in new_root and new_root["Copy_Key"] == job.results.get(depth=0).idempotency_key
     for row in job.results.filter(object_name="Contacts"):
         copy = conn.data["Contacts"][row.new_id]
         assert "Email" not in copy and copy["Copy_Key"] == row.idempotency_key
-    job = services.copy_job_create(
-        profile=engine_profile,
-        object_name="Accounts",
-        source_ids=[conn.root],
-        mode="clone",
-        user=owner,
-        enqueue=False,
-        connector=conn,
-        overrides={"Account_Number": "A-9"},
+    job = copy_now(
+        engine_profile, owner, "Accounts", [conn.root], "clone", connector=conn, overrides={"Account_Number": "A-9"}
     )
-    job = services.copy_job_run(job_id=job.pk, worker_id="w", connector=conn)
     assert conn.data["Accounts"][job.results.get().new_id]["Account_Number"] == "A-9"
