@@ -8,7 +8,7 @@ from django.core.management import call_command
 from records.connectors import connector_for
 from records.copying.plan import read_tree
 from records.models import CopyJob
-from tests.fixtures.engine import start_job, wait_for, worker_running
+from tests.fixtures.engine import assert_each_record_copied_once, start_job, wait_for, worker_running
 
 
 @pytest.mark.slow
@@ -40,11 +40,7 @@ def test_killed_worker_is_resumed_and_copies_each_record_once(fresh_sandbox, zoh
     fresh_sandbox.faults("zoho").clear()
     with worker_running(redis_url, "--burst") as second:
         second.wait(120)
-    job.refresh_from_db()
-    assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
-    assert job.results.count() == job.planned_count == job.succeeded_count
-    new_ids = list(job.results.values_list("new_id", flat=True))
-    assert len(set(new_ids)) == len(new_ids)
+    assert_each_record_copied_once(job)
     new_root = job.results.get(depth=0).new_id
     assert len(read_tree(conn, "Accounts", new_root)) == len(read_tree(conn, "Accounts", src)) == job.planned_count
     assert len(conn.find("Accounts", {"Account_Name": "Resumed Co"})) == 1
