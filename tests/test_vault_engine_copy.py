@@ -9,7 +9,14 @@ from records.copying import services
 from records.copying.options import CopyOptions
 from records.copying.plan import read_tree
 from records.models import CopyJob, RecordResult
-from tests.fixtures.engine import copy_now, start_job, wait_for, worker_running
+from tests.fixtures.engine import (
+    assert_each_record_copied_once,
+    copy_now,
+    preview,
+    start_job,
+    wait_for,
+    worker_running,
+)
 
 S = RecordResult.Status
 
@@ -40,14 +47,7 @@ def test_leaving_out_a_branch_and_a_field_below_the_top_are_built_by_the_engine(
     sb, profile, conn = vault
     src = find_id(conn, "Neurolax")
     options = CopyOptions(exclude=("packaging__c",), fields={"formulation__c": {"strength__c": "{strength__c} v2"}})
-    plan = services.copy_preview(
-        profile=profile,
-        object_name="product__v",
-        source_ids=[src],
-        mode="deep_copy",
-        overrides={"name__v": "Neurolax E"},
-        options=options,
-    )
+    plan = preview(profile, "product__v", [src], "deep_copy", overrides={"name__v": "Neurolax E"}, options=options)
     assert not plan.refused_reason, plan.refused_reason
     assert "leaves out a branch" in plan.way and "write calls" in plan.way
     assert {o.object_name for o in plan.objects} == {"product__v", "formulation__c"}
@@ -77,14 +77,7 @@ def test_mega_product_with_engine_copied_exactly_once_then_undone(vault, owner):
     sb, profile, conn = vault
     src = find_id(conn, "Mega Product")
     options = CopyOptions(engine=True)
-    plan = services.copy_preview(
-        profile=profile,
-        object_name="product__v",
-        source_ids=[src],
-        mode="deep_copy",
-        overrides={"name__v": "Mega 2"},
-        options=options,
-    )
+    plan = preview(profile, "product__v", [src], "deep_copy", overrides={"name__v": "Mega 2"}, options=options)
     assert not plan.refused_reason and plan.related_total > 10_000
     assert "more than 10,000 related records" in plan.way
     calls_before = len(creates(sb))
@@ -142,10 +135,6 @@ def test_sigkilled_worker_mid_engine_built_vault_copy_resumes_without_duplicates
     sb.faults("vault").clear()
     with worker_running(redis_url, "--burst") as second:
         second.wait(300)
-    job.refresh_from_db()
-    assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
-    assert job.results.count() == job.planned_count == job.succeeded_count
-    new_ids = list(job.results.values_list("new_id", flat=True))
-    assert len(set(new_ids)) == len(new_ids)
+    assert_each_record_copied_once(job)
     added = sum(len(sb.vault.state.records[o]) - n for o, n in before.items())
     assert added == job.planned_count  # no record created twice
