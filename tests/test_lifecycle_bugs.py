@@ -42,6 +42,14 @@ def _burst():
     django_rq.get_worker("default", worker_class=SimpleWorker).work(burst=True)
 
 
+def _assert_each_named_once(conn, job, rows):
+    """The job (read again) succeeded and each source's copy, found by its new name, exists once."""
+    job.refresh_from_db()
+    assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
+    for values in rows.values():
+        assert len(conn.find("Accounts", values)) == 1
+
+
 def _assert_one_copy_tree(conn, job, src, name):
     assert len(conn.find("Accounts", {"Account_Name": name})) == 1
     new_root = job.results.get(depth=0).new_id
@@ -116,10 +124,7 @@ def test_2_a_cancelled_job_is_resumed_from_the_web(fresh_sandbox, zoho_profile, 
     owner_client.post(f"/jobs/{job.code}/retry/")
     assert CopyJob.objects.get(pk=job.pk).status == CopyJob.Status.QUEUED
     _burst()
-    job.refresh_from_db()
-    assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
-    for values in rows.values():
-        assert len(conn.find("Accounts", values)) == 1
+    _assert_each_named_once(conn, job, rows)
 
 
 def test_2_a_429_storm_makes_the_job_wait_then_resume(fresh_sandbox, zoho_profile, owner, redis_url, settings):
@@ -138,10 +143,7 @@ def test_2_a_429_storm_makes_the_job_wait_then_resume(fresh_sandbox, zoho_profil
     time.sleep(0.3)
     assert job.pk in [j.pk for j in services.jobs_resume_stale()]
     _burst()
-    job.refresh_from_db()
-    assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
-    for values in rows.values():
-        assert len(conn.find("Accounts", values)) == 1
+    _assert_each_named_once(conn, job, rows)
 
 
 def test_2_a_read_outage_waits_instead_of_failing(fresh_sandbox, zoho_profile, owner, redis_url, settings):
