@@ -1,4 +1,5 @@
-"""Shared pieces of the benchmark: the result row, the environment, profiles, timing helpers."""
+"""Shared pieces of the benchmark: the result row, the environment, profiles, a scenario's setup
+(what is available, a fresh emulator, the profile), the job calls, timing helpers."""
 
 from __future__ import annotations
 
@@ -147,6 +148,45 @@ def engine_available() -> str:
 def sandbox_available(sb, system: str) -> str:
     app = sb.zoho if system == "zoho" else sb.vault
     return "" if app is not None else f"the {system} emulator is not in the sandbox yet"
+
+
+def unavailable(sb, system: str) -> str:
+    """'' when the copy engine, the system's connector and its emulator are all there, else why not."""
+    return engine_available() or connector_available(system) or sandbox_available(sb, system)
+
+
+def fresh_vault(sb, latency: float) -> None:
+    """The Vault emulator as the demo made it, `latency` s per call, its jobs at the bench's poll interval."""
+    sb.reset()
+    sb.vault.configure(job_poll_interval=sb._bench_poll, burst_sleep=False)
+    sb.faults("vault").set(latency=latency)
+
+
+def vault_setup(ctx, *, name: str = ""):
+    """A fresh Vault emulator, the bench user and a new Vault profile: (profile, its connector)."""
+    from records.connectors import connector_for
+
+    fresh_vault(ctx.sb, ctx.latency)
+    ctx.user = ctx.user or bench_user()
+    profile = vault_profile(ctx.sb, ctx.user, name=name)
+    return profile, connector_for(profile)
+
+
+def create_job(ctx, profile, object_name: str, ids: list[str], mode: str, **kw):
+    """copy_job_create for the bench user, not queued: the scenario runs (and times) the job itself."""
+    from records.copying.services import copy_job_create
+
+    return copy_job_create(
+        profile=profile, object_name=object_name, source_ids=ids, mode=mode, user=ctx.user, enqueue=False, **kw
+    )
+
+
+def run_job(job, *, worker: str = "bench", connector=None):
+    """copy_job_run as the RQ worker calls it; `connector`: the scenario's own (e.g. a timed one)."""
+    from records.copying.services import copy_job_run
+
+    extra = {"connector": connector} if connector is not None else {}
+    return copy_job_run(job_id=job.pk, worker_id=worker, **extra)
 
 
 def writes(log, *, methods=("POST", "PUT", "PATCH", "DELETE")) -> list:

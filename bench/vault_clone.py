@@ -9,16 +9,7 @@ from __future__ import annotations
 
 import math
 
-from bench.common import (
-    Row,
-    Timer,
-    bench_user,
-    connector_available,
-    engine_available,
-    na_rows,
-    sandbox_available,
-    vault_profile,
-)
+from bench.common import Row, Timer, create_job, na_rows, run_job, unavailable, vault_setup
 
 NAME = "vault_bulk_clone"
 OBJECT = "product__v"
@@ -41,12 +32,6 @@ def create_products(conn, n: int, prefix: str) -> list[str]:
     return [r.new_id for r in results]
 
 
-def fresh_vault(sb, latency: float) -> None:
-    sb.reset()
-    sb.vault.configure(job_poll_interval=sb._bench_poll, burst_sleep=False)
-    sb.faults("vault").set(latency=latency)
-
-
 def create_calls(log) -> int:
     return sum(
         1 for e in log if e.method == "POST" and e.path.split("?")[0].rstrip("/").endswith(f"/vobjects/{OBJECT}")
@@ -54,38 +39,26 @@ def create_calls(log) -> int:
 
 
 def run(ctx) -> list[Row]:
-    why = engine_available() or connector_available("vault") or sandbox_available(ctx.sb, "vault")
+    why = unavailable(ctx.sb, "vault")
     if why:
         return na_rows(NAME, ["create calls vs minimum", "wall time vs one create per record"], why)
-    from records.connectors import connector_for
     from records.connectors.base import CloneRequest
-    from records.copying.services import copy_job_create, copy_job_run
 
     sb = ctx.sb
     n = ctx.scale(5000, 200)
     baseline_n = n if getattr(ctx, "full_baselines", False) else ctx.scale(1000, 50)
-    fresh_vault(sb, ctx.latency)
-    ctx.user = ctx.user or bench_user()
-    profile = vault_profile(sb, ctx.user)
-    conn = connector_for(profile)
+    profile, conn = vault_setup(ctx)
     ids = create_products(conn, n, "Bench Clone Source")
 
     # -- engine ---------------------------------------------------------------------------
     sb.clear_log("vault")
     with Timer() as t_create:
-        job = copy_job_create(
-            profile=profile,
-            object_name=OBJECT,
-            source_ids=ids,
-            mode="clone",
-            user=ctx.user,
-            row_overrides={i: {"name__v": f"Bench Clone {k:05d}"} for k, i in enumerate(ids)},
-            enqueue=False,
-        )
+        names = {i: {"name__v": f"Bench Clone {k:05d}"} for k, i in enumerate(ids)}  # name__v is unique
+        job = create_job(ctx, profile, OBJECT, ids, "clone", row_overrides=names)
     create_log = sb.log("vault")
     sb.clear_log("vault")
     with Timer() as t_run:
-        job = copy_job_run(job_id=job.pk, worker_id="bench")
+        job = run_job(job)
     run_log = sb.log("vault")
     engine_creates = create_calls(run_log)
     minimum = math.ceil(n / 500)

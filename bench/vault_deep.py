@@ -12,17 +12,7 @@ from __future__ import annotations
 import math
 import time
 
-from bench.common import (
-    Row,
-    Timer,
-    bench_user,
-    connector_available,
-    engine_available,
-    na_rows,
-    sandbox_available,
-    vault_profile,
-)
-from bench.vault_clone import fresh_vault
+from bench.common import Row, Timer, create_job, na_rows, run_job, unavailable, vault_setup
 
 NAME = "vault_deep_copy"
 
@@ -60,19 +50,15 @@ def build_hierarchy(conn, n_form: int, n_pack: int) -> str:
 
 
 def run(ctx) -> list[Row]:
-    why = engine_available() or connector_available("vault") or sandbox_available(ctx.sb, "vault")
+    why = unavailable(ctx.sb, "vault")
     if why:
         return na_rows(NAME, ["queue -> all results", "status polls", "result CSV -> rows"], why)
     from django.core.exceptions import ValidationError
 
     from records.connectors import connector_for
-    from records.copying.services import copy_job_create, copy_job_run
 
     sb = ctx.sb
-    fresh_vault(sb, ctx.latency)
-    ctx.user = ctx.user or bench_user()
-    profile = vault_profile(sb, ctx.user)
-    conn = connector_for(profile)
+    profile, conn = vault_setup(ctx)
     rows: list[Row] = []
 
     # Mega Product: refused before anything is queued.
@@ -80,15 +66,7 @@ def run(ctx) -> list[Row]:
     if not ctx.quick:
         t0 = time.perf_counter()
         try:
-            copy_job_create(
-                profile=profile,
-                object_name="product__v",
-                source_ids=[mega],
-                mode="deep_copy",
-                user=ctx.user,
-                overrides={"name__v": "Mega copy"},
-                enqueue=False,
-            )
+            create_job(ctx, profile, "product__v", [mega], "deep_copy", overrides={"name__v": "Mega copy"})
             refused = False
         except ValidationError:
             refused = True
@@ -126,19 +104,13 @@ def run(ctx) -> list[Row]:
     run_conn.deep_copy_results = timed_results
     sb.clear_log("vault")
     with Timer() as t_create:
-        job = copy_job_create(
-            profile=profile,
-            object_name="product__v",
-            source_ids=[root],
-            mode="deep_copy",
-            user=ctx.user,
-            overrides={"name__v": "Bench Hierarchy (copy)"},
-            enqueue=False,
+        job = create_job(
+            ctx, profile, "product__v", [root], "deep_copy", overrides={"name__v": "Bench Hierarchy (copy)"}
         )
     create_log = sb.log("vault")
     sb.clear_log("vault")
     with Timer() as t_run:
-        job = copy_job_run(job_id=job.pk, worker_id="bench", connector=run_conn)
+        job = run_job(job, connector=run_conn)
     end = time.perf_counter()
     log = sb.log("vault")
     polls = [e for e in log if "/services/jobs/" in e.path]

@@ -8,17 +8,7 @@ lower bound (the calls it made × the sandbox's added latency per call).
 
 from __future__ import annotations
 
-from bench.common import (
-    Row,
-    Timer,
-    bench_user,
-    connector_available,
-    engine_available,
-    na_rows,
-    sandbox_available,
-    vault_profile,
-)
-from bench.vault_clone import fresh_vault
+from bench.common import Row, Timer, create_job, na_rows, run_job, unavailable, vault_setup
 from bench.vault_deep import build_hierarchy
 
 NAME = "vault_engine_copy"
@@ -30,39 +20,26 @@ def create_calls(log) -> int:
 
 
 def run(ctx) -> list[Row]:
-    why = engine_available() or connector_available("vault") or sandbox_available(ctx.sb, "vault")
+    why = unavailable(ctx.sb, "vault")
     if why:
         return na_rows(NAME, ["create calls vs minimum", "wall s vs calls x latency"], why)
-    from records.connectors import connector_for
     from records.copying.options import CopyOptions
-    from records.copying.services import copy_job_create, copy_job_run
 
     sb = ctx.sb
-    fresh_vault(sb, ctx.latency)
-    ctx.user = ctx.user or bench_user()
-    profile = vault_profile(sb, ctx.user, name="Bench Vault engine")
-    conn = connector_for(profile)
+    profile, conn = vault_setup(ctx, name="Bench Vault engine")
     if ctx.quick:
         root, label = build_hierarchy(conn, 10, 10), "10 x 10 hierarchy"
     else:
         root, label = next(r.id for r in conn.search("product__v", "Mega Product").records), "Mega Product"
-    job = copy_job_create(
-        profile=profile,
-        object_name="product__v",
-        source_ids=[root],
-        mode="deep_copy",
-        user=ctx.user,
-        overrides={"name__v": f"{label} (engine copy)"},
-        enqueue=False,
-        options=CopyOptions(engine=True),
-    )
+    top, options = {"name__v": f"{label} (engine copy)"}, CopyOptions(engine=True)
+    job = create_job(ctx, profile, "product__v", [root], "deep_copy", overrides=top, options=options)
     levels: dict[tuple[str, int], int] = {}
     for obj, depth in job.results.values_list("object_name", "depth"):
         levels[(obj, depth)] = levels.get((obj, depth), 0) + 1
     minimum = sum(-(-n // conn.batch_size) for n in levels.values())
     sb.clear_log("vault")
     with Timer() as t:
-        job = copy_job_run(job_id=job.pk, worker_id="bench")
+        job = run_job(job)
     log = sb.log("vault")
     creates = create_calls(log)
     bound = len(log) * ctx.latency
