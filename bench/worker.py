@@ -17,16 +17,7 @@ import subprocess
 import sys
 import time
 
-from bench.common import (
-    ROOT,
-    Row,
-    bench_user,
-    connector_available,
-    engine_available,
-    na_rows,
-    sandbox_available,
-    zoho_profile,
-)
+from bench.common import ROOT, Row, bench_user, create_job, na_rows, run_job, unavailable, zoho_profile
 
 NAME = "worker"
 
@@ -108,26 +99,18 @@ def queue_to_start(ctx) -> list[Row]:
 def engine_cpu(ctx) -> list[Row]:
     from bench.zoho_deep import ACCOUNT, account_id, fresh_zoho
     from records.connectors import connector_for
-    from records.copying.services import copy_job_create, copy_job_run
 
     sb = ctx.sb
     fresh_zoho(sb, 0.0)
     name = "Acme Corp" if ctx.quick else ACCOUNT
     profile = zoho_profile(sb, ctx.user, concurrency=1)
     root = account_id(connector_for(profile), name)
+    top = {"Account_Name": f"{name} (cpu copy)", "Account_Number": None}
     http_cpu = HttpClientCpu()
     c0, w0 = time.thread_time(), time.perf_counter()
-    job = copy_job_create(
-        profile=profile,
-        object_name="Accounts",
-        source_ids=[root],
-        mode="deep_copy",
-        user=ctx.user,
-        overrides={"Account_Name": f"{name} (cpu copy)", "Account_Number": None},
-        enqueue=False,
-    )
+    job = create_job(ctx, profile, "Accounts", [root], "deep_copy", overrides=top)
     c1 = time.thread_time()
-    job = copy_job_run(job_id=job.pk, worker_id="bench-cpu")
+    job = run_job(job, worker="bench-cpu")
     c2, w2 = time.thread_time(), time.perf_counter()
     http_cpu.stop()
     calls = len(sb.log("zoho"))
@@ -186,7 +169,7 @@ class HttpClientCpu:
 
 
 def run(ctx) -> list[Row]:
-    why = engine_available() or connector_available("zoho") or sandbox_available(ctx.sb, "zoho")
+    why = unavailable(ctx.sb, "zoho")
     if why:
         return na_rows(NAME, ["queue -> start", "engine CPU per record"], why)
     ctx.user = ctx.user or bench_user()

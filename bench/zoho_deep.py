@@ -12,16 +12,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 
-from bench.common import (
-    Row,
-    Timer,
-    bench_user,
-    connector_available,
-    engine_available,
-    na_rows,
-    sandbox_available,
-    zoho_profile,
-)
+from bench.common import Row, Timer, bench_user, create_job, na_rows, run_job, unavailable, zoho_profile
 
 NAME = "zoho_deep_copy"
 ACCOUNT = "Big Account"
@@ -147,24 +138,15 @@ def minimum_calls(levels, inserted_by_wave: Counter) -> tuple[int, int]:
 
 
 def run_engine(ctx, profile, root_id, name):
-    from records.copying.services import copy_job_create, copy_job_run
-
     sb = ctx.sb
+    top = {"Account_Name": f"{name} (engine copy)", "Account_Number": None}
     sb.clear_log("zoho")
     with Timer() as t_plan:
-        job = copy_job_create(
-            profile=profile,
-            object_name="Accounts",
-            source_ids=[root_id],
-            mode="deep_copy",
-            user=ctx.user,
-            overrides={"Account_Name": f"{name} (engine copy)", "Account_Number": None},
-            enqueue=False,
-        )
+        job = create_job(ctx, profile, "Accounts", [root_id], "deep_copy", overrides=top)
     plan_log = sb.log("zoho")
     sb.clear_log("zoho")
     with Timer() as t_run:
-        job = copy_job_run(job_id=job.pk, worker_id="bench")
+        job = run_job(job)
     run_log = sb.log("zoho")
     waves = Counter(job.results.filter(depth__gt=0).values_list("depth", "object_name"))
     return {
@@ -179,7 +161,7 @@ def run_engine(ctx, profile, root_id, name):
 
 
 def run(ctx) -> list[Row]:
-    why = engine_available() or connector_available("zoho") or sandbox_available(ctx.sb, "zoho")
+    why = unavailable(ctx.sb, "zoho")
     metrics = ["API calls vs minimum", "wall time vs naive"]
     if why:
         return na_rows(NAME, metrics, why)
