@@ -42,6 +42,26 @@ def _burst():
     django_rq.get_worker("default", worker_class=SimpleWorker).work(burst=True)
 
 
+def _save_draft(client, draft_id, profile, src, name):
+    """A previewed clone of Account `src` named `name` in the client's session, as the wizard
+    leaves it: POST /copy/preview/<draft_id>/ confirms it."""
+    from records.views_copy import DRAFTS_KEY
+
+    session = client.session
+    session[DRAFTS_KEY] = {
+        draft_id: {
+            "profile": str(profile.code),
+            "object_name": "Accounts",
+            "source_ids": [src],
+            "mode": "clone",
+            "overrides": {"Account_Name": name},
+            "row_overrides": {},
+            "label": "",
+        }
+    }
+    session.save()
+
+
 def _assert_each_named_once(conn, job, rows):
     """The job (read again) succeeded and each source's copy, found by its new name, exists once."""
     job.refresh_from_db()
@@ -183,25 +203,11 @@ def test_2_the_wait_budget_ends_a_job_that_copied_records_as_stopped_not_failed(
 
 
 def test_3_concurrent_confirms_of_one_preview_create_one_job(fresh_sandbox, zoho_profile, owner, redis_url):
-    from records.views_copy import DRAFTS_KEY
-
     conn = connector_for(zoho_profile)
     src = _small_accounts(conn, 1)[0]
     client = Client()
     client.force_login(owner)
-    session = client.session
-    session[DRAFTS_KEY] = {
-        "d1": {
-            "profile": str(zoho_profile.code),
-            "object_name": "Accounts",
-            "source_ids": [src],
-            "mode": "clone",
-            "overrides": {"Account_Name": "Once Co"},
-            "row_overrides": {},
-            "label": "",
-        }
-    }
-    session.save()
+    _save_draft(client, "d1", zoho_profile, src, "Once Co")
     fresh_sandbox.faults("zoho").set(latency=0.3)
     answers = []
 
@@ -282,23 +288,10 @@ def test_5_confirm_with_redis_down_answers_with_the_job_page_and_starts_once_lat
     fresh_sandbox, zoho_profile, owner, owner_client, redis_url, settings
 ):
     from records.embedded_redis import free_port
-    from records.views_copy import DRAFTS_KEY
 
     conn = connector_for(zoho_profile)
     src = _small_accounts(conn, 1)[0]
-    session = owner_client.session
-    session[DRAFTS_KEY] = {
-        "d5": {
-            "profile": str(zoho_profile.code),
-            "object_name": "Accounts",
-            "source_ids": [src],
-            "mode": "clone",
-            "overrides": {"Account_Name": "Queue Down Co"},
-            "row_overrides": {},
-            "label": "",
-        }
-    }
-    session.save()
+    _save_draft(owner_client, "d5", zoho_profile, src, "Queue Down Co")
     up = settings.RQ_QUEUES
     settings.RQ_QUEUES = {"default": {"URL": f"redis://127.0.0.1:{free_port()}/0", "DEFAULT_TIMEOUT": 600}}
     answer = owner_client.post("/copy/preview/d5/", follow=True)
