@@ -148,15 +148,8 @@ def test_lineage_needs_a_text_field(zoho):
 def test_vault_clone_with_template_and_lineage(vault, owner):
     sb, profile, conn = vault
     src = find_id(conn, "product__v", "Neurolax")
-    job = run(
-        profile,
-        owner,
-        "product__v",
-        [src],
-        "clone",
-        overrides={"name__v": "{name__v} (copy {job})"},
-        options=CopyOptions(lineage={"product__v": "description__c"}),
-    )
+    top, options = {"name__v": "{name__v} (copy {job})"}, CopyOptions(lineage={"product__v": "description__c"})
+    job = run(profile, owner, "product__v", [src], "clone", overrides=top, options=options)
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
     copy = conn.get("product__v", job.results.get().new_id).fields
     assert copy["name__v"] == f"Neurolax (copy {job.pk})"
@@ -229,17 +222,11 @@ def test_job_page_and_csv_show_the_values_each_copy_got_then_undo_deletes_every_
 
     sb, profile, conn = zoho
     src = find_id(conn, "Accounts", "Globex")
-    job = run(
-        profile,
-        owner,
-        "Accounts",
-        [src],
-        "deep_copy",
-        overrides={"Account_Name": "{Account_Name} {job}"},
-        options=CopyOptions(
-            fields={"Contacts": {"First_Name": None}}, lineage={"Contacts": "Description"}, exclude=("Deals",)
-        ),
+    options = CopyOptions(
+        fields={"Contacts": {"First_Name": None}}, lineage={"Contacts": "Description"}, exclude=("Deals",)
     )
+    top = {"Account_Name": "{Account_Name} {job}"}
+    job = run(profile, owner, "Accounts", [src], "deep_copy", overrides=top, options=options)
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
     client.force_login(owner)
     page = client.get(reverse("job_detail", args=[job.code])).content.decode()
@@ -305,15 +292,8 @@ def test_vault_migration_mode_headers_sent_and_refused_with_vaults_message_witho
     assert sum(m["rows"] for m in modes) == job.planned_count
 
     sb.vault.configure(record_migration_permission=False)
-    job = run(
-        profile,
-        owner,
-        "product__v",
-        [src],
-        "clone",
-        overrides={"name__v": "Neurolax M2"},
-        options=CopyOptions(migration_mode=True),
-    )
+    options = CopyOptions(migration_mode=True)
+    job = run(profile, owner, "product__v", [src], "clone", overrides={"name__v": "Neurolax M2"}, options=options)
     row = job.results.get()
     assert row.status == RecordResult.Status.FAILED and row.error_type == "INSUFFICIENT_ACCESS"
     assert row.error_message == "User does not have the Record Migration permission"
