@@ -7,7 +7,7 @@ import pytest
 from records.copying import services
 from records.copying.plan import read_tree
 from records.models import CopyJob, RecordResult
-from tests.fixtures.engine import copy_now
+from tests.fixtures.engine import copy_now, preview, run_job, start_job
 from tests.fixtures.sandbox import find_record, small_account
 
 S = RecordResult.Status
@@ -49,7 +49,7 @@ def test_vault_deep_copy_then_undo_leaves_vault_as_before(vault, owner):
     new_root = job.results.get(depth=0).new_id
     assert tree_size(conn, "product__v", new_root) == tree_size(conn, "product__v", src) == job.planned_count
     assert job.results.filter(status=S.SUCCEEDED, new_id="").count() == 0
-    undo = services.copy_job_run(job_id=services.copy_job_undo(job=job, user=owner, enqueue=False).pk, worker_id="t")
+    undo = run_job(services.copy_job_undo(job=job, user=owner, enqueue=False), worker="t")
     assert undo.status == CopyJob.Status.SUCCEEDED, undo.error_summary
     assert {o: len(r) for o, r in sb.vault.state.records.items()} == before
 
@@ -60,17 +60,16 @@ def test_vault_dropped_answers_make_no_duplicates(vault, owner):
     ids = [find_record(conn, "product__v", n) for n in ("Neurolax", "Dermacalm", "Pulmoflow")]
     sb.faults("vault").set(p_drop_after_write=1.0, seed=1)
     try:
-        job = services.copy_job_create(
-            profile=profile,
-            object_name="product__v",
-            source_ids=ids,
-            mode="clone",
-            user=owner,
-            enqueue=False,
+        job = start_job(
+            profile,
+            owner,
+            "product__v",
+            ids,
+            "clone",
             row_overrides={i: {"name__v": f"Dropped {n}"} for n, i in enumerate(ids)},
         )
         sb.faults("vault").set(p_drop_after_write=1.0, seed=1)
-        job = services.copy_job_run(job_id=job.pk, worker_id="t")
+        job = run_job(job, worker="t")
     finally:
         sb.faults("vault").clear()
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
@@ -98,7 +97,7 @@ def test_vault_retry_reruns_only_failed_rows(vault, owner):
     assert job.results.get(status=S.FAILED).error_type
     conn.delete("product__v", [blocker])
     services.copy_job_retry(job=job, user=owner, enqueue=False)
-    job = services.copy_job_run(job_id=job.pk, worker_id="t2")
+    job = run_job(job, worker="t2")
     assert job.status == CopyJob.Status.SUCCEEDED
     assert len(conn.find("product__v", {"name__v": "Free Name"})) == 1
     assert len(conn.find("product__v", {"name__v": "Taken Name"})) == 1
@@ -108,15 +107,7 @@ def test_vault_retry_reruns_only_failed_rows(vault, owner):
 def test_two_workers_on_one_job_copy_once(vault, owner):
     sb, profile, conn = vault
     src = find_record(conn, "product__v", "Neurolax")
-    job = services.copy_job_create(
-        profile=profile,
-        object_name="product__v",
-        source_ids=[src],
-        mode="clone",
-        user=owner,
-        enqueue=False,
-        overrides={"name__v": "Raced"},
-    )
+    job = start_job(profile, owner, "product__v", [src], "clone", overrides={"name__v": "Raced"})
     threads = [
         threading.Thread(target=services.copy_job_run, kwargs={"job_id": job.pk, "worker_id": f"w{i}"})
         for i in range(2)
@@ -153,25 +144,17 @@ def test_zoho_dropped_connection_no_duplicate_and_undo(zoho, owner):
     sb, profile, conn = zoho
     src = small_account(conn)
     size = tree_size(conn, "Accounts", src)
-    job = services.copy_job_create(
-        profile=profile,
-        object_name="Accounts",
-        source_ids=[src],
-        mode="deep_copy",
-        user=owner,
-        enqueue=False,
-        overrides={"Account_Name": "Dropped Co"},
-    )
+    job = start_job(profile, owner, "Accounts", [src], "deep_copy", overrides={"Account_Name": "Dropped Co"})
     sb.faults("zoho").set(p_drop_after_write=0.5, seed=3)
     try:
-        job = services.copy_job_run(job_id=job.pk, worker_id="t")
+        job = run_job(job, worker="t")
     finally:
         sb.faults("zoho").clear()
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
     new_root = job.results.get(depth=0).new_id
     assert tree_size(conn, "Accounts", new_root) == size
     assert len(conn.find("Accounts", {"Account_Name": "Dropped Co"})) == 1
-    undo = services.copy_job_run(job_id=services.copy_job_undo(job=job, user=owner, enqueue=False).pk, worker_id="u")
+    undo = run_job(services.copy_job_undo(job=job, user=owner, enqueue=False), worker="u")
     assert undo.status == CopyJob.Status.SUCCEEDED
     assert conn.find("Accounts", {"Account_Name": "Dropped Co"}) == []
 
@@ -180,15 +163,7 @@ def test_zoho_dropped_connection_no_duplicate_and_undo(zoho, owner):
 def test_zoho_cancel_keeps_results(zoho, owner):
     sb, profile, conn = zoho
     src = find_record(conn, "Accounts", "Big Account")
-    job = services.copy_job_create(
-        profile=profile,
-        object_name="Accounts",
-        source_ids=[src],
-        mode="deep_copy",
-        user=owner,
-        enqueue=False,
-        overrides={"Account_Name": "Cancelled Co"},
-    )
+    job = start_job(profile, owner, "Accounts", [src], "deep_copy", overrides={"Account_Name": "Cancelled Co"})
     CopyJob.objects.filter(pk=job.pk).update(cancel_requested=False)
     # Cancel once the first children batch has been written.
     original = conn.__class__.create
@@ -202,7 +177,7 @@ def test_zoho_cancel_keeps_results(zoho, owner):
 
     conn.__class__.create = create
     try:
-        job = services.copy_job_run(job_id=job.pk, worker_id="t", connector=conn)
+        job = run_job(job, connector=conn, worker="t")
     finally:
         conn.__class__.create = original
     assert job.status == CopyJob.Status.CANCELLED
@@ -214,13 +189,7 @@ def test_zoho_cancel_keeps_results(zoho, owner):
 def test_zoho_deep_copy_fields_unique_values_lookups_and_subforms(zoho, owner):
     sb, profile, conn = zoho
     src = find_record(conn, "Accounts", "Globex")
-    plan = services.copy_preview(
-        profile=profile,
-        object_name="Accounts",
-        source_ids=[src],
-        mode="deep_copy",
-        overrides={"Account_Name": "Globex Deep"},
-    )
+    plan = preview(profile, "Accounts", [src], "deep_copy", overrides={"Account_Name": "Globex Deep"})
     assert not plan.refused_reason
     assert any(w.startswith("Account Number is unique in Accounts") for w in plan.warnings)
     assert "Email is unique in Contacts: copies get it blank." in plan.warnings
@@ -273,7 +242,7 @@ def test_zoho_retry_reruns_only_failed_rows(zoho, owner):
     assert job.results.get(status=S.FAILED).error_type == "DUPLICATE_DATA"
     conn.delete("Accounts", [blocker])
     services.copy_job_retry(job=job, user=owner, enqueue=False)
-    job = services.copy_job_run(job_id=job.pk, worker_id="t2")
+    job = run_job(job, worker="t2")
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
     assert len(conn.find("Accounts", {"Account_Name": "Retry A"})) == 1
     assert len(conn.find("Accounts", {"Account_Name": "Retry B"})) == 1
