@@ -13,7 +13,7 @@ from records.connectors import connector_for
 from records.copying import services
 from records.copying.plan import read_tree
 from records.models import CopyJob, RecordResult
-from tests.fixtures.engine import copy_now
+from tests.fixtures.engine import copy_now, preview, run_job, start_job
 
 S = RecordResult.Status
 PARENT_FIELD = {"formulation__c": "product__c", "packaging__c": "formulation__c"}
@@ -147,7 +147,7 @@ def test_deep_copy_when_success_file_has_no_new_ids(vault, owner, settings, copy
     new_root = job.results.get(depth=0).new_id
     assert new_root == product(conn, "Pulmoflow Fallback")
     assert_hierarchy_copied(conn, job, src, new_root)
-    undo = services.copy_job_run(job_id=services.copy_job_undo(job=job, user=owner, enqueue=False).pk, worker_id="u")
+    undo = run_job(services.copy_job_undo(job=job, user=owner, enqueue=False), worker="u")
     assert undo.status == CopyJob.Status.SUCCEEDED, undo.error_summary
     assert conn.find("product__v", {"name__v": "Pulmoflow Fallback"}) == []
 
@@ -156,33 +156,13 @@ def test_deep_copy_when_success_file_has_no_new_ids(vault, owner, settings, copy
 def test_deep_copy_over_10000_related_is_refused_in_the_preview(vault, owner):
     sb, profile, conn = vault
     src = product(conn, "Mega Product")
-    plan = services.copy_preview(
-        profile=profile,
-        object_name="product__v",
-        source_ids=[src],
-        mode="deep_copy",
-        overrides={"name__v": "Mega Copy"},
-    )
+    plan = preview(profile, "product__v", [src], "deep_copy", overrides={"name__v": "Mega Copy"})
     assert plan.refused and "10,000" in plan.refused_reason
     with pytest.raises(ValidationError, match="10,000"):
-        services.copy_job_create(
-            profile=profile,
-            object_name="product__v",
-            source_ids=[src],
-            mode="deep_copy",
-            user=owner,
-            enqueue=False,
-            overrides={"name__v": "Mega Copy"},
-        )
+        start_job(profile, owner, "product__v", [src], "deep_copy", overrides={"name__v": "Mega Copy"})
     assert not CopyJob.objects.exists() and not deep_copy_posts(sb)
     large = product(conn, "Large Product")  # 2,000 related records: allowed
-    plan = services.copy_preview(
-        profile=profile,
-        object_name="product__v",
-        source_ids=[large],
-        mode="deep_copy",
-        overrides={"name__v": "Large Copy"},
-    )
+    plan = preview(profile, "product__v", [large], "deep_copy", overrides={"name__v": "Large Copy"})
     assert not plan.refused and plan.related_total == 2000
 
 
@@ -192,9 +172,7 @@ def test_cancel_stops_a_bulk_clone_within_one_batch(vault, owner):
     large = product(conn, "Large Product")
     formulations = [r.id for r in conn.children(conn.related_lists("product__v")[0], [large])]
     ids = [r.id for r in conn.children(conn.related_lists("formulation__c")[0], formulations)][:1200]
-    job = services.copy_job_create(
-        profile=profile, object_name="packaging__c", source_ids=ids, mode="clone", user=owner, enqueue=False
-    )
+    job = start_job(profile, owner, "packaging__c", ids, "clone")
     original = conn.__class__.clone
 
     def clone(self, object_name, requests):
@@ -204,7 +182,7 @@ def test_cancel_stops_a_bulk_clone_within_one_batch(vault, owner):
 
     conn.__class__.clone = clone
     try:
-        job = services.copy_job_run(job_id=job.pk, worker_id="t", connector=conn)
+        job = run_job(job, connector=conn, worker="t")
     finally:
         conn.__class__.clone = original
     assert job.status == CopyJob.Status.CANCELLED
@@ -215,13 +193,12 @@ def test_cancel_stops_a_bulk_clone_within_one_batch(vault, owner):
 def test_cancel_between_deep_copies_of_several_products(vault, owner):
     sb, profile, conn = vault
     ids = [product(conn, n) for n in ("Neurolax", "Dermacalm")]
-    job = services.copy_job_create(
-        profile=profile,
-        object_name="product__v",
-        source_ids=ids,
-        mode="deep_copy",
-        user=owner,
-        enqueue=False,
+    job = start_job(
+        profile,
+        owner,
+        "product__v",
+        ids,
+        "deep_copy",
         row_overrides={ids[0]: {"name__v": "Can A"}, ids[1]: {"name__v": "Can B"}},
     )
     original = conn.__class__.start_deep_copy
@@ -233,7 +210,7 @@ def test_cancel_between_deep_copies_of_several_products(vault, owner):
 
     conn.__class__.start_deep_copy = start
     try:
-        job = services.copy_job_run(job_id=job.pk, worker_id="t", connector=conn)
+        job = run_job(job, connector=conn, worker="t")
     finally:
         conn.__class__.start_deep_copy = original
     assert job.status == CopyJob.Status.CANCELLED
@@ -254,19 +231,11 @@ def test_session_expiring_mid_job(vault, owner):
         sb.vault.expire_sessions()  # every poll finds its session gone
         return original(self, job_id)
 
-    job = services.copy_job_create(
-        profile=profile,
-        object_name="product__v",
-        source_ids=[src],
-        mode="deep_copy",
-        user=owner,
-        enqueue=False,
-        overrides={"name__v": "Osteofirm Expired"},
-    )
+    job = start_job(profile, owner, "product__v", [src], "deep_copy", overrides={"name__v": "Osteofirm Expired"})
     sb.vault.expire_sessions()
     conn.__class__.job_status = job_status
     try:
-        job = services.copy_job_run(job_id=job.pk, worker_id="t", connector=conn)
+        job = run_job(job, connector=conn, worker="t")
     finally:
         conn.__class__.job_status = original
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
@@ -278,15 +247,7 @@ def test_session_expiring_mid_job(vault, owner):
 
 
 def _crash_then_resume(sb, profile, owner, conn, src, name, *, crash_before_return):
-    job = services.copy_job_create(
-        profile=profile,
-        object_name="product__v",
-        source_ids=[src],
-        mode="deep_copy",
-        user=owner,
-        enqueue=False,
-        overrides={"name__v": name},
-    )
+    job = start_job(profile, owner, "product__v", [src], "deep_copy", overrides={"name__v": name})
     original = conn.__class__.start_deep_copy
 
     def start(self, *args, **kwargs):
@@ -304,7 +265,7 @@ def _crash_then_resume(sb, profile, owner, conn, src, name, *, crash_before_retu
         conn.__class__.job_status = poll
     try:
         with pytest.raises(Crash):
-            services.copy_job_run(job_id=job.pk, worker_id="dead", connector=conn)
+            run_job(job, connector=conn, worker="dead")
     finally:
         conn.__class__.start_deep_copy = original
         if not crash_before_return:
@@ -322,7 +283,7 @@ def _crash_then_resume(sb, profile, owner, conn, src, name, *, crash_before_retu
         services._enqueue = services_enqueue
     assert [j.pk for j in resumed] == [job.pk] and queued
     remote_before = job.remote_job_id
-    job = services.copy_job_run(job_id=job.pk, worker_id="second", connector=connector_for(profile))
+    job = run_job(job, connector=connector_for(profile), worker="second")
     return job, remote_before
 
 
