@@ -13,6 +13,7 @@ from records.connectors import connector_for
 from records.copying import services
 from records.copying.plan import read_tree
 from records.models import CopyJob, RecordResult
+from tests.fixtures.engine import run_job, start_job
 from tests.fixtures.sandbox import fast, find_record
 
 S = RecordResult.Status
@@ -27,27 +28,19 @@ def _small_accounts(conn, n):
 def _run(sb, system, profile, owner, object_name, ids, mode, faults, name_field, *, during=None):
     """Plan without faults, then run the job with `faults` on (one seeded draw per request)."""
     rows = {sid: {name_field: f"Fault {mode} {i}"} for i, sid in enumerate(ids)}
-    job = services.copy_job_create(
-        profile=profile,
-        object_name=object_name,
-        source_ids=ids,
-        mode=mode,
-        user=owner,
-        enqueue=False,
-        row_overrides=rows,
-    )
+    job = start_job(profile, owner, object_name, ids, mode, row_overrides=rows)
     sb.faults(system).set(**faults)
     conn = fast(connector_for(profile))
     if during:
         during(conn)
     try:
-        job = services.copy_job_run(job_id=job.pk, worker_id="faults", connector=conn)
+        job = run_job(job, connector=conn, worker="faults")
         rounds = 0
         # A storm may outlast the connector's retries: rows fail, and a retry finishes them.
         while job.status != CopyJob.Status.SUCCEEDED and rounds < 5:
             rounds += 1
             services.copy_job_retry(job=job, user=owner, enqueue=False)
-            job = services.copy_job_run(job_id=job.pk, worker_id=f"faults-{rounds}", connector=conn)
+            job = run_job(job, connector=conn, worker=f"faults-{rounds}")
     finally:
         sb.faults(system).clear()
     return job, rows
@@ -101,15 +94,7 @@ def test_zoho_token_expiring_mid_job(zoho, owner):
     """Tokens expire after every write: each batch refreshes once and nothing is sent twice."""
     sb, profile, conn = zoho
     src = _small_accounts(conn, 1)[0]
-    job = services.copy_job_create(
-        profile=profile,
-        object_name="Accounts",
-        source_ids=[src],
-        mode="deep_copy",
-        user=owner,
-        enqueue=False,
-        overrides={"Account_Name": "Expiring Co"},
-    )
+    job = start_job(profile, owner, "Accounts", [src], "deep_copy", overrides={"Account_Name": "Expiring Co"})
     original = conn.__class__.create
 
     def create(self, object_name, rows):
@@ -119,7 +104,7 @@ def test_zoho_token_expiring_mid_job(zoho, owner):
 
     conn.__class__.create = create
     try:
-        job = services.copy_job_run(job_id=job.pk, worker_id="expiry", connector=conn)
+        job = run_job(job, connector=conn, worker="expiry")
     finally:
         conn.__class__.create = original
     _exactly_one_copy_each(conn, "Accounts", job, {src: {"Account_Name": "Expiring Co"}}, "Account_Name")
@@ -129,17 +114,16 @@ def test_zoho_token_expiring_mid_job(zoho, owner):
 def test_vault_session_expiring_mid_job(vault, owner):
     sb, profile, conn = vault
     ids = [find_record(conn, "product__v", n) for n in ("Neurolax", "Dermacalm")]
-    job = services.copy_job_create(
-        profile=profile,
-        object_name="product__v",
-        source_ids=ids,
-        mode="clone",
-        user=owner,
-        enqueue=False,
+    job = start_job(
+        profile,
+        owner,
+        "product__v",
+        ids,
+        "clone",
         row_overrides={i: {"name__v": f"Session {n}"} for n, i in enumerate(ids)},
     )
     sb.vault.expire_sessions()
-    job = services.copy_job_run(job_id=job.pk, worker_id="expiry", connector=conn)
+    job = run_job(job, connector=conn, worker="expiry")
     _exactly_one_copy_each(
         conn, "product__v", job, {i: {"name__v": f"Session {n}"} for n, i in enumerate(ids)}, "name__v"
     )
@@ -164,16 +148,8 @@ def test_vault_burst_throttling_slows_down_and_finishes(vault, owner):
     conn.burst_pause = 0.01  # short pauses: the test is about pausing at all
     src = find_record(conn, "product__v", "Neurolax")
     try:
-        job = services.copy_job_create(
-            profile=profile,
-            object_name="product__v",
-            source_ids=[src],
-            mode="deep_copy",
-            user=owner,
-            enqueue=False,
-            overrides={"name__v": "Bursty"},
-        )
-        job = services.copy_job_run(job_id=job.pk, worker_id="burst", connector=conn)
+        job = start_job(profile, owner, "product__v", [src], "deep_copy", overrides={"name__v": "Bursty"})
+        job = run_job(job, connector=conn, worker="burst")
     finally:
         sb.vault.settings.burst_limit = 2000
     _exactly_one_copy_each(conn, "product__v", job, {src: {"name__v": "Bursty"}}, "name__v")
@@ -200,13 +176,8 @@ def test_the_rq_job_is_queued_only_after_the_commit(zoho, owner, redis_url):
     src = _small_accounts(conn, 1)[0]
     queue = django_rq.get_queue("default")
     with transaction.atomic():
-        job = services.copy_job_create(
-            profile=profile,
-            object_name="Accounts",
-            source_ids=[src],
-            mode="clone",
-            user=owner,
-            overrides={"Account_Name": "On Commit Co"},
+        job = start_job(
+            profile, owner, "Accounts", [src], "clone", enqueue=True, overrides={"Account_Name": "On Commit Co"}
         )
         assert queue.count == 0, "enqueued before the transaction committed"
     assert queue.count == 1
@@ -224,9 +195,7 @@ def test_redis_lost_while_queued_then_resume_stale_copies_once(zoho, owner, redi
     sb, profile, conn = zoho
     ids = _small_accounts(conn, 2)
     rows = {i: {"Account_Name": f"Redis {how} {n}"} for n, i in enumerate(ids)}
-    job = services.copy_job_create(
-        profile=profile, object_name="Accounts", source_ids=ids, mode="clone", user=owner, row_overrides=rows
-    )
+    job = start_job(profile, owner, "Accounts", ids, "clone", enqueue=True, row_overrides=rows)
     assert django_rq_len() == 1
     if how == "flushed":
         redis.Redis.from_url(redis_url).flushdb()
