@@ -14,8 +14,8 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from records.connectors import connector_for
-from records.copying import services
 from records.models import CopyJob
+from tests.fixtures.engine import run_job, start_job
 from tests.fixtures.sandbox import find_record
 
 pytestmark = pytest.mark.django_db
@@ -77,9 +77,7 @@ def test_zoho_wrong_overrides_are_refused_before_anything_is_sent(zoho, owner, f
     account = find_record(conn, "Accounts", "Globex")
     overrides = {"Account_Name": "Bad Input Co", field: value}
     with pytest.raises(ValidationError) as exc:
-        services.copy_job_create(
-            profile=profile, object_name="Accounts", source_ids=[account], mode=mode, user=owner, overrides=overrides
-        )
+        start_job(profile, owner, "Accounts", [account], mode, enqueue=True, overrides=overrides)
     message = " ".join(exc.value.messages)
     assert field in message and words in message, message
     assert len(message) < 500  # a sentence, not an echo of 10,000 characters
@@ -91,24 +89,12 @@ def test_zoho_wrong_row_overrides_name_the_record(zoho, owner):
     sb, profile, conn = zoho
     account = find_record(conn, "Accounts", "Globex")
     with pytest.raises(ValidationError) as exc:
-        services.copy_job_create(
-            profile=profile,
-            object_name="Accounts",
-            source_ids=[account],
-            mode="clone",
-            user=owner,
-            row_overrides={account: {"Employees": "many"}},
+        start_job(
+            profile, owner, "Accounts", [account], "clone", enqueue=True, row_overrides={account: {"Employees": "many"}}
         )
     assert f"Record {account}" in " ".join(exc.value.messages)
     with pytest.raises(ValidationError):
-        services.copy_job_create(
-            profile=profile,
-            object_name="Accounts",
-            source_ids=[account],
-            mode="clone",
-            user=owner,
-            row_overrides={"999": {"Phone": "1"}},
-        )
+        start_job(profile, owner, "Accounts", [account], "clone", enqueue=True, row_overrides={"999": {"Phone": "1"}})
     assert not CopyJob.objects.exists() and writes(sb, "zoho") == []
 
 
@@ -133,14 +119,7 @@ def test_vault_wrong_overrides_are_refused_before_anything_is_sent(vault, owner,
     product = find_record(conn, "product__v", "Neurolax")
     overrides = {"name__v": "Bad Input Product", field: value}
     with pytest.raises(ValidationError) as exc:
-        services.copy_job_create(
-            profile=profile,
-            object_name="product__v",
-            source_ids=[product],
-            mode="deep_copy",
-            user=owner,
-            overrides=overrides,
-        )
+        start_job(profile, owner, "product__v", [product], "deep_copy", enqueue=True, overrides=overrides)
     message = " ".join(exc.value.messages)
     assert field in message and words in message, message
     assert not CopyJob.objects.exists() and writes(sb, "vault") == []
@@ -155,9 +134,7 @@ def test_weird_record_ids_are_refused_clearly(vault, zoho, owner, record_id):
         (zoho[0], zoho[1], "Accounts", "zoho"),
     ):
         with pytest.raises((ValidationError, Exception)) as exc:
-            services.copy_job_create(
-                profile=profile, object_name=obj, source_ids=[record_id], mode="clone", user=owner, overrides={}
-            )
+            start_job(profile, owner, obj, [record_id], "clone", enqueue=True, overrides={})
         assert type(exc.value).__name__ in ("ValidationError", "NotFound", "Rejected"), repr(exc.value)
         assert len(str(exc.value)) < 500
         assert not CopyJob.objects.exists() and writes(sb, system) == []
@@ -167,9 +144,7 @@ def test_a_duplicate_id_is_refused(zoho, owner):
     sb, profile, conn = zoho
     account = find_record(conn, "Accounts", "Globex")
     with pytest.raises(ValidationError, match="listed twice"):
-        services.copy_job_create(
-            profile=profile, object_name="Accounts", source_ids=[account, f" {account} "], mode="clone", user=owner
-        )
+        start_job(profile, owner, "Accounts", [account, f" {account} "], "clone", enqueue=True)
     assert not CopyJob.objects.exists() and writes(sb, "zoho") == []
 
 
@@ -291,16 +266,10 @@ def test_job_page_escapes_remote_values_from_a_real_job(owner_client, owner, zoh
     conn = connector_for(zoho_profile)
     evil = '<script>alert("job")</script>'
     rid = conn.create("Accounts", [{"Account_Name": "Escaped Co", "Phone": "1"}])[0].new_id
-    job = services.copy_job_create(
-        profile=zoho_profile,
-        object_name="Accounts",
-        source_ids=[rid],
-        mode="clone",
-        user=owner,
-        enqueue=False,
-        overrides={"Account_Name": evil, "Phone": "x" * 30},
+    job = start_job(
+        zoho_profile, owner, "Accounts", [rid], "clone", overrides={"Account_Name": evil, "Phone": "x" * 30}
     )
-    job = services.copy_job_run(job_id=job.pk, worker_id="esc")
+    job = run_job(job, worker="esc")
     body = owner_client.get(reverse("job_detail", args=[job.code])).content.decode()
     assert "<script>alert" not in body
     preview_body = str(job.plan)
@@ -362,12 +331,13 @@ def test_vault_picklist_value_outside_the_list_is_refused_up_front(vault, owner,
     sb, profile, conn = vault
     product = find_record(conn, "product__v", "Neurolax")
     with pytest.raises(ValidationError) as exc:
-        services.copy_job_create(
-            profile=profile,
-            object_name="product__v",
-            source_ids=[product],
-            mode=mode,
-            user=owner,
+        start_job(
+            profile,
+            owner,
+            "product__v",
+            [product],
+            mode,
+            enqueue=True,
             overrides={"name__v": "Picklist Product", field: value},
         )
     message = " ".join(exc.value.messages)
@@ -378,12 +348,13 @@ def test_vault_picklist_value_outside_the_list_is_refused_up_front(vault, owner,
 def test_vault_picklist_values_of_the_list_pass(vault, owner):
     sb, profile, conn = vault
     product = find_record(conn, "product__v", "Neurolax")
-    job = services.copy_job_create(
-        profile=profile,
-        object_name="product__v",
-        source_ids=[product],
-        mode="clone",
-        user=owner,
+    job = start_job(
+        profile,
+        owner,
+        "product__v",
+        [product],
+        "clone",
+        enqueue=True,
         overrides={"name__v": "Picklist Product", "status__v": "inactive__v", "markets__c": ["us__c", "jp__c"]},
     )
     assert job.pk and writes(sb, "vault") == []  # queued, not yet run
@@ -393,12 +364,13 @@ def test_vault_picklist_row_overrides_are_checked_too(vault, owner):
     sb, profile, conn = vault
     product = find_record(conn, "product__v", "Neurolax")
     with pytest.raises(ValidationError, match="bogus__v"):
-        services.copy_job_create(
-            profile=profile,
-            object_name="product__v",
-            source_ids=[product],
-            mode="clone",
-            user=owner,
+        start_job(
+            profile,
+            owner,
+            "product__v",
+            [product],
+            "clone",
+            enqueue=True,
             row_overrides={product: {"name__v": "Row Product", "status__v": "bogus__v"}},
         )
     assert not CopyJob.objects.exists() and writes(sb, "vault") == []
