@@ -20,6 +20,7 @@ from records.copying import services
 from records.copying.validation import override_errors, source_id_errors
 from records.forms import parse_bulk_csv
 from records.models import CopyJob
+from tests.fixtures.engine import preview, start_job
 
 pytestmark = pytest.mark.django_db
 
@@ -99,13 +100,7 @@ ZOHO_ACCEPTED = [
 @pytest.mark.parametrize("field, value", ZOHO_ACCEPTED, ids=[f"{f}-{v!r}"[:40] for f, v in ZOHO_ACCEPTED])
 def test_zoho_values_within_the_limits_pass(zoho, owner, field, value):
     sb, profile, account = zoho
-    plan = services.copy_preview(
-        profile=profile,
-        object_name="Accounts",
-        source_ids=[account],
-        mode="clone",
-        overrides={"Account_Name": "Boundary Co", field: value},
-    )
+    plan = preview(profile, "Accounts", [account], "clone", overrides={"Account_Name": "Boundary Co", field: value})
     assert plan.refused_reason == ""
 
 
@@ -118,14 +113,7 @@ def test_vault_values_are_refused_at_the_service(vault, owner, value, words):
     field = "name__v" if isinstance(value, str) and "lax" in value else "price__c"
     overrides = {"name__v": "Boundary Product", field: value}
     with pytest.raises(ValidationError) as exc:
-        services.copy_job_create(
-            profile=profile,
-            object_name="product__v",
-            source_ids=[product],
-            mode="clone",
-            user=owner,
-            overrides=overrides,
-        )
+        start_job(profile, owner, "product__v", [product], "clone", enqueue=True, overrides=overrides)
     message = " ".join(exc.value.messages)
     assert field in message and words in message, message
     assert not CopyJob.objects.exists()
@@ -134,12 +122,13 @@ def test_vault_values_are_refused_at_the_service(vault, owner, value, words):
 def test_row_overrides_are_checked_the_same_way(zoho, owner):
     sb, profile, account = zoho
     with pytest.raises(ValidationError, match="control character"):
-        services.copy_job_create(
-            profile=profile,
-            object_name="Accounts",
-            source_ids=[account],
-            mode="clone",
-            user=owner,
+        start_job(
+            profile,
+            owner,
+            "Accounts",
+            [account],
+            "clone",
+            enqueue=True,
             row_overrides={account: {"Account_Name": "Row\x00Co"}},
         )
     assert not CopyJob.objects.exists()
