@@ -26,7 +26,7 @@ from django.core.exceptions import ValidationError
 from records.connectors import connector_for
 from records.copying import services
 from records.models import CopyJob, RecordResult
-from tests.fixtures.engine import kill_worker, start_worker
+from tests.fixtures.engine import kill_worker, start_job, start_worker
 
 S = RecordResult.Status
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
@@ -100,13 +100,8 @@ def _plan(rng, seed, zoho_profile, vault_profile, owner):
         object_name, name_field = "product__v", "name__v"
     ids = rng.sample(pool, 1 if mode == "deep" else rng.randint(2, 3))
     rows = {sid: {name_field: f"Chaos {seed} {i}"} for i, sid in enumerate(ids)}
-    job = services.copy_job_create(
-        profile=profile,
-        object_name=object_name,
-        source_ids=ids,
-        user=owner,
-        mode="deep_copy" if mode == "deep" else "clone",
-        row_overrides=rows,
+    job = start_job(
+        profile, owner, object_name, ids, "deep_copy" if mode == "deep" else "clone", enqueue=True, row_overrides=rows
     )
     return system, job
 
