@@ -348,31 +348,17 @@ def test_vault_picklist_value_outside_the_list_is_refused_up_front(vault, owner,
 def test_vault_picklist_values_of_the_list_pass(vault, owner):
     sb, profile, conn = vault
     product = find_record(conn, "product__v", "Neurolax")
-    job = start_job(
-        profile,
-        owner,
-        "product__v",
-        [product],
-        "clone",
-        enqueue=True,
-        overrides={"name__v": "Picklist Product", "status__v": "inactive__v", "markets__c": ["us__c", "jp__c"]},
-    )
+    top = {"name__v": "Picklist Product", "status__v": "inactive__v", "markets__c": ["us__c", "jp__c"]}
+    job = start_job(profile, owner, "product__v", [product], "clone", enqueue=True, overrides=top)
     assert job.pk and writes(sb, "vault") == []  # queued, not yet run
 
 
 def test_vault_picklist_row_overrides_are_checked_too(vault, owner):
     sb, profile, conn = vault
     product = find_record(conn, "product__v", "Neurolax")
+    rows = {product: {"name__v": "Row Product", "status__v": "bogus__v"}}
     with pytest.raises(ValidationError, match="bogus__v"):
-        start_job(
-            profile,
-            owner,
-            "product__v",
-            [product],
-            "clone",
-            enqueue=True,
-            row_overrides={product: {"name__v": "Row Product", "status__v": "bogus__v"}},
-        )
+        start_job(profile, owner, "product__v", [product], "clone", enqueue=True, row_overrides=rows)
     assert not CopyJob.objects.exists() and writes(sb, "vault") == []
 
 

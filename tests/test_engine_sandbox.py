@@ -60,14 +60,8 @@ def test_vault_dropped_answers_make_no_duplicates(vault, owner):
     ids = [find_record(conn, "product__v", n) for n in ("Neurolax", "Dermacalm", "Pulmoflow")]
     sb.faults("vault").set(p_drop_after_write=1.0, seed=1)
     try:
-        job = start_job(
-            profile,
-            owner,
-            "product__v",
-            ids,
-            "clone",
-            row_overrides={i: {"name__v": f"Dropped {n}"} for n, i in enumerate(ids)},
-        )
+        rows = {i: {"name__v": f"Dropped {n}"} for n, i in enumerate(ids)}
+        job = start_job(profile, owner, "product__v", ids, "clone", row_overrides=rows)
         sb.faults("vault").set(p_drop_after_write=1.0, seed=1)
         job = run_job(job, worker="t")
     finally:

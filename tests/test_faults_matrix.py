@@ -114,14 +114,8 @@ def test_zoho_token_expiring_mid_job(zoho, owner):
 def test_vault_session_expiring_mid_job(vault, owner):
     sb, profile, conn = vault
     ids = [find_record(conn, "product__v", n) for n in ("Neurolax", "Dermacalm")]
-    job = start_job(
-        profile,
-        owner,
-        "product__v",
-        ids,
-        "clone",
-        row_overrides={i: {"name__v": f"Session {n}"} for n, i in enumerate(ids)},
-    )
+    rows = {i: {"name__v": f"Session {n}"} for n, i in enumerate(ids)}
+    job = start_job(profile, owner, "product__v", ids, "clone", row_overrides=rows)
     sb.vault.expire_sessions()
     job = run_job(job, connector=conn, worker="expiry")
     _exactly_one_copy_each(
