@@ -281,7 +281,8 @@ def _plan_row(request, draft, profile, options, *, again=False) -> tuple[CopyPla
 
 def _confirm(request, draft_id: str, draft, profile, options) -> HttpResponse:
     # The plan the page showed (its code in the form); without one, the draft's current plan.
-    row = CopyPlan.objects.filter(code=_uuid(request.POST.get("plan")), requested_by_id=request.user.pk).first()
+    code = _uuid(request.POST.get("plan"))
+    row = CopyPlan.objects.filter(code=code, requested_by_id=request.user.pk).first() if code else None
     if row is None:
         row, error = _plan_row(request, draft, profile, options)
         if row is None:

@@ -176,7 +176,10 @@ def plan_read(*, plan_id: int, connector=None) -> CopyPlan:
         fields = {
             "status": St.READY,
             "plan": plan.as_dict(),
-            "trees": {"snapshot": snapshot, "roots": {r: [_node_dict(n, snapshot) for n in ns] for r, ns in trees.items()}},
+            "trees": {
+                "snapshot": snapshot,
+                "roots": {r: [_node_dict(n, snapshot) for n in ns] for r, ns in trees.items()},
+            },
             "read_count": sum(len(ns) for ns in trees.values()),
         }
     except (ValidationError, ValueError) as exc:

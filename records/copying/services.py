@@ -122,7 +122,7 @@ def _plan(
                     source_id,
                     limit=limit - _related(all_nodes),
                     exclude=frozenset(options.exclude),
-                    progress=(lambda n, done=done: progress(done + n)) if progress else None,
+                    progress=_offset(progress, done),
                 )
                 trees[source_id] = nodes
                 all_nodes.extend(nodes)
@@ -342,6 +342,17 @@ def _unique_policy(plan: Plan, conn: Connector, fields, overrides, row_overrides
                 f"{info.label} is unique and required in {child_label}: the copies of these records will be "
                 "refused as duplicates."
             )
+
+
+def _offset(progress, done: int):
+    # read_tree counts one tree; the plan's progress counts every tree read so far.
+    if progress is None:
+        return None
+
+    def report(read: int) -> None:
+        progress(done + read)
+
+    return report
 
 
 def _related(nodes) -> int:
