@@ -181,8 +181,7 @@ def read_tree(
     whose records point back through a lookup, and their children one level further. A record
     reachable by two paths is listed once (at its first, shallowest path). Raises TooLarge past `limit`.
     Objects in `exclude` are not followed: their records and everything only below them are left out.
-    `progress(n)` is told the records read so far after each page of children (it decides how often
-    to store it).
+    `progress(n)` is told the records read so far after each record (it decides how often to store it).
     """
     max_depth = connector.max_deep_copy_depth
     root = connector.get(object_name, root_id)
@@ -207,8 +206,8 @@ def read_tree(
                     next_level.setdefault(key[0], []).append(record.id)
                     if limit is not None and len(nodes) - 1 > limit:
                         raise TooLarge(len(nodes) - 1)
-                if progress is not None:
-                    progress(len(nodes))
+                    if progress is not None:
+                        progress(len(nodes))  # cheap: the callback stores it at most every 0.5 s
         level = next_level
         if not level:
             break
