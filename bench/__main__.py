@@ -27,6 +27,7 @@ SCENARIOS = [
     "worker",
     "templates",
     "vault_engine_copy",
+    "preview_plan",
 ]
 MODULES = {
     "zoho_deep_copy": "bench.zoho_deep",
@@ -37,6 +38,7 @@ MODULES = {
     "worker": "bench.worker",
     "templates": "bench.templates",
     "vault_engine_copy": "bench.vault_engine",
+    "preview_plan": "bench.preview_plan",
 }
 
 

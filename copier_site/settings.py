@@ -71,6 +71,14 @@ JOB_WAIT_MAX_SECONDS = env.float("JOB_WAIT_MAX_SECONDS", default=300.0)
 JOB_WAIT_BUDGET_SECONDS = env.float("JOB_WAIT_BUDGET_SECONDS", default=1800.0)
 # How often each RQ worker runs `job resume-stale` between jobs (records/worker.py).
 JOB_RESUME_STALE_SECONDS = env.int("JOB_RESUME_STALE_SECONDS", default=15)
+# Previews' plans are read on a worker (records/copying/plans.py). A plan still reading whose worker
+# has written no progress for this long is queued again; a ready plan older than the max age is
+# read again (what it read may have changed), and Confirm refuses it.
+PLAN_STALE_SECONDS = env.int("PLAN_STALE_SECONDS", default=120)
+PLAN_MAX_AGE_SECONDS = env.int("PLAN_MAX_AGE_SECONDS", default=3600)
+# Read plans in the web process instead of on a worker: the test suite's default (tests/conftest.py),
+# never in production (the request would wait on the whole tree again).
+PLAN_READ_INLINE = env.bool("PLAN_READ_INLINE", default=False)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -150,6 +158,8 @@ REDIS_URL = env.str("REDIS_URL", default=f"unix://{REDIS_SOCKET}")
 
 RQ_QUEUES = {
     "default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 6 * 3600},
+    # Previews' plans: workers listen to it first, so a preview never waits behind a long copy.
+    "plans": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 1800},
 }
 RQ_SHOW_ADMIN_LINK = True
 RQ = {"WORKER_CLASS": "records.worker.CopierWorker"}

@@ -20,7 +20,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 
 from records import profiles
-from records.models import AuditEvent, ConnectionProfile, CopyJob, RecordResult
+from records.models import AuditEvent, ConnectionProfile, CopyJob, CopyPlan, RecordResult
 
 SECRET_FIELD_NAMES = ("secret", "refresh_token", "session_token")
 sensitive_post_parameters_m = method_decorator(sensitive_post_parameters(*SECRET_FIELD_NAMES))
@@ -423,6 +423,20 @@ class AuditEventAdmin(ReadOnlyAdmin):
 
     date_hierarchy = "created"
     show_full_result_count = False
+
+
+@admin.register(CopyPlan)
+class CopyPlanAdmin(ReadOnlyAdmin):
+    """The previews' plans (issue 15), for audit: who asked for which copy, what was read, what failed."""
+
+    list_display = ["created_at", "requested_by", "profile", "object_name", "mode", "status", "read_count"]
+    list_filter = ["status", "mode", "created_at"]
+    search_fields = ["=code", "object_name", "requested_by__username", "profile__name"]
+    list_select_related = ["requested_by", "profile"]
+    exclude = ["trees"]  # record data read from the CRM: not shown in the admin
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer(*PROFILE_SECRETS)
 
 
 from records import admin_logins  # noqa: E402,F401 - the audited unlock for login lock-outs

@@ -9,3 +9,10 @@ def run_copy_job(job_id: int) -> str:
 
     job = copy_job_run(job_id=job_id, worker_id=f"{socket.gethostname()}:{os.getpid()}")
     return job.status
+
+
+def read_plan(plan_id: int) -> str:
+    """A preview's plan (records/copying/plans.py), on the "plans" queue."""
+    from records.copying.plans import plan_read
+
+    return plan_read(plan_id=plan_id).status

@@ -294,3 +294,44 @@ class AuditEvent(models.Model):
 
     def __str__(self):
         return f"{self.created:%Y-%m-%d %H:%M} {self.actor} {self.action}"
+
+
+class CopyPlan(models.Model):
+    """What a preview read (issue 15): the plan and the trees of records, read by a worker so the web
+    request never waits on the tree; Confirm makes its job from this row without reading again.
+    Not a job: a preview someone never confirms must not show in the job list."""
+
+    class Status(models.TextChoices):
+        READING = "reading", "Reading"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+        USED = "used", "Used"  # a job was made from it; its trees are dropped
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    profile = models.ForeignKey(ConnectionProfile, on_delete=models.CASCADE, related_name="+")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    object_name = models.CharField(max_length=100)
+    mode = models.CharField(max_length=20)
+    source_ids = models.JSONField(default=list)
+    overrides = models.JSONField(default=dict, blank=True)
+    row_overrides = models.JSONField(default=dict, blank=True)
+    options = models.JSONField(default=dict, blank=True)
+    # sha256 of every input above and the profile's code: the same preview asked again finds this row.
+    key = models.CharField(max_length=64, db_index=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.READING)
+    read_count = models.PositiveIntegerField(default=0)  # records read so far (updated every ~0.5 s)
+    heartbeat = models.DateTimeField(null=True, blank=True)  # a reading row with an old one is read again
+    plan = models.JSONField(default=dict, blank=True)  # Plan.as_dict()
+    # {"snapshot": bool, "roots": {root id: [node, ...]}}: enough to make the job's rows (and, for
+    # engine-built deep copies, their snapshots) without a second read.
+    trees = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)  # the friendly message the preview shows
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["requested_by", "key", "-created_at"])]
+
+    def __str__(self):
+        return f"Plan {self.code} ({self.object_name}, {self.status})"

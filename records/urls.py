@@ -23,6 +23,7 @@ urlpatterns = [
         name="copy_record",
     ),
     path("copy/preview/<str:draft_id>/", views_copy.copy_preview, name="copy_preview"),
+    path("copy/preview/<str:draft_id>/plan.json", views_copy.copy_plan_status, name="copy_plan_status"),
     path("copy/preview/<str:draft_id>/choices/", views_choices.copy_choices, name="copy_choices"),
     path("lookup/<uuid:profile_code>/<str:object_name>/", views_copy.record_lookup, name="record_lookup"),
     path("bulk/", views_bulk.bulk_upload, name="bulk_upload"),

@@ -14,12 +14,11 @@ from django.urls import reverse
 
 from records import wizard
 from records.connectors import connector_for
-from records.connectors.base import ConnectorError
-from records.copying import services
+from records.copying import plans, services
 from records.copying.options import CopyOptions
 from records.forms import OverridesForm
 from records.messages import friendly_error
-from records.models import ConnectionProfile, CopyJob
+from records.models import ConnectionProfile, CopyJob, CopyPlan
 from records.override_checks import remote_errors
 from records.views import get_profile_for_user, service_error_message
 
@@ -201,6 +200,9 @@ def _get_draft(request, draft_id: str) -> dict:
 
 
 def copy_preview(request: HttpRequest, draft_id: str) -> HttpResponse:
+    """The preview: its plan is read on a worker (records/copying/plans.py); until it is ready the
+    page shows the records read so far and polls copy_plan_status. Confirm makes the job from the
+    stored plan: no remote call in either request."""
     if request.method == "POST":
         # A repeated Confirm (double click, resubmit) answers with the job the first one created.
         done = CopyJob.objects.filter(confirmation=draft_id, requested_by_id=request.user.pk).only("code").first()
@@ -210,50 +212,15 @@ def copy_preview(request: HttpRequest, draft_id: str) -> HttpResponse:
     # The profile is checked again: access may have been withdrawn since the draft was made.
     profile = get_profile_for_user(request, draft["profile"])
     options = CopyOptions.from_dict(draft.get("options"))
-    args = {
-        "profile": profile,
-        "object_name": draft["object_name"],
-        "source_ids": draft["source_ids"],
-        "mode": draft["mode"],
-    }
     if request.method == "POST":
-        try:
-            job = services.copy_job_create(
-                **args,
-                user=request.user,
-                overrides=draft["overrides"],
-                row_overrides=draft["row_overrides"] or None,
-                confirmation=draft_id,  # one job per confirmed preview
-                options=options,
-            )
-        except (ValidationError, ValueError) as exc:
-            messages.error(request, service_error_message(exc))
-            return redirect("copy_preview", draft_id=draft_id)
-        except ConnectorError as exc:
-            messages.error(request, friendly_error(exc, profile))
-            return redirect("copy_preview", draft_id=draft_id)
-        drafts = request.session.get(DRAFTS_KEY, {})
-        drafts.pop(draft_id, None)
-        request.session[DRAFTS_KEY] = drafts
-        if draft.get("origin") == "wizard":
-            wizard.forget_typed(request, profile, draft["object_name"], draft["source_ids"][0])
-        if getattr(job, "queue_down", False):
-            messages.warning(request, "The copy is queued; it starts when the queue is back.")
-        else:
-            messages.success(request, "The copy is queued. This page follows its progress.")
-        return redirect("job_detail", code=job.code)
-    plan, error = None, ""
-    try:
-        plan = services.copy_preview(
-            **args,
-            overrides=draft["overrides"],
-            row_overrides=draft["row_overrides"],
-            options=options,
-        )
-    except (ValidationError, ValueError) as exc:
-        error = service_error_message(exc)
-    except Exception as exc:  # noqa: BLE001
-        error = friendly_error(exc, profile)
+        return _confirm(request, draft_id, draft, profile, options)
+    again = request.GET.get("again") == "1"
+    row, error = _plan_row(request, draft, profile, options, again=again)
+    if again and not error:
+        return redirect("copy_preview", draft_id=draft_id)  # a reload must not read it once more
+    plan = plans.shown_plan(row) if row and row.status == CopyPlan.Status.READY else None
+    if row and row.status == CopyPlan.Status.FAILED:
+        error = row.error
     row_overrides = list(draft["row_overrides"].items())
     back = _back_url(profile, draft)
     return render(
@@ -269,6 +236,8 @@ def copy_preview(request: HttpRequest, draft_id: str) -> HttpResponse:
             "profile": profile,
             "mode_label": CopyJob.Mode(draft["mode"]).label,
             "plan": plan,
+            "plan_row": row,
+            "reading": bool(row and row.status == CopyPlan.Status.READING),
             "error": error,
             "overrides": _labelled(draft["overrides"], plan),
             "row_overrides": row_overrides[:200],
@@ -278,6 +247,83 @@ def copy_preview(request: HttpRequest, draft_id: str) -> HttpResponse:
             "choice_objects": _choice_objects(plan, options),
         },
     )
+
+
+def copy_plan_status(request: HttpRequest, draft_id: str) -> JsonResponse:
+    """What the preview page polls while its plan is read: {"status", "read"}. A plan whose worker
+    stopped writing progress is queued again here (plans.plan_request revives it)."""
+    draft = _get_draft(request, draft_id)
+    profile = get_profile_for_user(request, draft["profile"])
+    row, error = _plan_row(request, draft, profile, CopyOptions.from_dict(draft.get("options")))
+    if row is None:
+        return JsonResponse({"status": CopyPlan.Status.FAILED, "read": 0, "error": error})
+    return JsonResponse({"status": row.status, "read": row.read_count})
+
+
+def _plan_row(request, draft, profile, options, *, again=False) -> tuple[CopyPlan | None, str]:
+    """The draft's plan row (its current one, or a new one queued); local checks only."""
+    try:
+        row = plans.plan_request(
+            profile=profile,
+            user=request.user,
+            object_name=draft["object_name"],
+            source_ids=draft["source_ids"],
+            mode=draft["mode"],
+            overrides=draft["overrides"],
+            row_overrides=draft["row_overrides"],
+            options=options,
+            again=again,
+        )
+    except (ValidationError, ValueError) as exc:
+        return None, service_error_message(exc)
+    return row, ""
+
+
+def _confirm(request, draft_id: str, draft, profile, options) -> HttpResponse:
+    # The plan the page showed (its code in the form); without one, the draft's current plan.
+    code = _uuid(request.POST.get("plan"))
+    row = CopyPlan.objects.filter(code=code, requested_by_id=request.user.pk).first() if code else None
+    if row is None:
+        row, error = _plan_row(request, draft, profile, options)
+        if row is None:
+            messages.error(request, error)
+            return redirect("copy_preview", draft_id=draft_id)
+    if row.status == CopyPlan.Status.READING:
+        messages.info(request, "The records to copy are still being read; confirm when the preview shows them.")
+        return redirect("copy_preview", draft_id=draft_id)
+    try:
+        job = services.copy_job_create(
+            profile=profile,
+            object_name=draft["object_name"],
+            source_ids=draft["source_ids"],
+            mode=draft["mode"],
+            user=request.user,
+            overrides=draft["overrides"],
+            row_overrides=draft["row_overrides"] or None,
+            confirmation=draft_id,  # one job per confirmed preview
+            options=options,
+            plan=row,
+        )
+    except (ValidationError, ValueError) as exc:
+        messages.error(request, service_error_message(exc))
+        return redirect("copy_preview", draft_id=draft_id)
+    drafts = request.session.get(DRAFTS_KEY, {})
+    drafts.pop(draft_id, None)
+    request.session[DRAFTS_KEY] = drafts
+    if draft.get("origin") == "wizard":
+        wizard.forget_typed(request, profile, draft["object_name"], draft["source_ids"][0])
+    if getattr(job, "queue_down", False):
+        messages.warning(request, "The copy is queued; it starts when the queue is back.")
+    else:
+        messages.success(request, "The copy is queued. This page follows its progress.")
+    return redirect("job_detail", code=job.code)
+
+
+def _uuid(value) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
 
 
 def _labelled(overrides: dict, plan) -> list[tuple[str, str, object]]:

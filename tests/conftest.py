@@ -11,6 +11,7 @@ pytest_plugins = [
     "tests.fixtures.web",
     "tests.fixtures.security",
     "tests.fixtures.oidc",
+    "tests.fixtures.plans",
 ]
 
 

@@ -21,7 +21,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from rq import Queue
 
 from records.jobs import run_copy_job
-from records.models import AuditEvent, CopyJob
+from records.models import AuditEvent, CopyJob, CopyPlan
 
 pytestmark = pytest.mark.django_db
 ROLES = ("anonymous", "owner", "shared", "staff", "approver", "superuser")
@@ -55,6 +55,7 @@ RULES: list[tuple[str, tuple[int, ...]]] = [
     ("copy_record", (L, 200, 200, 404, 404, 200)),
     ("copy_preview", (L, 404, 404, 404, 404, 404)),  # a draft lives in its own session only
     ("copy_choices", (L, 405, 405, 405, 405, 405)),  # POST only (the preview's choices form)
+    ("copy_plan_status", (L, 404, 404, 404, 404, 404)),  # JSON of a draft: its own session only
     ("bulk_upload", (L, 200, 200, 200, 200, 200)),
     ("bulk_template", (L, 404, 404, 404, 404, 404)),  # without ?profile= there is no such profile
     ("record_lookup", (L, 200, 200, 404, 404, 200)),  # searches through the profile: its users
@@ -98,9 +99,9 @@ RULES: list[tuple[str, tuple[int, ...]]] = [
 # Exceptions to the globs above: (name, role) -> status.
 EXCEPTIONS = {
     # Read-only models: the superuser may open the add and delete pages of none of them.
-    **{(f"admin:records_{m}_add", "superuser"): 403 for m in ("copyjob", "recordresult", "auditevent")},
+    **{(f"admin:records_{m}_add", "superuser"): 403 for m in ("copyjob", "recordresult", "auditevent", "copyplan")},
     **{(f"admin:axes_{m}_add", "superuser"): 403 for m in ("accessattempt", "accesslog", "accessfailurelog")},
-    **{(f"admin:records_{m}_delete", "superuser"): 403 for m in ("copyjob", "recordresult", "auditevent")},
+    **{(f"admin:records_{m}_delete", "superuser"): 403 for m in ("copyjob", "recordresult", "auditevent", "copyplan")},
 }
 
 
@@ -139,6 +140,7 @@ def world(owner, other_user, bare_staff, approver, staff, make_job, fake_connect
     profile = job.profile
     profile.shared_with_users.add(other_user)
     AuditEvent.objects.create(actor=owner, action="job.create", profile=profile, job=job)
+    CopyPlan.objects.create(profile=profile, requested_by=owner, object_name="Accounts", mode="clone", key="k")
     from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 
     AccessAttempt.objects.create(

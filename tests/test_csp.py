@@ -22,6 +22,7 @@ NOT_PAGES = {
     "health_live": "plain text",
     "job_progress": "JSON",
     "job_objects": "JSON",
+    "copy_plan_status": "JSON",
     "record_lookup": "JSON",
     "bulk_template": "CSV",
     "job_results_csv": "CSV",

@@ -6,7 +6,8 @@
       │   (lease ran    │                  │  └──undo succeeded─> undone
       │    out)         └──wait──> waiting ┘
       └──────────────────────────── (resume_at passed; or budget spent: finish)
-    planning: in the enum for the planning-on-the-worker flow (issue 15); no transition uses it yet.
+    planning: in the enum only; a preview's plan is read on the worker as a CopyPlan row instead
+    (records/copying/plans.py): a preview is not a job and must not show in the job list.
 
 Each transition is ONE conditional UPDATE (compare-and-set on the state and, for a worker, on the
 lease generation it was given), never a read-then-write on a loaded object: two requests or two

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,6 +71,21 @@ class Plan:
             "samples": self.samples,
             "way": self.way,
         }
+
+    @classmethod
+    def from_dict(cls, data: dict, *, object_name: str, mode: str, source_ids: list[str]) -> Plan:
+        """The Plan as_dict() stored (a CopyPlan row's plan), for the preview page to show."""
+        return cls(
+            object_name=object_name,
+            mode=mode,
+            source_ids=list(source_ids),
+            objects=[PlanObject(**o) for o in data.get("objects", [])],
+            changes=[FieldChange(**c) for c in data.get("changes", [])],
+            warnings=list(data.get("warnings", [])),
+            refused_reason=data.get("refused_reason", ""),
+            samples=list(data.get("samples", [])),
+            way=data.get("way", ""),
+        )
 
 
 @dataclass
@@ -157,6 +173,7 @@ def read_tree(
     *,
     limit: int | None = None,
     exclude: frozenset[str] = frozenset(),
+    progress: Callable[[int], None] | None = None,
 ) -> list[Node]:
     """Read the records a deep copy of `root_id` copies, root first, each record once.
 
@@ -164,6 +181,7 @@ def read_tree(
     whose records point back through a lookup, and their children one level further. A record
     reachable by two paths is listed once (at its first, shallowest path). Raises TooLarge past `limit`.
     Objects in `exclude` are not followed: their records and everything only below them are left out.
+    `progress(n)` is told the records read so far after each record (it decides how often to store it).
     """
     max_depth = connector.max_deep_copy_depth
     root = connector.get(object_name, root_id)
@@ -188,6 +206,8 @@ def read_tree(
                     next_level.setdefault(key[0], []).append(record.id)
                     if limit is not None and len(nodes) - 1 > limit:
                         raise TooLarge(len(nodes) - 1)
+                    if progress is not None:
+                        progress(len(nodes))  # cheap: the callback stores it at most every 0.5 s
         level = next_level
         if not level:
             break

@@ -74,7 +74,9 @@ def _plan(
     row_overrides=None,
     connector=None,
     options: CopyOptions | None = None,
+    progress=None,
 ):
+    """The plan and the trees read for it. `progress(n)`: told the records read so far (plans.py)."""
     options = options or CopyOptions()
     if mode not in COPY_MODES:
         raise ValidationError(f"Unknown copy mode {mode!r}; use clone or deep_copy.")
@@ -113,8 +115,14 @@ def _plan(
         all_nodes: list[planning.Node] = []
         try:
             for source_id in source_ids:
+                done = len(all_nodes)
                 nodes = planning.read_tree(
-                    conn, object_name, source_id, limit=limit - _related(all_nodes), exclude=frozenset(options.exclude)
+                    conn,
+                    object_name,
+                    source_id,
+                    limit=limit - _related(all_nodes),
+                    exclude=frozenset(options.exclude),
+                    progress=_offset(progress, done),
                 )
                 trees[source_id] = nodes
                 all_nodes.extend(nodes)
@@ -336,6 +344,17 @@ def _unique_policy(plan: Plan, conn: Connector, fields, overrides, row_overrides
             )
 
 
+def _offset(progress, done: int):
+    # read_tree counts one tree; the plan's progress counts every tree read so far.
+    if progress is None:
+        return None
+
+    def report(read: int) -> None:
+        progress(done + read)
+
+    return report
+
+
 def _related(nodes) -> int:
     return sum(1 for n in nodes if n.depth > 0)
 
@@ -364,11 +383,15 @@ def copy_job_create(
     connector: Connector | None = None,
     confirmation: str | None = None,
     options: CopyOptions | None = None,
+    plan=None,
 ) -> CopyJob:
     """Validate and plan the copy, save the job with one pending result per record, enqueue on commit.
 
     `confirmation`: the confirmed preview's one-time token. It is consumed atomically (a unique
-    column): a repeated or concurrent Confirm gets the job the first one created, not a second."""
+    column): a repeated or concurrent Confirm gets the job the first one created, not a second.
+    `plan`: a ready CopyPlan of this user for these same inputs (the preview's, read on a worker):
+    the job is made from the trees it stored, with no remote call at all. Without it (CLI, admin,
+    tests) the tree is read here."""
     create = dict(
         profile=profile,
         object_name=object_name,
@@ -380,6 +403,7 @@ def copy_job_create(
         enqueue=enqueue,
         connector=connector,
         options=options,
+        stored=plan,
     )
     if not confirmation:
         return _create(**create)
@@ -390,6 +414,12 @@ def copy_job_create(
         return _create(**create, confirmation=confirmation)
     except IntegrityError:
         return CopyJob.objects.get(confirmation=confirmation, requested_by=user)
+    except ValidationError:
+        # A concurrent Confirm may have just used the stored plan: answer with its job.
+        existing = CopyJob.objects.filter(confirmation=confirmation, requested_by=user).first()
+        if existing:
+            return existing
+        raise
 
 
 def _create(
@@ -405,6 +435,7 @@ def _create(
     connector,
     confirmation=None,
     options=None,
+    stored=None,
 ) -> CopyJob:
     options = options or CopyOptions()
     overrides = overrides or {}
@@ -413,23 +444,35 @@ def _create(
     unknown = set(row_overrides) - set(source_ids)
     if unknown:
         raise ValidationError(f"Per-record overrides for ids not being copied: {', '.join(sorted(unknown))}.")
-    conn = connector or connector_for(profile)
-    plan, trees = _plan(
-        profile=profile,
-        object_name=object_name,
-        source_ids=source_ids,
-        mode=mode,
-        overrides=overrides,
-        row_overrides=row_overrides,
-        connector=conn,
-        options=options,
-    )
+    if stored is not None:
+        from records.copying import plans  # it calls _plan from here
+
+        plan, trees, snapshot = plans.stored_plan(
+            plan=stored,
+            user=user,
+            profile=profile,
+            object_name=object_name,
+            source_ids=source_ids,
+            mode=mode,
+            overrides=overrides,
+            row_overrides=row_overrides,
+            options=options,
+        )
+    else:
+        conn = connector or connector_for(profile)
+        plan, trees = _plan(
+            profile=profile,
+            object_name=object_name,
+            source_ids=source_ids,
+            mode=mode,
+            overrides=overrides,
+            row_overrides=row_overrides,
+            connector=conn,
+            options=options,
+        )
+        snapshot = needs_snapshot(conn, mode, options, object_name)
     if plan.refused_reason:
         raise ValidationError(plan.refused_reason)
-    # Engine-built deep copies keep the records as read here, so the run doesn't read them again.
-    snapshot = mode == CopyJob.Mode.DEEP_COPY and (
-        not conn.native_deep_copy or options.engine_builds(native=True, top_object=object_name)
-    )
     with transaction.atomic():
         first_nodes = trees.get(source_ids[0]) or [None]
         job = CopyJob.objects.create(
@@ -480,7 +523,18 @@ def _create(
         )
         if enqueue:
             _enqueue(job)
+        if stored is not None:
+            from records.copying import plans
+
+            plans.mark_used(plan=stored, job=job)
     return job
+
+
+def needs_snapshot(conn: Connector, mode: str, options: CopyOptions, object_name: str) -> bool:
+    """Engine-built deep copies keep the records as read for the plan, so the run doesn't read them again."""
+    return mode == CopyJob.Mode.DEEP_COPY and (
+        not conn.native_deep_copy or options.engine_builds(native=True, top_object=object_name)
+    )
 
 
 def _enqueue(job: CopyJob) -> None:

@@ -123,7 +123,7 @@ def rq_worker(redis_url, transactional_db, live_server):
         pytest.skip("the worker process needs the test database in a file")
     env = dict(os.environ, REDIS_URL=redis_url, DATABASE_URL=worker_database_url(), DEBUG="true")
     proc = subprocess.Popen(
-        [sys.executable, "manage.py", "rqworker", "default", "--with-scheduler"],
+        [sys.executable, "manage.py", "rqworker", "plans", "default", "--with-scheduler"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,

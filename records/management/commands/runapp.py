@@ -114,7 +114,7 @@ class Command(BaseCommand):
         else:
             sandbox_note = self.start_sandbox(vault_port, zoho_port)
 
-        self.spawn("worker", ["rqworker", "default"])
+        self.spawn("worker", ["rqworker", "plans", "default"])  # plans first: a preview never waits behind a copy
         web = self.spawn("web", ["runserver", f"{host}:{port}", "--noreload", "--skip-checks"])
         _wait_for_port(port, web)
 

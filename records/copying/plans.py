@@ -1,0 +1,240 @@
+"""Previews' plans read on a worker (issue 15): the web request stores a CopyPlan row and returns at
+once; an RQ job on the "plans" queue reads the tree (services._plan) and stores the plan and the
+trees; Confirm makes its job from that row without reading anything again. Keyword-only."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from records.connectors import connector_for
+from records.copying import plan as planning
+from records.copying import services
+from records.copying.options import CopyOptions
+from records.copying.plan import Plan
+from records.copying.validation import validate_source_ids
+from records.messages import friendly_error
+from records.models import CopyJob, CopyPlan
+
+log = logging.getLogger(__name__)
+St = CopyPlan.Status
+PROGRESS_EVERY_SECONDS = 0.5  # the read count is stored at most this often, not per record
+TOO_OLD = "This preview was read too long ago; the records may have changed. Read it again before confirming."
+
+
+def plan_key(*, profile, object_name, source_ids, mode, overrides, row_overrides, options: CopyOptions) -> str:
+    """sha256 of every input of a plan: the same preview asked again finds its row; any change
+    (a choice on the preview, another value) reads a new one."""
+    inputs = {
+        "profile": str(profile.code),
+        "object_name": object_name,
+        "source_ids": [str(s).strip() for s in source_ids if str(s).strip()],
+        "mode": mode,
+        "overrides": overrides or {},
+        "row_overrides": {str(k): v for k, v in (row_overrides or {}).items()},
+        "options": options.as_dict(),
+    }
+    return hashlib.sha256(json.dumps(inputs, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def plan_request(
+    *,
+    profile,
+    user,
+    object_name: str,
+    source_ids: list[str],
+    mode: str,
+    overrides: dict | None = None,
+    row_overrides: dict | None = None,
+    options: CopyOptions | None = None,
+    again: bool = False,
+) -> CopyPlan:
+    """The plan row for this preview: this user's current one with the same inputs, else a new one
+    queued for a worker. Local checks only (raises ValidationError); no remote call here.
+    `again`: read anew even if a finished (ready or failed) plan exists."""
+    options = options or CopyOptions()
+    source_ids = _checked_ids(mode, source_ids)
+    key = plan_key(
+        profile=profile,
+        object_name=object_name,
+        source_ids=source_ids,
+        mode=mode,
+        overrides=overrides,
+        row_overrides=row_overrides,
+        options=options,
+    )
+    current = CopyPlan.objects.filter(requested_by=user, key=key).first()
+    if current is not None and _usable(current, again):
+        if current.status == St.READING:
+            revive(plan=current)
+        return current
+    with transaction.atomic():
+        row = CopyPlan.objects.create(
+            profile=profile,
+            requested_by=user,
+            object_name=object_name,
+            mode=mode,
+            source_ids=source_ids,
+            overrides=overrides or {},
+            row_overrides={str(k): v for k, v in (row_overrides or {}).items()},
+            options=options.as_dict(),
+            key=key,
+            heartbeat=timezone.now(),
+        )
+        _enqueue(row)
+    row.refresh_from_db()  # inline reads (tests) have finished by now
+    return row
+
+
+def _checked_ids(mode: str, source_ids) -> list[str]:
+    # The same local checks as services._plan, so bad input is refused before a row is stored.
+    if mode not in services.COPY_MODES:
+        raise ValidationError(f"Unknown copy mode {mode!r}; use clone or deep_copy.")
+    ids = [str(s).strip() for s in source_ids if str(s).strip()]
+    if not ids:
+        raise ValidationError("Give at least one record id to copy.")
+    if len(set(ids)) != len(ids):
+        raise ValidationError("A record id is listed twice.")
+    validate_source_ids(ids)
+    return ids
+
+
+def _usable(row: CopyPlan, again: bool) -> bool:
+    if row.status == St.READING:
+        return True
+    if row.status == St.USED or again:
+        return False
+    return timezone.now() - row.created_at < timedelta(seconds=settings.PLAN_MAX_AGE_SECONDS)
+
+
+def revive(*, plan: CopyPlan) -> bool:
+    """Queue a reading plan again when its worker has written nothing for PLAN_STALE_SECONDS (it
+    died, or the queue was down): no preview stays stranded. Compare-and-set on the heartbeat, so
+    two polls at once queue it once."""
+    now = timezone.now()
+    if plan.heartbeat and now - plan.heartbeat < timedelta(seconds=settings.PLAN_STALE_SECONDS):
+        return False
+    with transaction.atomic():
+        moved = CopyPlan.objects.filter(pk=plan.pk, status=St.READING, heartbeat=plan.heartbeat).update(heartbeat=now)
+        if moved:
+            log.info("Plan %s: no progress for %s s, queued again", plan.pk, settings.PLAN_STALE_SECONDS)
+            _enqueue(plan)
+    plan.refresh_from_db()
+    return bool(moved)
+
+
+def _enqueue(row: CopyPlan) -> None:
+    if settings.PLAN_READ_INLINE:
+        plan_read(plan_id=row.pk)
+        return
+    transaction.on_commit(lambda: _send(row.pk))
+
+
+def _send(plan_id: int) -> None:
+    import django_rq
+    from redis.exceptions import RedisError
+
+    try:
+        # By name: records.jobs imports the services.
+        django_rq.get_queue("plans").enqueue_call(func="records.jobs.read_plan", args=(plan_id,))
+    except (RedisError, OSError) as exc:
+        # The row stays reading; the page's next poll after PLAN_STALE_SECONDS queues it again.
+        log.warning("Plan %s not queued: the queue is unreachable (%s)", plan_id, exc)
+
+
+def plan_read(*, plan_id: int, connector=None) -> CopyPlan:
+    """On the worker: read the plan of a reading row (services._plan, with progress), store it
+    and its trees; bad input or a remote error ends it failed with the preview's friendly message."""
+    row = CopyPlan.objects.select_related("profile").get(pk=plan_id)
+    if row.status != St.READING:
+        return row  # read already (a second RQ job for it, after a revive)
+    progress = _Progress(row.pk)
+    fields: dict = {}
+    try:
+        conn = connector or connector_for(row.profile)
+        options = CopyOptions.from_dict(row.options)
+        plan, trees = services._plan(
+            profile=row.profile,
+            object_name=row.object_name,
+            source_ids=row.source_ids,
+            mode=row.mode,
+            overrides=row.overrides,
+            row_overrides=row.row_overrides,
+            connector=conn,
+            options=options,
+            progress=progress,
+        )
+        snapshot = services.needs_snapshot(conn, row.mode, options, row.object_name)
+        fields = {
+            "status": St.READY,
+            "plan": plan.as_dict(),
+            "trees": {
+                "snapshot": snapshot,
+                "roots": {r: [_node_dict(n, snapshot) for n in ns] for r, ns in trees.items()},
+            },
+            "read_count": sum(len(ns) for ns in trees.values()),
+        }
+    except (ValidationError, ValueError) as exc:
+        fields = {"status": St.FAILED, "error": " ".join(getattr(exc, "messages", None) or [str(exc)])}
+    except Exception as exc:  # noqa: BLE001 - shown on the preview in plain words, logged by friendly_error
+        fields = {"status": St.FAILED, "error": friendly_error(exc, row.profile)}
+    now = timezone.now()
+    CopyPlan.objects.filter(pk=row.pk, status=St.READING).update(**fields, heartbeat=now, finished_at=now)
+    return CopyPlan.objects.get(pk=row.pk)
+
+
+class _Progress:
+    """Stores the read count and the heartbeat at most every PROGRESS_EVERY_SECONDS."""
+
+    def __init__(self, plan_id: int):
+        self.plan_id, self.last = plan_id, 0.0
+
+    def __call__(self, read: int) -> None:
+        if time.monotonic() - self.last < PROGRESS_EVERY_SECONDS:
+            return
+        self.last = time.monotonic()
+        CopyPlan.objects.filter(pk=self.plan_id, status=St.READING).update(read_count=read, heartbeat=timezone.now())
+
+
+def _node_dict(node: planning.Node, snapshot: bool) -> dict:
+    # A record's fields are kept only when the job needs them (engine-built deep copies' snapshots):
+    # no second copy of CRM data otherwise.
+    data = dict(node.__dict__)
+    if not snapshot:
+        data["fields"] = {}
+    return data
+
+
+def shown_plan(row: CopyPlan) -> Plan:
+    """The Plan a ready row stored, for the preview page."""
+    return Plan.from_dict(row.plan, object_name=row.object_name, mode=row.mode, source_ids=row.source_ids)
+
+
+def stored_plan(*, plan: CopyPlan, user, profile, options: CopyOptions, **inputs) -> tuple[Plan, dict, bool]:
+    """(Plan, trees, snapshot) of a ready plan for copy_job_create; refused (ValidationError) when it
+    is another user's, for other inputs, not read yet, failed, used or too old."""
+    row = CopyPlan.objects.get(pk=plan.pk)
+    if row.requested_by_id != user.pk or row.key != plan_key(profile=profile, options=options, **inputs):
+        raise ValidationError("This plan is not the one of this copy; open the preview again.")
+    if row.status == St.READING:
+        raise ValidationError("The records to copy are still being read; confirm when the preview shows them.")
+    if row.status != St.READY:
+        raise ValidationError(row.error or "This preview can't be confirmed; open it again.")
+    if timezone.now() - row.created_at >= timedelta(seconds=settings.PLAN_MAX_AGE_SECONDS):
+        raise ValidationError(TOO_OLD)
+    trees = {root: [planning.Node(**n) for n in nodes] for root, nodes in row.trees.get("roots", {}).items()}
+    return shown_plan(row), trees, bool(row.trees.get("snapshot"))
+
+
+def mark_used(*, plan: CopyPlan, job: CopyJob) -> None:
+    """A job was made from the plan: its trees (record data) are dropped; the row stays for audit."""
+    CopyPlan.objects.filter(pk=plan.pk).update(status=St.USED, trees={})
+    log.info("Plan %s made job %s", plan.pk, job.pk)

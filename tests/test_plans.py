@@ -1,0 +1,148 @@
+"""Previews' plans on the worker (issue 15): a plan row read by a real RQ worker over the sandbox
+(real HTTP), the job made from it with no second read, and the ways a plan is refused or revived."""
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from records.copying import plans, services
+from records.messages import friendly_error
+from records.models import CopyJob, CopyPlan
+from tests.fixtures.sandbox import small_account
+
+pytestmark = [pytest.mark.redis, pytest.mark.plans_on_worker, pytest.mark.django_db(transaction=True)]
+St = CopyPlan.Status
+
+
+def burst(queue="plans"):
+    import django_rq
+    from rq import SimpleWorker
+
+    django_rq.get_worker(queue, worker_class=SimpleWorker).work(burst=True)
+
+
+def ask(profile, user, source_id, **extra):
+    args = dict(profile=profile, user=user, object_name="Accounts", source_ids=[source_id], mode="deep_copy")
+    return plans.plan_request(**{**args, "overrides": {"Account_Name": "Planned Co"}, **extra})
+
+
+def confirm(profile, user, source_id, plan, **extra):
+    return services.copy_job_create(
+        profile=profile,
+        object_name="Accounts",
+        source_ids=[source_id],
+        mode="deep_copy",
+        user=user,
+        overrides={"Account_Name": "Planned Co"},
+        plan=plan,
+        **extra,
+    )
+
+
+def test_a_plan_is_read_by_the_worker_and_the_job_is_made_from_it_without_a_request(zoho, owner, redis_url):
+    sb, profile, conn = zoho
+    root = small_account(conn)
+    sb.clear_log()
+    row = ask(profile, owner, root)
+    assert row.status == St.READING and row.read_count == 0
+    assert sb.log("zoho") == []  # the request made no remote call at all
+    burst()
+    row.refresh_from_db()
+    assert row.status == St.READY, row.error
+    total = row.plan["total"]
+    assert total > 1 and row.read_count == total
+    assert sum(len(nodes) for nodes in row.trees["roots"].values()) == total
+    sb.clear_log()
+    job = confirm(profile, owner, root, row)
+    assert sb.log("zoho") == []  # Confirm read nothing again
+    assert job.planned_count == total and job.source_name
+    # Zoho deep copies are built by the engine: the rows carry the records as read for the plan.
+    assert job.results.filter(source_snapshot__isnull=True).count() == 0
+    row.refresh_from_db()
+    assert row.status == St.USED and row.trees == {}  # the record data isn't kept twice
+    burst("default")
+    job.refresh_from_db()
+    assert job.status == CopyJob.Status.SUCCEEDED and job.succeeded_count == total
+
+
+def test_the_same_preview_asked_again_is_the_same_row_and_a_change_reads_a_new_one(zoho, owner, redis_url):
+    import django_rq
+
+    _, profile, conn = zoho
+    root = small_account(conn)
+    first = ask(profile, owner, root)
+    assert ask(profile, owner, root).pk == first.pk
+    assert django_rq.get_queue("plans").count == 1  # queued once
+    other = ask(profile, owner, root, overrides={"Account_Name": "Another Co"})
+    assert other.pk != first.pk and other.key != first.key
+
+
+def test_a_plan_whose_worker_died_is_queued_again(zoho, owner, redis_url, settings):
+    import django_rq
+    import redis
+
+    _, profile, conn = zoho
+    row = ask(profile, owner, small_account(conn))
+    redis.Redis.from_url(redis_url).flushdb()  # the queue lost it (or its worker died with it)
+    assert ask(profile, owner, row.source_ids[0]).pk == row.pk
+    assert django_rq.get_queue("plans").count == 0  # its heartbeat is fresh: not yet
+    settings.PLAN_STALE_SECONDS = 0
+    again = ask(profile, owner, row.source_ids[0])
+    assert again.pk == row.pk and django_rq.get_queue("plans").count == 1
+    burst()
+    row.refresh_from_db()
+    assert row.status == St.READY
+
+
+def test_confirm_refuses_a_plan_still_reading_too_old_or_for_other_inputs(zoho, owner, other_user, redis_url, settings):
+    _, profile, conn = zoho
+    root = small_account(conn)
+    row = ask(profile, owner, root)
+    with pytest.raises(ValidationError, match="still being read"):
+        confirm(profile, owner, root, row)
+    burst()
+    with pytest.raises(ValidationError, match="not the one of this copy"):
+        confirm(profile, other_user, root, row)  # another user's plan
+    with pytest.raises(ValidationError, match="not the one of this copy"):
+        services.copy_job_create(
+            profile=profile,
+            object_name="Accounts",
+            source_ids=[root],
+            mode="deep_copy",
+            user=owner,
+            overrides={"Account_Name": "Changed Co"},  # not what the plan was read for
+            plan=row,
+        )
+    settings.PLAN_MAX_AGE_SECONDS = 0
+    with pytest.raises(ValidationError, match="read too long ago"):
+        confirm(profile, owner, root, row)
+    assert ask(profile, owner, root).pk != row.pk  # the preview reads it again
+    assert not CopyJob.objects.exists()
+
+
+def test_a_failed_plan_keeps_the_message_the_preview_showed(zoho, owner, redis_url):
+    sb, profile, conn = zoho
+    missing = "9999999999999999"
+    with pytest.raises(Exception) as sync:  # what the synchronous preview raises for it
+        services.copy_preview(profile=profile, object_name="Accounts", source_ids=[missing], mode="deep_copy")
+    row = ask(profile, owner, missing)
+    burst()
+    row.refresh_from_db()
+    assert row.status == St.FAILED and row.error == friendly_error(sync.value, profile)
+    root = small_account(conn)
+    sb.faults("zoho").set(p500=1.0)
+    try:
+        outage = ask(profile, owner, root, overrides={})
+        burst()
+    finally:
+        sb.faults("zoho").clear()
+    outage.refresh_from_db()
+    assert outage.status == St.FAILED and outage.error and "Traceback" not in outage.error
+
+
+def test_bad_input_is_refused_before_a_row_is_stored(zoho, owner, redis_url):
+    _, profile, _ = zoho
+    with pytest.raises(ValidationError, match="listed twice"):
+        plans.plan_request(profile=profile, user=owner, object_name="Accounts", source_ids=["1", "1"], mode="deep_copy")
+    with pytest.raises(ValidationError, match="Unknown copy mode"):
+        plans.plan_request(profile=profile, user=owner, object_name="Accounts", source_ids=["1"], mode="move")
+    assert not CopyPlan.objects.exists()

@@ -1,0 +1,82 @@
+"""The preview page while its plan is read on a real worker (issue 15), with the Django client over
+the sandbox: the page answers at once, polls plan.json, and Confirm uses the stored plan."""
+
+import pytest
+from django.urls import reverse
+
+from records.connectors import connector_for
+from records.models import CopyJob, CopyPlan
+from tests.test_plans import burst
+
+pytestmark = [pytest.mark.redis, pytest.mark.plans_on_worker, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def draft(fresh_sandbox, zoho_profile, owner_client, redis_url):
+    conn = connector_for(zoho_profile)
+    src = next(r.id for r in conn.search("Accounts", "Globex").records if r.name == "Globex")
+    session = owner_client.session
+    session["copy_drafts"] = {
+        "d1": {
+            "profile": str(zoho_profile.code),
+            "object_name": "Accounts",
+            "source_ids": [src],
+            "mode": "deep_copy",
+            "overrides": {"Account_Name": "Globex P"},
+            "row_overrides": {},
+            "label": "Globex",
+        }
+    }
+    session.save()
+    fresh_sandbox.clear_log()
+    return owner_client, fresh_sandbox
+
+
+def test_preview_shows_progress_then_the_plan_and_confirm_reads_nothing(draft):
+    client, sb = draft
+    url = reverse("copy_preview", args=["d1"])
+    page = client.get(url).content.decode()
+    assert "Reading the records to copy" in page and "data-plan-poll" in page and "What will be copied" not in page
+    # The page waited on at most one remote call (the object's label), never on the tree.
+    assert len(sb.log("zoho")) <= 1
+    status = client.get(reverse("copy_plan_status", args=["d1"])).json()
+    assert status == {"status": "reading", "read": 0}
+    early = client.post(url)  # Confirm before the plan is read: back to the preview, no job
+    assert early.status_code == 302 and early["Location"] == url and not CopyJob.objects.exists()
+    burst()
+    assert client.get(reverse("copy_plan_status", args=["d1"])).json()["status"] == "ready"
+    page = client.get(url).content.decode()
+    plan = CopyPlan.objects.get()
+    assert "What will be copied" in page and f'name="plan" value="{plan.code}"' in page
+    sb.clear_log()
+    first = client.post(url, {"plan": str(plan.code)})
+    second = client.post(url, {"plan": str(plan.code)})  # a double click
+    assert first.status_code == second.status_code == 302 and first["Location"] == second["Location"]
+    assert CopyJob.objects.count() == 1 and sb.log("zoho") == []
+    assert CopyJob.objects.get().planned_count == plan.plan["total"]
+
+
+def test_a_failed_plan_is_shown_with_a_read_again_link(draft):
+    client, sb = draft
+    sb.faults("zoho").set(p500=1.0)
+    try:
+        client.get(reverse("copy_preview", args=["d1"]))
+        burst()
+    finally:
+        sb.faults("zoho").clear()
+    page = client.get(reverse("copy_preview", args=["d1"])).content.decode()
+    assert "The preview failed" in page and "?again=1" in page
+    again = client.get(reverse("copy_preview", args=["d1"]) + "?again=1")
+    assert again.status_code == 302 and CopyPlan.objects.filter(status=CopyPlan.Status.READING).count() == 1
+    burst()
+    assert "What will be copied" in client.get(reverse("copy_preview", args=["d1"])).content.decode()
+
+
+def test_plan_status_of_another_session_is_404(draft, other_user):
+    from django.test import Client
+
+    other = Client()
+    other.force_login(other_user)
+    assert other.get(reverse("copy_plan_status", args=["d1"])).status_code == 404
+    client, _ = draft
+    assert client.get(reverse("copy_plan_status", args=["d1"])).status_code == 200
