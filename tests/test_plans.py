@@ -146,3 +146,18 @@ def test_bad_input_is_refused_before_a_row_is_stored(zoho, owner, redis_url):
     with pytest.raises(ValidationError, match="Unknown copy mode"):
         plans.plan_request(profile=profile, user=owner, object_name="Accounts", source_ids=["1"], mode="move")
     assert not CopyPlan.objects.exists()
+
+
+def test_progress_is_stored_at_most_every_half_second_not_per_record(zoho, owner, redis_url):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _, profile, conn = zoho
+    row = ask(profile, owner, small_account(conn))
+    progress = plans._Progress(row.pk)
+    with CaptureQueriesContext(connection) as queries:
+        for read in range(1, 1001):
+            progress(read)
+    assert len(queries) == 1  # the first count is stored; the next 999, within 0.5 s, are not
+    row.refresh_from_db()
+    assert row.read_count == 1 and progress.read == 1000
