@@ -157,6 +157,7 @@ def plan_read(*, plan_id: int, connector=None) -> CopyPlan:
     if row.status != St.READING:
         return row  # read already (a second RQ job for it, after a revive)
     progress = _Progress(row.pk)
+    progress(0)  # a heartbeat now: the wait in the queue is over
     fields: dict = {}
     try:
         conn = connector or connector_for(row.profile)
