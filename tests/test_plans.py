@@ -146,3 +146,34 @@ def test_bad_input_is_refused_before_a_row_is_stored(zoho, owner, redis_url):
     with pytest.raises(ValidationError, match="Unknown copy mode"):
         plans.plan_request(profile=profile, user=owner, object_name="Accounts", source_ids=["1"], mode="move")
     assert not CopyPlan.objects.exists()
+
+
+def test_progress_is_stored_at_most_every_half_second_not_per_record(zoho, owner, redis_url):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _, profile, conn = zoho
+    row = ask(profile, owner, small_account(conn))
+    progress = plans._Progress(row.pk)
+    with CaptureQueriesContext(connection) as queries:
+        for read in range(1, 1001):
+            progress(read)
+    assert len(queries) == 1  # the first count is stored; the next 999, within 0.5 s, are not
+    row.refresh_from_db()
+    assert row.read_count == 1 and progress.read == 1000
+
+
+def test_a_vault_clone_from_a_stored_plan(vault, owner, redis_url):
+    sb, profile, _ = vault
+    args = dict(profile=profile, object_name="product__v", source_ids=["00P000000000001"], mode="clone")
+    row = plans.plan_request(**args, user=owner, overrides={"name__v": "Cardiostat planned"})
+    burst()
+    row.refresh_from_db()
+    assert row.status == St.READY, row.error
+    assert row.trees["snapshot"] is False and row.trees["roots"]["00P000000000001"][0]["fields"] == {}
+    sb.clear_log()
+    job = services.copy_job_create(**args, user=owner, overrides={"name__v": "Cardiostat planned"}, plan=row)
+    assert sb.log("vault") == [] and job.source_name == "Cardiostat"
+    burst("default")
+    job.refresh_from_db()
+    assert job.status == CopyJob.Status.SUCCEEDED and job.succeeded_count == 1

@@ -157,6 +157,7 @@ def plan_read(*, plan_id: int, connector=None) -> CopyPlan:
     if row.status != St.READING:
         return row  # read already (a second RQ job for it, after a revive)
     progress = _Progress(row.pk)
+    progress(0)  # a heartbeat now: the wait in the queue is over
     fields: dict = {}
     try:
         conn = connector or connector_for(row.profile)
@@ -173,6 +174,8 @@ def plan_read(*, plan_id: int, connector=None) -> CopyPlan:
             progress=progress,
         )
         snapshot = services.needs_snapshot(conn, row.mode, options, row.object_name)
+        if plan.refused_reason:
+            trees = {}  # it can't be confirmed: keep no records (a refused-as-too-large tree is big)
         fields = {
             "status": St.READY,
             "plan": plan.as_dict(),
@@ -180,7 +183,7 @@ def plan_read(*, plan_id: int, connector=None) -> CopyPlan:
                 "snapshot": snapshot,
                 "roots": {r: [_node_dict(n, snapshot) for n in ns] for r, ns in trees.items()},
             },
-            "read_count": sum(len(ns) for ns in trees.values()),
+            "read_count": progress.read or sum(len(ns) for ns in trees.values()),
         }
     except (ValidationError, ValueError) as exc:
         fields = {"status": St.FAILED, "error": " ".join(getattr(exc, "messages", None) or [str(exc)])}
@@ -195,9 +198,10 @@ class _Progress:
     """Stores the read count and the heartbeat at most every PROGRESS_EVERY_SECONDS."""
 
     def __init__(self, plan_id: int):
-        self.plan_id, self.last = plan_id, 0.0
+        self.plan_id, self.last, self.read = plan_id, 0.0, 0
 
     def __call__(self, read: int) -> None:
+        self.read = read
         if time.monotonic() - self.last < PROGRESS_EVERY_SECONDS:
             return
         self.last = time.monotonic()
