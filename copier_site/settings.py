@@ -76,6 +76,8 @@ JOB_RESUME_STALE_SECONDS = env.int("JOB_RESUME_STALE_SECONDS", default=15)
 # read again (what it read may have changed), and Confirm refuses it.
 PLAN_STALE_SECONDS = env.int("PLAN_STALE_SECONDS", default=120)
 PLAN_MAX_AGE_SECONDS = env.int("PLAN_MAX_AGE_SECONDS", default=3600)
+# A plan no worker has taken after this long says so on the preview ("waiting for a free worker").
+PLAN_WAIT_NOTICE_SECONDS = env.int("PLAN_WAIT_NOTICE_SECONDS", default=10)
 # Read plans in the web process instead of on a worker: the test suite's default (tests/conftest.py),
 # never in production (the request would wait on the whole tree again).
 PLAN_READ_INLINE = env.bool("PLAN_READ_INLINE", default=False)

@@ -321,6 +321,9 @@ class CopyPlan(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.READING)
     read_count = models.PositiveIntegerField(default=0)  # records read so far (updated every ~0.5 s)
     heartbeat = models.DateTimeField(null=True, blank=True)  # a reading row with an old one is read again
+    started_at = models.DateTimeField(null=True, blank=True)  # a worker took it (null: still in the queue)
+    # Why a reading row isn't moving, in the user's words (the queue was unreachable); cleared when queued.
+    notice = models.CharField(max_length=300, blank=True)
     plan = models.JSONField(default=dict, blank=True)  # Plan.as_dict()
     # {"snapshot": bool, "roots": {root id: [node, ...]}}: enough to make the job's rows (and, for
     # engine-built deep copies, their snapshots) without a second read.

@@ -238,6 +238,7 @@ def copy_preview(request: HttpRequest, draft_id: str) -> HttpResponse:
             "plan": plan,
             "plan_row": row,
             "reading": bool(row and row.status == CopyPlan.Status.READING),
+            "plan_notice": plans.progress_words(row) if row else "",
             "error": error,
             "overrides": _labelled(draft["overrides"], plan),
             "row_overrides": row_overrides[:200],
@@ -257,7 +258,7 @@ def copy_plan_status(request: HttpRequest, draft_id: str) -> JsonResponse:
     row, error = _plan_row(request, draft, profile, CopyOptions.from_dict(draft.get("options")))
     if row is None:
         return JsonResponse({"status": CopyPlan.Status.FAILED, "read": 0, "error": error})
-    return JsonResponse({"status": row.status, "read": row.read_count})
+    return JsonResponse({"status": row.status, "read": row.read_count, "notice": plans.progress_words(row)})
 
 
 def _plan_row(request, draft, profile, options, *, again=False) -> tuple[CopyPlan | None, str]:

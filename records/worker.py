@@ -1,5 +1,5 @@
 """The RQ worker class the app runs (settings.RQ["WORKER_CLASS"]): RQ's own worker, which also
-runs `job resume-stale` in its maintenance loop, so no external cron is needed (`runapp` runs one).
+runs `job resume-stale` (and drops the records of old unconfirmed plans) in its maintenance loop, so no external cron is needed (`runapp` runs one).
 
 It runs between jobs, every JOB_RESUME_STALE_SECONDS: jobs whose worker died, whose wait (a rate
 limit or an outage) is over, or that never reached the queue (Redis was down at submit) are queued
@@ -38,3 +38,15 @@ class CopierWorker(Worker):
             return
         if resumed:
             log.info("resume-stale: queued jobs %s again", [j.pk for j in resumed])
+        self._prune_plans()
+
+    def _prune_plans(self) -> None:
+        from records.copying.plans import plans_prune
+
+        try:
+            pruned = plans_prune()
+        except Exception:  # noqa: BLE001 - as above: tried again next round
+            log.exception("pruning old plans failed in the worker")
+            return
+        if pruned:
+            log.info("dropped the records of %s unconfirmed plans", pruned)

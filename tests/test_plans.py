@@ -1,6 +1,8 @@
 """Previews' plans on the worker (issue 15): a plan row read by a real RQ worker over the sandbox
 (real HTTP), the job made from it with no second read, and the ways a plan is refused or revived."""
 
+from datetime import timedelta
+
 import pytest
 from django.core.exceptions import ValidationError
 
@@ -177,3 +179,45 @@ def test_a_vault_clone_from_a_stored_plan(vault, owner, redis_url):
     burst("default")
     job.refresh_from_db()
     assert job.status == CopyJob.Status.SUCCEEDED and job.succeeded_count == 1
+
+
+def test_a_plan_no_worker_takes_says_so_and_the_worker_start_clears_it(zoho, owner, redis_url, settings):
+    sb, profile, conn = zoho
+    row = ask(profile, owner, small_account(conn))
+    assert plans.progress_words(row) == ""  # just queued: nothing to explain yet
+    later = row.created_at + timedelta(seconds=settings.PLAN_WAIT_NOTICE_SECONDS + 1)
+    words = plans.progress_words(row, now=later)
+    assert "Waiting for a free worker" in words and '"plans" queue' in words
+    burst()
+    row.refresh_from_db()
+    assert row.started_at is not None and plans.progress_words(row, now=later) == ""
+
+
+def test_a_plan_the_queue_refused_says_so_until_it_is_queued(zoho, owner, settings, redis_url):
+    sb, profile, conn = zoho
+    good = settings.RQ_QUEUES
+    settings.RQ_QUEUES = {q: {"URL": "redis://127.0.0.1:9/0"} for q in ("plans", "default")}  # nothing listens
+    row = ask(profile, owner, small_account(conn))
+    row.refresh_from_db()
+    assert row.status == St.READING and plans.progress_words(row) == plans.QUEUE_DOWN
+    settings.RQ_QUEUES = good
+    CopyPlan.objects.filter(pk=row.pk).update(heartbeat=row.heartbeat - timedelta(seconds=settings.PLAN_STALE_SECONDS))
+    row.refresh_from_db()
+    assert plans.revive(plan=row)  # the next poll queues it; the queue took it: the notice goes
+    assert plans.progress_words(row) == ""
+    burst()
+    row.refresh_from_db()
+    assert row.status == St.READY, row.error
+
+
+def test_old_unconfirmed_plans_lose_their_records_but_stay_for_the_audit(zoho, owner, redis_url, settings):
+    sb, profile, conn = zoho
+    row = ask(profile, owner, small_account(conn))
+    burst()
+    row.refresh_from_db()
+    assert row.trees["roots"]
+    assert plans.plans_prune() == 0  # young: kept for its Confirm
+    old = row.created_at + timedelta(seconds=settings.PLAN_MAX_AGE_SECONDS + 1)
+    assert plans.plans_prune(now=old) == 1
+    row.refresh_from_db()
+    assert row.trees == {} and row.plan["total"] > 1 and row.status == St.READY

@@ -108,9 +108,11 @@ def test_run_command_serves_a_login_with_a_worker_and_stops_cleanly(running_app)
 
     connection = redis.Redis(unix_socket_path=str(var / "redis.sock"))
     deadline = time.monotonic() + 30
-    while not Worker.all(connection=connection) and time.monotonic() < deadline:
+    while len(Worker.all(connection=connection)) < 2 and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert len(Worker.all(connection=connection)) == 1
+    # One worker for previews and copies, one for previews only (a preview never waits behind a copy).
+    queues = sorted(tuple(q.name for q in w.queues) for w in Worker.all(connection=connection))
+    assert queues == [("plans",), ("plans", "default")]
     connection.close()
 
     with sqlite3.connect(var / "db.sqlite3") as db:

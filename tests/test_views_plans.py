@@ -40,7 +40,7 @@ def test_preview_shows_progress_then_the_plan_and_confirm_reads_nothing(draft):
     # The page waited on no remote call at all (the issue allows one search or one describe).
     assert sb.log("zoho") == []
     status = client.get(reverse("copy_plan_status", args=["d1"])).json()
-    assert status == {"status": "reading", "read": 0}
+    assert status == {"status": "reading", "read": 0, "notice": ""}
     early = client.post(url)  # Confirm before the plan is read: back to the preview, no job
     assert early.status_code == 302 and early["Location"] == url and not CopyJob.objects.exists()
     burst()

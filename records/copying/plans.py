@@ -27,6 +27,7 @@ from records.models import CopyJob, CopyPlan
 log = logging.getLogger(__name__)
 St = CopyPlan.Status
 PROGRESS_EVERY_SECONDS = 0.5  # the read count is stored at most this often, not per record
+QUEUE_DOWN = "The queue is unreachable right now; the records are read as soon as it is back."
 TOO_OLD = "This preview was read too long ago; the records may have changed. Read it again before confirming."
 
 
@@ -148,6 +149,9 @@ def _send(plan_id: int) -> None:
     except (RedisError, OSError) as exc:
         # The row stays reading; the page's next poll after PLAN_STALE_SECONDS queues it again.
         log.warning("Plan %s not queued: the queue is unreachable (%s)", plan_id, exc)
+        CopyPlan.objects.filter(pk=plan_id, status=St.READING).update(notice=QUEUE_DOWN)
+    else:
+        CopyPlan.objects.filter(pk=plan_id).exclude(notice="").update(notice="")
 
 
 def plan_read(*, plan_id: int, connector=None) -> CopyPlan:
@@ -157,7 +161,8 @@ def plan_read(*, plan_id: int, connector=None) -> CopyPlan:
     if row.status != St.READING:
         return row  # read already (a second RQ job for it, after a revive)
     progress = _Progress(row.pk)
-    progress(0)  # a heartbeat now: the wait in the queue is over
+    now = timezone.now()  # the wait in the queue is over: the page stops saying "waiting for a worker"
+    CopyPlan.objects.filter(pk=row.pk, status=St.READING).update(started_at=now, heartbeat=now, notice="")
     fields: dict = {}
     try:
         conn = connector or connector_for(row.profile)
@@ -242,3 +247,29 @@ def mark_used(*, plan: CopyPlan, job: CopyJob) -> None:
     """A job was made from the plan: its trees (record data) are dropped; the row stays for audit."""
     CopyPlan.objects.filter(pk=plan.pk).update(status=St.USED, trees={})
     log.info("Plan %s made job %s", plan.pk, job.pk)
+
+
+def progress_words(row: CopyPlan, *, now=None) -> str:
+    """Why a reading plan isn't moving yet, in the user's words ('' when it is): the queue is
+    unreachable, or no worker has taken it for PLAN_WAIT_NOTICE_SECONDS (all busy, or none serves
+    the "plans" queue): the page says so instead of counting 0 forever."""
+    if row.status != St.READING:
+        return ""
+    if row.notice:
+        return row.notice
+    waited = ((now or timezone.now()) - row.created_at).total_seconds()
+    if row.started_at is None and waited >= settings.PLAN_WAIT_NOTICE_SECONDS:
+        return (
+            f"Waiting for a free worker for {int(waited)} s. If this lasts, ask an admin to check that a "
+            'worker serves the "plans" queue (manage.py rqworker plans default).'
+        )
+    return ""
+
+
+def plans_prune(*, now=None) -> int:
+    """Drop the records kept by plans nobody confirmed within PLAN_MAX_AGE_SECONDS (the rows stay
+    for the audit): no second copy of system-of-record data is kept longer than a preview lives.
+    Run by every worker's maintenance loop (records/worker.py). Returns the rows pruned."""
+    cutoff = (now or timezone.now()) - timedelta(seconds=settings.PLAN_MAX_AGE_SECONDS)
+    old = CopyPlan.objects.filter(created_at__lt=cutoff).exclude(trees={})
+    return old.update(trees={})

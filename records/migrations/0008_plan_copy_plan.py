@@ -29,6 +29,8 @@ class Migration(migrations.Migration):
                 ('status', models.CharField(choices=[('reading', 'Reading'), ('ready', 'Ready'), ('failed', 'Failed'), ('used', 'Used')], default='reading', max_length=10)),
                 ('read_count', models.PositiveIntegerField(default=0)),
                 ('heartbeat', models.DateTimeField(blank=True, null=True)),
+                ('started_at', models.DateTimeField(blank=True, null=True)),
+                ('notice', models.CharField(blank=True, max_length=300)),
                 ('plan', models.JSONField(blank=True, default=dict)),
                 ('trees', models.JSONField(blank=True, default=dict)),
                 ('error', models.TextField(blank=True)),

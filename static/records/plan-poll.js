@@ -4,6 +4,7 @@
   const box = document.querySelector("[data-plan-poll]");
   if (!box) return;
   const count = box.querySelector("[data-plan-read]");
+  const notice = box.querySelector("[data-plan-notice]");
   const url = box.dataset.planPoll;
   const every = 1000;
   async function poll() {
@@ -16,6 +17,8 @@
           return;
         }
         count.textContent = String(plan.read);
+        notice.textContent = plan.notice || "";
+        notice.hidden = !plan.notice;
       }
     } catch (error) {
       // The network blinked: try again at the next tick.

@@ -114,7 +114,9 @@ class Command(BaseCommand):
         else:
             sandbox_note = self.start_sandbox(vault_port, zoho_port)
 
-        self.spawn("worker", ["rqworker", "plans", "default"])  # plans first: a preview never waits behind a copy
+        self.spawn("worker", ["rqworker", "plans", "default"])  # plans first, then copies
+        # One worker for previews only: with a copy running on the other, a preview still reads at once.
+        self.spawn("plans-worker", ["rqworker", "plans"])
         web = self.spawn("web", ["runserver", f"{host}:{port}", "--noreload", "--skip-checks"])
         _wait_for_port(port, web)
 
