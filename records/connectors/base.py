@@ -362,6 +362,11 @@ class Connector(abc.ABC):
     @abc.abstractmethod
     def delete(self, object_name: str, ids: Sequence[str]) -> list[WriteResult]: ...
 
+    def update(self, object_name: str, rows: Sequence[dict[str, Any]]) -> list[WriteResult]:
+        """Set fields of existing records (each row has "id"), `batch_size` a call; results in input
+        order. Only systems whose engine-built copy re-points references afterwards need it (Vault)."""
+        raise NotImplementedError
+
     def duplicate_field(self, outcome: WriteResult) -> str:
         """The field a write was refused for as a duplicate value, or "" ("make unique" retries on it)."""
         return ""

@@ -388,6 +388,11 @@ class VaultConnector(Connector):
     def create(self, object_name: str, rows: Sequence[dict[str, Any]]) -> list[WriteResult]:
         return self._write_rows("POST", object_name, [dict(r) for r in rows])
 
+    def update(self, object_name: str, rows: Sequence[dict[str, Any]]) -> list[WriteResult]:
+        """§4.2 Update Object Records (PUT, `id` per row, each id once a call)."""
+        # Reference: https://general.veevavault.dev/vault-api/api-reference/26.2/vault-objects/update-object-records/
+        return self._write_rows("PUT", object_name, [dict(r) for r in rows])
+
     def duplicate_field(self, outcome: WriteResult) -> str:
         # api-notes vault.md §8: uniqueness is OPERATION_NOT_ALLOWED "Another resource already exists with [f=v]".
         match = (
