@@ -49,6 +49,9 @@ COQL_IN_MAX = 100  # §4.4 (v7): at most 100 values in `in (...)`
 COQL_LIMIT = 2000  # §4.4: at most 2,000 rows per COQL call
 COQL_MAX_OFFSET = 100_000  # §4.4: up to 100,000 rows through LIMIT/OFFSET
 READ_PAGE = 200  # §4.1: per_page max 200
+# §4.1 lists `ids` among Get Records' parameters without a maximum [UNCONFIRMED]: 100 a call, the
+# documented limit of `ids` on delete (§8) and of COQL's `in (...)` (§4.4), the most plausible one.
+GET_IDS_MAX = 100
 LIST_FIELDS_MAX = 50  # §4.1: at most 50 fields when listing
 COQL_FIELDS_MAX = 500  # §4.4 (v7): at most 500 SELECT columns
 # §4.4: modules COQL cannot read; their children are read through the related-list API.
@@ -369,6 +372,21 @@ class ZohoConnector(Connector):
             params["criteria"] = f"({name_field}:starts_with:{_criteria_value(text)})"
         status, body = self._call("GET", self._module_path(module, "search"), safe=True, params=params)
         return self._page(module, status, body, page)
+
+    def names(self, object_name: str, ids: Sequence[str]) -> dict[str, str]:
+        """§4.1 Get Records with `ids` (GET_IDS_MAX a call) and only the name fields in `fields`."""
+        # Reference: https://www.zoho.com/crm/developer/docs/api/v7/get-records.html
+        module = zp.check_name(object_name)
+        wanted = [i for i in dict.fromkeys(str(i) for i in ids if i) if zp.looks_like_id(i)]
+        known = {f.name for f in self.describe(module)}
+        fields = ",".join(n for n in zp.name_columns(module) if n in known) or "id"
+        out: dict[str, str] = {}
+        for start in range(0, len(wanted), GET_IDS_MAX):
+            chunk = wanted[start : start + GET_IDS_MAX]
+            params = {"ids": ",".join(chunk), "fields": fields, "per_page": READ_PAGE}
+            status, body = self._call("GET", self._module_path(module), safe=True, params=params)
+            out.update({r.id: r.name for r in self._page(module, status, body, 1).records if r.id in chunk})
+        return out
 
     def get(self, object_name: str, record_id: str) -> Record:
         # Reference: https://www.zoho.com/crm/developer/docs/api/v7/get-records.html (specific record)

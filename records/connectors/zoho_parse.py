@@ -282,6 +282,16 @@ def field_info(raw: dict[str, Any], module: str) -> FieldInfo | None:
 NUMBER_TYPES = ("integer", "bigint", "long", "double", "currency", "percent", "decimal")
 
 
+def name_columns(module: str) -> list[str]:
+    """The fields record_name() reads for a module, its own name field first."""
+    preferred = MODULE_NAME_FIELD.get(module)
+    names = [preferred] if preferred else []
+    names += [n for n in NAME_FIELDS if n != preferred]
+    if module in ("Contacts", "Leads"):
+        names += ["First_Name", "Last_Name"]
+    return list(dict.fromkeys(names))
+
+
 def record_name(module: str, fields: dict[str, Any]) -> str:
     preferred = MODULE_NAME_FIELD.get(module)
     for name in ((preferred,) if preferred else ()) + NAME_FIELDS:
