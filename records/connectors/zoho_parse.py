@@ -328,3 +328,17 @@ def token_answer(status: int, body: Any) -> tuple[str, float, str]:
         seconds = 3600.0
     domain = body.get("api_domain")
     return token, seconds, domain if isinstance(domain, str) else ""
+
+
+def user(body: Any) -> dict[str, Any] | None:
+    """The one user of a Get Users answer ({"users": [{...}]}), or None."""
+    users = list_in(body, "users") if isinstance(body, dict) else []
+    first = users[0] if users else None
+    return first if isinstance(first, dict) and first.get("id") else None
+
+
+def user_name(user: dict[str, Any]) -> str:
+    full = user.get("full_name")
+    if isinstance(full, str) and full:
+        return full
+    return " ".join(v for v in (user.get("first_name"), user.get("last_name")) if isinstance(v, str) and v)
