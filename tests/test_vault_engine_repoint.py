@@ -61,10 +61,11 @@ def assert_repointed(conn, job, links):
 def test_demo_product_has_a_sibling_and_a_self_reference(vault):
     _, _, conn = vault
     links = source_links(conn, linked_product(conn))
-    assert len(links) == 4
-    siblings = [f for f, b in links.items() if b and b != f]
-    selves = [f for f, b in links.items() if b == f]
-    assert len(siblings) == 1 and links[siblings[0]] in links and len(selves) == 1
+    assert len(links) == 5
+    others = [f for f, b in links.items() if b and b != f]
+    cycle = [f for f in others if links[links[f]] == f]
+    assert len(others) == 3 and all(links[f] in links for f in others) and len(cycle) == 2
+    assert len([f for f, b in links.items() if b == f]) == 1
     info = {f.name: f for f in conn.describe("formulation__c")}["based_on__c"]
     assert info.reference_to == "formulation__c" and not info.required
 
@@ -76,18 +77,20 @@ def test_engine_built_copy_points_the_copies_at_the_copies_then_undo_removes_all
     before = counts(sb)
     job = services.copy_job_run(job_id=create(profile, owner, src, "Linked Copy").pk, worker_id="test")
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
-    assert job.succeeded_count == job.planned_count == 13
-    assert {o: counts(sb)[o] - before[o] for o in OBJECTS} == {"product__v": 1, "formulation__c": 4, "packaging__c": 8}
+    assert job.succeeded_count == job.planned_count == 16
+    assert {o: counts(sb)[o] - before[o] for o in OBJECTS} == {"product__v": 1, "formulation__c": 5, "packaging__c": 10}
     assert_repointed(conn, job, links)
     assert source_links(conn, src) == links  # the source tree is untouched
     # The sibling is created in a later wave than the one it is based on (its create carries the
-    # copy's id); the self-reference can't be: one Update Object Records call sets it afterwards.
+    # copy's id); the self-reference and one side of the cycle can't be: one Update Object Records
+    # call sets both afterwards.
     assert len(puts(sb)) == 1
     selves = next(f for f, b in links.items() if b == f)
     row = job.results.get(object_name="formulation__c", source_id=selves)
     assert row.values["based_on__c"] == row.new_id  # the job page shows what the reference became
-    sibling = next(f for f, b in links.items() if b and b != f)
+    sibling = next(f for f, b in links.items() if b and b != f and links[b] != f)
     assert job.results.get(source_id=sibling).depth > job.results.get(source_id=links[sibling]).depth
+    assert len(job.state["repoint"][src]["refs"]) == 2
 
     undo = services.copy_job_undo(job=job, user=owner, enqueue=False)
     undo = services.copy_job_run(job_id=undo.pk, worker_id="test")
@@ -113,7 +116,7 @@ def test_a_lost_answer_to_the_second_pass_is_sent_again_on_resume_without_duplic
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
     assert job.state["repoint"][src]["phase"] == "done" and len(puts(sb)) == 2  # the pass sent once more
     assert len([e for e in sb.log("vault") if e.method == "POST" and "/vobjects/" in e.path]) == creates_before
-    assert {o: counts(sb)[o] - before[o] for o in OBJECTS} == {"product__v": 1, "formulation__c": 4, "packaging__c": 8}
+    assert {o: counts(sb)[o] - before[o] for o in OBJECTS} == {"product__v": 1, "formulation__c": 5, "packaging__c": 10}
     assert_repointed(conn, job, links)
 
 
@@ -161,6 +164,6 @@ def test_sigkilled_worker_mid_copy_with_references_resumes_without_duplicates(
         _kill(second)
     job.refresh_from_db()
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
-    assert job.succeeded_count == job.planned_count == 13
-    assert {o: counts(sb)[o] - before[o] for o in OBJECTS} == {"product__v": 1, "formulation__c": 4, "packaging__c": 8}
+    assert job.succeeded_count == job.planned_count == 16
+    assert {o: counts(sb)[o] - before[o] for o in OBJECTS} == {"product__v": 1, "formulation__c": 5, "packaging__c": 10}
     assert_repointed(conn, job, links)
