@@ -78,3 +78,20 @@ def test_a_bogus_owner_is_refused_by_the_services_and_the_cli_before_any_job(zoh
     assert not CopyJob.objects.exists()
     plan = services.copy_preview(**kwargs, overrides={"Account_Name": "Acme 9", "Owner": REP["id"]})
     assert not plan.refused_reason
+
+
+@pytest.mark.django_db
+def test_references_of_a_bulk_csv_are_read_in_one_batch_and_a_bad_one_names_its_row(vault, owner):
+    sb, profile, conn = vault
+    products = [r for r in conn.search("product__v", "", per_page=100).records][:3]
+    countries = [r.id for r in conn.search("country__v", "", per_page=10).records][:3]
+    rows = {p.id: {"name__v": f"{p.name} CSV", "country__c": c} for p, c in zip(products, countries, strict=True)}
+    kwargs = dict(profile=profile, object_name="product__v", source_ids=[p.id for p in products], mode="clone")
+    sb.clear_log("vault")
+    plan = services.copy_preview(**kwargs, overrides={}, row_overrides=rows)
+    assert not plan.refused_reason
+    country_reads = [e for e in sb.log("vault") if e.path.endswith("/query") and "country__v" in e.body_summary]
+    assert len(country_reads) == 1  # three distinct countries, one VQL read
+    rows[products[1].id]["country__c"] = "00C999999999999"
+    with pytest.raises(ValidationError, match=f"Record {products[1].id}: .*No country__v record"):
+        services.copy_preview(**kwargs, overrides={}, row_overrides=rows)

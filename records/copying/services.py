@@ -23,7 +23,7 @@ from records.copying.options import CopyOptions
 from records.copying.plan import Plan, TooLarge
 from records.copying.validation import validate_source_ids
 from records.models import CopyJob, RecordResult
-from records.override_checks import remote_errors
+from records.override_checks import missing_references
 
 log = logging.getLogger(__name__)
 S = RecordResult.Status
@@ -93,7 +93,7 @@ def _plan(
             choices.check_values(fields=fields, values=values)
         except ValidationError as exc:
             raise ValidationError(f"Record {source_id}: " + " ".join(exc.messages)) from exc
-    _check_references(conn, object_name, fields, overrides, row_overrides or {})
+    _check_references(conn, fields, overrides, row_overrides or {})
     _check_options(conn, object_name, mode, options, profile)
     object_infos = _safe_objects(conn)
     # i15: the plan names objects by their plural labels ("Contacts: 400"), as do job titles.
@@ -151,18 +151,16 @@ def _plan(
     return plan, trees
 
 
-def _check_references(conn: Connector, object_name: str, fields, overrides, row_overrides) -> None:
-    """i15: a reference (Zoho's Owner too) names a record or user that exists: one get per
-    distinct value, the same check as the fields step's, before anything is queued."""
+def _check_references(conn: Connector, fields, overrides, row_overrides) -> None:
+    """i15: a reference (Zoho's Owner too) names a record or user that exists, checked as on the
+    fields step, the distinct ids read in batches, before anything is queued."""
     infos = {f.name: f for f in fields}
-    seen: dict = {}
-    for source_id, values in [("", overrides or {}), *row_overrides.items()]:
-        errors = remote_errors(
-            connector=conn, object_name=object_name, infos=infos, overrides=values, unique=False, seen=seen
-        )
-        if errors:
-            where = f"Record {source_id}: " if source_id else ""
-            raise ValidationError(where + " ".join(f"{infos[n].label}: {m}" for n, m in errors.items()))
+    rows = [("", overrides or {}), *row_overrides.items()]
+    errors = missing_references(connector=conn, infos=infos, rows=rows)
+    if errors:
+        shown = [f"{infos[name].label}: {message}" for name, message in errors[:3]]
+        more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
+        raise ValidationError(" ".join(shown) + more)
 
 
 def _clone_names(conn: Connector, object_name: str, ids: list[str], plan: Plan) -> dict[str, str]:
