@@ -163,9 +163,9 @@ def form_field_for(info: FieldInfo, *, required: bool = False) -> forms.Field:
     if kind == FieldType.REFERENCE:
         target = f" of {info.reference_to}" if info.reference_to else ""
         # data-lookup: static/records/lookup.js offers matching records by name as you type.
-        from records.override_checks import UNCHECKED_TARGETS
+        from records.override_checks import UNSEARCHABLE_TARGETS
 
-        searchable = info.reference_to and info.reference_to not in UNCHECKED_TARGETS
+        searchable = info.reference_to and info.reference_to not in UNSEARCHABLE_TARGETS
         attrs = {"data-lookup": info.reference_to, "autocomplete": "off"} if searchable else {}
         return forms.CharField(
             max_length=100,

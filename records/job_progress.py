@@ -13,10 +13,12 @@ from records.models import CopyJob, RecordResult
 
 DONE = {RecordResult.Status.SUCCEEDED, RecordResult.Status.FAILED, RecordResult.Status.SKIPPED}
 
+# Vault's own deep copy, phase by phase (issue 15: started — Vault job N running, polled k times —
+# results read — n of N matched).
 PHASES = {
-    "starting": "Starting Vault's deep copy",
+    "starting": "Started Vault's deep copy",
     "polling": "Vault job {remote_job_id} running",
-    "discover": "Vault's job ended; matching its copies to the records",
+    "discover": "Vault's job ended; results read, {matched} of {total} matched",
     "done": "Done",
 }
 
@@ -55,14 +57,23 @@ def outcomes(counts: dict[tuple[str, str], int]) -> dict[str, int]:
     return totals
 
 
-def phase_text(roots: dict | None) -> str:
-    """Where Vault's own deep copy (or cascade delete) is, from the engine's checkpoint."""
+def phase_text(roots: dict | None, counts: dict[tuple[str, str], int] | None = None) -> str:
+    """Where Vault's own deep copy (or cascade delete) is, from the engine's checkpoint; `counts`
+    (groups()) gives the records matched so far once Vault's job has ended."""
     if not isinstance(roots, dict) or not roots:
         return ""
+    totals = outcomes(counts or {})
+    matched, total = totals.get(RecordResult.Status.SUCCEEDED, 0), sum(totals.values())
     texts = []
     for st in roots.values():
         if isinstance(st, dict) and st.get("phase") in PHASES:
-            texts.append(PHASES[st["phase"]].format(remote_job_id=st.get("remote_job_id") or "?"))
+            text = PHASES[st["phase"]].format(
+                remote_job_id=st.get("remote_job_id") or "?", matched=f"{matched:,}", total=f"{total:,}"
+            )
+            polls = st.get("polls")
+            if st["phase"] == "polling" and isinstance(polls, int) and polls > 0:
+                text += f", polled {polls} time{'s' if polls != 1 else ''}"
+            texts.append(text)
     if len(set(texts)) == 1:
         return texts[0]
     return "; ".join(f"{texts.count(t)} × {t}" for t in dict.fromkeys(texts))
@@ -81,4 +92,8 @@ def live_parts(job: CopyJob) -> dict:
         None,
     )
     labels, order = plan_labels(plan_objects)
-    return {"objects": per_object(counts, labels, order), "outcomes": outcomes(counts), "phase": phase_text(roots)}
+    return {
+        "objects": per_object(counts, labels, order),
+        "outcomes": outcomes(counts),
+        "phase": phase_text(roots, counts),
+    }

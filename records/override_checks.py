@@ -1,41 +1,69 @@
 """Checks of a copy's field values that need the remote system, run on the fields step before
 anything is queued: a reference names a record that exists, a unique value isn't taken already.
 
-One call per checked value (a get or a find), only for the values the person typed."""
+Only the values the person typed are checked: references in batches (Connector.names), unique
+values one find each. The services (so the CLI and bulk CSV too) check the references the same
+way (missing_references) before anything is queued."""
 
 from __future__ import annotations
 
-from records.connectors.base import ConnectorError, FieldType, NotFound
+from records.connectors.base import ConnectorError, FieldType
+from records.copying.plan import ref_id
 
-# Zoho user lookups (Owner) name users, which no connector call reads: left to the remote check.
-UNCHECKED_TARGETS = frozenset({"Users"})
+# Reference targets the lookup widget can't search (a connector's search reads records; Zoho's
+# Owner points at users): their ids are still checked, by a get.
+UNSEARCHABLE_TARGETS = frozenset({"Users"})
 
 
 def remote_errors(*, connector, object_name: str, infos: dict, overrides: dict) -> dict[str, str]:
-    """Return {field: message} for the overrides the remote system would refuse."""
-    errors: dict[str, str] = {}
+    """Return {field: message} for the overrides the remote system would refuse: references to
+    records (or users) that don't exist, unique values already taken."""
+    errors: dict[str, str] = dict(missing_references(connector=connector, infos=infos, rows=[("", overrides)]))
     for name, value in overrides.items():
         info = infos.get(name)
-        if info is None or value in (None, "", []):
+        if name in errors or info is None or not info.unique or not isinstance(value, str) or not value:
             continue
-        message = _reference_error(connector, info, value) if info.type == FieldType.REFERENCE else None
-        if message is None and info.unique and isinstance(value, str):
-            message = _taken_error(connector, object_name, info, value)
+        message = _taken_error(connector, object_name, info, value)
         if message:
             errors[name] = message
     return errors
 
 
-def _reference_error(connector, info, value) -> str | None:
-    if not info.reference_to or info.reference_to in UNCHECKED_TARGETS:
-        return None
-    try:
-        connector.get(info.reference_to, str(value))
-    except NotFound:
-        return f"No {info.reference_to} record has the id {value}: pick one with the lookup."
-    except ConnectorError:
-        return None  # can't tell now; the copy itself reports a bad reference per record
-    return None
+def missing_references(*, connector, infos: dict, rows: list[tuple[str, dict]]) -> list[tuple[str, str]]:
+    """(field, message) for each reference value of `rows` ((source id, values) pairs; "" for the
+    top record's overrides) that names no record: the distinct ids of each target read in batches
+    (Connector.names), so a CSV of 5,000 rows costs a few calls. Zoho's Owner and user lookups point
+    at Users, which the connector reads by the Users API. A read that fails can't tell: not refused
+    (the copy itself reports a bad reference per record)."""
+    wanted: dict[str, dict[str, None]] = {}
+    for _, values in rows:
+        for name, value in values.items():
+            info = infos.get(name)
+            if info is not None and info.type == FieldType.REFERENCE and info.reference_to and ref_id(value):
+                wanted.setdefault(info.reference_to, {})[ref_id(value)] = None
+    found: dict[str, dict[str, str] | None] = {}
+    for target, ids in wanted.items():
+        try:
+            found[target] = connector.names(target, list(ids))
+        except ConnectorError:
+            found[target] = None
+    errors = []
+    for source_id, values in rows:
+        for name, value in values.items():
+            info = infos.get(name)
+            if info is None or info.type != FieldType.REFERENCE:
+                continue
+            known = found.get(info.reference_to)
+            if known is not None and ref_id(value) and ref_id(value) not in known:
+                where = f"Record {source_id}: " if source_id else ""
+                errors.append((name, where + _missing_message(info.reference_to, ref_id(value))))
+    return errors
+
+
+def _missing_message(target: str, record_id: str) -> str:
+    if target == "Users":
+        return f"No user has the id {record_id}: pick one of the CRM's users."
+    return f"No {target} record has the id {record_id}: pick one with the lookup."
 
 
 def _taken_error(connector, object_name: str, info, value: str) -> str | None:

@@ -316,15 +316,16 @@ def job_detail(request: HttpRequest, code) -> HttpResponse:
             "total_results": sum(groups.values()),
             "progress": _progress(job),
             "per_object": live.per_object(groups, labels, order),
-            "phase": _phase(job),
+            "phase": _phase(job, groups),
         },
     )
 
 
-def _phase(job: CopyJob) -> str:
+def _phase(job: CopyJob, groups: dict[tuple[str, str], int]) -> str:
     if job.mode == CopyJob.Mode.CLONE:
         return ""  # only Vault's deep copy and cascade delete have phases
-    return live.phase_text(CopyJob.objects.filter(pk=job.pk).values_list("state__roots", flat=True).first())
+    roots = CopyJob.objects.filter(pk=job.pk).values_list("state__roots", flat=True).first()
+    return live.phase_text(roots, groups)
 
 
 @require_GET

@@ -37,19 +37,26 @@ SMALL_PRODUCTS = [
 ]
 LARGE_PRODUCT = ("Large Product", 40, 49)  # 40 + 1,960 = 2,000 related records
 MEGA_PRODUCT = ("Mega Product", 101, 100)  # 101 + 10,100 = 10,201 related records (> 10,000)
+# A small hierarchy whose formulations reference each other through `based_on__c` (issue 16):
+# {formulation index within the product: the index it is based on}. Formulation 1 is based on its
+# sibling 0, formulation 2 on itself, 3 and 4 on each other (a cycle); 0 on nothing. Listed after
+# Mega Product so the ids of the records before it stay the same.
+LINKED_PRODUCT = ("Linked Product", 5, 2)
+LINKED_BASED_ON = {1: 0, 2: 2, 3: 4, 4: 3}
 DOSAGE_FORMS = ("tablet__c", "capsule__c", "syrup__c")
 
 
 def vault_demo_records() -> dict[str, list[dict]]:
     """Return {object: [record, ...]} without ids; the state assigns ids in this order.
 
-    Children point at their parent by list index under the key "_parent" (resolved by the state).
+    Children point at their parent by list index under the key "_parent" (resolved by the state),
+    and a formulation at the one it is based on under "_based_on" (set once both exist).
     """
     countries = [{"name__v": name, "code__v": code} for name, code in COUNTRIES]
     products: list[dict] = []
     formulations: list[dict] = []
     packagings: list[dict] = []
-    for p_index, (name, n_form, n_pack) in enumerate(SMALL_PRODUCTS + [LARGE_PRODUCT, MEGA_PRODUCT]):
+    for p_index, (name, n_form, n_pack) in enumerate(SMALL_PRODUCTS + [LARGE_PRODUCT, MEGA_PRODUCT, LINKED_PRODUCT]):
         n = p_index + 1
         products.append(
             {
@@ -65,13 +72,16 @@ def vault_demo_records() -> dict[str, list[dict]]:
                 "copy_key__c": None,
             }
         )
+        first_formulation = len(formulations)
         for f in range(n_form):
+            based_on = LINKED_BASED_ON.get(f) if name == LINKED_PRODUCT[0] else None
             formulations.append(
                 {
                     "_parent": ("product__c", p_index),
                     "dosage_form__c": [DOSAGE_FORMS[f % 3]],
                     "strength__c": f"{(f + 1) * 5} mg",
                     "copy_key__c": None,
+                    **({"_based_on": first_formulation + based_on} if based_on is not None else {}),
                 }
             )
             f_index = len(formulations) - 1

@@ -57,6 +57,8 @@ class FaultConfig:
     p500: float = 0.0
     p_timeout: float = 0.0
     p_drop_after_write: float = 0.0
+    # Only writes of this HTTP method have their answer dropped (e.g. "PUT"); "" = every write.
+    drop_method: str = ""
     seed: int | None = None
     # How long a "read timeout" holds the request before closing the socket unanswered.
     # Pick more than the client's read timeout.
@@ -94,10 +96,11 @@ class Faults:
         with self._lock:
             return asdict(self.config)
 
-    def draw(self, is_write: bool) -> tuple[float, str]:
+    def draw(self, is_write: bool, method: str = "") -> tuple[float, str]:
         """Return (latency, fault) for the next request; fault is '' for none."""
         with self._lock:
             cfg = self.config
+            is_write = is_write and (not cfg.drop_method or cfg.drop_method.upper() == method)
             if not (cfg.p429 or cfg.p500 or cfg.p_timeout or cfg.p_drop_after_write):
                 return cfg.latency, ""
             r = self._rng.random()
@@ -179,7 +182,7 @@ class FaultMiddleware:
         environ["wsgi.input"] = BytesIO(body)
         full_path = path + ("?" + environ["QUERY_STRING"] if environ.get("QUERY_STRING") else "")
         summary = summarize_body(body)
-        latency, fault = self.faults.draw(is_write(method, path))
+        latency, fault = self.faults.draw(is_write(method, path), method)
         if latency:
             time.sleep(latency)
 

@@ -190,6 +190,19 @@ def build_schema() -> dict[str, ObjectDef]:
             _parent("product__c", "Product", "product__v", "product__cr", "formulations__cr"),
             _picklist_field("dosage_form__c", "Dosage Form", "dosage_form__c"),
             FieldDef("strength__c", "Strength", "String", max_length=50),
+            # A plain object reference to another formulation (api-notes §2.4: reference
+            # relationships may point at their own object): the formulation this one was derived
+            # from, usually a sibling under the same product, or the record itself.
+            FieldDef(
+                "based_on__c",
+                "Based On",
+                "Object",
+                object="formulation__c",
+                relationship_type="reference",
+                relationship_outbound_name="based_on__cr",
+                relationship_inbound_name="derived_formulations__cr",
+                relationship_deletion="block",
+            ),
             COPY_KEY,
         ),
     )

@@ -74,6 +74,7 @@ class VaultState:
         data = demo.vault_demo_records()
         ids: dict[str, list[str]] = {}
         parent_objects = {"product__c": "product__v", "formulation__c": "formulation__c"}
+        links: list[tuple[dict, int]] = []
         for obj in ("country__v", "product__v", "formulation__c", "packaging__c"):
             ids[obj] = []
             for row in data[obj]:
@@ -84,7 +85,14 @@ class VaultState:
                 if "_parent" in values:
                     field, idx = values.pop("_parent")
                     values[field] = ids[parent_objects[field]][idx]
-                ids[obj].append(self.insert(obj, values, timestamp=demo.DEMO_TIMESTAMP)["id"])
+                based_on = values.pop("_based_on", None)
+                rec = self.insert(obj, values, timestamp=demo.DEMO_TIMESTAMP)
+                ids[obj].append(rec["id"])
+                if based_on is not None:
+                    links.append((rec, based_on))
+        for rec, idx in links:  # a reference to a sibling or to itself: both exist only now
+            self.update("formulation__c", rec, {"based_on__c": ids["formulation__c"][idx]})
+            rec["modified_date__v"] = demo.DEMO_TIMESTAMP
 
     def to_json(self) -> dict:
         return {"records": self.records, "counters": self.counters, "name_counters": self.name_counters}

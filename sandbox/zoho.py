@@ -232,7 +232,7 @@ class ZohoApp:
                     del self.tokens[old]
         return {
             "access_token": token,
-            "scope": "ZohoCRM.modules.ALL ZohoCRM.settings.ALL ZohoCRM.coql.READ",
+            "scope": "ZohoCRM.modules.ALL ZohoCRM.settings.ALL ZohoCRM.coql.READ ZohoCRM.users.READ",
             "api_domain": req.base_url,
             "token_type": "Bearer",
             "expires_in": int(self.settings.token_lifetime),

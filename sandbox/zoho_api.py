@@ -51,7 +51,9 @@ class RecordsApi:
                 return handler(req)
         if parts == ["coql"] and m == "POST":
             return self.coql(req)
-        if parts[0] in ("settings", "coql"):
+        if parts[0] == "users" and len(parts) == 2 and m == "GET":
+            return self.user(req, parts[1])
+        if parts[0] in ("settings", "coql", "users"):
             raise self._bad_url()
         module = self._module(parts[0])
         if len(parts) == 1:
@@ -215,6 +217,17 @@ class RecordsApi:
             raise _api_error(400, "INVALID_DATA", INVALID_ID, id=record_id)
         fields = self._fields_param(req, mod, required=False)
         return 200, {"data": [self.state.render(mod.api_name, rec, fields, single=True)]}
+
+    # -- the Users API: one user ----------------------------------------------------------------------
+    def user(self, req, user_id):
+        """GET /crm/{version}/users/{user_id} → {"users": [{...}]} (scope ZohoCRM.users.READ;
+        https://www.zoho.com/crm/developer/docs/api/v7/get-users.html). An unknown id answers
+        INVALID_DATA "the id given seems to be invalid" (Kaizen #51's error table) with 400, as a
+        record GET does [UNCONFIRMED: that table prints HTTP 200]."""
+        found = self.state.users.get(user_id)
+        if found is None:
+            raise _api_error(400, "INVALID_DATA", INVALID_ID, id=user_id)
+        return 200, {"users": [self.state.user_json(found)]}
 
     # -- §6 related records -------------------------------------------------------------------------
     def related(self, req, mod, record_id, list_name):

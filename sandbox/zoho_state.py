@@ -17,6 +17,8 @@ from sandbox.zoho_schema import NOT_COPYABLE_TYPES, Module, build_modules
 
 ID_BASE = 5725767000000200000  # §3.1: 19-digit numeric strings
 USER = {"name": "Sandbox Admin", "id": "5725767000000150001", "email": "admin@sandbox.zoho.example"}
+# A second, active user of the demo org: a copy's Owner can be set to someone else.
+REP = {"name": "Sandbox Rep", "id": "5725767000000150002", "email": "rep@sandbox.zoho.example"}
 DEMO_TIME = datetime(2024, 1, 15, 9, 30, tzinfo=timezone(timedelta(hours=5, minutes=30)))
 SYSTEM_FIELDS = ("Owner", "Created_By", "Modified_By", "Created_Time", "Modified_Time")
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -51,10 +53,24 @@ class ZohoState:
         self.records: dict[str, dict[str, dict]] = {name: {} for name in self.modules}
         self._unique: dict[tuple[str, str], dict[str, str]] = {}
         self._next_id = ID_BASE
-        self.users = {USER["id"]: USER}
+        self.users = {u["id"]: u for u in (USER, REP)}
         # What the tests can inspect: every write with its `trigger` / `skip_feature_execution` (§3.1, §2).
         self.actions: list[dict] = []
         self.created_at: dict[str, float] = {}  # id -> monotonic time (search index delay)
+
+    @staticmethod
+    def user_json(user: dict) -> dict:
+        """A user as the Users API renders one (a few of its documented keys)."""
+        first, _, last = user["name"].partition(" ")
+        return {
+            "id": user["id"],
+            "full_name": user["name"],
+            "first_name": first,
+            "last_name": last,
+            "email": user["email"],
+            "status": "active",
+            "confirm": True,
+        }
 
     # -- saving (python -m sandbox --state) ------------------------------------------------------
     def to_json(self) -> dict:

@@ -417,22 +417,40 @@ def test_polling_never_beats_the_interval_and_waits_out_api_limit_exceeded(sb):
     assert len(polls) >= 3
 
 
-def test_job_status_keeps_the_poll_interval(vault_connector, sb):
-    source = product(vault_connector, "Neurolax")
-    job_id = vault_connector.start_deep_copy("product__v", source.id, {"name__v": "Spaced"})
-    stamps = []
-    send = vault_connector.http.request
+class FakeClock:
+    """A clock that moves only when the connector sleeps (or the test says so): the rule is
+    checked on the times the connector chose, not on how fast a loaded machine ran it."""
 
-    def request(method, path, **kwargs):
-        if "services/jobs/" in path:
-            stamps.append(time.monotonic())  # when the status call goes out, not when it came back
-        return send(method, path, **kwargs)
+    def __init__(self):
+        self.now, self.sleeps = 1000.0, []
 
-    vault_connector.http.request = request
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def test_job_status_keeps_the_poll_interval(sb):
+    """§5.2: at most one status call per job per poll interval; a call that comes later waits not at all."""
+    sb.vault.configure(job_poll_interval=0)  # the sandbox's own spacing is not what is tested here
+    clock = FakeClock()
+    conn = make_vault_connector(sb.vault_url, polls=PollTimes(clock=clock), sleep=clock.sleep, poll_interval=5.0)
+    source = product(conn, "Neurolax")
+    job_id = conn.start_deep_copy("product__v", source.id, {"name__v": "Spaced"})
+    sent = []
     for _ in range(3):
-        vault_connector.job_status(job_id)
-    assert len(stamps) >= 3
-    assert all(b - a >= 0.14 for a, b in zip(stamps, stamps[1:], strict=False))
+        conn.job_status(job_id)
+        sent.append(clock.now)  # the fake clock stands still during the call: its send time
+    assert clock.sleeps == [5.0, 5.0] and sent == [1000.0, 1005.0, 1010.0]
+    clock.now += 7.0  # longer than the interval since the last poll
+    conn.job_status(job_id)
+    assert clock.sleeps == [5.0, 5.0]
+    clock.now += 2.0  # sooner than the interval: waits the rest of it
+    conn.job_status(job_id)
+    assert clock.sleeps == [5.0, 5.0, 3.0]
+    assert len(calls(sb, "GET", f"services/jobs/{job_id}")) == 5
 
 
 def test_poll_times_are_passed_in_and_shared_only_by_connectors_given_the_same(vault_connector, sb):

@@ -344,6 +344,17 @@ class Connector(abc.ABC):
         """Every record of `related.child_object` whose `parent_field` is one of `parent_ids`,
         all pages, with the fields needed to copy it (and `parent_field`)."""
 
+    def names(self, object_name: str, ids: Sequence[str]) -> dict[str, str]:
+        """{id: display name} of the records found among `ids` (ids not found are left out), in as
+        few calls as the system allows. This default reads one record a call; connectors batch."""
+        out: dict[str, str] = {}
+        for record_id in dict.fromkeys(str(i) for i in ids if i):
+            try:
+                out[record_id] = self.get(object_name, record_id).name
+            except NotFound:
+                continue
+        return out
+
     @abc.abstractmethod
     def find(self, object_name: str, equals: dict[str, str]) -> list[Record]:
         """Records whose fields equal the given values (reconciliation after a lost answer)."""
@@ -361,6 +372,11 @@ class Connector(abc.ABC):
 
     @abc.abstractmethod
     def delete(self, object_name: str, ids: Sequence[str]) -> list[WriteResult]: ...
+
+    def update(self, object_name: str, rows: Sequence[dict[str, Any]]) -> list[WriteResult]:
+        """Set fields of existing records (each row has "id"), `batch_size` a call; results in input
+        order. Only systems whose engine-built copy re-points references afterwards need it (Vault)."""
+        raise NotImplementedError
 
     def duplicate_field(self, outcome: WriteResult) -> str:
         """The field a write was refused for as a duplicate value, or "" ("make unique" retries on it)."""

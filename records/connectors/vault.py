@@ -50,6 +50,9 @@ DEFAULT_CLIENT_ID = "recordcopier-app-server-copier"
 DEFAULT_POLL_INTERVAL = 10.0  # §5.2: at most one job-status call per 10 s per job
 MAX_QUERY_CHARS = 50_000  # §3.3
 SESSION_LIFETIME = dt.timedelta(hours=47)  # §1.3: hard cap 48 h; re-authenticate a little early
+# Ids per `id IN (...)` of a names read: ~19 characters an id keeps 1,000 far below 50,000, and
+# 1,000 rows is VQL's default page (§3.3), so a chunk is usually one call.
+NAMES_CHUNK = 1000
 CHILD_CHUNK = 200  # parent ids per `IN (...)`; keeps each VQL statement far below 50,000 chars
 
 _RECORD_ID_RE = re.compile(r"\A[A-Za-z0-9]{1,64}\Z")
@@ -367,6 +370,17 @@ class VaultConnector(Connector):
             for row in self._query(q):
                 yield self._record(related.child_object, row)
 
+    def names(self, object_name: str, ids: Sequence[str]) -> dict[str, str]:
+        """§3.3: `SELECT id, name__v FROM {object} WHERE id IN (...)`, NAMES_CHUNK ids a statement."""
+        self._metadata(object_name)  # the object must exist
+        wanted = [i for i in dict.fromkeys(str(i) for i in ids if i) if _RECORD_ID_RE.match(i)]
+        out: dict[str, str] = {}
+        for start in range(0, len(wanted), NAMES_CHUNK):
+            chunk = ", ".join(vp.vql_string(i) for i in wanted[start : start + NAMES_CHUNK])
+            q = f"SELECT id, name__v FROM {vp.vql_name(object_name)} WHERE id IN ({chunk})"
+            out.update(vp.names(self._query(q)))
+        return out
+
     def find(self, object_name: str, equals: dict[str, str]) -> list[Record]:
         if not equals:
             return []
@@ -387,6 +401,11 @@ class VaultConnector(Connector):
 
     def create(self, object_name: str, rows: Sequence[dict[str, Any]]) -> list[WriteResult]:
         return self._write_rows("POST", object_name, [dict(r) for r in rows])
+
+    def update(self, object_name: str, rows: Sequence[dict[str, Any]]) -> list[WriteResult]:
+        """§4.2 Update Object Records (PUT, `id` per row, each id once a call)."""
+        # Reference: https://general.veevavault.dev/vault-api/api-reference/26.2/vault-objects/update-object-records/
+        return self._write_rows("PUT", object_name, [dict(r) for r in rows])
 
     def duplicate_field(self, outcome: WriteResult) -> str:
         # api-notes vault.md §8: uniqueness is OPERATION_NOT_ALLOWED "Another resource already exists with [f=v]".

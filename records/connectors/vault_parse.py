@@ -11,6 +11,7 @@ import csv
 import datetime as dt
 import io
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -458,3 +459,8 @@ def remote_job(body: dict[str, Any], job_id: str) -> RemoteJob:
     if not isinstance(data, dict) or not data.get("status"):
         raise Unavailable("Vault's job status has an unexpected shape.", error_type="BAD_RESPONSE")
     return RemoteJob(str(data.get("id") or job_id), str(data["status"]))
+
+
+def names(rows: Iterable[dict[str, Any]]) -> dict[str, str]:
+    """{id: name__v} of VQL rows (a row without an id is skipped)."""
+    return {str(r["id"]): str(r.get("name__v") or "") for r in rows if isinstance(r, dict) and r.get("id")}

@@ -49,6 +49,10 @@ COQL_IN_MAX = 100  # §4.4 (v7): at most 100 values in `in (...)`
 COQL_LIMIT = 2000  # §4.4: at most 2,000 rows per COQL call
 COQL_MAX_OFFSET = 100_000  # §4.4: up to 100,000 rows through LIMIT/OFFSET
 READ_PAGE = 200  # §4.1: per_page max 200
+# §4.1 lists `ids` among Get Records' parameters without a maximum [UNCONFIRMED]: 100 a call, the
+# documented limit of `ids` on delete (§8) and of COQL's `in (...)` (§4.4), the most plausible one.
+GET_IDS_MAX = 100
+USERS = "Users"  # the target of Owner and user lookups (FieldInfo.reference_to)
 LIST_FIELDS_MAX = 50  # §4.1: at most 50 fields when listing
 COQL_FIELDS_MAX = 500  # §4.4 (v7): at most 500 SELECT columns
 # §4.4: modules COQL cannot read; their children are read through the related-list API.
@@ -370,9 +374,28 @@ class ZohoConnector(Connector):
         status, body = self._call("GET", self._module_path(module, "search"), safe=True, params=params)
         return self._page(module, status, body, page)
 
+    def names(self, object_name: str, ids: Sequence[str]) -> dict[str, str]:
+        """§4.1 Get Records with `ids` (GET_IDS_MAX a call) and only the name fields in `fields`."""
+        # Reference: https://www.zoho.com/crm/developer/docs/api/v7/get-records.html
+        module = zp.check_name(object_name)
+        if module == USERS:
+            return super().names(module, ids)  # one user a call: the Users API takes no list of ids
+        wanted = [i for i in dict.fromkeys(str(i) for i in ids if i) if zp.looks_like_id(i)]
+        known = {f.name for f in self.describe(module)}
+        fields = ",".join(n for n in zp.name_columns(module) if n in known) or "id"
+        out: dict[str, str] = {}
+        for start in range(0, len(wanted), GET_IDS_MAX):
+            chunk = wanted[start : start + GET_IDS_MAX]
+            params = {"ids": ",".join(chunk), "fields": fields, "per_page": READ_PAGE}
+            status, body = self._call("GET", self._module_path(module), safe=True, params=params)
+            out.update({r.id: r.name for r in self._page(module, status, body, 1).records if r.id in chunk})
+        return out
+
     def get(self, object_name: str, record_id: str) -> Record:
         # Reference: https://www.zoho.com/crm/developer/docs/api/v7/get-records.html (specific record)
         module = zp.check_name(object_name)
+        if module == USERS:
+            return self._user(record_id)
         try:
             status, body = self._call("GET", self._module_path(module, record_id), safe=True)
         except Rejected as exc:
@@ -383,6 +406,23 @@ class ZohoConnector(Connector):
         if status == 204 or not isinstance(data, list) or not data or not isinstance(data[0], dict):
             raise NotFound(f"No {module} record with that id.", error_type="NO_CONTENT")
         return self._record(module, data[0])
+
+    def _user(self, user_id: str) -> Record:
+        """Owner and user lookups point at users, read by the Users API, not the records API."""
+        # Reference: https://www.zoho.com/crm/developer/docs/api/v7/get-users.html (a specific user;
+        # scope ZohoCRM.users.READ). An unknown id: INVALID_DATA [UNCONFIRMED status], or no content.
+        if not zp.looks_like_id(str(user_id or "")):
+            raise NotFound("No user with that id.", error_type="INVALID_DATA")
+        try:
+            status, body = self._call("GET", f"users/{quote(str(user_id), safe='')}", safe=True)
+        except Rejected as exc:
+            if exc.error_type == "INVALID_DATA":
+                raise NotFound("No user with that id.", error_type="INVALID_DATA") from None
+            raise
+        user = zp.user(body) if status != 204 else None
+        if user is None:
+            raise NotFound("No user with that id.", error_type="NO_CONTENT")
+        return Record(id=str(user["id"]), object_name=USERS, fields=user, name=zp.user_name(user))
 
     def children(self, related: RelatedList, parent_ids: Sequence[str]) -> Iterator[Record]:
         child = zp.check_name(related.child_object)

@@ -282,6 +282,16 @@ def field_info(raw: dict[str, Any], module: str) -> FieldInfo | None:
 NUMBER_TYPES = ("integer", "bigint", "long", "double", "currency", "percent", "decimal")
 
 
+def name_columns(module: str) -> list[str]:
+    """The fields record_name() reads for a module, its own name field first."""
+    preferred = MODULE_NAME_FIELD.get(module)
+    names = [preferred] if preferred else []
+    names += [n for n in NAME_FIELDS if n != preferred]
+    if module in ("Contacts", "Leads"):
+        names += ["First_Name", "Last_Name"]
+    return list(dict.fromkeys(names))
+
+
 def record_name(module: str, fields: dict[str, Any]) -> str:
     preferred = MODULE_NAME_FIELD.get(module)
     for name in ((preferred,) if preferred else ()) + NAME_FIELDS:
@@ -318,3 +328,17 @@ def token_answer(status: int, body: Any) -> tuple[str, float, str]:
         seconds = 3600.0
     domain = body.get("api_domain")
     return token, seconds, domain if isinstance(domain, str) else ""
+
+
+def user(body: Any) -> dict[str, Any] | None:
+    """The one user of a Get Users answer ({"users": [{...}]}), or None."""
+    users = list_in(body, "users") if isinstance(body, dict) else []
+    first = users[0] if users else None
+    return first if isinstance(first, dict) and first.get("id") else None
+
+
+def user_name(user: dict[str, Any]) -> str:
+    full = user.get("full_name")
+    if isinstance(full, str) and full:
+        return full
+    return " ".join(v for v in (user.get("first_name"), user.get("last_name")) if isinstance(v, str) and v)

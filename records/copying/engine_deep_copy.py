@@ -1,5 +1,6 @@
-"""The engine-built deep copy (Zoho): the top record cloned, then each wave of children created
-from the snapshots taken when the job was planned, lookups re-pointed to the copies."""
+"""The engine-built deep copy (Zoho, and Vault past its deep copy's limits): the top record cloned,
+then each wave of children created from the snapshots taken when the job was planned, lookups
+re-pointed to the copies (Vault: references within a wave by a second pass, repoint.py)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,13 @@ from typing import Any
 from records.connectors.base import CloneRequest, Connector, FieldInfo, FieldType
 from records.copying import results as res
 from records.copying.plan import Node, read_tree, unique_fields
+from records.copying.repoint import Repoint, later_refs, reference_fields, tree_depths
 from records.models import RecordResult
 
 S = RecordResult.Status
 
 
-class EngineDeepCopy:
+class EngineDeepCopy(Repoint):
     def run_engine_deep_copy(self, root_id: str) -> None:
         job, conn = self.job, self.connector
         rows = self.tree_rows(root_id, snapshots=True)
@@ -24,7 +26,11 @@ class EngineDeepCopy:
         rows = [r for r in rows if (r.object_name, r.source_id) in node_by_key]
         for row in rows:
             row.source_snapshot = None  # held by the nodes; rows are saved without it
+        if conn.creates_from_source:
+            self.plan_repoint(root_id, nodes)
+        self._depths = tree_depths(nodes)
         if all(r.status in (S.SUCCEEDED, S.FAILED, S.SKIPPED) for r in rows):
+            self.run_repoint(root_id)
             return
         root_row = next(r for r in rows if r.depth == 0)
         root_node = node_by_key[(root_row.object_name, root_row.source_id)]
@@ -55,6 +61,7 @@ class EngineDeepCopy:
                 by_object.setdefault(row.object_name, []).append(row)
             for object_name, object_rows in by_object.items():
                 self._create_children(object_name, object_rows, node_by_key, id_map)
+        self.run_repoint(root_id)  # references to records created in the same wave or later
         self.heartbeat()
 
     def _create_children(self, object_name, rows, node_by_key, id_map) -> None:
@@ -72,7 +79,8 @@ class EngineDeepCopy:
                 res.save([row])
                 continue
             if conn.creates_from_source:
-                payload = source_payload(node, fields, id_map, new_parent)
+                later = later_refs(node, fields, self._depths)
+                payload = source_payload(node, fields, id_map, new_parent, later=later)
             else:
                 payload = build_payload(node, fields, id_map, new_parent, conn)
             values = self.record_values(object_name, row.source_id, {}, node.fields)
@@ -158,17 +166,27 @@ def build_payload(
     return payload
 
 
-def source_payload(node: Node, fields: list[FieldInfo], id_map: dict[str, str], new_parent: str) -> dict[str, Any]:
+def source_payload(
+    node: Node, fields: list[FieldInfo], id_map: dict[str, str], new_parent: str, *, later: dict | None = None
+) -> dict[str, Any]:
     """A create row that copies its source (Vault `source_record_id`: the system copies the values and
     honours no_copy): the new parent, references to records of the tree re-pointed to their copies
-    (siblings, self-references), and unique values the copy must not keep cleared."""
+    (siblings, self-references), and unique values the copy must not keep cleared.
+
+    References in `later` (to records of this wave or a later one, repoint.later_refs) have no copy
+    to point at yet: left empty until the second pass sets them, so a copy never points into the
+    source tree meanwhile; a required one keeps the source's value until then (it can't be empty)."""
     payload: dict[str, Any] = {"source_record_id": node.source_id, node.parent_field: new_parent}
-    for info in fields:
+    later = later or {}
+    for info in reference_fields(fields, node.parent_field):
+        if info.name in later:
+            if not info.required:
+                payload[info.name] = None
+            continue
         value = node.fields.get(info.name)
-        if info.type == FieldType.REFERENCE and info.name != node.parent_field and info.editable:
-            target = id_map.get(value) if isinstance(value, str) else None
-            if target:
-                payload[info.name] = target
+        target = id_map.get(value) if isinstance(value, str) else None
+        if target:
+            payload[info.name] = target
     for info in unique_fields(fields)[0]:
         if node.fields.get(info.name) not in (None, ""):
             payload[info.name] = None

@@ -23,6 +23,7 @@ from records.copying.options import CopyOptions
 from records.copying.plan import Plan, TooLarge
 from records.copying.validation import validate_source_ids
 from records.models import CopyJob, RecordResult
+from records.override_checks import missing_references
 
 log = logging.getLogger(__name__)
 S = RecordResult.Status
@@ -94,6 +95,7 @@ def _plan(
             choices.check_values(fields=fields, values=values)
         except ValidationError as exc:
             raise ValidationError(f"Record {source_id}: " + " ".join(exc.messages)) from exc
+    _check_references(conn, fields, overrides, row_overrides or {})
     _check_options(conn, object_name, mode, options, profile)
     object_infos = _safe_objects(conn)
     # i15: the plan names objects by their plural labels ("Contacts: 400"), as do job titles.
@@ -103,9 +105,11 @@ def _plan(
     plan.changes = planning.field_changes(fields, first, overrides)
     trees: dict[str, list[planning.Node]] = {}
     if mode == CopyJob.Mode.CLONE:
-        # Bulk clone: the other records are checked when they run (one failed row each), not read here.
-        # i15: the first record was read above; its name goes with its row (the others aren't read).
-        nodes = [planning.Node(object_name, s, 0, name=first.name if s == source_ids[0] else "") for s in source_ids]
+        # i15: each row carries its record's name: the first was read above, the others' names are
+        # read in a few batched calls. An id not found is named in a warning here (its row fails when
+        # it runs, as before); the other records are checked when they run.
+        names = {source_ids[0]: first.name, **_clone_names(conn, object_name, source_ids[1:], plan)}
+        nodes = [planning.Node(object_name, s, 0, name=names.get(s, "")) for s in source_ids]
         plan.objects = planning.summarize(nodes, plurals)
         trees = {s: [n] for s, n in zip(source_ids, nodes, strict=True)}
     else:
@@ -153,6 +157,33 @@ def _plan(
         same = "each with its own field changes" if row_overrides else "each with the same field changes"
         plan.warnings.append(f"{len(source_ids)} records are cloned, {same}.")
     return plan, trees
+
+
+def _check_references(conn: Connector, fields, overrides, row_overrides) -> None:
+    """i15: a reference (Zoho's Owner too) names a record or user that exists, checked as on the
+    fields step, the distinct ids read in batches, before anything is queued."""
+    infos = {f.name: f for f in fields}
+    rows = [("", overrides or {}), *row_overrides.items()]
+    errors = missing_references(connector=conn, infos=infos, rows=rows)
+    if errors:
+        shown = [f"{infos[name].label}: {message}" for name, message in errors[:3]]
+        more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
+        raise ValidationError(" ".join(shown) + more)
+
+
+def _clone_names(conn: Connector, object_name: str, ids: list[str], plan: Plan) -> dict[str, str]:
+    """The names of a bulk clone's other records (Connector.names); a warning for those not found."""
+    if not ids:
+        return {}
+    names = conn.names(object_name, ids)
+    missing = [i for i in ids if i not in names]
+    if missing:
+        shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+        plan.warnings.append(
+            f"{len(missing)} of the {len(ids) + 1} records were not found: {shown}. Their rows will fail; "
+            "check the ids or leave them out."
+        )
+    return names
 
 
 def _check_options(conn: Connector, object_name: str, mode: str, options: CopyOptions, profile) -> None:

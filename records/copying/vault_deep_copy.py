@@ -93,7 +93,7 @@ class VaultDeepCopy:
 
     def _vault_poll(self, root_id, root_row, st) -> None:
         job, conn = self.job, self.connector
-        status = self._poll(st["remote_job_id"])
+        status = self._poll(st["remote_job_id"], st)
         rows = {(r.object_name, r.source_id): r for r in self.tree_rows(root_id)}
         changed = []
         for item in conn.deep_copy_results(job.object_name, st["remote_job_id"]):
@@ -152,9 +152,14 @@ class VaultDeepCopy:
         ]
         return found[0].id if len(found) == 1 else ""
 
-    def _poll(self, remote_id: str) -> str:
+    def _poll(self, remote_id: str, st: dict | None = None) -> str:
+        """Wait for Vault's job to end; each status call is counted in `st["polls"]` (the job page's
+        "polled k times"), kept with the phase so a resumed run counts on."""
         while True:
             remote = self.connector.job_status(remote_id)
+            if st is not None:
+                st["polls"] = int(st.get("polls") or 0) + 1
+                self.save_state()
             if remote.finished:
                 return remote.status
             self.heartbeat_no_cancel()

@@ -81,7 +81,7 @@ def test_control_endpoints_faults_log_and_reset(fresh_sandbox):
     fresh_sandbox.vault.state.records["product__v"].clear()
     assert requests.post(f"{base}/reset", timeout=5).json() == {"reset": True}
     assert fresh_sandbox.faults("vault").config.p500 == 0.0 and fresh_sandbox.log("vault") == []
-    assert len(fresh_sandbox.vault.state.records["product__v"]) == 10
+    assert len(fresh_sandbox.vault.state.records["product__v"]) == 11
     assert requests.post(f"{base}/faults", json={"bogus": 1}, timeout=5).status_code == 400
 
 

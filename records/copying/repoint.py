@@ -1,0 +1,126 @@
+"""References inside an engine-built copy (issue 16): a copied record that points at another record
+of the same tree (a sibling, another record of its own object, itself) points at that record's copy.
+
+Records are created wave by wave (by depth), so a reference to a record of an earlier wave is
+re-pointed in the create itself (engine_deep_copy.source_payload). A reference to a record of the
+same wave or a later one (or to itself) can't be: its copy doesn't exist yet. Those are "later
+references": the create leaves them empty (unless the field is required; then Vault's copy of the
+source value stays until re-pointed), and once every wave is written a second pass updates them
+(Update Object Records, api-notes vault.md §4.2), ⌈records/500⌉ calls per object.
+
+The second pass is planned once (its references kept in job.state, so a resumed run needs no
+snapshot) and marked in job.state before its first write. An update sets a field to a value, so
+sending it again after a crash or a lost answer changes nothing (Vault answers NO_DATA_CHANGES,
+§4.2): a resumed run sends the whole pass again instead of reconciling it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from records.connectors.base import ConnectorError, FieldInfo, FieldType, OutcomeUnknown, RateLimited, Unavailable
+from records.copying import results as res
+from records.copying.lifecycle import Paused
+from records.copying.plan import Node, ref_id
+from records.models import RecordResult
+
+DONE = "done"
+SENDING = "sending"
+
+
+def reference_fields(fields: Iterable[FieldInfo], parent_field: str) -> list[FieldInfo]:
+    """The fields of an object a copy re-points: editable references other than its parent field."""
+    return [f for f in fields if f.type == FieldType.REFERENCE and f.editable and f.name != parent_field]
+
+
+def later_refs(node: Node, fields: Iterable[FieldInfo], depths: dict[tuple[str, str], int]) -> dict[str, tuple]:
+    """{field: (target object, target source id)} for the references of `node` to records of the
+    tree that are created in its own wave or later (so not re-pointable in its create)."""
+    out = {}
+    for info in reference_fields(fields, node.parent_field):
+        target = ref_id(node.fields.get(info.name))
+        key = (info.reference_to or node.object_name, target)
+        if target and depths.get(key, -1) >= node.depth:
+            out[info.name] = key
+    return out
+
+
+def tree_depths(nodes: Iterable[Node]) -> dict[tuple[str, str], int]:
+    return {(n.object_name, n.source_id): n.depth for n in nodes}
+
+
+class Repoint:
+    """Mixed into the Runner (engine-built copies whose connector `creates_from_source`)."""
+
+    def plan_repoint(self, root_id: str, nodes: list[Node]) -> None:
+        """Keep the later references of the tree in job.state (once: a retry may have no snapshots)."""
+        plans = self.job.state.setdefault("repoint", {})
+        if root_id in plans:
+            return
+        depths = tree_depths(nodes)
+        refs = []
+        for node in nodes:
+            for name, (target_object, target_id) in later_refs(node, self.describe(node.object_name), depths).items():
+                refs.append([node.object_name, node.source_id, name, target_object, target_id])
+        plans[root_id] = {"phase": DONE if not refs else "", "refs": refs}
+        self.save_state()
+
+    def run_repoint(self, root_id: str) -> None:
+        st = self.job.state.get("repoint", {}).get(root_id)
+        if not st or st.get("phase") == DONE:
+            return
+        st["phase"] = SENDING  # before the first update: a resumed run sends the pass again
+        self.save_state()
+        copies = {
+            (o, s): (n, pk)
+            for o, s, n, pk in self.job.results.exclude(new_id="").values_list(
+                "object_name", "source_id", "new_id", "pk"
+            )
+        }
+        updates: dict[str, dict[str, dict[str, Any]]] = {}
+        for object_name, source_id, field, target_object, target_id in st["refs"]:
+            copy = copies.get((object_name, source_id))
+            if copy is None:
+                continue  # not copied: nothing to re-point
+            # The target's copy; when the target wasn't copied, the source's record, as Vault's own
+            # copy of the record (source_record_id) would have kept it.
+            target = copies.get((target_object, target_id), (target_id, None))[0]
+            updates.setdefault(object_name, {}).setdefault(copy[0], {"id": copy[0]})[field] = target
+        for object_name, rows in updates.items():
+            self._send_updates(object_name, list(rows.values()), copies)
+        st["phase"] = DONE
+        self.save_state()
+
+    def _send_updates(self, object_name: str, rows: list[dict[str, Any]], copies) -> None:
+        conn = self.connector
+        by_new_id = {new_id: pk for (o, _), (new_id, pk) in copies.items() if o == object_name}
+        for start in range(0, len(rows), conn.batch_size):
+            self.heartbeat()
+            batch = rows[start : start + conn.batch_size]
+            try:
+                outcomes = conn.update(object_name, batch)
+            except (RateLimited, Unavailable, OutcomeUnknown) as exc:
+                raise Paused(exc) from exc  # the pass is sent again on resume (updates repeat safely)
+            except ConnectorError as exc:
+                self._note_refs(object_name, batch, by_new_id, [exc.message] * len(batch))
+                continue
+            self._note_refs(
+                object_name,
+                batch,
+                by_new_id,
+                ["" if o.ok else (o.error_message or o.error_type or "not set") for o in outcomes],
+            )
+
+    def _note_refs(self, object_name, batch, by_new_id, errors) -> None:
+        """Each copy's row shows the references it was given (or why not); the row stays
+        succeeded: the record exists, and a retry must not create it again."""
+        rows = {r.pk: r for r in RecordResult.objects.filter(pk__in=[by_new_id[b["id"]] for b in batch])}
+        for values, error in zip(batch, errors, strict=False):
+            row = rows[by_new_id[values["id"]]]
+            noted = dict(row.values or {})
+            noted.update({k: v for k, v in values.items() if k != "id"})
+            if error:
+                noted["_references_not_set"] = error
+            row.values = noted
+        res.save(list(rows.values()))
