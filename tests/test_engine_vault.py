@@ -104,20 +104,10 @@ def test_bulk_clone_sends_batches_of_500(vault, owner):
 
 @pytest.mark.parametrize("flag", [True, False], ids=["hierarchical-flag", "no-flag"])
 @pytest.mark.django_db
-def test_deep_copy_children_and_grandchildren_point_at_new_parents(vault, owner, monkeypatch, flag):
+def test_deep_copy_children_and_grandchildren_point_at_new_parents(vault, owner, flag):
     sb, profile, conn = vault
     if not flag:  # `hierarchical_copy` in relationships[] is the sandbox's invention: work without it
-        from records.connectors.vault import VaultConnector
-
-        original = VaultConnector._metadata
-
-        def metadata(self, object_name):
-            fields, obj = original(self, object_name)
-            for rel in obj.get("relationships") or []:
-                rel.pop("hierarchical_copy", None)
-            return fields, obj
-
-        monkeypatch.setattr(VaultConnector, "_metadata", metadata)
+        sb.vault.configure(relationship_hierarchical_flag=False)
         conn = connector_for(profile)
         assert all("hierarchical_copy" not in r for r in conn._metadata("product__v")[1]["relationships"])
     src = product(conn, "Dermacalm")
@@ -225,20 +215,16 @@ def test_cancel_between_deep_copies_of_several_products(vault, owner):
 def test_session_expiring_mid_job(vault, owner):
     sb, profile, conn = vault
     src = product(conn, "Osteofirm")
-    original = conn.__class__.job_status
-
-    def job_status(self, job_id):
-        sb.vault.expire_sessions()  # every poll finds its session gone
-        return original(self, job_id)
-
     job = start_job(profile, owner, "product__v", [src], "deep_copy", overrides={"name__v": "Osteofirm Expired"})
     sb.vault.expire_sessions()
-    conn.__class__.job_status = job_status
-    try:
-        job = run_job(job, connector=conn, worker="t")
-    finally:
-        conn.__class__.job_status = original
+    # The sandbox expires every session after answering each job poll: each next poll finds its
+    # session gone.
+    sb.hooks("vault").after("GET", r"/services/jobs/\d+$", sb.vault.expire_sessions)
+    sb.clear_log("vault")
+    job = run_job(job, connector=conn, worker="t")
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
+    # Logged in again for the start (expired before it) and after the poll(s), each once.
+    assert len([e for e in sb.log("vault") if e.path.endswith("/auth")]) >= 2
     assert_hierarchy_copied(conn, job, src, job.results.get(depth=0).new_id)
     # And a clone right after another expiry.
     sb.vault.expire_sessions()

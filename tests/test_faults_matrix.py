@@ -95,18 +95,9 @@ def test_zoho_token_expiring_mid_job(zoho, owner):
     sb, profile, conn = zoho
     src = _small_accounts(conn, 1)[0]
     job = start_job(profile, owner, "Accounts", [src], "deep_copy", overrides={"Account_Name": "Expiring Co"})
-    original = conn.__class__.create
-
-    def create(self, object_name, rows):
-        out = original(self, object_name, rows)
-        sb.zoho.expire_tokens()
-        return out
-
-    conn.__class__.create = create
-    try:
-        job = run_job(job, connector=conn, worker="expiry")
-    finally:
-        conn.__class__.create = original
+    # The sandbox expires every token after processing each write (COQL reads are POSTs too).
+    sb.hooks("zoho").after("POST", r"^/crm/v\d+/(?!coql$)\w+$", sb.zoho.expire_tokens)
+    job = run_job(job, connector=conn, worker="expiry")
     _exactly_one_copy_each(conn, "Accounts", job, {src: {"Account_Name": "Expiring Co"}}, "Account_Name")
     assert len([e for e in sb.log("zoho") if e.path.startswith("/oauth/v2/token")]) >= 2
 
