@@ -13,7 +13,7 @@ from records.connectors import connector_for
 from records.copying import services
 from records.copying.plan import read_tree
 from records.models import CopyJob, RecordResult
-from tests.fixtures.engine import copy_now, preview, run_job, start_job
+from tests.fixtures.engine import copy_now, kill_worker, preview, run_job, start_job, wait_for, wait_for_end, worker_running
 
 S = RecordResult.Status
 PARENT_FIELD = {"formulation__c": "product__c", "packaging__c": "formulation__c"}
@@ -156,32 +156,44 @@ def test_deep_copy_over_10000_related_is_refused_in_the_preview(vault, owner):
     assert not plan.refused and plan.related_total == 2000
 
 
-@pytest.mark.django_db
-def test_cancel_stops_a_bulk_clone_within_one_batch(vault, owner):
+def _cancel_while_held(sb, job, owner, redis_url, method, path):
+    """Run `job` in a real worker; cancel it through the service while the sandbox holds the answer
+    to the first `method` `path` call (done in Vault, not yet heard by the worker); the ended job."""
+    hold = sb.hooks("vault").hold(method, path)
+    with worker_running(redis_url):
+        try:
+            assert hold.wait(60), f"no {method} {path}"
+            services.copy_job_cancel(job=CopyJob.objects.get(pk=job.pk), user=owner)
+        finally:
+            hold.release()
+        return wait_for_end(job)
+
+
+def _one_call_at_a_time(profile):
+    """A worker sends up to the profile's concurrency at once; these tests count calls in flight."""
+    profile.concurrency = 1
+    profile.save(update_fields=["concurrency"])
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_cancel_stops_a_bulk_clone_within_one_batch(vault, owner, redis_url):
     sb, profile, conn = vault
+    _one_call_at_a_time(profile)
     large = product(conn, "Large Product")
     formulations = [r.id for r in conn.children(conn.related_lists("product__v")[0], [large])]
     ids = [r.id for r in conn.children(conn.related_lists("formulation__c")[0], formulations)][:1200]
-    job = start_job(profile, owner, "packaging__c", ids, "clone")
-    original = conn.__class__.clone
-
-    def clone(self, object_name, requests):
-        out = original(self, object_name, requests)
-        services.copy_job_cancel(job=CopyJob.objects.get(pk=job.pk), user=owner)
-        return out
-
-    conn.__class__.clone = clone
-    try:
-        job = run_job(job, connector=conn, worker="t")
-    finally:
-        conn.__class__.clone = original
+    job = start_job(profile, owner, "packaging__c", ids, "clone", enqueue=True)
+    job = _cancel_while_held(sb, job, owner, redis_url, "POST", r"/vobjects/packaging__c$")
     assert job.status == CopyJob.Status.CANCELLED
     assert job.succeeded_count == 500 and job.results.filter(status=S.SKIPPED).count() == 700
 
 
-@pytest.mark.django_db
-def test_cancel_between_deep_copies_of_several_products(vault, owner):
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_cancel_between_deep_copies_of_several_products(vault, owner, redis_url):
     sb, profile, conn = vault
+    _one_call_at_a_time(profile)
     ids = [product(conn, n) for n in ("Neurolax", "Dermacalm")]
     job = start_job(
         profile,
@@ -189,20 +201,10 @@ def test_cancel_between_deep_copies_of_several_products(vault, owner):
         "product__v",
         ids,
         "deep_copy",
+        enqueue=True,
         row_overrides={ids[0]: {"name__v": "Can A"}, ids[1]: {"name__v": "Can B"}},
     )
-    original = conn.__class__.start_deep_copy
-
-    def start(self, *args, **kwargs):
-        out = original(self, *args, **kwargs)
-        services.copy_job_cancel(job=CopyJob.objects.get(pk=job.pk), user=owner)
-        return out
-
-    conn.__class__.start_deep_copy = start
-    try:
-        job = run_job(job, connector=conn, worker="t")
-    finally:
-        conn.__class__.start_deep_copy = original
+    job = _cancel_while_held(sb, job, owner, redis_url, "POST", r"/actions/deepcopy$")
     assert job.status == CopyJob.Status.CANCELLED
     # The started Vault job can't be stopped: its records are all reported; the second never started.
     first = job.results.filter(pk__in=job.state["trees"][ids[0]])
