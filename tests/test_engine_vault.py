@@ -6,6 +6,7 @@ the preview, cancel, undo, an expired session mid-job, and a worker crash after 
 was started (the resumed run polls the same remote job).
 """
 
+import django_rq
 import pytest
 from django.core.exceptions import ValidationError
 
@@ -13,14 +14,19 @@ from records.connectors import connector_for
 from records.copying import services
 from records.copying.plan import read_tree
 from records.models import CopyJob, RecordResult
-from tests.fixtures.engine import copy_now, kill_worker, preview, run_job, start_job, wait_for, wait_for_end, worker_running
+from tests.fixtures.engine import (
+    copy_now,
+    kill_worker,
+    preview,
+    run_job,
+    start_job,
+    wait_for,
+    wait_for_end,
+    worker_running,
+)
 
 S = RecordResult.Status
 PARENT_FIELD = {"formulation__c": "product__c", "packaging__c": "formulation__c"}
-
-
-class Crash(BaseException):
-    """A worker dying mid-call: not an Exception, so nothing in the engine catches it."""
 
 
 def product(conn, name):
@@ -234,53 +240,40 @@ def test_session_expiring_mid_job(vault, owner):
     assert clone.status == CopyJob.Status.SUCCEEDED, clone.error_summary
 
 
-def _crash_then_resume(sb, profile, owner, conn, src, name, *, crash_before_return):
-    job = start_job(profile, owner, "product__v", [src], "deep_copy", overrides={"name__v": name})
-    original = conn.__class__.start_deep_copy
-
-    def start(self, *args, **kwargs):
-        remote = original(self, *args, **kwargs)
-        if crash_before_return:
-            raise Crash  # the job was started in Vault; the worker died before storing its id
-        return remote
-
-    def poll(self, job_id):
-        raise Crash  # the worker died while polling (the job id was stored)
-
-    conn.__class__.start_deep_copy = start
-    if not crash_before_return:
-        old_poll = conn.__class__.job_status
-        conn.__class__.job_status = poll
-    try:
-        with pytest.raises(Crash):
-            run_job(job, connector=conn, worker="dead")
-    finally:
-        conn.__class__.start_deep_copy = original
-        if not crash_before_return:
-            conn.__class__.job_status = old_poll
+def _crash_then_resume(sb, profile, owner, redis_url, src, name, *, crash_before_return):
+    """A real worker SIGKILLed while the sandbox holds the answer to the deep copy's start (the job
+    runs in Vault; its id never reached the worker) or to its first status poll (the id was
+    stored); the lease runs out, resume-stale re-queues the job and a second worker finishes it."""
+    job = start_job(profile, owner, "product__v", [src], "deep_copy", enqueue=True, overrides={"name__v": name})
+    moment = ("POST", r"/actions/deepcopy$") if crash_before_return else ("GET", r"/services/jobs/\d+$")
+    hold = sb.hooks("vault").hold(*moment)
+    with worker_running(redis_url) as first:
+        try:
+            assert hold.wait(60), f"no {moment}"
+            kill_worker(first)
+        finally:
+            hold.release()
     job.refresh_from_db()
-    assert job.status == CopyJob.Status.RUNNING and len(deep_copy_posts(sb)) == 1
-    # The lease runs out; resume-stale re-queues it; another worker takes it.
+    assert job.status == CopyJob.Status.RUNNING and bool(job.remote_job_id) != crash_before_return
+    assert wait_for(lambda: len(deep_copy_posts(sb)) == 1, 10)  # logged once answered (to nobody)
     CopyJob.objects.filter(pk=job.pk).update(lease_expires_at=job.lease_expires_at.replace(year=2000))
-    queued = []
-    services_enqueue = services._enqueue
-    services._enqueue = queued.append
-    try:
-        resumed = services.jobs_resume_stale()
-    finally:
-        services._enqueue = services_enqueue
-    assert [j.pk for j in resumed] == [job.pk] and queued
-    remote_before = job.remote_job_id
-    job = run_job(job, connector=connector_for(profile), worker="second")
+    resumed = services.jobs_resume_stale()
+    assert [j.pk for j in resumed] == [job.pk]
+    assert resumed[0].rq_job_id in django_rq.get_queue("default").job_ids  # re-queued on Redis
+    remote_before = resumed[0].remote_job_id
+    with worker_running(redis_url, "--burst") as second:
+        second.wait(120)
+    job.refresh_from_db()
     return job, remote_before
 
 
-@pytest.mark.django_db
-def test_worker_crash_while_polling_resumes_the_same_remote_job(vault, owner):
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_worker_crash_while_polling_resumes_the_same_remote_job(vault, owner, redis_url):
     sb, profile, conn = vault
     src = product(conn, "Immunova")
     job, remote_before = _crash_then_resume(
-        sb, profile, owner, conn, src, "Immunova Resumed", crash_before_return=False
+        sb, profile, owner, redis_url, src, "Immunova Resumed", crash_before_return=False
     )
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
     assert remote_before and job.remote_job_id == remote_before and job.attempts == 2
@@ -291,11 +284,12 @@ def test_worker_crash_while_polling_resumes_the_same_remote_job(vault, owner):
     assert_hierarchy_copied(conn, job, src, job.results.get(depth=0).new_id)
 
 
-@pytest.mark.django_db
-def test_worker_crash_before_the_job_id_was_stored_finds_the_copy(vault, owner):
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_worker_crash_before_the_job_id_was_stored_finds_the_copy(vault, owner, redis_url):
     sb, profile, conn = vault
     src = product(conn, "Hepaguard")
-    job, _ = _crash_then_resume(sb, profile, owner, conn, src, "Hepaguard Resumed", crash_before_return=True)
+    job, _ = _crash_then_resume(sb, profile, owner, redis_url, src, "Hepaguard Resumed", crash_before_return=True)
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
     assert len(deep_copy_posts(sb)) == 1
     assert len(conn.find("product__v", {"name__v": "Hepaguard Resumed"})) == 1
