@@ -1,7 +1,9 @@
 """Events at a chosen moment of a conversation with an emulator, for tests that must not patch the
 client: run a callback after a matching request was processed (expire sessions after each poll,
-tokens after each write), or hold a matching request's answer after it was processed (the server
-has done the work; the client has not heard yet) until the test releases it.
+tokens after each write), hold a matching request's answer after it was processed (the server
+has done the work; the client has not heard yet) until the test releases it, or answer matching
+requests with a given JSON body instead of the emulator (a service of the system that is down or
+answers oddly).
 
 `HookMiddleware` sits between the fault middleware and the emulator, so a hook sees only the
 requests that reached the emulator, and the request log records a held request once it is answered.
@@ -9,6 +11,7 @@ requests that reached the emulator, and the request log records a held request o
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from collections.abc import Callable
@@ -25,6 +28,7 @@ class _Hook:
     times: int | None  # how many matching requests it still fires for; None: all
     callback: Callable[[], object] | None = None
     hold: Hold | None = None
+    answer: object = None  # JSON sent instead of the emulator's answer (the request isn't processed)
 
     def matches(self, method: str, path: str) -> bool:
         return self.times != 0 and self.method in ("*", method) and self.path.search(path) is not None
@@ -70,6 +74,22 @@ class Hooks:
             self._hooks.append(_Hook(method.upper(), re.compile(path), times, hold=hold))
         return hold
 
+    def answer(self, method: str, path: str, payload: object, *, times: int | None = None) -> None:
+        """Answer matching requests (the first `times`, or all) with `payload` as JSON, HTTP 200
+        (as Vault answers its FAILUREs), without the emulator seeing them."""
+        with self._lock:
+            self._hooks.append(_Hook(method.upper(), re.compile(path), times, answer=payload))
+
+    def canned(self, method: str, path: str) -> object:
+        """The payload a matching `answer` hook sends for this request, else None."""
+        with self._lock:
+            for hook in self._hooks:
+                if hook.answer is not None and hook.matches(method, path):
+                    if hook.times is not None:
+                        hook.times -= 1
+                    return hook.answer
+        return None
+
     def clear(self) -> None:
         with self._lock:
             hooks, self._hooks = self._hooks, []
@@ -82,7 +102,7 @@ class Hooks:
         due = []
         with self._lock:
             for hook in self._hooks:
-                if hook.matches(method, path):
+                if hook.answer is None and hook.matches(method, path):
                     if hook.times is not None:
                         hook.times -= 1
                     due.append(hook)
@@ -112,6 +132,11 @@ class HookMiddleware:
             self.app.reset()
 
     def __call__(self, environ, start_response):
+        payload = self.hooks.canned(environ["REQUEST_METHOD"].upper(), environ.get("PATH_INFO", ""))
+        if payload is not None:
+            body = json.dumps(payload).encode()
+            start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+            return [body]
         result = self.app(environ, start_response)
         try:
             # The whole body now: the emulator's work is done before any hook fires. The server

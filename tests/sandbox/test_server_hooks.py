@@ -64,3 +64,12 @@ def test_metadata_without_the_hierarchical_copy_key(vault_api):
     assert any("hierarchical_copy" in r for r in relationships())
     vault_api.sb.vault.configure(relationship_hierarchical_flag=False)
     assert all("hierarchical_copy" not in r for r in relationships())
+
+
+def test_answer_replaces_the_emulators_answer_for_matching_requests(vault_api):
+    sb = vault_api.sb
+    sb.hooks("vault").answer("GET", META, {"responseStatus": "FAILURE", "errors": [{"type": "X"}]}, times=1)
+    sb.clear_log("vault")
+    assert vault_api.get("metadata/vobjects/product__v")["errors"] == [{"type": "X"}]
+    assert vault_api.get("metadata/vobjects/product__v")["responseStatus"] == "SUCCESS"  # once only
+    assert [e.status for e in sb.log("vault")] == [200, 200]
