@@ -4,6 +4,9 @@ Scenarios of issue 5 for Vault: clone with overrides, bulk clone in batches of 5
 (results per record, the fallback when the success file has no new ids), the 10,000 limit refused in
 the preview, cancel, undo, an expired session mid-job, and a worker crash after the deep-copy job
 was started (the resumed run polls the same remote job).
+
+Events at a moment come from real parts (docs/reliability.md): cancels and crashes hit a real RQ
+worker while the sandbox holds an answer; expiries are sandbox hooks; nothing of ours is patched.
 """
 
 import django_rq
