@@ -450,8 +450,10 @@ class Sandbox:
 
         zoho = ZohoApp(settings=zoho_settings)
 
-        vault_mw = FaultMiddleware(vault, "vault")
-        zoho_mw = FaultMiddleware(zoho if zoho is not None else unavailable_app, "zoho")
+        from sandbox.hooks import HookMiddleware
+
+        vault_mw = FaultMiddleware(HookMiddleware(vault), "vault")
+        zoho_mw = FaultMiddleware(HookMiddleware(zoho if zoho is not None else unavailable_app), "zoho")
         vault_mw.faults.set(**faults_from_env("SANDBOX_VAULT_FAULTS"))
         zoho_mw.faults.set(**faults_from_env("SANDBOX_ZOHO_FAULTS"))
         vault_server = ServerThread(vault_mw, host, vault_port).start()
@@ -467,6 +469,10 @@ class Sandbox:
 
     def log(self, name: str) -> list[LogEntry]:
         return self._mw[name].log()
+
+    def hooks(self, name: str):
+        """Events at a moment: `sb.hooks("vault").after(...)` / `.hold(...)`; see sandbox/hooks.py."""
+        return self._mw[name].app.hooks
 
     def clear_log(self, name: str | None = None) -> None:
         for key in [name] if name else list(self._mw):

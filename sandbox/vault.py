@@ -48,6 +48,9 @@ class VaultSettings:
     record_migration_permission: bool = True
     # §5.3 [UNCONFIRMED] success-file columns; drop "targetRecordId" to test a client's fallback.
     deepcopy_success_columns: tuple[str, ...] = ("vobject", "sourceRecordId", "targetRecordId")
+    # §2.4 [UNCONFIRMED] the `hierarchical_copy` key of inbound relationships is this sandbox's
+    # invention; off: metadata without it, as a real Vault may answer.
+    relationship_hierarchical_flag: bool = True
 
     def updated(self, **kwargs) -> VaultSettings:
         return replace(self, **kwargs)
@@ -427,11 +430,12 @@ class VaultApp:
                             "field": f.name,
                             "relationship_type": "child" if f.relationship_type == "parent" else "reference_inbound",
                             "relationship_deletion": f.relationship_deletion,
-                            # Sandbox extension ([UNCONFIRMED] §2.4): deep copy follows this one.
-                            "hierarchical_copy": f.hierarchical_copy,
                             "object": self._object_ref(other, version),
                         }
                     )
+                    if self.settings.relationship_hierarchical_flag:
+                        # Sandbox extension ([UNCONFIRMED] §2.4): deep copy follows this one.
+                        out[-1]["hierarchical_copy"] = f.hierarchical_copy
         return out
 
     def list_objects(self, req):

@@ -249,21 +249,25 @@ def test_environment_proxies_are_ignored(server, monkeypatch):
     assert client(server.url).request("GET", "api/x", safe=True).status_code == 200
 
 
-def test_every_call_has_a_timeout(server, monkeypatch):
-    import requests
+def test_every_call_has_a_timeout(server):
+    """The client's read timeout, or a call's own, reaches the socket: an answer slower than it
+    (the server takes 1 s) is a TIMEOUT, not a wait. Seen from outside; requests isn't patched."""
+    from records.connectors.http import DEFAULT_TIMEOUT
 
-    seen = []
-    original = requests.Session.request
-
-    def spy(self, method, url, **kwargs):
-        seen.append(kwargs.get("timeout"))
-        return original(self, method, url, **kwargs)
-
-    monkeypatch.setattr(requests.Session, "request", spy)
-    http = HttpClient(server.url)
-    http.request("GET", "api/x", safe=True)
-    http.request("GET", "api/x", safe=True, timeout=(2, 3))
-    assert seen[0] == (5.0, 120.0) and seen[1] == (2, 3)
+    assert HttpClient(server.url).timeout == DEFAULT_TIMEOUT == (5.0, 120.0)
+    server.script.steps = ["slow"]
+    calls = [
+        lambda: HttpClient(server.url, timeout=(2, 0.3), max_attempts=1).request("GET", "api/x", safe=True),
+        lambda: HttpClient(server.url, max_attempts=1).request("GET", "api/x", safe=True, timeout=(2, 0.3)),
+    ]
+    for call in calls:
+        started = time.monotonic()
+        with pytest.raises(Unavailable) as info:
+            call()
+        assert info.value.error_type == "TIMEOUT" and time.monotonic() - started < 0.9
+    # A call's own longer timeout wins over the client's short one.
+    late = HttpClient(server.url, timeout=(2, 0.3)).request("GET", "api/x", safe=True, timeout=(2, 3))
+    assert late.json() == {"ok": "late"}
 
 
 def test_backoff_is_bounded_and_jittered():

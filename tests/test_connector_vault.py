@@ -175,13 +175,13 @@ def test_a_picklist_shared_by_two_objects_is_read_once_per_connector(vault_conne
     assert len(calls(sb, "GET", "/objects/picklists/product_status__c")) == 1
 
 
-def test_describe_survives_a_failing_picklist_api(vault_connector, sb, caplog, monkeypatch):
-    from sandbox.vault_state import VaultError
+PICKLISTS = r"/objects/picklists/[^/]+$"
 
-    def broken(req, name):
-        raise VaultError("UNEXPECTED_ERROR", "picklist service down")
 
-    monkeypatch.setattr(sb.vault, "picklist_values", broken)  # the app outlives sandbox resets
+def test_describe_survives_a_failing_picklist_api(vault_connector, sb, caplog):
+    # The sandbox answers every picklist call with Vault's error envelope, as a failing service would.
+    down = {"responseStatus": "FAILURE", "errors": [{"type": "UNEXPECTED_ERROR", "message": "picklist service down"}]}
+    sb.hooks("vault").answer("GET", PICKLISTS, down)
     del sb.vault.state.picklists["market__c"]  # and one that is gone (INVALID_DATA)
     with caplog.at_level(logging.WARNING, logger="records.connectors.vault"):
         fields = {f.name: f for f in vault_connector.describe("product__v")}
@@ -191,10 +191,8 @@ def test_describe_survives_a_failing_picklist_api(vault_connector, sb, caplog, m
     assert "not checked" in caplog.text
 
 
-def test_a_picklist_that_comes_back_empty_or_odd_is_not_checked(vault_connector, sb, monkeypatch):
-    monkeypatch.setattr(
-        sb.vault, "picklist_values", lambda req, name: {"responseStatus": "SUCCESS", "picklistValues": "x"}
-    )
+def test_a_picklist_that_comes_back_empty_or_odd_is_not_checked(vault_connector, sb):
+    sb.hooks("vault").answer("GET", PICKLISTS, {"responseStatus": "SUCCESS", "picklistValues": "x"})
     assert {f.name: f for f in vault_connector.describe("product__v")}["status__v"].picklist_values == ()
 
 

@@ -253,17 +253,25 @@ def test_an_unexpected_error_ends_the_job_failed(memory, engine_profile, owner):
     assert job.lease_owner == ""
 
 
+@pytest.mark.redis
 def test_resume_stale_requeues_expired_leases(
-    memory, engine_profile, owner, django_capture_on_commit_callbacks, monkeypatch
+    memory, engine_profile, owner, django_capture_on_commit_callbacks, redis_url
 ):
+    """Re-queued onto the real (test) Redis queue: one RQ job that runs this copy job."""
+    import django_rq
+
     job = create(memory, engine_profile, owner)
     services._claim(job.pk, "dead")
     CopyJob.objects.filter(pk=job.pk).update(lease_expires_at="2000-01-01T00:00:00Z")
-    enqueued = []
-    monkeypatch.setattr(services, "_enqueue", lambda j: enqueued.append(j.pk))
-    resumed = services.jobs_resume_stale()
-    assert [j.pk for j in resumed] == [job.pk] and enqueued == [job.pk]
+    queue = django_rq.get_queue("default")
+    assert queue.count == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        resumed = services.jobs_resume_stale()
+    assert [j.pk for j in resumed] == [job.pk]
     assert resumed[0].status == CopyJob.Status.QUEUED
+    assert queue.job_ids == [resumed[0].rq_job_id]
+    rq_job = queue.fetch_job(resumed[0].rq_job_id)
+    assert rq_job.func_name == "records.jobs.run_copy_job" and rq_job.args == (job.pk,)
 
 
 def test_plan_summary_names_every_object_a_record_kind_is_reached_through():

@@ -1,23 +1,11 @@
 """Enqueueing on commit, the RQ entry point, and resuming a job whose queue vanished (real Redis)."""
 
-import sys
-import types
-
 import pytest
 
 from records.copying import services
+from records.copying.plan import read_tree
 from records.models import CopyJob
-
-
-@pytest.fixture
-def registered(memory, monkeypatch):
-    module = types.ModuleType("tests_memory_connector_q")
-    module.make = lambda config, tokens: memory
-    monkeypatch.setitem(sys.modules, "tests_memory_connector_q", module)
-    from records import connectors
-
-    monkeypatch.setitem(connectors.REGISTRY, "zoho", "tests_memory_connector_q:make")
-    return memory
+from tests.fixtures.sandbox import small_account
 
 
 def burst():
@@ -29,11 +17,13 @@ def burst():
 
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
-def test_job_is_enqueued_on_commit_and_run_by_a_worker(registered, engine_profile, owner, redis_url):
+def test_job_is_enqueued_on_commit_and_run_by_a_worker(zoho, owner, redis_url):
+    sb, profile, conn = zoho
+    src = small_account(conn)
     job = services.copy_job_create(
-        profile=engine_profile,
+        profile=profile,
         object_name="Accounts",
-        source_ids=[registered.root],
+        source_ids=[src],
         mode="deep_copy",
         user=owner,
         overrides={"Account_Name": "Queued Co"},
@@ -42,18 +32,21 @@ def test_job_is_enqueued_on_commit_and_run_by_a_worker(registered, engine_profil
     assert job.rq_job_id.startswith(f"copyjob-{job.pk}-")
     burst()
     job.refresh_from_db()
-    assert job.status == CopyJob.Status.SUCCEEDED and job.succeeded_count == 7
+    assert job.status == CopyJob.Status.SUCCEEDED
+    assert job.succeeded_count == job.planned_count == len(read_tree(conn, "Accounts", src)) > 1
+    assert len(conn.find("Accounts", {"Account_Name": "Queued Co"})) == 1
 
 
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
-def test_a_queued_job_whose_redis_queue_was_lost_is_resumed(registered, engine_profile, owner, redis_url, settings):
+def test_a_queued_job_whose_redis_queue_was_lost_is_resumed(zoho, owner, redis_url, settings):
     import redis
 
+    sb, profile, conn = zoho
     job = services.copy_job_create(
-        profile=engine_profile,
+        profile=profile,
         object_name="Accounts",
-        source_ids=[registered.root],
+        source_ids=[small_account(conn)],
         mode="clone",
         user=owner,
         overrides={"Account_Name": "Lost Co"},
@@ -65,4 +58,4 @@ def test_a_queued_job_whose_redis_queue_was_lost_is_resumed(registered, engine_p
     assert services.jobs_resume_stale() == []  # its new RQ job is alive: not resumed twice
     burst()
     job.refresh_from_db()
-    assert job.status == CopyJob.Status.SUCCEEDED and registered.count("Accounts") == 2
+    assert job.status == CopyJob.Status.SUCCEEDED and len(conn.find("Accounts", {"Account_Name": "Lost Co"})) == 1

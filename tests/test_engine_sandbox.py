@@ -1,5 +1,6 @@
 """The engine against the real sandbox over HTTP, through the real connectors."""
 
+import re
 import threading
 
 import pytest
@@ -7,10 +8,11 @@ import pytest
 from records.copying import services
 from records.copying.plan import read_tree
 from records.models import CopyJob, RecordResult
-from tests.fixtures.engine import copy_now, preview, run_job, start_job
+from tests.fixtures.engine import copy_now, preview, run_job, start_job, wait_for_end, worker_running
 from tests.fixtures.sandbox import find_record, small_account
 
 S = RecordResult.Status
+ZOHO_INSERT = r"^/crm/v\d+/(?!coql$)\w+$"  # POST /crm/{v}/{module}: a batch insert (COQL aside)
 
 
 def tree_size(conn, object_name, root):
@@ -153,29 +155,30 @@ def test_zoho_dropped_connection_no_duplicate_and_undo(zoho, owner):
     assert conn.find("Accounts", {"Account_Name": "Dropped Co"}) == []
 
 
-@pytest.mark.django_db
-def test_zoho_cancel_keeps_results(zoho, owner):
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_zoho_cancel_keeps_results(zoho, owner, redis_url):
+    """Cancelled through the service once the first children batch was written, while the sandbox
+    holds that batch's answer; a real worker runs the job and stops at its next batch."""
     sb, profile, conn = zoho
     src = find_record(conn, "Accounts", "Big Account")
-    job = start_job(profile, owner, "Accounts", [src], "deep_copy", overrides={"Account_Name": "Cancelled Co"})
-    CopyJob.objects.filter(pk=job.pk).update(cancel_requested=False)
-    # Cancel once the first children batch has been written.
-    original = conn.__class__.create
-    calls = []
-
-    def create(self, object_name, rows):
-        out = original(self, object_name, rows)
-        calls.append(1)
-        CopyJob.objects.filter(pk=job.pk).update(cancel_requested=True)
-        return out
-
-    conn.__class__.create = create
-    try:
-        job = run_job(job, connector=conn, worker="t")
-    finally:
-        conn.__class__.create = original
+    # One call at a time (a worker sends up to the profile's concurrency at once): one batch in flight.
+    profile.concurrency = 1
+    profile.save(update_fields=["concurrency"])
+    hold = sb.hooks("zoho").hold("POST", ZOHO_INSERT)  # the first insert (the root is a clone action)
+    job = start_job(
+        profile, owner, "Accounts", [src], "deep_copy", enqueue=True, overrides={"Account_Name": "Cancelled Co"}
+    )
+    with worker_running(redis_url):
+        try:
+            assert hold.wait(60), "no children batch was sent"
+            services.copy_job_cancel(job=CopyJob.objects.get(pk=job.pk), user=owner)
+        finally:
+            hold.release()
+        job = wait_for_end(job)
     assert job.status == CopyJob.Status.CANCELLED
-    assert 0 < job.succeeded_count < job.planned_count and len(calls) == 1
+    inserts = [e for e in sb.log("zoho") if e.method == "POST" and re.search(ZOHO_INSERT, e.path)]
+    assert 0 < job.succeeded_count < job.planned_count and len(inserts) == 1
     assert job.results.filter(status=S.SKIPPED).exists()
 
 

@@ -4,8 +4,12 @@ Scenarios of issue 5 for Vault: clone with overrides, bulk clone in batches of 5
 (results per record, the fallback when the success file has no new ids), the 10,000 limit refused in
 the preview, cancel, undo, an expired session mid-job, and a worker crash after the deep-copy job
 was started (the resumed run polls the same remote job).
+
+Events at a moment come from real parts (docs/reliability.md): cancels and crashes hit a real RQ
+worker while the sandbox holds an answer; expiries are sandbox hooks; nothing of ours is patched.
 """
 
+import django_rq
 import pytest
 from django.core.exceptions import ValidationError
 
@@ -13,14 +17,19 @@ from records.connectors import connector_for
 from records.copying import services
 from records.copying.plan import read_tree
 from records.models import CopyJob, RecordResult
-from tests.fixtures.engine import copy_now, preview, run_job, start_job
+from tests.fixtures.engine import (
+    copy_now,
+    kill_worker,
+    preview,
+    run_job,
+    start_job,
+    wait_for,
+    wait_for_end,
+    worker_running,
+)
 
 S = RecordResult.Status
 PARENT_FIELD = {"formulation__c": "product__c", "packaging__c": "formulation__c"}
-
-
-class Crash(BaseException):
-    """A worker dying mid-call: not an Exception, so nothing in the engine catches it."""
 
 
 def product(conn, name):
@@ -104,20 +113,10 @@ def test_bulk_clone_sends_batches_of_500(vault, owner):
 
 @pytest.mark.parametrize("flag", [True, False], ids=["hierarchical-flag", "no-flag"])
 @pytest.mark.django_db
-def test_deep_copy_children_and_grandchildren_point_at_new_parents(vault, owner, monkeypatch, flag):
+def test_deep_copy_children_and_grandchildren_point_at_new_parents(vault, owner, flag):
     sb, profile, conn = vault
     if not flag:  # `hierarchical_copy` in relationships[] is the sandbox's invention: work without it
-        from records.connectors.vault import VaultConnector
-
-        original = VaultConnector._metadata
-
-        def metadata(self, object_name):
-            fields, obj = original(self, object_name)
-            for rel in obj.get("relationships") or []:
-                rel.pop("hierarchical_copy", None)
-            return fields, obj
-
-        monkeypatch.setattr(VaultConnector, "_metadata", metadata)
+        sb.vault.configure(relationship_hierarchical_flag=False)
         conn = connector_for(profile)
         assert all("hierarchical_copy" not in r for r in conn._metadata("product__v")[1]["relationships"])
     src = product(conn, "Dermacalm")
@@ -166,32 +165,44 @@ def test_deep_copy_over_10000_related_is_refused_in_the_preview(vault, owner):
     assert not plan.refused and plan.related_total == 2000
 
 
-@pytest.mark.django_db
-def test_cancel_stops_a_bulk_clone_within_one_batch(vault, owner):
+def _cancel_while_held(sb, job, owner, redis_url, method, path):
+    """Run `job` in a real worker; cancel it through the service while the sandbox holds the answer
+    to the first `method` `path` call (done in Vault, not yet heard by the worker); the ended job."""
+    hold = sb.hooks("vault").hold(method, path)
+    with worker_running(redis_url):
+        try:
+            assert hold.wait(60), f"no {method} {path}"
+            services.copy_job_cancel(job=CopyJob.objects.get(pk=job.pk), user=owner)
+        finally:
+            hold.release()
+        return wait_for_end(job)
+
+
+def _one_call_at_a_time(profile):
+    """A worker sends up to the profile's concurrency at once; these tests count calls in flight."""
+    profile.concurrency = 1
+    profile.save(update_fields=["concurrency"])
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_cancel_stops_a_bulk_clone_within_one_batch(vault, owner, redis_url):
     sb, profile, conn = vault
+    _one_call_at_a_time(profile)
     large = product(conn, "Large Product")
     formulations = [r.id for r in conn.children(conn.related_lists("product__v")[0], [large])]
     ids = [r.id for r in conn.children(conn.related_lists("formulation__c")[0], formulations)][:1200]
-    job = start_job(profile, owner, "packaging__c", ids, "clone")
-    original = conn.__class__.clone
-
-    def clone(self, object_name, requests):
-        out = original(self, object_name, requests)
-        services.copy_job_cancel(job=CopyJob.objects.get(pk=job.pk), user=owner)
-        return out
-
-    conn.__class__.clone = clone
-    try:
-        job = run_job(job, connector=conn, worker="t")
-    finally:
-        conn.__class__.clone = original
+    job = start_job(profile, owner, "packaging__c", ids, "clone", enqueue=True)
+    job = _cancel_while_held(sb, job, owner, redis_url, "POST", r"/vobjects/packaging__c$")
     assert job.status == CopyJob.Status.CANCELLED
     assert job.succeeded_count == 500 and job.results.filter(status=S.SKIPPED).count() == 700
 
 
-@pytest.mark.django_db
-def test_cancel_between_deep_copies_of_several_products(vault, owner):
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_cancel_between_deep_copies_of_several_products(vault, owner, redis_url):
     sb, profile, conn = vault
+    _one_call_at_a_time(profile)
     ids = [product(conn, n) for n in ("Neurolax", "Dermacalm")]
     job = start_job(
         profile,
@@ -199,20 +210,10 @@ def test_cancel_between_deep_copies_of_several_products(vault, owner):
         "product__v",
         ids,
         "deep_copy",
+        enqueue=True,
         row_overrides={ids[0]: {"name__v": "Can A"}, ids[1]: {"name__v": "Can B"}},
     )
-    original = conn.__class__.start_deep_copy
-
-    def start(self, *args, **kwargs):
-        out = original(self, *args, **kwargs)
-        services.copy_job_cancel(job=CopyJob.objects.get(pk=job.pk), user=owner)
-        return out
-
-    conn.__class__.start_deep_copy = start
-    try:
-        job = run_job(job, connector=conn, worker="t")
-    finally:
-        conn.__class__.start_deep_copy = original
+    job = _cancel_while_held(sb, job, owner, redis_url, "POST", r"/actions/deepcopy$")
     assert job.status == CopyJob.Status.CANCELLED
     # The started Vault job can't be stopped: its records are all reported; the second never started.
     first = job.results.filter(pk__in=job.state["trees"][ids[0]])
@@ -225,20 +226,16 @@ def test_cancel_between_deep_copies_of_several_products(vault, owner):
 def test_session_expiring_mid_job(vault, owner):
     sb, profile, conn = vault
     src = product(conn, "Osteofirm")
-    original = conn.__class__.job_status
-
-    def job_status(self, job_id):
-        sb.vault.expire_sessions()  # every poll finds its session gone
-        return original(self, job_id)
-
     job = start_job(profile, owner, "product__v", [src], "deep_copy", overrides={"name__v": "Osteofirm Expired"})
     sb.vault.expire_sessions()
-    conn.__class__.job_status = job_status
-    try:
-        job = run_job(job, connector=conn, worker="t")
-    finally:
-        conn.__class__.job_status = original
+    # The sandbox expires every session after answering each job poll: each next poll finds its
+    # session gone.
+    sb.hooks("vault").after("GET", r"/services/jobs/\d+$", sb.vault.expire_sessions)
+    sb.clear_log("vault")
+    job = run_job(job, connector=conn, worker="t")
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
+    # Logged in again for the start (expired before it) and after the poll(s), each once.
+    assert len([e for e in sb.log("vault") if e.path.endswith("/auth")]) >= 2
     assert_hierarchy_copied(conn, job, src, job.results.get(depth=0).new_id)
     # And a clone right after another expiry.
     sb.vault.expire_sessions()
@@ -246,53 +243,40 @@ def test_session_expiring_mid_job(vault, owner):
     assert clone.status == CopyJob.Status.SUCCEEDED, clone.error_summary
 
 
-def _crash_then_resume(sb, profile, owner, conn, src, name, *, crash_before_return):
-    job = start_job(profile, owner, "product__v", [src], "deep_copy", overrides={"name__v": name})
-    original = conn.__class__.start_deep_copy
-
-    def start(self, *args, **kwargs):
-        remote = original(self, *args, **kwargs)
-        if crash_before_return:
-            raise Crash  # the job was started in Vault; the worker died before storing its id
-        return remote
-
-    def poll(self, job_id):
-        raise Crash  # the worker died while polling (the job id was stored)
-
-    conn.__class__.start_deep_copy = start
-    if not crash_before_return:
-        old_poll = conn.__class__.job_status
-        conn.__class__.job_status = poll
-    try:
-        with pytest.raises(Crash):
-            run_job(job, connector=conn, worker="dead")
-    finally:
-        conn.__class__.start_deep_copy = original
-        if not crash_before_return:
-            conn.__class__.job_status = old_poll
+def _crash_then_resume(sb, profile, owner, redis_url, src, name, *, crash_before_return):
+    """A real worker SIGKILLed while the sandbox holds the answer to the deep copy's start (the job
+    runs in Vault; its id never reached the worker) or to its first status poll (the id was
+    stored); the lease runs out, resume-stale re-queues the job and a second worker finishes it."""
+    job = start_job(profile, owner, "product__v", [src], "deep_copy", enqueue=True, overrides={"name__v": name})
+    moment = ("POST", r"/actions/deepcopy$") if crash_before_return else ("GET", r"/services/jobs/\d+$")
+    hold = sb.hooks("vault").hold(*moment)
+    with worker_running(redis_url) as first:
+        try:
+            assert hold.wait(60), f"no {moment}"
+            kill_worker(first)
+        finally:
+            hold.release()
     job.refresh_from_db()
-    assert job.status == CopyJob.Status.RUNNING and len(deep_copy_posts(sb)) == 1
-    # The lease runs out; resume-stale re-queues it; another worker takes it.
+    assert job.status == CopyJob.Status.RUNNING and bool(job.remote_job_id) != crash_before_return
+    assert wait_for(lambda: len(deep_copy_posts(sb)) == 1, 10)  # logged once answered (to nobody)
     CopyJob.objects.filter(pk=job.pk).update(lease_expires_at=job.lease_expires_at.replace(year=2000))
-    queued = []
-    services_enqueue = services._enqueue
-    services._enqueue = queued.append
-    try:
-        resumed = services.jobs_resume_stale()
-    finally:
-        services._enqueue = services_enqueue
-    assert [j.pk for j in resumed] == [job.pk] and queued
-    remote_before = job.remote_job_id
-    job = run_job(job, connector=connector_for(profile), worker="second")
+    resumed = services.jobs_resume_stale()
+    assert [j.pk for j in resumed] == [job.pk]
+    assert resumed[0].rq_job_id in django_rq.get_queue("default").job_ids  # re-queued on Redis
+    remote_before = resumed[0].remote_job_id
+    with worker_running(redis_url, "--burst") as second:
+        second.wait(120)
+    job.refresh_from_db()
     return job, remote_before
 
 
-@pytest.mark.django_db
-def test_worker_crash_while_polling_resumes_the_same_remote_job(vault, owner):
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_worker_crash_while_polling_resumes_the_same_remote_job(vault, owner, redis_url):
     sb, profile, conn = vault
     src = product(conn, "Immunova")
     job, remote_before = _crash_then_resume(
-        sb, profile, owner, conn, src, "Immunova Resumed", crash_before_return=False
+        sb, profile, owner, redis_url, src, "Immunova Resumed", crash_before_return=False
     )
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
     assert remote_before and job.remote_job_id == remote_before and job.attempts == 2
@@ -303,11 +287,12 @@ def test_worker_crash_while_polling_resumes_the_same_remote_job(vault, owner):
     assert_hierarchy_copied(conn, job, src, job.results.get(depth=0).new_id)
 
 
-@pytest.mark.django_db
-def test_worker_crash_before_the_job_id_was_stored_finds_the_copy(vault, owner):
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_worker_crash_before_the_job_id_was_stored_finds_the_copy(vault, owner, redis_url):
     sb, profile, conn = vault
     src = product(conn, "Hepaguard")
-    job, _ = _crash_then_resume(sb, profile, owner, conn, src, "Hepaguard Resumed", crash_before_return=True)
+    job, _ = _crash_then_resume(sb, profile, owner, redis_url, src, "Hepaguard Resumed", crash_before_return=True)
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
     assert len(deep_copy_posts(sb)) == 1
     assert len(conn.find("product__v", {"name__v": "Hepaguard Resumed"})) == 1

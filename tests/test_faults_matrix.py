@@ -95,18 +95,9 @@ def test_zoho_token_expiring_mid_job(zoho, owner):
     sb, profile, conn = zoho
     src = _small_accounts(conn, 1)[0]
     job = start_job(profile, owner, "Accounts", [src], "deep_copy", overrides={"Account_Name": "Expiring Co"})
-    original = conn.__class__.create
-
-    def create(self, object_name, rows):
-        out = original(self, object_name, rows)
-        sb.zoho.expire_tokens()
-        return out
-
-    conn.__class__.create = create
-    try:
-        job = run_job(job, connector=conn, worker="expiry")
-    finally:
-        conn.__class__.create = original
+    # The sandbox expires every token after processing each write (COQL reads are POSTs too).
+    sb.hooks("zoho").after("POST", r"^/crm/v\d+/(?!coql$)\w+$", sb.zoho.expire_tokens)
+    job = run_job(job, connector=conn, worker="expiry")
     _exactly_one_copy_each(conn, "Accounts", job, {src: {"Account_Name": "Expiring Co"}}, "Account_Name")
     assert len([e for e in sb.log("zoho") if e.path.startswith("/oauth/v2/token")]) >= 2
 
@@ -127,7 +118,11 @@ def test_vault_session_expiring_mid_job(vault, owner):
 def test_vault_burst_throttling_slows_down_and_finishes(vault, owner):
     """Burst headers say the window is used up (Vault then delays each call): the connector pauses
     on its own and the job still completes with one copy."""
-    sb, profile, conn = vault
+    from records.connectors import profile_config
+    from records.connectors.vault import VaultConnector
+    from records.tokens import ProfileTokenStore
+
+    sb, profile, _ = vault
     sb.vault.settings.burst_limit = 25  # the pause starts 20 calls before the end: after 5 calls
     pauses = []
 
@@ -138,8 +133,11 @@ def test_vault_burst_throttling_slows_down_and_finishes(vault, owner):
         pauses.append(seconds)
         time.sleep(seconds)
 
-    conn.sleep = sleep
-    conn.burst_pause = 0.01  # short pauses: the test is about pausing at all
+    # The connector's own sleep and pause parameters, given at construction (no attribute replaced);
+    # short pauses: the test is about pausing at all.
+    conn = VaultConnector(
+        profile_config(profile), ProfileTokenStore(profile.pk), sleep=sleep, burst_pause=0.01, backoff=0.01
+    )
     src = find_record(conn, "product__v", "Neurolax")
     try:
         job = start_job(profile, owner, "product__v", [src], "deep_copy", overrides={"name__v": "Bursty"})
@@ -149,6 +147,8 @@ def test_vault_burst_throttling_slows_down_and_finishes(vault, owner):
     _exactly_one_copy_each(conn, "product__v", job, {src: {"name__v": "Bursty"}}, "name__v")
     burst_pauses = [p for p in pauses if 0.01 <= p <= 0.02]  # burst_pause * (1 + share of the window used)
     assert burst_pauses, "the connector never slowed down"
+    # No call was retried, so none of those sleeps was the HTTP client's backoff (same `sleep`).
+    assert all(e.outcome == "ok" and e.status == 200 for e in sb.log("vault"))
 
 
 # -- Redis ------------------------------------------------------------------------------------
