@@ -27,7 +27,7 @@ from django.views.decorators.http import require_GET
 from records import job_progress as live
 from records.forms import JobFilterForm, ResultFilterForm
 from records.messages import friendly_error
-from records.models import ConnectionProfile, CopyJob, RecordResult
+from records.models import ConnectionProfile, CopyJob, RecordResult, System
 from records.views import service_error_message
 
 QUEUE_DOWN = "The job is queued; it starts when the queue is back."
@@ -107,7 +107,19 @@ def _job_matches(q: str) -> Q:
 
 # The job's columns the progress JSON needs: not the JSON columns (source ids, plan, overrides,
 # row overrides, engine state), which can be large for a bulk clone and are parsed on load.
-PROGRESS_FIELDS = ("status", "cancel_requested", "planned_count", "succeeded_count", "failed_count", "error_summary")
+# mode, resume_at and undo_job feed status_words(), sent with each answer so that the words under
+# the badge follow the job as it runs (they said "Queued" next to a Running badge).
+PROGRESS_FIELDS = (
+    "status",
+    "cancel_requested",
+    "planned_count",
+    "succeeded_count",
+    "failed_count",
+    "error_summary",
+    "mode",
+    "resume_at",
+    "undo_job",
+)
 
 
 def _progress(job: CopyJob) -> dict:
@@ -122,6 +134,7 @@ def _progress(job: CopyJob) -> dict:
         "succeeded": job.succeeded_count,
         "failed": job.failed_count,
         "error_summary": job.error_summary,
+        "words": job.status_words,
     }
 
 
@@ -317,8 +330,14 @@ def job_detail(request: HttpRequest, code) -> HttpResponse:
             "progress": _progress(job),
             "per_object": live.per_object(groups, labels, order),
             "phase": _phase(job, groups),
+            "phased": _has_phases(job),
         },
     )
+
+
+def _has_phases(job: CopyJob) -> bool:
+    """Vault's own deep copy and cascade delete report phases while no record is done yet."""
+    return job.mode != CopyJob.Mode.CLONE and job.profile.system == System.VAULT
 
 
 def _phase(job: CopyJob, groups: dict[tuple[str, str], int]) -> str:

@@ -45,8 +45,14 @@
     if (phase) { phase.textContent = parts.phase || ""; phase.hidden = !parts.phase; }
   }
 
+  // A Vault deep copy (data-phased) has no record done while Vault's own job runs: its phase
+  // ("Vault job N running, polled k times") is the only thing that moves, so it is asked for
+  // every 3 s even when the done count stands still.
+  var phased = box.dataset.phased === "true";
+
   function refreshParts(p, force) {
-    if (!force && (p.done === lastDone || Date.now() - lastParts < 3000)) return Promise.resolve();
+    var moved = p.done !== lastDone || phased;
+    if (!force && (!moved || Date.now() - lastParts < 3000)) return Promise.resolve();
     lastDone = p.done;
     lastParts = Date.now();
     var jobs = [get(box.dataset.objectsUrl, "application/json").then(showParts).catch(function () {})];
@@ -69,6 +75,7 @@
   function update(p) {
     setBar(p);
     set("job-percent", p.percent + "%");
+    if (p.words) set("job-words", p.words);
     set("count-planned", p.planned);
     set("count-done", p.done);
     set("count-succeeded", p.succeeded);

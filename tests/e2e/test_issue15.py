@@ -276,3 +276,21 @@ def test_a_number_box_the_browser_empties_is_not_sent(demo, new_page, login, liv
     page.fill("[name=f_price__c]", "14")
     page.click("text=Preview the copy")
     page.wait_for_selector("h1:has-text('Preview')")
+
+
+def test_vault_phase_and_status_words_follow_a_running_deep_copy(demo, new_page, login, live_server, rq_worker):
+    """Walk-through defect: while Vault's own job ran, no record was done yet, so the page never
+    asked for the phase again (it stayed hidden) and the words under the badge kept "Queued"."""
+    demo["sandbox"].vault.configure(job_min_run_seconds=8.0)  # Vault's job runs for several polls
+    page = login(new_page(), "alice", "alice-pass-123")
+    _open_record(page, live_server, demo["vault"], "product__v", "Dermacalm")
+    page.check("input[name=mode][value=deep_copy]")
+    page.click("text=Preview the copy")
+    page.click("text=Confirm and queue the copy")
+    page.wait_for_url("**/jobs/*/")
+    expect(page.locator("#job-phase")).to_have_text(re.compile(r"^Vault job \S+ running, polled \d+ time"), timeout=15_000)
+    expect(page.locator("#job-words")).to_have_text("Running")
+    assert page.locator("#count-done").inner_text() == "0"  # nothing matched yet: the phase is all there is
+    _assert_live_end(page)
+    expect(page.locator("#job-words")).to_have_text(re.compile(r"^Succeeded: \d+ copied"))
+    expect(page.locator("#job-phase")).to_have_text("Done")
