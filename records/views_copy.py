@@ -203,11 +203,11 @@ def copy_preview(request: HttpRequest, draft_id: str) -> HttpResponse:
     """The preview: its plan is read on a worker (records/copying/plans.py); until it is ready the
     page shows the records read so far and polls copy_plan_status. Confirm makes the job from the
     stored plan: no remote call in either request."""
-    if request.method == "POST":
-        # A repeated Confirm (double click, resubmit) answers with the job the first one created.
-        done = CopyJob.objects.filter(confirmation=draft_id, requested_by_id=request.user.pk).only("code").first()
-        if done:
-            return redirect("job_detail", code=done.code)
+    # A repeated Confirm (double click, resubmit), the browser's Back after Confirm or a second
+    # tab of the same preview: the job the first Confirm created, not "expired".
+    done = _confirmed_job(request, draft_id)
+    if done:
+        return redirect("job_detail", code=done.code)
     draft = _get_draft(request, draft_id)
     # The profile is checked again: access may have been withdrawn since the draft was made.
     profile = get_profile_for_user(request, draft["profile"])
@@ -253,12 +253,20 @@ def copy_preview(request: HttpRequest, draft_id: str) -> HttpResponse:
 def copy_plan_status(request: HttpRequest, draft_id: str) -> JsonResponse:
     """What the preview page polls while its plan is read: {"status", "read"}. A plan whose worker
     stopped writing progress is queued again here (plans.plan_request revives it)."""
+    done = _confirmed_job(request, draft_id)
+    if done:  # confirmed in another tab: the page reloads and lands on the job
+        return JsonResponse({"status": "confirmed", "job_url": reverse("job_detail", args=[done.code])})
     draft = _get_draft(request, draft_id)
     profile = get_profile_for_user(request, draft["profile"])
     row, error = _plan_row(request, draft, profile, CopyOptions.from_dict(draft.get("options")))
     if row is None:
         return JsonResponse({"status": CopyPlan.Status.FAILED, "read": 0, "error": error})
     return JsonResponse({"status": row.status, "read": row.read_count, "notice": plans.progress_words(row)})
+
+
+def _confirmed_job(request, draft_id: str) -> CopyJob | None:
+    """The job this user's Confirm of `draft_id` created, if any (the draft left the session then)."""
+    return CopyJob.objects.filter(confirmation=draft_id, requested_by_id=request.user.pk).only("code").first()
 
 
 def _plan_row(request, draft, profile, options, *, again=False) -> tuple[CopyPlan | None, str]:

@@ -80,3 +80,23 @@ def test_plan_status_of_another_session_is_404(draft, other_user):
     assert other.get(reverse("copy_plan_status", args=["d1"])).status_code == 404
     client, _ = draft
     assert client.get(reverse("copy_plan_status", args=["d1"])).status_code == 200
+
+
+def test_back_after_confirm_leads_to_the_job_not_a_404(draft, other_user, client):
+    """Walk-through defect: the browser's Back after Confirm (or the preview's tab still open, its
+    poll running) answered 404 "already started or expired", though the job had been queued."""
+    owner_client, _ = draft
+    url = reverse("copy_preview", args=["d1"])
+    owner_client.get(url)
+    burst()
+    plan = CopyPlan.objects.get()
+    confirmed = owner_client.post(url, {"plan": str(plan.code)})
+    job = CopyJob.objects.get()
+    back = owner_client.get(url)
+    assert back.status_code == 302 and back["Location"] == confirmed["Location"] == reverse("job_detail", args=[job.code])
+    status = owner_client.get(reverse("copy_plan_status", args=["d1"])).json()
+    assert status == {"status": "confirmed", "job_url": reverse("job_detail", args=[job.code])}
+    # Another user's session with the same draft id learns nothing of this job.
+    client.force_login(other_user)
+    assert client.get(url).status_code == 404
+    assert client.get(reverse("copy_plan_status", args=["d1"])).status_code == 404
