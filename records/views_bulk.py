@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
+from records import wizard
 from records.connectors import connector_for
 from records.forms import BulkUploadForm, overridable_fields, parse_bulk_csv, suggested_value
 from records.messages import friendly_error
@@ -33,6 +34,8 @@ def _bulk_choice(request, profiles) -> dict:
         return choice
     try:
         choice["objects"] = connector_for(profile).list_objects()
+        # Kept as the wizard keeps them: the preview (no remote call) names the object by them.
+        wizard.remember_labels(request, profile, choice["objects"])
     except Exception as exc:  # noqa: BLE001
         choice["error"] = friendly_error(exc, profile)
     wanted = source.get("object_name", "") or source.get("object", "")
