@@ -418,6 +418,9 @@ CSV_COLUMNS = [
     ("error_type", "error_type"),
     ("error_message", "error_message"),
     ("link", "link"),
+    # The record's display name as read for the plan (the job page shows it); after the columns
+    # a sheet may read by position, before the free-text values.
+    ("name", "source_name"),
     ("values", "values"),
 ]
 

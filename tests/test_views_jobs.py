@@ -319,3 +319,17 @@ def test_rows_fragment_queries_do_not_grow(owner_client, make_job):
             owner_client.get(reverse("job_rows", args=[job.code]), {"last": "1"})
         counts.append(len(ctx.captured_queries))
     assert counts[0] == counts[1] <= 4
+
+
+def test_results_csv_has_each_records_name(owner_client, make_job):
+    from records.views_jobs import CSV_COLUMNS
+
+    """Walk-through defect: the job page lists each record's name, its CSV had ids only."""
+    job = make_job(results=0)
+    RecordResult.objects.create(job=job, object_name="Accounts", source_id="1", source_name="Acme, Inc.", status="succeeded")
+    RecordResult.objects.create(job=job, object_name="Accounts", source_id="2", source_name="=cmd()", status="succeeded")
+    response = owner_client.get(reverse("job_results_csv", args=[job.code]))
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    name = rows[0].index("name")  # after the columns read by position, before the free-text values
+    assert rows[0][:10] == [h for h, _ in CSV_COLUMNS[:10]] and rows[0][-2:] == ["name", "values"]
+    assert [r[name] for r in rows[1:]] == ["Acme, Inc.", "'=cmd()"]
