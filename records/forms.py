@@ -21,6 +21,18 @@ from records.models import ConnectionProfile, CopyJob, RecordResult
 # Connection profiles
 
 
+# The labels and help of the fields both systems share, in each system's words: profile_form.js
+# shows the chosen system's (the page without JavaScript keeps the combined ones).
+SYSTEM_WORDS = {
+    "username": {("label", "vault"): "User name", ("label", "zoho"): "Client id"},
+    "secret": {("label", "vault"): "Password", ("label", "zoho"): "Client secret"},
+    "base_url": {
+        ("help", "vault"): "e.g. https://yourvault.veevavault.com",
+        ("help", "zoho"): "The API domain, e.g. https://www.zohoapis.eu",
+    },
+}
+
+
 class ProfileForm(forms.ModelForm):
     """Add or edit a profile. Secrets are write-only: blank means "keep the one that is set"."""
 
@@ -36,15 +48,25 @@ class ProfileForm(forms.ModelForm):
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
     )
 
-    base_url = forms.URLField(label="Base URL", max_length=300, assume_scheme="https")
-    accounts_url = forms.URLField(label="Accounts URL", max_length=300, required=False, assume_scheme="https")
+    # Declared here, so Meta.help_texts does not reach them (their help was never shown): given here.
+    base_url = forms.URLField(
+        label="Base URL",
+        max_length=300,
+        assume_scheme="https",
+        help_text="Vault: https://yourvault.veevavault.com · Zoho: the API domain, e.g. https://www.zohoapis.eu",
+    )
+    accounts_url = forms.URLField(
+        label="Accounts URL",
+        max_length=300,
+        required=False,
+        assume_scheme="https",
+        help_text="Zoho only: the accounts server, e.g. https://accounts.zoho.eu",
+    )
 
     class Meta:
         model = ConnectionProfile
         fields = ["name", "system", "base_url", "accounts_url", "api_version", "username", "concurrency"]
         help_texts = {
-            "base_url": "Vault: https://yourvault.veevavault.com · Zoho: the API domain, e.g. https://www.zohoapis.eu",
-            "accounts_url": "Zoho only: the accounts server, e.g. https://accounts.zoho.eu",
             "api_version": "Vault only, e.g. v25.2",
             "concurrency": "Zoho: the most calls at once across all workers.",
         }
@@ -61,6 +83,11 @@ class ProfileForm(forms.ModelForm):
                 self.fields[name].help_text = f"Set on {stamp}. Leave blank to keep it."
             else:
                 self.fields[name].help_text = "Not set." if profile.pk else ""
+        self.fields["api_version"].label = "API version"
+        for name, words in SYSTEM_WORDS.items():
+            self.fields[name].widget.attrs.update(
+                {f"data-{kind}-{system}": text for (kind, system), text in words.items()}
+            )
 
     def clean_name(self):
         name = self.cleaned_data["name"].strip()

@@ -54,7 +54,9 @@ def test_a_vault_api_version_is_checked_on_save(owner_client, version):
 
 def test_the_form_marks_each_systems_fields(owner_client):
     body = owner_client.get(reverse("profile_add")).content.decode()
-    assert body.count('data-for-system="zoho"') == 3 and body.count('data-for-system="vault"') == 1
+    # Zoho: accounts URL, concurrency, refresh token, its credentials note; Vault: API version, its note.
+    assert body.count('data-for-system="zoho"') == 4 and body.count('data-for-system="vault"') == 2
+    assert 'data-label-vault="User name"' in body and 'data-label-zoho="Client secret"' in body
     assert "records/profile_form.js" in body and "<script>" not in body
 
 
