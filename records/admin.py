@@ -415,7 +415,8 @@ class RecordResultAdmin(ReadOnlyAdmin):
 class AuditEventAdmin(ReadOnlyAdmin):
     list_display = ["created", "actor", "action", "profile", "job", "details"]
     list_filter = ["action", "actor", "created"]
-    search_fields = ["action", "actor__username", "profile__name", "=job__code"]
+    # The job's record by name or (partial) id too: people remember "Acme", not a job's code.
+    search_fields = ["action", "actor__username", "profile__name", "=job__code", "job__source_name", "job__source_ids"]
     list_select_related = ["actor", "profile", "job"]
 
     def get_queryset(self, request):
@@ -431,7 +432,7 @@ class CopyPlanAdmin(ReadOnlyAdmin):
 
     list_display = ["created_at", "requested_by", "profile", "object_name", "mode", "status", "read_count"]
     list_filter = ["status", "mode", "created_at"]
-    search_fields = ["=code", "object_name", "requested_by__username", "profile__name"]
+    search_fields = ["=code", "object_name", "requested_by__username", "profile__name", "source_ids"]
     list_select_related = ["requested_by", "profile"]
     exclude = ["trees"]  # record data read from the CRM: not shown in the admin
 

@@ -240,3 +240,27 @@ def test_changelist_queries_do_not_grow_with_rows(
     grow(20)
     with django_assert_max_num_queries(len(few)):
         assert staff_client.get(url).status_code == 200
+
+
+def test_audit_and_plans_are_found_by_record_name_and_partial_id(staff_client, audited, owner):
+    """Walk-through defects: the audit list found nothing by the copied record's name, the plans
+    list nothing by a source id, and the admin pages had no icon (a /favicon.ico 404 on each)."""
+    from records.models import CopyPlan
+
+    profile, job = audited
+    CopyJob.objects.filter(pk=job.pk).update(source_name="Acme Corp", source_ids=["0PR000000000123"])
+    CopyPlan.objects.create(
+        profile=profile,
+        requested_by=owner,
+        object_name="Accounts",
+        mode="clone",
+        source_ids=["0PR000000000123"],
+        key="k",
+    )
+    audit = reverse("admin:records_auditevent_changelist")
+    for term in ("Acme", "000000123"):
+        assert staff_client.get(audit, {"q": term}).context["cl"].result_count == 1, term
+    plans = reverse("admin:records_copyplan_changelist")
+    assert staff_client.get(plans, {"q": "000000123"}).context["cl"].result_count == 1
+    assert staff_client.get(plans, {"q": "999999"}).context["cl"].result_count == 0
+    assert 'rel="icon" href="/static/records/favicon.svg"' in staff_client.get(reverse("admin:index")).content.decode()

@@ -326,8 +326,12 @@ def test_results_csv_has_each_records_name(owner_client, make_job):
 
     """Walk-through defect: the job page lists each record's name, its CSV had ids only."""
     job = make_job(results=0)
-    RecordResult.objects.create(job=job, object_name="Accounts", source_id="1", source_name="Acme, Inc.", status="succeeded")
-    RecordResult.objects.create(job=job, object_name="Accounts", source_id="2", source_name="=cmd()", status="succeeded")
+    RecordResult.objects.create(
+        job=job, object_name="Accounts", source_id="1", source_name="Acme, Inc.", status="succeeded"
+    )
+    RecordResult.objects.create(
+        job=job, object_name="Accounts", source_id="2", source_name="=cmd()", status="succeeded"
+    )
     response = owner_client.get(reverse("job_results_csv", args=[job.code]))
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     name = rows[0].index("name")  # after the columns read by position, before the free-text values

@@ -93,7 +93,9 @@ def test_back_after_confirm_leads_to_the_job_not_a_404(draft, other_user, client
     confirmed = owner_client.post(url, {"plan": str(plan.code)})
     job = CopyJob.objects.get()
     back = owner_client.get(url)
-    assert back.status_code == 302 and back["Location"] == confirmed["Location"] == reverse("job_detail", args=[job.code])
+    assert back.status_code == 302 and back["Location"] == confirmed["Location"] == reverse(
+        "job_detail", args=[job.code]
+    )
     status = owner_client.get(reverse("copy_plan_status", args=["d1"])).json()
     assert status == {"status": "confirmed", "job_url": reverse("job_detail", args=[job.code])}
     # Another user's session with the same draft id learns nothing of this job.

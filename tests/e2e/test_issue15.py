@@ -288,7 +288,9 @@ def test_vault_phase_and_status_words_follow_a_running_deep_copy(demo, new_page,
     page.click("text=Preview the copy")
     page.click("text=Confirm and queue the copy")
     page.wait_for_url("**/jobs/*/")
-    expect(page.locator("#job-phase")).to_have_text(re.compile(r"^Vault job \S+ running, polled \d+ time"), timeout=15_000)
+    expect(page.locator("#job-phase")).to_have_text(
+        re.compile(r"^Vault job \S+ running, polled \d+ time"), timeout=15_000
+    )
     expect(page.locator("#job-words")).to_have_text("Running")
     assert page.locator("#count-done").inner_text() == "0"  # nothing matched yet: the phase is all there is
     _assert_live_end(page)
