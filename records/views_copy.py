@@ -139,7 +139,7 @@ def copy_record(request: HttpRequest, profile_code, object_name: str, record_id:
             origin="wizard",
         )
         return redirect("copy_preview", draft_id=draft_id)
-    shown = [(f, record.fields.get(f.name)) for f in fields]
+    shown = [(f, shown_value(f, record.fields.get(f.name))) for f in fields]
     return render(
         request,
         "records/copy_record.html",
@@ -152,6 +152,17 @@ def copy_record(request: HttpRequest, profile_code, object_name: str, record_id:
             "link": _safe(connector.record_url, object_name, record.id),
         },
     )
+
+
+def shown_value(field, value):
+    """A source value as people read it: picklist values by label, several values joined (the
+    "All fields" table showed Vault's picklist as "['active__v']")."""
+    labels = dict(zip(field.picklist_values, field.picklist_labels, strict=False))
+    if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+        return ", ".join(labels.get(v) or v for v in value) or None  # a subform's rows stay as they are
+    if isinstance(value, str) and value in labels:
+        return labels[value]
+    return value
 
 
 def _remote_checks_pass(connector, object_name: str, form: OverridesForm) -> bool:
