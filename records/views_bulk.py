@@ -106,6 +106,7 @@ def bulk_upload(request: HttpRequest) -> HttpResponse:
                     overrides={},
                     row_overrides={r.source_id: r.overrides for r in parsed.rows if r.overrides},
                     label=f"{len(parsed.rows)} records from {getattr(request.FILES.get('file'), 'name', 'a file')}",
+                    field_labels={f.name: f.label for f in fields if any(f.name in r.overrides for r in parsed.rows)},
                 )
                 return redirect("copy_preview", draft_id=draft_id)
     return render(

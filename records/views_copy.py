@@ -137,6 +137,7 @@ def copy_record(request: HttpRequest, profile_code, object_name: str, record_id:
             overrides=overrides,
             label=record.name or record.id,
             origin="wizard",
+            field_labels={f.name: f.label for f in fields if f.name in overrides},
         )
         return redirect("copy_preview", draft_id=draft_id)
     shown = [(f, shown_value(f, record.fields.get(f.name))) for f in fields]
@@ -181,7 +182,17 @@ def _safe(fn, *args) -> str:
 
 
 def save_draft(
-    request, *, profile, object_name, source_ids, mode, overrides, row_overrides=None, label="", origin="bulk"
+    request,
+    *,
+    profile,
+    object_name,
+    source_ids,
+    mode,
+    overrides,
+    row_overrides=None,
+    label="",
+    origin="bulk",
+    field_labels=None,
 ) -> str:
     """Keep what the user chose in the session until they confirm the preview."""
     drafts = request.session.get(DRAFTS_KEY, {})
@@ -198,6 +209,9 @@ def save_draft(
         "row_overrides": row_overrides or {},
         "label": label,
         "origin": origin,  # "wizard" (one record, its fields step) or "bulk" (a CSV file): where Back goes
+        # The changed fields' labels as described on the fields step or upload: the preview names
+        # them before its plan is read (it reads nothing remote itself).
+        "field_labels": field_labels or {},
     }
     request.session[DRAFTS_KEY] = drafts
     return draft_id
@@ -251,8 +265,8 @@ def copy_preview(request: HttpRequest, draft_id: str) -> HttpResponse:
             "reading": bool(row and row.status == CopyPlan.Status.READING),
             "plan_notice": plans.progress_words(row) if row else "",
             "error": error,
-            "overrides": _labelled(draft["overrides"], plan),
-            "row_overrides": row_overrides[:200],
+            "overrides": _labelled(draft["overrides"], plan, draft),
+            "row_overrides": [(sid, _labelled(ov, plan, draft)) for sid, ov in row_overrides[:200]],
             "row_overrides_more": max(0, len(row_overrides) - 200),
             "choices": draft.get("choices", {}),
             "options": options,
@@ -346,9 +360,10 @@ def _uuid(value) -> uuid.UUID | None:
         return None
 
 
-def _labelled(overrides: dict, plan) -> list[tuple[str, str, object]]:
-    """(API name, label, value) of each override, labels as the plan read them (labels first)."""
-    labels = {c.field: c.label for c in (plan.changes if plan else [])}
+def _labelled(overrides: dict, plan, draft) -> list[tuple[str, str, object]]:
+    """(API name, label, value) of each override, labels as the plan read them (labels first), or
+    before it is read as the fields step or upload described them."""
+    labels = {**draft.get("field_labels", {}), **{c.field: c.label for c in (plan.changes if plan else [])}}
     return [(name, labels.get(name) or name, value) for name, value in sorted(overrides.items())]
 
 
