@@ -6,6 +6,9 @@
   var form = document.getElementById("overrides-form");
   if (!form) return;
   form.addEventListener("submit", function (event) {
+    // A step link (name="goto") only leaves the step; what was typed is kept as sent, and the
+    // server asks again about an emptied box when the person comes back to preview.
+    if (event.submitter && event.submitter.name === "goto") return;
     var first = null;
     form.querySelectorAll("input[type=number]").forEach(function (input) {
       var note = document.getElementById(input.id + "-bad");
