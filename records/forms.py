@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import decimal
 import io
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -468,6 +469,11 @@ class BulkParse:
 CLEAR_MARKER = "#clear"
 
 
+def _some(names: list[str], *, quote: bool = True, shown: int = 10) -> str:
+    listed = ", ".join(f"'{n}'" if quote else n for n in names[:shown])
+    return listed + (f" … and {len(names) - shown} more" if len(names) > shown else "")
+
+
 def parse_bulk_csv(text: str, fields: list[FieldInfo], *, max_rows: int = MAX_BULK_ROWS) -> BulkParse:
     """Parse and validate every row against the field metadata; nothing is queued here.
 
@@ -489,16 +495,22 @@ def parse_bulk_csv(text: str, fields: list[FieldInfo], *, max_rows: int = MAX_BU
     id_cols = [i for i, h in enumerate(header) if h.lower() in ID_COLUMNS]
     if len(id_cols) != 1:
         errors.append("The first line must have exactly one column named 'id' holding the source record ids.")
-    dupes = sorted({h for h in header if header.count(h) > 1})
+    seen = Counter(header)
+    dupes = sorted(h for h, n in seen.items() if n > 1)
     if dupes:
-        errors.append(f"Columns named more than once: {', '.join(dupes)}.")
-    for h in header:
-        if h.lower() in ID_COLUMNS or not h:
-            continue
-        if h not in all_names:
-            errors.append(f"Unknown column '{h}': there is no such field.")
-        elif h not in infos:
-            errors.append(f"Column '{h}' is a field that can't be set on a copy (read-only or system-managed).")
+        errors.append(f"Columns named more than once: {_some(dupes, quote=False)}.")
+    columns = [h for h in seen if h and h.lower() not in ID_COLUMNS]
+    unknown = [h for h in columns if h not in all_names]
+    fixed = [h for h in columns if h in all_names and h not in infos]
+    # One line per kind, a few names each: a header of thousands of columns gets a short answer.
+    if len(unknown) == 1:
+        errors.append(f"Unknown column '{unknown[0]}': there is no such field.")
+    elif unknown:
+        errors.append(f"Unknown columns, there are no such fields: {_some(unknown)}.")
+    if len(fixed) == 1:
+        errors.append(f"Column '{fixed[0]}' is a field that can't be set on a copy (read-only or system-managed).")
+    elif fixed:
+        errors.append(f"Columns of fields that can't be set on a copy (read-only or system-managed): {_some(fixed)}.")
     if errors:
         return BulkParse([], errors)
     id_col = id_cols[0]

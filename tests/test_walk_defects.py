@@ -54,3 +54,19 @@ def test_the_preview_names_changed_fields_by_label_while_it_is_read(
     sent = owner_client.post(reverse("bulk_upload"), {"profile": code, "object_name": "product__v", "file": upload})
     preview = owner_client.get(sent["Location"]).content.decode()
     assert 'Product Name <span class="mono muted small-text">name__v</span> = “Cardiostat B”' in preview
+
+
+def test_a_file_with_thousands_of_unknown_columns_gets_a_short_answer():
+    """A header of 5,000 unknown columns answered with 5,000 lines, one per column."""
+    from records.connectors.base import FieldInfo
+    from records.forms import parse_bulk_csv
+
+    fields = [FieldInfo(name="name__v", label="Name", type="text", editable=True)]
+    header = ",".join(f"c{i}" for i in range(5000)) + ",c0"
+    parsed = parse_bulk_csv(f"id,{header}\nP1\n", fields)
+    assert not parsed.ok and len(parsed.errors) == 2, parsed.errors[:3]
+    unknown = next(e for e in parsed.errors if e.startswith("Unknown columns"))
+    assert "'c0', 'c1'" in unknown and "… and 4990 more" in unknown
+    assert parsed.errors[0] == "Columns named more than once: c0."
+    one = parse_bulk_csv("id,bogus__c\nP1,x\n", fields)
+    assert one.errors == ["Unknown column 'bogus__c': there is no such field."]
