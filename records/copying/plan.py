@@ -47,6 +47,9 @@ class Plan:
     # [{"object_name", "source_id", "field", "value"}]
     samples: list[dict] = field(default_factory=list)
     way: str = ""  # how a deep copy is made and why ("Vault's own deep copy", ...)
+    # What the write-call cost and the limit verdict are computed from (see cost_data); the preview's
+    # JS recomputes both from it when a branch is unticked. Empty when the tree wasn't read in full.
+    cost: dict = field(default_factory=dict)
 
     @property
     def total(self) -> int:
@@ -69,7 +72,17 @@ class Plan:
             "refused_reason": self.refused_reason,
             "samples": self.samples,
             "way": self.way,
+            "cost": self.cost,
+            "limit": self.cost.get("limit"),
         }
+
+    @property
+    def write_calls(self) -> int | None:
+        return write_calls(self.cost) if self.cost else None
+
+    @property
+    def verdict(self) -> str:
+        return limit_verdict(self.cost) if self.cost else ""
 
 
 @dataclass
@@ -265,3 +278,80 @@ def assign_waves(nodes: list[Node]) -> dict[str, int]:
         if not changed:
             break
     return wave
+
+
+# ---------------------------------------------------------------------------------------------
+# The cost and the limit verdict of a deep copy, as one rule for the server and the preview's JS
+# (static/records/preview_tree.js mirrors write_calls and limit_verdict on the same data).
+
+
+def cost_data(
+    nodes: list[Node], *, batch_size: int, own_deep_copy: bool, limit: int, limit_owner: str, left_out: tuple[str, ...]
+) -> dict[str, Any]:
+    """The numbers a deep copy's cost and limit are computed from, as JSON.
+
+    `groups`: the related records counted per (path of objects from the top, depth, creation wave),
+    so leaving out an object drops every group whose path goes through it: its records and all
+    below them. `own_deep_copy`: the system's own deep copy would make it if nothing were left out
+    (Vault: one call per top record); otherwise the engine builds it, one call per `batch_size`
+    records of an object and wave. `left_out`: the objects the plan already left out (not read).
+    """
+    by_id = {n.source_id: n for n in nodes}
+    waves = assign_waves(nodes)
+    counts: dict[tuple[tuple[str, ...], int, int], int] = {}
+    for node in nodes:
+        if node.depth == 0:
+            continue
+        key = (_path(node, by_id), node.depth, waves.get(node.source_id, node.depth))
+        counts[key] = counts.get(key, 0) + 1
+    return {
+        "top": sum(1 for n in nodes if n.depth == 0),
+        "batch_size": batch_size,
+        "own_deep_copy": own_deep_copy,
+        "limit": limit,
+        "limit_owner": limit_owner,
+        "left_out": list(left_out),
+        "groups": [
+            {"path": list(path), "object": path[-1], "depth": depth, "wave": wave, "count": count}
+            for (path, depth, wave), count in counts.items()
+        ],
+    }
+
+
+def _path(node: Node, by_id: dict[str, Node]) -> tuple[str, ...]:
+    """The objects a record is reached through, top excluded, itself last (bounded: a broken or
+    cyclic parent chain just stops)."""
+    path = [node.object_name]
+    current = by_id.get(node.parent_source_id)
+    while current is not None and current.depth > 0 and len(path) < 20:
+        path.append(current.object_name)
+        current = by_id.get(current.parent_source_id)
+    return tuple(reversed(path))
+
+
+def kept_groups(cost: dict[str, Any], left_out: frozenset[str]) -> list[dict[str, Any]]:
+    return [g for g in cost["groups"] if not left_out.intersection(g["path"])]
+
+
+def write_calls(cost: dict[str, Any], left_out: frozenset[str] | None = None) -> int:
+    """Write calls of the copy: one per top record, plus, when the engine builds the hierarchy (it
+    leaves something out, or the system has no own deep copy for it), one per batch of each
+    object's records in each creation wave. `left_out` defaults to what the plan left out."""
+    left_out = frozenset(cost["left_out"]) if left_out is None else left_out
+    if cost["own_deep_copy"] and not left_out:
+        return int(cost["top"])
+    per_batch: dict[tuple[str, int], int] = {}
+    for group in kept_groups(cost, left_out):
+        key = (group["object"], group["wave"])
+        per_batch[key] = per_batch.get(key, 0) + group["count"]
+    size = int(cost["batch_size"])
+    return int(cost["top"]) + sum(-(-count // size) for count in per_batch.values())
+
+
+def limit_verdict(cost: dict[str, Any], left_out: frozenset[str] | None = None) -> str:
+    left_out = frozenset(cost["left_out"]) if left_out is None else left_out
+    related = sum(g["count"] for g in kept_groups(cost, left_out))
+    limit, owner = int(cost["limit"]), cost["limit_owner"]
+    if related <= limit:
+        return f"{related:,} related records: within {owner} {limit:,} limit."
+    return f"{related:,} related records: over the limit: more than {owner} {limit:,}. Leave out a branch."

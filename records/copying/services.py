@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import UTC, timedelta
 
 from django.conf import settings
@@ -132,7 +133,7 @@ def _plan(
             plan.objects = planning.summarize(all_nodes, plurals)
             return plan, trees
         plan.objects = planning.summarize(all_nodes, plurals)
-        plan.way = _way(conn, options, object_name, all_nodes)
+        plan.way, plan.cost = _way(conn, options, object_name, all_nodes, limit)
     if mode == CopyJob.Mode.CLONE:
         trees_for_samples = {s: [planning.Node(object_name, s, 0, fields=first.fields)] for s in source_ids[:1]}
     else:
@@ -187,23 +188,29 @@ def _check_options(conn: Connector, object_name: str, mode: str, options: CopyOp
         )
 
 
-def _way(conn: Connector, options: CopyOptions, object_name: str, nodes) -> str:
-    """How the deep copy is made, why, and what it costs in write calls."""
+def _way(conn: Connector, options: CopyOptions, object_name: str, nodes, limit: int) -> tuple[str, dict]:
+    """How the deep copy is made, why, and what it costs in write calls (planning.write_calls, the
+    rule the preview's JS applies too, on plan.cost)."""
     related = [n for n in nodes if n.depth > 0]
+    cost = planning.cost_data(
+        nodes,
+        batch_size=conn.batch_size,
+        # Would the system's own deep copy make it if nothing were left out? (exclude is ticked live)
+        own_deep_copy=conn.native_deep_copy
+        and not replace(options, exclude=()).engine_builds(native=True, top_object=object_name),
+        limit=limit,
+        limit_owner="Vault's" if conn.native_deep_copy and not options.engine else "Record Copier's",
+        left_out=options.exclude,
+    )
+    calls = planning.write_calls(cost)
     if conn.native_deep_copy and not options.engine_builds(native=True, top_object=object_name):
-        return "Vault's own deep copy: one Deep Copy Object Record call per top record."
-    per_object: dict[tuple[str, int], int] = {}
-    waves = planning.assign_waves(nodes)
-    for n in related:
-        key = (n.object_name, waves.get(n.source_id, n.depth))
-        per_object[key] = per_object.get(key, 0) + 1
+        return "Vault's own deep copy: one Deep Copy Object Record call per top record.", cost
     size = conn.batch_size
-    calls = sum(1 for n in nodes if n.depth == 0) + sum(-(-count // size) for count in per_object.values())
     if not conn.native_deep_copy:
         return (
             f"Built by Record Copier level by level: the top record cloned, the related records "
             f"inserted, {size} a call: {calls:,} write calls."
-        )
+        ), cost
     if options.changes_below(object_name):
         why = "it leaves out a branch or changes records below the top"
     elif options.migration_mode or options.no_triggers:
@@ -215,7 +222,7 @@ def _way(conn: Connector, options: CopyOptions, object_name: str, nodes) -> str:
     return (
         f"Built level by level by Record Copier ({why}): Create Object Records with source_record_id, "
         f"{size} a call, top down: {calls:,} write calls."
-    )
+    ), cost
 
 
 def _samples(plan: Plan, conn: Connector, trees, overrides, row_overrides, options: CopyOptions) -> None:

@@ -1,0 +1,83 @@
+"""Issue 16 in a real browser: unticking a branch on the preview recounts at once (rows, totals,
+write calls, the limit verdict), and those numbers are the server's once "Update the preview" has
+read the tree again without it."""
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.test_flows import _start_copy, parts  # noqa: F401 - fixture
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def _numbers(page):
+    rows = page.locator("#plan-objects tbody tr")
+    per_row = {
+        (rows.nth(i).get_attribute("data-object"), rows.nth(i).get_attribute("data-depth")): rows.nth(i)
+        .locator("[data-role=count]")
+        .inner_text()
+        for i in range(rows.count())
+        if "left-out" not in (rows.nth(i).get_attribute("class") or "")
+    }
+    return {
+        "total": page.locator("#plan-total").inner_text(),
+        "related": page.locator("#plan-related").inner_text(),
+        "calls": page.locator("#plan-calls").inner_text(),
+        "verdict": page.locator("#plan-verdict").inner_text(),
+        "rows": per_row,
+    }
+
+
+def _open_choices(page):
+    if page.locator("#copy-choices[open]").count() == 0:
+        page.click("#copy-choices summary")
+
+
+def _untick_and_update(page, leave_out, greyed):
+    before = _numbers(page)
+    _open_choices(page)
+    page.uncheck(f"input[name=include][value={leave_out}]")
+    for name in greyed:  # the left-out object and everything only below it, at once
+        expect(page.locator(f"#plan-objects tr[data-object={name}]").first).to_have_class("left-out")
+    expect(page.locator("#plan-total")).not_to_have_text(before["total"])
+    live = _numbers(page)
+    page.click("text=Update the preview")
+    expect(page.locator(f"input[name=include][value={leave_out}]")).not_to_be_checked()
+    return before, live, _numbers(page)
+
+
+def test_zoho_untick_deals_recounts_as_the_server_does(parts, new_page, login, live_server):  # noqa: F811
+    page = login(new_page(), "alice", "alice-pass-123")
+    _start_copy(page, live_server, parts["zoho_profile"], "Accounts", "Globex", "deep_copy", {"Account_Name": "G2"})
+    before, live, server = _untick_and_update(page, "Deals", ["Deals"])
+    assert live == server, (live, server)
+    assert int(server["related"]) < int(before["related"])
+    assert int(server["calls"]) <= int(before["calls"])
+    assert server["verdict"] == f"{server['related']} related records: within Record Copier's 10,000 limit."
+    # Ticked again: Deals was not read, so its records are counted by the next update.
+    _open_choices(page)
+    page.check("input[name=include][value=Deals]")
+    expect(page.locator("#plan-unread")).to_have_text("Plus the records of Deals: counted when you update the preview.")
+    expect(page.locator("#include-note-Deals")).to_be_visible()
+
+
+def test_vault_untick_formulations_greys_packagings_and_costs_the_engine_way(
+    parts,  # noqa: F811
+    new_page,
+    login,
+    live_server,
+):
+    page = login(new_page(), "alice", "alice-pass-123")
+    _start_copy(
+        page, live_server, parts["vault_profile"], "product__v", "Cardiostat", "deep_copy", {"name__v": "Cardio T"}
+    )
+    before, live, server = _untick_and_update(page, "packaging__c", ["packaging__c"])
+    assert before["calls"] == "1"  # Vault's own deep copy: one call for the top record
+    assert live == server, (live, server)
+    assert server["verdict"].endswith("within Vault's 10,000 limit.")
+    # Unticking formulations too leaves out packagings below them (already out) and formulations.
+    _open_choices(page)
+    page.uncheck("input[name=include][value=formulation__c]")
+    expect(page.locator("#plan-objects tr[data-object=formulation__c]")).to_have_class("left-out")
+    expect(page.locator("#plan-related")).to_have_text("0")
+    expect(page.locator("#plan-calls")).to_have_text("1")
