@@ -23,6 +23,7 @@ NOT_PAGES = {
     "job_progress": "JSON",
     "job_objects": "JSON",
     "record_lookup": "JSON",
+    "copy_object_fields": "JSON",
     "bulk_template": "CSV",
     "job_results_csv": "CSV",
     "profile_test": "POST only, redirects",

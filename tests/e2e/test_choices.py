@@ -16,6 +16,7 @@ def test_choices_on_the_preview_then_copy(parts, new_page, login, live_server, r
     _start_copy(page, live_server, profile, "Accounts", "Globex", "deep_copy", {"Account_Name": "Globex C"})
     page.click("#copy-choices summary")
     page.uncheck("input[name=include][value=Deals]")
+    page.click("#choice-lines summary")  # the typed lines are the advanced way beside the widgets
     page.fill("#choice-set", "Contacts:Last_Name={Last_Name} (e2e)")
     page.fill("#choice-lineage", "Contacts:Description")
     page.check("input[name=skip_cadences]")
