@@ -37,9 +37,9 @@
   function load(row) {
     var object = row.querySelector("[data-role=object]").value;
     var select = row.querySelector("[data-role=field]");
-    var keep = select.value;
     if (!object) { fill(select, [], ""); return; }
-    var done = function (fields) { fill(select, fields, keep); };
+    // The field chosen when the answer arrives is kept (it may have been picked meanwhile).
+    var done = function (fields) { fill(select, fields, select.value); };
     if (cache[object]) { done(cache[object]); return; }
     fetch(url.replace("__OBJECT__", encodeURIComponent(object)), { headers: { Accept: "application/json" } })
       .then(function (r) { return r.json(); })

@@ -81,3 +81,28 @@ def test_vault_untick_formulations_greys_packagings_and_costs_the_engine_way(
     expect(page.locator("#plan-objects tr[data-object=formulation__c]")).to_have_class("left-out")
     expect(page.locator("#plan-related")).to_have_text("0")
     expect(page.locator("#plan-calls")).to_have_text("1")
+
+
+def test_the_open_choices_with_added_rows_pass_axe(parts, browser, live_server, owner):  # noqa: F811
+    from tests.e2e.test_issue15 import _axe
+
+    # bypass_csp: axe is injected by the test, not served by the app.
+    context = browser.new_context(viewport={"width": 1280, "height": 860}, bypass_csp=True)
+    try:
+        page = context.new_page()
+        page.goto(live_server.url + "/accounts/login/")
+        page.fill("#id_username", "alice")
+        page.fill("#id_password", "alice-pass-123")
+        page.click("button[type=submit]")
+        page.wait_for_url(live_server.url + "/")
+        _start_copy(page, live_server, parts["zoho_profile"], "Accounts", "Globex", "deep_copy")
+        _open_choices(page)
+        page.uncheck("input[name=include][value=Deals]")
+        page.click("text=Add a change")
+        page.select_option("#ch-1-object", "Contacts")
+        page.click("text=Add a stamp")
+        page.click("#choice-lines summary")
+        expect(page.locator("#ch-1-field option[value=Last_Name]")).to_be_attached()
+        assert _axe(page) == []
+    finally:
+        context.close()
