@@ -71,16 +71,21 @@ def test_vault_untick_formulations_greys_packagings_and_costs_the_engine_way(
     _start_copy(
         page, live_server, parts["vault_profile"], "product__v", "Cardiostat", "deep_copy", {"name__v": "Cardio T"}
     )
-    before, live, server = _untick_and_update(page, "packaging__c", ["packaging__c"])
-    assert before["calls"] == "1"  # Vault's own deep copy: one call for the top record
-    assert live == server, (live, server)
-    assert server["verdict"].endswith("within Vault's 10,000 limit.")
-    # Unticking formulations too leaves out packagings below them (already out) and formulations.
+    assert _numbers(page)["calls"] == "1"  # Vault's own deep copy: one call for the top record
     _open_choices(page)
-    page.uncheck("input[name=include][value=formulation__c]")
-    expect(page.locator("#plan-objects tr[data-object=formulation__c]")).to_have_class("left-out")
-    expect(page.locator("#plan-related")).to_have_text("0")
+    # Packagings left out: the engine builds it, the top record then the formulations (one batch).
+    page.uncheck("input[name=include][value=packaging__c]")
+    expect(page.locator("#plan-objects tr[data-object=packaging__c]")).to_have_class("left-out")
+    expect(page.locator("#plan-calls")).to_have_text("2")
+    # Ticked again: it was read, so its count is back at once, with Vault's own deep copy.
+    page.check("input[name=include][value=packaging__c]")
+    expect(page.locator("#plan-objects tr[data-object=packaging__c]")).not_to_have_class("left-out")
     expect(page.locator("#plan-calls")).to_have_text("1")
+    expect(page.locator("#plan-unread")).to_be_hidden()
+    # Formulations left out: the packagings below them go too.
+    before, live, server = _untick_and_update(page, "formulation__c", ["formulation__c", "packaging__c"])
+    assert live["related"] == "0" and live == server, (live, server)
+    assert server["verdict"] == "0 related records: within Vault's 10,000 limit."
 
 
 def test_the_open_choices_with_added_rows_pass_axe(parts, browser, live_server, owner):  # noqa: F811
