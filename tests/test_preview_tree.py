@@ -83,3 +83,31 @@ def test_a_refused_too_large_plan_has_no_cost_to_recompute(fresh_sandbox, vault_
     plan = _preview(vault_profile, "product__v", source_id, engine=True)
     assert "more than 100 related records" in plan.refused_reason
     assert plan.cost == {} and plan.write_calls is None and plan.verdict == ""
+
+
+def test_the_page_says_when_a_refused_plan_can_not_be_recounted(fresh_sandbox, vault_profile, owner_client, settings):
+    from django.urls import reverse
+
+    conn = connector_for(vault_profile)
+    source_id = next(r.id for r in conn.search("product__v", "Large Product").records)
+    session = owner_client.session
+    session["copy_drafts"] = {
+        "d1": {
+            "profile": str(vault_profile.code),
+            "object_name": "product__v",
+            "source_ids": [source_id],
+            "mode": "deep_copy",
+            "overrides": {"name__v": "Large T"},
+            "row_overrides": {},
+            "label": "Large Product",
+            "options": CopyOptions(engine=True).as_dict(),
+        }
+    }
+    session.save()
+    settings.ENGINE_DEEP_COPY_MAX_RECORDS = 100
+    page = owner_client.get(reverse("copy_preview", args=["d1"])).content.decode()
+    assert "more than 100 related records" in page and "can't be recomputed here" in page
+    assert "plan-cost-data" not in page
+    settings.ENGINE_DEEP_COPY_MAX_RECORDS = 100_000
+    page = owner_client.get(reverse("copy_preview", args=["d1"])).content.decode()
+    assert 'id="plan-cost-data"' in page and "within Record Copier&#x27;s 100,000 limit" in page
