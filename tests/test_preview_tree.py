@@ -111,3 +111,31 @@ def test_the_page_says_when_a_refused_plan_can_not_be_recounted(fresh_sandbox, v
     settings.ENGINE_DEEP_COPY_MAX_RECORDS = 100_000
     page = owner_client.get(reverse("copy_preview", args=["d1"])).content.decode()
     assert 'id="plan-cost-data"' in page and "within Record Copier&#x27;s 100,000 limit" in page
+
+
+def test_ticking_build_level_by_level_predicts_the_engine_plan(fresh_sandbox, vault_profile):
+    conn = connector_for(vault_profile)
+    source_id = next(r.id for r in conn.search("product__v", "Cardiostat").records)
+    own = _preview(vault_profile, "product__v", source_id)
+    calls, verdict = planning.write_calls(own.cost, engine=True), planning.limit_verdict(own.cost, engine=True)
+    engine = _preview(vault_profile, "product__v", source_id, engine=True)
+    assert engine.way.startswith("Built level by level") and (engine.write_calls, engine.verdict) == (calls, verdict)
+    assert calls == 1 + 1 + 1  # the top record, then one batch of formulations and one of packagings
+    assert verdict.endswith("within Record Copier's 100,000 limit.")
+    # And back: unticked on the engine plan, Vault's own deep copy and its limit again.
+    assert planning.write_calls(engine.cost, engine=False) == own.write_calls == 1
+    assert planning.limit_verdict(engine.cost, engine=False) == own.verdict
+
+
+def test_mega_product_built_by_the_engine_is_over_vaults_limit_without_it(fresh_sandbox, vault_profile):
+    conn = connector_for(vault_profile)
+    source_id = next(r.id for r in conn.search("product__v", "Mega Product").records if r.name == "Mega Product")
+    engine = _preview(vault_profile, "product__v", source_id, engine=True)
+    assert engine.related_total > 10_000 and "within Record Copier's" in engine.verdict
+    verdict = planning.limit_verdict(engine.cost, engine=False)
+    assert verdict == (
+        f"{engine.related_total:,} related records: over the limit: more than Vault's 10,000. "
+        "Leave out a branch, or build it level by level."
+    )
+    refused = _preview(vault_profile, "product__v", source_id)
+    assert "more than 10,000 related records" in refused.refused_reason and not refused.cost

@@ -286,15 +286,22 @@ def assign_waves(nodes: list[Node]) -> dict[str, int]:
 
 
 def cost_data(
-    nodes: list[Node], *, batch_size: int, own_deep_copy: bool, limit: int, limit_owner: str, left_out: tuple[str, ...]
+    nodes: list[Node],
+    *,
+    batch_size: int,
+    how: dict[str, Any],
+    left_out: tuple[str, ...],
+    engine_choice: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The numbers a deep copy's cost and limit are computed from, as JSON.
 
     `groups`: the related records counted per (path of objects from the top, depth, creation wave),
     so leaving out an object drops every group whose path goes through it: its records and all
-    below them. `own_deep_copy`: the system's own deep copy would make it if nothing were left out
-    (Vault: one call per top record); otherwise the engine builds it, one call per `batch_size`
-    records of an object and wave. `left_out`: the objects the plan already left out (not read).
+    below them. `how` = {own_deep_copy, limit, limit_owner}: whether the system's own deep copy
+    would make it if nothing were left out (Vault: one call per top record; otherwise the engine
+    builds it, one call per `batch_size` records of an object and wave) and the most related
+    records allowed. `engine_choice` {"on": how, "off": how}: the same with "build it level by
+    level" ticked and unticked (Vault). `left_out`: the objects the plan already left out (not read).
     """
     by_id = {n.source_id: n for n in nodes}
     waves = assign_waves(nodes)
@@ -307,9 +314,8 @@ def cost_data(
     return {
         "top": sum(1 for n in nodes if n.depth == 0),
         "batch_size": batch_size,
-        "own_deep_copy": own_deep_copy,
-        "limit": limit,
-        "limit_owner": limit_owner,
+        **how,
+        "engine_choice": engine_choice,
         "left_out": list(left_out),
         "groups": [
             {"path": list(path), "object": path[-1], "depth": depth, "wave": wave, "count": count}
@@ -333,10 +339,18 @@ def kept_groups(cost: dict[str, Any], left_out: frozenset[str]) -> list[dict[str
     return [g for g in cost["groups"] if not left_out.intersection(g["path"])]
 
 
-def write_calls(cost: dict[str, Any], left_out: frozenset[str] | None = None) -> int:
+def _with_engine(cost: dict[str, Any], engine: bool | None) -> dict[str, Any]:
+    if engine is None or not cost.get("engine_choice"):
+        return cost
+    return {**cost, **cost["engine_choice"]["on" if engine else "off"]}
+
+
+def write_calls(cost: dict[str, Any], left_out: frozenset[str] | None = None, engine: bool | None = None) -> int:
     """Write calls of the copy: one per top record, plus, when the engine builds the hierarchy (it
     leaves something out, or the system has no own deep copy for it), one per batch of each
-    object's records in each creation wave. `left_out` defaults to what the plan left out."""
+    object's records in each creation wave. `left_out` defaults to what the plan left out, `engine`
+    ("build it level by level") to what the plan chose."""
+    cost = _with_engine(cost, engine)
     left_out = frozenset(cost["left_out"]) if left_out is None else left_out
     if cost["own_deep_copy"] and not left_out:
         return int(cost["top"])
@@ -348,10 +362,14 @@ def write_calls(cost: dict[str, Any], left_out: frozenset[str] | None = None) ->
     return int(cost["top"]) + sum(-(-count // size) for count in per_batch.values())
 
 
-def limit_verdict(cost: dict[str, Any], left_out: frozenset[str] | None = None) -> str:
+def limit_verdict(cost: dict[str, Any], left_out: frozenset[str] | None = None, engine: bool | None = None) -> str:
+    cost = _with_engine(cost, engine)
     left_out = frozenset(cost["left_out"]) if left_out is None else left_out
     related = sum(g["count"] for g in kept_groups(cost, left_out))
     limit, owner = int(cost["limit"]), cost["limit_owner"]
     if related <= limit:
         return f"{related:,} related records: within {owner} {limit:,} limit."
-    return f"{related:,} related records: over the limit: more than {owner} {limit:,}. Leave out a branch."
+    choice = cost.get("engine_choice") or {}
+    engine_helps = bool(choice) and limit < int(choice["on"]["limit"])
+    hint = "Leave out a branch, or build it level by level." if engine_helps else "Leave out a branch."
+    return f"{related:,} related records: over the limit: more than {owner} {limit:,}. {hint}"

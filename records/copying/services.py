@@ -108,9 +108,7 @@ def _plan(
         plan.objects = planning.summarize(nodes, plurals)
         trees = {s: [n] for s, n in zip(source_ids, nodes, strict=True)}
     else:
-        limit = conn.max_deep_copy_records
-        if options.engine and conn.native_deep_copy:
-            limit = settings.ENGINE_DEEP_COPY_MAX_RECORDS  # Vault's own limit doesn't bind the engine
+        limit = _how(conn, options, object_name, engine=options.engine)["limit"]
         all_nodes: list[planning.Node] = []
         try:
             for source_id in source_ids:
@@ -133,7 +131,7 @@ def _plan(
             plan.objects = planning.summarize(all_nodes, plurals)
             return plan, trees
         plan.objects = planning.summarize(all_nodes, plurals)
-        plan.way, plan.cost = _way(conn, options, object_name, all_nodes, limit)
+        plan.way, plan.cost = _way(conn, options, object_name, all_nodes)
     if mode == CopyJob.Mode.CLONE:
         trees_for_samples = {s: [planning.Node(object_name, s, 0, fields=first.fields)] for s in source_ids[:1]}
     else:
@@ -188,19 +186,32 @@ def _check_options(conn: Connector, object_name: str, mode: str, options: CopyOp
         )
 
 
-def _way(conn: Connector, options: CopyOptions, object_name: str, nodes, limit: int) -> tuple[str, dict]:
+def _how(conn: Connector, options: CopyOptions, object_name: str, *, engine: bool) -> dict:
+    """With `engine` ticked or not: would the system's own deep copy make it if nothing were left
+    out (the branches are ticked live), and the most related records one job may copy."""
+    chosen = replace(options, exclude=(), engine=engine)
+    native = conn.native_deep_copy
+    return {
+        "own_deep_copy": native and not chosen.engine_builds(native=True, top_object=object_name),
+        # Vault's own limit doesn't bind the engine
+        "limit": settings.ENGINE_DEEP_COPY_MAX_RECORDS if engine and native else conn.max_deep_copy_records,
+        "limit_owner": "Vault's" if native and not engine else "Record Copier's",
+    }
+
+
+def _way(conn: Connector, options: CopyOptions, object_name: str, nodes) -> tuple[str, dict]:
     """How the deep copy is made, why, and what it costs in write calls (planning.write_calls, the
     rule the preview's JS applies too, on plan.cost)."""
     related = [n for n in nodes if n.depth > 0]
     cost = planning.cost_data(
         nodes,
         batch_size=conn.batch_size,
-        # Would the system's own deep copy make it if nothing were left out? (exclude is ticked live)
-        own_deep_copy=conn.native_deep_copy
-        and not replace(options, exclude=()).engine_builds(native=True, top_object=object_name),
-        limit=limit,
-        limit_owner="Vault's" if conn.native_deep_copy and not options.engine else "Record Copier's",
+        how=_how(conn, options, object_name, engine=options.engine),
         left_out=options.exclude,
+        # Vault's "build it level by level" box is ticked live too: both answers are in the page.
+        engine_choice={e: _how(conn, options, object_name, engine=v) for e, v in (("on", True), ("off", False))}
+        if conn.native_deep_copy
+        else None,
     )
     calls = planning.write_calls(cost)
     if conn.native_deep_copy and not options.engine_builds(native=True, top_object=object_name):

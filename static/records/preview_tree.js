@@ -9,7 +9,9 @@
   var table = document.getElementById("plan-objects");
   var form = document.getElementById("copy-choices");
   if (!data || !table || !form) return;
-  var cost = JSON.parse(data.textContent);
+  var planned = JSON.parse(data.textContent);
+  var engineBox = form.querySelector("input[name=engine]");
+  var cost = planned;
   var boxes = Array.prototype.slice.call(form.querySelectorAll("input[name=include]"));
   var read = {};  // objects whose records the server counted (the others were left out before)
   cost.groups.forEach(function (g) { g.path.forEach(function (o) { read[o] = true; }); });
@@ -47,7 +49,9 @@
   function verdict(related) {
     var limit = number(cost.limit);
     if (related <= cost.limit) return number(related) + " related records: within " + cost.limit_owner + " " + limit + " limit.";
-    return number(related) + " related records: over the limit: more than " + cost.limit_owner + " " + limit + ". Leave out a branch.";
+    var engineHelps = Boolean(cost.engine_choice) && cost.limit < cost.engine_choice.on.limit;
+    var hint = engineHelps ? "Leave out a branch, or build it level by level." : "Leave out a branch.";
+    return number(related) + " related records: over the limit: more than " + cost.limit_owner + " " + limit + ". " + hint;
   }
 
   function rowCount(tr, groups) {
@@ -58,7 +62,15 @@
     }, 0);
   }
 
+  // plan._with_engine: Vault's "build it level by level" box changes the way and the limit.
+  function withEngine() {
+    if (!planned.engine_choice || !engineBox) return planned;
+    var how = planned.engine_choice[engineBox.checked ? "on" : "off"];
+    return Object.assign({}, planned, how);
+  }
+
   function update() {
+    cost = withEngine();
     var out = leftOut();
     var groups = kept(out);
     var total = 0, related = 0;
@@ -85,4 +97,5 @@
   }
 
   boxes.forEach(function (b) { b.addEventListener("change", update); });
+  if (engineBox) engineBox.addEventListener("change", update);
 })();

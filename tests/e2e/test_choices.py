@@ -21,7 +21,7 @@ def test_choices_on_the_preview_then_copy(parts, new_page, login, live_server, r
     page.fill("#choice-set", "Contacts:Last_Name={Last_Name} (e2e)")
     page.fill("#choice-lineage", "Contacts:Description")
     page.check("input[name=skip_cadences]")
-    page.click("text=Update the preview")
+    page.click("button:has-text('Update the preview')")
     page.wait_for_selector("h1:has-text('Preview')")
     assert page.locator(".msg-error").count() == 0, page.locator(".msg-error").all_inner_texts()
     page.wait_for_selector("#copy-samples")
@@ -75,7 +75,7 @@ def test_every_choice_at_once_with_the_widgets(parts, new_page, login, live_serv
     page.select_option("#lin-0-field", "Description")  # text fields only
     page.check("input[name=skip_cadences]")
     page.check("input[name=run_workflows]")
-    page.click("text=Update the preview")
+    page.click("button:has-text('Update the preview')")
     expect(page.locator("#ch-5-field")).to_be_attached()  # the reloaded page: 5 rows kept, a blank one
     assert page.locator(".msg-error").count() == 0, page.locator(".msg-error").all_inner_texts()
     expect(page.locator("#ch-4-field")).to_have_value("Account_Number")

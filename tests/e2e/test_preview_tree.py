@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 from tests.e2e.test_flows import _start_copy, parts  # noqa: F401 - fixture
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+UPDATE = "button:has-text('Update the preview')"  # the notes say "update the preview" too
 
 
 def _numbers(page):
@@ -41,7 +42,7 @@ def _untick_and_update(page, leave_out, greyed):
         expect(page.locator(f"#plan-objects tr[data-object={name}]").first).to_have_class("left-out")
     expect(page.locator("#plan-total")).not_to_have_text(before["total"])
     live = _numbers(page)
-    page.click("text=Update the preview")
+    page.click(UPDATE)
     expect(page.locator(f"input[name=include][value={leave_out}]")).not_to_be_checked()
     return before, live, _numbers(page)
 
@@ -86,6 +87,39 @@ def test_vault_untick_formulations_greys_packagings_and_costs_the_engine_way(
     before, live, server = _untick_and_update(page, "formulation__c", ["formulation__c", "packaging__c"])
     assert live["related"] == "0" and live == server, (live, server)
     assert server["verdict"] == "0 related records: within Vault's 10,000 limit."
+
+
+def test_vault_build_level_by_level_box_recounts_as_the_server_does(parts, new_page, login, live_server):  # noqa: F811
+    page = login(new_page(), "alice", "alice-pass-123")
+    profile = parts["vault_profile"]
+    _start_copy(page, live_server, profile, "product__v", "Cardiostat", "deep_copy", {"name__v": "Cardio E"})
+    _open_choices(page)
+    page.check("input[name=engine]")
+    expect(page.locator("#plan-calls")).to_have_text("3")  # the top record, formulations, packagings
+    live = _numbers(page)
+    page.click(UPDATE)
+    expect(page.locator("#copy-way")).to_contain_text("asked for (--engine)")
+    assert _numbers(page) == live
+    assert live["verdict"].endswith("within Record Copier's 100,000 limit.")
+
+    # Mega Product: refused past Vault's 10,000; with the box ticked it is counted, and unticking
+    # it says at once that it is over Vault's limit.
+    _start_copy(page, live_server, profile, "product__v", "Mega Product", "deep_copy", {"name__v": "Mega E"})
+    expect(page.locator(".msg-error")).to_contain_text("more than 10,000 related records")
+    expect(page.locator("#plan-cost")).to_contain_text("can't be recomputed here")
+    _open_choices(page)
+    page.check("input[name=engine]")
+    page.click(UPDATE)  # reads the 10,000+ records: give it time
+    expect(page.locator("#plan-verdict")).to_contain_text("within Record Copier's 100,000 limit.", timeout=90_000)
+    _open_choices(page)
+    page.uncheck("input[name=engine]")
+    related = page.locator("#plan-related").inner_text()
+    expect(page.locator("#plan-verdict")).to_have_text(
+        f"{int(related):,} related records: over the limit: more than Vault's 10,000. "
+        "Leave out a branch, or build it level by level."
+    )
+    page.check("input[name=engine]")
+    expect(page.locator("#plan-verdict")).to_contain_text("within Record Copier's 100,000 limit.")
 
 
 def test_the_open_choices_with_added_rows_pass_axe(parts, browser, live_server, owner):  # noqa: F811
