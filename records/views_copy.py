@@ -246,6 +246,7 @@ def copy_preview(request: HttpRequest, draft_id: str) -> HttpResponse:
             "choices": draft.get("choices", {}),
             "options": options,
             "choice_objects": _choice_objects(plan, options),
+            "widgets": _choice_widgets(profile, draft, plan, options),
         },
     )
 
@@ -350,6 +351,12 @@ def _preview_steps(profile, draft, draft_id) -> list[dict]:
         record_id=draft["source_ids"][0],
         draft_id=draft_id,
     )
+
+
+def _choice_widgets(profile, draft, plan, options):
+    from records.views_choices import widgets  # it imports this module
+
+    return widgets(profile, draft, plan, options)
 
 
 def _choice_objects(plan, options):
