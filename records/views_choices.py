@@ -4,6 +4,8 @@ Parsed by the same rule as the CLI (records/copying/options.parse_cli)."""
 
 from __future__ import annotations
 
+import uuid
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -14,8 +16,10 @@ from django.views.decorators.http import require_GET, require_POST
 from records import choice_rows
 from records.connectors import connector_for
 from records.connectors.base import ConnectorError
+from records.copying import plans
 from records.copying.options import CopyOptions, parse_cli
 from records.messages import friendly_error
+from records.models import CopyPlan
 from records.views import get_profile_for_user, service_error_message
 from records.views_copy import DRAFTS_KEY, _get_draft
 
@@ -40,7 +44,7 @@ def copy_choices(request: HttpRequest, draft_id: str) -> HttpResponse:
         widgets = choice_rows.items(rows, top_object=draft["object_name"])
         top, options = parse_cli(
             top_object=draft["object_name"],
-            describe=connector_for(profile).describe,
+            describe=_describe(request, profile),
             set_values=widgets.set_values + _lines(texts["set"]),
             clear=widgets.clear + _lines(texts["clear"]),
             unique=widgets.unique + _lines(texts["unique"]),
@@ -97,7 +101,35 @@ def object_fields(request: HttpRequest, profile_code, object_name: str) -> JsonR
     return JsonResponse({"fields": choice_rows.field_options(fields)})
 
 
-def widgets(profile, draft: dict, plan, options: CopyOptions) -> dict:
+def _describe(request, profile):
+    """Fields of an object: from the plan the page showed (read by the worker), else one describe."""
+    code = request.POST.get("plan", "")
+    row = CopyPlan.objects.filter(code=code, requested_by_id=request.user.pk).first() if _is_uuid(code) else None
+    return _stored_or_remote(profile, plans.described(row))
+
+
+def _stored_or_remote(profile, stored):
+    conns: list = []
+
+    def describe(object_name: str):
+        fields = stored(object_name)
+        if fields is None:
+            conns[:] = conns or [connector_for(profile)]
+            fields = conns[0].describe(object_name)
+        return fields
+
+    return describe
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def widgets(profile, draft: dict, plan, options: CopyOptions, row=None) -> dict:
     """What the choices' rows render: the objects a row can name (the top one, those of the plan,
     those left out), the rows chosen before plus one blank of each kind, each with its object's
     fields (one describe per object named, through one connector: it caches them)."""
@@ -108,12 +140,11 @@ def widgets(profile, draft: dict, plan, options: CopyOptions) -> dict:
     for name in options.exclude:
         objects.setdefault(name, name)
     saved = draft.get("choice_rows") or {"changes": [], "lineage": []}
-    conns: list = []
+    describe = _stored_or_remote(profile, plans.described(row))
 
     def fields(obj: str, text_only: bool = False) -> list[dict]:
         try:
-            conns[:] = conns or [connector_for(profile)]
-            return choice_rows.field_options(conns[0].describe(obj), text_only=text_only) if obj else []
+            return choice_rows.field_options(describe(obj), text_only=text_only) if obj else []
         except Exception:  # noqa: BLE001 - the preview says what failed; the JS asks the endpoint again
             return []
 

@@ -18,7 +18,7 @@ from records.copying import services
 from records.copying.options import lineage_text, parse_cli
 from records.copying.plan import read_tree
 from records.models import CopyJob
-from tests.test_engine_worker import _kill, _worker
+from tests.fixtures.engine import kill_worker, start_worker
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
@@ -152,11 +152,11 @@ def _profile(system, request):
 
 
 def _burst(redis_url):
-    worker = _worker(redis_url, "--burst")
+    worker = start_worker(redis_url, "--burst")
     try:
         worker.wait(180)
     finally:
-        _kill(worker)
+        kill_worker(worker)
 
 
 @pytest.mark.parametrize("system", ["zoho", "vault"])
