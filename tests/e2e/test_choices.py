@@ -57,7 +57,7 @@ def _change(page, n, object_name, field, value=None, *, clear=False, unique=Fals
         page.check(f"[name=ch-{n}-unique]")
 
 
-def test_every_choice_at_once_with_the_widgets(parts, new_page, login, live_server, rq_worker):  # noqa: F811
+def test_every_choice_at_once_with_the_widgets(parts, new_page, login, live_server, rq_worker, screenshot):  # noqa: F811
     from tests.test_copy_combined import _check_zoho
 
     profile = parts["zoho_profile"]
@@ -83,6 +83,7 @@ def test_every_choice_at_once_with_the_widgets(parts, new_page, login, live_serv
     expect(page.locator("[name=ch-2-clear]")).to_be_checked()
     expect(page.locator("#lin-0-field")).to_have_value("Description")
     expect(page.locator("#copy-samples")).to_contain_text("(all)")
+    screenshot(page, "copy-preview-choices")
     page.click("text=Confirm and queue the copy")
     page.wait_for_url("**/jobs/*/")
     _wait_finished(page)
