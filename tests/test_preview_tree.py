@@ -107,6 +107,8 @@ def test_the_page_says_when_a_refused_plan_can_not_be_recounted(fresh_sandbox, v
     settings.ENGINE_DEEP_COPY_MAX_RECORDS = 100
     page = owner_client.get(reverse("copy_preview", args=["d1"])).content.decode()
     assert "more than 100 related records" in page and "can't be recomputed here" in page
+    # The engine's limit was hit, not Vault's: the message says whose (the review found "Vault allows").
+    assert "the most Record Copier copies in one job" in page and "Vault allows" not in page
     assert "plan-cost-data" not in page
     settings.ENGINE_DEEP_COPY_MAX_RECORDS = 100_000
     # The same preview asked again is the plan already read; "Read again" reads it anew.

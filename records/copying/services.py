@@ -130,9 +130,11 @@ def _plan(
                 trees[source_id] = nodes
                 all_nodes.extend(nodes)
         except TooLarge:
+            # Whose limit it is: Vault's own deep copy's, or Record Copier's when it builds the copy.
+            whose = "Vault allows" if conn.native_deep_copy and not options.engine else "Record Copier copies"
             plan.refused_reason = (
                 f"This deep copy would copy more than {limit:,} related records, the most "
-                f"{'Vault' if conn.native_deep_copy else 'a deep copy'} allows in one job. "
+                f"{whose} in one job. "
                 "Copy smaller parts of the hierarchy instead"
                 + (
                     ", or have Record Copier build it level by level (--engine)."
