@@ -18,6 +18,11 @@ urlpatterns = [
     path("copy/<uuid:profile_code>/", views_copy.copy_objects, name="copy_objects"),
     path("copy/<uuid:profile_code>/<str:object_name>/", views_copy.copy_search, name="copy_search"),
     path(
+        "copy/<uuid:profile_code>/<str:object_name>/fields.json",
+        views_choices.object_fields,
+        name="copy_object_fields",
+    ),
+    path(
         "copy/<uuid:profile_code>/<str:object_name>/<str:record_id>/",
         views_copy.copy_record,
         name="copy_record",

@@ -4,16 +4,22 @@ Parsed by the same rule as the CLI (records/copying/options.parse_cli)."""
 
 from __future__ import annotations
 
+import uuid
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
-from django.views.decorators.http import require_POST
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
 
+from records import choice_rows
 from records.connectors import connector_for
 from records.connectors.base import ConnectorError
+from records.copying import plans
 from records.copying.options import CopyOptions, parse_cli
 from records.messages import friendly_error
+from records.models import CopyPlan
 from records.views import get_profile_for_user, service_error_message
 from records.views_copy import DRAFTS_KEY, _get_draft
 
@@ -32,14 +38,17 @@ def copy_choices(request: HttpRequest, draft_id: str) -> HttpResponse:
     texts = {k: request.POST.get(k, "")[:20_000] for k in TEXTS}
     shown = request.POST.getlist("object")
     included = set(request.POST.getlist("include"))
+    rows = choice_rows.rows_from_post(request.POST)
     try:
+        # The widgets' rows become the CLI's items, before the typed lines: one rule parses both.
+        widgets = choice_rows.items(rows, top_object=draft["object_name"])
         top, options = parse_cli(
             top_object=draft["object_name"],
-            describe=connector_for(profile).describe,
-            set_values=_lines(texts["set"]),
-            clear=_lines(texts["clear"]),
-            unique=_lines(texts["unique"]),
-            lineage=_lines(texts["lineage"]),
+            describe=_describe(request, profile),
+            set_values=widgets.set_values + _lines(texts["set"]),
+            clear=widgets.clear + _lines(texts["clear"]),
+            unique=widgets.unique + _lines(texts["unique"]),
+            lineage=widgets.lineage + _lines(texts["lineage"]),
             exclude=[o for o in shown if o not in included],
             lineage_defaults=profile.lineage_fields or {},
             **{f: f in request.POST for f in FLAGS},
@@ -56,6 +65,7 @@ def copy_choices(request: HttpRequest, draft_id: str) -> HttpResponse:
         **draft,
         "options": options.as_dict(),
         "choices": {f"{k}_lines": v for k, v in texts.items()},
+        "choice_rows": rows,
         "choice_overrides": top,
         "overrides": {**draft.get("base_overrides", draft["overrides"]), **top},
         "base_overrides": draft.get("base_overrides", draft["overrides"]),
@@ -77,3 +87,73 @@ def choice_objects(plan, options: CopyOptions) -> list[tuple[str, str, bool]]:
     for name in options.exclude:
         out.setdefault(name, (name, name, False))
     return list(out.values())
+
+
+@require_GET
+def object_fields(request: HttpRequest, profile_code, object_name: str) -> JsonResponse:
+    """One object's fields for the choices' field selects: ONE describe through the connector,
+    {"fields": [{name, label, text, unique}]} (editable ones, labels first) or {"error": "..."}."""
+    profile = get_profile_for_user(request, profile_code)
+    try:
+        fields = connector_for(profile).describe(object_name)
+    except Exception as exc:  # noqa: BLE001 - shown beside the select in plain words
+        return JsonResponse({"fields": [], "error": friendly_error(exc, profile)})
+    return JsonResponse({"fields": choice_rows.field_options(fields)})
+
+
+def _describe(request, profile):
+    """Fields of an object: from the plan the page showed (read by the worker), else one describe."""
+    code = request.POST.get("plan", "")
+    row = CopyPlan.objects.filter(code=code, requested_by_id=request.user.pk).first() if _is_uuid(code) else None
+    return _stored_or_remote(profile, plans.described(row))
+
+
+def _stored_or_remote(profile, stored):
+    conns: list = []
+
+    def describe(object_name: str):
+        fields = stored(object_name)
+        if fields is None:
+            conns[:] = conns or [connector_for(profile)]
+            fields = conns[0].describe(object_name)
+        return fields
+
+    return describe
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def widgets(profile, draft: dict, plan, options: CopyOptions, row=None) -> dict:
+    """What the choices' rows render: the objects a row can name (the top one, those of the plan,
+    those left out), the rows chosen before plus one blank of each kind, each with its object's
+    fields (one describe per object named, through one connector: it caches them)."""
+    top = draft["object_name"]
+    objects = {top: top}
+    for o in plan.objects if plan else []:
+        objects.setdefault(o.object_name, o.label or o.object_name)
+    for name in options.exclude:
+        objects.setdefault(name, name)
+    saved = draft.get("choice_rows") or {"changes": [], "lineage": []}
+    describe = _stored_or_remote(profile, plans.described(row))
+
+    def fields(obj: str, text_only: bool = False) -> list[dict]:
+        try:
+            return choice_rows.field_options(describe(obj), text_only=text_only) if obj else []
+        except Exception:  # noqa: BLE001 - the preview says what failed; the JS asks the endpoint again
+            return []
+
+    changes = [*saved["changes"], {"object": top, "field": "", "value": "", "clear": False, "unique": False}]
+    lineage = [*saved["lineage"], {"object": "", "field": ""}]
+    return {
+        "objects": list(objects.items()),
+        "fields_url": reverse("copy_object_fields", args=[profile.code, "__OBJECT__"]),
+        "changes": [{**r, "n": n, "fields": fields(r["object"])} for n, r in enumerate(changes)],
+        "lineage": [{**r, "n": n, "fields": fields(r["object"], text_only=True)} for n, r in enumerate(lineage)],
+        "blank_fields": fields(top),
+    }

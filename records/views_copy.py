@@ -248,6 +248,7 @@ def copy_preview(request: HttpRequest, draft_id: str) -> HttpResponse:
         error = row.error
     row_overrides = list(draft["row_overrides"].items())
     back = _back_url(profile, draft)
+    reading = bool(row and row.status == CopyPlan.Status.READING)
     return render(
         request,
         "records/copy_preview.html",
@@ -262,7 +263,7 @@ def copy_preview(request: HttpRequest, draft_id: str) -> HttpResponse:
             "mode_label": CopyJob.Mode(draft["mode"]).label,
             "plan": plan,
             "plan_row": row,
-            "reading": bool(row and row.status == CopyPlan.Status.READING),
+            "reading": reading,
             "plan_notice": plans.progress_words(row) if row else "",
             "error": error,
             "overrides": _labelled(draft["overrides"], plan, draft),
@@ -271,6 +272,7 @@ def copy_preview(request: HttpRequest, draft_id: str) -> HttpResponse:
             "choices": draft.get("choices", {}),
             "options": options,
             "choice_objects": _choice_objects(plan, options),
+            "widgets": _choice_widgets(profile, draft, plan, options, row) if not reading else None,
         },
     )
 
@@ -384,6 +386,12 @@ def _preview_steps(profile, draft, draft_id) -> list[dict]:
         record_id=draft["source_ids"][0],
         draft_id=draft_id,
     )
+
+
+def _choice_widgets(profile, draft, plan, options, row):
+    from records.views_choices import widgets  # it imports this module
+
+    return widgets(profile, draft, plan, options, row)
 
 
 def _choice_objects(plan, options):

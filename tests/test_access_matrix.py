@@ -56,6 +56,7 @@ RULES: list[tuple[str, tuple[int, ...]]] = [
     ("copy_preview", (L, 404, 404, 404, 404, 404)),  # a draft lives in its own session only
     ("copy_choices", (L, 405, 405, 405, 405, 405)),  # POST only (the preview's choices form)
     ("copy_plan_status", (L, 404, 404, 404, 404, 404)),  # JSON of a draft: its own session only
+    ("copy_object_fields", (L, 200, 200, 404, 404, 200)),  # one describe through the profile: its users
     ("bulk_upload", (L, 200, 200, 200, 200, 200)),
     ("bulk_template", (L, 404, 404, 404, 404, 404)),  # without ?profile= there is no such profile
     ("record_lookup", (L, 200, 200, 404, 404, 200)),  # searches through the profile: its users

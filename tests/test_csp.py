@@ -24,6 +24,7 @@ NOT_PAGES = {
     "job_objects": "JSON",
     "copy_plan_status": "JSON",
     "record_lookup": "JSON",
+    "copy_object_fields": "JSON",
     "bulk_template": "CSV",
     "job_results_csv": "CSV",
     "profile_test": "POST only, redirects",

@@ -57,3 +57,68 @@ def test_a_bad_choice_is_explained_on_the_preview(draft):
     client, conn, src = draft
     answer = client.post(reverse("copy_choices", args=["d1"]), {"set": "Contacts:Last_Name={Last_Name"}, follow=True)
     assert "Unmatched" in answer.content.decode()
+
+
+def test_the_widget_rows_are_the_cli_items_and_come_back_on_reload(draft):
+    client, conn, src = draft
+    page = client.get(reverse("copy_preview", args=["d1"])).content.decode()
+    assert 'name="ch-0-object"' in page and 'name="lin-0-object"' in page  # one blank row each
+    answer = client.post(
+        reverse("copy_choices", args=["d1"]),
+        {
+            "object": ["Contacts", "Deals"],
+            "include": ["Contacts", "Deals"],
+            "ch-0-object": "Contacts",
+            "ch-0-field": "Last_Name",
+            "ch-0-value": "{Last_Name} (w)",
+            "ch-1-object": "Deals",
+            "ch-1-field": "Description",
+            "ch-1-clear": "on",
+            "ch-2-object": "Accounts",  # the top object: the top record's override
+            "ch-2-field": "Description",
+            "ch-2-value": "Top {today}",
+            "ch-3-object": "Accounts",
+            "ch-3-field": "",  # a blank row is ignored
+            "lin-0-object": "Contacts",
+            "lin-0-field": "Description",
+        },
+    )
+    assert answer.status_code == 302
+    options = client.session["copy_drafts"]["d1"]["options"]
+    assert options["fields"] == {"Contacts": {"Last_Name": "{Last_Name} (w)"}, "Deals": {"Description": None}}
+    assert options["lineage"] == {"Contacts": "Description"}
+    assert client.session["copy_drafts"]["d1"]["overrides"] == {
+        "Account_Name": "Globex W",
+        "Description": "Top {today}",
+    }
+    page = client.get(reverse("copy_preview", args=["d1"])).content.decode()
+    # Rendered back, each with its object's fields, the chosen one selected; then a blank row.
+    assert 'value="{Last_Name} (w)"' in page and '<option value="Last_Name" selected>' in page
+    assert 'name="ch-1-clear" checked' in page and 'name="ch-3-field"' in page
+    assert '<option value="Contacts" selected>' in page and 'name="lin-1-object"' in page
+
+
+def test_a_widget_row_with_neither_value_nor_clear_is_refused(draft):
+    client, conn, src = draft
+    answer = client.post(
+        reverse("copy_choices", args=["d1"]), {"ch-0-object": "Contacts", "ch-0-field": "Last_Name"}, follow=True
+    )
+    assert "Contacts:Last_Name: give a value, or tick Clear" in answer.content.decode()
+
+
+def test_the_fields_endpoint_is_one_describe_labels_first(draft, zoho_profile, sandbox):
+    client, conn, src = draft
+    before = len(sandbox.log("zoho"))
+    answer = client.get(reverse("copy_object_fields", args=[zoho_profile.code, "Contacts"]))
+    calls = [e for e in sandbox.log("zoho")[before:] if "/settings/fields" in e.path]
+    assert answer.status_code == 200 and len(calls) == 1
+    fields = answer.json()["fields"]
+    labels = [f["label"].lower() for f in fields]
+    assert (
+        labels == sorted(labels)
+        and {"name": "Last_Name", "label": "Last Name"}.items()
+        <= next(f for f in fields if f["name"] == "Last_Name").items()
+    )
+    assert "Lead_Score" not in {f["name"] for f in fields}  # read-only: can't be set
+    bad = client.get(reverse("copy_object_fields", args=[zoho_profile.code, "Nope"])).json()
+    assert bad["fields"] == [] and bad["error"]

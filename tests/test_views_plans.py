@@ -45,9 +45,12 @@ def test_preview_shows_progress_then_the_plan_and_confirm_reads_nothing(draft):
     assert early.status_code == 302 and early["Location"] == url and not CopyJob.objects.exists()
     burst()
     assert client.get(reverse("copy_plan_status", args=["d1"])).json()["status"] == "ready"
+    sb.clear_log()
     page = client.get(url).content.decode()
     plan = CopyPlan.objects.get()
     assert "What will be copied" in page and f'name="plan" value="{plan.code}"' in page
+    # The choices' field pickers come from the fields the worker stored: no describe in the request.
+    assert "Account Name" in page and sb.log("zoho") == []
     sb.clear_log()
     first = client.post(url, {"plan": str(plan.code)})
     second = client.post(url, {"plan": str(plan.code)})  # a double click
@@ -80,6 +83,32 @@ def test_plan_status_of_another_session_is_404(draft, other_user):
     assert other.get(reverse("copy_plan_status", args=["d1"])).status_code == 404
     client, _ = draft
     assert client.get(reverse("copy_plan_status", args=["d1"])).status_code == 200
+
+
+def test_choices_are_typed_by_the_fields_the_worker_read_and_checked_by_the_next_plan(draft):
+    """Choosing 'Contacts: Last_Name = ...' on the preview describes nothing in the web request (the
+    worker stored the fields with the plan); the next plan, read on the worker, refuses a value too
+    long for the field, and a good one is kept on the draft."""
+    client, sb = draft
+    url = reverse("copy_preview", args=["d1"])
+    client.get(url)
+    burst()
+    plan = CopyPlan.objects.get()
+    assert {"Accounts", "Contacts"} <= set(plan.plan["fields"])
+    sb.clear_log()
+    post = {"plan": str(plan.code), "set": "Contacts:Last_Name=" + "x" * 500}
+    answer = client.post(reverse("copy_choices", args=["d1"]), post)
+    assert answer.status_code == 302 and sb.log("zoho") == []
+    burst()
+    assert "Reading the records to copy" in client.get(url).content.decode()  # the new choice: a new plan
+    burst()
+    page = client.get(url).content.decode()
+    assert (
+        "The preview failed" in page and "Last" in page and "x" * 500 not in page.split("The preview failed")[1][:300]
+    )
+    answer = client.post(reverse("copy_choices", args=["d1"]), {**post, "set": "Contacts:Last_Name=Kept"})
+    assert answer.status_code == 302
+    assert client.session["copy_drafts"]["d1"]["options"]["fields"] == {"Contacts": {"Last_Name": "Kept"}}
 
 
 def test_back_after_confirm_leads_to_the_job_not_a_404(draft, other_user, client):

@@ -4,6 +4,7 @@ trees; Confirm makes its job from that row without reading anything again. Keywo
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -16,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from records.connectors import connector_for
+from records.connectors.base import FieldInfo
 from records.copying import plan as planning
 from records.copying import services
 from records.copying.options import CopyOptions
@@ -183,7 +185,7 @@ def plan_read(*, plan_id: int, connector=None) -> CopyPlan:
             trees = {}  # it can't be confirmed: keep no records (a refused-as-too-large tree is big)
         fields = {
             "status": St.READY,
-            "plan": plan.as_dict(),
+            "plan": {**plan.as_dict(), "fields": _described(conn, plan)},
             "trees": {
                 "snapshot": snapshot,
                 "roots": {r: [_node_dict(n, snapshot) for n in ns] for r, ns in trees.items()},
@@ -220,6 +222,38 @@ def _node_dict(node: planning.Node, snapshot: bool) -> dict:
     if not snapshot:
         data["fields"] = {}
     return data
+
+
+def _described(conn, plan: Plan) -> dict[str, list[dict]]:
+    """The fields of the top object and of each object in the plan, as the worker read them: the
+    preview's choices (their field pickers and the checks of what is chosen) use these, so the web
+    request describes nothing (only an object not in the plan costs one describe)."""
+    names = dict.fromkeys([plan.object_name, *(o.object_name for o in plan.objects)])
+    out = {}
+    for name in names:
+        try:
+            out[name] = [dataclasses.asdict(f) for f in conn.describe(name)]
+        except Exception:  # noqa: BLE001 - the choices then describe it themselves
+            log.warning("Plan of %s: could not describe %s", plan.object_name, name, exc_info=True)
+    return out
+
+
+def described(row: CopyPlan | None):
+    """describe(object) answered from a plan row's stored fields; None for an object it has not."""
+    stored = (row.plan or {}).get("fields", {}) if row else {}
+
+    def describe(object_name: str) -> list[FieldInfo] | None:
+        fields = stored.get(object_name)
+        if fields is None:
+            return None
+        return [
+            FieldInfo(
+                **{**f, "picklist_values": tuple(f["picklist_values"]), "picklist_labels": tuple(f["picklist_labels"])}
+            )
+            for f in fields
+        ]
+
+    return describe
 
 
 def shown_plan(row: CopyPlan) -> Plan:

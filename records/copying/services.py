@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import UTC, timedelta
 
 from django.conf import settings
@@ -113,9 +114,7 @@ def _plan(
         plan.objects = planning.summarize(nodes, plurals)
         trees = {s: [n] for s, n in zip(source_ids, nodes, strict=True)}
     else:
-        limit = conn.max_deep_copy_records
-        if options.engine and conn.native_deep_copy:
-            limit = settings.ENGINE_DEEP_COPY_MAX_RECORDS  # Vault's own limit doesn't bind the engine
+        limit = _how(conn, options, object_name, engine=options.engine)["limit"]
         all_nodes: list[planning.Node] = []
         try:
             for source_id in source_ids:
@@ -131,9 +130,11 @@ def _plan(
                 trees[source_id] = nodes
                 all_nodes.extend(nodes)
         except TooLarge:
+            # Whose limit it is: Vault's own deep copy's, or Record Copier's when it builds the copy.
+            whose = "Vault allows" if conn.native_deep_copy and not options.engine else "Record Copier copies"
             plan.refused_reason = (
                 f"This deep copy would copy more than {limit:,} related records, the most "
-                f"{'Vault' if conn.native_deep_copy else 'a deep copy'} allows in one job. "
+                f"{whose} in one job. "
                 "Copy smaller parts of the hierarchy instead"
                 + (
                     ", or have Record Copier build it level by level (--engine)."
@@ -144,7 +145,7 @@ def _plan(
             plan.objects = planning.summarize(all_nodes, plurals)
             return plan, trees
         plan.objects = planning.summarize(all_nodes, plurals)
-        plan.way = _way(conn, options, object_name, all_nodes)
+        plan.way, plan.cost = _way(conn, options, object_name, all_nodes)
     if mode == CopyJob.Mode.CLONE:
         trees_for_samples = {s: [planning.Node(object_name, s, 0, fields=first.fields)] for s in source_ids[:1]}
     else:
@@ -226,23 +227,42 @@ def _check_options(conn: Connector, object_name: str, mode: str, options: CopyOp
         )
 
 
-def _way(conn: Connector, options: CopyOptions, object_name: str, nodes) -> str:
-    """How the deep copy is made, why, and what it costs in write calls."""
+def _how(conn: Connector, options: CopyOptions, object_name: str, *, engine: bool) -> dict:
+    """With `engine` ticked or not: would the system's own deep copy make it if nothing were left
+    out (the branches are ticked live), and the most related records one job may copy."""
+    chosen = replace(options, exclude=(), engine=engine)
+    native = conn.native_deep_copy
+    return {
+        "own_deep_copy": native and not chosen.engine_builds(native=True, top_object=object_name),
+        # Vault's own limit doesn't bind the engine
+        "limit": settings.ENGINE_DEEP_COPY_MAX_RECORDS if engine and native else conn.max_deep_copy_records,
+        "limit_owner": "Vault's" if native and not engine else "Record Copier's",
+    }
+
+
+def _way(conn: Connector, options: CopyOptions, object_name: str, nodes) -> tuple[str, dict]:
+    """How the deep copy is made, why, and what it costs in write calls (planning.write_calls, the
+    rule the preview's JS applies too, on plan.cost)."""
     related = [n for n in nodes if n.depth > 0]
+    cost = planning.cost_data(
+        nodes,
+        batch_size=conn.batch_size,
+        how=_how(conn, options, object_name, engine=options.engine),
+        left_out=options.exclude,
+        # Vault's "build it level by level" box is ticked live too: both answers are in the page.
+        engine_choice={e: _how(conn, options, object_name, engine=v) for e, v in (("on", True), ("off", False))}
+        if conn.native_deep_copy
+        else None,
+    )
+    calls = planning.write_calls(cost)
     if conn.native_deep_copy and not options.engine_builds(native=True, top_object=object_name):
-        return "Vault's own deep copy: one Deep Copy Object Record call per top record."
-    per_object: dict[tuple[str, int], int] = {}
-    waves = planning.assign_waves(nodes)
-    for n in related:
-        key = (n.object_name, waves.get(n.source_id, n.depth))
-        per_object[key] = per_object.get(key, 0) + 1
+        return "Vault's own deep copy: one Deep Copy Object Record call per top record.", cost
     size = conn.batch_size
-    calls = sum(1 for n in nodes if n.depth == 0) + sum(-(-count // size) for count in per_object.values())
     if not conn.native_deep_copy:
         return (
             f"Built by Record Copier level by level: the top record cloned, the related records "
             f"inserted, {size} a call: {calls:,} write calls."
-        )
+        ), cost
     if options.changes_below(object_name):
         why = "it leaves out a branch or changes records below the top"
     elif options.migration_mode or options.no_triggers:
@@ -254,7 +274,7 @@ def _way(conn: Connector, options: CopyOptions, object_name: str, nodes) -> str:
     return (
         f"Built level by level by Record Copier ({why}): Create Object Records with source_record_id, "
         f"{size} a call, top down: {calls:,} write calls."
-    )
+    ), cost
 
 
 def _samples(plan: Plan, conn: Connector, trees, overrides, row_overrides, options: CopyOptions) -> None:

@@ -14,7 +14,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.plans_on_worker, pytest.mark.django_d
 
 
 def test_preview_shows_live_progress_then_the_plan_and_confirm_reads_no_tree(
-    fresh_sandbox, zoho_profile, new_page, login, live_server, rq_worker
+    fresh_sandbox, zoho_profile, new_page, login, live_server, rq_worker, screenshot
 ):
     page = login(new_page(), "alice", "alice-pass-123")
     _open_record(page, live_server, zoho_profile, "Accounts", "Big Account")
@@ -25,6 +25,7 @@ def test_preview_shows_live_progress_then_the_plan_and_confirm_reads_no_tree(
         expect(page.locator("[data-plan-poll]")).to_contain_text("Reading the records to copy")
         # The count follows the worker without a reload (the poll), before the plan is there.
         expect(page.locator("[data-plan-read]")).to_have_text(re.compile(r"^[1-9]\d*$"), timeout=60_000)
+        screenshot(page, "copy-preview-reading")
         expect(page.get_by_role("heading", name="What will be copied")).to_be_visible(timeout=90_000)
     finally:
         fresh_sandbox.faults("zoho").clear()

@@ -1,0 +1,79 @@
+"""The preview's per-object field widgets (issue 16): rows of [object] [field] [value] [Clear]
+[Make unique] and lineage rows of [object] [text field], read from a POST, turned into the CLI's
+items (`OBJECT:FIELD=VALUE`, `OBJECT:FIELD`, `OBJECT[:FIELD]`) so that options.parse_cli, the one
+rule, parses them; and rendered back from the draft so a reload keeps what was chosen."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+
+from records.connectors.base import FieldInfo
+from records.copying.choices import TEXT_TYPES
+
+MAX_ROWS = 50  # per kind; a page offers a few, a crafted POST can't make the server loop long
+
+
+@dataclass
+class Items:
+    """What the rows say, as the CLI's repeatable options take it."""
+
+    set_values: list[str] = field(default_factory=list)
+    clear: list[str] = field(default_factory=list)
+    unique: list[str] = field(default_factory=list)
+    lineage: list[str] = field(default_factory=list)
+
+
+def rows_from_post(post) -> dict[str, list[dict[str, Any]]]:
+    """{"changes": [{object, field, value, clear, unique}], "lineage": [{object, field}]} of the
+    rows that name something (a blank row is ignored), in the page's order."""
+    changes, lineage = [], []
+    for n in range(MAX_ROWS):
+        name = post.get(f"ch-{n}-field", "").strip()
+        if name:
+            changes.append(
+                {
+                    "object": post.get(f"ch-{n}-object", "").strip(),
+                    "field": name,
+                    "value": post.get(f"ch-{n}-value", "")[:20_000],
+                    "clear": f"ch-{n}-clear" in post,
+                    "unique": f"ch-{n}-unique" in post,
+                }
+            )
+        obj = post.get(f"lin-{n}-object", "").strip()
+        if obj:
+            lineage.append({"object": obj, "field": post.get(f"lin-{n}-field", "").strip()})
+    return {"changes": changes, "lineage": lineage}
+
+
+def items(rows: dict[str, list[dict[str, Any]]], *, top_object: str) -> Items:
+    """The rows as CLI items. The top object's rows are the top record's (`FIELD=VALUE`, as a plain
+    --set is), the others every copy of their object's (`OBJECT:FIELD=VALUE`)."""
+    out = Items()
+    for row in rows["changes"]:
+        target = row["field"] if row["object"] in ("", top_object) else f"{row['object']}:{row['field']}"
+        if row["clear"]:
+            out.clear.append(target)
+        elif row["value"] != "":
+            out.set_values.append(f"{target}={row['value']}")
+        elif not row["unique"]:
+            raise ValidationError(f"{target}: give a value, or tick Clear to empty it on the copies.")
+        if row["unique"]:
+            out.unique.append(target)
+    for row in rows["lineage"]:
+        out.lineage.append(f"{row['object']}:{row['field']}" if row["field"] else row["object"])
+    return out
+
+
+def field_options(fields: list[FieldInfo], *, text_only: bool = False) -> list[dict[str, Any]]:
+    """The fields a row can set (editable ones; a lineage row: editable text), labels first."""
+    return sorted(
+        (
+            {"name": f.name, "label": f.label or f.name, "text": f.type in TEXT_TYPES, "unique": f.unique}
+            for f in fields
+            if f.editable and not f.system_managed_name and (not text_only or f.type in TEXT_TYPES)
+        ),
+        key=lambda f: (str(f["label"]).lower(), f["name"]),
+    )

@@ -1,0 +1,101 @@
+// The preview's "What will be copied" table (issue 16): unticking a related object in the choices
+// form leaves out its records and everything below them at once: the rows' counts, the totals, the
+// write calls and the limit verdict are recomputed here from plan.cost (#plan-cost-data), by the
+// same rule as the server (records/copying/plan.py write_calls and limit_verdict). "Update the
+// preview" still saves the choice and reads the tree again.
+(function () {
+  "use strict";
+  var data = document.getElementById("plan-cost-data");
+  var table = document.getElementById("plan-objects");
+  var form = document.getElementById("copy-choices");
+  if (!data || !table || !form) return;
+  var planned = JSON.parse(data.textContent);
+  var engineBox = form.querySelector("input[name=engine]");
+  var cost = planned;
+  var boxes = Array.prototype.slice.call(form.querySelectorAll("input[name=include]"));
+  var read = {};  // objects whose records the server counted (the others were left out before)
+  cost.groups.forEach(function (g) { g.path.forEach(function (o) { read[o] = true; }); });
+  table.querySelectorAll("tbody tr[data-object]").forEach(function (tr) { read[tr.dataset.object] = true; });
+
+  function number(n) { return n.toLocaleString("en-US"); }
+
+  function leftOut() {
+    var out = {};
+    boxes.forEach(function (b) { if (!b.checked) out[b.value] = true; });
+    return out;
+  }
+
+  function kept(out) {
+    return cost.groups.filter(function (g) {
+      return !g.path.some(function (o) { return out[o]; });
+    });
+  }
+
+  // plan.write_calls: one call per top record; when the engine builds the tree, one per batch of
+  // each object's records in each creation wave.
+  function writeCalls(out, groups) {
+    if (cost.own_deep_copy && Object.keys(out).length === 0) return cost.top;
+    var perBatch = {};
+    groups.forEach(function (g) {
+      var key = g.object + "\u0000" + g.wave;
+      perBatch[key] = (perBatch[key] || 0) + g.count;
+    });
+    var calls = cost.top;
+    Object.keys(perBatch).forEach(function (k) { calls += Math.ceil(perBatch[k] / cost.batch_size); });
+    return calls;
+  }
+
+  // plan.verdict
+  function verdict(related) {
+    var limit = number(cost.limit);
+    if (related <= cost.limit) return number(related) + " related records: within " + cost.limit_owner + " " + limit + " limit.";
+    var engineHelps = Boolean(cost.engine_choice) && cost.limit < cost.engine_choice.on.limit;
+    var hint = engineHelps ? "Leave out a branch, or build it level by level." : "Leave out a branch.";
+    return number(related) + " related records: over the limit: more than " + cost.limit_owner + " " + limit + ". " + hint;
+  }
+
+  function rowCount(tr, groups) {
+    var depth = Number(tr.dataset.depth);
+    if (depth === 0) return Number(tr.dataset.count);
+    return groups.reduce(function (sum, g) {
+      return g.object === tr.dataset.object && g.depth === depth ? sum + g.count : sum;
+    }, 0);
+  }
+
+  // plan._with_engine: Vault's "build it level by level" box changes the way and the limit.
+  function withEngine() {
+    if (!planned.engine_choice || !engineBox) return planned;
+    var how = planned.engine_choice[engineBox.checked ? "on" : "off"];
+    return Object.assign({}, planned, how);
+  }
+
+  function update() {
+    cost = withEngine();
+    var out = leftOut();
+    var groups = kept(out);
+    var total = 0, related = 0;
+    table.querySelectorAll("tbody tr[data-object]").forEach(function (tr) {
+      var n = rowCount(tr, groups);
+      total += n;
+      if (Number(tr.dataset.depth) > 0) related += n;
+      tr.classList.toggle("left-out", n === 0 && Number(tr.dataset.depth) > 0);
+      tr.querySelector("[data-role=count]").textContent = n === 0 && Number(tr.dataset.depth) > 0 ? "0 (left out)" : String(n);
+    });
+    document.getElementById("plan-total").textContent = String(total);
+    var relatedCell = document.getElementById("plan-related");
+    if (relatedCell) relatedCell.textContent = String(related);
+    document.getElementById("plan-calls").textContent = String(writeCalls(out, groups));
+    document.getElementById("plan-verdict").textContent = verdict(related);
+    var unread = boxes.filter(function (b) { return b.checked && !read[b.value]; }).map(function (b) { return b.value; });
+    var note = document.getElementById("plan-unread");
+    note.hidden = unread.length === 0;
+    note.textContent = unread.length ? "Plus the records of " + unread.join(", ") + ": counted when you update the preview." : "";
+    boxes.forEach(function (b) {
+      var hint = document.getElementById("include-note-" + b.value);
+      if (hint) hint.hidden = !(b.checked && !read[b.value]);
+    });
+  }
+
+  boxes.forEach(function (b) { b.addEventListener("change", update); });
+  if (engineBox) engineBox.addEventListener("change", update);
+})();

@@ -1,0 +1,144 @@
+"""The preview's live recount (issue 16): the cost and limit rule on plan.cost, which the preview's
+JS applies when a branch is unticked, gives what the server plans once that branch is left out.
+Against the sandbox over HTTP."""
+
+import pytest
+
+from records.connectors import connector_for
+from records.copying import plan as planning
+from records.copying import services
+from records.copying.options import CopyOptions
+
+pytestmark = pytest.mark.django_db
+
+
+def _preview(profile, object_name, source_id, **options):
+    overrides = {"name__v": "Tree copy"} if object_name == "product__v" else {}
+    return services.copy_preview(
+        profile=profile,
+        object_name=object_name,
+        source_ids=[source_id],
+        mode="deep_copy",
+        overrides=overrides,
+        options=CopyOptions(**options),
+    )
+
+
+def _counts(plan, left_out=frozenset()):
+    kept = planning.kept_groups(plan.cost, frozenset(left_out))
+    return sum(g["count"] for g in kept), planning.write_calls(plan.cost, frozenset(left_out))
+
+
+@pytest.mark.parametrize(
+    ("system", "object_name", "name", "leave_out"),
+    [
+        ("vault", "product__v", "Cardiostat", "packaging__c"),
+        ("vault", "product__v", "Cardiostat", "formulation__c"),  # and packaging below it
+        ("zoho", "Accounts", "Globex", "Deals"),  # Tasks and Notes under Deals go too, Contacts' stay
+        ("zoho", "Accounts", "Globex", "Contacts"),
+    ],
+)
+def test_the_rule_on_the_full_plan_predicts_the_plan_with_a_branch_left_out(
+    fresh_sandbox, vault_profile, zoho_profile, system, object_name, name, leave_out
+):
+    profile = vault_profile if system == "vault" else zoho_profile
+    conn = connector_for(profile)
+    source_id = next(r.id for r in conn.search(object_name, name).records if r.name == name)
+    full = _preview(profile, object_name, source_id)
+    assert full.write_calls == _counts(full)[1]
+    assert full.related_total == _counts(full)[0] > 0
+    related, calls = _counts(full, {leave_out})
+    verdict = planning.limit_verdict(full.cost, frozenset({leave_out}))
+
+    smaller = _preview(profile, object_name, source_id, exclude=(leave_out,))
+    assert not smaller.refused_reason
+    assert (smaller.related_total, smaller.write_calls, smaller.verdict) == (related, calls, verdict)
+    assert related < full.related_total
+    assert f"{calls:,} write calls" in smaller.way  # the way's text states the same rule's number
+    per_row = {(o.object_name, o.depth): o.count for o in smaller.objects}
+    for o in full.objects:
+        predicted = sum(
+            g["count"]
+            for g in planning.kept_groups(full.cost, frozenset({leave_out}))
+            if (g["object"], g["depth"]) == (o.object_name, o.depth)
+        )
+        assert per_row.get((o.object_name, o.depth), 0) == (o.count if o.depth == 0 else predicted)
+
+
+def test_vault_own_deep_copy_costs_one_call_until_a_branch_is_left_out(fresh_sandbox, vault_profile):
+    conn = connector_for(vault_profile)
+    source_id = next(r.id for r in conn.search("product__v", "Cardiostat").records)
+    full = _preview(vault_profile, "product__v", source_id)
+    assert full.way.startswith("Vault's own deep copy") and full.write_calls == 1
+    assert full.verdict == f"{full.related_total:,} related records: within Vault's 10,000 limit."
+    assert full.as_dict()["limit"] == 10_000 and full.as_dict()["cost"]["own_deep_copy"] is True
+    # Leaving out packaging makes the engine build it: the top record, then formulations in batches.
+    assert planning.write_calls(full.cost, frozenset({"packaging__c"})) == 2
+
+
+def test_a_refused_too_large_plan_has_no_cost_to_recompute(fresh_sandbox, vault_profile, settings):
+    conn = connector_for(vault_profile)
+    source_id = next(r.id for r in conn.search("product__v", "Large Product").records)
+    settings.ENGINE_DEEP_COPY_MAX_RECORDS = 100
+    plan = _preview(vault_profile, "product__v", source_id, engine=True)
+    assert "more than 100 related records" in plan.refused_reason
+    assert plan.cost == {} and plan.write_calls is None and plan.verdict == ""
+
+
+def test_the_page_says_when_a_refused_plan_can_not_be_recounted(fresh_sandbox, vault_profile, owner_client, settings):
+    from django.urls import reverse
+
+    conn = connector_for(vault_profile)
+    source_id = next(r.id for r in conn.search("product__v", "Large Product").records)
+    session = owner_client.session
+    session["copy_drafts"] = {
+        "d1": {
+            "profile": str(vault_profile.code),
+            "object_name": "product__v",
+            "source_ids": [source_id],
+            "mode": "deep_copy",
+            "overrides": {"name__v": "Large T"},
+            "row_overrides": {},
+            "label": "Large Product",
+            "options": CopyOptions(engine=True).as_dict(),
+        }
+    }
+    session.save()
+    settings.ENGINE_DEEP_COPY_MAX_RECORDS = 100
+    page = owner_client.get(reverse("copy_preview", args=["d1"])).content.decode()
+    assert "more than 100 related records" in page and "can't be recomputed here" in page
+    # The engine's limit was hit, not Vault's: the message says whose (the review found "Vault allows").
+    assert "the most Record Copier copies in one job" in page and "Vault allows" not in page
+    assert "plan-cost-data" not in page
+    settings.ENGINE_DEEP_COPY_MAX_RECORDS = 100_000
+    # The same preview asked again is the plan already read; "Read again" reads it anew.
+    page = owner_client.get(reverse("copy_preview", args=["d1"]) + "?again=1", follow=True).content.decode()
+    assert 'id="plan-cost-data"' in page and "within Record Copier&#x27;s 100,000 limit" in page
+
+
+def test_ticking_build_level_by_level_predicts_the_engine_plan(fresh_sandbox, vault_profile):
+    conn = connector_for(vault_profile)
+    source_id = next(r.id for r in conn.search("product__v", "Cardiostat").records)
+    own = _preview(vault_profile, "product__v", source_id)
+    calls, verdict = planning.write_calls(own.cost, engine=True), planning.limit_verdict(own.cost, engine=True)
+    engine = _preview(vault_profile, "product__v", source_id, engine=True)
+    assert engine.way.startswith("Built level by level") and (engine.write_calls, engine.verdict) == (calls, verdict)
+    assert calls == 1 + 1 + 1  # the top record, then one batch of formulations and one of packagings
+    assert verdict.endswith("within Record Copier's 100,000 limit.")
+    # And back: unticked on the engine plan, Vault's own deep copy and its limit again.
+    assert planning.write_calls(engine.cost, engine=False) == own.write_calls == 1
+    assert planning.limit_verdict(engine.cost, engine=False) == own.verdict
+
+
+def test_mega_product_built_by_the_engine_is_over_vaults_limit_without_it(fresh_sandbox, vault_profile):
+    conn = connector_for(vault_profile)
+    source_id = next(r.id for r in conn.search("product__v", "Mega Product").records if r.name == "Mega Product")
+    engine = _preview(vault_profile, "product__v", source_id, engine=True)
+    assert engine.related_total > 10_000 and "within Record Copier's" in engine.verdict
+    verdict = planning.limit_verdict(engine.cost, engine=False)
+    assert verdict == (
+        f"{engine.related_total:,} related records: over the limit: more than Vault's 10,000. "
+        "Leave out a branch, or build it level by level."
+    )
+    refused = _preview(vault_profile, "product__v", source_id)
+    assert "more than 10,000 related records" in refused.refused_reason and not refused.cost
