@@ -267,13 +267,19 @@ def starts_blank(info: FieldInfo) -> bool:
     return info.no_copy or info.unique
 
 
-def suggested_value(info: FieldInfo, source) -> str:
-    """A new value for a unique required field (the copy can't keep the source's): "Acme Corp (copy)"."""
+def suggested_value(info: FieldInfo, source, taken: frozenset[str] = frozenset()) -> str:
+    """A new value for a unique required field (the copy can't keep the source's): "Acme Corp (copy)",
+    or "(copy 2)", "(copy 3)" … when earlier copies hold those (`taken`: values known to be used)."""
     if not (info.unique and info.required) or not isinstance(source, str) or not source:
         return ""
-    suffix = " (copy)"
     limit = info.max_length or 0
-    return (source[: limit - len(suffix)] if limit and len(source) + len(suffix) > limit else source) + suffix
+    value = ""
+    for n in range(1, 21):
+        suffix = " (copy)" if n == 1 else f" (copy {n})"
+        value = (source[: limit - len(suffix)] if limit and len(source) + len(suffix) > limit else source) + suffix
+        if value not in taken:
+            return value
+    return value  # 20 copies already: the fields step's uniqueness check says so
 
 
 def _empty(value) -> bool:
@@ -303,8 +309,9 @@ class OverridesForm(forms.Form):
         label="What to copy",
     )
 
-    def __init__(self, *args, fields: list[FieldInfo], record_values: dict, **kwargs):
+    def __init__(self, *args, fields: list[FieldInfo], record_values: dict, taken=frozenset(), **kwargs):
         super().__init__(*args, **kwargs)
+        self.taken = frozenset(taken)  # values of unique fields earlier copies hold (suggestions skip them)
         self.all_fields = fields
         self.infos = {f.name: f for f in overridable_fields(fields)}
         self.sources = {}
@@ -313,7 +320,7 @@ class OverridesForm(forms.Form):
             source = initial_value(info, record_values.get(info.name))
             self.sources[info.name] = source
             self.fields[name] = form_field_for(info, required=False)
-            self.fields[name].initial = suggested_value(info, source) if starts_blank(info) else source
+            self.fields[name].initial = suggested_value(info, source, self.taken) if starts_blank(info) else source
             if not starts_blank(info):
                 _offer_current_value(self.fields[name])
             if not info.required:
@@ -353,7 +360,7 @@ class OverridesForm(forms.Form):
             if info.unique and not _empty(value) and value == self.sources[info.name]:
                 self.add_error(name, f"{info.label} is unique: the copy needs a value other than the source's.")
             elif info.required and _empty(value):
-                hint = suggested_value(info, self.sources[info.name])
+                hint = suggested_value(info, self.sources[info.name], self.taken)
                 kind = "unique and required" if info.unique else "required and not copied"
                 self.add_error(
                     name, f"{info.label} is {kind}: give the copy a value" + (f", e.g. “{hint}”." if hint else ".")

@@ -124,7 +124,12 @@ def copy_record(request: HttpRequest, profile_code, object_name: str, record_id:
         context.pop("wizard_form")
         return render(request, "records/copy_record.html", {**context, "error": friendly_error(exc, profile)})
     kept = wizard.typed(request, profile, object_name, record_id) if request.method == "GET" else None
-    form = OverridesForm(request.POST or kept, fields=fields, record_values=record.fields)
+    form = OverridesForm(
+        request.POST or kept,
+        fields=fields,
+        record_values=record.fields,
+        taken=_copies_names(connector, object_name, record, fields),
+    )
     if request.method == "POST" and form.is_valid() and _remote_checks_pass(connector, object_name, form):
         wizard.keep_typed(request, profile, object_name, record_id, request.POST)
         overrides = form.overrides()
@@ -153,6 +158,19 @@ def copy_record(request: HttpRequest, profile_code, object_name: str, record_id:
             "link": _safe(connector.record_url, object_name, record.id),
         },
     )
+
+
+def _copies_names(connector, object_name: str, record, fields) -> frozenset[str]:
+    """Names earlier copies of this record hold ("Acme (copy)", "Acme (copy 2)" …), so that the
+    suggested unique name is a free one: one search by name. A failed search suggests as before
+    (the uniqueness check on submit still catches a taken one)."""
+    if not record.name or not any(f.unique and f.required for f in fields):
+        return frozenset()  # nothing is suggested: no call
+    try:
+        found = connector.search(object_name, f"{record.name} (copy", page=1, per_page=50).records
+    except Exception:  # noqa: BLE001 - only the suggestion is at stake
+        return frozenset()
+    return frozenset(r.name for r in found if r.name)
 
 
 def shown_value(field, value):

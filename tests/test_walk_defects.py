@@ -70,3 +70,18 @@ def test_a_file_with_thousands_of_unknown_columns_gets_a_short_answer():
     assert parsed.errors[0] == "Columns named more than once: c0."
     one = parse_bulk_csv("id,bogus__c\nP1,x\n", fields)
     assert one.errors == ["Unknown column 'bogus__c': there is no such field."]
+
+
+def test_the_suggested_unique_name_is_one_still_free(owner_client, vault_profile, fresh_sandbox):
+    """After one copy of Linked Product the fields step suggested "Linked Product (copy)" again
+    and then refused its own suggestion as taken."""
+    from records.connectors import connector_for
+
+    conn = connector_for(vault_profile)
+    for name in ("Cardiostat (copy)", "Cardiostat (copy 2)"):
+        assert conn.create("product__v", [{"name__v": name, "status__v": ["active__v"]}])[0].ok
+    url = reverse("copy_record", args=[vault_profile.code, "product__v", "00P000000000001"])
+    page = owner_client.get(url).content.decode()
+    assert 'name="f_name__v" value="Cardiostat (copy 3)"' in page
+    neuro = owner_client.get(reverse("copy_record", args=[vault_profile.code, "product__v", "00P000000000002"]))
+    assert 'name="f_name__v" value="Neurolax (copy)"' in neuro.content.decode()
