@@ -136,10 +136,15 @@ def widgets(profile, draft: dict, plan, options: CopyOptions, row=None) -> dict:
     top = draft["object_name"]
     objects = {top: top}
     for o in plan.objects if plan else []:
-        objects.setdefault(o.object_name, o.label or o.object_name)
+        objects[o.object_name] = o.label or o.object_name  # the top one's label too
     for name in options.exclude:
         objects.setdefault(name, name)
     saved = draft.get("choice_rows") or {"changes": [], "lineage": []}
+    # The objects the rows chosen before name: after a failed plan (no plan.objects) a row must
+    # still show its own object, or sending it again would move the change to another one.
+    for r in [*saved["changes"], *saved["lineage"]]:
+        if r.get("object"):
+            objects.setdefault(r["object"], r["object"])
     describe = _stored_or_remote(profile, plans.described(row))
 
     def fields(obj: str, text_only: bool = False) -> list[dict]:

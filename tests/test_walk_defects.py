@@ -85,3 +85,26 @@ def test_the_suggested_unique_name_is_one_still_free(owner_client, vault_profile
     assert 'name="f_name__v" value="Cardiostat (copy 3)"' in page
     neuro = owner_client.get(reverse("copy_record", args=[vault_profile.code, "product__v", "00P000000000002"]))
     assert 'name="f_name__v" value="Neurolax (copy)"' in neuro.content.decode()
+
+
+def test_a_failed_preview_keeps_each_chosen_rows_object(vault_profile, fresh_sandbox):
+    """A choice that made the plan fail (a bad value for Formulations) came back on a row whose
+    object select no longer offered Formulations: it showed the top object beside Formulations'
+    fields, and sending it again would have moved the change to another object."""
+    from records.copying.options import CopyOptions
+    from records.views_choices import widgets
+
+    draft = {
+        "object_name": "product__v",
+        "choice_rows": {
+            "changes": [
+                {"object": "formulation__c", "field": "strength__c", "value": "x", "clear": False, "unique": False}
+            ],
+            "lineage": [],
+        },
+    }
+    shown = widgets(vault_profile, draft, None, CopyOptions.from_dict({"exclude": ["packaging__c"]}))
+    names = [name for name, _ in shown["objects"]]
+    assert names[0] == "product__v" and "formulation__c" in names and "packaging__c" in names
+    assert shown["changes"][0]["object"] == "formulation__c"
+    assert "strength__c" in [f["name"] for f in shown["changes"][0]["fields"]]
