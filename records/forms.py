@@ -328,13 +328,17 @@ class OverridesForm(forms.Form):
                     required=False, label=f"Clear {info.label or info.name} on the copy"
                 )
 
+    # {field: name of the record the source references}, set by the view (it reads them).
+    ref_names: dict[str, str] = {}
+
     def rows(self):
-        """(info, bound value field, bound clear field or None, source value shown beside or None)."""
+        """(info, bound value field, bound clear field or None, source value shown beside or None,
+        the name of the record a reference box holds or "")."""
         for info in self.infos.values():
             clear = self[f"clear_{info.name}"] if f"clear_{info.name}" in self.fields else None
             source = self.sources[info.name]
             beside = source if starts_blank(info) and not _empty(source) else None
-            yield info, self[f"f_{info.name}"], clear, beside
+            yield info, self[f"f_{info.name}"], clear, beside, self.ref_names.get(info.name, "")
 
     def clean(self):
         from records.copying.validation import override_errors

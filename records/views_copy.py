@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from records import wizard
 from records.connectors import connector_for
+from records.connectors.base import FieldType
 from records.copying import plans, services
 from records.copying.options import CopyOptions
 from records.forms import OverridesForm
@@ -146,6 +147,7 @@ def copy_record(request: HttpRequest, profile_code, object_name: str, record_id:
         )
         return redirect("copy_preview", draft_id=draft_id)
     shown = [(f, shown_value(f, record.fields.get(f.name))) for f in fields]
+    form.ref_names = _reference_names(connector, fields, record.fields)
     return render(
         request,
         "records/copy_record.html",
@@ -158,6 +160,29 @@ def copy_record(request: HttpRequest, profile_code, object_name: str, record_id:
             "link": _safe(connector.record_url, object_name, record.id),
         },
     )
+
+
+def _reference_names(connector, fields, values: dict) -> dict[str, str]:
+    """{field: name of the record it references}, so a reference box says which record its id is:
+    Zoho's lookups carry the name; Vault's ids are named with one batched read per object."""
+    out: dict[str, str] = {}
+    wanted: dict[str, dict[str, str]] = {}  # target object -> {id: field}
+    for f in fields:
+        value = values.get(f.name)
+        if f.type != FieldType.REFERENCE or not value:
+            continue
+        if isinstance(value, dict):
+            if value.get("name"):
+                out[f.name] = str(value["name"])
+        elif isinstance(value, str) and f.reference_to:
+            wanted.setdefault(f.reference_to, {})[value] = f.name
+    for target, ids in wanted.items():
+        try:
+            names = connector.names(target, list(ids))
+        except Exception:  # noqa: BLE001, S112 - only the hint is lost; the box keeps its id
+            continue
+        out.update({field: names[rid] for rid, field in ids.items() if names.get(rid)})
+    return out
 
 
 def _copies_names(connector, object_name: str, record, fields) -> frozenset[str]:

@@ -108,3 +108,12 @@ def test_a_failed_preview_keeps_each_chosen_rows_object(vault_profile, fresh_san
     assert names[0] == "product__v" and "formulation__c" in names and "packaging__c" in names
     assert shown["changes"][0]["object"] == "formulation__c"
     assert "strength__c" in [f["name"] for f in shown["changes"][0]["fields"]]
+
+
+def test_reference_boxes_name_the_record_they_hold(owner_client, vault_profile, zoho_profile, fresh_sandbox):
+    """A reference box held a bare id ("00C000000000002", Owner "5725767000000150001") with
+    nothing to say which record that is."""
+    vault = owner_client.get(reverse("copy_record", args=[vault_profile.code, "product__v", "00P000000000001"]))
+    assert '<span class="helptext ref-name">Source: Germany</span>' in vault.content.decode()
+    zoho = owner_client.get(reverse("copy_record", args=[zoho_profile.code, "Accounts", "5725767000000200023"]))
+    assert '<span class="helptext ref-name">Source: Sandbox Admin</span>' in zoho.content.decode()
