@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from django import forms
-from django.utils import formats
+from django.utils import formats, timezone
 
 from records import profiles
 from records.connectors.base import FieldInfo, FieldType
@@ -172,8 +172,10 @@ def form_field_for(info: FieldInfo, *, required: bool = False) -> forms.Field:
     if kind == FieldType.DATE:
         return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
     if kind == FieldType.DATETIME:
+        # The box shows and reads the time in the site's zone, not the record's own offset: say so.
         return forms.DateTimeField(
             widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+            help_text=f"Date and time in {timezone.get_current_timezone_name()}.",
             **common,
         )
     if kind in (FieldType.PICKLIST, FieldType.MULTI_PICKLIST) and not info.picklist_values:

@@ -117,3 +117,11 @@ def test_reference_boxes_name_the_record_they_hold(owner_client, vault_profile, 
     assert '<span class="helptext ref-name">Source: Germany</span>' in vault.content.decode()
     zoho = owner_client.get(reverse("copy_record", args=[zoho_profile.code, "Accounts", "5725767000000200023"]))
     assert '<span class="helptext ref-name">Source: Sandbox Admin</span>' in zoho.content.decode()
+
+
+def test_a_date_time_box_says_it_is_in_utc(owner_client, zoho_profile, fresh_sandbox):
+    """Globex's Last Review (10:00 at +05:30) showed as 04:30 with nothing saying that is UTC."""
+    page = owner_client.get(reverse("copy_record", args=[zoho_profile.code, "Accounts", "5725767000000200023"]))
+    body = page.content.decode()
+    assert 'value="2024-01-10T04:30"' in body
+    assert '<span class="helptext">Date and time in UTC.</span>' in body
