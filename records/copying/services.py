@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from records.audit import audit_log
-from records.connectors import connector_for
+from records.connectors import connector_class, connector_for
 from records.connectors.base import Connector, ConnectorError, FieldInfo, RateLimited, Unavailable
 from records.copying import choices, lifecycle, templates
 from records.copying import plan as planning
@@ -747,6 +747,8 @@ def copy_job_undo(*, job: CopyJob, user, enqueue: bool = True) -> CopyJob:
     """Create the one job that deletes what `job` created (children first), with its own results."""
     _allowed(lifecycle.can_undo, job, user)
     created = list(job.results.filter(status=S.SUCCEEDED).exclude(new_id="").order_by("depth", "id"))
+    name_fields = connector_class(job.profile.system).name_fields
+    top = next((r for r in created if r.depth == 0), None)
     with transaction.atomic():
         undo = CopyJob.objects.create(
             profile=job.profile,
@@ -754,8 +756,10 @@ def copy_job_undo(*, job: CopyJob, user, enqueue: bool = True) -> CopyJob:
             mode=CopyJob.Mode.UNDO,
             parent_job=job,
             source_ids=[r.new_id for r in created if r.depth == 0],
+            source_name=_copy_name(top, name_fields) if top else "",  # i15: for the job's title
             requested_by=user,
-            plan={"deletes": len(created)},
+            # The objects' labels as the copy's plan named them (the title, the per-object table).
+            plan={"deletes": len(created), "objects": _labels_only((job.plan or {}).get("objects"))},
         )
         if not lifecycle.attach_undo(job_id=job.pk, undo_id=undo.pk):
             raise ValidationError(
@@ -769,6 +773,7 @@ def copy_job_undo(*, job: CopyJob, user, enqueue: bool = True) -> CopyJob:
                     source_id=r.new_id,
                     depth=r.depth,
                     parent_source_id=r.source_id,
+                    source_name=_copy_name(r, name_fields),
                     idempotency_key=planning.idempotency_key(undo.code, r.object_name, r.new_id),
                 )
                 for r in created
@@ -780,6 +785,21 @@ def copy_job_undo(*, job: CopyJob, user, enqueue: bool = True) -> CopyJob:
         if enqueue:
             _enqueue(undo)
     return undo
+
+
+def _labels_only(objects) -> list[dict]:
+    keep = ("object_name", "label", "depth")
+    return [{k: o.get(k) for k in keep} for o in objects or [] if isinstance(o, dict) and o.get("object_name")]
+
+
+def _copy_name(result: RecordResult, name_fields: tuple[str, ...]) -> str:
+    """The name a copy got: the name field as set on it (an override, a template), else its
+    source's name, which the copy kept."""
+    for key in name_fields:
+        value = (result.values or {}).get(key)
+        if isinstance(value, str) and value:
+            return value[:300]
+    return result.source_name
 
 
 def jobs_resume_stale(*, now=None) -> list[CopyJob]:
