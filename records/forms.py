@@ -508,11 +508,11 @@ def parse_bulk_csv(text: str, fields: list[FieldInfo], *, max_rows: int = MAX_BU
     id_cols = [i for i, h in enumerate(header) if h.lower() in ID_COLUMNS]
     if len(id_cols) != 1:
         errors.append("The first line must have exactly one column named 'id' holding the source record ids.")
-    seen = Counter(header)
-    dupes = sorted(h for h, n in seen.items() if n > 1)
+    named = Counter(header)
+    dupes = sorted(h for h, n in named.items() if n > 1)
     if dupes:
         errors.append(f"Columns named more than once: {_some(dupes, quote=False)}.")
-    columns = [h for h in seen if h and h.lower() not in ID_COLUMNS]
+    columns = [h for h in named if h and h.lower() not in ID_COLUMNS]
     unknown = [h for h in columns if h not in all_names]
     fixed = [h for h in columns if h in all_names and h not in infos]
     # One line per kind, a few names each: a header of thousands of columns gets a short answer.
