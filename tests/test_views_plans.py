@@ -106,6 +106,8 @@ def test_choices_are_typed_by_the_fields_the_worker_read_and_checked_by_the_next
     assert (
         "The preview failed" in page and "Last" in page and "x" * 500 not in page.split("The preview failed")[1][:300]
     )
+    # Walk-through defect: the failure came from a choice, yet it linked only to the fields step.
+    assert '<a href="#copy-choices">Change the choices below</a>' in page.split("The preview failed")[1][:1500]
     answer = client.post(reverse("copy_choices", args=["d1"]), {**post, "set": "Contacts:Last_Name=Kept"})
     assert answer.status_code == 302
     assert client.session["copy_drafts"]["d1"]["options"]["fields"] == {"Contacts": {"Last_Name": "Kept"}}
