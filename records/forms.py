@@ -191,7 +191,8 @@ def form_field_for(info: FieldInfo, *, required: bool = False) -> forms.Field:
             **common,
         )
     if kind == FieldType.REFERENCE:
-        target = f" of {info.reference_to}" if info.reference_to else ""
+        # The field's label names what it points at ("Country", "Parent Account"): not an API name.
+        target = f" of the {info.label} record" if info.label else ""
         # data-lookup: static/records/lookup.js offers matching records by name as you type.
         from records.override_checks import UNSEARCHABLE_TARGETS
 

@@ -56,14 +56,15 @@ def missing_references(*, connector, infos: dict, rows: list[tuple[str, dict]]) 
             known = found.get(info.reference_to)
             if known is not None and ref_id(value) and ref_id(value) not in known:
                 where = f"Record {source_id}: " if source_id else ""
-                errors.append((name, where + _missing_message(info.reference_to, ref_id(value))))
+                errors.append((name, where + _missing_message(info, ref_id(value))))
     return errors
 
 
-def _missing_message(target: str, record_id: str) -> str:
-    if target == "Users":
+def _missing_message(info, record_id: str) -> str:
+    if info.reference_to == "Users":
         return f"No user has the id {record_id}: pick one of the CRM's users."
-    return f"No {target} record has the id {record_id}: pick one with the lookup."
+    # The field's label ("Country"), as the form names it, rather than the target's API name.
+    return f"No {info.label or info.reference_to} record has the id {record_id}: pick one with the lookup."
 
 
 def _taken_error(connector, object_name: str, info, value: str) -> str | None:

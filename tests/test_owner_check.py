@@ -93,5 +93,5 @@ def test_references_of_a_bulk_csv_are_read_in_one_batch_and_a_bad_one_names_its_
     country_reads = [e for e in sb.log("vault") if e.path.endswith("/query") and "country__v" in e.body_summary]
     assert len(country_reads) == 1  # three distinct countries, one VQL read
     rows[products[1].id]["country__c"] = "00C999999999999"
-    with pytest.raises(ValidationError, match=f"Record {products[1].id}: .*No country__v record"):
+    with pytest.raises(ValidationError, match=f"Record {products[1].id}: .*No Country record"):
         services.copy_preview(**kwargs, overrides={}, row_overrides=rows)

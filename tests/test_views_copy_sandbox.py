@@ -187,7 +187,7 @@ def test_the_unique_name_is_checked_on_the_fields_step(owner_client, vault_profi
 
 def test_a_reference_to_no_record_is_refused_on_the_form(owner_client, vault_profile, fresh_sandbox):
     response = _post(owner_client, vault_profile, "product__v", PRODUCTS[0], f_country__c="00C000000009999")
-    assert "No country__v record" in " ".join(_errors(response).get("f_country__c", []))
+    assert "No Country record" in " ".join(_errors(response).get("f_country__c", []))
     good = _post(owner_client, vault_profile, "product__v", PRODUCTS[0], f_country__c="00C000000000001")
     assert _draft(owner_client, good)["overrides"]["country__c"] == "00C000000000001"
 

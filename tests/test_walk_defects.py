@@ -141,3 +141,16 @@ def test_an_undo_names_the_copies_it_deletes(vault, owner):
     assert sorted(undo.results.values_list("source_name", flat=True)) == ["Cardio U", "Neuro U"]
     assert undo.title in ("Undo of Cardio U and 1 more (Products)", "Undo of Neuro U and 1 more (Products)")
     assert run_job(undo).status == "succeeded"
+
+
+def test_reference_help_and_errors_speak_of_the_field_not_an_api_name(owner_client, vault_profile, fresh_sandbox):
+    """ "Record id of country__v" and "No country__v record has the id bogus": API names where
+    the person reads the field's label."""
+    url = reverse("copy_record", args=[vault_profile.code, "product__v", "00P000000000001"])
+    page = owner_client.get(url).content.decode()
+    assert "Record id of the Country record: type a name to look one up." in page and "of country__v" not in page
+    form = {"mode": "clone", "f_name__v": "Cardiostat R", "f_status__v": "active__v", "f_country__c": "bogus"}
+    # The values the form starts with, sent back unchanged.
+    form |= {"f_description__c": "Cardiostat demo product", "f_launch_date__c": "2019-02-02", "f_price__c": "12.5"}
+    answer = owner_client.post(url, form).content.decode()
+    assert "No Country record has the id bogus: pick one with the lookup." in answer

@@ -747,7 +747,8 @@ def copy_job_undo(*, job: CopyJob, user, enqueue: bool = True) -> CopyJob:
     """Create the one job that deletes what `job` created (children first), with its own results."""
     _allowed(lifecycle.can_undo, job, user)
     created = list(job.results.filter(status=S.SUCCEEDED).exclude(new_id="").order_by("depth", "id"))
-    name_fields = connector_class(job.profile.system).name_fields
+    # The class attribute (no connector built, no call); a registry entry without one names nothing.
+    name_fields = getattr(connector_class(job.profile.system), "name_fields", ())
     top = next((r for r in created if r.depth == 0), None)
     with transaction.atomic():
         undo = CopyJob.objects.create(
