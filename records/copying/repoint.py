@@ -5,13 +5,15 @@ Records are created wave by wave (by depth), so a reference to a record of an ea
 re-pointed in the create itself (engine_deep_copy.source_payload). A reference to a record of the
 same wave or a later one (or to itself) can't be: its copy doesn't exist yet. Those are "later
 references": the create leaves them empty (unless the field is required; then Vault's copy of the
-source value stays until re-pointed), and once every wave is written a second pass updates them
-(Update Object Records, api-notes vault.md §4.2), ⌈records/500⌉ calls per object.
+source value stays until re-pointed), and once every wave is written a second pass updates them:
+Vault's Update Object Records (api-notes vault.md §4.2, ⌈records/500⌉ calls per object), Zoho's
+Update Records (zoho.md §3.3, ⌈records/100⌉ calls per object, `trigger: []` as on the inserts).
 
 The second pass is planned once (its references kept in job.state, so a resumed run needs no
 snapshot) and marked in job.state before its first write. An update sets a field to a value, so
 sending it again after a crash or a lost answer changes nothing (Vault answers NO_DATA_CHANGES,
-§4.2): a resumed run sends the whole pass again instead of reconciling it.
+§4.2; a Zoho update of lookups only sets them again, §3.3 — no subform rows, which would be appended):
+a resumed run sends the whole pass again instead of reconciling it.
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ def tree_depths(nodes: Iterable[Node]) -> dict[tuple[str, str], int]:
 
 
 class Repoint:
-    """Mixed into the Runner (engine-built copies whose connector `creates_from_source`)."""
+    """Mixed into the Runner (engine-built copies whose connector `updates_records`)."""
 
     def plan_repoint(self, root_id: str, nodes: list[Node]) -> None:
         """Keep the later references of the tree in job.state (once: a retry may have no snapshots)."""
@@ -98,8 +100,9 @@ class Repoint:
         for start in range(0, len(rows), conn.batch_size):
             self.heartbeat()
             batch = rows[start : start + conn.batch_size]
+            sent = [{k: v if k == "id" else conn.reference_value(v) for k, v in b.items()} for b in batch]
             try:
-                outcomes = conn.update(object_name, batch)
+                outcomes = conn.update(object_name, sent)
             except (RateLimited, Unavailable, OutcomeUnknown) as exc:
                 raise Paused(exc) from exc  # the pass is sent again on resume (updates repeat safely)
             except ConnectorError as exc:
