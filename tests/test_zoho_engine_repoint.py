@@ -85,13 +85,16 @@ def test_copies_report_to_the_copies_then_undo_removes_all(zoho, owner):
     assert {m: counts(sb)[m] - before[m] for m in MODULES} == {"Accounts": 1, "Contacts": 4}
     assert_repointed(sb, job, lines)
     assert source_lines(sb, src) == lines  # the source tree is untouched
-    # The colleague and one side of the cycle are inserted after the contact they report to (their
-    # inserts carry the copy's id); the self-reference and the other side can't be: one Update
-    # Records call sets both afterwards, with trigger [] as on the inserts.
-    assert len(puts(sb)) == 1
-    assert len(job.state["repoint"][src]["refs"]) == 2
+    # The colleague is inserted after the contact it reports to (its insert carries the copy's id).
+    # The two of the cycle share a wave with each other (same-wave references) and the self-reference
+    # can't point at a copy yet: one Update Records call sets the three afterwards, with trigger []
+    # as on the inserts. Two contact inserts: the wave of the cycle and Solo, then the colleague's.
+    assert len(puts(sb)) == 1 and len(contact_inserts(sb)) == 2
+    assert len(job.state["repoint"][src]["refs"]) == 3
+    cycle = [c for c, b in lines.items() if b != c and lines[b] == c]
+    assert len({job.results.get(source_id=c).depth for c in cycle}) == 1
     update = [a for a in sb.zoho.state.actions if a["op"] == "update"]
-    assert len(update) == 1 and len(update[0]["ids"]) == 2 and update[0]["automations_ran"] is False
+    assert len(update) == 1 and len(update[0]["ids"]) == 3 and update[0]["automations_ran"] is False
     solo = next(c for c, b in lines.items() if b == c)
     row = job.results.get(source_id=solo)
     assert row.values["Reports_To"] == row.new_id  # the job page shows what the reference became
@@ -133,3 +136,14 @@ def test_a_lost_update_answer_is_sent_again_on_resume_without_duplicates(zoho, o
     assert len(contact_inserts(sb)) == inserts_before
     assert {m: counts(sb)[m] - before[m] for m in MODULES} == {"Accounts": 1, "Contacts": 4}
     assert_repointed(sb, job, lines)
+
+
+def test_the_preview_counts_the_update_call(zoho):
+    from tests.fixtures.engine import preview
+
+    sb, profile, conn = zoho
+    plan = preview(profile, "Accounts", [find_record(conn, "Accounts", REPORTING_ACCOUNT)], "deep_copy")
+    # The clone, the inserts of two waves of contacts, then the update of the three references.
+    assert "then 1 update call re-pointing references inside it: 4 write calls" in plan.way
+    acme = preview(profile, "Accounts", [find_record(conn, "Accounts", "Acme Corp")], "deep_copy")
+    assert "update" not in acme.way

@@ -258,30 +258,7 @@ def field_changes(fields: list[FieldInfo], record: Record | None, overrides: dic
 
 
 def assign_waves(nodes: list[Node]) -> dict[str, int]:
-    """Order of creation: a record comes after every record of the tree its lookups point at.
+    """Order of creation, {source_id: wave}: see waves.py (cycles share a wave)."""
+    from records.copying import waves
 
-    Returns {source_id: wave}; the root is 0, a child at least 1. E.g. a Task under an Account that
-    also points at a Contact of the same Account is created after that Contact.
-    """
-    ids = {n.source_id for n in nodes}
-    wave = {n.source_id: n.depth for n in nodes}
-    refs = {
-        # Zoho lookups are {"id": ...}; Vault references are bare ids (a sibling in the tree).
-        n.source_id: {ref_id(v) for v in n.fields.values() if isinstance(v, dict | str) and ref_id(v) in ids}
-        - {n.source_id}
-        for n in nodes
-    }
-    for n in nodes:
-        if n.parent_source_id in ids:
-            refs[n.source_id].add(n.parent_source_id)
-    for _ in range(6):  # bounded: a cycle of lookups just stops moving
-        changed = False
-        for n in nodes:
-            if n.depth == 0:
-                continue
-            want = max([wave[r] + 1 for r in refs[n.source_id]] + [n.depth])
-            if want != wave[n.source_id] and want < 20:
-                wave[n.source_id], changed = want, True
-        if not changed:
-            break
-    return wave
+    return waves.assign_waves(nodes)

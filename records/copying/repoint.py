@@ -19,9 +19,18 @@ a resumed run sends the whole pass again instead of reconciling it.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
-from records.connectors.base import ConnectorError, FieldInfo, FieldType, OutcomeUnknown, RateLimited, Unavailable
+from records.connectors.base import (
+    Connector,
+    ConnectorError,
+    FieldInfo,
+    FieldType,
+    OutcomeUnknown,
+    RateLimited,
+    Unavailable,
+)
 from records.copying import results as res
 from records.copying.lifecycle import Paused
 from records.copying.plan import Node, ref_id
@@ -50,6 +59,18 @@ def later_refs(node: Node, fields: Iterable[FieldInfo], depths: dict[tuple[str, 
 
 def tree_depths(nodes: Iterable[Node]) -> dict[tuple[str, str], int]:
     return {(n.object_name, n.source_id): n.depth for n in nodes}
+
+
+def pass_calls(conn: Connector, nodes: list[Node], waves: dict[str, int]) -> int:
+    """The update calls the second pass will make for a tree whose records are created in `waves`
+    (the preview's cost): one per `batch_size` records of an object with a later reference."""
+    placed = [replace(n, depth=waves.get(n.source_id, n.depth)) for n in nodes]
+    depths = tree_depths(placed)
+    per_object: dict[str, int] = {}
+    for n in placed:
+        if later_refs(n, conn.describe(n.object_name), depths):  # describe is cached by the connector
+            per_object[n.object_name] = per_object.get(n.object_name, 0) + 1
+    return sum(-(-count // conn.batch_size) for count in per_object.values())
 
 
 class Repoint:

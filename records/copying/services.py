@@ -21,6 +21,7 @@ from records.copying.execute import Cancelled, Paused, Runner
 from records.copying.lifecycle import LeaseLost
 from records.copying.options import CopyOptions
 from records.copying.plan import Plan, TooLarge
+from records.copying.repoint import pass_calls
 from records.copying.validation import validate_source_ids
 from records.models import CopyJob, RecordResult
 from records.override_checks import missing_references
@@ -238,10 +239,18 @@ def _way(conn: Connector, options: CopyOptions, object_name: str, nodes) -> str:
         per_object[key] = per_object.get(key, 0) + 1
     size = conn.batch_size
     calls = sum(1 for n in nodes if n.depth == 0) + sum(-(-count // size) for count in per_object.values())
+    updates = pass_calls(conn, nodes, waves) if conn.updates_records else 0
+    calls += updates
+    # References inside the tree to records created in the same wave or later (repoint.py).
+    then = (
+        f", then {updates:,} update call{'s' if updates != 1 else ''} re-pointing references inside it"
+        if updates
+        else ""
+    )
     if not conn.native_deep_copy:
         return (
             f"Built by Record Copier level by level: the top record cloned, the related records "
-            f"inserted, {size} a call: {calls:,} write calls."
+            f"inserted, {size} a call{then}: {calls:,} write calls."
         )
     if options.changes_below(object_name):
         why = "it leaves out a branch or changes records below the top"
@@ -253,7 +262,7 @@ def _way(conn: Connector, options: CopyOptions, object_name: str, nodes) -> str:
         why = "asked for (--engine)"
     return (
         f"Built level by level by Record Copier ({why}): Create Object Records with source_record_id, "
-        f"{size} a call, top down: {calls:,} write calls."
+        f"{size} a call, top down{then}: {calls:,} write calls."
     )
 
 
