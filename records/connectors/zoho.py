@@ -637,6 +637,7 @@ class ZohoConnector(Connector):
             # take the same body, §3.3), unless the user lets them (omitted: they run).
             body = {"data": batch, **({} if self.automation.run_workflows else {"trigger": []})}
             if self.automation.skip_cadences:
+                # Inserts (§3.1) and, as §3.2 lists the key for updates too, the second pass's updates.
                 body.update(SKIP_CADENCES)
             try:
                 _, answer = self._call(method, path, safe=False, write=True, json=body)
