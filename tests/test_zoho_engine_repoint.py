@@ -147,3 +147,21 @@ def test_the_preview_counts_the_update_call(zoho):
     assert "then 1 update call re-pointing references inside it: 4 write calls" in plan.way
     acme = preview(profile, "Accounts", [find_record(conn, "Accounts", "Acme Corp")], "deep_copy")
     assert "update" not in acme.way
+
+
+def test_a_refused_update_is_noted_on_the_rows_and_the_copies_point_nowhere(zoho, owner):
+    sb, profile, conn = zoho
+    src = find_record(conn, "Accounts", REPORTING_ACCOUNT)
+    lines = source_lines(sb, src)
+    refused = {"code": "RECORD_LOCKED", "details": {}, "message": "the record is locked", "status": "error"}
+    sb.hooks("zoho").answer("PUT", r"/Contacts$", {"data": [refused] * 3})
+    job = copy(profile, owner, src, "Reporting Refused")
+    # The copies exist (a retry must not create them again): the job succeeds, the rows say what wasn't set.
+    assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
+    noted = job.results.exclude(values__isnull=True).filter(values__has_key="_references_not_set")
+    assert noted.count() == 3 and all("locked" in r.values["_references_not_set"] for r in noted)
+    for row in noted:
+        assert reports_to(sb, row.new_id) is None  # left empty by the insert, never the source's contact
+    member = next(c for c, b in lines.items() if b != c and lines[b] != c)
+    row = job.results.get(source_id=member)
+    assert reports_to(sb, row.new_id) == job.results.get(source_id=lines[member]).new_id
