@@ -67,8 +67,11 @@ def pass_calls(conn: Connector, nodes: list[Node], waves: dict[str, int]) -> int
     placed = [replace(n, depth=waves.get(n.source_id, n.depth)) for n in nodes]
     depths = tree_depths(placed)
     per_object: dict[str, int] = {}
+    fields: dict[str, list[FieldInfo]] = {}  # connectors cache describe: no call for a read object
     for n in placed:
-        if later_refs(n, conn.describe(n.object_name), depths):  # describe is cached by the connector
+        if n.object_name not in fields:
+            fields[n.object_name] = conn.describe(n.object_name)
+        if later_refs(n, fields[n.object_name], depths):
             per_object[n.object_name] = per_object.get(n.object_name, 0) + 1
     return sum(-(-count // conn.batch_size) for count in per_object.values())
 
