@@ -165,3 +165,38 @@ def test_a_refused_update_is_noted_on_the_rows_and_the_copies_point_nowhere(zoho
     member = next(c for c, b in lines.items() if b != c and lines[b] != c)
     row = job.results.get(source_id=member)
     assert reports_to(sb, row.new_id) == job.results.get(source_id=lines[member]).new_id
+
+
+@pytest.mark.slow
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_during_the_second_pass_is_resumed_without_duplicates(zoho, owner, redis_url):
+    import time
+
+    from django.core.management import call_command
+
+    from tests.fixtures.engine import start_job, worker_running
+
+    sb, profile, conn = zoho
+    src = find_record(conn, "Accounts", REPORTING_ACCOUNT)
+    lines = source_lines(sb, src)
+    before = counts(sb)
+    job = start_job(
+        profile, owner, "Accounts", [src], "deep_copy", enqueue=True, overrides={"Account_Name": "Reporting Killed"}
+    )
+    hold = sb.hooks("zoho").hold("PUT", r"/Contacts$")  # the update is applied; its answer waits
+    with worker_running(redis_url):  # SIGKILLed at the end of the block, while it waits
+        assert hold.wait(60)
+    hold.release()
+    job.refresh_from_db()
+    assert job.status == CopyJob.Status.RUNNING and job.state["repoint"][src]["phase"] == "sending"
+    time.sleep(3.5)  # the dead worker's lease expires
+    with pytest.raises(SystemExit):
+        call_command("job", "resume-stale")
+    with worker_running(redis_url, "--burst") as second:
+        second.wait(120)
+    job.refresh_from_db()
+    assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
+    assert job.succeeded_count == job.planned_count == 5 and len(puts(sb)) == 2
+    assert {m: counts(sb)[m] - before[m] for m in MODULES} == {"Accounts": 1, "Contacts": 4}
+    assert_repointed(sb, job, lines)
