@@ -132,7 +132,7 @@ def test_sigkilled_worker_mid_copy_with_references_resumes_without_duplicates(
 
     from django.core.management import call_command
 
-    from tests.test_engine_worker import _kill, _wait, _worker
+    from tests.fixtures.engine import wait_for, worker_running
 
     sb, conn = fresh_sandbox, connector_for(vault_profile)
     src = linked_product(conn)
@@ -148,22 +148,17 @@ def test_sigkilled_worker_mid_copy_with_references_resumes_without_duplicates(
         options=CopyOptions(engine=True),
     )
     sb.faults("vault").set(latency=0.4)
-    first = _worker(redis_url)
-    try:  # killed once the formulations exist: the packagings and the second pass are still to come
-        assert _wait(lambda: CopyJob.objects.get(pk=job.pk).succeeded_count >= 5, 120)
-    finally:
-        _kill(first)
+    # SIGKILLed once the formulations exist: the packagings and the second pass are still to come.
+    with worker_running(redis_url):
+        assert wait_for(lambda: CopyJob.objects.get(pk=job.pk).succeeded_count >= 5, 120)
     job.refresh_from_db()
     assert job.status == CopyJob.Status.RUNNING
     time.sleep(3.5)  # the dead worker's lease expires
     with pytest.raises(SystemExit):
         call_command("job", "resume-stale")
     sb.faults("vault").clear()
-    second = _worker(redis_url, "--burst")
-    try:
+    with worker_running(redis_url, "--burst") as second:
         second.wait(120)
-    finally:
-        _kill(second)
     job.refresh_from_db()
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
     assert job.succeeded_count == job.planned_count == 16
