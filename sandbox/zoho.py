@@ -43,6 +43,10 @@ class ZohoSettings:
     coql_empty_status: int = 204  # §4.4 [UNCONFIRMED for COQL]
     tasks_open_only: bool = False  # §5.3/recipe [UNCONFIRMED]: the Tasks related list hides closed tasks
     max_page_records: int = 2000  # §4.1 page × per_page reach without page_token
+    # An org's validation rule, for tests of partial failures: an insert, clone or update leaving a
+    # record of `module` with `field` equal to `value` is refused per record, as INVALID_DATA on
+    # that field (§3.1's per-record error; the exact code of a validation rule is [UNCONFIRMED]).
+    reject_values: tuple[tuple[str, str, str], ...] = ()  # (module, field, value)
 
     def updated(self, **kwargs) -> ZohoSettings:
         return replace(self, **kwargs)

@@ -463,10 +463,19 @@ class RecordsApi:
             error
             or self.state.mandatory_error(mod.api_name, values)
             or self.state.duplicate_error(mod.api_name, values)
+            or self._rule_error(mod, values)
         )
         if error:
             return error
         return self._success(self.state.add(mod.api_name, values))
+
+    def _rule_error(self, mod, values: dict, rec: dict | None = None) -> dict | None:
+        """The settings' `reject_values` (a validation rule): the record as it would be stored."""
+        after = {**(rec or {}), **values}
+        for module, field, value in self.settings.reject_values:
+            if module == mod.api_name and field in after and str(after[field]) == value:
+                return err("INVALID_DATA", "invalid data", api_name=field)
+        return None
 
     def insert(self, req, mod):
         if mod.generated_type == "subform":
@@ -497,7 +506,9 @@ class RecordsApi:
         for f in mod.fields:
             if f["system_mandatory"] and f["api_name"] in values and values[f["api_name"]] in (None, "", []):
                 return err("MANDATORY_NOT_FOUND", "required field not found", api_name=f["api_name"])
-        error = self.state.duplicate_error(mod.api_name, values, exclude_id=rec["id"])
+        error = self.state.duplicate_error(mod.api_name, values, exclude_id=rec["id"]) or self._rule_error(
+            mod, values, rec
+        )
         if error:
             return error
         return self._success(self.state.update(mod.api_name, rec, values), message, **extra)
@@ -591,7 +602,11 @@ class RecordsApi:
                     {k: v for k, v in row.items() if k not in ("id", "_delete")}
                     for row in values.get(f["api_name"], [])
                 ]
-        error = self.state.mandatory_error(mod.api_name, values) or self.state.duplicate_error(mod.api_name, values)
+        error = (
+            self.state.mandatory_error(mod.api_name, values)
+            or self.state.duplicate_error(mod.api_name, values)
+            or self._rule_error(mod, values)
+        )
         if error:
             return 400, {"data": [error]}
         result = self._success(self.state.add(mod.api_name, values))

@@ -2,7 +2,9 @@
 
 Ten ordinary accounts with a handful of related records each, "Big Account" with about 1,000
 related records and "Huge Account" with about 2,100 (contacts, deals, tasks and notes, plus
-grandchildren: notes and tasks under its contacts, tasks and notes under its deals).
+grandchildren: notes and tasks under its contacts, tasks and notes under its deals). Last,
+"Reporting Lines" (REPORTING_ACCOUNT): four contacts whose Reports_To point at each other (a
+cycle), at itself and at a colleague, for the copy's re-pointing of references inside the tree.
 """
 
 from __future__ import annotations
@@ -29,6 +31,9 @@ SHAPES = {
     "Huge Account": (250, 120, 250, 250, (2, 1), (2, 2), 3),  # 870 + 750 + 480 = 2,100 related
 }
 CITIES = ("Berlin", "Paris", "Austin", "Osaka", "Recife", "Chennai")
+REPORTING_ACCOUNT = "Reporting Lines"
+# Its contacts by last name -> the last name of the contact each reports to.
+REPORTING_LINES = {"Lead A": "Lead B", "Lead B": "Lead A", "Solo": "Solo", "Member": "Lead A"}
 
 
 def load(state: ZohoState) -> None:
@@ -165,3 +170,20 @@ def load(state: ZohoState) -> None:
                 "Description": f"{product}, a demo product.",
             },
         )
+    _reporting_lines(state, stamp)
+
+
+def _reporting_lines(state: ZohoState, stamp: str) -> None:
+    """Appended after everything else, so the ids and counts above stay as they were."""
+    account = state.add("Accounts", {"Account_Name": REPORTING_ACCOUNT, "Copy_Key": None}, stamp=stamp)["id"]
+    contacts = {
+        last: state.add(
+            "Contacts",
+            {"First_Name": "Rae", "Last_Name": last, "Account_Name": account, "Copy_Key": None},
+            stamp=stamp,
+        )
+        for last in REPORTING_LINES
+    }
+    # Set once all exist: the cycle has no order in which each points at an existing contact.
+    for last, boss in REPORTING_LINES.items():
+        contacts[last]["Reports_To"] = contacts[boss]["id"]

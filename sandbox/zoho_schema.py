@@ -237,6 +237,8 @@ def build_modules() -> dict[str, Module]:
             fld("Date_of_Birth", "date"),
             fld("Email_Opt_Out", "boolean"),
             fld("Account_Name", "lookup", lookup="Accounts"),
+            # Zoho's standard "Reports To": another contact (the demo's reporting lines, issue 16).
+            fld("Reports_To", "lookup", lookup="Contacts", label="Reports To"),
             fld("Copy_Key", unique=True, custom=True, length=100),
             fld("Photo_File", "fileupload", custom=True),
             fld("Lead_Score", "integer", read_only=True, custom=True),

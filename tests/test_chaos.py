@@ -27,6 +27,7 @@ from records.connectors import connector_for
 from records.copying import services
 from records.models import CopyJob, RecordResult
 from tests.fixtures.engine import kill_worker, start_job, start_worker
+from tests.fixtures.sandbox import small_accounts
 
 S = RecordResult.Status
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
@@ -93,7 +94,7 @@ def _plan(rng, seed, zoho_profile, vault_profile, owner):
     profile = zoho_profile if system == "zoho" else vault_profile
     conn = connector_for(profile)
     if system == "zoho":
-        pool = [r.id for r in conn.search("Accounts", "").records if "Big" not in r.name and "Huge" not in r.name]
+        pool = small_accounts(conn)
         object_name, name_field = "Accounts", "Account_Name"
     else:
         pool = [next(r.id for r in conn.search("product__v", n).records if r.name == n) for n in VAULT_PRODUCTS]

@@ -1,28 +1,24 @@
-"""The `copy` and `job` commands over the in-memory connector (put in the connector registry)."""
+"""The `copy` and `job` commands against the Zoho sandbox over HTTP (the "Sandbox Zoho" profile)."""
 
 import io
 import json
-import sys
-import types
 
 import pytest
 from django.core.management import call_command
 
+from records.connectors import connector_for
+from records.copying.plan import read_tree
 from records.models import CopyJob
+from tests.fixtures.sandbox import find_record
 
 pytestmark = pytest.mark.django_db
+PROFILE = "Sandbox Zoho"
 
 
 @pytest.fixture
-def registered(memory, monkeypatch, redis_url):
+def acme(fresh_sandbox, zoho_profile, redis_url):
     # Commands that queue work check that Redis answers (one line on stderr if not).
-    module = types.ModuleType("tests_memory_connector")
-    module.make = lambda config, tokens: memory
-    monkeypatch.setitem(sys.modules, "tests_memory_connector", module)
-    from records import connectors
-
-    monkeypatch.setitem(connectors.REGISTRY, "zoho", "tests_memory_connector:make")
-    return memory
+    return find_record(connector_for(zoho_profile), "Accounts", "Acme Corp")
 
 
 def cmd(*args):
@@ -32,12 +28,16 @@ def cmd(*args):
     return exc.value.code, out.getvalue(), err.getvalue()
 
 
-def test_copy_sync_json_deep(registered, engine_profile):
+def tree_size(profile, root):
+    return len(read_tree(connector_for(profile), "Accounts", root))
+
+
+def test_copy_sync_json_deep(acme, zoho_profile, fresh_sandbox):
     code, out, err = cmd(
         "copy",
-        "Memory",
+        PROFILE,
         "Accounts",
-        registered.root,
+        acme,
         "--deep",
         "--set",
         "Account_Name=Acme 2",
@@ -49,7 +49,8 @@ def test_copy_sync_json_deep(registered, engine_profile):
     assert code == 0, err
     data = json.loads(out)
     assert set(data) >= {"id", "status", "mode", "object", "source_ids", "counts", "results"}
-    assert data["status"] == "succeeded" and data["mode"] == "deep_copy" and len(data["results"]) == 7
+    assert data["status"] == "succeeded" and data["mode"] == "deep_copy"
+    assert len(data["results"]) == tree_size(zoho_profile, acme) > 1
     assert set(data["results"][0]) >= {
         "object",
         "source_id",
@@ -59,33 +60,35 @@ def test_copy_sync_json_deep(registered, engine_profile):
         "error_type",
         "error_message",
     }
-    new = registered.data["Accounts"][data["results"][0]["new_id"]]
+    new = fresh_sandbox.zoho.state.get("Accounts", data["results"][0]["new_id"])
     assert new["Account_Name"] == "Acme 2" and new["Employees"] == 12
 
 
-def test_copy_bad_input_exits_2_with_one_line(registered, engine_profile):
-    code, out, err = cmd("copy", "Memory", "Accounts", registered.root, "--set", "Nope=1", "--sync")
+def test_copy_bad_input_exits_2_with_one_line(acme):
+    code, out, err = cmd("copy", PROFILE, "Accounts", acme, "--set", "Nope=1", "--sync")
     assert code == 2 and "Nope" in err and err.strip().count("\n") == 0
     code, _, err = cmd("copy", "Nobody", "Accounts", "1", "--sync")
     assert code == 2 and "profile" in err
-    code, _, err = cmd("copy", "Memory", "Accounts", registered.root, "--clear", "Account_Name", "--sync")
+    code, _, err = cmd("copy", PROFILE, "Accounts", acme, "--clear", "Account_Name", "--sync")
     assert code == 2 and "required" in err
     assert not CopyJob.objects.exists()
 
 
-def test_copy_preview_queues_nothing(registered, engine_profile):
-    code, out, _ = cmd("copy", "Memory", "Accounts", registered.root, "--deep", "--preview", "--json")
-    assert code == 0 and json.loads(out)["total"] == 7 and not CopyJob.objects.exists()
+def test_copy_preview_queues_nothing(acme, zoho_profile):
+    code, out, _ = cmd("copy", PROFILE, "Accounts", acme, "--deep", "--preview", "--json")
+    assert code == 0 and json.loads(out)["total"] == tree_size(zoho_profile, acme) and not CopyJob.objects.exists()
 
 
-def test_partial_failure_exits_1_then_job_retry_and_show(registered, engine_profile):
-    registered.reject_names = {"C1"}
-    code, out, _ = cmd(
-        "copy", "Memory", "Accounts", registered.root, "--deep", "--set", "Account_Name=X", "--sync", "--json"
-    )
+def test_partial_failure_exits_1_then_job_retry_and_show(acme, fresh_sandbox):
+    sb = fresh_sandbox
+    # The org's validation rule refuses a contact called "Contact 1" (Acme Corp's first contact).
+    sb.zoho.settings = sb.zoho.settings.updated(reject_values=(("Contacts", "Last_Name", "Contact 1"),))
+    code, out, _ = cmd("copy", PROFILE, "Accounts", acme, "--deep", "--set", "Account_Name=X", "--sync", "--json")
     assert code == 1 and json.loads(out)["status"] == "partial"
     job = CopyJob.objects.get()
-    registered.reject_names = set()
+    refused = job.results.get(object_name="Contacts", status="failed", error_type="INVALID_DATA")
+    assert sb.zoho.state.get("Contacts", refused.source_id)["Last_Name"] == "Contact 1"
+    sb.zoho.settings = sb.zoho.settings.updated(reject_values=())
     code, _, _ = cmd("job", "retry", str(job.pk))
     assert code == 0
     from records.copying.services import copy_job_run
@@ -95,9 +98,11 @@ def test_partial_failure_exits_1_then_job_retry_and_show(registered, engine_prof
     assert code == 0 and json.loads(out)["counts"]["failed"] == 0
 
 
-def test_job_undo_and_unknown_job(registered, engine_profile):
-    cmd("copy", "Memory", "Accounts", registered.root, "--set", "Account_Name=X", "--sync")
+def test_job_undo_and_unknown_job(acme, fresh_sandbox):
+    before = len(fresh_sandbox.zoho.state.records["Accounts"])
+    cmd("copy", PROFILE, "Accounts", acme, "--set", "Account_Name=X", "--sync")
     job = CopyJob.objects.get()
+    assert len(fresh_sandbox.zoho.state.records["Accounts"]) == before + 1
     code, out, _ = cmd("job", "undo", str(job.pk), "--json")
     assert code == 0 and json.loads(out)["mode"] == "undo"
     assert cmd("job", "show", "99999")[0] == 2

@@ -14,14 +14,14 @@ from records.copying import services
 from records.copying.plan import read_tree
 from records.models import CopyJob, RecordResult
 from tests.fixtures.engine import run_job, start_job
-from tests.fixtures.sandbox import fast, find_record
+from tests.fixtures.sandbox import fast, find_record, small_accounts
 
 S = RecordResult.Status
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _small_accounts(conn, n):
-    out = [r.id for r in conn.search("Accounts", "").records if "Big" not in r.name and "Huge" not in r.name]
+    out = small_accounts(conn)
     return out[:n]
 
 

@@ -19,13 +19,14 @@ from records.copying import services
 from records.copying.plan import read_tree
 from records.models import CopyJob, RecordResult
 from tests.fixtures.engine import manage_env, run_job, run_manage, start_job, wait_for, worker_running
+from tests.fixtures.sandbox import small_accounts
 
 S = RecordResult.Status
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
 
 def _small_accounts(conn, n):
-    return [r.id for r in conn.search("Accounts", "").records if "Big" not in r.name and "Huge" not in r.name][:n]
+    return small_accounts(conn)[:n]
 
 
 def _fast(conn):

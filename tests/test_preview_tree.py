@@ -36,6 +36,9 @@ def _counts(plan, left_out=frozenset()):
         ("vault", "product__v", "Cardiostat", "formulation__c"),  # and packaging below it
         ("zoho", "Accounts", "Globex", "Deals"),  # Tasks and Notes under Deals go too, Contacts' stay
         ("zoho", "Accounts", "Globex", "Contacts"),
+        # References set by the second pass (repoint.py): their update calls go with their branch.
+        ("zoho", "Accounts", "Reporting Lines", "Contacts"),
+        ("vault", "product__v", "Linked Product", "packaging__c"),
     ],
 )
 def test_the_rule_on_the_full_plan_predicts_the_plan_with_a_branch_left_out(
@@ -142,3 +145,15 @@ def test_mega_product_built_by_the_engine_is_over_vaults_limit_without_it(fresh_
     )
     refused = _preview(vault_profile, "product__v", source_id)
     assert "more than 10,000 related records" in refused.refused_reason and not refused.cost
+
+
+def test_the_second_pass_update_calls_are_in_the_cost_the_page_recounts(fresh_sandbox, zoho_profile):
+    """Reporting Lines' contacts point at each other: the plan's cost counts the update call that
+    re-points them, in the groups the page's JS recounts (not only in the way's text)."""
+    conn = connector_for(zoho_profile)
+    source_id = next(r.id for r in conn.search("Accounts", "Reporting Lines").records if r.name == "Reporting Lines")
+    plan = _preview(zoho_profile, "Accounts", source_id)
+    updates = sum(g["updates"] for g in plan.cost["groups"])
+    assert updates >= 3 and planning.update_calls(plan.cost) == 1
+    assert "then 1 update call re-pointing references" in plan.way
+    assert planning.update_calls(plan.cost, frozenset({"Contacts"})) == 0

@@ -82,15 +82,17 @@ def test_engine_built_copy_points_the_copies_at_the_copies_then_undo_removes_all
     assert_repointed(conn, job, links)
     assert source_links(conn, src) == links  # the source tree is untouched
     # The sibling is created in a later wave than the one it is based on (its create carries the
-    # copy's id); the self-reference and one side of the cycle can't be: one Update Object Records
-    # call sets both afterwards.
+    # copy's id); the self-reference and the cycle (whose two share a wave, records/copying/waves.py)
+    # can't be: one Update Object Records call sets the three afterwards.
     assert len(puts(sb)) == 1
     selves = next(f for f, b in links.items() if b == f)
     row = job.results.get(object_name="formulation__c", source_id=selves)
     assert row.values["based_on__c"] == row.new_id  # the job page shows what the reference became
     sibling = next(f for f, b in links.items() if b and b != f and links[b] != f)
     assert job.results.get(source_id=sibling).depth > job.results.get(source_id=links[sibling]).depth
-    assert len(job.state["repoint"][src]["refs"]) == 2
+    assert len(job.state["repoint"][src]["refs"]) == 3
+    cycle = [f for f, b in links.items() if b and b != f and links[b] == f]
+    assert len({job.results.get(source_id=f).depth for f in cycle}) == 1
 
     undo = services.copy_job_undo(job=job, user=owner, enqueue=False)
     undo = services.copy_job_run(job_id=undo.pk, worker_id="test")
@@ -130,7 +132,7 @@ def test_sigkilled_worker_mid_copy_with_references_resumes_without_duplicates(
 
     from django.core.management import call_command
 
-    from tests.test_engine_worker import _kill, _wait, _worker
+    from tests.fixtures.engine import wait_for, worker_running
 
     sb, conn = fresh_sandbox, connector_for(vault_profile)
     src = linked_product(conn)
@@ -146,22 +148,17 @@ def test_sigkilled_worker_mid_copy_with_references_resumes_without_duplicates(
         options=CopyOptions(engine=True),
     )
     sb.faults("vault").set(latency=0.4)
-    first = _worker(redis_url)
-    try:  # killed once the formulations exist: the packagings and the second pass are still to come
-        assert _wait(lambda: CopyJob.objects.get(pk=job.pk).succeeded_count >= 5, 120)
-    finally:
-        _kill(first)
+    # SIGKILLed once the formulations exist: the packagings and the second pass are still to come.
+    with worker_running(redis_url):
+        assert wait_for(lambda: CopyJob.objects.get(pk=job.pk).succeeded_count >= 5, 120)
     job.refresh_from_db()
     assert job.status == CopyJob.Status.RUNNING
     time.sleep(3.5)  # the dead worker's lease expires
     with pytest.raises(SystemExit):
         call_command("job", "resume-stale")
     sb.faults("vault").clear()
-    second = _worker(redis_url, "--burst")
-    try:
+    with worker_running(redis_url, "--burst") as second:
         second.wait(120)
-    finally:
-        _kill(second)
     job.refresh_from_db()
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
     assert job.succeeded_count == job.planned_count == 16

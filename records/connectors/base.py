@@ -297,6 +297,9 @@ class Connector(abc.ABC):
     # A create row may carry `source_record_id` (Vault): the system copies the source's values
     # (honouring no_copy) and the row holds only what changes. The engine-built copy uses it.
     creates_from_source: bool = False
+    # The system updates records in batches (`update`): the engine-built copy then re-points
+    # references to records created in the same wave or later by a second pass (copying/repoint.py).
+    updates_records: bool = False
     # What the copy engine must know of the system, declared here so that the engine names no
     # system's fields. Levels below the top record a deep copy follows:
     max_deep_copy_depth: int = 2
@@ -375,8 +378,12 @@ class Connector(abc.ABC):
 
     def update(self, object_name: str, rows: Sequence[dict[str, Any]]) -> list[WriteResult]:
         """Set fields of existing records (each row has "id"), `batch_size` a call; results in input
-        order. Only systems whose engine-built copy re-points references afterwards need it (Vault)."""
+        order. The engine-built copy's second pass (copying/repoint.py) sets references with it."""
         raise NotImplementedError
+
+    def reference_value(self, record_id: str) -> Any:
+        """How a write sets a reference field to `record_id` (Vault: the id itself; Zoho: {"id": ...})."""
+        return record_id
 
     def duplicate_field(self, outcome: WriteResult) -> str:
         """The field a write was refused for as a duplicate value, or "" ("make unique" retries on it)."""

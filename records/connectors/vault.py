@@ -96,6 +96,7 @@ class VaultConnector(Connector):
     batch_size = 500  # §4.1, §8.1
     native_deep_copy = True
     creates_from_source = True
+    updates_records = True
     max_deep_copy_depth = 5
     name_fields = ("name__v",)
     copy_key_fields = ("copy_key__c",)

@@ -72,6 +72,7 @@ class ZohoConnector(Connector):
     system = "zoho"
     batch_size = WRITE_BATCH
     native_deep_copy = False
+    updates_records = True
     max_deep_copy_depth = 2
     system_fields = frozenset(
         {
@@ -611,24 +612,46 @@ class ZohoConnector(Connector):
             rows = [self._note_row(r) for r in rows]
         return self._batched(module, rows, path=self._module_path(module))
 
-    def _batched(self, module: str, rows: Sequence[dict[str, Any]], *, path: str) -> list[WriteResult]:
+    def update(self, object_name: str, rows: Sequence[dict[str, Any]]) -> list[WriteResult]:
+        """§3.3 Update Records: `PUT /{module}`, at most 100 rows a call, each with its `id`; a
+        partial update (only the fields given change). Results in input order.
+
+        Callers send plain fields and lookups only: a subform row without `id` is appended (§7), so
+        an update carrying subform rows would not repeat harmlessly after a lost answer."""
+        # Reference: https://www.zoho.com/crm/developer/docs/api/v7/update-records.html
+        module = zp.check_name(object_name)
+        if not all(str(r.get("id") or "") for r in rows):
+            raise ValueError("Every row of an update needs the id of the record it changes.")
+        return self._batched(module, rows, path=self._module_path(module), method="PUT")
+
+    def reference_value(self, record_id: str) -> Any:
+        return {"id": record_id}  # §3.1: a lookup is written as {"id": ...}
+
+    def _batched(
+        self, module: str, rows: Sequence[dict[str, Any]], *, path: str, method: str = "POST"
+    ) -> list[WriteResult]:
         outcomes: list[WriteResult | ConnectorError] = []
         for start in range(0, len(rows), WRITE_BATCH):
             batch = [dict(r) for r in rows[start : start + WRITE_BATCH]]
-            # "trigger": [] — no workflows, approvals or blueprints fire on copies (§3.1), unless
-            # the user lets them (omitted: they run).
+            # "trigger": [] — no workflows, approvals or blueprints fire on copies (§3.1; updates
+            # take the same body, §3.3), unless the user lets them (omitted: they run).
             body = {"data": batch, **({} if self.automation.run_workflows else {"trigger": []})}
             if self.automation.skip_cadences:
+                # Inserts (§3.1) and, as §3.2 lists the key for updates too, the second pass's updates.
                 body.update(SKIP_CADENCES)
             try:
-                _, answer = self._call("POST", path, safe=False, write=True, json=body)
+                _, answer = self._call(method, path, safe=False, write=True, json=body)
             except ConnectorError as exc:
                 outcomes.extend([exc] * len(batch))
                 break  # later batches aren't sent; _settle decides what the caller hears
             data = answer.get("data") if isinstance(answer, dict) else None
             data = data if isinstance(data, list) else []
             for index in range(len(batch)):
-                result = zp.write_result(data[index] if index < len(data) else None)
+                entry = data[index] if index < len(data) else None
+                if method == "PUT":
+                    result = zp.update_result(entry, str(batch[index]["id"]))
+                else:
+                    result = zp.write_result(entry)
                 if result.ok:
                     self._module_of[result.new_id] = module
                 outcomes.append(result)

@@ -209,6 +209,23 @@ def write_result(entry: Any) -> WriteResult:
     )
 
 
+def update_result(entry: Any, record_id: str) -> WriteResult:
+    """One entry of an Update Records answer (§3.3, in input order): success names the record it
+    changed (`new_id` = that record); an entry about another record is no answer for this row."""
+    result = write_result(entry)
+    if not result.ok:
+        if isinstance(entry, dict) and entry.get("status") == "success":
+            # A success without details.id: the documented sample carries it, but the row's own id
+            # is the record the entry is about (results come in input order).
+            return WriteResult(ok=True, new_id=record_id)
+        return result
+    if result.new_id != record_id:
+        return WriteResult(
+            ok=False, error_type="NO_RESULT", error_message="Zoho's answer for this row names another record."
+        )
+    return result
+
+
 # ---------------------------------------------------------------------------------------------
 # Metadata
 

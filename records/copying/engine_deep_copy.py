@@ -1,6 +1,7 @@
 """The engine-built deep copy (Zoho, and Vault past its deep copy's limits): the top record cloned,
 then each wave of children created from the snapshots taken when the job was planned, lookups
-re-pointed to the copies (Vault: references within a wave by a second pass, repoint.py)."""
+re-pointed to the copies (references to records of the same wave or a later one by a second pass,
+repoint.py, when the system updates records: Vault and Zoho)."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ class EngineDeepCopy(Repoint):
         rows = [r for r in rows if (r.object_name, r.source_id) in node_by_key]
         for row in rows:
             row.source_snapshot = None  # held by the nodes; rows are saved without it
-        if conn.creates_from_source:
+        if conn.updates_records:
             self.plan_repoint(root_id, nodes)
         self._depths = tree_depths(nodes)
         if all(r.status in (S.SUCCEEDED, S.FAILED, S.SKIPPED) for r in rows):
@@ -78,11 +79,11 @@ class EngineDeepCopy(Repoint):
                 res.fail(row, "PARENT_NOT_COPIED", "Its parent record was not copied.")
                 res.save([row])
                 continue
+            later = later_refs(node, fields, self._depths) if conn.updates_records else {}
             if conn.creates_from_source:
-                later = later_refs(node, fields, self._depths)
                 payload = source_payload(node, fields, id_map, new_parent, later=later)
             else:
-                payload = build_payload(node, fields, id_map, new_parent, conn)
+                payload = build_payload(node, fields, id_map, new_parent, conn, later=later)
             values = self.record_values(object_name, row.source_id, {}, node.fields)
             self.keep_unique(object_name, row.source_id, values, node.fields)
             payload.update(values)
@@ -133,10 +134,19 @@ def _name_values(node: Node, name_fields: tuple[str, ...]) -> dict[str, Any]:
 
 
 def build_payload(
-    node: Node, fields: list[FieldInfo], id_map: dict[str, str], new_parent: str, system: Connector
+    node: Node,
+    fields: list[FieldInfo],
+    id_map: dict[str, str],
+    new_parent: str,
+    system: Connector,
+    *,
+    later: dict | None = None,
 ) -> dict[str, Any]:
     """An insert payload from a source record: copyable fields only, lookups re-pointed to copies.
-    `system` (the connector) says which fields its system sets itself and what else an insert carries."""
+    `system` (the connector) says which fields its system sets itself and what else an insert carries.
+    Lookups in `later` (to records of this wave or a later one) are left empty until the second pass
+    sets them (repoint.py), so a copy never points into the source tree meanwhile; a required one
+    keeps the source's value until then (an insert can't leave it empty)."""
     infos = {f.name: f for f in fields}
     cleared = {f.name for f in unique_fields(fields)[0]}  # unique values stay with the source
     payload: dict[str, Any] = dict(system.insert_extras(node.fields))
@@ -153,6 +163,8 @@ def build_payload(
             or value is None
         ):
             continue
+        if name in (later or {}) and not info.required:
+            continue  # set by the second pass (an insert's missing field is empty)
         if info.type == FieldType.SUBFORM and isinstance(value, list):
             value = [_subform_row(r, system.subform_row_system_fields) for r in value if isinstance(r, dict)]
         elif isinstance(value, dict) and "id" in value:

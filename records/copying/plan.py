@@ -272,33 +272,10 @@ def field_changes(fields: list[FieldInfo], record: Record | None, overrides: dic
 
 
 def assign_waves(nodes: list[Node]) -> dict[str, int]:
-    """Order of creation: a record comes after every record of the tree its lookups point at.
+    """Order of creation, {source_id: wave}: see waves.py (cycles share a wave)."""
+    from records.copying import waves
 
-    Returns {source_id: wave}; the root is 0, a child at least 1. E.g. a Task under an Account that
-    also points at a Contact of the same Account is created after that Contact.
-    """
-    ids = {n.source_id for n in nodes}
-    wave = {n.source_id: n.depth for n in nodes}
-    refs = {
-        # Zoho lookups are {"id": ...}; Vault references are bare ids (a sibling in the tree).
-        n.source_id: {ref_id(v) for v in n.fields.values() if isinstance(v, dict | str) and ref_id(v) in ids}
-        - {n.source_id}
-        for n in nodes
-    }
-    for n in nodes:
-        if n.parent_source_id in ids:
-            refs[n.source_id].add(n.parent_source_id)
-    for _ in range(6):  # bounded: a cycle of lookups just stops moving
-        changed = False
-        for n in nodes:
-            if n.depth == 0:
-                continue
-            want = max([wave[r] + 1 for r in refs[n.source_id]] + [n.depth])
-            if want != wave[n.source_id] and want < 20:
-                wave[n.source_id], changed = want, True
-        if not changed:
-            break
-    return wave
+    return waves.assign_waves(nodes)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -313,6 +290,7 @@ def cost_data(
     how: dict[str, Any],
     left_out: tuple[str, ...],
     engine_choice: dict[str, dict[str, Any]] | None = None,
+    updating: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
     """The numbers a deep copy's cost and limit are computed from, as JSON.
 
@@ -323,15 +301,20 @@ def cost_data(
     builds it, one call per `batch_size` records of an object and wave) and the most related
     records allowed. `engine_choice` {"on": how, "off": how}: the same with "build it level by
     level" ticked and unticked (Vault). `left_out`: the objects the plan already left out (not read).
+    `updating`: the records whose references the second pass sets (repoint.py); each group counts
+    them as `updates`, so leaving out a branch drops its update calls too.
     """
     by_id = {n.source_id: n for n in nodes}
     waves = assign_waves(nodes)
     counts: dict[tuple[tuple[str, ...], int, int], int] = {}
+    updates: dict[tuple[tuple[str, ...], int, int], int] = {}
     for node in nodes:
         if node.depth == 0:
             continue
         key = (_path(node, by_id), node.depth, waves.get(node.source_id, node.depth))
         counts[key] = counts.get(key, 0) + 1
+        if node.source_id in updating:
+            updates[key] = updates.get(key, 0) + 1
     return {
         "top": sum(1 for n in nodes if n.depth == 0),
         "batch_size": batch_size,
@@ -339,7 +322,14 @@ def cost_data(
         "engine_choice": engine_choice,
         "left_out": list(left_out),
         "groups": [
-            {"path": list(path), "object": path[-1], "depth": depth, "wave": wave, "count": count}
+            {
+                "path": list(path),
+                "object": path[-1],
+                "depth": depth,
+                "wave": wave,
+                "count": count,
+                "updates": updates.get((path, depth, wave), 0),
+            }
             for (path, depth, wave), count in counts.items()
         ],
     }
@@ -376,11 +366,23 @@ def write_calls(cost: dict[str, Any], left_out: frozenset[str] | None = None, en
     if cost["own_deep_copy"] and not left_out:
         return int(cost["top"])
     per_batch: dict[tuple[str, int], int] = {}
+    per_update: dict[str, int] = {}  # the second pass: one update call per batch of an object's records
     for group in kept_groups(cost, left_out):
         key = (group["object"], group["wave"])
         per_batch[key] = per_batch.get(key, 0) + group["count"]
+        per_update[group["object"]] = per_update.get(group["object"], 0) + group.get("updates", 0)
     size = int(cost["batch_size"])
-    return int(cost["top"]) + sum(-(-count // size) for count in per_batch.values())
+    batches = [*per_batch.values(), *(n for n in per_update.values() if n)]
+    return int(cost["top"]) + sum(-(-count // size) for count in batches)
+
+
+def update_calls(cost: dict[str, Any], left_out: frozenset[str] | None = None) -> int:
+    """The second pass's share of write_calls (the preview names it)."""
+    left_out = frozenset(cost["left_out"]) if left_out is None else left_out
+    per_update: dict[str, int] = {}
+    for group in kept_groups(cost, left_out):
+        per_update[group["object"]] = per_update.get(group["object"], 0) + group.get("updates", 0)
+    return sum(-(-n // int(cost["batch_size"])) for n in per_update.values() if n)
 
 
 def limit_verdict(cost: dict[str, Any], left_out: frozenset[str] | None = None, engine: bool | None = None) -> str:

@@ -5,21 +5,32 @@ Records are created wave by wave (by depth), so a reference to a record of an ea
 re-pointed in the create itself (engine_deep_copy.source_payload). A reference to a record of the
 same wave or a later one (or to itself) can't be: its copy doesn't exist yet. Those are "later
 references": the create leaves them empty (unless the field is required; then Vault's copy of the
-source value stays until re-pointed), and once every wave is written a second pass updates them
-(Update Object Records, api-notes vault.md §4.2), ⌈records/500⌉ calls per object.
+source value stays until re-pointed), and once every wave is written a second pass updates them:
+Vault's Update Object Records (api-notes vault.md §4.2, ⌈records/500⌉ calls per object), Zoho's
+Update Records (zoho.md §3.3, ⌈records/100⌉ calls per object, `trigger: []` as on the inserts).
 
 The second pass is planned once (its references kept in job.state, so a resumed run needs no
 snapshot) and marked in job.state before its first write. An update sets a field to a value, so
 sending it again after a crash or a lost answer changes nothing (Vault answers NO_DATA_CHANGES,
-§4.2): a resumed run sends the whole pass again instead of reconciling it.
+§4.2; a Zoho update of lookups only sets them again, §3.3 — no subform rows, which would be appended):
+a resumed run sends the whole pass again instead of reconciling it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
-from records.connectors.base import ConnectorError, FieldInfo, FieldType, OutcomeUnknown, RateLimited, Unavailable
+from records.connectors.base import (
+    Connector,
+    ConnectorError,
+    FieldInfo,
+    FieldType,
+    OutcomeUnknown,
+    RateLimited,
+    Unavailable,
+)
 from records.copying import results as res
 from records.copying.lifecycle import Paused
 from records.copying.plan import Node, ref_id
@@ -50,8 +61,23 @@ def tree_depths(nodes: Iterable[Node]) -> dict[tuple[str, str], int]:
     return {(n.object_name, n.source_id): n.depth for n in nodes}
 
 
+def updating(conn: Connector, nodes: list[Node], waves: dict[str, int]) -> frozenset[str]:
+    """The source ids of the records whose references the second pass will set, for a tree whose
+    records are created in `waves` (the preview's cost, plan.cost_data)."""
+    placed = [replace(n, depth=waves.get(n.source_id, n.depth)) for n in nodes]
+    depths = tree_depths(placed)
+    fields: dict[str, list[FieldInfo]] = {}  # connectors cache describe: no call for a read object
+    out = set()
+    for n in placed:
+        if n.object_name not in fields:
+            fields[n.object_name] = conn.describe(n.object_name)
+        if later_refs(n, fields[n.object_name], depths):
+            out.add(n.source_id)
+    return frozenset(out)
+
+
 class Repoint:
-    """Mixed into the Runner (engine-built copies whose connector `creates_from_source`)."""
+    """Mixed into the Runner (engine-built copies whose connector `updates_records`)."""
 
     def plan_repoint(self, root_id: str, nodes: list[Node]) -> None:
         """Keep the later references of the tree in job.state (once: a retry may have no snapshots)."""
@@ -98,8 +124,9 @@ class Repoint:
         for start in range(0, len(rows), conn.batch_size):
             self.heartbeat()
             batch = rows[start : start + conn.batch_size]
+            sent = [{k: v if k == "id" else conn.reference_value(v) for k, v in b.items()} for b in batch]
             try:
-                outcomes = conn.update(object_name, batch)
+                outcomes = conn.update(object_name, sent)
             except (RateLimited, Unavailable, OutcomeUnknown) as exc:
                 raise Paused(exc) from exc  # the pass is sent again on resume (updates repeat safely)
             except ConnectorError as exc:

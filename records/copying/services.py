@@ -22,6 +22,7 @@ from records.copying.execute import Cancelled, Paused, Runner
 from records.copying.lifecycle import LeaseLost
 from records.copying.options import CopyOptions
 from records.copying.plan import Plan, TooLarge
+from records.copying.repoint import updating
 from records.copying.validation import validate_source_ids
 from records.models import CopyJob, RecordResult
 from records.override_checks import missing_references
@@ -253,15 +254,23 @@ def _way(conn: Connector, options: CopyOptions, object_name: str, nodes) -> tupl
         engine_choice={e: _how(conn, options, object_name, engine=v) for e, v in (("on", True), ("off", False))}
         if conn.native_deep_copy
         else None,
+        updating=updating(conn, nodes, planning.assign_waves(nodes)) if conn.updates_records else frozenset(),
     )
     calls = planning.write_calls(cost)
     if conn.native_deep_copy and not options.engine_builds(native=True, top_object=object_name):
         return "Vault's own deep copy: one Deep Copy Object Record call per top record.", cost
     size = conn.batch_size
+    updates = planning.update_calls(cost)
+    # References inside the tree to records created in the same wave or later (repoint.py).
+    then = (
+        f", then {updates:,} update call{'s' if updates != 1 else ''} re-pointing references inside it"
+        if updates
+        else ""
+    )
     if not conn.native_deep_copy:
         return (
             f"Built by Record Copier level by level: the top record cloned, the related records "
-            f"inserted, {size} a call: {calls:,} write calls."
+            f"inserted, {size} a call{then}: {calls:,} write calls."
         ), cost
     if options.changes_below(object_name):
         why = "it leaves out a branch or changes records below the top"
@@ -273,7 +282,7 @@ def _way(conn: Connector, options: CopyOptions, object_name: str, nodes) -> tupl
         why = "asked for (--engine)"
     return (
         f"Built level by level by Record Copier ({why}): Create Object Records with source_record_id, "
-        f"{size} a call, top down: {calls:,} write calls."
+        f"{size} a call, top down{then}: {calls:,} write calls."
     ), cost
 
 

@@ -32,16 +32,20 @@
   }
 
   // plan.write_calls: one call per top record; when the engine builds the tree, one per batch of
-  // each object's records in each creation wave.
+  // each object's records in each creation wave, and one per batch of each object's records whose
+  // references the second pass sets (repoint.py).
   function writeCalls(out, groups) {
     if (cost.own_deep_copy && Object.keys(out).length === 0) return cost.top;
     var perBatch = {};
+    var perUpdate = {};
     groups.forEach(function (g) {
       var key = g.object + "\u0000" + g.wave;
       perBatch[key] = (perBatch[key] || 0) + g.count;
+      perUpdate[g.object] = (perUpdate[g.object] || 0) + (g.updates || 0);
     });
     var calls = cost.top;
     Object.keys(perBatch).forEach(function (k) { calls += Math.ceil(perBatch[k] / cost.batch_size); });
+    Object.keys(perUpdate).forEach(function (k) { calls += Math.ceil(perUpdate[k] / cost.batch_size); });
     return calls;
   }
 

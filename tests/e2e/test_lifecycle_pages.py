@@ -8,6 +8,7 @@ from django.contrib.sessions.backends.db import SessionStore
 
 from records.connectors import connector_for
 from records.models import CopyJob
+from tests.fixtures.sandbox import small_account
 
 pytestmark = [pytest.mark.e2e, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
@@ -36,7 +37,7 @@ def _session_with_draft(user, profile, source_id):
 
 def test_double_click_on_confirm_makes_one_job(new_page, live_server, fresh_sandbox, zoho_profile, owner, redis_url):
     conn = connector_for(zoho_profile)
-    src = next(r.id for r in conn.search("Accounts", "").records if "Big" not in r.name and "Huge" not in r.name)
+    src = small_account(conn)
     key = _session_with_draft(owner, zoho_profile, src)
     page = new_page()
     page.context.add_cookies([{"name": django_settings.SESSION_COOKIE_NAME, "value": key, "url": live_server.url}])

@@ -145,3 +145,21 @@ def test_the_open_choices_with_added_rows_pass_axe(parts, browser, live_server, 
         assert _axe(page) == []
     finally:
         context.close()
+
+
+def test_zoho_untick_contacts_drops_their_update_call_at_once(parts, new_page, login, live_server):  # noqa: F811
+    """Reporting Lines' contacts point at each other (set by the second pass's update call): the
+    page's recount drops that call with the branch, as the server does once updated."""
+    page = login(new_page(), "alice", "alice-pass-123")
+    profile = parts["zoho_profile"]
+    _start_copy(page, live_server, profile, "Accounts", "Reporting Lines", "deep_copy", {"Account_Name": "RL2"})
+    expect(page.locator("#copy-way")).to_contain_text("then 1 update call re-pointing references")
+    before = _numbers(page)
+    _open_choices(page)
+    page.uncheck("input[name=include][value=Contacts]")
+    expect(page.locator("#plan-calls")).not_to_have_text(before["calls"])
+    page.check("input[name=include][value=Contacts]")  # back: the recount has the update call again
+    expect(page.locator("#plan-calls")).to_have_text(before["calls"])
+    before, live, server = _untick_and_update(page, "Contacts", ["Contacts"])
+    assert live == server, (live, server)
+    assert int(server["calls"]) < int(before["calls"])

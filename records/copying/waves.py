@@ -1,0 +1,91 @@
+"""The order in which an engine-built deep copy creates its records: waves.
+
+A record is created after every record of the tree its lookups point at, so its create carries their
+copies' ids. Records that point at each other, directly or round (a cycle: contacts reporting to
+each other, formulations based on each other) can't all come after each other: a cycle's records
+share a wave, and their references to each other are set by the second pass (repoint.py) instead of
+being chased from wave to wave. So is a chain of lookups longer than MAX_EXTRA_WAVES (one more insert
+call per wave would cost more than the update calls that set them afterwards).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+# Waves a record may be pushed below its depth by the records it points at.
+MAX_EXTRA_WAVES = 6
+
+
+def assign_waves(nodes: Iterable[Any]) -> dict[str, int]:
+    """{source_id: wave} for plan.Node-like records: the root 0, a child at least its depth and
+    after its parent. E.g. a Task under an Account that also points at a Contact of the same Account
+    is created after that Contact."""
+    from records.copying.plan import ref_id
+
+    nodes = list(nodes)
+    ids = {n.source_id for n in nodes}
+    refs = {
+        # Zoho lookups are {"id": ...}; Vault references are bare ids (a sibling in the tree).
+        n.source_id: {ref_id(v) for v in n.fields.values() if isinstance(v, dict | str) and ref_id(v) in ids}
+        - {n.source_id}
+        for n in nodes
+    }
+    for n in nodes:
+        if n.parent_source_id in ids:
+            refs[n.source_id].add(n.parent_source_id)
+    depth = {n.source_id: n.depth for n in nodes}
+    wave: dict[str, int] = {}
+    for component in components(refs):  # every record a component points at is placed already
+        members = set(component)
+        for sid in component:
+            if depth[sid] == 0:
+                wave[sid] = 0
+                continue
+            after = [wave[r] + 1 for r in refs[sid] if r not in members]
+            # A parent is never in its child's cycle (it points at nothing below it), and a parent's
+            # own wave is at most its depth + MAX_EXTRA_WAVES, so the cap keeps children after parents.
+            wave[sid] = min(max([depth[sid], *after]), depth[sid] + MAX_EXTRA_WAVES)
+    return wave
+
+
+def components(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of `graph` (node -> the nodes it points at), each listed
+    after every component it points at (Tarjan's algorithm, iterative: trees can be deep)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    out: list[list[str]] = []
+    for start in graph:
+        if start in index:
+            continue
+        index[start] = low[start] = len(index)
+        stack.append(start)
+        on_stack.add(start)
+        work = [(start, iter(graph[start]))]
+        while work:
+            node, targets = work[-1]
+            for target in targets:
+                if target not in index:
+                    index[target] = low[target] = len(index)
+                    stack.append(target)
+                    on_stack.add(target)
+                    work.append((target, iter(graph[target])))
+                    break
+                if target in on_stack:
+                    low[node] = min(low[node], index[target])
+            else:
+                work.pop()
+                if work:
+                    low[work[-1][0]] = min(low[work[-1][0]], low[node])
+                if low[node] == index[node]:
+                    component = []
+                    while True:
+                        member = stack.pop()
+                        on_stack.discard(member)
+                        component.append(member)
+                        if member == node:
+                            break
+                    out.append(component)
+    return out
