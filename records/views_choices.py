@@ -25,6 +25,7 @@ from records.views_copy import DRAFTS_KEY, _get_draft
 
 FLAGS = ("skip_cadences", "run_workflows", "engine", "migration_mode", "no_triggers")
 TEXTS = ("set", "clear", "unique", "lineage")
+MAX_LINES_CHARS = 20_000  # each box (the textareas' maxlength says the same)
 
 
 def draft_options(draft: dict) -> CopyOptions:
@@ -35,7 +36,13 @@ def draft_options(draft: dict) -> CopyOptions:
 def copy_choices(request: HttpRequest, draft_id: str) -> HttpResponse:
     draft = _get_draft(request, draft_id)
     profile = get_profile_for_user(request, draft["profile"])
-    texts = {k: request.POST.get(k, "")[:20_000] for k in TEXTS}
+    texts = {k: request.POST.get(k, "") for k in TEXTS}
+    too_long = [k for k, v in texts.items() if len(v) > MAX_LINES_CHARS]
+    if too_long:  # refused, not cut: a cut line would copy something the person didn't write
+        messages.error(
+            request, f"The {too_long[0]} lines are longer than {MAX_LINES_CHARS:,} characters; shorten them."
+        )
+        return redirect("copy_preview", draft_id=draft_id)
     shown = request.POST.getlist("object")
     included = set(request.POST.getlist("include"))
     rows = choice_rows.rows_from_post(request.POST)

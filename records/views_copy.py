@@ -392,9 +392,10 @@ def _confirm(request, draft_id: str, draft, profile, options) -> HttpResponse:
     if draft.get("origin") == "wizard":
         wizard.forget_typed(request, profile, draft["object_name"], draft["source_ids"][0])
     if getattr(job, "queue_down", False):
-        messages.warning(request, "The copy is queued; it starts when the queue is back.")
+        # "while-queued": the job page drops it once the job has ended (static/records/job.js).
+        messages.warning(request, "The copy is queued; it starts when the queue is back.", extra_tags="while-queued")
     else:
-        messages.success(request, "The copy is queued. This page follows its progress.")
+        messages.success(request, "The copy is queued. This page follows its progress.", extra_tags="while-queued")
     return redirect("job_detail", code=job.code)
 
 

@@ -122,3 +122,11 @@ def test_the_fields_endpoint_is_one_describe_labels_first(draft, zoho_profile, s
     assert "Lead_Score" not in {f["name"] for f in fields}  # read-only: can't be set
     bad = client.get(reverse("copy_object_fields", args=[zoho_profile.code, "Nope"])).json()
     assert bad["fields"] == [] and bad["error"]
+
+
+def test_choice_lines_over_the_limit_are_refused_not_cut(draft):
+    client, conn, src = draft
+    lines = "Contacts:Last_Name=x\n" * 1000  # 21,000 characters
+    page = client.post(reverse("copy_choices", args=["d1"]), {"set": lines}, follow=True).content.decode()
+    assert "The set lines are longer than 20,000 characters" in page
+    assert "options" not in client.session["copy_drafts"]["d1"]  # nothing was kept

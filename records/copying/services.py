@@ -138,7 +138,9 @@ def _plan(
                 f"{whose} in one job. "
                 "Copy smaller parts of the hierarchy instead"
                 + (
-                    ", or have Record Copier build it level by level (--engine)."
+                    # Said for both ways in: the preview's box and the command's flag.
+                    ", or have Record Copier build it level by level (on the preview: “Build the "
+                    "hierarchy level by level”; from the command line: --engine)."
                     if conn.native_deep_copy and not options.engine
                     else "."
                 )
@@ -270,7 +272,7 @@ def _way(conn: Connector, options: CopyOptions, object_name: str, nodes) -> tupl
     if not conn.native_deep_copy:
         return (
             f"Built by Record Copier level by level: the top record cloned, the related records "
-            f"inserted, {size} a call{then}: {calls:,} write calls."
+            f"inserted, {size} a call{then}: {_write_calls(calls)}."
         ), cost
     if options.changes_below(object_name):
         why = "it leaves out a branch or changes records below the top"
@@ -282,8 +284,12 @@ def _way(conn: Connector, options: CopyOptions, object_name: str, nodes) -> tupl
         why = "asked for (--engine)"
     return (
         f"Built level by level by Record Copier ({why}): Create Object Records with source_record_id, "
-        f"{size} a call, top down{then}: {calls:,} write calls."
+        f"{size} a call, top down{then}: {_write_calls(calls)}."
     ), cost
+
+
+def _write_calls(n: int) -> str:
+    return f"{n:,} write call{'' if n == 1 else 's'}"
 
 
 def _samples(plan: Plan, conn: Connector, trees, overrides, row_overrides, options: CopyOptions) -> None:

@@ -9,6 +9,11 @@
 (function () {
   "use strict";
   var box = document.getElementById("job-status");
+  // "The copy is queued" is stale once the job has ended (on this page's load, or live below).
+  function dropQueuedNotes() {
+    document.querySelectorAll('[data-msg~="while-queued"]').forEach(function (m) { m.remove(); });
+  }
+  if (box && box.dataset.finished === "true") dropQueuedNotes();
   if (!box || box.dataset.finished === "true") return;
   var url = box.dataset.progressUrl;
   var bar = box.querySelector(".progress");
@@ -91,6 +96,7 @@
 
   function finish(p) {
     box.dataset.finished = "true";
+    dropQueuedNotes();
     var actions = document.getElementById("job-actions");
     if (actions) actions.hidden = true;  // no Cancel once the job has ended
     refreshParts(p, true);

@@ -34,6 +34,10 @@ def test_preview_shows_live_progress_then_the_plan_and_confirm_reads_no_tree(
     page.dblclick("text=Confirm and queue the copy")
     page.wait_for_url("**/jobs/*/")
     _wait_finished(page)
+    # "The copy is queued" goes once the job has ended (the walk found it left on a finished job).
+    expect(page.get_by_text("The copy is queued")).to_have_count(0)
+    page.reload()
+    expect(page.locator("#job-status-badge")).to_contain_text("Succeeded")
     assert CopyJob.objects.count() == 1
     job = CopyJob.objects.get()
     assert job.status == CopyJob.Status.SUCCEEDED and job.planned_count == 1021
