@@ -168,7 +168,9 @@ class CopyJob(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_mode_display()} {self.object_name} #{self.pk}"
+        # What the admin's lists and links show: the person's words, not the API name (the walk
+        # found "Deep copy product__v #1" in the results list).
+        return f"Job {self.pk}: {self.title}"
 
     @property
     def object_label(self) -> str:

@@ -48,6 +48,8 @@ def test_a_clone_is_titled_by_its_record(vault_profile, owner, fresh_sandbox):
     )
     assert job.title == "Clone of Cardiostat (Products)"
     assert job.results.get().source_name == "Cardiostat"
+    # The admin's lists and links (the result rows' job column) say it in the same words.
+    assert str(job) == f"Job {job.pk}: Clone of Cardiostat (Products)"
 
 
 def test_the_job_list_finds_jobs_by_name_and_partial_ids(owner_client, zoho_profile, owner, fresh_sandbox):
