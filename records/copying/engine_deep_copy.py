@@ -27,10 +27,9 @@ class EngineDeepCopy(Repoint):
         rows = [r for r in rows if (r.object_name, r.source_id) in node_by_key]
         for row in rows:
             row.source_snapshot = None  # held by the nodes; rows are saved without it
-        if conn.updates_records:
-            self.plan_repoint(root_id, nodes)
         self._depths = tree_depths(nodes)
         if all(r.status in (S.SUCCEEDED, S.FAILED, S.SKIPPED) for r in rows):
+            self._plan_repoint(root_id, nodes)
             self.run_repoint(root_id)
             return
         root_row = next(r for r in rows if r.depth == 0)
@@ -52,6 +51,10 @@ class EngineDeepCopy(Repoint):
                     payloads=payloads,
                 )
 
+        # Planned after the root's clone, not before: it describes every object of the tree, and
+        # the root's clone needs none of it (its lookups are cloned as they are; the pass fixes
+        # those that point into the tree), so the first record is copied sooner (bench preview_plan).
+        self._plan_repoint(root_id, nodes)
         # Then each wave: records whose lookups point only at records of earlier waves.
         for depth in sorted({r.depth for r in rows if r.depth > 0}):
             self.heartbeat()
@@ -64,6 +67,10 @@ class EngineDeepCopy(Repoint):
                 self._create_children(object_name, object_rows, node_by_key, id_map)
         self.run_repoint(root_id)  # references to records created in the same wave or later
         self.heartbeat()
+
+    def _plan_repoint(self, root_id: str, nodes) -> None:
+        if self.connector.updates_records:
+            self.plan_repoint(root_id, nodes)
 
     def _create_children(self, object_name, rows, node_by_key, id_map) -> None:
         conn = self.connector
