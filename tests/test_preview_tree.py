@@ -8,6 +8,7 @@ from records.connectors import connector_for
 from records.copying import plan as planning
 from records.copying import services
 from records.copying.options import CopyOptions
+from tests.fixtures.web import put_draft
 
 pytestmark = pytest.mark.django_db
 
@@ -93,20 +94,15 @@ def test_the_page_says_when_a_refused_plan_can_not_be_recounted(fresh_sandbox, v
 
     conn = connector_for(vault_profile)
     source_id = next(r.id for r in conn.search("product__v", "Large Product").records)
-    session = owner_client.session
-    session["copy_drafts"] = {
-        "d1": {
-            "profile": str(vault_profile.code),
-            "object_name": "product__v",
-            "source_ids": [source_id],
-            "mode": "deep_copy",
-            "overrides": {"name__v": "Large T"},
-            "row_overrides": {},
-            "label": "Large Product",
-            "options": CopyOptions(engine=True).as_dict(),
-        }
-    }
-    session.save()
+    put_draft(
+        owner_client,
+        vault_profile,
+        "product__v",
+        [source_id],
+        overrides={"name__v": "Large T"},
+        label="Large Product",
+        options=CopyOptions(engine=True).as_dict(),
+    )
     settings.ENGINE_DEEP_COPY_MAX_RECORDS = 100
     page = owner_client.get(reverse("copy_preview", args=["d1"])).content.decode()
     assert "more than 100 related records" in page and "can't be recomputed here" in page

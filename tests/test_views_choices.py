@@ -5,25 +5,14 @@ from django.urls import reverse
 
 from records.connectors import connector_for
 from records.models import CopyJob
+from tests.fixtures.web import put_draft
 
 
 @pytest.fixture
 def draft(fresh_sandbox, zoho_profile, owner_client):
     conn = connector_for(zoho_profile)
     src = next(r.id for r in conn.search("Accounts", "Globex").records if r.name == "Globex")
-    session = owner_client.session
-    session["copy_drafts"] = {
-        "d1": {
-            "profile": str(zoho_profile.code),
-            "object_name": "Accounts",
-            "source_ids": [src],
-            "mode": "deep_copy",
-            "overrides": {"Account_Name": "Globex W"},
-            "row_overrides": {},
-            "label": "Globex",
-        }
-    }
-    session.save()
+    put_draft(owner_client, zoho_profile, "Accounts", [src], overrides={"Account_Name": "Globex W"}, label="Globex")
     return owner_client, conn, src
 
 

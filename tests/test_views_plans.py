@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from records.connectors import connector_for
 from records.models import CopyJob, CopyPlan
+from tests.fixtures.web import put_draft
 from tests.test_plans import burst
 
 pytestmark = [pytest.mark.redis, pytest.mark.plans_on_worker, pytest.mark.django_db(transaction=True)]
@@ -15,19 +16,7 @@ pytestmark = [pytest.mark.redis, pytest.mark.plans_on_worker, pytest.mark.django
 def draft(fresh_sandbox, zoho_profile, owner_client, redis_url):
     conn = connector_for(zoho_profile)
     src = next(r.id for r in conn.search("Accounts", "Globex").records if r.name == "Globex")
-    session = owner_client.session
-    session["copy_drafts"] = {
-        "d1": {
-            "profile": str(zoho_profile.code),
-            "object_name": "Accounts",
-            "source_ids": [src],
-            "mode": "deep_copy",
-            "overrides": {"Account_Name": "Globex P"},
-            "row_overrides": {},
-            "label": "Globex",
-        }
-    }
-    session.save()
+    put_draft(owner_client, zoho_profile, "Accounts", [src], overrides={"Account_Name": "Globex P"}, label="Globex")
     fresh_sandbox.clear_log()
     return owner_client, fresh_sandbox
 

@@ -22,7 +22,6 @@ from records.copying import plan as planning
 from records.copying import services
 from records.copying.options import CopyOptions
 from records.copying.plan import Plan
-from records.copying.validation import validate_source_ids
 from records.messages import friendly_error
 from records.models import CopyJob, CopyPlan
 
@@ -64,7 +63,7 @@ def plan_request(
     queued for a worker. Local checks only (raises ValidationError); no remote call here.
     `again`: read anew even if a finished (ready or failed) plan exists."""
     options = options or CopyOptions()
-    source_ids = _checked_ids(mode, source_ids)
+    source_ids = services.checked_ids(mode, source_ids)
     key = plan_key(
         profile=profile,
         object_name=object_name,
@@ -95,19 +94,6 @@ def plan_request(
         _enqueue(row)
     row.refresh_from_db()  # inline reads (tests) have finished by now
     return row
-
-
-def _checked_ids(mode: str, source_ids) -> list[str]:
-    # The same local checks as services._plan, so bad input is refused before a row is stored.
-    if mode not in services.COPY_MODES:
-        raise ValidationError(f"Unknown copy mode {mode!r}; use clone or deep_copy.")
-    ids = [str(s).strip() for s in source_ids if str(s).strip()]
-    if not ids:
-        raise ValidationError("Give at least one record id to copy.")
-    if len(set(ids)) != len(ids):
-        raise ValidationError("A record id is listed twice.")
-    validate_source_ids(ids)
-    return ids
 
 
 def _usable(row: CopyPlan, again: bool) -> bool:

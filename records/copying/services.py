@@ -67,6 +67,20 @@ def copy_preview(
     return plan
 
 
+def checked_ids(mode: str, source_ids) -> list[str]:
+    """The checks of a copy's input that need no remote call (the mode, the ids), in one place:
+    _plan and plans.plan_request (before a plan row is stored) both apply them."""
+    if mode not in COPY_MODES:
+        raise ValidationError(f"Unknown copy mode {mode!r}; use clone or deep_copy.")
+    ids = [str(s).strip() for s in source_ids if str(s).strip()]
+    if not ids:
+        raise ValidationError("Give at least one record id to copy.")
+    if len(set(ids)) != len(ids):
+        raise ValidationError("A record id is listed twice.")
+    validate_source_ids(ids)  # before any request: a NUL id must reach neither the remote nor the database
+    return ids
+
+
 def _plan(
     *,
     profile,
@@ -81,14 +95,7 @@ def _plan(
 ):
     """The plan and the trees read for it. `progress(n)`: told the records read so far (plans.py)."""
     options = options or CopyOptions()
-    if mode not in COPY_MODES:
-        raise ValidationError(f"Unknown copy mode {mode!r}; use clone or deep_copy.")
-    source_ids = [str(s).strip() for s in source_ids if str(s).strip()]
-    if not source_ids:
-        raise ValidationError("Give at least one record id to copy.")
-    if len(set(source_ids)) != len(source_ids):
-        raise ValidationError("A record id is listed twice.")
-    validate_source_ids(source_ids)  # before any request: a NUL id must reach neither the remote nor the database
+    source_ids = checked_ids(mode, source_ids)
     conn = connector or connector_for(profile)
     fields = conn.describe(object_name)
     choices.check_values(fields=fields, values=overrides)
