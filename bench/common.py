@@ -98,13 +98,7 @@ def zoho_profile(sb, user, *, concurrency: int = 5, name: str = ""):
 
     return ConnectionProfile.objects.create(
         name=name or f"Bench Zoho c{concurrency} {time.monotonic_ns()}",
-        system=System.ZOHO,
-        base_url=sb.zoho_url,
-        accounts_url=sb.zoho_url,
-        api_version="",
-        username=demo.ZOHO_CLIENT_ID,
-        secret=demo.ZOHO_CLIENT_SECRET,
-        refresh_token=demo.ZOHO_REFRESH_TOKEN,
+        **demo.profile_values(System.ZOHO, sb.zoho_url),
         owner=user,
         concurrency=concurrency,
     )
@@ -116,11 +110,7 @@ def vault_profile(sb, user, *, concurrency: int = 5, name: str = ""):
 
     return ConnectionProfile.objects.create(
         name=name or f"Bench Vault c{concurrency} {time.monotonic_ns()}",
-        system=System.VAULT,
-        base_url=sb.vault_url,
-        api_version=demo.VAULT_API_VERSION,
-        username=demo.VAULT_USERNAME,
-        secret=demo.VAULT_PASSWORD,
+        **demo.profile_values(System.VAULT, sb.vault_url),
         owner=user,
         concurrency=concurrency,
     )

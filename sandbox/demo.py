@@ -17,6 +17,31 @@ ZOHO_REFRESH_TOKEN = "1000.sandbox.refresh.token"
 
 DEMO_TIMESTAMP = "2024-01-15T09:30:00.000Z"
 
+
+def profile_values(system: str, url: str) -> dict[str, str]:
+    """A connection profile's fields for the emulator of `system` served at `url` (Zoho's accounts
+    server is the same one): what runapp's demo profiles, the test fixtures and the bench all use."""
+    if system == "vault":
+        return dict(
+            system="vault",
+            base_url=url,
+            accounts_url="",
+            api_version=VAULT_API_VERSION,
+            username=VAULT_USERNAME,
+            secret=VAULT_PASSWORD,
+            refresh_token="",
+        )
+    return dict(
+        system="zoho",
+        base_url=url,
+        accounts_url=url,
+        api_version="",
+        username=ZOHO_CLIENT_ID,
+        secret=ZOHO_CLIENT_SECRET,
+        refresh_token=ZOHO_REFRESH_TOKEN,
+    )
+
+
 COUNTRIES = [
     ("United States", "USA"),
     ("Germany", "DEU"),

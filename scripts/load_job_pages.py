@@ -172,12 +172,7 @@ class Stack:
         urls = json.loads(sandbox.stdout.readline())
         self.profile = ConnectionProfile.objects.create(
             name=f"Load Zoho {time.time_ns()}",
-            system=System.ZOHO,
-            base_url=urls["zoho_url"],
-            accounts_url=urls["zoho_url"],
-            username=demo.ZOHO_CLIENT_ID,
-            secret=demo.ZOHO_CLIENT_SECRET,
-            refresh_token=demo.ZOHO_REFRESH_TOKEN,
+            **demo.profile_values(System.ZOHO, urls["zoho_url"]),
             owner=self.user,
             concurrency=4,
         )

@@ -170,24 +170,8 @@ class Command(BaseCommand):
 
         user = get_user_model().objects.get(username="demo")
         wanted: dict[str, dict[str, Any]] = {
-            "Demo Vault": dict(
-                system="vault",
-                base_url=vault_url,
-                accounts_url="",
-                api_version=demo.VAULT_API_VERSION,
-                username=demo.VAULT_USERNAME,
-                secret=demo.VAULT_PASSWORD,
-                refresh_token="",
-            ),
-            "Demo Zoho": dict(
-                system="zoho",
-                base_url=zoho_url,
-                accounts_url=zoho_url,
-                api_version="",
-                username=demo.ZOHO_CLIENT_ID,
-                secret=demo.ZOHO_CLIENT_SECRET,
-                refresh_token=demo.ZOHO_REFRESH_TOKEN,
-            ),
+            "Demo Vault": demo.profile_values("vault", vault_url),
+            "Demo Zoho": demo.profile_values("zoho", zoho_url),
         }
         for name, values in wanted.items():
             existing = ConnectionProfile.objects.filter(name=name).first()
