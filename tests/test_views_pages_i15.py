@@ -9,30 +9,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from records.models import ConnectionProfile
+from tests.fixtures.web import vault_form_data
 
 pytestmark = pytest.mark.django_db
 
 
-def _vault_data(**extra):
-    data = {
-        "name": "My Vault",
-        "system": "vault",
-        "base_url": "https://myvault.veevavault.com",
-        "accounts_url": "",
-        "api_version": "v25.2",
-        "username": "me@example.com",
-        "secret": "pw",
-        "refresh_token": "",
-        "concurrency": "5",
-    }
-    data.update(extra)
-    return data
-
-
 def test_profile_names_are_unique_per_owner_only(owner_client, other_user, make_profile):
     make_profile(name="Shared name", user=other_user)
-    assert owner_client.post(reverse("profile_add"), _vault_data(name="Shared name")).status_code == 302
-    again = owner_client.post(reverse("profile_add"), _vault_data(name="shared NAME"))
+    assert owner_client.post(reverse("profile_add"), vault_form_data(name="Shared name")).status_code == 302
+    again = owner_client.post(reverse("profile_add"), vault_form_data(name="shared NAME"))
     assert again.status_code == 200 and "You already have a profile with this name" in again.content.decode()
     assert ConnectionProfile.objects.filter(name__iexact="shared name").count() == 2
 
@@ -40,14 +25,15 @@ def test_profile_names_are_unique_per_owner_only(owner_client, other_user, make_
 def test_editing_keeps_its_own_name(owner_client, make_profile):
     profile = make_profile(name="Keep me")
     response = owner_client.post(
-        reverse("profile_edit", args=[profile.code]), _vault_data(name="Keep me", secret="", base_url=profile.base_url)
+        reverse("profile_edit", args=[profile.code]),
+        vault_form_data(name="Keep me", secret="", base_url=profile.base_url),
     )
     assert response.status_code == 302
 
 
 @pytest.mark.parametrize("version", ["banana", "25.2", "v25", "v25.2.1", ""])
 def test_a_vault_api_version_is_checked_on_save(owner_client, version):
-    response = owner_client.post(reverse("profile_add"), _vault_data(api_version=version))
+    response = owner_client.post(reverse("profile_add"), vault_form_data(api_version=version))
     assert response.status_code == 200 and "e.g. v25.2" in response.content.decode()
     assert not ConnectionProfile.objects.exists()
 

@@ -3,24 +3,9 @@ from django.test import Client
 from django.urls import reverse
 
 from records.models import ConnectionProfile
+from tests.fixtures.web import vault_form_data
 
 pytestmark = pytest.mark.django_db
-
-
-def _vault_data(**extra):
-    data = {
-        "name": "My Vault",
-        "system": "vault",
-        "base_url": "https://myvault.veevavault.com",
-        "accounts_url": "",
-        "api_version": "v25.2",
-        "username": "me@example.com",
-        "secret": "top-secret-pw",
-        "refresh_token": "",
-        "concurrency": "5",
-    }
-    data.update(extra)
-    return data
 
 
 def test_list_shows_only_my_profiles(owner_client, other_user, make_profile):
@@ -31,14 +16,14 @@ def test_list_shows_only_my_profiles(owner_client, other_user, make_profile):
 
 
 def test_add_profile(owner_client, owner):
-    response = owner_client.post(reverse("profile_add"), _vault_data())
+    response = owner_client.post(reverse("profile_add"), vault_form_data())
     assert response.status_code == 302
     profile = ConnectionProfile.objects.get(name="My Vault")
     assert profile.owner == owner and profile.secret == "top-secret-pw"
 
 
 def test_add_requires_a_secret(owner_client):
-    response = owner_client.post(reverse("profile_add"), _vault_data(secret=""))
+    response = owner_client.post(reverse("profile_add"), vault_form_data(secret=""))
     assert response.status_code == 200
     assert not ConnectionProfile.objects.filter(name="My Vault").exists()
 
@@ -49,7 +34,7 @@ def test_edit_never_shows_the_secret_and_blank_keeps_it(owner_client, make_profi
     assert "s3cret-value" not in body
     response = owner_client.post(
         reverse("profile_edit", args=[profile.code]),
-        _vault_data(name="Renamed", secret="", base_url=profile.base_url),
+        vault_form_data(name="Renamed", secret="", base_url=profile.base_url),
     )
     assert response.status_code == 302
     profile.refresh_from_db()
@@ -58,7 +43,7 @@ def test_edit_never_shows_the_secret_and_blank_keeps_it(owner_client, make_profi
 
 def test_edit_replaces_the_secret(owner_client, make_profile):
     profile = make_profile(name="Mine")
-    owner_client.post(reverse("profile_edit", args=[profile.code]), _vault_data(name="Mine", secret="new-secret"))
+    owner_client.post(reverse("profile_edit", args=[profile.code]), vault_form_data(name="Mine", secret="new-secret"))
     profile.refresh_from_db()
     assert profile.secret == "new-secret"
 
@@ -66,7 +51,7 @@ def test_edit_replaces_the_secret(owner_client, make_profile):
 def test_it_refuses_other_users_profile(owner_client, other_user, make_profile):
     theirs = make_profile(name="Theirs", user=other_user)
     assert owner_client.get(reverse("profile_edit", args=[theirs.code])).status_code == 404
-    assert owner_client.post(reverse("profile_edit", args=[theirs.code]), _vault_data()).status_code == 404
+    assert owner_client.post(reverse("profile_edit", args=[theirs.code]), vault_form_data()).status_code == 404
     assert owner_client.post(reverse("profile_delete", args=[theirs.code])).status_code == 404
     assert owner_client.post(reverse("profile_test", args=[theirs.code])).status_code == 404
     assert ConnectionProfile.objects.filter(pk=theirs.pk, name="Theirs").exists()
