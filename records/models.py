@@ -234,6 +234,9 @@ class RecordResult(models.Model):
         SUCCEEDED = "succeeded", "Succeeded"
         FAILED = "failed", "Failed"
         SKIPPED = "skipped", "Skipped"
+        # A lost answer matched more than one candidate: nothing is claimed or sent again until a
+        # person picks one (or none) from the job page or `job resolve`.
+        REVIEW = "review", "Needs review"
 
     job = models.ForeignKey(CopyJob, on_delete=models.CASCADE, related_name="results")
     object_name = models.CharField(max_length=200)
@@ -257,6 +260,14 @@ class RecordResult(models.Model):
     # The values the overrides, templates, lineage and "make unique" gave this copy: {field: value},
     # plus "_unique_tries": [value, ...] when a unique field was retried. Shown on the job page and CSV.
     values = models.JSONField(null=True, blank=True, editable=False)
+    # When the row was last marked sending (our clock): a copy found after a lost answer must have
+    # been created at or after it, and undo never deletes a record created before it.
+    sending_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # When the job last wrote the record it created (its creation, or the re-pointing update):
+    # undo keeps a record modified after it unless asked to delete changed records too.
+    written_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # A row needing review: the records that matched its lost answer [{"id", "name", "created"}].
+    candidates = models.JSONField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["id"]

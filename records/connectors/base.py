@@ -158,6 +158,12 @@ class Record:
     object_name: str
     fields: dict[str, Any] = field(default_factory=dict)
     name: str = ""  # a display name (name__v, Account_Name, Full_Name, ...)
+    # Who made it and when, on the remote's clock (UTC), where the answer carried them: Vault
+    # created_date__v / modified_date__v / created_by__v, Zoho Created_Time / Modified_Time /
+    # Created_By. The reconcile and undo safety rules (copying/reconcile.py, undo.py) read them.
+    created: dt.datetime | None = None
+    modified: dt.datetime | None = None
+    created_by: str = ""
 
 
 @dataclass
@@ -359,8 +365,33 @@ class Connector(abc.ABC):
         return out
 
     @abc.abstractmethod
-    def find(self, object_name: str, equals: dict[str, str]) -> list[Record]:
-        """Records whose fields equal the given values (reconciliation after a lost answer)."""
+    def find(
+        self,
+        object_name: str,
+        equals: dict[str, str],
+        *,
+        created_since: dt.datetime | None = None,
+        created_by: str = "",
+    ) -> list[Record]:
+        """Records whose fields equal the given values (reconciliation after a lost answer), with
+        their `created`, `modified` and `created_by` set. `created_since` (UTC, on the remote's
+        clock) keeps only records created at or after it; `created_by` only those that user
+        created. `equals` may be empty when one of the other two is given."""
+
+    def stamps(self, object_name: str, ids: Sequence[str]) -> dict[str, Record]:
+        """{id: Record with created, modified and created_by} of the records found among `ids`,
+        in as few calls as the system allows (undo reads these before it deletes anything)."""
+        raise NotImplementedError
+
+    def api_user_id(self) -> str:
+        """The id of the user this profile's calls run as (Vault `users/me`, Zoho
+        `GET /users?type=CurrentUser`), read once per connector."""
+        raise NotImplementedError
+
+    def clock_offset(self) -> dt.timedelta:
+        """The remote's clock minus ours, from the `Date` header of the latest answer (zero before
+        any answer): a lost write's "created at or after" bound is taken on the remote's clock."""
+        return dt.timedelta(0)
 
     # -- writing ------------------------------------------------------------------------------
     @abc.abstractmethod

@@ -382,7 +382,14 @@ class VaultConnector(Connector):
             out.update(vp.names(self._query(q)))
         return out
 
-    def find(self, object_name: str, equals: dict[str, str]) -> list[Record]:
+    def find(
+        self,
+        object_name: str,
+        equals: dict[str, str],
+        *,
+        created_since: dt.datetime | None = None,
+        created_by: str = "",
+    ) -> list[Record]:
         if not equals:
             return []
         fields = self._fields(object_name)

@@ -513,7 +513,14 @@ class ZohoConnector(Connector):
                 if not token:
                     break
 
-    def find(self, object_name: str, equals: dict[str, str]) -> list[Record]:
+    def find(
+        self,
+        object_name: str,
+        equals: dict[str, str],
+        *,
+        created_since: dt.datetime | None = None,
+        created_by: str = "",
+    ) -> list[Record]:
         module = zp.check_name(object_name)
         if not equals:
             return []

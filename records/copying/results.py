@@ -16,15 +16,19 @@ S = RecordResult.Status
 def mark_sending(rows: list[RecordResult], *, fence=None) -> None:
     """Commit the attempt before the remote write: a row left SENDING is reconciled, never resent
     blindly. Fenced like every row write: a worker that lost its lease stops here, before the call."""
+    now = timezone.now()
     for row in rows:
         row.status = S.SENDING
         row.attempts += 1
-    _write(rows, ("status", "attempts"), fence)
+        row.sending_at = now
+    _write(rows, ("status", "attempts", "sending_at"), fence)
 
 
 def succeed(row: RecordResult, new_id: str, link: str = "") -> None:
     row.status, row.new_id, row.link = S.SUCCEEDED, new_id, link
     row.error_type = row.error_message = ""
+    if new_id:
+        row.written_at = timezone.now()
 
 
 def fail(row: RecordResult, error_type: str, message: str) -> None:
@@ -42,7 +46,17 @@ def apply_write(row: RecordResult, outcome: WriteResult, link: str = "") -> None
         fail(row, outcome.error_type or "ERROR", outcome.error_message or "The record was not written.")
 
 
-SAVED_FIELDS = ("status", "new_id", "link", "error_type", "error_message", "attempts", "values")
+SAVED_FIELDS = (
+    "status",
+    "new_id",
+    "link",
+    "error_type",
+    "error_message",
+    "attempts",
+    "values",
+    "written_at",
+    "candidates",
+)
 
 
 def save(rows: list[RecordResult], *, fence=None) -> None:
