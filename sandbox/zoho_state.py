@@ -16,7 +16,12 @@ from typing import Any
 from sandbox.zoho_schema import NOT_COPYABLE_TYPES, Module, build_modules
 
 ID_BASE = 5725767000000200000  # §3.1: 19-digit numeric strings
-USER = {"name": "Sandbox Admin", "id": "5725767000000150001", "email": "admin@sandbox.zoho.example"}
+USER = {
+    "name": "Sandbox Admin",
+    "id": "5725767000000150001",
+    "email": "admin@sandbox.zoho.example",
+    "profile": "Administrator",
+}
 # A second, active user of the demo org: a copy's Owner can be set to someone else.
 REP = {"name": "Sandbox Rep", "id": "5725767000000150002", "email": "rep@sandbox.zoho.example"}
 DEMO_TIME = datetime(2024, 1, 15, 9, 30, tzinfo=timezone(timedelta(hours=5, minutes=30)))
@@ -24,6 +29,11 @@ SYSTEM_FIELDS = ("Owner", "Created_By", "Modified_By", "Created_Time", "Modified
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DATETIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[+-]\d{2}:\d{2}|Z)$")
+
+
+def _user_ref(user: dict) -> dict:
+    """A user as a user lookup renders one: {"name", "id", "email"} (api-notes zoho.md §4.1)."""
+    return {"name": user.get("name"), "id": user.get("id"), "email": user.get("email")}
 
 
 def err(code: str, message: str, **details) -> dict:
@@ -60,16 +70,30 @@ class ZohoState:
 
     @staticmethod
     def user_json(user: dict) -> dict:
-        """A user as the Users API renders one (a few of its documented keys)."""
+        """A user as the Users API renders one (a few of its documented keys; Reference:
+        https://www.zoho.com/crm/developer/docs/api/v7/get-users.html)."""
         first, _, last = user["name"].partition(" ")
+        admin = user.get("profile") == "Administrator"
         return {
             "id": user["id"],
             "full_name": user["name"],
             "first_name": first,
             "last_name": last,
             "email": user["email"],
-            "status": "active",
+            "status": user.get("status", "active"),
             "confirm": True,
+            "role": {
+                "name": "CEO" if admin else "Manager",
+                "id": "5725767000000026005" if admin else "5725767000000026006",
+            },
+            "profile": {
+                "name": user.get("profile", "Standard"),
+                "id": "5725767000000026011" if admin else "5725767000000026014",
+            },
+            "time_zone": "Asia/Kolkata",
+            "locale": "en_US",
+            "created_time": "2024-01-01T09:00:00+05:30",
+            "Modified_Time": "2024-01-01T09:00:00+05:30",
         }
 
     # -- saving (python -m sandbox --state) ------------------------------------------------------
@@ -239,7 +263,7 @@ class ZohoState:
                     duplicate_record={
                         "id": holder,
                         "module": {"api_name": module, "id": self.modules[module].id},
-                        "Owner": dict(USER),
+                        "Owner": _user_ref(USER),
                     },
                 )
         return None
@@ -413,7 +437,7 @@ class ZohoState:
         if value is None:
             return None
         if kind == "ownerlookup":
-            return dict(self.users.get(value, {"name": None, "id": value, "email": None}))
+            return _user_ref(self.users.get(value, {"name": None, "id": value, "email": None}))
         if kind == "lookup":
             target = f["lookup"]["module"]["api_name"]
             if target == "se_module":
