@@ -52,6 +52,7 @@ def sdk(sandbox, tmp_path_factory):
     sandbox.reset()
     session = ZohoSdk(sandbox.zoho_url, tmp_path_factory.mktemp("zoho-sdk"))
     session.start()
+    session.start_calls = [(e.method, e.path, e.status) for e in sandbox.log("zoho")]
     yield session
     session.close()
     sandbox.reset()
@@ -81,8 +82,7 @@ def success(sdk, response):
 
 # -- token refresh and the current user --------------------------------------------------------------
 def test_start_refreshes_a_token_and_names_it_by_the_current_user(sandbox, sdk):
-    calls = [(e.method, e.path, e.status) for e in sandbox.log("zoho")[:3]]
-    assert calls == [
+    assert sdk.start_calls == [
         ("POST", "/oauth/v2/token", 200),
         ("GET", "/crm/v7/users?type=CurrentUser", 200),
         ("GET", "/crm/v7/org", 200),
@@ -91,7 +91,7 @@ def test_start_refreshes_a_token_and_names_it_by_the_current_user(sandbox, sdk):
     # The SDK names the token "{email of the current user}:{zgid of the org}": both answers parsed.
     assert stored["user_name"] == f"{USER['email']}:{ORG['zgid']}" and stored["access_token"].startswith("1000.")
     assert stored["api_domain"] == sandbox.zoho_url
-    assert not LogCapture.trouble(sdk.log.records[: len(sdk.log.records)])
+    assert not LogCapture.trouble(sdk.log.records)
 
 
 def test_a_token_about_to_expire_is_refreshed_before_the_call(sandbox, sdk):
@@ -356,6 +356,11 @@ def test_update_and_upsert_parse(sandbox, sdk):
     change.set_id(int(account_id))
     _, changed_id = success(sdk, RecordOperations("Accounts").update_records(write_body(change)))
     assert changed_id == account_id and sandbox.zoho.state.get("Accounts", account_id)["Description"] == "updated"
+    # A row the org refuses is a per-record error in the answer's data (the connector's update_result).
+    unknown = new_record(Description="nobody")
+    unknown.set_id(5725767000999999999)
+    (refused,) = parsed(sdk, RecordOperations("Accounts").update_records(write_body(unknown)), ActionWrapper).get_data()
+    assert isinstance(refused, RecordError) and refused.get_code().get_value() == "INVALID_DATA"
 
 
 def clone_with(module, source_id, overrides):
