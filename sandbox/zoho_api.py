@@ -55,7 +55,9 @@ class RecordsApi:
             return self.users(req)
         if parts[0] == "users" and len(parts) == 2 and m == "GET":
             return self.user(req, parts[1])
-        if parts[0] in ("settings", "coql", "users"):
+        if parts == ["org"] and m == "GET":
+            return self.org(req)
+        if parts[0] in ("settings", "coql", "users", "org"):
             raise self._bad_url()
         module = self._module(parts[0])
         if len(parts) == 1:
@@ -255,6 +257,13 @@ class RecordsApi:
         more = len(users) > page * per_page
         info = {"per_page": per_page, "count": len(chunk), "page": page, "more_records": more}
         return 200, {"users": [self.state.user_json(u) for u in chunk], "info": info}
+
+    # -- the Organization API -----------------------------------------------------------------------
+    def org(self, req):
+        """GET /crm/{version}/org → {"org": [{...}]} (scope ZohoCRM.org.READ;
+        https://www.zoho.com/crm/developer/docs/api/v7/get-org-data.html). Zoho's own SDK reads it
+        after each token refresh, with GET /users?type=CurrentUser, to name the token it stores."""
+        return 200, {"org": [self.state.org_json()]}
 
     # -- §6 related records -------------------------------------------------------------------------
     def related(self, req, mod, record_id, list_name):
