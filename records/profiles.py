@@ -355,6 +355,19 @@ def profile_copy_keys(*, profile: ConnectionProfile, objects=None, connector=Non
     return out
 
 
+def profile_copy_keys_page(
+    *, profile: ConnectionProfile, match: str = "", limit: int = 50, connector=None
+) -> tuple[list[CopyKeyState], int]:
+    """The profile page's share of profile_copy_keys: the objects whose name or label contains
+    `match`, the first `limit` of them described (one describe each), and how many matched."""
+    from records.connectors import connector_for
+
+    conn = connector or connector_for(profile)
+    needle = match.strip().lower()
+    names = [o.name for o in conn.list_objects() if needle in o.name.lower() or needle in o.label.lower()]
+    return profile_copy_keys(profile=profile, objects=names[:limit], connector=conn), len(names)
+
+
 def profile_copy_key_plan(*, profile: ConnectionProfile, objects, user, connector=None) -> list[base.CopyKeyField]:
     """What adding the copy-key field to `objects` would create, nothing written. Raises
     PermissionDenied for a user who may not, ValidationError naming each object it can't be added to."""

@@ -6,20 +6,11 @@ import io
 import json
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.core.management import CommandError, call_command
 
 from records.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def profile_admin(django_user_model):
-    """Staff with the change permission on profiles (not a superuser): who may add copy keys."""
-    user = django_user_model.objects.create_user("paula", password="paula-pass-123", is_staff=True)
-    user.user_permissions.add(Permission.objects.get(codename="change_connectionprofile"))
-    return user
 
 
 def copy_keys(*args, stdin=None):
