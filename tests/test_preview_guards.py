@@ -65,3 +65,17 @@ def test_a_field_added_before_the_preview_is_the_guard(owner_client, vault):
     country = sb.vault.state.records["country__v"]
     body = preview(owner_client, profile, "country__v", [next(iter(country))], "clone")
     assert rows(body) == {"country__v": "copy key"}
+
+
+def test_in_a_vault_without_copy_keys_every_object_is_guarded_by_its_values(
+    owner_client, fresh_bare_sandbox, bare_vault_profile
+):
+    from records.connectors import connector_for
+
+    conn = connector_for(bare_vault_profile)
+    body = preview(
+        owner_client, bare_vault_profile, "product__v", [find_record(conn, "product__v", "Cardiostat")], "deep_copy"
+    )
+    assert set(rows(body).values()) == {guards.VALUES}
+    assert set(rows(body)) == {"product__v", "formulation__c", "packaging__c"}
+    assert 'id="plan-guards-hint"' in body
