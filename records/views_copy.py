@@ -15,7 +15,7 @@ from django.urls import reverse
 from records import wizard
 from records.connectors import connector_for
 from records.connectors.base import FieldType
-from records.copying import plans, services
+from records.copying import guards, plans, services
 from records.copying.options import CopyOptions
 from records.forms import OverridesForm
 from records.messages import friendly_error
@@ -316,8 +316,15 @@ def copy_preview(request: HttpRequest, draft_id: str) -> HttpResponse:
             "options": options,
             "choice_objects": _choice_objects(plan, options),
             "widgets": _choice_widgets(profile, draft, plan, options, row) if not reading else None,
+            **_guards(row, profile, plan),
         },
     )
+
+
+def _guards(row, profile, plan) -> dict:
+    """Per object of a ready plan, what finds a copy whose answer was lost (no remote call)."""
+    shown = guards.plan_guards(row=row, system=profile.system) if plan else []
+    return {"guards": shown, "guards_without_key": any(g.kind == guards.VALUES for g in shown)}
 
 
 def copy_plan_status(request: HttpRequest, draft_id: str) -> JsonResponse:

@@ -12,6 +12,7 @@ import json
 import time
 from datetime import UTC, datetime, timedelta
 
+from sandbox.zoho_fields import create_fields
 from sandbox.zoho_query import Coql, QueryError, parse_criteria
 from sandbox.zoho_schema import module_meta, related_list_meta
 from sandbox.zoho_state import USER, ApiError, err
@@ -49,6 +50,8 @@ class RecordsApi:
             )
             if handler:
                 return handler(req)
+        if parts == ["settings", "fields"] and m == "POST":
+            return self.create_fields(req)
         if parts == ["coql"] and m == "POST":
             return self.coql(req)
         if parts == ["users"] and m == "GET":
@@ -104,6 +107,16 @@ class RecordsApi:
 
     def fields(self, req):
         return 200, {"fields": [dict(f) for f in self._module_param(req).fields]}
+
+    def create_fields(self, req):
+        """Create Custom Fields (sandbox/zoho_fields.py); `fields_create_error` refuses it as an org
+        would a user who isn't an administrator, or a token without the settings scope."""
+        refusal = self.settings.fields_create_error
+        if refusal == "NO_PERMISSION":
+            raise _api_error(403, "NO_PERMISSION", "permission denied")
+        if refusal:
+            raise _api_error(401, refusal, "invalid oauth scope to access this URL")
+        return create_fields(self.state, self._module_param(req), req.json())
 
     def related_lists(self, req):
         mod = self._module_param(req)

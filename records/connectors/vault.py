@@ -25,6 +25,7 @@ from records.connectors.base import (
     ConfigurationError,
     Connector,
     ConnectorError,
+    CopyKeyField,
     DeepCopyRow,
     FieldInfo,
     NotFound,
@@ -54,6 +55,8 @@ SESSION_LIFETIME = dt.timedelta(hours=47)  # §1.3: hard cap 48 h; re-authentica
 # 1,000 rows is VQL's default page (§3.3), so a chunk is usually one call.
 NAMES_CHUNK = 1000
 CHILD_CHUNK = 200  # parent ids per `IN (...)`; keeps each VQL statement far below 50,000 chars
+COPY_KEY_LABEL = "Copy Key"
+COPY_KEY_LENGTH = 100  # the engine's keys are 29 characters (plan.idempotency_key)
 
 _RECORD_ID_RE = re.compile(r"\A[A-Za-z0-9]{1,64}\Z")
 _VERSION_RE = re.compile(r"\Av\d{1,2}\.\d{1,2}\Z")
@@ -581,3 +584,60 @@ class VaultConnector(Connector):
                 f"Vault gave an unexpected answer (HTTP {response.status_code}).", error_type="BAD_RESPONSE"
             )
         return str(response.content.decode("utf-8-sig", "replace"))
+
+    # -- the copy-key field (MDL) -----------------------------------------------------------------
+    def copy_key_definition(self, object_name: str) -> CopyKeyField:
+        name = self.copy_key_fields[0]
+        if name in self._fields(object_name):  # NotFound for an unknown object
+            raise Rejected(f"{object_name} already has the field {name}.", error_type="ALREADY_EXISTS", field=name)
+        statement = vp.mdl_add_field(object_name, name, label=COPY_KEY_LABEL, max_length=COPY_KEY_LENGTH)
+        return CopyKeyField(
+            object_name=object_name,
+            name=name,
+            label=COPY_KEY_LABEL,
+            type="String",
+            length=COPY_KEY_LENGTH,
+            unique=True,
+            call=f"POST /api/mdl/execute\n{statement}",
+            note="no_copy: Vault's own copies leave it empty; Record Copier sets it on each copy it makes.",
+        )
+
+    def add_copy_key(self, object_name: str) -> str:
+        """Execute MDL Script (POST /api/mdl/execute, synchronous; the asynchronous endpoint is
+        required only for objects of 10,000+ high-volume records). Needs an Admin with the
+        permission to change object configuration; Vault answers otherwise with a FAILURE."""
+        # Reference: https://general.veevavault.dev/vault-api/api-reference/26.1/metadata-definition-language-mdl/execute-mdl-script/
+        definition = self.copy_key_definition(object_name)
+        statement = definition.call.split("\n", 1)[1]
+        try:
+            # The documented request: Content-Type application/json, the script as the raw body.
+            _, body = self._send(
+                "POST",
+                "/api/mdl/execute",
+                safe=False,
+                write=True,
+                data=statement.encode(),
+                headers={"Content-Type": "application/json"},
+            )
+            if body is None:
+                raise vp.lost(True, "Vault gave an answer to the MDL script that is not JSON.")
+            vp.mdl_outcome(body)
+        except ConnectorError as exc:
+            self._describe.pop(object_name, None)
+            if definition.name in self._fields(object_name):
+                if isinstance(exc, Rejected):  # a second admin at the same moment
+                    raise Rejected(
+                        f"{object_name} already has the field {definition.name}.",
+                        error_type="ALREADY_EXISTS",
+                        field=definition.name,
+                    ) from exc
+                return definition.name  # the answer was lost; the script was applied
+            if exc.error_type in ("INSUFFICIENT_ACCESS", "OPERATION_NOT_ALLOWED"):
+                raise Rejected(
+                    f"Vault refused to add {definition.name} to {object_name}: {exc.message} The profile's "
+                    "user needs permission to change object configuration (a Vault Owner or System Admin).",
+                    error_type=exc.error_type,
+                ) from exc
+            raise
+        self._describe.pop(object_name, None)  # describe() reads the new field
+        return definition.name
