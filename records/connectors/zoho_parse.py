@@ -427,11 +427,12 @@ def current_user_id(body: Any) -> str:
 
 def custom_text_field(label: str, length: int) -> dict[str, Any]:
     """The body creating a unique single-line text field. [UNCONFIRMED] the `unique` key's shape
-    on create: the one GET /settings/fields shows (api-notes zoho.md §5.2, `{"case_sensitive":
-    false}`); the engine's keys are lower-case, so case doesn't matter to it."""
+    on create: the one GET /settings/fields shows, `{"casesensitive": "false"}` (Zoho's OAS
+    fields.json and the v7 SDK's fields.Unique); the engine's keys are lower-case, so case
+    doesn't matter to it."""
     return {
         "fields": [
-            {"field_label": label, "data_type": "text", "length": int(length), "unique": {"case_sensitive": False}}
+            {"field_label": label, "data_type": "text", "length": int(length), "unique": {"casesensitive": "false"}}
         ]
     }
 

@@ -2,7 +2,7 @@
 client adds to mark its copies; afterwards the fields metadata lists it and records carry it."""
 
 COPY_KEY = {
-    "fields": [{"field_label": "Copy Key", "data_type": "text", "length": 100, "unique": {"case_sensitive": False}}]
+    "fields": [{"field_label": "Copy Key", "data_type": "text", "length": 100, "unique": {"casesensitive": "false"}}]
 }
 
 
@@ -18,7 +18,7 @@ def test_creates_the_field_named_from_its_label(zoho_api):
     fields = {f["api_name"]: f for f in zoho_api.get("settings/fields", module="Notes").json()["fields"]}
     created = fields["Copy_Key"]
     assert created["id"] == entry["details"]["id"] and created["field_label"] == "Copy Key"
-    assert created["unique"] == {"case_sensitive": False} and created["length"] == 100 and created["custom_field"]
+    assert created["unique"] == {"casesensitive": "false"} and created["length"] == 100 and created["custom_field"]
 
 
 def test_records_carry_the_new_field_and_it_is_unique(zoho_api):
