@@ -517,36 +517,27 @@ def _create(
     unknown = set(row_overrides) - set(source_ids)
     if unknown:
         raise ValidationError(f"Per-record overrides for ids not being copied: {', '.join(sorted(unknown))}.")
-    if stored is not None:
-        from records.copying import plans  # it calls _plan from here
-
-        plan, trees, snapshot = plans.stored_plan(
-            plan=stored,
-            user=user,
-            profile=profile,
-            object_name=object_name,
-            source_ids=source_ids,
-            mode=mode,
-            overrides=overrides,
-            row_overrides=row_overrides,
-            options=options,
-        )
-    else:
+    inputs = dict(
+        profile=profile,
+        object_name=object_name,
+        source_ids=source_ids,
+        mode=mode,
+        overrides=overrides,
+        row_overrides=row_overrides,
+        options=options,
+    )
+    if stored is None:  # read here, outside the transaction: no lock is held over remote calls
         conn = connector or connector_for(profile)
-        plan, trees = _plan(
-            profile=profile,
-            object_name=object_name,
-            source_ids=source_ids,
-            mode=mode,
-            overrides=overrides,
-            row_overrides=row_overrides,
-            connector=conn,
-            options=options,
-        )
+        plan, trees = _plan(**inputs, connector=conn)
         snapshot = needs_snapshot(conn, mode, options, object_name)
-    if plan.refused_reason:
-        raise ValidationError(plan.refused_reason)
     with transaction.atomic():
+        if stored is not None:
+            from records.copying import plans  # it calls _plan from here
+
+            # Claimed in the job's transaction: one job per plan; a refusal below undoes the claim.
+            plan, trees, snapshot = plans.claim(plan=stored, user=user, **inputs)
+        if plan.refused_reason:
+            raise ValidationError(plan.refused_reason)
         first_nodes = trees.get(source_ids[0]) or [None]
         job = CopyJob.objects.create(
             profile=profile,
