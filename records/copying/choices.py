@@ -17,6 +17,7 @@ from records.copying.options import CopyOptions, lineage_text
 from records.copying.validation import control_error, validate_overrides
 
 TEXT_TYPES = (FieldType.TEXT, FieldType.LONG_TEXT)
+SHOWN_CHARS = 80  # of a rendered value too long for its field, in the message that refuses it
 
 
 def check_values(*, fields: list[FieldInfo], values: dict[str, Any], where: str = "") -> None:
@@ -87,12 +88,19 @@ def record_values(
 
 
 def check_rendered(*, fields: list[FieldInfo], values: dict[str, Any], where: str) -> None:
-    """A rendered value longer than its field is refused here, never cut."""
+    """A rendered text value longer than its field, or holding a character its field can't (a line
+    break from a multi-line source value in a single-line field), is refused here, never cut."""
     infos = {f.name: f for f in fields}
     for name, value in values.items():
         info = infos.get(name)
-        if info and info.max_length and isinstance(value, str) and len(value) > info.max_length:
+        if info is None or info.type not in TEXT_TYPES or not isinstance(value, str):
+            continue
+        shown = value if len(value) <= SHOWN_CHARS else value[:SHOWN_CHARS] + "…"
+        if info.max_length and len(value) > info.max_length:
             raise ValidationError(
-                f"{where}: {info.label} ({name}) would be {value!r}, {len(value)} characters; "
+                f"{where}: {info.label} ({name}) would be {shown!r}, {len(value)} characters; "
                 f"the field holds {info.max_length}. Shorten the value or the template."
             )
+        control = control_error(value, long_text=info.type == FieldType.LONG_TEXT)
+        if control:
+            raise ValidationError(f"{where}: {info.label} ({name}) would be {shown!r}: {control}")
