@@ -67,6 +67,10 @@ class ProfileAdminForm(forms.ModelForm):
                 )
             except ValidationError as exc:
                 raise ValidationError(exc.messages) from None
+        if data.get("system") and "lineage_fields" in data:
+            message = profiles.lineage_fields_error(system=data["system"], lineage_fields=data["lineage_fields"])
+            if message:
+                self.add_error("lineage_fields", message)
         return data
 
 

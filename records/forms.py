@@ -488,10 +488,13 @@ def _some(names: list[str], *, quote: bool = True, shown: int = 10) -> str:
     return listed + (f" … and {len(names) - shown} more" if len(names) > shown else "")
 
 
-def parse_bulk_csv(text: str, fields: list[FieldInfo], *, max_rows: int = MAX_BULK_ROWS) -> BulkParse:
+def parse_bulk_csv(
+    text: str, fields: list[FieldInfo], *, max_rows: int = MAX_BULK_ROWS, copy_key: str = ""
+) -> BulkParse:
     """Parse and validate every row against the field metadata; nothing is queued here.
 
     An empty cell keeps the source value; the cell value `#clear` empties the field on the copy.
+    `copy_key`: the object's copy-key field, Record Copier's own: a column of it is refused.
     """
     text = text.removeprefix("\ufeff")
     infos = {f.name: f for f in overridable_fields(fields)}
@@ -514,6 +517,12 @@ def parse_bulk_csv(text: str, fields: list[FieldInfo], *, max_rows: int = MAX_BU
     if dupes:
         errors.append(f"Columns named more than once: {_some(dupes, quote=False)}.")
     columns = [h for h in named if h and h.lower() not in ID_COLUMNS]
+    if copy_key and copy_key in columns:
+        from records.copying.choices import own_field_message
+
+        label = next((f.label for f in fields if f.name == copy_key), "") or copy_key
+        errors.append(f"Column '{copy_key}': " + own_field_message(label, copy_key))
+        columns.remove(copy_key)
     unknown = [h for h in columns if h not in all_names]
     fixed = [h for h in columns if h in all_names and h not in infos]
     # One line per kind, a few names each: a header of thousands of columns gets a short answer.

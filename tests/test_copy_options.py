@@ -196,6 +196,46 @@ def test_lineage_needs_a_text_field(zoho):
         preview(profile, "Accounts", [src], "deep_copy", options=CopyOptions(lineage={"Contacts": "Account_Name"}))
 
 
+OWN_FIELD = r"Copy Key \(Copy_Key\) is Record Copier.s own field"
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {"options": CopyOptions(lineage={"Accounts": "Copy_Key"})},  # the new user's lineage stamp
+        {"options": CopyOptions(lineage={"Contacts": "Copy_Key"})},
+        {"options": CopyOptions(fields={"Contacts": {"Copy_Key": "{Last_Name}"}})},
+        {"options": CopyOptions(unique={"Accounts": ("Copy_Key",)})},
+        {"overrides": {"Copy_Key": "mine"}},
+        {"overrides": {"Copy_Key": None}},
+    ],
+    ids=["lineage_top", "lineage_child", "set_child", "unique", "set_top", "clear_top"],
+)
+def test_the_copy_key_field_is_refused_as_a_choice_before_anything_is_queued(zoho, owner, kw):
+    sb, profile, conn = zoho
+    src = find_id(conn, "Accounts", "Globex")
+    with pytest.raises(ValidationError, match=OWN_FIELD):
+        preview(profile, "Accounts", [src], "deep_copy", **kw)
+    with pytest.raises(ValidationError, match=OWN_FIELD):
+        start_job(profile, owner, "Accounts", [src], "deep_copy", **kw)
+    assert not CopyJob.objects.exists()
+
+
+def test_a_bulk_clone_row_setting_the_copy_key_is_refused(zoho):
+    sb, profile, conn = zoho
+    ids = [find_id(conn, "Accounts", n) for n in ("Globex", "Initech")]
+    with pytest.raises(ValidationError, match=OWN_FIELD):
+        preview(profile, "Accounts", ids, "clone", row_overrides={ids[1]: {"Copy_Key": "x"}})
+
+
+def test_without_a_copy_key_the_field_is_an_ordinary_one(zoho, owner, settings):
+    settings.COPY_KEY_FIELDS = ()  # no copy key: the field is the org's own, free to stamp
+    sb, profile, conn = zoho
+    src = find_id(conn, "Accounts", "Globex")
+    plan = preview(profile, "Accounts", [src], "clone", options=CopyOptions(lineage={"Accounts": "Copy_Key"}))
+    assert not plan.refused_reason
+
+
 def test_vault_clone_with_template_and_lineage(vault, owner):
     sb, profile, conn = vault
     src = find_id(conn, "product__v", "Neurolax")

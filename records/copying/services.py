@@ -99,6 +99,8 @@ def _plan(
     source_ids = checked_ids(mode, source_ids)
     conn = connector or connector_for(profile)
     fields = conn.describe(object_name)
+    chosen = [*overrides, *(n for values in (row_overrides or {}).values() for n in values)]
+    choices.check_not_copy_key(fields=fields, key_names=conn.copy_key_fields, names=chosen, where=object_name)
     choices.check_values(fields=fields, values=overrides)
     for source_id, values in (row_overrides or {}).items():
         try:
@@ -240,10 +242,15 @@ def _check_options(conn: Connector, object_name: str, mode: str, options: CopyOp
     """Each per-object choice against that object's metadata (the same checks as the overrides)."""
     if object_name in options.exclude:
         raise ValidationError(f"{object_name} is the object being copied; only related objects can be left out.")
+    keys = conn.copy_key_fields
     for obj, values in options.fields.items():
+        choices.check_not_copy_key(fields=conn.describe(obj), key_names=keys, names=values, where=obj)
         choices.check_values(fields=conn.describe(obj), values=values, where=obj)
     for obj, name in options.lineage.items():
+        choices.check_not_copy_key(fields=conn.describe(obj), key_names=keys, names=[name], where=obj)
         choices.check_lineage(fields=conn.describe(obj), field_name=name, where=obj)
+    for obj, names in options.unique.items():
+        choices.check_not_copy_key(fields=conn.describe(obj), key_names=keys, names=names, where=obj)
     zoho_only = [f for f in ("skip_cadences", "run_workflows") if getattr(options, f)]
     vault_only = [f for f in ("migration_mode", "no_triggers") if getattr(options, f)]
     if conn.native_deep_copy and zoho_only:
