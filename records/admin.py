@@ -80,6 +80,10 @@ class ProfileAddForm(ProfileAdminForm):
     secret = forms.CharField(label="Password / client secret", strip=False, widget=_secret_widget())
     refresh_token = forms.CharField(label="Refresh token (Zoho)", required=False, widget=_secret_widget())
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["api_version"].initial = profiles.latest_vault_api_version()  # Vault's; Zoho ignores it
+
 
 class SetSecretForm(forms.Form):
     secret = forms.CharField(label="New password / client secret", required=False, strip=False, widget=_secret_widget())

@@ -68,7 +68,6 @@ class ProfileForm(forms.ModelForm):
         model = ConnectionProfile
         fields = ["name", "system", "base_url", "accounts_url", "api_version", "username", "concurrency"]
         help_texts = {
-            "api_version": "Vault only, e.g. v25.2",
             "concurrency": "Zoho: the most calls at once across all workers.",
         }
 
@@ -84,11 +83,22 @@ class ProfileForm(forms.ModelForm):
                 self.fields[name].help_text = f"Set on {stamp}. Leave blank to keep it."
             else:
                 self.fields[name].help_text = "Not set." if profile.pk else ""
-        self.fields["api_version"].label = "API version"
+        self._api_version_field()
         for name, words in SYSTEM_WORDS.items():
             self.fields[name].widget.attrs.update(
                 {f"data-{kind}-{system}": text for (kind, system), text in words.items()}
             )
+
+    def _api_version_field(self) -> None:
+        """Vault's API version: required (marked so), a new profile's set to the newest the app
+        supports. Zoho's version is the connector's: a Zoho form needn't send it (it is hidden)."""
+        latest = profiles.latest_vault_api_version()
+        field = self.fields["api_version"]
+        field.label = "API version"
+        field.help_text = f"Vault only. The newest this app supports is {latest}."
+        field.required = self.data.get("system") != "zoho"
+        if not self.instance.pk:
+            field.initial = latest
 
     def clean_name(self):
         name = self.cleaned_data["name"].strip()

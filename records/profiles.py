@@ -81,6 +81,12 @@ def _validate(profile: ConnectionProfile) -> None:
 VAULT_API_VERSION = re.compile(r"v\d{1,3}\.\d{1,2}")
 
 
+def latest_vault_api_version() -> str:
+    from records.connectors.vault import LATEST_API_VERSION
+
+    return LATEST_API_VERSION
+
+
 def api_version_error(*, system: str, api_version: str) -> str:
     """The one rule for a profile's API version (i15): Vault's is "v" and two numbers (v25.2)."""
     if system == "vault" and not VAULT_API_VERSION.fullmatch((api_version or "").strip()):
@@ -124,8 +130,11 @@ def profile_create(
     concurrency: int = 5,
     actor,
 ) -> ConnectionProfile:
-    """Create a profile owned by `owner` (the actor when not given) and audit it."""
+    """Create a profile owned by `owner` (the actor when not given) and audit it. A Vault profile
+    given no API version gets the newest the app supports."""
     now = timezone.now()
+    if system == System.VAULT and not (api_version or "").strip():
+        api_version = latest_vault_api_version()
     profile = ConnectionProfile(
         name=name.strip(),
         system=system,

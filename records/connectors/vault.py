@@ -46,6 +46,8 @@ from records.connectors.urls import check_base_url
 log = logging.getLogger(__name__)
 
 DEFAULT_API_VERSION = "v25.2"
+# The newest Vault API release this app supports: what a new profile is given unless told otherwise.
+LATEST_API_VERSION = "v26.3"
 DEFAULT_CLIENT_ID = "recordcopier-app-server-copier"
 DEFAULT_POLL_INTERVAL = 10.0  # §5.2: at most one job-status call per 10 s per job
 MAX_QUERY_CHARS = 50_000  # §3.3
