@@ -15,7 +15,8 @@ from django.urls import reverse
 from records import wizard
 from records.connectors import connector_for
 from records.connectors.base import FieldType
-from records.copying import choices, plans, services
+from records.copying import plans, services
+from records.copying.choices import offered
 from records.copying.options import CopyOptions
 from records.forms import OverridesForm
 from records.messages import friendly_error
@@ -127,7 +128,7 @@ def copy_record(request: HttpRequest, profile_code, object_name: str, record_id:
     kept = wizard.typed(request, profile, object_name, record_id) if request.method == "GET" else None
     form = OverridesForm(
         request.POST or kept,
-        fields=choices.offered(fields, connector.copy_key_fields),  # never the copy key: the tool's own
+        fields=offered(fields, connector.copy_key_fields),  # never the copy key: the tool's own
         record_values=record.fields,
         taken=_copies_names(connector, object_name, record, fields),
     )
