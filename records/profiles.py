@@ -70,6 +70,9 @@ def _validate(profile: ConnectionProfile) -> None:
     version_error = api_version_error(system=profile.system, api_version=profile.api_version)
     if version_error:
         raise ValidationError({"api_version": version_error})
+    lineage_error = lineage_fields_error(system=profile.system, lineage_fields=profile.lineage_fields)
+    if lineage_error:
+        raise ValidationError({"lineage_fields": lineage_error})
     # Unique per owner (i15): a user must not learn the names of other users' profiles.
     dupes = ConnectionProfile.objects.filter(owner=profile.owner, name__iexact=profile.name).exclude(pk=profile.pk)
     if dupes.exists():
@@ -79,10 +82,38 @@ def _validate(profile: ConnectionProfile) -> None:
 VAULT_API_VERSION = re.compile(r"v\d{1,3}\.\d{1,2}")
 
 
+def latest_vault_api_version() -> str:
+    from records.connectors.vault import LATEST_API_VERSION
+
+    return LATEST_API_VERSION
+
+
 def api_version_error(*, system: str, api_version: str) -> str:
     """The one rule for a profile's API version (i15): Vault's is "v" and two numbers (v25.2)."""
     if system == "vault" and not VAULT_API_VERSION.fullmatch((api_version or "").strip()):
         return "Give Vault's API version as v and two numbers, e.g. v25.2."
+    return ""
+
+
+def lineage_fields_error(*, system: str, lineage_fields: Any) -> str:
+    """The rule for a profile's default lineage fields ({object: text field}): never the copy key,
+    Record Copier's own field. By name: the profile's objects are not described here (the copy's
+    own checks refuse it again against the metadata)."""
+    from records.connectors import REGISTRY, connector_class
+    from records.copying.plan import copy_key_names
+
+    lineage_fields = {} if lineage_fields is None else lineage_fields
+    if not isinstance(lineage_fields, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in lineage_fields.items()
+    ):
+        return 'Give the default lineage fields as {"object": "text field"}, e.g. {"Contacts": "Description"}.'
+    keys = copy_key_names(connector_class(system).copy_key_fields) if system in REGISTRY else ()
+    own = [f"{obj}: {field}" for obj, field in lineage_fields.items() if field in keys]
+    if own:
+        return (
+            f"{', '.join(own)} is Record Copier's own field: it holds each copy's copy key. "
+            "Choose another text field for the lineage stamp."
+        )
     return ""
 
 
@@ -100,8 +131,11 @@ def profile_create(
     concurrency: int = 5,
     actor,
 ) -> ConnectionProfile:
-    """Create a profile owned by `owner` (the actor when not given) and audit it."""
+    """Create a profile owned by `owner` (the actor when not given) and audit it. A Vault profile
+    given no API version gets the newest the app supports."""
     now = timezone.now()
+    if system == System.VAULT and not (api_version or "").strip():
+        api_version = latest_vault_api_version()
     profile = ConnectionProfile(
         name=name.strip(),
         system=system,

@@ -379,6 +379,19 @@ class Connector(abc.ABC):
                 continue
         return out
 
+    def field_values(self, object_name: str, ids: Sequence[str], fields: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """{id: {field: value}} of the records found among `ids`, the named fields only (a preview
+        renders every record's value templates with them), in as few calls as the system allows.
+        This default reads one record a call; connectors batch."""
+        out: dict[str, dict[str, Any]] = {}
+        for record_id in dict.fromkeys(str(i) for i in ids if i):
+            try:
+                values = self.get(object_name, record_id).fields
+            except NotFound:
+                continue
+            out[record_id] = {f: values.get(f) for f in fields}
+        return out
+
     @abc.abstractmethod
     def find(
         self,

@@ -47,6 +47,8 @@ from records.connectors.urls import check_base_url
 log = logging.getLogger(__name__)
 
 DEFAULT_API_VERSION = "v25.2"
+# The newest Vault API release this app supports: what a new profile is given unless told otherwise.
+LATEST_API_VERSION = "v26.3"
 DEFAULT_CLIENT_ID = "recordcopier-app-server-copier"
 DEFAULT_POLL_INTERVAL = 10.0  # §5.2: at most one job-status call per 10 s per job
 MAX_QUERY_CHARS = 50_000  # §3.3
@@ -410,6 +412,22 @@ class VaultConnector(Connector):
             chunk = ", ".join(vp.vql_string(i) for i in wanted[start : start + NAMES_CHUNK])
             q = f"SELECT id, name__v FROM {vp.vql_name(object_name)} WHERE id IN ({chunk})"
             out.update(vp.names(self._query(q)))
+        return out
+
+    def field_values(self, object_name: str, ids: Sequence[str], fields: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """§3.3: `SELECT id, <fields> FROM {object} WHERE id IN (...)`, NAMES_CHUNK ids a statement;
+        fields the object doesn't have are left out."""
+        known = self._fields(object_name)
+        wanted = [i for i in dict.fromkeys(str(i) for i in ids if i) if _RECORD_ID_RE.match(i)]
+        columns = [f for f in dict.fromkeys(fields) if f in known and f != "id"]
+        select = ", ".join(["id", *(vp.vql_name(f) for f in columns)])
+        out: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(wanted), NAMES_CHUNK):
+            chunk = ", ".join(vp.vql_string(i) for i in wanted[start : start + NAMES_CHUNK])
+            q = f"SELECT {select} FROM {vp.vql_name(object_name)} WHERE id IN ({chunk})"
+            for row in self._query(q):
+                out[str(row.get("id") or "")] = {f: row.get(f) for f in columns}
+        out.pop("", None)
         return out
 
     def find(

@@ -34,7 +34,7 @@ class Command(BaseCommand):
         add.add_argument("--system", required=True, choices=[s.value for s in System])
         add.add_argument("--url", required=True, help="Vault DNS URL or Zoho API domain")
         add.add_argument("--accounts-url", default="", help="Zoho accounts server")
-        add.add_argument("--api-version", default="")
+        add.add_argument("--api-version", default="", help="Vault (default: the newest the app supports)")
         add.add_argument("--username", default="", help="Vault user name")
         add.add_argument("--client-id", default="", help="Zoho OAuth client id")
         add.add_argument("--owner", default="", help="user name of the owner (default: the first superuser)")
