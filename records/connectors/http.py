@@ -158,9 +158,10 @@ class HttpClient:
         """The remote's clock minus ours, as of the latest answer from the profile's base URL that
         carried a readable `Date` header; zero before any.
 
-        `Date` (RFC 7231 §7.1.1.2) has one-second precision and is stamped while the server builds
-        the answer, so this is an estimate good to about a second plus the answer's travel time:
-        whoever compares remote timestamps with it must allow that margin."""
+        `Date` (RFC 7231 §7.1.1.2, https://www.rfc-editor.org/rfc/rfc7231#section-7.1.1.2) has
+        whole seconds and is stamped before the answer travels, so the estimate runs low by up to a
+        second plus the travel time: a "created since" bound moved by it errs early (the safe side
+        for finding a lost copy); whoever compares remote timestamps with it still allows a margin."""
         return self._clock_offset or dt.timedelta(0)
 
     def _note_clock(self, response: requests.Response, url: str) -> None:

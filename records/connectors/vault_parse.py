@@ -509,12 +509,13 @@ def stamps(row: dict[str, Any]) -> tuple[dt.datetime | None, dt.datetime | None,
 
 
 def vql_datetime(value: dt.datetime) -> str:
-    """A VQL DateTime literal: `'YYYY-MM-DDTHH:MM:SS.SSSZ'`, UTC, single-quoted.
+    """A VQL DateTime literal, `'YYYY-MM-DDTHH:MM:SS.000Z'`, UTC, single-quoted.
     Reference: https://general.veevavault.dev/vql/references/language-specifications/data-types-formats/
-    A naive value is taken as UTC; microseconds are cut to milliseconds (floored, so a `>=` bound
-    never moves later)."""
+    A naive value is taken as UTC. Floored to the whole second: every DateTime Vault documents
+    carries `.000` milliseconds (records keep whole seconds), so a record created in the bound's
+    own second reads earlier than a bound with milliseconds; a `>=` bound must never exclude it."""
     value = value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
-    return f"'{value.strftime('%Y-%m-%dT%H:%M:%S')}.{value.microsecond // 1000:03d}Z'"
+    return f"'{value.strftime('%Y-%m-%dT%H:%M:%S')}.000Z'"
 
 
 def user_id(body: dict[str, Any]) -> str:
