@@ -11,6 +11,7 @@ from records.connectors.base import NotFound
 from records.copying import services
 from records.copying.plan import read_tree
 from records.models import CopyJob, RecordResult
+from sandbox.zoho_demo import REPORTING_ACCOUNT
 from tests.fixtures.engine import copy_now, run_job, worker_running
 from tests.fixtures.sandbox import find_record, small_account
 
@@ -123,6 +124,24 @@ def test_job_undo_preview_lists_deleted_and_kept_and_queues_nothing(bare_zoho, o
     assert untouched in deleted and edited not in deleted
     assert edited in changed and "Changed since the copy — kept (modified" in changed
     assert not CopyJob.objects.filter(parent_job=job).exists()
+
+
+@pytest.mark.django_db
+def test_a_copy_the_job_itself_updated_later_is_not_taken_for_a_changed_one(bare_zoho, owner, margin):
+    """The re-pointing update (Reports_To between the copies) is the job's own last write: it comes
+    well after the inserts here (the sandbox slowed down once they are in), and undo still deletes all."""
+    sb, profile, conn = bare_zoho
+    src = find_record(conn, "Accounts", REPORTING_ACCOUNT)
+    slow = lambda: sb.faults("zoho").set(latency=PAST_MARGIN)  # noqa: E731
+    sb.hooks("zoho").after("POST", r"/Contacts$", slow, times=1)
+    job = copy_now(profile, owner, "Accounts", [src], "deep_copy", overrides={"Account_Name": "Repointed Co"})
+    sb.faults("zoho").clear()
+    assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
+    assert any(e.method == "PUT" and e.path.endswith("/Contacts") for e in sb.log("zoho"))
+
+    undo = run_job(services.copy_job_undo(job=job, user=owner, enqueue=False), worker="u")
+    assert undo.status == CopyJob.Status.SUCCEEDED, [r.error_message for r in undo.results.exclude(status=S.SUCCEEDED)]
+    assert not any(exists(conn, r.object_name, r.source_id) for r in undo.results.all())
 
 
 # -- never the job's to delete --------------------------------------------------------------------
