@@ -332,3 +332,83 @@ def test_the_undo_page_still_confirms_when_the_records_cannot_be_read(bare_zoho,
         sb.faults("zoho").clear()
     assert 'id="undo-unread"' in page and "reads each record before deleting it" in page
     assert 'type="submit"' in page
+
+
+@pytest.mark.django_db
+def test_resuming_an_undo_from_its_page_can_delete_the_changed_records_too(bare_zoho, owner, owner_client, margin):
+    sb, profile, conn = bare_zoho
+    job, (edited, untouched) = clone_two_accounts(conn, profile, owner)
+    time.sleep(PAST_MARGIN)
+    assert conn.update("Accounts", [{"id": edited, "Description": "changed"}])[0].ok
+    undo = run_job(services.copy_job_undo(job=job, user=owner, enqueue=False), worker="u")
+    assert undo.status == CopyJob.Status.PARTIAL and exists(conn, "Accounts", edited)
+    url = reverse("job_retry", args=[undo.code])
+
+    page = owner_client.get(url).content.decode()
+    assert 'name="include_changed"' in page and "checked" not in page.split('name="include_changed"')[1][:40]
+    owner_client.post(url, {"include_changed": "1"})
+    undo.refresh_from_db()
+    assert undo.status == CopyJob.Status.QUEUED and undo.options == {"include_changed": True}
+    undo = run_job(undo, worker="u2")
+    assert undo.status == CopyJob.Status.SUCCEEDED, undo.error_summary
+    assert not exists(conn, "Accounts", edited)
+    assert CopyJob.objects.get(pk=job.pk).status == CopyJob.Status.UNDONE
+
+
+# -- the rules on the in-memory system (no clock waits) -------------------------------------------------
+
+
+def native_copy(engine_profile, owner, settings):
+    from tests.fixtures.engine import MemoryConnector
+
+    settings.VAULT_JOB_POLL_SECONDS = 0
+    conn = MemoryConnector(native=True)
+    conn.root = conn.add("Accounts", Account_Name="Acme")
+    for i in range(3):
+        conn.add("Contacts", Last_Name=f"C{i}", Account_Name=conn.root)
+    job = services.copy_job_create(
+        profile=engine_profile,
+        object_name="Accounts",
+        source_ids=[conn.root],
+        mode="deep_copy",
+        user=owner,
+        enqueue=False,
+        connector=conn,
+        overrides={"Account_Name": "Acme 2"},
+    )
+    job = run_job(job, connector=conn)
+    assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
+    return conn, job
+
+
+@pytest.mark.django_db
+def test_children_that_cannot_be_read_mean_record_by_record_deletes_not_the_cascade(
+    engine_profile, owner, settings, margin
+):
+    from records.connectors.base import Rejected
+
+    conn, job = native_copy(engine_profile, owner, settings)
+
+    def unreadable(related, parent_ids):
+        raise Rejected("no access to this relationship", error_type="INSUFFICIENT_ACCESS")
+
+    conn.children = unreadable  # the stand-in system refuses to list children now
+    undo = run_job(services.copy_job_undo(job=job, user=owner, enqueue=False), connector=conn)
+    assert undo.status == CopyJob.Status.SUCCEEDED, undo.error_summary
+    assert not any(c[0] == "start_cascade_delete" for c in conn.calls)
+    deletes = [c for c in conn.calls if c[0] == "delete"]
+    assert [c[1] for c in deletes] == ["Contacts", "Accounts"]  # children first
+
+
+@pytest.mark.django_db
+def test_a_record_whose_maker_is_not_given_is_kept(engine_profile, owner, settings, margin):
+    conn, job = native_copy(engine_profile, owner, settings)
+    contact = job.results.filter(object_name="Contacts").first().new_id
+    conn.meta[contact]["created_by"] = ""
+    undo = run_job(services.copy_job_undo(job=job, user=owner, enqueue=False), connector=conn)
+    row = undo.results.get(source_id=contact)
+    assert row.error_type == "KEPT_NO_STAMPS" and contact in conn.data["Contacts"]
+    # Read under the copied root, it keeps the root: deleting that would delete or orphan it.
+    root = undo.results.get(depth=0)
+    assert root.error_type == "KEPT_PARENT_OF_KEPT" and root.source_id in conn.data["Accounts"]
+    assert not any(c[0] == "start_cascade_delete" for c in conn.calls)
