@@ -427,9 +427,12 @@ class VaultConnector(Connector):
         select = ", ".join(dict.fromkeys(["id", *(n for n in ("name__v",) if n in fields), *stamps, *equals]))
         conditions = [f"{vp.vql_name(k)} = {vp.vql_string(v)}" for k, v in equals.items()]
         if created_since is not None:
+            # Floored to the whole second Vault keeps (vp.vql_datetime): never later than asked.
             conditions.append(f"{vp.CREATED_FIELD} >= {vp.vql_datetime(created_since)}")
         if created_by:
-            # A user field compared with a quoted id, as object references are in VQL.
+            # UNCONFIRMED: the documented VQL examples compare object references with a quoted id
+            # (`product__v = '00P…'`); created_by__v answers as an integer (§3.2) and is compared
+            # the same way here, quoted, which the sandbox accepts as a number too.
             conditions.append(f"{vp.CREATED_BY_FIELD} = {vp.vql_string(created_by)}")
         q = f"SELECT {select} FROM {vp.vql_name(object_name)} WHERE {' AND '.join(conditions)}"
         return [self._record(object_name, r) for r in self._query(q)]
