@@ -90,6 +90,23 @@ def test_a_copy_edited_after_the_copy_is_kept_and_deleted_only_when_asked(bare_z
     assert CopyJob.objects.get(pk=job.pk).status == CopyJob.Status.UNDONE
 
 
+@pytest.mark.parametrize("skew", [-600, 600], ids=["remote-clock-behind", "remote-clock-ahead"])
+@pytest.mark.django_db
+def test_undo_reads_times_on_the_remotes_clock(bare_zoho, owner, margin, skew):
+    """Ten minutes off either way: a fresh copy is still deleted (not "created before the copy",
+    not "changed"), an edited one still kept."""
+    sb, profile, conn = bare_zoho
+    sb.set_clock_skew(skew)
+    job, (edited, untouched) = clone_two_accounts(conn, profile, owner)
+    time.sleep(PAST_MARGIN)
+    assert conn.update("Accounts", [{"id": edited, "Description": "changed"}])[0].ok
+    undo = run_job(services.copy_job_undo(job=job, user=owner, enqueue=False), worker="u")
+    assert undo.status_words == "Partly done: 1 deleted, 1 kept: changed since the copy", [
+        r.error_message for r in undo.results.all()
+    ]
+    assert exists(conn, "Accounts", edited) and not exists(conn, "Accounts", untouched)
+
+
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
 def test_job_undo_include_changed_deletes_an_edited_copy(bare_zoho, owner, redis_url, margin):
