@@ -429,3 +429,15 @@ def test_a_record_whose_maker_is_not_given_is_kept(engine_profile, owner, settin
     root = undo.results.get(depth=0)
     assert root.error_type == "KEPT_PARENT_OF_KEPT" and root.source_id in conn.data["Accounts"]
     assert not any(c[0] == "start_cascade_delete" for c in conn.calls)
+
+
+@pytest.mark.django_db
+def test_a_record_the_copy_job_no_longer_names_is_kept_and_stops_the_cascade(engine_profile, owner, settings, margin):
+    conn, job = native_copy(engine_profile, owner, settings)
+    undo = services.copy_job_undo(job=job, user=owner, enqueue=False)
+    row = job.results.filter(object_name="Contacts").first()
+    RecordResult.objects.filter(pk=row.pk).update(new_id="")  # the copy job's row changed since
+    undo = run_job(undo, connector=conn)
+    kept = undo.results.get(source_id=row.new_id)
+    assert kept.error_type == "KEPT_NOT_THIS_JOBS_COPY" and row.new_id in conn.data["Contacts"]
+    assert not any(c[0] == "start_cascade_delete" for c in conn.calls)

@@ -41,7 +41,7 @@ class Undo:
         deletable = {t.record_id for t in verdicts.delete}
         pending = [r for r in pending if r.source_id in deletable]
         roots = [r for r in pending if r.depth == 0]
-        if self._cascades() and verdicts.cascade_safe and _under(verdicts.delete, {r.source_id for r in roots}):
+        if self._cascades() and verdicts.cascade_safe and self._all_go(roots, verdicts):
             self._cascade(roots)
             self._settle(pending)
         else:
@@ -51,6 +51,12 @@ class Undo:
     def _cascades(self) -> bool:
         original = self.job.parent_job
         return self.connector.native_deep_copy and original is not None and original.mode == CopyJob.Mode.DEEP_COPY
+
+    def _all_go(self, roots: list[RecordResult], verdicts: undo_checks.Verdicts) -> bool:
+        """Every record left is below a root being deleted, and no row of the job stays (kept, or
+        failed earlier): the cascade would take it too."""
+        stays = self.job.results.filter(status__in=[S.SKIPPED, S.FAILED, S.REVIEW]).exists()
+        return not stays and _under(verdicts.delete, {r.source_id for r in roots})
 
     def _check(self, pending: list[RecordResult]) -> undo_checks.Verdicts:
         """Settle the rows whose record is kept (skipped, with the reason) or gone (deleted)."""

@@ -93,7 +93,8 @@ class Verdicts:
     delete: list[Target] = field(default_factory=list)
     gone: list[Target] = field(default_factory=list)
     kept: dict[str, Kept] = field(default_factory=dict)  # by record id
-    # Every record's children were read and none stays: Vault's cascade delete takes only these.
+    # The children of every record to delete were read (one that stays keeps its parent): with
+    # nothing kept, Vault's cascade delete takes exactly these records.
     children_checked: bool = False
 
     @property
