@@ -1,5 +1,7 @@
 """`job show ID [--json]`, `job cancel ID`, `job retry ID` (= `job resume ID`), `job undo ID`, `job resume-stale`.
 
+`job undo ID --preview` lists what an undo would delete and keep (and why) without queuing it;
+`--include-changed` (undo, and resume of an undo) deletes records changed since the copy too.
 The same rules as the web and the admin (CopyJob.can_*), checked by the services."""
 
 import json
@@ -25,11 +27,21 @@ class Command(BaseCommand):
             p = sub.add_parser(name)
             p.add_argument("id")
             p.add_argument("--json", action="store_true")
+            if name != "cancel":
+                p.add_argument(
+                    "--include-changed",
+                    action="store_true",
+                    help="also delete records changed since the copy (an undo, or resuming one)",
+                )
+            if name == "undo":
+                p.add_argument(
+                    "--preview", action="store_true", help="list what would be deleted and kept; queue nothing"
+                )
         sub.add_parser("resume-stale")
 
     def handle(self, *args, **opts):
         action = opts["action"]
-        if action != "show":
+        if action != "show" and not opts.get("preview"):
             require_queue(self.stderr)
         if action == "resume-stale":
             jobs = services.jobs_resume_stale()
@@ -44,6 +56,10 @@ class Command(BaseCommand):
             else:
                 print_job(self.stdout, job)
             sys.exit(exit_code(job))
+        if action == "undo" and opts["preview"]:
+            self._preview(job, as_json=opts["json"])
+            sys.exit(0)
+        extra = {"include_changed": True} if opts.get("include_changed") else {}
         service = {
             "cancel": services.copy_job_cancel,
             "retry": services.copy_job_retry,
@@ -51,7 +67,7 @@ class Command(BaseCommand):
             "undo": services.copy_job_undo,
         }[action]
         try:
-            result = service(job=job, user=job.requested_by)
+            result = service(job=job, user=job.requested_by, **extra)
         except ValidationError as exc:
             self.stderr.write(" ".join(exc.messages))
             sys.exit(2)
@@ -60,6 +76,32 @@ class Command(BaseCommand):
         else:
             print_job(self.stdout, result)
         sys.exit(0)
+
+    def _preview(self, job, *, as_json: bool) -> None:
+        try:
+            preview = services.undo_preview(job=job, user=job.requested_by)
+        except ValidationError as exc:
+            self.stderr.write(" ".join(exc.messages))
+            sys.exit(2)
+        if as_json:
+            self.stdout.write(json.dumps(preview.as_dict()))
+            return
+        sections = (
+            ("Will be deleted", preview.delete),
+            ("Changed since the copy — kept unless --include-changed", preview.changed),
+            ("Kept: never deleted", preview.kept),
+            ("Already gone", preview.gone),
+        )
+        for title, lines in sections:
+            if lines:
+                self.stdout.write(f"{title} ({len(lines)}):")
+                for line in lines:
+                    reason = f"  {line.reason}" if line.reason else ""
+                    self.stdout.write(f"  {line.object_name} {line.record_id} {line.name}{reason}")
+        if preview.unchecked:
+            self.stdout.write(
+                f"{preview.unchecked} more record(s) not read now: the undo checks them under the same rules."
+            )
 
     def _job(self, ident):
         job = None
