@@ -19,7 +19,9 @@ def test_the_add_profile_form_speaks_the_chosen_systems_words(new_page, login, l
     page.select_option("#id_system", "vault")
     expect(_label(page, "username")).to_have_text("User name *")
     expect(_label(page, "secret")).to_have_text("Password")
-    expect(_label(page, "api_version")).to_have_text("API version")
+    # Required for Vault, and filled with the newest version the app speaks.
+    expect(_label(page, "api_version")).to_have_text("API version *")
+    expect(page.locator("#id_api_version")).to_have_value("v26.3")
     expect(page.locator("#id_base_url_helptext")).to_have_text("e.g. https://yourvault.veevavault.com")
     expect(page.locator("#profile-form fieldset").nth(1)).not_to_contain_text("Zoho", use_inner_text=True)
     page.select_option("#id_system", "zoho")
