@@ -23,6 +23,7 @@ from records.copying.lifecycle import LeaseLost
 from records.copying.options import CopyOptions
 from records.copying.plan import Plan, TooLarge
 from records.copying.repoint import updating
+from records.copying.review import copy_row_resolve  # noqa: F401 - a job action, with the others
 from records.copying.validation import validate_source_ids
 from records.models import CopyJob, RecordResult
 from records.override_checks import missing_references
@@ -697,12 +698,14 @@ def _finish(job: CopyJob, fence: lifecycle.Fence, *, cancelled: bool = False, er
         job.results.filter(status=S.SUCCEEDED, source_snapshot__isnull=False).update(source_snapshot=None)
         res.refresh_counts(job)
         left = job.results.filter(status__in=[S.PENDING, S.SENDING]).exists()
+        review = job.results.filter(status=S.REVIEW).count()
         if cancelled:
             status = CopyJob.Status.CANCELLED
-        elif job.failed_count or left or error:
-            # Never "failed" for a job that copied records: it is partly done, and resumable.
-            status = CopyJob.Status.PARTIAL if job.succeeded_count else CopyJob.Status.FAILED
-            error = error or ("Some records were not processed." if left else "")
+        elif job.failed_count or left or error or review:
+            # Never "failed" for a job that copied records, nor for one whose copy may exist but
+            # needs review: it is partly done, and resumable or resolvable.
+            status = CopyJob.Status.PARTIAL if job.succeeded_count or review else CopyJob.Status.FAILED
+            error = error or lifecycle.end_summary(left=left, review=review)
         else:
             status = CopyJob.Status.SUCCEEDED
         if lifecycle.finish(fence=fence, status=status, error=error) and job.mode == CopyJob.Mode.UNDO:
@@ -746,7 +749,8 @@ def copy_job_retry(*, job: CopyJob, user, enqueue: bool = True) -> CopyJob:
         # Finished native phases are kept; a root whose deep copy failed to start starts again.
         state = job.state or {}
         for root, st in state.get("roots", {}).items():
-            if st.get("phase") == "done" and job.results.filter(source_id=root, depth=0, new_id="").exists():
+            top = job.results.filter(source_id=root, depth=0, new_id="").exclude(status=S.REVIEW)
+            if st.get("phase") == "done" and top.exists():
                 state["roots"][root] = {}
         # A Vault undo whose cascade delete ended with records left deletes again (chaos 1053/1091:
         # a resumed part-failed undo returned at once, its phase "done").
