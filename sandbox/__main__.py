@@ -1,4 +1,4 @@
-"""`python -m sandbox [--vault-port 8101 --zoho-port 8102] [--state var/sandbox.json]`."""
+"""`python -m sandbox [--vault-port 8101 --zoho-port 8102] [--state var/sandbox.json] [--no-copy-keys]`."""
 
 import argparse
 import json
@@ -19,9 +19,16 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--state", type=Path, help="JSON file to load the Vault and Zoho records from and save them to on exit"
     )
+    parser.add_argument(
+        "--no-copy-keys",
+        action="store_true",
+        help="serve the demo data without copy-key fields (copy_key__c, Copy_Key), as real vaults and orgs are",
+    )
     args = parser.parse_args(argv)
 
-    sb = Sandbox.start(host=args.host, vault_port=args.vault_port, zoho_port=args.zoho_port)
+    sb = Sandbox.start(
+        host=args.host, vault_port=args.vault_port, zoho_port=args.zoho_port, copy_keys=not args.no_copy_keys
+    )
     if args.state and args.state.exists():
         load_state(sb, json.loads(args.state.read_text()))
     print(f"Vault sandbox: {sb.vault_url}  (API {demo.VAULT_API_VERSION})")
@@ -32,6 +39,8 @@ def main(argv=None) -> int:
     )
     print(f"  client id: {demo.ZOHO_CLIENT_ID}  client secret: {demo.ZOHO_CLIENT_SECRET}")
     print(f"  refresh token: {demo.ZOHO_REFRESH_TOKEN}")
+    if args.no_copy_keys:
+        print("Served without copy-key fields (--no-copy-keys).")
     print("Control: /_sandbox/faults, /_sandbox/log, /_sandbox/reset on each server. Ctrl-C to stop.")
     sys.stdout.flush()
 

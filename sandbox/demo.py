@@ -8,8 +8,12 @@ from __future__ import annotations
 VAULT_USERNAME = "demo@sandbox.veevavault.com"
 VAULT_PASSWORD = "demo-password"
 VAULT_API_VERSION = "v25.2"
-VAULT_USER_ID = 61603
+VAULT_USER_ID = 61603  # the user the demo profiles log in as (the API user)
 VAULT_ID = 1776
+# The user who loaded the demo data: another person than the API user, so "created by the API
+# user" tells the app's own copies from the records that were there before.
+VAULT_DATA_USER_ID = 61590
+VAULT_DATA_USER_NAME = "data.migration@sandbox.veevavault.com"
 
 ZOHO_CLIENT_ID = "1000.SANDBOXCLIENTID"
 ZOHO_CLIENT_SECRET = "sandbox-client-secret"

@@ -442,12 +442,19 @@ class Sandbox:
         zoho_port: int = 0,
         vault_settings: dict | None = None,
         zoho_settings=None,
+        copy_keys: bool = True,
     ) -> Sandbox:
+        """Both emulators; `copy_keys=False` serves the demo data without copy-key fields (the
+        `copy_keys` setting of each, kept across reset())."""
         from sandbox.vault import VaultApp, VaultSettings
 
-        vault = VaultApp(VaultSettings(**(vault_settings or {})))
-        from sandbox.zoho import ZohoApp
+        vault = VaultApp(VaultSettings(**{**(vault_settings or {}), "copy_keys": copy_keys}))
+        from sandbox.zoho import ZohoApp, ZohoSettings
 
+        if isinstance(zoho_settings, ZohoSettings):
+            zoho_settings = zoho_settings.updated(copy_keys=copy_keys)
+        else:
+            zoho_settings = {**(zoho_settings or {}), "copy_keys": copy_keys}
         zoho = ZohoApp(settings=zoho_settings)
 
         from sandbox.hooks import HookMiddleware
@@ -463,6 +470,19 @@ class Sandbox:
         if hasattr(vault, "base_url"):
             vault.base_url = vault_server.url
         return cls(vault, zoho, vault_mw, zoho_mw, vault_server, zoho_server)
+
+    @property
+    def copy_keys(self) -> bool:
+        """Whether the demo data is served with copy-key fields (Sandbox.start(copy_keys=...))."""
+        return bool(self.vault.settings.copy_keys)
+
+    def set_clock_skew(self, seconds: float, name: str | None = None) -> None:
+        """Make the emulator `name` (both when None) run `seconds` ahead of our clock (negative:
+        behind): its records' created/modified times and its answers' Date header. Until reset()."""
+        if name in (None, "vault"):
+            self.vault.configure(clock_skew=seconds)
+        if name in (None, "zoho") and self.zoho is not None:
+            self.zoho.settings = self.zoho.settings.updated(clock_skew=seconds)
 
     def faults(self, name: str) -> Faults:
         return self._mw[name].faults

@@ -14,15 +14,23 @@ from email import policy
 from email.parser import BytesParser
 from urllib.parse import parse_qs
 
-from sandbox import demo, record_page
+from sandbox import clock, demo, record_page
 from sandbox.vault_jobs import JobRunner
 from sandbox.vault_state import BLANK, VaultError, VaultState, err
 from sandbox.vault_vql import VQLError, compile_condition, parse, sort_key
 
+# The newest API version served: Vault's 26R3 release (three releases a year, api-notes vault.md §9;
+# the developer portal's reference pages run to 26.x,
+# Reference: https://general.veevavault.dev/vault-api/api-reference/26.2/authentication/retrieve-api-versions/).
+NEWEST_VERSION = (26, 3)
+
 
 def _all_versions() -> tuple[str, ...]:
-    # §9: v7.0 … v16.0, then three releases a year from v17.1; the last one is the beta.
-    return tuple(f"v{n}.0" for n in range(7, 17)) + tuple(f"v{y}.{r}" for y in range(17, 26) for r in (1, 2, 3))
+    # §9: v7.0 … v16.0, then three releases a year from v17.1 up to NEWEST_VERSION (the last is the beta).
+    last_year, last_release = NEWEST_VERSION
+    return tuple(f"v{n}.0" for n in range(7, 17)) + tuple(
+        f"v{y}.{r}" for y in range(17, last_year + 1) for r in (1, 2, 3) if (y, r) <= NEWEST_VERSION
+    )
 
 
 @dataclass
@@ -51,6 +59,12 @@ class VaultSettings:
     # §2.4 [UNCONFIRMED] the `hierarchical_copy` key of inbound relationships is this sandbox's
     # invention; off: metadata without it, as a real Vault may answer.
     relationship_hierarchical_flag: bool = True
+    # Serve the demo objects with the copy-key field (copy_key__c), the copy engine's idempotency
+    # marker; off: no object has it (metadata and records), as in a real Vault. Read at (re)load.
+    copy_keys: bool = True
+    # Seconds this Vault's clock runs ahead of ours (negative: behind): records' created/modified
+    # times and every answer's Date header are shifted by it.
+    clock_skew: float = 0.0
 
     def updated(self, **kwargs) -> VaultSettings:
         return replace(self, **kwargs)
@@ -117,6 +131,8 @@ class VaultApp:
             ("POST", "keep-alive", "keep_alive", True),
             ("DELETE", "session", "end_session", True),
             ("GET", "objects/users/me", "users_me", True),
+            ("GET", "objects/users", "list_users", True),
+            ("GET", r"objects/users/(\d+)", "get_user", True),
             ("GET", "objects/picklists", "list_picklists", True),
             ("GET", rf"objects/picklists/{_ID}", "picklist_values", True),
             ("GET", "metadata/vobjects", "list_objects", True),
@@ -164,7 +180,14 @@ class VaultApp:
         payload = {"responseStatus": "FAILURE" if status == 429 else "EXCEPTION", "errors": [err(*kind)]}
         body = json.dumps(payload).encode()
         label = "429 Too Many Requests" if status == 429 else "500 Internal Server Error"
-        start_response(label, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+        start_response(
+            label,
+            [
+                ("Content-Type", "application/json"),
+                ("Content-Length", str(len(body))),
+                clock.date_header(self.settings.clock_skew),
+            ],
+        )
         return [body]
 
     # -- WSGI ------------------------------------------------------------------------------
@@ -274,6 +297,7 @@ class VaultApp:
             ("X-VaultAPI-ExecutionId", str(uuid.uuid4())),
             ("X-VaultAPI-VaultId", str(demo.VAULT_ID)),
             ("X-VaultAPI-Status", status),
+            clock.date_header(self.settings.clock_skew),
         ]
         out += list(extra_headers.items())
         if not any(k == "X-VaultAPI-BurstLimit" for k, _ in out):
@@ -334,24 +358,41 @@ class VaultApp:
         req.session = None
         return {"responseStatus": "SUCCESS"}
 
-    def users_me(self, req):
+    # The Vault's users: the API user the profiles log in as, and the one who loaded the demo data.
+    USERS = {
+        demo.VAULT_USER_ID: (demo.VAULT_USERNAME, "Demo", "User"),
+        demo.VAULT_DATA_USER_ID: (demo.VAULT_DATA_USER_NAME, "Data", "Migration"),
+    }
+
+    def _user(self, user_id: int) -> dict:
+        name, first, last = self.USERS[user_id]
         return {
-            "responseStatus": "SUCCESS",
-            "responseMessage": "OK",
-            "users": [
-                {
-                    "user": {
-                        "id": demo.VAULT_USER_ID,
-                        "user_name__v": demo.VAULT_USERNAME,
-                        "user_first_name__v": "Demo",
-                        "user_last_name__v": "User",
-                        "user_email__v": demo.VAULT_USERNAME,
-                        "vault_id__v": demo.VAULT_ID,
-                        "active__v": True,
-                    }
-                }
-            ],
+            "user": {
+                "id": user_id,
+                "user_name__v": name,
+                "user_first_name__v": first,
+                "user_last_name__v": last,
+                "user_email__v": name,
+                "vault_id__v": demo.VAULT_ID,
+                "active__v": True,
+            }
         }
+
+    def users_me(self, req):
+        # Reference: https://general.veevavault.dev/vault-api/api-reference/26.2/users/validate-session-user/
+        return {"responseStatus": "SUCCESS", "responseMessage": "OK", "users": [self._user(demo.VAULT_USER_ID)]}
+
+    def list_users(self, req):
+        """Retrieve All Users (legacy): `users: [{user: {...}}]`, every user of the Vault.
+        Reference: https://developer.veevavault.com/api/24.3/#retrieve-all-users"""
+        users = [self._user(uid) for uid in self.USERS]
+        return {"responseStatus": "SUCCESS", "size": len(users), "start": 0, "limit": 200, "users": users}
+
+    def get_user(self, req, user_id):
+        """Retrieve User: `users: [{user: {...}}]` (Reference: https://developer.veevavault.com/api/24.3/#retrieve-user)."""
+        if int(user_id) not in self.USERS:
+            raise VaultError("INVALID_DATA", f"User [{user_id}] does not exist")
+        return {"responseStatus": "SUCCESS", "users": [self._user(int(user_id))]}
 
     # -- §2 metadata ---------------------------------------------------------------------------
     def _objdef(self, name):

@@ -53,7 +53,7 @@ class JobRunner:
     # -- submit --------------------------------------------------------------------------------
     def _new_job(self, kind, obj, rid, version) -> Job:
         with self.state.lock:
-            job = Job(self.state.next_job_id, kind, obj, rid, version)
+            job = Job(self.state.next_job_id, kind, obj, rid, version, created_date=self.state.now_iso())
             self.state.next_job_id += 1
             self.state.jobs[job.id] = job
         return job
@@ -109,11 +109,11 @@ class JobRunner:
     def _begin(self, job) -> bool:
         if self._stop.wait(self.settings.job_queue_seconds):
             return False
-        job.status, job.run_start_date = "RUNNING", now_iso()
+        job.status, job.run_start_date = "RUNNING", self.state.now_iso()
         return not self._stop.wait(self.settings.job_min_run_seconds)
 
     def _finish(self, job) -> None:
-        job.run_end_date = now_iso()
+        job.run_end_date = self.state.now_iso()
         job.status = "ERRORS_ENCOUNTERED" if job.failures else "SUCCESS"
 
     def _run_deep_copy(self, job: Job, overrides: dict) -> None:

@@ -135,7 +135,10 @@ def _parent(name, label, target, outbound, inbound, hierarchical=True, required=
     )
 
 
-def build_schema() -> dict[str, ObjectDef]:
+def build_schema(*, copy_keys: bool = True) -> dict[str, ObjectDef]:
+    """The demo Vault's objects; without `copy_keys` none has the copy_key__c field (a real Vault)."""
+    key: tuple[FieldDef, ...] = (COPY_KEY,) if copy_keys else ()
+
     country = ObjectDef(
         "country__v",
         "Country",
@@ -175,8 +178,8 @@ def build_schema() -> dict[str, ObjectDef]:
             ),
             _picklist_field("markets__c", "Markets", "market__c", multi_value=True),
             FieldDef("regulatory_status__c", "Regulatory Status", "String", editable=False, max_length=50),
-            COPY_KEY,
-        ),
+        )
+        + key,
     )
     formulation = ObjectDef(
         "formulation__c",
@@ -203,8 +206,8 @@ def build_schema() -> dict[str, ObjectDef]:
                 relationship_inbound_name="derived_formulations__cr",
                 relationship_deletion="block",
             ),
-            COPY_KEY,
-        ),
+        )
+        + key,
     )
     packaging = ObjectDef(
         "packaging__c",
@@ -218,8 +221,8 @@ def build_schema() -> dict[str, ObjectDef]:
             _parent("formulation__c", "Formulation", "formulation__c", "formulation__cr", "packagings__cr"),
             FieldDef("pack_size__c", "Pack Size", "Number"),
             FieldDef("gtin__c", "GTIN", "String", unique=True, no_copy=True, max_length=14),
-            COPY_KEY,
-        ),
+        )
+        + key,
     )
     return {o.name: o for o in (country, product, formulation, packaging)}
 

@@ -8,18 +8,21 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
-from datetime import UTC, datetime
 from typing import Any
 
-from sandbox import demo
+from sandbox import clock, demo
 from sandbox.vault_schema import PICKLISTS, FieldDef, ObjectDef, build_schema
 
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 BLANK: tuple[object, ...] = (None, "", [])
 
 
-def now_iso() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+def now_iso(skew: float = 0.0) -> str:
+    """Now as Vault writes a DateTime (§3.2): `2026-12-06T02:03:04.000Z`, UTC. Every value in Vault's
+    documentation has `.000` milliseconds, so the emulator keeps whole seconds (cut, not rounded): a
+    record created at 02:03:04.9 reads 02:03:04.000, up to a second before the call that made it.
+    Whoever compares these times with its own clock must allow that second (and the clock skew)."""
+    return clock.now(skew).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
 def err(type_: str, message: str) -> dict:
@@ -44,7 +47,7 @@ class VaultState:
     def __init__(self, settings):
         self.settings = settings
         self.lock = threading.RLock()
-        self.schema: dict[str, ObjectDef] = build_schema()
+        self.schema: dict[str, ObjectDef] = build_schema(copy_keys=settings.copy_keys)
         self.picklists = dict(PICKLISTS)
         self.records: dict[str, dict[str, dict]] = {name: {} for name in self.schema}
         # What tests inspect: each create/upsert request's migration-mode headers (api-notes §4.1).
@@ -86,13 +89,17 @@ class VaultState:
                     field, idx = values.pop("_parent")
                     values[field] = ids[parent_objects[field]][idx]
                 based_on = values.pop("_based_on", None)
-                rec = self.insert(obj, values, timestamp=demo.DEMO_TIMESTAMP)
+                if "copy_key__c" not in self.schema[obj].by_name:
+                    values.pop("copy_key__c", None)  # served without copy-key fields
+                # The demo data was loaded by another user than the one the profiles log in as.
+                rec = self.insert(obj, values, timestamp=demo.DEMO_TIMESTAMP, created_by=demo.VAULT_DATA_USER_ID)
                 ids[obj].append(rec["id"])
                 if based_on is not None:
                     links.append((rec, based_on))
         for rec, idx in links:  # a reference to a sibling or to itself: both exist only now
             self.update("formulation__c", rec, {"based_on__c": ids["formulation__c"][idx]})
             rec["modified_date__v"] = demo.DEMO_TIMESTAMP
+            rec["modified_by__v"] = demo.VAULT_DATA_USER_ID
 
     def to_json(self) -> dict:
         return {"records": self.records, "counters": self.counters, "name_counters": self.name_counters}
@@ -137,10 +144,17 @@ class VaultState:
         self.counters[obj] += 1
         return f"{self.schema[obj].prefix}{self.counters[obj]:012d}"
 
-    def insert(self, obj: str, values: dict, *, timestamp: str | None = None) -> dict:
-        """Store a new record (no checks) and return it."""
+    def now_iso(self) -> str:
+        """Now on this Vault's clock (the `clock_skew` setting)."""
+        return now_iso(self.settings.clock_skew)
+
+    def insert(
+        self, obj: str, values: dict, *, timestamp: str | None = None, created_by: int = demo.VAULT_USER_ID
+    ) -> dict:
+        """Store a new record (no checks) and return it: created and last modified now (or at
+        `timestamp`) by `created_by`, the API user unless said otherwise."""
         objdef = self.schema[obj]
-        ts = timestamp or now_iso()
+        ts = timestamp or self.now_iso()
         rec: dict[str, Any] = {f.name: None for f in objdef.fields}
         rec.update(values)
         rec["id"] = self.new_id(obj)
@@ -148,7 +162,7 @@ class VaultState:
             self.name_counters[obj] += 1
             rec["name__v"] = f"{objdef.name_prefix}{self.name_counters[obj]:06d}"
         rec["created_date__v"] = rec["modified_date__v"] = ts
-        rec["created_by__v"] = rec["modified_by__v"] = demo.VAULT_USER_ID
+        rec["created_by__v"] = rec["modified_by__v"] = created_by
         self.records[obj][rec["id"]] = rec
         self._index(obj, rec)
         return rec
@@ -156,13 +170,14 @@ class VaultState:
     def update(self, obj: str, rec: dict, changes: dict) -> None:
         self._unindex(obj, rec)
         rec.update(changes)
-        rec["modified_date__v"] = now_iso()
+        rec["modified_date__v"] = self.now_iso()
+        rec["modified_by__v"] = demo.VAULT_USER_ID
         self._index(obj, rec)
 
     def delete(self, obj: str, rid: str) -> None:
         rec = self.records[obj].pop(rid)
         self._unindex(obj, rec)
-        self.deletions[obj].append({"id": rid, "date_deleted": now_iso()[:19] + "Z"})
+        self.deletions[obj].append({"id": rid, "date_deleted": self.now_iso()[:19] + "Z"})
 
     def blocking_references(self, obj: str, rid: str, ignore: set | None = None) -> list[str]:
         """Return ids of records whose block-deletion reference points at obj/rid."""

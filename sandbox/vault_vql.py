@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 KEYWORDS = {
@@ -270,15 +271,16 @@ def compile_condition(node, getter):
         return lambda rec: getter(rec, name) not in (None, "", [])
 
     def compare(rec):
-        for v in _values(getter(rec, name)):
+        for raw in _values(getter(rec, name)):
+            v, literal_ = _comparable(raw, literal)
             try:
                 if (
-                    (op == "=" and v == literal)
-                    or (op == "!=" and v != literal)
-                    or (op == "<" and v < literal)
-                    or (op == ">" and v > literal)
-                    or (op == "<=" and v <= literal)
-                    or (op == ">=" and v >= literal)
+                    (op == "=" and v == literal_)
+                    or (op == "!=" and v != literal_)
+                    or (op == "<" and v < literal_)
+                    or (op == ">" and v > literal_)
+                    or (op == "<=" and v <= literal_)
+                    or (op == ">=" and v >= literal_)
                 ):
                     return True
             except TypeError:
@@ -286,6 +288,35 @@ def compile_condition(node, getter):
         return False
 
     return compare
+
+
+_DATETIME_RE = re.compile(r"\A\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z\Z")
+
+
+def _comparable(value, literal):
+    """The pair as Vault compares it: a DateTime with a DateTime literal as instants ('...04.000Z'
+    and '...04.5Z' are both valid, api-notes vault.md §3.3), a number (a user id such as
+    created_by__v) with a quoted number as numbers; anything else as it is."""
+    if (
+        isinstance(value, str)
+        and isinstance(literal, str)
+        and _DATETIME_RE.match(value)
+        and _DATETIME_RE.match(literal)
+    ):
+        try:
+            return _instant(value), _instant(literal)
+        except ValueError:
+            return value, literal
+    if isinstance(value, int | float) and not isinstance(value, bool) and isinstance(literal, str):
+        try:
+            return value, float(literal)
+        except ValueError:
+            return value, literal
+    return value, literal
+
+
+def _instant(text: str) -> datetime:
+    return datetime.fromisoformat(text[:-1] + "+00:00")
 
 
 def _values(value) -> list:

@@ -16,7 +16,7 @@ from collections import deque
 from dataclasses import dataclass, replace
 from urllib.parse import parse_qs
 
-from sandbox import demo, record_page, zoho_demo
+from sandbox import clock, demo, record_page, zoho_demo
 from sandbox.zoho_api import RecordsApi
 from sandbox.zoho_state import ApiError, ZohoState, err
 
@@ -47,6 +47,12 @@ class ZohoSettings:
     # record of `module` with `field` equal to `value` is refused per record, as INVALID_DATA on
     # that field (§3.1's per-record error; the exact code of a validation rule is [UNCONFIRMED]).
     reject_values: tuple[tuple[str, str, str], ...] = ()  # (module, field, value)
+    # Serve the demo modules with the Copy_Key field (the copy engine's idempotency marker); off:
+    # no module has it (metadata and records), as in a real org. Read when the data is (re)loaded.
+    copy_keys: bool = True
+    # Seconds this org's clock runs ahead of ours (negative: behind): records' created/modified
+    # times and every answer's Date header are shifted by it.
+    clock_skew: float = 0.0
 
     def updated(self, **kwargs) -> ZohoSettings:
         return replace(self, **kwargs)
@@ -107,10 +113,11 @@ class ZohoApp:
     # -- lifecycle and test hooks -----------------------------------------------------------------
     def reset(self) -> None:
         """Reload the deterministic demo data; restore settings; forget tokens, credits, counters."""
-        state = ZohoState()
+        settings = replace(self._initial_settings)
+        state = ZohoState(copy_keys=settings.copy_keys, skew=lambda: self.settings.clock_skew)
         zoho_demo.load(state)
         with self._lock:
-            self.settings = replace(self._initial_settings)
+            self.settings = settings
             self.state = state
             self.records = RecordsApi(self)
             self.tokens: dict[str, dict] = {}  # access token -> {refresh_token, expires_at}
@@ -163,16 +170,17 @@ class ZohoApp:
             status, payload, extra = exc.status, exc.body, exc.headers
         return self._send(start_response, status, payload, extra)
 
-    @staticmethod
-    def _send(start_response, status: int, payload, extra=()):
+    def _send(self, start_response, status: int, payload, extra=()):
         reason = f"{status} {_REASONS.get(status, 'OK')}"
+        date = clock.date_header(self.settings.clock_skew)
         if status == 204 or payload is None:
             # §4.1: 204 carries no body at all.
-            start_response(reason, [("Content-Length", "0"), *extra])
+            start_response(reason, [("Content-Length", "0"), date, *extra])
             return [b""]
         body = json.dumps(payload).encode()
         start_response(
-            reason, [("Content-Type", "application/json;charset=UTF-8"), ("Content-Length", str(len(body))), *extra]
+            reason,
+            [("Content-Type", "application/json;charset=UTF-8"), ("Content-Length", str(len(body))), date, *extra],
         )
         return [body]
 

@@ -51,6 +51,8 @@ class RecordsApi:
                 return handler(req)
         if parts == ["coql"] and m == "POST":
             return self.coql(req)
+        if parts == ["users"] and m == "GET":
+            return self.users(req)
         if parts[0] == "users" and len(parts) == 2 and m == "GET":
             return self.user(req, parts[1])
         if parts[0] in ("settings", "coql", "users"):
@@ -228,6 +230,31 @@ class RecordsApi:
         if found is None:
             raise _api_error(400, "INVALID_DATA", INVALID_ID, id=user_id)
         return 200, {"users": [self.state.user_json(found)]}
+
+    def users(self, req):
+        """GET /crm/{version}/users?type=... → {"users": [...], "info": {...}}: the org's users of
+        a type (default AllUsers); CurrentUser is the user the token acts for.
+        Reference: https://www.zoho.com/crm/developer/docs/api/v7/get-users.html"""
+        kind = req.param("type") or "AllUsers"
+        users = builtins.list(self.state.users.values())
+        if kind == "CurrentUser":
+            users = [self.state.users[USER["id"]]]
+        elif kind in ("ActiveUsers", "ActiveConfirmedUsers", "ConfirmedUsers"):
+            users = [u for u in users if u.get("status", "active") == "active"]
+        elif kind in ("AdminUsers", "ActiveConfirmedAdmins"):
+            users = [u for u in users if u.get("profile") == "Administrator"]
+        elif kind in ("DeactiveUsers", "NotConfirmedUsers", "DeletedUsers"):
+            users = []
+        elif kind != "AllUsers":
+            raise _api_error(400, "INVALID_DATA", "invalid data", param="type")
+        per_page = min(self._int_param(req, "per_page", MAX_PER_PAGE), MAX_PER_PAGE)
+        page = self._int_param(req, "page", 1)
+        chunk = users[(page - 1) * per_page : page * per_page]
+        if not chunk:
+            return 204, None
+        more = len(users) > page * per_page
+        info = {"per_page": per_page, "count": len(chunk), "page": page, "more_records": more}
+        return 200, {"users": [self.state.user_json(u) for u in chunk], "info": info}
 
     # -- §6 related records -------------------------------------------------------------------------
     def related(self, req, mod, record_id, list_name):

@@ -10,7 +10,7 @@ cycle), at itself and at a colleague, for the copy's re-pointing of references i
 from __future__ import annotations
 
 from sandbox.zoho_schema import INDUSTRIES, STAGES, TASK_STATUSES
-from sandbox.zoho_state import DEMO_TIME, ZohoState
+from sandbox.zoho_state import DATA_USER, DEMO_TIME, ZohoState
 
 SMALL_ACCOUNTS = (
     "Acme Corp",
@@ -42,7 +42,7 @@ def load(state: ZohoState) -> None:
     counters = {"contact": 0, "deal": 0, "task": 0, "note": 0}
 
     def add(module, values):
-        return state.add(module, values, stamp=stamp)["id"]
+        return _add(state, module, values, stamp)["id"]
 
     def note(parent_module, parent_id, title):
         counters["note"] += 1
@@ -175,15 +175,24 @@ def load(state: ZohoState) -> None:
 
 def _reporting_lines(state: ZohoState, stamp: str) -> None:
     """Appended after everything else, so the ids and counts above stay as they were."""
-    account = state.add("Accounts", {"Account_Name": REPORTING_ACCOUNT, "Copy_Key": None}, stamp=stamp)["id"]
+    account = _add(state, "Accounts", {"Account_Name": REPORTING_ACCOUNT, "Copy_Key": None}, stamp)["id"]
     contacts = {
-        last: state.add(
+        last: _add(
+            state,
             "Contacts",
             {"First_Name": "Rae", "Last_Name": last, "Account_Name": account, "Copy_Key": None},
-            stamp=stamp,
+            stamp,
         )
         for last in REPORTING_LINES
     }
     # Set once all exist: the cycle has no order in which each points at an existing contact.
     for last, boss in REPORTING_LINES.items():
         contacts[last]["Reports_To"] = contacts[boss]["id"]
+
+
+def _add(state: ZohoState, module: str, values: dict, stamp: str) -> dict:
+    """A demo record as the data migration user loaded it; without its module's Copy_Key field
+    when the org is served without copy keys."""
+    if "Copy_Key" not in state.modules[module].by_name:
+        values = {k: v for k, v in values.items() if k != "Copy_Key"}
+    return state.add(module, values, stamp=stamp, by=DATA_USER)

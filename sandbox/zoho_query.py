@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import datetime
 
 Predicate = Callable[[dict], bool]
 
@@ -335,6 +336,23 @@ class Coql:
         return build(self.where)
 
 
+_DATETIME_RE = re.compile(r"\A\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[+-]\d{2}:\d{2}|Z)\Z")
+
+
+def _instants(have, value):
+    """Two datetimes (`2026-12-06T02:03:04+05:30`, §3.1 value formats) compared as instants, whatever
+    their offsets (COQL compares datetime fields with =, !=, <, <=, >, >=); anything else unchanged."""
+    if isinstance(have, str) and isinstance(value, str) and _DATETIME_RE.match(have) and _DATETIME_RE.match(value):
+        try:
+            return (
+                datetime.fromisoformat(have.replace("Z", "+00:00")),
+                datetime.fromisoformat(value.replace("Z", "+00:00")),
+            )
+        except ValueError:
+            pass
+    return have, value
+
+
 def _norm(v):
     if isinstance(v, str):
         return v.lower()
@@ -356,6 +374,7 @@ def _compare(have, op, value) -> bool:
         return match if op == "like" else not match
     if isinstance(value, (int, float)) and isinstance(have, str):
         value = str(value)
+    have, value = _instants(have, value)
     if op == "=":
         return _norm(have) == _norm(value)
     if op == "!=":

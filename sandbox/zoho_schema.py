@@ -177,8 +177,14 @@ TASK_STATUSES = ("Not Started", "In Progress", "Deferred", "Waiting for input", 
 INDUSTRIES = ("Manufacturing", "Retail", "Healthcare", "Finance", "Education")
 
 
-def build_modules() -> dict[str, Module]:
-    """Return the demo org's modules by api_name (fresh objects; metadata ids are stable)."""
+def _copy_key(copy_keys: bool) -> list[dict]:
+    """The copy engine's idempotency field (a custom unique text field), when the org has one."""
+    return [fld("Copy_Key", unique=True, custom=True, length=100)] if copy_keys else []
+
+
+def build_modules(*, copy_keys: bool = True) -> dict[str, Module]:
+    """Return the demo org's modules by api_name (fresh objects; metadata ids are stable); without
+    `copy_keys` no module has the Copy_Key field (a real org)."""
     accounts = Module(
         "Accounts",
         "Account",
@@ -188,7 +194,7 @@ def build_modules() -> dict[str, Module]:
             *_system_fields(),
             fld("Account_Name", mandatory=True, length=200),
             fld("Account_Number", unique=True, length=40),
-            fld("Copy_Key", unique=True, custom=True, length=100),
+            *_copy_key(copy_keys),
             fld("Phone", "phone"),
             fld("Website", "website"),
             fld("Industry", "picklist", picklist=INDUSTRIES),
@@ -239,7 +245,7 @@ def build_modules() -> dict[str, Module]:
             fld("Account_Name", "lookup", lookup="Accounts"),
             # Zoho's standard "Reports To": another contact (the demo's reporting lines, issue 16).
             fld("Reports_To", "lookup", lookup="Contacts", label="Reports To"),
-            fld("Copy_Key", unique=True, custom=True, length=100),
+            *_copy_key(copy_keys),
             fld("Photo_File", "fileupload", custom=True),
             fld("Lead_Score", "integer", read_only=True, custom=True),
             fld("Description", "textarea"),
@@ -260,7 +266,7 @@ def build_modules() -> dict[str, Module]:
             fld("Closing_Date", "date"),
             fld("Account_Name", "lookup", lookup="Accounts"),
             fld("Contact_Name", "lookup", lookup="Contacts"),
-            fld("Copy_Key", unique=True, custom=True, length=100),
+            *_copy_key(copy_keys),
             fld("Description", "textarea"),
         ],
         upsert_system_fields=("Deal_Name",),
@@ -279,7 +285,7 @@ def build_modules() -> dict[str, Module]:
             fld("Status", "picklist", picklist=TASK_STATUSES),
             fld("Priority", "picklist", picklist=("High", "Normal", "Low")),
             fld("Due_Date", "date"),
-            fld("Copy_Key", unique=True, custom=True, length=100),
+            *_copy_key(copy_keys),
             fld("Description", "textarea"),
         ],
         clone_exclusions=("Recurring_Activity", "Remind_At"),
@@ -308,7 +314,7 @@ def build_modules() -> dict[str, Module]:
             *_system_fields(),
             fld("Product_Name", mandatory=True, unique=True, length=120),
             fld("Product_Code", length=40),
-            fld("Copy_Key", unique=True, custom=True, length=100),
+            *_copy_key(copy_keys),
             fld("Description", "textarea"),
         ],
     )

@@ -10,20 +10,41 @@ from __future__ import annotations
 import re
 import threading
 import time
-from datetime import UTC, date, datetime, timedelta, timezone
+from collections.abc import Callable
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
+from sandbox import clock
 from sandbox.zoho_schema import NOT_COPYABLE_TYPES, Module, build_modules
 
 ID_BASE = 5725767000000200000  # §3.1: 19-digit numeric strings
-USER = {"name": "Sandbox Admin", "id": "5725767000000150001", "email": "admin@sandbox.zoho.example"}
+USER = {
+    "name": "Sandbox Admin",
+    "id": "5725767000000150001",
+    "email": "admin@sandbox.zoho.example",
+    "profile": "Administrator",
+}
 # A second, active user of the demo org: a copy's Owner can be set to someone else.
 REP = {"name": "Sandbox Rep", "id": "5725767000000150002", "email": "rep@sandbox.zoho.example"}
+# The user who loaded the demo data: another person than the API user (USER, the one the refresh
+# token acts for), so "created by the API user" tells the app's own copies from the records that
+# were there before.
+DATA_USER = {
+    "name": "Data Migration",
+    "id": "5725767000000150003",
+    "email": "data.migration@sandbox.zoho.example",
+    "profile": "Administrator",
+}
 DEMO_TIME = datetime(2024, 1, 15, 9, 30, tzinfo=timezone(timedelta(hours=5, minutes=30)))
 SYSTEM_FIELDS = ("Owner", "Created_By", "Modified_By", "Created_Time", "Modified_Time")
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DATETIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[+-]\d{2}:\d{2}|Z)$")
+
+
+def _user_ref(user: dict) -> dict:
+    """A user as a user lookup renders one: {"name", "id", "email"} (api-notes zoho.md §4.1)."""
+    return {"name": user.get("name"), "id": user.get("id"), "email": user.get("email")}
 
 
 def err(code: str, message: str, **details) -> dict:
@@ -39,37 +60,55 @@ class ApiError(Exception):
         self.status, self.body, self.headers = status, err(code, message, **details), headers or []
 
 
-def now_iso() -> str:
-    """ISO-8601 with offset, to the second (§3.3 value formats)."""
-    return datetime.now(UTC).astimezone(DEMO_TIME.tzinfo).isoformat(timespec="seconds")
+def now_iso(skew: float = 0.0) -> str:
+    """ISO-8601 with offset, to the second (§3.3 value formats), in the org's time zone. Zoho keeps
+    whole seconds (cut, not rounded): a record created at 02:03:04.9 reads 02:03:04, up to a second
+    before the call that made it; whoever compares these times with its own clock must allow that
+    second (and the clock skew)."""
+    return clock.now(skew).replace(microsecond=0).astimezone(DEMO_TIME.tzinfo).isoformat(timespec="seconds")
 
 
 class ZohoState:
     """All records of the demo org. Callers hold `lock` around multi-step operations."""
 
-    def __init__(self):
+    def __init__(self, *, copy_keys: bool = True, skew: Callable[[], float] = lambda: 0.0):
         self.lock = threading.RLock()
-        self.modules: dict[str, Module] = build_modules()
+        self.modules: dict[str, Module] = build_modules(copy_keys=copy_keys)
+        self.skew = skew  # seconds the org's clock runs ahead of ours (the clock_skew setting)
         self.records: dict[str, dict[str, dict]] = {name: {} for name in self.modules}
         self._unique: dict[tuple[str, str], dict[str, str]] = {}
         self._next_id = ID_BASE
-        self.users = {u["id"]: u for u in (USER, REP)}
+        self.users = {u["id"]: u for u in (USER, REP, DATA_USER)}
         # What the tests can inspect: every write with its `trigger` / `skip_feature_execution` (§3.1, §2).
         self.actions: list[dict] = []
         self.created_at: dict[str, float] = {}  # id -> monotonic time (search index delay)
 
     @staticmethod
     def user_json(user: dict) -> dict:
-        """A user as the Users API renders one (a few of its documented keys)."""
+        """A user as the Users API renders one (a few of its documented keys; Reference:
+        https://www.zoho.com/crm/developer/docs/api/v7/get-users.html)."""
         first, _, last = user["name"].partition(" ")
+        admin = user.get("profile") == "Administrator"
         return {
             "id": user["id"],
             "full_name": user["name"],
             "first_name": first,
             "last_name": last,
             "email": user["email"],
-            "status": "active",
+            "status": user.get("status", "active"),
             "confirm": True,
+            "role": {
+                "name": "CEO" if admin else "Manager",
+                "id": "5725767000000026005" if admin else "5725767000000026006",
+            },
+            "profile": {
+                "name": user.get("profile", "Standard"),
+                "id": "5725767000000026011" if admin else "5725767000000026014",
+            },
+            "time_zone": "Asia/Kolkata",
+            "locale": "en_US",
+            "created_time": "2024-01-01T09:00:00+05:30",
+            "Modified_Time": "2024-01-01T09:00:00+05:30",
         }
 
     # -- saving (python -m sandbox --state) ------------------------------------------------------
@@ -106,16 +145,21 @@ class ZohoState:
                 return name, recs[record_id]
         return None, None
 
-    def add(self, module: str, values: dict, *, stamp: str | None = None) -> dict:
-        """Store a validated record (subform rows under their field) and return it."""
+    def now_iso(self) -> str:
+        """Now on the org's clock."""
+        return now_iso(self.skew())
+
+    def add(self, module: str, values: dict, *, stamp: str | None = None, by: dict = USER) -> dict:
+        """Store a validated record (subform rows under their field) and return it: created and
+        last modified now (or at `stamp`) by `by`, the API user unless said otherwise."""
         mod = self.modules[module]
-        when = stamp or now_iso()
+        when = stamp or self.now_iso()
         rec = {"id": self.new_id()}
         rec.update(
             {
                 "Owner": USER["id"],
-                "Created_By": USER["id"],
-                "Modified_By": USER["id"],
+                "Created_By": by["id"],
+                "Modified_By": by["id"],
                 "Created_Time": when,
                 "Modified_Time": when,
             }
@@ -147,7 +191,8 @@ class ZohoState:
                 rec[key] = value
         if module == "Contacts":
             rec["Full_Name"] = " ".join(p for p in (rec.get("First_Name"), rec.get("Last_Name")) if p)
-        rec["Modified_Time"] = now_iso()
+        rec["Modified_Time"] = self.now_iso()
+        rec["Modified_By"] = USER["id"]
         self._index(module, rec)
         return rec
 
@@ -239,7 +284,7 @@ class ZohoState:
                     duplicate_record={
                         "id": holder,
                         "module": {"api_name": module, "id": self.modules[module].id},
-                        "Owner": dict(USER),
+                        "Owner": _user_ref(USER),
                     },
                 )
         return None
@@ -413,7 +458,7 @@ class ZohoState:
         if value is None:
             return None
         if kind == "ownerlookup":
-            return dict(self.users.get(value, {"name": None, "id": value, "email": None}))
+            return _user_ref(self.users.get(value, {"name": None, "id": value, "email": None}))
         if kind == "lookup":
             target = f["lookup"]["module"]["api_name"]
             if target == "se_module":

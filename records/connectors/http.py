@@ -7,6 +7,8 @@ Nothing else in the project imports `requests`.
 
 from __future__ import annotations
 
+import datetime as dt
+import email.utils
 import logging
 import random
 import time
@@ -60,6 +62,9 @@ class HttpClient:
         self.session.mount("https://", adapter)
         self.session.mount("http://", adapter)
         self.session.headers.update(headers or {})
+        # The remote's clock minus ours, from the latest answer's Date header (None before any).
+        # One attribute replaced whole, so concurrent threads read an old or a new value, never half.
+        self._clock_offset: dt.timedelta | None = None
 
     def url(self, path: str) -> str:
         url = urljoin(self.base_url, path.lstrip("/")) if "://" not in path else path
@@ -126,6 +131,7 @@ class HttpClient:
             except requests.RequestException as exc:
                 raise Unavailable("The request failed.", error_type="REQUEST_FAILED") from exc
             else:
+                self._note_clock(response, url)
                 if 300 <= response.status_code < 400:
                     raise ConfigurationError("Refused to follow a redirect.", error_type="REDIRECT")
                 retry = response.status_code in retry_statuses and (safe or response.status_code == 429)
@@ -148,6 +154,23 @@ class HttpClient:
     def close(self) -> None:
         self.session.close()
 
+    def clock_offset(self) -> dt.timedelta:
+        """The remote's clock minus ours, as of the latest answer from the profile's base URL that
+        carried a readable `Date` header; zero before any.
+
+        `Date` (RFC 7231 §7.1.1.2, https://www.rfc-editor.org/rfc/rfc7231#section-7.1.1.2) has
+        whole seconds and is stamped before the answer travels, so the estimate runs low by up to a
+        second plus the travel time: a "created since" bound moved by it errs early (the safe side
+        for finding a lost copy); whoever compares remote timestamps with it still allows a margin."""
+        return self._clock_offset or dt.timedelta(0)
+
+    def _note_clock(self, response: requests.Response, url: str) -> None:
+        if _origin(url) != _origin(self.base_url):
+            return  # another host (Zoho's accounts server) may keep another clock
+        remote = parse_http_date(response.headers.get("Date"))
+        if remote is not None:
+            self._clock_offset = remote - dt.datetime.now(dt.UTC)
+
     def delay(self, attempt: int) -> float:
         """Exponential backoff with full jitter, so workers don't retry in lockstep."""
         cap = min(self.max_backoff, self.backoff * 2 ** (attempt - 1))
@@ -157,6 +180,20 @@ class HttpClient:
 def _origin(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def parse_http_date(value: str | None) -> dt.datetime | None:
+    """An HTTP `Date` header (RFC 7231 IMF-fixdate, or the obsolete forms) as an aware UTC
+    datetime; None when missing or unreadable."""
+    if not value:
+        return None
+    try:
+        parsed = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if parsed is None:
+        return None
+    return parsed.replace(tzinfo=dt.UTC) if parsed.tzinfo is None else parsed.astimezone(dt.UTC)
 
 
 def _never_sent(exc: requests.ConnectionError) -> bool:

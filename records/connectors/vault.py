@@ -144,6 +144,7 @@ class VaultConnector(Connector):
         self._describe: dict[str, tuple[list[FieldInfo], dict[str, Any]]] = {}
         self._picklists: dict[str, tuple[str, ...]] = {}  # picklist name -> active value names
         self._picklist_labels: dict[str, tuple[str, ...]] = {}  # picklist name -> their labels
+        self._api_user = ""
 
     def __repr__(self) -> str:
         return f"VaultConnector(base={self.base!r}, version={self.version!r})"
@@ -255,15 +256,41 @@ class VaultConnector(Connector):
         return {f.name: f for f in self.describe(object_name)}
 
     def _record(self, object_name: str, row: dict[str, Any]) -> Record:
+        created, modified, created_by = vp.stamps(row)
         return Record(
-            id=str(row.get("id") or ""), object_name=object_name, fields=row, name=str(row.get("name__v") or "")
+            id=str(row.get("id") or ""),
+            object_name=object_name,
+            fields=row,
+            name=str(row.get("name__v") or ""),
+            created=created,
+            modified=modified,
+            created_by=created_by,
         )
 
     # -- reading ----------------------------------------------------------------------------------
     def test_connection(self) -> str:
         _, session = self._write_session()
-        name = vp.user_name(self._call("GET", "objects/users/me")) or self.config.username
+        body = self._users_me()
+        name = vp.user_name(body) or self.config.username
         return f"Connected to Vault {session.vault_id} at {urlsplit(self.base).hostname} as {name}."
+
+    def _users_me(self) -> dict[str, Any]:
+        # Reference: https://general.veevavault.dev/vault-api/api-reference/26.2/users/validate-session-user/
+        body = self._call("GET", "objects/users/me")
+        self._api_user = vp.user_id(body) or self._api_user
+        return body
+
+    def api_user_id(self) -> str:
+        """The session user's id (Validate Session User, §1.4), read once per connector: records
+        this profile creates have it in `created_by__v`."""
+        if not self._api_user:
+            self._users_me()
+            if not self._api_user:
+                raise Unavailable("Vault did not say which user this session belongs to.", error_type="BAD_RESPONSE")
+        return self._api_user
+
+    def clock_offset(self) -> dt.timedelta:
+        return self.http.clock_offset()
 
     def list_objects(self) -> list[ObjectInfo]:
         # Reference: https://general.veevavault.dev/vault-api/api-reference/26.2/vault-objects/retrieve-object-collection/
@@ -390,16 +417,38 @@ class VaultConnector(Connector):
         created_since: dt.datetime | None = None,
         created_by: str = "",
     ) -> list[Record]:
-        if not equals:
+        if not (equals or created_since or created_by):
             return []
         fields = self._fields(object_name)
         unknown = [k for k in equals if k not in fields]
         if unknown:
             raise Rejected(f"{object_name} has no field {unknown[0]!r}.", error_type="INVALID_NAME")
-        select = ", ".join(dict.fromkeys(["id", *(n for n in ("name__v",) if n in fields), *equals]))
-        where = " AND ".join(f"{vp.vql_name(k)} = {vp.vql_string(v)}" for k, v in equals.items())
-        q = f"SELECT {select} FROM {vp.vql_name(object_name)} WHERE {where}"
+        stamps = [n for n in vp.STAMP_FIELDS if n in fields]
+        select = ", ".join(dict.fromkeys(["id", *(n for n in ("name__v",) if n in fields), *stamps, *equals]))
+        conditions = [f"{vp.vql_name(k)} = {vp.vql_string(v)}" for k, v in equals.items()]
+        if created_since is not None:
+            conditions.append(f"{vp.CREATED_FIELD} >= {vp.vql_datetime(created_since)}")
+        if created_by:
+            # A user field compared with a quoted id, as object references are in VQL.
+            conditions.append(f"{vp.CREATED_BY_FIELD} = {vp.vql_string(created_by)}")
+        q = f"SELECT {select} FROM {vp.vql_name(object_name)} WHERE {' AND '.join(conditions)}"
         return [self._record(object_name, r) for r in self._query(q)]
+
+    def stamps(self, object_name: str, ids: Sequence[str]) -> dict[str, Record]:
+        """§3.3: `SELECT id, name__v, created_date__v, modified_date__v, created_by__v ... WHERE id
+        IN (...)`, NAMES_CHUNK ids a statement (as names())."""
+        fields = self._fields(object_name)  # the object must exist
+        columns = ", ".join(n for n in ("id", "name__v", *vp.STAMP_FIELDS) if n == "id" or n in fields)
+        wanted = [i for i in dict.fromkeys(str(i) for i in ids if i) if _RECORD_ID_RE.match(i)]
+        out: dict[str, Record] = {}
+        for start in range(0, len(wanted), NAMES_CHUNK):
+            chunk = ", ".join(vp.vql_string(i) for i in wanted[start : start + NAMES_CHUNK])
+            q = f"SELECT {columns} FROM {vp.vql_name(object_name)} WHERE id IN ({chunk})"
+            for row in self._query(q):
+                record = self._record(object_name, row)
+                if record.id:
+                    out[record.id] = record
+        return out
 
     # -- writing ----------------------------------------------------------------------------------
     def clone(self, object_name: str, requests: Sequence[CloneRequest]) -> list[WriteResult]:

@@ -464,3 +464,62 @@ def remote_job(body: dict[str, Any], job_id: str) -> RemoteJob:
 def names(rows: Iterable[dict[str, Any]]) -> dict[str, str]:
     """{id: name__v} of VQL rows (a row without an id is skipped)."""
     return {str(r["id"]): str(r.get("name__v") or "") for r in rows if isinstance(r, dict) and r.get("id")}
+
+
+# -- who made a record and when -------------------------------------------------------------------
+# The system fields every Vault object record carries (the sandbox's and Vault's object metadata).
+CREATED_FIELD = "created_date__v"
+MODIFIED_FIELD = "modified_date__v"
+CREATED_BY_FIELD = "created_by__v"
+STAMP_FIELDS = (CREATED_FIELD, MODIFIED_FIELD, CREATED_BY_FIELD)
+
+
+def parse_datetime(value: Any) -> dt.datetime | None:
+    """A Vault DateTime (`2026-12-06T02:03:04.000Z`, always UTC) as an aware UTC datetime; None
+    for a missing or malformed value."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=dt.UTC) if parsed.tzinfo is None else parsed.astimezone(dt.UTC)
+
+
+def user_ref(value: Any) -> str:
+    """A user field's value as an id string: Vault answers user fields as integers (§3.2); an
+    object-style {"id": ...} is accepted too. "" when there is none."""
+    if isinstance(value, dict):
+        value = value.get("id")
+    if value is None or isinstance(value, bool) or isinstance(value, list | dict):
+        return ""
+    return str(value).strip()
+
+
+def stamps(row: dict[str, Any]) -> tuple[dt.datetime | None, dt.datetime | None, str]:
+    """(created, modified, created_by) of a record or VQL row."""
+    return (
+        parse_datetime(row.get(CREATED_FIELD)),
+        parse_datetime(row.get(MODIFIED_FIELD)),
+        user_ref(row.get(CREATED_BY_FIELD)),
+    )
+
+
+def vql_datetime(value: dt.datetime) -> str:
+    """A VQL DateTime literal: `'YYYY-MM-DDTHH:MM:SS.SSSZ'`, UTC, single-quoted.
+    Reference: https://general.veevavault.dev/vql/references/language-specifications/data-types-formats/
+    A naive value is taken as UTC; microseconds are cut to milliseconds (floored, so a `>=` bound
+    never moves later)."""
+    value = value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+    return f"'{value.strftime('%Y-%m-%dT%H:%M:%S')}.{value.microsecond // 1000:03d}Z'"
+
+
+def user_id(body: dict[str, Any]) -> str:
+    """The id of the user of a Validate Session User answer (`users: [{user: {id, ...}}]`)."""
+    users = body.get("users")
+    first = users[0] if isinstance(users, list) and users and isinstance(users[0], dict) else {}
+    user = first.get("user") if isinstance(first.get("user"), dict) else first
+    return user_ref(user.get("id")) if isinstance(user, dict) else ""

@@ -142,6 +142,7 @@ class ZohoConnector(Connector):
         self._fields: dict[str, list[FieldInfo]] = {}
         self._modules: list[dict[str, Any]] | None = None
         self._module_of: dict[str, str] = {}  # record id -> module, learned from reads and writes
+        self._api_user = ""
 
     def __repr__(self) -> str:
         return f"ZohoConnector(api_domain={self.api_domain!r}, name={self.config.name!r})"
@@ -329,18 +330,26 @@ class ZohoConnector(Connector):
             if f.remote_type in ("multiselectlookup", "multiuserlookup"):
                 continue
             names.append(f.name)
-        # The name field first, so the display name survives the cap.
+        # The name field and who made the record when first, so they survive the cap.
         preferred = zp.MODULE_NAME_FIELD.get(module)
-        if preferred in names:
-            names.remove(preferred)
-            names.insert(1, preferred)
+        front = [n for n in (preferred, *zp.STAMP_FIELDS) if n and n in names]
+        names = ["id", *front, *(n for n in names[1:] if n not in front)]
         return names[:limit]
 
     def _record(self, module: str, raw: dict[str, Any]) -> Record:
         rid = str(raw.get("id") or "")
         if rid:
             self._module_of[rid] = module
-        return Record(id=rid, object_name=module, fields=dict(raw), name=zp.record_name(module, raw))
+        created, modified, created_by = zp.stamps(raw)
+        return Record(
+            id=rid,
+            object_name=module,
+            fields=dict(raw),
+            name=zp.record_name(module, raw),
+            created=created,
+            modified=modified,
+            created_by=created_by,
+        )
 
     def _page(self, module: str, status: int, body: Any, page: int) -> Page:
         if status == 204 or not isinstance(body, dict):
@@ -522,20 +531,29 @@ class ZohoConnector(Connector):
         created_by: str = "",
     ) -> list[Record]:
         module = zp.check_name(object_name)
-        if not equals:
+        if not (equals or created_since or created_by):
             return []
         known = {f.name for f in self.describe(module)} | {"id"}
         for name in equals:
             if zp.check_name(name) not in known:
                 raise Rejected(f"{module} has no field {name}.", error_type="INVALID_FIELD", field=name)
         if module in NON_COQL_MODULES:
-            return self._find_without_coql(module, equals)
+            return self._find_without_coql(module, equals, created_since=created_since, created_by=created_by)
         columns = self._list_fields(module, COQL_FIELDS_MAX)
-        condition = zp.coql_where([f"{name} = {zp.coql_literal(_ref(value))}" for name, value in equals.items()])
+        conditions = [f"{name} = {zp.coql_literal(_ref(value))}" for name, value in equals.items()]
+        if created_since is not None:
+            conditions.append(f"{zp.CREATED_FIELD} >= {zp.coql_datetime(created_since)}")
+        if created_by:
+            # A lookup compares with the record's id as a quoted string (§4.4's Account_Name = '<id>').
+            conditions.append(f"{zp.CREATED_BY_FIELD} = {zp.coql_literal(created_by)}")
+        condition = zp.coql_where(conditions)
         return [self._record(module, raw) for raw in self._coql(module, columns, condition)]
 
-    def _find_without_coql(self, module: str, equals: dict[str, str]) -> list[Record]:
-        """Notes: read the parent's notes and compare; without a parent there is no documented filter."""
+    def _find_without_coql(
+        self, module: str, equals: dict[str, str], *, created_since: dt.datetime | None, created_by: str
+    ) -> list[Record]:
+        """Notes: read the parent's notes and compare (the same conditions COQL would apply);
+        without a parent there is no documented filter."""
         parent = _ref(equals.get("Parent_Id")) if "Parent_Id" in equals else ""
         if not parent:
             raise Rejected(f"{module} can only be looked up by their parent record.", error_type="NOT_SUPPORTED")
@@ -550,9 +568,47 @@ class ZohoConnector(Connector):
             return []
         out = []
         for record in self._children_by_related_list(related, [parent]):
-            if all(_ref(record.fields.get(k)) == _ref(v) for k, v in equals.items()):
-                out.append(record)
+            if not all(_ref(record.fields.get(k)) == _ref(v) for k, v in equals.items()):
+                continue
+            if created_since is not None and (record.created is None or record.created < _floor_second(created_since)):
+                continue
+            if created_by and record.created_by != str(created_by):
+                continue
+            out.append(record)
         return out
+
+    def stamps(self, object_name: str, ids: Sequence[str]) -> dict[str, Record]:
+        """§4.1 Get Records with `ids` (GET_IDS_MAX a call) and `fields` = the name and
+        Created_Time, Modified_Time, Created_By (as names()); Notes are read the same way."""
+        # Reference: https://www.zoho.com/crm/developer/docs/api/v7/get-records.html
+        module = zp.check_name(object_name)
+        wanted = [i for i in dict.fromkeys(str(i) for i in ids if i) if zp.looks_like_id(i)]
+        known = {f.name for f in self.describe(module)}
+        name = zp.MODULE_NAME_FIELD.get(module)
+        fields = ",".join(n for n in (name, *zp.STAMP_FIELDS) if n and n in known) or "id"
+        out: dict[str, Record] = {}
+        for start in range(0, len(wanted), GET_IDS_MAX):
+            chunk = wanted[start : start + GET_IDS_MAX]
+            params = {"ids": ",".join(chunk), "fields": fields, "per_page": READ_PAGE}
+            status, body = self._call("GET", self._module_path(module), safe=True, params=params)
+            out.update({r.id: r for r in self._page(module, status, body, 1).records if r.id in chunk})
+        return out
+
+    def api_user_id(self) -> str:
+        """The id of the user the refresh token acts for, read once per connector: records this
+        profile creates carry it in Created_By."""
+        # Reference: https://www.zoho.com/crm/developer/docs/api/v7/get-users.html (type=CurrentUser;
+        # scope ZohoCRM.users.READ)
+        if not self._api_user:
+            status, body = self._call("GET", "users", safe=True, params={"type": "CurrentUser"})
+            found = zp.current_user_id(body) if status != 204 else ""
+            if not found:
+                raise Unavailable("Zoho did not say which user this profile acts as.", error_type="UNEXPECTED_ANSWER")
+            self._api_user = found
+        return self._api_user
+
+    def clock_offset(self) -> dt.timedelta:
+        return self.http.clock_offset()
 
     def _find_module_of(self, record_id: str) -> str:
         """The module a record id belongs to: learned from earlier calls, else by asking each module."""
@@ -751,6 +807,12 @@ def _settle(outcomes: list[WriteResult | ConnectorError]) -> list[WriteResult]:
             error_type="PARTIAL_BATCH",
         )
     raise errors[0]
+
+
+def _floor_second(value: dt.datetime) -> dt.datetime:
+    """The bound as COQL would apply it: UTC, whole seconds (zp.coql_datetime)."""
+    value = value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+    return value.replace(microsecond=0)
 
 
 def _ref(value: Any) -> str:

@@ -6,6 +6,7 @@ Facts and sources: ../shared/api-notes/zoho.md (section numbers below refer to i
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
@@ -359,3 +360,60 @@ def user_name(user: dict[str, Any]) -> str:
     if isinstance(full, str) and full:
         return full
     return " ".join(v for v in (user.get("first_name"), user.get("last_name")) if isinstance(v, str) and v)
+
+
+# ---------------------------------------------------------------------------------------------
+# Who made a record and when
+
+CREATED_FIELD = "Created_Time"
+MODIFIED_FIELD = "Modified_Time"
+CREATED_BY_FIELD = "Created_By"
+STAMP_FIELDS = (CREATED_FIELD, MODIFIED_FIELD, CREATED_BY_FIELD)
+
+
+def parse_datetime(value: Any) -> dt.datetime | None:
+    """A Zoho datetime (`2026-12-06T02:03:04+05:30`, §3.1 value formats) as an aware UTC datetime;
+    None for a missing or malformed value (a value without an offset is taken as UTC)."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=dt.UTC) if parsed.tzinfo is None else parsed.astimezone(dt.UTC)
+
+
+def lookup_id(value: Any) -> str:
+    """The id of a lookup value ({"name", "id"}, §4.1) or of a bare id; "" when there is none."""
+    if isinstance(value, dict):
+        value = value.get("id")
+    if value is None or isinstance(value, bool | list | dict):
+        return ""
+    return str(value).strip()
+
+
+def stamps(raw: dict[str, Any]) -> tuple[dt.datetime | None, dt.datetime | None, str]:
+    """(created, modified, created_by) of a record as Zoho answers it."""
+    return (
+        parse_datetime(raw.get(CREATED_FIELD)),
+        parse_datetime(raw.get(MODIFIED_FIELD)),
+        lookup_id(raw.get(CREATED_BY_FIELD)),
+    )
+
+
+def coql_datetime(value: dt.datetime) -> str:
+    """A COQL datetime literal, `'yyyy-MM-ddTHH:mm:ss+00:00'` (Zoho's datetime format, §3.1; COQL
+    compares datetime fields with =, !=, <, <=, >, >=, between:
+    https://www.zoho.com/crm/developer/docs/api/v7/COQL-Overview.html). Zoho keeps whole seconds,
+    so the bound is floored to the second: a `>=` never moves later than asked."""
+    value = value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+    return "'" + value.replace(microsecond=0).isoformat(timespec="seconds") + "'"
+
+
+def current_user_id(body: Any) -> str:
+    """The id of the one user of `GET /users?type=CurrentUser` ({"users": [{"id", ...}], "info"})."""
+    found = user(body)
+    return lookup_id(found.get("id")) if found else ""
