@@ -131,7 +131,17 @@ def name_field(connector: Connector, fields: list[FieldInfo]) -> str:
     return ""
 
 
-def lookup_for(connector: Connector, row: RecordResult, sent: Sent, fields: list[FieldInfo], user: str) -> Lookup:
+def lookup_for(
+    connector: Connector,
+    row: RecordResult,
+    sent: Sent,
+    fields: list[FieldInfo],
+    user: str,
+    *,
+    with_source: bool = False,
+) -> Lookup:
+    """`with_source`: also compare the values a copy inherits from its source. Only to tell several
+    candidates apart: a value the system changes on copy must not make a lone copy look foreign."""
     payload = sent.payloads.get(row.pk) or {}
     equals: dict[str, str] = {}
     name = name_field(connector, fields)
@@ -144,8 +154,8 @@ def lookup_for(connector: Connector, row: RecordResult, sent: Sent, fields: list
         equals[sent.parent_field] = parent
     skip = {*equals, sent.parent_field, *connector.copy_key_fields}
     compare: dict[str, Any] = {}
-    if sent.inherits:  # the copy keeps its source's plain values (as read for the plan)
-        source = sent.sources.get(row.pk) or {}
+    if sent.inherits and with_source:  # the copy keeps its source's plain values
+        source = _source(connector, row, sent)
         for info in fields:
             if _kept(info) and info.type != FieldType.REFERENCE and info.name not in skip:
                 _put(compare, info, source.get(info.name))
@@ -170,7 +180,7 @@ def _source(connector: Connector, row: RecordResult, sent: Sent) -> dict[str, An
     """The fields a copy inherits (nothing unless it does): the snapshot, else its source read now."""
     if not sent.inherits:
         return {}
-    if row.pk not in sent.sources:
+    if sent.sources.get(row.pk) is None:
         try:
             sent.sources[row.pk] = connector.get(row.object_name, row.source_id).fields
         except NotFound:
@@ -259,6 +269,9 @@ def reconcile_rows(
         queries.setdefault(lookup.query(), []).append((row, lookup))
     for group in queries.values():
         found = candidates(connector, group[0][0], group[0][1], except_rows=pks)
+        if sent.inherits and (len(found) > 1 or len(group) > 1) and len(group) <= MAX_FULL_READS:
+            # Copies that inherit their sources' values are told apart by them (sources read if need be).
+            group = [(row, lookup_for(connector, row, sent, fields, user, with_source=True)) for row, _ in group]
         match_group(connector, group, found, sent)
     res.save(rows)
 
@@ -316,6 +329,9 @@ def find_one(
     lookup = lookup_for(connector, row, sent, fields, api_user(connector))
     found = candidates(connector, row, lookup, except_rows=[row.pk])
     mine = [r for r in found if not contradicts(r, lookup.compare)]
+    if len(mine) > 1 and sent.inherits:
+        lookup = lookup_for(connector, row, sent, fields, lookup.created_by, with_source=True)
+        mine = [r for r in mine if not contradicts(r, lookup.compare)]
     if len(mine) > 1 and len(found) <= MAX_FULL_READS and _partial(found, [(row, lookup)]):
         found = [_full(connector, r) for r in found]
         mine = [r for r in found if not contradicts(r, lookup.compare)]
