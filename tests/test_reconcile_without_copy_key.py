@@ -32,9 +32,7 @@ def in_worker(job, redis_url, **env):
 
 
 def copy_in_worker(profile, owner, redis_url, ids, mode, **kw):
-    job = services.copy_job_create(
-        profile=profile, object_name="Accounts", source_ids=ids, mode=mode, user=owner, **kw
-    )
+    job = services.copy_job_create(profile=profile, object_name="Accounts", source_ids=ids, mode=mode, user=owner, **kw)
     return in_worker(job, redis_url)
 
 
