@@ -203,3 +203,24 @@ def test_a_bulk_clone_renamed_alike_is_told_apart_by_what_each_copy_inherits(eng
     for row in job.results.all():
         assert conn.data["Accounts"][row.new_id]["Phone"] == conn.data["Accounts"][row.source_id]["Phone"]
     assert len(accounts_named(conn, "Twin")) == 3 and len([c for c in conn.calls if c[0] == "clone"]) == 1
+
+
+def test_resume_sends_failed_rows_again_but_never_one_in_review_and_undo_spares_candidates(engine_profile, owner):
+    conn = MemoryConnector(key_field=False)
+    a, b = conn.add("Accounts", Account_Name="A", Phone="1"), conn.add("Accounts", Account_Name="B", Phone="2")
+    conn.reject_names = {"B 2"}
+    lose_next_write(conn, applied=True, also=stranger_copy(conn, "A 2"))
+    rows = {a: {"Account_Name": "A 2"}, b: {"Account_Name": "B 2"}}
+    job = run_job(create(conn, engine_profile, owner, ids=[a, b], row_overrides=rows), connector=conn)
+    assert dict(job.results.values_list("source_id", "status")) == {a: S.REVIEW, b: S.FAILED}
+    assert job.status == CopyJob.Status.PARTIAL
+    assert job.status_words == "Partly done: 0 copied, 1 failed, 1 needs review"
+    conn.reject_names = set()
+    services.copy_job_retry(job=job, user=owner, enqueue=False)
+    job = run_job(job, connector=conn, worker="w2")
+    assert dict(job.results.values_list("source_id", "status")) == {a: S.REVIEW, b: S.SUCCEEDED}
+    assert conn.calls[-1] == ("clone", "Accounts", 1)  # b alone
+    assert job.status == CopyJob.Status.PARTIAL and "1 record needs review" in job.error_summary
+    undo = run_job(services.copy_job_undo(job=job, user=owner, enqueue=False), connector=conn, worker="u")
+    assert undo.status == CopyJob.Status.SUCCEEDED and undo.results.count() == 1
+    assert len(accounts_named(conn, "A 2")) == 2 and accounts_named(conn, "B 2") == []
