@@ -244,3 +244,35 @@ def test_vault_deep_copy_whose_start_answer_was_lost(bare_vault, owner, redis_ur
     assert len(read_tree(conn, "product__v", new_root)) == size == job.planned_count
     assert len(read_tree(conn, "product__v", src)) == size
     assert len(vault_writes(sb, VAULT_DEEP_COPY)) == (1 if applied else 2)
+
+
+VAULT_FORMULATIONS = r"^/api/v\d+\.\d+/vobjects/formulation__c$"
+
+
+@LOST
+def test_vault_engine_built_deep_copy_child(bare_vault, owner, redis_url, applied):
+    """Built level by level (creates from source): the formulations' batch answer lost. Their
+    names are the system's own, so siblings are told apart by the values each inherits."""
+    from records.copying.options import CopyOptions
+
+    sb, profile, conn = bare_vault
+    src = find_record(conn, "product__v", "Cardiostat")
+    size = len(read_tree(conn, "product__v", src))
+    sb.hooks("vault").lose("POST", VAULT_FORMULATIONS, applied=applied)
+    job = services.copy_job_create(
+        profile=profile,
+        object_name="product__v",
+        source_ids=[src],
+        mode="deep_copy",
+        user=owner,
+        overrides={"name__v": "Cardiostat Built"},
+        options=CopyOptions(engine=True),
+    )
+    job = in_worker(job, redis_url)
+    assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
+    new_root = job.results.get(depth=0).new_id
+    tree = read_tree(conn, "product__v", new_root)
+    assert len(tree) == size == job.planned_count
+    assert {n.source_id for n in tree} == set(job.results.values_list("new_id", flat=True))
+    assert len(read_tree(conn, "product__v", src)) == size
+    assert len(vault_writes(sb, VAULT_FORMULATIONS)) == (1 if applied else 2)
