@@ -224,3 +224,29 @@ def test_resume_sends_failed_rows_again_but_never_one_in_review_and_undo_spares_
     undo = run_job(services.copy_job_undo(job=job, user=owner, enqueue=False), connector=conn, worker="u")
     assert undo.status == CopyJob.Status.SUCCEEDED and undo.results.count() == 1
     assert len(accounts_named(conn, "A 2")) == 2 and accounts_named(conn, "B 2") == []
+
+
+def test_a_vault_deep_copy_whose_top_copy_needs_review_is_never_started_again(engine_profile, owner, settings):
+    settings.VAULT_LOST_START_WAIT_SECONDS = 0.3
+    settings.VAULT_JOB_POLL_SECONDS = 0.05
+    conn = MemoryConnector(native=True, key_field=False)
+    conn.root = conn.add("Accounts", Account_Name="Acme", Phone="1")
+    conn.add("Contacts", Last_Name="C0", Account_Name={"id": conn.root})
+    lose_next_write(conn, applied=True, also=stranger_copy(conn, "Acme 2"))
+    job = run_job(
+        create(conn, engine_profile, owner, mode="deep_copy", overrides={"Account_Name": "Acme 2"}), connector=conn
+    )
+    root = job.results.get(depth=0)
+    assert root.status == S.REVIEW and len(root.candidates) == 2
+    assert set(job.results.filter(depth=1).values_list("error_type", flat=True)) == {"PARENT_IN_REVIEW"}
+    services.copy_job_retry(job=job, user=owner, enqueue=False)  # the children are resumable; the top is not
+    job = run_job(job, connector=conn, worker="w2")
+    assert job.results.get(depth=0).status == S.REVIEW
+    ours = accounts_named(conn, "Acme 2")[1]
+    services.copy_row_resolve(job=job, row=root, pick=ours, user=owner)
+    job.refresh_from_db()
+    assert job.state["roots"][conn.root] == {"phase": "discover", "new_id": ours}
+    services.copy_job_retry(job=job, user=owner, enqueue=False)
+    job = run_job(job, connector=conn, worker="w3")
+    assert job.results.get(depth=0).new_id == ours
+    assert [c for c in conn.calls if c[0] == "start_deep_copy"] == [("start_deep_copy", "Accounts", conn.root)]
