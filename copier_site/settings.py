@@ -4,6 +4,7 @@ Development needs nothing set: SQLite and an embedded Redis under `var/`, a gene
 credential key. With DEBUG off the app refuses to start without SECRET_KEY and CREDENTIAL_KEYS.
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -47,6 +48,14 @@ def _credential_keys() -> list[str]:
 
 CREDENTIAL_KEYS = _credential_keys()
 
+
+def _names_or_unset(name: str) -> tuple[str, ...] | None:
+    """A comma-separated list of names; None when the variable is unset. Read from os.environ (the
+    .env file is in it by now): django-environ reads a variable set to "" as unset."""
+    raw = os.environ.get(name)
+    return None if raw is None else tuple(n.strip() for n in raw.split(",") if n.strip())
+
+
 # Lets a connection profile point at http://127.0.0.1 / localhost (sandbox, tests, demo).
 ALLOW_LOOPBACK_CONNECTIONS = env.bool("ALLOW_LOOPBACK_CONNECTIONS", default=False)
 # Vault allows one job-status poll per job per 10 s; tests shorten this against the sandbox.
@@ -63,7 +72,7 @@ RECONCILE_CLOCK_MARGIN_SECONDS = env.float("RECONCILE_CLOCK_MARGIN_SECONDS", def
 # Names of the optional unique text field that marks each copy with its source (the copy key);
 # the first one an object has is used. Unset: each connector's own names (its copy_key_fields);
 # set but empty: no copy key, copies are found by their values.
-COPY_KEY_FIELDS = tuple(env.list("COPY_KEY_FIELDS")) if env.str("COPY_KEY_FIELDS", default=None) is not None else None
+COPY_KEY_FIELDS = _names_or_unset("COPY_KEY_FIELDS")
 # A worker that has not renewed its lease for this long is considered dead.
 JOB_LEASE_SECONDS = env.int("JOB_LEASE_SECONDS", default=120)
 # The most related records a deep copy the engine builds level by level takes (Vault with --engine).

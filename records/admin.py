@@ -67,6 +67,10 @@ class ProfileAdminForm(forms.ModelForm):
                 )
             except ValidationError as exc:
                 raise ValidationError(exc.messages) from None
+        if data.get("system") and "lineage_fields" in data:
+            message = profiles.lineage_fields_error(system=data["system"], lineage_fields=data["lineage_fields"])
+            if message:
+                self.add_error("lineage_fields", message)
         return data
 
 
@@ -75,6 +79,10 @@ class ProfileAddForm(ProfileAdminForm):
 
     secret = forms.CharField(label="Password / client secret", strip=False, widget=_secret_widget())
     refresh_token = forms.CharField(label="Refresh token (Zoho)", required=False, widget=_secret_widget())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["api_version"].initial = profiles.latest_vault_api_version()  # Vault's; Zoho ignores it
 
 
 class SetSecretForm(forms.Form):

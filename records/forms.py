@@ -68,7 +68,6 @@ class ProfileForm(forms.ModelForm):
         model = ConnectionProfile
         fields = ["name", "system", "base_url", "accounts_url", "api_version", "username", "concurrency"]
         help_texts = {
-            "api_version": "Vault only, e.g. v25.2",
             "concurrency": "Zoho: the most calls at once across all workers.",
         }
 
@@ -84,11 +83,22 @@ class ProfileForm(forms.ModelForm):
                 self.fields[name].help_text = f"Set on {stamp}. Leave blank to keep it."
             else:
                 self.fields[name].help_text = "Not set." if profile.pk else ""
-        self.fields["api_version"].label = "API version"
+        self._api_version_field()
         for name, words in SYSTEM_WORDS.items():
             self.fields[name].widget.attrs.update(
                 {f"data-{kind}-{system}": text for (kind, system), text in words.items()}
             )
+
+    def _api_version_field(self) -> None:
+        """Vault's API version: required (marked so), a new profile's set to the newest the app
+        supports. Zoho's version is the connector's: a Zoho form needn't send it (it is hidden)."""
+        latest = profiles.latest_vault_api_version()
+        field = self.fields["api_version"]
+        field.label = "API version"
+        field.help_text = f"Vault only. The newest this app supports is {latest}."
+        field.required = self.data.get("system") != "zoho"
+        if not self.instance.pk:
+            field.initial = latest
 
     def clean_name(self):
         name = self.cleaned_data["name"].strip()
@@ -488,10 +498,13 @@ def _some(names: list[str], *, quote: bool = True, shown: int = 10) -> str:
     return listed + (f" … and {len(names) - shown} more" if len(names) > shown else "")
 
 
-def parse_bulk_csv(text: str, fields: list[FieldInfo], *, max_rows: int = MAX_BULK_ROWS) -> BulkParse:
+def parse_bulk_csv(
+    text: str, fields: list[FieldInfo], *, max_rows: int = MAX_BULK_ROWS, copy_key: str = ""
+) -> BulkParse:
     """Parse and validate every row against the field metadata; nothing is queued here.
 
     An empty cell keeps the source value; the cell value `#clear` empties the field on the copy.
+    `copy_key`: the object's copy-key field, Record Copier's own: a column of it is refused.
     """
     text = text.removeprefix("\ufeff")
     infos = {f.name: f for f in overridable_fields(fields)}
@@ -514,6 +527,12 @@ def parse_bulk_csv(text: str, fields: list[FieldInfo], *, max_rows: int = MAX_BU
     if dupes:
         errors.append(f"Columns named more than once: {_some(dupes, quote=False)}.")
     columns = [h for h in named if h and h.lower() not in ID_COLUMNS]
+    if copy_key and copy_key in columns:
+        from records.copying.choices import own_field_message
+
+        label = next((f.label for f in fields if f.name == copy_key), "") or copy_key
+        errors.append(f"Column '{copy_key}': " + own_field_message(label, copy_key))
+        columns.remove(copy_key)
     unknown = [h for h in columns if h not in all_names]
     fixed = [h for h in columns if h in all_names and h not in infos]
     # One line per kind, a few names each: a header of thousands of columns gets a short answer.

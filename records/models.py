@@ -329,7 +329,8 @@ class CopyPlan(models.Model):
     overrides = models.JSONField(default=dict, blank=True)
     row_overrides = models.JSONField(default=dict, blank=True)
     options = models.JSONField(default=dict, blank=True)
-    # sha256 of every input above and the profile's code: the same preview asked again finds this row.
+    # sha256 of every input above and of what the profile reads from (plans.plan_key): the same
+    # preview asked again finds this row; a change of the profile's address or secrets doesn't.
     key = models.CharField(max_length=64, db_index=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.READING)
     read_count = models.PositiveIntegerField(default=0)  # records read so far (updated every ~0.5 s)
@@ -342,6 +343,8 @@ class CopyPlan(models.Model):
     # engine-built deep copies, their snapshots) without a second read.
     trees = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)  # the friendly message the preview shows
+    # The job Confirm made from it (status "used"): a second Confirm of the plan is sent to it.
+    job = models.ForeignKey(CopyJob, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 

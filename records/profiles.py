@@ -7,10 +7,11 @@ audited; audit details name the fields that changed, never a secret value.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -18,7 +19,7 @@ from records.audit import audit_log
 from records.connectors import base
 from records.connectors.urls import check_base_url
 from records.messages import friendly_error
-from records.models import ConnectionProfile, System
+from records.models import ConnectionProfile, System, manages_all_profiles
 
 SECRET_FIELDS = ("secret", "refresh_token")
 PLAIN_FIELDS = (
@@ -69,6 +70,9 @@ def _validate(profile: ConnectionProfile) -> None:
     version_error = api_version_error(system=profile.system, api_version=profile.api_version)
     if version_error:
         raise ValidationError({"api_version": version_error})
+    lineage_error = lineage_fields_error(system=profile.system, lineage_fields=profile.lineage_fields)
+    if lineage_error:
+        raise ValidationError({"lineage_fields": lineage_error})
     # Unique per owner (i15): a user must not learn the names of other users' profiles.
     dupes = ConnectionProfile.objects.filter(owner=profile.owner, name__iexact=profile.name).exclude(pk=profile.pk)
     if dupes.exists():
@@ -78,10 +82,38 @@ def _validate(profile: ConnectionProfile) -> None:
 VAULT_API_VERSION = re.compile(r"v\d{1,3}\.\d{1,2}")
 
 
+def latest_vault_api_version() -> str:
+    from records.connectors.vault import LATEST_API_VERSION
+
+    return LATEST_API_VERSION
+
+
 def api_version_error(*, system: str, api_version: str) -> str:
     """The one rule for a profile's API version (i15): Vault's is "v" and two numbers (v25.2)."""
     if system == "vault" and not VAULT_API_VERSION.fullmatch((api_version or "").strip()):
         return "Give Vault's API version as v and two numbers, e.g. v25.2."
+    return ""
+
+
+def lineage_fields_error(*, system: str, lineage_fields: Any) -> str:
+    """The rule for a profile's default lineage fields ({object: text field}): never the copy key,
+    Record Copier's own field. By name: the profile's objects are not described here (the copy's
+    own checks refuse it again against the metadata)."""
+    from records.connectors import REGISTRY, connector_class
+    from records.copying.plan import copy_key_names
+
+    lineage_fields = {} if lineage_fields is None else lineage_fields
+    if not isinstance(lineage_fields, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in lineage_fields.items()
+    ):
+        return 'Give the default lineage fields as {"object": "text field"}, e.g. {"Contacts": "Description"}.'
+    keys = copy_key_names(connector_class(system).copy_key_fields) if system in REGISTRY else ()
+    own = [f"{obj}: {field}" for obj, field in lineage_fields.items() if field in keys]
+    if own:
+        return (
+            f"{', '.join(own)} is Record Copier's own field: it holds each copy's copy key. "
+            "Choose another text field for the lineage stamp."
+        )
     return ""
 
 
@@ -99,8 +131,11 @@ def profile_create(
     concurrency: int = 5,
     actor,
 ) -> ConnectionProfile:
-    """Create a profile owned by `owner` (the actor when not given) and audit it."""
+    """Create a profile owned by `owner` (the actor when not given) and audit it. A Vault profile
+    given no API version gets the newest the app supports."""
     now = timezone.now()
+    if system == System.VAULT and not (api_version or "").strip():
+        api_version = latest_vault_api_version()
     profile = ConnectionProfile(
         name=name.strip(),
         system=system,
@@ -297,3 +332,141 @@ def profiles_rotate_keys() -> int:
             profile.save(update_fields=fields)
             count += 1
     return count
+
+
+# ---------------------------------------------------------------------------------------------
+# Copy keys: which objects have the field that makes a lost answer exact to reconcile, and adding
+# it (staff only) through the system's metadata API. The field names are the connector's.
+
+
+@dataclass(frozen=True)
+class CopyKeyState:
+    """One object of a profile: the copy-key field the engine would use on it ("" when none), or
+    why its fields could not be read."""
+
+    object_name: str
+    label: str
+    field: str = ""
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class CopyKeyAdded:
+    object_name: str
+    field: str = ""
+    error: str = ""
+
+
+def copy_keys_off() -> bool:
+    """COPY_KEY_FIELDS set but empty: copies use no copy key, so a new field would not be used."""
+    return settings.COPY_KEY_FIELDS is not None and not settings.COPY_KEY_FIELDS
+
+
+def may_add_copy_keys(user) -> bool:
+    """Adding a field changes the remote system's configuration: staff who may change profiles."""
+    return user is not None and getattr(user, "is_authenticated", False) and manages_all_profiles(user)
+
+
+def profile_copy_keys(*, profile: ConnectionProfile, objects=None, connector=None) -> list[CopyKeyState]:
+    """The profile's objects (the connector's list_objects, or only those named in `objects`),
+    each with the copy-key field it has: one describe per object."""
+    from records.connectors import connector_for
+    from records.copying.plan import copy_key_field
+
+    conn = connector or connector_for(profile)
+    listed = conn.list_objects()
+    if objects is not None:
+        wanted = set(objects)
+        listed = [o for o in listed if o.name in wanted]
+    out = []
+    for info in listed:
+        try:
+            field = copy_key_field(conn.describe(info.name), conn.copy_key_fields)
+        except base.ConnectorError as exc:
+            out.append(CopyKeyState(info.name, info.label, error=friendly_error(exc, profile)))
+        else:
+            out.append(CopyKeyState(info.name, info.label, field=field))
+    return out
+
+
+def profile_copy_keys_page(
+    *, profile: ConnectionProfile, match: str = "", limit: int = 50, connector=None
+) -> tuple[list[CopyKeyState], int]:
+    """The profile page's share of profile_copy_keys: the objects whose name or label contains
+    `match`, the first `limit` of them described (one describe each), and how many matched."""
+    from records.connectors import connector_for
+
+    conn = connector or connector_for(profile)
+    needle = match.strip().lower()
+    names = [o.name for o in conn.list_objects() if needle in o.name.lower() or needle in o.label.lower()]
+    return profile_copy_keys(profile=profile, objects=names[:limit], connector=conn), len(names)
+
+
+def profile_copy_key_plan(*, profile: ConnectionProfile, objects, user, connector=None) -> list[base.CopyKeyField]:
+    """What adding the copy-key field to `objects` would create, nothing written. Raises
+    PermissionDenied for a user who may not, ValidationError naming each object it can't be added to."""
+    if not may_add_copy_keys(user):
+        raise PermissionDenied("Only staff who may change connection profiles add copy-key fields.")
+    if copy_keys_off():
+        raise ValidationError("COPY_KEY_FIELDS is set empty: copies use no copy key, so a new field would not be used.")
+    names = list(dict.fromkeys(o.strip() for o in objects if o and o.strip()))
+    if not names:
+        raise ValidationError("Name at least one object.")
+    from records.connectors import connector_for
+
+    conn = connector or connector_for(profile)
+    states = {s.object_name: s for s in profile_copy_keys(profile=profile, objects=names, connector=conn)}
+    plan, problems = [], []
+    for name in names:
+        state = states.get(name)
+        if state is None or state.error:
+            problems.append(f"{name}: {state.error if state else 'not an object this profile copies.'}")
+        elif state.field:
+            problems.append(f"{name} already has the copy-key field {state.field}.")
+        else:
+            try:
+                plan.append(conn.copy_key_definition(name))
+            except base.ConnectorError as exc:
+                problems.append(
+                    f"{name}: {exc.message if isinstance(exc, base.Rejected) else friendly_error(exc, profile)}"
+                )
+    configured = settings.COPY_KEY_FIELDS
+    unused = [d for d in plan if configured is not None and d.name not in configured]
+    problems += [
+        f"{d.object_name}: COPY_KEY_FIELDS does not name {d.name}, so copies would not use it." for d in unused
+    ]
+    if problems:
+        raise ValidationError(problems)
+    return plan
+
+
+def profile_add_copy_keys(*, profile: ConnectionProfile, objects, user, connector=None) -> list[CopyKeyAdded]:
+    """Create the copy-key field on each of `objects` (checked first as profile_copy_key_plan
+    checks them), each creation audited; one object's failure doesn't stop the others."""
+    from records.connectors import connector_for
+
+    conn = connector or connector_for(profile)
+    plan = profile_copy_key_plan(profile=profile, objects=objects, user=user, connector=conn)
+    out = []
+    for definition in plan:
+        try:
+            field = conn.add_copy_key(definition.object_name)
+        except base.ConnectorError as exc:
+            error = exc.message if isinstance(exc, base.Rejected) else friendly_error(exc, profile)
+            out.append(CopyKeyAdded(definition.object_name, error=error))
+        else:
+            used = settings.COPY_KEY_FIELDS if settings.COPY_KEY_FIELDS is not None else conn.copy_key_fields
+            error = "" if field in used else f"created as {field}, which copies use only once COPY_KEY_FIELDS names it"
+            out.append(CopyKeyAdded(definition.object_name, field=field, error=error))
+        added = out[-1]
+        audit_log(
+            actor=user,
+            action="profile.copy_key_add",
+            profile=profile,
+            object_name=added.object_name,
+            field=added.field or definition.name,
+            ok=not added.error,
+            error=added.error,
+            call=definition.call,
+        )
+    return out

@@ -13,6 +13,7 @@ urlpatterns = [
     path("profiles/<uuid:code>/edit/", views_profiles.profile_edit, name="profile_edit"),
     path("profiles/<uuid:code>/delete/", views_profiles.profile_delete, name="profile_delete"),
     path("profiles/<uuid:code>/test/", views_profiles.profile_test, name="profile_test"),
+    path("profiles/<uuid:code>/copy-keys/", views_profiles.profile_copy_keys, name="profile_copy_keys"),
     # New copy, step by step
     path("copy/", views_copy.copy_start, name="copy_start"),
     path("copy/<uuid:profile_code>/", views_copy.copy_objects, name="copy_objects"),

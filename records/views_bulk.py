@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from records import wizard
 from records.connectors import connector_for
+from records.copying import choices
 from records.forms import BulkUploadForm, overridable_fields, parse_bulk_csv, suggested_value
 from records.messages import friendly_error
 from records.models import ConnectionProfile, CopyJob
@@ -54,7 +55,7 @@ def bulk_template(request: HttpRequest) -> HttpResponse:
     object_name = request.GET.get("object", "")
     try:
         connector = connector_for(profile)
-        fields = overridable_fields(connector.describe(object_name))
+        fields = overridable_fields(choices.offered(connector.describe(object_name), connector.copy_key_fields))
         examples = connector.search(object_name, "", page=1, per_page=2).records
     except Exception as exc:  # noqa: BLE001
         messages.error(request, friendly_error(exc, profile))
@@ -91,11 +92,13 @@ def bulk_upload(request: HttpRequest) -> HttpResponse:
         profile = get_profile_for_user(request, form.cleaned_data["profile"])
         object_name = form.cleaned_data["object_name"].strip()
         try:
-            fields = connector_for(profile).describe(object_name)
+            connector = connector_for(profile)
+            fields = connector.describe(object_name)
         except Exception as exc:  # noqa: BLE001
             form.add_error("object_name", friendly_error(exc, profile))
         else:
-            parsed = parse_bulk_csv(form.cleaned_data["file"], fields)
+            copy_key = choices.copy_key_of(fields, connector.copy_key_fields)
+            parsed = parse_bulk_csv(form.cleaned_data["file"], fields, copy_key=copy_key)
             if parsed.ok:
                 draft_id = save_draft(
                     request,

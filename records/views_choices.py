@@ -14,9 +14,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from records import choice_rows
-from records.connectors import connector_for
+from records.connectors import connector_class, connector_for
 from records.connectors.base import ConnectorError
-from records.copying import plans
+from records.copying import choices, plans
 from records.copying.options import CopyOptions, parse_cli
 from records.messages import friendly_error
 from records.models import CopyPlan
@@ -102,7 +102,8 @@ def object_fields(request: HttpRequest, profile_code, object_name: str) -> JsonR
     {"fields": [{name, label, text, unique}]} (editable ones, labels first) or {"error": "..."}."""
     profile = get_profile_for_user(request, profile_code)
     try:
-        fields = connector_for(profile).describe(object_name)
+        connector = connector_for(profile)
+        fields = choices.offered(connector.describe(object_name), connector.copy_key_fields)
     except Exception as exc:  # noqa: BLE001 - shown beside the select in plain words
         return JsonResponse({"fields": [], "error": friendly_error(exc, profile)})
     return JsonResponse({"fields": choice_rows.field_options(fields)})
@@ -153,10 +154,11 @@ def widgets(profile, draft: dict, plan, options: CopyOptions, row=None) -> dict:
         if r.get("object"):
             objects.setdefault(r["object"], r["object"])
     describe = _stored_or_remote(profile, plans.described(row))
+    keys = connector_class(profile.system).copy_key_fields  # the copy key is never offered
 
     def fields(obj: str, text_only: bool = False) -> list[dict]:
         try:
-            return choice_rows.field_options(describe(obj), text_only=text_only) if obj else []
+            return choice_rows.field_options(choices.offered(describe(obj), keys), text_only=text_only) if obj else []
         except Exception:  # noqa: BLE001 - the preview says what failed; the JS asks the endpoint again
             return []
 

@@ -15,7 +15,8 @@ from django.urls import reverse
 from records import wizard
 from records.connectors import connector_for
 from records.connectors.base import FieldType
-from records.copying import plans, services
+from records.copying import guards, plans, services
+from records.copying.choices import offered
 from records.copying.options import CopyOptions
 from records.forms import OverridesForm
 from records.messages import friendly_error
@@ -127,7 +128,7 @@ def copy_record(request: HttpRequest, profile_code, object_name: str, record_id:
     kept = wizard.typed(request, profile, object_name, record_id) if request.method == "GET" else None
     form = OverridesForm(
         request.POST or kept,
-        fields=fields,
+        fields=offered(fields, connector.copy_key_fields),  # never the copy key: the tool's own
         record_values=record.fields,
         taken=_copies_names(connector, object_name, record, fields),
     )
@@ -316,8 +317,15 @@ def copy_preview(request: HttpRequest, draft_id: str) -> HttpResponse:
             "options": options,
             "choice_objects": _choice_objects(plan, options),
             "widgets": _choice_widgets(profile, draft, plan, options, row) if not reading else None,
+            **_guards(row, profile, plan),
         },
     )
+
+
+def _guards(row, profile, plan) -> dict:
+    """Per object of a ready plan, what finds a copy whose answer was lost (no remote call)."""
+    shown = guards.plan_guards(row=row, system=profile.system) if plan else []
+    return {"guards": shown, "guards_without_key": any(g.kind == guards.VALUES for g in shown)}
 
 
 def copy_plan_status(request: HttpRequest, draft_id: str) -> JsonResponse:
@@ -383,20 +391,32 @@ def _confirm(request, draft_id: str, draft, profile, options) -> HttpResponse:
             options=options,
             plan=row,
         )
+    except plans.PlanUsed as exc:
+        if exc.job is None or exc.job.requested_by_id != request.user.pk:
+            messages.error(request, service_error_message(exc))
+            return redirect("copy_preview", draft_id=draft_id)
+        # Another tab confirmed the same preview first: its job, not a second copy.
+        job = exc.job
+        messages.info(request, f"This preview was already confirmed (in another tab): it made job {job.pk}, below.")
     except (ValidationError, ValueError) as exc:
         messages.error(request, service_error_message(exc))
         return redirect("copy_preview", draft_id=draft_id)
+    else:
+        _queued_words(request, job)
     drafts = request.session.get(DRAFTS_KEY, {})
     drafts.pop(draft_id, None)
     request.session[DRAFTS_KEY] = drafts
     if draft.get("origin") == "wizard":
         wizard.forget_typed(request, profile, draft["object_name"], draft["source_ids"][0])
+    return redirect("job_detail", code=job.code)
+
+
+def _queued_words(request, job: CopyJob) -> None:
     if getattr(job, "queue_down", False):
         # "while-queued": the job page drops it once the job has ended (static/records/job.js).
         messages.warning(request, "The copy is queued; it starts when the queue is back.", extra_tags="while-queued")
     else:
         messages.success(request, "The copy is queued. This page follows its progress.", extra_tags="while-queued")
-    return redirect("job_detail", code=job.code)
 
 
 def _uuid(value) -> uuid.UUID | None:

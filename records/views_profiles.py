@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import ProtectedError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -92,3 +92,54 @@ def profile_test(request: HttpRequest, code) -> HttpResponse:
     else:
         messages.error(request, f"Connection to “{profile.name}” failed: {message}")
     return redirect("profile_list")
+
+
+COPY_KEY_PAGE_OBJECTS = 50  # objects described per page view (one describe each); the filter finds others
+
+
+def profile_copy_keys(request: HttpRequest, code) -> HttpResponse:
+    """The profile's objects and their copy-key fields; staff who may change profiles choose
+    objects, see what will be created, and confirm (records.profiles does the work)."""
+    profile = get_profile_for_user(request, code)
+    may_add = profiles.may_add_copy_keys(request.user)
+    chosen = request.POST.getlist("object") if request.method == "POST" else []
+    plan, error = None, ""
+    if request.method == "POST":
+        if not may_add:
+            raise PermissionDenied("Only staff who may change connection profiles add copy-key fields.")
+        try:
+            if request.POST.get("confirm") == "1":
+                added = profiles.profile_add_copy_keys(profile=profile, objects=chosen, user=request.user)
+                for a in added:
+                    if a.error:
+                        messages.error(request, f"{a.object_name}: not added: {a.error}")
+                    else:
+                        messages.success(
+                            request, f"{a.object_name}: {a.field} added. Copies of it now carry a copy key."
+                        )
+                return redirect("profile_copy_keys", code=profile.code)
+            plan = profiles.profile_copy_key_plan(profile=profile, objects=chosen, user=request.user)
+        except ValidationError as exc:
+            error = service_error_message(exc)
+    q = request.GET.get("q", "").strip()[:100]
+    states: list[profiles.CopyKeyState] = []
+    total = 0
+    if plan is None:
+        try:
+            states, total = profiles.profile_copy_keys_page(profile=profile, match=q, limit=COPY_KEY_PAGE_OBJECTS)
+        except Exception as exc:  # noqa: BLE001 - the remote's refusal in plain words
+            error = error or friendly_error(exc, profile)
+    return render(
+        request,
+        "records/profile_copy_keys.html",
+        {
+            "profile": profile,
+            "may_add": may_add,
+            "copy_keys_off": profiles.copy_keys_off(),
+            "states": states,
+            "total": total,
+            "q": q,
+            "plan": plan,
+            "error": error,
+        },
+    )

@@ -14,7 +14,7 @@ from email import policy
 from email.parser import BytesParser
 from urllib.parse import parse_qs
 
-from sandbox import clock, demo, record_page
+from sandbox import clock, demo, record_page, vault_mdl
 from sandbox.vault_jobs import JobRunner
 from sandbox.vault_state import BLANK, VaultError, VaultState, err
 from sandbox.vault_vql import VQLError, compile_condition, parse, sort_key
@@ -59,6 +59,9 @@ class VaultSettings:
     # §2.4 [UNCONFIRMED] the `hierarchical_copy` key of inbound relationships is this sandbox's
     # invention; off: metadata without it, as a real Vault may answer.
     relationship_hierarchical_flag: bool = True
+    # Execute MDL Script: off, the user lacks the permission to change configuration (the answer
+    # is a FAILURE with INSUFFICIENT_ACCESS [UNCONFIRMED]: the error type of the permission check).
+    mdl_permission: bool = True
     # Serve the demo objects with the copy-key field (copy_key__c), the copy engine's idempotency
     # marker; off: no object has it (metadata and records), as in a real Vault. Read at (re)load.
     copy_keys: bool = True
@@ -148,6 +151,7 @@ class VaultApp:
             ("POST", rf"vobjects/{_ID}/{_ID}/actions/cascadedelete", "jobs.start_cascade_delete", True),
             ("GET", rf"vobjects/{_ID}/{_ID}", "get_record", True),
             ("POST|PUT|DELETE", rf"vobjects/{_ID}", "write_records", True),
+            ("POST", "mdl/execute", "mdl_execute", True),
         ]
         self.routes = [(m.split("|"), re.compile(p + r"/?\Z"), h, a) for m, p, h, a in routes]
 
@@ -209,11 +213,12 @@ class VaultApp:
             if path.rstrip("/") == "/api":
                 payload = self.versions()
             else:
-                m = re.match(r"/api/(v\d+\.\d+)/(.*)\Z", path)
+                # Execute MDL Script's documented path has no version: /api/mdl/execute.
+                m = re.match(r"/api/(v\d+\.\d+)/(.*)\Z", path) or re.match(r"/api/()(mdl/execute)\Z", path)
                 if not m:
                     raise VaultError("MALFORMED_URL", "The requested resource does not exist")
                 version, sub = m.groups()
-                if version not in self.settings.versions:
+                if version and version not in self.settings.versions:
                     raise VaultError("MALFORMED_URL", f"API version [{version}] does not exist")
                 req = Request(method, sub.rstrip("/"), version, query, headers, body, headers["content-type"].lower())
                 extra_headers.update(self._burst())
@@ -393,6 +398,13 @@ class VaultApp:
         if int(user_id) not in self.USERS:
             raise VaultError("INVALID_DATA", f"User [{user_id}] does not exist")
         return {"responseStatus": "SUCCESS", "users": [self._user(int(user_id))]}
+
+    # -- MDL (sandbox/vault_mdl.py) ---------------------------------------------------------------
+    def mdl_execute(self, req):
+        if not self.settings.mdl_permission:
+            raise VaultError("INSUFFICIENT_ACCESS", "User does not have sufficient privileges to perform the action")
+        host = (self.base_url or "").split("://")[-1] or "sandbox.veevavault.com"
+        return vault_mdl.execute(self.state, req.body.decode("utf-8", "replace"), host)
 
     # -- §2 metadata ---------------------------------------------------------------------------
     def _objdef(self, name):

@@ -47,6 +47,9 @@ class ZohoSettings:
     # record of `module` with `field` equal to `value` is refused per record, as INVALID_DATA on
     # that field (§3.1's per-record error; the exact code of a validation rule is [UNCONFIRMED]).
     reject_values: tuple[tuple[str, str, str], ...] = ()  # (module, field, value)
+    # Create Custom Fields refused: "NO_PERMISSION" (403, the user isn't an administrator) or
+    # "OAUTH_SCOPE_MISMATCH" (401, the token lacks ZohoCRM.settings.fields.CREATE); "" creates.
+    fields_create_error: str = ""
     # Serve the demo modules with the Copy_Key field (the copy engine's idempotency marker); off:
     # no module has it (metadata and records), as in a real org. Read when the data is (re)loaded.
     copy_keys: bool = True

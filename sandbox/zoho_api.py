@@ -12,6 +12,7 @@ import json
 import time
 from datetime import UTC, datetime, timedelta
 
+from sandbox.zoho_fields import create_fields
 from sandbox.zoho_query import Coql, QueryError, parse_criteria
 from sandbox.zoho_schema import module_meta, related_list_meta
 from sandbox.zoho_state import USER, ApiError, err
@@ -49,13 +50,17 @@ class RecordsApi:
             )
             if handler:
                 return handler(req)
+        if parts == ["settings", "fields"] and m == "POST":
+            return self.create_fields(req)
         if parts == ["coql"] and m == "POST":
             return self.coql(req)
         if parts == ["users"] and m == "GET":
             return self.users(req)
         if parts[0] == "users" and len(parts) == 2 and m == "GET":
             return self.user(req, parts[1])
-        if parts[0] in ("settings", "coql", "users"):
+        if parts == ["org"] and m == "GET":
+            return self.org(req)
+        if parts[0] in ("settings", "coql", "users", "org"):
             raise self._bad_url()
         module = self._module(parts[0])
         if len(parts) == 1:
@@ -102,6 +107,16 @@ class RecordsApi:
 
     def fields(self, req):
         return 200, {"fields": [dict(f) for f in self._module_param(req).fields]}
+
+    def create_fields(self, req):
+        """Create Custom Fields (sandbox/zoho_fields.py); `fields_create_error` refuses it as an org
+        would a user who isn't an administrator, or a token without the settings scope."""
+        refusal = self.settings.fields_create_error
+        if refusal == "NO_PERMISSION":
+            raise _api_error(403, "NO_PERMISSION", "permission denied")
+        if refusal:
+            raise _api_error(401, refusal, "invalid oauth scope to access this URL")
+        return create_fields(self.state, self._module_param(req), req.json())
 
     def related_lists(self, req):
         mod = self._module_param(req)
@@ -255,6 +270,13 @@ class RecordsApi:
         more = len(users) > page * per_page
         info = {"per_page": per_page, "count": len(chunk), "page": page, "more_records": more}
         return 200, {"users": [self.state.user_json(u) for u in chunk], "info": info}
+
+    # -- the Organization API -----------------------------------------------------------------------
+    def org(self, req):
+        """GET /crm/{version}/org → {"org": [{...}]} (scope ZohoCRM.org.READ;
+        https://www.zoho.com/crm/developer/docs/api/v7/get-org-data.html). Zoho's own SDK reads it
+        after each token refresh, with GET /users?type=CurrentUser, to name the token it stores."""
+        return 200, {"org": [self.state.org_json()]}
 
     # -- §6 related records -------------------------------------------------------------------------
     def related(self, req, mod, record_id, list_name):

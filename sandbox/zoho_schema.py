@@ -81,7 +81,8 @@ def fld(
         "custom_field": custom,
         "visible": True,
         "virtual_field": data_type == "subform",
-        "unique": {"case_sensitive": False} if unique else {},
+        # `casesensitive`, a string: Zoho's v8 OAS fields.json and the v7 SDK's model (fields.Unique).
+        "unique": {"casesensitive": "false"} if unique else {},
         "external": {"show": True, "type": "user", "allow_multiple_config": False} if external else None,
         "lookup": {},
         "associated_module": None,

@@ -24,6 +24,21 @@ USER = {
     "email": "admin@sandbox.zoho.example",
     "profile": "Administrator",
 }
+# The demo org, as the Organization API describes it (a few of its documented keys; Reference:
+# https://www.zoho.com/crm/developer/docs/api/v7/get-org-data.html). Its admin is USER.
+ORG = {
+    "id": "5725767000000000101",
+    "company_name": "Sandbox Demo Org",
+    "domain_name": "org57257670",
+    "zgid": "57257670",
+    "primary_zuid": "57257671",
+    "time_zone": "Asia/Kolkata",
+    "currency": "US Dollar",
+    "currency_symbol": "$",
+    "currency_locale": "en_US",
+    "iso_code": "USD",
+    "country_code": "US",
+}
 # A second, active user of the demo org: a copy's Owner can be set to someone else.
 REP = {"name": "Sandbox Rep", "id": "5725767000000150002", "email": "rep@sandbox.zoho.example"}
 # The user who loaded the demo data: another person than the API user (USER, the one the refresh
@@ -109,6 +124,29 @@ class ZohoState:
             "locale": "en_US",
             "created_time": "2024-01-01T09:00:00+05:30",
             "Modified_Time": "2024-01-01T09:00:00+05:30",
+        }
+
+    @staticmethod
+    def org_json() -> dict:
+        """The demo org as `GET /org` renders it (`{"org": [this]}`)."""
+        return {
+            **ORG,
+            "primary_email": USER["email"],
+            "employee_count": "2",
+            "type": "Production",
+            "mc_status": False,
+            "gapps_enabled": False,
+            "translation_enabled": False,
+            "privacy_settings": False,
+            "hipaa_compliance_enabled": False,
+            "license_details": {
+                "paid": True,
+                "paid_type": "enterprise",
+                "paid_expiry": None,
+                "users_license_purchased": 10,
+                "trial_type": None,
+                "trial_expiry": None,
+            },
         }
 
     # -- saving (python -m sandbox --state) ------------------------------------------------------

@@ -1,5 +1,6 @@
 """The one HTTP seam (records/connectors/http.py) against a real loopback server."""
 
+import datetime as dt
 import socket
 import threading
 import time
@@ -275,3 +276,28 @@ def test_backoff_is_bounded_and_jittered():
     delays = [http.delay(n) for n in range(1, 12) for _ in range(20)]
     assert all(0 <= d <= 4 for d in delays)
     assert len(set(delays)) > 10
+
+
+# -- the remote's clock ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Sun, 06 Dec 2026 02:03:04 GMT",  # RFC 7231 IMF-fixdate
+        "Sunday, 06-Dec-26 02:03:04 GMT",  # obsolete RFC 850
+        "Sun Dec  6 02:03:04 2026",  # obsolete asctime
+        "Sun, 06 Dec 2026 03:03:04 +0100",
+    ],
+)
+def test_http_dates_in_every_rfc_7231_form_are_read_as_utc(value):
+    from records.connectors.http import parse_http_date
+
+    assert parse_http_date(value) == dt.datetime(2026, 12, 6, 2, 3, 4, tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize("value", [None, "", "yesterday", "Sun, 99 Foo 2026 25:61:61 GMT", "0"])
+def test_a_missing_or_unreadable_date_is_none(value):
+    from records.connectors.http import parse_http_date
+
+    assert parse_http_date(value) is None

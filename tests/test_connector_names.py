@@ -53,6 +53,30 @@ def test_zoho_names_in_one_get_by_ids(zoho):
     assert conn.names("Contacts", [c.id for c in contacts]) == {c.id: c.name for c in contacts}
 
 
+def test_field_values_of_many_records_in_one_call_each_system(vault, zoho):
+    """What a bulk clone's preview renders every record's templates with: the named fields of each
+    record found (an id not found, or a field the object lacks, left out), in one call."""
+    vsb, _, vconn = vault
+    ids = vault_ids(vconn, VAULT_NAMES)
+    vconn.describe("product__v")
+    vsb.clear_log("vault")
+    got = vconn.field_values("product__v", [*ids, "00P999999999999"], ["name__v", "description__c", "no_such__c"])
+    assert (
+        list(got) == ids
+        and got[ids[0]]["name__v"] == "Cardiostat"
+        and set(got[ids[0]]) == {"name__v", "description__c"}
+    )
+    assert got[ids[0]]["description__c"] == vconn.get("product__v", ids[0]).fields["description__c"]
+    assert len(queries(vsb)) == 1
+    zsb, _, zconn = zoho
+    accounts = zconn.search("Accounts", "", per_page=5).records
+    zconn.describe("Accounts")
+    zsb.clear_log("zoho")
+    got = zconn.field_values("Accounts", [a.id for a in accounts] + ["1234567890123456789"], ["Description", "Phone"])
+    assert got == {a.id: {f: zconn.get("Accounts", a.id).fields[f] for f in ("Description", "Phone")} for a in accounts}
+    assert len(zoho_reads(zsb, "Accounts")) == 1
+
+
 @pytest.mark.django_db
 def test_every_bulk_clone_row_carries_its_name_and_a_missing_id_is_a_warning(vault, owner):
     sb, profile, conn = vault

@@ -122,6 +122,57 @@ def test_a_rendered_value_over_the_field_length_is_refused_in_the_preview(zoho, 
         start_job(profile, owner, "Accounts", [src], "deep_copy", options=options)
 
 
+def _long_description(conn, account_id, length):
+    conn.update("Accounts", [{"id": account_id, "Description": "d" * length}])
+
+
+@pytest.mark.parametrize("per_row", [True, False], ids=["csv_column", "same_for_every_row"])
+def test_a_bulk_clone_whose_second_record_renders_too_long_is_refused_in_the_preview(zoho, owner, per_row):
+    """{Description} x9 fits the first record's Description (32,000 characters) but not the second's:
+    the preview names that record and the field, and no job is made. The other records' values are
+    read in batches (one call here), not one call per record."""
+    sb, profile, conn = zoho
+    first, second = find_id(conn, "Accounts", "Globex"), find_id(conn, "Accounts", "Initech")
+    _long_description(conn, second, 3600)  # x9 = 32,400
+    nine = {"Description": "{Description}" * 9}
+    kw = {"row_overrides": {first: nine, second: nine}} if per_row else {"overrides": nine}
+    sb.clear_log()
+    plan = preview(profile, "Accounts", [first, second], "clone", **kw)
+    assert f"Accounts {second}: Description (Description) would be" in plan.refused_reason
+    assert "32400 characters; the field holds 32000" in plan.refused_reason
+    assert first not in plan.refused_reason
+    reads = [e for e in sb.log("zoho") if e.method == "GET" and "/Accounts" in e.path]
+    # The first record, the others' names (as before), then their values in one call, not one a record.
+    assert len(reads) == 3 and "fields=Description" in reads[2].path, [e.path for e in reads]
+    with pytest.raises(ValidationError, match=f"Accounts {second}: Description"):
+        start_job(profile, owner, "Accounts", [first, second], "clone", **kw)
+    assert not CopyJob.objects.exists()
+
+
+def test_a_bulk_clone_whose_records_all_fit_is_not_refused_and_plain_values_read_nothing_more(zoho, owner):
+    sb, profile, conn = zoho
+    ids = [find_id(conn, "Accounts", n) for n in ("Globex", "Initech", "Hooli")]
+    plan = preview(profile, "Accounts", ids, "clone", overrides={"Description": "{Description} (copy {job})"})
+    assert not plan.refused_reason
+    sb.clear_log()
+    plain = {i: {"Description": "x" * 100} for i in ids}
+    assert not preview(profile, "Accounts", ids, "clone", row_overrides=plain).refused_reason
+    # No template reads a field: the names read (as before), no values read for the other records.
+    assert len([e for e in sb.log("zoho") if e.method == "GET" and "/Accounts" in e.path]) == 2
+
+
+def test_a_vault_bulk_clone_checks_every_records_rendered_values(vault, owner):
+    sb, profile, conn = vault
+    ids = [find_id(conn, "product__v", n) for n in ("Cardiostat", "Neurolax")]
+    conn.update("product__v", [{"id": ids[1], "description__c": "d" * 3600}])
+    nine = {"name__v": "{name__v} (copy)", "description__c": "{description__c}" * 9}
+    sb.clear_log()
+    plan = preview(profile, "product__v", ids, "clone", overrides=nine)
+    record_reads = [e for e in sb.log("vault") if e.method == "GET" and "/vobjects/product__v/" in e.path]
+    assert len(record_reads) == 1  # the first record; the other's values came with a VQL query
+    assert f"product__v {ids[1]}: Description (description__c) would be" in plan.refused_reason
+
+
 @pytest.mark.parametrize(
     "values, message",
     [
@@ -143,6 +194,46 @@ def test_lineage_needs_a_text_field(zoho):
     src = find_id(conn, "Accounts", "Globex")
     with pytest.raises(ValidationError, match="lineage stamp needs an editable text field"):
         preview(profile, "Accounts", [src], "deep_copy", options=CopyOptions(lineage={"Contacts": "Account_Name"}))
+
+
+OWN_FIELD = r"Copy Key \(Copy_Key\) is Record Copier.s own field"
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {"options": CopyOptions(lineage={"Accounts": "Copy_Key"})},  # the new user's lineage stamp
+        {"options": CopyOptions(lineage={"Contacts": "Copy_Key"})},
+        {"options": CopyOptions(fields={"Contacts": {"Copy_Key": "{Last_Name}"}})},
+        {"options": CopyOptions(unique={"Accounts": ("Copy_Key",)})},
+        {"overrides": {"Copy_Key": "mine"}},
+        {"overrides": {"Copy_Key": None}},
+    ],
+    ids=["lineage_top", "lineage_child", "set_child", "unique", "set_top", "clear_top"],
+)
+def test_the_copy_key_field_is_refused_as_a_choice_before_anything_is_queued(zoho, owner, kw):
+    sb, profile, conn = zoho
+    src = find_id(conn, "Accounts", "Globex")
+    with pytest.raises(ValidationError, match=OWN_FIELD):
+        preview(profile, "Accounts", [src], "deep_copy", **kw)
+    with pytest.raises(ValidationError, match=OWN_FIELD):
+        start_job(profile, owner, "Accounts", [src], "deep_copy", **kw)
+    assert not CopyJob.objects.exists()
+
+
+def test_a_bulk_clone_row_setting_the_copy_key_is_refused(zoho):
+    sb, profile, conn = zoho
+    ids = [find_id(conn, "Accounts", n) for n in ("Globex", "Initech")]
+    with pytest.raises(ValidationError, match=OWN_FIELD):
+        preview(profile, "Accounts", ids, "clone", row_overrides={ids[1]: {"Copy_Key": "x"}})
+
+
+def test_without_a_copy_key_the_field_is_an_ordinary_one(zoho, owner, settings):
+    settings.COPY_KEY_FIELDS = ()  # no copy key: the field is the org's own, free to stamp
+    sb, profile, conn = zoho
+    src = find_id(conn, "Accounts", "Globex")
+    plan = preview(profile, "Accounts", [src], "clone", options=CopyOptions(lineage={"Accounts": "Copy_Key"}))
+    assert not plan.refused_reason
 
 
 def test_vault_clone_with_template_and_lineage(vault, owner):

@@ -39,3 +39,22 @@ def test_unmatched_braces_are_refused(bad):
 
 def test_placeholders_lists_fields_only():
     assert placeholders("{a} {today} {{b}} {job} {c}") == {"a", "c"}
+
+
+def test_a_rendered_value_is_checked_for_its_fields_length_and_characters():
+    from django.core.exceptions import ValidationError
+
+    from records.connectors.base import FieldInfo, FieldType
+    from records.copying.choices import check_rendered
+
+    fields = [
+        FieldInfo("Name", "Name", FieldType.TEXT, max_length=100),
+        FieldInfo("Notes", "Notes", FieldType.LONG_TEXT, max_length=1000),
+    ]
+    check_rendered(fields=fields, values={"Name": "short", "Notes": "two\nlines"}, where="Accounts 2")
+    with pytest.raises(ValidationError, match=r"Accounts 2: Name \(Name\) would be 'x{80}…', 101 characters"):
+        check_rendered(fields=fields, values={"Name": "x" * 101}, where="Accounts 2")
+    with pytest.raises(
+        ValidationError, match=r"Accounts 2: Name \(Name\) would be .*: a control character \(U\+000A\)"
+    ):
+        check_rendered(fields=fields, values={"Name": "two\nlines"}, where="Accounts 2")

@@ -110,6 +110,10 @@ def pages(db, client, django_user_model, vault_profile, fresh_sandbox, owner, ma
         "profile_add": [get(reverse("profile_add")), ("post", reverse("profile_add"), {"name": ""})],
         "profile_edit": [get(reverse("profile_edit", args=[pcode]))],
         "profile_delete": [get(reverse("profile_delete", args=[pcode]))],
+        "profile_copy_keys": [
+            get(reverse("profile_copy_keys", args=[pcode])),
+            ("post", reverse("profile_copy_keys", args=[pcode]), {"object": "country__v"}),  # what it creates
+        ],
         "copy_start": [get(reverse("copy_start"))],
         "copy_objects": [get(reverse("copy_objects", args=[pcode]))],
         "copy_search": [get(reverse("copy_search", args=[pcode, "product__v"]) + "?q=Neuro")],

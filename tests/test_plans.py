@@ -221,3 +221,120 @@ def test_old_unconfirmed_plans_lose_their_records_but_stay_for_the_audit(zoho, o
     assert plans.plans_prune(now=old) == 1
     row.refresh_from_db()
     assert row.trees == {} and row.plan["total"] > 1 and row.status == St.READY
+
+
+def _moved(sb):
+    # The same emulator under another host name: to the app, another org's address.
+    return sb.zoho_url.replace("127.0.0.1", "localhost")
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda sb: {"base_url": _moved(sb), "secret": "s", "refresh_token": "t"},  # the edit page's "another org"
+        lambda sb: {"accounts_url": _moved(sb), "secret": "s", "refresh_token": "t"},
+        lambda sb: {"secret": "a-new-client-secret"},  # the secrets' version
+        lambda sb: {"refresh_token": "1000.another.refresh.token"},
+        lambda sb: {"username": "1000.ANOTHERCLIENT"},
+    ],
+    ids=["base_url", "accounts_url", "secret", "refresh_token", "client_id"],
+)
+def test_a_plan_read_before_its_profile_changed_is_not_confirmed(zoho, owner, redis_url, change):
+    from records import profiles
+
+    sb, profile, conn = zoho
+    root = small_account(conn)
+    row = ask(profile, owner, root)
+    burst()
+    row.refresh_from_db()
+    assert row.status == St.READY, row.error
+    changed = profiles.profile_update(profile=profile, actor=owner, **change(sb))
+    sb.clear_log()
+    with pytest.raises(ValidationError, match="The profile changed since this preview: preview again"):
+        confirm(changed, owner, root, row)
+    assert not CopyJob.objects.exists() and sb.log("zoho") == []
+    row.refresh_from_db()
+    assert row.status == St.READY  # not used: the preview reads a new one for the profile as it is now
+    assert ask(changed, owner, root).pk != row.pk
+
+
+def test_a_vault_plan_is_not_confirmed_after_its_api_version_changed(vault, owner, redis_url):
+    from records import profiles
+
+    _, profile, _ = vault
+    args = dict(profile=profile, object_name="product__v", source_ids=["00P000000000001"], mode="clone")
+    row = plans.plan_request(**args, user=owner, overrides={"name__v": "Cardiostat planned"})
+    burst()
+    changed = profiles.profile_update(profile=profile, actor=owner, api_version="v25.3")
+    with pytest.raises(ValidationError, match="The profile changed since this preview"):
+        services.copy_job_create(
+            **{**args, "profile": changed}, user=owner, overrides={"name__v": "Cardiostat planned"}, plan=row
+        )
+    assert not CopyJob.objects.exists()
+
+
+def test_a_plan_whose_profile_changed_before_the_worker_read_it_is_not_read(zoho, owner, redis_url):
+    from records import profiles
+
+    sb, profile, conn = zoho
+    root = small_account(conn)
+    row = ask(profile, owner, root)
+    profiles.profile_update(profile=profile, actor=owner, base_url=_moved(sb), secret="s", refresh_token="t")
+    sb.clear_log()
+    burst()
+    row.refresh_from_db()
+    assert row.status == St.FAILED and "The profile changed" in row.error
+    assert sb.log("zoho") == []  # nothing was read from the new address for the old plan
+
+
+def test_two_tabs_confirming_one_plan_at_the_same_moment_make_one_job(zoho, owner, redis_url):
+    """Two tabs with the same inputs share one plan row. Their Confirms race: the second reads the
+    plan while the first is inside its transaction, about to insert its job (held there until the
+    second has read the plan, or for 3 s). One job; the other Confirm is told which job the plan made."""
+    import threading
+
+    from django.db import connection
+
+    sb, profile, conn = zoho
+    root = small_account(conn)
+    row = ask(profile, owner, root)
+    burst()
+    first_inserting, second_read_plan = threading.Event(), threading.Event()
+    outcomes: dict[str, object] = {}
+
+    def hold_the_insert(execute, sql, params, many, context):
+        if sql.lstrip().upper().startswith('INSERT INTO "RECORDS_COPYJOB"'):
+            first_inserting.set()
+            second_read_plan.wait(timeout=3)
+        return execute(sql, params, many, context)
+
+    def note_the_plan_read(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        if '"records_copyplan"' in sql:
+            second_read_plan.set()
+        return result
+
+    def tab(name, wrapper):
+        try:
+            with connection.execute_wrapper(wrapper):
+                outcomes[name] = confirm(profile, owner, root, row, confirmation=name)
+        except Exception as exc:  # noqa: BLE001 - the outcome is asserted below
+            outcomes[name] = exc
+        finally:
+            connection.close()
+
+    first = threading.Thread(target=tab, args=("tab-1", hold_the_insert))
+    second = threading.Thread(target=tab, args=("tab-2", note_the_plan_read))
+    first.start()
+    assert first_inserting.wait(timeout=30)
+    second.start()
+    first.join(30)
+    second.join(30)
+    job = CopyJob.objects.get()  # one job
+    assert outcomes["tab-1"] == job
+    refused = outcomes["tab-2"]
+    assert isinstance(refused, ValidationError), refused
+    assert f"already confirmed: it made job {job.pk}" in " ".join(refused.messages)
+    assert refused.job == job  # the view sends the second tab to it
+    row.refresh_from_db()
+    assert row.status == St.USED and row.job == job and row.trees == {}

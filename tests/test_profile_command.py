@@ -33,6 +33,12 @@ def test_add_a_vault_profile_with_the_secret_from_the_environment(owner, monkeyp
     assert "env-pw" not in str(AuditEvent.objects.get().details)
 
 
+def test_a_vault_profile_added_without_an_api_version_gets_the_newest(owner, monkeypatch):
+    monkeypatch.setenv("COPIER_SECRET", "env-pw")
+    add("Acme", "--system", "vault", "--url", "https://acme.veevavault.com", "--username", "me", "--owner", "alice")
+    assert ConnectionProfile.objects.get(name="Acme").api_version == "v26.3"
+
+
 def test_add_a_zoho_profile(owner, monkeypatch):
     monkeypatch.setenv("COPIER_SECRET", "client-secret")
     monkeypatch.setenv("COPIER_REFRESH_TOKEN", "1000.rt")

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from cryptography.fernet import Fernet
 
 from records.logging import RedactSecretsFilter, redact
@@ -25,6 +26,7 @@ OURS = (
     "JOB_LEASE_SECONDS",
     "COPIER_VAR_DIR",
     "DJANGO_ALLOW_ASYNC_UNSAFE",
+    "COPY_KEY_FIELDS",
 )  # the browser tests set the last one in this process
 PRINT_SETTINGS = (
     "import django; django.setup(); from django.conf import settings as s; "
@@ -61,6 +63,30 @@ def test_development_defaults(tmp_path):
     key_file = var / "dev_credential_key"
     assert key_file.stat().st_mode & 0o777 == 0o600
     Fernet(key_file.read_text().strip().encode())  # a real key, kept for the next start
+
+
+PRINT_COPY_KEY = (
+    "import django; django.setup(); from django.conf import settings as s; "
+    "from records.connectors.base import FieldInfo; from records.copying.plan import copy_key_field; "
+    "fields = [FieldInfo(n, n, 'text', unique=True) for n in ('Copy_Key', 'a', 'b')]; "
+    "print(s.COPY_KEY_FIELDS, copy_key_field(fields, ('Copy_Key',)) or '-', sep='|')"
+)
+
+
+@pytest.mark.parametrize(
+    ("value", "names", "key"),
+    [
+        ("", "()", "-"),  # set but empty: no copy key, copies are found by their values
+        ("a,b", "('a', 'b')", "a"),
+        (" b , a ", "('b', 'a')", "b"),
+        (None, "None", "Copy_Key"),  # unset: the connector's own names
+    ],
+)
+def test_copy_key_fields_empty_means_no_copy_key_and_unset_means_the_default(tmp_path, value, names, key):
+    env = {"DEBUG": "true"} if value is None else {"DEBUG": "true", "COPY_KEY_FIELDS": value}
+    result = _run(["-c", PRINT_COPY_KEY], tmp_path, **env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().split("|") == [names, key]
 
 
 def test_debug_is_off_unless_asked(tmp_path):

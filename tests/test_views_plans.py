@@ -122,3 +122,49 @@ def test_back_after_confirm_leads_to_the_job_not_a_404(draft, other_user, client
     client.force_login(other_user)
     assert client.get(url).status_code == 404
     assert client.get(reverse("copy_plan_status", args=["d1"])).status_code == 404
+
+
+def test_a_preview_read_before_the_profile_moved_to_another_org_is_not_confirmed(draft):
+    """Preview a deep copy, point the profile at another org on the edit page, Confirm: nothing is
+    written anywhere; the preview says why and reads the plan again for the profile as it is now."""
+    client, sb = draft
+    url = reverse("copy_preview", args=["d1"])
+    client.get(url)
+    burst()
+    plan = CopyPlan.objects.get()
+    profile = plan.profile
+    edit = {
+        "name": profile.name,
+        "system": "zoho",
+        "base_url": sb.zoho_url.replace("127.0.0.1", "localhost"),  # another org's address, to the app
+        "accounts_url": profile.accounts_url,
+        "api_version": "",
+        "username": profile.username,
+        "secret": "another-org-secret",
+        "refresh_token": "another-org-token",
+        "concurrency": "5",
+    }
+    saved = client.post(reverse("profile_edit", args=[profile.code]), edit)
+    assert saved.status_code == 302, saved.content.decode()[:2000]
+    sb.clear_log()
+    answer = client.post(url, {"plan": str(plan.code)}, follow=True)
+    assert answer.redirect_chain[-1][0] == url
+    assert "The profile changed since this preview: preview again." in answer.content.decode()
+    assert not CopyJob.objects.exists() and sb.log("zoho") == []
+    assert CopyPlan.objects.filter(status=CopyPlan.Status.READING).exclude(pk=plan.pk).count() == 1  # read anew
+
+
+def test_a_second_tab_confirming_the_same_preview_is_sent_to_the_job_the_first_made(draft):
+    client, _ = draft
+    session = client.session
+    session["copy_drafts"]["d2"] = dict(session["copy_drafts"]["d1"])  # a second tab, the same inputs
+    session.save()
+    client.get(reverse("copy_preview", args=["d1"]))
+    client.get(reverse("copy_preview", args=["d2"]))
+    burst()
+    plan = CopyPlan.objects.get()  # one plan row for both tabs
+    client.post(reverse("copy_preview", args=["d1"]), {"plan": str(plan.code)})
+    second = client.post(reverse("copy_preview", args=["d2"]), {"plan": str(plan.code)}, follow=True)
+    job = CopyJob.objects.get()
+    assert second.redirect_chain[-1][0] == reverse("job_detail", args=[job.code])
+    assert f"This preview was already confirmed (in another tab): it made job {job.pk}" in second.content.decode()

@@ -22,6 +22,34 @@ def test_add_profile(owner_client, owner):
     assert profile.owner == owner and profile.secret == "top-secret-pw"
 
 
+def test_the_add_form_offers_the_newest_vault_api_version_as_a_required_default(owner_client):
+    import re
+
+    body = owner_client.get(reverse("profile_add")).content.decode()
+    version = re.search(r'<input[^>]*name="api_version"[^>]*>', body).group(0)
+    assert 'value="v26.3"' in version
+    label = re.search(r'<label for="id_api_version">(.*?)</label>', body, re.S).group(1)
+    assert "*" in label  # marked required
+    assert "v26.3" in body.split('id="id_api_version_helptext"')[1][:200]
+    answer = owner_client.post(reverse("profile_add"), vault_form_data(api_version="v26.3"))
+    assert answer.status_code == 302 and ConnectionProfile.objects.get(name="My Vault").api_version == "v26.3"
+
+
+def test_a_vault_profile_needs_its_api_version_and_zoho_needs_none(owner_client):
+    answer = owner_client.post(reverse("profile_add"), vault_form_data(api_version=""))
+    assert answer.status_code == 200 and not ConnectionProfile.objects.exists()
+    zoho = vault_form_data(
+        name="My Zoho",
+        system="zoho",
+        base_url="https://www.zohoapis.eu",
+        accounts_url="https://accounts.zoho.eu",
+        refresh_token="1000.rt",
+    )
+    zoho.pop("api_version")  # the hidden Vault-only field may not be sent at all
+    assert owner_client.post(reverse("profile_add"), zoho).status_code == 302
+    assert ConnectionProfile.objects.get(name="My Zoho").api_version == ""
+
+
 def test_add_requires_a_secret(owner_client):
     response = owner_client.post(reverse("profile_add"), vault_form_data(secret=""))
     assert response.status_code == 200

@@ -216,6 +216,21 @@ class DeepCopyRow:
     error_message: str = ""
 
 
+@dataclass(frozen=True)
+class CopyKeyField:
+    """The copy-key field `Connector.add_copy_key` would create on an object, as shown before it
+    is created: the field, and the metadata call that creates it (`call`, method, path and body)."""
+
+    object_name: str
+    name: str  # copy_key__c / Copy_Key: one of the connector's copy_key_fields
+    label: str
+    type: str  # the system's own type name (Vault String, Zoho text)
+    length: int
+    unique: bool
+    call: str
+    note: str = ""  # what else the definition says (Vault: not carried by Vault's own copies)
+
+
 # ---------------------------------------------------------------------------------------------
 # What a connector is built from: plain values, never a Django model.
 
@@ -364,6 +379,19 @@ class Connector(abc.ABC):
                 continue
         return out
 
+    def field_values(self, object_name: str, ids: Sequence[str], fields: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """{id: {field: value}} of the records found among `ids`, the named fields only (a preview
+        renders every record's value templates with them), in as few calls as the system allows.
+        This default reads one record a call; connectors batch."""
+        out: dict[str, dict[str, Any]] = {}
+        for record_id in dict.fromkeys(str(i) for i in ids if i):
+            try:
+                values = self.get(object_name, record_id).fields
+            except NotFound:
+                continue
+            out[record_id] = {f: values.get(f) for f in fields}
+        return out
+
     @abc.abstractmethod
     def find(
         self,
@@ -435,4 +463,18 @@ class Connector(abc.ABC):
         raise NotImplementedError
 
     def start_cascade_delete(self, object_name: str, record_id: str) -> str:
+        raise NotImplementedError
+
+    # -- the copy-key field, offered to staff (records.profiles.profile_add_copy_keys) ----------------
+    def copy_key_definition(self, object_name: str) -> CopyKeyField:
+        """What `add_copy_key(object_name)` would create, to be shown before it is created. Raises
+        NotFound for an unknown object and Rejected (error_type ALREADY_EXISTS) when the object
+        already has the field. One describe, nothing written."""
+        raise NotImplementedError
+
+    def add_copy_key(self, object_name: str) -> str:
+        """Create the copy-key field on `object_name` through the system's documented metadata API
+        and return the name it got. Raises Rejected with a message saying why it was refused (no
+        permission, the field is already there); after a lost answer the metadata is read again
+        and the field, if there, is the answer."""
         raise NotImplementedError

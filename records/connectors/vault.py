@@ -25,6 +25,7 @@ from records.connectors.base import (
     ConfigurationError,
     Connector,
     ConnectorError,
+    CopyKeyField,
     DeepCopyRow,
     FieldInfo,
     NotFound,
@@ -46,6 +47,8 @@ from records.connectors.urls import check_base_url
 log = logging.getLogger(__name__)
 
 DEFAULT_API_VERSION = "v25.2"
+# The newest Vault API release this app supports: what a new profile is given unless told otherwise.
+LATEST_API_VERSION = "v26.3"
 DEFAULT_CLIENT_ID = "recordcopier-app-server-copier"
 DEFAULT_POLL_INTERVAL = 10.0  # §5.2: at most one job-status call per 10 s per job
 MAX_QUERY_CHARS = 50_000  # §3.3
@@ -54,6 +57,8 @@ SESSION_LIFETIME = dt.timedelta(hours=47)  # §1.3: hard cap 48 h; re-authentica
 # 1,000 rows is VQL's default page (§3.3), so a chunk is usually one call.
 NAMES_CHUNK = 1000
 CHILD_CHUNK = 200  # parent ids per `IN (...)`; keeps each VQL statement far below 50,000 chars
+COPY_KEY_LABEL = "Copy Key"
+COPY_KEY_LENGTH = 100  # the engine's keys are 29 characters (plan.idempotency_key)
 
 _RECORD_ID_RE = re.compile(r"\A[A-Za-z0-9]{1,64}\Z")
 _VERSION_RE = re.compile(r"\Av\d{1,2}\.\d{1,2}\Z")
@@ -409,6 +414,22 @@ class VaultConnector(Connector):
             out.update(vp.names(self._query(q)))
         return out
 
+    def field_values(self, object_name: str, ids: Sequence[str], fields: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """§3.3: `SELECT id, <fields> FROM {object} WHERE id IN (...)`, NAMES_CHUNK ids a statement;
+        fields the object doesn't have are left out."""
+        known = self._fields(object_name)
+        wanted = [i for i in dict.fromkeys(str(i) for i in ids if i) if _RECORD_ID_RE.match(i)]
+        columns = [f for f in dict.fromkeys(fields) if f in known and f != "id"]
+        select = ", ".join(["id", *(vp.vql_name(f) for f in columns)])
+        out: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(wanted), NAMES_CHUNK):
+            chunk = ", ".join(vp.vql_string(i) for i in wanted[start : start + NAMES_CHUNK])
+            q = f"SELECT {select} FROM {vp.vql_name(object_name)} WHERE id IN ({chunk})"
+            for row in self._query(q):
+                out[str(row.get("id") or "")] = {f: row.get(f) for f in columns}
+        out.pop("", None)
+        return out
+
     def find(
         self,
         object_name: str,
@@ -427,9 +448,12 @@ class VaultConnector(Connector):
         select = ", ".join(dict.fromkeys(["id", *(n for n in ("name__v",) if n in fields), *stamps, *equals]))
         conditions = [f"{vp.vql_name(k)} = {vp.vql_string(v)}" for k, v in equals.items()]
         if created_since is not None:
+            # Floored to the whole second Vault keeps (vp.vql_datetime): never later than asked.
             conditions.append(f"{vp.CREATED_FIELD} >= {vp.vql_datetime(created_since)}")
         if created_by:
-            # A user field compared with a quoted id, as object references are in VQL.
+            # UNCONFIRMED: the documented VQL examples compare object references with a quoted id
+            # (`product__v = '00P…'`); created_by__v answers as an integer (§3.2) and is compared
+            # the same way here, quoted, which the sandbox accepts as a number too.
             conditions.append(f"{vp.CREATED_BY_FIELD} = {vp.vql_string(created_by)}")
         q = f"SELECT {select} FROM {vp.vql_name(object_name)} WHERE {' AND '.join(conditions)}"
         return [self._record(object_name, r) for r in self._query(q)]
@@ -578,3 +602,60 @@ class VaultConnector(Connector):
                 f"Vault gave an unexpected answer (HTTP {response.status_code}).", error_type="BAD_RESPONSE"
             )
         return str(response.content.decode("utf-8-sig", "replace"))
+
+    # -- the copy-key field (MDL) -----------------------------------------------------------------
+    def copy_key_definition(self, object_name: str) -> CopyKeyField:
+        name = self.copy_key_fields[0]
+        if name in self._fields(object_name):  # NotFound for an unknown object
+            raise Rejected(f"{object_name} already has the field {name}.", error_type="ALREADY_EXISTS", field=name)
+        statement = vp.mdl_add_field(object_name, name, label=COPY_KEY_LABEL, max_length=COPY_KEY_LENGTH)
+        return CopyKeyField(
+            object_name=object_name,
+            name=name,
+            label=COPY_KEY_LABEL,
+            type="String",
+            length=COPY_KEY_LENGTH,
+            unique=True,
+            call=f"POST /api/mdl/execute\n{statement}",
+            note="no_copy: Vault's own copies leave it empty; Record Copier sets it on each copy it makes.",
+        )
+
+    def add_copy_key(self, object_name: str) -> str:
+        """Execute MDL Script (POST /api/mdl/execute, synchronous; the asynchronous endpoint is
+        required only for objects of 10,000+ high-volume records). Needs an Admin with the
+        permission to change object configuration; Vault answers otherwise with a FAILURE."""
+        # Reference: https://general.veevavault.dev/vault-api/api-reference/26.1/metadata-definition-language-mdl/execute-mdl-script/
+        definition = self.copy_key_definition(object_name)
+        statement = definition.call.split("\n", 1)[1]
+        try:
+            # The documented request: Content-Type application/json, the script as the raw body.
+            _, body = self._send(
+                "POST",
+                "/api/mdl/execute",
+                safe=False,
+                write=True,
+                data=statement.encode(),
+                headers={"Content-Type": "application/json"},
+            )
+            if body is None:
+                raise vp.lost(True, "Vault gave an answer to the MDL script that is not JSON.")
+            vp.mdl_outcome(body)
+        except ConnectorError as exc:
+            self._describe.pop(object_name, None)
+            if definition.name in self._fields(object_name):
+                if isinstance(exc, Rejected):  # a second admin at the same moment
+                    raise Rejected(
+                        f"{object_name} already has the field {definition.name}.",
+                        error_type="ALREADY_EXISTS",
+                        field=definition.name,
+                    ) from exc
+                return definition.name  # the answer was lost; the script was applied
+            if exc.error_type in ("INSUFFICIENT_ACCESS", "OPERATION_NOT_ALLOWED"):
+                raise Rejected(
+                    f"Vault refused to add {definition.name} to {object_name}: {exc.message} The profile's "
+                    "user needs permission to change object configuration (a Vault Owner or System Admin).",
+                    error_type=exc.error_type,
+                ) from exc
+            raise
+        self._describe.pop(object_name, None)  # describe() reads the new field
+        return definition.name

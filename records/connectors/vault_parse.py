@@ -509,12 +509,13 @@ def stamps(row: dict[str, Any]) -> tuple[dt.datetime | None, dt.datetime | None,
 
 
 def vql_datetime(value: dt.datetime) -> str:
-    """A VQL DateTime literal: `'YYYY-MM-DDTHH:MM:SS.SSSZ'`, UTC, single-quoted.
+    """A VQL DateTime literal, `'YYYY-MM-DDTHH:MM:SS.000Z'`, UTC, single-quoted.
     Reference: https://general.veevavault.dev/vql/references/language-specifications/data-types-formats/
-    A naive value is taken as UTC; microseconds are cut to milliseconds (floored, so a `>=` bound
-    never moves later)."""
+    A naive value is taken as UTC. Floored to the whole second: every DateTime Vault documents
+    carries `.000` milliseconds (records keep whole seconds), so a record created in the bound's
+    own second reads earlier than a bound with milliseconds; a `>=` bound must never exclude it."""
     value = value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
-    return f"'{value.strftime('%Y-%m-%dT%H:%M:%S')}.{value.microsecond // 1000:03d}Z'"
+    return f"'{value.strftime('%Y-%m-%dT%H:%M:%S')}.000Z'"
 
 
 def user_id(body: dict[str, Any]) -> str:
@@ -523,3 +524,63 @@ def user_id(body: dict[str, Any]) -> str:
     first = users[0] if isinstance(users, list) and users and isinstance(users[0], dict) else {}
     user = first.get("user") if isinstance(first.get("user"), dict) else first
     return user_ref(user.get("id")) if isinstance(user, dict) else ""
+
+
+# ---------------------------------------------------------------------------------------------
+# MDL (Metadata Definition Language): the copy-key field. Reference:
+# https://general.veevavault.dev/vault-api/api-reference/26.1/metadata-definition-language-mdl/execute-mdl-script/
+# (POST /api/mdl/execute, the script as the raw body, answered with script_execution and one
+# statement_execution per statement) and the ALTER command, whose ADD adds a subcomponent:
+# https://general.veevavault.dev/safety/mdl/documentation/mdl-commands/alter.md
+
+
+def mdl_string(text: str) -> str:
+    """An MDL String attribute value: single-quoted (MDL "Attribute Data Types"); a quote or a
+    backslash is refused rather than escaped (the documented syntax shows no escape)."""
+    if "'" in text or "\\" in text:
+        raise Rejected("A label may not contain a quote or a backslash.", error_type="INVALID_NAME")
+    return f"'{text}'"
+
+
+def mdl_add_field(object_name: str, field: str, *, label: str, max_length: int) -> str:
+    """`ALTER Object {object} (ADD Field {field} (...));`: a unique, optional text field that
+    Vault's own copies (deep copy, create from source_record_id) leave empty (no_copy).
+    [UNCONFIRMED] the Field subcomponent's attribute names (label, type, active, required, unique,
+    max_length, no_copy, list_column) are those of an object field's metadata (api-notes vault.md
+    §2.3); a Vault that refuses one answers FAILURE naming it, and nothing is created."""
+    attributes = [
+        f"label({mdl_string(label)})",
+        "type('String')",
+        "active(true)",
+        "required(false)",
+        "unique(true)",
+        f"max_length({int(max_length)})",
+        "no_copy(true)",
+        "list_column(false)",
+    ]
+    inner = ",\n      ".join(attributes)
+    return f"ALTER Object {vql_name(object_name)} (\n   ADD Field {vql_name(field)} (\n      {inner}\n   )\n);"
+
+
+def mdl_outcome(body: dict[str, Any]) -> None:
+    """Raise the typed error an Execute MDL Script answer carries, if any. Errors of the request
+    (a session, a permission) come as the usual `errors`; those of a statement in its
+    statement_execution[].errors ({line, message, context, code}, MDL "Errors")."""
+    status = body.get("responseStatus")
+    if status in ("SUCCESS", "WARNING"):
+        return
+    if first_error(body) != ("", ""):
+        check(body, write=True)
+    statements = body.get("statement_execution")
+    for statement in statements if isinstance(statements, list) else []:
+        errors = statement.get("errors") if isinstance(statement, dict) else None
+        if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+            message = str(errors[0].get("message") or statement.get("message") or "")
+            raise Rejected(
+                message or "Vault refused the MDL statement.", error_type=str(errors[0].get("code") or "MDL")
+            )
+    script = body.get("script_execution")
+    message = str(script.get("message") or "") if isinstance(script, dict) else ""
+    if status == "EXCEPTION" or status is None:
+        raise lost(True, f"Vault had an internal error running the MDL script: {message or 'no details'}.")
+    raise Rejected(message or "Vault refused the MDL script.", error_type="MDL")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import logging
 import threading
 from collections.abc import Iterator, Sequence
@@ -17,10 +18,12 @@ from urllib.parse import quote, urlsplit
 
 from records.connectors import zoho_parse as zp
 from records.connectors.base import (
+    AuthFailed,
     CloneRequest,
     ConfigurationError,
     Connector,
     ConnectorError,
+    CopyKeyField,
     FieldInfo,
     FieldType,
     NotFound,
@@ -59,6 +62,8 @@ COQL_FIELDS_MAX = 500  # §4.4 (v7): at most 500 SELECT columns
 NON_COQL_MODULES = frozenset({"Notes", "Attachments"})
 ACTIVITY_MODULES = frozenset({"Tasks", "Events", "Calls"})
 PERSON_MODULES = frozenset({"Contacts", "Leads"})
+COPY_KEY_LABEL = "Copy Key"  # Zoho names the field from its label: Copy_Key
+COPY_KEY_LENGTH = 100  # the engine's keys are 29 characters (plan.idempotency_key)
 
 
 def _utcnow() -> dt.datetime:
@@ -183,11 +188,14 @@ class ZohoConnector(Connector):
         return token, _utcnow() + dt.timedelta(seconds=seconds)
 
     # -- one API call --------------------------------------------------------------------------
-    def _call(self, method: str, path: str, *, safe: bool, write: bool = False, **kwargs: Any) -> tuple[int, Any]:
+    def _call(
+        self, method: str, path: str, *, safe: bool, write: bool = False, results: str = "data", **kwargs: Any
+    ) -> tuple[int, Any]:
         """Send one API call; return (status, parsed body or None for 204). Raise typed errors.
 
-        An answer carrying a `data` array (a batch write's per-record results) is returned even
-        when its status is 400: per-record codes are the truth (§3.1).
+        An answer carrying a `results` array (a batch write's per-record results, `data`; the
+        settings writes' `fields`) is returned even when its status is 400: per-item codes are
+        the truth (§3.1).
         """
         url = f"/crm/{self.api_version}/{path.lstrip('/')}"
         token = self._token()
@@ -218,7 +226,7 @@ class ZohoConnector(Connector):
                     )
                 raise Unavailable("Zoho's answer could not be read.", error_type="UNREADABLE_ANSWER")
             return status, body
-        if status in (400, 207, 202) and isinstance(body, dict) and isinstance(body.get("data"), list):
+        if status in (400, 207, 202) and isinstance(body, dict) and isinstance(body.get(results), list):
             return status, body
         raise zp.error_for(status, body, write=write)
 
@@ -399,6 +407,25 @@ class ZohoConnector(Connector):
             params = {"ids": ",".join(chunk), "fields": fields, "per_page": READ_PAGE}
             status, body = self._call("GET", self._module_path(module), safe=True, params=params)
             out.update({r.id: r.name for r in self._page(module, status, body, 1).records if r.id in chunk})
+        return out
+
+    def field_values(self, object_name: str, ids: Sequence[str], fields: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """§4.1 Get Records with `ids` (GET_IDS_MAX a call) and the named fields (at most
+        LIST_FIELDS_MAX: more, or the Users module, are read one record a call)."""
+        module = zp.check_name(object_name)
+        known = {f.name for f in self.describe(module)} if module != USERS else set()
+        columns = [f for f in dict.fromkeys(fields) if f in known]
+        if module == USERS or len(columns) > LIST_FIELDS_MAX:
+            return super().field_values(module, ids, columns or fields)
+        wanted = [i for i in dict.fromkeys(str(i) for i in ids if i) if zp.looks_like_id(i)]
+        out: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(wanted), GET_IDS_MAX):
+            chunk = wanted[start : start + GET_IDS_MAX]
+            params = {"ids": ",".join(chunk), "fields": ",".join(columns) or "id", "per_page": READ_PAGE}
+            status, body = self._call("GET", self._module_path(module), safe=True, params=params)
+            for r in self._page(module, status, body, 1).records:
+                if r.id in chunk:
+                    out[r.id] = {f: r.fields.get(f) for f in columns}
         return out
 
     def get(self, object_name: str, record_id: str) -> Record:
@@ -785,6 +812,70 @@ class ZohoConnector(Connector):
         else:
             base = f"https://{'crmsandbox' if prefix == 'sandbox' else 'crm'}.zoho.{tld}"
         return f"{base}{path}"
+
+    # -- the copy-key field (Create Custom Fields) ----------------------------------------------
+    def copy_key_definition(self, object_name: str) -> CopyKeyField:
+        module = zp.check_name(object_name)
+        name = self.copy_key_fields[0]
+        fields = self.describe(module)  # NotFound for an unknown module
+        taken = [f for f in fields if f.name == name or f.label == COPY_KEY_LABEL]
+        if taken:
+            raise Rejected(f"{module} already has the field {taken[0].name}.", error_type="ALREADY_EXISTS", field=name)
+        body = zp.custom_text_field(COPY_KEY_LABEL, COPY_KEY_LENGTH)
+        return CopyKeyField(
+            object_name=module,
+            name=name,
+            label=COPY_KEY_LABEL,
+            type="text (single line)",
+            length=COPY_KEY_LENGTH,
+            unique=True,
+            call=f"POST /crm/{self.api_version}/settings/fields?module={module}\n{json.dumps(body)}",
+            note="Zoho names it from its label; unique: “Do not allow duplicate values”.",
+        )
+
+    def add_copy_key(self, object_name: str) -> str:
+        """Create Custom Fields, then read the module's fields again for the api_name Zoho gave
+        it. Needs an administrator's profile and a token with ZohoCRM.settings.fields.CREATE."""
+        # Reference: https://www.zoho.com/crm/developer/docs/api/v7/create-custom-field.html
+        definition = self.copy_key_definition(object_name)
+        module = definition.object_name
+        body = zp.custom_text_field(COPY_KEY_LABEL, COPY_KEY_LENGTH)
+        try:
+            _, answer = self._call(
+                "POST",
+                "settings/fields",
+                safe=False,
+                write=True,
+                results="fields",
+                params={"module": module},
+                json=body,
+            )
+            field_id = zp.created_field_id(answer)
+        except ConnectorError as exc:
+            return self._after_refused_field(module, definition, exc)
+        with self._meta_lock:
+            self._fields.pop(module, None)
+        _, raw = self._call("GET", "settings/fields", safe=True, params={"module": module})
+        created = [f for f in zp.list_in(raw, "fields") if isinstance(f, dict) and str(f.get("id")) == field_id]
+        return str(created[0].get("api_name") or definition.name) if created else definition.name
+
+    def _after_refused_field(self, module: str, definition: CopyKeyField, exc: ConnectorError) -> str:
+        """A refused or lost Create Custom Fields: the field if it is there now, else why not."""
+        with self._meta_lock:
+            self._fields.pop(module, None)
+        there = [f.name for f in self.describe(module) if f.name == definition.name or f.label == COPY_KEY_LABEL]
+        if there and isinstance(exc, Rejected):
+            raise Rejected(f"{module} already has the field {there[0]}.", error_type="ALREADY_EXISTS") from exc
+        if there:
+            return there[0]  # the answer was lost; the field was created
+        if exc.error_type == "NO_PERMISSION" or (isinstance(exc, AuthFailed) and "SCOPE" in exc.error_type):
+            raise Rejected(
+                f"Zoho refused to add {definition.name} to {module}: {exc.message}. The profile needs an "
+                "administrator's Zoho user and a refresh token with the scope ZohoCRM.settings.fields.CREATE "
+                "(or ZohoCRM.settings.ALL).",
+                error_type=exc.error_type,
+            ) from exc
+        raise exc
 
 
 def _settle(outcomes: list[WriteResult | ConnectorError]) -> list[WriteResult]:

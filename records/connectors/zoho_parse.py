@@ -417,3 +417,34 @@ def current_user_id(body: Any) -> str:
     """The id of the one user of `GET /users?type=CurrentUser` ({"users": [{"id", ...}], "info"})."""
     found = user(body)
     return lookup_id(found.get("id")) if found else ""
+
+
+# Create Custom Fields: the copy-key field. Reference:
+# https://www.zoho.com/crm/developer/docs/api/v7/create-custom-field.html
+# (POST /settings/fields?module={module}, {"fields": [{field_label, data_type, length, ...}]};
+# scope ZohoCRM.settings.fields.CREATE or .ALL)
+
+
+def custom_text_field(label: str, length: int) -> dict[str, Any]:
+    """The body creating a unique single-line text field. [UNCONFIRMED] the `unique` key's shape
+    on create: the one GET /settings/fields shows, `{"casesensitive": "false"}` (Zoho's OAS
+    fields.json and the v7 SDK's fields.Unique); the engine's keys are lower-case, so case
+    doesn't matter to it."""
+    return {
+        "fields": [
+            {"field_label": label, "data_type": "text", "length": int(length), "unique": {"casesensitive": "false"}}
+        ]
+    }
+
+
+def created_field_id(body: Any) -> str:
+    """The new field's id from a Create Custom Fields answer ({"fields": [{code, details: {id},
+    message, status}]}, the envelope of the other settings writes); raise the entry's error."""
+    entries = list_in(body, "fields")
+    entry = entries[0] if entries and isinstance(entries[0], dict) else body
+    code, message, details = envelope(entry)
+    if isinstance(entry, dict) and entry.get("status") == "success" and str(details.get("id") or ""):
+        return str(details["id"])
+    if not code:
+        raise OutcomeUnknown("Zoho's answer to the new field could not be read.", error_type="UNREADABLE_ANSWER")
+    raise error_for(400, entry, write=True)

@@ -14,9 +14,11 @@ from django.core.exceptions import ValidationError
 from records.connectors.base import FieldInfo, FieldType
 from records.copying import templates
 from records.copying.options import CopyOptions, lineage_text
+from records.copying.plan import copy_key_field
 from records.copying.validation import control_error, validate_overrides
 
 TEXT_TYPES = (FieldType.TEXT, FieldType.LONG_TEXT)
+SHOWN_CHARS = 80  # of a rendered value too long for its field, in the message that refuses it
 
 
 def check_values(*, fields: list[FieldInfo], values: dict[str, Any], where: str = "") -> None:
@@ -55,6 +57,35 @@ def check_values(*, fields: list[FieldInfo], values: dict[str, Any], where: str 
         raise ValidationError([f"{prefix}{m}" for ms in errors.values() for m in ms])
 
 
+def copy_key_of(fields: list[FieldInfo], key_names: tuple[str, ...]) -> str:
+    """The object's copy-key field ("" when it has none): Record Copier's own, holding each copy's
+    key. `key_names`: the connector's copy_key_fields (settings.COPY_KEY_FIELDS wins)."""
+    return copy_key_field(fields, key_names)
+
+
+def offered(fields: list[FieldInfo], key_names: tuple[str, ...]) -> list[FieldInfo]:
+    """The fields a person may choose for a value, a template or a lineage stamp: all but the copy
+    key (the engine writes it on every copy; a value there would be overwritten, or mistaken for it)."""
+    key = copy_key_of(fields, key_names)
+    return [f for f in fields if f.name != key] if key else list(fields)
+
+
+def own_field_message(label: str, name: str) -> str:
+    return (
+        f"{label} ({name}) is Record Copier's own field: it holds each copy's copy key, which finds the copy "
+        "again after a lost answer. A copy can't set, clear, stamp or number it; choose another field."
+    )
+
+
+def check_not_copy_key(*, fields: list[FieldInfo], key_names: tuple[str, ...], names, where: str = "") -> None:
+    """Refuse a value, a clear, a lineage stamp or "make unique" aimed at the copy-key field."""
+    key = copy_key_of(fields, key_names)
+    if key and key in set(names):
+        label = next((f.label for f in fields if f.name == key), "") or key
+        prefix = f"{where}: " if where else ""
+        raise ValidationError(prefix + own_field_message(label, key))
+
+
 def check_lineage(*, fields: list[FieldInfo], field_name: str, where: str) -> None:
     info = next((f for f in fields if f.name == field_name), None)
     if info is None or not info.editable or info.type not in TEXT_TYPES or info.system_managed_name:
@@ -87,12 +118,19 @@ def record_values(
 
 
 def check_rendered(*, fields: list[FieldInfo], values: dict[str, Any], where: str) -> None:
-    """A rendered value longer than its field is refused here, never cut."""
+    """A rendered text value longer than its field, or holding a character its field can't (a line
+    break from a multi-line source value in a single-line field), is refused here, never cut."""
     infos = {f.name: f for f in fields}
     for name, value in values.items():
         info = infos.get(name)
-        if info and info.max_length and isinstance(value, str) and len(value) > info.max_length:
+        if info is None or info.type not in TEXT_TYPES or not isinstance(value, str):
+            continue
+        shown = value if len(value) <= SHOWN_CHARS else value[:SHOWN_CHARS] + "…"
+        if info.max_length and len(value) > info.max_length:
             raise ValidationError(
-                f"{where}: {info.label} ({name}) would be {value!r}, {len(value)} characters; "
+                f"{where}: {info.label} ({name}) would be {shown!r}, {len(value)} characters; "
                 f"the field holds {info.max_length}. Shorten the value or the template."
             )
+        control = control_error(value, long_text=info.type == FieldType.LONG_TEXT)
+        if control:
+            raise ValidationError(f"{where}: {info.label} ({name}) would be {shown!r}: {control}")

@@ -122,14 +122,19 @@ class TooLarge(Exception):
 def copy_key_field(fields: list[FieldInfo], names: tuple[str, ...] = ()) -> str:
     """The copy-key field of an object (a unique editable text field named in settings.COPY_KEY_FIELDS,
     else in `names`, the connector's copy_key_fields, else the defaults), or ""."""
-    configured = settings.COPY_KEY_FIELDS
-    names = configured if configured is not None else (names or DEFAULT_COPY_KEY_FIELDS)
     by_name = {f.name: f for f in fields}
-    for name in names:
+    for name in copy_key_names(names):
         info = by_name.get(name)
         if info and info.editable and info.type in (FieldType.TEXT, FieldType.LONG_TEXT):
             return name
     return ""
+
+
+def copy_key_names(names: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """The names a copy-key field may have: settings.COPY_KEY_FIELDS when set (empty: none), else
+    `names` (the connector's copy_key_fields), else the defaults."""
+    configured = settings.COPY_KEY_FIELDS
+    return tuple(configured) if configured is not None else (names or DEFAULT_COPY_KEY_FIELDS)
 
 
 UNCOPYABLE_TYPES = (FieldType.FILE, FieldType.SUBFORM)

@@ -23,7 +23,7 @@ from records.copying import services
 from records.copying.options import CopyOptions
 from records.copying.plan import Plan
 from records.messages import friendly_error
-from records.models import CopyJob, CopyPlan
+from records.models import ConnectionProfile, CopyJob, CopyPlan
 
 log = logging.getLogger(__name__)
 St = CopyPlan.Status
@@ -32,11 +32,41 @@ QUEUE_DOWN = "The queue is unreachable right now; the records are read as soon a
 TOO_OLD = "This preview was read too long ago; the records may have changed. Read it again before confirming."
 
 
+PROFILE_CHANGED = "The profile changed since this preview: preview again."
+
+
+class PlanUsed(ValidationError):
+    """Another Confirm used the plan first (a second tab, a second request at the same moment);
+    `job` is the job it made (None if since deleted): the view sends the user there."""
+
+    def __init__(self, job: CopyJob | None):
+        self.job = job
+        made = f": it made job {job.pk}" if job is not None else ""
+        super().__init__(f"This preview was already confirmed{made}.")
+
+
+def profile_version(profile) -> dict[str, str]:
+    """What a plan's records are read from: the profile's system, addresses, API version and login,
+    and its secrets' versions (when each was last set). A plan's key holds it, so a plan read from
+    one org (or with one login) is never confirmed after the profile points at another."""
+    stamps = {f: getattr(profile, f) for f in ("secret_set_at", "refresh_token_set_at")}
+    return {
+        "code": str(profile.code),
+        "system": profile.system,
+        "base_url": profile.base_url,
+        "accounts_url": profile.accounts_url or "",
+        "api_version": profile.api_version or "",
+        "username": profile.username,
+        **{f: when.isoformat() if when else "" for f, when in stamps.items()},
+    }
+
+
 def plan_key(*, profile, object_name, source_ids, mode, overrides, row_overrides, options: CopyOptions) -> str:
-    """sha256 of every input of a plan: the same preview asked again finds its row; any change
-    (a choice on the preview, another value) reads a new one."""
+    """sha256 of every input of a plan and of the profile's version: the same preview asked again
+    finds its row; any change (a choice on the preview, another value, the profile edited) reads a
+    new one, and the old row can no longer be confirmed."""
     inputs = {
-        "profile": str(profile.code),
+        "profile": profile_version(profile),
         "object_name": object_name,
         "source_ids": [str(s).strip() for s in source_ids if str(s).strip()],
         "mode": mode,
@@ -45,6 +75,20 @@ def plan_key(*, profile, object_name, source_ids, mode, overrides, row_overrides
         "options": options.as_dict(),
     }
     return hashlib.sha256(json.dumps(inputs, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _row_key(row: CopyPlan, profile) -> str:
+    """The key of the row's own inputs with `profile` as it is now: not the row's key when the
+    profile changed since the row was asked for."""
+    return plan_key(
+        profile=profile,
+        object_name=row.object_name,
+        source_ids=row.source_ids,
+        mode=row.mode,
+        overrides=row.overrides,
+        row_overrides=row.row_overrides,
+        options=CopyOptions.from_dict(row.options),
+    )
 
 
 def plan_request(
@@ -144,7 +188,9 @@ def _send(plan_id: int) -> None:
 
 def plan_read(*, plan_id: int, connector=None) -> CopyPlan:
     """On the worker: read the plan of a reading row (services._plan, with progress), store it
-    and its trees; bad input or a remote error ends it failed with the preview's friendly message."""
+    and its trees; bad input or a remote error ends it failed with the preview's friendly message.
+    A row whose profile changed since it was asked for (before or during the read) ends failed:
+    its key says what it was read from."""
     row = CopyPlan.objects.select_related("profile").get(pk=plan_id)
     if row.status != St.READING:
         return row  # read already (a second RQ job for it, after a revive)
@@ -153,31 +199,11 @@ def plan_read(*, plan_id: int, connector=None) -> CopyPlan:
     CopyPlan.objects.filter(pk=row.pk, status=St.READING).update(started_at=now, heartbeat=now, notice="")
     fields: dict = {}
     try:
-        conn = connector or connector_for(row.profile)
-        options = CopyOptions.from_dict(row.options)
-        plan, trees = services._plan(
-            profile=row.profile,
-            object_name=row.object_name,
-            source_ids=row.source_ids,
-            mode=row.mode,
-            overrides=row.overrides,
-            row_overrides=row.row_overrides,
-            connector=conn,
-            options=options,
-            progress=progress,
-        )
-        snapshot = services.needs_snapshot(conn, row.mode, options, row.object_name)
-        if plan.refused_reason:
-            trees = {}  # it can't be confirmed: keep no records (a refused-as-too-large tree is big)
-        fields = {
-            "status": St.READY,
-            "plan": {**plan.as_dict(), "fields": _described(conn, plan)},
-            "trees": {
-                "snapshot": snapshot,
-                "roots": {r: [_node_dict(n, snapshot) for n in ns] for r, ns in trees.items()},
-            },
-            "read_count": progress.read or sum(len(ns) for ns in trees.values()),
-        }
+        if _row_key(row, row.profile) != row.key:
+            raise ValidationError(PROFILE_CHANGED)
+        fields = _read(row, connector, progress)
+        if _row_key(row, ConnectionProfile.objects.get(pk=row.profile_id)) != row.key:
+            raise ValidationError(PROFILE_CHANGED)  # edited while it was read
     except (ValidationError, ValueError) as exc:
         fields = {"status": St.FAILED, "error": " ".join(getattr(exc, "messages", None) or [str(exc)])}
     except Exception as exc:  # noqa: BLE001 - shown on the preview in plain words, logged by friendly_error
@@ -185,6 +211,34 @@ def plan_read(*, plan_id: int, connector=None) -> CopyPlan:
     now = timezone.now()
     CopyPlan.objects.filter(pk=row.pk, status=St.READING).update(**fields, heartbeat=now, finished_at=now)
     return CopyPlan.objects.get(pk=row.pk)
+
+
+def _read(row: CopyPlan, connector, progress: _Progress) -> dict:
+    conn = connector or connector_for(row.profile)
+    options = CopyOptions.from_dict(row.options)
+    plan, trees = services._plan(
+        profile=row.profile,
+        object_name=row.object_name,
+        source_ids=row.source_ids,
+        mode=row.mode,
+        overrides=row.overrides,
+        row_overrides=row.row_overrides,
+        connector=conn,
+        options=options,
+        progress=progress,
+    )
+    snapshot = services.needs_snapshot(conn, row.mode, options, row.object_name)
+    if plan.refused_reason:
+        trees = {}  # it can't be confirmed: keep no records (a refused-as-too-large tree is big)
+    return {
+        "status": St.READY,
+        "plan": {**plan.as_dict(), "fields": _described(conn, plan)},
+        "trees": {
+            "snapshot": snapshot,
+            "roots": {r: [_node_dict(n, snapshot) for n in ns] for r, ns in trees.items()},
+        },
+        "read_count": progress.read or sum(len(ns) for ns in trees.values()),
+    }
 
 
 class _Progress:
@@ -247,25 +301,45 @@ def shown_plan(row: CopyPlan) -> Plan:
     return Plan.from_dict(row.plan, object_name=row.object_name, mode=row.mode, source_ids=row.source_ids)
 
 
-def stored_plan(*, plan: CopyPlan, user, profile, options: CopyOptions, **inputs) -> tuple[Plan, dict, bool]:
-    """(Plan, trees, snapshot) of a ready plan for copy_job_create; refused (ValidationError) when it
-    is another user's, for other inputs, not read yet, failed, used or too old."""
-    row = CopyPlan.objects.get(pk=plan.pk)
-    if row.requested_by_id != user.pk or row.key != plan_key(profile=profile, options=options, **inputs):
-        raise ValidationError("This plan is not the one of this copy; open the preview again.")
-    if row.status == St.READING:
-        raise ValidationError("The records to copy are still being read; confirm when the preview shows them.")
-    if row.status != St.READY:
-        raise ValidationError(row.error or "This preview can't be confirmed; open it again.")
-    if timezone.now() - row.created_at >= timedelta(seconds=settings.PLAN_MAX_AGE_SECONDS):
-        raise ValidationError(TOO_OLD)
+def claim(*, plan: CopyPlan, user, profile, options: CopyOptions, **inputs) -> tuple[Plan, dict, bool]:
+    """(Plan, trees, snapshot) of a ready plan for copy_job_create, claimed for one job: a
+    compare-and-set from ready to used, so two Confirms at the same moment (two tabs share one plan)
+    make one job. Call it inside the transaction that creates the job (a refusal after it rolls the
+    claim back). Refused (ValidationError) when the plan is another user's, for other inputs, read
+    before the profile changed, not read yet, failed, too old, or used (PlanUsed)."""
+    key = plan_key(profile=profile, options=options, **inputs)
+    fresh = timezone.now() - timedelta(seconds=settings.PLAN_MAX_AGE_SECONDS)
+    ours = CopyPlan.objects.filter(pk=plan.pk, requested_by=user, key=key, status=St.READY, created_at__gt=fresh)
+    claimed = ours.update(status=St.USED)
+    row = CopyPlan.objects.select_related("job").get(pk=plan.pk)
+    if not claimed:
+        raise _refusal(row, user=user, profile=profile, key=key)
     trees = {root: [planning.Node(**n) for n in nodes] for root, nodes in row.trees.get("roots", {}).items()}
     return shown_plan(row), trees, bool(row.trees.get("snapshot"))
 
 
+def _refusal(row: CopyPlan, *, user, profile, key: str) -> ValidationError:
+    if row.requested_by_id != user.pk or row.profile_id != profile.pk:
+        return ValidationError("This plan is not the one of this copy; open the preview again.")
+    if row.key != key:
+        # Its own inputs with the profile as it is now give the key asked for: the profile changed.
+        same_inputs = _row_key(row, profile) == key
+        return ValidationError(
+            PROFILE_CHANGED if same_inputs else "This plan is not the one of this copy; open the preview again."
+        )
+    if row.status == St.READING:
+        return ValidationError("The records to copy are still being read; confirm when the preview shows them.")
+    if row.status == St.USED:
+        return PlanUsed(row.job)
+    if row.status != St.READY:
+        return ValidationError(row.error or "This preview can't be confirmed; open it again.")
+    return ValidationError(TOO_OLD)
+
+
 def mark_used(*, plan: CopyPlan, job: CopyJob) -> None:
-    """A job was made from the plan: its trees (record data) are dropped; the row stays for audit."""
-    CopyPlan.objects.filter(pk=plan.pk).update(status=St.USED, trees={})
+    """A job was made from the claimed plan: its trees (record data) are dropped; the row stays for
+    the audit, naming its job."""
+    CopyPlan.objects.filter(pk=plan.pk).update(status=St.USED, trees={}, job=job)
     log.info("Plan %s made job %s", plan.pk, job.pk)
 
 

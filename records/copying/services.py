@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 from datetime import UTC, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -99,6 +100,8 @@ def _plan(
     source_ids = checked_ids(mode, source_ids)
     conn = connector or connector_for(profile)
     fields = conn.describe(object_name)
+    chosen = [*overrides, *(n for values in (row_overrides or {}).values() for n in values)]
+    choices.check_not_copy_key(fields=fields, key_names=conn.copy_key_fields, names=chosen, where=object_name)
     choices.check_values(fields=fields, values=overrides)
     for source_id, values in (row_overrides or {}).items():
         try:
@@ -158,7 +161,8 @@ def _plan(
         plan.objects = planning.summarize(all_nodes, plurals)
         plan.way, plan.cost = _way(conn, options, object_name, all_nodes)
     if mode == CopyJob.Mode.CLONE:
-        trees_for_samples = {s: [planning.Node(object_name, s, 0, fields=first.fields)] for s in source_ids[:1]}
+        sources = _clone_sources(conn, object_name, source_ids, first.fields, overrides, row_overrides or {}, options)
+        trees_for_samples = {s: [planning.Node(object_name, s, 0, fields=f)] for s, f in sources.items()}
     else:
         trees_for_samples = trees
     _samples(plan, conn, trees_for_samples, overrides, row_overrides or {}, options)
@@ -169,6 +173,43 @@ def _plan(
         same = "each with its own field changes" if row_overrides else "each with the same field changes"
         plan.warnings.append(f"{len(source_ids)} records are cloned, {same}.")
     return plan, trees
+
+
+def _clone_sources(
+    conn: Connector,
+    object_name: str,
+    source_ids: list[str],
+    first: dict,
+    overrides,
+    row_overrides,
+    options: CopyOptions,
+) -> dict[str, dict[str, Any]]:
+    """{id: the source values its templates read} of every cloned record, so each one's rendered
+    values are checked before Confirm: the first as read, the others only the fields a template
+    reads, in batched calls (Connector.field_values); {} when no template reads a field. A record not
+    found is left out (the plan warns of it; its row fails when it runs)."""
+    base = {**options.fields_for(object_name), **overrides}
+    reading = {s: _placeholders({**base, **row_overrides.get(s, {})}) for s in source_ids[1:]}
+    wanted = [s for s, names in reading.items() if names]
+    columns = sorted(set().union(*reading.values())) if wanted else []
+    found = conn.field_values(object_name, wanted, columns) if wanted else {}
+    out = {source_ids[0]: first}
+    for s, names in reading.items():
+        if not names:
+            out[s] = {}
+        elif s in found:
+            out[s] = found[s]
+    return out
+
+
+def _placeholders(values: dict[str, Any]) -> set[str]:
+    names: set[str] = set()
+    for value in values.values():
+        try:
+            names |= templates.placeholders(value) if templates.is_template(value) else set()
+        except templates.TemplateError:
+            continue  # braces in a value that is not a template (checked as a plain value)
+    return names
 
 
 def _check_references(conn: Connector, fields, overrides, row_overrides) -> None:
@@ -202,10 +243,15 @@ def _check_options(conn: Connector, object_name: str, mode: str, options: CopyOp
     """Each per-object choice against that object's metadata (the same checks as the overrides)."""
     if object_name in options.exclude:
         raise ValidationError(f"{object_name} is the object being copied; only related objects can be left out.")
+    keys = conn.copy_key_fields
     for obj, values in options.fields.items():
+        choices.check_not_copy_key(fields=conn.describe(obj), key_names=keys, names=values, where=obj)
         choices.check_values(fields=conn.describe(obj), values=values, where=obj)
     for obj, name in options.lineage.items():
+        choices.check_not_copy_key(fields=conn.describe(obj), key_names=keys, names=[name], where=obj)
         choices.check_lineage(fields=conn.describe(obj), field_name=name, where=obj)
+    for obj, names in options.unique.items():
+        choices.check_not_copy_key(fields=conn.describe(obj), key_names=keys, names=names, where=obj)
     zoho_only = [f for f in ("skip_cadences", "run_workflows") if getattr(options, f)]
     vault_only = [f for f in ("migration_mode", "no_triggers") if getattr(options, f)]
     if conn.native_deep_copy and zoho_only:
@@ -302,8 +348,10 @@ def _write_calls(n: int) -> str:
 
 def _samples(plan: Plan, conn: Connector, trees, overrides, row_overrides, options: CopyOptions) -> None:
     """Render every record's values (cheap: templates are parsed once) so a value too long for its
-    field is refused here, for any record; show the top record's and the first child's."""
+    field is refused here, for any record (the first one named, and how many more); show the top
+    record's and the first child's."""
     today, job = timezone.localdate(), _next_job_number()
+    refused: list[str] = []
     shown: set[str] = set()
     described: dict[str, list] = {}
     for root, nodes in trees.items():
@@ -327,7 +375,7 @@ def _samples(plan: Plan, conn: Connector, trees, overrides, row_overrides, optio
             try:
                 choices.check_rendered(fields=described[node.object_name], values=values, where=where)
             except ValidationError as exc:
-                plan.refused_reason = plan.refused_reason or " ".join(exc.messages)
+                refused.append(" ".join(exc.messages))
             kind = "top" if top else "child"
             # Plain top-record overrides are in plan.changes already; samples show what is rendered.
             shown_values = {
@@ -339,6 +387,10 @@ def _samples(plan: Plan, conn: Connector, trees, overrides, row_overrides, optio
                     {"object_name": node.object_name, "source_id": node.source_id, "field": k, "value": v}
                     for k, v in shown_values.items()
                 ]
+    if refused:
+        more = len(refused) - 1
+        also = f" The same holds for {more} more record{'s' if more > 1 else ''}." if more else ""
+        plan.refused_reason = plan.refused_reason or refused[0] + also
 
 
 def _next_job_number() -> int:
@@ -518,36 +570,27 @@ def _create(
     unknown = set(row_overrides) - set(source_ids)
     if unknown:
         raise ValidationError(f"Per-record overrides for ids not being copied: {', '.join(sorted(unknown))}.")
-    if stored is not None:
-        from records.copying import plans  # it calls _plan from here
-
-        plan, trees, snapshot = plans.stored_plan(
-            plan=stored,
-            user=user,
-            profile=profile,
-            object_name=object_name,
-            source_ids=source_ids,
-            mode=mode,
-            overrides=overrides,
-            row_overrides=row_overrides,
-            options=options,
-        )
-    else:
+    inputs = dict(
+        profile=profile,
+        object_name=object_name,
+        source_ids=source_ids,
+        mode=mode,
+        overrides=overrides,
+        row_overrides=row_overrides,
+        options=options,
+    )
+    if stored is None:  # read here, outside the transaction: no lock is held over remote calls
         conn = connector or connector_for(profile)
-        plan, trees = _plan(
-            profile=profile,
-            object_name=object_name,
-            source_ids=source_ids,
-            mode=mode,
-            overrides=overrides,
-            row_overrides=row_overrides,
-            connector=conn,
-            options=options,
-        )
+        plan, trees = _plan(**inputs, connector=conn)
         snapshot = needs_snapshot(conn, mode, options, object_name)
-    if plan.refused_reason:
-        raise ValidationError(plan.refused_reason)
     with transaction.atomic():
+        if stored is not None:
+            from records.copying import plans  # it calls _plan from here
+
+            # Claimed in the job's transaction: one job per plan; a refusal below undoes the claim.
+            plan, trees, snapshot = plans.claim(plan=stored, user=user, **inputs)
+        if plan.refused_reason:
+            raise ValidationError(plan.refused_reason)
         first_nodes = trees.get(source_ids[0]) or [None]
         job = CopyJob.objects.create(
             profile=profile,

@@ -233,6 +233,7 @@ def test_every_page_passes_axe(demo, browser, live_server, owner, screenshot):
             "bulk": f"/bulk/?profile={vault}&object=product__v",
             "profiles": "/profiles/",
             "profile-add": "/profiles/add/",
+            "copy-keys": f"/profiles/{vault}/copy-keys/",
             "not-found": "/no/such/page/",
         }
         for name, path in pages.items():

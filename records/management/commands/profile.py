@@ -1,4 +1,5 @@
-"""Manage connection profiles from the shell: `profile add`, `profile update`, `profile test`, `profile list`.
+"""Manage connection profiles from the shell: `profile add`, `profile update`, `profile test`,
+`profile list`, and `profile copy-keys` (which objects have a copy-key field; staff add one).
 
 Secrets are read only from the environment (COPIER_SECRET, COPIER_REFRESH_TOKEN), never from
 argv, where `ps` and shell history would show them.
@@ -6,11 +7,12 @@ argv, where `ps` and shell history would show them.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from records import profiles
@@ -23,6 +25,7 @@ def _fail(reason: str):
 
 class Command(BaseCommand):
     help = "Add, test or list connection profiles. Secrets come from $COPIER_SECRET and $COPIER_REFRESH_TOKEN."
+    stealth_options = ("stdin",)  # where --add reads its confirmation (tests pass one)
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
@@ -31,7 +34,7 @@ class Command(BaseCommand):
         add.add_argument("--system", required=True, choices=[s.value for s in System])
         add.add_argument("--url", required=True, help="Vault DNS URL or Zoho API domain")
         add.add_argument("--accounts-url", default="", help="Zoho accounts server")
-        add.add_argument("--api-version", default="")
+        add.add_argument("--api-version", default="", help="Vault (default: the newest the app supports)")
         add.add_argument("--username", default="", help="Vault user name")
         add.add_argument("--client-id", default="", help="Zoho OAuth client id")
         add.add_argument("--owner", default="", help="user name of the owner (default: the first superuser)")
@@ -47,9 +50,18 @@ class Command(BaseCommand):
         test = sub.add_parser("test", help="Test a profile's connection")
         test.add_argument("name")
         sub.add_parser("list", help="List profiles")
+        keys = sub.add_parser(
+            "copy-keys",
+            help="List the profile's objects and whether each has a copy-key field; --add creates it (staff)",
+        )
+        keys.add_argument("name")
+        keys.add_argument("--json", action="store_true", help="print JSON")
+        keys.add_argument("--add", nargs="+", metavar="OBJECT", help="create the copy-key field on these objects")
+        keys.add_argument("--yes", action="store_true", help="create without asking")
+        keys.add_argument("--user", default="", help="who adds them: staff who may change profiles (with --add)")
 
     def handle(self, *args, action, **options):
-        getattr(self, f"handle_{action}")(**options)
+        getattr(self, f"handle_{action.replace('-', '_')}")(**options)
 
     def _owner(self, username: str):
         User = get_user_model()
@@ -137,3 +149,98 @@ class Command(BaseCommand):
             self.stdout.write(f"{p.name}\t{p.system}\t{p.base_url}\t{p.username}\towner={p.owner}\t{tested}")
         if not rows:
             self.stdout.write("No profiles.")
+
+    def handle_copy_keys(self, *, name, json: bool, add, yes, user, **options):
+        profile = self._profile(name)
+        if add:
+            self._add_copy_keys(profile, add, as_json=json, yes=yes, username=user, stdin=options.get("stdin"))
+            return
+        try:
+            states = profiles.profile_copy_keys(profile=profile)
+        except Exception as exc:  # noqa: BLE001 - the remote's refusal in plain words
+            from records.messages import friendly_error
+
+            _fail(friendly_error(exc, profile))
+        if json:
+            self.stdout.write(_json({"profile": profile.name, "system": profile.system, **_listing(states)}))
+            return
+        if profiles.copy_keys_off():
+            self.stdout.write("COPY_KEY_FIELDS is set empty: copies use no copy key.")
+        width = max((len(s.object_name) for s in states), default=6)
+        for state in states:
+            guard = state.field or (
+                "? " + state.error if state.error else "none (found by name, parent and creation time)"
+            )
+            self.stdout.write(f"{state.object_name:<{width}}  {guard}")
+        self.stdout.write(
+            f"{sum(1 for s in states if s.field)} of {len(states)} objects have a copy key."
+            + (
+                f" Add one: profile copy-keys {profile.name!r} --add OBJECT --user STAFF"
+                if any(not s.field for s in states)
+                else ""
+            )
+        )
+
+    def _add_copy_keys(self, profile, objects, *, as_json, yes, username, stdin):
+        if not username:
+            _fail("Give --user: staff who may change connection profiles add copy-key fields.")
+        actor = self._owner(username)
+        try:
+            plan = profiles.profile_copy_key_plan(profile=profile, objects=objects, user=actor)
+        except PermissionDenied as exc:
+            _fail(str(exc))
+        except ValidationError as exc:
+            _fail(" ".join(exc.messages))
+        out = self.stderr if as_json else self.stdout
+        out.write(f"This creates in {profile.get_system_display()} ({profile.name}, {profile.base_url}):")
+        for d in plan:
+            out.write(
+                f"  {d.object_name}: field {d.name}, label {d.label!r}, type {d.type}, length {d.length}, "
+                f"{'unique' if d.unique else 'not unique'}. {d.note}"
+            )
+            out.write("    " + d.call.replace("\n", "\n    "))
+        if not yes and not _confirmed(out, stdin):
+            _fail("Nothing was created.")
+        added = profiles.profile_add_copy_keys(profile=profile, objects=[d.object_name for d in plan], user=actor)
+        if as_json:
+            self.stdout.write(_json({"profile": profile.name, "added": [a.__dict__ for a in added]}))
+        else:
+            for a in added:
+                self.stdout.write(
+                    f"{a.object_name}: added {a.field}" if not a.error else f"{a.object_name}: FAILED: {a.error}"
+                )
+        if any(a.error for a in added):
+            raise CommandError("Some copy-key fields were not created.", returncode=1)
+
+    def _profile(self, name):
+        found = list(ConnectionProfile.objects.filter(name=name)[:2])
+        if not found:
+            _fail(f"No profile named {name!r}.")
+        if len(found) > 1:
+            _fail(f"Several profiles are named {name!r}; rename one in the admin.")
+        return found[0]
+
+
+def _confirmed(out, stdin) -> bool:
+    out.write("Create these fields? [y/N] ")
+    answer = (stdin or sys.stdin).readline()
+    return answer.strip().lower() in ("y", "yes")
+
+
+def _listing(states) -> dict:
+    return {
+        "copy_keys_off": profiles.copy_keys_off(),
+        "objects": [
+            {
+                "object": s.object_name,
+                "label": s.label,
+                "copy_key": s.field or None,
+                **({"error": s.error} if s.error else {}),
+            }
+            for s in states
+        ],
+    }
+
+
+def _json(data) -> str:
+    return json.dumps(data, indent=2)
