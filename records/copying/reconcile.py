@@ -100,24 +100,29 @@ def api_user(connector: Connector) -> str:
         return ""
 
 
+# Ids asked per query (two IN lists: within every database's limit on parameters).
+KNOWN_CHUNK = 500
+
+
 def known_ids(ids: Iterable[str], *, except_rows: Iterable[int] = ()) -> set[str]:
     """The ids among `ids` the app knows as a source record or as a row's copy, in any job (the
     rows in `except_rows`, those being reconciled, don't count as another row's copy)."""
-    wanted = {i for i in ids if i}
-    if not wanted:
-        return set()
+    wanted = sorted({i for i in ids if i})
     skip = set(except_rows)
     known: set[str] = set()
-    rows = RecordResult.objects.filter(Q(source_id__in=wanted) | Q(new_id__in=wanted))
-    for source_id, new_id, pk in rows.values_list("source_id", "new_id", "pk"):
-        if source_id in wanted:
-            known.add(source_id)
-        if new_id in wanted and pk not in skip:
-            known.add(new_id)
-    for rid in wanted - known:
-        # A job's source list (an undo's lists copies): JSON text, matched with its quotes.
-        if CopyJob.objects.filter(source_ids__icontains=json.dumps(rid)).exists():
-            known.add(rid)
+    for start in range(0, len(wanted), KNOWN_CHUNK):
+        chunk = set(wanted[start : start + KNOWN_CHUNK])
+        rows = RecordResult.objects.filter(Q(source_id__in=chunk) | Q(new_id__in=chunk))
+        for source_id, new_id, pk in rows.values_list("source_id", "new_id", "pk"):
+            if source_id in chunk:
+                known.add(source_id)
+            if new_id in chunk and pk not in skip:
+                known.add(new_id)
+    rest = [i for i in wanted if i not in known]
+    # Every job's source ids have rows (above); its list is asked too for the few ids a look-up
+    # finds (an undo's list names copies). JSON text, matched with the quotes around each id.
+    if len(rest) <= MAX_FULL_READS:
+        known.update(i for i in rest if CopyJob.objects.filter(source_ids__icontains=json.dumps(i)).exists())
     return known
 
 
