@@ -146,7 +146,9 @@ def lookup_for(
     with_source: bool = False,
 ) -> Lookup:
     """`with_source`: also compare the values a copy inherits from its source. Only to tell several
-    candidates apart: a value the system changes on copy must not make a lone copy look foreign."""
+    candidates apart: a value the system changes on copy must not make a lone copy look foreign.
+    An inherited name is the source's name field as read (the snapshot, else the record), not the
+    row's display name (a contact's is its full name, not the Last_Name a look-up compares)."""
     payload = sent.payloads.get(row.pk) or {}
     equals: dict[str, str] = {}
     name = name_field(connector, fields)
