@@ -276,3 +276,17 @@ def test_vault_engine_built_deep_copy_child(bare_vault, owner, redis_url, applie
     assert {n.source_id for n in tree} == set(job.results.values_list("new_id", flat=True))
     assert len(read_tree(conn, "product__v", src)) == size
     assert len(vault_writes(sb, VAULT_FORMULATIONS)) == (1 if applied else 2)
+
+
+def test_a_remote_clock_an_hour_behind_still_finds_the_copy(bare_zoho, owner, redis_url):
+    """The creation bound is taken on the remote's clock (its Date header): an org whose clock is an
+    hour behind ours still has its copy found, not sent again."""
+    sb, profile, conn = bare_zoho
+    sb.set_clock_skew(-3600, "zoho")
+    src = find_record(conn, "Accounts", "Soylent Foods")
+    before = account_ids(conn)
+    sb.hooks("zoho").lose("POST", ZOHO_CLONE, applied=True)
+    job = copy_in_worker(profile, owner, redis_url, [src], "clone")
+    assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
+    assert account_ids(conn) - before == {job.results.get().new_id}
+    assert [e.outcome for e in writes(sb, ZOHO_CLONE)] == ["lost_applied"]
