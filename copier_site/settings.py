@@ -73,6 +73,13 @@ RECONCILE_CLOCK_MARGIN_SECONDS = env.float("RECONCILE_CLOCK_MARGIN_SECONDS", def
 # the first one an object has is used. Unset: each connector's own names (its copy_key_fields);
 # set but empty: no copy key, copies are found by their values.
 COPY_KEY_FIELDS = _names_or_unset("COPY_KEY_FIELDS")
+# Undo compares a record's creation and modification times (the remote's clock, whole seconds) with
+# when its row was sent and last written (our clock moved by the Date header's offset): this margin
+# absorbs the rounding. A change within it after the copy's last write is not seen as a change.
+UNDO_CLOCK_MARGIN_SECONDS = env.float("UNDO_CLOCK_MARGIN_SECONDS", default=2.0)
+# The undo page reads at most this many records while the user waits to list what will be deleted
+# and kept; the worker checks the rest under the same rules before deleting anything.
+UNDO_PREVIEW_MAX_RECORDS = env.int("UNDO_PREVIEW_MAX_RECORDS", default=1000)
 # A worker that has not renewed its lease for this long is considered dead.
 JOB_LEASE_SECONDS = env.int("JOB_LEASE_SECONDS", default=120)
 # The most related records a deep copy the engine builds level by level takes (Vault with --engine).

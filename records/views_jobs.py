@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import logging
 from dataclasses import dataclass, field
 
 from django.contrib import messages
@@ -32,6 +33,7 @@ from records.messages import friendly_error
 from records.models import ConnectionProfile, CopyJob, RecordResult, System
 from records.views import service_error_message
 
+log = logging.getLogger(__name__)
 QUEUE_DOWN = "The job is queued; it starts when the queue is back."
 RESULTS_PER_PAGE = 50
 JOBS_PER_PAGE = 25
@@ -494,7 +496,8 @@ ACTIONS = {
     },
     "undo": {
         "title": "Undo this copy",
-        "explain": "Every record this job created is deleted in the remote system. This can't be reversed.",
+        "explain": "The records this job created are deleted in the remote system, children first, unless "
+        "someone changed them since the copy or they were not made by this job. This can't be reversed.",
         "button": "Yes, delete the copies",
         "label": "Undo copy",
         "rule": "can_undo",
@@ -522,31 +525,75 @@ def job_action(request: HttpRequest, code, action: str) -> HttpResponse:
     job = _get_job_for_user(request, code)
     spec = ACTIONS[action]
     allowed, reason = _rule(job, request.user, action)
+    # Resuming an undo checks its kept records again; the box deletes those changed since the copy.
+    undo_resume = action in ("retry", "resume") and job.mode == CopyJob.Mode.UNDO
     if request.method == "POST":
-        if not allowed:
-            messages.error(request, reason)
-            return redirect("job_detail", code=job.code)
-        from records.copying import services
-
-        try:
-            result = getattr(services, spec["service"])(job=job, user=request.user)
-        except (ValidationError, ValueError, PermissionError) as exc:
-            messages.error(request, service_error_message(exc))
-            return redirect("job_detail", code=job.code)
-        except Exception as exc:  # noqa: BLE001 - shown as a friendly message, logged
-            messages.error(request, friendly_error(exc, job.profile))
-            return redirect("job_detail", code=job.code)
-        messages.success(request, spec["done"])
-        if getattr(result, "queue_down", False):
-            messages.warning(request, QUEUE_DOWN)
-        target = result if isinstance(result, CopyJob) else job
-        return redirect("job_detail", code=target.code)
+        extra = {"include_changed": request.POST.get("include_changed") == "1"} if undo_resume else {}
+        return _act(request, job, action, allowed, reason, **extra)
     if request.method != "GET":
         return HttpResponse(status=405)
     return render(
         request,
         "records/job_confirm.html",
-        {"job": job, "action": action, "spec": spec, "allowed": allowed, "reason": reason},
+        {
+            "job": job,
+            "action": action,
+            "spec": spec,
+            "allowed": allowed,
+            "reason": reason,
+            "undo_resume": undo_resume,
+            "include_changed": bool((job.options or {}).get("include_changed")),
+        },
+    )
+
+
+def _act(request: HttpRequest, job: CopyJob, action: str, allowed: bool, reason: str, **extra) -> HttpResponse:
+    """POST of an action: the service, then the job page (the new job's, for an undo)."""
+    spec = ACTIONS[action]
+    if not allowed:
+        messages.error(request, reason)
+        return redirect("job_detail", code=job.code)
+    from records.copying import services
+
+    try:
+        result = getattr(services, spec["service"])(job=job, user=request.user, **extra)
+    except (ValidationError, ValueError, PermissionError) as exc:
+        messages.error(request, service_error_message(exc))
+        return redirect("job_detail", code=job.code)
+    except Exception as exc:  # noqa: BLE001 - shown as a friendly message, logged
+        messages.error(request, friendly_error(exc, job.profile))
+        return redirect("job_detail", code=job.code)
+    messages.success(request, spec["done"])
+    if getattr(result, "queue_down", False):
+        messages.warning(request, QUEUE_DOWN)
+    target = result if isinstance(result, CopyJob) else job
+    return redirect("job_detail", code=target.code)
+
+
+def job_undo(request: HttpRequest, code) -> HttpResponse:
+    """The undo page: what will be deleted and what will be kept, and why, read now (up to
+    settings.UNDO_PREVIEW_MAX_RECORDS records); POST confirms and queues the undo."""
+    job = _get_job_for_user(request, code)
+    allowed, reason = _rule(job, request.user, "undo")
+    if request.method == "POST":
+        return _act(request, job, "undo", allowed, reason, include_changed=request.POST.get("include_changed") == "1")
+    if request.method != "GET":
+        return HttpResponse(status=405)
+    from records.copying import services
+
+    preview, error = None, ""
+    if allowed:
+        try:
+            preview = services.undo_preview(job=job, user=request.user)
+        except ValidationError as exc:
+            allowed, reason = False, service_error_message(exc)
+        except Exception as exc:  # noqa: BLE001 - the worker checks every record anyway
+            log.warning("Undo preview of job %s failed: %s", job.pk, exc)
+            error = friendly_error(exc, job.profile)
+    return render(
+        request,
+        "records/job_undo.html",
+        {"job": job, "spec": ACTIONS["undo"], "allowed": allowed, "reason": reason, "preview": preview, "error": error},
     )
 
 

@@ -22,6 +22,7 @@ SENDING, a fenced write, before each call), and none of its row writes land.
 from __future__ import annotations
 
 import contextvars
+import re
 import threading
 from dataclasses import dataclass
 from datetime import timedelta
@@ -368,6 +369,15 @@ def end_summary(*, left: bool, review: int) -> str:
     return " ".join(parts)
 
 
+KEPT_WORDS = re.compile(r"\b\d+ kept: [^.]*")
+
+
+def _kept(job: CopyJob) -> str:
+    """An undo's kept records as its end wrote them in its summary (services._finish)."""
+    found = KEPT_WORDS.search(job.error_summary or "") if job.mode == CopyJob.Mode.UNDO else None
+    return found.group(0) if found else ""
+
+
 def status_words(job: CopyJob) -> str:
     """Honest words for the job page: never "Failed" for a job that copied records."""
     done, failed = job.succeeded_count, job.failed_count
@@ -383,6 +393,11 @@ def status_words(job: CopyJob) -> str:
         return f"{OUTAGE}: {done} {verb}, {left + failed} not yet — Resume"
     if job.status == Status.CANCELLED:
         return f"Cancelled: {done} {verb}, {left + failed} not {verb}" + (f", {review_words(review)}" if review else "")
+    kept = _kept(job)
+    if job.status == Status.PARTIAL and kept:
+        # An undo that kept records: "Partly done: 5 deleted, 1 kept: changed since the copy".
+        failed_words = f", {failed} failed" if failed else ""
+        return f"Partly done: {done} deleted{failed_words}, {kept}" if done or failed else f"Nothing deleted: {kept}"
     if job.status == Status.PARTIAL:
         return (
             f"Partly done: {done} {verb}, {failed} failed"

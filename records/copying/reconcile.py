@@ -410,12 +410,17 @@ def candidate_dict(record: Record, link: str = "") -> dict[str, str]:
 
 
 def reconcile_deletes(connector: Connector, rows: list[RecordResult]) -> None:
-    """Resolve SENDING delete rows: a record that is gone was deleted; otherwise delete again."""
+    """Resolve SENDING delete rows (an undo's lost answer): a record that is gone was deleted;
+    otherwise the row is pending again, and the undo checks the record again before deleting it.
+    Read in batches (connector.stamps), one object at a time."""
+    by_object: dict[str, list[RecordResult]] = {}
     for row in rows:
-        try:
-            connector.get(row.object_name, row.source_id)
-        except NotFound:
-            res.succeed(row, "")
-            continue
-        row.status = S.PENDING
+        by_object.setdefault(row.object_name, []).append(row)
+    for object_name, object_rows in by_object.items():
+        there = connector.stamps(object_name, [r.source_id for r in object_rows])
+        for row in object_rows:
+            if row.source_id in there:
+                row.status = S.PENDING
+            else:
+                res.succeed(row, "")
     res.save(rows)

@@ -22,6 +22,8 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
+from django.utils import timezone
+
 from records.connectors.base import (
     Connector,
     ConnectorError,
@@ -149,5 +151,8 @@ class Repoint:
             noted.update({k: v for k, v in values.items() if k != "id"})
             if error:
                 noted["_references_not_set"] = error
+            else:
+                # The job's last write to this record: undo keeps it only if changed after this.
+                row.written_at = timezone.now()
             row.values = noted
         res.save(list(rows.values()))

@@ -16,7 +16,7 @@ from django.utils import timezone
 from records.audit import audit_log
 from records.connectors import connector_class, connector_for
 from records.connectors.base import Connector, ConnectorError, FieldInfo, RateLimited, Unavailable
-from records.copying import choices, lifecycle, templates
+from records.copying import choices, lifecycle, templates, undo_checks
 from records.copying import plan as planning
 from records.copying import results as res
 from records.copying.execute import Cancelled, Paused, Runner
@@ -25,6 +25,8 @@ from records.copying.options import CopyOptions
 from records.copying.plan import Plan, TooLarge
 from records.copying.repoint import updating
 from records.copying.review import copy_row_resolve  # noqa: F401 - a job action, with the others
+from records.copying.undo_preview import UndoPreview
+from records.copying.undo_preview import preview as undo_preview_of
 from records.copying.validation import validate_source_ids
 from records.models import CopyJob, RecordResult
 from records.override_checks import missing_references
@@ -742,13 +744,16 @@ def _finish(job: CopyJob, fence: lifecycle.Fence, *, cancelled: bool = False, er
         res.refresh_counts(job)
         left = job.results.filter(status__in=[S.PENDING, S.SENDING]).exists()
         review = job.results.filter(status=S.REVIEW).count()
+        # An undo that kept records ("2 kept: changed since the copy") did not undo the copy.
+        kept = undo_checks.kept_words(job) if job.mode == CopyJob.Mode.UNDO and not cancelled else ""
         if cancelled:
             status = CopyJob.Status.CANCELLED
-        elif job.failed_count or left or error or review:
+        elif job.failed_count or left or error or kept or review:
             # Never "failed" for a job that copied records, nor for one whose copy may exist but
             # needs review: it is partly done, and resumable or resolvable.
-            status = CopyJob.Status.PARTIAL if job.succeeded_count or review else CopyJob.Status.FAILED
+            status = CopyJob.Status.PARTIAL if job.succeeded_count or kept or review else CopyJob.Status.FAILED
             error = error or lifecycle.end_summary(left=left, review=review)
+            error = " ".join(part for part in (error, f"{kept}." if kept else "") if part)
         else:
             status = CopyJob.Status.SUCCEEDED
         if lifecycle.finish(fence=fence, status=status, error=error) and job.mode == CopyJob.Mode.UNDO:
@@ -778,9 +783,10 @@ def copy_job_cancel(*, job: CopyJob, user) -> CopyJob:
     return job
 
 
-def copy_job_retry(*, job: CopyJob, user, enqueue: bool = True) -> CopyJob:
+def copy_job_retry(*, job: CopyJob, user, enqueue: bool = True, include_changed: bool | None = None) -> CopyJob:
     """Resume a job: queue it again; only its unfinished records (pending, sending, failed,
-    skipped) are sent again; a row left sending is reconciled first."""
+    skipped) are sent again; a row left sending is reconciled first. An undo checks its kept
+    records again; `include_changed` (undo only; None keeps its choice) deletes the changed ones too."""
     _allowed(lifecycle.can_resume, job, user)
     with transaction.atomic():
         if not lifecycle.requeue(job_id=job.pk):
@@ -788,6 +794,9 @@ def copy_job_retry(*, job: CopyJob, user, enqueue: bool = True) -> CopyJob:
                 lifecycle.can_resume(CopyJob.objects.get(pk=job.pk), user)[1] or "This job can't be resumed now."
             )
         job.refresh_from_db()
+        if include_changed is not None and job.mode == CopyJob.Mode.UNDO:
+            job.options = {**(job.options or {}), "include_changed": include_changed}
+            CopyJob.objects.filter(pk=job.pk).update(options=job.options)
         job.results.filter(status__in=[S.FAILED, S.SKIPPED]).update(status=S.PENDING, error_type="", error_message="")
         # Finished native phases are kept; a root whose deep copy failed to start starts again.
         state = job.state or {}
@@ -803,7 +812,10 @@ def copy_job_retry(*, job: CopyJob, user, enqueue: bool = True) -> CopyJob:
         CopyJob.objects.filter(pk=job.pk).update(state=state)
         job.state = state
         res.refresh_counts(job)
-        audit_log(actor=user, action="job.retry", profile=job.profile, job=job)
+        changed = (
+            {} if include_changed is None or job.mode != CopyJob.Mode.UNDO else {"include_changed": include_changed}
+        )
+        audit_log(actor=user, action="job.retry", profile=job.profile, job=job, **changed)
         if enqueue:
             _enqueue(job)
     return job
@@ -812,8 +824,11 @@ def copy_job_retry(*, job: CopyJob, user, enqueue: bool = True) -> CopyJob:
 copy_job_resume = copy_job_retry  # the same action; "resume" is the job page's word
 
 
-def copy_job_undo(*, job: CopyJob, user, enqueue: bool = True) -> CopyJob:
-    """Create the one job that deletes what `job` created (children first), with its own results."""
+def copy_job_undo(*, job: CopyJob, user, enqueue: bool = True, include_changed: bool = False) -> CopyJob:
+    """Create the one job that deletes what `job` created (children first), with its own results.
+    It deletes only what the job created and nobody changed since (copying/undo_checks.py);
+    `include_changed`: records changed since the copy are deleted too (kept in the undo's options,
+    so a resumed undo keeps the choice)."""
     _allowed(lifecycle.can_undo, job, user)
     created = list(job.results.filter(status=S.SUCCEEDED).exclude(new_id="").order_by("depth", "id"))
     # The class attribute (no connector built, no call); a registry entry without one names nothing.
@@ -826,8 +841,9 @@ def copy_job_undo(*, job: CopyJob, user, enqueue: bool = True) -> CopyJob:
             mode=CopyJob.Mode.UNDO,
             parent_job=job,
             source_ids=[r.new_id for r in created if r.depth == 0],
-            source_name=_copy_name(top, name_fields) if top else "",  # i15: for the job's title
+            source_name=undo_checks.copy_name(top, name_fields) if top else "",  # i15: for the job's title
             requested_by=user,
+            options={"include_changed": True} if include_changed else {},
             # The objects' labels as the copy's plan named them (the title, the per-object table).
             plan={"deletes": len(created), "objects": _labels_only((job.plan or {}).get("objects"))},
         )
@@ -843,7 +859,7 @@ def copy_job_undo(*, job: CopyJob, user, enqueue: bool = True) -> CopyJob:
                     source_id=r.new_id,
                     depth=r.depth,
                     parent_source_id=r.source_id,
-                    source_name=_copy_name(r, name_fields),
+                    source_name=undo_checks.copy_name(r, name_fields),
                     idempotency_key=planning.idempotency_key(undo.code, r.object_name, r.new_id),
                 )
                 for r in created
@@ -851,25 +867,31 @@ def copy_job_undo(*, job: CopyJob, user, enqueue: bool = True) -> CopyJob:
             batch_size=500,
         )
         res.refresh_counts(undo)
-        audit_log(actor=user, action="job.undo", profile=job.profile, job=undo, original=job.pk)
+        audit_log(
+            actor=user,
+            action="job.undo",
+            profile=job.profile,
+            job=undo,
+            original=job.pk,
+            include_changed=include_changed,
+        )
         if enqueue:
             _enqueue(undo)
     return undo
 
 
+def undo_preview(*, job: CopyJob, user, connector: Connector | None = None, limit: int | None = None) -> UndoPreview:
+    """What an undo of `job` would delete and keep, and why, read now for the first
+    settings.UNDO_PREVIEW_MAX_RECORDS copies (the worker checks every record again)."""
+    _allowed(lifecycle.can_undo, job, user)
+    conn = connector or connector_for(job.profile)
+    size = settings.UNDO_PREVIEW_MAX_RECORDS if limit is None else limit
+    return undo_preview_of(conn, job, limit=size, name_fields=conn.name_fields)
+
+
 def _labels_only(objects) -> list[dict]:
     keep = ("object_name", "label", "depth")
     return [{k: o.get(k) for k in keep} for o in objects or [] if isinstance(o, dict) and o.get("object_name")]
-
-
-def _copy_name(result: RecordResult, name_fields: tuple[str, ...]) -> str:
-    """The name a copy got: the name field as set on it (an override, a template), else its
-    source's name, which the copy kept."""
-    for key in name_fields:
-        value = (result.values or {}).get(key)
-        if isinstance(value, str) and value:
-            return value[:300]
-    return result.source_name
 
 
 def jobs_resume_stale(*, now=None) -> list[CopyJob]:

@@ -1,9 +1,24 @@
-"""Undo: delete what a job created, children first; Vault deep copies by its cascade delete."""
+"""Undo: delete what a job created and nobody has changed since (undo_checks), children first.
+
+Every run reads the records first (a resumed run reads them again): a kept record's row is
+skipped with the reason; a record already gone counts as deleted. What may go is deleted record by
+record, children first (Vault's bulk delete, Zoho's DELETE ?ids=), or, for a Vault deep copy, by
+Vault's cascade delete of the copied root.
+
+Vault's cascade delete deletes everything under the root, including records someone added under
+the copy later. So it is used only when the check found every record of the job deletable and read
+the children of each (through all the related lists of its object, what a cascade follows) without
+finding one the undo doesn't delete. Otherwise, or when the children could not be read, the
+records are deleted one by one, children first, as for an engine-built copy: a record with
+something under it that stays is kept ("records added under it"). Between the check and the cascade
+a record can still be added: that window is the cascade's few seconds.
+"""
 
 from __future__ import annotations
 
 from records.connectors.base import ConnectorError, NotFound, OutcomeUnknown, RateLimited, Unavailable
 from records.copying import results as res
+from records.copying import undo_checks
 from records.copying.lifecycle import Paused
 from records.copying.reconcile import reconcile_deletes
 from records.copying.write import MAX_SEND_ATTEMPTS
@@ -14,17 +29,69 @@ S = RecordResult.Status
 
 class Undo:
     def run_undo(self) -> None:
-        job, conn = self.job, self.connector
-        original = job.parent_job
-        native = conn.native_deep_copy and original is not None and original.mode == CopyJob.Mode.DEEP_COPY
-        if native:
-            for row in self.rows(depth=0):
-                self._vault_cascade_delete(row)
-            return
-        rows = [r for r in self.rows(status__in=[S.PENDING, S.SENDING])]
+        self._finish_cascades()  # one a stopped run started: wait for it before reading anything
+        rows = self.rows(status__in=[S.PENDING, S.SENDING])
         sending = [r for r in rows if r.status == S.SENDING]
         if sending:
-            reconcile_deletes(conn, sending)
+            reconcile_deletes(self.connector, sending)
+        pending = [r for r in rows if r.status == S.PENDING]
+        if not pending:
+            return
+        verdicts = self._check(pending)
+        deletable = {t.record_id for t in verdicts.delete}
+        pending = [r for r in pending if r.source_id in deletable]
+        roots = [r for r in pending if r.depth == 0]
+        if self._cascades() and verdicts.cascade_safe and self._all_go(roots, verdicts):
+            self._cascade(roots)
+            self._settle(pending)
+        else:
+            self._delete_children_first(pending)
+        self.heartbeat()
+
+    def _cascades(self) -> bool:
+        original = self.job.parent_job
+        return self.connector.native_deep_copy and original is not None and original.mode == CopyJob.Mode.DEEP_COPY
+
+    def _all_go(self, roots: list[RecordResult], verdicts: undo_checks.Verdicts) -> bool:
+        """Every record left is below a root being deleted, and no row of the job stays (kept, or
+        failed earlier): the cascade would take it too."""
+        stays = self.job.results.filter(status__in=[S.SKIPPED, S.FAILED, S.REVIEW]).exists()
+        return not stays and _under(verdicts.delete, {r.source_id for r in roots})
+
+    def _check(self, pending: list[RecordResult]) -> undo_checks.Verdicts:
+        """Settle the rows whose record is kept (skipped, with the reason) or gone (deleted)."""
+        self.heartbeat()
+        original = self.job.parent_job
+        wanted = {(r.object_name, r.source_id) for r in pending}
+        targets = undo_checks.copy_targets(original, only=wanted) if original is not None else []
+        verdicts = undo_checks.check(
+            self.connector,
+            targets,
+            job=original or self.job,
+            include_changed=bool((self.job.options or {}).get("include_changed")),
+            read_children=self.connector.native_deep_copy,
+        )
+        gone = {t.record_id for t in verdicts.gone}
+        named = {t.record_id for t in targets}
+        settled = []
+        for row in pending:
+            kept = verdicts.kept.get(row.source_id)
+            if row.source_id not in named:
+                kept = undo_checks.Kept(
+                    undo_checks.Reason.NOT_NAMED, "Kept: the copy job no longer names this record as its copy."
+                )
+            if kept is not None:
+                row.status, row.error_type, row.error_message = S.SKIPPED, kept.reason.value, kept.message
+            elif row.source_id in gone:
+                res.succeed(row, "")
+            else:
+                continue
+            settled.append(row)
+        res.save_in_batches(settled)
+        return verdicts
+
+    def _delete_children_first(self, rows: list[RecordResult]) -> None:
+        conn = self.connector
         # Children first, so no record is left pointing at a deleted parent.
         for depth in sorted({r.depth for r in rows}, reverse=True):
             level = [r for r in rows if r.depth == depth and r.status == S.PENDING]
@@ -32,12 +99,9 @@ class Undo:
             for row in level:
                 by_object.setdefault(row.object_name, []).append(row)
             for object_name, object_rows in by_object.items():
-                size = conn.batch_size
-                for start in range(0, len(object_rows), size):
+                for start in range(0, len(object_rows), conn.batch_size):
                     self.heartbeat()
-                    batch = object_rows[start : start + size]
-                    self._send_delete(object_name, batch)
-        self.heartbeat()
+                    self._send_delete(object_name, object_rows[start : start + conn.batch_size])
 
     def _send_delete(self, object_name, batch) -> None:
         res.mark_sending(batch)
@@ -63,44 +127,76 @@ class Undo:
                 res.fail(row, outcome.error_type or "ERROR", outcome.error_message or "Not deleted.")
         res.save(batch)
 
-    def _vault_cascade_delete(self, root_row: RecordResult) -> None:
+    # -- Vault's cascade delete ----------------------------------------------------------------------
+    def _cascade(self, roots: list[RecordResult]) -> None:
+        for root_row in roots:
+            if self._start_cascade(root_row):
+                self._finish_cascades()
+
+    def _start_cascade(self, root_row: RecordResult) -> bool:
+        """Start Vault's cascade delete of a copied root; its job id is stored before polling, so a
+        resumed run waits for it instead of starting another. False when it could not start."""
         job, conn = self.job, self.connector
         st = job.state.setdefault("cascade", {}).setdefault(root_row.source_id, {})
-        if st.get("phase") == "done":
-            return
-        if not st.get("remote_job_id"):
-            self.heartbeat()
-            res.mark_sending([root_row])
-            try:
-                remote_id = conn.start_cascade_delete(root_row.object_name, root_row.source_id)
-            except NotFound:
-                remote_id = ""
-            except (RateLimited, Unavailable) as exc:
-                _pause([root_row], exc)
-            except ConnectorError as exc:
-                for row in self.rows(status__in=[S.PENDING, S.SENDING]):
-                    res.fail_with(row, exc)
-                    res.save([row])
+        self.heartbeat()
+        res.mark_sending([root_row])
+        try:
+            remote_id = conn.start_cascade_delete(root_row.object_name, root_row.source_id)
+        except NotFound:
+            remote_id = ""
+        except (RateLimited, Unavailable) as exc:
+            _pause([root_row], exc)
+        except ConnectorError as exc:
+            rows = self.rows(status__in=[S.PENDING, S.SENDING])
+            for row in rows:
+                res.fail_with(row, exc)
+            res.save_in_batches(rows)
+            st["phase"] = "done"
+            self.save_state()
+            return False
+        st.update(remote_job_id=remote_id, phase="" if remote_id else "done")
+        job.remote_job_id = remote_id
+        self.save_state()
+        return True
+
+    def _finish_cascades(self) -> None:
+        """Wait for each started cascade delete to end (the rows are settled by reading them)."""
+        for st in (self.job.state or {}).get("cascade", {}).values():
+            if st.get("phase") != "done" and st.get("remote_job_id"):
+                st["status"] = self._poll(st["remote_job_id"])
                 st["phase"] = "done"
                 self.save_state()
-                return
-            st["remote_job_id"] = remote_id
-            job.remote_job_id = remote_id
-            self.save_state()
-        status = self._poll(st["remote_job_id"]) if st["remote_job_id"] else "SUCCESS"
-        try:
-            conn.get(root_row.object_name, root_row.source_id)
-            gone = False
-        except NotFound:
-            gone = True
-        for row in self.rows(status__in=[S.PENDING, S.SENDING]):
-            if gone:
-                res.succeed(row, "")
+
+    def _settle(self, rows: list[RecordResult]) -> None:
+        """After the cascade: a record that is gone was deleted; one still there failed."""
+        conn = self.connector
+        rows = [r for r in self.rows(status__in=[S.PENDING, S.SENDING]) if r.pk in {x.pk for x in rows}]
+        found: set[str] = set()
+        for object_name in {r.object_name for r in rows}:
+            found |= set(conn.stamps(object_name, [r.source_id for r in rows if r.object_name == object_name]))
+        statuses = {st.get("status") for st in self.job.state.get("cascade", {}).values()} - {None}
+        ended = ", ".join(sorted(statuses)) or "an error"
+        for row in rows:
+            if row.source_id in found:
+                res.fail(
+                    row, "NOT_DELETED", f"The Vault cascade delete ended with {ended}; this record is still there."
+                )
             else:
-                res.fail(row, status, f"The Vault cascade delete ended with {status}.")
-            res.save([row])
-        st["phase"] = "done"
-        self.save_state()
+                res.succeed(row, "")
+        res.save_in_batches(rows)
+
+
+def _under(targets: list[undo_checks.Target], roots: set[str]) -> bool:
+    """Every target is one of `roots` or below one of them in the copied tree."""
+    parents = {t.record_id: t.parent_id for t in targets}
+    for rid in parents:
+        seen = set()
+        while rid not in roots and rid in parents and rid not in seen:
+            seen.add(rid)
+            rid = parents[rid]
+        if rid not in roots:
+            return False
+    return True
 
 
 def _pause(rows: list[RecordResult], exc: ConnectorError) -> None:

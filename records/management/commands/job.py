@@ -3,6 +3,8 @@
 is NEW_ID, one of its candidates, or none of them; ROW is the row's id as `job show --json` lists it,
 or its source record id).
 
+`job undo ID --preview` lists what an undo would delete and keep (and why) without queuing it;
+`--include-changed` (undo, and resume of an undo) deletes records changed since the copy too.
 The same rules as the web and the admin (CopyJob.can_*), checked by the services."""
 
 import json
@@ -29,6 +31,16 @@ class Command(BaseCommand):
             p = sub.add_parser(name)
             p.add_argument("id")
             p.add_argument("--json", action="store_true")
+            if name != "cancel":
+                p.add_argument(
+                    "--include-changed",
+                    action="store_true",
+                    help="also delete records changed since the copy (an undo, or resuming one)",
+                )
+            if name == "undo":
+                p.add_argument(
+                    "--preview", action="store_true", help="list what would be deleted and kept; queue nothing"
+                )
         sub.add_parser("resume-stale")
         resolve = sub.add_parser("resolve", help="pick the copy of a row that needs review, or none")
         resolve.add_argument("id")
@@ -41,7 +53,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **opts):
         action = opts["action"]
-        if action not in ("show", "resolve"):  # a pick queues nothing
+        if action not in ("show", "resolve") and not opts.get("preview"):  # a pick or a preview queues nothing
             require_queue(self.stderr)
         if action == "resume-stale":
             jobs = services.jobs_resume_stale()
@@ -58,6 +70,10 @@ class Command(BaseCommand):
             sys.exit(exit_code(job))
         if action == "resolve":
             self._resolve(job, opts)
+        if action == "undo" and opts["preview"]:
+            self._preview(job, as_json=opts["json"])
+            sys.exit(0)
+        extra = {"include_changed": True} if opts.get("include_changed") else {}
         service = {
             "cancel": services.copy_job_cancel,
             "retry": services.copy_job_retry,
@@ -65,7 +81,7 @@ class Command(BaseCommand):
             "undo": services.copy_job_undo,
         }[action]
         try:
-            result = service(job=job, user=job.requested_by)
+            result = service(job=job, user=job.requested_by, **extra)
         except ValidationError as exc:
             self.stderr.write(" ".join(exc.messages))
             sys.exit(2)
@@ -106,6 +122,32 @@ class Command(BaseCommand):
             self.stderr.write(f"No user named {username!r}.")
             sys.exit(2)
         return user
+
+    def _preview(self, job, *, as_json: bool) -> None:
+        try:
+            preview = services.undo_preview(job=job, user=job.requested_by)
+        except ValidationError as exc:
+            self.stderr.write(" ".join(exc.messages))
+            sys.exit(2)
+        if as_json:
+            self.stdout.write(json.dumps(preview.as_dict()))
+            return
+        sections = (
+            ("Will be deleted", preview.delete),
+            ("Changed since the copy — kept unless --include-changed", preview.changed),
+            ("Kept: never deleted", preview.kept),
+            ("Already gone", preview.gone),
+        )
+        for title, lines in sections:
+            if lines:
+                self.stdout.write(f"{title} ({len(lines)}):")
+                for line in lines:
+                    reason = f"  {line.reason}" if line.reason else ""
+                    self.stdout.write(f"  {line.object_name} {line.record_id} {line.name}{reason}")
+        if preview.unchecked:
+            self.stdout.write(
+                f"{preview.unchecked} more record(s) not read now: the undo checks them under the same rules."
+            )
 
     def _job(self, ident):
         job = None

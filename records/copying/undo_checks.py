@@ -1,0 +1,347 @@
+"""What an undo may delete: only a record the job created that nobody has changed since.
+
+Each record a job's row names as its copy is read (connector.stamps, batched) before anything is
+deleted, by the worker and by the undo page alike:
+- never deleted (the row says why): an id the app knows as a source record (any copy job's rows
+  or source lists) or as another copy job's copy; a record created before its row was marked
+  sending; one not created by the profile's API user; one whose maker or creation time the system
+  did not give;
+- already gone: counts as deleted;
+- changed since the copy (modified after the job's last write to it, `written_at`): kept unless the
+  user asked to delete those too;
+- a record with something under it that stays (a kept record, or, where children are read, a record
+  someone added under the copy) is kept too: deleting it would delete or orphan what stays.
+Times are compared on the remote's clock (ours plus connector.clock_offset()), with
+settings.UNDO_CLOCK_MARGIN_SECONDS for the seconds the remote rounds away and the Date header's
+precision. An edit within that margin after the copy's last write is not seen as a change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from django.conf import settings
+
+from records.connectors.base import Connector, ConnectorError, RateLimited, Record, Unavailable
+from records.copying.plan import ref_id
+from records.models import CopyJob, RecordResult
+
+S = RecordResult.Status
+CHUNK = 500  # ids per database query
+
+
+class Reason(StrEnum):
+    """Why a record is kept: the row's error_type (SKIPPED rows of an undo)."""
+
+    SOURCE = "KEPT_SOURCE_RECORD"
+    OTHER_COPY = "KEPT_OTHER_JOBS_COPY"
+    NOT_NAMED = "KEPT_NOT_THIS_JOBS_COPY"
+    UNREADABLE = "KEPT_NO_STAMPS"
+    OTHER_USER = "KEPT_OTHER_USER"
+    OLDER = "KEPT_CREATED_BEFORE_COPY"
+    CHANGED = "KEPT_CHANGED"
+    ADDED_UNDER = "KEPT_RECORDS_ADDED_UNDER"
+    UNDER_KEPT = "KEPT_PARENT_OF_KEPT"
+
+
+# The job's summary, "3 kept: 2 changed since the copy, 1 created by another user".
+SHORT = {
+    Reason.SOURCE: "a source record",
+    Reason.OTHER_COPY: "another job's copy",
+    Reason.NOT_NAMED: "not this job's copy",
+    Reason.UNREADABLE: "maker unknown",
+    Reason.OTHER_USER: "created by another user",
+    Reason.OLDER: "created before the copy",
+    Reason.CHANGED: "changed since the copy",
+    Reason.ADDED_UNDER: "records added under it",
+    Reason.UNDER_KEPT: "a record under it kept",
+}
+# Kept records that are the job's copies, so they hang under their parent's copy: that parent stays.
+IN_TREE = frozenset({Reason.CHANGED, Reason.ADDED_UNDER, Reason.UNDER_KEPT})
+
+
+@dataclass(frozen=True)
+class Target:
+    """One record an undo would delete: a copy a job's row names, with when the row was sent and
+    last written (our clock) and its parent's copy in the copied tree ("" for a top record)."""
+
+    object_name: str
+    record_id: str
+    parent_id: str = ""
+    sending_at: dt.datetime | None = None
+    written_at: dt.datetime | None = None
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Kept:
+    reason: Reason
+    message: str
+
+
+UNDER_KEPT = Kept(
+    Reason.UNDER_KEPT, "Kept: a record under it is kept, and deleting this one would delete or orphan it."
+)
+
+
+@dataclass
+class Verdicts:
+    delete: list[Target] = field(default_factory=list)
+    gone: list[Target] = field(default_factory=list)
+    kept: dict[str, Kept] = field(default_factory=dict)  # by record id
+    # The children of every record to delete were read (one that stays keeps its parent): with
+    # nothing kept, Vault's cascade delete takes exactly these records.
+    children_checked: bool = False
+
+    @property
+    def cascade_safe(self) -> bool:
+        return self.children_checked and not self.kept
+
+
+def margin() -> dt.timedelta:
+    return dt.timedelta(seconds=float(settings.UNDO_CLOCK_MARGIN_SECONDS))
+
+
+def when(value: dt.datetime | None) -> str:
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if value else "an unknown time"
+
+
+@dataclass
+class Reading:
+    """What the remote and the database said about the targets; decided on by `decide`."""
+
+    known: dict[str, Kept]
+    stamps: dict[str, Record]
+    user: str
+    offset: dt.timedelta
+    since: dt.datetime
+    # {parent id: [child ids]} under each record that may be deleted; None: not read, or not readable.
+    children: dict[str, list[str]] | None = None
+
+
+def check(
+    conn: Connector,
+    targets: Sequence[Target],
+    *,
+    job: CopyJob,
+    include_changed: bool,
+    read_children: bool,
+) -> Verdicts:
+    """Sort `targets` (copies of `job`) into deleted, gone and kept. Reads the records (and, with
+    `read_children`, their children); RateLimited/Unavailable propagate (nothing was decided)."""
+    return decide(read(conn, targets, job=job, read_children=read_children), targets, include_changed=include_changed)
+
+
+def read(conn: Connector, targets: Sequence[Target], *, job: CopyJob, read_children: bool) -> Reading:
+    known = known_ids([t.record_id for t in targets], job=job)
+    stamps = _stamps(conn, [t for t in targets if t.record_id not in known])
+    user = conn.api_user_id() if stamps else ""
+    reading = Reading(known, stamps, user, conn.clock_offset(), job.created)
+    if read_children:
+        candidates = [t for t in targets if t.record_id in stamps and _judge(t, reading, include_changed=True) is None]
+        reading.children = _children(conn, candidates)
+    return reading
+
+
+def decide(reading: Reading, targets: Sequence[Target], *, include_changed: bool) -> Verdicts:
+    out = Verdicts()
+    for t in targets:
+        kept = reading.known.get(t.record_id)
+        if kept is None and t.record_id not in reading.stamps:
+            out.gone.append(t)
+            continue
+        kept = kept or _judge(t, reading, include_changed=include_changed)
+        if kept is None:
+            out.delete.append(t)
+        else:
+            out.kept[t.record_id] = kept
+    _keep_ancestors(out, targets)
+    if reading.children is not None:
+        _keep_parents_of_others(out, targets, reading.children)
+        _keep_ancestors(out, targets)
+    out.children_checked = reading.children is not None
+    return out
+
+
+def _stamps(conn: Connector, targets: Sequence[Target]) -> dict[str, Record]:
+    by_object: dict[str, list[str]] = {}
+    for t in targets:
+        by_object.setdefault(t.object_name, []).append(t.record_id)
+    found: dict[str, Record] = {}
+    for object_name, ids in by_object.items():
+        found.update(conn.stamps(object_name, ids))
+    return found
+
+
+def _judge(t: Target, reading: Reading, *, include_changed: bool) -> Kept | None:
+    record, offset = reading.stamps[t.record_id], reading.offset
+    if record.created is None or record.modified is None or not record.created_by:
+        return Kept(
+            Reason.UNREADABLE, "Kept: the system did not say who created this record, when, or when it last changed."
+        )
+    if str(record.created_by) != str(reading.user):
+        return Kept(
+            Reason.OTHER_USER,
+            f"Kept: created by another user (user {record.created_by}), not by this profile's API user.",
+        )
+    sent = (t.sending_at or reading.since) + offset - margin()
+    if record.created < sent:
+        return Kept(
+            Reason.OLDER,
+            f"Kept: created {when(record.created)}, before this copy was sent, so the copy did not create it.",
+        )
+    if include_changed:
+        return None
+    last = t.written_at + offset if t.written_at else record.created
+    if record.modified > last + margin():
+        return Kept(
+            Reason.CHANGED,
+            f"Changed since the copy — kept (modified {when(record.modified)}, after the copy wrote it"
+            f" {when(last)}). Undo with “also delete records changed since the copy” to delete it.",
+        )
+    return None
+
+
+def _keep_ancestors(out: Verdicts, targets: Sequence[Target]) -> None:
+    """A record whose child in the copied tree stays is kept too. Only for children that are the
+    job's copies (changed, or with something under them): a row holding a record that isn't the
+    job's copy doesn't say where that record hangs."""
+    parents = {t.record_id: t.parent_id for t in targets}
+    gone = {t.record_id for t in out.gone}
+    stays = [rid for rid, k in out.kept.items() if k.reason in IN_TREE]
+    while stays:
+        parent = parents.get(stays.pop(), "")
+        if parent in parents and parent not in out.kept and parent not in gone:
+            out.kept[parent] = UNDER_KEPT
+            stays.append(parent)
+    out.delete = [t for t in out.delete if t.record_id not in out.kept]
+
+
+def _children(conn: Connector, targets: Sequence[Target]) -> dict[str, list[str]] | None:
+    """{parent id: child ids} under `targets`, through all the related lists of their objects (what
+    a cascade delete follows). None when a read failed for another reason than an outage."""
+    by_object: dict[str, list[str]] = {}
+    for t in targets:
+        by_object.setdefault(t.object_name, []).append(t.record_id)
+    out: dict[str, list[str]] = {}
+    try:
+        for object_name, ids in by_object.items():
+            for related in conn.related_lists(object_name):
+                for child in conn.children(related, ids):
+                    out.setdefault(ref_id(child.fields.get(related.parent_field)), []).append(child.id)
+    except (RateLimited, Unavailable):
+        raise
+    except ConnectorError:
+        return None
+    return out
+
+
+def _keep_parents_of_others(out: Verdicts, targets: Sequence[Target], children: dict[str, list[str]]) -> None:
+    """A record to delete with a child that isn't deleted is kept: the child was added by someone
+    else after the copy, or it is a kept record."""
+    deleting = {t.record_id for t in out.delete}
+    gone = {t.record_id for t in out.gone}
+    ours = {t.record_id for t in targets}
+    for parent in deleting:
+        staying = [c for c in children.get(parent, ()) if c not in deleting and c not in gone]
+        added = [c for c in staying if c not in ours]
+        if added:
+            shown = ", ".join(added[:5]) + (" …" if len(added) > 5 else "")
+            out.kept[parent] = Kept(
+                Reason.ADDED_UNDER,
+                f"Kept: {len(added)} record(s) were added under it after the copy ({shown}); deleting it would"
+                " delete them too.",
+            )
+        elif staying:
+            out.kept[parent] = UNDER_KEPT
+    out.delete = [t for t in out.delete if t.record_id not in out.kept]
+
+
+def known_ids(ids: Iterable[str], *, job: CopyJob) -> dict[str, Kept]:
+    """{id: why kept} for the ids the app knows as a source record (any copy job of the same system:
+    its rows' source ids or its source list) or as another copy job's copy. Undo jobs don't count:
+    their rows list the copies they delete."""
+    wanted = {i for i in ids if i}
+    found: dict[str, Kept] = {}
+    jobs = CopyJob.objects.exclude(mode=CopyJob.Mode.UNDO).filter(profile__system=job.profile.system)
+    rows = RecordResult.objects.filter(job__in=jobs)
+    chunks = [sorted(wanted)[i : i + CHUNK] for i in range(0, len(wanted), CHUNK)]
+    for chunk in chunks:
+        for source_id, job_id in rows.filter(source_id__in=chunk).values_list("source_id", "job_id"):
+            found.setdefault(source_id, _source(job_id))
+    for job_id, source_ids in jobs.values_list("pk", "source_ids").iterator(chunk_size=200):
+        for sid in source_ids or ():
+            if str(sid) in wanted:
+                found.setdefault(str(sid), _source(job_id))
+    for chunk in chunks:
+        others = rows.filter(new_id__in=chunk).exclude(job_id=job.pk)
+        for new_id, job_id in others.values_list("new_id", "job_id"):
+            found.setdefault(
+                new_id,
+                Kept(Reason.OTHER_COPY, f"Kept: job {job_id} names this record as its copy too; it is not this job's."),
+            )
+    return found
+
+
+def _source(job_id: int) -> Kept:
+    return Kept(Reason.SOURCE, f"Kept: this is a source record (of job {job_id}), never a copy to delete.")
+
+
+def kept_words(job: CopyJob) -> str:
+    """ "3 kept: 2 changed since the copy, 1 created by another user" for an undo's kept rows."""
+    counts = Counter(
+        job.results.filter(status=S.SKIPPED, error_type__startswith="KEPT_").values_list("error_type", flat=True)
+    )
+    total = sum(counts.values())
+    if not total:
+        return ""
+    if len(counts) == 1:
+        return f"{total} kept: {SHORT[Reason(next(iter(counts)))]}"
+    parts = [f"{n} {SHORT[Reason(r)]}" for r, n in counts.most_common() if r in Reason._value2member_map_]
+    return f"{total} kept: " + ", ".join(parts)
+
+
+def copy_targets(
+    original: CopyJob,
+    *,
+    only: set[tuple[str, str]] | None = None,
+    limit: int | None = None,
+    name_fields: tuple[str, ...] = (),
+) -> list[Target]:
+    """The copies `original` created (children after parents), as targets: those in `only`
+    ((object, copy id) pairs) when given, at most `limit`."""
+    rows = original.results.filter(status=S.SUCCEEDED).exclude(new_id="").order_by("depth", "id")
+    copy_of = dict(rows.values_list("source_id", "new_id"))
+    out = []
+    for r in rows.only(
+        "object_name", "source_id", "new_id", "parent_source_id", "sending_at", "written_at", "source_name", "values"
+    ).iterator(chunk_size=2000):
+        if only is not None and (r.object_name, r.new_id) not in only:
+            continue
+        out.append(
+            Target(
+                r.object_name,
+                r.new_id,
+                copy_of.get(r.parent_source_id, "") if r.parent_source_id else "",
+                r.sending_at,
+                r.written_at,
+                copy_name(r, name_fields),
+            )
+        )
+        if limit is not None and len(out) >= limit:
+            break
+    return out
+
+
+def copy_name(result: RecordResult, name_fields: tuple[str, ...]) -> str:
+    """The name a copy got: the name field as set on it (an override, a template), else its
+    source's name, which the copy kept."""
+    for key in name_fields:
+        value = (result.values or {}).get(key)
+        if isinstance(value, str) and value:
+            return value[:300]
+    return result.source_name

@@ -1,0 +1,79 @@
+"""What an undo would delete and keep, listed before the user confirms (the undo page, `job undo
+--preview`): the first settings.UNDO_PREVIEW_MAX_RECORDS copies are read now under the rules the
+worker applies (undo_checks); the worker checks every record again before deleting it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from records.connectors.base import Connector
+from records.copying import undo_checks
+from records.copying.undo_checks import Target, Verdicts
+from records.models import CopyJob, RecordResult
+
+S = RecordResult.Status
+
+
+@dataclass(frozen=True)
+class Line:
+    object_name: str
+    record_id: str
+    name: str
+    reason: str = ""
+
+
+@dataclass
+class UndoPreview:
+    total: int  # the copies the job created
+    delete: list[Line] = field(default_factory=list)
+    changed: list[Line] = field(default_factory=list)  # kept unless "also delete changed records"
+    kept: list[Line] = field(default_factory=list)  # never deleted, with the reason
+    gone: list[Line] = field(default_factory=list)  # already deleted: count as deleted
+    checked: int = 0
+    cascade: bool = False  # a Vault deep copy that the cascade delete may take whole
+
+    @property
+    def unchecked(self) -> int:
+        return max(0, self.total - self.checked)
+
+    def as_dict(self) -> dict:
+        def lines(items: list[Line]) -> list[dict]:
+            return [vars(x) for x in items]
+
+        return {
+            "total": self.total,
+            "checked": self.checked,
+            "unchecked": self.unchecked,
+            "delete": lines(self.delete),
+            "changed": lines(self.changed),
+            "kept": lines(self.kept),
+            "gone": lines(self.gone),
+        }
+
+
+def preview(conn: Connector, job: CopyJob, *, limit: int, name_fields: tuple[str, ...]) -> UndoPreview:
+    """Read the first `limit` copies of `job` and sort them as an undo would, with and without
+    "also delete records changed since the copy" (one reading for both)."""
+    total = job.results.filter(status=S.SUCCEEDED).exclude(new_id="").count()
+    targets = undo_checks.copy_targets(job, limit=limit, name_fields=name_fields)
+    reading = undo_checks.read(conn, targets, job=job, read_children=conn.native_deep_copy)
+    default = undo_checks.decide(reading, targets, include_changed=False)
+    changed = undo_checks.decide(reading, targets, include_changed=True)
+    out = UndoPreview(total=total, checked=len(targets))
+    out.delete = [_line(t) for t in default.delete]
+    out.gone = [_line(t) for t in default.gone]
+    also = {t.record_id for t in changed.delete}
+    for t in targets:
+        kept = default.kept.get(t.record_id)
+        if kept is not None:
+            (out.changed if t.record_id in also else out.kept).append(_line(t, kept.message))
+    out.cascade = _cascades(conn, job, default)
+    return out
+
+
+def _line(t: Target, reason: str = "") -> Line:
+    return Line(t.object_name, t.record_id, t.name, reason)
+
+
+def _cascades(conn: Connector, job: CopyJob, verdicts: Verdicts) -> bool:
+    return conn.native_deep_copy and job.mode == CopyJob.Mode.DEEP_COPY and verdicts.cascade_safe
