@@ -65,6 +65,10 @@ VAULT_CLIENT_ID = env.str("VAULT_CLIENT_ID", default="recordcopier-app-server-co
 # How long to wait for the copy of a Vault deep copy whose start answer was lost (Vault may have
 # queued the job): after this the engine looks for the copy by its copy key.
 VAULT_LOST_START_WAIT_SECONDS = env.float("VAULT_LOST_START_WAIT_SECONDS", default=120.0)
+# Without a copy key, the copy of a write whose answer was lost must have been created at or after
+# the moment its row was marked sending (on the remote's clock, from its Date header), less this
+# margin: Zoho's creation times have whole seconds and the Date header one-second resolution.
+RECONCILE_CLOCK_MARGIN_SECONDS = env.float("RECONCILE_CLOCK_MARGIN_SECONDS", default=2.0)
 # Names of the optional unique text field that marks each copy with its source (the copy key);
 # the first one an object has is used. Unset: each connector's own names (its copy_key_fields);
 # set but empty: no copy key, copies are found by their values.

@@ -45,4 +45,6 @@ urlpatterns = [
     path("jobs/<uuid:code>/retry/", views_jobs.job_action, {"action": "retry"}, name="job_retry"),
     path("jobs/<uuid:code>/resume/", views_jobs.job_action, {"action": "resume"}, name="job_resume"),
     path("jobs/<uuid:code>/undo/", views_jobs.job_undo, name="job_undo"),
+    path("jobs/<uuid:code>/rows/<int:row>/pick/", views_jobs.job_row_pick, name="job_row_pick"),
+    path("jobs/<uuid:code>/rows/<int:row>/none/", views_jobs.job_row_none, name="job_row_none"),
 ]

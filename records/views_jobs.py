@@ -21,11 +21,13 @@ from django.http import (
     StreamingHttpResponse,
 )
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from records import job_progress as live
+from records.copying import lifecycle, review
 from records.forms import JobFilterForm, ResultFilterForm
 from records.messages import friendly_error
 from records.models import ConnectionProfile, CopyJob, RecordResult, System
@@ -161,6 +163,7 @@ RESULT_FIELDS = (
     "error_message",
     "link",
     "values",
+    "candidates",
 )
 
 
@@ -250,6 +253,8 @@ def _result_row_html(r: RecordResult, labels: dict[str, str] | None = None, dele
     if r.error_type or r.error_message:
         sep = ": " if r.error_type and r.error_message else ""
         error = format_html('<span class="err"><strong>{}</strong>{}{}</span>', r.error_type, sep, r.error_message)
+    if r.status == RecordResult.Status.REVIEW:
+        error = format_html('{} <a href="#review-h">Candidates: {}</a>', error, _candidate_ids(r.candidates))
     return format_html(
         '<tr><td>{}</td><td class="mono">{}</td><td class="mono">{}</td><td>{}</td><td class="mono">{}</td>'
         '<td><span class="badge badge-{}">{}</span></td><td>{}</td><td>{}</td></tr>\n',
@@ -263,6 +268,10 @@ def _result_row_html(r: RecordResult, labels: dict[str, str] | None = None, dele
         error,
         values_text(r.values),
     )
+
+
+def _candidate_ids(candidates) -> str:
+    return ", ".join(str(c.get("id")) for c in candidates or [] if isinstance(c, dict))
 
 
 def values_text(values) -> str:
@@ -314,6 +323,8 @@ def job_detail(request: HttpRequest, code) -> HttpResponse:
         by_status[status] = by_status.get(status, 0) + n
     outcome_counts = [(label, value, by_status.get(value, 0)) for value, label in RecordResult.Status.choices]
     labels, order = live.plan_labels((job.plan or {}).get("objects"))
+    in_review = by_status.get(RecordResult.Status.REVIEW, 0)
+    job.__dict__["_review_count"] = in_review  # the status words need it: known from the groups
     return render(
         request,
         "records/job_detail.html",
@@ -333,8 +344,19 @@ def job_detail(request: HttpRequest, code) -> HttpResponse:
             "per_object": live.per_object(groups, labels, order),
             "phase": _phase(job, groups),
             "phased": _has_phases(job),
+            **_review_context(job, request.user, in_review, labels),
         },
     )
+
+
+def _review_context(job: CopyJob, user, count: int, labels: dict[str, str]) -> dict:
+    """The rows that need review, with their candidates and whether this user may pick (no query
+    when there are none)."""
+    if not count:
+        return {"review_count": 0}
+    allowed, reason = lifecycle.can_resolve(job, user)
+    rows = [{"row": r, "label": labels.get(r.object_name) or r.object_name} for r in review.review_rows(job)]
+    return {"review_count": count, "review_rows": rows, "review_allowed": allowed, "review_reason": reason}
 
 
 def _has_phases(job: CopyJob) -> bool:
@@ -573,3 +595,37 @@ def job_undo(request: HttpRequest, code) -> HttpResponse:
         "records/job_undo.html",
         {"job": job, "spec": ACTIONS["undo"], "allowed": allowed, "reason": reason, "preview": preview, "error": error},
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# A row that needs review: the person picks its copy among the candidates, or none of them.
+
+
+@require_POST
+def job_row_pick(request: HttpRequest, code, row: int) -> HttpResponse:
+    return _resolve(request, code, row, pick=request.POST.get("pick", ""))
+
+
+@require_POST
+def job_row_none(request: HttpRequest, code, row: int) -> HttpResponse:
+    return _resolve(request, code, row, pick=None)
+
+
+def _resolve(request: HttpRequest, code, row_id: int, *, pick: str | None) -> HttpResponse:
+    from records.copying import services
+
+    job = _get_job_for_user(request, code)
+    row = job.results.defer("source_snapshot").filter(pk=row_id).first()
+    if row is None:
+        raise Http404("No such record in this job")
+    try:
+        services.copy_row_resolve(job=job, row=row, pick=pick, user=request.user)
+    except ValidationError as exc:
+        messages.error(request, service_error_message(exc))
+    else:
+        name = row.source_name or row.source_id
+        if pick is None:
+            messages.success(request, f"{name}: none of the records is its copy. Resume sends it again.")
+        else:
+            messages.success(request, f"{name}: {pick} is its copy.")
+    return redirect(reverse("job_detail", args=[job.code]) + "#review-h")

@@ -3,7 +3,8 @@ client: run a callback after a matching request was processed (expire sessions a
 tokens after each write), hold a matching request's answer after it was processed (the server
 has done the work; the client has not heard yet) until the test releases it, or answer matching
 requests with a given JSON body instead of the emulator (a service of the system that is down or
-answers oddly).
+answers oddly), or lose a matching request's answer (the connection closed without one), after
+processing it or without (a lost answer applied or not, on exactly the request a test names).
 
 `HookMiddleware` sits between the fault middleware and the emulator, so a hook sees only the
 requests that reached the emulator, and the request log records a held request once it is answered.
@@ -29,6 +30,7 @@ class _Hook:
     callback: Callable[[], object] | None = None
     hold: Hold | None = None
     answer: object = None  # JSON sent instead of the emulator's answer (the request isn't processed)
+    lose: bool | None = None  # the answer is lost: True after processing the request, False without
 
     def matches(self, method: str, path: str) -> bool:
         return self.times != 0 and self.method in ("*", method) and self.path.search(path) is not None
@@ -52,6 +54,14 @@ class Hold:
     def _block(self) -> None:
         self.reached.set()
         self._go.wait(HOLD_TIMEOUT)
+
+
+class LostAnswer(Exception):  # noqa: N818 - an event, not an error
+    """Raised to the fault middleware, which logs the request and hangs up without an answer."""
+
+    def __init__(self, applied: bool):
+        super().__init__("applied" if applied else "not applied")
+        self.applied = applied
 
 
 class Hooks:
@@ -80,6 +90,20 @@ class Hooks:
         with self._lock:
             self._hooks.append(_Hook(method.upper(), re.compile(path), times, answer=payload))
 
+    def lose(self, method: str, path: str, *, applied: bool, times: int = 1) -> None:
+        """Lose the answer of the next `times` matching requests: the connection is closed without
+        one, after the request was processed (`applied`) or without processing it."""
+        with self._lock:
+            self._hooks.append(_Hook(method.upper(), re.compile(path), times, lose=applied))
+
+    def _lost(self, method: str, path: str, *, applied: bool) -> bool:
+        with self._lock:
+            for hook in self._hooks:
+                if hook.lose is applied and hook.matches(method, path):
+                    hook.times = None if hook.times is None else hook.times - 1
+                    return True
+        return False
+
     def canned(self, method: str, path: str) -> object:
         """The payload a matching `answer` hook sends for this request, else None."""
         with self._lock:
@@ -102,7 +126,7 @@ class Hooks:
         due = []
         with self._lock:
             for hook in self._hooks:
-                if hook.answer is None and hook.matches(method, path):
+                if hook.answer is None and hook.lose is None and hook.matches(method, path):
                     if hook.times is not None:
                         hook.times -= 1
                     due.append(hook)
@@ -132,7 +156,10 @@ class HookMiddleware:
             self.app.reset()
 
     def __call__(self, environ, start_response):
-        payload = self.hooks.canned(environ["REQUEST_METHOD"].upper(), environ.get("PATH_INFO", ""))
+        method, path = environ["REQUEST_METHOD"].upper(), environ.get("PATH_INFO", "")
+        if self.hooks._lost(method, path, applied=False):
+            raise LostAnswer(applied=False)
+        payload = self.hooks.canned(method, path)
         if payload is not None:
             body = json.dumps(payload).encode()
             start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
@@ -145,5 +172,7 @@ class HookMiddleware:
         finally:
             if hasattr(result, "close"):
                 result.close()
-        self.hooks.fire(environ["REQUEST_METHOD"].upper(), environ.get("PATH_INFO", ""))
+        self.hooks.fire(method, path)
+        if self.hooks._lost(method, path, applied=True):
+            raise LostAnswer(applied=True)
         return [body]

@@ -23,6 +23,8 @@ from dataclasses import asdict, dataclass, fields
 from io import BytesIO
 from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
 
+from sandbox.hooks import LostAnswer
+
 CONTROL_PREFIX = "/_sandbox/"
 BODY_SUMMARY_CHARS = 200
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -47,7 +49,7 @@ class LogEntry:
     path: str
     body_summary: str
     status: int | None
-    outcome: str  # ok | fault_429 | fault_500 | fault_timeout | dropped_after_write
+    outcome: str  # ok | fault_429 | fault_500 | fault_timeout | dropped_after_write | lost_applied | lost_not_applied
 
 
 @dataclass
@@ -213,7 +215,13 @@ class FaultMiddleware:
             _hang_up(environ)
             raise _Dropped()
 
-        result = self.app(environ, _capture)
+        try:
+            result = self.app(environ, _capture)
+        except LostAnswer as lost:  # a hook lost this answer (sandbox/hooks.py `lose`)
+            outcome = "lost_applied" if lost.applied else "lost_not_applied"
+            self._record(LogEntry(method, full_path, summary, _status_code(captured), outcome))
+            _hang_up(environ)
+            raise _Dropped() from None
         self._record(LogEntry(method, full_path, summary, _status_code(captured), "ok"))
         return result
 

@@ -114,7 +114,8 @@ def _urls_with_codes(profile, job):
         for p in pattern.url_patterns:
             params = set(p.pattern.converters)
             if "code" in params and p.name.startswith("job_"):
-                urls.append(reverse(p.name, kwargs={"code": job.code}))
+                row = {"row": job.results.values_list("pk", flat=True).first()} if "row" in params else {}
+                urls.append(reverse(p.name, kwargs={"code": job.code, **row}))
             elif "code" in params and p.name.startswith("profile_"):
                 urls.append(reverse(p.name, kwargs={"code": profile.code}))
             elif "profile_code" in params:

@@ -71,6 +71,8 @@ RULES: list[tuple[str, tuple[int, ...]]] = [
     ("job_retry", (L, 200, 404, 404, 404, 404)),  # GET: the confirmation page
     ("job_undo", (L, 200, 404, 404, 404, 404)),  # GET: the confirmation page
     ("job_resume", (L, 200, 404, 404, 404, 404)),  # GET: the confirmation page (retry's other name)
+    ("job_row_pick", (L, 405, 405, 405, 405, 405)),  # POST only (a row that needs review: its copy)
+    ("job_row_none", (L, 405, 405, 405, 405, 405)),  # POST only (none of the candidates)
     # The queue dashboard, both mounts: superusers (and use_queue_dashboard holders) only.
     ("*django_rq*stop_job", (L, L, L, 403, L, 405)),  # POST only
     ("*django_rq*actions", (L, L, L, 403, L, R)),  # POST only; a GET goes back to the list
@@ -207,6 +209,7 @@ def _url(name: str, route: str, world) -> str:
         "app_label": "records",
         "token": "x",
         "url": "nowhere/",
+        "row": job.results.values_list("pk", flat=True).first() or 1,
     }
     route = re.sub(r"\(\?P<(\w+)>[^)]*\)\??", lambda m: str(values[m.group(1)]), route)  # regex routes first
     route = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values[m.group(1)]), route)

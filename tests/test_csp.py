@@ -29,6 +29,8 @@ NOT_PAGES = {
     "job_results_csv": "CSV",
     "profile_test": "POST only, redirects",
     "copy_choices": "POST: redirects to the preview with the choices",
+    "job_row_pick": "POST only, redirects to the job page (its review section: in job_detail's table)",
+    "job_row_none": "POST only, redirects to the job page",
 }
 
 
@@ -102,6 +104,9 @@ def pages(db, client, django_user_model, vault_profile, fresh_sandbox, owner, ma
         overrides={"name__v": "CSP Copy"},
     )
     done = make_job(results=12, status=CopyJob.Status.PARTIAL)
+    # A row that needs review: the job page shows its candidates and pick forms.
+    candidates = [{"id": "V1", "name": "Copy", "created": "2026-01-01T00:00:00+00:00", "link": "https://x.test/V1"}]
+    done.results.filter(pk=done.results.order_by("pk")[0].pk).update(status="review", candidates=candidates)
     code, pcode = job.code, vault_profile.code
     get = lambda url: ("get", url, None)  # noqa: E731
     return client, {

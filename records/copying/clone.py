@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from records.connectors.base import CloneRequest
+from records.copying.reconcile import Sent
 from records.models import RecordResult
 
 S = RecordResult.Status
@@ -12,9 +13,10 @@ class Clone:
     def run_clone(self) -> None:
         rows = self.rows(status__in=[S.PENDING, S.SENDING])
         requests = {row.pk: CloneRequest(row.source_id, self.top_overrides(row)) for row in rows}
-        # The same dicts: "make unique" changes a value in the payload and the clone sends it.
-        payloads = {pk: req.overrides for pk, req in requests.items()}
-        self.reconcile_leftovers(rows, payloads=payloads)
+        # The same dicts: "make unique" changes a value in the payload and the clone sends it. A
+        # clone sends only what changes: its copy inherits the rest (its name too) from its source.
+        sent = Sent(payloads={pk: req.overrides for pk, req in requests.items()}, inherits=True)
+        self.reconcile_leftovers(rows, sent)
         rows = [r for r in rows if r.status == S.PENDING]
         size = self.connector.batch_size
         for start in range(0, len(rows), size):
@@ -23,6 +25,6 @@ class Clone:
             self.send(
                 batch,
                 lambda b: self.connector.clone(self.job.object_name, [requests[r.pk] for r in b]),
-                payloads=payloads,
+                sent,
             )
         self.heartbeat()

@@ -10,6 +10,7 @@ from typing import Any
 from records.connectors.base import CloneRequest, Connector, FieldInfo, FieldType
 from records.copying import results as res
 from records.copying.plan import Node, read_tree, unique_fields
+from records.copying.reconcile import Sent
 from records.copying.repoint import Repoint, later_refs, reference_fields, tree_depths
 from records.models import RecordResult
 
@@ -35,20 +36,19 @@ class EngineDeepCopy(Repoint):
         root_row = next(r for r in rows if r.depth == 0)
         root_node = node_by_key[(root_row.object_name, root_row.source_id)]
 
-        # The root: the system's clone action, with the overrides (and the copy key).
+        # The root: the system's clone action, with the overrides (and the copy key). The copy
+        # inherits the rest from its source, as read for the plan (a lost answer compares them).
         if root_row.status in (S.PENDING, S.SENDING):
             overrides = self.top_overrides(root_row, root_node.fields)
-            payloads = {root_row.pk: {**_name_values(root_node, conn.name_fields), **overrides}}
-            self.reconcile_leftovers([root_row], payloads=payloads)
+            sent = Sent(payloads={root_row.pk: overrides}, inherits=True, sources={root_row.pk: root_node.fields})
+            self.reconcile_leftovers([root_row], sent)
             if root_row.status == S.PENDING:
                 self.heartbeat()
                 self.send(
                     [root_row],
                     # From the payload at call time: "make unique" may have numbered a value.
-                    lambda b: conn.clone(
-                        job.object_name, [CloneRequest(root_id, {k: payloads[root_row.pk][k] for k in overrides})]
-                    ),
-                    payloads=payloads,
+                    lambda b: conn.clone(job.object_name, [CloneRequest(root_id, dict(sent.payloads[root_row.pk]))]),
+                    sent,
                 )
 
         # Planned after the root's clone, not before: it describes every object of the tree, and
@@ -101,7 +101,14 @@ class EngineDeepCopy(Repoint):
             parent_fields[row.pk] = node.parent_field
             ready.append(row)
         parent_field = next(iter(parent_fields.values()), "")
-        self.reconcile_leftovers(ready, payloads=payloads, parent_field=parent_field)
+        # A create from source (Vault) inherits the source's values; an insert carries them all.
+        sent = Sent(
+            payloads=payloads,
+            parent_field=parent_field,
+            inherits=conn.creates_from_source,
+            sources={r.pk: node_by_key[(r.object_name, r.source_id)].fields for r in ready},
+        )
+        self.reconcile_leftovers(ready, sent)
         ready = [r for r in ready if r.status == S.PENDING]
         size = conn.batch_size
         batches = [ready[i : i + size] for i in range(0, len(ready), size)]
@@ -110,7 +117,7 @@ class EngineDeepCopy(Repoint):
             self.heartbeat()
             group = batches[start : start + window]
             calls = [(batch, lambda b: conn.create(object_name, [payloads[r.pk] for r in b])) for batch in group]
-            self._send_group(calls, payloads, parent_field)
+            self._send_group(calls, sent)
 
 
 def _snapshot_nodes(rows: list[RecordResult]) -> list[Node] | None:
@@ -134,10 +141,6 @@ def _snapshot_nodes(rows: list[RecordResult]) -> list[Node] | None:
             )
         )
     return nodes
-
-
-def _name_values(node: Node, name_fields: tuple[str, ...]) -> dict[str, Any]:
-    return {k: node.fields[k] for k in name_fields if isinstance(node.fields.get(k), str)}
 
 
 def build_payload(

@@ -64,9 +64,6 @@ class Runner(WriteProtocol, MakeUnique, Clone, VaultDeepCopy, EngineDeepCopy, Un
     def key_field(self, object_name: str) -> str:
         return copy_key_field(self.describe(object_name), self.connector.copy_key_fields)
 
-    def claimed_ids(self) -> set[str]:
-        return set(self.job.results.exclude(new_id="").values_list("new_id", flat=True))
-
     def rows(self, **filters) -> list[RecordResult]:
         return list(self.job.results.defer("source_snapshot").filter(**filters).order_by("depth", "id"))
 

@@ -39,6 +39,8 @@ Status = CopyJob.Status
 S = RecordResult.Status
 ACTIVE = (Status.QUEUED, Status.PLANNING, Status.RUNNING, Status.WAITING)
 ENDED = (Status.SUCCEEDED, Status.PARTIAL, Status.FAILED, Status.CANCELLED)
+# What a resume sends again. Never a row in review: its write may have happened (more than one
+# record could be its copy); only a person's pick (or "none of them") moves it on (review.py).
 UNFINISHED_ROWS = (S.PENDING, S.SENDING, S.FAILED, S.SKIPPED)
 OUTAGE = "Stopped after an outage"
 
@@ -317,6 +319,16 @@ def can_resume(job: CopyJob, user) -> tuple[bool, str]:
 can_retry = can_resume  # the older word; one rule
 
 
+def can_resolve(job: CopyJob, user) -> tuple[bool, str]:
+    """Picking the copy of a row in review (or none): as for resume, the job has stopped, nobody
+    is undoing it and the user may still use its profile."""
+    reason = _undo_reason(job)
+    if not reason and job.status not in (*ENDED, Status.WAITING):
+        reason = "This job is still running; pick the copy once it has stopped."
+    reason = reason or _no_access(job, user)
+    return not reason, reason
+
+
 def can_undo(job: CopyJob, user) -> tuple[bool, str]:
     reason = "An undo can't be undone." if job.mode == CopyJob.Mode.UNDO else _undo_reason(job)
     if not reason and job.status not in ENDED:
@@ -328,6 +340,33 @@ def can_undo(job: CopyJob, user) -> tuple[bool, str]:
 
 
 # -- what the status says -----------------------------------------------------------------------------
+
+
+def review_count(job: CopyJob) -> int:
+    """Rows of an ended job that need review (asked once per loaded job, and only when some rows
+    are neither copied nor failed: the job list's other jobs cost no query)."""
+    if job.status not in ENDED or job.planned_count <= job.succeeded_count + job.failed_count:
+        return 0
+    if "_review_count" not in job.__dict__:
+        job.__dict__["_review_count"] = RecordResult.objects.filter(job_id=job.pk, status=S.REVIEW).count()
+    return int(job.__dict__["_review_count"])
+
+
+def review_words(n: int) -> str:
+    return f"{n} need{'s' if n == 1 else ''} review" if n else ""
+
+
+def end_summary(*, left: bool, review: int) -> str:
+    """Why an ended job is not simply done, for its error summary."""
+    parts = []
+    if review:
+        parts.append(
+            f"{review} record{'s' if review != 1 else ''} need{'s' if review == 1 else ''} review: the answer to "
+            "the write was lost and more than one record could be the copy. Pick one (or none) on the job page."
+        )
+    if left:
+        parts.append("Some records were not processed.")
+    return " ".join(parts)
 
 
 KEPT_WORDS = re.compile(r"\b\d+ kept: [^.]*")
@@ -342,7 +381,8 @@ def _kept(job: CopyJob) -> str:
 def status_words(job: CopyJob) -> str:
     """Honest words for the job page: never "Failed" for a job that copied records."""
     done, failed = job.succeeded_count, job.failed_count
-    left = max(0, job.planned_count - done - failed)
+    review = review_count(job)
+    left = max(0, job.planned_count - done - failed - review)
     verb = "deleted" if job.mode == CopyJob.Mode.UNDO else "copied"
     if job.status == Status.UNDONE:
         return f"Undone by job {job.undo_job_id}"
@@ -352,16 +392,24 @@ def status_words(job: CopyJob) -> str:
     if job.status in (Status.PARTIAL, Status.FAILED) and job.error_summary.startswith(OUTAGE):
         return f"{OUTAGE}: {done} {verb}, {left + failed} not yet — Resume"
     if job.status == Status.CANCELLED:
-        return f"Cancelled: {done} {verb}, {left + failed} not {verb}"
+        return f"Cancelled: {done} {verb}, {left + failed} not {verb}" + (f", {review_words(review)}" if review else "")
     kept = _kept(job)
     if job.status == Status.PARTIAL and kept:
         # An undo that kept records: "Partly done: 5 deleted, 1 kept: changed since the copy".
         failed_words = f", {failed} failed" if failed else ""
         return f"Partly done: {done} deleted{failed_words}, {kept}" if done or failed else f"Nothing deleted: {kept}"
     if job.status == Status.PARTIAL:
-        return f"Partly done: {done} {verb}, {failed} failed" + (f", {left} not yet" if left else "")
+        return (
+            f"Partly done: {done} {verb}, {failed} failed"
+            + (f", {review_words(review)}" if review else "")
+            + (f", {left} not yet" if left else "")
+        )
     if job.status == Status.SUCCEEDED:
         return f"Succeeded: {done} {verb}"
     if job.status == Status.FAILED:
-        return f"Failed: nothing {verb}" + (f", {failed} failed" if failed else "")
+        return (
+            f"Failed: nothing {verb}"
+            + (f", {failed} failed" if failed else "")
+            + (f", {review_words(review)}" if review else "")
+        )
     return job.get_status_display()

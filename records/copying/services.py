@@ -24,6 +24,7 @@ from records.copying.lifecycle import LeaseLost
 from records.copying.options import CopyOptions
 from records.copying.plan import Plan, TooLarge
 from records.copying.repoint import updating
+from records.copying.review import copy_row_resolve  # noqa: F401 - a job action, with the others
 from records.copying.undo_preview import UndoPreview
 from records.copying.undo_preview import preview as undo_preview_of
 from records.copying.validation import validate_source_ids
@@ -742,14 +743,16 @@ def _finish(job: CopyJob, fence: lifecycle.Fence, *, cancelled: bool = False, er
         job.results.filter(status=S.SUCCEEDED, source_snapshot__isnull=False).update(source_snapshot=None)
         res.refresh_counts(job)
         left = job.results.filter(status__in=[S.PENDING, S.SENDING]).exists()
+        review = job.results.filter(status=S.REVIEW).count()
         # An undo that kept records ("2 kept: changed since the copy") did not undo the copy.
         kept = undo_checks.kept_words(job) if job.mode == CopyJob.Mode.UNDO and not cancelled else ""
         if cancelled:
             status = CopyJob.Status.CANCELLED
-        elif job.failed_count or left or error or kept:
-            # Never "failed" for a job that copied records: it is partly done, and resumable.
-            status = CopyJob.Status.PARTIAL if job.succeeded_count or kept else CopyJob.Status.FAILED
-            error = error or ("Some records were not processed." if left else "")
+        elif job.failed_count or left or error or kept or review:
+            # Never "failed" for a job that copied records, nor for one whose copy may exist but
+            # needs review: it is partly done, and resumable or resolvable.
+            status = CopyJob.Status.PARTIAL if job.succeeded_count or kept or review else CopyJob.Status.FAILED
+            error = error or lifecycle.end_summary(left=left, review=review)
             error = " ".join(part for part in (error, f"{kept}." if kept else "") if part)
         else:
             status = CopyJob.Status.SUCCEEDED
@@ -798,7 +801,8 @@ def copy_job_retry(*, job: CopyJob, user, enqueue: bool = True, include_changed:
         # Finished native phases are kept; a root whose deep copy failed to start starts again.
         state = job.state or {}
         for root, st in state.get("roots", {}).items():
-            if st.get("phase") == "done" and job.results.filter(source_id=root, depth=0, new_id="").exists():
+            top = job.results.filter(source_id=root, depth=0, new_id="").exclude(status=S.REVIEW)
+            if st.get("phase") == "done" and top.exists():
                 state["roots"][root] = {}
         # A Vault undo whose cascade delete ended with records left deletes again (chaos 1053/1091:
         # a resumed part-failed undo returned at once, its phase "done").

@@ -1,11 +1,13 @@
 """ "Make unique": a copy refused because a chosen unique field's value exists is sent again with
 " (2)", " (3)" ... appended (cut to fit the field), at most MAX_TRIES times, each try kept on the
 row (values["_unique_tries"]). Each try goes through the write protocol like the first (SENDING
-committed before it, reconciled by the copy key when its answer is lost)."""
+committed before it; a lost answer reconciled by reconcile.py with the numbered value, never by a
+record merely having the same name)."""
 
 from __future__ import annotations
 
 from records.copying import results as res
+from records.copying.reconcile import Sent
 from records.models import RecordResult
 
 S = RecordResult.Status
@@ -23,21 +25,21 @@ def numbered(base: str, n: int, max_length: int | None) -> str:
 class MakeUnique:
     """Mixed into the Runner: needs self.options, self.connector, self.describe, self.send."""
 
-    def make_unique(self, rows: list[RecordResult], call, payloads, parent_field: str) -> None:
-        wanted = self.options.unique.get(rows[0].object_name) if rows and payloads else None
+    def make_unique(self, rows: list[RecordResult], call, sent: Sent) -> None:
+        wanted = self.options.unique.get(rows[0].object_name) if rows and sent.payloads else None
         if not wanted:
             return
         infos = {f.name: f for f in self.describe(rows[0].object_name)}
         for row in rows:
-            self._retry(row, call, payloads, parent_field, wanted, infos)
+            self._retry(row, call, sent, wanted, infos)
 
-    def _retry(self, row, call, payloads, parent_field, wanted, infos) -> None:
+    def _retry(self, row, call, sent: Sent, wanted, infos) -> None:
         values = dict(row.values or {})
         tries: list[str] = list(values.get(TRIES, []))
         base = dict(values.get("_unique_base", {}))
         while row.status == S.FAILED and len(tries) < MAX_TRIES:
             name = getattr(row, "duplicate_field", "")
-            payload = payloads.get(row.pk, {})
+            payload = sent.payloads.get(row.pk, {})
             if name not in wanted or not isinstance(payload.get(name), str):
                 return
             base.setdefault(name, payload[name])
@@ -48,7 +50,7 @@ class MakeUnique:
             row.values = dict(values)
             row.status, row.error_type, row.error_message = S.PENDING, "", ""
             row.duplicate_field = ""
-            self.send([row], call, payloads=payloads, parent_field=parent_field, unique=False)
+            self.send([row], call, sent, unique=False)
         if row.status == S.FAILED and tries:
             res.fail(row, row.error_type, f"{row.error_message} Made unique {len(tries)} times; still a duplicate.")
             res.save([row])

@@ -2,7 +2,10 @@
 
 The phase is stored (job.state["roots"][root]) before each step's remote effect, so a resumed run
 continues where the last one stopped: it polls a started job instead of starting another, and a
-start whose answer was lost waits for the copy to appear before starting again.
+start whose answer was lost waits for the copy to appear before starting again. That copy is found
+by the reconcile rules (reconcile.find_one: its key, or its name, creation time, API user and an id
+no job knows); when more than one record could be it, the top row needs review and the tree waits
+for a person's pick (review.py), which sets the phase to match the hierarchy under the pick.
 """
 
 from __future__ import annotations
@@ -13,10 +16,20 @@ from typing import Any
 
 from django.conf import settings
 
-from records.connectors.base import ConnectorError, OutcomeUnknown, RateLimited, Unavailable
+from records.connectors.base import ConnectorError, OutcomeUnknown, RateLimited, Record, Unavailable
 from records.copying import results as res
 from records.copying.lifecycle import Cancelled, Paused
 from records.copying.plan import ref_id
+from records.copying.reconcile import (
+    Lookup,
+    Sent,
+    api_user,
+    find_one,
+    hold_for_review,
+    known_ids,
+    remote_since,
+    stamped_ok,
+)
 from records.models import RecordResult
 
 S = RecordResult.Status
@@ -35,8 +48,8 @@ class VaultDeepCopy:
         job = self.job
         st = job.state.setdefault("roots", {}).setdefault(root_id, {})
         root_row = job.results.get(object_name=job.object_name, source_id=root_id, depth=0)
-        if st.get("phase") == Phase.DONE:
-            return
+        if st.get("phase") == Phase.DONE or root_row.status == S.REVIEW:
+            return  # a top row in review waits for a person's pick: never started again
         steps = {
             Phase.START: self._vault_start,
             Phase.STARTING: self._vault_starting,
@@ -54,8 +67,10 @@ class VaultDeepCopy:
     def _vault_starting(self, root_id, root_row, st) -> None:
         """Crashed between sending the start and storing its id: the job may still be queued in
         Vault, so wait a while for its top copy to appear before starting another."""
-        new_id = self._await_root_copy(root_row, self.key_field(root_row.object_name))
-        if new_id:
+        new_id, found = self._await_root_copy(root_row)
+        if found:
+            self._hold_root(root_id, root_row, st, found)
+        elif new_id:
             self._set_phase(st, Phase.DISCOVER, new_id=new_id)
         else:
             self._vault_start(root_id, root_row, st)
@@ -76,7 +91,10 @@ class VaultDeepCopy:
             self.save_state()
             raise Paused(exc) from exc
         except OutcomeUnknown:
-            new_id = self._await_root_copy(root_row, self.key_field(root_row.object_name))
+            new_id, found = self._await_root_copy(root_row)
+            if found:
+                self._hold_root(root_id, root_row, st, found)
+                return
             if not new_id:
                 raise
             self._set_phase(st, Phase.DISCOVER, new_id=new_id)
@@ -95,12 +113,15 @@ class VaultDeepCopy:
         job, conn = self.job, self.connector
         status = self._poll(st["remote_job_id"], st)
         rows = {(r.object_name, r.source_id): r for r in self.tree_rows(root_id)}
+        items = list(conn.deep_copy_results(job.object_name, st["remote_job_id"]))
+        # Never mistake a source (of any job) or another row's copy for this job's copy.
+        known = known_ids((i.new_id for i in items if i.ok), except_rows=[r.pk for r in rows.values()])
         changed = []
-        for item in conn.deep_copy_results(job.object_name, st["remote_job_id"]):
+        for item in items:
             row = rows.get((item.object_name, item.source_id))
-            if row is None or row.status == S.SUCCEEDED:
+            if row is None or row.status in (S.SUCCEEDED, S.REVIEW):
                 continue
-            if item.ok and item.new_id and item.new_id != item.source_id:  # never mistake the source for its copy
+            if item.ok and item.new_id and item.new_id != item.source_id and item.new_id not in known:
                 res.succeed(row, item.new_id, conn.record_url(row.object_name, item.new_id))
             elif not item.ok:
                 res.fail(row, item.error_type or "ERROR", item.error_message or "Not copied.")
@@ -109,7 +130,12 @@ class VaultDeepCopy:
         # written in seconds. Re-running this after a crash rewrites the same values.
         res.save_in_batches(changed)
         root_row.refresh_from_db()
-        new_id = root_row.new_id or self._find_root_copy(root_row, self.key_field(root_row.object_name))
+        new_id, found = root_row.new_id, list[Record]()
+        if not new_id:
+            new_id, found = self._find_root_copy(root_row)
+        if found:
+            self._hold_root(root_id, root_row, st, found)
+            return
         if not new_id:
             unfinished = [r for r in self.tree_rows(root_id) if r.status in (S.PENDING, S.SENDING)]
             for row in unfinished:
@@ -130,27 +156,31 @@ class VaultDeepCopy:
         self._match_hierarchy(root_id, st["new_id"], final=True)
         self._set_phase(st, Phase.DONE)
 
-    def _find_root_copy(self, root_row: RecordResult, key_field: str) -> str:
-        """The top copy of a deep copy: by its copy key, or, where the object has no key field, by the
-        unique values the overrides gave it (e.g. name__v) — only when exactly one record matches."""
-        conn = self.connector
-        if key_field:
-            found = conn.find(root_row.object_name, {key_field: root_row.idempotency_key})
-            return found[0].id if found else ""
-        infos = {f.name: f for f in self.describe(root_row.object_name)}
+    def _find_root_copy(self, root_row: RecordResult) -> tuple[str, list[Record]]:
+        """The top copy of a deep copy whose start answer was lost (or whose results didn't name
+        it): reconcile.find_one with what the start sent (the overrides; the rest, its name too, is
+        inherited from the source). (id, []) found; ("", []) none; ("", candidates) ambiguous."""
+        object_name = root_row.object_name
         overrides = self.overrides_for(root_row.source_id)
-        equals = {
-            k: str(v)
-            for k, v in overrides.items()
-            if k in infos and infos[k].unique and isinstance(v, str | int) and not isinstance(v, bool) and str(v)
-        }
-        if not equals:
-            return ""
-        claimed = self.claimed_ids() - {root_row.new_id}
-        found = [
-            r for r in conn.find(root_row.object_name, equals) if r.id != root_row.source_id and r.id not in claimed
-        ]
-        return found[0].id if len(found) == 1 else ""
+        sent = Sent(payloads={root_row.pk: overrides}, inherits=True)
+        return find_one(
+            self.connector,
+            root_row,
+            key_field=self.key_field(object_name),
+            sent=sent,
+            fields=self.describe(object_name),
+        )
+
+    def _hold_root(self, root_id: str, root_row: RecordResult, st: dict, found: list[Record]) -> None:
+        """More than one record could be the top copy: nothing is claimed or started again; the
+        tree's other rows wait for the pick (a resume after it matches them under the copy)."""
+        hold_for_review(self.connector, root_row, found)
+        res.save([root_row])
+        rest = [r for r in self.tree_rows(root_id) if r.pk != root_row.pk and r.status in (S.PENDING, S.SENDING)]
+        for row in rest:
+            res.fail(row, "PARENT_IN_REVIEW", "Its top record's copy needs review; resume after picking it.")
+        res.save_in_batches(rest)
+        self._set_phase(st, Phase.DONE)
 
     def _poll(self, remote_id: str, st: dict | None = None) -> str:
         """Wait for Vault's job to end; each status call is counted in `st["polls"]` (the job page's
@@ -172,23 +202,24 @@ class VaultDeepCopy:
         except Cancelled:
             pass
 
-    def _await_root_copy(self, root_row: RecordResult, key_field: str) -> str:
-        """The copy a lost start made, or "" once the wait is over and a search found none.
+    def _await_root_copy(self, root_row: RecordResult) -> tuple[str, list[Record]]:
+        """The copy a lost start made, ("", []) once the wait is over and a search found none, or
+        ("", candidates) as soon as more than one record could be it (waiting won't tell them apart).
 
         A search that fails (Vault busy) is not "none": it is tried again, and re-raised at the
         end, so an unanswered search never leads to starting a second deep copy."""
         deadline = time.monotonic() + _lost_start_wait()
         while True:
             try:
-                new_id, error = self._find_root_copy(root_row, key_field), None
+                (new_id, found), error = self._find_root_copy(root_row), None
             except (Unavailable, RateLimited) as exc:
-                new_id, error = "", exc
-            if new_id:
-                return new_id
+                new_id, found, error = "", [], exc
+            if new_id or found:
+                return new_id, found
             if time.monotonic() >= deadline:
                 if error is not None:
                     raise error
-                return ""
+                return "", []
             self.heartbeat_no_cancel()
             time.sleep(settings.VAULT_JOB_POLL_SECONDS)
 
@@ -206,7 +237,10 @@ class VaultDeepCopy:
         if not missing:
             return 0
         id_map = {r.source_id: r.new_id for r in rows if r.new_id}
-        claimed = self.claimed_ids()
+        # Only records the deep copy made can match: none known as a source or as any row's copy
+        # (this job's matches included), none created before the start or by another user.
+        claimed: set[str] = set()
+        ours = Lookup({}, {}, remote_since(conn, root_row), api_user(conn))
         level = {root_row.object_name: [root_id]}
         by_key = {(r.object_name, r.source_id): r for r in rows}
         while level:
@@ -215,9 +249,7 @@ class VaultDeepCopy:
                 for related in [r for r in conn.related_lists(parent_object) if r.deep_copy]:
                     new_parents = [id_map[s] for s in source_parents if s in id_map]
                     sources = list(conn.children(related, source_parents))
-                    copies = (
-                        [c for c in conn.children(related, new_parents) if c.id not in claimed] if new_parents else []
-                    )
+                    copies = self._copies_under(related, new_parents, ours)
                     skip = self._signature_skip(related.child_object, related.parent_field)
                     for src in sources:
                         row = by_key.get((related.child_object, src.id))
@@ -250,6 +282,13 @@ class VaultDeepCopy:
                 res.fail(row, "NOT_COPIED", "The copy of this record was not found in the new hierarchy.")
                 res.save([row])
         return len(left)
+
+    def _copies_under(self, related, new_parents: list[str], ours: Lookup) -> list:
+        if not new_parents:
+            return []
+        copies = [c for c in self.connector.children(related, new_parents) if stamped_ok(c, ours)]
+        known = known_ids(c.id for c in copies)
+        return [c for c in copies if c.id not in known]
 
     def _signature_skip(self, object_name: str, parent_field: str) -> set[str]:
         skip = {"id", parent_field}

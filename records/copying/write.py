@@ -1,7 +1,9 @@
 """The write protocol, sequential and threaded in one place: rows marked SENDING (a fenced,
 committed write) before the call, the call, the rows completed. A lost answer (OutcomeUnknown) is
-reconciled (the copy found by its key) before anything is sent again; a rate limit or an outage
-pauses the job (nothing of the batch was applied). No remote call happens inside a transaction."""
+reconciled (reconcile.py: the copy found by its key, or by its values, creation time and user)
+before anything is sent again; a row whose copy can't be told apart needs review and is neither
+claimed nor sent. A rate limit or an outage pauses the job (nothing of the batch was applied). No
+remote call happens inside a transaction."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from django.db import close_old_connections, connection
 from records.connectors.base import ConnectorError, OutcomeUnknown, RateLimited, Unavailable, WriteResult
 from records.copying import results as res
 from records.copying.lifecycle import Paused
-from records.copying.reconcile import reconcile_rows
+from records.copying.reconcile import Sent, is_our_copy, reconcile_rows
 from records.models import RecordResult
 
 S = RecordResult.Status
@@ -20,11 +22,9 @@ MAX_SEND_ATTEMPTS = 3
 
 
 class WriteProtocol:
-    """Mixed into the Runner: needs self.connector, self.key_field, self.claimed_ids."""
+    """Mixed into the Runner: needs self.connector, self.key_field, self.describe."""
 
-    def send(
-        self, rows: list[RecordResult], call, *, payloads=None, parent_field: str = "", unique: bool = True
-    ) -> None:
+    def send(self, rows: list[RecordResult], call, sent: Sent, *, unique: bool = True) -> None:
         """Send one batch: SENDING committed first; a lost answer is reconciled, then resent if absent.
         A duplicate on a field the user chose to make unique is sent again numbered (unique.py)."""
         object_name = rows[0].object_name
@@ -35,14 +35,7 @@ class WriteProtocol:
             try:
                 outcomes = call(pending)
             except OutcomeUnknown:
-                reconcile_rows(
-                    self.connector,
-                    pending,
-                    key_field=key_field,
-                    payloads=payloads,
-                    parent_field=parent_field,
-                    claimed=self.claimed_ids(),
-                )
+                self._reconcile(pending, sent)
                 pending = [r for r in pending if r.status == S.PENDING]
                 if not pending:
                     return
@@ -67,16 +60,17 @@ class WriteProtocol:
                 return
             self.complete(pending, outcomes, key_field)
             if unique:
-                self.make_unique(pending, call, payloads, parent_field)
+                self.make_unique(pending, call, sent)
             return
 
     def complete(self, rows: list[RecordResult], outcomes: list[WriteResult], key_field: str) -> None:
         for row, outcome in zip(rows, outcomes, strict=False):
+            # A duplicate on the copy key: an earlier attempt made this copy. Any other duplicate
+            # (a name, a unique field) is an error, never a claim.
             if (
                 not outcome.ok
                 and outcome.existing_id
-                and key_field
-                and self._is_our_copy(row, outcome.existing_id, key_field)
+                and is_our_copy(self.connector, row, outcome.existing_id, key_field)
             ):
                 outcome = WriteResult(ok=True, new_id=outcome.existing_id)
             link = self.connector.record_url(row.object_name, outcome.new_id) if outcome.ok else ""
@@ -86,22 +80,21 @@ class WriteProtocol:
             res.fail(row, "NO_RESULT", "The remote system returned no result for this record.")
         res.save(rows)
 
-    def _is_our_copy(self, row: RecordResult, existing_id: str, key_field: str) -> bool:
-        # DUPLICATE_DATA on the copy key means an earlier attempt created it; any other duplicate is an error.
-        found = self.connector.find(row.object_name, {key_field: row.idempotency_key})
-        return any(r.id == existing_id for r in found)
+    def _reconcile(self, rows: list[RecordResult], sent: Sent) -> None:
+        object_name = rows[0].object_name
+        reconcile_rows(
+            self.connector,
+            rows,
+            key_field=self.key_field(object_name),
+            sent=sent,
+            fields=self.describe(object_name),
+        )
 
-    def reconcile_leftovers(self, rows: list[RecordResult], *, payloads=None, parent_field: str = "") -> None:
+    def reconcile_leftovers(self, rows: list[RecordResult], sent: Sent) -> None:
+        """Rows a crashed run left SENDING: their copy found (or held for review) before any resend."""
         sending = [r for r in rows if r.status == S.SENDING]
         if sending:
-            reconcile_rows(
-                self.connector,
-                sending,
-                key_field=self.key_field(sending[0].object_name),
-                payloads=payloads,
-                parent_field=parent_field,
-                claimed=self.claimed_ids(),
-            )
+            self._reconcile(sending, sent)
 
     def parallelism(self) -> int:
         # Threads only outside a transaction (tests wrap each test in one that threads can't see).
@@ -109,10 +102,10 @@ class WriteProtocol:
             return 1
         return max(1, min(self.job.profile.concurrency, 4))
 
-    def _send_group(self, calls, payloads, parent_field) -> None:
+    def _send_group(self, calls, sent: Sent) -> None:
         if len(calls) == 1:
             batch, call = calls[0]
-            self.send(batch, call, payloads=payloads, parent_field=parent_field)
+            self.send(batch, call, sent)
             return
         # The remote calls run in parallel (up to the profile's concurrency); every DB write stays here.
         pending_calls = []
@@ -128,13 +121,13 @@ class WriteProtocol:
                     # Reconcile and resend this batch the slow, careful way.
                     for row in batch:
                         row.attempts = max(0, row.attempts - 1)
-                    self.reconcile_leftovers(batch, payloads=payloads, parent_field=parent_field)
+                    self.reconcile_leftovers(batch, sent)
                     rest = [r for r in batch if r.status == S.PENDING]
                     if rest:
-                        self.send(rest, call, payloads=payloads, parent_field=parent_field)
+                        self.send(rest, call, sent)
                     continue
                 self.complete(batch, outcomes, self.key_field(batch[0].object_name))
-                self.make_unique(batch, call, payloads, parent_field)
+                self.make_unique(batch, call, sent)
 
 
 def _threaded(call, batch):

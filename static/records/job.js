@@ -108,6 +108,12 @@
         var fresh = doc.getElementById(id), here = document.getElementById(id);
         if (fresh && here) here.innerHTML = fresh.innerHTML;
       });
+      // Rows that need review (a lost answer more than one record could be the copy of): their
+      // candidates and pick forms, as the server renders them.
+      var review = doc.getElementById("review"), results = document.getElementById("results-h");
+      if (review && results && !document.getElementById("review")) {
+        results.parentNode.insertBefore(document.importNode(review, true), results);
+      }
       if (actions) actions.hidden = false;
     }).catch(function () { if (actions) actions.hidden = false; });
   }

@@ -50,6 +50,7 @@ def job_as_dict(job: CopyJob) -> dict[str, Any]:
         "error_summary": job.error_summary,
         "results": [
             {
+                "row": r.pk,
                 "object": r.object_name,
                 "source_id": r.source_id,
                 "new_id": r.new_id,
@@ -58,6 +59,8 @@ def job_as_dict(job: CopyJob) -> dict[str, Any]:
                 "error_type": r.error_type,
                 "error_message": r.error_message,
                 "values": r.values,
+                # A row that needs review: the records that could be its copy (job resolve).
+                **({"candidates": r.candidates} if r.candidates else {}),
             }
             for r in job.results.defer("source_snapshot").order_by("depth", "id")
         ],

@@ -1,4 +1,7 @@
-"""`job show ID [--json]`, `job cancel ID`, `job retry ID` (= `job resume ID`), `job undo ID`, `job resume-stale`.
+"""`job show ID [--json]`, `job cancel ID`, `job retry ID` (= `job resume ID`), `job undo ID`, `job resume-stale`,
+`job resolve ID ROW --pick NEW_ID | --none [--user NAME] [--json]` (a row that needs review: its copy
+is NEW_ID, one of its candidates, or none of them; ROW is the row's id as `job show --json` lists it,
+or its source record id).
 
 `job undo ID --preview` lists what an undo would delete and keep (and why) without queuing it;
 `--include-changed` (undo, and resume of an undo) deletes records changed since the copy too.
@@ -7,6 +10,7 @@ The same rules as the web and the admin (CopyJob.can_*), checked by the services
 import json
 import sys
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand
 
@@ -38,10 +42,18 @@ class Command(BaseCommand):
                     "--preview", action="store_true", help="list what would be deleted and kept; queue nothing"
                 )
         sub.add_parser("resume-stale")
+        resolve = sub.add_parser("resolve", help="pick the copy of a row that needs review, or none")
+        resolve.add_argument("id")
+        resolve.add_argument("row", help="the row's id (job show --json) or its source record id")
+        choice = resolve.add_mutually_exclusive_group(required=True)
+        choice.add_argument("--pick", metavar="NEW_ID", help="the candidate that is the copy")
+        choice.add_argument("--none", action="store_true", help="none of them: the row is sent again on resume")
+        resolve.add_argument("--user", help="who resolves (default: who requested the job)")
+        resolve.add_argument("--json", action="store_true")
 
     def handle(self, *args, **opts):
         action = opts["action"]
-        if action != "show" and not opts.get("preview"):
+        if action not in ("show", "resolve") and not opts.get("preview"):  # a pick or a preview queues nothing
             require_queue(self.stderr)
         if action == "resume-stale":
             jobs = services.jobs_resume_stale()
@@ -56,6 +68,8 @@ class Command(BaseCommand):
             else:
                 print_job(self.stdout, job)
             sys.exit(exit_code(job))
+        if action == "resolve":
+            self._resolve(job, opts)
         if action == "undo" and opts["preview"]:
             self._preview(job, as_json=opts["json"])
             sys.exit(0)
@@ -76,6 +90,38 @@ class Command(BaseCommand):
         else:
             print_job(self.stdout, result)
         sys.exit(0)
+
+    def _resolve(self, job, opts):
+        row, user = self._row(job, opts["row"]), self._user(job, opts["user"])
+        try:
+            services.copy_row_resolve(job=job, row=row, pick=None if opts["none"] else opts["pick"], user=user)
+        except ValidationError as exc:
+            self.stderr.write(" ".join(exc.messages))
+            sys.exit(2)
+        job.refresh_from_db()
+        if opts["json"]:
+            self.stdout.write(json.dumps(job_as_dict(job), default=str))
+        else:
+            print_job(self.stdout, job)
+        sys.exit(0)
+
+    def _row(self, job, ident):
+        rows = job.results.defer("source_snapshot")
+        row = rows.filter(pk=int(ident)).first() if ident.isdigit() and len(ident) < 10 else None
+        matches = [row] if row else list(rows.filter(source_id=ident)[:2])
+        if len(matches) != 1:
+            self.stderr.write(f"Job {job.pk} has {'no' if not matches else 'more than one'} row {ident!r}.")
+            sys.exit(2)
+        return matches[0]
+
+    def _user(self, job, username):
+        if not username:
+            return job.requested_by
+        user = get_user_model().objects.filter(username=username).first()
+        if user is None:
+            self.stderr.write(f"No user named {username!r}.")
+            sys.exit(2)
+        return user
 
     def _preview(self, job, *, as_json: bool) -> None:
         try:
