@@ -284,6 +284,10 @@ class RecordResult(models.Model):
             models.Index(fields=["job", "object_name", "status", "id"], name="result_job_object_status_idx"),
             # The job page's search by new id.
             models.Index(fields=["job", "new_id"]),
+            # Is this remote id known as any job's source or copy (copying/known.py)? Asked by every
+            # reconcile and undo: an index range each, not a scan of every job's rows.
+            models.Index(fields=["source_id"], name="result_source_id_idx"),
+            models.Index(fields=["new_id"], name="result_new_id_idx"),
         ]
 
     def __str__(self):

@@ -26,12 +26,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q
 
 from records.connectors.base import Connector, FieldInfo, FieldType, NotFound, Record
 from records.copying import results as res
+from records.copying.known import known_ids
 from records.copying.plan import ref_id
-from records.models import CopyJob, RecordResult
+from records.models import RecordResult
 
 S = RecordResult.Status
 # The payload values a candidate is compared on (beyond the name and the parent): plain values whose
@@ -98,32 +98,6 @@ def api_user(connector: Connector) -> str:
         return connector.api_user_id()
     except NotImplementedError:  # a connector that can't say: the other rules still hold
         return ""
-
-
-# Ids asked per query (two IN lists: within every database's limit on parameters).
-KNOWN_CHUNK = 500
-
-
-def known_ids(ids: Iterable[str], *, except_rows: Iterable[int] = ()) -> set[str]:
-    """The ids among `ids` the app knows as a source record or as a row's copy, in any job (the
-    rows in `except_rows`, those being reconciled, don't count as another row's copy)."""
-    wanted = sorted({i for i in ids if i})
-    skip = set(except_rows)
-    known: set[str] = set()
-    for start in range(0, len(wanted), KNOWN_CHUNK):
-        chunk = set(wanted[start : start + KNOWN_CHUNK])
-        rows = RecordResult.objects.filter(Q(source_id__in=chunk) | Q(new_id__in=chunk))
-        for source_id, new_id, pk in rows.values_list("source_id", "new_id", "pk"):
-            if source_id in chunk:
-                known.add(source_id)
-            if new_id in chunk and pk not in skip:
-                known.add(new_id)
-    rest = [i for i in wanted if i not in known]
-    # Every job's source ids have rows (above); its list is asked too for the few ids a look-up
-    # finds (an undo's list names copies). JSON text, matched with the quotes around each id.
-    if len(rest) <= MAX_FULL_READS:
-        known.update(i for i in rest if CopyJob.objects.filter(source_ids__icontains=json.dumps(i)).exists())
-    return known
 
 
 def name_field(connector: Connector, fields: list[FieldInfo]) -> str:

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from records.audit import audit_log
 from records.copying import lifecycle
-from records.copying.reconcile import known_ids
+from records.copying.known import known_ids
 from records.models import CopyJob, RecordResult
 
 S = RecordResult.Status

@@ -27,11 +27,11 @@ from enum import StrEnum
 from django.conf import settings
 
 from records.connectors.base import Connector, ConnectorError, RateLimited, Record, Unavailable
+from records.copying.known import known_ids
 from records.copying.plan import ref_id
 from records.models import CopyJob, RecordResult
 
 S = RecordResult.Status
-CHUNK = 500  # ids per database query
 
 
 class Reason(StrEnum):
@@ -137,7 +137,7 @@ def check(
 
 
 def read(conn: Connector, targets: Sequence[Target], *, job: CopyJob, read_children: bool) -> Reading:
-    known = known_ids([t.record_id for t in targets], job=job)
+    known = known_as([t.record_id for t in targets], job=job)
     stamps = _stamps(conn, [t for t in targets if t.record_id not in known])
     user = conn.api_user_id() if stamps else ""
     reading = Reading(known, stamps, user, conn.clock_offset(), job.created)
@@ -261,30 +261,16 @@ def _keep_parents_of_others(out: Verdicts, targets: Sequence[Target], children: 
     out.delete = [t for t in out.delete if t.record_id not in out.kept]
 
 
-def known_ids(ids: Iterable[str], *, job: CopyJob) -> dict[str, Kept]:
-    """{id: why kept} for the ids the app knows as a source record (any copy job of the same system:
-    its rows' source ids or its source list) or as another copy job's copy. Undo jobs don't count:
-    their rows list the copies they delete."""
-    wanted = {i for i in ids if i}
-    found: dict[str, Kept] = {}
-    jobs = CopyJob.objects.exclude(mode=CopyJob.Mode.UNDO).filter(profile__system=job.profile.system)
-    rows = RecordResult.objects.filter(job__in=jobs)
-    chunks = [sorted(wanted)[i : i + CHUNK] for i in range(0, len(wanted), CHUNK)]
-    for chunk in chunks:
-        for source_id, job_id in rows.filter(source_id__in=chunk).values_list("source_id", "job_id"):
-            found.setdefault(source_id, _source(job_id))
-    for job_id, source_ids in jobs.values_list("pk", "source_ids").iterator(chunk_size=200):
-        for sid in source_ids or ():
-            if str(sid) in wanted:
-                found.setdefault(str(sid), _source(job_id))
-    for chunk in chunks:
-        others = rows.filter(new_id__in=chunk).exclude(job_id=job.pk)
-        for new_id, job_id in others.values_list("new_id", "job_id"):
-            found.setdefault(
-                new_id,
-                Kept(Reason.OTHER_COPY, f"Kept: job {job_id} names this record as its copy too; it is not this job's."),
-            )
-    return found
+def known_as(ids: Iterable[str], *, job: CopyJob) -> dict[str, Kept]:
+    """{id: why kept} for the ids the app knows as a source record or as another copy job's copy."""
+    return {
+        record_id: _source(known.job_id)
+        if known.as_source
+        else Kept(
+            Reason.OTHER_COPY, f"Kept: job {known.job_id} names this record as its copy too; it is not this job's."
+        )
+        for record_id, known in known_ids(ids, except_job=job.pk).items()
+    }
 
 
 def _source(job_id: int) -> Kept:

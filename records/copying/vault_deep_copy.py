@@ -18,6 +18,7 @@ from django.conf import settings
 
 from records.connectors.base import ConnectorError, OutcomeUnknown, RateLimited, Record, Unavailable
 from records.copying import results as res
+from records.copying.known import known_ids
 from records.copying.lifecycle import Cancelled, Paused
 from records.copying.plan import ref_id
 from records.copying.reconcile import (
@@ -26,7 +27,6 @@ from records.copying.reconcile import (
     api_user,
     find_one,
     hold_for_review,
-    known_ids,
     remote_since,
     stamped_ok,
 )
