@@ -413,3 +413,21 @@ def status_words(job: CopyJob) -> str:
             + (f", {review_words(review)}" if review else "")
         )
     return job.get_status_display()
+
+
+def profile_address(profile: ConnectionProfile) -> dict[str, str]:
+    """Where a profile's records live: its system and addresses. A job stores it when it is made
+    (an undo, its copy's), and runs only while its profile still points there."""
+    return {"system": profile.system, "base_url": profile.base_url, "accounts_url": profile.accounts_url or ""}
+
+
+def moved_words(job: CopyJob) -> str:
+    """Why `job` must not run now, or "": its profile was pointed at another system after the job
+    was made, so its records (read from, or copied into, the old one) belong elsewhere."""
+    stored = (job.state or {}).get("profile_address")
+    if not stored or stored == profile_address(job.profile):
+        return ""
+    return (
+        f"The profile now points at {job.profile.base_url}, not at {stored.get('base_url')} where this job's"
+        " records are: nothing was sent. Point the profile back to resume it, or start a new copy."
+    )

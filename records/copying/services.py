@@ -628,7 +628,7 @@ def _create(
         res.insert(rows)
         pks = {(o, s): pk for pk, o, s in job.results.values_list("pk", "object_name", "source_id")}
         state_trees = {root: [pks[k] for k in keys if k in pks] for root, keys in tree_keys.items()}
-        job.state = {"trees": state_trees}
+        job.state = {"trees": state_trees, "profile_address": lifecycle.profile_address(profile)}
         job.planned_count = job.results.count()
         job.save(update_fields=["state", "planned_count"])
         audit_log(
@@ -706,6 +706,10 @@ def copy_job_run(*, job_id: int, worker_id: str, connector: Connector | None = N
 
 
 def _run_fenced(job: CopyJob, fence: lifecycle.Fence, connector: Connector | None) -> None:
+    moved = lifecycle.moved_words(job)
+    if moved:
+        _finish(job, fence, error=moved)
+        return
     try:
         Runner(job, connector or connector_for(job.profile), fence.worker_id, fence).run()
     except Cancelled:
@@ -844,6 +848,10 @@ def copy_job_undo(*, job: CopyJob, user, enqueue: bool = True, include_changed: 
             source_name=undo_checks.copy_name(top, name_fields) if top else "",  # i15: for the job's title
             requested_by=user,
             options={"include_changed": True} if include_changed else {},
+            # The copies are where the copy job wrote them, wherever the profile points now.
+            state={
+                "profile_address": (job.state or {}).get("profile_address") or lifecycle.profile_address(job.profile)
+            },
             # The objects' labels as the copy's plan named them (the title, the per-object table).
             plan={"deletes": len(created), "objects": _labels_only((job.plan or {}).get("objects"))},
         )
