@@ -7,7 +7,7 @@ from __future__ import annotations
 
 VAULT_USERNAME = "demo@sandbox.veevavault.com"
 VAULT_PASSWORD = "demo-password"
-VAULT_API_VERSION = "v25.2"
+VAULT_API_VERSION = "v26.3"  # the newest the sandbox serves; profiles default to it
 VAULT_USER_ID = 61603  # the user the demo profiles log in as (the API user)
 VAULT_ID = 1776
 # The user who loaded the demo data: another person than the API user, so "created by the API

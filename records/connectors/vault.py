@@ -46,9 +46,10 @@ from records.connectors.urls import check_base_url
 
 log = logging.getLogger(__name__)
 
-DEFAULT_API_VERSION = "v25.2"
-# The newest Vault API release this app supports: what a new profile is given unless told otherwise.
+# The newest Vault API release this app supports: what a new profile is given unless told
+# otherwise, and what a profile without a version speaks.
 LATEST_API_VERSION = "v26.3"
+DEFAULT_API_VERSION = LATEST_API_VERSION
 DEFAULT_CLIENT_ID = "recordcopier-app-server-copier"
 DEFAULT_POLL_INTERVAL = 10.0  # §5.2: at most one job-status call per 10 s per job
 MAX_QUERY_CHARS = 50_000  # §3.3

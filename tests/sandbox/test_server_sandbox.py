@@ -25,7 +25,7 @@ def test_zoho_server_answers(sandbox):
 @pytest.mark.django_db
 def test_profiles_point_at_the_sandbox(vault_profile, zoho_profile, sandbox):
     assert vault_profile.base_url == sandbox.vault_url and vault_profile.username == demo.VAULT_USERNAME
-    assert vault_profile.secret == demo.VAULT_PASSWORD and vault_profile.api_version == "v25.2"
+    assert vault_profile.secret == demo.VAULT_PASSWORD and vault_profile.api_version == "v26.3"
     assert zoho_profile.base_url == zoho_profile.accounts_url == sandbox.zoho_url
     assert zoho_profile.refresh_token == demo.ZOHO_REFRESH_TOKEN
 

@@ -7,7 +7,7 @@ def test_4_1_create_json(vault_api):
     row = vault_api.post("vobjects/product__v", json=[NEW])["data"][0]
     assert row["responseStatus"] == "SUCCESS" and row["data"]["event"] == "created__sys"
     rid = row["data"]["id"]
-    assert row["data"]["url"] == f"/api/v25.2/vobjects/product__v/{rid}"
+    assert row["data"]["url"] == f"/api/v26.3/vobjects/product__v/{rid}"
     data = vault_api.get(f"vobjects/product__v/{rid}")["data"]
     assert data["status__v"] == ["active__v"] and data["price__c"] == 9.5
 

@@ -21,7 +21,7 @@ def _csv(api, which, job_id):
 def test_5_1_deep_copy_copies_children_and_grandchildren_repointed(vault_api):
     src, body = _deep_copy(vault_api, "Dermacalm", {"name__v": "Dermacalm copy"})
     assert body["responseStatus"] == "SUCCESS" and isinstance(body["job_id"], int)
-    assert body["url"] == f"/api/v25.2/services/jobs/{body['job_id']}"
+    assert body["url"] == f"/api/v26.3/services/jobs/{body['job_id']}"
     assert vault_api.wait_job(body["job_id"])["status"] == "SUCCESS"
     new = vault_api.product_id("Dermacalm copy")
     q = "SELECT id, (SELECT id FROM packagings__cr) FROM formulation__c WHERE product__c = '{}'"

@@ -5,7 +5,7 @@ def test_2_1_list_objects(vault_api):
     objects = {o["name"]: o for o in vault_api.get("metadata/vobjects")["objects"]}
     assert {"product__v", "formulation__c", "packaging__c", "country__v"} <= set(objects)
     assert objects["product__v"]["prefix"] == "00P"
-    assert objects["product__v"]["url"] == "/api/v25.2/metadata/vobjects/product__v"
+    assert objects["product__v"]["url"] == "/api/v26.3/metadata/vobjects/product__v"
 
 
 def test_2_2_object_fields_carry_flags(vault_api):
@@ -21,7 +21,7 @@ def test_2_2_object_fields_carry_flags(vault_api):
     country = fields["country__c"]
     assert country["type"] == "Object" and country["object"]["name"] == "country__v"
     assert country["relationship_type"] == "reference"
-    assert obj["urls"]["record"] == "/api/v25.2/vobjects/product__v/{id}"
+    assert obj["urls"]["record"] == "/api/v26.3/vobjects/product__v/{id}"
 
 
 def test_2_2_system_managed_name(vault_api):

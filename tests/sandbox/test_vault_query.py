@@ -4,7 +4,7 @@
 def test_3_2_get_record_returns_all_fields_with_picklists_as_arrays(vault_api):
     pid = vault_api.product_id("Cardiostat")
     body = vault_api.get(f"vobjects/product__v/{pid}")
-    assert body["responseDetails"]["url"] == f"/api/v25.2/vobjects/product__v/{pid}"
+    assert body["responseDetails"]["url"] == f"/api/v26.3/vobjects/product__v/{pid}"
     data = body["data"]
     assert data["id"] == pid and len(pid) == 15 and pid.startswith("00P")
     assert data["status__v"] == ["active__v"]
