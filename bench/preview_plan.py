@@ -24,7 +24,7 @@ def run(ctx) -> list[Row]:
     if why:
         return na_rows(NAME, ["preview response while reading", "Confirm -> first copied record"], why)
     ctx.user = ctx.user or bench_user()
-    from records.embedded_redis import EmbeddedRedis
+    from records.ops.embedded_redis import EmbeddedRedis
 
     ctx.redis = EmbeddedRedis(socket_path=ctx.tmp / "redis.sock", data_dir=ctx.tmp / "redis-plans").start()
     log_path = ctx.tmp / "plans-worker.log"

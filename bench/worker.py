@@ -28,7 +28,7 @@ def queue_to_start(ctx) -> list[Row]:
     from bench.zoho_deep import account_id, fresh_zoho
     from records.connectors import connector_for
     from records.copying.services import copy_job_create
-    from records.embedded_redis import EmbeddedRedis
+    from records.ops.embedded_redis import EmbeddedRedis
 
     sb = ctx.sb
     fresh_zoho(sb, 0.0)

@@ -91,7 +91,7 @@ JOB_WAIT_MAX_SECONDS = env.float("JOB_WAIT_MAX_SECONDS", default=300.0)
 JOB_WAIT_BUDGET_SECONDS = env.float("JOB_WAIT_BUDGET_SECONDS", default=1800.0)
 # How often each RQ worker runs `job resume-stale` between jobs (records/worker.py).
 JOB_RESUME_STALE_SECONDS = env.int("JOB_RESUME_STALE_SECONDS", default=15)
-# Previews' plans are read on a worker (records/copying/plans.py). A plan still reading whose worker
+# Previews' plans are read on a worker (records/copying/stored_plans.py). A plan still reading whose worker
 # has written no progress for this long is queued again; a ready plan older than the max age is
 # read again (what it read may have changed), and Confirm refuses it.
 PLAN_STALE_SECONDS = env.int("PLAN_STALE_SECONDS", default=120)
@@ -126,11 +126,11 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "records.middleware.PrivateCacheMiddleware",
-    "records.sso_refresh.SSOSessionRefresh",
+    "records.web.middleware.PrivateCacheMiddleware",
+    "records.accounts.sso_refresh.SSOSessionRefresh",
     "csp.middleware.CSPMiddleware",
-    # After CSPMiddleware, so its response is seen first: the few widenings of the policy (records/csp.py).
-    "records.csp.policy_updates",
+    # After CSPMiddleware, so its response is seen first: the few widenings of the policy (records/web/csp.py).
+    "records.web.csp.policy_updates",
     # Last, as django-axes asks: it turns a lock-out raised by the backend into the lock-out page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -147,7 +147,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "records.sso.context",
+                "records.accounts.sso.context",
             ],
         },
     },
@@ -193,7 +193,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-# Single sign-on (OpenID Connect, records/sso.py): on when OIDC_CLIENT_ID is set. The provider's
+# Single sign-on (OpenID Connect, records/accounts/sso.py): on when OIDC_CLIENT_ID is set. The provider's
 # endpoints come from <OIDC_ISSUER>/.well-known/openid-configuration unless given one by one.
 OIDC_OP_ISSUER = env.str("OIDC_ISSUER", default="")
 OIDC_OP_AUTHORIZATION_ENDPOINT = env.str("OIDC_AUTHORIZATION_ENDPOINT", default="")
@@ -224,7 +224,7 @@ AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend"]
 if LOCAL_LOGIN_ENABLED:
     AUTHENTICATION_BACKENDS.append("django.contrib.auth.backends.ModelBackend")
 if OIDC_RP_CLIENT_ID:
-    AUTHENTICATION_BACKENDS.append("records.sso.SSOBackend")
+    AUTHENTICATION_BACKENDS.append("records.accounts.sso.SSOBackend")
 
 # Login throttling (django-axes), on every login form (ours and the admin's): after
 # AXES_FAILURE_LIMIT failures for one user name from one address, that pair is locked out for
@@ -236,7 +236,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_HTTP_RESPONSE_CODE = 429
-AXES_WHITELIST_CALLABLE = "records.logins.axes_exempt"  # password logins only, not the SSO callback
+AXES_WHITELIST_CALLABLE = "records.accounts.logins.axes_exempt"  # password logins only, not the SSO callback
 # The address is REMOTE_ADDR (a client can't forge it): behind a reverse proxy, have the proxy
 # or gunicorn (--forwarded-allow-ips) set it to the client's.
 
@@ -276,7 +276,7 @@ X_FRAME_OPTIONS = "DENY"
 # Content-Security-Policy (django-csp): scripts, styles and everything else only from our own
 # origin; no inline script or style anywhere in templates/ (tests/test_csp.py checks each page,
 # the browser tests fail on any violation). The third-party RQ dashboard is the one exception
-# (records/csp.py). $CSP_REPORT_URI: where browsers report violations (none by default); not a
+# (records/web/csp.py). $CSP_REPORT_URI: where browsers report violations (none by default); not a
 # CSP_* setting, which django-csp 4 takes for its old configuration and refuses (csp.E001).
 _csp_report_uri = env.str("CSP_REPORT_URI", default="")
 CONTENT_SECURITY_POLICY = {
@@ -297,7 +297,7 @@ CONTENT_SECURITY_POLICY = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact": {"()": "records.logging.RedactSecretsFilter"}},
+    "filters": {"redact": {"()": "records.lib.redaction.RedactSecretsFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {

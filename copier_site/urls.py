@@ -2,7 +2,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from records import rq_dashboard, sso
+from records.accounts import sso
+from records.ops import rq_dashboard
 
 urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),

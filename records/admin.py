@@ -19,8 +19,8 @@ from django.utils.html import format_html
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 
-from records import profiles
 from records.models import AuditEvent, ConnectionProfile, CopyJob, CopyPlan, RecordResult
+from records.profiles import services as profile_services
 
 SECRET_FIELD_NAMES = ("secret", "refresh_token", "session_token")
 sensitive_post_parameters_m = method_decorator(sensitive_post_parameters(*SECRET_FIELD_NAMES))
@@ -62,13 +62,15 @@ class ProfileAdminForm(forms.ModelForm):
         data = super().clean()
         if data.get("system") and data.get("base_url"):
             try:
-                data["base_url"], data["accounts_url"] = profiles.clean_profile_urls(
+                data["base_url"], data["accounts_url"] = profile_services.clean_profile_urls(
                     system=data["system"], base_url=data["base_url"], accounts_url=data.get("accounts_url", "")
                 )
             except ValidationError as exc:
                 raise ValidationError(exc.messages) from None
         if data.get("system") and "lineage_fields" in data:
-            message = profiles.lineage_fields_error(system=data["system"], lineage_fields=data["lineage_fields"])
+            message = profile_services.lineage_fields_error(
+                system=data["system"], lineage_fields=data["lineage_fields"]
+            )
             if message:
                 self.add_error("lineage_fields", message)
         return data
@@ -82,7 +84,7 @@ class ProfileAddForm(ProfileAdminForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["api_version"].initial = profiles.latest_vault_api_version()  # Vault's; Zoho ignores it
+        self.fields["api_version"].initial = profile_services.latest_vault_api_version()  # Vault's; Zoho ignores it
 
 
 class SetSecretForm(forms.Form):
@@ -187,7 +189,7 @@ class ConnectionProfileAdmin(admin.ModelAdmin):
             raise PermissionDenied
         form = SetSecretForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
-            profiles.profile_set_secrets(
+            profile_services.profile_set_secrets(
                 profile=profile,
                 actor=request.user,
                 secret=form.cleaned_data["secret"],
@@ -208,14 +210,14 @@ class ConnectionProfileAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         # The services own the write and the audit; the form only validated.
-        values = {name: form.cleaned_data[name] for name in profiles.PLAIN_FIELDS if name in form.cleaned_data}
+        values = {name: form.cleaned_data[name] for name in profile_services.PLAIN_FIELDS if name in form.cleaned_data}
         if change:
             fresh = ConnectionProfile.objects.get(pk=obj.pk)
             changed = {name: values[name] for name in form.changed_data if name in values}
-            saved = profiles.profile_update(profile=fresh, actor=request.user, **changed)
+            saved = profile_services.profile_update(profile=fresh, actor=request.user, **changed)
             self._ask_for_missing_secrets(request, saved)
         else:
-            saved = profiles.profile_create(
+            saved = profile_services.profile_create(
                 actor=request.user,
                 secret=form.cleaned_data.get("secret", ""),
                 refresh_token=form.cleaned_data.get("refresh_token", ""),
@@ -224,8 +226,8 @@ class ConnectionProfileAdmin(admin.ModelAdmin):
         obj.pk, obj.code = saved.pk, saved.code
 
     def _ask_for_missing_secrets(self, request, profile):
-        # A changed address clears the stored secrets (profiles.profile_update): say so, with the way back.
-        if profiles.missing_secrets(profile):
+        # A changed address clears the stored secrets (profile_services.profile_update): say so, with the way back.
+        if profile_services.missing_secrets(profile):
             url = reverse("admin:records_connectionprofile_secret", args=[profile.pk])
             self.message_user(
                 request,
@@ -238,7 +240,7 @@ class ConnectionProfileAdmin(admin.ModelAdmin):
     def save_related(self, request, form, formsets, change):
         shared = {"shared_with_users", "shared_with_groups"}
         if shared & set(form.changed_data):
-            profiles.profile_share(
+            profile_services.profile_share(
                 profile=form.instance,
                 users=form.cleaned_data.get("shared_with_users", []),
                 groups=form.cleaned_data.get("shared_with_groups", []),
@@ -248,16 +250,16 @@ class ConnectionProfileAdmin(admin.ModelAdmin):
             self.save_formset(request, form, formset, change=change)
 
     def delete_model(self, request, obj):
-        profiles.profile_delete(profile=obj, actor=request.user)
+        profile_services.profile_delete(profile=obj, actor=request.user)
 
     def delete_queryset(self, request, queryset):
         for profile in queryset:
-            profiles.profile_delete(profile=profile, actor=request.user)
+            profile_services.profile_delete(profile=profile, actor=request.user)
 
     @admin.action(description="Test the connection of the selected profiles", permissions=["change"])
     def test_connections(self, request, queryset):
         for profile in ConnectionProfile.objects.filter(pk__in=queryset.values("pk")):
-            ok, message = profiles.profile_test(profile=profile, actor=request.user)
+            ok, message = profile_services.profile_test(profile=profile, actor=request.user)
             self.message_user(request, f"{profile.name}: {message}", messages.SUCCESS if ok else messages.ERROR)
 
 
@@ -448,7 +450,7 @@ class CopyPlanAdmin(ReadOnlyAdmin):
         return super().get_queryset(request).defer(*PROFILE_SECRETS)
 
 
-from records import admin_logins  # noqa: E402,F401 - the audited unlock for login lock-outs
-from records.rq_dashboard import lock_down_admin_copy  # noqa: E402
+from records.accounts import admin_logins  # noqa: E402,F401 - the audited unlock for login lock-outs
+from records.ops.rq_dashboard import lock_down_admin_copy  # noqa: E402
 
 lock_down_admin_copy()

@@ -6,9 +6,7 @@ class RecordsConfig(AppConfig):
     verbose_name = "Record Copier"
 
     def ready(self):
-        from records import (
-            checks,  # noqa: F401 - registers the system checks
-            logins,
-        )
+        from records import checks  # noqa: F401 - registers the system checks
+        from records.accounts import logins
 
         logins.connect_signals()

@@ -12,7 +12,7 @@ def run_copy_job(job_id: int) -> str:
 
 
 def read_plan(plan_id: int) -> str:
-    """A preview's plan (records/copying/plans.py), on the "plans" queue."""
-    from records.copying.plans import plan_read
+    """A preview's plan (records/copying/stored_plans.py), on the "plans" queue."""
+    from records.copying.stored_plans import plan_read
 
     return plan_read(plan_id=plan_id).status

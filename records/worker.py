@@ -41,7 +41,7 @@ class CopierWorker(Worker):
         self._prune_plans()
 
     def _prune_plans(self) -> None:
-        from records.copying.plans import plans_prune
+        from records.copying.stored_plans import plans_prune
 
         try:
             pruned = plans_prune()

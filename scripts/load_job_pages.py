@@ -154,8 +154,8 @@ class Stack:
         from django.contrib.auth import get_user_model
         from django.core.management import call_command
 
-        from records.embedded_redis import EmbeddedRedis
         from records.models import ConnectionProfile, System
+        from records.ops.embedded_redis import EmbeddedRedis
         from sandbox import demo
 
         self.db = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]

@@ -23,7 +23,7 @@ import redis as redis_lib
 from records.connectors.base import MemoryTokenStore, ProfileConfig, RateLimited
 from records.connectors.slots import KEY_PREFIX, RedisSlots
 from records.connectors.zoho import ZohoConnector
-from records.embedded_redis import free_port
+from records.ops.embedded_redis import free_port
 from sandbox import demo
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -16,7 +16,7 @@ from records.connectors import connector_for
 from records.connectors.base import NotFound
 from records.copying import services
 from records.copying.options import lineage_text, parse_cli
-from records.copying.plan import read_tree
+from records.copying.tree import read_tree
 from records.models import CopyJob
 from tests.fixtures.engine import kill_worker, start_worker
 

@@ -10,9 +10,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import reverse
 
-from records import profiles
 from records.connectors import connector_for
 from records.models import CopyJob, CopyPlan
+from records.profiles import services as profile_services
 from tests.fixtures.web import put_draft
 from tests.test_plans import burst
 
@@ -111,8 +111,8 @@ def test_the_copy_command_refuses_the_copy_key_naming_it_the_tools_own(globex, a
 
 def test_a_profiles_default_lineage_field_may_not_be_the_copy_key(globex, owner, client, staff):
     sb, profile, _ = globex
-    with pytest.raises(profiles.ValidationError, match=OWN):
-        profiles.profile_update(profile=profile, actor=owner, lineage_fields={"Accounts": "Copy_Key"})
+    with pytest.raises(profile_services.ValidationError, match=OWN):
+        profile_services.profile_update(profile=profile, actor=owner, lineage_fields={"Accounts": "Copy_Key"})
     client.force_login(staff)
     data = {
         "name": profile.name,

@@ -9,7 +9,7 @@ from records.connectors import connector_for
 from records.connectors.base import NotFound
 from records.copying import services
 from records.copying.options import CopyOptions
-from records.copying.plan import read_tree
+from records.copying.tree import read_tree
 from records.models import CopyJob, RecordResult
 from tests.fixtures.engine import copy_now, preview, run_job, start_job
 
@@ -409,11 +409,11 @@ def test_no_triggers_needs_migration_mode_and_both_are_vault_only(vault, zoho):
 
 
 def test_a_profiles_default_lineage_field_is_set_through_the_profile_service(zoho, owner):
-    from records import profiles
     from records.copying.options import parse_cli
+    from records.profiles import services as profile_services
 
     sb, profile, conn = zoho
-    profiles.profile_update(profile=profile, actor=owner, lineage_fields={"Contacts": "Description"})
+    profile_services.profile_update(profile=profile, actor=owner, lineage_fields={"Contacts": "Description"})
     profile.refresh_from_db()
     top, options = parse_cli(
         top_object="Accounts",

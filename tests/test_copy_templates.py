@@ -1,10 +1,10 @@
-"""Value templates: every placeholder, braces, errors (records/copying/templates.py, pure)."""
+"""Value templates: every placeholder, braces, errors (records/copying/value_templates.py, pure)."""
 
 from datetime import date
 
 import pytest
 
-from records.copying.templates import TemplateError, parse, placeholders, render
+from records.copying.value_templates import TemplateError, parse, placeholders, render
 
 DAY = date(2026, 12, 1)
 

@@ -1,7 +1,7 @@
 """The creation order of an engine-built copy (records/copying/waves.py): after what a record points
 at, except inside a cycle (re-pointed by the second pass) and past MAX_EXTRA_WAVES."""
 
-from records.copying.plan import Node, assign_waves
+from records.copying.tree import Node, assign_waves
 from records.copying.waves import MAX_EXTRA_WAVES, components
 
 

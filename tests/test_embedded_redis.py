@@ -1,4 +1,4 @@
-from records.embedded_redis import EmbeddedRedis
+from records.ops.embedded_redis import EmbeddedRedis
 
 
 def test_it_starts_on_a_unix_socket_and_stops_cleanly(tmp_path):

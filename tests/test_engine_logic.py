@@ -96,7 +96,7 @@ def test_deep_copy_builds_the_tree_once_with_repointed_lookups(memory, engine_pr
 def test_subform_rows_come_along_without_ids(memory, engine_profile, owner):
     from records.connectors.base import Record
     from records.copying.execute import build_payload
-    from records.copying.plan import Node
+    from records.copying.tree import Node
 
     node = Node(
         "Accounts",
@@ -275,7 +275,7 @@ def test_resume_stale_requeues_expired_leases(
 
 
 def test_plan_summary_names_every_object_a_record_kind_is_reached_through():
-    from records.copying.plan import Node, summarize
+    from records.copying.tree import Node, summarize
 
     nodes = [
         Node("Accounts", "A", 0),
@@ -294,7 +294,7 @@ def test_plan_summary_names_every_object_a_record_kind_is_reached_through():
 def test_source_payload_repoints_in_tree_references_and_clears_unique_values():
     from records.connectors.base import FieldInfo, FieldType
     from records.copying.engine_deep_copy import source_payload
-    from records.copying.plan import Node
+    from records.copying.tree import Node
 
     fields = [
         FieldInfo("formulation__c", "Formulation", FieldType.REFERENCE, required=True),

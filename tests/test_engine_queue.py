@@ -3,7 +3,7 @@
 import pytest
 
 from records.copying import services
-from records.copying.plan import read_tree
+from records.copying.tree import read_tree
 from records.models import CopyJob
 from tests.fixtures.sandbox import small_account
 

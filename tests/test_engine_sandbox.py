@@ -6,7 +6,7 @@ import threading
 import pytest
 
 from records.copying import services
-from records.copying.plan import read_tree
+from records.copying.tree import read_tree
 from records.models import CopyJob, RecordResult
 from tests.fixtures.engine import copy_now, preview, run_job, start_job, wait_for_end, worker_running
 from tests.fixtures.sandbox import find_record, small_account

@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from records.connectors.base import FieldInfo, FieldType
-from records.copying.plan import unique_fields
+from records.copying.tree import unique_fields
 from records.models import CopyJob
 from tests.fixtures.engine import ZOHO_FIELDS, MemoryConnector, copy_now, preview, start_job
 

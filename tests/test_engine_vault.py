@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 
 from records.connectors import connector_for
 from records.copying import services
-from records.copying.plan import read_tree
+from records.copying.tree import read_tree
 from records.models import CopyJob, RecordResult
 from tests.fixtures.engine import (
     copy_now,

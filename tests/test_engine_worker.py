@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 
 from records.connectors import connector_for
-from records.copying.plan import read_tree
+from records.copying.tree import read_tree
 from records.models import CopyJob
 from tests.fixtures.engine import assert_each_record_copied_once, start_job, wait_for, worker_running
 

@@ -11,7 +11,7 @@ from django.db import transaction
 
 from records.connectors import connector_for
 from records.copying import services
-from records.copying.plan import read_tree
+from records.copying.tree import read_tree
 from records.models import CopyJob, RecordResult
 from tests.fixtures.engine import run_job, start_job
 from tests.fixtures.sandbox import fast, find_record, small_accounts
@@ -119,8 +119,8 @@ def test_vault_burst_throttling_slows_down_and_finishes(vault, owner):
     """Burst headers say the window is used up (Vault then delays each call): the connector pauses
     on its own and the job still completes with one copy."""
     from records.connectors import profile_config
+    from records.connectors.tokens import ProfileTokenStore
     from records.connectors.vault import VaultConnector
-    from records.tokens import ProfileTokenStore
 
     sb, profile, _ = vault
     sb.vault.settings.burst_limit = 25  # the pause starts 20 calls before the end: after 5 calls

@@ -16,7 +16,7 @@ from django.test import Client
 
 from records.connectors import connector_for
 from records.copying import services
-from records.copying.plan import read_tree
+from records.copying.tree import read_tree
 from records.models import CopyJob, RecordResult
 from tests.fixtures.engine import manage_env, run_job, run_manage, start_job, wait_for, worker_running
 from tests.fixtures.sandbox import small_accounts
@@ -46,7 +46,7 @@ def _burst():
 def _save_draft(client, draft_id, profile, src, name):
     """A previewed clone of Account `src` named `name` in the client's session, as the wizard
     leaves it: POST /copy/preview/<draft_id>/ confirms it."""
-    from records.views_copy import DRAFTS_KEY
+    from records.web.drafts import DRAFTS_KEY
 
     session = client.session
     session[DRAFTS_KEY] = {
@@ -288,7 +288,7 @@ def test_4_a_retry_on_a_stale_object_never_resets_a_running_job(make_job, owner,
 def test_5_confirm_with_redis_down_answers_with_the_job_page_and_starts_once_later(
     fresh_sandbox, zoho_profile, owner, owner_client, redis_url, settings
 ):
-    from records.embedded_redis import free_port
+    from records.ops.embedded_redis import free_port
 
     conn = connector_for(zoho_profile)
     src = _small_accounts(conn, 1)[0]
@@ -311,7 +311,7 @@ def test_5_confirm_with_redis_down_answers_with_the_job_page_and_starts_once_lat
 
 
 def test_5_shell_commands_without_redis_fail_with_one_line(make_job, owner):
-    from records.embedded_redis import free_port
+    from records.ops.embedded_redis import free_port
 
     job = make_job(results=10)
     done = run_manage("job", "undo", str(job.pk), env=manage_env(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0"))
@@ -371,7 +371,7 @@ def test_5_the_worker_itself_resumes_a_job_that_never_reached_the_queue(
     fresh_sandbox, zoho_profile, owner, redis_url, settings
 ):
     """No cron: every worker runs resume-stale between jobs (records/worker.py)."""
-    from records.embedded_redis import free_port
+    from records.ops.embedded_redis import free_port
 
     conn = connector_for(zoho_profile)
     src = _small_accounts(conn, 1)[0]

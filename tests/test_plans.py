@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 from django.core.exceptions import ValidationError
 
-from records.copying import plans, services
-from records.messages import friendly_error
+from records.copying import services, stored_plans
+from records.lib.error_words import friendly_error
 from records.models import CopyJob, CopyPlan
 from tests.fixtures.sandbox import small_account
 
@@ -24,7 +24,7 @@ def burst(queue="plans"):
 
 def ask(profile, user, source_id, **extra):
     args = dict(profile=profile, user=user, object_name="Accounts", source_ids=[source_id], mode="deep_copy")
-    return plans.plan_request(**{**args, "overrides": {"Account_Name": "Planned Co"}, **extra})
+    return stored_plans.plan_request(**{**args, "overrides": {"Account_Name": "Planned Co"}, **extra})
 
 
 def confirm(profile, user, source_id, plan, **extra):
@@ -144,9 +144,11 @@ def test_a_failed_plan_keeps_the_message_the_preview_showed(zoho, owner, redis_u
 def test_bad_input_is_refused_before_a_row_is_stored(zoho, owner, redis_url):
     _, profile, _ = zoho
     with pytest.raises(ValidationError, match="listed twice"):
-        plans.plan_request(profile=profile, user=owner, object_name="Accounts", source_ids=["1", "1"], mode="deep_copy")
+        stored_plans.plan_request(
+            profile=profile, user=owner, object_name="Accounts", source_ids=["1", "1"], mode="deep_copy"
+        )
     with pytest.raises(ValidationError, match="Unknown copy mode"):
-        plans.plan_request(profile=profile, user=owner, object_name="Accounts", source_ids=["1"], mode="move")
+        stored_plans.plan_request(profile=profile, user=owner, object_name="Accounts", source_ids=["1"], mode="move")
     assert not CopyPlan.objects.exists()
 
 
@@ -156,7 +158,7 @@ def test_progress_is_stored_at_most_every_half_second_not_per_record(zoho, owner
 
     _, profile, conn = zoho
     row = ask(profile, owner, small_account(conn))
-    progress = plans._Progress(row.pk)
+    progress = stored_plans._Progress(row.pk)
     with CaptureQueriesContext(connection) as queries:
         for read in range(1, 1001):
             progress(read)
@@ -168,7 +170,7 @@ def test_progress_is_stored_at_most_every_half_second_not_per_record(zoho, owner
 def test_a_vault_clone_from_a_stored_plan(vault, owner, redis_url):
     sb, profile, _ = vault
     args = dict(profile=profile, object_name="product__v", source_ids=["00P000000000001"], mode="clone")
-    row = plans.plan_request(**args, user=owner, overrides={"name__v": "Cardiostat planned"})
+    row = stored_plans.plan_request(**args, user=owner, overrides={"name__v": "Cardiostat planned"})
     burst()
     row.refresh_from_db()
     assert row.status == St.READY, row.error
@@ -184,13 +186,13 @@ def test_a_vault_clone_from_a_stored_plan(vault, owner, redis_url):
 def test_a_plan_no_worker_takes_says_so_and_the_worker_start_clears_it(zoho, owner, redis_url, settings):
     sb, profile, conn = zoho
     row = ask(profile, owner, small_account(conn))
-    assert plans.progress_words(row) == ""  # just queued: nothing to explain yet
+    assert stored_plans.progress_words(row) == ""  # just queued: nothing to explain yet
     later = row.created_at + timedelta(seconds=settings.PLAN_WAIT_NOTICE_SECONDS + 1)
-    words = plans.progress_words(row, now=later)
+    words = stored_plans.progress_words(row, now=later)
     assert "Waiting for a free worker" in words and '"plans" queue' in words
     burst()
     row.refresh_from_db()
-    assert row.started_at is not None and plans.progress_words(row, now=later) == ""
+    assert row.started_at is not None and stored_plans.progress_words(row, now=later) == ""
 
 
 def test_a_plan_the_queue_refused_says_so_until_it_is_queued(zoho, owner, settings, redis_url):
@@ -199,12 +201,12 @@ def test_a_plan_the_queue_refused_says_so_until_it_is_queued(zoho, owner, settin
     settings.RQ_QUEUES = {q: {"URL": "redis://127.0.0.1:9/0"} for q in ("plans", "default")}  # nothing listens
     row = ask(profile, owner, small_account(conn))
     row.refresh_from_db()
-    assert row.status == St.READING and plans.progress_words(row) == plans.QUEUE_DOWN
+    assert row.status == St.READING and stored_plans.progress_words(row) == stored_plans.QUEUE_DOWN
     settings.RQ_QUEUES = good
     CopyPlan.objects.filter(pk=row.pk).update(heartbeat=row.heartbeat - timedelta(seconds=settings.PLAN_STALE_SECONDS))
     row.refresh_from_db()
-    assert plans.revive(plan=row)  # the next poll queues it; the queue took it: the notice goes
-    assert plans.progress_words(row) == ""
+    assert stored_plans.revive(plan=row)  # the next poll queues it; the queue took it: the notice goes
+    assert stored_plans.progress_words(row) == ""
     burst()
     row.refresh_from_db()
     assert row.status == St.READY, row.error
@@ -216,9 +218,9 @@ def test_old_unconfirmed_plans_lose_their_records_but_stay_for_the_audit(zoho, o
     burst()
     row.refresh_from_db()
     assert row.trees["roots"]
-    assert plans.plans_prune() == 0  # young: kept for its Confirm
+    assert stored_plans.plans_prune() == 0  # young: kept for its Confirm
     old = row.created_at + timedelta(seconds=settings.PLAN_MAX_AGE_SECONDS + 1)
-    assert plans.plans_prune(now=old) == 1
+    assert stored_plans.plans_prune(now=old) == 1
     row.refresh_from_db()
     assert row.trees == {} and row.plan["total"] > 1 and row.status == St.READY
 
@@ -240,7 +242,7 @@ def _moved(sb):
     ids=["base_url", "accounts_url", "secret", "refresh_token", "client_id"],
 )
 def test_a_plan_read_before_its_profile_changed_is_not_confirmed(zoho, owner, redis_url, change):
-    from records import profiles
+    from records.profiles import services as profile_services
 
     sb, profile, conn = zoho
     root = small_account(conn)
@@ -248,7 +250,7 @@ def test_a_plan_read_before_its_profile_changed_is_not_confirmed(zoho, owner, re
     burst()
     row.refresh_from_db()
     assert row.status == St.READY, row.error
-    changed = profiles.profile_update(profile=profile, actor=owner, **change(sb))
+    changed = profile_services.profile_update(profile=profile, actor=owner, **change(sb))
     sb.clear_log()
     with pytest.raises(ValidationError, match="The profile changed since this preview: preview again"):
         confirm(changed, owner, root, row)
@@ -259,13 +261,13 @@ def test_a_plan_read_before_its_profile_changed_is_not_confirmed(zoho, owner, re
 
 
 def test_a_vault_plan_is_not_confirmed_after_its_api_version_changed(vault, owner, redis_url):
-    from records import profiles
+    from records.profiles import services as profile_services
 
     _, profile, _ = vault
     args = dict(profile=profile, object_name="product__v", source_ids=["00P000000000001"], mode="clone")
-    row = plans.plan_request(**args, user=owner, overrides={"name__v": "Cardiostat planned"})
+    row = stored_plans.plan_request(**args, user=owner, overrides={"name__v": "Cardiostat planned"})
     burst()
-    changed = profiles.profile_update(profile=profile, actor=owner, api_version="v25.3")
+    changed = profile_services.profile_update(profile=profile, actor=owner, api_version="v25.3")
     with pytest.raises(ValidationError, match="The profile changed since this preview"):
         services.copy_job_create(
             **{**args, "profile": changed}, user=owner, overrides={"name__v": "Cardiostat planned"}, plan=row
@@ -274,12 +276,12 @@ def test_a_vault_plan_is_not_confirmed_after_its_api_version_changed(vault, owne
 
 
 def test_a_plan_whose_profile_changed_before_the_worker_read_it_is_not_read(zoho, owner, redis_url):
-    from records import profiles
+    from records.profiles import services as profile_services
 
     sb, profile, conn = zoho
     root = small_account(conn)
     row = ask(profile, owner, root)
-    profiles.profile_update(profile=profile, actor=owner, base_url=_moved(sb), secret="s", refresh_token="t")
+    profile_services.profile_update(profile=profile, actor=owner, base_url=_moved(sb), secret="s", refresh_token="t")
     sb.clear_log()
     burst()
     row.refresh_from_db()

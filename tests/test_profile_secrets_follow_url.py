@@ -12,8 +12,8 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from records import profiles
 from records.models import AuditEvent, ConnectionProfile
+from records.profiles import services as profile_services
 from sandbox import demo
 
 pytestmark = pytest.mark.django_db
@@ -63,8 +63,8 @@ def _leaked(seen):
 def test_a_vault_profile_pointed_elsewhere_does_not_send_its_password_there(vault_profile, owner, catcher):
     url, seen = catcher
     profile = _with_session(vault_profile)
-    profiles.profile_update(profile=profile, actor=owner, base_url=url)
-    ok, message = profiles.profile_test(profile=profile, actor=owner)
+    profile_services.profile_update(profile=profile, actor=owner, base_url=url)
+    ok, message = profile_services.profile_test(profile=profile, actor=owner)
     assert _leaked(seen) == []
     assert ok is False and "enter" in message.lower() and "again" in message.lower(), message
     profile.refresh_from_db()
@@ -79,8 +79,8 @@ def test_a_vault_profile_pointed_elsewhere_does_not_send_its_password_there(vaul
 def test_a_zoho_profile_with_a_new_accounts_url_drops_secret_and_refresh_token(zoho_profile, owner, catcher):
     url, seen = catcher
     profile = _with_session(zoho_profile)
-    profiles.profile_update(profile=profile, actor=owner, accounts_url=url)
-    profiles.profile_test(profile=profile, actor=owner)
+    profile_services.profile_update(profile=profile, actor=owner, accounts_url=url)
+    profile_services.profile_test(profile=profile, actor=owner)
     assert _leaked(seen) == []
     profile.refresh_from_db()
     assert (profile.secret, profile.refresh_token, profile.session_token) == ("", "", "")
@@ -93,11 +93,11 @@ def test_a_zoho_profile_with_a_new_accounts_url_drops_secret_and_refresh_token(z
 def test_new_secrets_given_with_the_new_url_are_kept(zoho_profile, owner, sandbox, catcher):
     # The same call that moves the profile may carry the secrets meant for the new address.
     profile = _with_session(zoho_profile)
-    profiles.profile_update(profile=profile, actor=owner, base_url=sandbox.zoho_url + "/", secret="new-secret")
+    profile_services.profile_update(profile=profile, actor=owner, base_url=sandbox.zoho_url + "/", secret="new-secret")
     profile.refresh_from_db()
     assert profile.base_url == sandbox.zoho_url  # normalised: the same address, nothing cleared
     assert profile.refresh_token == demo.ZOHO_REFRESH_TOKEN
-    profiles.profile_update(
+    profile_services.profile_update(
         profile=profile, actor=owner, accounts_url=catcher[0], secret="for-new", refresh_token="token-new"
     )
     profile.refresh_from_db()
@@ -107,13 +107,15 @@ def test_new_secrets_given_with_the_new_url_are_kept(zoho_profile, owner, sandbo
 
 
 def test_changing_only_the_name_keeps_the_secrets(vault_profile, owner):
-    profiles.profile_update(profile=vault_profile, actor=owner, name="Renamed Vault")
+    profile_services.profile_update(profile=vault_profile, actor=owner, name="Renamed Vault")
     vault_profile.refresh_from_db()
     assert vault_profile.secret == demo.VAULT_PASSWORD
 
 
 def test_changing_the_system_clears_the_secrets(zoho_profile, owner, sandbox):
-    profiles.profile_update(profile=zoho_profile, actor=owner, system="vault", accounts_url="", api_version="v25.2")
+    profile_services.profile_update(
+        profile=zoho_profile, actor=owner, system="vault", accounts_url="", api_version="v25.2"
+    )
     zoho_profile.refresh_from_db()
     assert (zoho_profile.secret, zoho_profile.refresh_token) == ("", "")
 
@@ -160,7 +162,7 @@ def test_the_admin_change_clears_the_secrets_and_says_so(client, vault_profile, 
     vault_profile.refresh_from_db()
     assert vault_profile.base_url == url and vault_profile.secret == ""
     assert "set them again" in response.content.decode()
-    profiles.profile_test(profile=vault_profile, actor=admin)
+    profile_services.profile_test(profile=vault_profile, actor=admin)
     assert _leaked(seen) == []
 
 

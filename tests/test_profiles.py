@@ -5,9 +5,9 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db.models import ProtectedError
 
-from records import profiles
 from records.connectors import base
 from records.models import AuditEvent, ConnectionProfile
+from records.profiles import services as profile_services
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +24,7 @@ def _vault(actor, **extra):
         actor=actor,
     )
     values.update(extra)
-    return profiles.profile_create(**values)
+    return profile_services.profile_create(**values)
 
 
 def _all_audit_text():
@@ -74,10 +74,12 @@ def test_zoho_needs_allowed_api_and_accounts_hosts(owner):
         name="Zoho", system="zoho", username="1000.ID", secret="cs", refresh_token="rt", owner=owner, actor=owner
     )
     with pytest.raises(ValidationError, match="accounts"):
-        profiles.profile_create(base_url="https://www.zohoapis.eu", **values)
+        profile_services.profile_create(base_url="https://www.zohoapis.eu", **values)
     with pytest.raises(ValidationError):
-        profiles.profile_create(base_url="https://www.zohoapis.eu", accounts_url="https://accounts.evil.eu", **values)
-    profile = profiles.profile_create(
+        profile_services.profile_create(
+            base_url="https://www.zohoapis.eu", accounts_url="https://accounts.evil.eu", **values
+        )
+    profile = profile_services.profile_create(
         base_url="https://www.zohoapis.eu", accounts_url="https://accounts.zoho.eu", **values
     )
     assert profile.refresh_token == "rt" and profile.refresh_token_set_at is not None
@@ -92,7 +94,7 @@ def test_duplicate_names_are_refused_clearly(owner):
 def test_update_with_a_blank_secret_keeps_it(owner):
     profile = _vault(owner)
     stamped = profile.secret_set_at
-    profiles.profile_update(profile=profile, actor=owner, name="Renamed", secret="")
+    profile_services.profile_update(profile=profile, actor=owner, name="Renamed", secret="")
     profile.refresh_from_db()
     assert profile.name == "Renamed" and profile.secret == "pw-123" and profile.secret_set_at == stamped
 
@@ -104,7 +106,7 @@ def test_update_with_a_new_secret_replaces_it_and_drops_the_session(owner):
     )
     profile.refresh_from_db()
     stamped = profile.secret_set_at
-    profiles.profile_update(profile=profile, actor=owner, secret="new-pw")
+    profile_services.profile_update(profile=profile, actor=owner, secret="new-pw")
     profile.refresh_from_db()
     assert profile.secret == "new-pw" and profile.secret_set_at > stamped
     assert profile.session_token == ""
@@ -116,9 +118,9 @@ def test_update_with_a_new_secret_replaces_it_and_drops_the_session(owner):
 def test_update_refuses_unknown_fields_and_bad_urls(owner):
     profile = _vault(owner)
     with pytest.raises(ValidationError):
-        profiles.profile_update(profile=profile, actor=owner, session_token="x")
+        profile_services.profile_update(profile=profile, actor=owner, session_token="x")
     with pytest.raises(ValidationError):
-        profiles.profile_update(profile=profile, actor=owner, base_url="https://169.254.169.254")
+        profile_services.profile_update(profile=profile, actor=owner, base_url="https://169.254.169.254")
     profile.refresh_from_db()
     assert profile.base_url == "https://acme.veevavault.com"
 
@@ -126,22 +128,22 @@ def test_update_refuses_unknown_fields_and_bad_urls(owner):
 def test_share_with_users_and_groups(owner, other_user, staff):
     profile = _vault(owner)
     team = Group.objects.create(name="team")
-    profiles.profile_share(profile=profile, users=[other_user], groups=[team], actor=staff)
+    profile_services.profile_share(profile=profile, users=[other_user], groups=[team], actor=staff)
     assert ConnectionProfile.objects.for_user(other_user).filter(pk=profile.pk).exists()
     event = AuditEvent.objects.get(action="profile.share")
     assert event.details == {"users": ["bob"], "groups": ["team"]} and event.actor == staff
-    profiles.profile_share(profile=profile, users=[], groups=[], actor=staff)
+    profile_services.profile_share(profile=profile, users=[], groups=[], actor=staff)
     assert not ConnectionProfile.objects.for_user(other_user).exists()
 
 
 def test_delete_is_audited_and_refused_while_jobs_exist(owner, make_job):
     profile = _vault(owner)
-    profiles.profile_delete(profile=profile, actor=owner)
+    profile_services.profile_delete(profile=profile, actor=owner)
     assert not ConnectionProfile.objects.filter(name="Vault").exists()
     assert AuditEvent.objects.get(action="profile.delete").details["name"] == "Vault"
     job = make_job()
     with pytest.raises(ProtectedError):
-        profiles.profile_delete(profile=job.profile, actor=owner)
+        profile_services.profile_delete(profile=job.profile, actor=owner)
     assert ConnectionProfile.objects.filter(pk=job.profile.pk).exists()
 
 
@@ -176,7 +178,7 @@ def fake_connector(monkeypatch):
 
 def test_profile_test_stores_success(owner, fake_connector):
     profile = _vault(owner)
-    ok, message = profiles.profile_test(profile=profile, actor=owner)
+    ok, message = profile_services.profile_test(profile=profile, actor=owner)
     assert ok is True and "logged in" in message
     profile.refresh_from_db()
     assert profile.last_test_ok is True and profile.last_tested_at is not None
@@ -197,7 +199,7 @@ def test_profile_test_stores_success(owner, fake_connector):
 def test_profile_test_explains_failures_without_secrets(owner, fake_connector, error, words):
     profile = _vault(owner)
     fake_connector.outcome = error
-    ok, message = profiles.profile_test(profile=profile, actor=owner)
+    ok, message = profile_services.profile_test(profile=profile, actor=owner)
     assert ok is False and words in message
     assert "pw-123" not in message
     profile.refresh_from_db()
@@ -208,19 +210,19 @@ def test_profile_test_explains_failures_without_secrets(owner, fake_connector, e
 def test_profile_test_refuses_a_stored_url_that_is_no_longer_allowed(owner, settings, fake_connector):
     profile = _vault(owner, base_url="http://127.0.0.1:9")
     settings.ALLOW_LOOPBACK_CONNECTIONS = False
-    ok, message = profiles.profile_test(profile=profile, actor=owner)
+    ok, message = profile_services.profile_test(profile=profile, actor=owner)
     assert ok is False and message.startswith("The URL is refused")
 
 
 def test_profile_test_against_the_sandbox(vault_profile, fresh_sandbox, owner):
-    ok, message = profiles.profile_test(profile=vault_profile, actor=owner)
+    ok, message = profile_services.profile_test(profile=vault_profile, actor=owner)
     assert ok is True, message
 
 
 @pytest.mark.django_db
 def test_token_store_reads_the_database_once_and_takes_a_newer_token_on_refresh(owner, django_assert_num_queries):
+    from records.connectors.tokens import ProfileTokenStore
     from records.models import ConnectionProfile
-    from records.tokens import ProfileTokenStore
 
     profile = ConnectionProfile.objects.create(
         name="T", system="zoho", base_url="https://www.zohoapis.com", username="id", owner=owner

@@ -10,7 +10,7 @@ import pytest
 
 from records.connectors.base import NotFound
 from records.copying import services
-from records.copying.plan import read_tree
+from records.copying.tree import read_tree
 from records.models import CopyJob, RecordResult
 from tests.fixtures.engine import worker_running
 from tests.fixtures.sandbox import find_record

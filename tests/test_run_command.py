@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from records.embedded_redis import free_port
+from records.ops.embedded_redis import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow

@@ -11,9 +11,9 @@ from django.urls import reverse
 from rq import Queue
 
 from records.checks import check_allowed_hosts
-from records.embedded_redis import free_port
 from records.jobs import run_copy_job
 from records.models import AuditEvent, CopyJob
+from records.ops.embedded_redis import free_port
 
 pytestmark = pytest.mark.django_db
 LOGIN_FORMS = ["login", "admin:login"]

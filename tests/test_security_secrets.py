@@ -10,9 +10,9 @@ from django.urls import reverse
 
 from records.connectors import connector_for
 from records.connectors.base import AuthFailed
+from records.connectors.tokens import ProfileTokenStore
 from records.copying import services
 from records.models import AuditEvent, ConnectionProfile, CopyJob, RecordResult
-from records.tokens import ProfileTokenStore
 from sandbox import demo
 from tests.fixtures.sandbox import find_record, small_account
 

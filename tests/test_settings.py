@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
-from records.logging import RedactSecretsFilter, redact
+from records.lib.redaction import RedactSecretsFilter, redact
 
 ROOT = Path(__file__).resolve().parents[1]
 OURS = (
@@ -67,7 +67,7 @@ def test_development_defaults(tmp_path):
 
 PRINT_COPY_KEY = (
     "import django; django.setup(); from django.conf import settings as s; "
-    "from records.connectors.base import FieldInfo; from records.copying.plan import copy_key_field; "
+    "from records.connectors.base import FieldInfo; from records.copying.tree import copy_key_field; "
     "fields = [FieldInfo(n, n, 'text', unique=True) for n in ('Copy_Key', 'a', 'b')]; "
     "print(s.COPY_KEY_FIELDS, copy_key_field(fields, ('Copy_Key',)) or '-', sep='|')"
 )
@@ -153,4 +153,4 @@ def test_the_log_filter_redacts_any_logger_with_args():
 
 def test_settings_attach_the_filter_to_the_console_handler(settings):
     assert settings.LOGGING["handlers"]["console"]["filters"] == ["redact"]
-    assert settings.LOGGING["filters"]["redact"]["()"] == "records.logging.RedactSecretsFilter"
+    assert settings.LOGGING["filters"]["redact"]["()"] == "records.lib.redaction.RedactSecretsFilter"

@@ -10,8 +10,8 @@ from django.core.exceptions import SuspiciousOperation
 from django.urls import reverse
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 
+from records.accounts.sso import SSOBackend, discovery
 from records.models import AuditEvent
-from records.sso import SSOBackend, discovery
 from tests.fixtures.oidc import OTHER_CLIENT, at_provider
 
 pytestmark = pytest.mark.django_db
@@ -135,7 +135,7 @@ def test_local_sessions_and_polled_urls_are_not_refreshed(client, sso_settings, 
     assert client.get(reverse("home")).status_code == 200
     job = make_job()
     sso_user = type(owner).objects.create_user("u-x")
-    client.force_login(sso_user, backend="records.sso.SSOBackend")
+    client.force_login(sso_user, backend="records.accounts.sso.SSOBackend")
     _expire_the_id_token(client)
     assert client.get(reverse("job_progress", args=[job.code])).status_code == 404  # not a redirect
 
@@ -235,7 +235,7 @@ def test_sso_never_signs_in_as_a_local_account(client, sso_settings, owner):
 
 def test_local_accounts_can_be_switched_off(client, sso_settings, owner):
     sso_settings.LOCAL_LOGIN_ENABLED = False
-    sso_settings.AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "records.sso.SSOBackend"]
+    sso_settings.AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "records.accounts.sso.SSOBackend"]
     page = client.get(reverse("login")).content.decode()
     assert 'name="password"' not in page and reverse("oidc_authentication_init") in page
     client.post(reverse("login"), {"username": "alice", "password": "alice-pass-123"})

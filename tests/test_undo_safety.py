@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from records.connectors.base import NotFound
 from records.copying import services
-from records.copying.plan import read_tree
+from records.copying.tree import read_tree
 from records.models import CopyJob, RecordResult
 from sandbox.zoho_demo import REPORTING_ACCOUNT
 from tests.fixtures.engine import copy_now, run_job, worker_running

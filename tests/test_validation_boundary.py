@@ -18,8 +18,8 @@ from records.connectors import connector_for
 from records.connectors.base import FieldInfo, FieldType
 from records.copying import services
 from records.copying.validation import override_errors, source_id_errors
-from records.forms import parse_bulk_csv
 from records.models import CopyJob
+from records.web.bulk_csv import parse_bulk_csv
 from tests.fixtures.engine import preview, start_job
 
 pytestmark = pytest.mark.django_db
@@ -275,7 +275,7 @@ def test_bulk_upload_with_an_unterminated_quote_queues_nothing(owner_client, zoh
 def test_confirm_of_a_draft_holding_a_nul_id_is_refused_not_a_500(owner_client, zoho):
     # A draft made before this check (or by any other path) reaches Confirm: the service refuses it
     # before the job row is written; on PostgreSQL that write was the DataError (500).
-    from records.views_copy import DRAFTS_KEY
+    from records.web.drafts import DRAFTS_KEY
 
     sb, profile, account = zoho
     session = owner_client.session

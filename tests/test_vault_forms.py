@@ -1,7 +1,7 @@
 """The overrides form for Vault fields: picklists come as one-item arrays and with no values listed."""
 
 from records.connectors.base import FieldInfo, FieldType
-from records.forms import OverridesForm
+from records.web.forms import OverridesForm
 
 FIELDS = [
     FieldInfo("name__v", "Name", FieldType.TEXT, required=True, unique=True),

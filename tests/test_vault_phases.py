@@ -5,9 +5,9 @@ calls, checked against the sandbox's log of them."""
 import pytest
 from django.urls import reverse
 
-from records import job_progress
 from records.copying import services
 from records.models import CopyJob
+from records.web import job_progress
 
 
 def status_calls(sb, remote_id):

@@ -5,7 +5,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from records.connectors import base
-from records.forms import parse_bulk_csv
+from records.web.bulk_csv import parse_bulk_csv
 from tests.fixtures.web import FIELDS
 
 pytestmark = pytest.mark.django_db

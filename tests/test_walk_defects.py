@@ -59,7 +59,7 @@ def test_the_preview_names_changed_fields_by_label_while_it_is_read(
 def test_a_file_with_thousands_of_unknown_columns_gets_a_short_answer():
     """A header of 5,000 unknown columns answered with 5,000 lines, one per column."""
     from records.connectors.base import FieldInfo
-    from records.forms import parse_bulk_csv
+    from records.web.bulk_csv import parse_bulk_csv
 
     fields = [FieldInfo(name="name__v", label="Name", type="text", editable=True)]
     header = ",".join(f"c{i}" for i in range(5000)) + ",c0"
@@ -92,7 +92,7 @@ def test_a_failed_preview_keeps_each_chosen_rows_object(vault_profile, fresh_san
     object select no longer offered Formulations: it showed the top object beside Formulations'
     fields, and sending it again would have moved the change to another object."""
     from records.copying.options import CopyOptions
-    from records.views_choices import widgets
+    from records.web.views.choices import widgets
 
     draft = {
         "object_name": "product__v",

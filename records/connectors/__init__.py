@@ -48,7 +48,7 @@ def profile_config(profile: ConnectionProfile) -> ProfileConfig:
 
 
 def connector_for(profile: ConnectionProfile) -> Connector:
-    from records.tokens import ProfileTokenStore
+    from records.connectors.tokens import ProfileTokenStore
 
     cls = connector_class(profile.system)
     kwargs = {"redis": limiter_redis()} if getattr(cls, "shared_slots", False) else {}

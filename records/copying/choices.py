@@ -1,7 +1,7 @@
 """The user's choices checked against metadata, and the values they give one record.
 
 Shared by the preview (checks, sample values) and the run (the values each copy gets), so the two
-can't disagree. Values may be templates (records/copying/templates.py).
+can't disagree. Values may be templates (records/copying/value_templates.py).
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from typing import Any
 from django.core.exceptions import ValidationError
 
 from records.connectors.base import FieldInfo, FieldType
-from records.copying import templates
+from records.copying import value_templates
 from records.copying.options import CopyOptions, lineage_text
-from records.copying.plan import copy_key_field
+from records.copying.tree import copy_key_field
 from records.copying.validation import control_error, validate_overrides
 
 TEXT_TYPES = (FieldType.TEXT, FieldType.LONG_TEXT)
@@ -29,7 +29,9 @@ def check_values(*, fields: list[FieldInfo], values: dict[str, Any], where: str 
     infos = {f.name: f for f in fields}
     # A template gives text: braces in a value of any other field are checked as a plain value.
     plain = {
-        k: v for k, v in values.items() if not (templates.is_template(v) and k in infos and infos[k].type in TEXT_TYPES)
+        k: v
+        for k, v in values.items()
+        if not (value_templates.is_template(v) and k in infos and infos[k].type in TEXT_TYPES)
     }
     errors: dict[str, list[str]] = {}
     try:
@@ -40,8 +42,8 @@ def check_values(*, fields: list[FieldInfo], values: dict[str, Any], where: str 
         if name in plain:
             continue
         try:
-            unknown = templates.placeholders(value) - names
-        except templates.TemplateError as exc:
+            unknown = value_templates.placeholders(value) - names
+        except value_templates.TemplateError as exc:
             errors[name] = [str(exc)]
             continue
         info = infos[name]
@@ -110,7 +112,7 @@ def record_values(
     """What one copied record of `object_name` is given: the object's set/clear values, then `values`
     (the top record's overrides, which win), templates rendered, and the lineage stamp."""
     merged = {**options.fields_for(object_name), **values}
-    out = templates.render_all(merged, source=source, today=today, job=job)
+    out = value_templates.render_all(merged, source=source, today=today, job=job)
     stamp_field = options.lineage.get(object_name)
     if stamp_field:
         out[stamp_field] = lineage_text(source_id, job)

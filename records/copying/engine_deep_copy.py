@@ -9,9 +9,9 @@ from typing import Any
 
 from records.connectors.base import CloneRequest, Connector, FieldInfo, FieldType
 from records.copying import results as res
-from records.copying.plan import Node, read_tree, unique_fields
 from records.copying.reconcile import Sent
 from records.copying.repoint import Repoint, later_refs, reference_fields, tree_depths
+from records.copying.tree import Node, read_tree, unique_fields
 from records.models import RecordResult
 
 S = RecordResult.Status

@@ -15,13 +15,13 @@ from typing import Any
 from django.utils import timezone
 
 from records.connectors.base import Automation, Connector, FieldInfo
-from records.copying import choices, templates
+from records.copying import choices, value_templates
 from records.copying import results as res
 from records.copying.clone import Clone
 from records.copying.engine_deep_copy import EngineDeepCopy, build_payload  # noqa: F401 - re-exported
 from records.copying.lifecycle import Cancelled, Fence, LeaseLost, Paused, renew  # noqa: F401 - re-exported
 from records.copying.options import CopyOptions
-from records.copying.plan import copy_key_field, unique_fields
+from records.copying.tree import copy_key_field, unique_fields
 from records.copying.undo import Undo
 from records.copying.unique import MakeUnique
 from records.copying.vault_deep_copy import VaultDeepCopy
@@ -91,7 +91,7 @@ class Runner(WriteProtocol, MakeUnique, Clone, VaultDeepCopy, EngineDeepCopy, Un
 
     def _source_fields(self, object_name: str, source_id: str, values: dict[str, Any]) -> dict[str, Any]:
         # A clone's source is read only when a template needs one of its values.
-        if any(templates.is_template(v) and templates.placeholders(v) for v in values.values()):
+        if any(value_templates.is_template(v) and value_templates.placeholders(v) for v in values.values()):
             return self.connector.get(object_name, source_id).fields
         return {}
 

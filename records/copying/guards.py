@@ -1,14 +1,14 @@
 """Which guard finds a copy whose create answer was lost, per object of a plan: its copy key, or
 its values (name, parent, creation time and creator). The preview shows it, read from the
-describes the plan stored (plans._described): no remote call."""
+describes the plan stored (stored_plans._described): no remote call."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from records.connectors import connector_class
-from records.copying import plans
-from records.copying.plan import copy_key_field
+from records.copying import stored_plans
+from records.copying.tree import copy_key_field
 from records.models import CopyPlan
 
 COPY_KEY = "copy key"
@@ -37,10 +37,10 @@ class Guard:
 
 def plan_guards(*, row: CopyPlan, system: str) -> list[Guard]:
     """One Guard per object of a ready plan (the top object first), in the plan's order."""
-    describe = plans.described(row)
+    describe = stored_plans.described(row)
     # The connector class's names (no connector built, no call); settings.COPY_KEY_FIELDS wins.
     names = getattr(connector_class(system), "copy_key_fields", ())
-    plan = plans.shown_plan(row)
+    plan = stored_plans.shown_plan(row)
     labels = {o.object_name: o.label for o in plan.objects}
     out = []
     for name in dict.fromkeys([plan.object_name, *(o.object_name for o in plan.objects)]):

@@ -7,7 +7,7 @@
       │    out)         └──wait──> waiting ┘
       └──────────────────────────── (resume_at passed; or budget spent: finish)
     planning: in the enum only; a preview's plan is read on the worker as a CopyPlan row instead
-    (records/copying/plans.py): a preview is not a job and must not show in the job list.
+    (records/copying/stored_plans.py): a preview is not a job and must not show in the job list.
 
 Each transition is ONE conditional UPDATE (compare-and-set on the state and, for a worker, on the
 lease generation it was given), never a read-then-write on a loaded object: two requests or two
@@ -299,7 +299,7 @@ def can_cancel(job: CopyJob, user) -> tuple[bool, str]:
         return False, "This job has already finished."
     if job.cancel_requested:
         return False, "This job is being cancelled."
-    # Stopping uses no credentials: the queue's operators (records/rq_dashboard.py) may stop any job.
+    # Stopping uses no credentials: the queue's operators (records/ops/rq_dashboard.py) may stop any job.
     if user is not None and user.is_active and user.is_staff and user.has_perm("records.use_queue_dashboard"):
         return True, ""
     reason = _no_access(job, user)

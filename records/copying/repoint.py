@@ -35,7 +35,7 @@ from records.connectors.base import (
 )
 from records.copying import results as res
 from records.copying.lifecycle import Paused
-from records.copying.plan import Node, ref_id
+from records.copying.tree import Node, ref_id
 from records.models import RecordResult
 
 DONE = "done"

@@ -10,9 +10,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from records.audit import audit_log
 from records.copying import lifecycle
 from records.copying.known import known_ids
+from records.lib.audit import audit_log
 from records.models import CopyJob, RecordResult
 
 S = RecordResult.Status

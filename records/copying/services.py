@@ -13,23 +13,22 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from records.audit import audit_log
 from records.connectors import connector_class, connector_for
 from records.connectors.base import Connector, ConnectorError, FieldInfo, RateLimited, Unavailable
-from records.copying import choices, lifecycle, templates, undo_checks
-from records.copying import plan as planning
+from records.copying import choices, lifecycle, tree, undo_checks, value_templates
 from records.copying import results as res
 from records.copying.execute import Cancelled, Paused, Runner
 from records.copying.lifecycle import LeaseLost
 from records.copying.options import CopyOptions
-from records.copying.plan import Plan, TooLarge
+from records.copying.remote_checks import missing_references
 from records.copying.repoint import updating
 from records.copying.review import copy_row_resolve  # noqa: F401 - a job action, with the others
+from records.copying.tree import Plan, TooLarge
 from records.copying.undo_preview import UndoPreview
 from records.copying.undo_preview import preview as undo_preview_of
 from records.copying.validation import validate_source_ids
+from records.lib.audit import audit_log
 from records.models import CopyJob, RecordResult
-from records.override_checks import missing_references
 
 log = logging.getLogger(__name__)
 S = RecordResult.Status
@@ -73,7 +72,7 @@ def copy_preview(
 
 def checked_ids(mode: str, source_ids) -> list[str]:
     """The checks of a copy's input that need no remote call (the mode, the ids), in one place:
-    _plan and plans.plan_request (before a plan row is stored) both apply them."""
+    _plan and stored_plans.plan_request (before a plan row is stored) both apply them."""
     if mode not in COPY_MODES:
         raise ValidationError(f"Unknown copy mode {mode!r}; use clone or deep_copy.")
     ids = [str(s).strip() for s in source_ids if str(s).strip()]
@@ -97,7 +96,7 @@ def _plan(
     options: CopyOptions | None = None,
     progress=None,
 ):
-    """The plan and the trees read for it. `progress(n)`: told the records read so far (plans.py)."""
+    """The plan and the trees read for it. `progress(n)`: told the records read so far (stored_plans.py)."""
     options = options or CopyOptions()
     source_ids = checked_ids(mode, source_ids)
     conn = connector or connector_for(profile)
@@ -117,23 +116,23 @@ def _plan(
     plurals = {o.name: o.label_plural or o.label for o in object_infos}
     plan = Plan(object_name=object_name, mode=mode, source_ids=source_ids)
     first = conn.get(object_name, source_ids[0])
-    plan.changes = planning.field_changes(fields, first, overrides)
-    trees: dict[str, list[planning.Node]] = {}
+    plan.changes = tree.field_changes(fields, first, overrides)
+    trees: dict[str, list[tree.Node]] = {}
     if mode == CopyJob.Mode.CLONE:
         # i15: each row carries its record's name: the first was read above, the others' names are
         # read in a few batched calls. An id not found is named in a warning here (its row fails when
         # it runs, as before); the other records are checked when they run.
         names = {source_ids[0]: first.name, **_clone_names(conn, object_name, source_ids[1:], plan)}
-        nodes = [planning.Node(object_name, s, 0, name=names.get(s, "")) for s in source_ids]
-        plan.objects = planning.summarize(nodes, plurals)
+        nodes = [tree.Node(object_name, s, 0, name=names.get(s, "")) for s in source_ids]
+        plan.objects = tree.summarize(nodes, plurals)
         trees = {s: [n] for s, n in zip(source_ids, nodes, strict=True)}
     else:
         limit = _how(conn, options, object_name, engine=options.engine)["limit"]
-        all_nodes: list[planning.Node] = []
+        all_nodes: list[tree.Node] = []
         try:
             for source_id in source_ids:
                 done = len(all_nodes)
-                nodes = planning.read_tree(
+                nodes = tree.read_tree(
                     conn,
                     object_name,
                     source_id,
@@ -158,13 +157,13 @@ def _plan(
                     else "."
                 )
             )
-            plan.objects = planning.summarize(all_nodes, plurals)
+            plan.objects = tree.summarize(all_nodes, plurals)
             return plan, trees
-        plan.objects = planning.summarize(all_nodes, plurals)
+        plan.objects = tree.summarize(all_nodes, plurals)
         plan.way, plan.cost = _way(conn, options, object_name, all_nodes)
     if mode == CopyJob.Mode.CLONE:
         sources = _clone_sources(conn, object_name, source_ids, first.fields, overrides, row_overrides or {}, options)
-        trees_for_samples = {s: [planning.Node(object_name, s, 0, fields=f)] for s, f in sources.items()}
+        trees_for_samples = {s: [tree.Node(object_name, s, 0, fields=f)] for s, f in sources.items()}
     else:
         trees_for_samples = trees
     _samples(plan, conn, trees_for_samples, overrides, row_overrides or {}, options)
@@ -208,8 +207,8 @@ def _placeholders(values: dict[str, Any]) -> set[str]:
     names: set[str] = set()
     for value in values.values():
         try:
-            names |= templates.placeholders(value) if templates.is_template(value) else set()
-        except templates.TemplateError:
+            names |= value_templates.placeholders(value) if value_templates.is_template(value) else set()
+        except value_templates.TemplateError:
             continue  # braces in a value that is not a template (checked as a plain value)
     return names
 
@@ -300,10 +299,10 @@ def _how(conn: Connector, options: CopyOptions, object_name: str, *, engine: boo
 
 
 def _way(conn: Connector, options: CopyOptions, object_name: str, nodes) -> tuple[str, dict]:
-    """How the deep copy is made, why, and what it costs in write calls (planning.write_calls, the
+    """How the deep copy is made, why, and what it costs in write calls (tree.write_calls, the
     rule the preview's JS applies too, on plan.cost)."""
     related = [n for n in nodes if n.depth > 0]
-    cost = planning.cost_data(
+    cost = tree.cost_data(
         nodes,
         batch_size=conn.batch_size,
         how=_how(conn, options, object_name, engine=options.engine),
@@ -312,13 +311,13 @@ def _way(conn: Connector, options: CopyOptions, object_name: str, nodes) -> tupl
         engine_choice={e: _how(conn, options, object_name, engine=v) for e, v in (("on", True), ("off", False))}
         if conn.native_deep_copy
         else None,
-        updating=updating(conn, nodes, planning.assign_waves(nodes)) if conn.updates_records else frozenset(),
+        updating=updating(conn, nodes, tree.assign_waves(nodes)) if conn.updates_records else frozenset(),
     )
-    calls = planning.write_calls(cost)
+    calls = tree.write_calls(cost)
     if conn.native_deep_copy and not options.engine_builds(native=True, top_object=object_name):
         return "Vault's own deep copy: one Deep Copy Object Record call per top record.", cost
     size = conn.batch_size
-    updates = planning.update_calls(cost)
+    updates = tree.update_calls(cost)
     # References inside the tree to records created in the same wave or later (repoint.py).
     then = (
         f", then {updates:,} update call{'s' if updates != 1 else ''} re-pointing references inside it"
@@ -381,7 +380,7 @@ def _samples(plan: Plan, conn: Connector, trees, overrides, row_overrides, optio
             kind = "top" if top else "child"
             # Plain top-record overrides are in plan.changes already; samples show what is rendered.
             shown_values = {
-                k: v for k, v in values.items() if not top or k not in base or templates.is_template(base[k])
+                k: v for k, v in values.items() if not top or k not in base or value_templates.is_template(base[k])
             }
             if kind not in shown and shown_values:
                 shown.add(kind)
@@ -422,7 +421,7 @@ def _automation_notes(plan: Plan, conn: Connector, mode: str, options: CopyOptio
 
 
 def _unique_policy(plan: Plan, conn: Connector, fields, overrides, row_overrides, labels, options: CopyOptions) -> None:
-    """Tell the user what happens to unique fields (see planning.unique_fields); refuse a certain clash.
+    """Tell the user what happens to unique fields (see tree.unique_fields); refuse a certain clash.
 
     The copied records get unique, not required fields blank (warned here, so the user can give the
     top record a value instead); a unique required field without a new value would make the remote
@@ -435,7 +434,7 @@ def _unique_policy(plan: Plan, conn: Connector, fields, overrides, row_overrides
     clash: dict[str, list[str]] = {}
     for source_id in plan.source_ids:
         made_unique = dict.fromkeys(options.unique.get(plan.object_name, ()), "")  # numbered on a clash
-        to_clear, clashing = planning.unique_fields(
+        to_clear, clashing = tree.unique_fields(
             fields, {**made_unique, **overrides, **row_overrides.get(source_id, {})}
         )
         clear.update((f.name, f) for f in to_clear)
@@ -462,7 +461,7 @@ def _unique_policy(plan: Plan, conn: Connector, fields, overrides, row_overrides
         return  # Vault's own deep copy decides how it copies the children
     for child in dict.fromkeys(o.object_name for o in plan.objects if o.depth > 0):
         child_label = labels.get(child) or child
-        to_clear, clashing = planning.unique_fields(conn.describe(child), dict.fromkeys(options.unique.get(child, ())))
+        to_clear, clashing = tree.unique_fields(conn.describe(child), dict.fromkeys(options.unique.get(child, ())))
         for info in to_clear:
             plan.warnings.append(f"{info.label} is unique in {child_label}: copies get it blank.")
         for info in clashing:
@@ -587,10 +586,10 @@ def _create(
         snapshot = needs_snapshot(conn, mode, options, object_name)
     with transaction.atomic():
         if stored is not None:
-            from records.copying import plans  # it calls _plan from here
+            from records.copying import stored_plans  # it calls _plan from here
 
             # Claimed in the job's transaction: one job per plan; a refusal below undoes the claim.
-            plan, trees, snapshot = plans.claim(plan=stored, user=user, **inputs)
+            plan, trees, snapshot = stored_plans.claim(plan=stored, user=user, **inputs)
         if plan.refused_reason:
             raise ValidationError(plan.refused_reason)
         first_nodes = trees.get(source_ids[0]) or [None]
@@ -609,7 +608,7 @@ def _create(
         )
         rows, tree_keys = [], {}
         for root, nodes in trees.items():
-            waves = planning.assign_waves(nodes)
+            waves = tree.assign_waves(nodes)
             rows += [
                 RecordResult(
                     job=job,
@@ -618,7 +617,7 @@ def _create(
                     source_name=(n.name or "")[:300],
                     parent_source_id=n.parent_source_id,
                     depth=waves.get(n.source_id, n.depth),
-                    idempotency_key=planning.idempotency_key(job.code, n.object_name, n.source_id),
+                    idempotency_key=tree.idempotency_key(job.code, n.object_name, n.source_id),
                     source_snapshot={"fields": n.fields, "parent_field": n.parent_field} if snapshot else None,
                 )
                 for n in nodes
@@ -643,9 +642,9 @@ def _create(
         if enqueue:
             _enqueue(job)
         if stored is not None:
-            from records.copying import plans
+            from records.copying import stored_plans
 
-            plans.mark_used(plan=stored, job=job)
+            stored_plans.mark_used(plan=stored, job=job)
     return job
 
 
@@ -868,7 +867,7 @@ def copy_job_undo(*, job: CopyJob, user, enqueue: bool = True, include_changed: 
                     depth=r.depth,
                     parent_source_id=r.source_id,
                     source_name=undo_checks.copy_name(r, name_fields),
-                    idempotency_key=planning.idempotency_key(undo.code, r.object_name, r.new_id),
+                    idempotency_key=tree.idempotency_key(undo.code, r.object_name, r.new_id),
                 )
                 for r in created
             ],

@@ -20,7 +20,6 @@ from records.connectors.base import ConnectorError, OutcomeUnknown, RateLimited,
 from records.copying import results as res
 from records.copying.known import known_ids
 from records.copying.lifecycle import Cancelled, Paused
-from records.copying.plan import ref_id
 from records.copying.reconcile import (
     Lookup,
     Sent,
@@ -30,6 +29,7 @@ from records.copying.reconcile import (
     remote_since,
     stamped_ok,
 )
+from records.copying.tree import ref_id
 from records.models import RecordResult
 
 S = RecordResult.Status

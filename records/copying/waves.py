@@ -21,7 +21,7 @@ def assign_waves(nodes: Iterable[Any]) -> dict[str, int]:
     """{source_id: wave} for plan.Node-like records: the root 0, a child at least its depth and
     after its parent. E.g. a Task under an Account that also points at a Contact of the same Account
     is created after that Contact."""
-    from records.copying.plan import ref_id
+    from records.copying.tree import ref_id
 
     nodes = list(nodes)
     ids = {n.source_id for n in nodes}

@@ -14,7 +14,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.redis, pytest.mark.django_db(transact
 
 
 def _session_with_draft(user, profile, source_id):
-    from records.views_copy import DRAFTS_KEY
+    from records.web.drafts import DRAFTS_KEY
 
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)

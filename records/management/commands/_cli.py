@@ -98,7 +98,7 @@ def require_queue(err) -> None:
     if "REDIS_URL" not in os.environ:
         from pathlib import Path
 
-        from records.embedded_redis import EmbeddedRedis
+        from records.ops.embedded_redis import EmbeddedRedis
 
         try:
             EmbeddedRedis(socket_path=settings.REDIS_SOCKET, data_dir=Path(settings.VAR_DIR) / "redis").start()

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from records.logins import login_unlock
+from records.accounts.logins import login_unlock
 
 
 class Command(BaseCommand):

@@ -15,8 +15,8 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from records import profiles
 from records.models import ConnectionProfile, System
+from records.profiles import services as profile_services
 
 
 def _fail(reason: str):
@@ -24,7 +24,7 @@ def _fail(reason: str):
 
 
 class Command(BaseCommand):
-    help = "Add, test or list connection profiles. Secrets come from $COPIER_SECRET and $COPIER_REFRESH_TOKEN."
+    help = "Add, test or list connection profile_services. Secrets come from $COPIER_SECRET and $COPIER_REFRESH_TOKEN."
     stealth_options = ("stdin",)  # where --add reads its confirmation (tests pass one)
 
     def add_arguments(self, parser):
@@ -87,7 +87,7 @@ class Command(BaseCommand):
             _fail("Set the Zoho refresh token in the environment variable COPIER_REFRESH_TOKEN.")
         user = self._owner(owner)
         try:
-            profile = profiles.profile_create(
+            profile = profile_services.profile_create(
                 name=name,
                 system=system,
                 base_url=url,
@@ -119,11 +119,11 @@ class Command(BaseCommand):
             refresh_token=os.environ.get("COPIER_REFRESH_TOKEN", ""),
         )
         try:
-            profile = profiles.profile_update(profile=profile, actor=None, **changes)
+            profile = profile_services.profile_update(profile=profile, actor=None, **changes)
         except ValidationError as exc:
             _fail(" ".join(exc.messages))
         self.stdout.write(f"Updated profile {profile.name!r} ({profile.system}, {profile.base_url}).")
-        missing = profiles.missing_secrets(profile)
+        missing = profile_services.missing_secrets(profile)
         if missing:
             # The service cleared them because the address changed (or they were never set).
             names = ", ".join({"secret": "COPIER_SECRET", "refresh_token": "COPIER_REFRESH_TOKEN"}[m] for m in missing)
@@ -136,7 +136,7 @@ class Command(BaseCommand):
             profile = ConnectionProfile.objects.get(name=name)
         except ConnectionProfile.DoesNotExist:
             _fail(f"No profile named {name!r}.")
-        ok, message = profiles.profile_test(profile=profile, actor=None)
+        ok, message = profile_services.profile_test(profile=profile, actor=None)
         if not ok:
             self.stderr.write(f"FAILED: {message}")
             sys.exit(1)
@@ -148,7 +148,7 @@ class Command(BaseCommand):
             tested = "never tested" if p.last_tested_at is None else ("ok" if p.last_test_ok else "failed")
             self.stdout.write(f"{p.name}\t{p.system}\t{p.base_url}\t{p.username}\towner={p.owner}\t{tested}")
         if not rows:
-            self.stdout.write("No profiles.")
+            self.stdout.write("No profile_services.")
 
     def handle_copy_keys(self, *, name, json: bool, add, yes, user, **options):
         profile = self._profile(name)
@@ -156,15 +156,15 @@ class Command(BaseCommand):
             self._add_copy_keys(profile, add, as_json=json, yes=yes, username=user, stdin=options.get("stdin"))
             return
         try:
-            states = profiles.profile_copy_keys(profile=profile)
+            states = profile_services.profile_copy_keys(profile=profile)
         except Exception as exc:  # noqa: BLE001 - the remote's refusal in plain words
-            from records.messages import friendly_error
+            from records.lib.error_words import friendly_error
 
             _fail(friendly_error(exc, profile))
         if json:
             self.stdout.write(_json({"profile": profile.name, "system": profile.system, **_listing(states)}))
             return
-        if profiles.copy_keys_off():
+        if profile_services.copy_keys_off():
             self.stdout.write("COPY_KEY_FIELDS is set empty: copies use no copy key.")
         width = max((len(s.object_name) for s in states), default=6)
         for state in states:
@@ -186,7 +186,7 @@ class Command(BaseCommand):
             _fail("Give --user: staff who may change connection profiles add copy-key fields.")
         actor = self._owner(username)
         try:
-            plan = profiles.profile_copy_key_plan(profile=profile, objects=objects, user=actor)
+            plan = profile_services.profile_copy_key_plan(profile=profile, objects=objects, user=actor)
         except PermissionDenied as exc:
             _fail(str(exc))
         except ValidationError as exc:
@@ -201,7 +201,9 @@ class Command(BaseCommand):
             out.write("    " + d.call.replace("\n", "\n    "))
         if not yes and not _confirmed(out, stdin):
             _fail("Nothing was created.")
-        added = profiles.profile_add_copy_keys(profile=profile, objects=[d.object_name for d in plan], user=actor)
+        added = profile_services.profile_add_copy_keys(
+            profile=profile, objects=[d.object_name for d in plan], user=actor
+        )
         if as_json:
             self.stdout.write(_json({"profile": profile.name, "added": [a.__dict__ for a in added]}))
         else:
@@ -229,7 +231,7 @@ def _confirmed(out, stdin) -> bool:
 
 def _listing(states) -> dict:
     return {
-        "copy_keys_off": profiles.copy_keys_off(),
+        "copy_keys_off": profile_services.copy_keys_off(),
         "objects": [
             {
                 "object": s.object_name,

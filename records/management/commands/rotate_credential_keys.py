@@ -7,7 +7,7 @@ command, then drop the old keys.
 from django.core.management.base import BaseCommand, CommandError
 
 from records.fields import CredentialDecryptionError
-from records.profiles import profiles_rotate_keys
+from records.profiles.services import profiles_rotate_keys
 
 
 class Command(BaseCommand):

@@ -25,7 +25,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from records.embedded_redis import EmbeddedRedis
+from records.ops.embedded_redis import EmbeddedRedis
 
 DEMO_PROFILES = ("Demo Vault", "Demo Zoho")
 
@@ -164,8 +164,8 @@ class Command(BaseCommand):
         )
 
     def ensure_demo_profiles(self, vault_url: str, zoho_url: str) -> None:
-        from records import profiles
         from records.models import ConnectionProfile
+        from records.profiles import services as profile_services
         from sandbox import demo
 
         user = get_user_model().objects.get(username="demo")
@@ -176,9 +176,9 @@ class Command(BaseCommand):
         for name, values in wanted.items():
             existing = ConnectionProfile.objects.filter(name=name).first()
             if existing is None:
-                profiles.profile_create(name=name, owner=user, actor=None, **values)
+                profile_services.profile_create(name=name, owner=user, actor=None, **values)
             else:
-                profiles.profile_update(profile=existing, owner=user, actor=None, **values)
+                profile_services.profile_update(profile=existing, owner=user, actor=None, **values)
 
     def spawn(self, name: str, args: list[str], *, manage: bool = True) -> subprocess.Popen:
         command = [sys.executable, *(["manage.py"] if manage else []), *args]

@@ -13,28 +13,23 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from records import choice_rows
 from records.connectors import connector_class, connector_for
 from records.connectors.base import ConnectorError
-from records.copying import choices, plans
+from records.copying import choices, stored_plans
 from records.copying.options import CopyOptions, parse_cli
-from records.messages import friendly_error
+from records.lib.error_words import friendly_error, service_error_message
 from records.models import CopyPlan
-from records.views import get_profile_for_user, service_error_message
-from records.views_copy import DRAFTS_KEY, _get_draft
+from records.profiles.access import get_profile_for_user
+from records.web import choice_rows, drafts
 
 FLAGS = ("skip_cadences", "run_workflows", "engine", "migration_mode", "no_triggers")
 TEXTS = ("set", "clear", "unique", "lineage")
 MAX_LINES_CHARS = 20_000  # each box (the textareas' maxlength says the same)
 
 
-def draft_options(draft: dict) -> CopyOptions:
-    return CopyOptions.from_dict(draft.get("options"))
-
-
 @require_POST
 def copy_choices(request: HttpRequest, draft_id: str) -> HttpResponse:
-    draft = _get_draft(request, draft_id)
+    draft = drafts.get_draft(request, draft_id)
     profile = get_profile_for_user(request, draft["profile"])
     texts = {k: request.POST.get(k, "") for k in TEXTS}
     too_long = [k for k, v in texts.items() if len(v) > MAX_LINES_CHARS]
@@ -66,18 +61,20 @@ def copy_choices(request: HttpRequest, draft_id: str) -> HttpResponse:
     except ConnectorError as exc:
         messages.error(request, friendly_error(exc, profile))
         return redirect("copy_preview", draft_id=draft_id)
-    drafts = request.session.get(DRAFTS_KEY, {})
     # Stored as "<name>_lines": a template's choices.clear would call dict.clear.
-    drafts[draft_id] = {
-        **draft,
-        "options": options.as_dict(),
-        "choices": {f"{k}_lines": v for k, v in texts.items()},
-        "choice_rows": rows,
-        "choice_overrides": top,
-        "overrides": {**draft.get("base_overrides", draft["overrides"]), **top},
-        "base_overrides": draft.get("base_overrides", draft["overrides"]),
-    }
-    request.session[DRAFTS_KEY] = drafts
+    drafts.keep_draft(
+        request,
+        draft_id,
+        {
+            **draft,
+            "options": options.as_dict(),
+            "choices": {f"{k}_lines": v for k, v in texts.items()},
+            "choice_rows": rows,
+            "choice_overrides": top,
+            "overrides": {**draft.get("base_overrides", draft["overrides"]), **top},
+            "base_overrides": draft.get("base_overrides", draft["overrides"]),
+        },
+    )
     return redirect("copy_preview", draft_id=draft_id)
 
 
@@ -113,7 +110,7 @@ def _describe(request, profile):
     """Fields of an object: from the plan the page showed (read by the worker), else one describe."""
     code = request.POST.get("plan", "")
     row = CopyPlan.objects.filter(code=code, requested_by_id=request.user.pk).first() if _is_uuid(code) else None
-    return _stored_or_remote(profile, plans.described(row))
+    return _stored_or_remote(profile, stored_plans.described(row))
 
 
 def _stored_or_remote(profile, stored):
@@ -153,7 +150,7 @@ def widgets(profile, draft: dict, plan, options: CopyOptions, row=None) -> dict:
     for r in [*saved["changes"], *saved["lineage"]]:
         if r.get("object"):
             objects.setdefault(r["object"], r["object"])
-    describe = _stored_or_remote(profile, plans.described(row))
+    describe = _stored_or_remote(profile, stored_plans.described(row))
     keys = connector_class(profile.system).copy_key_fields  # the copy key is never offered
 
     def fields(obj: str, text_only: bool = False) -> list[dict]:

@@ -30,7 +30,7 @@ from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.utils import absolutify, import_from_settings
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
 
-from records.audit import audit_log
+from records.lib.audit import audit_log
 
 log = logging.getLogger(__name__)
 APPROVER_GROUP = "approve_copy"

@@ -1,29 +1,20 @@
-"""Connection profiles: list, add, edit, delete, test. The work is done by records.profiles."""
+"""Connection profiles: list, add, edit, delete, test. The work is done by records.profiles.services."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import ProtectedError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from records import profiles
-from records.forms import ProfileForm
-from records.messages import friendly_error
-from records.models import ConnectionProfile, manages_all_profiles
-from records.views import get_profile_for_user, service_error_message
-
-
-def _get_editable_profile(request: HttpRequest, code) -> ConnectionProfile:
-    """Only the owner (or who manages all profiles) changes a profile; users it is shared with
-    just use it."""
-    profile = get_profile_for_user(request, code)
-    if not (manages_all_profiles(request.user) or profile.owner_id == request.user.pk):
-        raise Http404("No such profile")
-    return profile
+from records.lib.error_words import friendly_error, service_error_message
+from records.models import ConnectionProfile
+from records.profiles import services
+from records.profiles.access import get_editable_profile, get_profile_for_user
+from records.profiles.forms import ProfileForm
 
 
 def profile_list(request: HttpRequest) -> HttpResponse:
@@ -36,7 +27,7 @@ def profile_add(request: HttpRequest) -> HttpResponse:
     form = ProfileForm(request.POST or None, owner=request.user)
     if request.method == "POST" and form.is_valid():
         try:
-            profile = profiles.profile_create(actor=request.user, **form.service_fields())
+            profile = services.profile_create(actor=request.user, **form.service_fields())
         except ValidationError as exc:
             form.add_error(None, service_error_message(exc))
         else:
@@ -47,13 +38,13 @@ def profile_add(request: HttpRequest) -> HttpResponse:
 
 @sensitive_post_parameters("secret", "refresh_token")
 def profile_edit(request: HttpRequest, code) -> HttpResponse:
-    profile = _get_editable_profile(request, code)
+    profile = get_editable_profile(request, code)
     form = ProfileForm(request.POST or None, instance=profile)
     if request.method == "POST" and form.is_valid():
         # The form must not save the instance itself: the service owns the write and the audit.
         fresh = ConnectionProfile.objects.get(pk=profile.pk)
         try:
-            profiles.profile_update(profile=fresh, actor=request.user, **form.service_fields())
+            services.profile_update(profile=fresh, actor=request.user, **form.service_fields())
         except ValidationError as exc:
             form.add_error(None, service_error_message(exc))
         else:
@@ -63,10 +54,10 @@ def profile_edit(request: HttpRequest, code) -> HttpResponse:
 
 
 def profile_delete(request: HttpRequest, code) -> HttpResponse:
-    profile = _get_editable_profile(request, code)
+    profile = get_editable_profile(request, code)
     if request.method == "POST":
         try:
-            profiles.profile_delete(profile=profile, actor=request.user)
+            services.profile_delete(profile=profile, actor=request.user)
         except (ProtectedError, ValidationError) as exc:
             text = (
                 "This profile has copy jobs, so it can't be deleted."
@@ -84,7 +75,7 @@ def profile_delete(request: HttpRequest, code) -> HttpResponse:
 def profile_test(request: HttpRequest, code) -> HttpResponse:
     profile = get_profile_for_user(request, code)
     try:
-        ok, message = profiles.profile_test(profile=profile, actor=request.user)
+        ok, message = services.profile_test(profile=profile, actor=request.user)
     except Exception as exc:  # noqa: BLE001 - the service should not raise; be safe anyway
         ok, message = False, friendly_error(exc, profile)
     if ok:
@@ -99,9 +90,9 @@ COPY_KEY_PAGE_OBJECTS = 50  # objects described per page view (one describe each
 
 def profile_copy_keys(request: HttpRequest, code) -> HttpResponse:
     """The profile's objects and their copy-key fields; staff who may change profiles choose
-    objects, see what will be created, and confirm (records.profiles does the work)."""
+    objects, see what will be created, and confirm (records.profiles.services does the work)."""
     profile = get_profile_for_user(request, code)
-    may_add = profiles.may_add_copy_keys(request.user)
+    may_add = services.may_add_copy_keys(request.user)
     chosen = request.POST.getlist("object") if request.method == "POST" else []
     plan, error = None, ""
     if request.method == "POST":
@@ -109,7 +100,7 @@ def profile_copy_keys(request: HttpRequest, code) -> HttpResponse:
             raise PermissionDenied("Only staff who may change connection profiles add copy-key fields.")
         try:
             if request.POST.get("confirm") == "1":
-                added = profiles.profile_add_copy_keys(profile=profile, objects=chosen, user=request.user)
+                added = services.profile_add_copy_keys(profile=profile, objects=chosen, user=request.user)
                 for a in added:
                     if a.error:
                         messages.error(request, f"{a.object_name}: not added: {a.error}")
@@ -118,15 +109,15 @@ def profile_copy_keys(request: HttpRequest, code) -> HttpResponse:
                             request, f"{a.object_name}: {a.field} added. Copies of it now carry a copy key."
                         )
                 return redirect("profile_copy_keys", code=profile.code)
-            plan = profiles.profile_copy_key_plan(profile=profile, objects=chosen, user=request.user)
+            plan = services.profile_copy_key_plan(profile=profile, objects=chosen, user=request.user)
         except ValidationError as exc:
             error = service_error_message(exc)
     q = request.GET.get("q", "").strip()[:100]
-    states: list[profiles.CopyKeyState] = []
+    states: list[services.CopyKeyState] = []
     total = 0
     if plan is None:
         try:
-            states, total = profiles.profile_copy_keys_page(profile=profile, match=q, limit=COPY_KEY_PAGE_OBJECTS)
+            states, total = services.profile_copy_keys_page(profile=profile, match=q, limit=COPY_KEY_PAGE_OBJECTS)
         except Exception as exc:  # noqa: BLE001 - the remote's refusal in plain words
             error = error or friendly_error(exc, profile)
     return render(
@@ -135,7 +126,7 @@ def profile_copy_keys(request: HttpRequest, code) -> HttpResponse:
         {
             "profile": profile,
             "may_add": may_add,
-            "copy_keys_off": profiles.copy_keys_off(),
+            "copy_keys_off": services.copy_keys_off(),
             "states": states,
             "total": total,
             "q": q,

@@ -18,11 +18,10 @@ from django.utils import timezone
 
 from records.connectors import connector_for
 from records.connectors.base import FieldInfo
-from records.copying import plan as planning
-from records.copying import services
+from records.copying import services, tree
 from records.copying.options import CopyOptions
-from records.copying.plan import Plan
-from records.messages import friendly_error
+from records.copying.tree import Plan
+from records.lib.error_words import friendly_error
 from records.models import ConnectionProfile, CopyJob, CopyPlan
 
 log = logging.getLogger(__name__)
@@ -255,7 +254,7 @@ class _Progress:
         CopyPlan.objects.filter(pk=self.plan_id, status=St.READING).update(read_count=read, heartbeat=timezone.now())
 
 
-def _node_dict(node: planning.Node, snapshot: bool) -> dict:
+def _node_dict(node: tree.Node, snapshot: bool) -> dict:
     # A record's fields are kept only when the job needs them (engine-built deep copies' snapshots):
     # no second copy of CRM data otherwise.
     data = dict(node.__dict__)
@@ -314,7 +313,7 @@ def claim(*, plan: CopyPlan, user, profile, options: CopyOptions, **inputs) -> t
     row = CopyPlan.objects.select_related("job").get(pk=plan.pk)
     if not claimed:
         raise _refusal(row, user=user, profile=profile, key=key)
-    trees = {root: [planning.Node(**n) for n in nodes] for root, nodes in row.trees.get("roots", {}).items()}
+    trees = {root: [tree.Node(**n) for n in nodes] for root, nodes in row.trees.get("roots", {}).items()}
     return shown_plan(row), trees, bool(row.trees.get("snapshot"))
 
 

@@ -1,5 +1,5 @@
 """New copy, step by step (profile → object → record → overrides → preview → confirm); the preview
-and confirm of bulk clones too (records.views_bulk makes their drafts). The engine
+and confirm of bulk clones too (records.web.views.bulk makes their drafts). The engine
 (records.copying.services) does the copying."""
 
 from __future__ import annotations
@@ -8,26 +8,25 @@ import uuid
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from records import wizard
 from records.connectors import connector_for
 from records.connectors.base import FieldType
-from records.copying import guards, plans, services
+from records.copying import guards, services, stored_plans
 from records.copying.choices import offered
 from records.copying.options import CopyOptions
-from records.forms import OverridesForm
-from records.messages import friendly_error
+from records.copying.remote_checks import remote_errors
+from records.lib.error_words import friendly_error, service_error_message
 from records.models import ConnectionProfile, CopyJob, CopyPlan
-from records.override_checks import remote_errors
-from records.views import get_profile_for_user, service_error_message
+from records.profiles.access import get_profile_for_user
+from records.web import drafts, wizard
+from records.web.forms import OverridesForm
+from records.web.views.choices import choice_objects, widgets
 
 SEARCH_PER_PAGE = 20
 LOOKUP_PER_PAGE = 10
-DRAFTS_KEY = "copy_drafts"
-MAX_DRAFTS = 10
 
 
 def copy_start(request: HttpRequest) -> HttpResponse:
@@ -135,7 +134,7 @@ def copy_record(request: HttpRequest, profile_code, object_name: str, record_id:
     if request.method == "POST" and form.is_valid() and _remote_checks_pass(connector, object_name, form):
         wizard.keep_typed(request, profile, object_name, record_id, request.POST)
         overrides = form.overrides()
-        draft_id = save_draft(
+        draft_id = drafts.save_draft(
             request,
             profile=profile,
             object_name=object_name,
@@ -225,51 +224,8 @@ def _safe(fn, *args) -> str:
         return ""
 
 
-def save_draft(
-    request,
-    *,
-    profile,
-    object_name,
-    source_ids,
-    mode,
-    overrides,
-    row_overrides=None,
-    label="",
-    origin="bulk",
-    field_labels=None,
-) -> str:
-    """Keep what the user chose in the session until they confirm the preview."""
-    drafts = request.session.get(DRAFTS_KEY, {})
-    # Keep only the most recent few; an abandoned wizard must not grow the session forever.
-    while len(drafts) >= MAX_DRAFTS:
-        drafts.pop(next(iter(drafts)))
-    draft_id = uuid.uuid4().hex
-    drafts[draft_id] = {
-        "profile": str(profile.code),
-        "object_name": object_name,
-        "source_ids": source_ids,
-        "mode": mode,
-        "overrides": overrides,
-        "row_overrides": row_overrides or {},
-        "label": label,
-        "origin": origin,  # "wizard" (one record, its fields step) or "bulk" (a CSV file): where Back goes
-        # The changed fields' labels as described on the fields step or upload: the preview names
-        # them before its plan is read (it reads nothing remote itself).
-        "field_labels": field_labels or {},
-    }
-    request.session[DRAFTS_KEY] = drafts
-    return draft_id
-
-
-def _get_draft(request, draft_id: str) -> dict:
-    draft = request.session.get(DRAFTS_KEY, {}).get(draft_id)
-    if draft is None:
-        raise Http404("This copy was already started or has expired; start again.")
-    return draft
-
-
 def copy_preview(request: HttpRequest, draft_id: str) -> HttpResponse:
-    """The preview: its plan is read on a worker (records/copying/plans.py); until it is ready the
+    """The preview: its plan is read on a worker (records/copying/stored_plans.py); until it is ready the
     page shows the records read so far and polls copy_plan_status. Confirm makes the job from the
     stored plan: no remote call in either request."""
     # A repeated Confirm (double click, resubmit), the browser's Back after Confirm or a second
@@ -277,7 +233,7 @@ def copy_preview(request: HttpRequest, draft_id: str) -> HttpResponse:
     done = _confirmed_job(request, draft_id)
     if done:
         return redirect("job_detail", code=done.code)
-    draft = _get_draft(request, draft_id)
+    draft = drafts.get_draft(request, draft_id)
     # The profile is checked again: access may have been withdrawn since the draft was made.
     profile = get_profile_for_user(request, draft["profile"])
     options = CopyOptions.from_dict(draft.get("options"))
@@ -287,7 +243,7 @@ def copy_preview(request: HttpRequest, draft_id: str) -> HttpResponse:
     row, error = _plan_row(request, draft, profile, options, again=again)
     if again and not error:
         return redirect("copy_preview", draft_id=draft_id)  # a reload must not read it once more
-    plan = plans.shown_plan(row) if row and row.status == CopyPlan.Status.READY else None
+    plan = stored_plans.shown_plan(row) if row and row.status == CopyPlan.Status.READY else None
     if row and row.status == CopyPlan.Status.FAILED:
         error = row.error
     row_overrides = list(draft["row_overrides"].items())
@@ -308,15 +264,15 @@ def copy_preview(request: HttpRequest, draft_id: str) -> HttpResponse:
             "plan": plan,
             "plan_row": row,
             "reading": reading,
-            "plan_notice": plans.progress_words(row) if row else "",
+            "plan_notice": stored_plans.progress_words(row) if row else "",
             "error": error,
             "overrides": _labelled(draft["overrides"], plan, draft),
             "row_overrides": [(sid, _labelled(ov, plan, draft)) for sid, ov in row_overrides[:200]],
             "row_overrides_more": max(0, len(row_overrides) - 200),
             "choices": draft.get("choices", {}),
             "options": options,
-            "choice_objects": _choice_objects(plan, options),
-            "widgets": _choice_widgets(profile, draft, plan, options, row) if not reading else None,
+            "choice_objects": choice_objects(plan, options),
+            "widgets": widgets(profile, draft, plan, options, row) if not reading else None,
             **_guards(row, profile, plan),
         },
     )
@@ -330,16 +286,16 @@ def _guards(row, profile, plan) -> dict:
 
 def copy_plan_status(request: HttpRequest, draft_id: str) -> JsonResponse:
     """What the preview page polls while its plan is read: {"status", "read"}. A plan whose worker
-    stopped writing progress is queued again here (plans.plan_request revives it)."""
+    stopped writing progress is queued again here (stored_plans.plan_request revives it)."""
     done = _confirmed_job(request, draft_id)
     if done:  # confirmed in another tab: the page reloads and lands on the job
         return JsonResponse({"status": "confirmed", "job_url": reverse("job_detail", args=[done.code])})
-    draft = _get_draft(request, draft_id)
+    draft = drafts.get_draft(request, draft_id)
     profile = get_profile_for_user(request, draft["profile"])
     row, error = _plan_row(request, draft, profile, CopyOptions.from_dict(draft.get("options")))
     if row is None:
         return JsonResponse({"status": CopyPlan.Status.FAILED, "read": 0, "error": error})
-    return JsonResponse({"status": row.status, "read": row.read_count, "notice": plans.progress_words(row)})
+    return JsonResponse({"status": row.status, "read": row.read_count, "notice": stored_plans.progress_words(row)})
 
 
 def _confirmed_job(request, draft_id: str) -> CopyJob | None:
@@ -350,7 +306,7 @@ def _confirmed_job(request, draft_id: str) -> CopyJob | None:
 def _plan_row(request, draft, profile, options, *, again=False) -> tuple[CopyPlan | None, str]:
     """The draft's plan row (its current one, or a new one queued); local checks only."""
     try:
-        row = plans.plan_request(
+        row = stored_plans.plan_request(
             profile=profile,
             user=request.user,
             object_name=draft["object_name"],
@@ -391,7 +347,7 @@ def _confirm(request, draft_id: str, draft, profile, options) -> HttpResponse:
             options=options,
             plan=row,
         )
-    except plans.PlanUsed as exc:
+    except stored_plans.PlanUsed as exc:
         if exc.job is None or exc.job.requested_by_id != request.user.pk:
             messages.error(request, service_error_message(exc))
             return redirect("copy_preview", draft_id=draft_id)
@@ -403,9 +359,7 @@ def _confirm(request, draft_id: str, draft, profile, options) -> HttpResponse:
         return redirect("copy_preview", draft_id=draft_id)
     else:
         _queued_words(request, job)
-    drafts = request.session.get(DRAFTS_KEY, {})
-    drafts.pop(draft_id, None)
-    request.session[DRAFTS_KEY] = drafts
+    drafts.drop_draft(request, draft_id)
     if draft.get("origin") == "wizard":
         wizard.forget_typed(request, profile, draft["object_name"], draft["source_ids"][0])
     return redirect("job_detail", code=job.code)
@@ -450,15 +404,3 @@ def _preview_steps(profile, draft, draft_id) -> list[dict]:
         record_id=draft["source_ids"][0],
         draft_id=draft_id,
     )
-
-
-def _choice_widgets(profile, draft, plan, options, row):
-    from records.views_choices import widgets  # it imports this module
-
-    return widgets(profile, draft, plan, options, row)
-
-
-def _choice_objects(plan, options):
-    from records.views_choices import choice_objects  # it imports this module
-
-    return choice_objects(plan, options)

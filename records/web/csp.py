@@ -23,7 +23,7 @@ def _origin(url: str) -> str:
 
 def sso_logout_origin() -> str:
     """The origin of the provider's end-session endpoint, or "" when SSO is off or has none."""
-    from records import sso
+    from records.accounts import sso
 
     if not sso.sso_enabled():
         return ""

@@ -1,147 +1,17 @@
-"""Forms for the web pages: validation only; the services do the work."""
+"""Forms for the copy and job pages: validation only; the services do the work."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import decimal
-import io
-from collections import Counter
-from dataclasses import dataclass, field
 from typing import Any, cast
 
 from django import forms
-from django.utils import formats, timezone
+from django.utils import timezone
 
-from records import profiles
 from records.connectors.base import FieldInfo, FieldType
-from records.copying.validation import override_errors, source_id_errors
-from records.models import ConnectionProfile, CopyJob, RecordResult
-
-# ---------------------------------------------------------------------------------------------
-# Connection profiles
-
-
-# The labels and help of the fields both systems share, in each system's words: profile_form.js
-# shows the chosen system's (the page without JavaScript keeps the combined ones).
-SYSTEM_WORDS = {
-    "username": {("label", "vault"): "User name", ("label", "zoho"): "Client id"},
-    "secret": {("label", "vault"): "Password", ("label", "zoho"): "Client secret"},
-    "base_url": {
-        ("help", "vault"): "e.g. https://yourvault.veevavault.com",
-        ("help", "zoho"): "The API domain, e.g. https://www.zohoapis.eu",
-    },
-}
-
-
-class ProfileForm(forms.ModelForm):
-    """Add or edit a profile. Secrets are write-only: blank means "keep the one that is set"."""
-
-    secret = forms.CharField(
-        label="Password / client secret",
-        required=False,
-        strip=False,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-    )
-    refresh_token = forms.CharField(
-        label="Refresh token (Zoho)",
-        required=False,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
-    )
-
-    # Declared here, so Meta.help_texts does not reach them (their help was never shown): given here.
-    base_url = forms.URLField(
-        label="Base URL",
-        max_length=300,
-        assume_scheme="https",
-        help_text="Vault: https://yourvault.veevavault.com · Zoho: the API domain, e.g. https://www.zohoapis.eu",
-    )
-    accounts_url = forms.URLField(
-        label="Accounts URL",
-        max_length=300,
-        required=False,
-        assume_scheme="https",
-        help_text="Zoho only: the accounts server, e.g. https://accounts.zoho.eu",
-    )
-
-    class Meta:
-        model = ConnectionProfile
-        fields = ["name", "system", "base_url", "accounts_url", "api_version", "username", "concurrency"]
-        help_texts = {
-            "concurrency": "Zoho: the most calls at once across all workers.",
-        }
-
-    def __init__(self, *args, owner=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        profile = self.instance
-        # Names are unique per owner (the model's constraint): checked here, against the owner's own.
-        self.owner = profile.owner if profile.pk else owner
-        for name, set_at in (("secret", "secret_set_at"), ("refresh_token", "refresh_token_set_at")):
-            when = getattr(profile, set_at, None) if profile.pk else None
-            if profile.pk and getattr(profile, name):
-                stamp = formats.date_format(when, "DATETIME_FORMAT") if when else "earlier"
-                self.fields[name].help_text = f"Set on {stamp}. Leave blank to keep it."
-            else:
-                self.fields[name].help_text = "Not set." if profile.pk else ""
-        self._api_version_field()
-        for name, words in SYSTEM_WORDS.items():
-            self.fields[name].widget.attrs.update(
-                {f"data-{kind}-{system}": text for (kind, system), text in words.items()}
-            )
-
-    def _api_version_field(self) -> None:
-        """Vault's API version: required (marked so), a new profile's set to the newest the app
-        supports. Zoho's version is the connector's: a Zoho form needn't send it (it is hidden)."""
-        latest = profiles.latest_vault_api_version()
-        field = self.fields["api_version"]
-        field.label = "API version"
-        field.help_text = f"Vault only. The newest this app supports is {latest}."
-        field.required = self.data.get("system") != "zoho"
-        if not self.instance.pk:
-            field.initial = latest
-
-    def clean_name(self):
-        name = self.cleaned_data["name"].strip()
-        if self.owner is not None:
-            mine = ConnectionProfile.objects.filter(owner=self.owner, name__iexact=name).exclude(pk=self.instance.pk)
-            if mine.exists():
-                raise forms.ValidationError("You already have a profile with this name; choose another.")
-        return name
-
-    def clean(self):
-        data = super().clean()
-        system = data.get("system") or self.instance.system
-        version = (data.get("api_version") or "").strip()
-        message = profiles.api_version_error(system=system, api_version=version)
-        if message:
-            self.add_error("api_version", message)
-        data["api_version"] = version if system == "vault" else ""  # Zoho's version is the connector's
-        # Secrets follow their URL: a profile pointed elsewhere needs them typed again.
-        moved = profiles.profile_moves(
-            profile=self.instance,
-            system=system,
-            base_url=data.get("base_url") or "",
-            accounts_url=data.get("accounts_url") or "",
-        )
-        kept = bool(self.instance.pk) and not moved
-        again = " The address changed: enter it again." if moved else ""
-        if not (data.get("secret") or (kept and self.instance.secret)):
-            self.add_error("secret", "Enter the password (Vault) or client secret (Zoho)." + again)
-        if system == "zoho":
-            if not (data.get("refresh_token") or (kept and self.instance.refresh_token)):
-                self.add_error("refresh_token", "Zoho needs a refresh token." + again)
-            if not data.get("accounts_url"):
-                self.add_error("accounts_url", "Zoho needs the accounts server URL.")
-        return data
-
-    def service_fields(self) -> dict:
-        """The cleaned values to hand to profile_create / profile_update; blank secrets left out."""
-        data = {name: self.cleaned_data[name] for name in self.Meta.fields}
-        for name in ("secret", "refresh_token"):
-            if self.cleaned_data.get(name):
-                data[name] = self.cleaned_data[name]
-        return data
-
+from records.copying.validation import override_errors
+from records.models import CopyJob, RecordResult
 
 # ---------------------------------------------------------------------------------------------
 # Overrides built from field metadata
@@ -204,7 +74,7 @@ def form_field_for(info: FieldInfo, *, required: bool = False) -> forms.Field:
         # The field's label names what it points at ("Country", "Parent Account"): not an API name.
         target = f" of the {info.label} record" if info.label else ""
         # data-lookup: static/records/lookup.js offers matching records by name as you type.
-        from records.override_checks import UNSEARCHABLE_TARGETS
+        from records.copying.remote_checks import UNSEARCHABLE_TARGETS
 
         searchable = info.reference_to and info.reference_to not in UNSEARCHABLE_TARGETS
         attrs = {"data-lookup": info.reference_to, "autocomplete": "off"} if searchable else {}
@@ -354,7 +224,6 @@ class OverridesForm(forms.Form):
             yield info, self[f"f_{info.name}"], clear, beside, self.ref_names.get(info.name, "")
 
     def clean(self):
-        from records.copying.validation import override_errors
 
         data = super().clean()
         for info in self.infos.values():
@@ -433,7 +302,6 @@ class ResultFilterForm(forms.Form):
 
 MAX_BULK_ROWS = 1000
 MAX_BULK_BYTES = 2 * 1024 * 1024
-ID_COLUMNS = ("id", "source_id")
 
 
 class BulkUploadForm(forms.Form):
@@ -466,185 +334,3 @@ class BulkUploadForm(forms.Form):
             raise forms.ValidationError(
                 "The file isn't UTF-8 text. Save it as 'CSV UTF-8' and upload it again."
             ) from None
-
-
-@dataclass
-class BulkRow:
-    line: int
-    source_id: str
-    overrides: dict = field(default_factory=dict)
-    errors: list[str] = field(default_factory=list)
-
-
-@dataclass
-class BulkParse:
-    rows: list[BulkRow]
-    errors: list[str]  # file-level
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors and not any(r.errors for r in self.rows)
-
-    @property
-    def row_errors(self) -> list[BulkRow]:
-        return [r for r in self.rows if r.errors]
-
-
-CLEAR_MARKER = "#clear"
-
-
-def _some(names: list[str], *, quote: bool = True, shown: int = 10) -> str:
-    listed = ", ".join(f"'{n}'" if quote else n for n in names[:shown])
-    return listed + (f" … and {len(names) - shown} more" if len(names) > shown else "")
-
-
-def parse_bulk_csv(
-    text: str, fields: list[FieldInfo], *, max_rows: int = MAX_BULK_ROWS, copy_key: str = ""
-) -> BulkParse:
-    """Parse and validate every row against the field metadata; nothing is queued here.
-
-    An empty cell keeps the source value; the cell value `#clear` empties the field on the copy.
-    `copy_key`: the object's copy-key field, Record Copier's own: a column of it is refused.
-    """
-    text = text.removeprefix("\ufeff")
-    infos = {f.name: f for f in overridable_fields(fields)}
-    all_names = {f.name for f in fields}
-    try:
-        # strict: a stray or unclosed quote is an error (a row error below), not a silently merged cell.
-        reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-        header = next(reader, None)
-    except csv.Error as exc:
-        return BulkParse([], [f"The file isn't valid CSV: {exc}."])
-    if not header or not any(h.strip() for h in header):
-        return BulkParse([], ["The file is empty. The first line must name the columns, e.g. 'id'."])
-    header = [h.strip() for h in header]
-    errors = []
-    id_cols = [i for i, h in enumerate(header) if h.lower() in ID_COLUMNS]
-    if len(id_cols) != 1:
-        errors.append("The first line must have exactly one column named 'id' holding the source record ids.")
-    named = Counter(header)
-    dupes = sorted(h for h, n in named.items() if n > 1)
-    if dupes:
-        errors.append(f"Columns named more than once: {_some(dupes, quote=False)}.")
-    columns = [h for h in named if h and h.lower() not in ID_COLUMNS]
-    if copy_key and copy_key in columns:
-        from records.copying.choices import own_field_message
-
-        label = next((f.label for f in fields if f.name == copy_key), "") or copy_key
-        errors.append(f"Column '{copy_key}': " + own_field_message(label, copy_key))
-        columns.remove(copy_key)
-    unknown = [h for h in columns if h not in all_names]
-    fixed = [h for h in columns if h in all_names and h not in infos]
-    # One line per kind, a few names each: a header of thousands of columns gets a short answer.
-    if len(unknown) == 1:
-        errors.append(f"Unknown column '{unknown[0]}': there is no such field.")
-    elif unknown:
-        errors.append(f"Unknown columns, there are no such fields: {_some(unknown)}.")
-    if len(fixed) == 1:
-        errors.append(f"Column '{fixed[0]}' is a field that can't be set on a copy (read-only or system-managed).")
-    elif fixed:
-        errors.append(f"Columns of fields that can't be set on a copy (read-only or system-managed): {_some(fixed)}.")
-    if errors:
-        return BulkParse([], errors)
-    id_col = id_cols[0]
-    rows: list[BulkRow] = []
-    seen: dict[str, int] = {}
-    try:
-        for line, cells, malformed in _csv_records(reader):
-            if not malformed and not any(c.strip() for c in cells):
-                continue
-            if len(rows) >= max_rows:
-                return BulkParse([], [f"The file has more than {max_rows} rows; split it into smaller files."])
-            if malformed:
-                rows.append(BulkRow(line=line, source_id="", errors=[malformed]))
-                continue
-            row = BulkRow(line=line, source_id=(cells[id_col].strip() if id_col < len(cells) else ""))
-            if len(cells) != len(header):
-                row.errors.append(f"Has {len(cells)} cells, expected {len(header)}.")
-            if not row.source_id:
-                row.errors.append("The id is empty.")
-            elif row.source_id in seen:
-                row.errors.append(f"Duplicate id {row.source_id} (also on line {seen[row.source_id]}).")
-            else:
-                seen[row.source_id] = line
-            for i, name in enumerate(header):
-                if i == id_col or i >= len(cells) or name not in infos:
-                    continue
-                _validate_cell(row, infos[name], cells[i].strip())
-            row.errors += _service_errors(row, fields)
-            rows.append(row)
-    except csv.Error as exc:
-        return BulkParse([], [f"The file isn't valid CSV: {exc}."])
-    if not rows:
-        return BulkParse([], ["The file has no rows of ids below the column names."])
-    return BulkParse(rows, [])
-
-
-def _csv_records(reader):
-    """Yield (line the record starts on, cells, error) for each record of a strict csv.reader.
-
-    A malformed record is one error naming its line; reading goes on after it. An unclosed quote
-    runs to the end of the file, so the message says which lines it took.
-    """
-    while True:
-        line = reader.line_num + 1
-        try:
-            cells = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            if str(exc) == "unexpected end of data":
-                yield (
-                    line,
-                    [],
-                    (
-                        f"A quote opened on line {line} is never closed: lines {line}–{reader.line_num} "
-                        "were read as one cell. Close the quote or remove it."
-                    ),
-                )
-                return
-            yield (
-                line,
-                [],
-                (f'The CSV on line {line} is malformed ({exc}): a quote inside a quoted cell must be doubled ("").'),
-            )
-            continue
-        yield line, cells, ""
-
-
-def _service_errors(row: BulkRow, fields: list[FieldInfo]) -> list[str]:
-    # The copy services' own rules (control characters, digits, ids), shown here per line.
-    errors = source_id_errors([row.source_id]) if row.source_id else []
-    return errors + list(override_errors(fields=fields, overrides=row.overrides).values())
-
-
-def _validate_cell(row: BulkRow, info: FieldInfo, cell: str) -> None:
-    label = info.label or info.name
-    if not cell:
-        return
-    if cell.lower() == CLEAR_MARKER:
-        if info.required:
-            row.errors.append(f"{label} is required and can't be cleared.")
-        else:
-            row.overrides[info.name] = None
-        return
-    form_field = form_field_for(info, required=False)
-    value: Any = cell
-    if info.type == FieldType.MULTI_PICKLIST and info.picklist_values:
-        value = [v.strip() for v in cell.split(";") if v.strip()]
-    elif info.type == FieldType.BOOLEAN:
-        lowered = cell.lower()
-        if lowered not in ("true", "false", "yes", "no", "1", "0"):
-            row.errors.append(f"{label}: '{cell}' isn't true or false.")
-            return
-        row.overrides[info.name] = lowered in ("true", "yes", "1")
-        return
-    try:
-        cleaned = form_field.clean(value)
-    except forms.ValidationError as exc:
-        row.errors.append(f"{label}: {' '.join(exc.messages)}")
-        return
-    if info.type == FieldType.PICKLIST and info.picklist_values and cleaned not in info.picklist_values:
-        row.errors.append(f"{label}: '{cell}' isn't one of {', '.join(info.picklist_values)}.")
-        return
-    row.overrides[info.name] = to_json_value(info, cleaned)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.dispatch import receiver
 
-from records.audit import audit_log
+from records.lib.audit import audit_log
 
 
 def throttles(credentials) -> bool:
@@ -62,4 +62,4 @@ def _on_locked_out(sender, request, username, ip_address, **kwargs):
 def connect_signals() -> None:
     from axes.signals import user_locked_out
 
-    receiver(user_locked_out, dispatch_uid="records.logins.locked_out")(_on_locked_out)
+    receiver(user_locked_out, dispatch_uid="records.accounts.logins.locked_out")(_on_locked_out)

@@ -15,10 +15,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from records.audit import audit_log
 from records.connectors import base
 from records.connectors.urls import check_base_url
-from records.messages import friendly_error
+from records.lib.audit import audit_log
+from records.lib.error_words import friendly_error
 from records.models import ConnectionProfile, System, manages_all_profiles
 
 SECRET_FIELDS = ("secret", "refresh_token")
@@ -100,7 +100,7 @@ def lineage_fields_error(*, system: str, lineage_fields: Any) -> str:
     Record Copier's own field. By name: the profile's objects are not described here (the copy's
     own checks refuse it again against the metadata)."""
     from records.connectors import REGISTRY, connector_class
-    from records.copying.plan import copy_key_names
+    from records.copying.tree import copy_key_names
 
     lineage_fields = {} if lineage_fields is None else lineage_fields
     if not isinstance(lineage_fields, dict) or not all(
@@ -371,7 +371,7 @@ def profile_copy_keys(*, profile: ConnectionProfile, objects=None, connector=Non
     """The profile's objects (the connector's list_objects, or only those named in `objects`),
     each with the copy-key field it has: one describe per object."""
     from records.connectors import connector_for
-    from records.copying.plan import copy_key_field
+    from records.copying.tree import copy_key_field
 
     conn = connector or connector_for(profile)
     listed = conn.list_objects()

@@ -1,5 +1,5 @@
 """What went wrong, in words a business user understands: the one mapping from an exception to a
-message, used by the pages, the connection test (records/profiles.py) and the job actions."""
+message, used by the pages, the connection test (records/profiles/services.py) and the job actions."""
 
 from __future__ import annotations
 
@@ -40,3 +40,11 @@ def _connector_message(exc: base.ConnectorError, system: str) -> str:
     if isinstance(exc, base.Unavailable | base.OutcomeUnknown):
         return f"Couldn't reach {system}. It may be down or the base URL may be wrong{remote}."
     return f"{system} reported an error{remote}."
+
+
+def service_error_message(exc: Exception) -> str:
+    """Messages of ValidationError / ValueError raised by services are written for people."""
+    messages = getattr(exc, "messages", None)
+    if messages:
+        return " ".join(str(m) for m in messages)
+    return str(exc)

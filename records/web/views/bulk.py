@@ -1,5 +1,5 @@
 """Bulk clone from a CSV file: choose the profile and object from lists, download a template,
-upload; every row is checked before the preview (records.views_copy shows it)."""
+upload; every row is checked before the preview (records.web.views.new_copy shows it)."""
 
 from __future__ import annotations
 
@@ -11,15 +11,15 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from records import wizard
 from records.connectors import connector_for
 from records.copying import choices
-from records.forms import BulkUploadForm, overridable_fields, parse_bulk_csv, suggested_value
-from records.messages import friendly_error
+from records.lib.error_words import friendly_error
 from records.models import ConnectionProfile, CopyJob
-from records.views import get_profile_for_user
-from records.views_copy import save_draft
-from records.views_jobs import FORMULA_PREFIXES
+from records.profiles.access import get_profile_for_user
+from records.web import drafts, wizard
+from records.web.bulk_csv import parse_bulk_csv
+from records.web.forms import BulkUploadForm, overridable_fields, suggested_value
+from records.web.views.jobs import FORMULA_PREFIXES
 
 
 def _bulk_choice(request, profiles) -> dict:
@@ -100,7 +100,7 @@ def bulk_upload(request: HttpRequest) -> HttpResponse:
             copy_key = choices.copy_key_of(fields, connector.copy_key_fields)
             parsed = parse_bulk_csv(form.cleaned_data["file"], fields, copy_key=copy_key)
             if parsed.ok:
-                draft_id = save_draft(
+                draft_id = drafts.save_draft(
                     request,
                     profile=profile,
                     object_name=object_name,

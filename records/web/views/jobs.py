@@ -26,12 +26,11 @@ from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
-from records import job_progress as live
 from records.copying import lifecycle, review
-from records.forms import JobFilterForm, ResultFilterForm
-from records.messages import friendly_error
+from records.lib.error_words import friendly_error, service_error_message
 from records.models import ConnectionProfile, CopyJob, RecordResult, System
-from records.views import service_error_message
+from records.web import job_progress as live
+from records.web.forms import JobFilterForm, ResultFilterForm
 
 log = logging.getLogger(__name__)
 QUEUE_DOWN = "The job is queued; it starts when the queue is back."
@@ -373,7 +372,7 @@ def _phase(job: CopyJob, groups: dict[tuple[str, str], int]) -> str:
 
 @require_GET
 def job_objects(request: HttpRequest, code) -> JsonResponse:
-    """Per-object progress, the per-outcome numbers and Vault's phase (records.job_progress)."""
+    """Per-object progress, the per-outcome numbers and Vault's phase (records.web.job_progress)."""
     job = _get_job_for_user(request, code, only=("id",), related=())
     return JsonResponse(live.live_parts(job), headers={"Cache-Control": "private, no-cache"})
 

@@ -8,7 +8,7 @@ way (missing_references) before anything is queued."""
 from __future__ import annotations
 
 from records.connectors.base import ConnectorError, FieldType
-from records.copying.plan import ref_id
+from records.copying.tree import ref_id
 
 # Reference targets the lookup widget can't search (a connector's search reads records; Zoho's
 # Owner points at users): their ids are still checked, by a get.

@@ -15,7 +15,7 @@ import re
 from django.utils.deprecation import MiddlewareMixin
 from mozilla_django_oidc.middleware import SessionRefresh
 
-from records.sso import sso_enabled, sso_setting
+from records.accounts.sso import sso_enabled, sso_setting
 
 # Polled by the job page's script (fetch): a redirect to the provider would break it; the next
 # page load refreshes instead.

@@ -3,8 +3,11 @@ shared by every worker and refreshed under a row lock so concurrent workers mint
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import transaction
 
+from records.connectors.base import Mint
 from records.models import ConnectionProfile
 
 
@@ -15,15 +18,15 @@ class ProfileTokenStore:
 
     def __init__(self, profile_id: int):
         self.profile_id = profile_id
-        self._cached: tuple[str, object] | None = None
+        self._cached: tuple[str, dt.datetime | None] | None = None
 
-    def get(self):
+    def get(self) -> tuple[str, dt.datetime | None]:
         if self._cached is None:
             row = ConnectionProfile.objects.only("session_token", "session_expires_at").get(pk=self.profile_id)
             self._cached = (row.session_token, row.session_expires_at)
         return self._cached
 
-    def refresh(self, stale, mint):
+    def refresh(self, stale: str, mint: Mint) -> str:
         # The network call happens inside the transaction on purpose: the row lock is what makes
         # the other workers wait for this token instead of minting their own (Zoho caps mints).
         with transaction.atomic():

@@ -1,5 +1,5 @@
 """The admin's Access attempts list (django-axes) with an audited Unlock: deleting attempts there
-goes through records.logins like the command, so every unlock lands in the audit log."""
+goes through records.accounts.logins like the command, so every unlock lands in the audit log."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from axes.admin import AccessAttemptAdmin
 from axes.models import AccessAttempt
 from django.contrib import admin, messages
 
-from records.logins import login_unlock_attempts
+from records.accounts.logins import login_unlock_attempts
 
 admin.site.unregister(AccessAttempt)
 

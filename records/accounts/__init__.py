@@ -1,0 +1,1 @@
+"""Who signs in: OpenID Connect sign-on, its session re-check, login lock-outs and their admin."""

@@ -1,0 +1,1 @@
+"""Small helpers every part uses: the audit log, error wording, log redaction."""

@@ -1,0 +1,1 @@
+"""For the operators: health checks, the queue dashboard, the embedded Redis."""

@@ -1,0 +1,1 @@
+"""Connection profiles: their services, pages, form and the one getter a view uses."""

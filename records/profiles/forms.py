@@ -1,0 +1,129 @@
+"""The profile form: validation only; records.profiles.services does the work."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils import formats
+
+from records.models import ConnectionProfile
+from records.profiles import services as profile_services
+
+# The labels and help of the fields both systems share, in each system's words: profile_form.js
+# shows the chosen system's (the page without JavaScript keeps the combined ones).
+SYSTEM_WORDS = {
+    "username": {("label", "vault"): "User name", ("label", "zoho"): "Client id"},
+    "secret": {("label", "vault"): "Password", ("label", "zoho"): "Client secret"},
+    "base_url": {
+        ("help", "vault"): "e.g. https://yourvault.veevavault.com",
+        ("help", "zoho"): "The API domain, e.g. https://www.zohoapis.eu",
+    },
+}
+
+
+class ProfileForm(forms.ModelForm):
+    """Add or edit a profile. Secrets are write-only: blank means "keep the one that is set"."""
+
+    secret = forms.CharField(
+        label="Password / client secret",
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+    )
+    refresh_token = forms.CharField(
+        label="Refresh token (Zoho)",
+        required=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+    )
+
+    # Declared here, so Meta.help_texts does not reach them (their help was never shown): given here.
+    base_url = forms.URLField(
+        label="Base URL",
+        max_length=300,
+        assume_scheme="https",
+        help_text="Vault: https://yourvault.veevavault.com · Zoho: the API domain, e.g. https://www.zohoapis.eu",
+    )
+    accounts_url = forms.URLField(
+        label="Accounts URL",
+        max_length=300,
+        required=False,
+        assume_scheme="https",
+        help_text="Zoho only: the accounts server, e.g. https://accounts.zoho.eu",
+    )
+
+    class Meta:
+        model = ConnectionProfile
+        fields = ["name", "system", "base_url", "accounts_url", "api_version", "username", "concurrency"]
+        help_texts = {
+            "concurrency": "Zoho: the most calls at once across all workers.",
+        }
+
+    def __init__(self, *args, owner=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        profile = self.instance
+        # Names are unique per owner (the model's constraint): checked here, against the owner's own.
+        self.owner = profile.owner if profile.pk else owner
+        for name, set_at in (("secret", "secret_set_at"), ("refresh_token", "refresh_token_set_at")):
+            when = getattr(profile, set_at, None) if profile.pk else None
+            if profile.pk and getattr(profile, name):
+                stamp = formats.date_format(when, "DATETIME_FORMAT") if when else "earlier"
+                self.fields[name].help_text = f"Set on {stamp}. Leave blank to keep it."
+            else:
+                self.fields[name].help_text = "Not set." if profile.pk else ""
+        self._api_version_field()
+        for name, words in SYSTEM_WORDS.items():
+            self.fields[name].widget.attrs.update(
+                {f"data-{kind}-{system}": text for (kind, system), text in words.items()}
+            )
+
+    def _api_version_field(self) -> None:
+        """Vault's API version: required (marked so), a new profile's set to the newest the app
+        supports. Zoho's version is the connector's: a Zoho form needn't send it (it is hidden)."""
+        latest = profile_services.latest_vault_api_version()
+        field = self.fields["api_version"]
+        field.label = "API version"
+        field.help_text = f"Vault only. The newest this app supports is {latest}."
+        field.required = self.data.get("system") != "zoho"
+        if not self.instance.pk:
+            field.initial = latest
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        if self.owner is not None:
+            mine = ConnectionProfile.objects.filter(owner=self.owner, name__iexact=name).exclude(pk=self.instance.pk)
+            if mine.exists():
+                raise forms.ValidationError("You already have a profile with this name; choose another.")
+        return name
+
+    def clean(self):
+        data = super().clean()
+        system = data.get("system") or self.instance.system
+        version = (data.get("api_version") or "").strip()
+        message = profile_services.api_version_error(system=system, api_version=version)
+        if message:
+            self.add_error("api_version", message)
+        data["api_version"] = version if system == "vault" else ""  # Zoho's version is the connector's
+        # Secrets follow their URL: a profile pointed elsewhere needs them typed again.
+        moved = profile_services.profile_moves(
+            profile=self.instance,
+            system=system,
+            base_url=data.get("base_url") or "",
+            accounts_url=data.get("accounts_url") or "",
+        )
+        kept = bool(self.instance.pk) and not moved
+        again = " The address changed: enter it again." if moved else ""
+        if not (data.get("secret") or (kept and self.instance.secret)):
+            self.add_error("secret", "Enter the password (Vault) or client secret (Zoho)." + again)
+        if system == "zoho":
+            if not (data.get("refresh_token") or (kept and self.instance.refresh_token)):
+                self.add_error("refresh_token", "Zoho needs a refresh token." + again)
+            if not data.get("accounts_url"):
+                self.add_error("accounts_url", "Zoho needs the accounts server URL.")
+        return data
+
+    def service_fields(self) -> dict:
+        """The cleaned values to hand to profile_create / profile_update; blank secrets left out."""
+        data = {name: self.cleaned_data[name] for name in self.Meta.fields}
+        for name in ("secret", "refresh_token"):
+            if self.cleaned_data.get(name):
+                data[name] = self.cleaned_data[name]
+        return data

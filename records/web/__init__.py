@@ -1,0 +1,1 @@
+"""The pages: views per page group and what they share (drafts, forms, bulk CSV, wizard, headers)."""
