@@ -320,7 +320,7 @@ class CopyJobAdmin(ReadOnlyAdmin):
         "results_link",
     ]
     list_filter = ["status", "mode", SystemFilter, "object_name", "requested_by", "created"]
-    # Partial ids and names too (issue 15): people remember "Acme" or the end of an id.
+    # Partial ids and names too: people remember "Acme" or the end of an id.
     search_fields = [
         "=code",
         "source_name",
@@ -438,7 +438,7 @@ class AuditEventAdmin(ReadOnlyAdmin):
 
 @admin.register(CopyPlan)
 class CopyPlanAdmin(ReadOnlyAdmin):
-    """The previews' plans (issue 15), for audit: who asked for which copy, what was read, what failed."""
+    """The previews' plans, for audit: who asked for which copy, what was read, what failed."""
 
     list_display = ["created_at", "requested_by", "profile", "object_name", "mode", "status", "read_count"]
     list_filter = ["status", "mode", "created_at"]

@@ -314,7 +314,7 @@ class AuditEvent(models.Model):
 
 
 class CopyPlan(models.Model):
-    """What a preview read (issue 15): the plan and the trees of records, read by a worker so the web
+    """What a preview read: the plan and the trees of records, read by a worker so the web
     request never waits on the tree; Confirm makes its job from this row without reading again.
     Not a job: a preview someone never confirms must not show in the job list."""
 

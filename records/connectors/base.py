@@ -296,7 +296,7 @@ class ProfileConfig:
 
 @dataclass(frozen=True)
 class Automation:
-    """What a copy's writes set off (issue 16). The defaults are what copies always did: Zoho
+    """What a copy's writes set off. The defaults are what copies always did: Zoho
     inserts with `trigger: []`, clones start cadences as Zoho does by default."""
 
     skip_cadences: bool = False  # Zoho clone and insert: skip_feature_execution [{"name": "cadences"}]

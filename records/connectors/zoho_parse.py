@@ -23,7 +23,7 @@ from records.connectors.base import (
     WriteResult,
 )
 
-# §10 / issue 4: which envelope codes mean what. Everything else in 4xx is a permanent refusal.
+# §10: which envelope codes mean what. Everything else in 4xx is a permanent refusal.
 NOT_FOUND_CODES = frozenset({"INVALID_MODULE", "INVALID_URL_PATTERN", "NOT_FOUND", "NO_RECORDS_FOUND"})
 AUTH_CODES = frozenset({"INVALID_TOKEN", "AUTHENTICATION_FAILURE", "OAUTH_SCOPE_MISMATCH", "INVALID_OAUTHTOKEN"})
 
@@ -177,7 +177,7 @@ def error_for(status: int, body: Any, *, write: bool) -> ConnectorError:
     if status == 429 or code == "TOO_MANY_REQUESTS":
         return RateLimited(message, **kwargs)
     if status >= 500:
-        # A 5xx on a write may have committed (issue 4): the engine must reconcile, not resend.
+        # A 5xx on a write may have committed: the engine must reconcile, not resend.
         if write:
             return OutcomeUnknown(f"{message} The write may have been applied.", **kwargs)
         return Unavailable(message, **kwargs)
@@ -260,7 +260,7 @@ def field_info(raw: dict[str, Any], module: str) -> FieldInfo | None:
         for v in values
         if isinstance(v, dict) and (v.get("actual_value") or v.get("display_value"))
     )
-    # i15: the display values, same order, for the forms (picklists shown by label).
+    # The display values, same order, for the forms (picklists shown by label).
     labels = tuple(
         str(v.get("display_value") or v.get("actual_value"))
         for v in values

@@ -48,7 +48,7 @@ def check_values(*, fields: list[FieldInfo], values: dict[str, Any], where: str 
             continue
         info = infos[name]
         control = control_error(value, long_text=info.type == FieldType.LONG_TEXT)
-        if control:  # the template's own text: the same rule as any value (issue 17)
+        if control:  # the template's own text: the same rule as any value
             errors[name] = [f"{info.label} ({name}): {control}"]
         elif not info.editable or info.system_managed_name:
             errors[name] = [f"{info.label} ({name}) can't be set: it is read-only or set by the system."]

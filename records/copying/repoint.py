@@ -1,4 +1,4 @@
-"""References inside an engine-built copy (issue 16): a copied record that points at another record
+"""References inside an engine-built copy: a copied record that points at another record
 of the same tree (a sibling, another record of its own object, itself) points at that record's copy.
 
 Records are created wave by wave (by depth), so a reference to a record of an earlier wave is

@@ -112,14 +112,14 @@ def _plan(
     _check_references(conn, fields, overrides, row_overrides or {})
     _check_options(conn, object_name, mode, options, profile)
     object_infos = _safe_objects(conn)
-    # i15: the plan names objects by their plural labels ("Contacts: 400"), as do job titles.
+    # The plan names objects by their plural labels ("Contacts: 400"), as do job titles.
     plurals = {o.name: o.label_plural or o.label for o in object_infos}
     plan = Plan(object_name=object_name, mode=mode, source_ids=source_ids)
     first = conn.get(object_name, source_ids[0])
     plan.changes = tree.field_changes(fields, first, overrides)
     trees: dict[str, list[tree.Node]] = {}
     if mode == CopyJob.Mode.CLONE:
-        # i15: each row carries its record's name: the first was read above, the others' names are
+        # Each row carries its record's name: the first was read above, the others' names are
         # read in a few batched calls. An id not found is named in a warning here (its row fails when
         # it runs, as before); the other records are checked when they run.
         names = {source_ids[0]: first.name, **_clone_names(conn, object_name, source_ids[1:], plan)}
@@ -170,7 +170,7 @@ def _plan(
     _automation_notes(plan, conn, mode, options)
     _unique_policy(plan, conn, fields, overrides, row_overrides or {}, plurals, options)
     if len(source_ids) > 1 and mode == CopyJob.Mode.CLONE:
-        # i15: with per-row values from a CSV file the rows differ; say so instead of "the same".
+        # With per-row values from a CSV file the rows differ; say so instead of "the same".
         same = "each with its own field changes" if row_overrides else "each with the same field changes"
         plan.warnings.append(f"{len(source_ids)} records are cloned, {same}.")
     return plan, trees
@@ -214,7 +214,7 @@ def _placeholders(values: dict[str, Any]) -> set[str]:
 
 
 def _check_references(conn: Connector, fields, overrides, row_overrides) -> None:
-    """i15: a reference (Zoho's Owner too) names a record or user that exists, checked as on the
+    """A reference (Zoho's Owner too) names a record or user that exists, checked as on the
     fields step, the distinct ids read in batches, before anything is queued."""
     infos = {f.name: f for f in fields}
     rows = [("", overrides or {}), *row_overrides.items()]
@@ -598,7 +598,7 @@ def _create(
             object_name=object_name,
             source_ids=source_ids,
             mode=mode,
-            source_name=(first_nodes[0].name if first_nodes[0] else "")[:300],  # i15: for the job's title
+            source_name=(first_nodes[0].name if first_nodes[0] else "")[:300],  # for the job's title
             overrides=overrides,
             row_overrides=row_overrides,
             plan=plan.as_dict(),
@@ -844,7 +844,7 @@ def copy_job_undo(*, job: CopyJob, user, enqueue: bool = True, include_changed: 
             mode=CopyJob.Mode.UNDO,
             parent_job=job,
             source_ids=[r.new_id for r in created if r.depth == 0],
-            source_name=undo_checks.copy_name(top, name_fields) if top else "",  # i15: for the job's title
+            source_name=undo_checks.copy_name(top, name_fields) if top else "",  # for the job's title
             requested_by=user,
             options={"include_changed": True} if include_changed else {},
             # The copies are where the copy job wrote them, wherever the profile points now.

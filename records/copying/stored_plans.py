@@ -1,4 +1,4 @@
-"""Previews' plans read on a worker (issue 15): the web request stores a CopyPlan row and returns at
+"""Previews' plans read on a worker: the web request stores a CopyPlan row and returns at
 once; an RQ job on the "plans" queue reads the tree (services._plan) and stores the plan and the
 trees; Confirm makes its job from that row without reading anything again. Keyword-only."""
 

@@ -73,7 +73,7 @@ def _validate(profile: ConnectionProfile) -> None:
     lineage_error = lineage_fields_error(system=profile.system, lineage_fields=profile.lineage_fields)
     if lineage_error:
         raise ValidationError({"lineage_fields": lineage_error})
-    # Unique per owner (i15): a user must not learn the names of other users' profiles.
+    # Unique per owner: a user must not learn the names of other users' profiles.
     dupes = ConnectionProfile.objects.filter(owner=profile.owner, name__iexact=profile.name).exclude(pk=profile.pk)
     if dupes.exists():
         raise ValidationError({"name": f"A profile named “{profile.name}” already exists."})
@@ -89,7 +89,7 @@ def latest_vault_api_version() -> str:
 
 
 def api_version_error(*, system: str, api_version: str) -> str:
-    """The one rule for a profile's API version (i15): Vault's is "v" and two numbers (v25.2)."""
+    """The one rule for a profile's API version: Vault's is "v" and two numbers (v25.2)."""
     if system == "vault" and not VAULT_API_VERSION.fullmatch((api_version or "").strip()):
         return "Give Vault's API version as v and two numbers, e.g. v25.2."
     return ""

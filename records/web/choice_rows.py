@@ -1,4 +1,4 @@
-"""The preview's per-object field widgets (issue 16): rows of [object] [field] [value] [Clear]
+"""The preview's per-object field widgets: rows of [object] [field] [value] [Clear]
 [Make unique] and lineage rows of [object] [text field], read from a POST, turned into the CLI's
 items (`OBJECT:FIELD=VALUE`, `OBJECT:FIELD`, `OBJECT[:FIELD]`) so that options.parse_cli, the one
 rule, parses them; and rendered back from the draft so a reload keeps what was chosen."""

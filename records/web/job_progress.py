@@ -13,7 +13,7 @@ from records.models import CopyJob, RecordResult
 
 DONE = {RecordResult.Status.SUCCEEDED, RecordResult.Status.FAILED, RecordResult.Status.SKIPPED}
 
-# Vault's own deep copy, phase by phase (issue 15: started — Vault job N running, polled k times —
+# Vault's own deep copy, phase by phase (started — Vault job N running, polled k times —
 # results read — n of N matched).
 PHASES = {
     "starting": "Started Vault's deep copy",

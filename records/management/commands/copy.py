@@ -148,7 +148,7 @@ FLAGS = ("skip_cadences", "run_workflows", "migration_mode", "no_triggers", "eng
 
 
 def add_choice_arguments(parser) -> None:
-    """Issue 16's choices (records/copying/options.py); kept together so they can move to a shared module."""
+    """The copy options (records/copying/options.py); kept together so they can move to a shared module."""
     parser.add_argument(
         "--exclude",
         action="append",

@@ -1,4 +1,4 @@
-"""The preview's choices (issue 16): which related objects to copy, fields on every level, make
+"""The preview's choices: which related objects to copy, fields on every level, make
 unique, lineage, automation. One POST that stores them on the draft; the preview shows their effect.
 Parsed by the same rule as the CLI (records/copying/options.parse_cli)."""
 
