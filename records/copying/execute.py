@@ -25,6 +25,7 @@ from records.copying.tree import copy_key_field, unique_fields
 from records.copying.undo import Undo
 from records.copying.unique import MakeUnique
 from records.copying.vault_deep_copy import VaultDeepCopy
+from records.copying.ways import DeepCopyWay, deep_copy_way
 from records.copying.write import WriteProtocol
 from records.models import CopyJob, RecordResult
 
@@ -142,9 +143,7 @@ class Runner(WriteProtocol, MakeUnique, Clone, VaultDeepCopy, EngineDeepCopy, Un
             self.run_undo()
         elif job.mode == CopyJob.Mode.CLONE:
             self.run_clone()
-        elif self.connector.native_deep_copy and not self.options.engine_builds(
-            native=True, top_object=job.object_name
-        ):
+        elif deep_copy_way(self.connector, self.options, job.object_name) == DeepCopyWay.SYSTEM:
             for root in job.source_ids:
                 self.run_vault_deep_copy(str(root))
         else:

@@ -27,6 +27,7 @@ from records.copying.tree import Plan, TooLarge
 from records.copying.undo_preview import UndoPreview
 from records.copying.undo_preview import preview as undo_preview_of
 from records.copying.validation import validate_source_ids
+from records.copying.ways import DeepCopyWay, deep_copy_way
 from records.lib.audit import audit_log
 from records.models import CopyJob, RecordResult
 
@@ -275,10 +276,9 @@ def _check_options(conn: Connector, object_name: str, mode: str, options: CopyOp
             "changing them needs a deep copy."
         )
     if (
-        conn.native_deep_copy
-        and mode == CopyJob.Mode.DEEP_COPY
+        mode == CopyJob.Mode.DEEP_COPY
         and options.unique
-        and not options.engine_builds(native=True, top_object=object_name)
+        and deep_copy_way(conn, options, object_name) == DeepCopyWay.SYSTEM
     ):
         raise ValidationError(
             "Vault's own deep copy can't retry a duplicate name: add --engine, or make the name unique with a template."
@@ -291,7 +291,7 @@ def _how(conn: Connector, options: CopyOptions, object_name: str, *, engine: boo
     chosen = replace(options, exclude=(), engine=engine)
     native = conn.native_deep_copy
     return {
-        "own_deep_copy": native and not chosen.engine_builds(native=True, top_object=object_name),
+        "own_deep_copy": deep_copy_way(conn, chosen, object_name) == DeepCopyWay.SYSTEM,
         # Vault's own limit doesn't bind the engine
         "limit": settings.ENGINE_DEEP_COPY_MAX_RECORDS if engine and native else conn.max_deep_copy_records,
         "limit_owner": "Vault's" if native and not engine else "Record Copier's",
@@ -314,7 +314,7 @@ def _way(conn: Connector, options: CopyOptions, object_name: str, nodes) -> tupl
         updating=updating(conn, nodes, tree.assign_waves(nodes)) if conn.updates_records else frozenset(),
     )
     calls = tree.write_calls(cost)
-    if conn.native_deep_copy and not options.engine_builds(native=True, top_object=object_name):
+    if deep_copy_way(conn, options, object_name) == DeepCopyWay.SYSTEM:
         return "Vault's own deep copy: one Deep Copy Object Record call per top record.", cost
     size = conn.batch_size
     updates = tree.update_calls(cost)
@@ -650,9 +650,7 @@ def _create(
 
 def needs_snapshot(conn: Connector, mode: str, options: CopyOptions, object_name: str) -> bool:
     """Engine-built deep copies keep the records as read for the plan, so the run doesn't read them again."""
-    return mode == CopyJob.Mode.DEEP_COPY and (
-        not conn.native_deep_copy or options.engine_builds(native=True, top_object=object_name)
-    )
+    return mode == CopyJob.Mode.DEEP_COPY and deep_copy_way(conn, options, object_name) == DeepCopyWay.ENGINE
 
 
 def _enqueue(job: CopyJob) -> None:
