@@ -1,6 +1,7 @@
 import uuid
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import models
 from django.db.models import Q
 
@@ -12,7 +13,11 @@ class System(models.TextChoices):
     ZOHO = "zoho", "Zoho CRM"
 
 
-def manages_all_profiles(user) -> bool:
+# Who a rule or a query is asked about: a signed-in user, or the anonymous one of a request.
+AnyUser = User | AnonymousUser
+
+
+def manages_all_profiles(user: AnyUser) -> bool:
     """Who sees, uses and changes every profile: superusers and holders of the admin's
     change permission on profiles, who are staff (the admin is where that permission is used).
     Being staff alone is not enough. Business users (not staff) cost no permission queries."""
@@ -22,7 +27,7 @@ def manages_all_profiles(user) -> bool:
 
 
 class ProfileQuerySet(models.QuerySet):
-    def for_user(self, user):
+    def for_user(self, user: AnyUser) -> "ProfileQuerySet":
         """Return the profiles `user` may see and use: all for those who manage all profiles,
         for others their own and those shared with them."""
         if manages_all_profiles(user):

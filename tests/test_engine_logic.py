@@ -95,7 +95,7 @@ def test_deep_copy_builds_the_tree_once_with_repointed_lookups(memory, engine_pr
 
 def test_subform_rows_come_along_without_ids(memory, engine_profile, owner):
     from records.connectors.base import Record
-    from records.copying.execute import build_payload
+    from records.copying.engine_deep_copy import build_payload
     from records.copying.tree import Node
 
     node = Node(

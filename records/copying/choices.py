@@ -6,6 +6,7 @@ can't disagree. Values may be templates (records/copying/value_templates.py).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
@@ -79,7 +80,9 @@ def own_field_message(label: str, name: str) -> str:
     )
 
 
-def check_not_copy_key(*, fields: list[FieldInfo], key_names: tuple[str, ...], names, where: str = "") -> None:
+def check_not_copy_key(
+    *, fields: list[FieldInfo], key_names: tuple[str, ...], names: Iterable[str], where: str = ""
+) -> None:
     """Refuse a value, a clear, a lineage stamp or "make unique" aimed at the copy-key field."""
     key = copy_key_of(fields, key_names)
     if key and key in set(names):

@@ -7,76 +7,102 @@ from __future__ import annotations
 
 from typing import Any
 
-from records.connectors.base import CloneRequest, Connector, FieldInfo, FieldType
+from records.connectors.base import CloneRequest, Connector, FieldInfo, FieldType, WriteResult
 from records.copying import results as res
 from records.copying.reconcile import Sent
-from records.copying.repoint import Repoint, later_refs, reference_fields, tree_depths
+from records.copying.repoint import LaterRefs, RepointPass, later_refs, reference_fields, tree_depths
+from records.copying.run_context import RunContext
 from records.copying.tree import Node, read_tree, unique_fields
+from records.copying.unique import MakeUnique
+from records.copying.write import BatchWriter
 from records.models import RecordResult
 
 S = RecordResult.Status
 
 
-class EngineDeepCopy(Repoint):
-    def run_engine_deep_copy(self, root_id: str) -> None:
-        job, conn = self.job, self.connector
-        rows = self.tree_rows(root_id, snapshots=True)
+class EngineDeepCopyRun:
+    """The engine's deep copy of each of the job's top records, wave by wave; the references
+    into the tree a create can't set yet are set by a second pass (RepointPass)."""
+
+    def __init__(self, context: RunContext) -> None:
+        self.context = context
+        self.connector = context.connector
+        self.writer = BatchWriter(context, renumber=MakeUnique(context).renumber)
+        self.repoint = RepointPass(context)
+
+    def run(self) -> None:
+        for root in self.context.job.source_ids:
+            self._copy_root(str(root))
+
+    def _copy_root(self, root_id: str) -> None:
+        context, conn = self.context, self.connector
+        rows = context.tree_rows(root_id, snapshots=True)
         nodes = _snapshot_nodes(rows)
         if nodes is None:  # planned before snapshots were kept: read the records again
-            nodes = read_tree(conn, job.object_name, root_id, exclude=frozenset(self.options.exclude))
+            nodes = read_tree(conn, context.job.object_name, root_id, exclude=frozenset(context.options.exclude))
         node_by_key = {(n.object_name, n.source_id): n for n in nodes}
         rows = [r for r in rows if (r.object_name, r.source_id) in node_by_key]
         for row in rows:
             row.source_snapshot = None  # held by the nodes; rows are saved without it
-        self._depths = tree_depths(nodes)
         if all(r.status in (S.SUCCEEDED, S.FAILED, S.SKIPPED) for r in rows):
             self._plan_repoint(root_id, nodes)
-            self.run_repoint(root_id)
+            self.repoint.run(root_id)
             return
         root_row = next(r for r in rows if r.depth == 0)
-        root_node = node_by_key[(root_row.object_name, root_row.source_id)]
-
-        # The root: the system's clone action, with the overrides (and the copy key). The copy
-        # inherits the rest from its source, as read for the plan (a lost answer compares them).
         if root_row.status in (S.PENDING, S.SENDING):
-            overrides = self.top_overrides(root_row, root_node.fields)
-            sent = Sent(payloads={root_row.pk: overrides}, inherits=True, sources={root_row.pk: root_node.fields})
-            self.reconcile_leftovers([root_row], sent)
-            if root_row.status == S.PENDING:
-                self.heartbeat()
-                self.send(
-                    [root_row],
-                    # From the payload at call time: "make unique" may have numbered a value.
-                    lambda b: conn.clone(job.object_name, [CloneRequest(root_id, dict(sent.payloads[root_row.pk]))]),
-                    sent,
-                )
+            self._clone_root(root_id, root_row, node_by_key[(root_row.object_name, root_row.source_id)])
 
         # Planned after the root's clone, not before: it describes every object of the tree, and
         # the root's clone needs none of it (its lookups are cloned as they are; the pass fixes
         # those that point into the tree), so the first record is copied sooner (bench preview_plan).
         self._plan_repoint(root_id, nodes)
+        depths = tree_depths(nodes)
         # Then each wave: records whose lookups point only at records of earlier waves.
         for depth in sorted({r.depth for r in rows if r.depth > 0}):
-            self.heartbeat()
-            id_map = dict(self.job.results.exclude(new_id="").values_list("source_id", "new_id"))
-            wave = [r for r in self.tree_rows(root_id) if r.depth == depth and r.status in (S.PENDING, S.SENDING)]
+            context.heartbeat()
+            id_map = dict(context.job.results.exclude(new_id="").values_list("source_id", "new_id"))
+            wave = [r for r in context.tree_rows(root_id) if r.depth == depth and r.status in (S.PENDING, S.SENDING)]
             by_object: dict[str, list[RecordResult]] = {}
             for row in wave:
                 by_object.setdefault(row.object_name, []).append(row)
             for object_name, object_rows in by_object.items():
-                self._create_children(object_name, object_rows, node_by_key, id_map)
-        self.run_repoint(root_id)  # references to records created in the same wave or later
-        self.heartbeat()
+                self._create_children(object_name, object_rows, node_by_key, id_map, depths)
+        self.repoint.run(root_id)  # references to records created in the same wave or later
+        context.heartbeat()
 
-    def _plan_repoint(self, root_id: str, nodes) -> None:
+    def _clone_root(self, root_id: str, root_row: RecordResult, root_node: Node) -> None:
+        """The root: the system's clone action, with the overrides (and the copy key). The copy
+        inherits the rest from its source, as read for the plan (a lost answer compares them)."""
+        context, conn = self.context, self.connector
+        overrides = context.top_overrides(root_row, root_node.fields)
+        sent = Sent(payloads={root_row.pk: overrides}, inherits=True, sources={root_row.pk: root_node.fields})
+        self.writer.reconcile_leftovers([root_row], sent)
+        if root_row.status != S.PENDING:
+            return
+
+        def clone(batch: list[RecordResult]) -> list[WriteResult]:
+            # From the payload at call time: "make unique" may have numbered a value.
+            return conn.clone(context.job.object_name, [CloneRequest(root_id, dict(sent.payloads[root_row.pk]))])
+
+        context.heartbeat()
+        self.writer.send([root_row], clone, sent)
+
+    def _plan_repoint(self, root_id: str, nodes: list[Node]) -> None:
         if self.connector.updates_records:
-            self.plan_repoint(root_id, nodes)
+            self.repoint.plan(root_id, nodes)
 
-    def _create_children(self, object_name, rows, node_by_key, id_map) -> None:
-        conn = self.connector
-        fields = self.describe(object_name)
-        key_field = self.key_field(object_name)
-        payloads: dict[int, dict] = {}
+    def _create_children(
+        self,
+        object_name: str,
+        rows: list[RecordResult],
+        node_by_key: dict[tuple[str, str], Node],
+        id_map: dict[str, str],
+        depths: dict[tuple[str, str], int],
+    ) -> None:
+        context, conn = self.context, self.connector
+        fields = context.describe(object_name)
+        key_field = context.key_field(object_name)
+        payloads: dict[int, dict[str, Any]] = {}
         parent_fields: dict[int, str] = {}
         ready: list[RecordResult] = []
         for row in rows:
@@ -86,13 +112,13 @@ class EngineDeepCopy(Repoint):
                 res.fail(row, "PARENT_NOT_COPIED", "Its parent record was not copied.")
                 res.save([row])
                 continue
-            later = later_refs(node, fields, self._depths) if conn.updates_records else {}
+            later = later_refs(node, fields, depths) if conn.updates_records else {}
             if conn.creates_from_source:
                 payload = source_payload(node, fields, id_map, new_parent, later=later)
             else:
                 payload = build_payload(node, fields, id_map, new_parent, conn, later=later)
-            values = self.record_values(object_name, row.source_id, {}, node.fields)
-            self.keep_unique(object_name, row.source_id, values, node.fields)
+            values = context.record_values(object_name, row.source_id, {}, node.fields)
+            context.keep_unique(object_name, row.source_id, values, node.fields)
             payload.update(values)
             row.values = values or None
             if key_field:
@@ -108,16 +134,18 @@ class EngineDeepCopy(Repoint):
             inherits=conn.creates_from_source,
             sources={r.pk: node_by_key[(r.object_name, r.source_id)].fields for r in ready},
         )
-        self.reconcile_leftovers(ready, sent)
+        self.writer.reconcile_leftovers(ready, sent)
         ready = [r for r in ready if r.status == S.PENDING]
+
+        def create(batch: list[RecordResult]) -> list[WriteResult]:
+            return conn.create(object_name, [payloads[r.pk] for r in batch])
+
         size = conn.batch_size
         batches = [ready[i : i + size] for i in range(0, len(ready), size)]
-        window = self.parallelism()
+        window = self.writer.parallelism()
         for start in range(0, len(batches), window):
-            self.heartbeat()
-            group = batches[start : start + window]
-            calls = [(batch, lambda b: conn.create(object_name, [payloads[r.pk] for r in b])) for batch in group]
-            self._send_group(calls, sent)
+            context.heartbeat()
+            self.writer.send_group([(batch, create) for batch in batches[start : start + window]], sent)
 
 
 def _snapshot_nodes(rows: list[RecordResult]) -> list[Node] | None:
@@ -150,7 +178,7 @@ def build_payload(
     new_parent: str,
     system: Connector,
     *,
-    later: dict | None = None,
+    later: LaterRefs | None = None,
 ) -> dict[str, Any]:
     """An insert payload from a source record: copyable fields only, lookups re-pointed to copies.
     `system` (the connector) says which fields its system sets itself and what else an insert carries.
@@ -189,7 +217,7 @@ def build_payload(
 
 
 def source_payload(
-    node: Node, fields: list[FieldInfo], id_map: dict[str, str], new_parent: str, *, later: dict | None = None
+    node: Node, fields: list[FieldInfo], id_map: dict[str, str], new_parent: str, *, later: LaterRefs | None = None
 ) -> dict[str, Any]:
     """A create row that copies its source (Vault `source_record_id`: the system copies the values and
     honours no_copy): the new parent, references to records of the tree re-pointed to their copies
@@ -215,5 +243,5 @@ def source_payload(
     return payload
 
 
-def _subform_row(row: dict, drop: frozenset[str]) -> dict:
+def _subform_row(row: dict[str, Any], drop: frozenset[str]) -> dict[str, Any]:
     return {k: v for k, v in row.items() if k not in drop and not k.startswith("$")}

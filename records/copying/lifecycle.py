@@ -25,15 +25,16 @@ import contextvars
 import re
 import threading
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
-from django.db.models import DateTimeField, F, Q, Value
+from django.db.models import DateTimeField, F, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from records.models import ConnectionProfile, CopyJob, RecordResult
+from records.connectors.base import ConnectorError
+from records.models import AnyUser, ConnectionProfile, CopyJob, RecordResult
 
 Status = CopyJob.Status
 S = RecordResult.Status
@@ -57,7 +58,7 @@ class Paused(Exception):
     """A rate limit or an outage outlasted the connector's retries: nothing of the batch was
     applied (the rows are pending again); the job waits and resumes (wait_or_stop)."""
 
-    def __init__(self, cause):
+    def __init__(self, cause: ConnectorError) -> None:
         super().__init__(str(cause))
         self.cause = cause
 
@@ -73,7 +74,7 @@ class Fence:
 current_fence: contextvars.ContextVar[Fence | None] = contextvars.ContextVar("current_fence", default=None)
 
 
-def _lease(seconds=None):
+def _lease(seconds: float | None = None) -> datetime:
     return timezone.now() + timedelta(seconds=settings.JOB_LEASE_SECONDS if seconds is None else seconds)
 
 
@@ -106,7 +107,7 @@ def claim(*, job_id: int, worker_id: str, lease_seconds: float | None = None) ->
     return Fence(job_id, worker_id, generation)
 
 
-def _mine(fence: Fence):
+def _mine(fence: Fence) -> QuerySet[CopyJob]:
     return CopyJob.objects.filter(pk=fence.job_id, lease_generation=fence.generation, status=Status.RUNNING)
 
 
@@ -171,22 +172,22 @@ class Heartbeat:
     so a healthy worker never loses its job to a slow remote system. Threads only outside a
     transaction (tests wrap each test in one that another connection can't see)."""
 
-    def __init__(self, fence: Fence):
+    def __init__(self, fence: Fence) -> None:
         self.fence = fence
         self._stop = threading.Event()
         self._thread = None if connection.in_atomic_block else threading.Thread(target=self._run, daemon=True)
 
-    def __enter__(self):
+    def __enter__(self) -> Heartbeat:
         if self._thread:
             self._thread.start()
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self._stop.set()
         if self._thread:
             self._thread.join(10)
 
-    def _run(self):
+    def _run(self) -> None:
         try:
             while not self._stop.wait(max(0.2, settings.JOB_LEASE_SECONDS / 3)):
                 if not renew(self.fence):
@@ -235,7 +236,7 @@ def requeue(*, job_id: int) -> bool:
     )
 
 
-def release_expired(*, job_id: int, now) -> bool:
+def release_expired(*, job_id: int, now: datetime) -> bool:
     """running with an expired lease (its worker died) -> queued; waiting and due -> queued."""
     return (
         CopyJob.objects.filter(
@@ -276,9 +277,9 @@ def mark_undone(*, undo_id: int, original_id: int | None, status: str) -> None:
 # -- the rules: (allowed, reason when not). Used unchanged by views, admin, CLI and services ----------
 
 
-def _no_access(job: CopyJob, user) -> str:
+def _no_access(job: CopyJob, user: AnyUser | None) -> str:
     # Asked once per loaded job and user: the job page asks each rule, and access is what it is now.
-    checked: dict = job.__dict__.setdefault("_access_reasons", {})
+    checked: dict[object, str] = job.__dict__.setdefault("_access_reasons", {})
     key = getattr(user, "pk", None)
     if key not in checked:
         allowed = user is not None and ConnectionProfile.objects.for_user(user).filter(pk=job.profile_id).exists()
@@ -294,7 +295,7 @@ def _undo_reason(job: CopyJob) -> str:
     return ""
 
 
-def can_cancel(job: CopyJob, user) -> tuple[bool, str]:
+def can_cancel(job: CopyJob, user: AnyUser | None) -> tuple[bool, str]:
     if job.status not in ACTIVE:
         return False, "This job has already finished."
     if job.cancel_requested:
@@ -306,7 +307,7 @@ def can_cancel(job: CopyJob, user) -> tuple[bool, str]:
     return not reason, reason
 
 
-def can_resume(job: CopyJob, user) -> tuple[bool, str]:
+def can_resume(job: CopyJob, user: AnyUser | None) -> tuple[bool, str]:
     reason = _undo_reason(job)
     if not reason and job.status not in (*ENDED, Status.WAITING):
         reason = "This job is still running."
@@ -319,7 +320,7 @@ def can_resume(job: CopyJob, user) -> tuple[bool, str]:
 can_retry = can_resume  # the older word; one rule
 
 
-def can_resolve(job: CopyJob, user) -> tuple[bool, str]:
+def can_resolve(job: CopyJob, user: AnyUser | None) -> tuple[bool, str]:
     """Picking the copy of a row in review (or none): as for resume, the job has stopped, nobody
     is undoing it and the user may still use its profile."""
     reason = _undo_reason(job)
@@ -329,7 +330,7 @@ def can_resolve(job: CopyJob, user) -> tuple[bool, str]:
     return not reason, reason
 
 
-def can_undo(job: CopyJob, user) -> tuple[bool, str]:
+def can_undo(job: CopyJob, user: AnyUser | None) -> tuple[bool, str]:
     reason = "An undo can't be undone." if job.mode == CopyJob.Mode.UNDO else _undo_reason(job)
     if not reason and job.status not in ENDED:
         reason = "Only a finished job can be undone."

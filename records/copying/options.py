@@ -7,9 +7,11 @@ the preview and the engine. Every field's default is today's behaviour, so a job
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from records.connectors.base import FieldInfo
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,7 @@ def lineage_text(source_id: str, job_number: int | str) -> str:
 def parse_cli(
     *,
     top_object: str,
-    describe,
+    describe: Callable[[str], list[FieldInfo]],
     set_values: list[str],
     clear: list[str],
     exclude: Sequence[str] = (),

@@ -7,7 +7,9 @@ way (missing_references) before anything is queued."""
 
 from __future__ import annotations
 
-from records.connectors.base import ConnectorError, FieldType
+from typing import Any
+
+from records.connectors.base import Connector, ConnectorError, FieldInfo, FieldType
 from records.copying.tree import ref_id
 
 # Reference targets the lookup widget can't search (a connector's search reads records; Zoho's
@@ -15,7 +17,9 @@ from records.copying.tree import ref_id
 UNSEARCHABLE_TARGETS = frozenset({"Users"})
 
 
-def remote_errors(*, connector, object_name: str, infos: dict, overrides: dict) -> dict[str, str]:
+def remote_errors(
+    *, connector: Connector, object_name: str, infos: dict[str, FieldInfo], overrides: dict[str, Any]
+) -> dict[str, str]:
     """Return {field: message} for the overrides the remote system would refuse: references to
     records (or users) that don't exist, unique values already taken."""
     errors: dict[str, str] = dict(missing_references(connector=connector, infos=infos, rows=[("", overrides)]))
@@ -29,7 +33,9 @@ def remote_errors(*, connector, object_name: str, infos: dict, overrides: dict) 
     return errors
 
 
-def missing_references(*, connector, infos: dict, rows: list[tuple[str, dict]]) -> list[tuple[str, str]]:
+def missing_references(
+    *, connector: Connector, infos: dict[str, FieldInfo], rows: list[tuple[str, dict[str, Any]]]
+) -> list[tuple[str, str]]:
     """(field, message) for each reference value of `rows` ((source id, values) pairs; "" for the
     top record's overrides) that names no record: the distinct ids of each target read in batches
     (Connector.names), so a CSV of 5,000 rows costs a few calls. Zoho's Owner and user lookups point
@@ -60,14 +66,14 @@ def missing_references(*, connector, infos: dict, rows: list[tuple[str, dict]]) 
     return errors
 
 
-def _missing_message(info, record_id: str) -> str:
+def _missing_message(info: FieldInfo, record_id: str) -> str:
     if info.reference_to == "Users":
         return f"No user has the id {record_id}: pick one of the CRM's users."
     # The field's label ("Country"), as the form names it, rather than the target's API name.
     return f"No {info.label or info.reference_to} record has the id {record_id}: pick one with the lookup."
 
 
-def _taken_error(connector, object_name: str, info, value: str) -> str | None:
+def _taken_error(connector: Connector, object_name: str, info: FieldInfo, value: str) -> str | None:
     try:
         found = connector.find(object_name, {info.name: value})
     except ConnectorError:

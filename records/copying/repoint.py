@@ -35,11 +35,16 @@ from records.connectors.base import (
 )
 from records.copying import results as res
 from records.copying.lifecycle import Paused
+from records.copying.run_context import RunContext
 from records.copying.tree import Node, ref_id
 from records.models import RecordResult
 
 DONE = "done"
 SENDING = "sending"
+# {field: (target object, target source id)}: a record's references that the second pass sets.
+LaterRefs = dict[str, tuple[str, str]]
+# {(object, source id): (the copy's id, its row's pk)}: the job's copies, as the pass reads them.
+Copies = dict[tuple[str, str], tuple[str, int]]
 
 
 def reference_fields(fields: Iterable[FieldInfo], parent_field: str) -> list[FieldInfo]:
@@ -47,10 +52,10 @@ def reference_fields(fields: Iterable[FieldInfo], parent_field: str) -> list[Fie
     return [f for f in fields if f.type == FieldType.REFERENCE and f.editable and f.name != parent_field]
 
 
-def later_refs(node: Node, fields: Iterable[FieldInfo], depths: dict[tuple[str, str], int]) -> dict[str, tuple]:
+def later_refs(node: Node, fields: Iterable[FieldInfo], depths: dict[tuple[str, str], int]) -> LaterRefs:
     """{field: (target object, target source id)} for the references of `node` to records of the
     tree that are created in its own wave or later (so not re-pointable in its create)."""
-    out = {}
+    out: LaterRefs = {}
     for info in reference_fields(fields, node.parent_field):
         target = ref_id(node.fields.get(info.name))
         key = (info.reference_to or node.object_name, target)
@@ -78,31 +83,37 @@ def updating(conn: Connector, nodes: list[Node], waves: dict[str, int]) -> froze
     return frozenset(out)
 
 
-class Repoint:
-    """Mixed into the Runner (engine-built copies whose connector `updates_records`)."""
+class RepointPass:
+    """The second pass of an engine-built copy whose connector `updates_records`."""
 
-    def plan_repoint(self, root_id: str, nodes: list[Node]) -> None:
+    def __init__(self, context: RunContext) -> None:
+        self.context = context
+        self.connector = context.connector
+
+    def plan(self, root_id: str, nodes: list[Node]) -> None:
         """Keep the later references of the tree in job.state (once: a retry may have no snapshots)."""
-        plans = self.job.state.setdefault("repoint", {})
+        plans = self.context.job.state.setdefault("repoint", {})
         if root_id in plans:
             return
         depths = tree_depths(nodes)
         refs = []
         for node in nodes:
-            for name, (target_object, target_id) in later_refs(node, self.describe(node.object_name), depths).items():
+            fields = self.context.describe(node.object_name)
+            for name, (target_object, target_id) in later_refs(node, fields, depths).items():
                 refs.append([node.object_name, node.source_id, name, target_object, target_id])
         plans[root_id] = {"phase": DONE if not refs else "", "refs": refs}
-        self.save_state()
+        self.context.save_state()
 
-    def run_repoint(self, root_id: str) -> None:
-        st = self.job.state.get("repoint", {}).get(root_id)
+    def run(self, root_id: str) -> None:
+        """Send the planned pass (again, after a crash: updates repeat safely); once done, nothing."""
+        st = self.context.job.state.get("repoint", {}).get(root_id)
         if not st or st.get("phase") == DONE:
             return
         st["phase"] = SENDING  # before the first update: a resumed run sends the pass again
-        self.save_state()
-        copies = {
+        self.context.save_state()
+        copies: Copies = {
             (o, s): (n, pk)
-            for o, s, n, pk in self.job.results.exclude(new_id="").values_list(
+            for o, s, n, pk in self.context.job.results.exclude(new_id="").values_list(
                 "object_name", "source_id", "new_id", "pk"
             )
         }
@@ -118,13 +129,13 @@ class Repoint:
         for object_name, rows in updates.items():
             self._send_updates(object_name, list(rows.values()), copies)
         st["phase"] = DONE
-        self.save_state()
+        self.context.save_state()
 
-    def _send_updates(self, object_name: str, rows: list[dict[str, Any]], copies) -> None:
+    def _send_updates(self, object_name: str, rows: list[dict[str, Any]], copies: Copies) -> None:
         conn = self.connector
         by_new_id = {new_id: pk for (o, _), (new_id, pk) in copies.items() if o == object_name}
         for start in range(0, len(rows), conn.batch_size):
-            self.heartbeat()
+            self.context.heartbeat()
             batch = rows[start : start + conn.batch_size]
             sent = [{k: v if k == "id" else conn.reference_value(v) for k, v in b.items()} for b in batch]
             try:
@@ -141,7 +152,9 @@ class Repoint:
                 ["" if o.ok else (o.error_message or o.error_type or "not set") for o in outcomes],
             )
 
-    def _note_refs(self, object_name, batch, by_new_id, errors) -> None:
+    def _note_refs(
+        self, object_name: str, batch: list[dict[str, Any]], by_new_id: dict[str, int], errors: list[str]
+    ) -> None:
         """Each copy's row shows the references it was given (or why not); the row stays
         succeeded: the record exists, and a retry must not create it again."""
         rows = {r.pk: r for r in RecordResult.objects.filter(pk__in=[by_new_id[b["id"]] for b in batch])}

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import connection, transaction
 from django.db.models import Count, Field, Q
 from django.utils import timezone
 
 from records.connectors.base import ConnectorError, WriteResult
 from records.copying import lifecycle
+from records.copying.lifecycle import Fence
 from records.models import CopyJob, RecordResult
 
 S = RecordResult.Status
 
 
-def mark_sending(rows: list[RecordResult], *, fence=None) -> None:
+def mark_sending(rows: list[RecordResult], *, fence: Fence | None = None) -> None:
     """Commit the attempt before the remote write: a row left SENDING is reconciled, never resent
     blindly. Fenced like every row write: a worker that lost its lease stops here, before the call."""
     now = timezone.now()
@@ -59,11 +62,11 @@ SAVED_FIELDS = (
 )
 
 
-def save(rows: list[RecordResult], *, fence=None) -> None:
+def save(rows: list[RecordResult], *, fence: Fence | None = None) -> None:
     _write(rows, SAVED_FIELDS, fence)
 
 
-def save_in_batches(rows: list[RecordResult], size: int = 500, *, fence=None) -> None:
+def save_in_batches(rows: list[RecordResult], size: int = 500, *, fence: Fence | None = None) -> None:
     for start in range(0, len(rows), size):
         save(rows[start : start + size], fence=fence)
 
@@ -92,7 +95,7 @@ def insert(rows: list[RecordResult]) -> None:
     _executemany(sql, params)
 
 
-def _write(rows: list[RecordResult], names: tuple[str, ...], fence=None) -> None:
+def _write(rows: list[RecordResult], names: tuple[str, ...], fence: Fence | None = None) -> None:
     """One prepared UPDATE run for every row (executemany).
 
     `fence` (default: the run's, lifecycle.current_fence): the rows are written only while that
@@ -125,7 +128,7 @@ def _write(rows: list[RecordResult], names: tuple[str, ...], fence=None) -> None
     _executemany(sql, params, fence or lifecycle.current_fence.get())
 
 
-def _executemany(sql: str, params: list, fence=None) -> None:
+def _executemany(sql: str, params: list[list[Any]], fence: Fence | None = None) -> None:
     # One transaction for the batch: in autocommit mode each row would be a commit of its own
     # (on SQLite ~150 µs a row instead of a few).
     with transaction.atomic(), connection.cursor() as cursor:
@@ -146,7 +149,7 @@ def refresh_counts(job: CopyJob) -> None:
     )
 
 
-def _field(name: str) -> Field:
+def _field(name: str) -> Field[Any, Any]:
     """A concrete column of RecordResult (the raw statements above name only those)."""
     field = RecordResult._meta.get_field(name)
     if not isinstance(field, Field):

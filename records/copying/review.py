@@ -5,6 +5,7 @@ from the job page or `job resolve`. Keyword-only, shared by the views and the co
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -13,14 +14,14 @@ from django.utils import timezone
 from records.copying import lifecycle
 from records.copying.known import known_ids
 from records.lib.audit import audit_log
-from records.models import CopyJob, RecordResult
+from records.models import AnyUser, CopyJob, RecordResult
 
 S = RecordResult.Status
 Status = CopyJob.Status
 NONE_OF_THEM = "NOT_COPIED"
 
 
-def copy_row_resolve(*, job: CopyJob, row: RecordResult, pick: str | None, user) -> RecordResult:
+def copy_row_resolve(*, job: CopyJob, row: RecordResult, pick: str | None, user: AnyUser) -> RecordResult:
     """`pick` (one of the row's candidates' ids): the row succeeds with that copy. None ("none of
     them"): the row fails, so a resume sends it again. Audited; the job's counters and status follow."""
     with transaction.atomic():
@@ -64,7 +65,7 @@ def _review_row(job: CopyJob, pk: int) -> RecordResult:
     return row
 
 
-def _picked(job: CopyJob, row: RecordResult, candidate: dict) -> None:
+def _picked(job: CopyJob, row: RecordResult, candidate: dict[str, Any]) -> None:
     new_id = str(candidate["id"])
     link = str(candidate.get("link") or "")
     if not link:
@@ -87,7 +88,7 @@ def _picked(job: CopyJob, row: RecordResult, candidate: dict) -> None:
         CopyJob.objects.filter(pk=job.pk).update(state=job.state)
 
 
-def _none_of_them(row: RecordResult, user) -> None:
+def _none_of_them(row: RecordResult, user: AnyUser) -> None:
     message = (
         f"{getattr(user, 'username', '') or 'A person'} said none of the records found is its copy: "
         "the write did not happen. Resume sends it again."
@@ -121,7 +122,7 @@ def _recount(job: CopyJob) -> None:
     job.status, job.error_summary = status, summary
 
 
-def _parse(value) -> dt.datetime | None:
+def _parse(value: object) -> dt.datetime | None:
     try:
         parsed = dt.datetime.fromisoformat(str(value))
     except ValueError:

@@ -17,12 +17,13 @@ from records.connectors import connector_class, connector_for
 from records.connectors.base import Connector, ConnectorError, FieldInfo, RateLimited, Unavailable
 from records.copying import choices, lifecycle, tree, undo_checks, value_templates
 from records.copying import results as res
-from records.copying.execute import Cancelled, Paused, Runner
-from records.copying.lifecycle import LeaseLost
+from records.copying.lifecycle import Cancelled, LeaseLost, Paused
 from records.copying.options import CopyOptions
 from records.copying.remote_checks import missing_references
 from records.copying.repoint import updating
 from records.copying.review import copy_row_resolve  # noqa: F401 - a job action, with the others
+from records.copying.run_context import RunContext
+from records.copying.strategies import strategy_for
 from records.copying.tree import Plan, TooLarge
 from records.copying.undo_preview import UndoPreview
 from records.copying.undo_preview import preview as undo_preview_of
@@ -708,7 +709,7 @@ def _run_fenced(job: CopyJob, fence: lifecycle.Fence, connector: Connector | Non
         _finish(job, fence, error=moved)
         return
     try:
-        Runner(job, connector or connector_for(job.profile), fence.worker_id, fence).run()
+        strategy_for(RunContext.for_job(job, connector or connector_for(job.profile), fence)).run()
     except Cancelled:
         _finish(job, fence, cancelled=True)
     except Paused as exc:

@@ -9,15 +9,18 @@ import hashlib
 import json
 import logging
 import time
-from datetime import timedelta
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from records.connectors import connector_for
-from records.connectors.base import FieldInfo
+from records.connectors.base import Connector, FieldInfo
 from records.copying import services, tree
 from records.copying.options import CopyOptions
 from records.copying.tree import Plan
@@ -44,7 +47,7 @@ class PlanUsed(ValidationError):
         super().__init__(f"This preview was already confirmed{made}.")
 
 
-def profile_version(profile) -> dict[str, str]:
+def profile_version(profile: ConnectionProfile) -> dict[str, str]:
     """What a plan's records are read from: the profile's system, addresses, API version and login,
     and its secrets' versions (when each was last set). A plan's key holds it, so a plan read from
     one org (or with one login) is never confirmed after the profile points at another."""
@@ -60,7 +63,16 @@ def profile_version(profile) -> dict[str, str]:
     }
 
 
-def plan_key(*, profile, object_name, source_ids, mode, overrides, row_overrides, options: CopyOptions) -> str:
+def plan_key(
+    *,
+    profile: ConnectionProfile,
+    object_name: str,
+    source_ids: Iterable[object],
+    mode: str,
+    overrides: dict[str, Any] | None,
+    row_overrides: dict[str, dict[str, Any]] | None,
+    options: CopyOptions,
+) -> str:
     """sha256 of every input of a plan and of the profile's version: the same preview asked again
     finds its row; any change (a choice on the preview, another value, the profile edited) reads a
     new one, and the old row can no longer be confirmed."""
@@ -76,7 +88,7 @@ def plan_key(*, profile, object_name, source_ids, mode, overrides, row_overrides
     return hashlib.sha256(json.dumps(inputs, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def _row_key(row: CopyPlan, profile) -> str:
+def _row_key(row: CopyPlan, profile: ConnectionProfile) -> str:
     """The key of the row's own inputs with `profile` as it is now: not the row's key when the
     profile changed since the row was asked for."""
     return plan_key(
@@ -92,13 +104,13 @@ def _row_key(row: CopyPlan, profile) -> str:
 
 def plan_request(
     *,
-    profile,
-    user,
+    profile: ConnectionProfile,
+    user: User,
     object_name: str,
     source_ids: list[str],
     mode: str,
-    overrides: dict | None = None,
-    row_overrides: dict | None = None,
+    overrides: dict[str, Any] | None = None,
+    row_overrides: dict[str, dict[str, Any]] | None = None,
     options: CopyOptions | None = None,
     again: bool = False,
 ) -> CopyPlan:
@@ -185,7 +197,7 @@ def _send(plan_id: int) -> None:
         CopyPlan.objects.filter(pk=plan_id).exclude(notice="").update(notice="")
 
 
-def plan_read(*, plan_id: int, connector=None) -> CopyPlan:
+def plan_read(*, plan_id: int, connector: Connector | None = None) -> CopyPlan:
     """On the worker: read the plan of a reading row (services._plan, with progress), store it
     and its trees; bad input or a remote error ends it failed with the preview's friendly message.
     A row whose profile changed since it was asked for (before or during the read) ends failed:
@@ -196,7 +208,7 @@ def plan_read(*, plan_id: int, connector=None) -> CopyPlan:
     progress = _Progress(row.pk)
     now = timezone.now()  # the wait in the queue is over: the page stops saying "waiting for a worker"
     CopyPlan.objects.filter(pk=row.pk, status=St.READING).update(started_at=now, heartbeat=now, notice="")
-    fields: dict = {}
+    fields: dict[str, Any] = {}
     try:
         if _row_key(row, row.profile) != row.key:
             raise ValidationError(PROFILE_CHANGED)
@@ -212,7 +224,7 @@ def plan_read(*, plan_id: int, connector=None) -> CopyPlan:
     return CopyPlan.objects.get(pk=row.pk)
 
 
-def _read(row: CopyPlan, connector, progress: _Progress) -> dict:
+def _read(row: CopyPlan, connector: Connector | None, progress: _Progress) -> dict[str, Any]:
     conn = connector or connector_for(row.profile)
     options = CopyOptions.from_dict(row.options)
     plan, trees = services._plan(
@@ -243,7 +255,7 @@ def _read(row: CopyPlan, connector, progress: _Progress) -> dict:
 class _Progress:
     """Stores the read count and the heartbeat at most every PROGRESS_EVERY_SECONDS."""
 
-    def __init__(self, plan_id: int):
+    def __init__(self, plan_id: int) -> None:
         self.plan_id, self.last, self.read = plan_id, 0.0, 0
 
     def __call__(self, read: int) -> None:
@@ -254,7 +266,7 @@ class _Progress:
         CopyPlan.objects.filter(pk=self.plan_id, status=St.READING).update(read_count=read, heartbeat=timezone.now())
 
 
-def _node_dict(node: tree.Node, snapshot: bool) -> dict:
+def _node_dict(node: tree.Node, snapshot: bool) -> dict[str, Any]:
     # A record's fields are kept only when the job needs them (engine-built deep copies' snapshots):
     # no second copy of CRM data otherwise.
     data = dict(node.__dict__)
@@ -263,7 +275,7 @@ def _node_dict(node: tree.Node, snapshot: bool) -> dict:
     return data
 
 
-def _described(conn, plan: Plan) -> dict[str, list[dict]]:
+def _described(conn: Connector, plan: Plan) -> dict[str, list[dict[str, Any]]]:
     """The fields of the top object and of each object in the plan, as the worker read them: the
     preview's choices (their field pickers and the checks of what is chosen) use these, so the web
     request describes nothing (only an object not in the plan costs one describe)."""
@@ -277,7 +289,7 @@ def _described(conn, plan: Plan) -> dict[str, list[dict]]:
     return out
 
 
-def described(row: CopyPlan | None):
+def described(row: CopyPlan | None) -> Callable[[str], list[FieldInfo] | None]:
     """describe(object) answered from a plan row's stored fields; None for an object it has not."""
     stored = (row.plan or {}).get("fields", {}) if row else {}
 
@@ -300,7 +312,9 @@ def shown_plan(row: CopyPlan) -> Plan:
     return Plan.from_dict(row.plan, object_name=row.object_name, mode=row.mode, source_ids=row.source_ids)
 
 
-def claim(*, plan: CopyPlan, user, profile, options: CopyOptions, **inputs) -> tuple[Plan, dict, bool]:
+def claim(
+    *, plan: CopyPlan, user: User, profile: ConnectionProfile, options: CopyOptions, **inputs: Any
+) -> tuple[Plan, dict[str, list[tree.Node]], bool]:
     """(Plan, trees, snapshot) of a ready plan for copy_job_create, claimed for one job: a
     compare-and-set from ready to used, so two Confirms at the same moment (two tabs share one plan)
     make one job. Call it inside the transaction that creates the job (a refusal after it rolls the
@@ -317,7 +331,7 @@ def claim(*, plan: CopyPlan, user, profile, options: CopyOptions, **inputs) -> t
     return shown_plan(row), trees, bool(row.trees.get("snapshot"))
 
 
-def _refusal(row: CopyPlan, *, user, profile, key: str) -> ValidationError:
+def _refusal(row: CopyPlan, *, user: User, profile: ConnectionProfile, key: str) -> ValidationError:
     if row.requested_by_id != user.pk or row.profile_id != profile.pk:
         return ValidationError("This plan is not the one of this copy; open the preview again.")
     if row.key != key:
@@ -342,7 +356,7 @@ def mark_used(*, plan: CopyPlan, job: CopyJob) -> None:
     log.info("Plan %s made job %s", plan.pk, job.pk)
 
 
-def progress_words(row: CopyPlan, *, now=None) -> str:
+def progress_words(row: CopyPlan, *, now: datetime | None = None) -> str:
     """Why a reading plan isn't moving yet, in the user's words ('' when it is): the queue is
     unreachable, or no worker has taken it for PLAN_WAIT_NOTICE_SECONDS (all busy, or none serves
     the "plans" queue): the page says so instead of counting 0 forever."""
@@ -359,7 +373,7 @@ def progress_words(row: CopyPlan, *, now=None) -> str:
     return ""
 
 
-def plans_prune(*, now=None) -> int:
+def plans_prune(*, now: datetime | None = None) -> int:
     """Drop the records kept by plans nobody confirmed within PLAN_MAX_AGE_SECONDS (the rows stay
     for the audit): no second copy of system-of-record data is kept longer than a preview lives.
     Run by every worker's maintenance loop (records/worker.py). Returns the rows pruned."""

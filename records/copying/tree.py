@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,11 +47,11 @@ class Plan:
     refused_reason: str = ""
     # The values templates, set/clear and lineage give the top record and a sample child:
     # [{"object_name", "source_id", "field", "value"}]
-    samples: list[dict] = field(default_factory=list)
+    samples: list[dict[str, Any]] = field(default_factory=list)
     way: str = ""  # how a deep copy is made and why ("Vault's own deep copy", ...)
     # What the write-call cost and the limit verdict are computed from (see cost_data); the preview's
     # JS recomputes both from it when a branch is unticked. Empty when the tree wasn't read in full.
-    cost: dict = field(default_factory=dict)
+    cost: dict[str, Any] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
@@ -64,7 +65,7 @@ class Plan:
     def refused(self) -> bool:
         return bool(self.refused_reason)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "objects": [o.__dict__ for o in self.objects],
             "total": self.total,
@@ -78,7 +79,7 @@ class Plan:
         }
 
     @classmethod
-    def from_dict(cls, data: dict, *, object_name: str, mode: str, source_ids: list[str]) -> Plan:
+    def from_dict(cls, data: dict[str, Any], *, object_name: str, mode: str, source_ids: list[str]) -> Plan:
         """The Plan as_dict() stored (a CopyPlan row's plan), for the preview page to show."""
         return cls(
             object_name=object_name,
@@ -170,13 +171,13 @@ def unique_fields(
     return clear, clash
 
 
-def idempotency_key(job_code, object_name: str, source_id: str) -> str:
+def idempotency_key(job_code: uuid.UUID, object_name: str, source_id: str) -> str:
     """A stable key per (job, record): the same on every retry and resume of the job."""
     digest = hashlib.sha1(f"{object_name}:{source_id}".encode(), usedforsecurity=False).hexdigest()[:12]
     return f"rc-{job_code.hex[:12]}-{digest}"
 
 
-def ref_id(value) -> str:
+def ref_id(value: object) -> str:
     """The record id a lookup value holds ({"id": ...} or a bare id), or ""."""
     if isinstance(value, dict):
         return str(value.get("id") or "")

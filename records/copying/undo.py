@@ -21,16 +21,25 @@ from records.copying import results as res
 from records.copying import undo_checks
 from records.copying.lifecycle import Paused
 from records.copying.reconcile import reconcile_deletes
+from records.copying.run_context import RunContext
+from records.copying.vault_jobs import VaultJobPoller
 from records.copying.write import MAX_SEND_ATTEMPTS
 from records.models import CopyJob, RecordResult
 
 S = RecordResult.Status
 
 
-class Undo:
-    def run_undo(self) -> None:
+class UndoRun:
+    """Undo of the copy job `job.parent_job`: the rows name the copies (source_id) to delete."""
+
+    def __init__(self, context: RunContext) -> None:
+        self.context = context
+        self.connector = context.connector
+        self.poller = VaultJobPoller(context)
+
+    def run(self) -> None:
         self._finish_cascades()  # one a stopped run started: wait for it before reading anything
-        rows = self.rows(status__in=[S.PENDING, S.SENDING])
+        rows = self.context.rows(status__in=[S.PENDING, S.SENDING])
         sending = [r for r in rows if r.status == S.SENDING]
         if sending:
             reconcile_deletes(self.connector, sending)
@@ -46,29 +55,30 @@ class Undo:
             self._settle(pending)
         else:
             self._delete_children_first(pending)
-        self.heartbeat()
+        self.context.heartbeat()
 
     def _cascades(self) -> bool:
-        original = self.job.parent_job
+        original = self.context.job.parent_job
         return self.connector.native_deep_copy and original is not None and original.mode == CopyJob.Mode.DEEP_COPY
 
     def _all_go(self, roots: list[RecordResult], verdicts: undo_checks.Verdicts) -> bool:
         """Every record left is below a root being deleted, and no row of the job stays (kept, or
         failed earlier): the cascade would take it too."""
-        stays = self.job.results.filter(status__in=[S.SKIPPED, S.FAILED, S.REVIEW]).exists()
+        stays = self.context.job.results.filter(status__in=[S.SKIPPED, S.FAILED, S.REVIEW]).exists()
         return not stays and _under(verdicts.delete, {r.source_id for r in roots})
 
     def _check(self, pending: list[RecordResult]) -> undo_checks.Verdicts:
         """Settle the rows whose record is kept (skipped, with the reason) or gone (deleted)."""
-        self.heartbeat()
-        original = self.job.parent_job
+        job = self.context.job
+        self.context.heartbeat()
+        original = job.parent_job
         wanted = {(r.object_name, r.source_id) for r in pending}
         targets = undo_checks.copy_targets(original, only=wanted) if original is not None else []
         verdicts = undo_checks.check(
             self.connector,
             targets,
-            job=original or self.job,
-            include_changed=bool((self.job.options or {}).get("include_changed")),
+            job=original or job,
+            include_changed=bool((job.options or {}).get("include_changed")),
             read_children=self.connector.native_deep_copy,
         )
         gone = {t.record_id for t in verdicts.gone}
@@ -100,10 +110,10 @@ class Undo:
                 by_object.setdefault(row.object_name, []).append(row)
             for object_name, object_rows in by_object.items():
                 for start in range(0, len(object_rows), conn.batch_size):
-                    self.heartbeat()
+                    self.context.heartbeat()
                     self._send_delete(object_name, object_rows[start : start + conn.batch_size])
 
-    def _send_delete(self, object_name, batch) -> None:
+    def _send_delete(self, object_name: str, batch: list[RecordResult]) -> None:
         res.mark_sending(batch)
         try:
             outcomes = self.connector.delete(object_name, [r.source_id for r in batch])
@@ -136,9 +146,9 @@ class Undo:
     def _start_cascade(self, root_row: RecordResult) -> bool:
         """Start Vault's cascade delete of a copied root; its job id is stored before polling, so a
         resumed run waits for it instead of starting another. False when it could not start."""
-        job, conn = self.job, self.connector
+        job, conn = self.context.job, self.connector
         st = job.state.setdefault("cascade", {}).setdefault(root_row.source_id, {})
-        self.heartbeat()
+        self.context.heartbeat()
         res.mark_sending([root_row])
         try:
             remote_id = conn.start_cascade_delete(root_row.object_name, root_row.source_id)
@@ -147,34 +157,34 @@ class Undo:
         except (RateLimited, Unavailable) as exc:
             _pause([root_row], exc)
         except ConnectorError as exc:
-            rows = self.rows(status__in=[S.PENDING, S.SENDING])
+            rows = self.context.rows(status__in=[S.PENDING, S.SENDING])
             for row in rows:
                 res.fail_with(row, exc)
             res.save_in_batches(rows)
             st["phase"] = "done"
-            self.save_state()
+            self.context.save_state()
             return False
         st.update(remote_job_id=remote_id, phase="" if remote_id else "done")
         job.remote_job_id = remote_id
-        self.save_state()
+        self.context.save_state()
         return True
 
     def _finish_cascades(self) -> None:
         """Wait for each started cascade delete to end (the rows are settled by reading them)."""
-        for st in (self.job.state or {}).get("cascade", {}).values():
+        for st in (self.context.job.state or {}).get("cascade", {}).values():
             if st.get("phase") != "done" and st.get("remote_job_id"):
-                st["status"] = self._poll(st["remote_job_id"])
+                st["status"] = self.poller.wait(st["remote_job_id"])
                 st["phase"] = "done"
-                self.save_state()
+                self.context.save_state()
 
     def _settle(self, rows: list[RecordResult]) -> None:
         """After the cascade: a record that is gone was deleted; one still there failed."""
         conn = self.connector
-        rows = [r for r in self.rows(status__in=[S.PENDING, S.SENDING]) if r.pk in {x.pk for x in rows}]
+        rows = [r for r in self.context.rows(status__in=[S.PENDING, S.SENDING]) if r.pk in {x.pk for x in rows}]
         found: set[str] = set()
         for object_name in {r.object_name for r in rows}:
             found |= set(conn.stamps(object_name, [r.source_id for r in rows if r.object_name == object_name]))
-        statuses = {st.get("status") for st in self.job.state.get("cascade", {}).values()} - {None}
+        statuses = {st.get("status") for st in self.context.job.state.get("cascade", {}).values()} - {None}
         ended = ", ".join(sorted(statuses)) or "an error"
         for row in rows:
             if row.source_id in found:

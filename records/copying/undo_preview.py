@@ -5,6 +5,7 @@ worker applies (undo_checks); the worker checks every record again before deleti
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from records.connectors.base import Connector
 from records.copying import undo_checks
@@ -36,8 +37,8 @@ class UndoPreview:
     def unchecked(self) -> int:
         return max(0, self.total - self.checked)
 
-    def as_dict(self) -> dict:
-        def lines(items: list[Line]) -> list[dict]:
+    def as_dict(self) -> dict[str, Any]:
+        def lines(items: list[Line]) -> list[dict[str, Any]]:
             return [vars(x) for x in items]
 
         return {

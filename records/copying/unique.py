@@ -2,17 +2,20 @@
 " (2)", " (3)" ... appended (cut to fit the field), at most MAX_TRIES times, each try kept on the
 row (values["_unique_tries"]). Each try goes through the write protocol like the first (SENDING
 committed before it; a lost answer reconciled by reconcile.py with the numbered value, never by a
-record merely having the same name)."""
+record merely having the same name): the writer sends it, MakeUnique.renumber only numbers it."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from records.copying import results as res
-from records.copying.reconcile import Sent
+from records.copying.run_context import RunContext
 from records.models import RecordResult
 
 S = RecordResult.Status
 MAX_TRIES = 20
 TRIES = "_unique_tries"
+BASE = "_unique_base"
 
 
 def numbered(base: str, n: int, max_length: int | None) -> str:
@@ -23,34 +26,34 @@ def numbered(base: str, n: int, max_length: int | None) -> str:
 
 
 class MakeUnique:
-    """Mixed into the Runner: needs self.options, self.connector, self.describe, self.send."""
+    """The numbering of one run's chosen unique fields (options.unique), the writer's `renumber`."""
 
-    def make_unique(self, rows: list[RecordResult], call, sent: Sent) -> None:
-        wanted = self.options.unique.get(rows[0].object_name) if rows and sent.payloads else None
+    def __init__(self, context: RunContext) -> None:
+        self.context = context
+
+    def renumber(self, row: RecordResult, duplicate: str, payload: dict[str, Any]) -> bool:
+        """Number the value of `duplicate` in the payload (and on the row) for another try: True
+        when the row is to be sent again. False when the field is not one to make unique, the value
+        is not text, or the tries are used up (the row's error then says so)."""
+        wanted = self.context.options.unique.get(row.object_name)
         if not wanted:
-            return
-        infos = {f.name: f for f in self.describe(rows[0].object_name)}
-        for row in rows:
-            self._retry(row, call, sent, wanted, infos)
-
-    def _retry(self, row, call, sent: Sent, wanted, infos) -> None:
+            return False
         values = dict(row.values or {})
         tries: list[str] = list(values.get(TRIES, []))
-        base = dict(values.get("_unique_base", {}))
-        while row.status == S.FAILED and len(tries) < MAX_TRIES:
-            name = getattr(row, "duplicate_field", "")
-            payload = sent.payloads.get(row.pk, {})
-            if name not in wanted or not isinstance(payload.get(name), str):
-                return
-            base.setdefault(name, payload[name])
-            value = numbered(base[name], len(tries) + 2, infos[name].max_length if name in infos else None)
-            tries.append(value)
-            payload[name] = value  # the call reads its values from the payload
-            values.update({name: value, TRIES: tries, "_unique_base": base})
-            row.values = dict(values)
-            row.status, row.error_type, row.error_message = S.PENDING, "", ""
-            row.duplicate_field = ""
-            self.send([row], call, sent, unique=False)
-        if row.status == S.FAILED and tries:
+        if len(tries) >= MAX_TRIES:
             res.fail(row, row.error_type, f"{row.error_message} Made unique {len(tries)} times; still a duplicate.")
             res.save([row])
+            return False
+        if duplicate not in wanted or not isinstance(payload.get(duplicate), str):
+            return False
+        base: dict[str, str] = dict(values.get(BASE, {}))
+        base.setdefault(duplicate, payload[duplicate])
+        infos = {f.name: f for f in self.context.describe(row.object_name)}
+        max_length = infos[duplicate].max_length if duplicate in infos else None
+        value = numbered(base[duplicate], len(tries) + 2, max_length)
+        tries.append(value)
+        payload[duplicate] = value  # the call reads its values from the payload
+        values.update({duplicate: value, TRIES: tries, BASE: base})
+        row.values = dict(values)
+        row.status, row.error_type, row.error_message = S.PENDING, "", ""
+        return True

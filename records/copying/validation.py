@@ -211,7 +211,7 @@ def _plain(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
 
 
-def _is_int(value) -> bool:
+def _is_int(value: object) -> bool:
     if isinstance(value, int):
         return True
     try:
@@ -221,7 +221,7 @@ def _is_int(value) -> bool:
         return False
 
 
-def _is_decimal(value) -> bool:
+def _is_decimal(value: object) -> bool:
     # NaN and Infinity parse as Decimals but no system stores them (and JSON can't hold them).
     if isinstance(value, float):
         return math.isfinite(value)

@@ -16,10 +16,10 @@ from typing import Any
 
 from django.conf import settings
 
-from records.connectors.base import ConnectorError, OutcomeUnknown, RateLimited, Record, Unavailable
+from records.connectors.base import ConnectorError, OutcomeUnknown, RateLimited, Record, RelatedList, Unavailable
 from records.copying import results as res
 from records.copying.known import known_ids
-from records.copying.lifecycle import Cancelled, Paused
+from records.copying.lifecycle import Paused
 from records.copying.reconcile import (
     Lookup,
     Sent,
@@ -29,7 +29,9 @@ from records.copying.reconcile import (
     remote_since,
     stamped_ok,
 )
+from records.copying.run_context import RunContext
 from records.copying.tree import ref_id
+from records.copying.vault_jobs import VaultJobPoller
 from records.models import RecordResult
 
 S = RecordResult.Status
@@ -43,9 +45,20 @@ class Phase(StrEnum):
     DONE = "done"
 
 
-class VaultDeepCopy:
-    def run_vault_deep_copy(self, root_id: str) -> None:
-        job = self.job
+class VaultDeepCopyRun:
+    """Vault's own deep copy of each of the job's top records, one Vault job each."""
+
+    def __init__(self, context: RunContext) -> None:
+        self.context = context
+        self.connector = context.connector
+        self.poller = VaultJobPoller(context)
+
+    def run(self) -> None:
+        for root in self.context.job.source_ids:
+            self._copy_root(str(root))
+
+    def _copy_root(self, root_id: str) -> None:
+        job = self.context.job
         st = job.state.setdefault("roots", {}).setdefault(root_id, {})
         root_row = job.results.get(object_name=job.object_name, source_id=root_id, depth=0)
         if st.get("phase") == Phase.DONE or root_row.status == S.REVIEW:
@@ -58,13 +71,13 @@ class VaultDeepCopy:
         }
         while (phase := Phase(st.get("phase", ""))) != Phase.DONE:
             steps[phase](root_id, root_row, st)
-        self.heartbeat()
+        self.context.heartbeat()
 
-    def _set_phase(self, st: dict, phase: Phase, **values) -> None:
+    def _set_phase(self, st: dict[str, Any], phase: Phase, **values: str) -> None:
         st.update(phase=str(phase), **values)
-        self.save_state()
+        self.context.save_state()
 
-    def _vault_starting(self, root_id, root_row, st) -> None:
+    def _vault_starting(self, root_id: str, root_row: RecordResult, st: dict[str, Any]) -> None:
         """Crashed between sending the start and storing its id: the job may still be queued in
         Vault, so wait a while for its top copy to appear before starting another."""
         new_id, found = self._await_root_copy(root_row)
@@ -75,10 +88,10 @@ class VaultDeepCopy:
         else:
             self._vault_start(root_id, root_row, st)
 
-    def _vault_start(self, root_id, root_row, st) -> None:
-        job, conn = self.job, self.connector
-        self.heartbeat()
-        overrides = self.top_overrides(root_row)
+    def _vault_start(self, root_id: str, root_row: RecordResult, st: dict[str, Any]) -> None:
+        job, conn = self.context.job, self.connector
+        self.context.heartbeat()
+        overrides = self.context.top_overrides(root_row)
         self._set_phase(st, Phase.STARTING)
         res.mark_sending([root_row])
         try:
@@ -88,7 +101,7 @@ class VaultDeepCopy:
             root_row.status = S.PENDING
             res.save([root_row])
             st.clear()
-            self.save_state()
+            self.context.save_state()
             raise Paused(exc) from exc
         except OutcomeUnknown:
             new_id, found = self._await_root_copy(root_row)
@@ -99,7 +112,7 @@ class VaultDeepCopy:
                 raise
             self._set_phase(st, Phase.DISCOVER, new_id=new_id)
         except ConnectorError as exc:
-            rows = self.tree_rows(root_id)
+            rows = self.context.tree_rows(root_id)
             for row in rows:
                 res.fail_with(row, exc)
             res.save_in_batches(rows)
@@ -109,10 +122,10 @@ class VaultDeepCopy:
             job.remote_job_id = remote_id
             self._set_phase(st, Phase.POLLING, remote_job_id=remote_id)
 
-    def _vault_poll(self, root_id, root_row, st) -> None:
-        job, conn = self.job, self.connector
-        status = self._poll(st["remote_job_id"], st)
-        rows = {(r.object_name, r.source_id): r for r in self.tree_rows(root_id)}
+    def _vault_poll(self, root_id: str, root_row: RecordResult, st: dict[str, Any]) -> None:
+        job, conn = self.context.job, self.connector
+        status = self.poller.wait(st["remote_job_id"], st)
+        rows = {(r.object_name, r.source_id): r for r in self.context.tree_rows(root_id)}
         items = list(conn.deep_copy_results(job.object_name, st["remote_job_id"]))
         # Never mistake a source (of any job) or another row's copy for this job's copy.
         known = known_ids((i.new_id for i in items if i.ok), except_rows=[r.pk for r in rows.values()])
@@ -137,7 +150,7 @@ class VaultDeepCopy:
             self._hold_root(root_id, root_row, st, found)
             return
         if not new_id:
-            unfinished = [r for r in self.tree_rows(root_id) if r.status in (S.PENDING, S.SENDING)]
+            unfinished = [r for r in self.context.tree_rows(root_id) if r.status in (S.PENDING, S.SENDING)]
             for row in unfinished:
                 res.fail(row, status, f"The Vault deep copy job ended with {status}.")
             res.save_in_batches(unfinished)
@@ -145,14 +158,13 @@ class VaultDeepCopy:
             return
         self._set_phase(st, Phase.DISCOVER, new_id=new_id)
 
-    def _vault_discover(self, root_id, root_row, st) -> None:
+    def _vault_discover(self, root_id: str, root_row: RecordResult, st: dict[str, Any]) -> None:
         # Without the job's id (its start answer was lost) the copy may still be growing: match
         # again until every record is found or the wait is over.
         if not st.get("remote_job_id"):
             deadline = time.monotonic() + _lost_start_wait()
             while self._match_hierarchy(root_id, st["new_id"], final=False) and time.monotonic() < deadline:
-                self.heartbeat_no_cancel()
-                time.sleep(settings.VAULT_JOB_POLL_SECONDS)
+                self.poller.pause()
         self._match_hierarchy(root_id, st["new_id"], final=True)
         self._set_phase(st, Phase.DONE)
 
@@ -161,46 +173,28 @@ class VaultDeepCopy:
         it): reconcile.find_one with what the start sent (the overrides; the rest, its name too, is
         inherited from the source). (id, []) found; ("", []) none; ("", candidates) ambiguous."""
         object_name = root_row.object_name
-        overrides = self.overrides_for(root_row.source_id)
+        overrides = self.context.overrides_for(root_row.source_id)
         sent = Sent(payloads={root_row.pk: overrides}, inherits=True)
         return find_one(
             self.connector,
             root_row,
-            key_field=self.key_field(object_name),
+            key_field=self.context.key_field(object_name),
             sent=sent,
-            fields=self.describe(object_name),
+            fields=self.context.describe(object_name),
         )
 
-    def _hold_root(self, root_id: str, root_row: RecordResult, st: dict, found: list[Record]) -> None:
+    def _hold_root(self, root_id: str, root_row: RecordResult, st: dict[str, Any], found: list[Record]) -> None:
         """More than one record could be the top copy: nothing is claimed or started again; the
         tree's other rows wait for the pick (a resume after it matches them under the copy)."""
         hold_for_review(self.connector, root_row, found)
         res.save([root_row])
-        rest = [r for r in self.tree_rows(root_id) if r.pk != root_row.pk and r.status in (S.PENDING, S.SENDING)]
+        rest = [
+            r for r in self.context.tree_rows(root_id) if r.pk != root_row.pk and r.status in (S.PENDING, S.SENDING)
+        ]
         for row in rest:
             res.fail(row, "PARENT_IN_REVIEW", "Its top record's copy needs review; resume after picking it.")
         res.save_in_batches(rest)
         self._set_phase(st, Phase.DONE)
-
-    def _poll(self, remote_id: str, st: dict | None = None) -> str:
-        """Wait for Vault's job to end; each status call is counted in `st["polls"]` (the job page's
-        "polled k times"), kept with the phase so a resumed run counts on."""
-        while True:
-            remote = self.connector.job_status(remote_id)
-            if st is not None:
-                st["polls"] = int(st.get("polls") or 0) + 1
-                self.save_state()
-            if remote.finished:
-                return remote.status
-            self.heartbeat_no_cancel()
-            time.sleep(settings.VAULT_JOB_POLL_SECONDS)
-
-    def heartbeat_no_cancel(self) -> None:
-        # A started Vault job can't be stopped; a cancel takes effect once it has finished.
-        try:
-            self.heartbeat()
-        except Cancelled:
-            pass
 
     def _await_root_copy(self, root_row: RecordResult) -> tuple[str, list[Record]]:
         """The copy a lost start made, ("", []) once the wait is over and a search found none, or
@@ -220,15 +214,14 @@ class VaultDeepCopy:
                 if error is not None:
                     raise error
                 return "", []
-            self.heartbeat_no_cancel()
-            time.sleep(settings.VAULT_JOB_POLL_SECONDS)
+            self.poller.pause()
 
     def _match_hierarchy(self, root_id: str, new_root_id: str, *, final: bool = True) -> int:
         """Give each tree row without a new id the copy found under its copied parent (same values).
 
         Returns how many rows are still without a copy; `final` marks those failed."""
         conn = self.connector
-        rows = self.tree_rows(root_id)
+        rows = self.context.tree_rows(root_id)
         root_row = rows[0]
         if root_row.status != S.SUCCEEDED:
             res.succeed(root_row, new_root_id, conn.record_url(root_row.object_name, new_root_id))
@@ -276,14 +269,14 @@ class VaultDeepCopy:
                             res.succeed(row, match.id, conn.record_url(row.object_name, match.id))
                             res.save([row])
             level = next_level
-        left = [row for row in self.tree_rows(root_id) if row.status in (S.PENDING, S.SENDING)]
+        left = [row for row in self.context.tree_rows(root_id) if row.status in (S.PENDING, S.SENDING)]
         if final:
             for row in left:
                 res.fail(row, "NOT_COPIED", "The copy of this record was not found in the new hierarchy.")
                 res.save([row])
         return len(left)
 
-    def _copies_under(self, related, new_parents: list[str], ours: Lookup) -> list:
+    def _copies_under(self, related: RelatedList, new_parents: list[str], ours: Lookup) -> list[Record]:
         if not new_parents:
             return []
         copies = [c for c in self.connector.children(related, new_parents) if stamped_ok(c, ours)]
@@ -292,7 +285,7 @@ class VaultDeepCopy:
 
     def _signature_skip(self, object_name: str, parent_field: str) -> set[str]:
         skip = {"id", parent_field}
-        for f in self.describe(object_name):
+        for f in self.context.describe(object_name):
             if not f.editable or f.no_copy or f.unique or f.system_managed_name:
                 skip.add(f.name)
         return skip
@@ -303,5 +296,5 @@ def _lost_start_wait() -> float:
     return float(settings.VAULT_LOST_START_WAIT_SECONDS)
 
 
-def _signature(values: dict[str, Any], skip: set[str]) -> tuple:
+def _signature(values: dict[str, Any], skip: set[str]) -> tuple[tuple[str, str], ...]:
     return tuple(sorted((k, repr(v)) for k, v in values.items() if k not in skip and not k.startswith("$")))

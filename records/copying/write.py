@@ -3,11 +3,18 @@ committed write) before the call, the call, the rows completed. A lost answer (O
 reconciled (reconcile.py: the copy found by its key, or by its values, creation time and user)
 before anything is sent again; a row whose copy can't be told apart needs review and is neither
 claimed nor sent. A rate limit or an outage pauses the job (nothing of the batch was applied). No
-remote call happens inside a transaction."""
+remote call happens inside a transaction.
+
+A row refused as a duplicate of a field the user chose to make unique is sent again, alone, with
+the value the writer's `renumber` callback gives it (unique.py), until it is written or the
+callback gives up."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import close_old_connections, connection
 
@@ -15,20 +22,84 @@ from records.connectors.base import ConnectorError, OutcomeUnknown, RateLimited,
 from records.copying import results as res
 from records.copying.lifecycle import Paused
 from records.copying.reconcile import Sent, is_our_copy, reconcile_rows
+from records.copying.run_context import RunContext
 from records.models import RecordResult
 
 S = RecordResult.Status
 MAX_SEND_ATTEMPTS = 3
 
+# One remote call for a batch of rows: one answer per row, in order.
+Call = Callable[[list[RecordResult]], list[WriteResult]]
+# "Make unique": given a refused row, the field its value duplicates ("" for another refusal) and
+# the row's payload, number the value in the payload for another try (True) or leave it (False).
+Renumber = Callable[[RecordResult, str, dict[str, Any]], bool]
 
-class WriteProtocol:
-    """Mixed into the Runner: needs self.connector, self.key_field, self.describe."""
 
-    def send(self, rows: list[RecordResult], call, sent: Sent, *, unique: bool = True) -> None:
+@dataclass(frozen=True)
+class Completed:
+    """The rows a call answered, and for each refused as a duplicate the field it duplicates
+    (row pk -> field name, as the connector reads it from the answer; kept only for the retry)."""
+
+    rows: list[RecordResult]
+    duplicates: dict[int, str] = field(default_factory=dict)
+
+
+class BatchWriter:
+    """Sends batches of one run's rows by the write protocol."""
+
+    def __init__(self, context: RunContext, *, renumber: Renumber | None = None) -> None:
+        self.context = context
+        self.connector = context.connector
+        self.renumber = renumber
+
+    def send(self, rows: list[RecordResult], call: Call, sent: Sent) -> None:
         """Send one batch: SENDING committed first; a lost answer is reconciled, then resent if absent.
-        A duplicate on a field the user chose to make unique is sent again numbered (unique.py)."""
-        object_name = rows[0].object_name
-        key_field = self.key_field(object_name)
+        A duplicate on a field the user chose to make unique is sent again numbered."""
+        completed = self._send(rows, call, sent)
+        if completed is not None:
+            self._make_unique(completed, call, sent)
+
+    def send_group(self, calls: Sequence[tuple[list[RecordResult], Call]], sent: Sent) -> None:
+        """Several batches at once: the remote calls run in parallel (up to the profile's
+        concurrency, parallelism()); every DB write stays in this thread."""
+        if len(calls) == 1:
+            batch, call = calls[0]
+            self.send(batch, call, sent)
+            return
+        for batch, _ in calls:
+            res.mark_sending(batch)
+        with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+            futures = [(batch, call, pool.submit(_threaded, call, batch)) for batch, call in calls]
+            for batch, call, future in futures:
+                try:
+                    outcomes = future.result()
+                except ConnectorError:
+                    # Reconcile and resend this batch the slow, careful way.
+                    for row in batch:
+                        row.attempts = max(0, row.attempts - 1)
+                    self.reconcile_leftovers(batch, sent)
+                    rest = [r for r in batch if r.status == S.PENDING]
+                    if rest:
+                        self.send(rest, call, sent)
+                    continue
+                completed = self._complete(batch, outcomes, self.context.key_field(batch[0].object_name))
+                self._make_unique(completed, call, sent)
+
+    def reconcile_leftovers(self, rows: list[RecordResult], sent: Sent) -> None:
+        """Rows a crashed run left SENDING: their copy found (or held for review) before any resend."""
+        sending = [r for r in rows if r.status == S.SENDING]
+        if sending:
+            self._reconcile(sending, sent)
+
+    def parallelism(self) -> int:
+        # Threads only outside a transaction (tests wrap each test in one that threads can't see).
+        if connection.in_atomic_block:
+            return 1
+        return max(1, min(self.context.job.profile.concurrency, 4))
+
+    def _send(self, rows: list[RecordResult], call: Call, sent: Sent) -> Completed | None:
+        """The protocol for one batch, without "make unique"; None when no answer completed it."""
+        key_field = self.context.key_field(rows[0].object_name)
         pending = rows
         for attempt in range(1, MAX_SEND_ATTEMPTS + 1):
             res.mark_sending(pending)
@@ -38,12 +109,12 @@ class WriteProtocol:
                 self._reconcile(pending, sent)
                 pending = [r for r in pending if r.status == S.PENDING]
                 if not pending:
-                    return
+                    return None
                 if attempt == MAX_SEND_ATTEMPTS:
                     for row in pending:
                         res.fail(row, "OutcomeUnknown", "No answer from the remote system; the record was not found.")
                     res.save(pending)
-                    return
+                    return None
                 continue
             except (RateLimited, Unavailable) as exc:
                 # Nothing was applied (the connector's contract for these, which already retried
@@ -57,13 +128,12 @@ class WriteProtocol:
                 for row in pending:
                     res.fail_with(row, exc)
                 res.save(pending)
-                return
-            self.complete(pending, outcomes, key_field)
-            if unique:
-                self.make_unique(pending, call, sent)
-            return
+                return None
+            return self._complete(pending, outcomes, key_field)
+        return None
 
-    def complete(self, rows: list[RecordResult], outcomes: list[WriteResult], key_field: str) -> None:
+    def _complete(self, rows: list[RecordResult], outcomes: list[WriteResult], key_field: str) -> Completed:
+        duplicates: dict[int, str] = {}
         for row, outcome in zip(rows, outcomes, strict=False):
             # A duplicate on the copy key: an earlier attempt made this copy. Any other duplicate
             # (a name, a unique field) is an error, never a claim.
@@ -75,62 +145,36 @@ class WriteProtocol:
                 outcome = WriteResult(ok=True, new_id=outcome.existing_id)
             link = self.connector.record_url(row.object_name, outcome.new_id) if outcome.ok else ""
             res.apply_write(row, outcome, link)
-            row.duplicate_field = "" if outcome.ok else self.connector.duplicate_field(outcome)  # not saved
+            if not outcome.ok:
+                duplicates[row.pk] = self.connector.duplicate_field(outcome)
         for row in rows[len(outcomes) :]:
             res.fail(row, "NO_RESULT", "The remote system returned no result for this record.")
         res.save(rows)
+        return Completed(rows, duplicates)
+
+    def _make_unique(self, completed: Completed, call: Call, sent: Sent) -> None:
+        """Each refused row sent again alone while `renumber` gives it another value; a retry is
+        sent by the protocol like the first try, but its own refusal goes back to `renumber`."""
+        if self.renumber is None or not completed.rows or not sent.payloads:
+            return
+        for row in completed.rows:
+            duplicate = completed.duplicates.get(row.pk, "")
+            while row.status == S.FAILED and self.renumber(row, duplicate, sent.payloads.get(row.pk, {})):
+                again = self._send([row], call, sent)
+                duplicate = again.duplicates.get(row.pk, "") if again is not None else ""
 
     def _reconcile(self, rows: list[RecordResult], sent: Sent) -> None:
         object_name = rows[0].object_name
         reconcile_rows(
             self.connector,
             rows,
-            key_field=self.key_field(object_name),
+            key_field=self.context.key_field(object_name),
             sent=sent,
-            fields=self.describe(object_name),
+            fields=self.context.describe(object_name),
         )
 
-    def reconcile_leftovers(self, rows: list[RecordResult], sent: Sent) -> None:
-        """Rows a crashed run left SENDING: their copy found (or held for review) before any resend."""
-        sending = [r for r in rows if r.status == S.SENDING]
-        if sending:
-            self._reconcile(sending, sent)
 
-    def parallelism(self) -> int:
-        # Threads only outside a transaction (tests wrap each test in one that threads can't see).
-        if connection.in_atomic_block:
-            return 1
-        return max(1, min(self.job.profile.concurrency, 4))
-
-    def _send_group(self, calls, sent: Sent) -> None:
-        if len(calls) == 1:
-            batch, call = calls[0]
-            self.send(batch, call, sent)
-            return
-        # The remote calls run in parallel (up to the profile's concurrency); every DB write stays here.
-        pending_calls = []
-        for batch, call in calls:
-            res.mark_sending(batch)
-            pending_calls.append((batch, call))
-        with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-            futures = [(batch, call, pool.submit(_threaded, call, batch)) for batch, call in pending_calls]
-            for batch, call, future in futures:
-                try:
-                    outcomes = future.result()
-                except ConnectorError:
-                    # Reconcile and resend this batch the slow, careful way.
-                    for row in batch:
-                        row.attempts = max(0, row.attempts - 1)
-                    self.reconcile_leftovers(batch, sent)
-                    rest = [r for r in batch if r.status == S.PENDING]
-                    if rest:
-                        self.send(rest, call, sent)
-                    continue
-                self.complete(batch, outcomes, self.key_field(batch[0].object_name))
-                self.make_unique(batch, call, sent)
-
-
-def _threaded(call, batch):
+def _threaded(call: Call, batch: list[RecordResult]) -> list[WriteResult]:
     try:
         return call(batch)
     finally:

@@ -1,15 +1,9 @@
-"""Run a claimed job: lease and dispatch. The work itself is in one module per seam:
-
-- write.py             the write protocol (send, complete, reconcile; sequential and threaded)
-- clone.py             clone (both systems, many records per job)
-- vault_deep_copy.py   Vault's own deep copy, its phases as an enum
-- engine_deep_copy.py  the deep copy the engine builds (Zoho)
-- undo.py              undo
-"""
+"""What every copy strategy of one run shares: the job, its connector, the lease (`fence`), the
+options, and the helpers built on them (heartbeat, state, describe, rows, a record's values)."""
 
 from __future__ import annotations
 
-from functools import cached_property
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils import timezone
@@ -17,30 +11,37 @@ from django.utils import timezone
 from records.connectors.base import Automation, Connector, FieldInfo
 from records.copying import choices, value_templates
 from records.copying import results as res
-from records.copying.clone import Clone
-from records.copying.engine_deep_copy import EngineDeepCopy, build_payload  # noqa: F401 - re-exported
-from records.copying.lifecycle import Cancelled, Fence, LeaseLost, Paused, renew  # noqa: F401 - re-exported
+from records.copying.lifecycle import Cancelled, Fence, LeaseLost, renew
 from records.copying.options import CopyOptions
 from records.copying.tree import copy_key_field, unique_fields
-from records.copying.undo import Undo
-from records.copying.unique import MakeUnique
-from records.copying.vault_deep_copy import VaultDeepCopy
-from records.copying.ways import DeepCopyWay, deep_copy_way
-from records.copying.write import WriteProtocol
 from records.models import CopyJob, RecordResult
 
-S = RecordResult.Status
 
-
-class Runner(WriteProtocol, MakeUnique, Clone, VaultDeepCopy, EngineDeepCopy, Undo):
+@dataclass
+class RunContext:
     """One run of one job by the worker that holds its lease (`fence`)."""
 
-    def __init__(self, job: CopyJob, connector: Connector, worker_id: str, fence: Fence | None = None):
-        self.job = job
-        self.connector = connector
-        self.worker_id = worker_id
-        self.fence = fence or Fence(job.pk, worker_id, job.lease_generation)
-        self._describe: dict[str, list[FieldInfo]] = {}
+    job: CopyJob
+    connector: Connector
+    fence: Fence
+    options: CopyOptions = field(init=False)
+    _described: dict[str, list[FieldInfo]] = field(default_factory=dict, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.options = CopyOptions.from_dict(self.job.options)
+
+    @classmethod
+    def for_job(cls, job: CopyJob, connector: Connector, fence: Fence) -> RunContext:
+        """The context of a run, its connector set to start (or not) what the job's options say."""
+        context = cls(job, connector, fence)
+        options = context.options
+        connector.automation = Automation(
+            skip_cadences=options.skip_cadences,
+            run_workflows=options.run_workflows,
+            migration_mode=options.migration_mode,
+            no_triggers=options.no_triggers,
+        )
+        return context
 
     def heartbeat(self) -> None:
         """Renew the lease (or stop if it was taken over) and stop at a cancel request."""
@@ -58,19 +59,22 @@ class Runner(WriteProtocol, MakeUnique, Clone, VaultDeepCopy, EngineDeepCopy, Un
             raise LeaseLost
 
     def describe(self, object_name: str) -> list[FieldInfo]:
-        if object_name not in self._describe:
-            self._describe[object_name] = self.connector.describe(object_name)
-        return self._describe[object_name]
+        if object_name not in self._described:
+            self._described[object_name] = self.connector.describe(object_name)
+        return self._described[object_name]
 
     def key_field(self, object_name: str) -> str:
         return copy_key_field(self.describe(object_name), self.connector.copy_key_fields)
 
-    def rows(self, **filters) -> list[RecordResult]:
+    def rows(self, **filters: Any) -> list[RecordResult]:
         return list(self.job.results.defer("source_snapshot").filter(**filters).order_by("depth", "id"))
 
-    @cached_property
-    def options(self) -> CopyOptions:
-        return CopyOptions.from_dict(self.job.options)
+    def tree_rows(self, root_id: str, *, snapshots: bool = False) -> list[RecordResult]:
+        tree = self.job.state.get("trees", {}).get(root_id)
+        qs = self.job.results.all() if snapshots else self.job.results.defer("source_snapshot")
+        if tree is not None:
+            qs = qs.filter(pk__in=tree)
+        return list(qs.order_by("depth", "id"))
 
     def record_values(
         self, object_name: str, source_id: str, values: dict[str, Any], source: dict[str, Any] | None
@@ -130,29 +134,3 @@ class Runner(WriteProtocol, MakeUnique, Clone, VaultDeepCopy, EngineDeepCopy, Un
         if key_field:
             values[key_field] = row.idempotency_key
         return values
-
-    def run(self) -> None:
-        job = self.job
-        self.connector.automation = Automation(
-            skip_cadences=self.options.skip_cadences,
-            run_workflows=self.options.run_workflows,
-            migration_mode=self.options.migration_mode,
-            no_triggers=self.options.no_triggers,
-        )
-        if job.mode == CopyJob.Mode.UNDO:
-            self.run_undo()
-        elif job.mode == CopyJob.Mode.CLONE:
-            self.run_clone()
-        elif deep_copy_way(self.connector, self.options, job.object_name) == DeepCopyWay.SYSTEM:
-            for root in job.source_ids:
-                self.run_vault_deep_copy(str(root))
-        else:
-            for root in job.source_ids:
-                self.run_engine_deep_copy(str(root))
-
-    def tree_rows(self, root_id: str, *, snapshots: bool = False) -> list[RecordResult]:
-        tree = self.job.state.get("trees", {}).get(root_id)
-        qs = self.job.results.all() if snapshots else self.job.results.defer("source_snapshot")
-        if tree is not None:
-            qs = qs.filter(pk__in=tree)
-        return list(qs.order_by("depth", "id"))
