@@ -25,7 +25,7 @@ from copier_site.settings import *  # noqa: E402,F403
 # and most tests create users; the tests check who may log in, not the hash's strength.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
-# How long a deep copy whose start answer was lost waits for its copy to appear (execute.py). The
-# sandbox runs a queued Vault job within a poll interval or two, so seconds are enough here; 120 s
+# How long a deep copy whose start answer was lost waits for its copy to appear
+# (copying/vault_deep_copy.py). The sandbox runs a queued Vault job within a poll interval or two, so seconds are enough here; 120 s
 # (the default) would make every seeded fault on a start cost two minutes of a test's time.
 VAULT_LOST_START_WAIT_SECONDS = 5

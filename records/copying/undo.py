@@ -16,6 +16,8 @@ a record can still be added: that window is the cascade's few seconds.
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 from records.connectors.base import ConnectorError, NotFound, OutcomeUnknown, RateLimited, Unavailable
 from records.copying import results as res
 from records.copying import undo_checks
@@ -120,8 +122,8 @@ class UndoRun:
         except OutcomeUnknown:
             reconcile_deletes(self.connector, batch)
             rest = [r for r in batch if r.status == S.PENDING]
-            if rest:
-                self._send_delete(object_name, rest) if all(r.attempts < MAX_SEND_ATTEMPTS for r in rest) else None
+            if rest and all(r.attempts < MAX_SEND_ATTEMPTS for r in rest):
+                self._send_delete(object_name, rest)
             return
         except (RateLimited, Unavailable) as exc:
             _pause(batch, exc)
@@ -209,7 +211,7 @@ def _under(targets: list[undo_checks.Target], roots: set[str]) -> bool:
     return True
 
 
-def _pause(rows: list[RecordResult], exc: ConnectorError) -> None:
+def _pause(rows: list[RecordResult], exc: ConnectorError) -> NoReturn:
     """Nothing was deleted (the contract for a rate limit or an outage): the rows are pending
     again and the undo waits, then resumes, instead of failing them."""
     for row in rows:

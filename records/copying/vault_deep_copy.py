@@ -64,10 +64,10 @@ class VaultDeepCopyRun:
         if st.get("phase") == Phase.DONE or root_row.status == S.REVIEW:
             return  # a top row in review waits for a person's pick: never started again
         steps = {
-            Phase.START: self._vault_start,
-            Phase.STARTING: self._vault_starting,
-            Phase.POLLING: self._vault_poll,
-            Phase.DISCOVER: self._vault_discover,
+            Phase.START: self._start,
+            Phase.STARTING: self._starting,
+            Phase.POLLING: self._poll,
+            Phase.DISCOVER: self._discover,
         }
         while (phase := Phase(st.get("phase", ""))) != Phase.DONE:
             steps[phase](root_id, root_row, st)
@@ -77,7 +77,7 @@ class VaultDeepCopyRun:
         st.update(phase=str(phase), **values)
         self.context.save_state()
 
-    def _vault_starting(self, root_id: str, root_row: RecordResult, st: dict[str, Any]) -> None:
+    def _starting(self, root_id: str, root_row: RecordResult, st: dict[str, Any]) -> None:
         """Crashed between sending the start and storing its id: the job may still be queued in
         Vault, so wait a while for its top copy to appear before starting another."""
         new_id, found = self._await_root_copy(root_row)
@@ -86,9 +86,9 @@ class VaultDeepCopyRun:
         elif new_id:
             self._set_phase(st, Phase.DISCOVER, new_id=new_id)
         else:
-            self._vault_start(root_id, root_row, st)
+            self._start(root_id, root_row, st)
 
-    def _vault_start(self, root_id: str, root_row: RecordResult, st: dict[str, Any]) -> None:
+    def _start(self, root_id: str, root_row: RecordResult, st: dict[str, Any]) -> None:
         job, conn = self.context.job, self.connector
         self.context.heartbeat()
         overrides = self.context.top_overrides(root_row)
@@ -122,7 +122,7 @@ class VaultDeepCopyRun:
             job.remote_job_id = remote_id
             self._set_phase(st, Phase.POLLING, remote_job_id=remote_id)
 
-    def _vault_poll(self, root_id: str, root_row: RecordResult, st: dict[str, Any]) -> None:
+    def _poll(self, root_id: str, root_row: RecordResult, st: dict[str, Any]) -> None:
         job, conn = self.context.job, self.connector
         status = self.poller.wait(st["remote_job_id"], st)
         rows = {(r.object_name, r.source_id): r for r in self.context.tree_rows(root_id)}
@@ -158,7 +158,7 @@ class VaultDeepCopyRun:
             return
         self._set_phase(st, Phase.DISCOVER, new_id=new_id)
 
-    def _vault_discover(self, root_id: str, root_row: RecordResult, st: dict[str, Any]) -> None:
+    def _discover(self, root_id: str, root_row: RecordResult, st: dict[str, Any]) -> None:
         # Without the job's id (its start answer was lost) the copy may still be growing: match
         # again until every record is found or the wait is over.
         if not st.get("remote_job_id"):
