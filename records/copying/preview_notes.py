@@ -50,18 +50,22 @@ def rendered_samples(
                 choices.check_rendered(fields=described[node.object_name], values=values, where=where)
             except ValidationError as exc:
                 refused.append(" ".join(exc.messages))
-            kind = "top" if top else "child"
-            # Plain top-record overrides are in plan.changes already; samples show what is rendered.
-            shown_values = {
-                k: v for k, v in values.items() if not top or k not in base or value_templates.is_template(base[k])
-            }
-            if kind not in shown and shown_values:
+            rows, kind = _sample_rows(node, values, base), "top" if top else "child"
+            if kind not in shown and rows:
                 shown.add(kind)
-                samples += [
-                    {"object_name": node.object_name, "source_id": node.source_id, "field": k, "value": v}
-                    for k, v in shown_values.items()
-                ]
+                samples += rows
     return samples, _refusal(refused)
+
+
+def _sample_rows(node: tree.Node, values: dict[str, Any], base: dict[str, Any]) -> list[dict[str, Any]]:
+    """A record's rendered values as sample rows. A top record's plain overrides are in
+    plan.changes already: its samples show what is rendered."""
+    top = node.depth == 0
+    return [
+        {"object_name": node.object_name, "source_id": node.source_id, "field": k, "value": v}
+        for k, v in values.items()
+        if not top or k not in base or value_templates.is_template(base[k])
+    ]
 
 
 def _changed_below(options: CopyOptions, object_name: str) -> bool:
