@@ -129,7 +129,8 @@ def connector_available(system: str) -> str:
 
 def engine_available() -> str:
     try:
-        from records.copying.services import copy_job_create, copy_job_run  # noqa: F401
+        from records.copying.job_actions import copy_job_run  # noqa: F401
+        from records.copying.job_create import copy_job_create  # noqa: F401
     except Exception as exc:
         return f"copy engine not importable ({type(exc).__name__}: {exc})"
     return ""
@@ -163,17 +164,18 @@ def vault_setup(ctx, *, name: str = ""):
 
 
 def create_job(ctx, profile, object_name: str, ids: list[str], mode: str, **kw):
-    """copy_job_create for the bench user, not queued: the scenario runs (and times) the job itself."""
-    from records.copying.services import copy_job_create
+    """copy_job_create for the bench user, not queued: the scenario runs (and times) the job itself.
+    `kw`: the rest of the CopyRequest (overrides, row_overrides, options)."""
+    from records.copying.job_create import copy_job_create
+    from records.copying.request import CopyRequest
 
-    return copy_job_create(
-        profile=profile, object_name=object_name, source_ids=ids, mode=mode, user=ctx.user, enqueue=False, **kw
-    )
+    request = CopyRequest(profile=profile, object_name=object_name, source_ids=tuple(ids), mode=mode, **kw)
+    return copy_job_create(request=request, user=ctx.user, enqueue=False)
 
 
 def run_job(job, *, worker: str = "bench", connector=None):
     """copy_job_run as the RQ worker calls it; `connector`: the scenario's own (e.g. a timed one)."""
-    from records.copying.services import copy_job_run
+    from records.copying.job_actions import copy_job_run
 
     extra = {"connector": connector} if connector is not None else {}
     return copy_job_run(job_id=job.pk, worker_id=worker, **extra)

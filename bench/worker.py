@@ -27,7 +27,8 @@ def queue_to_start(ctx) -> list[Row]:
 
     from bench.zoho_deep import account_id, fresh_zoho
     from records.connectors import connector_for
-    from records.copying.services import copy_job_create
+    from records.copying.job_create import copy_job_create
+    from records.copying.request import CopyRequest
     from records.ops.embedded_redis import EmbeddedRedis
 
     sb = ctx.sb
@@ -47,14 +48,14 @@ def queue_to_start(ctx) -> list[Row]:
     try:
 
         def one(n):
-            job = copy_job_create(
+            request = CopyRequest(
                 profile=profile,
                 object_name="Accounts",
-                source_ids=[root],
+                source_ids=(root,),
                 mode="clone",
-                user=ctx.user,
                 overrides={"Account_Name": f"Queue probe {n}", "Account_Number": None},
             )
+            job = copy_job_create(request=request, user=ctx.user)
             queued_at = timezone.now()
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline:

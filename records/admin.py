@@ -369,13 +369,13 @@ class CopyJobAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Cancel the selected jobs", permissions=["cancel"])
     def cancel_jobs(self, request, queryset):
-        from records.copying.services import copy_job_cancel
+        from records.copying.job_actions import copy_job_cancel
 
         self._run(request, queryset, copy_job_cancel, "Cancelled")
 
     @admin.action(description="Resume the unfinished records of the selected jobs", permissions=["retry"])
     def retry_jobs(self, request, queryset):
-        from records.copying.services import copy_job_retry
+        from records.copying.job_actions import copy_job_retry
 
         self._run(request, queryset, copy_job_retry, "Queued again")
 

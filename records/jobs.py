@@ -5,7 +5,7 @@ import socket
 
 
 def run_copy_job(job_id: int) -> str:
-    from records.copying.services import copy_job_run
+    from records.copying.job_actions import copy_job_run
 
     job = copy_job_run(job_id=job_id, worker_id=f"{socket.gethostname()}:{os.getpid()}")
     return job.status

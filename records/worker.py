@@ -28,7 +28,7 @@ class CopierWorker(Worker):
 
     def run_maintenance_tasks(self):
         super().run_maintenance_tasks()
-        from records.copying.services import jobs_resume_stale
+        from records.copying.job_actions import jobs_resume_stale
 
         close_old_connections()
         try:

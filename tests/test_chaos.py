@@ -24,7 +24,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from records.connectors import connector_for
-from records.copying import services
+from records.copying.job_actions import copy_job_cancel, copy_job_retry, copy_job_undo
 from records.models import CopyJob, RecordResult
 from tests.fixtures.engine import kill_worker, start_job, start_worker
 from tests.fixtures.sandbox import small_accounts
@@ -148,21 +148,19 @@ def _event(name, job, owner, worker, redis_server):
         worker.start()
     elif name == "cancel":
         try:
-            services.copy_job_cancel(job=job, user=owner)
+            copy_job_cancel(job=job, user=owner)
         except ValidationError:
             pass
     elif name == "race":
         # While it runs, undo and retry are refused; after it ended, only one of them can win.
-        won = _race(
-            lambda: services.copy_job_undo(job=job, user=owner), lambda: services.copy_job_retry(job=job, user=owner)
-        )
+        won = _race(lambda: copy_job_undo(job=job, user=owner), lambda: copy_job_retry(job=job, user=owner))
         assert won <= 1
         undo = CopyJob.objects.filter(parent_job=job, mode=CopyJob.Mode.UNDO).first()
         if undo is not None:
             return undo  # the copy is being undone: the schedule continues with the undo
     elif name == "resume":
         try:
-            services.copy_job_retry(job=job, user=owner)
+            copy_job_retry(job=job, user=owner)
         except ValidationError:
             pass
     return None
@@ -180,7 +178,7 @@ def _drive(job, owner, worker, timeout):
         if job.status in (CopyJob.Status.SUCCEEDED, CopyJob.Status.UNDONE):
             return job
         if job.is_finished and job.can_resume(owner)[0]:
-            services.copy_job_retry(job=job, user=owner)
+            copy_job_retry(job=job, user=owner)
         time.sleep(0.3)
     raise AssertionError(f"job {job.pk} still {job.status} ({job.status_words}): {job.error_summary}")
 
@@ -211,8 +209,8 @@ def _chaos(seed, sb, redis_server, redis_url, zoho_profile, vault_profile, owner
             # Two undo requests at once: one undo.
             assert (
                 _race(
-                    lambda: services.copy_job_undo(job=job, user=owner),
-                    lambda: services.copy_job_undo(job=job, user=owner),
+                    lambda: copy_job_undo(job=job, user=owner),
+                    lambda: copy_job_undo(job=job, user=owner),
                 )
                 == 1
             )

@@ -91,7 +91,7 @@ def test_partial_failure_exits_1_then_job_retry_and_show(acme, fresh_sandbox):
     sb.zoho.settings = sb.zoho.settings.updated(reject_values=())
     code, _, _ = cmd("job", "retry", str(job.pk))
     assert code == 0
-    from records.copying.services import copy_job_run
+    from records.copying.job_actions import copy_job_run
 
     copy_job_run(job_id=job.pk, worker_id="w")
     code, out, _ = cmd("job", "show", str(job.pk), "--json")

@@ -3,7 +3,9 @@ sandbox, in as few calls as each API allows, and every row of a bulk clone carry
 
 import pytest
 
-from records.copying import services
+from records.copying.job_create import copy_job_create
+from records.copying.preview import copy_preview
+from tests.fixtures.engine import copy_request
 
 VAULT_NAMES = ["Cardiostat", "Neurolax", "Dermacalm", "Linked Product"]
 
@@ -82,20 +84,14 @@ def test_every_bulk_clone_row_carries_its_name_and_a_missing_id_is_a_warning(vau
     sb, profile, conn = vault
     ids = vault_ids(conn, VAULT_NAMES[:3])
     bogus = "00P999999999999"
-    plan = services.copy_preview(
-        profile=profile, object_name="product__v", source_ids=[*ids, bogus], mode="clone", overrides={}
-    )
+    plan = copy_preview(request=copy_request(profile, "product__v", [*ids, bogus], "clone", overrides={}))
     assert any(bogus in w and "not found" in w for w in plan.warnings), plan.warnings
     row_overrides = {i: {"name__v": f"{n} (copy)"} for i, n in zip(ids, VAULT_NAMES, strict=False)}
     sb.clear_log("vault")
-    job = services.copy_job_create(
-        profile=profile,
-        object_name="product__v",
-        source_ids=ids,
-        mode="clone",
+    job = copy_job_create(
+        request=copy_request(profile, "product__v", ids, "clone", row_overrides=row_overrides),
         user=owner,
         enqueue=False,
-        row_overrides=row_overrides,
     )
     rows = dict(job.results.values_list("source_id", "source_name"))
     assert rows == dict(zip(ids, VAULT_NAMES[:3], strict=True))

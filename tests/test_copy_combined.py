@@ -14,11 +14,13 @@ from django.utils import timezone
 
 from records.connectors import connector_for
 from records.connectors.base import NotFound
-from records.copying import services
+from records.copying.job_actions import copy_job_undo
+from records.copying.job_create import copy_job_create
 from records.copying.options import lineage_text, parse_cli
+from records.copying.preview import copy_preview
 from records.copying.tree import read_tree
 from records.models import CopyJob
-from tests.fixtures.engine import kill_worker, start_worker
+from tests.fixtures.engine import copy_request, kill_worker, start_worker
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
@@ -169,18 +171,12 @@ def test_every_choice_at_once_through_the_services_and_a_real_worker_then_undo(
     source = _source(conn, combo)
     _clash(conn, combo, source)
     top, options = combo.build(conn)
-    plan = services.copy_preview(
-        profile=profile, object_name=combo.top, source_ids=[source.id], mode="deep_copy", overrides=top, options=options
+    plan = copy_preview(
+        request=copy_request(profile, combo.top, [source.id], "deep_copy", overrides=top, options=options)
     )
     assert not plan.refused_reason, plan.refused_reason
-    job = services.copy_job_create(
-        profile=profile,
-        object_name=combo.top,
-        source_ids=[source.id],
-        mode="deep_copy",
-        user=owner,
-        overrides=top,
-        options=options,
+    job = copy_job_create(
+        request=copy_request(profile, combo.top, [source.id], "deep_copy", overrides=top, options=options), user=owner
     )
     assert job.planned_count == plan.total
     _burst(redis_url)
@@ -189,7 +185,7 @@ def test_every_choice_at_once_through_the_services_and_a_real_worker_then_undo(
     check(fresh_sandbox, conn, job, source)
 
     copies = list(job.results.values_list("object_name", "new_id"))
-    undo = services.copy_job_undo(job=job, user=owner)
+    undo = copy_job_undo(job=job, user=owner)
     _burst(redis_url)
     undo.refresh_from_db()
     assert undo.status == CopyJob.Status.SUCCEEDED, undo.error_summary

@@ -4,19 +4,20 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from records.connectors import connector_for
-from records.copying import services
+from records.copying.job_actions import copy_job_run
+from records.copying.job_create import copy_job_create
 from records.copying.options import CopyOptions
+from records.copying.preview import copy_preview
 from records.copying.unique import numbered
 from records.models import CopyJob, RecordResult
+from tests.fixtures.engine import copy_request
 
 S = RecordResult.Status
 
 
 def run(profile, user, object_name, ids, mode, **kw):
-    job = services.copy_job_create(
-        profile=profile, object_name=object_name, source_ids=ids, mode=mode, user=user, enqueue=False, **kw
-    )
-    return services.copy_job_run(job_id=job.pk, worker_id="test")
+    job = copy_job_create(request=copy_request(profile, object_name, ids, mode, **kw), user=user, enqueue=False)
+    return copy_job_run(job_id=job.pk, worker_id="test")
 
 
 @pytest.fixture
@@ -94,26 +95,20 @@ def test_vault_clone_name_made_unique(fresh_sandbox, vault_profile, owner):
 def test_only_unique_text_fields_can_be_made_unique(zoho):
     sb, profile, conn, src, number = zoho
     with pytest.raises(ValidationError, match="only unique text fields"):
-        services.copy_preview(
-            profile=profile,
-            object_name="Accounts",
-            source_ids=[src],
-            mode="clone",
-            options=CopyOptions(unique={"Accounts": ("Phone",)}),
+        copy_preview(
+            request=copy_request(
+                profile, "Accounts", [src], "clone", options=CopyOptions(unique={"Accounts": ("Phone",)})
+            )
         )
 
 
 def test_a_unique_required_name_suggests_a_template_and_make_unique_lifts_the_refusal(fresh_sandbox, vault_profile):
     conn = connector_for(vault_profile)
     src = next(r.id for r in conn.search("product__v", "Neurolax").records if r.name == "Neurolax")
-    plan = services.copy_preview(profile=vault_profile, object_name="product__v", source_ids=[src], mode="clone")
+    plan = copy_preview(request=copy_request(vault_profile, "product__v", [src], "clone"))
     assert "name__v={name__v} (copy)" in plan.refused_reason and "make unique" in plan.refused_reason
-    plan = services.copy_preview(
-        profile=vault_profile,
-        object_name="product__v",
-        source_ids=[src],
-        mode="clone",
-        overrides={"name__v": "{name__v} (copy)"},
+    plan = copy_preview(
+        request=copy_request(vault_profile, "product__v", [src], "clone", overrides={"name__v": "{name__v} (copy)"})
     )
     assert not plan.refused_reason
     assert {
@@ -122,12 +117,10 @@ def test_a_unique_required_name_suggests_a_template_and_make_unique_lifts_the_re
         "field": "name__v",
         "value": "Neurolax (copy)",
     } in plan.samples
-    plan = services.copy_preview(
-        profile=vault_profile,
-        object_name="product__v",
-        source_ids=[src],
-        mode="clone",
-        options=CopyOptions(unique={"product__v": ("name__v",)}),
+    plan = copy_preview(
+        request=copy_request(
+            vault_profile, "product__v", [src], "clone", options=CopyOptions(unique={"product__v": ("name__v",)})
+        )
     )
     assert not plan.refused_reason
 
@@ -135,7 +128,7 @@ def test_a_unique_required_name_suggests_a_template_and_make_unique_lifts_the_re
 def test_zoho_products_unique_name_clashes_on_copy_and_make_unique_answers(fresh_sandbox, zoho_profile, owner):
     conn = connector_for(zoho_profile)
     src = next(r.id for r in conn.search("Products", "Widget").records if r.name == "Widget")
-    plan = services.copy_preview(profile=zoho_profile, object_name="Products", source_ids=[src], mode="clone")
+    plan = copy_preview(request=copy_request(zoho_profile, "Products", [src], "clone"))
     assert "Product_Name" in plan.refused_reason and "make unique" in plan.refused_reason
     job = run(
         zoho_profile, owner, "Products", [src], "clone", options=CopyOptions(unique={"Products": ("Product_Name",)})

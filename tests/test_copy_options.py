@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from records.connectors import connector_for
 from records.connectors.base import NotFound
-from records.copying import services
+from records.copying.job_actions import copy_job_retry, copy_job_undo
 from records.copying.options import CopyOptions
 from records.copying.tree import read_tree
 from records.models import CopyJob, RecordResult
@@ -327,7 +327,7 @@ def test_job_page_and_csv_show_the_values_each_copy_got_then_undo_deletes_every_
     assert csv_text.splitlines()[0].endswith(",values")
     assert f"Account_Name = Globex {job.pk}" in csv_text
     new_ids = list(job.results.values_list("object_name", "new_id"))
-    undo = services.copy_job_undo(job=job, user=owner, enqueue=False)
+    undo = copy_job_undo(job=job, user=owner, enqueue=False)
     undo = run_job(undo)
     assert undo.status == CopyJob.Status.SUCCEEDED, undo.error_summary
     for object_name, new_id in new_ids:
@@ -346,7 +346,7 @@ def test_retry_sends_failed_rows_again_with_the_same_rendered_values(zoho, owner
     job = run_job(job)
     assert job.succeeded_count == 0 and job.status == CopyJob.Status.WAITING, job.status
     sb.faults("zoho").set(p500=0.0)
-    job = services.copy_job_retry(job=job, user=owner, enqueue=False)
+    job = copy_job_retry(job=job, user=owner, enqueue=False)
     job = run_job(job)
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
     created_day = timezone.localdate(job.created).isoformat()

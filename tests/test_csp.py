@@ -11,8 +11,9 @@ import pytest
 from django.urls import get_resolver, reverse
 
 from records.connectors import connector_for
-from records.copying import services
+from records.copying.job_create import copy_job_create
 from records.models import CopyJob
+from tests.fixtures.engine import copy_request
 
 ROOT = Path(__file__).resolve().parents[1]
 STRICT = ("default-src 'self'", "script-src 'self'", "style-src 'self'", "object-src 'none'", "frame-ancestors 'none'")
@@ -94,14 +95,10 @@ def pages(db, client, django_user_model, vault_profile, fresh_sandbox, owner, ma
     values = {bf.html_name: bf.value() for bf in form if bf.value() not in (None, "", [])}
     draft = client.post(record_url, {**values, "mode": "deep_copy", "f_name__v": "CSP Product"})
     assert draft.status_code == 302, [l for l in draft.content.decode().splitlines() if "error" in l][:5]
-    job = services.copy_job_create(
-        profile=vault_profile,
-        object_name="product__v",
-        source_ids=[product],
-        mode="clone",
+    job = copy_job_create(
+        request=copy_request(vault_profile, "product__v", [product], "clone", overrides={"name__v": "CSP Copy"}),
         user=owner,
         enqueue=False,
-        overrides={"name__v": "CSP Copy"},
     )
     done = make_job(results=12, status=CopyJob.Status.PARTIAL)
     # A row that needs review: the job page shows its candidates and pick forms.

@@ -3,35 +3,27 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from records.copying import services
+from records.copying.job_actions import _claim, copy_job_retry, copy_job_undo, jobs_resume_stale
+from records.copying.job_create import copy_job_create
+from records.copying.preview import copy_preview
 from records.copying.validation import override_errors
 from records.models import CopyJob, RecordResult
-from tests.fixtures.engine import ZOHO_FIELDS, MemoryConnector, run_job
+from tests.fixtures.engine import ZOHO_FIELDS, MemoryConnector, copy_request, run_job
 
 pytestmark = pytest.mark.django_db
 S = RecordResult.Status
 
 
 def create(conn, profile, user, mode="deep_copy", ids=None, **kw):
-    return services.copy_job_create(
-        profile=profile,
-        object_name="Accounts",
-        source_ids=ids or [conn.root],
-        mode=mode,
-        user=user,
-        enqueue=False,
-        connector=conn,
-        **kw,
-    )
+    request = copy_request(profile, "Accounts", ids or [conn.root], mode, **kw)
+    return copy_job_create(request=request, user=user, enqueue=False, connector=conn)
 
 
 def test_preview_counts_changes_and_depth(memory, engine_profile):
-    plan = services.copy_preview(
-        profile=engine_profile,
-        object_name="Accounts",
-        source_ids=[memory.root],
-        mode="deep_copy",
-        overrides={"Account_Name": "Acme 2"},
+    plan = copy_preview(
+        request=copy_request(
+            engine_profile, "Accounts", [memory.root], "deep_copy", overrides={"Account_Name": "Acme 2"}
+        ),
         connector=memory,
     )
     counts = {(o.object_name, o.depth): o.count for o in plan.objects}
@@ -42,13 +34,8 @@ def test_preview_counts_changes_and_depth(memory, engine_profile):
 
 def test_preview_refuses_over_the_limit(memory, engine_profile):
     memory.max_deep_copy_records = 4
-    plan = services.copy_preview(
-        profile=engine_profile,
-        object_name="Accounts",
-        source_ids=[memory.root],
-        mode="deep_copy",
-        overrides={},
-        connector=memory,
+    plan = copy_preview(
+        request=copy_request(engine_profile, "Accounts", [memory.root], "deep_copy", overrides={}), connector=memory
     )
     assert "more than 4" in plan.refused_reason
     with pytest.raises(ValidationError):
@@ -150,7 +137,7 @@ def test_a_crash_after_sending_is_reconciled_on_resume(memory, engine_profile, o
 
 def test_second_worker_does_nothing_while_lease_held(memory, engine_profile, owner):
     job = create(memory, engine_profile, owner)
-    assert services._claim(job.pk, "w1")
+    assert _claim(job.pk, "w1")
     job = run_job(connector=memory, job=job, worker="w2")
     assert job.status == CopyJob.Status.RUNNING and memory.calls == []
 
@@ -158,14 +145,16 @@ def test_second_worker_does_nothing_while_lease_held(memory, engine_profile, own
 def test_bulk_clone_with_row_overrides_in_batches(engine_profile, owner):
     conn = MemoryConnector(batch_size=2)
     ids = [conn.add("Accounts", Account_Name=f"A{i}") for i in range(5)]
-    job = services.copy_job_create(
-        profile=engine_profile,
-        object_name="Accounts",
-        source_ids=ids,
-        mode="clone",
+    job = copy_job_create(
+        request=copy_request(
+            engine_profile,
+            "Accounts",
+            ids,
+            "clone",
+            overrides={"Phone": "9"},
+            row_overrides={ids[0]: {"Account_Name": "First"}},
+        ),
         user=owner,
-        overrides={"Phone": "9"},
-        row_overrides={ids[0]: {"Account_Name": "First"}},
         enqueue=False,
         connector=conn,
     )
@@ -184,7 +173,7 @@ def test_failed_rows_then_retry_reruns_only_them(memory, engine_profile, owner):
     assert {r.error_type for r in failed} == {"INVALID_DATA", "PARENT_NOT_COPIED"}
     memory.reject_names = set()
     memory.calls.clear()
-    services.copy_job_retry(job=job, user=owner, enqueue=False)
+    copy_job_retry(job=job, user=owner, enqueue=False)
     job = run_job(connector=memory, job=job, worker="w2")
     assert job.status == CopyJob.Status.SUCCEEDED
     assert memory.count("Accounts") == 2 and memory.count("Contacts") == 7 and memory.count("Tasks") == 6
@@ -214,7 +203,7 @@ def test_cancel_stops_between_batches_and_keeps_results(engine_profile, owner):
 def test_undo_deletes_children_first_and_restores(memory, engine_profile, owner):
     before = {o: set(v) for o, v in memory.data.items()}
     job = run_job(connector=memory, job=create(memory, engine_profile, owner, overrides={"Account_Name": "Acme 2"}))
-    undo = services.copy_job_undo(job=job, user=owner, enqueue=False)
+    undo = copy_job_undo(job=job, user=owner, enqueue=False)
     assert undo.mode == CopyJob.Mode.UNDO and undo.parent_job == job and undo.planned_count == 7
     undo = run_job(connector=memory, job=undo)
     assert undo.status == CopyJob.Status.SUCCEEDED
@@ -238,7 +227,7 @@ def test_vault_native_deep_copy_matches_hierarchy_and_undo_cascades(engine_profi
     for r in job.results.filter(object_name="Contacts"):
         assert conn.data["Contacts"][r.new_id]["Account_Name"] == new_root
         assert conn.data["Contacts"][r.new_id]["Last_Name"] == conn.data["Contacts"][r.source_id]["Last_Name"]
-    undo = run_job(connector=conn, job=services.copy_job_undo(job=job, user=owner, enqueue=False))
+    undo = run_job(connector=conn, job=copy_job_undo(job=job, user=owner, enqueue=False))
     assert undo.status == CopyJob.Status.SUCCEEDED
     assert {o: set(v) for o, v in conn.data.items()} == before
 
@@ -261,12 +250,12 @@ def test_resume_stale_requeues_expired_leases(
     import django_rq
 
     job = create(memory, engine_profile, owner)
-    services._claim(job.pk, "dead")
+    _claim(job.pk, "dead")
     CopyJob.objects.filter(pk=job.pk).update(lease_expires_at="2000-01-01T00:00:00Z")
     queue = django_rq.get_queue("default")
     assert queue.count == 0
     with django_capture_on_commit_callbacks(execute=True):
-        resumed = services.jobs_resume_stale()
+        resumed = jobs_resume_stale()
     assert [j.pk for j in resumed] == [job.pk]
     assert resumed[0].status == CopyJob.Status.QUEUED
     assert queue.job_ids == [resumed[0].rq_job_id]

@@ -2,9 +2,11 @@
 
 import pytest
 
-from records.copying import services
+from records.copying.job_actions import jobs_resume_stale
+from records.copying.job_create import copy_job_create
 from records.copying.tree import read_tree
 from records.models import CopyJob
+from tests.fixtures.engine import copy_request
 from tests.fixtures.sandbox import small_account
 
 
@@ -20,13 +22,9 @@ def burst():
 def test_job_is_enqueued_on_commit_and_run_by_a_worker(zoho, owner, redis_url):
     sb, profile, conn = zoho
     src = small_account(conn)
-    job = services.copy_job_create(
-        profile=profile,
-        object_name="Accounts",
-        source_ids=[src],
-        mode="deep_copy",
+    job = copy_job_create(
+        request=copy_request(profile, "Accounts", [src], "deep_copy", overrides={"Account_Name": "Queued Co"}),
         user=owner,
-        overrides={"Account_Name": "Queued Co"},
     )
     job.refresh_from_db()
     assert job.rq_job_id.startswith(f"copyjob-{job.pk}-")
@@ -43,19 +41,17 @@ def test_a_queued_job_whose_redis_queue_was_lost_is_resumed(zoho, owner, redis_u
     import redis
 
     sb, profile, conn = zoho
-    job = services.copy_job_create(
-        profile=profile,
-        object_name="Accounts",
-        source_ids=[small_account(conn)],
-        mode="clone",
+    job = copy_job_create(
+        request=copy_request(
+            profile, "Accounts", [small_account(conn)], "clone", overrides={"Account_Name": "Lost Co"}
+        ),
         user=owner,
-        overrides={"Account_Name": "Lost Co"},
     )
     redis.Redis.from_url(redis_url).flushdb()  # Redis lost its queue
     settings.JOB_LEASE_SECONDS = 0
-    resumed = services.jobs_resume_stale()
+    resumed = jobs_resume_stale()
     assert [j.pk for j in resumed] == [job.pk]
-    assert services.jobs_resume_stale() == []  # its new RQ job is alive: not resumed twice
+    assert jobs_resume_stale() == []  # its new RQ job is alive: not resumed twice
     burst()
     job.refresh_from_db()
     assert job.status == CopyJob.Status.SUCCEEDED and len(conn.find("Accounts", {"Account_Name": "Lost Co"})) == 1

@@ -5,7 +5,7 @@ import threading
 
 import pytest
 
-from records.copying import services
+from records.copying.job_actions import copy_job_cancel, copy_job_retry, copy_job_run, copy_job_undo
 from records.copying.tree import read_tree
 from records.models import CopyJob, RecordResult
 from tests.fixtures.engine import copy_now, preview, run_job, start_job, wait_for_end, worker_running
@@ -51,7 +51,7 @@ def test_vault_deep_copy_then_undo_leaves_vault_as_before(vault, owner):
     new_root = job.results.get(depth=0).new_id
     assert tree_size(conn, "product__v", new_root) == tree_size(conn, "product__v", src) == job.planned_count
     assert job.results.filter(status=S.SUCCEEDED, new_id="").count() == 0
-    undo = run_job(services.copy_job_undo(job=job, user=owner, enqueue=False), worker="t")
+    undo = run_job(copy_job_undo(job=job, user=owner, enqueue=False), worker="t")
     assert undo.status == CopyJob.Status.SUCCEEDED, undo.error_summary
     assert {o: len(r) for o, r in sb.vault.state.records.items()} == before
 
@@ -92,7 +92,7 @@ def test_vault_retry_reruns_only_failed_rows(vault, owner):
     assert job.status == CopyJob.Status.PARTIAL and job.failed_count == 1
     assert job.results.get(status=S.FAILED).error_type
     conn.delete("product__v", [blocker])
-    services.copy_job_retry(job=job, user=owner, enqueue=False)
+    copy_job_retry(job=job, user=owner, enqueue=False)
     job = run_job(job, worker="t2")
     assert job.status == CopyJob.Status.SUCCEEDED
     assert len(conn.find("product__v", {"name__v": "Free Name"})) == 1
@@ -104,10 +104,7 @@ def test_two_workers_on_one_job_copy_once(vault, owner):
     sb, profile, conn = vault
     src = find_record(conn, "product__v", "Neurolax")
     job = start_job(profile, owner, "product__v", [src], "clone", overrides={"name__v": "Raced"})
-    threads = [
-        threading.Thread(target=services.copy_job_run, kwargs={"job_id": job.pk, "worker_id": f"w{i}"})
-        for i in range(2)
-    ]
+    threads = [threading.Thread(target=copy_job_run, kwargs={"job_id": job.pk, "worker_id": f"w{i}"}) for i in range(2)]
     [t.start() for t in threads]
     [t.join() for t in threads]
     job.refresh_from_db()
@@ -150,7 +147,7 @@ def test_zoho_dropped_connection_no_duplicate_and_undo(zoho, owner):
     new_root = job.results.get(depth=0).new_id
     assert tree_size(conn, "Accounts", new_root) == size
     assert len(conn.find("Accounts", {"Account_Name": "Dropped Co"})) == 1
-    undo = run_job(services.copy_job_undo(job=job, user=owner, enqueue=False), worker="u")
+    undo = run_job(copy_job_undo(job=job, user=owner, enqueue=False), worker="u")
     assert undo.status == CopyJob.Status.SUCCEEDED
     assert conn.find("Accounts", {"Account_Name": "Dropped Co"}) == []
 
@@ -172,7 +169,7 @@ def test_zoho_cancel_keeps_results(zoho, owner, redis_url):
     with worker_running(redis_url):
         try:
             assert hold.wait(60), "no children batch was sent"
-            services.copy_job_cancel(job=CopyJob.objects.get(pk=job.pk), user=owner)
+            copy_job_cancel(job=CopyJob.objects.get(pk=job.pk), user=owner)
         finally:
             hold.release()
         job = wait_for_end(job)
@@ -238,7 +235,7 @@ def test_zoho_retry_reruns_only_failed_rows(zoho, owner):
     assert job.status == CopyJob.Status.PARTIAL and job.failed_count == 1
     assert job.results.get(status=S.FAILED).error_type == "DUPLICATE_DATA"
     conn.delete("Accounts", [blocker])
-    services.copy_job_retry(job=job, user=owner, enqueue=False)
+    copy_job_retry(job=job, user=owner, enqueue=False)
     job = run_job(job, worker="t2")
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
     assert len(conn.find("Accounts", {"Account_Name": "Retry A"})) == 1

@@ -6,8 +6,10 @@ from django.utils import timezone
 
 from records.connectors import connector_for
 from records.copying import results as res
-from records.copying import services
+from records.copying.job_actions import copy_job_retry, copy_job_run
+from records.copying.job_create import copy_job_create
 from records.models import RecordResult
+from tests.fixtures.engine import copy_request
 
 S = RecordResult.Status
 
@@ -18,14 +20,12 @@ def _account(conn, name):
 
 def _plan_deep_copy(conn, profile, owner, copy_name):
     """A queued (not enqueued) deep copy of Acme Corp, its copy named `copy_name`."""
-    return services.copy_job_create(
-        profile=profile,
-        object_name="Accounts",
-        source_ids=[_account(conn, "Acme Corp")],
-        mode="deep_copy",
+    return copy_job_create(
+        request=copy_request(
+            profile, "Accounts", [_account(conn, "Acme Corp")], "deep_copy", overrides={"Account_Name": copy_name}
+        ),
         user=owner,
         enqueue=False,
-        overrides={"Account_Name": copy_name},
     )
 
 
@@ -40,7 +40,7 @@ def test_deep_copy_run_copies_the_planned_snapshot_without_reading_records(zoho,
     sb.zoho.state.records["Contacts"][child.source_id]["Last_Name"] = "Changed After Planning"
     sb.clear_log("zoho")
 
-    job = services.copy_job_run(job_id=job.pk, worker_id="snap")
+    job = copy_job_run(job_id=job.pk, worker_id="snap")
 
     assert job.status == "succeeded", job.error_summary
     run_log = sb.log("zoho")
@@ -57,7 +57,7 @@ def test_job_planned_without_snapshots_reads_the_tree_again(zoho, owner):
     job = _plan_deep_copy(conn, profile, owner, "Old Style Co")
     job.results.update(source_snapshot=None)
     sb.clear_log("zoho")
-    job = services.copy_job_run(job_id=job.pk, worker_id="old")
+    job = copy_job_run(job_id=job.pk, worker_id="old")
     assert job.status == "succeeded", job.error_summary
     assert job.succeeded_count == job.planned_count > 1
     assert any(e.path.split("?")[0].endswith("/coql") for e in sb.log("zoho"))
@@ -66,14 +66,10 @@ def test_job_planned_without_snapshots_reads_the_tree_again(zoho, owner):
 def test_bulk_clone_keeps_no_snapshot(zoho, owner):
     _, profile, conn = zoho
     root = _account(conn, "Acme Corp")
-    job = services.copy_job_create(
-        profile=profile,
-        object_name="Accounts",
-        source_ids=[root],
-        mode="clone",
+    job = copy_job_create(
+        request=copy_request(profile, "Accounts", [root], "clone", overrides={"Account_Name": "No Snapshot Co"}),
         user=owner,
         enqueue=False,
-        overrides={"Account_Name": "No Snapshot Co"},
     )
     assert list(job.results.values_list("source_snapshot", flat=True)) == [None]
 
@@ -148,7 +144,7 @@ def test_snapshots_of_copied_records_are_dropped_when_the_job_ends(zoho, owner):
     snap = failing.source_snapshot
     snap["fields"]["Last_Name"] = None  # required: Zoho refuses the insert
     job.results.filter(pk=failing.pk).update(source_snapshot=snap)
-    job = services.copy_job_run(job_id=job.pk, worker_id="drop")
+    job = copy_job_run(job_id=job.pk, worker_id="drop")
     kept = dict(job.results.exclude(source_snapshot=None).values_list("source_id", "status"))
     assert job.results.filter(status=S.SUCCEEDED).count() > 1
     assert job.results.filter(status=S.SUCCEEDED, source_snapshot__isnull=False).count() == 0
@@ -163,12 +159,12 @@ def test_a_retry_copies_the_rest_from_the_snapshots_without_reading_records(zoho
     good = failing.source_snapshot
     bad = {**good, "fields": {**good["fields"], "Last_Name": None}}  # required: refused
     job.results.filter(pk=failing.pk).update(source_snapshot=bad)
-    job = services.copy_job_run(job_id=job.pk, worker_id="first")
+    job = copy_job_run(job_id=job.pk, worker_id="first")
     assert job.status == "partial" and job.results.get(pk=failing.pk).status == S.FAILED
     job.results.filter(pk=failing.pk).update(source_snapshot=good)  # as if the refusal had passed
-    services.copy_job_retry(job=job, user=owner, enqueue=False)
+    copy_job_retry(job=job, user=owner, enqueue=False)
     sb.clear_log("zoho")
-    job = services.copy_job_run(job_id=job.pk, worker_id="retry")
+    job = copy_job_run(job_id=job.pk, worker_id="retry")
     assert job.status == "succeeded", job.error_summary
     assert job.succeeded_count == job.planned_count
     reads = [

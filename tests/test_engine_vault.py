@@ -14,7 +14,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from records.connectors import connector_for
-from records.copying import services
+from records.copying.job_actions import copy_job_cancel, copy_job_undo, jobs_resume_stale
 from records.copying.tree import read_tree
 from records.models import CopyJob, RecordResult
 from tests.fixtures.engine import (
@@ -146,7 +146,7 @@ def test_deep_copy_when_success_file_has_no_new_ids(vault, owner, settings, copy
     new_root = job.results.get(depth=0).new_id
     assert new_root == product(conn, "Pulmoflow Fallback")
     assert_hierarchy_copied(conn, job, src, new_root)
-    undo = run_job(services.copy_job_undo(job=job, user=owner, enqueue=False), worker="u")
+    undo = run_job(copy_job_undo(job=job, user=owner, enqueue=False), worker="u")
     assert undo.status == CopyJob.Status.SUCCEEDED, undo.error_summary
     assert conn.find("product__v", {"name__v": "Pulmoflow Fallback"}) == []
 
@@ -174,7 +174,7 @@ def _cancel_while_held(sb, job, owner, redis_url, method, path):
     with worker_running(redis_url):
         try:
             assert hold.wait(60), f"no {method} {path}"
-            services.copy_job_cancel(job=CopyJob.objects.get(pk=job.pk), user=owner)
+            copy_job_cancel(job=CopyJob.objects.get(pk=job.pk), user=owner)
         finally:
             hold.release()
         return wait_for_end(job)
@@ -262,7 +262,7 @@ def _crash_then_resume(sb, profile, owner, redis_url, src, name, *, crash_before
     assert job.status == CopyJob.Status.RUNNING and bool(job.remote_job_id) != crash_before_return
     assert wait_for(lambda: len(deep_copy_posts(sb)) == 1, 10)  # logged once answered (to nobody)
     CopyJob.objects.filter(pk=job.pk).update(lease_expires_at=job.lease_expires_at.replace(year=2000))
-    resumed = services.jobs_resume_stale()
+    resumed = jobs_resume_stale()
     assert [j.pk for j in resumed] == [job.pk]
     assert resumed[0].rq_job_id in django_rq.get_queue("default").job_ids  # re-queued on Redis
     remote_before = resumed[0].remote_job_id

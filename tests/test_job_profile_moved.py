@@ -4,7 +4,7 @@ profile back lets it resume. The plan's key guards the preview; this guards the 
 
 import pytest
 
-from records.copying import services
+from records.copying.job_actions import copy_job_retry, copy_job_undo
 from records.models import CopyJob
 from tests.fixtures.engine import run_job, start_job
 
@@ -39,7 +39,7 @@ def test_a_queued_clone_never_writes_into_the_org_its_profile_was_moved_to(
     assert _writes(fresh_sandbox) == [] and _writes(fresh_bare_sandbox) == []
 
     _point(zoho_profile, home)
-    services.copy_job_retry(job=job, user=owner, enqueue=False)
+    copy_job_retry(job=job, user=owner, enqueue=False)
     job = run_job(job)
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
     assert _writes(fresh_bare_sandbox) == []
@@ -48,7 +48,7 @@ def test_a_queued_clone_never_writes_into_the_org_its_profile_was_moved_to(
 def test_an_undo_runs_only_where_its_copy_wrote(fresh_sandbox, fresh_bare_sandbox, zoho_profile, owner):
     job = run_job(start_job(zoho_profile, owner, "Accounts", [INITECH], "clone"))
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
-    undo = services.copy_job_undo(job=job, user=owner, enqueue=False)
+    undo = copy_job_undo(job=job, user=owner, enqueue=False)
     _point(zoho_profile, fresh_bare_sandbox.zoho_url)
     fresh_bare_sandbox.clear_log()
 

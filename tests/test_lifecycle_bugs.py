@@ -15,7 +15,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from records.connectors import connector_for
-from records.copying import services
+from records.copying.job_actions import copy_job_cancel, copy_job_retry, copy_job_undo, jobs_resume_stale
 from records.copying.tree import read_tree
 from records.models import CopyJob, RecordResult
 from tests.fixtures.engine import manage_env, run_job, run_manage, start_job, wait_for, worker_running
@@ -94,7 +94,7 @@ def test_1_slow_calls_longer_than_the_lease_keep_it_and_copy_once(
 
     # `job resume-stale` every half second, as an eager cron would run it.
     def finished():
-        services.jobs_resume_stale()
+        jobs_resume_stale()
         return CopyJob.objects.get(pk=job.pk).is_finished
 
     try:
@@ -137,7 +137,7 @@ def test_2_a_cancelled_job_is_resumed_from_the_web(fresh_sandbox, zoho_profile, 
     ids = _small_accounts(conn, 2)
     rows = {sid: {"Account_Name": f"Resumed {i}"} for i, sid in enumerate(ids)}
     job = start_job(zoho_profile, owner, "Accounts", ids, "clone", row_overrides=rows)
-    services.copy_job_cancel(job=job, user=owner)
+    copy_job_cancel(job=job, user=owner)
     job.refresh_from_db()
     assert job.status == CopyJob.Status.CANCELLED and job.results.filter(status=S.SKIPPED).count() == 2
     page = owner_client.get(f"/jobs/{job.code}/").content.decode()
@@ -162,7 +162,7 @@ def test_2_a_429_storm_makes_the_job_wait_then_resume(fresh_sandbox, zoho_profil
     assert job.status == CopyJob.Status.WAITING and job.resume_at is not None
     assert "Failed" not in job.status_words
     time.sleep(0.3)
-    assert job.pk in [j.pk for j in services.jobs_resume_stale()]
+    assert job.pk in [j.pk for j in jobs_resume_stale()]
     _burst()
     _assert_each_named_once(conn, job, rows)
 
@@ -179,7 +179,7 @@ def test_2_a_read_outage_waits_instead_of_failing(fresh_sandbox, zoho_profile, o
         fresh_sandbox.faults("zoho").clear()
     assert job.status == CopyJob.Status.WAITING, (job.status, job.error_summary)
     time.sleep(0.3)
-    services.jobs_resume_stale()
+    jobs_resume_stale()
     _burst()
     job.refresh_from_db()
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
@@ -264,9 +264,9 @@ def test_4_an_undone_job_says_so_and_cannot_be_undone_again(
 def test_4_two_undo_requests_on_stale_objects_make_one_undo(make_job, owner, redis_url):
     job = make_job(results=10)
     a, b = CopyJob.objects.get(pk=job.pk), CopyJob.objects.get(pk=job.pk)
-    services.copy_job_undo(job=a, user=owner, enqueue=False)
+    copy_job_undo(job=a, user=owner, enqueue=False)
     with pytest.raises(ValidationError):
-        services.copy_job_undo(job=b, user=owner, enqueue=False)
+        copy_job_undo(job=b, user=owner, enqueue=False)
     assert CopyJob.objects.filter(mode=CopyJob.Mode.UNDO).count() == 1
 
 
@@ -275,10 +275,10 @@ def test_4_a_retry_on_a_stale_object_never_resets_a_running_job(make_job, owner,
 
     job = make_job(results=10, status=CopyJob.Status.PARTIAL)
     stale = CopyJob.objects.get(pk=job.pk)
-    services.copy_job_retry(job=CopyJob.objects.get(pk=job.pk), user=owner, enqueue=False)
+    copy_job_retry(job=CopyJob.objects.get(pk=job.pk), user=owner, enqueue=False)
     assert lifecycle.claim(job_id=job.pk, worker_id="w", lease_seconds=60)
     with pytest.raises(ValidationError):
-        services.copy_job_retry(job=stale, user=owner, enqueue=False)
+        copy_job_retry(job=stale, user=owner, enqueue=False)
     assert CopyJob.objects.get(pk=job.pk).status == CopyJob.Status.RUNNING
 
 
@@ -302,9 +302,9 @@ def test_5_confirm_with_redis_down_answers_with_the_job_page_and_starts_once_lat
     assert "it starts when the queue is back" in answer.content.decode()
     settings.RQ_QUEUES = up
     settings.JOB_LEASE_SECONDS = 0
-    assert [j.pk for j in services.jobs_resume_stale()] == [job.pk]
+    assert [j.pk for j in jobs_resume_stale()] == [job.pk]
     _burst()
-    assert services.jobs_resume_stale() == []
+    assert jobs_resume_stale() == []
     job.refresh_from_db()
     assert job.status == CopyJob.Status.SUCCEEDED and job.attempts == 1
     assert len(conn.find("Accounts", {"Account_Name": "Queue Down Co"})) == 1
@@ -433,7 +433,7 @@ def test_a_job_whose_work_horse_died_before_its_claim_is_queued_again(
     rq_job.save()
     settings.JOB_LEASE_SECONDS = 2
     CopyJob.objects.filter(pk=job.pk).update(created=datetime.now(UTC) - timedelta(seconds=10))
-    assert [j.pk for j in services.jobs_resume_stale()] == [job.pk]
+    assert [j.pk for j in jobs_resume_stale()] == [job.pk]
     _burst()
     job.refresh_from_db()
     assert job.status == CopyJob.Status.SUCCEEDED and job.attempts == 1
@@ -450,13 +450,13 @@ def test_7_a_part_failed_vault_undo_is_resumed(fresh_sandbox, vault_profile, own
     job = start_job(vault_profile, owner, "product__v", [src], "deep_copy", overrides={"name__v": "Undo Me"})
     job = run_job(job, connector=conn, worker="w")
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
-    undo = services.copy_job_undo(job=job, user=owner, enqueue=False)
+    undo = copy_job_undo(job=job, user=owner, enqueue=False)
     # A failed state as main left it: the cascade start failed, every row failed, phase done.
     CopyJob.objects.filter(pk=undo.pk).update(
         status=CopyJob.Status.FAILED, state={"cascade": {undo.results.get(depth=0).source_id: {"phase": "done"}}}
     )
     undo.results.update(status=S.FAILED, error_type="INTERNAL_ERROR")
-    undo = services.copy_job_retry(job=undo, user=owner, enqueue=False)
+    undo = copy_job_retry(job=undo, user=owner, enqueue=False)
     undo = run_job(undo, connector=conn, worker="w2")
     assert undo.status == CopyJob.Status.SUCCEEDED, undo.error_summary
     assert CopyJob.objects.get(pk=job.pk).status == CopyJob.Status.UNDONE
@@ -474,7 +474,7 @@ def test_cancelling_a_queued_job_with_every_record_done_ends_it_as_done(make_job
         RecordResult.objects.create(
             job=job, object_name="product__v", source_id=f"P{i}", new_id=f"N{i}", status=RecordResult.Status.SUCCEEDED
         )
-    services.copy_job_cancel(job=job, user=owner)
+    copy_job_cancel(job=job, user=owner)
     job.refresh_from_db()
     assert job.status == CopyJob.Status.SUCCEEDED
     assert job.can_undo(owner) == (True, "")
@@ -487,7 +487,7 @@ def test_cancelling_a_queued_job_with_records_left_still_cancels_it(make_job, ow
         job=job, object_name="product__v", source_id="P0", new_id="N0", status=RecordResult.Status.SUCCEEDED
     )
     RecordResult.objects.create(job=job, object_name="product__v", source_id="P1")
-    services.copy_job_cancel(job=job, user=owner)
+    copy_job_cancel(job=job, user=owner)
     job.refresh_from_db()
     assert job.status == CopyJob.Status.CANCELLED
     assert job.results.get(source_id="P1").status == RecordResult.Status.SKIPPED

@@ -9,7 +9,9 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
 from records.connectors.base import NotFound
-from records.copying import services
+from records.copying.job_create import copy_job_create
+from records.copying.preview import copy_preview
+from records.copying.request import CopyRequest
 from records.models import CopyJob
 from sandbox.zoho_state import REP, USER
 from tests.test_views_copy_sandbox import _errors, _post
@@ -50,15 +52,10 @@ def test_a_bogus_owner_is_refused_by_the_services_and_the_cli_before_any_job(zoh
     acme = zoho_api.account_id("Acme Corp")
     kwargs = dict(profile=zoho_profile, object_name="Accounts", source_ids=[acme], mode="clone")
     with pytest.raises(ValidationError, match="No user has the id"):
-        services.copy_preview(**kwargs, overrides={"Account_Name": "Acme 9", "Owner": BOGUS})
+        copy_preview(request=CopyRequest(**kwargs, overrides={"Account_Name": "Acme 9", "Owner": BOGUS}))
     with pytest.raises(ValidationError, match="No user has the id"):
-        services.copy_job_create(
-            **kwargs,
-            user=owner,
-            enqueue=False,
-            overrides={"Account_Name": "Acme 9"},
-            row_overrides={acme: {"Owner": BOGUS}},
-        )
+        request = CopyRequest(**kwargs, overrides={"Account_Name": "Acme 9"}, row_overrides={acme: {"Owner": BOGUS}})
+        copy_job_create(request=request, user=owner, enqueue=False)
     out, err = io.StringIO(), io.StringIO()
     with pytest.raises(SystemExit) as exc:
         call_command(
@@ -76,7 +73,7 @@ def test_a_bogus_owner_is_refused_by_the_services_and_the_cli_before_any_job(zoh
         )
     assert exc.value.code == 2 and "No user has the id" in err.getvalue(), (out.getvalue(), err.getvalue())
     assert not CopyJob.objects.exists()
-    plan = services.copy_preview(**kwargs, overrides={"Account_Name": "Acme 9", "Owner": REP["id"]})
+    plan = copy_preview(request=CopyRequest(**kwargs, overrides={"Account_Name": "Acme 9", "Owner": REP["id"]}))
     assert not plan.refused_reason
 
 
@@ -88,10 +85,10 @@ def test_references_of_a_bulk_csv_are_read_in_one_batch_and_a_bad_one_names_its_
     rows = {p.id: {"name__v": f"{p.name} CSV", "country__c": c} for p, c in zip(products, countries, strict=True)}
     kwargs = dict(profile=profile, object_name="product__v", source_ids=[p.id for p in products], mode="clone")
     sb.clear_log("vault")
-    plan = services.copy_preview(**kwargs, overrides={}, row_overrides=rows)
+    plan = copy_preview(request=CopyRequest(**kwargs, row_overrides=rows))
     assert not plan.refused_reason
     country_reads = [e for e in sb.log("vault") if e.path.endswith("/query") and "country__v" in e.body_summary]
     assert len(country_reads) == 1  # three distinct countries, one VQL read
     rows[products[1].id]["country__c"] = "00C999999999999"
     with pytest.raises(ValidationError, match=f"Record {products[1].id}: .*No Country record"):
-        services.copy_preview(**kwargs, overrides={}, row_overrides=rows)
+        copy_preview(request=CopyRequest(**kwargs, row_overrides=rows))

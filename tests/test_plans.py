@@ -1,14 +1,18 @@
 """Previews' plans on the worker (issue 15): a plan row read by a real RQ worker over the sandbox
 (real HTTP), the job made from it with no second read, and the ways a plan is refused or revived."""
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
 
-from records.copying import services, stored_plans
+from records.copying import stored_plans
+from records.copying.job_create import copy_job_create
+from records.copying.preview import copy_preview
 from records.lib.error_words import friendly_error
 from records.models import CopyJob, CopyPlan
+from tests.fixtures.engine import copy_request
 from tests.fixtures.sandbox import small_account
 
 pytestmark = [pytest.mark.redis, pytest.mark.plans_on_worker, pytest.mark.django_db(transaction=True)]
@@ -22,22 +26,15 @@ def burst(queue="plans"):
     django_rq.get_worker(queue, worker_class=SimpleWorker).work(burst=True)
 
 
-def ask(profile, user, source_id, **extra):
-    args = dict(profile=profile, user=user, object_name="Accounts", source_ids=[source_id], mode="deep_copy")
-    return stored_plans.plan_request(**{**args, "overrides": {"Account_Name": "Planned Co"}, **extra})
+def ask(profile, user, source_id, overrides=None):
+    overrides = {"Account_Name": "Planned Co"} if overrides is None else overrides
+    request = copy_request(profile, "Accounts", [source_id], "deep_copy", overrides=overrides)
+    return stored_plans.plan_request(request=request, user=user)
 
 
 def confirm(profile, user, source_id, plan, **extra):
-    return services.copy_job_create(
-        profile=profile,
-        object_name="Accounts",
-        source_ids=[source_id],
-        mode="deep_copy",
-        user=user,
-        overrides={"Account_Name": "Planned Co"},
-        plan=plan,
-        **extra,
-    )
+    request = copy_request(profile, "Accounts", [source_id], "deep_copy", overrides={"Account_Name": "Planned Co"})
+    return copy_job_create(request=request, user=user, plan=plan, **extra)
 
 
 def test_a_plan_is_read_by_the_worker_and_the_job_is_made_from_it_without_a_request(zoho, owner, redis_url):
@@ -105,13 +102,9 @@ def test_confirm_refuses_a_plan_still_reading_too_old_or_for_other_inputs(zoho, 
     with pytest.raises(ValidationError, match="not the one of this copy"):
         confirm(profile, other_user, root, row)  # another user's plan
     with pytest.raises(ValidationError, match="not the one of this copy"):
-        services.copy_job_create(
-            profile=profile,
-            object_name="Accounts",
-            source_ids=[root],
-            mode="deep_copy",
+        copy_job_create(
+            request=copy_request(profile, "Accounts", [root], "deep_copy", overrides={"Account_Name": "Changed Co"}),
             user=owner,
-            overrides={"Account_Name": "Changed Co"},  # not what the plan was read for
             plan=row,
         )
     settings.PLAN_MAX_AGE_SECONDS = 0
@@ -125,7 +118,7 @@ def test_a_failed_plan_keeps_the_message_the_preview_showed(zoho, owner, redis_u
     sb, profile, conn = zoho
     missing = "9999999999999999"
     with pytest.raises(Exception) as sync:  # what the synchronous preview raises for it
-        services.copy_preview(profile=profile, object_name="Accounts", source_ids=[missing], mode="deep_copy")
+        copy_preview(request=copy_request(profile, "Accounts", [missing], "deep_copy"))
     row = ask(profile, owner, missing)
     burst()
     row.refresh_from_db()
@@ -144,11 +137,9 @@ def test_a_failed_plan_keeps_the_message_the_preview_showed(zoho, owner, redis_u
 def test_bad_input_is_refused_before_a_row_is_stored(zoho, owner, redis_url):
     _, profile, _ = zoho
     with pytest.raises(ValidationError, match="listed twice"):
-        stored_plans.plan_request(
-            profile=profile, user=owner, object_name="Accounts", source_ids=["1", "1"], mode="deep_copy"
-        )
+        stored_plans.plan_request(request=copy_request(profile, "Accounts", ["1", "1"], "deep_copy"), user=owner)
     with pytest.raises(ValidationError, match="Unknown copy mode"):
-        stored_plans.plan_request(profile=profile, user=owner, object_name="Accounts", source_ids=["1"], mode="move")
+        stored_plans.plan_request(request=copy_request(profile, "Accounts", ["1"], "move"), user=owner)
     assert not CopyPlan.objects.exists()
 
 
@@ -169,14 +160,16 @@ def test_progress_is_stored_at_most_every_half_second_not_per_record(zoho, owner
 
 def test_a_vault_clone_from_a_stored_plan(vault, owner, redis_url):
     sb, profile, _ = vault
-    args = dict(profile=profile, object_name="product__v", source_ids=["00P000000000001"], mode="clone")
-    row = stored_plans.plan_request(**args, user=owner, overrides={"name__v": "Cardiostat planned"})
+    request = copy_request(
+        profile, "product__v", ["00P000000000001"], "clone", overrides={"name__v": "Cardiostat planned"}
+    )
+    row = stored_plans.plan_request(request=request, user=owner)
     burst()
     row.refresh_from_db()
     assert row.status == St.READY, row.error
     assert row.trees["snapshot"] is False and row.trees["roots"]["00P000000000001"][0]["fields"] == {}
     sb.clear_log()
-    job = services.copy_job_create(**args, user=owner, overrides={"name__v": "Cardiostat planned"}, plan=row)
+    job = copy_job_create(request=request, user=owner, plan=row)
     assert sb.log("vault") == [] and job.source_name == "Cardiostat"
     burst("default")
     job.refresh_from_db()
@@ -264,14 +257,14 @@ def test_a_vault_plan_is_not_confirmed_after_its_api_version_changed(vault, owne
     from records.profiles import services as profile_services
 
     _, profile, _ = vault
-    args = dict(profile=profile, object_name="product__v", source_ids=["00P000000000001"], mode="clone")
-    row = stored_plans.plan_request(**args, user=owner, overrides={"name__v": "Cardiostat planned"})
+    request = copy_request(
+        profile, "product__v", ["00P000000000001"], "clone", overrides={"name__v": "Cardiostat planned"}
+    )
+    row = stored_plans.plan_request(request=request, user=owner)
     burst()
     changed = profile_services.profile_update(profile=profile, actor=owner, api_version="v25.3")
     with pytest.raises(ValidationError, match="The profile changed since this preview"):
-        services.copy_job_create(
-            **{**args, "profile": changed}, user=owner, overrides={"name__v": "Cardiostat planned"}, plan=row
-        )
+        copy_job_create(request=replace(request, profile=changed), user=owner, plan=row)
     assert not CopyJob.objects.exists()
 
 

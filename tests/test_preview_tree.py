@@ -5,8 +5,10 @@ Against the sandbox over HTTP."""
 import pytest
 
 from records.connectors import connector_for
-from records.copying import services, tree
+from records.copying import tree
 from records.copying.options import CopyOptions
+from records.copying.preview import _write_calls_text, copy_preview
+from tests.fixtures.engine import copy_request
 from tests.fixtures.web import put_draft
 
 pytestmark = pytest.mark.django_db
@@ -14,13 +16,10 @@ pytestmark = pytest.mark.django_db
 
 def _preview(profile, object_name, source_id, **options):
     overrides = {"name__v": "Tree copy"} if object_name == "product__v" else {}
-    return services.copy_preview(
-        profile=profile,
-        object_name=object_name,
-        source_ids=[source_id],
-        mode="deep_copy",
-        overrides=overrides,
-        options=CopyOptions(**options),
+    return copy_preview(
+        request=copy_request(
+            profile, object_name, [source_id], "deep_copy", overrides=overrides, options=CopyOptions(**options)
+        )
     )
 
 
@@ -57,7 +56,7 @@ def test_the_rule_on_the_full_plan_predicts_the_plan_with_a_branch_left_out(
     assert not smaller.refused_reason
     assert (smaller.related_total, smaller.write_calls, smaller.verdict) == (related, calls, verdict)
     assert related < full.related_total
-    assert services._write_calls(calls) in smaller.way  # the way's text states the same rule's number
+    assert _write_calls_text(calls) in smaller.way  # the way's text states the same rule's number
     per_row = {(o.object_name, o.depth): o.count for o in smaller.objects}
     for o in full.objects:
         predicted = sum(
@@ -156,9 +155,7 @@ def test_the_second_pass_update_calls_are_in_the_cost_the_page_recounts(fresh_sa
 
 def test_one_write_call_is_singular(fresh_sandbox, zoho_profile):
     """A tree of only its top record costs "1 write call" (the walk found "1 write calls")."""
-    from records.copying.services import _write_calls
-
-    assert (_write_calls(1), _write_calls(2), _write_calls(1234)) == (
+    assert (_write_calls_text(1), _write_calls_text(2), _write_calls_text(1234)) == (
         "1 write call",
         "2 write calls",
         "1,234 write calls",

@@ -6,9 +6,11 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from records.connectors import base
-from records.copying import services
+from records.copying.job_actions import copy_job_retry, copy_job_undo
+from records.copying.job_create import copy_job_create
+from records.copying.review import copy_row_resolve
 from records.models import CopyJob, RecordResult
-from tests.fixtures.engine import MEMORY_API_USER, MemoryConnector, run_job
+from tests.fixtures.engine import MEMORY_API_USER, MemoryConnector, copy_request, run_job
 
 pytestmark = pytest.mark.django_db
 S = RecordResult.Status
@@ -24,16 +26,8 @@ def bare():
 
 
 def create(conn, profile, user, mode="clone", ids=None, **kw):
-    return services.copy_job_create(
-        profile=profile,
-        object_name="Accounts",
-        source_ids=ids or [conn.root],
-        mode=mode,
-        user=user,
-        enqueue=False,
-        connector=conn,
-        **kw,
-    )
+    request = copy_request(profile, "Accounts", ids or [conn.root], mode, **kw)
+    return copy_job_create(request=request, user=user, enqueue=False, connector=conn)
 
 
 def lose_next_write(conn, *, applied, also=None):
@@ -105,20 +99,20 @@ def test_picking_a_candidate_succeeds_the_row_and_the_job(engine_profile, owner)
     row = job.results.get()
     stranger, ours = accounts_named(conn, "Acme 2")
     with pytest.raises(ValidationError, match="not one of"):
-        services.copy_row_resolve(job=job, row=row, pick=conn.root, user=owner)
-    services.copy_row_resolve(job=job, row=row, pick=ours, user=owner)
+        copy_row_resolve(job=job, row=row, pick=conn.root, user=owner)
+    copy_row_resolve(job=job, row=row, pick=ours, user=owner)
     row.refresh_from_db()
     job.refresh_from_db()
     assert (row.status, row.new_id, row.link) == (S.SUCCEEDED, ours, f"http://memory/Accounts/{ours}")
     assert job.status == CopyJob.Status.SUCCEEDED and job.succeeded_count == 1 and not job.error_summary
     with pytest.raises(ValidationError, match="does not need review"):
-        services.copy_row_resolve(job=job, row=row, pick=ours, user=owner)
+        copy_row_resolve(job=job, row=row, pick=ours, user=owner)
     from records.models import AuditEvent
 
     event = AuditEvent.objects.get(action="job.resolve")
     assert event.details["pick"] == ours and sorted(event.details["candidates"]) == [stranger, ours]
     # Undo deletes the copy picked, never the other candidate.
-    undo = run_job(services.copy_job_undo(job=job, user=owner, enqueue=False), connector=conn, worker="u")
+    undo = run_job(copy_job_undo(job=job, user=owner, enqueue=False), connector=conn, worker="u")
     assert undo.status == CopyJob.Status.SUCCEEDED
     assert accounts_named(conn, "Acme 2") == [stranger]
 
@@ -127,12 +121,12 @@ def test_none_of_them_fails_the_row_so_resume_sends_it_again(engine_profile, own
     conn = bare()
     lose_next_write(conn, applied=True, also=stranger_copy(conn, "Acme 2"))
     job = run_job(create(conn, engine_profile, owner, overrides={"Account_Name": "Acme 2"}), connector=conn)
-    services.copy_row_resolve(job=job, row=job.results.get(), pick=None, user=owner)
+    copy_row_resolve(job=job, row=job.results.get(), pick=None, user=owner)
     job.refresh_from_db()
     row = job.results.get()
     assert row.status == S.FAILED and "none of the records" in row.error_message
     assert job.status == CopyJob.Status.FAILED and job.can_resume(owner)[0]
-    services.copy_job_retry(job=job, user=owner, enqueue=False)
+    copy_job_retry(job=job, user=owner, enqueue=False)
     job = run_job(job, connector=conn, worker="w2")
     assert job.status == CopyJob.Status.SUCCEEDED
     assert len(accounts_named(conn, "Acme 2")) == 3  # the person said neither was ours: one more
@@ -144,10 +138,10 @@ def test_resolving_is_refused_to_a_user_without_access_and_while_the_job_runs(en
     job = run_job(create(conn, engine_profile, owner, overrides={"Account_Name": "Acme 2"}), connector=conn)
     row = job.results.get()
     with pytest.raises(ValidationError, match="no longer have access"):
-        services.copy_row_resolve(job=job, row=row, pick=row.candidates[0]["id"], user=other_user)
+        copy_row_resolve(job=job, row=row, pick=row.candidates[0]["id"], user=other_user)
     CopyJob.objects.filter(pk=job.pk).update(status=CopyJob.Status.RUNNING)
     with pytest.raises(ValidationError, match="still running"):
-        services.copy_row_resolve(job=job, row=row, pick=row.candidates[0]["id"], user=owner)
+        copy_row_resolve(job=job, row=row, pick=row.candidates[0]["id"], user=owner)
     assert job.results.get().status == S.REVIEW
 
 
@@ -164,8 +158,8 @@ def test_a_lost_deep_copy_root_with_a_twin_holds_the_tree(engine_profile, owner)
     assert set(job.results.filter(depth=1).values_list("status", flat=True)) == {S.FAILED}
     assert conn.count("Contacts") == 3  # no child copied under a guess
     ours = accounts_named(conn, "Acme 2")[1]
-    services.copy_row_resolve(job=job, row=root, pick=ours, user=owner)
-    services.copy_job_retry(job=job, user=owner, enqueue=False)
+    copy_row_resolve(job=job, row=root, pick=ours, user=owner)
+    copy_job_retry(job=job, user=owner, enqueue=False)
     job = run_job(job, connector=conn, worker="w2")
     assert job.status == CopyJob.Status.SUCCEEDED
     assert {c["Account_Name"]["id"] for c in conn.data["Contacts"].values()} == {conn.root, ours}
@@ -216,12 +210,12 @@ def test_resume_sends_failed_rows_again_but_never_one_in_review_and_undo_spares_
     assert job.status == CopyJob.Status.PARTIAL
     assert job.status_words == "Partly done: 0 copied, 1 failed, 1 needs review"
     conn.reject_names = set()
-    services.copy_job_retry(job=job, user=owner, enqueue=False)
+    copy_job_retry(job=job, user=owner, enqueue=False)
     job = run_job(job, connector=conn, worker="w2")
     assert dict(job.results.values_list("source_id", "status")) == {a: S.REVIEW, b: S.SUCCEEDED}
     assert conn.calls[-1] == ("clone", "Accounts", 1)  # b alone
     assert job.status == CopyJob.Status.PARTIAL and "1 record needs review" in job.error_summary
-    undo = run_job(services.copy_job_undo(job=job, user=owner, enqueue=False), connector=conn, worker="u")
+    undo = run_job(copy_job_undo(job=job, user=owner, enqueue=False), connector=conn, worker="u")
     assert undo.status == CopyJob.Status.SUCCEEDED and undo.results.count() == 1
     assert len(accounts_named(conn, "A 2")) == 2 and accounts_named(conn, "B 2") == []
 
@@ -239,14 +233,14 @@ def test_a_vault_deep_copy_whose_top_copy_needs_review_is_never_started_again(en
     root = job.results.get(depth=0)
     assert root.status == S.REVIEW and len(root.candidates) == 2
     assert set(job.results.filter(depth=1).values_list("error_type", flat=True)) == {"PARENT_IN_REVIEW"}
-    services.copy_job_retry(job=job, user=owner, enqueue=False)  # the children are resumable; the top is not
+    copy_job_retry(job=job, user=owner, enqueue=False)  # the children are resumable; the top is not
     job = run_job(job, connector=conn, worker="w2")
     assert job.results.get(depth=0).status == S.REVIEW
     ours = accounts_named(conn, "Acme 2")[1]
-    services.copy_row_resolve(job=job, row=root, pick=ours, user=owner)
+    copy_row_resolve(job=job, row=root, pick=ours, user=owner)
     job.refresh_from_db()
     assert job.state["roots"][conn.root] == {"phase": "discover", "new_id": ours}
-    services.copy_job_retry(job=job, user=owner, enqueue=False)
+    copy_job_retry(job=job, user=owner, enqueue=False)
     job = run_job(job, connector=conn, worker="w3")
     assert job.results.get(depth=0).new_id == ours
     assert [c for c in conn.calls if c[0] == "start_deep_copy"] == [("start_deep_copy", "Accounts", conn.root)]

@@ -9,10 +9,11 @@ import re
 import pytest
 
 from records.connectors.base import NotFound
-from records.copying import services
+from records.copying.job_actions import copy_job_retry, copy_job_undo
+from records.copying.job_create import copy_job_create
 from records.copying.tree import read_tree
 from records.models import CopyJob, RecordResult
-from tests.fixtures.engine import worker_running
+from tests.fixtures.engine import copy_request, worker_running
 from tests.fixtures.sandbox import find_record
 
 S = RecordResult.Status
@@ -32,12 +33,12 @@ def in_worker(job, redis_url, **env):
 
 
 def copy_in_worker(profile, owner, redis_url, ids, mode, **kw):
-    job = services.copy_job_create(profile=profile, object_name="Accounts", source_ids=ids, mode=mode, user=owner, **kw)
+    job = copy_job_create(request=copy_request(profile, "Accounts", ids, mode, **kw), user=owner)
     return in_worker(job, redis_url)
 
 
 def undo_in_worker(job, owner, redis_url):
-    undo = services.copy_job_undo(job=CopyJob.objects.get(pk=job.pk), user=owner)
+    undo = copy_job_undo(job=CopyJob.objects.get(pk=job.pk), user=owner)
     return in_worker(undo, redis_url)
 
 
@@ -201,13 +202,8 @@ def test_vault_clone(bare_vault, owner, redis_url, applied):
     src = find_record(conn, "product__v", "Neurolax")
     before = product_ids(conn)
     sb.hooks("vault").lose("POST", VAULT_CREATE, applied=applied)
-    job = services.copy_job_create(
-        profile=profile,
-        object_name="product__v",
-        source_ids=[src],
-        mode="clone",
-        user=owner,
-        overrides={"name__v": "Neurolax Lost"},
+    job = copy_job_create(
+        request=copy_request(profile, "product__v", [src], "clone", overrides={"name__v": "Neurolax Lost"}), user=owner
     )
     job = in_worker(job, redis_url)
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
@@ -225,19 +221,15 @@ def test_vault_deep_copy_whose_start_answer_was_lost(bare_vault, owner, redis_ur
     size = len(read_tree(conn, "product__v", src))
     before = product_ids(conn)
     sb.hooks("vault").lose("POST", VAULT_DEEP_COPY, applied=applied)
-    job = services.copy_job_create(
-        profile=profile,
-        object_name="product__v",
-        source_ids=[src],
-        mode="deep_copy",
+    job = copy_job_create(
+        request=copy_request(profile, "product__v", [src], "deep_copy", overrides={"name__v": "Dermacalm Lost"}),
         user=owner,
-        overrides={"name__v": "Dermacalm Lost"},
     )
     wait = {"VAULT_LOST_START_WAIT_SECONDS": "4", "VAULT_JOB_POLL_SECONDS": "0.2"}
     job = in_worker(job, redis_url, **wait)
     if not applied:
         assert job.status != CopyJob.Status.SUCCEEDED and not job.results.exclude(new_id="").exists()
-        job = in_worker(services.copy_job_retry(job=job, user=owner), redis_url, **wait)
+        job = in_worker(copy_job_retry(job=job, user=owner), redis_url, **wait)
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
     new_root = job.results.get(depth=0).new_id
     assert product_ids(conn) - before == {new_root} and before <= product_ids(conn)
@@ -259,14 +251,16 @@ def test_vault_engine_built_deep_copy_child(bare_vault, owner, redis_url, applie
     src = find_record(conn, "product__v", "Cardiostat")
     size = len(read_tree(conn, "product__v", src))
     sb.hooks("vault").lose("POST", VAULT_FORMULATIONS, applied=applied)
-    job = services.copy_job_create(
-        profile=profile,
-        object_name="product__v",
-        source_ids=[src],
-        mode="deep_copy",
+    job = copy_job_create(
+        request=copy_request(
+            profile,
+            "product__v",
+            [src],
+            "deep_copy",
+            overrides={"name__v": "Cardiostat Built"},
+            options=CopyOptions(engine=True),
+        ),
         user=owner,
-        overrides={"name__v": "Cardiostat Built"},
-        options=CopyOptions(engine=True),
     )
     job = in_worker(job, redis_url)
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary

@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
-from records.copying import services
+from records.copying.job_actions import copy_job_undo
 from records.models import CopyJob, RecordResult
 from tests.fixtures.engine import start_job
 from tests.test_reconcile_without_copy_key import INITECH, ZOHO_CLONE, exists, in_worker, writes
@@ -72,7 +72,7 @@ def test_the_copy_is_picked_on_the_job_page_and_undo_leaves_the_twin(bare_zoho, 
     job.refresh_from_db()
     row.refresh_from_db()
     assert (row.status, row.new_id) == (S.SUCCEEDED, ours) and job.status == CopyJob.Status.SUCCEEDED
-    undo = in_worker(services.copy_job_undo(job=job, user=owner), redis_url)
+    undo = in_worker(copy_job_undo(job=job, user=owner), redis_url)
     assert undo.status == CopyJob.Status.SUCCEEDED, undo.error_summary
     assert not exists(conn, "Accounts", ours) and exists(conn, "Accounts", twin) and exists(conn, "Accounts", INITECH)
 

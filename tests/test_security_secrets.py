@@ -11,9 +11,11 @@ from django.urls import reverse
 from records.connectors import connector_for
 from records.connectors.base import AuthFailed
 from records.connectors.tokens import ProfileTokenStore
-from records.copying import services
+from records.copying.job_actions import copy_job_run
+from records.copying.job_create import copy_job_create
 from records.models import AuditEvent, ConnectionProfile, CopyJob, RecordResult
 from sandbox import demo
+from tests.fixtures.engine import copy_request
 from tests.fixtures.sandbox import find_record, small_account
 
 WRONG_PASSWORD = "wrong-password-0xDEADBEEF"
@@ -46,18 +48,14 @@ def _run_with_expiry(sb, system, profile, owner):
         src, obj, name_field = find_record(conn, "product__v", "Neurolax"), "product__v", "name__v"
     else:
         src, obj, name_field = small_account(conn), "Accounts", "Account_Name"
-    job = services.copy_job_create(
-        profile=profile,
-        object_name=obj,
-        source_ids=[src],
-        mode="deep_copy",
+    job = copy_job_create(
+        request=copy_request(profile, obj, [src], "deep_copy", overrides={name_field: "Secret Run"}),
         user=owner,
         enqueue=False,
-        overrides={name_field: "Secret Run"},
     )
     first = _token(profile)
     (sb.vault if system == "vault" else sb.zoho).expire_sessions()
-    job = services.copy_job_run(job_id=job.pk, worker_id="secrets")
+    job = copy_job_run(job_id=job.pk, worker_id="secrets")
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
     second = _token(profile)
     assert first and second and first != second  # the expiry really made it mint again
@@ -140,21 +138,17 @@ def test_a_wrong_password_fails_the_job_without_any_secret(vault_profile, fresh_
     """The password is changed after the job was queued: the run fails on auth, cleanly."""
     conn = connector_for(vault_profile)
     src = find_record(conn, "product__v", "Neurolax")
-    job = services.copy_job_create(
-        profile=vault_profile,
-        object_name="product__v",
-        source_ids=[src],
-        mode="clone",
+    job = copy_job_create(
+        request=copy_request(vault_profile, "product__v", [src], "clone", overrides={"name__v": "Never"}),
         user=owner,
         enqueue=False,
-        overrides={"name__v": "Never"},
     )
     old_session = _token(vault_profile)
     profile = ConnectionProfile.objects.get(pk=vault_profile.pk)
     profile.secret = WRONG_PASSWORD
     profile.session_token = ""
     profile.save()
-    job = services.copy_job_run(job_id=job.pk, worker_id="auth")
+    job = copy_job_run(job_id=job.pk, worker_id="auth")
     assert job.status == CopyJob.Status.FAILED and job.error_summary
     with pytest.raises(AuthFailed) as exc:
         connector_for(profile).describe("product__v")
@@ -214,13 +208,11 @@ def test_rq_job_holds_only_the_job_id(zoho_profile, fresh_sandbox, owner, redis_
     from rq.job import Job
 
     conn = connector_for(zoho_profile)
-    job = services.copy_job_create(
-        profile=zoho_profile,
-        object_name="Accounts",
-        source_ids=[small_account(conn)],
-        mode="clone",
+    job = copy_job_create(
+        request=copy_request(
+            zoho_profile, "Accounts", [small_account(conn)], "clone", overrides={"Account_Name": "Queued Secretly"}
+        ),
         user=owner,
-        overrides={"Account_Name": "Queued Secretly"},
     )
     job.refresh_from_db()
     rq_job = Job.fetch(job.rq_job_id, connection=django_rq.get_connection("default"))

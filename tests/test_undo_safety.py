@@ -8,11 +8,12 @@ import pytest
 from django.urls import reverse
 
 from records.connectors.base import NotFound
-from records.copying import services
+from records.copying.job_actions import copy_job_retry, copy_job_undo
+from records.copying.job_create import copy_job_create
 from records.copying.tree import read_tree
 from records.models import CopyJob, RecordResult
 from sandbox.zoho_demo import REPORTING_ACCOUNT
-from tests.fixtures.engine import copy_now, run_job, worker_running
+from tests.fixtures.engine import copy_now, copy_request, run_job, worker_running
 from tests.fixtures.sandbox import find_record, small_account
 
 S = RecordResult.Status
@@ -35,7 +36,7 @@ def exists(conn, object_name, record_id) -> bool:
 
 def undo_in_worker(job, owner, redis_url, **kw):
     """Queue the undo of `job` and let a real worker process run it to its end."""
-    undo = services.copy_job_undo(job=job, user=owner, **kw)
+    undo = copy_job_undo(job=job, user=owner, **kw)
     run_queue(redis_url)
     return CopyJob.objects.get(pk=undo.pk)
 
@@ -81,7 +82,7 @@ def test_a_copy_edited_after_the_copy_is_kept_and_deleted_only_when_asked(bare_z
     assert CopyJob.objects.get(pk=job.pk).status == CopyJob.Status.SUCCEEDED  # not undone: a copy is left
 
     # Resumed with "also delete records changed since the copy": the choice stays with the undo.
-    services.copy_job_retry(job=undo, user=owner, include_changed=True)
+    copy_job_retry(job=undo, user=owner, include_changed=True)
     run_queue(redis_url)
     undo.refresh_from_db()
     assert undo.status == CopyJob.Status.SUCCEEDED, undo.error_summary
@@ -100,7 +101,7 @@ def test_undo_reads_times_on_the_remotes_clock(bare_zoho, owner, margin, skew):
     job, (edited, untouched) = clone_two_accounts(conn, profile, owner)
     time.sleep(PAST_MARGIN)
     assert conn.update("Accounts", [{"id": edited, "Description": "changed"}])[0].ok
-    undo = run_job(services.copy_job_undo(job=job, user=owner, enqueue=False), worker="u")
+    undo = run_job(copy_job_undo(job=job, user=owner, enqueue=False), worker="u")
     assert undo.status_words == "Partly done: 1 deleted, 1 kept: changed since the copy", [
         r.error_message for r in undo.results.all()
     ]
@@ -156,7 +157,7 @@ def test_a_copy_the_job_itself_updated_later_is_not_taken_for_a_changed_one(bare
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
     assert any(e.method == "PUT" and e.path.endswith("/Contacts") for e in sb.log("zoho"))
 
-    undo = run_job(services.copy_job_undo(job=job, user=owner, enqueue=False), worker="u")
+    undo = run_job(copy_job_undo(job=job, user=owner, enqueue=False), worker="u")
     assert undo.status == CopyJob.Status.SUCCEEDED, [r.error_message for r in undo.results.exclude(status=S.SUCCEEDED)]
     assert not any(exists(conn, r.object_name, r.source_id) for r in undo.results.all())
 
@@ -198,7 +199,7 @@ def test_a_record_not_created_by_the_api_user_is_kept(bare_zoho, owner, margin):
     row = job.results.get(new_id=copy)
     RecordResult.objects.filter(pk=row.pk).update(new_id=someone_elses)
 
-    undo = run_job(services.copy_job_undo(job=job, user=owner, enqueue=False), worker="u")
+    undo = run_job(copy_job_undo(job=job, user=owner, enqueue=False), worker="u")
     kept = undo.results.get(source_id=someone_elses)
     assert kept.status == S.SKIPPED and kept.error_type == "KEPT_OTHER_USER"
     assert "another user" in kept.error_message
@@ -215,7 +216,7 @@ def test_a_record_created_before_its_row_was_sent_is_kept(bare_zoho, owner, marg
     row = job.results.get(new_id=copy)
     RecordResult.objects.filter(pk=row.pk).update(new_id=earlier)
 
-    undo = run_job(services.copy_job_undo(job=job, user=owner, enqueue=False), worker="u")
+    undo = run_job(copy_job_undo(job=job, user=owner, enqueue=False), worker="u")
     kept = undo.results.get(source_id=earlier)
     assert kept.status == S.SKIPPED and kept.error_type == "KEPT_CREATED_BEFORE_COPY", kept.error_message
     assert "before this copy was sent" in kept.error_message
@@ -231,7 +232,7 @@ def test_another_jobs_copy_is_not_deleted_by_this_jobs_undo(bare_zoho, owner, ma
     row = second.results.get(new_id=second_copy)
     RecordResult.objects.filter(pk=row.pk).update(new_id=first_copy)  # both jobs claim one record
 
-    undo = run_job(services.copy_job_undo(job=second, user=owner, enqueue=False), worker="u")
+    undo = run_job(copy_job_undo(job=second, user=owner, enqueue=False), worker="u")
     kept = undo.results.get(source_id=first_copy)
     assert kept.error_type == "KEPT_OTHER_JOBS_COPY" and f"job {first.pk}" in kept.error_message
     assert exists(conn, "Accounts", first_copy)
@@ -289,7 +290,7 @@ def test_a_vault_copy_changed_below_the_root_keeps_the_records_above_it(bare_vau
     time.sleep(PAST_MARGIN)
     assert conn.update("packaging__c", [{"id": packaging.new_id, "pack_size__c": 99}])[0].ok
 
-    undo = run_job(services.copy_job_undo(job=job, user=owner, enqueue=False), worker="u")
+    undo = run_job(copy_job_undo(job=job, user=owner, enqueue=False), worker="u")
     by_id = {r.source_id: r for r in undo.results.all()}
     assert by_id[packaging.new_id].error_type == "KEPT_CHANGED"
     assert by_id[formulation.new_id].error_type == "KEPT_PARENT_OF_KEPT"
@@ -357,7 +358,7 @@ def test_resuming_an_undo_from_its_page_can_delete_the_changed_records_too(bare_
     job, (edited, untouched) = clone_two_accounts(conn, profile, owner)
     time.sleep(PAST_MARGIN)
     assert conn.update("Accounts", [{"id": edited, "Description": "changed"}])[0].ok
-    undo = run_job(services.copy_job_undo(job=job, user=owner, enqueue=False), worker="u")
+    undo = run_job(copy_job_undo(job=job, user=owner, enqueue=False), worker="u")
     assert undo.status == CopyJob.Status.PARTIAL and exists(conn, "Accounts", edited)
     url = reverse("job_retry", args=[undo.code])
 
@@ -383,15 +384,13 @@ def native_copy(engine_profile, owner, settings):
     conn.root = conn.add("Accounts", Account_Name="Acme")
     for i in range(3):
         conn.add("Contacts", Last_Name=f"C{i}", Account_Name=conn.root)
-    job = services.copy_job_create(
-        profile=engine_profile,
-        object_name="Accounts",
-        source_ids=[conn.root],
-        mode="deep_copy",
+    job = copy_job_create(
+        request=copy_request(
+            engine_profile, "Accounts", [conn.root], "deep_copy", overrides={"Account_Name": "Acme 2"}
+        ),
         user=owner,
         enqueue=False,
         connector=conn,
-        overrides={"Account_Name": "Acme 2"},
     )
     job = run_job(job, connector=conn)
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
@@ -410,7 +409,7 @@ def test_children_that_cannot_be_read_mean_record_by_record_deletes_not_the_casc
         raise Rejected("no access to this relationship", error_type="INSUFFICIENT_ACCESS")
 
     conn.children = unreadable  # the stand-in system refuses to list children now
-    undo = run_job(services.copy_job_undo(job=job, user=owner, enqueue=False), connector=conn)
+    undo = run_job(copy_job_undo(job=job, user=owner, enqueue=False), connector=conn)
     assert undo.status == CopyJob.Status.SUCCEEDED, undo.error_summary
     assert not any(c[0] == "start_cascade_delete" for c in conn.calls)
     deletes = [c for c in conn.calls if c[0] == "delete"]
@@ -422,7 +421,7 @@ def test_a_record_whose_maker_is_not_given_is_kept(engine_profile, owner, settin
     conn, job = native_copy(engine_profile, owner, settings)
     contact = job.results.filter(object_name="Contacts").first().new_id
     conn.meta[contact]["created_by"] = ""
-    undo = run_job(services.copy_job_undo(job=job, user=owner, enqueue=False), connector=conn)
+    undo = run_job(copy_job_undo(job=job, user=owner, enqueue=False), connector=conn)
     row = undo.results.get(source_id=contact)
     assert row.error_type == "KEPT_NO_STAMPS" and contact in conn.data["Contacts"]
     # Read under the copied root, it keeps the root: deleting that would delete or orphan it.
@@ -434,7 +433,7 @@ def test_a_record_whose_maker_is_not_given_is_kept(engine_profile, owner, settin
 @pytest.mark.django_db
 def test_a_record_the_copy_job_no_longer_names_is_kept_and_stops_the_cascade(engine_profile, owner, settings, margin):
     conn, job = native_copy(engine_profile, owner, settings)
-    undo = services.copy_job_undo(job=job, user=owner, enqueue=False)
+    undo = copy_job_undo(job=job, user=owner, enqueue=False)
     row = job.results.filter(object_name="Contacts").first()
     RecordResult.objects.filter(pk=row.pk).update(new_id="")  # the copy job's row changed since
     undo = run_job(undo, connector=conn)

@@ -16,7 +16,8 @@ from django.urls import reverse
 
 from records.connectors import connector_for
 from records.connectors.base import FieldInfo, FieldType
-from records.copying import services
+from records.copying.job_create import copy_job_create
+from records.copying.preview import copy_preview
 from records.copying.validation import override_errors, source_id_errors
 from records.models import CopyJob
 from records.web.bulk_csv import parse_bulk_csv
@@ -70,8 +71,8 @@ ZOHO_REFUSED = [
 def test_zoho_values_are_refused_at_the_service(zoho, owner, field, value, words):
     sb, profile, account = zoho
     overrides = {"Account_Name": "Boundary Co", field: value}
-    for call in (services.copy_preview, services.copy_job_create):
-        extra = {"user": owner} if call is services.copy_job_create else {}
+    for call in (copy_preview, copy_job_create):
+        extra = {"user": owner} if call is copy_job_create else {}
         with pytest.raises(ValidationError) as exc:
             call(
                 profile=profile,
@@ -141,8 +142,8 @@ def test_a_bad_source_id_is_refused_before_any_request(zoho, vault, owner, bad_i
         (vault[0], vault[1], "product__v", "vault", vault[2]),
     ):
         before = _log_len(sb, system)
-        for call in (services.copy_preview, services.copy_job_create):
-            extra = {"user": owner} if call is services.copy_job_create else {}
+        for call in (copy_preview, copy_job_create):
+            extra = {"user": owner} if call is copy_job_create else {}
             with pytest.raises(ValidationError) as exc:
                 call(profile=profile, object_name=obj, source_ids=[good, bad_id], mode="clone", **extra)
             message = " ".join(exc.value.messages)

@@ -5,7 +5,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from records.connectors import connector_for
-from records.copying import services
+from records.copying.job_actions import copy_job_run, copy_job_undo
 from records.copying.options import CopyOptions
 from records.copying.tree import read_tree
 from records.models import CopyJob, RecordResult
@@ -95,8 +95,8 @@ def test_mega_product_with_engine_copied_exactly_once_then_undone(vault, owner):
     assert minimum <= made <= 1.1 * minimum, (made, minimum)
     new_ids = set(job.results.values_list("new_id", flat=True))
     assert len(new_ids) == job.planned_count
-    undo = services.copy_job_undo(job=job, user=owner, enqueue=False)
-    undo = services.copy_job_run(job_id=undo.pk, worker_id="test")
+    undo = copy_job_undo(job=job, user=owner, enqueue=False)
+    undo = copy_job_run(job_id=undo.pk, worker_id="test")
     assert undo.status == CopyJob.Status.SUCCEEDED, undo.error_summary
     assert {o: len(sb.vault.state.records[o]) for o in before} == before
 

@@ -5,9 +5,11 @@ their copies point at the copies, never back into the source tree, exactly once 
 import pytest
 
 from records.connectors import connector_for
-from records.copying import services
+from records.copying.job_actions import copy_job_run, copy_job_undo, jobs_resume_stale
+from records.copying.job_create import copy_job_create
 from records.copying.options import CopyOptions
 from records.models import CopyJob, RecordResult
+from tests.fixtures.engine import copy_request
 
 S = RecordResult.Status
 OBJECTS = ("product__v", "formulation__c", "packaging__c")
@@ -24,15 +26,12 @@ def linked_product(conn):
 
 
 def create(profile, user, src, name):
-    return services.copy_job_create(
-        profile=profile,
-        object_name="product__v",
-        source_ids=[src],
-        mode="deep_copy",
+    return copy_job_create(
+        request=copy_request(
+            profile, "product__v", [src], "deep_copy", overrides={"name__v": name}, options=CopyOptions(engine=True)
+        ),
         user=user,
         enqueue=False,
-        overrides={"name__v": name},
-        options=CopyOptions(engine=True),
     )
 
 
@@ -75,7 +74,7 @@ def test_engine_built_copy_points_the_copies_at_the_copies_then_undo_removes_all
     src = linked_product(conn)
     links = source_links(conn, src)
     before = counts(sb)
-    job = services.copy_job_run(job_id=create(profile, owner, src, "Linked Copy").pk, worker_id="test")
+    job = copy_job_run(job_id=create(profile, owner, src, "Linked Copy").pk, worker_id="test")
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
     assert job.succeeded_count == job.planned_count == 16
     assert {o: counts(sb)[o] - before[o] for o in OBJECTS} == {"product__v": 1, "formulation__c": 5, "packaging__c": 10}
@@ -94,8 +93,8 @@ def test_engine_built_copy_points_the_copies_at_the_copies_then_undo_removes_all
     cycle = [f for f, b in links.items() if b and b != f and links[b] == f]
     assert len({job.results.get(source_id=f).depth for f in cycle}) == 1
 
-    undo = services.copy_job_undo(job=job, user=owner, enqueue=False)
-    undo = services.copy_job_run(job_id=undo.pk, worker_id="test")
+    undo = copy_job_undo(job=job, user=owner, enqueue=False)
+    undo = copy_job_run(job_id=undo.pk, worker_id="test")
     assert undo.status == CopyJob.Status.SUCCEEDED, undo.error_summary
     assert counts(sb) == before
 
@@ -107,14 +106,14 @@ def test_a_lost_answer_to_the_second_pass_is_sent_again_on_resume_without_duplic
     before = counts(sb)
     # The update is applied, its answer lost: the connector can't know; the job waits.
     sb.faults("vault").set(p_drop_after_write=1.0, drop_method="PUT", seed=1)
-    job = services.copy_job_run(job_id=create(profile, owner, src, "Linked Lost").pk, worker_id="first")
+    job = copy_job_run(job_id=create(profile, owner, src, "Linked Lost").pk, worker_id="first")
     assert job.status == CopyJob.Status.WAITING, (job.status, job.error_summary)
     assert job.state["repoint"][src]["phase"] == "sending" and len(puts(sb)) == 1
     sb.faults("vault").clear()
-    resumed = services.jobs_resume_stale(now=job.resume_at)
+    resumed = jobs_resume_stale(now=job.resume_at)
     assert [j.pk for j in resumed] == [job.pk]
     creates_before = len([e for e in sb.log("vault") if e.method == "POST" and "/vobjects/" in e.path])
-    job = services.copy_job_run(job_id=job.pk, worker_id="second")
+    job = copy_job_run(job_id=job.pk, worker_id="second")
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
     assert job.state["repoint"][src]["phase"] == "done" and len(puts(sb)) == 2  # the pass sent once more
     assert len([e for e in sb.log("vault") if e.method == "POST" and "/vobjects/" in e.path]) == creates_before
@@ -138,14 +137,16 @@ def test_sigkilled_worker_mid_copy_with_references_resumes_without_duplicates(
     src = linked_product(conn)
     links = source_links(conn, src)
     before = counts(sb)
-    job = services.copy_job_create(
-        profile=vault_profile,
-        object_name="product__v",
-        source_ids=[src],
-        mode="deep_copy",
+    job = copy_job_create(
+        request=copy_request(
+            vault_profile,
+            "product__v",
+            [src],
+            "deep_copy",
+            overrides={"name__v": "Linked Resumed"},
+            options=CopyOptions(engine=True),
+        ),
         user=owner,
-        overrides={"name__v": "Linked Resumed"},
-        options=CopyOptions(engine=True),
     )
     sb.faults("vault").set(latency=0.4)
     # SIGKILLed once the formulations exist: the packagings and the second pass are still to come.

@@ -5,9 +5,11 @@ calls, checked against the sandbox's log of them."""
 import pytest
 from django.urls import reverse
 
-from records.copying import services
+from records.copying.job_actions import copy_job_run
+from records.copying.job_create import copy_job_create
 from records.models import CopyJob
 from records.web import job_progress
+from tests.fixtures.engine import copy_request
 
 
 def status_calls(sb, remote_id):
@@ -19,16 +21,12 @@ def test_each_status_call_is_counted_and_the_job_page_says_how_many(vault, owner
     sb, profile, conn = vault
     src = next(r.id for r in conn.search("product__v", "Cardiostat").records)
     sb.vault.configure(job_min_run_seconds=1.0)  # Vault's job runs long enough for a few polls
-    job = services.copy_job_create(
-        profile=profile,
-        object_name="product__v",
-        source_ids=[src],
-        mode="deep_copy",
+    job = copy_job_create(
+        request=copy_request(profile, "product__v", [src], "deep_copy", overrides={"name__v": "Cardiostat polled"}),
         user=owner,
         enqueue=False,
-        overrides={"name__v": "Cardiostat polled"},
     )
-    job = services.copy_job_run(job_id=job.pk, worker_id="test")
+    job = copy_job_run(job_id=job.pk, worker_id="test")
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
     st = job.state["roots"][src]
     polls = len(status_calls(sb, job.remote_job_id))

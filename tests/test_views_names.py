@@ -5,8 +5,9 @@ per-object progress and live parts. Real engine, sandbox, database."""
 import pytest
 from django.urls import reverse
 
-from records.copying import services
+from records.copying.job_create import copy_job_create
 from records.models import CopyJob, RecordResult
+from tests.fixtures.engine import copy_request
 
 pytestmark = pytest.mark.django_db
 
@@ -16,13 +17,8 @@ def _acme(sandbox):
 
 
 def _deep_copy_acme(zoho_profile, owner, sandbox):
-    return services.copy_job_create(
-        profile=zoho_profile,
-        object_name="Accounts",
-        source_ids=[_acme(sandbox)],
-        mode="deep_copy",
-        user=owner,
-        enqueue=False,
+    return copy_job_create(
+        request=copy_request(zoho_profile, "Accounts", [_acme(sandbox)], "deep_copy"), user=owner, enqueue=False
     )
 
 
@@ -37,13 +33,11 @@ def test_a_deep_copy_carries_the_names_as_read_for_the_plan(zoho_profile, owner,
 
 
 def test_a_clone_is_titled_by_its_record(vault_profile, owner, fresh_sandbox):
-    job = services.copy_job_create(
-        profile=vault_profile,
-        object_name="product__v",
-        source_ids=["00P000000000001"],
-        mode="clone",
+    job = copy_job_create(
+        request=copy_request(
+            vault_profile, "product__v", ["00P000000000001"], "clone", overrides={"name__v": "Cardiostat copy"}
+        ),
         user=owner,
-        overrides={"name__v": "Cardiostat copy"},
         enqueue=False,
     )
     assert job.title == "Clone of Cardiostat (Products)"
@@ -95,13 +89,11 @@ def test_the_admin_searches_jobs_by_name_and_partial_id(admin_client, zoho_profi
 
 
 def test_vault_deep_copy_phase_is_shown(owner_client, vault_profile, owner, fresh_sandbox):
-    job = services.copy_job_create(
-        profile=vault_profile,
-        object_name="product__v",
-        source_ids=["00P000000000001"],
-        mode="deep_copy",
+    job = copy_job_create(
+        request=copy_request(
+            vault_profile, "product__v", ["00P000000000001"], "deep_copy", overrides={"name__v": "Cardiostat deep"}
+        ),
         user=owner,
-        overrides={"name__v": "Cardiostat deep"},
         enqueue=False,
     )
     CopyJob.objects.filter(pk=job.pk).update(

@@ -129,7 +129,7 @@ def test_a_date_time_box_says_it_is_in_utc(owner_client, zoho_profile, fresh_san
 
 def test_an_undo_names_the_copies_it_deletes(vault, owner):
     """An undo job was "Undo of 2 records" and each of its rows had no name ("—")."""
-    from records.copying import services
+    from records.copying.job_actions import copy_job_undo
     from tests.fixtures.engine import copy_now, run_job
 
     _, profile, _ = vault
@@ -137,7 +137,7 @@ def test_an_undo_names_the_copies_it_deletes(vault, owner):
     rows = {"00P000000000001": {"name__v": "Cardio U"}, "00P000000000002": {"name__v": "Neuro U"}}
     job = copy_now(profile, owner, "product__v", ids, "clone", row_overrides=rows)
     assert job.status == "succeeded", job.error_summary
-    undo = services.copy_job_undo(job=job, user=owner, enqueue=False)
+    undo = copy_job_undo(job=job, user=owner, enqueue=False)
     assert sorted(undo.results.values_list("source_name", flat=True)) == ["Cardio U", "Neuro U"]
     assert undo.title in ("Undo of Cardio U and 1 more (Products)", "Undo of Neuro U and 1 more (Products)")
     assert run_job(undo).status == "succeeded"

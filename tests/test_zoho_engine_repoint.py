@@ -5,7 +5,7 @@ set by Update Records (PUT) after the inserts, exactly once and undoable."""
 
 import pytest
 
-from records.copying import services
+from records.copying.job_actions import copy_job_undo, jobs_resume_stale
 from records.copying.options import CopyOptions
 from records.models import CopyJob
 from sandbox.zoho_demo import REPORTING_ACCOUNT, REPORTING_LINES
@@ -100,7 +100,7 @@ def test_copies_report_to_the_copies_then_undo_removes_all(zoho, owner):
     assert row.values["Reports_To"] == row.new_id  # the job page shows what the reference became
     assert contact_inserts(sb) and into_source == []  # no copy ever pointed into the source tree
 
-    undo = run_job(services.copy_job_undo(job=job, user=owner, enqueue=False))
+    undo = run_job(copy_job_undo(job=job, user=owner, enqueue=False))
     assert undo.status == CopyJob.Status.SUCCEEDED, undo.error_summary
     assert counts(sb) == before
 
@@ -127,7 +127,7 @@ def test_a_lost_update_answer_is_sent_again_on_resume_without_duplicates(zoho, o
     assert job.status == CopyJob.Status.WAITING, (job.status, job.error_summary)
     assert job.state["repoint"][src]["phase"] == "sending" and len(puts(sb)) == 1
     sb.faults("zoho").clear()
-    resumed = services.jobs_resume_stale(now=job.resume_at)
+    resumed = jobs_resume_stale(now=job.resume_at)
     assert [j.pk for j in resumed] == [job.pk]
     inserts_before = len(contact_inserts(sb))
     job = run_job(job, worker="second")

@@ -1,1 +1,2 @@
-"""The copy engine: preview/plan, execution, reconciliation, resume. Entry points in services.py."""
+"""The copy engine: what was asked (request.py), its preview and plan (preview.py, stored_plans.py),
+the job made (job_create.py), run and acted on (job_actions.py), reconciliation, undo."""

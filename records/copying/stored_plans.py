@@ -1,5 +1,5 @@
 """Previews' plans read on a worker: the web request stores a CopyPlan row and returns at
-once; an RQ job on the "plans" queue reads the tree (services._plan) and stores the plan and the
+once; an RQ job on the "plans" queue reads the tree (preview.plan_copy) and stores the plan and the
 trees; Confirm makes its job from that row without reading anything again. Keyword-only."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,8 +21,9 @@ from django.utils import timezone
 
 from records.connectors import connector_for
 from records.connectors.base import Connector, FieldInfo
-from records.copying import services, tree
-from records.copying.options import CopyOptions
+from records.copying import tree
+from records.copying.preview import needs_snapshot, plan_copy
+from records.copying.request import CopyRequest
 from records.copying.tree import Plan
 from records.lib.error_words import friendly_error
 from records.models import ConnectionProfile, CopyJob, CopyPlan
@@ -63,89 +64,33 @@ def profile_version(profile: ConnectionProfile) -> dict[str, str]:
     }
 
 
-def plan_key(
-    *,
-    profile: ConnectionProfile,
-    object_name: str,
-    source_ids: Iterable[object],
-    mode: str,
-    overrides: dict[str, Any] | None,
-    row_overrides: dict[str, dict[str, Any]] | None,
-    options: CopyOptions,
-) -> str:
-    """sha256 of every input of a plan and of the profile's version: the same preview asked again
-    finds its row; any change (a choice on the preview, another value, the profile edited) reads a
-    new one, and the old row can no longer be confirmed."""
-    inputs = {
-        "profile": profile_version(profile),
-        "object_name": object_name,
-        "source_ids": [str(s).strip() for s in source_ids if str(s).strip()],
-        "mode": mode,
-        "overrides": overrides or {},
-        "row_overrides": {str(k): v for k, v in (row_overrides or {}).items()},
-        "options": options.as_dict(),
-    }
+def plan_key(*, request: CopyRequest) -> str:
+    """sha256 of everything asked for (CopyRequest.key_inputs) and of the profile's version: the
+    same preview asked again finds its row; any change (a choice on the preview, another value, the
+    profile edited) reads a new one, and the old row can no longer be confirmed."""
+    inputs = {"profile": profile_version(request.profile), **request.key_inputs()}
     return hashlib.sha256(json.dumps(inputs, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def _row_key(row: CopyPlan, profile: ConnectionProfile) -> str:
     """The key of the row's own inputs with `profile` as it is now: not the row's key when the
     profile changed since the row was asked for."""
-    return plan_key(
-        profile=profile,
-        object_name=row.object_name,
-        source_ids=row.source_ids,
-        mode=row.mode,
-        overrides=row.overrides,
-        row_overrides=row.row_overrides,
-        options=CopyOptions.from_dict(row.options),
-    )
+    return plan_key(request=CopyRequest.of_row(row, profile=profile))
 
 
-def plan_request(
-    *,
-    profile: ConnectionProfile,
-    user: User,
-    object_name: str,
-    source_ids: list[str],
-    mode: str,
-    overrides: dict[str, Any] | None = None,
-    row_overrides: dict[str, dict[str, Any]] | None = None,
-    options: CopyOptions | None = None,
-    again: bool = False,
-) -> CopyPlan:
-    """The plan row for this preview: this user's current one with the same inputs, else a new one
+def plan_request(*, request: CopyRequest, user: User, again: bool = False) -> CopyPlan:
+    """The plan row for this preview: this user's current one for the same request, else a new one
     queued for a worker. Local checks only (raises ValidationError); no remote call here.
     `again`: read anew even if a finished (ready or failed) plan exists."""
-    options = options or CopyOptions()
-    source_ids = services.checked_ids(mode, source_ids)
-    key = plan_key(
-        profile=profile,
-        object_name=object_name,
-        source_ids=source_ids,
-        mode=mode,
-        overrides=overrides,
-        row_overrides=row_overrides,
-        options=options,
-    )
+    request.checked_ids()
+    key = plan_key(request=request)
     current = CopyPlan.objects.filter(requested_by=user, key=key).first()
     if current is not None and _usable(current, again):
         if current.status == St.READING:
             revive(plan=current)
         return current
     with transaction.atomic():
-        row = CopyPlan.objects.create(
-            profile=profile,
-            requested_by=user,
-            object_name=object_name,
-            mode=mode,
-            source_ids=source_ids,
-            overrides=overrides or {},
-            row_overrides={str(k): v for k, v in (row_overrides or {}).items()},
-            options=options.as_dict(),
-            key=key,
-            heartbeat=timezone.now(),
-        )
+        row = CopyPlan.objects.create(**request.row_fields(), requested_by=user, key=key, heartbeat=timezone.now())
         _enqueue(row)
     row.refresh_from_db()  # inline reads (tests) have finished by now
     return row
@@ -198,7 +143,7 @@ def _send(plan_id: int) -> None:
 
 
 def plan_read(*, plan_id: int, connector: Connector | None = None) -> CopyPlan:
-    """On the worker: read the plan of a reading row (services._plan, with progress), store it
+    """On the worker: read the plan of a reading row (preview.plan_copy, with progress), store it
     and its trees; bad input or a remote error ends it failed with the preview's friendly message.
     A row whose profile changed since it was asked for (before or during the read) ends failed:
     its key says what it was read from."""
@@ -226,19 +171,9 @@ def plan_read(*, plan_id: int, connector: Connector | None = None) -> CopyPlan:
 
 def _read(row: CopyPlan, connector: Connector | None, progress: _Progress) -> dict[str, Any]:
     conn = connector or connector_for(row.profile)
-    options = CopyOptions.from_dict(row.options)
-    plan, trees = services._plan(
-        profile=row.profile,
-        object_name=row.object_name,
-        source_ids=row.source_ids,
-        mode=row.mode,
-        overrides=row.overrides,
-        row_overrides=row.row_overrides,
-        connector=conn,
-        options=options,
-        progress=progress,
-    )
-    snapshot = services.needs_snapshot(conn, row.mode, options, row.object_name)
+    request = CopyRequest.of_row(row)
+    plan, trees = plan_copy(request=request, connector=conn, progress=progress)
+    snapshot = needs_snapshot(conn, request.mode, request.options, request.object_name)
     if plan.refused_reason:
         trees = {}  # it can't be confirmed: keep no records (a refused-as-too-large tree is big)
     return {
@@ -312,21 +247,19 @@ def shown_plan(row: CopyPlan) -> Plan:
     return Plan.from_dict(row.plan, object_name=row.object_name, mode=row.mode, source_ids=row.source_ids)
 
 
-def claim(
-    *, plan: CopyPlan, user: User, profile: ConnectionProfile, options: CopyOptions, **inputs: Any
-) -> tuple[Plan, dict[str, list[tree.Node]], bool]:
+def claim(*, plan: CopyPlan, user: User, request: CopyRequest) -> tuple[Plan, dict[str, list[tree.Node]], bool]:
     """(Plan, trees, snapshot) of a ready plan for copy_job_create, claimed for one job: a
     compare-and-set from ready to used, so two Confirms at the same moment (two tabs share one plan)
     make one job. Call it inside the transaction that creates the job (a refusal after it rolls the
-    claim back). Refused (ValidationError) when the plan is another user's, for other inputs, read
+    claim back). Refused (ValidationError) when the plan is another user's, for another request, read
     before the profile changed, not read yet, failed, too old, or used (PlanUsed)."""
-    key = plan_key(profile=profile, options=options, **inputs)
+    key = plan_key(request=request)
     fresh = timezone.now() - timedelta(seconds=settings.PLAN_MAX_AGE_SECONDS)
     ours = CopyPlan.objects.filter(pk=plan.pk, requested_by=user, key=key, status=St.READY, created_at__gt=fresh)
     claimed = ours.update(status=St.USED)
     row = CopyPlan.objects.select_related("job").get(pk=plan.pk)
     if not claimed:
-        raise _refusal(row, user=user, profile=profile, key=key)
+        raise _refusal(row, user=user, profile=request.profile, key=key)
     trees = {root: [tree.Node(**n) for n in nodes] for root, nodes in row.trees.get("roots", {}).items()}
     return shown_plan(row), trees, bool(row.trees.get("snapshot"))
 

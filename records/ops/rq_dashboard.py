@@ -24,7 +24,7 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from rq.registry import FailedJobRegistry
 
-from records.copying.services import copy_job_cancel
+from records.copying.job_actions import copy_job_cancel
 from records.models import CopyJob
 
 PERMISSION = "records.use_queue_dashboard"

@@ -169,15 +169,12 @@ def test_the_reference_lookup_widget(demo, new_page, login, live_server):
 
 
 def test_job_list_name_search(demo, new_page, login, live_server, owner):
-    from records.copying import services
+    from records.copying.job_create import copy_job_create
+    from tests.fixtures.engine import copy_request
 
-    services.copy_job_create(
-        profile=demo["vault"],
-        object_name="product__v",
-        source_ids=[PRODUCT],
-        mode="clone",
+    copy_job_create(
+        request=copy_request(demo["vault"], "product__v", [PRODUCT], "clone", overrides={"name__v": "Search me"}),
         user=owner,
-        overrides={"name__v": "Search me"},
         enqueue=False,
     )
     page = login(new_page(), "alice", "alice-pass-123")
@@ -201,13 +198,13 @@ def _axe(page) -> list[dict]:
 
 
 def test_every_page_passes_axe(demo, browser, live_server, owner, screenshot):
-    from records.copying import services
+    from records.copying.job_create import copy_job_create
+    from tests.fixtures.engine import copy_request
 
-    job = services.copy_job_create(
-        profile=demo["zoho"],
-        object_name="Accounts",
-        source_ids=[next(iter(demo["sandbox"].zoho.state.records["Accounts"]))],
-        mode="deep_copy",
+    job = copy_job_create(
+        request=copy_request(
+            demo["zoho"], "Accounts", [next(iter(demo["sandbox"].zoho.state.records["Accounts"]))], "deep_copy"
+        ),
         user=owner,
         enqueue=False,
     )

@@ -14,7 +14,10 @@ from django.core.management.base import BaseCommand
 
 from records.connectors import connector_for
 from records.connectors.base import ConnectorError
-from records.copying import services
+from records.copying.job_actions import copy_job_run
+from records.copying.job_create import copy_job_create
+from records.copying.preview import copy_preview
+from records.copying.request import CopyRequest
 from records.management.commands._cli import exit_code, job_as_dict, print_job, require_queue
 from records.models import ConnectionProfile, CopyJob
 
@@ -69,35 +72,25 @@ class Command(BaseCommand):
         try:
             connector = connector_for(profile)
             overrides, options = parse_choices(opts, connector, profile)
-            if opts["preview"]:
-                plan = services.copy_preview(
-                    profile=profile,
-                    object_name=opts["object"],
-                    source_ids=opts["record_ids"],
-                    mode=mode,
-                    overrides=overrides,
-                    connector=connector,
-                    options=options,
-                )
-                self._print_plan(plan, opts["json"])
-                return 2 if plan.refused_reason else 0
-            job = services.copy_job_create(
+            request = CopyRequest(
                 profile=profile,
                 object_name=opts["object"],
                 source_ids=opts["record_ids"],
                 mode=mode,
-                user=user,
                 overrides=overrides,
-                enqueue=not opts["sync"],
-                connector=connector,
                 options=options,
             )
+            if opts["preview"]:
+                plan = copy_preview(request=request, connector=connector)
+                self._print_plan(plan, opts["json"])
+                return 2 if plan.refused_reason else 0
+            job = copy_job_create(request=request, user=user, enqueue=not opts["sync"], connector=connector)
         except ValidationError as exc:
             raise BadInput(" ".join(exc.messages)) from exc
         except ConnectorError as exc:
             raise BadInput(str(exc)) from exc
         if opts["sync"]:
-            job = services.copy_job_run(job_id=job.pk, worker_id=f"sync:{os.getpid()}")
+            job = copy_job_run(job_id=job.pk, worker_id=f"sync:{os.getpid()}")
         elif opts["wait"]:
             job = wait_for(job, opts["timeout"])
         else:

@@ -14,7 +14,8 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand
 
-from records.copying import services
+from records.copying import job_actions
+from records.copying.review import copy_row_resolve
 from records.management.commands._cli import exit_code, job_as_dict, print_job, require_queue
 from records.models import CopyJob
 
@@ -56,7 +57,7 @@ class Command(BaseCommand):
         if action not in ("show", "resolve") and not opts.get("preview"):  # a pick or a preview queues nothing
             require_queue(self.stderr)
         if action == "resume-stale":
-            jobs = services.jobs_resume_stale()
+            jobs = job_actions.jobs_resume_stale()
             for job in jobs:
                 self.stdout.write(f"Resumed job {job.pk} ({job.status})")
             self.stdout.write(f"{len(jobs)} job(s) resumed.")
@@ -75,10 +76,10 @@ class Command(BaseCommand):
             sys.exit(0)
         extra = {"include_changed": True} if opts.get("include_changed") else {}
         service = {
-            "cancel": services.copy_job_cancel,
-            "retry": services.copy_job_retry,
-            "resume": services.copy_job_retry,
-            "undo": services.copy_job_undo,
+            "cancel": job_actions.copy_job_cancel,
+            "retry": job_actions.copy_job_retry,
+            "resume": job_actions.copy_job_retry,
+            "undo": job_actions.copy_job_undo,
         }[action]
         try:
             result = service(job=job, user=job.requested_by, **extra)
@@ -94,7 +95,7 @@ class Command(BaseCommand):
     def _resolve(self, job, opts):
         row, user = self._row(job, opts["row"]), self._user(job, opts["user"])
         try:
-            services.copy_row_resolve(job=job, row=row, pick=None if opts["none"] else opts["pick"], user=user)
+            copy_row_resolve(job=job, row=row, pick=None if opts["none"] else opts["pick"], user=user)
         except ValidationError as exc:
             self.stderr.write(" ".join(exc.messages))
             sys.exit(2)
@@ -125,7 +126,7 @@ class Command(BaseCommand):
 
     def _preview(self, job, *, as_json: bool) -> None:
         try:
-            preview = services.undo_preview(job=job, user=job.requested_by)
+            preview = job_actions.undo_preview(job=job, user=job.requested_by)
         except ValidationError as exc:
             self.stderr.write(" ".join(exc.messages))
             sys.exit(2)

@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from records.connectors import connector_for
 from records.copying import choices
+from records.copying.request import CopyRequest
 from records.lib.error_words import friendly_error
 from records.models import ConnectionProfile, CopyJob
 from records.profiles.access import get_profile_for_user
@@ -100,14 +101,16 @@ def bulk_upload(request: HttpRequest) -> HttpResponse:
             copy_key = choices.copy_key_of(fields, connector.copy_key_fields)
             parsed = parse_bulk_csv(form.cleaned_data["file"], fields, copy_key=copy_key)
             if parsed.ok:
-                draft_id = drafts.save_draft(
-                    request,
+                copy_request = CopyRequest(
                     profile=profile,
                     object_name=object_name,
-                    source_ids=[r.source_id for r in parsed.rows],
+                    source_ids=tuple(r.source_id for r in parsed.rows),
                     mode=CopyJob.Mode.CLONE,
-                    overrides={},
                     row_overrides={r.source_id: r.overrides for r in parsed.rows if r.overrides},
+                )
+                draft_id = drafts.save_draft(
+                    request,
+                    copy_request=copy_request,
                     label=f"{len(parsed.rows)} records from {getattr(request.FILES.get('file'), 'name', 'a file')}",
                     field_labels={f.name: f.label for f in fields if any(f.name in r.overrides for r in parsed.rows)},
                 )

@@ -5,6 +5,7 @@ Parsed by the same rule as the CLI (records/copying/options.parse_cli)."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -31,6 +32,7 @@ MAX_LINES_CHARS = 20_000  # each box (the textareas' maxlength says the same)
 def copy_choices(request: HttpRequest, draft_id: str) -> HttpResponse:
     draft = drafts.get_draft(request, draft_id)
     profile = get_profile_for_user(request, draft["profile"])
+    asked = drafts.copy_request_of(draft, profile)
     texts = {k: request.POST.get(k, "") for k in TEXTS}
     too_long = [k for k, v in texts.items() if len(v) > MAX_LINES_CHARS]
     if too_long:  # refused, not cut: a cut line would copy something the person didn't write
@@ -43,9 +45,9 @@ def copy_choices(request: HttpRequest, draft_id: str) -> HttpResponse:
     rows = choice_rows.rows_from_post(request.POST)
     try:
         # The widgets' rows become the CLI's items, before the typed lines: one rule parses both.
-        widgets = choice_rows.items(rows, top_object=draft["object_name"])
+        widgets = choice_rows.items(rows, top_object=asked.object_name)
         top, options = parse_cli(
-            top_object=draft["object_name"],
+            top_object=asked.object_name,
             describe=_describe(request, profile),
             set_values=widgets.set_values + _lines(texts["set"]),
             clear=widgets.clear + _lines(texts["clear"]),
@@ -61,18 +63,19 @@ def copy_choices(request: HttpRequest, draft_id: str) -> HttpResponse:
     except ConnectorError as exc:
         messages.error(request, friendly_error(exc, profile))
         return redirect("copy_preview", draft_id=draft_id)
+    # The overrides typed before the choices, then the choices' own for the top record.
+    base = draft.get("base_overrides", draft["overrides"])
+    chosen = replace(asked, overrides={**base, **top}, options=options)
     # Stored as "<name>_lines": a template's choices.clear would call dict.clear.
     drafts.keep_draft(
         request,
         draft_id,
         {
-            **draft,
-            "options": options.as_dict(),
+            **drafts.with_request(draft, chosen),
             "choices": {f"{k}_lines": v for k, v in texts.items()},
             "choice_rows": rows,
             "choice_overrides": top,
-            "overrides": {**draft.get("base_overrides", draft["overrides"]), **top},
-            "base_overrides": draft.get("base_overrides", draft["overrides"]),
+            "base_overrides": base,
         },
     )
     return redirect("copy_preview", draft_id=draft_id)

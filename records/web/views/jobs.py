@@ -552,10 +552,10 @@ def _act(request: HttpRequest, job: CopyJob, action: str, allowed: bool, reason:
     if not allowed:
         messages.error(request, reason)
         return redirect("job_detail", code=job.code)
-    from records.copying import services
+    from records.copying import job_actions
 
     try:
-        result = getattr(services, spec["service"])(job=job, user=request.user, **extra)
+        result = getattr(job_actions, spec["service"])(job=job, user=request.user, **extra)
     except (ValidationError, ValueError, PermissionError) as exc:
         messages.error(request, service_error_message(exc))
         return redirect("job_detail", code=job.code)
@@ -578,12 +578,12 @@ def job_undo(request: HttpRequest, code) -> HttpResponse:
         return _act(request, job, "undo", allowed, reason, include_changed=request.POST.get("include_changed") == "1")
     if request.method != "GET":
         return HttpResponse(status=405)
-    from records.copying import services
+    from records.copying import job_actions
 
     preview, error = None, ""
     if allowed:
         try:
-            preview = services.undo_preview(job=job, user=request.user)
+            preview = job_actions.undo_preview(job=job, user=request.user)
         except ValidationError as exc:
             allowed, reason = False, service_error_message(exc)
         except Exception as exc:  # noqa: BLE001 - the worker checks every record anyway
@@ -611,14 +611,14 @@ def job_row_none(request: HttpRequest, code, row: int) -> HttpResponse:
 
 
 def _resolve(request: HttpRequest, code, row_id: int, *, pick: str | None) -> HttpResponse:
-    from records.copying import services
+    from records.copying.review import copy_row_resolve
 
     job = _get_job_for_user(request, code)
     row = job.results.defer("source_snapshot").filter(pk=row_id).first()
     if row is None:
         raise Http404("No such record in this job")
     try:
-        services.copy_row_resolve(job=job, row=row, pick=pick, user=request.user)
+        copy_row_resolve(job=job, row=row, pick=pick, user=request.user)
     except ValidationError as exc:
         messages.error(request, service_error_message(exc))
     else:

@@ -1,6 +1,6 @@
 """New copy, step by step (profile → object → record → overrides → preview → confirm); the preview
 and confirm of bulk clones too (records.web.views.bulk makes their drafts). The engine
-(records.copying.services) does the copying."""
+(records.copying: preview, job_create) does the copying."""
 
 from __future__ import annotations
 
@@ -14,10 +14,11 @@ from django.urls import reverse
 
 from records.connectors import connector_for
 from records.connectors.base import FieldType
-from records.copying import guards, services, stored_plans
+from records.copying import guards, stored_plans
 from records.copying.choices import offered
-from records.copying.options import CopyOptions
+from records.copying.job_create import copy_job_create
 from records.copying.remote_checks import remote_errors
+from records.copying.request import CopyRequest
 from records.lib.error_words import friendly_error, service_error_message
 from records.models import ConnectionProfile, CopyJob, CopyPlan
 from records.profiles.access import get_profile_for_user
@@ -134,13 +135,16 @@ def copy_record(request: HttpRequest, profile_code, object_name: str, record_id:
     if request.method == "POST" and form.is_valid() and _remote_checks_pass(connector, object_name, form):
         wizard.keep_typed(request, profile, object_name, record_id, request.POST)
         overrides = form.overrides()
-        draft_id = drafts.save_draft(
-            request,
+        copy_request = CopyRequest(
             profile=profile,
             object_name=object_name,
-            source_ids=[record.id],
+            source_ids=(record.id,),
             mode=form.cleaned_data["mode"],
             overrides=overrides,
+        )
+        draft_id = drafts.save_draft(
+            request,
+            copy_request=copy_request,
             label=record.name or record.id,
             origin="wizard",
             field_labels={f.name: f.label for f in fields if f.name in overrides},
@@ -236,11 +240,12 @@ def copy_preview(request: HttpRequest, draft_id: str) -> HttpResponse:
     draft = drafts.get_draft(request, draft_id)
     # The profile is checked again: access may have been withdrawn since the draft was made.
     profile = get_profile_for_user(request, draft["profile"])
-    options = CopyOptions.from_dict(draft.get("options"))
+    copy_request = drafts.copy_request_of(draft, profile)
+    options = copy_request.options
     if request.method == "POST":
-        return _confirm(request, draft_id, draft, profile, options)
+        return _confirm(request, draft_id, draft, copy_request)
     again = request.GET.get("again") == "1"
-    row, error = _plan_row(request, draft, profile, options, again=again)
+    row, error = _plan_row(request, copy_request, again=again)
     if again and not error:
         return redirect("copy_preview", draft_id=draft_id)  # a reload must not read it once more
     plan = stored_plans.shown_plan(row) if row and row.status == CopyPlan.Status.READY else None
@@ -292,7 +297,7 @@ def copy_plan_status(request: HttpRequest, draft_id: str) -> JsonResponse:
         return JsonResponse({"status": "confirmed", "job_url": reverse("job_detail", args=[done.code])})
     draft = drafts.get_draft(request, draft_id)
     profile = get_profile_for_user(request, draft["profile"])
-    row, error = _plan_row(request, draft, profile, CopyOptions.from_dict(draft.get("options")))
+    row, error = _plan_row(request, drafts.copy_request_of(draft, profile))
     if row is None:
         return JsonResponse({"status": CopyPlan.Status.FAILED, "read": 0, "error": error})
     return JsonResponse({"status": row.status, "read": row.read_count, "notice": stored_plans.progress_words(row)})
@@ -303,31 +308,21 @@ def _confirmed_job(request, draft_id: str) -> CopyJob | None:
     return CopyJob.objects.filter(confirmation=draft_id, requested_by_id=request.user.pk).only("code").first()
 
 
-def _plan_row(request, draft, profile, options, *, again=False) -> tuple[CopyPlan | None, str]:
+def _plan_row(request, copy_request: CopyRequest, *, again=False) -> tuple[CopyPlan | None, str]:
     """The draft's plan row (its current one, or a new one queued); local checks only."""
     try:
-        row = stored_plans.plan_request(
-            profile=profile,
-            user=request.user,
-            object_name=draft["object_name"],
-            source_ids=draft["source_ids"],
-            mode=draft["mode"],
-            overrides=draft["overrides"],
-            row_overrides=draft["row_overrides"],
-            options=options,
-            again=again,
-        )
+        row = stored_plans.plan_request(request=copy_request, user=request.user, again=again)
     except (ValidationError, ValueError) as exc:
         return None, service_error_message(exc)
     return row, ""
 
 
-def _confirm(request, draft_id: str, draft, profile, options) -> HttpResponse:
+def _confirm(request, draft_id: str, draft, copy_request: CopyRequest) -> HttpResponse:
     # The plan the page showed (its code in the form); without one, the draft's current plan.
     code = _uuid(request.POST.get("plan"))
     row = CopyPlan.objects.filter(code=code, requested_by_id=request.user.pk).first() if code else None
     if row is None:
-        row, error = _plan_row(request, draft, profile, options)
+        row, error = _plan_row(request, copy_request)
         if row is None:
             messages.error(request, error)
             return redirect("copy_preview", draft_id=draft_id)
@@ -335,16 +330,10 @@ def _confirm(request, draft_id: str, draft, profile, options) -> HttpResponse:
         messages.info(request, "The records to copy are still being read; confirm when the preview shows them.")
         return redirect("copy_preview", draft_id=draft_id)
     try:
-        job = services.copy_job_create(
-            profile=profile,
-            object_name=draft["object_name"],
-            source_ids=draft["source_ids"],
-            mode=draft["mode"],
+        job = copy_job_create(
+            request=copy_request,
             user=request.user,
-            overrides=draft["overrides"],
-            row_overrides=draft["row_overrides"] or None,
             confirmation=draft_id,  # one job per confirmed preview
-            options=options,
             plan=row,
         )
     except stored_plans.PlanUsed as exc:
@@ -361,7 +350,7 @@ def _confirm(request, draft_id: str, draft, profile, options) -> HttpResponse:
         _queued_words(request, job)
     drafts.drop_draft(request, draft_id)
     if draft.get("origin") == "wizard":
-        wizard.forget_typed(request, profile, draft["object_name"], draft["source_ids"][0])
+        wizard.forget_typed(request, copy_request.profile, draft["object_name"], draft["source_ids"][0])
     return redirect("job_detail", code=job.code)
 
 

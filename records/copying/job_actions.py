@@ -1,0 +1,294 @@
+"""What happens to a copy job after it is made: its run (what the RQ worker and `copy --sync`
+run), and the actions on it: cancel, resume, undo (and its preview), resume the stale ones.
+Keyword-only, shared by the views, the admin, the `job` command and the worker."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from records.connectors import connector_class, connector_for
+from records.connectors.base import Connector, ConnectorError, RateLimited, Unavailable
+from records.copying import lifecycle, tree, undo_checks
+from records.copying import results as res
+from records.copying.job_queue import enqueue_job, rq_job_alive
+from records.copying.lifecycle import Cancelled, LeaseLost, Paused
+from records.copying.run_context import RunContext
+from records.copying.strategies import strategy_for
+from records.copying.undo_preview import UndoPreview
+from records.copying.undo_preview import preview as undo_preview_of
+from records.lib.audit import audit_log
+from records.models import CopyJob, RecordResult
+
+log = logging.getLogger(__name__)
+S = RecordResult.Status
+
+
+# ---------------------------------------------------------------------------------------------
+# The run
+
+
+def _claim(job_id: int, worker_id: str) -> bool:
+    """The claim alone (tests, tools); copy_job_run keeps the fence it gives."""
+    return lifecycle.claim(job_id=job_id, worker_id=worker_id) is not None
+
+
+def copy_job_run(*, job_id: int, worker_id: str, connector: Connector | None = None) -> CopyJob:
+    """Run a job to its end (what the RQ worker and `copy --sync` run). A second worker stops at once."""
+    fence = lifecycle.claim(job_id=job_id, worker_id=worker_id)
+    if fence is None:
+        job = CopyJob.objects.get(pk=job_id)
+        if job.cancel_requested and job.status == CopyJob.Status.QUEUED:
+            lifecycle.cancel(job_id=job_id)
+        log.info("Job %s not claimed by %s (status %s)", job_id, worker_id, job.status)
+        return CopyJob.objects.get(pk=job_id)
+    job = CopyJob.objects.select_related("profile", "parent_job").get(pk=job_id)
+    token = lifecycle.current_fence.set(fence)
+    try:
+        with lifecycle.Heartbeat(fence):
+            _run_fenced(job, fence, connector)
+    except LeaseLost:
+        log.warning("Job %s: lease lost by %s; another worker has it", job_id, worker_id)
+    finally:
+        lifecycle.current_fence.reset(token)
+    return CopyJob.objects.get(pk=job_id)
+
+
+def _run_fenced(job: CopyJob, fence: lifecycle.Fence, connector: Connector | None) -> None:
+    moved = lifecycle.moved_words(job)
+    if moved:
+        _finish(job, fence, error=moved)
+        return
+    try:
+        strategy_for(RunContext.for_job(job, connector or connector_for(job.profile), fence)).run()
+    except Cancelled:
+        _finish(job, fence, cancelled=True)
+    except Paused as exc:
+        _wait(job, fence, exc.cause)
+    except (RateLimited, Unavailable) as exc:
+        # A read (describe, a search, a poll) in an outage: wait like a write does, don't fail.
+        _wait(job, fence, exc)
+    except LeaseLost:
+        raise
+    except Exception as exc:
+        # Never leave a job silently running: it ends, with a summary and no secrets.
+        log.exception("Job %s failed", job.pk)
+        summary = str(exc) if isinstance(exc, ConnectorError) else f"{type(exc).__name__}: {exc}"
+        _finish(job, fence, error=summary[:1000])
+    else:
+        _finish(job, fence)
+
+
+def _wait(job: CopyJob, fence: lifecycle.Fence, cause: ConnectorError) -> None:
+    reason = f"{cause.message or cause}" if isinstance(cause, ConnectorError) else str(cause)
+    # Woken when resume_at has passed by jobs_resume_stale, which every worker runs between jobs
+    # (records/worker.py).
+    lifecycle.wait_or_stop(fence=fence, reason=reason)
+
+
+def _finish(job: CopyJob, fence: lifecycle.Fence, *, cancelled: bool = False, error: str = "") -> None:
+    with transaction.atomic():
+        lifecycle.check(fence)
+        # A cancel that comes when nothing is left to send skips nothing: the job simply ends.
+        cancelled = cancelled and job.results.filter(status=S.PENDING).update(status=S.SKIPPED) > 0
+        # A copied record's snapshot is no longer needed (a retry resends only the others): don't
+        # keep a second copy of CRM data, often personal data, longer than the job needs it.
+        job.results.filter(status=S.SUCCEEDED, source_snapshot__isnull=False).update(source_snapshot=None)
+        res.refresh_counts(job)
+        status, error = (CopyJob.Status.CANCELLED, error) if cancelled else _end_status(job, error)
+        if lifecycle.finish(fence=fence, status=status, error=error) and job.mode == CopyJob.Mode.UNDO:
+            # In the same transaction: a worker killed in between can't leave the copy "succeeded"
+            # after its undo deleted everything.
+            lifecycle.mark_undone(undo_id=job.pk, original_id=job.parent_job_id, status=status)
+
+
+def _end_status(job: CopyJob, error: str) -> tuple[str, str]:
+    """The status a job that was not cancelled ends in, and its summary."""
+    left = job.results.filter(status__in=[S.PENDING, S.SENDING]).exists()
+    review = job.results.filter(status=S.REVIEW).count()
+    # An undo that kept records ("2 kept: changed since the copy") did not undo the copy.
+    kept = undo_checks.kept_words(job) if job.mode == CopyJob.Mode.UNDO else ""
+    if not (job.failed_count or left or error or kept or review):
+        return CopyJob.Status.SUCCEEDED, error
+    # Never "failed" for a job that copied records, nor for one whose copy may exist but
+    # needs review: it is partly done, and resumable or resolvable.
+    status = CopyJob.Status.PARTIAL if job.succeeded_count or kept or review else CopyJob.Status.FAILED
+    error = error or lifecycle.end_summary(left=left, review=review)
+    return status, " ".join(part for part in (error, f"{kept}." if kept else "") if part)
+
+
+# ---------------------------------------------------------------------------------------------
+# Actions on jobs. Each checks the one rule (lifecycle.can_*), then makes its transition as a
+# conditional UPDATE: a request on a stale object, or two racing requests, can't both pass.
+
+
+def _allowed(rule: Callable[[CopyJob, Any], tuple[bool, str]], job: CopyJob, user: Any) -> None:
+    allowed, reason = rule(CopyJob.objects.get(pk=job.pk), user)
+    if not allowed:
+        raise ValidationError(reason)
+
+
+def copy_job_cancel(*, job: CopyJob, user: Any) -> CopyJob:
+    """Stop a job: a queued or waiting one at once; a running one at its next batch. Results so far are kept."""
+    _allowed(lifecycle.can_cancel, job, user)
+    if not lifecycle.cancel(job_id=job.pk):
+        raise ValidationError("This job has already finished.")
+    audit_log(actor=user, action="job.cancel", profile=job.profile, job=job)
+    job.refresh_from_db()
+    return job
+
+
+def copy_job_retry(*, job: CopyJob, user: Any, enqueue: bool = True, include_changed: bool | None = None) -> CopyJob:
+    """Resume a job: queue it again; only its unfinished records (pending, sending, failed,
+    skipped) are sent again; a row left sending is reconciled first. An undo checks its kept
+    records again; `include_changed` (undo only; None keeps its choice) deletes the changed ones too."""
+    _allowed(lifecycle.can_resume, job, user)
+    with transaction.atomic():
+        if not lifecycle.requeue(job_id=job.pk):
+            raise ValidationError(
+                lifecycle.can_resume(CopyJob.objects.get(pk=job.pk), user)[1] or "This job can't be resumed now."
+            )
+        job.refresh_from_db()
+        if include_changed is not None and job.mode == CopyJob.Mode.UNDO:
+            job.options = {**(job.options or {}), "include_changed": include_changed}
+            CopyJob.objects.filter(pk=job.pk).update(options=job.options)
+        job.results.filter(status__in=[S.FAILED, S.SKIPPED]).update(status=S.PENDING, error_type="", error_message="")
+        job.state = _state_to_resume(job)
+        CopyJob.objects.filter(pk=job.pk).update(state=job.state)
+        res.refresh_counts(job)
+        changed = (
+            {} if include_changed is None or job.mode != CopyJob.Mode.UNDO else {"include_changed": include_changed}
+        )
+        audit_log(actor=user, action="job.retry", profile=job.profile, job=job, **changed)
+        if enqueue:
+            enqueue_job(job)
+    return job
+
+
+copy_job_resume = copy_job_retry  # the same action; "resume" is the job page's word
+
+
+def _state_to_resume(job: CopyJob) -> dict[str, Any]:
+    """The job's state with the phases that must run again cleared."""
+    # Finished native phases are kept; a root whose deep copy failed to start starts again.
+    state = job.state or {}
+    for root, st in state.get("roots", {}).items():
+        top = job.results.filter(source_id=root, depth=0, new_id="").exclude(status=S.REVIEW)
+        if st.get("phase") == "done" and top.exists():
+            state["roots"][root] = {}
+    # A Vault undo whose cascade delete ended with records left deletes again (chaos 1053/1091:
+    # a resumed part-failed undo returned at once, its phase "done").
+    for root, st in state.get("cascade", {}).items():
+        if st.get("phase") == "done" and job.results.filter(status=S.PENDING).exists():
+            state["cascade"][root] = {}
+    return state
+
+
+def copy_job_undo(*, job: CopyJob, user: Any, enqueue: bool = True, include_changed: bool = False) -> CopyJob:
+    """Create the one job that deletes what `job` created (children first), with its own results.
+    It deletes only what the job created and nobody changed since (copying/undo_checks.py);
+    `include_changed`: records changed since the copy are deleted too (kept in the undo's options,
+    so a resumed undo keeps the choice)."""
+    _allowed(lifecycle.can_undo, job, user)
+    created = list(job.results.filter(status=S.SUCCEEDED).exclude(new_id="").order_by("depth", "id"))
+    # The class attribute (no connector built, no call); a registry entry without one names nothing.
+    name_fields = getattr(connector_class(job.profile.system), "name_fields", ())
+    with transaction.atomic():
+        undo = _undo_job_row(job, created, name_fields, user, include_changed)
+        if not lifecycle.attach_undo(job_id=job.pk, undo_id=undo.pk):
+            raise ValidationError(
+                lifecycle.can_undo(CopyJob.objects.get(pk=job.pk), user)[1] or "This job can't be undone now."
+            )
+        RecordResult.objects.bulk_create(_undo_rows(undo, created, name_fields), batch_size=500)
+        res.refresh_counts(undo)
+        audit_log(
+            actor=user,
+            action="job.undo",
+            profile=job.profile,
+            job=undo,
+            original=job.pk,
+            include_changed=include_changed,
+        )
+        if enqueue:
+            enqueue_job(undo)
+    return undo
+
+
+def _undo_job_row(
+    job: CopyJob, created: list[RecordResult], name_fields: tuple[str, ...], user: Any, include_changed: bool
+) -> CopyJob:
+    top = next((r for r in created if r.depth == 0), None)
+    return CopyJob.objects.create(
+        profile=job.profile,
+        object_name=job.object_name,
+        mode=CopyJob.Mode.UNDO,
+        parent_job=job,
+        source_ids=[r.new_id for r in created if r.depth == 0],
+        source_name=undo_checks.copy_name(top, name_fields) if top else "",  # for the job's title
+        requested_by=user,
+        options={"include_changed": True} if include_changed else {},
+        # The copies are where the copy job wrote them, wherever the profile points now.
+        state={"profile_address": (job.state or {}).get("profile_address") or lifecycle.profile_address(job.profile)},
+        # The objects' labels as the copy's plan named them (the title, the per-object table).
+        plan={"deletes": len(created), "objects": _labels_only((job.plan or {}).get("objects"))},
+    )
+
+
+def _undo_rows(undo: CopyJob, created: list[RecordResult], name_fields: tuple[str, ...]) -> list[RecordResult]:
+    """One row per copy the job created: the undo's "source" is the copy."""
+    return [
+        RecordResult(
+            job=undo,
+            object_name=r.object_name,
+            source_id=r.new_id,
+            depth=r.depth,
+            parent_source_id=r.source_id,
+            source_name=undo_checks.copy_name(r, name_fields),
+            idempotency_key=tree.idempotency_key(undo.code, r.object_name, r.new_id),
+        )
+        for r in created
+    ]
+
+
+def undo_preview(
+    *, job: CopyJob, user: Any, connector: Connector | None = None, limit: int | None = None
+) -> UndoPreview:
+    """What an undo of `job` would delete and keep, and why, read now for the first
+    settings.UNDO_PREVIEW_MAX_RECORDS copies (the worker checks every record again)."""
+    _allowed(lifecycle.can_undo, job, user)
+    conn = connector or connector_for(job.profile)
+    size = settings.UNDO_PREVIEW_MAX_RECORDS if limit is None else limit
+    return undo_preview_of(conn, job, limit=size, name_fields=conn.name_fields)
+
+
+def _labels_only(objects: Any) -> list[dict[str, Any]]:
+    keep = ("object_name", "label", "depth")
+    return [{k: o.get(k) for k in keep} for o in objects or [] if isinstance(o, dict) and o.get("object_name")]
+
+
+def jobs_resume_stale(*, now: datetime | None = None) -> list[CopyJob]:
+    """Re-queue jobs whose worker died (lease expired), whose wait is over, or whose RQ job
+    vanished from Redis (or never reached it: the queue was down at submit)."""
+    now = now or timezone.now()
+    due = CopyJob.objects.filter(
+        Q(status=CopyJob.Status.RUNNING, lease_expires_at__lt=now)
+        | Q(status=CopyJob.Status.WAITING, resume_at__lte=now)
+    )
+    resumed = [job for job in due if lifecycle.release_expired(job_id=job.pk, now=now)]
+    grace = now - timedelta(seconds=settings.JOB_LEASE_SECONDS)
+    for job in CopyJob.objects.filter(status=CopyJob.Status.QUEUED, created__lt=grace):
+        if job not in resumed and not rq_job_alive(job.rq_job_id):
+            resumed.append(job)
+    for job in resumed:
+        with transaction.atomic():
+            enqueue_job(job)
+        audit_log(actor=None, action="job.resume", profile=job.profile, job=job)
+    return [CopyJob.objects.get(pk=j.pk) for j in resumed]

@@ -1,0 +1,148 @@
+"""Making a copy job: the request planned (or its stored plan claimed), the job saved with one
+pending result per record, queued on commit. Keyword-only; the views, the `copy` command, the
+benchmark and the tests call copy_job_create."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from records.connectors import connector_for
+from records.connectors.base import Connector
+from records.copying import lifecycle, stored_plans, tree
+from records.copying import results as res
+from records.copying.job_queue import enqueue_job
+from records.copying.preview import Trees, needs_snapshot, plan_copy
+from records.copying.request import CopyRequest
+from records.copying.tree import Plan
+from records.lib.audit import audit_log
+from records.models import CopyJob, CopyPlan, RecordResult
+
+# What a job is made from: the plan, its trees, and whether the trees keep the records' data.
+Planned = tuple[Plan, Trees, bool]
+
+
+def copy_job_create(
+    *,
+    request: CopyRequest,
+    user: Any,
+    enqueue: bool = True,
+    connector: Connector | None = None,
+    confirmation: str | None = None,
+    plan: CopyPlan | None = None,
+) -> CopyJob:
+    """Validate and plan the copy, save the job with one pending result per record, enqueue on commit.
+
+    `confirmation`: the confirmed preview's one-time token. It is consumed atomically (a unique
+    column): a repeated or concurrent Confirm gets the job the first one created, not a second.
+    `plan`: a ready CopyPlan of this user for this same request (the preview's, read on a worker):
+    the job is made from the trees it stored, with no remote call at all. Without it (CLI, admin,
+    tests) the tree is read here."""
+    create = dict(request=request, user=user, enqueue=enqueue, connector=connector, stored=plan)
+    if not confirmation:
+        return _create(**create)
+    existing = CopyJob.objects.filter(confirmation=confirmation, requested_by=user).first()
+    if existing:
+        return existing
+    try:
+        return _create(**create, confirmation=confirmation)
+    except IntegrityError:
+        return CopyJob.objects.get(confirmation=confirmation, requested_by=user)
+    except ValidationError:
+        # A concurrent Confirm may have just used the stored plan: answer with its job.
+        existing = CopyJob.objects.filter(confirmation=confirmation, requested_by=user).first()
+        if existing:
+            return existing
+        raise
+
+
+def _create(
+    *,
+    request: CopyRequest,
+    user: Any,
+    enqueue: bool,
+    connector: Connector | None,
+    stored: CopyPlan | None,
+    confirmation: str | None = None,
+) -> CopyJob:
+    unknown = set(request.row_overrides) - set(request.source_ids)
+    if unknown:
+        raise ValidationError(f"Per-record overrides for ids not being copied: {', '.join(sorted(unknown))}.")
+    if stored is None:  # read here, outside the transaction: no lock is held over remote calls
+        planned = _planned_now(request, connector)
+    with transaction.atomic():
+        if stored is not None:
+            # Claimed in the job's transaction: one job per plan; a refusal below undoes the claim.
+            planned = stored_plans.claim(plan=stored, user=user, request=request)
+        plan, trees, snapshot = planned
+        if plan.refused_reason:
+            raise ValidationError(plan.refused_reason)
+        job = _job_row(request, plan, trees, user, confirmation)
+        _add_results(job, trees, snapshot)
+        audit_log(
+            actor=user,
+            action="job.create",
+            profile=request.profile,
+            job=job,
+            mode=request.mode,
+            object_name=request.object_name,
+            records=job.planned_count,
+        )
+        if enqueue:
+            enqueue_job(job)
+        if stored is not None:
+            stored_plans.mark_used(plan=stored, job=job)
+    return job
+
+
+def _planned_now(request: CopyRequest, connector: Connector | None) -> Planned:
+    conn = connector or connector_for(request.profile)
+    plan, trees = plan_copy(request=request, connector=conn)
+    return plan, trees, needs_snapshot(conn, request.mode, request.options, request.object_name)
+
+
+def _job_row(request: CopyRequest, plan: Plan, trees: Trees, user: Any, confirmation: str | None) -> CopyJob:
+    first = trees.get(request.source_ids[0])
+    return CopyJob.objects.create(
+        **request.row_fields(),
+        source_name=(first[0].name if first else "")[:300],  # for the job's title
+        plan=plan.as_dict(),
+        requested_by=user,
+        confirmation=confirmation or None,
+    )
+
+
+def _add_results(job: CopyJob, trees: Trees, snapshot: bool) -> None:
+    """One pending result per record (a record in two trees is one row, the first; both trees
+    list it), the trees as rows in the job's state, and the planned count."""
+    rows: list[RecordResult] = []
+    for nodes in trees.values():
+        rows += _result_rows(job, nodes, snapshot)
+    res.insert(rows)
+    pks = {(o, s): pk for pk, o, s in job.results.values_list("pk", "object_name", "source_id")}
+    keys = {root: [(n.object_name, n.source_id) for n in nodes] for root, nodes in trees.items()}
+    state_trees = {root: [pks[k] for k in tree_keys if k in pks] for root, tree_keys in keys.items()}
+    job.state = {"trees": state_trees, "profile_address": lifecycle.profile_address(job.profile)}
+    job.planned_count = job.results.count()
+    job.save(update_fields=["state", "planned_count"])
+
+
+def _result_rows(job: CopyJob, nodes: list[tree.Node], snapshot: bool) -> list[RecordResult]:
+    """A tree's rows, each in its creation wave (tree.assign_waves); with `snapshot`, each keeps
+    the record as read for the plan, so the run doesn't read it again."""
+    waves = tree.assign_waves(nodes)
+    return [
+        RecordResult(
+            job=job,
+            object_name=n.object_name,
+            source_id=n.source_id,
+            source_name=(n.name or "")[:300],
+            parent_source_id=n.parent_source_id,
+            depth=waves.get(n.source_id, n.depth),
+            idempotency_key=tree.idempotency_key(job.code, n.object_name, n.source_id),
+            source_snapshot={"fields": n.fields, "parent_field": n.parent_field} if snapshot else None,
+        )
+        for n in nodes
+    ]

@@ -1,0 +1,64 @@
+"""A copy job's RQ side: queued when its transaction commits, and whether its RQ job is still alive
+(jobs_resume_stale asks). django-rq is imported inside the functions: the engine runs without it."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from records.models import CopyJob
+
+log = logging.getLogger(__name__)
+# By name, not by import: records.jobs calls the services (no import circle); RQ stores this path.
+RUN_COPY_JOB = "records.jobs.run_copy_job"
+
+
+def enqueue_job(job: CopyJob) -> None:
+    """Queue the RQ job when the transaction commits; its id is stored now, so a lost queue is
+    detectable. With the queue down the job stays queued (`job.queue_down` says so) and
+    jobs_resume_stale enqueues it once the queue is back: a Confirm never fails for it."""
+    rq_id = f"copyjob-{job.pk}-{job.attempts}-{timezone.now().strftime('%H%M%S%f')}"
+    CopyJob.objects.filter(pk=job.pk).update(rq_job_id=rq_id)
+    job.rq_job_id, job.queue_down = rq_id, False
+    transaction.on_commit(lambda: _send_to_queue(job, rq_id))
+
+
+def _send_to_queue(job: CopyJob, rq_id: str) -> None:
+    import django_rq
+    from redis.exceptions import RedisError
+
+    try:
+        django_rq.get_queue("default").enqueue_call(func=RUN_COPY_JOB, args=(job.pk,), job_id=rq_id)
+    except (RedisError, OSError) as exc:
+        log.warning("Job %s stays queued: the queue is unreachable (%s)", job.pk, exc)
+        job.queue_down = True
+
+
+def rq_job_alive(rq_job_id: str) -> bool:
+    """The RQ job is queued, or started less than a lease ago (asked only of a copy job still queued)."""
+    if not rq_job_id:
+        return False
+    import django_rq
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job, JobStatus
+
+    try:
+        rq_job = Job.fetch(rq_job_id, connection=django_rq.get_connection("default"))
+    except NoSuchJobError:
+        return False
+    status = rq_job.get_status(refresh=True)
+    if status == JobStatus.STARTED:
+        # Asked only about a job that is still queued (unclaimed): a live work horse claims within
+        # moments, so one started longer than a lease ago died before its claim (SIGKILL; RQ
+        # keeps it "started" until its timeout, hours). A late claim is still safe: claims are
+        # compare-and-set, the second RQ job finds the copy job taken and does nothing.
+        started = rq_job.started_at
+        if started is not None and started.tzinfo is None:
+            started = started.replace(tzinfo=UTC)
+        # No start time at all: killed before RQ stored it (chaos seed 1039); as dead.
+        return started is not None and timezone.now() - started < timedelta(seconds=settings.JOB_LEASE_SECONDS)
+    return status in (JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED)

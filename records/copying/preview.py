@@ -1,0 +1,292 @@
+"""A copy's preview: what it would copy (per-object counts, the changed fields), how a deep copy
+is made and what it costs, or why it is refused. `copy_preview` answers the `copy --preview`
+command and the tests at once; `plan_copy` is what the plans' worker (stored_plans.py) and the job
+(job_create.py) read. Keyword-only."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from django.conf import settings
+
+from records.connectors import connector_for
+from records.connectors.base import Connector, ConnectorError, FieldInfo
+from records.copying import tree, value_templates
+from records.copying.options import CopyOptions
+from records.copying.preview_checks import check_request
+from records.copying.preview_notes import automation_warnings, rendered_samples, unique_field_notes
+from records.copying.repoint import updating
+from records.copying.request import CopyRequest
+from records.copying.tree import Node, Plan, TooLarge
+from records.copying.ways import DeepCopyWay, deep_copy_way
+from records.models import CopyJob
+
+Trees = dict[str, list[Node]]  # {top record id: the records its copy copies, top first}
+Progress = Callable[[int], None]
+
+
+def copy_preview(*, request: CopyRequest, connector: Connector | None = None) -> Plan:
+    """Return what a copy would do: per-object counts, the changed fields, or why it is refused.
+
+    Per-record overrides (bulk clone) are planned as copy_job_create plans them.
+    Raises ValidationError for bad input (unknown mode, no ids, an override that can't be applied).
+    """
+    plan, _ = plan_copy(request=request, connector=connector)
+    return plan
+
+
+def plan_copy(
+    *, request: CopyRequest, connector: Connector | None = None, progress: Progress | None = None
+) -> tuple[Plan, Trees]:
+    """The plan and the trees read for it. `progress(n)`: told the records read so far (stored_plans.py)."""
+    source_ids = request.checked_ids()
+    conn = connector or connector_for(request.profile)
+    fields = conn.describe(request.object_name)
+    check_request(conn, fields, request)
+    plurals = _plural_labels(conn)
+    plan = Plan(object_name=request.object_name, mode=request.mode, source_ids=source_ids)
+    first = conn.get(request.object_name, source_ids[0])
+    plan.changes = tree.field_changes(fields, first, request.overrides)
+    if request.mode == CopyJob.Mode.CLONE:
+        trees = _clone_trees(conn, request, plan, first.name, plurals)
+        # The values each record's templates read: its node's fields, as a deep copy's tree has them.
+        read = _sources_for_templates(conn, request, first.fields)
+        rendered = {s: [Node(request.object_name, s, 0, fields=f)] for s, f in read.items()}
+    else:
+        trees = rendered = _deep_copy_trees(conn, request, plan, plurals, progress)
+        if plan.refused_reason:
+            return plan, trees
+    _add_notes(plan, conn, fields, request, rendered, plurals)
+    return plan, trees
+
+
+def needs_snapshot(conn: Connector, mode: str, options: CopyOptions, object_name: str) -> bool:
+    """Engine-built deep copies keep the records as read for the plan, so the run doesn't read them again."""
+    return mode == CopyJob.Mode.DEEP_COPY and deep_copy_way(conn, options, object_name) == DeepCopyWay.ENGINE
+
+
+def _plural_labels(conn: Connector) -> dict[str, str]:
+    """{object: plural label}: the plan names objects by them ("Contacts: 400"), as do job titles."""
+    try:
+        objects = conn.list_objects()
+    except ConnectorError:
+        return {}
+    return {o.name: o.label_plural or o.label for o in objects}
+
+
+def _add_notes(
+    plan: Plan, conn: Connector, fields: list[FieldInfo], request: CopyRequest, rendered: Trees, plurals: dict[str, str]
+) -> None:
+    samples, refusal = rendered_samples(conn, rendered, request)
+    plan.samples += samples
+    plan.refused_reason = plan.refused_reason or refusal
+    plan.warnings += automation_warnings(conn, request.mode, request.options)
+    warnings, refusal = unique_field_notes(plan, conn, fields, request, plurals)
+    plan.warnings += warnings
+    plan.refused_reason = plan.refused_reason or refusal
+    if len(plan.source_ids) > 1 and request.mode == CopyJob.Mode.CLONE:
+        # With per-row values from a CSV file the rows differ; say so instead of "the same".
+        same = "each with its own field changes" if request.row_overrides else "each with the same field changes"
+        plan.warnings.append(f"{len(plan.source_ids)} records are cloned, {same}.")
+
+
+# -- a clone: one node per record ------------------------------------------------------------
+
+
+def _clone_trees(conn: Connector, request: CopyRequest, plan: Plan, first_name: str, plurals: dict[str, str]) -> Trees:
+    """Each row carries its record's name: the first was read already, the others' names are
+    read in a few batched calls. An id not found is named in a warning here (its row fails when it
+    runs); the other records are checked when they run."""
+    ids = plan.source_ids
+    names, warnings = _clone_names(conn, request.object_name, ids[1:])
+    plan.warnings += warnings
+    names = {ids[0]: first_name, **names}
+    nodes = [Node(request.object_name, s, 0, name=names.get(s, "")) for s in ids]
+    plan.objects = tree.summarize(nodes, plurals)
+    return {s: [n] for s, n in zip(ids, nodes, strict=True)}
+
+
+def _clone_names(conn: Connector, object_name: str, ids: list[str]) -> tuple[dict[str, str], list[str]]:
+    """({id: name} of a bulk clone's other records (Connector.names), a warning for those not found)."""
+    if not ids:
+        return {}, []
+    names = conn.names(object_name, ids)
+    missing = [i for i in ids if i not in names]
+    if not missing:
+        return names, []
+    shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+    return names, [
+        f"{len(missing)} of the {len(ids) + 1} records were not found: {shown}. Their rows will fail; "
+        "check the ids or leave them out."
+    ]
+
+
+def _sources_for_templates(conn: Connector, request: CopyRequest, first: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """{id: the source values its templates read} of every cloned record, so each one's rendered
+    values are checked before Confirm: the first as read, the others only the fields a template
+    reads, in batched calls (Connector.field_values); {} when no template reads a field. A record not
+    found is left out (the plan warns of it; its row fails when it runs)."""
+    ids = list(request.source_ids)
+    base = {**request.options.fields_for(request.object_name), **request.overrides}
+    reading = {s: _fields_templates_read({**base, **request.row_overrides.get(s, {})}) for s in ids[1:]}
+    wanted = [s for s, names in reading.items() if names]
+    columns = sorted(set().union(*reading.values())) if wanted else []
+    found = conn.field_values(request.object_name, wanted, columns) if wanted else {}
+    out = {ids[0]: first}
+    for s, names in reading.items():
+        if not names:
+            out[s] = {}
+        elif s in found:
+            out[s] = found[s]
+    return out
+
+
+def _fields_templates_read(values: dict[str, Any]) -> set[str]:
+    names: set[str] = set()
+    for value in values.values():
+        try:
+            names |= value_templates.placeholders(value) if value_templates.is_template(value) else set()
+        except value_templates.TemplateError:
+            continue  # braces in a value that is not a template (checked as a plain value)
+    return names
+
+
+# -- a deep copy: each top record's tree -----------------------------------------------------
+
+
+def _deep_copy_trees(
+    conn: Connector, request: CopyRequest, plan: Plan, plurals: dict[str, str], progress: Progress | None
+) -> Trees:
+    """Each top record's tree, read up to the job's limit of related records; over it, the plan
+    is refused (with the trees read so far)."""
+    options = request.options
+    limit = _deep_copy_facts(conn, options, request.object_name, engine=options.engine)["limit"]
+    trees: Trees = {}
+    all_nodes: list[Node] = []
+    try:
+        for source_id in plan.source_ids:
+            nodes = tree.read_tree(
+                conn,
+                request.object_name,
+                source_id,
+                limit=limit - _related_count(all_nodes),
+                exclude=frozenset(options.exclude),
+                progress=_progress_after(progress, len(all_nodes)),
+            )
+            trees[source_id] = nodes
+            all_nodes.extend(nodes)
+    except TooLarge:
+        plan.refused_reason = _too_large_words(conn, options, limit)
+    plan.objects = tree.summarize(all_nodes, plurals)
+    if not plan.refused_reason:
+        plan.way, plan.cost = _way_and_cost(conn, options, request.object_name, all_nodes)
+    return trees
+
+
+def _too_large_words(conn: Connector, options: CopyOptions, limit: int) -> str:
+    # Whose limit it is: Vault's own deep copy's, or Record Copier's when it builds the copy.
+    own = conn.native_deep_copy and not options.engine
+    whose = "Vault allows" if own else "Record Copier copies"
+    return (
+        f"This deep copy would copy more than {limit:,} related records, the most "
+        f"{whose} in one job. "
+        "Copy smaller parts of the hierarchy instead"
+        + (
+            # Said for both ways in: the preview's box and the command's flag.
+            ", or have Record Copier build it level by level (on the preview: “Build the "
+            "hierarchy level by level”; from the command line: --engine)."
+            if own
+            else "."
+        )
+    )
+
+
+def _progress_after(progress: Progress | None, done: int) -> Progress | None:
+    # read_tree counts one tree; the plan's progress counts every tree read so far.
+    if progress is None:
+        return None
+
+    def report(read: int) -> None:
+        progress(done + read)
+
+    return report
+
+
+def _related_count(nodes: list[Node]) -> int:
+    return sum(1 for n in nodes if n.depth > 0)
+
+
+def _deep_copy_facts(conn: Connector, options: CopyOptions, object_name: str, *, engine: bool) -> dict[str, Any]:
+    """{own_deep_copy, limit, limit_owner} with `engine` ticked or not: would the system's own deep
+    copy make it if nothing were left out (the branches are ticked live), and the most related
+    records one job may copy."""
+    chosen = replace(options, exclude=(), engine=engine)
+    native = conn.native_deep_copy
+    return {
+        "own_deep_copy": deep_copy_way(conn, chosen, object_name) == DeepCopyWay.SYSTEM,
+        # Vault's own limit doesn't bind the engine
+        "limit": settings.ENGINE_DEEP_COPY_MAX_RECORDS if engine and native else conn.max_deep_copy_records,
+        "limit_owner": "Vault's" if native and not engine else "Record Copier's",
+    }
+
+
+def _way_and_cost(
+    conn: Connector, options: CopyOptions, object_name: str, nodes: list[Node]
+) -> tuple[str, dict[str, Any]]:
+    """How the deep copy is made, why, and what it costs in write calls (tree.write_calls, the
+    rule the preview's JS applies too, on plan.cost)."""
+    cost = tree.cost_data(
+        nodes,
+        batch_size=conn.batch_size,
+        how=_deep_copy_facts(conn, options, object_name, engine=options.engine),
+        left_out=options.exclude,
+        # Vault's "build it level by level" box is ticked live too: both answers are in the page.
+        engine_choice=_engine_choice(conn, options, object_name) if conn.native_deep_copy else None,
+        updating=updating(conn, nodes, tree.assign_waves(nodes)) if conn.updates_records else frozenset(),
+    )
+    if deep_copy_way(conn, options, object_name) == DeepCopyWay.SYSTEM:
+        return "Vault's own deep copy: one Deep Copy Object Record call per top record.", cost
+    return _engine_way(conn, options, object_name, nodes, cost), cost
+
+
+def _engine_choice(conn: Connector, options: CopyOptions, object_name: str) -> dict[str, dict[str, Any]]:
+    return {e: _deep_copy_facts(conn, options, object_name, engine=v) for e, v in (("on", True), ("off", False))}
+
+
+def _engine_way(
+    conn: Connector, options: CopyOptions, object_name: str, nodes: list[Node], cost: dict[str, Any]
+) -> str:
+    """How the engine builds it, in words, with its write calls."""
+    size, calls, updates = conn.batch_size, tree.write_calls(cost), tree.update_calls(cost)
+    # References inside the tree to records created in the same wave or later (repoint.py).
+    then = (
+        f", then {updates:,} update call{'s' if updates != 1 else ''} re-pointing references inside it"
+        if updates
+        else ""
+    )
+    if not conn.native_deep_copy:
+        return (
+            f"Built by Record Copier level by level: the top record cloned, the related records "
+            f"inserted, {size} a call{then}: {_write_calls_text(calls)}."
+        )
+    return (
+        f"Built level by level by Record Copier ({_engine_reason(conn, options, object_name, nodes)}): "
+        f"Create Object Records with source_record_id, {size} a call, top down{then}: {_write_calls_text(calls)}."
+    )
+
+
+def _engine_reason(conn: Connector, options: CopyOptions, object_name: str, nodes: list[Node]) -> str:
+    """Why Record Copier builds a copy the system could make itself."""
+    if options.changes_below(object_name):
+        return "it leaves out a branch or changes records below the top"
+    if options.migration_mode or options.no_triggers:
+        return "migration mode is a header of Create Object Records, not of Vault's deep copy"
+    if _related_count(nodes) > conn.max_deep_copy_records:
+        return f"more than {conn.max_deep_copy_records:,} related records"
+    return "asked for (--engine)"
+
+
+def _write_calls_text(n: int) -> str:
+    return f"{n:,} write call{'' if n == 1 else 's'}"

@@ -1,0 +1,89 @@
+"""What the user asked to copy, in one value: the page, the `copy` command and the tests build a
+CopyRequest once and hand it to the preview (preview.py), the stored plan and its key
+(stored_plans.py) and the job (job_create.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import ValidationError
+
+from records.copying.options import CopyOptions
+from records.copying.validation import validate_source_ids
+from records.models import CopyJob
+
+if TYPE_CHECKING:
+    from records.models import ConnectionProfile, CopyPlan
+
+COPY_MODES = (CopyJob.Mode.CLONE, CopyJob.Mode.DEEP_COPY)
+
+
+@dataclass(frozen=True)
+class CopyRequest:
+    """A copy as asked for: which records, how, and with which values.
+
+    Made tidy once, here, so every reader sees the same request: the ids as text without the
+    blanks around them (blank ids dropped), the per-record overrides ({source id: {field: value}},
+    bulk clone) keyed by id text, no overrides or options as empty ones. Nothing here calls out:
+    the checks that need the remote system are the preview's (preview_checks.py)."""
+
+    profile: ConnectionProfile
+    object_name: str
+    source_ids: tuple[str, ...]
+    mode: str
+    # {field: value} for every copied top record; a value of None clears the field.
+    overrides: dict[str, Any] = field(default_factory=dict)
+    row_overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # What else the copy leaves out, sets and sets off (records/copying/options.py).
+    options: CopyOptions = field(default_factory=CopyOptions)
+
+    def __post_init__(self) -> None:
+        # Callers pass lists, None for "none", ids typed with spaces or as numbers: one shape from here on.
+        ids = tuple(str(s).strip() for s in self.source_ids if str(s).strip())
+        object.__setattr__(self, "source_ids", ids)
+        object.__setattr__(self, "overrides", dict(self.overrides or {}))
+        object.__setattr__(self, "row_overrides", {str(k): v for k, v in (self.row_overrides or {}).items()})
+        object.__setattr__(self, "options", self.options or CopyOptions())
+
+    @classmethod
+    def of_row(cls, row: CopyPlan | CopyJob, *, profile: ConnectionProfile | None = None) -> CopyRequest:
+        """The request a plan (or job) row stores; `profile`: the row's profile as it is now, if given."""
+        return cls(
+            profile=profile or row.profile,
+            object_name=row.object_name,
+            source_ids=tuple(row.source_ids),
+            mode=row.mode,
+            overrides=row.overrides,
+            row_overrides=row.row_overrides,
+            options=CopyOptions.from_dict(row.options),
+        )
+
+    def checked_ids(self) -> list[str]:
+        """The source ids, once the checks that need no remote call hold (the mode, the ids): the
+        preview and stored_plans.plan_request (before a plan row is stored) both apply them."""
+        if self.mode not in COPY_MODES:
+            raise ValidationError(f"Unknown copy mode {self.mode!r}; use clone or deep_copy.")
+        ids = list(self.source_ids)
+        if not ids:
+            raise ValidationError("Give at least one record id to copy.")
+        if len(set(ids)) != len(ids):
+            raise ValidationError("A record id is listed twice.")
+        validate_source_ids(ids)  # before any request: a NUL id must reach neither the remote nor the database
+        return ids
+
+    def key_inputs(self) -> dict[str, Any]:
+        """Everything asked for but the profile, as JSON-ready data: what a plan's key hashes
+        (with the profile's version, stored_plans.plan_key)."""
+        return {
+            "object_name": self.object_name,
+            "source_ids": list(self.source_ids),
+            "mode": self.mode,
+            "overrides": self.overrides,
+            "row_overrides": self.row_overrides,
+            "options": self.options.as_dict(),
+        }
+
+    def row_fields(self) -> dict[str, Any]:
+        """The fields a CopyJob or CopyPlan row keeps the request in."""
+        return {"profile": self.profile, **self.key_inputs()}
