@@ -324,14 +324,20 @@ def _assert_rows_hold_no_source(job, undo, before_ids):
         assert not set(undo.results.exclude(new_id="").values_list("new_id", flat=True)) & sources
 
 
-def _stats(mode, seed, plan, drive, started, outcome):
+def _stats(mode, seed, plan, drive, started, outcome, sb, events):
     path = os.environ.get("CHAOS_STATS")
     if path:
         target = f"{plan.system}-{plan.mode}" if plan else "?"
         resolved = drive.resolved if drive else 0
+        # Writes applied whose answer was dropped (each settled by a look-up before anything is resent).
+        lost = sum(e.outcome == "dropped_after_write" for e in sb.log(plan.system)) if plan else 0
+        earlier = "earlier" if plan and plan.earlier else "-"
         with open(path, "a") as out:
             seconds = time.monotonic() - started
-            out.write(f"{mode} {seed} {target} resolved={resolved} {seconds:.1f}s {outcome}\n")
+            out.write(
+                f"{mode} {seed} {target} {earlier} lost={lost} resolved={resolved} {seconds:.1f}s {outcome}"
+                f" events={','.join(events)}\n"
+            )
 
 
 def _chaos(seed, mode, request, redis_server, redis_url, owner, settings):
@@ -392,7 +398,7 @@ def _chaos(seed, mode, request, redis_server, redis_url, owner, settings):
     finally:
         sb.faults(system).clear()
         worker.kill()
-        _stats(mode, seed, plan, drive, started, outcome)
+        _stats(mode, seed, plan, drive, started, outcome, sb, events)
 
 
 SEEDS = int(os.environ.get("CHAOS_SEEDS", "10"))
