@@ -440,6 +440,50 @@ def test_a_job_whose_work_horse_died_before_its_claim_is_queued_again(
     assert len(conn.find("Accounts", {"Account_Name": "Dead Horse Co"})) == 1
 
 
+def test_a_job_taken_from_the_queue_by_a_worker_that_died_before_starting_it_is_queued_again(
+    fresh_sandbox, zoho_profile, owner, redis_url, settings
+):
+    """Found by chaos seed 21: a worker moves a job from the queue to RQ's intermediate list, then
+    starts it in its work horse. SIGKILLed in between, the RQ job stays 'queued' outside the queue:
+    no worker takes it, and RQ fails it only after a minute (never while its cleaning lock, left by
+    a worker killed while cleaning, lasts: 15 minutes). The copy job sat queued all that time."""
+    from datetime import datetime, timedelta
+
+    import django_rq
+    from rq import Queue
+
+    conn = connector_for(zoho_profile)
+    src = _small_accounts(conn, 1)[0]
+    job = start_job(
+        zoho_profile, owner, "Accounts", [src], "clone", enqueue=True, overrides={"Account_Name": "Taken Job Co"}
+    )
+    queue = django_rq.get_queue("default")
+    taken = Queue.dequeue_any([queue], None, connection=queue.connection)  # what a worker does first ...
+    assert taken is not None and taken[0].id == job.rq_job_id  # ... and then it died
+    settings.JOB_LEASE_SECONDS = 2
+    CopyJob.objects.filter(pk=job.pk).update(created=datetime.now(UTC) - timedelta(seconds=10))
+    assert [j.pk for j in jobs_resume_stale()] == [job.pk]
+    _burst()
+    job.refresh_from_db()
+    assert job.status == CopyJob.Status.SUCCEEDED and job.attempts == 1
+    assert len(conn.find("Accounts", {"Account_Name": "Taken Job Co"})) == 1
+
+
+def test_a_job_still_in_the_queue_is_not_queued_twice(fresh_sandbox, zoho_profile, owner, redis_url, settings):
+    """The rule above asks the queue: a job no worker has taken yet is alive, however long it waits."""
+    from datetime import datetime, timedelta
+
+    import django_rq
+
+    conn = connector_for(zoho_profile)
+    src = _small_accounts(conn, 1)[0]
+    job = start_job(zoho_profile, owner, "Accounts", [src], "clone", enqueue=True)
+    settings.JOB_LEASE_SECONDS = 2
+    CopyJob.objects.filter(pk=job.pk).update(created=datetime.now(UTC) - timedelta(seconds=10))
+    assert jobs_resume_stale() == []
+    assert django_rq.get_queue("default").job_ids == [job.rq_job_id]
+
+
 def test_7_a_part_failed_vault_undo_is_resumed(fresh_sandbox, vault_profile, owner, redis_url, settings):
     """Found by chaos seeds 1053/1091: a Vault undo whose cascade delete failed could be resumed
     but did nothing (its phase said done). Now a 5xx storm makes it wait, and a resume deletes."""

@@ -59,6 +59,13 @@ def rq_job_alive(rq_job_id: str) -> bool:
         started = rq_job.started_at
         if started is not None and started.tzinfo is None:
             started = started.replace(tzinfo=UTC)
-        # No start time at all: killed before RQ stored it (chaos seed 1039); as dead.
+        # No start time at all: killed before RQ stored it; as dead.
         return started is not None and timezone.now() - started < timedelta(seconds=settings.JOB_LEASE_SECONDS)
-    return status in (JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED)
+    if status == JobStatus.QUEUED:
+        # A worker moves the job from the queue to RQ's intermediate list, then starts it: one
+        # killed in between leaves it "queued" outside the queue, where no worker takes it. Queued
+        # means in the queue. A live worker's job is out of it for milliseconds before it starts;
+        # should this look land there, the second RQ job finds the copy job claimed and does
+        # nothing (claims are compare-and-set).
+        return rq_job.get_position() is not None
+    return status in (JobStatus.DEFERRED, JobStatus.SCHEDULED)
