@@ -30,7 +30,7 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 
 def _credential_keys() -> list[str]:
-    keys = env.list("CREDENTIAL_KEYS", default=[])
+    keys: list[str] = env.list("CREDENTIAL_KEYS", default=[])
     if keys:
         return keys
     if not DEBUG:

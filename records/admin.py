@@ -7,20 +7,33 @@ events are read-only; result lists stay cheap at 10k+ rows.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
-from django.http import Http404, HttpResponseRedirect
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 
+from records.lib.signed_in import signed_in_user
 from records.models import AuditEvent, ConnectionProfile, CopyJob, CopyPlan, RecordResult
 from records.profiles import services as profile_services
+
+if TYPE_CHECKING:
+    from django.contrib.admin.options import _FieldsetSpec
+    from django.contrib.auth.models import User
+
+# Django's form and admin classes take no type arguments at runtime (that needs django-stubs-ext,
+# a dev tool): the few bases below say `type: ignore[type-arg]` and their methods name the model.
 
 SECRET_FIELD_NAMES = ("secret", "refresh_token", "session_token")
 sensitive_post_parameters_m = method_decorator(sensitive_post_parameters(*SECRET_FIELD_NAMES))
@@ -31,7 +44,7 @@ def _refuses_secret_lookup(lookup: str) -> bool:
     return any(part in SECRET_FIELD_NAMES for part in lookup.split("__"))
 
 
-def _secret_widget():
+def _secret_widget() -> forms.PasswordInput:
     return forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"})
 
 
@@ -39,7 +52,7 @@ def _secret_widget():
 # Connection profiles
 
 
-class ProfileAdminForm(forms.ModelForm):
+class ProfileAdminForm(forms.ModelForm):  # type: ignore[type-arg]
     """Plain fields of a profile; URLs are checked the same way the services check them."""
 
     class Meta:
@@ -58,8 +71,9 @@ class ProfileAdminForm(forms.ModelForm):
             "lineage_fields",
         ]
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if data.get("system") and data.get("base_url"):
             try:
                 data["base_url"], data["accounts_url"] = profile_services.clean_profile_urls(
@@ -82,7 +96,7 @@ class ProfileAddForm(ProfileAdminForm):
     secret = forms.CharField(label="Password / client secret", strip=False, widget=_secret_widget())
     refresh_token = forms.CharField(label="Refresh token (Zoho)", required=False, widget=_secret_widget())
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["api_version"].initial = profile_services.latest_vault_api_version()  # Vault's; Zoho ignores it
 
@@ -91,15 +105,16 @@ class SetSecretForm(forms.Form):
     secret = forms.CharField(label="New password / client secret", required=False, strip=False, widget=_secret_widget())
     refresh_token = forms.CharField(label="New refresh token (Zoho)", required=False, widget=_secret_widget())
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if not data.get("secret") and not data.get("refresh_token"):
             raise ValidationError("Enter a new secret, a new refresh token, or both.")
         return data
 
 
 @admin.register(ConnectionProfile)
-class ConnectionProfileAdmin(admin.ModelAdmin):
+class ConnectionProfileAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     form = ProfileAdminForm
     add_form = ProfileAddForm
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
@@ -132,33 +147,35 @@ class ConnectionProfileAdmin(admin.ModelAdmin):
         ),
         ("Status", {"fields": ["code", "created", "updated", "last_tested_at", "last_test_ok", "last_test_message"]}),
     ]
-    add_fieldsets = [
+    add_fieldsets: _FieldsetSpec = [
         (None, {"fields": ["name", "system", "base_url", "accounts_url", "api_version", "username", "concurrency"]}),
         ("Credentials", {"fields": ["secret", "refresh_token"]}),
         ("Access", {"fields": ["owner", "shared_with_users", "shared_with_groups"]}),
     ]
     actions = ["test_connections"]
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ConnectionProfile]:
         # Never load the encrypted columns for lists and pages: nothing here shows them.
         return super().get_queryset(request).defer(*SECRET_FIELD_NAMES)
 
-    def lookup_allowed(self, lookup, value, request=None):
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest) -> bool:
         # Filtering on a secret would let anyone with view access guess it a prefix at a time.
         if _refuses_secret_lookup(lookup):
             return False
         return super().lookup_allowed(lookup, value, request)
 
-    def get_fieldsets(self, request, obj=None):
+    def get_fieldsets(self, request: HttpRequest, obj: ConnectionProfile | None = None) -> _FieldsetSpec:
         return self.add_fieldsets if obj is None else super().get_fieldsets(request, obj)
 
-    def get_form(self, request, obj=None, **kwargs):
+    def get_form(
+        self, request: HttpRequest, obj: ConnectionProfile | None = None, change: bool = False, **kwargs: Any
+    ) -> type[forms.ModelForm[ConnectionProfile]]:
         if obj is None:
             kwargs["form"] = self.add_form
-        return super().get_form(request, obj, **kwargs)
+        return super().get_form(request, obj, change=change, **kwargs)
 
     @admin.display(description="Secrets")
-    def secret_state(self, obj):
+    def secret_state(self, obj: ConnectionProfile) -> str:
         # Which secrets are set, from their timestamps: the encrypted columns are never read here.
         parts = ["password / client secret " + ("set" if obj.secret_set_at else "not set (or set before tracking)")]
         if obj.system == "zoho":
@@ -169,7 +186,7 @@ class ConnectionProfileAdmin(admin.ModelAdmin):
             return format_html('{} — <a href="{}">set a new secret</a>', text, url)
         return text
 
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern]:
         return [
             path(
                 "<int:object_id>/secret/",
@@ -181,7 +198,7 @@ class ConnectionProfileAdmin(admin.ModelAdmin):
 
     @sensitive_post_parameters_m
     @csrf_protect_m
-    def set_secret_view(self, request, object_id):
+    def set_secret_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
         profile = ConnectionProfile.objects.filter(pk=object_id).first()
         if profile is None:
             raise Http404("No such profile")
@@ -191,7 +208,7 @@ class ConnectionProfileAdmin(admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             profile_services.profile_set_secrets(
                 profile=profile,
-                actor=request.user,
+                actor=signed_in_user(request),
                 secret=form.cleaned_data["secret"],
                 refresh_token=form.cleaned_data["refresh_token"],
             )
@@ -208,24 +225,24 @@ class ConnectionProfileAdmin(admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/records/connectionprofile/set_secret.html", context)
 
-    def save_model(self, request, obj, form, change):
+    def save_model(self, request: HttpRequest, obj: ConnectionProfile, form: ProfileAdminForm, change: bool) -> None:
         # The services own the write and the audit; the form only validated.
         values = {name: form.cleaned_data[name] for name in profile_services.PLAIN_FIELDS if name in form.cleaned_data}
         if change:
             fresh = ConnectionProfile.objects.get(pk=obj.pk)
             changed = {name: values[name] for name in form.changed_data if name in values}
-            saved = profile_services.profile_update(profile=fresh, actor=request.user, **changed)
+            saved = profile_services.profile_update(profile=fresh, actor=signed_in_user(request), **changed)
             self._ask_for_missing_secrets(request, saved)
         else:
             saved = profile_services.profile_create(
-                actor=request.user,
+                actor=signed_in_user(request),
                 secret=form.cleaned_data.get("secret", ""),
                 refresh_token=form.cleaned_data.get("refresh_token", ""),
                 **values,
             )
         obj.pk, obj.code = saved.pk, saved.code
 
-    def _ask_for_missing_secrets(self, request, profile):
+    def _ask_for_missing_secrets(self, request: HttpRequest, profile: ConnectionProfile) -> None:
         # A changed address clears the stored secrets (profile_services.profile_update): say so, with the way back.
         if profile_services.missing_secrets(profile):
             url = reverse("admin:records_connectionprofile_secret", args=[profile.pk])
@@ -237,29 +254,29 @@ class ConnectionProfileAdmin(admin.ModelAdmin):
                 messages.WARNING,
             )
 
-    def save_related(self, request, form, formsets, change):
+    def save_related(self, request: HttpRequest, form: ProfileAdminForm, formsets: list[Any], change: bool) -> None:
         shared = {"shared_with_users", "shared_with_groups"}
         if shared & set(form.changed_data):
             profile_services.profile_share(
                 profile=form.instance,
                 users=form.cleaned_data.get("shared_with_users", []),
                 groups=form.cleaned_data.get("shared_with_groups", []),
-                actor=request.user,
+                actor=signed_in_user(request),
             )
         for formset in formsets:
             self.save_formset(request, form, formset, change=change)
 
-    def delete_model(self, request, obj):
-        profile_services.profile_delete(profile=obj, actor=request.user)
+    def delete_model(self, request: HttpRequest, obj: ConnectionProfile) -> None:
+        profile_services.profile_delete(profile=obj, actor=signed_in_user(request))
 
-    def delete_queryset(self, request, queryset):
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[ConnectionProfile]) -> None:
         for profile in queryset:
-            profile_services.profile_delete(profile=profile, actor=request.user)
+            profile_services.profile_delete(profile=profile, actor=signed_in_user(request))
 
     @admin.action(description="Test the connection of the selected profiles", permissions=["change"])
-    def test_connections(self, request, queryset):
+    def test_connections(self, request: HttpRequest, queryset: QuerySet[ConnectionProfile]) -> None:
         for profile in ConnectionProfile.objects.filter(pk__in=queryset.values("pk")):
-            ok, message = profile_services.profile_test(profile=profile, actor=request.user)
+            ok, message = profile_services.profile_test(profile=profile, actor=signed_in_user(request))
             self.message_user(request, f"{profile.name}: {message}", messages.SUCCESS if ok else messages.ERROR)
 
 
@@ -267,14 +284,14 @@ class ConnectionProfileAdmin(admin.ModelAdmin):
 # Jobs, results and the audit trail: read-only
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
+class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
 
@@ -283,12 +300,12 @@ class SystemFilter(admin.SimpleListFilter):
     parameter_name = "system"
     field = "profile__system"
 
-    def lookups(self, request, model_admin):
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]) -> list[tuple[str, str]]:
         from records.models import System
 
         return System.choices
 
-    def queryset(self, request, queryset):
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         if self.value():
             return queryset.filter(**{self.field: self.value()})
         return queryset
@@ -338,25 +355,27 @@ class CopyJobAdmin(ReadOnlyAdmin):
     exclude = ["state"]
     actions = ["cancel_jobs", "retry_jobs"]
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest) -> QuerySet[CopyJob]:
         return super().get_queryset(request).defer(*PROFILE_SECRETS)
 
-    def lookup_allowed(self, lookup, value, request=None):
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest) -> bool:
         if _refuses_secret_lookup(lookup):
             return False
         return super().lookup_allowed(lookup, value, request)
 
     @admin.display(description="Results")
-    def results_link(self, obj):
+    def results_link(self, obj: CopyJob) -> SafeString:
         url = reverse("admin:records_recordresult_changelist") + f"?job__id__exact={obj.pk}"
         return format_html('<a href="{}">results of job {}</a>', url, obj.pk)
 
-    def has_cancel_permission(self, request):
+    def has_cancel_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("records.change_copyjob")
 
     has_retry_permission = has_cancel_permission
 
-    def _run(self, request, queryset, service, verb):
+    def _run(
+        self, request: HttpRequest, queryset: QuerySet[CopyJob], service: Callable[..., CopyJob], verb: str
+    ) -> None:
         done = 0
         for job in queryset.select_related("profile"):
             try:
@@ -368,13 +387,13 @@ class CopyJobAdmin(ReadOnlyAdmin):
             self.message_user(request, f"{verb} {done} job(s).", messages.SUCCESS)
 
     @admin.action(description="Cancel the selected jobs", permissions=["cancel"])
-    def cancel_jobs(self, request, queryset):
+    def cancel_jobs(self, request: HttpRequest, queryset: QuerySet[CopyJob]) -> None:
         from records.copying.job_actions import copy_job_cancel
 
         self._run(request, queryset, copy_job_cancel, "Cancelled")
 
     @admin.action(description="Resume the unfinished records of the selected jobs", permissions=["retry"])
-    def retry_jobs(self, request, queryset):
+    def retry_jobs(self, request: HttpRequest, queryset: QuerySet[CopyJob]) -> None:
         from records.copying.job_actions import copy_job_retry
 
         self._run(request, queryset, copy_job_retry, "Queued again")
@@ -409,15 +428,15 @@ class RecordResultAdmin(ReadOnlyAdmin):
     show_full_result_count = False
     exclude = ["idempotency_key"]
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest) -> QuerySet[RecordResult]:
         return super().get_queryset(request).defer("source_snapshot")
 
     @admin.display(description="Copied by", ordering="job__requested_by")
-    def requested_by(self, obj):
+    def requested_by(self, obj: RecordResult) -> User:
         return obj.job.requested_by
 
     @admin.display(description="New record")
-    def new_record(self, obj):
+    def new_record(self, obj: RecordResult) -> str:
         return format_html('<a href="{}" rel="noopener" target="_blank">open</a>', obj.link) if obj.link else "—"
 
 
@@ -429,7 +448,7 @@ class AuditEventAdmin(ReadOnlyAdmin):
     search_fields = ["action", "actor__username", "profile__name", "=job__code", "job__source_name", "job__source_ids"]
     list_select_related = ["actor", "profile", "job"]
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest) -> QuerySet[AuditEvent]:
         return super().get_queryset(request).defer(*PROFILE_SECRETS)
 
     date_hierarchy = "created"
@@ -446,7 +465,7 @@ class CopyPlanAdmin(ReadOnlyAdmin):
     list_select_related = ["requested_by", "profile"]
     exclude = ["trees"]  # record data read from the CRM: not shown in the admin
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest) -> QuerySet[CopyPlan]:
         return super().get_queryset(request).defer(*PROFILE_SECRETS)
 
 

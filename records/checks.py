@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
+from django.apps import AppConfig
 from django.conf import settings
-from django.core.checks import Error, Tags, Warning, register
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
 
 @register()
-def check_credential_keys(app_configs, **kwargs):
+def check_credential_keys(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[CheckMessage]:
     from cryptography.fernet import Fernet
 
-    errors = []
+    errors: list[CheckMessage] = []
     keys = list(getattr(settings, "CREDENTIAL_KEYS", []) or [])
     if not keys:
         errors.append(Error("CREDENTIAL_KEYS is empty.", hint="Set it to one or more Fernet keys.", id="records.E001"))
@@ -30,8 +34,8 @@ def check_credential_keys(app_configs, **kwargs):
 
 
 @register(Tags.security, deploy=True)
-def check_production_settings(app_configs, **kwargs):
-    warnings = []
+def check_production_settings(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[CheckMessage]:
+    warnings: list[CheckMessage] = []
     if settings.ALLOW_LOOPBACK_CONNECTIONS:
         warnings.append(
             Warning(
@@ -52,7 +56,7 @@ def check_production_settings(app_configs, **kwargs):
 
 
 @register(Tags.security)
-def check_allowed_hosts(app_configs, **kwargs):
+def check_allowed_hosts(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[CheckMessage]:
     # '*' makes Django trust any Host header: password-reset links, absolute URLs and the admin's
     # "view on site" can then be pointed at an attacker's domain.
     if "*" in settings.ALLOWED_HOSTS:
@@ -67,8 +71,8 @@ def check_allowed_hosts(app_configs, **kwargs):
 
 
 @register(Tags.security)
-def check_login_methods(app_configs, **kwargs):
-    errors = []
+def check_login_methods(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[CheckMessage]:
+    errors: list[CheckMessage] = []
     if not settings.LOCAL_LOGIN_ENABLED and not settings.OIDC_RP_CLIENT_ID:
         errors.append(
             Error(

@@ -1,6 +1,7 @@
 """A text field stored encrypted with MultiFernet (the first key encrypts, all decrypt)."""
 
 from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
@@ -35,15 +36,22 @@ def decrypt_secret(token: str) -> str:
         ) from None
 
 
-class EncryptedTextField(models.TextField):
+# Django's field classes take type arguments (what is set, what is read) for the type checker only.
+if TYPE_CHECKING:
+    _TextField = models.TextField[str, str]
+else:
+    _TextField = models.TextField
+
+
+class EncryptedTextField(_TextField):
     """Holds a secret; the column only ever sees Fernet tokens. Empty string means "not set"."""
 
-    def from_db_value(self, value, expression, connection):
+    def from_db_value(self, value: str | None, expression: Any, connection: Any) -> str | None:
         if value in (None, ""):
             return value
         return decrypt_secret(value)
 
-    def get_prep_value(self, value):
+    def get_prep_value(self, value: Any) -> Any:
         value = super().get_prep_value(value)
         if value in (None, ""):
             return value

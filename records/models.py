@@ -1,4 +1,7 @@
+from __future__ import annotations
+
 import uuid
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
@@ -6,6 +9,9 @@ from django.db import models
 from django.db.models import Q
 
 from records.fields import EncryptedTextField
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
 
 
 class System(models.TextChoices):
@@ -26,8 +32,8 @@ def manages_all_profiles(user: AnyUser) -> bool:
     )
 
 
-class ProfileQuerySet(models.QuerySet):
-    def for_user(self, user: AnyUser) -> "ProfileQuerySet":
+class ProfileQuerySet(models.QuerySet["ConnectionProfile"]):
+    def for_user(self, user: AnyUser) -> ProfileQuerySet:
         """Return the profiles `user` may see and use: all for those who manage all profiles,
         for others their own and those shared with them."""
         if manages_all_profiles(user):
@@ -78,14 +84,15 @@ class ConnectionProfile(models.Model):
         ordering = ["name"]
         constraints = [models.UniqueConstraint(fields=["owner", "name"], name="profile_owner_name_unique")]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.name} ({self.get_system_display()})"
 
 
-class JobQuerySet(models.QuerySet):
-    def for_user(self, user):
-        """Business users see only their own jobs; staff audit everything in the admin."""
-        return self.filter(requested_by=user)
+class JobQuerySet(models.QuerySet["CopyJob"]):
+    def for_user(self, user: User | AnonymousUser) -> JobQuerySet:
+        """Business users see only their own jobs; staff audit everything in the admin.
+        By primary key: an anonymous user's is None, which no job's requester has."""
+        return self.filter(requested_by=user.pk)
 
 
 class CopyJob(models.Model):
@@ -172,7 +179,7 @@ class CopyJob(models.Model):
             models.Index(fields=["status", "lease_expires_at"]),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         # What the admin's lists and links show: the person's words, not the API name (the walk
         # found "Deep copy product__v #1" in the results list).
         return f"Job {self.pk}: {self.title}"
@@ -197,19 +204,19 @@ class CopyJob(models.Model):
         return self.status in self.FINISHED
 
     # The rules for the user's actions: (allowed, reason when not). One rule each, in lifecycle.py.
-    def can_cancel(self, user) -> tuple[bool, str]:
+    def can_cancel(self, user: User | AnonymousUser) -> tuple[bool, str]:
         from records.copying import lifecycle
 
         return lifecycle.can_cancel(self, user)
 
-    def can_resume(self, user) -> tuple[bool, str]:
+    def can_resume(self, user: User | AnonymousUser) -> tuple[bool, str]:
         from records.copying import lifecycle
 
         return lifecycle.can_resume(self, user)
 
     can_retry = can_resume
 
-    def can_undo(self, user) -> tuple[bool, str]:
+    def can_undo(self, user: User | AnonymousUser) -> tuple[bool, str]:
         from records.copying import lifecycle
 
         return lifecycle.can_undo(self, user)
@@ -295,7 +302,7 @@ class RecordResult(models.Model):
             models.Index(fields=["new_id"], name="result_new_id_idx"),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.object_name} {self.source_id} → {self.new_id or '—'}"
 
 
@@ -314,7 +321,7 @@ class AuditEvent(models.Model):
     class Meta:
         ordering = ["-created"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.created:%Y-%m-%d %H:%M} {self.actor} {self.action}"
 
 
@@ -361,5 +368,5 @@ class CopyPlan(models.Model):
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["requested_by", "key", "-created_at"])]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"Plan {self.code} ({self.object_name}, {self.status})"

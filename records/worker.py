@@ -7,6 +7,7 @@ again. Several workers doing it at once is safe: every transition is a compare-a
 second RQ job for the same copy job finds it claimed and does nothing."""
 
 import logging
+from typing import Any
 
 from django.conf import settings
 from django.db import close_old_connections
@@ -16,7 +17,7 @@ log = logging.getLogger(__name__)
 
 
 class CopierWorker(Worker):
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("maintenance_interval", settings.JOB_RESUME_STALE_SECONDS)
         super().__init__(*args, **kwargs)
 
@@ -26,8 +27,8 @@ class CopierWorker(Worker):
         # idle worker would resume nothing for that long (chaos seeds 1051, 1053).
         return max(1, min(super().dequeue_timeout, int(self.maintenance_interval)))
 
-    def run_maintenance_tasks(self):
-        super().run_maintenance_tasks()
+    def run_maintenance_tasks(self) -> None:
+        super().run_maintenance_tasks()  # type: ignore[no-untyped-call]  # RQ's method has no annotations
         from records.copying.job_actions import jobs_resume_stale
 
         close_old_connections()

@@ -6,12 +6,13 @@ import signal
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 from sandbox import demo
 from sandbox.server import Sandbox
 
 
-def main(argv=None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sandbox", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--vault-port", type=int, default=8101)
@@ -57,7 +58,7 @@ def main(argv=None) -> int:
     return 0
 
 
-def save_state(sb) -> str:
+def save_state(sb: Sandbox) -> str:
     """Both emulators' records as JSON, {"vault": ..., "zoho": ...}, each serialized under its lock."""
     with sb.vault.state.lock:
         vault = json.dumps(sb.vault.state.to_json())
@@ -68,7 +69,7 @@ def save_state(sb) -> str:
     return f'{{"vault": {vault}, "zoho": {zoho}}}'
 
 
-def load_state(sb, data: dict) -> None:
+def load_state(sb: Sandbox, data: dict[str, Any]) -> None:
     if "vault" not in data and "records" in data:
         data = {"vault": data}  # a file saved when only Vault's records were kept
     if "vault" in data:

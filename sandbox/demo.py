@@ -5,6 +5,8 @@ The Zoho demo data lives in sandbox/zoho_demo.py.
 
 from __future__ import annotations
 
+from typing import Any
+
 VAULT_USERNAME = "demo@sandbox.veevavault.com"
 VAULT_PASSWORD = "demo-password"
 VAULT_API_VERSION = "v26.3"  # the newest the sandbox serves; profiles default to it
@@ -75,16 +77,16 @@ LINKED_BASED_ON = {1: 0, 2: 2, 3: 4, 4: 3}
 DOSAGE_FORMS = ("tablet__c", "capsule__c", "syrup__c")
 
 
-def vault_demo_records() -> dict[str, list[dict]]:
+def vault_demo_records() -> dict[str, list[dict[str, Any]]]:
     """Return {object: [record, ...]} without ids; the state assigns ids in this order.
 
     Children point at their parent by list index under the key "_parent" (resolved by the state),
     and a formulation at the one it is based on under "_based_on" (set once both exist).
     """
     countries = [{"name__v": name, "code__v": code} for name, code in COUNTRIES]
-    products: list[dict] = []
-    formulations: list[dict] = []
-    packagings: list[dict] = []
+    products: list[dict[str, Any]] = []
+    formulations: list[dict[str, Any]] = []
+    packagings: list[dict[str, Any]] = []
     for p_index, (name, n_form, n_pack) in enumerate(SMALL_PRODUCTS + [LARGE_PRODUCT, MEGA_PRODUCT, LINKED_PRODUCT]):
         n = p_index + 1
         products.append(

@@ -15,8 +15,10 @@ from __future__ import annotations
 import json
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
+from wsgiref.types import StartResponse, WSGIEnvironment
 
 # A held request gives up after this long, so a test that forgets to release can't hang the server.
 HOLD_TIMEOUT = 60.0
@@ -141,11 +143,11 @@ class HookMiddleware:
     """Wraps an emulator: processes the request completely, fires the hooks, then answers.
     Everything else (reset, expire_sessions, fault_response, ...) is the emulator's."""
 
-    def __init__(self, app) -> None:
+    def __init__(self, app: Any) -> None:
         self.app = app
         self.hooks = Hooks()
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Any:
         if name == "app":  # not set yet (e.g. while copying): don't recurse
             raise AttributeError(name)
         return getattr(self.app, name)
@@ -155,7 +157,7 @@ class HookMiddleware:
         if hasattr(self.app, "reset"):
             self.app.reset()
 
-    def __call__(self, environ, start_response):
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         method, path = environ["REQUEST_METHOD"].upper(), environ.get("PATH_INFO", "")
         if self.hooks._lost(method, path, applied=False):
             raise LostAnswer(applied=False)

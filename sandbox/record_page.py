@@ -10,6 +10,13 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+from wsgiref.types import StartResponse
+
+if TYPE_CHECKING:
+    from sandbox.vault_state import VaultState
+    from sandbox.zoho_state import ZohoState
 
 UI_SHELL = b"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Vault sandbox</title>
@@ -23,7 +30,7 @@ if (m) { window.location.replace('/ui/object/' + m[1] + '/' + m[2]); }
 """
 
 
-def _text(value) -> str:
+def _text(value: Any) -> str:
     if value is None or value == "" or value == []:
         return "\u2014"
     if isinstance(value, dict):  # Zoho lookups {"name", "id"}
@@ -34,7 +41,7 @@ def _text(value) -> str:
     return str(value)
 
 
-def record_html(*, system: str, object_name: str, title: str, fields: dict) -> bytes:
+def record_html(*, system: str, object_name: str, title: str, fields: dict[str, Any]) -> bytes:
     rows = "".join(
         f'<tr><th scope="row">{html.escape(name)}</th><td>{html.escape(_text(value))}</td></tr>'
         for name, value in fields.items()
@@ -55,12 +62,14 @@ def not_found_html(what: str) -> bytes:
     ).encode()
 
 
-def send(start_response, status: str, body: bytes, content_type: str = "text/html; charset=utf-8"):
+def send(
+    start_response: StartResponse, status: str, body: bytes, content_type: str = "text/html; charset=utf-8"
+) -> Iterable[bytes]:
     start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(body)))])
     return [body]
 
 
-def vault_ui(state, path: str, start_response):
+def vault_ui(state: VaultState, path: str, start_response: StartResponse) -> Iterable[bytes]:
     """Answer `/ui/...` of the Vault emulator."""
     if path.rstrip("/") == "/ui":
         return send(start_response, "200 OK", UI_SHELL)
@@ -77,7 +86,7 @@ def vault_ui(state, path: str, start_response):
     return send(start_response, "404 Not Found", not_found_html(f"No such record: {path}"))
 
 
-def zoho_tab(state, path: str, start_response):
+def zoho_tab(state: ZohoState, path: str, start_response: StartResponse) -> Iterable[bytes]:
     """Answer `/crm/tab/{module}/{id}` of the Zoho emulator."""
     parts = path.strip("/").split("/")
     if len(parts) == 4:
@@ -86,7 +95,7 @@ def zoho_tab(state, path: str, start_response):
             mod = state.module(module)
             rec = state.get(module, rid) if mod else None
             fields = state.render(module, rec, single=True) if rec else None
-        if fields:
+        if fields and mod is not None:
             title = str(fields.get(mod.name_field) or rid)
             shown = {k: v for k, v in fields.items() if not k.startswith("$")}
             return send(

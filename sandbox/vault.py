@@ -721,13 +721,7 @@ class VaultApp:
             raise VaultError("INVALID_DATA", f"Too many records: maximum is {self.settings.max_batch} per request")
         if not rows:
             raise VaultError("INVALID_DATA", "No records were provided")
-        id_param = req.param("idParam")
-        if req.method == "PUT" and not id_param:
-            id_param = "id"
-        if id_param and id_param != "id":
-            f = objdef.get(id_param)
-            if f is None or not f.unique:
-                raise VaultError("INVALID_DATA", f"idParam [{id_param}] is not a unique field of [{name}]")
+        id_param = self._id_param(req, objdef, name)
         if req.method == "DELETE":
             return self._delete_rows(req, objdef, rows, id_param)
         self._migration_mode(req, objdef, rows)
@@ -747,6 +741,17 @@ class VaultApp:
         if status == "WARNING":
             payload["warnings"] = [{"warning_type": "NO_DATA_CHANGES", "message": "One or more records not updated"}]
         return payload
+
+    def _id_param(self, req, objdef, name):
+        """The field that finds each row's record (idParam; `id` for an update without one)."""
+        id_param = req.param("idParam")
+        if req.method == "PUT" and not id_param:
+            id_param = "id"
+        if id_param and id_param != "id":
+            f = objdef.get(id_param)
+            if f is None or not f.unique:
+                raise VaultError("INVALID_DATA", f"idParam [{id_param}] is not a unique field of [{name}]")
+        return id_param
 
     def _migration_mode(self, req, objdef, rows) -> None:
         """§4.1: X-VaultAPI-MigrationMode (Record Migration permission) and X-VaultAPI-NoTriggers

@@ -15,8 +15,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 from sandbox.vault_schema import FieldDef
+
+if TYPE_CHECKING:
+    from sandbox.vault_state import VaultState
 
 COMMANDS = ("CREATE", "RECREATE", "RENAME", "ALTER", "DROP")
 # The Field attributes this emulator understands (those of an object field's metadata); any other
@@ -32,7 +36,7 @@ class MdlError(Exception):
         self.code, self.message, self.context = code, message, context
 
 
-def execute(state, script: str, vault: str) -> dict:
+def execute(state: VaultState, script: str, vault: str) -> dict[str, Any]:
     """Run `script` against the emulator's schema; return the answer's payload."""
     command, component = _head(script)
     try:
@@ -52,7 +56,7 @@ def _head(script: str) -> tuple[str, str]:
     return command, component
 
 
-def _answer(vault: str, command: str, component: str, error: MdlError | None) -> dict:
+def _answer(vault: str, command: str, component: str, error: MdlError | None) -> dict[str, Any]:
     ok = error is None
     statement = {
         "vault": vault,
@@ -108,7 +112,7 @@ class _Reader:
         return self.tokens[self.at][1] if self.at < len(self.tokens) else ""
 
 
-def _parse_alter(script: str) -> tuple[str, dict]:
+def _parse_alter(script: str) -> tuple[str, dict[str, Any]]:
     """(object name, {field name, attributes}) of `ALTER Object o (ADD Field f (...));`."""
     read = _Reader(_tokens(script))
     command = read.next("word").upper()
@@ -140,7 +144,7 @@ def _parse_alter(script: str) -> tuple[str, dict]:
     return target, {"name": name, **attributes}
 
 
-def _value(read: _Reader):
+def _value(read: _Reader) -> str | int | bool:
     kind, text = read.tokens[read.at] if read.at < len(read.tokens) else ("", "")
     read.next()
     if kind == "str":
@@ -152,7 +156,7 @@ def _value(read: _Reader):
     raise MdlError("GEN-F-1000", f"Syntax error: [{text}] is not a value")
 
 
-def _add_field(state, target: str, spec: dict) -> None:
+def _add_field(state: VaultState, target: str, spec: dict[str, Any]) -> None:
     objdef = state.schema.get(target)
     if objdef is None:
         raise MdlError("GEN-FALT-II-1001", f"Component [Object.{target}] does not exist", "name")

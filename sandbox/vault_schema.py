@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 
@@ -73,7 +74,9 @@ PICKLISTS: dict[str, PicklistDef] = {
 }
 
 
-def _picklist_field(name, label, picklist, *, multi_value=False, required=False):
+def _picklist_field(
+    name: str, label: str, picklist: str, *, multi_value: bool = False, required: bool = False
+) -> FieldDef:
     return FieldDef(
         name,
         label,
@@ -94,9 +97,9 @@ class ObjectDef:
     fields: tuple[FieldDef, ...]
     source: str = "custom"
     name_prefix: str = ""  # for system-managed names, e.g. "FOR-" → FOR-000001
-    by_name: dict = field(default_factory=dict, compare=False, hash=False)
+    by_name: dict[str, FieldDef] = field(default_factory=dict, compare=False, hash=False)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         self.by_name.update({f.name: f for f in self.fields})
 
     def get(self, name: str) -> FieldDef | None:
@@ -120,7 +123,15 @@ COPY_KEY = FieldDef(
 )  # optional idempotency marker used by the copy engine
 
 
-def _parent(name, label, target, outbound, inbound, hierarchical=True, required=True):
+def _parent(
+    name: str,
+    label: str,
+    target: str,
+    outbound: str,
+    inbound: str,
+    hierarchical: bool = True,
+    required: bool = True,
+) -> FieldDef:
     return FieldDef(
         name,
         label,
@@ -227,7 +238,9 @@ def build_schema(*, copy_keys: bool = True) -> dict[str, ObjectDef]:
     return {o.name: o for o in (country, product, formulation, packaging)}
 
 
-def child_relations(schema: dict[str, ObjectDef], parent: str, *, hierarchical_only: bool):
+def child_relations(
+    schema: dict[str, ObjectDef], parent: str, *, hierarchical_only: bool
+) -> Iterator[tuple[ObjectDef, FieldDef]]:
     """Yield (child object, parent field) for the parent-child relationships below `parent`."""
     for obj in schema.values():
         for f in obj.fields:

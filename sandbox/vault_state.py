@@ -195,20 +195,9 @@ class VaultState:
             return None
         bad = RowError([err("INVALID_DATA", f"Invalid value [{value}] for field [{f.name}]")])
         if f.type == "Number":
-            if isinstance(value, bool):
-                raise bad
-            try:
-                number = float(value)
-            except (TypeError, ValueError):
-                raise bad from None
-            return int(number) if number.is_integer() else number
+            return _number(value, bad)
         if f.type == "Picklist":
-            # Value NAMES only (not labels), exact case, active values only; a multi-value field
-            # takes a list or a comma-separated string, a single-value field one value.
-            values = value if isinstance(value, list) else [v.strip() for v in str(value).split(",")]
-            if any(v not in f.picklist for v in values) or (len(values) > 1 and not f.multi_value):
-                raise bad
-            return values
+            return _picklist_values(f, value, bad)
         if f.type == "Date":
             if not isinstance(value, str) or not _DATE_RE.match(value):
                 raise bad
@@ -255,37 +244,53 @@ class VaultState:
         version: str = demo.VAULT_API_VERSION,
     ) -> dict:
         """Create, copy or upsert one row; return its per-row result (api-notes §4.1)."""
-        obj = objdef.name
         row = dict(row)
-        result_data = {}
-        existing = None
-        if id_param:
-            key = row.get(id_param)
-            result_data["id_param_value"] = key
-            if key in BLANK:
-                return _row_failure(
-                    [err("PARAMETER_REQUIRED", f"Missing required parameter [{id_param}]")], result_data
-                )
-            if id_param == "id":
-                existing = self.records[obj].get(str(key))
-                if existing is None:
-                    return _row_failure([err("INVALID_DATA", f"The resource [{key}] does not exist")], result_data)
-                row.pop("id")
-            else:
-                existing_id = self.unique[obj][id_param].get(key)
-                existing = self.records[obj].get(existing_id) if existing_id else None
+        result_data: dict[str, Any] = {}
+        try:
+            existing = self._row_target(objdef, row, id_param, result_data)
+            source = self._row_source(objdef, row, source)
+            changes = self._row_changes(objdef, row, id_param)
+        except RowError as exc:
+            return _row_failure(exc.errors, result_data)
+        if existing is not None:
+            return self._update_row(objdef, existing, changes, result_data, version)
+        return self._insert_row(objdef, source, changes, result_data, honour_no_copy=honour_no_copy, version=version)
+
+    def _row_target(self, objdef: ObjectDef, row: dict, id_param: str | None, result_data: dict) -> dict | None:
+        """The record an upsert or update by `id_param` changes (None: the row creates one)."""
+        if not id_param:
+            return None
+        obj = objdef.name
+        key = row.get(id_param)
+        result_data["id_param_value"] = key
+        if key in BLANK:
+            raise RowError([err("PARAMETER_REQUIRED", f"Missing required parameter [{id_param}]")])
+        if id_param == "id":
+            existing = self.records[obj].get(str(key))
+            if existing is None:
+                raise RowError([err("INVALID_DATA", f"The resource [{key}] does not exist")])
+            row.pop("id")
+            return existing
+        existing_id = self.unique[obj][id_param].get(key)
+        return self.records[obj].get(existing_id) if existing_id else None
+
+    def _row_source(self, objdef: ObjectDef, row: dict, source: dict | None) -> dict | None:
+        """The record a copy starts from: given, or named by the row's source_record_id."""
         source_id = row.pop("source_record_id", None)
         if source is None and source_id not in BLANK:
-            source = self.records[obj].get(source_id)
+            source = self.records[objdef.name].get(source_id)
             if source is None:
-                return _row_failure([err("INVALID_DATA", f"The resource [{source_id}] does not exist")], result_data)
+                raise RowError([err("INVALID_DATA", f"The resource [{source_id}] does not exist")])
+        return source
 
+    def _row_changes(self, objdef: ObjectDef, row: dict, id_param: str | None) -> dict:
+        """The row's values in their stored form; every field's error at once."""
         errors, changes = [], {}
         for key, value in row.items():
             f = objdef.get(key)
             if f is None:
                 if self.settings.unknown_fields == "reject":
-                    errors.append(err("INVALID_DATA", f"Field [{key}] does not exist on object [{obj}]"))
+                    errors.append(err("INVALID_DATA", f"Field [{key}] does not exist on object [{objdef.name}]"))
                 continue
             if not f.editable:
                 if key == id_param:
@@ -297,26 +302,39 @@ class VaultState:
             except RowError as exc:
                 errors.extend(exc.errors)
         if errors:
+            raise RowError(errors)
+        return changes
+
+    def _update_row(self, objdef: ObjectDef, existing: dict, changes: dict, result_data: dict, version: str) -> dict:
+        obj = objdef.name
+        values = {**existing, **changes}
+        errors = self.check_row(objdef, values, self_id=existing["id"])
+        if errors:
             return _row_failure(errors, result_data)
+        real = {k: v for k, v in changes.items() if existing.get(k) != v}
+        result = {"id": existing["id"], "url": self.record_url(obj, existing["id"], version)}
+        if not real:
+            return {
+                "responseStatus": "WARNING",
+                "warnings": [
+                    {"warning_type": "NO_DATA_CHANGES", "message": "No changes in values - record not updated"}
+                ],
+                "data": {**result_data, **result},
+            }
+        self.update(obj, existing, real)
+        return {"responseStatus": "SUCCESS", "data": {**result_data, **result, "event": "updated__sys"}}
 
-        if existing is not None:
-            values = {**existing, **changes}
-            errors = self.check_row(objdef, values, self_id=existing["id"])
-            if errors:
-                return _row_failure(errors, result_data)
-            real = {k: v for k, v in changes.items() if existing.get(k) != v}
-            result = {"id": existing["id"], "url": self.record_url(obj, existing["id"], version)}
-            if not real:
-                return {
-                    "responseStatus": "WARNING",
-                    "warnings": [
-                        {"warning_type": "NO_DATA_CHANGES", "message": "No changes in values - record not updated"}
-                    ],
-                    "data": {**result_data, **result},
-                }
-            self.update(obj, existing, real)
-            return {"responseStatus": "SUCCESS", "data": {**result_data, **result, "event": "updated__sys"}}
-
+    def _insert_row(
+        self,
+        objdef: ObjectDef,
+        source: dict | None,
+        changes: dict,
+        result_data: dict,
+        *,
+        honour_no_copy: bool,
+        version: str,
+    ) -> dict:
+        obj = objdef.name
         values = self.copy_base(objdef, source, honour_no_copy=honour_no_copy) if source else {}
         values.update(changes)
         errors = self.check_row(objdef, values)
@@ -336,6 +354,25 @@ class VaultState:
     @staticmethod
     def record_url(obj: str, rid: str, version: str = demo.VAULT_API_VERSION) -> str:
         return f"/api/{version}/vobjects/{obj}/{rid}"
+
+
+def _number(value: Any, bad: RowError) -> int | float:
+    if isinstance(value, bool):
+        raise bad
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise bad from None
+    return int(number) if number.is_integer() else number
+
+
+def _picklist_values(f: FieldDef, value: Any, bad: RowError) -> list[str]:
+    # Value NAMES only (not labels), exact case, active values only; a multi-value field
+    # takes a list or a comma-separated string, a single-value field one value.
+    values = value if isinstance(value, list) else [v.strip() for v in str(value).split(",")]
+    if any(v not in f.picklist for v in values) or (len(values) > 1 and not f.multi_value):
+        raise bad
+    return values
 
 
 def _row_failure(errors: list[dict], data: dict) -> dict:

@@ -65,39 +65,42 @@ def tokenize(q: str) -> list[Token]:
         if not m:
             raise VQLError(f"Unexpected character [{q[pos]}] at position {pos}")
         if m.group("quote"):
-            pos = m.end()
-            chars = []
-            while True:
-                if pos >= n:
-                    raise VQLError("Unterminated string literal")
-                c = q[pos]
-                if c == "\\":
-                    if pos + 1 >= n:
-                        raise VQLError("Unterminated string literal")
-                    chars.append(q[pos + 1])
-                    pos += 2
-                elif c == "'":
-                    pos += 1
-                    break
-                else:
-                    chars.append(c)
-                    pos += 1
-            tokens.append(Token("str", "".join(chars)))
+            text, pos = _string_literal(q, m.end())
+            tokens.append(Token("str", text))
             continue
         pos = m.end()
-        if m.group("num"):
-            text = m.group("num")
-            tokens.append(Token("num", float(text) if "." in text else int(text)))
-        elif m.group("ident"):
-            word = m.group("ident")
-            if word.upper() in KEYWORDS:
-                tokens.append(Token("kw", word.upper()))
-            else:
-                tokens.append(Token("ident", word))
-        else:
-            tokens.append(Token("op", m.group("op")))
+        tokens.append(_word_token(m))
     tokens.append(Token("end", None))
     return tokens
+
+
+def _string_literal(q: str, pos: int) -> tuple[str, int]:
+    """The text of the quoted string that starts at `pos` (after its quote), and where it ends."""
+    chars, n = [], len(q)
+    while True:
+        if pos >= n:
+            raise VQLError("Unterminated string literal")
+        c = q[pos]
+        if c == "\\":
+            if pos + 1 >= n:
+                raise VQLError("Unterminated string literal")
+            chars.append(q[pos + 1])
+            pos += 2
+        elif c == "'":
+            return "".join(chars), pos + 1
+        else:
+            chars.append(c)
+            pos += 1
+
+
+def _word_token(m: re.Match[str]) -> Token:
+    if m.group("num"):
+        text = m.group("num")
+        return Token("num", float(text) if "." in text else int(text))
+    if m.group("ident"):
+        word = m.group("ident")
+        return Token("kw", word.upper()) if word.upper() in KEYWORDS else Token("ident", word)
+    return Token("op", m.group("op"))
 
 
 @dataclass
@@ -150,18 +153,25 @@ class _Parser:
         if self.accept("kw", "WHERE"):
             q.where = self.condition()
         if self.accept("kw", "ORDER"):
-            self.expect("kw", "BY")
-            while True:
-                name = self.expect("ident").value
-                desc = bool(self.accept("kw", "DESC"))
-                if not desc:
-                    self.accept("kw", "ASC")
-                q.order.append((name, desc))
-                if not self.accept("op", ","):
-                    break
-        while (
-            not sub and self.peek().kind == "kw" and self.peek().value in ("PAGESIZE", "PAGEOFFSET", "LIMIT", "OFFSET")
-        ):
+            q.order = self.order_by()
+        if not sub:
+            self.paging(q)
+        return q
+
+    def order_by(self) -> list[tuple[str, bool]]:
+        self.expect("kw", "BY")
+        order = []
+        while True:
+            name = self.expect("ident").value
+            desc = bool(self.accept("kw", "DESC"))
+            if not desc:
+                self.accept("kw", "ASC")
+            order.append((name, desc))
+            if not self.accept("op", ","):
+                return order
+
+    def paging(self, q: Query) -> None:
+        while self.peek().kind == "kw" and self.peek().value in ("PAGESIZE", "PAGEOFFSET", "LIMIT", "OFFSET"):
             kw = self.next().value
             value = self.expect("num").value
             if not isinstance(value, int) or value < 0:
@@ -170,7 +180,6 @@ class _Parser:
                 q.pagesize = value
             else:
                 q.pageoffset = value
-        return q
 
     def select_item(self, sub: bool):
         if self.accept("op", "("):
@@ -265,6 +274,11 @@ def compile_condition(node, getter):
         hit = lambda rec: any(isinstance(v, str) and rx.match(v) for v in _values(getter(rec, name)))  # noqa: E731
         return hit if kind == "like" else (lambda rec: not hit(rec))
     _, _, op, literal = node
+    return _comparison(getter, name, op, literal)
+
+
+def _comparison(getter, name, op, literal):
+    """`name op literal`: a null literal tests for emptiness; a list field matches on any value."""
     if literal is None:
         if op == "=":
             return lambda rec: getter(rec, name) in (None, "", [])

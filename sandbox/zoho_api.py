@@ -43,6 +43,12 @@ class RecordsApi:
 
     # -- routing ----------------------------------------------------------------------------------
     def route(self, req, parts: list[str]):
+        if parts[0] in ("settings", "coql", "users", "org"):
+            return self._route_org(req, parts)
+        return self._route_module(req, self._module(parts[0]), parts)
+
+    def _route_org(self, req, parts: list[str]):
+        """The org-wide endpoints: metadata, COQL, users, the org."""
         m = req.method
         if parts[0] == "settings" and len(parts) == 2 and m == "GET":
             handler = {"modules": self.modules, "fields": self.fields, "related_lists": self.related_lists}.get(
@@ -60,21 +66,17 @@ class RecordsApi:
             return self.user(req, parts[1])
         if parts == ["org"] and m == "GET":
             return self.org(req)
-        if parts[0] in ("settings", "coql", "users", "org"):
-            raise self._bad_url()
-        module = self._module(parts[0])
+        raise self._bad_url()
+
+    def _route_module(self, req, module, parts: list[str]):
+        """/{module}[/...]: its records, one record, a record's related lists and clone."""
+        m = req.method
         if len(parts) == 1:
             on_module = {"GET": self.list, "POST": self.insert, "PUT": self.update, "DELETE": self.delete}.get(m)
             if on_module:
                 return on_module(req, module)
-        elif len(parts) == 2 and parts[1] == "search" and m == "GET":
-            return self.search(req, module)
-        elif len(parts) == 2 and parts[1] == "upsert" and m == "POST":
-            return self.upsert(req, module)
         elif len(parts) == 2:
-            on_record = {"GET": self.get_one, "PUT": self.update_one, "DELETE": self.delete_one}.get(m)
-            if on_record:
-                return on_record(req, module, parts[1])
+            return self._route_module_item(req, module, parts[1])
         elif len(parts) == 4 and parts[2:] == ["actions", "clone"] and m == "POST":
             if req.version < 7:
                 raise self._bad_url()  # §11: Record Clone is v7+ only
@@ -83,6 +85,18 @@ class RecordsApi:
             return self.related(req, module, parts[1], parts[2])
         elif len(parts) == 3 and m == "POST" and parts[2] == "Notes":
             return self.notes_for(req, module, parts[1])
+        raise self._bad_url()
+
+    def _route_module_item(self, req, module, item: str):
+        """/{module}/search, /{module}/upsert, /{module}/{record id}."""
+        m = req.method
+        if item == "search" and m == "GET":
+            return self.search(req, module)
+        if item == "upsert" and m == "POST":
+            return self.upsert(req, module)
+        on_record = {"GET": self.get_one, "PUT": self.update_one, "DELETE": self.delete_one}.get(m)
+        if on_record:
+            return on_record(req, module, item)
         raise self._bad_url()
 
     @staticmethod
@@ -628,23 +642,12 @@ class RecordsApi:
                 return 204, None
             raise _api_error(400, "INVALID_DATA", INVALID_ID, id=record_id)
         body = req.json(required=False)
-        overrides = {}
-        if body is not None:
-            if not isinstance(body, dict):
-                raise _api_error(400, "INVALID_DATA", "invalid data")
-            if "data" in body or self.settings.clone_body_requires_data:
-                _, data = self._data(req, limit=1)
-                overrides = data[0]
+        overrides = self._clone_overrides(req, body)
         values = self.state.copyable_values(mod.api_name, src)
         changes, error = self.state.coerce(mod.api_name, overrides)
         if error:
             return 400, {"data": [error]}
-        for name, value in changes.items():
-            f = mod.by_name.get(name)
-            if f is not None and f["data_type"] == "subform" and self.settings.clone_subform_override == "append":
-                values[name] = values.get(name, []) + value
-            else:
-                values[name] = value  # §7: an override array replaces the rows
+        self._apply_clone_changes(mod, values, changes)
         for f in mod.fields:
             if f["data_type"] == "subform" and f["api_name"] in values:
                 values[f["api_name"]] = [
@@ -661,6 +664,25 @@ class RecordsApi:
         result = self._success(self.state.add(mod.api_name, values))
         self._record_action("clone", mod, body, [result])
         return 201, {"data": [result]}
+
+    def _clone_overrides(self, req, body) -> dict:
+        """The clone's body: {"data": [{field: value}]} or nothing (a plain copy)."""
+        if body is None:
+            return {}
+        if not isinstance(body, dict):
+            raise _api_error(400, "INVALID_DATA", "invalid data")
+        if "data" in body or self.settings.clone_body_requires_data:
+            _, data = self._data(req, limit=1)
+            return data[0]
+        return {}
+
+    def _apply_clone_changes(self, mod, values: dict, changes: dict) -> None:
+        for name, value in changes.items():
+            f = mod.by_name.get(name)
+            if f is not None and f["data_type"] == "subform" and self.settings.clone_subform_override == "append":
+                values[name] = values.get(name, []) + value
+            else:
+                values[name] = value  # §7: an override array replaces the rows
 
     # -- §8 delete ----------------------------------------------------------------------------------
     def delete(self, req, mod):

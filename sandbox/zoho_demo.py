@@ -39,45 +39,44 @@ REPORTING_LINES = {"Lead A": "Lead B", "Lead B": "Lead A", "Solo": "Solo", "Memb
 def load(state: ZohoState) -> None:
     """Fill a fresh state with the demo org (ids and values are the same on every call)."""
     stamp = DEMO_TIME.isoformat(timespec="seconds")
-    counters = {"contact": 0, "deal": 0, "task": 0, "note": 0}
-
-    def add(module, values):
-        return _add(state, module, values, stamp)["id"]
-
-    def note(parent_module, parent_id, title):
-        counters["note"] += 1
-        n = counters["note"]
-        add(
-            "Notes",
-            {
-                "Note_Title": f"{title} note {n}",
-                "Note_Content": f"Demo note {n} about {title}.",
-                "Parent_Id": parent_id,
-                "$se_module": parent_module,
-            },
-        )
-
-    def task(subject, *, what=None, what_module=None, who=None):
-        counters["task"] += 1
-        n = counters["task"]
-        add(
-            "Tasks",
-            {
-                "Subject": f"{subject} task {n}",
-                "What_Id": what,
-                "$se_module": what_module,
-                "Who_Id": who,
-                "Status": TASK_STATUSES[n % len(TASK_STATUSES)],
-                "Priority": ("High", "Normal", "Low")[n % 3],
-                "Due_Date": f"2024-{1 + n % 12:02d}-{1 + n % 28:02d}",
-            },
-        )
-
+    org = _DemoOrg(state, stamp)
     names = [(name, SHAPES["small"]) for name in SMALL_ACCOUNTS]
     names += [("Big Account", SHAPES["Big Account"]), ("Huge Account", SHAPES["Huge Account"])]
     for a, (name, shape) in enumerate(names, start=1):
+        org.account(a, name, shape)
+    # Last, so the ids of everything above stay as they were.
+    for k, product in enumerate(("Widget", "Gadget", "Gizmo"), start=1):
+        org.add(
+            "Products",
+            {
+                "Product_Name": product,
+                "Product_Code": f"PRD-{k:03d}",
+                "Copy_Key": None,
+                "Description": f"{product}, a demo product.",
+            },
+        )
+    _reporting_lines(state, stamp)
+
+
+class _DemoOrg:
+    """Adds the demo records, numbering each kind across accounts. The order of the adds is the
+    order of the ids: keep it."""
+
+    def __init__(self, state: ZohoState, stamp: str):
+        self.state, self.stamp = state, stamp
+        self.counters = {"contact": 0, "deal": 0, "task": 0, "note": 0}
+
+    def add(self, module, values):
+        return _add(self.state, module, values, self.stamp)["id"]
+
+    def _next(self, kind: str) -> int:
+        self.counters[kind] += 1
+        return self.counters[kind]
+
+    def account(self, a: int, name: str, shape: tuple) -> None:
+        """An account, its contacts and deals, then the tasks and notes of each."""
         n_contacts, n_deals, n_tasks, n_notes, (c_notes, c_tasks), (d_tasks, d_notes), n_branches = shape
-        account = add(
+        account = self.add(
             "Accounts",
             {
                 "Account_Name": name,
@@ -95,82 +94,91 @@ def load(state: ZohoState) -> None:
                 "Last_Review": "2024-01-10T10:00:00+05:30",
                 "Description": f"{name} is a demo account.",
                 "ERP_Id": f"ERP-{a:05d}",
-                "Last_Activity_Time": stamp,
+                "Last_Activity_Time": self.stamp,
                 "Branches": [
                     {"Branch_Name": f"{name} {CITIES[(a + b) % len(CITIES)]}", "City": CITIES[(a + b) % len(CITIES)]}
                     for b in range(n_branches)
                 ],
             },
         )
-        contacts = []
-        for _ in range(n_contacts):
-            counters["contact"] += 1
-            c = counters["contact"]
-            contacts.append(
-                add(
-                    "Contacts",
-                    {
-                        "First_Name": f"Pat{c}",
-                        "Last_Name": f"Contact {c}",
-                        "Email": f"contact{c}@demo.example",
-                        "Phone": f"+1 555 2{c:04d}",
-                        "Mailing_City": CITIES[c % len(CITIES)],
-                        "Date_of_Birth": f"19{60 + c % 40}-0{1 + c % 9}-1{c % 9}",
-                        "Email_Opt_Out": c % 5 == 0,
-                        "Account_Name": account,
-                        "Copy_Key": None,
-                        "Lead_Score": c % 100,
-                        "Photo_File": [{"File_Id__s": f"file{c:06d}", "File_Name__s": f"photo{c}.png"}]
-                        if c % 4 == 0
-                        else None,
-                    },
-                )
-            )
-        deals = []
-        for d in range(n_deals):
-            counters["deal"] += 1
-            k = counters["deal"]
-            deals.append(
-                add(
-                    "Deals",
-                    {
-                        "Deal_Name": f"{name} deal {k}",
-                        "Stage": STAGES[k % len(STAGES)],
-                        "Amount": 1000.0 * (k % 50 + 1),
-                        "Probability": (k * 10) % 100,
-                        "Closing_Date": f"2024-{1 + k % 12:02d}-{1 + k % 28:02d}",
-                        "Account_Name": account,
-                        "Contact_Name": contacts[d % len(contacts)] if contacts else None,
-                        "Copy_Key": None,
-                    },
-                )
-            )
+        contacts = [self.contact(account) for _ in range(n_contacts)]
+        deals = [self.deal(name, account, contacts, d) for d in range(n_deals)]
         for _ in range(n_tasks):
-            task(name, what=account, what_module="Accounts")
+            self.task(name, what=account, what_module="Accounts")
         for _ in range(n_notes):
-            note("Accounts", account, name)
+            self.note("Accounts", account, name)
         for contact in contacts:
             for _ in range(c_notes):
-                note("Contacts", contact, f"{name} contact")
+                self.note("Contacts", contact, f"{name} contact")
             for _ in range(c_tasks):
-                task(f"{name} contact", who=contact)
+                self.task(f"{name} contact", who=contact)
         for deal in deals:
             for _ in range(d_tasks):
-                task(f"{name} deal", what=deal, what_module="Deals")
+                self.task(f"{name} deal", what=deal, what_module="Deals")
             for _ in range(d_notes):
-                note("Deals", deal, f"{name} deal")
-    # Last, so the ids of everything above stay as they were.
-    for k, product in enumerate(("Widget", "Gadget", "Gizmo"), start=1):
-        add(
-            "Products",
+                self.note("Deals", deal, f"{name} deal")
+
+    def contact(self, account: str) -> str:
+        c = self._next("contact")
+        return self.add(
+            "Contacts",
             {
-                "Product_Name": product,
-                "Product_Code": f"PRD-{k:03d}",
+                "First_Name": f"Pat{c}",
+                "Last_Name": f"Contact {c}",
+                "Email": f"contact{c}@demo.example",
+                "Phone": f"+1 555 2{c:04d}",
+                "Mailing_City": CITIES[c % len(CITIES)],
+                "Date_of_Birth": f"19{60 + c % 40}-0{1 + c % 9}-1{c % 9}",
+                "Email_Opt_Out": c % 5 == 0,
+                "Account_Name": account,
                 "Copy_Key": None,
-                "Description": f"{product}, a demo product.",
+                "Lead_Score": c % 100,
+                "Photo_File": [{"File_Id__s": f"file{c:06d}", "File_Name__s": f"photo{c}.png"}] if c % 4 == 0 else None,
             },
         )
-    _reporting_lines(state, stamp)
+
+    def deal(self, name: str, account: str, contacts: list[str], d: int) -> str:
+        k = self._next("deal")
+        return self.add(
+            "Deals",
+            {
+                "Deal_Name": f"{name} deal {k}",
+                "Stage": STAGES[k % len(STAGES)],
+                "Amount": 1000.0 * (k % 50 + 1),
+                "Probability": (k * 10) % 100,
+                "Closing_Date": f"2024-{1 + k % 12:02d}-{1 + k % 28:02d}",
+                "Account_Name": account,
+                "Contact_Name": contacts[d % len(contacts)] if contacts else None,
+                "Copy_Key": None,
+            },
+        )
+
+    def note(self, parent_module, parent_id, title):
+        n = self._next("note")
+        self.add(
+            "Notes",
+            {
+                "Note_Title": f"{title} note {n}",
+                "Note_Content": f"Demo note {n} about {title}.",
+                "Parent_Id": parent_id,
+                "$se_module": parent_module,
+            },
+        )
+
+    def task(self, subject, *, what=None, what_module=None, who=None):
+        n = self._next("task")
+        self.add(
+            "Tasks",
+            {
+                "Subject": f"{subject} task {n}",
+                "What_Id": what,
+                "$se_module": what_module,
+                "Who_Id": who,
+                "Status": TASK_STATUSES[n % len(TASK_STATUSES)],
+                "Priority": ("High", "Normal", "Low")[n % 3],
+                "Due_Date": f"2024-{1 + n % 12:02d}-{1 + n % 28:02d}",
+            },
+        )
 
 
 def _reporting_lines(state: ZohoState, stamp: str) -> None:

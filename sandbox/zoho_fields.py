@@ -11,15 +11,20 @@ and how Zoho derives the api_name from the label (spaces to underscores, a numbe
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING, Any
 
 from sandbox.zoho_schema import fld
 from sandbox.zoho_state import ApiError, err
+
+if TYPE_CHECKING:
+    from sandbox.zoho_schema import Module
+    from sandbox.zoho_state import ZohoState
 
 TEXT_MAX_LENGTH = 255  # Single Line fields ("Field Types: Data Types and Length Limits")
 LABEL_MAX_LENGTH = 50
 
 
-def create_fields(state, module, body) -> tuple[int, dict]:
+def create_fields(state: ZohoState, module: Module, body: Any) -> tuple[int, dict[str, Any]]:
     """Validate each requested field and add the valid ones to `module`; (status, answer)."""
     entries = body.get("fields") if isinstance(body, dict) else None
     if not isinstance(entries, list) or not entries or not all(isinstance(e, dict) for e in entries):
@@ -29,7 +34,7 @@ def create_fields(state, module, body) -> tuple[int, dict]:
     return (201 if ok else 400), {"fields": results}
 
 
-def _create_one(state, module, entry: dict) -> dict:
+def _create_one(state: ZohoState, module: Module, entry: dict[str, Any]) -> dict[str, Any]:
     label, data_type = entry.get("field_label"), entry.get("data_type")
     if not isinstance(label, str) or not label.strip() or not isinstance(data_type, str):
         return err("MANDATORY_NOT_FOUND", "required field not found", api_name="field_label")
@@ -53,7 +58,7 @@ def _create_one(state, module, entry: dict) -> dict:
     return {"code": "SUCCESS", "details": {"id": field["id"]}, "message": "field created", "status": "success"}
 
 
-def _api_name(module, label: str) -> str:
+def _api_name(module: Module, label: str) -> str:
     base = re.sub(r"[^A-Za-z0-9]+", "_", label.strip()).strip("_") or "Field"
     name, n = base, 1
     while name in module.by_name:

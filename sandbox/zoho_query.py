@@ -36,66 +36,81 @@ SEARCH_OPERATORS = {
 
 def parse_criteria(text: str, value_of: Callable[[dict, str], list], *, equals_contains: bool) -> Predicate:
     """Compile a §4.3 criteria string; `value_of(rec, field)` gives the comparable strings of a field."""
-    pos = 0
-    count = 0
+    return _CriteriaParser(text, value_of, equals_contains).parse()
 
-    def expr() -> Predicate:
-        nonlocal pos
-        preds, ops = [term()], []
+
+class _CriteriaParser:
+    """Reads criteria left to right: `pos` is where it is in `text`, `count` the criteria so far."""
+
+    def __init__(self, text: str, value_of: Callable[[dict, str], list], equals_contains: bool):
+        self.text, self.value_of, self.equals_contains = text, value_of, equals_contains
+        self.pos = 0
+        self.count = 0
+
+    def parse(self) -> Predicate:
+        result = self.expr()
+        if self.text[self.pos :].strip():
+            raise QueryError("INVALID_QUERY", "invalid query formed", reason="trailing text")
+        return result
+
+    def expr(self) -> Predicate:
+        preds, ops = [self.term()], []
         while True:
-            m = re.compile(r"\s*(and|or)\s*", re.I).match(text, pos)
+            m = re.compile(r"\s*(and|or)\s*", re.I).match(self.text, self.pos)
             if not m:
                 break
-            pos = m.end()
+            self.pos = m.end()
             ops.append(m.group(1).lower())
-            preds.append(term())
+            preds.append(self.term())
         result = preds[0]
         for op, p in zip(ops, preds[1:], strict=True):
             result = _and(result, p) if op == "and" else _or(result, p)
         return result
 
-    def term() -> Predicate:
-        nonlocal pos, count
-        if pos >= len(text) or text[pos] != "(":
+    def term(self) -> Predicate:
+        text = self.text
+        if self.pos >= len(text) or text[self.pos] != "(":
             raise QueryError("INVALID_QUERY", "invalid query formed", reason="expected (")
-        if text[pos + 1 : pos + 2] == "(":
-            pos += 1
-            inner = expr()
-            if pos >= len(text) or text[pos] != ")":
-                raise QueryError("INVALID_QUERY", "invalid query formed", reason="expected )")
-            pos += 1
-            return inner
-        # One (field:operator:value) with backslash escapes in the value.
-        pos += 1
+        if text[self.pos + 1 : self.pos + 2] == "(":
+            return self.group()
+        field, op, value = self.criterion()
+        self.count += 1
+        if self.count > 10:
+            raise QueryError("LIMIT_EXCEEDED", "maximum 10 criteria allowed", by="criteria", limit=10)
+        if op not in SEARCH_OPERATORS:
+            raise QueryError("INVALID_QUERY", "invalid operator found", operator=op)
+        return _criterion(field, op, value, self.value_of, self.equals_contains)
+
+    def group(self) -> Predicate:
+        self.pos += 1
+        inner = self.expr()
+        if self.pos >= len(self.text) or self.text[self.pos] != ")":
+            raise QueryError("INVALID_QUERY", "invalid query formed", reason="expected )")
+        self.pos += 1
+        return inner
+
+    def criterion(self) -> tuple[str, str, str]:
+        """One (field:operator:value) with backslash escapes in the value."""
+        text = self.text
+        self.pos += 1
         buf: list[str] = []
         parts: list[str] = []
-        while pos < len(text) and text[pos] != ")":
-            ch = text[pos]
-            if ch == "\\" and pos + 1 < len(text):
-                buf.append(text[pos + 1])
-                pos += 2
+        while self.pos < len(text) and text[self.pos] != ")":
+            ch = text[self.pos]
+            if ch == "\\" and self.pos + 1 < len(text):
+                buf.append(text[self.pos + 1])
+                self.pos += 2
                 continue
             if ch == ":" and len(parts) < 2:
                 parts.append("".join(buf))
                 buf = []
             else:
                 buf.append(ch)
-            pos += 1
-        if pos >= len(text) or len(parts) != 2:
+            self.pos += 1
+        if self.pos >= len(text) or len(parts) != 2:
             raise QueryError("INVALID_QUERY", "invalid query formed", reason="expected (field:operator:value)")
-        pos += 1
-        count += 1
-        if count > 10:
-            raise QueryError("LIMIT_EXCEEDED", "maximum 10 criteria allowed", by="criteria", limit=10)
-        field, op, value = parts[0].strip(), parts[1].strip().lower(), "".join(buf)
-        if op not in SEARCH_OPERATORS:
-            raise QueryError("INVALID_QUERY", "invalid operator found", operator=op)
-        return _criterion(field, op, value, value_of, equals_contains)
-
-    result = expr()
-    if text[pos:].strip():
-        raise QueryError("INVALID_QUERY", "invalid query formed", reason="trailing text")
-    return result
+        self.pos += 1
+        return parts[0].strip(), parts[1].strip().lower(), "".join(buf)
 
 
 def _and(a, b):
@@ -208,6 +223,23 @@ class Coql:
 
     def _parse(self):
         self._expect_kw("select")
+        self._columns()
+        self._expect_kw("from")
+        kind, value = self._peek()
+        if kind != "word":
+            raise QueryError("SYNTAX_ERROR", "expected a module", near=value)
+        self.module = value
+        self.i += 1
+        if self._kw("where"):
+            self.where = self._or()
+        if self._kw("order"):
+            self._order_by()
+        if self._kw("limit"):
+            self._limit()
+        if self._peek()[0] != "eof":
+            raise QueryError("SYNTAX_ERROR", "unexpected text", near=self._peek()[1])
+
+    def _columns(self):
         while True:
             kind, value = self._peek()
             if kind != "word":
@@ -218,38 +250,30 @@ class Coql:
                 self.i += 1
                 continue
             break
-        self._expect_kw("from")
-        kind, value = self._peek()
-        if kind != "word":
-            raise QueryError("SYNTAX_ERROR", "expected a module", near=value)
-        self.module = value
-        self.i += 1
-        if self._kw("where"):
-            self.where = self._or()
-        if self._kw("order"):
-            self._expect_kw("by")
-            while True:
-                kind, value = self._peek()
+
+    def _order_by(self):
+        self._expect_kw("by")
+        while True:
+            kind, value = self._peek()
+            self.i += 1
+            desc = self._kw("desc")
+            if not desc:
+                self._kw("asc")
+            self.order.append((value, desc))
+            if self._peek() == ("op", ","):
                 self.i += 1
-                desc = self._kw("desc")
-                if not desc:
-                    self._kw("asc")
-                self.order.append((value, desc))
-                if self._peek() == ("op", ","):
-                    self.i += 1
-                    continue
-                break
-        if self._kw("limit"):
-            first = self._int()
-            if self._peek() == ("op", ","):  # limit offset, count
-                self.i += 1
-                self.offset, self.limit = first, self._int()
-            else:
-                self.limit = first
-                if self._kw("offset"):
-                    self.offset = self._int()
-        if self._peek()[0] != "eof":
-            raise QueryError("SYNTAX_ERROR", "unexpected text", near=self._peek()[1])
+                continue
+            break
+
+    def _limit(self):
+        first = self._int()
+        if self._peek() == ("op", ","):  # limit offset, count
+            self.i += 1
+            self.offset, self.limit = first, self._int()
+        else:
+            self.limit = first
+            if self._kw("offset"):
+                self.offset = self._int()
 
     def _int(self) -> int:
         kind, value = self._peek()
@@ -270,6 +294,20 @@ class Coql:
             left = ("and", left, self._atom())
         return left
 
+    def _in_values(self) -> list:
+        self._expect_op("(")
+        values = []
+        while True:
+            values.append(self._value())
+            if self._peek() == ("op", ","):
+                self.i += 1
+                continue
+            break
+        self._expect_op(")")
+        if len(values) > 100:  # KAIZEN183: 100 values in `in` (v7)
+            raise QueryError("LIMIT_EXCEEDED", "too many values in in clause", by="in", limit=100)
+        return values
+
     def _atom(self):
         if self._peek() == ("op", "("):
             self.i += 1
@@ -286,18 +324,7 @@ class Coql:
             return ("cmp", field, "is not null" if negate else "is null", None)
         negate = self._kw("not")
         if self._kw("in"):
-            self._expect_op("(")
-            values = []
-            while True:
-                values.append(self._value())
-                if self._peek() == ("op", ","):
-                    self.i += 1
-                    continue
-                break
-            self._expect_op(")")
-            if len(values) > 100:  # KAIZEN183: 100 values in `in` (v7)
-                raise QueryError("LIMIT_EXCEEDED", "too many values in in clause", by="in", limit=100)
-            return ("cmp", field, "not in" if negate else "in", values)
+            return ("cmp", field, "not in" if negate else "in", self._in_values())
         if self._kw("like"):
             return ("cmp", field, "not like" if negate else "like", self._value())
         if negate:

@@ -8,6 +8,7 @@ the server enforces.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 # Ids are 19-digit strings (§3.1); metadata ids come from their own range so they never clash.
 _META_BASE = 5725767000000100000
@@ -63,7 +64,7 @@ def fld(
     picklist: tuple[str, ...] = (),
     length: int | None = None,
     custom: bool = False,
-) -> dict:
+) -> dict[str, Any]:
     """Return one field object in the §5.2 shape."""
     fid = str(next(_meta_counter))
     out = {
@@ -133,7 +134,7 @@ def _module_id(api_name: str) -> str:
     return _MODULE_IDS[api_name]
 
 
-def _system_fields() -> list[dict]:
+def _system_fields() -> list[dict[str, Any]]:
     return [
         fld("Owner", "ownerlookup", label="Owner"),
         fld("Created_By", "ownerlookup", field_read_only=True),
@@ -159,7 +160,7 @@ class Module:
     api_name: str
     singular: str
     plural: str
-    fields: list[dict]
+    fields: list[dict[str, Any]]
     name_field: str  # what a lookup's "name" shows
     generated_type: str = "default"
     parent_module: str | None = None
@@ -168,7 +169,7 @@ class Module:
     clone_exclusions: tuple[str, ...] = ()  # §2 module-specific exclusions
     upsert_system_fields: tuple[str, ...] = ()  # §3.2 system duplicate-check fields
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         self.by_name = {f["api_name"]: f for f in self.fields}
         self.id = _module_id(self.api_name)
 
@@ -178,7 +179,7 @@ TASK_STATUSES = ("Not Started", "In Progress", "Deferred", "Waiting for input", 
 INDUSTRIES = ("Manufacturing", "Retail", "Healthcare", "Finance", "Education")
 
 
-def _copy_key(copy_keys: bool) -> list[dict]:
+def _copy_key(copy_keys: bool) -> list[dict[str, Any]]:
     """The copy engine's idempotency field (a custom unique text field), when the org has one."""
     return [fld("Copy_Key", unique=True, custom=True, length=100)] if copy_keys else []
 
@@ -337,7 +338,7 @@ def build_modules(*, copy_keys: bool = True) -> dict[str, Module]:
     return {m.api_name: m for m in (accounts, contacts, deals, tasks, notes, branches, products)}
 
 
-def module_meta(m: Module) -> dict:
+def module_meta(m: Module) -> dict[str, Any]:
     """Return one entry of `GET /settings/modules` (§5.1)."""
     return {
         "api_name": m.api_name,
@@ -367,7 +368,7 @@ def module_meta(m: Module) -> dict:
     }
 
 
-def related_list_meta(parent: Module, rl: RelatedList, seq: int) -> dict:
+def related_list_meta(parent: Module, rl: RelatedList, seq: int) -> dict[str, Any]:
     """Return one entry of `GET /settings/related_lists` (§5.3); sequence_number is a string there."""
     return {
         "api_name": rl.api_name,

@@ -83,6 +83,35 @@ def now_iso(skew: float = 0.0) -> str:
     return clock.now(skew).replace(microsecond=0).astimezone(DEMO_TIME.tzinfo).isoformat(timespec="seconds")
 
 
+def _is_date(raw: Any) -> bool:
+    if not isinstance(raw, str) or not _DATE_RE.match(raw):
+        return False
+    try:
+        date.fromisoformat(raw)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_number(raw: Any) -> bool:
+    return isinstance(raw, int | float) and not isinstance(raw, bool)
+
+
+# The field types whose value is stored as sent when it passes its check (else INVALID_DATA).
+_KEPT_AS_SENT: dict[str, Callable[[Any], bool]] = {
+    "email": lambda raw: isinstance(raw, str) and (raw == "" or bool(_EMAIL_RE.match(raw))),
+    "integer": lambda raw: isinstance(raw, int) and not isinstance(raw, bool) and abs(raw) < 10**9,
+    "double": _is_number,
+    "currency": _is_number,
+    "boolean": lambda raw: isinstance(raw, bool),
+    "date": _is_date,
+    "datetime": lambda raw: isinstance(raw, str) and bool(_DATETIME_RE.match(raw)),
+    "multiselectpicklist": lambda raw: isinstance(raw, list) and all(isinstance(v, str) for v in raw),
+    "fileupload": lambda raw: isinstance(raw, list) and all(isinstance(v, dict) for v in raw),
+    "imageupload": lambda raw: isinstance(raw, list) and all(isinstance(v, dict) for v in raw),
+}
+
+
 class ZohoState:
     """All records of the demo org. Callers hold `lock` around multi-step operations."""
 
@@ -372,37 +401,14 @@ class ZohoState:
             if len(raw) > f["length"]:
                 return None, err("INVALID_DATA", "invalid data", api_name=name, maximum_length=f["length"])
             return raw, None
-        if kind == "email":
-            return (raw, None) if isinstance(raw, str) and (raw == "" or _EMAIL_RE.match(raw)) else bad()
-        if kind == "integer":
-            ok = isinstance(raw, int) and not isinstance(raw, bool) and abs(raw) < 10**9
-            return (raw, None) if ok else bad()
-        if kind in ("double", "currency"):
-            ok = isinstance(raw, (int, float)) and not isinstance(raw, bool)
-            return (raw, None) if ok else bad()
-        if kind == "boolean":
-            return (raw, None) if isinstance(raw, bool) else bad()
-        if kind == "date":
-            if not isinstance(raw, str) or not _DATE_RE.match(raw):
-                return bad()
-            try:
-                date.fromisoformat(raw)
-            except ValueError:
-                return bad()
-            return raw, None
-        if kind == "datetime":
-            return (raw, None) if isinstance(raw, str) and _DATETIME_RE.match(raw) else bad()
-        if kind == "multiselectpicklist":
-            ok = isinstance(raw, list) and all(isinstance(v, str) for v in raw)
-            return (raw, None) if ok else bad()
+        check = _KEPT_AS_SENT.get(kind)
+        if check is not None:
+            return (raw, None) if check(raw) else bad()
         if kind == "ownerlookup":
             uid = raw.get("id") if isinstance(raw, dict) else raw
             return (str(uid), None) if str(uid) in self.users else bad()
         if kind == "lookup":
             return self._coerce_lookup(f, raw, data)
-        if kind in ("fileupload", "imageupload"):
-            ok = isinstance(raw, list) and all(isinstance(v, dict) for v in raw)
-            return (raw, None) if ok else bad()
         if kind == "subform":
             return self._coerce_rows(f, raw)
         return raw, None

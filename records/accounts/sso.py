@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from typing import TYPE_CHECKING, Any
 
 import requests
 from django.conf import settings
@@ -21,16 +22,21 @@ from django.contrib import auth
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.models import Group
 from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils.http import urlencode
+from django.views import View
 from django.views.decorators.http import require_POST
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.utils import absolutify, import_from_settings
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
 
 from records.lib.audit import audit_log
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+    from django.db.models import QuerySet
 
 log = logging.getLogger(__name__)
 APPROVER_GROUP = "approve_copy"
@@ -49,18 +55,18 @@ def sso_enabled() -> bool:
 
 
 @functools.lru_cache(maxsize=4)
-def discovery(issuer: str) -> dict:
+def discovery(issuer: str) -> dict[str, Any]:
     """The provider's discovery document, fetched once per process (a failure is not cached)."""
     url = issuer.rstrip("/") + "/.well-known/openid-configuration"
     response = requests.get(url, timeout=settings.OIDC_TIMEOUT)
     response.raise_for_status()
-    doc = response.json()
+    doc: dict[str, Any] = response.json()
     if doc.get("issuer") != issuer:  # Discovery §4.3: must be identical to the URL it came from
         raise ImproperlyConfigured(f"The discovery document at {url} names another issuer.")
     return doc
 
 
-def sso_setting(attr: str, *args):
+def sso_setting(attr: str, *args: Any) -> Any:
     value = getattr(settings, attr, None)
     if not value and attr in DISCOVERED and settings.OIDC_OP_ISSUER:
         return discovery(settings.OIDC_OP_ISSUER).get(DISCOVERED[attr]) or (args[0] if args else None)
@@ -74,35 +80,37 @@ def _expected_issuer() -> str:
 class SSOBackend(OIDCAuthenticationBackend):
     get_settings = staticmethod(sso_setting)
 
-    def authenticate(self, request, **kwargs):
+    def authenticate(self, request: HttpRequest | None, **kwargs: Any) -> User | None:
         # A refused token exchange or a token that fails our checks is a failed login (the
         # callback's "SSO did not log you in"), not a 500 or a 400 page.
         try:
-            return super().authenticate(request, **kwargs)
+            user: User | None = super().authenticate(request, **kwargs)
         except (requests.RequestException, SuspiciousOperation) as exc:
             log.warning("Single sign-on refused: %s", exc)
             return None
+        return user
 
-    def get_payload_data(self, token, key):
-        payload = super().get_payload_data(token, key)
+    def get_payload_data(self, token: bytes, key: Any) -> dict[str, Any]:
+        payload: dict[str, Any] = super().get_payload_data(token, key)
         check_audience_and_issuer(payload, client_id=self.OIDC_RP_CLIENT_ID, issuer=_expected_issuer())
         return payload
 
-    def _username(self, claims) -> str:
+    def _username(self, claims: dict[str, Any]) -> str:
         value = str(claims.get(settings.OIDC_USERNAME_CLAIM) or "")
         if not value:
             raise SuspiciousOperation(f"The provider sent no {settings.OIDC_USERNAME_CLAIM!r} claim.")
         return value[:150]
 
-    def filter_users_by_claims(self, claims):
-        return self.UserModel.objects.filter(username=self._username(claims))
+    def filter_users_by_claims(self, claims: dict[str, Any]) -> QuerySet[User]:
+        users: QuerySet[User] = self.UserModel.objects.filter(username=self._username(claims))
+        return users
 
-    def create_user(self, claims):
+    def create_user(self, claims: dict[str, Any]) -> User:
         user = self.UserModel(username=self._username(claims))
         user.set_unusable_password()  # signs in through the provider only
         return self.update_user(user, claims, created=True)
 
-    def update_user(self, user, claims, created=False):
+    def update_user(self, user: User, claims: dict[str, Any], created: bool = False) -> User:
         if not created and user.has_usable_password():
             raise SuspiciousOperation(f"{user.username!r} is a local account; SSO may not sign in as it.")
         apply_claims(user, claims)
@@ -116,7 +124,7 @@ class SSOBackend(OIDCAuthenticationBackend):
         return user
 
 
-def check_audience_and_issuer(payload: dict, *, client_id: str, issuer: str) -> None:
+def check_audience_and_issuer(payload: dict[str, Any], *, client_id: str, issuer: str) -> None:
     """OpenID Connect Core §3.1.3.7: the token is for this client, from this issuer."""
     audience = payload.get("aud")
     audiences = [audience] if isinstance(audience, str) else list(audience or [])
@@ -128,7 +136,7 @@ def check_audience_and_issuer(payload: dict, *, client_id: str, issuer: str) -> 
         raise SuspiciousOperation("The ID token comes from another issuer.")
 
 
-def apply_claims(user, claims) -> None:
+def apply_claims(user: User, claims: dict[str, Any]) -> None:
     """Profile fields, is_staff and the Django groups from the provider's claims (it decides them)."""
     user.email = str(claims.get("email") or "")[:254]
     user.first_name = str(claims.get("given_name") or "")[:150]
@@ -144,8 +152,8 @@ def apply_claims(user, claims) -> None:
     user.groups.set(groups)
 
 
-class _OnlyWhenEnabled:
-    def dispatch(self, request, *args, **kwargs):
+class _OnlyWhenEnabled(View):
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not sso_enabled():
             raise Http404("Single sign-on is not configured.")
         return super().dispatch(request, *args, **kwargs)
@@ -154,7 +162,7 @@ class _OnlyWhenEnabled:
 class SSOStart(_OnlyWhenEnabled, OIDCAuthenticationRequestView):
     get_settings = staticmethod(sso_setting)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         if sso_enabled():
             super().__init__(*args, **kwargs)
 
@@ -179,7 +187,7 @@ def logout(request: HttpRequest) -> HttpResponse:
     return HttpResponseRedirect(f"{end_session}?{query}")
 
 
-def context(request: HttpRequest) -> dict:
+def context(request: HttpRequest) -> dict[str, Any]:
     """For the login pages: which ways of logging in are offered."""
     return {
         "sso_enabled": sso_enabled(),

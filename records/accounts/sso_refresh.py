@@ -11,7 +11,10 @@ an OIDC one).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any
 
+from django.http import HttpRequest, HttpResponse
 from django.utils.deprecation import MiddlewareMixin
 from mozilla_django_oidc.middleware import SessionRefresh
 
@@ -25,10 +28,10 @@ POLLED = re.compile(r"^/jobs/[^/]+/(progress\.json|rows/)$")
 class SSOSessionRefresh(SessionRefresh):
     get_settings = staticmethod(sso_setting)
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         MiddlewareMixin.__init__(self, get_response)
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Any:
         # The OIDC_* attributes SessionRefresh.__init__ would have read once, read now.
         if name.startswith("OIDC_"):
             defaults = {
@@ -43,7 +46,7 @@ class SSOSessionRefresh(SessionRefresh):
         raise AttributeError(name)
 
     @property
-    def exempt_urls(self):
+    def exempt_urls(self) -> set[str]:
         return {
             "/oidc/authenticate/",
             "/oidc/callback/",
@@ -55,10 +58,11 @@ class SSOSessionRefresh(SessionRefresh):
         }
 
     @property
-    def exempt_url_patterns(self):
+    def exempt_url_patterns(self) -> set[re.Pattern[str]]:
         return {POLLED}
 
-    def process_request(self, request):
+    def process_request(self, request: HttpRequest) -> HttpResponse | None:
         if not sso_enabled():
             return None
-        return super().process_request(request)
+        response: HttpResponse | None = super().process_request(request)
+        return response

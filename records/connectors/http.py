@@ -19,7 +19,7 @@ from urllib.parse import urljoin, urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 
-from records.connectors.base import ConfigurationError, OutcomeUnknown, RateLimited, Unavailable
+from records.connectors.base import ConfigurationError, ConnectorError, OutcomeUnknown, RateLimited, Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -98,38 +98,10 @@ class HttpClient:
                 response = self.session.request(
                     method, url, timeout=timeout or self.timeout, allow_redirects=False, **kwargs
                 )
-            except (requests.ConnectTimeout, requests.exceptions.SSLError) as exc:
-                if last:
-                    raise Unavailable(f"Could not connect to {_origin(url)}.", error_type="CONNECTION_FAILED") from exc
-            except requests.ConnectionError as exc:
-                not_sent = _never_sent(exc)
-                if not (safe or not_sent):
-                    raise OutcomeUnknown(
-                        "The connection was lost before the answer arrived; the write may have been applied.",
-                        error_type="OUTCOME_UNKNOWN",
-                    ) from exc
-                if last:
-                    raise Unavailable(f"Could not reach {_origin(url)}.", error_type="CONNECTION_FAILED") from exc
-            except requests.ReadTimeout as exc:
-                if not safe:
-                    raise OutcomeUnknown(
-                        "No answer before the timeout; the write may have been applied.",
-                        error_type="OUTCOME_UNKNOWN",
-                    ) from exc
-                if last:
-                    raise Unavailable("The system did not answer in time.", error_type="TIMEOUT") from exc
-            except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError) as exc:
-                # The answer broke off mid-body: the server got (and maybe applied) the request.
-                if not safe:
-                    raise OutcomeUnknown(
-                        "The answer broke off; the write may have been applied.", error_type="OUTCOME_UNKNOWN"
-                    ) from exc
-                if last:
-                    raise Unavailable("The answer broke off.", error_type="CONNECTION_FAILED") from exc
-            except requests.TooManyRedirects as exc:
-                raise ConfigurationError("Refused to follow a redirect.", error_type="REDIRECT") from exc
             except requests.RequestException as exc:
-                raise Unavailable("The request failed.", error_type="REQUEST_FAILED") from exc
+                error = _send_failure(exc, url=url, safe=safe, last=last)
+                if error is not None:
+                    raise error from exc
             else:
                 self._note_clock(response, url)
                 if 300 <= response.status_code < 400:
@@ -175,6 +147,36 @@ class HttpClient:
         """Exponential backoff with full jitter, so workers don't retry in lockstep."""
         cap = min(self.max_backoff, self.backoff * 2 ** (attempt - 1))
         return random.uniform(0, cap)  # noqa: S311 (jitter, not a secret)
+
+
+def _send_failure(exc: requests.RequestException, *, url: str, safe: bool, last: bool) -> ConnectorError | None:
+    """What a request that got no answer becomes: the error to raise, or None to try it again.
+    A write whose answer was lost may have been applied, so it is never simply sent again."""
+    if isinstance(exc, requests.ConnectTimeout | requests.exceptions.SSLError):
+        return Unavailable(f"Could not connect to {_origin(url)}.", error_type="CONNECTION_FAILED") if last else None
+    if isinstance(exc, requests.ConnectionError):
+        if not (safe or _never_sent(exc)):
+            return OutcomeUnknown(
+                "The connection was lost before the answer arrived; the write may have been applied.",
+                error_type="OUTCOME_UNKNOWN",
+            )
+        return Unavailable(f"Could not reach {_origin(url)}.", error_type="CONNECTION_FAILED") if last else None
+    if isinstance(exc, requests.ReadTimeout):
+        if not safe:
+            return OutcomeUnknown(
+                "No answer before the timeout; the write may have been applied.", error_type="OUTCOME_UNKNOWN"
+            )
+        return Unavailable("The system did not answer in time.", error_type="TIMEOUT") if last else None
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError | requests.exceptions.ContentDecodingError):
+        # The answer broke off mid-body: the server got (and maybe applied) the request.
+        if not safe:
+            return OutcomeUnknown(
+                "The answer broke off; the write may have been applied.", error_type="OUTCOME_UNKNOWN"
+            )
+        return Unavailable("The answer broke off.", error_type="CONNECTION_FAILED") if last else None
+    if isinstance(exc, requests.TooManyRedirects):
+        return ConfigurationError("Refused to follow a redirect.", error_type="REDIRECT")
+    return Unavailable("The request failed.", error_type="REQUEST_FAILED")
 
 
 def _origin(url: str) -> str:

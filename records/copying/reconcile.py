@@ -261,7 +261,7 @@ def reconcile_rows(
 MAX_FULL_READS = 25
 
 
-def match_group(
+def match_group(  # noqa: C901 - the matching rules of one group read best as one decision, in order
     connector: Connector, group: list[tuple[RecordResult, Lookup]], found: list[Record], sent: Sent
 ) -> None:
     """Rows that share one look-up (name, parent, time, user) and its candidates. A row's

@@ -216,7 +216,9 @@ class VaultDeepCopyRun:
                 return "", []
             self.poller.pause()
 
-    def _match_hierarchy(self, root_id: str, new_root_id: str, *, final: bool = True) -> int:
+    def _match_hierarchy(  # noqa: C901 - one pass over the tree, each rule a guard against a wrong claim
+        self, root_id: str, new_root_id: str, *, final: bool = True
+    ) -> int:
         """Give each tree row without a new id the copy found under its copied parent (same values).
 
         Returns how many rows are still without a copy; `final` marks those failed."""

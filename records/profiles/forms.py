@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from django import forms
 from django.utils import formats
 
 from records.models import ConnectionProfile
 from records.profiles import services as profile_services
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 # The labels and help of the fields both systems share, in each system's words: profile_form.js
 # shows the chosen system's (the page without JavaScript keeps the combined ones).
@@ -20,7 +25,8 @@ SYSTEM_WORDS = {
 }
 
 
-class ProfileForm(forms.ModelForm):
+# Django's form classes take no type arguments at runtime (that needs django-stubs-ext, a dev tool).
+class ProfileForm(forms.ModelForm):  # type: ignore[type-arg]
     """Add or edit a profile. Secrets are write-only: blank means "keep the one that is set"."""
 
     secret = forms.CharField(
@@ -57,7 +63,7 @@ class ProfileForm(forms.ModelForm):
             "concurrency": "Zoho: the most calls at once across all workers.",
         }
 
-    def __init__(self, *args, owner=None, **kwargs):
+    def __init__(self, *args: Any, owner: User | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         profile = self.instance
         # Names are unique per owner (the model's constraint): checked here, against the owner's own.
@@ -86,16 +92,17 @@ class ProfileForm(forms.ModelForm):
         if not self.instance.pk:
             field.initial = latest
 
-    def clean_name(self):
-        name = self.cleaned_data["name"].strip()
+    def clean_name(self) -> str:
+        name: str = self.cleaned_data["name"].strip()
         if self.owner is not None:
             mine = ConnectionProfile.objects.filter(owner=self.owner, name__iexact=name).exclude(pk=self.instance.pk)
             if mine.exists():
                 raise forms.ValidationError("You already have a profile with this name; choose another.")
         return name
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         system = data.get("system") or self.instance.system
         version = (data.get("api_version") or "").strip()
         message = profile_services.api_version_error(system=system, api_version=version)
@@ -120,7 +127,7 @@ class ProfileForm(forms.ModelForm):
                 self.add_error("accounts_url", "Zoho needs the accounts server URL.")
         return data
 
-    def service_fields(self) -> dict:
+    def service_fields(self) -> dict[str, Any]:
         """The cleaned values to hand to profile_create / profile_update; blank secrets left out."""
         data = {name: self.cleaned_data[name] for name in self.Meta.fields}
         for name in ("secret", "refresh_token"):

@@ -7,8 +7,9 @@ audited; audit details name the fields that changed, never a secret value.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,6 +21,9 @@ from records.connectors.urls import check_base_url
 from records.lib.audit import audit_log
 from records.lib.error_words import friendly_error
 from records.models import ConnectionProfile, System, manages_all_profiles
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, Group, User
 
 SECRET_FIELDS = ("secret", "refresh_token")
 PLAIN_FIELDS = (
@@ -127,9 +131,9 @@ def profile_create(
     username: str,
     secret: str = "",
     refresh_token: str = "",
-    owner=None,
+    owner: User | None = None,
     concurrency: int = 5,
-    actor,
+    actor: User | None,
 ) -> ConnectionProfile:
     """Create a profile owned by `owner` (the actor when not given) and audit it. A Vault profile
     given no API version gets the newest the app supports."""
@@ -166,7 +170,7 @@ def profile_create(
     return profile
 
 
-def profile_update(*, profile: ConnectionProfile, actor, **changes) -> ConnectionProfile:
+def profile_update(*, profile: ConnectionProfile, actor: User | None, **changes: Any) -> ConnectionProfile:
     """Apply `changes` to `profile`. A blank secret keeps the stored one; a value replaces it.
 
     Replacing a secret stamps its `*_set_at` and drops the cached session token, so the next
@@ -202,7 +206,7 @@ def profile_update(*, profile: ConnectionProfile, actor, **changes) -> Connectio
     return profile
 
 
-def _replace_secrets(profile: ConnectionProfile, changes: dict) -> list[str]:
+def _replace_secrets(profile: ConnectionProfile, changes: dict[str, Any]) -> list[str]:
     now = timezone.now()
     replaced = []
     for field in SECRET_FIELDS:
@@ -214,7 +218,7 @@ def _replace_secrets(profile: ConnectionProfile, changes: dict) -> list[str]:
     return replaced
 
 
-def _address(profile: ConnectionProfile) -> tuple | None:
+def _address(profile: ConnectionProfile) -> tuple[str, ...] | None:
     """Where the profile's secrets go, normalised (a trailing slash is not a move); None if refused."""
     try:
         urls = clean_profile_urls(system=profile.system, base_url=profile.base_url, accounts_url=profile.accounts_url)
@@ -232,7 +236,9 @@ def profile_moves(*, profile: ConnectionProfile, system: str, base_url: str, acc
     return before is None or before != _address(moved)
 
 
-def _clear_secrets_if_moved(profile: ConnectionProfile, before: tuple | None, replaced: list[str]) -> list[str]:
+def _clear_secrets_if_moved(
+    profile: ConnectionProfile, before: tuple[str, ...] | None, replaced: list[str]
+) -> list[str]:
     """Clear the stored secrets not given anew when the profile now points somewhere else."""
     after = _address(profile)
     if before is not None and before == after:
@@ -251,13 +257,13 @@ def missing_secrets(profile: ConnectionProfile) -> list[str]:
 
 
 def profile_set_secrets(
-    *, profile: ConnectionProfile, actor, secret: str = "", refresh_token: str = ""
+    *, profile: ConnectionProfile, actor: User | None, secret: str = "", refresh_token: str = ""
 ) -> ConnectionProfile:
     """Replace one or both secrets (the admin's "set secret" page); blank ones are kept."""
     return profile_update(profile=profile, actor=actor, secret=secret, refresh_token=refresh_token)
 
 
-def profile_delete(*, profile: ConnectionProfile, actor) -> None:
+def profile_delete(*, profile: ConnectionProfile, actor: User | None) -> None:
     """Delete a profile. Raises ProtectedError while it has copy jobs (they keep the audit trail)."""
     with transaction.atomic():
         pk, name = profile.pk, profile.name
@@ -266,7 +272,9 @@ def profile_delete(*, profile: ConnectionProfile, actor) -> None:
         profile.delete()
 
 
-def profile_share(*, profile: ConnectionProfile, users=(), groups=(), actor) -> ConnectionProfile:
+def profile_share(
+    *, profile: ConnectionProfile, users: Iterable[User] = (), groups: Iterable[Group] = (), actor: User | None
+) -> ConnectionProfile:
     """Set who the profile is shared with (replacing the previous sharing)."""
     with transaction.atomic():
         profile.shared_with_users.set(users)
@@ -299,7 +307,7 @@ def _test_connection(profile: ConnectionProfile) -> tuple[bool, str]:
         return False, friendly_error(exc, profile)
 
 
-def profile_test(*, profile: ConnectionProfile, actor) -> tuple[bool, str]:
+def profile_test(*, profile: ConnectionProfile, actor: User | None) -> tuple[bool, str]:
     """Log in and make one cheap call; store and return (ok, message). Never raises for remote errors."""
     try:
         clean_profile_urls(system=profile.system, base_url=profile.base_url, accounts_url=profile.accounts_url)
@@ -362,12 +370,14 @@ def copy_keys_off() -> bool:
     return settings.COPY_KEY_FIELDS is not None and not settings.COPY_KEY_FIELDS
 
 
-def may_add_copy_keys(user) -> bool:
+def may_add_copy_keys(user: User | AnonymousUser | None) -> bool:
     """Adding a field changes the remote system's configuration: staff who may change profiles."""
     return user is not None and getattr(user, "is_authenticated", False) and manages_all_profiles(user)
 
 
-def profile_copy_keys(*, profile: ConnectionProfile, objects=None, connector=None) -> list[CopyKeyState]:
+def profile_copy_keys(
+    *, profile: ConnectionProfile, objects: Iterable[str] | None = None, connector: base.Connector | None = None
+) -> list[CopyKeyState]:
     """The profile's objects (the connector's list_objects, or only those named in `objects`),
     each with the copy-key field it has: one describe per object."""
     from records.connectors import connector_for
@@ -390,7 +400,7 @@ def profile_copy_keys(*, profile: ConnectionProfile, objects=None, connector=Non
 
 
 def profile_copy_keys_page(
-    *, profile: ConnectionProfile, match: str = "", limit: int = 50, connector=None
+    *, profile: ConnectionProfile, match: str = "", limit: int = 50, connector: base.Connector | None = None
 ) -> tuple[list[CopyKeyState], int]:
     """The profile page's share of profile_copy_keys: the objects whose name or label contains
     `match`, the first `limit` of them described (one describe each), and how many matched."""
@@ -402,7 +412,13 @@ def profile_copy_keys_page(
     return profile_copy_keys(profile=profile, objects=names[:limit], connector=conn), len(names)
 
 
-def profile_copy_key_plan(*, profile: ConnectionProfile, objects, user, connector=None) -> list[base.CopyKeyField]:
+def profile_copy_key_plan(
+    *,
+    profile: ConnectionProfile,
+    objects: Iterable[str],
+    user: User | AnonymousUser | None,
+    connector: base.Connector | None = None,
+) -> list[base.CopyKeyField]:
     """What adding the copy-key field to `objects` would create, nothing written. Raises
     PermissionDenied for a user who may not, ValidationError naming each object it can't be added to."""
     if not may_add_copy_keys(user):
@@ -440,7 +456,13 @@ def profile_copy_key_plan(*, profile: ConnectionProfile, objects, user, connecto
     return plan
 
 
-def profile_add_copy_keys(*, profile: ConnectionProfile, objects, user, connector=None) -> list[CopyKeyAdded]:
+def profile_add_copy_keys(
+    *,
+    profile: ConnectionProfile,
+    objects: Iterable[str],
+    user: User | AnonymousUser | None,
+    connector: base.Connector | None = None,
+) -> list[CopyKeyAdded]:
     """Create the copy-key field on each of `objects` (checked first as profile_copy_key_plan
     checks them), each creation audited; one object's failure doesn't stop the others."""
     from records.connectors import connector_for

@@ -2,28 +2,31 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import ProtectedError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from records.lib.error_words import friendly_error, service_error_message
+from records.lib.signed_in import SignedInRequest
 from records.models import ConnectionProfile
 from records.profiles import services
 from records.profiles.access import get_editable_profile, get_profile_for_user
 from records.profiles.forms import ProfileForm
 
 
-def profile_list(request: HttpRequest) -> HttpResponse:
+def profile_list(request: SignedInRequest) -> HttpResponse:
     profiles = ConnectionProfile.objects.for_user(request.user).select_related("owner")
     return render(request, "records/profile_list.html", {"profiles": profiles})
 
 
 @sensitive_post_parameters("secret", "refresh_token")
-def profile_add(request: HttpRequest) -> HttpResponse:
+def profile_add(request: SignedInRequest) -> HttpResponse:
     form = ProfileForm(request.POST or None, owner=request.user)
     if request.method == "POST" and form.is_valid():
         try:
@@ -37,7 +40,7 @@ def profile_add(request: HttpRequest) -> HttpResponse:
 
 
 @sensitive_post_parameters("secret", "refresh_token")
-def profile_edit(request: HttpRequest, code) -> HttpResponse:
+def profile_edit(request: SignedInRequest, code: uuid.UUID) -> HttpResponse:
     profile = get_editable_profile(request, code)
     form = ProfileForm(request.POST or None, instance=profile)
     if request.method == "POST" and form.is_valid():
@@ -53,7 +56,7 @@ def profile_edit(request: HttpRequest, code) -> HttpResponse:
     return render(request, "records/profile_form.html", {"form": form, "profile": profile})
 
 
-def profile_delete(request: HttpRequest, code) -> HttpResponse:
+def profile_delete(request: SignedInRequest, code: uuid.UUID) -> HttpResponse:
     profile = get_editable_profile(request, code)
     if request.method == "POST":
         try:
@@ -72,7 +75,7 @@ def profile_delete(request: HttpRequest, code) -> HttpResponse:
 
 
 @require_POST
-def profile_test(request: HttpRequest, code) -> HttpResponse:
+def profile_test(request: SignedInRequest, code: uuid.UUID) -> HttpResponse:
     profile = get_profile_for_user(request, code)
     try:
         ok, message = services.profile_test(profile=profile, actor=request.user)
@@ -88,7 +91,7 @@ def profile_test(request: HttpRequest, code) -> HttpResponse:
 COPY_KEY_PAGE_OBJECTS = 50  # objects described per page view (one describe each); the filter finds others
 
 
-def profile_copy_keys(request: HttpRequest, code) -> HttpResponse:
+def profile_copy_keys(request: SignedInRequest, code: uuid.UUID) -> HttpResponse:
     """The profile's objects and their copy-key fields; staff who may change profiles choose
     objects, see what will be created, and confirm (records.profiles.services does the work)."""
     profile = get_profile_for_user(request, code)

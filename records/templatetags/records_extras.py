@@ -12,7 +12,7 @@ register = template.Library()
 
 
 @register.filter
-def ago(value) -> str:
+def ago(value: object) -> str:
     """ "just now" under a minute (not "0 minutes ago"), else "3 minutes ago"."""
     if not isinstance(value, dt.datetime):
         return ""

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.management.base import OutputWrapper
 
 from records.connectors.base import FieldInfo
 from records.copying.validation import coerce_override
@@ -71,7 +72,7 @@ def exit_code(job: CopyJob) -> int:
     return 0 if job.status in (CopyJob.Status.SUCCEEDED, CopyJob.Status.UNDONE) else 1
 
 
-def print_job(out, job):
+def print_job(out: OutputWrapper, job: CopyJob) -> None:
     out.write(f"Job {job.pk} ({job.code}): {job.get_mode_display()} {job.object_name} {job.source_ids}")
     out.write(
         f"Status: {job.status}  done {job.done_count}/{job.planned_count}  "
@@ -82,7 +83,7 @@ def print_job(out, job):
         out.write(f"Error: {job.error_summary}")
 
 
-def require_queue(err) -> None:
+def require_queue(err: OutputWrapper) -> None:
     """Commands that queue work need Redis. With REDIS_URL unset they start the embedded one on
     its default socket, as `runapp` does (it keeps running for the worker); with REDIS_URL set
     and nothing answering, one line saying what to start (exit 2), not a traceback."""

@@ -3,23 +3,33 @@
 Exit 0 when the job succeeded, 1 when it failed or partly failed, 2 for bad input (one line on stderr).
 """
 
+from __future__ import annotations
+
 import json
 import os
 import sys
 import time
+from argparse import ArgumentParser
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand
 
 from records.connectors import connector_for
-from records.connectors.base import ConnectorError
+from records.connectors.base import Connector, ConnectorError
 from records.copying.job_actions import copy_job_run
 from records.copying.job_create import copy_job_create
 from records.copying.preview import copy_preview
 from records.copying.request import CopyRequest
 from records.management.commands._cli import exit_code, job_as_dict, print_job, require_queue
 from records.models import ConnectionProfile, CopyJob
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from records.copying.options import CopyOptions
+    from records.copying.tree import Plan
 
 
 class BadInput(Exception):
@@ -29,7 +39,7 @@ class BadInput(Exception):
 class Command(BaseCommand):
     help = "Clone or deep-copy records through a connection profile."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("profile")
         parser.add_argument("object")
         parser.add_argument("record_ids", nargs="+")
@@ -53,7 +63,7 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true")
         parser.add_argument("--timeout", type=float, default=3600, help="seconds --wait waits")
 
-    def handle(self, *args, **opts):
+    def handle(self, *args: Any, **opts: Any) -> None:
         try:
             code = self._handle(opts)
         except BadInput as exc:
@@ -61,7 +71,7 @@ class Command(BaseCommand):
             code = 2
         sys.exit(code)
 
-    def _handle(self, opts) -> int:
+    def _handle(self, opts: dict[str, Any]) -> int:
         if not (opts["sync"] or opts["preview"]):
             require_queue(self.stderr)
         profile = ConnectionProfile.objects.filter(name=opts["profile"]).first()
@@ -100,7 +110,7 @@ class Command(BaseCommand):
             return 0
         return exit_code(job)
 
-    def _user(self, username, profile):
+    def _user(self, username: str | None, profile: ConnectionProfile) -> User:
         if not username:
             return profile.owner
         user = get_user_model().objects.filter(username=username).first()
@@ -110,7 +120,7 @@ class Command(BaseCommand):
             raise BadInput(f"User {username!r} may not use profile {profile.name!r}.")
         return user
 
-    def _print_plan(self, plan, as_json):
+    def _print_plan(self, plan: Plan, as_json: bool) -> None:
         if as_json:
             self.stdout.write(json.dumps(plan.as_dict(), default=str))
             return
@@ -130,7 +140,7 @@ class Command(BaseCommand):
         if plan.refused_reason:
             self.stderr.write(plan.refused_reason)
 
-    def _print_job(self, job, as_json):
+    def _print_job(self, job: CopyJob, as_json: bool) -> None:
         if as_json:
             self.stdout.write(json.dumps(job_as_dict(job), default=str))
         else:
@@ -140,7 +150,7 @@ class Command(BaseCommand):
 FLAGS = ("skip_cadences", "run_workflows", "migration_mode", "no_triggers", "engine")
 
 
-def add_choice_arguments(parser) -> None:
+def add_choice_arguments(parser: ArgumentParser) -> None:
     """The copy options (records/copying/options.py); kept together so they can move to a shared module."""
     parser.add_argument(
         "--exclude",
@@ -170,7 +180,9 @@ def add_choice_arguments(parser) -> None:
     parser.add_argument("--no-triggers", action="store_true", help="Vault: X-VaultAPI-NoTriggers")
 
 
-def parse_choices(opts, connector, profile):
+def parse_choices(
+    opts: dict[str, Any], connector: Connector, profile: ConnectionProfile
+) -> tuple[dict[str, Any], CopyOptions]:
     """(top-record overrides, CopyOptions) from the command line."""
     from records.copying.options import parse_cli
 
@@ -187,7 +199,7 @@ def parse_choices(opts, connector, profile):
     )
 
 
-def wait_for(job, timeout):
+def wait_for(job: CopyJob, timeout: float) -> CopyJob:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         job.refresh_from_db()

@@ -7,8 +7,12 @@ or its source record id).
 `--include-changed` (undo, and resume of an undo) deletes records changed since the copy too.
 The same rules as the web and the admin (CopyJob.can_*), checked by the services."""
 
+from __future__ import annotations
+
 import json
 import sys
+from argparse import ArgumentParser
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -17,13 +21,16 @@ from django.core.management.base import BaseCommand
 from records.copying import job_actions
 from records.copying.review import copy_row_resolve
 from records.management.commands._cli import exit_code, job_as_dict, print_job, require_queue
-from records.models import CopyJob
+from records.models import CopyJob, RecordResult
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 class Command(BaseCommand):
     help = "Show and act on copy jobs; resume jobs whose worker died."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: ArgumentParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
         show = sub.add_parser("show")
         show.add_argument("id")
@@ -52,7 +59,7 @@ class Command(BaseCommand):
         resolve.add_argument("--user", help="who resolves (default: who requested the job)")
         resolve.add_argument("--json", action="store_true")
 
-    def handle(self, *args, **opts):
+    def handle(self, *args: Any, **opts: Any) -> None:
         action = opts["action"]
         if action not in ("show", "resolve") and not opts.get("preview"):  # a pick or a preview queues nothing
             require_queue(self.stderr)
@@ -92,7 +99,7 @@ class Command(BaseCommand):
             print_job(self.stdout, result)
         sys.exit(0)
 
-    def _resolve(self, job, opts):
+    def _resolve(self, job: CopyJob, opts: dict[str, Any]) -> NoReturn:
         row, user = self._row(job, opts["row"]), self._user(job, opts["user"])
         try:
             copy_row_resolve(job=job, row=row, pick=None if opts["none"] else opts["pick"], user=user)
@@ -106,7 +113,7 @@ class Command(BaseCommand):
             print_job(self.stdout, job)
         sys.exit(0)
 
-    def _row(self, job, ident):
+    def _row(self, job: CopyJob, ident: str) -> RecordResult:
         rows = job.results.defer("source_snapshot")
         row = rows.filter(pk=int(ident)).first() if ident.isdigit() and len(ident) < 10 else None
         matches = [row] if row else list(rows.filter(source_id=ident)[:2])
@@ -115,7 +122,7 @@ class Command(BaseCommand):
             sys.exit(2)
         return matches[0]
 
-    def _user(self, job, username):
+    def _user(self, job: CopyJob, username: str | None) -> User:
         if not username:
             return job.requested_by
         user = get_user_model().objects.filter(username=username).first()
@@ -124,7 +131,7 @@ class Command(BaseCommand):
             sys.exit(2)
         return user
 
-    def _preview(self, job, *, as_json: bool) -> None:
+    def _preview(self, job: CopyJob, *, as_json: bool) -> None:
         try:
             preview = job_actions.undo_preview(job=job, user=job.requested_by)
         except ValidationError as exc:
@@ -150,7 +157,7 @@ class Command(BaseCommand):
                 f"{preview.unchecked} more record(s) not read now: the undo checks them under the same rules."
             )
 
-    def _job(self, ident):
+    def _job(self, ident: str) -> CopyJob:
         job = None
         if ident.isdigit():
             job = CopyJob.objects.filter(pk=int(ident)).first()

@@ -10,6 +10,9 @@ from __future__ import annotations
 import json
 import os
 import sys
+from argparse import ArgumentParser
+from collections.abc import Iterable
+from typing import IO, TYPE_CHECKING, Any, NoReturn
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -18,8 +21,12 @@ from django.core.management.base import BaseCommand, CommandError
 from records.models import ConnectionProfile, System
 from records.profiles import services as profile_services
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+    from django.core.management.base import OutputWrapper
 
-def _fail(reason: str):
+
+def _fail(reason: str) -> NoReturn:
     raise CommandError(reason, returncode=2)
 
 
@@ -27,7 +34,7 @@ class Command(BaseCommand):
     help = "Add, test or list connection profile_services. Secrets come from $COPIER_SECRET and $COPIER_REFRESH_TOKEN."
     stealth_options = ("stdin",)  # where --add reads its confirmation (tests pass one)
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: ArgumentParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
         add = sub.add_parser("add", help="Add a profile (secrets from the environment)")
         add.add_argument("name")
@@ -60,10 +67,10 @@ class Command(BaseCommand):
         keys.add_argument("--yes", action="store_true", help="create without asking")
         keys.add_argument("--user", default="", help="who adds them: staff who may change profiles (with --add)")
 
-    def handle(self, *args, action, **options):
+    def handle(self, *args: Any, action: str, **options: Any) -> None:
         getattr(self, f"handle_{action.replace('-', '_')}")(**options)
 
-    def _owner(self, username: str):
+    def _owner(self, username: str) -> User:
         User = get_user_model()
         if username:
             try:
@@ -75,7 +82,20 @@ class Command(BaseCommand):
             _fail("No --owner given and no superuser exists to own the profile.")
         return owner
 
-    def handle_add(self, *, name, system, url, accounts_url, api_version, username, client_id, owner, concurrency, **_):
+    def handle_add(
+        self,
+        *,
+        name: str,
+        system: str,
+        url: str,
+        accounts_url: str,
+        api_version: str,
+        username: str,
+        client_id: str,
+        owner: str,
+        concurrency: int,
+        **_: Any,
+    ) -> None:
         login = client_id if system == System.ZOHO else username
         if not login:
             _fail("Give --client-id for Zoho." if system == System.ZOHO else "Give --username for Vault.")
@@ -104,7 +124,18 @@ class Command(BaseCommand):
             _fail(" ".join(exc.messages))
         self.stdout.write(f"Added profile {profile.name!r} ({profile.system}, {profile.base_url}) owned by {user}.")
 
-    def handle_update(self, *, name, system, url, accounts_url, api_version, username, concurrency, **_):
+    def handle_update(
+        self,
+        *,
+        name: str,
+        system: str | None,
+        url: str | None,
+        accounts_url: str | None,
+        api_version: str | None,
+        username: str | None,
+        concurrency: int | None,
+        **_: Any,
+    ) -> None:
         profile = ConnectionProfile.objects.filter(name=name).first()
         if profile is None:
             _fail(f"No profile named {name!r}.")
@@ -131,7 +162,7 @@ class Command(BaseCommand):
                 f"It has no stored secrets for its address: run `profile update {profile.name}` again with {names} set."
             )
 
-    def handle_test(self, *, name, **_):
+    def handle_test(self, *, name: str, **_: Any) -> None:
         try:
             profile = ConnectionProfile.objects.get(name=name)
         except ConnectionProfile.DoesNotExist:
@@ -142,7 +173,7 @@ class Command(BaseCommand):
             sys.exit(1)
         self.stdout.write(f"OK: {message}")
 
-    def handle_list(self, **_):
+    def handle_list(self, **_: Any) -> None:
         rows = ConnectionProfile.objects.select_related("owner").order_by("name")
         for p in rows:
             tested = "never tested" if p.last_tested_at is None else ("ok" if p.last_test_ok else "failed")
@@ -150,7 +181,9 @@ class Command(BaseCommand):
         if not rows:
             self.stdout.write("No profile_services.")
 
-    def handle_copy_keys(self, *, name, json: bool, add, yes, user, **options):
+    def handle_copy_keys(
+        self, *, name: str, json: bool, add: list[str] | None, yes: bool, user: str, **options: Any
+    ) -> None:
         profile = self._profile(name)
         if add:
             self._add_copy_keys(profile, add, as_json=json, yes=yes, username=user, stdin=options.get("stdin"))
@@ -181,7 +214,16 @@ class Command(BaseCommand):
             )
         )
 
-    def _add_copy_keys(self, profile, objects, *, as_json, yes, username, stdin):
+    def _add_copy_keys(
+        self,
+        profile: ConnectionProfile,
+        objects: list[str],
+        *,
+        as_json: bool,
+        yes: bool,
+        username: str,
+        stdin: IO[str] | None,
+    ) -> None:
         if not username:
             _fail("Give --user: staff who may change connection profiles add copy-key fields.")
         actor = self._owner(username)
@@ -214,7 +256,7 @@ class Command(BaseCommand):
         if any(a.error for a in added):
             raise CommandError("Some copy-key fields were not created.", returncode=1)
 
-    def _profile(self, name):
+    def _profile(self, name: str) -> ConnectionProfile:
         found = list(ConnectionProfile.objects.filter(name=name)[:2])
         if not found:
             _fail(f"No profile named {name!r}.")
@@ -223,13 +265,13 @@ class Command(BaseCommand):
         return found[0]
 
 
-def _confirmed(out, stdin) -> bool:
+def _confirmed(out: OutputWrapper, stdin: IO[str] | None) -> bool:
     out.write("Create these fields? [y/N] ")
     answer = (stdin or sys.stdin).readline()
     return answer.strip().lower() in ("y", "yes")
 
 
-def _listing(states) -> dict:
+def _listing(states: Iterable[profile_services.CopyKeyState]) -> dict[str, Any]:
     return {
         "copy_keys_off": profile_services.copy_keys_off(),
         "objects": [
@@ -244,5 +286,5 @@ def _listing(states) -> dict:
     }
 
 
-def _json(data) -> str:
+def _json(data: object) -> str:
     return json.dumps(data, indent=2)

@@ -4,6 +4,8 @@ Rotation: put a new key first in CREDENTIAL_KEYS (keep the old ones after it), d
 command, then drop the old keys.
 """
 
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError
 
 from records.fields import CredentialDecryptionError
@@ -13,7 +15,7 @@ from records.profiles.services import profiles_rotate_keys
 class Command(BaseCommand):
     help = "Re-encrypt every profile secret under the newest (first) key of CREDENTIAL_KEYS."
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         try:
             count = profiles_rotate_keys()
         except CredentialDecryptionError as exc:

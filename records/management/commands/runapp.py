@@ -16,7 +16,9 @@ import socket
 import subprocess
 import sys
 import time
+from argparse import ArgumentParser
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from django.conf import settings
@@ -39,7 +41,7 @@ def _port_free(port: int) -> bool:
         return True
 
 
-def _wait_for_port(port: int, process: subprocess.Popen, timeout: float = 30.0) -> None:
+def _wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -66,17 +68,17 @@ def _stored_password(name: str) -> str:
 class Command(BaseCommand):
     help = "Run Redis, the sandbox, one RQ worker and the web server until Ctrl-C (development only)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--vault-port", type=int, default=8101, help="sandbox Vault port")
         parser.add_argument("--zoho-port", type=int, default=8102, help="sandbox Zoho port")
         parser.add_argument("--no-sandbox", action="store_true", help="don't start the local sandbox")
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEBUG:
             raise CommandError("runapp is for development: set DEBUG=true (./scripts/run does).")
-        self.children: list[tuple[str, subprocess.Popen]] = []
+        self.children: list[tuple[str, subprocess.Popen[bytes]]] = []
         self.redis: EmbeddedRedis | None = None
         self.stopping = False
         signal.signal(signal.SIGTERM, self._on_signal)
@@ -89,13 +91,13 @@ class Command(BaseCommand):
         finally:
             self.stop_all()
 
-    def _on_signal(self, signum, frame):
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         if not self.stopping:
             raise KeyboardInterrupt
 
     # -- start-up
 
-    def start(self, *, host, port, vault_port, zoho_port, no_sandbox, **_):
+    def start(self, *, host: str, port: int, vault_port: int, zoho_port: int, no_sandbox: bool, **_: Any) -> None:
         if not _port_free(port):
             raise CommandError(f"Port {port} is in use; stop what runs there or pass --port.")
         call_command("migrate", interactive=False, verbosity=0)
@@ -180,7 +182,7 @@ class Command(BaseCommand):
             else:
                 profile_services.profile_update(profile=existing, owner=user, actor=None, **values)
 
-    def spawn(self, name: str, args: list[str], *, manage: bool = True) -> subprocess.Popen:
+    def spawn(self, name: str, args: list[str], *, manage: bool = True) -> subprocess.Popen[bytes]:
         command = [sys.executable, *(["manage.py"] if manage else []), *args]
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         # Its own process group: the terminal's Ctrl-C reaches only this supervisor, which then
