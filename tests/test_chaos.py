@@ -154,7 +154,7 @@ def _event(name, job, owner, worker, redis_server):
     elif name == "race":
         # While it runs, undo and retry are refused; after it ended, only one of them can win.
         won = _race(
-            lambda: services.copy_job_undo(job=job, user=owner), lambda: services.copy_job_retry(job=job, user=owner)
+            lambda: services.copy_job_undo(job=job, user=owner), lambda: services.copy_job_resume(job=job, user=owner)
         )
         assert won <= 1
         undo = CopyJob.objects.filter(parent_job=job, mode=CopyJob.Mode.UNDO).first()
@@ -162,7 +162,7 @@ def _event(name, job, owner, worker, redis_server):
             return undo  # the copy is being undone: the schedule continues with the undo
     elif name == "resume":
         try:
-            services.copy_job_retry(job=job, user=owner)
+            services.copy_job_resume(job=job, user=owner)
         except ValidationError:
             pass
     return None
@@ -180,7 +180,7 @@ def _drive(job, owner, worker, timeout):
         if job.status in (CopyJob.Status.SUCCEEDED, CopyJob.Status.UNDONE):
             return job
         if job.is_finished and job.can_resume(owner)[0]:
-            services.copy_job_retry(job=job, user=owner)
+            services.copy_job_resume(job=job, user=owner)
         time.sleep(0.3)
     raise AssertionError(f"job {job.pk} still {job.status} ({job.status_words}): {job.error_summary}")
 

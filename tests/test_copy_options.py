@@ -346,7 +346,7 @@ def test_retry_sends_failed_rows_again_with_the_same_rendered_values(zoho, owner
     job = run_job(job)
     assert job.succeeded_count == 0 and job.status == CopyJob.Status.WAITING, job.status
     sb.faults("zoho").set(p500=0.0)
-    job = services.copy_job_retry(job=job, user=owner, enqueue=False)
+    job = services.copy_job_resume(job=job, user=owner, enqueue=False)
     job = run_job(job)
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
     created_day = timezone.localdate(job.created).isoformat()

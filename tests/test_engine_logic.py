@@ -184,7 +184,7 @@ def test_failed_rows_then_retry_reruns_only_them(memory, engine_profile, owner):
     assert {r.error_type for r in failed} == {"INVALID_DATA", "PARENT_NOT_COPIED"}
     memory.reject_names = set()
     memory.calls.clear()
-    services.copy_job_retry(job=job, user=owner, enqueue=False)
+    services.copy_job_resume(job=job, user=owner, enqueue=False)
     job = run_job(connector=memory, job=job, worker="w2")
     assert job.status == CopyJob.Status.SUCCEEDED
     assert memory.count("Accounts") == 2 and memory.count("Contacts") == 7 and memory.count("Tasks") == 6

@@ -92,7 +92,7 @@ def test_vault_retry_reruns_only_failed_rows(vault, owner):
     assert job.status == CopyJob.Status.PARTIAL and job.failed_count == 1
     assert job.results.get(status=S.FAILED).error_type
     conn.delete("product__v", [blocker])
-    services.copy_job_retry(job=job, user=owner, enqueue=False)
+    services.copy_job_resume(job=job, user=owner, enqueue=False)
     job = run_job(job, worker="t2")
     assert job.status == CopyJob.Status.SUCCEEDED
     assert len(conn.find("product__v", {"name__v": "Free Name"})) == 1
@@ -238,7 +238,7 @@ def test_zoho_retry_reruns_only_failed_rows(zoho, owner):
     assert job.status == CopyJob.Status.PARTIAL and job.failed_count == 1
     assert job.results.get(status=S.FAILED).error_type == "DUPLICATE_DATA"
     conn.delete("Accounts", [blocker])
-    services.copy_job_retry(job=job, user=owner, enqueue=False)
+    services.copy_job_resume(job=job, user=owner, enqueue=False)
     job = run_job(job, worker="t2")
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
     assert len(conn.find("Accounts", {"Account_Name": "Retry A"})) == 1

@@ -166,7 +166,7 @@ def test_a_retry_copies_the_rest_from_the_snapshots_without_reading_records(zoho
     job = services.copy_job_run(job_id=job.pk, worker_id="first")
     assert job.status == "partial" and job.results.get(pk=failing.pk).status == S.FAILED
     job.results.filter(pk=failing.pk).update(source_snapshot=good)  # as if the refusal had passed
-    services.copy_job_retry(job=job, user=owner, enqueue=False)
+    services.copy_job_resume(job=job, user=owner, enqueue=False)
     sb.clear_log("zoho")
     job = services.copy_job_run(job_id=job.pk, worker_id="retry")
     assert job.status == "succeeded", job.error_summary

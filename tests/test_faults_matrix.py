@@ -39,7 +39,7 @@ def _run(sb, system, profile, owner, object_name, ids, mode, faults, name_field,
         # A storm may outlast the connector's retries: rows fail, and a retry finishes them.
         while job.status != CopyJob.Status.SUCCEEDED and rounds < 5:
             rounds += 1
-            services.copy_job_retry(job=job, user=owner, enqueue=False)
+            services.copy_job_resume(job=job, user=owner, enqueue=False)
             job = run_job(job, connector=conn, worker=f"faults-{rounds}")
     finally:
         sb.faults(system).clear()

@@ -237,7 +237,7 @@ def test_vault_deep_copy_whose_start_answer_was_lost(bare_vault, owner, redis_ur
     job = in_worker(job, redis_url, **wait)
     if not applied:
         assert job.status != CopyJob.Status.SUCCEEDED and not job.results.exclude(new_id="").exists()
-        job = in_worker(services.copy_job_retry(job=job, user=owner), redis_url, **wait)
+        job = in_worker(services.copy_job_resume(job=job, user=owner), redis_url, **wait)
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
     new_root = job.results.get(depth=0).new_id
     assert product_ids(conn) - before == {new_root} and before <= product_ids(conn)

@@ -81,7 +81,7 @@ def test_a_copy_edited_after_the_copy_is_kept_and_deleted_only_when_asked(bare_z
     assert CopyJob.objects.get(pk=job.pk).status == CopyJob.Status.SUCCEEDED  # not undone: a copy is left
 
     # Resumed with "also delete records changed since the copy": the choice stays with the undo.
-    services.copy_job_retry(job=undo, user=owner, include_changed=True)
+    services.copy_job_resume(job=undo, user=owner, include_changed=True)
     run_queue(redis_url)
     undo.refresh_from_db()
     assert undo.status == CopyJob.Status.SUCCEEDED, undo.error_summary
@@ -359,7 +359,7 @@ def test_resuming_an_undo_from_its_page_can_delete_the_changed_records_too(bare_
     assert conn.update("Accounts", [{"id": edited, "Description": "changed"}])[0].ok
     undo = run_job(services.copy_job_undo(job=job, user=owner, enqueue=False), worker="u")
     assert undo.status == CopyJob.Status.PARTIAL and exists(conn, "Accounts", edited)
-    url = reverse("job_retry", args=[undo.code])
+    url = reverse("job_resume", args=[undo.code])
 
     page = owner_client.get(url).content.decode()
     assert 'name="include_changed"' in page and "checked" not in page.split('name="include_changed"')[1][:40]

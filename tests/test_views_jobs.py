@@ -32,9 +32,9 @@ def test_job_list_filters_by_status_and_profile(owner_client, make_job):
 
 def test_it_refuses_other_users_job(owner_client, other_user, make_job):
     theirs = make_job(user=other_user, results=2)
-    for name in ("job_detail", "job_progress", "job_results_csv", "job_cancel", "job_retry", "job_undo"):
+    for name in ("job_detail", "job_progress", "job_results_csv", "job_cancel", "job_resume", "job_undo"):
         assert owner_client.get(reverse(name, args=[theirs.code])).status_code == 404, name
-    for name in ("job_cancel", "job_retry", "job_undo"):
+    for name in ("job_cancel", "job_resume", "job_undo"):
         assert owner_client.post(reverse(name, args=[theirs.code])).status_code == 404, name
     theirs.refresh_from_db()
     assert theirs.cancel_requested is False

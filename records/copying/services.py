@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, timedelta
 from typing import Any
 
@@ -653,27 +653,44 @@ def needs_snapshot(conn: Connector, mode: str, options: CopyOptions, object_name
     return mode == CopyJob.Mode.DEEP_COPY and deep_copy_way(conn, options, object_name) == DeepCopyWay.ENGINE
 
 
-def _enqueue(job: CopyJob) -> None:
+@dataclass
+class Enqueued:
+    """A job handed to the queue. `queue_down`: the queue was unreachable, so the job stays queued
+    and jobs_resume_stale sends it once the queue is back (a Confirm never fails for it). Known
+    when the transaction commits: at once in a view, which runs in autocommit."""
+
+    job: CopyJob
+    queue_down: bool = False
+
+
+def copy_job_enqueue(*, job: CopyJob) -> Enqueued:
+    """Queue a job its action made with `enqueue=False`, for a caller that tells whether the
+    queue took it (the pages)."""
+    return _enqueue(job)
+
+
+def _enqueue(job: CopyJob) -> Enqueued:
     """Queue the RQ job when the transaction commits; its id is stored now, so a lost queue is
-    detectable. With the queue down the job stays queued (`job.queue_down` says so) and
-    jobs_resume_stale enqueues it once the queue is back: a Confirm never fails for it."""
+    detectable."""
     rq_id = f"copyjob-{job.pk}-{job.attempts}-{timezone.now().strftime('%H%M%S%f')}"
     CopyJob.objects.filter(pk=job.pk).update(rq_job_id=rq_id)
-    job.rq_job_id, job.queue_down = rq_id, False
-    transaction.on_commit(lambda: _send_to_queue(job, rq_id))
+    job.rq_job_id = rq_id
+    queued = Enqueued(job)
+    transaction.on_commit(lambda: _send_to_queue(queued, rq_id))
+    return queued
 
 
-def _send_to_queue(job: CopyJob, rq_id: str) -> None:
+def _send_to_queue(queued: Enqueued, rq_id: str) -> None:
     import django_rq
     from redis.exceptions import RedisError
 
     # By name, not by import: records.jobs calls these services (no import circle).
     func = "records.jobs.run_copy_job"
     try:
-        django_rq.get_queue("default").enqueue_call(func=func, args=(job.pk,), job_id=rq_id)
+        django_rq.get_queue("default").enqueue_call(func=func, args=(queued.job.pk,), job_id=rq_id)
     except (RedisError, OSError) as exc:
-        log.warning("Job %s stays queued: the queue is unreachable (%s)", job.pk, exc)
-        job.queue_down = True
+        log.warning("Job %s stays queued: the queue is unreachable (%s)", queued.job.pk, exc)
+        queued.queue_down = True
 
 
 def _claim(job_id: int, worker_id: str) -> bool:
@@ -784,7 +801,7 @@ def copy_job_cancel(*, job: CopyJob, user) -> CopyJob:
     return job
 
 
-def copy_job_retry(*, job: CopyJob, user, enqueue: bool = True, include_changed: bool | None = None) -> CopyJob:
+def copy_job_resume(*, job: CopyJob, user, enqueue: bool = True, include_changed: bool | None = None) -> CopyJob:
     """Resume a job: queue it again; only its unfinished records (pending, sending, failed,
     skipped) are sent again; a row left sending is reconciled first. An undo checks its kept
     records again; `include_changed` (undo only; None keeps its choice) deletes the changed ones too."""
@@ -816,13 +833,12 @@ def copy_job_retry(*, job: CopyJob, user, enqueue: bool = True, include_changed:
         changed = (
             {} if include_changed is None or job.mode != CopyJob.Mode.UNDO else {"include_changed": include_changed}
         )
+        # "job.retry", as the audit trail has always named a person's resume (the stored events are
+        # searched by it; "job.resume" is the worker's own, actor None).
         audit_log(actor=user, action="job.retry", profile=job.profile, job=job, **changed)
         if enqueue:
             _enqueue(job)
     return job
-
-
-copy_job_resume = copy_job_retry  # the same action; "resume" is the job page's word
 
 
 def copy_job_undo(*, job: CopyJob, user, enqueue: bool = True, include_changed: bool = False) -> CopyJob:
