@@ -88,7 +88,7 @@ def _measure(ctx, log_path) -> list[Row]:
     plan = CopyPlan.objects.filter(requested_by=ctx.user, status=CopyPlan.Status.READY, mode="deep_copy").get()
     sb.faults("zoho").set(latency=latency)
     try:
-        confirm = _confirm(ctx, client, preview, plan, log_path)
+        confirm = _confirm(ctx, client, plan, log_path)
     finally:
         sb.faults("zoho").set(latency=0.0)
     return _rows(name, latency, plan, pages, polls, read_seen, read_wall, confirm, cold)
@@ -130,14 +130,16 @@ def _while_reading(client, preview, status_url, log_path):
     return pages, polls, seen, time.perf_counter() - start
 
 
-def _confirm(ctx, client, preview, plan, log_path) -> dict:
+def _confirm(ctx, client, plan, log_path) -> dict:
+    from django.urls import reverse
+
     from records.models import CopyJob, RecordResult
     from sandbox.server import is_write
 
     sb = ctx.sb
     sb.clear_log()
     t0 = time.perf_counter()
-    answer = client.post(preview, {"plan": str(plan.code)})
+    answer = client.post(reverse("copy_confirm", args=["bench"]), {"plan": str(plan.code)})
     confirm_ms = (time.perf_counter() - t0) * 1000
     if answer.status_code != 302 or "/jobs/" not in answer["Location"]:
         raise RuntimeError(f"Confirm answered {answer.status_code} {answer.get('Location')}")

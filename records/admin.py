@@ -353,7 +353,7 @@ class CopyJobAdmin(ReadOnlyAdmin):
     list_per_page = 50
     readonly_fields = ["results_link"]
     exclude = ["state"]
-    actions = ["cancel_jobs", "retry_jobs"]
+    actions = ["cancel_jobs", "resume_jobs"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[CopyJob]:
         return super().get_queryset(request).defer(*PROFILE_SECRETS)
@@ -371,7 +371,7 @@ class CopyJobAdmin(ReadOnlyAdmin):
     def has_cancel_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("records.change_copyjob")
 
-    has_retry_permission = has_cancel_permission
+    has_resume_permission = has_cancel_permission
 
     def _run(
         self, request: HttpRequest, queryset: QuerySet[CopyJob], service: Callable[..., CopyJob], verb: str
@@ -392,11 +392,11 @@ class CopyJobAdmin(ReadOnlyAdmin):
 
         self._run(request, queryset, copy_job_cancel, "Cancelled")
 
-    @admin.action(description="Resume the unfinished records of the selected jobs", permissions=["retry"])
-    def retry_jobs(self, request: HttpRequest, queryset: QuerySet[CopyJob]) -> None:
-        from records.copying.job_actions import copy_job_retry
+    @admin.action(description="Resume the unfinished records of the selected jobs", permissions=["resume"])
+    def resume_jobs(self, request: HttpRequest, queryset: QuerySet[CopyJob]) -> None:
+        from records.copying.job_actions import copy_job_resume
 
-        self._run(request, queryset, copy_job_retry, "Queued again")
+        self._run(request, queryset, copy_job_resume, "Queued again")
 
 
 @admin.register(RecordResult)

@@ -161,8 +161,6 @@ class CopyJob(models.Model):
     undo_job = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     rq_job_id = models.CharField("RQ job id", max_length=100, blank=True)
-    # Not stored: set by the enqueue when the queue was unreachable (the job stays queued).
-    queue_down = False
     remote_job_id = models.CharField(max_length=100, blank=True)
     # Engine checkpoint (e.g. Vault deep-copy phase); lets a resumed run pick up where it was.
     state = models.JSONField(default=dict, blank=True)
@@ -213,8 +211,6 @@ class CopyJob(models.Model):
         from records.copying import lifecycle
 
         return lifecycle.can_resume(self, user)
-
-    can_retry = can_resume
 
     def can_undo(self, user: User | AnonymousUser) -> tuple[bool, str]:
         from records.copying import lifecycle

@@ -55,6 +55,7 @@ RULES: list[tuple[str, tuple[int, ...]]] = [
     ("copy_search", (L, 200, 200, 404, 404, 200)),
     ("copy_record", (L, 200, 200, 404, 404, 200)),
     ("copy_preview", (L, 404, 404, 404, 404, 404)),  # a draft lives in its own session only
+    ("copy_confirm", (L, 405, 405, 405, 405, 405)),  # POST only (the preview's Confirm)
     ("copy_choices", (L, 405, 405, 405, 405, 405)),  # POST only (the preview's choices form)
     ("copy_plan_status", (L, 404, 404, 404, 404, 404)),  # JSON of a draft: its own session only
     ("copy_object_fields", (L, 200, 200, 404, 404, 200)),  # one describe through the profile: its users
@@ -68,9 +69,9 @@ RULES: list[tuple[str, tuple[int, ...]]] = [
     ("job_objects", (L, 200, 404, 404, 404, 404)),
     ("job_results_csv", (L, 200, 404, 404, 404, 404)),
     ("job_cancel", (L, 200, 404, 404, 404, 404)),  # GET: the confirmation page
-    ("job_retry", (L, 200, 404, 404, 404, 404)),  # GET: the confirmation page
+    ("job_resume", (L, 200, 404, 404, 404, 404)),  # GET: the confirmation page
+    ("job_retry_redirect", (L, 308, 404, 404, 404, 404)),  # Resume's older URL: on to job_resume
     ("job_undo", (L, 200, 404, 404, 404, 404)),  # GET: the confirmation page
-    ("job_resume", (L, 200, 404, 404, 404, 404)),  # GET: the confirmation page (retry's other name)
     ("job_row_pick", (L, 405, 405, 405, 405, 405)),  # POST only (a row that needs review: its copy)
     ("job_row_none", (L, 405, 405, 405, 405, 405)),  # POST only (none of the candidates)
     # The queue dashboard, both mounts: superusers (and use_queue_dashboard holders) only.

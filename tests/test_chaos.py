@@ -249,7 +249,7 @@ def _event(name, job, owner, worker, redis_server):
         # While it runs, undo and retry are refused; after it ended, only one of them can win.
         won = _race(
             lambda: job_actions.copy_job_undo(job=job, user=owner),
-            lambda: job_actions.copy_job_retry(job=job, user=owner),
+            lambda: job_actions.copy_job_resume(job=job, user=owner),
         )
         assert won <= 1
         undo = CopyJob.objects.filter(parent_job=job, mode=UNDO).first()
@@ -257,7 +257,7 @@ def _event(name, job, owner, worker, redis_server):
             return undo  # the copy is being undone: the schedule continues with the undo
     elif name == "resume":
         try:
-            job_actions.copy_job_retry(job=job, user=owner)
+            job_actions.copy_job_resume(job=job, user=owner)
         except ValidationError:
             pass
     return None
@@ -283,7 +283,7 @@ class Drive:
             if job.is_finished and job.mode != UNDO and not job.undo_job_id and self._resolve(job):
                 continue
             if job.is_finished and job.can_resume(self.owner)[0]:
-                job_actions.copy_job_retry(job=job, user=self.owner)
+                job_actions.copy_job_resume(job=job, user=self.owner)
             time.sleep(0.3)
         raise AssertionError(f"job {job.pk} still {job.status} ({job.status_words}): {job.error_summary}")
 

@@ -107,3 +107,11 @@ def test_job_undo_and_unknown_job(acme, fresh_sandbox):
     assert code == 0 and json.loads(out)["mode"] == "undo"
     assert cmd("job", "show", "99999")[0] == 2
     assert cmd("job", "resume-stale")[0] == 0
+
+
+@pytest.mark.parametrize("name", ["resume", "retry"])
+def test_job_resume_and_its_older_name_retry_queue_the_unfinished_rows(name, make_job, redis_url):
+    job = make_job(results=10, status=CopyJob.Status.PARTIAL)
+    code, out, _ = cmd("job", name, str(job.pk), "--json")
+    assert code == 0 and json.loads(out)["status"] == "queued"
+    assert job.results.filter(status="pending").count() == 1 and not job.results.filter(status="failed").exists()

@@ -70,7 +70,7 @@ def test_a_lineage_stamp_on_the_copy_key_typed_on_the_preview_is_refused(owner_c
     burst()
     body = page(owner_client.get(url))
     assert "The preview failed" in body and f"Copy Key (Copy_Key) {OWN}" in body
-    owner_client.post(url, {"plan": str(CopyPlan.objects.latest("created_at").code)})
+    owner_client.post(reverse("copy_confirm", args=["d1"]), {"plan": str(CopyPlan.objects.latest("created_at").code)})
     assert not CopyJob.objects.exists()
 
 

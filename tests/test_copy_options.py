@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from records.connectors import connector_for
 from records.connectors.base import NotFound
-from records.copying.job_actions import copy_job_retry, copy_job_undo
+from records.copying.job_actions import copy_job_resume, copy_job_undo
 from records.copying.options import CopyOptions
 from records.copying.tree import read_tree
 from records.models import CopyJob, RecordResult
@@ -346,7 +346,7 @@ def test_retry_sends_failed_rows_again_with_the_same_rendered_values(zoho, owner
     job = run_job(job)
     assert job.succeeded_count == 0 and job.status == CopyJob.Status.WAITING, job.status
     sb.faults("zoho").set(p500=0.0)
-    job = copy_job_retry(job=job, user=owner, enqueue=False)
+    job = copy_job_resume(job=job, user=owner, enqueue=False)
     job = run_job(job)
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
     created_day = timezone.localdate(job.created).isoformat()

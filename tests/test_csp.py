@@ -30,6 +30,8 @@ NOT_PAGES = {
     "job_results_csv": "CSV",
     "profile_test": "POST only, redirects",
     "copy_choices": "POST: redirects to the preview with the choices",
+    "copy_confirm": "POST only, redirects to the job page (or back to the preview)",
+    "job_retry_redirect": "redirects to job_resume (Resume's older URL)",
     "job_row_pick": "POST only, redirects to the job page (its review section: in job_detail's table)",
     "job_row_none": "POST only, redirects to the job page",
 }
@@ -126,7 +128,6 @@ def pages(db, client, django_user_model, vault_profile, fresh_sandbox, owner, ma
         "job_detail": [get(reverse("job_detail", args=[code])), get(reverse("job_detail", args=[done.code]))],
         "job_rows": [get(reverse("job_rows", args=[done.code]))],
         "job_cancel": [get(reverse("job_cancel", args=[code]))],
-        "job_retry": [get(reverse("job_retry", args=[done.code]))],
         "job_resume": [get(reverse("job_resume", args=[done.code]))],
         "job_undo": [get(reverse("job_undo", args=[done.code]))],
         "login": [get(reverse("login"))],

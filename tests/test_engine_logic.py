@@ -3,7 +3,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from records.copying.job_actions import _claim, copy_job_retry, copy_job_undo, jobs_resume_stale
+from records.copying.job_actions import _claim, copy_job_resume, copy_job_undo, jobs_resume_stale
 from records.copying.job_create import copy_job_create
 from records.copying.preview import copy_preview
 from records.copying.validation import override_errors
@@ -173,7 +173,7 @@ def test_failed_rows_then_retry_reruns_only_them(memory, engine_profile, owner):
     assert {r.error_type for r in failed} == {"INVALID_DATA", "PARENT_NOT_COPIED"}
     memory.reject_names = set()
     memory.calls.clear()
-    copy_job_retry(job=job, user=owner, enqueue=False)
+    copy_job_resume(job=job, user=owner, enqueue=False)
     job = run_job(connector=memory, job=job, worker="w2")
     assert job.status == CopyJob.Status.SUCCEEDED
     assert memory.count("Accounts") == 2 and memory.count("Contacts") == 7 and memory.count("Tasks") == 6

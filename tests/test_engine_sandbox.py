@@ -5,7 +5,7 @@ import threading
 
 import pytest
 
-from records.copying.job_actions import copy_job_cancel, copy_job_retry, copy_job_run, copy_job_undo
+from records.copying.job_actions import copy_job_cancel, copy_job_resume, copy_job_run, copy_job_undo
 from records.copying.tree import read_tree
 from records.models import CopyJob, RecordResult
 from tests.fixtures.engine import copy_now, preview, run_job, start_job, wait_for_end, worker_running
@@ -92,7 +92,7 @@ def test_vault_retry_reruns_only_failed_rows(vault, owner):
     assert job.status == CopyJob.Status.PARTIAL and job.failed_count == 1
     assert job.results.get(status=S.FAILED).error_type
     conn.delete("product__v", [blocker])
-    copy_job_retry(job=job, user=owner, enqueue=False)
+    copy_job_resume(job=job, user=owner, enqueue=False)
     job = run_job(job, worker="t2")
     assert job.status == CopyJob.Status.SUCCEEDED
     assert len(conn.find("product__v", {"name__v": "Free Name"})) == 1
@@ -235,7 +235,7 @@ def test_zoho_retry_reruns_only_failed_rows(zoho, owner):
     assert job.status == CopyJob.Status.PARTIAL and job.failed_count == 1
     assert job.results.get(status=S.FAILED).error_type == "DUPLICATE_DATA"
     conn.delete("Accounts", [blocker])
-    copy_job_retry(job=job, user=owner, enqueue=False)
+    copy_job_resume(job=job, user=owner, enqueue=False)
     job = run_job(job, worker="t2")
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
     assert len(conn.find("Accounts", {"Account_Name": "Retry A"})) == 1

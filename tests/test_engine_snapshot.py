@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from records.connectors import connector_for
 from records.copying import results as res
-from records.copying.job_actions import copy_job_retry, copy_job_run
+from records.copying.job_actions import copy_job_resume, copy_job_run
 from records.copying.job_create import copy_job_create
 from records.models import RecordResult
 from tests.fixtures.engine import copy_request
@@ -162,7 +162,7 @@ def test_a_retry_copies_the_rest_from_the_snapshots_without_reading_records(zoho
     job = copy_job_run(job_id=job.pk, worker_id="first")
     assert job.status == "partial" and job.results.get(pk=failing.pk).status == S.FAILED
     job.results.filter(pk=failing.pk).update(source_snapshot=good)  # as if the refusal had passed
-    copy_job_retry(job=job, user=owner, enqueue=False)
+    copy_job_resume(job=job, user=owner, enqueue=False)
     sb.clear_log("zoho")
     job = copy_job_run(job_id=job.pk, worker_id="retry")
     assert job.status == "succeeded", job.error_summary

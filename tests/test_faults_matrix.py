@@ -10,7 +10,7 @@ import pytest
 from django.db import transaction
 
 from records.connectors import connector_for
-from records.copying.job_actions import copy_job_retry
+from records.copying.job_actions import copy_job_resume
 from records.copying.tree import read_tree
 from records.models import CopyJob, RecordResult
 from tests.fixtures.engine import run_job, start_job
@@ -39,7 +39,7 @@ def _run(sb, system, profile, owner, object_name, ids, mode, faults, name_field,
         # A storm may outlast the connector's retries: rows fail, and a retry finishes them.
         while job.status != CopyJob.Status.SUCCEEDED and rounds < 5:
             rounds += 1
-            copy_job_retry(job=job, user=owner, enqueue=False)
+            copy_job_resume(job=job, user=owner, enqueue=False)
             job = run_job(job, connector=conn, worker=f"faults-{rounds}")
     finally:
         sb.faults(system).clear()

@@ -4,7 +4,7 @@ profile back lets it resume. The plan's key guards the preview; this guards the 
 
 import pytest
 
-from records.copying.job_actions import copy_job_retry, copy_job_undo
+from records.copying.job_actions import copy_job_resume, copy_job_undo
 from records.models import CopyJob
 from tests.fixtures.engine import run_job, start_job
 
@@ -39,7 +39,7 @@ def test_a_queued_clone_never_writes_into_the_org_its_profile_was_moved_to(
     assert _writes(fresh_sandbox) == [] and _writes(fresh_bare_sandbox) == []
 
     _point(zoho_profile, home)
-    copy_job_retry(job=job, user=owner, enqueue=False)
+    copy_job_resume(job=job, user=owner, enqueue=False)
     job = run_job(job)
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
     assert _writes(fresh_bare_sandbox) == []

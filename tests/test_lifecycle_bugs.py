@@ -15,7 +15,8 @@ from django.core.management import call_command
 from django.test import Client
 
 from records.connectors import connector_for
-from records.copying.job_actions import copy_job_cancel, copy_job_retry, copy_job_undo, jobs_resume_stale
+from records.copying.job_actions import copy_job_cancel, copy_job_resume, copy_job_undo, jobs_resume_stale
+from records.copying.job_queue import copy_job_enqueue
 from records.copying.tree import read_tree
 from records.models import CopyJob, RecordResult
 from tests.fixtures.engine import manage_env, run_job, run_manage, start_job, wait_for, worker_running
@@ -45,7 +46,7 @@ def _burst():
 
 def _save_draft(client, draft_id, profile, src, name):
     """A previewed clone of Account `src` named `name` in the client's session, as the wizard
-    leaves it: POST /copy/preview/<draft_id>/ confirms it."""
+    leaves it: POST /copy/preview/<draft_id>/confirm/ confirms it."""
     from records.web.drafts import DRAFTS_KEY
 
     session = client.session
@@ -215,7 +216,7 @@ def test_3_concurrent_confirms_of_one_preview_create_one_job(fresh_sandbox, zoho
     def post():
         c = Client()
         c.cookies = client.cookies
-        answers.append(c.post("/copy/preview/d1/"))
+        answers.append(c.post("/copy/preview/d1/confirm/"))
 
     threads = [threading.Thread(target=post) for _ in range(3)]
     for t in threads:
@@ -228,7 +229,7 @@ def test_3_concurrent_confirms_of_one_preview_create_one_job(fresh_sandbox, zoho
     assert {a.status_code for a in answers} == {302}
     assert {a["Location"] for a in answers} == {f"/jobs/{job.code}/"}
     # Clicking Confirm again later answers with the same job, too.
-    again = client.post("/copy/preview/d1/")
+    again = client.post("/copy/preview/d1/confirm/")
     assert again.status_code == 302 and again["Location"] == f"/jobs/{job.code}/"
 
 
@@ -275,10 +276,10 @@ def test_4_a_retry_on_a_stale_object_never_resets_a_running_job(make_job, owner,
 
     job = make_job(results=10, status=CopyJob.Status.PARTIAL)
     stale = CopyJob.objects.get(pk=job.pk)
-    copy_job_retry(job=CopyJob.objects.get(pk=job.pk), user=owner, enqueue=False)
+    copy_job_resume(job=CopyJob.objects.get(pk=job.pk), user=owner, enqueue=False)
     assert lifecycle.claim(job_id=job.pk, worker_id="w", lease_seconds=60)
     with pytest.raises(ValidationError):
-        copy_job_retry(job=stale, user=owner, enqueue=False)
+        copy_job_resume(job=stale, user=owner, enqueue=False)
     assert CopyJob.objects.get(pk=job.pk).status == CopyJob.Status.RUNNING
 
 
@@ -295,7 +296,7 @@ def test_5_confirm_with_redis_down_answers_with_the_job_page_and_starts_once_lat
     _save_draft(owner_client, "d5", zoho_profile, src, "Queue Down Co")
     up = settings.RQ_QUEUES
     settings.RQ_QUEUES = {"default": {"URL": f"redis://127.0.0.1:{free_port()}/0", "DEFAULT_TIMEOUT": 600}}
-    answer = owner_client.post("/copy/preview/d5/", follow=True)
+    answer = owner_client.post("/copy/preview/d5/confirm/", follow=True)
     assert answer.status_code == 200
     job = CopyJob.objects.get()
     assert answer.redirect_chain[-1][0] == f"/jobs/{job.code}/"
@@ -336,7 +337,7 @@ def test_6_a_user_whose_profile_was_unshared_can_no_longer_act_on_his_jobs(
     client.post(f"/jobs/{job.code}/retry/")
     assert CopyJob.objects.count() == 1
     assert CopyJob.objects.get(pk=job.pk).status == CopyJob.Status.PARTIAL
-    allowed, reason = job.can_retry(other_user)
+    allowed, reason = job.can_resume(other_user)
     assert not allowed and "no longer" in reason
 
 
@@ -348,13 +349,13 @@ def test_7_web_admin_cli_and_services_give_the_same_answer(make_job, owner, staf
 
     job = make_job(results=10, status=CopyJob.Status.SUCCEEDED)
     job.results.filter(status=S.FAILED).update(status=S.SUCCEEDED, error_type="", error_message="")
-    allowed, reason = job.can_retry(owner)
+    allowed, reason = job.can_resume(owner)
     assert not allowed and reason
     web = owner_client.post(f"/jobs/{job.code}/retry/")
     assert reason in [str(m) for m in get_messages(web.wsgi_request)]
     admin = Client()
     admin.force_login(staff)
-    answer = admin.post("/admin/records/copyjob/", {"action": "retry_jobs", "_selected_action": [job.pk]}, follow=True)
+    answer = admin.post("/admin/records/copyjob/", {"action": "resume_jobs", "_selected_action": [job.pk]}, follow=True)
     assert reason in answer.content.decode()
     with pytest.raises(SystemExit) as exit_:
         call_command("job", "retry", str(job.pk))
@@ -362,8 +363,8 @@ def test_7_web_admin_cli_and_services_give_the_same_answer(make_job, owner, staf
     # A cancelled job with skipped rows and nothing failed: every layer resumes it.
     other = make_job(results=10, status=CopyJob.Status.CANCELLED)
     other.results.filter(status=S.FAILED).update(status=S.SKIPPED)
-    assert other.can_retry(owner) == (True, "")
-    admin.post("/admin/records/copyjob/", {"action": "retry_jobs", "_selected_action": [other.pk]})
+    assert other.can_resume(owner) == (True, "")
+    admin.post("/admin/records/copyjob/", {"action": "resume_jobs", "_selected_action": [other.pk]})
     assert CopyJob.objects.get(pk=other.pk).status == CopyJob.Status.QUEUED
 
 
@@ -377,10 +378,8 @@ def test_5_the_worker_itself_resumes_a_job_that_never_reached_the_queue(
     src = _small_accounts(conn, 1)[0]
     up = settings.RQ_QUEUES
     settings.RQ_QUEUES = {"default": {"URL": f"redis://127.0.0.1:{free_port()}/0", "DEFAULT_TIMEOUT": 600}}
-    job = start_job(
-        zoho_profile, owner, "Accounts", [src], "clone", enqueue=True, overrides={"Account_Name": "Worker Resumed Co"}
-    )
-    assert job.queue_down
+    job = start_job(zoho_profile, owner, "Accounts", [src], "clone", overrides={"Account_Name": "Worker Resumed Co"})
+    assert copy_job_enqueue(job=job).queue_down
     settings.RQ_QUEUES = up
     with worker_running(redis_url, lease=1, JOB_RESUME_STALE_SECONDS="1"):
         assert wait_for(lambda: CopyJob.objects.get(pk=job.pk).is_finished, 60)
@@ -500,7 +499,7 @@ def test_7_a_part_failed_vault_undo_is_resumed(fresh_sandbox, vault_profile, own
         status=CopyJob.Status.FAILED, state={"cascade": {undo.results.get(depth=0).source_id: {"phase": "done"}}}
     )
     undo.results.update(status=S.FAILED, error_type="INTERNAL_ERROR")
-    undo = copy_job_retry(job=undo, user=owner, enqueue=False)
+    undo = copy_job_resume(job=undo, user=owner, enqueue=False)
     undo = run_job(undo, connector=conn, worker="w2")
     assert undo.status == CopyJob.Status.SUCCEEDED, undo.error_summary
     assert CopyJob.objects.get(pk=job.pk).status == CopyJob.Status.UNDONE

@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from records.connectors import base
-from records.copying.job_actions import copy_job_retry, copy_job_undo
+from records.copying.job_actions import copy_job_resume, copy_job_undo
 from records.copying.job_create import copy_job_create
 from records.copying.review import copy_row_resolve
 from records.models import CopyJob, RecordResult
@@ -126,7 +126,7 @@ def test_none_of_them_fails_the_row_so_resume_sends_it_again(engine_profile, own
     row = job.results.get()
     assert row.status == S.FAILED and "none of the records" in row.error_message
     assert job.status == CopyJob.Status.FAILED and job.can_resume(owner)[0]
-    copy_job_retry(job=job, user=owner, enqueue=False)
+    copy_job_resume(job=job, user=owner, enqueue=False)
     job = run_job(job, connector=conn, worker="w2")
     assert job.status == CopyJob.Status.SUCCEEDED
     assert len(accounts_named(conn, "Acme 2")) == 3  # the person said neither was ours: one more
@@ -159,7 +159,7 @@ def test_a_lost_deep_copy_root_with_a_twin_holds_the_tree(engine_profile, owner)
     assert conn.count("Contacts") == 3  # no child copied under a guess
     ours = accounts_named(conn, "Acme 2")[1]
     copy_row_resolve(job=job, row=root, pick=ours, user=owner)
-    copy_job_retry(job=job, user=owner, enqueue=False)
+    copy_job_resume(job=job, user=owner, enqueue=False)
     job = run_job(job, connector=conn, worker="w2")
     assert job.status == CopyJob.Status.SUCCEEDED
     assert {c["Account_Name"]["id"] for c in conn.data["Contacts"].values()} == {conn.root, ours}
@@ -210,7 +210,7 @@ def test_resume_sends_failed_rows_again_but_never_one_in_review_and_undo_spares_
     assert job.status == CopyJob.Status.PARTIAL
     assert job.status_words == "Partly done: 0 copied, 1 failed, 1 needs review"
     conn.reject_names = set()
-    copy_job_retry(job=job, user=owner, enqueue=False)
+    copy_job_resume(job=job, user=owner, enqueue=False)
     job = run_job(job, connector=conn, worker="w2")
     assert dict(job.results.values_list("source_id", "status")) == {a: S.REVIEW, b: S.SUCCEEDED}
     assert conn.calls[-1] == ("clone", "Accounts", 1)  # b alone
@@ -233,14 +233,14 @@ def test_a_vault_deep_copy_whose_top_copy_needs_review_is_never_started_again(en
     root = job.results.get(depth=0)
     assert root.status == S.REVIEW and len(root.candidates) == 2
     assert set(job.results.filter(depth=1).values_list("error_type", flat=True)) == {"PARENT_IN_REVIEW"}
-    copy_job_retry(job=job, user=owner, enqueue=False)  # the children are resumable; the top is not
+    copy_job_resume(job=job, user=owner, enqueue=False)  # the children are resumable; the top is not
     job = run_job(job, connector=conn, worker="w2")
     assert job.results.get(depth=0).status == S.REVIEW
     ours = accounts_named(conn, "Acme 2")[1]
     copy_row_resolve(job=job, row=root, pick=ours, user=owner)
     job.refresh_from_db()
     assert job.state["roots"][conn.root] == {"phase": "discover", "new_id": ours}
-    copy_job_retry(job=job, user=owner, enqueue=False)
+    copy_job_resume(job=job, user=owner, enqueue=False)
     job = run_job(job, connector=conn, worker="w3")
     assert job.results.get(depth=0).new_id == ours
     assert [c for c in conn.calls if c[0] == "start_deep_copy"] == [("start_deep_copy", "Accounts", conn.root)]

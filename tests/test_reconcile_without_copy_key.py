@@ -9,7 +9,7 @@ import re
 import pytest
 
 from records.connectors.base import NotFound
-from records.copying.job_actions import copy_job_retry, copy_job_undo
+from records.copying.job_actions import copy_job_resume, copy_job_undo
 from records.copying.job_create import copy_job_create
 from records.copying.tree import read_tree
 from records.models import CopyJob, RecordResult
@@ -229,7 +229,7 @@ def test_vault_deep_copy_whose_start_answer_was_lost(bare_vault, owner, redis_ur
     job = in_worker(job, redis_url, **wait)
     if not applied:
         assert job.status != CopyJob.Status.SUCCEEDED and not job.results.exclude(new_id="").exists()
-        job = in_worker(copy_job_retry(job=job, user=owner), redis_url, **wait)
+        job = in_worker(copy_job_resume(job=job, user=owner), redis_url, **wait)
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
     new_root = job.results.get(depth=0).new_id
     assert product_ids(conn) - before == {new_root} and before <= product_ids(conn)

@@ -114,7 +114,7 @@ def test_requeueing_a_queued_copy_job_is_refused_with_the_reason(client, staff, 
     job, rq_job, queue = queued_copy_job
     client.force_login(staff)
     response = client.post(reverse("django_rq:requeue_job", args=[0, rq_job.id]), follow=True)
-    assert "use Retry on the job&#x27;s page" in response.content.decode()
+    assert "use Resume on the job&#x27;s page" in response.content.decode()
     assert rq_job.id in queue.job_ids
     job.refresh_from_db()
     assert job.status == CopyJob.Status.QUEUED

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from records.connectors.base import NotFound
-from records.copying.job_actions import copy_job_retry, copy_job_undo
+from records.copying.job_actions import copy_job_resume, copy_job_undo
 from records.copying.job_create import copy_job_create
 from records.copying.tree import read_tree
 from records.models import CopyJob, RecordResult
@@ -82,7 +82,7 @@ def test_a_copy_edited_after_the_copy_is_kept_and_deleted_only_when_asked(bare_z
     assert CopyJob.objects.get(pk=job.pk).status == CopyJob.Status.SUCCEEDED  # not undone: a copy is left
 
     # Resumed with "also delete records changed since the copy": the choice stays with the undo.
-    copy_job_retry(job=undo, user=owner, include_changed=True)
+    copy_job_resume(job=undo, user=owner, include_changed=True)
     run_queue(redis_url)
     undo.refresh_from_db()
     assert undo.status == CopyJob.Status.SUCCEEDED, undo.error_summary

@@ -293,7 +293,7 @@ def test_confirm_of_a_draft_holding_a_nul_id_is_refused_not_a_500(owner_client, 
     }
     session.save()
     owner_client.raise_request_exception = False
-    response = owner_client.post(reverse("copy_preview", args=["d1"]), follow=True)
+    response = owner_client.post(reverse("copy_confirm", args=["d1"]), follow=True)
     assert response.status_code == 200
     assert "record id" in response.content.decode()
     assert not CopyJob.objects.exists()

@@ -34,7 +34,7 @@ def test_untick_a_branch_set_a_child_field_then_confirm(draft, owner):
     page = client.get(reverse("copy_preview", args=["d1"])).content.decode()
     assert 'name="include" value="Deals">' in page  # offered, unticked
     assert "(web)" in page and "Copied from" in page and "Cadences don&#x27;t start" in page
-    client.post(reverse("copy_preview", args=["d1"]))
+    client.post(reverse("copy_confirm", args=["d1"]))
     job = CopyJob.objects.get()
     assert job.options["exclude"] == ["Deals"] and job.options["skip_cadences"] is True
     assert job.options["fields"] == {"Contacts": {"Last_Name": "{Last_Name} (web)"}}

@@ -197,3 +197,48 @@ def test_bulk_upload_refuses_other_users_profile(owner_client, other_user, make_
     assert response.status_code == 200
     assert "Select a valid choice" in response.content.decode()
     assert "copy_drafts" not in owner_client.session
+
+
+# -- Confirm: its own POST-only view ----------------------------------------------------------------
+
+
+def _previewed(client, profile, key="d1"):
+    from tests.fixtures.web import put_draft
+
+    put_draft(client, profile, "product__v", ["P100"], mode="clone", overrides={"name__v": "Copy"}, key=key)
+    assert client.get(reverse("copy_preview", args=[key])).status_code == 200
+
+
+def test_confirm_makes_the_job_and_goes_to_its_page(owner_client, make_profile, fake_connector):
+    from records.models import CopyJob
+
+    _previewed(owner_client, make_profile())
+    response = owner_client.post(reverse("copy_confirm", args=["d1"]))
+    job = CopyJob.objects.get()
+    assert response.status_code == 302 and response["Location"] == reverse("job_detail", args=[job.code])
+    assert job.status == CopyJob.Status.QUEUED and job.confirmation == "d1" and job.rq_job_id
+    assert "d1" not in owner_client.session["copy_drafts"]
+
+
+def test_confirm_refuses_a_get_and_another_sessions_draft(
+    owner_client, client, other_user, make_profile, fake_connector
+):
+    from records.models import CopyJob
+
+    _previewed(owner_client, make_profile())
+    assert owner_client.get(reverse("copy_confirm", args=["d1"])).status_code == 405
+    client.force_login(other_user)
+    assert client.post(reverse("copy_confirm", args=["d1"])).status_code == 404
+    assert not CopyJob.objects.exists()
+
+
+def test_a_post_to_the_preview_is_sent_on_to_confirm_keeping_its_method(owner_client, make_profile, fake_connector):
+    """A preview page opened before Confirm had its own URL posts to the preview's."""
+    from records.models import CopyJob
+
+    _previewed(owner_client, make_profile())
+    response = owner_client.post(reverse("copy_preview", args=["d1"]))
+    assert response.status_code == 308 and response["Location"] == reverse("copy_confirm", args=["d1"])
+    followed = owner_client.post(reverse("copy_preview", args=["d1"]), follow=True)
+    job = CopyJob.objects.get()
+    assert followed.redirect_chain[-1][0] == reverse("job_detail", args=[job.code])

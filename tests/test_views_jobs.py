@@ -32,9 +32,9 @@ def test_job_list_filters_by_status_and_profile(owner_client, make_job):
 
 def test_it_refuses_other_users_job(owner_client, other_user, make_job):
     theirs = make_job(user=other_user, results=2)
-    for name in ("job_detail", "job_progress", "job_results_csv", "job_cancel", "job_retry", "job_undo"):
+    for name in ("job_detail", "job_progress", "job_results_csv", "job_cancel", "job_resume", "job_undo"):
         assert owner_client.get(reverse(name, args=[theirs.code])).status_code == 404, name
-    for name in ("job_cancel", "job_retry", "job_undo"):
+    for name in ("job_cancel", "job_resume", "job_undo"):
         assert owner_client.post(reverse(name, args=[theirs.code])).status_code == 404, name
     theirs.refresh_from_db()
     assert theirs.cancel_requested is False
@@ -148,6 +148,83 @@ def test_action_not_allowed_says_why(owner_client, make_job):
     job = make_job(status=CopyJob.Status.SUCCEEDED)
     response = owner_client.post(reverse("job_cancel", args=[job.code]), follow=True)
     assert "already finished" in response.content.decode()
+
+
+# -- the job actions: one view each; GET is the confirm page, POST acts ---------------------------
+
+S = RecordResult.Status
+
+
+@pytest.mark.parametrize("name", ["job_cancel", "job_resume", "job_undo", "job_retry_redirect"])
+def test_each_action_refuses_other_methods_and_other_users_jobs(owner_client, other_user, make_job, name):
+    mine = make_job(results=10, status=CopyJob.Status.PARTIAL)
+    theirs = make_job(user=other_user, results=10, status=CopyJob.Status.PARTIAL)
+    assert owner_client.put(reverse(name, args=[mine.code])).status_code == 405
+    assert owner_client.delete(reverse(name, args=[mine.code])).status_code == 405
+    assert owner_client.get(reverse(name, args=[theirs.code])).status_code == 404
+    assert owner_client.post(reverse(name, args=[theirs.code])).status_code == 404
+    assert CopyJob.objects.count() == 2
+    for job in (mine, theirs):
+        job.refresh_from_db()
+        assert job.status == CopyJob.Status.PARTIAL and job.undo_job is None
+
+
+def test_cancel_posts_and_goes_back_to_the_job(owner_client, make_job):
+    job = make_job(results=2, status=CopyJob.Status.RUNNING)
+    response = owner_client.post(reverse("job_cancel", args=[job.code]))
+    assert response.status_code == 302 and response["Location"] == reverse("job_detail", args=[job.code])
+    job.refresh_from_db()
+    assert job.cancel_requested is True
+
+
+def test_resume_posts_queues_the_unfinished_rows_and_goes_back_to_the_job(owner_client, make_job):
+    job = make_job(results=10, status=CopyJob.Status.PARTIAL)
+    response = owner_client.post(reverse("job_resume", args=[job.code]), follow=True)
+    assert response.redirect_chain == [(reverse("job_detail", args=[job.code]), 302)]
+    assert "The unfinished records were queued again." in response.content.decode()
+    job.refresh_from_db()
+    assert job.status == CopyJob.Status.QUEUED and job.rq_job_id
+    assert not job.results.filter(status=S.FAILED).exists() and job.results.filter(status=S.PENDING).count() == 1
+
+
+def test_undo_posts_and_goes_to_the_undo_jobs_page(owner_client, make_job):
+    job = make_job(results=10, status=CopyJob.Status.SUCCEEDED)
+    response = owner_client.post(reverse("job_undo", args=[job.code]))
+    undo = CopyJob.objects.get(mode=CopyJob.Mode.UNDO)
+    assert response.status_code == 302 and response["Location"] == reverse("job_detail", args=[undo.code])
+    assert undo.parent_job == job and undo.status == CopyJob.Status.QUEUED and undo.rq_job_id
+    assert undo.results.count() == 9  # the copies the job made
+
+
+def test_the_job_page_links_resume_not_retry(owner_client, make_job):
+    job = make_job(results=10, status=CopyJob.Status.PARTIAL)
+    body = owner_client.get(reverse("job_detail", args=[job.code])).content.decode()
+    assert f'href="/jobs/{job.code}/resume/">Resume</a>' in body and "/retry/" not in body
+
+
+def test_the_retry_url_sends_bookmarks_and_open_forms_on_to_resume(owner_client, make_job):
+    """/retry/ was Resume's URL: a bookmark lands on the confirm page, and a confirm page opened
+    from it still resumes (a 308 keeps the POST a POST)."""
+    job = make_job(results=10, status=CopyJob.Status.PARTIAL)
+    retry, resume = f"/jobs/{job.code}/retry/", reverse("job_resume", args=[job.code])
+    assert resume == f"/jobs/{job.code}/resume/"
+    answer = owner_client.get(retry)
+    assert answer.status_code == 308 and answer["Location"] == resume
+    assert "Yes, resume the job" in owner_client.get(retry, follow=True).content.decode()
+    answer = owner_client.post(retry, follow=True)
+    assert answer.redirect_chain == [(resume, 308), (reverse("job_detail", args=[job.code]), 302)]
+    assert CopyJob.objects.get(pk=job.pk).status == CopyJob.Status.QUEUED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_resume_with_the_queue_down_says_the_job_waits_for_it(owner_client, make_job, settings):
+    from records.ops.embedded_redis import free_port
+
+    settings.RQ_QUEUES = {"default": {"URL": f"redis://127.0.0.1:{free_port()}/0", "DEFAULT_TIMEOUT": 600}}
+    job = make_job(results=10, status=CopyJob.Status.PARTIAL)
+    response = owner_client.post(reverse("job_resume", args=[job.code]), follow=True)
+    assert "it starts when the queue is back" in response.content.decode()
+    assert CopyJob.objects.get(pk=job.pk).status == CopyJob.Status.QUEUED
 
 
 # -- keyset pagination of the results table, and the progress endpoint's conditional GET ---------

@@ -23,14 +23,14 @@ def draft(fresh_sandbox, zoho_profile, owner_client, redis_url):
 
 def test_preview_shows_progress_then_the_plan_and_confirm_reads_nothing(draft):
     client, sb = draft
-    url = reverse("copy_preview", args=["d1"])
+    url, confirm = reverse("copy_preview", args=["d1"]), reverse("copy_confirm", args=["d1"])
     page = client.get(url).content.decode()
     assert "Reading the records to copy" in page and "data-plan-poll" in page and "What will be copied" not in page
     # The page waited on no remote call at all (the issue allows one search or one describe).
     assert sb.log("zoho") == []
     status = client.get(reverse("copy_plan_status", args=["d1"])).json()
     assert status == {"status": "reading", "read": 0, "notice": ""}
-    early = client.post(url)  # Confirm before the plan is read: back to the preview, no job
+    early = client.post(confirm)  # Confirm before the plan is read: back to the preview, no job
     assert early.status_code == 302 and early["Location"] == url and not CopyJob.objects.exists()
     burst()
     assert client.get(reverse("copy_plan_status", args=["d1"])).json()["status"] == "ready"
@@ -41,8 +41,8 @@ def test_preview_shows_progress_then_the_plan_and_confirm_reads_nothing(draft):
     # The choices' field pickers come from the fields the worker stored: no describe in the request.
     assert "Account Name" in page and sb.log("zoho") == []
     sb.clear_log()
-    first = client.post(url, {"plan": str(plan.code)})
-    second = client.post(url, {"plan": str(plan.code)})  # a double click
+    first = client.post(confirm, {"plan": str(plan.code)})
+    second = client.post(confirm, {"plan": str(plan.code)})  # a double click
     assert first.status_code == second.status_code == 302 and first["Location"] == second["Location"]
     assert CopyJob.objects.count() == 1 and sb.log("zoho") == []
     assert CopyJob.objects.get().planned_count == plan.plan["total"]
@@ -110,7 +110,7 @@ def test_back_after_confirm_leads_to_the_job_not_a_404(draft, other_user, client
     owner_client.get(url)
     burst()
     plan = CopyPlan.objects.get()
-    confirmed = owner_client.post(url, {"plan": str(plan.code)})
+    confirmed = owner_client.post(reverse("copy_confirm", args=["d1"]), {"plan": str(plan.code)})
     job = CopyJob.objects.get()
     back = owner_client.get(url)
     assert back.status_code == 302 and back["Location"] == confirmed["Location"] == reverse(
@@ -147,7 +147,7 @@ def test_a_preview_read_before_the_profile_moved_to_another_org_is_not_confirmed
     saved = client.post(reverse("profile_edit", args=[profile.code]), edit)
     assert saved.status_code == 302, saved.content.decode()[:2000]
     sb.clear_log()
-    answer = client.post(url, {"plan": str(plan.code)}, follow=True)
+    answer = client.post(reverse("copy_confirm", args=["d1"]), {"plan": str(plan.code)}, follow=True)
     assert answer.redirect_chain[-1][0] == url
     assert "The profile changed since this preview: preview again." in answer.content.decode()
     assert not CopyJob.objects.exists() and sb.log("zoho") == []
@@ -163,8 +163,8 @@ def test_a_second_tab_confirming_the_same_preview_is_sent_to_the_job_the_first_m
     client.get(reverse("copy_preview", args=["d2"]))
     burst()
     plan = CopyPlan.objects.get()  # one plan row for both tabs
-    client.post(reverse("copy_preview", args=["d1"]), {"plan": str(plan.code)})
-    second = client.post(reverse("copy_preview", args=["d2"]), {"plan": str(plan.code)}, follow=True)
+    client.post(reverse("copy_confirm", args=["d1"]), {"plan": str(plan.code)})
+    second = client.post(reverse("copy_confirm", args=["d2"]), {"plan": str(plan.code)}, follow=True)
     job = CopyJob.objects.get()
     assert second.redirect_chain[-1][0] == reverse("job_detail", args=[job.code])
     assert f"This preview was already confirmed (in another tab): it made job {job.pk}" in second.content.decode()

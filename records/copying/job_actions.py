@@ -146,7 +146,7 @@ def copy_job_cancel(*, job: CopyJob, user: Any) -> CopyJob:
     return job
 
 
-def copy_job_retry(*, job: CopyJob, user: Any, enqueue: bool = True, include_changed: bool | None = None) -> CopyJob:
+def copy_job_resume(*, job: CopyJob, user: Any, enqueue: bool = True, include_changed: bool | None = None) -> CopyJob:
     """Resume a job: queue it again; only its unfinished records (pending, sending, failed,
     skipped) are sent again; a row left sending is reconciled first. An undo checks its kept
     records again; `include_changed` (undo only; None keeps its choice) deletes the changed ones too."""
@@ -167,13 +167,12 @@ def copy_job_retry(*, job: CopyJob, user: Any, enqueue: bool = True, include_cha
         changed = (
             {} if include_changed is None or job.mode != CopyJob.Mode.UNDO else {"include_changed": include_changed}
         )
+        # "job.retry", as the audit trail has always named a person's resume (the stored events are
+        # searched by it; "job.resume" is the worker's own, actor None).
         audit_log(actor=user, action="job.retry", profile=job.profile, job=job, **changed)
         if enqueue:
             enqueue_job(job)
     return job
-
-
-copy_job_resume = copy_job_retry  # the same action; "resume" is the job page's word
 
 
 def _state_to_resume(job: CopyJob) -> dict[str, Any]:

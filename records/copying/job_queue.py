@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import UTC, timedelta
 
 from django.conf import settings
@@ -17,25 +18,42 @@ log = logging.getLogger(__name__)
 RUN_COPY_JOB = "records.jobs.run_copy_job"
 
 
-def enqueue_job(job: CopyJob) -> None:
+@dataclass
+class Enqueued:
+    """A job handed to the queue. `queue_down`: the queue was unreachable, so the job stays queued
+    and jobs_resume_stale sends it once the queue is back (a Confirm never fails for it). Known
+    when the transaction commits: at once in a view, which runs in autocommit."""
+
+    job: CopyJob
+    queue_down: bool = False
+
+
+def copy_job_enqueue(*, job: CopyJob) -> Enqueued:
+    """Queue a job its action made with `enqueue=False`, for a caller that tells whether the
+    queue took it (the pages)."""
+    return enqueue_job(job)
+
+
+def enqueue_job(job: CopyJob) -> Enqueued:
     """Queue the RQ job when the transaction commits; its id is stored now, so a lost queue is
-    detectable. With the queue down the job stays queued (`job.queue_down` says so) and
-    jobs_resume_stale enqueues it once the queue is back: a Confirm never fails for it."""
+    detectable."""
     rq_id = f"copyjob-{job.pk}-{job.attempts}-{timezone.now().strftime('%H%M%S%f')}"
     CopyJob.objects.filter(pk=job.pk).update(rq_job_id=rq_id)
-    job.rq_job_id, job.queue_down = rq_id, False
-    transaction.on_commit(lambda: _send_to_queue(job, rq_id))
+    job.rq_job_id = rq_id
+    queued = Enqueued(job)
+    transaction.on_commit(lambda: _send_to_queue(queued, rq_id))
+    return queued
 
 
-def _send_to_queue(job: CopyJob, rq_id: str) -> None:
+def _send_to_queue(queued: Enqueued, rq_id: str) -> None:
     import django_rq
     from redis.exceptions import RedisError
 
     try:
-        django_rq.get_queue("default").enqueue_call(func=RUN_COPY_JOB, args=(job.pk,), job_id=rq_id)
+        django_rq.get_queue("default").enqueue_call(func=RUN_COPY_JOB, args=(queued.job.pk,), job_id=rq_id)
     except (RedisError, OSError) as exc:
-        log.warning("Job %s stays queued: the queue is unreachable (%s)", job.pk, exc)
-        job.queue_down = True
+        log.warning("Job %s stays queued: the queue is unreachable (%s)", queued.job.pk, exc)
+        queued.queue_down = True
 
 
 def rq_job_alive(rq_job_id: str) -> bool:

@@ -2,7 +2,7 @@
 
     queued ──claim──> running ──finish──> succeeded | partial | failed | cancelled
       ^  ^              │  ^                  │
-      │  └──release─────┤  └──claim (due)──┐  ├──resume/retry──> queued
+      │  └──release─────┤  └──claim (due)──┐  ├──resume────────> queued
       │   (lease ran    │                  │  └──undo succeeded─> undone
       │    out)         └──wait──> waiting ┘
       └──────────────────────────── (resume_at passed; or budget spent: finish)
@@ -315,9 +315,6 @@ def can_resume(job: CopyJob, user: AnyUser | None) -> tuple[bool, str]:
         reason = "Nothing to resume: every record is done."
     reason = reason or _no_access(job, user)
     return not reason, reason
-
-
-can_retry = can_resume  # the older word; one rule
 
 
 def can_resolve(job: CopyJob, user: AnyUser | None) -> tuple[bool, str]:

@@ -3,8 +3,8 @@
 Only superusers and holders of `records.use_queue_dashboard` may open it (django-rq alone lets
 any staff account in). Whatever it does to an RQ job that runs a copy job goes through the job
 services first, so the CopyJob row stays true: deleting or stopping one cancels the copy job
-(`copy_job_cancel`); requeueing one is refused (a copy job is run again by Retry on its page,
-`copy_job_retry`, which knows which rows to resend).
+(`copy_job_cancel`); requeueing one is refused (a copy job is run again by Resume on its page,
+`copy_job_resume`, which knows which rows to resend).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 PERMISSION = "records.use_queue_dashboard"
 COPY_JOB_FUNC = "records.jobs.run_copy_job"
-REFUSED = "{n} of these RQ jobs run copy jobs: use Retry on the job's page (it resends only what failed)."
+REFUSED = "{n} of these RQ jobs run copy jobs: use Resume on the job's page (it resends only what failed)."
 
 
 def may_use_dashboard(user: User | AnonymousUser) -> bool:

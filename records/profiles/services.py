@@ -16,8 +16,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from records.connectors import base
+from records.connectors import REGISTRY, base, connector_class, connector_for
 from records.connectors.urls import check_base_url
+from records.connectors.vault import LATEST_API_VERSION
+from records.copying.tree import copy_key_field, copy_key_names
 from records.lib.audit import audit_log
 from records.lib.error_words import friendly_error
 from records.models import ConnectionProfile, System, manages_all_profiles
@@ -87,8 +89,6 @@ VAULT_API_VERSION = re.compile(r"v\d{1,3}\.\d{1,2}")
 
 
 def latest_vault_api_version() -> str:
-    from records.connectors.vault import LATEST_API_VERSION
-
     return LATEST_API_VERSION
 
 
@@ -103,9 +103,6 @@ def lineage_fields_error(*, system: str, lineage_fields: Any) -> str:
     """The rule for a profile's default lineage fields ({object: text field}): never the copy key,
     Record Copier's own field. By name: the profile's objects are not described here (the copy's
     own checks refuse it again against the metadata)."""
-    from records.connectors import REGISTRY, connector_class
-    from records.copying.tree import copy_key_names
-
     lineage_fields = {} if lineage_fields is None else lineage_fields
     if not isinstance(lineage_fields, dict) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in lineage_fields.items()
@@ -290,8 +287,6 @@ def profile_share(
 
 
 def _test_connection(profile: ConnectionProfile) -> tuple[bool, str]:
-    from records.connectors import connector_for
-
     missing = missing_secrets(profile)
     if missing:
         names = " and ".join(
@@ -380,9 +375,6 @@ def profile_copy_keys(
 ) -> list[CopyKeyState]:
     """The profile's objects (the connector's list_objects, or only those named in `objects`),
     each with the copy-key field it has: one describe per object."""
-    from records.connectors import connector_for
-    from records.copying.tree import copy_key_field
-
     conn = connector or connector_for(profile)
     listed = conn.list_objects()
     if objects is not None:
@@ -404,8 +396,6 @@ def profile_copy_keys_page(
 ) -> tuple[list[CopyKeyState], int]:
     """The profile page's share of profile_copy_keys: the objects whose name or label contains
     `match`, the first `limit` of them described (one describe each), and how many matched."""
-    from records.connectors import connector_for
-
     conn = connector or connector_for(profile)
     needle = match.strip().lower()
     names = [o.name for o in conn.list_objects() if needle in o.name.lower() or needle in o.label.lower()]
@@ -428,8 +418,6 @@ def profile_copy_key_plan(
     names = list(dict.fromkeys(o.strip() for o in objects if o and o.strip()))
     if not names:
         raise ValidationError("Name at least one object.")
-    from records.connectors import connector_for
-
     conn = connector or connector_for(profile)
     states = {s.object_name: s for s in profile_copy_keys(profile=profile, objects=names, connector=conn)}
     plan, problems = [], []
@@ -465,8 +453,6 @@ def profile_add_copy_keys(
 ) -> list[CopyKeyAdded]:
     """Create the copy-key field on each of `objects` (checked first as profile_copy_key_plan
     checks them), each creation audited; one object's failure doesn't stop the others."""
-    from records.connectors import connector_for
-
     conn = connector or connector_for(profile)
     plan = profile_copy_key_plan(profile=profile, objects=objects, user=user, connector=conn)
     out = []

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from records.accounts import sso
+
 RQ_DASHBOARD_PREFIX = "/admin/rq/"
 RQ_DASHBOARD_UPDATE = {"script-src": ["'unsafe-inline'"], "style-src": ["'unsafe-inline'"]}
 
@@ -23,8 +25,6 @@ def _origin(url: str) -> str:
 
 def sso_logout_origin() -> str:
     """The origin of the provider's end-session endpoint, or "" when SSO is off or has none."""
-    from records.accounts import sso
-
     if not sso.sso_enabled():
         return ""
     try:

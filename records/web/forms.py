@@ -10,6 +10,7 @@ from django import forms
 from django.utils import timezone
 
 from records.connectors.base import FieldInfo, FieldType
+from records.copying.remote_checks import UNSEARCHABLE_TARGETS
 from records.copying.validation import override_errors
 from records.models import CopyJob, RecordResult
 
@@ -74,8 +75,6 @@ def form_field_for(info: FieldInfo, *, required: bool = False) -> forms.Field:
         # The field's label names what it points at ("Country", "Parent Account"): not an API name.
         target = f" of the {info.label} record" if info.label else ""
         # data-lookup: static/records/lookup.js offers matching records by name as you type.
-        from records.copying.remote_checks import UNSEARCHABLE_TARGETS
-
         searchable = info.reference_to and info.reference_to not in UNSEARCHABLE_TARGETS
         attrs = {"data-lookup": info.reference_to, "autocomplete": "off"} if searchable else {}
         return forms.CharField(

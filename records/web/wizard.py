@@ -3,6 +3,7 @@ what was typed on the fields step (kept when a person jumps to another step and 
 
 from __future__ import annotations
 
+from django.http import QueryDict
 from django.urls import reverse
 
 LABELS_KEY = "copy_object_labels"
@@ -69,8 +70,6 @@ def keep_typed(request, profile, object_name: str, record_id: str, data) -> None
 
 def typed(request, profile, object_name: str, record_id: str):
     """The kept values as a QueryDict (to bind the form with), or None."""
-    from django.http import QueryDict
-
     saved = request.session.get(TYPED_KEY, {}).get(_typed_key(profile, object_name, record_id))
     if saved is None:
         return None

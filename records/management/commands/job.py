@@ -1,4 +1,4 @@
-"""`job show ID [--json]`, `job cancel ID`, `job retry ID` (= `job resume ID`), `job undo ID`, `job resume-stale`,
+"""`job show ID [--json]`, `job cancel ID`, `job resume ID` (its older name `job retry ID` still works), `job undo ID`, `job resume-stale`,
 `job resolve ID ROW --pick NEW_ID | --none [--user NAME] [--json]` (a row that needs review: its copy
 is NEW_ID, one of its candidates, or none of them; ROW is the row's id as `job show --json` lists it,
 or its source record id).
@@ -35,8 +35,9 @@ class Command(BaseCommand):
         show = sub.add_parser("show")
         show.add_argument("id")
         show.add_argument("--json", action="store_true")
-        for name in ("cancel", "retry", "resume", "undo"):
-            p = sub.add_parser(name)
+        for name in ("cancel", "resume", "undo"):
+            # "retry": the older name of resume, kept for scripts that use it.
+            p = sub.add_parser(name, aliases=["retry"] if name == "resume" else [])
             p.add_argument("id")
             p.add_argument("--json", action="store_true")
             if name != "cancel":
@@ -60,7 +61,7 @@ class Command(BaseCommand):
         resolve.add_argument("--json", action="store_true")
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        action = opts["action"]
+        action = "resume" if opts["action"] == "retry" else opts["action"]
         if action not in ("show", "resolve") and not opts.get("preview"):  # a pick or a preview queues nothing
             require_queue(self.stderr)
         if action == "resume-stale":
@@ -84,8 +85,7 @@ class Command(BaseCommand):
         extra = {"include_changed": True} if opts.get("include_changed") else {}
         service = {
             "cancel": job_actions.copy_job_cancel,
-            "retry": job_actions.copy_job_retry,
-            "resume": job_actions.copy_job_retry,
+            "resume": job_actions.copy_job_resume,
             "undo": job_actions.copy_job_undo,
         }[action]
         try:

@@ -19,8 +19,8 @@ from records.models import ConnectionProfile, CopyJob
 from records.profiles.access import get_profile_for_user
 from records.web import drafts, wizard
 from records.web.bulk_csv import parse_bulk_csv
+from records.web.csv_cells import FORMULA_PREFIXES
 from records.web.forms import BulkUploadForm, overridable_fields, suggested_value
-from records.web.views.jobs import FORMULA_PREFIXES
 
 
 def _bulk_choice(request, profiles) -> dict:

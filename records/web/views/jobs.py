@@ -1,4 +1,4 @@
-"""Job list, job page, its progress endpoint, the results CSV and the job actions."""
+"""Job list, job page, its progress endpoints, the results CSV and the job actions."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import csv
 import hashlib
 import json
 import logging
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from functools import partial
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -22,19 +23,20 @@ from django.http import (
 )
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from records.copying import lifecycle, review
+from records.copying import job_actions, job_queue, lifecycle, review
 from records.lib.error_words import friendly_error, service_error_message
 from records.models import ConnectionProfile, CopyJob, RecordResult, System
 from records.web import job_progress as live
+from records.web.csv_cells import neutralise
 from records.web.forms import JobFilterForm, ResultFilterForm
+from records.web.job_actions import CANCEL, RESUME, UNDO, JobAction, offered_actions
+from records.web.results_table import result_row_html, results_page, values_text
 
 log = logging.getLogger(__name__)
 QUEUE_DOWN = "The job is queued; it starts when the queue is back."
-RESULTS_PER_PAGE = 50
 JOBS_PER_PAGE = 25
 
 
@@ -141,150 +143,6 @@ def _progress(job: CopyJob) -> dict:
     }
 
 
-# -- the job page's results table -------------------------------------------------------------
-# Keyset pagination: ?after=<id> (the next page), ?before=<id> (the previous one), ?last=1. Each
-# page reads one index range from a cursor, so the last page of 10,000 results costs what the
-# first does (an OFFSET reads and throws away every row before the page). Totals come from one
-# grouped COUNT per (object, outcome), which also fills the outcome badges and the object filter.
-# The job's own counters are not used for these: the engine refreshes them only now and then
-# during a run, and they have no pending/sending/skipped numbers.
-
-RESULT_FIELDS = (
-    "id",
-    "job",
-    "object_name",
-    "source_id",
-    "source_name",
-    "new_id",
-    "parent_source_id",
-    "status",
-    "error_type",
-    "error_message",
-    "link",
-    "values",
-    "candidates",
-)
-
-
-@dataclass
-class ResultsPage:
-    rows: list[RecordResult]
-    total: int
-    start: int  # 1-based position of the first row (0 when there are no rows)
-    has_previous: bool
-    has_next: bool
-    query: str  # the filters, url-encoded, without the cursor
-    end: int = field(init=False)
-
-    def __post_init__(self):
-        self.end = self.start + len(self.rows) - 1 if self.rows else 0
-
-    def _link(self, cursor: str) -> str:
-        return "?" + "&".join(part for part in (self.query, cursor) if part)
-
-    @property
-    def first_url(self) -> str:
-        return self._link("")
-
-    @property
-    def previous_url(self) -> str:
-        return self._link(f"before={self.rows[0].pk}") if self.rows else self.first_url
-
-    @property
-    def next_url(self) -> str:
-        return self._link(f"after={self.rows[-1].pk}") if self.rows else self.first_url
-
-    @property
-    def last_url(self) -> str:
-        return self._link("last=1")
-
-
-def _cursor(request: HttpRequest, name: str) -> int | None:
-    value = request.GET.get(name, "")
-    return int(value) if value.isdigit() and len(value) < 19 else None
-
-
-def _results_page(request: HttpRequest, results, total: int, query: str) -> ResultsPage:
-    """One page of `results` (already filtered) at the cursor in the request: 1–2 queries."""
-    rows_qs = results.only(*RESULT_FIELDS)
-    after, before = _cursor(request, "after"), _cursor(request, "before")
-    size = RESULTS_PER_PAGE
-    if request.GET.get("last"):
-        rows = list(rows_qs.order_by("-id")[: size + 1])
-        has_previous, rows = len(rows) > size, rows[:size][::-1]
-        return ResultsPage(rows, total, total - len(rows) + 1 if rows else 0, has_previous, False, query)
-    if before is not None:
-        rows = list(rows_qs.filter(id__lt=before).order_by("-id")[: size + 1])
-        has_previous, rows = len(rows) > size, rows[:size][::-1]
-        # A `before` cursor is the first row of a page the user saw, so there is a next page.
-        has_next = True
-    else:
-        qs = rows_qs.filter(id__gt=after) if after is not None else rows_qs
-        rows = list(qs.order_by("id")[: size + 1])
-        has_next, rows = len(rows) > size, rows[:size]
-        has_previous = after is not None
-    if not rows:
-        return ResultsPage([], total, 0, has_previous, has_next, query)
-    # Position of the first row: nothing to count on the first page; else an index-range count.
-    before_first = results.filter(id__lt=rows[0].pk).count() if has_previous else 0
-    return ResultsPage(rows, total, before_first + 1, has_previous, has_next, query)
-
-
-STATUS_LABELS = dict(RecordResult.Status.choices)
-
-
-def _result_row_html(r: RecordResult, labels: dict[str, str] | None = None, deleted: bool = False) -> str:
-    """One row of the results table. Built here rather than in the template: rendering 50 rows
-    through the template engine took about half of the page's server time. `deleted`: the job
-    was undone, so its copies are gone: no link, the id struck through."""
-    if r.new_id and deleted:
-        new_id = format_html("<del>{}</del> (deleted)", r.new_id)
-    elif r.new_id and r.link:
-        new_id = format_html(
-            '<a href="{}" target="_blank" rel="noopener noreferrer">{}<span class="sr-only">'
-            " (opens the new record)</span></a>",
-            r.link,
-            r.new_id,
-        )
-    else:
-        new_id = escape(r.new_id or "—")
-    error = ""
-    if r.error_type or r.error_message:
-        sep = ": " if r.error_type and r.error_message else ""
-        error = format_html('<span class="err"><strong>{}</strong>{}{}</span>', r.error_type, sep, r.error_message)
-    if r.status == RecordResult.Status.REVIEW:
-        error = format_html('{} <a href="#review-h">Candidates: {}</a>', error, _candidate_ids(r.candidates))
-    return format_html(
-        '<tr><td>{}</td><td class="mono">{}</td><td class="mono">{}</td><td>{}</td><td class="mono">{}</td>'
-        '<td><span class="badge badge-{}">{}</span></td><td>{}</td><td>{}</td></tr>\n',
-        r.source_name or "—",
-        r.source_id,
-        new_id,
-        (labels or {}).get(r.object_name) or r.object_name,
-        r.parent_source_id or "—",
-        r.status,
-        STATUS_LABELS.get(r.status, r.status),
-        error,
-        values_text(r.values),
-    )
-
-
-def _candidate_ids(candidates) -> str:
-    return ", ".join(str(c.get("id")) for c in candidates or [] if isinstance(c, dict))
-
-
-def values_text(values) -> str:
-    """The values overrides, templates, lineage and "make unique" gave a copy: "F = v; G = (cleared)",
-    and the numbered tries when there were any. Internal keys (leading "_") are not shown."""
-    if not values:
-        return ""
-    parts = [f"{k} = {'(cleared)' if v is None else v}" for k, v in values.items() if not k.startswith("_")]
-    tries = values.get("_unique_tries")
-    if tries:
-        parts.append(f"made unique after {len(tries)} tr{'y' if len(tries) == 1 else 'ies'}: {', '.join(tries)}")
-    return "; ".join(parts)
-
-
 def _filtered_results(request: HttpRequest, job: CopyJob, objects: list[str]):
     """(the job's results under the page's filters, outcome, object, id searched)."""
     form = ResultFilterForm(request.GET or None, objects=objects)
@@ -315,7 +173,7 @@ def job_detail(request: HttpRequest, code) -> HttpResponse:
     query = request.GET.copy()
     for name in ("page", "after", "before", "last"):
         query.pop(name, None)
-    page = _results_page(request, results, total, query.urlencode())
+    page = results_page(request, results, total, query.urlencode())
     deleted = job.status == CopyJob.Status.UNDONE
     by_status: dict[str, int] = {}
     for (_, status), n in groups.items():
@@ -331,8 +189,8 @@ def job_detail(request: HttpRequest, code) -> HttpResponse:
             "job": job,
             "form": form,
             "page": page,
-            "rows_html": mark_safe("".join(_result_row_html(r, labels, deleted) for r in page.rows)),  # noqa: S308 - escaped above
-            "actions": job_actions(job, request.user),
+            "rows_html": mark_safe("".join(result_row_html(r, labels, deleted) for r in page.rows)),  # noqa: S308 - escaped above
+            "actions": offered_actions(job, request.user),
             "filtered": bool(outcome or obj or q),
             "selected": {"outcome": outcome, "object": obj, "q": q},
             "objects": [(o, labels.get(o) or o) for o in objects],
@@ -385,10 +243,10 @@ def job_rows(request: HttpRequest, code) -> HttpResponse:
     job = _get_job_for_user(request, code, only=("id", "code", "plan", "status"), related=())
     # Any object name is a valid filter here: it only narrows this user's own job's results.
     _, results, *_ = _filtered_results(request, job, [request.GET.get("object", "")])
-    page = _results_page(request, results, 0, "")
+    page = results_page(request, results, 0, "")
     labels, _ = live.plan_labels((job.plan or {}).get("objects"))
     deleted = job.status == CopyJob.Status.UNDONE
-    html = "".join(_result_row_html(r, labels, deleted) for r in page.rows)
+    html = "".join(result_row_html(r, labels, deleted) for r in page.rows)
     return HttpResponse(html, content_type="text/html; charset=utf-8", headers={"Cache-Control": "private, no-cache"})
 
 
@@ -413,17 +271,6 @@ def job_progress(request: HttpRequest, code) -> HttpResponse:
 def _if_none_match(request: HttpRequest) -> set[str]:
     header = request.headers.get("If-None-Match", "")
     return {tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()}
-
-
-# Spreadsheet programs run a cell that starts with one of these as a formula (CSV injection).
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value) -> str:
-    text = "" if value is None else str(value)
-    if text.startswith(FORMULA_PREFIXES):
-        return "'" + text
-    return text
 
 
 class _Echo:
@@ -469,75 +316,64 @@ def job_results_csv(request: HttpRequest, code) -> StreamingHttpResponse:
 
 
 # ---------------------------------------------------------------------------------------------
-# Actions: GET shows what will happen and asks to confirm; POST does it and redirects.
-
-# The rules are the model's (lifecycle.can_*), the same for the web, the admin, the CLI and the
-# services; a refused action shows the rule's reason.
-ACTIONS = {
-    "cancel": {
-        "title": "Cancel this job",
-        "explain": "Records already copied stay copied; the rest are not copied. You can undo the copied ones afterwards.",
-        "button": "Yes, cancel the job",
-        "label": "Cancel job",
-        "rule": "can_cancel",
-        "service": "copy_job_cancel",
-        "done": "Cancelling: the job stops after the records in flight.",
-    },
-    "retry": {
-        "title": "Resume this job",
-        "explain": "The job is queued again; only its unfinished records (not yet copied, failed or skipped) are sent. "
-        "Records already copied are not copied twice.",
-        "button": "Yes, resume the job",
-        "label": "Resume",
-        "rule": "can_resume",
-        "service": "copy_job_retry",
-        "done": "The unfinished records were queued again.",
-    },
-    "undo": {
-        "title": "Undo this copy",
-        "explain": "The records this job created are deleted in the remote system, children first, unless "
-        "someone changed them since the copy or they were not made by this job. This can't be reversed.",
-        "button": "Yes, delete the copies",
-        "label": "Undo copy",
-        "rule": "can_undo",
-        "service": "copy_job_undo",
-        "done": "Undo queued: the copies are being deleted. Follow it on this page.",
-    },
-}
-ACTIONS["resume"] = ACTIONS["retry"]
+# Actions, one view each (records/web/job_actions.py says what they say). GET shows what will
+# happen and asks to confirm (the undo page also lists what it would delete and keep); POST does
+# it and goes back to the job page. A refused action shows its rule's reason.
 
 
-def _rule(job: CopyJob, user, action: str) -> tuple[bool, str]:
-    return getattr(job, ACTIONS[action]["rule"])(user)
-
-
-def job_actions(job: CopyJob, user) -> list[dict]:
-    """The job page's buttons: each action, whether it is offered, and why not."""
-    out = []
-    for name in ("cancel", "retry", "undo"):
-        allowed, reason = _rule(job, user, name)
-        out.append({"name": name, "label": ACTIONS[name]["label"], "allowed": allowed, "reason": reason})
-    return out
-
-
-def job_action(request: HttpRequest, code, action: str) -> HttpResponse:
+@require_http_methods(["GET", "POST"])
+def job_cancel(request: HttpRequest, code) -> HttpResponse:
     job = _get_job_for_user(request, code)
-    spec = ACTIONS[action]
-    allowed, reason = _rule(job, request.user, action)
+    if request.method == "GET":
+        return _confirm_page(request, job, CANCEL)
+    return _act(request, job, CANCEL, partial(job_actions.copy_job_cancel, job=job, user=request.user))
+
+
+@require_http_methods(["GET", "POST"])
+def job_resume(request: HttpRequest, code) -> HttpResponse:
+    job = _get_job_for_user(request, code)
     # Resuming an undo checks its kept records again; the box deletes those changed since the copy.
-    undo_resume = action in ("retry", "resume") and job.mode == CopyJob.Mode.UNDO
-    if request.method == "POST":
-        extra = {"include_changed": request.POST.get("include_changed") == "1"} if undo_resume else {}
-        return _act(request, job, action, allowed, reason, **extra)
-    if request.method != "GET":
-        return HttpResponse(status=405)
+    undo = job.mode == CopyJob.Mode.UNDO
+    if request.method == "GET":
+        return _confirm_page(request, job, RESUME, undo_resume=undo)
+    include_changed = request.POST.get("include_changed") == "1" if undo else None
+    resume = partial(
+        job_actions.copy_job_resume, job=job, user=request.user, include_changed=include_changed, enqueue=False
+    )
+    return _act(request, job, RESUME, resume)
+
+
+@require_http_methods(["GET", "POST"])
+def job_retry_redirect(request: HttpRequest, code) -> HttpResponse:
+    """/retry/, Resume's older URL. A 308 keeps a POST a POST (a confirm page opened from it) and
+    takes a bookmark to Resume's confirm page."""
+    job = _get_job_for_user(request, code, only=("code",), related=())
+    return redirect("job_resume", code=job.code, permanent=True, preserve_request=True)
+
+
+@require_http_methods(["GET", "POST"])
+def job_undo(request: HttpRequest, code) -> HttpResponse:
+    """The undo page: what will be deleted and what will be kept, and why, read now (up to
+    settings.UNDO_PREVIEW_MAX_RECORDS records); POST confirms and queues the undo."""
+    job = _get_job_for_user(request, code)
+    if request.method == "GET":
+        return _undo_page(request, job)
+    include_changed = request.POST.get("include_changed") == "1"
+    undo = partial(
+        job_actions.copy_job_undo, job=job, user=request.user, include_changed=include_changed, enqueue=False
+    )
+    return _act(request, job, UNDO, undo)
+
+
+def _confirm_page(request: HttpRequest, job: CopyJob, action: JobAction, *, undo_resume: bool = False) -> HttpResponse:
+    allowed, reason = action.rule(job, request.user)
     return render(
         request,
         "records/job_confirm.html",
         {
             "job": job,
-            "action": action,
-            "spec": spec,
+            "action": action.name,
+            "spec": action,
             "allowed": allowed,
             "reason": reason,
             "undo_resume": undo_resume,
@@ -546,40 +382,8 @@ def job_action(request: HttpRequest, code, action: str) -> HttpResponse:
     )
 
 
-def _act(request: HttpRequest, job: CopyJob, action: str, allowed: bool, reason: str, **extra) -> HttpResponse:
-    """POST of an action: the service, then the job page (the new job's, for an undo)."""
-    spec = ACTIONS[action]
-    if not allowed:
-        messages.error(request, reason)
-        return redirect("job_detail", code=job.code)
-    from records.copying import job_actions
-
-    try:
-        result = getattr(job_actions, spec["service"])(job=job, user=request.user, **extra)
-    except (ValidationError, ValueError, PermissionError) as exc:
-        messages.error(request, service_error_message(exc))
-        return redirect("job_detail", code=job.code)
-    except Exception as exc:  # noqa: BLE001 - shown as a friendly message, logged
-        messages.error(request, friendly_error(exc, job.profile))
-        return redirect("job_detail", code=job.code)
-    messages.success(request, spec["done"])
-    if getattr(result, "queue_down", False):
-        messages.warning(request, QUEUE_DOWN)
-    target = result if isinstance(result, CopyJob) else job
-    return redirect("job_detail", code=target.code)
-
-
-def job_undo(request: HttpRequest, code) -> HttpResponse:
-    """The undo page: what will be deleted and what will be kept, and why, read now (up to
-    settings.UNDO_PREVIEW_MAX_RECORDS records); POST confirms and queues the undo."""
-    job = _get_job_for_user(request, code)
-    allowed, reason = _rule(job, request.user, "undo")
-    if request.method == "POST":
-        return _act(request, job, "undo", allowed, reason, include_changed=request.POST.get("include_changed") == "1")
-    if request.method != "GET":
-        return HttpResponse(status=405)
-    from records.copying import job_actions
-
+def _undo_page(request: HttpRequest, job: CopyJob) -> HttpResponse:
+    allowed, reason = UNDO.rule(job, request.user)
     preview, error = None, ""
     if allowed:
         try:
@@ -592,8 +396,29 @@ def job_undo(request: HttpRequest, code) -> HttpResponse:
     return render(
         request,
         "records/job_undo.html",
-        {"job": job, "spec": ACTIONS["undo"], "allowed": allowed, "reason": reason, "preview": preview, "error": error},
+        {"job": job, "spec": UNDO, "allowed": allowed, "reason": reason, "preview": preview, "error": error},
     )
+
+
+def _act(request: HttpRequest, job: CopyJob, action: JobAction, service: Callable[[], CopyJob]) -> HttpResponse:
+    """POST of an action: its rule, its service, then the job page (the new job's, for an undo).
+    The service leaves the queueing to this view, so that the page can say when the queue is down."""
+    allowed, reason = action.rule(job, request.user)
+    if not allowed:
+        messages.error(request, reason)
+        return redirect("job_detail", code=job.code)
+    try:
+        target = service()
+    except (ValidationError, ValueError, PermissionError) as exc:
+        messages.error(request, service_error_message(exc))
+        return redirect("job_detail", code=job.code)
+    except Exception as exc:  # noqa: BLE001 - shown as a friendly message, logged
+        messages.error(request, friendly_error(exc, job.profile))
+        return redirect("job_detail", code=job.code)
+    messages.success(request, action.done)
+    if action.queues and job_queue.copy_job_enqueue(job=target).queue_down:
+        messages.warning(request, QUEUE_DOWN)
+    return redirect("job_detail", code=target.code)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -611,14 +436,12 @@ def job_row_none(request: HttpRequest, code, row: int) -> HttpResponse:
 
 
 def _resolve(request: HttpRequest, code, row_id: int, *, pick: str | None) -> HttpResponse:
-    from records.copying.review import copy_row_resolve
-
     job = _get_job_for_user(request, code)
     row = job.results.defer("source_snapshot").filter(pk=row_id).first()
     if row is None:
         raise Http404("No such record in this job")
     try:
-        copy_row_resolve(job=job, row=row, pick=pick, user=request.user)
+        review.copy_row_resolve(job=job, row=row, pick=pick, user=request.user)
     except ValidationError as exc:
         messages.error(request, service_error_message(exc))
     else:

@@ -11,12 +11,14 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.http import require_POST
 
 from records.connectors import connector_for
 from records.connectors.base import FieldType
 from records.copying import guards, stored_plans
 from records.copying.choices import offered
 from records.copying.job_create import copy_job_create
+from records.copying.job_queue import Enqueued, copy_job_enqueue
 from records.copying.remote_checks import remote_errors
 from records.copying.request import CopyRequest
 from records.lib.error_words import friendly_error, service_error_message
@@ -230,10 +232,12 @@ def _safe(fn, *args) -> str:
 
 def copy_preview(request: HttpRequest, draft_id: str) -> HttpResponse:
     """The preview: its plan is read on a worker (records/copying/stored_plans.py); until it is ready the
-    page shows the records read so far and polls copy_plan_status. Confirm makes the job from the
-    stored plan: no remote call in either request."""
-    # A repeated Confirm (double click, resubmit), the browser's Back after Confirm or a second
-    # tab of the same preview: the job the first Confirm created, not "expired".
+    page shows the records read so far and polls copy_plan_status. No remote call."""
+    if request.method == "POST":
+        # Confirm's older URL (a preview opened before it had its own): a 308 keeps the POST.
+        return redirect("copy_confirm", draft_id=draft_id, permanent=True, preserve_request=True)
+    # The browser's Back after Confirm, or a second tab of the same preview: the job the first
+    # Confirm created, not "expired".
     done = _confirmed_job(request, draft_id)
     if done:
         return redirect("job_detail", code=done.code)
@@ -242,8 +246,6 @@ def copy_preview(request: HttpRequest, draft_id: str) -> HttpResponse:
     profile = get_profile_for_user(request, draft["profile"])
     copy_request = drafts.copy_request_of(draft, profile)
     options = copy_request.options
-    if request.method == "POST":
-        return _confirm(request, draft_id, draft, copy_request)
     again = request.GET.get("again") == "1"
     row, error = _plan_row(request, copy_request, again=again)
     if again and not error:
@@ -281,6 +283,20 @@ def copy_preview(request: HttpRequest, draft_id: str) -> HttpResponse:
             **_guards(row, profile, plan),
         },
     )
+
+
+@require_POST
+def copy_confirm(request: HttpRequest, draft_id: str) -> HttpResponse:
+    """Confirm: the job is made from the stored plan the preview showed (no remote call), then its page."""
+    # A repeated Confirm (double click, resubmit) or one from a second tab: the job the first
+    # Confirm created, not "expired".
+    done = _confirmed_job(request, draft_id)
+    if done:
+        return redirect("job_detail", code=done.code)
+    draft = drafts.get_draft(request, draft_id)
+    # The profile is checked again: access may have been withdrawn since the draft was made.
+    profile = get_profile_for_user(request, draft["profile"])
+    return _confirm(request, draft_id, draft, drafts.copy_request_of(draft, profile))
 
 
 def _guards(row, profile, plan) -> dict:
@@ -335,6 +351,7 @@ def _confirm(request, draft_id: str, draft, copy_request: CopyRequest) -> HttpRe
             user=request.user,
             confirmation=draft_id,  # one job per confirmed preview
             plan=row,
+            enqueue=False,  # queued below, to say whether the queue took it
         )
     except stored_plans.PlanUsed as exc:
         if exc.job is None or exc.job.requested_by_id != request.user.pk:
@@ -347,15 +364,15 @@ def _confirm(request, draft_id: str, draft, copy_request: CopyRequest) -> HttpRe
         messages.error(request, service_error_message(exc))
         return redirect("copy_preview", draft_id=draft_id)
     else:
-        _queued_words(request, job)
+        _queued_words(request, copy_job_enqueue(job=job))
     drafts.drop_draft(request, draft_id)
     if draft.get("origin") == "wizard":
         wizard.forget_typed(request, copy_request.profile, draft["object_name"], draft["source_ids"][0])
     return redirect("job_detail", code=job.code)
 
 
-def _queued_words(request, job: CopyJob) -> None:
-    if getattr(job, "queue_down", False):
+def _queued_words(request, queued: Enqueued) -> None:
+    if queued.queue_down:
         # "while-queued": the job page drops it once the job has ended (static/records/job.js).
         messages.warning(request, "The copy is queued; it starts when the queue is back.", extra_tags="while-queued")
     else:

@@ -1,0 +1,83 @@
+"""The job actions (cancel, resume, undo): what their buttons, confirm pages and answers say, their
+rules (lifecycle.can_*, the same for the web, the admin, the CLI and the services), and which
+the job page offers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.urls import reverse
+
+from records.copying import lifecycle
+from records.models import CopyJob
+
+
+@dataclass(frozen=True)
+class JobAction:
+    """What an action's button, confirm page and answer say; its rule; whether it queues a job."""
+
+    name: str  # its URL's name is job_<name>
+    label: str
+    title: str
+    explain: str
+    button: str
+    done: str
+    rule: Callable[[CopyJob, Any], tuple[bool, str]]
+    queues: bool
+
+
+CANCEL = JobAction(
+    name="cancel",
+    label="Cancel job",
+    title="Cancel this job",
+    explain="Records already copied stay copied; the rest are not copied. You can undo the copied ones afterwards.",
+    button="Yes, cancel the job",
+    done="Cancelling: the job stops after the records in flight.",
+    rule=lifecycle.can_cancel,
+    queues=False,
+)
+RESUME = JobAction(
+    name="resume",
+    label="Resume",
+    title="Resume this job",
+    explain="The job is queued again; only its unfinished records (not yet copied, failed or skipped) are sent. "
+    "Records already copied are not copied twice.",
+    button="Yes, resume the job",
+    done="The unfinished records were queued again.",
+    rule=lifecycle.can_resume,
+    queues=True,
+)
+UNDO = JobAction(
+    name="undo",
+    label="Undo copy",
+    title="Undo this copy",
+    explain="The records this job created are deleted in the remote system, children first, unless "
+    "someone changed them since the copy or they were not made by this job. This can't be reversed.",
+    button="Yes, delete the copies",
+    done="Undo queued: the copies are being deleted. Follow it on this page.",
+    rule=lifecycle.can_undo,
+    queues=True,
+)
+
+
+@dataclass(frozen=True)
+class OfferedAction:
+    """A button of the job page: shown when allowed; otherwise its reason is listed."""
+
+    name: str
+    label: str
+    url: str
+    allowed: bool
+    reason: str
+
+
+def offered_actions(job: CopyJob, user) -> list[OfferedAction]:
+    """The job page's buttons: each action, whether this user may take it now, and why not."""
+    out = []
+    for action in (CANCEL, RESUME, UNDO):
+        allowed, reason = action.rule(job, user)
+        url = reverse(f"job_{action.name}", args=[job.code])
+        out.append(OfferedAction(action.name, action.label, url, allowed, reason))
+    return out
