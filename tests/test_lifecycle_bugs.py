@@ -142,8 +142,8 @@ def test_2_a_cancelled_job_is_resumed_from_the_web(fresh_sandbox, zoho_profile, 
     job.refresh_from_db()
     assert job.status == CopyJob.Status.CANCELLED and job.results.filter(status=S.SKIPPED).count() == 2
     page = owner_client.get(f"/jobs/{job.code}/").content.decode()
-    assert f"/jobs/{job.code}/retry/" in page
-    owner_client.post(f"/jobs/{job.code}/retry/")
+    assert f"/jobs/{job.code}/resume/" in page
+    owner_client.post(f"/jobs/{job.code}/resume/")
     assert CopyJob.objects.get(pk=job.pk).status == CopyJob.Status.QUEUED
     _burst()
     _assert_each_named_once(conn, job, rows)
@@ -334,7 +334,7 @@ def test_6_a_user_whose_profile_was_unshared_can_no_longer_act_on_his_jobs(
     client = Client()
     client.force_login(other_user)
     client.post(f"/jobs/{job.code}/undo/")
-    client.post(f"/jobs/{job.code}/retry/")
+    client.post(f"/jobs/{job.code}/resume/")
     assert CopyJob.objects.count() == 1
     assert CopyJob.objects.get(pk=job.pk).status == CopyJob.Status.PARTIAL
     allowed, reason = job.can_resume(other_user)
@@ -351,7 +351,7 @@ def test_7_web_admin_cli_and_services_give_the_same_answer(make_job, owner, staf
     job.results.filter(status=S.FAILED).update(status=S.SUCCEEDED, error_type="", error_message="")
     allowed, reason = job.can_resume(owner)
     assert not allowed and reason
-    web = owner_client.post(f"/jobs/{job.code}/retry/")
+    web = owner_client.post(f"/jobs/{job.code}/resume/")
     assert reason in [str(m) for m in get_messages(web.wsgi_request)]
     admin = Client()
     admin.force_login(staff)

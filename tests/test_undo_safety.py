@@ -360,7 +360,7 @@ def test_resuming_an_undo_from_its_page_can_delete_the_changed_records_too(bare_
     assert conn.update("Accounts", [{"id": edited, "Description": "changed"}])[0].ok
     undo = run_job(copy_job_undo(job=job, user=owner, enqueue=False), worker="u")
     assert undo.status == CopyJob.Status.PARTIAL and exists(conn, "Accounts", edited)
-    url = reverse("job_retry", args=[undo.code])
+    url = reverse("job_resume", args=[undo.code])
 
     page = owner_client.get(url).content.decode()
     assert 'name="include_changed"' in page and "checked" not in page.split('name="include_changed"')[1][:40]
