@@ -21,7 +21,7 @@ from records.copying.preview import copy_preview
 from records.copying.validation import override_errors, source_id_errors
 from records.models import CopyJob
 from records.web.bulk_csv import parse_bulk_csv
-from tests.fixtures.engine import preview, start_job
+from tests.fixtures.engine import copy_request, preview, start_job
 
 pytestmark = pytest.mark.django_db
 
@@ -74,14 +74,7 @@ def test_zoho_values_are_refused_at_the_service(zoho, owner, field, value, words
     for call in (copy_preview, copy_job_create):
         extra = {"user": owner} if call is copy_job_create else {}
         with pytest.raises(ValidationError) as exc:
-            call(
-                profile=profile,
-                object_name="Accounts",
-                source_ids=[account],
-                mode="clone",
-                overrides=overrides,
-                **extra,
-            )
+            call(request=copy_request(profile, "Accounts", [account], "clone", overrides=overrides), **extra)
         message = " ".join(exc.value.messages)
         assert field in message and words in message, message
         assert "\x00" not in message and len(message) < 500
@@ -145,7 +138,7 @@ def test_a_bad_source_id_is_refused_before_any_request(zoho, vault, owner, bad_i
         for call in (copy_preview, copy_job_create):
             extra = {"user": owner} if call is copy_job_create else {}
             with pytest.raises(ValidationError) as exc:
-                call(profile=profile, object_name=obj, source_ids=[good, bad_id], mode="clone", **extra)
+                call(request=copy_request(profile, obj, [good, bad_id], "clone"), **extra)
             message = " ".join(exc.value.messages)
             assert "record id" in message and "\x00" not in message and len(message) < 300, message
         assert _log_len(sb, system) == before, sb.log(system)[before:]
