@@ -304,12 +304,13 @@ def test_a_second_confirm_of_one_preview_queues_nothing(owner_client, vault_prof
     response = _post(owner_client, vault_profile, "product__v", PRODUCTS[0])
     draft_id = response["Location"].rstrip("/").split("/")[-1]
     draft = owner_client.session["copy_drafts"][draft_id]
-    assert owner_client.post(response["Location"]).status_code == 302
+    confirm = reverse("copy_confirm", args=[draft_id])
+    assert owner_client.post(confirm).status_code == 302
     # The second request of a double-click read the session before the first dropped the draft.
     session = owner_client.session
     session["copy_drafts"] = {draft_id: draft}
     session.save()
-    again = owner_client.post(response["Location"])
+    again = owner_client.post(confirm)
     job = CopyJob.objects.get()  # one job only, and the repeat answers with it (issue 13)
     assert again.status_code == 302 and again["Location"] == reverse("job_detail", args=[job.code])
 
@@ -318,7 +319,8 @@ def test_after_confirm_the_record_starts_from_its_own_values_again(
     owner_client, vault_profile, fresh_sandbox, redis_url
 ):
     response = _post(owner_client, vault_profile, "product__v", PRODUCTS[0], f_description__c="Once")
-    assert owner_client.post(response["Location"]).status_code == 302
+    draft_id = response["Location"].rstrip("/").split("/")[-1]
+    assert owner_client.post(reverse("copy_confirm", args=[draft_id])).status_code == 302
     form = _page(owner_client, vault_profile, "product__v", PRODUCTS[0]).context["form"]
     assert form["f_description__c"].value() == "Cardiostat demo product"
 

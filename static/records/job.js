@@ -100,7 +100,7 @@
     var actions = document.getElementById("job-actions");
     if (actions) actions.hidden = true;  // no Cancel once the job has ended
     refreshParts(p, true);
-    // The finished job's actions (Retry, Undo, ...) as the server renders them for this user.
+    // The finished job's actions (Resume, Undo, ...) as the server renders them for this user.
     // With them the status words and the reasons an action is not offered, as they now stand.
     get(box.dataset.pageUrl, "text/html").then(function (html) {
       var doc = new DOMParser().parseFromString(html, "text/html");

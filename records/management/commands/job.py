@@ -1,7 +1,7 @@
-"""`job show ID [--json]`, `job cancel ID`, `job resume ID` (its older name `job retry ID` still works), `job undo ID`, `job resume-stale`,
-`job resolve ID ROW --pick NEW_ID | --none [--user NAME] [--json]` (a row that needs review: its copy
-is NEW_ID, one of its candidates, or none of them; ROW is the row's id as `job show --json` lists it,
-or its source record id).
+"""`job show ID [--json]`, `job cancel ID`, `job resume ID` (`job retry ID`, its older name, still
+works), `job undo ID`, `job resume-stale`, `job resolve ID ROW --pick NEW_ID | --none [--user NAME]
+[--json]` (a row that needs review: its copy is NEW_ID, one of its candidates, or none of them; ROW
+is the row's id as `job show --json` lists it, or its source record id).
 
 `job undo ID --preview` lists what an undo would delete and keep (and why) without queuing it;
 `--include-changed` (undo, and resume of an undo) deletes records changed since the copy too.
