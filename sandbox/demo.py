@@ -68,7 +68,7 @@ SMALL_PRODUCTS = [
 ]
 LARGE_PRODUCT = ("Large Product", 40, 49)  # 40 + 1,960 = 2,000 related records
 MEGA_PRODUCT = ("Mega Product", 101, 100)  # 101 + 10,100 = 10,201 related records (> 10,000)
-# A small hierarchy whose formulations reference each other through `based_on__c` (issue 16):
+# A small hierarchy whose formulations reference each other through `based_on__c`:
 # {formulation index within the product: the index it is based on}. Formulation 1 is based on its
 # sibling 0, formulation 2 on itself, 3 and 4 on each other (a cycle); 0 on nothing. Listed after
 # Mega Product so the ids of the records before it stay the same.

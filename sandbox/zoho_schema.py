@@ -245,7 +245,7 @@ def build_modules(*, copy_keys: bool = True) -> dict[str, Module]:
             fld("Date_of_Birth", "date"),
             fld("Email_Opt_Out", "boolean"),
             fld("Account_Name", "lookup", lookup="Accounts"),
-            # Zoho's standard "Reports To": another contact (the demo's reporting lines, issue 16).
+            # Zoho's standard "Reports To": another contact (the demo's reporting lines).
             fld("Reports_To", "lookup", lookup="Contacts", label="Reports To"),
             *_copy_key(copy_keys),
             fld("Photo_File", "fileupload", custom=True),
