@@ -1,4 +1,4 @@
-"""`python -m bench`: the performance benchmark (issue 8). See docs/performance.md.
+"""`python -m bench`: the performance benchmark. See docs/performance.md.
 
 Runs each scenario against an in-process sandbox with a fixed added latency per call and a
 throwaway SQLite database, prints one table and exits non-zero when a gated row fails (a call

@@ -1,4 +1,4 @@
-"""Scenario: plans on the worker (issue 15). While a real `rqworker plans default` reads Big
+"""Scenario: plans on the worker. While a real `rqworker plans default` reads Big
 Account's plan (1,021 records) at 200 ms per call, the preview page and its plan.json poll are
 timed with the Django test client (the web process's own response time; target < 300 ms). Then
 Confirm: the time to the first copied record, and the sandbox calls in between (no tree read:

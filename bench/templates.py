@@ -1,4 +1,4 @@
-"""Scenario: the CPU cost of value templates per record (issue 16; target < 0.1 ms).
+"""Scenario: the CPU cost of value templates per record (target < 0.1 ms).
 
 What the engine does for each copied record of an object with choices: choices.record_values over
 a top-record-like override set (a field template, {today}, {job}, braces) plus a per-object set

@@ -1,7 +1,7 @@
 """Scenario 2: Vault bulk clone of 5,000 records (500 per create call: minimum 10 calls).
 
 The demo has eleven products, so the scenario first creates 5,000 through the API (not counted).
-Planning reads each record's name (issue 15) in batched VQL queries: counted in their own row,
+Planning reads each record's name in batched VQL queries: counted in their own row,
 never among the create calls.
 Engine: copy_job_create(mode=clone) + copy_job_run, each clone named by a per-row override
 (name__v is unique). Baseline: one clone call (create with source_record_id) per record.

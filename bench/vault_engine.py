@@ -1,4 +1,4 @@
-"""Scenario: the Vault hierarchy the engine builds level by level (issue 16, `--engine`).
+"""Scenario: the Vault hierarchy the engine builds level by level (`--engine`).
 
 Full: "Mega Product" (10,201 related records, past Vault's own deep-copy limit). Quick: a 10 x 10
 hierarchy built through the API. Measured: Create Object Records calls against the minimum

@@ -24,7 +24,7 @@ class CopierWorker(Worker):
     @property
     def dequeue_timeout(self) -> int:
         # RQ waits for a job up to ~7 minutes at a time and runs maintenance only in between: an
-        # idle worker would resume nothing for that long (chaos seeds 1051, 1053).
+        # idle worker would resume nothing for that long (the chaos tests caught it).
         return max(1, min(super().dequeue_timeout, int(self.maintenance_interval)))
 
     def run_maintenance_tasks(self) -> None:

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Load test of the job pages (issue 7, point 6): 50 logged-in users follow a job page while a
+"""Load test of the job pages: 50 logged-in users follow a job page while a
 ~2,000-record copy job runs; prints p50/p95 latency, errors and whether any "database is locked"
 occurred.
 

@@ -1,4 +1,4 @@
-// The preview's choices (issue 16): "Add a change" / "Add a stamp" add rows from the page's
+// The preview's choices: "Add a change" / "Add a stamp" add rows from the page's
 // <template>s, and choosing a row's object fills its field select from
 // copy/<profile>/<object>/fields.json (one describe on the server). The server renders the rows
 // already chosen, so the form works and keeps them without this script too.

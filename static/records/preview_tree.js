@@ -1,4 +1,4 @@
-// The preview's "What will be copied" table (issue 16): unticking a related object in the choices
+// The preview's "What will be copied" table: unticking a related object in the choices
 // form leaves out its records and everything below them at once: the rows' counts, the totals, the
 // write calls and the limit verdict are recomputed here from plan.cost (#plan-cost-data), by the
 // same rule as the server (records/copying/plan.py write_calls and limit_verdict). "Update the
