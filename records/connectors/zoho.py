@@ -1,5 +1,231 @@
-"""Zoho CRM connector: its entry point (the registry names `records.connectors.zoho:ZohoConnector`)."""
+"""Zoho CRM connector: the one entry point (`REGISTRY` names `records.connectors.zoho:ZohoConnector`).
 
-from records.connectors.zoho_reads import GET_IDS_MAX, ZohoConnector
+It checks the profile, builds the HTTP client and the concurrency gate, and hands each call of the
+`Connector` interface to the part that knows it: `ZohoApi` (OAuth, one call), `ZohoMetadata`
+(modules, fields, related lists, the copy-key field), `ZohoReads` and `ZohoWrites`. Facts and
+sources: ../shared/api-notes/zoho.md (section numbers below refer to it).
+"""
 
-__all__ = ["GET_IDS_MAX", "ZohoConnector"]
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterator, Sequence
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from records.connectors import zoho_parse as zp
+from records.connectors.base import (
+    CloneRequest,
+    ConfigurationError,
+    Connector,
+    CopyKeyField,
+    FieldInfo,
+    ObjectInfo,
+    Page,
+    ProfileConfig,
+    Record,
+    RelatedList,
+    TokenStore,
+    WriteResult,
+)
+from records.connectors.http import HttpClient
+from records.connectors.slots import profile_gate
+from records.connectors.urls import check_base_url, zoho_accounts_for
+from records.connectors.zoho_api import DEFAULT_API_VERSION, ZohoApi
+from records.connectors.zoho_metadata import ZohoMetadata
+from records.connectors.zoho_reads import ZohoReads
+from records.connectors.zoho_writes import WRITE_BATCH, ZohoWrites
+
+
+class ZohoConnector(Connector):
+    system = "zoho"
+    batch_size = WRITE_BATCH
+    native_deep_copy = False
+    updates_records = True
+    max_deep_copy_depth = 2
+    system_fields = frozenset(
+        {
+            "id",
+            "Created_By",
+            "Modified_By",
+            "Created_Time",
+            "Modified_Time",
+            "Last_Activity_Time",
+            "Tag",
+            "Record_Image",
+            "Unsubscribed_Time",
+            "Unsubscribed_Mode",
+            "Locked__s",
+        }
+    )
+    subform_row_system_fields = frozenset(
+        {"id", "Parent_Id", "Created_By", "Modified_By", "Created_Time", "Modified_Time"}
+    )
+    name_fields = ("Account_Name", "Deal_Name", "Last_Name", "Subject", "Note_Title", "Full_Name")
+    copy_key_fields = ("Copy_Key",)
+
+    def insert_extras(self, source_fields: dict[str, Any]) -> dict[str, Any]:
+        # Tasks' What_Id points into the module $se_module names: an insert must say which.
+        if source_fields.get("What_Id") and "$se_module" in source_fields:
+            return {"$se_module": source_fields["$se_module"]}
+        return {}
+
+    # Zoho throttles with 429 (concurrency or credits); back off with jitter, ~1+2+4+8 s at most,
+    # then report RateLimited so the engine can pause the job instead of hammering the org.
+    max_attempts = 5
+    backoff = 1.0
+    max_backoff = 20.0
+    timeout = (5.0, 60.0)
+
+    # connector_for passes this connector a Redis connection (`redis=`, the django-rq one) for
+    # the profile's shared concurrency slots; without one the limit holds per process only.
+    shared_slots = True
+
+    def __init__(self, config: ProfileConfig, tokens: TokenStore | None = None, *, redis: Any = None):
+        super().__init__(config, tokens)
+        loopback = config.allow_loopback
+        api_domain = check_base_url(config.base_url, "zoho_api", allow_loopback=loopback)
+        accounts = config.accounts_url or zoho_accounts_for(api_domain)
+        accounts_url = check_base_url(accounts, "zoho_accounts", allow_loopback=loopback)
+        if not (config.username and config.secret and config.refresh_token):
+            raise ConfigurationError(
+                "A Zoho profile needs a client id, a client secret and a refresh token.",
+                error_type="MISSING_CREDENTIALS",
+            )
+        version = config.api_version or DEFAULT_API_VERSION
+        zp.check_name(version)
+        self.http = HttpClient(
+            api_domain,
+            other_origins=(accounts_url,),
+            timeout=self.timeout,
+            max_attempts=self.max_attempts,
+            backoff=self.backoff,
+            max_backoff=self.max_backoff,
+            pool_size=max(10, config.concurrency),
+        )
+        key = (api_domain, config.username, hashlib.sha256(config.refresh_token.encode()).hexdigest()[:16])
+        # A slot's lease: twice the read timeout. A live holder's lease is renewed while its call
+        # (retries included) runs; a dead worker's slot is free again after at most this long.
+        self._slots = profile_gate(key, config.concurrency, redis, lease=2 * self.timeout[1])
+        self.api = ZohoApi(
+            config,
+            self.tokens,
+            self.http,
+            self._slots,
+            api_domain=api_domain,
+            accounts_url=accounts_url,
+            version=version,
+        )
+        self.metadata = ZohoMetadata(self.api)
+        self.reads = ZohoReads(self.api, self.metadata, concurrency=config.concurrency)
+        self.writes = ZohoWrites(self.api, self.reads, concurrency=config.concurrency)
+
+    def __repr__(self) -> str:
+        return f"ZohoConnector(api_domain={self.api_domain!r}, name={self.config.name!r})"
+
+    # The profile's checked settings, as the API part holds them.
+    @property
+    def api_domain(self) -> str:
+        return self.api.api_domain
+
+    @property
+    def accounts_url(self) -> str:
+        return self.api.accounts_url
+
+    @property
+    def api_version(self) -> str:
+        return self.api.version
+
+    def _token(self) -> str:
+        """A valid access token, minted if needed (lets a caller mint before timing its calls)."""
+        return self.api.token()
+
+    def test_connection(self) -> str:
+        modules = self.metadata.modules()
+        host = urlsplit(self.api_domain).netloc
+        return f"Zoho CRM at {host} (API {self.api_version}): {len(modules)} modules available."
+
+    def clock_offset(self) -> dt.timedelta:
+        return self.http.clock_offset()
+
+    # -- metadata ------------------------------------------------------------------------------
+    def list_objects(self) -> list[ObjectInfo]:
+        return self.metadata.list_objects()
+
+    def describe(self, object_name: str) -> list[FieldInfo]:
+        return self.metadata.describe(object_name)
+
+    def related_lists(self, object_name: str) -> list[RelatedList]:
+        return self.metadata.related_lists(object_name)
+
+    def copy_key_definition(self, object_name: str) -> CopyKeyField:
+        return self.metadata.copy_key_definition(object_name, self.copy_key_fields[0])
+
+    def add_copy_key(self, object_name: str) -> str:
+        return self.metadata.add_copy_key(object_name, self.copy_key_fields[0])
+
+    # -- reading -------------------------------------------------------------------------------
+    def search(self, object_name: str, text: str = "", *, page: int = 1, per_page: int = 50) -> Page:
+        return self.reads.search(object_name, text, page=page, per_page=per_page)
+
+    def get(self, object_name: str, record_id: str) -> Record:
+        return self.reads.get(object_name, record_id)
+
+    def names(self, object_name: str, ids: Sequence[str]) -> dict[str, str]:
+        return self.reads.names(object_name, ids)
+
+    def field_values(self, object_name: str, ids: Sequence[str], fields: Sequence[str]) -> dict[str, dict[str, Any]]:
+        return self.reads.field_values(object_name, ids, fields)
+
+    def stamps(self, object_name: str, ids: Sequence[str]) -> dict[str, Record]:
+        return self.reads.stamps(object_name, ids)
+
+    def children(self, related: RelatedList, parent_ids: Sequence[str]) -> Iterator[Record]:
+        return self.reads.children(related, parent_ids)
+
+    def find(
+        self,
+        object_name: str,
+        equals: dict[str, str],
+        *,
+        created_since: dt.datetime | None = None,
+        created_by: str = "",
+    ) -> list[Record]:
+        return self.reads.find(object_name, equals, created_since=created_since, created_by=created_by)
+
+    def api_user_id(self) -> str:
+        return self.reads.api_user_id()
+
+    # -- writing (the engine sets `automation` for a run; each write takes the current one) ----
+    def clone(self, object_name: str, requests: Sequence[CloneRequest]) -> list[WriteResult]:
+        return self.writes.clone(object_name, requests, self.automation)
+
+    def create(self, object_name: str, rows: Sequence[dict[str, Any]]) -> list[WriteResult]:
+        return self.writes.create(object_name, rows, self.automation)
+
+    def update(self, object_name: str, rows: Sequence[dict[str, Any]]) -> list[WriteResult]:
+        return self.writes.update(object_name, rows, self.automation)
+
+    def delete(self, object_name: str, ids: Sequence[str]) -> list[WriteResult]:
+        return self.writes.delete(object_name, ids)
+
+    def duplicate_field(self, outcome: WriteResult) -> str:
+        # §3.1: DUPLICATE_DATA names the clashing field in details.api_name.
+        return outcome.field if outcome.error_type == "DUPLICATE_DATA" else ""
+
+    def reference_value(self, record_id: str) -> Any:
+        return {"id": record_id}  # §3.1: a lookup is written as {"id": ...}
+
+    def record_url(self, object_name: str, record_id: str) -> str:
+        parts = urlsplit(self.api_domain)
+        host = parts.hostname or ""
+        path = f"/crm/tab/{quote(object_name, safe='')}/{quote(str(record_id), safe='')}"
+        if ".zohoapis." not in host:
+            return f"{self.api_domain}{path}"  # the loopback sandbox
+        prefix, _, tld = host.partition(".zohoapis.")
+        if tld == "ca":
+            base = "https://crm.zohocloud.ca"
+        else:
+            base = f"https://{'crmsandbox' if prefix == 'sandbox' else 'crm'}.zoho.{tld}"
+        return f"{base}{path}"
