@@ -1,5 +1,221 @@
-"""Veeva Vault connector: its entry point (the registry names `records.connectors.vault:VaultConnector`)."""
+"""Veeva Vault connector: the one entry point (`REGISTRY` names `records.connectors.vault:VaultConnector`).
 
-from records.connectors.vault_reads import LATEST_API_VERSION, NAMES_CHUNK, POLL_TIMES, PollTimes, VaultConnector
+It checks the profile, builds the HTTP client, and hands each call of the `Connector` interface to
+the part that knows it: `VaultApi` (session, one call, VQL paging), `VaultMetadata` (objects,
+fields, related lists, the copy-key field), `VaultReads`, `VaultWrites` and `VaultJobs` (native
+deep copy, cascade delete). Facts and sources: ../shared/api-notes/vault.md (section numbers
+below refer to it).
+"""
 
-__all__ = ["LATEST_API_VERSION", "NAMES_CHUNK", "POLL_TIMES", "PollTimes", "VaultConnector"]
+from __future__ import annotations
+
+import datetime as dt
+import re
+import time
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from records.connectors import vault_parse as vp
+from records.connectors.base import (
+    CloneRequest,
+    ConfigurationError,
+    Connector,
+    CopyKeyField,
+    DeepCopyRow,
+    FieldInfo,
+    ObjectInfo,
+    Page,
+    ProfileConfig,
+    Record,
+    RelatedList,
+    RemoteJob,
+    TokenStore,
+    WriteResult,
+)
+from records.connectors.http import DEFAULT_TIMEOUT, HttpClient
+from records.connectors.urls import check_base_url
+from records.connectors.vault_api import VaultApi
+from records.connectors.vault_jobs import DEFAULT_POLL_INTERVAL, POLL_TIMES, PollTimes, VaultJobs
+from records.connectors.vault_metadata import VaultMetadata
+from records.connectors.vault_reads import VaultReads
+from records.connectors.vault_writes import VaultWrites
+
+# The newest Vault API release this app supports: what a new profile is given unless told
+# otherwise, and what a profile without a version speaks.
+LATEST_API_VERSION = "v26.3"
+DEFAULT_API_VERSION = LATEST_API_VERSION
+DEFAULT_CLIENT_ID = "recordcopier-app-server-copier"
+
+_VERSION_RE = re.compile(r"\Av\d{1,2}\.\d{1,2}\Z")
+_CLIENT_ID_BAD = re.compile(r"[^A-Za-z0-9._-]")  # §7.3 allowed characters
+
+
+class VaultConnector(Connector):
+    system = "vault"
+    batch_size = 500  # §4.1, §8.1
+    native_deep_copy = True
+    creates_from_source = True
+    updates_records = True
+    max_deep_copy_depth = 5
+    name_fields = ("name__v",)
+    copy_key_fields = ("copy_key__c",)
+
+    def __init__(
+        self,
+        config: ProfileConfig,
+        tokens: TokenStore | None = None,
+        *,
+        client_id: str | None = None,
+        poll_interval: float | None = None,
+        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+        max_attempts: int = 4,
+        backoff: float = 0.5,
+        burst_threshold: int | None = None,
+        burst_pause: float = 0.5,
+        sleep: Callable[[float], None] = time.sleep,
+        polls: PollTimes = POLL_TIMES,
+    ):
+        super().__init__(config, tokens)
+        base = check_base_url(config.base_url, "vault", allow_loopback=config.allow_loopback)
+        version = config.api_version or DEFAULT_API_VERSION
+        if not _VERSION_RE.match(version):
+            raise ConfigurationError("The API version must look like v25.2.", error_type="INVALID_VERSION")
+        if not config.username or not config.secret:
+            raise ConfigurationError("The profile needs a user name and a password.", error_type="MISSING_CREDENTIALS")
+        cid = client_id or config.client_id or DEFAULT_CLIENT_ID
+        self.client_id = _CLIENT_ID_BAD.sub("-", cid)[:100]
+        interval = poll_interval if poll_interval is not None else config.job_poll_seconds
+        self.http = HttpClient(
+            base,
+            timeout=timeout,
+            max_attempts=max_attempts,
+            backoff=backoff,
+            sleep=sleep,
+            pool_size=max(2, config.concurrency * 2),
+            headers={"X-VaultAPI-ClientID": self.client_id, "Accept": "application/json"},
+        )
+        self.api = VaultApi(
+            config,
+            self.tokens,
+            self.http,
+            base=base,
+            version=version,
+            burst_threshold=burst_threshold,
+            burst_pause=burst_pause,
+            sleep=sleep,
+        )
+        self.metadata = VaultMetadata(self.api)
+        self.reads = VaultReads(self.api, self.metadata)
+        self.writes = VaultWrites(self.api, batch_size=self.batch_size)
+        poll_every = float(interval) if interval > 0 else DEFAULT_POLL_INTERVAL
+        self.jobs = VaultJobs(self.api, poll_interval=poll_every, polls=polls, sleep=sleep)
+
+    def __repr__(self) -> str:
+        return f"VaultConnector(base={self.base!r}, version={self.version!r})"
+
+    # The profile's checked settings, as the API part holds them; `version` may be changed on a
+    # built connector (the next call speaks it).
+    @property
+    def base(self) -> str:
+        return self.api.base
+
+    @property
+    def version(self) -> str:
+        return self.api.version
+
+    @version.setter
+    def version(self, value: str) -> None:
+        self.api.version = value
+
+    def test_connection(self) -> str:
+        _, session = self.api.write_session()
+        name = vp.user_name(self.reads.users_me()) or self.config.username
+        return f"Connected to Vault {session.vault_id} at {urlsplit(self.base).hostname} as {name}."
+
+    def clock_offset(self) -> dt.timedelta:
+        return self.http.clock_offset()
+
+    # -- metadata ---------------------------------------------------------------------------------
+    def list_objects(self) -> list[ObjectInfo]:
+        return self.metadata.list_objects()
+
+    def describe(self, object_name: str) -> list[FieldInfo]:
+        return self.metadata.describe(object_name)
+
+    def _metadata(self, object_name: str) -> tuple[list[FieldInfo], dict[str, Any]]:
+        """An object's fields and raw metadata (what tests read to see the relationships)."""
+        return self.metadata.object(object_name)
+
+    def related_lists(self, object_name: str) -> list[RelatedList]:
+        return self.metadata.related_lists(object_name)
+
+    def copy_key_definition(self, object_name: str) -> CopyKeyField:
+        return self.metadata.copy_key_definition(object_name, self.copy_key_fields[0])
+
+    def add_copy_key(self, object_name: str) -> str:
+        return self.metadata.add_copy_key(object_name, self.copy_key_fields[0])
+
+    # -- reading ----------------------------------------------------------------------------------
+    def search(self, object_name: str, text: str = "", *, page: int = 1, per_page: int = 50) -> Page:
+        return self.reads.search(object_name, text, page=page, per_page=per_page)
+
+    def get(self, object_name: str, record_id: str) -> Record:
+        return self.reads.get(object_name, record_id)
+
+    def children(self, related: RelatedList, parent_ids: Sequence[str]) -> Iterator[Record]:
+        return self.reads.children(related, parent_ids)
+
+    def names(self, object_name: str, ids: Sequence[str]) -> dict[str, str]:
+        return self.reads.names(object_name, ids)
+
+    def field_values(self, object_name: str, ids: Sequence[str], fields: Sequence[str]) -> dict[str, dict[str, Any]]:
+        return self.reads.field_values(object_name, ids, fields)
+
+    def stamps(self, object_name: str, ids: Sequence[str]) -> dict[str, Record]:
+        return self.reads.stamps(object_name, ids)
+
+    def find(
+        self,
+        object_name: str,
+        equals: dict[str, str],
+        *,
+        created_since: dt.datetime | None = None,
+        created_by: str = "",
+    ) -> list[Record]:
+        return self.reads.find(object_name, equals, created_since=created_since, created_by=created_by)
+
+    def api_user_id(self) -> str:
+        return self.reads.api_user_id()
+
+    # -- writing (the engine sets `automation` for a run; each write takes the current one) -------
+    def clone(self, object_name: str, requests: Sequence[CloneRequest]) -> list[WriteResult]:
+        return self.writes.clone(object_name, requests, self.automation)
+
+    def create(self, object_name: str, rows: Sequence[dict[str, Any]]) -> list[WriteResult]:
+        return self.writes.create(object_name, rows, self.automation)
+
+    def update(self, object_name: str, rows: Sequence[dict[str, Any]]) -> list[WriteResult]:
+        return self.writes.update(object_name, rows, self.automation)
+
+    def delete(self, object_name: str, ids: Sequence[str]) -> list[WriteResult]:
+        return self.writes.delete(object_name, ids)
+
+    def duplicate_field(self, outcome: WriteResult) -> str:
+        return self.writes.duplicate_field(outcome)
+
+    def record_url(self, object_name: str, record_id: str) -> str:
+        return f"{self.base}/ui/#object/{quote(object_name, safe='')}/{quote(str(record_id), safe='')}"
+
+    # -- native deep copy and cascade delete (Vault's jobs) ---------------------------------------
+    def start_deep_copy(self, object_name: str, record_id: str, overrides: dict[str, Any]) -> str:
+        return self.jobs.start_deep_copy(object_name, record_id, overrides)
+
+    def start_cascade_delete(self, object_name: str, record_id: str) -> str:
+        return self.jobs.start_cascade_delete(object_name, record_id)
+
+    def job_status(self, job_id: str) -> RemoteJob:
+        return self.jobs.status(job_id)
+
+    def deep_copy_results(self, object_name: str, job_id: str) -> list[DeepCopyRow]:
+        return self.jobs.deep_copy_results(object_name, job_id)
