@@ -78,11 +78,7 @@ class VaultConnector(Connector):
     ):
         super().__init__(config, tokens)
         base = check_base_url(config.base_url, "vault", allow_loopback=config.allow_loopback)
-        version = config.api_version or DEFAULT_API_VERSION
-        if not _VERSION_RE.match(version):
-            raise ConfigurationError("The API version must look like v25.2.", error_type="INVALID_VERSION")
-        if not config.username or not config.secret:
-            raise ConfigurationError("The profile needs a user name and a password.", error_type="MISSING_CREDENTIALS")
+        version = _checked_version(config)
         cid = client_id or config.client_id or DEFAULT_CLIENT_ID
         self.client_id = _CLIENT_ID_BAD.sub("-", cid)[:100]
         interval = poll_interval if poll_interval is not None else config.job_poll_seconds
@@ -219,3 +215,13 @@ class VaultConnector(Connector):
 
     def deep_copy_results(self, object_name: str, job_id: str) -> list[DeepCopyRow]:
         return self.jobs.deep_copy_results(object_name, job_id)
+
+
+def _checked_version(config: ProfileConfig) -> str:
+    """The API version the profile speaks, once it and the credentials are checked."""
+    version = config.api_version or DEFAULT_API_VERSION
+    if not _VERSION_RE.match(version):
+        raise ConfigurationError("The API version must look like v25.2.", error_type="INVALID_VERSION")
+    if not config.username or not config.secret:
+        raise ConfigurationError("The profile needs a user name and a password.", error_type="MISSING_CREDENTIALS")
+    return version
