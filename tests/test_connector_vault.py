@@ -22,7 +22,7 @@ from records.connectors.base import (
     Rejected,
     Unavailable,
 )
-from records.connectors.vault import PollTimes
+from records.connectors.vault_jobs import PollTimes
 from records.connectors.vault_parse import vql_string
 from sandbox import demo
 from tests.fixtures.connectors import make_vault_connector

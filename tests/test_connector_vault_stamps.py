@@ -9,7 +9,7 @@ import pytest
 
 from records.connectors import vault_parse as vp
 from records.connectors.base import CloneRequest
-from records.connectors.vault import NAMES_CHUNK
+from records.connectors.vault_reads import NAMES_CHUNK
 from sandbox import demo
 from tests.fixtures.connectors import make_vault_connector
 

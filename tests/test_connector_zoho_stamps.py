@@ -10,7 +10,7 @@ import pytest
 
 from records.connectors import zoho_parse as zp
 from records.connectors.base import CloneRequest
-from records.connectors.zoho import GET_IDS_MAX
+from records.connectors.zoho_reads import GET_IDS_MAX
 from sandbox.zoho_state import DATA_USER, DEMO_TIME, USER
 from tests.fixtures.connectors import make_zoho_connector
 

@@ -1,7 +1,8 @@
 """The one small interface every external system implements, its value types and its errors.
 
 The copy engine, views and commands see only this module. Each system lives in its own module
-(`vault.py`, `zoho.py`); `http.py` is the only place that imports `requests`.
+(`vault.py`, `zoho.py` and the modules they are built from); `http.py` is the only place that
+imports `requests`.
 """
 
 from __future__ import annotations
@@ -371,26 +372,13 @@ class Connector(abc.ABC):
     def names(self, object_name: str, ids: Sequence[str]) -> dict[str, str]:
         """{id: display name} of the records found among `ids` (ids not found are left out), in as
         few calls as the system allows. This default reads one record a call; connectors batch."""
-        out: dict[str, str] = {}
-        for record_id in dict.fromkeys(str(i) for i in ids if i):
-            try:
-                out[record_id] = self.get(object_name, record_id).name
-            except NotFound:
-                continue
-        return out
+        return names_one_by_one(self.get, object_name, ids)
 
     def field_values(self, object_name: str, ids: Sequence[str], fields: Sequence[str]) -> dict[str, dict[str, Any]]:
         """{id: {field: value}} of the records found among `ids`, the named fields only (a preview
         renders every record's value templates with them), in as few calls as the system allows.
         This default reads one record a call; connectors batch."""
-        out: dict[str, dict[str, Any]] = {}
-        for record_id in dict.fromkeys(str(i) for i in ids if i):
-            try:
-                values = self.get(object_name, record_id).fields
-            except NotFound:
-                continue
-            out[record_id] = {f: values.get(f) for f in fields}
-        return out
+        return field_values_one_by_one(self.get, object_name, ids, fields)
 
     @abc.abstractmethod
     def find(
@@ -478,3 +466,31 @@ class Connector(abc.ABC):
         permission, the field is already there); after a lost answer the metadata is read again
         and the field, if there, is the answer."""
         raise NotImplementedError
+
+
+# The reads of `Connector.names` and `field_values` one record a call: their defaults, and what a
+# connector falls back on where its system has no batched read (Zoho's Users).
+GetRecord = Callable[[str, str], Record]
+
+
+def names_one_by_one(get: GetRecord, object_name: str, ids: Sequence[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for record_id in dict.fromkeys(str(i) for i in ids if i):
+        try:
+            out[record_id] = get(object_name, record_id).name
+        except NotFound:
+            continue
+    return out
+
+
+def field_values_one_by_one(
+    get: GetRecord, object_name: str, ids: Sequence[str], fields: Sequence[str]
+) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for record_id in dict.fromkeys(str(i) for i in ids if i):
+        try:
+            values = get(object_name, record_id).fields
+        except NotFound:
+            continue
+        out[record_id] = {f: values.get(f) for f in fields}
+    return out

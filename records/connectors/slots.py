@@ -150,7 +150,7 @@ class RedisSlots:
     def __repr__(self) -> str:
         return f"RedisSlots(key={self.key!r}, limit={self.limit})"
 
-    # -- the context manager `_call` uses ------------------------------------------------------
+    # -- the context manager `ZohoApi.call` uses -----------------------------------------------
     def __enter__(self) -> RedisSlots:
         deadline = time.monotonic() + self.wait_timeout
         _acquire_local(self.local, self.wait_timeout)

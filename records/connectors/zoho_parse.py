@@ -1,5 +1,5 @@
 """Zoho CRM payloads parsed at the boundary: error envelopes, per-record results, field metadata,
-and COQL literals. No HTTP here; `zoho.py` does the calls.
+and COQL literals. No HTTP here: `zoho_api.py` sends the calls.
 
 Facts and sources: ../shared/api-notes/zoho.md (section numbers below refer to it).
 """
@@ -393,6 +393,14 @@ def lookup_id(value: Any) -> str:
     if value is None or isinstance(value, bool | list | dict):
         return ""
     return str(value).strip()
+
+
+def ref_id(value: Any) -> str:
+    """A value as an id to compare or send: the id of a lookup ({"id": ...}), else the value as
+    given (unlike lookup_id: not stripped, and any value counts)."""
+    if isinstance(value, dict):
+        return str(value.get("id") or "")
+    return "" if value is None else str(value)
 
 
 def stamps(raw: dict[str, Any]) -> tuple[dt.datetime | None, dt.datetime | None, str]:

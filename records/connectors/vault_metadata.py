@@ -1,0 +1,167 @@
+"""Veeva Vault metadata: the object list, each object's fields (with their picklists' values) and
+related lists, read once per connector; and the copy-key field, added by an MDL script.
+
+Facts and sources: ../shared/api-notes/vault.md (section numbers below refer to it).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from typing import Any
+
+from records.connectors import vault_metadata_parse as vmp
+from records.connectors import vault_parse as vp
+from records.connectors.base import ConnectorError, CopyKeyField, FieldInfo, ObjectInfo, Rejected, RelatedList
+from records.connectors.vault_api import VaultApi
+
+log = logging.getLogger(__name__)
+
+COPY_KEY_LABEL = "Copy Key"
+COPY_KEY_LENGTH = 100  # the engine's keys are 29 characters (plan.idempotency_key)
+
+
+class VaultMetadata:
+    """What the Vault holds. Each object's metadata and each picklist's values are read once per
+    connector; a picklist that can't be read is asked for again next time."""
+
+    def __init__(self, api: VaultApi) -> None:
+        self.api = api
+        self._describe: dict[str, tuple[list[FieldInfo], dict[str, Any]]] = {}
+        self._picklists: dict[str, tuple[str, ...]] = {}  # picklist name -> active value names
+        self._picklist_labels: dict[str, tuple[str, ...]] = {}  # picklist name -> their labels
+
+    def list_objects(self) -> list[ObjectInfo]:
+        # Reference: https://general.veevavault.dev/vault-api/api-reference/26.2/vault-objects/retrieve-object-collection/
+        return vmp.objects(self.api.call("GET", "metadata/vobjects"))
+
+    def object(self, object_name: str) -> tuple[list[FieldInfo], dict[str, Any]]:
+        """An object's fields and its raw metadata (relationships included)."""
+        if object_name not in self._describe:
+            # Reference: https://general.veevavault.dev/vault-api/api-reference/26.2/vault-objects/retrieve-object-metadata/
+            obj = vmp.object_metadata(self.api.call("GET", f"metadata/vobjects/{vp.vql_name(object_name)}"))
+            fields = [self._with_picklist_values(vmp.field_info(f), f) for f in vmp.raw_fields(obj)]
+            self._describe[object_name] = (fields, obj)
+        return self._describe[object_name]
+
+    def forget(self, object_name: str) -> None:
+        """Drop an object's cached metadata, so the next read sees a field just added."""
+        self._describe.pop(object_name, None)
+
+    def describe(self, object_name: str) -> list[FieldInfo]:
+        return list(self.object(object_name)[0])
+
+    def fields(self, object_name: str) -> dict[str, FieldInfo]:
+        return {f.name: f for f in self.describe(object_name)}
+
+    def _with_picklist_values(self, info: FieldInfo, raw: dict[str, Any]) -> FieldInfo:
+        """Fill a Picklist field's allowed value names from the picklist it names (metadata key
+        `picklist`, §2.3), read once per picklist per connector. Object metadata lists no values."""
+        name = raw.get("picklist")
+        if info.remote_type != "Picklist" or info.picklist_values or not isinstance(name, str) or not name:
+            return info
+        values = self._picklist_values(name)
+        labels = self._picklist_labels.get(name, ())
+        return replace(info, picklist_values=values, picklist_labels=labels) if values else info
+
+    def _picklist_values(self, picklist: str) -> tuple[str, ...]:
+        """The ACTIVE value names of a picklist, in order; () when they can't be read.
+
+        Retrieve Picklist Values: GET /api/{v}/objects/picklists/{picklist_name} ->
+        `picklistValues: [{name, label}]`, active values only. Reference:
+        https://limited.veevavault.dev/vault-api/api-reference/25.2/picklists/retrieve-picklist-values/
+        A failure here must not fail describe(): the field then has no values and validation of
+        its overrides is skipped (Vault itself still refuses a bad value, as a row failure)."""
+        if picklist not in self._picklists:
+            try:
+                body = self.api.call("GET", f"objects/picklists/{vp.vql_name(picklist)}")
+            except ConnectorError as exc:  # not cached: a later describe may try again
+                log.warning("Could not read Vault picklist %s (%s); its values are not checked", picklist, exc)
+                return ()
+            values = vmp.picklist_values(body)
+            if not values:
+                log.warning("Vault picklist %s came back without values; its values are not checked", picklist)
+                return ()
+            self._picklists[picklist] = values
+            # The labels of the same values, for the forms (picklists shown by label).
+            self._picklist_labels[picklist] = vmp.picklist_labels(body, values)
+        return self._picklists[picklist]
+
+    def related_lists(self, object_name: str) -> list[RelatedList]:
+        """Inbound parent-child relationships: from the object's `relationships[]`, or, when it
+        lists none, from the Object fields of the other objects that point here (§2.2-2.4)."""
+        _, obj = self.object(object_name)
+        out = vmp.child_lists(obj, object_name)
+        if not out and not vmp.lists_relationships(obj):
+            out = self._inbound_from_fields(object_name)
+        return out
+
+    def _inbound_from_fields(self, object_name: str) -> list[RelatedList]:
+        out = []
+        for other in self.list_objects():
+            try:
+                _, meta = self.object(other.name)
+            except ConnectorError:
+                continue
+            out.extend(vmp.inbound_lists(meta, other, object_name))
+        return out
+
+    # -- the copy-key field (MDL) -----------------------------------------------------------------
+    def copy_key_definition(self, object_name: str, name: str) -> CopyKeyField:
+        if name in self.fields(object_name):  # NotFound for an unknown object
+            raise Rejected(f"{object_name} already has the field {name}.", error_type="ALREADY_EXISTS", field=name)
+        statement = vmp.mdl_add_field(object_name, name, label=COPY_KEY_LABEL, max_length=COPY_KEY_LENGTH)
+        return CopyKeyField(
+            object_name=object_name,
+            name=name,
+            label=COPY_KEY_LABEL,
+            type="String",
+            length=COPY_KEY_LENGTH,
+            unique=True,
+            call=f"POST /api/mdl/execute\n{statement}",
+            note="no_copy: Vault's own copies leave it empty; Record Copier sets it on each copy it makes.",
+        )
+
+    def add_copy_key(self, object_name: str, name: str) -> str:
+        """Execute MDL Script (POST /api/mdl/execute, synchronous; the asynchronous endpoint is
+        required only for objects of 10,000+ high-volume records). Needs an Admin with the
+        permission to change object configuration; Vault answers otherwise with a FAILURE."""
+        # Reference: https://general.veevavault.dev/vault-api/api-reference/26.1/metadata-definition-language-mdl/execute-mdl-script/
+        definition = self.copy_key_definition(object_name, name)
+        statement = definition.call.split("\n", 1)[1]
+        try:
+            # The documented request: Content-Type application/json, the script as the raw body.
+            _, body = self.api.send(
+                "POST",
+                "/api/mdl/execute",
+                safe=False,
+                write=True,
+                data=statement.encode(),
+                headers={"Content-Type": "application/json"},
+            )
+            if body is None:
+                raise vp.lost(True, "Vault gave an answer to the MDL script that is not JSON.")
+            vmp.mdl_outcome(body)
+        except ConnectorError as exc:
+            return self._after_refused_script(object_name, definition, exc)
+        self.forget(object_name)  # describe() reads the new field
+        return definition.name
+
+    def _after_refused_script(self, object_name: str, definition: CopyKeyField, exc: ConnectorError) -> str:
+        """A refused or lost MDL script: the field if it is there now, else why not."""
+        self.forget(object_name)
+        if definition.name in self.fields(object_name):
+            if isinstance(exc, Rejected):  # a second admin at the same moment
+                raise Rejected(
+                    f"{object_name} already has the field {definition.name}.",
+                    error_type="ALREADY_EXISTS",
+                    field=definition.name,
+                ) from exc
+            return definition.name  # the answer was lost; the script was applied
+        if exc.error_type in ("INSUFFICIENT_ACCESS", "OPERATION_NOT_ALLOWED"):
+            raise Rejected(
+                f"Vault refused to add {definition.name} to {object_name}: {exc.message} The profile's "
+                "user needs permission to change object configuration (a Vault Owner or System Admin).",
+                error_type=exc.error_type,
+            ) from exc
+        raise exc

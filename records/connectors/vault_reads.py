@@ -1,0 +1,158 @@
+"""Veeva Vault record reads, all but single records through VQL: search, children, batched reads
+by ids, lookups for reconciliation, and the session user.
+
+Facts and sources: ../shared/api-notes/vault.md (section numbers below refer to it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from typing import Any
+from urllib.parse import quote
+
+from records.connectors import vault_parse as vp
+from records.connectors.base import NotFound, Page, Record, Rejected, RelatedList, Unavailable
+from records.connectors.vault_api import MAX_QUERY_CHARS, VaultApi
+from records.connectors.vault_metadata import VaultMetadata
+
+# Ids per `id IN (...)` of a names read: ~19 characters an id keeps 1,000 far below 50,000, and
+# 1,000 rows is VQL's default page (§3.3), so a chunk is usually one call.
+NAMES_CHUNK = 1000
+CHILD_CHUNK = 200  # parent ids per `IN (...)`; keeps each VQL statement far below 50,000 chars
+
+
+class VaultReads:
+    """Reads records of the Vault; names and values in a statement are checked first (vql_name,
+    vql_string, is_record_id), so nothing read from a user reaches VQL as syntax."""
+
+    def __init__(self, api: VaultApi, metadata: VaultMetadata) -> None:
+        self.api = api
+        self.metadata = metadata
+        self._api_user = ""
+
+    def users_me(self) -> dict[str, Any]:
+        # Reference: https://general.veevavault.dev/vault-api/api-reference/26.2/users/validate-session-user/
+        body = self.api.call("GET", "objects/users/me")
+        self._api_user = vp.user_id(body) or self._api_user
+        return body
+
+    def api_user_id(self) -> str:
+        """The session user's id (Validate Session User, §1.4), read once per connector: records
+        this profile creates have it in `created_by__v`."""
+        if not self._api_user:
+            self.users_me()
+            if not self._api_user:
+                raise Unavailable("Vault did not say which user this session belongs to.", error_type="BAD_RESPONSE")
+        return self._api_user
+
+    def search(self, object_name: str, text: str = "", *, page: int = 1, per_page: int = 50) -> Page:
+        self.metadata.object(object_name)  # the object must exist
+        page, per_page = max(1, int(page)), min(max(1, int(per_page)), 1000)
+        where = ""
+        text = (text or "").strip()
+        if text:
+            where = f" WHERE id = {vp.vql_string(text)} OR name__v LIKE {vp.vql_string('%' + text + '%')}"
+        q = (
+            f"SELECT id, name__v FROM {vp.vql_name(object_name)}{where} ORDER BY name__v ASC"
+            f" PAGESIZE {per_page} PAGEOFFSET {(page - 1) * per_page}"
+        )
+        if len(q) > MAX_QUERY_CHARS:
+            raise Rejected("The search text is too long.", error_type="QUERY_TOO_LONG")
+        body = self.api.call("POST", "query", data={"q": q})
+        rows = vp.rows(body)
+        details = body.get("responseDetails") or {}
+        total = vp.to_int(details.get("total"))
+        more = (page - 1) * per_page + len(rows) < total if total is not None else len(rows) == per_page
+        return Page([_record(object_name, r) for r in rows], page, bool(more))
+
+    def get(self, object_name: str, record_id: str) -> Record:
+        # Reference: https://general.veevavault.dev/vault-api/api-reference/26.2/vault-objects/retrieve-object-record/
+        if not vp.is_record_id(str(record_id or "")):
+            raise NotFound(f"No {object_name} record with that id.", error_type="INVALID_DATA")
+        body = self.api.call("GET", f"vobjects/{vp.vql_name(object_name)}/{quote(record_id, safe='')}")
+        return _record(object_name, vp.record(body))
+
+    def children(self, related: RelatedList, parent_ids: Sequence[str]) -> Iterator[Record]:
+        fields = self.metadata.fields(related.child_object)
+        if related.parent_field not in fields:
+            raise Rejected(f"{related.child_object} has no field {related.parent_field}.", error_type="INVALID_NAME")
+        names = ", ".join(vp.vql_name(n) for n in fields)
+        ids = list(dict.fromkeys(str(p) for p in parent_ids if p))
+        for start in range(0, len(ids), CHILD_CHUNK):
+            chunk = ", ".join(vp.vql_string(i) for i in ids[start : start + CHILD_CHUNK])
+            q = f"SELECT {names} FROM {vp.vql_name(related.child_object)} WHERE {vp.vql_name(related.parent_field)} IN ({chunk})"
+            for row in self.api.query(q):
+                yield _record(related.child_object, row)
+
+    # -- batched reads by ids (§3.3: `... WHERE id IN (...)`, NAMES_CHUNK ids a statement) --------
+    def names(self, object_name: str, ids: Sequence[str]) -> dict[str, str]:
+        """`SELECT id, name__v`."""
+        self.metadata.object(object_name)  # the object must exist
+        rows = self._by_ids(object_name, "id, name__v", ids)
+        return vp.names(rows)
+
+    def field_values(self, object_name: str, ids: Sequence[str], fields: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """`SELECT id, <fields>`; fields the object doesn't have are left out."""
+        known = self.metadata.fields(object_name)
+        columns = [f for f in dict.fromkeys(fields) if f in known and f != "id"]
+        select = ", ".join(["id", *(vp.vql_name(f) for f in columns)])
+        rows = self._by_ids(object_name, select, ids)
+        out = {str(row.get("id") or ""): {f: row.get(f) for f in columns} for row in rows}
+        out.pop("", None)
+        return out
+
+    def stamps(self, object_name: str, ids: Sequence[str]) -> dict[str, Record]:
+        """`SELECT id, name__v, created_date__v, modified_date__v, created_by__v` (as names())."""
+        fields = self.metadata.fields(object_name)  # the object must exist
+        columns = ", ".join(n for n in ("id", "name__v", *vp.STAMP_FIELDS) if n == "id" or n in fields)
+        records = (_record(object_name, row) for row in self._by_ids(object_name, columns, ids))
+        return {r.id: r for r in records if r.id}
+
+    def _by_ids(self, object_name: str, select: str, ids: Sequence[str]) -> Iterator[dict[str, Any]]:
+        """The VQL rows of the records among `ids`, with the columns `select` names."""
+        wanted = [i for i in dict.fromkeys(str(i) for i in ids if i) if vp.is_record_id(i)]
+        for start in range(0, len(wanted), NAMES_CHUNK):
+            chunk = ", ".join(vp.vql_string(i) for i in wanted[start : start + NAMES_CHUNK])
+            yield from self.api.query(f"SELECT {select} FROM {vp.vql_name(object_name)} WHERE id IN ({chunk})")
+
+    def find(
+        self,
+        object_name: str,
+        equals: dict[str, str],
+        *,
+        created_since: dt.datetime | None = None,
+        created_by: str = "",
+    ) -> list[Record]:
+        if not (equals or created_since or created_by):
+            return []
+        fields = self.metadata.fields(object_name)
+        unknown = [k for k in equals if k not in fields]
+        if unknown:
+            raise Rejected(f"{object_name} has no field {unknown[0]!r}.", error_type="INVALID_NAME")
+        stamps = [n for n in vp.STAMP_FIELDS if n in fields]
+        select = ", ".join(dict.fromkeys(["id", *(n for n in ("name__v",) if n in fields), *stamps, *equals]))
+        conditions = [f"{vp.vql_name(k)} = {vp.vql_string(v)}" for k, v in equals.items()]
+        if created_since is not None:
+            # Floored to the whole second Vault keeps (vp.vql_datetime): never later than asked.
+            conditions.append(f"{vp.CREATED_FIELD} >= {vp.vql_datetime(created_since)}")
+        if created_by:
+            # UNCONFIRMED: the documented VQL examples compare object references with a quoted id
+            # (`product__v = '00P…'`); created_by__v answers as an integer (§3.2) and is compared
+            # the same way here, quoted, which the sandbox accepts as a number too.
+            conditions.append(f"{vp.CREATED_BY_FIELD} = {vp.vql_string(created_by)}")
+        q = f"SELECT {select} FROM {vp.vql_name(object_name)} WHERE {' AND '.join(conditions)}"
+        return [_record(object_name, r) for r in self.api.query(q)]
+
+
+def _record(object_name: str, row: dict[str, Any]) -> Record:
+    created, modified, created_by = vp.stamps(row)
+    return Record(
+        id=str(row.get("id") or ""),
+        object_name=object_name,
+        fields=row,
+        name=str(row.get("name__v") or ""),
+        created=created,
+        modified=modified,
+        created_by=created_by,
+    )
