@@ -27,7 +27,7 @@ def copy_row_resolve(*, job: CopyJob, row: RecordResult, pick: str | None, user:
     with transaction.atomic():
         # The job row locked: two picks racing for the same candidate (two rows, two tabs) can't both win.
         job = CopyJob.objects.select_for_update().select_related("profile").get(pk=job.pk)
-        allowed, reason = lifecycle.can_resolve(job, user)
+        allowed, reason = job.can_resolve(user)
         if not allowed:
             raise ValidationError(reason)
         row = _review_row(job, row.pk)
@@ -103,11 +103,9 @@ def _none_of_them(row: RecordResult, user: AnyUser) -> None:
 
 def _recount(job: CopyJob) -> None:
     """The counters again, and an ended job's status and summary as its run's end would set them."""
-    from records.copying import results as res
-
     before_summary = job.error_summary
     had_review = job.results.filter(status=S.REVIEW).count() + 1  # the row just resolved
-    res.refresh_counts(job)
+    lifecycle.refresh_counts(job)
     if job.status not in (Status.SUCCEEDED, Status.PARTIAL, Status.FAILED):
         return  # cancelled stays cancelled; a waiting job ends by its run
     left = job.results.filter(status__in=[S.PENDING, S.SENDING]).exists()
