@@ -4,7 +4,9 @@ row's HTML, and the values a copy was given in words (the results CSV writes the
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import escape, format_html
 
@@ -46,7 +48,7 @@ class ResultsPage:
     query: str  # the filters, url-encoded, without the cursor
     end: int = field(init=False)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         self.end = self.start + len(self.rows) - 1 if self.rows else 0
 
     def _link(self, cursor: str) -> str:
@@ -74,7 +76,7 @@ def _cursor(request: HttpRequest, name: str) -> int | None:
     return int(value) if value.isdigit() and len(value) < 19 else None
 
 
-def results_page(request: HttpRequest, results, total: int, query: str) -> ResultsPage:
+def results_page(request: HttpRequest, results: QuerySet[RecordResult], total: int, query: str) -> ResultsPage:
     """One page of `results` (already filtered) at the cursor in the request: 1–2 queries."""
     rows_qs = results.only(*RESULT_FIELDS)
     after, before = _cursor(request, "after"), _cursor(request, "before")
@@ -139,11 +141,11 @@ def result_row_html(r: RecordResult, labels: dict[str, str] | None = None, delet
     )
 
 
-def _candidate_ids(candidates) -> str:
+def _candidate_ids(candidates: list[Any] | None) -> str:
     return ", ".join(str(c.get("id")) for c in candidates or [] if isinstance(c, dict))
 
 
-def values_text(values) -> str:
+def values_text(values: dict[str, Any] | None) -> str:
     """The values overrides, templates, lineage and "make unique" gave a copy: "F = v; G = (cleared)",
     and the numbered tries when there were any. Internal keys (leading "_") are not shown."""
     if not values:
