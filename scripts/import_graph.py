@@ -3,6 +3,7 @@
     .venv/bin/python scripts/import_graph.py            # modules as nodes
     .venv/bin/python scripts/import_graph.py --top      # records' top-level entries (models, copying, web ...)
     .venv/bin/python scripts/import_graph.py --edges    # and list every edge
+    .venv/bin/python scripts/import_graph.py --inside   # and list the imports inside functions
 
 An edge is a distinct import of one records module by another: at module level, inside functions and
 under TYPE_CHECKING alike (each is a dependency a reader follows). Migrations are left out. Layers:
@@ -100,6 +101,21 @@ def layers(graph: dict[str, set[str]]) -> int:
     return max(depth, default=0)
 
 
+def imports_inside_functions(files: dict[str, Path]) -> list[str]:
+    """`path:line statement` for each import in a function's body (of any package)."""
+    found: dict[tuple[str, int], str] = {}
+    for path in files.values():
+        source = path.read_text()
+        for func in ast.walk(ast.parse(source, str(path))):
+            if not isinstance(func, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            for node in ast.walk(func):
+                if isinstance(node, ast.Import | ast.ImportFrom):
+                    where = str(path.relative_to(ROOT))
+                    found[(where, node.lineno)] = ast.get_source_segment(source, node) or ""
+    return [f"{where}:{line} {text}" for (where, line), text in sorted(found.items())]
+
+
 def report(graph: dict[str, set[str]], *, list_edges: bool) -> None:
     edges = sum(len(targets) for targets in graph.values())
     found = circles(graph)
@@ -116,9 +132,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--top", action="store_true", help="records' top-level entries as nodes")
     parser.add_argument("--edges", action="store_true", help="list every edge")
+    parser.add_argument("--inside", action="store_true", help="list the imports inside functions")
     args = parser.parse_args()
-    graph = build_graph(source_files())
+    files = source_files()
+    graph = build_graph(files)
     report(top_level(graph) if args.top else graph, list_edges=args.edges)
+    inside = imports_inside_functions(files)
+    print(f"imports inside functions: {len(inside)}")
+    if args.inside:
+        print("\n".join(f"  {line}" for line in inside))
     return 1 if circles(graph) else 0
 
 

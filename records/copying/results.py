@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Field
+from django.db.models.constants import OnConflict
 from django.utils import timezone
 
 from records.connectors.base import ConnectorError, WriteResult
@@ -79,8 +80,6 @@ def insert(rows: list[RecordResult]) -> None:
     """
     if not rows:
         return
-    from django.db.models.constants import OnConflict
-
     meta = RecordResult._meta
     fields = [f for f in meta.concrete_fields if not f.primary_key]
     qn = connection.ops.quote_name

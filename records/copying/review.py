@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from records.connectors import connector_for
 from records.copying import lifecycle
 from records.copying.known import known_ids
 from records.lib.audit import audit_log
@@ -69,8 +70,6 @@ def _picked(job: CopyJob, row: RecordResult, candidate: dict[str, Any]) -> None:
     new_id = str(candidate["id"])
     link = str(candidate.get("link") or "")
     if not link:
-        from records.connectors import connector_for  # only for its record_url: no call is made
-
         link = connector_for(job.profile).record_url(row.object_name, new_id)
     # The copy's last write by the job is its creation (its own stamp when the candidate had one):
     # undo keeps it if it was changed after that.
