@@ -1,5 +1,6 @@
-"""The job page's live parts beyond the counters: per-object progress (Contacts 400/400), the
-per-outcome numbers (the badges above the results) and, for Vault's own deep copy, its phase.
+"""The job page's live parts: its counters and status words (the progress JSON job.js polls every
+second), per-object progress (Contacts 400/400), the per-outcome numbers (the badges above the
+results) and, for Vault's own deep copy, its phase.
 
 Read by the job page when it renders and by `jobs/<code>/objects.json`, which job.js asks for
 only when the done count moved (at most every few seconds) and once at the end: the progress
@@ -114,4 +115,54 @@ def live_parts(job: CopyJob) -> LiveParts:
     labels, order = plan_labels(plan_objects)
     return LiveParts(
         objects=per_object(counts, labels, order), outcomes=outcomes(counts), phase=phase_text(roots, counts)
+    )
+
+
+# The job's columns the progress JSON needs: not the JSON columns (source ids, plan, overrides,
+# row overrides, engine state), which can be large for a bulk clone and are parsed on load.
+# mode, resume_at and undo_job feed status_words(), sent with each answer so that the words under
+# the badge follow the job as it runs (they said "Queued" next to a Running badge).
+PROGRESS_FIELDS = (
+    "status",
+    "cancel_requested",
+    "planned_count",
+    "succeeded_count",
+    "failed_count",
+    "error_summary",
+    "mode",
+    "resume_at",
+    "undo_job",
+)
+
+
+class Progress(TypedDict):
+    """The progress JSON job.js polls, and the job page's first render of it."""
+
+    status: str
+    status_label: str
+    finished: bool
+    cancel_requested: bool
+    percent: int
+    planned: int
+    done: int
+    succeeded: int
+    failed: int
+    error_summary: str
+    words: str
+
+
+def progress(job: CopyJob, words: str) -> Progress:
+    """`words`: job.status_words, or describe_status() with what the page counted already."""
+    return Progress(
+        status=job.status,
+        status_label=job.get_status_display(),
+        finished=job.is_finished,
+        cancel_requested=job.cancel_requested,
+        percent=job.progress_percent,
+        planned=job.planned_count,
+        done=job.done_count,
+        succeeded=job.succeeded_count,
+        failed=job.failed_count,
+        error_summary=job.error_summary,
+        words=words,
     )

@@ -8,14 +8,13 @@ import json
 import logging
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from functools import partial
-from typing import Any, TypedDict
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.http import (
     Http404,
     HttpRequest,
@@ -35,9 +34,16 @@ from records.lib.signed_in import SignedInRequest
 from records.models import AnyUser, ConnectionProfile, CopyJob, ProfileAccess, RecordResult, System
 from records.web import job_progress as live
 from records.web.csv_cells import neutralise
-from records.web.forms import JobFilterForm, ResultFilterForm
+from records.web.forms import JobFilterForm
 from records.web.job_actions import CANCEL, RESUME, UNDO, JobAction, offered_actions
-from records.web.results_table import result_row_html, results_page, values_text
+from records.web.results_table import (
+    filtered_results,
+    filtered_total,
+    filters_query,
+    result_row_html,
+    results_page,
+    values_text,
+)
 
 log = logging.getLogger(__name__)
 QUEUE_DOWN = "The job is queued; it starts when the queue is back."
@@ -117,89 +123,14 @@ def _job_matches(q: str) -> Q:
     return Q(source_name__icontains=q) | Q(source_ids__icontains=q) | Q(pk__in=rows)
 
 
-# The job's columns the progress JSON needs: not the JSON columns (source ids, plan, overrides,
-# row overrides, engine state), which can be large for a bulk clone and are parsed on load.
-# mode, resume_at and undo_job feed status_words(), sent with each answer so that the words under
-# the badge follow the job as it runs (they said "Queued" next to a Running badge).
-PROGRESS_FIELDS = (
-    "status",
-    "cancel_requested",
-    "planned_count",
-    "succeeded_count",
-    "failed_count",
-    "error_summary",
-    "mode",
-    "resume_at",
-    "undo_job",
-)
-
-
-class Progress(TypedDict):
-    """The progress JSON job.js polls, and the job page's first render of it."""
-
-    status: str
-    status_label: str
-    finished: bool
-    cancel_requested: bool
-    percent: int
-    planned: int
-    done: int
-    succeeded: int
-    failed: int
-    error_summary: str
-    words: str
-
-
-def _progress(job: CopyJob, words: str) -> Progress:
-    return Progress(
-        status=job.status,
-        status_label=job.get_status_display(),
-        finished=job.is_finished,
-        cancel_requested=job.cancel_requested,
-        percent=job.progress_percent,
-        planned=job.planned_count,
-        done=job.done_count,
-        succeeded=job.succeeded_count,
-        failed=job.failed_count,
-        error_summary=job.error_summary,
-        words=words,
-    )
-
-
-@dataclass(frozen=True)
-class FilteredResults:
-    """The job's results under the page's filters, and the filters as chosen ("" for any)."""
-
-    form: ResultFilterForm
-    results: QuerySet[RecordResult]
-    outcome: str
-    object: str
-    q: str  # the name or id searched
-
-
-def _filtered_results(request: HttpRequest, job: CopyJob, objects: list[str]) -> FilteredResults:
-    form = ResultFilterForm(request.GET or None, objects=objects)
-    results = job.results.all()
-    outcome = obj = q = ""
-    if form.is_valid():
-        outcome, obj, q = form.cleaned_data["outcome"], form.cleaned_data["object"], form.cleaned_data["q"].strip()
-    if outcome:
-        results = results.filter(status=outcome)
-    if obj:
-        results = results.filter(object_name=obj)
-    if q:
-        results = results.filter(Q(source_id__icontains=q) | Q(new_id__icontains=q) | Q(source_name__icontains=q))
-    return FilteredResults(form, results, outcome, obj, q)
-
-
 def job_detail(request: SignedInRequest, code: uuid.UUID) -> HttpResponse:
     # Query budget, whatever the number of results: session, user, job, result groups, page
     # rows, and on a middle page its position; a search by id adds one count.
     job = _get_job_for_user(request, code, only=DETAIL_FIELDS)
     groups = live.groups(job)
     objects = sorted({obj for obj, _ in groups})
-    chosen = _filtered_results(request, job, objects)
-    page = results_page(request, chosen.results, _filtered_total(chosen, groups), _filters_query(request))
+    chosen = filtered_results(request, job, objects)
+    page = results_page(request, chosen.results, filtered_total(chosen, groups), filters_query(request))
     by_status: dict[str, int] = {}
     for (_, status), n in groups.items():
         by_status[status] = by_status.get(status, 0) + n
@@ -224,32 +155,13 @@ def job_detail(request: SignedInRequest, code: uuid.UUID) -> HttpResponse:
             "outcome_choices": RecordResult.Status.choices,
             "outcome_counts": [(label, value, by_status.get(value, 0)) for value, label in RecordResult.Status.choices],
             "total_results": sum(groups.values()),
-            "progress": _progress(job, words),
+            "progress": live.progress(job, words),
             "per_object": live.per_object(groups, labels, order),
             "phase": _phase(job, groups),
             "phased": _has_phases(job),
             **_review_context(job, request.user, access, in_review, labels),
         },
     )
-
-
-def _filtered_total(chosen: FilteredResults, groups: dict[tuple[str, str], int]) -> int:
-    """How many results the filters leave: from the groups, unless a search needs its own count."""
-    if chosen.q:
-        return chosen.results.count()
-    return sum(
-        n
-        for (o, s), n in groups.items()
-        if (not chosen.object or o == chosen.object) and (not chosen.outcome or s == chosen.outcome)
-    )
-
-
-def _filters_query(request: HttpRequest) -> str:
-    """The page's filters, url-encoded, without the page's cursor (the page links add theirs)."""
-    query = request.GET.copy()
-    for name in ("page", "after", "before", "last"):
-        query.pop(name, None)
-    return query.urlencode()
 
 
 def _review_context(
@@ -290,7 +202,7 @@ def job_rows(request: SignedInRequest, code: uuid.UUID) -> HttpResponse:
     new ids appear without a reload. Session, user, job and the page's rows: 4 queries."""
     job = _get_job_for_user(request, code, only=("id", "code", "plan", "status"), related=())
     # Any object name is a valid filter here: it only narrows this user's own job's results.
-    results = _filtered_results(request, job, [request.GET.get("object", "")]).results
+    results = filtered_results(request, job, [request.GET.get("object", "")]).results
     page = results_page(request, results, 0, "")
     labels, _ = live.plan_labels((job.plan or {}).get("objects"))
     deleted = job.status == CopyJob.Status.UNDONE
@@ -306,8 +218,8 @@ def _etag(payload: bytes) -> str:
 def job_progress(request: SignedInRequest, code: uuid.UUID) -> HttpResponse:
     """Polled every second by every open job page: one small query of its own and a ~250-byte
     answer, or an empty 304 when nothing changed since the browser's copy (its ETag)."""
-    job = _get_job_for_user(request, code, only=PROGRESS_FIELDS, related=())
-    payload = json.dumps(_progress(job, job.status_words), separators=(",", ":")).encode()
+    job = _get_job_for_user(request, code, only=live.PROGRESS_FIELDS, related=())
+    payload = json.dumps(live.progress(job, job.status_words), separators=(",", ":")).encode()
     etag = _etag(payload)
     # Per user, and always revalidated: the browser asks with If-None-Match each second.
     headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
