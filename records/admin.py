@@ -24,8 +24,9 @@ from django.utils.safestring import SafeString
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 
+from records.copying.job_actions import copy_job_cancel, copy_job_resume
 from records.lib.signed_in import signed_in_user
-from records.models import AuditEvent, ConnectionProfile, CopyJob, CopyPlan, RecordResult
+from records.models import AuditEvent, ConnectionProfile, CopyJob, CopyPlan, RecordResult, System
 from records.profiles import services as profile_services
 
 if TYPE_CHECKING:
@@ -301,8 +302,6 @@ class SystemFilter(admin.SimpleListFilter):
     field = "profile__system"
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]) -> list[tuple[str, str]]:
-        from records.models import System
-
         return System.choices
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
@@ -388,14 +387,10 @@ class CopyJobAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Cancel the selected jobs", permissions=["cancel"])
     def cancel_jobs(self, request: HttpRequest, queryset: QuerySet[CopyJob]) -> None:
-        from records.copying.job_actions import copy_job_cancel
-
         self._run(request, queryset, copy_job_cancel, "Cancelled")
 
     @admin.action(description="Resume the unfinished records of the selected jobs", permissions=["resume"])
     def resume_jobs(self, request: HttpRequest, queryset: QuerySet[CopyJob]) -> None:
-        from records.copying.job_actions import copy_job_resume
-
         self._run(request, queryset, copy_job_resume, "Queued again")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from cryptography.fernet import Fernet
 from django.apps import AppConfig
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
@@ -12,8 +13,6 @@ from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
 @register()
 def check_credential_keys(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[CheckMessage]:
-    from cryptography.fernet import Fernet
-
     errors: list[CheckMessage] = []
     keys = list(getattr(settings, "CREDENTIAL_KEYS", []) or [])
     if not keys:

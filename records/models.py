@@ -1,17 +1,16 @@
 from __future__ import annotations
 
+import re
 import uuid
-from typing import TYPE_CHECKING
+from functools import cached_property
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from records.fields import EncryptedTextField
-
-if TYPE_CHECKING:
-    from django.contrib.auth.models import AnonymousUser, User
 
 
 class System(models.TextChoices):
@@ -114,6 +113,10 @@ class CopyJob(models.Model):
         UNDONE = "undone", "Undone"
 
     FINISHED = (Status.SUCCEEDED, Status.PARTIAL, Status.FAILED, Status.CANCELLED, Status.UNDONE)
+    ACTIVE = (Status.QUEUED, Status.PLANNING, Status.RUNNING, Status.WAITING)
+    ENDED = (Status.SUCCEEDED, Status.PARTIAL, Status.FAILED, Status.CANCELLED)
+    # The start of the error summary of a job that stopped after waiting out an outage.
+    OUTAGE = "Stopped after an outage"
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     profile = models.ForeignKey(ConnectionProfile, on_delete=models.PROTECT, related_name="jobs")
@@ -201,27 +204,104 @@ class CopyJob(models.Model):
     def is_finished(self) -> bool:
         return self.status in self.FINISHED
 
-    # The rules for the user's actions: (allowed, reason when not). One rule each, in lifecycle.py.
-    def can_cancel(self, user: User | AnonymousUser) -> tuple[bool, str]:
-        from records.copying import lifecycle
+    # The rules for the user's actions: (allowed, the reason when not), the same for the web, the
+    # admin, the CLI and the services. The transitions they lead to are in copying/lifecycle.py.
+    # `access`: the user's access to the profile when already asked (the job page asks every rule).
 
-        return lifecycle.can_cancel(self, user)
+    def can_cancel(self, user: AnyUser | None, access: ProfileAccess | None = None) -> tuple[bool, str]:
+        if self.status not in self.ACTIVE:
+            return False, "This job has already finished."
+        if self.cancel_requested:
+            return False, "This job is being cancelled."
+        # Stopping uses no credentials: the queue's operators (records/ops/rq_dashboard.py) may stop any job.
+        if user is not None and user.is_active and user.is_staff and user.has_perm("records.use_queue_dashboard"):
+            return True, ""
+        reason = (access or ProfileAccess(self, user)).refusal
+        return not reason, reason
 
-    def can_resume(self, user: User | AnonymousUser) -> tuple[bool, str]:
-        from records.copying import lifecycle
+    def can_resume(self, user: AnyUser | None, access: ProfileAccess | None = None) -> tuple[bool, str]:
+        reason = self._undo_reason()
+        if not reason and self.status not in (*self.ENDED, self.Status.WAITING):
+            reason = "This job is still running."
+        if not reason and not self.results.filter(status__in=RecordResult.UNFINISHED).exists():
+            reason = "Nothing to resume: every record is done."
+        reason = reason or (access or ProfileAccess(self, user)).refusal
+        return not reason, reason
 
-        return lifecycle.can_resume(self, user)
+    def can_resolve(self, user: AnyUser | None, access: ProfileAccess | None = None) -> tuple[bool, str]:
+        """Picking the copy of a row in review (or none): as for resume, the job has stopped, nobody
+        is undoing it and the user may still use its profile."""
+        reason = self._undo_reason()
+        if not reason and self.status not in (*self.ENDED, self.Status.WAITING):
+            reason = "This job is still running; pick the copy once it has stopped."
+        reason = reason or (access or ProfileAccess(self, user)).refusal
+        return not reason, reason
 
-    def can_undo(self, user: User | AnonymousUser) -> tuple[bool, str]:
-        from records.copying import lifecycle
+    def can_undo(self, user: AnyUser | None, access: ProfileAccess | None = None) -> tuple[bool, str]:
+        reason = "An undo can't be undone." if self.mode == self.Mode.UNDO else self._undo_reason()
+        if not reason and self.status not in self.ENDED:
+            reason = "Only a finished job can be undone."
+        if not reason and not self.results.filter(status=RecordResult.Status.SUCCEEDED).exclude(new_id="").exists():
+            reason = "This job created nothing to undo."
+        reason = reason or (access or ProfileAccess(self, user)).refusal
+        return not reason, reason
 
-        return lifecycle.can_undo(self, user)
+    def _undo_reason(self) -> str:
+        if self.status == self.Status.UNDONE:
+            return f"Undone by job {self.undo_job_id}."
+        if self.undo_job_id:
+            return f"Job {self.undo_job_id} is undoing this copy; resume that job if it stopped."
+        return ""
+
+    # What the status says, in words.
 
     @property
     def status_words(self) -> str:
-        from records.copying import lifecycle
+        return self.describe_status()
 
-        return lifecycle.status_words(self)
+    def describe_status(self, *, review: int | None = None) -> str:
+        """Honest words for the job page: never "Failed" for a job that copied records. `review`:
+        its rows in review when already counted (the job page has them), else counted here."""
+        done, failed = self.succeeded_count, self.failed_count
+        review = self.review_count() if review is None else review
+        left = max(0, self.planned_count - done - failed - review)
+        verb = "deleted" if self.mode == self.Mode.UNDO else "copied"
+        in_review = f", {_review_words(review)}" if review else ""
+        if self.status == self.Status.UNDONE:
+            return f"Undone by job {self.undo_job_id}"
+        if self.status == self.Status.WAITING:
+            at = timezone.localtime(self.resume_at).strftime("%H:%M:%S") if self.resume_at else "soon"
+            return f"Waiting after a rate limit or outage (resumes at {at}): {done} {verb}, {left + failed} not yet"
+        if self.status in (self.Status.PARTIAL, self.Status.FAILED) and self.error_summary.startswith(self.OUTAGE):
+            return f"{self.OUTAGE}: {done} {verb}, {left + failed} not yet — Resume"
+        if self.status == self.Status.CANCELLED:
+            return f"Cancelled: {done} {verb}, {left + failed} not {verb}{in_review}"
+        kept = self._kept()
+        if self.status == self.Status.PARTIAL and kept:
+            # An undo that kept records: "Partly done: 5 deleted, 1 kept: changed since the copy".
+            failed_words = f", {failed} failed" if failed else ""
+            return (
+                f"Partly done: {done} deleted{failed_words}, {kept}" if done or failed else f"Nothing deleted: {kept}"
+            )
+        if self.status == self.Status.PARTIAL:
+            return f"Partly done: {done} {verb}, {failed} failed{in_review}" + (f", {left} not yet" if left else "")
+        if self.status == self.Status.SUCCEEDED:
+            return f"Succeeded: {done} {verb}"
+        if self.status == self.Status.FAILED:
+            return f"Failed: nothing {verb}" + (f", {failed} failed" if failed else "") + in_review
+        return self.get_status_display()
+
+    def review_count(self) -> int:
+        """Rows of an ended job that need review (no query when every row is copied or failed:
+        the job list's other jobs cost none)."""
+        if self.status not in self.ENDED or self.planned_count <= self.succeeded_count + self.failed_count:
+            return 0
+        return RecordResult.objects.filter(job_id=self.pk, status=RecordResult.Status.REVIEW).count()
+
+    def _kept(self) -> str:
+        """An undo's kept records as its end wrote them in its summary (job_actions' finish)."""
+        found = KEPT_WORDS.search(self.error_summary or "") if self.mode == self.Mode.UNDO else None
+        return found.group(0) if found else ""
 
     @property
     def done_count(self) -> int:
@@ -232,6 +312,30 @@ class CopyJob(models.Model):
         if not self.planned_count:
             return 100 if self.is_finished else 0
         return min(100, round(100 * self.done_count / self.planned_count))
+
+
+KEPT_WORDS = re.compile(r"\b\d+ kept: [^.]*")
+
+
+def _review_words(n: int) -> str:
+    return f"{n} need{'s' if n == 1 else ''} review" if n else ""
+
+
+class ProfileAccess:
+    """Whether `user` may still use `job`'s profile, asked once however many rules ask it: the
+    job page asks each, and access is what it is now."""
+
+    def __init__(self, job: CopyJob, user: AnyUser | None) -> None:
+        self.job = job
+        self.user = user
+
+    @cached_property
+    def refusal(self) -> str:
+        """ "" when the user may use the profile; otherwise why not."""
+        user = self.user
+        if user is not None and ConnectionProfile.objects.for_user(user).filter(pk=self.job.profile_id).exists():
+            return ""
+        return "You no longer have access to this job's connection profile."
 
 
 class RecordResult(models.Model):
@@ -245,6 +349,10 @@ class RecordResult(models.Model):
         # A lost answer matched more than one candidate: nothing is claimed or sent again until a
         # person picks one (or none) from the job page or `job resolve`.
         REVIEW = "review", "Needs review"
+
+    # What a resume sends again. Never a row in review: its write may have happened (more than one
+    # record could be its copy); only a person's pick (or "none of them") moves it on (review.py).
+    UNFINISHED = (Status.PENDING, Status.SENDING, Status.FAILED, Status.SKIPPED)
 
     job = models.ForeignKey(CopyJob, on_delete=models.CASCADE, related_name="results")
     object_name = models.CharField(max_length=200)

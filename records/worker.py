@@ -13,6 +13,9 @@ from django.conf import settings
 from django.db import close_old_connections
 from rq import Worker
 
+from records.copying.job_actions import jobs_resume_stale
+from records.copying.stored_plans import plans_prune
+
 log = logging.getLogger(__name__)
 
 
@@ -29,8 +32,6 @@ class CopierWorker(Worker):
 
     def run_maintenance_tasks(self) -> None:
         super().run_maintenance_tasks()  # type: ignore[no-untyped-call]  # RQ's method has no annotations
-        from records.copying.job_actions import jobs_resume_stale
-
         close_old_connections()
         try:
             resumed = jobs_resume_stale()
@@ -42,8 +43,6 @@ class CopierWorker(Worker):
         self._prune_plans()
 
     def _prune_plans(self) -> None:
-        from records.copying.stored_plans import plans_prune
-
         try:
             pruned = plans_prune()
         except Exception:  # noqa: BLE001 - as above: tried again next round

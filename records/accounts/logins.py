@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from axes.models import AccessAttempt
+from axes.signals import user_locked_out
 from django.dispatch import receiver
 
 from records.lib.audit import audit_log
 
 if TYPE_CHECKING:
-    from axes.models import AccessAttempt
     from django.contrib.auth.models import AnonymousUser, User
     from django.db.models import QuerySet
     from django.http import HttpRequest
@@ -35,8 +36,6 @@ def axes_exempt(request: HttpRequest | None, credentials: object) -> bool:
 def login_unlock(*, actor: User | AnonymousUser | None, username: str = "", ip_address: str = "", via: str) -> int:
     """Forget the failed attempts of `username` and/or `ip_address` (both: that pair only).
     Returns how many attempt records were cleared."""
-    from axes.models import AccessAttempt
-
     if not username and not ip_address:
         raise ValueError("Give a user name, an address or both.")
     attempts = AccessAttempt.objects.all()
@@ -70,6 +69,4 @@ def _on_locked_out(
 
 
 def connect_signals() -> None:
-    from axes.signals import user_locked_out
-
     receiver(user_locked_out, dispatch_uid="records.accounts.logins.locked_out")(_on_locked_out)

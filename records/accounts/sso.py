@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import requests
 from django.conf import settings
-from django.contrib import auth
+from django.contrib import admin, auth
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.models import Group
 from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
@@ -199,8 +199,6 @@ def context(request: HttpRequest) -> dict[str, Any]:
 @login_not_required
 def admin_login_gate(request: HttpRequest) -> HttpResponse:
     """With local accounts off, the admin's password form is no way in: send people to ours."""
-    from django.contrib import admin
-
     if settings.LOCAL_LOGIN_ENABLED:
         return admin.site.login(request)
     return redirect(f"{reverse('login')}?{urlencode({'next': request.GET.get('next', reverse('admin:index'))})}")

@@ -18,7 +18,6 @@ from django.utils import timezone
 from records.connectors import connector_class, connector_for
 from records.connectors.base import Connector, ConnectorError, RateLimited, Unavailable
 from records.copying import lifecycle, tree, undo_checks
-from records.copying import results as res
 from records.copying.job_queue import enqueue_job, rq_job_alive
 from records.copying.lifecycle import Cancelled, LeaseLost, Paused
 from records.copying.run_context import RunContext
@@ -102,7 +101,7 @@ def _finish(job: CopyJob, fence: lifecycle.Fence, *, cancelled: bool = False, er
         # A copied record's snapshot is no longer needed (a retry resends only the others): don't
         # keep a second copy of CRM data, often personal data, longer than the job needs it.
         job.results.filter(status=S.SUCCEEDED, source_snapshot__isnull=False).update(source_snapshot=None)
-        res.refresh_counts(job)
+        lifecycle.refresh_counts(job)
         status, error = (CopyJob.Status.CANCELLED, error) if cancelled else _end_status(job, error)
         if lifecycle.finish(fence=fence, status=status, error=error) and job.mode == CopyJob.Mode.UNDO:
             # In the same transaction: a worker killed in between can't leave the copy "succeeded"
@@ -126,7 +125,7 @@ def _end_status(job: CopyJob, error: str) -> tuple[str, str]:
 
 
 # ---------------------------------------------------------------------------------------------
-# Actions on jobs. Each checks the one rule (lifecycle.can_*), then makes its transition as a
+# Actions on jobs. Each checks the one rule (CopyJob.can_*), then makes its transition as a
 # conditional UPDATE: a request on a stale object, or two racing requests, can't both pass.
 
 
@@ -138,7 +137,7 @@ def _allowed(rule: Callable[[CopyJob, Any], tuple[bool, str]], job: CopyJob, use
 
 def copy_job_cancel(*, job: CopyJob, user: Any) -> CopyJob:
     """Stop a job: a queued or waiting one at once; a running one at its next batch. Results so far are kept."""
-    _allowed(lifecycle.can_cancel, job, user)
+    _allowed(CopyJob.can_cancel, job, user)
     if not lifecycle.cancel(job_id=job.pk):
         raise ValidationError("This job has already finished.")
     audit_log(actor=user, action="job.cancel", profile=job.profile, job=job)
@@ -150,11 +149,11 @@ def copy_job_resume(*, job: CopyJob, user: Any, enqueue: bool = True, include_ch
     """Resume a job: queue it again; only its unfinished records (pending, sending, failed,
     skipped) are sent again; a row left sending is reconciled first. An undo checks its kept
     records again; `include_changed` (undo only; None keeps its choice) deletes the changed ones too."""
-    _allowed(lifecycle.can_resume, job, user)
+    _allowed(CopyJob.can_resume, job, user)
     with transaction.atomic():
         if not lifecycle.requeue(job_id=job.pk):
             raise ValidationError(
-                lifecycle.can_resume(CopyJob.objects.get(pk=job.pk), user)[1] or "This job can't be resumed now."
+                CopyJob.objects.get(pk=job.pk).can_resume(user)[1] or "This job can't be resumed now."
             )
         job.refresh_from_db()
         if include_changed is not None and job.mode == CopyJob.Mode.UNDO:
@@ -163,7 +162,7 @@ def copy_job_resume(*, job: CopyJob, user: Any, enqueue: bool = True, include_ch
         job.results.filter(status__in=[S.FAILED, S.SKIPPED]).update(status=S.PENDING, error_type="", error_message="")
         job.state = _state_to_resume(job)
         CopyJob.objects.filter(pk=job.pk).update(state=job.state)
-        res.refresh_counts(job)
+        lifecycle.refresh_counts(job)
         changed = (
             {} if include_changed is None or job.mode != CopyJob.Mode.UNDO else {"include_changed": include_changed}
         )
@@ -196,18 +195,16 @@ def copy_job_undo(*, job: CopyJob, user: Any, enqueue: bool = True, include_chan
     It deletes only what the job created and nobody changed since (copying/undo_checks.py);
     `include_changed`: records changed since the copy are deleted too (kept in the undo's options,
     so a resumed undo keeps the choice)."""
-    _allowed(lifecycle.can_undo, job, user)
+    _allowed(CopyJob.can_undo, job, user)
     created = list(job.results.filter(status=S.SUCCEEDED).exclude(new_id="").order_by("depth", "id"))
     # The class attribute (no connector built, no call); a registry entry without one names nothing.
     name_fields = getattr(connector_class(job.profile.system), "name_fields", ())
     with transaction.atomic():
         undo = _undo_job_row(job, created, name_fields, user, include_changed)
         if not lifecycle.attach_undo(job_id=job.pk, undo_id=undo.pk):
-            raise ValidationError(
-                lifecycle.can_undo(CopyJob.objects.get(pk=job.pk), user)[1] or "This job can't be undone now."
-            )
+            raise ValidationError(CopyJob.objects.get(pk=job.pk).can_undo(user)[1] or "This job can't be undone now.")
         RecordResult.objects.bulk_create(_undo_rows(undo, created, name_fields), batch_size=500)
-        res.refresh_counts(undo)
+        lifecycle.refresh_counts(undo)
         audit_log(
             actor=user,
             action="job.undo",
@@ -262,7 +259,7 @@ def undo_preview(
 ) -> UndoPreview:
     """What an undo of `job` would delete and keep, and why, read now for the first
     settings.UNDO_PREVIEW_MAX_RECORDS copies (the worker checks every record again)."""
-    _allowed(lifecycle.can_undo, job, user)
+    _allowed(CopyJob.can_undo, job, user)
     conn = connector or connector_for(job.profile)
     size = settings.UNDO_PREVIEW_MAX_RECORDS if limit is None else limit
     return undo_preview_of(conn, job, limit=size, name_fields=conn.name_fields)

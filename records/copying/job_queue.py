@@ -1,5 +1,5 @@
 """A copy job's RQ side: queued when its transaction commits, and whether its RQ job is still alive
-(jobs_resume_stale asks). django-rq is imported inside the functions: the engine runs without it."""
+(jobs_resume_stale asks)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,13 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, timedelta
 
+import django_rq
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from redis.exceptions import RedisError
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
 
 from records.models import CopyJob
 
@@ -46,9 +50,6 @@ def enqueue_job(job: CopyJob) -> Enqueued:
 
 
 def _send_to_queue(queued: Enqueued, rq_id: str) -> None:
-    import django_rq
-    from redis.exceptions import RedisError
-
     try:
         django_rq.get_queue("default").enqueue_call(func=RUN_COPY_JOB, args=(queued.job.pk,), job_id=rq_id)
     except (RedisError, OSError) as exc:
@@ -60,10 +61,6 @@ def rq_job_alive(rq_job_id: str) -> bool:
     """The RQ job is queued, or started less than a lease ago (asked only of a copy job still queued)."""
     if not rq_job_id:
         return False
-    import django_rq
-    from rq.exceptions import NoSuchJobError
-    from rq.job import Job, JobStatus
-
     try:
         rq_job = Job.fetch(rq_job_id, connection=django_rq.get_connection("default"))
     except NoSuchJobError:

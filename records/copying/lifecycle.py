@@ -1,4 +1,5 @@
-"""A copy job's life: its states, every transition, and the rules for the user's actions.
+"""A copy job's life: its states, every transition, and its counters. (The rules for the user's
+actions and the words for its status are the job's own: models.CopyJob.can_*, status_words.)
 
     queued ──claim──> running ──finish──> succeeded | partial | failed | cancelled
       ^  ^              │  ^                  │
@@ -22,28 +23,25 @@ SENDING, a fenced write, before each call), and none of its row writes land.
 from __future__ import annotations
 
 import contextvars
-import re
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
-from django.db.models import DateTimeField, F, Q, QuerySet, Value
+from django.db.models import Count, DateTimeField, F, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from records.connectors.base import ConnectorError
-from records.models import AnyUser, ConnectionProfile, CopyJob, RecordResult
+from records.models import ConnectionProfile, CopyJob, RecordResult
 
 Status = CopyJob.Status
 S = RecordResult.Status
-ACTIVE = (Status.QUEUED, Status.PLANNING, Status.RUNNING, Status.WAITING)
-ENDED = (Status.SUCCEEDED, Status.PARTIAL, Status.FAILED, Status.CANCELLED)
-# What a resume sends again. Never a row in review: its write may have happened (more than one
-# record could be its copy); only a person's pick (or "none of them") moves it on (review.py).
-UNFINISHED_ROWS = (S.PENDING, S.SENDING, S.FAILED, S.SKIPPED)
-OUTAGE = "Stopped after an outage"
+ACTIVE = CopyJob.ACTIVE
+ENDED = CopyJob.ENDED
+UNFINISHED_ROWS = RecordResult.UNFINISHED  # what a resume sends again
+OUTAGE = CopyJob.OUTAGE
 
 
 class LeaseLost(Exception):
@@ -141,11 +139,22 @@ def finish(*, fence: Fence, status: str, error: str = "") -> bool:
     )
 
 
+def refresh_counts(job: CopyJob) -> None:
+    """Recompute the job's counters from its results, so progress is readable while it runs."""
+    agg = job.results.aggregate(
+        total=Count("id"),
+        ok=Count("id", filter=Q(status=S.SUCCEEDED)),
+        bad=Count("id", filter=Q(status=S.FAILED)),
+    )
+    job.planned_count, job.succeeded_count, job.failed_count = agg["total"], agg["ok"], agg["bad"]
+    CopyJob.objects.filter(pk=job.pk).update(
+        planned_count=agg["total"], succeeded_count=agg["ok"], failed_count=agg["bad"]
+    )
+
+
 def wait_or_stop(*, fence: Fence, reason: str) -> str:
     """running -> waiting (a rate limit or an outage), with exponential backoff until the budget
     (settings.JOB_WAIT_BUDGET_SECONDS) is spent; then the job stops, resumable. Returns the status."""
-    from records.copying.results import refresh_counts
-
     now = timezone.now()
     job = CopyJob.objects.only("waiting_since", "wait_count", "succeeded_count").get(pk=fence.job_id)
     refresh_counts(job)
@@ -274,84 +283,7 @@ def mark_undone(*, undo_id: int, original_id: int | None, status: str) -> None:
         CopyJob.objects.filter(pk=original_id, status__in=ENDED, undo_job_id=undo_id).update(status=Status.UNDONE)
 
 
-# -- the rules: (allowed, reason when not). Used unchanged by views, admin, CLI and services ----------
-
-
-def _no_access(job: CopyJob, user: AnyUser | None) -> str:
-    # Asked once per loaded job and user: the job page asks each rule, and access is what it is now.
-    checked: dict[object, str] = job.__dict__.setdefault("_access_reasons", {})
-    key = getattr(user, "pk", None)
-    if key not in checked:
-        allowed = user is not None and ConnectionProfile.objects.for_user(user).filter(pk=job.profile_id).exists()
-        checked[key] = "" if allowed else "You no longer have access to this job's connection profile."
-    return checked[key]
-
-
-def _undo_reason(job: CopyJob) -> str:
-    if job.status == Status.UNDONE:
-        return f"Undone by job {job.undo_job_id}."
-    if job.undo_job_id:
-        return f"Job {job.undo_job_id} is undoing this copy; resume that job if it stopped."
-    return ""
-
-
-def can_cancel(job: CopyJob, user: AnyUser | None) -> tuple[bool, str]:
-    if job.status not in ACTIVE:
-        return False, "This job has already finished."
-    if job.cancel_requested:
-        return False, "This job is being cancelled."
-    # Stopping uses no credentials: the queue's operators (records/ops/rq_dashboard.py) may stop any job.
-    if user is not None and user.is_active and user.is_staff and user.has_perm("records.use_queue_dashboard"):
-        return True, ""
-    reason = _no_access(job, user)
-    return not reason, reason
-
-
-def can_resume(job: CopyJob, user: AnyUser | None) -> tuple[bool, str]:
-    reason = _undo_reason(job)
-    if not reason and job.status not in (*ENDED, Status.WAITING):
-        reason = "This job is still running."
-    if not reason and not job.results.filter(status__in=UNFINISHED_ROWS).exists():
-        reason = "Nothing to resume: every record is done."
-    reason = reason or _no_access(job, user)
-    return not reason, reason
-
-
-def can_resolve(job: CopyJob, user: AnyUser | None) -> tuple[bool, str]:
-    """Picking the copy of a row in review (or none): as for resume, the job has stopped, nobody
-    is undoing it and the user may still use its profile."""
-    reason = _undo_reason(job)
-    if not reason and job.status not in (*ENDED, Status.WAITING):
-        reason = "This job is still running; pick the copy once it has stopped."
-    reason = reason or _no_access(job, user)
-    return not reason, reason
-
-
-def can_undo(job: CopyJob, user: AnyUser | None) -> tuple[bool, str]:
-    reason = "An undo can't be undone." if job.mode == CopyJob.Mode.UNDO else _undo_reason(job)
-    if not reason and job.status not in ENDED:
-        reason = "Only a finished job can be undone."
-    if not reason and not job.results.filter(status=S.SUCCEEDED).exclude(new_id="").exists():
-        reason = "This job created nothing to undo."
-    reason = reason or _no_access(job, user)
-    return not reason, reason
-
-
-# -- what the status says -----------------------------------------------------------------------------
-
-
-def review_count(job: CopyJob) -> int:
-    """Rows of an ended job that need review (asked once per loaded job, and only when some rows
-    are neither copied nor failed: the job list's other jobs cost no query)."""
-    if job.status not in ENDED or job.planned_count <= job.succeeded_count + job.failed_count:
-        return 0
-    if "_review_count" not in job.__dict__:
-        job.__dict__["_review_count"] = RecordResult.objects.filter(job_id=job.pk, status=S.REVIEW).count()
-    return int(job.__dict__["_review_count"])
-
-
-def review_words(n: int) -> str:
-    return f"{n} need{'s' if n == 1 else ''} review" if n else ""
+# -- what an ended job's summary says ------------------------------------------------------------
 
 
 def end_summary(*, left: bool, review: int) -> str:
@@ -365,52 +297,6 @@ def end_summary(*, left: bool, review: int) -> str:
     if left:
         parts.append("Some records were not processed.")
     return " ".join(parts)
-
-
-KEPT_WORDS = re.compile(r"\b\d+ kept: [^.]*")
-
-
-def _kept(job: CopyJob) -> str:
-    """An undo's kept records as its end wrote them in its summary (services._finish)."""
-    found = KEPT_WORDS.search(job.error_summary or "") if job.mode == CopyJob.Mode.UNDO else None
-    return found.group(0) if found else ""
-
-
-def status_words(job: CopyJob) -> str:
-    """Honest words for the job page: never "Failed" for a job that copied records."""
-    done, failed = job.succeeded_count, job.failed_count
-    review = review_count(job)
-    left = max(0, job.planned_count - done - failed - review)
-    verb = "deleted" if job.mode == CopyJob.Mode.UNDO else "copied"
-    if job.status == Status.UNDONE:
-        return f"Undone by job {job.undo_job_id}"
-    if job.status == Status.WAITING:
-        at = timezone.localtime(job.resume_at).strftime("%H:%M:%S") if job.resume_at else "soon"
-        return f"Waiting after a rate limit or outage (resumes at {at}): {done} {verb}, {left + failed} not yet"
-    if job.status in (Status.PARTIAL, Status.FAILED) and job.error_summary.startswith(OUTAGE):
-        return f"{OUTAGE}: {done} {verb}, {left + failed} not yet — Resume"
-    if job.status == Status.CANCELLED:
-        return f"Cancelled: {done} {verb}, {left + failed} not {verb}" + (f", {review_words(review)}" if review else "")
-    kept = _kept(job)
-    if job.status == Status.PARTIAL and kept:
-        # An undo that kept records: "Partly done: 5 deleted, 1 kept: changed since the copy".
-        failed_words = f", {failed} failed" if failed else ""
-        return f"Partly done: {done} deleted{failed_words}, {kept}" if done or failed else f"Nothing deleted: {kept}"
-    if job.status == Status.PARTIAL:
-        return (
-            f"Partly done: {done} {verb}, {failed} failed"
-            + (f", {review_words(review)}" if review else "")
-            + (f", {left} not yet" if left else "")
-        )
-    if job.status == Status.SUCCEEDED:
-        return f"Succeeded: {done} {verb}"
-    if job.status == Status.FAILED:
-        return (
-            f"Failed: nothing {verb}"
-            + (f", {failed} failed" if failed else "")
-            + (f", {review_words(review)}" if review else "")
-        )
-    return job.get_status_display()
 
 
 def profile_address(profile: ConnectionProfile) -> dict[str, str]:

@@ -11,7 +11,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from django.core.exceptions import ValidationError
+
 from records.connectors.base import FieldInfo
+from records.copying.validation import coerce_override
 
 
 @dataclass(frozen=True)
@@ -85,10 +88,6 @@ def parse_cli(
     `--lineage OBJECT[:FIELD]` into (the top record's overrides, CopyOptions). Without OBJECT a set or
     clear is the top record's; `--lineage OBJECT` takes the profile's default field for it.
     `describe(object)` gives the fields (numbers and booleans are typed as the field says)."""
-    from django.core.exceptions import ValidationError
-
-    from records.copying.validation import coerce_override
-
     top: dict[str, Any] = {}
     per_object: dict[str, dict[str, Any]] = {}
 

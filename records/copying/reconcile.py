@@ -30,7 +30,7 @@ from django.conf import settings
 from records.connectors.base import Connector, FieldInfo, FieldType, NotFound, Record
 from records.copying import results as res
 from records.copying.known import known_ids
-from records.copying.tree import ref_id
+from records.copying.references import ref_id
 from records.models import RecordResult
 
 S = RecordResult.Status

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from records.connectors.base import Connector, ConnectorError, FieldInfo, FieldType
-from records.copying.tree import ref_id
+from records.copying.references import ref_id
 
 # Reference targets the lookup widget can't search (a connector's search reads records; Zoho's
 # Owner points at users): their ids are still checked, by a get.

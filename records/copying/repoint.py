@@ -35,8 +35,9 @@ from records.connectors.base import (
 )
 from records.copying import results as res
 from records.copying.lifecycle import Paused
+from records.copying.references import ref_id
 from records.copying.run_context import RunContext
-from records.copying.tree import Node, ref_id
+from records.copying.tree import Node
 from records.models import RecordResult
 
 DONE = "done"

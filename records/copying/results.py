@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count, Field, Q
+from django.db.models import Field
+from django.db.models.constants import OnConflict
 from django.utils import timezone
 
 from records.connectors.base import ConnectorError, WriteResult
 from records.copying import lifecycle
 from records.copying.lifecycle import Fence
-from records.models import CopyJob, RecordResult
+from records.models import RecordResult
 
 S = RecordResult.Status
 
@@ -79,8 +80,6 @@ def insert(rows: list[RecordResult]) -> None:
     """
     if not rows:
         return
-    from django.db.models.constants import OnConflict
-
     meta = RecordResult._meta
     fields = [f for f in meta.concrete_fields if not f.primary_key]
     qn = connection.ops.quote_name
@@ -134,19 +133,6 @@ def _executemany(sql: str, params: list[list[Any]], fence: Fence | None = None) 
     with transaction.atomic(), connection.cursor() as cursor:
         lifecycle.check(fence)
         cursor.executemany(sql, params)
-
-
-def refresh_counts(job: CopyJob) -> None:
-    """Recompute the job's counters from its results, so progress is readable while it runs."""
-    agg = job.results.aggregate(
-        total=Count("id"),
-        ok=Count("id", filter=Q(status=S.SUCCEEDED)),
-        bad=Count("id", filter=Q(status=S.FAILED)),
-    )
-    job.planned_count, job.succeeded_count, job.failed_count = agg["total"], agg["ok"], agg["bad"]
-    CopyJob.objects.filter(pk=job.pk).update(
-        planned_count=agg["total"], succeeded_count=agg["ok"], failed_count=agg["bad"]
-    )
 
 
 def _field(name: str) -> Field[Any, Any]:

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from records.connectors import connector_for
 from records.copying import lifecycle
 from records.copying.known import known_ids
 from records.lib.audit import audit_log
@@ -27,7 +28,7 @@ def copy_row_resolve(*, job: CopyJob, row: RecordResult, pick: str | None, user:
     with transaction.atomic():
         # The job row locked: two picks racing for the same candidate (two rows, two tabs) can't both win.
         job = CopyJob.objects.select_for_update().select_related("profile").get(pk=job.pk)
-        allowed, reason = lifecycle.can_resolve(job, user)
+        allowed, reason = job.can_resolve(user)
         if not allowed:
             raise ValidationError(reason)
         row = _review_row(job, row.pk)
@@ -69,8 +70,6 @@ def _picked(job: CopyJob, row: RecordResult, candidate: dict[str, Any]) -> None:
     new_id = str(candidate["id"])
     link = str(candidate.get("link") or "")
     if not link:
-        from records.connectors import connector_for  # only for its record_url: no call is made
-
         link = connector_for(job.profile).record_url(row.object_name, new_id)
     # The copy's last write by the job is its creation (its own stamp when the candidate had one):
     # undo keeps it if it was changed after that.
@@ -103,11 +102,9 @@ def _none_of_them(row: RecordResult, user: AnyUser) -> None:
 
 def _recount(job: CopyJob) -> None:
     """The counters again, and an ended job's status and summary as its run's end would set them."""
-    from records.copying import results as res
-
     before_summary = job.error_summary
     had_review = job.results.filter(status=S.REVIEW).count() + 1  # the row just resolved
-    res.refresh_counts(job)
+    lifecycle.refresh_counts(job)
     if job.status not in (Status.SUCCEEDED, Status.PARTIAL, Status.FAILED):
         return  # cancelled stays cancelled; a waiting job ends by its run
     left = job.results.filter(status__in=[S.PENDING, S.SENDING]).exists()

@@ -10,8 +10,7 @@ from django.utils import timezone
 
 from records.connectors.base import Automation, Connector, FieldInfo
 from records.copying import choices, value_templates
-from records.copying import results as res
-from records.copying.lifecycle import Cancelled, Fence, LeaseLost, renew
+from records.copying.lifecycle import Cancelled, Fence, LeaseLost, refresh_counts, renew
 from records.copying.options import CopyOptions
 from records.copying.tree import copy_key_field, unique_fields
 from records.models import CopyJob, RecordResult
@@ -47,7 +46,7 @@ class RunContext:
         """Renew the lease (or stop if it was taken over) and stop at a cancel request."""
         if not renew(self.fence):
             raise LeaseLost
-        res.refresh_counts(self.job)
+        refresh_counts(self.job)
         if CopyJob.objects.filter(pk=self.job.pk, cancel_requested=True).exists():
             raise Cancelled
 

@@ -13,11 +13,13 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+import django_rq
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from redis.exceptions import RedisError
 
 from records.connectors import connector_for
 from records.connectors.base import Connector, FieldInfo
@@ -128,9 +130,6 @@ def _enqueue(row: CopyPlan) -> None:
 
 
 def _send(plan_id: int) -> None:
-    import django_rq
-    from redis.exceptions import RedisError
-
     try:
         # By name: records.jobs imports the services.
         django_rq.get_queue("plans").enqueue_call(func="records.jobs.read_plan", args=(plan_id,))

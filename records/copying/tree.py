@@ -11,6 +11,8 @@ from typing import Any
 from django.conf import settings
 
 from records.connectors.base import Connector, FieldInfo, FieldType, Record, RelatedList
+from records.copying import waves
+from records.copying.references import ref_id
 
 DEFAULT_COPY_KEY_FIELDS = ("copy_key__c", "Copy_Key")
 # Vault follows hierarchical copy as deep as it goes; Zoho's engine-built copy goes two levels.
@@ -177,15 +179,6 @@ def idempotency_key(job_code: uuid.UUID, object_name: str, source_id: str) -> st
     return f"rc-{job_code.hex[:12]}-{digest}"
 
 
-def ref_id(value: object) -> str:
-    """The record id a lookup value holds ({"id": ...} or a bare id), or ""."""
-    if isinstance(value, dict):
-        return str(value.get("id") or "")
-    if isinstance(value, str | int) and not isinstance(value, bool):
-        return str(value)
-    return ""
-
-
 def read_tree(
     connector: Connector,
     object_name: str,
@@ -279,8 +272,6 @@ def field_changes(fields: list[FieldInfo], record: Record | None, overrides: dic
 
 def assign_waves(nodes: list[Node]) -> dict[str, int]:
     """Order of creation, {source_id: wave}: see waves.py (cycles share a wave)."""
-    from records.copying import waves
-
     return waves.assign_waves(nodes)
 
 
@@ -311,13 +302,13 @@ def cost_data(
     them as `updates`, so leaving out a branch drops its update calls too.
     """
     by_id = {n.source_id: n for n in nodes}
-    waves = assign_waves(nodes)
+    wave_of = assign_waves(nodes)
     counts: dict[tuple[tuple[str, ...], int, int], int] = {}
     updates: dict[tuple[tuple[str, ...], int, int], int] = {}
     for node in nodes:
         if node.depth == 0:
             continue
-        key = (_path(node, by_id), node.depth, waves.get(node.source_id, node.depth))
+        key = (_path(node, by_id), node.depth, wave_of.get(node.source_id, node.depth))
         counts[key] = counts.get(key, 0) + 1
         if node.source_id in updating:
             updates[key] = updates.get(key, 0) + 1

@@ -28,7 +28,7 @@ from django.conf import settings
 
 from records.connectors.base import Connector, ConnectorError, RateLimited, Record, Unavailable
 from records.copying.known import known_ids
-from records.copying.tree import ref_id
+from records.copying.references import ref_id
 from records.models import CopyJob, RecordResult
 
 S = RecordResult.Status

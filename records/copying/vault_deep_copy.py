@@ -29,8 +29,8 @@ from records.copying.reconcile import (
     remote_since,
     stamped_ok,
 )
+from records.copying.references import ref_id
 from records.copying.run_context import RunContext
-from records.copying.tree import ref_id
 from records.copying.vault_jobs import VaultJobPoller
 from records.models import RecordResult
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from records.copying.references import ref_id
+
 # Waves a record may be pushed below its depth by the records it points at.
 MAX_EXTRA_WAVES = 6
 
@@ -21,8 +23,6 @@ def assign_waves(nodes: Iterable[Any]) -> dict[str, int]:
     """{source_id: wave} for plan.Node-like records: the root 0, a child at least its depth and
     after its parent. E.g. a Task under an Account that also points at a Contact of the same Account
     is created after that Contact."""
-    from records.copying.tree import ref_id
-
     nodes = list(nodes)
     ids = {n.source_id for n in nodes}
     refs = {

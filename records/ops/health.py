@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 
+import django_rq
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
@@ -24,8 +25,6 @@ def _database() -> None:
 
 
 def _redis() -> None:
-    import django_rq
-
     conn = django_rq.get_connection("default")  # a fresh client and pool, ours alone
     # A probe must answer within the balancer's timeout, not hang on a dead host.
     kwargs = conn.connection_pool.connection_kwargs

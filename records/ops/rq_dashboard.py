@@ -13,19 +13,22 @@ from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import TYPE_CHECKING, Any
 
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponseBase
 from django.shortcuts import redirect
 from django.urls import URLPattern, reverse
 from django_rq import views as rq_views
+from django_rq.admin import QueueAdmin
+from django_rq.models import Dashboard
 from django_rq.queues import get_queue_by_index
 from django_rq.urls import get_admin_urlpatterns, get_api_urlpatterns
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from rq.queue import Queue
 from rq.registry import FailedJobRegistry
+from rq.worker import Worker
 
 from records.copying.job_actions import copy_job_cancel
 from records.models import CopyJob
@@ -136,8 +139,6 @@ HOOKS: dict[Callable[..., Any], Hook] = {
 
 def _worker_exists(request: HttpRequest, queue: Queue, queue_index: int, key: str) -> None:
     # django-rq asserts the worker exists (a 500 for a worker that has just gone): a 404 instead.
-    from rq.worker import Worker
-
     try:
         found = Worker.find_by_key(key, connection=queue.connection)
     except ValueError:  # not even a worker key
@@ -190,9 +191,6 @@ def urlpatterns() -> list[URLPattern]:
 def lock_down_admin_copy() -> None:
     """django-rq also mounts the same views in the admin (/admin/django_rq/dashboard/...), for
     any staff: put the same guard on that copy, and show its link only to those it lets in."""
-    from django.contrib import admin
-    from django_rq.admin import QueueAdmin
-    from django_rq.models import Dashboard
 
     class GuardedQueueAdmin(QueueAdmin):
         def has_module_permission(self, request: HttpRequest) -> bool:

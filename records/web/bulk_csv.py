@@ -6,8 +6,9 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 
@@ -16,6 +17,9 @@ from records.copying.choices import own_field_message
 from records.copying.validation import override_errors, source_id_errors
 from records.web.forms import MAX_BULK_ROWS, form_field_for, overridable_fields, to_json_value
 
+if TYPE_CHECKING:
+    from _csv import Reader  # what csv.reader returns (the csv module doesn't name it)
+
 ID_COLUMNS = ("id", "source_id")
 
 
@@ -23,7 +27,7 @@ ID_COLUMNS = ("id", "source_id")
 class BulkRow:
     line: int
     source_id: str
-    overrides: dict = field(default_factory=dict)
+    overrides: dict[str, Any] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
 
 
@@ -58,8 +62,6 @@ def parse_bulk_csv(
     `copy_key`: the object's copy-key field, Record Copier's own: a column of it is refused.
     """
     text = text.removeprefix("\ufeff")
-    infos = {f.name: f for f in overridable_fields(fields)}
-    all_names = {f.name for f in fields}
     try:
         # strict: a stray or unclosed quote is an error (a row error below), not a silently merged cell.
         reader = csv.reader(io.StringIO(text, newline=""), strict=True)
@@ -68,12 +70,38 @@ def parse_bulk_csv(
         return BulkParse([], [f"The file isn't valid CSV: {exc}."])
     if not header or not any(h.strip() for h in header):
         return BulkParse([], ["The file is empty. The first line must name the columns, e.g. 'id'."])
-    header = [h.strip() for h in header]
+    names = [h.strip() for h in header]
+    errors = _header_errors(names, fields, copy_key)
+    if errors:
+        return BulkParse([], errors)
+    columns = Columns(names, _id_columns(names)[0], {f.name: f for f in overridable_fields(fields)})
+    try:
+        return _parse_rows(reader, columns, fields, max_rows)
+    except csv.Error as exc:
+        return BulkParse([], [f"The file isn't valid CSV: {exc}."])
+
+
+@dataclass(frozen=True)
+class Columns:
+    """A checked header: its names, where the ids are, and the fields its other columns set."""
+
+    names: list[str]
+    id_col: int
+    infos: dict[str, FieldInfo]
+
+
+def _id_columns(names: list[str]) -> list[int]:
+    return [i for i, h in enumerate(names) if h.lower() in ID_COLUMNS]
+
+
+def _header_errors(names: list[str], fields: list[FieldInfo], copy_key: str) -> list[str]:
+    """What is wrong with the first line: the id column, repeated names, the copy key, columns
+    that are no field or a field a copy can't set. One line per kind, a few names each: a header
+    of thousands of columns gets a short answer."""
     errors = []
-    id_cols = [i for i, h in enumerate(header) if h.lower() in ID_COLUMNS]
-    if len(id_cols) != 1:
+    if len(_id_columns(names)) != 1:
         errors.append("The first line must have exactly one column named 'id' holding the source record ids.")
-    named = Counter(header)
+    named = Counter(names)
     dupes = sorted(h for h, n in named.items() if n > 1)
     if dupes:
         errors.append(f"Columns named more than once: {_some(dupes, quote=False)}.")
@@ -82,54 +110,67 @@ def parse_bulk_csv(
         label = next((f.label for f in fields if f.name == copy_key), "") or copy_key
         errors.append(f"Column '{copy_key}': " + own_field_message(label, copy_key))
         columns.remove(copy_key)
+    settable = {f.name for f in overridable_fields(fields)}
+    all_names = {f.name for f in fields}
     unknown = [h for h in columns if h not in all_names]
-    fixed = [h for h in columns if h in all_names and h not in infos]
-    # One line per kind, a few names each: a header of thousands of columns gets a short answer.
-    if len(unknown) == 1:
-        errors.append(f"Unknown column '{unknown[0]}': there is no such field.")
-    elif unknown:
-        errors.append(f"Unknown columns, there are no such fields: {_some(unknown)}.")
-    if len(fixed) == 1:
-        errors.append(f"Column '{fixed[0]}' is a field that can't be set on a copy (read-only or system-managed).")
-    elif fixed:
-        errors.append(f"Columns of fields that can't be set on a copy (read-only or system-managed): {_some(fixed)}.")
-    if errors:
-        return BulkParse([], errors)
-    id_col = id_cols[0]
+    fixed = [h for h in columns if h in all_names and h not in settable]
+    errors += _named(
+        unknown,
+        one="Unknown column '{}': there is no such field.",
+        many="Unknown columns, there are no such fields: {}.",
+    )
+    errors += _named(
+        fixed,
+        one="Column '{}' is a field that can't be set on a copy (read-only or system-managed).",
+        many="Columns of fields that can't be set on a copy (read-only or system-managed): {}.",
+    )
+    return errors
+
+
+def _named(names: list[str], *, one: str, many: str) -> list[str]:
+    """`one` naming the column, or `many` listing a few of them; nothing for no columns."""
+    if not names:
+        return []
+    return [one.format(names[0]) if len(names) == 1 else many.format(_some(names))]
+
+
+def _parse_rows(reader: Reader, columns: Columns, fields: list[FieldInfo], max_rows: int) -> BulkParse:
     rows: list[BulkRow] = []
-    seen: dict[str, int] = {}
-    try:
-        for line, cells, malformed in _csv_records(reader):
-            if not malformed and not any(c.strip() for c in cells):
-                continue
-            if len(rows) >= max_rows:
-                return BulkParse([], [f"The file has more than {max_rows} rows; split it into smaller files."])
-            if malformed:
-                rows.append(BulkRow(line=line, source_id="", errors=[malformed]))
-                continue
-            row = BulkRow(line=line, source_id=(cells[id_col].strip() if id_col < len(cells) else ""))
-            if len(cells) != len(header):
-                row.errors.append(f"Has {len(cells)} cells, expected {len(header)}.")
-            if not row.source_id:
-                row.errors.append("The id is empty.")
-            elif row.source_id in seen:
-                row.errors.append(f"Duplicate id {row.source_id} (also on line {seen[row.source_id]}).")
-            else:
-                seen[row.source_id] = line
-            for i, name in enumerate(header):
-                if i == id_col or i >= len(cells) or name not in infos:
-                    continue
-                _validate_cell(row, infos[name], cells[i].strip())
-            row.errors += _service_errors(row, fields)
-            rows.append(row)
-    except csv.Error as exc:
-        return BulkParse([], [f"The file isn't valid CSV: {exc}."])
+    seen: dict[str, int] = {}  # id -> the line it was first on
+    for line, cells, malformed in _csv_records(reader):
+        if not malformed and not any(c.strip() for c in cells):
+            continue
+        if len(rows) >= max_rows:
+            return BulkParse([], [f"The file has more than {max_rows} rows; split it into smaller files."])
+        if malformed:
+            rows.append(BulkRow(line=line, source_id="", errors=[malformed]))
+        else:
+            rows.append(_parse_row(line, cells, columns, fields, seen))
     if not rows:
         return BulkParse([], ["The file has no rows of ids below the column names."])
     return BulkParse(rows, [])
 
 
-def _csv_records(reader):
+def _parse_row(line: int, cells: list[str], columns: Columns, fields: list[FieldInfo], seen: dict[str, int]) -> BulkRow:
+    id_col = columns.id_col
+    row = BulkRow(line=line, source_id=(cells[id_col].strip() if id_col < len(cells) else ""))
+    if len(cells) != len(columns.names):
+        row.errors.append(f"Has {len(cells)} cells, expected {len(columns.names)}.")
+    if not row.source_id:
+        row.errors.append("The id is empty.")
+    elif row.source_id in seen:
+        row.errors.append(f"Duplicate id {row.source_id} (also on line {seen[row.source_id]}).")
+    else:
+        seen[row.source_id] = line
+    for i, name in enumerate(columns.names):
+        if i == id_col or i >= len(cells) or name not in columns.infos:
+            continue
+        _validate_cell(row, columns.infos[name], cells[i].strip())
+    row.errors += _service_errors(row, fields)
+    return row
+
+
+def _csv_records(reader: Reader) -> Iterator[tuple[int, list[str], str]]:
     """Yield (line the record starts on, cells, error) for each record of a strict csv.reader.
 
     A malformed record is one error naming its line; reading goes on after it. An unclosed quote

@@ -6,14 +6,37 @@ rule, parses them; and rendered back from the draft so a reload keeps what was c
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 from django.core.exceptions import ValidationError
+from django.http import QueryDict
 
 from records.connectors.base import FieldInfo
 from records.copying.choices import TEXT_TYPES
 
 MAX_ROWS = 50  # per kind; a page offers a few, a crafted POST can't make the server loop long
+
+
+class ChangeRow(TypedDict):
+    """[object] [field] [value] [Clear] [Make unique]"""
+
+    object: str
+    field: str
+    value: str
+    clear: bool
+    unique: bool
+
+
+class LineageRow(TypedDict):
+    """[object] [text field]: the field that notes where a copy came from ("" for the default)."""
+
+    object: str
+    field: str
+
+
+class ChoiceRows(TypedDict):
+    changes: list[ChangeRow]
+    lineage: list[LineageRow]
 
 
 @dataclass
@@ -26,29 +49,29 @@ class Items:
     lineage: list[str] = field(default_factory=list)
 
 
-def rows_from_post(post) -> dict[str, list[dict[str, Any]]]:
+def rows_from_post(post: QueryDict) -> ChoiceRows:
     """{"changes": [{object, field, value, clear, unique}], "lineage": [{object, field}]} of the
     rows that name something (a blank row is ignored), in the page's order."""
-    changes, lineage = [], []
+    rows = ChoiceRows(changes=[], lineage=[])
     for n in range(MAX_ROWS):
         name = post.get(f"ch-{n}-field", "").strip()
         if name:
-            changes.append(
-                {
-                    "object": post.get(f"ch-{n}-object", "").strip(),
-                    "field": name,
-                    "value": post.get(f"ch-{n}-value", "")[:20_000],
-                    "clear": f"ch-{n}-clear" in post,
-                    "unique": f"ch-{n}-unique" in post,
-                }
+            rows["changes"].append(
+                ChangeRow(
+                    object=post.get(f"ch-{n}-object", "").strip(),
+                    field=name,
+                    value=post.get(f"ch-{n}-value", "")[:20_000],
+                    clear=f"ch-{n}-clear" in post,
+                    unique=f"ch-{n}-unique" in post,
+                )
             )
         obj = post.get(f"lin-{n}-object", "").strip()
         if obj:
-            lineage.append({"object": obj, "field": post.get(f"lin-{n}-field", "").strip()})
-    return {"changes": changes, "lineage": lineage}
+            rows["lineage"].append(LineageRow(object=obj, field=post.get(f"lin-{n}-field", "").strip()))
+    return rows
 
 
-def items(rows: dict[str, list[dict[str, Any]]], *, top_object: str) -> Items:
+def items(rows: ChoiceRows, *, top_object: str) -> Items:
     """The rows as CLI items. The top object's rows are the top record's (`FIELD=VALUE`, as a plain
     --set is), the others every copy of their object's (`OBJECT:FIELD=VALUE`)."""
     out = Items()
@@ -62,8 +85,8 @@ def items(rows: dict[str, list[dict[str, Any]]], *, top_object: str) -> Items:
             raise ValidationError(f"{target}: give a value, or tick Clear to empty it on the copies.")
         if row["unique"]:
             out.unique.append(target)
-    for row in rows["lineage"]:
-        out.lineage.append(f"{row['object']}:{row['field']}" if row["field"] else row["object"])
+    for line in rows["lineage"]:
+        out.lineage.append(f"{line['object']}:{line['field']}" if line["field"] else line["object"])
     return out
 
 

@@ -10,7 +10,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import urlsplit
+
+from django.http import HttpRequest, HttpResponseBase
 
 from records.accounts import sso
 
@@ -33,8 +36,10 @@ def sso_logout_origin() -> str:
         return ""
 
 
-def policy_updates(get_response):
-    def middleware(request):
+def policy_updates(
+    get_response: Callable[[HttpRequest], HttpResponseBase],
+) -> Callable[[HttpRequest], HttpResponseBase]:
+    def middleware(request: HttpRequest) -> HttpResponseBase:
         response = get_response(request)
         update: dict[str, list[str]] = {}
         if request.path.startswith(RQ_DASHBOARD_PREFIX):
@@ -43,8 +48,9 @@ def policy_updates(get_response):
         if origin:
             update["form-action"] = [origin]
         if update:
-            # Read by csp.middleware.CSPMiddleware (the same attribute its @csp_update sets).
-            response._csp_update = update
+            # Read by csp.middleware.CSPMiddleware (the same attribute its @csp_update sets): django-csp
+            # has no typed way to widen one response's policy.
+            response._csp_update = update  # type: ignore[attr-defined]
         return response
 
     return middleware

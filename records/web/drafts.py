@@ -4,63 +4,100 @@ the pages share them through here, not through each other."""
 from __future__ import annotations
 
 import uuid
+from typing import Any, NotRequired, TypedDict
 
-from django.http import Http404
+from django.http import Http404, HttpRequest
 
 from records.copying.options import CopyOptions
 from records.copying.request import CopyRequest
+from records.models import ConnectionProfile
+from records.web.choice_rows import ChoiceRows
 
 DRAFTS_KEY = "copy_drafts"
 MAX_DRAFTS = 10
 
 
-def save_draft(request, *, copy_request: CopyRequest, label="", origin="bulk", field_labels=None) -> str:
+class RequestFields(TypedDict):
+    """A CopyRequest as a session (JSON) keeps it: the profile by its code, the ids as a list."""
+
+    profile: str
+    object_name: str
+    source_ids: list[str]
+    mode: str
+    overrides: dict[str, Any]
+    row_overrides: dict[str, dict[str, Any]]
+
+
+class Draft(RequestFields):
+    """A copy's choices in the session, as save_draft and the preview's choices leave them."""
+
+    options: NotRequired[dict[str, Any]]
+    label: str
+    origin: str  # "wizard" (one record, its fields step) or "bulk" (a CSV file): where Back goes
+    field_labels: dict[str, str]
+    # The preview's choices (views/choices.py): the typed lines, the widgets' rows, the top
+    # record's overrides they make, and the overrides typed before them.
+    choices: NotRequired[dict[str, str]]
+    choice_rows: NotRequired[ChoiceRows]
+    choice_overrides: NotRequired[dict[str, Any]]
+    base_overrides: NotRequired[dict[str, Any]]
+
+
+def save_draft(
+    request: HttpRequest,
+    *,
+    copy_request: CopyRequest,
+    label: str = "",
+    origin: str = "bulk",
+    field_labels: dict[str, str] | None = None,
+) -> str:
     """Keep what the user chose in the session until they confirm the preview."""
     drafts = request.session.get(DRAFTS_KEY, {})
     # Keep only the most recent few; an abandoned wizard must not grow the session forever.
     while len(drafts) >= MAX_DRAFTS:
         drafts.pop(next(iter(drafts)))
     draft_id = uuid.uuid4().hex
-    # The preview's choices (copy_choices) add the options; a new draft without any has none.
-    chosen = {"options": copy_request.options.as_dict()} if copy_request.options != CopyOptions() else {}
-    drafts[draft_id] = {
+    draft: Draft = {
         **_request_fields(copy_request),
-        **chosen,
         "label": label,
-        "origin": origin,  # "wizard" (one record, its fields step) or "bulk" (a CSV file): where Back goes
+        "origin": origin,
         # The changed fields' labels as described on the fields step or upload: the preview names
         # them before its plan is read (it reads nothing remote itself).
         "field_labels": field_labels or {},
     }
+    # The preview's choices (copy_choices) add the options; a new draft without any has none.
+    if copy_request.options != CopyOptions():
+        draft["options"] = copy_request.options.as_dict()
+    drafts[draft_id] = draft
     request.session[DRAFTS_KEY] = drafts
     return draft_id
 
 
-def get_draft(request, draft_id: str) -> dict:
-    draft = request.session.get(DRAFTS_KEY, {}).get(draft_id)
+def get_draft(request: HttpRequest, draft_id: str) -> Draft:
+    draft: Draft | None = request.session.get(DRAFTS_KEY, {}).get(draft_id)
     if draft is None:
         raise Http404("This copy was already started or has expired; start again.")
     return draft
 
 
-def keep_draft(request, draft_id: str, draft: dict) -> None:
+def keep_draft(request: HttpRequest, draft_id: str, draft: Draft) -> None:
     drafts = request.session.get(DRAFTS_KEY, {})
     drafts[draft_id] = draft
     request.session[DRAFTS_KEY] = drafts
 
 
-def drop_draft(request, draft_id: str) -> None:
+def drop_draft(request: HttpRequest, draft_id: str) -> None:
     drafts = request.session.get(DRAFTS_KEY, {})
     drafts.pop(draft_id, None)
     request.session[DRAFTS_KEY] = drafts
 
 
-def copy_request_of(draft: dict, profile) -> CopyRequest:
+def copy_request_of(draft: Draft, profile: ConnectionProfile) -> CopyRequest:
     """The copy a draft asks for; `profile`: the draft's profile, as the view got it for the user."""
     return CopyRequest(
         profile=profile,
         object_name=draft["object_name"],
-        source_ids=draft["source_ids"],
+        source_ids=tuple(draft["source_ids"]),
         mode=draft["mode"],
         overrides=draft["overrides"],
         row_overrides=draft.get("row_overrides") or {},
@@ -68,13 +105,12 @@ def copy_request_of(draft: dict, profile) -> CopyRequest:
     )
 
 
-def with_request(draft: dict, copy_request: CopyRequest) -> dict:
+def with_request(draft: Draft, copy_request: CopyRequest) -> Draft:
     """`draft` asking for `copy_request` instead (the preview's choices changed it)."""
     return {**draft, **_request_fields(copy_request), "options": copy_request.options.as_dict()}
 
 
-def _request_fields(copy_request: CopyRequest) -> dict:
-    # A session is JSON: the profile by its code, the ids as a list.
+def _request_fields(copy_request: CopyRequest) -> RequestFields:
     return {
         "profile": str(copy_request.profile.code),
         "object_name": copy_request.object_name,

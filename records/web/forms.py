@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+from collections.abc import Iterable, Iterator
 from typing import Any, cast
 
 from django import forms
+from django.forms import BoundField
 from django.utils import timezone
 
 from records.connectors.base import FieldInfo, FieldType
 from records.copying.remote_checks import UNSEARCHABLE_TARGETS
 from records.copying.validation import override_errors
-from records.models import CopyJob, RecordResult
+from records.models import ConnectionProfile, CopyJob, RecordResult
 
 # ---------------------------------------------------------------------------------------------
 # Overrides built from field metadata
@@ -59,31 +61,36 @@ def form_field_for(info: FieldInfo, *, required: bool = False) -> forms.Field:
             help_text=f"Date and time in {timezone.get_current_timezone_name()}.",
             **common,
         )
-    if kind in (FieldType.PICKLIST, FieldType.MULTI_PICKLIST) and not info.picklist_values:
-        # Vault's object metadata names the picklist but lists no values: type the value name(s).
-        several = " (several: separate with ;)" if kind == FieldType.MULTI_PICKLIST else ""
-        return forms.CharField(max_length=1000, help_text=f"Picklist value name, e.g. active__v{several}.", **common)
-    if kind == FieldType.PICKLIST:
-        return forms.ChoiceField(choices=[("", "—")] + picklist_choices(info), **common)
-    if kind == FieldType.MULTI_PICKLIST:
-        return forms.MultipleChoiceField(
-            choices=picklist_choices(info),
-            widget=forms.CheckboxSelectMultiple,
-            **common,
-        )
+    if kind in (FieldType.PICKLIST, FieldType.MULTI_PICKLIST):
+        return _picklist_field(info, common)
     if kind == FieldType.REFERENCE:
-        # The field's label names what it points at ("Country", "Parent Account"): not an API name.
-        target = f" of the {info.label} record" if info.label else ""
-        # data-lookup: static/records/lookup.js offers matching records by name as you type.
-        searchable = info.reference_to and info.reference_to not in UNSEARCHABLE_TARGETS
-        attrs = {"data-lookup": info.reference_to, "autocomplete": "off"} if searchable else {}
-        return forms.CharField(
-            max_length=100,
-            help_text=f"Record id{target}: type a name to look one up.",
-            widget=forms.TextInput(attrs=attrs),
-            **common,
-        )
+        return _reference_field(info, common)
     return forms.CharField(max_length=info.max_length, **common)
+
+
+def _picklist_field(info: FieldInfo, common: dict[str, Any]) -> forms.Field:
+    several = info.type == FieldType.MULTI_PICKLIST
+    if not info.picklist_values:
+        # Vault's object metadata names the picklist but lists no values: type the value name(s).
+        hint = " (several: separate with ;)" if several else ""
+        return forms.CharField(max_length=1000, help_text=f"Picklist value name, e.g. active__v{hint}.", **common)
+    if several:
+        return forms.MultipleChoiceField(choices=picklist_choices(info), widget=forms.CheckboxSelectMultiple, **common)
+    return forms.ChoiceField(choices=[("", "—")] + picklist_choices(info), **common)
+
+
+def _reference_field(info: FieldInfo, common: dict[str, Any]) -> forms.Field:
+    # The field's label names what it points at ("Country", "Parent Account"): not an API name.
+    target = f" of the {info.label} record" if info.label else ""
+    # data-lookup: static/records/lookup.js offers matching records by name as you type.
+    searchable = info.reference_to and info.reference_to not in UNSEARCHABLE_TARGETS
+    attrs = {"data-lookup": info.reference_to, "autocomplete": "off"} if searchable else {}
+    return forms.CharField(
+        max_length=100,
+        help_text=f"Record id{target}: type a name to look one up.",
+        widget=forms.TextInput(attrs=attrs),
+        **common,
+    )
 
 
 def picklist_choices(info: FieldInfo) -> list[tuple[str, str]]:
@@ -92,7 +99,7 @@ def picklist_choices(info: FieldInfo) -> list[tuple[str, str]]:
     return list(zip(info.picklist_values, labels, strict=True))
 
 
-def to_json_value(info: FieldInfo, value):
+def to_json_value(info: FieldInfo, value: Any) -> Any:
     """Turn a cleaned form value into what the overrides JSON carries."""
     if value is None or value == "" or value == []:
         return None
@@ -105,7 +112,7 @@ def to_json_value(info: FieldInfo, value):
     return value
 
 
-def initial_value(info: FieldInfo, value):
+def initial_value(info: FieldInfo, value: Any) -> Any:
     """The source value as the form field's own type, so that an untouched field is unchanged."""
     if isinstance(value, str) and value and info.type in (FieldType.DATE, FieldType.DATETIME):
         try:
@@ -149,7 +156,7 @@ def starts_blank(info: FieldInfo) -> bool:
     return info.no_copy or info.unique
 
 
-def suggested_value(info: FieldInfo, source, taken: frozenset[str] = frozenset()) -> str:
+def suggested_value(info: FieldInfo, source: Any, taken: frozenset[str] = frozenset()) -> str:
     """A new value for a unique required field (the copy can't keep the source's): "Acme Corp (copy)",
     or "(copy 2)", "(copy 3)" … when earlier copies hold those (`taken`: values known to be used)."""
     if not (info.unique and info.required) or not isinstance(source, str) or not source:
@@ -164,7 +171,7 @@ def suggested_value(info: FieldInfo, source, taken: frozenset[str] = frozenset()
     return value  # 20 copies already: the fields step's uniqueness check says so
 
 
-def _empty(value) -> bool:
+def _empty(value: Any) -> bool:
     return value is None or value == "" or value == []
 
 
@@ -191,12 +198,22 @@ class OverridesForm(forms.Form):
         label="What to copy",
     )
 
-    def __init__(self, *args, fields: list[FieldInfo], record_values: dict, taken=frozenset(), **kwargs):
+    def __init__(
+        self,
+        *args: Any,
+        fields: list[FieldInfo],
+        record_values: dict[str, Any],
+        taken: Iterable[str] = frozenset(),
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.taken = frozenset(taken)  # values of unique fields earlier copies hold (suggestions skip them)
         self.all_fields = fields
         self.infos = {f.name: f for f in overridable_fields(fields)}
-        self.sources = {}
+        # {field: name of the record the source references}, set by the view when it shows the form
+        # (it reads them then, not for a POST that goes on to the preview).
+        self.ref_names: dict[str, str] = {}
+        self.sources: dict[str, Any] = {}
         for info in self.infos.values():
             name = f"f_{info.name}"
             source = initial_value(info, record_values.get(info.name))
@@ -210,10 +227,7 @@ class OverridesForm(forms.Form):
                     required=False, label=f"Clear {info.label or info.name} on the copy"
                 )
 
-    # {field: name of the record the source references}, set by the view (it reads them).
-    ref_names: dict[str, str] = {}
-
-    def rows(self):
+    def rows(self) -> Iterator[tuple[FieldInfo, BoundField, BoundField | None, Any, str]]:
         """(info, bound value field, bound clear field or None, source value shown beside or None,
         the name of the record a reference box holds or "")."""
         for info in self.infos.values():
@@ -222,9 +236,9 @@ class OverridesForm(forms.Form):
             beside = source if starts_blank(info) and not _empty(source) else None
             yield info, self[f"f_{info.name}"], clear, beside, self.ref_names.get(info.name, "")
 
-    def clean(self):
-
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         for info in self.infos.values():
             self._check_box(info, data)
         if not self.errors:
@@ -233,7 +247,7 @@ class OverridesForm(forms.Form):
                 self.add_error(f"f_{field}" if f"f_{field}" in self.fields else None, message)
         return data
 
-    def _check_box(self, info: FieldInfo, data: dict) -> None:
+    def _check_box(self, info: FieldInfo, data: dict[str, Any]) -> None:
         name = f"f_{info.name}"
         if name in self.errors:
             return
@@ -253,7 +267,7 @@ class OverridesForm(forms.Form):
         elif name in self.changed_data and _empty(value) and not cleared and not info.required:
             self.add_error(name, EMPTIED)
 
-    def overrides(self) -> dict:
+    def overrides(self) -> dict[str, Any]:
         result: dict[str, Any] = {}
         for info in self.infos.values():
             value = self.cleaned_data.get(f"f_{info.name}")
@@ -281,9 +295,10 @@ class JobFilterForm(forms.Form):
         help_text="A record's name, a source or new id, or part of one.",
     )
 
-    def __init__(self, *args, profiles, **kwargs):
+    def __init__(self, *args: Any, profiles: Iterable[ConnectionProfile], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["profile"].choices = [("", "Any profile")] + [(str(p.code), p.name) for p in profiles]
+        profile_field = cast(forms.ChoiceField, self.fields["profile"])  # declared as one above
+        profile_field.choices = [("", "Any profile")] + [(str(p.code), p.name) for p in profiles]
 
 
 class ResultFilterForm(forms.Form):
@@ -291,9 +306,10 @@ class ResultFilterForm(forms.Form):
     object = forms.ChoiceField(required=False, label="Object")
     q = forms.CharField(required=False, max_length=100, label="Name or record id")
 
-    def __init__(self, *args, objects, **kwargs):
+    def __init__(self, *args: Any, objects: Iterable[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["object"].choices = [("", "Any object")] + [(o, o) for o in objects]
+        object_field = cast(forms.ChoiceField, self.fields["object"])  # declared as one above
+        object_field.choices = [("", "Any object")] + [(o, o) for o in objects]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -313,7 +329,7 @@ class BulkUploadForm(forms.Form):
         help_text=f"A column 'id' with source record ids; other columns are fields to override. Up to {MAX_BULK_ROWS} rows, UTF-8.",
     )
 
-    def __init__(self, *args, profiles, chosen: bool = False, **kwargs):
+    def __init__(self, *args: Any, profiles: Iterable[ConnectionProfile], chosen: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         profile_field = cast(forms.ChoiceField, self.fields["profile"])  # declared as one above
         profile_field.choices = [(str(p.code), str(p)) for p in profiles]
@@ -322,11 +338,11 @@ class BulkUploadForm(forms.Form):
             self.fields["profile"].widget = forms.HiddenInput()
             self.fields["object_name"].widget = forms.HiddenInput()
 
-    def clean_file(self):
+    def clean_file(self) -> str:
         upload = self.cleaned_data["file"]
         if upload.size > MAX_BULK_BYTES:
             raise forms.ValidationError(f"The file is larger than {MAX_BULK_BYTES // 1024 // 1024} MB.")
-        raw = upload.read()
+        raw: bytes = upload.read()
         try:
             return raw.decode("utf-8-sig")
         except UnicodeDecodeError:

@@ -1,17 +1,23 @@
 """The job actions (cancel, resume, undo): what their buttons, confirm pages and answers say, their
-rules (lifecycle.can_*, the same for the web, the admin, the CLI and the services), and which
+rules (CopyJob.can_*, the same for the web, the admin, the CLI and the services), and which
 the job page offers."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Protocol
 
 from django.urls import reverse
 
-from records.copying import lifecycle
-from records.models import CopyJob
+from records.models import AnyUser, CopyJob, ProfileAccess
+
+
+class Rule(Protocol):
+    """CopyJob.can_cancel, can_resume, can_undo: (allowed, the reason when not)."""
+
+    def __call__(
+        self, job: CopyJob, user: AnyUser | None, access: ProfileAccess | None = None, /
+    ) -> tuple[bool, str]: ...
 
 
 @dataclass(frozen=True)
@@ -24,7 +30,7 @@ class JobAction:
     explain: str
     button: str
     done: str
-    rule: Callable[[CopyJob, Any], tuple[bool, str]]
+    rule: Rule
     queues: bool
 
 
@@ -35,7 +41,7 @@ CANCEL = JobAction(
     explain="Records already copied stay copied; the rest are not copied. You can undo the copied ones afterwards.",
     button="Yes, cancel the job",
     done="Cancelling: the job stops after the records in flight.",
-    rule=lifecycle.can_cancel,
+    rule=CopyJob.can_cancel,
     queues=False,
 )
 RESUME = JobAction(
@@ -46,7 +52,7 @@ RESUME = JobAction(
     "Records already copied are not copied twice.",
     button="Yes, resume the job",
     done="The unfinished records were queued again.",
-    rule=lifecycle.can_resume,
+    rule=CopyJob.can_resume,
     queues=True,
 )
 UNDO = JobAction(
@@ -57,7 +63,7 @@ UNDO = JobAction(
     "someone changed them since the copy or they were not made by this job. This can't be reversed.",
     button="Yes, delete the copies",
     done="Undo queued: the copies are being deleted. Follow it on this page.",
-    rule=lifecycle.can_undo,
+    rule=CopyJob.can_undo,
     queues=True,
 )
 
@@ -73,11 +79,11 @@ class OfferedAction:
     reason: str
 
 
-def offered_actions(job: CopyJob, user) -> list[OfferedAction]:
+def offered_actions(job: CopyJob, user: AnyUser, access: ProfileAccess) -> list[OfferedAction]:
     """The job page's buttons: each action, whether this user may take it now, and why not."""
     out = []
     for action in (CANCEL, RESUME, UNDO):
-        allowed, reason = action.rule(job, user)
+        allowed, reason = action.rule(job, user, access)
         url = reverse(f"job_{action.name}", args=[job.code])
         out.append(OfferedAction(action.name, action.label, url, allowed, reason))
     return out

@@ -1,16 +1,66 @@
-"""The job page's results table: one page of rows by keyset (?after=, ?before=, ?last=1), each
-row's HTML, and the values a copy was given in words (the results CSV writes them too)."""
+"""The job page's results table: the results under its filters, one page of them by keyset
+(?after=, ?before=, ?last=1), each row's HTML, and the values a copy was given in words (the
+results CSV writes them too)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils.html import escape, format_html
 
-from records.models import RecordResult
+from records.models import CopyJob, RecordResult
+from records.web.forms import ResultFilterForm
 
 RESULTS_PER_PAGE = 50
+
+
+@dataclass(frozen=True)
+class FilteredResults:
+    """The job's results under the page's filters, and the filters as chosen ("" for any)."""
+
+    form: ResultFilterForm
+    results: QuerySet[RecordResult]
+    outcome: str
+    object: str
+    q: str  # the name or id searched
+
+
+def filtered_results(request: HttpRequest, job: CopyJob, objects: list[str]) -> FilteredResults:
+    form = ResultFilterForm(request.GET or None, objects=objects)
+    results = job.results.all()
+    outcome = obj = q = ""
+    if form.is_valid():
+        outcome, obj, q = form.cleaned_data["outcome"], form.cleaned_data["object"], form.cleaned_data["q"].strip()
+    if outcome:
+        results = results.filter(status=outcome)
+    if obj:
+        results = results.filter(object_name=obj)
+    if q:
+        results = results.filter(Q(source_id__icontains=q) | Q(new_id__icontains=q) | Q(source_name__icontains=q))
+    return FilteredResults(form, results, outcome, obj, q)
+
+
+def filtered_total(chosen: FilteredResults, groups: dict[tuple[str, str], int]) -> int:
+    """How many results the filters leave: from the groups, unless a search needs its own count."""
+    if chosen.q:
+        return chosen.results.count()
+    return sum(
+        n
+        for (o, s), n in groups.items()
+        if (not chosen.object or o == chosen.object) and (not chosen.outcome or s == chosen.outcome)
+    )
+
+
+def filters_query(request: HttpRequest) -> str:
+    """The page's filters, url-encoded, without the page's cursor (the page links add theirs)."""
+    query = request.GET.copy()
+    for name in ("page", "after", "before", "last"):
+        query.pop(name, None)
+    return query.urlencode()
+
 
 # Keyset pagination: ?after=<id> (the next page), ?before=<id> (the previous one), ?last=1. Each
 # page reads one index range from a cursor, so the last page of 10,000 results costs what the
@@ -46,7 +96,7 @@ class ResultsPage:
     query: str  # the filters, url-encoded, without the cursor
     end: int = field(init=False)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         self.end = self.start + len(self.rows) - 1 if self.rows else 0
 
     def _link(self, cursor: str) -> str:
@@ -74,7 +124,7 @@ def _cursor(request: HttpRequest, name: str) -> int | None:
     return int(value) if value.isdigit() and len(value) < 19 else None
 
 
-def results_page(request: HttpRequest, results, total: int, query: str) -> ResultsPage:
+def results_page(request: HttpRequest, results: QuerySet[RecordResult], total: int, query: str) -> ResultsPage:
     """One page of `results` (already filtered) at the cursor in the request: 1–2 queries."""
     rows_qs = results.only(*RESULT_FIELDS)
     after, before = _cursor(request, "after"), _cursor(request, "before")
@@ -139,11 +189,11 @@ def result_row_html(r: RecordResult, labels: dict[str, str] | None = None, delet
     )
 
 
-def _candidate_ids(candidates) -> str:
+def _candidate_ids(candidates: list[Any] | None) -> str:
     return ", ".join(str(c.get("id")) for c in candidates or [] if isinstance(c, dict))
 
 
-def values_text(values) -> str:
+def values_text(values: dict[str, Any] | None) -> str:
     """The values overrides, templates, lineage and "make unique" gave a copy: "F = v; G = (cleared)",
     and the numbered tries when there were any. Internal keys (leading "_") are not shown."""
     if not values:

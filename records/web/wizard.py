@@ -3,8 +3,14 @@ what was typed on the fields step (kept when a person jumps to another step and 
 
 from __future__ import annotations
 
-from django.http import QueryDict
+from collections.abc import Iterable
+from typing import TypedDict
+
+from django.http import HttpRequest, QueryDict
 from django.urls import reverse
+
+from records.connectors.base import Connector, ObjectInfo
+from records.models import ConnectionProfile
 
 LABELS_KEY = "copy_object_labels"
 TYPED_KEY = "copy_typed"
@@ -12,7 +18,23 @@ MAX_TYPED = 10
 STEP_NAMES = ("Connection", "Object", "Record", "Fields & mode", "Preview & confirm")
 
 
-def steps(*, current: int, profile=None, object_name: str = "", record_id: str = "", draft_id: str = "") -> list[dict]:
+class Step(TypedDict):
+    """One step as the wizard's template shows it: `url` is "" where it can't be reached from here."""
+
+    number: int
+    name: str
+    url: str
+    state: str  # "current", "done" or ""
+
+
+def steps(
+    *,
+    current: int,
+    profile: ConnectionProfile | None = None,
+    object_name: str = "",
+    record_id: str = "",
+    draft_id: str = "",
+) -> list[Step]:
     """The five steps, each with a link when it can be reached from here (earlier steps, or the
     fields step from the preview)."""
     urls = {1: reverse("copy_start")}
@@ -25,23 +47,25 @@ def steps(*, current: int, profile=None, object_name: str = "", record_id: str =
     if draft_id:
         urls[5] = reverse("copy_preview", args=[draft_id])
     return [
-        {
-            "number": n,
-            "name": name,
-            "url": urls.get(n, "") if n != current else "",
-            "state": "current" if n == current else ("done" if n < current else ""),
-        }
+        Step(
+            number=n,
+            name=name,
+            url=urls.get(n, "") if n != current else "",
+            state="current" if n == current else ("done" if n < current else ""),
+        )
         for n, name in enumerate(STEP_NAMES, start=1)
     ]
 
 
-def remember_labels(request, profile, objects) -> None:
+def remember_labels(request: HttpRequest, profile: ConnectionProfile, objects: Iterable[ObjectInfo]) -> None:
     labels = request.session.get(LABELS_KEY, {})
     labels[str(profile.code)] = {o.name: o.label for o in objects}
     request.session[LABELS_KEY] = labels
 
 
-def object_label(request, profile, object_name: str, connector=None) -> str:
+def object_label(
+    request: HttpRequest, profile: ConnectionProfile, object_name: str, connector: Connector | None = None
+) -> str:
     """The object's label as listed on the object step; read once (list_objects) if not kept."""
     known = request.session.get(LABELS_KEY, {}).get(str(profile.code), {})
     if object_name not in known and connector is not None:
@@ -50,14 +74,16 @@ def object_label(request, profile, object_name: str, connector=None) -> str:
         except Exception:  # noqa: BLE001 - a missing label falls back to the API name
             return object_name
         known = request.session.get(LABELS_KEY, {}).get(str(profile.code), {})
-    return known.get(object_name) or object_name
+    return str(known.get(object_name) or object_name)
 
 
-def _typed_key(profile, object_name: str, record_id: str) -> str:
+def _typed_key(profile: ConnectionProfile, object_name: str, record_id: str) -> str:
     return f"{profile.code}/{object_name}/{record_id}"
 
 
-def keep_typed(request, profile, object_name: str, record_id: str, data) -> None:
+def keep_typed(
+    request: HttpRequest, profile: ConnectionProfile, object_name: str, record_id: str, data: QueryDict
+) -> None:
     """Keep the fields step's posted values (a plain dict of lists) for when the person comes back."""
     typed = request.session.get(TYPED_KEY, {})
     key = _typed_key(profile, object_name, record_id)
@@ -68,7 +94,7 @@ def keep_typed(request, profile, object_name: str, record_id: str, data) -> None
     request.session[TYPED_KEY] = typed
 
 
-def typed(request, profile, object_name: str, record_id: str):
+def typed(request: HttpRequest, profile: ConnectionProfile, object_name: str, record_id: str) -> QueryDict | None:
     """The kept values as a QueryDict (to bind the form with), or None."""
     saved = request.session.get(TYPED_KEY, {}).get(_typed_key(profile, object_name, record_id))
     if saved is None:
@@ -79,7 +105,7 @@ def typed(request, profile, object_name: str, record_id: str):
     return data
 
 
-def forget_typed(request, profile, object_name: str, record_id: str) -> None:
+def forget_typed(request: HttpRequest, profile: ConnectionProfile, object_name: str, record_id: str) -> None:
     """Once the copy is queued, a new copy of the record starts from its own values again."""
     typed_values = request.session.get(TYPED_KEY, {})
     if typed_values.pop(_typed_key(profile, object_name, record_id), None) is not None:

@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
+import django_rq
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import OutputWrapper
+from redis.exceptions import RedisError
 
 from records.connectors.base import FieldInfo
 from records.copying.validation import coerce_override
 from records.models import CopyJob
+from records.ops.embedded_redis import EmbeddedRedis
 
 
 def parse_overrides(*, fields: list[FieldInfo], set_values: list[str], clear: list[str]) -> dict[str, Any]:
@@ -87,9 +91,6 @@ def require_queue(err: OutputWrapper) -> None:
     """Commands that queue work need Redis. With REDIS_URL unset they start the embedded one on
     its default socket, as `runapp` does (it keeps running for the worker); with REDIS_URL set
     and nothing answering, one line saying what to start (exit 2), not a traceback."""
-    import django_rq
-    from redis.exceptions import RedisError
-
     try:
         django_rq.get_connection("default").ping()
         return
@@ -97,10 +98,6 @@ def require_queue(err: OutputWrapper) -> None:
         pass
     url = settings.RQ_QUEUES["default"].get("URL", "")
     if "REDIS_URL" not in os.environ:
-        from pathlib import Path
-
-        from records.ops.embedded_redis import EmbeddedRedis
-
         try:
             EmbeddedRedis(socket_path=settings.REDIS_SOCKET, data_dir=Path(settings.VAR_DIR) / "redis").start()
         except (RuntimeError, OSError) as exc:

@@ -20,6 +20,7 @@ from records.connectors import connector_for
 from records.connectors.base import Connector, ConnectorError
 from records.copying.job_actions import copy_job_run
 from records.copying.job_create import copy_job_create
+from records.copying.options import CopyOptions, parse_cli
 from records.copying.preview import copy_preview
 from records.copying.request import CopyRequest
 from records.management.commands._cli import exit_code, job_as_dict, print_job, require_queue
@@ -28,7 +29,6 @@ from records.models import ConnectionProfile, CopyJob
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
-    from records.copying.options import CopyOptions
     from records.copying.tree import Plan
 
 
@@ -184,7 +184,6 @@ def parse_choices(
     opts: dict[str, Any], connector: Connector, profile: ConnectionProfile
 ) -> tuple[dict[str, Any], CopyOptions]:
     """(top-record overrides, CopyOptions) from the command line."""
-    from records.copying.options import parse_cli
 
     return parse_cli(
         top_object=opts["object"],

@@ -18,6 +18,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from records.lib.error_words import friendly_error
 from records.models import ConnectionProfile, System
 from records.profiles import services as profile_services
 
@@ -191,8 +192,6 @@ class Command(BaseCommand):
         try:
             states = profile_services.profile_copy_keys(profile=profile)
         except Exception as exc:  # noqa: BLE001 - the remote's refusal in plain words
-            from records.lib.error_words import friendly_error
-
             _fail(friendly_error(exc, profile))
         if json:
             self.stdout.write(_json({"profile": profile.name, "system": profile.system, **_listing(states)}))

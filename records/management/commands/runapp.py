@@ -27,7 +27,9 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from records.models import ConnectionProfile
 from records.ops.embedded_redis import EmbeddedRedis
+from records.profiles import services as profile_services
 
 DEMO_PROFILES = ("Demo Vault", "Demo Zoho")
 
@@ -166,8 +168,8 @@ class Command(BaseCommand):
         )
 
     def ensure_demo_profiles(self, vault_url: str, zoho_url: str) -> None:
-        from records.models import ConnectionProfile
-        from records.profiles import services as profile_services
+        # Only here: the sandbox is a development tool; a deployment without it runs the app alone
+        # (the caller turns its ImportError into a line of output).
         from sandbox import demo
 
         user = get_user_model().objects.get(username="demo")

@@ -4,17 +4,20 @@ upload; every row is checked before the preview (records.web.views.new_copy show
 from __future__ import annotations
 
 import csv
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from records.connectors import connector_for
+from records.connectors.base import ObjectInfo
 from records.copying import choices
 from records.copying.request import CopyRequest
 from records.lib.error_words import friendly_error
+from records.lib.signed_in import SignedInRequest
 from records.models import ConnectionProfile, CopyJob
 from records.profiles.access import get_profile_for_user
 from records.web import drafts, wizard
@@ -23,33 +26,41 @@ from records.web.csv_cells import FORMULA_PREFIXES
 from records.web.forms import BulkUploadForm, overridable_fields, suggested_value
 
 
-def _bulk_choice(request, profiles) -> dict:
+@dataclass
+class BulkChoice:
+    """The profile and object a bulk clone is for, as chosen so far, and the profile's objects."""
+
+    profile: ConnectionProfile | None = None
+    objects: list[ObjectInfo] = field(default_factory=list)
+    object: ObjectInfo | None = None
+    error: str = ""  # why the objects could not be listed
+
+
+def _bulk_choice(request: SignedInRequest, profiles: Sequence[ConnectionProfile]) -> BulkChoice:
     """The profile and object a bulk clone is for, chosen from lists (GET, or the POST's hidden
     fields); the chosen profile's objects are listed with one call."""
     source = request.POST if request.method == "POST" else request.GET
     code = source.get("profile", "") or (str(profiles[0].code) if len(profiles) == 1 else "")
-    choice: dict[str, Any] = {"profile": None, "objects": [], "object": None, "error": ""}
-    if not code:
-        return choice
-    choice["profile"] = profile = get_profile_for_user(request, code) if _is_mine(profiles, code) else None
-    if profile is None:
-        return choice
+    if not code or not _is_mine(profiles, code):
+        return BulkChoice()
+    profile = get_profile_for_user(request, code)
+    choice = BulkChoice(profile=profile)
     try:
-        choice["objects"] = connector_for(profile).list_objects()
+        choice.objects = connector_for(profile).list_objects()
         # Kept as the wizard keeps them: the preview (no remote call) names the object by them.
-        wizard.remember_labels(request, profile, choice["objects"])
+        wizard.remember_labels(request, profile, choice.objects)
     except Exception as exc:  # noqa: BLE001
-        choice["error"] = friendly_error(exc, profile)
+        choice.error = friendly_error(exc, profile)
     wanted = source.get("object_name", "") or source.get("object", "")
-    choice["object"] = next((o for o in choice["objects"] if o.name == wanted), None)
+    choice.object = next((o for o in choice.objects if o.name == wanted), None)
     return choice
 
 
-def _is_mine(profiles, code: str) -> bool:
+def _is_mine(profiles: Sequence[ConnectionProfile], code: str) -> bool:
     return any(str(p.code) == code for p in profiles)
 
 
-def bulk_template(request: HttpRequest) -> HttpResponse:
+def bulk_template(request: SignedInRequest) -> HttpResponse:
     """A CSV file to fill in: the id column and the object's editable fields, and two of its records
     as examples (their unique required name already given a new value, so the file previews as is)."""
     profile = get_profile_for_user(request, request.GET.get("profile", ""))
@@ -80,11 +91,13 @@ def _safe_name(name: str) -> str:
     return "".join(c for c in name if c.isalnum() or c in "_-") or "records"
 
 
-def bulk_upload(request: HttpRequest) -> HttpResponse:
+def bulk_upload(request: SignedInRequest) -> HttpResponse:
     profiles = list(ConnectionProfile.objects.for_user(request.user))
     choice = _bulk_choice(request, profiles)
-    chosen = choice["object"] is not None
-    initial = {"profile": str(choice["profile"].code), "object_name": choice["object"].name} if chosen else None
+    initial = None
+    if choice.profile is not None and choice.object is not None:
+        initial = {"profile": str(choice.profile.code), "object_name": choice.object.name}
+    chosen = initial is not None
     form = BulkUploadForm(
         request.POST or None, request.FILES or None, profiles=profiles, chosen=chosen, initial=initial
     )

@@ -5,23 +5,31 @@ Parsed by the same rule as the CLI (records/copying/options.parse_cli)."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from records.connectors import connector_class, connector_for
-from records.connectors.base import ConnectorError
+from records.connectors.base import Connector, ConnectorError, FieldInfo
 from records.copying import choices, stored_plans
 from records.copying.options import CopyOptions, parse_cli
+from records.copying.tree import Plan
 from records.lib.error_words import friendly_error, service_error_message
-from records.models import CopyPlan
+from records.lib.signed_in import SignedInRequest
+from records.models import ConnectionProfile, CopyPlan
 from records.profiles.access import get_profile_for_user
 from records.web import choice_rows, drafts
+from records.web.choice_rows import ChangeRow, LineageRow
+from records.web.drafts import Draft
+
+Describe = Callable[[str], list[FieldInfo]]
 
 FLAGS = ("skip_cadences", "run_workflows", "engine", "migration_mode", "no_triggers")
 TEXTS = ("set", "clear", "unique", "lineage")
@@ -29,7 +37,7 @@ MAX_LINES_CHARS = 20_000  # each box (the textareas' maxlength says the same)
 
 
 @require_POST
-def copy_choices(request: HttpRequest, draft_id: str) -> HttpResponse:
+def copy_choices(request: SignedInRequest, draft_id: str) -> HttpResponse:
     draft = drafts.get_draft(request, draft_id)
     profile = get_profile_for_user(request, draft["profile"])
     asked = drafts.copy_request_of(draft, profile)
@@ -85,7 +93,7 @@ def _lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
-def choice_objects(plan, options: CopyOptions) -> list[tuple[str, str, bool]]:
+def choice_objects(plan: Plan | None, options: CopyOptions) -> list[tuple[str, str, bool]]:
     """(object, label, included) for each object reached through a relationship: the plan's, then
     those left out (no longer in the plan, still offered, unticked)."""
     if plan is None or plan.mode != "deep_copy":
@@ -97,7 +105,7 @@ def choice_objects(plan, options: CopyOptions) -> list[tuple[str, str, bool]]:
 
 
 @require_GET
-def object_fields(request: HttpRequest, profile_code, object_name: str) -> JsonResponse:
+def object_fields(request: SignedInRequest, profile_code: uuid.UUID, object_name: str) -> JsonResponse:
     """One object's fields for the choices' field selects: ONE describe through the connector,
     {"fields": [{name, label, text, unique}]} (editable ones, labels first) or {"error": "..."}."""
     profile = get_profile_for_user(request, profile_code)
@@ -109,17 +117,18 @@ def object_fields(request: HttpRequest, profile_code, object_name: str) -> JsonR
     return JsonResponse({"fields": choice_rows.field_options(fields)})
 
 
-def _describe(request, profile):
+def _describe(request: SignedInRequest, profile: ConnectionProfile) -> Describe:
     """Fields of an object: from the plan the page showed (read by the worker), else one describe."""
     code = request.POST.get("plan", "")
     row = CopyPlan.objects.filter(code=code, requested_by_id=request.user.pk).first() if _is_uuid(code) else None
     return _stored_or_remote(profile, stored_plans.described(row))
 
 
-def _stored_or_remote(profile, stored):
-    conns: list = []
+def _stored_or_remote(profile: ConnectionProfile, stored: Callable[[str], list[FieldInfo] | None]) -> Describe:
+    """describe(object): the stored fields, else one describe through a connector made once."""
+    conns: list[Connector] = []
 
-    def describe(object_name: str):
+    def describe(object_name: str) -> list[FieldInfo]:
         fields = stored(object_name)
         if fields is None:
             conns[:] = conns or [connector_for(profile)]
@@ -137,7 +146,9 @@ def _is_uuid(value: str) -> bool:
     return True
 
 
-def widgets(profile, draft: dict, plan, options: CopyOptions, row=None) -> dict:
+def widgets(
+    profile: ConnectionProfile, draft: Draft, plan: Plan | None, options: CopyOptions, row: CopyPlan | None = None
+) -> dict[str, Any]:
     """What the choices' rows render: the objects a row can name (the top one, those of the plan,
     those left out), the rows chosen before plus one blank of each kind, each with its object's
     fields (one describe per object named, through one connector: it caches them)."""
@@ -147,7 +158,7 @@ def widgets(profile, draft: dict, plan, options: CopyOptions, row=None) -> dict:
         objects[o.object_name] = o.label or o.object_name  # the top one's label too
     for name in options.exclude:
         objects.setdefault(name, name)
-    saved = draft.get("choice_rows") or {"changes": [], "lineage": []}
+    saved = draft.get("choice_rows") or choice_rows.ChoiceRows(changes=[], lineage=[])
     # The objects the rows chosen before name: after a failed plan (no plan.objects) a row must
     # still show its own object, or sending it again would move the change to another one.
     for r in [*saved["changes"], *saved["lineage"]]:
@@ -156,14 +167,14 @@ def widgets(profile, draft: dict, plan, options: CopyOptions, row=None) -> dict:
     describe = _stored_or_remote(profile, stored_plans.described(row))
     keys = connector_class(profile.system).copy_key_fields  # the copy key is never offered
 
-    def fields(obj: str, text_only: bool = False) -> list[dict]:
+    def fields(obj: str, text_only: bool = False) -> list[dict[str, Any]]:
         try:
             return choice_rows.field_options(choices.offered(describe(obj), keys), text_only=text_only) if obj else []
         except Exception:  # noqa: BLE001 - the preview says what failed; the JS asks the endpoint again
             return []
 
-    changes = [*saved["changes"], {"object": top, "field": "", "value": "", "clear": False, "unique": False}]
-    lineage = [*saved["lineage"], {"object": "", "field": ""}]
+    changes = [*saved["changes"], ChangeRow(object=top, field="", value="", clear=False, unique=False)]
+    lineage = [*saved["lineage"], LineageRow(object="", field="")]
     return {
         "objects": list(objects.items()),
         "fields_url": reverse("copy_object_fields", args=[profile.code, "__OBJECT__"]),

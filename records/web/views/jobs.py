@@ -6,8 +6,10 @@ import csv
 import hashlib
 import json
 import logging
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from functools import partial
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -26,14 +28,22 @@ from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from records.copying import job_actions, job_queue, lifecycle, review
+from records.copying import job_actions, job_queue, review
 from records.lib.error_words import friendly_error, service_error_message
-from records.models import ConnectionProfile, CopyJob, RecordResult, System
+from records.lib.signed_in import SignedInRequest
+from records.models import AnyUser, ConnectionProfile, CopyJob, ProfileAccess, RecordResult, System
 from records.web import job_progress as live
 from records.web.csv_cells import neutralise
-from records.web.forms import JobFilterForm, ResultFilterForm
+from records.web.forms import JobFilterForm
 from records.web.job_actions import CANCEL, RESUME, UNDO, JobAction, offered_actions
-from records.web.results_table import result_row_html, results_page, values_text
+from records.web.results_table import (
+    filtered_results,
+    filtered_total,
+    filters_query,
+    result_row_html,
+    results_page,
+    values_text,
+)
 
 log = logging.getLogger(__name__)
 QUEUE_DOWN = "The job is queued; it starts when the queue is back."
@@ -41,7 +51,10 @@ JOBS_PER_PAGE = 25
 
 
 def _get_job_for_user(
-    request: HttpRequest, code, only: tuple[str, ...] = (), related: tuple[str, ...] = ("profile", "parent_job")
+    request: HttpRequest,
+    code: uuid.UUID | str,
+    only: tuple[str, ...] = (),
+    related: tuple[str, ...] = ("profile", "parent_job"),
 ) -> CopyJob:
     """Return the job `code` if this user requested it; 404 for anyone else's (even staff:
     they audit jobs in the admin). `only`: load just these columns (pages that only show);
@@ -87,7 +100,7 @@ DETAIL_FIELDS = (
 )
 
 
-def job_list(request: HttpRequest) -> HttpResponse:
+def job_list(request: SignedInRequest) -> HttpResponse:
     profiles = ConnectionProfile.objects.for_user(request.user)
     form = JobFilterForm(request.GET or None, profiles=profiles)
     jobs = CopyJob.objects.for_user(request.user).select_related("profile")
@@ -110,108 +123,55 @@ def _job_matches(q: str) -> Q:
     return Q(source_name__icontains=q) | Q(source_ids__icontains=q) | Q(pk__in=rows)
 
 
-# The job's columns the progress JSON needs: not the JSON columns (source ids, plan, overrides,
-# row overrides, engine state), which can be large for a bulk clone and are parsed on load.
-# mode, resume_at and undo_job feed status_words(), sent with each answer so that the words under
-# the badge follow the job as it runs (they said "Queued" next to a Running badge).
-PROGRESS_FIELDS = (
-    "status",
-    "cancel_requested",
-    "planned_count",
-    "succeeded_count",
-    "failed_count",
-    "error_summary",
-    "mode",
-    "resume_at",
-    "undo_job",
-)
-
-
-def _progress(job: CopyJob) -> dict:
-    return {
-        "status": job.status,
-        "status_label": job.get_status_display(),
-        "finished": job.is_finished,
-        "cancel_requested": job.cancel_requested,
-        "percent": job.progress_percent,
-        "planned": job.planned_count,
-        "done": job.done_count,
-        "succeeded": job.succeeded_count,
-        "failed": job.failed_count,
-        "error_summary": job.error_summary,
-        "words": job.status_words,
-    }
-
-
-def _filtered_results(request: HttpRequest, job: CopyJob, objects: list[str]):
-    """(the job's results under the page's filters, outcome, object, id searched)."""
-    form = ResultFilterForm(request.GET or None, objects=objects)
-    results = job.results.all()
-    outcome = obj = q = ""
-    if form.is_valid():
-        outcome, obj, q = form.cleaned_data["outcome"], form.cleaned_data["object"], form.cleaned_data["q"].strip()
-    if outcome:
-        results = results.filter(status=outcome)
-    if obj:
-        results = results.filter(object_name=obj)
-    if q:
-        results = results.filter(Q(source_id__icontains=q) | Q(new_id__icontains=q) | Q(source_name__icontains=q))
-    return form, results, outcome, obj, q
-
-
-def job_detail(request: HttpRequest, code) -> HttpResponse:
+def job_detail(request: SignedInRequest, code: uuid.UUID) -> HttpResponse:
     # Query budget, whatever the number of results: session, user, job, result groups, page
     # rows, and on a middle page its position; a search by id adds one count.
     job = _get_job_for_user(request, code, only=DETAIL_FIELDS)
     groups = live.groups(job)
     objects = sorted({obj for obj, _ in groups})
-    form, results, outcome, obj, q = _filtered_results(request, job, objects)
-    if q:
-        total = results.count()
-    else:
-        total = sum(n for (o, s), n in groups.items() if (not obj or o == obj) and (not outcome or s == outcome))
-    query = request.GET.copy()
-    for name in ("page", "after", "before", "last"):
-        query.pop(name, None)
-    page = results_page(request, results, total, query.urlencode())
-    deleted = job.status == CopyJob.Status.UNDONE
+    chosen = filtered_results(request, job, objects)
+    page = results_page(request, chosen.results, filtered_total(chosen, groups), filters_query(request))
     by_status: dict[str, int] = {}
     for (_, status), n in groups.items():
         by_status[status] = by_status.get(status, 0) + n
-    outcome_counts = [(label, value, by_status.get(value, 0)) for value, label in RecordResult.Status.choices]
     labels, order = live.plan_labels((job.plan or {}).get("objects"))
     in_review = by_status.get(RecordResult.Status.REVIEW, 0)
-    job.__dict__["_review_count"] = in_review  # the status words need it: known from the groups
+    words = job.describe_status(review=in_review)  # the rows in review are known from the groups
+    access = ProfileAccess(job, request.user)  # asked once for every rule the page shows
+    deleted = job.status == CopyJob.Status.UNDONE
     return render(
         request,
         "records/job_detail.html",
         {
             "job": job,
-            "form": form,
+            "status_words": words,
+            "form": chosen.form,
             "page": page,
             "rows_html": mark_safe("".join(result_row_html(r, labels, deleted) for r in page.rows)),  # noqa: S308 - escaped above
-            "actions": offered_actions(job, request.user),
-            "filtered": bool(outcome or obj or q),
-            "selected": {"outcome": outcome, "object": obj, "q": q},
+            "actions": offered_actions(job, request.user, access),
+            "filtered": bool(chosen.outcome or chosen.object or chosen.q),
+            "selected": {"outcome": chosen.outcome, "object": chosen.object, "q": chosen.q},
             "objects": [(o, labels.get(o) or o) for o in objects],
             "outcome_choices": RecordResult.Status.choices,
-            "outcome_counts": outcome_counts,
+            "outcome_counts": [(label, value, by_status.get(value, 0)) for value, label in RecordResult.Status.choices],
             "total_results": sum(groups.values()),
-            "progress": _progress(job),
+            "progress": live.progress(job, words),
             "per_object": live.per_object(groups, labels, order),
             "phase": _phase(job, groups),
             "phased": _has_phases(job),
-            **_review_context(job, request.user, in_review, labels),
+            **_review_context(job, request.user, access, in_review, labels),
         },
     )
 
 
-def _review_context(job: CopyJob, user, count: int, labels: dict[str, str]) -> dict:
+def _review_context(
+    job: CopyJob, user: AnyUser, access: ProfileAccess, count: int, labels: dict[str, str]
+) -> dict[str, Any]:
     """The rows that need review, with their candidates and whether this user may pick (no query
     when there are none)."""
     if not count:
         return {"review_count": 0}
-    allowed, reason = lifecycle.can_resolve(job, user)
+    allowed, reason = job.can_resolve(user, access)
     rows = [{"row": r, "label": labels.get(r.object_name) or r.object_name} for r in review.review_rows(job)]
     return {"review_count": count, "review_rows": rows, "review_allowed": allowed, "review_reason": reason}
 
@@ -229,20 +189,20 @@ def _phase(job: CopyJob, groups: dict[tuple[str, str], int]) -> str:
 
 
 @require_GET
-def job_objects(request: HttpRequest, code) -> JsonResponse:
+def job_objects(request: SignedInRequest, code: uuid.UUID) -> JsonResponse:
     """Per-object progress, the per-outcome numbers and Vault's phase (records.web.job_progress)."""
     job = _get_job_for_user(request, code, only=("id",), related=())
     return JsonResponse(live.live_parts(job), headers={"Cache-Control": "private, no-cache"})
 
 
 @require_GET
-def job_rows(request: HttpRequest, code) -> HttpResponse:
+def job_rows(request: SignedInRequest, code: uuid.UUID) -> HttpResponse:
     """The rows of the results table for the page the query string names (same filters and
     cursor as the job page), as HTML: job.js swaps them in while the job runs, so outcomes and
     new ids appear without a reload. Session, user, job and the page's rows: 4 queries."""
     job = _get_job_for_user(request, code, only=("id", "code", "plan", "status"), related=())
     # Any object name is a valid filter here: it only narrows this user's own job's results.
-    _, results, *_ = _filtered_results(request, job, [request.GET.get("object", "")])
+    results = filtered_results(request, job, [request.GET.get("object", "")]).results
     page = results_page(request, results, 0, "")
     labels, _ = live.plan_labels((job.plan or {}).get("objects"))
     deleted = job.status == CopyJob.Status.UNDONE
@@ -255,11 +215,11 @@ def _etag(payload: bytes) -> str:
 
 
 @require_GET
-def job_progress(request: HttpRequest, code) -> HttpResponse:
+def job_progress(request: SignedInRequest, code: uuid.UUID) -> HttpResponse:
     """Polled every second by every open job page: one small query of its own and a ~250-byte
     answer, or an empty 304 when nothing changed since the browser's copy (its ETag)."""
-    job = _get_job_for_user(request, code, only=PROGRESS_FIELDS, related=())
-    payload = json.dumps(_progress(job), separators=(",", ":")).encode()
+    job = _get_job_for_user(request, code, only=live.PROGRESS_FIELDS, related=())
+    payload = json.dumps(live.progress(job, job.status_words), separators=(",", ":")).encode()
     etag = _etag(payload)
     # Per user, and always revalidated: the browser asks with If-None-Match each second.
     headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
@@ -274,7 +234,9 @@ def _if_none_match(request: HttpRequest) -> set[str]:
 
 
 class _Echo:
-    def write(self, value):
+    """A file for csv.writer whose write hands the line back: the CSV is streamed, not built."""
+
+    def write(self, value: str) -> str:
         return value
 
 
@@ -299,13 +261,13 @@ VALUES_COLUMN = [f for _, f in CSV_COLUMNS].index("values")
 
 
 @require_GET
-def job_results_csv(request: HttpRequest, code) -> StreamingHttpResponse:
+def job_results_csv(request: SignedInRequest, code: uuid.UUID) -> StreamingHttpResponse:
     job = _get_job_for_user(request, code)
     writer = csv.writer(_Echo())
     fields = [f for _, f in CSV_COLUMNS]
     rows = job.results.order_by("id").values_list(*fields).iterator(chunk_size=2000)
 
-    def lines():
+    def lines() -> Iterator[str]:
         yield writer.writerow([h for h, _ in CSV_COLUMNS])
         for row in rows:
             yield writer.writerow([neutralise(values_text(v) if i == VALUES_COLUMN else v) for i, v in enumerate(row)])
@@ -322,7 +284,7 @@ def job_results_csv(request: HttpRequest, code) -> StreamingHttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def job_cancel(request: HttpRequest, code) -> HttpResponse:
+def job_cancel(request: SignedInRequest, code: uuid.UUID) -> HttpResponse:
     job = _get_job_for_user(request, code)
     if request.method == "GET":
         return _confirm_page(request, job, CANCEL)
@@ -330,7 +292,7 @@ def job_cancel(request: HttpRequest, code) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def job_resume(request: HttpRequest, code) -> HttpResponse:
+def job_resume(request: SignedInRequest, code: uuid.UUID) -> HttpResponse:
     job = _get_job_for_user(request, code)
     # Resuming an undo checks its kept records again; the box deletes those changed since the copy.
     undo = job.mode == CopyJob.Mode.UNDO
@@ -344,7 +306,7 @@ def job_resume(request: HttpRequest, code) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def job_retry_redirect(request: HttpRequest, code) -> HttpResponse:
+def job_retry_redirect(request: SignedInRequest, code: uuid.UUID) -> HttpResponse:
     """/retry/, Resume's older URL. A 308 keeps a POST a POST (a confirm page opened from it) and
     takes a bookmark to Resume's confirm page."""
     job = _get_job_for_user(request, code, only=("code",), related=())
@@ -352,7 +314,7 @@ def job_retry_redirect(request: HttpRequest, code) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def job_undo(request: HttpRequest, code) -> HttpResponse:
+def job_undo(request: SignedInRequest, code: uuid.UUID) -> HttpResponse:
     """The undo page: what will be deleted and what will be kept, and why, read now (up to
     settings.UNDO_PREVIEW_MAX_RECORDS records); POST confirms and queues the undo."""
     job = _get_job_for_user(request, code)
@@ -365,7 +327,9 @@ def job_undo(request: HttpRequest, code) -> HttpResponse:
     return _act(request, job, UNDO, undo)
 
 
-def _confirm_page(request: HttpRequest, job: CopyJob, action: JobAction, *, undo_resume: bool = False) -> HttpResponse:
+def _confirm_page(
+    request: SignedInRequest, job: CopyJob, action: JobAction, *, undo_resume: bool = False
+) -> HttpResponse:
     allowed, reason = action.rule(job, request.user)
     return render(
         request,
@@ -382,7 +346,7 @@ def _confirm_page(request: HttpRequest, job: CopyJob, action: JobAction, *, undo
     )
 
 
-def _undo_page(request: HttpRequest, job: CopyJob) -> HttpResponse:
+def _undo_page(request: SignedInRequest, job: CopyJob) -> HttpResponse:
     allowed, reason = UNDO.rule(job, request.user)
     preview, error = None, ""
     if allowed:
@@ -400,7 +364,7 @@ def _undo_page(request: HttpRequest, job: CopyJob) -> HttpResponse:
     )
 
 
-def _act(request: HttpRequest, job: CopyJob, action: JobAction, service: Callable[[], CopyJob]) -> HttpResponse:
+def _act(request: SignedInRequest, job: CopyJob, action: JobAction, service: Callable[[], CopyJob]) -> HttpResponse:
     """POST of an action: its rule, its service, then the job page (the new job's, for an undo).
     The service leaves the queueing to this view, so that the page can say when the queue is down."""
     allowed, reason = action.rule(job, request.user)
@@ -426,16 +390,16 @@ def _act(request: HttpRequest, job: CopyJob, action: JobAction, service: Callabl
 
 
 @require_POST
-def job_row_pick(request: HttpRequest, code, row: int) -> HttpResponse:
+def job_row_pick(request: SignedInRequest, code: uuid.UUID, row: int) -> HttpResponse:
     return _resolve(request, code, row, pick=request.POST.get("pick", ""))
 
 
 @require_POST
-def job_row_none(request: HttpRequest, code, row: int) -> HttpResponse:
+def job_row_none(request: SignedInRequest, code: uuid.UUID, row: int) -> HttpResponse:
     return _resolve(request, code, row, pick=None)
 
 
-def _resolve(request: HttpRequest, code, row_id: int, *, pick: str | None) -> HttpResponse:
+def _resolve(request: SignedInRequest, code: uuid.UUID, row_id: int, *, pick: str | None) -> HttpResponse:
     job = _get_job_for_user(request, code)
     row = job.results.defer("source_snapshot").filter(pk=row_id).first()
     if row is None:

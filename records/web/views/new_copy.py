@@ -5,6 +5,8 @@ and confirm of bulk clones too (records.web.views.bulk makes their drafts). The 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -14,17 +16,20 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from records.connectors import connector_for
-from records.connectors.base import FieldType
+from records.connectors.base import Connector, FieldInfo, FieldType, Record
 from records.copying import guards, stored_plans
 from records.copying.choices import offered
 from records.copying.job_create import copy_job_create
 from records.copying.job_queue import Enqueued, copy_job_enqueue
 from records.copying.remote_checks import remote_errors
 from records.copying.request import CopyRequest
+from records.copying.tree import Plan
 from records.lib.error_words import friendly_error, service_error_message
+from records.lib.signed_in import SignedInRequest
 from records.models import ConnectionProfile, CopyJob, CopyPlan
 from records.profiles.access import get_profile_for_user
 from records.web import drafts, wizard
+from records.web.drafts import Draft
 from records.web.forms import OverridesForm
 from records.web.views.choices import choice_objects, widgets
 
@@ -32,12 +37,12 @@ SEARCH_PER_PAGE = 20
 LOOKUP_PER_PAGE = 10
 
 
-def copy_start(request: HttpRequest) -> HttpResponse:
+def copy_start(request: SignedInRequest) -> HttpResponse:
     profiles = ConnectionProfile.objects.for_user(request.user)
     return render(request, "records/copy_profile.html", {"profiles": profiles, "wizard": wizard.steps(current=1)})
 
 
-def copy_objects(request: HttpRequest, profile_code) -> HttpResponse:
+def copy_objects(request: SignedInRequest, profile_code: uuid.UUID) -> HttpResponse:
     profile = get_profile_for_user(request, profile_code)
     q = request.GET.get("q", "").strip()
     objects, error = [], ""
@@ -63,7 +68,7 @@ def copy_objects(request: HttpRequest, profile_code) -> HttpResponse:
     )
 
 
-def copy_search(request: HttpRequest, profile_code, object_name: str) -> HttpResponse:
+def copy_search(request: SignedInRequest, profile_code: uuid.UUID, object_name: str) -> HttpResponse:
     profile = get_profile_for_user(request, profile_code)
     q = request.GET.get("q", "").strip()[:200]
     try:
@@ -92,7 +97,7 @@ def copy_search(request: HttpRequest, profile_code, object_name: str) -> HttpRes
     )
 
 
-def record_lookup(request: HttpRequest, profile_code, object_name: str) -> JsonResponse:
+def record_lookup(request: SignedInRequest, profile_code: uuid.UUID, object_name: str) -> JsonResponse:
     """Records of `object_name` whose name matches `q` (the reference fields' search-as-you-type):
     one search through the connector, {"results": [{"id", "name"}]} or {"error": "..."}."""
     profile = get_profile_for_user(request, profile_code)
@@ -104,7 +109,7 @@ def record_lookup(request: HttpRequest, profile_code, object_name: str) -> JsonR
     return JsonResponse({"results": [{"id": r.id, "name": r.name or r.id} for r in page.records]})
 
 
-def copy_record(request: HttpRequest, profile_code, object_name: str, record_id: str) -> HttpResponse:
+def copy_record(request: SignedInRequest, profile_code: uuid.UUID, object_name: str, record_id: str) -> HttpResponse:
     profile = get_profile_for_user(request, profile_code)
     steps = wizard.steps(current=4, profile=profile, object_name=object_name, record_id=record_id)
     if request.method == "POST" and request.POST.get("goto"):
@@ -168,7 +173,7 @@ def copy_record(request: HttpRequest, profile_code, object_name: str, record_id:
     )
 
 
-def _reference_names(connector, fields, values: dict) -> dict[str, str]:
+def _reference_names(connector: Connector, fields: list[FieldInfo], values: dict[str, Any]) -> dict[str, str]:
     """{field: name of the record it references}, so a reference box says which record its id is:
     Zoho's lookups carry the name; Vault's ids are named with one batched read per object."""
     out: dict[str, str] = {}
@@ -191,7 +196,7 @@ def _reference_names(connector, fields, values: dict) -> dict[str, str]:
     return out
 
 
-def _copies_names(connector, object_name: str, record, fields) -> frozenset[str]:
+def _copies_names(connector: Connector, object_name: str, record: Record, fields: list[FieldInfo]) -> frozenset[str]:
     """Names earlier copies of this record hold ("Acme (copy)", "Acme (copy 2)" …), so that the
     suggested unique name is a free one: one search by name. A failed search suggests as before
     (the uniqueness check on submit still catches a taken one)."""
@@ -204,7 +209,7 @@ def _copies_names(connector, object_name: str, record, fields) -> frozenset[str]
     return frozenset(r.name for r in found if r.name)
 
 
-def shown_value(field, value):
+def shown_value(field: FieldInfo, value: Any) -> Any:
     """A source value as people read it: picklist values by label, several values joined (the
     "All fields" table showed Vault's picklist as "['active__v']")."""
     labels = dict(zip(field.picklist_values, field.picklist_labels, strict=False))
@@ -215,7 +220,7 @@ def shown_value(field, value):
     return value
 
 
-def _remote_checks_pass(connector, object_name: str, form: OverridesForm) -> bool:
+def _remote_checks_pass(connector: Connector, object_name: str, form: OverridesForm) -> bool:
     """References exist and unique values are free (remote calls), shown on the form otherwise."""
     errors = remote_errors(connector=connector, object_name=object_name, infos=form.infos, overrides=form.overrides())
     for name, message in errors.items():
@@ -223,14 +228,14 @@ def _remote_checks_pass(connector, object_name: str, form: OverridesForm) -> boo
     return not errors
 
 
-def _safe(fn, *args) -> str:
+def _safe(fn: Callable[..., str], *args: str) -> str:
     try:
         return fn(*args)
     except Exception:  # noqa: BLE001 - a missing link is not worth an error page
         return ""
 
 
-def copy_preview(request: HttpRequest, draft_id: str) -> HttpResponse:
+def copy_preview(request: SignedInRequest, draft_id: str) -> HttpResponse:
     """The preview: its plan is read on a worker (records/copying/stored_plans.py); until it is ready the
     page shows the records read so far and polls copy_plan_status. No remote call."""
     if request.method == "POST":
@@ -286,7 +291,7 @@ def copy_preview(request: HttpRequest, draft_id: str) -> HttpResponse:
 
 
 @require_POST
-def copy_confirm(request: HttpRequest, draft_id: str) -> HttpResponse:
+def copy_confirm(request: SignedInRequest, draft_id: str) -> HttpResponse:
     """Confirm: the job is made from the stored plan the preview showed (no remote call), then its page."""
     # A repeated Confirm (double click, resubmit) or one from a second tab: the job the first
     # Confirm created, not "expired".
@@ -299,13 +304,13 @@ def copy_confirm(request: HttpRequest, draft_id: str) -> HttpResponse:
     return _confirm(request, draft_id, draft, drafts.copy_request_of(draft, profile))
 
 
-def _guards(row, profile, plan) -> dict:
+def _guards(row: CopyPlan | None, profile: ConnectionProfile, plan: Plan | None) -> dict[str, Any]:
     """Per object of a ready plan, what finds a copy whose answer was lost (no remote call)."""
-    shown = guards.plan_guards(row=row, system=profile.system) if plan else []
+    shown = guards.plan_guards(row=row, system=profile.system) if plan and row else []
     return {"guards": shown, "guards_without_key": any(g.kind == guards.VALUES for g in shown)}
 
 
-def copy_plan_status(request: HttpRequest, draft_id: str) -> JsonResponse:
+def copy_plan_status(request: SignedInRequest, draft_id: str) -> JsonResponse:
     """What the preview page polls while its plan is read: {"status", "read"}. A plan whose worker
     stopped writing progress is queued again here (stored_plans.plan_request revives it)."""
     done = _confirmed_job(request, draft_id)
@@ -319,12 +324,14 @@ def copy_plan_status(request: HttpRequest, draft_id: str) -> JsonResponse:
     return JsonResponse({"status": row.status, "read": row.read_count, "notice": stored_plans.progress_words(row)})
 
 
-def _confirmed_job(request, draft_id: str) -> CopyJob | None:
+def _confirmed_job(request: HttpRequest, draft_id: str) -> CopyJob | None:
     """The job this user's Confirm of `draft_id` created, if any (the draft left the session then)."""
     return CopyJob.objects.filter(confirmation=draft_id, requested_by_id=request.user.pk).only("code").first()
 
 
-def _plan_row(request, copy_request: CopyRequest, *, again=False) -> tuple[CopyPlan | None, str]:
+def _plan_row(
+    request: SignedInRequest, copy_request: CopyRequest, *, again: bool = False
+) -> tuple[CopyPlan | None, str]:
     """The draft's plan row (its current one, or a new one queued); local checks only."""
     try:
         row = stored_plans.plan_request(request=copy_request, user=request.user, again=again)
@@ -333,7 +340,7 @@ def _plan_row(request, copy_request: CopyRequest, *, again=False) -> tuple[CopyP
     return row, ""
 
 
-def _confirm(request, draft_id: str, draft, copy_request: CopyRequest) -> HttpResponse:
+def _confirm(request: SignedInRequest, draft_id: str, draft: Draft, copy_request: CopyRequest) -> HttpResponse:
     # The plan the page showed (its code in the form); without one, the draft's current plan.
     code = _uuid(request.POST.get("plan"))
     row = CopyPlan.objects.filter(code=code, requested_by_id=request.user.pk).first() if code else None
@@ -371,7 +378,7 @@ def _confirm(request, draft_id: str, draft, copy_request: CopyRequest) -> HttpRe
     return redirect("job_detail", code=job.code)
 
 
-def _queued_words(request, queued: Enqueued) -> None:
+def _queued_words(request: HttpRequest, queued: Enqueued) -> None:
     if queued.queue_down:
         # "while-queued": the job page drops it once the job has ended (static/records/job.js).
         messages.warning(request, "The copy is queued; it starts when the queue is back.", extra_tags="while-queued")
@@ -379,28 +386,28 @@ def _queued_words(request, queued: Enqueued) -> None:
         messages.success(request, "The copy is queued. This page follows its progress.", extra_tags="while-queued")
 
 
-def _uuid(value) -> uuid.UUID | None:
+def _uuid(value: object) -> uuid.UUID | None:
     try:
         return uuid.UUID(str(value))
     except ValueError:
         return None
 
 
-def _labelled(overrides: dict, plan, draft) -> list[tuple[str, str, object]]:
+def _labelled(overrides: dict[str, Any], plan: Plan | None, draft: Draft) -> list[tuple[str, str, object]]:
     """(API name, label, value) of each override, labels as the plan read them (labels first), or
     before it is read as the fields step or upload described them."""
     labels = {**draft.get("field_labels", {}), **{c.field: c.label for c in (plan.changes if plan else [])}}
     return [(name, labels.get(name) or name, value) for name, value in sorted(overrides.items())]
 
 
-def _back_url(profile, draft) -> str:
+def _back_url(profile: ConnectionProfile, draft: Draft) -> str:
     """The step that changes what this preview shows: the record's fields step, or the upload."""
     if draft.get("origin") == "wizard":
         return reverse("copy_record", args=[profile.code, draft["object_name"], draft["source_ids"][0]])
     return reverse("bulk_upload")
 
 
-def _preview_steps(profile, draft, draft_id) -> list[dict]:
+def _preview_steps(profile: ConnectionProfile, draft: Draft, draft_id: str) -> list[wizard.Step]:
     if draft.get("origin") != "wizard":
         return []  # a bulk clone has no wizard steps
     return wizard.steps(
