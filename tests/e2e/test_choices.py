@@ -58,7 +58,7 @@ def _change(page, n, object_name, field, value=None, *, clear=False, unique=Fals
 
 
 def test_every_choice_at_once_with_the_widgets(parts, new_page, login, live_server, rq_worker, screenshot):  # noqa: F811
-    from tests.test_copy_combined import _check_zoho
+    from tests.copying.test_every_option_at_once import _check_zoho
 
     profile = parts["zoho_profile"]
     conn = connector_for(profile)

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from records.models import CopyJob, CopyPlan
-from tests.e2e.test_issue15 import _open_record, _wait_finished
+from tests.e2e.test_new_copy import _open_record, _wait_finished
 
 pytestmark = [pytest.mark.e2e, pytest.mark.plans_on_worker, pytest.mark.django_db(transaction=True)]
 

@@ -15,7 +15,7 @@ from records.copying.job_create import copy_job_create
 from records.models import CopyJob
 from tests.fixtures.engine import copy_request
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 STRICT = ("default-src 'self'", "script-src 'self'", "style-src 'self'", "object-src 'none'", "frame-ancestors 'none'")
 NOT_PAGES = {
     "health": "plain text",

@@ -13,8 +13,8 @@ from django.urls import reverse
 
 from records.copying.job_actions import copy_job_undo
 from records.models import CopyJob, RecordResult
+from tests.copying.test_reconcile import INITECH, ZOHO_CLONE, exists, in_worker, writes
 from tests.fixtures.engine import start_job
-from tests.test_reconcile_without_copy_key import INITECH, ZOHO_CLONE, exists, in_worker, writes
 
 S = RecordResult.Status
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]

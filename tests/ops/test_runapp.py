@@ -17,7 +17,7 @@ import requests
 
 from records.ops.embedded_redis import free_port
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
 
 

@@ -26,7 +26,7 @@ from records.connectors.zoho import ZohoConnector
 from records.ops.embedded_redis import free_port
 from sandbox import demo
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture

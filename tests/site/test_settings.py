@@ -13,7 +13,7 @@ from cryptography.fernet import Fernet
 
 from records.lib.redaction import RedactSecretsFilter, redact
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 OURS = (
     "DEBUG",
     "SECRET_KEY",

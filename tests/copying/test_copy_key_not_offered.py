@@ -13,8 +13,8 @@ from django.urls import reverse
 from records.connectors import connector_for
 from records.models import CopyJob, CopyPlan
 from records.profiles import services as profile_services
+from tests.copying.test_stored_plans import burst
 from tests.fixtures.web import put_draft
-from tests.test_plans import burst
 
 pytestmark = pytest.mark.django_db(transaction=True)
 OWN = "is Record Copier's own field"

@@ -123,7 +123,7 @@ def test_vault_build_level_by_level_box_recounts_as_the_server_does(parts, new_p
 
 
 def test_the_open_choices_with_added_rows_pass_axe(parts, browser, live_server, owner):  # noqa: F811
-    from tests.e2e.test_issue15 import _axe
+    from tests.e2e.test_new_copy import _axe
 
     # bypass_csp: axe is injected by the test, not served by the app.
     context = browser.new_context(viewport={"width": 1280, "height": 860}, bypass_csp=True)

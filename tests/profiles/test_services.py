@@ -171,7 +171,7 @@ FakeConnector.__abstractmethods__ = frozenset()
 def fake_connector(monkeypatch):
     from records import connectors
 
-    monkeypatch.setitem(connectors.REGISTRY, "vault", "tests.test_profiles:FakeConnector")
+    monkeypatch.setitem(connectors.REGISTRY, "vault", "tests.profiles.test_services:FakeConnector")
     yield FakeConnector
     FakeConnector.outcome = "Vault acme: logged in as me@acme.com"
 

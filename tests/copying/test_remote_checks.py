@@ -14,7 +14,7 @@ from records.copying.preview import copy_preview
 from records.copying.request import CopyRequest
 from records.models import CopyJob
 from sandbox.zoho_state import REP, USER
-from tests.test_views_copy_sandbox import _errors, _post
+from tests.web.test_new_copy import _errors, _post
 
 BOGUS = "5725767000000159999"
 

@@ -6,8 +6,8 @@ from django.urls import reverse
 
 from records.connectors import connector_for
 from records.models import CopyJob, CopyPlan
+from tests.copying.test_stored_plans import burst
 from tests.fixtures.web import put_draft
-from tests.test_plans import burst
 
 pytestmark = [pytest.mark.redis, pytest.mark.plans_on_worker, pytest.mark.django_db(transaction=True)]
 
