@@ -1,12 +1,13 @@
-"""Issue 13's numbered bug reports, one test (or two) each: real worker processes, real Redis, the
-sandbox over HTTP. Each failed on main before the job lifecycle became one fenced state machine
-(records/copying/lifecycle.py)."""
+"""A job's life as one fenced state machine (records/copying/lifecycle.py): real worker processes,
+real Redis, the sandbox over HTTP. A lease that runs out while its worker is alive, a stale
+generation that writes nothing; unfinished jobs resumable from the web, outages that wait; one job
+per confirmation; undo once, no race on stale objects; Redis down at submit; access re-checked;
+one rule per action for the web, the admin, the CLI and the services; cancelling a queued job."""
 
 import os
 import shutil
 import threading
 import time
-from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -78,11 +79,11 @@ def _assert_one_copy_tree(conn, job, src, name):
     assert len(read_tree(conn, "Accounts", new_root)) == len(read_tree(conn, "Accounts", src)) == job.planned_count
 
 
-# -- 1. a lease that runs out while its worker is alive ------------------------------------------
+# -- a lease that runs out while its worker is alive -----------------------------------------------
 
 
 @pytest.mark.slow
-def test_1_slow_calls_longer_than_the_lease_keep_it_and_copy_once(
+def test_slow_calls_longer_than_the_lease_keep_it_and_copy_once(
     fresh_sandbox, zoho_profile, owner, redis_url, settings
 ):
     settings.JOB_LEASE_SECONDS = 2
@@ -109,7 +110,7 @@ def test_1_slow_calls_longer_than_the_lease_keep_it_and_copy_once(
     _assert_one_copy_tree(conn, job, src, "Fenced Co")
 
 
-def test_1_a_stale_generation_writes_no_rows_and_changes_no_state(zoho_profile, owner, redis_url):
+def test_a_stale_generation_writes_no_rows_and_changes_no_state(zoho_profile, owner, redis_url):
     from records.copying import lifecycle
 
     conn = connector_for(zoho_profile)
@@ -130,10 +131,10 @@ def test_1_a_stale_generation_writes_no_rows_and_changes_no_state(zoho_profile, 
     assert CopyJob.objects.get(pk=job.pk).status == CopyJob.Status.RUNNING
 
 
-# -- 2. unfinished jobs resumable from the web; outages wait -------------------------------------
+# -- unfinished jobs resumable from the web; outages wait ------------------------------------------
 
 
-def test_2_a_cancelled_job_is_resumed_from_the_web(fresh_sandbox, zoho_profile, owner, owner_client, redis_url):
+def test_a_cancelled_job_is_resumed_from_the_web(fresh_sandbox, zoho_profile, owner, owner_client, redis_url):
     conn = connector_for(zoho_profile)
     ids = _small_accounts(conn, 2)
     rows = {sid: {"Account_Name": f"Resumed {i}"} for i, sid in enumerate(ids)}
@@ -149,7 +150,7 @@ def test_2_a_cancelled_job_is_resumed_from_the_web(fresh_sandbox, zoho_profile, 
     _assert_each_named_once(conn, job, rows)
 
 
-def test_2_a_429_storm_makes_the_job_wait_then_resume(fresh_sandbox, zoho_profile, owner, redis_url, settings):
+def test_a_429_storm_makes_the_job_wait_then_resume(fresh_sandbox, zoho_profile, owner, redis_url, settings):
     settings.JOB_WAIT_FIRST_SECONDS = 0.2
     conn = _fast(connector_for(zoho_profile))
     ids = _small_accounts(conn, 3)
@@ -168,7 +169,7 @@ def test_2_a_429_storm_makes_the_job_wait_then_resume(fresh_sandbox, zoho_profil
     _assert_each_named_once(conn, job, rows)
 
 
-def test_2_a_read_outage_waits_instead_of_failing(fresh_sandbox, zoho_profile, owner, redis_url, settings):
+def test_a_read_outage_waits_instead_of_failing(fresh_sandbox, zoho_profile, owner, redis_url, settings):
     settings.JOB_WAIT_FIRST_SECONDS = 0.2
     conn = _fast(connector_for(zoho_profile))
     src = _small_accounts(conn, 1)[0]
@@ -187,7 +188,7 @@ def test_2_a_read_outage_waits_instead_of_failing(fresh_sandbox, zoho_profile, o
     _assert_one_copy_tree(conn, job, src, "Outage Co")
 
 
-def test_2_the_wait_budget_ends_a_job_that_copied_records_as_stopped_not_failed(make_job, owner, settings):
+def test_the_wait_budget_ends_a_job_that_copied_records_as_stopped_not_failed(make_job, owner, settings):
     from records.copying import lifecycle
 
     job = make_job(results=10, status=CopyJob.Status.QUEUED)
@@ -201,10 +202,10 @@ def test_2_the_wait_budget_ends_a_job_that_copied_records_as_stopped_not_failed(
     assert job.can_resume(owner) == (True, "")
 
 
-# -- 3. one job per confirmation ------------------------------------------------------------------
+# -- one job per confirmation ----------------------------------------------------------------------
 
 
-def test_3_concurrent_confirms_of_one_preview_create_one_job(fresh_sandbox, zoho_profile, owner, redis_url):
+def test_concurrent_confirms_of_one_preview_create_one_job(fresh_sandbox, zoho_profile, owner, redis_url):
     conn = connector_for(zoho_profile)
     src = _small_accounts(conn, 1)[0]
     client = Client()
@@ -233,12 +234,10 @@ def test_3_concurrent_confirms_of_one_preview_create_one_job(fresh_sandbox, zoho
     assert again.status_code == 302 and again["Location"] == f"/jobs/{job.code}/"
 
 
-# -- 4. undo once; no race on stale objects --------------------------------------------------------
+# -- undo once; no race on stale objects -----------------------------------------------------------
 
 
-def test_4_an_undone_job_says_so_and_cannot_be_undone_again(
-    fresh_sandbox, zoho_profile, owner, owner_client, redis_url
-):
+def test_an_undone_job_says_so_and_cannot_be_undone_again(fresh_sandbox, zoho_profile, owner, owner_client, redis_url):
     conn = connector_for(zoho_profile)
     src = _small_accounts(conn, 1)[0]
     job = start_job(
@@ -262,7 +261,7 @@ def test_4_an_undone_job_says_so_and_cannot_be_undone_again(
     assert conn.find("Accounts", {"Account_Name": "Undo Once Co"}) == []
 
 
-def test_4_two_undo_requests_on_stale_objects_make_one_undo(make_job, owner, redis_url):
+def test_two_undo_requests_on_stale_objects_make_one_undo(make_job, owner, redis_url):
     job = make_job(results=10)
     a, b = CopyJob.objects.get(pk=job.pk), CopyJob.objects.get(pk=job.pk)
     copy_job_undo(job=a, user=owner, enqueue=False)
@@ -271,7 +270,7 @@ def test_4_two_undo_requests_on_stale_objects_make_one_undo(make_job, owner, red
     assert CopyJob.objects.filter(mode=CopyJob.Mode.UNDO).count() == 1
 
 
-def test_4_a_retry_on_a_stale_object_never_resets_a_running_job(make_job, owner, redis_url):
+def test_a_resume_on_a_stale_object_never_resets_a_running_job(make_job, owner, redis_url):
     from records.copying import lifecycle
 
     job = make_job(results=10, status=CopyJob.Status.PARTIAL)
@@ -283,10 +282,34 @@ def test_4_a_retry_on_a_stale_object_never_resets_a_running_job(make_job, owner,
     assert CopyJob.objects.get(pk=job.pk).status == CopyJob.Status.RUNNING
 
 
-# -- 5. Redis down at submit ---------------------------------------------------------------------
+def test_a_part_failed_vault_undo_is_resumed(fresh_sandbox, vault_profile, owner, redis_url, settings):
+    """Found by chaos seeds 1053/1091: a Vault undo whose cascade delete failed could be resumed
+    but did nothing (its phase said done). Now a 5xx storm makes it wait, and a resume deletes."""
+    settings.VAULT_JOB_POLL_SECONDS = 0.1
+    conn = connector_for(vault_profile)
+    src = next(r.id for r in conn.search("product__v", "Neurolax").records if r.name == "Neurolax")
+    before = {obj: set(recs) for obj, recs in fresh_sandbox.vault.state.records.items()}
+    job = start_job(vault_profile, owner, "product__v", [src], "deep_copy", overrides={"name__v": "Undo Me"})
+    job = run_job(job, connector=conn, worker="w")
+    assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
+    undo = copy_job_undo(job=job, user=owner, enqueue=False)
+    # The state a failed cascade start left: every row failed, the phase done.
+    CopyJob.objects.filter(pk=undo.pk).update(
+        status=CopyJob.Status.FAILED, state={"cascade": {undo.results.get(depth=0).source_id: {"phase": "done"}}}
+    )
+    undo.results.update(status=S.FAILED, error_type="INTERNAL_ERROR")
+    undo = copy_job_resume(job=undo, user=owner, enqueue=False)
+    undo = run_job(undo, connector=conn, worker="w2")
+    assert undo.status == CopyJob.Status.SUCCEEDED, undo.error_summary
+    assert CopyJob.objects.get(pk=job.pk).status == CopyJob.Status.UNDONE
+    after = {obj: set(recs) for obj, recs in fresh_sandbox.vault.state.records.items()}
+    assert after == before
 
 
-def test_5_confirm_with_redis_down_answers_with_the_job_page_and_starts_once_later(
+# -- Redis down at submit --------------------------------------------------------------------------
+
+
+def test_confirm_with_redis_down_answers_with_the_job_page_and_starts_once_later(
     fresh_sandbox, zoho_profile, owner, owner_client, redis_url, settings
 ):
     from records.ops.embedded_redis import free_port
@@ -311,7 +334,27 @@ def test_5_confirm_with_redis_down_answers_with_the_job_page_and_starts_once_lat
     assert len(conn.find("Accounts", {"Account_Name": "Queue Down Co"})) == 1
 
 
-def test_5_shell_commands_without_redis_fail_with_one_line(make_job, owner):
+def test_the_worker_itself_resumes_a_job_that_never_reached_the_queue(
+    fresh_sandbox, zoho_profile, owner, redis_url, settings
+):
+    """No cron: every worker runs resume-stale between jobs (records/worker.py)."""
+    from records.ops.embedded_redis import free_port
+
+    conn = connector_for(zoho_profile)
+    src = _small_accounts(conn, 1)[0]
+    up = settings.RQ_QUEUES
+    settings.RQ_QUEUES = {"default": {"URL": f"redis://127.0.0.1:{free_port()}/0", "DEFAULT_TIMEOUT": 600}}
+    job = start_job(zoho_profile, owner, "Accounts", [src], "clone", overrides={"Account_Name": "Worker Resumed Co"})
+    assert copy_job_enqueue(job=job).queue_down
+    settings.RQ_QUEUES = up
+    with worker_running(redis_url, lease=1, JOB_RESUME_STALE_SECONDS="1"):
+        assert wait_for(lambda: CopyJob.objects.get(pk=job.pk).is_finished, 60)
+    job.refresh_from_db()
+    assert job.status == CopyJob.Status.SUCCEEDED and job.attempts == 1
+    assert len(conn.find("Accounts", {"Account_Name": "Worker Resumed Co"})) == 1
+
+
+def test_shell_commands_without_redis_fail_with_one_line(make_job, owner):
     from records.ops.embedded_redis import free_port
 
     job = make_job(results=10)
@@ -321,10 +364,32 @@ def test_5_shell_commands_without_redis_fail_with_one_line(make_job, owner):
     assert "Redis" in done.stderr
 
 
-# -- 6. access re-checked --------------------------------------------------------------------------
+def test_shell_commands_start_the_embedded_redis_when_redis_url_is_unset(make_job, owner, tmp_path):
+    import redis
+
+    job = make_job(results=10)
+    # A var dir of its own (the socket is <var dir>/redis.sock), with the session's credential key.
+    shutil.copy(Path(os.environ["COPIER_VAR_DIR"]) / "dev_credential_key", tmp_path / "dev_credential_key")
+    env = manage_env(COPIER_VAR_DIR=str(tmp_path))
+    env.pop("REDIS_URL", None)  # unset: the command starts the embedded Redis
+    done = run_manage("job", "undo", str(job.pk), env=env)
+    server = redis.Redis(unix_socket_path=str(tmp_path / "redis.sock"))
+    try:
+        assert done.returncode == 0, done.stderr
+        assert "Started the embedded Redis" in done.stderr
+        undo = CopyJob.objects.get(mode=CopyJob.Mode.UNDO)
+        assert server.exists(f"rq:job:{undo.rq_job_id}")  # queued there, for a worker to run
+    finally:
+        try:
+            server.shutdown(nosave=True)
+        except redis.exceptions.ConnectionError:
+            pass
 
 
-def test_6_a_user_whose_profile_was_unshared_can_no_longer_act_on_his_jobs(
+# -- access re-checked -----------------------------------------------------------------------------
+
+
+def test_a_user_whose_profile_was_unshared_can_no_longer_act_on_his_jobs(
     make_profile, make_job, owner, other_user, redis_url
 ):
     profile = make_profile(name="Shared")
@@ -341,10 +406,10 @@ def test_6_a_user_whose_profile_was_unshared_can_no_longer_act_on_his_jobs(
     assert not allowed and "no longer" in reason
 
 
-# -- 7. one rule per action --------------------------------------------------------------------------
+# -- one rule per action ---------------------------------------------------------------------------
 
 
-def test_7_web_admin_cli_and_services_give_the_same_answer(make_job, owner, staff, owner_client, redis_url):
+def test_web_admin_cli_and_services_give_the_same_answer(make_job, owner, staff, owner_client, redis_url):
     from django.contrib.messages import get_messages
 
     job = make_job(results=10, status=CopyJob.Status.SUCCEEDED)
@@ -368,143 +433,7 @@ def test_7_web_admin_cli_and_services_give_the_same_answer(make_job, owner, staf
     assert CopyJob.objects.get(pk=other.pk).status == CopyJob.Status.QUEUED
 
 
-def test_5_the_worker_itself_resumes_a_job_that_never_reached_the_queue(
-    fresh_sandbox, zoho_profile, owner, redis_url, settings
-):
-    """No cron: every worker runs resume-stale between jobs (records/worker.py)."""
-    from records.ops.embedded_redis import free_port
-
-    conn = connector_for(zoho_profile)
-    src = _small_accounts(conn, 1)[0]
-    up = settings.RQ_QUEUES
-    settings.RQ_QUEUES = {"default": {"URL": f"redis://127.0.0.1:{free_port()}/0", "DEFAULT_TIMEOUT": 600}}
-    job = start_job(zoho_profile, owner, "Accounts", [src], "clone", overrides={"Account_Name": "Worker Resumed Co"})
-    assert copy_job_enqueue(job=job).queue_down
-    settings.RQ_QUEUES = up
-    with worker_running(redis_url, lease=1, JOB_RESUME_STALE_SECONDS="1"):
-        assert wait_for(lambda: CopyJob.objects.get(pk=job.pk).is_finished, 60)
-    job.refresh_from_db()
-    assert job.status == CopyJob.Status.SUCCEEDED and job.attempts == 1
-    assert len(conn.find("Accounts", {"Account_Name": "Worker Resumed Co"})) == 1
-
-
-def test_5_shell_commands_start_the_embedded_redis_when_redis_url_is_unset(make_job, owner, tmp_path):
-    import redis
-
-    job = make_job(results=10)
-    # A var dir of its own (the socket is <var dir>/redis.sock), with the session's credential key.
-    shutil.copy(Path(os.environ["COPIER_VAR_DIR"]) / "dev_credential_key", tmp_path / "dev_credential_key")
-    env = manage_env(COPIER_VAR_DIR=str(tmp_path))
-    env.pop("REDIS_URL", None)  # unset: the command starts the embedded Redis
-    done = run_manage("job", "undo", str(job.pk), env=env)
-    server = redis.Redis(unix_socket_path=str(tmp_path / "redis.sock"))
-    try:
-        assert done.returncode == 0, done.stderr
-        assert "Started the embedded Redis" in done.stderr
-        undo = CopyJob.objects.get(mode=CopyJob.Mode.UNDO)
-        assert server.exists(f"rq:job:{undo.rq_job_id}")  # queued there, for a worker to run
-    finally:
-        try:
-            server.shutdown(nosave=True)
-        except redis.exceptions.ConnectionError:
-            pass
-
-
-def test_a_job_whose_work_horse_died_before_its_claim_is_queued_again(
-    fresh_sandbox, zoho_profile, owner, redis_url, settings
-):
-    """Found by chaos seeds 1009, 1053, 1091: SIGKILL between RQ starting the job and our claim
-    left the copy job queued and its RQ job 'started' (RQ keeps that until the job's timeout)."""
-    from datetime import datetime, timedelta
-
-    import django_rq
-    from rq.job import Job, JobStatus
-
-    conn = connector_for(zoho_profile)
-    src = _small_accounts(conn, 1)[0]
-    job = start_job(
-        zoho_profile, owner, "Accounts", [src], "clone", enqueue=True, overrides={"Account_Name": "Dead Horse Co"}
-    )
-    rq_job = Job.fetch(job.rq_job_id, connection=django_rq.get_connection("default"))
-    django_rq.get_queue("default").remove(rq_job)  # a worker took it ...
-    rq_job.set_status(JobStatus.STARTED)
-    rq_job.started_at = datetime.now(UTC) - timedelta(seconds=10)  # ... and died 10 s ago
-    rq_job.save()
-    settings.JOB_LEASE_SECONDS = 2
-    CopyJob.objects.filter(pk=job.pk).update(created=datetime.now(UTC) - timedelta(seconds=10))
-    assert [j.pk for j in jobs_resume_stale()] == [job.pk]
-    _burst()
-    job.refresh_from_db()
-    assert job.status == CopyJob.Status.SUCCEEDED and job.attempts == 1
-    assert len(conn.find("Accounts", {"Account_Name": "Dead Horse Co"})) == 1
-
-
-def test_a_job_taken_from_the_queue_by_a_worker_that_died_before_starting_it_is_queued_again(
-    fresh_sandbox, zoho_profile, owner, redis_url, settings
-):
-    """Found by chaos seed 21: a worker moves a job from the queue to RQ's intermediate list, then
-    starts it in its work horse. SIGKILLed in between, the RQ job stays 'queued' outside the queue:
-    no worker takes it, and RQ fails it only after a minute (never while its cleaning lock, left by
-    a worker killed while cleaning, lasts: 15 minutes). The copy job sat queued all that time."""
-    from datetime import datetime, timedelta
-
-    import django_rq
-    from rq import Queue
-
-    conn = connector_for(zoho_profile)
-    src = _small_accounts(conn, 1)[0]
-    job = start_job(
-        zoho_profile, owner, "Accounts", [src], "clone", enqueue=True, overrides={"Account_Name": "Taken Job Co"}
-    )
-    queue = django_rq.get_queue("default")
-    taken = Queue.dequeue_any([queue], None, connection=queue.connection)  # what a worker does first ...
-    assert taken is not None and taken[0].id == job.rq_job_id  # ... and then it died
-    settings.JOB_LEASE_SECONDS = 2
-    CopyJob.objects.filter(pk=job.pk).update(created=datetime.now(UTC) - timedelta(seconds=10))
-    assert [j.pk for j in jobs_resume_stale()] == [job.pk]
-    _burst()
-    job.refresh_from_db()
-    assert job.status == CopyJob.Status.SUCCEEDED and job.attempts == 1
-    assert len(conn.find("Accounts", {"Account_Name": "Taken Job Co"})) == 1
-
-
-def test_a_job_still_in_the_queue_is_not_queued_twice(fresh_sandbox, zoho_profile, owner, redis_url, settings):
-    """The rule above asks the queue: a job no worker has taken yet is alive, however long it waits."""
-    from datetime import datetime, timedelta
-
-    import django_rq
-
-    conn = connector_for(zoho_profile)
-    src = _small_accounts(conn, 1)[0]
-    job = start_job(zoho_profile, owner, "Accounts", [src], "clone", enqueue=True)
-    settings.JOB_LEASE_SECONDS = 2
-    CopyJob.objects.filter(pk=job.pk).update(created=datetime.now(UTC) - timedelta(seconds=10))
-    assert jobs_resume_stale() == []
-    assert django_rq.get_queue("default").job_ids == [job.rq_job_id]
-
-
-def test_7_a_part_failed_vault_undo_is_resumed(fresh_sandbox, vault_profile, owner, redis_url, settings):
-    """Found by chaos seeds 1053/1091: a Vault undo whose cascade delete failed could be resumed
-    but did nothing (its phase said done). Now a 5xx storm makes it wait, and a resume deletes."""
-    settings.VAULT_JOB_POLL_SECONDS = 0.1
-    conn = connector_for(vault_profile)
-    src = next(r.id for r in conn.search("product__v", "Neurolax").records if r.name == "Neurolax")
-    before = {obj: set(recs) for obj, recs in fresh_sandbox.vault.state.records.items()}
-    job = start_job(vault_profile, owner, "product__v", [src], "deep_copy", overrides={"name__v": "Undo Me"})
-    job = run_job(job, connector=conn, worker="w")
-    assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
-    undo = copy_job_undo(job=job, user=owner, enqueue=False)
-    # A failed state as main left it: the cascade start failed, every row failed, phase done.
-    CopyJob.objects.filter(pk=undo.pk).update(
-        status=CopyJob.Status.FAILED, state={"cascade": {undo.results.get(depth=0).source_id: {"phase": "done"}}}
-    )
-    undo.results.update(status=S.FAILED, error_type="INTERNAL_ERROR")
-    undo = copy_job_resume(job=undo, user=owner, enqueue=False)
-    undo = run_job(undo, connector=conn, worker="w2")
-    assert undo.status == CopyJob.Status.SUCCEEDED, undo.error_summary
-    assert CopyJob.objects.get(pk=job.pk).status == CopyJob.Status.UNDONE
-    after = {obj: set(recs) for obj, recs in fresh_sandbox.vault.state.records.items()}
-    assert after == before
+# -- cancelling a queued job -----------------------------------------------------------------------
 
 
 @pytest.mark.django_db

@@ -440,3 +440,21 @@ def test_a_record_the_copy_job_no_longer_names_is_kept_and_stops_the_cascade(eng
     kept = undo.results.get(source_id=row.new_id)
     assert kept.error_type == "KEPT_NOT_THIS_JOBS_COPY" and row.new_id in conn.data["Contacts"]
     assert not any(c[0] == "start_cascade_delete" for c in conn.calls)
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_an_undo_names_the_copies_it_deletes(vault, owner):
+    """An undo job was "Undo of 2 records" and each of its rows had no name ("—")."""
+    from records.copying.job_actions import copy_job_undo
+    from tests.fixtures.engine import copy_now, run_job
+
+    _, profile, _ = vault
+    ids = ["00P000000000001", "00P000000000002"]
+    rows = {"00P000000000001": {"name__v": "Cardio U"}, "00P000000000002": {"name__v": "Neuro U"}}
+    job = copy_now(profile, owner, "product__v", ids, "clone", row_overrides=rows)
+    assert job.status == "succeeded", job.error_summary
+    undo = copy_job_undo(job=job, user=owner, enqueue=False)
+    assert sorted(undo.results.values_list("source_name", flat=True)) == ["Cardio U", "Neuro U"]
+    assert undo.title in ("Undo of Cardio U and 1 more (Products)", "Undo of Neuro U and 1 more (Products)")
+    assert run_job(undo).status == "succeeded"

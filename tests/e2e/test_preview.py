@@ -1,11 +1,16 @@
-"""Issue 16 in a real browser: unticking a branch on the preview recounts at once (rows, totals,
-write calls, the limit verdict), and those numbers are the server's once "Update the preview" has
-read the tree again without it."""
+"""The preview page in a real browser: unticking a branch recounts at once (rows, totals, write
+calls, the limit verdict), and those numbers are the server's once "Update the preview" has read
+the tree again without it; the open choices pass axe. With the plan read on a real RQ worker, the
+page shows the records read so far, then the plan, and a double-click on Confirm makes one job
+that reads no tree again."""
+
+import re
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.test_flows import _start_copy, parts  # noqa: F401 - fixture
+from records.models import CopyJob, CopyPlan
+from tests.e2e.helpers import open_record, start_copy, wait_finished
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 UPDATE = "button:has-text('Update the preview')"  # the notes say "update the preview" too
@@ -47,9 +52,9 @@ def _untick_and_update(page, leave_out, greyed):
     return before, live, _numbers(page)
 
 
-def test_zoho_untick_deals_recounts_as_the_server_does(parts, new_page, login, live_server):  # noqa: F811
+def test_zoho_untick_deals_recounts_as_the_server_does(parts, new_page, login, live_server):
     page = login(new_page(), "alice", "alice-pass-123")
-    _start_copy(page, live_server, parts["zoho_profile"], "Accounts", "Globex", "deep_copy", {"Account_Name": "G2"})
+    start_copy(page, live_server, parts["zoho_profile"], "Accounts", "Globex", "deep_copy", {"Account_Name": "G2"})
     before, live, server = _untick_and_update(page, "Deals", ["Deals"])
     assert live == server, (live, server)
     assert int(server["related"]) < int(before["related"])
@@ -63,13 +68,13 @@ def test_zoho_untick_deals_recounts_as_the_server_does(parts, new_page, login, l
 
 
 def test_vault_untick_formulations_greys_packagings_and_costs_the_engine_way(
-    parts,  # noqa: F811
+    parts,
     new_page,
     login,
     live_server,
 ):
     page = login(new_page(), "alice", "alice-pass-123")
-    _start_copy(
+    start_copy(
         page, live_server, parts["vault_profile"], "product__v", "Cardiostat", "deep_copy", {"name__v": "Cardio T"}
     )
     assert _numbers(page)["calls"] == "1"  # Vault's own deep copy: one call for the top record
@@ -89,10 +94,10 @@ def test_vault_untick_formulations_greys_packagings_and_costs_the_engine_way(
     assert server["verdict"] == "0 related records: within Vault's 10,000 limit."
 
 
-def test_vault_build_level_by_level_box_recounts_as_the_server_does(parts, new_page, login, live_server):  # noqa: F811
+def test_vault_build_level_by_level_box_recounts_as_the_server_does(parts, new_page, login, live_server):
     page = login(new_page(), "alice", "alice-pass-123")
     profile = parts["vault_profile"]
-    _start_copy(page, live_server, profile, "product__v", "Cardiostat", "deep_copy", {"name__v": "Cardio E"})
+    start_copy(page, live_server, profile, "product__v", "Cardiostat", "deep_copy", {"name__v": "Cardio E"})
     _open_choices(page)
     page.check("input[name=engine]")
     expect(page.locator("#plan-calls")).to_have_text("3")  # the top record, formulations, packagings
@@ -104,7 +109,7 @@ def test_vault_build_level_by_level_box_recounts_as_the_server_does(parts, new_p
 
     # Mega Product: refused past Vault's 10,000; with the box ticked it is counted, and unticking
     # it says at once that it is over Vault's limit.
-    _start_copy(page, live_server, profile, "product__v", "Mega Product", "deep_copy", {"name__v": "Mega E"})
+    start_copy(page, live_server, profile, "product__v", "Mega Product", "deep_copy", {"name__v": "Mega E"})
     expect(page.locator(".msg-error")).to_contain_text("more than 10,000 related records")
     expect(page.locator("#plan-cost")).to_contain_text("can't be recomputed here")
     _open_choices(page)
@@ -122,8 +127,8 @@ def test_vault_build_level_by_level_box_recounts_as_the_server_does(parts, new_p
     expect(page.locator("#plan-verdict")).to_contain_text("within Record Copier's 100,000 limit.")
 
 
-def test_the_open_choices_with_added_rows_pass_axe(parts, browser, live_server, owner):  # noqa: F811
-    from tests.e2e.test_new_copy import _axe
+def test_the_open_choices_with_added_rows_pass_axe(parts, browser, live_server, owner):
+    from tests.e2e.helpers import axe
 
     # bypass_csp: axe is injected by the test, not served by the app.
     context = browser.new_context(viewport={"width": 1280, "height": 860}, bypass_csp=True)
@@ -134,7 +139,7 @@ def test_the_open_choices_with_added_rows_pass_axe(parts, browser, live_server, 
         page.fill("#id_password", "alice-pass-123")
         page.click("button[type=submit]")
         page.wait_for_url(live_server.url + "/")
-        _start_copy(page, live_server, parts["zoho_profile"], "Accounts", "Globex", "deep_copy")
+        start_copy(page, live_server, parts["zoho_profile"], "Accounts", "Globex", "deep_copy")
         _open_choices(page)
         page.uncheck("input[name=include][value=Deals]")
         page.click("text=Add a change")
@@ -142,17 +147,17 @@ def test_the_open_choices_with_added_rows_pass_axe(parts, browser, live_server, 
         page.click("text=Add a stamp")
         page.click("#choice-lines summary")
         expect(page.locator("#ch-1-field option[value=Last_Name]")).to_be_attached()
-        assert _axe(page) == []
+        assert axe(page) == []
     finally:
         context.close()
 
 
-def test_zoho_untick_contacts_drops_their_update_call_at_once(parts, new_page, login, live_server):  # noqa: F811
+def test_zoho_untick_contacts_drops_their_update_call_at_once(parts, new_page, login, live_server):
     """Reporting Lines' contacts point at each other (set by the second pass's update call): the
     page's recount drops that call with the branch, as the server does once updated."""
     page = login(new_page(), "alice", "alice-pass-123")
     profile = parts["zoho_profile"]
-    _start_copy(page, live_server, profile, "Accounts", "Reporting Lines", "deep_copy", {"Account_Name": "RL2"})
+    start_copy(page, live_server, profile, "Accounts", "Reporting Lines", "deep_copy", {"Account_Name": "RL2"})
     expect(page.locator("#copy-way")).to_contain_text("then 1 update call re-pointing references")
     before = _numbers(page)
     _open_choices(page)
@@ -163,3 +168,37 @@ def test_zoho_untick_contacts_drops_their_update_call_at_once(parts, new_page, l
     before, live, server = _untick_and_update(page, "Contacts", ["Contacts"])
     assert live == server, (live, server)
     assert int(server["calls"]) < int(before["calls"])
+
+
+@pytest.mark.plans_on_worker
+def test_preview_shows_live_progress_then_the_plan_and_confirm_reads_no_tree(
+    fresh_sandbox, zoho_profile, new_page, login, live_server, rq_worker, screenshot
+):
+    page = login(new_page(), "alice", "alice-pass-123")
+    open_record(page, live_server, zoho_profile, "Accounts", "Big Account")
+    page.check("input[name=mode][value=deep_copy]")
+    fresh_sandbox.faults("zoho").set(latency=0.1)  # ~70 reads: several seconds of visible progress
+    try:
+        page.click("text=Preview the copy")
+        expect(page.locator("[data-plan-poll]")).to_contain_text("Reading the records to copy")
+        # The count follows the worker without a reload (the poll), before the plan is there.
+        expect(page.locator("[data-plan-read]")).to_have_text(re.compile(r"^[1-9]\d*$"), timeout=60_000)
+        screenshot(page, "copy-preview-reading")
+        expect(page.get_by_role("heading", name="What will be copied")).to_be_visible(timeout=90_000)
+    finally:
+        fresh_sandbox.faults("zoho").clear()
+    expect(page.locator("tfoot")).to_contain_text("1021")
+    fresh_sandbox.clear_log()
+    page.dblclick("text=Confirm and queue the copy")
+    page.wait_for_url("**/jobs/*/")
+    wait_finished(page)
+    # "The copy is queued" goes once the job has ended (the walk found it left on a finished job).
+    expect(page.get_by_text("The copy is queued")).to_have_count(0)
+    page.reload()
+    expect(page.locator("#job-status-badge")).to_contain_text("Succeeded")
+    assert CopyJob.objects.count() == 1
+    job = CopyJob.objects.get()
+    assert job.status == CopyJob.Status.SUCCEEDED and job.planned_count == 1021
+    # The tree is read with COQL queries; after Confirm none was made: the job came from the plan.
+    assert not [e for e in fresh_sandbox.log("zoho") if e.path.endswith("/coql")]
+    assert CopyPlan.objects.get().status == CopyPlan.Status.USED

@@ -1,6 +1,13 @@
+"""The profile pages (records/profiles/views.py): the list, add, edit, delete and test; whose
+profiles each user sees; names unique per owner, the API version checked on save, each system's
+fields marked on the form, "just now"."""
+
+import datetime as dt
+
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from records.models import ConnectionProfile
 from tests.fixtures.web import vault_form_data
@@ -122,3 +129,44 @@ def test_test_connection_reports_failure_without_secrets(owner_client, make_prof
     body = response.content.decode()
     assert "failed" in body
     assert "s3cret-value" not in body and "Traceback" not in body
+
+
+def test_profile_names_are_unique_per_owner_only(owner_client, other_user, make_profile):
+    make_profile(name="Shared name", user=other_user)
+    assert owner_client.post(reverse("profile_add"), vault_form_data(name="Shared name")).status_code == 302
+    again = owner_client.post(reverse("profile_add"), vault_form_data(name="shared NAME"))
+    assert again.status_code == 200 and "You already have a profile with this name" in again.content.decode()
+    assert ConnectionProfile.objects.filter(name__iexact="shared name").count() == 2
+
+
+def test_editing_keeps_its_own_name(owner_client, make_profile):
+    profile = make_profile(name="Keep me")
+    response = owner_client.post(
+        reverse("profile_edit", args=[profile.code]),
+        vault_form_data(name="Keep me", secret="", base_url=profile.base_url),
+    )
+    assert response.status_code == 302
+
+
+@pytest.mark.parametrize("version", ["banana", "25.2", "v25", "v25.2.1", ""])
+def test_a_vault_api_version_is_checked_on_save(owner_client, version):
+    response = owner_client.post(reverse("profile_add"), vault_form_data(api_version=version))
+    assert response.status_code == 200 and "e.g. v25.2" in response.content.decode()
+    assert not ConnectionProfile.objects.exists()
+
+
+def test_the_form_marks_each_systems_fields(owner_client):
+    body = owner_client.get(reverse("profile_add")).content.decode()
+    # Zoho: accounts URL, concurrency, refresh token, its credentials note; Vault: API version, its note.
+    assert body.count('data-for-system="zoho"') == 4 and body.count('data-for-system="vault"') == 2
+    assert 'data-label-vault="User name"' in body and 'data-label-zoho="Client secret"' in body
+    assert "records/profile_form.js" in body and "<script>" not in body
+
+
+def test_just_now_instead_of_zero_minutes_ago(owner_client, make_profile):
+    profile = make_profile(name="Tested")
+    ConnectionProfile.objects.filter(pk=profile.pk).update(last_tested_at=timezone.now(), last_test_ok=True)
+    body = owner_client.get(reverse("profile_list")).content.decode()
+    assert "just now" in body and "0\xa0minutes ago" not in body and "0 minutes ago" not in body
+    ConnectionProfile.objects.filter(pk=profile.pk).update(last_tested_at=timezone.now() - dt.timedelta(minutes=5))
+    assert "5\xa0minutes ago" in owner_client.get(reverse("profile_list")).content.decode()

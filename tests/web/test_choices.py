@@ -119,3 +119,28 @@ def test_choice_lines_over_the_limit_are_refused_not_cut(draft):
     page = client.post(reverse("copy_choices", args=["d1"]), {"set": lines}, follow=True).content.decode()
     assert "The set lines are longer than 20,000 characters" in page
     assert "options" not in client.session["copy_drafts"]["d1"]  # nothing was kept
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_preview_keeps_each_chosen_rows_object(vault_profile, fresh_sandbox):
+    """A choice that made the plan fail (a bad value for Formulations) came back on a row whose
+    object select no longer offered Formulations: it showed the top object beside Formulations'
+    fields, and sending it again would have moved the change to another object."""
+    from records.copying.options import CopyOptions
+    from records.web.views.choices import widgets
+
+    draft = {
+        "object_name": "product__v",
+        "choice_rows": {
+            "changes": [
+                {"object": "formulation__c", "field": "strength__c", "value": "x", "clear": False, "unique": False}
+            ],
+            "lineage": [],
+        },
+    }
+    shown = widgets(vault_profile, draft, None, CopyOptions.from_dict({"exclude": ["packaging__c"]}))
+    names = [name for name, _ in shown["objects"]]
+    assert names[0] == "product__v" and "formulation__c" in names and "packaging__c" in names
+    assert shown["changes"][0]["object"] == "formulation__c"
+    assert "strength__c" in [f["name"] for f in shown["changes"][0]["fields"]]

@@ -1,43 +1,122 @@
-"""The copy pages against the sandbox (real HTTP through the connectors): issue 15's broken items."""
+"""The new-copy wizard (records/web/views/new_copy.py): objects, search, the record page and its
+fields step, Confirm. First against a fake connector put in the registry, then against the sandbox
+(real HTTP through the connectors)."""
 
 import pytest
 import requests
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+
+from records.connectors import base
 
 pytestmark = pytest.mark.django_db
 
 PRODUCTS = ("00P000000000001", "00P000000000002", "00P000000000003")
 
 
-def _bulk(client, profile, object_name, text):
-    upload = SimpleUploadedFile("rows.csv", text.encode(), content_type="text/csv")
-    return client.post(
-        reverse("bulk_upload"), {"profile": str(profile.code), "object_name": object_name, "file": upload}
+# -- the wizard against a fake connector put in the registry ----------------------------------------
+
+
+def test_objects_are_listed_and_searchable(owner_client, make_profile, fake_connector):
+    profile = make_profile()
+    body = owner_client.get(reverse("copy_objects", args=[profile.code])).content.decode()
+    assert "product__v" in body and "country__v" in body
+    body = owner_client.get(reverse("copy_objects", args=[profile.code]), {"q": "prod"}).content.decode()
+    assert "product__v" in body and "country__v" not in body
+
+
+def test_wizard_refuses_other_users_profile(owner_client, other_user, make_profile, fake_connector):
+    theirs = make_profile(name="Theirs", user=other_user)
+    for url in (
+        reverse("copy_objects", args=[theirs.code]),
+        reverse("copy_search", args=[theirs.code, "product__v"]),
+        reverse("copy_record", args=[theirs.code, "product__v", "P100"]),
+    ):
+        assert owner_client.get(url).status_code == 404
+    assert owner_client.post(reverse("copy_record", args=[theirs.code, "product__v", "P100"])).status_code == 404
+
+
+def test_search_finds_records_and_escapes_names(owner_client, make_profile, fake_connector):
+    profile = make_profile()
+    body = owner_client.get(
+        reverse("copy_search", args=[profile.code, "product__v"]), {"q": "aspirin"}
+    ).content.decode()
+    assert "Aspirin &lt;b&gt;bold&lt;/b&gt;" in body and "<b>bold</b>" not in body
+    assert reverse("copy_record", args=[profile.code, "product__v", "P100"]) in body
+
+
+def test_connector_errors_are_explained_without_traceback(owner_client, make_profile, fake_connector):
+    profile = make_profile()
+    fake_connector.fail_with = base.AuthFailed("Username or password is incorrect", error_type="INVALID_SESSION_ID")
+    body = owner_client.get(reverse("copy_objects", args=[profile.code])).content.decode()
+    assert "refused the credentials" in body and "INVALID_SESSION_ID" in body
+    assert "Traceback" not in body and "s3cret-value" not in body
+    fake_connector.fail_with = base.Unavailable("Connection refused")
+    body = owner_client.get(reverse("copy_search", args=[profile.code, "product__v"])).content.decode()
+    assert "Couldn&#x27;t reach Veeva Vault" in body
+
+
+def test_record_page_offers_a_widget_per_type(owner_client, make_profile, fake_connector):
+    profile = make_profile()
+    response = owner_client.get(reverse("copy_record", args=[profile.code, "product__v", "P100"]))
+    body = response.content.decode()
+    assert 'type="date"' in body and 'name="f_launch_date__c"' in body and 'value="2024-05-01"' in body
+    assert '<option value="active__v" selected>' in body
+    assert 'type="number"' in body
+    assert 'name="f_id"' not in body and 'name="f_photo"' not in body  # read-only, file
+    assert 'name="clear_external_id__v"' in body and 'name="clear_name__v"' not in body  # required
+    assert "Aspirin &lt;b&gt;bold&lt;/b&gt;" in body
+
+
+def _post_overrides(client, profile, **changes):
+    data = {
+        "mode": "clone",
+        # What the page shows: the unique name with a suggested new value, the unique id empty.
+        "f_name__v": "Aspirin <b>bold</b> (copy)",
+        "f_external_id__v": "",
+        "f_status__v": "active__v",
+        "f_price__c": "12.5",
+        "f_units__c": "3",
+        "f_launch_date__c": "2024-05-01",
+        "f_orphan__c": "false",
+        "f_country__c": "C1",
+    }
+    data.update(changes)
+    return client.post(reverse("copy_record", args=[profile.code, "product__v", "P100"]), data)
+
+
+def test_only_changed_and_cleared_fields_become_overrides(owner_client, make_profile, fake_connector):
+    profile = make_profile()
+    response = _post_overrides(
+        owner_client, profile, f_name__v="Aspirin copy", clear_external_id__v="on", f_price__c="13.75"
     )
+    assert response.status_code == 302
+    draft_id = response["Location"].rstrip("/").split("/")[-1]
+    draft = owner_client.session["copy_drafts"][draft_id]
+    assert draft["overrides"] == {"name__v": "Aspirin copy", "external_id__v": None, "price__c": 13.75}
+    assert draft["source_ids"] == ["P100"] and draft["mode"] == "clone"
 
 
-def test_bulk_clone_of_vault_products_with_new_names_can_be_confirmed(owner_client, vault_profile, fresh_sandbox):
-    text = "id,name__v\n" + "".join(f"{pid},Copy {n}\n" for n, pid in enumerate(PRODUCTS, 1))
-    response = _bulk(owner_client, vault_profile, "product__v", text)
-    assert response.status_code == 302, response.content.decode()[:2000]
-    body = owner_client.get(response["Location"]).content.decode()
-    assert "be queued.</strong>" not in body and "Confirm and queue the copy" in body
-    # The per-row changes are what the copies get: no "none" and no "the same field changes".
-    assert "none: the copy keeps the source values" not in body
-    assert "each with the same field changes" not in body
-    assert "Copy 2" in body
+def test_required_field_cannot_be_blanked(owner_client, make_profile, fake_connector):
+    profile = make_profile()
+    response = _post_overrides(owner_client, profile, f_name__v="")
+    assert response.status_code == 200
+    assert "is unique and required: give the copy a value" in response.content.decode()
+    assert "copy_drafts" not in owner_client.session
 
 
-def test_bulk_clone_of_zoho_accounts_says_the_changes_are_per_row(owner_client, zoho_profile, fresh_sandbox):
-    ids = list(fresh_sandbox.zoho.state.records["Accounts"])[:2]
-    text = "id,Account_Name,Account_Number\n" + "".join(f"{i},Acme {n},NEW-{n}\n" for n, i in enumerate(ids, 1))
-    response = _bulk(owner_client, zoho_profile, "Accounts", text)
-    assert response.status_code == 302, response.content.decode()[:2000]
-    body = owner_client.get(response["Location"]).content.decode()
-    assert "Confirm and queue the copy" in body
-    assert "each with the same field changes" not in body and "none: the copy keeps" not in body
-    assert "each with its own field changes" in body
+def test_bad_values_are_refused_per_field(owner_client, make_profile, fake_connector):
+    profile = make_profile()
+    response = _post_overrides(owner_client, profile, f_units__c="lots", f_status__v="bogus")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Enter a whole number" in body and "Select a valid choice" in body
+
+
+def test_preview_of_an_unknown_draft_is_404(owner_client):
+    assert owner_client.get(reverse("copy_preview", args=["nope"])).status_code == 404
+
+
+# -- the record page against the sandbox: links in, a profile that can't connect -------------------
 
 
 def test_copy_record_page_explains_a_profile_whose_connector_cant_be_built(owner_client, vault_profile, settings):
@@ -185,6 +264,23 @@ def test_the_unique_name_is_checked_on_the_fields_step(owner_client, vault_profi
     assert "Cardiostat (copy)" in " ".join(_errors(blank).get("f_name__v", []))
 
 
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_the_suggested_unique_name_is_one_still_free(owner_client, vault_profile, fresh_sandbox):
+    """After one copy of Linked Product the fields step suggested "Linked Product (copy)" again
+    and then refused its own suggestion as taken."""
+    from records.connectors import connector_for
+
+    conn = connector_for(vault_profile)
+    for name in ("Cardiostat (copy)", "Cardiostat (copy 2)"):
+        assert conn.create("product__v", [{"name__v": name, "status__v": ["active__v"]}])[0].ok
+    url = reverse("copy_record", args=[vault_profile.code, "product__v", "00P000000000001"])
+    page = owner_client.get(url).content.decode()
+    assert 'name="f_name__v" value="Cardiostat (copy 3)"' in page
+    neuro = owner_client.get(reverse("copy_record", args=[vault_profile.code, "product__v", "00P000000000002"]))
+    assert 'name="f_name__v" value="Neurolax (copy)"' in neuro.content.decode()
+
+
 def test_a_reference_to_no_record_is_refused_on_the_form(owner_client, vault_profile, fresh_sandbox):
     response = _post(owner_client, vault_profile, "product__v", PRODUCTS[0], f_country__c="00C000000009999")
     assert "No Country record" in " ".join(_errors(response).get("f_country__c", []))
@@ -214,6 +310,53 @@ def test_labels_come_first_and_picklists_are_offered_by_label(owner_client, vaul
     assert '<option value="active__v" selected>Active</option>' in body
 
 
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_all_fields_of_the_source_show_picklists_by_label(owner_client, vault_profile, fresh_sandbox):
+    """ "All fields of the source record" showed Status as "['active__v']": a Python list of the
+    value's API name, where the form above it says "Active"."""
+    url = reverse("copy_record", args=[vault_profile.code, "product__v", "00P000000000001"])
+    page = owner_client.get(url).content.decode()
+    assert "[&#x27;" not in page and "active__v" not in page.split("All fields of the source record")[1]
+    assert '<span class="mono muted">status__v</span></td><td>picklist</td><td>Active</td>' in page
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_reference_boxes_name_the_record_they_hold(owner_client, vault_profile, zoho_profile, fresh_sandbox):
+    """A reference box held a bare id ("00C000000000002", Owner "5725767000000150001") with
+    nothing to say which record that is."""
+    vault = owner_client.get(reverse("copy_record", args=[vault_profile.code, "product__v", "00P000000000001"]))
+    assert '<span class="helptext ref-name">Source: Germany</span>' in vault.content.decode()
+    zoho = owner_client.get(reverse("copy_record", args=[zoho_profile.code, "Accounts", "5725767000000200023"]))
+    assert '<span class="helptext ref-name">Source: Sandbox Admin</span>' in zoho.content.decode()
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_reference_help_and_errors_speak_of_the_field_not_an_api_name(owner_client, vault_profile, fresh_sandbox):
+    """ "Record id of country__v" and "No country__v record has the id bogus": API names where
+    the person reads the field's label."""
+    url = reverse("copy_record", args=[vault_profile.code, "product__v", "00P000000000001"])
+    page = owner_client.get(url).content.decode()
+    assert "Record id of the Country record: type a name to look one up." in page and "of country__v" not in page
+    form = {"mode": "clone", "f_name__v": "Cardiostat R", "f_status__v": "active__v", "f_country__c": "bogus"}
+    # The values the form starts with, sent back unchanged.
+    form |= {"f_description__c": "Cardiostat demo product", "f_launch_date__c": "2019-02-02", "f_price__c": "12.5"}
+    answer = owner_client.post(url, form).content.decode()
+    assert "No Country record has the id bogus: pick one with the lookup." in answer
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_a_date_time_box_says_it_is_in_utc(owner_client, zoho_profile, fresh_sandbox):
+    """Globex's Last Review (10:00 at +05:30) showed as 04:30 with nothing saying that is UTC."""
+    page = owner_client.get(reverse("copy_record", args=[zoho_profile.code, "Accounts", "5725767000000200023"]))
+    body = page.content.decode()
+    assert 'value="2024-01-10T04:30"' in body
+    assert '<span class="helptext">Date and time in UTC.</span>' in body
+
+
 def test_a_clicked_step_keeps_what_was_typed(owner_client, vault_profile, fresh_sandbox):
     response = _post(owner_client, vault_profile, "product__v", PRODUCTS[0], f_description__c="Typed here", goto="3")
     assert response.status_code == 302
@@ -234,15 +377,6 @@ def test_the_preview_goes_back_to_the_fields_as_typed(owner_client, vault_profil
     assert owner_client.get(fields_url).context["form"]["f_description__c"].value() == "For the copy"
 
 
-def test_a_refused_bulk_preview_links_to_the_upload(owner_client, vault_profile, fresh_sandbox):
-    response = _bulk(
-        owner_client, vault_profile, "product__v", "id,description__c\n" + "".join(f"{p},x\n" for p in PRODUCTS)
-    )
-    body = owner_client.get(response["Location"]).content.decode()
-    assert "be queued.</strong>" in body
-    assert f'<a href="{reverse("bulk_upload")}">Upload another file</a>' in body
-
-
 def test_reference_fields_have_a_lookup_by_name(owner_client, vault_profile, other_user, fresh_sandbox):
     body = _page(owner_client, vault_profile, "product__v", PRODUCTS[0]).content.decode()
     assert 'data-lookup="country__v"' in body and "records/lookup.js" in body
@@ -258,44 +392,49 @@ def test_reference_fields_have_a_lookup_by_name(owner_client, vault_profile, oth
     assert stranger.get(url, {"q": "a"}).status_code == 404  # not their profile
 
 
-# -- Bulk clone: the object from a list, a template to fill in --------------------------------
+# -- Confirm: its own POST-only view, once per preview -----------------------------------------------
 
 
-def test_bulk_clone_offers_the_profiles_objects_from_a_list(owner_client, vault_profile, fresh_sandbox):
-    body = owner_client.get(reverse("bulk_upload"), {"profile": str(vault_profile.code)}).content.decode()
-    assert '<option value="product__v">Product (product__v)</option>' in body
-    chosen = owner_client.get(reverse("bulk_upload"), {"profile": str(vault_profile.code), "object": "product__v"})
-    body = chosen.content.decode()
-    assert 'type="hidden" name="object_name" value="product__v"' in body
-    assert reverse("bulk_template") + f"?profile={vault_profile.code}&amp;object=product__v" in body
+def _previewed(client, profile, key="d1"):
+    from tests.fixtures.web import put_draft
+
+    put_draft(client, profile, "product__v", ["P100"], mode="clone", overrides={"name__v": "Copy"}, key=key)
+    assert client.get(reverse("copy_preview", args=[key])).status_code == 200
 
 
-@pytest.mark.parametrize("system", ["vault", "zoho"])
-def test_the_csv_template_lists_editable_fields_and_real_ids_and_previews_as_is(
-    owner_client, vault_profile, zoho_profile, fresh_sandbox, system
+def test_confirm_makes_the_job_and_goes_to_its_page(owner_client, make_profile, fake_connector):
+    from records.models import CopyJob
+
+    _previewed(owner_client, make_profile())
+    response = owner_client.post(reverse("copy_confirm", args=["d1"]))
+    job = CopyJob.objects.get()
+    assert response.status_code == 302 and response["Location"] == reverse("job_detail", args=[job.code])
+    assert job.status == CopyJob.Status.QUEUED and job.confirmation == "d1" and job.rq_job_id
+    assert "d1" not in owner_client.session["copy_drafts"]
+
+
+def test_confirm_refuses_a_get_and_another_sessions_draft(
+    owner_client, client, other_user, make_profile, fake_connector
 ):
-    import csv
-    import io
+    from records.models import CopyJob
 
-    profile, object_name = (vault_profile, "product__v") if system == "vault" else (zoho_profile, "Accounts")
-    response = owner_client.get(reverse("bulk_template"), {"profile": str(profile.code), "object": object_name})
-    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
-    rows = list(csv.reader(io.StringIO(response.content.decode())))
-    header, examples = rows[0], rows[1:]
-    assert header[0] == "id" and len(examples) == 2
-    state = (
-        fresh_sandbox.vault.state.records["product__v"]
-        if system == "vault"
-        else fresh_sandbox.zoho.state.records["Accounts"]
-    )
-    assert all(row[0] in state for row in examples)  # ids that exist
-    if system == "vault":
-        assert "name__v" in header and "created_date__v" not in header and "id" not in header[1:]
-        assert examples[0][header.index("name__v")].endswith(" (copy)")
-    uploaded = _bulk(owner_client, profile, object_name, response.content.decode())
-    assert uploaded.status_code == 302, uploaded.content.decode()[-3000:]
-    preview = owner_client.get(uploaded["Location"]).content.decode()
-    assert "Confirm and queue the copy" in preview
+    _previewed(owner_client, make_profile())
+    assert owner_client.get(reverse("copy_confirm", args=["d1"])).status_code == 405
+    client.force_login(other_user)
+    assert client.post(reverse("copy_confirm", args=["d1"])).status_code == 404
+    assert not CopyJob.objects.exists()
+
+
+def test_a_post_to_the_preview_is_sent_on_to_confirm_keeping_its_method(owner_client, make_profile, fake_connector):
+    """A preview page opened before Confirm had its own URL posts to the preview's."""
+    from records.models import CopyJob
+
+    _previewed(owner_client, make_profile())
+    response = owner_client.post(reverse("copy_preview", args=["d1"]))
+    assert response.status_code == 308 and response["Location"] == reverse("copy_confirm", args=["d1"])
+    followed = owner_client.post(reverse("copy_preview", args=["d1"]), follow=True)
+    job = CopyJob.objects.get()
+    assert followed.redirect_chain[-1][0] == reverse("job_detail", args=[job.code])
 
 
 def test_a_second_confirm_of_one_preview_queues_nothing(owner_client, vault_profile, fresh_sandbox, redis_url):
@@ -323,10 +462,3 @@ def test_after_confirm_the_record_starts_from_its_own_values_again(
     assert owner_client.post(reverse("copy_confirm", args=[draft_id])).status_code == 302
     form = _page(owner_client, vault_profile, "product__v", PRODUCTS[0]).context["form"]
     assert form["f_description__c"].value() == "Cardiostat demo product"
-
-
-def test_the_csv_template_leaves_out_a_name_a_spreadsheet_would_run(owner_client, vault_profile, fresh_sandbox):
-    fresh_sandbox.vault.state.records["product__v"][PRODUCTS[0]]["name__v"] = "=HYPERLINK(1)"
-    response = owner_client.get(reverse("bulk_template"), {"profile": str(vault_profile.code), "object": "product__v"})
-    body = response.content.decode()
-    assert PRODUCTS[0] in body and "=HYPERLINK" not in body

@@ -2,6 +2,7 @@
 the sandbox: the page answers at once, polls plan.json, and Confirm uses the stored plan."""
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from records.connectors import connector_for
@@ -168,3 +169,29 @@ def test_a_second_tab_confirming_the_same_preview_is_sent_to_the_job_the_first_m
     job = CopyJob.objects.get()
     assert second.redirect_chain[-1][0] == reverse("job_detail", args=[job.code])
     assert f"This preview was already confirmed (in another tab): it made job {job.pk}" in second.content.decode()
+
+
+@pytest.mark.plans_on_worker
+def test_the_preview_names_changed_fields_by_label_while_it_is_read(
+    owner_client, vault_profile, fresh_sandbox, redis_url
+):
+    """While the plan was read the summary said "description__c description__c = …" (labels came
+    only with the plan), and a bulk file's "Changes per row" showed API names only."""
+    url = reverse("copy_record", args=[vault_profile.code, "product__v", "00P000000000001"])
+    form = {"mode": "clone", "f_name__v": "Cardiostat L", "f_description__c": "new words", "f_status__v": "active__v"}
+    page = owner_client.get(url).content.decode()
+    for name in ("launch_date__c", "price__c", "country__c"):  # the values the form starts with
+        value = page.split(f'name="f_{name}"')[1].split('value="')[1].split('"')[0]
+        form[f"f_{name}"] = value
+    sent = owner_client.post(url, form)
+    assert sent.status_code == 302, [e.split("</ul>")[0] for e in sent.content.decode().split("errorlist")[1:]]
+    preview = owner_client.get(sent["Location"]).content.decode()
+    assert "Reading the records to copy" in preview  # no worker: the plan is still being read
+    assert 'Description <span class="mono muted small-text">description__c</span> = “new words”' in preview
+
+    code = str(vault_profile.code)
+    owner_client.get(reverse("bulk_upload"), {"profile": code, "object": "product__v"})
+    upload = SimpleUploadedFile("p.csv", b"id,name__v\n00P000000000001,Cardiostat B\n", content_type="text/csv")
+    sent = owner_client.post(reverse("bulk_upload"), {"profile": code, "object_name": "product__v", "file": upload})
+    preview = owner_client.get(sent["Location"]).content.decode()
+    assert 'Product Name <span class="mono muted small-text">name__v</span> = “Cardiostat B”' in preview
