@@ -123,13 +123,6 @@ def test_job_resume_and_its_older_name_retry_queue_the_unfinished_rows(name, mak
 
 
 @pytest.fixture
-def zoho(fresh_sandbox, zoho_profile):
-    conn = connector_for(zoho_profile)
-    src = next(r.id for r in conn.search("Accounts", "Globex").records if r.name == "Globex")
-    return fresh_sandbox, zoho_profile, conn, src
-
-
-@pytest.fixture
 def mega(fresh_sandbox, vault_profile, settings):
     conn = connector_for(vault_profile)
     return vault_profile, next(
@@ -137,8 +130,8 @@ def mega(fresh_sandbox, vault_profile, settings):
     )
 
 
-def test_preview_prints_samples_and_leaves_out_the_excluded(zoho):
-    sb, profile, conn, src = zoho
+def test_preview_prints_samples_and_leaves_out_the_excluded(globex):
+    sb, profile, conn, src = globex
     code, out, err = cmd(
         "copy",
         profile.name,
@@ -159,8 +152,8 @@ def test_preview_prints_samples_and_leaves_out_the_excluded(zoho):
     assert "Contacts " in out and "(test)'" in out
 
 
-def test_sync_copy_with_set_clear_lineage_and_skip_cadences(zoho):
-    sb, profile, conn, src = zoho
+def test_sync_copy_with_set_clear_lineage_and_skip_cadences(globex):
+    sb, profile, conn, src = globex
     profile.lineage_fields = {"Contacts": "Description"}
     profile.save()
     code, out, err = cmd(
@@ -199,8 +192,8 @@ def test_sync_copy_with_set_clear_lineage_and_skip_cadences(zoho):
         (["--set", "Contacts:Last_Name={Last_Name}" + "x" * 80], "the field holds 80"),
     ],
 )
-def test_bad_choices_exit_2_with_one_line(zoho, args, message):
-    sb, profile, conn, src = zoho
+def test_bad_choices_exit_2_with_one_line(globex, args, message):
+    sb, profile, conn, src = globex
     code, out, err = cmd("copy", profile.name, "Accounts", src, "--deep", "--sync", *args)
     assert code == 2 and message in err and err.strip().count("\n") == 0, err
     assert not CopyJob.objects.exists()

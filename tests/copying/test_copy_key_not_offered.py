@@ -10,7 +10,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import reverse
 
-from records.connectors import connector_for
 from records.models import CopyJob, CopyPlan
 from records.profiles import services as profile_services
 from tests.copying.test_stored_plans import burst
@@ -20,19 +19,12 @@ pytestmark = pytest.mark.django_db(transaction=True)
 OWN = "is Record Copier's own field"
 
 
-@pytest.fixture
-def globex(fresh_sandbox, zoho_profile):
-    conn = connector_for(zoho_profile)
-    src = next(r.id for r in conn.search("Accounts", "Globex").records if r.name == "Globex")
-    return fresh_sandbox, zoho_profile, src
-
-
 def page(response) -> str:
     return response.content.decode().replace("&#x27;", "'")
 
 
 def test_the_fields_step_offers_no_copy_key(owner_client, globex):
-    _, profile, src = globex
+    _, profile, _, src = globex
     body = page(owner_client.get(reverse("copy_record", args=[profile.code, "Accounts", src])))
     assert 'name="f_Account_Name"' in body and 'name="f_Description"' in body
     assert 'name="f_Copy_Key"' not in body and 'name="clear_Copy_Key"' not in body
@@ -41,7 +33,7 @@ def test_the_fields_step_offers_no_copy_key(owner_client, globex):
 @pytest.mark.redis
 @pytest.mark.plans_on_worker
 def test_the_previews_field_pickers_offer_no_copy_key(owner_client, globex, redis_url):
-    _, profile, src = globex
+    _, profile, _, src = globex
     put_draft(owner_client, profile, "Accounts", [src], overrides={"Account_Name": "Globex P"})
     owner_client.get(reverse("copy_preview", args=["d1"]))
     burst()
@@ -59,7 +51,7 @@ def test_the_previews_field_pickers_offer_no_copy_key(owner_client, globex, redi
 def test_a_lineage_stamp_on_the_copy_key_typed_on_the_preview_is_refused(owner_client, globex, redis_url):
     """Case 7 as a new user met it: the stamp was shown everywhere as "Copied from ... job 14" while
     the record held the internal key. Now the next plan refuses it and Confirm makes nothing."""
-    _, profile, src = globex
+    _, profile, _, src = globex
     put_draft(owner_client, profile, "Accounts", [src], overrides={"Account_Name": "Globex P"})
     url = reverse("copy_preview", args=["d1"])
     owner_client.get(url)
@@ -75,7 +67,7 @@ def test_a_lineage_stamp_on_the_copy_key_typed_on_the_preview_is_refused(owner_c
 
 
 def test_the_bulk_template_has_no_copy_key_column_and_an_upload_with_one_is_refused(owner_client, globex):
-    sb, profile, src = globex
+    sb, profile, _, src = globex
     template = owner_client.get(reverse("bulk_template") + f"?profile={profile.code}&object=Accounts")
     header = template.content.decode().splitlines()[0].split(",")
     assert "Description" in header and "Copy_Key" not in header
@@ -100,7 +92,7 @@ def test_the_bulk_template_has_no_copy_key_column_and_an_upload_with_one_is_refu
     ids=["lineage", "lineage_child", "set", "clear", "unique"],
 )
 def test_the_copy_command_refuses_the_copy_key_naming_it_the_tools_own(globex, args):
-    sb, profile, src = globex
+    sb, profile, _, src = globex
     out, err = io.StringIO(), io.StringIO()
     with pytest.raises(SystemExit) as ended:
         call_command("copy", profile.name, "Accounts", src, "--sync", *args, stdout=out, stderr=err)
@@ -110,7 +102,7 @@ def test_the_copy_command_refuses_the_copy_key_naming_it_the_tools_own(globex, a
 
 
 def test_a_profiles_default_lineage_field_may_not_be_the_copy_key(globex, owner, client, staff):
-    sb, profile, _ = globex
+    sb, profile, _, _ = globex
     with pytest.raises(profile_services.ValidationError, match=OWN):
         profile_services.profile_update(profile=profile, actor=owner, lineage_fields={"Accounts": "Copy_Key"})
     client.force_login(staff)

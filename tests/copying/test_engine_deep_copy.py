@@ -26,12 +26,6 @@ from tests.fixtures.engine import (
 S = RecordResult.Status
 
 
-@pytest.fixture
-def vault(fresh_sandbox, vault_profile, settings):
-    settings.VAULT_JOB_POLL_SECONDS = 0.2
-    return fresh_sandbox, vault_profile, connector_for(vault_profile)
-
-
 def find_id(conn, name):
     return next(r.id for r in conn.search("product__v", name).records if r.name == name)
 

@@ -5,7 +5,6 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from records.connectors import connector_for
 from records.connectors.base import NotFound
 from records.copying.job_actions import copy_job_resume, copy_job_undo
 from records.copying.options import CopyOptions
@@ -14,17 +13,6 @@ from records.models import CopyJob, RecordResult
 from tests.fixtures.engine import copy_now, preview, run_job, start_job
 
 S = RecordResult.Status
-
-
-@pytest.fixture
-def zoho(fresh_sandbox, zoho_profile):
-    return fresh_sandbox, zoho_profile, connector_for(zoho_profile)
-
-
-@pytest.fixture
-def vault(fresh_sandbox, vault_profile, settings):
-    settings.VAULT_JOB_POLL_SECONDS = 0.2
-    return fresh_sandbox, vault_profile, connector_for(vault_profile)
 
 
 def find_id(conn, object_name, name):

@@ -212,12 +212,6 @@ VAULT_OBJECTS = ("product__v", "formulation__c", "packaging__c")
 # -- Vault: formulations based on a sibling and on themselves ------------------------------------
 
 
-@pytest.fixture
-def vault(fresh_sandbox, vault_profile, settings):
-    settings.VAULT_JOB_POLL_SECONDS = 0.2
-    return fresh_sandbox, vault_profile, connector_for(vault_profile)
-
-
 def linked_product(conn):
     return next(r.id for r in conn.search("product__v", "Linked Product").records if r.name == "Linked Product")
 

@@ -25,12 +25,11 @@ def run(profile, user, object_name, ids, mode, **kw):
 
 
 @pytest.fixture
-def zoho(fresh_sandbox, zoho_profile):
-    conn = connector_for(zoho_profile)
-    src = next(r.id for r in conn.search("Accounts", "Globex").records if r.name == "Globex")
-    number = conn.get("Accounts", src).fields["Account_Number"]
+def globex_number(globex):
+    """Globex with its Account_Number (a unique field): (sandbox, profile, connector, id, number)."""
+    number = globex.connector.get("Accounts", globex.record_id).fields["Account_Number"]
     assert number
-    return fresh_sandbox, zoho_profile, conn, src, number
+    return (*globex, number)
 
 
 def taken(conn, number, n_from, n_to):
@@ -46,8 +45,8 @@ def test_numbered_fits_the_field():
     assert numbered("x" * 40, 12, 40) == "x" * 35 + " (12)"
 
 
-def test_one_clash_gets_2(zoho, owner):
-    sb, profile, conn, src, number = zoho
+def test_one_clash_gets_2(globex_number, owner):
+    sb, profile, conn, src, number = globex_number
     job = run(profile, owner, "Accounts", [src], "clone", options=UNIQUE)
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
     row = job.results.get()
@@ -56,8 +55,8 @@ def test_one_clash_gets_2(zoho, owner):
     assert row.attempts == 2
 
 
-def test_two_clashes_get_3_in_an_engine_built_deep_copy(zoho, owner):
-    sb, profile, conn, src, number = zoho
+def test_two_clashes_get_3_in_an_engine_built_deep_copy(globex_number, owner):
+    sb, profile, conn, src, number = globex_number
     taken(conn, number, 2, 2)
     job = run(profile, owner, "Accounts", [src], "deep_copy", options=UNIQUE)
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
@@ -68,8 +67,8 @@ def test_two_clashes_get_3_in_an_engine_built_deep_copy(zoho, owner):
     assert job.results.filter(depth__gt=0, status=S.SUCCEEDED).count() == job.planned_count - 1
 
 
-def test_twenty_clashes_stop_with_every_try_recorded(zoho, owner):
-    sb, profile, conn, src, number = zoho
+def test_twenty_clashes_stop_with_every_try_recorded(globex_number, owner):
+    sb, profile, conn, src, number = globex_number
     taken(conn, number, 2, 21)
     job = run(profile, owner, "Accounts", [src], "clone", options=UNIQUE)
     row = job.results.get()
@@ -79,8 +78,8 @@ def test_twenty_clashes_stop_with_every_try_recorded(zoho, owner):
     assert len([e for e in sb.log("zoho") if e.method == "POST" and e.path.endswith("/actions/clone")]) == 21
 
 
-def test_without_make_unique_a_clash_fails_once(zoho, owner):
-    sb, profile, conn, src, number = zoho
+def test_without_make_unique_a_clash_fails_once(globex_number, owner):
+    sb, profile, conn, src, number = globex_number
     job = run(profile, owner, "Accounts", [src], "clone", overrides={"Account_Number": number})
     row = job.results.get()
     assert row.status == S.FAILED and row.error_type == "DUPLICATE_DATA" and row.attempts == 1
@@ -96,8 +95,8 @@ def test_vault_clone_name_made_unique(fresh_sandbox, vault_profile, owner):
     assert conn.get("product__v", job.results.get().new_id).fields["name__v"] == "Neurolax (2)"
 
 
-def test_only_unique_text_fields_can_be_made_unique(zoho):
-    sb, profile, conn, src, number = zoho
+def test_only_unique_text_fields_can_be_made_unique(globex_number):
+    sb, profile, conn, src, number = globex_number
     with pytest.raises(ValidationError, match="only unique text fields"):
         copy_preview(
             request=copy_request(

@@ -404,20 +404,6 @@ def test_record_page_offers_and_checks_the_vault_picklist_values(owner_client, v
 # DataError, so the id must never get that far.
 
 
-def _find(conn, object_name, name):
-    return next(r.id for r in conn.search(object_name, name).records if r.name == name)
-
-
-@pytest.fixture
-def globex(fresh_sandbox, zoho_profile):
-    return fresh_sandbox, zoho_profile, _find(connector_for(zoho_profile), "Accounts", "Globex")
-
-
-@pytest.fixture
-def neurolax(fresh_sandbox, vault_profile):
-    return fresh_sandbox, vault_profile, _find(connector_for(vault_profile), "product__v", "Neurolax")
-
-
 def _log_len(sb, system):
     return len(sb.log(system))
 
@@ -447,7 +433,7 @@ ZOHO_REFUSED = [
 
 @pytest.mark.parametrize("field, value, words", ZOHO_REFUSED, ids=[f"{f}-{v!r}"[:40] for f, v, _ in ZOHO_REFUSED])
 def test_zoho_values_are_refused_at_the_service(globex, owner, field, value, words):
-    sb, profile, account = globex
+    sb, profile, _, account = globex
     overrides = {"Account_Name": "Boundary Co", field: value}
     for call in (copy_preview, copy_job_create):
         extra = {"user": owner} if call is copy_job_create else {}
@@ -471,7 +457,7 @@ ZOHO_ACCEPTED = [
 
 @pytest.mark.parametrize("field, value", ZOHO_ACCEPTED, ids=[f"{f}-{v!r}"[:40] for f, v in ZOHO_ACCEPTED])
 def test_zoho_values_within_the_limits_pass(globex, owner, field, value):
-    sb, profile, account = globex
+    sb, profile, _, account = globex
     plan = preview(profile, "Accounts", [account], "clone", overrides={"Account_Name": "Boundary Co", field: value})
     assert plan.refused_reason == ""
 
@@ -481,7 +467,7 @@ def test_zoho_values_within_the_limits_pass(globex, owner, field, value):
     [(10**30, "digits"), ("1e19", "digits"), ("0.0000000001", "decimal places"), ("Neuro\x00lax", "control character")],
 )
 def test_vault_values_are_refused_at_the_service(neurolax, owner, value, words):
-    sb, profile, product = neurolax
+    sb, profile, _, product = neurolax
     field = "name__v" if isinstance(value, str) and "lax" in value else "price__c"
     overrides = {"name__v": "Boundary Product", field: value}
     with pytest.raises(ValidationError) as exc:
@@ -492,7 +478,7 @@ def test_vault_values_are_refused_at_the_service(neurolax, owner, value, words):
 
 
 def test_row_overrides_are_checked_the_same_way(globex, owner):
-    sb, profile, account = globex
+    sb, profile, _, account = globex
     with pytest.raises(ValidationError, match="control character"):
         start_job(
             profile,
@@ -509,8 +495,8 @@ def test_row_overrides_are_checked_the_same_way(globex, owner):
 @pytest.mark.parametrize("bad_id", ["12\x00", "\x00", "1\n2", "12 34", "1;2", "x" * 65])
 def test_a_bad_source_id_is_refused_before_any_request(globex, neurolax, owner, bad_id):
     for sb, profile, obj, system, good in (
-        (globex[0], globex[1], "Accounts", "zoho", globex[2]),
-        (neurolax[0], neurolax[1], "product__v", "vault", neurolax[2]),
+        (globex.sandbox, globex.profile, "Accounts", "zoho", globex.record_id),
+        (neurolax.sandbox, neurolax.profile, "product__v", "vault", neurolax.record_id),
     ):
         before = _log_len(sb, system)
         for call in (copy_preview, copy_job_create):
@@ -547,7 +533,7 @@ def test_unit_rules_with_declared_digits_and_range():
 
 
 def test_copy_command_refuses_a_huge_number_and_a_nul_id(globex):
-    sb, profile, account = globex
+    sb, profile, _, account = globex
     for args, words in (
         (["--set", f"Employees={10**30}"], "at most 9 digits"),
         (["--set", "Account_Name=A\x01B"], "control character"),
@@ -575,7 +561,7 @@ def test_copy_command_refuses_a_huge_number_and_a_nul_id(globex):
 
 def test_bulk_upload_of_a_nul_id_against_zoho_is_refused_on_the_page(owner_client, globex):
     # Before: the row passed, and Confirm answered 500 on PostgreSQL (DataError: NUL in the job's JSON).
-    sb, profile, account = globex
+    sb, profile, _, account = globex
     content = f"id,Account_Name\n{account},Good\n{account[:-1]}\x00,Evil\n".encode()
     upload = SimpleUploadedFile("ids.csv", content, content_type="text/csv")
     response = owner_client.post(
@@ -588,7 +574,7 @@ def test_bulk_upload_of_a_nul_id_against_zoho_is_refused_on_the_page(owner_clien
 
 
 def test_bulk_upload_with_an_unterminated_quote_queues_nothing(owner_client, globex):
-    sb, profile, account = globex
+    sb, profile, _, account = globex
     content = f'id,Account_Name\n{account},"Never closed\n{account}9,Other\n'.encode()
     upload = SimpleUploadedFile("ids.csv", content, content_type="text/csv")
     response = owner_client.post(
@@ -604,7 +590,7 @@ def test_confirm_of_a_draft_holding_a_nul_id_is_refused_not_a_500(owner_client, 
     # before the job row is written; on PostgreSQL that write was the DataError (500).
     from records.web.drafts import DRAFTS_KEY
 
-    sb, profile, account = globex
+    sb, profile, _, account = globex
     session = owner_client.session
     session[DRAFTS_KEY] = {
         "d1": {

@@ -147,7 +147,7 @@ def test_delete_is_audited_and_refused_while_jobs_exist(owner, make_job):
     assert ConnectionProfile.objects.filter(pk=job.profile.pk).exists()
 
 
-class FakeConnector(base.Connector):
+class StubConnector(base.Connector):
     """Answers test_connection with whatever the test sets in `outcome`."""
 
     outcome: object = "Vault acme: logged in as me@acme.com"
@@ -156,27 +156,27 @@ class FakeConnector(base.Connector):
         self.config = config
 
     def test_connection(self):
-        if isinstance(FakeConnector.outcome, Exception):
-            raise FakeConnector.outcome
-        return FakeConnector.outcome
+        if isinstance(StubConnector.outcome, Exception):
+            raise StubConnector.outcome
+        return StubConnector.outcome
 
     def __getattr__(self, name):  # the other abstract methods are not used here
         raise NotImplementedError(name)
 
 
-FakeConnector.__abstractmethods__ = frozenset()
+StubConnector.__abstractmethods__ = frozenset()
 
 
 @pytest.fixture
-def fake_connector(monkeypatch):
+def stub_connector(monkeypatch):
     from records import connectors
 
-    monkeypatch.setitem(connectors.REGISTRY, "vault", "tests.profiles.test_services:FakeConnector")
-    yield FakeConnector
-    FakeConnector.outcome = "Vault acme: logged in as me@acme.com"
+    monkeypatch.setitem(connectors.REGISTRY, "vault", "tests.profiles.test_services:StubConnector")
+    yield StubConnector
+    StubConnector.outcome = "Vault acme: logged in as me@acme.com"
 
 
-def test_profile_test_stores_success(owner, fake_connector):
+def test_profile_test_stores_success(owner, stub_connector):
     profile = _vault(owner)
     ok, message = profile_services.profile_test(profile=profile, actor=owner)
     assert ok is True and "logged in" in message
@@ -196,9 +196,9 @@ def test_profile_test_stores_success(owner, fake_connector):
         (base.ConfigurationError("URL refused", error_type="INVALID_URL"), "can't be used"),
     ],
 )
-def test_profile_test_explains_failures_without_secrets(owner, fake_connector, error, words):
+def test_profile_test_explains_failures_without_secrets(owner, stub_connector, error, words):
     profile = _vault(owner)
-    fake_connector.outcome = error
+    stub_connector.outcome = error
     ok, message = profile_services.profile_test(profile=profile, actor=owner)
     assert ok is False and words in message
     assert "pw-123" not in message
@@ -207,7 +207,7 @@ def test_profile_test_explains_failures_without_secrets(owner, fake_connector, e
     assert "pw-123" not in _all_audit_text()
 
 
-def test_profile_test_refuses_a_stored_url_that_is_no_longer_allowed(owner, settings, fake_connector):
+def test_profile_test_refuses_a_stored_url_that_is_no_longer_allowed(owner, settings, stub_connector):
     profile = _vault(owner, base_url="http://127.0.0.1:9")
     settings.ALLOW_LOOPBACK_CONNECTIONS = False
     ok, message = profile_services.profile_test(profile=profile, actor=owner)
