@@ -1,5 +1,5 @@
-"""Names read in batches (issue 15 "names everywhere"): Connector.names over HTTP against the
-sandbox, in as few calls as each API allows, and every row of a bulk clone carrying its name."""
+"""Names read in batches: Connector.names over HTTP against the sandbox, in as few calls as each API
+allows, and every row of a bulk clone carrying its name."""
 
 import pytest
 

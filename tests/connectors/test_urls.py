@@ -1,4 +1,4 @@
-"""The SSRF guard for profile base URLs (issue 4, "Base URLs")."""
+"""The SSRF guard for profile base URLs (records/connectors/urls.py check_base_url)."""
 
 from urllib.parse import urlsplit
 

@@ -1,4 +1,4 @@
-"""Chaos: seeded schedules of faults and interruptions around whole jobs (issue 13).
+"""Chaos: seeded schedules of faults and interruptions around whole jobs.
 
 Every seed runs twice: on the sandbox with copy-key fields (`copy-key`) and on the bare sandbox
 without them, as real vaults and orgs are (`no-copy-key`), with the same schedule. Each seed picks a
@@ -7,7 +7,7 @@ name kept (Zoho), the source's name + " (copy)" (the same in every seed), the na
 copy (a first job, run before the chaos job, made it), or a new one; then sandbox faults (429
 storms, 5xx, timeouts, answers dropped after the write, slow calls longer than the lease) and a few
 events at random moments: SIGKILL of the worker and its work horse, a Redis restart, cancel,
-resume, racing undo/retry requests while it runs. Then the faults stop, the job is resumed until it
+resume, racing undo/resume requests while it runs. Then the faults stop, the job is resumed until it
 is done (a row in review is resolved as a person would, see `_resolve`), and:
 
 - the records the job created remotely are exactly its result rows' new ids (every source copied
@@ -403,8 +403,8 @@ def _chaos(seed, mode, request, redis_server, redis_url, owner, settings):
 
 
 SEEDS = int(os.environ.get("CHAOS_SEEDS", "10"))
-# The slow run is asked for (CHAOS_SLOW_SEEDS=200 ./scripts/test tests/test_chaos.py -m slow); CI
-# runs the seeds above, so its time stays bounded.
+# The slow run is asked for (CHAOS_SLOW_SEEDS=200 ./scripts/test tests/copying/test_chaos.py -m
+# slow); CI runs the seeds above, so its time stays bounded.
 SLOW_SEEDS = int(os.environ.get("CHAOS_SLOW_SEEDS", "0"))
 
 

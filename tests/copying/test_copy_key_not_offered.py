@@ -49,7 +49,7 @@ def test_the_previews_field_pickers_offer_no_copy_key(owner_client, globex, redi
 @pytest.mark.redis
 @pytest.mark.plans_on_worker
 def test_a_lineage_stamp_on_the_copy_key_typed_on_the_preview_is_refused(owner_client, globex, redis_url):
-    """Case 7 as a new user met it: the stamp was shown everywhere as "Copied from ... job 14" while
+    """As a new user met it: the stamp was shown everywhere as "Copied from ... job 14" while
     the record held the internal key. Now the next plan refuses it and Confirm makes nothing."""
     _, profile, _, src = globex
     put_draft(owner_client, profile, "Accounts", [src], overrides={"Account_Name": "Globex P"})

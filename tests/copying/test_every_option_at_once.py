@@ -1,5 +1,5 @@
-"""Issue 16: every choice at once, on each system, against the sandbox over HTTP. One combination
-per system (leave out a branch, set and clear on the top and on a child object, templates with every
+"""Every choice at once, on each system, against the sandbox over HTTP. One combination per system
+(leave out a branch, set and clear on the top and on a child object, templates with every
 placeholder and braces, make unique with a clash, the lineage stamp, the automation flags), written
 as the CLI's items: through the services with a real RQ worker process, then undone; and the same
 items through the `copy` command in one run. tests/e2e/test_choices.py has it in the browser."""

@@ -1,8 +1,8 @@
-"""Issue 7 point 2 at the engine level: whole copy jobs through the real connectors against the
-sandbox with faults on. Each ends with exactly one copy per source record (nothing lost, nothing
-duplicated). Connector-level behaviour of each fault is in tests/test_connector_*.py; dropped
-answers, retries, two workers and a SIGKILLed worker in tests/test_engine_sandbox.py and
-tests/test_engine_worker.py."""
+"""Faults at the engine level: whole copy jobs through the real connectors against the sandbox
+with faults on. Each ends with exactly one copy per source record (nothing lost, nothing
+duplicated). Connector-level behaviour of each fault is in tests/connectors/test_vault.py and
+test_zoho.py; dropped answers, retries, two workers and a SIGKILLed worker in
+tests/copying/test_engine_over_http.py and test_engine_deep_copy.py."""
 
 import time
 

@@ -1,5 +1,6 @@
-"""Issue 16 through the services against the sandbox over HTTP: leave out branches, fields on every
-level, value templates, the lineage stamp, and the values kept per result row."""
+"""The copy options (records/copying/options.py) through the services against the sandbox over HTTP:
+leave out branches, fields on every level, value templates, the lineage stamp, and the values kept
+per result row."""
 
 import pytest
 from django.core.exceptions import ValidationError

@@ -1,6 +1,6 @@
-"""The preview's live recount (issue 16): the cost and limit rule on plan.cost, which the preview's
-JS applies when a branch is unticked, gives what the server plans once that branch is left out.
-Against the sandbox over HTTP."""
+"""The preview's live recount: the cost and limit rule on plan.cost, which the preview's JS applies
+when a branch is unticked, gives what the server plans once that branch is left out. Against the
+sandbox over HTTP."""
 
 import pytest
 

@@ -1,6 +1,7 @@
-"""Zoho's Owner (a lookup to Users) is checked before anything is queued (issue 15): the sandbox
-serves the Users API's "a specific user" (GET /users/{user_id}), the connector reads users by it,
-and a bogus Owner id is refused on the fields step, by the services and by the CLI."""
+"""Zoho's Owner (a lookup to Users) is checked before anything is queued
+(records/copying/remote_checks.py): the sandbox serves the Users API's "a specific user" (GET
+/users/{user_id}), the connector reads users by it, and a bogus Owner id is refused on the fields
+step, by the services and by the CLI."""
 
 import io
 

@@ -1,5 +1,6 @@
-"""Previews' plans on the worker (issue 15): a plan row read by a real RQ worker over the sandbox
-(real HTTP), the job made from it with no second read, and the ways a plan is refused or revived."""
+"""Previews' plans on the worker (records/copying/stored_plans.py): a plan row read by a real RQ
+worker over the sandbox (real HTTP), the job made from it with no second read, and the ways a plan
+is refused or revived."""
 
 from dataclasses import replace
 from datetime import timedelta

@@ -612,7 +612,7 @@ def test_confirm_of_a_draft_holding_a_nul_id_is_refused_not_a_500(owner_client, 
 
 
 def test_a_value_template_with_a_control_character_is_refused_too():
-    """Templates (issue 16) reach jobs as well: their own text gets the boundary's rule."""
+    """Templates reach jobs as well: their own text gets the boundary's rule."""
     from records.connectors.base import FieldInfo, FieldType
     from records.copying.choices import check_values
 

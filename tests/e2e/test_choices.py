@@ -1,5 +1,5 @@
-"""Issue 16 in a real browser: untick a branch, set a field on every child with a template, a
-lineage stamp, then confirm; a real RQ worker runs it."""
+"""The preview's choices in a real browser: untick a branch, set a field on every child with a
+template, a lineage stamp, then confirm; a real RQ worker runs it."""
 
 import pytest
 from playwright.sync_api import expect

@@ -1,4 +1,5 @@
-"""The main flows of issue 6 in a real browser, against the sandbox and a real RQ worker.
+"""The main flows in a real browser (add a profile, clone, deep copy, cancel, another user's job),
+against the sandbox and a real RQ worker.
 
 They skip only when chromium is absent (tests/e2e/conftest.py); a missing part of the app fails them.
 """

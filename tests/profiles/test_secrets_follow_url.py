@@ -1,5 +1,5 @@
-"""Secrets follow their URL (issue 17): pointing a profile at another address clears its stored
-secrets and cached token, so "Test" can't hand the old secrets to a server of the owner's choosing.
+"""Secrets follow their URL: pointing a profile at another address clears its stored secrets and
+cached token, so "Test" can't hand the old secrets to a server of the owner's choosing.
 
 A real HTTP server on loopback plays the owner's server and records every request it gets."""
 

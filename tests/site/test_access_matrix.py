@@ -39,7 +39,7 @@ RULES: list[tuple[str, tuple[int, ...]]] = [
     ("admin:login", (200, 200, 200, R, 200, R)),  # staff are sent on to the admin index
     ("admin_login_gate", (200, 200, 200, R, 200, R)),  # the same page (local accounts on)
     ("admin_logout", (405, 405, 405, 405, 405, 405)),  # our logout, POST only
-    ("oidc_*", (404, 404, 404, 404, 404, 404)),  # SSO is off here; tests/test_sso.py has it on
+    ("oidc_*", (404, 404, 404, 404, 404, 404)),  # SSO is off here; tests/accounts/test_sso.py has it on
     # The business pages: the owner and the shared user use the profile; the job is the owner's
     # alone; the superuser sees every profile (audit) but jobs only their own; staff without
     # permissions are business users (the admin's is_staff flag grants nothing here).

@@ -1,6 +1,6 @@
 """CSRF: every URL that accepts a POST refuses one without a token (403) and changes nothing.
 
-The URLconf is walked like tests/test_access.py does, filled with the logged-in user's own
+The URLconf is walked like tests/site/test_access.py does, filled with the logged-in user's own
 profile and job so that a missing CSRF check can't hide behind a 404."""
 
 import re

@@ -1,4 +1,5 @@
-"""The preview's choices in the web wizard (issue 16), against the sandbox over HTTP."""
+"""The preview's choices page (records/web/views/choices.py): leave out a branch, set and clear
+fields on every level, templates, the lineage stamp; against the sandbox over HTTP."""
 
 import pytest
 from django.urls import reverse

@@ -1,5 +1,5 @@
-"""Content-Security-Policy (issue 17): a strict policy on every page, and no inline script or style
-left for it to block — in the template files and in every page they render.
+"""Content-Security-Policy (records/web/csp.py): a strict policy on every page, and no inline script
+or style left for it to block — in the template files and in every page they render.
 
 PAGES names every HTML page of records/urls.py (and the login and admin pages) with how to reach it;
 NOT_PAGES the URLs that answer no page. A URL in neither fails the test, so a new page gets checked."""

@@ -450,7 +450,7 @@ def test_a_second_confirm_of_one_preview_queues_nothing(owner_client, vault_prof
     session["copy_drafts"] = {draft_id: draft}
     session.save()
     again = owner_client.post(confirm)
-    job = CopyJob.objects.get()  # one job only, and the repeat answers with it (issue 13)
+    job = CopyJob.objects.get()  # one job only, and the repeat answers with it
     assert again.status_code == 302 and again["Location"] == reverse("job_detail", args=[job.code])
 
 

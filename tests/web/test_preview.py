@@ -1,5 +1,5 @@
-"""The preview page while its plan is read on a real worker (issue 15), with the Django client over
-the sandbox: the page answers at once, polls plan.json, and Confirm uses the stored plan."""
+"""The preview page while its plan is read on a real worker, with the Django client over the
+sandbox: the page answers at once, polls plan.json, and Confirm uses the stored plan."""
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -27,7 +27,7 @@ def test_preview_shows_progress_then_the_plan_and_confirm_reads_nothing(draft):
     url, confirm = reverse("copy_preview", args=["d1"]), reverse("copy_confirm", args=["d1"])
     page = client.get(url).content.decode()
     assert "Reading the records to copy" in page and "data-plan-poll" in page and "What will be copied" not in page
-    # The page waited on no remote call at all (the issue allows one search or one describe).
+    # The page waited on no remote call at all (one search or one describe would be allowed).
     assert sb.log("zoho") == []
     status = client.get(reverse("copy_plan_status", args=["d1"])).json()
     assert status == {"status": "reading", "read": 0, "notice": ""}
