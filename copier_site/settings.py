@@ -274,7 +274,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
 # Content-Security-Policy (django-csp): scripts, styles and everything else only from our own
-# origin; no inline script or style anywhere in templates/ (tests/test_csp.py checks each page,
+# origin; no inline script or style anywhere in templates/ (tests/web/test_csp.py checks each page,
 # the browser tests fail on any violation). The third-party RQ dashboard is the one exception
 # (records/web/csp.py). $CSP_REPORT_URI: where browsers report violations (none by default); not a
 # CSP_* setting, which django-csp 4 takes for its old configuration and refuses (csp.E001).

@@ -66,6 +66,12 @@ def watch_csp(context, sink: list) -> None:
 
 
 @pytest.fixture
+def parts(fresh_sandbox, vault_profile, zoho_profile):
+    """The sandbox and its two profiles, by name."""
+    return {"fresh_sandbox": fresh_sandbox, "vault_profile": vault_profile, "zoho_profile": zoho_profile}
+
+
+@pytest.fixture
 def new_page(browser):
     contexts, violations = [], []
 

@@ -1,20 +1,20 @@
-"""Issue 16 in a real browser: untick a branch, set a field on every child with a template, a
-lineage stamp, then confirm; a real RQ worker runs it."""
+"""The preview's choices in a real browser: untick a branch, set a field on every child with a
+template, a lineage stamp, then confirm; a real RQ worker runs it."""
 
 import pytest
 from playwright.sync_api import expect
 
 from records.connectors import connector_for
 from records.models import CopyJob
-from tests.e2e.test_flows import _start_copy, _wait_finished, parts  # noqa: F401 - fixture
+from tests.e2e.helpers import start_copy, wait_finished
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def test_choices_on_the_preview_then_copy(parts, new_page, login, live_server, rq_worker):  # noqa: F811
+def test_choices_on_the_preview_then_copy(parts, new_page, login, live_server, rq_worker):
     profile = parts["zoho_profile"]
     page = login(new_page(), "alice", "alice-pass-123")
-    _start_copy(page, live_server, profile, "Accounts", "Globex", "deep_copy", {"Account_Name": "Globex C"})
+    start_copy(page, live_server, profile, "Accounts", "Globex", "deep_copy", {"Account_Name": "Globex C"})
     page.click("#copy-choices summary")
     page.uncheck("input[name=include][value=Deals]")
     page.click("#choice-lines summary")  # the typed lines are the advanced way beside the widgets
@@ -30,7 +30,7 @@ def test_choices_on_the_preview_then_copy(parts, new_page, login, live_server, r
     assert page.locator("table tbody tr", has_text="Deals").count() == 0  # left out of the counts
     page.click("text=Confirm and queue the copy")
     page.wait_for_url("**/jobs/*/")
-    _wait_finished(page)
+    wait_finished(page)
     job = CopyJob.objects.get()
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
     assert not job.results.filter(object_name="Deals").exists()
@@ -57,13 +57,13 @@ def _change(page, n, object_name, field, value=None, *, clear=False, unique=Fals
         page.check(f"[name=ch-{n}-unique]")
 
 
-def test_every_choice_at_once_with_the_widgets(parts, new_page, login, live_server, rq_worker, screenshot):  # noqa: F811
-    from tests.test_copy_combined import _check_zoho
+def test_every_choice_at_once_with_the_widgets(parts, new_page, login, live_server, rq_worker, screenshot):
+    from tests.copying.test_every_option_at_once import _check_zoho
 
     profile = parts["zoho_profile"]
     conn = connector_for(profile)
     page = login(new_page(), "alice", "alice-pass-123")
-    _start_copy(page, live_server, profile, "Accounts", "Globex", "deep_copy")
+    start_copy(page, live_server, profile, "Accounts", "Globex", "deep_copy")
     page.click("#copy-choices summary")
     page.uncheck("input[name=include][value=Deals]")
     _change(page, 0, "Accounts", "Account_Name", "{Account_Name} {today} #{job} {{c}}")
@@ -86,7 +86,7 @@ def test_every_choice_at_once_with_the_widgets(parts, new_page, login, live_serv
     screenshot(page, "copy-preview-choices")
     page.click("text=Confirm and queue the copy")
     page.wait_for_url("**/jobs/*/")
-    _wait_finished(page)
+    wait_finished(page)
     job = CopyJob.objects.get()
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
     source = conn.get("Accounts", job.results.get(depth=0).source_id)

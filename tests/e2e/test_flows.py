@@ -1,44 +1,18 @@
-"""The main flows of issue 6 in a real browser, against the sandbox and a real RQ worker.
+"""The main flows in a real browser (add a profile, clone, deep copy, cancel, another user's job),
+against the sandbox and a real RQ worker.
 
 They skip only when chromium is absent (tests/e2e/conftest.py); a missing part of the app fails them.
 """
 
 import csv
-import re
 
 import pytest
 from playwright.sync_api import expect
 
 from records.models import CopyJob
+from tests.e2e.helpers import start_copy, wait_finished
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def parts(fresh_sandbox, vault_profile, zoho_profile):
-    """The sandbox and its two profiles, by name."""
-    return {"fresh_sandbox": fresh_sandbox, "vault_profile": vault_profile, "zoho_profile": zoho_profile}
-
-
-def _wait_finished(page, timeout=120_000):
-    # A locator, not wait_for_function: that evaluates a string in the page, which the CSP refuses.
-    finished = re.compile(r"^(Succeeded|Partly failed|Failed|Cancelled)")
-    expect(page.locator("#job-status-badge .badge")).to_have_text(finished, timeout=timeout)
-
-
-def _start_copy(page, live_server, profile, object_name, query, mode, fill=None, clear=()):
-    page.goto(f"{live_server.url}/copy/{profile.code}/")
-    page.click(f"a[href$='/{object_name}/']")
-    page.fill("#record-q", query)
-    page.click("form[role=search] button[type=submit]")
-    page.locator("table tbody tr a").first.click()
-    page.check(f"input[name=mode][value={mode}]")
-    for name, value in (fill or {}).items():
-        page.fill(f"[name=f_{name}]", value)
-    for name in clear:
-        page.check(f"[name=clear_{name}]")
-    page.click("text=Preview the copy")
-    page.wait_for_selector("h1:has-text('Preview')")
 
 
 def test_add_a_profile_and_test_it(parts, new_page, login, live_server, owner, screenshot):
@@ -65,11 +39,11 @@ def test_add_a_profile_and_test_it(parts, new_page, login, live_server, owner, s
 def test_clone_a_vault_record_with_an_override(parts, new_page, login, live_server, rq_worker, screenshot):
     profile = parts["vault_profile"]
     page = login(new_page(), "alice", "alice-pass-123")
-    _start_copy(page, live_server, profile, "product__v", "", "clone", {"name__v": "E2E clone"}, ("external_id__v",))
+    start_copy(page, live_server, profile, "product__v", "", "clone", {"name__v": "E2E clone"}, ("external_id__v",))
     screenshot(page, "copy-preview")
     page.click("text=Confirm and queue the copy")
     page.wait_for_url("**/jobs/*/")
-    _wait_finished(page)
+    wait_finished(page)
     screenshot(page, "job-page-finished")
     job = CopyJob.objects.get()
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
@@ -89,14 +63,14 @@ def test_deep_copy_a_zoho_account(parts, new_page, login, live_server, rq_worker
     profile = parts["zoho_profile"]
     page = login(new_page(), "alice", "alice-pass-123")
     # A small account: "Big Account" is the cancel test's, "Huge Account" the worker test's.
-    _start_copy(page, live_server, profile, "Accounts", "Globex", "deep_copy", {"Account_Name": "Globex E2E"})
+    start_copy(page, live_server, profile, "Accounts", "Globex", "deep_copy", {"Account_Name": "Globex E2E"})
     assert page.locator("table tfoot").count() == 1  # counts per object
     assert page.locator("table", has_text="Contacts").count() >= 1
     assert page.locator("td", has_text="Globex E2E").count() == 1  # the changed field, old and new
     assert page.locator(".msg-warning", has_text="Email is unique in Contacts").count() == 1
     page.click("text=Confirm and queue the copy")
     page.wait_for_url("**/jobs/*/")
-    _wait_finished(page)
+    wait_finished(page)
     expect(page.locator("#job-percent")).to_have_text("100%")
     job = CopyJob.objects.get()
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
@@ -117,13 +91,13 @@ def test_cancel_a_long_job(parts, new_page, login, live_server, rq_worker):
     sandbox, profile = parts["fresh_sandbox"], parts["zoho_profile"]
     sandbox.faults("zoho").set(latency=0.05)
     page = login(new_page(), "alice", "alice-pass-123")
-    _start_copy(page, live_server, profile, "Accounts", "Big Account", "deep_copy")
+    start_copy(page, live_server, profile, "Accounts", "Big Account", "deep_copy")
     page.click("text=Confirm and queue the copy")
     page.wait_for_url("**/jobs/*/")
     page.click("text=Cancel job")
     page.click("text=Yes, cancel the job")
     assert "Cancelling" in page.locator(".msg-success").inner_text()
-    _wait_finished(page)
+    wait_finished(page)
     job = CopyJob.objects.get()
     assert job.status == CopyJob.Status.CANCELLED
     assert job.done_count < job.planned_count

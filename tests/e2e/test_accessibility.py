@@ -1,0 +1,65 @@
+"""An accessibility check (axe-core, tests/e2e/vendor) of every page in a real browser: no serious
+or critical violation."""
+
+import json
+
+import pytest
+
+from tests.e2e.helpers import PRODUCT, axe
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_every_page_passes_axe(parts, browser, live_server, owner, screenshot):
+    from records.copying.job_create import copy_job_create
+    from tests.fixtures.engine import copy_request
+
+    job = copy_job_create(
+        request=copy_request(
+            parts["zoho_profile"],
+            "Accounts",
+            [next(iter(parts["fresh_sandbox"].zoho.state.records["Accounts"]))],
+            "deep_copy",
+        ),
+        user=owner,
+        enqueue=False,
+    )
+    # bypass_csp: axe is injected by the test, not served by the app.
+    context = browser.new_context(viewport={"width": 1280, "height": 860}, bypass_csp=True)
+    try:
+        page = context.new_page()
+        page.goto(live_server.url + "/accounts/login/")
+        found = {"login": axe(page)}
+        page.fill("#id_username", "alice")
+        page.fill("#id_password", "alice-pass-123")
+        page.click("button[type=submit]")
+        page.wait_for_url(live_server.url + "/")
+        vault = parts["vault_profile"].code
+        pages = {
+            "home": "/",
+            "copy-start": "/copy/",
+            "objects": f"/copy/{vault}/",
+            "search": f"/copy/{vault}/product__v/",
+            "record": f"/copy/{vault}/product__v/{PRODUCT}/",
+            "jobs": "/jobs/",
+            "job": f"/jobs/{job.code}/",
+            "bulk": f"/bulk/?profile={vault}&object=product__v",
+            "profiles": "/profiles/",
+            "profile-add": "/profiles/add/",
+            "copy-keys": f"/profiles/{vault}/copy-keys/",
+            "not-found": "/no/such/page/",
+        }
+        for name, path in pages.items():
+            page.goto(live_server.url + path)
+            found[name] = axe(page)
+        page.goto(live_server.url + f"/copy/{vault}/product__v/{PRODUCT}/")
+        page.click("text=Preview the copy")
+        page.wait_for_selector("h1:has-text('Preview')")
+        found["preview"] = axe(page)
+        bad = {name: v for name, v in found.items() if v}
+        assert not bad, json.dumps(bad, indent=1)
+        # The check itself can fail: an image without a text alternative is a critical violation.
+        page.set_content('<!doctype html><html lang="en"><title>t</title><main><img src="x.png"></main></html>')
+        assert any(v["id"] == "image-alt" for v in axe(page))
+    finally:
+        context.close()

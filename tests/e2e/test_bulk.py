@@ -1,0 +1,42 @@
+"""The bulk clone page in a real browser (Debian's chromium, the sandbox, a real RQ worker): Vault
+products and Zoho accounts with per-row names, from the upload to the finished job."""
+
+import pytest
+
+from tests.e2e.helpers import assert_live_end
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.mark.parametrize("system", ["vault", "zoho"])
+def test_bulk_clone_with_per_row_names(parts, new_page, login, live_server, rq_worker, tmp_path, screenshot, system):
+    state = (
+        parts["fresh_sandbox"].vault.state.records["product__v"]
+        if system == "vault"
+        else parts["fresh_sandbox"].zoho.state.records["Accounts"]
+    )
+    ids = list(state)[:3]
+    column, object_name, label = (
+        ("name__v", "product__v", "Product") if system == "vault" else ("Account_Name", "Accounts", "Account")
+    )
+    path = tmp_path / "rows.csv"
+    path.write_text(f"id,{column}\n" + "".join(f"{i},Bulk {system} {n}\n" for n, i in enumerate(ids, 1)))
+    page = login(new_page(), "alice", "alice-pass-123")
+    page.goto(f"{live_server.url}/bulk/")
+    page.select_option("#bulk-profile", str(parts[f"{system}_profile"].code))
+    page.wait_for_selector("#bulk-object")
+    page.select_option("#bulk-object", object_name)
+    page.wait_for_selector("#id_file")
+    assert page.locator(f"a:has-text('Download a CSV template for {label}')").count() == 1
+    page.set_input_files("#id_file", str(path))
+    page.click("text=Check the file")
+    page.wait_for_selector("h1:has-text('Preview')")
+    assert page.locator("td", has_text=f"Bulk {system} 2").count() == 1
+    assert "each with its own field changes" in page.inner_text("main")
+    if system == "vault":
+        screenshot(page, "bulk-clone-preview")
+    page.click("text=Confirm and queue the copy")
+    page.wait_for_url("**/jobs/*/")
+    assert_live_end(page)
+    names = {r.get(column) for r in state.values()}
+    assert {f"Bulk {system} {n}" for n in (1, 2, 3)} <= names

@@ -1,0 +1,178 @@
+"""The new-copy wizard in a real browser: Debian's chromium, the sandbox, a real RQ worker.
+
+The wizard for both systems with Back and step jumps and the live job page from start to end, the
+lookup widget, number boxes the browser empties, step links that a bad box does not hold up, and
+Confirm: it disables itself, so a double-click makes one job, whose page says why an action is
+absent."""
+
+import pytest
+from django.conf import settings as django_settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore
+from playwright.sync_api import expect
+
+from records.connectors import connector_for
+from records.models import CopyJob
+from tests.e2e.helpers import assert_live_end, open_record, wait_finished
+from tests.fixtures.sandbox import small_account
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_vault_wizard_with_step_jumps_back_and_a_live_job_page(
+    parts, new_page, login, live_server, rq_worker, screenshot
+):
+    page = login(new_page(), "alice", "alice-pass-123")
+    open_record(page, live_server, parts["vault_profile"], "product__v", "Cardiostat")
+    assert page.input_value("[name=f_name__v]") == "Cardiostat (copy)"  # a suggested new unique name
+    assert page.input_value("[name=f_external_id__v]") == ""  # unique + not copied: starts empty
+    assert page.locator(".source-value", has_text="Source: EXT-0001").count() == 1
+    assert page.locator("#id_f_status__v option:checked").inner_text() == "Active"  # by label
+    page.fill("[name=f_description__c]", "Typed before jumping")
+    page.click("nav .wizard button:has-text('Record')")  # a step jump keeps what was typed
+    page.wait_for_selector("#record-q")
+    page.go_back()
+    page.reload()
+    assert page.input_value("[name=f_description__c]") == "Typed before jumping"
+    page.fill("[name=f_price__c]", "")  # an emptied box is refused unless "Clear" is ticked
+    page.click("text=Preview the copy")
+    assert page.locator(".errorlist", has_text="tick “Clear”").count() == 1
+    page.fill("[name=f_price__c]", "13.5")
+    page.fill("[name=f_name__v]", "Cardiostat E2E")
+    page.click("text=Preview the copy")
+    page.wait_for_selector("h1:has-text('Preview')")
+    screenshot(page, "copy-preview-back")
+    page.click("form.actions a:has-text('Back')")
+    assert page.input_value("[name=f_name__v]") == "Cardiostat E2E"
+    page.click("text=Preview the copy")
+    page.click("text=Confirm and queue the copy")
+    page.wait_for_url("**/jobs/*/")
+    assert page.locator("h1").inner_text() == "Clone of Cardiostat (Products)"
+    assert_live_end(page)
+    page.wait_for_timeout(600)  # the bar's width transition, for the picture
+    screenshot(page, "job-page-live-end")
+    job = CopyJob.objects.get()
+    assert job.overrides == {"name__v": "Cardiostat E2E", "description__c": "Typed before jumping", "price__c": 13.5}
+
+
+def test_zoho_deep_copy_wizard_and_the_live_job_page(parts, new_page, login, live_server, rq_worker):
+    page = login(new_page(), "alice", "alice-pass-123")
+    open_record(page, live_server, parts["zoho_profile"], "Accounts", "Globex")
+    assert page.input_value("[name=f_Account_Number]") == ""  # unique ACC-0002 starts empty
+    page.fill("[name=f_Employees]", "99999999999999999999")  # out of range: refused on the form
+    page.check("input[name=mode][value=deep_copy]")
+    page.click("text=Preview the copy")
+    assert page.locator(".errorlist").count() >= 1 and "/copy/preview/" not in page.url
+    page.fill("[name=f_Employees]", "25")
+    page.check("input[name=mode][value=deep_copy]")
+    page.click("text=Preview the copy")
+    page.wait_for_selector("h1:has-text('Preview')")
+    page.click("nav .wizard a:has-text('Fields')")  # the steps are links on the preview too
+    assert page.input_value("[name=f_Employees]") == "25"
+    page.click("text=Preview the copy")
+    page.click("text=Confirm and queue the copy")
+    page.wait_for_url("**/jobs/*/")
+    assert page.locator("h1").inner_text() == "Deep copy of Globex (Accounts)"
+    assert page.locator("#object-progress tr[data-object=Contacts]").count() == 1
+    assert_live_end(page)
+    job = CopyJob.objects.get()
+    assert job.status == CopyJob.Status.SUCCEEDED and job.results.exclude(source_name="").count() == job.planned_count
+
+
+def test_a_double_click_on_confirm_queues_one_job(parts, new_page, login, live_server, rq_worker):
+    page = login(new_page(), "alice", "alice-pass-123")
+    open_record(page, live_server, parts["vault_profile"], "product__v", "Neurolax")
+    page.click("text=Preview the copy")
+    page.dblclick("text=Confirm and queue the copy")
+    page.wait_for_url("**/jobs/*/")
+    wait_finished(page)
+    assert CopyJob.objects.count() == 1
+
+
+def test_the_reference_lookup_widget(parts, new_page, login, live_server):
+    page = login(new_page(), "alice", "alice-pass-123")
+    open_record(page, live_server, parts["vault_profile"], "product__v", "Cardiostat")
+    countries = parts["fresh_sandbox"].vault.state.records["country__v"]
+    target_id, target = next((i, r["name__v"]) for i, r in countries.items() if i != "00C000000000002")
+    page.fill("[name=f_country__c]", target[:4])
+    option = page.locator(".lookup-list button", has_text=target)
+    option.first.wait_for()
+    option.first.click()
+    assert page.input_value("[name=f_country__c]") == target_id
+    assert page.locator(".lookup-status", has_text=f"Chosen: {target}").count() == 1
+
+
+@pytest.mark.parametrize("typed", ["1e999", "1e"])
+def test_a_number_box_the_browser_empties_is_not_sent(parts, new_page, login, live_server, typed):
+    page = login(new_page(), "alice", "alice-pass-123")
+    open_record(page, live_server, parts["vault_profile"], "product__v", "Cardiostat")
+    page.fill("[name=f_price__c]", "")
+    page.locator("[name=f_price__c]").press_sequentially(typed)
+    page.click("text=Preview the copy")
+    # The note is the script's: had the form been sent, the page would have been rendered anew.
+    assert page.locator(".bad-number").count() == 1 and "/copy/preview/" not in page.url
+    page.fill("[name=f_price__c]", "14")
+    page.click("text=Preview the copy")
+    page.wait_for_selector("h1:has-text('Preview')")
+
+
+def _session_with_draft(user, profile, source_id):
+    from records.web.drafts import DRAFTS_KEY
+
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session[DRAFTS_KEY] = {
+        "e2e": {
+            "profile": str(profile.code),
+            "object_name": "Accounts",
+            "source_ids": [source_id],
+            "mode": "clone",
+            "overrides": {"Account_Name": "Double Click Co"},
+            "row_overrides": {},
+            "label": "",
+        }
+    }
+    session.create()
+    return session.session_key
+
+
+@pytest.mark.redis
+def test_double_click_on_confirm_makes_one_job(new_page, live_server, fresh_sandbox, zoho_profile, owner, redis_url):
+    conn = connector_for(zoho_profile)
+    src = small_account(conn)
+    key = _session_with_draft(owner, zoho_profile, src)
+    page = new_page()
+    page.context.add_cookies([{"name": django_settings.SESSION_COOKIE_NAME, "value": key, "url": live_server.url}])
+    page.goto(live_server.url + "/copy/preview/e2e/")
+    fresh_sandbox.faults("zoho").set(latency=0.4)  # the Confirm takes a few seconds
+    posts = []
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+    try:
+        page.get_by_role("button", name="Confirm and queue the copy").dblclick()
+        page.wait_for_url(f"{live_server.url}/jobs/**", timeout=30_000)
+    finally:
+        fresh_sandbox.faults("zoho").clear()
+    assert len(posts) == 1  # the second click found the button disabled
+    assert CopyJob.objects.count() == 1
+    job = CopyJob.objects.get()
+    CopyJob.objects.filter(pk=job.pk).update(status=CopyJob.Status.PARTIAL)
+    page.goto(f"{live_server.url}/jobs/{job.code}/")
+    # No Undo button (nothing was created), and the page says why instead of hiding it silently.
+    status = page.inner_text("#job-status")
+    assert "Undo copy: This job created nothing to undo." in status and "Resume" in status
+
+
+def test_a_step_link_is_not_held_up_by_a_bad_number_box(new_page, login, live_server, fresh_sandbox, vault_profile):
+    """The check that stops "1e999" being sent also stopped the step links above the form: the
+    person who wanted to pick another record was told to fix a number first."""
+    page = login(new_page(), "alice", "alice-pass-123")
+    page.goto(f"{live_server.url}/copy/{vault_profile.code}/product__v/00P000000000001/")
+    page.fill("[name=f_price__c]", "")
+    page.locator("[name=f_price__c]").press_sequentially("1e999")
+    page.click("text=Preview the copy")  # the check holds the form itself
+    expect(page.locator(".bad-number")).to_have_count(1)
+    assert "/copy/preview/" not in page.url
+    page.click("ol.wizard button[name=goto][value='3']")
+    page.wait_for_url(f"{live_server.url}/copy/{vault_profile.code}/product__v/")

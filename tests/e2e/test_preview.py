@@ -1,0 +1,204 @@
+"""The preview page in a real browser: unticking a branch recounts at once (rows, totals, write
+calls, the limit verdict), and those numbers are the server's once "Update the preview" has read
+the tree again without it; the open choices pass axe. With the plan read on a real RQ worker, the
+page shows the records read so far, then the plan, and a double-click on Confirm makes one job
+that reads no tree again."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from records.models import CopyJob, CopyPlan
+from tests.e2e.helpers import open_record, start_copy, wait_finished
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+UPDATE = "button:has-text('Update the preview')"  # the notes say "update the preview" too
+
+
+def _numbers(page):
+    rows = page.locator("#plan-objects tbody tr")
+    per_row = {
+        (rows.nth(i).get_attribute("data-object"), rows.nth(i).get_attribute("data-depth")): rows.nth(i)
+        .locator("[data-role=count]")
+        .inner_text()
+        for i in range(rows.count())
+        if "left-out" not in (rows.nth(i).get_attribute("class") or "")
+    }
+    return {
+        "total": page.locator("#plan-total").inner_text(),
+        "related": page.locator("#plan-related").inner_text(),
+        "calls": page.locator("#plan-calls").inner_text(),
+        "verdict": page.locator("#plan-verdict").inner_text(),
+        "rows": per_row,
+    }
+
+
+def _open_choices(page):
+    if page.locator("#copy-choices[open]").count() == 0:
+        page.click("#copy-choices summary")
+
+
+def _untick_and_update(page, leave_out, greyed):
+    before = _numbers(page)
+    _open_choices(page)
+    page.uncheck(f"input[name=include][value={leave_out}]")
+    for name in greyed:  # the left-out object and everything only below it, at once
+        expect(page.locator(f"#plan-objects tr[data-object={name}]").first).to_have_class("left-out")
+    expect(page.locator("#plan-total")).not_to_have_text(before["total"])
+    live = _numbers(page)
+    page.click(UPDATE)
+    expect(page.locator(f"input[name=include][value={leave_out}]")).not_to_be_checked()
+    return before, live, _numbers(page)
+
+
+def test_zoho_untick_deals_recounts_as_the_server_does(parts, new_page, login, live_server):
+    page = login(new_page(), "alice", "alice-pass-123")
+    start_copy(page, live_server, parts["zoho_profile"], "Accounts", "Globex", "deep_copy", {"Account_Name": "G2"})
+    before, live, server = _untick_and_update(page, "Deals", ["Deals"])
+    assert live == server, (live, server)
+    assert int(server["related"]) < int(before["related"])
+    assert int(server["calls"]) <= int(before["calls"])
+    assert server["verdict"] == f"{server['related']} related records: within Record Copier's 10,000 limit."
+    # Ticked again: Deals was not read, so its records are counted by the next update.
+    _open_choices(page)
+    page.check("input[name=include][value=Deals]")
+    expect(page.locator("#plan-unread")).to_have_text("Plus the records of Deals: counted when you update the preview.")
+    expect(page.locator("#include-note-Deals")).to_be_visible()
+
+
+def test_vault_untick_formulations_greys_packagings_and_costs_the_engine_way(
+    parts,
+    new_page,
+    login,
+    live_server,
+):
+    page = login(new_page(), "alice", "alice-pass-123")
+    start_copy(
+        page, live_server, parts["vault_profile"], "product__v", "Cardiostat", "deep_copy", {"name__v": "Cardio T"}
+    )
+    assert _numbers(page)["calls"] == "1"  # Vault's own deep copy: one call for the top record
+    _open_choices(page)
+    # Packagings left out: the engine builds it, the top record then the formulations (one batch).
+    page.uncheck("input[name=include][value=packaging__c]")
+    expect(page.locator("#plan-objects tr[data-object=packaging__c]")).to_have_class("left-out")
+    expect(page.locator("#plan-calls")).to_have_text("2")
+    # Ticked again: it was read, so its count is back at once, with Vault's own deep copy.
+    page.check("input[name=include][value=packaging__c]")
+    expect(page.locator("#plan-objects tr[data-object=packaging__c]")).not_to_have_class("left-out")
+    expect(page.locator("#plan-calls")).to_have_text("1")
+    expect(page.locator("#plan-unread")).to_be_hidden()
+    # Formulations left out: the packagings below them go too.
+    before, live, server = _untick_and_update(page, "formulation__c", ["formulation__c", "packaging__c"])
+    assert live["related"] == "0" and live == server, (live, server)
+    assert server["verdict"] == "0 related records: within Vault's 10,000 limit."
+
+
+def test_vault_build_level_by_level_box_recounts_as_the_server_does(parts, new_page, login, live_server):
+    page = login(new_page(), "alice", "alice-pass-123")
+    profile = parts["vault_profile"]
+    start_copy(page, live_server, profile, "product__v", "Cardiostat", "deep_copy", {"name__v": "Cardio E"})
+    _open_choices(page)
+    page.check("input[name=engine]")
+    expect(page.locator("#plan-calls")).to_have_text("3")  # the top record, formulations, packagings
+    live = _numbers(page)
+    page.click(UPDATE)
+    expect(page.locator("#copy-way")).to_contain_text("asked for (--engine)")
+    assert _numbers(page) == live
+    assert live["verdict"].endswith("within Record Copier's 100,000 limit.")
+
+    # Mega Product: refused past Vault's 10,000; with the box ticked it is counted, and unticking
+    # it says at once that it is over Vault's limit.
+    start_copy(page, live_server, profile, "product__v", "Mega Product", "deep_copy", {"name__v": "Mega E"})
+    expect(page.locator(".msg-error")).to_contain_text("more than 10,000 related records")
+    expect(page.locator("#plan-cost")).to_contain_text("can't be recomputed here")
+    _open_choices(page)
+    page.check("input[name=engine]")
+    page.click(UPDATE)  # reads the 10,000+ records: give it time
+    expect(page.locator("#plan-verdict")).to_contain_text("within Record Copier's 100,000 limit.", timeout=90_000)
+    _open_choices(page)
+    page.uncheck("input[name=engine]")
+    related = page.locator("#plan-related").inner_text()
+    expect(page.locator("#plan-verdict")).to_have_text(
+        f"{int(related):,} related records: over the limit: more than Vault's 10,000. "
+        "Leave out a branch, or build it level by level."
+    )
+    page.check("input[name=engine]")
+    expect(page.locator("#plan-verdict")).to_contain_text("within Record Copier's 100,000 limit.")
+
+
+def test_the_open_choices_with_added_rows_pass_axe(parts, browser, live_server, owner):
+    from tests.e2e.helpers import axe
+
+    # bypass_csp: axe is injected by the test, not served by the app.
+    context = browser.new_context(viewport={"width": 1280, "height": 860}, bypass_csp=True)
+    try:
+        page = context.new_page()
+        page.goto(live_server.url + "/accounts/login/")
+        page.fill("#id_username", "alice")
+        page.fill("#id_password", "alice-pass-123")
+        page.click("button[type=submit]")
+        page.wait_for_url(live_server.url + "/")
+        start_copy(page, live_server, parts["zoho_profile"], "Accounts", "Globex", "deep_copy")
+        _open_choices(page)
+        page.uncheck("input[name=include][value=Deals]")
+        page.click("text=Add a change")
+        page.select_option("#ch-1-object", "Contacts")
+        page.click("text=Add a stamp")
+        page.click("#choice-lines summary")
+        expect(page.locator("#ch-1-field option[value=Last_Name]")).to_be_attached()
+        assert axe(page) == []
+    finally:
+        context.close()
+
+
+def test_zoho_untick_contacts_drops_their_update_call_at_once(parts, new_page, login, live_server):
+    """Reporting Lines' contacts point at each other (set by the second pass's update call): the
+    page's recount drops that call with the branch, as the server does once updated."""
+    page = login(new_page(), "alice", "alice-pass-123")
+    profile = parts["zoho_profile"]
+    start_copy(page, live_server, profile, "Accounts", "Reporting Lines", "deep_copy", {"Account_Name": "RL2"})
+    expect(page.locator("#copy-way")).to_contain_text("then 1 update call re-pointing references")
+    before = _numbers(page)
+    _open_choices(page)
+    page.uncheck("input[name=include][value=Contacts]")
+    expect(page.locator("#plan-calls")).not_to_have_text(before["calls"])
+    page.check("input[name=include][value=Contacts]")  # back: the recount has the update call again
+    expect(page.locator("#plan-calls")).to_have_text(before["calls"])
+    before, live, server = _untick_and_update(page, "Contacts", ["Contacts"])
+    assert live == server, (live, server)
+    assert int(server["calls"]) < int(before["calls"])
+
+
+@pytest.mark.plans_on_worker
+def test_preview_shows_live_progress_then_the_plan_and_confirm_reads_no_tree(
+    fresh_sandbox, zoho_profile, new_page, login, live_server, rq_worker, screenshot
+):
+    page = login(new_page(), "alice", "alice-pass-123")
+    open_record(page, live_server, zoho_profile, "Accounts", "Big Account")
+    page.check("input[name=mode][value=deep_copy]")
+    fresh_sandbox.faults("zoho").set(latency=0.1)  # ~70 reads: several seconds of visible progress
+    try:
+        page.click("text=Preview the copy")
+        expect(page.locator("[data-plan-poll]")).to_contain_text("Reading the records to copy")
+        # The count follows the worker without a reload (the poll), before the plan is there.
+        expect(page.locator("[data-plan-read]")).to_have_text(re.compile(r"^[1-9]\d*$"), timeout=60_000)
+        screenshot(page, "copy-preview-reading")
+        expect(page.get_by_role("heading", name="What will be copied")).to_be_visible(timeout=90_000)
+    finally:
+        fresh_sandbox.faults("zoho").clear()
+    expect(page.locator("tfoot")).to_contain_text("1021")
+    fresh_sandbox.clear_log()
+    page.dblclick("text=Confirm and queue the copy")
+    page.wait_for_url("**/jobs/*/")
+    wait_finished(page)
+    # "The copy is queued" goes once the job has ended (the walk found it left on a finished job).
+    expect(page.get_by_text("The copy is queued")).to_have_count(0)
+    page.reload()
+    expect(page.locator("#job-status-badge")).to_contain_text("Succeeded")
+    assert CopyJob.objects.count() == 1
+    job = CopyJob.objects.get()
+    assert job.status == CopyJob.Status.SUCCEEDED and job.planned_count == 1021
+    # The tree is read with COQL queries; after Confirm none was made: the job came from the plan.
+    assert not [e for e in fresh_sandbox.log("zoho") if e.path.endswith("/coql")]
+    assert CopyPlan.objects.get().status == CopyPlan.Status.USED
