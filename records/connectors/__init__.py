@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -23,8 +24,6 @@ REGISTRY = {
 
 
 def connector_class(system: str) -> type[Connector]:
-    from importlib import import_module
-
     module, _, name = REGISTRY[system].partition(":")
     cls: type[Connector] = getattr(import_module(module), name)
     return cls
@@ -48,6 +47,8 @@ def profile_config(profile: ConnectionProfile) -> ProfileConfig:
 
 
 def connector_for(profile: ConnectionProfile) -> Connector:
+    # Imported here, not at the top: the token store is a model's rows, and the connector modules
+    # (which import this package first) must load without Django's apps, e.g. in the sandbox.
     from records.connectors.tokens import ProfileTokenStore
 
     cls = connector_class(profile.system)
@@ -72,7 +73,7 @@ def limiter_redis() -> Any:
     handled per call by RedisSlots, so nothing here touches the network."""
     global _limiter_warned
     try:
-        import django_rq
+        import django_rq  # here, not at the top: the connectors load without Django set up
 
         config = settings.RQ_QUEUES["default"]
         cache_key = repr(sorted(config.items()))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -255,8 +256,6 @@ class MemoryTokenStore:
     """A per-process TokenStore for tests and scripts."""
 
     def __init__(self) -> None:
-        import threading
-
         self._lock = threading.Lock()
         self._token: str = ""
         self._expires: dt.datetime | None = None

@@ -33,6 +33,8 @@ import time
 import uuid
 from typing import Any, Literal
 
+from redis.exceptions import RedisError
+
 from records.connectors.base import RateLimited
 
 log = logging.getLogger(__name__)
@@ -77,10 +79,6 @@ _down_warned = False  # one warning per outage and process, not one per call
 
 
 def _redis_errors() -> tuple[type[BaseException], ...]:
-    try:
-        from redis.exceptions import RedisError
-    except ImportError:  # pragma: no cover - redis is a dependency of django-rq
-        return (OSError,)
     return (RedisError, OSError)
 
 

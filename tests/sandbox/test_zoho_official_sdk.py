@@ -1,5 +1,5 @@
 """The Zoho sandbox checked with Zoho's official Python SDK for API v7 (tests/fixtures/zoho_sdk.py):
-every kind of call the connector makes (records/connectors/zoho.py), with its paths and parameters,
+every kind of call the connector makes (records/connectors/zoho_*.py), with its paths and parameters,
 made through the SDK, parses into the SDK's model objects; the SDK logs no error; each answer's
 JSON holds only what the SDK's model spec describes (or what Zoho documents beyond it)."""
 
