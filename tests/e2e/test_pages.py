@@ -96,6 +96,7 @@ def test_copy_wizard_pages_in_the_browser(
     page = login(new_page(), "alice", "alice-pass-123")
     page.click("text=New copy")
     page.click(f"text={vault_profile.name} →")
+    page.wait_for_selector("#object-filter[data-ready]")  # the filter's script is listening
     page.fill("#object-filter", "prod")
     expect(page.locator("#object-list tr:visible")).to_have_count(1)  # filtered as you type
     screenshot(page, "copy-objects")
