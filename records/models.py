@@ -237,6 +237,19 @@ class CopyJob(models.Model):
         reason = reason or (access or ProfileAccess(self, user)).refusal
         return not reason, reason
 
+    def can_fix(self, user: AnyUser | None, access: ProfileAccess | None = None) -> tuple[bool, str]:
+        """Correcting failed rows before a resume: as for resume (stopped, nobody undoing it, the
+        profile still usable), on a copy (an undo's rows are copies to delete, nothing to edit)
+        that has failed or skipped rows."""
+        reason = "An undo's records can't be edited." if self.mode == self.Mode.UNDO else self._undo_reason()
+        if not reason and self.status not in (*self.ENDED, self.Status.WAITING):
+            reason = "This job is still running; fix its failed records once it has stopped."
+        fixable = (RecordResult.Status.FAILED, RecordResult.Status.SKIPPED)
+        if not reason and not self.results.filter(status__in=fixable).exists():
+            reason = "No record failed: nothing to fix."
+        reason = reason or (access or ProfileAccess(self, user)).refusal
+        return not reason, reason
+
     def can_undo(self, user: AnyUser | None, access: ProfileAccess | None = None) -> tuple[bool, str]:
         reason = "An undo can't be undone." if self.mode == self.Mode.UNDO else self._undo_reason()
         if not reason and self.status not in self.ENDED:
@@ -384,6 +397,9 @@ class RecordResult(models.Model):
     written_at = models.DateTimeField(null=True, blank=True, editable=False)
     # A row needing review: the records that matched its lost answer [{"id", "name", "created"}].
     candidates = models.JSONField(null=True, blank=True, editable=False)
+    # A person's corrections of a failed row ({field: value}, copying/row_fixes.py): sent last, over
+    # every other value the copy is given, by the resume that follows.
+    fixes = models.JSONField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["id"]
@@ -408,6 +424,26 @@ class RecordResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.object_name} {self.source_id} → {self.new_id or '—'}"
+
+
+class RowFix(models.Model):
+    """One correction of one field of a failed row: who, when, the value before and after."""
+
+    row = models.ForeignKey(RecordResult, on_delete=models.CASCADE, related_name="fix_history")
+    job = models.ForeignKey(CopyJob, on_delete=models.CASCADE, related_name="row_fixes")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+    field = models.CharField(max_length=200)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.before!r} → {self.after!r}"
 
 
 class AuditEvent(models.Model):

@@ -119,6 +119,7 @@ class EngineDeepCopyRun:
                 payload = build_payload(node, fields, id_map, new_parent, conn, later=later)
             values = context.record_values(object_name, row.source_id, {}, node.fields)
             context.keep_unique(object_name, row.source_id, values, node.fields)
+            values.update(row.fixes or {})  # a person's corrections of this failed row, last
             payload.update(values)
             row.values = values or None
             if key_field:

@@ -166,9 +166,9 @@ def copy_job_resume(*, job: CopyJob, user: Any, enqueue: bool = True, include_ch
         changed = (
             {} if include_changed is None or job.mode != CopyJob.Mode.UNDO else {"include_changed": include_changed}
         )
-        # "job.retry", as the audit trail has always named a person's resume (the stored events are
-        # searched by it; "job.resume" is the worker's own, actor None).
-        audit_log(actor=user, action="job.retry", profile=job.profile, job=job, **changed)
+        # "job.resume": a person's (events stored before say "job.retry"); the worker's own is
+        # "job.resume_stale".
+        audit_log(actor=user, action="job.resume", profile=job.profile, job=job, **changed)
         if enqueue:
             enqueue_job(job)
     return job
@@ -286,5 +286,5 @@ def jobs_resume_stale(*, now: datetime | None = None) -> list[CopyJob]:
     for job in resumed:
         with transaction.atomic():
             enqueue_job(job)
-        audit_log(actor=None, action="job.resume", profile=job.profile, job=job)
+        audit_log(actor=None, action="job.resume_stale", profile=job.profile, job=job)
     return [CopyJob.objects.get(pk=j.pk) for j in resumed]

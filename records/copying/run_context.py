@@ -111,14 +111,18 @@ class RunContext:
             source = self.connector.get(object_name, source_id).fields
         values.update((n, source[n]) for n in missing if isinstance(source.get(n), str) and source[n])
 
-    def overrides_for(self, source_id: str, source: dict[str, Any] | None = None) -> dict[str, Any]:
+    def overrides_for(
+        self, source_id: str, source: dict[str, Any] | None = None, fixes: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         """The top record's values: the object's set/clear, the job's and the row's overrides
-        (templates rendered, the lineage stamp), and None (cleared) for each unique, not required
+        (templates rendered, the lineage stamp), the row's fixes last (a person's correction wins;
+        already rendered, copying/row_fixes.py), and None (cleared) for each unique, not required
         field the user left alone (a copy keeping it would be a duplicate)."""
         values = dict(self.job.overrides or {})
         values.update((self.job.row_overrides or {}).get(source_id, {}))
         values = self.record_values(self.job.object_name, source_id, values, source)
         self.keep_unique(self.job.object_name, source_id, values, source)
+        values.update(fixes or {})
         to_clear, _ = unique_fields(self.describe(self.job.object_name), values)
         for info in to_clear:
             values[info.name] = None
@@ -127,7 +131,7 @@ class RunContext:
     def top_overrides(self, row: RecordResult, source: dict[str, Any] | None = None) -> dict[str, Any]:
         """What a top record's copy is given: its overrides plus the copy key (how a lost answer
         is found again), for clones and both deep copies alike. The values are kept on the row."""
-        values = self.overrides_for(row.source_id, source)
+        values = self.overrides_for(row.source_id, source, row.fixes)
         row.values = dict(values) or None
         key_field = self.key_field(row.object_name)
         if key_field:

@@ -173,7 +173,7 @@ class VaultDeepCopyRun:
         it): reconcile.find_one with what the start sent (the overrides; the rest, its name too, is
         inherited from the source). (id, []) found; ("", []) none; ("", candidates) ambiguous."""
         object_name = root_row.object_name
-        overrides = self.context.overrides_for(root_row.source_id)
+        overrides = self.context.overrides_for(root_row.source_id, fixes=root_row.fixes)
         sent = Sent(payloads={root_row.pk: overrides}, inherits=True)
         return find_one(
             self.connector,
