@@ -32,6 +32,7 @@ from records.models import AnyUser, CopyJob, RecordResult, RowFix
 
 S = RecordResult.Status
 FIXABLE = (S.FAILED, S.SKIPPED)
+PARENT_ERRORS = ("PARENT_NOT_COPIED", "PARENT_IN_REVIEW")  # engine_deep_copy.py, vault_deep_copy.py
 
 
 @dataclass
@@ -105,7 +106,9 @@ def _chosen_rows(job: CopyJob, conn: Connector, ids: list[int], all_failed: bool
     )
     qs = job.results.filter(status__in=FIXABLE).order_by("id")
     if all_failed:
-        chosen = list(qs.filter(status=S.FAILED, **({"depth": 0} if native else {})))
+        # Not the rows that failed only because their parent did: the resume sends them as they are.
+        own = qs.filter(status=S.FAILED).exclude(error_type__in=PARENT_ERRORS)
+        chosen = list(own.filter(depth=0) if native else own)
     else:
         chosen = list(qs.filter(pk__in=ids))
         if not ids or len(chosen) != len(set(ids)):

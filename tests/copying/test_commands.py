@@ -5,7 +5,7 @@ import io
 import json
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from records.connectors import connector_for
 from records.copying.tree import read_tree
@@ -209,3 +209,39 @@ def test_vault_past_10000_needs_engine_and_the_preview_says_which_way(mega):
     assert code == 0, err
     assert "How: Built level by level by Record Copier (more than 10,000 related records)" in out
     assert "23 write calls" in out
+
+
+def test_job_fix_sets_a_failed_rows_value_and_resumes(acme, fresh_sandbox):
+    sb = fresh_sandbox
+    sb.zoho.settings = sb.zoho.settings.updated(reject_values=(("Contacts", "Last_Name", "Contact 1"),))
+    cmd("copy", PROFILE, "Accounts", acme, "--deep", "--set", "Account_Name=X", "--sync")
+    job = CopyJob.objects.get()
+    refused = job.results.get(status="failed", error_type="INVALID_DATA")  # its children: PARENT_NOT_COPIED
+    code, out, err = cmd("job", "fix", str(job.pk), "--row", refused.source_id, "--set", "Last_Name=Contact One")
+    assert code == 0, err
+    assert "Last_Name 'Contact 1' → 'Contact One'" in out
+    code, out, _ = cmd(
+        "job", "fix", str(job.pk), "--all-failed", "--set", "Last_Name={Last_Name} B", "--resume", "--json"
+    )
+    shown = json.loads(out)
+    assert code == 0 and shown["status"] == "queued"
+    assert next(r for r in shown["results"] if r["row"] == refused.pk)["fixes"] == {"Last_Name": "Contact 1 B"}
+    from records.copying.job_actions import copy_job_run
+
+    job = copy_job_run(job_id=job.pk, worker_id="w")
+    refused.refresh_from_db()
+    assert job.status == "succeeded" and sb.zoho.state.get("Contacts", refused.new_id)["Last_Name"] == "Contact 1 B"
+
+
+def test_job_fix_refuses_without_rows_or_on_a_finished_job(acme, fresh_sandbox, capsys):
+    cmd("copy", PROFILE, "Accounts", acme, "--set", "Account_Name=X", "--sync")
+    job = CopyJob.objects.get()
+    code, _, err = cmd("job", "fix", str(job.pk), "--all-failed", "--make-unique", "Account_Name")
+    assert code == 2 and "nothing to fix" in err
+    with pytest.raises(CommandError, match="--row"):  # one of --row and --all-failed is required
+        call_command("job", "fix", str(job.pk), "--set", "Account_Name=Y")
+    capsys.readouterr()
+    with pytest.raises(SystemExit):
+        call_command("job", "--help")
+    usage = capsys.readouterr().out
+    assert "fix" in usage and "retry" not in usage

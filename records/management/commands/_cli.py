@@ -64,6 +64,7 @@ def job_as_dict(job: CopyJob) -> dict[str, Any]:
                 "error_type": r.error_type,
                 "error_message": r.error_message,
                 "values": r.values,
+                "fixes": r.fixes,
                 # A row that needs review: the records that could be its copy (job resolve).
                 **({"candidates": r.candidates} if r.candidates else {}),
             }

@@ -1,10 +1,14 @@
-"""`job show ID [--json]`, `job cancel ID`, `job resume ID` (`job retry ID`, its older name, still
-works), `job undo ID`, `job resume-stale`, `job resolve ID ROW --pick NEW_ID | --none [--user NAME]
+"""`job show ID [--json]`, `job cancel ID`, `job resume ID` (`job retry`, its older name, still works
+but is no longer listed), `job undo ID`, `job resume-stale`, `job resolve ID ROW --pick NEW_ID | --none [--user NAME]
 [--json]` (a row that needs review: its copy is NEW_ID, one of its candidates, or none of them; ROW
 is the row's id as `job show --json` lists it, or its source record id).
 
 `job undo ID --preview` lists what an undo would delete and keep (and why) without queuing it;
 `--include-changed` (undo, and resume of an undo) deletes records changed since the copy too.
+`job fix ID (--row ROW... | --all-failed) (--set F=V... | --make-unique F) [--resume] [--user NAME]
+[--json]` corrects failed rows (a value, a template such as "{name__v} B", or the first free " (n)")
+and, with --resume, resumes the job.
+
 The same rules as the web and the admin (CopyJob.can_*), checked by the services."""
 
 from __future__ import annotations
@@ -20,7 +24,8 @@ from django.core.management.base import BaseCommand
 
 from records.copying import job_actions
 from records.copying.review import copy_row_resolve
-from records.management.commands._cli import exit_code, job_as_dict, print_job, require_queue
+from records.copying.row_fixes import copy_rows_fix, copy_rows_fix_and_resume
+from records.management.commands._cli import exit_code, job_as_dict, parse_overrides, print_job, require_queue
 from records.models import CopyJob, RecordResult
 
 if TYPE_CHECKING:
@@ -31,7 +36,10 @@ class Command(BaseCommand):
     help = "Show and act on copy jobs; resume jobs whose worker died."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        sub = parser.add_subparsers(dest="action", required=True)
+        # "retry" (resume's older name) works but is not listed.
+        sub = parser.add_subparsers(
+            dest="action", required=True, metavar="{show,cancel,resume,undo,resume-stale,resolve,fix}"
+        )
         show = sub.add_parser("show")
         show.add_argument("id")
         show.add_argument("--json", action="store_true")
@@ -59,10 +67,12 @@ class Command(BaseCommand):
         choice.add_argument("--none", action="store_true", help="none of them: the row is sent again on resume")
         resolve.add_argument("--user", help="who resolves (default: who requested the job)")
         resolve.add_argument("--json", action="store_true")
+        _add_fix(sub)
 
     def handle(self, *args: Any, **opts: Any) -> None:
         action = "resume" if opts["action"] == "retry" else opts["action"]
-        if action not in ("show", "resolve") and not opts.get("preview"):  # a pick or a preview queues nothing
+        queues = action not in ("show", "resolve", "fix") or opts.get("resume")
+        if queues and not opts.get("preview"):  # a pick, a fix alone or a preview queues nothing
             require_queue(self.stderr)
         if action == "resume-stale":
             jobs = job_actions.jobs_resume_stale()
@@ -77,8 +87,9 @@ class Command(BaseCommand):
             else:
                 print_job(self.stdout, job)
             sys.exit(exit_code(job))
-        if action == "resolve":
-            self._resolve(job, opts)
+        own = {"resolve": self._resolve, "fix": self._fix}.get(action)
+        if own is not None:
+            own(job, opts)
         if action == "undo" and opts["preview"]:
             self._preview(job, as_json=opts["json"])
             sys.exit(0)
@@ -110,6 +121,32 @@ class Command(BaseCommand):
         if opts["json"]:
             self.stdout.write(json.dumps(job_as_dict(job), default=str))
         else:
+            print_job(self.stdout, job)
+        sys.exit(0)
+
+    def _fix(self, job: CopyJob, opts: dict[str, Any]) -> NoReturn:
+        user = self._user(job, opts["user"])
+        service = copy_rows_fix_and_resume if opts["resume"] else copy_rows_fix
+        rows = [] if opts["all_failed"] else [self._row(job, ident).pk for ident in opts["row"]]
+        try:
+            values = parse_overrides(fields=[], set_values=opts["set"] or [], clear=[])
+            made = service(
+                job=job,
+                user=user,
+                rows=rows,
+                all_failed=opts["all_failed"],
+                values=values,
+                make_unique=opts["make_unique"] or "",
+            )
+        except ValidationError as exc:
+            self.stderr.write(" ".join(exc.messages))
+            sys.exit(2)
+        job.refresh_from_db()
+        if opts["json"]:
+            self.stdout.write(json.dumps(job_as_dict(job), default=str))
+        else:
+            for fix in made:
+                self.stdout.write(f"Row {fix.row_id}: {fix.field} {fix.before!r} → {fix.after!r}")
             print_job(self.stdout, job)
         sys.exit(0)
 
@@ -170,3 +207,17 @@ class Command(BaseCommand):
             self.stderr.write(f"No job {ident!r}.")
             sys.exit(2)
         return job
+
+
+def _add_fix(sub: Any) -> None:
+    fix = sub.add_parser("fix", help="correct the values of failed rows, then (--resume) resume the job")
+    fix.add_argument("id")
+    rows = fix.add_mutually_exclusive_group(required=True)
+    rows.add_argument("--row", nargs="+", help="the rows' ids (job show --json) or their source record ids")
+    rows.add_argument("--all-failed", action="store_true", help="every failed row")
+    how = fix.add_mutually_exclusive_group(required=True)
+    how.add_argument("--set", action="append", metavar="FIELD=VALUE", help="a value or a template ({FIELD})")
+    how.add_argument("--make-unique", metavar="FIELD", help="number the row's value: the first free ' (n)'")
+    fix.add_argument("--resume", action="store_true", help="resume the job after the fix")
+    fix.add_argument("--user", help="who fixes (default: who requested the job)")
+    fix.add_argument("--json", action="store_true")
