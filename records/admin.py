@@ -26,7 +26,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from records.copying.job_actions import copy_job_cancel, copy_job_resume
 from records.lib.signed_in import signed_in_user
-from records.models import AuditEvent, ConnectionProfile, CopyJob, CopyPlan, RecordResult, System
+from records.models import AuditEvent, ConnectionProfile, CopyJob, CopyPlan, RecordResult, RowFix, System
 from records.profiles import services as profile_services
 
 if TYPE_CHECKING:
@@ -394,6 +394,22 @@ class CopyJobAdmin(ReadOnlyAdmin):
         self._run(request, queryset, copy_job_resume, "Queued again")
 
 
+class RowFixInline(admin.TabularInline):  # type: ignore[type-arg]
+    """A failed row's corrections (copying/row_fixes.py): read-only, as the rest of a row."""
+
+    model = RowFix
+    fk_name = "row"
+    fields = readonly_fields = ("at", "user", "field", "label", "before", "after")
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(RecordResult)
 class RecordResultAdmin(ReadOnlyAdmin):
     list_display = [
@@ -422,6 +438,7 @@ class RecordResultAdmin(ReadOnlyAdmin):
     # counts the filtered rows.
     show_full_result_count = False
     exclude = ["idempotency_key"]
+    inlines = [RowFixInline]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[RecordResult]:
         return super().get_queryset(request).defer("source_snapshot")

@@ -436,6 +436,7 @@ class RowFix(models.Model):
     )
     at = models.DateTimeField(auto_now_add=True)
     field = models.CharField(max_length=200)
+    label = models.CharField(max_length=200, blank=True)  # the field's label when fixed ("Product Name")
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)
 

@@ -2,7 +2,7 @@ from django.urls import path
 
 from records.ops import health
 from records.profiles import views as profile_views
-from records.web.views import bulk, choices, home, jobs, new_copy
+from records.web.views import bulk, choices, home, job_fix, jobs, new_copy
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -49,5 +49,8 @@ urlpatterns = [
     path("jobs/<uuid:code>/retry/", jobs.job_retry_redirect, name="job_retry_redirect"),  # Resume's older URL
     path("jobs/<uuid:code>/undo/", jobs.job_undo, name="job_undo"),
     path("jobs/<uuid:code>/rows/<int:row>/pick/", jobs.job_row_pick, name="job_row_pick"),
+    path("jobs/<uuid:code>/fix/", job_fix.job_fix, name="job_fix"),
+    path("jobs/<uuid:code>/fix/rows/<int:row>/", job_fix.job_fix_row, name="job_fix_row"),
+    path("jobs/<uuid:code>/fix/all/", job_fix.job_fix_all, name="job_fix_all"),
     path("jobs/<uuid:code>/rows/<int:row>/none/", jobs.job_row_none, name="job_row_none"),
 ]

@@ -80,7 +80,8 @@ def copy_rows_fix(
     fixing = _Fixing(job, conn, chosen, {f.name: f for f in conn.describe(chosen[0].object_name)})
     wanted = _unique_values(fixing, make_unique) if make_unique else _set_values(fixing, values or {})
     befores = {row.pk: {name: fixing.before(row, name) for name in wanted[row.pk]} for row in chosen}
-    return _save(fixing.job, wanted, befores, user, how="make_unique" if make_unique else "set")
+    labels = {name: info.label or name for name, info in fixing.infos.items()}
+    return _save(fixing.job, wanted, befores, labels, user, how="make_unique" if make_unique else "set")
 
 
 def copy_rows_fix_and_resume(*, job: CopyJob, user: AnyUser, enqueue: bool = True, **fix: Any) -> list[RowFix]:
@@ -198,7 +199,13 @@ def _first_free(fixing: _Fixing, name: str, base: str, max_length: int | None, t
 
 
 def _save(
-    job: CopyJob, wanted: dict[int, dict[str, Any]], befores: dict[int, dict[str, Any]], user: AnyUser, *, how: str
+    job: CopyJob,
+    wanted: dict[int, dict[str, Any]],
+    befores: dict[int, dict[str, Any]],
+    labels: dict[str, str],
+    user: AnyUser,
+    *,
+    how: str,
 ) -> list[RowFix]:
     """In one transaction, the rule and the rows' status checked again (nothing resumed meanwhile)."""
     actor = user if user.is_authenticated else None
@@ -212,7 +219,8 @@ def _save(
         for row in rows:
             for name, after in wanted[row.pk].items():
                 before = befores[row.pk][name]
-                made.append(RowFix(row=row, job=job, user=actor, field=name, before=before, after=after))
+                label = labels.get(name, name)
+                made.append(RowFix(row=row, job=job, user=actor, field=name, label=label, before=before, after=after))
             row.fixes = {**(row.fixes or {}), **wanted[row.pk]}
         RecordResult.objects.bulk_update(rows, ["fixes"])
         RowFix.objects.bulk_create(made)

@@ -1,4 +1,4 @@
-"""The job actions (cancel, resume, undo): what their buttons, confirm pages and answers say, their
+"""The job actions (cancel, resume, fix failed rows, undo): what their buttons, confirm pages and answers say, their
 rules (CopyJob.can_*, the same for the web, the admin, the CLI and the services), and which
 the job page offers."""
 
@@ -67,6 +67,17 @@ UNDO = JobAction(
     queues=True,
 )
 
+FIX = JobAction(
+    name="fix",
+    label="Fix failed rows",
+    title="Fix failed rows",
+    explain="Change the values that made records fail, then resume: only the unfinished records are sent.",
+    button="Save and resume",
+    done="The fixed records were queued again.",
+    rule=CopyJob.can_fix,
+    queues=True,
+)
+
 
 @dataclass(frozen=True)
 class OfferedAction:
@@ -82,8 +93,9 @@ class OfferedAction:
 def offered_actions(job: CopyJob, user: AnyUser, access: ProfileAccess) -> list[OfferedAction]:
     """The job page's buttons: each action, whether this user may take it now, and why not."""
     out = []
-    for action in (CANCEL, RESUME, UNDO):
+    for action in (CANCEL, RESUME, FIX, UNDO):
         allowed, reason = action.rule(job, user, access)
         url = reverse(f"job_{action.name}", args=[job.code])
-        out.append(OfferedAction(action.name, action.label, url, allowed, reason))
+        # Fixing is offered where resuming is and a record failed: Resume's reason says why not.
+        out.append(OfferedAction(action.name, action.label, url, allowed, "" if action is FIX else reason))
     return out

@@ -34,6 +34,8 @@ NOT_PAGES = {
     "job_retry_redirect": "redirects to job_resume (Resume's older URL)",
     "job_row_pick": "POST only, redirects to the job page (its review section: in job_detail's table)",
     "job_row_none": "POST only, redirects to the job page",
+    "job_fix_row": "POST only, redirects to the fix page or the job page",
+    "job_fix_all": "POST only, redirects to the fix page or the job page",
 }
 
 
@@ -130,6 +132,7 @@ def pages(db, client, django_user_model, vault_profile, fresh_sandbox, owner, ma
         "job_cancel": [get(reverse("job_cancel", args=[code]))],
         "job_resume": [get(reverse("job_resume", args=[done.code]))],
         "job_undo": [get(reverse("job_undo", args=[done.code]))],
+        "job_fix": [get(reverse("job_fix", args=[done.code]))],
         "login": [get(reverse("login"))],
         "admin": [
             get(reverse("admin:index")),
