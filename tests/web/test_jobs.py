@@ -14,7 +14,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from records.models import CopyJob, RecordResult
+from records.models import AuditEvent, CopyJob, RecordResult
 
 pytestmark = pytest.mark.django_db
 S = RecordResult.Status
@@ -194,6 +194,17 @@ def test_resume_posts_queues_the_unfinished_rows_and_goes_back_to_the_job(owner_
     job.refresh_from_db()
     assert job.status == CopyJob.Status.QUEUED and job.rq_job_id
     assert not job.results.filter(status=S.FAILED).exists() and job.results.filter(status=S.PENDING).count() == 1
+
+    event = AuditEvent.objects.get(job=job)
+    assert event.action == "job.resume" and event.actor is not None
+
+
+def test_the_confirm_pages_name_the_job_by_its_title(owner_client, make_job):
+    products = {"objects": [{"object_name": "product__v", "label": "Products", "depth": 0}]}
+    job = make_job(results=10, status=CopyJob.Status.PARTIAL, source_name="Cardiostat", plan=products)
+    for name in ("job_resume", "job_cancel", "job_undo"):
+        page = owner_client.get(reverse(name, args=[job.code])).content.decode()
+        assert "<strong>Clone of Cardiostat (Products)</strong>" in page and "product__v" not in page, name
 
 
 def test_undo_posts_and_goes_to_the_undo_jobs_page(owner_client, make_job):
