@@ -53,3 +53,46 @@ def test_a_lost_insert_in_the_target_is_found_there_and_not_sent_again(cross_zoh
         if c["Last_Name"] in {"Lead A", "Lead B", "Solo", "Member"}
     ]
     assert len(contacts) == 4 and {c["id"] for c in contacts} <= copies
+
+
+def test_a_worker_killed_while_the_target_holds_an_insert_answer_resumes_to_one_copy(cross_zoho_any, owner, redis_url):
+    """SIGKILL after the target made the contacts but before the answer reached the worker: the
+    lease runs out, resume-stale queues the job again and a second worker finds those copies in
+    the target instead of inserting them again."""
+    import django_rq
+
+    from records.copying.job_actions import jobs_resume_stale
+    from records.models import CopyJob
+    from tests.fixtures.engine import kill_worker
+
+    source, target = cross_zoho_any
+    src = find_record(source.connector, "Accounts", "Reporting Lines")
+    request = CopyRequest(
+        profile=source.profile,
+        target=target.profile,
+        object_name="Accounts",
+        source_ids=(src,),
+        mode="deep_copy",
+        options=CopyOptions(existing="create"),
+    )
+    job = copy_job_create(request=request, user=owner)
+    hold = target.sandbox.hooks("zoho").hold("POST", CONTACTS_INSERT)
+    with worker_running(redis_url) as first:
+        try:
+            assert hold.wait(60), "no insert of contacts in the target"
+            kill_worker(first)
+        finally:
+            hold.release()
+    job.refresh_from_db()
+    assert job.status == CopyJob.Status.RUNNING
+    CopyJob.objects.filter(pk=job.pk).update(lease_expires_at=job.lease_expires_at.replace(year=2000))
+    resumed = jobs_resume_stale()
+    assert [j.pk for j in resumed] == [job.pk]
+    assert resumed[0].rq_job_id in django_rq.get_queue("default").job_ids
+    with worker_running(redis_url, "--burst") as second:
+        second.wait(120)
+    assert_each_record_copied_once(job)
+    names = {"Lead A", "Lead B", "Solo", "Member"}
+    contacts = [c for c in target.sandbox.zoho.state.records["Contacts"].values() if c["Last_Name"] in names]
+    assert len(contacts) == 4
+    assert {c["id"] for c in contacts} <= set(job.results.values_list("new_id", flat=True))
