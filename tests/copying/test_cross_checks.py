@@ -109,3 +109,18 @@ def test_copy_command_copies_into_the_target_and_prints_it(cross_zoho, owner):
     assert job["target"] == "Target Zoho" and job["status"] == "succeeded"
     assert [r["action"] for r in job["results"]] == ["created"]
     assert job["results"][0]["new_id"] in target.sandbox.zoho.state.records["Accounts"]
+
+
+@pytest.mark.django_db
+def test_copy_preview_into_another_profile_says_what_was_matched_and_queues_nothing(cross_zoho, owner):
+    source, target = cross_zoho
+    src = find_record(source.connector, "Accounts", "Initech")
+    acme = find_record(source.connector, "Accounts", "Acme Corp")
+    source.connector.update("Accounts", [{"id": src, "Parent_Account": {"id": acme}}])
+    code, out, err = run(
+        "copy", source.profile.name, "Accounts", src, "--to", target.profile.name, "--deep", "--preview"
+    )
+    assert code == 0, err
+    assert "References to Accounts: 1 of 1 matched in the target by Account_Name." in out
+    assert "Copied into Target Zoho" in out
+    assert not CopyJob.objects.exists()
