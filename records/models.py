@@ -263,6 +263,9 @@ class CopyJob(models.Model):
 
     def can_undo(self, user: AnyUser | None, access: ProfileAccess | None = None) -> tuple[bool, str]:
         reason = "An undo can't be undone." if self.mode == self.Mode.UNDO else self._undo_reason()
+        if not reason and self.target_profile_id:
+            # Its copies are in the target profile: an undo built for the source would look there.
+            reason = "A copy into another profile can't be undone here yet; delete its copies in the target."
         if not reason and self.status not in self.ENDED:
             reason = "Only a finished job can be undone."
         if not reason and not self.results.filter(status=RecordResult.Status.SUCCEEDED).exclude(new_id="").exists():
