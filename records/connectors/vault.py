@@ -60,6 +60,9 @@ class VaultConnector(Connector):
     max_deep_copy_depth = 5
     name_fields = ("name__v",)
     copy_key_fields = ("copy_key__c",)
+    user_object = "user__sys"
+    # An object type's id is one vault's own: a copy into another vault lets the target choose.
+    org_specific_fields = frozenset({"object_type__v"})
 
     def __init__(
         self,
@@ -167,6 +170,9 @@ class VaultConnector(Connector):
 
     def field_values(self, object_name: str, ids: Sequence[str], fields: Sequence[str]) -> dict[str, dict[str, Any]]:
         return self.reads.field_values(object_name, ids, fields)
+
+    def match_ids(self, object_name: str, field: str, values: Sequence[str]) -> dict[str, list[str]]:
+        return self.reads.match_ids(object_name, field, values)
 
     def stamps(self, object_name: str, ids: Sequence[str]) -> dict[str, Record]:
         return self.reads.stamps(object_name, ids)

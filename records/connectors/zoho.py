@@ -64,6 +64,10 @@ class ZohoConnector(Connector):
     )
     name_fields = ("Account_Name", "Deal_Name", "Last_Name", "Subject", "Note_Title", "Full_Name")
     copy_key_fields = ("Copy_Key",)
+    user_object = "Users"
+    match_by_name = True
+    # A layout's id is one org's own: a copy into another org takes the target's default layout.
+    org_specific_fields = frozenset({"Layout"})
 
     def insert_extras(self, source_fields: dict[str, Any]) -> dict[str, Any]:
         # Tasks' What_Id points into the module $se_module names: an insert must say which.
@@ -177,6 +181,15 @@ class ZohoConnector(Connector):
 
     def field_values(self, object_name: str, ids: Sequence[str], fields: Sequence[str]) -> dict[str, dict[str, Any]]:
         return self.reads.field_values(object_name, ids, fields)
+
+    def match_ids(self, object_name: str, field: str, values: Sequence[str]) -> dict[str, list[str]]:
+        return self.reads.match_ids(object_name, field, values)
+
+    def reference_target(self, info: FieldInfo, fields: dict[str, Any]) -> str:
+        # §5.2: What_Id's lookup module is the placeholder "se_module"; the record's $se_module says which.
+        if info.reference_to == "se_module":
+            return str(fields.get("$se_module") or "")
+        return info.reference_to
 
     def stamps(self, object_name: str, ids: Sequence[str]) -> dict[str, Record]:
         return self.reads.stamps(object_name, ids)
