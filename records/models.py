@@ -265,7 +265,9 @@ class CopyJob(models.Model):
         reason = "An undo can't be undone." if self.mode == self.Mode.UNDO else self._undo_reason()
         if not reason and self.status not in self.ENDED:
             reason = "Only a finished job can be undone."
-        if not reason and not self.results.filter(status=RecordResult.Status.SUCCEEDED).exclude(new_id="").exists():
+        # Updated records count: an undo may write their previous values back (--restore-updated).
+        undoable = self.results.filter(status=RecordResult.Status.SUCCEEDED, action__in=RecordResult.UNDOABLE)
+        if not reason and not undoable.exclude(new_id="").exists():
             reason = "This job created nothing to undo."
         reason = reason or (access or ProfileAccess(self, user)).refusal
         return not reason, reason
@@ -383,6 +385,9 @@ class RecordResult(models.Model):
         CREATE = "create", "Created"
         SKIP = "skip", "Skipped"
         UPDATE = "update", "Updated"
+
+    # What an undo acts on: records the job created (deleted) or updated (their values written back).
+    UNDOABLE = (Action.CREATE, Action.UPDATE)
 
     job = models.ForeignKey(CopyJob, on_delete=models.CASCADE, related_name="results")
     object_name = models.CharField(max_length=200)
