@@ -86,6 +86,19 @@ def test_undo_deletes_only_what_the_job_created_in_the_target(copied, owner):
     assert not [e for e in source.sandbox.log("zoho") if e.method != "GET"]  # nothing written in the source
 
 
+def test_a_rerun_that_skipped_the_copy_does_not_keep_it_from_the_first_jobs_undo(copied, owner):
+    """The re-run's row names the first job's copy as the record it skipped, not as its own copy."""
+    source, target, job, ids = copied
+    rerun = CopyJob.objects.create(
+        profile=source.profile, target_profile=target.profile, object_name="Accounts", mode=job.mode, requested_by=owner
+    )
+    RecordResult.objects.create(
+        job=rerun, object_name="Accounts", source_id="1", new_id=ids["created"], action=A.SKIP, status=S.SUCCEEDED
+    )
+    undo = run_job(copy_job_undo(job=job, user=owner, enqueue=False), connector=target.connector)
+    assert undo.status == CopyJob.Status.SUCCEEDED and not exists(target.connector, ids["created"])
+
+
 def test_restore_updated_writes_back_the_fields_still_as_the_update_left_them(copied, owner):
     source, target, job, ids = copied
     conn = target.connector
