@@ -359,7 +359,9 @@ class ProfileAccess:
     def refusal(self) -> str:
         """ "" when the user may use the profile; otherwise why not."""
         user = self.user
-        if user is not None and ConnectionProfile.objects.for_user(user).filter(pk=self.job.profile_id).exists():
+        # A copy into another profile reads one and writes the other: the user needs both.
+        wanted = {p for p in (self.job.profile_id, self.job.target_profile_id) if p is not None}
+        if user is not None and ConnectionProfile.objects.for_user(user).filter(pk__in=wanted).count() == len(wanted):
             return ""
         return "You no longer have access to this job's connection profile."
 

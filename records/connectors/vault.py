@@ -174,6 +174,9 @@ class VaultConnector(Connector):
     def field_values(self, object_name: str, ids: Sequence[str], fields: Sequence[str]) -> dict[str, dict[str, Any]]:
         return self.reads.field_values(object_name, ids, fields)
 
+    def match_ids(self, object_name: str, field: str, values: Sequence[str]) -> dict[str, list[str]]:
+        return self.reads.match_ids(object_name, field, values)
+
     def stamps(self, object_name: str, ids: Sequence[str]) -> dict[str, Record]:
         return self.reads.stamps(object_name, ids)
 

@@ -122,6 +122,23 @@ class VaultReads:
         out.pop("", None)
         return out
 
+    def match_ids(self, object_name: str, field: str, values: Sequence[str]) -> dict[str, list[str]]:
+        """`SELECT id, f FROM o WHERE f IN (...)`, NAMES_CHUNK values (and at most MAX_QUERY_CHARS) a
+        statement. UNCONFIRMED: whether Vault compares text case-blind; rows are mapped back by their
+        exact value, so a value that only differs in case stays unmatched."""
+        fields = self.metadata.fields(object_name)
+        if field not in fields:
+            raise Rejected(f"{object_name} has no field {field!r}.", error_type="INVALID_NAME")
+        wanted = list(dict.fromkeys(str(v) for v in values if v not in (None, "")))
+        head = f"SELECT id, {vp.vql_name(field)} FROM {vp.vql_name(object_name)} WHERE {vp.vql_name(field)} IN ("
+        out: dict[str, list[str]] = {}
+        for chunk in _chunks(wanted, NAMES_CHUNK, MAX_QUERY_CHARS - len(head) - 1):
+            for row in self.api.query(head + ", ".join(vp.vql_string(v) for v in chunk) + ")"):
+                value = str(row.get(field) or "")
+                if value in chunk:
+                    out.setdefault(value, []).append(str(row.get("id") or ""))
+        return out
+
     def stamps(self, object_name: str, ids: Sequence[str]) -> dict[str, Record]:
         """`SELECT id, name__v, created_date__v, modified_date__v, created_by__v` (as names())."""
         fields = self.metadata.fields(object_name)  # the object must exist
@@ -176,3 +193,17 @@ def _record(object_name: str, row: dict[str, Any]) -> Record:
         modified=modified,
         created_by=created_by,
     )
+
+
+def _chunks(values: list[str], most: int, room: int) -> list[list[str]]:
+    """`values` in runs of at most `most` whose quoted, comma-separated text fits in `room` characters."""
+    out: list[list[str]] = []
+    size = room + 1
+    for value in values:
+        cost = len(vp.vql_string(value)) + 2
+        if not out or len(out[-1]) >= most or size + cost > room:
+            out.append([])
+            size = 0
+        out[-1].append(value)
+        size += cost
+    return out

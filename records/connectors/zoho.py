@@ -185,6 +185,15 @@ class ZohoConnector(Connector):
     def field_values(self, object_name: str, ids: Sequence[str], fields: Sequence[str]) -> dict[str, dict[str, Any]]:
         return self.reads.field_values(object_name, ids, fields)
 
+    def match_ids(self, object_name: str, field: str, values: Sequence[str]) -> dict[str, list[str]]:
+        return self.reads.match_ids(object_name, field, values)
+
+    def reference_target(self, info: FieldInfo, fields: dict[str, Any]) -> str:
+        # §5.2: What_Id's lookup module is the placeholder "se_module"; the record's $se_module says which.
+        if info.reference_to == "se_module":
+            return str(fields.get("$se_module") or "")
+        return info.reference_to
+
     def stamps(self, object_name: str, ids: Sequence[str]) -> dict[str, Record]:
         return self.reads.stamps(object_name, ids)
 

@@ -316,6 +316,26 @@ class ZohoReads:
                 if not token:
                     break
 
+    def match_ids(self, object_name: str, field: str, values: Sequence[str]) -> dict[str, list[str]]:
+        """COQL `select id, f from m where f in (...)`, COQL_IN_MAX values a query (KAIZEN183:
+        100); modules COQL can't read (Notes) and Users are asked per value (`find`, `users`).
+        Rows are mapped back by their exact value (COQL's text comparison may ignore case)."""
+        module, name = zp.check_name(object_name), zp.check_name(field)
+        wanted = list(dict.fromkeys(str(v) for v in values if v not in (None, "")))
+        if module in NON_COQL_MODULES or module == USERS:
+            return {v: ids for v in wanted if (ids := [r.id for r in self.find(module, {name: v})])}
+        if name not in {f.name for f in self.metadata.describe(module)}:
+            raise Rejected(f"{module} has no field {name}.", error_type="INVALID_FIELD", field=name)
+        out: dict[str, list[str]] = {}
+        for start in range(0, len(wanted), COQL_IN_MAX):
+            chunk = wanted[start : start + COQL_IN_MAX]
+            condition = f"{name} in ({', '.join(zp.coql_literal(v) for v in chunk)})"
+            for raw in self._coql(module, ["id", name], condition):
+                value = str(zp.ref_id(raw.get(name)) if isinstance(raw.get(name), dict) else raw.get(name) or "")
+                if value in chunk:
+                    out.setdefault(value, []).append(str(raw.get("id") or ""))
+        return out
+
     # -- lookups for reconciliation ------------------------------------------------------------
     def find(
         self,

@@ -1,15 +1,184 @@
-"""A copy into another profile of the same system: read in the source (the snapshots of the plan),
-inserted in the target wave by wave, with the same write protocol as every copy."""
+"""A copy into another profile of the same system: read in the source (the snapshots the plan
+kept), inserted in the target wave by wave, with the same write protocol as every copy (the row
+marked sending before each write, a lost answer reconciled in the target by the copy key or by
+values, creation time and API user). Neither Vault's `source_record_id` nor Zoho's clone action
+works across orgs, so every record, the top one too, is an insert carrying its values.
+
+References inside the tree point at the copies (later ones set by the second pass, repoint.py);
+outside it at the records the plan matched in the target (plan.cross["refs"], kept in
+job.state["refs"]); a reference without a match follows its object's choice: left empty
+("blank") or its record fails ("fail"; "refuse" refused the plan already)."""
 
 from __future__ import annotations
 
-from records.copying.engine_deep_copy import EngineDeepCopyRun
+from dataclasses import dataclass
+from typing import Any
+
+from records.connectors.base import Connector, FieldInfo, FieldType, WriteResult
+from records.copying import results as res
+from records.copying.engine_deep_copy import LEFT_OUT, EngineDeepCopyRun
+from records.copying.options import CopyOptions
+from records.copying.reconcile import Sent
+from records.copying.references import ref_id
+from records.copying.repoint import LaterRefs, later_refs, tree_depths
+from records.copying.tree import Node
 from records.copying.update_pass import UpdatePass
+from records.models import RecordResult
+
+S = RecordResult.Status
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a cross payload needs of the target: its connector, the references matched there
+    ({object: {source id: target id}}) and the copy's choices for unmatched ones."""
+
+    connector: Connector
+    refs: dict[str, dict[str, str]]
+    options: CopyOptions
+
+
+def cross_payload(
+    node: Node,
+    *,
+    target_fields: list[FieldInfo],
+    id_map: dict[str, str],
+    target: Target,
+    new_parent: str = "",
+    later: LaterRefs | None = None,
+) -> tuple[dict[str, Any], str]:
+    """(the insert of `node`'s record in the target, why the record fails instead or ""): the fields
+    the target has and takes (editable, not no_copy as the systems' own copies, not system, file or
+    org-specific), picklist values the target lacks left out, references re-pointed. The payload's
+    LEFT_OUT key lists what was left out (the caller moves it into the row's values)."""
+    conn = target.connector
+    infos = {f.name: f for f in target_fields}
+    payload: dict[str, Any] = dict(conn.insert_extras(node.fields))
+    left_out: list[str] = []
+    for name, value in node.fields.items():
+        info = infos.get(name)
+        if value is None or name.startswith("$") or name == node.parent_field or name in (later or {}):
+            continue
+        if info is None:
+            left_out.append(name)  # the target has no such field
+            continue
+        if not _copyable(info, conn):
+            continue
+        kept, why = _value(info, value, node, id_map, target)
+        if why:
+            return {}, why
+        if kept is _LEAVE_OUT:
+            left_out.append(name)
+        elif kept is not _BLANK:
+            payload[name] = kept
+    if node.parent_field and new_parent:
+        current = node.fields.get(node.parent_field)
+        payload[node.parent_field] = {"id": new_parent} if isinstance(current, dict) else new_parent
+    if left_out:
+        payload[LEFT_OUT] = sorted(left_out)
+    return payload, ""
+
+
+_LEAVE_OUT = object()  # a value the target can't take (a picklist value it lacks)
+_BLANK = object()  # a reference with no match, left empty by the user's choice
+
+
+def _copyable(info: FieldInfo, conn: Connector) -> bool:
+    return (
+        info.editable
+        and not info.no_copy
+        and info.type != FieldType.FILE
+        and info.name not in conn.system_fields
+        and info.name not in conn.org_specific_fields
+    )
+
+
+def _value(info: FieldInfo, value: Any, node: Node, id_map: dict[str, str], target: Target) -> tuple[Any, str]:
+    if info.type == FieldType.REFERENCE:
+        return _reference(info, value, node, id_map, target)
+    if info.type in (FieldType.PICKLIST, FieldType.MULTI_PICKLIST) and info.picklist_values:
+        return _picklist(info, value), ""
+    if info.type == FieldType.SUBFORM and isinstance(value, list):
+        drop = target.connector.subform_row_system_fields
+        return [
+            {k: v for k, v in r.items() if k not in drop and not k.startswith("$")}
+            for r in value
+            if isinstance(r, dict)
+        ], ""
+    return value, ""
+
+
+def _picklist(info: FieldInfo, value: Any) -> Any:
+    # Zoho accepts a value its picklist lacks on insert (api-notes zoho.md §3.1), Vault refuses it:
+    # either way the issue asks for it to be left out and reported.
+    allowed = set(info.picklist_values)
+    if isinstance(value, list):
+        kept = [v for v in value if v in allowed]
+        return kept if kept and len(kept) == len(value) else (kept or _LEAVE_OUT)
+    return value if value in allowed else _LEAVE_OUT
+
+
+def _reference(info: FieldInfo, value: Any, node: Node, id_map: dict[str, str], target: Target) -> tuple[Any, str]:
+    conn = target.connector
+    source_id = ref_id(value)
+    if not source_id:
+        return _BLANK, ""
+    object_name = conn.reference_target(info, node.fields)
+    found = id_map.get(source_id) or target.refs.get(object_name, {}).get(source_id)
+    if found:
+        return ({"id": found} if isinstance(value, dict) else found), ""
+    if object_name == conn.user_object:
+        return _BLANK, ""  # a user the plan didn't map: the target's API user owns the copy
+    if target.options.unmatched_for(object_name) == "blank":
+        return _BLANK, ""
+    return None, f"{info.label} points at a {object_name} record ({source_id}) with no match in the target."
 
 
 class CrossCopyRun(EngineDeepCopyRun):
     """The engine's deep copy (a clone is a tree of one) into the job's target profile."""
 
+    @property
+    def inherits(self) -> bool:
+        return False  # an insert in another org carries every value itself
+
     def _copy_root(self, root_id: str) -> None:
         super()._copy_root(root_id)
         UpdatePass(self.context).run(root_id)
+
+    def _target(self) -> Target:
+        refs = self.context.job.state.get("refs") or {}
+        return Target(self.connector, refs, self.context.options)
+
+    def _payload(
+        self, node: Node, fields: list[FieldInfo], id_map: dict[str, str], new_parent: str, later: LaterRefs
+    ) -> tuple[dict[str, Any], str]:
+        return cross_payload(
+            node, target_fields=fields, id_map=id_map, target=self._target(), new_parent=new_parent, later=later
+        )
+
+    def _create_root(self, root_id: str, root_row: RecordResult, root_node: Node) -> None:
+        """The top record: inserted with its values and the overrides (no clone across orgs)."""
+        context, conn = self.context, self.connector
+        object_name = root_row.object_name
+        fields = context.describe(object_name)
+        later = later_refs(root_node, fields, tree_depths([root_node])) if conn.updates_records else {}
+        payload, why = self._payload(root_node, fields, {}, "", later)
+        if why:
+            res.fail(root_row, "UNMATCHED_REFERENCE", why)
+            res.save([root_row])
+            return
+        left_out = payload.pop(LEFT_OUT, None)
+        payload.update(context.top_overrides(root_row, root_node.fields))
+        if left_out:
+            root_row.values = {**(root_row.values or {}), LEFT_OUT: left_out}
+        sent = Sent(payloads={root_row.pk: payload}, inherits=False, sources={root_row.pk: root_node.fields})
+        self.writer.reconcile_leftovers([root_row], sent)
+        if root_row.status != S.PENDING:
+            return
+
+        def create(batch: list[RecordResult]) -> list[WriteResult]:
+            # From the payload at call time: "make unique" may have numbered a value.
+            return conn.create(object_name, [dict(sent.payloads[root_row.pk])])
+
+        context.heartbeat()
+        self.writer.send([root_row], create, sent)

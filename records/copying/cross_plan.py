@@ -1,21 +1,113 @@
 """The plan of a copy into another profile: after the trees are read in the source, the
 references outside them are matched in the target (plan.cross), and what won't fit, the records
-already there and the users are found, before anything is written."""
+already there and the users are found, before anything is written.
+
+plan.cross: "refs" {object: {source id: target id}} (what the run points references at; kept in
+job.state["refs"]), "references" {object: {key, matched, unmatched, examples, policy}}, "report"
+(lines the CLI prints), and the other packages' "schema", "existing", "users", "query"."""
 
 from __future__ import annotations
 
-from records.connectors.base import Connector
-from records.copying import existing, schema_diff, users
+from typing import Any
+
+from records.connectors.base import Connector, NotFound
+from records.copying import existing, matching, schema_diff, users
 from records.copying.request import CopyRequest
 from records.copying.tree import Node, Plan
+
+EXAMPLES = 3  # unmatched references named per object in the refusal and the report
 
 
 def plan_cross(
     *, plan: Plan, trees: dict[str, list[Node]], request: CopyRequest, source: Connector, target: Connector
 ) -> None:
-    """Fill plan.cross; refuse the plan when a choice says so."""
+    """Fill plan.cross; refuse the plan when an object's unmatched references say "refuse"."""
+    _fill_clone_fields(source, request, trees)
+    options = request.options
+    matching.check_match_options(target=target, match=options.match)
+    wanted = matching.outside_references(source=source, trees=trees)
+    wanted.pop(source.user_object, None)  # users are mapped by e-mail (users.py), not by a key
+    keys = {o: _key(target, o, options.match.get(o, "")) for o in wanted}
+    found = matching.resolve(source=source, target=target, wanted=wanted, keys=keys)
+    plan.cross["refs"] = found.mapped
+    plan.cross["references"] = {
+        o: _reference_row(o, keys[o], found, options.unmatched_for(o), len(wanted[o])) for o in sorted(wanted)
+    }
+    plan.cross["report"] = _report(plan.cross["references"])
+    plan.way = _way_words(request, target)
+    refusal = _refusal(plan.cross["references"])
+    plan.refused_reason = plan.refused_reason or refusal
     schema_diff.compare(plan=plan, trees=trees, source=source, target=target)
     existing.plan_existing(plan=plan, trees=trees, request=request, source=source, target=target)
     user_ids = users.plan_users(plan=plan, trees=trees, request=request, source=source, target=target)
     if user_ids:
-        plan.cross.setdefault("refs", {}).setdefault(target.user_object, {}).update(user_ids)
+        plan.cross["refs"].setdefault(target.user_object, {}).update(user_ids)
+
+
+def _fill_clone_fields(source: Connector, request: CopyRequest, trees: dict[str, list[Node]]) -> None:
+    """A clone's nodes carry names only; an insert in another org needs every value: read them
+    (one call a record, as a clone's root is read today)."""
+    for nodes in trees.values():
+        for node in nodes:
+            if not node.fields:
+                node.fields = source.get(node.object_name, node.source_id).fields
+
+
+def _key(target: Connector, object_name: str, chosen: str) -> matching.MatchKey | None:
+    try:
+        return matching.match_key(target=target, object_name=object_name, chosen=chosen)
+    except NotFound:
+        return None  # the target has no such object: nothing can match
+
+
+def _reference_row(
+    object_name: str, key: matching.MatchKey | None, found: matching.Resolution, policy: str, total: int
+) -> dict[str, Any]:
+    unmatched = found.unmatched.get(object_name, [])
+    return {
+        "key": key.field if key else "",
+        "records": total,
+        "matched": len(found.mapped.get(object_name, {})),
+        "unmatched": len(unmatched),
+        "examples": [{"id": i, "value": v, "why": why} for i, v, why in unmatched[:EXAMPLES]],
+        "policy": policy,
+    }
+
+
+def _report(references: dict[str, dict[str, Any]]) -> list[str]:
+    lines = []
+    for object_name, row in references.items():
+        by = f" by {row['key']}" if row["key"] else ""
+        line = f"References to {object_name}: {row['matched']} of {row['records']} matched in the target{by}"
+        if row["unmatched"]:
+            then = {"blank": "left empty", "fail": "their records fail", "refuse": "the copy is refused"}[row["policy"]]
+            line += f"; {row['unmatched']} unmatched ({then}): " + _examples(row)
+        lines.append(line + ".")
+    return lines
+
+
+def _examples(row: dict[str, Any]) -> str:
+    shown = "; ".join(f"{e['id']} ({e['why']})" for e in row["examples"])
+    more = row["unmatched"] - len(row["examples"])
+    return shown + (f" and {more} more" if more > 0 else "")
+
+
+def _refusal(references: dict[str, dict[str, Any]]) -> str:
+    refused = [(o, r) for o, r in references.items() if r["unmatched"] and r["policy"] == "refuse"]
+    if not refused:
+        return ""
+    parts = [f"{r['unmatched']} {o} with no match in the target: {_examples(r)}" for o, r in refused]
+    return (
+        "References outside the copy have no match in the target profile: "
+        + "; ".join(parts)
+        + ". Name another field to match them by (--match OBJECT:FIELD), or choose to leave them empty "
+        "(--unmatched OBJECT:blank) or to fail those records (--unmatched OBJECT:fail)."
+    )
+
+
+def _way_words(request: CopyRequest, target: Connector) -> str:
+    name = request.target.name if request.target else "the target"
+    return (
+        f"Copied into {name}: read here, inserted there by Record Copier level by level, "
+        f"{target.batch_size} a call, references outside the copy pointed at the records matched there."
+    )

@@ -18,6 +18,8 @@ from records.copying.write import BatchWriter
 from records.models import RecordResult
 
 S = RecordResult.Status
+# In a payload and then a row's values: the fields the target can't take, left out of the copy.
+LEFT_OUT = "_left_out"
 
 
 class EngineDeepCopyRun:
@@ -35,11 +37,13 @@ class EngineDeepCopyRun:
             self._copy_root(str(root))
 
     def _copy_root(self, root_id: str) -> None:
-        context, conn = self.context, self.connector
+        context = self.context
         rows = context.tree_rows(root_id, snapshots=True)
         nodes = _snapshot_nodes(rows)
         if nodes is None:  # planned before snapshots were kept: read the records again
-            nodes = read_tree(conn, context.job.object_name, root_id, exclude=frozenset(context.options.exclude))
+            nodes = read_tree(
+                context.source, context.job.object_name, root_id, exclude=frozenset(context.options.exclude)
+            )
         node_by_key = {(n.object_name, n.source_id): n for n in nodes}
         rows = [r for r in rows if (r.object_name, r.source_id) in node_by_key]
         for row in rows:
@@ -50,7 +54,7 @@ class EngineDeepCopyRun:
             return
         root_row = next(r for r in rows if r.depth == 0)
         if root_row.status in (S.PENDING, S.SENDING):
-            self._clone_root(root_id, root_row, node_by_key[(root_row.object_name, root_row.source_id)])
+            self._create_root(root_id, root_row, node_by_key[(root_row.object_name, root_row.source_id)])
 
         # Planned after the root's clone, not before: it describes every object of the tree, and
         # the root's clone needs none of it (its lookups are cloned as they are; the pass fixes
@@ -70,7 +74,7 @@ class EngineDeepCopyRun:
         self.repoint.run(root_id)  # references to records created in the same wave or later
         context.heartbeat()
 
-    def _clone_root(self, root_id: str, root_row: RecordResult, root_node: Node) -> None:
+    def _create_root(self, root_id: str, root_row: RecordResult, root_node: Node) -> None:
         """The root: the system's clone action, with the overrides (and the copy key). The copy
         inherits the rest from its source, as read for the plan (a lost answer compares them)."""
         context, conn = self.context, self.connector
@@ -86,6 +90,19 @@ class EngineDeepCopyRun:
 
         context.heartbeat()
         self.writer.send([root_row], clone, sent)
+
+    @property
+    def inherits(self) -> bool:
+        """Whether a child's create copies its source's values (Vault `source_record_id`)."""
+        return self.connector.creates_from_source
+
+    def _payload(
+        self, node: Node, fields: list[FieldInfo], id_map: dict[str, str], new_parent: str, later: LaterRefs
+    ) -> tuple[dict[str, Any], str]:
+        """A child's create row, and why its record fails instead ("" when it doesn't)."""
+        if self.connector.creates_from_source:
+            return source_payload(node, fields, id_map, new_parent, later=later), ""
+        return build_payload(node, fields, id_map, new_parent, self.connector, later=later), ""
 
     def _plan_repoint(self, root_id: str, nodes: list[Node]) -> None:
         if self.connector.updates_records:
@@ -113,14 +130,16 @@ class EngineDeepCopyRun:
                 res.save([row])
                 continue
             later = later_refs(node, fields, depths) if conn.updates_records else {}
-            if conn.creates_from_source:
-                payload = source_payload(node, fields, id_map, new_parent, later=later)
-            else:
-                payload = build_payload(node, fields, id_map, new_parent, conn, later=later)
+            payload, why = self._payload(node, fields, id_map, new_parent, later)
+            if why:
+                res.fail(row, "UNMATCHED_REFERENCE", why)
+                res.save([row])
+                continue
             values = context.record_values(object_name, row.source_id, {}, node.fields)
             context.keep_unique(object_name, row.source_id, values, node.fields)
             payload.update(values)
-            row.values = values or None
+            left_out = payload.pop(LEFT_OUT, None)
+            row.values = {**values, LEFT_OUT: left_out} if left_out else values or None
             if key_field:
                 payload[key_field] = row.idempotency_key
             payloads[row.pk] = payload
@@ -131,7 +150,7 @@ class EngineDeepCopyRun:
         sent = Sent(
             payloads=payloads,
             parent_field=parent_field,
-            inherits=conn.creates_from_source,
+            inherits=self.inherits,
             sources={r.pk: node_by_key[(r.object_name, r.source_id)].fields for r in ready},
         )
         self.writer.reconcile_leftovers(ready, sent)

@@ -40,8 +40,12 @@ def _claim(job_id: int, worker_id: str) -> bool:
     return lifecycle.claim(job_id=job_id, worker_id=worker_id) is not None
 
 
-def copy_job_run(*, job_id: int, worker_id: str, connector: Connector | None = None) -> CopyJob:
-    """Run a job to its end (what the RQ worker and `copy --sync` run). A second worker stops at once."""
+def copy_job_run(
+    *, job_id: int, worker_id: str, connector: Connector | None = None, source_connector: Connector | None = None
+) -> CopyJob:
+    """Run a job to its end (what the RQ worker and `copy --sync` run). A second worker stops at once.
+    `connector`: the one that writes (a copy into another profile: the target's); `source_connector`:
+    the one that reads the source of a copy between profiles (both built from the job when not given)."""
     fence = lifecycle.claim(job_id=job_id, worker_id=worker_id)
     if fence is None:
         job = CopyJob.objects.get(pk=job_id)
@@ -49,11 +53,11 @@ def copy_job_run(*, job_id: int, worker_id: str, connector: Connector | None = N
             lifecycle.cancel(job_id=job_id)
         log.info("Job %s not claimed by %s (status %s)", job_id, worker_id, job.status)
         return CopyJob.objects.get(pk=job_id)
-    job = CopyJob.objects.select_related("profile", "parent_job").get(pk=job_id)
+    job = CopyJob.objects.select_related("profile", "target_profile", "parent_job").get(pk=job_id)
     token = lifecycle.current_fence.set(fence)
     try:
         with lifecycle.Heartbeat(fence):
-            _run_fenced(job, fence, connector)
+            _run_fenced(job, fence, connector, source_connector)
     except LeaseLost:
         log.warning("Job %s: lease lost by %s; another worker has it", job_id, worker_id)
     finally:
@@ -61,13 +65,23 @@ def copy_job_run(*, job_id: int, worker_id: str, connector: Connector | None = N
     return CopyJob.objects.get(pk=job_id)
 
 
-def _run_fenced(job: CopyJob, fence: lifecycle.Fence, connector: Connector | None) -> None:
+def _context(job: CopyJob, fence: lifecycle.Fence, connector: Connector | None, source: Connector | None) -> RunContext:
+    """The run's context: `connector` writes (into the target profile of a copy between profiles),
+    `source` reads (the job's own profile; the same connector within one profile)."""
+    writer = connector or connector_for(job.write_profile)
+    reader = source or (connector_for(job.profile) if job.target_profile_id else None)
+    return RunContext.for_job(job, writer, fence, reader)
+
+
+def _run_fenced(
+    job: CopyJob, fence: lifecycle.Fence, connector: Connector | None, source_connector: Connector | None = None
+) -> None:
     moved = lifecycle.moved_words(job)
     if moved:
         _finish(job, fence, error=moved)
         return
     try:
-        strategy_for(RunContext.for_job(job, connector or connector_for(job.profile), fence)).run()
+        strategy_for(_context(job, fence, connector, source_connector)).run()
     except Cancelled:
         _finish(job, fence, cancelled=True)
     except Paused as exc:

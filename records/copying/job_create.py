@@ -14,7 +14,7 @@ from records.connectors.base import Connector
 from records.copying import approval, existing, lifecycle, stored_plans, tree
 from records.copying import results as res
 from records.copying.job_queue import enqueue_job
-from records.copying.preview import Trees, needs_snapshot, plan_copy
+from records.copying.preview import Trees, keeps_snapshot, plan_copy
 from records.copying.request import CopyRequest
 from records.copying.tree import Plan
 from records.lib.audit import audit_log
@@ -67,6 +67,7 @@ def _create(
     stored: CopyPlan | None,
     confirmation: str | None = None,
 ) -> CopyJob:
+    request.check_access(user)
     unknown = set(request.row_overrides) - set(request.source_ids)
     if unknown:
         raise ValidationError(f"Per-record overrides for ids not being copied: {', '.join(sorted(unknown))}.")
@@ -103,9 +104,7 @@ def _create(
 def _planned_now(request: CopyRequest, connector: Connector | None) -> Planned:
     conn = connector or connector_for(request.profile)
     plan, trees = plan_copy(request=request, connector=conn)
-    # A copy into another profile inserts every record from what the plan read.
-    snapshot = request.target is not None or needs_snapshot(conn, request.mode, request.options, request.object_name)
-    return plan, trees, snapshot
+    return plan, trees, keeps_snapshot(conn, request)
 
 
 def _job_row(request: CopyRequest, plan: Plan, trees: Trees, user: Any, confirmation: str | None) -> CopyJob:

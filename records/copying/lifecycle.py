@@ -308,10 +308,15 @@ def profile_address(profile: ConnectionProfile) -> dict[str, str]:
 def moved_words(job: CopyJob) -> str:
     """Why `job` must not run now, or "": its profile was pointed at another system after the job
     was made, so its records (read from, or copied into, the old one) belong elsewhere."""
-    stored = (job.state or {}).get("profile_address")
-    if not stored or stored == profile_address(job.profile):
-        return ""
-    return (
-        f"The profile now points at {job.profile.base_url}, not at {stored.get('base_url')} where this job's"
-        " records are: nothing was sent. Point the profile back to resume it, or start a new copy."
-    )
+    state = job.state or {}
+    pairs = [(state.get("profile_address"), job.profile)]
+    if job.target_profile is not None:  # a copy into another profile: its records are there too
+        pairs.append((state.get("target_address"), job.target_profile))
+    for stored, profile in pairs:
+        if stored and stored != profile_address(profile):
+            return (
+                f"The profile {profile.name} now points at {profile.base_url}, not at {stored.get('base_url')}"
+                " where this job's records are: nothing was sent. Point the profile back to resume it, or start"
+                " a new copy."
+            )
+    return ""

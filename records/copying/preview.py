@@ -81,6 +81,12 @@ def _plan_source(request: CopyRequest, conn: Connector, progress: Progress | Non
     return plan, trees
 
 
+def keeps_snapshot(conn: Connector, request: CopyRequest) -> bool:
+    """Whether the job keeps the records as read for the plan: engine-built deep copies, and every
+    copy into another profile (the target's inserts carry the source's values)."""
+    return request.target is not None or needs_snapshot(conn, request.mode, request.options, request.object_name)
+
+
 def needs_snapshot(conn: Connector, mode: str, options: CopyOptions, object_name: str) -> bool:
     """Engine-built deep copies keep the records as read for the plan, so the run doesn't read them again."""
     return mode == CopyJob.Mode.DEEP_COPY and deep_copy_way(conn, options, object_name) == DeepCopyWay.ENGINE
@@ -102,9 +108,10 @@ def _add_notes(
     plan.samples += samples
     plan.refused_reason = plan.refused_reason or refusal
     plan.warnings += automation_warnings(conn, request.mode, request.options)
-    warnings, refusal = unique_field_notes(plan, conn, fields, request, plurals)
-    plan.warnings += warnings
-    plan.refused_reason = plan.refused_reason or refusal
+    if request.target is None:  # across profiles unique values are kept: the target has its own
+        warnings, refusal = unique_field_notes(plan, conn, fields, request, plurals)
+        plan.warnings += warnings
+        plan.refused_reason = plan.refused_reason or refusal
     if len(plan.source_ids) > 1 and request.mode == CopyJob.Mode.CLONE:
         # With per-row values from a CSV file the rows differ; say so instead of "the same".
         same = "each with its own field changes" if request.row_overrides else "each with the same field changes"

@@ -123,9 +123,12 @@ class RepointPass:
             copy = copies.get((object_name, source_id))
             if copy is None:
                 continue  # not copied: nothing to re-point
+            found = copies.get((target_object, target_id))
+            if found is None and self.context.cross:
+                continue  # the source's id means nothing in another profile: left unset
             # The target's copy; when the target wasn't copied, the source's record, as Vault's own
             # copy of the record (source_record_id) would have kept it.
-            target = copies.get((target_object, target_id), (target_id, None))[0]
+            target = (found or (target_id, None))[0]
             updates.setdefault(object_name, {}).setdefault(copy[0], {"id": copy[0]})[field] = target
         for object_name, rows in updates.items():
             self._send_updates(object_name, list(rows.values()), copies)

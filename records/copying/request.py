@@ -11,10 +11,10 @@ from django.core.exceptions import ValidationError
 
 from records.copying.options import CopyOptions
 from records.copying.validation import validate_source_ids
-from records.models import CopyJob
+from records.models import ConnectionProfile, CopyJob
 
 if TYPE_CHECKING:
-    from records.models import ConnectionProfile, CopyPlan
+    from records.models import CopyPlan
 
 COPY_MODES = (CopyJob.Mode.CLONE, CopyJob.Mode.DEEP_COPY)
 
@@ -67,6 +67,7 @@ class CopyRequest:
         preview and stored_plans.plan_request (before a plan row is stored) both apply them."""
         if self.mode not in COPY_MODES:
             raise ValidationError(f"Unknown copy mode {self.mode!r}; use clone or deep_copy.")
+        self._check_target()
         ids = list(self.source_ids)
         if not ids and not self.options.source_filter:  # a copy by query finds its ids (source_query.py)
             raise ValidationError("Give at least one record id to copy.")
@@ -74,6 +75,27 @@ class CopyRequest:
             raise ValidationError("A record id is listed twice.")
         validate_source_ids(ids)  # before any request: a NUL id must reach neither the remote nor the database
         return ids
+
+    def _check_target(self) -> None:
+        target = self.target
+        if target is None:
+            return
+        if target.pk == self.profile.pk:
+            raise ValidationError(f"{target.name} is the profile the records are copied from: leave out --to.")
+        if target.system != self.profile.system:
+            raise ValidationError(
+                f"{target.name} is a {target.get_system_display()} profile: records of "
+                f"{self.profile.get_system_display()} can only be copied into a profile of the same system."
+            )
+
+    def check_access(self, user: Any) -> None:
+        """A copy between profiles: refuse a user who may not use both the source and the target.
+        (Within one profile, the views and commands have checked the profile already.)"""
+        if self.target is None:
+            return
+        for profile in (self.profile, self.target):
+            if not ConnectionProfile.objects.for_user(user).filter(pk=profile.pk).exists():
+                raise ValidationError(f"You may not use the profile {profile.name}.")
 
     def key_inputs(self) -> dict[str, Any]:
         """Everything asked for but the profile, as JSON-ready data: what a plan's key hashes

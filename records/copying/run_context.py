@@ -21,18 +21,29 @@ class RunContext:
     """One run of one job by the worker that holds its lease (`fence`)."""
 
     job: CopyJob
-    connector: Connector
+    connector: Connector  # where the copies are written (a copy into another profile: the target)
     fence: Fence
+    # Where the records are read, when not `connector` (a copy into another profile: the source).
+    source_connector: Connector | None = None
     options: CopyOptions = field(init=False)
     _described: dict[str, list[FieldInfo]] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.options = CopyOptions.from_dict(self.job.options)
 
+    @property
+    def source(self) -> Connector:
+        return self.source_connector or self.connector
+
+    @property
+    def cross(self) -> bool:
+        """A copy into another profile: read in `source`, written through `connector`."""
+        return self.job.target_profile_id is not None
+
     @classmethod
-    def for_job(cls, job: CopyJob, connector: Connector, fence: Fence) -> RunContext:
+    def for_job(cls, job: CopyJob, connector: Connector, fence: Fence, source: Connector | None = None) -> RunContext:
         """The context of a run, its connector set to start (or not) what the job's options say."""
-        context = cls(job, connector, fence)
+        context = cls(job, connector, fence, source)
         options = context.options
         connector.automation = Automation(
             skip_cadences=options.skip_cadences,
@@ -96,7 +107,7 @@ class RunContext:
     def _source_fields(self, object_name: str, source_id: str, values: dict[str, Any]) -> dict[str, Any]:
         # A clone's source is read only when a template needs one of its values.
         if any(value_templates.is_template(v) and value_templates.placeholders(v) for v in values.values()):
-            return self.connector.get(object_name, source_id).fields
+            return self.source.get(object_name, source_id).fields
         return {}
 
     def keep_unique(
@@ -108,7 +119,7 @@ class RunContext:
         if not missing:
             return
         if source is None:
-            source = self.connector.get(object_name, source_id).fields
+            source = self.source.get(object_name, source_id).fields
         values.update((n, source[n]) for n in missing if isinstance(source.get(n), str) and source[n])
 
     def overrides_for(self, source_id: str, source: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -119,6 +130,8 @@ class RunContext:
         values.update((self.job.row_overrides or {}).get(source_id, {}))
         values = self.record_values(self.job.object_name, source_id, values, source)
         self.keep_unique(self.job.object_name, source_id, values, source)
+        if self.cross:
+            return values  # a copy into another profile keeps unique values (a clash there is the re-run's)
         to_clear, _ = unique_fields(self.describe(self.job.object_name), values)
         for info in to_clear:
             values[info.name] = None

@@ -24,7 +24,7 @@ from redis.exceptions import RedisError
 from records.connectors import connector_for
 from records.connectors.base import Connector, FieldInfo
 from records.copying import tree
-from records.copying.preview import needs_snapshot, plan_copy
+from records.copying.preview import keeps_snapshot, plan_copy
 from records.copying.request import CopyRequest
 from records.copying.tree import Plan
 from records.lib.error_words import friendly_error
@@ -71,6 +71,8 @@ def plan_key(*, request: CopyRequest) -> str:
     same preview asked again finds its row; any change (a choice on the preview, another value, the
     profile edited) reads a new one, and the old row can no longer be confirmed."""
     inputs = {"profile": profile_version(request.profile), **request.key_inputs()}
+    if request.target is not None:  # a plan matched in one target is never confirmed into another
+        inputs["target_profile"] = profile_version(request.target)
     return hashlib.sha256(json.dumps(inputs, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -85,6 +87,7 @@ def plan_request(*, request: CopyRequest, user: User, again: bool = False) -> Co
     queued for a worker. Local checks only (raises ValidationError); no remote call here.
     `again`: read anew even if a finished (ready or failed) plan exists."""
     request.checked_ids()
+    request.check_access(user)
     key = plan_key(request=request)
     current = CopyPlan.objects.filter(requested_by=user, key=key).first()
     if current is not None and _usable(current, again):
@@ -172,7 +175,7 @@ def _read(row: CopyPlan, connector: Connector | None, progress: _Progress) -> di
     conn = connector or connector_for(row.profile)
     request = CopyRequest.of_row(row)
     plan, trees = plan_copy(request=request, connector=conn, progress=progress)
-    snapshot = needs_snapshot(conn, request.mode, request.options, request.object_name)
+    snapshot = keeps_snapshot(conn, request)
     if plan.refused_reason:
         trees = {}  # it can't be confirmed: keep no records (a refused-as-too-large tree is big)
     return {

@@ -1,0 +1,161 @@
+"""Copies into another profile over HTTP, between two sandbox instances (the main org and the
+target org, sandbox/target_org.py), with and without copy keys: references inside the tree point
+at the copies, those outside at the records matched in the target, each unmatched choice, fields
+and picklist values the target lacks left out, nothing written in the source."""
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from records.copying.options import CopyOptions
+from records.models import CopyJob, RecordResult
+from tests.fixtures.engine import assert_each_record_copied_once, copy_request
+from tests.fixtures.sandbox import find_record
+
+S = RecordResult.Status
+WRITES = ("POST", "PUT", "PATCH", "DELETE")
+
+
+@pytest.fixture(params=["copy-key", "no-copy-key"])
+def cross_zoho_any(request):
+    return request.getfixturevalue("cross_zoho" if request.param == "copy-key" else "bare_cross_zoho")
+
+
+@pytest.fixture(params=["copy-key", "no-copy-key"])
+def cross_vault_any(request):
+    return request.getfixturevalue("cross_vault" if request.param == "copy-key" else "bare_cross_vault")
+
+
+def copy_across(cross, user, object_name, ids, mode, **options):
+    """Create the job through the service (source connector reading, target's writing) and run it."""
+    from records.copying.job_actions import copy_job_run
+    from records.copying.job_create import copy_job_create
+
+    source, target = cross
+    opts = CopyOptions(existing="create", **options)
+    request = copy_request(source.profile, object_name, ids, mode, options=opts)
+    request = type(request)(**{**request.__dict__, "target": target.profile})
+    job = copy_job_create(request=request, user=user, enqueue=False, connector=source.connector)
+    return copy_job_run(job_id=job.pk, worker_id="test", connector=target.connector, source_connector=source.connector)
+
+
+READS = ("/oauth/", "/auth", "/coql", "/query")  # POSTs that change nothing
+
+
+def source_writes(sandbox, name):
+    return [e for e in sandbox.log(name) if e.method in WRITES and not any(r in e.path for r in READS)]
+
+
+def zoho_records(sandbox, module):
+    return sandbox.zoho.state.records[module]
+
+
+@pytest.mark.django_db
+def test_zoho_deep_copy_across_points_references_inside_the_tree_at_the_copies(cross_zoho_any, owner):
+    source, target = cross_zoho_any
+    src = find_record(source.connector, "Accounts", "Reporting Lines")
+    source.sandbox.clear_log()
+    job = copy_across(cross_zoho_any, owner, "Accounts", [src], "deep_copy")
+    assert_each_record_copied_once(job)
+    assert not source_writes(source.sandbox, "zoho")
+    copies = {r.source_id: r.new_id for r in job.results.all()}
+    assert all(i.startswith("68368780") for i in copies.values())  # ids of the target org
+    contacts = zoho_records(target.sandbox, "Contacts")
+    by_last = {c["Last_Name"]: c for c in contacts.values() if c["id"] in copies.values()}
+    assert set(by_last) == {"Lead A", "Lead B", "Solo", "Member"}
+    assert by_last["Solo"]["Reports_To"] == by_last["Solo"]["id"]
+    assert by_last["Lead A"]["Reports_To"] == by_last["Lead B"]["id"]
+    assert by_last["Member"]["Reports_To"] == by_last["Lead A"]["id"]
+    account = zoho_records(target.sandbox, "Accounts")[copies[src]]
+    assert all(c["Account_Name"] == account["id"] for c in by_last.values())
+
+
+@pytest.mark.django_db
+def test_zoho_outside_reference_matched_by_name_and_what_id_repointed(cross_zoho_any, owner):
+    source, target = cross_zoho_any
+    src = find_record(source.connector, "Accounts", "Initech")
+    acme = find_record(source.connector, "Accounts", "Acme Corp")
+    source.connector.update("Accounts", [{"id": src, "Parent_Account": {"id": acme}}])
+    job = copy_across(cross_zoho_any, owner, "Accounts", [src], "deep_copy")
+    assert_each_record_copied_once(job)
+    copies = {r.source_id: r.new_id for r in job.results.all()}
+    target_acme = find_record(target.connector, "Accounts", "Acme Corp")
+    account = zoho_records(target.sandbox, "Accounts")[copies[src]]
+    assert account["Parent_Account"] == target_acme
+    assert "Regions" not in account  # the target has no such field: left out and said so
+    assert "Regions" in job.results.get(depth=0).values["_left_out"]
+    tasks = [t for t in zoho_records(target.sandbox, "Tasks").values() if t["id"] in copies.values()]
+    assert tasks and all(t.get("What_Id") in copies.values() or t.get("Who_Id") in copies.values() for t in tasks)
+    assert job.plan["cross"]["references"]["Accounts"]["matched"] == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("choice", ["refuse", "blank", "fail"])
+def test_zoho_unmatched_outside_reference_follows_the_choice(cross_zoho, owner, choice):
+    source, target = cross_zoho
+    src = find_record(source.connector, "Accounts", "Initech")
+    hooli = find_record(source.connector, "Accounts", "Hooli")  # not in the target org
+    source.connector.update("Accounts", [{"id": src, "Parent_Account": {"id": hooli}}])
+    before = len(zoho_records(target.sandbox, "Accounts"))
+    if choice == "refuse":
+        with pytest.raises(ValidationError, match="no match in the target"):
+            copy_across(cross_zoho, owner, "Accounts", [src], "deep_copy")
+        assert len(zoho_records(target.sandbox, "Accounts")) == before
+        return
+    job = copy_across(cross_zoho, owner, "Accounts", [src], "deep_copy", unmatched={"Accounts": choice})
+    root = job.results.get(depth=0)
+    if choice == "blank":
+        assert_each_record_copied_once(job)
+        assert not zoho_records(target.sandbox, "Accounts")[root.new_id].get("Parent_Account")
+    else:
+        assert root.status == S.FAILED and "no match in the target" in root.error_message
+        assert not job.results.exclude(new_id="").exists()
+        assert len(zoho_records(target.sandbox, "Accounts")) == before
+
+
+@pytest.mark.django_db
+def test_vault_deep_copy_across_matches_the_country_and_leaves_out_what_the_target_lacks(cross_vault_any, owner):
+    source, target = cross_vault_any
+    src = find_record(source.connector, "product__v", "Linked Product")
+    source.sandbox.clear_log()
+    job = copy_across(cross_vault_any, owner, "product__v", [src], "deep_copy")
+    assert_each_record_copied_once(job)
+    assert not source_writes(source.sandbox, "vault")
+    state = target.sandbox.vault.state.records
+    copies = {r.source_id: r.new_id for r in job.results.all()}
+    product = state["product__v"][copies[src]]
+    germany = next(c["id"] for c in state["country__v"].values() if c["name__v"] == "Germany")
+    assert product["country__c"] == germany
+    assert "launch_date__c" not in product
+    formulations = [
+        state["formulation__c"][copies[r.source_id]] for r in job.results.filter(object_name="formulation__c")
+    ]
+    assert len(formulations) == 5
+    copied = set(copies.values())
+    assert {f["based_on__c"] for f in formulations if f.get("based_on__c")} <= copied  # never a source id
+    assert sum(1 for f in formulations if f.get("based_on__c")) == 4
+    assert not any("syrup__c" in (f.get("dosage_form__c") or []) for f in formulations)
+    left = [(r.values or {}).get("_left_out") for r in job.results.filter(object_name="formulation__c")]
+    assert ["dosage_form__c"] in left
+    assert "launch_date__c" in job.results.get(depth=0).values["_left_out"]
+
+
+@pytest.mark.django_db
+def test_vault_clone_across_of_one_record(cross_vault, owner):
+    source, target = cross_vault
+    src = find_record(source.connector, "product__v", "Dermacalm")  # its country, Japan, is in the target
+    job = copy_across(cross_vault, owner, "product__v", [src], "clone")
+    assert_each_record_copied_once(job)
+    product = target.sandbox.vault.state.records["product__v"][job.results.get().new_id]
+    assert product["name__v"] == "Dermacalm"  # unique values kept: the target has no Dermacalm
+    assert job.status == CopyJob.Status.SUCCEEDED
+
+
+@pytest.mark.django_db
+def test_vault_reference_to_a_country_the_target_lacks_refuses_by_default_or_is_left_empty(cross_vault, owner):
+    source, target = cross_vault
+    src = find_record(source.connector, "product__v", "Neurolax")  # France: not in the target vault
+    with pytest.raises(ValidationError, match="France"):
+        copy_across(cross_vault, owner, "product__v", [src], "clone")
+    job = copy_across(cross_vault, owner, "product__v", [src], "clone", unmatched={"*": "blank"})
+    assert_each_record_copied_once(job)
+    assert not target.sandbox.vault.state.records["product__v"][job.results.get().new_id].get("country__c")
