@@ -20,7 +20,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
-from records.connectors.base import ConnectorError, FieldInfo, OutcomeUnknown, RateLimited, Unavailable
+from records.connectors.base import ConnectorError, FieldInfo, FieldType, OutcomeUnknown, RateLimited, Unavailable
 from records.copying import results as res
 from records.copying.engine_deep_copy import _snapshot_nodes
 from records.copying.lifecycle import Paused
@@ -70,6 +70,9 @@ class UpdatePass:
         build: Build,
     ) -> None:
         fields = self.context.describe(object_name)
+        # Subform rows come only with a single record's read (Zoho) and carry their own ids: a
+        # re-run compares and updates the record's own fields, never its subforms.
+        subforms = {f.name for f in fields if f.type == FieldType.SUBFORM}
         wanted: dict[int, dict[str, Any]] = {}
         for row in batch:
             node = nodes.get((row.object_name, row.source_id))
@@ -77,7 +80,7 @@ class UpdatePass:
             if why:
                 res.fail(row, "UNMATCHED_REFERENCE" if node else "NO_SNAPSHOT", why)
             else:
-                wanted[row.pk] = payload
+                wanted[row.pk] = {k: v for k, v in payload.items() if k not in subforms}
         self._decide(object_name, [r for r in batch if r.pk in wanted], wanted)
         res.save(batch, fence=self.context.fence)
         _save_previous(batch)

@@ -1,0 +1,107 @@
+"""Re-runs of a copy into another profile, over HTTP against two sandbox orgs, with and without copy
+keys: a second run with `skip` creates nothing and says so per row; with `update` it sends only
+the fields whose values differ and lists them per row (a lost answer: one update, the previous
+values kept); undo deletes only what a job created, `--restore-updated` writes the old values back,
+and a job that only skipped has nothing to undo."""
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from records.copying.job_actions import copy_job_undo
+from records.copying.options import CopyOptions
+from records.models import CopyJob, RecordResult
+from tests.fixtures.engine import copy_now, run_job
+from tests.fixtures.sandbox import find_record
+
+pytestmark = pytest.mark.django_db
+A, DEEP = RecordResult.Action, CopyJob.Mode.DEEP_COPY
+ACCOUNT = "Initech"  # a small demo account: contacts, deals, tasks, notes (none in the target org)
+
+
+@pytest.fixture(params=["copy-key", "no-copy-key"])
+def cross(request):
+    return request.getfixturevalue("cross_zoho" if request.param == "copy-key" else "bare_cross_zoho")
+
+
+def counts(setup):
+    state = setup.sandbox.zoho.state
+    return {m: len(state.records[m]) for m in ("Accounts", "Contacts", "Deals", "Tasks", "Notes")}
+
+
+def copy(cross, owner, root, existing):
+    source, target = cross
+    options = CopyOptions(existing=existing, unmatched={"*": "blank"})
+    return copy_now(source.profile, owner, "Accounts", [root], DEEP, target=target.profile, options=options)
+
+
+def test_second_run_with_skip_creates_nothing(cross, owner):
+    source, target = cross
+    root = find_record(source.connector, "Accounts", ACCOUNT)
+    first = copy(cross, owner, root, "create")
+    assert first.status == CopyJob.Status.SUCCEEDED, first.error_summary
+    after_first = counts(target)
+    second = copy(cross, owner, root, "skip")
+    assert second.status == CopyJob.Status.SUCCEEDED, second.error_summary
+    assert counts(target) == after_first
+    rows = list(second.results.all())
+    assert rows and all(r.action == A.SKIP for r in rows)
+    assert {r.new_id for r in rows} == set(first.results.values_list("new_id", flat=True))
+    with pytest.raises(ValidationError, match="created nothing"):
+        copy_job_undo(job=second, user=owner, enqueue=False)
+
+
+def test_update_sends_only_the_changed_field_and_undo_restores_it(cross, owner):
+    source, target = cross
+    root = find_record(source.connector, "Accounts", ACCOUNT)
+    first = copy(cross, owner, root, "create")
+    copy_id = first.results.get(depth=0).new_id
+    old_phone = target.connector.get("Accounts", copy_id).fields["Phone"]
+    source.connector.update("Accounts", [{"id": root, "Phone": "+1 555 0142"}])
+    target.sandbox.hooks("zoho").lose("PUT", r"/Accounts$", applied=True)
+    target.sandbox.clear_log("zoho")
+    second = copy(cross, owner, root, "update")
+    assert second.status == CopyJob.Status.SUCCEEDED, second.error_summary
+    top = second.results.get(depth=0)
+    assert (top.action, top.values, top.previous) == (A.UPDATE, {"Phone": "+1 555 0142"}, {"Phone": old_phone})
+    assert all(r.previous == {} for r in second.results.exclude(pk=top.pk))  # nothing else differs
+    puts = [e for e in target.sandbox.log("zoho") if e.method == "PUT"]
+    assert len(puts) == 2 and all('"Phone"' in e.body_summary and "Account_Name" not in e.body_summary for e in puts)
+    assert target.connector.get("Accounts", copy_id).fields["Phone"] == "+1 555 0142"
+    undo = run_job(copy_job_undo(job=second, user=owner, enqueue=False, restore_updated=True))
+    assert undo.status == CopyJob.Status.SUCCEEDED, undo.error_summary
+    assert target.connector.get("Accounts", copy_id).fields["Phone"] == old_phone
+    undo_first = run_job(copy_job_undo(job=first, user=owner, enqueue=False))
+    assert undo_first.status == CopyJob.Status.SUCCEEDED, undo_first.error_summary
+    assert find_record(target.connector, "Accounts", "Acme Corp")  # the target's own records stay
+
+
+@pytest.fixture(params=["copy-key", "no-copy-key"])
+def cross_v(request):
+    return request.getfixturevalue("cross_vault" if request.param == "copy-key" else "bare_cross_vault")
+
+
+def vault_counts(setup):
+    state = setup.sandbox.vault.state
+    return {o: len(state.records[o]) for o in ("product__v", "formulation__c", "packaging__c")}
+
+
+def test_vault_second_run_with_skip_creates_nothing_then_update_changes_one_field(cross_v, owner):
+    source, target = cross_v
+    root = find_record(source.connector, "product__v", "Linked Product")
+
+    def copy_vault(existing):
+        options = CopyOptions(existing=existing, unmatched={"*": "blank"})
+        return copy_now(source.profile, owner, "product__v", [root], DEEP, target=target.profile, options=options)
+
+    first = copy_vault("create")
+    assert first.status == CopyJob.Status.SUCCEEDED, first.error_summary
+    after_first = vault_counts(target)
+    second = copy_vault("skip")
+    assert second.status == CopyJob.Status.SUCCEEDED and vault_counts(target) == after_first
+    assert set(second.results.values_list("action", flat=True)) == {A.SKIP}
+    source.connector.update("product__v", [{"id": root, "description__c": "Changed since the first copy"}])
+    third = copy_vault("update")
+    assert third.status == CopyJob.Status.SUCCEEDED, third.error_summary
+    assert vault_counts(target) == after_first
+    changed = {r.source_id: r.values for r in third.results.all() if r.values}
+    assert changed == {root: {"description__c": "Changed since the first copy"}}
