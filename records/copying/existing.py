@@ -15,7 +15,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 
 from records.connectors import connector_for
-from records.connectors.base import Connector, FieldType
+from records.connectors.base import Connector, FieldType, Rejected
 from records.copying.references import ref_id
 from records.copying.request import CopyRequest
 from records.copying.tree import Node, Plan, copy_key_field
@@ -56,7 +56,7 @@ def plan_existing(
         return
     nodes = [n for tree in trees.values() for n in tree]
     ledger = _from_ledger(request, nodes)
-    by_key = _by_key(request, [n for n in nodes if (n.object_name, n.source_id) not in ledger], target)
+    by_key = _by_key(request, nodes, ledger, target)
     found = _under_existing_parents(nodes, {**by_key, **ledger}, target)
     grouped: dict[str, dict[str, str]] = defaultdict(dict)
     for (object_name, source_id), target_id in found.items():
@@ -98,26 +98,46 @@ def _from_ledger(request: CopyRequest, nodes: list[Node]) -> dict[Key, str]:
     return found
 
 
-def _by_key(request: CopyRequest, nodes: list[Node], target: Connector) -> dict[Key, str]:
+def _by_key(request: CopyRequest, nodes: list[Node], ledger: dict[Key, str], target: Connector) -> dict[Key, str]:
     """{(object, source id): target id} of the records whose match-key value names exactly one
-    record in the target (a value two copied records share names neither)."""
+    record in the target (a value two copied records share names neither). Level by level: a
+    record below the top is looked for only when its parent was found (it can't be there otherwise)."""
     found: dict[Key, str] = {}
-    by_object: dict[str, list[Node]] = defaultdict(list)
-    for node in nodes:
-        by_object[node.object_name].append(node)
-    for object_name, group in by_object.items():
-        field = match_field(target, object_name, request.options.match.get(object_name, ""))
-        if not field:
-            continue
-        values = {n.source_id: _key_value(n, field) for n in group}
-        shared = Counter(v for v in values.values() if v)
-        unique = {sid: v for sid, v in values.items() if v and shared[v] == 1}
-        hits = target.match_ids(object_name, field, sorted(set(unique.values())))
-        for source_id, value in unique.items():
-            ids = hits.get(value) or []
-            if len(ids) == 1:
-                found[(object_name, source_id)] = ids[0]
+    seen = {source_id for (_, source_id) in ledger}
+    for depth in sorted({n.depth for n in nodes}):
+        level = [
+            n
+            for n in nodes
+            if n.depth == depth
+            and (n.object_name, n.source_id) not in ledger
+            and (depth == 0 or n.parent_source_id in seen)
+        ]
+        by_object: dict[str, list[Node]] = defaultdict(list)
+        for node in level:
+            by_object[node.object_name].append(node)
+        for object_name, group in by_object.items():
+            found.update(_match_group(request, object_name, group, target))
+        seen |= {source_id for (_, source_id) in found}
     return found
+
+
+def _match_group(request: CopyRequest, object_name: str, group: list[Node], target: Connector) -> dict[Key, str]:
+    field = match_field(target, object_name, request.options.match.get(object_name, ""))
+    if not field:
+        return {}
+    values = {n.source_id: _key_value(n, field) for n in group}
+    shared = Counter(v for v in values.values() if v)
+    unique = {sid: v for sid, v in values.items() if v and shared[v] == 1}
+    try:
+        hits = target.match_ids(object_name, field, sorted(set(unique.values())))
+    except Rejected:
+        return {}  # the target can't look these records up by a value (Zoho Notes): none is "there"
+    out: dict[Key, str] = {}
+    for source_id, value in unique.items():
+        ids = hits.get(value) or []
+        if len(ids) == 1:
+            out[(object_name, source_id)] = ids[0]
+    return out
 
 
 def match_field(target: Connector, object_name: str, chosen: str) -> str:

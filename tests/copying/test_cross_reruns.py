@@ -50,6 +50,23 @@ def test_second_run_with_skip_creates_nothing(cross, owner):
         copy_job_undo(job=second, user=owner, enqueue=False)
 
 
+def test_a_record_found_by_its_name_is_skipped_and_its_new_children_hang_under_it(cross, owner):
+    """The target org has its own "Acme Corp" (other id, no children): a first copy with `skip`
+    finds it by the name (Zoho's match key), creates the children only, under it."""
+    source, target = cross
+    root = find_record(source.connector, "Accounts", "Acme Corp")
+    theirs = find_record(target.connector, "Accounts", "Acme Corp")
+    before = counts(target)
+    job = copy(cross, owner, root, "skip")
+    assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
+    top = job.results.get(depth=0)
+    assert (top.action, top.new_id) == (A.SKIP, theirs) and counts(target)["Accounts"] == before["Accounts"]
+    contacts = list(job.results.filter(object_name="Contacts", depth=1))
+    assert contacts and all(r.action == A.CREATE and r.new_id for r in contacts)
+    assert {target.connector.get("Contacts", r.new_id).fields["Account_Name"]["id"] for r in contacts} == {theirs}
+    assert job.plan["cross"]["existing"]["key"] == 1 and job.plan["cross"]["existing"]["ledger"] == 0
+
+
 def test_update_sends_only_the_changed_field_and_undo_restores_it(cross, owner):
     source, target = cross
     root = find_record(source.connector, "Accounts", ACCOUNT)

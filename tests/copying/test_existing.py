@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import pytest
 
+from records.connectors.base import Rejected
 from records.copying import existing
 from records.copying.options import CopyOptions
 from records.copying.preview import plan_copy
@@ -156,3 +157,27 @@ def test_new_jobs_rows_marked_before_they_are_saved(profiles, owner, choice):
     else:
         assert (found.status, found.action) == (RecordResult.Status.PENDING, RecordResult.Action.UPDATE)
     assert (new.status, new.action, new.new_id) == (RecordResult.Status.PENDING, RecordResult.Action.CREATE, "")
+
+
+class CountingTarget(MemoryConnector):
+    """The target org, counting look-ups by value per object; Contacts can't be looked up (as Zoho's Notes)."""
+
+    def __init__(self):
+        super().__init__()
+        self.match_by_name = True
+        self.looked_up = []
+
+    def match_ids(self, object_name, field, values):
+        self.looked_up.append(object_name)
+        if object_name == "Contacts":
+            raise Rejected("Contacts can only be looked up by their parent record.", error_type="NOT_SUPPORTED")
+        return super().match_ids(object_name, field, values)
+
+
+def test_children_looked_up_only_under_a_found_parent_and_unsearchable_ones_are_not_there(profiles, source):
+    target = CountingTarget()
+    assert found_existing(profiles, source, target)["found"] == {}
+    assert target.looked_up == ["Accounts"]  # Acme isn't there: its contacts can't be either
+    target.add("Accounts", Account_Name="Acme")
+    found = found_existing(profiles, source, target)
+    assert list(found["found"]) == ["Accounts"] and target.looked_up[-2:] == ["Accounts", "Contacts"]
