@@ -4,8 +4,12 @@ the fields whose values differ and lists them per row (a lost answer: one update
 values kept); undo deletes only what a job created, `--restore-updated` writes the old values back,
 and a job that only skipped has nothing to undo."""
 
+import io
+import json
+
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
 
 from records.copying.job_actions import copy_job_undo
 from records.copying.options import CopyOptions
@@ -122,3 +126,32 @@ def test_vault_second_run_with_skip_creates_nothing_then_update_changes_one_fiel
     assert vault_counts(target) == after_first
     changed = {r.source_id: r.values for r in third.results.all() if r.values}
     assert changed == {root: {"description__c": "Changed since the first copy"}}
+
+
+def test_copy_command_existing_skip_prints_each_row_skipped(cross_zoho, owner):
+    source, target = cross_zoho
+    root = find_record(source.connector, "Accounts", ACCOUNT)
+    copy(cross_zoho, owner, root, "create")
+    out, err = io.StringIO(), io.StringIO()
+    args = ["copy", source.profile.name, "Accounts", root, "--deep", "--to", target.profile.name]
+    args += ["--existing", "skip", "--unmatched", "blank", "--sync", "--json"]
+    with pytest.raises(SystemExit) as exc:
+        call_command(*args, stdout=out, stderr=err)
+    assert exc.value.code == 0, err.getvalue()
+    job = json.loads(out.getvalue())
+    assert job["target"] == target.profile.name
+    assert job["results"] and {r["action"] for r in job["results"]} == {"skipped"}
+
+
+def test_copy_by_query_into_another_org_skips_what_is_there_by_default(cross_zoho, owner):
+    """The two newest Retail accounts: Acme Corp is in the target org already (a query copy skips by
+    default), the other is created there with its tree."""
+    source, target = cross_zoho
+    before = counts(target)["Accounts"]
+    options = CopyOptions(source_filter="(Industry:equals:Retail)", source_limit=2, unmatched={"*": "blank"})
+    job = copy_now(source.profile, owner, "Accounts", [], DEEP, target=target.profile, options=options)
+    assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
+    assert len(job.source_ids) == 2 and job.plan["cross"]["query"]["count"] == 2
+    tops = {r.source_name: r.action for r in job.results.filter(depth=0)}
+    assert tops.pop("Acme Corp") == A.SKIP and list(tops.values()) == [A.CREATE]
+    assert counts(target)["Accounts"] == before + 1
