@@ -39,6 +39,8 @@ def resolve(*, request: CopyRequest, connector: Connector) -> tuple[list[str], d
     ids = request.checked_ids()  # the mode checked; no ids needed when there is a filter
     where = request.options.source_filter.strip()
     if not where:
+        if request.options.source_limit is not None:
+            raise ValidationError("A limit is for a copy by query: give a filter with it.")
         return ids, {}
     if ids:
         raise ValidationError("Give record ids or a filter, not both.")

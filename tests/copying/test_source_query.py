@@ -85,6 +85,13 @@ def test_bad_queries_refused_before_anything_is_planned(vault, where, limit, ids
     assert CopyJob.objects.count() == 0
 
 
+def test_a_limit_without_a_filter_is_refused(zoho):
+    sb, profile, conn = zoho
+    request = copy_request(profile, "Accounts", ["1234567"], CLONE, options=CopyOptions(source_limit=5))
+    with pytest.raises(ValidationError, match="give a filter with it"):
+        copy_preview(request=request, connector=conn)
+
+
 def test_zoho_quote_in_a_value_is_a_value(zoho):
     sb, profile, conn = zoho
     with pytest.raises(ValidationError, match="No Accounts record matches"):
