@@ -1,4 +1,8 @@
-"""`python -m sandbox [--vault-port 8101 --zoho-port 8102] [--state var/sandbox.json] [--no-copy-keys]`."""
+"""`python -m sandbox [--vault-port 8101 --zoho-port 8102] [--state var/sandbox.json] [--no-copy-keys]
+[--target-vault-port 8103 --target-zoho-port 8104 [--target-state var/sandbox-target.json]]`.
+
+With the target ports, a second vault and Zoho org (sandbox/target_org.py) run too: where copies
+between profiles go."""
 
 import argparse
 import json
@@ -25,6 +29,9 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="serve the demo data without copy-key fields (copy_key__c, Copy_Key), as real vaults and orgs are",
     )
+    parser.add_argument("--target-vault-port", type=int, default=0, help="also serve the target vault here")
+    parser.add_argument("--target-zoho-port", type=int, default=0, help="also serve the target Zoho org here")
+    parser.add_argument("--target-state", type=Path, help="as --state, for the target vault and org")
     args = parser.parse_args(argv)
 
     sb = Sandbox.start(
@@ -32,6 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.state and args.state.exists():
         load_state(sb, json.loads(args.state.read_text()))
+    target = _start_target(args)
     print(f"Vault sandbox: {sb.vault_url}  (API {demo.VAULT_API_VERSION})")
     print(f"  username: {demo.VAULT_USERNAME}  password: {demo.VAULT_PASSWORD}")
     print(
@@ -51,11 +59,29 @@ def main(argv: list[str] | None = None) -> int:
         stop.wait()
     except KeyboardInterrupt:
         pass
-    if args.state:
-        args.state.parent.mkdir(parents=True, exist_ok=True)
-        args.state.write_text(save_state(sb))
-    sb.stop()
+    for running, path in ((sb, args.state), (target, args.target_state)):
+        if running is not None and path:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(save_state(running))
+        if running is not None:
+            running.stop()
     return 0
+
+
+def _start_target(args: argparse.Namespace) -> Sandbox | None:
+    if not (args.target_vault_port and args.target_zoho_port):
+        return None
+    target = Sandbox.start(
+        host=args.host,
+        vault_port=args.target_vault_port,
+        zoho_port=args.target_zoho_port,
+        copy_keys=not args.no_copy_keys,
+        org="target",
+    )
+    if args.target_state and args.target_state.exists():
+        load_state(target, json.loads(args.target_state.read_text()))
+    print(f"Target Vault sandbox: {target.vault_url}   Target Zoho sandbox: {target.zoho_url}  (same logins)")
+    return target
 
 
 def save_state(sb: Sandbox) -> str:

@@ -43,7 +43,8 @@ def match_key(*, target: Connector, object_name: str, chosen: str = "") -> Match
     by_name = {f.name: f for f in fields}
     for name in target.name_fields:
         info = by_name.get(name)
-        if info is not None and (info.unique or target.match_by_name):
+        # A name the system numbers itself (Vault FOR-000001) names another record in another vault.
+        if info is not None and not info.system_managed_name and (info.unique or target.match_by_name):
             return MatchKey(object_name, name)
     for info in fields:
         if info.unique and info.type in TEXT_KINDS and info.editable and info.name not in target.copy_key_fields:

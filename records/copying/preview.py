@@ -61,6 +61,8 @@ def plan_copy(
 
 
 def _plan_source(request: CopyRequest, conn: Connector, progress: Progress | None) -> tuple[Plan, Trees]:
+    if request.target is not None:  # across profiles the engine builds every copy: its limit applies
+        request = replace(request, options=replace(request.options, engine=True))
     source_ids = list(request.source_ids)
     fields = conn.describe(request.object_name)
     check_request(conn, fields, request)

@@ -95,7 +95,7 @@ class BatchWriter:
         # Threads only outside a transaction (tests wrap each test in one that threads can't see).
         if connection.in_atomic_block:
             return 1
-        return max(1, min(self.context.job.profile.concurrency, 4))
+        return max(1, min(self.context.job.write_profile.concurrency, 4))
 
     def _send(self, rows: list[RecordResult], call: Call, sent: Sent) -> Completed | None:
         """The protocol for one batch, without "make unique"; None when no answer completed it."""

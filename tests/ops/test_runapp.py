@@ -76,6 +76,10 @@ def running_app(tmp_path):
         str(free_port()),
         "--zoho-port",
         str(free_port()),
+        "--target-vault-port",
+        str(free_port()),
+        "--target-zoho-port",
+        str(free_port()),
     ]
     process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     output = Output(process.stdout)
@@ -118,7 +122,10 @@ def test_run_command_serves_a_login_with_a_worker_and_stops_cleanly(running_app)
     with sqlite3.connect(var / "db.sqlite3") as db:
         names = {row[0] for row in db.execute("select name from records_connectionprofile")}
         staff = db.execute("select is_staff from auth_user where username = 'admin'").fetchone()
-    assert names == {"Demo Vault", "Demo Zoho"}
+    assert names == {"Demo Vault", "Demo Zoho", "Demo Vault UAT", "Demo Zoho Training"}
+    with sqlite3.connect(var / "db.sqlite3") as db:
+        protected = dict(db.execute("select name, protected from records_connectionprofile"))
+    assert protected["Demo Zoho Training"] == 1 and protected["Demo Vault UAT"] == 0
     assert staff == (1,)
 
     # redis-server rewrites its environment block (its process title), so it is checked by socket.

@@ -152,6 +152,8 @@ class Command(BaseCommand):
             self.stdout.write(f"How: {plan.way}")
         for warning in plan.warnings:
             self.stdout.write(f"Note: {warning}")
+        for line in plan.cross.get("report", []):  # a copy into another profile: what the target holds
+            self.stdout.write(line)
         if plan.refused_reason:
             self.stderr.write(plan.refused_reason)
 

@@ -32,6 +32,9 @@ from records.ops.embedded_redis import EmbeddedRedis
 from records.profiles import services as profile_services
 
 DEMO_PROFILES = ("Demo Vault", "Demo Zoho")
+# Copies between profiles go to the sandbox's target vault and org; the training org is protected
+# (a copy into it waits for another user's approval: admin, a superuser, may approve).
+TARGET_PROFILES = {"Demo Vault UAT": ("vault", False), "Demo Zoho Training": ("zoho", True)}
 
 
 def _port_free(port: int) -> bool:
@@ -75,6 +78,8 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--vault-port", type=int, default=8101, help="sandbox Vault port")
         parser.add_argument("--zoho-port", type=int, default=8102, help="sandbox Zoho port")
+        parser.add_argument("--target-vault-port", type=int, default=8103, help="sandbox target Vault port")
+        parser.add_argument("--target-zoho-port", type=int, default=8104, help="sandbox target Zoho port")
         parser.add_argument("--no-sandbox", action="store_true", help="don't start the local sandbox")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -99,7 +104,18 @@ class Command(BaseCommand):
 
     # -- start-up
 
-    def start(self, *, host: str, port: int, vault_port: int, zoho_port: int, no_sandbox: bool, **_: Any) -> None:
+    def start(
+        self,
+        *,
+        host: str,
+        port: int,
+        vault_port: int,
+        zoho_port: int,
+        no_sandbox: bool,
+        target_vault_port: int = 8103,
+        target_zoho_port: int = 8104,
+        **_: Any,
+    ) -> None:
         if not _port_free(port):
             raise CommandError(f"Port {port} is in use; stop what runs there or pass --port.")
         call_command("migrate", interactive=False, verbosity=0)
@@ -116,7 +132,7 @@ class Command(BaseCommand):
         elif importlib.util.find_spec("sandbox") is None:
             sandbox_note = "sandbox package not found; demo profiles not created"
         else:
-            sandbox_note = self.start_sandbox(vault_port, zoho_port)
+            sandbox_note = self.start_sandbox(vault_port, zoho_port, (target_vault_port, target_zoho_port))
 
         self.spawn("worker", ["rqworker", "plans", "default"])  # plans first, then copies
         # One worker for previews only: with a copy running on the other, a preview still reads at once.
@@ -147,25 +163,43 @@ class Command(BaseCommand):
             passwords.append(password)
         return passwords[0], passwords[1]
 
-    def start_sandbox(self, vault_port: int, zoho_port: int) -> str:
+    def start_sandbox(self, vault_port: int, zoho_port: int, targets: tuple[int, int]) -> str:
         if not _port_free(vault_port) or not _port_free(zoho_port):
             return f"sandbox ports {vault_port}/{zoho_port} are in use; sandbox not started"
-        state = Path(settings.VAR_DIR) / "sandbox.json"
-        process = self.spawn(
-            "sandbox",
-            ["-m", "sandbox", "--vault-port", str(vault_port), "--zoho-port", str(zoho_port), "--state", str(state)],
-            manage=False,
-        )
-        _wait_for_port(vault_port, process)
-        _wait_for_port(zoho_port, process)
+        var = Path(settings.VAR_DIR)
+        args = ["-m", "sandbox", "--vault-port", str(vault_port), "--zoho-port", str(zoho_port)]
+        args += ["--state", str(var / "sandbox.json")]
+        with_targets = all(_port_free(p) for p in targets)
+        if with_targets:
+            args += ["--target-vault-port", str(targets[0]), "--target-zoho-port", str(targets[1])]
+            args += ["--target-state", str(var / "sandbox-target.json")]
+        process = self.spawn("sandbox", args, manage=False)
+        for listening in (vault_port, zoho_port, *(targets if with_targets else ())):
+            _wait_for_port(listening, process)
+        urls = [f"http://127.0.0.1:{p}" for p in (vault_port, zoho_port, *targets)]
         try:
-            self.ensure_demo_profiles(f"http://127.0.0.1:{vault_port}", f"http://127.0.0.1:{zoho_port}")
+            self.ensure_demo_profiles(urls[0], urls[1])
+            if with_targets:
+                self.ensure_target_profiles(urls[2], urls[3])
         except (ImportError, ValidationError) as exc:
             return f"sandbox running, but the demo profiles could not be set up: {exc}"
-        return (
-            f"sandbox: Vault http://127.0.0.1:{vault_port}, Zoho http://127.0.0.1:{zoho_port} "
-            f"(profiles {' and '.join(DEMO_PROFILES)} for demo)"
-        )
+        names = [*DEMO_PROFILES, *(TARGET_PROFILES if with_targets else ())]
+        return f"sandbox: Vault {urls[0]}, Zoho {urls[1]} (profiles {', '.join(names)} for demo)"
+
+    def ensure_target_profiles(self, vault_url: str, zoho_url: str) -> None:
+        """The demo profiles of the target vault and org (copies between profiles)."""
+        from sandbox import demo
+
+        user = get_user_model().objects.get(username="demo")
+        urls = {"vault": vault_url, "zoho": zoho_url}
+        for name, (system, protected) in TARGET_PROFILES.items():
+            values: dict[str, Any] = demo.profile_values(system, urls[system])
+            existing = ConnectionProfile.objects.filter(name=name).first()
+            if existing is None:
+                profile_services.profile_create(name=name, owner=user, actor=None, **values)
+            else:
+                profile_services.profile_update(profile=existing, owner=user, actor=None, **values)
+            ConnectionProfile.objects.filter(name=name).update(protected=protected)
 
     def ensure_demo_profiles(self, vault_url: str, zoho_url: str) -> None:
         # Only here: the sandbox is a development tool; a deployment without it runs the app alone

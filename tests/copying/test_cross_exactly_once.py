@@ -1,0 +1,98 @@
+"""A copy into another profile makes exactly one copy of each record in the target, whatever
+happens to its answers: a lost insert answer in the target is found again there (by the copy key,
+or without one by its values, creation time and API user) and never sent twice. Real RQ worker
+processes run the jobs against two sandbox instances."""
+
+import re
+
+import pytest
+
+from records.copying.job_create import copy_job_create
+from records.copying.options import CopyOptions
+from records.copying.request import CopyRequest
+from tests.fixtures.engine import assert_each_record_copied_once, worker_running
+from tests.fixtures.sandbox import find_record
+
+pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+CONTACTS_INSERT = r"^/crm/v\d+/Contacts$"
+
+
+@pytest.fixture(params=["copy-key", "no-copy-key"])
+def cross_zoho_any(request):
+    return request.getfixturevalue("cross_zoho" if request.param == "copy-key" else "bare_cross_zoho")
+
+
+def inserts(sandbox, path):
+    return [e for e in sandbox.log("zoho") if e.method == "POST" and re.search(path, e.path.split("?")[0])]
+
+
+def test_a_lost_insert_in_the_target_is_found_there_and_not_sent_again(cross_zoho_any, owner, redis_url):
+    source, target = cross_zoho_any
+    src = find_record(source.connector, "Accounts", "Reporting Lines")
+    target.sandbox.hooks("zoho").lose("POST", CONTACTS_INSERT, applied=True)
+    request = CopyRequest(
+        profile=source.profile,
+        target=target.profile,
+        object_name="Accounts",
+        source_ids=(src,),
+        mode="deep_copy",
+        options=CopyOptions(existing="create"),
+    )
+    job = copy_job_create(request=request, user=owner)
+    with worker_running(redis_url, "--burst") as worker:
+        worker.wait(180)
+    assert_each_record_copied_once(job)
+    outcomes = [e.outcome for e in inserts(target.sandbox, CONTACTS_INSERT)]
+    # The lost batch is not sent again (the next insert is the contacts of the next wave, if any).
+    assert outcomes[0] == "lost_applied" and "lost_applied" not in outcomes[1:]
+    assert len(outcomes) == len({r.depth for r in job.results.filter(object_name="Contacts")})
+    copies = set(job.results.values_list("new_id", flat=True))
+    contacts = [
+        c
+        for c in target.sandbox.zoho.state.records["Contacts"].values()
+        if c["Last_Name"] in {"Lead A", "Lead B", "Solo", "Member"}
+    ]
+    assert len(contacts) == 4 and {c["id"] for c in contacts} <= copies
+
+
+def test_a_worker_killed_while_the_target_holds_an_insert_answer_resumes_to_one_copy(cross_zoho_any, owner, redis_url):
+    """SIGKILL after the target made the contacts but before the answer reached the worker: the
+    lease runs out, resume-stale queues the job again and a second worker finds those copies in
+    the target instead of inserting them again."""
+    import django_rq
+
+    from records.copying.job_actions import jobs_resume_stale
+    from records.models import CopyJob
+    from tests.fixtures.engine import kill_worker
+
+    source, target = cross_zoho_any
+    src = find_record(source.connector, "Accounts", "Reporting Lines")
+    request = CopyRequest(
+        profile=source.profile,
+        target=target.profile,
+        object_name="Accounts",
+        source_ids=(src,),
+        mode="deep_copy",
+        options=CopyOptions(existing="create"),
+    )
+    job = copy_job_create(request=request, user=owner)
+    hold = target.sandbox.hooks("zoho").hold("POST", CONTACTS_INSERT)
+    with worker_running(redis_url) as first:
+        try:
+            assert hold.wait(60), "no insert of contacts in the target"
+            kill_worker(first)
+        finally:
+            hold.release()
+    job.refresh_from_db()
+    assert job.status == CopyJob.Status.RUNNING
+    CopyJob.objects.filter(pk=job.pk).update(lease_expires_at=job.lease_expires_at.replace(year=2000))
+    resumed = jobs_resume_stale()
+    assert [j.pk for j in resumed] == [job.pk]
+    assert resumed[0].rq_job_id in django_rq.get_queue("default").job_ids
+    with worker_running(redis_url, "--burst") as second:
+        second.wait(120)
+    assert_each_record_copied_once(job)
+    names = {"Lead A", "Lead B", "Solo", "Member"}
+    contacts = [c for c in target.sandbox.zoho.state.records["Contacts"].values() if c["Last_Name"] in names]
+    assert len(contacts) == 4
+    assert {c["id"] for c in contacts} <= set(job.results.values_list("new_id", flat=True))
