@@ -71,4 +71,6 @@ def report_lines(summary: dict[str, Any]) -> list[str]:
         return []
     more = f" (more match; the newest {summary['limit']:,} are copied)" if summary.get("more") else ""
     names = ", ".join(r["name"] or r["id"] for r in summary.get("first", []))
-    return [f"{summary['count']:,} records match {summary['filter']!r}{more}: {names}."]
+    count = summary["count"]
+    matches = "1 record matches" if count == 1 else f"{count:,} records match"
+    return [f"{matches} {summary['filter']!r}{more}: {names}."]

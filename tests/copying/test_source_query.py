@@ -130,6 +130,10 @@ def test_copy_command_where_preview_and_refusal(vault):
     assert code == 0, out
     query = json.loads(out)["cross"]["query"]
     assert query["count"] == 2 and query["filter"] == "status__v = 'active__v'" and len(query["first"]) == 2
+    code, out, err = cmd(
+        "copy", profile.name, "product__v", "--where", "name__v LIKE 'Cardio%'", "--set", "name__v=X", "--preview"
+    )
+    assert code == 0 and "1 record matches \"name__v LIKE 'Cardio%'\": Cardiostat." in out, out + err
     code, out, err = cmd("copy", profile.name, "product__v", "--where", "nope__c = 1", "--preview")
     assert code == 2 and "no field 'nope__c'" in err
     code, out, err = cmd(
