@@ -153,9 +153,15 @@ def match_field(target: Connector, object_name: str, chosen: str) -> str:
     for name in target.name_fields:
         info = by_name.get(name)
         # A name field of another object (Zoho Contacts' Account_Name, a lookup) is not this one's name.
-        if info is not None and info.type == FieldType.TEXT and (info.unique or target.match_by_name):
+        # A name the system numbers itself (Vault FOR-000001) names another record in another vault.
+        named = info is not None and info.type == FieldType.TEXT and not info.system_managed_name
+        if named and info is not None and (info.unique or target.match_by_name):
             return name
-    texts = (f for f in fields if f.unique and f.editable and f.type == FieldType.TEXT and f.name != key)
+    texts = (
+        f
+        for f in fields
+        if f.unique and f.editable and f.type == FieldType.TEXT and f.name != key and not f.system_managed_name
+    )
     return next((f.name for f in texts), "")
 
 

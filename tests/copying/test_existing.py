@@ -7,13 +7,13 @@ from dataclasses import replace
 
 import pytest
 
-from records.connectors.base import Rejected
+from records.connectors.base import FieldInfo, FieldType, Rejected
 from records.copying import existing
 from records.copying.options import CopyOptions
 from records.copying.preview import plan_copy
 from records.copying.tree import Plan
 from records.models import ConnectionProfile, CopyJob, RecordResult
-from tests.fixtures.engine import MemoryConnector, copy_request
+from tests.fixtures.engine import ZOHO_FIELDS, MemoryConnector, copy_request
 
 pytestmark = pytest.mark.django_db
 DEEP, CLONE = CopyJob.Mode.DEEP_COPY, CopyJob.Mode.CLONE
@@ -181,3 +181,13 @@ def test_children_looked_up_only_under_a_found_parent_and_unsearchable_ones_are_
     target.add("Accounts", Account_Name="Acme")
     found = found_existing(profiles, source, target)
     assert list(found["found"]) == ["Accounts"] and target.looked_up[-2:] == ["Accounts", "Contacts"]
+
+
+def test_a_name_the_system_numbers_is_no_match_key(profiles, source):
+    """Vault numbers some names itself (FOR-000001): the same name in another vault is another record."""
+    numbered = FieldInfo("Account_Name", "Name", FieldType.TEXT, unique=True, system_managed_name=True)
+    fields = {**ZOHO_FIELDS, "Accounts": [numbered, *ZOHO_FIELDS["Accounts"][2:]]}
+    target = MemoryConnector(fields=fields)
+    target.add("Accounts", Account_Name="Acme")
+    assert existing.match_field(target, "Accounts", "") == ""
+    assert found_existing(profiles, source, target)["found"] == {}
