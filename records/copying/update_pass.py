@@ -80,6 +80,7 @@ class UpdatePass:
             if why:
                 res.fail(row, "UNMATCHED_REFERENCE" if node else "NO_SNAPSHOT", why)
             else:
+                payload.update(self._choices(row, node.fields if node else {}))
                 wanted[row.pk] = {k: v for k, v in payload.items() if k not in subforms}
         self._decide(object_name, [r for r in batch if r.pk in wanted], wanted)
         res.save(batch, fence=self.context.fence)
@@ -87,6 +88,16 @@ class UpdatePass:
         sends = [r for r in batch if r.status in (S.PENDING, S.SENDING) and r.values]
         if sends:
             self._send(object_name, sends, wanted)
+
+    def _choices(self, row: RecordResult, source: dict[str, Any]) -> dict[str, Any]:
+        """The values the user set as for a create (overrides on the top record, set/clear and
+        templates per object), but neither the copy key nor the clearing of unique fields: the
+        record is not a new copy, its own key and unique values stay."""
+        job = self.context.job
+        values: dict[str, Any] = {}
+        if row.depth == 0:
+            values = {**(job.overrides or {}), **(job.row_overrides or {}).get(row.source_id, {})}
+        return self.context.record_values(row.object_name, row.source_id, values, source)
 
     def _decide(self, object_name: str, rows: list[RecordResult], wanted: dict[int, dict[str, Any]]) -> None:
         """Each row's fields to send and their current values, unless an earlier attempt stored them."""

@@ -121,3 +121,14 @@ def test_record_gone_from_the_target_fails_its_row(owner, target):
     UpdatePass(context, build).run("s0")
     row = job.results.get()
     assert row.status == S.FAILED and row.error_type == "NOT_FOUND" and target.calls == []
+
+
+def test_the_users_overrides_apply_to_the_top_record_as_for_a_create(owner, target):
+    """The first copy was renamed by an override; a re-run with the same override changes only Phone."""
+    acme = target.add("Accounts", Account_Name="Acme (copy)", Phone="1", Copy_Key="rc-first")
+    context, job = update_job(owner, target, [("Accounts", {"Account_Name": "Acme", "Phone": "2"}, acme, "")])
+    context.job.overrides = {"Account_Name": "{Account_Name} (copy)"}  # as the job was asked
+    UpdatePass(context, build).run("s0")
+    row = job.results.get()
+    assert (row.status, row.values, row.previous) == (S.SUCCEEDED, {"Phone": "2"}, {"Phone": "1"})
+    assert target.data["Accounts"][acme]["Copy_Key"] == "rc-first"  # its own key stays
