@@ -13,6 +13,7 @@ from django.core.management import call_command
 
 from records.copying.job_actions import copy_job_undo
 from records.copying.options import CopyOptions
+from records.management.commands._cli import job_as_dict
 from records.models import CopyJob, RecordResult
 from tests.fixtures.engine import copy_now, run_job
 from tests.fixtures.sandbox import find_record
@@ -85,6 +86,8 @@ def test_update_sends_only_the_changed_field_and_undo_restores_it(cross, owner):
     top = second.results.get(depth=0)
     assert (top.action, top.values, top.previous) == (A.UPDATE, {"Phone": "+1 555 0142"}, {"Phone": old_phone})
     assert all(r.previous == {} for r in second.results.exclude(pk=top.pk))  # nothing else differs
+    listed = {r["source_id"]: (r["action"], r["changed"]) for r in job_as_dict(second)["results"]}
+    assert listed[root] == ("updated", ["Phone"]) and {a for a, _ in listed.values()} == {"updated"}
     puts = [e for e in target.sandbox.log("zoho") if e.method == "PUT"]
     assert len(puts) == 2 and all('"Phone"' in e.body_summary and "Account_Name" not in e.body_summary for e in puts)
     assert target.connector.get("Accounts", copy_id).fields["Phone"] == "+1 555 0142"
