@@ -361,7 +361,10 @@ class ProfileAccess:
         user = self.user
         # A copy into another profile reads one and writes the other: the user needs both.
         wanted = {p for p in (self.job.profile_id, self.job.target_profile_id) if p is not None}
-        if user is not None and ConnectionProfile.objects.for_user(user).filter(pk__in=wanted).count() == len(wanted):
+        # Ids only: the profiles' other columns (secrets among them) stay unread.
+        if user is not None and wanted == set(
+            ConnectionProfile.objects.for_user(user).filter(pk__in=wanted).values_list("pk", flat=True)
+        ):
             return ""
         return "You no longer have access to this job's connection profile."
 

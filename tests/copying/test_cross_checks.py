@@ -124,3 +124,15 @@ def test_copy_preview_into_another_profile_says_what_was_matched_and_queues_noth
     assert "References to Accounts: 1 of 1 matched in the target by Account_Name." in out
     assert "Copied into Target Zoho" in out
     assert not CopyJob.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_stored_plan_is_keyed_by_its_target_so_a_moved_target_reads_it_again(cross_zoho, owner):
+    from records.copying.stored_plans import plan_key
+
+    source, target = cross_zoho
+    request = request_for(source, target, find_record(source.connector, "Accounts", "Globex"))
+    before = plan_key(request=request)
+    assert before != plan_key(request=request_for(source, None, request.source_ids[0]))
+    target.profile.base_url = "https://other.example"
+    assert plan_key(request=request) != before

@@ -67,6 +67,8 @@ def test_zoho_deep_copy_across_points_references_inside_the_tree_at_the_copies(c
     assert by_last["Member"]["Reports_To"] == by_last["Lead A"]["id"]
     account = zoho_records(target.sandbox, "Accounts")[copies[src]]
     assert all(c["Account_Name"] == account["id"] for c in by_last.values())
+    # No user is mapped yet: the source's owner id means nothing there, the target's API user owns the copy.
+    assert account["Owner"] == target.sandbox.zoho.state.api_user["id"]
 
 
 @pytest.mark.django_db
@@ -159,3 +161,14 @@ def test_vault_reference_to_a_country_the_target_lacks_refuses_by_default_or_is_
     job = copy_across(cross_vault, owner, "product__v", [src], "clone", unmatched={"*": "blank"})
     assert_each_record_copied_once(job)
     assert not target.sandbox.vault.state.records["product__v"][job.results.get().new_id].get("country__c")
+
+
+@pytest.mark.django_db
+def test_zoho_outside_reference_with_two_records_of_its_name_in_the_target_is_unmatched(cross_zoho, owner):
+    source, target = cross_zoho
+    src = find_record(source.connector, "Accounts", "Initech")
+    globex = find_record(source.connector, "Accounts", "Globex")
+    source.connector.update("Accounts", [{"id": src, "Parent_Account": {"id": globex}}])
+    target.connector.create("Accounts", [{"Account_Name": "Globex"}])  # now two Globex there
+    with pytest.raises(ValidationError, match="2 records in the target have Account_Name 'Globex'"):
+        copy_across(cross_zoho, owner, "Accounts", [src], "clone")
