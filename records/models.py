@@ -281,7 +281,9 @@ class CopyJob(models.Model):
             reason = "A copy into another profile can't be undone here yet; delete its copies in the target."
         if not reason and self.status not in self.ENDED:
             reason = "Only a finished job can be undone."
-        if not reason and not self.results.filter(status=RecordResult.Status.SUCCEEDED).exclude(new_id="").exists():
+        # Updated records count: an undo may write their previous values back (--restore-updated).
+        undoable = self.results.filter(status=RecordResult.Status.SUCCEEDED, action__in=RecordResult.UNDOABLE)
+        if not reason and not undoable.exclude(new_id="").exists():
             reason = "This job created nothing to undo."
         reason = reason or (access or ProfileAccess(self, user)).refusal
         return not reason, reason
@@ -404,6 +406,9 @@ class RecordResult(models.Model):
         CREATE = "create", "Created"
         SKIP = "skip", "Skipped"
         UPDATE = "update", "Updated"
+
+    # What an undo acts on: records the job created (deleted) or updated (their values written back).
+    UNDOABLE = (Action.CREATE, Action.UPDATE)
 
     job = models.ForeignKey(CopyJob, on_delete=models.CASCADE, related_name="results")
     object_name = models.CharField(max_length=200)

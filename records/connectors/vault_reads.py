@@ -7,10 +7,12 @@ Facts and sources: ../shared/api-notes/vault.md (section numbers below refer to 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Iterator, Sequence
 from typing import Any
 from urllib.parse import quote
 
+from records.connectors import vault_filter
 from records.connectors import vault_parse as vp
 from records.connectors.base import NotFound, Page, Record, Rejected, RelatedList, Unavailable
 from records.connectors.vault_api import MAX_QUERY_CHARS, VaultApi
@@ -65,6 +67,24 @@ class VaultReads:
         total = vp.to_int(details.get("total"))
         more = (page - 1) * per_page + len(rows) < total if total is not None else len(rows) == per_page
         return Page([_record(object_name, r) for r in rows], page, bool(more))
+
+    def query_ids(self, object_name: str, where: str, *, limit: int) -> list[Record]:
+        """The newest `limit` records matching a person's VQL filter (vault_filter), with their
+        name and creation time: `SELECT id, name__v, created_date__v FROM o WHERE … ORDER BY
+        created_date__v DESC PAGESIZE n` (§3.3), read no further than `limit` rows."""
+        fields = self.metadata.fields(object_name)  # the object must exist; the filter names its fields
+        condition = vault_filter.rebuild_where(where, fields)
+        columns = ", ".join(n for n in ("id", "name__v", vp.CREATED_FIELD) if n == "id" or n in fields)
+        clauses = [f"SELECT {columns} FROM {vp.vql_name(object_name)}"]
+        if condition:
+            clauses.append(f"WHERE {condition}")
+        if vp.CREATED_FIELD in fields:
+            clauses.append(f"ORDER BY {vp.CREATED_FIELD} DESC")
+        limit = max(1, int(limit))
+        # Vault's page is at most 1,000 rows (§3.3); a larger limit reads the next page.
+        clauses.append(f"PAGESIZE {min(limit, NAMES_CHUNK)}")
+        rows = itertools.islice(self.api.query(" ".join(clauses)), limit)
+        return [_record(object_name, row) for row in rows]
 
     def get(self, object_name: str, record_id: str) -> Record:
         # Reference: https://general.veevavault.dev/vault-api/api-reference/26.2/vault-objects/retrieve-object-record/

@@ -173,6 +173,9 @@ class ZohoConnector(Connector):
     def search(self, object_name: str, text: str = "", *, page: int = 1, per_page: int = 50) -> Page:
         return self.reads.search(object_name, text, page=page, per_page=per_page)
 
+    def query_ids(self, object_name: str, where: str, *, limit: int) -> list[Record]:
+        return self.reads.query_ids(object_name, where, limit=limit)
+
     def get(self, object_name: str, record_id: str) -> Record:
         return self.reads.get(object_name, record_id)
 

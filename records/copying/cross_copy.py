@@ -143,7 +143,20 @@ class CrossCopyRun(EngineDeepCopyRun):
 
     def _copy_root(self, root_id: str) -> None:
         super()._copy_root(root_id)
-        UpdatePass(self.context).run(root_id)
+        UpdatePass(self.context, self._payload).run(root_id)  # records found there, to update
+
+    def _create_children(
+        self,
+        object_name: str,
+        rows: list[RecordResult],
+        node_by_key: dict[tuple[str, str], Node],
+        id_map: dict[str, str],
+        depths: dict[tuple[str, str], int],
+    ) -> None:
+        # A record found in the target already (action update) is the update pass's, never inserted.
+        rows = [r for r in rows if r.action != RecordResult.Action.UPDATE]
+        if rows:
+            super()._create_children(object_name, rows, node_by_key, id_map, depths)
 
     def _target(self) -> Target:
         refs = self.context.job.state.get("refs") or {}
@@ -158,6 +171,8 @@ class CrossCopyRun(EngineDeepCopyRun):
 
     def _create_root(self, root_id: str, root_row: RecordResult, root_node: Node) -> None:
         """The top record: inserted with its values and the overrides (no clone across orgs)."""
+        if root_row.action == RecordResult.Action.UPDATE:
+            return  # found in the target already: the update pass's
         context, conn = self.context, self.connector
         object_name = root_row.object_name
         fields = context.describe(object_name)

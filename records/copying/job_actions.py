@@ -204,20 +204,29 @@ def _state_to_resume(job: CopyJob) -> dict[str, Any]:
     return state
 
 
-def copy_job_undo(*, job: CopyJob, user: Any, enqueue: bool = True, include_changed: bool = False) -> CopyJob:
+def copy_job_undo(
+    *, job: CopyJob, user: Any, enqueue: bool = True, include_changed: bool = False, restore_updated: bool = False
+) -> CopyJob:
     """Create the one job that deletes what `job` created (children first), with its own results.
-    It deletes only what the job created and nobody changed since (copying/undo_checks.py);
-    `include_changed`: records changed since the copy are deleted too (kept in the undo's options,
-    so a resumed undo keeps the choice)."""
+    It deletes only what the job created and nobody changed since (copying/undo_checks.py), never a
+    record the job found in the target and skipped or updated; `include_changed`: records changed
+    since the copy are deleted too (kept in the undo's options, so a resumed undo keeps the choice);
+    `restore_updated`: the records the job updated get their previous values back (undo_restore.py)."""
     _allowed(CopyJob.can_undo, job, user)
-    created = list(job.results.filter(status=S.SUCCEEDED).exclude(new_id="").order_by("depth", "id"))
+    done = job.results.filter(status=S.SUCCEEDED).exclude(new_id="").order_by("depth", "id")
+    created = list(done.filter(action=RecordResult.Action.CREATE))
+    updated = list(done.filter(action=RecordResult.Action.UPDATE)) if restore_updated else []
+    if not created and not updated:
+        raise ValidationError(_nothing_to_undo(job))
     # The class attribute (no connector built, no call); a registry entry without one names nothing.
     name_fields = getattr(connector_class(job.profile.system), "name_fields", ())
+    options = {k: True for k, v in (("include_changed", include_changed), ("restore_updated", restore_updated)) if v}
     with transaction.atomic():
-        undo = _undo_job_row(job, created, name_fields, user, include_changed)
+        undo = _undo_job_row(job, created, name_fields, user, options)
         if not lifecycle.attach_undo(job_id=job.pk, undo_id=undo.pk):
             raise ValidationError(CopyJob.objects.get(pk=job.pk).can_undo(user)[1] or "This job can't be undone now.")
-        RecordResult.objects.bulk_create(_undo_rows(undo, created, name_fields), batch_size=500)
+        rows = _undo_rows(undo, created, name_fields) + _restore_rows(undo, updated, name_fields)
+        RecordResult.objects.bulk_create(rows, batch_size=500)
         lifecycle.refresh_counts(undo)
         audit_log(
             actor=user,
@@ -226,27 +235,42 @@ def copy_job_undo(*, job: CopyJob, user: Any, enqueue: bool = True, include_chan
             job=undo,
             original=job.pk,
             include_changed=include_changed,
+            restore_updated=restore_updated,
         )
         if enqueue:
             enqueue_job(undo)
     return undo
 
 
+def _nothing_to_undo(job: CopyJob) -> str:
+    updated = job.results.filter(status=S.SUCCEEDED, action=RecordResult.Action.UPDATE).count()
+    if updated:
+        return f"This job created nothing to undo; --restore-updated writes back the values of the {updated} record(s) it updated."
+    return "This job created nothing to undo."
+
+
 def _undo_job_row(
-    job: CopyJob, created: list[RecordResult], name_fields: tuple[str, ...], user: Any, include_changed: bool
+    job: CopyJob, created: list[RecordResult], name_fields: tuple[str, ...], user: Any, options: dict[str, Any]
 ) -> CopyJob:
     top = next((r for r in created if r.depth == 0), None)
+    state = {"profile_address": (job.state or {}).get("profile_address") or lifecycle.profile_address(job.profile)}
+    if job.target_profile is not None:
+        # The copies are in the target profile: the undo works there, wherever it points now.
+        state["target_address"] = (job.state or {}).get("target_address") or lifecycle.profile_address(
+            job.target_profile
+        )
     return CopyJob.objects.create(
         profile=job.profile,
+        target_profile=job.target_profile,
         object_name=job.object_name,
         mode=CopyJob.Mode.UNDO,
         parent_job=job,
         source_ids=[r.new_id for r in created if r.depth == 0],
         source_name=undo_checks.copy_name(top, name_fields) if top else "",  # for the job's title
         requested_by=user,
-        options={"include_changed": True} if include_changed else {},
+        options=options,
         # The copies are where the copy job wrote them, wherever the profile points now.
-        state={"profile_address": (job.state or {}).get("profile_address") or lifecycle.profile_address(job.profile)},
+        state=state,
         # The objects' labels as the copy's plan named them (the title, the per-object table).
         plan={"deletes": len(created), "objects": _labels_only((job.plan or {}).get("objects"))},
     )
@@ -268,13 +292,34 @@ def _undo_rows(undo: CopyJob, created: list[RecordResult], name_fields: tuple[st
     ]
 
 
+def _restore_rows(undo: CopyJob, updated: list[RecordResult], name_fields: tuple[str, ...]) -> list[RecordResult]:
+    """One row per record the job updated (action update): its previous values, and the values the
+    update wrote (a field changed again since keeps its new value)."""
+    return [
+        RecordResult(
+            job=undo,
+            object_name=r.object_name,
+            source_id=r.new_id,
+            depth=r.depth,
+            parent_source_id=r.source_id,
+            source_name=undo_checks.copy_name(r, name_fields),
+            idempotency_key=tree.idempotency_key(undo.code, r.object_name, r.new_id),
+            action=RecordResult.Action.UPDATE,
+            previous=r.previous or {},
+            values=r.values or {},
+        )
+        for r in updated
+        if r.previous
+    ]
+
+
 def undo_preview(
     *, job: CopyJob, user: Any, connector: Connector | None = None, limit: int | None = None
 ) -> UndoPreview:
     """What an undo of `job` would delete and keep, and why, read now for the first
     settings.UNDO_PREVIEW_MAX_RECORDS copies (the worker checks every record again)."""
     _allowed(CopyJob.can_undo, job, user)
-    conn = connector or connector_for(job.profile)
+    conn = connector or connector_for(job.write_profile)  # the copies are where the job wrote them
     size = settings.UNDO_PREVIEW_MAX_RECORDS if limit is None else limit
     return undo_preview_of(conn, job, limit=size, name_fields=conn.name_fields)
 

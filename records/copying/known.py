@@ -2,7 +2,8 @@
 
 A record is known as a *source* when any copy job names it as a record to copy (its result rows'
 source ids, or, for the few ids a look-up finds, the job's own source list), and as a *copy* when
-any copy job's row holds it as its new id. Undo jobs don't count: their rows name the copies they
+any copy job's row holds it as the new id of a record it created (a copy into another profile
+may skip or update a record already there: that row does not make it its copy). Undo jobs don't count: their rows name the copies they
 delete. Nothing the app knows this way is ever claimed as a lost answer's copy, and undo never
 deletes a source or another job's copy.
 """
@@ -21,6 +22,7 @@ from records.models import CopyJob, RecordResult
 CHUNK = 500
 # A job's source list is JSON text, searched per id: only for a handful of ids (a look-up's finds).
 MAX_LIST_READS = 25
+CREATE = RecordResult.Action.CREATE
 
 
 @dataclass(frozen=True)
@@ -41,10 +43,13 @@ def known_ids(
     for start in range(0, len(wanted), CHUNK):
         chunk = set(wanted[start : start + CHUNK])
         matches = rows.filter(Q(source_id__in=chunk) | Q(new_id__in=chunk))
-        for source_id, new_id, pk, job_id in matches.values_list("source_id", "new_id", "pk", "job_id"):
+        for source_id, new_id, pk, job_id, action in matches.values_list(
+            "source_id", "new_id", "pk", "job_id", "action"
+        ):
             if source_id in chunk:
                 found[source_id] = Known(as_source=True, job_id=job_id)
-            if new_id in chunk and pk not in skip_rows and job_id != except_job:
+            # A row that skipped or updated a record already in the target names it, but did not create it.
+            if new_id in chunk and pk not in skip_rows and job_id != except_job and action == CREATE:
                 found.setdefault(new_id, Known(as_source=False, job_id=job_id))
     rest = [i for i in wanted if i not in found]
     if len(rest) <= MAX_LIST_READS:

@@ -20,7 +20,7 @@ from typing import NoReturn
 
 from records.connectors.base import ConnectorError, NotFound, OutcomeUnknown, RateLimited, Unavailable
 from records.copying import results as res
-from records.copying import undo_checks
+from records.copying import undo_checks, undo_restore
 from records.copying.lifecycle import Paused
 from records.copying.reconcile import reconcile_deletes
 from records.copying.run_context import RunContext
@@ -41,7 +41,15 @@ class UndoRun:
 
     def run(self) -> None:
         self._finish_cascades()  # one a stopped run started: wait for it before reading anything
-        rows = self.context.rows(status__in=[S.PENDING, S.SENDING])
+        self._delete()
+        # Then the records a copy into another profile updated get their values back (repeat-safe).
+        restore = self.context.rows(status__in=[S.PENDING, S.SENDING], action=RecordResult.Action.UPDATE)
+        if restore:
+            undo_restore.restore(self.connector, restore, pause=_pause)
+            self.context.heartbeat()
+
+    def _delete(self) -> None:
+        rows = self.context.rows(status__in=[S.PENDING, S.SENDING], action=RecordResult.Action.CREATE)
         sending = [r for r in rows if r.status == S.SENDING]
         if sending:
             reconcile_deletes(self.connector, sending)
@@ -61,7 +69,9 @@ class UndoRun:
 
     def _cascades(self) -> bool:
         original = self.context.job.parent_job
-        return self.connector.native_deep_copy and original is not None and original.mode == CopyJob.Mode.DEEP_COPY
+        if original is None or original.target_profile_id is not None:
+            return False  # across profiles a re-run's records may hang under a record it skipped
+        return self.connector.native_deep_copy and original.mode == CopyJob.Mode.DEEP_COPY
 
     def _all_go(self, roots: list[RecordResult], verdicts: undo_checks.Verdicts) -> bool:
         """Every record left is below a root being deleted, and no row of the job stays (kept, or

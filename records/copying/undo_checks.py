@@ -300,8 +300,10 @@ def copy_targets(
 ) -> list[Target]:
     """The copies `original` created (children after parents), as targets: those in `only`
     ((object, copy id) pairs) when given, at most `limit`."""
-    rows = original.results.filter(status=S.SUCCEEDED).exclude(new_id="").order_by("depth", "id")
-    copy_of = dict(rows.values_list("source_id", "new_id"))
+    found = original.results.filter(status=S.SUCCEEDED).exclude(new_id="").order_by("depth", "id")
+    # A parent's copy may be a record the job skipped (found in the target already): still the parent.
+    copy_of = dict(found.values_list("source_id", "new_id"))
+    rows = found.filter(action=RecordResult.Action.CREATE)  # only what the job created is deleted
     out = []
     for r in rows.only(
         "object_name", "source_id", "new_id", "parent_source_id", "sending_at", "written_at", "source_name", "values"

@@ -32,6 +32,9 @@ class UndoPreview:
     gone: list[Line] = field(default_factory=list)  # already deleted: count as deleted
     checked: int = 0
     cascade: bool = False  # a Vault deep copy that the cascade delete may take whole
+    # Records a copy into another profile updated: written back with --restore-updated.
+    # [{"object_name", "record_id", "name", "previous": {field: value}}]
+    restore: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def unchecked(self) -> int:
@@ -49,13 +52,15 @@ class UndoPreview:
             "changed": lines(self.changed),
             "kept": lines(self.kept),
             "gone": lines(self.gone),
+            "restore": self.restore,
         }
 
 
 def preview(conn: Connector, job: CopyJob, *, limit: int, name_fields: tuple[str, ...]) -> UndoPreview:
     """Read the first `limit` copies of `job` and sort them as an undo would, with and without
     "also delete records changed since the copy" (one reading for both)."""
-    total = job.results.filter(status=S.SUCCEEDED).exclude(new_id="").count()
+    done = job.results.filter(status=S.SUCCEEDED).exclude(new_id="")
+    total = done.filter(action=RecordResult.Action.CREATE).count()
     targets = undo_checks.copy_targets(job, limit=limit, name_fields=name_fields)
     reading = undo_checks.read(conn, targets, job=job, read_children=conn.native_deep_copy)
     default = undo_checks.decide(reading, targets, include_changed=False)
@@ -69,6 +74,11 @@ def preview(conn: Connector, job: CopyJob, *, limit: int, name_fields: tuple[str
         if kept is not None:
             (out.changed if t.record_id in also else out.kept).append(_line(t, kept.message))
     out.cascade = _cascades(conn, job, default)
+    updated = done.filter(action=RecordResult.Action.UPDATE).exclude(previous=None)[:limit]
+    out.restore = [
+        {"object_name": r.object_name, "record_id": r.new_id, "name": r.source_name, "previous": r.previous}
+        for r in updated
+    ]
     return out
 
 
@@ -77,4 +87,6 @@ def _line(t: Target, reason: str = "") -> Line:
 
 
 def _cascades(conn: Connector, job: CopyJob, verdicts: Verdicts) -> bool:
-    return conn.native_deep_copy and job.mode == CopyJob.Mode.DEEP_COPY and verdicts.cascade_safe
+    # Not across profiles: a re-run's tree may hang under a record the job skipped (not its own).
+    in_system = job.target_profile_id is None
+    return in_system and conn.native_deep_copy and job.mode == CopyJob.Mode.DEEP_COPY and verdicts.cascade_safe

@@ -20,6 +20,7 @@ from django.core.management.base import BaseCommand
 
 from records.connectors import connector_for
 from records.connectors.base import Connector, ConnectorError
+from records.copying import source_query
 from records.copying.job_actions import copy_job_run
 from records.copying.job_create import copy_job_create
 from records.copying.options import CopyOptions, parse_cli, parse_cross_cli
@@ -152,6 +153,8 @@ class Command(BaseCommand):
             self.stdout.write(f"How: {plan.way}")
         for warning in plan.warnings:
             self.stdout.write(f"Note: {warning}")
+        for line in source_query.report_lines(plan.cross.get("query") or {}):  # a copy by query: what matched
+            self.stdout.write(line)
         for line in plan.cross.get("report", []):  # a copy into another profile: what the target holds
             self.stdout.write(line)
         if plan.refused_reason:

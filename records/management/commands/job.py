@@ -4,7 +4,8 @@ but is no longer listed), `job undo ID`, `job resume-stale`, `job resolve ID ROW
 is the row's id as `job show --json` lists it, or its source record id).
 
 `job undo ID --preview` lists what an undo would delete and keep (and why) without queuing it;
-`--include-changed` (undo, and resume of an undo) deletes records changed since the copy too.
+`--include-changed` (undo, and resume of an undo) deletes records changed since the copy too;
+`--restore-updated` (undo of a copy into another profile) writes back the records it updated.
 `job fix ID (--row ROW... | --all-failed) (--set F=V... | --make-unique F) [--resume] [--user NAME]
 [--json]` corrects failed rows (a value, a template such as "{name__v} B", or the first free " (n)")
 and, with --resume, resumes the job.
@@ -58,6 +59,11 @@ class Command(BaseCommand):
                 p.add_argument(
                     "--preview", action="store_true", help="list what would be deleted and kept; queue nothing"
                 )
+                p.add_argument(
+                    "--restore-updated",
+                    action="store_true",
+                    help="a copy into another profile: also write back the values of the records it updated",
+                )
         sub.add_parser("resume-stale")
         resolve = sub.add_parser("resolve", help="pick the copy of a row that needs review, or none")
         resolve.add_argument("id")
@@ -93,7 +99,7 @@ class Command(BaseCommand):
         if action == "undo" and opts["preview"]:
             self._preview(job, as_json=opts["json"])
             sys.exit(0)
-        extra = {"include_changed": True} if opts.get("include_changed") else {}
+        extra = {k: True for k in ("include_changed", "restore_updated") if opts.get(k)}
         service = {
             "cancel": job_actions.copy_job_cancel,
             "resume": job_actions.copy_job_resume,
@@ -189,6 +195,11 @@ class Command(BaseCommand):
                 for line in lines:
                     reason = f"  {line.reason}" if line.reason else ""
                     self.stdout.write(f"  {line.object_name} {line.record_id} {line.name}{reason}")
+        if preview.restore:
+            self.stdout.write(f"Updated by the copy — written back with --restore-updated ({len(preview.restore)}):")
+            for item in preview.restore:
+                old = ", ".join(f"{k}={v!r}" for k, v in sorted(item["previous"].items()))
+                self.stdout.write(f"  {item['object_name']} {item['record_id']} {item['name']}  {old}")
         if preview.unchecked:
             self.stdout.write(
                 f"{preview.unchecked} more record(s) not read now: the undo checks them under the same rules."
