@@ -84,6 +84,13 @@ UNDO_PREVIEW_MAX_RECORDS = env.int("UNDO_PREVIEW_MAX_RECORDS", default=1000)
 JOB_LEASE_SECONDS = env.int("JOB_LEASE_SECONDS", default=120)
 # The most related records a deep copy the engine builds level by level takes (Vault with --engine).
 ENGINE_DEEP_COPY_MAX_RECORDS = env.int("ENGINE_DEEP_COPY_MAX_RECORDS", default=100_000)
+# A copy by query (`copy --where`) takes this many records when no --limit is given, and at most the max.
+COPY_QUERY_DEFAULT_LIMIT = env.int("COPY_QUERY_DEFAULT_LIMIT", default=100)
+COPY_QUERY_MAX_LIMIT = env.int("COPY_QUERY_MAX_LIMIT", default=1000)
+# A copy into a protected profile waits this long for an approver, then expires.
+COPY_APPROVAL_EXPIRY_DAYS = env.int("COPY_APPROVAL_EXPIRY_DAYS", default=7)
+# The most records one job may write into a protected profile (checked in the preview).
+PROTECTED_MAX_RECORDS = env.int("PROTECTED_MAX_RECORDS", default=10_000)
 # A job paused by a rate limit or an outage waits (first wait, doubling up to the max) until the
 # budget is spent, then stops, resumable from the job page.
 JOB_WAIT_FIRST_SECONDS = env.float("JOB_WAIT_FIRST_SECONDS", default=15.0)

@@ -66,6 +66,8 @@ class ConnectionProfile(models.Model):
     concurrency = models.PositiveSmallIntegerField(default=5)
     # {object: text field}: where a copy writes its lineage stamp unless the user names another.
     lineage_fields = models.JSONField(default=dict, blank=True)
+    # Production, validation: a copy written into it waits for another user's approval (copying/approval.py).
+    protected = models.BooleanField(default=False)
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_profiles")
     shared_with_users = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="shared_profiles")
@@ -111,15 +113,23 @@ class CopyJob(models.Model):
         FAILED = "failed", "Failed"
         CANCELLED = "cancelled", "Cancelled"
         UNDONE = "undone", "Undone"
+        # A copy into a protected profile, written nothing yet, until an approver decides.
+        AWAITING_APPROVAL = "awaiting_approval", "Awaiting approval"
+        REJECTED = "rejected", "Rejected"
 
-    FINISHED = (Status.SUCCEEDED, Status.PARTIAL, Status.FAILED, Status.CANCELLED, Status.UNDONE)
+    FINISHED = (Status.SUCCEEDED, Status.PARTIAL, Status.FAILED, Status.CANCELLED, Status.UNDONE, Status.REJECTED)
     ACTIVE = (Status.QUEUED, Status.PLANNING, Status.RUNNING, Status.WAITING)
     ENDED = (Status.SUCCEEDED, Status.PARTIAL, Status.FAILED, Status.CANCELLED)
     # The start of the error summary of a job that stopped after waiting out an outage.
     OUTAGE = "Stopped after an outage"
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # Where the records are read (and, without a target, written).
     profile = models.ForeignKey(ConnectionProfile, on_delete=models.PROTECT, related_name="jobs")
+    # A copy into another profile of the same system writes there (null: within `profile`).
+    target_profile = models.ForeignKey(
+        ConnectionProfile, null=True, blank=True, on_delete=models.PROTECT, related_name="target_jobs"
+    )
     object_name = models.CharField("object / module", max_length=200)
     # The display name of the (first) source record as read for the plan ("Acme Corp"), for titles.
     source_name = models.CharField(max_length=300, blank=True)
@@ -136,7 +146,7 @@ class CopyJob(models.Model):
     # Retry and undo jobs point at the job they act on.
     parent_job = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="child_jobs")
 
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
     planned_count = models.PositiveIntegerField(default=0)
     succeeded_count = models.PositiveIntegerField(default=0)
     failed_count = models.PositiveIntegerField(default=0)
@@ -168,13 +178,22 @@ class CopyJob(models.Model):
     # Engine checkpoint (e.g. Vault deep-copy phase); lets a resumed run pick up where it was.
     state = models.JSONField(default=dict, blank=True)
     error_summary = models.TextField(blank=True)
+    # A copy into a protected profile: who approved or rejected it, when, and their words.
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.CharField(max_length=500, blank=True)
 
     objects = JobQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created"]
         # The RQ dashboard (/admin/rq/) is for superusers and holders of this, not for all staff.
-        permissions = [("use_queue_dashboard", "Can use the queue dashboard (/admin/rq/)")]
+        permissions = [
+            ("use_queue_dashboard", "Can use the queue dashboard (/admin/rq/)"),
+            ("approve_copy", "Can approve copies into protected profiles"),
+        ]
         indexes = [
             models.Index(fields=["requested_by", "-created"]),
             models.Index(fields=["status", "lease_expires_at"]),
@@ -184,6 +203,11 @@ class CopyJob(models.Model):
         # What the admin's lists and links show: the person's words, not the API name (the walk
         # found "Deep copy product__v #1" in the results list).
         return f"Job {self.pk}: {self.title}"
+
+    @property
+    def write_profile(self) -> ConnectionProfile:
+        """Where the job's copies are created: the target profile, else the source."""
+        return self.target_profile or self.profile
 
     @property
     def object_label(self) -> str:
@@ -354,6 +378,12 @@ class RecordResult(models.Model):
     # record could be its copy); only a person's pick (or "none of them") moves it on (review.py).
     UNFINISHED = (Status.PENDING, Status.SENDING, Status.FAILED, Status.SKIPPED)
 
+    class Action(models.TextChoices):
+        # What the row does in the target: a copy between profiles may find the record there already.
+        CREATE = "create", "Created"
+        SKIP = "skip", "Skipped"
+        UPDATE = "update", "Updated"
+
     job = models.ForeignKey(CopyJob, on_delete=models.CASCADE, related_name="results")
     object_name = models.CharField(max_length=200)
     source_id = models.CharField(max_length=100)
@@ -384,6 +414,9 @@ class RecordResult(models.Model):
     written_at = models.DateTimeField(null=True, blank=True, editable=False)
     # A row needing review: the records that matched its lost answer [{"id", "name", "created"}].
     candidates = models.JSONField(null=True, blank=True, editable=False)
+    action = models.CharField(max_length=10, choices=Action.choices, default=Action.CREATE)
+    # An update of an existing record: the values it replaced {field: value}, for undo to write back.
+    previous = models.JSONField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["id"]
@@ -442,6 +475,10 @@ class CopyPlan(models.Model):
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     profile = models.ForeignKey(ConnectionProfile, on_delete=models.CASCADE, related_name="+")
+    # A copy into another profile: where it would write (null: within `profile`).
+    target_profile = models.ForeignKey(
+        ConnectionProfile, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     object_name = models.CharField(max_length=100)
     mode = models.CharField(max_length=20)

@@ -451,18 +451,20 @@ class Sandbox:
         vault_settings: dict | None = None,
         zoho_settings=None,
         copy_keys: bool = True,
+        org: str = "main",
     ) -> Sandbox:
         """Both emulators; `copy_keys=False` serves the demo data without copy-key fields (the
-        `copy_keys` setting of each, kept across reset())."""
+        `copy_keys` setting of each, kept across reset()); `org="target"`: the second vault and
+        Zoho org, where copies between profiles go (sandbox/target_org.py)."""
         from sandbox.vault import VaultApp, VaultSettings
 
-        vault = VaultApp(VaultSettings(**{**(vault_settings or {}), "copy_keys": copy_keys}))
+        vault = VaultApp(VaultSettings(**{**(vault_settings or {}), "copy_keys": copy_keys, "org": org}))
         from sandbox.zoho import ZohoApp, ZohoSettings
 
         if isinstance(zoho_settings, ZohoSettings):
-            zoho_settings = zoho_settings.updated(copy_keys=copy_keys)
+            zoho_settings = zoho_settings.updated(copy_keys=copy_keys, org=org)
         else:
-            zoho_settings = {**(zoho_settings or {}), "copy_keys": copy_keys}
+            zoho_settings = {**(zoho_settings or {}), "copy_keys": copy_keys, "org": org}
         zoho = ZohoApp(settings=zoho_settings)
 
         from sandbox.hooks import HookMiddleware

@@ -68,6 +68,8 @@ class VaultSettings:
     # Seconds this Vault's clock runs ahead of ours (negative: behind): records' created/modified
     # times and every answer's Date header are shifted by it.
     clock_skew: float = 0.0
+    # "main", or "target": the second vault copies between profiles go to (sandbox/target_org.py).
+    org: str = "main"
 
     def updated(self, **kwargs) -> VaultSettings:
         return replace(self, **kwargs)

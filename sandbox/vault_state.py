@@ -10,7 +10,7 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
-from sandbox import clock, demo
+from sandbox import clock, demo, target_org
 from sandbox.vault_schema import PICKLISTS, FieldDef, ObjectDef, build_schema
 
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -49,6 +49,9 @@ class VaultState:
         self.lock = threading.RLock()
         self.schema: dict[str, ObjectDef] = build_schema(copy_keys=settings.copy_keys)
         self.picklists = dict(PICKLISTS)
+        self.target = getattr(settings, "org", "main") == "target"
+        if self.target:
+            self.schema, self.picklists = target_org.vault_schema(self.schema, self.picklists)
         self.records: dict[str, dict[str, dict]] = {name: {} for name in self.schema}
         # What tests inspect: each create/upsert request's migration-mode headers (api-notes §4.1).
         self.write_modes: list[dict] = []
@@ -59,7 +62,8 @@ class VaultState:
         self.refs: dict[tuple[str, str], dict[str, dict]] = {
             (o.name, f.name): {} for o in self.schema.values() for f in o.fields if f.type == "Object"
         }
-        self.counters = {name: 0 for name in self.schema}
+        start = target_org.VAULT_COUNTER_START if self.target else 0
+        self.counters = {name: start for name in self.schema}
         self.name_counters = {name: 0 for name in self.schema}
         self.deletions: dict[str, list[dict]] = {name: [] for name in self.schema}
         self.sessions: dict[str, dict] = {}
@@ -75,6 +79,8 @@ class VaultState:
     # -- loading ---------------------------------------------------------------------------
     def _load_demo(self) -> None:
         data = demo.vault_demo_records()
+        if self.target:
+            data = target_org.vault_records(data)
         ids: dict[str, list[str]] = {}
         parent_objects = {"product__c": "product__v", "formulation__c": "formulation__c"}
         links: list[tuple[dict, int]] = []

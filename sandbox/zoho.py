@@ -56,6 +56,8 @@ class ZohoSettings:
     # Seconds this org's clock runs ahead of ours (negative: behind): records' created/modified
     # times and every answer's Date header are shifted by it.
     clock_skew: float = 0.0
+    # "main", or "target": the second org copies between profiles go to (sandbox/target_org.py).
+    org: str = "main"
 
     def updated(self, **kwargs) -> ZohoSettings:
         return replace(self, **kwargs)
@@ -117,7 +119,7 @@ class ZohoApp:
     def reset(self) -> None:
         """Reload the deterministic demo data; restore settings; forget tokens, credits, counters."""
         settings = replace(self._initial_settings)
-        state = ZohoState(copy_keys=settings.copy_keys, skew=lambda: self.settings.clock_skew)
+        state = ZohoState(copy_keys=settings.copy_keys, skew=lambda: self.settings.clock_skew, org=settings.org)
         zoho_demo.load(state)
         with self._lock:
             self.settings = settings

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from sandbox.zoho_fields import create_fields
 from sandbox.zoho_query import Coql, QueryError, parse_criteria
 from sandbox.zoho_schema import module_meta, related_list_meta
-from sandbox.zoho_state import USER, ApiError, err
+from sandbox.zoho_state import ApiError, err
 
 MAX_WRITE = 100  # §3.1, §3.4, §8
 MAX_FIELDS = 50  # §4.1
@@ -267,7 +267,7 @@ class RecordsApi:
         kind = req.param("type") or "AllUsers"
         users = builtins.list(self.state.users.values())
         if kind == "CurrentUser":
-            users = [self.state.users[USER["id"]]]
+            users = [self.state.api_user]
         elif kind in ("ActiveUsers", "ActiveConfirmedUsers", "ConfirmedUsers"):
             users = [u for u in users if u.get("status", "active") == "active"]
         elif kind in ("AdminUsers", "ActiveConfirmedAdmins"):
@@ -489,7 +489,7 @@ class RecordsApi:
         return body, data
 
     def _success(self, rec, message="record added", **extra) -> dict:
-        by = {"name": USER["name"], "id": USER["id"]}
+        by = {"name": self.state.api_user["name"], "id": self.state.api_user["id"]}
         details = {
             "Modified_Time": rec["Modified_Time"],
             "Modified_By": by,

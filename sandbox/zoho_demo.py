@@ -9,8 +9,9 @@ cycle), at itself and at a colleague, for the copy's re-pointing of references i
 
 from __future__ import annotations
 
+from sandbox import target_org
 from sandbox.zoho_schema import INDUSTRIES, STAGES, TASK_STATUSES
-from sandbox.zoho_state import DATA_USER, DEMO_TIME, ZohoState
+from sandbox.zoho_state import DEMO_TIME, ZohoState
 
 SMALL_ACCOUNTS = (
     "Acme Corp",
@@ -39,6 +40,9 @@ REPORTING_LINES = {"Lead A": "Lead B", "Lead B": "Lead A", "Solo": "Solo", "Memb
 def load(state: ZohoState) -> None:
     """Fill a fresh state with the demo org (ids and values are the same on every call)."""
     stamp = DEMO_TIME.isoformat(timespec="seconds")
+    if state.org == "target":
+        _target_accounts(state, stamp)
+        return
     org = _DemoOrg(state, stamp)
     names = [(name, SHAPES["small"]) for name in SMALL_ACCOUNTS]
     names += [("Big Account", SHAPES["Big Account"]), ("Huge Account", SHAPES["Huge Account"])]
@@ -198,9 +202,16 @@ def _reporting_lines(state: ZohoState, stamp: str) -> None:
         contacts[last]["Reports_To"] = contacts[boss]["id"]
 
 
+def _target_accounts(state: ZohoState, stamp: str) -> None:
+    """The target org's reference data: a few accounts by the main org's names, other ids and numbers."""
+    for a, name in enumerate(target_org.ZOHO_ACCOUNTS, start=1):
+        values = {"Account_Name": name, "Account_Number": f"TGT-{a:04d}", "Copy_Key": None, "Industry": INDUSTRIES[0]}
+        _add(state, "Accounts", values, stamp)
+
+
 def _add(state: ZohoState, module: str, values: dict, stamp: str) -> dict:
     """A demo record as the data migration user loaded it; without its module's Copy_Key field
     when the org is served without copy keys."""
     if "Copy_Key" not in state.modules[module].by_name:
         values = {k: v for k, v in values.items() if k != "Copy_Key"}
-    return state.add(module, values, stamp=stamp, by=DATA_USER)
+    return state.add(module, values, stamp=stamp, by=state.data_user)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from sandbox import clock
+from sandbox import clock, target_org
 from sandbox.zoho_schema import NOT_COPYABLE_TYPES, Module, build_modules
 
 ID_BASE = 5725767000000200000  # §3.1: 19-digit numeric strings
@@ -115,14 +115,22 @@ _KEPT_AS_SENT: dict[str, Callable[[Any], bool]] = {
 class ZohoState:
     """All records of the demo org. Callers hold `lock` around multi-step operations."""
 
-    def __init__(self, *, copy_keys: bool = True, skew: Callable[[], float] = lambda: 0.0):
+    def __init__(self, *, copy_keys: bool = True, skew: Callable[[], float] = lambda: 0.0, org: str = "main"):
         self.lock = threading.RLock()
+        self.org = org
         self.modules: dict[str, Module] = build_modules(copy_keys=copy_keys)
+        # The user the token acts for and the one who loaded the demo data (the target org's: other ids).
+        self.api_user, self.data_user = USER, DATA_USER
+        users: tuple[dict, ...] = (USER, REP, DATA_USER)
+        if org == "target":
+            self.modules = target_org.zoho_modules(self.modules)
+            self.api_user, self.data_user = target_org.ZOHO_API_USER, target_org.ZOHO_DATA_USER
+            users = (self.api_user, self.data_user)
         self.skew = skew  # seconds the org's clock runs ahead of ours (the clock_skew setting)
         self.records: dict[str, dict[str, dict]] = {name: {} for name in self.modules}
         self._unique: dict[tuple[str, str], dict[str, str]] = {}
-        self._next_id = ID_BASE
-        self.users = {u["id"]: u for u in (USER, REP, DATA_USER)}
+        self._next_id = target_org.ZOHO_ID_BASE if org == "target" else ID_BASE
+        self.users = {u["id"]: u for u in users}
         # What the tests can inspect: every write with its `trigger` / `skip_feature_execution` (§3.1, §2).
         self.actions: list[dict] = []
         self.created_at: dict[str, float] = {}  # id -> monotonic time (search index delay)
@@ -216,15 +224,16 @@ class ZohoState:
         """Now on the org's clock."""
         return now_iso(self.skew())
 
-    def add(self, module: str, values: dict, *, stamp: str | None = None, by: dict = USER) -> dict:
+    def add(self, module: str, values: dict, *, stamp: str | None = None, by: dict | None = None) -> dict:
         """Store a validated record (subform rows under their field) and return it: created and
         last modified now (or at `stamp`) by `by`, the API user unless said otherwise."""
         mod = self.modules[module]
         when = stamp or self.now_iso()
+        by = by or self.api_user
         rec = {"id": self.new_id()}
         rec.update(
             {
-                "Owner": USER["id"],
+                "Owner": self.api_user["id"],
                 "Created_By": by["id"],
                 "Modified_By": by["id"],
                 "Created_Time": when,
@@ -259,7 +268,7 @@ class ZohoState:
         if module == "Contacts":
             rec["Full_Name"] = " ".join(p for p in (rec.get("First_Name"), rec.get("Last_Name")) if p)
         rec["Modified_Time"] = self.now_iso()
-        rec["Modified_By"] = USER["id"]
+        rec["Modified_By"] = self.api_user["id"]
         self._index(module, rec)
         return rec
 
@@ -351,7 +360,7 @@ class ZohoState:
                     duplicate_record={
                         "id": holder,
                         "module": {"api_name": module, "id": self.modules[module].id},
-                        "Owner": _user_ref(USER),
+                        "Owner": _user_ref(self.api_user),
                     },
                 )
         return None

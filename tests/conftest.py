@@ -12,6 +12,7 @@ pytest_plugins = [
     "tests.fixtures.security",
     "tests.fixtures.oidc",
     "tests.fixtures.plans",
+    "tests.fixtures.cross",
 ]
 
 

@@ -168,6 +168,16 @@ class Record:
     created_by: str = ""
 
 
+@dataclass(frozen=True)
+class UserInfo:
+    """A user of the system, as a copy into another profile maps owners and user fields by e-mail."""
+
+    id: str
+    email: str
+    name: str = ""
+    active: bool = True
+
+
 @dataclass
 class Page:
     records: list[Record]
@@ -332,6 +342,13 @@ class Connector(abc.ABC):
     name_fields: tuple[str, ...] = ()
     # Fields that may hold the copy key (settings.COPY_KEY_FIELDS, when set, wins).
     copy_key_fields: tuple[str, ...] = ()
+    # Copies into another profile (copying/cross_plan.py). The object user fields refer to:
+    user_object: str = ""
+    # A referenced record is matched in the other profile by its name even when the name field is
+    # not unique (Zoho: a module's name field is how people tell records apart there).
+    match_by_name: bool = False
+    # Fields whose values are ids of one org's own configuration (layouts, object types): never carried.
+    org_specific_fields: frozenset[str] = frozenset()
 
     def insert_extras(self, source_fields: dict[str, Any]) -> dict[str, Any]:
         """Keys an insert copies from the source record beyond its fields (Zoho: `$se_module`)."""
@@ -396,6 +413,31 @@ class Connector(abc.ABC):
     def stamps(self, object_name: str, ids: Sequence[str]) -> dict[str, Record]:
         """{id: Record with created, modified and created_by} of the records found among `ids`,
         in as few calls as the system allows (undo reads these before it deletes anything)."""
+        raise NotImplementedError
+
+    def match_ids(self, object_name: str, field: str, values: Sequence[str]) -> dict[str, list[str]]:
+        """{value: [ids of the records whose `field` equals it]} for each of `values` found, in as few
+        calls as the system allows (a copy into another profile finds the records its references
+        point at). This default asks `find` once per value; connectors batch."""
+        out: dict[str, list[str]] = {}
+        for value in dict.fromkeys(str(v) for v in values if v not in (None, "")):
+            found = [r.id for r in self.find(object_name, {field: value})]
+            if found:
+                out[value] = found
+        return out
+
+    def reference_target(self, info: FieldInfo, fields: dict[str, Any]) -> str:
+        """The object a reference field of a record with these `fields` points at: the field's own
+        target, or for a polymorphic one (Zoho What_Id) the one the record names."""
+        return info.reference_to
+
+    def users(self) -> list[UserInfo]:
+        """Every user of the system with their e-mail (users are mapped between profiles by e-mail)."""
+        raise NotImplementedError
+
+    def query_ids(self, object_name: str, where: str, *, limit: int) -> list[Record]:
+        """The records matching a user's filter (Vault VQL WHERE, Zoho criteria), newest first,
+        at most `limit` (copy by query)."""
         raise NotImplementedError
 
     def api_user_id(self) -> str:

@@ -64,6 +64,10 @@ class ZohoConnector(Connector):
     )
     name_fields = ("Account_Name", "Deal_Name", "Last_Name", "Subject", "Note_Title", "Full_Name")
     copy_key_fields = ("Copy_Key",)
+    user_object = "Users"
+    match_by_name = True
+    # A layout's id is one org's own: a copy into another org takes the target's default layout.
+    org_specific_fields = frozenset({"Layout"})
 
     def insert_extras(self, source_fields: dict[str, Any]) -> dict[str, Any]:
         # Tasks' What_Id points into the module $se_module names: an insert must say which.

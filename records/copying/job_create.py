@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 
 from records.connectors import connector_for
 from records.connectors.base import Connector
-from records.copying import lifecycle, stored_plans, tree
+from records.copying import approval, existing, lifecycle, stored_plans, tree
 from records.copying import results as res
 from records.copying.job_queue import enqueue_job
 from records.copying.preview import Trees, needs_snapshot, plan_copy
@@ -80,7 +80,7 @@ def _create(
         if plan.refused_reason:
             raise ValidationError(plan.refused_reason)
         job = _job_row(request, plan, trees, user, confirmation)
-        _add_results(job, trees, snapshot)
+        _add_results(job, trees, snapshot, plan)
         audit_log(
             actor=user,
             action="job.create",
@@ -90,7 +90,10 @@ def _create(
             object_name=request.object_name,
             records=job.planned_count,
         )
-        if enqueue:
+        if approval.needs_approval(request=request):
+            CopyJob.objects.filter(pk=job.pk).update(status=CopyJob.Status.AWAITING_APPROVAL)
+            job.status = CopyJob.Status.AWAITING_APPROVAL
+        elif enqueue:
             enqueue_job(job)
         if stored is not None:
             stored_plans.mark_used(plan=stored, job=job)
@@ -100,13 +103,15 @@ def _create(
 def _planned_now(request: CopyRequest, connector: Connector | None) -> Planned:
     conn = connector or connector_for(request.profile)
     plan, trees = plan_copy(request=request, connector=conn)
-    return plan, trees, needs_snapshot(conn, request.mode, request.options, request.object_name)
+    # A copy into another profile inserts every record from what the plan read.
+    snapshot = request.target is not None or needs_snapshot(conn, request.mode, request.options, request.object_name)
+    return plan, trees, snapshot
 
 
 def _job_row(request: CopyRequest, plan: Plan, trees: Trees, user: Any, confirmation: str | None) -> CopyJob:
-    first = trees.get(request.source_ids[0])
+    first = trees.get(plan.source_ids[0]) if plan.source_ids else None
     return CopyJob.objects.create(
-        **request.row_fields(),
+        **{**request.row_fields(), "source_ids": list(plan.source_ids)},  # a copy by query found its ids
         source_name=(first[0].name if first else "")[:300],  # for the job's title
         plan=plan.as_dict(),
         requested_by=user,
@@ -114,17 +119,23 @@ def _job_row(request: CopyRequest, plan: Plan, trees: Trees, user: Any, confirma
     )
 
 
-def _add_results(job: CopyJob, trees: Trees, snapshot: bool) -> None:
+def _add_results(job: CopyJob, trees: Trees, snapshot: bool, plan: Plan) -> None:
     """One pending result per record (a record in two trees is one row, the first; both trees
     list it), the trees as rows in the job's state, and the planned count."""
     rows: list[RecordResult] = []
     for nodes in trees.values():
         rows += _result_rows(job, nodes, snapshot)
+    if job.target_profile_id:
+        existing.apply_to_rows(job=job, rows=rows)
     res.insert(rows)
     pks = {(o, s): pk for pk, o, s in job.results.values_list("pk", "object_name", "source_id")}
     keys = {root: [(n.object_name, n.source_id) for n in nodes] for root, nodes in trees.items()}
     state_trees = {root: [pks[k] for k in tree_keys if k in pks] for root, tree_keys in keys.items()}
     job.state = {"trees": state_trees, "profile_address": lifecycle.profile_address(job.profile)}
+    if job.target_profile is not None:
+        # The target's address as planned (lifecycle.moved_words) and the references matched in it.
+        job.state["target_address"] = lifecycle.profile_address(job.target_profile)
+        job.state["refs"] = plan.cross.get("refs", {})
     job.planned_count = job.results.count()
     job.save(update_fields=["state", "planned_count"])
 

@@ -8,7 +8,7 @@ the preview and the engine. Every field's default is today's behaviour, so a job
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -32,12 +32,31 @@ class CopyOptions:
     migration_mode: bool = False  # Vault: X-VaultAPI-MigrationMode
     no_triggers: bool = False  # Vault: X-VaultAPI-NoTriggers
     engine: bool = False  # Vault deep copy built by the engine level by level
+    # A copy into another profile (CopyRequest.target). {object: field}: the match key of references
+    # outside the copied tree, instead of the object's default (copying/matching.py).
+    match: dict[str, str] = field(default_factory=dict)
+    # {object or "*": "refuse" | "blank" | "fail"}: what a reference with no match in the target does.
+    unmatched: dict[str, str] = field(default_factory=dict)
+    # Records already in the target: "create" | "skip" | "update"; "" = the mode's default.
+    existing: str = ""
+    # {source e-mail: target e-mail | "@api" (the target profile's API user) | "@refuse"}.
+    user_map: dict[str, str] = field(default_factory=dict)
+    # Copy by query: the source records matching this filter (Vault VQL WHERE, Zoho criteria), newest first.
+    source_filter: str = ""
+    source_limit: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["exclude"] = list(self.exclude)
         data["unique"] = {k: list(v) for k, v in self.unique.items()}
         return data
+
+    # Across profiles: what an unmatched reference does when the user named nothing for its object.
+    UNMATCHED_CHOICES = ("refuse", "blank", "fail")
+    EXISTING_CHOICES = ("create", "skip", "update")
+
+    def unmatched_for(self, object_name: str) -> str:
+        return self.unmatched.get(object_name) or self.unmatched.get("*") or "refuse"
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> CopyOptions:
@@ -47,6 +66,12 @@ class CopyOptions:
             fields={k: dict(v) for k, v in (data.get("fields") or {}).items()},
             unique={k: tuple(v) for k, v in (data.get("unique") or {}).items()},
             lineage=dict(data.get("lineage") or {}),
+            match=dict(data.get("match") or {}),
+            unmatched=dict(data.get("unmatched") or {}),
+            existing=str(data.get("existing") or ""),
+            user_map=dict(data.get("user_map") or {}),
+            source_filter=str(data.get("source_filter") or ""),
+            source_limit=data.get("source_limit"),
             **{
                 k: bool(data.get(k))
                 for k in ("skip_cadences", "run_workflows", "migration_mode", "no_triggers", "engine")
@@ -116,14 +141,68 @@ def parse_cli(
                 f"--lineage {item}: name the field (OBJECT:FIELD); the profile has no default for it."
             )
         stamps[obj.strip()] = name
+    toggles: dict[str, Any] = dict(flags)  # the boolean options (skip_cadences, engine, ...)
     options = CopyOptions(
         exclude=tuple(e.strip() for e in exclude),
         fields=per_object,
         unique={k: tuple(v) for k, v in uniques.items()},
         lineage=stamps,
-        **flags,
+        **toggles,
     )
     return top, options
+
+
+def parse_cross_cli(
+    options: CopyOptions,
+    *,
+    match: Sequence[str] = (),
+    unmatched: Sequence[str] = (),
+    existing: str = "",
+    map_user: Sequence[str] = (),
+    where: str = "",
+    limit: int | None = None,
+) -> CopyOptions:
+    """`options` with a copy into another profile's and a copy by query's choices: `--match
+    OBJECT:FIELD`, `--unmatched [OBJECT:]CHOICE`, `--existing`, `--map-user A=B`, `--where`, `--limit`.
+    Only their syntax is checked here: the source and the target check the rest."""
+    return replace(
+        options,
+        **_cross_options(match=match, unmatched=unmatched, existing=existing, map_user=map_user),
+        source_filter=where.strip(),
+        source_limit=_limit(limit),
+    )
+
+
+def _cross_options(
+    *, match: Sequence[str], unmatched: Sequence[str], existing: str, map_user: Sequence[str]
+) -> dict[str, Any]:
+    keys: dict[str, str] = {}
+    for item in match:
+        obj, name = _split(item)
+        if not obj or not name:
+            raise ValidationError(f"--match expects OBJECT:FIELD, got {item!r}.")
+        keys[obj] = name
+    policies: dict[str, str] = {}
+    for item in unmatched:
+        obj, choice = _split(item)
+        if choice not in CopyOptions.UNMATCHED_CHOICES:
+            raise ValidationError(f"--unmatched expects [OBJECT:]refuse|blank|fail, got {item!r}.")
+        policies[obj or "*"] = choice
+    if existing and existing not in CopyOptions.EXISTING_CHOICES:
+        raise ValidationError(f"--existing expects create, skip or update, got {existing!r}.")
+    users: dict[str, str] = {}
+    for item in map_user:
+        source, sep, target = item.partition("=")
+        if not sep or "@" not in source or "@" not in target:
+            raise ValidationError(f"--map-user expects SOURCE_EMAIL=TARGET_EMAIL (or =@api, =@refuse), got {item!r}.")
+        users[source.strip().casefold()] = target.strip()
+    return {"match": keys, "unmatched": policies, "existing": existing, "user_map": users}
+
+
+def _limit(limit: int | None) -> int | None:
+    if limit is not None and limit < 1:
+        raise ValidationError(f"--limit expects a positive number, got {limit}.")
+    return limit
 
 
 def _split(target: str) -> tuple[str, str]:

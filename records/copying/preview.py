@@ -13,7 +13,7 @@ from django.conf import settings
 
 from records.connectors import connector_for
 from records.connectors.base import Connector, ConnectorError, FieldInfo
-from records.copying import tree, value_templates
+from records.copying import approval, cross_plan, source_query, tree, value_templates
 from records.copying.options import CopyOptions
 from records.copying.preview_checks import check_request
 from records.copying.preview_notes import automation_warnings, rendered_samples, unique_field_notes
@@ -38,11 +38,30 @@ def copy_preview(*, request: CopyRequest, connector: Connector | None = None) ->
 
 
 def plan_copy(
-    *, request: CopyRequest, connector: Connector | None = None, progress: Progress | None = None
+    *,
+    request: CopyRequest,
+    connector: Connector | None = None,
+    progress: Progress | None = None,
+    target_connector: Connector | None = None,
 ) -> tuple[Plan, Trees]:
-    """The plan and the trees read for it. `progress(n)`: told the records read so far (stored_plans.py)."""
-    source_ids = request.checked_ids()
+    """The plan and the trees read for it. `progress(n)`: told the records read so far (stored_plans.py).
+    A copy into another profile (request.target) reads in the source and matches in the target."""
     conn = connector or connector_for(request.profile)
+    source_ids, query = source_query.resolve(request=request, connector=conn)
+    if list(request.source_ids) != source_ids:
+        request = replace(request, source_ids=tuple(source_ids))
+    plan, trees = _plan_source(request, conn, progress)
+    if query:
+        plan.cross["query"] = query
+    if request.target is not None and not plan.refused_reason:
+        target = target_connector or connector_for(request.target)
+        cross_plan.plan_cross(plan=plan, trees=trees, request=request, source=conn, target=target)
+    approval.check_cap(plan=plan, request=request)
+    return plan, trees
+
+
+def _plan_source(request: CopyRequest, conn: Connector, progress: Progress | None) -> tuple[Plan, Trees]:
+    source_ids = list(request.source_ids)
     fields = conn.describe(request.object_name)
     check_request(conn, fields, request)
     plurals = _plural_labels(conn)

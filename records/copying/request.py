@@ -37,6 +37,8 @@ class CopyRequest:
     row_overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
     # What else the copy leaves out, sets and sets off (records/copying/options.py).
     options: CopyOptions = field(default_factory=CopyOptions)
+    # A copy into another profile of the same system (None: within `profile`).
+    target: ConnectionProfile | None = None
 
     def __post_init__(self) -> None:
         # Callers pass lists, None for "none", ids typed with spaces or as numbers: one shape from here on.
@@ -50,6 +52,7 @@ class CopyRequest:
     def of_row(cls, row: CopyPlan | CopyJob, *, profile: ConnectionProfile | None = None) -> CopyRequest:
         """The request a plan (or job) row stores; `profile`: the row's profile as it is now, if given."""
         return cls(
+            target=row.target_profile if row.target_profile_id else None,
             profile=profile or row.profile,
             object_name=row.object_name,
             source_ids=tuple(row.source_ids),
@@ -65,7 +68,7 @@ class CopyRequest:
         if self.mode not in COPY_MODES:
             raise ValidationError(f"Unknown copy mode {self.mode!r}; use clone or deep_copy.")
         ids = list(self.source_ids)
-        if not ids:
+        if not ids and not self.options.source_filter:  # a copy by query finds its ids (source_query.py)
             raise ValidationError("Give at least one record id to copy.")
         if len(set(ids)) != len(ids):
             raise ValidationError("A record id is listed twice.")
@@ -75,7 +78,9 @@ class CopyRequest:
     def key_inputs(self) -> dict[str, Any]:
         """Everything asked for but the profile, as JSON-ready data: what a plan's key hashes
         (with the profile's version, stored_plans.plan_key)."""
+        target = {"target": str(self.target.code)} if self.target else {}  # in-system keys stay as they were
         return {
+            **target,
             "object_name": self.object_name,
             "source_ids": list(self.source_ids),
             "mode": self.mode,
@@ -86,4 +91,6 @@ class CopyRequest:
 
     def row_fields(self) -> dict[str, Any]:
         """The fields a CopyJob or CopyPlan row keeps the request in."""
-        return {"profile": self.profile, **self.key_inputs()}
+        inputs = self.key_inputs()
+        inputs.pop("target", None)
+        return {"profile": self.profile, "target_profile": self.target, **inputs}

@@ -6,6 +6,7 @@ copy_job_run (services.py)
        VaultDeepCopyRun   vault_deep_copy.py   Vault's own deep copy, one Vault job per top record
        EngineDeepCopyRun  engine_deep_copy.py  the engine's deep copy, wave by wave (BatchWriter),
                                                then its second pass (RepointPass, repoint.py)
+       CrossCopyRun       cross_copy.py        a copy into another profile, engine-built (any mode)
        UndoRun            undo.py              deletes, children first, or Vault's cascade delete
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from records.copying.clone import CloneRun
+from records.copying.cross_copy import CrossCopyRun
 from records.copying.engine_deep_copy import EngineDeepCopyRun
 from records.copying.run_context import RunContext
 from records.copying.undo import UndoRun
@@ -32,6 +34,8 @@ def strategy_for(context: RunContext) -> CopyStrategy:
     job = context.job
     if job.mode == CopyJob.Mode.UNDO:
         return UndoRun(context)
+    if job.target_profile_id:
+        return CrossCopyRun(context)  # read in the source, inserted in the target: engine-built
     if job.mode == CopyJob.Mode.CLONE:
         return CloneRun(context)
     if deep_copy_way(context.connector, context.options, job.object_name) == DeepCopyWay.SYSTEM:

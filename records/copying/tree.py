@@ -54,6 +54,9 @@ class Plan:
     # What the write-call cost and the limit verdict are computed from (see cost_data); the preview's
     # JS recomputes both from it when a branch is unticked. Empty when the tree wasn't read in full.
     cost: dict[str, Any] = field(default_factory=dict)
+    # A copy into another profile (copying/cross_plan.py): "refs" {object: {source id: target id}},
+    # "references", "schema", "existing", "users", "query", "report" (lines the CLI prints).
+    cross: dict[str, Any] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
@@ -78,6 +81,7 @@ class Plan:
             "way": self.way,
             "cost": self.cost,
             "limit": self.cost.get("limit"),
+            "cross": self.cross,
         }
 
     @classmethod
@@ -94,6 +98,7 @@ class Plan:
             samples=list(data.get("samples", [])),
             way=data.get("way", ""),
             cost=dict(data.get("cost") or {}),  # the preview's live recount needs it (preview_tree.js)
+            cross=dict(data.get("cross") or {}),
         )
 
     @property

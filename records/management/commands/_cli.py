@@ -45,6 +45,7 @@ def job_as_dict(job: CopyJob) -> dict[str, Any]:
         "mode": job.mode,
         "object": job.object_name,
         "source_ids": job.source_ids,
+        "target": job.target_profile.name if job.target_profile_id and job.target_profile else None,
         "parent_job": job.parent_job_id,
         "counts": {
             "planned": job.planned_count,
@@ -64,12 +65,18 @@ def job_as_dict(job: CopyJob) -> dict[str, Any]:
                 "error_type": r.error_type,
                 "error_message": r.error_message,
                 "values": r.values,
+                # What the row did in the target: created, skipped or updated (and the fields changed).
+                "action": _ACTION_WORDS.get(r.action, "") if r.status == r.Status.SUCCEEDED else "",
+                "changed": sorted(r.previous or {}),
                 # A row that needs review: the records that could be its copy (job resolve).
                 **({"candidates": r.candidates} if r.candidates else {}),
             }
             for r in job.results.defer("source_snapshot").order_by("depth", "id")
         ],
     }
+
+
+_ACTION_WORDS = {"create": "created", "skip": "skipped", "update": "updated"}
 
 
 def exit_code(job: CopyJob) -> int:

@@ -1,4 +1,6 @@
-"""`copy PROFILE OBJECT RECORD_ID... [--deep] [--set F=V]... [--clear F]... [--preview] [--sync|--wait] [--json]`.
+"""`copy PROFILE OBJECT (RECORD_ID...|--where FILTER [--limit N]) [--to TARGET] [--deep] [--set F=V]...
+[--clear F]... [--match OBJECT:FIELD]... [--unmatched [OBJECT:]CHOICE]... [--existing E] [--map-user A=B]...
+[--preview] [--sync|--wait] [--json]`.
 
 Exit 0 when the job succeeded, 1 when it failed or partly failed, 2 for bad input (one line on stderr).
 """
@@ -20,7 +22,7 @@ from records.connectors import connector_for
 from records.connectors.base import Connector, ConnectorError
 from records.copying.job_actions import copy_job_run
 from records.copying.job_create import copy_job_create
-from records.copying.options import CopyOptions, parse_cli
+from records.copying.options import CopyOptions, parse_cli, parse_cross_cli
 from records.copying.preview import copy_preview
 from records.copying.request import CopyRequest
 from records.management.commands._cli import exit_code, job_as_dict, print_job, require_queue
@@ -42,7 +44,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("profile")
         parser.add_argument("object")
-        parser.add_argument("record_ids", nargs="+")
+        parser.add_argument("record_ids", nargs="*")
         parser.add_argument("--deep", action="store_true", help="deep copy (with related records)")
         parser.add_argument(
             "--set",
@@ -55,6 +57,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--clear", action="append", default=[], metavar="[OBJECT:]FIELD")
         add_choice_arguments(parser)
+        add_cross_arguments(parser)
         parser.add_argument("--user", help="the user the job runs as (default: the profile's owner)")
         parser.add_argument("--preview", action="store_true", help="print the plan; queue nothing")
         run = parser.add_mutually_exclusive_group()
@@ -84,6 +87,7 @@ class Command(BaseCommand):
             overrides, options = parse_choices(opts, connector, profile)
             request = CopyRequest(
                 profile=profile,
+                target=self._target(opts["to"]),
                 object_name=opts["object"],
                 source_ids=opts["record_ids"],
                 mode=mode,
@@ -95,6 +99,9 @@ class Command(BaseCommand):
                 self._print_plan(plan, opts["json"])
                 return 2 if plan.refused_reason else 0
             job = copy_job_create(request=request, user=user, enqueue=not opts["sync"], connector=connector)
+            if job.status == CopyJob.Status.AWAITING_APPROVAL:
+                self._print_job(job, opts["json"])  # nothing is written until an approver decides
+                return 1
         except ValidationError as exc:
             raise BadInput(" ".join(exc.messages)) from exc
         except ConnectorError as exc:
@@ -109,6 +116,14 @@ class Command(BaseCommand):
         if not (opts["sync"] or opts["wait"]):
             return 0
         return exit_code(job)
+
+    def _target(self, name: str | None) -> ConnectionProfile | None:
+        if not name:
+            return None
+        target = ConnectionProfile.objects.filter(name=name).first()
+        if target is None:
+            raise BadInput(f"No connection profile named {name!r} to copy into.")
+        return target
 
     def _user(self, username: str | None, profile: ConnectionProfile) -> User:
         if not username:
@@ -180,12 +195,54 @@ def add_choice_arguments(parser: ArgumentParser) -> None:
     parser.add_argument("--no-triggers", action="store_true", help="Vault: X-VaultAPI-NoTriggers")
 
 
+def add_cross_arguments(parser: ArgumentParser) -> None:
+    """A copy into another profile and a copy by query (records/copying/cross_plan.py, source_query.py)."""
+    parser.add_argument("--to", metavar="TARGET", help="copy into this profile of the same system")
+    parser.add_argument(
+        "--where",
+        default="",
+        metavar="FILTER",
+        help="copy the records matching this filter instead of ids (Vault: a VQL WHERE; Zoho: criteria "
+        "such as (Industry:equals:Retail), run as COQL: equals is exact), newest first",
+    )
+    parser.add_argument("--limit", type=int, default=None, metavar="N", help="at most N records of --where")
+    parser.add_argument(
+        "--match",
+        action="append",
+        default=[],
+        metavar="OBJECT:FIELD",
+        help="--to: find referenced records of OBJECT in the target by FIELD (default: a unique name or field)",
+    )
+    parser.add_argument(
+        "--unmatched",
+        action="append",
+        default=[],
+        metavar="[OBJECT:]refuse|blank|fail",
+        help="--to: a reference with no match in the target refuses the copy (default), is left empty, "
+        "or fails its record",
+    )
+    parser.add_argument(
+        "--existing",
+        default="",
+        choices=("", "create", "skip", "update"),
+        help="--to: records already in the target are created anyway, skipped or updated",
+    )
+    parser.add_argument(
+        "--map-user",
+        action="append",
+        default=[],
+        dest="map_user",
+        metavar="SOURCE_EMAIL=TARGET_EMAIL",
+        help="--to: map this source user to that target user (=@api: the target profile's API user)",
+    )
+
+
 def parse_choices(
     opts: dict[str, Any], connector: Connector, profile: ConnectionProfile
 ) -> tuple[dict[str, Any], CopyOptions]:
     """(top-record overrides, CopyOptions) from the command line."""
 
-    return parse_cli(
+    top, options = parse_cli(
         top_object=opts["object"],
         describe=connector.describe,
         set_values=opts["set_values"],
@@ -195,6 +252,15 @@ def parse_choices(
         lineage=opts["lineage"],
         lineage_defaults=profile.lineage_fields or {},
         **{k: bool(opts[k]) for k in FLAGS},
+    )
+    return top, parse_cross_cli(
+        options,
+        match=opts.get("match") or [],
+        unmatched=opts.get("unmatched") or [],
+        existing=opts.get("existing") or "",
+        map_user=opts.get("map_user") or [],
+        where=opts.get("where") or "",
+        limit=opts.get("limit"),
     )
 
 
