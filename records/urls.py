@@ -48,6 +48,8 @@ urlpatterns = [
     path("jobs/<uuid:code>/resume/", jobs.job_resume, name="job_resume"),
     path("jobs/<uuid:code>/retry/", jobs.job_retry_redirect, name="job_retry_redirect"),  # Resume's older URL
     path("jobs/<uuid:code>/undo/", jobs.job_undo, name="job_undo"),
+    path("jobs/<uuid:code>/approve/", jobs.job_approve, name="job_approve"),
+    path("jobs/<uuid:code>/reject/", jobs.job_reject, name="job_reject"),
     path("jobs/<uuid:code>/rows/<int:row>/pick/", jobs.job_row_pick, name="job_row_pick"),
     path("jobs/<uuid:code>/rows/<int:row>/none/", jobs.job_row_none, name="job_row_none"),
 ]

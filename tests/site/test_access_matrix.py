@@ -74,6 +74,8 @@ RULES: list[tuple[str, tuple[int, ...]]] = [
     ("job_undo", (L, 200, 404, 404, 404, 404)),  # GET: the confirmation page
     ("job_row_pick", (L, 405, 405, 405, 405, 405)),  # POST only (a row that needs review: its copy)
     ("job_row_none", (L, 405, 405, 405, 405, 405)),  # POST only (none of the candidates)
+    ("job_approve", (L, 405, 405, 405, 405, 405)),  # POST only (a copy into a protected profile)
+    ("job_reject", (L, 405, 405, 405, 405, 405)),  # POST only
     # The queue dashboard, both mounts: superusers (and use_queue_dashboard holders) only.
     ("*django_rq*stop_job", (L, L, L, 403, L, 405)),  # POST only
     ("*django_rq*actions", (L, L, L, 403, L, R)),  # POST only; a GET goes back to the list

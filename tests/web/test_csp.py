@@ -34,6 +34,8 @@ NOT_PAGES = {
     "job_retry_redirect": "redirects to job_resume (Resume's older URL)",
     "job_row_pick": "POST only, redirects to the job page (its review section: in job_detail's table)",
     "job_row_none": "POST only, redirects to the job page",
+    "job_approve": "POST only, redirects to the job page (its approval box: in job_detail)",
+    "job_reject": "POST only, redirects to the job page",
 }
 
 
