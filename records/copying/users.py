@@ -126,12 +126,13 @@ def _user_id(value: Any) -> str:
 def plan_users(
     *, plan: Plan, trees: Mapping[str, list[Node]], request: CopyRequest, source: Connector, target: Connector
 ) -> dict[str, str]:
-    """{source user id: target user id} for the user fields of every copied record; the table
+    """{source user id: target user id} for the user fields a copy writes (editable: not Created_By)
+    of every copied record; the table
     goes to plan.cross["users"]; a user left without a target refuses the plan. No user field
     held: no call at all. ValidationError: a `--map-user` e-mail unknown in either org."""
     user_map = request.options.user_map
     fields = {
-        name: [f.name for f in source.describe(name) if f.reference_to and f.reference_to == source.user_object]
+        name: [f.name for f in source.describe(name) if f.editable and f.reference_to == source.user_object]
         for name in {n.object_name for nodes in trees.values() for n in nodes}
     }
     held = users_held(((n.object_name, n.fields) for nodes in trees.values() for n in nodes), fields)
