@@ -143,6 +143,9 @@ def plan_users(
     api_user = target.api_user_id() if API_USER in user_map.values() else ""
     found = match_users(held=held, source=source_users, target=target_users, user_map=user_map, api_user_id=api_user)
     plan.cross["users"] = found.rows
+    plan.cross.setdefault("report", []).extend(
+        f"User {r['source']} → {r['target']} ({r['how']}): {r['records']} record(s)" for r in found.rows
+    )
     if found.refused and not plan.refused_reason:
         plan.refused_reason = (
             f"No user in the target for: {', '.join(found.refused)}. Map each to a target user "

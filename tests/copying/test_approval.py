@@ -15,6 +15,7 @@ from records.copying import approval
 from records.copying.job_actions import copy_job_cancel, jobs_resume_stale
 from records.models import AuditEvent, CopyJob, RecordResult
 from tests.fixtures.engine import preview, run_job, start_job
+from tests.fixtures.sandbox import find_record
 
 pytestmark = pytest.mark.django_db(transaction=True)
 DEEP = CopyJob.Mode.DEEP_COPY
@@ -146,3 +147,19 @@ def test_the_preview_refuses_more_records_than_a_protected_profile_takes_in_one_
     profile.protected = False
     profile.save(update_fields=["protected"])
     assert not preview(profile, "product__v", [src], DEEP, connector=conn, overrides=NEW_NAME).refused_reason
+
+
+def test_a_copy_into_a_protected_target_waits_and_neither_org_sees_a_write(cross_zoho, owner):
+    source, target = cross_zoho
+    target.profile.protected = True
+    target.profile.save(update_fields=["protected"])
+    globex = find_record(source.connector, "Accounts", "Globex")
+    source.sandbox.clear_log("zoho")
+    target.sandbox.clear_log("zoho")
+    job = start_job(source.profile, owner, "Accounts", [globex], DEEP, enqueue=True, target=target.profile)
+    job = CopyJob.objects.get(pk=job.pk)
+    assert job.status == CopyJob.Status.AWAITING_APPROVAL and job.rq_job_id == ""
+    assert job.title.endswith("from Sandbox Zoho to Target Zoho")
+    for sb in (source.sandbox, target.sandbox):
+        writes = [e for e in sb.log("zoho") if e.method in ("POST", "PUT", "DELETE") and e.path.startswith("/crm/")]
+        assert [e for e in writes if not e.path.endswith("/coql")] == []  # COQL reads are POSTs

@@ -79,3 +79,28 @@ def test_unknown_emails_in_the_user_map_are_refused_before_anything_is_queued(cr
         deep_preview(cross_zoho, acme, user_map={"nobody@example.com": "@api"})
     with pytest.raises(ValidationError, match=r"rep@.*not a user of the target"):
         deep_preview(cross_zoho, acme, user_map={DATA_USER["email"]: REP["email"]})
+
+
+def test_the_copy_command_refuses_an_unknown_map_user_email_with_exit_2(cross_zoho, acme):
+    import io
+
+    from django.core.management import call_command
+
+    err = io.StringIO()
+    with pytest.raises(SystemExit) as exc:
+        call_command(
+            "copy",
+            "Sandbox Zoho",
+            "Accounts",
+            acme,
+            "--deep",
+            "--to",
+            "Target Zoho",
+            "--map-user",
+            "nobody@example.com=@api",
+            "--preview",
+            stdout=io.StringIO(),
+            stderr=err,
+        )
+    assert exc.value.code == 2
+    assert "nobody@example.com (not a user of the source)" in err.getvalue()

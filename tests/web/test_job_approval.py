@@ -25,7 +25,21 @@ def awaiting(make_profile, make_job, owner, approver):
     source = make_profile(name="Vault Prod")
     target = make_profile(name="Vault Validation", protected=True)
     target.shared_with_users.add(approver)
-    return make_job(profile=source, target_profile=target, status=AWAITING, results=2, source_name="Cardiostat")
+    plan = {
+        "objects": [{"object_name": "product__v", "label": "Product", "count": 2, "depth": 0}],
+        "cross": {
+            "users": [
+                {"source": "Ann <ann@prod>", "target": "Ann <ann@val>", "how": "same e-mail", "records": 2},
+            ],
+            "report": [
+                "User Ann <ann@prod> → Ann <ann@val> (same e-mail): 2 record(s)",
+                "Country: 2 matched by name__v",
+            ],
+        },
+    }
+    return make_job(
+        profile=source, target_profile=target, status=AWAITING, results=2, source_name="Cardiostat", plan=plan
+    )
 
 
 def page(client, job):
@@ -43,6 +57,9 @@ def test_the_requester_sees_the_job_awaiting_approval_without_an_approve_button(
 def test_an_approver_opens_the_awaiting_job_and_approves_it(client, approver, awaiting):
     client.force_login(approver)
     body = page(client, awaiting)
+    # The approver sees what the copy would write before deciding: counts, users, the plan's notes.
+    assert "Product: 2" in body and "Ann &lt;ann@val&gt;" in body and "Country: 2 matched by name__v" in body
+    assert body.count("ann@val") == 1  # the users table, not the note too
     assert reverse("job_approve", args=[awaiting.code]) in body
     assert reverse("job_reject", args=[awaiting.code]) in body
     response = client.post(reverse("job_approve", args=[awaiting.code]), follow=True)
