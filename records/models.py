@@ -105,8 +105,8 @@ class JobQuerySet(models.QuerySet["CopyJob"]):
     def for_user(self, user: User | AnonymousUser) -> JobQuerySet:
         """Business users see only their own jobs; staff audit everything in the admin.
         By primary key: an anonymous user's is None, which no job's requester has. An approver
-        (records.approve_copy) also sees the copies awaiting approval into a profile they may use,
-        and those they decided."""
+        (records.approve_copy) also sees the copies awaiting approval into a profile they may use
+        (once decided, the job is its requester's again; the audit names who decided)."""
         if not user.is_active:
             return self.filter(requested_by=user.pk)
         usable = ConnectionProfile.objects.for_user(user).values("pk")
@@ -114,7 +114,7 @@ class JobQuerySet(models.QuerySet["CopyJob"]):
         awaiting = Q(status=CopyJob.Status.AWAITING_APPROVAL) & into_usable
         # The permission asked inside the same query: the pages polled while a job runs keep to one.
         approver = Q() if user.is_superuser else Q(Exists(_approve_grants(user.pk)))
-        return self.filter(Q(requested_by=user.pk) | (approver & (awaiting | Q(decided_by=user.pk))))
+        return self.filter(Q(requested_by=user.pk) | (approver & awaiting))
 
 
 class CopyJob(models.Model):
@@ -265,6 +265,8 @@ class CopyJob(models.Model):
             return False, "This job has already finished."
         if self.cancel_requested:
             return False, "This job is being cancelled."
+        if self.status == self.Status.AWAITING_APPROVAL and (user is None or user.pk != self.requested_by_id):
+            return False, "Only its requester withdraws a request for approval; an approver rejects it."
         # Stopping uses no credentials: the queue's operators (records/ops/rq_dashboard.py) may stop any job.
         if user is not None and user.is_active and user.is_staff and user.has_perm("records.use_queue_dashboard"):
             return True, ""

@@ -66,8 +66,8 @@ def test_an_approver_opens_the_awaiting_job_and_approves_it(client, approver, aw
     assert "Approved: the copy is queued." in response.content.decode()
     awaiting.refresh_from_db()
     assert awaiting.status == CopyJob.Status.QUEUED and awaiting.decided_by == approver
-    # The approver still sees the job they decided.
-    assert client.get(reverse("job_detail", args=[awaiting.code])).status_code == 200
+    # Once decided the job is its requester's again: the approver acts on nobody else's copy.
+    assert client.get(reverse("job_detail", args=[awaiting.code])).status_code == 404
 
 
 def test_an_approver_rejects_with_a_reason(client, approver, awaiting):
@@ -75,7 +75,7 @@ def test_an_approver_rejects_with_a_reason(client, approver, awaiting):
     client.post(reverse("job_reject", args=[awaiting.code]), {"reason": "Not in freeze week"})
     awaiting.refresh_from_db()
     assert awaiting.status == CopyJob.Status.REJECTED
-    assert "Rejected by dora: Not in freeze week" in page(client, awaiting)
+    assert awaiting.status_words == "Rejected by dora: Not in freeze week"
     assert AuditEvent.objects.filter(action="job.reject", job=awaiting, actor=approver).exists()
 
 
@@ -99,3 +99,20 @@ def test_a_user_without_the_permission_does_not_see_others_awaiting_jobs(client,
     awaiting.target_profile.shared_with_users.add(other_user)
     client.force_login(other_user)
     assert client.get(reverse("job_detail", args=[awaiting.code])).status_code == 404
+
+
+def test_the_requester_sees_the_rejection_on_the_job_page(owner_client, approver, awaiting):
+    from records.copying.approval import copy_job_reject
+
+    copy_job_reject(job=awaiting, user=approver, reason="Not in freeze week")
+    body = page(owner_client, awaiting)
+    assert "Rejected by dora: Not in freeze week" in body and "Nothing was written into Vault Validation" in body
+
+
+def test_an_approver_may_not_cancel_someone_elses_request(client, approver, awaiting):
+    client.force_login(approver)
+    body = page(client, awaiting)
+    assert reverse("job_cancel", args=[awaiting.code]) not in body
+    client.post(reverse("job_cancel", args=[awaiting.code]))
+    awaiting.refresh_from_db()
+    assert awaiting.status == AWAITING
