@@ -33,6 +33,9 @@ class Person(Protocol):
     @property
     def name(self) -> str: ...
 
+    @property
+    def active(self) -> bool: ...
+
 
 @dataclass
 class UserMatch:
@@ -103,7 +106,10 @@ def _target_of(
     if chosen is not None:
         return chosen.id, f"{chosen.name} <{chosen.email}>", "chosen"
     if same_email is not None and choice != REFUSE:
-        return same_email.id, f"{same_email.name} <{same_email.email}>", "same e-mail"
+        words = f"{same_email.name} <{same_email.email}>"
+        if not same_email.active:  # records can't be given to a deactivated user: choose another
+            return "", f"{words}, inactive", "refused"
+        return same_email.id, words, "same e-mail"
     return "", "none", "refused"
 
 

@@ -13,6 +13,7 @@ class User(NamedTuple):
     id: str
     email: str
     name: str
+    active: bool = True
 
 
 SOURCE = [User("1", "Admin@Example.com", "Ann Admin"), User("2", "rep@example.com", "Rex Rep")]
@@ -92,3 +93,13 @@ def test_users_held_counts_records_per_user_from_ids_and_lookups():
     ]
     held = users_held(records, {"Accounts": ["Owner"], "Contacts": ["Owner", "Reviewer"]})
     assert held == {"1": 2, "2": 1}
+
+
+def test_a_user_inactive_in_the_target_is_refused_unless_chosen_otherwise():
+    target = [User("91", "admin@example.com", "Ann Admin", active=False)]
+    found = match_users(held={"1": 1}, source=SOURCE, target=target, user_map={}, api_user_id="99")
+    assert found.mapped == {} and found.rows[0]["target"] == "Ann Admin <admin@example.com>, inactive"
+    chosen = match_users(
+        held={"1": 1}, source=SOURCE, target=target, user_map={"admin@example.com": "@api"}, api_user_id="99"
+    )
+    assert chosen.mapped == {"1": "99"}
