@@ -126,6 +126,8 @@ def test_add_a_protected_profile_then_lift_and_set_its_protection(owner, monkeyp
     assert not ConnectionProfile.objects.get(name="Prod").protected
     assert "is not protected" in capsys.readouterr().out
     call_command("profile", "protect", "Prod")
+    call_command("profile", "list")
+    assert capsys.readouterr().out.rstrip().endswith("\tprotected")
     call_command("profile", "protect", "Prod")  # already protected: nothing changes, nothing audited
     assert ConnectionProfile.objects.get(name="Prod").protected
     changes = AuditEvent.objects.filter(action="profile.protect").order_by("pk")
