@@ -255,3 +255,16 @@ def test_job_reject_with_a_reason(protected_acme):
     assert code == 0
     assert "Rejected by dora: Freeze week" in out
     assert CopyJob.objects.get().status == "rejected"
+
+
+def test_copy_to_a_protected_target_exits_1_printing_the_awaiting_job(cross_zoho, redis_url):
+    source, target = cross_zoho
+    target.profile.protected = True
+    target.profile.save(update_fields=["protected"])
+    globex = find_record(source.connector, "Accounts", "Globex")
+    before = {m: len(r) for m, r in target.sandbox.zoho.state.records.items()}
+    code, out, _ = cmd("copy", PROFILE, "Accounts", globex, "--deep", "--to", "Target Zoho", "--sync", "--json")
+    assert code == 1
+    data = json.loads(out)
+    assert (data["status"], data["target"]) == ("awaiting_approval", "Target Zoho")
+    assert {m: len(r) for m, r in target.sandbox.zoho.state.records.items()} == before
