@@ -24,6 +24,7 @@ from django.utils.safestring import SafeString
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 
+from records.copying.approval import copy_job_approve, copy_job_reject
 from records.copying.job_actions import copy_job_cancel, copy_job_resume
 from records.lib.signed_in import signed_in_user
 from records.models import AuditEvent, ConnectionProfile, CopyJob, CopyPlan, RecordResult, RowFix, System
@@ -119,8 +120,18 @@ class ConnectionProfileAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     form = ProfileAdminForm
     add_form = ProfileAddForm
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
-    list_display = ["name", "system", "owner", "base_url", "username", "secret_state", "last_test_ok", "last_tested_at"]
-    list_filter = ["system", "last_test_ok", "owner"]
+    list_display = [
+        "name",
+        "system",
+        "owner",
+        "base_url",
+        "username",
+        "secret_state",
+        "protected",
+        "last_test_ok",
+        "last_tested_at",
+    ]
+    list_filter = ["system", "protected", "last_test_ok", "owner"]
     search_fields = ["name", "username", "base_url", "=code"]
     list_select_related = ["owner"]
     filter_horizontal = ["shared_with_users", "shared_with_groups"]
@@ -134,6 +145,7 @@ class ConnectionProfileAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         "last_tested_at",
         "last_test_ok",
         "last_test_message",
+        "protected",
     ]
     fieldsets = [
         (None, {"fields": ["name", "system", "base_url", "accounts_url", "api_version", "username", "concurrency"]}),
@@ -142,7 +154,7 @@ class ConnectionProfileAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         (
             "Copies",
             {
-                "fields": ["lineage_fields"],
+                "fields": ["lineage_fields", "protected"],
                 "description": 'Default lineage field per object, e.g. {"Contacts": "Description"}.',
             },
         ),
@@ -153,7 +165,7 @@ class ConnectionProfileAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         ("Credentials", {"fields": ["secret", "refresh_token"]}),
         ("Access", {"fields": ["owner", "shared_with_users", "shared_with_groups"]}),
     ]
-    actions = ["test_connections"]
+    actions = ["test_connections", "protect_profiles", "unprotect_profiles"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ConnectionProfile]:
         # Never load the encrypted columns for lists and pages: nothing here shows them.
@@ -280,6 +292,27 @@ class ConnectionProfileAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             ok, message = profile_services.profile_test(profile=profile, actor=signed_in_user(request))
             self.message_user(request, f"{profile.name}: {message}", messages.SUCCESS if ok else messages.ERROR)
 
+    @admin.action(description="Protect: copies into the selected profiles wait for approval", permissions=["change"])
+    def protect_profiles(self, request: HttpRequest, queryset: QuerySet[ConnectionProfile]) -> None:
+        self._protect(request, queryset, protected=True)
+
+    @admin.action(description="Lift the protection of the selected profiles", permissions=["change"])
+    def unprotect_profiles(self, request: HttpRequest, queryset: QuerySet[ConnectionProfile]) -> None:
+        self._protect(request, queryset, protected=False)
+
+    def _protect(self, request: HttpRequest, queryset: QuerySet[ConnectionProfile], *, protected: bool) -> None:
+        """Through the service, which audits it and says who may lift a protection."""
+        for profile in ConnectionProfile.objects.filter(pk__in=queryset.values("pk")).defer(*SECRET_FIELD_NAMES):
+            try:
+                profile_services.profile_set_protected(
+                    profile=profile, protected=protected, actor=signed_in_user(request)
+                )
+            except PermissionDenied as exc:
+                self.message_user(request, f"{profile.name}: {exc}", messages.WARNING)
+                continue
+            words = "protected" if protected else "no longer protected"
+            self.message_user(request, f"{profile.name}: {words}.", messages.SUCCESS)
+
 
 # ---------------------------------------------------------------------------------------------
 # Jobs, results and the audit trail: read-only
@@ -316,6 +349,7 @@ class ResultSystemFilter(SystemFilter):
 
 # Rows shown next to their profile must not decrypt its secrets just to print its name.
 PROFILE_SECRETS = [f"profile__{name}" for name in SECRET_FIELD_NAMES]
+JOB_PROFILE_SECRETS = [*PROFILE_SECRETS, *(f"target_profile__{name}" for name in SECRET_FIELD_NAMES)]
 
 
 @admin.register(CopyJob)
@@ -327,6 +361,7 @@ class CopyJobAdmin(ReadOnlyAdmin):
         "mode",
         "status",
         "profile",
+        "target_profile",
         "requested_by",
         "created",
         "finished",
@@ -347,15 +382,15 @@ class CopyJobAdmin(ReadOnlyAdmin):
         "results__new_id",
         "results__source_name",
     ]
-    list_select_related = ["profile", "requested_by"]
+    list_select_related = ["profile", "target_profile", "requested_by"]
     date_hierarchy = "created"
     list_per_page = 50
     readonly_fields = ["results_link"]
     exclude = ["state"]
-    actions = ["cancel_jobs", "resume_jobs"]
+    actions = ["cancel_jobs", "resume_jobs", "approve_jobs", "reject_jobs"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[CopyJob]:
-        return super().get_queryset(request).defer(*PROFILE_SECRETS)
+        return super().get_queryset(request).defer(*JOB_PROFILE_SECRETS)
 
     def lookup_allowed(self, lookup: str, value: str, request: HttpRequest) -> bool:
         if _refuses_secret_lookup(lookup):
@@ -372,11 +407,14 @@ class CopyJobAdmin(ReadOnlyAdmin):
 
     has_resume_permission = has_cancel_permission
 
+    def has_approve_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("records.approve_copy")
+
     def _run(
         self, request: HttpRequest, queryset: QuerySet[CopyJob], service: Callable[..., CopyJob], verb: str
     ) -> None:
         done = 0
-        for job in queryset.select_related("profile"):
+        for job in queryset.select_related("profile", "target_profile"):
             try:
                 service(job=job, user=request.user)
                 done += 1
@@ -392,6 +430,14 @@ class CopyJobAdmin(ReadOnlyAdmin):
     @admin.action(description="Resume the unfinished records of the selected jobs", permissions=["resume"])
     def resume_jobs(self, request: HttpRequest, queryset: QuerySet[CopyJob]) -> None:
         self._run(request, queryset, copy_job_resume, "Queued again")
+
+    @admin.action(description="Approve the selected copies into protected profiles", permissions=["approve"])
+    def approve_jobs(self, request: HttpRequest, queryset: QuerySet[CopyJob]) -> None:
+        self._run(request, queryset, copy_job_approve, "Approved")
+
+    @admin.action(description="Reject the selected copies into protected profiles", permissions=["approve"])
+    def reject_jobs(self, request: HttpRequest, queryset: QuerySet[CopyJob]) -> None:
+        self._run(request, queryset, copy_job_reject, "Rejected")
 
 
 class RowFixInline(admin.TabularInline):  # type: ignore[type-arg]

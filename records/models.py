@@ -2,12 +2,13 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import datetime, timedelta
 from functools import cached_property
 
 from django.conf import settings
-from django.contrib.auth.models import AnonymousUser, User
+from django.contrib.auth.models import AnonymousUser, Permission, User
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, Q
 from django.utils import timezone
 
 from records.fields import EncryptedTextField
@@ -20,6 +21,11 @@ class System(models.TextChoices):
 
 # Who a rule or a query is asked about: a signed-in user, or the anonymous one of a request.
 AnyUser = User | AnonymousUser
+
+
+def approval_expiry_cutoff(now: datetime | None = None) -> datetime:
+    """Requests for approval made before this have expired (COPY_APPROVAL_EXPIRY_DAYS)."""
+    return (now or timezone.now()) - timedelta(days=settings.COPY_APPROVAL_EXPIRY_DAYS)
 
 
 def manages_all_profiles(user: AnyUser) -> bool:
@@ -89,11 +95,26 @@ class ConnectionProfile(models.Model):
         return f"{self.name} ({self.get_system_display()})"
 
 
+def _approve_grants(user_id: int | None) -> models.QuerySet[Permission]:
+    """records.approve_copy granted to the user directly or through a group (a subquery)."""
+    granted = Q(user__pk=user_id) | Q(group__user__pk=user_id)
+    return Permission.objects.filter(granted, codename="approve_copy", content_type__app_label="records")
+
+
 class JobQuerySet(models.QuerySet["CopyJob"]):
     def for_user(self, user: User | AnonymousUser) -> JobQuerySet:
         """Business users see only their own jobs; staff audit everything in the admin.
-        By primary key: an anonymous user's is None, which no job's requester has."""
-        return self.filter(requested_by=user.pk)
+        By primary key: an anonymous user's is None, which no job's requester has. An approver
+        (records.approve_copy) also sees the copies awaiting approval into a profile they may use
+        (once decided, the job is its requester's again; the audit names who decided)."""
+        if not user.is_active:
+            return self.filter(requested_by=user.pk)
+        usable = ConnectionProfile.objects.for_user(user).values("pk")
+        into_usable = Q(target_profile__in=usable) | Q(target_profile__isnull=True, profile__in=usable)
+        awaiting = Q(status=CopyJob.Status.AWAITING_APPROVAL) & into_usable
+        # The permission asked inside the same query: the pages polled while a job runs keep to one.
+        approver = Q() if user.is_superuser else Q(Exists(_approve_grants(user.pk)))
+        return self.filter(Q(requested_by=user.pk) | (approver & awaiting))
 
 
 class CopyJob(models.Model):
@@ -122,6 +143,8 @@ class CopyJob(models.Model):
     ENDED = (Status.SUCCEEDED, Status.PARTIAL, Status.FAILED, Status.CANCELLED)
     # The start of the error summary of a job that stopped after waiting out an outage.
     OUTAGE = "Stopped after an outage"
+    # The decision note of a request for approval nobody decided in time (lifecycle.expire).
+    EXPIRED_NOTE = "Expired: nobody approved it in time"
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     # Where the records are read (and, without a target, written).
@@ -217,11 +240,15 @@ class CopyJob(models.Model):
 
     @property
     def title(self) -> str:
-        """What a person calls the job: "Deep copy of Acme Corp (Accounts)"."""
+        """What a person calls the job: "Deep copy of Acme Corp (Accounts)"; a copy into another
+        profile says from where to where ("... from Zoho Production to Zoho Training")."""
         count = len(self.source_ids or [])
         what = self.source_name or (self.source_ids[0] if count == 1 else f"{count} records")
         if self.source_name and count > 1:
             what = f"{self.source_name} and {count - 1} more"
+        target = self.target_profile if self.target_profile_id else None
+        if target is not None:
+            return f"{self.get_mode_display()} of {what} from {self.profile.name} to {target.name}"
         return f"{self.get_mode_display()} of {what} ({self.object_label})"
 
     @property
@@ -233,10 +260,13 @@ class CopyJob(models.Model):
     # `access`: the user's access to the profile when already asked (the job page asks every rule).
 
     def can_cancel(self, user: AnyUser | None, access: ProfileAccess | None = None) -> tuple[bool, str]:
-        if self.status not in self.ACTIVE:
+        # A request for approval is withdrawn by cancelling it (lifecycle.cancel).
+        if self.status not in (*self.ACTIVE, self.Status.AWAITING_APPROVAL):
             return False, "This job has already finished."
         if self.cancel_requested:
             return False, "This job is being cancelled."
+        if self.status == self.Status.AWAITING_APPROVAL and (user is None or user.pk != self.requested_by_id):
+            return False, "Only its requester withdraws a request for approval; an approver rejects it."
         # Stopping uses no credentials: the queue's operators (records/ops/rq_dashboard.py) may stop any job.
         if user is not None and user.is_active and user.is_staff and user.has_perm("records.use_queue_dashboard"):
             return True, ""
@@ -276,9 +306,6 @@ class CopyJob(models.Model):
 
     def can_undo(self, user: AnyUser | None, access: ProfileAccess | None = None) -> tuple[bool, str]:
         reason = "An undo can't be undone." if self.mode == self.Mode.UNDO else self._undo_reason()
-        if not reason and self.target_profile_id:
-            # Its copies are in the target profile: an undo built for the source would look there.
-            reason = "A copy into another profile can't be undone here yet; delete its copies in the target."
         if not reason and self.status not in self.ENDED:
             reason = "Only a finished job can be undone."
         # Updated records count: an undo may write their previous values back (--restore-updated).
@@ -288,7 +315,35 @@ class CopyJob(models.Model):
         reason = reason or (access or ProfileAccess(self, user)).refusal
         return not reason, reason
 
+    def can_approve(self, user: AnyUser | None) -> tuple[bool, str]:
+        """Approving a copy into a protected profile: not by its requester (records/copying/approval.py)."""
+        reason = self._decision_reason(user)
+        if not reason and user is not None and user.pk == self.requested_by_id:
+            reason = "Someone other than the requester must approve this copy."
+        return not reason, reason
+
+    def can_reject(self, user: AnyUser | None) -> tuple[bool, str]:
+        reason = self._decision_reason(user)
+        return not reason, reason
+
+    def _decision_reason(self, user: AnyUser | None) -> str:
+        """Why `user` may not decide this request ("" when they may): it awaits approval, has not
+        expired, the user holds records.approve_copy and may use the profile written into."""
+        if self.status != self.Status.AWAITING_APPROVAL:
+            return "This job is not awaiting approval."
+        if self.created and self.created < approval_expiry_cutoff():
+            return "This request expired: ask for the copy again."
+        if user is None or not user.is_active or not user.has_perm("records.approve_copy"):
+            return "You may not approve copies into protected profiles."
+        if not ConnectionProfile.objects.for_user(user).filter(pk=self.write_profile.pk).exists():
+            return f"You have no access to {self.write_profile.name}, the profile this copy writes into."
+        return ""
+
     def _undo_reason(self) -> str:
+        if self.status == self.Status.REJECTED:
+            return "This copy was not approved (rejected or expired): nothing was written."
+        if self.status == self.Status.AWAITING_APPROVAL:
+            return "This copy awaits approval: nothing is written yet."
         if self.status == self.Status.UNDONE:
             return f"Undone by job {self.undo_job_id}."
         if self.undo_job_id:
@@ -311,6 +366,8 @@ class CopyJob(models.Model):
         in_review = f", {_review_words(review)}" if review else ""
         if self.status == self.Status.UNDONE:
             return f"Undone by job {self.undo_job_id}"
+        if self.status in (self.Status.AWAITING_APPROVAL, self.Status.REJECTED):
+            return self._decision_words()
         if self.status == self.Status.WAITING:
             at = timezone.localtime(self.resume_at).strftime("%H:%M:%S") if self.resume_at else "soon"
             return f"Waiting after a rate limit or outage (resumes at {at}): {done} {verb}, {left + failed} not yet"
@@ -332,6 +389,15 @@ class CopyJob(models.Model):
         if self.status == self.Status.FAILED:
             return f"Failed: nothing {verb}" + (f", {failed} failed" if failed else "") + in_review
         return self.get_status_display()
+
+    def _decision_words(self) -> str:
+        """ "Awaiting approval (into Zoho Training)", "Rejected by dora: reason", "Expired: ..."."""
+        if self.status == self.Status.AWAITING_APPROVAL:
+            return f"Awaiting approval: nothing is written into {self.write_profile.name} until it is approved"
+        if self.decided_by_id is None:
+            return self.decision_note or self.EXPIRED_NOTE
+        who = self.decided_by.get_username() if self.decided_by else "an approver"
+        return f"Rejected by {who}" + (f": {self.decision_note}" if self.decision_note else "")
 
     def review_count(self) -> int:
         """Rows of an ended job that need review (no query when every row is copied or failed:

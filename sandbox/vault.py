@@ -392,8 +392,9 @@ class VaultApp:
     def list_users(self, req):
         """Retrieve All Users (legacy): `users: [{user: {...}}]`, every user of the Vault.
         Reference: https://developer.veevavault.com/api/24.3/#retrieve-all-users"""
-        users = [self._user(uid) for uid in self.USERS]
-        return {"responseStatus": "SUCCESS", "size": len(users), "start": 0, "limit": 200, "users": users}
+        start, limit = int(req.param("start", 0)), min(int(req.param("limit", 200)), 1000)
+        users = [self._user(uid) for uid in list(self.USERS)[start : start + limit]]
+        return {"responseStatus": "SUCCESS", "size": len(users), "start": start, "limit": limit, "users": users}
 
     def get_user(self, req, user_id):
         """Retrieve User: `users: [{user: {...}}]` (Reference: https://developer.veevavault.com/api/24.3/#retrieve-user)."""

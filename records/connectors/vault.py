@@ -31,6 +31,7 @@ from records.connectors.base import (
     RelatedList,
     RemoteJob,
     TokenStore,
+    UserInfo,
     WriteResult,
 )
 from records.connectors.http import DEFAULT_TIMEOUT, HttpClient
@@ -192,6 +193,9 @@ class VaultConnector(Connector):
 
     def api_user_id(self) -> str:
         return self.reads.api_user_id()
+
+    def users(self) -> list[UserInfo]:
+        return [UserInfo(**u) for u in self.reads.users()]
 
     # -- writing (the engine sets `automation` for a run; each write takes the current one) -------
     def clone(self, object_name: str, requests: Sequence[CloneRequest]) -> list[WriteResult]:

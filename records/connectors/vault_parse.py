@@ -204,6 +204,26 @@ def user_name(body: dict[str, Any]) -> str:
     return str(user.get("user_name__v") or "")
 
 
+def users(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """Retrieve All Users (legacy, `users: [{user: {...}}]`) as {id, email, name, active} per user."""
+    found = body.get("users")
+    out: list[dict[str, Any]] = []
+    for item in found if isinstance(found, list) else []:
+        user = item.get("user") if isinstance(item, dict) and isinstance(item.get("user"), dict) else item
+        if not isinstance(user, dict) or not user_ref(user.get("id")):
+            continue
+        full = " ".join(str(user.get(k) or "") for k in ("user_first_name__v", "user_last_name__v")).strip()
+        out.append(
+            {
+                "id": user_ref(user.get("id")),
+                "email": str(user.get("user_email__v") or ""),
+                "name": full or str(user.get("user_name__v") or ""),
+                "active": user.get("active__v") is not False,
+            }
+        )
+    return out
+
+
 # -- records, writes and jobs ---------------------------------------------------------------------
 def record(body: dict[str, Any]) -> dict[str, Any]:
     data = body.get("data")

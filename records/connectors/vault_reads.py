@@ -21,6 +21,7 @@ from records.connectors.vault_metadata import VaultMetadata
 # Ids per `id IN (...)` of a names read: ~19 characters an id keeps 1,000 far below 50,000, and
 # 1,000 rows is VQL's default page (§3.3), so a chunk is usually one call.
 NAMES_CHUNK = 1000
+USERS_PAGE = 200  # users a Retrieve All Users call
 CHILD_CHUNK = 200  # parent ids per `IN (...)`; keeps each VQL statement far below 50,000 chars
 
 
@@ -47,6 +48,24 @@ class VaultReads:
             if not self._api_user:
                 raise Unavailable("Vault did not say which user this session belongs to.", error_type="BAD_RESPONSE")
         return self._api_user
+
+    def users(self) -> list[dict[str, Any]]:
+        """Every user of the Vault ({id, email, name, active}): a copy into another vault maps its
+        users by `user_email__v`. Kept in this one method so a VQL read of `user__sys` can replace
+        the legacy call."""
+        # Reference: https://developer.veevavault.com/api/24.3/#retrieve-all-users (legacy;
+        # `start`, `limit`; not in the v26.2 notes [UNCONFIRMED paging]: read pages until one is
+        # short or brings no user not seen before, so a Vault that ignores `start` ends the loop)
+        out: dict[str, dict[str, Any]] = {}
+        start = 0
+        while True:
+            body = self.api.call("GET", "objects/users", params={"start": start, "limit": USERS_PAGE})
+            found = vp.users(body)
+            fresh = [u for u in found if u["id"] not in out]
+            out.update((u["id"], u) for u in fresh)
+            if len(found) < USERS_PAGE or not fresh:
+                return list(out.values())
+            start += USERS_PAGE
 
     def search(self, object_name: str, text: str = "", *, page: int = 1, per_page: int = 50) -> Page:
         self.metadata.object(object_name)  # the object must exist

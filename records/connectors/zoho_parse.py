@@ -362,6 +362,24 @@ def user_name(user: dict[str, Any]) -> str:
     return " ".join(v for v in (user.get("first_name"), user.get("last_name")) if isinstance(v, str) and v)
 
 
+def users_page(body: Any) -> tuple[list[dict[str, Any]], bool]:
+    """A Get Users page ({"users": [...], "info": {"more_records"}}) as ({id, email, name, active}
+    per user, whether more pages follow). Zoho's user `status` is "active" for an active user."""
+    found = list_in(body, "users") if isinstance(body, dict) else []
+    users = [
+        {
+            "id": lookup_id(u.get("id")),
+            "email": str(u.get("email") or ""),
+            "name": user_name(u),
+            "active": u.get("status", "active") == "active",
+        }
+        for u in found
+        if isinstance(u, dict) and u.get("id")
+    ]
+    info = body.get("info") if isinstance(body, dict) else None
+    return users, bool(isinstance(info, dict) and info.get("more_records"))
+
+
 # ---------------------------------------------------------------------------------------------
 # Who made a record and when
 

@@ -35,6 +35,8 @@ READ_PAGE = 200  # §4.1: per_page max 200
 # §4.1 lists `ids` among Get Records' parameters without a maximum [UNCONFIRMED]: 100 a call, the
 # documented limit of `ids` on delete (§8) and of COQL's `in (...)` (§4.4), the most plausible one.
 GET_IDS_MAX = 100
+USERS_PAGE = 200  # users a Get Users call (its per_page maximum)
+USERS_PAGES_MAX = 100  # a bound on the pages of users read: 20,000 users
 USERS = "Users"  # the target of Owner and user lookups (FieldInfo.reference_to)
 LIST_FIELDS_MAX = 50  # §4.1: at most 50 fields when listing
 COQL_FIELDS_MAX = 500  # §4.4 (v7): at most 500 SELECT columns
@@ -183,6 +185,21 @@ class ZohoReads:
                 raise Unavailable("Zoho did not say which user this profile acts as.", error_type="UNEXPECTED_ANSWER")
             self._api_user = found
         return self._api_user
+
+    def users(self) -> list[dict[str, Any]]:
+        """Every user of the org ({id, email, name, active}), USERS_PAGE a call while Zoho says more
+        follow: a copy into another org maps its users by e-mail."""
+        # Reference: https://www.zoho.com/crm/developer/docs/api/v7/get-users.html (type=AllUsers,
+        # page, per_page <= 200; scope ZohoCRM.users.READ; no users: 204)
+        out: list[dict[str, Any]] = []
+        for page in range(1, USERS_PAGES_MAX + 1):
+            params = {"type": "AllUsers", "page": page, "per_page": USERS_PAGE}
+            status, body = self.api.call("GET", "users", safe=True, params=params)
+            found, more = zp.users_page(body) if status != 204 else ([], False)
+            out.extend(found)
+            if not more:
+                break
+        return out
 
     # -- batched reads by ids (§4.1 Get Records with `ids`, GET_IDS_MAX a call) ----------------
     def names(self, object_name: str, ids: Sequence[str]) -> dict[str, str]:

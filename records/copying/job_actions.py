@@ -18,6 +18,7 @@ from django.utils import timezone
 from records.connectors import connector_class, connector_for
 from records.connectors.base import Connector, ConnectorError, RateLimited, Unavailable
 from records.copying import lifecycle, tree, undo_checks
+from records.copying.approval import approvals_expire
 from records.copying.job_queue import enqueue_job, rq_job_alive
 from records.copying.lifecycle import Cancelled, LeaseLost, Paused
 from records.copying.run_context import RunContext
@@ -331,8 +332,10 @@ def _labels_only(objects: Any) -> list[dict[str, Any]]:
 
 def jobs_resume_stale(*, now: datetime | None = None) -> list[CopyJob]:
     """Re-queue jobs whose worker died (lease expired), whose wait is over, or whose RQ job
-    vanished from Redis (or never reached it: the queue was down at submit)."""
+    vanished from Redis (or never reached it: the queue was down at submit); end the requests
+    for approval left past their expiry."""
     now = now or timezone.now()
+    approvals_expire(now=now)
     due = CopyJob.objects.filter(
         Q(status=CopyJob.Status.RUNNING, lease_expires_at__lt=now)
         | Q(status=CopyJob.Status.WAITING, resume_at__lte=now)

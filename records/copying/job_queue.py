@@ -40,7 +40,9 @@ def copy_job_enqueue(*, job: CopyJob) -> Enqueued:
 
 def enqueue_job(job: CopyJob) -> Enqueued:
     """Queue the RQ job when the transaction commits; its id is stored now, so a lost queue is
-    detectable."""
+    detectable. A job awaiting approval stays off the queue: approving it queues it."""
+    if job.status == CopyJob.Status.AWAITING_APPROVAL:
+        return Enqueued(job)
     rq_id = f"copyjob-{job.pk}-{job.attempts}-{timezone.now().strftime('%H%M%S%f')}"
     CopyJob.objects.filter(pk=job.pk).update(rq_job_id=rq_id)
     job.rq_job_id = rq_id

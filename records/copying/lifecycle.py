@@ -7,6 +7,8 @@ actions and the words for its status are the job's own: models.CopyJob.can_*, st
       │   (lease ran    │                  │  └──undo succeeded─> undone
       │    out)         └──wait──> waiting ┘
       └──────────────────────────── (resume_at passed; or budget spent: finish)
+    awaiting_approval ──approve──> queued;  ──reject, or left past its expiry──> rejected
+    (a copy into a protected profile; records/copying/approval.py)
     planning: in the enum only; a preview's plan is read on the worker as a CopyPlan row instead
     (records/copying/stored_plans.py): a preview is not a job and must not show in the job list.
 
@@ -42,6 +44,7 @@ ACTIVE = CopyJob.ACTIVE
 ENDED = CopyJob.ENDED
 UNFINISHED_ROWS = RecordResult.UNFINISHED  # what a resume sends again
 OUTAGE = CopyJob.OUTAGE
+EXPIRED_NOTE = CopyJob.EXPIRED_NOTE
 
 
 class LeaseLost(Exception):
@@ -210,10 +213,11 @@ class Heartbeat:
 
 
 def cancel(*, job_id: int) -> str:
-    """queued or waiting -> cancelled at once; running -> asked to stop at its next batch."""
+    """queued, waiting or awaiting approval -> cancelled at once; running -> asked to stop at its next batch."""
     now = timezone.now()
     with transaction.atomic():
-        if CopyJob.objects.filter(pk=job_id, status__in=(Status.QUEUED, Status.WAITING)).update(
+        idle = (Status.QUEUED, Status.WAITING, Status.AWAITING_APPROVAL)
+        if CopyJob.objects.filter(pk=job_id, status__in=idle).update(
             status=Status.CANCELLED, finished=now, resume_at=None, lease_generation=F("lease_generation") + 1
         ):
             skipped = RecordResult.objects.filter(job_id=job_id, status=S.PENDING).update(status=S.SKIPPED)
@@ -223,6 +227,41 @@ def cancel(*, job_id: int) -> str:
     if CopyJob.objects.filter(pk=job_id, status__in=(Status.RUNNING, Status.PLANNING)).update(cancel_requested=True):
         return "requested"
     return ""
+
+
+# -- a copy into a protected profile: awaiting approval -> queued | rejected (records/copying/approval.py)
+
+
+def approve(*, job_id: int, user_id: int, now: datetime) -> bool:
+    """awaiting_approval -> queued, with who decided and when."""
+    return (
+        CopyJob.objects.filter(pk=job_id, status=Status.AWAITING_APPROVAL).update(
+            status=Status.QUEUED, decided_by_id=user_id, decided_at=now
+        )
+        == 1
+    )
+
+
+def reject(*, job_id: int, user_id: int | None, note: str, now: datetime) -> bool:
+    """awaiting_approval -> rejected (ended: its rows skipped, nothing was written)."""
+    with transaction.atomic():
+        ended = CopyJob.objects.filter(pk=job_id, status=Status.AWAITING_APPROVAL).update(
+            status=Status.REJECTED, decided_by_id=user_id, decided_at=now, decision_note=note, finished=now
+        )
+        if ended:
+            RecordResult.objects.filter(job_id=job_id, status=S.PENDING).update(status=S.SKIPPED)
+    return ended == 1
+
+
+def expire(*, job_id: int, before: datetime, now: datetime) -> bool:
+    """awaiting_approval since before `before` -> rejected with nobody deciding (the words say "Expired")."""
+    with transaction.atomic():
+        ended = CopyJob.objects.filter(pk=job_id, status=Status.AWAITING_APPROVAL, created__lt=before).update(
+            status=Status.REJECTED, decided_by=None, decided_at=now, decision_note=EXPIRED_NOTE, finished=now
+        )
+        if ended:
+            RecordResult.objects.filter(job_id=job_id, status=S.PENDING).update(status=S.SKIPPED)
+    return ended == 1
 
 
 def requeue(*, job_id: int) -> bool:

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('records', '0011_result_known_id_indexes'),
+        ('records', '0012_cross_environment'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -130,10 +130,12 @@ def profile_create(
     refresh_token: str = "",
     owner: User | None = None,
     concurrency: int = 5,
+    protected: bool = False,
     actor: User | None,
 ) -> ConnectionProfile:
     """Create a profile owned by `owner` (the actor when not given) and audit it. A Vault profile
-    given no API version gets the newest the app supports."""
+    given no API version gets the newest the app supports. `protected`: copies into it wait for
+    approval (records/copying/approval.py)."""
     now = timezone.now()
     if system == System.VAULT and not (api_version or "").strip():
         api_version = latest_vault_api_version()
@@ -150,6 +152,7 @@ def profile_create(
         refresh_token_set_at=now if refresh_token else None,
         owner=owner or actor,
         concurrency=concurrency,
+        protected=protected,
     )
     _validate(profile)
     with transaction.atomic():
@@ -163,7 +166,27 @@ def profile_create(
             base_url=profile.base_url,
             owner=profile.owner.get_username(),
             secrets_set=[f for f in SECRET_FIELDS if getattr(profile, f)],
+            protected=profile.protected,
         )
+    return profile
+
+
+def profile_set_protected(*, profile: ConnectionProfile, protected: bool, actor: User | None) -> ConnectionProfile:
+    """Mark a profile protected (copies into it wait for approval) or not, and audit it. Who may
+    change the profile may protect it; lifting the protection also takes `records.approve_copy`,
+    or a requester could lift it and copy. `actor` None: the command line (an operator)."""
+    if actor is not None:
+        if not (manages_all_profiles(actor) or profile.owner_id == actor.pk):
+            raise PermissionDenied("Only the profile's owner can change its protection.")
+        if not protected and not actor.has_perm("records.approve_copy"):
+            raise PermissionDenied("Only someone who may approve copies can lift a profile's protection.")
+    with transaction.atomic():
+        changed = (
+            ConnectionProfile.objects.filter(pk=profile.pk).exclude(protected=protected).update(protected=protected)
+        )
+        profile.protected = protected
+        if changed:
+            audit_log(actor=actor, action="profile.protect", profile=profile, protected=protected)
     return profile
 
 

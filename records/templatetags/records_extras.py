@@ -1,12 +1,16 @@
-"""Template filters of the record pages."""
+"""Template filters and tags of the record pages."""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django import template
+from django.conf import settings
 from django.utils import timezone
 from django.utils.timesince import timesince
+
+from records.models import AnyUser, CopyJob
 
 register = template.Library()
 
@@ -19,3 +23,13 @@ def ago(value: object) -> str:
     if timezone.now() - value < dt.timedelta(minutes=1):
         return "just now"
     return f"{timesince(value)} ago"
+
+
+@register.simple_tag
+def approval_for(job: CopyJob, user: AnyUser) -> dict[str, Any]:
+    """The approval box of a job awaiting approval (templates/records/_job_approval.html): may
+    this user approve or reject it, and why not. Asked only of such a job (no query otherwise)."""
+    approve, approve_reason = job.can_approve(user)
+    reject, _ = job.can_reject(user)
+    days = settings.COPY_APPROVAL_EXPIRY_DAYS
+    return {"approve": approve, "reason": approve_reason, "reject": reject, "expiry_days": days}

@@ -245,3 +245,62 @@ def test_job_fix_refuses_without_rows_or_on_a_finished_job(acme, fresh_sandbox, 
         call_command("job", "--help")
     usage = capsys.readouterr().out
     assert "fix" in usage and "retry" not in usage
+
+
+# A copy into a protected profile waits for approval: `copy --sync` exits 1 printing the waiting
+# job; `job approve --sync` runs it, `job reject` ends it.
+
+
+@pytest.fixture
+def protected_acme(acme, zoho_profile, django_user_model):
+    from django.contrib.auth.models import Permission
+
+    zoho_profile.protected = True
+    zoho_profile.save(update_fields=["protected"])
+    dora = django_user_model.objects.create_user("dora", password="dora-pass-123")
+    dora.user_permissions.add(Permission.objects.get(codename="approve_copy"))
+    zoho_profile.shared_with_users.add(dora)
+    zoho_profile.owner.user_permissions.add(Permission.objects.get(codename="approve_copy"))  # an approver too
+    return acme
+
+
+def test_copy_into_a_protected_profile_exits_1_printing_the_awaiting_job(protected_acme, fresh_sandbox):
+    before = len(fresh_sandbox.zoho.state.records["Accounts"])
+    code, out, _ = cmd("copy", PROFILE, "Accounts", protected_acme, "--sync", "--json")
+    assert code == 1
+    assert json.loads(out)["status"] == "awaiting_approval"
+    assert len(fresh_sandbox.zoho.state.records["Accounts"]) == before
+
+
+def test_job_approve_sync_runs_the_copy_and_self_approval_exits_2(protected_acme, fresh_sandbox):
+    cmd("copy", PROFILE, "Accounts", protected_acme, "--set", "Account_Name=Approved", "--sync")
+    job = CopyJob.objects.get()
+    code, _, err = cmd("job", "approve", str(job.pk), "--user", "alice")  # alice, an approver, asked for it
+    assert code == 2 and "other than the requester" in err
+    code, out, err = cmd("job", "approve", str(job.pk), "--user", "dora", "--sync", "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["status"] == "succeeded"
+    assert fresh_sandbox.zoho.state.get("Accounts", data["results"][0]["new_id"])["Account_Name"] == "Approved"
+
+
+def test_job_reject_with_a_reason(protected_acme):
+    cmd("copy", PROFILE, "Accounts", protected_acme, "--sync")
+    job = CopyJob.objects.get()
+    code, out, _ = cmd("job", "reject", str(job.pk), "--user", "dora", "--reason", "Freeze week")
+    assert code == 0
+    assert "Rejected by dora: Freeze week" in out
+    assert CopyJob.objects.get().status == "rejected"
+
+
+def test_copy_to_a_protected_target_exits_1_printing_the_awaiting_job(cross_zoho, redis_url):
+    source, target = cross_zoho
+    target.profile.protected = True
+    target.profile.save(update_fields=["protected"])
+    globex = find_record(source.connector, "Accounts", "Globex")
+    before = {m: len(r) for m, r in target.sandbox.zoho.state.records.items()}
+    code, out, _ = cmd("copy", PROFILE, "Accounts", globex, "--deep", "--to", "Target Zoho", "--sync", "--json")
+    assert code == 1
+    data = json.loads(out)
+    assert (data["status"], data["target"]) == ("awaiting_approval", "Target Zoho")
+    assert {m: len(r) for m, r in target.sandbox.zoho.state.records.items()} == before

@@ -104,3 +104,31 @@ def test_test_unknown_profile_exits_2(db):
     with pytest.raises(CommandError) as info:
         call_command("profile", "test", "Nope")
     assert info.value.returncode == 2
+
+
+def test_add_a_protected_profile_then_lift_and_set_its_protection(owner, monkeypatch, capsys):
+    monkeypatch.setenv("COPIER_SECRET", "env-pw")
+    add(
+        "Prod",
+        "--system",
+        "vault",
+        "--url",
+        "https://prod.veevavault.com",
+        "--username",
+        "me",
+        "--owner",
+        "alice",
+        "--protected",
+    )
+    assert ConnectionProfile.objects.get(name="Prod").protected
+    assert "copies into it wait for approval" in capsys.readouterr().out
+    call_command("profile", "protect", "Prod", "--off")
+    assert not ConnectionProfile.objects.get(name="Prod").protected
+    assert "is not protected" in capsys.readouterr().out
+    call_command("profile", "protect", "Prod")
+    call_command("profile", "list")
+    assert capsys.readouterr().out.rstrip().endswith("\tprotected")
+    call_command("profile", "protect", "Prod")  # already protected: nothing changes, nothing audited
+    assert ConnectionProfile.objects.get(name="Prod").protected
+    changes = AuditEvent.objects.filter(action="profile.protect").order_by("pk")
+    assert [e.details["protected"] for e in changes] == [False, True]

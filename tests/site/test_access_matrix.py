@@ -77,6 +77,8 @@ RULES: list[tuple[str, tuple[int, ...]]] = [
     ("job_fix", (L, 200, 404, 404, 404, 404)),  # GET: the fix page (as resume: the owner's job)
     ("job_fix_row", (L, 405, 405, 405, 405, 405)),  # POST only (one failed row's fix)
     ("job_fix_all", (L, 405, 405, 405, 405, 405)),  # POST only (every failed row's fix)
+    ("job_approve", (L, 405, 405, 405, 405, 405)),  # POST only (a copy into a protected profile)
+    ("job_reject", (L, 405, 405, 405, 405, 405)),  # POST only
     # The queue dashboard, both mounts: superusers (and use_queue_dashboard holders) only.
     ("*django_rq*stop_job", (L, L, L, 403, L, 405)),  # POST only
     ("*django_rq*actions", (L, L, L, 403, L, R)),  # POST only; a GET goes back to the list

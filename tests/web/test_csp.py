@@ -36,6 +36,8 @@ NOT_PAGES = {
     "job_row_none": "POST only, redirects to the job page",
     "job_fix_row": "POST only, redirects to the fix page or the job page",
     "job_fix_all": "POST only, redirects to the fix page or the job page",
+    "job_approve": "POST only, redirects to the job page (its approval box: in job_detail)",
+    "job_reject": "POST only, redirects to the job page",
 }
 
 

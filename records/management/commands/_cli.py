@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -115,3 +116,14 @@ def require_queue(err: OutputWrapper) -> None:
         return
     err.write(f"No Redis at {url}: start redis-server (or `manage.py runapp`), or use `copy --sync`.")
     sys.exit(2)
+
+
+def wait_for(job: CopyJob, timeout: float) -> CopyJob:
+    """The job once it has finished, or as it is after `timeout` seconds (`--wait`)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job.refresh_from_db()
+        if job.is_finished:
+            return job
+        time.sleep(0.5)
+    return job

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import time
 from argparse import ArgumentParser
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +25,7 @@ from records.copying.job_create import copy_job_create
 from records.copying.options import CopyOptions, parse_cli, parse_cross_cli
 from records.copying.preview import copy_preview
 from records.copying.request import CopyRequest
-from records.management.commands._cli import exit_code, job_as_dict, print_job, require_queue
+from records.management.commands._cli import exit_code, job_as_dict, print_job, require_queue, wait_for
 from records.models import ConnectionProfile, CopyJob
 
 if TYPE_CHECKING:
@@ -267,13 +266,3 @@ def parse_choices(
         where=opts.get("where") or "",
         limit=opts.get("limit"),
     )
-
-
-def wait_for(job: CopyJob, timeout: float) -> CopyJob:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job.refresh_from_db()
-        if job.is_finished:
-            return job
-        time.sleep(0.5)
-    return job

@@ -3,6 +3,9 @@ but is no longer listed), `job undo ID`, `job resume-stale`, `job resolve ID ROW
 [--json]` (a row that needs review: its copy is NEW_ID, one of its candidates, or none of them; ROW
 is the row's id as `job show --json` lists it, or its source record id).
 
+`job approve ID --user U [--sync|--wait]` and `job reject ID --user U [--reason TEXT]` decide a
+copy into a protected profile (records/copying/approval.py).
+
 `job undo ID --preview` lists what an undo would delete and keep (and why) without queuing it;
 `--include-changed` (undo, and resume of an undo) deletes records changed since the copy too;
 `--restore-updated` (undo of a copy into another profile) writes back the records it updated.
@@ -15,6 +18,7 @@ The same rules as the web and the admin (CopyJob.can_*), checked by the services
 from __future__ import annotations
 
 import json
+import os
 import sys
 from argparse import ArgumentParser
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -23,10 +27,17 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand
 
-from records.copying import job_actions
+from records.copying import approval, job_actions
 from records.copying.review import copy_row_resolve
 from records.copying.row_fixes import copy_rows_fix, copy_rows_fix_and_resume
-from records.management.commands._cli import exit_code, job_as_dict, parse_overrides, print_job, require_queue
+from records.management.commands._cli import (
+    exit_code,
+    job_as_dict,
+    parse_overrides,
+    print_job,
+    require_queue,
+    wait_for,
+)
 from records.models import CopyJob, RecordResult
 
 if TYPE_CHECKING:
@@ -64,6 +75,21 @@ class Command(BaseCommand):
                     action="store_true",
                     help="a copy into another profile: also write back the values of the records it updated",
                 )
+        approve = sub.add_parser("approve", help="approve a copy into a protected profile")
+        approve.add_argument("id")
+        approve.add_argument(
+            "--user", required=True, help="who approves: holds records.approve_copy, not the requester"
+        )
+        run = approve.add_mutually_exclusive_group()
+        run.add_argument("--sync", action="store_true", help="run it in this process, as a worker would")
+        run.add_argument("--wait", action="store_true", help="queue it and wait for a worker to finish it")
+        approve.add_argument("--timeout", type=float, default=3600, help="seconds --wait waits")
+        approve.add_argument("--json", action="store_true")
+        reject = sub.add_parser("reject", help="reject a copy into a protected profile")
+        reject.add_argument("id")
+        reject.add_argument("--user", required=True, help="who rejects: holds records.approve_copy")
+        reject.add_argument("--reason", default="", help="why, shown on the job")
+        reject.add_argument("--json", action="store_true")
         sub.add_parser("resume-stale")
         resolve = sub.add_parser("resolve", help="pick the copy of a row that needs review, or none")
         resolve.add_argument("id")
@@ -77,8 +103,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **opts: Any) -> None:
         action = "resume" if opts["action"] == "retry" else opts["action"]
-        queues = action not in ("show", "resolve", "fix") or opts.get("resume")
-        if queues and not opts.get("preview"):  # a pick, a fix alone or a preview queues nothing
+        if _queues(action, opts):
             require_queue(self.stderr)
         if action == "resume-stale":
             jobs = job_actions.jobs_resume_stale()
@@ -88,14 +113,13 @@ class Command(BaseCommand):
             sys.exit(0)
         job = self._job(opts["id"])
         if action == "show":
-            if opts["json"]:
-                self.stdout.write(json.dumps(job_as_dict(job), default=str))
-            else:
-                print_job(self.stdout, job)
+            self._print(job, as_json=opts["json"])
             sys.exit(exit_code(job))
         own = {"resolve": self._resolve, "fix": self._fix}.get(action)
         if own is not None:
             own(job, opts)
+        if action in ("approve", "reject"):
+            self._decide(job, action, opts)
         if action == "undo" and opts["preview"]:
             self._preview(job, as_json=opts["json"])
             sys.exit(0)
@@ -110,10 +134,7 @@ class Command(BaseCommand):
         except ValidationError as exc:
             self.stderr.write(" ".join(exc.messages))
             sys.exit(2)
-        if opts.get("json"):
-            self.stdout.write(json.dumps(job_as_dict(result), default=str))
-        else:
-            print_job(self.stdout, result)
+        self._print(result, as_json=opts.get("json", False))
         sys.exit(0)
 
     def _resolve(self, job: CopyJob, opts: dict[str, Any]) -> NoReturn:
@@ -124,11 +145,31 @@ class Command(BaseCommand):
             self.stderr.write(" ".join(exc.messages))
             sys.exit(2)
         job.refresh_from_db()
-        if opts["json"]:
+        self._print(job, as_json=opts["json"])
+        sys.exit(0)
+
+    def _decide(self, job: CopyJob, action: str, opts: dict[str, Any]) -> NoReturn:
+        user = self._user(job, opts["user"])
+        try:
+            if action == "reject":
+                job = approval.copy_job_reject(job=job, user=user, reason=opts["reason"])
+            else:
+                job = approval.copy_job_approve(job=job, user=user, enqueue=not opts["sync"])
+        except ValidationError as exc:
+            self.stderr.write(" ".join(exc.messages))
+            sys.exit(2)
+        if opts.get("sync"):
+            job = job_actions.copy_job_run(job_id=job.pk, worker_id=f"sync:{os.getpid()}")
+        elif opts.get("wait"):
+            job = wait_for(job, opts["timeout"])
+        self._print(job, as_json=opts["json"])
+        sys.exit(exit_code(job) if opts.get("sync") or opts.get("wait") else 0)
+
+    def _print(self, job: CopyJob, *, as_json: bool) -> None:
+        if as_json:
             self.stdout.write(json.dumps(job_as_dict(job), default=str))
         else:
             print_job(self.stdout, job)
-        sys.exit(0)
 
     def _fix(self, job: CopyJob, opts: dict[str, Any]) -> NoReturn:
         user = self._user(job, opts["user"])
@@ -232,3 +273,11 @@ def _add_fix(sub: Any) -> None:
     fix.add_argument("--resume", action="store_true", help="resume the job after the fix")
     fix.add_argument("--user", help="who fixes (default: who requested the job)")
     fix.add_argument("--json", action="store_true")
+
+
+def _queues(action: str, opts: dict[str, Any]) -> bool:
+    """Whether the action needs the queue: a pick, a preview, a rejection, a fix without --resume
+    and a synchronous approval don't."""
+    if action == "fix":
+        return bool(opts.get("resume"))
+    return action not in ("show", "resolve", "reject") and not (opts.get("preview") or opts.get("sync"))

@@ -47,6 +47,7 @@ class Command(BaseCommand):
         add.add_argument("--client-id", default="", help="Zoho OAuth client id")
         add.add_argument("--owner", default="", help="user name of the owner (default: the first superuser)")
         add.add_argument("--concurrency", type=int, default=5)
+        add.add_argument("--protected", action="store_true", help="copies into it wait for approval")
         update = sub.add_parser("update", help="Change a profile (new secrets from the environment)")
         update.add_argument("name")
         update.add_argument("--system", choices=[s.value for s in System])
@@ -55,6 +56,9 @@ class Command(BaseCommand):
         update.add_argument("--api-version")
         update.add_argument("--username", help="Vault user name or Zoho client id")
         update.add_argument("--concurrency", type=int)
+        protect = sub.add_parser("protect", help="Make copies into a profile wait for approval (--off: no longer)")
+        protect.add_argument("name")
+        protect.add_argument("--off", action="store_true", help="lift the protection")
         test = sub.add_parser("test", help="Test a profile's connection")
         test.add_argument("name")
         sub.add_parser("list", help="List profiles")
@@ -95,6 +99,7 @@ class Command(BaseCommand):
         client_id: str,
         owner: str,
         concurrency: int,
+        protected: bool,
         **_: Any,
     ) -> None:
         login = client_id if system == System.ZOHO else username
@@ -119,11 +124,20 @@ class Command(BaseCommand):
                 refresh_token=refresh_token,
                 owner=user,
                 concurrency=concurrency,
+                protected=protected,
                 actor=None,
             )
         except ValidationError as exc:
             _fail(" ".join(exc.messages))
-        self.stdout.write(f"Added profile {profile.name!r} ({profile.system}, {profile.base_url}) owned by {user}.")
+        guarded = " Protected: copies into it wait for approval." if profile.protected else ""
+        self.stdout.write(
+            f"Added profile {profile.name!r} ({profile.system}, {profile.base_url}) owned by {user}.{guarded}"
+        )
+
+    def handle_protect(self, *, name: str, off: bool, **_: Any) -> None:
+        profile = profile_services.profile_set_protected(profile=self._profile(name), protected=not off, actor=None)
+        words = "protected: copies into it wait for approval" if profile.protected else "not protected"
+        self.stdout.write(f"Profile {profile.name!r} is {words}.")
 
     def handle_update(
         self,
@@ -178,7 +192,8 @@ class Command(BaseCommand):
         rows = ConnectionProfile.objects.select_related("owner").order_by("name")
         for p in rows:
             tested = "never tested" if p.last_tested_at is None else ("ok" if p.last_test_ok else "failed")
-            self.stdout.write(f"{p.name}\t{p.system}\t{p.base_url}\t{p.username}\towner={p.owner}\t{tested}")
+            guarded = "\tprotected" if p.protected else ""
+            self.stdout.write(f"{p.name}\t{p.system}\t{p.base_url}\t{p.username}\towner={p.owner}\t{tested}{guarded}")
         if not rows:
             self.stdout.write("No profile_services.")
 

@@ -28,7 +28,7 @@ from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from records.copying import job_actions, job_queue, review
+from records.copying import approval, job_actions, job_queue, review
 from records.lib.error_words import friendly_error, service_error_message
 from records.lib.signed_in import SignedInRequest
 from records.models import AnyUser, ConnectionProfile, CopyJob, ProfileAccess, RecordResult, System
@@ -91,6 +91,7 @@ DETAIL_FIELDS = (
     "finished",
     "requested_by",
     "profile_id",
+    "target_profile_id",
     "undo_job",
     "resume_at",
     "profile__name",
@@ -383,6 +384,37 @@ def _act(request: SignedInRequest, job: CopyJob, action: JobAction, service: Cal
     if action.queues and job_queue.copy_job_enqueue(job=target).queue_down:
         messages.warning(request, QUEUE_DOWN)
     return redirect("job_detail", code=target.code)
+
+
+# ---------------------------------------------------------------------------------------------
+# A copy into a protected profile: approved (and queued) or rejected from the job page's approval
+# box (templates/records/_job_approval.html), by the services' rules (records/copying/approval.py).
+
+
+@require_POST
+def job_approve(request: SignedInRequest, code: uuid.UUID) -> HttpResponse:
+    job = _get_job_for_user(request, code)
+    try:
+        approved = approval.copy_job_approve(job=job, user=request.user, enqueue=False)
+    except ValidationError as exc:
+        messages.error(request, service_error_message(exc))
+        return redirect("job_detail", code=job.code)
+    messages.success(request, "Approved: the copy is queued.")
+    if job_queue.copy_job_enqueue(job=approved).queue_down:
+        messages.warning(request, QUEUE_DOWN)
+    return redirect("job_detail", code=job.code)
+
+
+@require_POST
+def job_reject(request: SignedInRequest, code: uuid.UUID) -> HttpResponse:
+    job = _get_job_for_user(request, code)
+    try:
+        approval.copy_job_reject(job=job, user=request.user, reason=request.POST.get("reason", ""))
+    except ValidationError as exc:
+        messages.error(request, service_error_message(exc))
+    else:
+        messages.success(request, "Rejected: nothing was written.")
+    return redirect("job_detail", code=job.code)
 
 
 # ---------------------------------------------------------------------------------------------
