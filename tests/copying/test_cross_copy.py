@@ -172,15 +172,3 @@ def test_zoho_outside_reference_with_two_records_of_its_name_in_the_target_is_un
     target.connector.create("Accounts", [{"Account_Name": "Globex"}])  # now two Globex there
     with pytest.raises(ValidationError, match="2 records in the target have Account_Name 'Globex'"):
         copy_across(cross_zoho, owner, "Accounts", [src], "clone")
-
-
-@pytest.mark.django_db
-def test_undo_of_a_copy_into_another_profile_is_refused_until_it_runs_on_the_target(cross_zoho, owner):
-    from records.copying.job_actions import copy_job_undo
-
-    source, target = cross_zoho
-    job = copy_across(cross_zoho, owner, "Accounts", [find_record(source.connector, "Accounts", "Initech")], "clone")
-    assert_each_record_copied_once(job)
-    with pytest.raises(ValidationError, match="another profile"):
-        copy_job_undo(job=job, user=owner, enqueue=False)
-    assert job.results.get().new_id in zoho_records(target.sandbox, "Accounts")
