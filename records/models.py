@@ -8,9 +8,9 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
 
 from records.fields import EncryptedTextField
+from records.lib import words
 
 
 class System(models.TextChoices):
@@ -262,6 +262,7 @@ class CopyJob(models.Model):
     def describe_status(self, *, review: int | None = None) -> str:
         """Honest words for the job page: never "Failed" for a job that copied records. `review`:
         its rows in review when already counted (the job page has them), else counted here."""
+        n = words.count
         done, failed = self.succeeded_count, self.failed_count
         review = self.review_count() if review is None else review
         left = max(0, self.planned_count - done - failed - review)
@@ -270,25 +271,31 @@ class CopyJob(models.Model):
         if self.status == self.Status.UNDONE:
             return f"Undone by job {self.undo_job_id}"
         if self.status == self.Status.WAITING:
-            at = timezone.localtime(self.resume_at).strftime("%H:%M:%S") if self.resume_at else "soon"
-            return f"Waiting after a rate limit or outage (resumes at {at}): {done} {verb}, {left + failed} not yet"
+            at = words.clock(self.resume_at) if self.resume_at else "soon"
+            return (
+                f"Waiting after a rate limit or outage (resumes at {at}): {n(done)} {verb}, {n(left + failed)} not yet"
+            )
         if self.status in (self.Status.PARTIAL, self.Status.FAILED) and self.error_summary.startswith(self.OUTAGE):
-            return f"{self.OUTAGE}: {done} {verb}, {left + failed} not yet — Resume"
+            return f"{self.OUTAGE}: {n(done)} {verb}, {n(left + failed)} not yet — Resume"
         if self.status == self.Status.CANCELLED:
-            return f"Cancelled: {done} {verb}, {left + failed} not {verb}{in_review}"
+            return f"Cancelled: {n(done)} of {n(done + failed + review + left)} {verb}{in_review}"
         kept = self._kept()
         if self.status == self.Status.PARTIAL and kept:
             # An undo that kept records: "Partly done: 5 deleted, 1 kept: changed since the copy".
-            failed_words = f", {failed} failed" if failed else ""
+            failed_words = f", {n(failed)} failed" if failed else ""
             return (
-                f"Partly done: {done} deleted{failed_words}, {kept}" if done or failed else f"Nothing deleted: {kept}"
+                f"Partly done: {n(done)} deleted{failed_words}, {kept}"
+                if done or failed
+                else f"Nothing deleted: {kept}"
             )
         if self.status == self.Status.PARTIAL:
-            return f"Partly done: {done} {verb}, {failed} failed{in_review}" + (f", {left} not yet" if left else "")
+            return f"Partly done: {n(done)} {verb}, {n(failed)} failed{in_review}" + (
+                f", {n(left)} not yet" if left else ""
+            )
         if self.status == self.Status.SUCCEEDED:
-            return f"Succeeded: {done} {verb}"
+            return f"Succeeded: {n(done)} {verb}"
         if self.status == self.Status.FAILED:
-            return f"Failed: nothing {verb}" + (f", {failed} failed" if failed else "") + in_review
+            return f"Failed: nothing {verb}" + (f", {n(failed)} failed" if failed else "") + in_review
         return self.get_status_display()
 
     def review_count(self) -> int:
@@ -318,7 +325,7 @@ KEPT_WORDS = re.compile(r"\b\d+ kept: [^.]*")
 
 
 def _review_words(n: int) -> str:
-    return f"{n} need{'s' if n == 1 else ''} review" if n else ""
+    return f"{words.count(n)} need{'s' if n == 1 else ''} review" if n else ""
 
 
 class ProfileAccess:

@@ -70,20 +70,37 @@ UNDO = JobAction(
 
 @dataclass(frozen=True)
 class OfferedAction:
-    """A button of the job page: shown when allowed; otherwise its reason is listed."""
+    """A button of the job page: shown when allowed; otherwise its reason is said when the action
+    could apply to the job (`applies`) but this user can't take it now."""
 
     name: str
     label: str
     url: str
     allowed: bool
     reason: str
+    applies: bool = True
 
 
-def offered_actions(job: CopyJob, user: AnyUser, access: ProfileAccess) -> list[OfferedAction]:
-    """The job page's buttons: each action, whether this user may take it now, and why not."""
+def offered_actions(
+    job: CopyJob, user: AnyUser, access: ProfileAccess, applies: dict[str, bool] | None = None
+) -> list[OfferedAction]:
+    """The job page's buttons: each action, whether this user may take it now, and why not.
+    `applies`: {action name: whether it could apply to the job as it stands} (records.web.job_state)."""
     out = []
     for action in (CANCEL, RESUME, UNDO):
         allowed, reason = action.rule(job, user, access)
         url = reverse(f"job_{action.name}", args=[job.code])
-        out.append(OfferedAction(action.name, action.label, url, allowed, reason))
+        out.append(
+            OfferedAction(action.name, action.label, url, allowed, reason, (applies or {}).get(action.name, True))
+        )
     return out
+
+
+def reasons_sentence(actions: list[OfferedAction]) -> str:
+    """Why an action that could apply is not offered, as one sentence per reason: "Resume and Undo
+    copy: You no longer have access to this job's connection profile." """
+    blocked: dict[str, list[str]] = {}
+    for a in actions:
+        if a.applies and not a.allowed and a.reason:
+            blocked.setdefault(a.reason, []).append(a.label)
+    return " ".join(f"{' and '.join(labels)}: {reason}" for reason, labels in blocked.items())
