@@ -183,7 +183,7 @@ class CopyJob(models.Model):
     def __str__(self) -> str:
         # What the admin's lists and links show: the person's words, not the API name (the walk
         # found "Deep copy product__v #1" in the results list).
-        return f"Job {self.pk}: {self.title}"
+        return self.heading
 
     @property
     def object_label(self) -> str:
@@ -193,12 +193,20 @@ class CopyJob(models.Model):
 
     @property
     def title(self) -> str:
-        """What a person calls the job: "Deep copy of Acme Corp (Accounts)"."""
+        """What a person calls the job: "Deep copy of Acme Corp as “Acme test 2” (Accounts)"; the
+        copy's new name only when the person gave one (plan["copy_name"], job_create)."""
         count = len(self.source_ids or [])
         what = self.source_name or (self.source_ids[0] if count == 1 else f"{count} records")
         if self.source_name and count > 1:
             what = f"{self.source_name} and {count - 1} more"
-        return f"{self.get_mode_display()} of {what} ({self.object_label})"
+        copy_name = (self.plan or {}).get("copy_name") or ""
+        named = f" as “{copy_name}”" if copy_name and copy_name != self.source_name else ""
+        return f"{self.get_mode_display()} of {what}{named} ({self.object_label})"
+
+    @property
+    def heading(self) -> str:
+        """The title with the job's number, which lineage stamps and the CLI use: "Job 41 · …"."""
+        return f"Job {self.pk} · {self.title}"
 
     @property
     def is_finished(self) -> bool:

@@ -39,7 +39,7 @@ def test_vault_deep_copy_shows_its_phase_to_the_end(parts, new_page, login, live
     page.click("text=Preview the copy")
     page.click("text=Confirm and queue the copy")
     page.wait_for_url("**/jobs/*/")
-    assert page.locator("h1").inner_text() == "Deep copy of Dermacalm (Products)"
+    assert page.locator("h1").inner_text().endswith(" · Deep copy of Dermacalm (Products)")
     assert_live_end(page)
     expect(page.locator("#job-phase")).to_have_text("Done")
     assert page.locator("#object-progress tbody tr").count() >= 2  # products and their formulations

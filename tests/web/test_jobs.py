@@ -469,10 +469,30 @@ def test_a_clone_is_titled_by_its_record(vault_profile, owner, fresh_sandbox):
         user=owner,
         enqueue=False,
     )
-    assert job.title == "Clone of Cardiostat (Products)"
+    assert job.title == "Clone of Cardiostat as “Cardiostat copy” (Products)"
     assert job.results.get().source_name == "Cardiostat"
-    # The admin's lists and links (the result rows' job column) say it in the same words.
-    assert str(job) == f"Job {job.pk}: Clone of Cardiostat (Products)"
+    # The admin's lists and links (the result rows' job column) say it in the same words, numbered.
+    assert str(job) == f"Job {job.pk} · Clone of Cardiostat as “Cardiostat copy” (Products)"
+
+
+def test_copies_of_one_record_under_new_names_have_titles_that_tell_them_apart(
+    owner_client, zoho_profile, owner, fresh_sandbox
+):
+    jobs = [
+        copy_job_create(
+            request=copy_request(
+                zoho_profile, "Accounts", [_acme(fresh_sandbox)], "deep_copy", overrides={"Account_Name": name}
+            ),
+            user=owner,
+            enqueue=False,
+        )
+        for name in ("Acme test 2", "Acme test 3")
+    ]
+    headings = [owner_client.get(reverse("job_detail", args=[j.code])).content.decode() for j in jobs]
+    for job, body, name in zip(jobs, headings, ("Acme test 2", "Acme test 3"), strict=True):
+        assert f"<h1>Job {job.pk} · Deep copy of Acme Corp as “{name}” (Accounts)</h1>" in body
+    listing = owner_client.get(reverse("job_list")).content.decode()
+    assert f'<td class="num">{jobs[0].pk}</td>' in listing and "as “Acme test 3”" in listing
 
 
 def test_the_job_list_finds_jobs_by_name_and_partial_ids(owner_client, zoho_profile, owner, fresh_sandbox):
@@ -493,7 +513,7 @@ def test_the_job_list_finds_jobs_by_name_and_partial_ids(owner_client, zoho_prof
 def test_the_job_page_shows_names_and_progress_per_object(owner_client, zoho_profile, owner, fresh_sandbox):
     job = _deep_copy_acme(zoho_profile, owner, fresh_sandbox)
     body = owner_client.get(reverse("job_detail", args=[job.code])).content.decode()
-    assert "<h1>Deep copy of Acme Corp (Accounts)</h1>" in body
+    assert f"<h1>Job {job.pk} · Deep copy of Acme Corp (Accounts)</h1>" in body
     assert 'id="object-progress"' in body and 'data-object="Contacts"' in body
     assert '<option value="Contacts">Contacts</option>' in body  # the filter names objects by label
     rows = owner_client.get(reverse("job_rows", args=[job.code])).content.decode()
