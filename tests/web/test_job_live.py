@@ -81,3 +81,23 @@ def test_numbers_and_times_read_alike(owner_client, make_job):
     assert re.search(r"<dt>Requested</dt><dd>\d{4}-\d\d-\d\d \d\d:\d\d UTC by", body)
     listing = owner_client.get(reverse("job_list")).content.decode()
     assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC</td>", listing)
+
+
+def test_results_rows_name_the_copy_its_source_its_parent_and_the_fields_set(owner_client, make_job):
+    job = make_job(results=0, plan={"changes": [{"field": "price__c", "label": "Price", "old": 1, "new": 99.5}]})
+    RecordResult.objects.create(job=job, object_name="product__v", source_id="P1", source_name="Parent Co")
+    RecordResult.objects.create(
+        job=job,
+        object_name="formulation__c",
+        source_id="C1",
+        source_name="Child source",
+        parent_source_id="P1",
+        values={"name__v": "Child copy", "price__c": 99.5},
+    )
+    for url in (reverse("job_detail", args=[job.code]), reverse("job_rows", args=[job.code])):
+        body = owner_client.get(url).content.decode()
+        assert "<td>Child copy</td><td>Child source</td>" in body  # the copy's name, then the source's
+        assert 'Parent Co <span class="mono muted small-text">P1</span>' in body
+        assert "Price = 99.5" in body and "price__c = " not in body
+    csv_text = b"".join(owner_client.get(reverse("job_results_csv", args=[job.code])).streaming_content).decode()
+    assert "price__c = 99.5" in csv_text  # the CSV keeps the API names a sheet can use

@@ -41,6 +41,7 @@ from records.web.results_table import (
     filters_query,
     result_row_html,
     results_page,
+    row_words,
     values_text,
 )
 
@@ -132,7 +133,7 @@ def job_detail(request: SignedInRequest, code: uuid.UUID) -> HttpResponse:
     labels = {o.object: o.label for o in state.objects}
     chosen = filtered_results(request, job, objects)
     page = results_page(request, chosen.results, filtered_total(chosen, groups), filters_query(request))
-    deleted = job.status == CopyJob.Status.UNDONE
+    words = row_words(job, page.rows, labels)
     return render(
         request,
         "records/job_detail.html",
@@ -141,7 +142,7 @@ def job_detail(request: SignedInRequest, code: uuid.UUID) -> HttpResponse:
             "state": state,
             "form": chosen.form,
             "page": page,
-            "rows_html": mark_safe("".join(result_row_html(r, labels, deleted) for r in page.rows)),  # noqa: S308 - escaped above
+            "rows_html": mark_safe("".join(result_row_html(r, words) for r in page.rows)),  # noqa: S308 - escaped above
             "filtered": bool(chosen.outcome or chosen.object or chosen.q),
             "selected": {"outcome": chosen.outcome, "object": chosen.object, "q": chosen.q},
             "objects": [(o, labels.get(o) or o) for o in objects],
@@ -174,13 +175,15 @@ def job_rows(request: SignedInRequest, code: uuid.UUID) -> HttpResponse:
     """The rows of the results table for the page the query string names (same filters and
     cursor as the job page), as HTML: job.js swaps them in while the job runs, so outcomes and
     new ids appear without a reload. Session, user, job and the page's rows: 4 queries."""
-    job = _get_job_for_user(request, code, only=("id", "code", "plan", "status"), related=())
+    job = _get_job_for_user(
+        request, code, only=("id", "code", "plan", "status", "profile__system"), related=("profile",)
+    )
     # Any object name is a valid filter here: it only narrows this user's own job's results.
     results = filtered_results(request, job, [request.GET.get("object", "")]).results
     page = results_page(request, results, 0, "")
     labels, _ = job_state.plan_labels((job.plan or {}).get("objects"))
-    deleted = job.status == CopyJob.Status.UNDONE
-    html = "".join(result_row_html(r, labels, deleted) for r in page.rows)
+    words = row_words(job, page.rows, labels)
+    html = "".join(result_row_html(r, words) for r in page.rows)
     return HttpResponse(html, content_type="text/html; charset=utf-8", headers={"Cache-Control": "private, no-cache"})
 
 
