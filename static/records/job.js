@@ -34,14 +34,29 @@
       .catch(function () {});
   }
 
+  // What has the keyboard focus in the live part, found again in the new one (by id or link).
+  function focusKey() {
+    var el = document.activeElement;
+    if (!el || !live.contains(el)) return null;
+    if (el.id) return "#" + CSS.escape(el.id);
+    var href = el.getAttribute("href");
+    return href ? 'a[href="' + CSS.escape(href) + '"]' : null;
+  }
+
+  var lastHtml = null;  // a 304 hands back the same text: nothing to swap
   function swap(html) {
+    if (html === lastHtml) return false;
+    lastHtml = html;
     var doc = new DOMParser().parseFromString(html, "text/html");
     var fresh = doc.getElementById("job-live");
     if (!fresh) throw new Error("no live part");
     var moved = fresh.dataset.version !== live.dataset.version;
+    var key = focusKey();
     var node = document.importNode(fresh, true);
     live.replaceWith(node);
     live = node;
+    var again = key && live.querySelector(key);
+    if (again) again.focus();
     return moved;
   }
 

@@ -75,7 +75,7 @@ def _open_job(parts, new_page, login, live_server, owner, latency):
 
 
 def test_live_part_holds_together_at_every_poll_of_a_deep_copy(parts, new_page, login, live_server, owner, rq_worker):
-    job, page = _open_job(parts, new_page, login, live_server, owner, latency=0.1)
+    job, page = _open_job(parts, new_page, login, live_server, owner, latency=0.25)
     wait_finished(page)
     states = page.evaluate("window.__states")
     _assert_each_state_holds_together(states)
