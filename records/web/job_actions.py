@@ -88,11 +88,12 @@ def offered_actions(
     `applies`: {action name: whether it could apply to the job as it stands} (records.web.job_state)."""
     out = []
     for action in (CANCEL, RESUME, UNDO):
-        allowed, reason = action.rule(job, user, access)
+        applied = (applies or {}).get(action.name, True)
+        # An action that can't apply is refused by its rule too: not asked, which saves its queries
+        # on every poll of a running job.
+        allowed, reason = action.rule(job, user, access) if applied else (False, "")
         url = reverse(f"job_{action.name}", args=[job.code])
-        out.append(
-            OfferedAction(action.name, action.label, url, allowed, reason, (applies or {}).get(action.name, True))
-        )
+        out.append(OfferedAction(action.name, action.label, url, allowed, reason, applied))
     return out
 
 
