@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import re
 import uuid
 from functools import cached_property
@@ -8,9 +9,9 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from records.fields import EncryptedTextField
-from records.lib import words
 
 
 class System(models.TextChoices):
@@ -270,7 +271,7 @@ class CopyJob(models.Model):
     def describe_status(self, *, review: int | None = None) -> str:
         """Honest words for the job page: never "Failed" for a job that copied records. `review`:
         its rows in review when already counted (the job page has them), else counted here."""
-        n = words.count
+        n = _count
         done, failed = self.succeeded_count, self.failed_count
         review = self.review_count() if review is None else review
         left = max(0, self.planned_count - done - failed - review)
@@ -279,7 +280,7 @@ class CopyJob(models.Model):
         if self.status == self.Status.UNDONE:
             return f"Undone by job {self.undo_job_id}"
         if self.status == self.Status.WAITING:
-            at = words.clock(self.resume_at) if self.resume_at else "soon"
+            at = _clock(self.resume_at) if self.resume_at else "soon"
             return (
                 f"Waiting after a rate limit or outage (resumes at {at}): {n(done)} {verb}, {n(left + failed)} not yet"
             )
@@ -333,7 +334,18 @@ KEPT_WORDS = re.compile(r"\b\d+ kept: [^.]*")
 
 
 def _review_words(n: int) -> str:
-    return f"{words.count(n)} need{'s' if n == 1 else ''} review" if n else ""
+    return f"{_count(n)} need{'s' if n == 1 else ''} review" if n else ""
+
+
+# As records.lib.words.count and clock say them ("10,202", "01:35:53 UTC"): written here because
+# records.lib imports the models, and importing it back would make the two a circle.
+def _count(n: int) -> str:
+    return f"{n:,}"
+
+
+def _clock(value: dt.datetime) -> str:
+    local = timezone.localtime(value)
+    return f"{local:%H:%M:%S} {local.tzname() or 'UTC'}"
 
 
 class ProfileAccess:
