@@ -100,3 +100,58 @@ def test_live_part_holds_together_at_every_poll_of_a_cancel(parts, new_page, log
     assert page.locator("#main > .msg", has_text="Cancelling").count() == 0  # not beside "Cancelled"
     here, fresh = live_and_reload(page)
     assert here == fresh
+
+
+def test_live_part_holds_together_at_every_poll_of_a_vault_undo(parts, new_page, login, live_server, owner, rq_worker):
+    """Vault's deep copy, then its undo (Vault's cascade delete), watched without a reload."""
+    from tests.e2e.helpers import PRODUCT
+
+    job = copy_job_create(
+        request=copy_request(
+            parts["vault_profile"], "product__v", [PRODUCT], "deep_copy", overrides={"name__v": "Cardiostat undo"}
+        ),
+        user=owner,
+    )
+    page = new_page()
+    page.add_init_script(RECORD_STATES)
+    login(page, "alice", "alice-pass-123")
+    page.goto(f"{live_server.url}/jobs/{job.code}/")
+    wait_finished(page)
+    parts["fresh_sandbox"].faults("vault").set(latency=0.2)
+    page.click("#job-actions a:has-text('Undo copy')")
+    page.click("text=Yes, delete the copies")
+    page.wait_for_url("**/jobs/*/")
+    wait_finished(page)
+    states = page.evaluate("window.__states")
+    _assert_each_state_holds_together(states, swaps=1)
+    end = states[-1]
+    assert "badge-succeeded" in end["badge"] and end["copied"] == end["total"] == end["lines_copied"], end
+    here, fresh = live_and_reload(page)
+    assert here == fresh
+
+
+@pytest.fixture
+def short_waits(monkeypatch):
+    """The worker (started after this) waits 2 s after a rate limit, not 15 s."""
+    monkeypatch.setenv("JOB_WAIT_FIRST_SECONDS", "2")
+
+
+def test_live_part_holds_together_through_a_rate_limit_wait(
+    parts, new_page, login, live_server, owner, short_waits, rq_worker
+):
+    sandbox = parts["fresh_sandbox"]
+    job, page = _open_job(parts, new_page, login, live_server, owner, latency=0.2)
+    sandbox.faults("zoho").set(latency=0.2, p429=1.0)  # from now on every call is refused until cleared
+    try:
+        expect(page.locator("#job-status-badge .badge")).to_have_text("Waiting", timeout=90_000)
+        expect(page.locator("#job-words")).to_have_text(re.compile(r"resumes at \d\d:\d\d:\d\d UTC"))
+    finally:
+        sandbox.faults("zoho").clear()
+    wait_finished(page)
+    states = page.evaluate("window.__states")
+    _assert_each_state_holds_together(states, swaps=2)
+    assert any(s["notice"] for s in states if "badge-waiting" in s["badge"])  # the wait is explained
+    end = states[-1]
+    assert "badge-succeeded" in end["badge"] and not end["notice"], end  # and its words go with it
+    here, fresh = live_and_reload(page)
+    assert here == fresh
