@@ -29,7 +29,7 @@ job = CopyJob.objects.get(pk=int(sys.argv[1]))
 client = Client()
 client.force_login(get_user_model().objects.get(username="bench"))
 url = reverse("job_results_csv", args=[job.code])
-client.get(reverse("job_progress", args=[job.code]))  # warm imports before measuring
+client.get(reverse("job_live", args=[job.code]))  # warm imports before measuring
 rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 tracemalloc.start()
 t0 = time.perf_counter()

@@ -4,7 +4,7 @@ Through Django's test Client (the whole middleware stack, a logged-in session) w
 CaptureQueriesContext. The query count must not grow with the number of results. The results
 table pages by keyset (?after=/?before=/?last=1): the pages measured are the first, the last, a
 middle one (after the id of the result halfway through) and the second page of failed results
-(the "Next" link of the first, as a user gets there); progress.json also when unchanged (304).
+(the "Next" link of the first, as a user gets there); the live part (jobs/<code>/live/) also when unchanged (304).
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from bench.common import Row, bench_user
 from bench.fixtures import job_with_results, plain_profile
 
 NAME = "job_page"
-MAX_QUERIES, MAX_MS = 10, 100.0
+# 11: a middle page's 10 and the page's parents' names (one query, whatever the number of rows).
+MAX_QUERIES, MAX_MS = 11, 100.0
 
 
 def measure(client, url: str, repeat: int, headers: dict | None = None, status: int = 200) -> tuple[float, int, int]:
@@ -104,13 +105,13 @@ def run(ctx) -> list[Row]:
                     gate=False,
                 )
             )
-        url = reverse("job_progress", args=[job.code])
+        url = reverse("job_live", args=[job.code])
         ms, q, _ = measure(client, url, repeat)
-        counts.setdefault("progress.json", []).append(q)
+        counts.setdefault("live part", []).append(q)
         rows.append(
             Row(
                 NAME,
-                f"{n:,} results, progress.json: ms / queries",
+                f"{n:,} results, live part: ms / queries",
                 round(ms, 1),
                 q,
                 None,
@@ -123,7 +124,7 @@ def run(ctx) -> list[Row]:
         rows.append(
             Row(
                 NAME,
-                f"{n:,} results, progress.json unchanged (304): ms / queries",
+                f"{n:,} results, live part unchanged (304): ms / queries",
                 round(ms, 1),
                 q,
                 None,

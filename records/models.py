@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import re
 import uuid
 from datetime import datetime, timedelta
@@ -225,7 +226,7 @@ class CopyJob(models.Model):
     def __str__(self) -> str:
         # What the admin's lists and links show: the person's words, not the API name (the walk
         # found "Deep copy product__v #1" in the results list).
-        return f"Job {self.pk}: {self.title}"
+        return self.heading
 
     @property
     def write_profile(self) -> ConnectionProfile:
@@ -240,16 +241,24 @@ class CopyJob(models.Model):
 
     @property
     def title(self) -> str:
-        """What a person calls the job: "Deep copy of Acme Corp (Accounts)"; a copy into another
-        profile says from where to where ("... from Zoho Production to Zoho Training")."""
+        """What a person calls the job: "Deep copy of Acme Corp as “Acme test 2” (Accounts)" (the
+        copy's new name only when the person gave one: plan["copy_name"], job_create); a copy into
+        another profile says from where to where ("... from Zoho Production to Zoho Training")."""
         count = len(self.source_ids or [])
         what = self.source_name or (self.source_ids[0] if count == 1 else f"{count} records")
         if self.source_name and count > 1:
             what = f"{self.source_name} and {count - 1} more"
+        copy_name = (self.plan or {}).get("copy_name") or ""
+        named = f" as “{copy_name}”" if copy_name and copy_name != self.source_name else ""
         target = self.target_profile if self.target_profile_id else None
         if target is not None:
-            return f"{self.get_mode_display()} of {what} from {self.profile.name} to {target.name}"
-        return f"{self.get_mode_display()} of {what} ({self.object_label})"
+            return f"{self.get_mode_display()} of {what}{named} from {self.profile.name} to {target.name}"
+        return f"{self.get_mode_display()} of {what}{named} ({self.object_label})"
+
+    @property
+    def heading(self) -> str:
+        """The title with the job's number, which lineage stamps and the CLI use: "Job 41 · …"."""
+        return f"Job {self.pk} · {self.title}"
 
     @property
     def is_finished(self) -> bool:
@@ -359,6 +368,7 @@ class CopyJob(models.Model):
     def describe_status(self, *, review: int | None = None) -> str:
         """Honest words for the job page: never "Failed" for a job that copied records. `review`:
         its rows in review when already counted (the job page has them), else counted here."""
+        n = _count
         done, failed = self.succeeded_count, self.failed_count
         review = self.review_count() if review is None else review
         left = max(0, self.planned_count - done - failed - review)
@@ -369,25 +379,31 @@ class CopyJob(models.Model):
         if self.status in (self.Status.AWAITING_APPROVAL, self.Status.REJECTED):
             return self._decision_words()
         if self.status == self.Status.WAITING:
-            at = timezone.localtime(self.resume_at).strftime("%H:%M:%S") if self.resume_at else "soon"
-            return f"Waiting after a rate limit or outage (resumes at {at}): {done} {verb}, {left + failed} not yet"
+            at = _clock(self.resume_at) if self.resume_at else "soon"
+            return (
+                f"Waiting after a rate limit or outage (resumes at {at}): {n(done)} {verb}, {n(left + failed)} not yet"
+            )
         if self.status in (self.Status.PARTIAL, self.Status.FAILED) and self.error_summary.startswith(self.OUTAGE):
-            return f"{self.OUTAGE}: {done} {verb}, {left + failed} not yet — Resume"
+            return f"{self.OUTAGE}: {n(done)} {verb}, {n(left + failed)} not yet — Resume"
         if self.status == self.Status.CANCELLED:
-            return f"Cancelled: {done} {verb}, {left + failed} not {verb}{in_review}"
+            return f"Cancelled: {n(done)} of {n(done + failed + review + left)} {verb}{in_review}"
         kept = self._kept()
         if self.status == self.Status.PARTIAL and kept:
             # An undo that kept records: "Partly done: 5 deleted, 1 kept: changed since the copy".
-            failed_words = f", {failed} failed" if failed else ""
+            failed_words = f", {n(failed)} failed" if failed else ""
             return (
-                f"Partly done: {done} deleted{failed_words}, {kept}" if done or failed else f"Nothing deleted: {kept}"
+                f"Partly done: {n(done)} deleted{failed_words}, {kept}"
+                if done or failed
+                else f"Nothing deleted: {kept}"
             )
         if self.status == self.Status.PARTIAL:
-            return f"Partly done: {done} {verb}, {failed} failed{in_review}" + (f", {left} not yet" if left else "")
+            return f"Partly done: {n(done)} {verb}, {n(failed)} failed{in_review}" + (
+                f", {n(left)} not yet" if left else ""
+            )
         if self.status == self.Status.SUCCEEDED:
-            return f"Succeeded: {done} {verb}"
+            return f"Succeeded: {n(done)} {verb}"
         if self.status == self.Status.FAILED:
-            return f"Failed: nothing {verb}" + (f", {failed} failed" if failed else "") + in_review
+            return f"Failed: nothing {verb}" + (f", {n(failed)} failed" if failed else "") + in_review
         return self.get_status_display()
 
     def _decision_words(self) -> str:
@@ -426,7 +442,18 @@ KEPT_WORDS = re.compile(r"\b\d+ kept: [^.]*")
 
 
 def _review_words(n: int) -> str:
-    return f"{n} need{'s' if n == 1 else ''} review" if n else ""
+    return f"{_count(n)} need{'s' if n == 1 else ''} review" if n else ""
+
+
+# As records.lib.words.count and clock say them ("10,202", "01:35:53 UTC"): written here because
+# records.lib imports the models, and importing it back would make the two a circle.
+def _count(n: int) -> str:
+    return f"{n:,}"
+
+
+def _clock(value: dt.datetime) -> str:
+    local = timezone.localtime(value)
+    return f"{local:%H:%M:%S} {local.tzname() or 'UTC'}"
 
 
 class ProfileAccess:

@@ -40,9 +40,8 @@ urlpatterns = [
     # Jobs
     path("jobs/", jobs.job_list, name="job_list"),
     path("jobs/<uuid:code>/", jobs.job_detail, name="job_detail"),
-    path("jobs/<uuid:code>/progress.json", jobs.job_progress, name="job_progress"),
+    path("jobs/<uuid:code>/live/", jobs.job_live, name="job_live"),
     path("jobs/<uuid:code>/rows/", jobs.job_rows, name="job_rows"),
-    path("jobs/<uuid:code>/objects.json", jobs.job_objects, name="job_objects"),
     path("jobs/<uuid:code>/results.csv", jobs.job_results_csv, name="job_results_csv"),
     path("jobs/<uuid:code>/cancel/", jobs.job_cancel, name="job_cancel"),
     path("jobs/<uuid:code>/resume/", jobs.job_resume, name="job_resume"),

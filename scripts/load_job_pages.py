@@ -11,11 +11,11 @@ occurred.
 
 User models (--model):
   browser    (default) what a browser with the job page open does: load the page once, then
-             static/records/job.js polls progress.json every second (the next poll a second after
-             the answer), revalidating with If-None-Match as the browser's HTTP cache does, and
-             reloads the page once when the job ends (0.6-2.6 s later, as job.js does). A user opens the next job's page when one
+             static/records/job.js polls the live part (jobs/<code>/live/) every second (the next poll a second after
+             the answer), revalidating with If-None-Match as the browser's HTTP cache does,  until
+             the part says the job has ended. A user opens the next job's page when one
              is queued.
-  poll-page  the heavier model: GET the page (every --page-every polls) and progress.json each
+  poll-page  the heavier model: GET the page (every --page-every polls) and the live part each
              poll, without conditional requests: as if every user pressed reload every second.
 
 Without --url it starts everything itself in a temporary directory (COPIER_VAR_DIR): migrations,
@@ -437,26 +437,24 @@ async def browser_user(conn, stats, code_ref, stop_at, think):
             await stats.fetch(conn, "page", f"/jobs/{current}/")
         elif not finished:
             status, head, body = await stats.fetch(
-                conn, "progress", f"/jobs/{current}/progress.json", {"If-None-Match": etag} if etag else None
+                conn, "progress", f"/jobs/{current}/live/", {"If-None-Match": etag} if etag else None
             )
             if status == 200:
                 etag = head.get("etag")
-                if json.loads(body).get("finished"):
-                    finished = True
-                    await asyncio.sleep(0.6 + random.uniform(0, 2))  # job.js reloads once, 0.6–2.6 s later
-                    await stats.fetch(conn, "page", f"/jobs/{current}/")
+                if b'data-finished="true"' in body:
+                    finished = True  # the last live part is the finished page's: job.js then only reads its rows
         await asyncio.sleep(think)
 
 
 async def poll_page_user(conn, stats, code_ref, stop_at, think, page_every):
-    """The heavy model: the page (every page_every polls) and progress.json each poll."""
+    """The heavy model: the page (every page_every polls) and the live part each poll."""
     await asyncio.sleep(random.uniform(0, think))
     n = 0
     while time.monotonic() < stop_at and n < MAX_REQUESTS_PER_USER:
         code = code_ref[0]
         if n % page_every == 0:
             await stats.fetch(conn, "page", f"/jobs/{code}/")
-        await stats.fetch(conn, "progress", f"/jobs/{code}/progress.json")
+        await stats.fetch(conn, "progress", f"/jobs/{code}/live/")
         n += 1
         await asyncio.sleep(think)
 
@@ -468,11 +466,10 @@ async def follow_jobs(stack, conn, code_ref, stop_at, t0):
     put a second copy's CPU on the same two cores as the pages being measured."""
     while time.monotonic() < stop_at and len(stack.job_codes) < MAX_JOBS:
         await asyncio.sleep(0.5)
-        status, _, body = await conn.get(f"/jobs/{code_ref[0]}/progress.json")
-        if status == 200 and json.loads(body).get("finished"):
+        status, _, body = await conn.get(f"/jobs/{code_ref[0]}/live/")
+        if status == 200 and b'data-finished="true"' in body:
             print(
-                f"[load] job {len(stack.job_codes)} {json.loads(body)['status']} after "
-                f"{time.monotonic() - t0:.0f} s; queueing another",
+                f"[load] job {len(stack.job_codes)} ended after {time.monotonic() - t0:.0f} s; queueing another",
                 file=sys.stderr,
                 flush=True,
             )
@@ -513,9 +510,9 @@ def report(args, stats, elapsed, db, server, stack) -> int:
     all_times = stats.times["page"] + stats.times["progress"]
     locked_logs = stack.locked_in_logs() if stack else 0
     model = (
-        "browser (page once, progress.json every second with If-None-Match)"
+        "browser (page once, the live part every second with If-None-Match)"
         if args.model == "browser"
-        else f"poll-page (page every {args.page_every} poll(s) + progress.json)"
+        else f"poll-page (page every {args.page_every} poll(s) + the live part)"
     )
     print()
     print(
@@ -530,7 +527,7 @@ def report(args, stats, elapsed, db, server, stack) -> int:
     print(f"{'endpoint':<14}{'requests':>9}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}")
     for kind, values in (
         ("job page", stats.times["page"]),
-        ("progress.json", stats.times["progress"]),
+        ("live part", stats.times["progress"]),
         ("all", all_times),
     ):
         print(

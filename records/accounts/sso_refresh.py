@@ -22,7 +22,7 @@ from records.accounts.sso import sso_enabled, sso_setting
 
 # Polled by the job page's script (fetch): a redirect to the provider would break it; the next
 # page load refreshes instead.
-POLLED = re.compile(r"^/jobs/[^/]+/(progress\.json|rows/)$")
+POLLED = re.compile(r"^/jobs/[^/]+/(live|rows)/$")
 
 
 class SSOSessionRefresh(SessionRefresh):

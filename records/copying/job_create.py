@@ -9,7 +9,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from records.connectors import connector_for
+from records.connectors import connector_class, connector_for
 from records.connectors.base import Connector
 from records.copying import approval, existing, lifecycle, stored_plans, tree
 from records.copying import results as res
@@ -112,10 +112,17 @@ def _job_row(request: CopyRequest, plan: Plan, trees: Trees, user: Any, confirma
     return CopyJob.objects.create(
         **{**request.row_fields(), "source_ids": list(plan.source_ids)},  # a copy by query found its ids
         source_name=(first[0].name if first else "")[:300],  # for the job's title
-        plan=plan.as_dict(),
+        plan={**plan.as_dict(), "copy_name": _copy_name(request)},
         requested_by=user,
         confirmation=confirmation or None,
     )
+
+
+def _copy_name(request: CopyRequest) -> str:
+    """The top copy's new name when the person set one, for the job's title: three copies of one
+    account named "… test 2" and "… test 3" are told apart by it."""
+    names = connector_class(request.profile.system).name_fields
+    return next((str(v)[:300] for k, v in (request.overrides or {}).items() if k in names and v), "")
 
 
 def _add_results(job: CopyJob, trees: Trees, snapshot: bool, plan: Plan) -> None:

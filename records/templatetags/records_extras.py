@@ -10,6 +10,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.timesince import timesince
 
+from records.lib import words
 from records.models import AnyUser, CopyJob
 
 register = template.Library()
@@ -33,3 +34,23 @@ def approval_for(job: CopyJob, user: AnyUser) -> dict[str, Any]:
     reject, _ = job.can_reject(user)
     days = settings.COPY_APPROVAL_EXPIRY_DAYS
     return {"approve": approve, "reason": approve_reason, "reject": reject, "expiry_days": days}
+
+
+@register.filter
+def num(value: object) -> str:
+    """{{ n|num }} → "10,202"; anything not a whole number is shown as it is."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return "" if value is None else str(value)
+    return words.count(value)
+
+
+@register.filter
+def moment(value: object) -> str:
+    """{{ job.finished_at|moment }} → "2026-01-05 01:11 UTC"."""
+    return words.moment(value) if isinstance(value, dt.datetime) else ""
+
+
+@register.filter
+def clock(value: object) -> str:
+    """{{ wait_until|clock }} → "01:35:53 UTC"."""
+    return words.clock(value) if isinstance(value, dt.datetime) else ""

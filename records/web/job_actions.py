@@ -81,21 +81,39 @@ FIX = JobAction(
 
 @dataclass(frozen=True)
 class OfferedAction:
-    """A button of the job page: shown when allowed; otherwise its reason is listed."""
+    """A button of the job page: shown when allowed; otherwise its reason is said when the action
+    could apply to the job (`applies`) but this user can't take it now."""
 
     name: str
     label: str
     url: str
     allowed: bool
     reason: str
+    applies: bool = True
 
 
-def offered_actions(job: CopyJob, user: AnyUser, access: ProfileAccess) -> list[OfferedAction]:
-    """The job page's buttons: each action, whether this user may take it now, and why not."""
+def offered_actions(
+    job: CopyJob, user: AnyUser, access: ProfileAccess, applies: dict[str, bool] | None = None
+) -> list[OfferedAction]:
+    """The job page's buttons: each action, whether this user may take it now, and why not.
+    `applies`: {action name: whether it could apply to the job as it stands} (records.web.job_state)."""
     out = []
     for action in (CANCEL, RESUME, FIX, UNDO):
-        allowed, reason = action.rule(job, user, access)
+        applied = (applies or {}).get(action.name, True)
+        # An action that can't apply is refused by its rule too: not asked, which saves its queries
+        # on every poll of a running job.
+        allowed, reason = action.rule(job, user, access) if applied else (False, "")
         url = reverse(f"job_{action.name}", args=[job.code])
         # Fixing is offered where resuming is and a record failed: Resume's reason says why not.
-        out.append(OfferedAction(action.name, action.label, url, allowed, "" if action is FIX else reason))
+        out.append(OfferedAction(action.name, action.label, url, allowed, "" if action is FIX else reason, applied))
     return out
+
+
+def reasons_sentence(actions: list[OfferedAction]) -> str:
+    """Why an action that could apply is not offered, as one sentence per reason: "Resume and Undo
+    copy: You no longer have access to this job's connection profile." """
+    blocked: dict[str, list[str]] = {}
+    for a in actions:
+        if a.applies and not a.allowed and a.reason:
+            blocked.setdefault(a.reason, []).append(a.label)
+    return " ".join(f"{' and '.join(labels)}: {reason}" for reason, labels in blocked.items())

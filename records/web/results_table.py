@@ -11,6 +11,7 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils.html import escape, format_html
 
+from records.connectors import connector_class
 from records.models import CopyJob, RecordResult
 from records.web.forms import ResultFilterForm
 
@@ -153,52 +154,107 @@ def results_page(request: HttpRequest, results: QuerySet[RecordResult], total: i
 STATUS_LABELS = dict(RecordResult.Status.choices)
 
 
-def result_row_html(r: RecordResult, labels: dict[str, str] | None = None, deleted: bool = False) -> str:
+@dataclass(frozen=True)
+class RowWords:
+    """What the rows of one page need to say names rather than ids: the objects' and the changed
+    fields' labels, the name fields of the job's system (the copy's name is the value one of them
+    was given), and the parents' names, read once per page (parent_names)."""
+
+    objects: dict[str, str] = field(default_factory=dict)
+    fields: dict[str, str] = field(default_factory=dict)
+    name_fields: tuple[str, ...] = ()
+    parents: dict[str, str] = field(default_factory=dict)
+    deleted: bool = False  # the job was undone: its copies are gone
+
+
+def row_words(job: CopyJob, rows: list[RecordResult], objects: dict[str, str]) -> RowWords:
+    """One query for the parents' names, whatever the number of rows."""
+    changes = (job.plan or {}).get("changes") or []
+    return RowWords(
+        objects=objects,
+        fields={c["field"]: c.get("label") or c["field"] for c in changes if isinstance(c, dict) and c.get("field")},
+        name_fields=connector_class(job.profile.system).name_fields,
+        parents=parent_names(job, rows),
+        deleted=job.status == CopyJob.Status.UNDONE,
+    )
+
+
+def parent_names(job: CopyJob, rows: list[RecordResult]) -> dict[str, str]:
+    """{parent source id: its name} for the parents of `rows` that are records of this job."""
+    ids = {r.parent_source_id for r in rows if r.parent_source_id}
+    if not ids:
+        return {}
+    found = job.results.filter(source_id__in=ids).exclude(source_name="").values_list("source_id", "source_name")
+    return dict(found)
+
+
+def copy_name(r: RecordResult, words: RowWords) -> str:
+    """The copy's name: the value a name field was given (an override, a template, make unique),
+    else the source's name, which the copy kept."""
+    given = next((v for k, v in (r.values or {}).items() if k in words.name_fields and v), None)
+    return str(given) if given is not None else r.source_name
+
+
+def result_row_html(r: RecordResult, words: RowWords) -> str:
     """One row of the results table. Built here rather than in the template: rendering 50 rows
-    through the template engine took about half of the page's server time. `deleted`: the job
-    was undone, so its copies are gone: no link, the id struck through."""
+    through the template engine took about half of the page's server time."""
+    parent = words.parents.get(r.parent_source_id, "")
+    return format_html(
+        '<tr><td>{}</td><td>{}</td><td class="mono">{}</td><td class="mono">{}</td><td>{}</td><td>{}</td>'
+        '<td><span class="badge badge-{}">{}</span></td><td>{}</td><td>{}</td></tr>\n',
+        copy_name(r, words) or "—",
+        r.source_name or "—",
+        r.source_id,
+        _new_id(r, words.deleted),
+        words.objects.get(r.object_name) or r.object_name,
+        format_html('{} <span class="mono muted small-text">{}</span>', parent, r.parent_source_id)
+        if parent
+        else (r.parent_source_id or "—"),
+        r.status,
+        STATUS_LABELS.get(r.status, r.status),
+        _error(r),
+        values_text(r.values, words.fields),
+    )
+
+
+def _new_id(r: RecordResult, deleted: bool) -> str:
+    """The new record's id, linked; struck through once the job was undone (no link: it's gone)."""
     if r.new_id and deleted:
-        new_id = format_html("<del>{}</del> (deleted)", r.new_id)
-    elif r.new_id and r.link:
-        new_id = format_html(
+        return format_html("<del>{}</del> (deleted)", r.new_id)
+    if r.new_id and r.link:
+        return format_html(
             '<a href="{}" target="_blank" rel="noopener noreferrer">{}<span class="sr-only">'
             " (opens the new record)</span></a>",
             r.link,
             r.new_id,
         )
-    else:
-        new_id = escape(r.new_id or "—")
+    return escape(r.new_id or "—")
+
+
+def _error(r: RecordResult) -> str:
     error = ""
     if r.error_type or r.error_message:
         sep = ": " if r.error_type and r.error_message else ""
         error = format_html('<span class="err"><strong>{}</strong>{}{}</span>', r.error_type, sep, r.error_message)
     if r.status == RecordResult.Status.REVIEW:
         error = format_html('{} <a href="#review-h">Candidates: {}</a>', error, _candidate_ids(r.candidates))
-    return format_html(
-        '<tr><td>{}</td><td class="mono">{}</td><td class="mono">{}</td><td>{}</td><td class="mono">{}</td>'
-        '<td><span class="badge badge-{}">{}</span></td><td>{}</td><td>{}</td></tr>\n',
-        r.source_name or "—",
-        r.source_id,
-        new_id,
-        (labels or {}).get(r.object_name) or r.object_name,
-        r.parent_source_id or "—",
-        r.status,
-        STATUS_LABELS.get(r.status, r.status),
-        error,
-        values_text(r.values),
-    )
+    return error
 
 
 def _candidate_ids(candidates: list[Any] | None) -> str:
     return ", ".join(str(c.get("id")) for c in candidates or [] if isinstance(c, dict))
 
 
-def values_text(values: dict[str, Any] | None) -> str:
+def values_text(values: dict[str, Any] | None, labels: dict[str, str] | None = None) -> str:
     """The values overrides, templates, lineage and "make unique" gave a copy: "F = v; G = (cleared)",
-    and the numbered tries when there were any. Internal keys (leading "_") are not shown."""
+    and the numbered tries when there were any. Internal keys (leading "_") are not shown. `labels`:
+    the fields' labels for the page ("Price = 99.5"); the CSV keeps the API names a sheet can use."""
     if not values:
         return ""
-    parts = [f"{k} = {'(cleared)' if v is None else v}" for k, v in values.items() if not k.startswith("_")]
+    names = labels or {}
+    parts = [
+        f"{names.get(k) or k} = {'(cleared)' if v is None else v}" for k, v in values.items() if not k.startswith("_")
+    ]
     tries = values.get("_unique_tries")
     if tries:
         parts.append(f"made unique after {len(tries)} tr{'y' if len(tries) == 1 else 'ies'}: {', '.join(tries)}")

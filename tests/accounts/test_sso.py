@@ -137,7 +137,7 @@ def test_local_sessions_and_polled_urls_are_not_refreshed(client, sso_settings, 
     sso_user = type(owner).objects.create_user("u-x")
     client.force_login(sso_user, backend="records.accounts.sso.SSOBackend")
     _expire_the_id_token(client)
-    assert client.get(reverse("job_progress", args=[job.code])).status_code == 404  # not a redirect
+    assert client.get(reverse("job_live", args=[job.code])).status_code == 404  # not a redirect
 
 
 def _token_for_other_client(issuer):

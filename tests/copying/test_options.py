@@ -310,9 +310,9 @@ def test_job_page_and_csv_show_the_values_each_copy_got_then_undo_deletes_every_
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
     client.force_login(owner)
     page = client.get(reverse("job_detail", args=[job.code])).content.decode()
-    assert f"Account_Name = Globex {job.pk}" in page
+    assert f"Account Name = Globex {job.pk}" in page  # the page names a changed field by its label
     assert "First_Name = (cleared)" in page and "by Record Copier job" in page
-    csv_text = b"".join(client.get(reverse("job_results_csv", args=[job.code])).streaming_content).decode()
+    csv_text = b"".join(client.get(reverse("job_results_csv", args=[job.code])).streaming_content).decode("utf-8-sig")
     assert csv_text.splitlines()[0].endswith(",values")
     assert f"Account_Name = Globex {job.pk}" in csv_text
     new_ids = list(job.results.values_list("object_name", "new_id"))

@@ -11,9 +11,29 @@ PRODUCT = "00P000000000001"  # Cardiostat
 
 
 def wait_finished(page, timeout=120_000):
-    # A locator, not wait_for_function: that evaluates a string in the page, which the CSP refuses.
-    finished = re.compile(r"^(Succeeded|Partly failed|Failed|Cancelled)")
-    expect(page.locator("#job-status-badge .badge")).to_have_text(finished, timeout=timeout)
+    """Until the job page's own signal that it is done changing: job.js sets <body data-settled>
+    once the job has ended and its last rows are in. A locator, not wait_for_function: that
+    evaluates a string in the page, which the CSP refuses."""
+    expect(page.locator("body[data-settled]")).to_have_count(1, timeout=timeout)
+    finished = re.compile(r"^(Succeeded|Partly failed|Failed|Cancelled|Undone)")
+    expect(page.locator("#job-status-badge .badge")).to_have_text(finished)
+
+
+# The page's live part as it stands and as a fresh load of the same page renders it (DOMParser
+# both: the same serialisation). Run by Playwright outside the page's CSP.
+LIVE_AND_RELOAD = """async () => {
+  const here = document.getElementById("job-live").outerHTML;
+  const html = await (await fetch(location.href, {credentials: "same-origin"})).text();
+  const fresh = new DOMParser().parseFromString(html, "text/html").getElementById("job-live");
+  return [here, fresh ? fresh.outerHTML : ""];
+}"""
+CSRF = re.compile(r'name="csrfmiddlewaretoken" value="[^"]*"')
+
+
+def live_and_reload(page) -> tuple[str, str]:
+    """The live part now and after a reload, without the review forms' tokens (masked anew each time)."""
+    here, fresh = page.evaluate(LIVE_AND_RELOAD)
+    return CSRF.sub("", here), CSRF.sub("", fresh)
 
 
 def open_record(page, live_server, profile, object_name, query):
@@ -44,12 +64,14 @@ def assert_live_end(page, *, status="succeeded"):
     """The finished job page as it stands, without a reload: nothing stale left."""
     wait_finished(page)
     page.wait_for_selector(f".progress.done.status-{status}")
-    expect(page.locator("#outcome-counts [data-outcome=pending]:not([hidden])")).to_have_count(0)
-    expect(page.locator("#job-actions:not([hidden])")).to_have_count(1)
+    expect(page.locator("#outcome-counts [data-outcome=pending]")).to_have_count(0)
     assert page.locator("#job-actions", has_text="Cancel job").count() == 0
-    for row in page.locator("#object-progress tbody tr").all():
-        done, total = row.locator("[data-part=done]").inner_text().split("/")
-        assert done == total, row.inner_text()
+    if status == "succeeded":
+        for row in page.locator("#object-progress tbody tr").all():
+            done, total = row.locator("[data-part=done]").inner_text().split(" of ")
+            assert done == total, row.inner_text()
+    here, fresh = live_and_reload(page)
+    assert here == fresh
 
 
 def axe(page) -> list[dict]:

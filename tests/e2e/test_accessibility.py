@@ -1,5 +1,5 @@
-"""An accessibility check (axe-core, tests/e2e/vendor) of every page in a real browser: no serious
-or critical violation."""
+"""An accessibility check (axe-core, tests/e2e/vendor) of every page in a real browser, wide and
+390 px wide: no serious or critical violation."""
 
 import json
 
@@ -52,6 +52,11 @@ def test_every_page_passes_axe(parts, browser, live_server, owner, screenshot):
         for name, path in pages.items():
             page.goto(live_server.url + path)
             found[name] = axe(page)
+        page.set_viewport_size({"width": 390, "height": 844})  # and on a phone
+        for name, path in pages.items():
+            page.goto(live_server.url + path)
+            found[f"{name} at 390 px"] = axe(page)
+        page.set_viewport_size({"width": 1280, "height": 860})
         page.goto(live_server.url + f"/copy/{vault}/product__v/{PRODUCT}/")
         page.click("text=Preview the copy")
         page.wait_for_selector("h1:has-text('Preview')")

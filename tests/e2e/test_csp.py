@@ -40,8 +40,8 @@ def test_the_watcher_reports_blocked_inline_script_and_style(browser, live_serve
 def test_pages_run_without_violations_and_bars_keep_their_width(
     new_page, login, live_server, owner, make_job, django_user_model
 ):
-    job = make_job(results=0, status=CopyJob.Status.RUNNING)
-    CopyJob.objects.filter(pk=job.pk).update(planned_count=8, succeeded_count=2)
+    job = make_job(results=8, status=CopyJob.Status.RUNNING)
+    job.results.exclude(source_id__in=["S00001", "S00002"]).update(status="pending")  # 2 of 8 copied
     owner.is_staff = owner.is_superuser = True
     owner.save()
     page = login(new_page(), "alice", "alice-pass-123")

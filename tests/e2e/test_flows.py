@@ -55,7 +55,7 @@ def test_clone_a_vault_record_with_an_override(parts, new_page, login, live_serv
     assert link.count() == 1 and "/ui/#object/product__v/" in link.get_attribute("href")
     with page.expect_download() as info:
         page.click("text=Download results (CSV)")
-    rows = list(csv.reader(open(info.value.path(), encoding="utf-8")))
+    rows = list(csv.reader(open(info.value.path(), encoding="utf-8-sig")))
     assert rows[0][:3] == ["object", "source_id", "new_id"] and len(rows) >= 2
 
 
@@ -81,7 +81,7 @@ def test_deep_copy_a_zoho_account(parts, new_page, login, live_server, rq_worker
     assert page.locator("table tbody tr", has_text="Contacts").count() >= 1
     with page.expect_download() as info:
         page.click("text=Download results (CSV)")
-    lines = list(csv.reader(open(info.value.path(), encoding="utf-8")))
+    lines = list(csv.reader(open(info.value.path(), encoding="utf-8-sig")))
     assert lines[0][:3] == ["object", "source_id", "new_id"] and len(lines) == job.planned_count + 1
     new_ids = {line[2] for line in lines[1:]}
     assert "" not in new_ids and len(new_ids) == job.planned_count

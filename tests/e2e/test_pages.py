@@ -38,7 +38,7 @@ def test_job_pages_in_the_browser(new_page, login, live_server, owner, other_use
 
     with page.expect_download() as info:
         page.click("text=Download results (CSV)")
-    text = open(info.value.path(), encoding="utf-8").read()
+    text = open(info.value.path(), encoding="utf-8-sig").read()
     assert text.splitlines()[0].startswith("object,source_id,new_id")
     assert len(text.splitlines()) == 181
 
@@ -58,16 +58,17 @@ def test_job_pages_in_the_browser(new_page, login, live_server, owner, other_use
 
 
 def test_progress_updates_without_reload(new_page, login, live_server, owner, make_job):
-    job = make_job(results=0, status=CopyJob.Status.RUNNING)
-    CopyJob.objects.filter(pk=job.pk).update(planned_count=10, succeeded_count=1)
+    job = make_job(results=10, status=CopyJob.Status.RUNNING)
+    job.results.exclude(source_id="S00001").update(status="pending")
     page = login(new_page(), "alice", "alice-pass-123")
     page.goto(f"{live_server.url}/jobs/{job.code}/")
     assert page.inner_text("#job-percent") == "10%"
     page.evaluate("window.__marker = 1")
-    CopyJob.objects.filter(pk=job.pk).update(succeeded_count=6)
+    job.results.filter(source_id__in=["S00002", "S00003", "S00004", "S00005", "S00006"]).update(status="succeeded")
     expect(page.locator("#job-percent")).to_have_text("60%")  # a locator: wait_for_function would eval
     assert page.evaluate("window.__marker") == 1  # the same document: no reload
-    CopyJob.objects.filter(pk=job.pk).update(succeeded_count=10, status=CopyJob.Status.SUCCEEDED)
+    job.results.update(status="succeeded")
+    CopyJob.objects.filter(pk=job.pk).update(status=CopyJob.Status.SUCCEEDED)
     expect(page.locator("#job-status-badge .badge")).to_have_text(re.compile(r"^Succeeded"))
 
 

@@ -64,9 +64,8 @@ RULES: list[tuple[str, tuple[int, ...]]] = [
     ("record_lookup", (L, 200, 200, 404, 404, 200)),  # searches through the profile: its users
     ("job_list", (L, 200, 200, 200, 200, 200)),
     ("job_detail", (L, 200, 404, 404, 404, 404)),
-    ("job_progress", (L, 200, 404, 404, 404, 404)),
+    ("job_live", (L, 200, 404, 404, 404, 404)),
     ("job_rows", (L, 200, 404, 404, 404, 404)),
-    ("job_objects", (L, 200, 404, 404, 404, 404)),
     ("job_results_csv", (L, 200, 404, 404, 404, 404)),
     ("job_cancel", (L, 200, 404, 404, 404, 404)),  # GET: the confirmation page
     ("job_resume", (L, 200, 404, 404, 404, 404)),  # GET: the confirmation page

@@ -106,7 +106,7 @@ def test_no_secret_on_any_page_after_a_real_job(system_profile, owner, staff):
         reverse("profile_delete", args=[profile.code]),
         reverse("job_list"),
         reverse("job_detail", args=[job.code]),
-        reverse("job_progress", args=[job.code]),
+        reverse("job_live", args=[job.code]),
         reverse("job_results_csv", args=[job.code]),
         reverse("copy_start"),
         reverse("copy_objects", args=[profile.code]),

@@ -43,7 +43,7 @@ def test_job_list_filters_by_status_and_profile(owner_client, make_job):
 
 def test_it_refuses_other_users_job(owner_client, other_user, make_job):
     theirs = make_job(user=other_user, results=2)
-    for name in ("job_detail", "job_progress", "job_results_csv", "job_cancel", "job_resume", "job_undo"):
+    for name in ("job_detail", "job_live", "job_results_csv", "job_cancel", "job_resume", "job_undo"):
         assert owner_client.get(reverse(name, args=[theirs.code])).status_code == 404, name
     for name in ("job_cancel", "job_resume", "job_undo"):
         assert owner_client.post(reverse(name, args=[theirs.code])).status_code == 404, name
@@ -61,7 +61,7 @@ def test_anonymous_is_sent_to_login(client, make_job):
     job = make_job()
     response = client.get(reverse("job_detail", args=[job.code]))
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
-    assert client.get(reverse("job_progress", args=[job.code])).status_code == 302
+    assert client.get(reverse("job_live", args=[job.code])).status_code == 302
 
 
 def test_job_page_has_constant_query_count_with_10000_results(owner_client, make_job, django_assert_max_num_queries):
@@ -104,12 +104,23 @@ def test_remote_values_are_rendered_escaped(owner_client, make_job):
     assert "<img src=x" not in body
 
 
-def test_progress_endpoint(owner_client, make_job):
-    job = make_job(results=0, status=CopyJob.Status.RUNNING)
-    CopyJob.objects.filter(pk=job.pk).update(planned_count=10, succeeded_count=3, failed_count=1)
-    data = owner_client.get(reverse("job_progress", args=[job.code])).json()
-    assert data["percent"] == 40 and data["done"] == 4 and data["finished"] is False
-    assert data["status"] == "running"
+def test_live_part_counts_from_the_rows(owner_client, make_job):
+    job = make_job(results=10, status=CopyJob.Status.RUNNING)
+    RecordResult.objects.filter(job=job, source_id__in=["S00001", "S00002", "S00003"]).update(status="pending")
+    CopyJob.objects.filter(pk=job.pk).update(succeeded_count=0, failed_count=0)  # the counters lag
+    body = owner_client.get(reverse("job_live", args=[job.code])).content.decode()
+    assert '<span id="job-percent">70%</span>' in body and '<b id="count-done">7</b>' in body
+    assert 'data-finished="false"' in body and "badge-running" in body
+
+
+def test_results_csv_starts_with_a_byte_order_mark_for_excel(owner_client, make_job):
+    job = make_job(results=0)
+    RecordResult.objects.create(
+        job=job, object_name="product__v", source_id="S1", source_name="Ünïcödé", status="failed"
+    )
+    body = b"".join(owner_client.get(reverse("job_results_csv", args=[job.code])).streaming_content)
+    assert body.startswith(b"\xef\xbb\xbfobject,")
+    assert "Ünïcödé" in body.decode("utf-8-sig")
 
 
 def test_csv_download_streams_every_result_and_neutralises_formulas(owner_client, make_job):
@@ -127,7 +138,7 @@ def test_csv_download_streams_every_result_and_neutralises_formulas(owner_client
     assert response.status_code == 200
     assert response.streaming
     assert response["Content-Type"].startswith("text/csv")
-    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
     assert rows[0][:3] == ["object", "source_id", "new_id"]
     assert len(rows) == 1 + 122
     evil = rows[-2]
@@ -347,27 +358,30 @@ def test_job_page_does_not_load_result_snapshots_or_profile_secrets(owner_client
     assert "source_snapshot" not in sql and "refresh_token" not in sql and "row_overrides" not in sql
 
 
-def test_progress_answers_304_while_unchanged_and_200_after_a_change(owner_client, make_job):
-    job = make_job(results=0, status=CopyJob.Status.RUNNING)
-    url = reverse("job_progress", args=[job.code])
+def test_live_part_answers_304_while_unchanged_and_200_after_a_change(owner_client, make_job):
+    job = make_job(results=4, status=CopyJob.Status.RUNNING)
+    RecordResult.objects.filter(job=job).update(status="pending")
+    url = reverse("job_live", args=[job.code])
     first = owner_client.get(url)
     etag = first["ETag"]
     assert first.status_code == 200 and etag and "no-cache" in first["Cache-Control"]
     again = owner_client.get(url, headers={"If-None-Match": etag})
     assert again.status_code == 304 and again.content == b"" and again["ETag"] == etag
     assert owner_client.get(url, headers={"If-None-Match": f'"other", W/{etag}'}).status_code == 304
-    CopyJob.objects.filter(pk=job.pk).update(planned_count=10, succeeded_count=1)
+    RecordResult.objects.filter(job=job, source_id="S00001").update(status="succeeded")
     changed = owner_client.get(url, headers={"If-None-Match": etag})
-    assert changed.status_code == 200 and changed["ETag"] != etag and changed.json()["done"] == 1
+    assert changed.status_code == 200 and changed["ETag"] != etag
+    assert '<b id="count-done">1</b>' in changed.content.decode()
 
 
-def test_progress_is_one_query_of_its_own(owner_client, make_job, django_assert_max_num_queries):
+def test_live_part_costs_a_few_queries_whatever_the_results(owner_client, make_job, django_assert_max_num_queries):
     job = make_job(results=500, status=CopyJob.Status.RUNNING)
-    with django_assert_max_num_queries(3):  # session, user (auth middleware), job
-        response = owner_client.get(reverse("job_progress", args=[job.code]))
+    # session, user, job, the grouped count, the access to the profile, the rules' existence checks
+    with django_assert_max_num_queries(8):
+        response = owner_client.get(reverse("job_live", args=[job.code]))
     # Asserted first: a 404 (or a redirect to the login) would be cheap too.
     assert response.status_code == 200
-    assert response.json()["status"] == CopyJob.Status.RUNNING
+    assert "badge-running" in response.content.decode()
 
 
 def test_rows_fragment_is_the_pages_rows_with_the_same_filters_and_cursor(owner_client, make_job):
@@ -429,7 +443,7 @@ def test_results_csv_has_each_records_name(owner_client, make_job):
         job=job, object_name="Accounts", source_id="2", source_name="=cmd()", status="succeeded"
     )
     response = owner_client.get(reverse("job_results_csv", args=[job.code]))
-    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
     name = rows[0].index("name")  # after the columns read by position, before the free-text values
     assert rows[0][:10] == [h for h, _ in CSV_COLUMNS[:10]] and rows[0][-2:] == ["name", "values"]
     assert [r[name] for r in rows[1:]] == ["Acme, Inc.", "'=cmd()"]
@@ -466,10 +480,30 @@ def test_a_clone_is_titled_by_its_record(vault_profile, owner, fresh_sandbox):
         user=owner,
         enqueue=False,
     )
-    assert job.title == "Clone of Cardiostat (Products)"
+    assert job.title == "Clone of Cardiostat as “Cardiostat copy” (Products)"
     assert job.results.get().source_name == "Cardiostat"
-    # The admin's lists and links (the result rows' job column) say it in the same words.
-    assert str(job) == f"Job {job.pk}: Clone of Cardiostat (Products)"
+    # The admin's lists and links (the result rows' job column) say it in the same words, numbered.
+    assert str(job) == f"Job {job.pk} · Clone of Cardiostat as “Cardiostat copy” (Products)"
+
+
+def test_copies_of_one_record_under_new_names_have_titles_that_tell_them_apart(
+    owner_client, zoho_profile, owner, fresh_sandbox
+):
+    jobs = [
+        copy_job_create(
+            request=copy_request(
+                zoho_profile, "Accounts", [_acme(fresh_sandbox)], "deep_copy", overrides={"Account_Name": name}
+            ),
+            user=owner,
+            enqueue=False,
+        )
+        for name in ("Acme test 2", "Acme test 3")
+    ]
+    headings = [owner_client.get(reverse("job_detail", args=[j.code])).content.decode() for j in jobs]
+    for job, body, name in zip(jobs, headings, ("Acme test 2", "Acme test 3"), strict=True):
+        assert f"<h1>Job {job.pk} · Deep copy of Acme Corp as “{name}” (Accounts)</h1>" in body
+    listing = owner_client.get(reverse("job_list")).content.decode()
+    assert f'<td class="num">{jobs[0].pk}</td>' in listing and "as “Acme test 3”" in listing
 
 
 def test_the_job_list_finds_jobs_by_name_and_partial_ids(owner_client, zoho_profile, owner, fresh_sandbox):
@@ -490,19 +524,19 @@ def test_the_job_list_finds_jobs_by_name_and_partial_ids(owner_client, zoho_prof
 def test_the_job_page_shows_names_and_progress_per_object(owner_client, zoho_profile, owner, fresh_sandbox):
     job = _deep_copy_acme(zoho_profile, owner, fresh_sandbox)
     body = owner_client.get(reverse("job_detail", args=[job.code])).content.decode()
-    assert "<h1>Deep copy of Acme Corp (Accounts)</h1>" in body
+    assert f"<h1>Job {job.pk} · Deep copy of Acme Corp (Accounts)</h1>" in body
     assert 'id="object-progress"' in body and 'data-object="Contacts"' in body
     assert '<option value="Contacts">Contacts</option>' in body  # the filter names objects by label
     rows = owner_client.get(reverse("job_rows", args=[job.code])).content.decode()
     assert "<td>Acme Corp</td>" in rows and "<td>Accounts</td>" in rows
     contacts = job.results.filter(object_name="Contacts")
     n = contacts.count()
-    assert f">0/{n}<" in body
+    assert f">0 of {n}<" in body
     RecordResult.objects.filter(pk=contacts.first().pk).update(status="succeeded", new_id="1")
-    parts = owner_client.get(reverse("job_objects", args=[job.code])).json()
-    row = next(o for o in parts["objects"] if o["object"] == "Contacts")
-    assert (row["done"], row["total"], row["succeeded"]) == (1, n, 1)
-    assert parts["outcomes"]["succeeded"] == 1 and parts["outcomes"]["pending"] == job.results.count() - 1
+    live = owner_client.get(reverse("job_live", args=[job.code])).content.decode()
+    row = live.split('data-object="Contacts"')[1].split("</tr>")[0]
+    assert f">1 of {n}<" in row and '<td class="num" data-part="succeeded">1</td>' in row
+    assert "Succeeded: 1</span>" in live and f"Pending: {job.results.count() - 1}</span>" in live
 
 
 def test_the_admin_searches_jobs_by_name_and_partial_id(admin_client, zoho_profile, owner, fresh_sandbox):
@@ -526,7 +560,7 @@ def test_vault_deep_copy_phase_is_shown(owner_client, vault_profile, owner, fres
         state={**job.state, "roots": {"00P000000000001": {"phase": "polling", "remote_job_id": "26001"}}},
         status=CopyJob.Status.RUNNING,
     )
-    assert owner_client.get(reverse("job_objects", args=[job.code])).json()["phase"] == "Vault job 26001 running"
+    assert "Vault job 26001 running" in owner_client.get(reverse("job_live", args=[job.code])).content.decode()
     page = owner_client.get(reverse("job_detail", args=[job.code])).content.decode()
     assert "Vault job 26001 running" in page
     assert '<option value="product__v">Products</option>' in page  # labels first, in the filter and the rows
@@ -539,8 +573,8 @@ def test_the_live_parts_are_the_owners_only(other_user, owner_client, make_job):
     job = make_job(results=3)
     stranger = Client()
     stranger.force_login(other_user)
-    assert stranger.get(reverse("job_objects", args=[job.code])).status_code == 404
-    assert owner_client.get(reverse("job_objects", args=[job.code])).status_code == 200
+    assert stranger.get(reverse("job_live", args=[job.code])).status_code == 404
+    assert owner_client.get(reverse("job_live", args=[job.code])).status_code == 200
 
 
 @pytest.mark.parametrize("status", ["failed", "partial", "succeeded"])

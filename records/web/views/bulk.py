@@ -73,6 +73,7 @@ def bulk_template(request: SignedInRequest) -> HttpResponse:
         messages.error(request, friendly_error(exc, profile))
         return redirect(f"{reverse('bulk_upload')}?profile={profile.code}")
     response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response.write("\ufeff")  # for Excel, as the results CSV; the upload reads past it (bulk_csv)
     response["Content-Disposition"] = f'attachment; filename="{_safe_name(object_name)}-bulk-clone.csv"'
     writer = csv.writer(response)
     writer.writerow(["id", *(f.name for f in fields)])

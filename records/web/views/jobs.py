@@ -1,15 +1,14 @@
-"""Job list, job page, its progress endpoints, the results CSV and the job actions."""
+"""Job list, job page, its live part and rows, the results CSV and the job actions."""
 
 from __future__ import annotations
 
 import csv
 import hashlib
-import json
 import logging
+import re
 import uuid
 from collections.abc import Callable, Iterator
 from functools import partial
-from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -20,10 +19,10 @@ from django.http import (
     HttpRequest,
     HttpResponse,
     HttpResponseNotModified,
-    JsonResponse,
     StreamingHttpResponse,
 )
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -31,17 +30,18 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from records.copying import approval, job_actions, job_queue, review
 from records.lib.error_words import friendly_error, service_error_message
 from records.lib.signed_in import SignedInRequest
-from records.models import AnyUser, ConnectionProfile, CopyJob, ProfileAccess, RecordResult, System
-from records.web import job_progress as live
+from records.models import ConnectionProfile, CopyJob, RecordResult
+from records.web import job_state
 from records.web.csv_cells import neutralise
 from records.web.forms import JobFilterForm
-from records.web.job_actions import CANCEL, RESUME, UNDO, JobAction, offered_actions
+from records.web.job_actions import CANCEL, RESUME, UNDO, JobAction
 from records.web.results_table import (
     filtered_results,
     filtered_total,
     filters_query,
     result_row_html,
     results_page,
+    row_words,
     values_text,
 )
 
@@ -126,74 +126,49 @@ def _job_matches(q: str) -> Q:
 
 def job_detail(request: SignedInRequest, code: uuid.UUID) -> HttpResponse:
     # Query budget, whatever the number of results: session, user, job, result groups, page
-    # rows, and on a middle page its position; a search by id adds one count.
+    # rows, and on a middle page its position; a search by id adds one count; the actions' rules.
     job = _get_job_for_user(request, code, only=DETAIL_FIELDS)
-    groups = live.groups(job)
+    groups = job_state.groups(job)
+    state = job_state.snapshot(job, request.user, groups)
     objects = sorted({obj for obj, _ in groups})
+    labels = {o.object: o.label for o in state.objects}
     chosen = filtered_results(request, job, objects)
     page = results_page(request, chosen.results, filtered_total(chosen, groups), filters_query(request))
-    by_status: dict[str, int] = {}
-    for (_, status), n in groups.items():
-        by_status[status] = by_status.get(status, 0) + n
-    labels, order = live.plan_labels((job.plan or {}).get("objects"))
-    in_review = by_status.get(RecordResult.Status.REVIEW, 0)
-    words = job.describe_status(review=in_review)  # the rows in review are known from the groups
-    access = ProfileAccess(job, request.user)  # asked once for every rule the page shows
-    deleted = job.status == CopyJob.Status.UNDONE
+    words = row_words(job, page.rows, labels)
     return render(
         request,
         "records/job_detail.html",
         {
             "job": job,
-            "status_words": words,
+            "state": state,
             "form": chosen.form,
             "page": page,
-            "rows_html": mark_safe("".join(result_row_html(r, labels, deleted) for r in page.rows)),  # noqa: S308 - escaped above
-            "actions": offered_actions(job, request.user, access),
+            "rows_html": mark_safe("".join(result_row_html(r, words) for r in page.rows)),  # noqa: S308 - escaped above
             "filtered": bool(chosen.outcome or chosen.object or chosen.q),
             "selected": {"outcome": chosen.outcome, "object": chosen.object, "q": chosen.q},
             "objects": [(o, labels.get(o) or o) for o in objects],
             "outcome_choices": RecordResult.Status.choices,
-            "outcome_counts": [(label, value, by_status.get(value, 0)) for value, label in RecordResult.Status.choices],
-            "total_results": sum(groups.values()),
-            "progress": live.progress(job, words),
-            "per_object": live.per_object(groups, labels, order),
-            "phase": _phase(job, groups),
-            "phased": _has_phases(job),
-            **_review_context(job, request.user, access, in_review, labels),
         },
     )
 
 
-def _review_context(
-    job: CopyJob, user: AnyUser, access: ProfileAccess, count: int, labels: dict[str, str]
-) -> dict[str, Any]:
-    """The rows that need review, with their candidates and whether this user may pick (no query
-    when there are none)."""
-    if not count:
-        return {"review_count": 0}
-    allowed, reason = job.can_resolve(user, access)
-    rows = [{"row": r, "label": labels.get(r.object_name) or r.object_name} for r in review.review_rows(job)]
-    return {"review_count": count, "review_rows": rows, "review_allowed": allowed, "review_reason": reason}
-
-
-def _has_phases(job: CopyJob) -> bool:
-    """Vault's own deep copy and cascade delete report phases while no record is done yet."""
-    return job.mode != CopyJob.Mode.CLONE and job.profile.system == System.VAULT
-
-
-def _phase(job: CopyJob, groups: dict[tuple[str, str], int]) -> str:
-    if job.mode == CopyJob.Mode.CLONE:
-        return ""  # only Vault's deep copy and cascade delete have phases
-    roots = CopyJob.objects.filter(pk=job.pk).values_list("state__roots", flat=True).first()
-    return live.phase_text(roots, groups)
-
-
 @require_GET
-def job_objects(request: SignedInRequest, code: uuid.UUID) -> JsonResponse:
-    """Per-object progress, the per-outcome numbers and Vault's phase (records.web.job_progress)."""
-    job = _get_job_for_user(request, code, only=("id",), related=())
-    return JsonResponse(live.live_parts(job), headers={"Cache-Control": "private, no-cache"})
+def job_live(request: SignedInRequest, code: uuid.UUID) -> HttpResponse:
+    """The job page's live part, rendered from one snapshot as the page renders it: job.js polls it
+    every second and swaps it whole. An unchanged part is an empty 304 (its ETag)."""
+    job = _get_job_for_user(request, code, only=DETAIL_FIELDS)
+    state = job_state.snapshot(job, request.user)
+    html = render_to_string("records/_job_live.html", {"job": job, "state": state}, request=request)
+    # The review forms' CSRF tokens are masked anew at each render: they don't make a new version.
+    etag = _etag(CSRF_INPUT.sub("", html).encode())
+    # Per user, and always revalidated: the browser asks with If-None-Match each second.
+    headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
+    if etag in _if_none_match(request):
+        return HttpResponseNotModified(headers=headers)
+    return HttpResponse(html, content_type="text/html; charset=utf-8", headers=headers)
+
+
+CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="[^"]*"')
 
 
 @require_GET
@@ -201,32 +176,20 @@ def job_rows(request: SignedInRequest, code: uuid.UUID) -> HttpResponse:
     """The rows of the results table for the page the query string names (same filters and
     cursor as the job page), as HTML: job.js swaps them in while the job runs, so outcomes and
     new ids appear without a reload. Session, user, job and the page's rows: 4 queries."""
-    job = _get_job_for_user(request, code, only=("id", "code", "plan", "status"), related=())
+    job = _get_job_for_user(
+        request, code, only=("id", "code", "plan", "status", "profile__system"), related=("profile",)
+    )
     # Any object name is a valid filter here: it only narrows this user's own job's results.
     results = filtered_results(request, job, [request.GET.get("object", "")]).results
     page = results_page(request, results, 0, "")
-    labels, _ = live.plan_labels((job.plan or {}).get("objects"))
-    deleted = job.status == CopyJob.Status.UNDONE
-    html = "".join(result_row_html(r, labels, deleted) for r in page.rows)
+    labels, _ = job_state.plan_labels((job.plan or {}).get("objects"))
+    words = row_words(job, page.rows, labels)
+    html = "".join(result_row_html(r, words) for r in page.rows)
     return HttpResponse(html, content_type="text/html; charset=utf-8", headers={"Cache-Control": "private, no-cache"})
 
 
 def _etag(payload: bytes) -> str:
     return f'"{hashlib.blake2b(payload, digest_size=8).hexdigest()}"'
-
-
-@require_GET
-def job_progress(request: SignedInRequest, code: uuid.UUID) -> HttpResponse:
-    """Polled every second by every open job page: one small query of its own and a ~250-byte
-    answer, or an empty 304 when nothing changed since the browser's copy (its ETag)."""
-    job = _get_job_for_user(request, code, only=live.PROGRESS_FIELDS, related=())
-    payload = json.dumps(live.progress(job, job.status_words), separators=(",", ":")).encode()
-    etag = _etag(payload)
-    # Per user, and always revalidated: the browser asks with If-None-Match each second.
-    headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
-    if etag in _if_none_match(request):
-        return HttpResponseNotModified(headers=headers)
-    return HttpResponse(payload, content_type="application/json", headers=headers)
 
 
 def _if_none_match(request: HttpRequest) -> set[str]:
@@ -259,6 +222,8 @@ CSV_COLUMNS = [
 
 
 VALUES_COLUMN = [f for _, f in CSV_COLUMNS].index("values")
+# Excel reads a CSV without a byte-order mark in the machine's code page: "Ünïcödé" turns to mojibake.
+BOM = "\ufeff"
 
 
 @require_GET
@@ -269,6 +234,7 @@ def job_results_csv(request: SignedInRequest, code: uuid.UUID) -> StreamingHttpR
     rows = job.results.order_by("id").values_list(*fields).iterator(chunk_size=2000)
 
     def lines() -> Iterator[str]:
+        yield BOM
         yield writer.writerow([h for h, _ in CSV_COLUMNS])
         for row in rows:
             yield writer.writerow([neutralise(values_text(v) if i == VALUES_COLUMN else v) for i, v in enumerate(row)])

@@ -1,0 +1,103 @@
+"""The job page's live part: one snapshot of the job, the same from the page and from its live URL,
+with numbers that agree and reasons only for actions that could apply."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from records.models import CopyJob, RecordResult
+
+CSRF = re.compile(r'name="csrfmiddlewaretoken" value="[^"]*"')
+
+
+def _live_of_page(owner_client, job) -> str:
+    page = owner_client.get(reverse("job_detail", args=[job.code])).content.decode()
+    live = owner_client.get(reverse("job_live", args=[job.code])).content.decode().strip()
+    start = page.index('<div id="job-live"')
+    return CSRF.sub("", page[start : start + len(live)]), CSRF.sub("", live)
+
+
+@pytest.mark.parametrize(
+    "status", ["queued", "running", "waiting", "succeeded", "partial", "failed", "cancelled", "undone"]
+)
+def test_the_live_part_is_the_pages_own(owner_client, make_job, status):
+    job = make_job(results=6, status=status, error_summary="The system is still rate-limiting after several tries.")
+    on_page, live = _live_of_page(owner_client, job)
+    assert on_page == live
+    assert live.count('id="job-live"') == 1 and live.rstrip().endswith("</div>")
+
+
+def test_a_cancelled_job_counts_skipped_records_as_not_copied(owner_client, make_job):
+    job = make_job(results=0, status=CopyJob.Status.CANCELLED)
+    RecordResult.objects.create(job=job, object_name="product__v", source_id="S1", status="succeeded", new_id="N1")
+    RecordResult.objects.bulk_create(
+        RecordResult(job=job, object_name="product__v", source_id=f"K{i}", status="skipped") for i in range(250)
+    )
+    CopyJob.objects.filter(pk=job.pk).update(planned_count=251)
+    live = owner_client.get(reverse("job_live", args=[job.code])).content.decode()
+    assert "Cancelled: 1 of 251 copied" in live
+    assert '<span id="job-percent">&lt;1%</span>' in live  # never "0 %" beside a copied record
+    assert '<b id="count-not-copied">250</b>' in live
+    line = live.split('data-object="product__v"')[1].split("</tr>")[0]
+    assert ">1 of 251<" in line and '"not-copied">250<' in line  # not "251/251 done"
+
+
+def test_a_succeeded_job_shows_no_stale_notice_and_no_pointless_reasons(owner_client, make_job):
+    job = make_job(results=3, status=CopyJob.Status.SUCCEEDED, error_summary="The system is still rate-limiting.")
+    RecordResult.objects.filter(job=job).update(status="succeeded", new_id="N1")
+    live = owner_client.get(reverse("job_live", args=[job.code])).content.decode()
+    assert "rate-limiting" not in live and 'id="job-error"' not in live
+    assert 'id="job-action-reasons"' not in live  # not "Resume: every record is done"
+    assert "Cancel job" not in live and ">Undo copy</a>" in live
+
+
+def test_an_undo_job_lists_no_reason_for_undoing_it(owner_client, make_job):
+    copy = make_job(results=2)
+    undo = make_job(results=2, mode=CopyJob.Mode.UNDO, parent_job=copy, profile=copy.profile)
+    live = owner_client.get(reverse("job_live", args=[undo.code])).content.decode()
+    assert "An undo can&#x27;t be undone" not in live and "can't be undone" not in live
+
+
+def test_a_refusal_for_an_action_that_applies_is_one_sentence(owner_client, make_job):
+    job = make_job(results=10, status=CopyJob.Status.PARTIAL)
+    CopyJob.objects.filter(pk=job.pk).update(undo_job=make_job(mode=CopyJob.Mode.UNDO, status="partial"))
+    live = owner_client.get(reverse("job_live", args=[job.code])).content.decode()
+    reasons = live.split('id="job-action-reasons">')[1].split("</p>")[0]
+    assert reasons.startswith("Resume and Undo copy: Job ") and "<li>" not in live
+
+
+def test_numbers_and_times_read_alike(owner_client, make_job):
+    job = make_job(results=0, status=CopyJob.Status.SUCCEEDED)
+    RecordResult.objects.bulk_create(
+        RecordResult(job=job, object_name="product__v", source_id=f"S{i}", status="succeeded", new_id=f"N{i}")
+        for i in range(10_202)
+    )
+    body = owner_client.get(reverse("job_detail", args=[job.code])).content.decode()
+    assert "Succeeded: 10,202 copied" in body and '<b id="count-total">10,202</b>' in body
+    assert ">10,202 of 10,202<" in body and "Succeeded: 10,202</span>" in body
+    assert re.search(r"<dt>Requested</dt><dd>\d{4}-\d\d-\d\d \d\d:\d\d UTC by", body)
+    listing = owner_client.get(reverse("job_list")).content.decode()
+    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC</td>", listing)
+
+
+def test_results_rows_name_the_copy_its_source_its_parent_and_the_fields_set(owner_client, make_job):
+    job = make_job(results=0, plan={"changes": [{"field": "price__c", "label": "Price", "old": 1, "new": 99.5}]})
+    RecordResult.objects.create(job=job, object_name="product__v", source_id="P1", source_name="Parent Co")
+    RecordResult.objects.create(
+        job=job,
+        object_name="formulation__c",
+        source_id="C1",
+        source_name="Child source",
+        parent_source_id="P1",
+        values={"name__v": "Child copy", "price__c": 99.5},
+    )
+    for url in (reverse("job_detail", args=[job.code]), reverse("job_rows", args=[job.code])):
+        body = owner_client.get(url).content.decode()
+        assert "<td>Child copy</td><td>Child source</td>" in body  # the copy's name, then the source's
+        assert 'Parent Co <span class="mono muted small-text">P1</span>' in body
+        assert "Price = 99.5" in body and "price__c = " not in body
+    csv_text = b"".join(owner_client.get(reverse("job_results_csv", args=[job.code])).streaming_content).decode()
+    assert "price__c = 99.5" in csv_text  # the CSV keeps the API names a sheet can use
