@@ -260,6 +260,15 @@ def profile_set_secrets(
     return profile_update(profile=profile, actor=actor, secret=secret, refresh_token=refresh_token)
 
 
+def profile_delete_refusal(*, profile: ConnectionProfile) -> str:
+    """Why the profile can't be deleted, or "" when it can: its copy jobs keep the audit trail."""
+    jobs = profile.jobs.count()
+    if not jobs:
+        return ""
+    noun = "copy job" if jobs == 1 else "copy jobs"
+    return f"This profile has {jobs:,} {noun}, so it can't be deleted: they keep the record of what was copied."
+
+
 def profile_delete(*, profile: ConnectionProfile, actor: User | None) -> None:
     """Delete a profile. Raises ProtectedError while it has copy jobs (they keep the audit trail)."""
     with transaction.atomic():

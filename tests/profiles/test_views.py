@@ -114,6 +114,17 @@ def test_delete_profile_with_jobs_is_refused_clearly(owner_client, make_job):
     assert "can&#x27;t be deleted" in response.content.decode()
 
 
+def test_profile_with_jobs_offers_no_delete(owner_client, make_job, make_profile):
+    job = make_job()
+    make_profile(name="Unused")
+    page = owner_client.get(reverse("profile_delete", args=[job.profile.code])).content.decode()
+    assert "Yes, delete the profile" not in page
+    assert "1 copy job" in page and "can&#x27;t be deleted" in page
+    listing = owner_client.get(reverse("profile_list")).content.decode()
+    assert reverse("profile_delete", args=[job.profile.code]) not in listing
+    assert listing.count("/delete/") == 1  # the unused profile still offers it
+
+
 def test_test_connection_needs_post_with_csrf(owner, make_profile):
     profile = make_profile(name="Mine")
     client = Client(enforce_csrf_checks=True)
