@@ -17,6 +17,7 @@ from records.copying import tree, value_templates
 from records.copying.options import CopyOptions
 from records.copying.preview_checks import check_request
 from records.copying.preview_notes import automation_warnings, rendered_samples, unique_field_notes
+from records.copying.remote_checks import taken_values
 from records.copying.repoint import updating
 from records.copying.request import CopyRequest
 from records.copying.tree import Node, Plan, TooLarge
@@ -89,7 +90,8 @@ def _add_notes(
     if len(plan.source_ids) > 1 and request.mode == CopyJob.Mode.CLONE:
         # With per-row values from a CSV file the rows differ; say so instead of "the same".
         same = "each with its own field changes" if request.row_overrides else "each with the same field changes"
-        plan.warnings.append(f"{len(plan.source_ids)} records are cloned, {same}.")
+        plan.notes.append(f"{len(plan.source_ids):,} records are cloned, {same}.")
+        plan.refused_reason = plan.refused_reason or _taken_values_refusal(conn, fields, request)
 
 
 # -- a clone: one node per record ------------------------------------------------------------
@@ -108,6 +110,17 @@ def _clone_trees(conn: Connector, request: CopyRequest, plan: Plan, first_name: 
     return {s: [n] for s, n in zip(ids, nodes, strict=True)}
 
 
+def _taken_values_refusal(conn: Connector, fields: list[FieldInfo], request: CopyRequest) -> str:
+    """Why the rows' unique values can't be used: another record has them already (the fields step
+    checks the single form's values the same way). A field set to Make unique is numbered at run time."""
+    numbered = set(request.options.unique.get(request.object_name, ()))
+    rows = [(s, {k: v for k, v in ov.items() if k not in numbered}) for s, ov in request.row_overrides.items()]
+    taken = taken_values(connector=conn, object_name=request.object_name, infos={f.name: f for f in fields}, rows=rows)
+    if not taken:
+        return ""
+    return " ".join(taken) + " Give those rows other values, or choose Make unique for the field."
+
+
 def _clone_names(conn: Connector, object_name: str, ids: list[str]) -> tuple[dict[str, str], list[str]]:
     """({id: name} of a bulk clone's other records (Connector.names), a warning for those not found)."""
     if not ids:
@@ -117,8 +130,9 @@ def _clone_names(conn: Connector, object_name: str, ids: list[str]) -> tuple[dic
     if not missing:
         return names, []
     shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+    were, rows = ("was", "Its row fails") if len(missing) == 1 else ("were", "Their rows fail")
     return names, [
-        f"{len(missing)} of the {len(ids) + 1} records were not found: {shown}. Their rows will fail; "
+        f"{len(missing):,} of the {len(ids) + 1:,} records {were} not found: {shown}. {rows} when it runs; "
         "check the ids or leave them out."
     ]
 

@@ -46,6 +46,7 @@ class Plan:
     objects: list[PlanObject] = field(default_factory=list)
     changes: list[FieldChange] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # information, nothing to act on
     refused_reason: str = ""
     # The values templates, set/clear and lineage give the top record and a sample child:
     # [{"object_name", "source_id", "field", "value"}]
@@ -73,6 +74,7 @@ class Plan:
             "total": self.total,
             "changes": [c.__dict__ for c in self.changes],
             "warnings": self.warnings,
+            "notes": self.notes,
             "refused_reason": self.refused_reason,
             "samples": self.samples,
             "way": self.way,
@@ -90,6 +92,7 @@ class Plan:
             objects=[PlanObject(**o) for o in data.get("objects", [])],
             changes=[FieldChange(**c) for c in data.get("changes", [])],
             warnings=list(data.get("warnings", [])),
+            notes=list(data.get("notes", [])),
             refused_reason=data.get("refused_reason", ""),
             samples=list(data.get("samples", [])),
             way=data.get("way", ""),

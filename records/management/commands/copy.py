@@ -135,7 +135,7 @@ class Command(BaseCommand):
             )
         if plan.way:
             self.stdout.write(f"How: {plan.way}")
-        for warning in plan.warnings:
+        for warning in [*plan.warnings, *plan.notes]:
             self.stdout.write(f"Note: {warning}")
         if plan.refused_reason:
             self.stderr.write(plan.refused_reason)

@@ -267,6 +267,7 @@ def copy_preview(request: SignedInRequest, draft_id: str) -> HttpResponse:
         {
             "back_url": back,
             "back_label": "Change the fields" if draft.get("origin") == "wizard" else "Upload another file",
+            "nav": "copy" if draft.get("origin") == "wizard" else "bulk",  # the menu item it came from
             "object_label": wizard.object_label(request, profile, draft["object_name"]),
             "wizard": _preview_steps(profile, draft, draft_id),
             "draft": draft,
