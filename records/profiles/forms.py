@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django import forms
-from django.utils import formats
 
+from records.lib.words import moment
 from records.models import ConnectionProfile
 from records.profiles import services as profile_services
 
@@ -73,7 +73,7 @@ class ProfileForm(forms.ModelForm):  # type: ignore[type-arg]
         for name, set_at in (("secret", "secret_set_at"), ("refresh_token", "refresh_token_set_at")):
             when = getattr(profile, set_at, None) if profile.pk else None
             if profile.pk and getattr(profile, name):
-                stamp = formats.date_format(when, "DATETIME_FORMAT") if when else "earlier"
+                stamp = moment(when) if when else "earlier"
                 self.fields[name].help_text = f"Set on {stamp}. Leave blank to keep it."
             else:
                 self.fields[name].help_text = "Not set." if profile.pk else ""

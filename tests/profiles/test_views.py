@@ -213,3 +213,10 @@ def test_a_url_that_is_not_https_is_named_at_its_field(owner_client):
     body = body.content.decode()
     assert "Only https:// URLs are allowed." in body.split('id="id_base_url"')[1].split("</div>")[0]
     assert 'class="msg msg-error"' not in body
+
+
+def test_the_secrets_set_time_reads_with_its_zone_and_one_full_stop(owner_client, make_profile):
+    profile = make_profile(name="Timed")
+    ConnectionProfile.objects.filter(pk=profile.pk).update(secret_set_at=dt.datetime(2026, 1, 5, 1, 11, tzinfo=dt.UTC))
+    body = owner_client.get(reverse("profile_edit", args=[profile.code])).content.decode()
+    assert "Set on 2026-01-05 01:11 UTC. Leave blank to keep it." in body
