@@ -208,11 +208,8 @@ def _too_large_words(conn: Connector, options: CopyOptions, limit: int) -> str:
         f"{whose} in one job. "
         "Copy smaller parts of the hierarchy instead"
         + (
-            # Said for both ways in: the preview's box and the command's flag.
-            ", or have Record Copier build it level by level (on the preview: “Build the "
-            "hierarchy level by level”; from the command line: --engine)."
-            if own
-            else "."
+            # The box's words on the preview; the copy command's --engine has the same help.
+            ", or have Record Copier build it: tick “Build the hierarchy level by level”." if own else "."
         )
     )
 
@@ -299,7 +296,7 @@ def _engine_reason(conn: Connector, options: CopyOptions, object_name: str, node
         return "migration mode is a header of Create Object Records, not of Vault's deep copy"
     if _related_count(nodes) > conn.max_deep_copy_records:
         return f"more than {conn.max_deep_copy_records:,} related records"
-    return "asked for (--engine)"
+    return "asked for: “Build the hierarchy level by level” is ticked"
 
 
 def _write_calls_text(n: int) -> str:

@@ -104,7 +104,8 @@ def automation_warnings(conn: Connector, mode: str, options: CopyOptions) -> lis
     else:
         warnings.append(
             "Workflows, approvals and blueprints don't fire on the inserted related records "
-            '(they are inserted with no triggers); choose "run workflows" to let them fire.'
+            "(they are inserted with no triggers); tick “Let workflows, approvals and blueprints fire on "
+            "inserted copies” to let them fire."
         )
     return warnings
 

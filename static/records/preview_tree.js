@@ -73,9 +73,21 @@
     return Object.assign({}, planned, how);
   }
 
+  // A branch left out needs the engine (Vault's own deep copy copies everything): the box is
+  // ticked and locked while one is, and given back as the person left it when none is.
+  var engineNote = document.getElementById("engine-needed");
+  function tickEngine(out) {
+    if (!engineBox) return;
+    var needed = engineBox.dataset.neededBesides === "1" || Object.keys(out).length > 0;
+    engineBox.disabled = needed;
+    engineBox.checked = needed || engineBox.dataset.chosen === "1";
+    if (engineNote) engineNote.hidden = !needed;
+  }
+
   function update() {
-    cost = withEngine();
     var out = leftOut();
+    tickEngine(out);
+    cost = withEngine();
     var groups = kept(out);
     var total = 0, related = 0;
     table.querySelectorAll("tbody tr[data-object]").forEach(function (tr) {
@@ -83,12 +95,12 @@
       total += n;
       if (Number(tr.dataset.depth) > 0) related += n;
       tr.classList.toggle("left-out", n === 0 && Number(tr.dataset.depth) > 0);
-      tr.querySelector("[data-role=count]").textContent = n === 0 && Number(tr.dataset.depth) > 0 ? "0 (left out)" : String(n);
+      tr.querySelector("[data-role=count]").textContent = n === 0 && Number(tr.dataset.depth) > 0 ? "0 (left out)" : number(n);
     });
-    document.getElementById("plan-total").textContent = String(total);
+    document.getElementById("plan-total").textContent = number(total);
     var relatedCell = document.getElementById("plan-related");
-    if (relatedCell) relatedCell.textContent = String(related);
-    document.getElementById("plan-calls").textContent = String(writeCalls(out, groups));
+    if (relatedCell) relatedCell.textContent = number(related);
+    document.getElementById("plan-calls").textContent = number(writeCalls(out, groups));
     document.getElementById("plan-verdict").textContent = verdict(related);
     var unread = boxes.filter(function (b) { return b.checked && !read[b.value]; }).map(function (b) { return b.value; });
     var note = document.getElementById("plan-unread");
@@ -101,5 +113,10 @@
   }
 
   boxes.forEach(function (b) { b.addEventListener("change", update); });
-  if (engineBox) engineBox.addEventListener("change", update);
+  if (engineBox) {
+    engineBox.addEventListener("change", function () {
+      engineBox.dataset.chosen = engineBox.checked ? "1" : "";
+      update();
+    });
+  }
 })();

@@ -209,3 +209,17 @@ def test_vault_past_10000_needs_engine_and_the_preview_says_which_way(mega):
     assert code == 0, err
     assert "How: Built level by level by Record Copier (more than 10,000 related records)" in out
     assert "23 write calls" in out
+
+
+def test_the_command_names_its_flags_where_the_preview_names_its_boxes():
+    from records.management.commands.copy import in_flags
+
+    assert in_flags(
+        "Copy smaller parts, or have Record Copier build it: tick “Build the hierarchy level by level”."
+    ) == ("Copy smaller parts, or have Record Copier build it: add --engine.")
+    assert in_flags("Built level by level (asked for: “Build the hierarchy level by level” is ticked)") == (
+        "Built level by level (asked for: --engine)"
+    )
+    assert "add --run-workflows to let them fire" in in_flags(
+        "tick “Let workflows, approvals and blueprints fire on inserted copies” to let them fire."
+    )

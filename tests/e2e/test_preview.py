@@ -103,7 +103,7 @@ def test_vault_build_level_by_level_box_recounts_as_the_server_does(parts, new_p
     expect(page.locator("#plan-calls")).to_have_text("3")  # the top record, formulations, packagings
     live = _numbers(page)
     page.click(UPDATE)
-    expect(page.locator("#copy-way")).to_contain_text("asked for (--engine)")
+    expect(page.locator("#copy-way")).to_contain_text("asked for: “Build the hierarchy level by level” is ticked")
     assert _numbers(page) == live
     assert live["verdict"].endswith("within Record Copier's 100,000 limit.")
 

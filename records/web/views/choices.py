@@ -93,6 +93,15 @@ def _lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
+def engine_needed(options: CopyOptions, object_name: str) -> str:
+    """Why the level-by-level box is ticked for the person (the choices need it), or ""."""
+    if options.changes_below(object_name):
+        return "needed: a branch is left out or records below the top are changed"
+    if options.migration_mode or options.no_triggers:
+        return "needed: migration mode"
+    return ""
+
+
 def choice_objects(plan: Plan | None, options: CopyOptions) -> list[tuple[str, str, bool]]:
     """(object, label, included) for each object reached through a relationship: the plan's, then
     those left out (no longer in the plan, still offered, unticked)."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from django.contrib import messages
@@ -31,7 +32,7 @@ from records.profiles.access import get_profile_for_user
 from records.web import drafts, wizard
 from records.web.drafts import Draft
 from records.web.forms import OverridesForm
-from records.web.views.choices import choice_objects, widgets
+from records.web.views.choices import choice_objects, engine_needed, widgets
 
 SEARCH_PER_PAGE = 20
 LOOKUP_PER_PAGE = 10
@@ -285,6 +286,9 @@ def copy_preview(request: SignedInRequest, draft_id: str) -> HttpResponse:
             "choices": draft.get("choices", {}),
             "options": options,
             "choice_objects": choice_objects(plan, options),
+            "engine_needed": engine_needed(options, draft["object_name"]),
+            # Needed even with every branch ticked again (preview_tree.js unlocks the box otherwise).
+            "engine_needed_besides": engine_needed(replace(options, exclude=()), draft["object_name"]),
             "widgets": widgets(profile, draft, plan, options, row) if not reading else None,
             **_guards(row, profile, plan),
         },
