@@ -49,7 +49,7 @@ def plan_copy(
     plurals = _plural_labels(conn)
     plan = Plan(object_name=request.object_name, mode=request.mode, source_ids=source_ids)
     first = conn.get(request.object_name, source_ids[0])
-    plan.changes = tree.field_changes(fields, first, request.overrides)
+    plan.changes = tree.field_changes(fields, first, request.overrides, names=conn.names)
     if request.mode == CopyJob.Mode.CLONE:
         trees = _clone_trees(conn, request, plan, first.name, plurals)
         # The values each record's templates read: its node's fields, as a deep copy's tree has them.
@@ -80,7 +80,7 @@ def _plural_labels(conn: Connector) -> dict[str, str]:
 def _add_notes(
     plan: Plan, conn: Connector, fields: list[FieldInfo], request: CopyRequest, rendered: Trees, plurals: dict[str, str]
 ) -> None:
-    samples, refusal = rendered_samples(conn, rendered, request)
+    samples, refusal = rendered_samples(conn, rendered, request, plurals)
     plan.samples += samples
     plan.refused_reason = plan.refused_reason or refusal
     plan.warnings += automation_warnings(conn, request.mode, request.options)

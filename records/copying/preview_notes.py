@@ -18,7 +18,7 @@ from records.models import CopyJob
 
 
 def rendered_samples(
-    conn: Connector, trees: dict[str, list[tree.Node]], request: CopyRequest
+    conn: Connector, trees: dict[str, list[tree.Node]], request: CopyRequest, labels: dict[str, str] | None = None
 ) -> tuple[list[dict[str, Any]], str]:
     """(samples, refusal): every record's values are rendered (cheap: templates are parsed once)
     so a value too long for its field is refused here, for any record (the first one named, and
@@ -51,6 +51,7 @@ def rendered_samples(
             except ValidationError as exc:
                 refused.append(" ".join(exc.messages))
             rows, kind = _sample_rows(node, values, base), "top" if top else "child"
+            _label_samples(rows, node, described[node.object_name], labels or {})
             if kind not in shown and rows:
                 shown.add(kind)
                 samples += rows
@@ -66,6 +67,17 @@ def _sample_rows(node: tree.Node, values: dict[str, Any], base: dict[str, Any]) 
         for k, v in values.items()
         if not top or k not in base or value_templates.is_template(base[k])
     ]
+
+
+def _label_samples(
+    rows: list[dict[str, Any]], node: tree.Node, fields: list[FieldInfo], labels: dict[str, str]
+) -> None:
+    """The names people read beside the API names: the object's label, the record's name, the field's label."""
+    field_labels = {f.name: f.label for f in fields}
+    for row in rows:
+        row["object_label"] = labels.get(node.object_name, "")
+        row["name"] = node.name
+        row["field_label"] = field_labels.get(row["field"], "")
 
 
 def _changed_below(options: CopyOptions, object_name: str) -> bool:

@@ -10,10 +10,11 @@ from typing import Any
 
 from django.conf import settings
 
-from records.connectors.base import Connector, FieldInfo, FieldType, Record, RelatedList
+from records.connectors.base import Connector, ConnectorError, FieldInfo, FieldType, Record, RelatedList
 from records.copying import waves
 from records.copying.references import ref_id
 
+NameReader = Callable[[str, list[str]], dict[str, str]]  # Connector.names
 DEFAULT_COPY_KEY_FIELDS = ("copy_key__c", "Copy_Key")
 # Vault follows hierarchical copy as deep as it goes; Zoho's engine-built copy goes two levels.
 
@@ -26,6 +27,7 @@ class PlanObject:
     depth: int
     parent_object: str = ""
     related_list: str = ""
+    parent_label: str = ""  # parent_object in the objects' labels ("Products"), for people
 
 
 @dataclass
@@ -34,6 +36,9 @@ class FieldChange:
     label: str
     old: Any
     new: Any
+    # A reference's record by name ("Acme Corp" for its id), "" for other fields or a name not found.
+    old_name: str = ""
+    new_name: str = ""
 
 
 @dataclass
@@ -260,17 +265,37 @@ def summarize(nodes: list[Node], labels: dict[str, str] | None = None) -> list[P
             through[key].append(parent)
     for key, plan_object in out.items():
         plan_object.parent_object = ", ".join(through[key])
+        plan_object.parent_label = ", ".join(labels.get(p) or p for p in through[key])
     return list(out.values())
 
 
-def field_changes(fields: list[FieldInfo], record: Record | None, overrides: dict[str, Any]) -> list[FieldChange]:
+def field_changes(
+    fields: list[FieldInfo], record: Record | None, overrides: dict[str, Any], names: NameReader | None = None
+) -> list[FieldChange]:
+    """The top record's changed fields; `names(target, ids)` ({id: name}, Connector.names) names
+    the records a reference field pointed at and points at now."""
     infos = {f.name: f for f in fields}
     changes = []
     for name, new in overrides.items():
         info = infos.get(name)
         old = record.fields.get(name) if record else None
-        changes.append(FieldChange(name, info.label if info else name, old, new))
+        change = FieldChange(name, info.label if info else name, old, new)
+        if names is not None and info is not None and info.type == FieldType.REFERENCE and info.reference_to:
+            _name_reference(change, info.reference_to, names)
+        changes.append(change)
     return changes
+
+
+def _name_reference(change: FieldChange, target: str, names: NameReader) -> None:
+    ids = [i for i in (ref_id(change.old), ref_id(change.new)) if i]
+    if not ids:
+        return
+    try:
+        found = names(target, ids)
+    except ConnectorError:
+        return  # the ids are shown as they are
+    change.old_name = found.get(ref_id(change.old), "")
+    change.new_name = found.get(ref_id(change.new), "")
 
 
 def assign_waves(nodes: list[Node]) -> dict[str, int]:

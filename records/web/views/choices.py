@@ -102,14 +102,18 @@ def engine_needed(options: CopyOptions, object_name: str) -> str:
     return ""
 
 
-def choice_objects(plan: Plan | None, options: CopyOptions) -> list[tuple[str, str, bool]]:
+def choice_objects(
+    plan: Plan | None, options: CopyOptions, labels: dict[str, str] | None = None
+) -> list[tuple[str, str, bool]]:
     """(object, label, included) for each object reached through a relationship: the plan's, then
-    those left out (no longer in the plan, still offered, unticked)."""
+    those left out (no longer in the plan, still offered, unticked), named by `labels` (the
+    objects the object step listed: the plan no longer reads them)."""
     if plan is None or plan.mode != "deep_copy":
         return []
+    labels = labels or {}
     out = {o.object_name: (o.object_name, o.label or o.object_name, True) for o in plan.objects if o.depth > 0}
     for name in options.exclude:
-        out.setdefault(name, (name, name, False))
+        out.setdefault(name, (name, labels.get(name) or name, False))
     return list(out.values())
 
 
@@ -156,7 +160,12 @@ def _is_uuid(value: str) -> bool:
 
 
 def widgets(
-    profile: ConnectionProfile, draft: Draft, plan: Plan | None, options: CopyOptions, row: CopyPlan | None = None
+    profile: ConnectionProfile,
+    draft: Draft,
+    plan: Plan | None,
+    options: CopyOptions,
+    row: CopyPlan | None = None,
+    labels: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """What the choices' rows render: the objects a row can name (the top one, those of the plan,
     those left out), the rows chosen before plus one blank of each kind, each with its object's
@@ -166,7 +175,7 @@ def widgets(
     for o in plan.objects if plan else []:
         objects[o.object_name] = o.label or o.object_name  # the top one's label too
     for name in options.exclude:
-        objects.setdefault(name, name)
+        objects.setdefault(name, (labels or {}).get(name) or name)
     saved = draft.get("choice_rows") or choice_rows.ChoiceRows(changes=[], lineage=[])
     # The objects the rows chosen before name: after a failed plan (no plan.objects) a row must
     # still show its own object, or sending it again would move the change to another one.

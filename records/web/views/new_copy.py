@@ -285,11 +285,15 @@ def copy_preview(request: SignedInRequest, draft_id: str) -> HttpResponse:
             "row_overrides_more": max(0, len(row_overrides) - 200),
             "choices": draft.get("choices", {}),
             "options": options,
-            "choice_objects": choice_objects(plan, options),
+            "choice_objects": choice_objects(plan, options, wizard.known_labels(request, profile)),
             "engine_needed": engine_needed(options, draft["object_name"]),
             # Needed even with every branch ticked again (preview_tree.js unlocks the box otherwise).
             "engine_needed_besides": engine_needed(replace(options, exclude=()), draft["object_name"]),
-            "widgets": widgets(profile, draft, plan, options, row) if not reading else None,
+            "widgets": (
+                widgets(profile, draft, plan, options, row, wizard.known_labels(request, profile))
+                if not reading
+                else None
+            ),
             **_guards(row, profile, plan),
         },
     )
@@ -398,11 +402,14 @@ def _uuid(value: object) -> uuid.UUID | None:
         return None
 
 
-def _labelled(overrides: dict[str, Any], plan: Plan | None, draft: Draft) -> list[tuple[str, str, object]]:
-    """(API name, label, value) of each override, labels as the plan read them (labels first), or
-    before it is read as the fields step or upload described them."""
-    labels = {**draft.get("field_labels", {}), **{c.field: c.label for c in (plan.changes if plan else [])}}
-    return [(name, labels.get(name) or name, value) for name, value in sorted(overrides.items())]
+def _labelled(overrides: dict[str, Any], plan: Plan | None, draft: Draft) -> list[tuple[str, str, object, str]]:
+    """(API name, label, value, shown) of each override, labels as the plan read them (labels
+    first), or before it is read as the fields step or upload described them; `shown` is a
+    reference's record name (the plan's, for the top record's values), else ""."""
+    changes = plan.changes if plan else []
+    labels = {**draft.get("field_labels", {}), **{c.field: c.label for c in changes}}
+    shown = {c.field: c.new_name for c in changes if c.new_name and c.new == overrides.get(c.field)}
+    return [(name, labels.get(name) or name, value, shown.get(name, "")) for name, value in sorted(overrides.items())]
 
 
 def _back_url(profile: ConnectionProfile, draft: Draft) -> str:
