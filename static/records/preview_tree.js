@@ -73,15 +73,12 @@
     return Object.assign({}, planned, how);
   }
 
-  // A branch left out needs the engine (Vault's own deep copy copies everything): the box is
-  // ticked and locked while one is, and given back as the person left it when none is.
+  // A branch left out has Record Copier build the copy (Vault's own deep copy copies everything):
+  // the note beside the level-by-level box says so while one is.
   var engineNote = document.getElementById("engine-needed");
   function tickEngine(out) {
-    if (!engineBox) return;
-    var needed = engineBox.dataset.neededBesides === "1" || Object.keys(out).length > 0;
-    engineBox.disabled = needed;
-    engineBox.checked = needed || engineBox.dataset.chosen === "1";
-    if (engineNote) engineNote.hidden = !needed;
+    if (!engineBox || !engineNote) return;
+    engineNote.hidden = !(engineBox.dataset.neededBesides === "1" || Object.keys(out).length > 0);
   }
 
   function update() {
@@ -113,10 +110,5 @@
   }
 
   boxes.forEach(function (b) { b.addEventListener("change", update); });
-  if (engineBox) {
-    engineBox.addEventListener("change", function () {
-      engineBox.dataset.chosen = engineBox.checked ? "1" : "";
-      update();
-    });
-  }
+  if (engineBox) engineBox.addEventListener("change", update);
 })();

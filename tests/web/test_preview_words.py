@@ -29,7 +29,9 @@ def test_zoho_preview_names_the_workflow_box_by_its_label(owner_client, zoho_pro
     assert "sets off" not in page and "copy command" not in page
 
 
-def test_vault_preview_ticks_the_level_by_level_box_a_left_out_branch_needs(owner_client, vault_profile, fresh_sandbox):
+def test_vault_preview_says_a_left_out_branch_is_built_level_by_level_anyway(
+    owner_client, vault_profile, fresh_sandbox
+):
     page = _preview(
         owner_client,
         vault_profile,
@@ -38,9 +40,9 @@ def test_vault_preview_ticks_the_level_by_level_box_a_left_out_branch_needs(owne
         overrides={"name__v": "Cardiostat W"},
         options={"exclude": ["packaging__c"]},
     )
-    box = page.split('name="engine"')[1].split(">")[0]
-    assert "checked" in box and "disabled" in box
-    assert "needed: a branch is left out or records below the top are changed" in page
+    note = page.split('id="engine-needed"')[1].split("</span>")[0]
+    assert "hidden" not in note.split(">")[0]
+    assert "built level by level anyway: a branch is left out or records below the top are changed" in note
     assert "--engine" not in page
 
 

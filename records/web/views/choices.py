@@ -94,11 +94,11 @@ def _lines(text: str) -> list[str]:
 
 
 def engine_needed(options: CopyOptions, object_name: str) -> str:
-    """Why the level-by-level box is ticked for the person (the choices need it), or ""."""
+    """Why the copy is built level by level whether the box is ticked or not, or ""."""
     if options.changes_below(object_name):
-        return "needed: a branch is left out or records below the top are changed"
+        return "built level by level anyway: a branch is left out or records below the top are changed"
     if options.migration_mode or options.no_triggers:
-        return "needed: migration mode"
+        return "built level by level anyway: migration mode"
     return ""
 
 
