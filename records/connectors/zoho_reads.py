@@ -98,6 +98,8 @@ class ZohoReads:
         text = (text or "").strip()
         fields = ",".join(self.metadata.list_columns(module, LIST_FIELDS_MAX))
         params: dict[str, Any] = {"fields": fields, "page": page, "per_page": per_page}
+        if not text and self._sortable_by_name(module):
+            return self._by_name(module, page, per_page)
         if not text:
             # Reference: https://www.zoho.com/crm/developer/docs/api/v7/get-records.html
             status, body = self.api.call("GET", self.api.module_path(module), safe=True, params=params)
@@ -114,6 +116,28 @@ class ZohoReads:
             name_field = zp.MODULE_NAME_FIELD.get(module, "Name")
             params["criteria"] = f"({name_field}:starts_with:{_criteria_value(text)})"
         status, body = self.api.call("GET", self.api.module_path(module, "search"), safe=True, params=params)
+        return self._page(module, status, body, page)
+
+    def _sortable_by_name(self, module: str) -> bool:
+        name = zp.MODULE_NAME_FIELD.get(module)
+        if not name or module in NON_COQL_MODULES or module == USERS:
+            return False
+        return name in {f.name for f in self.metadata.describe(module)}
+
+    def _by_name(self, module: str, page: int, per_page: int) -> Page:
+        """One page of the module's records sorted by name, as Vault lists them: Get Records sorts
+        only by id or a time (sort_by), so COQL's `order by`. COQL wants a where clause; `id is
+        not null` holds for every record. Reads up to COQL_MAX_OFFSET records deep, as COQL allows."""
+        # Reference: https://www.zoho.com/crm/developer/docs/api/v7/Get-Records-through-COQL-Query.html
+        name = zp.MODULE_NAME_FIELD[module]
+        offset = (page - 1) * per_page
+        if offset >= COQL_MAX_OFFSET:
+            return Page(records=[], page=page, more=False)
+        columns = ", ".join(dict.fromkeys(["id", *self.metadata.list_columns(module, LIST_FIELDS_MAX)]))
+        query = (
+            f"select {columns} from {module} where id is not null order by {name} asc limit {per_page} offset {offset}"
+        )
+        status, body = self.api.call("POST", "coql", safe=True, json={"select_query": query})
         return self._page(module, status, body, page)
 
     def get(self, object_name: str, record_id: str) -> Record:

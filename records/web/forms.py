@@ -156,10 +156,14 @@ def starts_blank(info: FieldInfo) -> bool:
     return info.no_copy or info.unique
 
 
-def suggested_value(info: FieldInfo, source: Any, taken: frozenset[str] = frozenset()) -> str:
-    """A new value for a unique required field (the copy can't keep the source's): "Acme Corp (copy)",
-    or "(copy 2)", "(copy 3)" … when earlier copies hold those (`taken`: values known to be used)."""
-    if not (info.unique and info.required) or not isinstance(source, str) or not source:
+def suggested_value(
+    info: FieldInfo, source: Any, taken: frozenset[str] = frozenset(), *, name_field: bool = False
+) -> str:
+    """A new value for a unique required field (the copy can't keep the source's), or for the
+    record's name (`name_field`: Zoho's names aren't unique, yet a copy named like its source is
+    told apart by nobody): "Acme Corp (copy)", or "(copy 2)", "(copy 3)" … when earlier copies
+    hold those (`taken`: values known to be used)."""
+    if not ((info.unique and info.required) or name_field) or not isinstance(source, str) or not source:
         return ""
     limit = info.max_length or 0
     value = ""
@@ -204,10 +208,15 @@ class OverridesForm(forms.Form):
         fields: list[FieldInfo],
         record_values: dict[str, Any],
         taken: Iterable[str] = frozenset(),
+        name_fields: Iterable[str] = (),
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.taken = frozenset(taken)  # values of unique fields earlier copies hold (suggestions skip them)
+        # {field: the suggested name}: a name box that keeps the source's value otherwise, offered
+        # "… (copy)" as Vault's unique name is; the copy gets what the box holds, changed or not.
+        self.suggested: dict[str, str] = {}
+        names = frozenset(name_fields)
         self.all_fields = fields
         self.infos = {f.name: f for f in overridable_fields(fields)}
         # {field: name of the record the source references}, set by the view when it shows the form
@@ -222,10 +231,17 @@ class OverridesForm(forms.Form):
             self.fields[name].initial = suggested_value(info, source, self.taken) if starts_blank(info) else source
             if not starts_blank(info):
                 _offer_current_value(self.fields[name])
+                self._suggest_name(info, source, names)
             if not info.required:
                 self.fields[f"clear_{info.name}"] = forms.BooleanField(
                     required=False, label=f"Clear {info.label or info.name} on the copy"
                 )
+
+    def _suggest_name(self, info: FieldInfo, source: Any, names: frozenset[str]) -> None:
+        suggestion = suggested_value(info, source, self.taken, name_field=info.name in names)
+        if suggestion:
+            self.suggested[info.name] = suggestion
+            self.fields[f"f_{info.name}"].initial = suggestion
 
     def rows(self) -> Iterator[tuple[FieldInfo, BoundField, BoundField | None, Any, str]]:
         """(info, bound value field, bound clear field or None, source value shown beside or None,
@@ -276,7 +292,7 @@ class OverridesForm(forms.Form):
             elif starts_blank(info):
                 if not _empty(value):
                     result[info.name] = to_json_value(info, value)
-            elif f"f_{info.name}" in self.changed_data:
+            elif f"f_{info.name}" in self.changed_data or (info.name in self.suggested and not _empty(value)):
                 result[info.name] = to_json_value(info, value)
         return result
 

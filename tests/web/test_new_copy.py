@@ -296,7 +296,9 @@ def test_out_of_range_numbers_are_refused_on_the_form(owner_client, zoho_profile
     form = _page(owner_client, zoho_profile, "Accounts", account).context["form"]
     assert form["f_Account_Number"].value() in (None, "")  # unique ACC-0001: starts empty
     untouched = _draft(owner_client, _post(owner_client, zoho_profile, "Accounts", account))
-    assert untouched["overrides"] == {}  # Account_Name isn't unique in Zoho; Account_Number stays blank
+    # Account_Number stays blank; the name, not unique in Zoho, is offered as "… (copy)" as Vault's is.
+    name = fresh_sandbox.zoho.state.records["Accounts"][account]["Account_Name"]
+    assert untouched["overrides"] == {"Account_Name": f"{name} (copy)"}
 
 
 # -- Labels first, and steps that can be clicked -------------------------------------------------
@@ -462,3 +464,26 @@ def test_after_confirm_the_record_starts_from_its_own_values_again(
     assert owner_client.post(reverse("copy_confirm", args=[draft_id])).status_code == 302
     form = _page(owner_client, vault_profile, "product__v", PRODUCTS[0]).context["form"]
     assert form["f_description__c"].value() == "Cardiostat demo product"
+
+
+def test_zoho_suggests_a_copys_name_as_vault_does(owner_client, zoho_profile, fresh_sandbox):
+    """Vault offered "Cardiostat (copy)"; Zoho, whose names are not unique, pre-filled the source's
+    own name, so a copy left as shown was named like its source."""
+    from records.connectors import connector_for
+
+    acme = next(r for r in connector_for(zoho_profile).search("Accounts", "Acme Corp").records)
+    form = _page(owner_client, zoho_profile, "Accounts", acme.id).context["form"]
+    assert form["f_Account_Name"].value() == "Acme Corp (copy)"
+    # Left as shown, the copy gets the suggested name.
+    assert _draft(owner_client, _post(owner_client, zoho_profile, "Accounts", acme.id))["overrides"] == {
+        "Account_Name": "Acme Corp (copy)"
+    }
+    # Typed back to the source's name, Zoho allows it and the copy keeps it.
+    same = _post(owner_client, zoho_profile, "Accounts", acme.id, f_Account_Name="Acme Corp")
+    assert _draft(owner_client, same)["overrides"] == {"Account_Name": "Acme Corp"}
+
+
+def test_zoho_search_lists_records_by_name(zoho):
+    sb, _, conn = zoho
+    names = [r.name for r in conn.search("Accounts", "", per_page=50).records]
+    assert names == sorted(names, key=str.lower) and len(names) > 3

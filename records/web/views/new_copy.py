@@ -139,6 +139,7 @@ def copy_record(request: SignedInRequest, profile_code: uuid.UUID, object_name: 
         fields=offered(fields, connector.copy_key_fields),  # never the copy key: the tool's own
         record_values=record.fields,
         taken=_copies_names(connector, object_name, record, fields),
+        name_fields=connector.name_fields,
     )
     if request.method == "POST" and form.is_valid() and _remote_checks_pass(connector, object_name, form):
         wizard.keep_typed(request, profile, object_name, record_id, request.POST)
@@ -201,7 +202,8 @@ def _copies_names(connector: Connector, object_name: str, record: Record, fields
     """Names earlier copies of this record hold ("Acme (copy)", "Acme (copy 2)" …), so that the
     suggested unique name is a free one: one search by name. A failed search suggests as before
     (the uniqueness check on submit still catches a taken one)."""
-    if not record.name or not any(f.unique and f.required for f in fields):
+    named = set(connector.name_fields)
+    if not record.name or not any((f.unique and f.required) or f.name in named for f in fields):
         return frozenset()  # nothing is suggested: no call
     try:
         found = connector.search(object_name, f"{record.name} (copy", page=1, per_page=50).records
