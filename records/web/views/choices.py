@@ -63,6 +63,7 @@ def copy_choices(request: SignedInRequest, draft_id: str) -> HttpResponse:
             lineage=widgets.lineage + _lines(texts["lineage"]),
             exclude=[o for o in shown if o not in included],
             lineage_defaults=profile.lineage_fields or {},
+            web_words=True,
             **{f: f in request.POST for f in FLAGS},
         )
     except ValidationError as exc:
@@ -191,12 +192,22 @@ def widgets(
         except Exception:  # noqa: BLE001 - the preview says what failed; the JS asks the endpoint again
             return []
 
+    def _default_label(obj: str) -> str:
+        """The profile's default lineage field of `obj` by its label, or "" when it has none."""
+        name = (profile.lineage_fields or {}).get(obj, "") if obj else ""
+        return next((f["label"] for f in fields(obj, text_only=True) if f["name"] == name), name) if name else ""
+
     changes = [*saved["changes"], ChangeRow(object=top, field="", value="", clear=False, unique=False)]
     lineage = [*saved["lineage"], LineageRow(object="", field="")]
     return {
         "objects": list(objects.items()),
         "fields_url": reverse("copy_object_fields", args=[profile.code, "__OBJECT__"]),
         "changes": [{**r, "n": n, "fields": fields(r["object"])} for n, r in enumerate(changes)],
-        "lineage": [{**r, "n": n, "fields": fields(r["object"], text_only=True)} for n, r in enumerate(lineage)],
+        "lineage": [
+            {**r, "n": n, "fields": fields(r["object"], text_only=True), "default": _default_label(r["object"])}
+            for n, r in enumerate(lineage)
+        ],
+        # {object: its default lineage field}: choice_rows.js names a row's default as its object changes.
+        "lineage_defaults": profile.lineage_fields or {},
         "blank_fields": fields(top),
     }
