@@ -68,3 +68,8 @@ def test_vault_refusals_name_the_box_not_the_flag(vault):
             connector=conn,
         )
     assert "--engine" not in str(refused.value)
+
+
+def test_preview_counts_read_with_thousands_separators(owner_client, vault_profile, fresh_sandbox):
+    page = _preview(owner_client, vault_profile, "product__v", "Large Product", overrides={"name__v": "Large N"})
+    assert 'id="plan-related">2,000</span>' in page and 'id="plan-total">2,001</strong>' in page
