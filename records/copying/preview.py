@@ -191,7 +191,10 @@ def _deep_copy_trees(
             )
             trees[source_id] = nodes
             all_nodes.extend(nodes)
-    except TooLarge:
+    except TooLarge as exc:
+        # The records read until the limit still show which branch holds the most.
+        all_nodes.extend(exc.nodes)
+        plan.counts_stopped = True
         plan.refused_reason = _too_large_words(conn, options, limit)
     plan.objects = tree.summarize(all_nodes, plurals)
     if not plan.refused_reason:

@@ -53,6 +53,7 @@ class Plan:
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # information, nothing to act on
     refused_reason: str = ""
+    counts_stopped: bool = False  # reading stopped at the limit: the counts are "at least"
     # The values templates, set/clear and lineage give the top record and a sample child:
     # [{"object_name", "source_id", "field", "value"}]
     samples: list[dict[str, Any]] = field(default_factory=list)
@@ -81,6 +82,7 @@ class Plan:
             "warnings": self.warnings,
             "notes": self.notes,
             "refused_reason": self.refused_reason,
+            "counts_stopped": self.counts_stopped,
             "samples": self.samples,
             "way": self.way,
             "cost": self.cost,
@@ -99,6 +101,7 @@ class Plan:
             warnings=list(data.get("warnings", [])),
             notes=list(data.get("notes", [])),
             refused_reason=data.get("refused_reason", ""),
+            counts_stopped=bool(data.get("counts_stopped")),
             samples=list(data.get("samples", [])),
             way=data.get("way", ""),
             cost=dict(data.get("cost") or {}),  # the preview's live recount needs it (preview_tree.js)
@@ -127,7 +130,12 @@ class Node:
 
 
 class TooLarge(Exception):
-    pass
+    """Past the limit of related records; `nodes`: those read until then (the root first), so the
+    preview can still show where the records are."""
+
+    def __init__(self, nodes: list[Node]) -> None:
+        super().__init__(len(nodes) - 1)
+        self.nodes = nodes
 
 
 def copy_key_field(fields: list[FieldInfo], names: tuple[str, ...] = ()) -> str:
@@ -226,7 +234,7 @@ def read_tree(
                     nodes.append(_node(record, related, depth))
                     next_level.setdefault(key[0], []).append(record.id)
                     if limit is not None and len(nodes) - 1 > limit:
-                        raise TooLarge(len(nodes) - 1)
+                        raise TooLarge(nodes)
                     if progress is not None:
                         progress(len(nodes))  # cheap: the callback stores it at most every 0.5 s
         level = next_level

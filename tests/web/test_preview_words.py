@@ -73,3 +73,19 @@ def test_vault_refusals_name_the_box_not_the_flag(vault):
 def test_preview_counts_read_with_thousands_separators(owner_client, vault_profile, fresh_sandbox):
     page = _preview(owner_client, vault_profile, "product__v", "Large Product", overrides={"name__v": "Large N"})
     assert 'id="plan-related">2,000</span>' in page and 'id="plan-total">2,001</strong>' in page
+
+
+def test_a_preview_refused_at_the_limit_keeps_the_counts_read(vault):
+    from django.template.loader import render_to_string
+
+    sb, profile, conn = vault
+    src = next(r.id for r in conn.search("product__v", "Large Product").records if r.name == "Large Product")
+    conn.max_deep_copy_records = 500  # Vault's limit, lowered so a demo product passes it
+    plan = copy_preview(
+        request=copy_request(profile, "product__v", [src], "deep_copy", overrides={"name__v": "Large C"}),
+        connector=conn,
+    )
+    assert plan.refused and plan.counts_stopped
+    assert plan.related_total == 501 and {o.object_name for o in plan.objects} >= {"product__v", "formulation__c"}
+    html = render_to_string("records/_plan_objects.html", {"plan": plan})
+    assert 'id="plan-total">at least 502</strong>' in html
