@@ -16,7 +16,7 @@ from records.connectors.base import Connector, ConnectorError, FieldInfo
 from records.copying import tree, value_templates
 from records.copying.options import CopyOptions
 from records.copying.preview_checks import check_request
-from records.copying.preview_notes import automation_warnings, rendered_samples, unique_field_notes
+from records.copying.preview_notes import automation_warnings, rendered_samples, unique_field_notes, unique_predictions
 from records.copying.remote_checks import taken_values
 from records.copying.repoint import updating
 from records.copying.request import CopyRequest
@@ -87,6 +87,7 @@ def _add_notes(
     warnings, refusal = unique_field_notes(plan, conn, fields, request, plurals)
     plan.warnings += warnings
     plan.refused_reason = plan.refused_reason or refusal
+    plan.notes += unique_predictions(conn, fields, request)
     if len(plan.source_ids) > 1 and request.mode == CopyJob.Mode.CLONE:
         # With per-row values from a CSV file the rows differ; say so instead of "the same".
         same = "each with its own field changes" if request.row_overrides else "each with the same field changes"

@@ -9,11 +9,12 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from records.connectors.base import Connector, FieldInfo
+from records.connectors.base import Connector, ConnectorError, FieldInfo
 from records.copying import choices, tree, value_templates
 from records.copying.options import CopyOptions
 from records.copying.request import CopyRequest
 from records.copying.tree import Plan
+from records.copying.unique import MAX_TRIES, numbered
 from records.models import CopyJob
 
 
@@ -184,3 +185,26 @@ def _child_unique_warnings(plan: Plan, conn: Connector, options: CopyOptions, la
             for info in clashing
         ]
     return warnings
+
+
+def unique_predictions(conn: Connector, fields: list[FieldInfo], request: CopyRequest) -> list[str]:
+    """What Make unique will do to the top record's typed values: "Name “Cardiostat” is taken: the
+    copy is named “Cardiostat (2)”." (the first free number, read in one call by Connector.holders;
+    the run numbers the same way, unique.numbered, unless a record takes it meanwhile)."""
+    infos = {f.name: f for f in fields}
+    notes = []
+    for name in request.options.unique.get(request.object_name, ()):
+        value, info = request.overrides.get(name), infos.get(name)
+        if info is None or not isinstance(value, str) or not value or value_templates.is_template(value):
+            continue
+        candidates = [value, *(numbered(value, n, info.max_length) for n in range(2, MAX_TRIES + 2))]
+        try:
+            held = conn.holders(request.object_name, name, candidates)
+        except ConnectorError:
+            continue
+        if value not in held:
+            continue
+        free = next((c for c in candidates if c not in held), "")
+        then = f"the copy is named “{free}”" if free else f"every number up to {MAX_TRIES + 1} is taken too"
+        notes.append(f"{info.label} “{value}” is taken: {then}.")
+    return notes

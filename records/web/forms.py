@@ -236,6 +236,11 @@ class OverridesForm(forms.Form):
                 self.fields[f"clear_{info.name}"] = forms.BooleanField(
                     required=False, label=f"Clear {info.label or info.name} on the copy"
                 )
+            if info.unique and info.type in (FieldType.TEXT, FieldType.LONG_TEXT):
+                # Make unique: a value another record holds is numbered at run time (unique.py).
+                self.fields[f"unique_{info.name}"] = forms.BooleanField(
+                    required=False, label=f"Make {info.label or info.name} unique on the copy"
+                )
 
     def _suggest_name(self, info: FieldInfo, source: Any, names: frozenset[str]) -> None:
         suggestion = suggested_value(info, source, self.taken, name_field=info.name in names)
@@ -243,14 +248,19 @@ class OverridesForm(forms.Form):
             self.suggested[info.name] = suggestion
             self.fields[f"f_{info.name}"].initial = suggestion
 
-    def rows(self) -> Iterator[tuple[FieldInfo, BoundField, BoundField | None, Any, str]]:
+    def rows(self) -> Iterator[tuple[FieldInfo, BoundField, BoundField | None, Any, str, BoundField | None]]:
         """(info, bound value field, bound clear field or None, source value shown beside or None,
-        the name of the record a reference box holds or "")."""
+        the name of the record a reference box holds or "", bound Make unique box or None)."""
         for info in self.infos.values():
             clear = self[f"clear_{info.name}"] if f"clear_{info.name}" in self.fields else None
+            unique = self[f"unique_{info.name}"] if f"unique_{info.name}" in self.fields else None
             source = self.sources[info.name]
             beside = source if starts_blank(info) and not _empty(source) else None
-            yield info, self[f"f_{info.name}"], clear, beside, self.ref_names.get(info.name, "")
+            yield info, self[f"f_{info.name}"], clear, beside, self.ref_names.get(info.name, ""), unique
+
+    def made_unique(self) -> list[str]:
+        """The fields whose Make unique box is ticked (after is_valid)."""
+        return [n for n in self.infos if self.cleaned_data.get(f"unique_{n}")]
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -272,7 +282,8 @@ class OverridesForm(forms.Form):
         if cleared and touched and not _empty(value):
             self.add_error(name, "Either change the value or clear it, not both.")
         elif starts_blank(info):
-            if info.unique and not _empty(value) and value == self.sources[info.name]:
+            numbered = data.get(f"unique_{info.name}")
+            if info.unique and not numbered and not _empty(value) and value == self.sources[info.name]:
                 self.add_error(name, f"{info.label} is unique: the copy needs a value other than the source's.")
             elif info.required and _empty(value):
                 hint = suggested_value(info, self.sources[info.name], self.taken)

@@ -487,3 +487,18 @@ def test_zoho_search_lists_records_by_name(zoho):
     sb, _, conn = zoho
     names = [r.name for r in conn.search("Accounts", "", per_page=50).records]
     assert names == sorted(names, key=str.lower) and len(names) > 3
+
+
+def test_make_unique_on_the_top_name_passes_the_fields_step_and_the_preview_says_the_number(
+    owner_client, vault_profile, fresh_sandbox
+):
+    """The fields step refused a taken name before the preview, where "Make unique" was; ticked,
+    the preview showed no effect."""
+    refused = _post(owner_client, vault_profile, "product__v", PRODUCTS[0], f_name__v="Cardiostat")
+    assert "f_name__v" in _errors(refused)
+    sent = _post(owner_client, vault_profile, "product__v", PRODUCTS[0], f_name__v="Cardiostat", unique_name__v="on")
+    draft = _draft(owner_client, sent)
+    assert draft["overrides"]["name__v"] == "Cardiostat"
+    assert draft["options"]["unique"] == {"product__v": ["name__v"]}
+    page = owner_client.get(sent["Location"]).content.decode()
+    assert "“Cardiostat” is taken: the copy is named “Cardiostat (2)”" in page

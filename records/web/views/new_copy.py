@@ -22,6 +22,7 @@ from records.copying import guards, stored_plans
 from records.copying.choices import offered
 from records.copying.job_create import copy_job_create
 from records.copying.job_queue import Enqueued, copy_job_enqueue
+from records.copying.options import CopyOptions
 from records.copying.remote_checks import remote_errors
 from records.copying.request import CopyRequest
 from records.copying.tree import Plan
@@ -144,12 +145,14 @@ def copy_record(request: SignedInRequest, profile_code: uuid.UUID, object_name: 
     if request.method == "POST" and form.is_valid() and _remote_checks_pass(connector, object_name, form):
         wizard.keep_typed(request, profile, object_name, record_id, request.POST)
         overrides = form.overrides()
+        numbered = tuple(form.made_unique())
         copy_request = CopyRequest(
             profile=profile,
             object_name=object_name,
             source_ids=(record.id,),
             mode=form.cleaned_data["mode"],
             overrides=overrides,
+            options=CopyOptions(unique={object_name: numbered}) if numbered else CopyOptions(),
         )
         draft_id = drafts.save_draft(
             request,
@@ -225,7 +228,10 @@ def shown_value(field: FieldInfo, value: Any) -> Any:
 
 def _remote_checks_pass(connector: Connector, object_name: str, form: OverridesForm) -> bool:
     """References exist and unique values are free (remote calls), shown on the form otherwise."""
-    errors = remote_errors(connector=connector, object_name=object_name, infos=form.infos, overrides=form.overrides())
+    # A value to be made unique may be taken: the run numbers it (the preview says how).
+    numbered = set(form.made_unique())
+    overrides = {k: v for k, v in form.overrides().items() if k not in numbered}
+    errors = remote_errors(connector=connector, object_name=object_name, infos=form.infos, overrides=overrides)
     for name, message in errors.items():
         form.add_error(f"f_{name}", message)
     return not errors
