@@ -81,13 +81,13 @@ def _picklist_field(info: FieldInfo, common: dict[str, Any]) -> forms.Field:
 
 def _reference_field(info: FieldInfo, common: dict[str, Any]) -> forms.Field:
     # The field's label names what it points at ("Country", "Parent Account"): not an API name.
-    target = f" of the {info.label} record" if info.label else ""
+    target = f"the {info.label} record" if info.label else "a record"
     # data-lookup: static/records/lookup.js offers matching records by name as you type.
     searchable = info.reference_to and info.reference_to not in UNSEARCHABLE_TARGETS
     attrs = {"data-lookup": info.reference_to, "autocomplete": "off"} if searchable else {}
     return forms.CharField(
         max_length=100,
-        help_text=f"Record id{target}: type a name to look one up.",
+        help_text=f"Type a name and pick {target} (or give its id).",
         widget=forms.TextInput(attrs=attrs),
         **common,
     )

@@ -341,7 +341,7 @@ def test_reference_help_and_errors_speak_of_the_field_not_an_api_name(owner_clie
     the person reads the field's label."""
     url = reverse("copy_record", args=[vault_profile.code, "product__v", "00P000000000001"])
     page = owner_client.get(url).content.decode()
-    assert "Record id of the Country record: type a name to look one up." in page and "of country__v" not in page
+    assert "Type a name and pick the Country record (or give its id)." in page and "country__v record" not in page
     form = {"mode": "clone", "f_name__v": "Cardiostat R", "f_status__v": "active__v", "f_country__c": "bogus"}
     # The values the form starts with, sent back unchanged.
     form |= {"f_description__c": "Cardiostat demo product", "f_launch_date__c": "2019-02-02", "f_price__c": "12.5"}

@@ -164,6 +164,7 @@ def copy_record(request: SignedInRequest, profile_code: uuid.UUID, object_name: 
         return redirect("copy_preview", draft_id=draft_id)
     shown = [(f, shown_value(f, record.fields.get(f.name))) for f in fields]
     form.ref_names = _reference_names(connector, fields, record.fields)
+    _name_reference_boxes(form)
     return render(
         request,
         "records/copy_record.html",
@@ -176,6 +177,14 @@ def copy_record(request: SignedInRequest, profile_code: uuid.UUID, object_name: 
             "link": _safe(connector.record_url, object_name, record.id),
         },
     )
+
+
+def _name_reference_boxes(form: OverridesForm) -> None:
+    """A reference box still holding the source's id shows its record's name (lookup.js)."""
+    for name, ref_name in form.ref_names.items():
+        box = f"f_{name}"
+        if box in form.fields and str(form[box].value() or "") == str(form.sources.get(name) or ""):
+            form.fields[box].widget.attrs["data-ref-name"] = ref_name
 
 
 def _reference_names(connector: Connector, fields: list[FieldInfo], values: dict[str, Any]) -> dict[str, str]:
