@@ -347,6 +347,34 @@ class ResultSystemFilter(SystemFilter):
     field = "job__profile__system"
 
 
+class ObjectFilter(admin.SimpleListFilter):
+    """By object, named by the labels the jobs' plans read ("Formulations (formulation__c)"), not
+    by API names alone beside Zoho's label-like ones."""
+
+    title = "object"
+    parameter_name = "object"
+    recent_plans = 500  # the labels come from the latest jobs' plans
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]) -> list[tuple[str, str]]:
+        names = model_admin.get_queryset(request).order_by().values_list("object_name", flat=True).distinct()
+        labels = _object_labels(self.recent_plans)
+        shown = [(n, f"{labels[n]} ({n})" if labels.get(n) and labels[n] != n else n) for n in names]
+        return sorted(shown, key=lambda pair: pair[1].lower())
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return queryset.filter(object_name=self.value()) if self.value() else queryset
+
+
+def _object_labels(recent: int) -> dict[str, str]:
+    """{object: label} from the plans of the latest jobs (only their "objects" key is read)."""
+    labels: dict[str, str] = {}
+    for objects in CopyJob.objects.order_by("-pk").values_list("plan__objects", flat=True)[:recent]:
+        for o in objects if isinstance(objects, list) else []:
+            if isinstance(o, dict) and o.get("label"):
+                labels.setdefault(str(o.get("object_name")), str(o["label"]))
+    return labels
+
+
 # Rows shown next to their profile must not decrypt its secrets just to print its name.
 PROFILE_SECRETS = [f"profile__{name}" for name in SECRET_FIELD_NAMES]
 JOB_PROFILE_SECRETS = [*PROFILE_SECRETS, *(f"target_profile__{name}" for name in SECRET_FIELD_NAMES)]
@@ -370,7 +398,7 @@ class CopyJobAdmin(ReadOnlyAdmin):
         "failed_count",
         "results_link",
     ]
-    list_filter = ["status", "mode", SystemFilter, "object_name", "requested_by", "created"]
+    list_filter = ["status", "mode", SystemFilter, ObjectFilter, "requested_by", "created"]
     # Partial ids and names too: people remember "Acme" or the end of an id.
     search_fields = [
         "=code",
@@ -471,7 +499,7 @@ class RecordResultAdmin(ReadOnlyAdmin):
         "error_type",
         "new_record",
     ]
-    list_filter = ["status", ResultSystemFilter, "error_type", "object_name", "job__requested_by", "updated"]
+    list_filter = ["status", ResultSystemFilter, "error_type", ObjectFilter, "job__requested_by", "updated"]
     # Provenance: a copied record's id (in a lineage stamp or the target system) finds its row, job,
     # user and source record; names and partial ids match too.
     search_fields = ["source_id", "new_id", "source_name", "=parent_source_id", "=job__code"]

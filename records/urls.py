@@ -9,6 +9,10 @@ urlpatterns = [
     path("health/", health.ready, name="health"),
     path("health/ready/", health.ready, name="health_ready"),
     path("health/live/", health.live, name="health_live"),
+    # Without the slash too, as the README writes them: a balancer does not follow a 301.
+    path("health/ready", health.ready, name="health_ready_bare"),
+    path("health/live", health.live, name="health_live_bare"),
+    path("favicon.ico", home.favicon, name="favicon"),
     # Connection profiles
     path("profiles/", profile_views.profile_list, name="profile_list"),
     path("profiles/add/", profile_views.profile_add, name="profile_add"),

@@ -390,6 +390,17 @@ class Connector(abc.ABC):
         few calls as the system allows. This default reads one record a call; connectors batch."""
         return names_one_by_one(self.get, object_name, ids)
 
+    def holders(self, object_name: str, field_name: str, values: Sequence[str]) -> dict[str, str]:
+        """{value: the name (or id) of a record holding it} for the `values` some record of
+        `object_name` has in `field_name` already (a unique field's value a copy can't take). This
+        default asks one find a value; connectors batch."""
+        out: dict[str, str] = {}
+        for value in dict.fromkeys(values):
+            found = self.find(object_name, {field_name: value})
+            if found:
+                out[value] = found[0].name or found[0].id
+        return out
+
     def field_values(self, object_name: str, ids: Sequence[str], fields: Sequence[str]) -> dict[str, dict[str, Any]]:
         """{id: {field: value}} of the records found among `ids`, the named fields only (a preview
         renders every record's value templates with them), in as few calls as the system allows.

@@ -172,6 +172,9 @@ class VaultConnector(Connector):
     def names(self, object_name: str, ids: Sequence[str]) -> dict[str, str]:
         return self.reads.names(object_name, ids)
 
+    def holders(self, object_name: str, field_name: str, values: Sequence[str]) -> dict[str, str]:
+        return self.reads.holders(object_name, field_name, values)
+
     def field_values(self, object_name: str, ids: Sequence[str], fields: Sequence[str]) -> dict[str, dict[str, Any]]:
         return self.reads.field_values(object_name, ids, fields)
 

@@ -158,6 +158,24 @@ class VaultReads:
                     out.setdefault(value, []).append(str(row.get("id") or ""))
         return out
 
+    def holders(self, object_name: str, field_name: str, values: Sequence[str]) -> dict[str, str]:
+        """`SELECT id, name__v, <field> … WHERE <field> IN (…)`, NAMES_CHUNK values a query.
+        UNCONFIRMED: the VQL reference shows IN with ids and sub-queries; a list of strings on
+        another field is read the same way here (the sandbox's VQL takes it). If Vault refuses it,
+        the connector's one-find-a-value default (Connector.holders) is the fallback to return to."""
+        fields = self.metadata.fields(object_name)
+        if field_name not in fields:
+            raise Rejected(f"{object_name} has no field {field_name!r}.", error_type="INVALID_NAME")
+        column = vp.vql_name(field_name)
+        select = ", ".join(dict.fromkeys(["id", *(n for n in ("name__v",) if n in fields), field_name]))
+        wanted = list(dict.fromkeys(v for v in values if v))
+        out: dict[str, str] = {}
+        for start in range(0, len(wanted), NAMES_CHUNK):
+            chunk = ", ".join(vp.vql_string(v) for v in wanted[start : start + NAMES_CHUNK])
+            for row in self.api.query(f"SELECT {select} FROM {vp.vql_name(object_name)} WHERE {column} IN ({chunk})"):
+                out.setdefault(str(row.get(field_name)), str(row.get("name__v") or row.get("id") or ""))
+        return out
+
     def stamps(self, object_name: str, ids: Sequence[str]) -> dict[str, Record]:
         """`SELECT id, name__v, created_date__v, modified_date__v, created_by__v` (as names())."""
         fields = self.metadata.fields(object_name)  # the object must exist

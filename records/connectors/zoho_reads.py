@@ -101,6 +101,8 @@ class ZohoReads:
         text = (text or "").strip()
         fields = ",".join(self.metadata.list_columns(module, LIST_FIELDS_MAX))
         params: dict[str, Any] = {"fields": fields, "page": page, "per_page": per_page}
+        if not text and self._sortable_by_name(module):
+            return self._by_name(module, page, per_page)
         if not text:
             # Reference: https://www.zoho.com/crm/developer/docs/api/v7/get-records.html
             status, body = self.api.call("GET", self.api.module_path(module), safe=True, params=params)
@@ -139,6 +141,28 @@ class ZohoReads:
         if status == 204 or not isinstance(body, dict):
             return []
         return [self._record(module, raw) for raw in zp.list_in(body, "data") if isinstance(raw, dict)][:limit]
+
+    def _sortable_by_name(self, module: str) -> bool:
+        name = zp.MODULE_NAME_FIELD.get(module)
+        if not name or module in NON_COQL_MODULES or module == USERS:
+            return False
+        return name in {f.name for f in self.metadata.describe(module)}
+
+    def _by_name(self, module: str, page: int, per_page: int) -> Page:
+        """One page of the module's records sorted by name, as Vault lists them: Get Records sorts
+        only by id or a time (sort_by), so COQL's `order by`. COQL wants a where clause; `id is
+        not null` holds for every record. Reads up to COQL_MAX_OFFSET records deep, as COQL allows."""
+        # Reference: https://www.zoho.com/crm/developer/docs/api/v7/Get-Records-through-COQL-Query.html
+        name = zp.MODULE_NAME_FIELD[module]
+        offset = (page - 1) * per_page
+        if offset >= COQL_MAX_OFFSET:
+            return Page(records=[], page=page, more=False)
+        columns = ", ".join(dict.fromkeys(["id", *self.metadata.list_columns(module, LIST_FIELDS_MAX)]))
+        query = (
+            f"select {columns} from {module} where id is not null order by {name} asc limit {per_page} offset {offset}"
+        )
+        status, body = self.api.call("POST", "coql", safe=True, json={"select_query": query})
+        return self._page(module, status, body, page)
 
     def get(self, object_name: str, record_id: str) -> Record:
         # Reference: https://www.zoho.com/crm/developer/docs/api/v7/get-records.html (specific record)
@@ -222,6 +246,25 @@ class ZohoReads:
             return field_values_one_by_one(self.get, module, ids, columns or fields)
         records = self._by_ids(module, ids, ",".join(columns) or "id")
         return {rid: {f: r.fields.get(f) for f in columns} for rid, r in records.items()}
+
+    def holders(self, object_name: str, field_name: str, values: Sequence[str]) -> dict[str, str]:
+        """COQL `where <field> in (…)`, COQL_IN_MAX values a query; Notes and Attachments one find a value."""
+        module = zp.check_name(object_name)
+        wanted = list(dict.fromkeys(v for v in values if v))
+        if module in NON_COQL_MODULES:
+            found = {v: self.find(module, {field_name: v}) for v in wanted}
+            return {v: r[0].name or r[0].id for v, r in found.items() if r}
+        known = {f.name for f in self.metadata.describe(module)}
+        if zp.check_name(field_name) not in known:
+            raise Rejected(f"{module} has no field {field_name}.", error_type="INVALID_FIELD", field=field_name)
+        name = zp.MODULE_NAME_FIELD.get(module, "")
+        columns = list(dict.fromkeys(["id", *(n for n in (name,) if n in known), field_name]))
+        out: dict[str, str] = {}
+        for start in range(0, len(wanted), COQL_IN_MAX):
+            listed = ", ".join(zp.coql_literal(v) for v in wanted[start : start + COQL_IN_MAX])
+            for raw in self._coql(module, columns, f"{field_name} in ({listed})"):
+                out.setdefault(str(raw.get(field_name)), str((raw.get(name) if name else "") or raw.get("id") or ""))
+        return out
 
     def stamps(self, object_name: str, ids: Sequence[str]) -> dict[str, Record]:
         """`fields` = the name and Created_Time, Modified_Time, Created_By (as names()); Notes

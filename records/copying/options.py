@@ -107,11 +107,13 @@ def parse_cli(
     unique: Sequence[str] = (),
     lineage: Sequence[str] = (),
     lineage_defaults: dict[str, str] | None = None,
+    web_words: bool = False,
     **flags: bool,
 ) -> tuple[dict[str, Any], CopyOptions]:
     """`--set [OBJECT:]FIELD=VALUE`, `--clear [OBJECT:]FIELD`, `--unique [OBJECT:]FIELD`,
     `--lineage OBJECT[:FIELD]` into (the top record's overrides, CopyOptions). Without OBJECT a set or
     clear is the top record's; `--lineage OBJECT` takes the profile's default field for it.
+    `web_words`: errors speak of the preview's choices, not the command's syntax.
     `describe(object)` gives the fields (numbers and booleans are typed as the field says)."""
     top: dict[str, Any] = {}
     per_object: dict[str, dict[str, Any]] = {}
@@ -138,7 +140,9 @@ def parse_cli(
         name = name.strip() or (lineage_defaults or {}).get(obj.strip(), "")
         if not name:
             raise ValidationError(
-                f"--lineage {item}: name the field (OBJECT:FIELD); the profile has no default for it."
+                f"Lineage stamp: choose the text field to stamp on {obj.strip()}; the profile has no default for it."
+                if web_words
+                else f"--lineage {item}: name the field (OBJECT:FIELD); the profile has no default for it."
             )
         stamps[obj.strip()] = name
     toggles: dict[str, Any] = dict(flags)  # the boolean options (skip_cadences, engine, ...)

@@ -16,7 +16,8 @@ from records.connectors.base import Connector, ConnectorError, FieldInfo
 from records.copying import approval, cross_plan, source_query, tree, value_templates
 from records.copying.options import CopyOptions
 from records.copying.preview_checks import check_request
-from records.copying.preview_notes import automation_warnings, rendered_samples, unique_field_notes
+from records.copying.preview_notes import automation_warnings, rendered_samples, unique_field_notes, unique_predictions
+from records.copying.remote_checks import taken_values
 from records.copying.repoint import updating
 from records.copying.request import CopyRequest
 from records.copying.tree import Node, Plan, TooLarge
@@ -69,7 +70,7 @@ def _plan_source(request: CopyRequest, conn: Connector, progress: Progress | Non
     plurals = _plural_labels(conn)
     plan = Plan(object_name=request.object_name, mode=request.mode, source_ids=source_ids)
     first = conn.get(request.object_name, source_ids[0])
-    plan.changes = tree.field_changes(fields, first, request.overrides)
+    plan.changes = tree.field_changes(fields, first, request.overrides, names=conn.names)
     if request.mode == CopyJob.Mode.CLONE:
         trees = _clone_trees(conn, request, plan, first.name, plurals)
         # The values each record's templates read: its node's fields, as a deep copy's tree has them.
@@ -106,7 +107,7 @@ def _plural_labels(conn: Connector) -> dict[str, str]:
 def _add_notes(
     plan: Plan, conn: Connector, fields: list[FieldInfo], request: CopyRequest, rendered: Trees, plurals: dict[str, str]
 ) -> None:
-    samples, refusal = rendered_samples(conn, rendered, request)
+    samples, refusal = rendered_samples(conn, rendered, request, plurals)
     plan.samples += samples
     plan.refused_reason = plan.refused_reason or refusal
     plan.warnings += automation_warnings(conn, request.mode, request.options)
@@ -114,10 +115,12 @@ def _add_notes(
         warnings, refusal = unique_field_notes(plan, conn, fields, request, plurals)
         plan.warnings += warnings
         plan.refused_reason = plan.refused_reason or refusal
+    plan.notes += unique_predictions(conn, fields, request)
     if len(plan.source_ids) > 1 and request.mode == CopyJob.Mode.CLONE:
         # With per-row values from a CSV file the rows differ; say so instead of "the same".
         same = "each with its own field changes" if request.row_overrides else "each with the same field changes"
-        plan.warnings.append(f"{len(plan.source_ids)} records are cloned, {same}.")
+        plan.notes.append(f"{len(plan.source_ids):,} records are cloned, {same}.")
+        plan.refused_reason = plan.refused_reason or _taken_values_refusal(conn, fields, request)
 
 
 # -- a clone: one node per record ------------------------------------------------------------
@@ -136,6 +139,17 @@ def _clone_trees(conn: Connector, request: CopyRequest, plan: Plan, first_name: 
     return {s: [n] for s, n in zip(ids, nodes, strict=True)}
 
 
+def _taken_values_refusal(conn: Connector, fields: list[FieldInfo], request: CopyRequest) -> str:
+    """Why the rows' unique values can't be used: another record has them already (the fields step
+    checks the single form's values the same way). A field set to Make unique is numbered at run time."""
+    numbered = set(request.options.unique.get(request.object_name, ()))
+    rows = [(s, {k: v for k, v in ov.items() if k not in numbered}) for s, ov in request.row_overrides.items()]
+    taken = taken_values(connector=conn, object_name=request.object_name, infos={f.name: f for f in fields}, rows=rows)
+    if not taken:
+        return ""
+    return " ".join(taken) + " Give those rows other values, or choose Make unique for the field."
+
+
 def _clone_names(conn: Connector, object_name: str, ids: list[str]) -> tuple[dict[str, str], list[str]]:
     """({id: name} of a bulk clone's other records (Connector.names), a warning for those not found)."""
     if not ids:
@@ -145,8 +159,9 @@ def _clone_names(conn: Connector, object_name: str, ids: list[str]) -> tuple[dic
     if not missing:
         return names, []
     shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+    were, rows = ("was", "Its row fails") if len(missing) == 1 else ("were", "Their rows fail")
     return names, [
-        f"{len(missing)} of the {len(ids) + 1} records were not found: {shown}. Their rows will fail; "
+        f"{len(missing):,} of the {len(ids) + 1:,} records {were} not found: {shown}. {rows} when it runs; "
         "check the ids or leave them out."
     ]
 
@@ -205,7 +220,10 @@ def _deep_copy_trees(
             )
             trees[source_id] = nodes
             all_nodes.extend(nodes)
-    except TooLarge:
+    except TooLarge as exc:
+        # The records read until the limit still show which branch holds the most.
+        all_nodes.extend(exc.nodes)
+        plan.counts_stopped = True
         plan.refused_reason = _too_large_words(conn, options, limit)
     plan.objects = tree.summarize(all_nodes, plurals)
     if not plan.refused_reason:
@@ -222,11 +240,8 @@ def _too_large_words(conn: Connector, options: CopyOptions, limit: int) -> str:
         f"{whose} in one job. "
         "Copy smaller parts of the hierarchy instead"
         + (
-            # Said for both ways in: the preview's box and the command's flag.
-            ", or have Record Copier build it level by level (on the preview: “Build the "
-            "hierarchy level by level”; from the command line: --engine)."
-            if own
-            else "."
+            # The box's words on the preview; the copy command's --engine has the same help.
+            ", or have Record Copier build it: tick “Build the hierarchy level by level”." if own else "."
         )
     )
 
@@ -313,7 +328,7 @@ def _engine_reason(conn: Connector, options: CopyOptions, object_name: str, node
         return "migration mode is a header of Create Object Records, not of Vault's deep copy"
     if _related_count(nodes) > conn.max_deep_copy_records:
         return f"more than {conn.max_deep_copy_records:,} related records"
-    return "asked for (--engine)"
+    return "asked for: “Build the hierarchy level by level” is ticked"
 
 
 def _write_calls_text(n: int) -> str:

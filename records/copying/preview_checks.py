@@ -105,5 +105,7 @@ def _check_mode(conn: Connector, object_name: str, mode: str, options: CopyOptio
         and deep_copy_way(conn, options, object_name) == DeepCopyWay.SYSTEM
     ):
         raise ValidationError(
-            "Vault's own deep copy can't retry a duplicate name: add --engine, or make the name unique with a template."
+            # The box's words on the preview; the copy command's --engine has the same help.
+            "Vault's own deep copy can't retry a duplicate name: tick “Build the hierarchy level by level”, "
+            "or make the name unique with a template."
         )

@@ -9,16 +9,17 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from records.connectors.base import Connector, FieldInfo
+from records.connectors.base import Connector, ConnectorError, FieldInfo
 from records.copying import choices, tree, value_templates
 from records.copying.options import CopyOptions
 from records.copying.request import CopyRequest
 from records.copying.tree import Plan
+from records.copying.unique import MAX_TRIES, numbered
 from records.models import CopyJob
 
 
 def rendered_samples(
-    conn: Connector, trees: dict[str, list[tree.Node]], request: CopyRequest
+    conn: Connector, trees: dict[str, list[tree.Node]], request: CopyRequest, labels: dict[str, str] | None = None
 ) -> tuple[list[dict[str, Any]], str]:
     """(samples, refusal): every record's values are rendered (cheap: templates are parsed once)
     so a value too long for its field is refused here, for any record (the first one named, and
@@ -51,6 +52,7 @@ def rendered_samples(
             except ValidationError as exc:
                 refused.append(" ".join(exc.messages))
             rows, kind = _sample_rows(node, values, base), "top" if top else "child"
+            _label_samples(rows, node, described[node.object_name], labels or {})
             if kind not in shown and rows:
                 shown.add(kind)
                 samples += rows
@@ -66,6 +68,17 @@ def _sample_rows(node: tree.Node, values: dict[str, Any], base: dict[str, Any]) 
         for k, v in values.items()
         if not top or k not in base or value_templates.is_template(base[k])
     ]
+
+
+def _label_samples(
+    rows: list[dict[str, Any]], node: tree.Node, fields: list[FieldInfo], labels: dict[str, str]
+) -> None:
+    """The names people read beside the API names: the object's label, the record's name, the field's label."""
+    field_labels = {f.name: f.label for f in fields}
+    for row in rows:
+        row["object_label"] = labels.get(node.object_name, "")
+        row["name"] = node.name
+        row["field_label"] = field_labels.get(row["field"], "")
 
 
 def _changed_below(options: CopyOptions, object_name: str) -> bool:
@@ -104,7 +117,8 @@ def automation_warnings(conn: Connector, mode: str, options: CopyOptions) -> lis
     else:
         warnings.append(
             "Workflows, approvals and blueprints don't fire on the inserted related records "
-            '(they are inserted with no triggers); choose "run workflows" to let them fire.'
+            "(they are inserted with no triggers); tick “Let workflows, approvals and blueprints fire on "
+            "inserted copies” to let them fire."
         )
     return warnings
 
@@ -171,3 +185,26 @@ def _child_unique_warnings(plan: Plan, conn: Connector, options: CopyOptions, la
             for info in clashing
         ]
     return warnings
+
+
+def unique_predictions(conn: Connector, fields: list[FieldInfo], request: CopyRequest) -> list[str]:
+    """What Make unique will do to the top record's typed values: "Name “Cardiostat” is taken: the
+    copy is named “Cardiostat (2)”." (the first free number, read in one call by Connector.holders;
+    the run numbers the same way, unique.numbered, unless a record takes it meanwhile)."""
+    infos = {f.name: f for f in fields}
+    notes = []
+    for name in request.options.unique.get(request.object_name, ()):
+        value, info = request.overrides.get(name), infos.get(name)
+        if info is None or not isinstance(value, str) or not value or value_templates.is_template(value):
+            continue
+        candidates = [value, *(numbered(value, n, info.max_length) for n in range(2, MAX_TRIES + 2))]
+        try:
+            held = conn.holders(request.object_name, name, candidates)
+        except ConnectorError:
+            continue
+        if value not in held:
+            continue
+        free = next((c for c in candidates if c not in held), "")
+        then = f"the copy is named “{free}”" if free else f"every number up to {MAX_TRIES + 1} is taken too"
+        notes.append(f"{info.label} “{value}” is taken: {then}.")
+    return notes

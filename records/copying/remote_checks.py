@@ -11,10 +11,12 @@ from typing import Any
 
 from records.connectors.base import Connector, ConnectorError, FieldInfo, FieldType
 from records.copying.references import ref_id
+from records.copying.value_templates import is_template
 
 # Reference targets the lookup widget can't search (a connector's search reads records; Zoho's
 # Owner points at users): their ids are still checked, by a get.
 UNSEARCHABLE_TARGETS = frozenset({"Users"})
+MAX_TAKEN_SHOWN = 5  # taken values named in one refusal
 
 
 def remote_errors(
@@ -73,6 +75,34 @@ def _missing_message(info: FieldInfo, record_id: str) -> str:
     return f"No {info.label or info.reference_to} record has the id {record_id}: pick one with the lookup."
 
 
+def taken_values(
+    *, connector: Connector, object_name: str, infos: dict[str, FieldInfo], rows: list[tuple[str, dict[str, Any]]]
+) -> list[str]:
+    """ "Record ID: …" for each row ((source id, values) pairs) whose literal unique value another
+    record holds already, the values of each field read in batches (Connector.holders); templates
+    are rendered per record later and not checked here. At most a few are named: enough to show
+    what to fix. A read that fails can't tell: not refused (the row fails when it runs)."""
+    wanted: dict[str, list[str]] = {}
+    for _, values in rows:
+        for name, value in values.items():
+            info = infos.get(name)
+            if info is not None and info.unique and isinstance(value, str) and value and not is_template(value):
+                wanted.setdefault(name, []).append(value)
+    held: dict[str, dict[str, str]] = {}
+    for name, field_values in wanted.items():
+        try:
+            held[name] = connector.holders(object_name, name, field_values)
+        except ConnectorError:
+            held[name] = {}
+    found = [
+        f"Record {source_id}: {_taken_words(infos[name], value, held[name][value])}"
+        for source_id, values in rows
+        for name, value in values.items()
+        if name in held and isinstance(value, str) and value in held[name]
+    ]
+    return found[:MAX_TAKEN_SHOWN]
+
+
 def _taken_error(connector: Connector, object_name: str, info: FieldInfo, value: str) -> str | None:
     try:
         found = connector.find(object_name, {info.name: value})
@@ -80,5 +110,8 @@ def _taken_error(connector: Connector, object_name: str, info: FieldInfo, value:
         return None
     if not found:
         return None
-    holder = found[0].name or found[0].id
+    return _taken_words(info, value, found[0].name or found[0].id)
+
+
+def _taken_words(info: FieldInfo, value: str, holder: str) -> str:
     return f"{info.label} must be unique and “{value}” is already used by {holder}: choose another value."

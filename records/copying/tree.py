@@ -10,10 +10,11 @@ from typing import Any
 
 from django.conf import settings
 
-from records.connectors.base import Connector, FieldInfo, FieldType, Record, RelatedList
+from records.connectors.base import Connector, ConnectorError, FieldInfo, FieldType, Record, RelatedList
 from records.copying import waves
 from records.copying.references import ref_id
 
+NameReader = Callable[[str, list[str]], dict[str, str]]  # Connector.names
 DEFAULT_COPY_KEY_FIELDS = ("copy_key__c", "Copy_Key")
 # Vault follows hierarchical copy as deep as it goes; Zoho's engine-built copy goes two levels.
 
@@ -26,6 +27,7 @@ class PlanObject:
     depth: int
     parent_object: str = ""
     related_list: str = ""
+    parent_label: str = ""  # parent_object in the objects' labels ("Products"), for people
 
 
 @dataclass
@@ -34,6 +36,9 @@ class FieldChange:
     label: str
     old: Any
     new: Any
+    # A reference's record by name ("Acme Corp" for its id), "" for other fields or a name not found.
+    old_name: str = ""
+    new_name: str = ""
 
 
 @dataclass
@@ -46,7 +51,9 @@ class Plan:
     objects: list[PlanObject] = field(default_factory=list)
     changes: list[FieldChange] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # information, nothing to act on
     refused_reason: str = ""
+    counts_stopped: bool = False  # reading stopped at the limit: the counts are "at least"
     # The values templates, set/clear and lineage give the top record and a sample child:
     # [{"object_name", "source_id", "field", "value"}]
     samples: list[dict[str, Any]] = field(default_factory=list)
@@ -76,7 +83,9 @@ class Plan:
             "total": self.total,
             "changes": [c.__dict__ for c in self.changes],
             "warnings": self.warnings,
+            "notes": self.notes,
             "refused_reason": self.refused_reason,
+            "counts_stopped": self.counts_stopped,
             "samples": self.samples,
             "way": self.way,
             "cost": self.cost,
@@ -94,7 +103,9 @@ class Plan:
             objects=[PlanObject(**o) for o in data.get("objects", [])],
             changes=[FieldChange(**c) for c in data.get("changes", [])],
             warnings=list(data.get("warnings", [])),
+            notes=list(data.get("notes", [])),
             refused_reason=data.get("refused_reason", ""),
+            counts_stopped=bool(data.get("counts_stopped")),
             samples=list(data.get("samples", [])),
             way=data.get("way", ""),
             cost=dict(data.get("cost") or {}),  # the preview's live recount needs it (preview_tree.js)
@@ -124,7 +135,12 @@ class Node:
 
 
 class TooLarge(Exception):
-    pass
+    """Past the limit of related records; `nodes`: those read until then (the root first), so the
+    preview can still show where the records are."""
+
+    def __init__(self, nodes: list[Node]) -> None:
+        super().__init__(len(nodes) - 1)
+        self.nodes = nodes
 
 
 def copy_key_field(fields: list[FieldInfo], names: tuple[str, ...] = ()) -> str:
@@ -223,7 +239,7 @@ def read_tree(
                     nodes.append(_node(record, related, depth))
                     next_level.setdefault(key[0], []).append(record.id)
                     if limit is not None and len(nodes) - 1 > limit:
-                        raise TooLarge(len(nodes) - 1)
+                        raise TooLarge(nodes)
                     if progress is not None:
                         progress(len(nodes))  # cheap: the callback stores it at most every 0.5 s
         level = next_level
@@ -262,17 +278,37 @@ def summarize(nodes: list[Node], labels: dict[str, str] | None = None) -> list[P
             through[key].append(parent)
     for key, plan_object in out.items():
         plan_object.parent_object = ", ".join(through[key])
+        plan_object.parent_label = ", ".join(labels.get(p) or p for p in through[key])
     return list(out.values())
 
 
-def field_changes(fields: list[FieldInfo], record: Record | None, overrides: dict[str, Any]) -> list[FieldChange]:
+def field_changes(
+    fields: list[FieldInfo], record: Record | None, overrides: dict[str, Any], names: NameReader | None = None
+) -> list[FieldChange]:
+    """The top record's changed fields; `names(target, ids)` ({id: name}, Connector.names) names
+    the records a reference field pointed at and points at now."""
     infos = {f.name: f for f in fields}
     changes = []
     for name, new in overrides.items():
         info = infos.get(name)
         old = record.fields.get(name) if record else None
-        changes.append(FieldChange(name, info.label if info else name, old, new))
+        change = FieldChange(name, info.label if info else name, old, new)
+        if names is not None and info is not None and info.type == FieldType.REFERENCE and info.reference_to:
+            _name_reference(change, info.reference_to, names)
+        changes.append(change)
     return changes
+
+
+def _name_reference(change: FieldChange, target: str, names: NameReader) -> None:
+    ids = [i for i in (ref_id(change.old), ref_id(change.new)) if i]
+    if not ids:
+        return
+    try:
+        found = names(target, ids)
+    except ConnectorError:
+        return  # the ids are shown as they are
+    change.old_name = found.get(ref_id(change.old), "")
+    change.new_name = found.get(ref_id(change.new), "")
 
 
 def assign_waves(nodes: list[Node]) -> dict[str, int]:

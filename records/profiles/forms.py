@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django import forms
-from django.utils import formats
 
+from records.lib.words import moment
 from records.models import ConnectionProfile
 from records.profiles import services as profile_services
 
@@ -33,12 +33,14 @@ class ProfileForm(forms.ModelForm):  # type: ignore[type-arg]
         label="Password / client secret",
         required=False,
         strip=False,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        # Typed again into a form sent back with an error (never the stored one: secret is no
+        # model field of the form, so an edit form starts blank); the pages are no-store.
+        widget=forms.PasswordInput(render_value=True, attrs={"autocomplete": "new-password"}),
     )
     refresh_token = forms.CharField(
         label="Refresh token (Zoho)",
         required=False,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        widget=forms.PasswordInput(render_value=True, attrs={"autocomplete": "off"}),
     )
 
     # Declared here, so Meta.help_texts does not reach them (their help was never shown): given here.
@@ -71,7 +73,7 @@ class ProfileForm(forms.ModelForm):  # type: ignore[type-arg]
         for name, set_at in (("secret", "secret_set_at"), ("refresh_token", "refresh_token_set_at")):
             when = getattr(profile, set_at, None) if profile.pk else None
             if profile.pk and getattr(profile, name):
-                stamp = formats.date_format(when, "DATETIME_FORMAT") if when else "earlier"
+                stamp = moment(when) if when else "earlier"
                 self.fields[name].help_text = f"Set on {stamp}. Leave blank to keep it."
             else:
                 self.fields[name].help_text = "Not set." if profile.pk else ""
@@ -82,15 +84,19 @@ class ProfileForm(forms.ModelForm):  # type: ignore[type-arg]
             )
 
     def _api_version_field(self) -> None:
-        """Vault's API version: required (marked so), a new profile's set to the newest the app
-        supports. Zoho's version is the connector's: a Zoho form needn't send it (it is hidden)."""
+        """Vault's API version: required (marked so whatever system the form was sent with: it is
+        shown for Vault only), empty set to the newest the app supports (profile_form.js fills it
+        too when a box left empty is switched to Vault). Zoho's version is the connector's: a Zoho
+        form needn't send it (it is hidden)."""
         latest = profile_services.latest_vault_api_version()
         field = self.fields["api_version"]
         field.label = "API version"
         field.help_text = f"Vault only. The newest this app supports is {latest}."
         field.required = self.data.get("system") != "zoho"
-        if not self.instance.pk:
-            field.initial = latest
+        field.widget.attrs["data-default"] = latest
+        field.marked_required = True  # type: ignore[attr-defined]  # read by _field.html
+        if not self.is_bound and not self.instance.api_version:
+            self.initial["api_version"] = latest
 
     def clean_name(self) -> str:
         name: str = self.cleaned_data["name"].strip()
@@ -109,6 +115,7 @@ class ProfileForm(forms.ModelForm):  # type: ignore[type-arg]
         if message:
             self.add_error("api_version", message)
         data["api_version"] = version if system == "vault" else ""  # Zoho's version is the connector's
+        self._clean_urls(system, data)
         # Secrets follow their URL: a profile pointed elsewhere needs them typed again.
         moved = profile_services.profile_moves(
             profile=self.instance,
@@ -126,6 +133,19 @@ class ProfileForm(forms.ModelForm):  # type: ignore[type-arg]
             if not data.get("accounts_url"):
                 self.add_error("accounts_url", "Zoho needs the accounts server URL.")
         return data
+
+    def _clean_urls(self, system: str, data: dict[str, Any]) -> None:
+        """The service's URL rules (https only, the system's hosts), each error shown at its field."""
+        if not data.get("base_url") or system not in ("vault", "zoho"):
+            return
+        try:
+            profile_services.clean_profile_urls(
+                system=system, base_url=data["base_url"], accounts_url=data.get("accounts_url") or ""
+            )
+        except forms.ValidationError as exc:
+            for name, messages in exc.message_dict.items():
+                if name in self.fields and name not in self.errors:
+                    self.add_error(name, messages)
 
     def service_fields(self) -> dict[str, Any]:
         """The cleaned values to hand to profile_create / profile_update; blank secrets left out."""

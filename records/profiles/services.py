@@ -47,20 +47,23 @@ URL_FIELDS = ("system", "base_url", "accounts_url")
 
 def clean_profile_urls(*, system: str, base_url: str, accounts_url: str) -> tuple[str, str]:
     """Return the normalised URLs, or raise ValidationError naming what is wrong."""
-    allow = settings.ALLOW_LOOPBACK_CONNECTIONS
-    try:
-        if system == System.VAULT:
-            return check_base_url(base_url, "vault", allow_loopback=allow), ""
-        if system == System.ZOHO:
-            if not accounts_url:
-                raise ValidationError({"accounts_url": "Zoho needs the accounts server URL."})
-            return (
-                check_base_url(base_url, "zoho_api", allow_loopback=allow),
-                check_base_url(accounts_url, "zoho_accounts", allow_loopback=allow),
-            )
-    except base.ConfigurationError as exc:
-        raise ValidationError(exc.message, code="invalid_url") from None
+    if system == System.VAULT:
+        return _checked_url("base_url", base_url, "vault"), ""
+    if system == System.ZOHO:
+        if not accounts_url:
+            raise ValidationError({"accounts_url": "Zoho needs the accounts server URL."})
+        return _checked_url("base_url", base_url, "zoho_api"), _checked_url(
+            "accounts_url", accounts_url, "zoho_accounts"
+        )
     raise ValidationError(f"Unknown system {system!r}: choose vault or zoho.", code="invalid_system")
+
+
+def _checked_url(name: str, url: str, kind: str) -> str:
+    """The URL normalised, or a ValidationError keyed by its field, so a form shows it there."""
+    try:
+        return check_base_url(url, kind, allow_loopback=settings.ALLOW_LOOPBACK_CONNECTIONS)
+    except base.ConfigurationError as exc:
+        raise ValidationError({name: ValidationError(exc.message, code="invalid_url")}) from None
 
 
 def _validate(profile: ConnectionProfile) -> None:
@@ -281,6 +284,15 @@ def profile_set_secrets(
 ) -> ConnectionProfile:
     """Replace one or both secrets (the admin's "set secret" page); blank ones are kept."""
     return profile_update(profile=profile, actor=actor, secret=secret, refresh_token=refresh_token)
+
+
+def profile_delete_refusal(*, profile: ConnectionProfile) -> str:
+    """Why the profile can't be deleted, or "" when it can: its copy jobs keep the audit trail."""
+    jobs = profile.jobs.count()
+    if not jobs:
+        return ""
+    noun = "copy job" if jobs == 1 else "copy jobs"
+    return f"This profile has {jobs:,} {noun}, so it can't be deleted: they keep the record of what was copied."
 
 
 def profile_delete(*, profile: ConnectionProfile, actor: User | None) -> None:

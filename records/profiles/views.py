@@ -6,7 +6,7 @@ import uuid
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import ProtectedError
+from django.db.models import Exists, OuterRef, ProtectedError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.debug import sensitive_post_parameters
@@ -14,14 +14,18 @@ from django.views.decorators.http import require_POST
 
 from records.lib.error_words import friendly_error, service_error_message
 from records.lib.signed_in import SignedInRequest
-from records.models import ConnectionProfile
+from records.models import ConnectionProfile, CopyJob
 from records.profiles import services
 from records.profiles.access import get_editable_profile, get_profile_for_user
 from records.profiles.forms import ProfileForm
 
 
 def profile_list(request: SignedInRequest) -> HttpResponse:
-    profiles = ConnectionProfile.objects.for_user(request.user).select_related("owner")
+    profiles = (
+        ConnectionProfile.objects.for_user(request.user)
+        .select_related("owner")
+        .annotate(has_jobs=Exists(CopyJob.objects.filter(profile=OuterRef("pk"))))
+    )
     return render(request, "records/profile_list.html", {"profiles": profiles})
 
 
@@ -71,7 +75,8 @@ def profile_delete(request: SignedInRequest, code: uuid.UUID) -> HttpResponse:
         else:
             messages.success(request, f"Profile “{profile.name}” deleted.")
         return redirect("profile_list")
-    return render(request, "records/profile_confirm_delete.html", {"profile": profile})
+    refusal = services.profile_delete_refusal(profile=profile)
+    return render(request, "records/profile_confirm_delete.html", {"profile": profile, "refusal": refusal})
 
 
 @require_POST

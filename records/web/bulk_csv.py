@@ -15,6 +15,7 @@ from django import forms
 from records.connectors.base import FieldInfo, FieldType
 from records.copying.choices import own_field_message
 from records.copying.validation import override_errors, source_id_errors
+from records.copying.value_templates import is_template
 from records.web.forms import MAX_BULK_ROWS, form_field_for, overridable_fields, to_json_value
 
 if TYPE_CHECKING:
@@ -148,7 +149,28 @@ def _parse_rows(reader: Reader, columns: Columns, fields: list[FieldInfo], max_r
             rows.append(_parse_row(line, cells, columns, fields, seen))
     if not rows:
         return BulkParse([], ["The file has no rows of ids below the column names."])
+    _refuse_repeated_unique_values(rows, columns)
     return BulkParse(rows, [])
+
+
+def _refuse_repeated_unique_values(rows: list[BulkRow], columns: Columns) -> None:
+    """The second row giving a unique field the same value as an earlier one is refused: the
+    remote system would refuse that copy as a duplicate. A template ("{name__v} (copy)") gives
+    each row its own value, so it is not compared."""
+    unique = [name for name, info in columns.infos.items() if info.unique]
+    for name in unique:
+        seen: dict[str, int] = {}
+        for row in rows:
+            value = row.overrides.get(name)
+            if not isinstance(value, str) or not value or is_template(value):
+                continue
+            if value in seen:
+                label = columns.infos[name].label or name
+                row.errors.append(
+                    f"{label} “{value}” is also on line {seen[value]}: a unique value can go on one copy only."
+                )
+            else:
+                seen[value] = row.line
 
 
 def _parse_row(line: int, cells: list[str], columns: Columns, fields: list[FieldInfo], seen: dict[str, int]) -> BulkRow:

@@ -81,13 +81,13 @@ def _picklist_field(info: FieldInfo, common: dict[str, Any]) -> forms.Field:
 
 def _reference_field(info: FieldInfo, common: dict[str, Any]) -> forms.Field:
     # The field's label names what it points at ("Country", "Parent Account"): not an API name.
-    target = f" of the {info.label} record" if info.label else ""
+    target = f"the {info.label} record" if info.label else "a record"
     # data-lookup: static/records/lookup.js offers matching records by name as you type.
     searchable = info.reference_to and info.reference_to not in UNSEARCHABLE_TARGETS
     attrs = {"data-lookup": info.reference_to, "autocomplete": "off"} if searchable else {}
     return forms.CharField(
         max_length=100,
-        help_text=f"Record id{target}: type a name to look one up.",
+        help_text=f"Type a name and pick {target} (or give its id).",
         widget=forms.TextInput(attrs=attrs),
         **common,
     )
@@ -156,10 +156,14 @@ def starts_blank(info: FieldInfo) -> bool:
     return info.no_copy or info.unique
 
 
-def suggested_value(info: FieldInfo, source: Any, taken: frozenset[str] = frozenset()) -> str:
-    """A new value for a unique required field (the copy can't keep the source's): "Acme Corp (copy)",
-    or "(copy 2)", "(copy 3)" … when earlier copies hold those (`taken`: values known to be used)."""
-    if not (info.unique and info.required) or not isinstance(source, str) or not source:
+def suggested_value(
+    info: FieldInfo, source: Any, taken: frozenset[str] = frozenset(), *, name_field: bool = False
+) -> str:
+    """A new value for a unique required field (the copy can't keep the source's), or for the
+    record's name (`name_field`: Zoho's names aren't unique, yet a copy named like its source is
+    told apart by nobody): "Acme Corp (copy)", or "(copy 2)", "(copy 3)" … when earlier copies
+    hold those (`taken`: values known to be used)."""
+    if not ((info.unique and info.required) or name_field) or not isinstance(source, str) or not source:
         return ""
     limit = info.max_length or 0
     value = ""
@@ -204,10 +208,15 @@ class OverridesForm(forms.Form):
         fields: list[FieldInfo],
         record_values: dict[str, Any],
         taken: Iterable[str] = frozenset(),
+        name_fields: Iterable[str] = (),
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.taken = frozenset(taken)  # values of unique fields earlier copies hold (suggestions skip them)
+        # {field: the suggested name}: a name box that keeps the source's value otherwise, offered
+        # "… (copy)" as Vault's unique name is; the copy gets what the box holds, changed or not.
+        self.suggested: dict[str, str] = {}
+        names = frozenset(name_fields)
         self.all_fields = fields
         self.infos = {f.name: f for f in overridable_fields(fields)}
         # {field: name of the record the source references}, set by the view when it shows the form
@@ -222,19 +231,36 @@ class OverridesForm(forms.Form):
             self.fields[name].initial = suggested_value(info, source, self.taken) if starts_blank(info) else source
             if not starts_blank(info):
                 _offer_current_value(self.fields[name])
+                self._suggest_name(info, source, names)
             if not info.required:
                 self.fields[f"clear_{info.name}"] = forms.BooleanField(
                     required=False, label=f"Clear {info.label or info.name} on the copy"
                 )
+            if info.unique and info.type in (FieldType.TEXT, FieldType.LONG_TEXT):
+                # Make unique: a value another record holds is numbered at run time (unique.py).
+                self.fields[f"unique_{info.name}"] = forms.BooleanField(
+                    required=False, label=f"Make {info.label or info.name} unique on the copy"
+                )
 
-    def rows(self) -> Iterator[tuple[FieldInfo, BoundField, BoundField | None, Any, str]]:
+    def _suggest_name(self, info: FieldInfo, source: Any, names: frozenset[str]) -> None:
+        suggestion = suggested_value(info, source, self.taken, name_field=info.name in names)
+        if suggestion:
+            self.suggested[info.name] = suggestion
+            self.fields[f"f_{info.name}"].initial = suggestion
+
+    def rows(self) -> Iterator[tuple[FieldInfo, BoundField, BoundField | None, Any, str, BoundField | None]]:
         """(info, bound value field, bound clear field or None, source value shown beside or None,
-        the name of the record a reference box holds or "")."""
+        the name of the record a reference box holds or "", bound Make unique box or None)."""
         for info in self.infos.values():
             clear = self[f"clear_{info.name}"] if f"clear_{info.name}" in self.fields else None
+            unique = self[f"unique_{info.name}"] if f"unique_{info.name}" in self.fields else None
             source = self.sources[info.name]
             beside = source if starts_blank(info) and not _empty(source) else None
-            yield info, self[f"f_{info.name}"], clear, beside, self.ref_names.get(info.name, "")
+            yield info, self[f"f_{info.name}"], clear, beside, self.ref_names.get(info.name, ""), unique
+
+    def made_unique(self) -> list[str]:
+        """The fields whose Make unique box is ticked (after is_valid)."""
+        return [n for n in self.infos if self.cleaned_data.get(f"unique_{n}")]
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -256,7 +282,8 @@ class OverridesForm(forms.Form):
         if cleared and touched and not _empty(value):
             self.add_error(name, "Either change the value or clear it, not both.")
         elif starts_blank(info):
-            if info.unique and not _empty(value) and value == self.sources[info.name]:
+            numbered = data.get(f"unique_{info.name}")
+            if info.unique and not numbered and not _empty(value) and value == self.sources[info.name]:
                 self.add_error(name, f"{info.label} is unique: the copy needs a value other than the source's.")
             elif info.required and _empty(value):
                 hint = suggested_value(info, self.sources[info.name], self.taken)
@@ -276,7 +303,7 @@ class OverridesForm(forms.Form):
             elif starts_blank(info):
                 if not _empty(value):
                     result[info.name] = to_json_value(info, value)
-            elif f"f_{info.name}" in self.changed_data:
+            elif f"f_{info.name}" in self.changed_data or (info.name in self.suggested and not _empty(value)):
                 result[info.name] = to_json_value(info, value)
         return result
 

@@ -63,6 +63,11 @@ def remember_labels(request: HttpRequest, profile: ConnectionProfile, objects: I
     request.session[LABELS_KEY] = labels
 
 
+def known_labels(request: HttpRequest, profile: ConnectionProfile) -> dict[str, str]:
+    """{object: label} of the profile's objects as the object step (or bulk page) listed them."""
+    return dict(request.session.get(LABELS_KEY, {}).get(str(profile.code), {}))
+
+
 def object_label(
     request: HttpRequest, profile: ConnectionProfile, object_name: str, connector: Connector | None = None
 ) -> str:

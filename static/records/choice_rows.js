@@ -9,6 +9,15 @@
   var url = box.dataset.fieldsUrl;
   var form = box.closest("form");
   var cache = {};
+  // {object: the profile's default lineage field}: a lineage row's blank choice names it, or asks for one.
+  var defaultsTag = document.getElementById("lineage-defaults");
+  var defaults = defaultsTag ? JSON.parse(defaultsTag.textContent) : {};
+
+  function nameDefault(select, object) {
+    if (!select.hasAttribute("data-text-only") || !select.options.length) return;
+    var field = object && defaults[object];
+    select.options[0].text = field ? "the profile's default (" + field + ")" : "— choose a text field —";
+  }
 
   function fill(select, fields, keep) {
     var textOnly = select.hasAttribute("data-text-only");
@@ -37,6 +46,7 @@
   function load(row) {
     var object = row.querySelector("[data-role=object]").value;
     var select = row.querySelector("[data-role=field]");
+    nameDefault(select, object);
     if (!object) { fill(select, [], ""); return; }
     // The field chosen when the answer arrives is kept (it may have been picked meanwhile).
     var done = function (fields) { fill(select, fields, select.value); };

@@ -1,11 +1,28 @@
-// Reference fields: type a name, pick a record, the box gets its id (the box still takes an id
-// typed by hand without JavaScript). The list comes from the page's lookup URL (one search).
+// Reference fields: the box shows a record's name (data-ref-name: the source's), the id goes in a
+// hidden input of the field's name. Type a name, pick a record: the name stays in view, its id is
+// sent. Text typed without a pick is sent as typed (an id pasted by hand still works; the server
+// refuses one that names no record). Without JavaScript the box takes an id. The list comes from
+// the page's lookup URL (one search).
 (function () {
   "use strict";
   var form = document.getElementById("overrides-form");
   if (!form || !form.dataset.lookupUrl) return;
   var base = form.dataset.lookupUrl; // ends with "/__object__/"
-  form.querySelectorAll("input[data-lookup]").forEach(function (input, n) {
+  form.querySelectorAll("input[data-lookup]").forEach(function (idInput, n) {
+    // The visible box takes the id's place (and its id, so the label still points at it).
+    var input = document.createElement("input");
+    input.type = "text";
+    input.autocomplete = "off";
+    input.className = idInput.className;
+    input.id = idInput.id;
+    input.value = idInput.dataset.refName || idInput.value;
+    input.dataset.lookup = idInput.dataset.lookup;
+    ["aria-describedby", "aria-invalid"].forEach(function (a) {
+      if (idInput.hasAttribute(a)) input.setAttribute(a, idInput.getAttribute(a));
+    });
+    idInput.id = idInput.id + "-id";
+    idInput.type = "hidden";
+    idInput.insertAdjacentElement("afterend", input);
     var list = document.createElement("ul");
     list.className = "lookup-list";
     list.id = "lookup-" + n;
@@ -34,8 +51,9 @@
         button.setAttribute("role", "option");
         button.textContent = r.name + " (" + r.id + ")";
         button.addEventListener("click", function () {
-          input.value = r.id;
-          status.textContent = "Chosen: " + r.name;
+          idInput.value = r.id;
+          input.value = r.name;
+          status.textContent = "Chosen: " + r.name + " (" + r.id + ")";
           close();
           input.focus();
         });
@@ -49,6 +67,7 @@
 
     input.addEventListener("input", function () {
       clearTimeout(timer);
+      idInput.value = input.value.trim();  // until a record is picked: sent as typed
       var q = input.value.trim();
       if (q.length < 2) { close(); status.textContent = ""; return; }
       timer = setTimeout(function () {

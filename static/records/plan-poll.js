@@ -16,7 +16,7 @@
           window.location.reload();
           return;
         }
-        count.textContent = String(plan.read);
+        count.textContent = plan.read.toLocaleString("en-US");
         notice.textContent = plan.notice || "";
         notice.hidden = !plan.notice;
       }

@@ -73,9 +73,18 @@
     return Object.assign({}, planned, how);
   }
 
+  // A branch left out has Record Copier build the copy (Vault's own deep copy copies everything):
+  // the note beside the level-by-level box says so while one is.
+  var engineNote = document.getElementById("engine-needed");
+  function tickEngine(out) {
+    if (!engineBox || !engineNote) return;
+    engineNote.hidden = !(engineBox.dataset.neededBesides === "1" || Object.keys(out).length > 0);
+  }
+
   function update() {
-    cost = withEngine();
     var out = leftOut();
+    tickEngine(out);
+    cost = withEngine();
     var groups = kept(out);
     var total = 0, related = 0;
     table.querySelectorAll("tbody tr[data-object]").forEach(function (tr) {
@@ -83,12 +92,12 @@
       total += n;
       if (Number(tr.dataset.depth) > 0) related += n;
       tr.classList.toggle("left-out", n === 0 && Number(tr.dataset.depth) > 0);
-      tr.querySelector("[data-role=count]").textContent = n === 0 && Number(tr.dataset.depth) > 0 ? "0 (left out)" : String(n);
+      tr.querySelector("[data-role=count]").textContent = n === 0 && Number(tr.dataset.depth) > 0 ? "0 (left out)" : number(n);
     });
-    document.getElementById("plan-total").textContent = String(total);
+    document.getElementById("plan-total").textContent = number(total);
     var relatedCell = document.getElementById("plan-related");
-    if (relatedCell) relatedCell.textContent = String(related);
-    document.getElementById("plan-calls").textContent = String(writeCalls(out, groups));
+    if (relatedCell) relatedCell.textContent = number(related);
+    document.getElementById("plan-calls").textContent = number(writeCalls(out, groups));
     document.getElementById("plan-verdict").textContent = verdict(related);
     var unread = boxes.filter(function (b) { return b.checked && !read[b.value]; }).map(function (b) { return b.value; });
     var note = document.getElementById("plan-unread");

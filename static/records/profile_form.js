@@ -16,10 +16,13 @@
     var tail = input.dataset[combined].match(/\s*$/)[0];  // the space before a label's "*"
     text.nodeValue = chosen === null ? input.dataset[combined] : chosen + tail;
   }
+  // Vault's API version, left empty (a Zoho profile has none), gets the newest the app supports.
+  var version = form.querySelector('[name="api_version"]');
   function show() {
     form.querySelectorAll("[data-for-system]").forEach(function (part) {
       part.hidden = part.dataset.forSystem !== system.value;
     });
+    if (version && system.value === "vault" && !version.value.trim()) version.value = version.dataset.default || "";
     form.querySelectorAll("[data-label-vault], [data-help-vault]").forEach(function (input) {
       words(input, "label", form.querySelector('label[for="' + input.id + '"]'));
       words(input, "help", document.getElementById(input.id + "_helptext"));

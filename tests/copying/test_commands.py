@@ -304,3 +304,17 @@ def test_copy_to_a_protected_target_exits_1_printing_the_awaiting_job(cross_zoho
     data = json.loads(out)
     assert (data["status"], data["target"]) == ("awaiting_approval", "Target Zoho")
     assert {m: len(r) for m, r in target.sandbox.zoho.state.records.items()} == before
+
+
+def test_the_command_names_its_flags_where_the_preview_names_its_boxes():
+    from records.management.commands.copy import in_flags
+
+    assert in_flags(
+        "Copy smaller parts, or have Record Copier build it: tick “Build the hierarchy level by level”."
+    ) == ("Copy smaller parts, or have Record Copier build it: add --engine.")
+    assert in_flags("Built level by level (asked for: “Build the hierarchy level by level” is ticked)") == (
+        "Built level by level (asked for: --engine)"
+    )
+    assert "add --run-workflows to let them fire" in in_flags(
+        "tick “Let workflows, approvals and blueprints fire on inserted copies” to let them fire."
+    )

@@ -67,7 +67,7 @@ def test_leaving_out_a_branch_and_a_field_below_the_top_are_built_by_the_engine(
 def test_over_10000_is_refused_without_engine_before_any_write(vault, owner):
     sb, profile, conn = vault
     src = find_id(conn, "Mega Product")
-    with pytest.raises(ValidationError, match="--engine"):
+    with pytest.raises(ValidationError, match="Build the hierarchy level by level"):
         start_job(profile, owner, "product__v", [src], "deep_copy", overrides={"name__v": "Mega 2"})
     assert not creates(sb)
 

@@ -253,7 +253,7 @@ def test_vault_deep_copy_says_which_way_it_copies(vault):
     forced = preview(
         profile, "product__v", [src], "deep_copy", overrides={"name__v": "x1"}, options=CopyOptions(engine=True)
     )
-    assert "asked for (--engine)" in forced.way
+    assert "asked for: “Build the hierarchy level by level” is ticked" in forced.way
 
 
 def _actions(sb, op):

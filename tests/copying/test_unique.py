@@ -114,12 +114,10 @@ def test_a_unique_required_name_suggests_a_template_and_make_unique_lifts_the_re
         request=copy_request(vault_profile, "product__v", [src], "clone", overrides={"name__v": "{name__v} (copy)"})
     )
     assert not plan.refused_reason
-    assert {
-        "object_name": "product__v",
-        "source_id": src,
-        "field": "name__v",
-        "value": "Neurolax (copy)",
-    } in plan.samples
+    # The sample also names the object, record and field for people (object_label, name, field_label).
+    assert ("product__v", src, "name__v", "Neurolax (copy)") in [
+        (s["object_name"], s["source_id"], s["field"], s["value"]) for s in plan.samples
+    ]
     plan = copy_preview(
         request=copy_request(
             vault_profile, "product__v", [src], "clone", options=CopyOptions(unique={"product__v": ("name__v",)})

@@ -92,12 +92,21 @@ def test_the_reference_lookup_widget(parts, new_page, login, live_server):
     open_record(page, live_server, parts["vault_profile"], "product__v", "Cardiostat")
     countries = parts["fresh_sandbox"].vault.state.records["country__v"]
     target_id, target = next((i, r["name__v"]) for i, r in countries.items() if i != "00C000000000002")
-    page.fill("[name=f_country__c]", target[:4])
+    # The box shows the source's country by name, not its id.
+    source_country = countries[
+        parts["fresh_sandbox"].vault.state.records["product__v"]["00P000000000001"]["country__c"]
+    ]
+    assert page.input_value("#id_f_country__c") == source_country["name__v"]
+    page.fill("#id_f_country__c", target[:4])
     option = page.locator(".lookup-list button", has_text=target)
     option.first.wait_for()
     option.first.click()
-    assert page.input_value("[name=f_country__c]") == target_id
+    assert page.input_value("[name=f_country__c]") == target_id  # the id is what is sent
+    assert page.input_value("#id_f_country__c") == target  # the name is what is shown
     assert page.locator(".lookup-status", has_text=f"Chosen: {target}").count() == 1
+    page.click("text=Preview the copy")
+    page.wait_for_selector("h1:has-text('Preview')")
+    expect(page.locator("dl.facts")).to_contain_text(f"“{target}”")
 
 
 @pytest.mark.parametrize("typed", ["1e999", "1e"])

@@ -23,3 +23,11 @@ def test_health_is_ok_with_database_and_redis_up(client, redis_url):
         assert response.status_code == 200
         assert response.json() == {"status": "ok", "checks": {"database": "ok", "redis": "ok"}}
     assert "no-store" in response["Cache-Control"]  # a balancer must see the state of now
+
+
+def test_health_answers_without_a_trailing_slash(client, redis_url):
+    """The README writes /health/live and /health/ready; a balancer does not follow a 301."""
+    assert client.get("/health/live").json() == {"status": "ok"}
+    response = client.get("/health/ready")
+    assert response.status_code == 200
+    assert response.json()["status"] == "ok"

@@ -114,6 +114,17 @@ def test_delete_profile_with_jobs_is_refused_clearly(owner_client, make_job):
     assert "can&#x27;t be deleted" in response.content.decode()
 
 
+def test_profile_with_jobs_offers_no_delete(owner_client, make_job, make_profile):
+    job = make_job()
+    make_profile(name="Unused")
+    page = owner_client.get(reverse("profile_delete", args=[job.profile.code])).content.decode()
+    assert "Yes, delete the profile" not in page
+    assert "1 copy job" in page and "can&#x27;t be deleted" in page
+    listing = owner_client.get(reverse("profile_list")).content.decode()
+    assert reverse("profile_delete", args=[job.profile.code]) not in listing
+    assert listing.count("/delete/") == 1  # the unused profile still offers it
+
+
 def test_test_connection_needs_post_with_csrf(owner, make_profile):
     profile = make_profile(name="Mine")
     client = Client(enforce_csrf_checks=True)
@@ -170,3 +181,42 @@ def test_just_now_instead_of_zero_minutes_ago(owner_client, make_profile):
     assert "just now" in body and "0\xa0minutes ago" not in body and "0 minutes ago" not in body
     ConnectionProfile.objects.filter(pk=profile.pk).update(last_tested_at=timezone.now() - dt.timedelta(minutes=5))
     assert "5\xa0minutes ago" in owner_client.get(reverse("profile_list")).content.decode()
+
+
+def _input(body, name):
+    import re
+
+    return re.search(rf'<input[^>]*name="{name}"[^>]*>', body).group(0)
+
+
+def test_a_zoho_profile_switched_to_vault_offers_a_marked_api_version_with_its_default(owner_client, make_profile):
+    import re
+
+    zoho = make_profile(name="Z", system="zoho", api_version="")
+    for body in (
+        owner_client.get(reverse("profile_edit", args=[zoho.code])).content.decode(),
+        # A Zoho form sent back with an error: the person may switch it to Vault next.
+        owner_client.post(reverse("profile_add"), vault_form_data(system="zoho", api_version="")).content.decode(),
+    ):
+        assert 'value="v26.3"' in _input(body, "api_version") or 'data-default="v26.3"' in _input(body, "api_version")
+        label = re.search(r'<label for="id_api_version">(.*?)</label>', body, re.S).group(1)
+        assert "*" in label
+
+
+def test_the_form_keeps_the_typed_password_after_an_error(owner_client):
+    body = owner_client.post(reverse("profile_add"), vault_form_data(name="")).content.decode()
+    assert 'value="top-secret-pw"' in _input(body, "secret")
+
+
+def test_a_url_that_is_not_https_is_named_at_its_field(owner_client):
+    body = owner_client.post(reverse("profile_add"), vault_form_data(base_url="http://myvault.veevavault.com"))
+    body = body.content.decode()
+    assert "Only https:// URLs are allowed." in body.split('id="id_base_url"')[1].split("</div>")[0]
+    assert 'class="msg msg-error"' not in body
+
+
+def test_the_secrets_set_time_reads_with_its_zone_and_one_full_stop(owner_client, make_profile):
+    profile = make_profile(name="Timed")
+    ConnectionProfile.objects.filter(pk=profile.pk).update(secret_set_at=dt.datetime(2026, 1, 5, 1, 11, tzinfo=dt.UTC))
+    body = owner_client.get(reverse("profile_edit", args=[profile.code])).content.decode()
+    assert "Set on 2026-01-05 01:11 UTC. Leave blank to keep it." in body

@@ -1,4 +1,4 @@
-"""Access: every URL but login, logout and health needs a login; a business user sees only their
+"""Access: every URL but login, logout, health and the favicon needs a login; a business user sees only their
 own (or shared) profiles and only their own jobs, anything else is a 404."""
 
 import re
@@ -18,6 +18,9 @@ PUBLIC = {
     "health",
     "health_ready",
     "health_live",
+    "health_ready_bare",
+    "health_live_bare",
+    "favicon",  # browsers ask for it on the login page too
     "admin:login",
     "admin_login_gate",
     "admin_logout",

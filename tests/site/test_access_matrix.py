@@ -36,6 +36,8 @@ RULES: list[tuple[str, tuple[int, ...]]] = [
     ("health", (200, 200, 200, 200, 200, 200)),
     ("health_ready", (200, 200, 200, 200, 200, 200)),
     ("health_live", (200, 200, 200, 200, 200, 200)),
+    ("health_*_bare", (200, 200, 200, 200, 200, 200)),  # the same without the final slash
+    ("favicon", (302, 302, 302, 302, 302, 302)),  # to the svg icon
     ("admin:login", (200, 200, 200, R, 200, R)),  # staff are sent on to the admin index
     ("admin_login_gate", (200, 200, 200, R, 200, R)),  # the same page (local accounts on)
     ("admin_logout", (405, 405, 405, 405, 405, 405)),  # our logout, POST only

@@ -264,3 +264,19 @@ def test_audit_and_plans_are_found_by_record_name_and_partial_id(staff_client, a
     assert staff_client.get(plans, {"q": "000000123"}).context["cl"].result_count == 1
     assert staff_client.get(plans, {"q": "999999"}).context["cl"].result_count == 0
     assert 'rel="icon" href="/static/records/favicon.svg"' in staff_client.get(reverse("admin:index")).content.decode()
+
+
+def test_the_object_filters_name_objects_by_their_labels(staff_client, make_job):
+    objects = [
+        {"object_name": "product__v", "label": "Products", "count": 1, "depth": 0},
+        {"object_name": "formulation__c", "label": "Formulations", "count": 2, "depth": 1},
+    ]
+    job = make_job(results=4, mode="deep_copy", plan={"objects": objects})
+    for url in ("/admin/records/recordresult/", "/admin/records/copyjob/"):
+        body = staff_client.get(url).content.decode()
+        assert "By object" in body and "Products" in body, url
+        if "recordresult" in url:
+            assert ">Formulations (formulation__c)</a>" in body
+    filtered = staff_client.get("/admin/records/recordresult/", {"object": "formulation__c"}).content.decode()
+    assert "S00001" in filtered and "S00002" not in filtered
+    assert job.pk

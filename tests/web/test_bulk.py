@@ -158,3 +158,30 @@ def test_bulk_preview_names_the_object_by_its_label(owner_client, vault_profile,
     assert sent.status_code == 302, sent.content.decode()[-1500:]
     preview = owner_client.get(sent["Location"]).content.decode()
     assert '<dt>Object</dt><dd>Product <span class="mono muted small-text">product__v</span>' in preview
+
+
+def test_bulk_preview_refuses_a_name_another_record_already_has(owner_client, vault_profile, fresh_sandbox):
+    """The single form checks unique values before the preview; a CSV row renamed to an existing
+    product's name passed the preview and failed at run time."""
+    text = f"id,name__v\n{PRODUCTS[0]},Neurolax\n{PRODUCTS[2]},Fresh Name\n"
+    response = _bulk(owner_client, vault_profile, "product__v", text)
+    body = owner_client.get(response["Location"]).content.decode()
+    assert "be queued.</strong>" in body
+    assert "“Neurolax” is already used" in body and PRODUCTS[0] in body and "Make unique" in body
+    assert "“Fresh Name” is already used" not in body
+
+
+def test_bulk_preview_words_and_marks_bulk_clone_in_the_menu(owner_client, vault_profile, fresh_sandbox):
+    text = f"id,name__v\n{PRODUCTS[0]},One\n00P000000099999,Two\n{PRODUCTS[2]},Three\n"
+    body = owner_client.get(_bulk(owner_client, vault_profile, "product__v", text)["Location"]).content.decode()
+    assert "1 of the 3 records was not found" in body
+    # "3 records are cloned" is information, not a warning.
+    assert '<div class="msg msg-info" role="status">3 records are cloned' in body
+    assert f'href="{reverse("bulk_upload")}" aria-current="page"' in body
+    assert f'href="{reverse("copy_start")}" aria-current="page"' not in body
+
+
+def test_bulk_upload_shows_the_files_problems_above_the_form(owner_client, vault_profile, fresh_sandbox):
+    body = _bulk(owner_client, vault_profile, "product__v", "id,units__c\nP1,many\n").content.decode()
+    assert "Nothing was queued" in body
+    assert body.index("Nothing was queued") < body.index('id="id_file"')

@@ -110,3 +110,13 @@ def test_a_file_with_thousands_of_unknown_columns_gets_a_short_answer():
     assert parsed.errors[0] == "Columns named more than once: c0."
     one = parse_bulk_csv("id,bogus__c\nP1,x\n", fields)
     assert one.errors == ["Unknown column 'bogus__c': there is no such field."]
+
+
+def test_one_unique_value_on_two_rows_is_refused():
+    fields = [FieldInfo("name__v", "Name", FieldType.TEXT, unique=True), FieldInfo("note", "Note", FieldType.TEXT)]
+    parsed = parse_bulk_csv(
+        "id,name__v,note\nP1,Same,x\nP2,Same,x\nP3,{name__v} (copy),\nP4,{name__v} (copy),\n", fields
+    )
+    assert not parsed.ok
+    assert [r.source_id for r in parsed.row_errors] == ["P2"]
+    assert parsed.row_errors[0].errors == ["Name “Same” is also on line 2: a unique value can go on one copy only."]

@@ -145,3 +145,18 @@ def test_a_failed_preview_keeps_each_chosen_rows_object(vault_profile, fresh_san
     assert names[0] == "product__v" and "formulation__c" in names and "packaging__c" in names
     assert shown["changes"][0]["object"] == "formulation__c"
     assert "strength__c" in [f["name"] for f in shown["changes"][0]["fields"]]
+
+
+def test_lineage_offers_the_profiles_default_only_when_there_is_one(draft, zoho_profile):
+    client, conn, src = draft
+    page = client.get(reverse("copy_preview", args=["d1"])).content.decode()
+    assert "the profile's default" not in page and "— choose a text field —" in page
+    # Sent without a field and with no default: said in the page's words, not the command's.
+    answer = client.post(reverse("copy_choices", args=["d1"]), {"lin-0-object": "Contacts"}, follow=True)
+    body = answer.content.decode()
+    assert "choose the text field to stamp on Contacts" in body and "name the field (OBJECT:FIELD)" not in body
+    zoho_profile.lineage_fields = {"Contacts": "Description"}
+    zoho_profile.save()
+    client.post(reverse("copy_choices", args=["d1"]), {"lin-0-object": "Contacts"})
+    page = client.get(reverse("copy_preview", args=["d1"])).content.decode()
+    assert "the profile's default (Description)" in page

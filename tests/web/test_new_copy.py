@@ -296,7 +296,9 @@ def test_out_of_range_numbers_are_refused_on_the_form(owner_client, zoho_profile
     form = _page(owner_client, zoho_profile, "Accounts", account).context["form"]
     assert form["f_Account_Number"].value() in (None, "")  # unique ACC-0001: starts empty
     untouched = _draft(owner_client, _post(owner_client, zoho_profile, "Accounts", account))
-    assert untouched["overrides"] == {}  # Account_Name isn't unique in Zoho; Account_Number stays blank
+    # Account_Number stays blank; the name, not unique in Zoho, is offered as "… (copy)" as Vault's is.
+    name = fresh_sandbox.zoho.state.records["Accounts"][account]["Account_Name"]
+    assert untouched["overrides"] == {"Account_Name": f"{name} (copy)"}
 
 
 # -- Labels first, and steps that can be clicked -------------------------------------------------
@@ -339,7 +341,7 @@ def test_reference_help_and_errors_speak_of_the_field_not_an_api_name(owner_clie
     the person reads the field's label."""
     url = reverse("copy_record", args=[vault_profile.code, "product__v", "00P000000000001"])
     page = owner_client.get(url).content.decode()
-    assert "Record id of the Country record: type a name to look one up." in page and "of country__v" not in page
+    assert "Type a name and pick the Country record (or give its id)." in page and "country__v record" not in page
     form = {"mode": "clone", "f_name__v": "Cardiostat R", "f_status__v": "active__v", "f_country__c": "bogus"}
     # The values the form starts with, sent back unchanged.
     form |= {"f_description__c": "Cardiostat demo product", "f_launch_date__c": "2019-02-02", "f_price__c": "12.5"}
@@ -462,3 +464,41 @@ def test_after_confirm_the_record_starts_from_its_own_values_again(
     assert owner_client.post(reverse("copy_confirm", args=[draft_id])).status_code == 302
     form = _page(owner_client, vault_profile, "product__v", PRODUCTS[0]).context["form"]
     assert form["f_description__c"].value() == "Cardiostat demo product"
+
+
+def test_zoho_suggests_a_copys_name_as_vault_does(owner_client, zoho_profile, fresh_sandbox):
+    """Vault offered "Cardiostat (copy)"; Zoho, whose names are not unique, pre-filled the source's
+    own name, so a copy left as shown was named like its source."""
+    from records.connectors import connector_for
+
+    acme = next(r for r in connector_for(zoho_profile).search("Accounts", "Acme Corp").records)
+    form = _page(owner_client, zoho_profile, "Accounts", acme.id).context["form"]
+    assert form["f_Account_Name"].value() == "Acme Corp (copy)"
+    # Left as shown, the copy gets the suggested name.
+    assert _draft(owner_client, _post(owner_client, zoho_profile, "Accounts", acme.id))["overrides"] == {
+        "Account_Name": "Acme Corp (copy)"
+    }
+    # Typed back to the source's name, Zoho allows it and the copy keeps it.
+    same = _post(owner_client, zoho_profile, "Accounts", acme.id, f_Account_Name="Acme Corp")
+    assert _draft(owner_client, same)["overrides"] == {"Account_Name": "Acme Corp"}
+
+
+def test_zoho_search_lists_records_by_name(zoho):
+    sb, _, conn = zoho
+    names = [r.name for r in conn.search("Accounts", "", per_page=50).records]
+    assert names == sorted(names, key=str.lower) and len(names) > 3
+
+
+def test_make_unique_on_the_top_name_passes_the_fields_step_and_the_preview_says_the_number(
+    owner_client, vault_profile, fresh_sandbox
+):
+    """The fields step refused a taken name before the preview, where "Make unique" was; ticked,
+    the preview showed no effect."""
+    refused = _post(owner_client, vault_profile, "product__v", PRODUCTS[0], f_name__v="Cardiostat")
+    assert "f_name__v" in _errors(refused)
+    sent = _post(owner_client, vault_profile, "product__v", PRODUCTS[0], f_name__v="Cardiostat", unique_name__v="on")
+    draft = _draft(owner_client, sent)
+    assert draft["overrides"]["name__v"] == "Cardiostat"
+    assert draft["options"]["unique"] == {"product__v": ["name__v"]}
+    page = owner_client.get(sent["Location"]).content.decode()
+    assert "“Cardiostat” is taken: the copy is named “Cardiostat (2)”" in page

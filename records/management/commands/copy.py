@@ -38,6 +38,20 @@ class BadInput(Exception):
     pass
 
 
+# The plan speaks the preview's words (its boxes' labels); the command names its flags instead.
+BOX_FLAGS = {
+    "Build the hierarchy level by level": "--engine",
+    "Let workflows, approvals and blueprints fire on inserted copies": "--run-workflows",
+}
+
+
+def in_flags(text: str) -> str:
+    """`text` with "tick “<box>”" as "add <flag>", and "“<box>” is ticked" as "<flag>"."""
+    for label, flag in BOX_FLAGS.items():
+        text = text.replace(f"tick “{label}”", f"add {flag}").replace(f"“{label}” is ticked", flag)
+    return text
+
+
 class Command(BaseCommand):
     help = "Clone or deep-copy records through a connection profile."
 
@@ -103,7 +117,7 @@ class Command(BaseCommand):
                 self._print_job(job, opts["json"])  # nothing is written until an approver decides
                 return 1
         except ValidationError as exc:
-            raise BadInput(" ".join(exc.messages)) from exc
+            raise BadInput(in_flags(" ".join(exc.messages))) from exc
         except ConnectorError as exc:
             raise BadInput(str(exc)) from exc
         if opts["sync"]:
@@ -149,15 +163,15 @@ class Command(BaseCommand):
                 f"  {sample['object_name']} {sample['source_id']}: {sample['field']} = {sample['value']!r}"
             )
         if plan.way:
-            self.stdout.write(f"How: {plan.way}")
-        for warning in plan.warnings:
-            self.stdout.write(f"Note: {warning}")
+            self.stdout.write(f"How: {in_flags(plan.way)}")
+        for warning in [*plan.warnings, *plan.notes]:
+            self.stdout.write(f"Note: {in_flags(warning)}")
         for line in source_query.report_lines(plan.cross.get("query") or {}):  # a copy by query: what matched
             self.stdout.write(line)
         for line in plan.cross.get("report", []):  # a copy into another profile: what the target holds
             self.stdout.write(line)
         if plan.refused_reason:
-            self.stderr.write(plan.refused_reason)
+            self.stderr.write(in_flags(plan.refused_reason))
 
     def _print_job(self, job: CopyJob, as_json: bool) -> None:
         if as_json:

@@ -78,7 +78,13 @@ def bulk_template(request: SignedInRequest) -> HttpResponse:
     writer = csv.writer(response)
     writer.writerow(["id", *(f.name for f in fields)])
     for record in examples:
-        writer.writerow([record.id, *(_cell(suggested_value(f, record.fields.get(f.name))) for f in fields)])
+        names = frozenset(connector.name_fields)
+        writer.writerow(
+            [
+                record.id,
+                *(_cell(suggested_value(f, record.fields.get(f.name), name_field=f.name in names)) for f in fields),
+            ]
+        )
     return response
 
 

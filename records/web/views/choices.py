@@ -63,6 +63,7 @@ def copy_choices(request: SignedInRequest, draft_id: str) -> HttpResponse:
             lineage=widgets.lineage + _lines(texts["lineage"]),
             exclude=[o for o in shown if o not in included],
             lineage_defaults=profile.lineage_fields or {},
+            web_words=True,
             **{f: f in request.POST for f in FLAGS},
         )
     except ValidationError as exc:
@@ -93,14 +94,27 @@ def _lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
-def choice_objects(plan: Plan | None, options: CopyOptions) -> list[tuple[str, str, bool]]:
+def engine_needed(options: CopyOptions, object_name: str) -> str:
+    """Why the copy is built level by level whether the box is ticked or not, or ""."""
+    if options.changes_below(object_name):
+        return "built level by level anyway: a branch is left out or records below the top are changed"
+    if options.migration_mode or options.no_triggers:
+        return "built level by level anyway: migration mode"
+    return ""
+
+
+def choice_objects(
+    plan: Plan | None, options: CopyOptions, labels: dict[str, str] | None = None
+) -> list[tuple[str, str, bool]]:
     """(object, label, included) for each object reached through a relationship: the plan's, then
-    those left out (no longer in the plan, still offered, unticked)."""
+    those left out (no longer in the plan, still offered, unticked), named by `labels` (the
+    objects the object step listed: the plan no longer reads them)."""
     if plan is None or plan.mode != "deep_copy":
         return []
+    labels = labels or {}
     out = {o.object_name: (o.object_name, o.label or o.object_name, True) for o in plan.objects if o.depth > 0}
     for name in options.exclude:
-        out.setdefault(name, (name, name, False))
+        out.setdefault(name, (name, labels.get(name) or name, False))
     return list(out.values())
 
 
@@ -147,7 +161,12 @@ def _is_uuid(value: str) -> bool:
 
 
 def widgets(
-    profile: ConnectionProfile, draft: Draft, plan: Plan | None, options: CopyOptions, row: CopyPlan | None = None
+    profile: ConnectionProfile,
+    draft: Draft,
+    plan: Plan | None,
+    options: CopyOptions,
+    row: CopyPlan | None = None,
+    labels: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """What the choices' rows render: the objects a row can name (the top one, those of the plan,
     those left out), the rows chosen before plus one blank of each kind, each with its object's
@@ -157,7 +176,7 @@ def widgets(
     for o in plan.objects if plan else []:
         objects[o.object_name] = o.label or o.object_name  # the top one's label too
     for name in options.exclude:
-        objects.setdefault(name, name)
+        objects.setdefault(name, (labels or {}).get(name) or name)
     saved = draft.get("choice_rows") or choice_rows.ChoiceRows(changes=[], lineage=[])
     # The objects the rows chosen before name: after a failed plan (no plan.objects) a row must
     # still show its own object, or sending it again would move the change to another one.
@@ -173,12 +192,22 @@ def widgets(
         except Exception:  # noqa: BLE001 - the preview says what failed; the JS asks the endpoint again
             return []
 
+    def _default_label(obj: str) -> str:
+        """The profile's default lineage field of `obj` by its label, or "" when it has none."""
+        name = (profile.lineage_fields or {}).get(obj, "") if obj else ""
+        return next((f["label"] for f in fields(obj, text_only=True) if f["name"] == name), name) if name else ""
+
     changes = [*saved["changes"], ChangeRow(object=top, field="", value="", clear=False, unique=False)]
     lineage = [*saved["lineage"], LineageRow(object="", field="")]
     return {
         "objects": list(objects.items()),
         "fields_url": reverse("copy_object_fields", args=[profile.code, "__OBJECT__"]),
         "changes": [{**r, "n": n, "fields": fields(r["object"])} for n, r in enumerate(changes)],
-        "lineage": [{**r, "n": n, "fields": fields(r["object"], text_only=True)} for n, r in enumerate(lineage)],
+        "lineage": [
+            {**r, "n": n, "fields": fields(r["object"], text_only=True), "default": _default_label(r["object"])}
+            for n, r in enumerate(lineage)
+        ],
+        # {object: its default lineage field}: choice_rows.js names a row's default as its object changes.
+        "lineage_defaults": profile.lineage_fields or {},
         "blank_fields": fields(top),
     }

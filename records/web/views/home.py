@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.templatetags.static import static
 
 from records.models import ConnectionProfile, CopyJob
 
@@ -12,3 +14,9 @@ def home(request: HttpRequest) -> HttpResponse:
     profiles = ConnectionProfile.objects.for_user(request.user)
     jobs = CopyJob.objects.for_user(request.user).select_related("profile")[:5]
     return render(request, "records/home.html", {"profiles": profiles, "jobs": jobs})
+
+
+@login_not_required
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico whatever the page's <link rel=icon> says."""
+    return HttpResponseRedirect(static("records/favicon.svg"))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from django.contrib import messages
@@ -21,6 +22,7 @@ from records.copying import guards, stored_plans
 from records.copying.choices import offered
 from records.copying.job_create import copy_job_create
 from records.copying.job_queue import Enqueued, copy_job_enqueue
+from records.copying.options import CopyOptions
 from records.copying.remote_checks import remote_errors
 from records.copying.request import CopyRequest
 from records.copying.tree import Plan
@@ -31,7 +33,7 @@ from records.profiles.access import get_profile_for_user
 from records.web import drafts, wizard
 from records.web.drafts import Draft
 from records.web.forms import OverridesForm
-from records.web.views.choices import choice_objects, widgets
+from records.web.views.choices import choice_objects, engine_needed, widgets
 
 SEARCH_PER_PAGE = 20
 LOOKUP_PER_PAGE = 10
@@ -138,16 +140,19 @@ def copy_record(request: SignedInRequest, profile_code: uuid.UUID, object_name: 
         fields=offered(fields, connector.copy_key_fields),  # never the copy key: the tool's own
         record_values=record.fields,
         taken=_copies_names(connector, object_name, record, fields),
+        name_fields=connector.name_fields,
     )
     if request.method == "POST" and form.is_valid() and _remote_checks_pass(connector, object_name, form):
         wizard.keep_typed(request, profile, object_name, record_id, request.POST)
         overrides = form.overrides()
+        numbered = tuple(form.made_unique())
         copy_request = CopyRequest(
             profile=profile,
             object_name=object_name,
             source_ids=(record.id,),
             mode=form.cleaned_data["mode"],
             overrides=overrides,
+            options=CopyOptions(unique={object_name: numbered}) if numbered else CopyOptions(),
         )
         draft_id = drafts.save_draft(
             request,
@@ -159,6 +164,7 @@ def copy_record(request: SignedInRequest, profile_code: uuid.UUID, object_name: 
         return redirect("copy_preview", draft_id=draft_id)
     shown = [(f, shown_value(f, record.fields.get(f.name))) for f in fields]
     form.ref_names = _reference_names(connector, fields, record.fields)
+    _name_reference_boxes(form)
     return render(
         request,
         "records/copy_record.html",
@@ -171,6 +177,14 @@ def copy_record(request: SignedInRequest, profile_code: uuid.UUID, object_name: 
             "link": _safe(connector.record_url, object_name, record.id),
         },
     )
+
+
+def _name_reference_boxes(form: OverridesForm) -> None:
+    """A reference box still holding the source's id shows its record's name (lookup.js)."""
+    for name, ref_name in form.ref_names.items():
+        box = f"f_{name}"
+        if box in form.fields and str(form[box].value() or "") == str(form.sources.get(name) or ""):
+            form.fields[box].widget.attrs["data-ref-name"] = ref_name
 
 
 def _reference_names(connector: Connector, fields: list[FieldInfo], values: dict[str, Any]) -> dict[str, str]:
@@ -200,7 +214,8 @@ def _copies_names(connector: Connector, object_name: str, record: Record, fields
     """Names earlier copies of this record hold ("Acme (copy)", "Acme (copy 2)" …), so that the
     suggested unique name is a free one: one search by name. A failed search suggests as before
     (the uniqueness check on submit still catches a taken one)."""
-    if not record.name or not any(f.unique and f.required for f in fields):
+    named = set(connector.name_fields)
+    if not record.name or not any((f.unique and f.required) or f.name in named for f in fields):
         return frozenset()  # nothing is suggested: no call
     try:
         found = connector.search(object_name, f"{record.name} (copy", page=1, per_page=50).records
@@ -222,7 +237,10 @@ def shown_value(field: FieldInfo, value: Any) -> Any:
 
 def _remote_checks_pass(connector: Connector, object_name: str, form: OverridesForm) -> bool:
     """References exist and unique values are free (remote calls), shown on the form otherwise."""
-    errors = remote_errors(connector=connector, object_name=object_name, infos=form.infos, overrides=form.overrides())
+    # A value to be made unique may be taken: the run numbers it (the preview says how).
+    numbered = set(form.made_unique())
+    overrides = {k: v for k, v in form.overrides().items() if k not in numbered}
+    errors = remote_errors(connector=connector, object_name=object_name, infos=form.infos, overrides=overrides)
     for name, message in errors.items():
         form.add_error(f"f_{name}", message)
     return not errors
@@ -267,6 +285,7 @@ def copy_preview(request: SignedInRequest, draft_id: str) -> HttpResponse:
         {
             "back_url": back,
             "back_label": "Change the fields" if draft.get("origin") == "wizard" else "Upload another file",
+            "nav": "copy" if draft.get("origin") == "wizard" else "bulk",  # the menu item it came from
             "object_label": wizard.object_label(request, profile, draft["object_name"]),
             "wizard": _preview_steps(profile, draft, draft_id),
             "draft": draft,
@@ -283,8 +302,15 @@ def copy_preview(request: SignedInRequest, draft_id: str) -> HttpResponse:
             "row_overrides_more": max(0, len(row_overrides) - 200),
             "choices": draft.get("choices", {}),
             "options": options,
-            "choice_objects": choice_objects(plan, options),
-            "widgets": widgets(profile, draft, plan, options, row) if not reading else None,
+            "choice_objects": choice_objects(plan, options, wizard.known_labels(request, profile)),
+            "engine_needed": engine_needed(options, draft["object_name"]),
+            # Needed even with every branch ticked again (preview_tree.js unlocks the box otherwise).
+            "engine_needed_besides": engine_needed(replace(options, exclude=()), draft["object_name"]),
+            "widgets": (
+                widgets(profile, draft, plan, options, row, wizard.known_labels(request, profile))
+                if not reading
+                else None
+            ),
             **_guards(row, profile, plan),
         },
     )
@@ -393,11 +419,14 @@ def _uuid(value: object) -> uuid.UUID | None:
         return None
 
 
-def _labelled(overrides: dict[str, Any], plan: Plan | None, draft: Draft) -> list[tuple[str, str, object]]:
-    """(API name, label, value) of each override, labels as the plan read them (labels first), or
-    before it is read as the fields step or upload described them."""
-    labels = {**draft.get("field_labels", {}), **{c.field: c.label for c in (plan.changes if plan else [])}}
-    return [(name, labels.get(name) or name, value) for name, value in sorted(overrides.items())]
+def _labelled(overrides: dict[str, Any], plan: Plan | None, draft: Draft) -> list[tuple[str, str, object, str]]:
+    """(API name, label, value, shown) of each override, labels as the plan read them (labels
+    first), or before it is read as the fields step or upload described them; `shown` is a
+    reference's record name (the plan's, for the top record's values), else ""."""
+    changes = plan.changes if plan else []
+    labels = {**draft.get("field_labels", {}), **{c.field: c.label for c in changes}}
+    shown = {c.field: c.new_name for c in changes if c.new_name and c.new == overrides.get(c.field)}
+    return [(name, labels.get(name) or name, value, shown.get(name, "")) for name, value in sorted(overrides.items())]
 
 
 def _back_url(profile: ConnectionProfile, draft: Draft) -> str:

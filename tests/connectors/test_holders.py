@@ -1,0 +1,36 @@
+"""Connector.holders over HTTP against the sandbox: which of many values a unique field already
+has, in one query per batch of values (a bulk clone's new names are checked before Confirm)."""
+
+import pytest
+
+
+def _posts(sb, system, path_end):
+    return [e for e in sb.log(system) if e.method == "POST" and e.path.endswith(path_end)]
+
+
+def test_vault_holders_in_one_query(vault):
+    sb, _, conn = vault
+    conn.describe("product__v")
+    sb.clear_log("vault")
+    held = conn.holders("product__v", "name__v", ["Neurolax", "Nobody Has This", "Cardiostat", "O'Brien"])
+    assert held == {"Neurolax": "Neurolax", "Cardiostat": "Cardiostat"}
+    assert len(_posts(sb, "vault", "/query")) == 1
+
+
+def test_zoho_holders_in_one_coql_query(zoho):
+    sb, _, conn = zoho
+    accounts = conn.search("Accounts", "", per_page=2).records
+    conn.describe("Accounts")
+    sb.clear_log("zoho")
+    held = conn.holders("Accounts", "Account_Name", [accounts[0].name, "Nobody Has This", accounts[1].name])
+    assert held == {accounts[0].name: accounts[0].name, accounts[1].name: accounts[1].name}
+    assert len(_posts(sb, "zoho", "/coql")) == 1
+
+
+@pytest.mark.parametrize("system", ["vault", "zoho"])
+def test_holders_refuses_a_field_the_object_lacks(vault, zoho, system):
+    from records.connectors.base import Rejected
+
+    _, _, conn = vault if system == "vault" else zoho
+    with pytest.raises(Rejected):
+        conn.holders("product__v" if system == "vault" else "Accounts", "no_such_field", ["x"])
