@@ -77,11 +77,7 @@ def test_vault_dropped_answers_make_no_duplicates(vault, owner):
 def test_vault_retry_reruns_only_failed_rows(vault, owner):
     sb, profile, conn = vault
     ids = [find_record(conn, "product__v", n) for n in ("Neurolax", "Dermacalm")]
-    blocker = conn.clone(
-        "product__v",
-        [__import__("records.connectors.base", fromlist=["x"]).CloneRequest(ids[0], {"name__v": "Taken Name"})],
-    )[0].new_id
-    job = copy_now(
+    job = start_job(
         profile,
         owner,
         "product__v",
@@ -89,6 +85,12 @@ def test_vault_retry_reruns_only_failed_rows(vault, owner):
         "clone",
         row_overrides={ids[0]: {"name__v": "Free Name"}, ids[1]: {"name__v": "Taken Name"}},
     )
+    # Taken after the plan checked it (the plan refuses a value taken already): the row fails at run time.
+    blocker = conn.clone(
+        "product__v",
+        [__import__("records.connectors.base", fromlist=["x"]).CloneRequest(ids[0], {"name__v": "Taken Name"})],
+    )[0].new_id
+    job = run_job(job)
     assert job.status == CopyJob.Status.PARTIAL and job.failed_count == 1
     assert job.results.get(status=S.FAILED).error_type
     conn.delete("product__v", [blocker])
@@ -219,9 +221,8 @@ def test_zoho_deep_copy_fields_unique_values_lookups_and_subforms(zoho, owner):
 def test_zoho_retry_reruns_only_failed_rows(zoho, owner):
     sb, profile, conn = zoho
     ids = [find_record(conn, "Accounts", n) for n in ("Globex", "Initech")]
-    blocker = find_record(conn, "Accounts", "Acme Corp")
-    taken = conn.get("Accounts", blocker).fields["Account_Number"]
-    job = copy_now(
+    taken = "ACC-RETRY"
+    job = start_job(
         profile,
         owner,
         "Accounts",
@@ -232,6 +233,9 @@ def test_zoho_retry_reruns_only_failed_rows(zoho, owner):
             ids[1]: {"Account_Name": "Retry B", "Account_Number": taken},
         },
     )
+    # Taken after the plan checked it (the plan refuses a value taken already): the row fails at run time.
+    blocker = conn.create("Accounts", [{"Account_Name": "Retry Blocker", "Account_Number": taken}])[0].new_id
+    job = run_job(job)
     assert job.status == CopyJob.Status.PARTIAL and job.failed_count == 1
     assert job.results.get(status=S.FAILED).error_type == "DUPLICATE_DATA"
     conn.delete("Accounts", [blocker])
