@@ -1,5 +1,5 @@
 """A copy job's life: its states, every transition, and its counters. (The rules for the user's
-actions and the words for its status are the job's own: models.CopyJob.can_*, status_words.)
+actions and the words for its status are in job_rules.py and job_words.py.)
 
     queued ──claim──> running ──finish──> succeeded | partial | failed | cancelled
       ^  ^              │  ^                  │
