@@ -16,7 +16,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from records.connectors import connector_class, connector_for
-from records.connectors.base import Connector, ConnectorError, RateLimited, Unavailable
+from records.connectors.base import Connector
+from records.connectors.errors import ConnectorError, RateLimited, Unavailable
 from records.copying import lifecycle, tree, undo_checks
 from records.copying.approval import approvals_expire
 from records.copying.job_queue import enqueue_job, rq_job_alive

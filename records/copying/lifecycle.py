@@ -35,7 +35,7 @@ from django.db.models import Count, DateTimeField, F, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from records.connectors.base import ConnectorError
+from records.connectors.errors import ConnectorError
 from records.models import ConnectionProfile, CopyJob, RecordResult
 
 Status = CopyJob.Status

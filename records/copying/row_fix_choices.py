@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from records.connectors import connector_for
-from records.connectors.base import Connector, ConnectorError
+from records.connectors.base import Connector
+from records.connectors.errors import ConnectorError
 from records.copying.job_rules import can_fix
 from records.copying.row_fixes import FIXABLE
 from records.models import AnyUser, CopyJob, RecordResult, RowFix

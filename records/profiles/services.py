@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from records.connectors import REGISTRY, base, connector_class, connector_for
+from records.connectors.errors import ConfigurationError, ConnectorError, Rejected
 from records.connectors.urls import check_base_url
 from records.connectors.vault import LATEST_API_VERSION
 from records.copying.tree import copy_key_field, copy_key_names
@@ -62,7 +63,7 @@ def _checked_url(name: str, url: str, kind: str) -> str:
     """The URL normalised, or a ValidationError keyed by its field, so a form shows it there."""
     try:
         return check_base_url(url, kind, allow_loopback=settings.ALLOW_LOOPBACK_CONNECTIONS)
-    except base.ConfigurationError as exc:
+    except ConfigurationError as exc:
         raise ValidationError({name: ValidationError(exc.message, code="invalid_url")}) from None
 
 
@@ -419,7 +420,7 @@ def profile_copy_keys(
     for info in listed:
         try:
             field = copy_key_field(conn.describe(info.name), conn.copy_key_fields)
-        except base.ConnectorError as exc:
+        except ConnectorError as exc:
             out.append(CopyKeyState(info.name, info.label, error=friendly_error(exc, profile)))
         else:
             out.append(CopyKeyState(info.name, info.label, field=field))
@@ -465,10 +466,8 @@ def profile_copy_key_plan(
         else:
             try:
                 plan.append(conn.copy_key_definition(name))
-            except base.ConnectorError as exc:
-                problems.append(
-                    f"{name}: {exc.message if isinstance(exc, base.Rejected) else friendly_error(exc, profile)}"
-                )
+            except ConnectorError as exc:
+                problems.append(f"{name}: {exc.message if isinstance(exc, Rejected) else friendly_error(exc, profile)}")
     configured = settings.COPY_KEY_FIELDS
     unused = [d for d in plan if configured is not None and d.name not in configured]
     problems += [
@@ -494,8 +493,8 @@ def profile_add_copy_keys(
     for definition in plan:
         try:
             field = conn.add_copy_key(definition.object_name)
-        except base.ConnectorError as exc:
-            error = exc.message if isinstance(exc, base.Rejected) else friendly_error(exc, profile)
+        except ConnectorError as exc:
+            error = exc.message if isinstance(exc, Rejected) else friendly_error(exc, profile)
             out.append(CopyKeyAdded(definition.object_name, error=error))
         else:
             used = settings.COPY_KEY_FIELDS if settings.COPY_KEY_FIELDS is not None else conn.copy_key_fields

@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.utils import timezone
 
-from records.connectors.base import NotFound
+from records.connectors.errors import NotFound
 from records.copying import lifecycle
 from records.copying.job_actions import copy_job_undo
 from records.copying.job_rules import can_undo

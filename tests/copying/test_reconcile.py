@@ -11,8 +11,7 @@ import re
 import pytest
 from django.core.exceptions import ValidationError
 
-from records.connectors import base
-from records.connectors.base import NotFound
+from records.connectors.errors import NotFound, OutcomeUnknown
 from records.copying.job_actions import copy_job_resume, copy_job_undo
 from records.copying.job_create import copy_job_create
 from records.copying.job_rules import can_resume, can_undo
@@ -320,7 +319,7 @@ def lose_next_write(conn, *, applied, also=None):
         if also:
             also()
         if not applied:
-            raise base.OutcomeUnknown("connection dropped before the server read it", error_type="OutcomeUnknown")
+            raise OutcomeUnknown("connection dropped before the server read it", error_type="OutcomeUnknown")
         conn.drop_after_write = 1
 
     conn.on_write = hook

@@ -7,7 +7,7 @@ import time
 import pytest
 from django.urls import reverse
 
-from records.connectors.base import NotFound
+from records.connectors.errors import NotFound
 from records.copying.job_actions import copy_job_resume, copy_job_undo
 from records.copying.job_create import copy_job_create
 from records.copying.job_words import status_words
@@ -402,7 +402,7 @@ def native_copy(engine_profile, owner, settings):
 def test_children_that_cannot_be_read_mean_record_by_record_deletes_not_the_cascade(
     engine_profile, owner, settings, margin
 ):
-    from records.connectors.base import Rejected
+    from records.connectors.errors import Rejected
 
     conn, job = native_copy(engine_profile, owner, settings)
 
