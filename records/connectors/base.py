@@ -436,7 +436,7 @@ class Connector(abc.ABC):
     def start_cascade_delete(self, object_name: str, record_id: str) -> str:
         raise NotImplementedError
 
-    # -- the copy-key field, offered to staff (records.profiles.services.profile_add_copy_keys) ----------------
+    # -- the copy-key field, offered to staff (records.profiles.copy_keys.profile_add_copy_keys) ----------------
     def copy_key_definition(self, object_name: str) -> CopyKeyField:
         """What `add_copy_key(object_name)` would create, to be shown before it is created. Raises
         NotFound for an unknown object and Rejected (error_type ALREADY_EXISTS) when the object
