@@ -22,7 +22,7 @@ def status_words(job: CopyJob, *, review: int | None = None) -> str:
     return _progress_words(job, review_count(job) if review is None else review)
 
 
-def _progress_words(job: CopyJob, review: int) -> str:  # noqa: C901 (one answer per status, read top down)
+def _progress_words(job: CopyJob, review: int) -> str:
     n = count
     done, failed = job.succeeded_count, job.failed_count
     left = max(0, job.planned_count - done - failed - review)
