@@ -19,7 +19,7 @@ from urllib.parse import urljoin, urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 
-from records.connectors.base import ConfigurationError, ConnectorError, OutcomeUnknown, RateLimited, Unavailable
+from records.connectors.errors import ConfigurationError, ConnectorError, OutcomeUnknown, RateLimited, Unavailable
 
 log = logging.getLogger(__name__)
 

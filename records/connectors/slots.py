@@ -35,7 +35,7 @@ from typing import Any, Literal
 
 from redis.exceptions import RedisError
 
-from records.connectors.base import RateLimited
+from records.connectors.errors import RateLimited
 
 log = logging.getLogger(__name__)
 

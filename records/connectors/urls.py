@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 from urllib.parse import urlsplit
 
-from records.connectors.base import ConfigurationError
+from records.connectors.errors import ConfigurationError
 
 # Zoho data centres: API domains (production, sandbox, developer) and accounts servers.
 # Source: ../shared/api-notes/zoho.md §1.3 (SDK DC classes, multi-DC pages).

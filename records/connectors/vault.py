@@ -19,7 +19,6 @@ from urllib.parse import quote, urlsplit
 from records.connectors import vault_parse as vp
 from records.connectors.base import (
     CloneRequest,
-    ConfigurationError,
     Connector,
     CopyKeyField,
     DeepCopyRow,
@@ -34,6 +33,7 @@ from records.connectors.base import (
     UserInfo,
     WriteResult,
 )
+from records.connectors.errors import ConfigurationError
 from records.connectors.http import DEFAULT_TIMEOUT, HttpClient
 from records.connectors.urls import check_base_url
 from records.connectors.vault_api import VaultApi

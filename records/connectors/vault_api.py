@@ -14,7 +14,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from records.connectors import vault_parse as vp
-from records.connectors.base import AuthFailed, ConfigurationError, ProfileConfig, Rejected, TokenStore
+from records.connectors.base import ProfileConfig, TokenStore
+from records.connectors.errors import AuthFailed, ConfigurationError, Rejected
 from records.connectors.http import HttpClient, Response
 
 log = logging.getLogger(__name__)

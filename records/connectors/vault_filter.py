@@ -14,7 +14,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from records.connectors import vault_parse as vp
-from records.connectors.base import Rejected
+from records.connectors.errors import Rejected
 
 _TOKEN = re.compile(
     r"\s*(?:(?P<quote>')|(?P<num>-?\d+(?:\.\d+)?)(?![A-Za-z_])|(?P<word>[A-Za-z_][A-Za-z0-9_]*)"

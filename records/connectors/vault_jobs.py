@@ -14,7 +14,8 @@ from typing import Any
 
 from records.connectors import vault_parse as vp
 from records.connectors import vault_result_files as files
-from records.connectors.base import DeepCopyRow, NotFound, RateLimited, Rejected, RemoteJob, Unavailable
+from records.connectors.base import DeepCopyRow, RemoteJob
+from records.connectors.errors import NotFound, RateLimited, Rejected, Unavailable
 from records.connectors.vault_api import VaultApi
 
 DEFAULT_POLL_INTERVAL = 10.0  # §5.2: at most one job-status call per 10 s per job

@@ -12,7 +12,8 @@ from typing import Any
 
 from records.connectors import vault_metadata_parse as vmp
 from records.connectors import vault_parse as vp
-from records.connectors.base import ConnectorError, CopyKeyField, FieldInfo, ObjectInfo, Rejected, RelatedList
+from records.connectors.base import CopyKeyField, FieldInfo, ObjectInfo, RelatedList
+from records.connectors.errors import ConnectorError, Rejected
 from records.connectors.vault_api import VaultApi
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from records.connectors.base import FieldInfo, FieldType, ObjectInfo, Rejected, RelatedList, Unavailable
+from records.connectors.base import FieldInfo, FieldType, ObjectInfo, RelatedList
+from records.connectors.errors import Rejected, Unavailable
 from records.connectors.vault_parse import check, first_error, lost, to_int, vql_name
 
 TYPE_MAP = {

@@ -14,7 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from records.connectors.base import (
+from records.connectors.base import RemoteJob, WriteResult
+from records.connectors.errors import (
     AuthFailed,
     ConnectorError,
     LimitExceeded,
@@ -22,9 +23,7 @@ from records.connectors.base import (
     OutcomeUnknown,
     RateLimited,
     Rejected,
-    RemoteJob,
     Unavailable,
-    WriteResult,
 )
 from records.connectors.http import Response
 from records.connectors.urls import same_host

@@ -14,7 +14,8 @@ from urllib.parse import quote
 
 from records.connectors import vault_filter
 from records.connectors import vault_parse as vp
-from records.connectors.base import NotFound, Page, Record, Rejected, RelatedList, Unavailable
+from records.connectors.base import Page, Record, RelatedList
+from records.connectors.errors import NotFound, Rejected, Unavailable
 from records.connectors.vault_api import MAX_QUERY_CHARS, VaultApi
 from records.connectors.vault_metadata import VaultMetadata
 

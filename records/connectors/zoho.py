@@ -17,7 +17,6 @@ from urllib.parse import quote, urlsplit
 from records.connectors import zoho_parse as zp
 from records.connectors.base import (
     CloneRequest,
-    ConfigurationError,
     Connector,
     CopyKeyField,
     FieldInfo,
@@ -30,6 +29,7 @@ from records.connectors.base import (
     UserInfo,
     WriteResult,
 )
+from records.connectors.errors import ConfigurationError
 from records.connectors.http import HttpClient
 from records.connectors.slots import profile_gate
 from records.connectors.urls import check_base_url, zoho_accounts_for

@@ -14,7 +14,8 @@ from typing import Any
 from urllib.parse import quote
 
 from records.connectors import zoho_parse as zp
-from records.connectors.base import OutcomeUnknown, ProfileConfig, TokenStore, Unavailable
+from records.connectors.base import ProfileConfig, TokenStore
+from records.connectors.errors import OutcomeUnknown, Unavailable
 from records.connectors.http import HttpClient, Response
 from records.connectors.slots import RedisSlots
 

@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from records.connectors import zoho_parse as zp
-from records.connectors.base import FieldInfo, FieldType, Rejected
+from records.connectors.base import FieldInfo, FieldType
+from records.connectors.errors import Rejected
 
 MAX_CONDITIONS = 25  # §4.4: COQL takes up to 25 criteria
 NUMERIC = frozenset({FieldType.NUMBER, FieldType.DECIMAL})

@@ -11,18 +11,8 @@ import threading
 from typing import Any
 
 from records.connectors import zoho_parse as zp
-from records.connectors.base import (
-    AuthFailed,
-    ConnectorError,
-    CopyKeyField,
-    FieldInfo,
-    FieldType,
-    NotFound,
-    ObjectInfo,
-    Rejected,
-    RelatedList,
-    Unavailable,
-)
+from records.connectors.base import CopyKeyField, FieldInfo, FieldType, ObjectInfo, RelatedList
+from records.connectors.errors import AuthFailed, ConnectorError, NotFound, Rejected, Unavailable
 from records.connectors.zoho_api import ZohoApi
 
 ACTIVITY_MODULES = frozenset({"Tasks", "Events", "Calls"})

@@ -10,17 +10,15 @@ import datetime as dt
 import re
 from typing import Any
 
-from records.connectors.base import (
+from records.connectors.base import FieldInfo, FieldType, WriteResult
+from records.connectors.errors import (
     AuthFailed,
     ConnectorError,
-    FieldInfo,
-    FieldType,
     NotFound,
     OutcomeUnknown,
     RateLimited,
     Rejected,
     Unavailable,
-    WriteResult,
 )
 
 # §10: which envelope codes mean what. Everything else in 4xx is a permanent refusal.

@@ -14,17 +14,8 @@ from urllib.parse import quote
 
 from records.connectors import zoho_filter
 from records.connectors import zoho_parse as zp
-from records.connectors.base import (
-    FieldType,
-    NotFound,
-    Page,
-    Record,
-    Rejected,
-    RelatedList,
-    Unavailable,
-    field_values_one_by_one,
-    names_one_by_one,
-)
+from records.connectors.base import FieldType, Page, Record, RelatedList, field_values_one_by_one, names_one_by_one
+from records.connectors.errors import NotFound, Rejected, Unavailable
 from records.connectors.zoho_api import ZohoApi
 from records.connectors.zoho_metadata import ZohoMetadata
 

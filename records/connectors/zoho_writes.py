@@ -11,15 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from records.connectors import zoho_parse as zp
-from records.connectors.base import (
-    Automation,
-    CloneRequest,
-    ConnectorError,
-    OutcomeUnknown,
-    Rejected,
-    Unavailable,
-    WriteResult,
-)
+from records.connectors.base import Automation, CloneRequest, WriteResult
+from records.connectors.errors import ConnectorError, OutcomeUnknown, Rejected, Unavailable
 from records.connectors.zoho_api import ZohoApi
 from records.connectors.zoho_reads import ZohoReads
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from records.copying import lifecycle
 from records.copying.job_queue import enqueue_job
+from records.copying.job_rules import can_approve, can_reject
 from records.copying.request import CopyRequest
 from records.copying.tree import Plan
 from records.lib.audit import audit_log
@@ -46,7 +47,7 @@ def check_cap(*, plan: Plan, request: CopyRequest) -> None:
 def copy_job_approve(*, job: CopyJob, user: AnyUser, enqueue: bool = True) -> CopyJob:
     """Approve an awaiting copy: it is queued (on commit), or left for the caller to run (`enqueue=False`:
     `job approve --sync`). ValidationError says why not."""
-    _refuse_unless(*job.can_approve(user))
+    _refuse_unless(*can_approve(job, user))
     with transaction.atomic():
         if not lifecycle.approve(job_id=job.pk, user_id=user.pk or 0, now=timezone.now()):
             raise ValidationError("This job is no longer awaiting approval.")
@@ -59,7 +60,7 @@ def copy_job_approve(*, job: CopyJob, user: AnyUser, enqueue: bool = True) -> Co
 
 def copy_job_reject(*, job: CopyJob, user: AnyUser, reason: str = "") -> CopyJob:
     """Reject an awaiting copy: it ends as rejected with the reason; nothing was written."""
-    _refuse_unless(*job.can_reject(user))
+    _refuse_unless(*can_reject(job, user))
     note = " ".join((reason or "").split())[:500]
     with transaction.atomic():
         if not lifecycle.reject(job_id=job.pk, user_id=user.pk, note=note, now=timezone.now()):

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from records.connectors.base import Connector, NotFound
+from records.connectors.base import Connector
+from records.connectors.errors import NotFound
 from records.copying import existing, matching, schema_diff, users
 from records.copying.request import CopyRequest
 from records.copying.tree import Node, Plan

@@ -15,7 +15,8 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 
 from records.connectors import connector_for
-from records.connectors.base import Connector, FieldType, Rejected
+from records.connectors.base import Connector, FieldType
+from records.connectors.errors import Rejected
 from records.copying.references import ref_id
 from records.copying.request import CopyRequest
 from records.copying.tree import Node, Plan, copy_key_field

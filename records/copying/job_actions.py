@@ -16,10 +16,12 @@ from django.db.models import Q
 from django.utils import timezone
 
 from records.connectors import connector_class, connector_for
-from records.connectors.base import Connector, ConnectorError, RateLimited, Unavailable
+from records.connectors.base import Connector
+from records.connectors.errors import ConnectorError, RateLimited, Unavailable
 from records.copying import lifecycle, tree, undo_checks
 from records.copying.approval import approvals_expire
 from records.copying.job_queue import enqueue_job, rq_job_alive
+from records.copying.job_rules import can_cancel, can_resume, can_undo
 from records.copying.lifecycle import Cancelled, LeaseLost, Paused
 from records.copying.run_context import RunContext
 from records.copying.strategies import strategy_for
@@ -140,7 +142,7 @@ def _end_status(job: CopyJob, error: str) -> tuple[str, str]:
 
 
 # ---------------------------------------------------------------------------------------------
-# Actions on jobs. Each checks the one rule (CopyJob.can_*), then makes its transition as a
+# Actions on jobs. Each checks the one rule (copying/job_rules.py), then makes its transition as a
 # conditional UPDATE: a request on a stale object, or two racing requests, can't both pass.
 
 
@@ -152,7 +154,7 @@ def _allowed(rule: Callable[[CopyJob, Any], tuple[bool, str]], job: CopyJob, use
 
 def copy_job_cancel(*, job: CopyJob, user: Any) -> CopyJob:
     """Stop a job: a queued or waiting one at once; a running one at its next batch. Results so far are kept."""
-    _allowed(CopyJob.can_cancel, job, user)
+    _allowed(can_cancel, job, user)
     if not lifecycle.cancel(job_id=job.pk):
         raise ValidationError("This job has already finished.")
     audit_log(actor=user, action="job.cancel", profile=job.profile, job=job)
@@ -164,11 +166,11 @@ def copy_job_resume(*, job: CopyJob, user: Any, enqueue: bool = True, include_ch
     """Resume a job: queue it again; only its unfinished records (pending, sending, failed,
     skipped) are sent again; a row left sending is reconciled first. An undo checks its kept
     records again; `include_changed` (undo only; None keeps its choice) deletes the changed ones too."""
-    _allowed(CopyJob.can_resume, job, user)
+    _allowed(can_resume, job, user)
     with transaction.atomic():
         if not lifecycle.requeue(job_id=job.pk):
             raise ValidationError(
-                CopyJob.objects.get(pk=job.pk).can_resume(user)[1] or "This job can't be resumed now."
+                can_resume(CopyJob.objects.get(pk=job.pk), user)[1] or "This job can't be resumed now."
             )
         job.refresh_from_db()
         if include_changed is not None and job.mode == CopyJob.Mode.UNDO:
@@ -213,7 +215,7 @@ def copy_job_undo(
     record the job found in the target and skipped or updated; `include_changed`: records changed
     since the copy are deleted too (kept in the undo's options, so a resumed undo keeps the choice);
     `restore_updated`: the records the job updated get their previous values back (undo_restore.py)."""
-    _allowed(CopyJob.can_undo, job, user)
+    _allowed(can_undo, job, user)
     done = job.results.filter(status=S.SUCCEEDED).exclude(new_id="").order_by("depth", "id")
     created = list(done.filter(action=RecordResult.Action.CREATE))
     updated = list(done.filter(action=RecordResult.Action.UPDATE)) if restore_updated else []
@@ -225,7 +227,7 @@ def copy_job_undo(
     with transaction.atomic():
         undo = _undo_job_row(job, created, name_fields, user, options)
         if not lifecycle.attach_undo(job_id=job.pk, undo_id=undo.pk):
-            raise ValidationError(CopyJob.objects.get(pk=job.pk).can_undo(user)[1] or "This job can't be undone now.")
+            raise ValidationError(can_undo(CopyJob.objects.get(pk=job.pk), user)[1] or "This job can't be undone now.")
         rows = _undo_rows(undo, created, name_fields) + _restore_rows(undo, updated, name_fields)
         RecordResult.objects.bulk_create(rows, batch_size=500)
         lifecycle.refresh_counts(undo)
@@ -319,7 +321,7 @@ def undo_preview(
 ) -> UndoPreview:
     """What an undo of `job` would delete and keep, and why, read now for the first
     settings.UNDO_PREVIEW_MAX_RECORDS copies (the worker checks every record again)."""
-    _allowed(CopyJob.can_undo, job, user)
+    _allowed(can_undo, job, user)
     conn = connector or connector_for(job.write_profile)  # the copies are where the job wrote them
     size = settings.UNDO_PREVIEW_MAX_RECORDS if limit is None else limit
     return undo_preview_of(conn, job, limit=size, name_fields=conn.name_fields)

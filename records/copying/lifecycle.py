@@ -1,5 +1,5 @@
 """A copy job's life: its states, every transition, and its counters. (The rules for the user's
-actions and the words for its status are the job's own: models.CopyJob.can_*, status_words.)
+actions and the words for its status are in job_rules.py and job_words.py.)
 
     queued ──claim──> running ──finish──> succeeded | partial | failed | cancelled
       ^  ^              │  ^                  │
@@ -35,7 +35,7 @@ from django.db.models import Count, DateTimeField, F, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from records.connectors.base import ConnectorError
+from records.connectors.errors import ConnectorError
 from records.models import ConnectionProfile, CopyJob, RecordResult
 
 Status = CopyJob.Status

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 
-from records.connectors.base import Connector, ConnectorError, FieldInfo, FieldType, NotFound
+from records.connectors.base import Connector, FieldInfo, FieldType
+from records.connectors.errors import ConnectorError, NotFound
 from records.copying.references import ref_id
 from records.copying.tree import Node
 

@@ -12,7 +12,8 @@ from typing import Any
 from django.conf import settings
 
 from records.connectors import connector_for
-from records.connectors.base import Connector, ConnectorError, FieldInfo
+from records.connectors.base import Connector, FieldInfo
+from records.connectors.errors import ConnectorError
 from records.copying import approval, cross_plan, source_query, tree, value_templates
 from records.copying.options import CopyOptions
 from records.copying.preview_checks import check_request

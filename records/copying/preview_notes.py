@@ -9,7 +9,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from records.connectors.base import Connector, ConnectorError, FieldInfo
+from records.connectors.base import Connector, FieldInfo
+from records.connectors.errors import ConnectorError
 from records.copying import choices, tree, value_templates
 from records.copying.options import CopyOptions
 from records.copying.request import CopyRequest

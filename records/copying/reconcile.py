@@ -27,7 +27,8 @@ from typing import Any
 
 from django.conf import settings
 
-from records.connectors.base import Connector, FieldInfo, FieldType, NotFound, Record
+from records.connectors.base import Connector, FieldInfo, FieldType, Record
+from records.connectors.errors import NotFound
 from records.copying import results as res
 from records.copying.known import known_ids
 from records.copying.references import ref_id

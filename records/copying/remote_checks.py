@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from records.connectors.base import Connector, ConnectorError, FieldInfo, FieldType
+from records.connectors.base import Connector, FieldInfo, FieldType
+from records.connectors.errors import ConnectorError
 from records.copying.references import ref_id
 from records.copying.value_templates import is_template
 

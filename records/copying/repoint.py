@@ -24,15 +24,8 @@ from typing import Any
 
 from django.utils import timezone
 
-from records.connectors.base import (
-    Connector,
-    ConnectorError,
-    FieldInfo,
-    FieldType,
-    OutcomeUnknown,
-    RateLimited,
-    Unavailable,
-)
+from records.connectors.base import Connector, FieldInfo, FieldType
+from records.connectors.errors import ConnectorError, OutcomeUnknown, RateLimited, Unavailable
 from records.copying import results as res
 from records.copying.lifecycle import Paused
 from records.copying.references import ref_id

@@ -9,7 +9,8 @@ from django.db.models import Field
 from django.db.models.constants import OnConflict
 from django.utils import timezone
 
-from records.connectors.base import ConnectorError, WriteResult
+from records.connectors.base import WriteResult
+from records.connectors.errors import ConnectorError
 from records.copying import lifecycle
 from records.copying.lifecycle import Fence
 from records.models import RecordResult

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from records.connectors import connector_for
 from records.copying import lifecycle
+from records.copying.job_rules import can_resolve
 from records.copying.known import known_ids
 from records.lib.audit import audit_log
 from records.models import AnyUser, CopyJob, RecordResult
@@ -28,7 +29,7 @@ def copy_row_resolve(*, job: CopyJob, row: RecordResult, pick: str | None, user:
     with transaction.atomic():
         # The job row locked: two picks racing for the same candidate (two rows, two tabs) can't both win.
         job = CopyJob.objects.select_for_update().select_related("profile").get(pk=job.pk)
-        allowed, reason = job.can_resolve(user)
+        allowed, reason = can_resolve(job, user)
         if not allowed:
             raise ValidationError(reason)
         row = _review_row(job, row.pk)

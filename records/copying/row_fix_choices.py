@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from records.connectors import connector_for
-from records.connectors.base import Connector, ConnectorError
+from records.connectors.base import Connector
+from records.connectors.errors import ConnectorError
+from records.copying.job_rules import can_fix
 from records.copying.row_fixes import FIXABLE
 from records.models import AnyUser, CopyJob, RecordResult, RowFix
 
@@ -31,7 +33,7 @@ class FixChoices:
 
 def fix_choices(*, job: CopyJob, user: AnyUser, connector: Connector | None = None) -> FixChoices:
     """The page's content; the fields are read from the system only when fixing is allowed."""
-    allowed, reason = job.can_fix(user)
+    allowed, reason = can_fix(job, user)
     history = list(RowFix.objects.filter(job=job).select_related("row", "user").order_by("-id")[:ROWS_SHOWN])
     choices = FixChoices(allowed, reason, history=history)
     if not allowed:

@@ -22,6 +22,7 @@ from records.connectors import connector_for
 from records.connectors.base import Connector, FieldInfo
 from records.copying import value_templates
 from records.copying.job_actions import copy_job_resume
+from records.copying.job_rules import can_fix
 from records.copying.options import CopyOptions
 from records.copying.remote_checks import remote_errors
 from records.copying.unique import MAX_TRIES, numbered
@@ -93,7 +94,7 @@ def copy_rows_fix_and_resume(*, job: CopyJob, user: AnyUser, enqueue: bool = Tru
 
 def _allowed(job: CopyJob, user: AnyUser) -> CopyJob:
     job = CopyJob.objects.select_related("profile").get(pk=job.pk)
-    allowed, reason = job.can_fix(user)
+    allowed, reason = can_fix(job, user)
     if not allowed:
         raise ValidationError(reason)
     return job

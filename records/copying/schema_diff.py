@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from records.connectors.base import Connector, FieldInfo, NotFound
+from records.connectors.base import Connector, FieldInfo
+from records.connectors.errors import NotFound
 from records.copying.schema_compare import SchemaDiff, compare_object, report_lines
 from records.copying.tree import Node, Plan, copy_key_names
 

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from records.connectors.base import Connector, NotFound, Rejected
+from records.connectors.base import Connector
+from records.connectors.errors import NotFound, Rejected
 from records.copying.validation import validate_source_ids
 
 if TYPE_CHECKING:

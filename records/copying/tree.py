@@ -10,7 +10,8 @@ from typing import Any
 
 from django.conf import settings
 
-from records.connectors.base import Connector, ConnectorError, FieldInfo, FieldType, Record, RelatedList
+from records.connectors.base import Connector, FieldInfo, FieldType, Record, RelatedList
+from records.connectors.errors import ConnectorError
 from records.copying import waves
 from records.copying.references import ref_id
 

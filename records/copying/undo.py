@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import NoReturn
 
-from records.connectors.base import ConnectorError, NotFound, OutcomeUnknown, RateLimited, Unavailable
+from records.connectors.errors import ConnectorError, NotFound, OutcomeUnknown, RateLimited, Unavailable
 from records.copying import results as res
 from records.copying import undo_checks, undo_restore
 from records.copying.lifecycle import Paused

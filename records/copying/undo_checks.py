@@ -26,7 +26,8 @@ from enum import StrEnum
 
 from django.conf import settings
 
-from records.connectors.base import Connector, ConnectorError, RateLimited, Record, Unavailable
+from records.connectors.base import Connector, Record
+from records.connectors.errors import ConnectorError, RateLimited, Unavailable
 from records.copying.known import known_ids
 from records.copying.references import ref_id
 from records.models import CopyJob, RecordResult

@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from records.connectors.base import Connector, ConnectorError, OutcomeUnknown, RateLimited, Unavailable
+from records.connectors.base import Connector
+from records.connectors.errors import ConnectorError, OutcomeUnknown, RateLimited, Unavailable
 from records.copying import results as res
 from records.copying.references import ref_id
 from records.copying.update_diff import same

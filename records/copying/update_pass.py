@@ -20,7 +20,8 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
-from records.connectors.base import ConnectorError, FieldInfo, FieldType, OutcomeUnknown, RateLimited, Unavailable
+from records.connectors.base import FieldInfo, FieldType
+from records.connectors.errors import ConnectorError, OutcomeUnknown, RateLimited, Unavailable
 from records.copying import results as res
 from records.copying.engine_deep_copy import _snapshot_nodes
 from records.copying.lifecycle import Paused

@@ -16,7 +16,8 @@ from typing import Any
 
 from django.conf import settings
 
-from records.connectors.base import ConnectorError, OutcomeUnknown, RateLimited, Record, RelatedList, Unavailable
+from records.connectors.base import Record, RelatedList
+from records.connectors.errors import ConnectorError, OutcomeUnknown, RateLimited, Unavailable
 from records.copying import results as res
 from records.copying.known import known_ids
 from records.copying.lifecycle import Paused

@@ -18,7 +18,8 @@ from typing import Any
 
 from django.db import close_old_connections, connection
 
-from records.connectors.base import ConnectorError, OutcomeUnknown, RateLimited, Unavailable, WriteResult
+from records.connectors.base import WriteResult
+from records.connectors.errors import ConnectorError, OutcomeUnknown, RateLimited, Unavailable
 from records.copying import results as res
 from records.copying.lifecycle import Paused
 from records.copying.reconcile import Sent, is_our_copy, reconcile_rows

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from records.lib.error_words import friendly_error, service_error_message
 from records.lib.signed_in import SignedInRequest
 from records.models import ConnectionProfile, CopyJob
-from records.profiles import services
+from records.profiles import copy_keys, services
 from records.profiles.access import get_editable_profile, get_profile_for_user
 from records.profiles.forms import ProfileForm
 
@@ -100,7 +100,7 @@ def profile_copy_keys(request: SignedInRequest, code: uuid.UUID) -> HttpResponse
     """The profile's objects and their copy-key fields; staff who may change profiles choose
     objects, see what will be created, and confirm (records.profiles.services does the work)."""
     profile = get_profile_for_user(request, code)
-    may_add = services.may_add_copy_keys(request.user)
+    may_add = copy_keys.may_add_copy_keys(request.user)
     chosen = request.POST.getlist("object") if request.method == "POST" else []
     plan, error = None, ""
     if request.method == "POST":
@@ -108,7 +108,7 @@ def profile_copy_keys(request: SignedInRequest, code: uuid.UUID) -> HttpResponse
             raise PermissionDenied("Only staff who may change connection profiles add copy-key fields.")
         try:
             if request.POST.get("confirm") == "1":
-                added = services.profile_add_copy_keys(profile=profile, objects=chosen, user=request.user)
+                added = copy_keys.profile_add_copy_keys(profile=profile, objects=chosen, user=request.user)
                 for a in added:
                     if a.error:
                         messages.error(request, f"{a.object_name}: not added: {a.error}")
@@ -117,15 +117,15 @@ def profile_copy_keys(request: SignedInRequest, code: uuid.UUID) -> HttpResponse
                             request, f"{a.object_name}: {a.field} added. Copies of it now carry a copy key."
                         )
                 return redirect("profile_copy_keys", code=profile.code)
-            plan = services.profile_copy_key_plan(profile=profile, objects=chosen, user=request.user)
+            plan = copy_keys.profile_copy_key_plan(profile=profile, objects=chosen, user=request.user)
         except ValidationError as exc:
             error = service_error_message(exc)
     q = request.GET.get("q", "").strip()[:100]
-    states: list[services.CopyKeyState] = []
+    states: list[copy_keys.CopyKeyState] = []
     total = 0
     if plan is None:
         try:
-            states, total = services.profile_copy_keys_page(profile=profile, match=q, limit=COPY_KEY_PAGE_OBJECTS)
+            states, total = copy_keys.profile_copy_keys_page(profile=profile, match=q, limit=COPY_KEY_PAGE_OBJECTS)
         except Exception as exc:  # noqa: BLE001 - the remote's refusal in plain words
             error = error or friendly_error(exc, profile)
     return render(
@@ -134,7 +134,7 @@ def profile_copy_keys(request: SignedInRequest, code: uuid.UUID) -> HttpResponse
         {
             "profile": profile,
             "may_add": may_add,
-            "copy_keys_off": services.copy_keys_off(),
+            "copy_keys_off": copy_keys.copy_keys_off(),
             "states": states,
             "total": total,
             "q": q,

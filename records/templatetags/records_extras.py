@@ -10,6 +10,8 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.timesince import timesince
 
+from records.copying import job_words
+from records.copying.job_rules import can_approve, can_reject
 from records.lib import words
 from records.models import AnyUser, CopyJob
 
@@ -30,10 +32,16 @@ def ago(value: object) -> str:
 def approval_for(job: CopyJob, user: AnyUser) -> dict[str, Any]:
     """The approval box of a job awaiting approval (templates/records/_job_approval.html): may
     this user approve or reject it, and why not. Asked only of such a job (no query otherwise)."""
-    approve, approve_reason = job.can_approve(user)
-    reject, _ = job.can_reject(user)
+    approve, approve_reason = can_approve(job, user)
+    reject, _ = can_reject(job, user)
     days = settings.COPY_APPROVAL_EXPIRY_DAYS
     return {"approve": approve, "reason": approve_reason, "reject": reject, "expiry_days": days}
+
+
+@register.filter
+def status_words(job: CopyJob) -> str:
+    """{{ job|status_words }} → "Rejected by dora: Not in freeze week"."""
+    return job_words.status_words(job)
 
 
 @register.filter

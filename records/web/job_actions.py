@@ -1,5 +1,5 @@
 """The job actions (cancel, resume, fix failed rows, undo): what their buttons, confirm pages and answers say, their
-rules (CopyJob.can_*, the same for the web, the admin, the CLI and the services), and which
+rules (copying/job_rules.py, the same for the web, the admin, the CLI and the services), and which
 the job page offers."""
 
 from __future__ import annotations
@@ -9,11 +9,12 @@ from typing import Protocol
 
 from django.urls import reverse
 
-from records.models import AnyUser, CopyJob, ProfileAccess
+from records.copying.job_rules import ProfileAccess, can_cancel, can_fix, can_resume, can_undo
+from records.models import AnyUser, CopyJob
 
 
 class Rule(Protocol):
-    """CopyJob.can_cancel, can_resume, can_undo: (allowed, the reason when not)."""
+    """can_cancel, can_resume, can_undo: (allowed, the reason when not)."""
 
     def __call__(
         self, job: CopyJob, user: AnyUser | None, access: ProfileAccess | None = None, /
@@ -41,7 +42,7 @@ CANCEL = JobAction(
     explain="Records already copied stay copied; the rest are not copied. You can undo the copied ones afterwards.",
     button="Yes, cancel the job",
     done="Cancelling: the job stops after the records in flight.",
-    rule=CopyJob.can_cancel,
+    rule=can_cancel,
     queues=False,
 )
 RESUME = JobAction(
@@ -52,7 +53,7 @@ RESUME = JobAction(
     "Records already copied are not copied twice.",
     button="Yes, resume the job",
     done="The unfinished records were queued again.",
-    rule=CopyJob.can_resume,
+    rule=can_resume,
     queues=True,
 )
 UNDO = JobAction(
@@ -63,7 +64,7 @@ UNDO = JobAction(
     "someone changed them since the copy or they were not made by this job. This can't be reversed.",
     button="Yes, delete the copies",
     done="Undo queued: the copies are being deleted. Follow it on this page.",
-    rule=CopyJob.can_undo,
+    rule=can_undo,
     queues=True,
 )
 
@@ -74,7 +75,7 @@ FIX = JobAction(
     explain="Change the values that made records fail, then resume: only the unfinished records are sent.",
     button="Save and resume",
     done="The fixed records were queued again.",
-    rule=CopyJob.can_fix,
+    rule=can_fix,
     queues=True,
 )
 

@@ -18,7 +18,9 @@ from typing import Any
 from django.db.models import Count
 
 from records.copying import review
-from records.models import AnyUser, CopyJob, ProfileAccess, RecordResult, System
+from records.copying.job_rules import ProfileAccess, can_resolve
+from records.copying.job_words import status_words
+from records.models import AnyUser, CopyJob, RecordResult, System
 from records.web import job_actions
 from records.web.job_actions import OfferedAction
 
@@ -125,7 +127,7 @@ def snapshot(job: CopyJob, user: AnyUser, counts: dict[tuple[str, str], int] | N
         objects=per_object(counts, labels, order),
         percent=_percent(numbers),
         percent_text=_percent_text(numbers),
-        words=shown.describe_status(review=numbers.review),
+        words=status_words(shown, review=numbers.review),
         notice=_notice(job),
         phase=_phase(job, counts),
         phased=job.mode != CopyJob.Mode.CLONE and job.profile.system == System.VAULT,
@@ -253,6 +255,6 @@ def _review(job: CopyJob, user: AnyUser, access: ProfileAccess, count: int, labe
     when there are none)."""
     if not count:
         return {"review_count": 0}
-    allowed, reason = job.can_resolve(user, access)
+    allowed, reason = can_resolve(job, user, access)
     rows = [{"row": r, "label": labels.get(r.object_name) or r.object_name} for r in review.review_rows(job)]
     return {"review_count": count, "review_rows": rows, "review_allowed": allowed, "review_reason": reason}

@@ -3,7 +3,7 @@ Create Custom Fields), against the sandbox over HTTP."""
 
 import pytest
 
-from records.connectors.base import NotFound, Rejected
+from records.connectors.errors import NotFound, Rejected
 from records.copying.tree import DEFAULT_COPY_KEY_FIELDS, copy_key_field
 from tests.fixtures.connectors import make_vault_connector, make_zoho_connector
 

@@ -29,7 +29,7 @@ def test_zoho_holders_in_one_coql_query(zoho):
 
 @pytest.mark.parametrize("system", ["vault", "zoho"])
 def test_holders_refuses_a_field_the_object_lacks(vault, zoho, system):
-    from records.connectors.base import Rejected
+    from records.connectors.errors import Rejected
 
     _, _, conn = vault if system == "vault" else zoho
     with pytest.raises(Rejected):

@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from records.connectors.base import ConfigurationError, OutcomeUnknown, RateLimited, Unavailable
+from records.connectors.errors import ConfigurationError, OutcomeUnknown, RateLimited, Unavailable
 from records.connectors.http import HttpClient
 
 

@@ -8,7 +8,8 @@ from urllib.parse import unquote_plus
 import pytest
 
 from records.connectors import vault_filter, zoho_filter
-from records.connectors.base import FieldInfo, FieldType, Rejected
+from records.connectors.base import FieldInfo, FieldType
+from records.connectors.errors import Rejected
 
 PRODUCT_FIELDS = {"id", "name__v", "status__v", "price__c", "description__c"}
 

@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 import redis as redis_lib
 
-from records.connectors.base import MemoryTokenStore, ProfileConfig, RateLimited
+from records.connectors.base import MemoryTokenStore, ProfileConfig
+from records.connectors.errors import RateLimited
 from records.connectors.slots import KEY_PREFIX, RedisSlots
 from records.connectors.zoho import ZohoConnector
 from records.ops.embedded_redis import free_port
@@ -180,7 +181,8 @@ WORKER = """
 import json, sys, threading
 from concurrent.futures import ThreadPoolExecutor
 import redis
-from records.connectors.base import ConnectorError, MemoryTokenStore, ProfileConfig
+from records.connectors.base import MemoryTokenStore, ProfileConfig
+from records.connectors.errors import ConnectorError
 from records.connectors.zoho import ZohoConnector
 
 args = json.loads(sys.argv[1])

@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from urllib3.util import parse_url
 
-from records.connectors.base import ConfigurationError
+from records.connectors.errors import ConfigurationError
 from records.connectors.urls import (
     ZOHO_ACCOUNTS_HOSTS,
     ZOHO_API_HOSTS,

@@ -10,12 +10,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from records.connectors.base import (
+from records.connectors.base import CloneRequest, FieldType, MemoryTokenStore
+from records.connectors.errors import (
     AuthFailed,
-    CloneRequest,
     ConfigurationError,
-    FieldType,
-    MemoryTokenStore,
     NotFound,
     OutcomeUnknown,
     RateLimited,

@@ -4,19 +4,8 @@ import datetime as dt
 
 import pytest
 
-from records.connectors.base import (
-    AuthFailed,
-    Automation,
-    CloneRequest,
-    ConfigurationError,
-    FieldType,
-    MemoryTokenStore,
-    NotFound,
-    OutcomeUnknown,
-    RateLimited,
-    RelatedList,
-    Unavailable,
-)
+from records.connectors.base import Automation, CloneRequest, FieldType, MemoryTokenStore, RelatedList
+from records.connectors.errors import AuthFailed, ConfigurationError, NotFound, OutcomeUnknown, RateLimited, Unavailable
 from sandbox import demo
 from tests.fixtures.connectors import make_zoho_connector
 from tests.fixtures.sandbox import find_record

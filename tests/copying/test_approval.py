@@ -13,6 +13,8 @@ from django.utils import timezone
 
 from records.copying import approval
 from records.copying.job_actions import copy_job_cancel, jobs_resume_stale
+from records.copying.job_rules import can_approve, can_resume
+from records.copying.job_words import status_words
 from records.models import AuditEvent, CopyJob, RecordResult
 from tests.fixtures.engine import preview, run_job, start_job
 from tests.fixtures.sandbox import find_record
@@ -58,7 +60,7 @@ def test_a_copy_into_a_protected_profile_waits_writing_and_queuing_nothing(prote
     assert job.status == CopyJob.Status.AWAITING_APPROVAL
     assert job.rq_job_id == ""  # never handed to the queue
     assert writes(sb) == []
-    assert job.status_words.startswith("Awaiting approval")
+    assert status_words(job).startswith("Awaiting approval")
     # A worker handed the job anyway does not run it.
     assert run_job(job, connector=protected.connector).status == CopyJob.Status.AWAITING_APPROVAL
     assert writes(sb) == []
@@ -104,14 +106,14 @@ def test_a_rejected_copy_ends_with_its_reason_and_nothing_written(protected, own
     sb.clear_log("vault")
     rejected = approval.copy_job_reject(job=job, user=approver, reason="  Not during the  audit ")
     assert rejected.status == CopyJob.Status.REJECTED
-    assert rejected.status_words == "Rejected by dora: Not during the audit"
+    assert status_words(rejected) == "Rejected by dora: Not during the audit"
     assert rejected.is_finished
     assert not rejected.results.filter(status=RecordResult.Status.PENDING).exists()
     assert writes(sb) == []
     assert AuditEvent.objects.get(action="job.reject", job=job).details == {"reason": "Not during the audit"}
     with pytest.raises(ValidationError, match="awaiting approval"):
         approval.copy_job_approve(job=rejected, user=approver)
-    ok, reason = rejected.can_resume(owner)
+    ok, reason = can_resume(rejected, owner)
     assert not ok and "not approved" in reason
 
 
@@ -126,7 +128,7 @@ def test_a_request_left_past_its_expiry_ends_and_can_not_be_approved(protected, 
     jobs_resume_stale()
     job.refresh_from_db()
     assert job.status == CopyJob.Status.REJECTED
-    assert job.status_words.startswith("Expired")
+    assert status_words(job).startswith("Expired")
     assert CopyJob.objects.get(pk=fresh.pk).status == CopyJob.Status.AWAITING_APPROVAL
     assert AuditEvent.objects.filter(action="job.expire", job=job).count() == 1
 
@@ -135,7 +137,7 @@ def test_the_requester_may_cancel_a_copy_awaiting_approval(protected, owner):
     job = awaiting_job(protected, owner)
     cancelled = copy_job_cancel(job=job, user=owner)
     assert cancelled.status == CopyJob.Status.CANCELLED
-    assert not cancelled.can_approve(owner)[0]
+    assert not can_approve(cancelled, owner)[0]
 
 
 @override_settings(PROTECTED_MAX_RECORDS=2)

@@ -37,6 +37,8 @@ from django.core.exceptions import ValidationError
 
 from records.connectors import connector_for
 from records.copying import job_actions, review
+from records.copying.job_rules import can_resume
+from records.copying.job_words import status_words
 from records.models import CopyJob, RecordResult
 from tests.fixtures.engine import kill_worker, start_job, start_worker
 from tests.fixtures.sandbox import small_accounts
@@ -282,10 +284,10 @@ class Drive:
                 return job
             if job.is_finished and job.mode != UNDO and not job.undo_job_id and self._resolve(job):
                 continue
-            if job.is_finished and job.can_resume(self.owner)[0]:
+            if job.is_finished and can_resume(job, self.owner)[0]:
                 job_actions.copy_job_resume(job=job, user=self.owner)
             time.sleep(0.3)
-        raise AssertionError(f"job {job.pk} still {job.status} ({job.status_words}): {job.error_summary}")
+        raise AssertionError(f"job {job.pk} still {job.status} ({status_words(job)}): {job.error_summary}")
 
     def _resolve(self, job) -> bool:
         """A row in review is a valid end only if every candidate is a record made since the job

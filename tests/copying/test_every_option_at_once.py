@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from records.connectors import connector_for
-from records.connectors.base import NotFound
+from records.connectors.errors import NotFound
 from records.copying.job_actions import copy_job_undo
 from records.copying.job_create import copy_job_create
 from records.copying.options import lineage_text, parse_cli

@@ -7,7 +7,8 @@ from dataclasses import replace
 
 import pytest
 
-from records.connectors.base import FieldInfo, FieldType, Rejected
+from records.connectors.base import FieldInfo, FieldType
+from records.connectors.errors import Rejected
 from records.copying import existing
 from records.copying.options import CopyOptions
 from records.copying.preview import plan_copy

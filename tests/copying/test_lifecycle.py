@@ -18,6 +18,8 @@ from django.test import Client
 from records.connectors import connector_for
 from records.copying.job_actions import copy_job_cancel, copy_job_resume, copy_job_undo, jobs_resume_stale
 from records.copying.job_queue import copy_job_enqueue
+from records.copying.job_rules import can_resume, can_undo
+from records.copying.job_words import status_words
 from records.copying.tree import read_tree
 from records.models import CopyJob, RecordResult
 from tests.fixtures.engine import manage_env, run_job, run_manage, start_job, wait_for, worker_running
@@ -162,7 +164,7 @@ def test_a_429_storm_makes_the_job_wait_then_resume(fresh_sandbox, zoho_profile,
     finally:
         fresh_sandbox.faults("zoho").clear()
     assert job.status == CopyJob.Status.WAITING and job.resume_at is not None
-    assert "Failed" not in job.status_words
+    assert "Failed" not in status_words(job)
     time.sleep(0.3)
     assert job.pk in [j.pk for j in jobs_resume_stale()]
     _burst()
@@ -198,8 +200,8 @@ def test_the_wait_budget_ends_a_job_that_copied_records_as_stopped_not_failed(ma
     lifecycle.wait_or_stop(fence=fence, reason="The remote system is unavailable.")
     job.refresh_from_db()
     assert job.status == CopyJob.Status.PARTIAL
-    assert job.status_words.startswith("Stopped after an outage: 9 copied, 1 not yet")
-    assert job.can_resume(owner) == (True, "")
+    assert status_words(job).startswith("Stopped after an outage: 9 copied, 1 not yet")
+    assert can_resume(job, owner) == (True, "")
 
 
 # -- one job per confirmation ----------------------------------------------------------------------
@@ -250,14 +252,14 @@ def test_an_undone_job_says_so_and_cannot_be_undone_again(fresh_sandbox, zoho_pr
     assert undo.status == CopyJob.Status.SUCCEEDED
     job.refresh_from_db()
     assert job.status == CopyJob.Status.UNDONE
-    allowed, reason = job.can_undo(owner)
+    allowed, reason = can_undo(job, owner)
     assert not allowed and reason == f"Undone by job {undo.pk}."
     page = owner_client.get(f"/jobs/{job.code}/").content.decode()
     assert f"Undone by job {undo.pk}" in page and f"/jobs/{job.code}/undo/" not in page
     assert "(deleted)" in page
     owner_client.post(f"/jobs/{job.code}/undo/")
     assert CopyJob.objects.filter(mode=CopyJob.Mode.UNDO).count() == 1
-    assert not undo.can_undo(owner)[0]
+    assert not can_undo(undo, owner)[0]
     assert conn.find("Accounts", {"Account_Name": "Undo Once Co"}) == []
 
 
@@ -402,7 +404,7 @@ def test_a_user_whose_profile_was_unshared_can_no_longer_act_on_his_jobs(
     client.post(f"/jobs/{job.code}/resume/")
     assert CopyJob.objects.count() == 1
     assert CopyJob.objects.get(pk=job.pk).status == CopyJob.Status.PARTIAL
-    allowed, reason = job.can_resume(other_user)
+    allowed, reason = can_resume(job, other_user)
     assert not allowed and "no longer" in reason
 
 
@@ -414,7 +416,7 @@ def test_web_admin_cli_and_services_give_the_same_answer(make_job, owner, staff,
 
     job = make_job(results=10, status=CopyJob.Status.SUCCEEDED)
     job.results.filter(status=S.FAILED).update(status=S.SUCCEEDED, error_type="", error_message="")
-    allowed, reason = job.can_resume(owner)
+    allowed, reason = can_resume(job, owner)
     assert not allowed and reason
     web = owner_client.post(f"/jobs/{job.code}/resume/")
     assert reason in [str(m) for m in get_messages(web.wsgi_request)]
@@ -428,7 +430,7 @@ def test_web_admin_cli_and_services_give_the_same_answer(make_job, owner, staff,
     # A cancelled job with skipped rows and nothing failed: every layer resumes it.
     other = make_job(results=10, status=CopyJob.Status.CANCELLED)
     other.results.filter(status=S.FAILED).update(status=S.SKIPPED)
-    assert other.can_resume(owner) == (True, "")
+    assert can_resume(other, owner) == (True, "")
     admin.post("/admin/records/copyjob/", {"action": "resume_jobs", "_selected_action": [other.pk]})
     assert CopyJob.objects.get(pk=other.pk).status == CopyJob.Status.QUEUED
 
@@ -449,7 +451,7 @@ def test_cancelling_a_queued_job_with_every_record_done_ends_it_as_done(make_job
     copy_job_cancel(job=job, user=owner)
     job.refresh_from_db()
     assert job.status == CopyJob.Status.SUCCEEDED
-    assert job.can_undo(owner) == (True, "")
+    assert can_undo(job, owner) == (True, "")
 
 
 @pytest.mark.django_db

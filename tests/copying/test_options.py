@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from records.connectors.base import NotFound
+from records.connectors.errors import NotFound
 from records.copying.job_actions import copy_job_resume, copy_job_undo
 from records.copying.options import CopyOptions
 from records.copying.tree import read_tree

@@ -11,10 +11,11 @@ import re
 import pytest
 from django.core.exceptions import ValidationError
 
-from records.connectors import base
-from records.connectors.base import NotFound
+from records.connectors.errors import NotFound, OutcomeUnknown
 from records.copying.job_actions import copy_job_resume, copy_job_undo
 from records.copying.job_create import copy_job_create
+from records.copying.job_rules import can_resume, can_undo
+from records.copying.job_words import status_words
 from records.copying.review import copy_row_resolve
 from records.copying.tree import read_tree
 from records.models import CopyJob, RecordResult
@@ -318,7 +319,7 @@ def lose_next_write(conn, *, applied, also=None):
         if also:
             also()
         if not applied:
-            raise base.OutcomeUnknown("connection dropped before the server read it", error_type="OutcomeUnknown")
+            raise OutcomeUnknown("connection dropped before the server read it", error_type="OutcomeUnknown")
         conn.drop_after_write = 1
 
     conn.on_write = hook
@@ -368,9 +369,9 @@ def test_two_records_that_could_be_the_copy_hold_the_row_for_review(engine_profi
     assert all(c["created"] and c["link"] for c in row.candidates)
     # Not succeeded; the words and the summary say why.
     assert job.status == CopyJob.Status.PARTIAL
-    assert "1 needs review" in job.status_words and "review" in job.error_summary
+    assert "1 needs review" in status_words(job) and "review" in job.error_summary
     # Nothing to resume: a row in review is never sent again; undo finds nothing to delete.
-    assert not job.can_resume(owner)[0] and not job.can_undo(owner)[0]
+    assert not can_resume(job, owner)[0] and not can_undo(job, owner)[0]
     assert len([c for c in conn.calls if c[0] == "clone"]) == 1
 
 
@@ -409,7 +410,7 @@ def test_none_of_them_fails_the_row_so_resume_sends_it_again(engine_profile, own
     job.refresh_from_db()
     row = job.results.get()
     assert row.status == S.FAILED and "none of the records" in row.error_message
-    assert job.status == CopyJob.Status.FAILED and job.can_resume(owner)[0]
+    assert job.status == CopyJob.Status.FAILED and can_resume(job, owner)[0]
     copy_job_resume(job=job, user=owner, enqueue=False)
     job = run_job(job, connector=conn, worker="w2")
     assert job.status == CopyJob.Status.SUCCEEDED
@@ -497,7 +498,7 @@ def test_resume_sends_failed_rows_again_but_never_one_in_review_and_undo_spares_
     job = run_job(create(conn, engine_profile, owner, ids=[a, b], row_overrides=rows), connector=conn)
     assert dict(job.results.values_list("source_id", "status")) == {a: S.REVIEW, b: S.FAILED}
     assert job.status == CopyJob.Status.PARTIAL
-    assert job.status_words == "Partly done: 0 copied, 1 failed, 1 needs review"
+    assert status_words(job) == "Partly done: 0 copied, 1 failed, 1 needs review"
     conn.reject_names = set()
     copy_job_resume(job=job, user=owner, enqueue=False)
     job = run_job(job, connector=conn, worker="w2")

@@ -9,7 +9,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
-from records.connectors.base import NotFound
+from records.connectors.errors import NotFound
 from records.copying.job_create import copy_job_create
 from records.copying.preview import copy_preview
 from records.copying.request import CopyRequest

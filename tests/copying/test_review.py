@@ -12,6 +12,7 @@ from django.test import Client
 from django.urls import reverse
 
 from records.copying.job_actions import copy_job_undo
+from records.copying.job_words import status_words
 from records.models import CopyJob, RecordResult
 from tests.copying.test_reconcile import INITECH, ZOHO_CLONE, exists, in_worker, writes
 from tests.fixtures.engine import start_job
@@ -38,7 +39,7 @@ def job_in_review(sb, profile, owner, redis_url):
     job = in_worker(job, redis_url)
     row = job.results.get()
     assert row.status == S.REVIEW and not row.new_id, (row.status, row.error_message)
-    assert job.status == CopyJob.Status.PARTIAL and "1 needs review" in job.status_words
+    assert job.status == CopyJob.Status.PARTIAL and "1 needs review" in status_words(job)
     assert len(writes(sb, ZOHO_CLONE)) == 1  # not sent again
     return job, row
 

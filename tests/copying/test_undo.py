@@ -7,9 +7,10 @@ import time
 import pytest
 from django.urls import reverse
 
-from records.connectors.base import NotFound
+from records.connectors.errors import NotFound
 from records.copying.job_actions import copy_job_resume, copy_job_undo
 from records.copying.job_create import copy_job_create
+from records.copying.job_words import status_words
 from records.copying.tree import read_tree
 from records.models import CopyJob, RecordResult
 from sandbox.zoho_demo import REPORTING_ACCOUNT
@@ -74,7 +75,7 @@ def test_a_copy_edited_after_the_copy_is_kept_and_deleted_only_when_asked(bare_z
 
     undo = undo_in_worker(job, owner, redis_url)
     assert undo.status == CopyJob.Status.PARTIAL, undo.error_summary
-    assert undo.status_words == "Partly done: 1 deleted, 1 kept: changed since the copy"
+    assert status_words(undo) == "Partly done: 1 deleted, 1 kept: changed since the copy"
     assert exists(conn, "Accounts", edited) and not exists(conn, "Accounts", untouched)
     kept = undo.results.get(source_id=edited)
     assert kept.status == S.SKIPPED and kept.error_type == "KEPT_CHANGED"
@@ -102,7 +103,7 @@ def test_undo_reads_times_on_the_remotes_clock(bare_zoho, owner, margin, skew):
     time.sleep(PAST_MARGIN)
     assert conn.update("Accounts", [{"id": edited, "Description": "changed"}])[0].ok
     undo = run_job(copy_job_undo(job=job, user=owner, enqueue=False), worker="u")
-    assert undo.status_words == "Partly done: 1 deleted, 1 kept: changed since the copy", [
+    assert status_words(undo) == "Partly done: 1 deleted, 1 kept: changed since the copy", [
         r.error_message for r in undo.results.all()
     ]
     assert exists(conn, "Accounts", edited) and not exists(conn, "Accounts", untouched)
@@ -187,7 +188,7 @@ def test_a_row_holding_a_source_id_never_deletes_the_source(bare_zoho, owner, re
     # The children the job did create are deleted; the source keeps its own.
     for child in undo.results.exclude(source_id=src):
         assert child.status == S.SUCCEEDED and not exists(conn, child.object_name, child.source_id)
-    assert undo.status == CopyJob.Status.PARTIAL and "1 kept: a source record" in undo.status_words
+    assert undo.status == CopyJob.Status.PARTIAL and "1 kept: a source record" in status_words(undo)
     assert exists(conn, "Accounts", copy_root)  # no row names it any more: never guessed at
 
 
@@ -221,7 +222,7 @@ def test_a_record_created_before_its_row_was_sent_is_kept(bare_zoho, owner, marg
     assert kept.status == S.SKIPPED and kept.error_type == "KEPT_CREATED_BEFORE_COPY", kept.error_message
     assert "before this copy was sent" in kept.error_message
     assert exists(conn, "Accounts", earlier)
-    assert undo.status_words == "Partly done: 1 deleted, 1 kept: created before the copy"
+    assert status_words(undo) == "Partly done: 1 deleted, 1 kept: created before the copy"
 
 
 @pytest.mark.django_db
@@ -266,7 +267,7 @@ def test_a_child_added_under_a_vault_deep_copy_survives_its_undo(bare_vault, own
     for object_name, copy_id in copies - {("product__v", copy_root)}:
         assert not exists(conn, object_name, copy_id), (object_name, copy_id)
     assert undo.status == CopyJob.Status.PARTIAL
-    assert undo.status_words.endswith("1 kept: records added under it")
+    assert status_words(undo).endswith("1 kept: records added under it")
 
 
 @pytest.mark.redis
@@ -401,7 +402,7 @@ def native_copy(engine_profile, owner, settings):
 def test_children_that_cannot_be_read_mean_record_by_record_deletes_not_the_cascade(
     engine_profile, owner, settings, margin
 ):
-    from records.connectors.base import Rejected
+    from records.connectors.errors import Rejected
 
     conn, job = native_copy(engine_profile, owner, settings)
 

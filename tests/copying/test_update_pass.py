@@ -4,7 +4,7 @@ is "no changes"; a lost answer sends the same update again and keeps the first `
 
 import pytest
 
-from records.connectors.base import OutcomeUnknown
+from records.connectors.errors import OutcomeUnknown
 from records.copying import lifecycle
 from records.copying.run_context import RunContext
 from records.copying.update_pass import NO_CHANGES, UpdatePass

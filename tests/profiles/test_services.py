@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import ProtectedError
 
 from records.connectors import base
+from records.connectors.errors import AuthFailed, ConfigurationError, Unavailable
 from records.models import AuditEvent, ConnectionProfile
 from records.profiles import services as profile_services
 
@@ -189,11 +190,11 @@ def test_profile_test_stores_success(owner, stub_connector):
     "error, words",
     [
         (
-            base.AuthFailed("Invalid username or password pw-123", error_type="USERNAME_OR_PASSWORD_INCORRECT"),
+            AuthFailed("Invalid username or password pw-123", error_type="USERNAME_OR_PASSWORD_INCORRECT"),
             "refused the credentials",
         ),
-        (base.Unavailable("connection refused", error_type="CONNECTION"), "Couldn't reach"),
-        (base.ConfigurationError("URL refused", error_type="INVALID_URL"), "can't be used"),
+        (Unavailable("connection refused", error_type="CONNECTION"), "Couldn't reach"),
+        (ConfigurationError("URL refused", error_type="INVALID_URL"), "can't be used"),
     ],
 )
 def test_profile_test_explains_failures_without_secrets(owner, stub_connector, error, words):

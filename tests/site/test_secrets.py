@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from records.connectors import connector_for
-from records.connectors.base import AuthFailed
+from records.connectors.errors import AuthFailed
 from records.connectors.tokens import ProfileTokenStore
 from records.copying.job_actions import copy_job_run
 from records.copying.job_create import copy_job_create

@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
+from records.copying.job_words import status_words
 from records.models import AuditEvent, CopyJob
 
 pytestmark = pytest.mark.django_db
@@ -75,7 +76,7 @@ def test_an_approver_rejects_with_a_reason(client, approver, awaiting):
     client.post(reverse("job_reject", args=[awaiting.code]), {"reason": "Not in freeze week"})
     awaiting.refresh_from_db()
     assert awaiting.status == CopyJob.Status.REJECTED
-    assert awaiting.status_words == "Rejected by dora: Not in freeze week"
+    assert status_words(awaiting) == "Rejected by dora: Not in freeze week"
     assert AuditEvent.objects.filter(action="job.reject", job=awaiting, actor=approver).exists()
 
 

@@ -6,7 +6,7 @@ import pytest
 import requests
 from django.urls import reverse
 
-from records.connectors import base
+from records.connectors.errors import AuthFailed, Unavailable
 
 pytestmark = pytest.mark.django_db
 
@@ -46,11 +46,11 @@ def test_search_finds_records_and_escapes_names(owner_client, make_profile, fake
 
 def test_connector_errors_are_explained_without_traceback(owner_client, make_profile, fake_connector):
     profile = make_profile()
-    fake_connector.fail_with = base.AuthFailed("Username or password is incorrect", error_type="INVALID_SESSION_ID")
+    fake_connector.fail_with = AuthFailed("Username or password is incorrect", error_type="INVALID_SESSION_ID")
     body = owner_client.get(reverse("copy_objects", args=[profile.code])).content.decode()
     assert "refused the credentials" in body and "INVALID_SESSION_ID" in body
     assert "Traceback" not in body and "s3cret-value" not in body
-    fake_connector.fail_with = base.Unavailable("Connection refused")
+    fake_connector.fail_with = Unavailable("Connection refused")
     body = owner_client.get(reverse("copy_search", args=[profile.code, "product__v"])).content.decode()
     assert "Couldn&#x27;t reach Veeva Vault" in body
 

@@ -16,6 +16,7 @@ from django.core.management.base import OutputWrapper
 from redis.exceptions import RedisError
 
 from records.connectors.base import FieldInfo
+from records.copying.job_words import status_words
 from records.copying.validation import coerce_override
 from records.models import CopyJob
 from records.ops.embedded_redis import EmbeddedRedis
@@ -40,7 +41,7 @@ def job_as_dict(job: CopyJob) -> dict[str, Any]:
         "id": job.pk,
         "code": str(job.code),
         "status": job.status,
-        "status_words": job.status_words,
+        "status_words": status_words(job),
         "resume_at": job.resume_at.isoformat() if job.resume_at else None,
         "undo_job": job.undo_job_id,
         "mode": job.mode,
@@ -91,7 +92,7 @@ def print_job(out: OutputWrapper, job: CopyJob) -> None:
         f"Status: {job.status}  done {job.done_count}/{job.planned_count}  "
         f"succeeded {job.succeeded_count}  failed {job.failed_count}"
     )
-    out.write(job.status_words)
+    out.write(status_words(job))
     if job.error_summary:
         out.write(f"Error: {job.error_summary}")
 

@@ -18,7 +18,8 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand
 
 from records.connectors import connector_for
-from records.connectors.base import Connector, ConnectorError
+from records.connectors.base import Connector
+from records.connectors.errors import ConnectorError
 from records.copying import source_query
 from records.copying.job_actions import copy_job_run
 from records.copying.job_create import copy_job_create

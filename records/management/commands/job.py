@@ -13,7 +13,7 @@ copy into a protected profile (records/copying/approval.py).
 [--json]` corrects failed rows (a value, a template such as "{name__v} B", or the first free " (n)")
 and, with --resume, resumes the job.
 
-The same rules as the web and the admin (CopyJob.can_*), checked by the services."""
+The same rules as the web and the admin (copying/job_rules.py), checked by the services."""
 
 from __future__ import annotations
 

@@ -20,6 +20,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from records.lib.error_words import friendly_error
 from records.models import ConnectionProfile, System
+from records.profiles import copy_keys
 from records.profiles import services as profile_services
 
 if TYPE_CHECKING:
@@ -205,13 +206,13 @@ class Command(BaseCommand):
             self._add_copy_keys(profile, add, as_json=json, yes=yes, username=user, stdin=options.get("stdin"))
             return
         try:
-            states = profile_services.profile_copy_keys(profile=profile)
+            states = copy_keys.profile_copy_keys(profile=profile)
         except Exception as exc:  # noqa: BLE001 - the remote's refusal in plain words
             _fail(friendly_error(exc, profile))
         if json:
             self.stdout.write(_json({"profile": profile.name, "system": profile.system, **_listing(states)}))
             return
-        if profile_services.copy_keys_off():
+        if copy_keys.copy_keys_off():
             self.stdout.write("COPY_KEY_FIELDS is set empty: copies use no copy key.")
         width = max((len(s.object_name) for s in states), default=6)
         for state in states:
@@ -242,7 +243,7 @@ class Command(BaseCommand):
             _fail("Give --user: staff who may change connection profiles add copy-key fields.")
         actor = self._owner(username)
         try:
-            plan = profile_services.profile_copy_key_plan(profile=profile, objects=objects, user=actor)
+            plan = copy_keys.profile_copy_key_plan(profile=profile, objects=objects, user=actor)
         except PermissionDenied as exc:
             _fail(str(exc))
         except ValidationError as exc:
@@ -257,9 +258,7 @@ class Command(BaseCommand):
             out.write("    " + d.call.replace("\n", "\n    "))
         if not yes and not _confirmed(out, stdin):
             _fail("Nothing was created.")
-        added = profile_services.profile_add_copy_keys(
-            profile=profile, objects=[d.object_name for d in plan], user=actor
-        )
+        added = copy_keys.profile_add_copy_keys(profile=profile, objects=[d.object_name for d in plan], user=actor)
         if as_json:
             self.stdout.write(_json({"profile": profile.name, "added": [a.__dict__ for a in added]}))
         else:
@@ -285,9 +284,9 @@ def _confirmed(out: OutputWrapper, stdin: IO[str] | None) -> bool:
     return answer.strip().lower() in ("y", "yes")
 
 
-def _listing(states: Iterable[profile_services.CopyKeyState]) -> dict[str, Any]:
+def _listing(states: Iterable[copy_keys.CopyKeyState]) -> dict[str, Any]:
     return {
-        "copy_keys_off": profile_services.copy_keys_off(),
+        "copy_keys_off": copy_keys.copy_keys_off(),
         "objects": [
             {
                 "object": s.object_name,

@@ -17,7 +17,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from records.connectors import connector_class, connector_for
-from records.connectors.base import Connector, ConnectorError, FieldInfo
+from records.connectors.base import Connector, FieldInfo
+from records.connectors.errors import ConnectorError
 from records.copying import choices, stored_plans
 from records.copying.options import CopyOptions, parse_cli
 from records.copying.tree import Plan
