@@ -26,7 +26,8 @@ def test_job_list_name_search(parts, new_page, login, live_server, owner):
     page.goto(f"{live_server.url}/jobs/")
     page.fill("#id_q", "cardio")
     page.click("form[aria-label='Filter jobs'] button[type=submit]")
-    assert page.locator("table tbody tr", has_text="Clone of Cardiostat as “Search me” (Products)").count() == 1
+    page.wait_for_url("**q=cardio")  # the answer's page, not the one before it
+    expect(page.locator("table tbody tr", has_text="Clone of Cardiostat as “Search me” (Products)")).to_have_count(1)
     page.fill("#id_q", PRODUCT[-4:])
     page.click("form[aria-label='Filter jobs'] button[type=submit]")
     page.wait_for_url(f"**q={PRODUCT[-4:]}")  # the answer's page, not the one before it

@@ -70,7 +70,9 @@ def test_zoho_deep_copy_wizard_and_the_live_job_page(parts, new_page, login, liv
     page.click("text=Preview the copy")
     page.click("text=Confirm and queue the copy")
     page.wait_for_url("**/jobs/*/")
-    assert page.locator("h1").inner_text().endswith(" · Deep copy of Globex (Accounts)")
+    assert (
+        page.locator("h1").inner_text().endswith(" · Deep copy of Globex as “Globex (copy)” (Accounts)")
+    )  # the name suggested
     assert page.locator("#object-progress tr[data-object=Contacts]").count() == 1
     assert_live_end(page)
     job = CopyJob.objects.get()

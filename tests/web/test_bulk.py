@@ -120,7 +120,7 @@ def test_the_csv_template_lists_editable_fields_and_real_ids_and_previews_as_is(
     profile, object_name = (vault_profile, "product__v") if system == "vault" else (zoho_profile, "Accounts")
     response = owner_client.get(reverse("bulk_template"), {"profile": str(profile.code), "object": object_name})
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
-    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     header, examples = rows[0], rows[1:]
     assert header[0] == "id" and len(examples) == 2
     state = (
