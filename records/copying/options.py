@@ -55,6 +55,13 @@ class CopyOptions:
     UNMATCHED_CHOICES = ("refuse", "blank", "fail")
     EXISTING_CHOICES = ("create", "skip", "update")
 
+    # The choices that only a copy into another profile reads, as the CLI names them.
+    CROSS_FLAGS = {"match": "--match", "unmatched": "--unmatched", "existing": "--existing", "user_map": "--map-user"}
+
+    def cross_choices(self) -> list[str]:
+        """The flags of the choices set here that only a copy into another profile reads."""
+        return [flag for name, flag in self.CROSS_FLAGS.items() if getattr(self, name)]
+
     def unmatched_for(self, object_name: str) -> str:
         return self.unmatched.get(object_name) or self.unmatched.get("*") or "refuse"
 

@@ -79,6 +79,7 @@ class CopyRequest:
     def _check_target(self) -> None:
         target = self.target
         if target is None:
+            self._check_no_cross_choices()
             return
         if target.pk == self.profile.pk:
             raise ValidationError(f"{target.name} is the profile the records are copied from: leave out --to.")
@@ -86,6 +87,16 @@ class CopyRequest:
             raise ValidationError(
                 f"{target.name} is a {target.get_system_display()} profile: records of "
                 f"{self.profile.get_system_display()} can only be copied into a profile of the same system."
+            )
+
+    def _check_no_cross_choices(self) -> None:
+        """Within one profile there is no target to match, map users in or find records in:
+        such a choice is refused, never silently ignored."""
+        flags = self.options.cross_choices()
+        if flags:
+            raise ValidationError(
+                f"{', '.join(flags)} only apply to a copy into another profile: "
+                "name the target with --to, or leave them out."
             )
 
     def check_access(self, user: Any) -> None:

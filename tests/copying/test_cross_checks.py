@@ -1,7 +1,8 @@
 """Bad input for a copy into another profile is refused before anything is queued, with a clear
 message, by the services and by the `copy` command (exit 2): a target of another system, the
 source itself as the target, a target the user may not use, a --match field the target lacks or
-that is not unique there."""
+that is not unique there, a choice only a copy into another profile reads (--existing, --match,
+--unmatched, --map-user) without a target."""
 
 import io
 import json
@@ -136,3 +137,46 @@ def test_a_stored_plan_is_keyed_by_its_target_so_a_moved_target_reads_it_again(c
     assert before != plan_key(request=request_for(source, None, request.source_ids[0]))
     target.profile.base_url = "https://other.example"
     assert plan_key(request=request) != before
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "flags",
+    [
+        ["--existing", "skip"],
+        ["--match", "Accounts:Account_Name"],
+        ["--unmatched", "blank"],
+        ["--map-user", "amelia@example.com=amelia@example.com"],
+    ],
+)
+def test_a_choice_for_another_profile_without_to_is_refused_by_the_command(zoho, owner, flags):
+    src = find_record(zoho.connector, "Accounts", "Globex")
+    before = {k: set(v) for k, v in zoho.sandbox.zoho.state.records.items()}
+    for run_flag in ("--preview", "--sync"):
+        code, _, err = run("copy", zoho.profile.name, "Accounts", src, *flags, run_flag)
+        assert code == 2, err
+        assert f"{flags[0]} only apply to a copy into another profile" in err and "--to" in err
+    assert not CopyJob.objects.exists()
+    assert {k: set(v) for k, v in zoho.sandbox.zoho.state.records.items()} == before
+
+
+@pytest.mark.django_db
+def test_a_choice_for_another_profile_without_a_target_is_refused_by_the_services(zoho, owner):
+    from records.copying.preview import copy_preview
+
+    src = find_record(zoho.connector, "Accounts", "Globex")
+    request = CopyRequest(
+        profile=zoho.profile,
+        object_name="Accounts",
+        source_ids=(src,),
+        mode="clone",
+        options=CopyOptions(existing="skip", user_map={"a@example.com": "@api"}),
+    )
+    words = "--existing, --map-user only apply to a copy into another profile"
+    with pytest.raises(ValidationError, match=words):
+        copy_preview(request=request, connector=zoho.connector)
+    with pytest.raises(ValidationError, match=words):
+        plan_request(request=request, user=owner)
+    with pytest.raises(ValidationError, match=words):
+        copy_job_create(request=request, user=owner, enqueue=False, connector=zoho.connector)
+    assert not CopyJob.objects.exists()

@@ -2,7 +2,8 @@
 [--clear F]... [--match OBJECT:FIELD]... [--unmatched [OBJECT:]CHOICE]... [--existing E] [--map-user A=B]...
 [--preview] [--sync|--wait] [--json]`.
 
-Exit 0 when the job succeeded, 1 when it failed or partly failed, 2 for bad input (one line on stderr).
+Exit 0 when the job succeeded, 1 when it failed or partly failed, 2 for bad input (one line on stderr),
+--match/--unmatched/--existing/--map-user without --to included (CopyRequest refuses them).
 """
 
 from __future__ import annotations
