@@ -28,6 +28,7 @@ SCENARIOS = [
     "templates",
     "vault_engine_copy",
     "preview_plan",
+    "zoho_cross_copy",
 ]
 MODULES = {
     "zoho_deep_copy": "bench.zoho_deep",
@@ -39,6 +40,7 @@ MODULES = {
     "templates": "bench.templates",
     "vault_engine_copy": "bench.vault_engine",
     "preview_plan": "bench.preview_plan",
+    "zoho_cross_copy": "bench.zoho_cross",
 }
 
 

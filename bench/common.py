@@ -50,6 +50,7 @@ class Context:
     user: object = None
     notes: list[str] = field(default_factory=list)
     redis: object = None
+    target_sb: object = None  # the second org's Sandbox (zoho_cross_copy)
 
     def scale(self, full: int, quick: int) -> int:
         return quick if self.quick else full

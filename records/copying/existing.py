@@ -196,15 +196,19 @@ def _still_there(
     nodes: Iterable[Node], found: dict[Key, str], target: Connector
 ) -> dict[str, dict[str, dict[str, object]]]:
     """{object: {target id: {parent field: value}}} of the found records the target still holds
-    (one batched read per object and parent field)."""
-    asked: dict[tuple[str, str], list[str]] = defaultdict(list)
+    (one batched read per object, with every parent field its records hang by: Zoho tasks by
+    What_Id or Who_Id)."""
+    asked: dict[str, dict[str, None]] = defaultdict(dict)  # object -> target ids, in order, once
+    fields: dict[str, set[str]] = defaultdict(set)
     for node in nodes:
         target_id = found.get((node.object_name, node.source_id))
         if target_id:
-            asked[(node.object_name, node.parent_field if node.depth else "")].append(target_id)
+            asked[node.object_name][target_id] = None
+            if node.depth:
+                fields[node.object_name].add(node.parent_field)
     out: dict[str, dict[str, dict[str, object]]] = defaultdict(dict)
-    for (object_name, parent_field), ids in asked.items():
-        out[object_name].update(target.field_values(object_name, ids, [parent_field] if parent_field else []))
+    for object_name, ids in asked.items():
+        out[object_name].update(target.field_values(object_name, list(ids), sorted(fields[object_name])))
     return out
 
 

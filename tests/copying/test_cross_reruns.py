@@ -55,6 +55,20 @@ def test_second_run_with_skip_creates_nothing(cross, owner):
         copy_job_undo(job=second, user=owner, enqueue=False)
 
 
+def test_a_rerun_reads_each_module_it_found_in_the_target_once(cross_zoho, owner):
+    """Tasks hang by What_Id under the account and the deals and by Who_Id under the contacts:
+    one read by ids sees that they are all still there, with both parent fields."""
+    source, target = cross_zoho
+    root = find_record(source.connector, "Accounts", ACCOUNT)
+    copy(cross_zoho, owner, root, "create")
+    target.sandbox.clear_log("zoho")
+    second = copy(cross_zoho, owner, root, "skip")
+    assert second.status == CopyJob.Status.SUCCEEDED, second.error_summary
+    reads = [e.path.split("?")[0] for e in target.sandbox.log("zoho") if e.method == "GET" and "ids=" in e.path]
+    modules = set(second.results.values_list("object_name", flat=True))
+    assert "Tasks" in modules and sorted(reads) == sorted(f"/crm/v7/{m}" for m in modules)
+
+
 def test_a_record_found_by_its_name_is_skipped_and_its_new_children_hang_under_it(cross, owner):
     """The target org has its own "Acme Corp" (other id, no children): a first copy with `skip`
     finds it by the name (Zoho's match key), creates the children only, under it."""

@@ -55,7 +55,11 @@ def cross_request(profiles, ids, mode=DEEP, **options):
 
 def found_existing(profiles, source, target, **options):
     request = cross_request(profiles, [source.root], **options)
-    _, trees = plan_copy(request=replace(request, target=None), connector=source)  # the trees, read in the source
+    # The trees, read in the source as a copy within it (which takes no choice about a target).
+    within = replace(
+        request, target=None, options=replace(request.options, match={}, unmatched={}, existing="", user_map={})
+    )
+    _, trees = plan_copy(request=within, connector=source)
     plan = Plan("Accounts", DEEP, [source.root])
     existing.plan_existing(plan=plan, trees=trees, request=request, source=source, target=target)
     return plan.cross["existing"]
