@@ -94,9 +94,10 @@ class CopyRequest:
         such a choice is refused, never silently ignored."""
         flags = self.options.cross_choices()
         if flags:
+            one = len(flags) == 1
             raise ValidationError(
-                f"{', '.join(flags)} only apply to a copy into another profile: "
-                "name the target with --to, or leave them out."
+                f"{', '.join(flags)}: only a copy into another profile takes {'this choice' if one else 'these choices'}; "
+                f"name the target with --to, or leave {'it' if one else 'them'} out."
             )
 
     def check_access(self, user: Any) -> None:

@@ -155,7 +155,7 @@ def test_a_choice_for_another_profile_without_to_is_refused_by_the_command(zoho,
     for run_flag in ("--preview", "--sync"):
         code, _, err = run("copy", zoho.profile.name, "Accounts", src, *flags, run_flag)
         assert code == 2, err
-        assert f"{flags[0]} only apply to a copy into another profile" in err and "--to" in err
+        assert f"{flags[0]}: only a copy into another profile takes this choice" in err and "--to" in err
     assert not CopyJob.objects.exists()
     assert {k: set(v) for k, v in zoho.sandbox.zoho.state.records.items()} == before
 
@@ -172,7 +172,7 @@ def test_a_choice_for_another_profile_without_a_target_is_refused_by_the_service
         mode="clone",
         options=CopyOptions(existing="skip", user_map={"a@example.com": "@api"}),
     )
-    words = "--existing, --map-user only apply to a copy into another profile"
+    words = "--existing, --map-user: only a copy into another profile takes these choices"
     with pytest.raises(ValidationError, match=words):
         copy_preview(request=request, connector=zoho.connector)
     with pytest.raises(ValidationError, match=words):
