@@ -104,3 +104,36 @@ def test_confirming_a_copy_into_a_protected_target_says_it_waits_for_approval(dr
     text = done.content.decode()
     assert "Waiting for approval" in text and "is queued" not in text
     assert CopyJob.objects.get().status == CopyJob.Status.AWAITING_APPROVAL
+
+
+@pytest.mark.django_db
+def test_the_job_page_of_a_cross_copy_names_both_profiles_and_each_rows_action(owner_client, make_job, make_profile):
+    from records.models import RecordResult
+
+    target = make_profile(name="Vault UAT")
+    job = make_job(results=0, target_profile=target)
+    actions = [RecordResult.Action.CREATE, RecordResult.Action.SKIP, RecordResult.Action.UPDATE]
+    for n, action in enumerate(actions):
+        RecordResult.objects.create(
+            job=job,
+            object_name="product__v",
+            source_id=f"S{n}",
+            new_id=f"N{n}",
+            action=action,
+            status=RecordResult.Status.SUCCEEDED,
+            values={"name__v": "New"} if action == "update" else {},
+        )
+    page = owner_client.get(reverse("job_detail", args=[job.code])).content.decode()
+    assert f"from {job.profile.name} to Vault UAT" in page
+    assert [w for w in ("Created", "Skipped", "Updated") if f'class="row-action">{w}<' in page] == [
+        "Created",
+        "Skipped",
+        "Updated",
+    ]
+    assert "name__v = New" in page  # an update lists the fields it changed
+
+
+@pytest.mark.django_db
+def test_the_job_page_of_an_in_system_copy_shows_no_action(owner_client, make_job):
+    job = make_job(results=3)
+    assert "row-action" not in owner_client.get(reverse("job_detail", args=[job.code])).content.decode()
