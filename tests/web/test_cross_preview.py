@@ -137,3 +137,23 @@ def test_the_job_page_of_a_cross_copy_names_both_profiles_and_each_rows_action(o
 def test_the_job_page_of_an_in_system_copy_shows_no_action(owner_client, make_job):
     job = make_job(results=3)
     assert "row-action" not in owner_client.get(reverse("job_detail", args=[job.code])).content.decode()
+
+
+def test_an_unmatched_outside_reference_is_counted_with_examples_and_its_choice_kept(
+    cross_zoho, owner_client, redis_url
+):
+    source = cross_zoho.source
+    initech = find_record(source.connector, "Accounts", "Initech")
+    hooli = find_record(source.connector, "Accounts", "Hooli")  # not in the target org
+    source.connector.update("Accounts", [{"id": initech, "Parent_Account": {"id": hooli}}])
+    put_draft(owner_client, source.profile, "Accounts", [initech])
+    choose_target(owner_client, cross_zoho.target.profile)
+    page = read_preview(owner_client)
+    assert 'id="cross-references"' in page and hooli in page and "This copy can't be queued" in page
+    assert '<option value="refuse" selected>' in page
+    owner_client.post(
+        reverse("copy_cross_choices", args=["d1"]), {"ref_object": "Accounts", "unmatched-Accounts": "blank"}
+    )
+    assert owner_client.session["copy_drafts"]["d1"]["options"]["unmatched"] == {"Accounts": "blank"}
+    page = read_preview(owner_client)
+    assert '<option value="blank" selected>' in page and "can't be queued" not in page
