@@ -157,3 +157,16 @@ def test_an_unmatched_outside_reference_is_counted_with_examples_and_its_choice_
     assert owner_client.session["copy_drafts"]["d1"]["options"]["unmatched"] == {"Accounts": "blank"}
     page = read_preview(owner_client)
     assert '<option value="blank" selected>' in page and "can't be queued" not in page
+
+
+def test_a_user_choice_unknown_in_the_target_fails_the_plan_and_can_be_forgotten(draft):
+    client, cross = draft
+    choose_target(client, cross.target.profile)
+    post = {"user_email": [REP["email"]], "user-0": "other", "user-0-email": "nobody@nowhere.example"}
+    client.post(reverse("copy_cross_choices", args=["d1"]), post)
+    page = read_preview(client)
+    assert "The preview failed" in page and "nobody@nowhere.example" in page and 'id="reset-users"' in page
+    client.post(reverse("copy_cross_choices", args=["d1"]), {"reset_users": "1"})
+    assert client.session["copy_drafts"]["d1"]["options"]["user_map"] == {}
+    page = read_preview(client)
+    assert 'id="cross-users"' in page and "The preview failed" not in page

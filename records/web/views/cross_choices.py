@@ -66,7 +66,8 @@ def copy_cross_choices(request: SignedInRequest, draft_id: str) -> HttpResponse:
 def _cross_options(options: CopyOptions, post: Any) -> CopyOptions:
     """The form's rows as the CLI's items, parsed by its rule (options.parse_cross_cli)."""
     unmatched = [f"{o}:{post[f'unmatched-{o}']}" for o in post.getlist("ref_object") if post.get(f"unmatched-{o}")]
-    kept = dict(options.user_map)
+    # "Forget the user choices": a plan that failed on one (an e-mail unknown in the target) shows no table to change it in.
+    kept = {} if post.get("reset_users") else dict(options.user_map)
     for n, typed in enumerate(post.getlist("user_email")):
         email, choice = typed.strip().casefold(), post.get(f"user-{n}", "")
         if choice == OTHER_USER:
