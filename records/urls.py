@@ -2,7 +2,7 @@ from django.urls import path
 
 from records.ops import health
 from records.profiles import views as profile_views
-from records.web.views import bulk, choices, home, job_fix, jobs, new_copy
+from records.web.views import bulk, choices, cross_choices, home, job_fix, jobs, new_copy
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -38,6 +38,8 @@ urlpatterns = [
     path("copy/preview/<str:draft_id>/confirm/", new_copy.copy_confirm, name="copy_confirm"),
     path("copy/preview/<str:draft_id>/plan.json", new_copy.copy_plan_status, name="copy_plan_status"),
     path("copy/preview/<str:draft_id>/choices/", choices.copy_choices, name="copy_choices"),
+    path("copy/preview/<str:draft_id>/target/", cross_choices.copy_target, name="copy_target"),
+    path("copy/preview/<str:draft_id>/cross/", cross_choices.copy_cross_choices, name="copy_cross_choices"),
     path("lookup/<uuid:profile_code>/<str:object_name>/", new_copy.record_lookup, name="record_lookup"),
     path("bulk/", bulk.bulk_upload, name="bulk_upload"),
     path("bulk/template.csv", bulk.bulk_template, name="bulk_template"),

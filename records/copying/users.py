@@ -86,7 +86,7 @@ def match_users(
         choice = choices.get(email_key(email), "")
         found = _target_of(choice, in_target.get(email_key(email)), in_target, api_user_id)
         words = f"{person.name} <{email}>" if person else f"user {user_id} (not found in the source)"
-        row: dict[str, Any] = {"source": words, "source_id": user_id, "records": records}
+        row: dict[str, Any] = {"source": words, "source_id": user_id, "email": email, "records": records}
         row.update(target=found[1], target_id=found[0], how=found[2])
         out.rows.append(row)
         if found[0]:

@@ -26,6 +26,7 @@ class RequestFields(TypedDict):
     mode: str
     overrides: dict[str, Any]
     row_overrides: dict[str, dict[str, Any]]
+    target: NotRequired[str]  # the code of the profile copied into; absent: within `profile`
 
 
 class Draft(RequestFields):
@@ -102,16 +103,31 @@ def copy_request_of(draft: Draft, profile: ConnectionProfile) -> CopyRequest:
         overrides=draft["overrides"],
         row_overrides=draft.get("row_overrides") or {},
         options=CopyOptions.from_dict(draft.get("options")),
+        target=_target(draft),
     )
+
+
+def _target(draft: Draft) -> ConnectionProfile | None:
+    """The profile a draft copies into; access is the services' check (CopyRequest.check_access)."""
+    code = draft.get("target")
+    if not code:
+        return None
+    target = ConnectionProfile.objects.filter(code=code).first()
+    if target is None:  # deleted since it was chosen: never fall back to copying within the source
+        raise Http404("The profile to copy into no longer exists; choose another.")
+    return target
 
 
 def with_request(draft: Draft, copy_request: CopyRequest) -> Draft:
     """`draft` asking for `copy_request` instead (the preview's choices changed it)."""
-    return {**draft, **_request_fields(copy_request), "options": copy_request.options.as_dict()}
+    changed: Draft = {**draft, **_request_fields(copy_request), "options": copy_request.options.as_dict()}
+    if copy_request.target is None:
+        changed.pop("target", None)  # back to a copy within the source profile
+    return changed
 
 
 def _request_fields(copy_request: CopyRequest) -> RequestFields:
-    return {
+    fields: RequestFields = {
         "profile": str(copy_request.profile.code),
         "object_name": copy_request.object_name,
         "source_ids": list(copy_request.source_ids),
@@ -119,3 +135,6 @@ def _request_fields(copy_request: CopyRequest) -> RequestFields:
         "overrides": copy_request.overrides,
         "row_overrides": copy_request.row_overrides,
     }
+    if copy_request.target:  # only a copy into another profile names one
+        fields["target"] = str(copy_request.target.code)
+    return fields

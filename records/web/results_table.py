@@ -84,6 +84,7 @@ RESULT_FIELDS = (
     "link",
     "values",
     "candidates",
+    "action",
 )
 
 
@@ -152,6 +153,7 @@ def results_page(request: HttpRequest, results: QuerySet[RecordResult], total: i
 
 
 STATUS_LABELS = dict(RecordResult.Status.choices)
+ACTION_LABELS = dict(RecordResult.Action.choices)
 
 
 @dataclass(frozen=True)
@@ -165,6 +167,7 @@ class RowWords:
     name_fields: tuple[str, ...] = ()
     parents: dict[str, str] = field(default_factory=dict)
     deleted: bool = False  # the job was undone: its copies are gone
+    cross: bool = False  # a copy into another profile: each row says what it did there
 
 
 def row_words(job: CopyJob, rows: list[RecordResult], objects: dict[str, str]) -> RowWords:
@@ -176,6 +179,7 @@ def row_words(job: CopyJob, rows: list[RecordResult], objects: dict[str, str]) -
         name_fields=connector_class(job.profile.system).name_fields,
         parents=parent_names(job, rows),
         deleted=job.status == CopyJob.Status.UNDONE,
+        cross=bool(job.target_profile_id),
     )
 
 
@@ -201,7 +205,7 @@ def result_row_html(r: RecordResult, words: RowWords) -> str:
     parent = words.parents.get(r.parent_source_id, "")
     return format_html(
         '<tr><td>{}</td><td>{}</td><td class="mono">{}</td><td class="mono">{}</td><td>{}</td><td>{}</td>'
-        '<td><span class="badge badge-{}">{}</span></td><td>{}</td><td>{}</td></tr>\n',
+        '<td><span class="badge badge-{}">{}</span>{}</td><td>{}</td><td>{}</td></tr>\n',
         copy_name(r, words) or "—",
         r.source_name or "—",
         r.source_id,
@@ -212,9 +216,17 @@ def result_row_html(r: RecordResult, words: RowWords) -> str:
         else (r.parent_source_id or "—"),
         r.status,
         STATUS_LABELS.get(r.status, r.status),
+        _action(r, words.cross),
         _error(r),
         values_text(r.values, words.fields),
     )
+
+
+def _action(r: RecordResult, cross: bool) -> str:
+    """A cross copy's row: created, skipped (found there already) or updated, once it is done."""
+    if not cross or r.status != RecordResult.Status.SUCCEEDED:
+        return ""
+    return format_html(' <span class="row-action">{}</span>', ACTION_LABELS.get(r.action, r.action))
 
 
 def _new_id(r: RecordResult, deleted: bool) -> str:

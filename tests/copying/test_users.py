@@ -27,6 +27,7 @@ def test_same_email_in_another_case_is_the_same_user():
         {
             "source": "Ann Admin <Admin@Example.com>",
             "source_id": "1",
+            "email": "Admin@Example.com",  # the preview's choice per user is keyed by it
             "records": 3,
             "target": "Ann Admin <admin@example.com>",
             "target_id": "91",

@@ -73,6 +73,7 @@ def copy_choices(request: SignedInRequest, draft_id: str) -> HttpResponse:
     except ConnectorError as exc:
         messages.error(request, friendly_error(exc, profile))
         return redirect("copy_preview", draft_id=draft_id)
+    options = _with_cross(options, asked.options)
     # The overrides typed before the choices, then the choices' own for the top record.
     base = draft.get("base_overrides", draft["overrides"])
     chosen = replace(asked, overrides={**base, **top}, options=options)
@@ -89,6 +90,19 @@ def copy_choices(request: SignedInRequest, draft_id: str) -> HttpResponse:
         },
     )
     return redirect("copy_preview", draft_id=draft_id)
+
+
+def _with_cross(options: CopyOptions, asked: CopyOptions) -> CopyOptions:
+    """These choices leave a copy into another profile's own (cross_choices.py) as they were."""
+    return replace(
+        options,
+        match=asked.match,
+        unmatched=asked.unmatched,
+        existing=asked.existing,
+        user_map=asked.user_map,
+        source_filter=asked.source_filter,
+        source_limit=asked.source_limit,
+    )
 
 
 def _lines(text: str) -> list[str]:

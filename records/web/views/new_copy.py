@@ -34,6 +34,7 @@ from records.web import drafts, wizard
 from records.web.drafts import Draft
 from records.web.forms import OverridesForm
 from records.web.views.choices import choice_objects, engine_needed, widgets
+from records.web.views.cross_choices import cross_context
 
 SEARCH_PER_PAGE = 20
 LOOKUP_PER_PAGE = 10
@@ -312,6 +313,7 @@ def copy_preview(request: SignedInRequest, draft_id: str) -> HttpResponse:
                 else None
             ),
             **_guards(row, profile, plan),
+            **cross_context(request, copy_request, plan),
         },
     )
 
@@ -405,7 +407,10 @@ def _confirm(request: SignedInRequest, draft_id: str, draft: Draft, copy_request
 
 
 def _queued_words(request: HttpRequest, queued: Enqueued) -> None:
-    if queued.queue_down:
+    if queued.job.status == CopyJob.Status.AWAITING_APPROVAL:
+        # Nothing is queued (approval.needs_approval): the job page's approval box says who decides.
+        messages.info(request, f"Waiting for approval: {queued.job.write_profile.name} is protected.")
+    elif queued.queue_down:
         # "while-queued": the job page drops it once the job has ended (static/records/job.js).
         messages.warning(request, "The copy is queued; it starts when the queue is back.", extra_tags="while-queued")
     else:

@@ -1,0 +1,115 @@
+"""The preview's choices for a copy into another profile: which profile ("Copy into"), and, once its
+plan is read, what unmatched references, records already there and unmatched users do. Each POST
+stores them on the draft (CopyRequest.target, CopyOptions) and the preview reads the plan again."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect
+from django.views.decorators.http import require_POST
+
+from records.copying.options import CopyOptions, parse_cross_cli
+from records.copying.request import CopyRequest
+from records.copying.tree import Plan
+from records.copying.users import API_USER, REFUSE
+from records.lib.error_words import service_error_message
+from records.lib.signed_in import SignedInRequest
+from records.models import ConnectionProfile
+from records.profiles.access import get_profile_for_user
+from records.web import drafts
+
+OTHER_USER = "other"  # the users table's choice "another target user", its e-mail in a text box
+
+
+@require_POST
+def copy_target(request: SignedInRequest, draft_id: str) -> HttpResponse:
+    """ "Copy into": the same profile (an empty value) or another of the same system."""
+    draft = drafts.get_draft(request, draft_id)
+    profile = get_profile_for_user(request, draft["profile"])
+    asked = drafts.copy_request_of(draft, profile)
+    code = request.POST.get("target", "").strip()
+    target = _profile(code) if code and code != str(profile.code) else None
+    if code and code != str(profile.code) and target is None:
+        messages.error(request, "There is no such profile to copy into; choose one from the list.")
+        return redirect("copy_preview", draft_id=draft_id)
+    chosen = replace(asked, target=target)
+    try:  # the services' checks: the same system, not the source itself, both usable by this user
+        chosen.checked_ids()
+        chosen.check_access(request.user)
+    except ValidationError as exc:
+        messages.error(request, service_error_message(exc))
+        return redirect("copy_preview", draft_id=draft_id)
+    drafts.keep_draft(request, draft_id, drafts.with_request(draft, chosen))
+    return redirect("copy_preview", draft_id=draft_id)
+
+
+@require_POST
+def copy_cross_choices(request: SignedInRequest, draft_id: str) -> HttpResponse:
+    """Per object the unmatched references' choice, the existing records' policy, per user a target."""
+    draft = drafts.get_draft(request, draft_id)
+    profile = get_profile_for_user(request, draft["profile"])
+    asked = drafts.copy_request_of(draft, profile)
+    try:
+        options = _cross_options(asked.options, request.POST)
+    except ValidationError as exc:
+        messages.error(request, service_error_message(exc))
+        return redirect("copy_preview", draft_id=draft_id)
+    drafts.keep_draft(request, draft_id, drafts.with_request(draft, replace(asked, options=options)))
+    return redirect("copy_preview", draft_id=draft_id)
+
+
+def _cross_options(options: CopyOptions, post: Any) -> CopyOptions:
+    """The form's rows as the CLI's items, parsed by its rule (options.parse_cross_cli)."""
+    unmatched = [f"{o}:{post[f'unmatched-{o}']}" for o in post.getlist("ref_object") if post.get(f"unmatched-{o}")]
+    # "Forget the user choices": a plan that failed on one (an e-mail unknown in the target) shows no table to change it in.
+    kept = {} if post.get("reset_users") else dict(options.user_map)
+    for n, typed in enumerate(post.getlist("user_email")):
+        email, choice = typed.strip().casefold(), post.get(f"user-{n}", "")
+        if choice == OTHER_USER:
+            kept[email] = post.get(f"user-{n}-email", "").strip()
+        elif choice in (API_USER, REFUSE):
+            kept[email] = choice
+        elif choice == "":
+            kept.pop(email, None)  # back to the same e-mail, else refused
+    return parse_cross_cli(
+        options,
+        match=[f"{o}:{f}" for o, f in options.match.items()],
+        unmatched=[f"{o}:{c}" for o, c in options.unmatched.items() if o != "*"] + unmatched,
+        existing=post.get("existing", options.existing),
+        map_user=[f"{e}={t}" for e, t in kept.items()],
+        where=options.source_filter,
+        limit=options.source_limit,
+    )
+
+
+def _profile(code: str) -> ConnectionProfile | None:
+    try:
+        return ConnectionProfile.objects.filter(code=code).first()
+    except ValidationError:  # not a profile code at all
+        return None
+
+
+def cross_context(request: SignedInRequest, copy_request: CopyRequest, plan: Plan | None) -> dict[str, Any]:
+    """What the preview shows of "Copy into" and of a plan into another profile (no remote call)."""
+    profile = copy_request.profile
+    targets = ConnectionProfile.objects.for_user(request.user).filter(system=profile.system).exclude(pk=profile.pk)
+    cross = plan.cross if plan else {}
+    return {
+        "target": copy_request.target,
+        "targets": targets.order_by("name"),
+        "cross": cross,
+        "cross_users": [
+            {**row, "choice": _user_choice(copy_request.options, row.get("email", ""))}
+            for row in cross.get("users", [])
+        ],
+    }
+
+
+def _user_choice(options: CopyOptions, email: str) -> str:
+    """The users table's select for a source user: "" (same e-mail), @api, @refuse or another's e-mail."""
+    return options.user_map.get(email.casefold(), "") if email else ""
