@@ -163,29 +163,47 @@ class RowWords:
     objects: dict[str, str] = field(default_factory=dict)
     fields: dict[str, str] = field(default_factory=dict)
     name_fields: tuple[str, ...] = ()
-    parents: dict[str, str] = field(default_factory=dict)
+    parents: dict[str, tuple[str, str]] = field(default_factory=dict)  # id -> (name, id shown)
     deleted: bool = False  # the job was undone: its copies are gone
 
 
 def row_words(job: CopyJob, rows: list[RecordResult], objects: dict[str, str]) -> RowWords:
-    """One query for the parents' names, whatever the number of rows."""
+    """One or two queries for the parents' names, whatever the number of rows."""
     changes = (job.plan or {}).get("changes") or []
+    name_fields = connector_class(job.profile.system).name_fields
+    undone = job.parent_job if job.mode == CopyJob.Mode.UNDO else None
     return RowWords(
         objects=objects,
         fields={c["field"]: c.get("label") or c["field"] for c in changes if isinstance(c, dict) and c.get("field")},
-        name_fields=connector_class(job.profile.system).name_fields,
-        parents=parent_names(job, rows),
+        name_fields=name_fields,
+        parents=undo_parents(undone, rows, name_fields) if undone else parent_names(job, rows),
         deleted=job.status == CopyJob.Status.UNDONE,
     )
 
 
-def parent_names(job: CopyJob, rows: list[RecordResult]) -> dict[str, str]:
-    """{parent source id: its name} for the parents of `rows` that are records of this job."""
+def parent_names(job: CopyJob, rows: list[RecordResult]) -> dict[str, tuple[str, str]]:
+    """{parent source id: (its name, its id)} for the parents of `rows` that are records of this job."""
     ids = {r.parent_source_id for r in rows if r.parent_source_id}
     if not ids:
         return {}
     found = job.results.filter(source_id__in=ids).exclude(source_name="").values_list("source_id", "source_name")
-    return dict(found)
+    return {source_id: (name, source_id) for source_id, name in found}
+
+
+def undo_parents(undone: CopyJob, rows: list[RecordResult], name_fields: tuple[str, ...]) -> dict[str, tuple[str, str]]:
+    """For an undo's rows, whose parent_source_id is the original's source id (job_actions._undo_rows):
+    {that id: (the parent copy's name, its id)}, or for a top copy ("copy of <source name>", "")."""
+    ids = {r.parent_source_id for r in rows if r.parent_source_id}
+    originals = list(undone.results.filter(source_id__in=ids)) if ids else []
+    parent_ids = {r.parent_source_id for r in originals if r.parent_source_id}
+    parent_rows = undone.results.filter(source_id__in=parent_ids) if parent_ids else []
+    copies = {p.source_id: (copy_name(p, RowWords(name_fields=name_fields)), p.new_id) for p in parent_rows}
+    return {
+        r.source_id: copies.get(r.parent_source_id, ("", ""))
+        if r.parent_source_id
+        else (f"copy of {r.source_name or r.source_id}", "")
+        for r in originals
+    }
 
 
 def copy_name(r: RecordResult, words: RowWords) -> str:
@@ -198,7 +216,7 @@ def copy_name(r: RecordResult, words: RowWords) -> str:
 def result_row_html(r: RecordResult, words: RowWords) -> str:
     """One row of the results table. Built here rather than in the template: rendering 50 rows
     through the template engine took about half of the page's server time."""
-    parent = words.parents.get(r.parent_source_id, "")
+    parent, parent_id = words.parents.get(r.parent_source_id) or ("", r.parent_source_id)
     return format_html(
         '<tr><td>{}</td><td>{}</td><td class="mono">{}</td><td class="mono">{}</td><td>{}</td><td>{}</td>'
         '<td><span class="badge badge-{}">{}</span></td><td>{}</td><td>{}</td></tr>\n',
@@ -207,14 +225,18 @@ def result_row_html(r: RecordResult, words: RowWords) -> str:
         r.source_id,
         _new_id(r, words.deleted),
         words.objects.get(r.object_name) or r.object_name,
-        format_html('{} <span class="mono muted small-text">{}</span>', parent, r.parent_source_id)
-        if parent
-        else (r.parent_source_id or "—"),
+        _parent(parent, parent_id),
         r.status,
         STATUS_LABELS.get(r.status, r.status),
         _error(r),
         values_text(r.values, words.fields),
     )
+
+
+def _parent(name: str, record_id: str) -> str:
+    if name and record_id:
+        return format_html('{} <span class="mono muted small-text">{}</span>', name, record_id)
+    return escape(name or record_id or "—")
 
 
 def _new_id(r: RecordResult, deleted: bool) -> str:

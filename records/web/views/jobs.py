@@ -177,7 +177,10 @@ def job_rows(request: SignedInRequest, code: uuid.UUID) -> HttpResponse:
     cursor as the job page), as HTML: job.js swaps them in while the job runs, so outcomes and
     new ids appear without a reload. Session, user, job and the page's rows: 4 queries."""
     job = _get_job_for_user(
-        request, code, only=("id", "code", "plan", "status", "profile__system"), related=("profile",)
+        request,
+        code,
+        only=("id", "code", "plan", "status", "mode", "parent_job_id", "profile__system"),
+        related=("profile",),
     )
     # Any object name is a valid filter here: it only narrows this user's own job's results.
     results = filtered_results(request, job, [request.GET.get("object", "")]).results
