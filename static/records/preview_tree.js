@@ -111,4 +111,5 @@
 
   boxes.forEach(function (b) { b.addEventListener("change", update); });
   if (engineBox) engineBox.addEventListener("change", update);
+  table.dataset.ready = "1";  // bound: browser tests wait for this, not for a time
 })();

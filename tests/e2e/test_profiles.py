@@ -4,6 +4,8 @@ system's words."""
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.helpers import ready
+
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
@@ -16,6 +18,7 @@ def test_the_add_profile_form_speaks_the_chosen_systems_words(new_page, login, l
     secret" under a note on both systems, and the base URL's help named both."""
     page = login(new_page(), "alice", "alice-pass-123")
     page.goto(f"{live_server.url}/profiles/add/")
+    ready(page, "#profile-form")
     page.select_option("#id_system", "vault")
     expect(_label(page, "username")).to_have_text("User name *")
     expect(_label(page, "secret")).to_have_text("Password")
