@@ -194,16 +194,32 @@ def undo_parents(undone: CopyJob, rows: list[RecordResult], name_fields: tuple[s
     """For an undo's rows, whose parent_source_id is the original's source id (job_actions._undo_rows):
     {that id: (the parent copy's name, its id)}, or for a top copy ("copy of <source name>", "")."""
     ids = {r.parent_source_id for r in rows if r.parent_source_id}
-    originals = list(undone.results.filter(source_id__in=ids)) if ids else []
+    originals = list(
+        undone.results.filter(source_id__in=ids).only("source_id", "parent_source_id", "source_name", "action")
+    )
     parent_ids = {r.parent_source_id for r in originals if r.parent_source_id}
-    parent_rows = undone.results.filter(source_id__in=parent_ids) if parent_ids else []
-    copies = {p.source_id: (copy_name(p, RowWords(name_fields=name_fields)), p.new_id) for p in parent_rows}
-    return {
-        r.source_id: copies.get(r.parent_source_id, ("", ""))
-        if r.parent_source_id
-        else (f"copy of {r.source_name or r.source_id}", "")
-        for r in originals
-    }
+    parent_rows = undone.results.filter(source_id__in=parent_ids).only(
+        "source_id", "new_id", "values", "depth", "source_name"
+    )
+    copies = {p.source_id: (_given_name(undone, p, name_fields), p.new_id) for p in parent_rows}
+    return {r.source_id: _undo_parent(r, copies) for r in originals}
+
+
+def _undo_parent(original: RecordResult, copies: dict[str, tuple[str, str]]) -> tuple[str, str]:
+    if original.action == RecordResult.Action.UPDATE:
+        return ("", "")  # an update made no copy: its undo writes old values back, under no parent
+    if original.parent_source_id:
+        return copies.get(original.parent_source_id, ("", ""))
+    return (f"copy of {original.source_name or original.source_id}", "")
+
+
+def _given_name(job: CopyJob, r: RecordResult, name_fields: tuple[str, ...]) -> str:
+    """A copy's name: as set on its row, else for the top record of a one-record job the name the
+    person gave (plan["copy_name"]: Vault's own deep copy keeps it in the job, not the row)."""
+    given = copy_name(r, RowWords(name_fields=name_fields))
+    if given == r.source_name and r.depth == 0 and len(job.source_ids or []) == 1:
+        return str((job.plan or {}).get("copy_name") or given)
+    return given
 
 
 def copy_name(r: RecordResult, words: RowWords) -> str:
