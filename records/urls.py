@@ -17,6 +17,7 @@ urlpatterns = [
     path("profiles/", profile_views.profile_list, name="profile_list"),
     path("profiles/add/", profile_views.profile_add, name="profile_add"),
     path("profiles/<uuid:code>/edit/", profile_views.profile_edit, name="profile_edit"),
+    path("profiles/<uuid:code>/lineage/", profile_views.profile_lineage, name="profile_lineage"),
     path("profiles/<uuid:code>/delete/", profile_views.profile_delete, name="profile_delete"),
     path("profiles/<uuid:code>/test/", profile_views.profile_test, name="profile_test"),
     path("profiles/<uuid:code>/copy-keys/", profile_views.profile_copy_keys, name="profile_copy_keys"),

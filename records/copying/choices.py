@@ -91,9 +91,14 @@ def check_not_copy_key(
         raise ValidationError(prefix + own_field_message(label, key))
 
 
+def can_hold_lineage(info: FieldInfo | None) -> bool:
+    """The lineage stamp goes only into an editable text field the system doesn't name itself."""
+    return info is not None and info.editable and info.type in TEXT_TYPES and not info.system_managed_name
+
+
 def check_lineage(*, fields: list[FieldInfo], field_name: str, where: str) -> None:
     info = next((f for f in fields if f.name == field_name), None)
-    if info is None or not info.editable or info.type not in TEXT_TYPES or info.system_managed_name:
+    if info is None or not can_hold_lineage(info):
         raise ValidationError(f"{where}: the lineage stamp needs an editable text field; {field_name!r} isn't one.")
     longest = len(lineage_text("X" * 20, 999999))
     if info.max_length and info.max_length < longest:

@@ -14,9 +14,9 @@ from records.connectors.errors import ConnectorError
 from records.copying.references import ref_id
 from records.copying.value_templates import is_template
 
-# Reference targets the lookup widget can't search (a connector's search reads records; Zoho's
-# Owner points at users): their ids are still checked, by a get.
-UNSEARCHABLE_TARGETS = frozenset({"Users"})
+# Reference targets that are the system's users, not records (Zoho's Owner and user lookups): the
+# lookup widget searches them through Connector.users, not Connector.search.
+USER_TARGETS = frozenset({"Users"})
 MAX_TAKEN_SHOWN = 5  # taken values named in one refusal
 
 
@@ -70,7 +70,7 @@ def missing_references(
 
 
 def _missing_message(info: FieldInfo, record_id: str) -> str:
-    if info.reference_to == "Users":
+    if info.reference_to in USER_TARGETS:
         return f"No user has the id {record_id}: pick one of the CRM's users."
     # The field's label ("Country"), as the form names it, rather than the target's API name.
     return f"No {info.label or info.reference_to} record has the id {record_id}: pick one with the lookup."

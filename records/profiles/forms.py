@@ -154,3 +154,20 @@ class ProfileForm(forms.ModelForm):  # type: ignore[type-arg]
             if self.cleaned_data.get(name):
                 data[name] = self.cleaned_data[name]
         return data
+
+
+class LineageDefaultsForm(forms.Form):
+    """The profile's default lineage fields as lines of text; records.profiles.lineage_defaults
+    checks them against the profile's metadata."""
+
+    lineage_lines = forms.CharField(
+        label="Default lineage fields",
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
+        help_text=(
+            "One object a line: the object, a colon, and the text field that gets the lineage stamp "
+            "(which job and record each copy came from), e.g. “Products: Description”. "
+            "Names or labels both work. Leave empty for none."
+        ),
+    )

@@ -15,9 +15,9 @@ from django.views.decorators.http import require_POST
 from records.lib.error_words import friendly_error, service_error_message
 from records.lib.signed_in import SignedInRequest
 from records.models import ConnectionProfile, CopyJob
-from records.profiles import copy_keys, services
+from records.profiles import copy_keys, lineage_defaults, services
 from records.profiles.access import get_editable_profile, get_profile_for_user
-from records.profiles.forms import ProfileForm
+from records.profiles.forms import LineageDefaultsForm, ProfileForm
 
 
 def profile_list(request: SignedInRequest) -> HttpResponse:
@@ -57,7 +57,33 @@ def profile_edit(request: SignedInRequest, code: uuid.UUID) -> HttpResponse:
         else:
             messages.success(request, f"Profile “{fresh.name}” saved.")
             return redirect("profile_list")
-    return render(request, "records/profile_form.html", {"form": form, "profile": profile})
+    lineage_form = LineageDefaultsForm(initial={"lineage_lines": lineage_defaults.lineage_lines(profile)})
+    return render(
+        request, "records/profile_form.html", {"form": form, "profile": profile, "lineage_form": lineage_form}
+    )
+
+
+@require_POST
+def profile_lineage(request: SignedInRequest, code: uuid.UUID) -> HttpResponse:
+    """Save the profile's default lineage fields (the edit page's "Lineage stamps" fieldset)."""
+    profile = get_editable_profile(request, code)
+    lineage_form = LineageDefaultsForm(request.POST)
+    if lineage_form.is_valid():
+        try:
+            lineage_defaults.profile_set_lineage_defaults(
+                profile=profile, actor=request.user, text=lineage_form.cleaned_data["lineage_lines"]
+            )
+        except ValidationError as exc:
+            lineage_form.add_error("lineage_lines", exc.messages)
+        except Exception as exc:  # noqa: BLE001 - the metadata couldn't be read: said beside the box
+            lineage_form.add_error("lineage_lines", friendly_error(exc, profile))
+        else:
+            messages.success(request, f"Default lineage fields of “{profile.name}” saved.")
+            return redirect("profile_edit", code=profile.code)
+    form = ProfileForm(instance=profile)
+    return render(
+        request, "records/profile_form.html", {"form": form, "profile": profile, "lineage_form": lineage_form}
+    )
 
 
 def profile_delete(request: SignedInRequest, code: uuid.UUID) -> HttpResponse:

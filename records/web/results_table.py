@@ -165,31 +165,65 @@ class RowWords:
     objects: dict[str, str] = field(default_factory=dict)
     fields: dict[str, str] = field(default_factory=dict)
     name_fields: tuple[str, ...] = ()
-    parents: dict[str, str] = field(default_factory=dict)
+    parents: dict[str, tuple[str, str]] = field(default_factory=dict)  # id -> (name, id shown)
     deleted: bool = False  # the job was undone: its copies are gone
     cross: bool = False  # a copy into another profile: each row says what it did there
 
 
 def row_words(job: CopyJob, rows: list[RecordResult], objects: dict[str, str]) -> RowWords:
-    """One query for the parents' names, whatever the number of rows."""
+    """One or two queries for the parents' names, whatever the number of rows."""
     changes = (job.plan or {}).get("changes") or []
+    name_fields = connector_class(job.profile.system).name_fields
+    undone = job.parent_job if job.mode == CopyJob.Mode.UNDO else None
     return RowWords(
         objects=objects,
         fields={c["field"]: c.get("label") or c["field"] for c in changes if isinstance(c, dict) and c.get("field")},
-        name_fields=connector_class(job.profile.system).name_fields,
-        parents=parent_names(job, rows),
+        name_fields=name_fields,
+        parents=undo_parents(undone, rows, name_fields) if undone else parent_names(job, rows),
         deleted=job.status == CopyJob.Status.UNDONE,
         cross=bool(job.target_profile_id),
     )
 
 
-def parent_names(job: CopyJob, rows: list[RecordResult]) -> dict[str, str]:
-    """{parent source id: its name} for the parents of `rows` that are records of this job."""
+def parent_names(job: CopyJob, rows: list[RecordResult]) -> dict[str, tuple[str, str]]:
+    """{parent source id: (its name, its id)} for the parents of `rows` that are records of this job."""
     ids = {r.parent_source_id for r in rows if r.parent_source_id}
     if not ids:
         return {}
     found = job.results.filter(source_id__in=ids).exclude(source_name="").values_list("source_id", "source_name")
-    return dict(found)
+    return {source_id: (name, source_id) for source_id, name in found}
+
+
+def undo_parents(undone: CopyJob, rows: list[RecordResult], name_fields: tuple[str, ...]) -> dict[str, tuple[str, str]]:
+    """For an undo's rows, whose parent_source_id is the original's source id (job_actions._undo_rows):
+    {that id: (the parent copy's name, its id)}, or for a top copy ("copy of <source name>", "")."""
+    ids = {r.parent_source_id for r in rows if r.parent_source_id}
+    originals = list(
+        undone.results.filter(source_id__in=ids).only("source_id", "parent_source_id", "source_name", "action")
+    )
+    parent_ids = {r.parent_source_id for r in originals if r.parent_source_id}
+    parent_rows = undone.results.filter(source_id__in=parent_ids).only(
+        "source_id", "new_id", "values", "depth", "source_name"
+    )
+    copies = {p.source_id: (_given_name(undone, p, name_fields), p.new_id) for p in parent_rows}
+    return {r.source_id: _undo_parent(r, copies) for r in originals}
+
+
+def _undo_parent(original: RecordResult, copies: dict[str, tuple[str, str]]) -> tuple[str, str]:
+    if original.action == RecordResult.Action.UPDATE:
+        return ("", "")  # an update made no copy: its undo writes old values back, under no parent
+    if original.parent_source_id:
+        return copies.get(original.parent_source_id, ("", ""))
+    return (f"copy of {original.source_name or original.source_id}", "")
+
+
+def _given_name(job: CopyJob, r: RecordResult, name_fields: tuple[str, ...]) -> str:
+    """A copy's name: as set on its row, else for the top record of a one-record job the name the
+    person gave (plan["copy_name"]: Vault's own deep copy keeps it in the job, not the row)."""
+    given = copy_name(r, RowWords(name_fields=name_fields))
+    if given == r.source_name and r.depth == 0 and len(job.source_ids or []) == 1:
+        return str((job.plan or {}).get("copy_name") or given)
+    return given
 
 
 def copy_name(r: RecordResult, words: RowWords) -> str:
@@ -202,7 +236,7 @@ def copy_name(r: RecordResult, words: RowWords) -> str:
 def result_row_html(r: RecordResult, words: RowWords) -> str:
     """One row of the results table. Built here rather than in the template: rendering 50 rows
     through the template engine took about half of the page's server time."""
-    parent = words.parents.get(r.parent_source_id, "")
+    parent, parent_id = words.parents.get(r.parent_source_id) or ("", r.parent_source_id)
     return format_html(
         '<tr><td>{}</td><td>{}</td><td class="mono">{}</td><td class="mono">{}</td><td>{}</td><td>{}</td>'
         '<td><span class="badge badge-{}">{}</span>{}</td><td>{}</td><td>{}</td></tr>\n',
@@ -211,9 +245,7 @@ def result_row_html(r: RecordResult, words: RowWords) -> str:
         r.source_id,
         _new_id(r, words.deleted),
         words.objects.get(r.object_name) or r.object_name,
-        format_html('{} <span class="mono muted small-text">{}</span>', parent, r.parent_source_id)
-        if parent
-        else (r.parent_source_id or "—"),
+        _parent(parent, parent_id),
         r.status,
         STATUS_LABELS.get(r.status, r.status),
         _action(r, words.cross),
@@ -227,6 +259,12 @@ def _action(r: RecordResult, cross: bool) -> str:
     if not cross or r.status != RecordResult.Status.SUCCEEDED:
         return ""
     return format_html(' <span class="row-action">{}</span>', ACTION_LABELS.get(r.action, r.action))
+
+
+def _parent(name: str, record_id: str) -> str:
+    if name and record_id:
+        return format_html('{} <span class="mono muted small-text">{}</span>', name, record_id)
+    return escape(name or record_id or "—")
 
 
 def _new_id(r: RecordResult, deleted: bool) -> str:

@@ -12,5 +12,6 @@
         form.submit();
       });
     });
+    form.dataset.ready = "1";  // bound: browser tests wait for this, not for a time
   });
 })();

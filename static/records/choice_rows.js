@@ -82,4 +82,5 @@
       row.querySelector("[data-role=object]").focus();
     });
   });
+  box.dataset.ready = "1";  // bound: browser tests wait for this, not for a time
 })();

@@ -30,4 +30,5 @@
     });
     if (first) { event.preventDefault(); first.focus(); }
   });
+  form.dataset.ready = "1";  // bound: browser tests wait for this, not for a time
 })();

@@ -80,5 +80,6 @@
       }, 250);
     });
     input.addEventListener("keydown", function (e) { if (e.key === "Escape") close(); });
+    input.dataset.ready = "1";  // the name box is in place: browser tests wait for this
   });
 })();

@@ -30,4 +30,5 @@
   }
   system.addEventListener("change", show);
   show();
+  form.dataset.ready = "1";  // bound: browser tests wait for this, not for a time
 })();

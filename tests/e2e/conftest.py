@@ -44,6 +44,7 @@ def browser():
 # console listener per page sees both (across navigations, which a page-side list would not survive).
 CSP_REPORTER = """
 document.addEventListener("securitypolicyviolation", function (e) {
+  window.__cspViolations = (window.__cspViolations || 0) + 1;  // a test waits for this count
   console.error("CSP violation: " + e.violatedDirective + " blocked " + (e.blockedURI || "inline") +
                 " in " + e.documentURI + " (" + (e.sourceFile || "") + ":" + e.lineNumber + ")");
 });

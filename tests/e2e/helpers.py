@@ -42,7 +42,7 @@ def open_record(page, live_server, profile, object_name, query):
     page.fill("#record-q", query)
     page.click("form[role=search] button[type=submit]")
     page.locator("table tbody tr a").first.click()
-    page.wait_for_selector("#overrides-form")
+    ready(page, "#overrides-form")  # lookup.js and fields.js have bound the boxes
 
 
 def start_copy(page, live_server, profile, object_name, query, mode, fill=None, clear=()):
@@ -51,6 +51,7 @@ def start_copy(page, live_server, profile, object_name, query, mode, fill=None, 
     page.fill("#record-q", query)
     page.click("form[role=search] button[type=submit]")
     page.locator("table tbody tr a").first.click()
+    ready(page, "#overrides-form")
     page.check(f"input[name=mode][value={mode}]")
     for name, value in (fill or {}).items():
         page.fill(f"[name=f_{name}]", value)
@@ -83,3 +84,8 @@ def axe(page) -> list[dict]:
         for v in result["violations"]
         if v["impact"] in ("critical", "serious")
     ]
+
+
+def ready(page, selector: str, timeout: int = 20_000) -> None:
+    """Wait until the script driving `selector` has bound it (it sets data-ready), never for a time."""
+    page.wait_for_selector(f"{selector}[data-ready]", state="attached", timeout=timeout)

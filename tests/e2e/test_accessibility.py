@@ -46,6 +46,8 @@ def test_every_page_passes_axe(parts, browser, live_server, owner, screenshot):
             "bulk": f"/bulk/?profile={vault}&object=product__v",
             "profiles": "/profiles/",
             "profile-add": "/profiles/add/",
+            "profile-edit": f"/profiles/{vault}/edit/",  # with its lineage fieldset
+            "zoho-record": f"/copy/{parts['zoho_profile'].code}/Accounts/5725767000000200023/",  # the Owner lookup
             "copy-keys": f"/profiles/{vault}/copy-keys/",
             "not-found": "/no/such/page/",
         }

@@ -3,7 +3,7 @@ products and Zoho accounts with per-row names, from the upload to the finished j
 
 import pytest
 
-from tests.e2e.helpers import assert_live_end
+from tests.e2e.helpers import assert_live_end, ready
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -23,6 +23,7 @@ def test_bulk_clone_with_per_row_names(parts, new_page, login, live_server, rq_w
     path.write_text(f"id,{column}\n" + "".join(f"{i},Bulk {system} {n}\n" for n, i in enumerate(ids, 1)))
     page = login(new_page(), "alice", "alice-pass-123")
     page.goto(f"{live_server.url}/bulk/")
+    ready(page, "#bulk-choose")
     page.select_option("#bulk-profile", str(parts[f"{system}_profile"].code))
     page.wait_for_selector("#bulk-object")
     page.select_option("#bulk-object", object_name)

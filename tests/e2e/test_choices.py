@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 
 from records.connectors import connector_for
 from records.models import CopyJob
-from tests.e2e.helpers import start_copy, wait_finished
+from tests.e2e.helpers import ready, start_copy, wait_finished
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -16,6 +16,7 @@ def test_choices_on_the_preview_then_copy(parts, new_page, login, live_server, r
     page = login(new_page(), "alice", "alice-pass-123")
     start_copy(page, live_server, profile, "Accounts", "Globex", "deep_copy", {"Account_Name": "Globex C"})
     page.click("#copy-choices summary")
+    ready(page, "#plan-objects")
     page.uncheck("input[name=include][value=Deals]")
     page.click("#choice-lines summary")  # the typed lines are the advanced way beside the widgets
     page.fill("#choice-set", "Contacts:Last_Name={Last_Name} (e2e)")
@@ -45,6 +46,7 @@ def test_choices_on_the_preview_then_copy(parts, new_page, login, live_server, r
 
 def _change(page, n, object_name, field, value=None, *, clear=False, unique=False):
     """Fill change row n (adding it with "Add a change" when it isn't there yet)."""
+    ready(page, "#choice-changes")
     if page.locator(f"#ch-{n}-object").count() == 0:
         page.click("text=Add a change")
     page.select_option(f"#ch-{n}-object", object_name)
@@ -65,6 +67,7 @@ def test_every_choice_at_once_with_the_widgets(parts, new_page, login, live_serv
     page = login(new_page(), "alice", "alice-pass-123")
     start_copy(page, live_server, profile, "Accounts", "Globex", "deep_copy")
     page.click("#copy-choices summary")
+    ready(page, "#plan-objects")
     page.uncheck("input[name=include][value=Deals]")
     _change(page, 0, "Accounts", "Account_Name", "{Account_Name} {today} #{job} {{c}}")
     _change(page, 1, "Contacts", "Last_Name", "{Last_Name} (all)")

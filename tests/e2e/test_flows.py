@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from records.models import CopyJob
-from tests.e2e.helpers import start_copy, wait_finished
+from tests.e2e.helpers import ready, start_copy, wait_finished
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -22,6 +22,7 @@ def test_add_a_profile_and_test_it(parts, new_page, login, live_server, owner, s
     page = login(new_page(), "alice", "alice-pass-123")
     page.click("text=Connection profiles")
     page.click("text=Add a profile")
+    ready(page, "#profile-form")
     page.fill("#id_name", "E2E Vault")
     page.select_option("#id_system", "vault")
     page.fill("#id_base_url", sandbox.vault_url)

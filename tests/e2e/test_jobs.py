@@ -6,7 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import PRODUCT, assert_live_end, open_record
+from tests.e2e.helpers import PRODUCT, assert_live_end, open_record, wait_finished
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -65,3 +65,31 @@ def test_vault_phase_and_status_words_follow_a_running_deep_copy(parts, new_page
     assert_live_end(page)
     expect(page.locator("#job-words")).to_have_text(re.compile(r"^Succeeded: \d+ copied"))
     expect(page.locator("#job-phase")).to_have_text("Done")
+
+
+def test_an_undo_names_the_parent_copies(parts, new_page, login, live_server, owner, rq_worker):
+    """The undo's PARENT column names the copies it deletes under (and what the top copy was a copy
+    of), never the original records' ids."""
+    from records.copying.job_create import copy_job_create
+    from tests.fixtures.engine import copy_request
+
+    job = copy_job_create(
+        request=copy_request(
+            parts["vault_profile"], "product__v", [PRODUCT], "deep_copy", overrides={"name__v": "Cardio Parent"}
+        ),
+        user=owner,
+    )
+    page = login(new_page(), "alice", "alice-pass-123")
+    page.goto(f"{live_server.url}/jobs/{job.code}/")
+    wait_finished(page)
+    page.click("#job-actions a:has-text('Undo copy')")
+    page.click("text=Yes, delete the copies")
+    page.wait_for_url("**/jobs/*/")
+    wait_finished(page)
+    page.reload()
+    parents = page.locator("#results-table tbody tr td:nth-child(6)").all_inner_texts()
+    assert parents[0] == "copy of Cardiostat", parents
+    top_copy = job.results.get(depth=0).new_id
+    assert f"Cardio Parent {top_copy}" in parents, parents
+    originals = set(job.results.values_list("source_id", flat=True))
+    assert not any(p.split()[-1] in originals for p in parents), parents

@@ -185,3 +185,13 @@ def test_a_step_link_is_not_held_up_by_a_bad_number_box(new_page, login, live_se
     assert "/copy/preview/" not in page.url
     page.click("ol.wizard button[name=goto][value='3']")
     page.wait_for_url(f"{live_server.url}/copy/{vault_profile.code}/product__v/")
+
+
+def test_the_owner_box_looks_users_up_by_name(parts, new_page, login, live_server):
+    page = login(new_page(), "alice", "alice-pass-123")
+    open_record(page, live_server, parts["zoho_profile"], "Accounts", "Globex")
+    page.fill("#id_f_Owner", "rep")
+    option = page.locator(".lookup-list button", has_text="Sandbox Rep")
+    option.first.click()
+    assert page.input_value("[name=f_Owner]") == "5725767000000150002"  # the user's id is sent
+    assert page.input_value("#id_f_Owner") == "Sandbox Rep"  # the name is shown

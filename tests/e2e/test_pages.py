@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from records.models import CopyJob, RecordResult
+from tests.e2e.helpers import ready
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -97,7 +98,7 @@ def test_copy_wizard_pages_in_the_browser(
     page = login(new_page(), "alice", "alice-pass-123")
     page.click("text=New copy")
     page.click(f"text={vault_profile.name} →")
-    page.wait_for_selector("#object-filter[data-ready]")  # the filter's script is listening
+    ready(page, "#object-filter")  # the filter's script is listening
     page.fill("#object-filter", "prod")
     expect(page.locator("#object-list tr:visible")).to_have_count(1)  # filtered as you type
     screenshot(page, "copy-objects")
@@ -126,6 +127,7 @@ def test_bulk_errors_in_the_browser(
     path.write_text(f"id,name__v,launch_date__c\n{source},Copy 1,2025-01-31\n{source},Copy 2,2025-02-30\n,Copy 3,\n")
     page = login(new_page(), "alice", "alice-pass-123")
     page.goto(f"{live_server.url}/bulk/")
+    ready(page, "#bulk-choose")
     page.select_option("#bulk-object", "product__v")  # the only profile is chosen; the list sends itself
     page.wait_for_selector("#id_file")
     page.set_input_files("#id_file", str(path))

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from records.models import CopyJob, CopyPlan
-from tests.e2e.helpers import open_record, start_copy, wait_finished
+from tests.e2e.helpers import open_record, ready, start_copy, wait_finished
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 UPDATE = "button:has-text('Update the preview')"  # the notes say "update the preview" too
@@ -39,6 +39,8 @@ def _int(text):
 
 
 def _open_choices(page):
+    ready(page, "#plan-objects")  # preview_tree.js recounts on a click
+    ready(page, "#choice-changes")  # choice_rows.js adds rows
     if page.locator("#copy-choices[open]").count() == 0:
         page.click("#copy-choices summary")
 

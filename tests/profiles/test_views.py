@@ -3,6 +3,7 @@ profiles each user sees; names unique per owner, the API version checked on save
 fields marked on the form, "just now"."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.test import Client
@@ -220,3 +221,41 @@ def test_the_secrets_set_time_reads_with_its_zone_and_one_full_stop(owner_client
     ConnectionProfile.objects.filter(pk=profile.pk).update(secret_set_at=dt.datetime(2026, 1, 5, 1, 11, tzinfo=dt.UTC))
     body = owner_client.get(reverse("profile_edit", args=[profile.code])).content.decode()
     assert "Set on 2026-01-05 01:11 UTC. Leave blank to keep it." in body
+
+
+# -- Lineage defaults: a fieldset of the edit page, checked against the profile's metadata ---------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_lineage_defaults_are_set_on_the_profile_page_by_name_or_label(owner_client, vault_profile, fresh_sandbox):
+    edit = reverse("profile_edit", args=[vault_profile.code])
+    page = owner_client.get(edit).content.decode()
+    assert "<legend>Lineage stamps</legend>" in page and 'name="lineage_lines"' in page
+    url = reverse("profile_lineage", args=[vault_profile.code])
+    response = owner_client.post(url, {"lineage_lines": "\n  Products : Description\n\n"})
+    assert response.status_code == 302, re.findall(r"<li>[^<]*", response.content.decode())
+    assert response["Location"] == edit
+    vault_profile.refresh_from_db()
+    assert vault_profile.lineage_fields == {"product__v": "description__c"}
+    page = owner_client.get(edit).content.decode()
+    assert ">\nproduct__v: description__c</textarea>" in page
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("product__v", "Line 1: give the object, a colon and its text field, e.g. “Products: Description”."),
+        ("Gadgets: Description", "Line 1: this Vault has no object “Gadgets”."),
+        ("Products: Colour", "Line 1: Product has no field “Colour”."),
+        ("Products: Price", "Line 1: Product’s “Price” is no editable text field; the lineage stamp needs one."),
+        ("formulation__c: strength__c", "Line 1: Formulation: Strength holds 50 characters; a lineage stamp needs 60."),
+        ("Products: Description\nproduct__v: name__v", "Line 2: Product has a default already (line 1)."),
+    ],
+)
+def test_lineage_defaults_refused_in_plain_words(owner_client, vault_profile, fresh_sandbox, typed, message):
+    response = owner_client.post(reverse("profile_lineage", args=[vault_profile.code]), {"lineage_lines": typed})
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    vault_profile.refresh_from_db()
+    assert vault_profile.lineage_fields == {}

@@ -125,6 +125,8 @@ def pages(db, client, django_user_model, vault_profile, fresh_sandbox, owner, ma
             get(reverse("profile_copy_keys", args=[pcode])),
             ("post", reverse("profile_copy_keys", args=[pcode]), {"object": "country__v"}),  # what it creates
         ],
+        # A refused line shows the edit page again with the error beside the box.
+        "profile_lineage": [("post", reverse("profile_lineage", args=[pcode]), {"lineage_lines": "no colon"})],
         "copy_start": [get(reverse("copy_start"))],
         "copy_objects": [get(reverse("copy_objects", args=[pcode]))],
         "copy_search": [get(reverse("copy_search", args=[pcode, "product__v"]) + "?q=Neuro")],

@@ -101,3 +101,40 @@ def test_results_rows_name_the_copy_its_source_its_parent_and_the_fields_set(own
         assert "Price = 99.5" in body and "price__c = " not in body
     csv_text = b"".join(owner_client.get(reverse("job_results_csv", args=[job.code])).streaming_content).decode()
     assert "price__c = 99.5" in csv_text  # the CSV keeps the API names a sheet can use
+
+
+def test_undo_rows_name_the_parent_copy_not_the_original_source(owner_client, make_job):
+    """An undo's rows are the copies it deletes: the PARENT column names the parent's copy (its
+    name and new id), and a top copy says what it was a copy of, never the original source id."""
+    job = make_job(results=0)
+    RecordResult.objects.create(
+        job=job,
+        object_name="product__v",
+        source_id="P1",
+        source_name="Cardiostat",
+        new_id="NP1",
+        values={"name__v": "Cardiostat (copy)"},
+        status="succeeded",
+    )
+    RecordResult.objects.create(
+        job=job,
+        object_name="formulation__c",
+        source_id="C1",
+        source_name="Tablet",
+        new_id="NC1",
+        parent_source_id="P1",
+        status="succeeded",
+    )
+    undo = make_job(results=0, profile=job.profile, mode=CopyJob.Mode.UNDO, parent_job=job)
+    RecordResult.objects.create(
+        job=undo, object_name="product__v", source_id="NP1", parent_source_id="P1", source_name="Cardiostat (copy)"
+    )
+    RecordResult.objects.create(
+        job=undo, object_name="formulation__c", source_id="NC1", parent_source_id="C1", source_name="Tablet", depth=1
+    )
+    for url in (reverse("job_detail", args=[undo.code]), reverse("job_rows", args=[undo.code])):
+        body = owner_client.get(url).content.decode()
+        body = body[body.index("<tr><td>") :]  # the rows, not the job's facts
+        assert "<td>copy of Cardiostat</td>" in body
+        assert 'Cardiostat (copy) <span class="mono muted small-text">NP1</span>' in body
+        assert ">P1<" not in body and ">C1<" not in body and " P1<" not in body

@@ -502,3 +502,20 @@ def test_make_unique_on_the_top_name_passes_the_fields_step_and_the_preview_says
     assert draft["options"]["unique"] == {"product__v": ["name__v"]}
     page = owner_client.get(sent["Location"]).content.decode()
     assert "“Cardiostat” is taken: the copy is named “Cardiostat (2)”" in page
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_owner_boxes_look_users_up_by_name(owner_client, zoho_profile, fresh_sandbox):
+    """Zoho's Owner points at Users: its box offers the CRM's users by name or e-mail, as the
+    record boxes offer records, rather than asking for a user id."""
+    page = owner_client.get(reverse("copy_record", args=[zoho_profile.code, "Accounts", "5725767000000200023"]))
+    body = page.content.decode()
+    assert 'data-lookup="Users"' in body and "pick a user (by name or e-mail)" in body
+    url = reverse("record_lookup", args=[zoho_profile.code, "Users"])
+    assert owner_client.get(url, {"q": "rep"}).json()["results"] == [
+        {"id": "5725767000000150002", "name": "Sandbox Rep"}
+    ]
+    by_mail = owner_client.get(url, {"q": "data.migration@"}).json()["results"]
+    assert [r["name"] for r in by_mail] == ["Data Migration"]
+    assert owner_client.get(url, {"q": "nobody like this"}).json()["results"] == []

@@ -22,6 +22,7 @@ from records.copying import guards, stored_plans
 from records.copying.choices import offered
 from records.copying.job_create import copy_job_create
 from records.copying.job_queue import Enqueued, copy_job_enqueue
+from records.copying.lookup import lookup_matches
 from records.copying.options import CopyOptions
 from records.copying.remote_checks import remote_errors
 from records.copying.request import CopyRequest
@@ -101,15 +102,17 @@ def copy_search(request: SignedInRequest, profile_code: uuid.UUID, object_name: 
 
 
 def record_lookup(request: SignedInRequest, profile_code: uuid.UUID, object_name: str) -> JsonResponse:
-    """Records of `object_name` whose name matches `q` (the reference fields' search-as-you-type):
-    one search through the connector, {"results": [{"id", "name"}]} or {"error": "..."}."""
+    """Records of `object_name` (or users, for a user reference) whose name matches `q` (the
+    reference fields' search-as-you-type): {"results": [{"id", "name"}]} or {"error": "..."}."""
     profile = get_profile_for_user(request, profile_code)
     q = request.GET.get("q", "").strip()[:200]
     try:
-        page = connector_for(profile).search(object_name, q, page=1, per_page=LOOKUP_PER_PAGE)
+        found = lookup_matches(
+            connector=connector_for(profile), object_name=object_name, query=q, limit=LOOKUP_PER_PAGE
+        )
     except Exception as exc:  # noqa: BLE001 - shown beside the box in plain words
         return JsonResponse({"results": [], "error": friendly_error(exc, profile)}, status=200)
-    return JsonResponse({"results": [{"id": r.id, "name": r.name or r.id} for r in page.records]})
+    return JsonResponse({"results": [{"id": found_id, "name": name} for found_id, name in found]})
 
 
 def copy_record(request: SignedInRequest, profile_code: uuid.UUID, object_name: str, record_id: str) -> HttpResponse:
