@@ -51,6 +51,7 @@ RULES: list[tuple[str, tuple[int, ...]]] = [
     ("profile_edit", (L, 200, 404, 404, 404, 200)),  # only the owner (and the superuser) edit it
     ("profile_delete", (L, 200, 404, 404, 404, 200)),
     ("profile_test", (L, 405, 405, 405, 405, 405)),  # POST only
+    ("profile_lineage", (L, 405, 405, 405, 405, 405)),  # POST only (the lineage defaults, from the edit page)
     ("profile_copy_keys", (L, 200, 200, 404, 404, 200)),  # its users see it; staff who may change profiles add
     ("copy_start", (L, 200, 200, 200, 200, 200)),
     ("copy_objects", (L, 200, 200, 404, 404, 200)),
