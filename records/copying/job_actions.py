@@ -281,36 +281,28 @@ def _undo_job_row(
 
 def _undo_rows(undo: CopyJob, created: list[RecordResult], name_fields: tuple[str, ...]) -> list[RecordResult]:
     """One row per copy the job created: the undo's "source" is the copy."""
-    return [
-        RecordResult(
-            job=undo,
-            object_name=r.object_name,
-            source_id=r.new_id,
-            depth=r.depth,
-            parent_source_id=r.source_id,
-            source_name=undo_checks.copy_name(r, name_fields),
-            idempotency_key=tree.idempotency_key(undo.code, r.object_name, r.new_id),
-        )
-        for r in created
-    ]
+    return [_undo_row(undo, r, name_fields) for r in created]
+
+
+def _undo_row(undo: CopyJob, r: RecordResult, name_fields: tuple[str, ...], **extra: Any) -> RecordResult:
+    """The undo's row for one record the job wrote: its "source" is that record (the copy)."""
+    return RecordResult(
+        job=undo,
+        object_name=r.object_name,
+        source_id=r.new_id,
+        depth=r.depth,
+        parent_source_id=r.source_id,
+        source_name=undo_checks.copy_name(r, name_fields),
+        idempotency_key=tree.idempotency_key(undo.code, r.object_name, r.new_id),
+        **extra,
+    )
 
 
 def _restore_rows(undo: CopyJob, updated: list[RecordResult], name_fields: tuple[str, ...]) -> list[RecordResult]:
     """One row per record the job updated (action update): its previous values, and the values the
     update wrote (a field changed again since keeps its new value)."""
     return [
-        RecordResult(
-            job=undo,
-            object_name=r.object_name,
-            source_id=r.new_id,
-            depth=r.depth,
-            parent_source_id=r.source_id,
-            source_name=undo_checks.copy_name(r, name_fields),
-            idempotency_key=tree.idempotency_key(undo.code, r.object_name, r.new_id),
-            action=RecordResult.Action.UPDATE,
-            previous=r.previous or {},
-            values=r.values or {},
-        )
+        _undo_row(undo, r, name_fields, action=RecordResult.Action.UPDATE, previous=r.previous, values=r.values or {})
         for r in updated
         if r.previous
     ]
