@@ -160,22 +160,14 @@ class VaultReads:
         return out
 
     def holders(self, object_name: str, field_name: str, values: Sequence[str]) -> dict[str, str]:
-        """`SELECT id, name__v, <field> … WHERE <field> IN (…)`, NAMES_CHUNK values a query.
-        UNCONFIRMED: the VQL reference shows IN with ids and sub-queries; a list of strings on
-        another field is read the same way here (the sandbox's VQL takes it). If Vault refuses it,
-        the connector's one-find-a-value default (Connector.holders) is the fallback to return to."""
-        fields = self.metadata.fields(object_name)
-        if field_name not in fields:
-            raise Rejected(f"{object_name} has no field {field_name!r}.", error_type="INVALID_NAME")
-        column = vp.vql_name(field_name)
-        select = ", ".join(dict.fromkeys(["id", *(n for n in ("name__v",) if n in fields), field_name]))
-        wanted = list(dict.fromkeys(v for v in values if v))
-        out: dict[str, str] = {}
-        for start in range(0, len(wanted), NAMES_CHUNK):
-            chunk = ", ".join(vp.vql_string(v) for v in wanted[start : start + NAMES_CHUNK])
-            for row in self.api.query(f"SELECT {select} FROM {vp.vql_name(object_name)} WHERE {column} IN ({chunk})"):
-                out.setdefault(str(row.get(field_name)), str(row.get("name__v") or row.get("id") or ""))
-        return out
+        """The records match_ids finds (its batches and MAX_QUERY_CHARS bound: one rule for which
+        records hold these values), each value named by its first holder: by the value itself when
+        the field is the name (no further call), else by a names() read of the holders found."""
+        first = {value: ids[0] for value, ids in self.match_ids(object_name, field_name, values).items() if ids}
+        if field_name == "name__v":
+            return {value: value for value in first}
+        names = self.names(object_name, list(first.values())) if first else {}
+        return {value: names.get(rid) or rid for value, rid in first.items()}
 
     def stamps(self, object_name: str, ids: Sequence[str]) -> dict[str, Record]:
         """`SELECT id, name__v, created_date__v, modified_date__v, created_by__v` (as names())."""

@@ -239,23 +239,15 @@ class ZohoReads:
         return {rid: {f: r.fields.get(f) for f in columns} for rid, r in records.items()}
 
     def holders(self, object_name: str, field_name: str, values: Sequence[str]) -> dict[str, str]:
-        """COQL `where <field> in (…)`, COQL_IN_MAX values a query; Notes and Attachments one find a value."""
+        """The records match_ids finds (its batches; Notes one find a value: one rule for which
+        records hold these values), each value named by its first holder: by the value itself when
+        the field is the module's name field (no further call), else by a names() read of them."""
         module = zp.check_name(object_name)
-        wanted = list(dict.fromkeys(v for v in values if v))
-        if module in NON_COQL_MODULES:
-            found = {v: self.find(module, {field_name: v}) for v in wanted}
-            return {v: r[0].name or r[0].id for v, r in found.items() if r}
-        known = {f.name for f in self.metadata.describe(module)}
-        if zp.check_name(field_name) not in known:
-            raise Rejected(f"{module} has no field {field_name}.", error_type="INVALID_FIELD", field=field_name)
-        name = zp.MODULE_NAME_FIELD.get(module, "")
-        columns = list(dict.fromkeys(["id", *(n for n in (name,) if n in known), field_name]))
-        out: dict[str, str] = {}
-        for start in range(0, len(wanted), COQL_IN_MAX):
-            listed = ", ".join(zp.coql_literal(v) for v in wanted[start : start + COQL_IN_MAX])
-            for raw in self._coql(module, columns, f"{field_name} in ({listed})"):
-                out.setdefault(str(raw.get(field_name)), str((raw.get(name) if name else "") or raw.get("id") or ""))
-        return out
+        first = {value: ids[0] for value, ids in self.match_ids(module, field_name, values).items() if ids}
+        if field_name == zp.MODULE_NAME_FIELD.get(module) or not first:
+            return {value: value for value in first}
+        names = self.names(module, list(first.values()))
+        return {value: names.get(rid) or rid for value, rid in first.items()}
 
     def stamps(self, object_name: str, ids: Sequence[str]) -> dict[str, Record]:
         """`fields` = the name and Created_Time, Modified_Time, Created_By (as names()); Notes

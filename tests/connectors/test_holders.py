@@ -34,3 +34,33 @@ def test_holders_refuses_a_field_the_object_lacks(vault, zoho, system):
     _, _, conn = vault if system == "vault" else zoho
     with pytest.raises(Rejected):
         conn.holders("product__v" if system == "vault" else "Accounts", "no_such_field", ["x"])
+
+
+def test_vault_holders_past_a_thousand_values_take_two_queries(vault):
+    sb, _, conn = vault
+    conn.describe("product__v")
+    sb.clear_log("vault")
+    values = ["Neurolax", *(f"Nobody {i}" for i in range(1_200)), "Cardiostat"]
+    held = conn.holders("product__v", "name__v", values)
+    assert held == {"Neurolax": "Neurolax", "Cardiostat": "Cardiostat"}
+    assert len(_posts(sb, "vault", "/query")) == 2
+
+
+def test_zoho_holders_past_a_hundred_values_take_two_coql_queries(zoho):
+    sb, _, conn = zoho
+    accounts = conn.search("Accounts", "", per_page=2).records
+    conn.describe("Accounts")
+    sb.clear_log("zoho")
+    values = [accounts[0].name, *(f"Nobody {i}" for i in range(150)), accounts[1].name]
+    held = conn.holders("Accounts", "Account_Name", values)
+    assert held == {accounts[0].name: accounts[0].name, accounts[1].name: accounts[1].name}
+    assert len(_posts(sb, "zoho", "/coql")) == 2
+
+
+def test_vault_holders_of_another_field_are_named_by_their_record(vault):
+    sb, _, conn = vault
+    product = conn.get("product__v", conn.search("product__v", "Neurolax").records[0].id)
+    code = product.fields.get("external_id__v")
+    assert code, "the demo product has an external id"
+    held = conn.holders("product__v", "external_id__v", [code, "NOBODY-HAS-THIS"])
+    assert held == {code: "Neurolax"}
