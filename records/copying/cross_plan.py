@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from records.connectors.base import Connector
-from records.connectors.errors import NotFound
 from records.copying import existing, matching, schema_diff, users
 from records.copying.request import CopyRequest
 from records.copying.tree import Node, Plan
@@ -28,7 +27,7 @@ def plan_cross(
     matching.check_match_options(target=target, match=options.match)
     wanted = matching.outside_references(source=source, trees=trees)
     wanted.pop(source.user_object, None)  # users are mapped by e-mail (users.py), not by a key
-    keys = {o: _key(target, o, options.match.get(o, "")) for o in wanted}
+    keys = {o: matching.match_key(target=target, object_name=o, chosen=options.match.get(o, "")) for o in wanted}
     found = matching.resolve(source=source, target=target, wanted=wanted, keys=keys)
     plan.cross["refs"] = found.mapped
     plan.cross["references"] = {
@@ -52,13 +51,6 @@ def _fill_clone_fields(source: Connector, request: CopyRequest, trees: dict[str,
         for node in nodes:
             if not node.fields:
                 node.fields = source.get(node.object_name, node.source_id).fields
-
-
-def _key(target: Connector, object_name: str, chosen: str) -> matching.MatchKey | None:
-    try:
-        return matching.match_key(target=target, object_name=object_name, chosen=chosen)
-    except NotFound:
-        return None  # the target has no such object: nothing can match
 
 
 def _reference_row(

@@ -6,7 +6,8 @@ from the same profile into the same target (the lasting id map), newest first, k
 record is still there. Then by the object's match key (copying/matching.py): one record in the
 target with the source record's key value; none or several is "not there". A record below the top
 counts as there only under its parent's existing copy, so a re-run never hangs a new child under a
-record it did not find, nor skips a child whose parent it creates.
+record it did not find, nor skips a child whose parent it creates. The match key is the
+references' one (matching.match_key), `--match` included.
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 
 from records.connectors import connector_for
-from records.connectors.base import Connector, FieldType
+from records.connectors.base import Connector
 from records.connectors.errors import Rejected
+from records.copying.matching import match_key
 from records.copying.references import ref_id
 from records.copying.request import CopyRequest
-from records.copying.tree import Node, Plan, copy_key_field
+from records.copying.tree import Node, Plan
 from records.models import CopyJob, RecordResult
 
 S = RecordResult.Status
@@ -123,9 +125,10 @@ def _by_key(request: CopyRequest, nodes: list[Node], ledger: dict[Key, str], tar
 
 
 def _match_group(request: CopyRequest, object_name: str, group: list[Node], target: Connector) -> dict[Key, str]:
-    field = match_field(target, object_name, request.options.match.get(object_name, ""))
-    if not field:
+    key = match_key(target=target, object_name=object_name, chosen=request.options.match.get(object_name, ""))
+    if key is None:
         return {}
+    field = key.field
     values = {n.source_id: _key_value(n, field) for n in group}
     shared = Counter(v for v in values.values() if v)
     unique = {sid: v for sid, v in values.items() if v and shared[v] == 1}
@@ -139,31 +142,6 @@ def _match_group(request: CopyRequest, object_name: str, group: list[Node], targ
         if len(ids) == 1:
             out[(object_name, source_id)] = ids[0]
     return out
-
-
-def match_field(target: Connector, object_name: str, chosen: str) -> str:
-    """The field a record is matched by in the target: the one the user named, else the name
-    field when unique (or always, where names are how people tell records apart: Zoho), else the
-    first unique editable text field but the copy key, else none. The rule of references' match
-    keys (copying/matching.py, package A): one function once both have landed."""
-    if chosen:
-        return chosen
-    fields = target.describe(object_name)
-    key = copy_key_field(fields, target.copy_key_fields)
-    by_name = {f.name: f for f in fields}
-    for name in target.name_fields:
-        info = by_name.get(name)
-        # A name field of another object (Zoho Contacts' Account_Name, a lookup) is not this one's name.
-        # A name the system numbers itself (Vault FOR-000001) names another record in another vault.
-        named = info is not None and info.type == FieldType.TEXT and not info.system_managed_name
-        if named and info is not None and (info.unique or target.match_by_name):
-            return name
-    texts = (
-        f
-        for f in fields
-        if f.unique and f.editable and f.type == FieldType.TEXT and f.name != key and not f.system_managed_name
-    )
-    return next((f.name for f in texts), "")
 
 
 def _key_value(node: Node, field: str) -> str:

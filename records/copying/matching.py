@@ -16,8 +16,6 @@ from records.connectors.errors import ConnectorError, NotFound
 from records.copying.references import ref_id
 from records.copying.tree import Node
 
-TEXT_KINDS = (FieldType.TEXT, FieldType.LONG_TEXT)
-
 
 @dataclass(frozen=True)
 class MatchKey:
@@ -35,22 +33,33 @@ class Resolution:
 
 
 def match_key(*, target: Connector, object_name: str, chosen: str = "") -> MatchKey | None:
-    """The field `object_name`'s records are found by in the target: the one chosen, else the name
-    field when it is unique (or the system matches by name, Zoho), else the first unique editable
-    text field other than the copy key; None when there is none."""
-    fields = target.describe(object_name)
+    """The one rule for the field a record is found by in the target, for the references outside a
+    copied tree and for the records a re-run finds there already (copying/existing.py), so a
+    `--match OBJECT:FIELD` applies to both: the one chosen, else the object's own name field when
+    it is unique (or the system matches by name, Zoho), else the first unique editable text field
+    other than the copy key; None when there is none or the target has no such object."""
     if chosen:
-        return MatchKey(object_name, chosen)
+        return MatchKey(object_name, chosen)  # check_match_options has checked it against the target
+    try:
+        fields = target.describe(object_name)
+    except NotFound:
+        return None  # nothing can match in a target without the object
     by_name = {f.name: f for f in fields}
     for name in target.name_fields:
         info = by_name.get(name)
-        # A name the system numbers itself (Vault FOR-000001) names another record in another vault.
-        if info is not None and not info.system_managed_name and (info.unique or target.match_by_name):
+        if info is not None and _own_name(info) and (info.unique or target.match_by_name):
             return MatchKey(object_name, name)
     for info in fields:
-        if info.unique and info.type in TEXT_KINDS and info.editable and info.name not in target.copy_key_fields:
+        if info.unique and info.editable and _own_name(info) and info.name not in target.copy_key_fields:
             return MatchKey(object_name, info.name)
     return None
+
+
+def _own_name(info: FieldInfo) -> bool:
+    """A text field that names the record itself: not a lookup that shares a name field's name (Zoho
+    Contacts' Account_Name), nor a name the system numbers (Vault FOR-000001 names another record
+    in another vault)."""
+    return info.type == FieldType.TEXT and not info.system_managed_name
 
 
 def check_match_options(*, target: Connector, match: dict[str, str]) -> None:

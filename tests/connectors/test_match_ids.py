@@ -55,3 +55,38 @@ def test_match_options_name_a_unique_field_the_target_has(vault, zoho):
         check_match_options(target=vault.connector, match={"country__v": "nope__c"})
     with pytest.raises(ValidationError, match="no object"):
         check_match_options(target=zoho.connector, match={"Nothing": "Name"})
+
+
+@pytest.mark.django_db
+def test_a_match_override_moves_both_the_references_and_the_records_found_there(cross_vault):
+    """One rule (matching.match_key) for both passes: Germany is "Deutschland" in the target, so by
+    name neither the product's country nor Germany itself is found there; by code__v both are."""
+    from records.copying.options import CopyOptions
+    from records.copying.preview import copy_preview
+    from records.copying.request import CopyRequest
+
+    source, target = cross_vault
+    germany = find_record(source.connector, "country__v", "Germany")
+    target.connector.update(
+        "country__v", [{"id": find_record(target.connector, "country__v", "Germany"), "name__v": "Deutschland"}]
+    )
+    product = find_record(source.connector, "product__v", "Neurolax")
+    source.connector.update("product__v", [{"id": product, "country__c": germany}])
+
+    def preview(object_name, record_id, **options):
+        opts = CopyOptions(existing="skip", unmatched={"country__v": "blank"}, **options)
+        request = CopyRequest(
+            profile=source.profile,
+            target=target.profile,
+            object_name=object_name,
+            source_ids=(record_id,),
+            mode="clone",
+            options=opts,
+        )
+        return copy_preview(request=request, connector=source.connector).cross
+
+    by_code = {"country__v": "code__v"}
+    assert preview("product__v", product)["references"]["country__v"]["unmatched"] == 1
+    assert preview("product__v", product, match=by_code)["references"]["country__v"]["matched"] == 1
+    assert preview("country__v", germany)["existing"]["found"] == {}
+    assert list(preview("country__v", germany, match=by_code)["existing"]["found"]["country__v"]) == [germany]

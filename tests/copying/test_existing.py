@@ -10,6 +10,7 @@ import pytest
 from records.connectors.base import FieldInfo, FieldType
 from records.connectors.errors import Rejected
 from records.copying import existing
+from records.copying.matching import match_key
 from records.copying.options import CopyOptions
 from records.copying.preview import plan_copy
 from records.copying.tree import Plan
@@ -194,5 +195,5 @@ def test_a_name_the_system_numbers_is_no_match_key(profiles, source):
     fields = {**ZOHO_FIELDS, "Accounts": [numbered, *ZOHO_FIELDS["Accounts"][2:]]}
     target = MemoryConnector(fields=fields)
     target.add("Accounts", Account_Name="Acme")
-    assert existing.match_field(target, "Accounts", "") == ""
+    assert match_key(target=target, object_name="Accounts") is None
     assert found_existing(profiles, source, target)["found"] == {}
