@@ -96,15 +96,16 @@ def can_undo(job: CopyJob, user: AnyUser | None, access: ProfileAccess | None = 
     return not reason, reason
 
 
-def can_approve(job: CopyJob, user: AnyUser | None) -> tuple[bool, str]:
-    """Approving a copy into a protected profile: not by its requester (records/copying/approval.py)."""
+def can_approve(job: CopyJob, user: AnyUser | None, access: ProfileAccess | None = None) -> tuple[bool, str]:
+    """Approving a copy into a protected profile: not by its requester (records/copying/approval.py).
+    `access` (the other rules' shape) is not asked: an approver needs only the profile written into."""
     reason = _decision_reason(job, user)
     if not reason and user is not None and user.pk == job.requested_by_id:
         reason = "Someone other than the requester must approve this copy."
     return not reason, reason
 
 
-def can_reject(job: CopyJob, user: AnyUser | None) -> tuple[bool, str]:
+def can_reject(job: CopyJob, user: AnyUser | None, access: ProfileAccess | None = None) -> tuple[bool, str]:
     reason = _decision_reason(job, user)
     return not reason, reason
 

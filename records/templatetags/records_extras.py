@@ -11,9 +11,9 @@ from django.utils import timezone
 from django.utils.timesince import timesince
 
 from records.copying import job_words
-from records.copying.job_rules import can_approve, can_reject
 from records.lib import words
 from records.models import AnyUser, CopyJob
+from records.web.job_actions import APPROVE, REJECT
 
 register = template.Library()
 
@@ -32,10 +32,17 @@ def ago(value: object) -> str:
 def approval_for(job: CopyJob, user: AnyUser) -> dict[str, Any]:
     """The approval box of a job awaiting approval (templates/records/_job_approval.html): may
     this user approve or reject it, and why not. Asked only of such a job (no query otherwise)."""
-    approve, approve_reason = can_approve(job, user)
-    reject, _ = can_reject(job, user)
+    approve, approve_reason = APPROVE.rule(job, user)
+    reject, _ = REJECT.rule(job, user)
     days = settings.COPY_APPROVAL_EXPIRY_DAYS
-    return {"approve": approve, "reason": approve_reason, "reject": reject, "expiry_days": days}
+    return {
+        "approve": approve,
+        "reason": approve_reason,
+        "reject": reject,
+        "expiry_days": days,
+        "approve_spec": APPROVE,
+        "reject_spec": REJECT,
+    }
 
 
 @register.filter

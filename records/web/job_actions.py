@@ -1,4 +1,5 @@
-"""The job actions (cancel, resume, fix failed rows, undo): what their buttons, confirm pages and answers say, their
+"""The job actions (cancel, resume, fix failed rows, undo; approve and reject a copy into a
+protected profile, from the job page's approval box): what their buttons, confirm pages and answers say, their
 rules (copying/job_rules.py, the same for the web, the admin, the CLI and the services), and which
 the job page offers."""
 
@@ -9,12 +10,20 @@ from typing import Protocol
 
 from django.urls import reverse
 
-from records.copying.job_rules import ProfileAccess, can_cancel, can_fix, can_resume, can_undo
+from records.copying.job_rules import (
+    ProfileAccess,
+    can_approve,
+    can_cancel,
+    can_fix,
+    can_reject,
+    can_resume,
+    can_undo,
+)
 from records.models import AnyUser, CopyJob
 
 
 class Rule(Protocol):
-    """can_cancel, can_resume, can_undo: (allowed, the reason when not)."""
+    """can_cancel, can_resume, can_undo, can_approve ...: (allowed, the reason when not)."""
 
     def __call__(
         self, job: CopyJob, user: AnyUser | None, access: ProfileAccess | None = None, /
@@ -77,6 +86,29 @@ FIX = JobAction(
     done="The fixed records were queued again.",
     rule=can_fix,
     queues=True,
+)
+
+# Approve and reject are POST only, from the approval box (templates/records/_job_approval.html),
+# which shows the request's preview: they have no confirm page of their own.
+APPROVE = JobAction(
+    name="approve",
+    label="Approve",
+    title="Approve this copy",
+    explain="The copy is queued and writes into the protected profile as its preview shows.",
+    button="Approve and run the copy",
+    done="Approved: the copy is queued.",
+    rule=can_approve,
+    queues=True,
+)
+REJECT = JobAction(
+    name="reject",
+    label="Reject",
+    title="Reject this copy",
+    explain="The request ends as rejected with your reason; nothing is written.",
+    button="Reject",
+    done="Rejected: nothing was written.",
+    rule=can_reject,
+    queues=False,
 )
 
 

@@ -34,7 +34,7 @@ from records.models import ConnectionProfile, CopyJob, RecordResult
 from records.web import job_state
 from records.web.csv_cells import neutralise
 from records.web.forms import JobFilterForm
-from records.web.job_actions import CANCEL, RESUME, UNDO, JobAction
+from records.web.job_actions import APPROVE, CANCEL, REJECT, RESUME, UNDO, JobAction
 from records.web.results_table import (
     filtered_results,
     filtered_total,
@@ -363,27 +363,14 @@ def _act(request: SignedInRequest, job: CopyJob, action: JobAction, service: Cal
 @require_POST
 def job_approve(request: SignedInRequest, code: uuid.UUID) -> HttpResponse:
     job = _get_job_for_user(request, code)
-    try:
-        approved = approval.copy_job_approve(job=job, user=request.user, enqueue=False)
-    except ValidationError as exc:
-        messages.error(request, service_error_message(exc))
-        return redirect("job_detail", code=job.code)
-    messages.success(request, "Approved: the copy is queued.")
-    if job_queue.copy_job_enqueue(job=approved).queue_down:
-        messages.warning(request, QUEUE_DOWN)
-    return redirect("job_detail", code=job.code)
+    return _act(request, job, APPROVE, partial(approval.copy_job_approve, job=job, user=request.user, enqueue=False))
 
 
 @require_POST
 def job_reject(request: SignedInRequest, code: uuid.UUID) -> HttpResponse:
     job = _get_job_for_user(request, code)
-    try:
-        approval.copy_job_reject(job=job, user=request.user, reason=request.POST.get("reason", ""))
-    except ValidationError as exc:
-        messages.error(request, service_error_message(exc))
-    else:
-        messages.success(request, "Rejected: nothing was written.")
-    return redirect("job_detail", code=job.code)
+    reason = request.POST.get("reason", "")
+    return _act(request, job, REJECT, partial(approval.copy_job_reject, job=job, user=request.user, reason=reason))
 
 
 # ---------------------------------------------------------------------------------------------
