@@ -117,3 +117,50 @@ def test_an_approver_may_not_cancel_someone_elses_request(client, approver, awai
     client.post(reverse("job_cancel", args=[awaiting.code]))
     awaiting.refresh_from_db()
     assert awaiting.status == AWAITING
+
+
+@pytest.fixture
+def awaiting_with_tables(awaiting):
+    """The plan as a copy into another profile stores it: schema differences, references, records
+    already there and users (what the requester's preview showed)."""
+    awaiting.plan["cross"].update(
+        schema=[
+            {
+                "object_name": "product__v",
+                "missing_object": False,
+                "missing_fields": [{"field": "launch_date__c", "label": "Launch Date", "records": 2}],
+                "missing_values": [{"field": "dosage_form__c", "value": "syrup__c", "records": 1}],
+                "required_unfilled": [],
+                "shorter": [{"field": "description__c", "source_length": 32000, "target_length": 2000, "records": 1}],
+                "other_type": [],
+            }
+        ],
+        references={
+            "country__v": {
+                "key": "name__v",
+                "records": 2,
+                "matched": 1,
+                "unmatched": 1,
+                "examples": [
+                    {"id": "V0C000000000003", "value": "France", "why": "no country__v with name__v 'France'"}
+                ],
+                "policy": "blank",
+            }
+        },
+        existing={"policy": "skip", "found": {}, "ledger": 0, "key": 0},
+    )
+    awaiting.save(update_fields=["plan"])
+    return awaiting
+
+
+def test_an_approver_sees_the_requesters_preview_tables_without_their_choices(client, approver, awaiting_with_tables):
+    client.force_login(approver)
+    body = page(client, awaiting_with_tables)
+    box = body[body.index('id="job-approval"') : body.index(reverse("job_reject", args=[awaiting_with_tables.code]))]
+    assert 'id="cross-schema-product__v"' in box and "Launch Date" in box and "syrup__c" in box
+    assert "32000 → 2000 characters" in box
+    assert 'id="cross-references"' in box and "France" in box and "Leave them empty" in box
+    assert 'id="cross-users"' in box and "Ann &lt;ann@val&gt;" in box
+    assert "skipped, references point at them" in box
+    # Read-only: the requester's choices are shown in words, not offered again.
+    assert "<select" not in box and "copy_cross_choices" not in box and 'id="cross-choices"' not in box
