@@ -262,6 +262,14 @@ class CopyJob(models.Model):
         return self.status in self.FINISHED
 
     @property
+    def approval_expired(self) -> bool:
+        """A request for approval older than COPY_APPROVAL_EXPIRY_DAYS: no one may approve it, and
+        every page says it expired even before the worker's maintenance loop ends it
+        (approval.approvals_expire)."""
+        awaiting = self.status == self.Status.AWAITING_APPROVAL
+        return awaiting and self.created is not None and self.created < approval_expiry_cutoff()
+
+    @property
     def done_count(self) -> int:
         return self.succeeded_count + self.failed_count
 

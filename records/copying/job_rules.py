@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from functools import cached_property
 
-from records.models import AnyUser, ConnectionProfile, CopyJob, RecordResult, approval_expiry_cutoff
+from records.models import AnyUser, ConnectionProfile, CopyJob, RecordResult
 
 
 class ProfileAccess:
@@ -115,7 +115,7 @@ def _decision_reason(job: CopyJob, user: AnyUser | None) -> str:
     expired, the user holds records.approve_copy and may use the profile written into."""
     if job.status != CopyJob.Status.AWAITING_APPROVAL:
         return "This job is not awaiting approval."
-    if job.created and job.created < approval_expiry_cutoff():
+    if job.approval_expired:
         return "This request expired: ask for the copy again."
     if user is None or not user.is_active or not user.has_perm("records.approve_copy"):
         return "You may not approve copies into protected profiles."

@@ -53,6 +53,8 @@ def _progress_words(job: CopyJob, review: int) -> str:
 
 def _decision_words(job: CopyJob) -> str:
     """ "Awaiting approval (into Zoho Training)", "Rejected by dora: reason", "Expired: ..."."""
+    if job.approval_expired:  # not ended yet by the maintenance loop, but no one may approve it
+        return f"{CopyJob.EXPIRED_NOTE}: ask for the copy again"
     if job.status == CopyJob.Status.AWAITING_APPROVAL:
         return f"Awaiting approval: nothing is written into {job.write_profile.name} until it is approved"
     if job.decided_by_id is None:

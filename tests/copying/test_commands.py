@@ -3,9 +3,12 @@ whole copies, bad input, `job` resume, undo and show, and `copy` with the previe
 
 import io
 import json
+from datetime import timedelta
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.test import override_settings
+from django.utils import timezone
 
 from records.connectors import connector_for
 from records.copying.tree import read_tree
@@ -282,6 +285,18 @@ def test_job_approve_sync_runs_the_copy_and_self_approval_exits_2(protected_acme
     data = json.loads(out)
     assert data["status"] == "succeeded"
     assert fresh_sandbox.zoho.state.get("Accounts", data["results"][0]["new_id"])["Account_Name"] == "Approved"
+
+
+@override_settings(COPY_APPROVAL_EXPIRY_DAYS=7)
+def test_job_approve_of_a_request_past_its_expiry_exits_2(protected_acme, fresh_sandbox):
+    cmd("copy", PROFILE, "Accounts", protected_acme, "--sync")
+    job = CopyJob.objects.get()
+    CopyJob.objects.filter(pk=job.pk).update(created=timezone.now() - timedelta(days=7, minutes=1))
+    before = len(fresh_sandbox.zoho.state.records["Accounts"])
+    code, _, err = cmd("job", "approve", str(job.pk), "--user", "dora", "--sync")
+    assert code == 2 and "expired" in err
+    assert CopyJob.objects.get().status == "awaiting_approval"
+    assert len(fresh_sandbox.zoho.state.records["Accounts"]) == before
 
 
 def test_job_reject_with_a_reason(protected_acme):

@@ -1,8 +1,12 @@
 """The admin's approval actions on jobs and protection actions on profiles: the services do the
 work (their rules, their audit)."""
 
+from datetime import timedelta
+
 import pytest
+from django.test import override_settings
 from django.urls import reverse
+from django.utils import timezone
 
 from records.models import AuditEvent, ConnectionProfile, CopyJob
 
@@ -52,3 +56,14 @@ def test_protect_actions_set_and_lift_protection_audited(staff_client, staff, ma
     act(staff_client, "connectionprofile", "unprotect_profiles", profile)
     assert not ConnectionProfile.objects.get(pk=profile.pk).protected
     assert AuditEvent.objects.filter(action="profile.protect", actor=staff).count() == 2
+
+
+@override_settings(COPY_APPROVAL_EXPIRY_DAYS=7)
+def test_a_request_past_its_expiry_can_not_be_approved_in_the_admin(staff_client, make_job, make_profile):
+    target = make_profile(name="Validation", protected=True)
+    job = make_job(target_profile=target, status=AWAITING)
+    CopyJob.objects.filter(pk=job.pk).update(created=timezone.now() - timedelta(days=7, minutes=1))
+    response = act(staff_client, "copyjob", "approve_jobs", job)
+    assert "expired" in response.content.decode()
+    assert CopyJob.objects.get(pk=job.pk).status == AWAITING
+    assert not AuditEvent.objects.filter(action="job.approve", job=job).exists()

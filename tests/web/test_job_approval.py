@@ -2,9 +2,13 @@
 job_approve / job_reject: approvers of the protected profile see an awaiting job and its Approve
 and Reject buttons; the requester sees why they can't approve; the title names source and target."""
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth.models import Permission
+from django.test import override_settings
 from django.urls import reverse
+from django.utils import timezone
 
 from records.copying.job_words import status_words
 from records.models import AuditEvent, CopyJob
@@ -164,3 +168,25 @@ def test_an_approver_sees_the_requesters_preview_tables_without_their_choices(cl
     assert "skipped, references point at them" in box
     # Read-only: the requester's choices are shown in words, not offered again.
     assert "<select" not in box and "copy_cross_choices" not in box and 'id="cross-choices"' not in box
+
+
+@pytest.fixture
+def expired(awaiting):
+    """A request older than COPY_APPROVAL_EXPIRY_DAYS that the worker's maintenance loop has not ended yet."""
+    CopyJob.objects.filter(pk=awaiting.pk).update(created=timezone.now() - timedelta(days=7, minutes=1))
+    awaiting.refresh_from_db()
+    return awaiting
+
+
+@override_settings(COPY_APPROVAL_EXPIRY_DAYS=7)
+def test_a_request_past_its_expiry_shows_as_expired_and_can_not_be_approved(client, approver, expired):
+    client.force_login(approver)
+    body = page(client, expired)
+    assert "Expired" in body and "ask for the copy again" in body
+    assert "Awaiting approval" not in body
+    assert reverse("job_approve", args=[expired.code]) not in body
+    response = client.post(reverse("job_approve", args=[expired.code]), follow=True)
+    assert "expired" in response.content.decode()
+    expired.refresh_from_db()
+    assert expired.status == AWAITING and expired.decided_by is None
+    assert not AuditEvent.objects.filter(action="job.approve", job=expired).exists()
