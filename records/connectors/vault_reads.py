@@ -145,7 +145,10 @@ class VaultReads:
     def match_ids(self, object_name: str, field: str, values: Sequence[str]) -> dict[str, list[str]]:
         """`SELECT id, f FROM o WHERE f IN (...)`, NAMES_CHUNK values (and at most MAX_QUERY_CHARS) a
         statement. UNCONFIRMED: whether Vault compares text case-blind; rows are mapped back by their
-        exact value, so a value that only differs in case stays unmatched."""
+        exact value, so a value that only differs in case stays unmatched. UNCONFIRMED too: the VQL
+        reference shows IN with ids and sub-queries; a list of strings on another field is read the
+        same way (the sandbox takes it). Should Vault refuse it, Connector.match_ids's one find a
+        value is the fallback (holders reads through this method)."""
         fields = self.metadata.fields(object_name)
         if field not in fields:
             raise Rejected(f"{object_name} has no field {field!r}.", error_type="INVALID_NAME")
