@@ -69,6 +69,8 @@ def test_an_approver_opens_the_awaiting_job_and_approves_it(client, approver, aw
     assert reverse("job_reject", args=[awaiting.code]) in body
     response = client.post(reverse("job_approve", args=[awaiting.code]), follow=True)
     assert "Approved: the copy is queued." in response.content.decode()
+    # The approver lands on their own job list, not on a page they may no longer open.
+    assert response.redirect_chain[-1][0] == reverse("job_list")
     awaiting.refresh_from_db()
     assert awaiting.status == CopyJob.Status.QUEUED and awaiting.decided_by == approver
     # Once decided the job is its requester's again: the approver acts on nobody else's copy.

@@ -352,6 +352,9 @@ def _act(request: SignedInRequest, job: CopyJob, action: JobAction, service: Cal
     messages.success(request, action.done)
     if action.queues and job_queue.copy_job_enqueue(job=target).queue_down:
         messages.warning(request, QUEUE_DOWN)
+    if not CopyJob.objects.for_user(request.user).filter(pk=target.pk).exists():
+        # An approver's decision hands the job back to its requester: their list, not a 404.
+        return redirect("job_list")
     return redirect("job_detail", code=target.code)
 
 
