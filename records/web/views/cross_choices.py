@@ -14,11 +14,14 @@ from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
+from records.connectors import connector_for
+from records.connectors.errors import ConnectorError
+from records.copying import matching
 from records.copying.options import CopyOptions, parse_cross_cli
 from records.copying.request import CopyRequest
 from records.copying.tree import Plan
 from records.copying.users import API_USER, REFUSE
-from records.lib.error_words import service_error_message
+from records.lib.error_words import friendly_error, service_error_message
 from records.lib.signed_in import SignedInRequest
 from records.models import ConnectionProfile
 from records.profiles.access import get_profile_for_user
@@ -51,6 +54,7 @@ def copy_cross_choices(request: SignedInRequest, draft_id: str) -> HttpResponse:
     asked = drafts.copy_request_of(draft, profile)
     try:
         options = _cross_options(asked.options, request.POST)
+        _check_new_keys(asked, options)
     except ValidationError as exc:
         messages.error(request, service_error_message(exc))
         return redirect("copy_preview", draft_id=draft_id)
@@ -73,13 +77,36 @@ def _cross_options(options: CopyOptions, post: Any) -> CopyOptions:
             kept.pop(email, None)  # back to the same e-mail, else refused
     return parse_cross_cli(
         options,
-        match=[f"{o}:{f}" for o, f in options.match.items()],
+        match=[f"{o}:{f}" for o, f in _match_keys(options, post).items()],
         unmatched=[f"{o}:{c}" for o, c in options.unmatched.items() if o != "*"] + unmatched,
         existing=post.get("existing", options.existing),
         map_user=[f"{e}={t}" for e, t in kept.items()],
         where=options.source_filter,
         limit=options.source_limit,
     )
+
+
+def _match_keys(options: CopyOptions, post: Any) -> dict[str, str]:
+    """The references table's match-key selects: a field, or "" for the object's default key."""
+    keys = dict(options.match)
+    for object_name in post.getlist("match_object"):
+        chosen = post.get(f"match-{object_name}", "").strip()
+        if chosen:
+            keys[object_name] = chosen
+        else:
+            keys.pop(object_name, None)
+    return keys
+
+
+def _check_new_keys(asked: CopyRequest, options: CopyOptions) -> None:
+    """A match key changed here is checked in the target now (it exists there and is unique), so a
+    bad one is refused at the form with the services' words and the draft keeps its plan."""
+    changed = {o: f for o, f in options.match.items() if asked.options.match.get(o) != f}
+    if changed and asked.target is not None:
+        try:
+            matching.check_match_options(target=connector_for(asked.target), match=changed)
+        except ConnectorError as exc:
+            raise ValidationError(friendly_error(exc, asked.target)) from exc
 
 
 def target_of(code: str, profile: ConnectionProfile) -> ConnectionProfile | None:
