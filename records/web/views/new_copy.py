@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -37,7 +37,7 @@ from records.web import drafts, wizard
 from records.web.drafts import Draft
 from records.web.forms import OverridesForm
 from records.web.views.choices import choice_objects, engine_needed, widgets
-from records.web.views.cross_choices import cross_context
+from records.web.views.cross_choices import checked_target, cross_context, target_choices, target_of
 
 LOOKUP_PER_PAGE = 10
 # The preview's way back, by where its draft came from (drafts.Draft.origin).
@@ -122,24 +122,9 @@ def copy_record(request: SignedInRequest, profile_code: uuid.UUID, object_name: 
     )
     if request.method == "POST" and form.is_valid() and _remote_checks_pass(connector, object_name, form):
         wizard.keep_typed(request, profile, object_name, record_id, request.POST)
-        overrides = form.overrides()
-        numbered = tuple(form.made_unique())
-        copy_request = CopyRequest(
-            profile=profile,
-            object_name=object_name,
-            source_ids=(record.id,),
-            mode=form.cleaned_data["mode"],
-            overrides=overrides,
-            options=CopyOptions(unique={object_name: numbered}) if numbered else CopyOptions(),
-        )
-        draft_id = drafts.save_draft(
-            request,
-            copy_request=copy_request,
-            label=record.name or record.id,
-            origin="wizard",
-            field_labels={f.name: f.label for f in fields if f.name in overrides},
-        )
-        return redirect("copy_preview", draft_id=draft_id)
+        draft_id = _record_draft(request, profile, record, form, fields)
+        if draft_id:
+            return redirect("copy_preview", draft_id=draft_id)
     shown = [(f, shown_value(f, record.fields.get(f.name))) for f in fields]
     form.ref_names = _reference_names(connector, fields, record.fields)
     _name_reference_boxes(form)
@@ -153,7 +138,38 @@ def copy_record(request: SignedInRequest, profile_code: uuid.UUID, object_name: 
             "shown": shown,
             "form": form,
             "link": _safe(connector.record_url, object_name, record.id),
+            "targets": target_choices(request.user, profile),
+            "chosen_target": (request.POST if request.method == "POST" else kept or QueryDict()).get("target", ""),
         },
+    )
+
+
+def _record_draft(
+    request: SignedInRequest, profile: ConnectionProfile, record: Record, form: OverridesForm, fields: list[FieldInfo]
+) -> str:
+    """The fields step's draft (its id), "Copy into" checked by the services; "" with the refusal on the form."""
+    overrides = form.overrides()
+    numbered = tuple(form.made_unique())
+    try:
+        copy_request = CopyRequest(
+            profile=profile,
+            object_name=record.object_name,
+            source_ids=(record.id,),
+            mode=form.cleaned_data["mode"],
+            overrides=overrides,
+            options=CopyOptions(unique={record.object_name: numbered}) if numbered else CopyOptions(),
+            target=target_of(request.POST.get("target", ""), profile),
+        )
+        checked_target(copy_request, request.user)
+    except ValidationError as exc:
+        form.add_error(None, service_error_message(exc))
+        return ""
+    return drafts.save_draft(
+        request,
+        copy_request=copy_request,
+        label=record.name or record.id,
+        origin="wizard",
+        field_labels={f.name: f.label for f in fields if f.name in overrides},
     )
 
 
