@@ -116,3 +116,13 @@ def test_the_query_form_is_post_only_and_for_the_profiles_users(owner_client, ot
     theirs = make_profile(name="Theirs", user=other_user, system="zoho")
     assert owner_client.get(reverse("copy_query", args=[zoho.profile.code, "Accounts"])).status_code == 405
     assert post_query(owner_client, theirs, where="(Industry:equals:Retail)").status_code == 404
+
+
+def test_a_vault_query_copy_reaches_its_preview_and_a_bad_vql_is_refused(owner_client, vault):
+    _, profile, _ = vault
+    response = post_query(owner_client, profile, "product__v", where="status__v = 'active__v'", limit="2")
+    assert response.status_code == 302
+    page = owner_client.get(response["Location"]).content.decode()
+    assert 'id="query-match"' in page and "2 records match" in page
+    page = post_query(owner_client, profile, "product__v", where="nope__c = 1").content.decode()
+    assert "The filter can&#x27;t be used" in page and 'id="copy-query-error"' in page
