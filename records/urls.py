@@ -2,7 +2,7 @@ from django.urls import path
 
 from records.ops import health
 from records.profiles import views as profile_views
-from records.web.views import bulk, choices, cross_choices, home, job_fix, jobs, new_copy
+from records.web.views import bulk, choices, cross_choices, home, job_fix, jobs, new_copy, search
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -24,7 +24,8 @@ urlpatterns = [
     # New copy, step by step
     path("copy/", new_copy.copy_start, name="copy_start"),
     path("copy/<uuid:profile_code>/", new_copy.copy_objects, name="copy_objects"),
-    path("copy/<uuid:profile_code>/<str:object_name>/", new_copy.copy_search, name="copy_search"),
+    path("copy/<uuid:profile_code>/<str:object_name>/", search.copy_search, name="copy_search"),
+    path("copy/query/<uuid:profile_code>/<str:object_name>/", search.copy_query, name="copy_query"),
     path(
         "copy/<uuid:profile_code>/<str:object_name>/fields.json",
         choices.object_fields,

@@ -280,6 +280,9 @@ class Connector(abc.ABC):
     match_by_name: bool = False
     # Fields whose values are ids of one org's own configuration (layouts, object types): never carried.
     org_specific_fields: frozenset[str] = frozenset()
+    # A copy by query (query_ids): what its filter is written in, and an example, as pages show them.
+    filter_syntax: str = "a filter"
+    filter_example: str = ""
 
     def insert_extras(self, source_fields: dict[str, Any]) -> dict[str, Any]:
         """Keys an insert copies from the source record beyond its fields (Zoho: `$se_module`)."""

@@ -64,6 +64,8 @@ class VaultConnector(Connector):
     user_object = "user__sys"
     # An object type's id is one vault's own: a copy into another vault lets the target choose.
     org_specific_fields = frozenset({"object_type__v"})
+    filter_syntax = "a VQL WHERE clause"
+    filter_example = "status__v = 'active__v'"
 
     def __init__(
         self,

@@ -67,6 +67,8 @@ class ZohoConnector(Connector):
     copy_key_fields = ("Copy_Key",)
     user_object = "Users"
     match_by_name = True
+    filter_syntax = "Zoho search criteria (run exactly: equals is equal)"
+    filter_example = "(Account_Name:equals:Acme)"
     # A layout's id is one org's own: a copy into another org takes the target's default layout.
     org_specific_fields = frozenset({"Layout"})
 

@@ -31,7 +31,11 @@ def plan_cross(
     found = matching.resolve(source=source, target=target, wanted=wanted, keys=keys)
     plan.cross["refs"] = found.mapped
     plan.cross["references"] = {
-        o: _reference_row(o, keys[o], found, options.unmatched_for(o), len(wanted[o])) for o in sorted(wanted)
+        o: {
+            **_reference_row(o, keys[o], found, options.unmatched_for(o), len(wanted[o])),
+            **_key_offer(target, o, options.match.get(o, "")),
+        }
+        for o in sorted(wanted)
     }
     plan.cross["report"] = _report(plan.cross["references"])
     plan.way = _way_words(request, target)
@@ -51,6 +55,17 @@ def _fill_clone_fields(source: Connector, request: CopyRequest, trees: dict[str,
         for node in nodes:
             if not node.fields:
                 node.fields = source.get(node.object_name, node.source_id).fields
+
+
+def _key_offer(target: Connector, object_name: str, chosen: str) -> dict[str, Any]:
+    """What the preview's match-key select offers: "keys" [[field, label]] usable in the target and
+    "default_key", the one used when the user names none (metadata only: describes are cached)."""
+    default = matching.match_key(target=target, object_name=object_name)
+    return {
+        "keys": [list(k) for k in matching.key_choices(target=target, object_name=object_name)],
+        "default_key": default.field if default else "",
+        "chosen_key": chosen,
+    }
 
 
 def _reference_row(

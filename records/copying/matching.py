@@ -62,6 +62,25 @@ def _own_name(info: FieldInfo) -> bool:
     return info.type == FieldType.TEXT and not info.system_managed_name
 
 
+def usable_key(target: Connector, info: FieldInfo) -> bool:
+    """A field the user may match an object's records by: unique in the target, or the name field
+    of a system that matches by name."""
+    return info.unique or (target.match_by_name and info.name in target.name_fields)
+
+
+def key_choices(*, target: Connector, object_name: str) -> list[tuple[str, str]]:
+    """(field, label) of each field `object_name` may be matched by in the target (a select on the
+    preview); [] when the target has no such object."""
+    try:
+        fields = target.describe(object_name)
+    except NotFound:
+        return []
+    # The copy key is left out: unique, but the tool's own, a new value on every copy.
+    return [
+        (f.name, f.label or f.name) for f in fields if usable_key(target, f) and f.name not in target.copy_key_fields
+    ]
+
+
 def check_match_options(*, target: Connector, match: dict[str, str]) -> None:
     """Refuse a `--match OBJECT:FIELD` whose object or field the target doesn't have, or whose field
     is not unique there (a name field of a system that matches by name is accepted)."""
@@ -73,7 +92,7 @@ def check_match_options(*, target: Connector, match: dict[str, str]) -> None:
         info = fields.get(name)
         if info is None:
             raise ValidationError(f"--match {object_name}:{name}: {object_name} has no field {name} in the target.")
-        if not (info.unique or (target.match_by_name and name in target.name_fields)):
+        if not usable_key(target, info):
             raise ValidationError(
                 f"--match {object_name}:{name}: {name} is not unique in the target, so a value could match "
                 "several records."

@@ -180,7 +180,8 @@ def _read(row: CopyPlan, connector: Connector | None, progress: _Progress) -> di
         trees = {}  # it can't be confirmed: keep no records (a refused-as-too-large tree is big)
     return {
         "status": St.READY,
-        "plan": {**plan.as_dict(), "fields": _described(conn, plan)},
+        # "source_ids": what a copy by query found (the row keeps what was asked: its filter, no ids).
+        "plan": {**plan.as_dict(), "fields": _described(conn, plan), "source_ids": plan.source_ids},
         "trees": {
             "snapshot": snapshot,
             "roots": {r: [_node_dict(n, snapshot) for n in ns] for r, ns in trees.items()},
@@ -246,7 +247,8 @@ def described(row: CopyPlan | None) -> Callable[[str], list[FieldInfo] | None]:
 
 def shown_plan(row: CopyPlan) -> Plan:
     """The Plan a ready row stored, for the preview page."""
-    return Plan.from_dict(row.plan, object_name=row.object_name, mode=row.mode, source_ids=row.source_ids)
+    found = row.plan.get("source_ids") or row.source_ids  # a plan stored before it kept them: the row's
+    return Plan.from_dict(row.plan, object_name=row.object_name, mode=row.mode, source_ids=found)
 
 
 def claim(*, plan: CopyPlan, user: User, request: CopyRequest) -> tuple[Plan, dict[str, list[tree.Node]], bool]:

@@ -34,7 +34,8 @@ class Draft(RequestFields):
 
     options: NotRequired[dict[str, Any]]
     label: str
-    origin: str  # "wizard" (one record, its fields step) or "bulk" (a CSV file): where Back goes
+    # Where Back goes: "wizard" (one record, its fields step), "query" (a filter, the search page) or "bulk" (a CSV file).
+    origin: str
     field_labels: dict[str, str]
     # The preview's choices (views/choices.py): the typed lines, the widgets' rows, the top
     # record's overrides they make, and the overrides typed before them.

@@ -334,3 +334,22 @@ def test_two_tabs_confirming_one_plan_at_the_same_moment_make_one_job(zoho, owne
     assert refused.job == job  # the view sends the second tab to it
     row.refresh_from_db()
     assert row.status == St.USED and row.job == job and row.trees == {}
+
+
+def test_a_copy_by_query_confirmed_from_its_stored_plan_copies_the_records_found(zoho, owner, redis_url):
+    from records.copying.options import CopyOptions
+
+    _, profile, conn = zoho
+    found = [r.id for r in conn.query_ids("Accounts", "(Industry:equals:Retail)", limit=2)]
+    options = CopyOptions(source_filter="(Industry:equals:Retail)", source_limit=2)
+    request = copy_request(profile, "Accounts", [], "clone", options=options)
+    row = stored_plans.plan_request(request=request, user=owner)
+    burst()
+    row.refresh_from_db()
+    assert row.status == St.READY, row.error
+    assert stored_plans.shown_plan(row).source_ids == found  # the preview's plan names them
+    job = copy_job_create(request=request, user=owner, plan=row)
+    assert job.source_ids == found and job.planned_count == 2
+    burst("default")
+    job.refresh_from_db()
+    assert job.status == CopyJob.Status.SUCCEEDED and job.succeeded_count == 2

@@ -57,6 +57,7 @@ RULES: list[tuple[str, tuple[int, ...]]] = [
     ("copy_objects", (L, 200, 200, 404, 404, 200)),
     ("copy_search", (L, 200, 200, 404, 404, 200)),
     ("copy_record", (L, 200, 200, 404, 404, 200)),
+    ("copy_query", (L, 405, 405, 405, 405, 405)),  # POST only (the search page's copy by query)
     ("copy_preview", (L, 404, 404, 404, 404, 404)),  # a draft lives in its own session only
     ("copy_confirm", (L, 405, 405, 405, 405, 405)),  # POST only (the preview's Confirm)
     ("copy_choices", (L, 405, 405, 405, 405, 405)),  # POST only (the preview's choices form)

@@ -170,3 +170,51 @@ def test_a_user_choice_unknown_in_the_target_fails_the_plan_and_can_be_forgotten
     assert client.session["copy_drafts"]["d1"]["options"]["user_map"] == {}
     page = read_preview(client)
     assert 'id="cross-users"' in page and "The preview failed" not in page
+
+
+@pytest.fixture
+def initech_under_globex(cross_zoho, owner_client, redis_url):
+    """Initech, whose parent account Globex (outside the copy) is in the target org by name only."""
+    source = cross_zoho.source
+    initech = find_record(source.connector, "Accounts", "Initech")
+    globex = find_record(source.connector, "Accounts", "Globex")
+    source.connector.update("Accounts", [{"id": initech, "Parent_Account": {"id": globex}}])
+    put_draft(owner_client, source.profile, "Accounts", [initech])
+    choose_target(owner_client, cross_zoho.target.profile)
+    return owner_client, globex
+
+
+def test_the_references_table_offers_the_targets_unique_fields_as_match_keys(initech_under_globex):
+    client, _ = initech_under_globex
+    page = read_preview(client)
+    select = page.split('name="match-Accounts"')[1].split("</select>")[0]
+    assert '<option value="" selected>Account_Name (default)</option>' in select
+    assert 'value="Account_Number"' in select
+    assert "Copy_Key" not in select and "Industry" not in select  # the copy key, a field that isn't unique
+
+
+def test_a_match_key_chosen_is_kept_and_the_plan_matches_by_it(initech_under_globex):
+    client, globex = initech_under_globex
+    assert "can't be queued" not in read_preview(client)  # Globex found by its name
+    post = {"match_object": "Accounts", "match-Accounts": "Account_Number"}
+    client.post(reverse("copy_cross_choices", args=["d1"]), post)
+    assert client.session["copy_drafts"]["d1"]["options"]["match"] == {"Accounts": "Account_Number"}
+    page = read_preview(client)
+    # The target's Globex has another number: unmatched by that key, so refused by default.
+    assert '<option value="Account_Number" selected>' in page and globex in page and "can't be queued" in page
+    client.post(reverse("copy_cross_choices", args=["d1"]), {"match_object": "Accounts", "match-Accounts": ""})
+    assert client.session["copy_drafts"]["d1"]["options"]["match"] == {}
+
+
+@pytest.mark.parametrize(
+    ("field", "words"), [("Industry", "Industry is not unique in the target"), ("Nope", "Accounts has no field Nope")]
+)
+def test_a_match_key_not_unique_or_missing_in_the_target_is_refused_with_the_services_words(
+    initech_under_globex, field, words
+):
+    client, _ = initech_under_globex
+    read_preview(client)
+    post = {"match_object": "Accounts", "match-Accounts": field}
+    page = client.post(reverse("copy_cross_choices", args=["d1"]), post, follow=True).content.decode()
+    assert words in page
+    assert not client.session["copy_drafts"]["d1"].get("options", {}).get("match")

@@ -130,6 +130,10 @@ def pages(db, client, django_user_model, vault_profile, fresh_sandbox, owner, ma
         "copy_start": [get(reverse("copy_start"))],
         "copy_objects": [get(reverse("copy_objects", args=[pcode]))],
         "copy_search": [get(reverse("copy_search", args=[pcode, "product__v"]) + "?q=Neuro")],
+        # A refused filter shows the search page again with the refusal at the form.
+        "copy_query": [
+            ("post", reverse("copy_query", args=[pcode, "product__v"]), {"where": "nope__c = 1", "mode": "clone"})
+        ],
         "copy_record": [get(record_url), ("post", record_url, {"mode": "clone", "f_price__c": "cheap"})],
         "copy_preview": [get(draft["Location"])],
         "bulk_upload": [get(reverse("bulk_upload"))],

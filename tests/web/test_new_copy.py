@@ -7,6 +7,7 @@ import requests
 from django.urls import reverse
 
 from records.connectors.errors import AuthFailed, Unavailable
+from tests.fixtures.sandbox import find_record
 
 pytestmark = pytest.mark.django_db
 
@@ -519,3 +520,48 @@ def test_owner_boxes_look_users_up_by_name(owner_client, zoho_profile, fresh_san
     by_mail = owner_client.get(url, {"q": "data.migration@"}).json()["results"]
     assert [r["name"] for r in by_mail] == ["Data Migration"]
     assert owner_client.get(url, {"q": "nobody like this"}).json()["results"] == []
+
+
+# -- "Copy into" on the fields step ---------------------------------------------------------------
+
+
+def test_the_fields_step_offers_copy_into_and_the_preview_opens_into_that_target(
+    owner_client, cross_zoho, vault_profile
+):
+    source, target = cross_zoho
+    globex = find_record(source.connector, "Accounts", "Globex")
+    page = _page(owner_client, source.profile, "Accounts", globex).content.decode()
+    assert 'id="id_record_target"' in page and target.profile.name in page
+    assert vault_profile.name not in page  # another system is not offered
+    response = _post(owner_client, source.profile, "Accounts", globex, target=str(target.profile.code))
+    draft = _draft(owner_client, response)
+    assert draft["target"] == str(target.profile.code)
+    preview = owner_client.get(response["Location"]).content.decode()
+    assert f'<option value="{target.profile.code}" selected>' in preview
+
+
+def test_copy_into_is_kept_when_the_person_goes_to_another_step_and_back(owner_client, cross_zoho):
+    source, target = cross_zoho
+    globex = find_record(source.connector, "Accounts", "Globex")
+    _post(owner_client, source.profile, "Accounts", globex, target=str(target.profile.code), goto="3")
+    page = _page(owner_client, source.profile, "Accounts", globex).content.decode()
+    assert f'<option value="{target.profile.code}" selected>' in page
+
+
+def test_copy_into_another_system_or_a_profile_not_theirs_is_refused_on_the_form(
+    owner_client, cross_zoho, vault_profile, other_user
+):
+    source, target = cross_zoho
+    globex = find_record(source.connector, "Accounts", "Globex")
+    response = _post(owner_client, source.profile, "Accounts", globex, target=str(vault_profile.code))
+    assert (
+        response.status_code == 200
+        and "can only be copied into a profile of the same system" in response.content.decode()
+    )
+    target.profile.owner = other_user
+    target.profile.save()
+    response = _post(owner_client, source.profile, "Accounts", globex, target=str(target.profile.code))
+    assert f"You may not use the profile {target.profile.name}" in response.content.decode()
+    response = _post(owner_client, source.profile, "Accounts", globex, target="not-a-profile")
+    assert "no such profile to copy into" in response.content.decode()
+    assert not owner_client.session.get("copy_drafts")

@@ -9,15 +9,19 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
+from records.connectors import connector_for
+from records.connectors.errors import ConnectorError
+from records.copying import matching
 from records.copying.options import CopyOptions, parse_cross_cli
 from records.copying.request import CopyRequest
 from records.copying.tree import Plan
 from records.copying.users import API_USER, REFUSE
-from records.lib.error_words import service_error_message
+from records.lib.error_words import friendly_error, service_error_message
 from records.lib.signed_in import SignedInRequest
 from records.models import ConnectionProfile
 from records.profiles.access import get_profile_for_user
@@ -32,15 +36,9 @@ def copy_target(request: SignedInRequest, draft_id: str) -> HttpResponse:
     draft = drafts.get_draft(request, draft_id)
     profile = get_profile_for_user(request, draft["profile"])
     asked = drafts.copy_request_of(draft, profile)
-    code = request.POST.get("target", "").strip()
-    target = _profile(code) if code and code != str(profile.code) else None
-    if code and code != str(profile.code) and target is None:
-        messages.error(request, "There is no such profile to copy into; choose one from the list.")
-        return redirect("copy_preview", draft_id=draft_id)
-    chosen = replace(asked, target=target)
-    try:  # the services' checks: the same system, not the source itself, both usable by this user
-        chosen.checked_ids()
-        chosen.check_access(request.user)
+    try:
+        chosen = replace(asked, target=target_of(request.POST.get("target", ""), profile))
+        checked_target(chosen, request.user)
     except ValidationError as exc:
         messages.error(request, service_error_message(exc))
         return redirect("copy_preview", draft_id=draft_id)
@@ -56,6 +54,7 @@ def copy_cross_choices(request: SignedInRequest, draft_id: str) -> HttpResponse:
     asked = drafts.copy_request_of(draft, profile)
     try:
         options = _cross_options(asked.options, request.POST)
+        _check_new_keys(asked, options)
     except ValidationError as exc:
         messages.error(request, service_error_message(exc))
         return redirect("copy_preview", draft_id=draft_id)
@@ -78,7 +77,7 @@ def _cross_options(options: CopyOptions, post: Any) -> CopyOptions:
             kept.pop(email, None)  # back to the same e-mail, else refused
     return parse_cross_cli(
         options,
-        match=[f"{o}:{f}" for o, f in options.match.items()],
+        match=[f"{o}:{f}" for o, f in _match_keys(options, post).items()],
         unmatched=[f"{o}:{c}" for o, c in options.unmatched.items() if o != "*"] + unmatched,
         existing=post.get("existing", options.existing),
         map_user=[f"{e}={t}" for e, t in kept.items()],
@@ -87,21 +86,61 @@ def _cross_options(options: CopyOptions, post: Any) -> CopyOptions:
     )
 
 
-def _profile(code: str) -> ConnectionProfile | None:
-    try:
-        return ConnectionProfile.objects.filter(code=code).first()
-    except ValidationError:  # not a profile code at all
+def _match_keys(options: CopyOptions, post: Any) -> dict[str, str]:
+    """The references table's match-key selects: a field, or "" for the object's default key."""
+    keys = dict(options.match)
+    for object_name in post.getlist("match_object"):
+        chosen = post.get(f"match-{object_name}", "").strip()
+        if chosen:
+            keys[object_name] = chosen
+        else:
+            keys.pop(object_name, None)
+    return keys
+
+
+def _check_new_keys(asked: CopyRequest, options: CopyOptions) -> None:
+    """A match key changed here is checked in the target now (it exists there and is unique), so a
+    bad one is refused at the form with the services' words and the draft keeps its plan."""
+    changed = {o: f for o, f in options.match.items() if asked.options.match.get(o) != f}
+    if changed and asked.target is not None:
+        try:
+            matching.check_match_options(target=connector_for(asked.target), match=changed)
+        except ConnectorError as exc:
+            raise ValidationError(friendly_error(exc, asked.target)) from exc
+
+
+def target_of(code: str, profile: ConnectionProfile) -> ConnectionProfile | None:
+    """The profile a "Copy into" select names: None for the source itself (or nothing chosen)."""
+    code = code.strip()
+    if not code or code == str(profile.code):
         return None
+    try:
+        target = ConnectionProfile.objects.filter(code=code).first()
+    except ValidationError:  # not a profile code at all
+        target = None
+    if target is None:
+        raise ValidationError("There is no such profile to copy into; choose one from the list.")
+    return target
+
+
+def checked_target(copy_request: CopyRequest, user: Any) -> None:
+    """The services' checks of a target: the same system, not the source itself, both usable by `user`."""
+    copy_request.checked_ids()
+    copy_request.check_access(user)
+
+
+def target_choices(user: Any, profile: ConnectionProfile) -> QuerySet[ConnectionProfile]:
+    """What "Copy into" offers: the profiles of the same system `user` may use, the source aside."""
+    mine = ConnectionProfile.objects.for_user(user).filter(system=profile.system).exclude(pk=profile.pk)
+    return mine.order_by("name")
 
 
 def cross_context(request: SignedInRequest, copy_request: CopyRequest, plan: Plan | None) -> dict[str, Any]:
     """What the preview shows of "Copy into" and of a plan into another profile (no remote call)."""
-    profile = copy_request.profile
-    targets = ConnectionProfile.objects.for_user(request.user).filter(system=profile.system).exclude(pk=profile.pk)
     cross = plan.cross if plan else {}
     return {
         "target": copy_request.target,
-        "targets": targets.order_by("name"),
+        "targets": target_choices(request.user, copy_request.profile),
         "cross": cross,
         "cross_users": [
             {**row, "choice": _user_choice(copy_request.options, row.get("email", ""))}

@@ -8,10 +8,12 @@ import uuid
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
+from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -35,10 +37,11 @@ from records.web import drafts, wizard
 from records.web.drafts import Draft
 from records.web.forms import OverridesForm
 from records.web.views.choices import choice_objects, engine_needed, widgets
-from records.web.views.cross_choices import cross_context
+from records.web.views.cross_choices import checked_target, cross_context, target_choices, target_of
 
-SEARCH_PER_PAGE = 20
 LOOKUP_PER_PAGE = 10
+# The preview's way back, by where its draft came from (drafts.Draft.origin).
+BACK_LABELS = {"wizard": "Change the fields", "query": "Change the filter", "bulk": "Upload another file"}
 
 
 def copy_start(request: SignedInRequest) -> HttpResponse:
@@ -68,35 +71,6 @@ def copy_objects(request: SignedInRequest, profile_code: uuid.UUID) -> HttpRespo
             "q": q,
             "error": error,
             "wizard": wizard.steps(current=2, profile=profile),
-        },
-    )
-
-
-def copy_search(request: SignedInRequest, profile_code: uuid.UUID, object_name: str) -> HttpResponse:
-    profile = get_profile_for_user(request, profile_code)
-    q = request.GET.get("q", "").strip()[:200]
-    try:
-        page_number = max(1, int(request.GET.get("page", "1")))
-    except ValueError:
-        page_number = 1
-    page, error, label = None, "", object_name
-    try:
-        connector = connector_for(profile)
-        label = wizard.object_label(request, profile, object_name, connector)
-        page = connector.search(object_name, q, page=page_number, per_page=SEARCH_PER_PAGE)
-    except Exception as exc:  # noqa: BLE001
-        error = friendly_error(exc, profile)
-    return render(
-        request,
-        "records/copy_search.html",
-        {
-            "profile": profile,
-            "object_name": object_name,
-            "object_label": label,
-            "q": q,
-            "page": page,
-            "error": error,
-            "wizard": wizard.steps(current=3, profile=profile, object_name=object_name),
         },
     )
 
@@ -148,24 +122,9 @@ def copy_record(request: SignedInRequest, profile_code: uuid.UUID, object_name: 
     )
     if request.method == "POST" and form.is_valid() and _remote_checks_pass(connector, object_name, form):
         wizard.keep_typed(request, profile, object_name, record_id, request.POST)
-        overrides = form.overrides()
-        numbered = tuple(form.made_unique())
-        copy_request = CopyRequest(
-            profile=profile,
-            object_name=object_name,
-            source_ids=(record.id,),
-            mode=form.cleaned_data["mode"],
-            overrides=overrides,
-            options=CopyOptions(unique={object_name: numbered}) if numbered else CopyOptions(),
-        )
-        draft_id = drafts.save_draft(
-            request,
-            copy_request=copy_request,
-            label=record.name or record.id,
-            origin="wizard",
-            field_labels={f.name: f.label for f in fields if f.name in overrides},
-        )
-        return redirect("copy_preview", draft_id=draft_id)
+        draft_id = _record_draft(request, profile, record, form, fields)
+        if draft_id:
+            return redirect("copy_preview", draft_id=draft_id)
     shown = [(f, shown_value(f, record.fields.get(f.name))) for f in fields]
     form.ref_names = _reference_names(connector, fields, record.fields)
     _name_reference_boxes(form)
@@ -179,7 +138,38 @@ def copy_record(request: SignedInRequest, profile_code: uuid.UUID, object_name: 
             "shown": shown,
             "form": form,
             "link": _safe(connector.record_url, object_name, record.id),
+            "targets": target_choices(request.user, profile),
+            "chosen_target": (request.POST if request.method == "POST" else kept or QueryDict()).get("target", ""),
         },
+    )
+
+
+def _record_draft(
+    request: SignedInRequest, profile: ConnectionProfile, record: Record, form: OverridesForm, fields: list[FieldInfo]
+) -> str:
+    """The fields step's draft (its id), "Copy into" checked by the services; "" with the refusal on the form."""
+    overrides = form.overrides()
+    numbered = tuple(form.made_unique())
+    try:
+        copy_request = CopyRequest(
+            profile=profile,
+            object_name=record.object_name,
+            source_ids=(record.id,),
+            mode=form.cleaned_data["mode"],
+            overrides=overrides,
+            options=CopyOptions(unique={record.object_name: numbered}) if numbered else CopyOptions(),
+            target=target_of(request.POST.get("target", ""), profile),
+        )
+        checked_target(copy_request, request.user)
+    except ValidationError as exc:
+        form.add_error(None, service_error_message(exc))
+        return ""
+    return drafts.save_draft(
+        request,
+        copy_request=copy_request,
+        label=record.name or record.id,
+        origin="wizard",
+        field_labels={f.name: f.label for f in fields if f.name in overrides},
     )
 
 
@@ -288,8 +278,8 @@ def copy_preview(request: SignedInRequest, draft_id: str) -> HttpResponse:
         "records/copy_preview.html",
         {
             "back_url": back,
-            "back_label": "Change the fields" if draft.get("origin") == "wizard" else "Upload another file",
-            "nav": "copy" if draft.get("origin") == "wizard" else "bulk",  # the menu item it came from
+            "back_label": BACK_LABELS.get(draft.get("origin", ""), "Upload another file"),
+            "nav": "bulk" if draft.get("origin") == "bulk" else "copy",  # the menu item it came from
             "object_label": wizard.object_label(request, profile, draft["object_name"]),
             "wizard": _preview_steps(profile, draft, draft_id),
             "draft": draft,
@@ -306,6 +296,7 @@ def copy_preview(request: SignedInRequest, draft_id: str) -> HttpResponse:
             "row_overrides_more": max(0, len(row_overrides) - 200),
             "choices": draft.get("choices", {}),
             "options": options,
+            "query_default_limit": settings.COPY_QUERY_DEFAULT_LIMIT,  # a copy by query without a limit
             "choice_objects": choice_objects(plan, options, wizard.known_labels(request, profile)),
             "engine_needed": engine_needed(options, draft["object_name"]),
             # Needed even with every branch ticked again (preview_tree.js unlocks the box otherwise).
@@ -438,19 +429,29 @@ def _labelled(overrides: dict[str, Any], plan: Plan | None, draft: Draft) -> lis
 
 
 def _back_url(profile: ConnectionProfile, draft: Draft) -> str:
-    """The step that changes what this preview shows: the record's fields step, or the upload."""
+    """The step that changes what this preview shows: the record's fields step, the search page
+    with the filter kept (a copy by query), or the upload."""
     if draft.get("origin") == "wizard":
         return reverse("copy_record", args=[profile.code, draft["object_name"], draft["source_ids"][0]])
+    if draft.get("origin") == "query":
+        return reverse("copy_search", args=[profile.code, draft["object_name"]]) + "?" + _query_typed(draft)
     return reverse("bulk_upload")
 
 
+def _query_typed(draft: Draft) -> str:
+    """The search page's query form as this draft fills it (copy_search reads it from the URL)."""
+    options = CopyOptions.from_dict(draft.get("options"))
+    typed = {"where": options.source_filter, "limit": options.source_limit or "", "mode": draft["mode"]}
+    return urlencode({**typed, "target": draft.get("target", "")})
+
+
 def _preview_steps(profile: ConnectionProfile, draft: Draft, draft_id: str) -> list[wizard.Step]:
-    if draft.get("origin") != "wizard":
+    if draft.get("origin") not in ("wizard", "query"):
         return []  # a bulk clone has no wizard steps
     return wizard.steps(
         current=5,
         profile=profile,
         object_name=draft["object_name"],
-        record_id=draft["source_ids"][0],
+        record_id=draft["source_ids"][0] if draft["source_ids"] else "",  # a copy by query has none yet
         draft_id=draft_id,
     )
