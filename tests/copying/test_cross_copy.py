@@ -3,6 +3,8 @@ target org, sandbox/target_org.py), with and without copy keys: references insid
 at the copies, those outside at the records matched in the target, each unmatched choice, fields
 and picklist values the target lacks left out, nothing written in the source."""
 
+import re
+
 import pytest
 from django.core.exceptions import ValidationError
 
@@ -172,3 +174,37 @@ def test_zoho_outside_reference_with_two_records_of_its_name_in_the_target_is_un
     target.connector.create("Accounts", [{"Account_Name": "Globex"}])  # now two Globex there
     with pytest.raises(ValidationError, match="2 records in the target have Account_Name 'Globex'"):
         copy_across(cross_zoho, owner, "Accounts", [src], "clone")
+
+
+def insert_calls(sandbox, system, path):
+    return [e for e in sandbox.log(system) if e.method == "POST" and re.search(path, e.path.split("?")[0])]
+
+
+@pytest.mark.django_db
+def test_zoho_copy_by_query_inserts_the_top_records_a_hundred_a_call(cross_zoho, owner):
+    source, target = cross_zoho
+    made = source.connector.create("Accounts", [{"Account_Name": f"Batch {i:03}"} for i in range(150)])
+    assert all(r.ok for r in made)
+    target.sandbox.clear_log()
+    job = copy_across(
+        cross_zoho, owner, "Accounts", [], "clone", source_filter="(Account_Name:starts_with:Batch )", source_limit=150
+    )
+    assert_each_record_copied_once(job)
+    assert job.results.count() == 150
+    assert len(insert_calls(target.sandbox, "zoho", r"^/crm/v\d+/Accounts$")) == 2  # ⌈150/100⌉, not 150
+
+
+@pytest.mark.django_db
+def test_vault_copy_by_query_inserts_the_top_records_in_one_call(cross_vault, owner):
+    source, target = cross_vault
+    made = source.connector.create(
+        "product__v", [{"name__v": f"Batch {i:02}", "status__v": ["active__v"]} for i in range(12)]
+    )
+    assert all(r.ok for r in made)
+    target.sandbox.clear_log()
+    job = copy_across(
+        cross_vault, owner, "product__v", [], "clone", source_filter="name__v LIKE 'Batch %'", source_limit=12
+    )
+    assert_each_record_copied_once(job)
+    assert job.results.count() == 12
+    assert len(insert_calls(target.sandbox, "vault", r"/vobjects/product__v$")) == 1  # ≤500 a call
