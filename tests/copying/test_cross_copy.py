@@ -8,9 +8,9 @@ import re
 import pytest
 from django.core.exceptions import ValidationError
 
-from records.copying.options import CopyOptions
 from records.models import CopyJob, RecordResult
-from tests.fixtures.engine import assert_each_record_copied_once, copy_request
+from tests.fixtures.cross import copy_across
+from tests.fixtures.engine import assert_each_record_copied_once
 from tests.fixtures.sandbox import find_record
 
 S = RecordResult.Status
@@ -25,19 +25,6 @@ def cross_zoho_any(request):
 @pytest.fixture(params=["copy-key", "no-copy-key"])
 def cross_vault_any(request):
     return request.getfixturevalue("cross_vault" if request.param == "copy-key" else "bare_cross_vault")
-
-
-def copy_across(cross, user, object_name, ids, mode, **options):
-    """Create the job through the service (source connector reading, target's writing) and run it."""
-    from records.copying.job_actions import copy_job_run
-    from records.copying.job_create import copy_job_create
-
-    source, target = cross
-    opts = CopyOptions(existing="create", **options)
-    request = copy_request(source.profile, object_name, ids, mode, options=opts)
-    request = type(request)(**{**request.__dict__, "target": target.profile})
-    job = copy_job_create(request=request, user=user, enqueue=False, connector=source.connector)
-    return copy_job_run(job_id=job.pk, worker_id="test", connector=target.connector, source_connector=source.connector)
 
 
 READS = ("/oauth/", "/auth", "/coql", "/query")  # POSTs that change nothing
@@ -208,3 +195,4 @@ def test_vault_copy_by_query_inserts_the_top_records_in_one_call(cross_vault, ow
     assert_each_record_copied_once(job)
     assert job.results.count() == 12
     assert len(insert_calls(target.sandbox, "vault", r"/vobjects/product__v$")) == 1  # ≤500 a call
+
