@@ -11,7 +11,7 @@ job.state["refs"]); a reference without a match follows its object's choice: lef
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from records.connectors.base import Connector, FieldInfo, FieldType, WriteResult
@@ -31,11 +31,13 @@ S = RecordResult.Status
 @dataclass(frozen=True)
 class Target:
     """What a cross payload needs of the target: its connector, the references matched there
-    ({object: {source id: target id}}) and the copy's choices for unmatched ones."""
+    ({object: {source id: target id}}), the copy's choices for unmatched ones and why those of
+    objects whose records fail found no match ({object: {source id: why}})."""
 
     connector: Connector
     refs: dict[str, dict[str, str]]
     options: CopyOptions
+    unmatched: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def cross_payload(
@@ -131,7 +133,9 @@ def _reference(info: FieldInfo, value: Any, node: Node, id_map: dict[str, str], 
         return _BLANK, ""  # a user the plan didn't map: the target's API user owns the copy
     if target.options.unmatched_for(object_name) == "blank":
         return _BLANK, ""
-    return None, f"{info.label} points at a {object_name} record ({source_id}) with no match in the target."
+    why = target.unmatched.get(object_name, {}).get(source_id, "")
+    said = f"{info.label} points at a {object_name} record ({source_id}) with no match in the target"
+    return None, f"{said}: {why}." if why else f"{said}."
 
 
 class CrossCopyRun(EngineDeepCopyRun):
@@ -160,7 +164,8 @@ class CrossCopyRun(EngineDeepCopyRun):
 
     def _target(self) -> Target:
         refs = self.context.job.state.get("refs") or {}
-        return Target(self.connector, refs, self.context.options)
+        unmatched = ((self.context.job.plan or {}).get("cross") or {}).get("unmatched") or {}
+        return Target(self.connector, refs, self.context.options, unmatched)
 
     def _payload(
         self, node: Node, fields: list[FieldInfo], id_map: dict[str, str], new_parent: str, later: LaterRefs

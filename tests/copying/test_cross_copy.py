@@ -196,3 +196,28 @@ def test_vault_copy_by_query_inserts_the_top_records_in_one_call(cross_vault, ow
     assert job.results.count() == 12
     assert len(insert_calls(target.sandbox, "vault", r"/vobjects/product__v$")) == 1  # ≤500 a call
 
+
+@pytest.mark.django_db
+def test_vault_fail_choice_fails_only_the_records_whose_reference_has_no_match(cross_vault_any, owner):
+    source, target = cross_vault_any
+    src = find_record(source.connector, "product__v", "Linked Product")
+    records = source.sandbox.vault.state.records["formulation__c"]
+    ours = [f for f in records.values() if f["product__c"] == src]
+    based_on = {f.get("based_on__c") for f in ours}
+    loose = next(f["id"] for f in ours if f["id"] not in based_on)  # no sibling derives from it
+    elsewhere = next(f["id"] for f in records.values() if f["product__c"] != src)
+    source.connector.update("formulation__c", [{"id": loose, "based_on__c": elsewhere}])
+    job = copy_across(cross_vault_any, owner, "product__v", [src], "deep_copy", unmatched={"formulation__c": "fail"})
+    failed = job.results.get(source_id=loose)
+    assert failed.status == S.FAILED and failed.new_id == ""
+    assert "Based On" in failed.error_message and elsewhere in failed.error_message
+    assert "no unique field to match it by" in failed.error_message  # why: Vault numbers formulation names
+    assert not job.results.filter(parent_source_id=loose).exclude(status=S.FAILED).exists()  # its packagings
+    created = job.results.filter(object_name="formulation__c", status=S.SUCCEEDED)
+    assert created.count() == len(ours) - 1
+    state = target.sandbox.vault.state.records["formulation__c"]
+    copies = dict(job.results.exclude(new_id="").values_list("source_id", "new_id"))
+    for row in created:
+        source_ref = records[row.source_id].get("based_on__c")
+        assert (state[row.new_id].get("based_on__c") or None) == (copies[source_ref] if source_ref else None)
+    assert job.results.get(depth=0).status == S.SUCCEEDED
