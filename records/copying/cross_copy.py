@@ -11,12 +11,12 @@ job.state["refs"]); a reference without a match follows its object's choice: lef
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from records.connectors.base import Connector, FieldInfo, FieldType, WriteResult
 from records.copying import results as res
-from records.copying.engine_deep_copy import LEFT_OUT, EngineDeepCopyRun
+from records.copying.engine_deep_copy import LEFT_OUT, EngineDeepCopyRun, _snapshot_nodes
 from records.copying.options import CopyOptions
 from records.copying.reconcile import Sent
 from records.copying.references import ref_id
@@ -31,11 +31,13 @@ S = RecordResult.Status
 @dataclass(frozen=True)
 class Target:
     """What a cross payload needs of the target: its connector, the references matched there
-    ({object: {source id: target id}}) and the copy's choices for unmatched ones."""
+    ({object: {source id: target id}}), the copy's choices for unmatched ones and why those of
+    objects whose records fail found no match ({object: {source id: why}})."""
 
     connector: Connector
     refs: dict[str, dict[str, str]]
     options: CopyOptions
+    unmatched: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def cross_payload(
@@ -131,7 +133,9 @@ def _reference(info: FieldInfo, value: Any, node: Node, id_map: dict[str, str], 
         return _BLANK, ""  # a user the plan didn't map: the target's API user owns the copy
     if target.options.unmatched_for(object_name) == "blank":
         return _BLANK, ""
-    return None, f"{info.label} points at a {object_name} record ({source_id}) with no match in the target."
+    why = target.unmatched.get(object_name, {}).get(source_id, "")
+    said = f"{info.label} points at a {object_name} record ({source_id}) with no match in the target"
+    return None, f"{said}: {why}." if why else f"{said}."
 
 
 class CrossCopyRun(EngineDeepCopyRun):
@@ -160,7 +164,8 @@ class CrossCopyRun(EngineDeepCopyRun):
 
     def _target(self) -> Target:
         refs = self.context.job.state.get("refs") or {}
-        return Target(self.connector, refs, self.context.options)
+        unmatched = ((self.context.job.plan or {}).get("cross") or {}).get("unmatched") or {}
+        return Target(self.connector, refs, self.context.options, unmatched)
 
     def _payload(
         self, node: Node, fields: list[FieldInfo], id_map: dict[str, str], new_parent: str, later: LaterRefs
@@ -169,31 +174,74 @@ class CrossCopyRun(EngineDeepCopyRun):
             node, target_fields=fields, id_map=id_map, target=self._target(), new_parent=new_parent, later=later
         )
 
-    def _create_root(self, root_id: str, root_row: RecordResult, root_node: Node) -> None:
-        """The top record: inserted with its values and the overrides (no clone across orgs)."""
-        if root_row.action == RecordResult.Action.UPDATE:
-            return  # found in the target already: the update pass's
+    def run(self) -> None:
+        # Every top record first, in batches: a copy by query has many, and each is its own tree.
+        self._create_roots()
+        super().run()
+
+    def _create_roots(self) -> None:
+        """The top records still to insert, `batch_size` a call (parallel calls up to the profile's
+        concurrency), not a call per root. A root planned without a snapshot is left to _copy_root."""
+        conn = self.connector
+        rows = self.context.job.results.filter(depth=0, status__in=(S.PENDING, S.SENDING)).exclude(
+            action=RecordResult.Action.UPDATE
+        )
+        sent = Sent(inherits=False)
+        ready: list[RecordResult] = []
+        for row in rows.order_by("id"):
+            nodes = _snapshot_nodes([row])
+            if nodes and self._root_payload(row, nodes[0], sent):
+                ready.append(row)
+        if not ready:
+            return
+        self.writer.reconcile_leftovers(ready, sent)
+        ready = [r for r in ready if r.status == S.PENDING]
+        object_name = self.context.job.object_name
+
+        def create(batch: list[RecordResult]) -> list[WriteResult]:
+            # From the payloads at call time: "make unique" may have numbered a value.
+            return conn.create(object_name, [dict(sent.payloads[r.pk]) for r in batch])
+
+        size, window = conn.batch_size, self.writer.parallelism()
+        batches = [ready[i : i + size] for i in range(0, len(ready), size)]
+        for start in range(0, len(batches), window):
+            self.context.heartbeat()
+            self.writer.send_group([(batch, create) for batch in batches[start : start + window]], sent)
+
+    def _root_payload(self, root_row: RecordResult, root_node: Node, sent: Sent) -> bool:
+        """Put the top record's insert (its values and the overrides: no clone across orgs) into
+        `sent`; False when the record fails instead (a reference with no match), the row saved so."""
         context, conn = self.context, self.connector
-        object_name = root_row.object_name
-        fields = context.describe(object_name)
+        fields = context.describe(root_row.object_name)
         later = later_refs(root_node, fields, tree_depths([root_node])) if conn.updates_records else {}
         payload, why = self._payload(root_node, fields, {}, "", later)
         if why:
             res.fail(root_row, "UNMATCHED_REFERENCE", why)
             res.save([root_row])
-            return
+            return False
         left_out = payload.pop(LEFT_OUT, None)
         payload.update(context.top_overrides(root_row, root_node.fields))
         if left_out:
             root_row.values = {**(root_row.values or {}), LEFT_OUT: left_out}
-        sent = Sent(payloads={root_row.pk: payload}, inherits=False, sources={root_row.pk: root_node.fields})
+        sent.payloads[root_row.pk] = payload
+        sent.sources[root_row.pk] = root_node.fields
+        return True
+
+    def _create_root(self, root_id: str, root_row: RecordResult, root_node: Node) -> None:
+        """A top record _create_roots left (planned without a snapshot): inserted alone."""
+        if root_row.action == RecordResult.Action.UPDATE:
+            return  # found in the target already: the update pass's
+        conn = self.connector
+        sent = Sent(inherits=False)
+        if not self._root_payload(root_row, root_node, sent):
+            return
         self.writer.reconcile_leftovers([root_row], sent)
         if root_row.status != S.PENDING:
             return
 
         def create(batch: list[RecordResult]) -> list[WriteResult]:
             # From the payload at call time: "make unique" may have numbered a value.
-            return conn.create(object_name, [dict(sent.payloads[root_row.pk])])
+            return conn.create(root_row.object_name, [dict(sent.payloads[root_row.pk])])
 
-        context.heartbeat()
+        self.context.heartbeat()
         self.writer.send([root_row], create, sent)

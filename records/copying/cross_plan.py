@@ -3,7 +3,8 @@ references outside them are matched in the target (plan.cross), and what won't f
 already there and the users are found, before anything is written.
 
 plan.cross: "refs" {object: {source id: target id}} (what the run points references at; kept in
-job.state["refs"]), "references" {object: {key, matched, unmatched, examples, policy}}, "report"
+job.state["refs"]), "unmatched" {object: {source id: why}} (of the objects whose records fail),
+"references" {object: {key, matched, unmatched, examples, policy}}, "report"
 (lines the CLI prints), and the other packages' "schema", "existing", "users", "query"."""
 
 from __future__ import annotations
@@ -30,6 +31,10 @@ def plan_cross(
     keys = {o: matching.match_key(target=target, object_name=o, chosen=options.match.get(o, "")) for o in wanted}
     found = matching.resolve(source=source, target=target, wanted=wanted, keys=keys)
     plan.cross["refs"] = found.mapped
+    # Why each reference of a "fail" object has no match: its record's row says so (cross_copy.py).
+    plan.cross["unmatched"] = {
+        o: {i: why for i, _, why in rows} for o, rows in found.unmatched.items() if options.unmatched_for(o) == "fail"
+    }
     plan.cross["references"] = {
         o: {
             **_reference_row(o, keys[o], found, options.unmatched_for(o), len(wanted[o])),

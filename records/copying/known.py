@@ -6,6 +6,10 @@ any copy job's row holds it as the new id of a record it created (a copy into an
 may skip or update a record already there: that row does not make it its copy). Undo jobs don't count: their rows name the copies they
 delete. Nothing the app knows this way is ever claimed as a lost answer's copy, and undo never
 deletes a source or another job's copy.
+
+Ids are known per org: a source id in the org of its job's profile, a copy in the org its job wrote
+into (the target profile, else the profile). Ids of two vaults or orgs can coincide, so a record
+copied from org A is no reason to keep or refuse a record of org B that has the same id.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from dataclasses import dataclass
 
 from django.db.models import Q
 
-from records.models import CopyJob, RecordResult
+from records.models import ConnectionProfile, CopyJob, RecordResult
 
 # Ids asked per query (two IN lists: within every database's limit on parameters).
 CHUNK = 500
@@ -31,29 +35,49 @@ class Known:
     job_id: int
 
 
+def same_org(profile_id: int) -> list[int]:
+    """The profiles that reach the org `profile_id` reaches: the same system at the same base URL
+    (Vault: the vault's DNS). A Zoho base URL is its data centre's API domain, shared by every org
+    there, and a profile doesn't hold its org's id, so Zoho orgs of one data centre share a scope
+    (more ids known than strictly are: a copy is then kept or not claimed, never wrongly taken)."""
+    profile = ConnectionProfile.objects.only("system", "base_url").get(pk=profile_id)
+    url = profile.base_url.rstrip("/").lower()
+    same = ConnectionProfile.objects.filter(system=profile.system, base_url__istartswith=url)
+    return [pk for pk, base in same.values_list("pk", "base_url") if base.rstrip("/").lower() == url]
+
+
+def write_profile_id(job_id: int) -> int:
+    """The profile a job's copies are written into: its target, else its own."""
+    target, own = CopyJob.objects.filter(pk=job_id).values_list("target_profile_id", "profile_id").get()
+    return int(target or own)
+
+
 def known_ids(
-    ids: Iterable[str], *, except_job: int | None = None, except_rows: Iterable[int] = ()
+    ids: Iterable[str], *, org: int, except_job: int | None = None, except_rows: Iterable[int] = ()
 ) -> dict[str, Known]:
-    """{id: how it is known} for the ids among `ids` the app knows. A copy held by `except_job`'s
-    rows or by the rows in `except_rows` (the ones being reconciled) is not "another's copy"."""
+    """{id: how it is known} for the ids among `ids` the app knows in the org of profile `org` (a
+    pk). A copy held by `except_job`'s rows or by the rows in `except_rows` (the ones being
+    reconciled) is not "another's copy"."""
     wanted = sorted({str(i) for i in ids if i})
     skip_rows = set(except_rows)
     found: dict[str, Known] = {}
+    profiles = same_org(org)
+    as_source = Q(job__profile__in=profiles)
+    as_copy = Q(job__target_profile__in=profiles) | Q(job__target_profile__isnull=True, job__profile__in=profiles)
     rows = RecordResult.objects.exclude(job__mode=CopyJob.Mode.UNDO)
     for start in range(0, len(wanted), CHUNK):
-        chunk = set(wanted[start : start + CHUNK])
-        matches = rows.filter(Q(source_id__in=chunk) | Q(new_id__in=chunk))
-        for source_id, new_id, pk, job_id, action in matches.values_list(
-            "source_id", "new_id", "pk", "job_id", "action"
-        ):
-            if source_id in chunk:
-                found[source_id] = Known(as_source=True, job_id=job_id)
-            # A row that skipped or updated a record already in the target names it, but did not create it.
-            if new_id in chunk and pk not in skip_rows and job_id != except_job and action == CREATE:
-                found.setdefault(new_id, Known(as_source=False, job_id=job_id))
+        chunk = wanted[start : start + CHUNK]
+        for source_id, job_id in rows.filter(as_source, source_id__in=chunk).values_list("source_id", "job_id"):
+            found[source_id] = Known(as_source=True, job_id=job_id)
+        # A row that skipped or updated a record already in the target names it, but did not create it.
+        copies = rows.filter(as_copy, new_id__in=chunk, action=CREATE).exclude(pk__in=skip_rows)
+        if except_job is not None:
+            copies = copies.exclude(job_id=except_job)
+        for new_id, job_id in copies.values_list("new_id", "job_id"):
+            found.setdefault(new_id, Known(as_source=False, job_id=job_id))
     rest = [i for i in wanted if i not in found]
     if len(rest) <= MAX_LIST_READS:
-        jobs = CopyJob.objects.exclude(mode=CopyJob.Mode.UNDO)
+        jobs = CopyJob.objects.exclude(mode=CopyJob.Mode.UNDO).filter(profile__in=profiles)
         for record_id in rest:
             listed = jobs.filter(source_ids__icontains=json.dumps(record_id)).values_list("pk", flat=True).first()
             if listed is not None:

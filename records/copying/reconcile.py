@@ -30,7 +30,7 @@ from django.conf import settings
 from records.connectors.base import Connector, FieldInfo, FieldType, Record
 from records.connectors.errors import NotFound
 from records.copying import results as res
-from records.copying.known import known_ids
+from records.copying.known import known_ids, write_profile_id
 from records.copying.references import ref_id
 from records.models import RecordResult
 
@@ -177,7 +177,7 @@ def candidates(connector: Connector, row: RecordResult, lookup: Lookup, *, excep
         return []  # nothing tells our copy from any other record: never claim blindly
     found = connector.find(row.object_name, lookup.equals, created_since=lookup.since, created_by=lookup.created_by)
     found = [r for r in found if stamped_ok(r, lookup)]
-    known = known_ids((r.id for r in found), except_rows=except_rows)
+    known = known_ids((r.id for r in found), org=write_profile_id(row.job_id), except_rows=except_rows)
     found = [r for r in found if r.id not in known and r.id != row.source_id]
     return sorted(found, key=lambda r: (r.created or dt.datetime.min.replace(tzinfo=dt.UTC), r.id))
 
@@ -218,7 +218,7 @@ def _text(value: Any) -> str:
 def by_key(connector: Connector, row: RecordResult, key_field: str, *, except_rows: Iterable[int]) -> str:
     """The copy carrying `row`'s key (exact), never a record known as a source or another's copy."""
     found = connector.find(row.object_name, {key_field: row.idempotency_key})
-    known = known_ids((r.id for r in found), except_rows=except_rows)
+    known = known_ids((r.id for r in found), org=write_profile_id(row.job_id), except_rows=except_rows)
     return next((r.id for r in found if r.id not in known and r.id != row.source_id), "")
 
 

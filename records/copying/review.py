@@ -40,7 +40,7 @@ def copy_row_resolve(*, job: CopyJob, row: RecordResult, pick: str | None, user:
             pick = str(pick).strip()
             if pick not in candidates:
                 raise ValidationError(f"{pick} is not one of this record's candidates ({', '.join(candidates)}).")
-            if known_ids([pick], except_rows=[row.pk]):
+            if known_ids([pick], org=job.write_profile.pk, except_rows=[row.pk]):
                 raise ValidationError(f"{pick} is already known as a source record or as another record's copy.")
             _picked(job, row, candidates[pick])
         audit_log(

@@ -270,7 +270,7 @@ def known_as(ids: Iterable[str], *, job: CopyJob) -> dict[str, Kept]:
         else Kept(
             Reason.OTHER_COPY, f"Kept: job {known.job_id} names this record as its copy too; it is not this job's."
         )
-        for record_id, known in known_ids(ids, except_job=job.pk).items()
+        for record_id, known in known_ids(ids, org=job.write_profile.pk, except_job=job.pk).items()
     }
 
 

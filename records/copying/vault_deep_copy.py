@@ -129,7 +129,9 @@ class VaultDeepCopyRun:
         rows = {(r.object_name, r.source_id): r for r in self.context.tree_rows(root_id)}
         items = list(conn.deep_copy_results(job.object_name, st["remote_job_id"]))
         # Never mistake a source (of any job) or another row's copy for this job's copy.
-        known = known_ids((i.new_id for i in items if i.ok), except_rows=[r.pk for r in rows.values()])
+        known = known_ids(
+            (i.new_id for i in items if i.ok), org=job.write_profile.pk, except_rows=[r.pk for r in rows.values()]
+        )
         changed = []
         for item in items:
             row = rows.get((item.object_name, item.source_id))
@@ -283,7 +285,7 @@ class VaultDeepCopyRun:
         if not new_parents:
             return []
         copies = [c for c in self.connector.children(related, new_parents) if stamped_ok(c, ours)]
-        known = known_ids(c.id for c in copies)
+        known = known_ids((c.id for c in copies), org=self.context.job.write_profile.pk)
         return [c for c in copies if c.id not in known]
 
     def _signature_skip(self, object_name: str, parent_field: str) -> set[str]:

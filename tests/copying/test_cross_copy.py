@@ -3,12 +3,14 @@ target org, sandbox/target_org.py), with and without copy keys: references insid
 at the copies, those outside at the records matched in the target, each unmatched choice, fields
 and picklist values the target lacks left out, nothing written in the source."""
 
+import re
+
 import pytest
 from django.core.exceptions import ValidationError
 
-from records.copying.options import CopyOptions
 from records.models import CopyJob, RecordResult
-from tests.fixtures.engine import assert_each_record_copied_once, copy_request
+from tests.fixtures.cross import copy_across
+from tests.fixtures.engine import assert_each_record_copied_once
 from tests.fixtures.sandbox import find_record
 
 S = RecordResult.Status
@@ -23,19 +25,6 @@ def cross_zoho_any(request):
 @pytest.fixture(params=["copy-key", "no-copy-key"])
 def cross_vault_any(request):
     return request.getfixturevalue("cross_vault" if request.param == "copy-key" else "bare_cross_vault")
-
-
-def copy_across(cross, user, object_name, ids, mode, **options):
-    """Create the job through the service (source connector reading, target's writing) and run it."""
-    from records.copying.job_actions import copy_job_run
-    from records.copying.job_create import copy_job_create
-
-    source, target = cross
-    opts = CopyOptions(existing="create", **options)
-    request = copy_request(source.profile, object_name, ids, mode, options=opts)
-    request = type(request)(**{**request.__dict__, "target": target.profile})
-    job = copy_job_create(request=request, user=user, enqueue=False, connector=source.connector)
-    return copy_job_run(job_id=job.pk, worker_id="test", connector=target.connector, source_connector=source.connector)
 
 
 READS = ("/oauth/", "/auth", "/coql", "/query")  # POSTs that change nothing
@@ -172,3 +161,63 @@ def test_zoho_outside_reference_with_two_records_of_its_name_in_the_target_is_un
     target.connector.create("Accounts", [{"Account_Name": "Globex"}])  # now two Globex there
     with pytest.raises(ValidationError, match="2 records in the target have Account_Name 'Globex'"):
         copy_across(cross_zoho, owner, "Accounts", [src], "clone")
+
+
+def insert_calls(sandbox, system, path):
+    return [e for e in sandbox.log(system) if e.method == "POST" and re.search(path, e.path.split("?")[0])]
+
+
+@pytest.mark.django_db
+def test_zoho_copy_by_query_inserts_the_top_records_a_hundred_a_call(cross_zoho, owner):
+    source, target = cross_zoho
+    made = source.connector.create("Accounts", [{"Account_Name": f"Batch {i:03}"} for i in range(150)])
+    assert all(r.ok for r in made)
+    target.sandbox.clear_log()
+    job = copy_across(
+        cross_zoho, owner, "Accounts", [], "clone", source_filter="(Account_Name:starts_with:Batch )", source_limit=150
+    )
+    assert_each_record_copied_once(job)
+    assert job.results.count() == 150
+    assert len(insert_calls(target.sandbox, "zoho", r"^/crm/v\d+/Accounts$")) == 2  # ⌈150/100⌉, not 150
+
+
+@pytest.mark.django_db
+def test_vault_copy_by_query_inserts_the_top_records_in_one_call(cross_vault, owner):
+    source, target = cross_vault
+    made = source.connector.create(
+        "product__v", [{"name__v": f"Batch {i:02}", "status__v": ["active__v"]} for i in range(12)]
+    )
+    assert all(r.ok for r in made)
+    target.sandbox.clear_log()
+    job = copy_across(
+        cross_vault, owner, "product__v", [], "clone", source_filter="name__v LIKE 'Batch %'", source_limit=12
+    )
+    assert_each_record_copied_once(job)
+    assert job.results.count() == 12
+    assert len(insert_calls(target.sandbox, "vault", r"/vobjects/product__v$")) == 1  # ≤500 a call
+
+
+@pytest.mark.django_db
+def test_vault_fail_choice_fails_only_the_records_whose_reference_has_no_match(cross_vault_any, owner):
+    source, target = cross_vault_any
+    src = find_record(source.connector, "product__v", "Linked Product")
+    records = source.sandbox.vault.state.records["formulation__c"]
+    ours = [f for f in records.values() if f["product__c"] == src]
+    based_on = {f.get("based_on__c") for f in ours}
+    loose = next(f["id"] for f in ours if f["id"] not in based_on)  # no sibling derives from it
+    elsewhere = next(f["id"] for f in records.values() if f["product__c"] != src)
+    source.connector.update("formulation__c", [{"id": loose, "based_on__c": elsewhere}])
+    job = copy_across(cross_vault_any, owner, "product__v", [src], "deep_copy", unmatched={"formulation__c": "fail"})
+    failed = job.results.get(source_id=loose)
+    assert failed.status == S.FAILED and failed.new_id == ""
+    assert "Based On" in failed.error_message and elsewhere in failed.error_message
+    assert "no unique field to match it by" in failed.error_message  # why: Vault numbers formulation names
+    assert not job.results.filter(parent_source_id=loose).exclude(status=S.FAILED).exists()  # its packagings
+    created = job.results.filter(object_name="formulation__c", status=S.SUCCEEDED)
+    assert created.count() == len(ours) - 1
+    state = target.sandbox.vault.state.records["formulation__c"]
+    copies = dict(job.results.exclude(new_id="").values_list("source_id", "new_id"))
+    for row in created:
+        source_ref = records[row.source_id].get("based_on__c")
+        assert (state[row.new_id].get("based_on__c") or None) == (copies[source_ref] if source_ref else None)
+    assert job.results.get(depth=0).status == S.SUCCEEDED

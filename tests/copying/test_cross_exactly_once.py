@@ -4,12 +4,14 @@ or without one by its values, creation time and API user) and never sent twice. 
 processes run the jobs against two sandbox instances."""
 
 import re
+import time
 
 import pytest
 
 from records.copying.job_create import copy_job_create
 from records.copying.options import CopyOptions
 from records.copying.request import CopyRequest
+from tests.fixtures.cross import copy_across
 from tests.fixtures.engine import assert_each_record_copied_once, worker_running
 from tests.fixtures.sandbox import find_record
 
@@ -22,8 +24,8 @@ def cross_zoho_any(request):
     return request.getfixturevalue("cross_zoho" if request.param == "copy-key" else "bare_cross_zoho")
 
 
-def inserts(sandbox, path):
-    return [e for e in sandbox.log("zoho") if e.method == "POST" and re.search(path, e.path.split("?")[0])]
+def inserts(sandbox, path, system="zoho"):
+    return [e for e in sandbox.log(system) if e.method == "POST" and re.search(path, e.path.split("?")[0])]
 
 
 def test_a_lost_insert_in_the_target_is_found_there_and_not_sent_again(cross_zoho_any, owner, redis_url):
@@ -96,3 +98,62 @@ def test_a_worker_killed_while_the_target_holds_an_insert_answer_resumes_to_one_
     contacts = [c for c in target.sandbox.zoho.state.records["Contacts"].values() if c["Last_Name"] in names]
     assert len(contacts) == 4
     assert {c["id"] for c in contacts} <= set(job.results.values_list("new_id", flat=True))
+
+
+@pytest.fixture(params=["copy-key", "no-copy-key"])
+def cross_vault_any(request):
+    return request.getfixturevalue("cross_vault" if request.param == "copy-key" else "bare_cross_vault")
+
+
+def older_twin(target, object_name, values):
+    """A record the target holds already with the copy's name, made by someone else's earlier job:
+    older than the reconcile's clock margin (created before the copy was sent)."""
+    from django.conf import settings
+
+    made = target.connector.create(object_name, [values])[0]
+    assert made.ok
+    time.sleep(settings.RECONCILE_CLOCK_MARGIN_SECONDS + 1.2)  # remote times are kept to the second
+    return made.new_id
+
+
+def undo_copy(job, owner, target):
+    from records.copying.job_actions import copy_job_undo
+    from tests.fixtures.engine import run_job
+
+    return run_job(copy_job_undo(job=job, user=owner, enqueue=False), connector=target.connector)
+
+
+def test_zoho_create_lost_before_it_was_applied_never_claims_the_same_named_record(cross_zoho_any, owner):
+    source, target = cross_zoho_any
+    src = find_record(source.connector, "Accounts", "Initech")
+    twin = older_twin(target, "Accounts", {"Account_Name": "Initech"})
+    target.sandbox.clear_log()
+    target.sandbox.hooks("zoho").lose("POST", r"^/crm/v\d+/Accounts$", applied=False)
+    job = copy_across(cross_zoho_any, owner, "Accounts", [src], "clone")
+    assert_each_record_copied_once(job)
+    copy_id = job.results.get().new_id
+    assert copy_id != twin
+    named = [r["id"] for r in target.sandbox.zoho.state.records["Accounts"].values() if r["Account_Name"] == "Initech"]
+    assert sorted(named) == sorted([twin, copy_id])  # the retry made exactly one copy
+    assert [e.outcome for e in inserts(target.sandbox, r"^/crm/v\d+/Accounts$")] == ["lost_not_applied", "ok"]
+    undo_copy(job, owner, target)
+    remaining = target.sandbox.zoho.state.records["Accounts"]
+    assert twin in remaining and copy_id not in remaining
+
+
+def test_vault_create_lost_before_it_was_applied_never_claims_the_same_named_record(cross_vault_any, owner):
+    source, target = cross_vault_any
+    src = find_record(source.connector, "product__v", "Dermacalm")
+    twin = older_twin(target, "product__v", {"name__v": "Dermacalm", "status__v": ["active__v"]})
+    target.sandbox.clear_log()
+    target.sandbox.hooks("vault").lose("POST", r"/vobjects/product__v$", applied=False)
+    # Vault names are unique: "make unique" numbers the copy's name once the twin refuses it.
+    job = copy_across(cross_vault_any, owner, "product__v", [src], "clone", unique={"product__v": ("name__v",)})
+    assert_each_record_copied_once(job)
+    copy_id = job.results.get().new_id
+    products = target.sandbox.vault.state.records["product__v"]
+    assert copy_id != twin and products[twin]["name__v"] == "Dermacalm"
+    assert products[copy_id]["name__v"].startswith("Dermacalm") and products[copy_id]["name__v"] != "Dermacalm"
+    assert len([p for p in products.values() if p["name__v"].startswith("Dermacalm")]) == 2
+    undo_copy(job, owner, target)
+    assert twin in products and copy_id not in products
