@@ -208,3 +208,32 @@ def test_preview_shows_live_progress_then_the_plan_and_confirm_reads_no_tree(
     # The tree is read with COQL queries; after Confirm none was made: the job came from the plan.
     assert not [e for e in fresh_sandbox.log("zoho") if e.path.endswith("/coql")]
     assert CopyPlan.objects.get().status == CopyPlan.Status.USED
+
+
+def test_a_preview_refused_at_the_limit_shows_at_least_counts(parts, new_page, login, live_server):
+    """Mega Product has more related records than Vault copies: the counts read until the stop stay
+    on the page, so the person sees which branch to leave out."""
+    page = login(new_page(), "alice", "alice-pass-123")
+    start_copy(
+        page, live_server, parts["vault_profile"], "product__v", "Mega Product", "deep_copy", {"name__v": "Mega L"}
+    )
+    expect(page.locator(".msg-error")).to_contain_text("more than 10,000 related records")
+    expect(page.locator("#plan-total")).to_have_text(re.compile(r"^at least \d{1,3}(,\d{3})*$"))
+    counts = page.locator("#plan-objects tbody [data-role=count]").all_inner_texts()
+    assert len(counts) >= 2 and all(re.match(r"^at least [1-9]", c) for c in counts), counts
+
+
+def test_the_zoho_preview_names_its_boxes_by_their_labels(parts, new_page, login, live_server):
+    page = login(new_page(), "alice", "alice-pass-123")
+    start_copy(page, live_server, parts["zoho_profile"], "Accounts", "Globex", "deep_copy", {"Account_Name": "G W"})
+    box = "Let workflows, approvals and blueprints fire on inserted copies"
+    expect(page.locator(".msg-warning", has_text="Workflows, approvals and blueprints")).to_contain_text(
+        f"tick “{box}”"
+    )
+    expect(page.locator("label", has_text=box).locator("input[name=run_workflows]")).to_have_count(1)
+    expect(page.locator("#copy-choices > summary")).to_have_text(
+        "Choose the related records, field values and options of the copy"
+    )
+    main = page.locator("main")
+    for words in ("run workflows", "sets off", "copy command", "--engine"):
+        expect(main).not_to_contain_text(words)
