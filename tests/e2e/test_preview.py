@@ -237,3 +237,23 @@ def test_the_zoho_preview_names_its_boxes_by_their_labels(parts, new_page, login
     main = page.locator("main")
     for words in ("run workflows", "sets off", "copy command", "--engine"):
         expect(main).not_to_contain_text(words)
+
+
+def test_the_plan_names_branches_samples_and_a_left_out_object_by_label(parts, new_page, login, live_server):
+    page = login(new_page(), "alice", "alice-pass-123")
+    start_copy(
+        page, live_server, parts["vault_profile"], "product__v", "Cardiostat", "deep_copy", {"name__v": "Cardio M"}
+    )
+    _open_choices(page)
+    page.uncheck("input[name=include][value=packaging__c]")
+    page.click("#choice-lines summary")
+    page.fill("#choice-set", "formulation__c:strength__c={strength__c} v2")
+    page.click(UPDATE)
+    expect(page.locator("#copy-samples")).to_be_visible()
+    formulations = page.locator("#plan-objects tr[data-object=formulation__c] td")
+    expect(formulations.nth(1)).to_have_text("Products")  # related through, by label
+    sample = page.locator("#copy-samples tbody tr", has_text="v2").first.locator("td")
+    expect(sample.nth(0)).to_have_text(re.compile(r"^Formulations “FOR-\d+” V2F\d+$"))  # the record by name
+    expect(sample.nth(1)).to_have_text("Strength strength__c")
+    left_out = page.locator("label", has=page.locator("input[name=include][value=packaging__c]"))
+    expect(left_out).to_have_text("Packaging packaging__c")  # not "packaging__c packaging__c"
