@@ -1,5 +1,6 @@
 """The bulk clone page in a real browser (Debian's chromium, the sandbox, a real RQ worker): Vault
-products and Zoho accounts with per-row names, from the upload to the finished job."""
+products and Zoho accounts with per-row names, from the upload to the finished job, and a row
+renamed to a taken unique value refused in the preview."""
 
 import pytest
 from playwright.sync_api import expect

@@ -1,5 +1,7 @@
 """The job pages in a real browser (Debian's chromium, the sandbox, a real RQ worker): the list's
-name search, and Vault's own deep copy showing its phase and status words to the end."""
+name search, and Vault's own deep copy showing its phase and status words to the end; jobs
+numbered and titled by the copy's name, a cancelled job's numbers, numbers with separators and
+times with their zone, and the results CSV that Excel reads as UTF-8."""
 
 import re
 

@@ -1,5 +1,5 @@
-"""The profile form in a real browser (Debian's chromium, the live server): it speaks the chosen
-system's words."""
+"""The profile pages in a real browser (Debian's chromium, the live server): the form speaks the
+chosen system's words and names a refusal at its field; a profile with jobs offers no delete."""
 
 import pytest
 from playwright.sync_api import expect
