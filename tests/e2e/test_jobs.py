@@ -172,3 +172,17 @@ def test_the_results_csv_starts_with_a_byte_order_mark(parts, new_page, login, l
     raw = open(info.value.path(), "rb").read()
     assert raw.startswith(b"\xef\xbb\xbfobject,")  # Excel reads it as UTF-8, not as mojibake
     assert "Ünïcödé" in raw.decode("utf-8")
+
+
+def test_a_finished_job_gives_reasons_only_for_actions_that_could_apply(parts, new_page, login, live_server, make_job):
+    done = make_job(results=3, status=CopyJob.Status.SUCCEEDED)
+    RecordResult.objects.filter(job=done).update(status="succeeded", new_id="N1")
+    held = make_job(results=10, status=CopyJob.Status.PARTIAL)
+    CopyJob.objects.filter(pk=held.pk).update(undo_job=make_job(mode=CopyJob.Mode.UNDO, status="partial"))
+    page = login(new_page(), "alice", "alice-pass-123")
+    page.goto(f"{live_server.url}/jobs/{done.code}/")
+    expect(page.locator("#job-actions a", has_text="Undo copy")).to_have_count(1)
+    expect(page.locator("#job-action-reasons")).to_have_count(0)  # not "Resume: every record is done"
+    page.goto(f"{live_server.url}/jobs/{held.code}/")
+    expect(page.locator("#job-action-reasons")).to_have_text(re.compile(r"^Resume and Undo copy: Job \d+ "))
+    expect(page.locator("#job-status li")).to_have_count(0)  # one sentence, not a list of bullets
