@@ -1,7 +1,9 @@
 """The bulk clone page in a real browser (Debian's chromium, the sandbox, a real RQ worker): Vault
-products and Zoho accounts with per-row names, from the upload to the finished job."""
+products and Zoho accounts with per-row names, from the upload to the finished job, and a row
+renamed to a taken unique value refused in the preview."""
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.helpers import assert_live_end, ready
 
@@ -41,3 +43,26 @@ def test_bulk_clone_with_per_row_names(parts, new_page, login, live_server, rq_w
     assert_live_end(page)
     names = {r.get(column) for r in state.values()}
     assert {f"Bulk {system} {n}" for n in (1, 2, 3)} <= names
+
+
+def test_bulk_preview_refuses_a_name_another_record_has(
+    new_page, login, live_server, owner, fresh_sandbox, vault_profile, tmp_path
+):
+    """As the single form does: a row renamed to an existing product's name is refused before
+    anything is queued, named by its record, not left to fail at run time."""
+    path = tmp_path / "rows.csv"
+    path.write_text("id,name__v\n00P000000000001,Neurolax\n00P000000000003,Fresh Bulk Name\n")
+    page = login(new_page(), "alice", "alice-pass-123")
+    page.goto(f"{live_server.url}/bulk/")
+    ready(page, "#bulk-choose")
+    page.select_option("#bulk-object", "product__v")  # the only Vault profile is chosen
+    page.wait_for_selector("#id_file")
+    page.set_input_files("#id_file", str(path))
+    page.click("text=Check the file")
+    refusal = page.locator(".msg-error", has_text="This copy can't be queued.")
+    expect(refusal).to_contain_text(
+        "Record 00P000000000001: Product Name must be unique and “Neurolax” is already used"
+    )
+    expect(refusal).not_to_contain_text("Fresh Bulk Name")
+    expect(page.get_by_role("button", name="Confirm and queue the copy")).to_have_count(0)
+    expect(page.locator("nav a[aria-current=page]")).to_have_text("Bulk clone")  # not "New copy"

@@ -94,3 +94,20 @@ def test_every_choice_at_once_with_the_widgets(parts, new_page, login, live_serv
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
     source = conn.get("Accounts", job.results.get(depth=0).source_id)
     _check_zoho(parts["fresh_sandbox"], conn, job, source)
+
+
+def test_a_stamp_without_a_default_asks_for_a_field_in_the_pages_words(parts, new_page, login, live_server):
+    """The demo profile has no default lineage fields: none is offered, and a stamp sent without a
+    field is refused as the page would say it, not in the copy command's OBJECT:FIELD."""
+    page = login(new_page(), "alice", "alice-pass-123")
+    start_copy(page, live_server, parts["zoho_profile"], "Accounts", "Globex", "deep_copy", {"Account_Name": "G L"})
+    page.click("#copy-choices summary")
+    ready(page, "#choice-changes")
+    page.select_option("#lin-0-object", "Contacts")
+    expect(page.locator("#lin-0-field option").first).to_have_text("— choose a text field —")
+    expect(page.locator("#lin-0-field")).to_have_value("")
+    expect(page.locator("#lin-0-field")).not_to_contain_text("the profile's default")
+    page.click("button:has-text('Update the preview')")
+    refusal = page.locator(".msg-error")
+    expect(refusal).to_contain_text("choose the text field to stamp on Contacts")
+    expect(refusal).not_to_contain_text("name the field (OBJECT:FIELD)")

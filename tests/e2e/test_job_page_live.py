@@ -86,6 +86,27 @@ def test_live_part_holds_together_at_every_poll_of_a_deep_copy(parts, new_page, 
     assert CopyJob.objects.get(pk=job.pk).status == CopyJob.Status.SUCCEEDED
 
 
+def test_live_part_holds_together_at_every_poll_of_a_clone(parts, new_page, login, live_server, owner, rq_worker):
+    """A plain clone of a few Zoho accounts (no related records), slowed so that it is watched running."""
+    sandbox = parts["fresh_sandbox"]
+    accounts = sorted(sandbox.zoho.state.records["Accounts"])[:3]
+    page = new_page()
+    page.add_init_script(RECORD_STATES)
+    login(page, "alice", "alice-pass-123")  # first: the job must not end before its page is open
+    sandbox.faults("zoho").set(latency=0.5)
+    job = copy_job_create(request=copy_request(parts["zoho_profile"], "Accounts", accounts, "clone"), user=owner)
+    page.goto(f"{live_server.url}/jobs/{job.code}/")
+    wait_finished(page)
+    states = page.evaluate("window.__states")
+    _assert_each_state_holds_together(states, swaps=1)
+    assert any(not s["finished"] for s in states)  # it was watched while it ran
+    end = states[-1]
+    assert "badge-succeeded" in end["badge"] and end["copied"] == end["total"] == 3, end
+    here, fresh = live_and_reload(page)
+    assert here == fresh
+    assert CopyJob.objects.get(pk=job.pk).status == CopyJob.Status.SUCCEEDED
+
+
 def test_live_part_holds_together_at_every_poll_of_a_cancel(parts, new_page, login, live_server, owner, rq_worker):
     job, page = _open_job(parts, new_page, login, live_server, owner, latency=0.3)
     expect(page.locator("#job-status-badge .badge")).to_have_text("Running", timeout=30_000)

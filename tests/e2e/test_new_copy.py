@@ -195,3 +195,34 @@ def test_the_owner_box_looks_users_up_by_name(parts, new_page, login, live_serve
     option.first.click()
     assert page.input_value("[name=f_Owner]") == "5725767000000150002"  # the user's id is sent
     assert page.input_value("#id_f_Owner") == "Sandbox Rep"  # the name is shown
+
+
+def test_make_unique_on_the_top_name_reaches_the_preview_with_the_number(parts, new_page, login, live_server):
+    page = login(new_page(), "alice", "alice-pass-123")
+    open_record(page, live_server, parts["vault_profile"], "product__v", "Cardiostat")
+    page.fill("[name=f_name__v]", "Cardiostat")  # the source's own name: taken
+    page.check("[name=unique_name__v]")
+    page.click("text=Preview the copy")
+    expect(page.locator("h1")).to_contain_text("Preview")  # not refused at the fields step
+    expect(page.locator(".msg-info", has_text="is taken")).to_have_text(
+        "Product Name “Cardiostat” is taken: the copy is named “Cardiostat (2)”."
+    )
+
+
+@pytest.mark.parametrize(
+    "system, object_name, query, name",
+    [("vault", "product__v", "Neurolax", "Neurolax"), ("zoho", "Accounts", "Globex", "Globex")],
+)
+def test_both_systems_suggest_the_copys_name_and_list_records_by_name(
+    parts, new_page, login, live_server, system, object_name, query, name
+):
+    page = login(new_page(), "alice", "alice-pass-123")
+    profile = parts[f"{system}_profile"]
+    page.goto(f"{live_server.url}/copy/{profile.code}/{object_name}/")
+    page.locator("form[role=search] button[type=submit]").click()  # every record, no filter
+    page.wait_for_url("**?*q=*")
+    listed = page.locator("table tbody tr a").all_inner_texts()
+    assert len(listed) > 3 and listed == sorted(listed, key=str.lower), listed
+    open_record(page, live_server, profile, object_name, query)
+    name_box = "[name=f_name__v]" if system == "vault" else "[name=f_Account_Name]"
+    expect(page.locator(name_box)).to_have_value(f"{name} (copy)")  # not the source's own name

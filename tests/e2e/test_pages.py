@@ -135,3 +135,12 @@ def test_bulk_errors_in_the_browser(
     expect(page.locator("main")).to_contain_text("Nothing was queued")
     assert CopyJob.objects.count() == 0
     screenshot(page, "bulk-clone-errors")
+
+
+def test_health_answers_at_the_readmes_url_and_the_favicon_is_found(new_page, live_server):
+    page = new_page()
+    health = page.goto(f"{live_server.url}/health/live")
+    assert health.status == 200 and health.request.redirected_from is None  # not a 301 to /health/live/
+    assert health.json() == {"status": "ok"}
+    icon = page.goto(f"{live_server.url}/favicon.ico")  # asked for by every page, whatever its <link>
+    assert icon.ok and icon.headers["content-type"].startswith("image/svg")

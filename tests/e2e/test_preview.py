@@ -208,3 +208,52 @@ def test_preview_shows_live_progress_then_the_plan_and_confirm_reads_no_tree(
     # The tree is read with COQL queries; after Confirm none was made: the job came from the plan.
     assert not [e for e in fresh_sandbox.log("zoho") if e.path.endswith("/coql")]
     assert CopyPlan.objects.get().status == CopyPlan.Status.USED
+
+
+def test_a_preview_refused_at_the_limit_shows_at_least_counts(parts, new_page, login, live_server):
+    """Mega Product has more related records than Vault copies: the counts read until the stop stay
+    on the page, so the person sees which branch to leave out."""
+    page = login(new_page(), "alice", "alice-pass-123")
+    start_copy(
+        page, live_server, parts["vault_profile"], "product__v", "Mega Product", "deep_copy", {"name__v": "Mega L"}
+    )
+    expect(page.locator(".msg-error")).to_contain_text("more than 10,000 related records")
+    expect(page.locator("#plan-total")).to_have_text(re.compile(r"^at least \d{1,3}(,\d{3})*$"))
+    counts = page.locator("#plan-objects tbody [data-role=count]").all_inner_texts()
+    assert len(counts) >= 2 and all(re.match(r"^at least [1-9]", c) for c in counts), counts
+
+
+def test_the_zoho_preview_names_its_boxes_by_their_labels(parts, new_page, login, live_server):
+    page = login(new_page(), "alice", "alice-pass-123")
+    start_copy(page, live_server, parts["zoho_profile"], "Accounts", "Globex", "deep_copy", {"Account_Name": "G W"})
+    box = "Let workflows, approvals and blueprints fire on inserted copies"
+    expect(page.locator(".msg-warning", has_text="Workflows, approvals and blueprints")).to_contain_text(
+        f"tick “{box}”"
+    )
+    expect(page.locator("label", has_text=box).locator("input[name=run_workflows]")).to_have_count(1)
+    expect(page.locator("#copy-choices > summary")).to_have_text(
+        "Choose the related records, field values and options of the copy"
+    )
+    main = page.locator("main")
+    for words in ("run workflows", "sets off", "copy command", "--engine"):
+        expect(main).not_to_contain_text(words)
+
+
+def test_the_plan_names_branches_samples_and_a_left_out_object_by_label(parts, new_page, login, live_server):
+    page = login(new_page(), "alice", "alice-pass-123")
+    start_copy(
+        page, live_server, parts["vault_profile"], "product__v", "Cardiostat", "deep_copy", {"name__v": "Cardio M"}
+    )
+    _open_choices(page)
+    page.uncheck("input[name=include][value=packaging__c]")
+    page.click("#choice-lines summary")
+    page.fill("#choice-set", "formulation__c:strength__c={strength__c} v2")
+    page.click(UPDATE)
+    expect(page.locator("#copy-samples")).to_be_visible()
+    formulations = page.locator("#plan-objects tr[data-object=formulation__c] td")
+    expect(formulations.nth(1)).to_have_text("Products")  # related through, by label
+    sample = page.locator("#copy-samples tbody tr", has_text="v2").first.locator("td")
+    expect(sample.nth(0)).to_have_text(re.compile(r"^Formulations “FOR-\d+” V2F\d+$"))  # the record by name
+    expect(sample.nth(1)).to_have_text("Strength strength__c")
+    left_out = page.locator("label", has=page.locator("input[name=include][value=packaging__c]"))
+    expect(left_out).to_have_text("Packaging packaging__c")  # not "packaging__c packaging__c"

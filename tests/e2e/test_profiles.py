@@ -1,5 +1,5 @@
-"""The profile form in a real browser (Debian's chromium, the live server): it speaks the chosen
-system's words."""
+"""The profile pages in a real browser (Debian's chromium, the live server): the form speaks the
+chosen system's words and names a refusal at its field; a profile with jobs offers no delete."""
 
 import pytest
 from playwright.sync_api import expect
@@ -49,3 +49,33 @@ def test_lineage_defaults_are_chosen_on_the_profile_page(parts, new_page, login,
     expect(page.locator("#id_lineage_lines")).to_have_value("product__v: description__c")
     profile.refresh_from_db()
     assert profile.lineage_fields == {"product__v": "description__c"}
+
+
+def test_a_profile_with_jobs_offers_no_delete(new_page, login, live_server, make_job, make_profile):
+    used = make_job().profile
+    make_profile(name="Unused")
+    page = login(new_page(), "alice", "alice-pass-123")
+    page.goto(f"{live_server.url}/profiles/")
+    expect(page.locator("tr", has_text="Unused").get_by_role("link", name="Delete Unused")).to_have_count(1)
+    expect(page.locator("tr", has_text=used.name).get_by_role("link", name=f"Delete {used.name}")).to_have_count(0)
+    page.goto(f"{live_server.url}/profiles/{used.code}/delete/")  # an old link: refused before asking
+    expect(page.locator("h1")).to_have_text(f"“{used.name}” can't be deleted")
+    expect(page.get_by_role("button", name="Yes, delete the profile")).to_have_count(0)
+    expect(page.locator("main")).to_contain_text("1 copy job")
+
+
+def test_a_refused_profile_form_keeps_the_password_and_names_the_url_at_its_field(new_page, login, live_server, owner):
+    page = login(new_page(), "alice", "alice-pass-123")
+    page.goto(f"{live_server.url}/profiles/add/")
+    ready(page, "#profile-form")
+    page.fill("#id_name", "Plain http")
+    page.select_option("#id_system", "vault")
+    page.fill("#id_base_url", "http://myvault.veevavault.com")
+    page.fill("#id_username", "someone@example.com")
+    page.fill("#id_secret", "top-secret-pw")
+    page.click("text=Add profile")
+    expect(page.locator("#id_base_url_error")).to_have_text("Only https:// URLs are allowed.")
+    expect(page.locator("#profile-form .msg-error")).to_have_count(0)  # not away from its field
+    expect(page.locator("#id_secret")).to_have_value("top-secret-pw")  # not to be typed again
+    expect(page.locator("#id_api_version")).to_have_value("v26.3")  # the default, kept
+    expect(_label(page, "api_version")).to_have_text("API version *")
