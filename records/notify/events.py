@@ -42,13 +42,8 @@ def job_ended(*, job: CopyJob, recipients: Sequence[str] = (), webhooks: Sequenc
     if job.status not in CopyJob.FINISHED:
         return  # taken over or resumed before this was asked: its next end notifies
     occurrence = (job.finished or timezone.now()).isoformat()
-    for hook in webhooks:
-        try:
-            webhook_queue(
-                url=hook.url, event=ENDED, payload=job_payload(job), secret=hook.secret, job=job, occurrence=occurrence
-            )
-        except ValidationError as exc:
-            log.warning("Job %s: webhook %s refused: %s", job.pk, hook.url, " ".join(exc.messages))
+    if webhooks:  # after the commit: the URL check resolves the host, never inside the job's transaction
+        transaction.on_commit(lambda: _queue_webhooks(job, occurrence, list(webhooks)))
     _queue_mails(job.pk, ENDED, occurrence, list(recipients))
 
 
@@ -75,6 +70,17 @@ def job_payload(job: CopyJob) -> dict[str, Any]:
             "url": f"{settings.SITE_URL}/jobs/{job.code}/",
         },
     }
+
+
+def _queue_webhooks(job: CopyJob, occurrence: str, webhooks: list[Webhook]) -> None:
+    payload = job_payload(job)
+    for hook in webhooks:
+        try:
+            webhook_queue(
+                url=hook.url, event=ENDED, payload=payload, secret=hook.secret, job=job, occurrence=occurrence
+            )
+        except ValidationError as exc:  # a template checks its URL when saved; it may resolve elsewhere now
+            log.warning("Job %s: webhook %s refused: %s", job.pk, hook.url, " ".join(exc.messages))
 
 
 def _queue_mails(job_id: int, event: str, occurrence: str, extra: list[str]) -> None:

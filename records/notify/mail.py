@@ -43,7 +43,9 @@ def approver_addresses(job: CopyJob) -> list[str]:
 def send_job_mails(*, job_id: int, event: str, occurrence: str, extra: Sequence[str] = ()) -> list[MailDelivery]:
     """Send the e-mails of one event of a job (ENDED: the requester and `extra` addresses, which a
     template adds; AWAITING_APPROVAL: the approvers). Returns the rows, sent or failed."""
-    job = CopyJob.objects.select_related("requested_by", "profile", "target_profile").get(pk=job_id)
+    job = CopyJob.objects.select_related("requested_by", "profile", "target_profile").filter(pk=job_id).first()
+    if job is None:
+        return []  # deleted since (its profile was): nothing to tell
     if event == AWAITING_APPROVAL:
         if job.status != CopyJob.Status.AWAITING_APPROVAL:
             return []  # decided before the worker got here: nobody needs asking

@@ -148,3 +148,17 @@ def test_a_loopback_receiver_needs_the_profiles_loopback_setting(settings):
         check_webhook_url("http://127.0.0.1:8765/hook")
     settings.ALLOW_LOOPBACK_CONNECTIONS = True
     assert check_webhook_url("http://127.0.0.1:8765/hook") == "http://127.0.0.1:8765/hook"
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_a_url_refused_when_its_attempt_comes_is_recorded_and_not_tried_again(redis_url, receiver, settings):
+    settings.WEBHOOK_RETRY_INTERVALS = [0, 0]
+    hook = receiver()
+    message = webhook_queue(url=hook.url, event="job.ended", payload={}, secret=SECRET)
+    settings.ALLOW_LOOPBACK_CONNECTIONS = False  # the guard says no by the time the worker sends it
+    send_queued()
+    [attempt] = message.deliveries.all()
+    assert (attempt.attempt, attempt.status_code) == (1, None)
+    assert "https" in attempt.error
+    assert hook.received == []
