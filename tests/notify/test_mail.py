@@ -4,7 +4,7 @@ them off; each queued on commit and sent by a real RQ worker, each recorded; a f
 changes nothing about the job."""
 
 import pytest
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Group, Permission
 
 from records.connectors.errors import Unavailable
 from records.copying import approval
@@ -137,15 +137,18 @@ def test_a_copy_awaiting_approval_mails_only_the_approvers_who_may_decide_it(
     quiet = _approver(django_user_model, "quiet")
     notification_settings_save(user=quiet, email_on=False)
     engine_profile.shared_with_users.add(dora, quiet)  # erin has no access to the profile
-    django_user_model.objects.create_user("frank", email="frank@example.com")  # no permission
-    engine_profile.shared_with_users.add(django_user_model.objects.get(username="frank"))
+    frank = django_user_model.objects.create_user("frank", email="frank@example.com")  # no permission
+    gina = django_user_model.objects.create_user("gina", email="gina@example.com")
+    approvers = Group.objects.create(name="approvers")
+    approvers.permissions.add(Permission.objects.get(codename="approve_copy"))
+    gina.groups.add(approvers)  # may approve through her group
+    engine_profile.shared_with_users.add(frank, gina)
 
     job = start_job(engine_profile, alice, "Accounts", [memory.root], "clone", enqueue=True, connector=memory)
     assert job.status == Status.AWAITING_APPROVAL
     send_queued()
-    assert [(m.to, m.subject) for m in mailoutbox] == [
-        (["dora@example.com"], f"Approval needed: job {job.pk}, {job.title}")
-    ]
+    subject = f"Approval needed: job {job.pk}, {job.title}"
+    assert [(m.to, m.subject) for m in mailoutbox] == [(["dora@example.com"], subject), (["gina@example.com"], subject)]
     assert "alice asks to copy into Memory, a protected profile" in mailoutbox[0].body
     assert erin.email not in str([m.to for m in mailoutbox])
 
