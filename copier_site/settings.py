@@ -109,6 +109,20 @@ PLAN_WAIT_NOTICE_SECONDS = env.int("PLAN_WAIT_NOTICE_SECONDS", default=10)
 # never in production (the request would wait on the whole tree again).
 PLAN_READ_INLINE = env.bool("PLAN_READ_INLINE", default=False)
 
+# E-mail (records/notify/): EMAIL_URL such as smtp+tls://user:password@mail.example.com:587;
+# development prints mails on the console. SITE_URL makes the links in them absolute.
+vars().update(env.email_url("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Record Copier <record-copier@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# The RQ queue notifications go on: "plans" is the queue of short work every worker serves
+# first (`rqworker plans default`), so a mail never waits behind a long copy.
+NOTIFY_QUEUE = env.str("NOTIFY_QUEUE", default="plans")
+# Webhooks: a failed delivery is tried again after each of these waits (RQ's Retry; waits over 0
+# need a worker started --with-scheduler, as ./scripts/run starts them), then given up.
+WEBHOOK_RETRY_INTERVALS = env.list("WEBHOOK_RETRY_INTERVALS", cast=int, default=[10, 60, 300, 1800])
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",

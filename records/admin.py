@@ -2,12 +2,14 @@
 model's package; importing them here registers them, where Django's autodiscover looks.
 
 Profiles (records/profiles/admin.py): secrets are never displayed and never edited as plain text.
-Jobs, results, plans and audit events (records/web/admin_jobs.py) are read-only.
+Jobs, results, plans and audit events (records/web/admin_jobs.py) are read-only; so are the
+notifications (records/notify/admin.py).
 """
 
 from __future__ import annotations
 
 from records.accounts import admin_logins  # noqa: F401 - the audited unlock for login lock-outs
+from records.notify import admin as notify_admin  # noqa: F401 - e-mails and webhook attempts, read-only
 from records.ops.rq_dashboard import lock_down_admin_copy
 from records.profiles import admin as profile_admin  # noqa: F401 - registers the profiles' admin
 from records.web import admin_jobs  # noqa: F401 - registers the jobs', results', plans' and audit's admin

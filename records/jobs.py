@@ -5,6 +5,7 @@ import socket
 
 from records.copying.job_actions import copy_job_run
 from records.copying.stored_plans import plan_read
+from records.notify import mail, webhooks
 
 
 def run_copy_job(job_id: int) -> str:
@@ -15,3 +16,13 @@ def run_copy_job(job_id: int) -> str:
 def read_plan(plan_id: int) -> str:
     """A preview's plan (records/copying/stored_plans.py), on the "plans" queue."""
     return plan_read(plan_id=plan_id).status
+
+
+def send_job_mails(job_id: int, event: str, occurrence: str, extra: list[str]) -> int:
+    """The e-mails of one event of a job (records/notify/mail.py), on the NOTIFY_QUEUE."""
+    return len(mail.send_job_mails(job_id=job_id, event=event, occurrence=occurrence, extra=extra))
+
+
+def deliver_webhook_message(message_id: int) -> int | None:
+    """One attempt at a webhook (records/notify/webhooks.py); raising makes RQ retry it."""
+    return webhooks.webhook_message_deliver(message_id=message_id).status_code

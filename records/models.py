@@ -456,3 +456,10 @@ class CopyPlan(models.Model):
 
     def __str__(self) -> str:
         return f"Plan {self.code} ({self.object_name}, {self.status})"
+
+
+# Notifications' models live with their code; imported here so that Django finds them.
+from records.notify.models import MailDelivery as MailDelivery  # noqa: E402
+from records.notify.models import NotificationSettings as NotificationSettings  # noqa: E402
+from records.notify.models import WebhookDelivery as WebhookDelivery  # noqa: E402
+from records.notify.models import WebhookMessage as WebhookMessage  # noqa: E402

@@ -2,7 +2,7 @@ from django.urls import path
 
 from records.ops import health
 from records.profiles import views as profile_views
-from records.web.views import bulk, choices, cross_choices, home, job_fix, jobs, new_copy, search
+from records.web.views import bulk, choices, cross_choices, home, job_fix, jobs, my_settings, new_copy, search
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -46,6 +46,7 @@ urlpatterns = [
     path("bulk/", bulk.bulk_upload, name="bulk_upload"),
     path("bulk/template.csv", bulk.bulk_template, name="bulk_template"),
     # Jobs
+    path("settings/", my_settings.my_settings, name="my_settings"),
     path("jobs/", jobs.job_list, name="job_list"),
     path("jobs/<uuid:code>/", jobs.job_detail, name="job_detail"),
     path("jobs/<uuid:code>/live/", jobs.job_live, name="job_live"),

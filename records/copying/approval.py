@@ -21,6 +21,7 @@ from records.copying.request import CopyRequest
 from records.copying.tree import Plan
 from records.lib.audit import audit_log
 from records.models import AnyUser, CopyJob, approval_expiry_cutoff
+from records.notify import events as notify
 
 # What a protected profile guards: copies written into it. An undo, a resume or a retry of an
 # approved job needs no new approval (the plan's rule).
@@ -67,6 +68,7 @@ def copy_job_reject(*, job: CopyJob, user: AnyUser, reason: str = "") -> CopyJob
             raise ValidationError("This job is no longer awaiting approval.")
         job.refresh_from_db()
         audit_log(actor=user, action="job.reject", profile=job.write_profile, job=job, reason=note)
+        notify.job_ended(job=job)
     return job
 
 
@@ -78,6 +80,7 @@ def approvals_expire(*, now: datetime | None = None) -> list[CopyJob]:
     expired = [job for job in stale if lifecycle.expire(job_id=job.pk, before=cutoff, now=now)]
     for job in expired:
         audit_log(actor=None, action="job.expire", profile=job.write_profile, job=job)
+        notify.job_ended(job=job)
     return [CopyJob.objects.get(pk=j.pk) for j in expired]
 
 

@@ -29,6 +29,7 @@ from records.copying.undo_preview import UndoPreview
 from records.copying.undo_preview import preview as undo_preview_of
 from records.lib.audit import audit_log
 from records.models import CopyJob, RecordResult
+from records.notify import events as notify
 
 log = logging.getLogger(__name__)
 S = RecordResult.Status
@@ -107,7 +108,8 @@ def _wait(job: CopyJob, fence: lifecycle.Fence, cause: ConnectorError) -> None:
     reason = f"{cause.message or cause}" if isinstance(cause, ConnectorError) else str(cause)
     # Woken when resume_at has passed by jobs_resume_stale, which every worker runs between jobs
     # (records/worker.py).
-    lifecycle.wait_or_stop(fence=fence, reason=reason)
+    if lifecycle.wait_or_stop(fence=fence, reason=reason) != CopyJob.Status.WAITING:
+        notify.job_ended(job=job)  # the wait budget was spent: it stopped
 
 
 def _finish(job: CopyJob, fence: lifecycle.Fence, *, cancelled: bool = False, error: str = "") -> None:
@@ -120,10 +122,13 @@ def _finish(job: CopyJob, fence: lifecycle.Fence, *, cancelled: bool = False, er
         job.results.filter(status=S.SUCCEEDED, source_snapshot__isnull=False).update(source_snapshot=None)
         lifecycle.refresh_counts(job)
         status, error = (CopyJob.Status.CANCELLED, error) if cancelled else _end_status(job, error)
-        if lifecycle.finish(fence=fence, status=status, error=error) and job.mode == CopyJob.Mode.UNDO:
+        ended = lifecycle.finish(fence=fence, status=status, error=error)
+        if ended and job.mode == CopyJob.Mode.UNDO:
             # In the same transaction: a worker killed in between can't leave the copy "succeeded"
             # after its undo deleted everything.
             lifecycle.mark_undone(undo_id=job.pk, original_id=job.parent_job_id, status=status)
+        if ended:
+            notify.job_ended(job=job)  # queued when this commits
 
 
 def _end_status(job: CopyJob, error: str) -> tuple[str, str]:
@@ -155,9 +160,12 @@ def _allowed(rule: Callable[[CopyJob, Any], tuple[bool, str]], job: CopyJob, use
 def copy_job_cancel(*, job: CopyJob, user: Any) -> CopyJob:
     """Stop a job: a queued or waiting one at once; a running one at its next batch. Results so far are kept."""
     _allowed(can_cancel, job, user)
-    if not lifecycle.cancel(job_id=job.pk):
+    outcome = lifecycle.cancel(job_id=job.pk)
+    if not outcome:
         raise ValidationError("This job has already finished.")
     audit_log(actor=user, action="job.cancel", profile=job.profile, job=job)
+    if outcome == "cancelled":  # a running one ends (and notifies) at its next batch
+        notify.job_ended(job=job)
     job.refresh_from_db()
     return job
 

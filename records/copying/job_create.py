@@ -19,6 +19,7 @@ from records.copying.request import CopyRequest
 from records.copying.tree import Plan
 from records.lib.audit import audit_log
 from records.models import CopyJob, CopyPlan, RecordResult
+from records.notify import events as notify
 
 # What a job is made from: the plan, its trees, and whether the trees keep the records' data.
 Planned = tuple[Plan, Trees, bool]
@@ -94,6 +95,7 @@ def _create(
         if approval.needs_approval(request=request):
             CopyJob.objects.filter(pk=job.pk).update(status=CopyJob.Status.AWAITING_APPROVAL)
             job.status = CopyJob.Status.AWAITING_APPROVAL
+            notify.job_awaiting_approval(job=job)
         elif enqueue:
             enqueue_job(job)
         if stored is not None:

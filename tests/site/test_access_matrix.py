@@ -22,6 +22,7 @@ from rq import Queue
 
 from records.jobs import run_copy_job
 from records.models import AuditEvent, CopyJob, CopyPlan
+from records.notify.models import MailDelivery, NotificationSettings, WebhookDelivery, WebhookMessage
 
 pytestmark = pytest.mark.django_db
 ROLES = ("anonymous", "owner", "shared", "staff", "approver", "superuser")
@@ -68,6 +69,7 @@ RULES: list[tuple[str, tuple[int, ...]]] = [
     ("bulk_upload", (L, 200, 200, 200, 200, 200)),
     ("bulk_template", (L, 404, 404, 404, 404, 404)),  # without ?profile= there is no such profile
     ("record_lookup", (L, 200, 200, 404, 404, 200)),  # searches through the profile: its users
+    ("my_settings", (L, 200, 200, 200, 200, 200)),
     ("job_list", (L, 200, 200, 200, 200, 200)),
     ("job_detail", (L, 200, 404, 404, 404, 404)),
     ("job_live", (L, 200, 404, 404, 404, 404)),
@@ -111,12 +113,14 @@ RULES: list[tuple[str, tuple[int, ...]]] = [
     ("(unnamed) admin/*/<path:object_id>/", (L, L, L, R, L, R)),  # on to the change page
     ("(unnamed) admin/(?P<url>.*)$", (L, L, L, 404, L, 404)),  # the admin's catch-all
 ]
+READ_ONLY = ("copyjob", "recordresult", "auditevent", "copyplan")
+READ_ONLY += ("maildelivery", "webhookmessage", "webhookdelivery", "notificationsettings")
 # Exceptions to the globs above: (name, role) -> status.
 EXCEPTIONS = {
     # Read-only models: the superuser may open the add and delete pages of none of them.
-    **{(f"admin:records_{m}_add", "superuser"): 403 for m in ("copyjob", "recordresult", "auditevent", "copyplan")},
+    **{(f"admin:records_{m}_add", "superuser"): 403 for m in READ_ONLY},
     **{(f"admin:axes_{m}_add", "superuser"): 403 for m in ("accessattempt", "accesslog", "accessfailurelog")},
-    **{(f"admin:records_{m}_delete", "superuser"): 403 for m in ("copyjob", "recordresult", "auditevent", "copyplan")},
+    **{(f"admin:records_{m}_delete", "superuser"): 403 for m in READ_ONLY},
 }
 
 
@@ -156,6 +160,10 @@ def world(owner, other_user, bare_staff, approver, staff, make_job, fake_connect
     profile.shared_with_users.add(other_user)
     AuditEvent.objects.create(actor=owner, action="job.create", profile=profile, job=job)
     CopyPlan.objects.create(profile=profile, requested_by=owner, object_name="Accounts", mode="clone", key="k")
+    message = WebhookMessage.objects.create(job=job, url="https://hooks.example.com/a", event="job.ended")
+    WebhookDelivery.objects.create(message=message, url=message.url, event=message.event, attempt=1)
+    MailDelivery.objects.create(job=job, event="job.ended", occurrence="t", recipient="a@example.com", subject="s")
+    NotificationSettings.objects.create(user=owner)
     from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 
     AccessAttempt.objects.create(

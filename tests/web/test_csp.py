@@ -138,6 +138,7 @@ def pages(db, client, django_user_model, vault_profile, fresh_sandbox, owner, ma
         "copy_preview": [get(draft["Location"])],
         "bulk_upload": [get(reverse("bulk_upload"))],
         "job_list": [get(reverse("job_list"))],
+        "my_settings": [get(reverse("my_settings"))],
         "job_detail": [get(reverse("job_detail", args=[code])), get(reverse("job_detail", args=[done.code]))],
         "job_rows": [get(reverse("job_rows", args=[done.code]))],
         "job_live": [get(reverse("job_live", args=[code])), get(reverse("job_live", args=[done.code]))],

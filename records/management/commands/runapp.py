@@ -134,7 +134,8 @@ class Command(BaseCommand):
         else:
             sandbox_note = self.start_sandbox(vault_port, zoho_port, (target_vault_port, target_zoho_port))
 
-        self.spawn("worker", ["rqworker", "plans", "default"])  # plans first, then copies
+        # plans first, then copies; its scheduler runs the webhooks' retries (RQ Retry waits)
+        self.spawn("worker", ["rqworker", "plans", "default", "--with-scheduler"])
         # One worker for previews only: with a copy running on the other, a preview still reads at once.
         self.spawn("plans-worker", ["rqworker", "plans"])
         web = self.spawn("web", ["runserver", f"{host}:{port}", "--noreload", "--skip-checks"])
