@@ -174,3 +174,26 @@ def test_zoho_file_field_of_a_demo_contact_downloads(zoho):
 
     with conn.download_file_field("Contacts", rows[0].id, "Photo_File", file_id) as chunks:
         assert len(b"".join(chunks)) > 2_000
+
+
+def test_vault_download_logs_in_again_when_the_session_expired(neurolax):
+    conn, rid = neurolax.connector, neurolax.record_id
+    label = conn.attachments("product__v", rid)[0]
+    neurolax.sandbox.vault.expire_sessions()
+
+    assert len(b"".join(_download(conn, "product__v", rid, label.id))) == label.size == 1_024
+
+
+def test_zoho_download_and_upload_refresh_an_expired_token(globex):
+    conn, rid, sb = globex.connector, globex.record_id, globex.sandbox
+    logo = conn.attachments("Accounts", rid)[1]
+    sb.zoho.expire_tokens()
+    assert len(b"".join(_download(conn, "Accounts", rid, logo.id))) == 4_096
+
+    sb.zoho.expire_tokens()
+    data = b"sent twice, whole both times " * 1_000
+    new_id = conn.upload_attachment("Accounts", rid, "after-401.txt", _chunks(data))
+
+    refused = [e for e in sb.log("zoho") if e.method == "POST" and e.path.endswith("/Attachments")]
+    assert [e.status for e in refused] == [401, 200]
+    assert b"".join(_download(conn, "Accounts", rid, new_id)) == data
