@@ -172,7 +172,9 @@ class ZohoApp:
             length = 0
         path = environ.get("PATH_INFO", "")
         # A file upload is read by its route as a stream, never whole (sandbox/files.py).
-        upload = headers.get("content-type", "").lower().startswith("multipart/form-data")
+        upload = headers.get("content-type", "").lower().startswith("multipart/form-data") and (
+            "/Attachments" in path or path.rstrip("/").endswith("/files")
+        )
         body = environ["wsgi.input"].read(length) if length > 0 and not upload else b""
         if environ["REQUEST_METHOD"].upper() == "GET" and path.startswith("/crm/tab/"):
             return record_page.zoho_tab(self.state, path, start_response)  # the record links' pages
