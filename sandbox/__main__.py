@@ -34,8 +34,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--target-state", type=Path, help="as --state, for the target vault and org")
     args = parser.parse_args(argv)
 
+    # Before anything is printed: whoever reads the first line may stop the sandbox at once.
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *a: stop.set())
+    files = _files_dirs(args.state)
     sb = Sandbox.start(
-        host=args.host, vault_port=args.vault_port, zoho_port=args.zoho_port, copy_keys=not args.no_copy_keys
+        host=args.host,
+        vault_port=args.vault_port,
+        zoho_port=args.zoho_port,
+        copy_keys=not args.no_copy_keys,
+        vault_settings=files[0],
+        zoho_settings=files[1],
     )
     if args.state and args.state.exists():
         load_state(sb, json.loads(args.state.read_text()))
@@ -53,8 +62,6 @@ def main(argv: list[str] | None = None) -> int:
     print("Control: /_sandbox/faults, /_sandbox/log, /_sandbox/reset on each server. Ctrl-C to stop.")
     sys.stdout.flush()
 
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *a: stop.set())
     try:
         stop.wait()
     except KeyboardInterrupt:
@@ -77,6 +84,8 @@ def _start_target(args: argparse.Namespace) -> Sandbox | None:
         zoho_port=args.target_zoho_port,
         copy_keys=not args.no_copy_keys,
         org="target",
+        vault_settings=_files_dirs(args.target_state)[0],
+        zoho_settings=_files_dirs(args.target_state)[1],
     )
     if args.target_state and args.target_state.exists():
         load_state(target, json.loads(args.target_state.read_text()))
@@ -84,15 +93,26 @@ def _start_target(args: argparse.Namespace) -> Sandbox | None:
     return target
 
 
+def _files_dirs(state: Path | None) -> tuple[dict[str, str], dict[str, str]]:
+    """With --state, attachments' bytes live beside the JSON file (`<state>.files/vault|zoho`),
+    their metadata in it; without, in a temporary directory."""
+    if state is None:
+        return {}, {}
+    root = state.with_name(state.name + ".files")
+    return {"files_dir": str(root / "vault")}, {"files_dir": str(root / "zoho")}
+
+
 def save_state(sb: Sandbox) -> str:
     """Both emulators' records as JSON, {"vault": ..., "zoho": ...}, each serialized under its lock."""
     with sb.vault.state.lock:
         vault = json.dumps(sb.vault.state.to_json())
+    files = {"vault": sb.vault.files.to_json()}
     zoho = "null"
     if sb.zoho is not None:
         with sb.zoho.state.lock:
             zoho = json.dumps(sb.zoho.state.to_json())
-    return f'{{"vault": {vault}, "zoho": {zoho}}}'
+        files["zoho"] = sb.zoho.files.to_json()
+    return f'{{"vault": {vault}, "zoho": {zoho}, "files": {json.dumps(files)}}}'
 
 
 def load_state(sb: Sandbox, data: dict[str, Any]) -> None:
@@ -102,6 +122,11 @@ def load_state(sb: Sandbox, data: dict[str, Any]) -> None:
         sb.vault.state.load_json(data["vault"])
     if data.get("zoho") and sb.zoho is not None:
         sb.zoho.state.load_json(data["zoho"])
+    files = data.get("files") or {}
+    if "vault" in files:
+        sb.vault.files.load_json(files["vault"])
+    if "zoho" in files and sb.zoho is not None:
+        sb.zoho.files.load_json(files["zoho"])
 
 
 if __name__ == "__main__":

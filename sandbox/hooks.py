@@ -157,6 +157,15 @@ class HookMiddleware:
         if hasattr(self.app, "reset"):
             self.app.reset()
 
+    def _streamed(self, result: Iterable[bytes], method: str, path: str) -> Iterable[bytes]:
+        """A file download, streamed (never joined in memory): its hooks fire before it is sent."""
+        self.hooks.fire(method, path)
+        if self.hooks._lost(method, path, applied=True):
+            if hasattr(result, "close"):
+                result.close()
+            raise LostAnswer(applied=True)
+        return result
+
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         method, path = environ["REQUEST_METHOD"].upper(), environ.get("PATH_INFO", "")
         if self.hooks._lost(method, path, applied=False):
@@ -167,6 +176,8 @@ class HookMiddleware:
             start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
             return [body]
         result = self.app(environ, start_response)
+        if not isinstance(result, list):
+            return self._streamed(result, method, path)
         try:
             # The whole body now: the emulator's work is done before any hook fires. The server
             # sends the status and headers only with the first body bytes, so a hold delays all.

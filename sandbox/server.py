@@ -17,6 +17,7 @@ import re
 import socket
 import socketserver
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import asdict, dataclass, fields
@@ -27,6 +28,7 @@ from sandbox.hooks import LostAnswer
 
 CONTROL_PREFIX = "/_sandbox/"
 BODY_SUMMARY_CHARS = 200
+SPOOL_IN_MEMORY = 1024 * 1024  # larger request bodies (file uploads) wait on disk
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # POSTs that only read: Vault VQL (/api/{v}/query[/{id}]), Zoho COQL (/crm/{v}/coql), token minting.
 READ_ONLY_POST = re.compile(r"^/api/v[\d.]+/query(/|$)|^/crm/v\d+/coql$|^/oauth/v2/token$|^/api/v[\d.]+/auth$")
@@ -180,8 +182,7 @@ class FaultMiddleware:
             return self._control(environ, start_response, path[len(CONTROL_PREFIX) :])
 
         method = environ["REQUEST_METHOD"].upper()
-        body = _read_body(environ)
-        environ["wsgi.input"] = BytesIO(body)
+        body = _body_head(environ)
         full_path = path + ("?" + environ["QUERY_STRING"] if environ.get("QUERY_STRING") else "")
         summary = summarize_body(body)
         latency, fault = self.faults.draw(is_write(method, path), method)
@@ -269,6 +270,33 @@ def _read_body(environ) -> bytes:
     except ValueError:
         length = 0
     return environ["wsgi.input"].read(length) if length > 0 else b""
+
+
+def _body_head(environ) -> bytes:
+    """The start of the body, for the log, leaving the whole body for the app to read (a file
+    upload's body is spooled to disk, see `_spooled`)."""
+    stream = environ["wsgi.input"]
+    if not hasattr(stream, "seek"):
+        body = _read_body(environ)
+        environ["wsgi.input"] = BytesIO(body)
+        return body
+    head = stream.read(BODY_SUMMARY_CHARS * 2)
+    stream.seek(0)
+    return head
+
+
+def _spooled(rfile, length: int):
+    """The request body, read before the app runs (so an app that ignores it leaves no bytes for
+    the next request): in memory when small, else on disk (file uploads), a chunk at a time."""
+    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115 (closed with the request)
+    while length > 0:
+        chunk = rfile.read(min(64 * 1024, length))
+        if not chunk:
+            break
+        spool.write(chunk)
+        length -= len(chunk)
+    spool.seek(0)
+    return spool
 
 
 def _hang_up(environ) -> None:
@@ -361,8 +389,8 @@ class _RequestHandler(WSGIRequestHandler):
                 length = max(0, int(self.headers.get("Content-Length") or 0))
             except ValueError:
                 length = 0
-            body = self.rfile.read(length) if length else b""
-        stdin = BytesIO(body) if body is not None else self.rfile
+            body = _spooled(self.rfile, length)
+        stdin = body if body is not None else self.rfile
         handler = _Handler(stdin, self.wfile, self.get_stderr(), self.get_environ(), multithread=True)
         handler.request_handler = self
         handler.run(self.server.get_app())

@@ -12,9 +12,13 @@ import uuid
 from dataclasses import dataclass, fields, replace
 from email import policy
 from email.parser import BytesParser
+from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs
 
 from sandbox import clock, demo, record_page, vault_mdl
+from sandbox.files import FileStore
+from sandbox.vault_files import ATTACHMENT_OBJECTS, FileAnswer, VaultFiles
 from sandbox.vault_jobs import JobRunner
 from sandbox.vault_state import BLANK, VaultError, VaultState, err
 from sandbox.vault_vql import VQLError, compile_condition, parse, sort_key
@@ -70,6 +74,8 @@ class VaultSettings:
     clock_skew: float = 0.0
     # "main", or "target": the second vault copies between profiles go to (sandbox/target_org.py).
     org: str = "main"
+    # Where attachments' bytes are kept ("": a temporary directory; python -m sandbox --state: beside it).
+    files_dir: str = ""
 
     def updated(self, **kwargs) -> VaultSettings:
         return replace(self, **kwargs)
@@ -86,6 +92,8 @@ class Request:
     content_type: str
     session: dict | None = None
     session_id: str | None = None
+    stream: Any = None  # a file upload's body, read by its route as a stream (sandbox/files.py)
+    length: int = 0
 
     def param(self, name, default=None):
         return self.query.get(name, [default])[0]
@@ -131,6 +139,9 @@ class VaultApp:
         self.base_url = ""
         self.state = VaultState(self.settings)
         self.jobs = JobRunner(self)
+        self.store = FileStore(Path(self.settings.files_dir) if self.settings.files_dir else None)
+        self.files = VaultFiles(self, self.store)
+        self.files.load_demo(self.state.records)
         routes = [
             ("POST", "auth", "auth", False),
             ("POST", "keep-alive", "keep_alive", True),
@@ -151,6 +162,9 @@ class VaultApp:
             ("GET", rf"objects/deletions/vobjects/{_ID}", "deleted_ids", True),
             ("POST", rf"vobjects/{_ID}/{_ID}/actions/deepcopy", "jobs.start_deep_copy", True),
             ("POST", rf"vobjects/{_ID}/{_ID}/actions/cascadedelete", "jobs.start_cascade_delete", True),
+            ("GET|POST", rf"vobjects/{_ID}/{_ID}/attachments", "files.list_or_create", True),
+            ("GET|DELETE", rf"vobjects/{_ID}/{_ID}/attachments/(\d+)", "files.one_or_delete", True),
+            ("GET", rf"vobjects/{_ID}/{_ID}/attachments/(\d+)/file", "files.download", True),
             ("GET", rf"vobjects/{_ID}/{_ID}", "get_record", True),
             ("POST|PUT|DELETE", rf"vobjects/{_ID}", "write_records", True),
             ("POST", "mdl/execute", "mdl_execute", True),
@@ -164,6 +178,8 @@ class VaultApp:
         self.settings = replace(self._initial_settings)
         self.state = VaultState(self.settings)
         self.jobs = JobRunner(self)
+        self.files = VaultFiles(self, self.store)
+        self.files.load_demo(self.state.records)
 
     def shutdown(self) -> None:
         self.jobs.shutdown()
@@ -201,9 +217,11 @@ class VaultApp:
         headers = {k[5:].replace("_", "-").lower(): v for k, v in environ.items() if k.startswith("HTTP_")}
         headers["content-type"] = environ.get("CONTENT_TYPE", "")
         length = int(environ.get("CONTENT_LENGTH") or 0)
-        body = environ["wsgi.input"].read(length) if length else b""
         method = environ["REQUEST_METHOD"].upper()
         path = environ.get("PATH_INFO", "")
+        # A file upload is read by its route as a stream, never whole (sandbox/files.py).
+        upload = headers["content-type"].lower().startswith("multipart/form-data") and "/attachments" in path
+        body = b"" if upload or not length else environ["wsgi.input"].read(length)
         if method == "GET" and (path == "/ui" or path.startswith("/ui/")):
             return record_page.vault_ui(self.state, path, start_response)  # the record links' pages
         query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
@@ -223,6 +241,8 @@ class VaultApp:
                 if version and version not in self.settings.versions:
                     raise VaultError("MALFORMED_URL", f"API version [{version}] does not exist")
                 req = Request(method, sub.rstrip("/"), version, query, headers, body, headers["content-type"].lower())
+                if upload:
+                    req.stream, req.length = environ["wsgi.input"], length
                 extra_headers.update(self._burst())
                 payload = self._dispatch(req)
         except VaultError as exc:
@@ -290,6 +310,8 @@ class VaultApp:
         req.session, req.session_id = session, token
 
     def _respond(self, start_response, payload, req, extra_headers, headers):
+        if isinstance(payload, FileAnswer):
+            return self._stream(start_response, payload, extra_headers)
         if isinstance(payload, tuple):  # (csv text, content type)
             body, ctype, status = payload[0].encode(), payload[1], "SUCCESS"
         else:
@@ -321,6 +343,19 @@ class VaultApp:
             out.append(("X-VaultAPI-ReferenceId", headers["x-vaultapi-referenceid"]))
         start_response("200 OK", out)
         return [body]
+
+    def _stream(self, start_response, answer: FileAnswer, extra_headers):
+        # Download Object Record Attachment File: the bytes, named in Content-Disposition.
+        out = [
+            ("Content-Type", answer.content_type),
+            ("Content-Length", str(answer.size)),
+            ("Content-Disposition", f'attachment;filename="{answer.filename}"'),
+            ("X-VaultAPI-Status", "SUCCESS"),
+            clock.date_header(self.settings.clock_skew),
+            *extra_headers.items(),
+        ]
+        start_response("200 OK", out)
+        return answer.chunks
 
     # -- §9 versions, §1 auth ----------------------------------------------------------------
     def versions(self):
@@ -520,7 +555,7 @@ class VaultApp:
                 "data_store": "standard",
                 "system_managed": False,
                 "in_menu": True,
-                "allow_attachments": False,
+                "allow_attachments": o.name in ATTACHMENT_OBJECTS,
                 "dynamic_security": False,
                 "available_lifecycles": [],
                 "object_class": "base",

@@ -14,10 +14,15 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs
 
 from sandbox import clock, demo, record_page, zoho_demo
+from sandbox.files import FileStore
+from sandbox.vault_files import FileAnswer
 from sandbox.zoho_api import RecordsApi
+from sandbox.zoho_files import ZohoFiles
 from sandbox.zoho_state import ApiError, ZohoState, err
 
 
@@ -58,6 +63,8 @@ class ZohoSettings:
     clock_skew: float = 0.0
     # "main", or "target": the second org copies between profiles go to (sandbox/target_org.py).
     org: str = "main"
+    # Where attachments' and files' bytes are kept ("": a temporary directory; --state: beside it).
+    files_dir: str = ""
 
     def updated(self, **kwargs) -> ZohoSettings:
         return replace(self, **kwargs)
@@ -72,6 +79,8 @@ class Request:
     body: bytes
     base_url: str
     version: int = 7
+    stream: Any = None  # a file upload's body, read by its route as a stream (sandbox/files.py)
+    length: int = 0
     cost: int | None = None  # credits, when the handler knows better than the default (COQL tiers)
 
     def param(self, name, default=None):
@@ -113,6 +122,8 @@ class ZohoApp:
         self._initial_settings = replace(settings or ZohoSettings())
         self.settings = replace(self._initial_settings)
         self._lock = threading.Lock()  # tokens, mints, in-flight counters, credits
+        files_dir = self._initial_settings.files_dir
+        self.store = FileStore(Path(files_dir) if files_dir else None)
         self.reset()
 
     # -- lifecycle and test hooks -----------------------------------------------------------------
@@ -130,6 +141,8 @@ class ZohoApp:
             self.in_flight = 0
             self.in_flight_bulk = 0
             self.credits_used = 0
+            self.files = ZohoFiles(self, self.store)
+        self.files.load_demo()
 
     def expire_tokens(self) -> None:
         """Expire every access token now (§1.4: next call → 401 INVALID_TOKEN)."""
@@ -157,8 +170,12 @@ class ZohoApp:
             length = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
-        body = environ["wsgi.input"].read(length) if length > 0 else b""
         path = environ.get("PATH_INFO", "")
+        # A file upload is read by its route as a stream, never whole (sandbox/files.py).
+        upload = headers.get("content-type", "").lower().startswith("multipart/form-data") and (
+            "/Attachments" in path or path.rstrip("/").endswith("/files")
+        )
+        body = environ["wsgi.input"].read(length) if length > 0 and not upload else b""
         if environ["REQUEST_METHOD"].upper() == "GET" and path.startswith("/crm/tab/"):
             return record_page.zoho_tab(self.state, path, start_response)  # the record links' pages
         req = Request(
@@ -169,6 +186,8 @@ class ZohoApp:
             body=body,
             base_url=f"{environ.get('wsgi.url_scheme', 'http')}://{host}",
         )
+        if upload:
+            req.stream, req.length = environ["wsgi.input"], length
         try:
             status, payload, extra = self._dispatch(req)
         except ApiError as exc:
@@ -178,6 +197,19 @@ class ZohoApp:
     def _send(self, start_response, status: int, payload, extra=()):
         reason = f"{status} {_REASONS.get(status, 'OK')}"
         date = clock.date_header(self.settings.clock_skew)
+        if isinstance(payload, FileAnswer):
+            # Download an Attachment / Get Files: the bytes, named in Content-Disposition.
+            start_response(
+                reason,
+                [
+                    ("Content-Type", payload.content_type),
+                    ("Content-Length", str(payload.size)),
+                    ("Content-Disposition", f'attachment; filename="{payload.filename}"'),
+                    date,
+                    *extra,
+                ],
+            )
+            return payload.chunks
         if status == 204 or payload is None:
             # §4.1: 204 carries no body at all.
             start_response(reason, [("Content-Length", "0"), date, *extra])
@@ -281,8 +313,11 @@ class ZohoApp:
         try:
             if s.processing_delay:
                 time.sleep(s.processing_delay)
-            with self.state.lock:
-                status, payload = self.records.route(req, parts)
+            if self.files.handles(parts):  # streams: outside the records' lock
+                status, payload = self.files.route(req, parts)
+            else:
+                with self.state.lock:
+                    status, payload = self.records.route(req, parts)
         finally:
             with self._lock:
                 self.in_flight -= 1

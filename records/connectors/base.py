@@ -9,13 +9,15 @@ imports `requests`.
 from __future__ import annotations
 
 import abc
+import contextlib
 import datetime as dt
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from records.connectors.errors import NotFound
+from records.connectors.errors import NotFound, Rejected
+from records.connectors.uploads import Source
 
 # ---------------------------------------------------------------------------------------------
 # Value types, parsed at the boundary.
@@ -71,6 +73,21 @@ class FieldInfo:
     decimal_places: int | None = None
     min_value: float | None = None
     max_value: float | None = None
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file attached to a record (Vault object record attachment, Zoho Attachments related
+    list): what a copy needs to carry it and to find it again after a lost answer."""
+
+    id: str
+    name: str
+    size: int  # bytes
+    created: dt.datetime | None
+    created_by: str = ""  # the user id
+    content_type: str = ""
+    md5: str = ""  # hex; Vault's md5checksum__v, "" where the system gives none (Zoho)
+    version: int | None = None  # Vault: the latest version's number
 
 
 @dataclass(frozen=True)
@@ -452,6 +469,50 @@ class Connector(abc.ABC):
         permission, the field is already there); after a lost answer the metadata is read again
         and the field, if there, is the answer."""
         raise NotImplementedError
+
+    # -- files (docs/files-api.md): streamed, never a whole file in memory ---------------------------
+    def allows_attachments(self, object_name: str) -> bool:
+        """Whether records of the object can have attachments (Vault `allow_attachments`)."""
+        return False
+
+    def attachments(self, object_name: str, record_id: str) -> list[Attachment]:
+        """The record's attachments (their latest versions), oldest first."""
+        raise _unsupported("attachments")
+
+    def download_attachment(
+        self, object_name: str, record_id: str, attachment_id: str
+    ) -> contextlib.AbstractContextManager[Iterator[bytes]]:
+        """`with c.download_attachment(...) as chunks:` the file's bytes, a chunk at a time, read
+        from the wire as they are consumed; the connection is released when the block ends."""
+        raise _unsupported("attachments")
+
+    def upload_attachment(
+        self, object_name: str, record_id: str, name: str, stream: Source, size: int | None = None
+    ) -> str:
+        """Attach a file to the record and return the new attachment's id. `stream`: a binary file
+        or an iterable of byte chunks, read a block at a time (copied to a temporary file on disk
+        first when it cannot be rewound or its size is unknown). A create: a lost answer raises
+        OutcomeUnknown and is never sent again here (find it by name, size and creation time)."""
+        raise _unsupported("attachments")
+
+    def delete_attachment(self, object_name: str, record_id: str, attachment_id: str) -> None:
+        """Delete the attachment (all its versions). NotFound when it is not there."""
+        raise _unsupported("attachments")
+
+    def upload_file(self, stream: Source, name: str, size: int | None = None) -> str:
+        """Upload a file for a file or image field and return the id the field takes (Zoho Files
+        API: `File_Id__s`)."""
+        raise _unsupported("file uploads")
+
+    def download_file_field(
+        self, object_name: str, record_id: str, field_name: str, file_id: str
+    ) -> contextlib.AbstractContextManager[Iterator[bytes]]:
+        """The bytes of one file held by a file field (Zoho: the value's `File_Id__s`)."""
+        raise _unsupported("file fields")
+
+
+def _unsupported(what: str) -> Rejected:
+    return Rejected(f"This system's connector does not support {what}.", error_type="NOT_SUPPORTED")
 
 
 # The reads of `Connector.names` and `field_values` one record a call: their defaults, and what a

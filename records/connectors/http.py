@@ -7,12 +7,13 @@ Nothing else in the project imports `requests`.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import email.utils
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -30,6 +31,7 @@ Response = requests.Response
 # for a throttled answer; 5 s to connect is plenty on any network that works at all.
 DEFAULT_TIMEOUT = (5.0, 120.0)
 RETRY_STATUSES = {429, 500, 502, 503, 504}
+CHUNK_SIZE = 256 * 1024  # a download's pieces: large enough for throughput, small for memory
 
 
 class HttpClient:
@@ -80,6 +82,7 @@ class HttpClient:
         safe: bool,
         timeout: tuple[float, float] | None = None,
         retry_statuses: set[int] = RETRY_STATUSES,
+        rewind: Callable[[], None] | None = None,
         **kwargs: Any,
     ) -> requests.Response:
         """Send one request and return the response, whatever its status.
@@ -88,12 +91,18 @@ class HttpClient:
         calls are retried on network errors, 429 and 5xx. An unsafe call (a create) is retried
         only when it provably did not reach the server (connect failure) or was refused
         unprocessed (429); a lost answer raises OutcomeUnknown and the engine reconciles.
+
+        `rewind`: a streamed body (a file upload, `uploads.MultipartBody`) is put back to its start
+        before every attempt, so a retry sends it whole. `stream=True` (see `stream()`) leaves the
+        answer's body unread; an answer not returned is closed, so its connection goes back.
         """
         url = self.url(path)
         attempt = 0
         while True:
             attempt += 1
             last = attempt >= self.max_attempts
+            if rewind is not None:
+                rewind()
             try:
                 response = self.session.request(
                     method, url, timeout=timeout or self.timeout, allow_redirects=False, **kwargs
@@ -117,11 +126,26 @@ class HttpClient:
                             retry_after=_retry_after(response),
                         )
                     return response
-                wait = _retry_after(response)
-                if wait is not None:
-                    self.sleep(min(wait, self.max_backoff))
-                    continue
+                self._pause(response, attempt)
+                continue
             self.sleep(self.delay(attempt))
+
+    def _pause(self, response: requests.Response, attempt: int) -> None:
+        """Wait before retrying a refused call: its Retry-After, else the backoff. The refused
+        answer is closed first (a streamed one would hold its connection)."""
+        wait = _retry_after(response)
+        response.close()
+        self.sleep(min(wait, self.max_backoff) if wait is not None else self.delay(attempt))
+
+    @contextlib.contextmanager
+    def stream(self, method: str, path: str, *, safe: bool = True, **kwargs: Any) -> Iterator[requests.Response]:
+        """`request()` with the answer's body left on the wire, for a download: read it through
+        `iter_body()`; the answer is closed when the block ends (its connection goes back)."""
+        response = self.request(method, path, safe=safe, stream=True, **kwargs)
+        try:
+            yield response
+        finally:
+            response.close()
 
     def close(self) -> None:
         self.session.close()
@@ -147,6 +171,15 @@ class HttpClient:
         """Exponential backoff with full jitter, so workers don't retry in lockstep."""
         cap = min(self.max_backoff, self.backoff * 2 ** (attempt - 1))
         return random.uniform(0, cap)  # noqa: S311 (jitter, not a secret)
+
+
+def iter_body(response: requests.Response, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
+    """A streamed answer's body a chunk at a time; a connection lost mid-body is `Unavailable`
+    (a download only reads: the caller may start it again)."""
+    try:
+        yield from response.iter_content(chunk_size)
+    except (requests.RequestException, OSError) as exc:
+        raise Unavailable("The download broke off.", error_type="CONNECTION_FAILED") from exc
 
 
 def _send_failure(exc: requests.RequestException, *, url: str, safe: bool, last: bool) -> ConnectorError | None:

@@ -9,6 +9,7 @@ below refer to it).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 import time
@@ -18,6 +19,7 @@ from urllib.parse import quote, urlsplit
 
 from records.connectors import vault_parse as vp
 from records.connectors.base import (
+    Attachment,
     CloneRequest,
     Connector,
     CopyKeyField,
@@ -35,8 +37,10 @@ from records.connectors.base import (
 )
 from records.connectors.errors import ConfigurationError
 from records.connectors.http import DEFAULT_TIMEOUT, HttpClient
+from records.connectors.uploads import Source
 from records.connectors.urls import check_base_url
 from records.connectors.vault_api import VaultApi
+from records.connectors.vault_files import VaultFiles
 from records.connectors.vault_jobs import DEFAULT_POLL_INTERVAL, POLL_TIMES, PollTimes, VaultJobs
 from records.connectors.vault_metadata import VaultMetadata
 from records.connectors.vault_reads import VaultReads
@@ -112,6 +116,7 @@ class VaultConnector(Connector):
         self.writes = VaultWrites(self.api, batch_size=self.batch_size)
         poll_every = float(interval) if interval > 0 else DEFAULT_POLL_INTERVAL
         self.jobs = VaultJobs(self.api, poll_interval=poll_every, polls=polls, sleep=sleep)
+        self.files = VaultFiles(self.api, self.metadata)
 
     def __repr__(self) -> str:
         return f"VaultConnector(base={self.base!r}, version={self.version!r})"
@@ -233,6 +238,26 @@ class VaultConnector(Connector):
 
     def deep_copy_results(self, object_name: str, job_id: str) -> list[DeepCopyRow]:
         return self.jobs.deep_copy_results(object_name, job_id)
+
+    # -- attachments (vault_files.py) -------------------------------------------------------------
+    def allows_attachments(self, object_name: str) -> bool:
+        return self.files.allows_attachments(object_name)
+
+    def attachments(self, object_name: str, record_id: str) -> list[Attachment]:
+        return self.files.attachments(object_name, record_id)
+
+    def download_attachment(
+        self, object_name: str, record_id: str, attachment_id: str
+    ) -> contextlib.AbstractContextManager[Iterator[bytes]]:
+        return self.files.download(object_name, record_id, attachment_id)
+
+    def upload_attachment(
+        self, object_name: str, record_id: str, name: str, stream: Source, size: int | None = None
+    ) -> str:
+        return self.files.upload(object_name, record_id, name, stream, size)
+
+    def delete_attachment(self, object_name: str, record_id: str, attachment_id: str) -> None:
+        self.files.delete(object_name, record_id, attachment_id)
 
 
 def _checked_version(config: ProfileConfig) -> str:

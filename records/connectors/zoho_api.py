@@ -7,16 +7,18 @@ profile in the TokenStore shared by workers.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import threading
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
 from records.connectors import zoho_parse as zp
 from records.connectors.base import ProfileConfig, TokenStore
 from records.connectors.errors import OutcomeUnknown, Unavailable
-from records.connectors.http import HttpClient, Response
+from records.connectors.http import HttpClient, Response, iter_body
 from records.connectors.slots import RedisSlots
 
 log = logging.getLogger(__name__)
@@ -114,14 +116,39 @@ class ZohoApi:
 
     def _send(self, method: str, url: str, token: str, *, safe: bool, **kwargs: Any) -> tuple[int, Any]:
         headers = {"Authorization": f"Zoho-oauthtoken {token}", "Accept": "application/json"}
+        headers.update(kwargs.pop("headers", {}))
         with self.gate:
             response = self.http.request(method, url, safe=safe, headers=headers, **kwargs)
         if response.status_code == 204:
             return 204, None
         return response.status_code, _json(response)
 
+    @contextlib.contextmanager
+    def download(self, path: str, **kwargs: Any) -> Iterator[Iterator[bytes]]:
+        """A file's bytes (Download an Attachment, Get Files), a chunk at a time. The profile's
+        concurrency slot is held until the block ends: the call is in flight while it streams."""
+        url = f"/crm/{self.version}/{path.lstrip('/')}"
+        with self.gate:
+            token = self.token()
+            response = self.http.request("GET", url, safe=True, stream=True, headers=_auth(token), **kwargs)
+            if response.status_code == 401:
+                # §1.4: an expired token, refused unprocessed: refresh once and ask again.
+                response.close()
+                token = self.tokens.refresh(token, self._mint)
+                response = self.http.request("GET", url, safe=True, stream=True, headers=_auth(token), **kwargs)
+            try:
+                if response.status_code != 200 or "json" in response.headers.get("Content-Type", "").lower():
+                    raise zp.error_for(response.status_code, _json(response), write=False)
+                yield iter_body(response)
+            finally:
+                response.close()
+
     def module_path(self, module: str, *parts: str) -> str:
         return "/".join([quote(zp.check_name(module), safe="")] + [quote(str(p), safe="") for p in parts])
+
+
+def _auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Zoho-oauthtoken {token}", "Accept": "*/*"}
 
 
 def _json(response: Response) -> Any:
