@@ -77,11 +77,19 @@
   }
 
   // A branch left out has Record Copier build the copy (Vault's own deep copy copies everything):
-  // the note beside the level-by-level box says so while one is.
+  // while one is, the level-by-level box is ticked and locked and its note says why; the person's
+  // own tick (data-chosen) is kept, sent by the hidden input while the box is locked (a disabled
+  // box is not sent), and shown again when the lock goes.
   var engineNote = document.getElementById("engine-needed");
+  var engineKept = document.getElementById("engine-kept");
+  var chosen = Boolean(engineBox) && engineBox.dataset.chosen === "1";
   function tickEngine(out) {
     if (!engineBox || !engineNote) return;
-    engineNote.hidden = !(engineBox.dataset.neededBesides === "1" || Object.keys(out).length > 0);
+    var forced = engineBox.dataset.neededBesides === "1" || Object.keys(out).length > 0;
+    engineBox.checked = forced || chosen;
+    engineBox.disabled = forced;
+    if (engineKept) engineKept.disabled = !(forced && chosen);
+    engineNote.hidden = !forced;
   }
 
   function update() {
@@ -113,6 +121,6 @@
   }
 
   boxes.forEach(function (b) { b.addEventListener("change", update); });
-  if (engineBox) engineBox.addEventListener("change", update);
+  if (engineBox) engineBox.addEventListener("change", function () { chosen = engineBox.checked; update(); });
   table.dataset.ready = "1";  // bound: browser tests wait for this, not for a time
 })();
