@@ -241,3 +241,29 @@ def test_preview_shows_live_progress_then_the_plan_and_confirm_reads_no_tree(
     # The tree is read with COQL queries; after Confirm none was made: the job came from the plan.
     assert not [e for e in fresh_sandbox.log("zoho") if e.path.endswith("/coql")]
     assert CopyPlan.objects.get().status == CopyPlan.Status.USED
+
+
+def test_a_refused_plan_greys_a_left_out_branch(parts, new_page, login, live_server):
+    """Refused past Vault's 10,000, the plan's counts can't be recounted, but a branch left out is
+    still greyed with everything below it, and the box that lifts the limit is locked ticked."""
+    page = login(new_page(), "alice", "alice-pass-123")
+    profile = parts["vault_profile"]
+    start_copy(page, live_server, profile, "product__v", "Mega Product", "deep_copy", {"name__v": "Mega G"})
+    expect(page.locator(".msg-error")).to_contain_text("more than 10,000 related records")
+    expect(page.locator("#plan-cost")).to_contain_text("can't be recomputed here")
+    _open_choices(page)
+    formulations = page.locator("#plan-objects tr[data-object=formulation__c]")
+    packagings = page.locator("#plan-objects tr[data-object=packaging__c]")
+    counted = packagings.locator("[data-role=count]").inner_text()
+    page.uncheck("input[name=include][value=formulation__c]")
+    expect(formulations).to_have_class("left-out")
+    expect(packagings).to_have_class("left-out")
+    expect(packagings.locator("[data-role=count]")).to_have_text("left out")
+    expect(page.locator("input[name=engine]")).to_be_checked()
+    expect(page.locator("input[name=engine]")).to_be_disabled()
+    page.check("input[name=include][value=formulation__c]")
+    expect(packagings).not_to_have_class("left-out")
+    expect(packagings.locator("[data-role=count]")).to_have_text(counted)
+    page.uncheck("input[name=include][value=packaging__c]")
+    expect(packagings).to_have_class("left-out")
+    expect(formulations).not_to_have_class("left-out")
