@@ -116,19 +116,19 @@ def test_vault_refusals_name_the_box_not_the_flag(vault):
         connector=conn,
     )
     assert f"tick “{ENGINE_BOX}”" in plan.refused_reason and "--engine" not in plan.refused_reason
-    with pytest.raises(Exception, match=ENGINE_BOX) as refused:
-        copy_preview(
-            request=copy_request(
-                profile,
-                "product__v",
-                [src],
-                "deep_copy",
-                overrides={"name__v": "Large W"},
-                options=CopyOptions(unique={"product__v": ("name__v",)}),
-            ),
-            connector=conn,
-        )
-    assert "--engine" not in str(refused.value)
+
+
+def test_make_unique_on_the_top_name_keeps_vaults_own_deep_copy(owner_client, vault_profile, fresh_sandbox):
+    page = _preview(
+        owner_client,
+        vault_profile,
+        "product__v",
+        "Cardiostat",
+        overrides={"name__v": "Cardiostat"},
+        options={"unique": {"product__v": ["name__v"]}},
+    )
+    assert "msg-error" not in page and f"tick “{ENGINE_BOX}”" not in page
+    assert "Vault&#x27;s own deep copy" in page.split('id="copy-way"')[1].split("</p>")[0]
 
 
 def test_preview_counts_read_with_thousands_separators(owner_client, vault_profile, fresh_sandbox):
