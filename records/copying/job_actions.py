@@ -20,6 +20,7 @@ from records.connectors.base import Connector
 from records.connectors.errors import ConnectorError, RateLimited, Unavailable
 from records.copying import lifecycle, tree, undo_checks
 from records.copying.approval import approvals_expire
+from records.copying.field_labels import plan_field_labels
 from records.copying.job_queue import enqueue_job, rq_job_alive
 from records.copying.job_rules import can_cancel, can_resume, can_undo
 from records.copying.lifecycle import Cancelled, LeaseLost, Paused
@@ -277,13 +278,18 @@ def _undo_job_row(
         mode=CopyJob.Mode.UNDO,
         parent_job=job,
         source_ids=[r.new_id for r in created if r.depth == 0],
-        source_name=undo_checks.copy_name(top, name_fields) if top else "",  # for the job's title
+        source_name=undo_checks.copy_name(top, name_fields, job) if top else "",  # for the job's title
         requested_by=user,
         options=options,
         # The copies are where the copy job wrote them, wherever the profile points now.
         state=state,
         # The objects' labels as the copy's plan named them (the title, the per-object table).
-        plan={"deletes": len(created), "objects": _labels_only((job.plan or {}).get("objects"))},
+        plan={
+            "deletes": len(created),
+            "objects": _labels_only((job.plan or {}).get("objects")),
+            # The fields' labels too: the rows of records it writes back say "Price = 99.5".
+            "field_labels": plan_field_labels(job.plan),
+        },
     )
 
 
@@ -300,7 +306,7 @@ def _undo_row(undo: CopyJob, r: RecordResult, name_fields: tuple[str, ...], **ex
         source_id=r.new_id,
         depth=r.depth,
         parent_source_id=r.source_id,
-        source_name=undo_checks.copy_name(r, name_fields),
+        source_name=undo_checks.copy_name(r, name_fields, undo.parent_job),
         idempotency_key=tree.idempotency_key(undo.code, r.object_name, r.new_id),
         **extra,
     )

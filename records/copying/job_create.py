@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 
 from records.connectors import connector_class, connector_for
 from records.connectors.base import Connector
-from records.copying import approval, existing, lifecycle, stored_plans, tree
+from records.copying import approval, existing, field_labels, lifecycle, stored_plans, tree
 from records.copying import results as res
 from records.copying.job_queue import enqueue_job
 from records.copying.preview import Trees, keeps_snapshot, plan_copy
@@ -73,6 +73,7 @@ def _create(
     if unknown:
         raise ValidationError(f"Per-record overrides for ids not being copied: {', '.join(sorted(unknown))}.")
     if stored is None:  # read here, outside the transaction: no lock is held over remote calls
+        connector = connector or connector_for(request.profile)
         planned = _planned_now(request, connector)
     with transaction.atomic():
         if stored is not None:
@@ -81,7 +82,8 @@ def _create(
         plan, trees, snapshot = planned
         if plan.refused_reason:
             raise ValidationError(plan.refused_reason)
-        job = _job_row(request, plan, trees, user, confirmation)
+        labels = _field_labels(request, plan, stored, connector)
+        job = _job_row(request, plan, trees, user, confirmation, labels)
         _add_results(job, trees, snapshot, plan)
         audit_log(
             actor=user,
@@ -103,18 +105,43 @@ def _create(
     return job
 
 
-def _planned_now(request: CopyRequest, connector: Connector | None) -> Planned:
-    conn = connector or connector_for(request.profile)
+def _planned_now(request: CopyRequest, conn: Connector) -> Planned:
     plan, trees = plan_copy(request=request, connector=conn)
     return plan, trees, keeps_snapshot(conn, request)
 
 
-def _job_row(request: CopyRequest, plan: Plan, trees: Trees, user: Any, confirmation: str | None) -> CopyJob:
+def _field_labels(
+    request: CopyRequest, plan: Plan, stored: CopyPlan | None, conn: Connector | None
+) -> field_labels.Labels:
+    """The labels of the fields the job can set, from the stored plan's describes (no remote call),
+    else from the connector that just planned it (its describes are cached)."""
+    if stored is not None:
+        describe = stored_plans.described(stored)
+    elif conn is not None:
+        describe = field_labels.safe(conn.describe)
+    else:
+        return {}
+    return field_labels.job_field_labels(
+        request=request,
+        objects=[o.object_name for o in plan.objects],
+        describe=describe,
+        name_fields=connector_class(request.profile.system).name_fields,
+    )
+
+
+def _job_row(
+    request: CopyRequest,
+    plan: Plan,
+    trees: Trees,
+    user: Any,
+    confirmation: str | None,
+    labels: field_labels.Labels,
+) -> CopyJob:
     first = trees.get(plan.source_ids[0]) if plan.source_ids else None
     return CopyJob.objects.create(
         **{**request.row_fields(), "source_ids": list(plan.source_ids)},  # a copy by query found its ids
         source_name=(first[0].name if first else "")[:300],  # for the job's title
-        plan={**plan.as_dict(), "copy_name": _copy_name(request)},
+        plan={**plan.as_dict(), "copy_name": _copy_name(request), "field_labels": labels},
         requested_by=user,
         confirmation=confirmation or None,
     )

@@ -206,7 +206,9 @@ def _deep_copy_trees(
     """Each top record's tree, read up to the job's limit of related records; over it, the plan
     is refused (with the trees read so far)."""
     options = request.options
-    limit = _deep_copy_facts(conn, options, request.object_name, engine=options.engine)["limit"]
+    limit = _deep_copy_facts(conn, options, request.object_name, engine=_engine(conn, options, request.object_name))[
+        "limit"
+    ]
     trees: Trees = {}
     all_nodes: list[Node] = []
     try:
@@ -225,16 +227,23 @@ def _deep_copy_trees(
         # The records read until the limit still show which branch holds the most.
         all_nodes.extend(exc.nodes)
         plan.counts_stopped = True
-        plan.refused_reason = _too_large_words(conn, options, limit)
+        plan.refused_reason = _too_large_words(conn, _engine(conn, options, request.object_name), limit)
     plan.objects = tree.summarize(all_nodes, plurals)
     if not plan.refused_reason:
         plan.way, plan.cost = _way_and_cost(conn, options, request.object_name, all_nodes)
     return trees
 
 
-def _too_large_words(conn: Connector, options: CopyOptions, limit: int) -> str:
+def _engine(conn: Connector, options: CopyOptions, object_name: str) -> bool:
+    """Does Record Copier build this deep copy on a system with its own (Vault): asked for, or
+    forced by the choices (a branch left out, changes below the top, migration mode). The limit
+    is then Record Copier's, ticked or not: the page shows the box ticked and locked."""
+    return options.engine_builds(native=conn.native_deep_copy, top_object=object_name)
+
+
+def _too_large_words(conn: Connector, engine: bool, limit: int) -> str:
     # Whose limit it is: Vault's own deep copy's, or Record Copier's when it builds the copy.
-    own = conn.native_deep_copy and not options.engine
+    own = conn.native_deep_copy and not engine
     whose = "Vault allows" if own else "Record Copier copies"
     return (
         f"This deep copy would copy more than {limit:,} related records, the most "
@@ -284,7 +293,7 @@ def _way_and_cost(
     cost = tree.cost_data(
         nodes,
         batch_size=conn.batch_size,
-        how=_deep_copy_facts(conn, options, object_name, engine=options.engine),
+        how=_deep_copy_facts(conn, options, object_name, engine=_engine(conn, options, object_name)),
         left_out=options.exclude,
         # Vault's "build it level by level" box is ticked live too: both answers are in the page.
         engine_choice=_engine_choice(conn, options, object_name) if conn.native_deep_copy else None,

@@ -13,7 +13,6 @@ from records.copying import choices
 from records.copying.options import CopyOptions
 from records.copying.remote_checks import missing_references
 from records.copying.request import CopyRequest
-from records.copying.ways import DeepCopyWay, deep_copy_way
 from records.models import CopyJob
 
 
@@ -93,19 +92,14 @@ def _check_unique_fields(conn: Connector, options: CopyOptions) -> None:
 
 
 def _check_mode(conn: Connector, object_name: str, mode: str, options: CopyOptions) -> None:
-    """What a clone, or the system's own deep copy, can't make."""
+    """What a clone can't make."""
     if mode == CopyJob.Mode.CLONE and options.changes_below(object_name):
         raise ValidationError(
             "A clone copies only the records themselves: leaving out related objects or "
             "changing them needs a deep copy."
         )
-    if (
-        mode == CopyJob.Mode.DEEP_COPY
-        and options.unique
-        and deep_copy_way(conn, options, object_name) == DeepCopyWay.SYSTEM
-    ):
-        raise ValidationError(
-            # The box's words on the preview; the copy command's --engine has the same help.
-            "Vault's own deep copy can't retry a duplicate name: tick “Build the hierarchy level by level”, "
-            "or make the name unique with a template."
-        )
+    # Not refused: make unique with Vault's own deep copy. Its call takes the top record's values
+    # (api-notes vault.md §5.1: "Body (optional) = overrides for the top-level copy", e.g.
+    # name__v), so the name is sent in it and, when taken, numbered and sent in a new deep copy
+    # (vault_deep_copy.py, where the unconfirmed part is said). A choice below the top has Record
+    # Copier build the copy instead (options.changes_below).

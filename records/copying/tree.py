@@ -425,8 +425,10 @@ def update_calls(cost: dict[str, Any], left_out: frozenset[str] | None = None) -
 
 
 def limit_verdict(cost: dict[str, Any], left_out: frozenset[str] | None = None, engine: bool | None = None) -> str:
-    cost = _with_engine(cost, engine)
     left_out = frozenset(cost["left_out"]) if left_out is None else left_out
+    # A branch left out has Record Copier build the copy (the page's box is then ticked and
+    # locked): its limit counts, not the system's own deep copy's.
+    cost = _with_engine(cost, True if left_out else engine)
     related = sum(g["count"] for g in kept_groups(cost, left_out))
     limit, owner = int(cost["limit"]), cost["limit_owner"]
     if related <= limit:

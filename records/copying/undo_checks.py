@@ -307,7 +307,15 @@ def copy_targets(
     rows = found.filter(action=RecordResult.Action.CREATE)  # only what the job created is deleted
     out = []
     for r in rows.only(
-        "object_name", "source_id", "new_id", "parent_source_id", "sending_at", "written_at", "source_name", "values"
+        "object_name",
+        "source_id",
+        "new_id",
+        "parent_source_id",
+        "sending_at",
+        "written_at",
+        "source_name",
+        "values",
+        "depth",
     ).iterator(chunk_size=2000):
         if only is not None and (r.object_name, r.new_id) not in only:
             continue
@@ -318,7 +326,7 @@ def copy_targets(
                 copy_of.get(r.parent_source_id, "") if r.parent_source_id else "",
                 r.sending_at,
                 r.written_at,
-                copy_name(r, name_fields),
+                copy_name(r, name_fields, original),
             )
         )
         if limit is not None and len(out) >= limit:
@@ -326,11 +334,17 @@ def copy_targets(
     return out
 
 
-def copy_name(result: RecordResult, name_fields: tuple[str, ...]) -> str:
-    """The name a copy got: the name field as set on it (an override, a template), else its
-    source's name, which the copy kept."""
+def copy_name(result: RecordResult, name_fields: tuple[str, ...], job: CopyJob | None = None) -> str:
+    """The name a copy got: the name field as set on it (an override, a template), else for the
+    top record of `job` copying one record the name the person gave it (plan["copy_name"]: Vault's
+    own deep copy sends it in its call and keeps it in the job, not on the row), else its source's
+    name, which the copy kept."""
     for key in name_fields:
         value = (result.values or {}).get(key)
         if isinstance(value, str) and value:
             return value[:300]
+    if job is not None and result.depth == 0 and len(job.source_ids or []) == 1:
+        given = (job.plan or {}).get("copy_name")
+        if isinstance(given, str) and given:
+            return given[:300]
     return result.source_name

@@ -57,3 +57,15 @@ class MakeUnique:
         row.values = dict(values)
         row.status, row.error_type, row.error_message = S.PENDING, "", ""
         return True
+
+
+def numbered_values(values: dict[str, Any] | None) -> dict[str, Any]:
+    """The values a row was given by earlier tries ({field: its last numbered value}): what a
+    call made again sends, since the values computed afresh hold the first, taken, value."""
+    values = values or {}
+    return {name: values[name] for name in values.get(BASE, {}) if name in values}
+
+
+def tries_of(values: dict[str, Any] | None) -> dict[str, Any]:
+    """The keys that record a row's tries (kept on the row, never sent)."""
+    return {k: v for k, v in (values or {}).items() if k in (TRIES, BASE)}

@@ -12,6 +12,8 @@ from django.http import HttpRequest
 from django.utils.html import escape, format_html
 
 from records.connectors import connector_class
+from records.copying import undo_checks
+from records.copying.field_labels import labels_for, plan_field_labels
 from records.models import CopyJob, RecordResult
 from records.web.forms import ResultFilterForm
 
@@ -85,6 +87,7 @@ RESULT_FIELDS = (
     "values",
     "candidates",
     "action",
+    "depth",  # the top copy's name (undo_checks.copy_name)
 )
 
 
@@ -163,8 +166,9 @@ class RowWords:
     was given), and the parents' names, read once per page (parent_names)."""
 
     objects: dict[str, str] = field(default_factory=dict)
-    fields: dict[str, str] = field(default_factory=dict)
+    fields: dict[str, dict[str, str]] = field(default_factory=dict)  # {object: {field: label}}
     name_fields: tuple[str, ...] = ()
+    job: CopyJob | None = None  # for the name the person gave the top copy (undo_checks.copy_name)
     parents: dict[str, tuple[str, str]] = field(default_factory=dict)  # id -> (name, id shown)
     deleted: bool = False  # the job was undone: its copies are gone
     cross: bool = False  # a copy into another profile: each row says what it did there
@@ -172,13 +176,13 @@ class RowWords:
 
 def row_words(job: CopyJob, rows: list[RecordResult], objects: dict[str, str]) -> RowWords:
     """One or two queries for the parents' names, whatever the number of rows."""
-    changes = (job.plan or {}).get("changes") or []
     name_fields = connector_class(job.profile.system).name_fields
     undone = job.parent_job if job.mode == CopyJob.Mode.UNDO else None
     return RowWords(
         objects=objects,
-        fields={c["field"]: c.get("label") or c["field"] for c in changes if isinstance(c, dict) and c.get("field")},
+        fields=plan_field_labels(job.plan),
         name_fields=name_fields,
+        job=job,
         parents=undo_parents(undone, rows, name_fields) if undone else parent_names(job, rows),
         deleted=job.status == CopyJob.Status.UNDONE,
         cross=bool(job.target_profile_id),
@@ -205,7 +209,7 @@ def undo_parents(undone: CopyJob, rows: list[RecordResult], name_fields: tuple[s
     parent_rows = undone.results.filter(source_id__in=parent_ids).only(
         "source_id", "new_id", "values", "depth", "source_name"
     )
-    copies = {p.source_id: (_given_name(undone, p, name_fields), p.new_id) for p in parent_rows}
+    copies = {p.source_id: (undo_checks.copy_name(p, name_fields, undone), p.new_id) for p in parent_rows}
     return {r.source_id: _undo_parent(r, copies) for r in originals}
 
 
@@ -217,20 +221,10 @@ def _undo_parent(original: RecordResult, copies: dict[str, tuple[str, str]]) -> 
     return (f"copy of {original.source_name or original.source_id}", "")
 
 
-def _given_name(job: CopyJob, r: RecordResult, name_fields: tuple[str, ...]) -> str:
-    """A copy's name: as set on its row, else for the top record of a one-record job the name the
-    person gave (plan["copy_name"]: Vault's own deep copy keeps it in the job, not the row)."""
-    given = copy_name(r, RowWords(name_fields=name_fields))
-    if given == r.source_name and r.depth == 0 and len(job.source_ids or []) == 1:
-        return str((job.plan or {}).get("copy_name") or given)
-    return given
-
-
 def copy_name(r: RecordResult, words: RowWords) -> str:
     """The copy's name: the value a name field was given (an override, a template, make unique),
-    else the source's name, which the copy kept."""
-    given = next((v for k, v in (r.values or {}).items() if k in words.name_fields and v), None)
-    return str(given) if given is not None else r.source_name
+    else the name given to the top copy, else the source's name, which the copy kept."""
+    return undo_checks.copy_name(r, words.name_fields, words.job)
 
 
 def result_row_html(r: RecordResult, words: RowWords) -> str:
@@ -250,7 +244,7 @@ def result_row_html(r: RecordResult, words: RowWords) -> str:
         STATUS_LABELS.get(r.status, r.status),
         _action(r, words.cross),
         _error(r),
-        values_text(r.values, words.fields),
+        values_text(r.values, labels_for(words.fields, r.object_name)),
     )
 
 

@@ -8,17 +8,13 @@
   var data = document.getElementById("plan-cost-data");
   var table = document.getElementById("plan-objects");
   var form = document.getElementById("copy-choices");
-  if (!data || !table || !form) {
-    if (table) table.dataset.ready = "1";  // nothing to recount here (no cost data): done all the same
+  if (!table || !form) {
+    if (table) table.dataset.ready = "1";  // nothing to recount here: done all the same
     return;
   }
-  var planned = JSON.parse(data.textContent);
-  var engineBox = form.querySelector("input[name=engine]");
-  var cost = planned;
+  var engineBox = form.querySelector("input[type=checkbox][name=engine]");
   var boxes = Array.prototype.slice.call(form.querySelectorAll("input[name=include]"));
-  var read = {};  // objects whose records the server counted (the others were left out before)
-  cost.groups.forEach(function (g) { g.path.forEach(function (o) { read[o] = true; }); });
-  table.querySelectorAll("tbody tr[data-object]").forEach(function (tr) { read[tr.dataset.object] = true; });
+  var rows = Array.prototype.slice.call(table.querySelectorAll("tbody tr[data-object]"));
 
   function number(n) { return n.toLocaleString("en-US"); }
 
@@ -27,6 +23,55 @@
     boxes.forEach(function (b) { if (!b.checked) out[b.value] = true; });
     return out;
   }
+
+  // A branch left out has Record Copier build the copy (Vault's own deep copy copies everything):
+  // while one is, the level-by-level box is ticked and locked and its note says why; the person's
+  // own tick (data-chosen) is kept, sent by the hidden input while the box is locked (a disabled
+  // box is not sent), and shown again when the lock goes.
+  var engineNote = document.getElementById("engine-needed");
+  var engineKept = document.getElementById("engine-kept");
+  var chosen = Boolean(engineBox) && engineBox.dataset.chosen === "1";
+  function tickEngine(out) {
+    if (!engineBox || !engineNote) return;
+    var forced = engineBox.dataset.neededBesides === "1" || Object.keys(out).length > 0;
+    engineBox.checked = forced || chosen;
+    engineBox.disabled = forced;
+    if (engineKept) engineKept.disabled = !(forced && chosen);
+    engineNote.hidden = !forced;
+  }
+
+  // A plan refused at the limit has no cost to recount (its counts stopped), but its rows still
+  // name the objects each is reached through: a row is left out with its object, or when every
+  // object it is reached through (one level up) is. Its count then reads "left out".
+  function greyRows(out) {
+    var gone = {};
+    var byDepth = rows.slice().sort(function (a, b) { return Number(a.dataset.depth) - Number(b.dataset.depth); });
+    byDepth.forEach(function (tr) {
+      var depth = Number(tr.dataset.depth);
+      var parents = (tr.dataset.parentObject || "").split(", ").filter(Boolean);
+      var allGone = parents.length > 0 && parents.every(function (p) { return gone[p + "|" + (depth - 1)]; });
+      var isOut = depth > 0 && (Boolean(out[tr.dataset.object]) || allGone);
+      if (isOut) gone[tr.dataset.object + "|" + depth] = true;
+      var cell = tr.querySelector("[data-role=count]");
+      if (cell.dataset.shown === undefined) cell.dataset.shown = cell.textContent;
+      tr.classList.toggle("left-out", isOut);
+      cell.textContent = isOut ? "left out" : cell.dataset.shown;
+    });
+  }
+
+  if (!data) {
+    var greyOnly = function () { var out = leftOut(); tickEngine(out); greyRows(out); };
+    boxes.forEach(function (b) { b.addEventListener("change", greyOnly); });
+    if (engineBox) engineBox.addEventListener("change", function () { chosen = engineBox.checked; greyOnly(); });
+    table.dataset.ready = "1";  // bound: browser tests wait for this, not for a time
+    return;
+  }
+
+  var planned = JSON.parse(data.textContent);
+  var cost = planned;
+  var read = {};  // objects whose records the server counted (the others were left out before)
+  cost.groups.forEach(function (g) { g.path.forEach(function (o) { read[o] = true; }); });
+  rows.forEach(function (tr) { read[tr.dataset.object] = true; });
 
   function kept(out) {
     return cost.groups.filter(function (g) {
@@ -76,14 +121,6 @@
     return Object.assign({}, planned, how);
   }
 
-  // A branch left out has Record Copier build the copy (Vault's own deep copy copies everything):
-  // the note beside the level-by-level box says so while one is.
-  var engineNote = document.getElementById("engine-needed");
-  function tickEngine(out) {
-    if (!engineBox || !engineNote) return;
-    engineNote.hidden = !(engineBox.dataset.neededBesides === "1" || Object.keys(out).length > 0);
-  }
-
   function update() {
     var out = leftOut();
     tickEngine(out);
@@ -113,6 +150,6 @@
   }
 
   boxes.forEach(function (b) { b.addEventListener("change", update); });
-  if (engineBox) engineBox.addEventListener("change", update);
+  if (engineBox) engineBox.addEventListener("change", function () { chosen = engineBox.checked; update(); });
   table.dataset.ready = "1";  // bound: browser tests wait for this, not for a time
 })();

@@ -311,7 +311,9 @@ def test_job_page_and_csv_show_the_values_each_copy_got_then_undo_deletes_every_
     client.force_login(owner)
     page = client.get(reverse("job_detail", args=[job.code])).content.decode()
     assert f"Account Name = Globex {job.pk}" in page  # the page names a changed field by its label
-    assert "First_Name = (cleared)" in page and "by Record Copier job" in page
+    # A child's fields by their labels too, its lineage stamp included.
+    assert "First Name = (cleared)" in page and "First_Name" not in page.split('id="results-table"')[1]
+    assert "Description = Copied from" in page and "by Record Copier job" in page
     csv_text = b"".join(client.get(reverse("job_results_csv", args=[job.code])).streaming_content).decode("utf-8-sig")
     assert csv_text.splitlines()[0].endswith(",values")
     assert f"Account_Name = Globex {job.pk}" in csv_text

@@ -113,6 +113,31 @@ def test_the_page_says_when_a_refused_plan_can_not_be_recounted(fresh_sandbox, v
     assert 'id="plan-cost-data"' in page and "within Record Copier&#x27;s 100,000 limit" in page
 
 
+def test_a_refused_plan_offers_each_branch_with_the_rows_it_greys(fresh_sandbox, vault_profile, owner_client, settings):
+    """The refused plan has no cost to recount, but its rows name the objects each is reached
+    through, which preview_tree.js greys a left-out branch by (tests/e2e/test_preview.py)."""
+    from django.urls import reverse
+
+    conn = connector_for(vault_profile)
+    source_id = next(r.id for r in conn.search("product__v", "Large Product").records)
+    put_draft(
+        owner_client,
+        vault_profile,
+        "product__v",
+        [source_id],
+        overrides={"name__v": "Large G"},
+        label="Large Product",
+        options=CopyOptions(engine=True).as_dict(),
+    )
+    settings.ENGINE_DEEP_COPY_MAX_RECORDS = 100
+    page = owner_client.get(reverse("copy_preview", args=["d1"])).content.decode()
+    assert "can't be recomputed here" in page
+    for name in ("formulation__c", "packaging__c"):
+        assert f'name="include" value="{name}" checked' in page
+    assert 'data-object="packaging__c" data-parent-object="formulation__c" data-depth="2"' in page
+    assert "records/preview_tree.js" in page
+
+
 def test_ticking_build_level_by_level_predicts_the_engine_plan(fresh_sandbox, vault_profile):
     conn = connector_for(vault_profile)
     source_id = next(r.id for r in conn.search("product__v", "Cardiostat").records)

@@ -95,6 +95,26 @@ def test_vault_clone_name_made_unique(fresh_sandbox, vault_profile, owner):
     assert conn.get("product__v", job.results.get().new_id).fields["name__v"] == "Neurolax (2)"
 
 
+def test_vaults_own_deep_copy_sends_the_top_name_made_unique(vault, owner):
+    """Vault's deep copy takes the top record's values in its call (api-notes vault.md §5.1): a
+    top name taken fails that Vault job on the top record, with nothing made, so it is started
+    again with the name numbered; the hierarchy is still Vault's own deep copy."""
+    sb, profile, conn = vault
+    src = next(r.id for r in conn.search("product__v", "Cardiostat").records if r.name == "Cardiostat")
+    options = CopyOptions(unique={"product__v": ("name__v",)})
+    plan = preview(profile, "product__v", [src], "deep_copy", options=options)
+    assert not plan.refused_reason and plan.way.startswith("Vault's own deep copy")
+    job = run(profile, owner, "product__v", [src], "deep_copy", options=options)
+    assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
+    top = job.results.get(depth=0)
+    assert conn.get("product__v", top.new_id).fields["name__v"] == "Cardiostat (2)"
+    assert top.values["_unique_tries"] == ["Cardiostat (2)"]
+    assert job.results.filter(status=S.SUCCEEDED).count() == job.planned_count > 1
+    posts = [e for e in sb.log("vault") if e.method == "POST"]
+    assert len([e for e in posts if e.path.endswith("/actions/deepcopy")]) == 2
+    assert not [e for e in posts if e.path.endswith("/vobjects/formulation__c")]  # no child built by us
+
+
 def test_only_unique_text_fields_can_be_made_unique(globex_number):
     sb, profile, conn, src, number = globex_number
     with pytest.raises(ValidationError, match="only unique text fields"):

@@ -226,3 +226,22 @@ def test_both_systems_suggest_the_copys_name_and_list_records_by_name(
     open_record(page, live_server, profile, object_name, query)
     name_box = "[name=f_name__v]" if system == "vault" else "[name=f_Account_Name]"
     expect(page.locator(name_box)).to_have_value(f"{name} (copy)")  # not the source's own name
+
+
+def test_vaults_own_deep_copy_makes_the_top_name_unique(parts, new_page, login, live_server, rq_worker):
+    """Make unique on the top name of a Vault deep copy: no call to tick level by level; Vault's own
+    deep copy is sent the name, numbered when it is taken."""
+    page = login(new_page(), "alice", "alice-pass-123")
+    open_record(page, live_server, parts["vault_profile"], "product__v", "Cardiostat")
+    page.check("input[name=mode][value=deep_copy]")
+    page.fill("[name=f_name__v]", "Cardiostat")  # taken: its own name
+    page.check("[name=unique_name__v]")
+    page.click("text=Preview the copy")
+    page.wait_for_selector("h1:has-text('Preview')")
+    assert page.locator(".msg-error").count() == 0
+    expect(page.locator("#copy-way")).to_contain_text("Vault's own deep copy")
+    assert "can't retry a duplicate name" not in page.content()
+    page.click("text=Confirm and queue the copy")
+    page.wait_for_url("**/jobs/*/")
+    assert_live_end(page)
+    expect(page.locator("#results-table tbody tr", has_text="Cardiostat (2)").first).to_be_visible()

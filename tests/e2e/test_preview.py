@@ -97,7 +97,40 @@ def test_vault_untick_formulations_greys_packagings_and_costs_the_engine_way(
     # Formulations left out: the packagings below them go too.
     before, live, server = _untick_and_update(page, "formulation__c", ["formulation__c", "packaging__c"])
     assert live["related"] == "0" and live == server, (live, server)
-    assert server["verdict"] == "0 related records: within Vault's 10,000 limit."
+    # Left out, a branch has Record Copier build the copy: its limit, as the locked box says.
+    assert server["verdict"] == "0 related records: within Record Copier's 100,000 limit."
+
+
+def test_vault_level_by_level_box_is_ticked_and_locked_while_a_branch_is_left_out(parts, new_page, login, live_server):
+    page = login(new_page(), "alice", "alice-pass-123")
+    profile = parts["vault_profile"]
+    start_copy(page, live_server, profile, "product__v", "Cardiostat", "deep_copy", {"name__v": "Cardio Lock"})
+    _open_choices(page)
+    box, note = page.locator("input[name=engine]"), page.locator("#engine-needed")
+    expect(box).not_to_be_checked()
+    expect(box).to_be_enabled()
+    page.uncheck("input[name=include][value=packaging__c]")
+    expect(box).to_be_checked()
+    expect(box).to_be_disabled()
+    expect(note).to_be_visible()
+    expect(note).to_contain_text("Ticked and locked: a branch is left out")
+    expect(page.locator("#plan-verdict")).to_contain_text("within Record Copier's 100,000 limit.")
+    page.check("input[name=include][value=packaging__c]")  # the lock goes: the person's own choice
+    expect(box).not_to_be_checked()
+    expect(box).to_be_enabled()
+    expect(note).to_be_hidden()
+    # Ticked by the person, then locked and sent: their tick is still theirs when the lock goes.
+    page.check("input[name=engine]")
+    page.uncheck("input[name=include][value=packaging__c]")
+    page.click(UPDATE)
+    _open_choices(page)
+    expect(box).to_be_checked()
+    expect(box).to_be_disabled()
+    page.check("input[name=include][value=packaging__c]")
+    expect(box).to_be_checked()
+    expect(box).to_be_enabled()
+    page.click(UPDATE)
+    expect(page.locator("#copy-way")).to_contain_text("asked for: “Build the hierarchy level by level” is ticked")
 
 
 def test_vault_build_level_by_level_box_recounts_as_the_server_does(parts, new_page, login, live_server):
@@ -257,3 +290,29 @@ def test_the_plan_names_branches_samples_and_a_left_out_object_by_label(parts, n
     expect(sample.nth(1)).to_have_text("Strength strength__c")
     left_out = page.locator("label", has=page.locator("input[name=include][value=packaging__c]"))
     expect(left_out).to_have_text("Packaging packaging__c")  # not "packaging__c packaging__c"
+
+
+def test_a_refused_plan_greys_a_left_out_branch(parts, new_page, login, live_server):
+    """Refused past Vault's 10,000, the plan's counts can't be recounted, but a branch left out is
+    still greyed with everything below it, and the box that lifts the limit is locked ticked."""
+    page = login(new_page(), "alice", "alice-pass-123")
+    profile = parts["vault_profile"]
+    start_copy(page, live_server, profile, "product__v", "Mega Product", "deep_copy", {"name__v": "Mega G"})
+    expect(page.locator(".msg-error")).to_contain_text("more than 10,000 related records")
+    expect(page.locator("#plan-cost")).to_contain_text("can't be recomputed here")
+    _open_choices(page)
+    formulations = page.locator("#plan-objects tr[data-object=formulation__c]")
+    packagings = page.locator("#plan-objects tr[data-object=packaging__c]")
+    counted = packagings.locator("[data-role=count]").inner_text()
+    page.uncheck("input[name=include][value=formulation__c]")
+    expect(formulations).to_have_class("left-out")
+    expect(packagings).to_have_class("left-out")
+    expect(packagings.locator("[data-role=count]")).to_have_text("left out")
+    expect(page.locator("input[name=engine]")).to_be_checked()
+    expect(page.locator("input[name=engine]")).to_be_disabled()
+    page.check("input[name=include][value=formulation__c]")
+    expect(packagings).not_to_have_class("left-out")
+    expect(packagings.locator("[data-role=count]")).to_have_text(counted)
+    page.uncheck("input[name=include][value=packaging__c]")
+    expect(packagings).to_have_class("left-out")
+    expect(formulations).not_to_have_class("left-out")

@@ -33,6 +33,6 @@ def test_preview_and_form_looks(parts, new_page, login, live_server):
     expect(note).to_be_hidden()
     page.uncheck("input[name=include][value=packaging__c]")
     expect(note).to_be_visible()
-    expect(note).to_contain_text("built level by level anyway")
+    expect(note).to_contain_text("Ticked and locked")
     page.check("input[name=include][value=packaging__c]")
     expect(note).to_be_hidden()

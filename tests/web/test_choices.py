@@ -39,6 +39,9 @@ def test_untick_a_branch_set_a_child_field_then_confirm(draft, owner):
     job = CopyJob.objects.get()
     assert job.options["exclude"] == ["Deals"] and job.options["skip_cadences"] is True
     assert job.options["fields"] == {"Contacts": {"Last_Name": "{Last_Name} (web)"}}
+    # The labels of the fields it sets, from the plan's stored describes: the job page names them.
+    assert job.plan["field_labels"]["Contacts"]["Last_Name"] == "Last Name"
+    assert job.plan["field_labels"]["Accounts"]["Account_Name"] == "Account Name"  # the top's override
     assert job.overrides == {"Account_Name": "Globex W"}
     assert not job.results.filter(object_name="Deals").exists()
 

@@ -14,7 +14,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from records.copying.job_actions import copy_job_undo
+from records.copying.options import CopyOptions
 from records.models import AuditEvent, CopyJob, RecordResult
+from tests.fixtures.engine import copy_now
 
 pytestmark = pytest.mark.django_db
 S = RecordResult.Status
@@ -582,3 +585,38 @@ def test_a_finished_jobs_bar_takes_its_outcomes_colour(owner_client, make_job, s
     job = make_job(results=2, status=status)
     body = owner_client.get(reverse("job_detail", args=[job.code])).content.decode()
     assert f'class="progress done status-{status}"' in body
+
+
+def test_the_values_set_on_child_records_are_named_by_their_fields_labels(owner_client, owner, vault):
+    """The job page's "Values set" names every object's fields by their labels, not only the top
+    record's changes: the values set on each object below it."""
+    options = CopyOptions(fields={"formulation__c": {"strength__c": "10 mg"}, "packaging__c": {"pack_size__c": 12}})
+    job = copy_now(
+        vault.profile,
+        owner,
+        "product__v",
+        ["00P000000000001"],
+        "deep_copy",
+        overrides={"name__v": "Cardiostat labels"},
+        options=options,
+    )
+    assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
+    for object_name, shown, api_name in (
+        ("formulation__c", "Strength = 10 mg", "strength__c"),
+        ("packaging__c", "Pack Size = 12", "pack_size__c"),
+    ):
+        rows = owner_client.get(reverse("job_rows", args=[job.code]), {"object": object_name}).content.decode()
+        assert shown in rows and api_name not in rows, rows[:2000]
+
+
+def test_an_undo_of_vaults_own_deep_copy_names_the_top_copy_by_its_new_name(owner_client, owner, vault):
+    """Vault's own deep copy sends the new name in its call, not on the top row: the undo's NAME
+    cell and its title still name the copy it deletes, not the source."""
+    job = copy_now(
+        vault.profile, owner, "product__v", ["00P000000000001"], "deep_copy", overrides={"name__v": "Cardiostat B"}
+    )
+    assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
+    undo = copy_job_undo(job=job, user=owner, enqueue=False)
+    assert undo.source_name == "Cardiostat B"
+    rows = owner_client.get(reverse("job_rows", args=[undo.code]), {"object": "product__v"}).content.decode()
+    assert "<tr><td>Cardiostat B</td><td>Cardiostat B</td>" in rows

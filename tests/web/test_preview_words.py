@@ -29,7 +29,11 @@ def test_zoho_preview_names_the_workflow_box_by_its_label(owner_client, zoho_pro
     assert "sets off" not in page and "copy command" not in page
 
 
-def test_vault_preview_says_a_left_out_branch_is_built_level_by_level_anyway(
+def _engine_box(page):
+    return page.split('name="engine"')[0].rsplit("<input", 1)[1] + page.split('name="engine"')[1].split(">")[0]
+
+
+def test_vault_preview_shows_the_level_by_level_box_ticked_and_locked_when_a_branch_is_left_out(
     owner_client, vault_profile, fresh_sandbox
 ):
     page = _preview(
@@ -40,10 +44,67 @@ def test_vault_preview_says_a_left_out_branch_is_built_level_by_level_anyway(
         overrides={"name__v": "Cardiostat W"},
         options={"exclude": ["packaging__c"]},
     )
+    box = _engine_box(page)
+    assert "checked" in box and "disabled" in box and 'aria-describedby="engine-needed"' in box
     note = page.split('id="engine-needed"')[1].split("</span>")[0]
     assert "hidden" not in note.split(">")[0]
-    assert "built level by level anyway: a branch is left out or records below the top are changed" in note
+    assert "Ticked and locked: a branch is left out or records below the top are changed" in note
     assert "--engine" not in page
+    # Not chosen by the person: nothing carries a choice of theirs past the locked box.
+    assert '<input type="hidden" name="engine_kept" value="on" id="engine-kept" disabled>' in page
+
+
+def test_a_locked_level_by_level_box_keeps_the_persons_own_tick(owner_client, vault_profile, fresh_sandbox):
+    page = _preview(
+        owner_client,
+        vault_profile,
+        "product__v",
+        "Cardiostat",
+        overrides={"name__v": "Cardiostat K"},
+        options={"exclude": ["packaging__c"], "engine": True},
+    )
+    # A disabled box is not sent: the hidden input sends the person's tick, kept for when the
+    # branch is ticked again.
+    assert '<input type="hidden" name="engine_kept" value="on" id="engine-kept">' in page
+    assert 'data-chosen="1"' in _engine_box(page)
+
+
+@pytest.mark.parametrize(("sent", "kept"), [({"engine_kept": "on"}, True), ({}, False)])
+def test_the_choices_keep_the_persons_tick_sent_past_a_locked_box(
+    owner_client, vault_profile, fresh_sandbox, sent, kept
+):
+    _preview(owner_client, vault_profile, "product__v", "Cardiostat", overrides={"name__v": "Cardiostat P"})
+    post = {"object": ["formulation__c", "packaging__c"], "include": ["formulation__c"], **sent}
+    assert owner_client.post(reverse("copy_choices", args=["d1"]), post).status_code == 302
+    page = owner_client.get(reverse("copy_preview", args=["d1"])).content.decode()
+    box = _engine_box(page)
+    assert "checked" in box and "disabled" in box  # forced by the branch left out, either way
+    assert ('data-chosen="1"' in box) is kept
+
+
+def test_vault_preview_without_a_forced_choice_leaves_the_box_to_the_person(owner_client, vault_profile, fresh_sandbox):
+    page = _preview(owner_client, vault_profile, "product__v", "Cardiostat", overrides={"name__v": "Cardiostat F"})
+    box = _engine_box(page)
+    assert "checked" not in box and "disabled" not in box
+
+
+def test_a_branch_left_out_is_counted_against_the_limit_of_who_builds_it(vault):
+    """Left out, a branch has Record Copier build the copy: the limit is its own, not Vault's."""
+    sb, profile, conn = vault
+    src = next(r.id for r in conn.search("product__v", "Large Product").records if r.name == "Large Product")
+    conn.max_deep_copy_records = 30  # Vault's limit, lowered below Large Product's 40 formulations
+    plan = copy_preview(
+        request=copy_request(
+            profile,
+            "product__v",
+            [src],
+            "deep_copy",
+            overrides={"name__v": "Large L"},
+            options=CopyOptions(exclude=("packaging__c",)),
+        ),
+        connector=conn,
+    )
+    assert plan.refused_reason == "" and plan.verdict.endswith("within Record Copier's 100,000 limit.")
 
 
 def test_vault_refusals_name_the_box_not_the_flag(vault):
@@ -55,19 +116,19 @@ def test_vault_refusals_name_the_box_not_the_flag(vault):
         connector=conn,
     )
     assert f"tick “{ENGINE_BOX}”" in plan.refused_reason and "--engine" not in plan.refused_reason
-    with pytest.raises(Exception, match=ENGINE_BOX) as refused:
-        copy_preview(
-            request=copy_request(
-                profile,
-                "product__v",
-                [src],
-                "deep_copy",
-                overrides={"name__v": "Large W"},
-                options=CopyOptions(unique={"product__v": ("name__v",)}),
-            ),
-            connector=conn,
-        )
-    assert "--engine" not in str(refused.value)
+
+
+def test_make_unique_on_the_top_name_keeps_vaults_own_deep_copy(owner_client, vault_profile, fresh_sandbox):
+    page = _preview(
+        owner_client,
+        vault_profile,
+        "product__v",
+        "Cardiostat",
+        overrides={"name__v": "Cardiostat"},
+        options={"unique": {"product__v": ["name__v"]}},
+    )
+    assert "msg-error" not in page and f"tick “{ENGINE_BOX}”" not in page
+    assert "Vault&#x27;s own deep copy" in page.split('id="copy-way"')[1].split("</p>")[0]
 
 
 def test_preview_counts_read_with_thousands_separators(owner_client, vault_profile, fresh_sandbox):

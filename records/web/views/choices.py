@@ -32,7 +32,7 @@ from records.web.drafts import Draft
 
 Describe = Callable[[str], list[FieldInfo]]
 
-FLAGS = ("skip_cadences", "run_workflows", "engine", "migration_mode", "no_triggers")
+FLAGS = ("skip_cadences", "run_workflows", "migration_mode", "no_triggers")  # and engine: copy_choices
 TEXTS = ("set", "clear", "unique", "lineage")
 MAX_LINES_CHARS = 20_000  # each box (the textareas' maxlength says the same)
 
@@ -66,6 +66,8 @@ def copy_choices(request: SignedInRequest, draft_id: str) -> HttpResponse:
             lineage_defaults=profile.lineage_fields or {},
             web_words=True,
             **{f: f in request.POST for f in FLAGS},
+            # The person's own tick, sent by a hidden input while the box is locked (_copy_choices.html).
+            engine="engine" in request.POST or "engine_kept" in request.POST,
         )
     except ValidationError as exc:
         messages.error(request, service_error_message(exc))
@@ -110,12 +112,18 @@ def _lines(text: str) -> list[str]:
 
 
 def engine_needed(options: CopyOptions, object_name: str) -> str:
-    """Why the copy is built level by level whether the box is ticked or not, or ""."""
+    """Why the copy is built level by level whatever the person ticks (the box is shown ticked and
+    locked), or ""."""
     if options.changes_below(object_name):
-        return "built level by level anyway: a branch is left out or records below the top are changed"
+        return (
+            f"{LOCKED}a branch is left out or records below the top are changed, which Vault's own deep copy can't do."
+        )
     if options.migration_mode or options.no_triggers:
-        return "built level by level anyway: migration mode"
+        return f"{LOCKED}migration mode and no triggers are headers Vault's own deep copy doesn't take."
     return ""
+
+
+LOCKED = "Ticked and locked: "
 
 
 def choice_objects(

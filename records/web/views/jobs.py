@@ -179,7 +179,17 @@ def job_rows(request: SignedInRequest, code: uuid.UUID) -> HttpResponse:
     job = _get_job_for_user(
         request,
         code,
-        only=("id", "code", "plan", "status", "mode", "parent_job_id", "target_profile_id", "profile__system"),
+        only=(
+            "id",
+            "code",
+            "plan",
+            "status",
+            "mode",
+            "parent_job_id",
+            "target_profile_id",
+            "profile__system",
+            "source_ids",  # the name given to the top copy (undo_checks.copy_name)
+        ),
         related=("profile",),
     )
     # Any object name is a valid filter here: it only narrows this user's own job's results.
