@@ -115,6 +115,23 @@ def to_json_value(info: FieldInfo, value: Any) -> Any:
 
 def initial_value(info: FieldInfo, value: Any) -> Any:
     """The source value as the form field's own type, so that an untouched field is unchanged."""
+    if info.type in (FieldType.DATE, FieldType.DATETIME, FieldType.DECIMAL):
+        return _parsed_initial(info, value)
+    if info.type == FieldType.REFERENCE and isinstance(value, int) and not isinstance(value, bool):
+        return str(value)  # an id answered as a number (Vault's user fields): the box holds its text
+    if info.type == FieldType.PICKLIST and isinstance(value, list | tuple):
+        return value[0] if value else ""  # Vault sends single-value picklists as one-item arrays
+    if info.type == FieldType.MULTI_PICKLIST and not info.picklist_values and isinstance(value, list | tuple):
+        return ";".join(str(v) for v in value)  # typed into a text box (no values known)
+    if info.type == FieldType.MULTI_PICKLIST and isinstance(value, str):
+        return [v for v in value.split(";") if v] if value else []
+    if isinstance(value, dict):  # Zoho lookups come as {"id": ..., "name": ...}
+        return value.get("id", "")
+    return value
+
+
+def _parsed_initial(info: FieldInfo, value: Any) -> Any:
+    """A date, date-time or decimal as the form field's type; a value that doesn't parse as is."""
     if isinstance(value, str) and value and info.type in (FieldType.DATE, FieldType.DATETIME):
         try:
             if info.type == FieldType.DATE:
@@ -127,14 +144,6 @@ def initial_value(info: FieldInfo, value: Any) -> Any:
             return decimal.Decimal(str(value))
         except decimal.InvalidOperation:
             return value
-    if info.type == FieldType.PICKLIST and isinstance(value, list | tuple):
-        return value[0] if value else ""  # Vault sends single-value picklists as one-item arrays
-    if info.type == FieldType.MULTI_PICKLIST and not info.picklist_values and isinstance(value, list | tuple):
-        return ";".join(str(v) for v in value)  # typed into a text box (no values known)
-    if info.type == FieldType.MULTI_PICKLIST and isinstance(value, str):
-        return [v for v in value.split(";") if v] if value else []
-    if isinstance(value, dict):  # Zoho lookups come as {"id": ..., "name": ...}
-        return value.get("id", "")
     return value
 
 

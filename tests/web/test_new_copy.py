@@ -7,6 +7,7 @@ import requests
 from django.urls import reverse
 
 from records.connectors.errors import AuthFailed, Unavailable
+from sandbox import demo
 
 pytestmark = pytest.mark.django_db
 
@@ -345,6 +346,7 @@ def test_reference_help_and_errors_speak_of_the_field_not_an_api_name(owner_clie
     form = {"mode": "clone", "f_name__v": "Cardiostat R", "f_status__v": "active__v", "f_country__c": "bogus"}
     # The values the form starts with, sent back unchanged.
     form |= {"f_description__c": "Cardiostat demo product", "f_launch_date__c": "2019-02-02", "f_price__c": "12.5"}
+    form |= {"f_product_manager__c": str(demo.VAULT_DATA_USER_ID)}
     answer = owner_client.post(url, form).content.decode()
     assert "No Country record has the id bogus: pick one with the lookup." in answer
 
