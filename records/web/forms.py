@@ -12,7 +12,7 @@ from django.forms import BoundField
 from django.utils import timezone
 
 from records.connectors.base import FieldInfo, FieldType
-from records.copying.remote_checks import USER_TARGETS
+from records.copying.remote_checks import is_user_target
 from records.copying.validation import override_errors
 from records.models import ConnectionProfile, CopyJob, RecordResult
 
@@ -82,7 +82,7 @@ def _picklist_field(info: FieldInfo, common: dict[str, Any]) -> forms.Field:
 def _reference_field(info: FieldInfo, common: dict[str, Any]) -> forms.Field:
     # The field's label names what it points at ("Country", "Parent Account"): not an API name.
     target = f"the {info.label} record" if info.label else "a record"
-    if info.reference_to in USER_TARGETS:
+    if is_user_target(info.reference_to):
         target = "a user (by name or e-mail)"
     # data-lookup: static/records/lookup.js offers matching records by name as you type.
     attrs = {"data-lookup": info.reference_to, "autocomplete": "off"} if info.reference_to else {}

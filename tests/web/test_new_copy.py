@@ -521,3 +521,23 @@ def test_owner_boxes_look_users_up_by_name(owner_client, zoho_profile, fresh_san
     by_mail = owner_client.get(url, {"q": "data.migration@"}).json()["results"]
     assert [r["name"] for r in by_mail] == ["Data Migration"]
     assert owner_client.get(url, {"q": "nobody like this"}).json()["results"] == []
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_a_vault_user_field_box_looks_users_up_and_refuses_an_id_of_no_user(owner_client, vault_profile, fresh_sandbox):
+    """Vault's Product Manager points at user__sys: its box offers the vault's users by name or
+    e-mail (not a VQL search), and an id that is no user's is refused on the fields step."""
+    url = reverse("copy_record", args=[vault_profile.code, "product__v", PRODUCTS[0]])
+    page = owner_client.get(url)
+    body, country = page.content.decode(), page.context["form"]["f_country__c"].value()
+    assert 'data-lookup="user__sys"' in body and "pick a user (by name or e-mail)" in body
+    lookup = reverse("record_lookup", args=[vault_profile.code, "user__sys"])
+    assert owner_client.get(lookup, {"q": "jordan"}).json()["results"] == [
+        {"id": str(demo.VAULT_REP_USER_ID), "name": "Jordan Reyes"}
+    ]
+    form = {"mode": "clone", "f_name__v": "Cardiostat U", "f_status__v": "active__v", "f_country__c": country}
+    form |= {"f_product_manager__c": "999"}
+    form |= {"f_description__c": "Cardiostat demo product", "f_launch_date__c": "2019-02-02", "f_price__c": "12.5"}
+    answer = owner_client.post(url, form).content.decode()
+    assert "No user has the id 999: pick one of its users." in answer
