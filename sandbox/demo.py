@@ -16,6 +16,16 @@ VAULT_ID = 1776
 # user" tells the app's own copies from the records that were there before.
 VAULT_DATA_USER_ID = 61590
 VAULT_DATA_USER_NAME = "data.migration@sandbox.veevavault.com"
+# A sales rep who manages some demo products (product__v.product_manager__c, a user reference):
+# the user the target vault lacks (sandbox/target_org.py).
+VAULT_REP_USER_ID = 61622
+VAULT_REP_EMAIL = "jordan.reyes@sandbox.veevavault.com"
+# The main vault's users: {id: (user name, e-mail, first name, last name)}.
+VAULT_USERS = {
+    VAULT_USER_ID: (VAULT_USERNAME, VAULT_USERNAME, "Demo", "User"),
+    VAULT_DATA_USER_ID: (VAULT_DATA_USER_NAME, VAULT_DATA_USER_NAME, "Data", "Migration"),
+    VAULT_REP_USER_ID: (VAULT_REP_EMAIL, VAULT_REP_EMAIL, "Jordan", "Reyes"),
+}
 
 ZOHO_CLIENT_ID = "1000.SANDBOXCLIENTID"
 ZOHO_CLIENT_SECRET = "sandbox-client-secret"
@@ -75,6 +85,7 @@ MEGA_PRODUCT = ("Mega Product", 101, 100)  # 101 + 10,100 = 10,201 related recor
 LINKED_PRODUCT = ("Linked Product", 5, 2)
 LINKED_BASED_ON = {1: 0, 2: 2, 3: 4, 4: 3}
 DOSAGE_FORMS = ("tablet__c", "capsule__c", "syrup__c")
+REP_PRODUCTS = ("Pulmoflow", "Osteofirm")  # managed by the rep; the others by the data user
 
 
 def vault_demo_records() -> dict[str, list[dict[str, Any]]]:
@@ -100,6 +111,7 @@ def vault_demo_records() -> dict[str, list[dict[str, Any]]]:
                 "internal_code__c": f"IC-{n:04d}",
                 "country__c": ("_country", n % len(COUNTRIES)),
                 "regulatory_status__c": "approved",
+                "product_manager__c": VAULT_REP_USER_ID if name in REP_PRODUCTS else VAULT_DATA_USER_ID,
                 "copy_key__c": None,
             }
         )

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from sandbox import demo
 from sandbox.vault_schema import FieldDef, ObjectDef, PicklistDef
 
 # Vault: record numbers start here, so no id of the main vault exists in the target.
@@ -17,6 +18,20 @@ VAULT_PRODUCTS = ("Cardiostat",)  # without its formulations
 VAULT_MISSING_FIELDS = {"product__v": ("launch_date__c",)}
 VAULT_MISSING_VALUES = {"dosage_form__c": ("syrup__c",)}  # picklist: values
 VAULT_SHORTER = {("product__v", "description__c"): 2_000}
+# The same people as the main vault's users (same e-mails), other ids; no rep.
+VAULT_USER_ID_OFFSET = 10_000
+VAULT_MISSING_USERS = (demo.VAULT_REP_USER_ID,)
+
+
+def vault_user_id(main_id: int) -> int:
+    """The target vault's id of a main-vault user it has."""
+    return main_id + VAULT_USER_ID_OFFSET
+
+
+def vault_users(users: dict[int, tuple[str, str, str, str]]) -> dict[int, tuple[str, str, str, str]]:
+    """The target vault's users from the main vault's."""
+    return {vault_user_id(i): u for i, u in users.items() if i not in VAULT_MISSING_USERS}
+
 
 ZOHO_ID_BASE = 6836878000000200000
 # The same people as the main org's admin and data user (same e-mails), other ids; no rep.
@@ -73,6 +88,7 @@ def vault_records(data: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[
         values = {k: v for k, v in row.items() if k not in VAULT_MISSING_FIELDS["product__v"]}
         kind, old = values["country__c"]
         values["country__c"] = (kind, index[old_names[old]])  # the loader resolves list indexes
+        values["product_manager__c"] = vault_user_id(values["product_manager__c"])
         products.append(values)
     return {"country__v": countries, "product__v": products, "formulation__c": [], "packaging__c": []}
 

@@ -20,6 +20,7 @@ from sandbox import clock, demo, record_page, vault_mdl
 from sandbox.files import FileStore
 from sandbox.vault_files import ATTACHMENT_OBJECTS, FileAnswer, VaultFiles
 from sandbox.vault_jobs import JobRunner
+from sandbox.vault_schema import USER_OBJECT, USER_OBJECT_REF
 from sandbox.vault_state import BLANK, VaultError, VaultState, err
 from sandbox.vault_vql import VQLError, compile_condition, parse, sort_key
 
@@ -381,12 +382,12 @@ class VaultApp:
             raise VaultError("USERNAME_OR_PASSWORD_INCORRECT", f"Authentication failed for user: {username}.", **fail)
         sid = secrets.token_hex(64).upper()
         with self.state.lock:
-            self.state.sessions[sid] = {"user_id": demo.VAULT_USER_ID, "created": now, "last_used": now}
+            self.state.sessions[sid] = {"user_id": self.state.api_user_id, "created": now, "last_used": now}
         base = self.base_url or ""
         return {
             "responseStatus": "SUCCESS",
             "sessionId": sid,
-            "userId": demo.VAULT_USER_ID,
+            "userId": self.state.api_user_id,
             "vaultIds": [{"id": demo.VAULT_ID, "name": "Sandbox Vault", "url": f"{base}/api"}],
             "vaultId": demo.VAULT_ID,
         }
@@ -400,21 +401,17 @@ class VaultApp:
         req.session = None
         return {"responseStatus": "SUCCESS"}
 
-    # The Vault's users: the API user the profiles log in as, and the one who loaded the demo data.
-    USERS = {
-        demo.VAULT_USER_ID: (demo.VAULT_USERNAME, "Demo", "User"),
-        demo.VAULT_DATA_USER_ID: (demo.VAULT_DATA_USER_NAME, "Data", "Migration"),
-    }
-
+    # The Vault's users (VaultState.users): the API user the profiles log in as, the one who loaded
+    # the demo data, and (in the main vault) a rep who manages some products.
     def _user(self, user_id: int) -> dict:
-        name, first, last = self.USERS[user_id]
+        name, email, first, last = self.state.users[user_id]
         return {
             "user": {
                 "id": user_id,
                 "user_name__v": name,
                 "user_first_name__v": first,
                 "user_last_name__v": last,
-                "user_email__v": name,
+                "user_email__v": email,
                 "vault_id__v": demo.VAULT_ID,
                 "active__v": True,
             }
@@ -422,18 +419,18 @@ class VaultApp:
 
     def users_me(self, req):
         # Reference: https://general.veevavault.dev/vault-api/api-reference/26.2/users/validate-session-user/
-        return {"responseStatus": "SUCCESS", "responseMessage": "OK", "users": [self._user(demo.VAULT_USER_ID)]}
+        return {"responseStatus": "SUCCESS", "responseMessage": "OK", "users": [self._user(self.state.api_user_id)]}
 
     def list_users(self, req):
         """Retrieve All Users (legacy): `users: [{user: {...}}]`, every user of the Vault.
         Reference: https://developer.veevavault.com/api/24.3/#retrieve-all-users"""
         start, limit = int(req.param("start", 0)), min(int(req.param("limit", 200)), 1000)
-        users = [self._user(uid) for uid in list(self.USERS)[start : start + limit]]
+        users = [self._user(uid) for uid in list(self.state.users)[start : start + limit]]
         return {"responseStatus": "SUCCESS", "size": len(users), "start": start, "limit": limit, "users": users}
 
     def get_user(self, req, user_id):
         """Retrieve User: `users: [{user: {...}}]` (Reference: https://developer.veevavault.com/api/24.3/#retrieve-user)."""
-        if int(user_id) not in self.USERS:
+        if int(user_id) not in self.state.users:
             raise VaultError("INVALID_DATA", f"User [{user_id}] does not exist")
         return {"responseStatus": "SUCCESS", "users": [self._user(int(user_id))]}
 
@@ -460,6 +457,12 @@ class VaultApp:
             "prefix": objdef.prefix,
         }
 
+    def _target_ref(self, f, version):
+        """The object an Object field points at: a demo object, or the users (user__sys)."""
+        if f.object == USER_OBJECT:
+            return {"url": f"/api/{version}/metadata/vobjects/{USER_OBJECT}", **USER_OBJECT_REF}
+        return self._object_ref(self.state.schema[f.object], version)
+
     def _field_json(self, objdef, f, version):
         out = {
             "name": f.name,
@@ -484,7 +487,7 @@ class VaultApp:
         if f.type == "Object":
             out.update(
                 {
-                    "object": self._object_ref(self.state.schema[f.object], version),
+                    "object": self._target_ref(f, version),
                     "relationship_type": f.relationship_type,
                     "relationship_outbound_name": f.relationship_outbound_name,
                     "relationship_inbound_name": f.relationship_inbound_name,
@@ -508,7 +511,7 @@ class VaultApp:
                         "field": f.name,
                         "relationship_type": "parent" if f.relationship_type == "parent" else "reference_outbound",
                         "relationship_deletion": f.relationship_deletion,
-                        "object": self._object_ref(self.state.schema[f.object], version),
+                        "object": self._target_ref(f, version),
                     }
                 )
         for other in self.state.schema.values():
@@ -681,7 +684,7 @@ class VaultApp:
             if "." in name:
                 rel, fname = name.split(".", 1)
                 f = outbound.get(rel)
-                if f is None or self.state.schema[f.object].get(fname) is None:
+                if f is None or f.object not in self.state.schema or self.state.schema[f.object].get(fname) is None:
                     raise VQLError(f"Invalid field [{name}] for object [{objdef.name}]")
             elif objdef.get(name) is None:
                 raise VQLError(f"Invalid field [{name}] for object [{objdef.name}]")

@@ -9,7 +9,6 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
-from sandbox import demo
 from sandbox.vault_schema import child_relations
 from sandbox.vault_state import VaultError, err, now_iso
 
@@ -215,7 +214,7 @@ class JobRunner:
                     "accept": "application/json",
                 }
             ],
-            "created_by": demo.VAULT_USER_ID,
+            "created_by": self.state.api_user_id,
             "created_date": job.created_date,
         }
         if job.run_start_date:

@@ -74,6 +74,13 @@ PICKLISTS: dict[str, PicklistDef] = {
 }
 
 
+# Vault's users are records of the system object user__sys; a user field is an Object field
+# pointing at it (api-notes vault.md §2.3 `object`), whose values Vault answers as integers (§3.2).
+# The sandbox serves no metadata or records of user__sys: only its reference in a field's metadata.
+USER_OBJECT = "user__sys"
+USER_OBJECT_REF = {"name": USER_OBJECT, "label": "User", "label_plural": "Users", "prefix": "V0U"}
+
+
 def _picklist_field(
     name: str, label: str, picklist: str, *, multi_value: bool = False, required: bool = False
 ) -> FieldDef:
@@ -188,6 +195,16 @@ def build_schema(*, copy_keys: bool = True) -> dict[str, ObjectDef]:
                 relationship_deletion="block",
             ),
             _picklist_field("markets__c", "Markets", "market__c", multi_value=True),
+            FieldDef(
+                "product_manager__c",
+                "Product Manager",
+                "Object",
+                object=USER_OBJECT,
+                relationship_type="reference",
+                relationship_outbound_name="product_manager__cr",
+                relationship_inbound_name="managed_products__cr",
+                relationship_deletion="block",
+            ),
             FieldDef("regulatory_status__c", "Regulatory Status", "String", editable=False, max_length=50),
         )
         + key,

@@ -11,7 +11,7 @@ from collections import OrderedDict
 from typing import Any
 
 from sandbox import clock, demo, target_org
-from sandbox.vault_schema import PICKLISTS, FieldDef, ObjectDef, build_schema
+from sandbox.vault_schema import PICKLISTS, USER_OBJECT, FieldDef, ObjectDef, build_schema
 
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 BLANK: tuple[object, ...] = (None, "", [])
@@ -53,6 +53,11 @@ class VaultState:
         if self.target:
             self.schema, self.picklists = target_org.vault_schema(self.schema, self.picklists)
         self.records: dict[str, dict[str, dict]] = {name: {} for name in self.schema}
+        # {id: (user name, e-mail, first, last)}; the API user the profiles log in as, the data loader.
+        self.users = target_org.vault_users(demo.VAULT_USERS) if self.target else dict(demo.VAULT_USERS)
+        user_id = target_org.vault_user_id if self.target else int
+        self.api_user_id: int = user_id(demo.VAULT_USER_ID)
+        self.data_user_id: int = user_id(demo.VAULT_DATA_USER_ID)
         # What tests inspect: each create/upsert request's migration-mode headers (api-notes §4.1).
         self.write_modes: list[dict] = []
         self.unique: dict[str, dict[str, dict]] = {
@@ -98,14 +103,14 @@ class VaultState:
                 if "copy_key__c" not in self.schema[obj].by_name:
                     values.pop("copy_key__c", None)  # served without copy-key fields
                 # The demo data was loaded by another user than the one the profiles log in as.
-                rec = self.insert(obj, values, timestamp=demo.DEMO_TIMESTAMP, created_by=demo.VAULT_DATA_USER_ID)
+                rec = self.insert(obj, values, timestamp=demo.DEMO_TIMESTAMP, created_by=self.data_user_id)
                 ids[obj].append(rec["id"])
                 if based_on is not None:
                     links.append((rec, based_on))
         for rec, idx in links:  # a reference to a sibling or to itself: both exist only now
             self.update("formulation__c", rec, {"based_on__c": ids["formulation__c"][idx]})
             rec["modified_date__v"] = demo.DEMO_TIMESTAMP
-            rec["modified_by__v"] = demo.VAULT_DATA_USER_ID
+            rec["modified_by__v"] = self.data_user_id
 
     def to_json(self) -> dict:
         return {"records": self.records, "counters": self.counters, "name_counters": self.name_counters}
@@ -154,9 +159,7 @@ class VaultState:
         """Now on this Vault's clock (the `clock_skew` setting)."""
         return now_iso(self.settings.clock_skew)
 
-    def insert(
-        self, obj: str, values: dict, *, timestamp: str | None = None, created_by: int = demo.VAULT_USER_ID
-    ) -> dict:
+    def insert(self, obj: str, values: dict, *, timestamp: str | None = None, created_by: int | None = None) -> dict:
         """Store a new record (no checks) and return it: created and last modified now (or at
         `timestamp`) by `created_by`, the API user unless said otherwise."""
         objdef = self.schema[obj]
@@ -168,7 +171,7 @@ class VaultState:
             self.name_counters[obj] += 1
             rec["name__v"] = f"{objdef.name_prefix}{self.name_counters[obj]:06d}"
         rec["created_date__v"] = rec["modified_date__v"] = ts
-        rec["created_by__v"] = rec["modified_by__v"] = created_by
+        rec["created_by__v"] = rec["modified_by__v"] = created_by or self.api_user_id
         self.records[obj][rec["id"]] = rec
         self._index(obj, rec)
         return rec
@@ -177,7 +180,7 @@ class VaultState:
         self._unindex(obj, rec)
         rec.update(changes)
         rec["modified_date__v"] = self.now_iso()
-        rec["modified_by__v"] = demo.VAULT_USER_ID
+        rec["modified_by__v"] = self.api_user_id
         self._index(obj, rec)
 
     def delete(self, obj: str, rid: str) -> None:
@@ -208,6 +211,8 @@ class VaultState:
             if not isinstance(value, str) or not _DATE_RE.match(value):
                 raise bad
             return value
+        if f.object == USER_OBJECT:
+            return self._user_value(value, bad)
         if f.type == "Object":
             if not isinstance(value, str) or value not in self.records[f.object or ""]:
                 raise bad
@@ -216,6 +221,17 @@ class VaultState:
         if f.max_length and len(text) > f.max_length:
             raise bad
         return text
+
+    def _user_value(self, value, bad: RowError) -> int:
+        """A user field's stored form: the user's id as an integer (§3.2); an id string is accepted
+        on writes [UNCONFIRMED: Vault's answer to a user id that isn't a number or no user's]."""
+        try:
+            user_id = int(str(value).strip())
+        except ValueError:
+            raise bad from None
+        if user_id not in self.users:
+            raise bad
+        return user_id
 
     def check_row(self, objdef: ObjectDef, values: dict, *, self_id: str | None = None) -> list[dict]:
         """Required and unique checks on the full set of values a record would have."""

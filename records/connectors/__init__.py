@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from importlib import import_module
@@ -27,6 +28,13 @@ def connector_class(system: str) -> type[Connector]:
     module, _, name = REGISTRY[system].partition(":")
     cls: type[Connector] = getattr(import_module(module), name)
     return cls
+
+
+@functools.cache
+def user_objects() -> frozenset[str]:
+    """What each system's user references point at (Connector.user_object: Zoho's Users module,
+    Vault's user__sys): their lookups search the users, not records."""
+    return frozenset(connector_class(system).user_object for system in REGISTRY)
 
 
 def profile_config(profile: ConnectionProfile) -> ProfileConfig:

@@ -65,7 +65,7 @@ class VaultConnector(Connector):
     max_deep_copy_depth = 5
     name_fields = ("name__v",)
     copy_key_fields = ("copy_key__c",)
-    user_object = "user__sys"
+    user_object = vp.USER_OBJECT
     # An object type's id is one vault's own: a copy into another vault lets the target choose.
     org_specific_fields = frozenset({"object_type__v"})
     filter_syntax = "a VQL WHERE clause"

@@ -266,6 +266,8 @@ def names(rows: Iterable[dict[str, Any]]) -> dict[str, str]:
 CREATED_FIELD = "created_date__v"
 MODIFIED_FIELD = "modified_date__v"
 CREATED_BY_FIELD = "created_by__v"
+# Vault's users are records of user__sys: a user field is an Object field pointing at it (§2.3).
+USER_OBJECT = "user__sys"
 STAMP_FIELDS = (CREATED_FIELD, MODIFIED_FIELD, CREATED_BY_FIELD)
 
 

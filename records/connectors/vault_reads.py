@@ -127,7 +127,10 @@ class VaultReads:
 
     # -- batched reads by ids (§3.3: `... WHERE id IN (...)`, NAMES_CHUNK ids a statement) --------
     def names(self, object_name: str, ids: Sequence[str]) -> dict[str, str]:
-        """`SELECT id, name__v`."""
+        """`SELECT id, name__v`; users (user__sys) from the users list, as every user read here."""
+        if object_name == vp.USER_OBJECT:
+            wanted = set(ids)
+            return {u["id"]: u["name"] or u["email"] for u in self.users() if u["id"] in wanted}
         self.metadata.object(object_name)  # the object must exist
         rows = self._by_ids(object_name, "id, name__v", ids)
         return vp.names(rows)

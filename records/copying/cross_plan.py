@@ -5,7 +5,7 @@ already there and the users are found, before anything is written.
 plan.cross: "refs" {object: {source id: target id}} (what the run points references at; kept in
 job.state["refs"]), "unmatched" {object: {source id: why}} (of the objects whose records fail),
 "references" {object: {key, matched, unmatched, examples, policy}}, "report"
-(lines the CLI prints), and the other packages' "schema", "existing", "users", "query"."""
+(lines the CLI prints), and the other packages' "schema", "existing", "users" (with "target_users"), "query"."""
 
 from __future__ import annotations
 

@@ -9,15 +9,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from records.connectors import user_objects
 from records.connectors.base import Connector, FieldInfo, FieldType
 from records.connectors.errors import ConnectorError
 from records.copying.references import ref_id
 from records.copying.value_templates import is_template
 
-# Reference targets that are the system's users, not records (Zoho's Owner and user lookups): the
-# lookup widget searches them through Connector.users, not Connector.search.
-USER_TARGETS = frozenset({"Users"})
 MAX_TAKEN_SHOWN = 5  # taken values named in one refusal
+
+
+def is_user_target(object_name: str) -> bool:
+    """A reference target that is the system's users, not records (a connector's user_object):
+    the lookup widget searches them through Connector.users, not Connector.search."""
+    return object_name in user_objects()
 
 
 def remote_errors(
@@ -70,8 +74,8 @@ def missing_references(
 
 
 def _missing_message(info: FieldInfo, record_id: str) -> str:
-    if info.reference_to in USER_TARGETS:
-        return f"No user has the id {record_id}: pick one of the CRM's users."
+    if is_user_target(info.reference_to):
+        return f"No user has the id {record_id}: pick one of its users."
     # The field's label ("Country"), as the form names it, rather than the target's API name.
     return f"No {info.label or info.reference_to} record has the id {record_id}: pick one with the lookup."
 

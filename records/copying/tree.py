@@ -63,7 +63,7 @@ class Plan:
     # JS recomputes both from it when a branch is unticked. Empty when the tree wasn't read in full.
     cost: dict[str, Any] = field(default_factory=dict)
     # A copy into another profile (copying/cross_plan.py): "refs" {object: {source id: target id}},
-    # "references", "schema", "existing", "users", "query", "report" (lines the CLI prints).
+    # "references", "schema", "existing", "users", "target_users", "query", "report" (lines the CLI prints).
     cross: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -4,7 +4,8 @@ values are kept first (`previous`), so an undo can write them back.
 
 Values are compared as a person reads them: a lookup by the id it holds ({"id": …} or a bare id),
 empty the same whatever its form (None, "", []), a multi-value picklist in any order, numbers
-by value (10 and 10.0 are one number).
+by value (10 and 10.0 are one number), a whole number and its digits as text alike (a system may
+answer an id as a number, as Vault does its user fields, where the copy sends the id as text).
 """
 
 from __future__ import annotations
@@ -39,7 +40,13 @@ def same(a: Any, b: Any) -> bool:
         one = one[1]
     if isinstance(other, tuple) and other[:1] == ("ref",):
         other = other[1]
-    return bool(one == other)
+    return bool(_digits_as_number(one) == _digits_as_number(other))
+
+
+def _digits_as_number(value: Any) -> Any:
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return float(int(value))
+    return value
 
 
 def differing(wanted: Mapping[str, Any], current: Mapping[str, Any]) -> dict[str, Any]:

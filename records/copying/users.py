@@ -113,6 +113,13 @@ def _target_of(
     return "", "none", "refused"
 
 
+def target_choices(target: Iterable[Person]) -> list[dict[str, str]]:
+    """The target's active users as the preview's choices ({email, name}, by name): read with the
+    plan, so the page offers them without another call."""
+    people = [{"email": u.email, "name": u.name or u.email} for u in target if u.active and email_key(u.email)]
+    return sorted(people, key=lambda p: (p["name"].casefold(), p["email"].casefold()))
+
+
 def users_held(records: Iterable[tuple[str, Mapping[str, Any]]], user_fields: Mapping[str, list[str]]) -> Counter[str]:
     """{source user id: records holding it} over (object name, field values) pairs; a value is an
     id or a lookup ({"id": ...})."""
@@ -133,8 +140,8 @@ def plan_users(
     *, plan: Plan, trees: Mapping[str, list[Node]], request: CopyRequest, source: Connector, target: Connector
 ) -> dict[str, str]:
     """{source user id: target user id} for the user fields a copy writes (editable: not Created_By)
-    of every copied record; the table
-    goes to plan.cross["users"]; a user left without a target refuses the plan. No user field
+    of every copied record; the table goes to plan.cross["users"], the target's active users (the
+    choices) to plan.cross["target_users"]; a user left without a target refuses the plan. No user field
     held: no call at all. ValidationError: a `--map-user` e-mail unknown in either org."""
     user_map = request.options.user_map
     fields = {
@@ -149,6 +156,7 @@ def plan_users(
     api_user = target.api_user_id() if API_USER in user_map.values() else ""
     found = match_users(held=held, source=source_users, target=target_users, user_map=user_map, api_user_id=api_user)
     plan.cross["users"] = found.rows
+    plan.cross["target_users"] = target_choices(target_users)
     plan.cross.setdefault("report", []).extend(
         f"User {r['source']} → {r['target']} ({r['how']}): {r['records']} record(s)" for r in found.rows
     )

@@ -12,7 +12,7 @@ from django.forms import BoundField
 from django.utils import timezone
 
 from records.connectors.base import FieldInfo, FieldType
-from records.copying.remote_checks import USER_TARGETS
+from records.copying.remote_checks import is_user_target
 from records.copying.validation import override_errors
 from records.models import ConnectionProfile, CopyJob, RecordResult
 
@@ -82,7 +82,7 @@ def _picklist_field(info: FieldInfo, common: dict[str, Any]) -> forms.Field:
 def _reference_field(info: FieldInfo, common: dict[str, Any]) -> forms.Field:
     # The field's label names what it points at ("Country", "Parent Account"): not an API name.
     target = f"the {info.label} record" if info.label else "a record"
-    if info.reference_to in USER_TARGETS:
+    if is_user_target(info.reference_to):
         target = "a user (by name or e-mail)"
     # data-lookup: static/records/lookup.js offers matching records by name as you type.
     attrs = {"data-lookup": info.reference_to, "autocomplete": "off"} if info.reference_to else {}
@@ -115,6 +115,23 @@ def to_json_value(info: FieldInfo, value: Any) -> Any:
 
 def initial_value(info: FieldInfo, value: Any) -> Any:
     """The source value as the form field's own type, so that an untouched field is unchanged."""
+    if info.type in (FieldType.DATE, FieldType.DATETIME, FieldType.DECIMAL):
+        return _parsed_initial(info, value)
+    if info.type == FieldType.REFERENCE and isinstance(value, int) and not isinstance(value, bool):
+        return str(value)  # an id answered as a number (Vault's user fields): the box holds its text
+    if info.type == FieldType.PICKLIST and isinstance(value, list | tuple):
+        return value[0] if value else ""  # Vault sends single-value picklists as one-item arrays
+    if info.type == FieldType.MULTI_PICKLIST and not info.picklist_values and isinstance(value, list | tuple):
+        return ";".join(str(v) for v in value)  # typed into a text box (no values known)
+    if info.type == FieldType.MULTI_PICKLIST and isinstance(value, str):
+        return [v for v in value.split(";") if v] if value else []
+    if isinstance(value, dict):  # Zoho lookups come as {"id": ..., "name": ...}
+        return value.get("id", "")
+    return value
+
+
+def _parsed_initial(info: FieldInfo, value: Any) -> Any:
+    """A date, date-time or decimal as the form field's type; a value that doesn't parse as is."""
     if isinstance(value, str) and value and info.type in (FieldType.DATE, FieldType.DATETIME):
         try:
             if info.type == FieldType.DATE:
@@ -127,14 +144,6 @@ def initial_value(info: FieldInfo, value: Any) -> Any:
             return decimal.Decimal(str(value))
         except decimal.InvalidOperation:
             return value
-    if info.type == FieldType.PICKLIST and isinstance(value, list | tuple):
-        return value[0] if value else ""  # Vault sends single-value picklists as one-item arrays
-    if info.type == FieldType.MULTI_PICKLIST and not info.picklist_values and isinstance(value, list | tuple):
-        return ";".join(str(v) for v in value)  # typed into a text box (no values known)
-    if info.type == FieldType.MULTI_PICKLIST and isinstance(value, str):
-        return [v for v in value.split(";") if v] if value else []
-    if isinstance(value, dict):  # Zoho lookups come as {"id": ..., "name": ...}
-        return value.get("id", "")
     return value
 
 

@@ -23,8 +23,8 @@ def test_vault_users_with_their_emails(vault):
 
 def test_vault_users_page_after_page(vault, monkeypatch):
     sb, _, conn = vault
-    many = {70000 + i: (f"user{i}@sandbox.veevavault.com", "User", str(i)) for i in range(450)}
-    monkeypatch.setattr(sb.vault, "USERS", many)
+    many = {70000 + i: (f"user{i}@sandbox.veevavault.com",) * 2 + ("User", str(i)) for i in range(450)}
+    monkeypatch.setattr(sb.vault.state, "users", many)  # the sandbox's users (VaultState.users)
     sb.clear_log("vault")
     users = conn.users()
     assert len(users) == 450

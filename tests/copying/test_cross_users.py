@@ -1,14 +1,17 @@
-"""Users of a copy into another Zoho org, over HTTP against two sandbox orgs: the Owner of every
-copied record mapped by e-mail to the target's user of the same e-mail (other ids); a user the
-target lacks refuses the plan unless the user map says otherwise; unknown e-mails refused."""
+"""Users of a copy into another org or vault, over HTTP against two sandbox instances: Zoho's Owner
+and Vault's user fields (product_manager__c → user__sys) of every copied record mapped by e-mail to
+the target's user of the same e-mail (other ids); a user the target lacks refuses the copy (nothing
+written) unless the user map gives it another target user or the API user; unknown e-mails refused."""
 
 import pytest
 from django.core.exceptions import ValidationError
 
 from records.copying.options import CopyOptions
 from records.models import CopyJob
+from sandbox import demo, target_org
 from sandbox.zoho_state import DATA_USER, REP, USER
-from tests.fixtures.engine import preview
+from tests.copying.test_cross_copy import copy_across
+from tests.fixtures.engine import assert_each_record_copied_once, preview
 from tests.fixtures.sandbox import find_record
 
 pytestmark = pytest.mark.django_db
@@ -104,3 +107,81 @@ def test_the_copy_command_refuses_an_unknown_map_user_email_with_exit_2(cross_zo
         )
     assert exc.value.code == 2
     assert "nobody@example.com (not a user of the source)" in err.getvalue()
+
+
+def owner_of_copy(cross, job):
+    return cross.target.sandbox.zoho.state.records["Accounts"][job.results.get(depth=0).new_id]["Owner"]
+
+
+@pytest.mark.parametrize(
+    ("choice", "expected"),
+    [("@api", target_org.ZOHO_API_USER), (DATA_USER["email"], target_org.ZOHO_DATA_USER)],
+    ids=["the-api-user", "another-target-user"],
+)
+def test_a_zoho_owner_the_target_lacks_is_written_as_the_user_chosen(cross_zoho, acme, owner, choice, expected):
+    set_owner(cross_zoho, acme, REP)
+    job = copy_across(cross_zoho, owner, "Accounts", [acme], "clone", user_map={REP["email"]: choice})
+    assert_each_record_copied_once(job)
+    assert owner_of_copy(cross_zoho, job) == expected["id"] != REP["id"]
+
+
+def test_a_zoho_owner_the_target_lacks_refused_writes_nothing(cross_zoho, acme, owner):
+    set_owner(cross_zoho, acme, REP)
+    before = set(cross_zoho.target.sandbox.zoho.state.records["Accounts"])
+    for user_map in ({}, {REP["email"]: "@refuse"}):
+        with pytest.raises(ValidationError, match=REP["email"]):
+            copy_across(cross_zoho, owner, "Accounts", [acme], "clone", user_map=user_map)
+    assert set(cross_zoho.target.sandbox.zoho.state.records["Accounts"]) == before
+
+
+# -- Vault: product__v.product_manager__c, an Object field pointing at user__sys -------------------
+
+
+def vault_product(cross, name):
+    return find_record(cross.source.connector, "product__v", name)
+
+
+def written_products(cross):
+    return cross.target.sandbox.vault.state.records["product__v"]
+
+
+def vault_target_id(main_id):
+    return target_org.vault_user_id(main_id)
+
+
+@pytest.mark.parametrize("cross_name", ["cross_vault", "bare_cross_vault"])
+def test_a_vault_user_field_is_mapped_by_email_to_the_target_user_with_another_id(request, owner, cross_name):
+    cross = request.getfixturevalue(cross_name)
+    job = copy_across(cross, owner, "product__v", [vault_product(cross, "Dermacalm")], "clone")
+    assert_each_record_copied_once(job)
+    copy = written_products(cross)[job.results.get().new_id]
+    assert copy["product_manager__c"] == vault_target_id(demo.VAULT_DATA_USER_ID) != demo.VAULT_DATA_USER_ID
+    assert copy["created_by__v"] == vault_target_id(demo.VAULT_USER_ID)  # the target's API user wrote it
+
+
+def test_a_vault_user_the_target_lacks_refuses_the_copy_and_nothing_is_written(cross_vault, owner):
+    before = set(written_products(cross_vault))
+    with pytest.raises(ValidationError, match=demo.VAULT_REP_EMAIL):
+        copy_across(cross_vault, owner, "product__v", [vault_product(cross_vault, "Osteofirm")], "clone")
+    assert set(written_products(cross_vault)) == before
+    assert not CopyJob.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("choice", "expected"),
+    [("@api", demo.VAULT_USER_ID), (demo.VAULT_DATA_USER_NAME, demo.VAULT_DATA_USER_ID)],
+    ids=["the-api-user", "another-target-user"],
+)
+def test_a_vault_user_the_target_lacks_goes_to_the_user_chosen(cross_vault, owner, choice, expected):
+    src = vault_product(cross_vault, "Osteofirm")
+    job = copy_across(cross_vault, owner, "product__v", [src], "clone", user_map={demo.VAULT_REP_EMAIL: choice})
+    assert_each_record_copied_once(job)
+    assert written_products(cross_vault)[job.results.get().new_id]["product_manager__c"] == vault_target_id(expected)
+
+
+def test_a_vault_user_the_target_lacks_refused_explicitly_writes_nothing(cross_vault, owner):
+    before = set(written_products(cross_vault))
+    src = vault_product(cross_vault, "Osteofirm")
+    with pytest.raises(ValidationError, match=demo.VAULT_REP_EMAIL):
+        copy_across(cross_vault, owner, "product__v", [src], "clone", user_map={demo.VAULT_REP_EMAIL: "@refuse"})
+    assert set(written_products(cross_vault)) == before

@@ -16,6 +16,7 @@ from records.copying.update_diff import differing, previous, same
         (["west", "north"], ["north", "west"]),
         (10, 10.0),
         ("Retail", "Retail"),
+        (71590, "71590"),  # a user id Vault answers as a number, sent by the copy as text
     ],
 )
 def test_values_read_the_same_are_not_sent(a, b):
@@ -26,6 +27,7 @@ def test_values_read_the_same_are_not_sent(a, b):
     ("a", "b"),
     [
         ("Retail", "retail"),
+        (71590, "71591"),
         ({"id": "123"}, {"id": "124"}),
         (["north"], ["north", "west"]),
         (True, 1.5),

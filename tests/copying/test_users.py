@@ -6,7 +6,7 @@ from typing import NamedTuple
 import pytest
 from django.core.exceptions import ValidationError
 
-from records.copying.users import check_user_map, match_users, users_held
+from records.copying.users import check_user_map, match_users, target_choices, users_held
 
 
 class User(NamedTuple):
@@ -104,3 +104,11 @@ def test_a_user_inactive_in_the_target_is_refused_unless_chosen_otherwise():
         held={"1": 1}, source=SOURCE, target=target, user_map={"admin@example.com": "@api"}, api_user_id="99"
     )
     assert chosen.mapped == {"1": "99"}
+
+
+def test_the_choices_are_the_targets_active_users_with_an_email_by_name():
+    target = [*TARGET, User("93", "gone@example.com", "Al Gone", active=False), User("94", "", "No Mail")]
+    assert target_choices(target) == [
+        {"email": "admin@example.com", "name": "Ann Admin"},
+        {"email": "data@example.com", "name": "Dan Data"},
+    ]

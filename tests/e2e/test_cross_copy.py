@@ -1,16 +1,19 @@
 """A Zoho deep copy into another org through the wizard, in a real browser against two sandbox
 orgs and a real RQ worker: "Copy into" on the preview, the cross plan's tables and a user choice,
-Confirm, and the job page naming source → target with each row's action."""
+chosen from the target's users, Confirm, and the job page naming source → target with each row's action."""
 
 import pytest
 from playwright.sync_api import expect
 
+from records.copying.references import ref_id
 from records.models import CopyJob
+from sandbox import target_org
 from sandbox.zoho_state import REP
 from tests.e2e.helpers import start_copy, wait_finished
 from tests.fixtures.sandbox import find_record
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+DATA_USER_CHOICE = f"{target_org.ZOHO_DATA_USER['name']} <{target_org.ZOHO_DATA_USER['email']}>"
 
 
 def test_zoho_deep_copy_into_another_org_through_the_wizard(cross_zoho, new_page, login, live_server, rq_worker):
@@ -29,13 +32,14 @@ def test_zoho_deep_copy_into_another_org_through_the_wizard(cross_zoho, new_page
     expect(page.locator("#cross-existing")).to_be_visible()
     # The target org lacks a Deal stage the source holds: shown before anything is written.
     expect(page.locator("#cross-schema-Deals")).to_contain_text("Stage")
-    page.select_option(f"select[aria-label='Target user for {REP['email']}']", "@api")
+    # The rep's select lists the target org's users by name: the data user takes the rep's records.
+    page.select_option(f"select[aria-label='Target user for {REP['email']}']", label=DATA_USER_CHOICE)
     # Globex is in the target org already (found by its name): skipped by default, here made anew.
     expect(page.locator("#id_existing")).to_have_value("skip")
     page.select_option("#id_existing", "create")
     page.click("#cross-choices button[type=submit]")
     rep_row = page.locator("#cross-users tbody tr", has_text=REP["email"])
-    expect(rep_row.locator("td").nth(1)).to_have_text("the target profile's API user")
+    expect(rep_row.locator("td").nth(1)).to_have_text(DATA_USER_CHOICE)
     expect(page.locator(".msg-error", has_text="can't be queued")).to_have_count(0)
     expect(page.locator("#id_existing")).to_have_value("create")
     page.click("text=Confirm and queue the copy")
@@ -51,3 +55,4 @@ def test_zoho_deep_copy_into_another_org_through_the_wizard(cross_zoho, new_page
     expect(page.locator(".row-action", has_text="Created").first).to_be_visible()
     made = target.connector.get("Accounts", job.results.get(depth=0).new_id)  # in the target org
     assert made.name == "Globex Training"
+    assert ref_id(made.fields["Owner"]) == target_org.ZOHO_DATA_USER["id"]

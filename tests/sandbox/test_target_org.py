@@ -3,7 +3,7 @@ a field and a picklist value missing, the same users' e-mails with other ids, on
 
 import requests
 
-from sandbox import demo
+from sandbox import demo, target_org
 from tests.fixtures.sandbox import VaultApi, ZohoApi
 
 
@@ -24,6 +24,19 @@ def test_the_target_vault_lacks_a_field_and_a_picklist_value(fresh_target_sandbo
     assert fields["description__c"]["max_length"] == 2000
     values = [v["name"] for v in api.get("objects/picklists/dosage_form__c")["picklistValues"]]
     assert values == ["tablet__c", "capsule__c"]
+
+
+def test_the_target_vault_has_the_same_users_e_mails_with_other_ids_and_no_rep(fresh_target_sandbox):
+    api = VaultApi(fresh_target_sandbox)
+    users = {u["user"]["user_email__v"]: u["user"]["id"] for u in api.get("objects/users")["users"]}
+    assert users == {
+        demo.VAULT_USERNAME: target_org.vault_user_id(demo.VAULT_USER_ID),
+        demo.VAULT_DATA_USER_NAME: target_org.vault_user_id(demo.VAULT_DATA_USER_ID),
+    }
+    assert demo.VAULT_USER_ID not in users.values()
+    assert api.get("objects/users/me")["users"][0]["user"]["id"] == target_org.vault_user_id(demo.VAULT_USER_ID)
+    [product] = api.query("SELECT created_by__v, product_manager__c FROM product__v")["data"]
+    assert product["created_by__v"] == product["product_manager__c"] == users[demo.VAULT_DATA_USER_NAME]
 
 
 def test_the_target_zoho_org_has_other_ids_users_and_reference_data(fresh_target_sandbox):

@@ -1,5 +1,5 @@
-"""Vault emulator: API versions through v26.3, its two users (the API user and the one who loaded the
-demo data), who made each record and when, and VQL on those fields (api-notes vault.md §1, §3, §9)."""
+"""Vault emulator: API versions through v26.3, its users (the API user, the one who loaded the
+demo data, a rep who manages some products), who made each record and when, a user field, and VQL on those fields (api-notes vault.md §1, §3, §9)."""
 
 import datetime as dt
 
@@ -32,12 +32,12 @@ def test_the_demo_profiles_still_use_the_demo_version(fresh_sandbox):
     assert demo.profile_values("vault", fresh_sandbox.vault_url)["api_version"] == demo.VAULT_API_VERSION
 
 
-def test_users_me_is_the_api_user_and_the_list_has_both(vault_api):
+def test_users_me_is_the_api_user_and_the_list_has_every_user(vault_api):
     [me] = vault_api.get("objects/users/me")["users"]
     listed = vault_api.get("objects/users")
     assert me["user"]["id"] == demo.VAULT_USER_ID
-    assert {u["user"]["id"] for u in listed["users"]} == {demo.VAULT_USER_ID, demo.VAULT_DATA_USER_ID}
-    assert listed["size"] == 2
+    assert {u["user"]["id"] for u in listed["users"]} == set(demo.VAULT_USERS)
+    assert listed["size"] == 3
     [other] = vault_api.get(f"objects/users/{demo.VAULT_DATA_USER_ID}")["users"]
     assert other["user"]["user_name__v"] == demo.VAULT_DATA_USER_NAME
     assert vault_api.get("objects/users/1")["errors"][0]["type"] == "INVALID_DATA"
@@ -89,3 +89,27 @@ def test_vql_compares_creation_times_as_instants_and_creators_as_numbers(vault_a
     assert len(vault_api.ids(q + f"created_by__v = '{demo.VAULT_DATA_USER_ID}'")) == total
     assert len(vault_api.ids(q + f"created_by__v = {demo.VAULT_DATA_USER_ID}")) == total
     assert vault_api.ids(q + f"created_by__v = '{demo.VAULT_USER_ID}'") == []
+
+
+def test_a_user_field_is_an_object_reference_to_user_sys_answered_as_an_integer(vault_api):
+    fields = {f["name"]: f for f in vault_api.get("metadata/vobjects/product__v")["object"]["fields"]}
+    manager = fields["product_manager__c"]
+    assert manager["type"] == "Object" and manager["object"]["name"] == "user__sys"
+    row = vault_api.query("SELECT id, product_manager__c FROM product__v WHERE name__v = 'Osteofirm'")["data"][0]
+    assert row["product_manager__c"] == demo.VAULT_REP_USER_ID
+
+
+def test_a_user_field_takes_a_user_id_and_refuses_one_that_is_no_user(vault_api):
+    source = vault_api.product_id("Neurolax")
+
+    def put(value):
+        return vault_api.request(
+            "PUT",
+            "vobjects/product__v",
+            json=[{"id": source, "product_manager__c": value}],
+            headers={"Content-Type": "application/json"},
+        ).json()["data"][0]
+
+    assert put(str(demo.VAULT_REP_USER_ID))["responseStatus"] == "SUCCESS"
+    assert vault_api.get(f"vobjects/product__v/{source}")["data"]["product_manager__c"] == demo.VAULT_REP_USER_ID
+    assert put("12345")["errors"][0]["type"] == "INVALID_DATA"

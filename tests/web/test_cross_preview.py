@@ -5,6 +5,7 @@ import pytest
 from django.urls import reverse
 
 from records.models import CopyJob, CopyPlan
+from sandbox import target_org
 from sandbox.zoho_state import REP
 from tests.copying.test_stored_plans import burst
 from tests.fixtures.sandbox import find_record
@@ -28,6 +29,12 @@ def read_preview(client):
     client.get(PREVIEW)
     burst()
     return client.get(PREVIEW).content.decode()
+
+
+def user_select(page, email):
+    """The users table's select of one source user."""
+    start = page.index(f'aria-label="Target user for {email}"')
+    return page[start : page.index("</select>", start)]
 
 
 def choose_target(client, profile):
@@ -82,10 +89,29 @@ def test_the_cross_plan_shows_its_tables_and_an_unmatched_user_refuses_until_map
     assert "Confirm and queue the copy" in page
 
 
+def test_the_users_select_lists_the_target_users_and_choosing_one_plans_with_it(draft):
+    client, cross = draft
+    choose_target(client, cross.target.profile)
+    rep = user_select(read_preview(client), REP["email"])
+    data_user = target_org.ZOHO_DATA_USER
+    listed = f'<option value="{data_user["email"]}">{data_user["name"]} &lt;{data_user["email"]}&gt;</option>'
+    assert listed in rep and target_org.ZOHO_API_USER["email"] in rep
+    assert '<option value="@refuse" selected>' in rep and "The same e-mail" not in rep  # the rep has no match
+    assert 'type="email"' not in rep  # no free e-mail box
+    client.post(
+        reverse("copy_cross_choices", args=["d1"]), {"user_email": [REP["email"]], "user-0": data_user["email"]}
+    )
+    assert client.session["copy_drafts"]["d1"]["options"]["user_map"] == {REP["email"].casefold(): data_user["email"]}
+    page = read_preview(client)
+    assert f'<option value="{data_user["email"]}" selected>' in user_select(page, REP["email"])
+    assert f"{data_user['name']} &lt;{data_user['email']}&gt;</td><td>chosen" in page
+    assert "This copy can't be queued" not in page and "Confirm and queue the copy" in page
+
+
 def test_a_bad_user_choice_is_refused_with_a_message(draft):
     client, cross = draft
     choose_target(client, cross.target.profile)
-    post = {"user_email": [REP["email"]], "user-0": "other", "user-0-email": "not-an-email"}
+    post = {"user_email": [REP["email"]], "user-0": "not-an-email"}
     page = client.post(reverse("copy_cross_choices", args=["d1"]), post, follow=True).content.decode()
     assert "--map-user expects" in page or "SOURCE_EMAIL" in page
     assert not client.session["copy_drafts"]["d1"].get("options", {}).get("user_map")
@@ -162,7 +188,7 @@ def test_an_unmatched_outside_reference_is_counted_with_examples_and_its_choice_
 def test_a_user_choice_unknown_in_the_target_fails_the_plan_and_can_be_forgotten(draft):
     client, cross = draft
     choose_target(client, cross.target.profile)
-    post = {"user_email": [REP["email"]], "user-0": "other", "user-0-email": "nobody@nowhere.example"}
+    post = {"user_email": [REP["email"]], "user-0": "nobody@nowhere.example"}  # stale: no user of the target
     client.post(reverse("copy_cross_choices", args=["d1"]), post)
     page = read_preview(client)
     assert "The preview failed" in page and "nobody@nowhere.example" in page and 'id="reset-users"' in page

@@ -7,6 +7,7 @@ import requests
 from django.urls import reverse
 
 from records.connectors.errors import AuthFailed, Unavailable
+from sandbox import demo
 from tests.fixtures.sandbox import find_record
 
 pytestmark = pytest.mark.django_db
@@ -346,6 +347,7 @@ def test_reference_help_and_errors_speak_of_the_field_not_an_api_name(owner_clie
     form = {"mode": "clone", "f_name__v": "Cardiostat R", "f_status__v": "active__v", "f_country__c": "bogus"}
     # The values the form starts with, sent back unchanged.
     form |= {"f_description__c": "Cardiostat demo product", "f_launch_date__c": "2019-02-02", "f_price__c": "12.5"}
+    form |= {"f_product_manager__c": str(demo.VAULT_DATA_USER_ID)}
     answer = owner_client.post(url, form).content.decode()
     assert "No Country record has the id bogus: pick one with the lookup." in answer
 
@@ -565,3 +567,23 @@ def test_copy_into_another_system_or_a_profile_not_theirs_is_refused_on_the_form
     response = _post(owner_client, source.profile, "Accounts", globex, target="not-a-profile")
     assert "no such profile to copy into" in response.content.decode()
     assert not owner_client.session.get("copy_drafts")
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_a_vault_user_field_box_looks_users_up_and_refuses_an_id_of_no_user(owner_client, vault_profile, fresh_sandbox):
+    """Vault's Product Manager points at user__sys: its box offers the vault's users by name or
+    e-mail (not a VQL search), and an id that is no user's is refused on the fields step."""
+    url = reverse("copy_record", args=[vault_profile.code, "product__v", PRODUCTS[0]])
+    page = owner_client.get(url)
+    body, country = page.content.decode(), page.context["form"]["f_country__c"].value()
+    assert 'data-lookup="user__sys"' in body and "pick a user (by name or e-mail)" in body
+    lookup = reverse("record_lookup", args=[vault_profile.code, "user__sys"])
+    assert owner_client.get(lookup, {"q": "jordan"}).json()["results"] == [
+        {"id": str(demo.VAULT_REP_USER_ID), "name": "Jordan Reyes"}
+    ]
+    form = {"mode": "clone", "f_name__v": "Cardiostat U", "f_status__v": "active__v", "f_country__c": country}
+    form |= {"f_product_manager__c": "999"}
+    form |= {"f_description__c": "Cardiostat demo product", "f_launch_date__c": "2019-02-02", "f_price__c": "12.5"}
+    answer = owner_client.post(url, form).content.decode()
+    assert "No user has the id 999: pick one of its users." in answer

@@ -180,7 +180,7 @@ def test_the_preview_names_changed_fields_by_label_while_it_is_read(
     url = reverse("copy_record", args=[vault_profile.code, "product__v", "00P000000000001"])
     form = {"mode": "clone", "f_name__v": "Cardiostat L", "f_description__c": "new words", "f_status__v": "active__v"}
     page = owner_client.get(url).content.decode()
-    for name in ("launch_date__c", "price__c", "country__c"):  # the values the form starts with
+    for name in ("launch_date__c", "price__c", "country__c", "product_manager__c"):  # the values the form starts with
         value = page.split(f'name="f_{name}"')[1].split('value="')[1].split('"')[0]
         form[f"f_{name}"] = value
     sent = owner_client.post(url, form)

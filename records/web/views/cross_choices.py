@@ -20,14 +20,12 @@ from records.copying import matching
 from records.copying.options import CopyOptions, parse_cross_cli
 from records.copying.request import CopyRequest
 from records.copying.tree import Plan
-from records.copying.users import API_USER, REFUSE
+from records.copying.users import email_key
 from records.lib.error_words import friendly_error, service_error_message
 from records.lib.signed_in import SignedInRequest
 from records.models import ConnectionProfile
 from records.profiles.access import get_profile_for_user
 from records.web import drafts
-
-OTHER_USER = "other"  # the users table's choice "another target user", its e-mail in a text box
 
 
 @require_POST
@@ -68,12 +66,12 @@ def _cross_options(options: CopyOptions, post: Any) -> CopyOptions:
     # "Forget the user choices": a plan that failed on one (an e-mail unknown in the target) shows no table to change it in.
     kept = {} if post.get("reset_users") else dict(options.user_map)
     for n, typed in enumerate(post.getlist("user_email")):
-        email, choice = typed.strip().casefold(), post.get(f"user-{n}", "")
-        if choice == OTHER_USER:
-            kept[email] = post.get(f"user-{n}-email", "").strip()
-        elif choice in (API_USER, REFUSE):
+        # The select's value: "" (the same e-mail), a target user's e-mail, @api or @refuse; the
+        # services check it (parse_cross_cli here, the plan against the target's users).
+        email, choice = email_key(typed), post.get(f"user-{n}", "").strip()
+        if choice:
             kept[email] = choice
-        elif choice == "":
+        else:
             kept.pop(email, None)  # back to the same e-mail, else refused
     return parse_cross_cli(
         options,
@@ -143,12 +141,19 @@ def cross_context(request: SignedInRequest, copy_request: CopyRequest, plan: Pla
         "targets": target_choices(request.user, copy_request.profile),
         "cross": cross,
         "cross_users": [
-            {**row, "choice": _user_choice(copy_request.options, row.get("email", ""))}
-            for row in cross.get("users", [])
+            _user_row(row, copy_request.options, cross.get("target_users", [])) for row in cross.get("users", [])
         ],
     }
 
 
-def _user_choice(options: CopyOptions, email: str) -> str:
-    """The users table's select for a source user: "" (same e-mail), @api, @refuse or another's e-mail."""
-    return options.user_map.get(email.casefold(), "") if email else ""
+def _user_row(row: dict[str, Any], options: CopyOptions, target_users: list[dict[str, str]]) -> dict[str, Any]:
+    """A users table row with its select: the choice kept ("" the same e-mail, @api, @refuse or a
+    target user's e-mail), whether the target has the same e-mail, and the target's users to pick."""
+    email = email_key(row.get("email", ""))
+    emails = {email_key(u["email"]) for u in target_users}
+    return {
+        **row,
+        "choice": email_key(options.user_map.get(email, "")) if email else "",
+        "matched": bool(email) and email in emails,
+        "choices": [{**u, "key": email_key(u["email"])} for u in target_users],
+    }
