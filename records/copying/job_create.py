@@ -18,7 +18,7 @@ from records.copying.preview import Trees, keeps_snapshot, plan_copy
 from records.copying.request import CopyRequest
 from records.copying.tree import Plan
 from records.lib.audit import audit_log
-from records.models import CopyJob, CopyPlan, RecordResult
+from records.models import CopyJob, CopyPlan, CopyTemplateVersion, RecordResult
 
 # What a job is made from: the plan, its trees, and whether the trees keep the records' data.
 Planned = tuple[Plan, Trees, bool]
@@ -32,6 +32,7 @@ def copy_job_create(
     connector: Connector | None = None,
     confirmation: str | None = None,
     plan: CopyPlan | None = None,
+    template_version: CopyTemplateVersion | None = None,
 ) -> CopyJob:
     """Validate and plan the copy, save the job with one pending result per record, enqueue on commit.
 
@@ -39,8 +40,10 @@ def copy_job_create(
     column): a repeated or concurrent Confirm gets the job the first one created, not a second.
     `plan`: a ready CopyPlan of this user for this same request (the preview's, read on a worker):
     the job is made from the trees it stored, with no remote call at all. Without it (CLI, admin,
-    tests) the tree is read here."""
-    create = dict(request=request, user=user, enqueue=enqueue, connector=connector, stored=plan)
+    tests) the tree is read here. `template_version`: the saved template this copy runs (copy_templates/)."""
+    create = dict(
+        request=request, user=user, enqueue=enqueue, connector=connector, stored=plan, version=template_version
+    )
     if not confirmation:
         return _create(**create)
     existing = CopyJob.objects.filter(confirmation=confirmation, requested_by=user).first()
@@ -65,6 +68,7 @@ def _create(
     enqueue: bool,
     connector: Connector | None,
     stored: CopyPlan | None,
+    version: CopyTemplateVersion | None = None,
     confirmation: str | None = None,
 ) -> CopyJob:
     request.check_access(user)
@@ -80,7 +84,7 @@ def _create(
         plan, trees, snapshot = planned
         if plan.refused_reason:
             raise ValidationError(plan.refused_reason)
-        job = _job_row(request, plan, trees, user, confirmation)
+        job = _job_row(request, plan, trees, user, confirmation, version)
         _add_results(job, trees, snapshot, plan)
         audit_log(
             actor=user,
@@ -107,7 +111,14 @@ def _planned_now(request: CopyRequest, connector: Connector | None) -> Planned:
     return plan, trees, keeps_snapshot(conn, request)
 
 
-def _job_row(request: CopyRequest, plan: Plan, trees: Trees, user: Any, confirmation: str | None) -> CopyJob:
+def _job_row(
+    request: CopyRequest,
+    plan: Plan,
+    trees: Trees,
+    user: Any,
+    confirmation: str | None,
+    version: CopyTemplateVersion | None,
+) -> CopyJob:
     first = trees.get(plan.source_ids[0]) if plan.source_ids else None
     return CopyJob.objects.create(
         **{**request.row_fields(), "source_ids": list(plan.source_ids)},  # a copy by query found its ids
@@ -115,6 +126,7 @@ def _job_row(request: CopyRequest, plan: Plan, trees: Trees, user: Any, confirma
         plan={**plan.as_dict(), "copy_name": _copy_name(request)},
         requested_by=user,
         confirmation=confirmation or None,
+        template_version=version,
     )
 
 
