@@ -8,6 +8,7 @@ Jobs, results, plans and audit events (records/web/admin_jobs.py) are read-only.
 from __future__ import annotations
 
 from records.accounts import admin_logins  # noqa: F401 - the audited unlock for login lock-outs
+from records.copy_templates import admin as template_admin  # noqa: F401 - registers the templates' admin
 from records.ops.rq_dashboard import lock_down_admin_copy
 from records.profiles import admin as profile_admin  # noqa: F401 - registers the profiles' admin
 from records.web import admin_jobs  # noqa: F401 - registers the jobs', results', plans' and audit's admin

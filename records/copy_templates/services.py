@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from records.connectors import connector_for
 from records.connectors.base import Connector
 from records.copy_templates.definition import check_fields, definition_of, for_run, saved_request
+from records.copy_templates.runs import audit_run
 from records.copying.job_create import copy_job_create
 from records.copying.options import CopyOptions
 from records.copying.request import CopyRequest
@@ -159,7 +160,7 @@ def run(
 ) -> CopyJob:
     """The job of one run (copy_job_create), recording the version it ran, and its audit."""
     job = copy_job_create(request=request, user=user, enqueue=enqueue, connector=connector, template_version=version)
-    audit_log(actor=user, action="template.run", profile=request.profile, job=job, **_about(template, version))
+    audit_run(job=job, user=user)
     return job
 
 
