@@ -61,12 +61,12 @@ def for_run(
     this run's overrides and every option it sets over the saved one's."""
     run_options = merged_options(saved.options, options or CopyOptions())
     ids = [str(i).strip() for i in source_ids if str(i).strip()]
-    if ids and not (options and options.source_filter):
+    if ids and options and options.source_filter:
+        raise ValidationError("Give record ids or a filter for this run, not both.")
+    if ids:
         run_options = replace(run_options, source_filter="", source_limit=None)  # ids given: exactly those
-    elif not run_options.source_filter:
+    elif not run_options.source_filter:  # no ids: the saved filter finds them (copying/source_query.py)
         raise ValidationError("Give the records to copy: this template has no saved filter.")
-    else:
-        ids = []  # the filter finds them (copying/source_query.py)
     return replace(
         saved,
         source_ids=tuple(ids),

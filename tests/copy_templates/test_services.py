@@ -122,6 +122,8 @@ def test_a_template_is_hidden_until_shared_and_runs_only_with_its_profiles(globe
         services.find_template(name="Kit", user=other_user)
     with pytest.raises(ValidationError, match="Only the owner"):
         services.share(template=template, by=other_user, user=other_user)
+    with pytest.raises(ValidationError, match="Only the owner"):
+        services.edit(template=template, user=other_user, description="mine now")
 
     group = Group.objects.create(name="Market team")
     other_user.groups.add(group)
@@ -178,6 +180,10 @@ def test_without_ids_a_run_uses_the_saved_filter_or_asks_for_records(globex, own
     assert request.source_ids == () and request.options.source_filter == "(Account_Name:equals:Globex)"
     # Ids given: exactly those, not the filter's.
     assert services.run_request(template=by_filter, user=owner, source_ids=[src]).options.source_filter == ""
+    with pytest.raises(ValidationError, match="not both"):
+        services.run_request(
+            template=by_filter, user=owner, source_ids=[src], options=CopyOptions(source_filter="(Industry:equals:x)")
+        )
 
 
 def test_a_name_is_unique_per_owner_only(globex, owner, other_user):
