@@ -9,6 +9,7 @@ notifications (records/notify/admin.py).
 from __future__ import annotations
 
 from records.accounts import admin_logins  # noqa: F401 - the audited unlock for login lock-outs
+from records.copy_templates import admin as template_admin  # noqa: F401 - registers the templates' admin
 from records.notify import admin as notify_admin  # noqa: F401 - e-mails and webhook attempts, read-only
 from records.ops.rq_dashboard import lock_down_admin_copy
 from records.profiles import admin as profile_admin  # noqa: F401 - registers the profiles' admin

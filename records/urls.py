@@ -1,5 +1,6 @@
 from django.urls import path
 
+from records.copy_templates import views as template_views
 from records.ops import health
 from records.profiles import views as profile_views
 from records.web.views import bulk, choices, cross_choices, home, job_fix, jobs, my_settings, new_copy, search
@@ -42,11 +43,19 @@ urlpatterns = [
     path("copy/preview/<str:draft_id>/choices/", choices.copy_choices, name="copy_choices"),
     path("copy/preview/<str:draft_id>/target/", cross_choices.copy_target, name="copy_target"),
     path("copy/preview/<str:draft_id>/cross/", cross_choices.copy_cross_choices, name="copy_cross_choices"),
+    path("copy/preview/<str:draft_id>/save-template/", template_views.copy_save_template, name="copy_save_template"),
     path("lookup/<uuid:profile_code>/<str:object_name>/", new_copy.record_lookup, name="record_lookup"),
     path("bulk/", bulk.bulk_upload, name="bulk_upload"),
     path("bulk/template.csv", bulk.bulk_template, name="bulk_template"),
+    # Saved copy templates
+    path("templates/", template_views.template_list, name="template_list"),
+    path("templates/<uuid:code>/", template_views.template_detail, name="template_detail"),
+    path("templates/<uuid:code>/edit/", template_views.template_edit, name="template_edit"),
+    path("templates/<uuid:code>/run/", template_views.template_run, name="template_run"),
+    path("templates/<uuid:code>/share/", template_views.template_share, name="template_share"),
     # Jobs
     path("settings/", my_settings.my_settings, name="my_settings"),
+    path("jobs/<uuid:code>/save-template/", template_views.job_save_template, name="job_save_template"),
     path("jobs/", jobs.job_list, name="job_list"),
     path("jobs/<uuid:code>/", jobs.job_detail, name="job_detail"),
     path("jobs/<uuid:code>/live/", jobs.job_live, name="job_live"),

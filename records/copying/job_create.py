@@ -18,7 +18,7 @@ from records.copying.preview import Trees, keeps_snapshot, plan_copy
 from records.copying.request import CopyRequest
 from records.copying.tree import Plan
 from records.lib.audit import audit_log
-from records.models import CopyJob, CopyPlan, RecordResult
+from records.models import CopyJob, CopyPlan, CopyTemplateVersion, RecordResult
 from records.notify import events as notify
 
 # What a job is made from: the plan, its trees, and whether the trees keep the records' data.
@@ -33,6 +33,7 @@ def copy_job_create(
     connector: Connector | None = None,
     confirmation: str | None = None,
     plan: CopyPlan | None = None,
+    template_version: CopyTemplateVersion | None = None,
 ) -> CopyJob:
     """Validate and plan the copy, save the job with one pending result per record, enqueue on commit.
 
@@ -40,8 +41,10 @@ def copy_job_create(
     column): a repeated or concurrent Confirm gets the job the first one created, not a second.
     `plan`: a ready CopyPlan of this user for this same request (the preview's, read on a worker):
     the job is made from the trees it stored, with no remote call at all. Without it (CLI, admin,
-    tests) the tree is read here."""
-    create = dict(request=request, user=user, enqueue=enqueue, connector=connector, stored=plan)
+    tests) the tree is read here. `template_version`: the saved template this copy runs (copy_templates/)."""
+    create = dict(
+        request=request, user=user, enqueue=enqueue, connector=connector, stored=plan, version=template_version
+    )
     if not confirmation:
         return _create(**create)
     existing = CopyJob.objects.filter(confirmation=confirmation, requested_by=user).first()
@@ -66,6 +69,7 @@ def _create(
     enqueue: bool,
     connector: Connector | None,
     stored: CopyPlan | None,
+    version: CopyTemplateVersion | None = None,
     confirmation: str | None = None,
 ) -> CopyJob:
     request.check_access(user)
@@ -83,7 +87,7 @@ def _create(
         if plan.refused_reason:
             raise ValidationError(plan.refused_reason)
         labels = _field_labels(request, plan, stored, connector)
-        job = _job_row(request, plan, trees, user, confirmation, labels)
+        job = _job_row(request, plan, trees, user, confirmation, labels, version)
         _add_results(job, trees, snapshot, plan)
         audit_log(
             actor=user,
@@ -136,6 +140,7 @@ def _job_row(
     user: Any,
     confirmation: str | None,
     labels: field_labels.Labels,
+    version: CopyTemplateVersion | None,
 ) -> CopyJob:
     first = trees.get(plan.source_ids[0]) if plan.source_ids else None
     return CopyJob.objects.create(
@@ -144,6 +149,7 @@ def _job_row(
         plan={**plan.as_dict(), "copy_name": _copy_name(request), "field_labels": labels},
         requested_by=user,
         confirmation=confirmation or None,
+        template_version=version,
     )
 
 

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('records', '0013_row_fixes'),
+        ('records', '0014_copy_templates'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -43,6 +43,10 @@ class Draft(RequestFields):
     choice_rows: NotRequired[ChoiceRows]
     choice_overrides: NotRequired[dict[str, Any]]
     base_overrides: NotRequired[dict[str, Any]]
+    # A run of a saved template (records/copy_templates/): its code (Back goes there) and the
+    # version's pk, which Confirm records on the job.
+    template: NotRequired[str]
+    template_version: NotRequired[int]
 
 
 def save_draft(

@@ -21,7 +21,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from rq import Queue
 
 from records.jobs import run_copy_job
-from records.models import AuditEvent, CopyJob, CopyPlan
+from records.models import AuditEvent, CopyJob, CopyPlan, CopyTemplate, CopyTemplateVersion
 from records.notify.models import MailDelivery, NotificationSettings, WebhookDelivery, WebhookMessage
 
 pytestmark = pytest.mark.django_db
@@ -86,6 +86,14 @@ RULES: list[tuple[str, tuple[int, ...]]] = [
     ("job_fix_all", (L, 405, 405, 405, 405, 405)),  # POST only (every failed row's fix)
     ("job_approve", (L, 405, 405, 405, 405, 405)),  # POST only (a copy into a protected profile)
     ("job_reject", (L, 405, 405, 405, 405, 405)),  # POST only
+    # Saved copy templates: the owner's template, not shared with anyone (the superuser sees all).
+    ("template_list", (L, 200, 200, 200, 200, 200)),
+    ("template_detail", (L, 200, 404, 404, 404, 200)),
+    ("template_edit", (L, 200, 404, 404, 404, 200)),  # only the owner (and the superuser) edit it
+    ("template_run", (L, 405, 405, 405, 405, 405)),  # POST only (the template page's Run)
+    ("template_share", (L, 405, 405, 405, 405, 405)),  # POST only
+    ("job_save_template", (L, 405, 405, 405, 405, 405)),  # POST only (the job page's "Save as template")
+    ("copy_save_template", (L, 405, 405, 405, 405, 405)),  # POST only (the preview's "Save as template")
     # The queue dashboard, both mounts: superusers (and use_queue_dashboard holders) only.
     ("*django_rq*stop_job", (L, L, L, 403, L, 405)),  # POST only
     ("*django_rq*actions", (L, L, L, 403, L, R)),  # POST only; a GET goes back to the list
@@ -119,6 +127,7 @@ READ_ONLY += ("maildelivery", "webhookmessage", "webhookdelivery", "notification
 EXCEPTIONS = {
     # Read-only models: the superuser may open the add and delete pages of none of them.
     **{(f"admin:records_{m}_add", "superuser"): 403 for m in READ_ONLY},
+    ("admin:records_copytemplate_add", "superuser"): 403,  # made from jobs and previews, never added there
     **{(f"admin:axes_{m}_add", "superuser"): 403 for m in ("accessattempt", "accesslog", "accessfailurelog")},
     **{(f"admin:records_{m}_delete", "superuser"): 403 for m in READ_ONLY},
 }
@@ -181,6 +190,13 @@ def world(owner, other_user, bare_staff, approver, staff, make_job, fake_connect
         username="x", ip_address="203.0.113.1", user_agent="t", http_accept="", path_info="/", locked_out=False
     )
     Group.objects.get_or_create(name="team")
+    template = CopyTemplate.objects.create(name="Kit", owner=owner)
+    CopyTemplateVersion.objects.create(
+        template=template,
+        number=1,
+        created_by=owner,
+        definition={"profile": str(profile.code), "object_name": "product__v", "mode": "clone", "source_ids": ["P1"]},
+    )
     queue = Queue("default", connection=django_rq.get_connection("default"))
     rq_job = queue.enqueue_call(func=run_copy_job, args=(job.pk,), job_id="copyjob-matrix")
     users = {
@@ -191,7 +207,7 @@ def world(owner, other_user, bare_staff, approver, staff, make_job, fake_connect
         "approver": approver,
         "superuser": staff,
     }
-    return {"profile": profile, "job": job, "rq_job": rq_job, "users": users}
+    return {"profile": profile, "job": job, "rq_job": rq_job, "users": users, "template": template}
 
 
 def _object_pk(name: str, world) -> str:
@@ -208,6 +224,7 @@ def _object_pk(name: str, world) -> str:
 def _url(name: str, route: str, world) -> str:
     profile, job = world["profile"], world["job"]
     code = job.code if name.startswith("job_") else profile.code
+    code = world["template"].code if name.startswith("template_") else code
     values = {
         "code": code,
         "profile_code": profile.code,

@@ -11,6 +11,7 @@ import pytest
 from django.urls import get_resolver, reverse
 
 from records.connectors import connector_for
+from records.copy_templates import services as template_services
 from records.copying.job_create import copy_job_create
 from records.models import CopyJob
 from tests.fixtures.engine import copy_request
@@ -41,6 +42,10 @@ NOT_PAGES = {
     "job_fix_all": "POST only, redirects to the fix page or the job page",
     "job_approve": "POST only, redirects to the job page (its approval box: in job_detail)",
     "job_reject": "POST only, redirects to the job page",
+    "job_save_template": "POST only, redirects to the template's page (its form: in job_detail)",
+    "copy_save_template": "POST only, redirects to the template's page (its form: in copy_preview)",
+    "template_run": "POST only, redirects to the preview",
+    "template_share": "POST only, redirects to the template's page",
 }
 
 
@@ -113,6 +118,9 @@ def pages(db, client, django_user_model, vault_profile, fresh_sandbox, owner, ma
     # A row that needs review: the job page shows its candidates and pick forms.
     candidates = [{"id": "V1", "name": "Copy", "created": "2026-01-01T00:00:00+00:00", "link": "https://x.test/V1"}]
     done.results.filter(pk=done.results.order_by("pk")[0].pk).update(status="review", candidates=candidates)
+    template = template_services.save_from_job(job=job, name="CSP kit", user=owner)
+    template_services.edit(template=template, user=owner, description="v2")
+    tcode = template.code
     code, pcode = job.code, vault_profile.code
     get = lambda url: ("get", url, None)  # noqa: E731
     return client, {
@@ -146,6 +154,9 @@ def pages(db, client, django_user_model, vault_profile, fresh_sandbox, owner, ma
         "job_resume": [get(reverse("job_resume", args=[done.code]))],
         "job_undo": [get(reverse("job_undo", args=[done.code]))],
         "job_fix": [get(reverse("job_fix", args=[done.code]))],
+        "template_list": [get(reverse("template_list"))],
+        "template_detail": [get(reverse("template_detail", args=[tcode]) + "?v1=1&v2=2")],
+        "template_edit": [get(reverse("template_edit", args=[tcode]))],
         "login": [get(reverse("login"))],
         "admin": [
             get(reverse("admin:index")),
@@ -157,6 +168,7 @@ def pages(db, client, django_user_model, vault_profile, fresh_sandbox, owner, ma
             get(reverse("admin:records_copyjob_change", args=[job.pk])),
             get(reverse("admin:records_recordresult_changelist")),
             get(reverse("admin:records_auditevent_changelist")),
+            get(reverse("admin:records_copytemplate_change", args=[template.pk])),
         ],
     }
 

@@ -2,6 +2,10 @@
 [--clear F]... [--match OBJECT:FIELD]... [--unmatched [OBJECT:]CHOICE]... [--existing E] [--map-user A=B]...
 [--preview] [--sync|--wait] [--json]`.
 
+`copy --template NAME RECORD_ID... --user U [--to TARGET] [any choice above] [--preview] [--sync|--wait]
+[--json]` runs a saved template (records/copy_templates/) on these records (none: its saved filter);
+every choice given overrides the template's for this run.
+
 Exit 0 when the job succeeded, 1 when it failed or partly failed, 2 for bad input (one line on stderr),
 --match/--unmatched/--existing/--map-user without --to included (CopyRequest refuses them).
 """
@@ -21,6 +25,8 @@ from django.core.management.base import BaseCommand
 from records.connectors import connector_for
 from records.connectors.base import Connector
 from records.connectors.errors import ConnectorError
+from records.copy_templates import services
+from records.copy_templates.definition import saved_request
 from records.copying import source_query
 from records.copying.job_actions import copy_job_run
 from records.copying.job_create import copy_job_create
@@ -58,9 +64,11 @@ class Command(BaseCommand):
     help = "Clone or deep-copy records through a connection profile."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("profile")
-        parser.add_argument("object")
+        # With --template the positional words are all record ids (the template names the rest).
+        parser.add_argument("profile", nargs="?")
+        parser.add_argument("object", nargs="?")
         parser.add_argument("record_ids", nargs="*")
+        parser.add_argument("--template", metavar="NAME", help="run this saved template (see `template list`)")
         parser.add_argument("--deep", action="store_true", help="deep copy (with related records)")
         parser.add_argument(
             "--set",
@@ -93,6 +101,10 @@ class Command(BaseCommand):
     def _handle(self, opts: dict[str, Any]) -> int:
         if not (opts["sync"] or opts["preview"]):
             require_queue(self.stderr)
+        if opts["template"]:
+            return self._run_template(opts)
+        if not opts["object"]:
+            raise BadInput("Give the PROFILE and OBJECT to copy from (or --template NAME).")
         profile = ConnectionProfile.objects.filter(name=opts["profile"]).first()
         if profile is None:
             raise BadInput(f"No connection profile named {opts['profile']!r}.")
@@ -111,17 +123,69 @@ class Command(BaseCommand):
                 options=options,
             )
             if opts["preview"]:
-                plan = copy_preview(request=request, connector=connector)
-                self._print_plan(plan, opts["json"])
-                return 2 if plan.refused_reason else 0
+                return self._preview(request, connector, opts["json"])
             job = copy_job_create(request=request, user=user, enqueue=not opts["sync"], connector=connector)
-            if job.status == CopyJob.Status.AWAITING_APPROVAL:
-                self._print_job(job, opts["json"])  # nothing is written until an approver decides
-                return 1
         except ValidationError as exc:
             raise BadInput(in_flags(" ".join(exc.messages))) from exc
         except ConnectorError as exc:
             raise BadInput(str(exc)) from exc
+        return self._follow(job, opts)
+
+    def _run_template(self, opts: dict[str, Any]) -> int:
+        """`copy --template NAME ID...`: the template's copy, this run's choices over it."""
+        ids = [i for i in (opts["profile"], opts["object"], *opts["record_ids"]) if i]
+        try:
+            user = self._template_user(opts["user"])
+            template = services.find_template(name=opts["template"], user=user)
+            version = services.latest_version(template)
+            saved = saved_request(version.definition, user=user, name=template.name)
+            connector = connector_for(saved.profile)
+            overrides, options = parse_choices({**opts, "object": saved.object_name}, connector, saved.profile)
+            request = services.run_request(
+                template=template,
+                version=version,
+                user=user,
+                source_ids=ids,
+                target=self._target(opts["to"]),
+                mode=CopyJob.Mode.DEEP_COPY if opts["deep"] else "",
+                overrides=overrides,
+                options=options,
+                connector=connector,
+            )
+            if opts["preview"]:
+                return self._preview(request, connector, opts["json"])
+            job = services.run(
+                template=template,
+                version=version,
+                request=request,
+                user=user,
+                enqueue=not opts["sync"],
+                connector=connector,
+            )
+        except ValidationError as exc:
+            raise BadInput(in_flags(" ".join(exc.messages))) from exc
+        except ConnectorError as exc:
+            raise BadInput(str(exc)) from exc
+        return self._follow(job, opts)
+
+    def _template_user(self, username: str | None) -> User:
+        if not username:
+            raise BadInput("--template needs --user: the user the job runs as.")
+        user = get_user_model().objects.filter(username=username).first()
+        if user is None:
+            raise BadInput(f"No user named {username!r}.")
+        return user
+
+    def _preview(self, request: CopyRequest, connector: Connector, as_json: bool) -> int:
+        plan = copy_preview(request=request, connector=connector)
+        self._print_plan(plan, as_json)
+        return 2 if plan.refused_reason else 0
+
+    def _follow(self, job: CopyJob, opts: dict[str, Any]) -> int:
+        """The job printed as it ends (--sync runs it here, --wait waits), or as queued."""
+        if job.status == CopyJob.Status.AWAITING_APPROVAL:
+            self._print_job(job, opts["json"])  # nothing is written until an approver decides
+            return 1
         if opts["sync"]:
             job = copy_job_run(job_id=job.pk, worker_id=f"sync:{os.getpid()}")
         elif opts["wait"]:

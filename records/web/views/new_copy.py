@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from records.connectors import connector_for
 from records.connectors.base import Connector, FieldInfo, FieldType, Record
+from records.copy_templates import runs as template_runs
 from records.copying import guards, stored_plans
 from records.copying.choices import offered
 from records.copying.job_create import copy_job_create
@@ -41,7 +42,12 @@ from records.web.views.cross_choices import checked_target, cross_context, targe
 
 LOOKUP_PER_PAGE = 10
 # The preview's way back, by where its draft came from (drafts.Draft.origin).
-BACK_LABELS = {"wizard": "Change the fields", "query": "Change the filter", "bulk": "Upload another file"}
+BACK_LABELS = {
+    "wizard": "Change the fields",
+    "query": "Change the filter",
+    "bulk": "Upload another file",
+    "template": "The template",
+}
 
 
 def copy_start(request: SignedInRequest) -> HttpResponse:
@@ -381,7 +387,9 @@ def _confirm(request: SignedInRequest, draft_id: str, draft: Draft, copy_request
             confirmation=draft_id,  # one job per confirmed preview
             plan=row,
             enqueue=False,  # queued below, to say whether the queue took it
+            template_version=template_runs.confirmed_version(draft.get("template_version"), user=request.user),
         )
+        template_runs.audit_run(job=job, user=request.user)
     except stored_plans.PlanUsed as exc:
         if exc.job is None or exc.job.requested_by_id != request.user.pk:
             messages.error(request, service_error_message(exc))
@@ -435,6 +443,8 @@ def _back_url(profile: ConnectionProfile, draft: Draft) -> str:
         return reverse("copy_record", args=[profile.code, draft["object_name"], draft["source_ids"][0]])
     if draft.get("origin") == "query":
         return reverse("copy_search", args=[profile.code, draft["object_name"]]) + "?" + _query_typed(draft)
+    if draft.get("template"):
+        return reverse("template_detail", args=[draft["template"]])
     return reverse("bulk_upload")
 
 

@@ -1,0 +1,188 @@
+"""Saving, editing, sharing and running copy templates. Keyword-only: the `template` and `copy`
+commands, the pages (views.py) and later the schedules and the API call these, never the models."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.contrib.auth.models import Group, User
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from records.connectors import connector_for
+from records.connectors.base import Connector
+from records.copy_templates.definition import check_fields, definition_of, for_run, saved_request
+from records.copy_templates.runs import audit_run
+from records.copying.job_create import copy_job_create
+from records.copying.options import CopyOptions
+from records.copying.request import CopyRequest
+from records.lib.audit import audit_log
+from records.models import (
+    AnyUser,
+    ConnectionProfile,
+    CopyJob,
+    CopyTemplate,
+    CopyTemplateVersion,
+    manages_all_profiles,
+)
+
+
+def save_from_job(*, job: CopyJob, name: str, description: str = "", user: User) -> CopyTemplate:
+    """A template of the copy `job` made (its choices as asked; the ids it copied kept too)."""
+    if not CopyJob.objects.for_user(user).filter(pk=job.pk).exists():
+        raise ValidationError("You may not use this job.")
+    if job.mode == CopyJob.Mode.UNDO:
+        raise ValidationError("An undo is not a copy: save the job it undid instead.")
+    request = CopyRequest.of_row(job)
+    request.check_access(user)
+    _check_profile(request.profile, user)
+    return save_from_request(request=request, name=name, description=description, user=user, job=job)
+
+
+def save_from_request(
+    *, request: CopyRequest, name: str, description: str = "", user: User, job: CopyJob | None = None
+) -> CopyTemplate:
+    """A new template (version 1) defining `request`, owned by `user`."""
+    name = name.strip()
+    if not name:
+        raise ValidationError("Give the template a name.")
+    if CopyTemplate.objects.filter(owner=user, name=name).exists():
+        raise ValidationError(f"You already have a template named {name}: choose another name.")
+    try:
+        with transaction.atomic():
+            template = CopyTemplate.objects.create(name=name, description=description.strip(), owner=user)
+            version = _add_version(template, definition_of(request), user)
+            audit_log(
+                actor=user, action="template.create", profile=request.profile, job=job, **_about(template, version)
+            )
+    except IntegrityError:  # the same name saved at the same moment
+        raise ValidationError(f"You already have a template named {name}: choose another name.") from None
+    return template
+
+
+def edit(
+    *,
+    template: CopyTemplate,
+    user: User,
+    name: str | None = None,
+    description: str | None = None,
+    request: CopyRequest | None = None,
+) -> CopyTemplateVersion:
+    """A new version defining `request` (None: the latest's copy again), and the name or
+    description changed if given. Only the owner (or who manages all profiles) edits."""
+    _check_owner(template, user)
+    with transaction.atomic():
+        locked = CopyTemplate.objects.select_for_update().get(pk=template.pk)  # one new number at a time
+        if name is not None and name.strip() and name.strip() != locked.name:
+            if CopyTemplate.objects.filter(owner=locked.owner, name=name.strip()).exists():
+                raise ValidationError(f"A template named {name.strip()} exists already.")
+            locked.name = name.strip()
+        if description is not None:
+            locked.description = description.strip()
+        locked.save()
+        latest = latest_version(locked)
+        definition = definition_of(request) if request is not None else dict(latest.definition)
+        version = _add_version(locked, definition, user)
+        audit_log(actor=user, action="template.edit", **_about(locked, version))
+    template.refresh_from_db()
+    return version
+
+
+def share(*, template: CopyTemplate, by: User, user: User | None = None, group: Group | None = None) -> None:
+    """Share `template` with a user or a group (they may see and run it, with profiles they may use)."""
+    _check_owner(template, by)
+    if (user is None) == (group is None):
+        raise ValidationError("Share with one user or one group.")
+    if user is not None:
+        template.shared_with_users.add(user)
+    if group is not None:
+        template.shared_with_groups.add(group)
+    with_whom = f"user {user.username}" if user is not None else f"group {group.name if group else ''}"
+    audit_log(actor=by, action="template.share", shared_with=with_whom, **_about(template, None))
+
+
+def find_template(*, name: str, user: AnyUser) -> CopyTemplate:
+    """The template `name` that `user` may see: their own first, then one shared with them;
+    OWNER/NAME picks among shared ones of the same name."""
+    visible = CopyTemplate.objects.for_user(user)
+    owner, sep, short = name.partition("/")
+    found = list(visible.filter(owner__username=owner, name=short) if sep else visible.filter(name=name))
+    own = [t for t in found if t.owner_id == user.pk]
+    if own or len(found) == 1:
+        return (own or found)[0]
+    if found:
+        owners = ", ".join(sorted(f"{t.owner.username}/{t.name}" for t in found))
+        raise ValidationError(f"More than one template named {name} is shared with you: name one of {owners}.")
+    raise ValidationError(f"No template named {name} that you may use.")
+
+
+def latest_version(template: CopyTemplate) -> CopyTemplateVersion:
+    version = template.latest
+    if version is None:  # every template is made with version 1
+        raise ValidationError(f"The template {template.name} has no version.")
+    return version
+
+
+def run_request(
+    *,
+    template: CopyTemplate,
+    user: AnyUser,
+    source_ids: Sequence[str] = (),
+    target: ConnectionProfile | None = None,
+    mode: str = "",
+    overrides: dict[str, Any] | None = None,
+    options: CopyOptions | None = None,
+    version: CopyTemplateVersion | None = None,
+    connector: Connector | None = None,
+) -> CopyRequest:
+    """The CopyRequest running `template` (its latest version unless `version`) makes, checked:
+    the user may use it and its profiles, its fields still exist (a describe per object)."""
+    if not CopyTemplate.objects.for_user(user).filter(pk=template.pk).exists():
+        raise ValidationError(f"No template named {template.name} that you may use.")
+    version = version or latest_version(template)
+    saved = saved_request(version.definition, user=user, name=template.name)
+    request = for_run(saved, source_ids=source_ids, target=target, mode=mode, overrides=overrides, options=options)
+    request.check_access(user)
+    conn = connector or connector_for(request.profile)
+    check_fields(request, describe=conn.describe, name=template.name)
+    return request
+
+
+def run(
+    *,
+    template: CopyTemplate,
+    version: CopyTemplateVersion,
+    request: CopyRequest,
+    user: User,
+    enqueue: bool = True,
+    connector: Connector | None = None,
+) -> CopyJob:
+    """The job of one run (copy_job_create), recording the version it ran, and its audit."""
+    job = copy_job_create(request=request, user=user, enqueue=enqueue, connector=connector, template_version=version)
+    audit_run(job=job, user=user)
+    return job
+
+
+def _add_version(template: CopyTemplate, definition: dict[str, Any], user: User) -> CopyTemplateVersion:
+    last = template.versions.order_by("-number").values_list("number", flat=True).first() or 0
+    return CopyTemplateVersion.objects.create(
+        template=template, number=last + 1, created_by=user, definition=definition
+    )
+
+
+def _about(template: CopyTemplate, version: CopyTemplateVersion | None) -> dict[str, Any]:
+    about: dict[str, Any] = {"template": template.name, "template_code": str(template.code)}
+    if version is not None:
+        about["version"] = version.number
+    return about
+
+
+def _check_owner(template: CopyTemplate, user: User) -> None:
+    if not (template.owner_id == user.pk or manages_all_profiles(user)):
+        raise ValidationError(f"Only the owner of the template {template.name} may change or share it.")
+
+
+def _check_profile(profile: ConnectionProfile, user: User) -> None:
+    if not ConnectionProfile.objects.for_user(user).filter(pk=profile.pk).exists():
+        raise ValidationError(f"You may not use the profile {profile.name}.")

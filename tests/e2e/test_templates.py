@@ -1,0 +1,43 @@
+"""A copy template in a real browser (chromium, the sandbox, a real RQ worker): a finished Vault
+clone saved as a template from its job page, then run from the template's page on another product
+by its name, through the preview and Confirm, the job recording the template's version."""
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.helpers import PRODUCT, assert_live_end
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_save_a_job_as_a_template_and_run_it_on_another_record(parts, new_page, login, live_server, owner, rq_worker):
+    from records.connectors import connector_for
+    from records.models import CopyJob
+    from tests.fixtures.engine import copy_now
+
+    first = copy_now(
+        parts["vault_profile"], owner, "product__v", [PRODUCT], "clone", overrides={"name__v": "{name__v} B"}
+    )
+    assert first.status == CopyJob.Status.SUCCEEDED, first.error_summary
+    page = login(new_page(), "alice", "alice-pass-123")
+    page.goto(f"{live_server.url}/jobs/{first.code}/")
+    page.click("#save-template summary")
+    page.fill("#tpl-name", "Product B")
+    page.fill("#tpl-description", "a B copy of any product")
+    page.click("#save-template button[type=submit]")
+    page.wait_for_url("**/templates/*/")
+    expect(page.locator("h1")).to_have_text("Product B")
+    expect(page.locator(".lead")).to_have_text("Clone of product__v from Sandbox Vault")
+
+    page.fill("#id_records", "Neurolax")
+    page.click("text=Preview the copy")
+    page.wait_for_url("**/copy/preview/*/")
+    page.click("text=Confirm and queue the copy")
+    page.wait_for_url("**/jobs/*/")
+    assert_live_end(page)
+    job = CopyJob.objects.exclude(pk=first.pk).get()
+    assert job.status == CopyJob.Status.SUCCEEDED and job.template_version.number == 1
+    assert (
+        connector_for(parts["vault_profile"]).get("product__v", job.results.get().new_id).fields["name__v"]
+        == "Neurolax B"
+    )
