@@ -123,3 +123,74 @@ def test_vault_query_copy_points_a_formulation_at_its_copy_under_another_product
 
 def insert_calls(sandbox, system, path):
     return [e for e in sandbox.log(system) if e.method == "POST" and re.search(path, e.path.split("?")[0])]
+
+
+def thirty_accounts(conn, prefix="Wide"):
+    accounts = _ok(conn.create("Accounts", [{"Account_Name": f"{prefix} {i:02}"} for i in range(30)]))
+    contacts = [
+        {"Last_Name": f"{prefix} Contact {i:02}-{k}", "Account_Name": {"id": a}}
+        for i, a in enumerate(accounts)
+        for k in range(3)
+    ]
+    _ok(conn.create("Contacts", contacts[:50]) + conn.create("Contacts", contacts[50:]))
+    return accounts
+
+
+ACCOUNTS_INSERT, CONTACTS_INSERT = r"^/crm/v\d+/Accounts$", r"^/crm/v\d+/Contacts$"
+
+
+def test_zoho_query_copy_inserts_the_children_of_every_top_record_together(cross_zoho_any, owner):
+    source, target = cross_zoho_any
+    thirty_accounts(source.connector)
+    target.sandbox.clear_log()
+    job = copy_across(
+        cross_zoho_any,
+        owner,
+        "Accounts",
+        [],
+        "deep_copy",
+        source_filter="(Account_Name:starts_with:Wide )",
+        source_limit=30,
+    )
+    assert_each_record_copied_once(job)
+    assert job.results.filter(object_name="Contacts").count() == 90
+    assert len(insert_calls(target.sandbox, "zoho", ACCOUNTS_INSERT)) == 1
+    assert len(insert_calls(target.sandbox, "zoho", CONTACTS_INSERT)) == 1  # ⌈90/100⌉, not one per account
+
+
+def test_a_lost_answer_of_a_batch_across_top_records_is_found_and_not_sent_again(cross_zoho_any, owner):
+    source, target = cross_zoho_any
+    thirty_accounts(source.connector)
+    target.sandbox.hooks("zoho").lose("POST", CONTACTS_INSERT, applied=True)
+    target.sandbox.clear_log()
+    job = copy_across(
+        cross_zoho_any,
+        owner,
+        "Accounts",
+        [],
+        "deep_copy",
+        source_filter="(Account_Name:starts_with:Wide )",
+        source_limit=30,
+    )
+    assert_each_record_copied_once(job)
+    outcomes = [e.outcome for e in insert_calls(target.sandbox, "zoho", CONTACTS_INSERT)]
+    assert outcomes == ["lost_applied"]  # reconciled in the target, never sent again
+    made = [c for c in target.sandbox.zoho.state.records["Contacts"].values() if c["Last_Name"].startswith("Wide")]
+    assert len(made) == 90
+
+
+def test_vault_query_copy_inserts_the_formulations_of_every_product_in_one_call(cross_vault, owner):
+    source, target = cross_vault
+    conn = source.connector
+    products = _ok(
+        conn.create("product__v", [{"name__v": f"Wide {i:02}", "status__v": ["active__v"]} for i in range(10)])
+    )
+    _ok(conn.create("formulation__c", [{"product__c": p} for p in products for _ in range(3)]))
+    target.sandbox.clear_log()
+    job = copy_across(
+        cross_vault, owner, "product__v", [], "deep_copy", source_filter="name__v LIKE 'Wide %'", source_limit=10
+    )
+    assert_each_record_copied_once(job)
+    assert job.results.filter(object_name="formulation__c").count() == 30
+    assert len(insert_calls(target.sandbox, "vault", r"/vobjects/product__v$")) == 1
+    assert len(insert_calls(target.sandbox, "vault", r"/vobjects/formulation__c$")) == 1
