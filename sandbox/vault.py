@@ -14,7 +14,7 @@ from email import policy
 from email.parser import BytesParser
 from urllib.parse import parse_qs
 
-from sandbox import clock, demo, record_page, vault_mdl
+from sandbox import clock, demo, record_page, target_org, vault_mdl
 from sandbox.vault_jobs import JobRunner
 from sandbox.vault_state import BLANK, VaultError, VaultState, err
 from sandbox.vault_vql import VQLError, compile_condition, parse, sort_key
@@ -131,6 +131,8 @@ class VaultApp:
         self.base_url = ""
         self.state = VaultState(self.settings)
         self.jobs = JobRunner(self)
+        # The target vault is another vault: its own id (Authentication's vaultId and the header).
+        self.vault_id = target_org.VAULT_ID if self.settings.org == "target" else demo.VAULT_ID
         routes = [
             ("POST", "auth", "auth", False),
             ("POST", "keep-alive", "keep_alive", True),
@@ -302,7 +304,7 @@ class VaultApp:
             ("Content-Type", ctype),
             ("Content-Length", str(len(body))),
             ("X-VaultAPI-ExecutionId", str(uuid.uuid4())),
-            ("X-VaultAPI-VaultId", str(demo.VAULT_ID)),
+            ("X-VaultAPI-VaultId", str(self.vault_id)),
             ("X-VaultAPI-Status", status),
             clock.date_header(self.settings.clock_skew),
         ]
@@ -352,8 +354,8 @@ class VaultApp:
             "responseStatus": "SUCCESS",
             "sessionId": sid,
             "userId": demo.VAULT_USER_ID,
-            "vaultIds": [{"id": demo.VAULT_ID, "name": "Sandbox Vault", "url": f"{base}/api"}],
-            "vaultId": demo.VAULT_ID,
+            "vaultIds": [{"id": self.vault_id, "name": "Sandbox Vault", "url": f"{base}/api"}],
+            "vaultId": self.vault_id,
         }
 
     def keep_alive(self, req):
@@ -380,7 +382,7 @@ class VaultApp:
                 "user_first_name__v": first,
                 "user_last_name__v": last,
                 "user_email__v": name,
-                "vault_id__v": demo.VAULT_ID,
+                "vault_id__v": self.vault_id,
                 "active__v": True,
             }
         }
