@@ -121,6 +121,37 @@ def test_vault_query_copy_points_a_formulation_at_its_copy_under_another_product
     assert state[copies[f1]]["product__c"] == copies[p1]
 
 
+def test_vault_rerun_with_skip_points_a_new_formulation_at_the_copy_found_under_another_product(cross_vault, owner):
+    source, target = cross_vault
+    conn = source.connector
+    p1, p2 = _ok(
+        conn.create("product__v", [{"name__v": f"Tree {n}", "status__v": ["active__v"]} for n in ("One", "Two")])
+    )
+    (f2,) = _ok(conn.create("formulation__c", [{"product__c": p2}]))
+    (f1,) = _ok(conn.create("formulation__c", [{"product__c": p1, "based_on__c": f2}]))
+    conn.update("formulation__c", [{"id": f2, "based_on__c": f1}])  # a cycle across the two trees
+    first = copy_across(cross_vault, owner, "product__v", [p2], "deep_copy", unmatched={"formulation__c": "blank"})
+    assert_each_record_copied_once(first)
+    f2_copy = first.results.get(source_id=f2).new_id
+    state = target.sandbox.vault.state.records["formulation__c"]
+    before = dict(state[f2_copy])
+    job = copy_across(
+        cross_vault,
+        owner,
+        "product__v",
+        [],
+        "deep_copy",
+        source_filter="name__v LIKE 'Tree %'",
+        source_limit=5,
+        existing="skip",
+    )
+    rows = {r.source_id: r for r in job.results.all()}
+    assert {rows[p2].action, rows[f2].action} == {RecordResult.Action.SKIP}
+    assert rows[f1].status == S.SUCCEEDED and rows[f1].action == RecordResult.Action.CREATE
+    assert state[rows[f1].new_id]["based_on__c"] == f2_copy
+    assert state[f2_copy] == before  # found there: pointed at, never changed (not even its based_on__c)
+
+
 def insert_calls(sandbox, system, path):
     return [e for e in sandbox.log(system) if e.method == "POST" and re.search(path, e.path.split("?")[0])]
 
