@@ -1,7 +1,7 @@
 """A copy into another profile of the same system: read in the source (the snapshots the plan
-kept), inserted in the target level by level over all its trees, with the same write protocol as every copy (the row
-marked sending before each write, a lost answer reconciled in the target by the copy key or by
-values, creation time and API user). Neither Vault's `source_record_id` nor Zoho's clone action
+kept), inserted in the target level by level over all its trees, with the same write protocol as
+every copy (the row marked sending before each write, a lost answer reconciled in the target by the
+copy key or by values, creation time and API user). Neither Vault's `source_record_id` nor Zoho's clone action
 works across orgs, so every record, the top one too, is an insert carrying its values.
 
 References inside the copy point at the copies, across its trees too (a copy by query's top record
