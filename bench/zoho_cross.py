@@ -8,7 +8,8 @@ in batches of 100. Target: the look-ups of those references, 100 values a COQL `
 one per 100 records of a module and wave (the top record too: no clone action across orgs); the
 second pass's updates. The re-run adds, in the target, one read per 100 records of each module
 found there (the ledger's records are read once to see that they still exist), and no writes.
-Users (`/users`) are org metadata here, as the describes are.
+Users (`/users`) and the org's id (`/org`, read once per profile) are org metadata here, as the
+describes are.
 
 So that the copy has a reference to match, the setup (not counted) creates a parent account in
 both orgs under the same name and points the copied account's Parent_Account at it.
@@ -32,7 +33,7 @@ def classify(entry) -> str:
     path = entry.path.split("?")[0]
     if "/oauth/" in path:
         return "auth"
-    if "/settings/" in path or path.endswith("/users"):
+    if "/settings/" in path or path.endswith(("/users", "/org")):
         return "metadata"
     return "write" if entry.method in ("POST", "PUT", "PATCH", "DELETE") and not path.endswith("/coql") else "read"
 

@@ -72,6 +72,9 @@ class ConnectionProfile(models.Model):
     lineage_fields = models.JSONField(default=dict, blank=True)
     # Production, validation: a copy written into it waits for another user's approval (copying/approval.py).
     protected = models.BooleanField(default=False)
+    # The org's or vault's id as the system names it (Zoho's org id, Vault's vaultId), learned by the
+    # connection test or the first copy; "" until then. Scopes the ids the app knows (copying/known.py).
+    org_id = models.CharField("org id", max_length=64, blank=True, editable=False)
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_profiles")
     shared_with_users = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="shared_profiles")

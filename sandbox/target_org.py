@@ -13,6 +13,7 @@ from sandbox.vault_schema import FieldDef, ObjectDef, PicklistDef
 
 # Vault: record numbers start here, so no id of the main vault exists in the target.
 VAULT_COUNTER_START = 500_000
+VAULT_ID = 1777  # the main sandbox vault is demo.VAULT_ID
 VAULT_COUNTRIES = ("United States", "Germany", "Japan")  # France and Brazil are missing
 VAULT_PRODUCTS = ("Cardiostat",)  # without its formulations
 VAULT_MISSING_FIELDS = {"product__v": ("launch_date__c",)}
@@ -46,6 +47,13 @@ ZOHO_DATA_USER = {
     "id": "6836878000000150003",
     "email": "data.migration@sandbox.zoho.example",
     "profile": "Administrator",
+}
+# The Organization API's answer for the target org: another org in the same data centre.
+ZOHO_ORG_IDS = {
+    "id": "6836878000000000101",
+    "domain_name": "org68368780",
+    "zgid": "68368780",
+    "primary_zuid": "68368781",
 }
 ZOHO_ACCOUNTS = ("Acme Corp", "Globex")
 ZOHO_MISSING_FIELDS = {"Accounts": ("Regions",)}

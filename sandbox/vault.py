@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
-from sandbox import clock, demo, record_page, vault_mdl
+from sandbox import clock, demo, record_page, target_org, vault_mdl
 from sandbox.files import FileStore
 from sandbox.vault_files import ATTACHMENT_OBJECTS, FileAnswer, VaultFiles
 from sandbox.vault_jobs import JobRunner
@@ -143,6 +143,8 @@ class VaultApp:
         self.store = FileStore(Path(self.settings.files_dir) if self.settings.files_dir else None)
         self.files = VaultFiles(self, self.store)
         self.files.load_demo(self.state.records)
+        # The target vault is another vault: its own id (Authentication's vaultId and the header).
+        self.vault_id = target_org.VAULT_ID if self.settings.org == "target" else demo.VAULT_ID
         routes = [
             ("POST", "auth", "auth", False),
             ("POST", "keep-alive", "keep_alive", True),
@@ -325,7 +327,7 @@ class VaultApp:
             ("Content-Type", ctype),
             ("Content-Length", str(len(body))),
             ("X-VaultAPI-ExecutionId", str(uuid.uuid4())),
-            ("X-VaultAPI-VaultId", str(demo.VAULT_ID)),
+            ("X-VaultAPI-VaultId", str(self.vault_id)),
             ("X-VaultAPI-Status", status),
             clock.date_header(self.settings.clock_skew),
         ]
@@ -388,8 +390,8 @@ class VaultApp:
             "responseStatus": "SUCCESS",
             "sessionId": sid,
             "userId": self.state.api_user_id,
-            "vaultIds": [{"id": demo.VAULT_ID, "name": "Sandbox Vault", "url": f"{base}/api"}],
-            "vaultId": demo.VAULT_ID,
+            "vaultIds": [{"id": self.vault_id, "name": "Sandbox Vault", "url": f"{base}/api"}],
+            "vaultId": self.vault_id,
         }
 
     def keep_alive(self, req):
@@ -412,7 +414,7 @@ class VaultApp:
                 "user_first_name__v": first,
                 "user_last_name__v": last,
                 "user_email__v": email,
-                "vault_id__v": demo.VAULT_ID,
+                "vault_id__v": self.vault_id,
                 "active__v": True,
             }
         }

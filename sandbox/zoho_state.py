@@ -163,11 +163,11 @@ class ZohoState:
             "Modified_Time": "2024-01-01T09:00:00+05:30",
         }
 
-    @staticmethod
-    def org_json() -> dict:
-        """The demo org as `GET /org` renders it (`{"org": [this]}`)."""
+    def org_json(self) -> dict:
+        """The demo org as `GET /org` renders it (`{"org": [this]}`); the target org has its own ids."""
         return {
             **ORG,
+            **(target_org.ZOHO_ORG_IDS if self.org == "target" else {}),
             "primary_email": USER["email"],
             "employee_count": "2",
             "type": "Production",

@@ -314,6 +314,11 @@ class Connector(abc.ABC):
     def test_connection(self) -> str:
         """Authenticate and make one cheap call; return a one-line description. Raise on failure."""
 
+    def org_id(self) -> str:
+        """The id of the org or vault the profile reaches, as the system names it ("" when it
+        doesn't say): two profiles with the same one reach the same records (copying/known.py)."""
+        return ""
+
     @abc.abstractmethod
     def list_objects(self) -> list[ObjectInfo]: ...
 

@@ -140,6 +140,10 @@ class VaultConnector(Connector):
         name = vp.user_name(self.reads.users_me()) or self.config.username
         return f"Connected to Vault {session.vault_id} at {urlsplit(self.base).hostname} as {name}."
 
+    def org_id(self) -> str:
+        """The vault's id from the session (the login's `vaultId`): no call once logged in."""
+        return self.api.write_session()[1].vault_id
+
     def clock_offset(self) -> dt.timedelta:
         return self.http.clock_offset()
 

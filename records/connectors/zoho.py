@@ -158,6 +158,9 @@ class ZohoConnector(Connector):
         host = urlsplit(self.api_domain).netloc
         return f"Zoho CRM at {host} (API {self.api_version}): {len(modules)} modules available."
 
+    def org_id(self) -> str:
+        return self.reads.org_id()
+
     def clock_offset(self) -> dt.timedelta:
         return self.http.clock_offset()
 

@@ -437,6 +437,13 @@ def coql_datetime(value: dt.datetime) -> str:
     return "'" + value.replace(microsecond=0).isoformat(timespec="seconds") + "'"
 
 
+def org_id(body: Any) -> str:
+    """The org's id in `GET /org` ({"org": [{"id", "company_name", ...}]}), or ""."""
+    orgs = body.get("org") if isinstance(body, dict) else None
+    first = orgs[0] if isinstance(orgs, list) and orgs and isinstance(orgs[0], dict) else {}
+    return lookup_id(first.get("id"))
+
+
 def current_user_id(body: Any) -> str:
     """The id of the one user of `GET /users?type=CurrentUser` ({"users": [{"id", ...}], "info"})."""
     found = user(body)

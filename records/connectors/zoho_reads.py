@@ -201,6 +201,13 @@ class ZohoReads:
             self._api_user = found
         return self._api_user
 
+    def org_id(self) -> str:
+        """The org's id (the Organization API, one call; scope ZohoCRM.org.READ): a data centre's
+        API domain is shared by all its orgs, so only this tells two of them apart."""
+        # Reference: https://www.zoho.com/crm/developer/docs/api/v7/get-org-data.html
+        status, body = self.api.call("GET", "org", safe=True)
+        return zp.org_id(body) if status != 204 else ""
+
     def users(self) -> list[dict[str, Any]]:
         """Every user of the org ({id, email, name, active}), USERS_PAGE a call while Zoho says more
         follow: a copy into another org maps its users by e-mail."""

@@ -1,10 +1,13 @@
 """A copy into another profile of the same system: read in the source (the snapshots the plan
-kept), inserted in the target wave by wave, with the same write protocol as every copy (the row
-marked sending before each write, a lost answer reconciled in the target by the copy key or by
-values, creation time and API user). Neither Vault's `source_record_id` nor Zoho's clone action
+kept), inserted in the target level by level over all its trees, with the same write protocol as
+every copy (the row marked sending before each write, a lost answer reconciled in the target by the
+copy key or by values, creation time and API user). Neither Vault's `source_record_id` nor Zoho's clone action
 works across orgs, so every record, the top one too, is an insert carrying its values.
 
-References inside the tree point at the copies (later ones set by the second pass, repoint.py);
+References inside the copy point at the copies, across its trees too (a copy by query's top record
+pointing at another, a child at a record under another top record: they are never looked up by key
+in the target); those to a record of the same level or a later one are set by one second pass over
+the job (repoint.py), as self-references and cycles are, and never on a record found there already;
 outside it at the records the plan matched in the target (plan.cross["refs"], kept in
 job.state["refs"]); a reference without a match follows its object's choice: left empty
 ("blank") or its record fails ("fail"; "refuse" refused the plan already)."""
@@ -21,11 +24,13 @@ from records.copying.options import CopyOptions
 from records.copying.reconcile import Sent
 from records.copying.references import ref_id
 from records.copying.repoint import LaterRefs, later_refs, tree_depths
-from records.copying.tree import Node
+from records.copying.tree import Node, read_tree
 from records.copying.update_pass import UpdatePass
 from records.models import RecordResult
 
 S = RecordResult.Status
+# The key of the job's one second pass in job.state["repoint"] (an in-profile copy keys one per root).
+FOREST = "*"
 
 
 @dataclass(frozen=True)
@@ -139,28 +144,58 @@ def _reference(info: FieldInfo, value: Any, node: Node, id_map: dict[str, str], 
 
 
 class CrossCopyRun(EngineDeepCopyRun):
-    """The engine's deep copy (a clone is a tree of one) into the job's target profile."""
+    """The engine's deep copy (a clone is a tree of one) into the job's target profile. Every top
+    record of the job (a copy by query has many) is one forest: the top records first, then each
+    level of every tree together, an object's records `batch_size` a call whatever tree they are
+    under, then one second pass for the references to records of the same level or a later one (a
+    top record pointing at another, a child at a record under another top record)."""
 
     @property
     def inherits(self) -> bool:
         return False  # an insert in another org carries every value itself
 
-    def _copy_root(self, root_id: str) -> None:
-        super()._copy_root(root_id)
-        UpdatePass(self.context, self._payload).run(root_id)  # records found there, to update
+    def run(self) -> None:
+        nodes = self._forest()
+        node_by_key = {(n.object_name, n.source_id): n for n in nodes}
+        depths = tree_depths(nodes)
+        self._create_roots(node_by_key, depths)
+        if self.connector.updates_records:
+            self.repoint.plan(FOREST, nodes)  # once, all trees: a reference may cross them
+        for depth in sorted({n.depth for n in nodes if n.depth > 0}):
+            self._create_level(depth, node_by_key, depths)
+        self.repoint.run(FOREST)
+        rows = list(self.context.job.results.order_by("depth", "id"))
+        UpdatePass(self.context, self._payload).run_rows(rows)  # records found there, to update
+        self.context.heartbeat()
 
-    def _create_children(
-        self,
-        object_name: str,
-        rows: list[RecordResult],
-        node_by_key: dict[tuple[str, str], Node],
-        id_map: dict[str, str],
-        depths: dict[tuple[str, str], int],
+    def _forest(self) -> list[Node]:
+        """Every tree of the job as planned (its snapshots), else read again in the source."""
+        context = self.context
+        nodes = _snapshot_nodes(list(context.job.results.order_by("depth", "id")))
+        if nodes is not None:
+            return nodes
+        exclude = frozenset(context.options.exclude)
+        return [
+            n
+            for root in context.job.source_ids
+            for n in read_tree(context.source, context.job.object_name, str(root), exclude=exclude)
+        ]
+
+    def _create_level(
+        self, depth: int, node_by_key: dict[tuple[str, str], Node], depths: dict[tuple[str, str], int]
     ) -> None:
-        # A record found in the target already (action update) is the update pass's, never inserted.
-        rows = [r for r in rows if r.action != RecordResult.Action.UPDATE]
-        if rows:
-            super()._create_children(object_name, rows, node_by_key, id_map, depths)
+        """One level of every tree, object by object (a record found in the target already, action
+        update, is the update pass's, never inserted)."""
+        context = self.context
+        context.heartbeat()
+        id_map = dict(context.job.results.exclude(new_id="").values_list("source_id", "new_id"))
+        wave = context.job.results.defer("source_snapshot").filter(depth=depth, status__in=(S.PENDING, S.SENDING))
+        by_object: dict[str, list[RecordResult]] = {}
+        for row in wave.exclude(action=RecordResult.Action.UPDATE).order_by("id"):
+            if (row.object_name, row.source_id) in node_by_key:
+                by_object.setdefault(row.object_name, []).append(row)
+        for object_name, rows in by_object.items():
+            self._create_children(object_name, rows, node_by_key, id_map, depths)
 
     def _target(self) -> Target:
         refs = self.context.job.state.get("refs") or {}
@@ -174,23 +209,20 @@ class CrossCopyRun(EngineDeepCopyRun):
             node, target_fields=fields, id_map=id_map, target=self._target(), new_parent=new_parent, later=later
         )
 
-    def run(self) -> None:
-        # Every top record first, in batches: a copy by query has many, and each is its own tree.
-        self._create_roots()
-        super().run()
-
-    def _create_roots(self) -> None:
+    def _create_roots(self, node_by_key: dict[tuple[str, str], Node], depths: dict[tuple[str, str], int]) -> None:
         """The top records still to insert, `batch_size` a call (parallel calls up to the profile's
-        concurrency), not a call per root. A root planned without a snapshot is left to _copy_root."""
+        concurrency), not a call per root. A reference to another top record is left to the second
+        pass (its copy may not exist yet), one to a record already copied or found is set now."""
         conn = self.connector
         rows = self.context.job.results.filter(depth=0, status__in=(S.PENDING, S.SENDING)).exclude(
             action=RecordResult.Action.UPDATE
         )
+        id_map = dict(self.context.job.results.exclude(new_id="").values_list("source_id", "new_id"))
         sent = Sent(inherits=False)
         ready: list[RecordResult] = []
-        for row in rows.order_by("id"):
-            nodes = _snapshot_nodes([row])
-            if nodes and self._root_payload(row, nodes[0], sent):
+        for row in rows.defer("source_snapshot").order_by("id"):
+            node = node_by_key.get((row.object_name, row.source_id))
+            if node and self._root_payload(row, node, sent, id_map, depths):
                 ready.append(row)
         if not ready:
             return
@@ -208,13 +240,20 @@ class CrossCopyRun(EngineDeepCopyRun):
             self.context.heartbeat()
             self.writer.send_group([(batch, create) for batch in batches[start : start + window]], sent)
 
-    def _root_payload(self, root_row: RecordResult, root_node: Node, sent: Sent) -> bool:
+    def _root_payload(
+        self,
+        root_row: RecordResult,
+        root_node: Node,
+        sent: Sent,
+        id_map: dict[str, str],
+        depths: dict[tuple[str, str], int],
+    ) -> bool:
         """Put the top record's insert (its values and the overrides: no clone across orgs) into
         `sent`; False when the record fails instead (a reference with no match), the row saved so."""
         context, conn = self.context, self.connector
         fields = context.describe(root_row.object_name)
-        later = later_refs(root_node, fields, tree_depths([root_node])) if conn.updates_records else {}
-        payload, why = self._payload(root_node, fields, {}, "", later)
+        later = later_refs(root_node, fields, depths, target_of=conn.reference_target) if conn.updates_records else {}
+        payload, why = self._payload(root_node, fields, id_map, "", later)
         if why:
             res.fail(root_row, "UNMATCHED_REFERENCE", why)
             res.save([root_row])
@@ -226,22 +265,3 @@ class CrossCopyRun(EngineDeepCopyRun):
         sent.payloads[root_row.pk] = payload
         sent.sources[root_row.pk] = root_node.fields
         return True
-
-    def _create_root(self, root_id: str, root_row: RecordResult, root_node: Node) -> None:
-        """A top record _create_roots left (planned without a snapshot): inserted alone."""
-        if root_row.action == RecordResult.Action.UPDATE:
-            return  # found in the target already: the update pass's
-        conn = self.connector
-        sent = Sent(inherits=False)
-        if not self._root_payload(root_row, root_node, sent):
-            return
-        self.writer.reconcile_leftovers([root_row], sent)
-        if root_row.status != S.PENDING:
-            return
-
-        def create(batch: list[RecordResult]) -> list[WriteResult]:
-            # From the payload at call time: "make unique" may have numbered a value.
-            return conn.create(root_row.object_name, [dict(sent.payloads[root_row.pk])])
-
-        self.context.heartbeat()
-        self.writer.send([root_row], create, sent)

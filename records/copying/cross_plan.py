@@ -15,6 +15,7 @@ from records.connectors.base import Connector
 from records.copying import existing, matching, schema_diff, users
 from records.copying.request import CopyRequest
 from records.copying.tree import Node, Plan
+from records.profiles.org_ids import profile_learn_org_id
 
 EXAMPLES = 3  # unmatched references named per object in the refusal and the report
 
@@ -24,6 +25,9 @@ def plan_cross(
 ) -> None:
     """Fill plan.cross; refuse the plan when an object's unmatched references say "refuse"."""
     _fill_clone_fields(source, request, trees)
+    profile_learn_org_id(profile=request.profile, connector=source)  # scopes the ids the app knows
+    if request.target is not None:
+        profile_learn_org_id(profile=request.target, connector=target)
     options = request.options
     matching.check_match_options(target=target, match=options.match)
     wanted = matching.outside_references(source=source, trees=trees)

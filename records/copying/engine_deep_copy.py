@@ -129,7 +129,7 @@ class EngineDeepCopyRun:
                 res.fail(row, "PARENT_NOT_COPIED", "Its parent record was not copied.")
                 res.save([row])
                 continue
-            later = later_refs(node, fields, depths) if conn.updates_records else {}
+            later = later_refs(node, fields, depths, target_of=conn.reference_target) if conn.updates_records else {}
             payload, why = self._payload(node, fields, id_map, new_parent, later)
             if why:
                 res.fail(row, "UNMATCHED_REFERENCE", why)

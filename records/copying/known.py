@@ -37,12 +37,15 @@ class Known:
 
 def same_org(profile_id: int) -> list[int]:
     """The profiles that reach the org `profile_id` reaches: the same system at the same base URL
-    (Vault: the vault's DNS). A Zoho base URL is its data centre's API domain, shared by every org
-    there, and a profile doesn't hold its org's id, so Zoho orgs of one data centre share a scope
-    (more ids known than strictly are: a copy is then kept or not claimed, never wrongly taken)."""
-    profile = ConnectionProfile.objects.only("system", "base_url").get(pk=profile_id)
+    (Vault: the vault's DNS) and, where both profiles know their org's id (profiles/org_ids.py:
+    Zoho's org id, Vault's vaultId), the same id. A Zoho base URL is its data centre's API domain,
+    shared by every org there: two profiles there of which one doesn't know its org yet share a
+    scope (more ids known than strictly are: a copy is then kept or not claimed, never wrongly taken)."""
+    profile = ConnectionProfile.objects.only("system", "base_url", "org_id").get(pk=profile_id)
     url = profile.base_url.rstrip("/").lower()
     same = ConnectionProfile.objects.filter(system=profile.system, base_url__istartswith=url)
+    if profile.org_id:
+        same = same.filter(org_id__in=("", profile.org_id))
     return [pk for pk, base in same.values_list("pk", "base_url") if base.rstrip("/").lower() == url]
 
 

@@ -18,7 +18,7 @@ a resumed run sends the whole pass again instead of reconciling it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any
 
@@ -39,6 +39,8 @@ SENDING = "sending"
 LaterRefs = dict[str, tuple[str, str]]
 # {(object, source id): (the copy's id, its row's pk)}: the job's copies, as the pass reads them.
 Copies = dict[tuple[str, str], tuple[str, int]]
+# Connector.reference_target: the object a reference of a record points at.
+TargetOf = Callable[[FieldInfo, dict[str, Any]], str]
 
 
 def reference_fields(fields: Iterable[FieldInfo], parent_field: str) -> list[FieldInfo]:
@@ -46,13 +48,17 @@ def reference_fields(fields: Iterable[FieldInfo], parent_field: str) -> list[Fie
     return [f for f in fields if f.type == FieldType.REFERENCE and f.editable and f.name != parent_field]
 
 
-def later_refs(node: Node, fields: Iterable[FieldInfo], depths: dict[tuple[str, str], int]) -> LaterRefs:
+def later_refs(
+    node: Node, fields: Iterable[FieldInfo], depths: dict[tuple[str, str], int], *, target_of: TargetOf | None = None
+) -> LaterRefs:
     """{field: (target object, target source id)} for the references of `node` to records of the
-    tree that are created in its own wave or later (so not re-pointable in its create)."""
+    tree that are created in its own wave or later (so not re-pointable in its create).
+    `target_of` (Connector.reference_target) names the object of a polymorphic reference (Zoho's
+    What_Id by its `$se_module`); without it a reference's declared object is taken."""
     out: LaterRefs = {}
     for info in reference_fields(fields, node.parent_field):
         target = ref_id(node.fields.get(info.name))
-        key = (info.reference_to or node.object_name, target)
+        key = ((target_of(info, node.fields) if target_of else info.reference_to) or node.object_name, target)
         if target and depths.get(key, -1) >= node.depth:
             out[info.name] = key
     return out
@@ -93,7 +99,8 @@ class RepointPass:
         refs = []
         for node in nodes:
             fields = self.context.describe(node.object_name)
-            for name, (target_object, target_id) in later_refs(node, fields, depths).items():
+            later = later_refs(node, fields, depths, target_of=self.connector.reference_target)
+            for name, (target_object, target_id) in later.items():
                 refs.append([node.object_name, node.source_id, name, target_object, target_id])
         plans[root_id] = {"phase": DONE if not refs else "", "refs": refs}
         self.context.save_state()
@@ -105,17 +112,17 @@ class RepointPass:
             return
         st["phase"] = SENDING  # before the first update: a resumed run sends the pass again
         self.context.save_state()
-        copies: Copies = {
-            (o, s): (n, pk)
-            for o, s, n, pk in self.context.job.results.exclude(new_id="").values_list(
-                "object_name", "source_id", "new_id", "pk"
-            )
-        }
+        written = self.context.job.results.exclude(new_id="").values_list(
+            "object_name", "source_id", "new_id", "pk", "action"
+        )
+        copies: Copies = {(o, s): (n, pk) for o, s, n, pk, _ in written}
+        # A record found in the target (skipped or updated) is pointed at, never changed here.
+        created = {pk for _, _, _, pk, action in written if action == RecordResult.Action.CREATE}
         updates: dict[str, dict[str, dict[str, Any]]] = {}
         for object_name, source_id, field, target_object, target_id in st["refs"]:
             copy = copies.get((object_name, source_id))
-            if copy is None:
-                continue  # not copied: nothing to re-point
+            if copy is None or copy[1] not in created:
+                continue  # not copied by this job: nothing to re-point
             found = copies.get((target_object, target_id))
             if found is None and self.context.cross:
                 continue  # the source's id means nothing in another profile: left unset

@@ -46,7 +46,10 @@ class UpdatePass:
 
     def run(self, root_id: str) -> None:
         """Update the tree's rows with action "update"."""
-        rows = self.context.tree_rows(root_id, snapshots=True)
+        self.run_rows(self.context.tree_rows(root_id, snapshots=True))
+
+    def run_rows(self, rows: list[RecordResult]) -> None:
+        """Update those of `rows` with action "update" (their references re-pointed through `rows`)."""
         todo = [r for r in rows if r.action == RecordResult.Action.UPDATE and r.status in (S.PENDING, S.SENDING)]
         if not todo or self.build is None:  # without the run's builder there is nothing to compare with
             return

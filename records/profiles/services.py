@@ -23,6 +23,7 @@ from records.copying.tree import copy_key_names
 from records.lib.audit import audit_log
 from records.lib.error_words import friendly_error
 from records.models import ConnectionProfile, System, manages_all_profiles
+from records.profiles.org_ids import profile_learn_org_id
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import Group, User
@@ -219,6 +220,7 @@ def profile_update(*, profile: ConnectionProfile, actor: User | None, **changes:
         # Credentials or the endpoint changed: the cached session belongs to the old ones.
         profile.session_token = ""
         profile.session_expires_at = None
+        profile.org_id = ""  # they may reach another org: learned again (profiles/org_ids.py)
     _validate(profile)
     with transaction.atomic():
         profile.save()
@@ -332,9 +334,12 @@ def _test_connection(profile: ConnectionProfile) -> tuple[bool, str]:
             f"No {names} stored (cleared when the profile's address changed?): enter {'them' if len(missing) > 1 else 'it'} again.",
         )
     try:
-        return True, connector_for(profile).test_connection() or "connected"
+        connector = connector_for(profile)
+        message = connector.test_connection() or "connected"
     except Exception as exc:  # noqa: BLE001 - every failure becomes a message for the user
         return False, friendly_error(exc, profile)
+    profile_learn_org_id(profile=profile, connector=connector)
+    return True, message
 
 
 def profile_test(*, profile: ConnectionProfile, actor: User | None) -> tuple[bool, str]:
