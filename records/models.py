@@ -310,6 +310,12 @@ class CopyTemplate(models.Model):
     shared_with_groups = models.ManyToManyField("auth.Group", blank=True, related_name="shared_copy_templates")
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
+    # Told when a job run from the template ends, besides its requester (copy_templates/notifications.py):
+    # e-mail addresses, and a webhook whose URL passed notify/webhook_urls.py when saved. The secret
+    # signs each delivery; encrypted like the profiles' secrets and never shown again.
+    notify_emails = models.JSONField(default=list, blank=True)
+    webhook_url = models.CharField(max_length=500, blank=True)
+    webhook_secret = EncryptedTextField(blank=True, default="")
 
     objects = TemplateQuerySet.as_manager()
 
