@@ -100,6 +100,12 @@ def _approve_grants(user_id: int | None) -> models.QuerySet[Permission]:
 
 
 class JobQuerySet(models.QuerySet["CopyJob"]):
+    def for_table(self) -> JobQuerySet:
+        """What a jobs table shows joined in, one query for the page: the profile and the template
+        a job ran from, never the template's secret (decrypted per row) nor a version's definition."""
+        related = self.select_related("profile", "template_version__template")
+        return related.defer("template_version__definition", "template_version__template__webhook_secret")
+
     def for_user(self, user: User | AnonymousUser) -> JobQuerySet:
         """Business users see only their own jobs; staff audit everything in the admin.
         By primary key: an anonymous user's is None, which no job's requester has. An approver

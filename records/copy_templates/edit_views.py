@@ -22,7 +22,7 @@ from records.copy_templates.editing import cross_initial, edited_request, rows_t
 from records.copy_templates.forms import EditTemplateForm
 from records.copy_templates.views import owns, template_for_user
 from records.copying.request import CopyRequest
-from records.lib.error_words import service_error_message
+from records.lib.error_words import friendly_error, service_error_message
 from records.lib.signed_in import SignedInRequest
 from records.models import CopyTemplate
 from records.web import choice_rows
@@ -39,12 +39,15 @@ def template_edit(request: SignedInRequest, code: uuid.UUID) -> HttpResponse:
     version = services.latest_version(template)
     try:
         saved = saved_request(version.definition, user=request.user, name=template.name)
+        connector = connector_for(saved.profile)
     except ValidationError as exc:  # its profile gone or unshared: nothing to describe the widgets with
         messages.error(request, service_error_message(exc))
         return redirect("template_detail", code=template.code)
+    except ConnectorError as exc:  # a profile whose settings no longer pass the checks
+        messages.error(request, friendly_error(exc, saved.profile))
+        return redirect("template_detail", code=template.code)
     targets = [(str(p.code), p.name) for p in target_choices(request.user, saved.profile)]
     form = EditTemplateForm(request.POST or None, initial=_initial(template, saved), targets=targets)
-    connector = connector_for(saved.profile)
     rows = rows_to_show(saved)
     if request.method == "POST":
         rows = choice_rows.rows_from_post(request.POST)
