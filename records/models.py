@@ -103,6 +103,12 @@ def _approve_grants(user_id: int | None) -> models.QuerySet[Permission]:
 
 
 class JobQuerySet(models.QuerySet["CopyJob"]):
+    def for_table(self) -> JobQuerySet:
+        """What a jobs table shows joined in, one query for the page: the profile and the template
+        a job ran from, never the template's secret (decrypted per row) nor a version's definition."""
+        related = self.select_related("profile", "template_version__template")
+        return related.defer("template_version__definition", "template_version__template__webhook_secret")
+
     def for_user(self, user: User | AnonymousUser) -> JobQuerySet:
         """Business users see only their own jobs; staff audit everything in the admin.
         By primary key: an anonymous user's is None, which no job's requester has. An approver
@@ -313,6 +319,12 @@ class CopyTemplate(models.Model):
     shared_with_groups = models.ManyToManyField("auth.Group", blank=True, related_name="shared_copy_templates")
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
+    # Told when a job run from the template ends, besides its requester (copy_templates/notifications.py):
+    # e-mail addresses, and a webhook whose URL passed notify/webhook_urls.py when saved. The secret
+    # signs each delivery; encrypted like the profiles' secrets and never shown again.
+    notify_emails = models.JSONField(default=list, blank=True)
+    webhook_url = models.CharField(max_length=500, blank=True)
+    webhook_secret = EncryptedTextField(blank=True, default="")
 
     objects = TemplateQuerySet.as_manager()
 

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from records.copy_templates import edit_views as template_edit_views
 from records.copy_templates import views as template_views
 from records.ops import health
 from records.profiles import views as profile_views
@@ -50,7 +51,7 @@ urlpatterns = [
     # Saved copy templates
     path("templates/", template_views.template_list, name="template_list"),
     path("templates/<uuid:code>/", template_views.template_detail, name="template_detail"),
-    path("templates/<uuid:code>/edit/", template_views.template_edit, name="template_edit"),
+    path("templates/<uuid:code>/edit/", template_edit_views.template_edit, name="template_edit"),
     path("templates/<uuid:code>/run/", template_views.template_run, name="template_run"),
     path("templates/<uuid:code>/share/", template_views.template_share, name="template_share"),
     # Jobs

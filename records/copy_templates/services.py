@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from records.connectors import connector_for
 from records.connectors.base import Connector
 from records.copy_templates.definition import check_fields, definition_of, for_run, saved_request
+from records.copy_templates.notifications import TemplateNotifications, apply_notifications, checked_notifications
 from records.copy_templates.runs import audit_run
 from records.copying.job_create import copy_job_create
 from records.copying.options import CopyOptions
@@ -68,10 +69,12 @@ def edit(
     name: str | None = None,
     description: str | None = None,
     request: CopyRequest | None = None,
+    notifications: TemplateNotifications | None = None,
 ) -> CopyTemplateVersion:
-    """A new version defining `request` (None: the latest's copy again), and the name or
-    description changed if given. Only the owner (or who manages all profiles) edits."""
+    """A new version defining `request` (None: the latest's copy again), and the name, description
+    or who its runs notify changed if given. Only the owner (or who manages all profiles) edits."""
     _check_owner(template, user)
+    notifications = checked_notifications(notifications) if notifications is not None else None
     with transaction.atomic():
         locked = CopyTemplate.objects.select_for_update().get(pk=template.pk)  # one new number at a time
         if name is not None and name.strip() and name.strip() != locked.name:
@@ -80,11 +83,14 @@ def edit(
             locked.name = name.strip()
         if description is not None:
             locked.description = description.strip()
+        told = apply_notifications(template=locked, notifications=notifications) if notifications else []
         locked.save()
         latest = latest_version(locked)
         definition = definition_of(request) if request is not None else dict(latest.definition)
         version = _add_version(locked, definition, user)
-        audit_log(actor=user, action="template.edit", **_about(locked, version))
+        # Which notification fields changed, never their values (the secret above all).
+        about = {**_about(locked, version), **({"notify": told} if told else {})}
+        audit_log(actor=user, action="template.edit", **about)
     template.refresh_from_db()
     return version
 

@@ -1,10 +1,10 @@
-"""The templates' pages: the list, a template (versions, diff, run, share), its edit page, and
+"""The templates' pages: the list, a template (versions, diff, run, share; its edit page is
+edit_views.py), and
 "Save as template" from a job's page and from the preview. Thin: the services decide."""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import replace
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -12,7 +12,6 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from records.connectors import connector_for
@@ -21,9 +20,8 @@ from records.copy_templates import services
 from records.copy_templates.definition import saved_request
 from records.copy_templates.diff import version_diff
 from records.copy_templates.finding import record_ids
-from records.copy_templates.forms import EditTemplateForm, RunTemplateForm, SaveTemplateForm, ShareTemplateForm
+from records.copy_templates.forms import RunTemplateForm, SaveTemplateForm, ShareTemplateForm
 from records.copy_templates.shown import summary
-from records.copying.options import CopyOptions
 from records.lib.error_words import friendly_error, service_error_message
 from records.lib.signed_in import SignedInRequest
 from records.models import CopyJob, CopyTemplate, CopyTemplateVersion, manages_all_profiles
@@ -38,7 +36,7 @@ def template_list(request: SignedInRequest) -> HttpResponse:
 
 
 def template_detail(request: SignedInRequest, code: uuid.UUID) -> HttpResponse:
-    template = _template_for_user(request, code)
+    template = template_for_user(request, code)
     versions = list(template.versions.select_related("created_by").order_by("-number"))
     return render(
         request,
@@ -50,7 +48,7 @@ def template_detail(request: SignedInRequest, code: uuid.UUID) -> HttpResponse:
             "diff": _diff(request, versions),
             "run_form": RunTemplateForm(),
             "share_form": ShareTemplateForm(),
-            "owns": _owns(request, template),
+            "owns": owns(request, template),
             "nav": "templates",
         },
     )
@@ -69,7 +67,7 @@ def _diff(request: SignedInRequest, versions: list[CopyTemplateVersion]) -> dict
 @require_POST
 def template_run(request: SignedInRequest, code: uuid.UUID) -> HttpResponse:
     """Run: the named records (or the saved filter) → the preview, confirmed there as any copy."""
-    template = _template_for_user(request, code)
+    template = template_for_user(request, code)
     form = RunTemplateForm(request.POST)
     form.is_valid()
     try:
@@ -96,7 +94,7 @@ def template_run(request: SignedInRequest, code: uuid.UUID) -> HttpResponse:
 
 @require_POST
 def template_share(request: SignedInRequest, code: uuid.UUID) -> HttpResponse:
-    template = _template_for_user(request, code)
+    template = template_for_user(request, code)
     form = ShareTemplateForm(request.POST)
     if not form.is_valid():
         messages.error(request, " ".join(str(e) for e in form.non_field_errors()) or "Name one user or one group.")
@@ -113,55 +111,6 @@ def template_share(request: SignedInRequest, code: uuid.UUID) -> HttpResponse:
     else:
         messages.success(request, f"Shared with {name or group_name}.")
     return redirect("template_detail", code=template.code)
-
-
-def template_edit(request: SignedInRequest, code: uuid.UUID) -> HttpResponse:
-    """Name, description and the main choices; saving makes a new version (the wizard's widgets
-    are not here yet: the other choices are kept as saved)."""
-    template = _template_for_user(request, code)
-    if not _owns(request, template):
-        raise Http404("No such template")
-    version = services.latest_version(template)
-    options = CopyOptions.from_dict(version.definition.get("options"))
-    form = EditTemplateForm(request.POST or None, initial=_initial(template, version.definition, options))
-    if request.method == "POST" and form.is_valid():
-        try:
-            saved = saved_request(version.definition, user=request.user, name=template.name)
-            data = form.cleaned_data
-            changed = replace(
-                saved,
-                mode=data["mode"],
-                options=replace(
-                    options,
-                    exclude=tuple(e.strip() for e in data["exclude"].split(",") if e.strip()),
-                    source_filter=data["source_filter"].strip(),
-                    source_limit=data["source_limit"],
-                ),
-            )
-            new = services.edit(
-                template=template,
-                user=request.user,
-                name=data["name"],
-                description=data["description"],
-                request=changed,
-            )
-        except ValidationError as exc:
-            form.add_error(None, service_error_message(exc))
-        else:
-            messages.success(request, f"Saved as version {new.number}.")
-            return redirect(reverse("template_detail", args=[template.code]) + f"?v1={version.number}&v2={new.number}")
-    return render(request, "records/template_edit.html", {"template": template, "form": form, "nav": "templates"})
-
-
-def _initial(template: CopyTemplate, definition: dict[str, object], options: CopyOptions) -> dict[str, object]:
-    return {
-        "name": template.name,
-        "description": template.description,
-        "mode": definition.get("mode"),
-        "exclude": ", ".join(options.exclude),
-        "source_filter": options.source_filter,
-        "source_limit": options.source_limit,
-    }
 
 
 @require_POST
@@ -202,12 +151,12 @@ def copy_save_template(request: SignedInRequest, draft_id: str) -> HttpResponse:
     return redirect("template_detail", code=template.code)
 
 
-def _template_for_user(request: SignedInRequest, code: uuid.UUID) -> CopyTemplate:
+def template_for_user(request: SignedInRequest, code: uuid.UUID) -> CopyTemplate:
     template = CopyTemplate.objects.for_user(request.user).filter(code=code).first()
     if template is None:
         raise Http404("No such template")
     return template
 
 
-def _owns(request: SignedInRequest, template: CopyTemplate) -> bool:
+def owns(request: SignedInRequest, template: CopyTemplate) -> bool:
     return template.owner_id == request.user.pk or manages_all_profiles(request.user)

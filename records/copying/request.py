@@ -65,9 +65,7 @@ class CopyRequest:
     def checked_ids(self) -> list[str]:
         """The source ids, once the checks that need no remote call hold (the mode, the ids): the
         preview and stored_plans.plan_request (before a plan row is stored) both apply them."""
-        if self.mode not in COPY_MODES:
-            raise ValidationError(f"Unknown copy mode {self.mode!r}; use clone or deep_copy.")
-        self._check_target()
+        self.check_choices()
         ids = list(self.source_ids)
         if not ids and not self.options.source_filter:  # a copy by query finds its ids (source_query.py)
             raise ValidationError("Give at least one record id to copy.")
@@ -75,6 +73,12 @@ class CopyRequest:
             raise ValidationError("A record id is listed twice.")
         validate_source_ids(ids)  # before any request: a NUL id must reach neither the remote nor the database
         return ids
+
+    def check_choices(self) -> None:
+        """The mode and the target, checked without the ids (a template's edit page has none)."""
+        if self.mode not in COPY_MODES:
+            raise ValidationError(f"Unknown copy mode {self.mode!r}; use clone or deep_copy.")
+        self._check_target()
 
     def _check_target(self) -> None:
         target = self.target

@@ -37,14 +37,26 @@ class Webhook:
 def job_ended(*, job: CopyJob, recipients: Sequence[str] = (), webhooks: Sequence[Webhook] = ()) -> None:
     """A job reached an end (succeeded, partly done, failed, cancelled or stopped waiting,
     rejected or expired): its requester gets an e-mail, and so do `recipients`; each of `webhooks`
-    gets the event. A template passes its own recipients and webhooks here."""
-    job = CopyJob.objects.select_related("profile", "target_profile").get(pk=job.pk)
+    gets the event, and so do those of the template the job ran from (read in the same query)."""
+    job = CopyJob.objects.select_related("profile", "target_profile", "template_version__template").get(pk=job.pk)
     if job.status not in CopyJob.FINISHED:
         return  # taken over or resumed before this was asked: its next end notifies
     occurrence = (job.finished or timezone.now()).isoformat()
+    recipients, webhooks = _with_template(job, recipients, webhooks)
     if webhooks:  # after the commit: the URL check resolves the host, never inside the job's transaction
         transaction.on_commit(lambda: _queue_webhooks(job, occurrence, list(webhooks)))
     _queue_mails(job.pk, ENDED, occurrence, list(recipients))
+
+
+def _with_template(
+    job: CopyJob, recipients: Sequence[str], webhooks: Sequence[Webhook]
+) -> tuple[list[str], list[Webhook]]:
+    """`recipients` and `webhooks` with the job's template's own (copy_templates/notifications.py)."""
+    template = job.template_version.template if job.template_version else None
+    if template is None:
+        return list(recipients), list(webhooks)
+    hooks = [Webhook(url=template.webhook_url, secret=template.webhook_secret)] if template.webhook_url else []
+    return [*recipients, *template.notify_emails], [*webhooks, *hooks]
 
 
 def job_awaiting_approval(*, job: CopyJob) -> None:

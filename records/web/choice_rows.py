@@ -13,6 +13,7 @@ from django.http import QueryDict
 
 from records.connectors.base import FieldInfo
 from records.copying.choices import TEXT_TYPES
+from records.copying.options import CopyOptions
 
 MAX_ROWS = 50  # per kind; a page offers a few, a crafted POST can't make the server loop long
 
@@ -100,3 +101,34 @@ def field_options(fields: list[FieldInfo], *, text_only: bool = False) -> list[d
         ),
         key=lambda f: (str(f["label"]).lower(), f["name"]),
     )
+
+
+def rows_of(*, top_object: str, top: dict[str, Any], options: CopyOptions) -> ChoiceRows:
+    """The rows a saved copy's choices render as (a template's edit page): the reverse of `items`,
+    so that sending them back unchanged parses into the same choices."""
+    rows = ChoiceRows(changes=[], lineage=[])
+    per_object = {top_object: top, **{o: v for o, v in options.fields.items() if o != top_object}}
+    for obj, values in per_object.items():
+        unique = set(options.unique.get(obj, ()))
+        for name, value in values.items():
+            rows["changes"].append(_change_row(obj, name, value, unique=name in unique))
+        rows["changes"] += [_change_row(obj, n, "", unique=True) for n in sorted(unique - set(values))]
+    for obj in sorted(set(options.unique) - set(per_object)):
+        rows["changes"] += [_change_row(obj, n, "", unique=True) for n in options.unique[obj]]
+    rows["lineage"] = [LineageRow(object=obj, field=name) for obj, name in options.lineage.items()]
+    return rows
+
+
+def _change_row(obj: str, name: str, value: Any, *, unique: bool) -> ChangeRow:
+    return ChangeRow(object=obj, field=name, value=_shown(value), clear=value is None, unique=unique)
+
+
+def _shown(value: Any) -> str:
+    """A typed value as typed again (options.parse_cli types it back by the field)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ";".join(str(v) for v in value)  # a multi-select picklist
+    return str(value)

@@ -41,3 +41,36 @@ def test_save_a_job_as_a_template_and_run_it_on_another_record(parts, new_page, 
         connector_for(parts["vault_profile"]).get("product__v", job.results.get().new_id).fields["name__v"]
         == "Neurolax B"
     )
+
+
+def test_edit_a_templates_field_value_with_the_widget_and_run_it(parts, new_page, login, live_server, owner, rq_worker):
+    from records.connectors import connector_for
+    from records.copy_templates import services
+    from records.models import CopyJob
+    from tests.fixtures.engine import copy_request
+
+    request = copy_request(
+        parts["vault_profile"], "product__v", [PRODUCT], "clone", overrides={"name__v": "{name__v} B"}
+    )
+    template = services.save_from_request(request=request, name="Product B", user=owner)
+    page = login(new_page(), "alice", "alice-pass-123")
+    page.goto(f"{live_server.url}/templates/{template.code}/edit/")
+    expect(page.locator("#ch-0-field")).to_have_value("name__v")
+    page.fill("#ch-0-value", "{name__v} C")
+    page.select_option("#ch-1-field", "description__c")
+    page.fill("#ch-1-value", "Edited in the browser")
+    page.click("text=Save a new version")
+    page.wait_for_url("**/templates/*/?v1=1&v2=2")
+    expect(page.locator("h1")).to_have_text("Product B")
+
+    page.fill("#id_records", "Neurolax")
+    page.click("text=Preview the copy")
+    page.wait_for_url("**/copy/preview/*/")
+    page.click("text=Confirm and queue the copy")
+    page.wait_for_url("**/jobs/*/")
+    assert_live_end(page)
+    expect(page.locator("#job-template")).to_contain_text("Product B v2")
+    job = CopyJob.objects.get()
+    assert job.status == CopyJob.Status.SUCCEEDED and job.template_version.number == 2
+    copied = connector_for(parts["vault_profile"]).get("product__v", job.results.get().new_id).fields
+    assert (copied["name__v"], copied["description__c"]) == ("Neurolax C", "Edited in the browser")

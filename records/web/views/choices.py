@@ -1,11 +1,11 @@
 """The preview's choices: which related objects to copy, fields on every level, make
 unique, lineage, automation. One POST that stores them on the draft; the preview shows their effect.
-Parsed by the same rule as the CLI (records/copying/options.parse_cli)."""
+Parsed by the same rule as the CLI (web/choice_post.py, options.parse_cli)."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -20,21 +20,17 @@ from records.connectors import connector_class, connector_for
 from records.connectors.base import Connector, FieldInfo
 from records.connectors.errors import ConnectorError
 from records.copying import choices, stored_plans
-from records.copying.options import CopyOptions, parse_cli
+from records.copying.options import CopyOptions
 from records.copying.tree import Plan
 from records.lib.error_words import friendly_error, service_error_message
 from records.lib.signed_in import SignedInRequest
 from records.models import ConnectionProfile, CopyPlan
 from records.profiles.access import get_profile_for_user
-from records.web import choice_rows, drafts
+from records.web import choice_post, choice_rows, drafts
 from records.web.choice_rows import ChangeRow, LineageRow
 from records.web.drafts import Draft
 
 Describe = Callable[[str], list[FieldInfo]]
-
-FLAGS = ("skip_cadences", "run_workflows", "migration_mode", "no_triggers")  # and engine: copy_choices
-TEXTS = ("set", "clear", "unique", "lineage")
-MAX_LINES_CHARS = 20_000  # each box (the textareas' maxlength says the same)
 
 
 @require_POST
@@ -42,32 +38,15 @@ def copy_choices(request: SignedInRequest, draft_id: str) -> HttpResponse:
     draft = drafts.get_draft(request, draft_id)
     profile = get_profile_for_user(request, draft["profile"])
     asked = drafts.copy_request_of(draft, profile)
-    texts = {k: request.POST.get(k, "") for k in TEXTS}
-    too_long = [k for k, v in texts.items() if len(v) > MAX_LINES_CHARS]
-    if too_long:  # refused, not cut: a cut line would copy something the person didn't write
-        messages.error(
-            request, f"The {too_long[0]} lines are longer than {MAX_LINES_CHARS:,} characters; shorten them."
-        )
-        return redirect("copy_preview", draft_id=draft_id)
     shown = request.POST.getlist("object")
     included = set(request.POST.getlist("include"))
-    rows = choice_rows.rows_from_post(request.POST)
     try:
-        # The widgets' rows become the CLI's items, before the typed lines: one rule parses both.
-        widgets = choice_rows.items(rows, top_object=asked.object_name)
-        top, options = parse_cli(
+        parsed = choice_post.parsed_choices(
+            request.POST,
             top_object=asked.object_name,
             describe=_describe(request, profile),
-            set_values=widgets.set_values + _lines(texts["set"]),
-            clear=widgets.clear + _lines(texts["clear"]),
-            unique=widgets.unique + _lines(texts["unique"]),
-            lineage=widgets.lineage + _lines(texts["lineage"]),
             exclude=[o for o in shown if o not in included],
             lineage_defaults=profile.lineage_fields or {},
-            web_words=True,
-            **{f: f in request.POST for f in FLAGS},
-            # The person's own tick, sent by a hidden input while the box is locked (_copy_choices.html).
-            engine="engine" in request.POST or "engine_kept" in request.POST,
         )
     except ValidationError as exc:
         messages.error(request, service_error_message(exc))
@@ -75,7 +54,8 @@ def copy_choices(request: SignedInRequest, draft_id: str) -> HttpResponse:
     except ConnectorError as exc:
         messages.error(request, friendly_error(exc, profile))
         return redirect("copy_preview", draft_id=draft_id)
-    options = _with_cross(options, asked.options)
+    top, texts, rows = parsed.top, parsed.texts, parsed.rows
+    options = _with_cross(parsed.options, asked.options)
     # The overrides typed before the choices, then the choices' own for the top record.
     base = draft.get("base_overrides", draft["overrides"])
     chosen = replace(asked, overrides={**base, **top}, options=options)
@@ -105,10 +85,6 @@ def _with_cross(options: CopyOptions, asked: CopyOptions) -> CopyOptions:
         source_filter=asked.source_filter,
         source_limit=asked.source_limit,
     )
-
-
-def _lines(text: str) -> list[str]:
-    return [line.strip() for line in text.splitlines() if line.strip()]
 
 
 def engine_needed(options: CopyOptions, object_name: str) -> str:
@@ -190,14 +166,18 @@ def widgets(
     options: CopyOptions,
     row: CopyPlan | None = None,
     labels: dict[str, str] | None = None,
+    related: Sequence[tuple[str, str]] = (),
 ) -> dict[str, Any]:
     """What the choices' rows render: the objects a row can name (the top one, those of the plan,
     those left out), the rows chosen before plus one blank of each kind, each with its object's
-    fields (one describe per object named, through one connector: it caches them)."""
+    fields (one describe per object named, through one connector: it caches them). `related`:
+    (object, label) offered without a plan (a template's edit page reads the related lists)."""
     top = draft["object_name"]
     objects = {top: top}
     for o in plan.objects if plan else []:
         objects[o.object_name] = o.label or o.object_name  # the top one's label too
+    for name, label in related:
+        objects.setdefault(name, label or name)
     for name in options.exclude:
         objects.setdefault(name, (labels or {}).get(name) or name)
     saved = draft.get("choice_rows") or choice_rows.ChoiceRows(changes=[], lineage=[])
