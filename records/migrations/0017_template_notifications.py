@@ -4,7 +4,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("records", "0015_notifications"),
+        ("records", "0016_profile_org_id"),
     ]
 
     operations = [
