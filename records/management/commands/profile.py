@@ -89,7 +89,7 @@ class Command(BaseCommand):
         what.add_argument("--import", dest="import_file", metavar="FILE", help="replace the policy with this JSON file")
         what.add_argument("--export", action="store_true", help="print the policy as JSON")
         what.add_argument("--rotate-key", action="store_true", help="a new key: later copies get new stand-ins")
-        masking.add_argument("--user", default="", help="who changes it (audited; default: the first superuser)")
+        masking.add_argument("--user", default="", help="who changes it (audited; default: the profile's owner)")
 
     def handle(self, *args: Any, action: str, **options: Any) -> None:
         getattr(self, f"handle_{action.replace('-', '_')}")(**options)
@@ -306,7 +306,7 @@ class Command(BaseCommand):
         if show:
             self._show_masking(profile)
             return
-        actor = self._owner(user)
+        actor = self._owner(user) if user else profile.owner
         if rotate_key:
             masking_keys.masking_key_rotate(profile=profile, user=actor)
             self.stdout.write(f"{profile.name}: a new masking key; copies from now on get new stand-ins.")
