@@ -29,6 +29,7 @@ SCENARIOS = [
     "vault_engine_copy",
     "preview_plan",
     "zoho_cross_copy",
+    "masking",
 ]
 MODULES = {
     "zoho_deep_copy": "bench.zoho_deep",
@@ -41,6 +42,7 @@ MODULES = {
     "vault_engine_copy": "bench.vault_engine",
     "preview_plan": "bench.preview_plan",
     "zoho_cross_copy": "bench.zoho_cross",
+    "masking": "bench.masking",
 }
 
 
