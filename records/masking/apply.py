@@ -82,6 +82,17 @@ class MaskSet:
             out[name] = self.masker.standin(rule, value, info, object_name=object_name)
         return out
 
+    def key_values(self, object_name: str, field: str, values: dict[str, str]) -> dict[str, str]:
+        """Match-key values as a masked copy wrote them, when the key field is masked: a re-run, or a
+        reference, finds a masked copy by its stand-in (the same key gives the same one)."""
+        if field not in self.rules_for(object_name):
+            return values
+        out = {}
+        for k, v in values.items():
+            standin = self.standins(object_name, {field: v}).get(field) if v else v
+            out[k] = standin.strip() if isinstance(standin, str) else ""
+        return out
+
     def masked_source(self, object_name: str, source: dict[str, Any]) -> dict[str, Any]:
         """The source's values with every masked field's replaced: what templates may read."""
         standins = self.standins(object_name, source)

@@ -100,6 +100,8 @@ def test_vault_masking_builds_the_hierarchy_with_the_engine_and_masks_every_leve
     assert plan.masking["formulation__c"][0]["rule"] == "text"
     job = copy_now(profile, owner, "product__v", [product], "deep_copy", connector=conn, options=masks, overrides=named)
     assert job.status == CopyJob.Status.SUCCEEDED
+    kept = job.plan["masking"]["product__v"][0]
+    assert "sample_source" not in kept and kept["sample_standin"]  # the job keeps no source value
     records = sb.vault.state.records
     for row in job.results.all():
         field = "description__c" if row.object_name == "product__v" else "strength__c"
@@ -171,3 +173,42 @@ def test_a_rerun_of_a_masked_copy_finds_it_and_undo_deletes_it(cross_zoho, owner
     undo = copy_job_undo(job=first, user=owner, enqueue=False)
     copy_job_run(job_id=undo.pk, worker_id="test", connector=target.connector)
     assert copy_id not in target.sandbox.zoho.state.records["Contacts"]
+
+
+@pytest.mark.django_db
+def test_a_rerun_that_updates_sends_the_new_standin_and_keeps_the_label(cross_zoho, owner):
+    source, target = cross_zoho
+    masking_keys.masking_policy_set(profile=target.profile, policy=CONTACT_MASKS, user=owner)
+    target.profile.refresh_from_db()
+    contact = a_contact(source.sandbox)
+    first = copy_across(cross_zoho, owner, "Contacts", [contact["id"]], "clone")
+    copy_id = first.results.get().new_id
+    before = target.sandbox.zoho.state.records["Contacts"][copy_id]["Phone"]
+    source.connector.update("Contacts", [{"id": contact["id"], "Phone": "+1 555 999 0000"}])
+    again = copy_across(cross_zoho, owner, "Contacts", [contact["id"]], "clone", existing="update")
+    row = again.results.get()
+    assert row.action == RecordResult.Action.UPDATE and row.status == S.SUCCEEDED
+    after = target.sandbox.zoho.state.records["Contacts"][copy_id]["Phone"]
+    assert after != before and after != "+1 555 999 0000" and len(after) == len("+1 555 999 0000")
+    assert row.values == {"Phone": "masked (phone)"}
+
+
+@pytest.mark.django_db
+def test_a_rerun_finds_a_masked_copy_by_its_masked_match_key(cross_zoho, owner):
+    from records.copying.job_actions import copy_job_run
+    from records.copying.job_create import copy_job_create
+
+    source, target = cross_zoho
+    masking_keys.masking_policy_set(profile=target.profile, policy=CONTACT_MASKS, user=owner)
+    target.profile.refresh_from_db()
+    contact = a_contact(source.sandbox)
+    first = copy_across(cross_zoho, owner, "Contacts", [contact["id"]], "clone")
+    copy_id = first.results.get().new_id
+    first.results.all().delete()  # no ledger left: only the key can find the copy
+    options = CopyOptions(existing="skip", match={"Contacts": "Email"})
+    request = copy_request(source.profile, "Contacts", [contact["id"]], "clone", options=options)
+    request = type(request)(**{**request.__dict__, "target": target.profile})
+    job = copy_job_create(request=request, user=owner, enqueue=False, connector=source.connector)
+    job = copy_job_run(job_id=job.pk, worker_id="test", connector=target.connector, source_connector=source.connector)
+    row = job.results.get()
+    assert row.action == RecordResult.Action.SKIP and row.new_id == copy_id
