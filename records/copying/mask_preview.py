@@ -2,8 +2,8 @@
 the planned records hold a value in it, and one sample (source → stand-in).
 
 The source sample is shown to the person previewing, who can read the source already; the job
-keeps the table without it (`without_sources`: the job page and the approval box show the rules,
-counts and stand-ins only, to anyone who may see the job). The stand-ins come from the write
+keeps the table without either sample (`without_samples`: the job page and the approval box
+show the fields, rules and counts only, to anyone who may see the job). The stand-ins come from the write
 profile's key (made here on first use), so the sample is the value the copy will write (unless a
 unique field's stand-in is taken by another record first)."""
 
@@ -19,6 +19,8 @@ from records.masking import rules as masking_rules
 from records.masking.apply import MaskSet
 
 Trees = dict[str, list[Node]]
+SAMPLES = ("sample_source", "sample_standin")
+SAMPLES = ("sample_source", "sample_standin")
 Table = dict[str, list[dict[str, Any]]]
 
 
@@ -79,7 +81,5 @@ def _rows(masks: MaskSet, obj: str, rules: dict[str, str], values: list[dict[str
     return rows
 
 
-def without_sources(table: Table) -> Table:
-    return {
-        obj: [{k: v for k, v in row.items() if k != "sample_source"} for row in rows] for obj, rows in table.items()
-    }
+def without_samples(table: Table) -> Table:
+    return {obj: [{k: v for k, v in row.items() if k not in SAMPLES} for row in rows] for obj, rows in table.items()}

@@ -3,6 +3,8 @@ clone body), a Zoho and a Vault engine-built deep copy (Vault's own deep copy gi
 engine's), a copy into another profile under its policy; nothing unmasked on the ledger, the job
 page or the CSV; undo and a re-run of masked copies."""
 
+import json
+import logging
 import re
 
 import pytest
@@ -53,14 +55,18 @@ def test_a_zoho_clone_sends_standins_in_its_clone_body_and_the_ledger_keeps_labe
 
 
 @pytest.mark.django_db
-def test_nothing_unmasked_on_the_job_page_or_its_csv(zoho, owner, owner_client):
+def test_nothing_unmasked_on_the_job_page_its_csv_the_logs_or_the_audit(zoho, owner, owner_client, caplog):
+    from records.models import AuditEvent
+
     source = a_contact(zoho.sandbox)
+    caplog.set_level(logging.DEBUG)
     job = copy_now(zoho.profile, owner, "Contacts", [source["id"]], "clone", options=CopyOptions(mask=CONTACT_MASKS))
     copy = zoho_contacts(zoho.sandbox)[job.results.get().new_id]
     page = owner_client.get(reverse("job_detail", args=[job.code])).content.decode()
     rows = owner_client.get(reverse("job_rows", args=[job.code])).content.decode()
     csv = b"".join(owner_client.get(reverse("job_results_csv", args=[job.code])).streaming_content).decode()
-    for text in (page, rows, csv):
+    audit = json.dumps(list(AuditEvent.objects.values("action", "details")))
+    for text in (page, rows, csv, caplog.text, audit, json.dumps(job.plan)):
         for value in (source["Email"], copy["Email"], source["Phone"], copy["Phone"]):
             assert value not in text
     assert "masked (email)" in csv
@@ -101,7 +107,7 @@ def test_vault_masking_builds_the_hierarchy_with_the_engine_and_masks_every_leve
     job = copy_now(profile, owner, "product__v", [product], "deep_copy", connector=conn, options=masks, overrides=named)
     assert job.status == CopyJob.Status.SUCCEEDED
     kept = job.plan["masking"]["product__v"][0]
-    assert "sample_source" not in kept and kept["sample_standin"]  # the job keeps no source value
+    assert kept["count"] == 1 and "sample_source" not in kept and "sample_standin" not in kept  # no value kept
     records = sb.vault.state.records
     for row in job.results.all():
         field = "description__c" if row.object_name == "product__v" else "strength__c"
@@ -212,3 +218,21 @@ def test_a_rerun_finds_a_masked_copy_by_its_masked_match_key(cross_zoho, owner):
     job = copy_job_run(job_id=job.pk, worker_id="test", connector=target.connector, source_connector=source.connector)
     row = job.results.get()
     assert row.action == RecordResult.Action.SKIP and row.new_id == copy_id
+
+
+@pytest.mark.django_db
+def test_a_stored_plan_shows_the_samples_until_confirm_then_keeps_neither(zoho, owner):
+    from records.copying import stored_plans
+    from records.copying.job_create import copy_job_create
+    from records.models import CopyPlan
+
+    source = a_contact(zoho.sandbox)
+    request = copy_request(zoho.profile, "Contacts", [source["id"]], "clone", options=CopyOptions(mask=CONTACT_MASKS))
+    row = stored_plans.plan_request(request=request, user=owner)  # read inline in tests (PLAN_READ_INLINE)
+    row.refresh_from_db()
+    assert row.status == CopyPlan.Status.READY, row.error
+    email = next(r for r in row.plan["masking"]["Contacts"] if r["field"] == "Email")
+    assert email["sample_source"] == source["Email"] and EMAIL.fullmatch(email["sample_standin"])
+    copy_job_create(request=request, user=owner, plan=row, enqueue=False)
+    row.refresh_from_db()
+    assert source["Email"] not in json.dumps(row.plan) and email["sample_standin"] not in json.dumps(row.plan)
