@@ -65,6 +65,10 @@ class MaskSet:
             }
         return self._by_object[object_name]
 
+    def any_rules(self) -> bool:
+        """Whether anything may be masked (a rule other than keep, or the suggestions)."""
+        return self._suggested or any(r != R.KEEP for rules in self._rules.values() for r in rules.values())
+
     def infos(self, object_name: str) -> dict[str, FieldInfo]:
         """The masked fields' metadata."""
         return {name: info for name, (_rule, info) in self._fields(object_name).items()}

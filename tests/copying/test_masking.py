@@ -236,3 +236,18 @@ def test_a_stored_plan_shows_the_samples_until_confirm_then_keeps_neither(zoho, 
     copy_job_create(request=request, user=owner, plan=row, enqueue=False)
     row.refresh_from_db()
     assert source["Email"] not in json.dumps(row.plan) and email["sample_standin"] not in json.dumps(row.plan)
+
+
+@pytest.mark.django_db
+def test_a_vault_deep_copy_planned_before_a_policy_writes_nothing_unmasked(neurolax, owner):
+    from tests.fixtures.engine import run_job, start_job
+
+    sb, profile, conn, product = neurolax
+    named = {"name__v": "Neurolax (before the policy)"}
+    job = start_job(profile, owner, "product__v", [product], "deep_copy", connector=conn, overrides=named)
+    masking_keys.masking_policy_set(profile=profile, policy={"product__v": {"description__c": "text"}}, user=owner)
+    sb.clear_log()
+    job = run_job(job, connector=conn)
+    assert job.status == CopyJob.Status.FAILED
+    assert "masking policy changed" in job.error_summary
+    assert not [e for e in sb.log("vault") if e.method == "POST" and "deepcopy" in e.path]
