@@ -55,12 +55,11 @@ def fits(info, value):
         return value in info.picklist_values
     if info.type in (FieldType.TEXT, FieldType.LONG_TEXT):
         return isinstance(value, str) and (info.max_length is None or len(value) <= info.max_length)
-    if info.type == FieldType.NUMBER:
-        return isinstance(value, int) and info.min_value <= value <= info.max_value
-    if info.type == FieldType.DECIMAL:
+    if info.type in (FieldType.NUMBER, FieldType.DECIMAL):
         low = info.min_value if info.min_value is not None else float("-inf")
         high = info.max_value if info.max_value is not None else float("inf")
-        return low <= float(value) <= high
+        whole = info.type == FieldType.DECIMAL or isinstance(value, int)
+        return whole and low <= float(value) <= high
     if info.type == FieldType.DATE:
         return bool(dt.date.fromisoformat(value))
     return bool(dt.datetime.fromisoformat(value))
@@ -126,3 +125,43 @@ def test_a_unique_field_stays_unique_over_ten_thousand_values(rule, info, make):
     outs = [masker.standin(rule, make(i), info, object_name="Contacts") for i in range(10_000)]
     assert len(set(outs)) == 10_000
     assert all(o is not None for o in outs)
+
+
+SAMPLES = {
+    FieldType.TEXT: "Sample 0123 Value",
+    FieldType.LONG_TEXT: "Sample value\nwith two lines",
+    FieldType.NUMBER: 1234,
+    FieldType.DECIMAL: 12.5,
+    FieldType.DATE: "2020-03-03",
+    FieldType.DATETIME: "2026-12-06T02:03:04.000Z",
+}
+
+
+def demo_fields(setup, objects):
+    for obj in objects:
+        for info in setup.connector.describe(obj):
+            yield obj, info
+
+
+@pytest.mark.django_db
+def test_every_rule_that_fits_a_demo_field_of_either_system_gives_a_fitting_different_standin(zoho, vault):
+    from records.masking import rules as R
+
+    checked = 0
+    fields = [
+        *demo_fields(zoho, ["Contacts", "Accounts", "Deals"]),
+        *demo_fields(vault, ["product__v", "formulation__c"]),
+    ]
+    for obj, info in fields:
+        value = info.picklist_values[0] if info.picklist_values else SAMPLES.get(info.type)
+        if value is None:
+            continue
+        for rule in R.RULES:
+            if rule in (R.KEEP, R.BLANK) or R.fit_error(info, rule, key_field="Copy_Key"):
+                continue
+            out = Masker(b"demo").standin(rule, value, info, object_name=obj)
+            assert out != value, (obj, info.name, rule)
+            assert fits(info, out), (obj, info.name, rule, out)
+            assert Masker(b"demo").standin(rule, value, info, object_name=obj) == out
+            checked += 1
+    assert checked > 50
