@@ -75,6 +75,12 @@ class ConnectionProfile(models.Model):
     # The org's or vault's id as the system names it (Zoho's org id, Vault's vaultId), learned by the
     # connection test or the first copy; "" until then. Scopes the ids the app knows (copying/known.py).
     org_id = models.CharField("org id", max_length=64, blank=True, editable=False)
+    # Masking (records/masking/keys.py): the key whose HMAC seeds the stand-ins of copies written
+    # here (made on first use, rotatable; encrypted like the secrets), and the policy every copy
+    # into this profile applies, {object: {field: rule}}.
+    masking_key = EncryptedTextField(blank=True, default="")
+    masking_key_set_at = models.DateTimeField(null=True, blank=True)
+    masking_policy = models.JSONField(default=dict, blank=True)
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_profiles")
     shared_with_users = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="shared_profiles")

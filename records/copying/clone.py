@@ -20,7 +20,11 @@ class CloneRun:
     def run(self) -> None:
         context, conn = self.context, self.context.connector
         rows = context.rows(status__in=[S.PENDING, S.SENDING])
-        requests = {row.pk: CloneRequest(row.source_id, context.top_overrides(row)) for row in rows}
+        # A clone inherits what it isn't sent: a masked field's stand-in is sent, from its source value.
+        sources = context.clone_sources(context.job.object_name, [r.source_id for r in rows])
+        requests = {
+            row.pk: CloneRequest(row.source_id, context.top_overrides(row, sources.get(row.source_id))) for row in rows
+        }
         # The same dicts: "make unique" changes a value in the payload and the clone sends it. A
         # clone sends only what changes: its copy inherits the rest (its name too) from its source.
         sent = Sent(payloads={pk: req.overrides for pk, req in requests.items()}, inherits=True)

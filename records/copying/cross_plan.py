@@ -13,6 +13,7 @@ from typing import Any
 
 from records.connectors.base import Connector
 from records.copying import existing, matching, schema_diff, users
+from records.copying.mask_preview import mask_set
 from records.copying.request import CopyRequest
 from records.copying.tree import Node, Plan
 from records.profiles.org_ids import profile_learn_org_id
@@ -33,7 +34,7 @@ def plan_cross(
     wanted = matching.outside_references(source=source, trees=trees)
     wanted.pop(source.user_object, None)  # users are mapped by e-mail (users.py), not by a key
     keys = {o: matching.match_key(target=target, object_name=o, chosen=options.match.get(o, "")) for o in wanted}
-    found = matching.resolve(source=source, target=target, wanted=wanted, keys=keys)
+    found = matching.resolve(source=source, target=target, wanted=wanted, keys=keys, masks=mask_set(request, target))
     plan.cross["refs"] = found.mapped
     # Why each reference of a "fail" object has no match: its record's row says so (cross_copy.py).
     plan.cross["unmatched"] = {

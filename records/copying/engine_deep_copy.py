@@ -140,7 +140,8 @@ class EngineDeepCopyRun:
             values.update(row.fixes or {})  # a person's corrections of this failed row, last
             payload.update(values)
             left_out = payload.pop(LEFT_OUT, None)
-            row.values = {**values, LEFT_OUT: left_out} if left_out else values or None
+            kept = context.masks.labelled(object_name, values) or {}
+            row.values = {**kept, LEFT_OUT: left_out} if left_out else kept or None
             if key_field:
                 payload[key_field] = row.idempotency_key
             payloads[row.pk] = payload

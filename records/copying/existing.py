@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from records.connectors import connector_for
 from records.connectors.base import Connector
 from records.connectors.errors import Rejected
+from records.copying.mask_preview import mask_set
 from records.copying.matching import match_key
 from records.copying.references import ref_id
 from records.copying.request import CopyRequest
@@ -130,6 +131,7 @@ def _match_group(request: CopyRequest, object_name: str, group: list[Node], targ
         return {}
     field = key.field
     values = {n.source_id: _key_value(n, field) for n in group}
+    values = mask_set(request, target).key_values(object_name, field, values)  # a masked key: its stand-ins
     shared = Counter(v for v in values.values() if v)
     unique = {sid: v for sid, v in values.items() if v and shared[v] == 1}
     try:

@@ -14,6 +14,7 @@ from records.connectors.base import Connector
 from records.copying import approval, existing, field_labels, lifecycle, stored_plans, tree
 from records.copying import results as res
 from records.copying.job_queue import enqueue_job
+from records.copying.mask_preview import without_samples
 from records.copying.preview import Trees, keeps_snapshot, plan_copy
 from records.copying.request import CopyRequest
 from records.copying.tree import Plan
@@ -146,7 +147,12 @@ def _job_row(
     return CopyJob.objects.create(
         **{**request.row_fields(), "source_ids": list(plan.source_ids)},  # a copy by query found its ids
         source_name=(first[0].name if first else "")[:300],  # for the job's title
-        plan={**plan.as_dict(), "copy_name": _copy_name(request), "field_labels": labels},
+        plan={
+            **plan.as_dict(),
+            "copy_name": _copy_name(request),
+            "field_labels": labels,
+            "masking": without_samples(plan.masking),
+        },
         requested_by=user,
         confirmation=confirmation or None,
         template_version=version,

@@ -15,6 +15,7 @@ from records.connectors.base import Connector, FieldInfo, FieldType
 from records.connectors.errors import ConnectorError, NotFound
 from records.copying.references import ref_id
 from records.copying.tree import Node
+from records.masking.apply import MaskSet
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,12 @@ def _references(source: Connector, node: Node, infos: dict[str, FieldInfo]) -> I
 
 
 def resolve(
-    *, source: Connector, target: Connector, wanted: dict[str, set[str]], keys: dict[str, MatchKey | None]
+    *,
+    source: Connector,
+    target: Connector,
+    wanted: dict[str, set[str]],
+    keys: dict[str, MatchKey | None],
+    masks: MaskSet | None = None,
 ) -> Resolution:
     """Find each wanted record in the target by its object's key: the key values read in the source
     in batches, then looked up in the target in batches. One hit matches; none or several don't."""
@@ -137,12 +143,16 @@ def resolve(
         if key is None:
             out.unmatched[object_name] = [(i, "", "no unique field to match it by") for i in ordered]
             continue
-        _resolve_object(source, target, key, ordered, out)
+        _resolve_object(source, target, key, ordered, out, masks)
     return out
 
 
-def _resolve_object(source: Connector, target: Connector, key: MatchKey, ids: list[str], out: Resolution) -> None:
+def _resolve_object(
+    source: Connector, target: Connector, key: MatchKey, ids: list[str], out: Resolution, masks: MaskSet | None
+) -> None:
     values = {i: _text(v.get(key.field)) for i, v in source.field_values(key.object_name, ids, [key.field]).items()}
+    if masks is not None:  # a masked key: the record a masked copy made holds the stand-in
+        values = masks.key_values(key.object_name, key.field, values)
     try:
         found = target.match_ids(key.object_name, key.field, [v for v in values.values() if v])
     except ConnectorError as exc:

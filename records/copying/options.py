@@ -44,6 +44,10 @@ class CopyOptions:
     # Copy by query: the source records matching this filter (Vault VQL WHERE, Zoho criteria), newest first.
     source_filter: str = ""
     source_limit: int | None = None
+    # Masking (records/masking/): {object: {field: rule}}; the write profile's policy is merged in
+    # by CopyRequest. `mask_suggested`: every field that looks personal takes its suggested rule.
+    mask: dict[str, dict[str, str]] = field(default_factory=dict)
+    mask_suggested: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -79,9 +83,10 @@ class CopyOptions:
             user_map=dict(data.get("user_map") or {}),
             source_filter=str(data.get("source_filter") or ""),
             source_limit=data.get("source_limit"),
+            mask={k: dict(v) for k, v in (data.get("mask") or {}).items()},
             **{
                 k: bool(data.get(k))
-                for k in ("skip_cadences", "run_workflows", "migration_mode", "no_triggers", "engine")
+                for k in ("skip_cadences", "run_workflows", "migration_mode", "no_triggers", "engine", "mask_suggested")
             },
         )
 
@@ -92,7 +97,15 @@ class CopyOptions:
         """A system that copies hierarchies itself (Vault) has the engine build this one instead:
         asked for (--engine), or choices below the top that the system's own deep copy can't make."""
         # Migration mode is a header of Create Object Records, which Vault's deep copy doesn't take.
-        return native and (self.engine or self.migration_mode or self.no_triggers or self.changes_below(top_object))
+        # Masking: Vault's deep copy job copies the children server-side, where no stand-in can be
+        # put in; the engine's way sends every value itself (a refusal would leave no way to mask).
+        return native and (
+            self.engine or self.migration_mode or self.no_triggers or self.masks() or self.changes_below(top_object)
+        )
+
+    def masks(self) -> bool:
+        """Whether any field may be masked (a rule other than keep, or the suggestions)."""
+        return self.mask_suggested or any(r != "keep" for rules in self.mask.values() for r in rules.values())
 
     def changes_below(self, top_object: str) -> bool:
         """Anything that changes the records below the top (what Vault's own deep copy can't do)."""

@@ -15,6 +15,7 @@ from records.connectors import connector_for
 from records.connectors.base import Connector, FieldInfo
 from records.connectors.errors import ConnectorError
 from records.copying import approval, cross_plan, source_query, tree, value_templates
+from records.copying.mask_preview import mask_preview
 from records.copying.options import CopyOptions
 from records.copying.preview_checks import check_request
 from records.copying.preview_notes import automation_warnings, rendered_samples, unique_field_notes, unique_predictions
@@ -59,6 +60,8 @@ def plan_copy(
         target = target_connector or connector_for(request.target)
         cross_plan.plan_cross(plan=plan, trees=trees, request=request, source=conn, target=target)
     approval.check_cap(plan=plan, request=request)
+    if request.options.masks() and not plan.refused_reason:
+        plan.masking = mask_preview(trees=trees, request=request, connector=conn)
     return plan, trees
 
 
@@ -336,6 +339,8 @@ def _engine_reason(conn: Connector, options: CopyOptions, object_name: str, node
         return "it leaves out a branch or changes records below the top"
     if options.migration_mode or options.no_triggers:
         return "migration mode is a header of Create Object Records, not of Vault's deep copy"
+    if options.masks():
+        return "fields are masked: Vault's deep copy copies the related records itself, unmasked"
     if _related_count(nodes) > conn.max_deep_copy_records:
         return f"more than {conn.max_deep_copy_records:,} related records"
     return "asked for: “Build the hierarchy level by level” is ticked"

@@ -9,10 +9,12 @@ from typing import Any
 from django.core.exceptions import ValidationError
 
 from records.connectors.base import Connector, FieldInfo
+from records.connectors.errors import ConnectorError
 from records.copying import choices
 from records.copying.options import CopyOptions
 from records.copying.remote_checks import missing_references
 from records.copying.request import CopyRequest
+from records.masking import rules as masking_rules
 from records.models import CopyJob
 
 
@@ -30,6 +32,30 @@ def check_request(conn: Connector, fields: list[FieldInfo], request: CopyRequest
             raise ValidationError(f"Record {source_id}: " + " ".join(exc.messages)) from exc
     _check_references(conn, fields, overrides, row_overrides)
     _check_options(conn, request.object_name, request.mode, request.options)
+    _check_masks(conn, request)
+
+
+def _check_masks(conn: Connector, request: CopyRequest) -> None:
+    """Each masking rule fits its field (not the copy key, not a reference, a type and length it
+    can fill), and a masked field is neither set nor made unique as well (one choice per field)."""
+    options = request.options
+    for obj, rules in options.mask.items():
+        try:
+            fields = conn.describe(obj)
+        except ConnectorError as exc:
+            raise ValidationError(f"Masking names {obj}, which this profile can't describe: {exc.message}") from exc
+        key = choices.copy_key_of(fields, conn.copy_key_fields)
+        masking_rules.check(object_name=obj, fields=fields, rules=rules, key_field=key)
+        masked = {n for n, r in rules.items() if r != masking_rules.KEEP}
+        named = set(options.fields_for(obj)) | set(options.unique.get(obj, ())) | {options.lineage.get(obj, "")}
+        if obj == request.object_name:
+            named |= set(request.overrides) | {n for v in request.row_overrides.values() for n in v}
+        both = sorted(masked & named)
+        if both:
+            raise ValidationError(
+                f"{obj}: {', '.join(both)} {'is' if len(both) == 1 else 'are'} masked and also set, stamped or "
+                "made unique: choose one for each field."
+            )
 
 
 def _check_references(

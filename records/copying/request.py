@@ -4,13 +4,15 @@ CopyRequest once and hand it to the preview (preview.py), the stored plan and it
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 
 from records.copying.options import CopyOptions
 from records.copying.validation import validate_source_ids
+from records.masking import keys as masking_keys
+from records.masking import rules as masking_rules
 from records.models import ConnectionProfile, CopyJob
 
 if TYPE_CHECKING:
@@ -46,7 +48,19 @@ class CopyRequest:
         object.__setattr__(self, "source_ids", ids)
         object.__setattr__(self, "overrides", dict(self.overrides or {}))
         object.__setattr__(self, "row_overrides", {str(k): v for k, v in (self.row_overrides or {}).items()})
-        object.__setattr__(self, "options", self.options or CopyOptions())
+        object.__setattr__(self, "options", self._with_policy(self.options or CopyOptions()))
+
+    @property
+    def write_profile(self) -> ConnectionProfile:
+        return self.target or self.profile
+
+    def _with_policy(self, options: CopyOptions) -> CopyOptions:
+        """The write profile's masking policy merged into the rules (the user's win here, so that
+        `checked_ids` can refuse one that would remove the policy's; the run enforces it again)."""
+        policy = masking_keys.policy_of(self.write_profile)
+        if not policy:
+            return options
+        return replace(options, mask=masking_rules.merge(policy, options.mask))
 
     @classmethod
     def of_row(cls, row: CopyPlan | CopyJob, *, profile: ConnectionProfile | None = None) -> CopyRequest:
@@ -79,6 +93,8 @@ class CopyRequest:
         if self.mode not in COPY_MODES:
             raise ValidationError(f"Unknown copy mode {self.mode!r}; use clone or deep_copy.")
         self._check_target()
+        write = self.write_profile
+        masking_keys.enforce(rules=self.options.mask, policy=masking_keys.policy_of(write), profile_name=write.name)
 
     def _check_target(self) -> None:
         target = self.target

@@ -13,6 +13,9 @@ from records.copying import choices, value_templates
 from records.copying.lifecycle import Cancelled, Fence, LeaseLost, refresh_counts, renew
 from records.copying.options import CopyOptions
 from records.copying.tree import copy_key_field, unique_fields
+from records.masking import keys as masking_keys
+from records.masking import rules as masking_rules
+from records.masking.apply import MaskSet
 from records.models import CopyJob, RecordResult
 
 
@@ -26,10 +29,22 @@ class RunContext:
     # Where the records are read, when not `connector` (a copy into another profile: the source).
     source_connector: Connector | None = None
     options: CopyOptions = field(init=False)
+    masks: MaskSet = field(init=False, repr=False)
     _described: dict[str, list[FieldInfo]] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.options = CopyOptions.from_dict(self.job.options)
+        write = self.job.write_profile
+        # The write profile's policy as it is now wins over the job's rules: a policy added after
+        # the preview still masks, and no stored option can unmask a field it names.
+        policy = masking_keys.policy_of(write)
+        self.masks = MaskSet(
+            rules=masking_rules.merge(self.options.mask, policy),
+            key=lambda: masking_keys.masking_key(write),
+            describe=self.describe,
+            suggested=self.options.mask_suggested,
+            key_field=self.key_field,
+        )
 
     @property
     def source(self) -> Connector:
@@ -92,23 +107,44 @@ class RunContext:
         """The values a copy is given, templates rendered. Today is the job's creation day, so a
         resume on another day sends what the first attempt sent (the reconcile compares them)."""
         merged = {**self.options.fields_for(object_name), **values}
+        masking = self.masks.any_for(object_name)
         if source is None:
-            source = self._source_fields(object_name, source_id, merged)
-        return choices.record_values(
+            source = self._source_fields(object_name, source_id, merged, masking=masking)
+        # Masked before anything else reads the source: templates render from the stand-ins too.
+        standins = self.masks.standins(object_name, source) if masking else {}
+        out = choices.record_values(
             values=values,
             options=self.options,
             object_name=object_name,
             source_id=source_id,
-            source=source,
+            source={**source, **standins},
             today=timezone.localdate(self.job.created),
             job=self.job.pk,
         )
+        out.update(standins)  # a masked field gets its stand-in, whatever else was set on it
+        return out
 
-    def _source_fields(self, object_name: str, source_id: str, values: dict[str, Any]) -> dict[str, Any]:
-        # A clone's source is read only when a template needs one of its values.
-        if any(value_templates.is_template(v) and value_templates.placeholders(v) for v in values.values()):
+    def _source_fields(
+        self, object_name: str, source_id: str, values: dict[str, Any], *, masking: bool = False
+    ) -> dict[str, Any]:
+        # A clone's source is read only when a template needs one of its values, or a field is masked.
+        if masking or any(value_templates.is_template(v) and value_templates.placeholders(v) for v in values.values()):
             return self.source.get(object_name, source_id).fields
         return {}
+
+    def clone_sources(self, object_name: str, ids: list[str]) -> dict[str, dict[str, Any]]:
+        """The source values a clone's masked fields need, read in batches ({} when none is masked).
+        Also what its templates and "make unique" read, as `record_values` is given only these."""
+        masked = self.masks.rules_for(object_name)
+        if not masked or not ids:
+            return {}
+        names = set(masked) | set(self.options.unique.get(object_name, ()))
+        job = self.job
+        for values in [job.overrides or {}, self.options.fields_for(object_name), *(job.row_overrides or {}).values()]:
+            for v in values.values():
+                if value_templates.is_template(v):
+                    names |= value_templates.placeholders(v)
+        return self.source.field_values(object_name, ids, sorted(names))
 
     def keep_unique(
         self, object_name: str, source_id: str, values: dict[str, Any], source: dict[str, Any] | None
@@ -145,7 +181,7 @@ class RunContext:
         """What a top record's copy is given: its overrides plus the copy key (how a lost answer
         is found again), for clones and both deep copies alike. The values are kept on the row."""
         values = self.overrides_for(row.source_id, source, row.fixes)
-        row.values = dict(values) or None
+        row.values = self.masks.labelled(row.object_name, dict(values)) or None
         key_field = self.key_field(row.object_name)
         if key_field:
             values[key_field] = row.idempotency_key

@@ -24,6 +24,7 @@ from redis.exceptions import RedisError
 from records.connectors import connector_for
 from records.connectors.base import Connector, FieldInfo
 from records.copying import tree
+from records.copying.mask_preview import without_samples
 from records.copying.preview import keeps_snapshot, plan_copy
 from records.copying.request import CopyRequest
 from records.copying.tree import Plan
@@ -288,8 +289,9 @@ def _refusal(row: CopyPlan, *, user: User, profile: ConnectionProfile, key: str)
 
 def mark_used(*, plan: CopyPlan, job: CopyJob) -> None:
     """A job was made from the claimed plan: its trees (record data) are dropped; the row stays for
-    the audit, naming its job."""
-    CopyPlan.objects.filter(pk=plan.pk).update(status=St.USED, trees={}, job=job)
+    the audit, naming its job; so are the masking table's samples (copying/mask_preview.py)."""
+    kept = {**(plan.plan or {}), "masking": without_samples((plan.plan or {}).get("masking") or {})}
+    CopyPlan.objects.filter(pk=plan.pk).update(status=St.USED, trees={}, job=job, plan=kept)
     log.info("Plan %s made job %s", plan.pk, job.pk)
 
 

@@ -39,5 +39,18 @@ def strategy_for(context: RunContext) -> CopyStrategy:
     if job.mode == CopyJob.Mode.CLONE:
         return CloneRun(context)
     if deep_copy_way(context.connector, context.options, job.object_name) == DeepCopyWay.SYSTEM:
+        if context.masks.any_rules():
+            raise CantMask(CANT_MASK)
         return VaultDeepCopyRun(context)
     return EngineDeepCopyRun(context)
+
+
+class CantMask(Exception):
+    """The job was planned as the system's own deep copy, and the profile's masking policy (set
+    since) masks fields that copy can't: it would write them unmasked. Nothing is written."""
+
+
+CANT_MASK = (
+    "The profile's masking policy changed after this copy was planned: Vault's own deep copy can't mask "
+    "the related records. Nothing was written; preview the copy again (it is then built level by level)."
+)

@@ -65,6 +65,9 @@ class Plan:
     # A copy into another profile (copying/cross_plan.py): "refs" {object: {source id: target id}},
     # "references", "schema", "existing", "users", "target_users", "query", "report" (lines the CLI prints).
     cross: dict[str, Any] = field(default_factory=dict)
+    # Masking (copying/mask_preview.py): {object: [{field, label, rule, count, sample_source,
+    # sample_standin}]}; the job keeps it without the source samples (job_create).
+    masking: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
@@ -92,6 +95,7 @@ class Plan:
             "cost": self.cost,
             "limit": self.cost.get("limit"),
             "cross": self.cross,
+            "masking": self.masking,
         }
 
     @classmethod
@@ -108,6 +112,7 @@ class Plan:
             refused_reason=data.get("refused_reason", ""),
             counts_stopped=bool(data.get("counts_stopped")),
             samples=list(data.get("samples", [])),
+            masking=dict(data.get("masking") or {}),
             way=data.get("way", ""),
             cost=dict(data.get("cost") or {}),  # the preview's live recount needs it (preview_tree.js)
             cross=dict(data.get("cross") or {}),

@@ -30,6 +30,7 @@ from records.copying.run_context import RunContext
 from records.copying.tree import Node
 from records.copying.update_diff import differing, previous
 from records.copying.write import MAX_SEND_ATTEMPTS
+from records.masking.apply import unlabelled
 from records.models import RecordResult
 
 S = RecordResult.Status
@@ -115,7 +116,8 @@ class UpdatePass:
                 continue
             plain = {k: v for k, v in wanted[row.pk].items() if not k.startswith("$")}
             changed = differing(plain, now)
-            row.previous, row.values = previous(changed, now), changed
+            # The ledger keeps "masked (rule)" for a masked field; _send puts the stand-in back.
+            row.previous, row.values = previous(changed, now), self.context.masks.labelled(row.object_name, changed)
             if not changed:
                 res.succeed(row, row.new_id, row.link)
                 row.error_message = NO_CHANGES
@@ -123,7 +125,7 @@ class UpdatePass:
     def _send(self, object_name: str, rows: list[RecordResult], wanted: dict[int, dict[str, Any]]) -> None:
         res.mark_sending(rows, fence=self.context.fence)
         extras = {r.pk: {k: v for k, v in wanted.get(r.pk, {}).items() if k.startswith("$")} for r in rows}
-        updates = [{"id": r.new_id, **extras[r.pk], **(r.values or {})} for r in rows]
+        updates = [{"id": r.new_id, **extras[r.pk], **unlabelled(r.values or {}, wanted.get(r.pk, {}))} for r in rows]
         try:
             outcomes = self.connector.update(object_name, updates)
         except OutcomeUnknown:

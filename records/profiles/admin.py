@@ -3,6 +3,7 @@ they are set on a page of their own (like UserAdmin's password page) and can't b
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 from django import forms
@@ -18,7 +19,10 @@ from django.utils.html import format_html
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 
+from records.connectors.errors import ConnectorError
+from records.copying import mask_policy
 from records.lib.signed_in import signed_in_user
+from records.masking import keys as masking_keys
 from records.models import ConnectionProfile
 from records.profiles import services as profile_services
 
@@ -28,7 +32,7 @@ if TYPE_CHECKING:
 # Django's form and admin classes take no type arguments at runtime (that needs django-stubs-ext,
 # a dev tool): the few bases below say `type: ignore[type-arg]` and their methods name the model.
 
-SECRET_FIELD_NAMES = ("secret", "refresh_token", "session_token")
+SECRET_FIELD_NAMES = ("secret", "refresh_token", "session_token", "masking_key")
 sensitive_post_parameters_m = method_decorator(sensitive_post_parameters(*SECRET_FIELD_NAMES))
 csrf_protect_m = method_decorator(csrf_protect)
 
@@ -59,7 +63,20 @@ class ProfileAdminForm(forms.ModelForm):  # type: ignore[type-arg]
             "shared_with_users",
             "shared_with_groups",
             "lineage_fields",
+            "masking_policy",
         ]
+
+    def clean_masking_policy(self) -> Any:
+        """The policy's shape and rules, and (of a saved profile) each rule against its field."""
+        policy = masking_keys.parse_policy(self.cleaned_data.get("masking_policy") or {})
+        if self.instance.pk and policy and "masking_policy" in self.changed_data:
+            try:
+                mask_policy.policy_check(profile=self.instance, policy=policy)
+            except ConnectorError as exc:
+                raise ValidationError(
+                    f"The rules can't be checked against {self.instance.name}: {exc.message}"
+                ) from exc
+        return policy
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -134,6 +151,8 @@ class ConnectionProfileAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         "last_test_ok",
         "last_test_message",
         "protected",
+        "masking_policy_shown",
+        "masking_key_state",
     ]
     fieldsets = [
         (None, {"fields": ["name", "system", "base_url", "accounts_url", "api_version", "username", "concurrency"]}),
@@ -144,6 +163,14 @@ class ConnectionProfileAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             {
                 "fields": ["lineage_fields", "protected"],
                 "description": 'Default lineage field per object, e.g. {"Contacts": "Description"}.',
+            },
+        ),
+        (
+            "Masking",
+            {
+                "fields": ["masking_policy_shown", "masking_policy", "masking_key_state"],
+                "description": 'Every copy into this profile masks these fields, e.g. {"Contacts": {"Email": "email"}}; '
+                "a copy adds rules, never removes one. Changes are audited.",
             },
         ),
         ("Status", {"fields": ["code", "created", "updated", "last_tested_at", "last_test_ok", "last_test_message"]}),
@@ -186,6 +213,18 @@ class ConnectionProfileAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             url = reverse("admin:records_connectionprofile_secret", args=[obj.pk])
             return format_html('{} — <a href="{}">set a new secret</a>', text, url)
         return text
+
+    @admin.display(description="Masking policy")
+    def masking_policy_shown(self, obj: ConnectionProfile) -> str:
+        policy = masking_keys.policy_of(obj)
+        if not policy:
+            return "None: copies into it mask only what their users choose."
+        return format_html("<pre>{}</pre>", json.dumps(policy, indent=2, sort_keys=True))
+
+    @admin.display(description="Masking key")
+    def masking_key_state(self, obj: ConnectionProfile) -> str:
+        made = obj.masking_key_set_at
+        return f"made {made:%Y-%m-%d %H:%M} UTC" if made else "not made yet (made by the first masked copy)"
 
     def get_urls(self) -> list[URLPattern]:
         return [
@@ -233,6 +272,9 @@ class ConnectionProfileAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             fresh = ConnectionProfile.objects.get(pk=obj.pk)
             changed = {name: values[name] for name in form.changed_data if name in values}
             saved = profile_services.profile_update(profile=fresh, actor=signed_in_user(request), **changed)
+            policy = form.cleaned_data.get("masking_policy")
+            if policy is not None and policy != masking_keys.policy_of(saved):
+                masking_keys.masking_policy_set(profile=saved, policy=policy, user=signed_in_user(request))
             self._ask_for_missing_secrets(request, saved)
         else:
             saved = profile_services.profile_create(

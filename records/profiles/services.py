@@ -369,7 +369,7 @@ def profiles_rotate_keys() -> int:
     read-then-write of each encrypted column is the whole rotation.
     """
     count = 0
-    fields = [*SECRET_FIELDS, "session_token"]
+    fields = [*SECRET_FIELDS, "session_token", "masking_key"]
     with transaction.atomic():
         for profile in ConnectionProfile.objects.select_for_update().only("pk", *fields):
             profile.save(update_fields=fields)

@@ -1,6 +1,6 @@
 """`copy PROFILE OBJECT (RECORD_ID...|--where FILTER [--limit N]) [--to TARGET] [--deep] [--set F=V]...
 [--clear F]... [--match OBJECT:FIELD]... [--unmatched [OBJECT:]CHOICE]... [--existing E] [--map-user A=B]...
-[--preview] [--sync|--wait] [--json]`.
+[--mask [OBJECT:]FIELD=RULE]... [--mask-suggested] [--preview] [--sync|--wait] [--json]`.
 
 `copy --template NAME RECORD_ID... --user U [--to TARGET] [any choice above] [--preview] [--sync|--wait]
 [--json]` runs a saved template (records/copy_templates/) on these records (none: its saved filter);
@@ -16,6 +16,7 @@ import json
 import os
 import sys
 from argparse import ArgumentParser
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
@@ -34,6 +35,7 @@ from records.copying.options import CopyOptions, parse_cli, parse_cross_cli
 from records.copying.preview import copy_preview
 from records.copying.request import CopyRequest
 from records.management.commands._cli import exit_code, job_as_dict, print_job, require_queue, wait_for
+from records.masking import rules as masking_rules
 from records.models import ConnectionProfile, CopyJob
 
 if TYPE_CHECKING:
@@ -230,11 +232,12 @@ class Command(BaseCommand):
             )
         if plan.way:
             self.stdout.write(f"How: {in_flags(plan.way)}")
+        for line in masking_lines(plan.masking):
+            self.stdout.write(line)
         for warning in [*plan.warnings, *plan.notes]:
             self.stdout.write(f"Note: {in_flags(warning)}")
-        for line in source_query.report_lines(plan.cross.get("query") or {}):  # a copy by query: what matched
-            self.stdout.write(line)
-        for line in plan.cross.get("report", []):  # a copy into another profile: what the target holds
+        # A copy by query: what matched; a copy into another profile: what the target holds.
+        for line in [*source_query.report_lines(plan.cross.get("query") or {}), *plan.cross.get("report", [])]:
             self.stdout.write(line)
         if plan.refused_reason:
             self.stderr.write(in_flags(plan.refused_reason))
@@ -277,6 +280,16 @@ def add_choice_arguments(parser: ArgumentParser) -> None:
     parser.add_argument("--run-workflows", action="store_true", help="Zoho: let workflows fire on inserted copies")
     parser.add_argument("--migration-mode", action="store_true", help="Vault: X-VaultAPI-MigrationMode")
     parser.add_argument("--no-triggers", action="store_true", help="Vault: X-VaultAPI-NoTriggers")
+    parser.add_argument(
+        "--mask",
+        action="append",
+        default=[],
+        metavar="[OBJECT:]FIELD=RULE",
+        help=f"write a consistent stand-in instead of the value ({', '.join(masking_rules.RULES)})",
+    )
+    parser.add_argument(
+        "--mask-suggested", action="store_true", help="mask every field that looks personal with its suggested rule"
+    )
 
 
 def add_cross_arguments(parser: ArgumentParser) -> None:
@@ -337,6 +350,11 @@ def parse_choices(
         lineage_defaults=profile.lineage_fields or {},
         **{k: bool(opts[k]) for k in FLAGS},
     )
+    options = replace(
+        options,
+        mask=masking_rules.parse(opts.get("mask") or [], top_object=opts["object"]),
+        mask_suggested=bool(opts.get("mask_suggested")),
+    )
     return top, parse_cross_cli(
         options,
         match=opts.get("match") or [],
@@ -346,3 +364,13 @@ def parse_choices(
         where=opts.get("where") or "",
         limit=opts.get("limit"),
     )
+
+
+def masking_lines(table: dict[str, list[dict[str, Any]]]) -> list[str]:
+    """The preview's masking table as lines (the source sample: the user can read the source)."""
+    return [
+        f"Mask {obj}.{row['field']} ({row['rule']}): {row['count']} value(s), "
+        f"e.g. {row['sample_source']!r} -> {row['sample_standin']!r}"
+        for obj, rows in table.items()
+        for row in rows
+    ]

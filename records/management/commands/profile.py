@@ -1,5 +1,6 @@
 """Manage connection profiles from the shell: `profile add`, `profile update`, `profile test`,
-`profile list`, and `profile copy-keys` (which objects have a copy-key field; staff add one).
+`profile list`, `profile copy-keys` (which objects have a copy-key field; staff add one) and
+`profile masking NAME (--show | --set OBJECT:FIELD=RULE... | --import FILE | --export | --rotate-key)`.
 
 Secrets are read only from the environment (COPIER_SECRET, COPIER_REFRESH_TOKEN), never from
 argv, where `ps` and shell history would show them.
@@ -18,7 +19,10 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from records.copying import mask_policy
 from records.lib.error_words import friendly_error
+from records.masking import keys as masking_keys
+from records.masking import rules as masking_rules
 from records.models import ConnectionProfile, System
 from records.profiles import copy_keys
 from records.profiles import services as profile_services
@@ -72,6 +76,20 @@ class Command(BaseCommand):
         keys.add_argument("--add", nargs="+", metavar="OBJECT", help="create the copy-key field on these objects")
         keys.add_argument("--yes", action="store_true", help="create without asking")
         keys.add_argument("--user", default="", help="who adds them: staff who may change profiles (with --add)")
+
+        masking = sub.add_parser(
+            "masking", help="Show, set, import or export a profile's masking policy; rotate its key"
+        )
+        masking.add_argument("name")
+        what = masking.add_mutually_exclusive_group(required=True)
+        what.add_argument("--show", action="store_true", help="the policy and whether the key is made")
+        what.add_argument(
+            "--set", nargs="+", metavar="OBJECT:FIELD=RULE", help="add or change rules (=keep removes one)"
+        )
+        what.add_argument("--import", dest="import_file", metavar="FILE", help="replace the policy with this JSON file")
+        what.add_argument("--export", action="store_true", help="print the policy as JSON")
+        what.add_argument("--rotate-key", action="store_true", help="a new key: later copies get new stand-ins")
+        masking.add_argument("--user", default="", help="who changes it (audited; default: the profile's owner)")
 
     def handle(self, *args: Any, action: str, **options: Any) -> None:
         getattr(self, f"handle_{action.replace('-', '_')}")(**options)
@@ -269,6 +287,51 @@ class Command(BaseCommand):
         if any(a.error for a in added):
             raise CommandError("Some copy-key fields were not created.", returncode=1)
 
+    def handle_masking(
+        self,
+        *,
+        name: str,
+        show: bool,
+        set: list[str] | None,  # noqa: A002 (the flag's name)
+        import_file: str | None,
+        export: bool,
+        rotate_key: bool,
+        user: str,
+        **_: Any,
+    ) -> None:
+        profile = self._profile(name)
+        if export:
+            self.stdout.write(_json(masking_keys.policy_of(profile)))
+            return
+        if show:
+            self._show_masking(profile)
+            return
+        actor = self._owner(user) if user else profile.owner
+        if rotate_key:
+            masking_keys.masking_key_rotate(profile=profile, user=actor)
+            self.stdout.write(f"{profile.name}: a new masking key; copies from now on get new stand-ins.")
+            return
+        try:
+            policy = (
+                _read_policy(import_file) if import_file else mask_policy.policy_with(profile=profile, items=set or [])
+            )
+            mask_policy.policy_save(profile=profile, policy=policy, user=actor)
+        except ValidationError as exc:
+            _fail(" ".join(exc.messages))
+        self._show_masking(profile)
+
+    def _show_masking(self, profile: ConnectionProfile) -> None:
+        made = profile.masking_key_set_at
+        self.stdout.write(
+            f"Key: {'made ' + made.isoformat() if made else 'not made yet (made by the first masked copy)'}"
+        )
+        policy = masking_keys.policy_of(profile)
+        if not policy:
+            self.stdout.write("Policy: none")
+        for obj, fields in sorted(policy.items()):
+            for field, rule in sorted(fields.items()):
+                self.stdout.write(f"{obj}:{field}={rule}")
+
     def _profile(self, name: str) -> ConnectionProfile:
         found = list(ConnectionProfile.objects.filter(name=name)[:2])
         if not found:
@@ -297,6 +360,15 @@ def _listing(states: Iterable[copy_keys.CopyKeyState]) -> dict[str, Any]:
             for s in states
         ],
     }
+
+
+def _read_policy(path: str) -> masking_rules.Rules:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (OSError, ValueError) as exc:
+        _fail(f"{path}: not a JSON file the command can read ({exc}).")
+    return masking_keys.parse_policy(data)
 
 
 def _json(data: object) -> str:
