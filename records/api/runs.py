@@ -38,7 +38,7 @@ def confirm_run(*, template: CopyTemplate, user: User, ids: Sequence[str], key: 
     confirmation = confirmation_of(user=user, key=key)
     earlier = CopyJob.objects.filter(confirmation=confirmation, requested_by=user).first()
     if earlier is not None:
-        return _same_run(earlier, template), False
+        return _same_run(earlier, template, ids), False
     version = services.latest_version(template)
     connector = connector_for(_profile(version, user, template))
     request = services.run_request(template=template, version=version, user=user, source_ids=ids, connector=connector)
@@ -47,7 +47,7 @@ def confirm_run(*, template: CopyTemplate, user: User, ids: Sequence[str], key: 
     )
     # Two calls at once with one key: copy_job_create answers the second with the first's job,
     # which both then report as made (201); a later retry finds it above (200).
-    return _same_run(job, template), True
+    return _same_run(job, template, ids), True
 
 
 def confirmation_of(*, user: User, key: str) -> str:
@@ -62,9 +62,12 @@ def confirmation_of(*, user: User, key: str) -> str:
     return f"api:{user.pk}:{hashlib.sha256(key.encode()).hexdigest()}"
 
 
-def _same_run(job: CopyJob, template: CopyTemplate) -> CopyJob:
+def _same_run(job: CopyJob, template: CopyTemplate, ids: Sequence[str]) -> CopyJob:
+    """`job`, if it is this run: of this template and, when ids are given, of these ids (a run on
+    the saved filter found its own)."""
     version = job.template_version
-    if version is None or version.template_id != template.pk:
+    asked = [str(i).strip() for i in ids if str(i).strip()]
+    if version is None or version.template_id != template.pk or (asked and asked != list(job.source_ids)):
         raise KeyReused("This Idempotency-Key was used for another run: send a new key for a new run.")
     return job
 

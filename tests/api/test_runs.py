@@ -94,6 +94,24 @@ def test_one_key_for_another_templates_run_is_refused_409(client, globex, accoun
     assert first.status_code == 201
     reused = post(client, run_path(other), secret, {"ids": [src]}, HTTP_IDEMPOTENCY_KEY="k1")
     assert reused.status_code == 409 and "another run" in reused.json()["detail"]
+    acme = find_record(conn, "Accounts", "Acme Corp")
+    other_ids = post(client, run_path(account_kit), secret, {"ids": [acme]}, HTTP_IDEMPOTENCY_KEY="k1")
+    assert other_ids.status_code == 409
+    assert CopyJob.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_run_without_ids_copies_what_the_templates_saved_filter_finds(client, zoho, make_token, owner):
+    sb, profile, conn = zoho
+    options = CopyOptions(source_filter="(Industry:equals:Retail)", source_limit=2)
+    request = copy_request(profile, "Accounts", [], "clone", options=options)
+    template = services.save_from_request(request=request, name="Retail", user=owner)
+    _, secret = make_token()
+    preview = post(client, run_path(template), secret, {"preview": True}).json()
+    assert len(preview["source_ids"]) == 2 and preview["refused_reason"] == ""
+    made = post(client, run_path(template), secret, {}, HTTP_IDEMPOTENCY_KEY="nightly-1")
+    assert made.status_code == 201 and made.json()["source_ids"] == preview["source_ids"]
+    assert post(client, run_path(template), secret, {}, HTTP_IDEMPOTENCY_KEY="nightly-1").status_code == 200
     assert CopyJob.objects.count() == 1
 
 
@@ -152,3 +170,28 @@ def test_a_vault_template_run_then_undone_with_the_job_pages_rules(client, neuro
     after = client.get(f"{jobs}/", **bearer(secret)).json()
     assert (after["status"], after["undone_by"]) == ("undone", undo.json()["code"])
     assert not [r for r in conn.search("product__v", "Cardiostat API").records if r.id == copy_id]
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_two_confirms_at_once_with_one_key_make_one_job(globex, account_kit, make_token, redis_url):
+    """A pipeline's retry sent while the first call still plans: both answer the one job."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+    from django.test import Client
+
+    sb, profile, conn, src = globex
+    _, secret = make_token()
+
+    def confirm(_):
+        try:
+            return post(Client(), run_path(account_kit), secret, {"ids": [src]}, HTTP_IDEMPOTENCY_KEY="twice")
+        finally:
+            connection.close()  # this thread's own connection
+
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(confirm, range(2)))
+    assert all(a.status_code in (200, 201) for a in answers), [a.content for a in answers]
+    assert answers[0].json()["code"] == answers[1].json()["code"]
+    assert CopyJob.objects.count() == 1
