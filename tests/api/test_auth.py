@@ -33,6 +33,7 @@ def test_a_call_with_its_token_answers_as_its_user(client, make_token):
     _, secret = make_token()
     response = client.get(TEMPLATES, **bearer(secret))
     assert response.status_code == 200 and response.json() == []
+    assert "no-store" in response["Cache-Control"]  # a user's data: no proxy keeps it
 
 
 @pytest.mark.parametrize(

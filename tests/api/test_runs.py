@@ -127,6 +127,12 @@ def test_a_read_token_previews_but_may_not_confirm_and_another_users_template_is
     _, stranger = make_token(user=other_user)
     assert post(client, run_path(account_kit), stranger, {"ids": [src], "preview": True}).status_code == 404
     assert client.get("/api/v1/templates/", **bearer(stranger)).json() == []
+
+    services.share(template=account_kit, by=account_kit.owner, user=other_user)
+    listed = client.get("/api/v1/templates/", **bearer(stranger)).json()
+    assert [(t["owner"], t["name"]) for t in listed] == [("alice", "Account kit")]
+    no_profile = post(client, run_path(account_kit), stranger, {"ids": [src], "preview": True})
+    assert no_profile.status_code == 400 and "not shared with you" in no_profile.json()["detail"]
     assert not CopyJob.objects.exists()
 
 
