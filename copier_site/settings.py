@@ -123,6 +123,35 @@ NOTIFY_QUEUE = env.str("NOTIFY_QUEUE", default="plans")
 WEBHOOK_RETRY_INTERVALS = env.list("WEBHOOK_RETRY_INTERVALS", cast=int, default=[10, 60, 300, 1800])
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
 
+# The JSON API (records/api/): calls per token (or per signed-in user) allowed, as DRF writes a
+# rate ("120/min"; unset: no limit); counted in Django's cache (CACHE_URL: a shared one such as
+# rediscache://... when several processes serve, else each counts alone). One api.token.use
+# audit event per token per this many seconds (each call only moves its last use).
+API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="120/min") or None
+API_TOKEN_USE_AUDIT_SECONDS = env.int("API_TOKEN_USE_AUDIT_SECONDS", default=3600)
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "records.api.auth.BearerTokenAuthentication",  # first: a call without credentials gets 401
+        "rest_framework.authentication.SessionAuthentication",  # the browser's session, with CSRF
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": ["records.api.auth.TokenThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],  # no browsable pages
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "records.api.errors.api_exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Record Copier API",
+    "DESCRIPTION": "Run saved copy templates and follow their jobs. Authorization: Bearer <token> "
+    "(made on My settings).",
+    "VERSION": "1",
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+}
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -134,6 +163,8 @@ INSTALLED_APPS = [
     "csp",
     "axes",
     "mozilla_django_oidc",
+    "rest_framework",
+    "drf_spectacular",
     "records",
 ]
 

@@ -14,5 +14,6 @@ urlpatterns = [
     path("admin/login/", sso.admin_login_gate, name="admin_login_gate"),
     path("admin/logout/", sso.logout, name="admin_logout"),  # one logout: at the provider too
     path("admin/", admin.site.urls),
+    path("api/v1/", include("records.api.urls")),
     path("", include("records.urls")),
 ]

@@ -545,7 +545,8 @@ class CopyPlan(models.Model):
         return f"Plan {self.code} ({self.object_name}, {self.status})"
 
 
-# Notifications' models live with their code; imported here so that Django finds them.
+# Notifications' and API tokens' models live with their code; imported here so that Django finds them.
+from records.api.models import ApiToken as ApiToken  # noqa: E402
 from records.notify.models import MailDelivery as MailDelivery  # noqa: E402
 from records.notify.models import NotificationSettings as NotificationSettings  # noqa: E402
 from records.notify.models import WebhookDelivery as WebhookDelivery  # noqa: E402

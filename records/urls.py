@@ -56,6 +56,8 @@ urlpatterns = [
     path("templates/<uuid:code>/share/", template_views.template_share, name="template_share"),
     # Jobs
     path("settings/", my_settings.my_settings, name="my_settings"),
+    path("settings/tokens/", my_settings.api_token_create, name="api_token_create"),
+    path("settings/tokens/<int:token_id>/revoke/", my_settings.api_token_revoke, name="api_token_revoke"),
     path("jobs/<uuid:code>/save-template/", template_views.job_save_template, name="job_save_template"),
     path("jobs/", jobs.job_list, name="job_list"),
     path("jobs/<uuid:code>/", jobs.job_detail, name="job_detail"),

@@ -13,6 +13,7 @@ pytest_plugins = [
     "tests.fixtures.oidc",
     "tests.fixtures.plans",
     "tests.fixtures.cross",
+    "tests.fixtures.api",
 ]
 
 

@@ -163,9 +163,18 @@ def run(
     user: User,
     enqueue: bool = True,
     connector: Connector | None = None,
+    confirmation: str | None = None,
 ) -> CopyJob:
-    """The job of one run (copy_job_create), recording the version it ran, and its audit."""
-    job = copy_job_create(request=request, user=user, enqueue=enqueue, connector=connector, template_version=version)
+    """The job of one run (copy_job_create), recording the version it ran, and its audit.
+    `confirmation`: as copy_job_create's (a repeated run with it answers with the first job)."""
+    job = copy_job_create(
+        request=request,
+        user=user,
+        enqueue=enqueue,
+        connector=connector,
+        template_version=version,
+        confirmation=confirmation,
+    )
     audit_run(job=job, user=user)
     return job
 

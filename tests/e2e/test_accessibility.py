@@ -11,6 +11,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def test_every_page_passes_axe(parts, browser, live_server, owner, screenshot):
+    from records.api.tokens import create_token
     from records.copying.job_create import copy_job_create
     from tests.fixtures.engine import copy_request
 
@@ -24,6 +25,7 @@ def test_every_page_passes_axe(parts, browser, live_server, owner, screenshot):
         user=owner,
         enqueue=False,
     )
+    create_token(user=owner, name="nightly build", scope="read")  # My settings lists it
     # bypass_csp: axe is injected by the test, not served by the app.
     context = browser.new_context(viewport={"width": 1280, "height": 860}, bypass_csp=True)
     try:
@@ -49,6 +51,7 @@ def test_every_page_passes_axe(parts, browser, live_server, owner, screenshot):
             "profile-edit": f"/profiles/{vault}/edit/",  # with its lineage fieldset
             "zoho-record": f"/copy/{parts['zoho_profile'].code}/Accounts/5725767000000200023/",  # the Owner lookup
             "copy-keys": f"/profiles/{vault}/copy-keys/",
+            "my-settings": "/settings/",  # with its API tokens section
             "not-found": "/no/such/page/",
         }
         for name, path in pages.items():

@@ -94,6 +94,15 @@ RULES: list[tuple[str, tuple[int, ...]]] = [
     ("template_share", (L, 405, 405, 405, 405, 405)),  # POST only
     ("job_save_template", (L, 405, 405, 405, 405, 405)),  # POST only (the job page's "Save as template")
     ("copy_save_template", (L, 405, 405, 405, 405, 405)),  # POST only (the preview's "Save as template")
+    # The JSON API (a session here; tests/api/ has the tokens): 401 without credentials, the
+    # owner's job alone, the POST-only ones 405 once signed in; tokens are made on My settings.
+    ("api_template_list", (401, 200, 200, 200, 200, 200)),
+    ("api_template_run", (401, 405, 405, 405, 405, 405)),  # POST only
+    ("api_job_detail", (401, 200, 404, 404, 404, 404)),
+    ("api_job_results", (401, 200, 404, 404, 404, 404)),
+    ("api_job_*", (401, 405, 405, 405, 405, 405)),  # cancel, resume, undo: POST only
+    ("api_schema", (401, 200, 200, 200, 200, 200)),
+    ("api_token_*", (L, 405, 405, 405, 405, 405)),  # POST only (My settings' tokens section)
     # The queue dashboard, both mounts: superusers (and use_queue_dashboard holders) only.
     ("*django_rq*stop_job", (L, L, L, 403, L, 405)),  # POST only
     ("*django_rq*actions", (L, L, L, 403, L, R)),  # POST only; a GET goes back to the list
@@ -223,8 +232,8 @@ def _object_pk(name: str, world) -> str:
 
 def _url(name: str, route: str, world) -> str:
     profile, job = world["profile"], world["job"]
-    code = job.code if name.startswith("job_") else profile.code
-    code = world["template"].code if name.startswith("template_") else code
+    code = job.code if name.startswith(("job_", "api_job_")) else profile.code
+    code = world["template"].code if name.startswith(("template_", "api_template_")) else code
     values = {
         "code": code,
         "profile_code": profile.code,
@@ -245,6 +254,7 @@ def _url(name: str, route: str, world) -> str:
         "app_label": "records",
         "token": "x",
         "url": "nowhere/",
+        "token_id": 1,
         "row": job.results.values_list("pk", flat=True).first() or 1,
     }
     route = re.sub(r"\(\?P<(\w+)>[^)]*\)\??", lambda m: str(values[m.group(1)]), route)  # regex routes first

@@ -46,6 +46,7 @@ NOT_PAGES = {
     "copy_save_template": "POST only, redirects to the template's page (its form: in copy_preview)",
     "template_run": "POST only, redirects to the preview",
     "template_share": "POST only, redirects to the template's page",
+    "api_token_revoke": "POST only, redirects to My settings",
 }
 
 
@@ -147,6 +148,11 @@ def pages(db, client, django_user_model, vault_profile, fresh_sandbox, owner, ma
         "bulk_upload": [get(reverse("bulk_upload"))],
         "job_list": [get(reverse("job_list"))],
         "my_settings": [get(reverse("my_settings"))],
+        # The new token shown once, and a refused name beside its form.
+        "api_token_create": [
+            ("post", reverse("api_token_create"), {"name": "CSP build", "scope": "read"}),
+            ("post", reverse("api_token_create"), {"name": "", "scope": "read"}),
+        ],
         "job_detail": [get(reverse("job_detail", args=[code])), get(reverse("job_detail", args=[done.code]))],
         "job_rows": [get(reverse("job_rows", args=[done.code]))],
         "job_live": [get(reverse("job_live", args=[code])), get(reverse("job_live", args=[done.code]))],
