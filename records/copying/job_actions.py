@@ -21,6 +21,7 @@ from records.connectors.errors import ConnectorError, RateLimited, Unavailable
 from records.copying import lifecycle, tree, undo_checks
 from records.copying.approval import approvals_expire
 from records.copying.field_labels import plan_field_labels
+from records.copying.file_copy import FileCopy
 from records.copying.job_queue import enqueue_job, rq_job_alive
 from records.copying.job_rules import can_cancel, can_resume, can_undo
 from records.copying.lifecycle import Cancelled, LeaseLost, Paused
@@ -86,7 +87,10 @@ def _run_fenced(
         _finish(job, fence, error=moved)
         return
     try:
-        strategy_for(_context(job, fence, connector, source_connector)).run()
+        context = _context(job, fence, connector, source_connector)
+        strategy_for(context).run()
+        if context.options.files and job.mode != CopyJob.Mode.UNDO:
+            FileCopy(context).run()  # each record's files, once the records exist
     except Cancelled:
         _finish(job, fence, cancelled=True)
     except Paused as exc:

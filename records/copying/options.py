@@ -44,6 +44,8 @@ class CopyOptions:
     # Copy by query: the source records matching this filter (Vault VQL WHERE, Zoho criteria), newest first.
     source_filter: str = ""
     source_limit: int | None = None
+    # Copy each copied record's attachments and file fields (copying/file_copy.py); off: none are.
+    files: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -81,7 +83,7 @@ class CopyOptions:
             source_limit=data.get("source_limit"),
             **{
                 k: bool(data.get(k))
-                for k in ("skip_cadences", "run_workflows", "migration_mode", "no_triggers", "engine")
+                for k in ("skip_cadences", "run_workflows", "migration_mode", "no_triggers", "engine", "files")
             },
         )
 

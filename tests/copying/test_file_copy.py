@@ -1,0 +1,147 @@
+"""A copy's files (records/copying/file_copy.py), over real HTTP against the sandbox: each copied
+record's attachments streamed to its copy when asked (and none when not), one FileResult per file,
+exactly once after a lost answer or a crash mid-upload, and undo."""
+
+import pytest
+
+from records.copying.job_actions import copy_job_undo
+from records.copying.options import CopyOptions
+from records.models import CopyJob, FileResult
+from tests.fixtures.cross import copy_across
+from tests.fixtures.engine import copy_now, run_job
+from tests.fixtures.sandbox import find_record
+
+pytestmark = pytest.mark.django_db
+ATTACHMENTS = r"/attachments/?$"
+FILES = CopyOptions(files=True)
+
+
+def _listed(conn, object_name, record_id):
+    return sorted((a.name, a.size, a.md5) for a in conn.attachments(object_name, record_id))
+
+
+def _vault_kw(options=None):
+    """A Vault product's clone needs a new name (name__v is unique)."""
+    return {"overrides": {"name__v": "Cardiostat (copy)"}, "options": options or CopyOptions()}
+
+
+def _copy_of(job):
+    row = job.results.get(depth=0)
+    return row.new_id
+
+
+def test_vault_clone_with_files_carries_each_attachment_with_its_checksum(vault, owner):
+    conn = vault.connector
+    source = find_record(conn, "product__v", "Cardiostat")
+
+    job = copy_now(vault.profile, owner, "product__v", [source], CopyJob.Mode.CLONE, connector=conn, **_vault_kw(FILES))
+
+    assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
+    copy = _copy_of(job)
+    assert _listed(conn, "product__v", copy) == _listed(conn, "product__v", source)
+    files = list(FileResult.objects.filter(job=job))
+    assert sorted((f.name, f.size, f.status) for f in files) == [
+        ("empty.txt", 0, "succeeded"),
+        ("leaflet.pdf", 48_000, "succeeded"),
+    ]
+    by_name = {a.name: a for a in conn.attachments("product__v", copy)}
+    assert all(f.new_file_id == by_name[f.name].id and f.checksum == by_name[f.name].md5 for f in files)
+
+
+def test_vault_clone_without_files_leaves_them_out(vault, owner):
+    conn = vault.connector
+    source = find_record(conn, "product__v", "Cardiostat")
+
+    job = copy_now(vault.profile, owner, "product__v", [source], CopyJob.Mode.CLONE, connector=conn, **_vault_kw())
+
+    assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
+    assert conn.attachments("product__v", _copy_of(job)) == []
+    assert not FileResult.objects.filter(job=job).exists()
+
+
+def test_zoho_clone_with_files_uploads_the_attachments_the_clone_drops(zoho, owner):
+    conn = zoho.connector
+    source = find_record(conn, "Accounts", "Acme Corp")
+
+    job = copy_now(zoho.profile, owner, "Accounts", [source], CopyJob.Mode.CLONE, connector=conn, options=FILES)
+
+    assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
+    want = [(n, s) for n, s, _ in _listed(conn, "Accounts", source)]
+    assert want and [(n, s) for n, s, _ in _listed(conn, "Accounts", _copy_of(job))] == want
+    assert all(len(f.checksum) == 32 for f in FileResult.objects.filter(job=job))
+
+
+def test_zoho_clone_without_files_leaves_them_out(zoho, owner):
+    conn = zoho.connector
+    source = find_record(conn, "Accounts", "Acme Corp")
+
+    job = copy_now(zoho.profile, owner, "Accounts", [source], CopyJob.Mode.CLONE, connector=conn)
+
+    assert conn.attachments("Accounts", _copy_of(job)) == []
+
+
+def test_a_lost_upload_answer_is_reconciled_to_exactly_one_attachment(vault, owner):
+    conn, sb = vault.connector, vault.sandbox
+    source = find_record(conn, "product__v", "Cardiostat")
+    conn.attachments("product__v", source)  # the session first, so the hook meets the upload
+    sb.hooks("vault").lose("POST", ATTACHMENTS, applied=True)
+
+    job = copy_now(vault.profile, owner, "product__v", [source], CopyJob.Mode.CLONE, connector=conn, **_vault_kw(FILES))
+
+    assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
+    names = [a.name for a in conn.attachments("product__v", _copy_of(job))]
+    assert sorted(names) == ["empty.txt", "leaflet.pdf"]
+    assert set(FileResult.objects.filter(job=job).values_list("status", flat=True)) == {"succeeded"}
+
+
+def test_a_lost_upload_answer_that_never_applied_is_sent_again_once(vault, owner):
+    conn, sb = vault.connector, vault.sandbox
+    source = find_record(conn, "product__v", "Cardiostat")
+    conn.attachments("product__v", source)
+    sb.hooks("vault").lose("POST", ATTACHMENTS, applied=False)
+
+    job = copy_now(vault.profile, owner, "product__v", [source], CopyJob.Mode.CLONE, connector=conn, **_vault_kw(FILES))
+
+    names = [a.name for a in conn.attachments("product__v", _copy_of(job))]
+    assert sorted(names) == ["empty.txt", "leaflet.pdf"]
+
+
+def test_a_resumed_run_after_a_crash_mid_upload_claims_the_file_instead_of_sending_it_again(vault, owner):
+    conn = vault.connector
+    source = find_record(conn, "product__v", "Cardiostat")
+    job = copy_now(vault.profile, owner, "product__v", [source], CopyJob.Mode.CLONE, connector=conn, **_vault_kw(FILES))
+    leaflet = FileResult.objects.get(job=job, name="leaflet.pdf")
+    # As a worker killed after the upload landed and before its answer was recorded leaves it:
+    FileResult.objects.filter(pk=leaflet.pk).update(status="sending", new_file_id="")
+    CopyJob.objects.filter(pk=job.pk).update(status=CopyJob.Status.QUEUED, lease_owner="")
+
+    run_job(job, connector=conn, worker="second")
+
+    leaflet.refresh_from_db()
+    names = [a.name for a in conn.attachments("product__v", _copy_of(job))]
+    assert names.count("leaflet.pdf") == 1
+    assert leaflet.status == "succeeded" and leaflet.new_file_id
+
+
+def test_undo_deletes_the_copies_with_their_files(vault, owner):
+    conn = vault.connector
+    source = find_record(conn, "product__v", "Cardiostat")
+    job = copy_now(vault.profile, owner, "product__v", [source], CopyJob.Mode.CLONE, connector=conn, **_vault_kw(FILES))
+
+    undo = run_job(copy_job_undo(job=job, user=owner, enqueue=False), connector=conn)
+
+    assert undo.status == CopyJob.Status.SUCCEEDED, undo.error_summary
+    assert set(FileResult.objects.filter(job=job).values_list("status", flat=True)) == {"deleted"}
+    assert _listed(conn, "product__v", source)  # the source keeps its own
+
+
+def test_across_profiles_files_go_to_the_target_and_undo_removes_only_those_on_a_skipped_record(cross_zoho, owner):
+    source, target = cross_zoho
+    acme = find_record(source.connector, "Accounts", "Acme Corp")
+
+    job = copy_across(cross_zoho, owner, "Accounts", [acme], CopyJob.Mode.CLONE, files=True)
+
+    assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
+    copy = _copy_of(job)
+    want = [(n, s) for n, s, _ in _listed(source.connector, "Accounts", acme)]
+    assert [(n, s) for n, s, _ in _listed(target.connector, "Accounts", copy)] == want
