@@ -17,6 +17,7 @@ from records.connectors.errors import ConnectorError
 from records.copying import approval, cross_plan, source_query, tree, value_templates
 from records.copying.options import CopyOptions
 from records.copying.preview_checks import check_request
+from records.copying.preview_files import plan_files
 from records.copying.preview_notes import automation_warnings, rendered_samples, unique_field_notes, unique_predictions
 from records.copying.remote_checks import taken_values
 from records.copying.repoint import updating
@@ -59,6 +60,8 @@ def plan_copy(
         target = target_connector or connector_for(request.target)
         cross_plan.plan_cross(plan=plan, trees=trees, request=request, source=conn, target=target)
     approval.check_cap(plan=plan, request=request)
+    if not plan.refused_reason:
+        plan_files(plan=plan, trees=trees, request=request, conn=conn)
     return plan, trees
 
 

@@ -65,6 +65,8 @@ class Plan:
     # A copy into another profile (copying/cross_plan.py): "refs" {object: {source id: target id}},
     # "references", "schema", "existing", "users", "target_users", "query", "report" (lines the CLI prints).
     cross: dict[str, Any] = field(default_factory=dict)
+    # The attachments the copy would carry, counted and sized, and the choice (copying/preview_files.py).
+    files: dict[str, Any] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
@@ -92,6 +94,7 @@ class Plan:
             "cost": self.cost,
             "limit": self.cost.get("limit"),
             "cross": self.cross,
+            "files": self.files,
         }
 
     @classmethod
@@ -111,6 +114,7 @@ class Plan:
             way=data.get("way", ""),
             cost=dict(data.get("cost") or {}),  # the preview's live recount needs it (preview_tree.js)
             cross=dict(data.get("cross") or {}),
+            files=dict(data.get("files") or {}),
         )
 
     @property

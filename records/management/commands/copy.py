@@ -27,7 +27,7 @@ from records.connectors.base import Connector
 from records.connectors.errors import ConnectorError
 from records.copy_templates import services
 from records.copy_templates.definition import saved_request
-from records.copying import source_query
+from records.copying import preview_files, source_query
 from records.copying.job_actions import copy_job_run
 from records.copying.job_create import copy_job_create
 from records.copying.options import CopyOptions, parse_cli, parse_cross_cli
@@ -232,9 +232,12 @@ class Command(BaseCommand):
             self.stdout.write(f"How: {in_flags(plan.way)}")
         for warning in [*plan.warnings, *plan.notes]:
             self.stdout.write(f"Note: {in_flags(warning)}")
-        for line in source_query.report_lines(plan.cross.get("query") or {}):  # a copy by query: what matched
-            self.stdout.write(line)
-        for line in plan.cross.get("report", []):  # a copy into another profile: what the target holds
+        # A copy by query: what matched; into another profile: what the target holds; the files.
+        for line in [
+            *source_query.report_lines(plan.cross.get("query") or {}),
+            *plan.cross.get("report", []),
+            *preview_files.summary_lines(plan.files),
+        ]:
             self.stdout.write(line)
         if plan.refused_reason:
             self.stderr.write(in_flags(plan.refused_reason))
@@ -246,7 +249,7 @@ class Command(BaseCommand):
             print_job(self.stdout, job)
 
 
-FLAGS = ("skip_cadences", "run_workflows", "migration_mode", "no_triggers", "engine")
+FLAGS = ("skip_cadences", "run_workflows", "migration_mode", "no_triggers", "engine", "files")
 
 
 def add_choice_arguments(parser: ArgumentParser) -> None:
@@ -277,6 +280,12 @@ def add_choice_arguments(parser: ArgumentParser) -> None:
     parser.add_argument("--run-workflows", action="store_true", help="Zoho: let workflows fire on inserted copies")
     parser.add_argument("--migration-mode", action="store_true", help="Vault: X-VaultAPI-MigrationMode")
     parser.add_argument("--no-triggers", action="store_true", help="Vault: X-VaultAPI-NoTriggers")
+    parser.add_argument(
+        "--attachments",
+        dest="files",
+        action="store_true",
+        help="copy the attachments of every copied record (without it none are copied)",
+    )
 
 
 def add_cross_arguments(parser: ArgumentParser) -> None:

@@ -26,13 +26,14 @@ from records.lib.error_words import friendly_error, service_error_message
 from records.lib.signed_in import SignedInRequest
 from records.models import ConnectionProfile, CopyPlan
 from records.profiles.access import get_profile_for_user
+from records.profiles.services import profile_remember_files
 from records.web import choice_rows, drafts
 from records.web.choice_rows import ChangeRow, LineageRow
 from records.web.drafts import Draft
 
 Describe = Callable[[str], list[FieldInfo]]
 
-FLAGS = ("skip_cadences", "run_workflows", "migration_mode", "no_triggers")  # and engine: copy_choices
+FLAGS = ("skip_cadences", "run_workflows", "migration_mode", "no_triggers", "files")  # and engine: copy_choices
 TEXTS = ("set", "clear", "unique", "lineage")
 MAX_LINES_CHARS = 20_000  # each box (the textareas' maxlength says the same)
 
@@ -76,6 +77,7 @@ def copy_choices(request: SignedInRequest, draft_id: str) -> HttpResponse:
         messages.error(request, friendly_error(exc, profile))
         return redirect("copy_preview", draft_id=draft_id)
     options = _with_cross(options, asked.options)
+    profile_remember_files(profile=profile, copy=options.files)  # the next preview's default
     # The overrides typed before the choices, then the choices' own for the top record.
     base = draft.get("base_overrides", draft["overrides"])
     chosen = replace(asked, overrides={**base, **top}, options=options)

@@ -1,0 +1,25 @@
+"""The job page's files: what the preview counted and chose, and, when files were copied, each
+file's outcome (one grouped query, only then: a job without files costs the page nothing)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, Sum
+
+from records.copying import preview_files
+from records.models import CopyJob, FileResult
+
+
+def files_summary(job: CopyJob) -> dict[str, Any] | None:
+    planned = (job.plan or {}).get("files") or {}
+    if not planned:
+        return None
+    summary: dict[str, Any] = {"lines": preview_files.summary_lines(planned), "copy": bool(planned.get("copy"))}
+    if planned.get("copy"):
+        rows = FileResult.objects.filter(job=job).values("status").annotate(n=Count("id"), size=Sum("size"))
+        words = dict(FileResult.Status.choices)
+        summary["outcomes"] = [
+            {"label": words.get(r["status"], r["status"]), "count": r["n"], "bytes": r["size"] or 0} for r in rows
+        ]
+    return summary
