@@ -2,18 +2,24 @@
 record's attachments streamed to its copy when asked (and none when not), one FileResult per file,
 exactly once after a lost answer or a crash mid-upload, and undo."""
 
-import pytest
+import time
+import tracemalloc
 
+import pytest
+from django.core.management import call_command
+
+from records.connectors import connector_for
 from records.copying.job_actions import copy_job_undo
 from records.copying.options import CopyOptions
 from records.models import CopyJob, FileResult
 from tests.fixtures.cross import copy_across
-from tests.fixtures.engine import copy_now, run_job
+from tests.fixtures.engine import copy_now, run_job, start_job, wait_for, worker_running
 from tests.fixtures.sandbox import find_record
 
 pytestmark = pytest.mark.django_db
 ATTACHMENTS = r"/attachments/?$"
 FILES = CopyOptions(files=True)
+TWENTY_MB = 20 * 1024 * 1024
 
 
 def _listed(conn, object_name, record_id):
@@ -145,3 +151,72 @@ def test_across_profiles_files_go_to_the_target_and_undo_removes_only_those_on_a
     copy = _copy_of(job)
     want = [(n, s) for n, s, _ in _listed(source.connector, "Accounts", acme)]
     assert [(n, s) for n, s, _ in _listed(target.connector, "Accounts", copy)] == want
+
+
+def test_a_twenty_mb_file_is_copied_with_memory_flat(vault, owner):
+    """Measured in this process with tracemalloc, which also holds the sandbox's servers: the
+    whole run (the job, the download, the spool to disk, the upload) grows the peak by < 10 MB."""
+    conn = vault.connector
+    neurolax = find_record(conn, "product__v", "Neurolax")
+    job = start_job(
+        vault.profile,
+        owner,
+        "product__v",
+        [neurolax],
+        CopyJob.Mode.CLONE,
+        connector=conn,
+        overrides={"name__v": "Neurolax (copy)"},
+        options=FILES,
+    )
+    conn.attachments("product__v", neurolax)  # the session and connections first: not measured
+
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        job = run_job(job, connector=conn)
+        peak = tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+
+    assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
+    big = FileResult.objects.get(job=job, name="dossier.zip")
+    assert big.size == TWENTY_MB and big.status == "succeeded"
+    assert big.checksum == next(a.md5 for a in conn.attachments("product__v", neurolax) if a.size == TWENTY_MB)
+    assert peak < 10 * 1024 * 1024, f"peak memory grew by {peak / 1e6:.1f} MB"
+
+
+@pytest.mark.slow
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_sigkilled_mid_upload_is_resumed_to_exactly_one_attachment(
+    fresh_sandbox, vault_profile, owner, redis_url
+):
+    conn = connector_for(vault_profile)
+    source = find_record(conn, "product__v", "Cardiostat")
+    # The first upload lands in the sandbox and its answer is held: the worker dies waiting for it.
+    hold = fresh_sandbox.hooks("vault").hold("POST", ATTACHMENTS)
+    job = start_job(
+        vault_profile,
+        owner,
+        "product__v",
+        [source],
+        CopyJob.Mode.CLONE,
+        enqueue=True,
+        overrides={"name__v": "Cardiostat (killed)"},
+        options=FILES,
+    )
+    with worker_running(redis_url):  # SIGKILLed at the end of the block
+        assert hold.wait(60)
+        assert wait_for(lambda: FileResult.objects.filter(job=job, status="sending").exists(), 10)
+    hold.release()
+    time.sleep(3.5)  # the dead worker's lease expires
+    with pytest.raises(SystemExit):
+        call_command("job", "resume-stale")
+    with worker_running(redis_url, "--burst") as second:
+        second.wait(120)
+
+    job.refresh_from_db()
+    assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
+    names = sorted(a.name for a in conn.attachments("product__v", _copy_of(job)))
+    assert names == ["empty.txt", "leaflet.pdf"]
+    assert set(FileResult.objects.filter(job=job).values_list("status", flat=True)) == {"succeeded"}
