@@ -30,7 +30,7 @@ from records.copying.strategies import strategy_for
 from records.copying.undo_preview import UndoPreview
 from records.copying.undo_preview import preview as undo_preview_of
 from records.lib.audit import audit_log
-from records.models import CopyJob, RecordResult
+from records.models import CopyJob, FileResult, RecordResult
 from records.notify import events as notify
 
 log = logging.getLogger(__name__)
@@ -232,7 +232,9 @@ def copy_job_undo(
     done = job.results.filter(status=S.SUCCEEDED).exclude(new_id="").order_by("depth", "id")
     created = list(done.filter(action=RecordResult.Action.CREATE))
     updated = list(done.filter(action=RecordResult.Action.UPDATE)) if restore_updated else []
-    if not created and not updated:
+    # Files added to records it skipped or updated are undone alone (file_copy.undo_files).
+    files = job.files.filter(status=FileResult.Status.SUCCEEDED).exists()
+    if not created and not updated and not files:
         raise ValidationError(_nothing_to_undo(job))
     # The class attribute (no connector built, no call); a registry entry without one names nothing.
     name_fields = getattr(connector_class(job.profile.system), "name_fields", ())

@@ -141,7 +141,7 @@ def test_undo_deletes_the_copies_with_their_files(vault, owner):
     assert _listed(conn, "product__v", source)  # the source keeps its own
 
 
-def test_across_profiles_files_go_to_the_target_and_undo_removes_only_those_on_a_skipped_record(cross_zoho, owner):
+def test_across_profiles_the_files_go_to_the_new_record_in_the_target(cross_zoho, owner):
     source, target = cross_zoho
     acme = find_record(source.connector, "Accounts", "Acme Corp")
 
@@ -220,3 +220,48 @@ def test_a_worker_sigkilled_mid_upload_is_resumed_to_exactly_one_attachment(
     names = sorted(a.name for a in conn.attachments("product__v", _copy_of(job)))
     assert names == ["empty.txt", "leaflet.pdf"]
     assert set(FileResult.objects.filter(job=job).values_list("status", flat=True)) == {"succeeded"}
+
+
+def _copy_skipping_existing(cross, user, object_name, ids):
+    """As copy_across, with the records already in the target skipped (their files still carried)."""
+    from records.copying.job_create import copy_job_create
+    from tests.fixtures.engine import copy_request
+
+    source, target = cross
+    request = copy_request(
+        source.profile, object_name, ids, CopyJob.Mode.CLONE, options=CopyOptions(existing="skip", files=True)
+    )
+    request = type(request)(**{**request.__dict__, "target": target.profile})
+    job = copy_job_create(request=request, user=user, enqueue=False, connector=source.connector)
+    return run_job_across(job, cross)
+
+
+def run_job_across(job, cross):
+    from records.copying.job_actions import copy_job_run
+
+    source, target = cross
+    return copy_job_run(job_id=job.pk, worker_id="test", connector=target.connector, source_connector=source.connector)
+
+
+def test_files_on_a_skipped_record_are_added_once_and_undo_deletes_only_those(cross_zoho, owner):
+    source, target = cross_zoho
+    acme = find_record(source.connector, "Accounts", "Acme Corp")
+    there = find_record(target.connector, "Accounts", "Acme Corp")
+    source.connector.upload_attachment("Accounts", acme, "extra.txt", [b"only in the source\n"], 19)
+    before = _listed(target.connector, "Accounts", there)
+
+    job = _copy_skipping_existing(cross_zoho, owner, "Accounts", [acme])
+
+    assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
+    assert job.results.get().new_id == there
+    after = [n for n, _, _ in _listed(target.connector, "Accounts", there)]
+    assert after == sorted([n for n, _, _ in before] + ["extra.txt"])
+    outcomes = dict(FileResult.objects.filter(job=job).values_list("name", "status"))
+    assert outcomes["extra.txt"] == "succeeded"
+    assert {s for n, s in outcomes.items() if n != "extra.txt"} <= {"skipped"}  # already there: not ours
+
+    undo = run_job_across(copy_job_undo(job=job, user=owner, enqueue=False), cross_zoho)
+
+    assert undo.status == CopyJob.Status.SUCCEEDED, undo.error_summary
+    assert _listed(target.connector, "Accounts", there) == before  # the record and its own files stay
+    assert FileResult.objects.get(job=job, name="extra.txt").status == "deleted"
