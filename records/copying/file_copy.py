@@ -17,15 +17,14 @@ whole file in memory.
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Iterable, Iterator
-
 from django.db.models import Q
 from django.utils import timezone
 
 from records.connectors.base import Attachment, Connector
 from records.connectors.errors import ConnectorError, NotFound, OutcomeUnknown, RateLimited, Unavailable
-from records.copying.lifecycle import LeaseLost, Paused
+from records.copying import file_ledger
+from records.copying.file_fields import FieldFiles
+from records.copying.lifecycle import Paused
 from records.copying.reconcile import margin
 from records.copying.run_context import RunContext
 from records.copying.write import MAX_SEND_ATTEMPTS
@@ -36,21 +35,6 @@ CARRIED = (RecordResult.Status.SUCCEEDED,)  # a record's files go once the recor
 UNFINISHED = (F.PENDING, F.SENDING, F.FAILED)
 
 
-class Md5Chunks:
-    """The download's chunks, passed on as they come, their MD5 taken on the way (the checksum)."""
-
-    def __init__(self, chunks: Iterable[bytes]) -> None:
-        self.chunks = chunks
-        self.md5 = hashlib.md5(usedforsecurity=False)
-        self.size = 0
-
-    def __iter__(self) -> Iterator[bytes]:
-        for chunk in self.chunks:
-            self.md5.update(chunk)
-            self.size += len(chunk)
-            yield chunk
-
-
 class FileCopy:
     """The file pass of one run: after the strategy wrote the records (job_actions._run_fenced)."""
 
@@ -58,29 +42,34 @@ class FileCopy:
         self.context = context
         self.source: Connector = context.source
         self.target: Connector = context.connector
+        self.fields = FieldFiles(context)
 
     def run(self) -> None:
         rows = self.context.rows(status__in=CARRIED, new_id__gt="")
         for row in rows:
-            if not self._allowed(row.object_name):
+            attachments = self._allowed(row.object_name)
+            if not attachments and not self.fields.names(row.object_name):
                 continue
             self.context.heartbeat()
-            self._plan(row)
-            for file in row.files.filter(status__in=UNFINISHED, attempts__lt=MAX_SEND_ATTEMPTS):
+            self._plan(row, attachments)
+            for file in row.files.filter(
+                kind=FileResult.Kind.ATTACHMENT, status__in=UNFINISHED, attempts__lt=MAX_SEND_ATTEMPTS
+            ):
                 self._carry(row, file)
+            self.fields.carry(row)
 
     def _allowed(self, object_name: str) -> bool:
         return self.source.allows_attachments(object_name) and self.target.allows_attachments(object_name)
 
-    def _plan(self, row: RecordResult) -> None:
+    def _plan(self, row: RecordResult, attachments: bool) -> None:
         """The row's files, listed once: a resumed run finds them and sends only the unfinished."""
         if row.files.exists():
             return
-        found = self.source.attachments(row.object_name, row.source_id)
-        FileResult.objects.bulk_create(
-            [FileResult(job=self.context.job, row=row, source_file_id=a.id, name=a.name, size=a.size) for a in found],
-            ignore_conflicts=True,
-        )
+        found = self.source.attachments(row.object_name, row.source_id) if attachments else []
+        files = [
+            FileResult(job=self.context.job, row=row, source_file_id=a.id, name=a.name, size=a.size) for a in found
+        ]
+        FileResult.objects.bulk_create([*files, *self.fields.plan(row)], ignore_conflicts=True)
 
     def _carry(self, row: RecordResult, file: FileResult) -> None:
         if file.status == F.SENDING and self._reconcile(row, file):
@@ -90,7 +79,7 @@ class FileCopy:
         self._mark_sending(file)
         try:
             with self.source.download_attachment(row.object_name, row.source_id, file.source_file_id) as chunks:
-                counted = Md5Chunks(chunks)
+                counted = file_ledger.Md5Chunks(chunks)
                 new_id = self.target.upload_attachment(row.object_name, row.new_id, file.name, counted, file.size)
         except OutcomeUnknown:
             if not self._reconcile(row, file) and file.attempts < MAX_SEND_ATTEMPTS:
@@ -136,18 +125,10 @@ class FileCopy:
         return False
 
     def _mark_sending(self, file: FileResult) -> None:
-        self._save(file, status=F.SENDING, attempts=file.attempts + 1, sending_at=timezone.now())
+        file_ledger.mark_sending(self.context.fence, file)
 
     def _save(self, file: FileResult, **values: object) -> None:
-        """Fenced as every row write: only while this run's lease generation holds the job."""
-        for name, value in values.items():
-            setattr(file, name, value)
-        fence = self.context.fence
-        updated = FileResult.objects.filter(
-            pk=file.pk, job__pk=fence.job_id, job__lease_generation=fence.generation
-        ).update(**values, updated=timezone.now())
-        if updated != 1:
-            raise LeaseLost
+        file_ledger.save(self.context.fence, file, **values)
 
 
 def _same(found: Attachment, file: FileResult) -> bool:
@@ -161,7 +142,8 @@ def undo_files(context: RunContext) -> None:
     original = context.job.parent_job
     if original is None:
         return
-    files = FileResult.objects.filter(job=original, status=F.SUCCEEDED).filter(
+    # A file field set on such a record stays: clearing it takes a shape no page documents.
+    files = FileResult.objects.filter(job=original, status=F.SUCCEEDED, kind=FileResult.Kind.ATTACHMENT).filter(
         ~Q(row__action=RecordResult.Action.CREATE)
     )
     for file in files.select_related("row"):

@@ -265,3 +265,51 @@ def test_files_on_a_skipped_record_are_added_once_and_undo_deletes_only_those(cr
     assert undo.status == CopyJob.Status.SUCCEEDED, undo.error_summary
     assert _listed(target.connector, "Accounts", there) == before  # the record and its own files stay
     assert FileResult.objects.get(job=job, name="extra.txt").status == "deleted"
+
+
+def _photo_contact(conn):
+    return find_record(conn, "Contacts", "Pat4 Contact 4")  # the demo's contacts 4, 8, ... hold a photo
+
+
+def _download_file(conn, file_id):
+    with conn.download_file_field("Contacts", "", "Photo_File", file_id) as chunks:
+        return b"".join(chunks)
+
+
+def test_zoho_file_upload_field_is_uploaded_again_and_set_on_the_copy(zoho, owner):
+    conn = zoho.connector
+    source = _photo_contact(conn)
+    (source_file, _name), *_ = conn.file_field_files(conn.get("Contacts", source).fields["Photo_File"])
+
+    job = copy_now(zoho.profile, owner, "Contacts", [source], CopyJob.Mode.CLONE, connector=conn, options=FILES)
+
+    assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
+    held = conn.file_field_files(conn.get("Contacts", _copy_of(job)).fields.get("Photo_File"))
+    file = FileResult.objects.get(job=job, kind="field")
+    assert (file.field_name, file.status, file.name) == ("Photo_File", "succeeded", "photo4.png")
+    assert [fid for fid, _ in held] == [file.new_file_id] and file.new_file_id != source_file
+    assert _download_file(conn, file.new_file_id) == _download_file(conn, source_file)
+    assert file.size > 0 and len(file.checksum) == 32
+
+
+def test_zoho_file_upload_field_left_out_stays_empty_on_the_copy(zoho, owner):
+    conn = zoho.connector
+    source = _photo_contact(conn)
+
+    job = copy_now(zoho.profile, owner, "Contacts", [source], CopyJob.Mode.CLONE, connector=conn)
+
+    assert not conn.file_field_files(conn.get("Contacts", _copy_of(job)).fields.get("Photo_File"))
+
+
+def test_a_lost_answer_to_the_file_fields_update_is_not_sent_again(zoho, owner):
+    conn, sb = zoho.connector, zoho.sandbox
+    source = _photo_contact(conn)
+    conn.get("Contacts", source)
+    sb.hooks("zoho").lose("PUT", r"/Contacts/?$", applied=True)
+
+    job = copy_now(zoho.profile, owner, "Contacts", [source], CopyJob.Mode.CLONE, connector=conn, options=FILES)
+
+    file = FileResult.objects.get(job=job, kind="field")
+    held = conn.file_field_files(conn.get("Contacts", _copy_of(job)).fields.get("Photo_File"))
+    assert [fid for fid, _ in held] == [file.new_file_id]
+    assert file.status == "succeeded", file.error_message
