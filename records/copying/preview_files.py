@@ -87,8 +87,12 @@ def summary_lines(files: dict[str, Any]) -> list[str]:
         if not files.get("records"):
             return []
         return [f"Attachments: not counted for {files['records']} records ({choice}; --attachments counts them)."]
-    lines = [f"Attachments ({choice}): {files['files']} files, {files['size']}."]
-    lines += [f"  {o['label']}: {o['files']} files, {o['size']}" for o in files.get("objects", [])]
+    lines = [f"Attachments ({choice}): {_files(files['files'])}, {files['size']}."]
+    lines += [f"  {o['label']}: {_files(o['files'])}, {o['size']}" for o in files.get("objects", [])]
     if files.get("forbidden"):
         lines.append("  The target profile does not accept files.")
     return lines
+
+
+def _files(n: int) -> str:
+    return f"{n} file" if n == 1 else f"{n} files"
