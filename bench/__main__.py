@@ -30,6 +30,7 @@ SCENARIOS = [
     "preview_plan",
     "zoho_cross_copy",
     "zoho_cross_lookups",
+    "files_copy",
 ]
 MODULES = {
     "zoho_deep_copy": "bench.zoho_deep",
@@ -43,6 +44,7 @@ MODULES = {
     "preview_plan": "bench.preview_plan",
     "zoho_cross_copy": "bench.zoho_cross",
     "zoho_cross_lookups": "bench.zoho_cross_lookups",
+    "files_copy": "bench.files_copy",
 }
 
 
