@@ -313,3 +313,25 @@ def test_a_lost_answer_to_the_file_fields_update_is_not_sent_again(zoho, owner):
     held = conn.file_field_files(conn.get("Contacts", _copy_of(job)).fields.get("Photo_File"))
     assert [fid for fid, _ in held] == [file.new_file_id]
     assert file.status == "succeeded", file.error_message
+
+
+@pytest.mark.parametrize("engine", [False, True], ids=["vaults_own_deep_copy", "engine_built"])
+def test_a_vault_deep_copy_carries_the_attachments_of_the_records_it_copied(vault, owner, engine):
+    conn = vault.connector
+    source = find_record(conn, "product__v", "Cardiostat")
+    options = CopyOptions(files=True, engine=engine)
+
+    job = copy_now(
+        vault.profile,
+        owner,
+        "product__v",
+        [source],
+        CopyJob.Mode.DEEP_COPY,
+        connector=conn,
+        overrides={"name__v": "Cardiostat (deep)"},
+        options=options,
+    )
+
+    assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
+    assert _listed(conn, "product__v", _copy_of(job)) == _listed(conn, "product__v", source)
+    assert FileResult.objects.filter(job=job, status="succeeded").count() == 2
