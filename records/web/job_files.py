@@ -10,6 +10,8 @@ from django.db.models import Count, Sum
 from records.copying import preview_files
 from records.models import CopyJob, FileResult
 
+FILES_SHOWN = 100  # the first files, one row each; the counts above cover them all
+
 
 def files_summary(job: CopyJob) -> dict[str, Any] | None:
     planned = (job.plan or {}).get("files") or {}
@@ -22,4 +24,5 @@ def files_summary(job: CopyJob) -> dict[str, Any] | None:
         summary["outcomes"] = [
             {"label": words.get(r["status"], r["status"]), "count": r["n"], "bytes": r["size"] or 0} for r in rows
         ]
+        summary["rows"] = list(FileResult.objects.filter(job=job).select_related("row")[:FILES_SHOWN])
     return summary

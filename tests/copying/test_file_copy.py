@@ -335,3 +335,23 @@ def test_a_vault_deep_copy_carries_the_attachments_of_the_records_it_copied(vaul
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
     assert _listed(conn, "product__v", _copy_of(job)) == _listed(conn, "product__v", source)
     assert FileResult.objects.filter(job=job, status="succeeded").count() == 2
+
+
+def test_a_lost_answer_with_two_matching_attachments_is_held_for_review_not_sent_again(zoho, owner):
+    conn = zoho.connector
+    source = find_record(conn, "Accounts", "Acme Corp")
+    job = copy_now(zoho.profile, owner, "Accounts", [source], CopyJob.Mode.CLONE, connector=conn, options=FILES)
+    copy = _copy_of(job)
+    notes = FileResult.objects.get(job=job)
+    conn.delete_attachment("Accounts", copy, notes.new_file_id)
+    # As after a lost answer, with two files that could each be the copy (another added meanwhile):
+    FileResult.objects.filter(pk=notes.pk).update(status="sending", new_file_id="")
+    for k in (1, 2):
+        conn.upload_attachment("Accounts", copy, notes.name, [bytes([k]) * notes.size], notes.size)
+    CopyJob.objects.filter(pk=job.pk).update(status=CopyJob.Status.QUEUED, lease_owner="")
+
+    run_job(job, connector=conn, worker="second")
+
+    notes.refresh_from_db()
+    assert notes.status == "review" and "More than one attachment" in notes.error_message
+    assert [a.name for a in conn.attachments("Accounts", copy)].count(notes.name) == 2  # none sent again

@@ -10,6 +10,7 @@ from records.copying.options import CopyOptions
 from records.copying.request import CopyRequest
 from records.models import ConnectionProfile, CopyJob
 from records.web import drafts
+from tests.fixtures.engine import run_job
 from tests.fixtures.web import put_draft
 
 
@@ -38,6 +39,10 @@ def test_the_preview_shows_the_counts_and_the_choice_then_the_job_copies_the_fil
     assert job.options["files"] is True
     page = client.get(reverse("job_detail", args=[job.code])).content.decode()
     assert 'id="job-files"' in page and "Attachments (copied): 1 file," in page
+    run_job(job)
+    page = client.get(reverse("job_detail", args=[job.code])).content.decode()
+    file = job.files.get()
+    assert "notes.txt" in page and file.new_file_id in page and file.checksum in page and "Copied" in page
 
 
 def test_a_new_draft_starts_from_the_profiles_remembered_choice(rf, zoho_profile):
