@@ -1,5 +1,6 @@
 """The job page's files: what the preview counted and chose, and, when files were copied, each
-file's outcome (one grouped query, only then: a job without files costs the page nothing)."""
+file's outcome (a grouped count and the first files, only then: a job without files costs the page
+nothing)."""
 
 from __future__ import annotations
 
