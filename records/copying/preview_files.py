@@ -18,6 +18,7 @@ from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 
 from records.connectors.base import Attachment, Connector
+from records.connectors.errors import ConnectorError
 from records.copying.request import CopyRequest
 from records.copying.tree import Node, Plan
 
@@ -34,7 +35,13 @@ def plan_files(*, plan: Plan, trees: dict[str, list[Node]], request: CopyRequest
     if not nodes or (not copy and len(nodes) > settings.FILES_PREVIEW_MAX_RECORDS):
         info["records"] = len(nodes)
         return
-    found = _read(conn, nodes, request.profile.concurrency)
+    try:
+        found = _read(conn, nodes, request.profile.concurrency)
+    except ConnectorError:
+        if copy:
+            raise  # the copy would carry them: a preview that can't read them fails as any read
+        info["records"] = len(nodes)  # only shown: the preview goes on without the counts
+        return
     info.update(counted=True, **_totals(found, plan))
     if copy and not plan.refused_reason:
         plan.refused_reason = refusal(info, found, target_name=target.name)
