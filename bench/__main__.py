@@ -31,6 +31,7 @@ SCENARIOS = [
     "zoho_cross_copy",
     "zoho_cross_lookups",
     "masking",
+    "files_copy",
 ]
 MODULES = {
     "zoho_deep_copy": "bench.zoho_deep",
@@ -45,6 +46,7 @@ MODULES = {
     "zoho_cross_copy": "bench.zoho_cross",
     "zoho_cross_lookups": "bench.zoho_cross_lookups",
     "masking": "bench.masking",
+    "files_copy": "bench.files_copy",
 }
 
 

@@ -69,6 +69,13 @@ VAULT_LOST_START_WAIT_SECONDS = env.float("VAULT_LOST_START_WAIT_SECONDS", defau
 # the moment its row was marked sending (on the remote's clock, from its Date header), less this
 # margin: Zoho's creation times have whole seconds and the Date header one-second resolution.
 RECONCILE_CLOCK_MARGIN_SECONDS = env.float("RECONCILE_CLOCK_MARGIN_SECONDS", default=2.0)
+# Files a copy carries (attachments, file fields): the largest one file, and all of one job's files,
+# in bytes. A preview over either is refused before anything is queued.
+FILES_MAX_FILE_BYTES = env.int("FILES_MAX_FILE_BYTES", default=100 * 1024 * 1024)
+FILES_MAX_JOB_BYTES = env.int("FILES_MAX_JOB_BYTES", default=2 * 1024 * 1024 * 1024)
+# A preview counts attachments (one call per record) when files are copied, or when it has at most
+# this many records (so the user sees what the choice is about).
+FILES_PREVIEW_MAX_RECORDS = env.int("FILES_PREVIEW_MAX_RECORDS", default=50)
 # Names of the optional unique text field that marks each copy with its source (the copy key);
 # the first one an object has is used. Unset: each connector's own names (its copy_key_fields);
 # set but empty: no copy key, copies are found by their values.

@@ -81,6 +81,10 @@ class ConnectionProfile(models.Model):
     masking_key = EncryptedTextField(blank=True, default="")
     masking_key_set_at = models.DateTimeField(null=True, blank=True)
     masking_policy = models.JSONField(default=dict, blank=True)
+    # Files (attachments, file fields): the user's last choice for copies from this profile (the
+    # preview's default), and a target's policy that no copy writes files into it.
+    copy_files = models.BooleanField(default=False)
+    files_forbidden = models.BooleanField(default=False)
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_profiles")
     shared_with_users = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="shared_profiles")
@@ -473,6 +477,55 @@ class RowFix(models.Model):
 
     def __str__(self) -> str:
         return f"{self.field}: {self.before!r} → {self.after!r}"
+
+
+class FileResult(models.Model):
+    """One file a copy carries from a source record to its copy (an attachment, or one file of a
+    file field): its own ledger row beside the record's RecordResult, not a RecordResult itself,
+    because a file is not a record: it has no copy key, is deleted through its parent record, and
+    must not count as a record in the job's numbers, its undo or its review. The write protocol
+    is the records' (copying/file_copy.py): marked sending before the upload, reconciled after a
+    lost answer by name, size and creation time on the target record, never uploaded twice."""
+
+    class Kind(models.TextChoices):
+        ATTACHMENT = "attachment", "Attachment"
+        FIELD = "field", "File field"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
+        SUCCEEDED = "succeeded", "Copied"
+        FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Skipped"  # already on the target record (not ours: undo leaves it)
+        REVIEW = "review", "Needs review"
+        DELETED = "deleted", "Deleted by undo"
+
+    job = models.ForeignKey(CopyJob, on_delete=models.CASCADE, related_name="files")
+    row = models.ForeignKey(RecordResult, on_delete=models.CASCADE, related_name="files")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.ATTACHMENT)
+    field_name = models.CharField(max_length=200, blank=True)  # a file field's name
+    source_file_id = models.CharField(max_length=200)
+    name = models.CharField(max_length=500)
+    size = models.BigIntegerField(default=0)
+    checksum = models.CharField(max_length=64, blank=True)  # MD5 (hex) of the bytes sent
+    new_file_id = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    error_message = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    sending_at = models.DateTimeField(null=True, blank=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["job", "row", "kind", "field_name", "source_file_id"], name="one_file_result_per_file"
+            )
+        ]
+        indexes = [models.Index(fields=["new_file_id"], name="file_result_new_id_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.source_file_id} → {self.new_file_id or '—'}"
 
 
 class AuditEvent(models.Model):

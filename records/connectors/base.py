@@ -509,6 +509,18 @@ class Connector(abc.ABC):
         API: `File_Id__s`)."""
         raise _unsupported("file uploads")
 
+    # A file field's value is the system's own shape: these two read and build it, so the engine
+    # names no system's keys. A connector that can't set file fields (Vault: file staging) has none.
+    supports_file_fields = False
+
+    def file_field_files(self, value: Any) -> list[tuple[str, str]]:
+        """(file id, file name) of each file a file field's value holds."""
+        return []
+
+    def file_field_value(self, file_ids: list[str]) -> Any:
+        """The value that sets a file field to these uploaded files (upload_file's ids)."""
+        raise _unsupported("file fields")
+
     def download_file_field(
         self, object_name: str, record_id: str, field_name: str, file_id: str
     ) -> contextlib.AbstractContextManager[Iterator[bytes]]:

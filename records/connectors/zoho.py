@@ -288,6 +288,20 @@ class ZohoConnector(Connector):
     def upload_file(self, stream: Source, name: str, size: int | None = None) -> str:
         return self.files.upload_file(stream, name, size)
 
+    # File and image upload fields: a list of {"File_Id__s", "File_Name__s", ...} (docs/files-api.md).
+    supports_file_fields = True
+
+    def file_field_files(self, value: Any) -> list[tuple[str, str]]:
+        items = value if isinstance(value, list) else []
+        return [
+            (str(v["File_Id__s"]), str(v.get("File_Name__s") or ""))
+            for v in items
+            if isinstance(v, dict) and v.get("File_Id__s")
+        ]
+
+    def file_field_value(self, file_ids: list[str]) -> Any:
+        return [{"File_Id__s": file_id} for file_id in file_ids]
+
     def download_file_field(
         self, object_name: str, record_id: str, field_name: str, file_id: str
     ) -> contextlib.AbstractContextManager[Iterator[bytes]]:

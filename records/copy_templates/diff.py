@@ -24,6 +24,7 @@ WORDS = {
     "migration_mode": "Migration mode",
     "no_triggers": "No triggers",
     "engine": "Built level by level",
+    "files": "Attachments copied",
     "match": "Match key of",
     "unmatched": "Unmatched references of",
     "existing": "Records already in the target",

@@ -21,6 +21,7 @@ from records.connectors.errors import ConnectorError, RateLimited, Unavailable
 from records.copying import lifecycle, tree, undo_checks
 from records.copying.approval import approvals_expire
 from records.copying.field_labels import plan_field_labels
+from records.copying.file_copy import FileCopy
 from records.copying.job_queue import enqueue_job, rq_job_alive
 from records.copying.job_rules import can_cancel, can_resume, can_undo
 from records.copying.lifecycle import Cancelled, LeaseLost, Paused
@@ -29,7 +30,7 @@ from records.copying.strategies import strategy_for
 from records.copying.undo_preview import UndoPreview
 from records.copying.undo_preview import preview as undo_preview_of
 from records.lib.audit import audit_log
-from records.models import CopyJob, RecordResult
+from records.models import CopyJob, FileResult, RecordResult
 from records.notify import events as notify
 
 log = logging.getLogger(__name__)
@@ -86,7 +87,10 @@ def _run_fenced(
         _finish(job, fence, error=moved)
         return
     try:
-        strategy_for(_context(job, fence, connector, source_connector)).run()
+        context = _context(job, fence, connector, source_connector)
+        strategy_for(context).run()
+        if context.options.files and job.mode != CopyJob.Mode.UNDO:
+            FileCopy(context).run()  # each record's files, once the records exist
     except Cancelled:
         _finish(job, fence, cancelled=True)
     except Paused as exc:
@@ -228,7 +232,9 @@ def copy_job_undo(
     done = job.results.filter(status=S.SUCCEEDED).exclude(new_id="").order_by("depth", "id")
     created = list(done.filter(action=RecordResult.Action.CREATE))
     updated = list(done.filter(action=RecordResult.Action.UPDATE)) if restore_updated else []
-    if not created and not updated:
+    # Files added to records it skipped or updated are undone alone (file_copy.undo_files).
+    files = job.files.filter(status=FileResult.Status.SUCCEEDED).exists()
+    if not created and not updated and not files:
         raise ValidationError(_nothing_to_undo(job))
     # The class attribute (no connector built, no call); a registry entry without one names nothing.
     name_fields = getattr(connector_class(job.profile.system), "name_fields", ())

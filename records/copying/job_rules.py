@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from functools import cached_property
 
-from records.models import AnyUser, ConnectionProfile, CopyJob, RecordResult
+from records.models import AnyUser, ConnectionProfile, CopyJob, FileResult, RecordResult
 
 
 class ProfileAccess:
@@ -90,7 +90,9 @@ def can_undo(job: CopyJob, user: AnyUser | None, access: ProfileAccess | None = 
         reason = "Only a finished job can be undone."
     # Updated records count: an undo may write their previous values back (--restore-updated).
     undoable = job.results.filter(status=RecordResult.Status.SUCCEEDED, action__in=RecordResult.UNDOABLE)
-    if not reason and not undoable.exclude(new_id="").exists():
+    # So do files it added to records it skipped or updated (copying/file_copy.py undo_files).
+    added_files = FileResult.objects.filter(job=job, status=FileResult.Status.SUCCEEDED)
+    if not reason and not undoable.exclude(new_id="").exists() and not added_files.exists():
         reason = "This job created nothing to undo."
     reason = reason or _refusal(job, user, access)
     return not reason, reason

@@ -48,6 +48,8 @@ class CopyOptions:
     # by CopyRequest. `mask_suggested`: every field that looks personal takes its suggested rule.
     mask: dict[str, dict[str, str]] = field(default_factory=dict)
     mask_suggested: bool = False
+    # Copy each copied record's attachments and file fields (copying/file_copy.py); off: none are.
+    files: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -86,7 +88,15 @@ class CopyOptions:
             mask={k: dict(v) for k, v in (data.get("mask") or {}).items()},
             **{
                 k: bool(data.get(k))
-                for k in ("skip_cadences", "run_workflows", "migration_mode", "no_triggers", "engine", "mask_suggested")
+                for k in (
+                    "skip_cadences",
+                    "run_workflows",
+                    "migration_mode",
+                    "no_triggers",
+                    "engine",
+                    "mask_suggested",
+                    "files",
+                )
             },
         )
 

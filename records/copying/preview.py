@@ -18,6 +18,7 @@ from records.copying import approval, cross_plan, source_query, tree, value_temp
 from records.copying.mask_preview import mask_preview
 from records.copying.options import CopyOptions
 from records.copying.preview_checks import check_request
+from records.copying.preview_files import plan_files
 from records.copying.preview_notes import automation_warnings, rendered_samples, unique_field_notes, unique_predictions
 from records.copying.remote_checks import taken_values
 from records.copying.repoint import updating
@@ -62,6 +63,8 @@ def plan_copy(
     approval.check_cap(plan=plan, request=request)
     if request.options.masks() and not plan.refused_reason:
         plan.masking = mask_preview(trees=trees, request=request, connector=conn)
+    if not plan.refused_reason:
+        plan_files(plan=plan, trees=trees, request=request, conn=conn)
     return plan, trees
 
 

@@ -68,6 +68,8 @@ class Plan:
     # Masking (copying/mask_preview.py): {object: [{field, label, rule, count, sample_source,
     # sample_standin}]}; the job keeps it without the source samples (job_create).
     masking: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # The attachments the copy would carry, counted and sized, and the choice (copying/preview_files.py).
+    files: dict[str, Any] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
@@ -96,6 +98,7 @@ class Plan:
             "limit": self.cost.get("limit"),
             "cross": self.cross,
             "masking": self.masking,
+            "files": self.files,
         }
 
     @classmethod
@@ -116,6 +119,7 @@ class Plan:
             way=data.get("way", ""),
             cost=dict(data.get("cost") or {}),  # the preview's live recount needs it (preview_tree.js)
             cross=dict(data.get("cross") or {}),
+            files=dict(data.get("files") or {}),
         )
 
     @property

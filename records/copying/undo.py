@@ -19,8 +19,8 @@ from __future__ import annotations
 from typing import NoReturn
 
 from records.connectors.errors import ConnectorError, NotFound, OutcomeUnknown, RateLimited, Unavailable
+from records.copying import file_copy, undo_checks, undo_restore
 from records.copying import results as res
-from records.copying import undo_checks, undo_restore
 from records.copying.lifecycle import Paused
 from records.copying.reconcile import reconcile_deletes
 from records.copying.run_context import RunContext
@@ -47,6 +47,7 @@ class UndoRun:
         if restore:
             undo_restore.restore(self.connector, restore, pause=_pause)
             self.context.heartbeat()
+        file_copy.undo_files(self.context)  # and the files it added to records it did not create
 
     def _delete(self) -> None:
         rows = self.context.rows(status__in=[S.PENDING, S.SENDING], action=RecordResult.Action.CREATE)

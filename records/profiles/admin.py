@@ -161,7 +161,7 @@ class ConnectionProfileAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         (
             "Copies",
             {
-                "fields": ["lineage_fields", "protected"],
+                "fields": ["lineage_fields", "protected", "files_forbidden"],
                 "description": 'Default lineage field per object, e.g. {"Contacts": "Description"}.',
             },
         ),

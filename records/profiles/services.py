@@ -375,3 +375,10 @@ def profiles_rotate_keys() -> int:
             profile.save(update_fields=fields)
             count += 1
     return count
+
+
+def profile_remember_files(*, profile: ConnectionProfile, copy: bool) -> None:
+    """The user's last choice about files (copy them or leave them out): the next preview's default."""
+    if profile.copy_files != copy:
+        ConnectionProfile.objects.filter(pk=profile.pk).update(copy_files=copy)
+        profile.copy_files = copy

@@ -16,7 +16,7 @@ from records.copying.options import CopyOptions, parse_cli
 from records.web import choice_rows
 from records.web.choice_rows import ChoiceRows
 
-FLAGS = ("skip_cadences", "run_workflows", "migration_mode", "no_triggers")  # and engine, below
+FLAGS = ("skip_cadences", "run_workflows", "migration_mode", "no_triggers", "files")  # and engine, below
 TEXTS = ("set", "clear", "unique", "lineage")
 MAX_LINES_CHARS = 20_000  # each box (the textareas' maxlength says the same)
 

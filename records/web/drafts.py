@@ -4,6 +4,7 @@ the pages share them through here, not through each other."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from typing import Any, NotRequired, TypedDict
 
 from django.http import Http404, HttpRequest
@@ -71,9 +72,13 @@ def save_draft(
         # them before its plan is read (it reads nothing remote itself).
         "field_labels": field_labels or {},
     }
-    # The preview's choices (copy_choices) add the options; a new draft without any has none.
-    if copy_request.options != CopyOptions():
-        draft["options"] = copy_request.options.as_dict()
+    # The preview's choices (copy_choices) add the options; a new draft without any has none but
+    # the profile's remembered choice about files (copy them or leave them out).
+    options = copy_request.options
+    if options == CopyOptions() and copy_request.profile.copy_files:
+        options = replace(options, files=True)
+    if options != CopyOptions():
+        draft["options"] = options.as_dict()
     drafts[draft_id] = draft
     request.session[DRAFTS_KEY] = drafts
     return draft_id

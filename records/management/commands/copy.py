@@ -28,7 +28,7 @@ from records.connectors.base import Connector
 from records.connectors.errors import ConnectorError
 from records.copy_templates import services
 from records.copy_templates.definition import saved_request
-from records.copying import source_query
+from records.copying import preview_files, source_query
 from records.copying.job_actions import copy_job_run
 from records.copying.job_create import copy_job_create
 from records.copying.options import CopyOptions, parse_cli, parse_cross_cli
@@ -236,8 +236,12 @@ class Command(BaseCommand):
             self.stdout.write(line)
         for warning in [*plan.warnings, *plan.notes]:
             self.stdout.write(f"Note: {in_flags(warning)}")
-        # A copy by query: what matched; a copy into another profile: what the target holds.
-        for line in [*source_query.report_lines(plan.cross.get("query") or {}), *plan.cross.get("report", [])]:
+        # A copy by query: what matched; into another profile: what the target holds; the files.
+        for line in [
+            *source_query.report_lines(plan.cross.get("query") or {}),
+            *plan.cross.get("report", []),
+            *preview_files.summary_lines(plan.files),
+        ]:
             self.stdout.write(line)
         if plan.refused_reason:
             self.stderr.write(in_flags(plan.refused_reason))
@@ -249,7 +253,7 @@ class Command(BaseCommand):
             print_job(self.stdout, job)
 
 
-FLAGS = ("skip_cadences", "run_workflows", "migration_mode", "no_triggers", "engine")
+FLAGS = ("skip_cadences", "run_workflows", "migration_mode", "no_triggers", "engine", "files")
 
 
 def add_choice_arguments(parser: ArgumentParser) -> None:
@@ -289,6 +293,12 @@ def add_choice_arguments(parser: ArgumentParser) -> None:
     )
     parser.add_argument(
         "--mask-suggested", action="store_true", help="mask every field that looks personal with its suggested rule"
+    )
+    parser.add_argument(
+        "--attachments",
+        dest="files",
+        action="store_true",
+        help="copy the attachments of every copied record (without it none are copied)",
     )
 
 

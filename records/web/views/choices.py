@@ -26,6 +26,7 @@ from records.lib.error_words import friendly_error, service_error_message
 from records.lib.signed_in import SignedInRequest
 from records.models import ConnectionProfile, CopyPlan
 from records.profiles.access import get_profile_for_user
+from records.profiles.services import profile_remember_files
 from records.web import choice_post, choice_rows, drafts
 from records.web.choice_rows import ChangeRow, LineageRow
 from records.web.drafts import Draft
@@ -56,6 +57,7 @@ def copy_choices(request: SignedInRequest, draft_id: str) -> HttpResponse:
         return redirect("copy_preview", draft_id=draft_id)
     top, texts, rows = parsed.top, parsed.texts, parsed.rows
     options = _with_cross(parsed.options, asked.options)
+    profile_remember_files(profile=profile, copy=options.files)  # the next preview's default
     # The overrides typed before the choices, then the choices' own for the top record.
     base = draft.get("base_overrides", draft["overrides"])
     chosen = replace(asked, overrides={**base, **top}, options=options)

@@ -35,6 +35,7 @@ from records.web import job_state
 from records.web.csv_cells import neutralise
 from records.web.forms import JobFilterForm
 from records.web.job_actions import APPROVE, CANCEL, REJECT, RESUME, UNDO, JobAction
+from records.web.job_files import files_summary
 from records.web.results_table import (
     filtered_results,
     filtered_total,
@@ -153,6 +154,7 @@ def job_detail(request: SignedInRequest, code: uuid.UUID) -> HttpResponse:
             "selected": {"outcome": chosen.outcome, "object": chosen.object, "q": chosen.q},
             "objects": [(o, labels.get(o) or o) for o in objects],
             "outcome_choices": RecordResult.Status.choices,
+            "files": files_summary(job),
         },
     )
 
