@@ -73,9 +73,10 @@ RECONCILE_CLOCK_MARGIN_SECONDS = env.float("RECONCILE_CLOCK_MARGIN_SECONDS", def
 # in bytes. A preview over either is refused before anything is queued.
 FILES_MAX_FILE_BYTES = env.int("FILES_MAX_FILE_BYTES", default=100 * 1024 * 1024)
 FILES_MAX_JOB_BYTES = env.int("FILES_MAX_JOB_BYTES", default=2 * 1024 * 1024 * 1024)
-# A preview counts attachments (one call per record) when files are copied, or when it has at most
-# this many records (so the user sees what the choice is about).
-FILES_PREVIEW_MAX_RECORDS = env.int("FILES_PREVIEW_MAX_RECORDS", default=50)
+# A preview counts attachments (one call per record: neither API lists many records' at once) when
+# files are copied, or when it has at most this many records. 0 by default: a copy that leaves
+# files out (the default) spends no call on them; the preview offers to tick and count them.
+FILES_PREVIEW_MAX_RECORDS = env.int("FILES_PREVIEW_MAX_RECORDS", default=0)
 # Names of the optional unique text field that marks each copy with its source (the copy key);
 # the first one an object has is used. Unset: each connector's own names (its copy_key_fields);
 # set but empty: no copy key, copies are found by their values.

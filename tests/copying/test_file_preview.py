@@ -19,7 +19,8 @@ NEUROLAX_BYTES = 1_024 + 300_000 + 20 * MB
 RENAME = {"name__v": "Neurolax (copy)"}
 
 
-def test_the_preview_counts_and_sizes_the_attachments_per_object(vault):
+def test_the_preview_counts_and_sizes_the_attachments_per_object(vault, settings):
+    settings.FILES_PREVIEW_MAX_RECORDS = 50  # counted though left out: small previews, where set
     neurolax = find_record(vault.connector, "product__v", "Neurolax")
 
     plan = preview(
@@ -35,10 +36,26 @@ def test_the_preview_counts_and_sizes_the_attachments_per_object(vault):
 def test_the_zoho_preview_counts_the_attachments_of_a_deep_copy(zoho):
     globex = find_record(zoho.connector, "Accounts", "Globex")
 
-    plan = preview(zoho.profile, "Accounts", [globex], CopyJob.Mode.DEEP_COPY, connector=zoho.connector)
+    plan = preview(
+        zoho.profile,
+        "Accounts",
+        [globex],
+        CopyJob.Mode.DEEP_COPY,
+        connector=zoho.connector,
+        options=CopyOptions(files=True),
+    )
 
     accounts = next(o for o in plan.files["objects"] if o["object_name"] == "Accounts")
     assert (accounts["files"], accounts["size"]) == (3, "20.1\xa0MB")
+
+
+def test_a_preview_that_leaves_files_out_spends_no_call_on_them(zoho):
+    globex = find_record(zoho.connector, "Accounts", "Globex")
+
+    plan = preview(zoho.profile, "Accounts", [globex], CopyJob.Mode.DEEP_COPY, connector=zoho.connector)
+
+    assert plan.files["counted"] is False and plan.files["records"] > 0
+    assert not [e for e in zoho.sandbox.log("zoho") if "/Attachments" in e.path]
 
 
 def test_a_file_over_the_limit_is_refused_before_anything_is_queued(vault, owner, settings):

@@ -26,6 +26,10 @@ def test_the_preview_shows_the_counts_and_the_choice_then_the_job_copies_the_fil
     client, conn, src = draft
     page = client.get(reverse("copy_preview", args=["d1"])).content.decode()
     assert 'name="files" aria-describedby="files-counts">' in page  # offered, unticked: left out by default
+    assert "Not counted for 1 records" in page  # left out: no call spent on them
+
+    client.post(reverse("copy_choices", args=["d1"]), {"files": "on"})
+    page = client.get(reverse("copy_preview", args=["d1"])).content.decode()
     assert "1 file, " in page
 
     client.post(reverse("copy_choices", args=["d1"]), {"files": "on"})
