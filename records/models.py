@@ -209,6 +209,10 @@ class CopyJob(models.Model):
     template_version = models.ForeignKey(
         "CopyTemplateVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs"
     )
+    # The schedule that made this job (null: asked for by a person or a pipeline).
+    schedule = models.ForeignKey(
+        "records.CopySchedule", null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs"
+    )
 
     objects = JobQuerySet.as_manager()
 
@@ -529,3 +533,5 @@ from records.notify.models import MailDelivery as MailDelivery  # noqa: E402
 from records.notify.models import NotificationSettings as NotificationSettings  # noqa: E402
 from records.notify.models import WebhookDelivery as WebhookDelivery  # noqa: E402
 from records.notify.models import WebhookMessage as WebhookMessage  # noqa: E402
+from records.schedules.models import CopySchedule as CopySchedule  # noqa: E402
+from records.schedules.models import ScheduleRun as ScheduleRun  # noqa: E402
