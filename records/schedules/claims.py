@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from records.models import CopyJob
 from records.schedules.models import CopySchedule, ScheduleRun
-from records.schedules.timing import next_due
+from records.schedules.timing import due_after_run
 
 
 def claim(*, schedule: CopySchedule, due: datetime, now: datetime | None = None) -> ScheduleRun | None:
@@ -20,11 +20,8 @@ def claim(*, schedule: CopySchedule, due: datetime, now: datetime | None = None)
     `due` (the compare-and-set: the loser updates no row and does nothing); the run's row, unique
     per due time, is inserted in the same transaction."""
     now = now or timezone.now()
-    following = next_due(
-        cron=schedule.cron,
-        every_seconds=schedule.every_seconds,
-        time_zone=schedule.time_zone,
-        after=max(due, now),  # missed due times (every worker down) are not made up in a burst
+    following = due_after_run(
+        cron=schedule.cron, every_seconds=schedule.every_seconds, time_zone=schedule.time_zone, due=due, now=now
     )
     try:
         with transaction.atomic():

@@ -48,6 +48,16 @@ def next_due(*, cron: str, every_seconds: int | None, time_zone: str, after: dat
     return due.astimezone(UTC)
 
 
+def due_after_run(*, cron: str, every_seconds: int | None, time_zone: str, due: datetime, now: datetime) -> datetime:
+    """The due time after the run of `due` that starts at `now`: the next on the schedule's grid
+    (an interval's multiples of `due`, the cron's times) after both, so a late run keeps the grid
+    and never makes up in a burst the due times every worker missed."""
+    if every_seconds and now >= due:
+        steps = int((now - due).total_seconds() // every_seconds) + 1
+        return due + timedelta(seconds=steps * every_seconds)
+    return next_due(cron=cron, every_seconds=every_seconds, time_zone=time_zone, after=max(due, now))
+
+
 def upcoming(
     *, cron: str, every_seconds: int | None, time_zone: str, start: datetime, count: int = SHOWN_TIMES
 ) -> list[datetime]:

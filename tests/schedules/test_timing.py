@@ -1,12 +1,12 @@
 """When a schedule is due (records/schedules/timing.py): cron in its time zone, intervals, and the
 messages a bad cron expression or time zone gets."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
 
-from records.schedules.timing import check_cadence, next_due, upcoming
+from records.schedules.timing import check_cadence, due_after_run, next_due, upcoming
 
 NOON = datetime(2026, 3, 27, 12, 0, 0, tzinfo=UTC)  # a Friday, before the clocks change in Paris
 
@@ -49,3 +49,17 @@ def test_a_bad_cadence_is_refused_with_a_clear_message(cron, every, zone, messag
     with pytest.raises(ValidationError) as refused:
         check_cadence(cron=cron, every_seconds=every, time_zone=zone)
     assert refused.value.messages[0].startswith(message)
+
+
+def test_a_late_run_keeps_the_interval_grid_and_makes_up_no_missed_due_time():
+    late = NOON + timedelta(seconds=7.5)  # the run due at noon starts 7.5 s late, every 2 s
+    assert due_after_run(cron="", every_seconds=2, time_zone="UTC", due=NOON, now=late) == NOON + timedelta(seconds=8)
+    on_time = due_after_run(cron="", every_seconds=2, time_zone="UTC", due=NOON, now=NOON - timedelta(seconds=0.1))
+    assert on_time == NOON + timedelta(seconds=2)
+
+
+def test_a_late_cron_run_is_followed_by_the_next_cron_time_after_now():
+    late = NOON + timedelta(minutes=31)
+    assert due_after_run(
+        cron="*/15 * * * *", every_seconds=None, time_zone="UTC", due=NOON, now=late
+    ) == NOON + timedelta(minutes=45)
