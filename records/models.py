@@ -261,6 +261,13 @@ class CopyJob(models.Model):
         return f"{self.get_mode_display()} of {what}{named} ({self.object_label})"
 
     @property
+    def schedule_words(self) -> str:
+        """ "Scheduled: Weekly clone every 2 s" for a job a schedule made (records/schedules/), else ""."""
+        if self.schedule_id is None or self.schedule is None:
+            return ""
+        return f"Scheduled: {self.schedule.template.name} {self.schedule.cadence}"
+
+    @property
     def heading(self) -> str:
         """The title with the job's number, which lineage stamps and the CLI use: "Job 41 · …"."""
         return f"Job {self.pk} · {self.title}"

@@ -11,7 +11,8 @@ RECENT_RUNS = 10
 
 
 def schedule_as_dict(schedule: CopySchedule) -> dict[str, Any]:
-    runs = list(schedule.runs.select_related("job").order_by("-due_at")[:RECENT_RUNS])
+    runs = list(schedule.runs.order_by("-due_at")[:RECENT_RUNS])
+    times = next_times(schedule) if schedule.enabled else []
     return {
         "id": schedule.pk,
         "cadence": schedule.cadence,
@@ -21,7 +22,8 @@ def schedule_as_dict(schedule: CopySchedule) -> dict[str, Any]:
         "records": records_words(schedule),
         "enabled": schedule.enabled,
         "created_by": schedule.created_by.username,
-        "next_times": [t.isoformat() for t in next_times(schedule)] if schedule.enabled else [],
+        "next_times": [t.isoformat() for t in times],
+        "next_times_words": [t.strftime("%a %d %b %Y %H:%M:%S %Z") for t in times],
         "recent_runs": [run_as_dict(r) for r in runs],
     }
 

@@ -98,13 +98,17 @@ DETAIL_FIELDS = (
     "profile__system",
     "parent_job__code",
     "parent_job__requested_by",
+    "schedule__cron",
+    "schedule__every_seconds",
+    "schedule__time_zone",
+    "schedule__template__name",
 )
 
 
 def job_list(request: SignedInRequest) -> HttpResponse:
     profiles = ConnectionProfile.objects.for_user(request.user)
     form = JobFilterForm(request.GET or None, profiles=profiles)
-    jobs = CopyJob.objects.for_user(request.user).select_related("profile")
+    jobs = CopyJob.objects.for_user(request.user).select_related("profile", "schedule__template")
     if form.is_valid():
         if form.cleaned_data["status"]:
             jobs = jobs.filter(status=form.cleaned_data["status"])
@@ -127,7 +131,7 @@ def _job_matches(q: str) -> Q:
 def job_detail(request: SignedInRequest, code: uuid.UUID) -> HttpResponse:
     # Query budget, whatever the number of results: session, user, job, result groups, page
     # rows, and on a middle page its position; a search by id adds one count; the actions' rules.
-    job = _get_job_for_user(request, code, only=DETAIL_FIELDS)
+    job = _get_job_for_user(request, code, only=DETAIL_FIELDS, related=("profile", "parent_job", "schedule__template"))
     groups = job_state.groups(job)
     state = job_state.snapshot(job, request.user, groups)
     objects = sorted({obj for obj, _ in groups})
