@@ -133,3 +133,17 @@ def test_a_schedule_of_records_not_given_is_refused_before_anything_is_saved(tem
     with pytest.raises(ValidationError, match="Unknown time zone"):
         services.schedule_add(template=template, user=owner, cron="0 6 * * *", time_zone="Nowhere", source_ids=["1"])
     assert not CopySchedule.objects.exists()
+
+
+def test_a_scheduled_copy_into_a_protected_profile_waits_for_approval_and_the_next_run_is_skipped(
+    schedule, globex, django_capture_on_commit_callbacks
+):
+    globex.profile.protected = True
+    globex.profile.save(update_fields=["protected"])
+    with django_capture_on_commit_callbacks(execute=True):
+        run = schedule_fire(schedule_id=schedule.pk, due=schedule.next_due)
+    assert run.job.status == CopyJob.Status.AWAITING_APPROVAL
+    assert not run.job.rq_job_id  # not queued: an approval queues it
+    schedule.refresh_from_db()
+    waiting = schedule_fire(schedule_id=schedule.pk, due=schedule.next_due)
+    assert waiting.outcome == O.SKIPPED and CopyJob.objects.count() == 1
