@@ -18,6 +18,7 @@ from records.schedules.arming import rq_job_id, schedules_rearm
 from records.schedules.claims import claim
 from records.schedules.firing import schedule_fire
 from records.schedules.models import CopySchedule, ScheduleRun
+from sandbox.zoho_schema import INDUSTRIES
 from tests.fixtures.engine import copy_request
 
 pytestmark = [pytest.mark.django_db, pytest.mark.redis]
@@ -147,3 +148,21 @@ def test_a_scheduled_copy_into_a_protected_profile_waits_for_approval_and_the_ne
     schedule.refresh_from_db()
     waiting = schedule_fire(schedule_id=schedule.pk, due=schedule.next_due)
     assert waiting.outcome == O.SKIPPED and CopyJob.objects.count() == 1
+
+
+def test_a_run_whose_filter_matches_more_than_its_limit_fails_saying_so(
+    template, owner, redis_url, django_capture_on_commit_callbacks
+):
+    where = f"(Industry:equals:{INDUSTRIES[0]})"
+    with django_capture_on_commit_callbacks(execute=True):
+        schedule = services.schedule_add(
+            template=template, user=owner, every_seconds=30, source_filter=where, source_limit=1
+        )
+        run = schedule_fire(schedule_id=schedule.pk, due=schedule.next_due)
+    assert run.outcome == O.FAILED
+    assert (
+        run.note
+        == f"More Accounts records match the filter {where!r} than its limit of 1: narrow the filter or raise the limit."
+    )
+    assert run.job.status == CopyJob.Status.FAILED and run.job.results.count() == 0
+    assert CopySchedule.objects.get(pk=schedule.pk).next_due == schedule.next_due + timedelta(seconds=30)  # goes on

@@ -97,3 +97,16 @@ def test_a_scheduled_job_is_named_by_its_schedule_on_its_page_and_in_the_job_lis
     job = schedule_fire(schedule_id=schedule.pk, due=schedule.next_due).job
     assert "Scheduled: Daily every 2 min" in owner_client.get(reverse("job_detail", args=[job.code])).content.decode()
     assert "Scheduled: Daily every 2 min" in owner_client.get(reverse("job_list")).content.decode()
+
+
+def test_another_users_template_cannot_be_scheduled_nor_its_schedules_changed(
+    client, other_user, template, globex, owner
+):
+    from records.schedules import services
+
+    schedule = services.schedule_add(template=template, user=owner, every_seconds=60, source_ids=[globex.record_id])
+    client.force_login(other_user)
+    data = {"every": "1", "unit": "minutes", "ids": globex.record_id, "time_zone": "UTC", "enabled": "on"}
+    assert client.post(reverse("schedule_add", args=[template.code]), data).status_code == 404
+    assert client.post(reverse("schedule_remove", args=[template.code, schedule.pk])).status_code == 404
+    assert CopySchedule.objects.filter(pk=schedule.pk, enabled=True).count() == 1
