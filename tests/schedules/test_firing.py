@@ -166,3 +166,22 @@ def test_a_run_whose_filter_matches_more_than_its_limit_fails_saying_so(
     )
     assert run.job.status == CopyJob.Status.FAILED and run.job.results.count() == 0
     assert CopySchedule.objects.get(pk=schedule.pk).next_due == schedule.next_due + timedelta(seconds=30)  # goes on
+
+
+def test_a_run_after_its_profile_was_unshared_fails_naming_why_and_the_next_run_is_still_armed(
+    template, globex, owner, other_user, redis_url, django_capture_on_commit_callbacks
+):
+    globex.profile.shared_with_users.add(other_user)
+    templates.share(template=template, by=owner, user=other_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        schedule = services.schedule_add(
+            template=template, user=other_user, every_seconds=45, source_ids=[globex.record_id]
+        )
+    globex.profile.shared_with_users.remove(other_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        run = schedule_fire(schedule_id=schedule.pk, due=schedule.next_due)
+    assert run.outcome == O.FAILED
+    assert "copies from a profile that no longer exists or is not shared with you" in run.note
+    assert (run.job.requested_by, run.job.status) == (other_user, CopyJob.Status.FAILED)
+    following = CopySchedule.objects.get(pk=schedule.pk).next_due
+    assert rq_job_id(schedule.pk, following) in _scheduled_ids()
