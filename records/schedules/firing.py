@@ -12,10 +12,12 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from records.connectors import connector_for
+from records.connectors.errors import ConnectorError
 from records.copy_templates import services as templates
 from records.copying import source_query
 from records.copying.options import CopyOptions
 from records.copying.request import CopyRequest
+from records.lib.error_words import friendly_error
 from records.models import ConnectionProfile, CopyJob
 from records.notify import events as notify
 from records.schedules.arming import arm_on_commit
@@ -42,6 +44,13 @@ def schedule_fire(*, schedule_id: int, due: datetime) -> ScheduleRun | None:
         job = _start_job(schedule)
     except ValidationError as exc:
         return _fail(schedule, run, " ".join(exc.messages))
+    except ConnectorError as exc:  # the system refused or was down while the copy was planned
+        return _fail(schedule, run, friendly_error(exc, _source_profile(schedule)))
+    except Exception:
+        # Not left "starting" (which would skip the next runs for a while): failed, and RQ keeps
+        # the traceback of its job.
+        _end(run, ScheduleRun.Outcome.FAILED, "The run stopped on an unexpected error; see the worker's log.")
+        raise
     CopySchedule.objects.filter(pk=schedule.pk).update(last_job=job)
     return _end(run, ScheduleRun.Outcome.STARTED, "", job)
 
@@ -88,8 +97,7 @@ def _fail(schedule: CopySchedule, run: ScheduleRun, why: str) -> ScheduleRun:
 def _failed_job(schedule: CopySchedule, why: str) -> CopyJob | None:
     version = schedule.template.latest
     definition = version.definition if version else {}
-    code = str(definition.get("profile") or "")
-    profile = ConnectionProfile.objects.filter(code=code).first() if code else None
+    profile = _source_profile(schedule)
     if version is None or profile is None:
         return None
     now = timezone.now()
@@ -106,6 +114,13 @@ def _failed_job(schedule: CopySchedule, why: str) -> CopyJob | None:
         template_version=version,
         schedule=schedule,
     )
+
+
+def _source_profile(schedule: CopySchedule) -> ConnectionProfile | None:
+    """The profile the template copies from, shared with the schedule's owner or not (None: deleted)."""
+    version = schedule.template.latest
+    code = str((version.definition if version else {}).get("profile") or "")
+    return ConnectionProfile.objects.filter(code=code).first() if code else None
 
 
 def _end(run: ScheduleRun, outcome: str, note: str, job: CopyJob | None = None) -> ScheduleRun:

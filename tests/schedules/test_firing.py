@@ -185,3 +185,16 @@ def test_a_run_after_its_profile_was_unshared_fails_naming_why_and_the_next_run_
     assert (run.job.requested_by, run.job.status) == (other_user, CopyJob.Status.FAILED)
     following = CopySchedule.objects.get(pk=schedule.pk).next_due
     assert rq_job_id(schedule.pk, following) in _scheduled_ids()
+
+
+def test_a_run_while_the_system_answers_only_errors_fails_saying_so_and_the_schedule_goes_on(
+    schedule, globex, django_capture_on_commit_callbacks
+):
+    globex.sandbox.faults("zoho").set(p500=1.0, seed=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        run = schedule_fire(schedule_id=schedule.pk, due=schedule.next_due)
+    globex.sandbox.faults("zoho").set(p500=0.0)
+    assert run.outcome == O.FAILED and run.job.status == CopyJob.Status.FAILED
+    assert run.note.startswith("Couldn't reach Zoho CRM.")
+    following = CopySchedule.objects.get(pk=schedule.pk).next_due
+    assert rq_job_id(schedule.pk, following) in _scheduled_ids()
