@@ -120,3 +120,28 @@ def test_a_worker_killed_while_holding_the_scheduler_the_next_due_run_is_still_m
         if survivor is not None:
             kill_worker(survivor)
     _check_once_per_due_time(schedule, every=3)
+
+
+def test_a_run_due_while_the_previous_copy_still_runs_on_a_worker_is_skipped_and_recorded(
+    template, globex, owner, redis_url
+):
+    hold = globex.sandbox.hooks("zoho").hold("POST", r"/actions/clone$")  # the first copy's clone, answered late
+    # Two: one is busy with the held copy, the other runs the due times meanwhile.
+    workers = [_worker(redis_url), _worker(redis_url)]
+    try:
+        _workers_up(redis_url, 2)
+        schedule = services.schedule_add(template=template, user=owner, every_seconds=2, source_ids=[globex.record_id])
+        assert hold.wait(30), "the first run's copy never reached the clone"
+        first = ScheduleRun.objects.get(schedule=schedule, outcome=ScheduleRun.Outcome.STARTED)
+        _wait(lambda: ScheduleRun.objects.filter(schedule=schedule, outcome="skipped").count() >= 2, 15, "skips")
+        hold.release()
+        _wait(lambda: CopyJob.objects.filter(schedule=schedule).count() >= 2, 20, "a run after the copy ended")
+    finally:
+        hold.release()
+        for worker in workers:
+            kill_worker(worker)
+    skipped = ScheduleRun.objects.filter(schedule=schedule, outcome=ScheduleRun.Outcome.SKIPPED)
+    assert {r.note for r in skipped} == {f"skipped: the previous run (job {first.job_id}) is still running"}
+    assert all(r.job_id is None for r in skipped)
+    assert CopyJob.objects.get(pk=first.job_id).status == CopyJob.Status.SUCCEEDED
+    _check_once_per_due_time(schedule, every=2)
