@@ -12,7 +12,7 @@ from records.models import ConnectionProfile, CopyJob
 
 def home(request: HttpRequest) -> HttpResponse:
     profiles = ConnectionProfile.objects.for_user(request.user)
-    jobs = CopyJob.objects.for_user(request.user).select_related("profile")[:5]
+    jobs = CopyJob.objects.for_user(request.user).select_related("profile", "schedule__template")[:5]
     return render(request, "records/home.html", {"profiles": profiles, "jobs": jobs})
 
 
