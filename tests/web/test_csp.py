@@ -46,6 +46,9 @@ NOT_PAGES = {
     "copy_save_template": "POST only, redirects to the template's page (its form: in copy_preview)",
     "template_run": "POST only, redirects to the preview",
     "template_share": "POST only, redirects to the template's page",
+    "schedule_add": "POST only, redirects to the template's page",
+    "schedule_switch": "POST only, redirects to the template's page",
+    "schedule_remove": "POST only, redirects to the template's page",
 }
 
 
