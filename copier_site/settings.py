@@ -126,6 +126,11 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 # The RQ queue notifications go on: "plans" is the queue of short work every worker serves
 # first (`rqworker plans default`), so a mail never waits behind a long copy.
 NOTIFY_QUEUE = env.str("NOTIFY_QUEUE", default="plans")
+# Schedules' due runs (records/schedules/) are RQ jobs scheduled on this queue: a worker listening to
+# it and started --with-scheduler runs them. A due run plans its copy there, as a preview does.
+SCHEDULE_QUEUE = env.str("SCHEDULE_QUEUE", default="plans")
+# A due run claimed but never started this long ago (its worker died) no longer counts as going.
+SCHEDULE_STARTING_STALE_SECONDS = env.int("SCHEDULE_STARTING_STALE_SECONDS", default=600)
 # Webhooks: a failed delivery is tried again after each of these waits (RQ's Retry; waits over 0
 # need a worker started --with-scheduler, as ./scripts/run starts them), then given up.
 WEBHOOK_RETRY_INTERVALS = env.list("WEBHOOK_RETRY_INTERVALS", cast=int, default=[10, 60, 300, 1800])

@@ -2,10 +2,12 @@
 
 import os
 import socket
+from datetime import datetime
 
 from records.copying.job_actions import copy_job_run
 from records.copying.stored_plans import plan_read
 from records.notify import mail, webhooks
+from records.schedules.firing import schedule_fire
 
 
 def run_copy_job(job_id: int) -> str:
@@ -26,3 +28,9 @@ def send_job_mails(job_id: int, event: str, occurrence: str, extra: list[str]) -
 def deliver_webhook_message(message_id: int) -> int | None:
     """One attempt at a webhook (records/notify/webhooks.py); raising makes RQ retry it."""
     return webhooks.webhook_message_deliver(message_id=message_id).status_code
+
+
+def run_due_schedule(schedule_id: int, due: str) -> str:
+    """A schedule's due run (records/schedules/firing.py), scheduled by RQ with enqueue_at."""
+    run = schedule_fire(schedule_id=schedule_id, due=datetime.fromisoformat(due))
+    return run.outcome if run is not None else "not ours"

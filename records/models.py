@@ -114,10 +114,14 @@ def _approve_grants(user_id: int | None) -> models.QuerySet[Permission]:
 
 class JobQuerySet(models.QuerySet["CopyJob"]):
     def for_table(self) -> JobQuerySet:
-        """What a jobs table shows joined in, one query for the page: the profile and the template
-        a job ran from, never the template's secret (decrypted per row) nor a version's definition."""
-        related = self.select_related("profile", "template_version__template")
-        return related.defer("template_version__definition", "template_version__template__webhook_secret")
+        """What a jobs table shows joined in, one query for the page: the profile, the template
+        a job ran from and its schedule, never the template's secret (decrypted per row) nor a version's definition."""
+        related = self.select_related("profile", "template_version__template", "schedule__template")
+        return related.defer(
+            "template_version__definition",
+            "template_version__template__webhook_secret",
+            "schedule__template__webhook_secret",
+        )
 
     def for_user(self, user: User | AnonymousUser) -> JobQuerySet:
         """Business users see only their own jobs; staff audit everything in the admin.
@@ -228,6 +232,10 @@ class CopyJob(models.Model):
     template_version = models.ForeignKey(
         "CopyTemplateVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs"
     )
+    # The schedule that made this job (null: asked for by a person or a pipeline).
+    schedule = models.ForeignKey(
+        "records.CopySchedule", null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs"
+    )
 
     objects = JobQuerySet.as_manager()
 
@@ -274,6 +282,13 @@ class CopyJob(models.Model):
         if target is not None:
             return f"{self.get_mode_display()} of {what}{named} from {self.profile.name} to {target.name}"
         return f"{self.get_mode_display()} of {what}{named} ({self.object_label})"
+
+    @property
+    def schedule_words(self) -> str:
+        """ "Scheduled: Weekly clone every 2 s" for a job a schedule made (records/schedules/), else ""."""
+        if self.schedule_id is None or self.schedule is None:
+            return ""
+        return f"Scheduled: {self.schedule.template.name} {self.schedule.cadence}"
 
     @property
     def heading(self) -> str:
@@ -604,3 +619,5 @@ from records.notify.models import MailDelivery as MailDelivery  # noqa: E402
 from records.notify.models import NotificationSettings as NotificationSettings  # noqa: E402
 from records.notify.models import WebhookDelivery as WebhookDelivery  # noqa: E402
 from records.notify.models import WebhookMessage as WebhookMessage  # noqa: E402
+from records.schedules.models import CopySchedule as CopySchedule  # noqa: E402
+from records.schedules.models import ScheduleRun as ScheduleRun  # noqa: E402

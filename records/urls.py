@@ -4,6 +4,7 @@ from records.copy_templates import edit_views as template_edit_views
 from records.copy_templates import views as template_views
 from records.ops import health
 from records.profiles import views as profile_views
+from records.schedules import views as schedule_views
 from records.web.views import bulk, choices, cross_choices, home, job_fix, jobs, my_settings, new_copy, search
 
 urlpatterns = [
@@ -54,6 +55,9 @@ urlpatterns = [
     path("templates/<uuid:code>/edit/", template_edit_views.template_edit, name="template_edit"),
     path("templates/<uuid:code>/run/", template_views.template_run, name="template_run"),
     path("templates/<uuid:code>/share/", template_views.template_share, name="template_share"),
+    path("templates/<uuid:code>/schedules/", schedule_views.schedule_add, name="schedule_add"),
+    path("templates/<uuid:code>/schedules/<int:pk>/switch/", schedule_views.schedule_switch, name="schedule_switch"),
+    path("templates/<uuid:code>/schedules/<int:pk>/remove/", schedule_views.schedule_remove, name="schedule_remove"),
     # Jobs
     path("settings/", my_settings.my_settings, name="my_settings"),
     path("settings/tokens/", my_settings.api_token_create, name="api_token_create"),

@@ -1,5 +1,7 @@
 """The RQ worker class the app runs (settings.RQ["WORKER_CLASS"]): RQ's own worker, which also
-runs `job resume-stale` (and drops the records of old unconfirmed plans) in its maintenance loop, so no external cron is needed (`runapp` runs one).
+runs `job resume-stale` (and drops the records of old unconfirmed plans, and re-arms the
+schedules, records/schedules/arming.py) in its maintenance loop, so no external cron is needed
+(`runapp` runs one).
 
 It runs between jobs, every JOB_RESUME_STALE_SECONDS: jobs whose worker died, whose wait (a rate
 limit or an outage) is over, or that never reached the queue (Redis was down at submit) are queued
@@ -15,6 +17,7 @@ from rq import Worker
 
 from records.copying.job_actions import jobs_resume_stale
 from records.copying.stored_plans import plans_prune
+from records.schedules.arming import schedules_rearm
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +44,7 @@ class CopierWorker(Worker):
         if resumed:
             log.info("resume-stale: queued jobs %s again", [j.pk for j in resumed])
         self._prune_plans()
+        self._rearm_schedules()
 
     def _prune_plans(self) -> None:
         try:
@@ -50,3 +54,10 @@ class CopierWorker(Worker):
             return
         if pruned:
             log.info("dropped the records of %s unconfirmed plans", pruned)
+
+    def _rearm_schedules(self) -> None:
+        # A worker that died between claiming a due run and arming the next left it unarmed.
+        try:
+            schedules_rearm()
+        except Exception:  # noqa: BLE001 - as above: tried again next round
+            log.exception("re-arming the schedules failed in the worker")

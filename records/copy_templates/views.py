@@ -26,6 +26,7 @@ from records.lib.error_words import friendly_error, service_error_message
 from records.lib.signed_in import SignedInRequest
 from records.models import CopyJob, CopyTemplate, CopyTemplateVersion, manages_all_profiles
 from records.profiles.access import get_profile_for_user
+from records.schedules.views import schedules_context
 from records.web import drafts
 
 
@@ -50,6 +51,7 @@ def template_detail(request: SignedInRequest, code: uuid.UUID) -> HttpResponse:
             "share_form": ShareTemplateForm(),
             "owns": owns(request, template),
             "nav": "templates",
+            **schedules_context(request, template),
         },
     )
 

@@ -92,6 +92,9 @@ RULES: list[tuple[str, tuple[int, ...]]] = [
     ("template_edit", (L, 200, 404, 404, 404, 200)),  # only the owner (and the superuser) edit it
     ("template_run", (L, 405, 405, 405, 405, 405)),  # POST only (the template page's Run)
     ("template_share", (L, 405, 405, 405, 405, 405)),  # POST only
+    ("schedule_add", (L, 405, 405, 405, 405, 405)),  # POST only (the template page's schedule form)
+    ("schedule_switch", (L, 405, 405, 405, 405, 405)),  # POST only
+    ("schedule_remove", (L, 405, 405, 405, 405, 405)),  # POST only
     ("job_save_template", (L, 405, 405, 405, 405, 405)),  # POST only (the job page's "Save as template")
     ("copy_save_template", (L, 405, 405, 405, 405, 405)),  # POST only (the preview's "Save as template")
     # The JSON API (a session here; tests/api/ has the tokens): 401 without credentials, the
@@ -256,6 +259,7 @@ def _url(name: str, route: str, world) -> str:
         "url": "nowhere/",
         "token_id": 1,
         "row": job.results.values_list("pk", flat=True).first() or 1,
+        "pk": 1,  # a schedule's number (its pages are POST only)
     }
     route = re.sub(r"\(\?P<(\w+)>[^)]*\)\??", lambda m: str(values[m.group(1)]), route)  # regex routes first
     route = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values[m.group(1)]), route)

@@ -47,6 +47,9 @@ NOT_PAGES = {
     "template_run": "POST only, redirects to the preview",
     "template_share": "POST only, redirects to the template's page",
     "api_token_revoke": "POST only, redirects to My settings",
+    "schedule_add": "POST only, redirects to the template's page",
+    "schedule_switch": "POST only, redirects to the template's page",
+    "schedule_remove": "POST only, redirects to the template's page",
 }
 
 

@@ -1,6 +1,9 @@
 """`template list [--json] [--user U]`, `template show NAME [--json] [--user U]` (with its versions),
 `template save NAME --from-job ID [--description TEXT] --user U`, `template share NAME (--with USER |
---group GROUP) --user U`, `template diff NAME V1 V2 [--user U]`. Running one is `copy --template NAME`.
+--group GROUP) --user U`, `template diff NAME V1 V2 [--user U]`, `template schedule NAME (--cron EXPR |
+--every SECONDS) (--ids ID... | --where FILTER [--limit N]) [--tz ZONE] --user U`, `template unschedule
+NAME [--id N] --user U` (without --id: every schedule of the template the user may change). Running
+one is `copy --template NAME`; `show` lists its schedules with their next five times.
 
 Without --user, list and show see every template (the command runs on the server, as `job` does);
 NAME is the user's own template of that name, else one shared with them (OWNER/NAME picks one).
@@ -22,6 +25,14 @@ from records.copy_templates import services
 from records.copy_templates.diff import version_diff
 from records.copy_templates.shown import template_as_dict
 from records.models import CopyJob, CopyTemplate
+from records.schedules.commands import (
+    add_schedule_parsers,
+    schedule_from_options,
+    schedule_lines,
+    shown_schedules,
+    unschedule_from_options,
+)
+from records.schedules.shown import schedule_as_dict
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -32,7 +43,7 @@ class BadInput(Exception):
 
 
 class Command(BaseCommand):
-    help = "List, show, save, share and compare saved copy templates."
+    help = "List, show, save, share, compare and schedule saved copy templates."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
@@ -54,8 +65,10 @@ class Command(BaseCommand):
         diff.add_argument("name")
         diff.add_argument("v1", type=int)
         diff.add_argument("v2", type=int)
-        for p in (listing, show, save, share, diff):
-            p.add_argument("--user", required=p in (save, share), help="the user acting (and whose templates)")
+        schedule, unschedule = add_schedule_parsers(sub)
+        for p in (listing, show, save, share, diff, schedule, unschedule):
+            required = p in (save, share, schedule, unschedule)
+            p.add_argument("--user", required=required, help="the user acting (and whose templates)")
 
     def handle(self, *args: Any, **opts: Any) -> None:
         try:
@@ -79,6 +92,8 @@ class Command(BaseCommand):
     def _show(self, opts: dict[str, Any]) -> None:
         template = self._template(opts)
         data = template_as_dict(template, versions=True)
+        user = self._user(opts) if opts.get("user") else None
+        data["schedules"] = [schedule_as_dict(s) for s in shown_schedules(template=template, user=user)]
         if opts["json"]:
             self.stdout.write(json.dumps(data, default=str))
             return
@@ -88,6 +103,18 @@ class Command(BaseCommand):
         for v in data["versions"]:
             jobs = ", ".join(str(j) for j in v["jobs"]) or "none"
             self.stdout.write(f"  v{v['number']}  {v['created']}  by {v['created_by']}  jobs: {jobs}")
+        for line in schedule_lines(data["schedules"]):
+            self.stdout.write(line)
+
+    def _schedule(self, opts: dict[str, Any]) -> None:
+        schedule = schedule_from_options(template=self._template(opts), user=self._user(opts), opts=opts)
+        self.stdout.write(f"Scheduled {schedule.template.name} {schedule.cadence} (schedule {schedule.pk}).")
+        for line in schedule_lines([schedule_as_dict(schedule)]):
+            self.stdout.write(line)
+
+    def _unschedule(self, opts: dict[str, Any]) -> None:
+        removed = unschedule_from_options(template=self._template(opts), user=self._user(opts), opts=opts)
+        self.stdout.write(f"Removed {removed} schedule{'s' if removed != 1 else ''} of {opts['name']}.")
 
     def _save(self, opts: dict[str, Any]) -> None:
         user = self._user(opts)

@@ -103,8 +103,12 @@ DETAIL_FIELDS = (
     "template_version__number",
     "template_version__template__name",
     "template_version__template__code",
+    "schedule__cron",
+    "schedule__every_seconds",
+    "schedule__time_zone",
+    "schedule__template__name",
 )
-DETAIL_RELATED = ("profile", "parent_job", "template_version__template")
+DETAIL_RELATED = ("profile", "parent_job", "template_version__template", "schedule__template")
 
 
 def job_list(request: SignedInRequest) -> HttpResponse:
