@@ -28,7 +28,8 @@ def compare(*, plan: Plan, trees: dict[str, list[Node]], source: Connector, targ
     skip = {*source.system_fields, *target.org_specific_fields, *copy_key_names(target.copy_key_fields)}
     diffs = [_diff(o, source, target, records.get(o, []), skip) for o in dict.fromkeys(objects)]
     found = [d for d in diffs if not d.empty]
-    plan.cross["schema"] = [d.as_dict() for d in found]
+    labels = {o.object_name: o.label for o in plan.objects}  # the tables name objects as people know them
+    plan.cross["schema"] = [{**d.as_dict(), "label": labels.get(d.object_name, "")} for d in found]
     plan.cross.setdefault("report", []).extend(line for d in found for line in report_lines(d))
 
 

@@ -37,6 +37,7 @@ def test_vault_missing_field_missing_value_and_shorter_field(cross_vault):
     assert syrups == 1
     assert diffs["formulation__c"]["missing_values"] == [{"field": "dosage_form__c", "value": "syrup__c", "records": 1}]
     assert "packaging__c" not in diffs  # the same in both vaults
+    assert (product["label"], diffs["formulation__c"]["label"]) == ("Products", "Formulations")  # for the tables
     report = plan.cross["report"]
     assert any("launch_date__c" in line and "left out" in line for line in report)
     assert any("'syrup__c'" in line and "1 record" in line for line in report)
@@ -71,6 +72,7 @@ def test_required_target_field_the_source_lacks():
     assert plan.cross["schema"] == [
         {
             "object_name": "Accounts",
+            "label": "Accounts",
             "missing_object": False,
             "missing_fields": [],
             "missing_values": [],

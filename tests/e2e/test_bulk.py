@@ -66,3 +66,24 @@ def test_bulk_preview_refuses_a_name_another_record_has(
     expect(refusal).not_to_contain_text("Fresh Bulk Name")
     expect(page.get_by_role("button", name="Confirm and queue the copy")).to_have_count(0)
     expect(page.locator("nav a[aria-current=page]")).to_have_text("Bulk clone")  # not "New copy"
+
+
+def test_bulk_preview_reads_right_and_marks_bulk_clone(
+    new_page, login, live_server, owner, fresh_sandbox, vault_profile, tmp_path
+):
+    """One id of three not found "was", not "were"; "3 records are cloned" is information, not a
+    yellow warning; the menu marks Bulk clone, not New copy."""
+    path = tmp_path / "rows.csv"
+    path.write_text("id,name__v\n00P000000000001,One B\n00P000000099999,Two B\n00P000000000003,Three B\n")
+    page = login(new_page(), "alice", "alice-pass-123")
+    page.goto(f"{live_server.url}/bulk/")
+    ready(page, "#bulk-choose")
+    page.select_option("#bulk-object", "product__v")
+    page.wait_for_selector("#id_file")
+    page.set_input_files("#id_file", str(path))
+    page.click("text=Check the file")
+    page.wait_for_selector("h1:has-text('Preview')")
+    expect(page.locator(".msg-warning", has_text="not found")).to_contain_text("1 of the 3 records was not found")
+    expect(page.locator(".msg-info", has_text="records are cloned")).to_contain_text("3 records are cloned")
+    expect(page.locator(".msg-warning", has_text="records are cloned")).to_have_count(0)
+    expect(page.locator("nav a[aria-current=page]")).to_have_text("Bulk clone")

@@ -186,3 +186,25 @@ def test_a_finished_job_gives_reasons_only_for_actions_that_could_apply(parts, n
     page.goto(f"{live_server.url}/jobs/{held.code}/")
     expect(page.locator("#job-action-reasons")).to_have_text(re.compile(r"^Resume and Undo copy: Job \d+ "))
     expect(page.locator("#job-status li")).to_have_count(0)  # one sentence, not a list of bullets
+
+
+def test_resume_is_asked_by_the_jobs_title_with_its_numbers_read_alike(parts, new_page, login, live_server, make_job):
+    """The confirm page said "Clone · product__v on Demo Vault"; the old /retry/ link lands on it too."""
+    job = make_job(results=0, status=CopyJob.Status.PARTIAL)
+    RecordResult.objects.bulk_create(
+        RecordResult(job=job, object_name="product__v", source_id=f"S{i}", status="succeeded", new_id=f"N{i}")
+        for i in range(1_234)
+    )
+    RecordResult.objects.create(job=job, object_name="product__v", source_id="F1", status="failed")
+    CopyJob.objects.filter(pk=job.pk).update(planned_count=1_235, succeeded_count=1_234, failed_count=1)
+    page = login(new_page(), "alice", "alice-pass-123")
+    page.goto(f"{live_server.url}/jobs/{job.code}/")
+    page.click("#job-actions >> text=Resume")
+    page.wait_for_url(f"**/jobs/{job.code}/resume/")
+    job.refresh_from_db()
+    expect(page.locator("h1")).to_have_text("Resume this job?")
+    expect(page.locator(".card strong").first).to_have_text(job.title)
+    expect(page.locator(".card").first).to_contain_text(f"on {job.profile.name}: 1,234 copied, 1 failed.")
+    expect(page.locator("main")).not_to_contain_text("Retry")
+    page.goto(f"{live_server.url}/jobs/{job.code}/retry/")  # an old link
+    page.wait_for_url(f"**/jobs/{job.code}/resume/")

@@ -245,3 +245,21 @@ def test_vaults_own_deep_copy_makes_the_top_name_unique(parts, new_page, login, 
     page.wait_for_url("**/jobs/*/")
     assert_live_end(page)
     expect(page.locator("#results-table tbody tr", has_text="Cardiostat (2)").first).to_be_visible()
+
+
+def test_a_changed_parent_account_reads_as_its_name_on_the_preview(parts, new_page, login, live_server):
+    """The lookup sends the Parent Account's id; the preview's changed fields say the account's name."""
+    accounts = parts["fresh_sandbox"].zoho.state.records["Accounts"]
+    acme = next(i for i, r in accounts.items() if r["Account_Name"] == "Acme Corp")
+    page = login(new_page(), "alice", "alice-pass-123")
+    open_record(page, live_server, parts["zoho_profile"], "Accounts", "Globex")
+    page.fill("[name=f_Account_Name]", "Globex P")
+    page.fill("#id_f_Parent_Account", "Acme")
+    page.locator(".lookup-list button", has_text="Acme Corp").first.click()
+    assert page.input_value("[name=f_Parent_Account]") == acme
+    page.click("text=Preview the copy")
+    page.wait_for_selector("h1:has-text('Preview')")
+    changed = page.locator("dl.facts dt:has-text('Changed fields') + dd")
+    expect(changed).to_contain_text("Parent Account")
+    expect(changed).to_contain_text("“Acme Corp”")
+    expect(changed).not_to_contain_text(acme)  # not Parent Account = "5725767000000200001"

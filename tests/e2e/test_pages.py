@@ -132,7 +132,10 @@ def test_bulk_errors_in_the_browser(
     page.wait_for_selector("#id_file")
     page.set_input_files("#id_file", str(path))
     page.click("text=Check the file")
-    expect(page.locator("main")).to_contain_text("Nothing was queued")
+    problems = page.locator("#bulk-errors-h")
+    expect(problems).to_be_visible()
+    # Above the form, where the person looks first, not below it.
+    assert problems.bounding_box()["y"] < page.locator("#id_file").bounding_box()["y"]
     assert CopyJob.objects.count() == 0
     screenshot(page, "bulk-clone-errors")
 

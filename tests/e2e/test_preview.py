@@ -250,7 +250,12 @@ def test_a_preview_refused_at_the_limit_shows_at_least_counts(parts, new_page, l
     start_copy(
         page, live_server, parts["vault_profile"], "product__v", "Mega Product", "deep_copy", {"name__v": "Mega L"}
     )
-    expect(page.locator(".msg-error")).to_contain_text("more than 10,000 related records")
+    refusal = page.locator(".msg-error")
+    expect(refusal).to_contain_text("more than 10,000 related records")
+    # The way out in the page's words: the box to tick, not the command's flag.
+    expect(refusal).to_contain_text("tick “Build the hierarchy level by level”")
+    for words in ("--engine", "command line"):
+        expect(page.locator("main")).not_to_contain_text(words)
     expect(page.locator("#plan-total")).to_have_text(re.compile(r"^at least \d{1,3}(,\d{3})*$"))
     counts = page.locator("#plan-objects tbody [data-role=count]").all_inner_texts()
     assert len(counts) >= 2 and all(re.match(r"^at least [1-9]", c) for c in counts), counts
@@ -267,6 +272,7 @@ def test_the_zoho_preview_names_its_boxes_by_their_labels(parts, new_page, login
     expect(page.locator("#copy-choices > summary")).to_have_text(
         "Choose the related records, field values and options of the copy"
     )
+    expect(page.locator("#choice-lines > summary")).to_have_text("Or type them as lines of text")
     main = page.locator("main")
     for words in ("run workflows", "sets off", "copy command", "--engine"):
         expect(main).not_to_contain_text(words)

@@ -79,3 +79,20 @@ def test_a_refused_profile_form_keeps_the_password_and_names_the_url_at_its_fiel
     expect(page.locator("#id_secret")).to_have_value("top-secret-pw")  # not to be typed again
     expect(page.locator("#id_api_version")).to_have_value("v26.3")  # the default, kept
     expect(_label(page, "api_version")).to_have_text("API version *")
+
+
+def test_when_a_secret_was_set_reads_with_its_zone_and_one_full_stop(new_page, login, live_server, make_profile):
+    """Django's "P" format wrote "Set on Jan. 5, 2026, 1:11 a.m.." with no zone."""
+    import datetime as dt
+
+    from records.models import ConnectionProfile
+
+    profile = make_profile(name="Set earlier")
+    set_at = dt.datetime(2026, 1, 5, 1, 11, tzinfo=dt.UTC)
+    ConnectionProfile.objects.filter(pk=profile.pk).update(secret_set_at=set_at)
+    page = login(new_page(), "alice", "alice-pass-123")
+    page.goto(f"{live_server.url}/profiles/{profile.code}/edit/")
+    expect(page.locator("#id_secret_helptext")).to_have_text("Set on 2026-01-05 01:11 UTC. Leave blank to keep it.")
+    main = page.locator("main")
+    for words in ("a.m.", "p.m.", ".."):
+        expect(main).not_to_contain_text(words, use_inner_text=True)

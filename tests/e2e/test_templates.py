@@ -74,3 +74,18 @@ def test_edit_a_templates_field_value_with_the_widget_and_run_it(parts, new_page
     assert job.status == CopyJob.Status.SUCCEEDED and job.template_version.number == 2
     copied = connector_for(parts["vault_profile"]).get("product__v", job.results.get().new_id).fields
     assert (copied["name__v"], copied["description__c"]) == ("Neurolax C", "Edited in the browser")
+
+
+def test_a_templates_versions_carry_their_zone(parts, new_page, login, live_server, owner):
+    import re
+
+    from records.copy_templates.services import save_from_request
+    from tests.fixtures.engine import copy_request
+
+    template = save_from_request(
+        request=copy_request(parts["vault_profile"], "product__v", [PRODUCT], "clone"), name="Zoned", user=owner
+    )
+    page = login(new_page(), "alice", "alice-pass-123")
+    page.goto(f"{live_server.url}/templates/{template.code}/")
+    saved = page.locator("section[aria-labelledby=versions-h] tbody tr").first.locator("td").nth(1)
+    expect(saved).to_have_text(re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d UTC$"))  # not read as the reader's own time

@@ -133,6 +133,7 @@ def awaiting_with_tables(awaiting):
         schema=[
             {
                 "object_name": "product__v",
+                "label": "Products",
                 "missing_object": False,
                 "missing_fields": [{"field": "launch_date__c", "label": "Launch Date", "records": 2}],
                 "missing_values": [{"field": "dosage_form__c", "value": "syrup__c", "records": 1}],
@@ -164,6 +165,7 @@ def test_an_approver_sees_the_requesters_preview_tables_without_their_choices(cl
     body = page(client, awaiting_with_tables)
     box = body[body.index('id="job-approval"') : body.index(reverse("job_reject", args=[awaiting_with_tables.code]))]
     assert 'id="cross-schema-product__v"' in box and "Launch Date" in box and "syrup__c" in box
+    assert '<caption>Products <span class="mono muted small-text">product__v</span>: differences in' in box
     assert "32000 → 2000 characters" in box
     assert 'id="cross-references"' in box and "France" in box and "Leave them empty" in box
     assert 'id="cross-users"' in box and "Ann &lt;ann@val&gt;" in box

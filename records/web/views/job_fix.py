@@ -30,10 +30,16 @@ def job_fix(request: SignedInRequest, code: uuid.UUID) -> HttpResponse:
     history = [
         (fix, fix.label or fix.field, shown_value(fix.before), shown_value(fix.after)) for fix in choices.history
     ]
-    rows = [(row, choices.fields_of(row)) for row in choices.rows]
+    rows = [(row, choices.fields_of(row), _fixed(row.fixes, choices.fields_of(row))) for row in choices.rows]
     all_fields = rows[0][1] if rows else []  # the failed rows' object (the service refuses a mix)
     context = {"job": job, "choices": choices, "history": history, "rows": rows, "all_fields": all_fields}
     return render(request, "records/job_fix.html", context)
+
+
+def _fixed(fixes: dict[str, Any] | None, fields: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """A row's saved fixes as (the field's label, the value shown), not by API name."""
+    labels = dict(fields)
+    return [(labels.get(name, name), shown_value(value)) for name, value in (fixes or {}).items()]
 
 
 @require_POST
