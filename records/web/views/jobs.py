@@ -96,6 +96,9 @@ DETAIL_FIELDS = (
     "resume_at",
     "profile__name",
     "profile__system",
+    # A copy into another profile names it, and the page says who asked (an approver reads it too).
+    "target_profile__name",
+    "requested_by__username",
     "parent_job__code",
     "parent_job__requested_by",
     # "From template X v3": joined in the same query (no secret, no definition loaded).
@@ -103,7 +106,7 @@ DETAIL_FIELDS = (
     "template_version__template__name",
     "template_version__template__code",
 )
-DETAIL_RELATED = ("profile", "parent_job", "template_version__template")
+DETAIL_RELATED = ("profile", "target_profile", "requested_by", "parent_job", "template_version__template")
 
 
 def job_list(request: SignedInRequest) -> HttpResponse:
@@ -161,7 +164,7 @@ def job_detail(request: SignedInRequest, code: uuid.UUID) -> HttpResponse:
 def job_live(request: SignedInRequest, code: uuid.UUID) -> HttpResponse:
     """The job page's live part, rendered from one snapshot as the page renders it: job.js polls it
     every second and swaps it whole. An unchanged part is an empty 304 (its ETag)."""
-    job = _get_job_for_user(request, code, only=DETAIL_FIELDS)
+    job = _get_job_for_user(request, code, only=DETAIL_FIELDS, related=DETAIL_RELATED)
     state = job_state.snapshot(job, request.user)
     html = render_to_string("records/_job_live.html", {"job": job, "state": state}, request=request)
     # The review forms' CSRF tokens are masked anew at each render: they don't make a new version.
