@@ -221,3 +221,30 @@ def test_vault_fail_choice_fails_only_the_records_whose_reference_has_no_match(c
         source_ref = records[row.source_id].get("based_on__c")
         assert (state[row.new_id].get("based_on__c") or None) == (copies[source_ref] if source_ref else None)
     assert job.results.get(depth=0).status == S.SUCCEEDED
+
+
+@pytest.mark.django_db
+def test_zoho_bulk_clone_across_gives_each_record_its_own_values_in_the_target(cross_zoho_any, owner):
+    """A bulk clone (ids with a value per row, as from a CSV) into another org."""
+    from records.copying.job_actions import copy_job_run
+    from records.copying.job_create import copy_job_create
+    from records.copying.options import CopyOptions
+    from records.copying.request import CopyRequest
+
+    source, target = cross_zoho_any
+    ids = [find_record(source.connector, "Accounts", name) for name in ("Initech", "Globex")]
+    request = CopyRequest(
+        profile=source.profile,
+        target=target.profile,
+        object_name="Accounts",
+        source_ids=tuple(ids),
+        mode="clone",
+        row_overrides={ids[0]: {"Account_Name": "Initech UAT"}, ids[1]: {"Account_Name": "Globex UAT"}},
+        options=CopyOptions(existing="create"),
+    )
+    job = copy_job_create(request=request, user=owner, enqueue=False, connector=source.connector)
+    job = copy_job_run(job_id=job.pk, worker_id="test", connector=target.connector, source_connector=source.connector)
+    assert_each_record_copied_once(job)
+    made = {r.source_id: zoho_records(target.sandbox, "Accounts")[r.new_id]["Account_Name"] for r in job.results.all()}
+    assert made == {ids[0]: "Initech UAT", ids[1]: "Globex UAT"}
+    assert not source_writes(source.sandbox, "zoho")
