@@ -301,3 +301,26 @@ def test_zoho_deep_copy_across_applies_every_choice_a_copy_in_one_org_has(cross_
     inserts = [a for a in target.sandbox.zoho.state.actions if a["op"] == "insert"]
     assert inserts and all(a["trigger"] is None and a["automations_ran"] for a in inserts)
     assert not source_writes(source.sandbox, "zoho")
+
+
+@pytest.mark.django_db
+def test_vault_deep_copy_across_leaves_out_a_branch_and_sends_the_automation_headers(cross_vault, owner):
+    source, target = cross_vault
+    src = find_record(source.connector, "product__v", "Dermacalm")
+    target.sandbox.vault.state.write_modes.clear()
+    job = copy_across(
+        cross_vault,
+        owner,
+        "product__v",
+        [src],
+        "deep_copy",
+        exclude=("packaging__c",),
+        migration_mode=True,
+        no_triggers=True,
+    )
+    assert_each_record_copied_once(job)
+    objects = set(job.results.values_list("object_name", flat=True))
+    assert "formulation__c" in objects and "packaging__c" not in objects
+    modes = target.sandbox.vault.state.write_modes
+    assert modes and all(m["migration_mode"] and m["no_triggers"] for m in modes)
+    assert not source_writes(source.sandbox, "vault")
