@@ -71,7 +71,7 @@ def _picked(job: CopyJob, row: RecordResult, candidate: dict[str, Any]) -> None:
     new_id = str(candidate["id"])
     link = str(candidate.get("link") or "")
     if not link:
-        link = connector_for(job.profile).record_url(row.object_name, new_id)
+        link = connector_for(job.write_profile).record_url(row.object_name, new_id)  # where the copy was made
     # The copy's last write by the job is its creation (its own stamp when the candidate had one):
     # undo keeps it if it was changed after that.
     written = _parse(candidate.get("created")) or row.sending_at or timezone.now()

@@ -42,7 +42,7 @@ def fix_choices(*, job: CopyJob, user: AnyUser, connector: Connector | None = No
     choices.rows, choices.failed = list(fixable[:ROWS_SHOWN]), fixable.count()
     objects = {r.object_name for r in choices.rows}
     try:
-        _read_fields(choices, connector or connector_for(job.profile), objects)
+        _read_fields(choices, connector or connector_for(job.write_profile), objects)  # set where the copy is written
     except ConnectorError as exc:
         choices.read_error = str(exc.message or exc)
     return choices

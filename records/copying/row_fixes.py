@@ -38,18 +38,21 @@ PARENT_ERRORS = ("PARENT_NOT_COPIED", "PARENT_IN_REVIEW")  # engine_deep_copy.py
 
 @dataclass
 class _Fixing:
-    """One fix being worked out: the rows, their object's fields, the sources read so far."""
+    """One fix being worked out: the rows, their object's fields, the sources read so far. `conn`
+    is where the copies are written (the fields, the checks, the free numbers), `reader` where the
+    sources are read: the same but for a copy into another profile."""
 
     job: CopyJob
     conn: Connector
     rows: list[RecordResult]
     infos: dict[str, FieldInfo]
+    reader: Connector
     sources: dict[int, dict[str, Any]] = field(default_factory=dict)
 
     def source(self, row: RecordResult) -> dict[str, Any]:
         if row.pk not in self.sources:
             snapshot = (row.source_snapshot or {}).get("fields")
-            self.sources[row.pk] = snapshot or self.conn.get(row.object_name, row.source_id).fields
+            self.sources[row.pk] = snapshot or self.reader.get(row.object_name, row.source_id).fields
         return self.sources[row.pk]
 
     def before(self, row: RecordResult, name: str) -> Any:
@@ -70,15 +73,19 @@ def copy_rows_fix(
     values: dict[str, Any] | None = None,
     make_unique: str = "",
     connector: Connector | None = None,
+    source: Connector | None = None,
 ) -> list[RowFix]:
     """Fix the rows `rows` (their ids), or every failed row (`all_failed`): set `values` ({field:
-    value or template}), or make `make_unique`'s value unique. Returns the fixes made."""
+    value or template}), or make `make_unique`'s value unique. Returns the fixes made.
+    `connector`: the write profile's (the target's for a copy into another profile); `source`:
+    the source profile's, read for templates (the same connector when there is no target)."""
     if bool(values) == bool(make_unique):
         raise ValidationError("Say what to change: values to set, or one field to make unique.")
     _allowed(job, user)
-    conn = connector or connector_for(job.profile)
+    conn = connector or connector_for(job.write_profile)
+    reader = source or (connector_for(job.profile) if job.target_profile_id else conn)
     chosen = _chosen_rows(job, conn, list(rows), all_failed)
-    fixing = _Fixing(job, conn, chosen, {f.name: f for f in conn.describe(chosen[0].object_name)})
+    fixing = _Fixing(job, conn, chosen, {f.name: f for f in conn.describe(chosen[0].object_name)}, reader)
     wanted = _unique_values(fixing, make_unique) if make_unique else _set_values(fixing, values or {})
     befores = {row.pk: {name: fixing.before(row, name) for name in wanted[row.pk]} for row in chosen}
     labels = {name: info.label or name for name, info in fixing.infos.items()}
@@ -102,9 +109,11 @@ def _allowed(job: CopyJob, user: AnyUser) -> CopyJob:
 
 def _chosen_rows(job: CopyJob, conn: Connector, ids: list[int], all_failed: bool) -> list[RecordResult]:
     """The rows to fix, all of one object. A deep copy Vault makes itself takes values only for its
-    top record (Vault copies the rest as they are)."""
-    native = job.mode == CopyJob.Mode.DEEP_COPY and (
-        deep_copy_way(conn, CopyOptions.from_dict(job.options), job.object_name) == DeepCopyWay.SYSTEM
+    top record (Vault copies the rest as they are); a copy into another profile is always engine-built."""
+    native = (
+        job.mode == CopyJob.Mode.DEEP_COPY
+        and not job.target_profile_id
+        and (deep_copy_way(conn, CopyOptions.from_dict(job.options), job.object_name) == DeepCopyWay.SYSTEM)
     )
     qs = job.results.filter(status__in=FIXABLE).order_by("id")
     if all_failed:

@@ -165,3 +165,36 @@ def test_a_copy_into_a_protected_target_waits_and_neither_org_sees_a_write(cross
     for sb in (source.sandbox, target.sandbox):
         writes = [e for e in sb.log("zoho") if e.method in ("POST", "PUT", "DELETE") and e.path.startswith("/crm/")]
         assert [e for e in writes if not e.path.endswith("/coql")] == []  # COQL reads are POSTs
+
+
+def test_job_approve_wait_exits_0_once_a_worker_has_run_the_copy(protected, owner, approver, redis_url):
+    import io
+    import json
+
+    from django.core.management import call_command
+
+    from tests.fixtures.engine import worker_running
+
+    job = awaiting_job(protected, owner)
+    out, err = io.StringIO(), io.StringIO()
+    with worker_running(redis_url), pytest.raises(SystemExit) as exc:
+        call_command(
+            "job",
+            "approve",
+            str(job.pk),
+            "--user",
+            "dora",
+            "--wait",
+            "--timeout",
+            "120",
+            "--json",
+            stdout=out,
+            stderr=err,
+        )
+    assert exc.value.code == 0, err.getvalue()
+    data = json.loads(out.getvalue())
+    assert data["status"] == "succeeded" and data["results"][0]["new_id"]
+    assert (
+        protected.sandbox.vault.state.records["product__v"][data["results"][0]["new_id"]]["name__v"]
+        == NEW_NAME["name__v"]
+    )

@@ -308,17 +308,22 @@ def test_job_reject_with_a_reason(protected_acme):
     assert CopyJob.objects.get().status == "rejected"
 
 
-def test_copy_to_a_protected_target_exits_1_printing_the_awaiting_job(cross_zoho, redis_url):
+@pytest.mark.parametrize("run", ["--sync", "--wait"])
+def test_copy_to_a_protected_target_exits_1_printing_the_awaiting_job(cross_zoho, redis_url, run):
     source, target = cross_zoho
     target.profile.protected = True
     target.profile.save(update_fields=["protected"])
     globex = find_record(source.connector, "Accounts", "Globex")
     before = {m: len(r) for m, r in target.sandbox.zoho.state.records.items()}
-    code, out, _ = cmd("copy", PROFILE, "Accounts", globex, "--deep", "--to", "Target Zoho", "--sync", "--json")
+    code, out, _ = cmd("copy", PROFILE, "Accounts", globex, "--deep", "--to", "Target Zoho", run, "--json")
     assert code == 1
     data = json.loads(out)
     assert (data["status"], data["target"]) == ("awaiting_approval", "Target Zoho")
     assert {m: len(r) for m, r in target.sandbox.zoho.state.records.items()} == before
+    # Without --json the job is printed in words: what it waits for and where it would write.
+    code, out, _ = cmd("copy", PROFILE, "Accounts", globex, "--deep", "--to", "Target Zoho", run)
+    assert code == 1 and "Awaiting approval: nothing is written into Target Zoho" in out
+    assert CopyJob.objects.filter(status="awaiting_approval", rq_job_id="").count() == 2
 
 
 def test_the_command_names_its_flags_where_the_preview_names_its_boxes():

@@ -52,6 +52,22 @@ def test_a_target_of_another_system_is_refused(cross_zoho, vault_profile, owner)
 
 
 @pytest.mark.django_db
+def test_the_services_refuse_the_source_as_its_own_target(zoho, owner):
+    request = CopyRequest(
+        profile=zoho.profile,
+        target=zoho.profile,
+        object_name="Accounts",
+        source_ids=(find_record(zoho.connector, "Accounts", "Globex"),),
+        mode="clone",
+    )
+    with pytest.raises(ValidationError, match="leave out"):
+        copy_job_create(request=request, user=owner, enqueue=False, connector=zoho.connector)
+    with pytest.raises(ValidationError, match="leave out"):
+        plan_request(request=request, user=owner)
+    assert not CopyJob.objects.exists()
+
+
+@pytest.mark.django_db
 def test_the_source_as_its_own_target_is_refused(zoho, owner):
     src = find_record(zoho.connector, "Accounts", "Globex")
     code, _, err = run("copy", zoho.profile.name, "Accounts", src, "--to", zoho.profile.name, "--sync")
@@ -68,6 +84,19 @@ def test_a_user_who_may_use_only_the_source_is_refused(cross_zoho, owner, other_
         copy_job_create(request=request, user=other_user, enqueue=False, connector=source.connector)
     with pytest.raises(ValidationError, match="Target Zoho"):
         plan_request(request=request, user=other_user)
+    assert not CopyJob.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_command_refuses_a_user_who_may_use_only_the_source(cross_zoho, owner, other_user):
+    source, target = cross_zoho
+    source.profile.shared_with_users.add(other_user)
+    src = find_record(source.connector, "Accounts", "Globex")
+    args = ("copy", source.profile.name, "Accounts", src, "--to", target.profile.name, "--user", other_user.username)
+    code, _, err = run(*args, "--sync")
+    assert code == 2 and "Target Zoho" in err and "\n" not in err.strip()
+    code, _, err = run(*args, "--preview")
+    assert code == 2 and "Target Zoho" in err
     assert not CopyJob.objects.exists()
 
 

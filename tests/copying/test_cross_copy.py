@@ -221,3 +221,106 @@ def test_vault_fail_choice_fails_only_the_records_whose_reference_has_no_match(c
         source_ref = records[row.source_id].get("based_on__c")
         assert (state[row.new_id].get("based_on__c") or None) == (copies[source_ref] if source_ref else None)
     assert job.results.get(depth=0).status == S.SUCCEEDED
+
+
+@pytest.mark.django_db
+def test_zoho_bulk_clone_across_gives_each_record_its_own_values_in_the_target(cross_zoho_any, owner):
+    """A bulk clone (ids with a value per row, as from a CSV) into another org."""
+    from records.copying.job_actions import copy_job_run
+    from records.copying.job_create import copy_job_create
+    from records.copying.options import CopyOptions
+    from records.copying.request import CopyRequest
+
+    source, target = cross_zoho_any
+    ids = [find_record(source.connector, "Accounts", name) for name in ("Initech", "Globex")]
+    request = CopyRequest(
+        profile=source.profile,
+        target=target.profile,
+        object_name="Accounts",
+        source_ids=tuple(ids),
+        mode="clone",
+        row_overrides={ids[0]: {"Account_Name": "Initech UAT"}, ids[1]: {"Account_Name": "Globex UAT"}},
+        options=CopyOptions(existing="create"),
+    )
+    job = copy_job_create(request=request, user=owner, enqueue=False, connector=source.connector)
+    job = copy_job_run(job_id=job.pk, worker_id="test", connector=target.connector, source_connector=source.connector)
+    assert_each_record_copied_once(job)
+    made = {r.source_id: zoho_records(target.sandbox, "Accounts")[r.new_id]["Account_Name"] for r in job.results.all()}
+    assert made == {ids[0]: "Initech UAT", ids[1]: "Globex UAT"}
+    assert not source_writes(source.sandbox, "zoho")
+
+
+@pytest.mark.django_db
+def test_zoho_deep_copy_across_applies_every_choice_a_copy_in_one_org_has(cross_zoho, owner):
+    """Leave out a branch, values and templates on the top and on a child object, a cleared field,
+    the lineage stamp and the automation flag, all written in the target org."""
+    from dataclasses import replace
+
+    from records.copying.job_actions import copy_job_run
+    from records.copying.job_create import copy_job_create
+    from records.copying.options import lineage_text, parse_cli
+    from records.copying.request import CopyRequest
+
+    source, target = cross_zoho
+    src = find_record(source.connector, "Accounts", "Globex")
+    top, options = parse_cli(
+        top_object="Accounts",
+        describe=source.connector.describe,
+        set_values=["Account_Name={Account_Name} UAT #{job}", "Contacts:Last_Name={Last_Name} (UAT)"],
+        clear=["Contacts:First_Name"],
+        exclude=["Deals"],
+        unique=[],
+        lineage=["Contacts:Description"],
+        run_workflows=True,
+    )
+    request = CopyRequest(
+        profile=source.profile,
+        target=target.profile,
+        object_name="Accounts",
+        source_ids=(src,),
+        mode="deep_copy",
+        overrides=top,
+        options=replace(options, existing="create"),
+    )
+    job = copy_job_create(request=request, user=owner, enqueue=False, connector=source.connector)
+    target.sandbox.zoho.state.actions.clear()
+    job = copy_job_run(job_id=job.pk, worker_id="test", connector=target.connector, source_connector=source.connector)
+    assert_each_record_copied_once(job)
+    assert zoho_records(target.sandbox, "Accounts")[job.results.get(depth=0).new_id]["Account_Name"] == (
+        f"Globex UAT #{job.pk}"
+    )
+    assert "Deals" not in set(job.results.values_list("object_name", flat=True))
+    contacts = job.results.filter(object_name="Contacts")
+    assert contacts.exists()
+    for row in contacts:
+        original = source.connector.get("Contacts", row.source_id).fields
+        copied = zoho_records(target.sandbox, "Contacts")[row.new_id]
+        assert copied["Last_Name"] == f"{original['Last_Name']} (UAT)"
+        assert original["First_Name"] and not copied.get("First_Name")
+        assert copied["Description"] == lineage_text(row.source_id, job.pk)
+    inserts = [a for a in target.sandbox.zoho.state.actions if a["op"] == "insert"]
+    assert inserts and all(a["trigger"] is None and a["automations_ran"] for a in inserts)
+    assert not source_writes(source.sandbox, "zoho")
+
+
+@pytest.mark.django_db
+def test_vault_deep_copy_across_leaves_out_a_branch_and_sends_the_automation_headers(cross_vault, owner):
+    source, target = cross_vault
+    src = find_record(source.connector, "product__v", "Dermacalm")
+    target.sandbox.vault.state.write_modes.clear()
+    job = copy_across(
+        cross_vault,
+        owner,
+        "product__v",
+        [src],
+        "deep_copy",
+        exclude=("packaging__c",),
+        migration_mode=True,
+        no_triggers=True,
+    )
+    assert_each_record_copied_once(job)
+    objects = set(job.results.values_list("object_name", flat=True))
+    assert "formulation__c" in objects and "packaging__c" not in objects
+    modes = target.sandbox.vault.state.write_modes
+    assert modes and all(m["migration_mode"] and m["no_triggers"] for m in modes)
+    assert not source_writes(source.sandbox, "vault")

@@ -157,3 +157,49 @@ def test_vault_create_lost_before_it_was_applied_never_claims_the_same_named_rec
     assert len([p for p in products.values() if p["name__v"].startswith("Dermacalm")]) == 2
     undo_copy(job, owner, target)
     assert twin in products and copy_id not in products
+
+
+def test_a_copy_into_another_org_through_an_outage_429s_and_lost_answers_ends_with_one_copy_each(cross_zoho_any, owner):
+    """The target is down, then answers 429s, 5xx and loses answers after writing: resumed, the job
+    ends with each record copied once there."""
+    from django.utils import timezone
+
+    from records.copying.job_actions import copy_job_resume, copy_job_run, jobs_resume_stale
+    from records.models import CopyJob
+    from tests.fixtures.sandbox import fast
+
+    source, target = cross_zoho_any
+    src = find_record(source.connector, "Accounts", "Reporting Lines")
+    request = CopyRequest(
+        profile=source.profile,
+        target=target.profile,
+        object_name="Accounts",
+        source_ids=(src,),
+        mode="deep_copy",
+        options=CopyOptions(existing="create"),
+    )
+    job = copy_job_create(request=request, user=owner, enqueue=False, connector=source.connector)
+    writer = fast(target.connector)
+    faults, ended = target.sandbox.faults("zoho"), []
+    for round_, knobs in enumerate(
+        [dict(p500=1.0, seed=22), dict(p429=0.3, p500=0.15, p_drop_after_write=0.3, seed=21), {}, {}]
+    ):
+        faults.set(**knobs) if knobs else faults.clear()
+        if job.status == CopyJob.Status.WAITING:  # its wait over, as the worker's loop finds it
+            CopyJob.objects.filter(pk=job.pk).update(resume_at=timezone.now())
+            jobs_resume_stale()
+        elif round_:
+            copy_job_resume(job=job, user=owner, enqueue=False)
+        job = copy_job_run(job_id=job.pk, worker_id=f"r{round_}", connector=writer, source_connector=source.connector)
+        ended.append(job.status)
+        if job.status == CopyJob.Status.SUCCEEDED:
+            break
+    faults.clear()
+    assert ended[0] != CopyJob.Status.SUCCEEDED, ended  # the outage stopped it
+    assert job.status == CopyJob.Status.SUCCEEDED, (job.status, job.error_summary)
+    assert_each_record_copied_once(job)
+    copies = {r.new_id for r in job.results.all()}
+    by_name = [
+        c for c in target.sandbox.zoho.state.records["Contacts"].values() if c["Last_Name"] in ("Lead A", "Solo")
+    ]
+    assert len(by_name) == 2 and {c["id"] for c in by_name} <= copies

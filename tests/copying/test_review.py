@@ -103,3 +103,20 @@ def test_the_copy_is_picked_with_job_resolve(bare_zoho, owner, redis_url):
     assert result["status"] == "succeeded" and result["results"][0]["new_id"] == ours
     code, _, err = _job_command("resolve", str(job.pk), str(row.pk), "--none")
     assert code == 2 and "does not need review" in err
+
+
+def test_a_copy_picked_without_a_link_in_a_copy_into_another_profile_links_into_that_profile(
+    make_profile, make_job, owner
+):
+    """A candidate kept without its link (an older row): the link is made for where the job wrote."""
+    from records.copying.review import copy_row_resolve
+
+    source = make_profile(name="Vault Prod", base_url="https://prod.veevavault.com")
+    target = make_profile(name="Vault UAT", base_url="https://uat.veevavault.com")
+    job = make_job(profile=source, target_profile=target, status=CopyJob.Status.PARTIAL)
+    row = RecordResult.objects.create(
+        job=job, object_name="product__v", source_id="P1", status=S.REVIEW, candidates=[{"id": "V2", "name": "X"}]
+    )
+    row = copy_row_resolve(job=job, row=row, pick="V2", user=owner)
+    assert row.link == "https://uat.veevavault.com/ui/#object/product__v/V2"
+    assert RecordResult.objects.get(pk=row.pk).link == row.link

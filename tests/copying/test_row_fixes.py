@@ -130,3 +130,63 @@ def test_a_fixed_rows_lost_answer_is_found_by_its_fixed_value(neurolax, owner):
     assert neurolax.connector.get("product__v", row.new_id).fields["name__v"] == "Lost Fixed"
     found = neurolax.connector.find("product__v", {"name__v": "Lost Fixed"})
     assert [r.id for r in found] == [row.new_id]  # one copy, claimed, not sent twice
+
+
+def test_a_copy_into_another_org_is_made_unique_and_offered_fields_in_that_org(cross_zoho, owner):
+    """The copy is written in the target: its free numbers and its settable fields are the target's."""
+    from records.copying.row_fix_choices import fix_choices
+    from tests.fixtures.sandbox import find_record
+
+    source, target = cross_zoho
+    acme = find_record(source.connector, "Accounts", "Acme Corp")
+    target.sandbox.zoho.state.add("Accounts", {"Account_Name": "Acme Corp (2)"})  # taken there only
+    job = CopyJob.objects.create(
+        profile=source.profile,
+        target_profile=target.profile,
+        requested_by=owner,
+        object_name="Accounts",
+        source_ids=[acme],
+        mode=CopyJob.Mode.CLONE,
+        status=CopyJob.Status.PARTIAL,
+        planned_count=1,
+        failed_count=1,
+    )
+    row = RecordResult.objects.create(
+        job=job,
+        object_name="Accounts",
+        source_id=acme,
+        status=RecordResult.Status.FAILED,
+        error_type="DUPLICATE_DATA",
+        values={"Account_Name": "Acme Corp"},
+    )
+    [fix] = copy_rows_fix(job=job, user=owner, rows=[row.pk], make_unique="Account_Name")
+    assert fix.after == "Acme Corp (3)"
+    offered = {name for name, _ in fix_choices(job=job, user=owner).fields["Accounts"]}
+    assert "Account_Name" in offered and "Regions" not in offered  # the target org has no Regions
+
+
+def test_a_vault_deep_copy_into_another_vault_takes_fixes_below_its_top_record(cross_vault, owner):
+    """Built by Record Copier (Vault's deep copy works inside one vault), so every row takes values."""
+    source, target = cross_vault
+    job = CopyJob.objects.create(
+        profile=source.profile,
+        target_profile=target.profile,
+        requested_by=owner,
+        object_name="product__v",
+        source_ids=["P1"],
+        mode=CopyJob.Mode.DEEP_COPY,
+        status=CopyJob.Status.PARTIAL,
+        planned_count=2,
+        failed_count=1,
+    )
+    row = RecordResult.objects.create(
+        job=job,
+        object_name="formulation__c",
+        source_id="F1",
+        depth=1,
+        status=RecordResult.Status.FAILED,
+        error_type="INVALID_DATA",
+        values={"strength__c": "10 mg"},
+    )
+    [fix] = copy_rows_fix(job=job, user=owner, rows=[row.pk], values={"strength__c": "20 mg"})
+    assert fix.after == "20 mg"

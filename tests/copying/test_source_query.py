@@ -140,3 +140,10 @@ def test_copy_command_where_preview_and_refusal(vault):
         "copy", profile.name, "product__v", "--where", "status__v = 'active__v'", "--limit", "5000", "--preview"
     )
     assert code == 2 and "between 1 and 1,000" in err
+
+
+def test_copy_command_filter_matching_nothing_exits_2_before_anything_is_queued(vault):
+    sb, profile, conn = vault
+    code, _, err = cmd("copy", profile.name, "product__v", "--where", "name__v = 'No such product'", "--sync")
+    assert code == 2 and "No product__v record matches" in err
+    assert CopyJob.objects.count() == 0

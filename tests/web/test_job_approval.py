@@ -194,3 +194,10 @@ def test_a_request_past_its_expiry_shows_as_expired_and_can_not_be_approved(clie
     expired.refresh_from_db()
     assert expired.status == AWAITING and expired.decided_by is None
     assert not AuditEvent.objects.filter(action="job.approve", job=expired).exists()
+
+
+def test_an_approver_sees_who_asked_and_which_profile_the_copy_writes_into(client, approver, awaiting, owner):
+    client.force_login(approver)
+    body = page(client, awaiting)
+    assert f"by {owner.get_username()}</dd>" in body and "by dora</dd>" not in body
+    assert "<dt>Copied into</dt><dd>Vault Validation" in body

@@ -125,7 +125,7 @@ class Command(BaseCommand):
                 options=options,
             )
             if opts["preview"]:
-                return self._preview(request, connector, opts["json"])
+                return self._preview(request, connector, opts["json"], user)
             job = copy_job_create(request=request, user=user, enqueue=not opts["sync"], connector=connector)
         except ValidationError as exc:
             raise BadInput(in_flags(" ".join(exc.messages))) from exc
@@ -155,7 +155,7 @@ class Command(BaseCommand):
                 connector=connector,
             )
             if opts["preview"]:
-                return self._preview(request, connector, opts["json"])
+                return self._preview(request, connector, opts["json"], user)
             job = services.run(
                 template=template,
                 version=version,
@@ -178,7 +178,8 @@ class Command(BaseCommand):
             raise BadInput(f"No user named {username!r}.")
         return user
 
-    def _preview(self, request: CopyRequest, connector: Connector, as_json: bool) -> int:
+    def _preview(self, request: CopyRequest, connector: Connector, as_json: bool, user: User) -> int:
+        request.check_access(user)  # a preview reads the target too: not for a user who may not use it
         plan = copy_preview(request=request, connector=connector)
         self._print_plan(plan, as_json)
         return 2 if plan.refused_reason else 0

@@ -97,6 +97,9 @@ DETAIL_FIELDS = (
     "resume_at",
     "profile__name",
     "profile__system",
+    # A copy into another profile names it, and the page says who asked (an approver reads it too).
+    "target_profile__name",
+    "requested_by__username",
     "parent_job__code",
     "parent_job__requested_by",
     # "From template X v3": joined in the same query (no secret, no definition loaded).
@@ -108,7 +111,14 @@ DETAIL_FIELDS = (
     "schedule__time_zone",
     "schedule__template__name",
 )
-DETAIL_RELATED = ("profile", "parent_job", "template_version__template", "schedule__template")
+DETAIL_RELATED = (
+    "profile",
+    "target_profile",
+    "requested_by",
+    "parent_job",
+    "template_version__template",
+    "schedule__template",
+)
 
 
 def job_list(request: SignedInRequest) -> HttpResponse:
@@ -167,7 +177,7 @@ def job_detail(request: SignedInRequest, code: uuid.UUID) -> HttpResponse:
 def job_live(request: SignedInRequest, code: uuid.UUID) -> HttpResponse:
     """The job page's live part, rendered from one snapshot as the page renders it: job.js polls it
     every second and swaps it whole. An unchanged part is an empty 304 (its ETag)."""
-    job = _get_job_for_user(request, code, only=DETAIL_FIELDS)
+    job = _get_job_for_user(request, code, only=DETAIL_FIELDS, related=DETAIL_RELATED)
     state = job_state.snapshot(job, request.user)
     html = render_to_string("records/_job_live.html", {"job": job, "state": state}, request=request)
     # The review forms' CSRF tokens are masked anew at each render: they don't make a new version.
