@@ -139,6 +139,8 @@ def test_vault_products_suggest_nothing_and_a_rule_can_be_added(vault, owner_cli
 @pytest.mark.django_db(transaction=True)
 def test_confirm_across_profiles_is_refused_until_the_suggestions_are_confirmed(cross_zoho, owner_client, redis_url):
     source, target = cross_zoho
+    target.profile.protected = True  # the approval box shows the masking too
+    target.profile.save()
     globex = find_record(source.connector, "Accounts", "Globex")
     source.sandbox.zoho.state.records["Accounts"][globex]["Owner"] = REP["id"]
     put_draft(owner_client, source.profile, "Accounts", [globex], overrides={"Account_Name": "Globex X"})
@@ -152,6 +154,12 @@ def test_confirm_across_profiles_is_refused_until_the_suggestions_are_confirmed(
     rows = {k: selected(row_of(page, *k.split(":"))) for k in suggested}
     page = apply_masking(owner_client, rows).content.decode()
     assert 'id="mask-unconfirmed"' not in page
+    sample = re.search(r"“([^”]+@[^”]+)” → “([^”]+)”", row_of(page, "Contacts", "Email"))
     owner_client.post(CONFIRM, {"plan": str(CopyPlan.objects.latest("pk").code)})
     job = CopyJob.objects.get()
-    assert job.options["mask"]["Contacts"]["Email"] == "email"
+    assert job.options["mask"]["Contacts"]["Email"] == "email" and job.status == CopyJob.Status.AWAITING_APPROVAL
+    shown = owner_client.get(reverse("job_detail", args=[job.code])).content.decode()
+    box = shown[shown.index('id="approval-masking"') :]
+    box = box[: box.index("</div>")]
+    assert "Email" in box and "masked (email)" in box and "<select" not in box
+    assert sample.group(1) not in shown and sample.group(2) not in shown
