@@ -35,10 +35,11 @@ def mask_set(request: CopyRequest, connector: Connector) -> MaskSet:
     )
 
 
-def mask_preview(*, trees: Trees, request: CopyRequest, connector: Connector) -> Table:
+def mask_preview(*, trees: Trees, request: CopyRequest, connector: Connector, masks: MaskSet | None = None) -> Table:
     """{object: [{field, label, rule, count, sample_source, sample_standin}]} over the records
-    planned; an object none of whose fields is masked is left out. `connector`: the source's."""
-    masks = mask_set(request, connector)
+    planned; an object none of whose fields is masked is left out. `connector`: the source's;
+    `masks`: the run's MaskSet when given (with the stand-ins held in the target passed over)."""
+    masks = masks or mask_set(request, connector)
     table: Table = {}
     for obj, nodes in by_object(trees).items():
         rules = masks.rules_for(obj)

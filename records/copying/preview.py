@@ -15,8 +15,7 @@ from records.connectors import connector_for
 from records.connectors.base import Connector, FieldInfo
 from records.connectors.errors import ConnectorError
 from records.copying import approval, cross_plan, source_query, tree, value_templates
-from records.copying.mask_preview import mask_preview
-from records.copying.mask_unique import mark_held
+from records.copying.mask_unique import masking_plan
 from records.copying.options import CopyOptions
 from records.copying.preview_checks import check_request
 from records.copying.preview_notes import automation_warnings, rendered_samples, unique_field_notes, unique_predictions
@@ -63,8 +62,7 @@ def plan_copy(
         cross_plan.plan_cross(plan=plan, trees=trees, request=request, source=conn, target=target)
     approval.check_cap(plan=plan, request=request)
     if request.options.masks() and not plan.refused_reason:
-        plan.masking = mask_preview(trees=trees, request=request, connector=conn)
-        mark_held(plan=plan, trees=trees, request=request, source=conn, target=target)
+        plan.masking = masking_plan(plan=plan, trees=trees, request=request, source=conn, target=target)
     return plan, trees
 
 
