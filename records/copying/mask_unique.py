@@ -5,8 +5,9 @@ source values the same stand-in, and the target then refuses the second copy as 
 the plan asks the write side, in the connector's batches (`match_ids`), which of the planned
 stand-ins a record holds already; one held by a record other than the same source's copy that this
 copy skips or updates (plan.cross["existing"]["found"]) is passed over: the source takes its next
-stand-in, checked again (up to ROUNDS times); the preview's sample is then the one written. The job keeps only digests of the held stand-ins
-(each masking row's "held"), which RunContext hands to its Masker: no value is kept.
+stand-in, checked again (up to ROUNDS times); the preview's sample is then the one written. The
+job keeps only digests of the held stand-ins (each masking row's "held"), which RunContext hands to
+its Masker: no value is kept.
 """
 
 from __future__ import annotations
