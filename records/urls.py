@@ -5,7 +5,18 @@ from records.copy_templates import views as template_views
 from records.ops import health
 from records.profiles import views as profile_views
 from records.schedules import views as schedule_views
-from records.web.views import bulk, choices, cross_choices, home, job_fix, jobs, my_settings, new_copy, search
+from records.web.views import (
+    bulk,
+    choices,
+    cross_choices,
+    home,
+    job_fix,
+    jobs,
+    mask_choices,
+    my_settings,
+    new_copy,
+    search,
+)
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -45,6 +56,7 @@ urlpatterns = [
     path("copy/preview/<str:draft_id>/choices/", choices.copy_choices, name="copy_choices"),
     path("copy/preview/<str:draft_id>/target/", cross_choices.copy_target, name="copy_target"),
     path("copy/preview/<str:draft_id>/cross/", cross_choices.copy_cross_choices, name="copy_cross_choices"),
+    path("copy/preview/<str:draft_id>/masking/", mask_choices.copy_mask_choices, name="copy_mask_choices"),
     path("copy/preview/<str:draft_id>/save-template/", template_views.copy_save_template, name="copy_save_template"),
     path("lookup/<uuid:profile_code>/<str:object_name>/", new_copy.record_lookup, name="record_lookup"),
     path("bulk/", bulk.bulk_upload, name="bulk_upload"),

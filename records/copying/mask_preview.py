@@ -20,7 +20,6 @@ from records.masking.apply import MaskSet
 
 Trees = dict[str, list[Node]]
 SAMPLES = ("sample_source", "sample_standin")
-SAMPLES = ("sample_source", "sample_standin")
 Table = dict[str, list[dict[str, Any]]]
 
 
@@ -36,29 +35,34 @@ def mask_set(request: CopyRequest, connector: Connector) -> MaskSet:
     )
 
 
-def mask_preview(*, trees: Trees, request: CopyRequest, connector: Connector) -> Table:
+def mask_preview(*, trees: Trees, request: CopyRequest, connector: Connector, masks: MaskSet | None = None) -> Table:
     """{object: [{field, label, rule, count, sample_source, sample_standin}]} over the records
-    planned; an object none of whose fields is masked is left out. `connector`: the source's."""
-    masks = mask_set(request, connector)
-    by_object: dict[str, list[Node]] = {}
-    for nodes in trees.values():
-        for node in nodes:
-            by_object.setdefault(node.object_name, []).append(node)
+    planned; an object none of whose fields is masked is left out. `connector`: the source's;
+    `masks`: the run's MaskSet when given (with the stand-ins held in the target passed over)."""
+    masks = masks or mask_set(request, connector)
     table: Table = {}
-    for obj, nodes in by_object.items():
+    for obj, nodes in by_object(trees).items():
         rules = masks.rules_for(obj)
         if rules:
-            table[obj] = _rows(masks, obj, rules, _values(connector, obj, nodes, sorted(rules)))
+            table[obj] = _rows(masks, obj, rules, list(values_by_id(connector, obj, nodes, sorted(rules)).values()))
     return table
 
 
-def _values(connector: Connector, obj: str, nodes: list[Node], names: list[str]) -> list[dict[str, Any]]:
-    """The masked fields' values of the planned records: as read (a deep copy's snapshots), else
-    read now in the connector's batches (a clone's plan reads names only)."""
-    known = [n.fields for n in nodes if n.fields]
+def by_object(trees: Trees) -> dict[str, list[Node]]:
+    out: dict[str, list[Node]] = {}
+    for nodes in trees.values():
+        for node in nodes:
+            out.setdefault(node.object_name, []).append(node)
+    return out
+
+
+def values_by_id(connector: Connector, obj: str, nodes: list[Node], names: list[str]) -> dict[str, dict[str, Any]]:
+    """{source id: fields} of the planned records: as read (a deep copy's snapshots), else read now
+    in the connector's batches (a clone's plan reads names only)."""
+    known = {n.source_id: n.fields for n in nodes if n.fields}
     missing = [n.source_id for n in nodes if not n.fields]
     read = connector.field_values(obj, missing, names) if missing else {}
-    return known + list(read.values())
+    return {**known, **read}
 
 
 def _rows(masks: MaskSet, obj: str, rules: dict[str, str], values: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -15,7 +15,7 @@ from records.connectors import connector_for
 from records.connectors.base import Connector, FieldInfo
 from records.connectors.errors import ConnectorError
 from records.copying import approval, cross_plan, source_query, tree, value_templates
-from records.copying.mask_preview import mask_preview
+from records.copying.mask_unique import masking_plan
 from records.copying.options import CopyOptions
 from records.copying.preview_checks import check_request
 from records.copying.preview_files import plan_files
@@ -57,12 +57,13 @@ def plan_copy(
     plan, trees = _plan_source(request, conn, progress)
     if query:
         plan.cross["query"] = query
+    target = conn
     if request.target is not None and not plan.refused_reason:
         target = target_connector or connector_for(request.target)
         cross_plan.plan_cross(plan=plan, trees=trees, request=request, source=conn, target=target)
     approval.check_cap(plan=plan, request=request)
     if request.options.masks() and not plan.refused_reason:
-        plan.masking = mask_preview(trees=trees, request=request, connector=conn)
+        plan.masking = masking_plan(plan=plan, trees=trees, request=request, source=conn, target=target)
     if not plan.refused_reason:
         plan_files(plan=plan, trees=trees, request=request, conn=conn)
     return plan, trees

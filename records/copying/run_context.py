@@ -11,6 +11,7 @@ from django.utils import timezone
 from records.connectors.base import Automation, Connector, FieldInfo
 from records.copying import choices, value_templates
 from records.copying.lifecycle import Cancelled, Fence, LeaseLost, refresh_counts, renew
+from records.copying.mask_unique import held_of
 from records.copying.options import CopyOptions
 from records.copying.tree import copy_key_field, unique_fields
 from records.masking import keys as masking_keys
@@ -44,6 +45,7 @@ class RunContext:
             describe=self.describe,
             suggested=self.options.mask_suggested,
             key_field=self.key_field,
+            held=held_of((self.job.plan or {}).get("masking") or {}),
         )
 
     @property

@@ -10,6 +10,7 @@ from typing import Any
 from records.connectors.base import Connector
 from records.copying import undo_checks
 from records.copying.undo_checks import Target, Verdicts
+from records.masking import rules as masking_rules
 from records.models import CopyJob, RecordResult
 
 S = RecordResult.Status
@@ -33,7 +34,8 @@ class UndoPreview:
     checked: int = 0
     cascade: bool = False  # a Vault deep copy that the cascade delete may take whole
     # Records a copy into another profile updated: written back with --restore-updated.
-    # [{"object_name", "record_id", "name", "previous": {field: value}}]
+    # [{"object_name", "record_id", "name", "previous": {field: value}, "masked": [field]}]: a
+    # masked field is not written back (unrestorable: its stand-in is not stored, see undo_restore).
     restore: list[dict[str, Any]] = field(default_factory=list)
 
     @property
@@ -76,10 +78,21 @@ def preview(conn: Connector, job: CopyJob, *, limit: int, name_fields: tuple[str
     out.cascade = _cascades(conn, job, default)
     updated = done.filter(action=RecordResult.Action.UPDATE).exclude(previous=None)[:limit]
     out.restore = [
-        {"object_name": r.object_name, "record_id": r.new_id, "name": r.source_name, "previous": r.previous}
+        {
+            "object_name": r.object_name,
+            "record_id": r.new_id,
+            "name": r.source_name,
+            "previous": {k: v for k, v in (r.previous or {}).items() if k not in unrestorable(r)},
+            "masked": unrestorable(r),
+        }
         for r in updated
     ]
     return out
+
+
+def unrestorable(row: RecordResult) -> list[str]:
+    """The fields of an update row that restore can't write back: masked (their value is a label)."""
+    return sorted(k for k, v in (row.values or {}).items() if masking_rules.is_label(v) and k in (row.previous or {}))
 
 
 def _line(t: Target, reason: str = "") -> Line:

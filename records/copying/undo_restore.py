@@ -15,6 +15,7 @@ from records.connectors.base import Connector
 from records.connectors.errors import ConnectorError, OutcomeUnknown, RateLimited, Unavailable
 from records.copying import results as res
 from records.copying.references import ref_id
+from records.copying.undo_preview import unrestorable
 from records.copying.update_diff import same
 from records.copying.write import MAX_SEND_ATTEMPTS
 from records.models import RecordResult
@@ -44,8 +45,7 @@ def _restore_batch(connector: Connector, object_name: str, batch: list[RecordRes
             continue
         back, kept = _back(connector, row, now)
         res.succeed(row, "")
-        if kept:
-            row.error_message = f"Kept, changed again since the update: {', '.join(kept)}."
+        row.error_message = _kept_words(kept, unrestorable(row))
         if back:
             sends.append((row, back))
     res.save(batch)
@@ -57,14 +57,24 @@ def _back(connector: Connector, row: RecordResult, now: dict[str, Any]) -> tuple
     """(the values to write back, the fields changed again since the update: kept). A field that
     holds its old value already (an earlier attempt whose answer was lost) needs nothing."""
     wrote, back, kept = row.values or {}, {}, []
+    masked = set(unrestorable(row))
     for name, old in (row.previous or {}).items():
-        if same(now.get(name), old):
+        if name in masked or same(now.get(name), old):
             continue
         if same(now.get(name), wrote.get(name)):
             back[name] = connector.reference_value(ref_id(old)) if isinstance(old, dict) and "id" in old else old
         else:
             kept.append(name)
     return back, kept
+
+
+def _kept_words(kept: list[str], masked: list[str]) -> str:
+    words = [f"Kept, changed again since the update: {', '.join(kept)}."] if kept else []
+    if masked:
+        # The update wrote a stand-in the ledger doesn't keep (a label instead): whether the field
+        # changed since can't be told, so it is left as it is rather than overwrite someone's edit.
+        words.append(f"Not written back: {', '.join(masked)} (masked: the stand-in written is not stored).")
+    return " ".join(words)
 
 
 def _send(connector: Connector, object_name: str, sends: list[tuple[RecordResult, dict[str, Any]]], pause: Any) -> None:

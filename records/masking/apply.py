@@ -29,20 +29,32 @@ class MaskSet:
         describe: Describe,
         suggested: bool = False,
         key_field: Callable[[str], str] = lambda _obj: "",
+        held: dict[tuple[str, str], set[str]] | None = None,
     ) -> None:
         self._rules = rules
         self._key = key
         self._describe = describe
         self._suggested = suggested
         self._key_field = key_field
+        self._held = held or {}
         self._masker: Masker | None = None
         self._by_object: dict[str, dict[str, tuple[str, FieldInfo]]] = {}
 
     @property
     def masker(self) -> Masker:
         if self._masker is None:
-            self._masker = Masker(self._key())  # the key only when a value is masked: made on first use
+            self._masker = Masker(self._key(), self._held)  # the key only when a value is masked: made on first use
         return self._masker
+
+    def hold(self, object_name: str, field_name: str, standins: list[Any]) -> None:
+        """Mark stand-ins as held in the target: later stand-ins of the field pass over them (a new
+        Masker: the ones computed so far are forgotten)."""
+        digests = self._held.setdefault((object_name, field_name), set())
+        digests.update(self.masker.held_digest(object_name, field_name, s) for s in standins)
+        self._masker = None
+
+    def held(self) -> dict[tuple[str, str], set[str]]:
+        return self._held
 
     def rules_for(self, object_name: str) -> dict[str, str]:
         """{field: rule} of one object (keep rules left out: nothing to do for them)."""

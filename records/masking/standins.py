@@ -79,9 +79,16 @@ class _Draw:
 class Masker:
     """The stand-ins of one key: one Masker per run (its used stand-ins are that job's)."""
 
-    def __init__(self, key: bytes) -> None:
+    def __init__(self, key: bytes, held: dict[tuple[str, str], set[str]] | None = None) -> None:
         self._key = key
         self._used: dict[tuple[str, str], dict[Any, str]] = {}  # {(object, field): {stand-in: source}}
+        # {(object, field): digests of the stand-ins a record in the target holds already} (copying/
+        # mask_unique.py): passed over like a stand-in another value took. Digests: the job keeps no value.
+        self._held = held or {}
+
+    def held_digest(self, object_name: str, field_name: str, standin: Any) -> str:
+        text = f"held\x1f{object_name}\x1f{field_name}\x1f{str(standin).strip().casefold()}"
+        return hmac.new(self._key, text.encode(), hashlib.sha256).hexdigest()
 
     def digest(self, rule: str, value: Any, attempt: int = 0) -> bytes:
         text = _canonical(rule, value)
@@ -95,12 +102,15 @@ class Masker:
         if rule == R.BLANK:
             return None
         seen = self._used.setdefault((object_name, info.name), {}) if info.unique else None
+        held = self._held.get((object_name, info.name)) if info.unique else None
         source = _canonical(rule, value)
         for attempt in range(MAX_ATTEMPTS):
             out = _make(rule, value, info, _Draw(self.digest(rule, value, attempt)), self._key)
             if out is None or _same(out, value):
                 continue
             if seen is not None:
+                if held and self.held_digest(object_name, info.name, out) in held:
+                    continue  # a record in the target holds it: the next one
                 if seen.setdefault(out, source) != source:
                     continue  # another value has this stand-in in this job: the next one
             return out

@@ -155,5 +155,6 @@ def test_undo_preview_lists_the_updated_records_previous_values(copied):
             "record_id": ids["globex"],
             "name": "",
             "previous": {"Phone": ids["old"]["Phone"], "Website": ids["old"]["Website"]},
+            "masked": [],
         }
     ]

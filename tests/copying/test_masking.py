@@ -251,3 +251,30 @@ def test_a_vault_deep_copy_planned_before_a_policy_writes_nothing_unmasked(neuro
     assert job.status == CopyJob.Status.FAILED
     assert "masking policy changed" in job.error_summary
     assert not [e for e in sb.log("vault") if e.method == "POST" and "deepcopy" in e.path]
+
+
+@pytest.mark.django_db
+def test_restore_updated_says_a_masked_field_cant_be_written_back_and_keeps_it(cross_zoho, owner):
+    import io
+
+    from django.core.management import call_command
+
+    from records.copying.job_actions import copy_job_run, copy_job_undo
+
+    source, target = cross_zoho
+    masking_keys.masking_policy_set(profile=target.profile, policy=CONTACT_MASKS, user=owner)
+    target.profile.refresh_from_db()
+    contact = a_contact(source.sandbox)
+    copy_id = copy_across(cross_zoho, owner, "Contacts", [contact["id"]], "clone").results.get().new_id
+    source.connector.update("Contacts", [{"id": contact["id"], "Phone": "+1 555 999 0000"}])
+    again = copy_across(cross_zoho, owner, "Contacts", [contact["id"]], "clone", existing="update")
+    written = target.sandbox.zoho.state.records["Contacts"][copy_id]["Phone"]
+    out = io.StringIO()
+    with pytest.raises(SystemExit):
+        call_command("job", "undo", str(again.pk), "--preview", stdout=out)
+    assert "can't restore Phone: masked, the stand-in written is not stored" in out.getvalue()
+    undo = copy_job_undo(job=again, user=owner, enqueue=False, restore_updated=True)
+    copy_job_run(job_id=undo.pk, worker_id="test", connector=target.connector)
+    assert target.sandbox.zoho.state.records["Contacts"][copy_id]["Phone"] == written
+    row = undo.results.get()
+    assert "Not written back: Phone (masked" in row.error_message and "changed again" not in row.error_message

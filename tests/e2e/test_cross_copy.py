@@ -42,6 +42,7 @@ def test_zoho_deep_copy_into_another_org_through_the_wizard(cross_zoho, new_page
     expect(rep_row.locator("td").nth(1)).to_have_text(DATA_USER_CHOICE)
     expect(page.locator(".msg-error", has_text="can't be queued")).to_have_count(0)
     expect(page.locator("#id_existing")).to_have_value("create")
+    page.click("#mask-choices button[type=submit]")  # the masking's suggestions, confirmed as shown
     page.click("text=Confirm and queue the copy")
     page.wait_for_url("**/jobs/*/")
     wait_finished(page)

@@ -45,6 +45,7 @@ def test_zoho_copy_by_query_into_another_org_with_a_match_key_changed(
     page.select_option("select[name='unmatched-Accounts']", "blank")
     page.click("#cross-choices button[type=submit]")
     expect(page.locator(".msg-error", has_text="can't be queued")).to_have_count(0)
+    page.click("#mask-choices button[type=submit]")  # the masking's suggestions, confirmed as shown
     page.click("text=Confirm and queue the copy")
     page.wait_for_url("**/jobs/*/")
     wait_finished(page)

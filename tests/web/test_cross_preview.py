@@ -9,7 +9,7 @@ from sandbox import target_org
 from sandbox.zoho_state import REP
 from tests.copying.test_stored_plans import burst
 from tests.fixtures.sandbox import find_record
-from tests.fixtures.web import put_draft
+from tests.fixtures.web import accept_mask_suggestions, put_draft
 
 pytestmark = [pytest.mark.redis, pytest.mark.plans_on_worker, pytest.mark.django_db(transaction=True)]
 PREVIEW = reverse("copy_preview", args=["d1"])
@@ -123,6 +123,8 @@ def test_confirming_a_copy_into_a_protected_target_says_it_waits_for_approval(dr
     cross.target.profile.save()
     choose_target(client, cross.target.profile)
     client.post(reverse("copy_cross_choices", args=["d1"]), {"user_email": [REP["email"]], "user-0": "@api"})
+    read_preview(client)
+    accept_mask_suggestions(client)  # Confirm across profiles waits for the masking's suggestions
     page = read_preview(client)
     assert "Confirm and ask for approval" in page
     plan = CopyPlan.objects.filter(status=CopyPlan.Status.READY).latest("pk")

@@ -241,6 +241,11 @@ class Command(BaseCommand):
             for item in preview.restore:
                 old = ", ".join(f"{k}={v!r}" for k, v in sorted(item["previous"].items()))
                 self.stdout.write(f"  {item['object_name']} {item['record_id']} {item['name']}  {old}")
+                if item.get("masked"):
+                    self.stdout.write(
+                        f"    can't restore {', '.join(item['masked'])}: masked, the stand-in written is not stored"
+                        " (the field keeps its value)"
+                    )
         if preview.unchecked:
             self.stdout.write(
                 f"{preview.unchecked} more record(s) not read now: the undo checks them under the same rules."

@@ -86,6 +86,8 @@ def _with_cross(options: CopyOptions, asked: CopyOptions) -> CopyOptions:
         user_map=asked.user_map,
         source_filter=asked.source_filter,
         source_limit=asked.source_limit,
+        mask=asked.mask,  # the masking table's own (mask_choices.py)
+        mask_suggested=asked.mask_suggested,
     )
 
 
@@ -136,10 +138,10 @@ def _describe(request: SignedInRequest, profile: ConnectionProfile) -> Describe:
     """Fields of an object: from the plan the page showed (read by the worker), else one describe."""
     code = request.POST.get("plan", "")
     row = CopyPlan.objects.filter(code=code, requested_by_id=request.user.pk).first() if _is_uuid(code) else None
-    return _stored_or_remote(profile, stored_plans.described(row))
+    return stored_or_remote(profile, stored_plans.described(row))
 
 
-def _stored_or_remote(profile: ConnectionProfile, stored: Callable[[str], list[FieldInfo] | None]) -> Describe:
+def stored_or_remote(profile: ConnectionProfile, stored: Callable[[str], list[FieldInfo] | None]) -> Describe:
     """describe(object): the stored fields, else one describe through a connector made once."""
     conns: list[Connector] = []
 
@@ -188,7 +190,7 @@ def widgets(
     for r in [*saved["changes"], *saved["lineage"]]:
         if r.get("object"):
             objects.setdefault(r["object"], r["object"])
-    describe = _stored_or_remote(profile, stored_plans.described(row))
+    describe = stored_or_remote(profile, stored_plans.described(row))
     keys = connector_class(profile.system).copy_key_fields  # the copy key is never offered
 
     def fields(obj: str, text_only: bool = False) -> list[dict[str, Any]]:

@@ -39,6 +39,7 @@ from records.web.drafts import Draft
 from records.web.forms import OverridesForm
 from records.web.views.choices import choice_objects, engine_needed, widgets
 from records.web.views.cross_choices import checked_target, cross_context, target_choices, target_of
+from records.web.views.mask_choices import confirm_refusal, mask_context
 
 LOOKUP_PER_PAGE = 10
 # The preview's way back, by where its draft came from (drafts.Draft.origin).
@@ -314,6 +315,7 @@ def copy_preview(request: SignedInRequest, draft_id: str) -> HttpResponse:
             ),
             **_guards(row, profile, plan),
             **cross_context(request, copy_request, plan),
+            **mask_context(copy_request, plan, row),
         },
     )
 
@@ -379,6 +381,10 @@ def _confirm(request: SignedInRequest, draft_id: str, draft: Draft, copy_request
             return redirect("copy_preview", draft_id=draft_id)
     if row.status == CopyPlan.Status.READING:
         messages.info(request, "The records to copy are still being read; confirm when the preview shows them.")
+        return redirect("copy_preview", draft_id=draft_id)
+    refused = confirm_refusal(copy_request, row)
+    if refused:
+        messages.error(request, refused)
         return redirect("copy_preview", draft_id=draft_id)
     try:
         job = copy_job_create(
