@@ -116,10 +116,9 @@ def zoho_deep(ctx, latency: float) -> list[Row]:
 
 
 def vault_clone(ctx, latency: float) -> list[Row]:
-    from records.connectors import connector_for
-
     from bench.common import fresh_vault
     from bench.vault_clone import OBJECT, create_products
+    from records.connectors import connector_for
 
     sb = ctx.sb
     n = ctx.scale(5000, 200)
@@ -139,12 +138,11 @@ def vault_clone(ctx, latency: float) -> list[Row]:
 
 
 def vault_engine(ctx, latency: float) -> list[Row]:
+    from bench.common import fresh_vault
+    from bench.vault_deep import build_hierarchy
     from records.connectors import connector_for
     from records.copying.options import CopyOptions
     from records.copying.tree import read_tree
-
-    from bench.common import fresh_vault
-    from bench.vault_deep import build_hierarchy
 
     sb = ctx.sb
     fresh_vault(sb, 0)
@@ -165,11 +163,10 @@ def vault_engine(ctx, latency: float) -> list[Row]:
 
 
 def zoho_cross(ctx, latency: float) -> list[Row]:
+    from bench import zoho_cross as zc
     from records.connectors import connector_for
     from records.copying.tree import read_tree
     from sandbox import Sandbox
-
-    from bench import zoho_cross as zc
 
     ctx.target_sb = Sandbox.start(vault_settings={"burst_sleep": False}, org="target")
     saved, ctx.latency = ctx.latency, 0

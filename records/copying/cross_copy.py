@@ -23,6 +23,7 @@ from records.copying.references import ref_id
 from records.copying.repoint import LaterRefs, later_refs, tree_depths
 from records.copying.tree import Node
 from records.copying.update_pass import UpdatePass
+from records.copying.write import Batch
 from records.models import RecordResult
 
 S = RecordResult.Status
@@ -149,18 +150,17 @@ class CrossCopyRun(EngineDeepCopyRun):
         super()._copy_root(root_id)
         UpdatePass(self.context, self._payload).run(root_id)  # records found there, to update
 
-    def _create_children(
+    def _children_batches(
         self,
         object_name: str,
         rows: list[RecordResult],
         node_by_key: dict[tuple[str, str], Node],
         id_map: dict[str, str],
         depths: dict[tuple[str, str], int],
-    ) -> None:
+    ) -> list[Batch]:
         # A record found in the target already (action update) is the update pass's, never inserted.
         rows = [r for r in rows if r.action != RecordResult.Action.UPDATE]
-        if rows:
-            super()._create_children(object_name, rows, node_by_key, id_map, depths)
+        return super()._children_batches(object_name, rows, node_by_key, id_map, depths) if rows else []
 
     def _target(self) -> Target:
         refs = self.context.job.state.get("refs") or {}
@@ -202,11 +202,9 @@ class CrossCopyRun(EngineDeepCopyRun):
             # From the payloads at call time: "make unique" may have numbered a value.
             return conn.create(object_name, [dict(sent.payloads[r.pk]) for r in batch])
 
-        size, window = conn.batch_size, self.writer.parallelism()
-        batches = [ready[i : i + size] for i in range(0, len(ready), size)]
-        for start in range(0, len(batches), window):
-            self.context.heartbeat()
-            self.writer.send_group([(batch, create) for batch in batches[start : start + window]], sent)
+        size = conn.batch_size
+        batches = [(ready[i : i + size], create, sent) for i in range(0, len(ready), size)]
+        self.writer.send_all(batches, self.context.heartbeat)
 
     def _root_payload(self, root_row: RecordResult, root_node: Node, sent: Sent) -> bool:
         """Put the top record's insert (its values and the overrides: no clone across orgs) into
