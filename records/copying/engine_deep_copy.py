@@ -59,6 +59,7 @@ class EngineDeepCopyRun:
         # Planned after the root's clone, not before: it describes every object of the tree, and
         # the root's clone needs none of it (its lookups are cloned as they are; the pass fixes
         # those that point into the tree), so the first record is copied sooner (bench preview_plan).
+        context.describe_all(n.object_name for n in nodes)  # what the pass and the waves need, at once
         self._plan_repoint(root_id, nodes)
         depths = tree_depths(nodes)
         # Then each wave: records whose lookups point only at records of earlier waves.
