@@ -31,6 +31,7 @@ SCENARIOS = [
     "zoho_cross_copy",
     "zoho_cross_lookups",
     "latency_bounds",
+    "budgets",
 ]
 MODULES = {
     "zoho_deep_copy": "bench.zoho_deep",
@@ -45,6 +46,7 @@ MODULES = {
     "zoho_cross_copy": "bench.zoho_cross",
     "zoho_cross_lookups": "bench.zoho_cross_lookups",
     "latency_bounds": "bench.latency_bounds",
+    "budgets": "bench.budgets",
 }
 
 
