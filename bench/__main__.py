@@ -32,6 +32,8 @@ SCENARIOS = [
     "zoho_cross_lookups",
     "masking",
     "files_copy",
+    "latency_bounds",
+    "budgets",
 ]
 MODULES = {
     "zoho_deep_copy": "bench.zoho_deep",
@@ -47,6 +49,8 @@ MODULES = {
     "zoho_cross_lookups": "bench.zoho_cross_lookups",
     "masking": "bench.masking",
     "files_copy": "bench.files_copy",
+    "latency_bounds": "bench.latency_bounds",
+    "budgets": "bench.budgets",
 }
 
 
@@ -54,6 +58,12 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     p.add_argument(
         "--latency-ms", type=float, default=None, help="added latency per sandbox call (default 20; --quick: 2)"
+    )
+    p.add_argument(
+        "--bound-latency-ms",
+        type=float,
+        default=200.0,
+        help="latency per call of the latency_bounds scenario (default 200, a real remote's; --quick: --latency-ms)",
     )
     p.add_argument("--quick", action="store_true", help="small counts, a few seconds (CI)")
     p.add_argument("--only", action="append", choices=SCENARIOS, help="run only this scenario (repeatable)")
@@ -130,6 +140,7 @@ def main(argv=None) -> int:
 
     ctx = Context(quick=args.quick, latency=args.latency_ms / 1000.0, tmp=tmp)
     ctx.poll_seconds = args.poll_seconds
+    ctx.bound_latency = args.bound_latency_ms / 1000.0
     ctx.full_baselines = args.full_baselines
     ctx.concurrency_levels = [1, 5] if args.quick else [1, 2, 5]
     ctx.zoho_records = 0

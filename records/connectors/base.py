@@ -417,6 +417,11 @@ class Connector(abc.ABC):
         any answer): a lost write's "created at or after" bound is taken on the remote's clock."""
         return dt.timedelta(0)
 
+    def budget(self) -> dict[str, Any] | None:
+        """The call budget the latest answers reported (budgets.Snapshot.as_dict: kind,
+        remaining, limit, checked_at, wait_until), None when the system reports none."""
+        return None
+
     # -- writing ------------------------------------------------------------------------------
     @abc.abstractmethod
     def clone(self, object_name: str, requests: Sequence[CloneRequest]) -> list[WriteResult]:

@@ -35,6 +35,7 @@ from records.connectors.base import (
     UserInfo,
     WriteResult,
 )
+from records.connectors.budgets import BURST_WINDOW
 from records.connectors.errors import ConfigurationError
 from records.connectors.http import DEFAULT_TIMEOUT, HttpClient
 from records.connectors.uploads import Source
@@ -83,6 +84,7 @@ class VaultConnector(Connector):
         backoff: float = 0.5,
         burst_threshold: int | None = None,
         burst_pause: float = 0.5,
+        burst_window: float = BURST_WINDOW,
         sleep: Callable[[float], None] = time.sleep,
         polls: PollTimes = POLL_TIMES,
     ):
@@ -110,6 +112,7 @@ class VaultConnector(Connector):
             burst_threshold=burst_threshold,
             burst_pause=burst_pause,
             sleep=sleep,
+            burst_window=burst_window,
         )
         self.metadata = VaultMetadata(self.api)
         self.reads = VaultReads(self.api, self.metadata)
@@ -117,6 +120,9 @@ class VaultConnector(Connector):
         poll_every = float(interval) if interval > 0 else DEFAULT_POLL_INTERVAL
         self.jobs = VaultJobs(self.api, poll_interval=poll_every, polls=polls, sleep=sleep)
         self.files = VaultFiles(self.api, self.metadata)
+
+    def budget(self) -> dict[str, Any] | None:
+        return self.api.budget.snapshot().as_dict()
 
     def __repr__(self) -> str:
         return f"VaultConnector(base={self.base!r}, version={self.version!r})"

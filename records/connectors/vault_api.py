@@ -15,6 +15,7 @@ from typing import Any
 
 from records.connectors import vault_parse as vp
 from records.connectors.base import ProfileConfig, TokenStore
+from records.connectors.budgets import BURST_WINDOW, Budget, burst_pause, header_int
 from records.connectors.errors import AuthFailed, ConfigurationError, Rejected
 from records.connectors.http import HttpClient, Response
 
@@ -39,6 +40,7 @@ class VaultApi:
         burst_threshold: int | None,
         burst_pause: float,
         sleep: Callable[[float], None],
+        burst_window: float = BURST_WINDOW,
     ) -> None:
         self.config = config
         self.tokens = tokens
@@ -48,7 +50,9 @@ class VaultApi:
         # Below this many calls left in the 5-minute window, pause before each call (§7.1).
         self.burst_threshold = burst_threshold
         self.burst_pause = burst_pause
+        self.burst_window = burst_window
         self.sleep = sleep
+        self.budget = Budget("burst")  # what the answers said of the window (preview, job page)
 
     # -- session ----------------------------------------------------------------------------------
     def _mint(self) -> tuple[str, dt.datetime]:
@@ -129,17 +133,22 @@ class VaultApi:
         return vp.check(body, write=write)
 
     def _throttle(self, response: Response) -> None:
-        """§7.1: slow down as the burst window runs out instead of letting Vault delay us."""
-        remaining = vp.to_int(response.headers.get("X-VaultAPI-BurstLimitRemaining"))
+        """§7.1: pace the calls once the burst window runs low, so that what is left lasts until
+        the window ends: Vault never has to delay us, and the window is never run dry."""
+        remaining = header_int(response.headers, "X-VaultAPI-BurstLimitRemaining")
         if remaining is None:
             return
-        limit = vp.to_int(response.headers.get("X-VaultAPI-BurstLimit")) or 2000
+        limit = header_int(response.headers, "X-VaultAPI-BurstLimit") or 2000
+        self.budget.note(remaining, limit)
         threshold = self.burst_threshold if self.burst_threshold is not None else max(20, limit // 10)
-        if remaining < threshold:
-            # Longer pauses the closer the window is to empty.
-            pause = self.burst_pause * (1 + (threshold - remaining) / max(threshold, 1))
+        # Up to `concurrency` threads each wait this long between their calls: share it among them.
+        left = self.budget.seconds_left(self.burst_window) * max(1, self.config.concurrency)
+        pause = burst_pause(remaining, threshold=threshold, seconds_left=left, floor=self.burst_pause)
+        if pause:
             log.info("Vault burst limit: %s calls left; pausing %.2fs", remaining, pause)
+            self.budget.waiting(pause)
             self.sleep(pause)
+            self.budget.waiting(0)
 
     # -- VQL ---------------------------------------------------------------------------------------
     def query(self, q: str) -> Iterator[dict[str, Any]]:

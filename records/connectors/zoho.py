@@ -133,6 +133,9 @@ class ZohoConnector(Connector):
         self.writes = ZohoWrites(self.api, self.reads, concurrency=config.concurrency)
         self.files = ZohoFiles(self.api)
 
+    def budget(self) -> dict[str, Any] | None:
+        return self.api.budget.snapshot().as_dict()
+
     def __repr__(self) -> str:
         return f"ZohoConnector(api_domain={self.api_domain!r}, name={self.config.name!r})"
 

@@ -11,13 +11,15 @@ import contextlib
 import datetime as dt
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
 from records.connectors import zoho_parse as zp
 from records.connectors.base import ProfileConfig, TokenStore
-from records.connectors.errors import OutcomeUnknown, Unavailable
+from records.connectors.budgets import CREDIT_FLOOR, CREDIT_WAIT, Budget, credit_pause, header_int
+from records.connectors.errors import OutcomeUnknown, RateLimited, Unavailable
 from records.connectors.http import HttpClient, Response, iter_body
 from records.connectors.slots import RedisSlots
 
@@ -56,6 +58,8 @@ class ZohoApi:
         self.api_domain = api_domain
         self.accounts_url = accounts_url
         self.version = version
+        self.sleep = time.sleep
+        self.budget = Budget("credits")  # the last X-API-CREDITS-REMAINING seen (§9)
 
     # -- OAuth (§1) ----------------------------------------------------------------------------
     def token(self) -> str:
@@ -103,6 +107,7 @@ class ZohoApi:
         the truth (§3.1).
         """
         url = f"/crm/{self.version}/{path.lstrip('/')}"
+        self._pace()
         token = self.token()
         status, body = self._send(method, url, token, safe=safe, **kwargs)
         if status == 401 and zp.envelope(body)[0] in EXPIRED_TOKEN_CODES:
@@ -119,9 +124,31 @@ class ZohoApi:
         headers.update(kwargs.pop("headers", {}))
         with self.gate:
             response = self.http.request(method, url, safe=safe, headers=headers, **kwargs)
+        self.budget.note(header_int(response.headers, "X-API-CREDITS-REMAINING"))
         if response.status_code == 204:
             return 204, None
         return response.status_code, _json(response)
+
+    def _pace(self) -> None:
+        """§9: slow down as the day's credits run low; at the floor, stop before spending the rest
+        (the job pauses and tries again later: RateLimited, as a 429 would)."""
+        remaining = self.budget.remaining
+        if remaining is None:
+            return
+        if remaining <= CREDIT_FLOOR:
+            until = self.budget.wait_until
+            if until is not None and _utcnow() >= until:
+                return  # waited long enough: this call asks again (its answer says what is left)
+            if until is None:
+                self.budget.waiting(CREDIT_WAIT.total_seconds())
+            raise RateLimited(
+                f"Only {remaining} Zoho API credits are left today; the copy waits for more.",
+                error_type="CREDITS_LOW",
+                retry_after=CREDIT_WAIT.total_seconds(),
+            )
+        pause = credit_pause(remaining) * max(1, self.config.concurrency)  # shared by the threads
+        if pause:
+            self.sleep(pause)
 
     @contextlib.contextmanager
     def download(self, path: str, **kwargs: Any) -> Iterator[Iterator[bytes]]:

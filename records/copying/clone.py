@@ -34,7 +34,7 @@ class CloneRun:
         def clone(batch: list[RecordResult]) -> list[WriteResult]:
             return conn.clone(context.job.object_name, [requests[r.pk] for r in batch])
 
-        for start in range(0, len(rows), conn.batch_size):
-            context.heartbeat()
-            self.writer.send(rows[start : start + conn.batch_size], clone, sent)
+        size = conn.batch_size
+        batches = [(rows[i : i + size], clone, sent) for i in range(0, len(rows), size)]
+        self.writer.send_all(batches, context.heartbeat)  # independent batches overlap
         context.heartbeat()

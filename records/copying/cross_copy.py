@@ -26,6 +26,7 @@ from records.copying.references import ref_id
 from records.copying.repoint import LaterRefs, later_refs, tree_depths
 from records.copying.tree import Node, read_tree
 from records.copying.update_pass import UpdatePass
+from records.copying.write import Batch
 from records.models import RecordResult
 
 S = RecordResult.Status
@@ -194,8 +195,12 @@ class CrossCopyRun(EngineDeepCopyRun):
         for row in wave.exclude(action=RecordResult.Action.UPDATE).order_by("id"):
             if (row.object_name, row.source_id) in node_by_key:
                 by_object.setdefault(row.object_name, []).append(row)
+        # Every object of the level at once: their parents all exist (earlier levels), so their
+        # batches are independent and overlap up to the profile's concurrency.
+        batches: list[Batch] = []
         for object_name, rows in by_object.items():
-            self._create_children(object_name, rows, node_by_key, id_map, depths)
+            batches += self._children_batches(object_name, rows, node_by_key, id_map, depths)
+        self.writer.send_all(batches, context.heartbeat)
 
     def _target(self) -> Target:
         refs = self.context.job.state.get("refs") or {}
@@ -234,11 +239,9 @@ class CrossCopyRun(EngineDeepCopyRun):
             # From the payloads at call time: "make unique" may have numbered a value.
             return conn.create(object_name, [dict(sent.payloads[r.pk]) for r in batch])
 
-        size, window = conn.batch_size, self.writer.parallelism()
-        batches = [ready[i : i + size] for i in range(0, len(ready), size)]
-        for start in range(0, len(batches), window):
-            self.context.heartbeat()
-            self.writer.send_group([(batch, create) for batch in batches[start : start + window]], sent)
+        size = conn.batch_size
+        batches = [(ready[i : i + size], create, sent) for i in range(0, len(ready), size)]
+        self.writer.send_all(batches, self.context.heartbeat)
 
     def _root_payload(
         self,

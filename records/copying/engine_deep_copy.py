@@ -14,7 +14,7 @@ from records.copying.repoint import LaterRefs, RepointPass, later_refs, referenc
 from records.copying.run_context import RunContext
 from records.copying.tree import Node, read_tree, unique_fields
 from records.copying.unique import MakeUnique
-from records.copying.write import BatchWriter
+from records.copying.write import Batch, BatchWriter
 from records.models import RecordResult
 
 S = RecordResult.Status
@@ -59,6 +59,7 @@ class EngineDeepCopyRun:
         # Planned after the root's clone, not before: it describes every object of the tree, and
         # the root's clone needs none of it (its lookups are cloned as they are; the pass fixes
         # those that point into the tree), so the first record is copied sooner (bench preview_plan).
+        context.describe_all(n.object_name for n in nodes)  # what the pass and the waves need, at once
         self._plan_repoint(root_id, nodes)
         depths = tree_depths(nodes)
         # Then each wave: records whose lookups point only at records of earlier waves.
@@ -69,8 +70,12 @@ class EngineDeepCopyRun:
             by_object: dict[str, list[RecordResult]] = {}
             for row in wave:
                 by_object.setdefault(row.object_name, []).append(row)
+            # Every module of the wave at once: their parents all exist (earlier waves), so their
+            # batches are independent and overlap up to the profile's concurrency.
+            batches: list[Batch] = []
             for object_name, object_rows in by_object.items():
-                self._create_children(object_name, object_rows, node_by_key, id_map, depths)
+                batches += self._children_batches(object_name, object_rows, node_by_key, id_map, depths)
+            self.writer.send_all(batches, context.heartbeat)
         self.repoint.run(root_id)  # references to records created in the same wave or later
         context.heartbeat()
 
@@ -108,14 +113,15 @@ class EngineDeepCopyRun:
         if self.connector.updates_records:
             self.repoint.plan(root_id, nodes)
 
-    def _create_children(
+    def _children_batches(
         self,
         object_name: str,
         rows: list[RecordResult],
         node_by_key: dict[tuple[str, str], Node],
         id_map: dict[str, str],
         depths: dict[tuple[str, str], int],
-    ) -> None:
+    ) -> list[Batch]:
+        """One object's rows of a wave as batches to send (rows that can't be sent failed and saved)."""
         context, conn = self.context, self.connector
         fields = context.describe(object_name)
         key_field = context.key_field(object_name)
@@ -162,11 +168,7 @@ class EngineDeepCopyRun:
             return conn.create(object_name, [payloads[r.pk] for r in batch])
 
         size = conn.batch_size
-        batches = [ready[i : i + size] for i in range(0, len(ready), size)]
-        window = self.writer.parallelism()
-        for start in range(0, len(batches), window):
-            context.heartbeat()
-            self.writer.send_group([(batch, create) for batch in batches[start : start + window]], sent)
+        return [(ready[i : i + size], create, sent) for i in range(0, len(ready), size)]
 
 
 def _snapshot_nodes(rows: list[RecordResult]) -> list[Node] | None:

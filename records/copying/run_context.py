@@ -3,6 +3,7 @@ options, and the helpers built on them (heartbeat, state, describe, rows, a reco
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,6 +11,7 @@ from django.utils import timezone
 
 from records.connectors.base import Automation, Connector, FieldInfo
 from records.copying import choices, value_templates
+from records.copying.level_reads import overlapped
 from records.copying.lifecycle import Cancelled, Fence, LeaseLost, refresh_counts, renew
 from records.copying.mask_unique import held_of
 from records.copying.options import CopyOptions
@@ -89,6 +91,12 @@ class RunContext:
         if object_name not in self._described:
             self._described[object_name] = self.connector.describe(object_name)
         return self._described[object_name]
+
+    def describe_all(self, object_names: Iterable[str]) -> None:
+        """Describe the objects not described yet, the calls overlapping (they are independent)."""
+        missing = [o for o in dict.fromkeys(object_names) if o not in self._described]
+        for name, fields in zip(missing, overlapped(self.connector, self.connector.describe, missing), strict=True):
+            self._described[name] = fields
 
     def key_field(self, object_name: str) -> str:
         return copy_key_field(self.describe(object_name), self.connector.copy_key_fields)

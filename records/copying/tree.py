@@ -13,6 +13,7 @@ from django.conf import settings
 from records.connectors.base import Connector, FieldInfo, FieldType, Record, RelatedList
 from records.connectors.errors import ConnectorError
 from records.copying import waves
+from records.copying.level_reads import Read, overlapped, read_level
 from records.copying.references import ref_id
 
 NameReader = Callable[[str, list[str]], dict[str, str]]  # Connector.names
@@ -235,23 +236,24 @@ def read_tree(
     related_cache: dict[str, list[RelatedList]] = {}
     for depth in range(1, max_depth + 1):
         next_level: dict[str, list[str]] = {}
+        reads: list[Read] = []
+        unknown = [o for o in level if o not in related_cache]
+        for parent_object, lists in zip(unknown, overlapped(connector, connector.related_lists, unknown), strict=True):
+            related_cache[parent_object] = [r for r in lists if r.deep_copy and r.child_object not in exclude]
         for parent_object, parent_ids in level.items():
-            if parent_object not in related_cache:
-                related_cache[parent_object] = [
-                    r for r in connector.related_lists(parent_object) if r.deep_copy and r.child_object not in exclude
-                ]
-            for related in related_cache[parent_object]:
-                for record in connector.children(related, parent_ids):
-                    key = (record.object_name or related.child_object, record.id)
-                    if key in seen:
-                        continue
-                    seen.add(key)
-                    nodes.append(_node(record, related, depth))
-                    next_level.setdefault(key[0], []).append(record.id)
-                    if limit is not None and len(nodes) - 1 > limit:
-                        raise TooLarge(nodes)
-                    if progress is not None:
-                        progress(len(nodes))  # cheap: the callback stores it at most every 0.5 s
+            reads += [(related, parent_ids) for related in related_cache[parent_object]]
+        for related, records in read_level(connector, reads):  # the level's lists overlap
+            for record in records:
+                key = (record.object_name or related.child_object, record.id)
+                if key in seen:
+                    continue
+                seen.add(key)
+                nodes.append(_node(record, related, depth))
+                next_level.setdefault(key[0], []).append(record.id)
+                if limit is not None and len(nodes) - 1 > limit:
+                    raise TooLarge(nodes)
+                if progress is not None:
+                    progress(len(nodes))  # cheap: the callback stores it at most every 0.5 s
         level = next_level
         if not level:
             break

@@ -34,6 +34,8 @@ Call = Callable[[list[RecordResult]], list[WriteResult]]
 # "Make unique": given a refused row, the field its value duplicates ("" for another refusal) and
 # the row's payload, number the value in the payload for another try (True) or leave it (False).
 Renumber = Callable[[RecordResult, str, dict[str, Any]], bool]
+# One batch to send: its rows, the call that writes them, what was sent (for reconciling).
+Batch = tuple[list[RecordResult], Call, Sent]
 
 
 @dataclass(frozen=True)
@@ -63,15 +65,28 @@ class BatchWriter:
     def send_group(self, calls: Sequence[tuple[list[RecordResult], Call]], sent: Sent) -> None:
         """Several batches at once: the remote calls run in parallel (up to the profile's
         concurrency, parallelism()); every DB write stays in this thread."""
-        if len(calls) == 1:
-            batch, call = calls[0]
+        self.send_many([(batch, call, sent) for batch, call in calls])
+
+    def send_all(self, items: Sequence[Batch], heartbeat: Callable[[], None]) -> None:
+        """Every batch, `parallelism()` at a time: batches of different objects (independent
+        modules of one wave) overlap as well as batches of one object; each keeps its own Sent."""
+        window = self.parallelism()
+        for start in range(0, len(items), window):
+            heartbeat()
+            self.send_many(items[start : start + window])
+
+    def send_many(self, items: Sequence[Batch]) -> None:
+        """Batches sent together, each by the protocol: all marked SENDING (committed) before any
+        call, the calls in threads, the answers completed here in order."""
+        if len(items) == 1:
+            batch, call, sent = items[0]
             self.send(batch, call, sent)
             return
-        for batch, _ in calls:
+        for batch, _, _ in items:
             res.mark_sending(batch)
-        with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-            futures = [(batch, call, pool.submit(_threaded, call, batch)) for batch, call in calls]
-            for batch, call, future in futures:
+        with ThreadPoolExecutor(max_workers=len(items)) as pool:
+            futures = [(batch, call, sent, pool.submit(_threaded, call, batch)) for batch, call, sent in items]
+            for batch, call, sent, future in futures:
                 try:
                     outcomes = future.result()
                 except ConnectorError:
@@ -96,7 +111,8 @@ class BatchWriter:
         # Threads only outside a transaction (tests wrap each test in one that threads can't see).
         if connection.in_atomic_block:
             return 1
-        return max(1, min(self.context.job.write_profile.concurrency, 4))
+        # The profile's concurrency: the limiter in the connector bounds the calls in flight anyway.
+        return max(1, self.context.job.write_profile.concurrency)
 
     def _send(self, rows: list[RecordResult], call: Call, sent: Sent) -> Completed | None:
         """The protocol for one batch, without "make unique"; None when no answer completed it."""

@@ -1,0 +1,205 @@
+"""Scenario: wall time against the lower bound the API allows, at a real remote's latency.
+
+Four copies at 200 ms per call (whatever `--latency-ms` says; `--quick`: small ones at the quick
+latency, informational): the Zoho deep copy of Big Account, the Vault bulk clone of 5,000, the
+engine-built Mega Product and the cross-org Zoho deep copy. For each, the plan's shape (read
+first with no added latency) gives the dependent steps of planning and of running (bounds.py),
+and the rows report wall ÷ bound for planning, running and both, at the profile's concurrency 5.
+The full run gates both together at ≤ 1.25×.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+
+from bench import bounds
+from bench.common import Row, Timer, bench_user, create_job, na_rows, run_job, unavailable, vault_profile, zoho_profile
+from bench.zoho_deep import account_id, fresh_zoho, later_references
+
+NAME = "latency_bounds"
+LATENCY = 0.2
+CONCURRENCY = 5
+TARGET = 1.25
+ZOHO_BULK = bounds.ReadLimits(ids_per_query=100, rows_per_page=2000)  # COQL: 100 ids in `in`, 2,000 rows
+ZOHO_PER_PARENT = bounds.ReadLimits(ids_per_query=0, rows_per_page=200)  # Notes: related-list API, 200 a page
+VAULT_VQL = bounds.ReadLimits(ids_per_query=200, rows_per_page=1000)  # the connector's IN chunk, a VQL page
+NON_COQL = {"Notes", "Attachments"}
+
+
+def tree_levels(conn, nodes, limits_for) -> list[list[tuple[list[int], bounds.ReadLimits]]]:
+    """Per level, per related list the planner follows: the children of each parent (zero
+    included: a per-parent read is made for every parent) and how that list is read."""
+    children: Counter = Counter((n.depth, n.object_name, n.parent_field, n.parent_source_id) for n in nodes if n.depth)
+    levels = []
+    for depth in range(1, max((n.depth for n in nodes), default=0) + 2):
+        parents: dict[str, list[str]] = defaultdict(list)
+        for n in nodes:
+            if n.depth == depth - 1:
+                parents[n.object_name].append(n.source_id)
+        level = []
+        for parent_object, ids in parents.items():
+            for related in [r for r in conn.related_lists(parent_object) if r.deep_copy]:
+                key = (depth, related.child_object, related.parent_field)
+                level.append(([children[(*key, p)] for p in ids], limits_for(related.child_object)))
+        if level:
+            levels.append(level)
+    return levels[: conn.max_deep_copy_depth]
+
+
+def zoho_limits(child: str) -> bounds.ReadLimits:
+    return ZOHO_PER_PARENT if child in NON_COQL else ZOHO_BULK
+
+
+def waves(job) -> list[dict[str, int]]:
+    per: dict[int, Counter] = defaultdict(Counter)
+    for depth, obj in job.results.filter(depth__gt=0).values_list("depth", "object_name"):
+        per[depth][obj] += 1
+    return [dict(per[d]) for d in sorted(per)]
+
+
+def ratio_rows(label: str, plan_s: float, run_s: float, plan_steps, run_steps, latency: float, gate: bool) -> list[Row]:
+    plan_b = bounds.lower_bound(plan_steps, concurrency=CONCURRENCY, latency=latency)
+    run_b = bounds.lower_bound(run_steps, concurrency=CONCURRENCY, latency=latency)
+    rows = []
+    for part, wall, bound, steps in (
+        ("planning", plan_s, plan_b, plan_steps),
+        ("running", run_s, run_b, run_steps),
+        ("together", plan_s + run_s, plan_b + run_b, None),
+    ):
+        ratio = wall / bound if bound else None
+        gated = gate and part == "together"
+        note = f"steps (calls each) {list(steps)}" if steps is not None else f"at {latency * 1000:g} ms per call"
+        rows.append(
+            Row(
+                NAME,
+                f"{label}: {part} wall s vs lower bound",
+                round(wall, 2),
+                round(bound, 2),
+                round(ratio, 2) if ratio else None,
+                f"<= {TARGET} x bound" if gated else "info",
+                (ratio is not None and ratio <= TARGET) if gated else None,
+                gate=gated,
+                note=note,
+            )
+        )
+    return rows
+
+
+def timed_copy(ctx, profile, object_name, ids, mode, **kw):
+    with Timer() as plan:
+        job = create_job(ctx, profile, object_name, ids, mode, **kw)
+    with Timer() as run:
+        job = run_job(job)
+    return job, plan.seconds, run.seconds
+
+
+def zoho_deep(ctx, latency: float) -> list[Row]:
+    from records.connectors import connector_for
+    from records.copying.tree import read_tree
+
+    sb = ctx.sb
+    fresh_zoho(sb, 0)
+    conn = connector_for(zoho_profile(sb, ctx.user, concurrency=CONCURRENCY))
+    name = "Acme Corp" if ctx.quick else "Big Account"
+    root_id = account_id(conn, name)
+    levels = tree_levels(conn, read_tree(conn, "Accounts", root_id), zoho_limits)
+    sb.faults("zoho").set(latency=latency)
+    profile = zoho_profile(sb, ctx.user, concurrency=CONCURRENCY)
+    top = {"Account_Name": f"{name} (bound copy)", "Account_Number": None}
+    job, plan_s, run_s = timed_copy(ctx, profile, "Accounts", [root_id], "deep_copy", overrides=top)
+    updates = sum(later_references(job, root_id).values())
+    run_steps = bounds.write_steps(waves(job), batch_size=conn.batch_size, updates=updates)
+    fresh_zoho(sb, ctx.latency)
+    label = f"Zoho deep copy of {name} ({job.succeeded_count:,} ok)"
+    return ratio_rows(label, plan_s, run_s, bounds.read_steps(levels), run_steps, latency, not ctx.quick)
+
+
+def vault_clone(ctx, latency: float) -> list[Row]:
+    from bench.common import fresh_vault
+    from bench.vault_clone import OBJECT, create_products
+    from records.connectors import connector_for
+
+    sb = ctx.sb
+    n = ctx.scale(5000, 200)
+    fresh_vault(sb, 0)
+    profile = vault_profile(sb, ctx.user, concurrency=CONCURRENCY)
+    conn = connector_for(profile)
+    ids = create_products(conn, n, "Bench Bound Source")
+    sb.faults("vault").set(latency=latency)
+    names = {i: {"name__v": f"Bench Bound {k:05d}"} for k, i in enumerate(ids)}
+    job, plan_s, run_s = timed_copy(ctx, profile, OBJECT, ids, "clone", row_overrides=names)
+    # Planning: the first record's read and the others' names, 1,000 ids a query, all independent.
+    plan_steps = [1 + math.ceil((n - 1) / 1000)]
+    run_steps = [math.ceil(n / conn.batch_size)]  # the clones: 500 a call, all independent
+    fresh_vault(sb, ctx.latency)
+    label = f"Vault bulk clone of {n:,} ({job.succeeded_count:,} ok)"
+    return ratio_rows(label, plan_s, run_s, plan_steps, run_steps, latency, not ctx.quick)
+
+
+def vault_engine(ctx, latency: float) -> list[Row]:
+    from bench.common import fresh_vault
+    from bench.vault_deep import build_hierarchy
+    from records.connectors import connector_for
+    from records.copying.options import CopyOptions
+    from records.copying.tree import read_tree
+
+    sb = ctx.sb
+    fresh_vault(sb, 0)
+    profile = vault_profile(sb, ctx.user, concurrency=CONCURRENCY)
+    conn = connector_for(profile)
+    if ctx.quick:
+        root, label = build_hierarchy(conn, 10, 10), "10 x 10 hierarchy"
+    else:
+        root, label = next(r.id for r in conn.search("product__v", "Mega Product").records), "Mega Product"
+    levels = tree_levels(conn, read_tree(conn, "product__v", root), lambda _child: VAULT_VQL)
+    sb.faults("vault").set(latency=latency)
+    top, options = {"name__v": f"{label} (bound copy)"}, CopyOptions(engine=True)
+    job, plan_s, run_s = timed_copy(ctx, profile, "product__v", [root], "deep_copy", overrides=top, options=options)
+    run_steps = bounds.write_steps(waves(job), batch_size=conn.batch_size)
+    fresh_vault(sb, ctx.latency)
+    label = f"engine-built {label} ({job.succeeded_count:,} ok)"
+    return ratio_rows(label, plan_s, run_s, bounds.read_steps(levels), run_steps, latency, not ctx.quick)
+
+
+def zoho_cross(ctx, latency: float) -> list[Row]:
+    from bench import zoho_cross as zc
+    from records.connectors import connector_for
+    from records.copying.tree import read_tree
+    from sandbox import Sandbox
+
+    ctx.target_sb = Sandbox.start(vault_settings={"burst_sleep": False}, org="target")
+    saved, ctx.latency = ctx.latency, 0
+    try:
+        zc.fresh_orgs(ctx)
+        source = zoho_profile(ctx.sb, ctx.user, concurrency=CONCURRENCY, name="Bound cross source")
+        target = zoho_profile(ctx.target_sb, ctx.user, concurrency=CONCURRENCY, name="Bound cross target")
+        conn = connector_for(source)
+        name = "Acme Corp" if ctx.quick else "Big Account"
+        root_id = account_id(conn, name)
+        zc.add_reference(conn, connector_for(target), root_id)
+        levels = tree_levels(conn, read_tree(conn, "Accounts", root_id), zoho_limits)
+        for sandbox in (ctx.sb, ctx.target_sb):
+            sandbox.faults("zoho").set(latency=latency)
+        job, plan_s, run_s = timed_copy(ctx, source, "Accounts", [root_id], "deep_copy", target=target)
+    finally:
+        ctx.latency = saved
+        ctx.target_sb.stop()
+        fresh_zoho(ctx.sb, ctx.latency)
+    # After the tree: the referenced records' key values (source), then their look-up (target).
+    plan_steps = [*bounds.read_steps(levels), 1, 1]
+    run_steps = bounds.write_steps(waves(job), batch_size=conn.batch_size)
+    label = f"cross-org Zoho deep copy of {name} ({job.succeeded_count:,} ok)"
+    return ratio_rows(label, plan_s, run_s, plan_steps, run_steps, latency, not ctx.quick)
+
+
+def run(ctx) -> list[Row]:
+    why = unavailable(ctx.sb, "zoho") or unavailable(ctx.sb, "vault")
+    if why:
+        return na_rows(NAME, ["wall s vs lower bound"], why)
+    ctx.user = ctx.user or bench_user()
+    latency = ctx.latency if ctx.quick else getattr(ctx, "bound_latency", LATENCY)
+    rows: list[Row] = []
+    for part in (zoho_deep, vault_clone, vault_engine, zoho_cross):
+        rows += part(ctx, latency)
+    return rows

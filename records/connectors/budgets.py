@@ -1,0 +1,106 @@
+"""Call budgets read from the answers, and how long to wait so a job never spends them all.
+
+Vault (§7.1 of the api-notes): a fixed 5-minute burst window; every answer carries
+`X-VaultAPI-BurstLimit` and `X-VaultAPI-BurstLimitRemaining`. Past the limit Vault delays every
+call by 500 ms for the rest of the window. Vault doesn't say when the window ends, so the window
+is taken to start at the first answer seen or when the remaining count goes back up (a new
+window); that estimate is late or right, never early, so the pacing errs slow.
+
+Zoho (§9): credits per rolling 24 hours; `X-API-CREDITS-REMAINING` appears once half the day's
+credits are used; 429 when they (or the concurrency) run out. When credits come back is not
+documented (they are freed 24 h after use), so a job that reaches the floor waits CREDIT_WAIT and
+tries again: an assumption, kept in one constant.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+BURST_WINDOW = 300.0  # §7.1: fixed 5-minute window
+CREDIT_RESERVE = 1000  # below this many Zoho credits left, calls are spaced out
+CREDIT_FLOOR = 50  # at or below this, a job stops calling and waits (what's left is for people)
+CREDIT_PAUSE = 0.5  # seconds between calls at the floor; less above it, none above the reserve
+CREDIT_WAIT = dt.timedelta(minutes=15)  # unconfirmed: how long until credits are freed again
+
+
+def burst_pause(remaining: int, *, threshold: int, seconds_left: float, floor: float = 0.0) -> float:
+    """Seconds to wait before the next call so the window's `remaining` calls last until it ends:
+    none while `threshold` or more are left, then the rest of the window shared among them."""
+    if remaining >= threshold:
+        return 0.0
+    return max(floor, max(seconds_left, 0.0) / max(remaining, 1))
+
+
+def credit_pause(remaining: int, *, reserve: int = CREDIT_RESERVE, floor: int = CREDIT_FLOOR) -> float:
+    """Seconds between Zoho calls with `remaining` credits: 0 above the reserve, growing to
+    CREDIT_PAUSE at the floor (the caller stops at the floor: see Budget.exhausted)."""
+    if remaining >= reserve:
+        return 0.0
+    used = (reserve - max(remaining, floor)) / max(reserve - floor, 1)
+    return CREDIT_PAUSE * used
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What is known of a profile's budget: shown by the preview and the job page."""
+
+    kind: str  # "burst" (Vault) or "credits" (Zoho)
+    remaining: int | None
+    limit: int | None
+    checked_at: dt.datetime | None
+    wait_until: dt.datetime | None  # set while calls wait for the budget
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "remaining": self.remaining,
+            "limit": self.limit,
+            "checked_at": self.checked_at.isoformat() if self.checked_at else None,
+            "wait_until": self.wait_until.isoformat() if self.wait_until else None,
+        }
+
+
+class Budget:
+    """One connector's view of its budget, fed by every answer's headers (thread-safe)."""
+
+    def __init__(self, kind: str, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self.kind = kind
+        self.clock = clock
+        self._lock = threading.Lock()
+        self.remaining: int | None = None
+        self.limit: int | None = None
+        self.window_start: float | None = None
+        self.checked_at: dt.datetime | None = None
+        self.wait_until: dt.datetime | None = None
+
+    def note(self, remaining: int | None, limit: int | None = None) -> None:
+        if remaining is None:
+            return
+        with self._lock:
+            if self.window_start is None or (self.remaining is not None and remaining > self.remaining):
+                self.window_start = self.clock()  # the first answer, or a new window
+            self.remaining, self.limit = remaining, limit or self.limit
+            self.checked_at = dt.datetime.now(dt.UTC)
+
+    def seconds_left(self, window: float = BURST_WINDOW) -> float:
+        start = self.window_start if self.window_start is not None else self.clock()
+        return window - (self.clock() - start)
+
+    def waiting(self, seconds: float) -> None:
+        """Mark that calls wait `seconds` (0: no longer), for the job page's "until when"."""
+        self.wait_until = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=seconds) if seconds > 0 else None
+
+    def snapshot(self) -> Snapshot:
+        return Snapshot(self.kind, self.remaining, self.limit, self.checked_at, self.wait_until)
+
+
+def header_int(headers: Mapping[str, str], name: str) -> int | None:
+    try:
+        return int(str(headers.get(name, "")).strip())
+    except ValueError:
+        return None

@@ -1,0 +1,46 @@
+"""The benchmark's lower bound: dependent steps, each ⌈calls / concurrency⌉ × latency."""
+
+import pytest
+
+from bench.bounds import ReadLimits, level_queries, lower_bound, page_steps, read_steps, write_steps
+
+COQL = ReadLimits(ids_per_query=100, rows_per_page=2000)
+PER_PARENT = ReadLimits(ids_per_query=0, rows_per_page=200)
+
+
+def test_calls_of_one_step_overlap_up_to_the_concurrency():
+    assert lower_bound([1, 10, 3], concurrency=5, latency=0.2) == pytest.approx((1 + 2 + 1) * 0.2)
+    assert lower_bound([1, 10, 3], concurrency=1, latency=0.2) == pytest.approx(14 * 0.2)
+
+
+def test_empty_steps_cost_nothing_and_concurrency_must_be_positive():
+    assert lower_bound([0, 0], concurrency=5, latency=1.0) == 0
+    with pytest.raises(ValueError):
+        lower_bound([1], concurrency=0, latency=1.0)
+
+
+def test_a_querys_later_pages_wait_for_the_earlier_ones():
+    assert page_steps([1, 3, 2]) == [3, 2, 1]
+    assert page_steps([]) == []
+
+
+def test_per_parent_reads_are_one_query_per_parent_even_when_empty():
+    assert level_queries([0, 5, 450], PER_PARENT) == [1, 1, 3]
+
+
+def test_bulk_reads_group_parents_and_page_their_rows():
+    assert level_queries([30] * 250, COQL) == [2, 2, 1]  # 3,000, 3,000 and 1,500 rows
+    assert level_queries([], COQL) == []
+
+
+def test_read_steps_start_with_the_root_and_wait_for_each_level():
+    levels = [
+        [([40], COQL), ([2], PER_PARENT)],  # the root's contacts and its notes
+        [([1] * 40, PER_PARENT)],  # the contacts' notes: one call each
+    ]
+    assert read_steps(levels) == [1, 2, 40]
+
+
+def test_write_steps_overlap_the_modules_of_a_wave():
+    steps = write_steps([{"Contacts": 150, "Deals": 50}, {"Notes": 10}], batch_size=100, updates=101)
+    assert steps == [1, 3, 1, 2]
