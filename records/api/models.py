@@ -1,5 +1,5 @@
 """A user's API token: only a hash of its secret is kept (records/api/tokens.py says why sha256).
-records/models.py imports this so Django finds it."""
+records/models/__init__.py imports this so Django finds it."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """What notifications remember: a user's choice, each e-mail sent (or not), each webhook message
-and each attempt to deliver it. records/models.py imports these so Django finds them."""
+and each attempt to deliver it. records/models/__init__.py imports these so Django finds them."""
 
 from __future__ import annotations
 
