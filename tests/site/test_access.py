@@ -63,6 +63,9 @@ def test_the_walk_covers_the_app_and_admin():
 def test_every_url_needs_a_login(client, name, url):
     for method in (client.get, client.post):
         response = method(url)
+        if url.startswith("/api/"):  # a pipeline is not sent to a login page: 401, with how to authenticate
+            assert response.status_code == 401 and response.has_header("WWW-Authenticate"), (name, response)
+            continue
         assert response.status_code == 302, f"{method.__name__} {url} ({name}) answered {response.status_code}"
         location = response["Location"]
         assert location.startswith((reverse(settings.LOGIN_URL), reverse("admin:login"))), location

@@ -64,6 +64,7 @@ RULES: list[tuple[str, tuple[int, ...]]] = [
     ("copy_choices", (L, 405, 405, 405, 405, 405)),  # POST only (the preview's choices form)
     ("copy_target", (L, 405, 405, 405, 405, 405)),  # POST only (the preview's "Copy into")
     ("copy_cross_choices", (L, 405, 405, 405, 405, 405)),  # POST only (a cross plan's choices)
+    ("copy_mask_choices", (L, 405, 405, 405, 405, 405)),  # POST only (the masking table)
     ("copy_plan_status", (L, 404, 404, 404, 404, 404)),  # JSON of a draft: its own session only
     ("copy_object_fields", (L, 200, 200, 404, 404, 200)),  # one describe through the profile: its users
     ("bulk_upload", (L, 200, 200, 200, 200, 200)),

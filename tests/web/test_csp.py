@@ -34,6 +34,7 @@ NOT_PAGES = {
     "copy_choices": "POST: redirects to the preview with the choices",
     "copy_target": "POST: redirects to the preview with the profile copied into",
     "copy_cross_choices": "POST: redirects to the preview with a cross copy's choices",
+    "copy_mask_choices": "POST: redirects to the preview with the masking table's rules",
     "copy_confirm": "POST only, redirects to the job page (or back to the preview)",
     "job_retry_redirect": "redirects to job_resume (Resume's older URL)",
     "job_row_pick": "POST only, redirects to the job page (its review section: in job_detail's table)",
