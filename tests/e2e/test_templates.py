@@ -27,7 +27,7 @@ def test_save_a_job_as_a_template_and_run_it_on_another_record(parts, new_page, 
     page.click("#save-template button[type=submit]")
     page.wait_for_url("**/templates/*/")
     expect(page.locator("h1")).to_have_text("Product B")
-    expect(page.locator(".lead")).to_have_text("Clone of product__v from Sandbox Vault")
+    expect(page.locator(".lead")).to_have_text("Clone of Products from Sandbox Vault")
 
     page.fill("#id_records", "Neurolax")
     page.click("text=Preview the copy")
