@@ -7,6 +7,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from records.copy_templates.labels import shown_object
 from records.copying.tree import Plan
 from records.models import CopyJob, CopyTemplate, RecordResult
 
@@ -31,6 +32,7 @@ class TemplateOut(serializers.Serializer[Any]):
     description = serializers.CharField()
     version = serializers.IntegerField(allow_null=True, help_text="The latest version, which a run runs.")
     object_name = serializers.CharField()
+    object_label = serializers.CharField(help_text='The object as people read it ("Products"); else its API name.')
     mode = serializers.CharField()
     has_filter = serializers.BooleanField(help_text="Whether a run without ids copies what its saved filter finds.")
 
@@ -121,6 +123,7 @@ def template_data(template: CopyTemplate) -> dict[str, Any]:
         "description": template.description,
         "version": version.number if version else None,
         "object_name": definition.get("object_name", ""),
+        "object_label": shown_object(version) if version else "",
         "mode": definition.get("mode", ""),
         "has_filter": bool(options.get("source_filter")),
     }

@@ -72,6 +72,9 @@ class CopyTemplateVersion(models.Model):
     # {"profile": code, "target": code (absent: within it), "object_name", "mode", "source_ids",
     # "overrides", "row_overrides", "options"}: CopyRequest.key_inputs() with the profile's code.
     definition = models.JSONField(default=dict)
+    # The object's label when the version was made ("Products"), for the pages to show without a
+    # remote read; blank for older versions and when it could not be read (the API name is shown).
+    object_label = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["template", "number"]

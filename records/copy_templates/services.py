@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from records.connectors import connector_for
 from records.connectors.base import Connector
 from records.copy_templates.definition import check_fields, definition_of, for_run, saved_request
+from records.copy_templates.labels import read_object_label
 from records.copy_templates.notifications import TemplateNotifications, apply_notifications, checked_notifications
 from records.copy_templates.runs import audit_run
 from records.copying.job_create import copy_job_create
@@ -38,13 +39,24 @@ def save_from_job(*, job: CopyJob, name: str, description: str = "", user: User)
     request = CopyRequest.of_row(job)
     request.check_access(user)
     _check_profile(request.profile, user)
-    return save_from_request(request=request, name=name, description=description, user=user, job=job)
+    # The job's plan names its object already: no remote read for the label.
+    label = job.object_label if job.object_label != job.object_name else None
+    return save_from_request(
+        request=request, name=name, description=description, user=user, job=job, object_label=label
+    )
 
 
 def save_from_request(
-    *, request: CopyRequest, name: str, description: str = "", user: User, job: CopyJob | None = None
+    *,
+    request: CopyRequest,
+    name: str,
+    description: str = "",
+    user: User,
+    job: CopyJob | None = None,
+    object_label: str | None = None,
 ) -> CopyTemplate:
-    """A new template (version 1) defining `request`, owned by `user`."""
+    """A new template (version 1) defining `request`, owned by `user`. `object_label`: the object's
+    label if the caller has it (a plan's), else read once here."""
     name = name.strip()
     if not name:
         raise ValidationError("Give the template a name.")
@@ -53,7 +65,8 @@ def save_from_request(
     try:
         with transaction.atomic():
             template = CopyTemplate.objects.create(name=name, description=description.strip(), owner=user)
-            version = _add_version(template, definition_of(request), user)
+            label = object_label if object_label is not None else _label_of(request)
+            version = _add_version(template, definition_of(request), user, label)
             audit_log(
                 actor=user, action="template.create", profile=request.profile, job=job, **_about(template, version)
             )
@@ -87,7 +100,9 @@ def edit(
         locked.save()
         latest = latest_version(locked)
         definition = definition_of(request) if request is not None else dict(latest.definition)
-        version = _add_version(locked, definition, user)
+        # An edit keeps the object: its label too, read once only for a version saved without one.
+        label = latest.object_label or (_label_of(request) if request is not None else "")
+        version = _add_version(locked, definition, user, label)
         # Which notification fields changed, never their values (the secret above all).
         about = {**_about(locked, version), **({"notify": told} if told else {})}
         audit_log(actor=user, action="template.edit", **about)
@@ -179,11 +194,17 @@ def run(
     return job
 
 
-def _add_version(template: CopyTemplate, definition: dict[str, Any], user: User) -> CopyTemplateVersion:
+def _add_version(
+    template: CopyTemplate, definition: dict[str, Any], user: User, object_label: str
+) -> CopyTemplateVersion:
     last = template.versions.order_by("-number").values_list("number", flat=True).first() or 0
     return CopyTemplateVersion.objects.create(
-        template=template, number=last + 1, created_by=user, definition=definition
+        template=template, number=last + 1, created_by=user, definition=definition, object_label=object_label
     )
+
+
+def _label_of(request: CopyRequest) -> str:
+    return read_object_label(profile=request.profile, object_name=request.object_name)
 
 
 def _about(template: CopyTemplate, version: CopyTemplateVersion | None) -> dict[str, Any]:

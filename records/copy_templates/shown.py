@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from records.copy_templates.labels import shown_object
 from records.copying.options import CopyOptions
 from records.models import ConnectionProfile, CopyJob, CopyTemplate, CopyTemplateVersion
 
@@ -19,6 +20,7 @@ def template_as_dict(template: CopyTemplate, *, versions: bool = False) -> dict[
         "shared_with_users": sorted(u.username for u in template.shared_with_users.all()),
         "shared_with_groups": sorted(g.name for g in template.shared_with_groups.all()),
         "version": latest.number if latest else None,
+        "object_label": shown_object(latest) if latest else "",
         "summary": summary(latest) if latest else "",
     }
     if versions:
@@ -31,6 +33,7 @@ def version_as_dict(version: CopyTemplateVersion) -> dict[str, Any]:
         "number": version.number,
         "created": version.created.isoformat(),
         "created_by": version.created_by.username if version.created_by else None,
+        "object_label": shown_object(version),
         "definition": version.definition,
         "jobs": list(version.jobs.values_list("pk", flat=True)),
     }
@@ -46,7 +49,7 @@ def summary(version: CopyTemplateVersion) -> str:
     mode = CopyJob.Mode(definition["mode"]).label
     options = CopyOptions.from_dict(definition.get("options"))
     query = f" (filter: {options.source_filter})" if options.source_filter else ""
-    return f"{mode} of {definition['object_name']} from {source}{into}{query}"
+    return f"{mode} of {shown_object(version)} from {source}{into}{query}"
 
 
 def _uuid(code: Any) -> uuid.UUID | None:

@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 
-from records.models import CopyJob, CopyTemplate
+from records.models import AuditEvent, CopyJob, CopyTemplate
 from tests.fixtures.sandbox import find_record
 
 pytestmark = pytest.mark.django_db
@@ -47,6 +47,8 @@ def test_copy_with_a_template_runs_it_on_other_records_and_records_its_version(s
     assert job.template_version == CopyTemplate.objects.get().versions.get()
     assert conn.get("Accounts", job.results.get(depth=0).new_id).fields["Account_Name"] == "Acme Corp (kit)"
     assert not job.results.filter(object_name="Deals").exists() and job.results.count() > 1
+    run = AuditEvent.objects.get(action="template.run")
+    assert (run.job, run.actor.username, run.details["template"], run.details["version"]) == (job, "alice", "Kit", 1)
 
 
 def test_a_copy_option_on_the_command_line_overrides_the_templates(saved):
@@ -88,6 +90,11 @@ def test_template_list_show_share_and_diff(saved, other_user):
     code, out, err = cmd("template", "show", "Kit", "--user", "bob", "--json")
     shown = json.loads(out)
     assert shown["shared_with_users"] == ["bob"] and shown["shared_with_groups"] == ["Team"]
+    shares = AuditEvent.objects.filter(action="template.share").order_by("pk")
+    assert [(e.actor.username, e.details["shared_with"]) for e in shares] == [
+        ("alice", "user bob"),
+        ("alice", "group Team"),
+    ]
     assert [v["number"] for v in shown["versions"]] == [1] and len(shown["versions"][0]["jobs"]) == 0
 
     code, out, err = cmd("template", "diff", "Kit", "1", "1")

@@ -1,6 +1,7 @@
-"""A copy template in a real browser (chromium, the sandbox, a real RQ worker): a finished Vault
-clone saved as a template from its job page, then run from the template's page on another product
-by its name, through the preview and Confirm, the job recording the template's version."""
+"""A copy template in a real browser (chromium, the sandbox, a real RQ worker), the whole flow: a
+finished Vault clone saved as a template from its job page, a value edited with the widget into
+version 2, run from the template's page on another product by its name through the preview and
+Confirm (the job page saying which version), then scheduled with its next five times shown."""
 
 import pytest
 from playwright.sync_api import expect
@@ -10,7 +11,9 @@ from tests.e2e.helpers import PRODUCT, assert_live_end
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def test_save_a_job_as_a_template_and_run_it_on_another_record(parts, new_page, login, live_server, owner, rq_worker):
+def test_a_job_saved_as_a_template_edited_with_the_widget_run_from_its_page_and_scheduled(
+    parts, new_page, login, live_server, owner, rq_worker
+):
     from records.connectors import connector_for
     from records.models import CopyJob
     from tests.fixtures.engine import copy_now
@@ -27,53 +30,44 @@ def test_save_a_job_as_a_template_and_run_it_on_another_record(parts, new_page, 
     page.click("#save-template button[type=submit]")
     page.wait_for_url("**/templates/*/")
     expect(page.locator("h1")).to_have_text("Product B")
-    expect(page.locator(".lead")).to_have_text("Clone of product__v from Sandbox Vault")
+    expect(page.locator(".lead")).to_have_text("Clone of Products from Sandbox Vault")
 
-    page.fill("#id_records", "Neurolax")
-    page.click("text=Preview the copy")
-    page.wait_for_url("**/copy/preview/*/")
-    page.click("text=Confirm and queue the copy")
-    page.wait_for_url("**/jobs/*/")
-    assert_live_end(page)
-    job = CopyJob.objects.exclude(pk=first.pk).get()
-    assert job.status == CopyJob.Status.SUCCEEDED and job.template_version.number == 1
-    assert (
-        connector_for(parts["vault_profile"]).get("product__v", job.results.get().new_id).fields["name__v"]
-        == "Neurolax B"
-    )
-
-
-def test_edit_a_templates_field_value_with_the_widget_and_run_it(parts, new_page, login, live_server, owner, rq_worker):
-    from records.connectors import connector_for
-    from records.copy_templates import services
-    from records.models import CopyJob
-    from tests.fixtures.engine import copy_request
-
-    request = copy_request(
-        parts["vault_profile"], "product__v", [PRODUCT], "clone", overrides={"name__v": "{name__v} B"}
-    )
-    template = services.save_from_request(request=request, name="Product B", user=owner)
-    page = login(new_page(), "alice", "alice-pass-123")
-    page.goto(f"{live_server.url}/templates/{template.code}/edit/")
+    # Edit: the top record's value in the widget, and one more field, make version 2.
+    page.get_by_role("link", name="Edit", exact=True).click()
+    page.wait_for_url("**/templates/*/edit/")
     expect(page.locator("#ch-0-field")).to_have_value("name__v")
     page.fill("#ch-0-value", "{name__v} C")
     page.select_option("#ch-1-field", "description__c")
     page.fill("#ch-1-value", "Edited in the browser")
     page.click("text=Save a new version")
     page.wait_for_url("**/templates/*/?v1=1&v2=2")
-    expect(page.locator("h1")).to_have_text("Product B")
+    expect(page.locator(".lead")).to_have_text("Clone of Products from Sandbox Vault")
 
+    # Run on another product, by its name, through the preview and Confirm.
     page.fill("#id_records", "Neurolax")
     page.click("text=Preview the copy")
     page.wait_for_url("**/copy/preview/*/")
     page.click("text=Confirm and queue the copy")
     page.wait_for_url("**/jobs/*/")
     assert_live_end(page)
-    expect(page.locator("#job-template")).to_contain_text("Product B v2")
-    job = CopyJob.objects.get()
+    expect(page.locator("#job-template")).to_have_text("From template Product B v2")
+    job = CopyJob.objects.exclude(pk=first.pk).get()
     assert job.status == CopyJob.Status.SUCCEEDED and job.template_version.number == 2
     copied = connector_for(parts["vault_profile"]).get("product__v", job.results.get().new_id).fields
     assert (copied["name__v"], copied["description__c"]) == ("Neurolax C", "Edited in the browser")
+
+    # Back on the template's page, a schedule with its next five times.
+    page.click("#job-template a")
+    page.wait_for_url("**/templates/*/")
+    page.fill("#id_cron", "0 9 * * 1")
+    page.fill("#id_ids", PRODUCT)
+    page.fill("#id_time_zone", "Asia/Tokyo")
+    page.click("text=Add the schedule")
+    expect(page.locator("body")).to_contain_text("Scheduled Product B at 0 9 * * 1 (Asia/Tokyo).")
+    times = page.locator("#schedules .next-times li")
+    expect(times).to_have_count(5)
+    for text in times.all_inner_texts():
+        assert text.startswith("Mon") and "09:00:00 JST" in text
 
 
 def test_a_templates_versions_carry_their_zone(parts, new_page, login, live_server, owner):

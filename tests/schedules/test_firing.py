@@ -78,6 +78,8 @@ def test_a_due_run_makes_a_job_naming_its_schedule_and_arms_the_next(schedule, d
     assert rq_job_id(schedule.pk, following) in _scheduled_ids()
     assert schedule_fire(schedule_id=schedule.pk, due=due) is None  # the same due time again: nothing
     assert CopyJob.objects.count() == 1
+    (audited,) = AuditEvent.objects.filter(action="template.run")  # the run as its owner's, once
+    assert (audited.job, audited.actor, audited.details["version"]) == (job, schedule.created_by, 1)
 
 
 def test_a_run_due_while_the_previous_job_still_runs_is_skipped_and_recorded(schedule):

@@ -18,10 +18,19 @@ import pytest
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 from rq import Queue
 
 from records.jobs import run_copy_job
-from records.models import AuditEvent, CopyJob, CopyPlan, CopyTemplate, CopyTemplateVersion
+from records.models import (
+    AuditEvent,
+    CopyJob,
+    CopyPlan,
+    CopySchedule,
+    CopyTemplate,
+    CopyTemplateVersion,
+    ScheduleRun,
+)
 from records.notify.models import MailDelivery, NotificationSettings, WebhookDelivery, WebhookMessage
 
 pytestmark = pytest.mark.django_db
@@ -136,6 +145,7 @@ RULES: list[tuple[str, tuple[int, ...]]] = [
 ]
 READ_ONLY = ("copyjob", "recordresult", "auditevent", "copyplan")
 READ_ONLY += ("maildelivery", "webhookmessage", "webhookdelivery", "notificationsettings")
+READ_ONLY += ("copyschedule", "schedulerun")  # changed on the template's page (armed and audited there)
 # Exceptions to the globs above: (name, role) -> status.
 EXCEPTIONS = {
     # Read-only models: the superuser may open the add and delete pages of none of them.
@@ -210,6 +220,8 @@ def world(owner, other_user, bare_staff, approver, staff, make_job, fake_connect
         created_by=owner,
         definition={"profile": str(profile.code), "object_name": "product__v", "mode": "clone", "source_ids": ["P1"]},
     )
+    schedule = CopySchedule.objects.create(template=template, every_seconds=60, source_ids=["P1"], created_by=owner)
+    ScheduleRun.objects.create(schedule=schedule, due_at=timezone.now(), job=job)
     queue = Queue("default", connection=django_rq.get_connection("default"))
     rq_job = queue.enqueue_call(func=run_copy_job, args=(job.pk,), job_id="copyjob-matrix")
     users = {
