@@ -2,6 +2,7 @@
 record's attachments streamed to its copy when asked (and none when not), one FileResult per file,
 exactly once after a lost answer or a crash mid-upload, and undo."""
 
+import io
 import time
 import tracemalloc
 
@@ -378,6 +379,11 @@ def test_the_undo_page_says_a_file_field_set_on_a_skipped_record_stays_and_its_a
     photo_row = next(r for r in table.split("<tr>") if "photo4.png" in r)
     assert "Photo_File" in photo_row and "Kept: the undo does not clear file fields" in photo_row
     assert "Deleted: added by the copy" in next(r for r in table.split("<tr>") if "extra.txt" in r)
+    out = io.StringIO()
+    with pytest.raises(SystemExit):
+        call_command("job", "undo", str(job.pk), "--preview", stdout=out)
+    assert f"Contacts {there} photo4.png (Photo_File): kept, the undo does not clear file fields" in out.getvalue()
+    assert f"Contacts {there} extra.txt: deleted" in out.getvalue()
 
     undo = run_job_across(copy_job_undo(job=job, user=owner, enqueue=False), cross_zoho)
 
