@@ -137,7 +137,11 @@ class _DemoOrg:
                 "Account_Name": account,
                 "Copy_Key": None,
                 "Lead_Score": c % 100,
-                "Photo_File": [{"File_Id__s": f"file{c:06d}", "File_Name__s": f"photo{c}.png"}] if c % 4 == 0 else None,
+                "Photo_File": [
+                    {"File_Id__s": f"file{c:06d}", "File_Name__s": f"photo{c}.png", "Size__s": str(2_000 + c)}
+                ]
+                if c % 4 == 0
+                else None,  # Size__s: the bytes zoho_files.py answers for the id
             },
         )
 

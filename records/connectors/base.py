@@ -389,6 +389,11 @@ class Connector(abc.ABC):
         """The value that sets a file field to these uploaded files (upload_file's ids)."""
         raise _unsupported("file fields")
 
+    def file_field_sizes(self, value: Any) -> list[int | None]:
+        """The size in bytes of each file a file field's value holds (file_field_files' order), None
+        where the value does not say: the preview sizes them from the records it read."""
+        return [None for _ in self.file_field_files(value)]
+
     def download_file_field(
         self, object_name: str, record_id: str, field_name: str, file_id: str
     ) -> contextlib.AbstractContextManager[Iterator[bytes]]:

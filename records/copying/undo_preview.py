@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from records.connectors.base import Connector
-from records.copying import undo_checks
+from records.copying import undo_checks, undo_file_notes
 from records.copying.undo_checks import Target, Verdicts
 from records.masking import rules as masking_rules
 from records.models import CopyJob, RecordResult
@@ -37,6 +37,8 @@ class UndoPreview:
     # [{"object_name", "record_id", "name", "previous": {field: value}, "masked": [field]}]: a
     # masked field is not written back (unrestorable: its stand-in is not stored, see undo_restore).
     restore: list[dict[str, Any]] = field(default_factory=list)
+    # Files the job added to records it kept: attachments deleted alone, file fields left set (undo_file_notes).
+    files: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def unchecked(self) -> int:
@@ -55,6 +57,7 @@ class UndoPreview:
             "kept": lines(self.kept),
             "gone": lines(self.gone),
             "restore": self.restore,
+            "files": self.files,
         }
 
 
@@ -87,6 +90,7 @@ def preview(conn: Connector, job: CopyJob, *, limit: int, name_fields: tuple[str
         }
         for r in updated
     ]
+    out.files = undo_file_notes.file_notes(job.pk, limit=limit)
     return out
 
 

@@ -2,11 +2,13 @@
 record's attachments streamed to its copy when asked (and none when not), one FileResult per file,
 exactly once after a lost answer or a crash mid-upload, and undo."""
 
+import io
 import time
 import tracemalloc
 
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
 
 from records.connectors import connector_for
 from records.copying.job_actions import copy_job_undo
@@ -355,3 +357,37 @@ def test_a_lost_answer_with_two_matching_attachments_is_held_for_review_not_sent
     notes.refresh_from_db()
     assert notes.status == "review" and "More than one attachment" in notes.error_message
     assert [a.name for a in conn.attachments("Accounts", copy)].count(notes.name) == 2  # none sent again
+
+
+def test_the_undo_page_says_a_file_field_set_on_a_skipped_record_stays_and_its_attachment_goes(
+    cross_zoho, owner, owner_client
+):
+    source, target = cross_zoho
+    contact = _photo_contact(source.connector)
+    first = _copy_skipping_existing(cross_zoho, owner, "Contacts", [contact])  # the record the rerun skips
+    there = first.results.get().new_id
+    target.sandbox.zoho.state.records["Contacts"][there]["Photo_File"] = None  # emptied there: the rerun fills it
+    source.connector.upload_attachment("Contacts", contact, "extra.txt", [b"only in the source\n"], 19)
+    job = _copy_skipping_existing(cross_zoho, owner, "Contacts", [contact])
+    assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
+    assert job.results.get().new_id == there
+    field_file = FileResult.objects.get(job=job, kind="field", status="succeeded")
+
+    page = owner_client.get(reverse("job_undo", args=[job.code])).content.decode()
+
+    table = page.split('id="undo-files"')[1].split("</table>")[0]
+    photo_row = next(r for r in table.split("<tr>") if "photo4.png" in r)
+    assert "Photo_File" in photo_row and "Kept: the undo does not clear file fields" in photo_row
+    assert "Deleted: added by the copy" in next(r for r in table.split("<tr>") if "extra.txt" in r)
+    out = io.StringIO()
+    with pytest.raises(SystemExit):
+        call_command("job", "undo", str(job.pk), "--preview", stdout=out)
+    assert f"Contacts {there} photo4.png (Photo_File): kept, the undo does not clear file fields" in out.getvalue()
+    assert f"Contacts {there} extra.txt: deleted" in out.getvalue()
+
+    undo = run_job_across(copy_job_undo(job=job, user=owner, enqueue=False), cross_zoho)
+
+    assert undo.status == CopyJob.Status.SUCCEEDED, undo.error_summary
+    held = target.connector.file_field_files(target.connector.get("Contacts", there).fields.get("Photo_File"))
+    assert [fid for fid, _ in held] == [field_file.new_file_id]  # as the page said: left set
+    assert "extra.txt" not in [a.name for a in target.connector.attachments("Contacts", there)]

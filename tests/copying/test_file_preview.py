@@ -3,14 +3,18 @@ counts and sizes per object, the choice, the limits refused before anything is q
 
 import io
 import json
+import re
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
+from records.copying import preview_file_fields
 from records.copying.options import CopyOptions
+from records.copying.preview import plan_copy
+from records.copying.tree import Node
 from records.models import CopyJob, FileResult
-from tests.fixtures.engine import preview, start_job
+from tests.fixtures.engine import copy_request, preview, start_job
 from tests.fixtures.sandbox import find_record
 
 pytestmark = pytest.mark.django_db
@@ -56,6 +60,54 @@ def test_a_preview_that_leaves_files_out_spends_no_call_on_them(zoho):
 
     assert plan.files["counted"] is False and plan.files["records"] > 0
     assert not [e for e in zoho.sandbox.log("zoho") if "/Attachments" in e.path]
+
+
+def _photos(conn, contact_ids):
+    """(count, bytes) of the source contacts' Photo_File files, as a record GET holds them."""
+    sizes = [
+        size
+        for cid in contact_ids
+        for size in conn.file_field_sizes(conn.get("Contacts", cid).fields.get("Photo_File"))
+    ]
+    return len(sizes), sum(sizes)
+
+
+def test_the_zoho_preview_counts_the_file_fields_beside_the_attachments(zoho):
+    globex = find_record(zoho.connector, "Accounts", "Globex")
+    request = copy_request(zoho.profile, "Accounts", [globex], CopyJob.Mode.DEEP_COPY, options=CopyOptions(files=True))
+    plan, trees = plan_copy(request=request, connector=zoho.connector)
+
+    contacts = [n.source_id for tree in trees.values() for n in tree if n.object_name == "Contacts"]
+    count, size = _photos(zoho.connector, contacts)
+    assert count > 0  # the demo has photos on some of Globex's contacts
+    entry = next(o for o in plan.files["objects"] if o["object_name"] == "Contacts")
+    assert (entry["field_files"], entry["field_bytes"], entry["unsized"]) == (count, size, 0)
+    assert (plan.files["field_files"], plan.files["files"]) == (count, 3)
+    assert plan.files["bytes"] == 52_000 + 4_096 + 20 * MB + size  # the job's total counts both
+
+
+def test_a_record_read_whole_for_the_plan_costs_no_call_for_its_file_fields(zoho):
+    conn = zoho.connector
+    read = (conn.get("Contacts", r.id) for r in conn.search("Contacts", "Contact").records)
+    contact = next(r for r in read if r.fields.get("Photo_File"))
+    node = Node("Contacts", contact.id, 0, fields=contact.fields)
+    before = len(zoho.sandbox.log("zoho"))
+
+    files = preview_file_fields.record_files(zoho.connector, node, ["Photo_File"])
+
+    assert len(zoho.sandbox.log("zoho")) == before
+    assert [f.size for f in files] == zoho.connector.file_field_sizes(node.fields["Photo_File"]) != [None]
+
+
+def test_the_copy_command_preview_shows_the_file_fields(zoho):
+    globex = find_record(zoho.connector, "Accounts", "Globex")
+
+    code, out, err = _copy_command(zoho.profile.name, "Accounts", globex, "--deep", "--preview", "--attachments")
+
+    assert code == 0, err
+    assert "Attachments (copied): 3 files, 20.1\xa0MB." in out
+    assert re.search(r"File fields \(copied\): \d+ files?, [\d.]+\xa0KB\.", out)
+    assert re.search(r"^  Contacts: \d+ files?, ", out, re.M)
 
 
 def test_a_file_over_the_limit_is_refused_before_anything_is_queued(vault, owner, settings):

@@ -30,7 +30,7 @@ def test_the_preview_shows_the_counts_and_the_choice_then_the_job_copies_the_fil
 
     client.post(reverse("copy_choices", args=["d1"]), {"files": "on"})
     page = client.get(reverse("copy_preview", args=["d1"])).content.decode()
-    assert "1 file, " in page
+    assert "1 attachment, " in page
 
     client.post(reverse("copy_choices", args=["d1"]), {"files": "on"})
     page = client.get(reverse("copy_preview", args=["d1"])).content.decode()
@@ -59,3 +59,15 @@ def test_a_new_draft_starts_from_the_profiles_remembered_choice(rf, zoho_profile
     key = drafts.save_draft(request, copy_request=copy)
 
     assert CopyOptions.from_dict(request.session["copy_drafts"][key]["options"]).files
+
+
+def test_the_preview_shows_the_file_fields_beside_the_attachments(fresh_sandbox, zoho_profile, owner_client):
+    conn = connector_for(zoho_profile)
+    globex = next(r.id for r in conn.search("Accounts", "Globex").records if r.name == "Globex")
+    put_draft(owner_client, zoho_profile, "Accounts", [globex], mode="deep_copy")
+
+    owner_client.post(reverse("copy_choices", args=["d1"]), {"files": "on"})
+    page = owner_client.get(reverse("copy_preview", args=["d1"])).content.decode()
+
+    assert "3 attachments and " in page and " in file fields, " in page
+    assert "Accounts 3 (20.1\xa0MB)" in page

@@ -246,10 +246,19 @@ class Command(BaseCommand):
                         f"    can't restore {', '.join(item['masked'])}: masked, the stand-in written is not stored"
                         " (the field keeps its value)"
                     )
+        self._files(preview.files)
         if preview.unchecked:
             self.stdout.write(
                 f"{preview.unchecked} more record(s) not read now: the undo checks them under the same rules."
             )
+
+    def _files(self, files: list[dict[str, Any]]) -> None:
+        if files:
+            self.stdout.write(f"Files the copy added to records it kept ({len(files)}):")
+        for f in files:
+            what = f"{f['name']} ({f['field_name']})" if f["field_name"] else f["name"]
+            verdict = "deleted" if f["deleted"] else "kept"
+            self.stdout.write(f"  {f['object_name']} {f['record_id']} {what}: {verdict}, {f['reason']}")
 
     def _job(self, ident: str) -> CopyJob:
         job = None
