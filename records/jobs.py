@@ -6,7 +6,7 @@ from datetime import datetime
 
 from records.copying.job_actions import copy_job_run
 from records.copying.stored_plans import plan_read
-from records.notify import mail, webhooks
+from records.notify import mail, schedule_mail, webhooks
 from records.schedules.firing import schedule_fire
 
 
@@ -23,6 +23,11 @@ def read_plan(plan_id: int) -> str:
 def send_job_mails(job_id: int, event: str, occurrence: str, extra: list[str]) -> int:
     """The e-mails of one event of a job (records/notify/mail.py), on the NOTIFY_QUEUE."""
     return len(mail.send_job_mails(job_id=job_id, event=event, occurrence=occurrence, extra=extra))
+
+
+def send_schedule_run_mails(run_id: int) -> int:
+    """The e-mails of a scheduled run that made no job (records/notify/schedule_mail.py)."""
+    return len(schedule_mail.send_schedule_run_mails(run_id=run_id))
 
 
 def deliver_webhook_message(message_id: int) -> int | None:

@@ -15,10 +15,10 @@ from records.web.admin_jobs import ReadOnlyAdmin
 
 @admin.register(MailDelivery)
 class MailDeliveryAdmin(ReadOnlyAdmin):
-    list_display = ("created", "job", "event", "recipient", "status", "error")
+    list_display = ("created", "job", "schedule_run", "event", "recipient", "status", "error")
     list_filter = ("status", "event")
     search_fields = ("recipient", "subject")
-    list_select_related = ("job",)
+    list_select_related = ("job", "schedule_run")
 
 
 class DeliveryInline(admin.TabularInline):  # type: ignore[type-arg]

@@ -59,16 +59,17 @@ def send_job_mails(*, job_id: int, event: str, occurrence: str, extra: Sequence[
             job=job, event=event, occurrence=occurrence, recipient=address, defaults={"subject": subject}
         )
         if row.status != MailDelivery.Status.SENT:
-            _send(row, body)
+            deliver(row, body)
         sent.append(row)
     return sent
 
 
-def _send(row: MailDelivery, body: str) -> None:
+def deliver(row: MailDelivery, body: str) -> None:
+    """Send the e-mail of `row` and record how it went."""
     try:
         EmailMessage(subject=row.subject, body=body, to=[row.recipient]).send()
     except Exception as exc:  # any backend's failure: recorded, never raised into the job
-        log.warning("The e-mail %s of job %s to %s was not sent: %s", row.event, row.job_id, row.recipient, exc)
+        log.warning("The e-mail %s to %s was not sent: %s", row, row.recipient, exc)
         row.status, row.error = MailDelivery.Status.FAILED, f"{type(exc).__name__}: {exc}"[:500]
     else:
         row.status, row.error, row.sent_at = MailDelivery.Status.SENT, "", timezone.now()

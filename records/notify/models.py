@@ -26,16 +26,21 @@ class NotificationSettings(models.Model):
 
 
 class MailDelivery(models.Model):
-    """One e-mail about one event of a job to one address. Made before it is sent and unique per
-    event, so a notification queued twice (a retried transition, a worker re-run) sends it once."""
+    """One e-mail about one event of a job (or of a scheduled run that could make no job) to one
+    address. Made before it is sent and unique per event, so a notification queued twice (a
+    retried transition, a worker re-run) sends it once."""
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
 
-    job = models.ForeignKey("records.CopyJob", on_delete=models.CASCADE, related_name="mails")
-    event = models.CharField(max_length=40)  # "job.ended", "job.awaiting_approval"
+    # One of the two: the job, or the scheduled run whose profile was deleted (no job can name it).
+    job = models.ForeignKey("records.CopyJob", null=True, blank=True, on_delete=models.CASCADE, related_name="mails")
+    schedule_run = models.ForeignKey(
+        "records.ScheduleRun", null=True, blank=True, on_delete=models.CASCADE, related_name="mails"
+    )
+    event = models.CharField(max_length=40)  # "job.ended", "job.awaiting_approval", "schedule.run_failed"
     # Which time the event happened: a resumed job ends again (its `finished` time).
     occurrence = models.CharField(max_length=40)
     recipient = models.EmailField(max_length=254)
@@ -49,11 +54,14 @@ class MailDelivery(models.Model):
         ordering = ["-created"]
         verbose_name_plural = "mail deliveries"
         constraints = [
-            models.UniqueConstraint(fields=["job", "event", "occurrence", "recipient"], name="mail_once_per_event")
+            models.UniqueConstraint(fields=["job", "event", "occurrence", "recipient"], name="mail_once_per_event"),
+            # A run is one schedule's one due time: its mail goes once to each address.
+            models.UniqueConstraint(fields=["schedule_run", "event", "recipient"], name="mail_once_per_schedule_run"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.event} of job {self.job_id} to {self.recipient} ({self.status})"
+        about = f"job {self.job_id}" if self.job_id else f"scheduled run {self.schedule_run_id}"
+        return f"{self.event} of {about} to {self.recipient} ({self.status})"
 
 
 class WebhookMessage(models.Model):

@@ -20,6 +20,7 @@ from records.copying.request import CopyRequest
 from records.lib.error_words import friendly_error
 from records.models import ConnectionProfile, CopyJob
 from records.notify import events as notify
+from records.notify.schedule_mail import schedule_run_failed
 from records.schedules.arming import arm_on_commit
 from records.schedules.claims import claim, still_going
 from records.schedules.models import CopySchedule, ScheduleRun
@@ -88,6 +89,7 @@ def _fail(schedule: CopySchedule, run: ScheduleRun, why: str) -> ScheduleRun:
     job = _failed_job(schedule, why)
     if job is None:  # its profile is gone altogether: no job can name it, the run's row says why
         log.warning("Schedule %s: run due at %s failed without a job: %s", schedule.pk, run.due_at, why)
+        schedule_run_failed(run=run)  # queued on commit, read after: the outcome below is saved by then
         return _end(run, ScheduleRun.Outcome.FAILED, why[:500])
     notify.job_ended(job=job)
     CopySchedule.objects.filter(pk=schedule.pk).update(last_job=job)
