@@ -18,7 +18,7 @@ from records.connectors.base import Connector
 from records.connectors.errors import ConnectorError
 from records.copy_templates import services
 from records.copy_templates.definition import saved_request
-from records.copy_templates.editing import cross_initial, edited_request, rows_to_show
+from records.copy_templates.editing import cross_initial, edited_request, leave_out_boxes, rows_to_show
 from records.copy_templates.forms import EditTemplateForm
 from records.copy_templates.views import owns, template_for_user
 from records.copying.request import CopyRequest
@@ -26,6 +26,7 @@ from records.lib.error_words import friendly_error, service_error_message
 from records.lib.signed_in import SignedInRequest
 from records.models import CopyTemplate
 from records.web import choice_rows
+from records.web.choice_post import left_out
 from records.web.choice_rows import ChoiceRows
 from records.web.drafts import Draft
 from records.web.views import choices
@@ -75,19 +76,28 @@ def template_edit(request: SignedInRequest, code: uuid.UUID) -> HttpResponse:
                 messages.success(request, f"Saved as version {new.number}.")
                 diff = f"?v1={version.number}&v2={new.number}"
                 return redirect(reverse("template_detail", args=[template.code]) + diff)
-    return render(request, "records/template_edit.html", _context(template, form, saved, rows, connector))
+    # The boxes as sent when the page comes back refused, as saved otherwise.
+    exclude = tuple(left_out(request.POST)) if request.method == "POST" else saved.options.exclude
+    return render(request, "records/template_edit.html", _context(template, form, saved, rows, connector, exclude))
 
 
 def _context(
-    template: CopyTemplate, form: EditTemplateForm, saved: CopyRequest, rows: ChoiceRows, connector: Connector
+    template: CopyTemplate,
+    form: EditTemplateForm,
+    saved: CopyRequest,
+    rows: ChoiceRows,
+    connector: Connector,
+    exclude: tuple[str, ...],
 ) -> dict[str, Any]:
     draft = cast(Draft, {"object_name": saved.object_name, "choice_rows": rows})
+    related = _related(connector, saved)
     return {
         "template": template,
         "form": form,
         "profile": saved.profile,
         "options": saved.options,
-        "widgets": choices.widgets(saved.profile, draft, None, saved.options, related=_related(connector, saved)),
+        "widgets": choices.widgets(saved.profile, draft, None, saved.options, related=related),
+        "leave_out": leave_out_boxes(related, exclude, saved.object_name),
         "engine_needed": choices.engine_needed(saved.options, saved.object_name),
         "has_secret": bool(template.webhook_secret),
         "nav": "templates",
@@ -108,7 +118,6 @@ def _initial(template: CopyTemplate, saved: CopyRequest) -> dict[str, object]:
         "name": template.name,
         "description": template.description,
         "mode": saved.mode,
-        "exclude": ", ".join(options.exclude),
         "source_filter": options.source_filter,
         "source_limit": options.source_limit,
         **cross_initial(options, saved.target),

@@ -21,7 +21,7 @@ from records.copying.preview_checks import check_request
 from records.copying.request import CopyRequest
 from records.lib.error_words import friendly_error
 from records.models import AnyUser, ConnectionProfile
-from records.web.choice_post import parsed_choices
+from records.web.choice_post import left_out, parsed_choices
 from records.web.choice_rows import ChoiceRows, rows_of
 
 
@@ -33,7 +33,7 @@ def edited_request(
         post,
         top_object=saved.object_name,
         describe=connector.describe,
-        exclude=[e.strip() for e in data["exclude"].split(",") if e.strip()],
+        exclude=left_out(post),
         lineage_defaults=saved.profile.lineage_fields or {},
     )
     options = parse_cross_cli(
@@ -69,6 +69,18 @@ def check_edited(request: CopyRequest, *, connector: Connector, user: AnyUser, n
 def rows_to_show(request: CopyRequest) -> ChoiceRows:
     """The widgets' rows of a saved definition (the top record's values, each object's, lineage)."""
     return rows_of(top_object=request.object_name, top=request.overrides, options=request.options)
+
+
+def leave_out_boxes(
+    related: list[tuple[str, str]], exclude: tuple[str, ...], top_object: str
+) -> list[tuple[str, str, bool, bool]]:
+    """(object, label, copied, listed) per related object the page lists, each once (a box,
+    ticked unless left out), then each saved left-out object not among them (not listed: a hidden
+    value, so that saving keeps it left out)."""
+    out = {name: (name, label or name, name not in exclude, True) for name, label in related if name != top_object}
+    for name in exclude:
+        out.setdefault(name, (name, name, False, False))
+    return list(out.values())
 
 
 def cross_initial(options: CopyOptions, target: ConnectionProfile | None) -> dict[str, Any]:

@@ -43,9 +43,6 @@ class EditTemplateForm(forms.Form):
     name = forms.CharField(max_length=100)
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
     mode = forms.ChoiceField(choices=[(m.value, m.label) for m in (CopyJob.Mode.CLONE, CopyJob.Mode.DEEP_COPY)])
-    exclude = forms.CharField(
-        required=False, label="Leave out", help_text="Related objects to leave out, separated by commas."
-    )
     source_filter = forms.CharField(
         required=False,
         label="Saved filter",

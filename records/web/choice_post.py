@@ -21,6 +21,13 @@ TEXTS = ("set", "clear", "unique", "lineage")
 MAX_LINES_CHARS = 20_000  # each box (the textareas' maxlength says the same)
 
 
+def left_out(post: QueryDict) -> list[str]:
+    """The related objects to leave out: each one the form lists (a hidden "object") whose
+    "include" box is not ticked; a listed object with no box at all stays left out."""
+    included = set(post.getlist("include"))
+    return [o for o in dict.fromkeys(post.getlist("object")) if o and o not in included]
+
+
 @dataclass(frozen=True)
 class ParsedChoices:
     top: dict[str, Any]  # the top record's values

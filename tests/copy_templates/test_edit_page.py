@@ -20,7 +20,7 @@ BASE = {
     "name": "Kit",
     "description": "",
     "mode": "deep_copy",
-    "exclude": "Deals",
+    "object": "Deals",  # listed, its box not ticked: left out
     "source_filter": "",
     "source_limit": "",
     "target": "",
@@ -84,9 +84,9 @@ class FormValues(HTMLParser):
         if self.skip or "disabled" in a:
             return
         if tag == "input" and a.get("name") and a.get("type") not in ("checkbox", "submit"):
-            self.values[a["name"]] = a.get("value") or ""
+            self.put(a["name"], a.get("value") or "")
         elif tag == "input" and a.get("type") == "checkbox" and "checked" in a:
-            self.values[a["name"]] = a.get("value") or "on"
+            self.put(a["name"], a.get("value") or "on")
         elif tag == "select":
             self.select = a["name"]
             self.values.setdefault(self.select, "")
@@ -95,6 +95,14 @@ class FormValues(HTMLParser):
         elif tag == "textarea":
             self.area = a["name"]
             self.values[self.area] = ""
+
+    def put(self, name, value):
+        """A name sent more than once (the leave-out boxes) is sent as a list."""
+        if name in self.values:
+            old = self.values[name]
+            self.values[name] = [*old, value] if isinstance(old, list) else [old, value]
+        else:
+            self.values[name] = value
 
     def handle_endtag(self, tag):
         if tag == "template":
@@ -250,3 +258,33 @@ def test_only_the_owner_edits(client, kit, other_user):
     client.force_login(other_user)
     assert client.get(edit_url(kit)).status_code == 404
     assert client.post(edit_url(kit), BASE).status_code == 404
+
+
+def test_each_related_object_has_a_box_ticked_unless_left_out(owner_client, kit):
+    page = owner_client.get(edit_url(kit)).content.decode()
+    values = form_values(page)
+    assert {"Contacts", "Deals"} <= set(values["object"])
+    assert "Contacts" in values["include"] and "Deals" not in values["include"]
+    assert 'name="exclude"' not in page  # no text box besides the boxes
+
+
+def test_unticking_an_object_makes_a_version_leaving_it_out_and_the_diff_says_so(owner_client, kit):
+    values = form_values(owner_client.get(edit_url(kit)).content.decode())
+    values["include"] = [o for o in values["include"] if o != "Contacts"]
+    response = owner_client.post(edit_url(kit), values, follow=True)
+    options = CopyOptions.from_dict(latest(kit).definition["options"])
+    assert set(options.exclude) == {"Contacts", "Deals"}
+    assert "Left out: Deals → Contacts, Deals" in response.content.decode()
+
+
+def test_a_saved_left_out_object_not_among_the_related_lists_is_kept_left_out(owner_client, globex, owner):
+    _, profile, _, src = globex
+    options = CopyOptions(exclude=("Deals", "Gone_Module"))
+    request = copy_request(profile, "Accounts", [src], "deep_copy", options=options)
+    template = services.save_from_request(request=request, name="Kit", user=owner)
+    page = owner_client.get(edit_url(template)).content.decode()
+    assert 'id="kept-out-Gone_Module"' in page and 'name="include" value="Gone_Module"' not in page
+    values = form_values(page)
+    values["include"] = [*values["include"], "Deals"]  # tick Deals: copied again
+    assert owner_client.post(edit_url(template), values).status_code == 302
+    assert CopyOptions.from_dict(latest(template).definition["options"]).exclude == ("Gone_Module",)

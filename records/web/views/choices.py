@@ -39,14 +39,12 @@ def copy_choices(request: SignedInRequest, draft_id: str) -> HttpResponse:
     draft = drafts.get_draft(request, draft_id)
     profile = get_profile_for_user(request, draft["profile"])
     asked = drafts.copy_request_of(draft, profile)
-    shown = request.POST.getlist("object")
-    included = set(request.POST.getlist("include"))
     try:
         parsed = choice_post.parsed_choices(
             request.POST,
             top_object=asked.object_name,
             describe=_describe(request, profile),
-            exclude=[o for o in shown if o not in included],
+            exclude=choice_post.left_out(request.POST),
             lineage_defaults=profile.lineage_fields or {},
         )
     except ValidationError as exc:
