@@ -42,6 +42,7 @@ def confirm_run(*, template: CopyTemplate, user: User, ids: Sequence[str], key: 
     version = services.latest_version(template)
     connector = connector_for(_profile(version, user, template))
     request = services.run_request(template=template, version=version, user=user, source_ids=ids, connector=connector)
+    services.refuse_more_than_the_limit(request=request, connector=connector)
     job = services.run(
         template=template, version=version, request=request, user=user, connector=connector, confirmation=confirmation
     )

@@ -16,6 +16,7 @@ from records.copy_templates.definition import check_fields, definition_of, for_r
 from records.copy_templates.labels import read_object_label
 from records.copy_templates.notifications import TemplateNotifications, apply_notifications, checked_notifications
 from records.copy_templates.runs import audit_run
+from records.copying import source_query
 from records.copying.job_create import copy_job_create
 from records.copying.options import CopyOptions
 from records.copying.request import CopyRequest
@@ -222,3 +223,18 @@ def _check_owner(template: CopyTemplate, user: User) -> None:
 def _check_profile(profile: ConnectionProfile, user: User) -> None:
     if not ConnectionProfile.objects.for_user(user).filter(pk=profile.pk).exists():
         raise ValidationError(f"You may not use the profile {profile.name}.")
+
+
+def refuse_more_than_the_limit(*, request: CopyRequest, connector: Connector | None = None) -> None:
+    """A run on the template's saved filter that nobody previews (a schedule, the API's confirm,
+    `copy --template` without --preview) is refused when more records match than its limit: a
+    person's preview takes the newest `limit` and says so, a pipeline would copy them unseen.
+    (One query more than the run's own: the filter is read again when the job is planned.)"""
+    if not request.options.source_filter:
+        return
+    _, found = source_query.resolve(request=request, connector=connector or connector_for(request.profile))
+    if found.get("more"):
+        raise ValidationError(
+            f"More {request.object_name} records match the filter {found['filter']!r} than its limit of "
+            f"{found['limit']:,}: narrow the filter or raise the limit."
+        )

@@ -11,12 +11,9 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from records.connectors import connector_for
 from records.connectors.errors import ConnectorError
 from records.copy_templates import services as templates
-from records.copying import source_query
 from records.copying.options import CopyOptions
-from records.copying.request import CopyRequest
 from records.lib.error_words import friendly_error
 from records.models import ConnectionProfile, CopyJob
 from records.notify import events as notify
@@ -63,25 +60,11 @@ def _start_job(schedule: CopySchedule) -> CopyJob:
     request = templates.run_request(
         template=template, user=owner, version=version, source_ids=schedule.source_ids, options=options
     )
-    _check_not_more_than_the_limit(request)
+    templates.refuse_more_than_the_limit(request=request)
     job = templates.run(template=template, version=version, request=request, user=owner)
     CopyJob.objects.filter(pk=job.pk).update(schedule=schedule)
     job.schedule = schedule
     return job
-
-
-def _check_not_more_than_the_limit(request: CopyRequest) -> None:
-    """A copy asked by a person takes the newest `limit` records when more match, and says so on
-    the preview; nobody reads a scheduled run's preview, so more than the limit is refused. (One
-    query more than the run's own: the filter is read again when the job is planned.)"""
-    if not request.options.source_filter:
-        return
-    _, found = source_query.resolve(request=request, connector=connector_for(request.profile))
-    if found.get("more"):
-        raise ValidationError(
-            f"More {request.object_name} records match the filter {found['filter']!r} than its limit of "
-            f"{found['limit']:,}: narrow the filter or raise the limit."
-        )
 
 
 def _fail(schedule: CopySchedule, run: ScheduleRun, why: str) -> ScheduleRun:

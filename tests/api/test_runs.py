@@ -103,16 +103,32 @@ def test_one_key_for_another_templates_run_is_refused_409(client, globex, accoun
 @pytest.mark.django_db
 def test_a_run_without_ids_copies_what_the_templates_saved_filter_finds(client, zoho, make_token, owner):
     sb, profile, conn = zoho
-    options = CopyOptions(source_filter="(Industry:equals:Retail)", source_limit=2)
+    options = CopyOptions(source_filter="(Industry:equals:Retail)", source_limit=50)
     request = copy_request(profile, "Accounts", [], "clone", options=options)
     template = services.save_from_request(request=request, name="Retail", user=owner)
     _, secret = make_token()
     preview = post(client, run_path(template), secret, {"preview": True}).json()
-    assert len(preview["source_ids"]) == 2 and preview["refused_reason"] == ""
+    assert len(preview["source_ids"]) >= 2 and preview["refused_reason"] == ""
     made = post(client, run_path(template), secret, {}, HTTP_IDEMPOTENCY_KEY="nightly-1")
     assert made.status_code == 201 and made.json()["source_ids"] == preview["source_ids"]
     assert post(client, run_path(template), secret, {}, HTTP_IDEMPOTENCY_KEY="nightly-1").status_code == 200
     assert CopyJob.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_saved_filter_matching_more_than_its_limit_is_refused_400_where_no_preview_is_read(
+    client, zoho, make_token, owner
+):
+    sb, profile, conn = zoho
+    options = CopyOptions(source_filter="(Industry:equals:Retail)", source_limit=1)
+    request = copy_request(profile, "Accounts", [], "clone", options=options)
+    template = services.save_from_request(request=request, name="Retail one", user=owner)
+    _, secret = make_token()
+    preview = post(client, run_path(template), secret, {"preview": True}).json()
+    assert len(preview["source_ids"]) == 1  # a preview takes the newest one and says more match
+    made = post(client, run_path(template), secret, {}, HTTP_IDEMPOTENCY_KEY="nightly-2")
+    assert made.status_code == 400 and "than its limit of 1" in made.json()["detail"]
+    assert not CopyJob.objects.exists()
 
 
 @pytest.mark.django_db

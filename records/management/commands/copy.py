@@ -156,6 +156,7 @@ class Command(BaseCommand):
             )
             if opts["preview"]:
                 return self._preview(request, connector, opts["json"], user)
+            services.refuse_more_than_the_limit(request=request, connector=connector)
             job = services.run(
                 template=template,
                 version=version,
