@@ -28,7 +28,7 @@ from records.connectors.base import Connector
 from records.connectors.errors import ConnectorError
 from records.copy_templates import services
 from records.copy_templates.definition import saved_request
-from records.copying import preview_files, source_query
+from records.copying import mask_choices, mask_confirm, preview_files, source_query
 from records.copying.job_actions import copy_job_run
 from records.copying.job_create import copy_job_create
 from records.copying.options import CopyOptions, parse_cli, parse_cross_cli
@@ -126,6 +126,7 @@ class Command(BaseCommand):
             )
             if opts["preview"]:
                 return self._preview(request, connector, opts["json"], user)
+            mask_confirm.require_confirmed(request=request, connector=connector, user=user)
             job = copy_job_create(request=request, user=user, enqueue=not opts["sync"], connector=connector)
         except ValidationError as exc:
             raise BadInput(in_flags(" ".join(exc.messages))) from exc
@@ -156,6 +157,7 @@ class Command(BaseCommand):
             )
             if opts["preview"]:
                 return self._preview(request, connector, opts["json"], user)
+            mask_confirm.require_confirmed(request=request, connector=connector, user=user)
             job = services.run(
                 template=template,
                 version=version,
@@ -182,6 +184,13 @@ class Command(BaseCommand):
         request.check_access(user)  # a preview reads the target too: not for a user who may not use it
         plan = copy_preview(request=request, connector=connector)
         self._print_plan(plan, as_json)
+        if not as_json:
+            table = mask_confirm.suggestion_table(request=request, plan=plan, connector=connector)
+            for line in suggestion_lines(mask_choices.unconfirmed_rows(table, request.options)):
+                self.stdout.write(line)
+            refused = mask_confirm.refusal(request=request, plan=plan, connector=connector)
+            if refused:
+                self.stdout.write(f"Note: {refused}")
         return 2 if plan.refused_reason else 0
 
     def _follow(self, job: CopyJob, opts: dict[str, Any]) -> int:
@@ -383,5 +392,14 @@ def masking_lines(table: dict[str, list[dict[str, Any]]]) -> list[str]:
         f"Mask {obj}.{row['field']} ({row['rule']}): {row['count']} value(s), "
         f"e.g. {row['sample_source']!r} -> {row['sample_standin']!r}"
         for obj, rows in table.items()
+        for row in rows
+    ]
+
+
+def suggestion_lines(left: dict[str, list[mask_choices.MaskRow]]) -> list[str]:
+    """The suggestions not yet taken, as the --mask each would be."""
+    return [
+        f"Suggested, not confirmed: --mask {obj}:{row.field}={row.rule} ({row.label})"
+        for obj, rows in left.items()
         for row in rows
     ]
