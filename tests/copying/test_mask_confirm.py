@@ -89,3 +89,29 @@ def test_within_one_profile_nothing_has_to_be_confirmed(vault, owner):
     assert code == 0, err
     assert "Suggested, not confirmed: --mask product_contact__c:email__c=email" in out  # offered
     assert "Confirm the masking first" not in out
+
+
+@pytest.mark.django_db
+def test_a_templates_run_into_another_profile_is_refused_too_until_mask_suggested(cross_vault, owner):
+    from records.copy_templates import services
+    from records.copying.options import CopyOptions
+    from records.copying.request import CopyRequest
+
+    source, target = cross_vault
+    src = find_record(source.connector, "product__v", demo.CONTACT_PRODUCT)
+    request = CopyRequest(
+        profile=source.profile,
+        target=target.profile,
+        object_name="product__v",
+        source_ids=(src,),
+        mode="deep_copy",
+        options=CopyOptions(existing="create"),
+    )
+    services.save_from_request(request=request, name="Contacts across", user=owner)
+    args = ("copy", "--template", "Contacts across", src, "--user", owner.username)
+    code, _, err = run(*args, "--sync")
+    assert code == 2 and "email__c (Email): email" in err
+    assert not CopyJob.objects.exists()
+    code, _, err = run(*args, "--mask-suggested", "--sync")
+    assert code == 0, err
+    assert len(target_contacts(cross_vault)) == len(demo.CONTACTS)
