@@ -4,6 +4,7 @@ naming the fields, before anything is queued, until --mask rules (=keep included
 --mask-suggested cover them. The rule is the preview page's (copying/mask_choices.py)."""
 
 import io
+import json
 
 import pytest
 from django.core.management import call_command
@@ -49,6 +50,11 @@ def test_the_preview_lists_the_suggestions_not_yet_confirmed_as_their_mask_flags
     assert "role__c" not in out.split("Suggested", 1)[1]
     assert "Note: Confirm the masking first" in out and "--mask-suggested" in out
     assert not CopyJob.objects.exists()
+
+    code, out, err = deep_copy_across(cross_vault, "--preview", "--json")
+    shown = json.loads(out)
+    assert {(s["field"], s["rule"]) for s in shown["mask_unconfirmed"]} == set(SUGGESTED.items())
+    assert "Confirm the masking first" in shown["mask_refusal"]
 
     code, out, err = deep_copy_across(cross_vault, "--preview", "--mask-suggested")
     assert code == 0, err

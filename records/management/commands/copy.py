@@ -183,14 +183,17 @@ class Command(BaseCommand):
     def _preview(self, request: CopyRequest, connector: Connector, as_json: bool, user: User) -> int:
         request.check_access(user)  # a preview reads the target too: not for a user who may not use it
         plan = copy_preview(request=request, connector=connector)
-        self._print_plan(plan, as_json)
-        if not as_json:
-            table = mask_confirm.suggestion_table(request=request, plan=plan, connector=connector)
-            for line in suggestion_lines(mask_choices.unconfirmed_rows(table, request.options)):
-                self.stdout.write(line)
-            refused = mask_confirm.refusal(request=request, plan=plan, connector=connector)
-            if refused:
-                self.stdout.write(f"Note: {refused}")
+        table = mask_confirm.suggestion_table(request=request, plan=plan, connector=connector)
+        left = mask_choices.unconfirmed_rows(table, request.options)
+        refused = mask_confirm.refusal(request=request, plan=plan, connector=connector)
+        if as_json:
+            suggested = [{"object": o, "field": r.field, "rule": r.rule} for o, rows in left.items() for r in rows]
+            shown = {**plan.as_dict(), "mask_unconfirmed": suggested, "mask_refusal": refused}
+            self.stdout.write(json.dumps(shown, default=str))
+            return 2 if plan.refused_reason else 0
+        self._print_plan(plan)
+        for line in [*suggestion_lines(left), *([f"Note: {refused}"] if refused else [])]:
+            self.stdout.write(line)
         return 2 if plan.refused_reason else 0
 
     def _follow(self, job: CopyJob, opts: dict[str, Any]) -> int:
@@ -227,10 +230,7 @@ class Command(BaseCommand):
             raise BadInput(f"User {username!r} may not use profile {profile.name!r}.")
         return user
 
-    def _print_plan(self, plan: Plan, as_json: bool) -> None:
-        if as_json:
-            self.stdout.write(json.dumps(plan.as_dict(), default=str))
-            return
+    def _print_plan(self, plan: Plan) -> None:
         for o in plan.objects:
             self.stdout.write(f"{'  ' * o.depth}{o.object_name}: {o.count}")
         self.stdout.write(f"Total: {plan.total}")
