@@ -86,6 +86,39 @@ LINKED_PRODUCT = ("Linked Product", 5, 2)
 LINKED_BASED_ON = {1: 0, 2: 2, 3: 4, 4: 3}
 DOSAGE_FORMS = ("tablet__c", "capsule__c", "syrup__c")
 REP_PRODUCTS = ("Pulmoflow", "Osteofirm")  # managed by the rep; the others by the data user
+# The demo's personal data: product_contact__c rows, all under one product that no test counts the
+# deep copy of (its country, the United States, is in the target vault too).
+# (name, e-mail, phone, street, city, birth date, role)
+CONTACT_PRODUCT = "Gastrozen"
+CONTACTS = [
+    (
+        "Maria Lopez",
+        "maria.lopez@distrimed.example",
+        "+1 415 555 0134",
+        "12 Harbor Way",
+        "San Francisco",
+        "1979-04-12",
+        "Distributor",
+    ),
+    (
+        "Ken Watanabe",
+        "ken.watanabe@pv-safety.example",
+        "+1 212 555 0188",
+        "88 Fulton Street",
+        "New York",
+        "1985-11-03",
+        "Safety officer",
+    ),
+    (
+        "Anna Schmidt",
+        "anna.schmidt@clinic.example",
+        "+1 617 555 0102",
+        "4 Beacon Street",
+        "Boston",
+        "1990-07-25",
+        "Investigator",
+    ),
+]
 
 
 def vault_demo_records() -> dict[str, list[dict[str, Any]]]:
@@ -142,4 +175,13 @@ def vault_demo_records() -> dict[str, list[dict[str, Any]]]:
         "product__v": products,
         "formulation__c": formulations,
         "packaging__c": packagings,
+        "product_contact__c": _contacts(products),
     }
+
+
+def _contacts(products: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    index = next(i for i, p in enumerate(products) if p["name__v"] == CONTACT_PRODUCT)
+    keys = ("name__v", "email__c", "phone__c", "street__c", "city__c", "birth_date__c", "role__c")
+    return [
+        {"_parent": ("product__c", index), **dict(zip(keys, row, strict=True)), "copy_key__c": None} for row in CONTACTS
+    ]

@@ -98,7 +98,13 @@ def vault_records(data: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[
         values["country__c"] = (kind, index[old_names[old]])  # the loader resolves list indexes
         values["product_manager__c"] = vault_user_id(values["product_manager__c"])
         products.append(values)
-    return {"country__v": countries, "product__v": products, "formulation__c": [], "packaging__c": []}
+    return {
+        "country__v": countries,
+        "product__v": products,
+        "formulation__c": [],
+        "packaging__c": [],
+        "product_contact__c": [],
+    }
 
 
 def zoho_modules(modules: dict[str, Any]) -> dict[str, Any]:

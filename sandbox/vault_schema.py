@@ -252,7 +252,32 @@ def build_schema(*, copy_keys: bool = True) -> dict[str, ObjectDef]:
         )
         + key,
     )
-    return {o.name: o for o in (country, product, formulation, packaging)}
+    return {o.name: o for o in (country, product, formulation, packaging, _contact(key))}
+
+
+def _contact(key: tuple[FieldDef, ...]) -> ObjectDef:
+    """A product's contacts (people at distributors, pharmacovigilance): the demo's personal data.
+    Vault has no e-mail or phone field type in the metadata the API notes show (vault.md §2.3:
+    `String` fields, `format_mask` undocumented in meaning), so these are plain String fields that
+    masking finds by name, as it would in a real vault."""
+    return ObjectDef(
+        "product_contact__c",
+        "Product Contact",
+        "Product Contacts",
+        "V2C",
+        fields=SYSTEM_FIELDS
+        + (
+            FieldDef("name__v", "Contact Name", "String", required=True, max_length=128),
+            _parent("product__c", "Product", "product__v", "product__cr", "product_contacts__cr"),
+            FieldDef("email__c", "Email", "String", max_length=120),
+            FieldDef("phone__c", "Phone", "String", max_length=40),
+            FieldDef("street__c", "Street", "String", max_length=120),
+            FieldDef("city__c", "City", "String", max_length=60),
+            FieldDef("birth_date__c", "Birth Date", "Date"),
+            FieldDef("role__c", "Role", "String", max_length=60),
+        )
+        + key,
+    )
 
 
 def child_relations(

@@ -89,7 +89,7 @@ class VaultState:
         ids: dict[str, list[str]] = {}
         parent_objects = {"product__c": "product__v", "formulation__c": "formulation__c"}
         links: list[tuple[dict, int]] = []
-        for obj in ("country__v", "product__v", "formulation__c", "packaging__c"):
+        for obj in ("country__v", "product__v", "formulation__c", "packaging__c", "product_contact__c"):
             ids[obj] = []
             for row in data[obj]:
                 values = dict(row)

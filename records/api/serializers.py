@@ -23,6 +23,11 @@ class RunInput(serializers.Serializer[Any]):
     preview = serializers.BooleanField(
         default=False, help_text="true: answer what the copy would do, queue nothing; false: confirm (make the job)."
     )
+    mask_suggested = serializers.BooleanField(
+        default=False,
+        help_text="true: mask every field that looks personal with its suggested rule. A copy into another "
+        "profile is refused (400) while a suggestion has neither this nor a rule saved in the template.",
+    )
 
 
 class TemplateOut(serializers.Serializer[Any]):
@@ -56,6 +61,9 @@ class PreviewOut(serializers.Serializer[Any]):
     refused_reason = serializers.CharField(help_text='Why this copy can\'t run ("": it can); a confirm is refused too.')
     way = serializers.CharField()
     cost = serializers.DictField()
+    mask_unconfirmed = serializers.CharField(
+        help_text='Why a confirm would be refused by the masking suggestions ("": it wouldn\'t).'
+    )
 
 
 class JobOut(serializers.Serializer[Any]):
@@ -129,7 +137,7 @@ def template_data(template: CopyTemplate) -> dict[str, Any]:
     }
 
 
-def preview_data(plan: Plan, *, template: CopyTemplate, version: int) -> dict[str, Any]:
+def preview_data(plan: Plan, *, template: CopyTemplate, version: int, mask_unconfirmed: str = "") -> dict[str, Any]:
     shown = plan.as_dict()
     keep = ("total", "changes", "warnings", "notes", "refused_reason", "way", "cost")
     return {
@@ -138,6 +146,7 @@ def preview_data(plan: Plan, *, template: CopyTemplate, version: int) -> dict[st
         "source_ids": list(plan.source_ids),
         "objects": [{k: o.get(k) for k in ("object_name", "label", "count", "depth")} for o in shown["objects"]],
         **{k: shown[k] for k in keep},
+        "mask_unconfirmed": mask_unconfirmed,
     }
 
 

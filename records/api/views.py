@@ -71,12 +71,16 @@ class TemplateRun(APIView):
             raise Http404("No such template.")
         data = _valid(RunInput, request)
         if data["preview"]:
-            plan, version = runs.preview_run(template=template, user=_user(request), ids=data["ids"])
-            return Response(preview_data(plan, template=template, version=version.number))
+            plan, version, refused = runs.preview_run(
+                template=template, user=_user(request), ids=data["ids"], mask_suggested=data["mask_suggested"]
+            )
+            return Response(preview_data(plan, template=template, version=version.number, mask_unconfirmed=refused))
         if not RunScope().has_permission(request, self):
             raise PermissionDenied(RunScope.message)
         key = request.headers.get("Idempotency-Key", "")
-        job, made = runs.confirm_run(template=template, user=_user(request), ids=data["ids"], key=key)
+        job, made = runs.confirm_run(
+            template=template, user=_user(request), ids=data["ids"], key=key, mask_suggested=data["mask_suggested"]
+        )
         return Response(job_data(job), status=status.HTTP_201_CREATED if made else status.HTTP_200_OK)
 
 

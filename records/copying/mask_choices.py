@@ -111,24 +111,39 @@ def _rule_of(name: str, policy: dict[str, str], chosen: dict[str, str], suggeste
     return "", ""
 
 
-def unconfirmed(table: list[MaskObject], options: CopyOptions) -> dict[str, list[str]]:
-    """{object: [field label]} of the suggestions the user has not chosen a rule for."""
+def unconfirmed_rows(table: list[MaskObject], options: CopyOptions) -> dict[str, list[MaskRow]]:
+    """{object: [row]} of the suggestions the user has not chosen a rule for: the one rule the web,
+    the CLI and the API confirm by."""
     if options.mask_suggested:
         return {}
-    out = {o.object_name: [r.label for r in o.rows if r.why == SUGGESTED] for o in table}
-    return {o: labels for o, labels in out.items() if labels}
+    out = {o.object_name: [r for r in o.rows if r.why == SUGGESTED] for o in table}
+    return {o: rows for o, rows in out.items() if rows}
 
 
-def unconfirmed_words(table: list[MaskObject], options: CopyOptions, *, target_name: str) -> str:
-    """Why Confirm is refused ("" when it isn't): suggestions not chosen on a copy into `target_name`."""
-    left = unconfirmed(table, options)
+def unconfirmed(table: list[MaskObject], options: CopyOptions) -> dict[str, list[str]]:
+    """{object: [field label]} of the suggestions the user has not chosen a rule for."""
+    return {o: [r.label for r in rows] for o, rows in unconfirmed_rows(table, options).items()}
+
+
+# How the refusal ends, by where the copy is asked: the preview's table, or the command's flags.
+HOW_WEB = "Choose a rule for each (keep copies it as it is) and apply the masking."
+HOW_FLAGS = (
+    "Add --mask OBJECT:FIELD=RULE for each (=keep copies it as it is), or --mask-suggested to apply "
+    "every suggested rule."
+)
+
+
+def unconfirmed_words(
+    table: list[MaskObject], options: CopyOptions, *, target_name: str, how: str = HOW_WEB, names: bool = False
+) -> str:
+    """Why Confirm is refused ("" when it isn't): suggestions not chosen on a copy into `target_name`.
+    `names`: each field as "name (label): rule" (what the flags take) rather than by its label."""
+    left = unconfirmed_rows(table, options)
     if not left:
         return ""
-    named = "; ".join(f"{obj}: {', '.join(labels)}" for obj, labels in left.items())
-    return (
-        f"Confirm the masking first: these fields look personal and would leave for {target_name} "
-        f"({named}). Choose a rule for each (keep copies it as it is) and apply the masking."
-    )
+    shown = (lambda r: f"{r.field} ({r.label}): {r.rule}") if names else (lambda r: r.label)
+    named = "; ".join(f"{obj}: {', '.join(shown(r) for r in rows)}" for obj, rows in left.items())
+    return f"Confirm the masking first: these fields look personal and would leave for {target_name} ({named}). {how}"
 
 
 def chosen_rules(

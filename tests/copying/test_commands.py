@@ -315,13 +315,15 @@ def test_copy_to_a_protected_target_exits_1_printing_the_awaiting_job(cross_zoho
     target.profile.save(update_fields=["protected"])
     globex = find_record(source.connector, "Accounts", "Globex")
     before = {m: len(r) for m, r in target.sandbox.zoho.state.records.items()}
-    code, out, _ = cmd("copy", PROFILE, "Accounts", globex, "--deep", "--to", "Target Zoho", run, "--json")
+    code, out, _ = cmd(
+        "copy", PROFILE, "Accounts", globex, "--deep", "--to", "Target Zoho", "--mask-suggested", run, "--json"
+    )
     assert code == 1
     data = json.loads(out)
     assert (data["status"], data["target"]) == ("awaiting_approval", "Target Zoho")
     assert {m: len(r) for m, r in target.sandbox.zoho.state.records.items()} == before
     # Without --json the job is printed in words: what it waits for and where it would write.
-    code, out, _ = cmd("copy", PROFILE, "Accounts", globex, "--deep", "--to", "Target Zoho", run)
+    code, out, _ = cmd("copy", PROFILE, "Accounts", globex, "--deep", "--to", "Target Zoho", "--mask-suggested", run)
     assert code == 1 and "Awaiting approval: nothing is written into Target Zoho" in out
     assert CopyJob.objects.filter(status="awaiting_approval", rq_job_id="").count() == 2
 

@@ -131,6 +131,7 @@ def test_copy_command_copies_into_the_target_and_prints_it(cross_zoho, owner):
         target.profile.name,
         "--existing",
         "create",
+        "--mask-suggested",  # the account's phone looks personal: confirmed (see test_mask_confirm.py)
         "--sync",
         "--json",
     )

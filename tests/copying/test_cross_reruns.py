@@ -153,7 +153,7 @@ def test_copy_command_existing_skip_prints_each_row_skipped(cross_zoho, owner):
     copy(cross_zoho, owner, root, "create")
     out, err = io.StringIO(), io.StringIO()
     args = ["copy", source.profile.name, "Accounts", root, "--deep", "--to", target.profile.name]
-    args += ["--existing", "skip", "--unmatched", "blank", "--sync", "--json"]
+    args += ["--existing", "skip", "--unmatched", "blank", "--mask-suggested", "--sync", "--json"]
     with pytest.raises(SystemExit) as exc:
         call_command(*args, stdout=out, stderr=err)
     assert exc.value.code == 0, err.getvalue()

@@ -30,3 +30,19 @@ def test_zoho_accounts_suggest_the_phone_and_not_the_company_or_its_figures(zoho
 def test_vault_products_have_nothing_personal(vault):
     conn = vault.connector
     assert suggest(object_name="product__v", fields=conn.describe("product__v"), key_field="copy_key__c") == {}
+
+
+@pytest.mark.django_db
+def test_vault_product_contacts_suggest_every_personal_field_by_its_name(vault):
+    conn = vault.connector
+    found = suggest(
+        object_name="product_contact__c", fields=conn.describe("product_contact__c"), key_field="copy_key__c"
+    )
+    assert found == {
+        "name__v": "name",
+        "email__c": "email",
+        "phone__c": "phone",
+        "street__c": "address",
+        "city__c": "address",
+        "birth_date__c": "date",
+    }  # role__c is not personal; the parent reference and the copy key can't be masked

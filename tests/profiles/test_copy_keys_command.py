@@ -35,7 +35,7 @@ def test_lists_each_object_and_its_copy_key(fresh_sandbox, vault_profile):
     lines = {line.split()[0]: line for line in out.splitlines() if line.split()}
     assert "copy_key__c" in lines["product__v"]
     assert "none (found by name, parent and creation time)" in lines["country__v"]
-    assert "3 of 4 objects have a copy key." in out and "--add OBJECT" in out
+    assert "4 of 5 objects have a copy key." in out and "--add OBJECT" in out  # 5: product_contact__c too
 
 
 def test_lists_as_json(fresh_sandbox, zoho_profile):
@@ -61,7 +61,7 @@ def test_staff_adds_the_field_after_seeing_what_it_creates(fresh_sandbox, vault_
         True,
     )
     out, _ = copy_keys(vault_profile.name)
-    assert "4 of 4 objects have a copy key." in out
+    assert "5 of 5 objects have a copy key." in out
 
 
 def test_asks_before_creating_and_no_creates_nothing(fresh_sandbox, zoho_profile, profile_admin):

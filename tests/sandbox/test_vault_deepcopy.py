@@ -5,6 +5,8 @@ import io
 import time
 from collections import Counter
 
+from sandbox.vault_schema import child_relations
+
 
 def _deep_copy(api, name, overrides=None):
     pid = api.product_id(name)
@@ -70,10 +72,11 @@ def test_5_1_copies_a_10000_record_hierarchy_in_linear_work(vault_api, monkeypat
     rows = _csv(vault_api, "success", body["job_id"])[1:]  # less the header
     assert len(rows) > 10_000 and len(state.records["packaging__c"]) > 20_000
     assert counts["apply_row"] == len(rows)
-    # Products and formulations have children (packagings have none): looked up once for the
-    # size check, once for the copy.
-    parents = sum(1 for row in rows if row[0] in ("product__v", "formulation__c"))  # vobject
-    assert counts["children_of"] == 2 * parents
+    # Products (formulations, contacts) and formulations (packagings) have children: looked up
+    # once per relationship for the size check, once for the copy.
+    relations = {o: len(list(child_relations(state.schema, o, hierarchical_only=True))) for o in state.schema}
+    assert relations["product__v"] == 2 and relations["formulation__c"] == 1
+    assert counts["children_of"] == sum(2 * relations[row[0]] for row in rows)  # row[0]: the vobject
 
 
 def _counted(counts, name, function):

@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 
 from records.models import CopyJob, CopyPlan
+from sandbox import demo
 from sandbox.zoho_state import REP
 from tests.fixtures.sandbox import find_record
 from tests.fixtures.web import put_draft
@@ -133,6 +134,19 @@ def test_vault_products_suggest_nothing_and_a_rule_can_be_added(vault, owner_cli
     page = apply_masking(owner_client, {}, added={"product__v": ("description__c", "text")}).content.decode()
     row = row_of(page, "product__v", "description__c")
     assert selected(row) == "text" and "→" in row
+
+
+def test_vault_contacts_suggestions_are_preselected_in_a_products_deep_copy(vault, owner_client):
+    product = find_record(vault.connector, "product__v", demo.CONTACT_PRODUCT)
+    put_draft(owner_client, vault.profile, "product__v", [product], overrides={"name__v": "Gastrozen M"})
+    page = page_of(owner_client)
+    suggested = {"name__v": "name", "email__c": "email", "phone__c": "phone", "street__c": "address"}
+    suggested |= {"city__c": "address", "birth_date__c": "date"}
+    for field, rule in suggested.items():
+        row = row_of(page, "product_contact__c", field)
+        assert selected(row) == rule and "suggested" in row, field
+    contacts = page[page.index('id="mask-product_contact__c"') :]
+    assert ">role__c</span>" not in contacts[: contacts.index("</table>")]  # not personal: not a row
 
 
 @pytest.mark.redis

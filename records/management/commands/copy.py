@@ -28,7 +28,7 @@ from records.connectors.base import Connector
 from records.connectors.errors import ConnectorError
 from records.copy_templates import services
 from records.copy_templates.definition import saved_request
-from records.copying import preview_files, source_query
+from records.copying import mask_choices, mask_confirm, preview_files, source_query
 from records.copying.job_actions import copy_job_run
 from records.copying.job_create import copy_job_create
 from records.copying.options import CopyOptions, parse_cli, parse_cross_cli
@@ -126,6 +126,7 @@ class Command(BaseCommand):
             )
             if opts["preview"]:
                 return self._preview(request, connector, opts["json"], user)
+            mask_confirm.require_confirmed(request=request, connector=connector, user=user)
             job = copy_job_create(request=request, user=user, enqueue=not opts["sync"], connector=connector)
         except ValidationError as exc:
             raise BadInput(in_flags(" ".join(exc.messages))) from exc
@@ -157,6 +158,7 @@ class Command(BaseCommand):
             if opts["preview"]:
                 return self._preview(request, connector, opts["json"], user)
             services.refuse_more_than_the_limit(request=request, connector=connector)
+            mask_confirm.require_confirmed(request=request, connector=connector, user=user)
             job = services.run(
                 template=template,
                 version=version,
@@ -182,7 +184,17 @@ class Command(BaseCommand):
     def _preview(self, request: CopyRequest, connector: Connector, as_json: bool, user: User) -> int:
         request.check_access(user)  # a preview reads the target too: not for a user who may not use it
         plan = copy_preview(request=request, connector=connector)
-        self._print_plan(plan, as_json)
+        table = mask_confirm.suggestion_table(request=request, plan=plan, connector=connector)
+        left = mask_choices.unconfirmed_rows(table, request.options)
+        refused = mask_confirm.refusal(request=request, plan=plan, connector=connector)
+        if as_json:
+            suggested = [{"object": o, "field": r.field, "rule": r.rule} for o, rows in left.items() for r in rows]
+            shown = {**plan.as_dict(), "mask_unconfirmed": suggested, "mask_refusal": refused}
+            self.stdout.write(json.dumps(shown, default=str))
+            return 2 if plan.refused_reason else 0
+        self._print_plan(plan)
+        for line in [*suggestion_lines(left), *([f"Note: {refused}"] if refused else [])]:
+            self.stdout.write(line)
         return 2 if plan.refused_reason else 0
 
     def _follow(self, job: CopyJob, opts: dict[str, Any]) -> int:
@@ -219,10 +231,7 @@ class Command(BaseCommand):
             raise BadInput(f"User {username!r} may not use profile {profile.name!r}.")
         return user
 
-    def _print_plan(self, plan: Plan, as_json: bool) -> None:
-        if as_json:
-            self.stdout.write(json.dumps(plan.as_dict(), default=str))
-            return
+    def _print_plan(self, plan: Plan) -> None:
         for o in plan.objects:
             self.stdout.write(f"{'  ' * o.depth}{o.object_name}: {o.count}")
         self.stdout.write(f"Total: {plan.total}")
@@ -384,5 +393,14 @@ def masking_lines(table: dict[str, list[dict[str, Any]]]) -> list[str]:
         f"Mask {obj}.{row['field']} ({row['rule']}): {row['count']} value(s), "
         f"e.g. {row['sample_source']!r} -> {row['sample_standin']!r}"
         for obj, rows in table.items()
+        for row in rows
+    ]
+
+
+def suggestion_lines(left: dict[str, list[mask_choices.MaskRow]]) -> list[str]:
+    """The suggestions not yet taken, as the --mask each would be."""
+    return [
+        f"Suggested, not confirmed: --mask {obj}:{row.field}={row.rule} ({row.label})"
+        for obj, rows in left.items()
         for row in rows
     ]
