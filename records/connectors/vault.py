@@ -9,7 +9,6 @@ below refer to it).
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import re
 import time
@@ -18,8 +17,8 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from records.connectors import vault_parse as vp
+from records.connectors.attachments_part import DelegatedAttachments
 from records.connectors.base import (
-    Attachment,
     CloneRequest,
     Connector,
     CopyKeyField,
@@ -38,7 +37,6 @@ from records.connectors.base import (
 from records.connectors.budgets import BURST_WINDOW
 from records.connectors.errors import ConfigurationError
 from records.connectors.http import DEFAULT_TIMEOUT, HttpClient
-from records.connectors.uploads import Source
 from records.connectors.urls import check_base_url
 from records.connectors.vault_api import VaultApi
 from records.connectors.vault_files import VaultFiles
@@ -57,7 +55,9 @@ _VERSION_RE = re.compile(r"\Av\d{1,2}\.\d{1,2}\Z")
 _CLIENT_ID_BAD = re.compile(r"[^A-Za-z0-9._-]")  # §7.3 allowed characters
 
 
-class VaultConnector(Connector):
+class VaultConnector(DelegatedAttachments, Connector):
+    files: VaultFiles  # its attachments part (DelegatedAttachments answers through it)
+
     system = "vault"
     batch_size = 500  # §4.1, §8.1
     native_deep_copy = True
@@ -252,22 +252,6 @@ class VaultConnector(Connector):
     # -- attachments (vault_files.py) -------------------------------------------------------------
     def allows_attachments(self, object_name: str) -> bool:
         return self.files.allows_attachments(object_name)
-
-    def attachments(self, object_name: str, record_id: str) -> list[Attachment]:
-        return self.files.attachments(object_name, record_id)
-
-    def download_attachment(
-        self, object_name: str, record_id: str, attachment_id: str
-    ) -> contextlib.AbstractContextManager[Iterator[bytes]]:
-        return self.files.download(object_name, record_id, attachment_id)
-
-    def upload_attachment(
-        self, object_name: str, record_id: str, name: str, stream: Source, size: int | None = None
-    ) -> str:
-        return self.files.upload(object_name, record_id, name, stream, size)
-
-    def delete_attachment(self, object_name: str, record_id: str, attachment_id: str) -> None:
-        self.files.delete(object_name, record_id, attachment_id)
 
 
 def _checked_version(config: ProfileConfig) -> str:

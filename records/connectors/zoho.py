@@ -16,8 +16,8 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from records.connectors import zoho_parse as zp
+from records.connectors.attachments_part import DelegatedAttachments
 from records.connectors.base import (
-    Attachment,
     CloneRequest,
     Connector,
     CopyKeyField,
@@ -43,7 +43,9 @@ from records.connectors.zoho_reads import ZohoReads
 from records.connectors.zoho_writes import WRITE_BATCH, ZohoWrites
 
 
-class ZohoConnector(Connector):
+class ZohoConnector(DelegatedAttachments, Connector):
+    files: ZohoFiles  # its attachments part (DelegatedAttachments answers through it)
+
     system = "zoho"
     batch_size = WRITE_BATCH
     native_deep_copy = False
@@ -271,22 +273,6 @@ class ZohoConnector(Connector):
         # Every module the Attachments API lists has the related list; the sandbox's all do
         # ([UNCONFIRMED] per org: the related list may be hidden from a layout).
         return True
-
-    def attachments(self, object_name: str, record_id: str) -> list[Attachment]:
-        return self.files.attachments(object_name, record_id)
-
-    def download_attachment(
-        self, object_name: str, record_id: str, attachment_id: str
-    ) -> contextlib.AbstractContextManager[Iterator[bytes]]:
-        return self.files.download(object_name, record_id, attachment_id)
-
-    def upload_attachment(
-        self, object_name: str, record_id: str, name: str, stream: Source, size: int | None = None
-    ) -> str:
-        return self.files.upload(object_name, record_id, name, stream, size)
-
-    def delete_attachment(self, object_name: str, record_id: str, attachment_id: str) -> None:
-        self.files.delete(object_name, record_id, attachment_id)
 
     def upload_file(self, stream: Source, name: str, size: int | None = None) -> str:
         return self.files.upload_file(stream, name, size)
