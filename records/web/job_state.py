@@ -217,10 +217,17 @@ def _applies(job: CopyJob, numbers: Numbers) -> dict[str, bool]:
     }
 
 
+# The name of the annotation that brings state["roots"] with the job (views/jobs.py DETAIL_ANNOTATIONS).
+ROOTS = "state_roots"
+
+
 def _phase(job: CopyJob, counts: dict[tuple[str, str], int]) -> str:
     if job.mode == CopyJob.Mode.CLONE:
         return ""  # only Vault's deep copy and cascade delete have phases
-    roots = CopyJob.objects.filter(pk=job.pk).values_list("state__roots", flat=True).first()
+    if hasattr(job, ROOTS):
+        roots = getattr(job, ROOTS)
+    else:  # a job read without the annotation
+        roots = CopyJob.objects.filter(pk=job.pk).values_list("state__roots", flat=True).first()
     return phase_text(roots, counts)
 
 

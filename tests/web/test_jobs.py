@@ -570,6 +570,24 @@ def test_vault_deep_copy_phase_is_shown(owner_client, vault_profile, owner, fres
     assert "<td>Products</td>" in owner_client.get(reverse("job_rows", args=[job.code])).content.decode()
 
 
+def test_a_vault_deep_copys_phase_comes_with_the_job_in_one_query(owner_client, vault_profile, owner, fresh_sandbox):
+    job = copy_job_create(
+        request=copy_request(
+            vault_profile, "product__v", ["00P000000000001"], "deep_copy", overrides={"name__v": "Cardiostat one read"}
+        ),
+        user=owner,
+        enqueue=False,
+    )
+    roots = {"00P000000000001": {"phase": "polling", "remote_job_id": "26002"}}
+    CopyJob.objects.filter(pk=job.pk).update(state={**job.state, "roots": roots}, status=CopyJob.Status.RUNNING)
+    for name in ("job_detail", "job_live"):
+        with CaptureQueriesContext(connection) as ctx:
+            body = owner_client.get(reverse(name, args=[job.code])).content.decode()
+        assert "Vault job 26002 running" in body
+        job_reads = [q["sql"] for q in ctx.captured_queries if 'FROM "records_copyjob"' in q["sql"]]
+        assert len(job_reads) == 1, job_reads
+
+
 def test_the_live_parts_are_the_owners_only(other_user, owner_client, make_job):
     from django.test import Client
 
