@@ -83,3 +83,29 @@ def test_a_templates_versions_carry_their_zone(parts, new_page, login, live_serv
     page.goto(f"{live_server.url}/templates/{template.code}/")
     saved = page.locator("section[aria-labelledby=versions-h] tbody tr").first.locator("td").nth(1)
     expect(saved).to_have_text(re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d UTC$"))  # not read as the reader's own time
+
+
+def test_unticking_a_related_objects_box_saves_a_version_whose_diff_says_it_is_left_out(
+    parts, new_page, login, live_server, owner
+):
+    from records.copy_templates.services import save_from_request
+    from tests.fixtures.engine import copy_request
+
+    template = save_from_request(
+        request=copy_request(
+            parts["vault_profile"], "product__v", [PRODUCT], "deep_copy", overrides={"name__v": "{name__v} D"}
+        ),
+        name="Deep product",
+        user=owner,
+    )
+    page = login(new_page(), "alice", "alice-pass-123")
+    page.goto(f"{live_server.url}/templates/{template.code}/edit/")
+    box = page.locator("#template-leave-out input[name=include]").first
+    expect(box).to_be_checked()
+    left_out = box.get_attribute("value")
+    box.uncheck()
+    page.click("text=Save a new version")
+    page.wait_for_url("**/templates/*/?v1=1&v2=2")
+    expect(page.locator("#version-diff")).to_contain_text(f"Left out: (none) → {left_out}")
+    page.goto(f"{live_server.url}/templates/{template.code}/edit/")
+    expect(page.locator(f"#template-leave-out input[name=include][value='{left_out}']")).not_to_be_checked()
