@@ -62,20 +62,21 @@ def _acme(sandbox):
 
 
 def _open_job(parts, new_page, login, live_server, owner, latency):
+    page = new_page()
+    page.add_init_script(RECORD_STATES)
+    login(page, "alice", "alice-pass-123")  # first: the job must not end before its page is open
     parts["fresh_sandbox"].faults("zoho").set(latency=latency)  # several polls while it runs
     job = copy_job_create(
         request=copy_request(parts["zoho_profile"], "Accounts", [_acme(parts["fresh_sandbox"])], "deep_copy"),
         user=owner,
     )
-    page = new_page()
-    page.add_init_script(RECORD_STATES)
-    login(page, "alice", "alice-pass-123")
     page.goto(f"{live_server.url}/jobs/{job.code}/")
     return job, page
 
 
 def test_live_part_holds_together_at_every_poll_of_a_deep_copy(parts, new_page, login, live_server, owner, rq_worker):
-    job, page = _open_job(parts, new_page, login, live_server, owner, latency=0.25)
+    # Slow enough for two swaps: a wave's inserts overlap, so the copy takes few calls' time.
+    job, page = _open_job(parts, new_page, login, live_server, owner, latency=0.6)
     wait_finished(page)
     states = page.evaluate("window.__states")
     _assert_each_state_holds_together(states)
