@@ -14,6 +14,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
+from django.db.models.fields.json import KeyTransform
 from django.http import (
     Http404,
     HttpRequest,
@@ -64,7 +65,8 @@ def _get_job_for_user(
     if related:
         jobs = jobs.select_related(*related)
     if only:
-        jobs = jobs.only(*only)
+        # The run's last known API budget, in the same query (the engine state itself stays unread).
+        jobs = jobs.only(*only).annotate(budget_state=KeyTransform("budget", "state"))
     try:
         return jobs.get(code=code)
     except (CopyJob.DoesNotExist, ValueError, ValidationError):
