@@ -132,6 +132,8 @@ class Connector(abc.ABC):
     automation: Automation = Automation()
     # Rows per create/clone/delete call: Vault 500, Zoho 100.
     batch_size: int = 100
+    # Records per clone call (the system's own copy): Zoho's clone action copies one record.
+    clones_per_call: int = 1
     # A deep copy of more related records than this is refused before anything is queued.
     max_deep_copy_records: int = 10_000
     # The system copies hierarchies itself (Vault); otherwise the engine builds the deep copy.

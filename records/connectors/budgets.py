@@ -104,3 +104,21 @@ def header_int(headers: Mapping[str, str], name: str) -> int | None:
         return int(str(headers.get(name, "")).strip())
     except ValueError:
         return None
+
+
+# What a copy spends of each kind of budget, and how it is named. Vault's burst window counts calls.
+# Zoho counts credits (§9): most calls 1, insert/update 1 per 10 records (a 100-row insert: 10);
+# clone's cost is unconfirmed, taken as 1 like a single insert. So a copy's credits are about
+# max(calls, records written / 10): each call costs at least one, each 10 inserted records one.
+RECORDS_PER_CREDIT = 10
+UNITS = {"burst": "calls", "credits": "Zoho API credits"}
+LEFT_IN = {"burst": "left in this 5-minute window", "credits": "left today"}
+# Before any answer reported it: Zoho sends X-API-CREDITS-REMAINING only once half the day's credits are used.
+NOT_REPORTED = {"credits": "more than half of today's credits are left", "burst": "what is left is not known yet"}
+
+
+def spend(kind: str, *, calls: int, records: int) -> int:
+    """The budget a copy of `records` records in `calls` write calls uses (see RECORDS_PER_CREDIT)."""
+    if kind == "credits":
+        return max(calls, -(-records // RECORDS_PER_CREDIT))
+    return calls

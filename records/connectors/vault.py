@@ -60,6 +60,7 @@ class VaultConnector(DelegatedAttachments, Connector):
 
     system = "vault"
     batch_size = 500  # §4.1, §8.1
+    clones_per_call = 500  # create with source_record_id, a batch a call
     native_deep_copy = True
     creates_from_source = True
     updates_records = True

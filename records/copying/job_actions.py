@@ -86,6 +86,7 @@ def _run_fenced(
     if moved:
         _finish(job, fence, error=moved)
         return
+    context: RunContext | None = None
     try:
         context = _context(job, fence, connector, source_connector)
         strategy_for(context).run()
@@ -94,10 +95,10 @@ def _run_fenced(
     except Cancelled:
         _finish(job, fence, cancelled=True)
     except Paused as exc:
-        _wait(job, fence, exc.cause)
+        _wait(job, fence, exc.cause, context)
     except (RateLimited, Unavailable) as exc:
         # A read (describe, a search, a poll) in an outage: wait like a write does, don't fail.
-        _wait(job, fence, exc)
+        _wait(job, fence, exc, context)
     except LeaseLost:
         raise
     except Exception as exc:
@@ -109,7 +110,9 @@ def _run_fenced(
         _finish(job, fence)
 
 
-def _wait(job: CopyJob, fence: lifecycle.Fence, cause: ConnectorError) -> None:
+def _wait(job: CopyJob, fence: lifecycle.Fence, cause: ConnectorError, context: RunContext | None) -> None:
+    if context is not None:
+        context.save_state()  # the budget as the last answer left it: the page says until when
     reason = f"{cause.message or cause}" if isinstance(cause, ConnectorError) else str(cause)
     # Woken when resume_at has passed by jobs_resume_stale, which every worker runs between jobs
     # (records/worker.py).

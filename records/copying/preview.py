@@ -14,7 +14,7 @@ from django.conf import settings
 from records.connectors import connector_for
 from records.connectors.base import Connector, FieldInfo
 from records.connectors.errors import ConnectorError
-from records.copying import approval, cross_plan, source_query, tree, value_templates
+from records.copying import approval, budget_words, cross_plan, source_query, tree, value_templates
 from records.copying.mask_unique import masking_plan
 from records.copying.options import CopyOptions
 from records.copying.preview_checks import check_request
@@ -66,7 +66,19 @@ def plan_copy(
         plan.masking = masking_plan(plan=plan, trees=trees, request=request, source=conn, target=target)
     if not plan.refused_reason:
         plan_files(plan=plan, trees=trees, request=request, conn=conn)
+        _add_budget(plan, target)
     return plan, trees
+
+
+def _add_budget(plan: Plan, writer: Connector) -> None:
+    """The copy's write calls against the budget `writer` last saw (its answers to the preview's
+    reads): a line under the cost, and a warning when the copy would spend more than is left."""
+    records = max(plan.total, len(plan.source_ids))
+    calls = plan.write_calls if plan.write_calls is not None else -(-records // max(writer.clones_per_call, 1))
+    plan.budget = budget_words.plan_budget(writer.budget(), calls=calls, records=records)
+    warning = budget_words.over_warning(plan.budget)
+    if warning:
+        plan.warnings.append(warning)
 
 
 def _plan_source(request: CopyRequest, conn: Connector, progress: Progress | None) -> tuple[Plan, Trees]:

@@ -81,6 +81,8 @@ class RunContext:
             raise Cancelled
 
     def save_state(self) -> None:
+        # What the writer's answers said of the API budget: the job page shows it (no remote call there).
+        self.job.state["budget"] = self.connector.budget()
         updated = CopyJob.objects.filter(pk=self.job.pk, lease_generation=self.fence.generation).update(
             state=self.job.state, remote_job_id=self.job.remote_job_id
         )

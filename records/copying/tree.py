@@ -71,6 +71,8 @@ class Plan:
     masking: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     # The attachments the copy would carry, counted and sized, and the choice (copying/preview_files.py).
     files: dict[str, Any] = field(default_factory=dict)
+    # The copy's estimated spend against the API budget last seen (copying/budget_words.plan_budget).
+    budget: dict[str, Any] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
@@ -100,6 +102,7 @@ class Plan:
             "cross": self.cross,
             "masking": self.masking,
             "files": self.files,
+            "budget": self.budget,
         }
 
     @classmethod
@@ -121,6 +124,7 @@ class Plan:
             cost=dict(data.get("cost") or {}),  # the preview's live recount needs it (preview_tree.js)
             cross=dict(data.get("cross") or {}),
             files=dict(data.get("files") or {}),
+            budget=dict(data.get("budget") or {}),
         )
 
     @property

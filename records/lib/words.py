@@ -34,6 +34,14 @@ def clock(value: dt.datetime | None) -> str:
     return f"{local:%H:%M:%S} {local.tzname() or 'UTC'}"
 
 
+def minute(value: dt.datetime | None) -> str:
+    """A time of day to the minute with its zone, for a wait's end: "10:47 UTC"."""
+    if value is None:
+        return ""
+    local = _local(value)
+    return f"{local:%H:%M} {local.tzname() or 'UTC'}"
+
+
 def _local(value: dt.datetime) -> dt.datetime:
     if timezone.is_naive(value):
         value = timezone.make_aware(value, dt.UTC)

@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Count
+from django.utils import timezone
 
-from records.copying import review
+from records.copying import budget_words, review
 from records.copying.job_rules import ProfileAccess, can_resolve
 from records.copying.job_words import status_words
 from records.models import AnyUser, CopyJob, RecordResult, System
@@ -79,6 +80,7 @@ class Snapshot:
     actions: list[OfferedAction]
     reasons: str
     review: dict[str, Any]
+    budget: dict[str, str] = field(default_factory=dict)  # {"left", "wait"}: budget_words.job_budget
 
     @property
     def verb(self) -> str:
@@ -134,6 +136,18 @@ def snapshot(job: CopyJob, user: AnyUser, counts: dict[tuple[str, str], int] | N
         actions=actions,
         reasons=job_actions.reasons_sentence(actions),
         review=_review(job, user, access, numbers.review, labels),
+        budget=_budget(job),
+    )
+
+
+def _budget(job: CopyJob) -> dict[str, str]:
+    """What the run stored of the API budget (read with the job: the view annotates budget_state)."""
+    return budget_words.job_budget(
+        getattr(job, "budget_state", None),
+        resume_at=job.resume_at if job.status == CopyJob.Status.WAITING else None,
+        active=job.status in CopyJob.ACTIVE,
+        waiting=job.status == CopyJob.Status.WAITING,
+        now=timezone.now(),
     )
 
 

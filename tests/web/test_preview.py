@@ -1,6 +1,8 @@
 """The preview page while its plan is read on a real worker, with the Django client over the
 sandbox: the page answers at once, polls plan.json, and Confirm uses the stored plan."""
 
+import re
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -195,3 +197,15 @@ def test_the_preview_names_changed_fields_by_label_while_it_is_read(
     sent = owner_client.post(reverse("bulk_upload"), {"profile": code, "object_name": "product__v", "file": upload})
     preview = owner_client.get(sent["Location"]).content.decode()
     assert 'Product Name <span class="mono muted small-text">name__v</span> = “Cardiostat B”' in preview
+
+
+def test_the_preview_page_states_the_copys_calls_against_the_budget_left(draft):
+    client, sb = draft
+    sb.zoho.settings = sb.zoho.settings.updated(daily_credits=1000)
+    sb.zoho.credits_used = 700  # past half: the answers say what is left
+    client.get(reverse("copy_preview", args=["d1"]))
+    burst()
+    page = client.get(reverse("copy_preview", args=["d1"])).content.decode()
+    line = page.split('<p id="plan-budget" class="muted">')[1].split("</p>")[0]
+    calls = CopyPlan.objects.get().plan["budget"]["calls"]
+    assert re.fullmatch(rf"About {calls} write calls?; \d+ Zoho API credits left today, as of \d\d:\d\d UTC\.", line)

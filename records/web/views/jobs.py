@@ -15,6 +15,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import F, Q
+from django.db.models.fields.json import KeyTransform
 from django.http import (
     Http404,
     HttpRequest,
@@ -116,7 +117,9 @@ DETAIL_FIELDS = (
 )
 # The engine's checkpoint of Vault's own jobs (the phase the page shows), read with the job rather
 # than by a query of its own; the rest of the state column stays unread.
-DETAIL_ANNOTATIONS = {job_state.ROOTS: F("state__roots")}
+# Read with the job, the engine state itself left unread: the Vault phase checkpoint and the run's
+# last known API budget.
+DETAIL_ANNOTATIONS = {job_state.ROOTS: F("state__roots"), "budget_state": KeyTransform("budget", "state")}
 DETAIL_RELATED = (
     "profile",
     "target_profile",
