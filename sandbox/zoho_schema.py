@@ -187,6 +187,10 @@ def _copy_key(copy_keys: bool) -> list[dict[str, Any]]:
 def build_modules(*, copy_keys: bool = True) -> dict[str, Module]:
     """Return the demo org's modules by api_name (fresh objects; metadata ids are stable); without
     `copy_keys` no module has the Copy_Key field (a real org)."""
+    global _meta_counter
+    # Each org numbers its metadata from the start of the range: a process that starts many
+    # sandboxes (a test worker) never runs the range dry, and one org's ids are the same each time.
+    _meta_counter = iter(range(_META_BASE, _META_BASE + 100_000))
     accounts = Module(
         "Accounts",
         "Account",
