@@ -52,10 +52,19 @@ def _create_one(state: ZohoState, module: Module, entry: dict[str, Any]) -> dict
     if label.strip().lower() in taken:
         return err("DUPLICATE_DATA", "duplicate data", api_name="field_label")
     field = fld(_api_name(module, label), "text", label=label.strip(), unique=unique is not None, length=length)
+    field["id"] = _next_metadata_id(state)
     field["custom_field"] = True
     module.fields.append(field)
     module.by_name[field["api_name"]] = field
     return {"code": "SUCCESS", "details": {"id": field["id"]}, "message": "field created", "status": "success"}
+
+
+def _next_metadata_id(state: ZohoState) -> str:
+    """One above the org's highest metadata id: the process-wide counter restarts for each org
+    built, so after a smaller org was built it would hand out an id this org already uses."""
+    ids = [int(f["id"]) for m in state.modules.values() for f in m.fields]
+    ids += [int(v["id"]) for m in state.modules.values() for f in m.fields for v in f.get("pick_list_values", ())]
+    return str(max(ids) + 1)
 
 
 def _api_name(module: Module, label: str) -> str:

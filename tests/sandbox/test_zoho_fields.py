@@ -52,3 +52,23 @@ def test_without_permission_or_scope(fresh_sandbox, zoho_api):
     fresh_sandbox.zoho.settings = fresh_sandbox.zoho.settings.updated(fields_create_error="OAUTH_SCOPE_MISMATCH")
     assert _create(zoho_api, "Notes", COPY_KEY).status_code == 401
     assert "Copy_Key" not in {f["api_name"] for f in zoho_api.get("settings/fields", module="Notes").json()["fields"]}
+
+
+def _metadata_ids(state):
+    ids = []
+    for module in state.modules.values():
+        for f in module.fields:
+            ids.append(f["id"])
+            ids.extend(v["id"] for v in f.get("pick_list_values", ()))
+    return ids
+
+
+def test_a_new_field_id_is_unique_in_its_org_after_a_smaller_org_was_built():
+    from sandbox.zoho_fields import create_fields
+    from sandbox.zoho_state import ZohoState
+
+    org = ZohoState()
+    ZohoState(copy_keys=False)  # another org in the same process numbers its metadata again
+    create_fields(org, org.modules["Notes"], COPY_KEY)
+    ids = _metadata_ids(org)
+    assert len(ids) == len(set(ids))
