@@ -20,11 +20,12 @@ from sandbox.files import Blob, FileAnswer, FileStore, MultipartError, read_mult
 from sandbox.vault_state import VaultError
 
 STAGING_MAX_BYTES = 50 * 1024 * 1024  # Create Folder or File: larger files take a resumable session
-# Demo files in the Attachment field packaging__c.artwork__c: the n-th demo packaging -> (name, size).
+# Demo files in the Attachment field packaging__c.artwork__c: the n-th demo packaging -> (name, size);
+# the first three of Dermacalm's (PKG-000061..63), whose country the target vault has too.
 DEMO_FIELD_FILES: dict[int, tuple[str, int]] = {
-    0: ("artwork.pdf", 40_000),
-    1: ("carton.png", 6_000),
-    2: ("insert.pdf", 120_000),
+    60: ("artwork.pdf", 40_000),
+    61: ("carton.png", 6_000),
+    62: ("insert.pdf", 120_000),
 }
 DEMO_FIELD = ("packaging__c", "artwork__c")
 SEED = 3000

@@ -29,7 +29,7 @@ def _field_file(conn, record_id) -> bytes:
 
 def test_the_artwork_field_is_an_attachment_field_read_as_its_file_name(vault):
     conn = vault.connector
-    first = find_record(conn, "packaging__c", "PKG-000001")
+    first = find_record(conn, "packaging__c", "PKG-000061")
 
     types = {f.name: f.type for f in conn.describe("packaging__c")}
     value = conn.get("packaging__c", first).fields["artwork__c"]
@@ -40,7 +40,7 @@ def test_the_artwork_field_is_an_attachment_field_read_as_its_file_name(vault):
 
 def test_the_field_file_downloads_as_the_sandbox_holds_it(vault):
     conn = vault.connector
-    first = find_record(conn, "packaging__c", "PKG-000001")
+    first = find_record(conn, "packaging__c", "PKG-000061")
 
     data = _field_file(conn, first)
 
