@@ -142,3 +142,21 @@ def test_the_preview_counts_the_attachment_field_files_of_a_deep_copy(vault):
     packaging = next(o for o in plan.files["objects"] if o["object_name"] == OBJ)
     assert (packaging["field_files"], packaging["unsized"]) == (3, 3)  # a record read names the file only
     assert plan.files["field_files"] == 3
+
+
+def test_a_rerun_across_that_skips_the_records_there_never_sets_their_fields(cross_vault, owner):
+    source, target = cross_vault
+    dermacalm = find_record(source.connector, "product__v", "Dermacalm")
+    first = copy_across(cross_vault, owner, "product__v", [dermacalm], CopyJob.Mode.DEEP_COPY)
+    there = [r.new_id for r in first.results.filter(object_name=OBJ)]
+
+    second = copy_across(
+        cross_vault, owner, "product__v", [dermacalm], CopyJob.Mode.DEEP_COPY, existing="skip", files=True
+    )
+
+    assert second.status == CopyJob.Status.SUCCEEDED, second.error_summary
+    assert set(second.results.values_list("action", flat=True)) == {"skip"}
+    outcomes = list(FileResult.objects.filter(job=second).values_list("status", "error_message"))
+    assert len(outcomes) == 3 and {s for s, _ in outcomes} == {"skipped"}
+    assert all("Not a record this copy created" in m for _, m in outcomes)
+    assert not any(_fields(target).held(OBJ, p, FIELD) for p in there)
