@@ -9,6 +9,7 @@ import pytest
 
 from records.copying.job_actions import copy_job_undo
 from records.copying.options import CopyOptions
+from records.copying.preview_files import summary_lines
 from records.models import CopyJob, FileResult
 from tests.fixtures.cross import copy_across
 from tests.fixtures.engine import copy_now, preview, run_job
@@ -142,6 +143,7 @@ def test_the_preview_counts_the_attachment_field_files_of_a_deep_copy(vault):
     packaging = next(o for o in plan.files["objects"] if o["object_name"] == OBJ)
     assert (packaging["field_files"], packaging["unsized"]) == (3, 3)  # a record read names the file only
     assert plan.files["field_files"] == 3
+    assert "File fields (copied): 3 files, 0\xa0bytes (3 of unknown size)." in summary_lines(plan.files)
 
 
 def test_a_rerun_across_that_skips_the_records_there_never_sets_their_fields(cross_vault, owner):
@@ -160,3 +162,22 @@ def test_a_rerun_across_that_skips_the_records_there_never_sets_their_fields(cro
     assert len(outcomes) == 3 and {s for s, _ in outcomes} == {"skipped"}
     assert all("Not a record this copy created" in m for _, m in outcomes)
     assert not any(_fields(target).held(OBJ, p, FIELD) for p in there)
+
+
+def test_a_run_resumed_after_a_crash_between_staging_and_its_record_stages_again_once(vault, owner):
+    source, job = _clone(vault, owner)
+    copy, file = _copy_of(job), FileResult.objects.get(job=job)
+    fields = _fields(vault)
+    # As a worker killed after the staging upload landed and before its path was recorded leaves it:
+    fields.attach(OBJ, copy, {FIELD: None})
+    vault.sandbox.vault.state.records[OBJ][copy][FIELD] = None
+    fields.staged[file.new_file_id] = {"name": file.name, "blob": vault.sandbox.vault.store.put([b"half"])}
+    FileResult.objects.filter(pk=file.pk).update(status="sending", new_file_id="")
+    CopyJob.objects.filter(pk=job.pk).update(status=CopyJob.Status.QUEUED, lease_owner="")
+
+    run_job(job, connector=vault.connector, worker="second")
+
+    file.refresh_from_db()
+    assert file.status == "succeeded", file.error_message
+    assert fields.held(OBJ, copy, FIELD) == fields.held(OBJ, source, FIELD)  # the full file, staged again
+    assert not fields.staged_paths()
