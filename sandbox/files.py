@@ -25,6 +25,16 @@ MAX_HEADER_BYTES = 16 * 1024  # one multipart part's headers
 MAX_FORM_VALUE = 64 * 1024  # a text field beside the file
 
 
+@dataclass
+class FileAnswer:
+    """A download: the emulator streams the blob in chunks with these headers."""
+
+    chunks: Iterator[bytes]
+    size: int
+    content_type: str
+    filename: str
+
+
 class MultipartError(ValueError):
     """The body is not a multipart/form-data body this emulator can read."""
 

@@ -142,6 +142,7 @@ class VaultApp:
         self.jobs = JobRunner(self)
         self.store = FileStore(Path(self.settings.files_dir) if self.settings.files_dir else None)
         self.files = VaultFiles(self, self.store)
+        self.state.attachment_fields = self.files.fields
         self.files.load_demo(self.state.records)
         # The target vault is another vault: its own id (Authentication's vaultId and the header).
         self.vault_id = target_org.VAULT_ID if self.settings.org == "target" else demo.VAULT_ID
@@ -168,6 +169,8 @@ class VaultApp:
             ("GET|POST", rf"vobjects/{_ID}/{_ID}/attachments", "files.list_or_create", True),
             ("GET|DELETE", rf"vobjects/{_ID}/{_ID}/attachments/(\d+)", "files.one_or_delete", True),
             ("GET", rf"vobjects/{_ID}/{_ID}/attachments/(\d+)/file", "files.download", True),
+            ("GET", rf"vobjects/{_ID}/{_ID}/attachment_fields/{_ID}/file", "files.fields.download", True),
+            ("POST", "services/file_staging/items", "files.fields.stage", True),
             ("GET", rf"vobjects/{_ID}/{_ID}", "get_record", True),
             ("POST|PUT|DELETE", rf"vobjects/{_ID}", "write_records", True),
             ("POST", "mdl/execute", "mdl_execute", True),
@@ -182,6 +185,7 @@ class VaultApp:
         self.state = VaultState(self.settings)
         self.jobs = JobRunner(self)
         self.files = VaultFiles(self, self.store)
+        self.state.attachment_fields = self.files.fields
         self.files.load_demo(self.state.records)
 
     def shutdown(self) -> None:
@@ -223,7 +227,8 @@ class VaultApp:
         method = environ["REQUEST_METHOD"].upper()
         path = environ.get("PATH_INFO", "")
         # A file upload is read by its route as a stream, never whole (sandbox/files.py).
-        upload = headers["content-type"].lower().startswith("multipart/form-data") and "/attachments" in path
+        multipart = headers["content-type"].lower().startswith("multipart/form-data")
+        upload = multipart and ("/attachments" in path or path.endswith("/file_staging/items"))
         body = b"" if upload or not length else environ["wsgi.input"].read(length)
         if method == "GET" and (path == "/ui" or path.startswith("/ui/")):
             return record_page.vault_ui(self.state, path, start_response)  # the record links' pages

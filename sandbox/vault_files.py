@@ -10,11 +10,11 @@ Reference: https://limited.veevavault.dev/vault-api/api-reference/25.2/vault-obj
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 from typing import Any
 
 from sandbox import demo
-from sandbox.files import Blob, FileStore, MultipartError, deterministic_chunks, read_multipart
+from sandbox.files import Blob, FileAnswer, FileStore, MultipartError, deterministic_chunks, read_multipart
+from sandbox.vault_field_files import VaultFieldFiles
 from sandbox.vault_state import VaultError, now_iso
 
 # Objects whose metadata answers allow_attachments: true (the others refuse attachments).
@@ -28,16 +28,6 @@ DEMO_ATTACHMENTS: dict[str, tuple[tuple[str, int], ...]] = {
 FIRST_ID = 501
 
 
-@dataclass
-class FileAnswer:
-    """A download: the emulator streams the blob in chunks with these headers."""
-
-    chunks: Any
-    size: int
-    content_type: str
-    filename: str
-
-
 class VaultFiles:
     def __init__(self, app: Any, store: FileStore) -> None:
         self.app = app  # the VaultApp: its state (records) and settings, replaced on reset
@@ -45,6 +35,7 @@ class VaultFiles:
         self.lock = threading.Lock()
         self.by_record: dict[str, list[dict[str, Any]]] = {}
         self.next_id = FIRST_ID
+        self.fields = VaultFieldFiles(app, store)  # attachment fields and file staging
 
     # -- demo data and --state ------------------------------------------------------------------
     def load_demo(self, records: dict[str, dict[str, dict[str, Any]]]) -> None:
@@ -56,6 +47,7 @@ class VaultFiles:
                 seed += 1
                 blob = self.store.lazy(seed=seed, size=size)
                 self._add("product__v", str(rid), name, _guess_type(name), blob, demo.DEMO_TIMESTAMP, True)
+        self.fields.load_demo(records)
 
     def to_json(self) -> dict[str, Any]:
         with self.lock:
@@ -63,7 +55,7 @@ class VaultFiles:
                 key: [{**a, "versions": [{**v, "blob": v["blob"].to_json()} for v in a["versions"]]} for a in items]
                 for key, items in self.by_record.items()
             }
-            return {"attachments": out, "next_id": self.next_id}
+            return {"attachments": out, "next_id": self.next_id, "field_files": self.fields.to_json()}
 
     def load_json(self, data: dict[str, Any]) -> None:
         with self.lock:
@@ -75,6 +67,7 @@ class VaultFiles:
                 for key, items in data.get("attachments", {}).items()
             }
             self.next_id = int(data.get("next_id", FIRST_ID))
+        self.fields.load_json(data.get("field_files", {}))
 
     # -- the routes -----------------------------------------------------------------------------
     def list_or_create(self, req: Any, obj: str, rid: str) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 class FieldDef:
     name: str
     label: str
-    type: str  # ID, String, LongText, Picklist, Date, DateTime, Number, Object
+    type: str  # ID, String, LongText, Picklist, Date, DateTime, Number, Object, Attachment
     required: bool = False
     editable: bool = True
     unique: bool = False
@@ -249,6 +249,8 @@ def build_schema(*, copy_keys: bool = True) -> dict[str, ObjectDef]:
             _parent("formulation__c", "Formulation", "formulation__c", "formulation__cr", "packagings__cr"),
             FieldDef("pack_size__c", "Pack Size", "Number"),
             FieldDef("gtin__c", "GTIN", "String", unique=True, no_copy=True, max_length=14),
+            # An Attachment field: set from a file-staging path, read as its file name (vault_field_files.py).
+            FieldDef("artwork__c", "Artwork", "Attachment"),
         )
         + key,
     )

@@ -79,6 +79,8 @@ class VaultState:
         self.burst_window_start = 0.0
         self.burst_count = 0
         self.poll_times: dict[int, float] = {}
+        # Attachment fields' files (VaultFieldFiles): set by the app; a write naming a staging path moves it.
+        self.attachment_fields: Any = None
         self._load_demo()
 
     # -- loading ---------------------------------------------------------------------------
@@ -203,14 +205,14 @@ class VaultState:
         if value in BLANK:
             return None
         bad = RowError([err("INVALID_DATA", f"Invalid value [{value}] for field [{f.name}]")])
-        if f.type == "Number":
-            return _number(value, bad)
-        if f.type == "Picklist":
-            return _picklist_values(f, value, bad)
-        if f.type == "Date":
-            if not isinstance(value, str) or not _DATE_RE.match(value):
-                raise bad
-            return value
+        by_type = {
+            "Number": lambda: _number(value, bad),
+            "Picklist": lambda: _picklist_values(f, value, bad),
+            "Date": lambda: _date(value, bad),
+            "Attachment": lambda: self._staging_path(f, value),
+        }
+        if f.type in by_type:
+            return by_type[f.type]()
         if f.object == USER_OBJECT:
             return self._user_value(value, bad)
         if f.type == "Object":
@@ -221,6 +223,13 @@ class VaultState:
         if f.max_length and len(text) > f.max_length:
             raise bad
         return text
+
+    def _staging_path(self, f: FieldDef, value) -> str:
+        """Create/Update Object Records: an Attachment field takes a file-staging path (api-notes §4.1)."""
+        if self.attachment_fields is None or self.attachment_fields.staged_name(value) is None:
+            # [UNCONFIRMED] the error of a path with nothing staged at it.
+            raise RowError([err("INVALID_DATA", f"No file on file staging at [{value}] for field [{f.name}]")])
+        return str(value)
 
     def _user_value(self, value, bad: RowError) -> int:
         """A user field's stored form: the user's id as an integer (§3.2); an id string is accepted
@@ -252,7 +261,9 @@ class VaultState:
         return {
             f.name: (list(source[f.name]) if isinstance(source.get(f.name), list) else source.get(f.name))
             for f in objdef.fields
-            if f.editable and not (honour_no_copy and f.no_copy)
+            # [UNCONFIRMED] whether a copy (source_record_id, deep copy) carries an Attachment field's
+            # file: here it does not, so the app's file pass sets it.
+            if f.editable and not (honour_no_copy and f.no_copy) and f.type != "Attachment"
         }
 
     def apply_row(
@@ -274,9 +285,16 @@ class VaultState:
             changes = self._row_changes(objdef, row, id_param)
         except RowError as exc:
             return _row_failure(exc.errors, result_data)
+        staged = _staged(objdef, changes)
         if existing is not None:
-            return self._update_row(objdef, existing, changes, result_data, version)
-        return self._insert_row(objdef, source, changes, result_data, honour_no_copy=honour_no_copy, version=version)
+            result = self._update_row(objdef, existing, changes, result_data, version)
+        else:
+            result = self._insert_row(
+                objdef, source, changes, result_data, honour_no_copy=honour_no_copy, version=version
+            )
+        if staged and result["responseStatus"] != "FAILURE":
+            self.attachment_fields.attach(objdef.name, result["data"]["id"], staged)
+        return result
 
     def _row_target(self, objdef: ObjectDef, row: dict, id_param: str | None, result_data: dict) -> dict | None:
         """The record an upsert or update by `id_param` changes (None: the row creates one)."""
@@ -388,6 +406,12 @@ def _number(value: Any, bad: RowError) -> int | float:
     return int(number) if number.is_integer() else number
 
 
+def _date(value: Any, bad: RowError) -> str:
+    if not isinstance(value, str) or not _DATE_RE.match(value):
+        raise bad
+    return value
+
+
 def _picklist_values(f: FieldDef, value: Any, bad: RowError) -> list[str]:
     # Value NAMES only (not labels), exact case, active values only; a multi-value field
     # takes a list or a comma-separated string, a single-value field one value.
@@ -402,3 +426,11 @@ def _row_failure(errors: list[dict], data: dict) -> dict:
     if data:
         result["data"] = data
     return result
+
+
+def _staged(objdef: ObjectDef, changes: dict) -> dict:
+    """{Attachment field: its staging path} of a row; the record keeps the file's name."""
+    staged = {k: v for k, v in changes.items() if (f := objdef.get(k)) is not None and f.type == "Attachment"}
+    for key, path in staged.items():
+        changes[key] = str(path).rsplit("/", 1)[-1] if path else None
+    return staged

@@ -374,14 +374,25 @@ class Connector(abc.ABC):
         """Delete the attachment (all its versions). NotFound when it is not there."""
         raise _unsupported("attachments")
 
-    def upload_file(self, stream: Source, name: str, size: int | None = None) -> str:
+    def upload_file(self, stream: Source, name: str, size: int | None = None, *, key: str = "") -> str:
         """Upload a file for a file or image field and return the id the field takes (Zoho Files
-        API: `File_Id__s`)."""
+        API: `File_Id__s`; Vault: the file-staging path). `key`: the caller's own name for this
+        file, the same on every retry (Vault stages the file at a path made from it, so sending it
+        again replaces it rather than adding one)."""
         raise _unsupported("file uploads")
 
-    # A file field's value is the system's own shape: these two read and build it, so the engine
-    # names no system's keys. A connector that can't set file fields (Vault: file staging) has none.
+    # A file field's value is the system's own shape: these read and build it, so the engine
+    # names no system's keys.
     supports_file_fields = False
+    # Whether a file field's value, read back, holds the ids upload_file returned (Zoho), or only
+    # the file's name (Vault: the staging path is consumed): then a file there can't be told from
+    # one someone else put there, so the copy sets such a field only on records it created.
+    file_field_shows_upload_ids = True
+
+    def file_field_holds(self, value: Any, file_ids: list[str]) -> bool:
+        """Whether a file field's value (as read) is what setting it to these uploads made."""
+        held = {fid for fid, _ in self.file_field_files(value)}
+        return bool(held) and set(file_ids) <= held
 
     def file_field_files(self, value: Any) -> list[tuple[str, str]]:
         """(file id, file name) of each file a file field's value holds."""

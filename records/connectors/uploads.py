@@ -26,15 +26,22 @@ Source = Union[BinaryIO, IO[bytes], Iterable[bytes]]  # noqa: UP007 (a runtime a
 class MultipartBody:
     """`--boundary`, the part's headers, the source's `size` bytes, the closing boundary."""
 
-    def __init__(self, source: IO[bytes], size: int, *, filename: str, field: str = "file") -> None:
+    def __init__(
+        self, source: IO[bytes], size: int, *, filename: str, field: str = "file", form: dict[str, str] | None = None
+    ) -> None:
+        """`form`: text parts sent before the file (Vault's file staging: kind, path, overwrite)."""
         self.source = source
         self.size = size
         self._start = source.tell()
         boundary = secrets.token_hex(16)
-        safe_name = filename.replace('"', "%22").replace("\r", " ").replace("\n", " ")
+        safe_name = _quoted(filename)
         self.content_type = f"multipart/form-data; boundary={boundary}"
+        texts = "".join(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{_quoted(k)}"\r\n\r\n{v}\r\n'
+            for k, v in (form or {}).items()
+        )
         self._head = (
-            f"--{boundary}\r\n"
+            texts + f"--{boundary}\r\n"
             f'Content-Disposition: form-data; name="{field}"; filename="{safe_name}"\r\n'
             "Content-Type: application/octet-stream\r\n\r\n"
         ).encode()
@@ -68,6 +75,10 @@ class MultipartBody:
             piece = self._tail[self._pos - body_end : self._pos - body_end + n]
         self._pos += len(piece)
         return piece
+
+
+def _quoted(text: str) -> str:
+    return text.replace('"', "%22").replace("\r", " ").replace("\n", " ")
 
 
 @contextlib.contextmanager

@@ -9,6 +9,7 @@ below refer to it).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 import time
@@ -16,6 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from records.connectors import vault_field_files
 from records.connectors import vault_parse as vp
 from records.connectors.attachments_part import DelegatedAttachments
 from records.connectors.base import (
@@ -37,8 +39,10 @@ from records.connectors.base import (
 from records.connectors.budgets import BURST_WINDOW
 from records.connectors.errors import ConfigurationError
 from records.connectors.http import DEFAULT_TIMEOUT, HttpClient
+from records.connectors.uploads import Source
 from records.connectors.urls import check_base_url
 from records.connectors.vault_api import VaultApi
+from records.connectors.vault_field_files import VaultFieldFiles
 from records.connectors.vault_files import VaultFiles
 from records.connectors.vault_jobs import DEFAULT_POLL_INTERVAL, POLL_TIMES, PollTimes, VaultJobs
 from records.connectors.vault_metadata import VaultMetadata
@@ -121,6 +125,7 @@ class VaultConnector(DelegatedAttachments, Connector):
         poll_every = float(interval) if interval > 0 else DEFAULT_POLL_INTERVAL
         self.jobs = VaultJobs(self.api, poll_interval=poll_every, polls=polls, sleep=sleep)
         self.files = VaultFiles(self.api, self.metadata)
+        self.field_files = VaultFieldFiles(self.api)
 
     def budget(self) -> dict[str, Any] | None:
         return self.api.budget.snapshot().as_dict()
@@ -253,6 +258,27 @@ class VaultConnector(DelegatedAttachments, Connector):
     # -- attachments (vault_files.py) -------------------------------------------------------------
     def allows_attachments(self, object_name: str) -> bool:
         return self.files.allows_attachments(object_name)
+
+    # -- Attachment fields (vault_field_files.py): set from a file-staging path -------------------
+    supports_file_fields = True
+    file_field_shows_upload_ids = False  # a read shows the file's name; the staged path is consumed
+
+    def file_field_files(self, value: Any) -> list[tuple[str, str]]:
+        return vault_field_files.field_files(value)
+
+    def file_field_value(self, file_ids: list[str]) -> Any:
+        return file_ids[-1] if file_ids else None  # an Attachment field holds one file
+
+    def file_field_holds(self, value: Any, file_ids: list[str]) -> bool:
+        return vault_field_files.holds(value, file_ids)
+
+    def download_file_field(
+        self, object_name: str, record_id: str, field_name: str, file_id: str
+    ) -> contextlib.AbstractContextManager[Iterator[bytes]]:
+        return self.field_files.download(object_name, record_id, field_name)
+
+    def upload_file(self, stream: Source, name: str, size: int | None = None, *, key: str = "") -> str:
+        return self.field_files.stage(stream, name, size, key)
 
 
 def _checked_version(config: ProfileConfig) -> str:

@@ -274,7 +274,8 @@ class ZohoConnector(DelegatedAttachments, Connector):
         # ([UNCONFIRMED] per org: the related list may be hidden from a layout).
         return True
 
-    def upload_file(self, stream: Source, name: str, size: int | None = None) -> str:
+    def upload_file(self, stream: Source, name: str, size: int | None = None, *, key: str = "") -> str:
+        # ZFS names the file itself: `key` is not needed (a lost answer is uploaded again, file_fields.py).
         return self.files.upload_file(stream, name, size)
 
     # File and image upload fields: a list of {"File_Id__s", "File_Name__s", ...} (docs/files-api.md).

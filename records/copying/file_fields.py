@@ -1,14 +1,23 @@
-"""File fields of a copy (Zoho file and image upload fields): the clone drops them silently, so each
-file is downloaded from the source, uploaded again (Upload Files to ZFS, for the id the field
-takes) and the field set on the copy with one update, once every file of the field is uploaded.
+"""File fields of a copy (Zoho file and image upload fields, Vault Attachment fields): the clone
+drops them, so each file is downloaded from the source, uploaded again (Zoho: Upload Files to ZFS
+for the id the field takes; Vault: to file staging, whose path the field takes) and the field set
+on the copy with one update, once every file of the field is uploaded.
+
+Why an update after the record exists, not the file staged before the record's insert: the insert
+stays the records' own write with its own exactly-once protocol (write.py, reconcile.py), and the
+field's update is checked by reading the field back (below), so each write has one way to be
+reconciled. A Vault staged file is consumed by the write that sets it: a second update with the
+same path is refused, never a second file; an Attachment field holds one file in any case.
 
 Exactly once: a FileResult per file, marked SENDING before its upload. The field's update is the
 write that shows on the record: before it, the target's field is read; when it already holds the
 uploaded ids (an earlier update whose answer was lost), the files are done and nothing is sent
 again. An upload to ZFS whose answer was lost (or a worker killed during it) is uploaded again:
 ZFS cannot be listed, and a file there that no record holds is not part of any record (the
-system keeps it unattached) [UNCONFIRMED what Zoho does with unattached ZFS files]. On a record
-the job did not create, a field already holding files is left alone (never replaced).
+system keeps it unattached) [UNCONFIRMED what Zoho does with unattached ZFS files]; a Vault upload
+goes to a staging path made from the row's key with overwrite, so sending it again replaces it. On
+a record the job did not create, a field already holding files is left alone (never replaced);
+where the field read back shows only a file name (Vault), such a record's field is never set.
 """
 
 from __future__ import annotations
@@ -53,16 +62,19 @@ class FieldFiles:
 
     def carry(self, row: RecordResult) -> None:
         files = list(row.files.filter(kind=K.FIELD).exclude(status__in=[F.SUCCEEDED, F.SKIPPED, F.REVIEW]))
+        if row.action != RecordResult.Action.CREATE and not self.target.file_field_shows_upload_ids:
+            # The field, read back, names its file only: ours could not be told from one put there
+            # by someone else, so a record the job did not create keeps its field as it is.
+            self._settle(files, F.SKIPPED, "Not a record this copy created: its file field is left as it is.")
+            return
         for name in sorted({f.field_name for f in files}):
             self._carry_field(row, name, [f for f in files if f.field_name == name])
 
     def _carry_field(self, row: RecordResult, name: str, files: list[FileResult], *, again: bool = True) -> None:
-        held = {
-            fid
-            for fid, _ in self.target.file_field_files(self.target.get(row.object_name, row.new_id).fields.get(name))
-        }
-        ours = [f for f in row.files.filter(kind=K.FIELD, field_name=name) if f.new_file_id]
-        if ours and held and {f.new_file_id for f in ours} <= held:
+        value = self.target.get(row.object_name, row.new_id).fields.get(name)
+        held = self.target.file_field_files(value)
+        ours = [f.new_file_id for f in row.files.filter(kind=K.FIELD, field_name=name).order_by("pk") if f.new_file_id]
+        if ours and self.target.file_field_holds(value, ours):
             self._settle(files, F.SUCCEEDED, "")  # the update landed; its answer was lost
             return
         if held:
@@ -98,7 +110,8 @@ class FieldFiles:
                 row.object_name, row.source_id, file.field_name, file.source_file_id
             ) as chunks:
                 counted = file_ledger.Md5Chunks(chunks)
-                new_id = self.target.upload_file(counted, file.name or "file")
+                # The key is the row's own: a system that stages by it replaces, never adds (Vault).
+                new_id = self.target.upload_file(counted, file.name or "file", key=f"{file.job_id}-{file.pk}")
         except (RateLimited, Unavailable) as exc:
             file_ledger.save(fence, file, status=F.PENDING)
             raise Paused(exc) from exc
