@@ -282,6 +282,12 @@ class Connector(abc.ABC):
         any answer): a lost write's "created at or after" bound is taken on the remote's clock."""
         return dt.timedelta(0)
 
+    def level_paths(self, object_name: str, *, rows: int, parents: int) -> dict[str, Any] | None:
+        """How a level of `rows` records of `object_name` (children of `parents` records) would be
+        read and written, when the system has more than one way: {"read": choice, "write": choice},
+        each {path, why, ...} (Zoho: COQL or Bulk Read, inserts or Bulk Write). None: one way."""
+        return None
+
     def budget(self) -> dict[str, Any] | None:
         """The call budget the latest answers reported (budgets.Snapshot.as_dict: kind,
         remaining, limit, checked_at, wait_until), None when the system reports none."""

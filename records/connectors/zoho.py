@@ -37,6 +37,8 @@ from records.connectors.slots import profile_gate
 from records.connectors.uploads import Source
 from records.connectors.urls import check_base_url, zoho_accounts_for
 from records.connectors.zoho_api import DEFAULT_API_VERSION, ZohoApi
+from records.connectors.zoho_bulk import BulkLedger, BulkRow, ZohoBulk
+from records.connectors.zoho_bulk_costs import ASSUMED_LATENCY, insert_choice, read_choice
 from records.connectors.zoho_files import ZohoFiles
 from records.connectors.zoho_metadata import ZohoMetadata
 from records.connectors.zoho_reads import ZohoReads
@@ -134,9 +136,29 @@ class ZohoConnector(DelegatedAttachments, Connector):
         self.reads = ZohoReads(self.api, self.metadata, concurrency=config.concurrency)
         self.writes = ZohoWrites(self.api, self.reads, concurrency=config.concurrency)
         self.files = ZohoFiles(self.api)
+        self.bulk = ZohoBulk(self.api, org_id=self.reads.org_zgid, match_ids=self.reads.match_ids)
 
     def budget(self) -> dict[str, Any] | None:
         return self.api.budget.snapshot().as_dict()
+
+    # -- bulk jobs (zoho_bulk.py; the rule choosing them: zoho_bulk_costs.py) -------------------
+    def level_paths(self, object_name: str, *, rows: int, parents: int) -> dict[str, Any] | None:
+        concurrency = max(1, self.config.concurrency)
+        return {
+            "read": read_choice(rows, parents, latency=ASSUMED_LATENCY, concurrency=concurrency).as_dict(),
+            "write": insert_choice(rows, latency=ASSUMED_LATENCY, concurrency=concurrency).as_dict(),
+        }
+
+    def bulk_read(
+        self, object_name: str, fields: Sequence[str], *, field: str, values: Sequence[str]
+    ) -> Iterator[dict[str, str]]:
+        return self.bulk.read(object_name, fields, field=field, values=values)
+
+    def bulk_insert(
+        self, object_name: str, rows: Sequence[dict[str, Any]], *, ledger: BulkLedger, ledger_key: str
+    ) -> list[BulkRow]:
+        key_field = self.copy_key_fields[0] if any(self.copy_key_fields[0] in r for r in rows) else ""
+        return self.bulk.insert(object_name, rows, key_field=key_field, ledger=ledger, ledger_key=ledger_key)
 
     def __repr__(self) -> str:
         return f"ZohoConnector(api_domain={self.api_domain!r}, name={self.config.name!r})"
