@@ -24,9 +24,10 @@ import time
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import IO, Any, Protocol
+from typing import IO, Any
 
 from records.connectors import zoho_parse as zp
+from records.connectors.base import BulkLedger
 from records.connectors.errors import OutcomeUnknown, Rejected, Unavailable
 from records.connectors.uploads import MultipartBody
 from records.connectors.zoho_api import ZohoApi
@@ -38,14 +39,6 @@ POLL_SECONDS = 1.0  # between two status polls of one job
 WAIT_SECONDS = 600.0  # a job not done by then is given up (Unavailable; the caller resumes later)
 DONE, FAILED = "COMPLETED", ("FAILED", "FAILURE")
 CHUNK = 1 << 16
-
-
-class BulkLedger(Protocol):
-    """Where a bulk write's job id is kept before its poll: durable, one id per key."""
-
-    def job_id(self, key: str) -> str | None: ...
-
-    def save(self, key: str, job_id: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -66,6 +59,7 @@ class Pending:
 
     job_id: str
     keys: tuple[str, ...]
+    key_field: str = ""
 
 
 class ZohoBulk:
@@ -122,7 +116,7 @@ class ZohoBulk:
         keys = tuple(str(r.get(key_field) or "") for r in rows)
         job_id = ledger.job_id(ledger_key)
         if job_id:
-            return self.finish(Pending(job_id, keys))
+            return self.finish(Pending(job_id, keys, key_field))
         try:
             pending = self.submit(module, rows, key_field=key_field, ledger=ledger, ledger_key=ledger_key)
         except OutcomeUnknown:
@@ -149,14 +143,15 @@ class ZohoBulk:
         if not job_id:
             raise OutcomeUnknown("Zoho's bulk write answer named no job.", error_type="UNREADABLE_ANSWER")
         ledger.save(ledger_key, job_id)
-        return Pending(job_id, tuple(str(r.get(key_field) or "") for r in rows))
+        return Pending(job_id, tuple(str(r.get(key_field) or "") for r in rows), key_field)
 
     def finish(self, pending: Pending) -> list[BulkRow]:
         """Wait for a submitted job and map its result file's rows to ids."""
         self._wait("write", pending.job_id)
         out: list[BulkRow] = []
         for number, row in enumerate(self._rows("write", pending.job_id), start=1):
-            key = pending.keys[number - 1] if number <= len(pending.keys) else ""
+            key = row.get(pending.key_field, "") if pending.key_field else ""
+            key = key or (pending.keys[number - 1] if number <= len(pending.keys) else "")
             ok = row.get("STATUS", "").lower() in ("added", "inserted")
             out.append(
                 BulkRow(number, key, row.get("RECORD_ID", "") if ok else "", "" if ok else row.get("ERRORS", ""))
