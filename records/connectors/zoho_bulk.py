@@ -37,6 +37,7 @@ READ_PAGE_ROWS = 200_000  # Bulk Read: a job reads one page of 200,000 records
 READ_IN_MAX = 100  # [UNCONFIRMED] values of a criteria's `in`: COQL's 100 (§4.4) assumed
 POLL_SECONDS = 1.0  # between two status polls of one job
 WAIT_SECONDS = 600.0  # a job not done by then is given up (Unavailable; the caller resumes later)
+QUIET_SECONDS = 60.0  # a lost job's rows: no new one found for this long, the job has ended
 DONE, FAILED = "COMPLETED", ("FAILED", "FAILURE")
 CHUNK = 1 << 16
 
@@ -71,12 +72,14 @@ class ZohoBulk:
         match_ids: Callable[[str, str, Sequence[str]], dict[str, list[str]]],
         poll_seconds: float = POLL_SECONDS,
         wait_seconds: float = WAIT_SECONDS,
+        quiet_seconds: float = QUIET_SECONDS,
     ) -> None:
         self.api = api
         self.org_id = org_id
         self.match_ids = match_ids  # (module, field, values) -> {value: [ids]} (COQL)
         self.poll_seconds = poll_seconds
         self.wait_seconds = wait_seconds
+        self.quiet_seconds = quiet_seconds
         self.sleep = time.sleep
 
     # -- Bulk Read ----------------------------------------------------------------------------------
@@ -174,17 +177,24 @@ class ZohoBulk:
         return file_id
 
     def _recover(self, module: str, key_field: str, keys: tuple[str, ...]) -> list[BulkRow]:
-        """The create call's answer was lost: find the rows by copy key while the job may run."""
+        """The create call's answer was lost: find the rows by copy key while the job may run.
+        Done when every key is found, or when some were found and none more for QUIET_SECONDS
+        (the job ended; its other rows were refused), or at `wait_seconds` with none found (no
+        job was made). [UNCONFIRMED] how steadily a job inserts: a pause longer than the quiet
+        period would end the wait early, so it is long, and the engine reconciles again anyway."""
         found: dict[str, str] = {}
-        deadline = time.monotonic() + self.wait_seconds
-        seen = -1
-        while time.monotonic() < deadline:
-            wanted = [k for k in keys if k and k not in found]
-            found |= {k: ids[0] for k, ids in self.match_ids(module, key_field, wanted).items() if ids}
-            if len(found) == len([k for k in keys if k]) or (found and len(found) == seen):
-                break  # all found, or the job has ended (no new rows since the last look)
-            seen = len(found)
-            self.sleep(self.poll_seconds)
+        wanted_keys = [k for k in keys if k]
+        start = time.monotonic()
+        changed = start
+        while len(found) < len(wanted_keys) and time.monotonic() - start < self.wait_seconds:
+            more = self.match_ids(module, key_field, [k for k in wanted_keys if k not in found])
+            before = len(found)
+            found |= {k: ids[0] for k, ids in more.items() if ids}
+            changed = time.monotonic() if len(found) > before else changed
+            if found and time.monotonic() - changed >= self.quiet_seconds:
+                break
+            if len(found) < len(wanted_keys):
+                self.sleep(self.poll_seconds)
         return [BulkRow(n, k, found.get(k, ""), sent=k in found) for n, k in enumerate(keys, start=1)]
 
     # -- jobs -----------------------------------------------------------------------------------------

@@ -126,3 +126,16 @@ def test_a_lost_create_that_made_no_job_gives_the_rows_back_unsent(fresh_sandbox
     out = bulk_conn.bulk_insert("Contacts", rows_for(account, 20), ledger=MemoryLedger(), ledger_key="k")
     assert not any(r.sent or r.record_id for r in out)
     assert sb.zoho.bulk.write_jobs() == [] and contacts_of(sb, account) == []
+
+
+def test_a_lost_job_that_refused_a_row_ends_its_wait_once_no_new_row_turns_up(fresh_sandbox, bulk_conn):
+    sb = fresh_sandbox
+    sb.zoho.settings = sb.zoho.settings.updated(reject_values=(("Contacts", "Last_Name", "X"),))
+    bulk_conn.bulk.quiet_seconds = 0.5
+    account = new_account(sb)
+    rows = rows_for(account, 3)
+    rows[2]["Last_Name"] = "X"
+    sb.hooks("zoho").lose("POST", r"/crm/bulk/v\d+/write$", applied=True)
+    out = bulk_conn.bulk_insert("Contacts", rows, ledger=MemoryLedger(), ledger_key="k")
+    assert [r.sent for r in out] == [True, True, False] and out[2].record_id == ""
+    assert len(sb.zoho.bulk.write_jobs()) == 1 and len(contacts_of(sb, account)) == 2
