@@ -168,9 +168,8 @@ class ZohoBulk:
         spool.seek(0)
         part = MultipartBody(spool, size, filename="records.zip")
         headers = {"Content-Type": part.content_type, "feature": "bulk-write", "X-CRM-ORG": self.org_id()}
-        _, answer = self.api.call(
-            "POST", "upload", safe=False, write=True, data=part, headers=headers, rewind=part.rewind
-        )
+        # Safe to repeat: a file uploaded twice is two file ids and no record (no job names it yet).
+        _, answer = self.api.call("POST", "upload", safe=True, data=part, headers=headers, rewind=part.rewind)
         file_id = str(zp.dict_in(answer, "details").get("file_id") or "")
         if not file_id:
             raise Unavailable("Zoho's upload answer named no file.", error_type="UNREADABLE_ANSWER")

@@ -139,3 +139,13 @@ def test_a_lost_job_that_refused_a_row_ends_its_wait_once_no_new_row_turns_up(fr
     out = bulk_conn.bulk_insert("Contacts", rows, ledger=MemoryLedger(), ledger_key="k")
     assert [r.sent for r in out] == [True, True, False] and out[2].record_id == ""
     assert len(sb.zoho.bulk.write_jobs()) == 1 and len(contacts_of(sb, account)) == 2
+
+
+def test_a_lost_upload_answer_is_uploaded_again_and_still_makes_one_job(fresh_sandbox, bulk_conn):
+    sb = fresh_sandbox
+    account = new_account(sb)
+    sb.hooks("zoho").lose("POST", r"/crm/v\d+/upload$", applied=True)
+    out = bulk_conn.bulk_insert("Contacts", rows_for(account, 50), ledger=MemoryLedger(), ledger_key="k")
+    assert all(r.record_id for r in out)
+    uploads = [e for e in sb.log("zoho") if e.method == "POST" and e.path.endswith("/upload")]
+    assert len(uploads) == 2 and len(sb.zoho.bulk.write_jobs()) == 1 and len(contacts_of(sb, account)) == 50
