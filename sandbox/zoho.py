@@ -22,6 +22,7 @@ from sandbox import clock, demo, record_page, zoho_demo
 from sandbox.files import FileStore
 from sandbox.vault_files import FileAnswer
 from sandbox.zoho_api import RecordsApi
+from sandbox.zoho_bulk import ZohoBulk
 from sandbox.zoho_files import ZohoFiles
 from sandbox.zoho_state import ApiError, ZohoState, err
 
@@ -65,6 +66,11 @@ class ZohoSettings:
     org: str = "main"
     # Where attachments' and files' bytes are kept ("": a temporary directory; --state: beside it).
     files_dir: str = ""
+    # Bulk Read / Bulk Write (docs/zoho-bulk-api.md): a job finishes this many seconds after it was
+    # made; a write job costs 500 credits (§9); a read job's cost is [UNCONFIRMED]: 50 assumed.
+    bulk_job_delay: float = 0.3
+    bulk_write_credits: int = 500
+    bulk_read_credits: int = 50
 
     def updated(self, **kwargs) -> ZohoSettings:
         return replace(self, **kwargs)
@@ -142,6 +148,7 @@ class ZohoApp:
             self.in_flight_bulk = 0
             self.credits_used = 0
             self.files = ZohoFiles(self, self.store)
+            self.bulk = ZohoBulk(self, self.store)
         self.files.load_demo()
 
     def expire_tokens(self) -> None:
@@ -173,7 +180,7 @@ class ZohoApp:
         path = environ.get("PATH_INFO", "")
         # A file upload is read by its route as a stream, never whole (sandbox/files.py).
         upload = headers.get("content-type", "").lower().startswith("multipart/form-data") and (
-            "/Attachments" in path or path.rstrip("/").endswith("/files")
+            "/Attachments" in path or path.rstrip("/").endswith(("/files", "/upload"))
         )
         body = environ["wsgi.input"].read(length) if length > 0 and not upload else b""
         if environ["REQUEST_METHOD"].upper() == "GET" and path.startswith("/crm/tab/"):
@@ -227,6 +234,8 @@ class ZohoApp:
                 raise ApiError(405, "INVALID_REQUEST_METHOD", "the http request method type is not a valid one")
             return 200, self._token(req), []
         parts = [p for p in req.path.split("/") if p]
+        if parts[1:2] == ["bulk"]:  # /crm/bulk/v{n}/read|write/...: routed as ["bulk", "read", ...]
+            parts = [parts[0], *parts[2:3], "bulk", *parts[3:]]
         if len(parts) < 3 or parts[0] != "crm" or not parts[1].startswith("v"):
             raise ApiError(404, "INVALID_URL_PATTERN", "Please check if the URL trying to access is a correct one")
         try:
@@ -313,7 +322,10 @@ class ZohoApp:
         try:
             if s.processing_delay:
                 time.sleep(s.processing_delay)
-            if self.files.handles(parts):  # streams: outside the records' lock
+            if self.bulk.handles(parts):  # its jobs take the records' lock when they run
+                status, payload = self.bulk.route(req, parts)
+                req.cost = self.bulk.cost(req, parts) if status < 400 else None
+            elif self.files.handles(parts):  # streams: outside the records' lock
                 status, payload = self.files.route(req, parts)
             else:
                 with self.state.lock:

@@ -62,6 +62,15 @@ from records.connectors.values import (
 Mint = Callable[[], tuple[str, dt.datetime]]
 
 
+class BulkLedger(Protocol):
+    """Where a bulk write's job id is kept before the job is polled: durable, one id per key, so
+    a crashed run finds its job again and never makes a second (zoho_bulk.py)."""
+
+    def job_id(self, key: str) -> str | None: ...
+
+    def save(self, key: str, job_id: str) -> None: ...
+
+
 class TokenStore(Protocol):
     """Where a profile's session id / access token is cached, shared by every worker."""
 
@@ -281,6 +290,27 @@ class Connector(abc.ABC):
         """The remote's clock minus ours, from the `Date` header of the latest answer (zero before
         any answer): a lost write's "created at or after" bound is taken on the remote's clock."""
         return dt.timedelta(0)
+
+    def level_paths(self, object_name: str, *, rows: int, parents: int) -> dict[str, Any] | None:
+        """How a level of `rows` records of `object_name` (children of `parents` records) would be
+        read and written, when the system has more than one way: {"read": choice, "write": choice},
+        each {path, why, ...} (Zoho: COQL or Bulk Read, inserts or Bulk Write). None: one way."""
+        return None
+
+    # A system with a bulk insert job takes this many rows a job (0: none).
+    bulk_batch_size = 0
+
+    def bulk_create(
+        self, object_name: str, rows: Sequence[dict[str, Any]], *, ledger: BulkLedger, ledger_key: str
+    ) -> list[WriteResult]:
+        """Insert `rows` (each with its copy key) in one bulk job, its id kept in `ledger` under
+        `ledger_key` before it is polled (a job already there is finished, never made again); one
+        outcome per row, in order. OutcomeUnknown: some rows may exist (found by copy key)."""
+        raise NotImplementedError
+
+    def bulk_results(self, object_name: str, job_id: str) -> dict[str, WriteResult]:
+        """A stored bulk job's outcomes by copy key (waiting for it to end)."""
+        raise NotImplementedError
 
     def budget(self) -> dict[str, Any] | None:
         """The call budget the latest answers reported (budgets.Snapshot.as_dict: kind,

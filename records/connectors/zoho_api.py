@@ -98,15 +98,23 @@ class ZohoApi:
 
     # -- one API call --------------------------------------------------------------------------
     def call(
-        self, method: str, path: str, *, safe: bool, write: bool = False, results: str = "data", **kwargs: Any
+        self,
+        method: str,
+        path: str,
+        *,
+        safe: bool,
+        write: bool = False,
+        results: str = "data",
+        bulk: bool = False,
+        **kwargs: Any,
     ) -> tuple[int, Any]:
         """Send one API call; return (status, parsed body or None for 204). Raise typed errors.
 
         An answer carrying a `results` array (a batch write's per-record results, `data`; the
         settings writes' `fields`) is returned even when its status is 400: per-item codes are
-        the truth (§3.1).
+        the truth (§3.1). `bulk`: the Bulk Read / Write APIs' paths, `/crm/bulk/{version}/...`.
         """
-        url = f"/crm/{self.version}/{path.lstrip('/')}"
+        url = self._url(path, bulk=bulk)
         self._pace()
         token = self.token()
         status, body = self._send(method, url, token, safe=safe, **kwargs)
@@ -151,10 +159,11 @@ class ZohoApi:
             self.sleep(pause)
 
     @contextlib.contextmanager
-    def download(self, path: str, **kwargs: Any) -> Iterator[Iterator[bytes]]:
-        """A file's bytes (Download an Attachment, Get Files), a chunk at a time. The profile's
-        concurrency slot is held until the block ends: the call is in flight while it streams."""
-        url = f"/crm/{self.version}/{path.lstrip('/')}"
+    def download(self, path: str, *, bulk: bool = False, **kwargs: Any) -> Iterator[Iterator[bytes]]:
+        """A file's bytes (Download an Attachment, Get Files, a bulk job's result), a chunk at a
+        time. The profile's concurrency slot is held until the block ends: the call is in flight
+        while it streams."""
+        url = self._url(path, bulk=bulk)
         with self.gate:
             token = self.token()
             response = self.http.request("GET", url, safe=True, stream=True, headers=_auth(token), **kwargs)
@@ -169,6 +178,9 @@ class ZohoApi:
                 yield iter_body(response)
             finally:
                 response.close()
+
+    def _url(self, path: str, *, bulk: bool) -> str:
+        return f"/crm/{'bulk/' if bulk else ''}{self.version}/{path.lstrip('/')}"
 
     def module_path(self, module: str, *parts: str) -> str:
         return "/".join([quote(zp.check_name(module), safe="")] + [quote(str(p), safe="") for p in parts])

@@ -444,6 +444,13 @@ def org_id(body: Any) -> str:
     return lookup_id(first.get("id"))
 
 
+def org_zgid(body: Any) -> str:
+    """The org's zgid in `GET /org`, or ""."""
+    orgs = body.get("org") if isinstance(body, dict) else None
+    first = orgs[0] if isinstance(orgs, list) and orgs and isinstance(orgs[0], dict) else {}
+    return str(first.get("zgid") or "")
+
+
 def current_user_id(body: Any) -> str:
     """The id of the one user of `GET /users?type=CurrentUser` ({"users": [{"id", ...}], "info"})."""
     found = user(body)

@@ -45,6 +45,7 @@ class ZohoReads:
         self.concurrency = concurrency
         self._module_of: dict[str, str] = {}  # record id -> module, learned from reads and writes
         self._api_user = ""
+        self._zgid = ""
 
     def remember(self, record_id: str, module: str) -> None:
         self._module_of[record_id] = module
@@ -207,6 +208,13 @@ class ZohoReads:
         # Reference: https://www.zoho.com/crm/developer/docs/api/v7/get-org-data.html
         status, body = self.api.call("GET", "org", safe=True)
         return zp.org_id(body) if status != 204 else ""
+
+    def org_zgid(self) -> str:
+        """The org's zgid (the Organization API): Bulk Write's upload names the org by it (X-CRM-ORG)."""
+        if not self._zgid:
+            status, body = self.api.call("GET", "org", safe=True)
+            self._zgid = zp.org_zgid(body) if status != 204 else ""
+        return self._zgid
 
     def users(self) -> list[dict[str, Any]]:
         """Every user of the org ({id, email, name, active}), USERS_PAGE a call while Zoho says more

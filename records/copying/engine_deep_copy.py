@@ -9,6 +9,7 @@ from typing import Any
 
 from records.connectors.base import CloneRequest, Connector, FieldInfo, FieldType, WriteResult
 from records.copying import results as res
+from records.copying.bulk_writes import JobBulkLedger, bulk_call, settle_stored_jobs, takes_bulk
 from records.copying.reconcile import Sent
 from records.copying.repoint import LaterRefs, RepointPass, later_refs, reference_fields, tree_depths
 from records.copying.run_context import RunContext
@@ -31,6 +32,7 @@ class EngineDeepCopyRun:
         self.connector = context.connector
         self.writer = BatchWriter(context, renumber=MakeUnique(context).renumber)
         self.repoint = RepointPass(context)
+        self.ledger = JobBulkLedger(context)
 
     def run(self) -> None:
         for root in self.context.job.source_ids:
@@ -161,14 +163,27 @@ class EngineDeepCopyRun:
             inherits=self.inherits,
             sources={r.pk: node_by_key[(r.object_name, r.source_id)].fields for r in ready},
         )
+        return self._batches(object_name, ready, payloads, sent)
+
+    def _batches(
+        self, object_name: str, ready: list[RecordResult], payloads: dict[int, dict[str, Any]], sent: Sent
+    ) -> list[Batch]:
+        """The level's rows to send, after settling what a crashed run left SENDING: by its
+        stored bulk jobs first (the level's path, bulk_writes.py), then by reconciling."""
+        context, conn = self.context, self.connector
+        bulk = bool(ready) and takes_bulk(context, object_name, ready[0].depth)
+        if bulk:
+            settle_stored_jobs(context, self.ledger, object_name, ready)
         self.writer.reconcile_leftovers(ready, sent)
         ready = [r for r in ready if r.status == S.PENDING]
 
         def create(batch: list[RecordResult]) -> list[WriteResult]:
             return conn.create(object_name, [payloads[r.pk] for r in batch])
 
-        size = conn.batch_size
-        return [(ready[i : i + size], create, sent) for i in range(0, len(ready), size)]
+        call, size = create, conn.batch_size
+        if bulk:
+            call, size = bulk_call(context, self.ledger, object_name, payloads), conn.bulk_batch_size
+        return [(ready[i : i + size], call, sent) for i in range(0, len(ready), size)]
 
 
 def _snapshot_nodes(rows: list[RecordResult]) -> list[Node] | None:

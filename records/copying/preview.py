@@ -15,6 +15,7 @@ from records.connectors import connector_for
 from records.connectors.base import Connector, FieldInfo
 from records.connectors.errors import ConnectorError
 from records.copying import approval, budget_words, cross_plan, source_query, tree, value_templates
+from records.copying.level_paths import plan_level_paths
 from records.copying.mask_unique import masking_plan
 from records.copying.options import CopyOptions
 from records.copying.preview_checks import check_request
@@ -250,6 +251,7 @@ def _deep_copy_trees(
     plan.objects = tree.summarize(all_nodes, plurals)
     if not plan.refused_reason:
         plan.way, plan.cost = _way_and_cost(conn, options, request.object_name, all_nodes)
+        plan.levels = plan_level_paths(conn, all_nodes)
     return trees
 
 

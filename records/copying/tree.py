@@ -73,6 +73,9 @@ class Plan:
     files: dict[str, Any] = field(default_factory=dict)
     # The copy's estimated spend against the API budget last seen (copying/budget_words.plan_budget).
     budget: dict[str, Any] = field(default_factory=dict)
+    # Each level's read and write path where the system has two (copying/level_paths.py): {object,
+    # depth, count, read, write, line}, read and write each {path, why, credits and seconds of both}.
+    levels: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -103,6 +106,7 @@ class Plan:
             "masking": self.masking,
             "files": self.files,
             "budget": self.budget,
+            "levels": self.levels,
         }
 
     @classmethod
@@ -125,6 +129,7 @@ class Plan:
             cross=dict(data.get("cross") or {}),
             files=dict(data.get("files") or {}),
             budget=dict(data.get("budget") or {}),
+            levels=list(data.get("levels") or []),
         )
 
     @property
