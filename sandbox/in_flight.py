@@ -4,8 +4,9 @@ what a test or the benchmark reads to check that the app's workers together neve
 profile's concurrency, measured where Zoho measures it, not in the client.
 
 A call counts from the moment the server starts handling it (before the added latency, so a slow
-remote's wait is in flight, as it is for the client) until its answer is sent or its connection
-dropped: a streamed download is in flight until its last chunk. Calls to the accounts server
+remote's wait is in flight, as it is for the client) until its answer's last chunk is handed out
+or its connection dropped: a streamed download is in flight until its last chunk. So the count is
+never more than the client's own (it sent the call before, and hears the end after). Calls to the accounts server
 (Zoho's OAuth token, another host at Zoho, outside the API's limit) are not counted.
 """
 
@@ -60,30 +61,40 @@ class InFlight:
         with self._lock:
             self._now -= 1
 
-    def until_closed(self, result: Iterable[bytes]) -> Iterable[bytes]:
-        """The WSGI answer, which leaves the count when the server closes it (after its last byte
-        went out, or the client went away)."""
-        return _Closing(result, self.leave)
+    def until_sent(self, result: Iterable[bytes]) -> Iterable[bytes]:
+        """The WSGI answer, which leaves the count as its last chunk goes to the server (or when
+        the server closes it unsent: the client went away). Leaving before the last write, not
+        after it, keeps the count at or below the client's: a client that got its answer and
+        sends its next call at once is never counted twice."""
+        return _LastChunk(result, self.leave)
 
 
-class _Closing:
-    """A WSGI answer that calls `done` once, when closed (PEP 3333: the server always closes it)."""
+class _LastChunk:
+    """A WSGI answer that calls `done` once: before handing out its last chunk, or when closed."""
 
     def __init__(self, result: Iterable[bytes], done: Callable[[], None]) -> None:
         self._result = result
-        self._done = done
-        self._closed = False
+        self._done: Callable[[], None] | None = done
 
     def __iter__(self) -> Iterator[bytes]:
-        return iter(self._result)
+        chunks = iter(self._result)
+        ahead = next(chunks, None)
+        while ahead is not None:
+            chunk, ahead = ahead, next(chunks, None)
+            if ahead is None:
+                self._finish()
+            yield chunk
+        self._finish()
 
     def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
         try:
             close = getattr(self._result, "close", None)
             if close is not None:
                 close()
         finally:
-            self._done()
+            self._finish()
+
+    def _finish(self) -> None:
+        done, self._done = self._done, None
+        if done is not None:
+            done()

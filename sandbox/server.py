@@ -192,7 +192,7 @@ class FaultMiddleware:
         except BaseException:
             self.in_flight.leave()
             raise
-        return self.in_flight.until_closed(result)
+        return self.in_flight.until_sent(result)
 
     def _serve(self, environ, start_response, path: str):
         method = environ["REQUEST_METHOD"].upper()
