@@ -1,0 +1,263 @@
+"""Scenario: scale out. Real `manage.py rqworker` processes (1, 2, then 4) run 8 Zoho deep copies at
+once, each on its own profile and its own sandbox org, at 200 ms per call: records copied per
+second, and its ratio at 4 workers to 1 (target >= 3.2x: the jobs wait on the remote, not on a
+CPU, so four workers should come close to four times one). Then 8 jobs on ONE Zoho profile across
+4 workers: the most calls in flight the org saw at once (the sandbox counts them, latency
+included; sandbox/in_flight.py) stays within the profile's concurrency, which the workers share
+through Redis (records/connectors/slots.py).
+
+Each job is planned first (copy_job_create, not queued) with no added latency, then the latency is
+set and the jobs are queued together once the workers are listening; the time runs from queueing
+to the last job's end. The planning is measured by the other scenarios; this one times the runs.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from bench.common import ROOT, Row, bench_user, create_job, na_rows, unavailable, zoho_profile
+
+NAME = "scale_out"
+ORGS = 8
+WORKER_COUNTS = (1, 2, 4)
+LATENCY = 0.2  # a real remote's, whatever --latency-ms says: the point is workers waiting on it
+CONCURRENCY = 5  # each profile's (ConnectionProfile's default)
+SHARED_CONCURRENCY = 3  # the one profile of the second row: fewer than 4 workers x 5 threads
+TARGET_RATIO = 3.2
+JOB_TIMEOUT = 600.0
+
+
+@dataclass
+class Round:
+    workers: int
+    seconds: float
+    records: int
+    statuses: list[str]
+    worker_cpu: float  # CPU seconds of the worker processes and their work horses (start-up included)
+    sandbox_cpu: float  # CPU seconds of this process (the sandbox servers) while the jobs ran
+
+    @property
+    def rate(self) -> float:
+        return self.records / self.seconds
+
+    @property
+    def ok(self) -> bool:
+        return set(self.statuses) == {"succeeded"}
+
+
+def _orgs(count: int) -> list:
+    from sandbox import Sandbox
+
+    return [Sandbox.start() for _ in range(count)]
+
+
+def _redis(ctx):
+    from records.ops.embedded_redis import EmbeddedRedis
+
+    if ctx.redis is None:
+        ctx.redis = EmbeddedRedis(socket_path=ctx.tmp / "redis.sock", data_dir=ctx.tmp / "redis").start()
+    return ctx.redis
+
+
+def _plan(ctx, sb, profile, account: str, n: int):
+    """One deep copy of `account`, planned now (no latency), queued later."""
+    from bench.zoho_deep import account_id
+    from records.connectors import connector_for
+
+    root = account_id(connector_for(profile), account)
+    top = {"Account_Name": f"{account} (scale-out {n})", "Account_Number": None}
+    return create_job(ctx, profile, "Accounts", [root], "deep_copy", overrides=top)
+
+
+def _started_workers(ctx, count: int, label: str) -> list[subprocess.Popen]:
+    import django_rq
+    from rq import Worker
+
+    conn = django_rq.get_connection("default")
+    before = len(Worker.all(connection=conn))
+    procs = []
+    for i in range(count):
+        with open(ctx.tmp / f"scale-{label}-{i}.log", "wb") as log:
+            procs.append(
+                subprocess.Popen(
+                    [sys.executable, "manage.py", "rqworker", "default"],
+                    cwd=ROOT,
+                    env=os.environ.copy(),
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            )
+    deadline = time.monotonic() + 120
+    while len(Worker.all(connection=conn)) < before + count:
+        if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
+            _stop(procs)
+            raise RuntimeError(f"{count} rqworker(s) did not start (logs: {ctx.tmp}/scale-{label}-*.log)")
+        time.sleep(0.1)
+    return procs
+
+
+def _stop(procs: list[subprocess.Popen]) -> None:
+    for p in procs:
+        p.terminate()  # RQ's warm shutdown: no job is running by now
+    for p in procs:
+        try:
+            p.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait(timeout=10)
+
+
+@contextmanager
+def _workers(ctx, count: int, label: str):
+    procs = _started_workers(ctx, count, label)
+    try:
+        yield procs
+    finally:
+        _stop(procs)
+
+
+def _wait_for_all(jobs) -> list:
+    from records.models import CopyJob
+
+    ids = [j.pk for j in jobs]
+    deadline = time.monotonic() + JOB_TIMEOUT
+    while time.monotonic() < deadline:
+        done = list(CopyJob.objects.filter(pk__in=ids))
+        if all(j.is_finished for j in done):
+            return done
+        time.sleep(0.05)
+    raise RuntimeError(f"jobs {ids} not finished in {JOB_TIMEOUT:.0f} s")
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _run_jobs(ctx, jobs, workers: int, label: str) -> tuple[list, float, float]:
+    """Queue `jobs` with `workers` rqworkers listening: (the ended jobs, wall s, this process's CPU s)."""
+    from records.copying.job_queue import copy_job_enqueue
+
+    with _workers(ctx, workers, label):
+        cpu0, t0 = time.process_time(), time.perf_counter()
+        for job in jobs:
+            copy_job_enqueue(job=job)
+        ended = _wait_for_all(jobs)
+        seconds, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+    return ended, seconds, cpu
+
+
+def throughput(ctx, orgs, workers: int, account: str) -> Round:
+    """8 deep copies, one per org and profile, run by `workers` rqworkers at LATENCY per call."""
+    from bench.zoho_deep import fresh_zoho
+
+    jobs = []
+    for n, sb in enumerate(orgs):
+        fresh_zoho(sb, 0.0)
+        profile = zoho_profile(sb, ctx.user, concurrency=CONCURRENCY, name=f"Scale out w{workers} org {n}")
+        jobs.append(_plan(ctx, sb, profile, account, n))
+    for sb in orgs:
+        sb.faults("zoho").set(latency=LATENCY)
+    cpu_before = _children_cpu()
+    ended, seconds, sandbox_cpu = _run_jobs(ctx, jobs, workers, f"w{workers}")
+    return Round(
+        workers,
+        seconds,
+        sum(j.succeeded_count for j in ended),
+        sorted(j.status for j in ended),
+        _children_cpu() - cpu_before,
+        sandbox_cpu,
+    )
+
+
+def shared_profile(ctx, sb, account: str) -> tuple[int, list[str], float, int]:
+    """8 deep copies on one profile run by 4 rqworkers: (the org's peak calls in flight, the jobs'
+    statuses, wall s, 429s the org answered)."""
+    from bench.zoho_deep import fresh_zoho
+
+    fresh_zoho(sb, 0.0)
+    profile = zoho_profile(sb, ctx.user, concurrency=SHARED_CONCURRENCY, name="Scale out shared profile")
+    jobs = [_plan(ctx, sb, profile, account, n) for n in range(ORGS)]
+    sb.faults("zoho").set(latency=LATENCY)
+    sb.clear_log("zoho")
+    sb.in_flight("zoho").reset_peak()
+    ended, seconds, _cpu = _run_jobs(ctx, jobs, max(WORKER_COUNTS), "shared")
+    too_many = sum(1 for e in sb.log("zoho") if e.status == 429)
+    return sb.in_flight("zoho").peak, sorted(j.status for j in ended), seconds, too_many
+
+
+def run(ctx) -> list[Row]:
+    why = unavailable(ctx.sb, "zoho")
+    if why:
+        return na_rows(NAME, ["records/s at 4 workers vs 1", "peak calls in flight, one profile"], why)
+    ctx.user = ctx.user or bench_user()
+    account = "Acme Corp" if ctx.quick else "Big Account"
+    _redis(ctx)
+    orgs = _orgs(ORGS)
+    try:
+        rounds = [throughput(ctx, orgs, n, account) for n in WORKER_COUNTS]
+        shared = shared_profile(ctx, orgs[0], account)
+    finally:
+        for sb in orgs:
+            sb.stop()
+    return throughput_rows(ctx, rounds, account) + [shared_row(shared, account)]
+
+
+def throughput_rows(ctx, rounds: list[Round], account: str) -> list[Row]:
+    one = rounds[0]
+    rows = [
+        Row(
+            NAME,
+            f"records/s, {r.workers} rqworker(s), 8 jobs on 8 orgs",
+            round(r.rate, 1),
+            round(one.rate, 1),
+            round(r.rate / one.rate, 2),
+            "info (ratio: vs 1 worker)",
+            None if r.ok else False,
+            gate=not r.ok,
+            note=f"{r.records:,} records in {r.seconds:.2f} s (deep copies of {account!r}, {LATENCY * 1000:g} ms "
+            f"a call, concurrency {CONCURRENCY} each); CPU: workers {r.worker_cpu:.1f} s (start-up included), "
+            f"sandbox process {r.sandbox_cpu:.1f} s; jobs {sorted(set(r.statuses))}",
+        )
+        for r in rounds
+    ]
+    last = rounds[-1]
+    ratio = last.rate / one.rate
+    rows.append(
+        Row(
+            NAME,
+            f"records/s at {last.workers} rqworkers / at 1",
+            round(ratio, 2),
+            TARGET_RATIO,
+            round(ratio, 2),
+            "info (quick: small jobs)" if ctx.quick else f">= {TARGET_RATIO:g}x",
+            None if ctx.quick else ratio >= TARGET_RATIO,
+            gate=not ctx.quick,
+            note=f"{last.rate:.1f} vs {one.rate:.1f} records/s",
+        )
+    )
+    return rows
+
+
+def shared_row(shared: tuple[int, list[str], float, int], account: str) -> Row:
+    peak, statuses, seconds, too_many = shared
+    ok = peak <= SHARED_CONCURRENCY and set(statuses) == {"succeeded"}
+    return Row(
+        NAME,
+        f"peak calls in flight at the org: 8 jobs, one profile (concurrency {SHARED_CONCURRENCY}), "
+        f"{max(WORKER_COUNTS)} rqworkers",
+        peak,
+        SHARED_CONCURRENCY,
+        None,
+        f"<= {SHARED_CONCURRENCY}",
+        ok,
+        gate=True,
+        note=f"deep copies of {account!r} at {LATENCY * 1000:g} ms a call, {seconds:.2f} s; measured in the sandbox "
+        f"(latency included); the org answered {too_many} 429(s); jobs {sorted(set(statuses))}",
+    )
