@@ -26,6 +26,7 @@ from bench.common import ROOT, Row, bench_user, create_job, na_rows, unavailable
 NAME = "scale_out"
 ORGS = 8
 WORKER_COUNTS = (1, 2, 4)
+QUICK_WORKER_COUNTS = (1, 4)  # --quick: the CI run's time
 LATENCY = 0.2  # a real remote's, whatever --latency-ms says: the point is workers waiting on it
 CONCURRENCY = 5  # each profile's (ConnectionProfile's default)
 SHARED_CONCURRENCY = 3  # the one profile of the second row: fewer than 4 workers x 5 threads
@@ -41,6 +42,9 @@ class Round:
     statuses: list[str]
     worker_cpu: float  # CPU seconds of the worker processes and their work horses (start-up included)
     sandbox_cpu: float  # CPU seconds of this process (the sandbox servers) while the jobs ran
+    job_seconds: list[float]  # each job's run, started to finished
+    calls: int  # API calls the orgs answered while the jobs ran
+    load: tuple[float, float]  # the machine's 1-minute load average before and after (shared machine)
 
     @property
     def rate(self) -> float:
@@ -150,7 +154,16 @@ def _run_jobs(ctx, jobs, workers: int, label: str) -> tuple[list, float, float]:
             copy_job_enqueue(job=job)
         ended = _wait_for_all(jobs)
         seconds, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+    _timeline(ended, label)
     return ended, seconds, cpu
+
+
+def _timeline(ended, label: str) -> None:
+    """Each job's start and end after the first start, on stderr (where a missed ratio loses its time)."""
+    first = min(j.started for j in ended)
+    spans = [((j.started - first).total_seconds(), (j.finished - first).total_seconds()) for j in ended]
+    text = " ".join(f"{a:.1f}-{b:.1f}" for a, b in sorted(spans))
+    print(f"[bench] {NAME} {label}: job runs (s after the first start) {text}", file=sys.stderr, flush=True)
 
 
 def throughput(ctx, orgs, workers: int, account: str) -> Round:
@@ -164,7 +177,8 @@ def throughput(ctx, orgs, workers: int, account: str) -> Round:
         jobs.append(_plan(ctx, sb, profile, account, n))
     for sb in orgs:
         sb.faults("zoho").set(latency=LATENCY)
-    cpu_before = _children_cpu()
+        sb.clear_log("zoho")
+    cpu_before, load_before = _children_cpu(), os.getloadavg()[0]
     ended, seconds, sandbox_cpu = _run_jobs(ctx, jobs, workers, f"w{workers}")
     return Round(
         workers,
@@ -173,7 +187,18 @@ def throughput(ctx, orgs, workers: int, account: str) -> Round:
         sorted(j.status for j in ended),
         _children_cpu() - cpu_before,
         sandbox_cpu,
+        sorted((j.finished - j.started).total_seconds() for j in ended),
+        sum(len(sb.log("zoho")) for sb in orgs),
+        (load_before, os.getloadavg()[0]),
     )
+
+
+def start_up_cpu(ctx) -> float:
+    """CPU seconds one rqworker spends starting and stopping with no job: what the rounds' worker
+    CPU holds besides the jobs'."""
+    before = _children_cpu()
+    _stop(_started_workers(ctx, 1, "idle"))
+    return _children_cpu() - before
 
 
 def shared_profile(ctx, sb, account: str) -> tuple[int, list[str], float, int]:
@@ -201,15 +226,29 @@ def run(ctx) -> list[Row]:
     _redis(ctx)
     orgs = _orgs(ORGS)
     try:
-        rounds = [throughput(ctx, orgs, n, account) for n in WORKER_COUNTS]
+        idle_cpu = start_up_cpu(ctx)
+        counts = QUICK_WORKER_COUNTS if ctx.quick else WORKER_COUNTS
+        rounds = [throughput(ctx, orgs, n, account) for n in counts]
         shared = shared_profile(ctx, orgs[0], account)
     finally:
         for sb in orgs:
             sb.stop()
-    return throughput_rows(ctx, rounds, account) + [shared_row(shared, account)]
+    return throughput_rows(ctx, rounds, account, idle_cpu) + [shared_row(shared, account)]
 
 
-def throughput_rows(ctx, rounds: list[Round], account: str) -> list[Row]:
+def _round_note(r: Round, account: str, idle_cpu: float) -> str:
+    jobs_cpu = max(0.0, r.worker_cpu - r.workers * idle_cpu)
+    return (
+        f"{r.records:,} records, {r.calls:,} calls in {r.seconds:.2f} s (deep copies of {account!r}, "
+        f"{LATENCY * 1000:g} ms a call, concurrency {CONCURRENCY} each); a job's run {r.job_seconds[0]:.2f}–"
+        f"{r.job_seconds[-1]:.2f} s (sum {sum(r.job_seconds):.1f} s); CPU: the jobs in the workers {jobs_cpu:.1f} s "
+        f"({jobs_cpu / max(1, r.calls) * 1000:.1f} ms a call; start-up {idle_cpu:.1f} s a worker left out), "
+        f"the sandbox process {r.sandbox_cpu:.1f} s; load average {r.load[0]:.1f} -> {r.load[1]:.1f}; "
+        f"jobs {sorted(set(r.statuses))}"
+    )
+
+
+def throughput_rows(ctx, rounds: list[Round], account: str, idle_cpu: float) -> list[Row]:
     one = rounds[0]
     rows = [
         Row(
@@ -221,9 +260,7 @@ def throughput_rows(ctx, rounds: list[Round], account: str) -> list[Row]:
             "info (ratio: vs 1 worker)",
             None if r.ok else False,
             gate=not r.ok,
-            note=f"{r.records:,} records in {r.seconds:.2f} s (deep copies of {account!r}, {LATENCY * 1000:g} ms "
-            f"a call, concurrency {CONCURRENCY} each); CPU: workers {r.worker_cpu:.1f} s (start-up included), "
-            f"sandbox process {r.sandbox_cpu:.1f} s; jobs {sorted(set(r.statuses))}",
+            note=_round_note(r, account, idle_cpu),
         )
         for r in rounds
     ]
