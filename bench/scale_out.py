@@ -1,5 +1,6 @@
 """Scenario: scale out. Real `manage.py rqworker` processes (1, 2, then 4) run 8 Zoho deep copies at
-once, each on its own profile and its own sandbox org, at 200 ms per call: records copied per
+once, each on its own profile and its own sandbox org (each org a `python -m sandbox` process of
+its own, bench/org_process.py), at 200 ms per call: records copied per
 second, and its ratio at 4 workers to 1 (target >= 3.2x: the jobs wait on the remote, not on a
 CPU, so four workers should come close to four times one). Then 8 jobs on ONE Zoho profile across
 4 workers: the most calls in flight the org saw at once (the sandbox counts them, latency
@@ -22,6 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from bench.common import ROOT, Row, bench_user, create_job, na_rows, unavailable, zoho_profile
+from bench.org_process import OrgProcess
 
 NAME = "scale_out"
 ORGS = 8
@@ -41,7 +43,8 @@ class Round:
     records: int
     statuses: list[str]
     worker_cpu: float  # CPU seconds of the worker processes and their work horses (start-up included)
-    sandbox_cpu: float  # CPU seconds of this process (the sandbox servers) while the jobs ran
+    bench_cpu: float  # CPU seconds of this process (queueing, polling) while the jobs ran
+    orgs_cpu: float  # CPU seconds of the sandbox processes while the jobs ran
     job_seconds: list[float]  # each job's run, started to finished
     calls: int  # API calls the orgs answered while the jobs ran
     load: tuple[float, float]  # the machine's 1-minute load average before and after (shared machine)
@@ -55,10 +58,16 @@ class Round:
         return set(self.statuses) == {"succeeded"}
 
 
-def _orgs(count: int) -> list:
-    from sandbox import Sandbox
-
-    return [Sandbox.start() for _ in range(count)]
+def _orgs(count: int) -> list[OrgProcess]:
+    orgs: list[OrgProcess] = []
+    try:
+        for _ in range(count):
+            orgs.append(OrgProcess())
+    except BaseException:
+        for org in orgs:
+            org.stop()
+        raise
+    return orgs
 
 
 def _redis(ctx):
@@ -69,7 +78,7 @@ def _redis(ctx):
     return ctx.redis
 
 
-def _plan(ctx, sb, profile, account: str, n: int):
+def _plan(ctx, profile, account: str, n: int):
     """One deep copy of `account`, planned now (no latency), queued later."""
     from bench.zoho_deep import account_id
     from records.connectors import connector_for
@@ -168,27 +177,28 @@ def _timeline(ended, label: str) -> None:
 
 def throughput(ctx, orgs, workers: int, account: str) -> Round:
     """8 deep copies, one per org and profile, run by `workers` rqworkers at LATENCY per call."""
-    from bench.zoho_deep import fresh_zoho
-
     jobs = []
-    for n, sb in enumerate(orgs):
-        fresh_zoho(sb, 0.0)
-        profile = zoho_profile(sb, ctx.user, concurrency=CONCURRENCY, name=f"Scale out w{workers} org {n}")
-        jobs.append(_plan(ctx, sb, profile, account, n))
-    for sb in orgs:
-        sb.faults("zoho").set(latency=LATENCY)
-        sb.clear_log("zoho")
+    for n, org in enumerate(orgs):
+        org.reset()
+        profile = zoho_profile(org, ctx.user, concurrency=CONCURRENCY, name=f"Scale out w{workers} org {n}")
+        jobs.append(_plan(ctx, profile, account, n))
+    for org in orgs:
+        org.set_latency(LATENCY)
+        org.clear_log()
     cpu_before, load_before = _children_cpu(), os.getloadavg()[0]
-    ended, seconds, sandbox_cpu = _run_jobs(ctx, jobs, workers, f"w{workers}")
+    orgs_before = sum(org.cpu_seconds() for org in orgs)
+    ended, seconds, bench_cpu = _run_jobs(ctx, jobs, workers, f"w{workers}")
+    orgs_cpu = sum(org.cpu_seconds() for org in orgs) - orgs_before
     return Round(
         workers,
         seconds,
         sum(j.succeeded_count for j in ended),
         sorted(j.status for j in ended),
         _children_cpu() - cpu_before,
-        sandbox_cpu,
+        bench_cpu,
+        orgs_cpu,
         sorted((j.finished - j.started).total_seconds() for j in ended),
-        sum(len(sb.log("zoho")) for sb in orgs),
+        sum(len(org.log()) for org in orgs),
         (load_before, os.getloadavg()[0]),
     )
 
@@ -201,20 +211,18 @@ def start_up_cpu(ctx) -> float:
     return _children_cpu() - before
 
 
-def shared_profile(ctx, sb, account: str) -> tuple[int, list[str], float, int]:
+def shared_profile(ctx, org: OrgProcess, account: str) -> tuple[int, list[str], float, int]:
     """8 deep copies on one profile run by 4 rqworkers: (the org's peak calls in flight, the jobs'
     statuses, wall s, 429s the org answered)."""
-    from bench.zoho_deep import fresh_zoho
-
-    fresh_zoho(sb, 0.0)
-    profile = zoho_profile(sb, ctx.user, concurrency=SHARED_CONCURRENCY, name="Scale out shared profile")
-    jobs = [_plan(ctx, sb, profile, account, n) for n in range(ORGS)]
-    sb.faults("zoho").set(latency=LATENCY)
-    sb.clear_log("zoho")
-    sb.in_flight("zoho").reset_peak()
+    org.reset()
+    profile = zoho_profile(org, ctx.user, concurrency=SHARED_CONCURRENCY, name="Scale out shared profile")
+    jobs = [_plan(ctx, profile, account, n) for n in range(ORGS)]
+    org.set_latency(LATENCY)
+    org.clear_log()
+    org.reset_peak()
     ended, seconds, _cpu = _run_jobs(ctx, jobs, max(WORKER_COUNTS), "shared")
-    too_many = sum(1 for e in sb.log("zoho") if e.status == 429)
-    return sb.in_flight("zoho").peak, sorted(j.status for j in ended), seconds, too_many
+    too_many = sum(1 for e in org.log() if e["status"] == 429)
+    return org.in_flight()["peak"], sorted(j.status for j in ended), seconds, too_many
 
 
 def run(ctx) -> list[Row]:
@@ -231,8 +239,8 @@ def run(ctx) -> list[Row]:
         rounds = [throughput(ctx, orgs, n, account) for n in counts]
         shared = shared_profile(ctx, orgs[0], account)
     finally:
-        for sb in orgs:
-            sb.stop()
+        for org in orgs:
+            org.stop()
     return throughput_rows(ctx, rounds, account, idle_cpu) + [shared_row(shared, account)]
 
 
@@ -243,7 +251,7 @@ def _round_note(r: Round, account: str, idle_cpu: float) -> str:
         f"{LATENCY * 1000:g} ms a call, concurrency {CONCURRENCY} each); a job's run {r.job_seconds[0]:.2f}–"
         f"{r.job_seconds[-1]:.2f} s (sum {sum(r.job_seconds):.1f} s); CPU: the jobs in the workers {jobs_cpu:.1f} s "
         f"({jobs_cpu / max(1, r.calls) * 1000:.1f} ms a call; start-up {idle_cpu:.1f} s a worker left out), "
-        f"the sandbox process {r.sandbox_cpu:.1f} s; load average {r.load[0]:.1f} -> {r.load[1]:.1f}; "
+        f"the 8 sandbox processes {r.orgs_cpu:.1f} s, the bench's {r.bench_cpu:.1f} s; load average {r.load[0]:.1f} -> {r.load[1]:.1f}; "
         f"jobs {sorted(set(r.statuses))}"
     )
 
