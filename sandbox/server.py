@@ -5,7 +5,8 @@ Each emulator (Vault, Zoho) is a plain WSGI callable. `FaultMiddleware` wraps it
   (and `/_sandbox/expire_sessions` when the app has an `expire_sessions()` hook);
 - inject faults: added latency, 429, 500, a read timeout, and a dropped connection after
   the app has fully applied a write;
-- record every API call as a `LogEntry`, in order.
+- record every API call as a `LogEntry`, in order;
+- count the calls in flight and their peak (`sandbox/in_flight.py`, `/_sandbox/in_flight`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from io import BytesIO
 from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
 
 from sandbox.hooks import LostAnswer
+from sandbox.in_flight import NOT_COUNTED, InFlight
 
 CONTROL_PREFIX = "/_sandbox/"
 BODY_SUMMARY_CHARS = 200
@@ -152,6 +154,7 @@ class FaultMiddleware:
         self.app = app
         self.name = name
         self.faults = Faults()
+        self.in_flight = InFlight(NOT_COUNTED.get(name))
         self._log: list[LogEntry] = []
         self._log_lock = threading.Lock()
 
@@ -174,13 +177,24 @@ class FaultMiddleware:
             self.app.reset()
         self.faults.clear()
         self.clear_log()
+        self.in_flight.reset_peak()
 
     # -- WSGI ------------------------------------------------------------------------------
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
         if path.startswith(CONTROL_PREFIX):
             return self._control(environ, start_response, path[len(CONTROL_PREFIX) :])
+        if not self.in_flight.counts(path):
+            return self._serve(environ, start_response, path)
+        self.in_flight.enter()
+        try:
+            result = self._serve(environ, start_response, path)
+        except BaseException:
+            self.in_flight.leave()
+            raise
+        return self.in_flight.until_sent(result)
 
+    def _serve(self, environ, start_response, path: str):
         method = environ["REQUEST_METHOD"].upper()
         body = _body_head(environ)
         full_path = path + ("?" + environ["QUERY_STRING"] if environ.get("QUERY_STRING") else "")
@@ -237,15 +251,7 @@ class FaultMiddleware:
         method = environ["REQUEST_METHOD"].upper()
         body = _read_body(environ)
         if action == "faults":
-            if method == "POST":
-                try:
-                    settings = json.loads(body or b"{}")
-                    if settings.pop("clear", False):
-                        self.faults.clear()
-                    self.faults.set(**settings)
-                except (ValueError, TypeError) as exc:
-                    return _json_response(start_response, "400 Bad Request", {"error": str(exc)})
-            return _json_response(start_response, "200 OK", self.faults.as_dict())
+            return self._control_faults(start_response, method, body)
         if action == "log":
             if method == "DELETE":
                 self.clear_log()
@@ -253,10 +259,25 @@ class FaultMiddleware:
         if action == "reset" and method == "POST":
             self.reset()
             return _json_response(start_response, "200 OK", {"reset": True})
+        if action == "in_flight":
+            if method == "DELETE":
+                self.in_flight.reset_peak()
+            return _json_response(start_response, "200 OK", self.in_flight.as_dict())
         if action == "expire_sessions" and method == "POST" and hasattr(self.app, "expire_sessions"):
             self.app.expire_sessions()
             return _json_response(start_response, "200 OK", {"expired": True})
         return _json_response(start_response, "404 Not Found", {"error": f"unknown control {action}"})
+
+    def _control_faults(self, start_response, method: str, body: bytes):
+        if method == "POST":
+            try:
+                settings = json.loads(body or b"{}")
+                if settings.pop("clear", False):
+                    self.faults.clear()
+                self.faults.set(**settings)
+            except (ValueError, TypeError) as exc:
+                return _json_response(start_response, "400 Bad Request", {"error": str(exc)})
+        return _json_response(start_response, "200 OK", self.faults.as_dict())
 
 
 def _status_code(captured: dict) -> int | None:
@@ -527,6 +548,10 @@ class Sandbox:
 
     def log(self, name: str) -> list[LogEntry]:
         return self._mw[name].log()
+
+    def in_flight(self, name: str) -> InFlight:
+        """The calls in flight at that server now and their peak (`.now`, `.peak`, `.reset_peak()`)."""
+        return self._mw[name].in_flight
 
     def hooks(self, name: str):
         """Events at a moment: `sb.hooks("vault").after(...)` / `.hold(...)`; see sandbox/hooks.py."""

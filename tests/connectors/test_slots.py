@@ -252,6 +252,7 @@ def test_two_workers_never_exceed_the_profiles_concurrency(fresh_sandbox, redis_
     reports = run_workers(fresh_sandbox, redis_url)
     assert [(r["calls"], r["errors"]) for r in reports] == [(8, []), (8, [])]
     assert too_many(fresh_sandbox) == []
+    assert fresh_sandbox.in_flight("zoho").peak <= 2  # the added latency counted too, as a client waits it
     assert not rconn.keys(KEY_PREFIX + "*") or all(rconn.zcard(k) == 0 for k in rconn.keys(KEY_PREFIX + "*"))
 
 
@@ -262,6 +263,7 @@ def test_without_the_shared_slots_two_workers_do_overrun_it(fresh_sandbox, redis
     reports = run_workers(fresh_sandbox, "")
     assert [r["calls"] for r in reports] == [8, 8]
     assert too_many(fresh_sandbox)
+    assert fresh_sandbox.in_flight("zoho").peak > 2
 
 
 def test_threads_of_one_connector_share_the_limit(fresh_sandbox, rconn):
@@ -318,3 +320,29 @@ def test_connector_for_with_redis_down_still_copies_calls(fresh_sandbox, zoho_pr
     settings.RQ_QUEUES = {"default": {"URL": f"redis://127.0.0.1:{free_port()}/0", "DEFAULT_TIMEOUT": 60}}
     conn = connector_for(zoho_profile)
     assert "modules" in conn.test_connection()
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_jobs_on_one_profile_run_by_two_rqworkers_stay_within_its_concurrency(zoho, owner, redis_url):
+    """Real rqworker processes, each running deep copies on the same profile: the calls in flight
+    at the org, counted by the sandbox with the latency, never exceed the profile's concurrency."""
+    from records.copying.job_queue import copy_job_enqueue
+    from tests.fixtures.engine import start_job, wait_for_end, worker_running
+    from tests.fixtures.sandbox import small_accounts
+
+    sb, profile, conn = zoho
+    profile.concurrency = 2
+    profile.save(update_fields=["concurrency"])
+    jobs = [
+        start_job(profile, owner, "Accounts", [src], "deep_copy", overrides={"Account_Name": f"Shared slots {n}"})
+        for n, src in enumerate(small_accounts(conn)[:4])
+    ]
+    sb.faults("zoho").set(latency=0.1)
+    sb.in_flight("zoho").reset_peak()
+    with worker_running(redis_url), worker_running(redis_url):
+        for job in jobs:
+            copy_job_enqueue(job=job)
+        ended = [wait_for_end(job, timeout=120) for job in jobs]
+    assert [j.status for j in ended] == ["succeeded"] * 4
+    assert sb.in_flight("zoho").peak <= 2  # per-process gates alone reach 4 here
