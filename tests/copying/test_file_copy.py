@@ -3,8 +3,8 @@ record's attachments streamed to its copy when asked (and none when not), one Fi
 exactly once after a lost answer or a crash mid-upload, and undo."""
 
 import io
+import json
 import time
-import tracemalloc
 
 import pytest
 from django.core.management import call_command
@@ -22,6 +22,7 @@ pytestmark = pytest.mark.django_db
 ATTACHMENTS = r"/attachments/?$"
 FILES = CopyOptions(files=True)
 TWENTY_MB = 20 * 1024 * 1024
+MEASURED_WORKER = "tests.fixtures.measured_worker.MeasuredWorker"
 
 
 def _listed(conn, object_name, record_id):
@@ -155,36 +156,40 @@ def test_across_profiles_the_files_go_to_the_new_record_in_the_target(cross_zoho
     assert [(n, s) for n, s, _ in _listed(target.connector, "Accounts", copy)] == want
 
 
-def test_a_twenty_mb_file_is_copied_with_memory_flat(vault, owner):
-    """Measured in this process with tracemalloc, which also holds the sandbox's servers: the
-    whole run (the job, the download, the spool to disk, the upload) grows the peak by < 10 MB."""
-    conn = vault.connector
+@pytest.mark.slow
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_copies_a_twenty_mb_file_with_its_memory_flat(
+    fresh_sandbox, vault_profile, owner, redis_url, tmp_path
+):
+    """A real worker process runs the copy (the sandbox serves from this process): the peak
+    resident set of the process that runs the job (RQ's work horse) grows by < 10 MB over its size
+    just before. Measured on 2 CPUs: 7 MB, of which 6 MB is the same copy's without files; the
+    file read whole into memory: 46 MB."""
+    conn = connector_for(vault_profile)
     neurolax = find_record(conn, "product__v", "Neurolax")
     job = start_job(
-        vault.profile,
+        vault_profile,
         owner,
         "product__v",
         [neurolax],
         CopyJob.Mode.CLONE,
-        connector=conn,
+        enqueue=True,
         overrides={"name__v": "Neurolax (copy)"},
         options=FILES,
     )
-    conn.attachments("product__v", neurolax)  # the session and connections first: not measured
+    measured = tmp_path / "rss.jsonl"
+    with worker_running(redis_url, "--burst", "--worker-class", MEASURED_WORKER, MEASURED_RSS_FILE=str(measured)) as w:
+        w.wait(120)
 
-    tracemalloc.start()
-    try:
-        base = tracemalloc.get_traced_memory()[0]
-        job = run_job(job, connector=conn)
-        peak = tracemalloc.get_traced_memory()[1] - base
-    finally:
-        tracemalloc.stop()
-
+    job.refresh_from_db()
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
     big = FileResult.objects.get(job=job, name="dossier.zip")
     assert big.size == TWENTY_MB and big.status == "succeeded"
     assert big.checksum == next(a.md5 for a in conn.attachments("product__v", neurolax) if a.size == TWENTY_MB)
-    assert peak < 10 * 1024 * 1024, f"peak memory grew by {peak / 1e6:.1f} MB"
+    [run] = [r for r in map(json.loads, measured.read_text().splitlines()) if r["args"] == [job.pk]]
+    growth_kb = run["peak_kb"] - run["before_kb"]
+    assert growth_kb < 10 * 1024, f"the worker's peak resident set grew by {growth_kb / 1024:.1f} MB"
 
 
 @pytest.mark.slow
