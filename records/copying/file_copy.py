@@ -18,7 +18,6 @@ SENDING and its outcome recorded in the run's thread, only the transfer in a wor
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Iterator
 from concurrent.futures import Future
@@ -29,7 +28,6 @@ from django.utils import timezone
 
 from records.connectors.base import Attachment, Connector
 from records.connectors.errors import ConnectorError, NotFound, OutcomeUnknown, RateLimited, Unavailable
-from records.connectors.uploads import seekable_source
 from records.copying import file_ledger
 from records.copying.file_fields import FieldFiles
 from records.copying.lifecycle import Paused
@@ -122,15 +120,11 @@ class FileCopy:
             self._beaten = time.monotonic()
 
     def _transfer(self, item: Item) -> tuple[str, str]:
-        """In a thread, remote calls only: the new file's id and the MD5 of the bytes sent. The
-        download is spooled to disk and its call ended before the upload starts: a Zoho download
-        holds a concurrency slot while it streams, and the upload needs one too."""
+        """In a thread, remote calls only: the new file's id and the MD5 of the bytes sent."""
         row, file = item
-        with contextlib.ExitStack() as spooled:
-            with self.source.download_attachment(row.object_name, row.source_id, file.source_file_id) as chunks:
-                counted = file_ledger.Md5Chunks(chunks)
-                spool, size = spooled.enter_context(seekable_source(counted, None))
-            new_id = self.target.upload_attachment(row.object_name, row.new_id, file.name, spool, size)
+        download = self.source.download_attachment(row.object_name, row.source_id, file.source_file_id)
+        with file_ledger.downloaded(download) as (spool, counted):
+            new_id = self.target.upload_attachment(row.object_name, row.new_id, file.name, spool, counted.size)
         return new_id, counted.md5.hexdigest()
 
     def _finish(self, item: Item, transfer: Future[tuple[str, str]]) -> None:

@@ -94,11 +94,11 @@ class FieldFiles:
         fence = self.context.fence
         file_ledger.mark_sending(fence, file)
         try:
-            with self.source.download_file_field(
+            download = self.source.download_file_field(
                 row.object_name, row.source_id, file.field_name, file.source_file_id
-            ) as chunks:
-                counted = file_ledger.Md5Chunks(chunks)
-                new_id = self.target.upload_file(counted, file.name or "file")
+            )
+            with file_ledger.downloaded(download) as (spool, counted):
+                new_id = self.target.upload_file(spool, file.name or "file", counted.size)
         except (RateLimited, Unavailable) as exc:
             file_ledger.save(fence, file, status=F.PENDING)
             raise Paused(exc) from exc

@@ -2,8 +2,10 @@
 record's attachments streamed to its copy when asked (and none when not), one FileResult per file,
 exactly once after a lost answer or a crash mid-upload, and undo."""
 
+import contextlib
 import io
 import json
+import signal
 import time
 
 import pytest
@@ -272,6 +274,47 @@ def test_files_on_a_skipped_record_are_added_once_and_undo_deletes_only_those(cr
     assert undo.status == CopyJob.Status.SUCCEEDED, undo.error_summary
     assert _listed(target.connector, "Accounts", there) == before  # the record and its own files stay
     assert FileResult.objects.get(job=job, name="extra.txt").status == "deleted"
+
+
+def test_a_zoho_profile_at_concurrency_one_copies_attachments_and_file_fields(zoho, owner):
+    """A Zoho download holds the profile's concurrency slot while it streams, and the upload of
+    its bytes needs one: with a single slot the download must be over before the upload starts."""
+    zoho.profile.concurrency = 1
+    zoho.profile.save()
+    conn = connector_for(zoho.profile)
+    acme, contact = find_record(conn, "Accounts", "Acme Corp"), _photo_contact(conn)
+
+    # A deadline each: the run records the TimeoutError as the job's failure and goes on.
+    with deadline(30):
+        account_job = copy_now(
+            zoho.profile, owner, "Accounts", [acme], CopyJob.Mode.CLONE, connector=conn, options=FILES
+        )
+    with deadline(30):
+        contact_job = copy_now(
+            zoho.profile, owner, "Contacts", [contact], CopyJob.Mode.CLONE, connector=conn, options=FILES
+        )
+
+    assert account_job.status == CopyJob.Status.SUCCEEDED, account_job.error_summary
+    assert contact_job.status == CopyJob.Status.SUCCEEDED, contact_job.error_summary
+    want = [(n, s) for n, s, _ in _listed(conn, "Accounts", acme)]
+    assert want and [(n, s) for n, s, _ in _listed(conn, "Accounts", _copy_of(account_job))] == want
+    assert FileResult.objects.get(job=contact_job, kind="field").status == "succeeded"
+
+
+@contextlib.contextmanager
+def deadline(seconds):
+    """A test that would wait forever (a thread blocked on a lock) fails after `seconds` instead."""
+
+    def expire(signum, frame):
+        raise TimeoutError(f"still waiting after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _photo_contact(conn):
