@@ -6,14 +6,17 @@ import contextlib
 import io
 import json
 import signal
+import threading
 import time
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 
 from records.connectors import connector_for
-from records.copying.job_actions import copy_job_undo
+from records.copying.job_actions import copy_job_undo, jobs_resume_stale
 from records.copying.options import CopyOptions
 from records.models import CopyJob, FileResult
 from tests.fixtures.cross import copy_across
@@ -229,6 +232,54 @@ def test_a_worker_sigkilled_mid_upload_is_resumed_to_exactly_one_attachment(
     names = sorted(a.name for a in conn.attachments("product__v", _copy_of(job)))
     assert names == ["empty.txt", "leaflet.pdf"]
     assert set(FileResult.objects.filter(job=job).values_list("status", flat=True)) == {"succeeded"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_records_files_overlap_up_to_the_profile_concurrency(fresh_sandbox, vault_profile, owner):
+    """While the first upload's answer is held, the record's other file is carried and recorded."""
+    conn = connector_for(vault_profile)
+    source = find_record(conn, "product__v", "Cardiostat")
+    job = start_job(vault_profile, owner, "product__v", [source], CopyJob.Mode.CLONE, **_vault_kw(FILES))
+    hold = fresh_sandbox.hooks("vault").hold("POST", ATTACHMENTS)
+    runner = threading.Thread(target=_run_closing, args=(job,))
+    runner.start()
+    try:
+        assert hold.wait(30)
+        assert wait_for(lambda: FileResult.objects.filter(job=job, status="succeeded").count() == 1, 10)
+    finally:
+        hold.release()
+        runner.join(60)
+
+    job.refresh_from_db()
+    assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
+    assert _listed(conn, "product__v", _copy_of(job)) == _listed(conn, "product__v", source)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rate_limit_on_one_of_the_overlapped_uploads_pauses_the_job_and_the_resume_sends_it_once(
+    fresh_sandbox, vault_profile, owner
+):
+    conn = connector_for(vault_profile)
+    source = find_record(conn, "product__v", "Cardiostat")
+    limited = {"responseStatus": "FAILURE", "errors": [{"type": "API_LIMIT_EXCEEDED", "message": "Slow down."}]}
+    fresh_sandbox.hooks("vault").answer("POST", ATTACHMENTS, limited, times=1)
+
+    job = copy_now(vault_profile, owner, "product__v", [source], CopyJob.Mode.CLONE, **_vault_kw(FILES))
+
+    assert job.status == CopyJob.Status.WAITING, job.error_summary
+    assert sorted(FileResult.objects.filter(job=job).values_list("status", flat=True)) == ["pending", "succeeded"]
+    CopyJob.objects.filter(pk=job.pk).update(resume_at=timezone.now())  # its wait over
+    jobs_resume_stale()
+    job = run_job(job)
+    assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
+    assert _listed(conn, "product__v", _copy_of(job)) == _listed(conn, "product__v", source)
+
+
+def _run_closing(job):
+    try:
+        run_job(job)
+    finally:
+        connection.close()  # this thread's: the test database is dropped at the end
 
 
 def _copy_skipping_existing(cross, user, object_name, ids):
