@@ -3,8 +3,9 @@ e.g. marked SENDING before the call), its remote part in a worker thread, finish
 as soon as that part ends. A short item never waits behind a long one (a 1 KB file behind a 20 MB
 one), and every DB write stays in this thread, as in write.py's batches.
 
-When an item's finish raises (the job pauses), nothing more starts; the items in flight are
-finished first (their outcomes recorded), then the first error is raised."""
+When an item's start or finish raises (the job pauses, is cancelled or lost its lease), nothing
+more starts; the items in flight are finished first (their outcomes recorded), then the first
+error is raised."""
 
 from __future__ import annotations
 
@@ -65,7 +66,12 @@ class _Window(Generic[T, R]):
                 item = next(todo)
             except StopIteration:
                 return
-            if self.start(item):
+            try:
+                started = self.start(item)
+            except Exception as exc:  # noqa: BLE001 - as a finish's: raised once those in flight are finished
+                self.error = exc
+                return
+            if started:
                 self.running[self.pool.submit(_threaded, self.work, item)] = item
 
     def _finish(self, item: T, future: Future[R]) -> None:
