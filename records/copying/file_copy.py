@@ -12,11 +12,17 @@ Files go to the records the job created and, across profiles, to records it skip
 on those (not ours) a file already there (same name and size) is skipped, never claimed, so undo
 never deletes a file the job did not add. The bytes stream: the download's chunks are spooled to
 a temporary file on disk (the upload needs a length and a rewindable body, uploads.py), never a
-whole file in memory.
+whole file in memory. Files overlap up to the profile's concurrency (overlap.py): each marked
+SENDING and its outcome recorded in the run's thread, only the transfer in a worker thread.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+from concurrent.futures import Future
+
+from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
@@ -25,6 +31,7 @@ from records.connectors.errors import ConnectorError, NotFound, OutcomeUnknown, 
 from records.copying import file_ledger
 from records.copying.file_fields import FieldFiles
 from records.copying.lifecycle import Paused
+from records.copying.overlap import done, run_overlapped
 from records.copying.reconcile import margin
 from records.copying.run_context import RunContext
 from records.copying.write import MAX_SEND_ATTEMPTS
@@ -33,6 +40,8 @@ from records.models import FileResult, RecordResult
 F = FileResult.Status
 CARRIED = (RecordResult.Status.SUCCEEDED,)  # a record's files go once the record is there
 UNFINISHED = (F.PENDING, F.SENDING, F.FAILED)
+Item = tuple[RecordResult, FileResult]
+HEARTBEAT_EVERY = 1.0  # seconds: a cancel is seen, and the lease renewed, that soon between files
 
 
 class FileCopy:
@@ -43,20 +52,36 @@ class FileCopy:
         self.source: Connector = context.source
         self.target: Connector = context.connector
         self.fields = FieldFiles(context)
+        self._beaten = time.monotonic()
 
     def run(self) -> None:
-        rows = self.context.rows(status__in=CARRIED, new_id__gt="")
-        for row in rows:
+        carried = []
+        for row in self.context.rows(status__in=CARRIED, new_id__gt=""):
             attachments = self._allowed(row.object_name)
             if not attachments and not self.fields.names(row.object_name):
                 continue
             self.context.heartbeat()
             self._plan(row, attachments)
-            for file in row.files.filter(
-                kind=FileResult.Kind.ATTACHMENT, status__in=UNFINISHED, attempts__lt=MAX_SEND_ATTEMPTS
-            ):
-                self._carry(row, file)
+            carried.append(row)
+        run_overlapped(
+            self._unfinished(carried), width=self._width(), start=self._start, work=self._transfer, finish=self._finish
+        )
+        for row in carried:
             self.fields.carry(row)
+
+    def _unfinished(self, rows: list[RecordResult]) -> Iterator[Item]:
+        for row in rows:
+            files = row.files.filter(
+                kind=FileResult.Kind.ATTACHMENT, status__in=UNFINISHED, attempts__lt=MAX_SEND_ATTEMPTS
+            )
+            yield from ((row, file) for file in files)
+
+    def _width(self) -> int:
+        # As BatchWriter.parallelism: files overlap up to the profile's concurrency (the connectors'
+        # limiters bound the calls in flight anyway), one at a time inside a transaction (tests).
+        if connection.in_atomic_block:
+            return 1
+        return max(1, self.context.job.write_profile.concurrency)
 
     def _allowed(self, object_name: str) -> bool:
         return self.source.allows_attachments(object_name) and self.target.allows_attachments(object_name)
@@ -72,15 +97,41 @@ class FileCopy:
         FileResult.objects.bulk_create([*files, *self.fields.plan(row)], ignore_conflicts=True)
 
     def _carry(self, row: RecordResult, file: FileResult) -> None:
+        """One file, the careful way, alone (after a lost answer)."""
+        item = (row, file)
+        if self._start(item):
+            self._finish(item, done(self._transfer, item))
+
+    def _start(self, item: Item) -> bool:
+        """Here, before the transfer: False when the file is settled without one."""
+        row, file = item
+        self._heartbeat()
         if file.status == F.SENDING and self._reconcile(row, file):
-            return
+            return False
         if row.action != RecordResult.Action.CREATE and self._already_there(row, file):
-            return
+            return False
         self._mark_sending(file)
+        return True
+
+    def _heartbeat(self) -> None:
+        # Between files, not before each: a heartbeat is four queries, a small file one call.
+        if time.monotonic() - self._beaten >= HEARTBEAT_EVERY:
+            self.context.heartbeat()
+            self._beaten = time.monotonic()
+
+    def _transfer(self, item: Item) -> tuple[str, str]:
+        """In a thread, remote calls only: the new file's id and the MD5 of the bytes sent."""
+        row, file = item
+        download = self.source.download_attachment(row.object_name, row.source_id, file.source_file_id)
+        with file_ledger.downloaded(download) as (spool, counted):
+            new_id = self.target.upload_attachment(row.object_name, row.new_id, file.name, spool, counted.size)
+        return new_id, counted.md5.hexdigest()
+
+    def _finish(self, item: Item, transfer: Future[tuple[str, str]]) -> None:
+        """Here, after the transfer: its outcome recorded (OutcomeUnknown reconciled first)."""
+        row, file = item
         try:
-            with self.source.download_attachment(row.object_name, row.source_id, file.source_file_id) as chunks:
-                counted = file_ledger.Md5Chunks(chunks)
-                new_id = self.target.upload_attachment(row.object_name, row.new_id, file.name, counted, file.size)
+            new_id, checksum = transfer.result()
         except OutcomeUnknown:
             if not self._reconcile(row, file) and file.attempts < MAX_SEND_ATTEMPTS:
                 self._carry(row, file)
@@ -92,7 +143,7 @@ class FileCopy:
         except ConnectorError as exc:
             self._save(file, status=F.FAILED, error_message=(exc.message or str(exc))[:2000])
             return
-        self._save(file, status=F.SUCCEEDED, new_file_id=new_id, checksum=counted.md5.hexdigest(), error_message="")
+        self._save(file, status=F.SUCCEEDED, new_file_id=new_id, checksum=checksum, error_message="")
 
     def _already_there(self, row: RecordResult, file: FileResult) -> bool:
         """On a record the job did not create: the same file already there is left alone (not ours)."""

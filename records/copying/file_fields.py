@@ -106,12 +106,14 @@ class FieldFiles:
         fence = self.context.fence
         file_ledger.mark_sending(fence, file)
         try:
-            with self.source.download_file_field(
+            download = self.source.download_file_field(
                 row.object_name, row.source_id, file.field_name, file.source_file_id
-            ) as chunks:
-                counted = file_ledger.Md5Chunks(chunks)
+            )
+            with file_ledger.downloaded(download) as (spool, counted):
                 # The key is the row's own: a system that stages by it replaces, never adds (Vault).
-                new_id = self.target.upload_file(counted, file.name or "file", key=f"{file.job_id}-{file.pk}")
+                new_id = self.target.upload_file(
+                    spool, file.name or "file", counted.size, key=f"{file.job_id}-{file.pk}"
+                )
         except (RateLimited, Unavailable) as exc:
             file_ledger.save(fence, file, status=F.PENDING)
             raise Paused(exc) from exc

@@ -3,11 +3,14 @@ holds the job (else LeaseLost and nothing lands)."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Iterable, Iterator
+from typing import IO
 
 from django.utils import timezone
 
+from records.connectors.uploads import seekable_source
 from records.copying.lifecycle import Fence, LeaseLost
 from records.models import FileResult
 
@@ -25,6 +28,19 @@ class Md5Chunks:
             self.md5.update(chunk)
             self.size += len(chunk)
             yield chunk
+
+
+@contextlib.contextmanager
+def downloaded(download: contextlib.AbstractContextManager[Iterator[bytes]]) -> Iterator[tuple[IO[bytes], Md5Chunks]]:
+    """A download's bytes in a temporary file on disk (its MD5 and size on the way), the download's
+    call ended before the caller uploads them: a Zoho download holds one of the profile's
+    concurrency slots while it streams and an upload needs one, so with a single slot (or every
+    slot held by a download) an upload inside the download would wait for ever."""
+    with contextlib.ExitStack() as spooled:
+        with download as chunks:
+            counted = Md5Chunks(chunks)
+            spool, _ = spooled.enter_context(seekable_source(counted, None))
+        yield spool, counted
 
 
 def save(fence: Fence, file: FileResult, **values: object) -> None:
