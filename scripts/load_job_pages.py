@@ -105,11 +105,13 @@ async def run_users(args, base, cookies, drafts, code, stack) -> tuple[Stats, fl
         users = [poll_page_user(c, stats, code_ref, stop_at, args.think, args.page_every) for c in watchers]
     users += [previewer(c, stats, d, stop_at, args.think) for c, d in zip(previewers, drafts, strict=True)]
     tasks = [asyncio.ensure_future(u) for u in users]
+    # The next job's planning may outlast the users: their end ends the run.
+    await_users = asyncio.ensure_future(asyncio.wait(list(tasks), timeout=args.seconds + 60))
     if stack:
         tasks.append(
             asyncio.ensure_future(follow_jobs(stack, Connection(host, port, cookies[0]), code_ref, stop_at, t0))
         )
-    await asyncio.wait(tasks, timeout=args.seconds + 60)
+    await await_users
     for task in tasks:
         task.cancel()
     for c in watchers + previewers:

@@ -33,7 +33,7 @@ from records.copying import approval, job_actions, job_queue, review
 from records.lib.error_words import friendly_error, service_error_message
 from records.lib.signed_in import SignedInRequest
 from records.models import ConnectionProfile, CopyJob, RecordResult
-from records.web import job_state
+from records.web import job_state, page_cache
 from records.web.csv_cells import neutralise
 from records.web.forms import JobFilterForm
 from records.web.job_actions import APPROVE, CANCEL, REJECT, RESUME, UNDO, JobAction
@@ -120,6 +120,10 @@ DETAIL_FIELDS = (
 # Read with the job, the engine state itself left unread: the Vault phase checkpoint and the run's
 # last known API budget.
 DETAIL_ANNOTATIONS = {job_state.ROOTS: F("state__roots"), "budget_state": KeyTransform("budget", "state")}
+# The job's own columns the page shows, by their names in the row (a foreign key's id, not its object).
+PAGE_STATE_COLUMNS = tuple(
+    f.attname for f in CopyJob._meta.concrete_fields if f.name in DETAIL_FIELDS or f.attname in DETAIL_FIELDS
+)
 DETAIL_RELATED = (
     "profile",
     "target_profile",
@@ -156,18 +160,34 @@ def _job_matches(q: str) -> Q:
 def job_detail(request: SignedInRequest, code: uuid.UUID) -> HttpResponse:
     # Query budget, whatever the number of results: session, user, job, result groups, page
     # rows, and on a middle page its position; a search by id adds one count; the actions' rules.
+    # Rendered once for everyone opening the same state within a few seconds (page_cache): then
+    # session, user, job and result groups.
     job = _get_job_for_user(request, code, only=DETAIL_FIELDS, related=DETAIL_RELATED, annotations=DETAIL_ANNOTATIONS)
     groups = job_state.groups(job)
+    html = page_cache.cached_page(
+        request, state=_page_state(job, groups), render=partial(_detail_html, request, job, groups)
+    )
+    return HttpResponse(html)
+
+
+def _page_state(job: CopyJob, groups: dict[tuple[str, str], int]) -> tuple[Any, ...]:
+    """What the job page shows of the job's own row and its results: a change renders it anew."""
+    row = tuple(repr(getattr(job, c)) for c in PAGE_STATE_COLUMNS)
+    extra = tuple(repr(getattr(job, name, None)) for name in DETAIL_ANNOTATIONS)
+    return row, extra, tuple(sorted(groups.items()))
+
+
+def _detail_html(request: SignedInRequest, job: CopyJob, groups: dict[tuple[str, str], int], csrf_token: str) -> str:
     state = job_state.snapshot(job, request.user, groups)
     objects = sorted({obj for obj, _ in groups})
     labels = {o.object: o.label for o in state.objects}
     chosen = filtered_results(request, job, objects)
     page = results_page(request, chosen.results, filtered_total(chosen, groups), filters_query(request))
     words = row_words(job, page.rows, labels)
-    return render(
-        request,
+    return render_to_string(
         "records/job_detail.html",
         {
+            "csrf_token": csrf_token,  # the request's own, or page_cache's slot for it
             "job": job,
             "state": state,
             "form": chosen.form,
@@ -179,6 +199,7 @@ def job_detail(request: SignedInRequest, code: uuid.UUID) -> HttpResponse:
             "outcome_choices": RecordResult.Status.choices,
             "files": files_summary(job),
         },
+        request=request,
     )
 
 
