@@ -32,15 +32,25 @@ _STRIPES = [threading.Lock() for _ in range(32)]
 def cached_page(request: HttpRequest, *, state: Hashable, render: Callable[[str], str]) -> str:
     """The page's HTML: `render(csrf_token)` at most once per PAGE_CACHE_SECONDS for this user,
     address and `state`; the token put in per request."""
+    return with_token(request, kept_render(request, state=state, render=render))
+
+
+def kept_render(request: HttpRequest, *, state: Hashable, render: Callable[[str], str]) -> str:
+    """The HTML with CSRF_SLOT where the token goes (the same for everyone, so it can be an ETag's
+    source): kept as cached_page keeps it, or rendered now."""
     seconds = settings.PAGE_CACHE_SECONDS
     if seconds <= 0 or request.GET or len(get_messages(request)):
-        return render(get_token(request))
+        return render(CSRF_SLOT)
     key = _key(request, state)
     with _STRIPES[hash(key) % len(_STRIPES)]:
         html: str | None = cache.get(key)
         if html is None:
             html = render(CSRF_SLOT)
             cache.set(key, html, seconds)
+    return html
+
+
+def with_token(request: HttpRequest, html: str) -> str:
     return html.replace(CSRF_SLOT, get_token(request))
 
 

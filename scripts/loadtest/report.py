@@ -40,7 +40,8 @@ def view_table(path: str) -> list[str]:
         row = json.loads(line)
         by_view[row["view"]].append(row)
     out = [
-        f"{'view (server side)':<22}{'requests':>9}{'p50 ms':>8}{'p95 ms':>8}{'queries':>9}{'max q':>7}{'sql p50':>9}{'sql p95':>9}"
+        f"{'view (server side)':<22}{'requests':>9}{'p50 ms':>8}{'p95 ms':>8}{'cpu p50':>8}{'queries':>9}"
+        f"{'max q':>7}{'sql p50':>9}{'sql p95':>9}"
     ]
     for view, rows in sorted(by_view.items(), key=lambda kv: -len(kv[1])):
         ms, q, sql = [r["ms"] for r in rows], [r["queries"] for r in rows], [r["sql_ms"] for r in rows]

@@ -75,3 +75,21 @@ def test_no_page_is_kept_when_the_setting_is_zero(owner_client, make_job, settin
     _, first = _get(owner_client, url)
     _, again = _get(owner_client, url)
     assert again == first > 4
+
+
+def test_the_live_part_polled_again_costs_only_the_job_and_its_counts(owner_client, make_job):
+    job = make_job(results=120, status=CopyJob.Status.RUNNING)
+    url = reverse("job_live", args=[job.code])
+    _, rendered = _get(owner_client, url)
+    _, kept = _get(owner_client, url)
+    assert kept == 4 < rendered
+
+
+def test_the_live_part_has_one_etag_whatever_the_session(owner, make_job):
+    job = make_job(results=5, status=CopyJob.Status.RUNNING)
+    url = reverse("job_live", args=[job.code])
+    first, second = Client(), Client()
+    first.force_login(owner)
+    second.force_login(owner)
+    etag = first.get(url)["ETag"]
+    assert second.get(url, headers={"If-None-Match": etag}).status_code == 304

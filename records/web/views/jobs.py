@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import logging
-import re
 import uuid
 from collections.abc import Callable, Iterator
 from functools import partial
@@ -206,20 +205,27 @@ def _detail_html(request: SignedInRequest, job: CopyJob, groups: dict[tuple[str,
 @require_GET
 def job_live(request: SignedInRequest, code: uuid.UUID) -> HttpResponse:
     """The job page's live part, rendered from one snapshot as the page renders it: job.js polls it
-    every second and swaps it whole. An unchanged part is an empty 304 (its ETag)."""
+    every second and swaps it whole. An unchanged part is an empty 304 (its ETag). Rendered once
+    for everyone polling the same state within a few seconds (page_cache, as the page)."""
     job = _get_job_for_user(request, code, only=DETAIL_FIELDS, related=DETAIL_RELATED, annotations=DETAIL_ANNOTATIONS)
-    state = job_state.snapshot(job, request.user)
-    html = render_to_string("records/_job_live.html", {"job": job, "state": state}, request=request)
-    # The review forms' CSRF tokens are masked anew at each render: they don't make a new version.
-    etag = _etag(CSRF_INPUT.sub("", html).encode())
-    # Per user, and always revalidated: the browser asks with If-None-Match each second.
+    groups = job_state.groups(job)
+    html = page_cache.kept_render(
+        request, state=_page_state(job, groups), render=partial(_live_html, request, job, groups)
+    )
+    # Of the part with the CSRF token's slot: a token masked anew at each request makes no new version.
+    etag = _etag(html.encode())
+    # Per user, and always revalidated: job.js asks with If-None-Match each second.
     headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
     if etag in _if_none_match(request):
         return HttpResponseNotModified(headers=headers)
-    return HttpResponse(html, content_type="text/html; charset=utf-8", headers=headers)
+    return HttpResponse(page_cache.with_token(request, html), content_type="text/html; charset=utf-8", headers=headers)
 
 
-CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="[^"]*"')
+def _live_html(request: SignedInRequest, job: CopyJob, groups: dict[tuple[str, str], int], csrf_token: str) -> str:
+    state = job_state.snapshot(job, request.user, groups)
+    return render_to_string(
+        "records/_job_live.html", {"csrf_token": csrf_token, "job": job, "state": state}, request=request
+    )
 
 
 @require_GET
