@@ -93,3 +93,14 @@ def test_the_live_part_has_one_etag_whatever_the_session(owner, make_job):
     second.force_login(owner)
     etag = first.get(url)["ETag"]
     assert second.get(url, headers={"If-None-Match": etag}).status_code == 304
+
+
+def test_the_tables_first_rows_fetched_again_cost_no_rows_query(owner_client, make_job):
+    job = make_job(results=120, status=CopyJob.Status.RUNNING)
+    url = reverse("job_rows", args=[job.code])
+    first, rendered = _get(owner_client, url)
+    again, kept = _get(owner_client, url)
+    assert kept == 4 < rendered and again == first
+    RecordResult.objects.filter(job=job, source_id="S00000").update(new_id="", status=RecordResult.Status.PENDING)
+    moved, _ = _get(owner_client, url)
+    assert moved != first, "a row whose outcome moved is shown"

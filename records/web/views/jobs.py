@@ -232,7 +232,8 @@ def _live_html(request: SignedInRequest, job: CopyJob, groups: dict[tuple[str, s
 def job_rows(request: SignedInRequest, code: uuid.UUID) -> HttpResponse:
     """The rows of the results table for the page the query string names (same filters and
     cursor as the job page), as HTML: job.js swaps them in while the job runs, so outcomes and
-    new ids appear without a reload. Session, user, job and the page's rows: 4 queries."""
+    new ids appear without a reload. Session, user, job and the page's rows: 4 queries; the first
+    page adds the result groups (its state in page_cache), and then needs no rows while kept."""
     job = _get_job_for_user(
         request,
         code,
@@ -249,13 +250,23 @@ def job_rows(request: SignedInRequest, code: uuid.UUID) -> HttpResponse:
         ),
         related=("profile",),
     )
+    if request.GET:  # a filter or a later page: rendered each time
+        html = _rows_html(request, job)
+    else:  # the first page, which every watcher of the job fetches when the job moves: kept as the page
+        groups = tuple(sorted(job_state.groups(job).items()))  # a row's outcome moves its group's count
+        html = page_cache.kept_render(
+            request, state=("rows", job.status, groups), render=lambda _: _rows_html(request, job)
+        )
+    return HttpResponse(html, content_type="text/html; charset=utf-8", headers={"Cache-Control": "private, no-cache"})
+
+
+def _rows_html(request: SignedInRequest, job: CopyJob) -> str:
     # Any object name is a valid filter here: it only narrows this user's own job's results.
     results = filtered_results(request, job, [request.GET.get("object", "")]).results
     page = results_page(request, results, 0, "")
     labels, _ = job_state.plan_labels((job.plan or {}).get("objects"))
     words = row_words(job, page.rows, labels)
-    html = "".join(result_row_html(r, words) for r in page.rows)
-    return HttpResponse(html, content_type="text/html; charset=utf-8", headers={"Cache-Control": "private, no-cache"})
+    return "".join(result_row_html(r, words) for r in page.rows)
 
 
 def _etag(payload: bytes) -> str:
