@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import sys
 import time
 from pathlib import Path
@@ -161,6 +162,8 @@ def main(argv=None):
     if args.serve_sandbox:
         return serve_sandbox(args.latency_ms)
     stack = None if args.url else Stack(args)
+    # A SIGTERM (timeout, kill) stops what the script started too, as the end of a run does.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
         if stack:
             stack.start()

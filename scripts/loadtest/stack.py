@@ -238,7 +238,12 @@ class Stack:
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
         )
-        out, err = await asyncio.wait_for(proc.communicate(), timeout=300)
+        try:
+            out, err = await asyncio.wait_for(proc.communicate(), timeout=300)
+        finally:
+            if proc.returncode is None:  # the run ended while it planned: it must not outlive the run
+                proc.kill()
+                await proc.wait()
         return self._job_code(out, err)
 
     def _job_code(self, out: bytes, err: bytes) -> str:
