@@ -134,7 +134,7 @@ DETAIL_RELATED = (
 
 
 def job_list(request: SignedInRequest) -> HttpResponse:
-    profiles = ConnectionProfile.objects.for_user(request.user)
+    profiles = ConnectionProfile.objects.for_user(request.user).only("code", "name")  # no secret decrypted
     form = JobFilterForm(request.GET or None, profiles=profiles)
     jobs = CopyJob.objects.for_user(request.user).for_table()
     if form.is_valid():
