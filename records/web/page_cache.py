@@ -1,7 +1,8 @@
 """A page's rendering kept for a few seconds, per user, address and state: when many people open
-(or reload) the same job's page in the same second, one render serves them all. Measured with
-scripts/load_job_pages.py: 50 users opening a new job's page within a second queued ~2 s of
-renders on two CPUs (docs/performance.md).
+(or reload) the same job's page in the same second, or poll its live part and rows, one render
+serves them all. Measured with scripts/load_job_pages.py: 40 watchers opening a new job's page
+within a second queued seconds of renders on two CPUs; a kept page costs half the CPU
+(docs/performance.md).
 
 What the caller passes as `state` decides when the page is rendered anew (the job's row and its
 result counts, for the job page); whatever else a page shows (a profile shared or not, the words
