@@ -116,6 +116,9 @@ PLAN_WAIT_NOTICE_SECONDS = env.int("PLAN_WAIT_NOTICE_SECONDS", default=10)
 # Read plans in the web process instead of on a worker: the test suite's default (tests/conftest.py),
 # never in production (the request would wait on the whole tree again).
 PLAN_READ_INLINE = env.bool("PLAN_READ_INLINE", default=False)
+# The job page's rendering is kept this long per user and job state (records/web/page_cache.py):
+# many people opening one job's page in the same second cost one render. 0: render each time.
+PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=5)
 
 # E-mail (records/notify/): EMAIL_URL such as smtp+tls://user:password@mail.example.com:587;
 # development prints mails on the console. SITE_URL makes the links in them absolute.

@@ -28,9 +28,14 @@ def _approve_grants(user_id: int | None) -> models.QuerySet[Permission]:
 class JobQuerySet(models.QuerySet["CopyJob"]):
     def for_table(self) -> JobQuerySet:
         """What a jobs table shows joined in, one query for the page: the profile, the template
-        a job ran from and its schedule, never the template's secret (decrypted per row) nor a version's definition."""
+        a job ran from and its schedule, never a secret (each would be decrypted per row, the
+        profile's four too) nor a version's definition."""
         related = self.select_related("profile", "template_version__template", "schedule__template")
         return related.defer(
+            "profile__secret",
+            "profile__refresh_token",
+            "profile__session_token",
+            "profile__masking_key",
             "template_version__definition",
             "template_version__template__webhook_secret",
             "schedule__template__webhook_secret",

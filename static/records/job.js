@@ -2,7 +2,7 @@
 // (status, numbers, per-object table, notice, actions and their reasons, rows in review) from
 // one snapshot of the job (jobs/<code>/live/, records/web/job_state.py), and it replaces the
 // part here in one piece: nothing on screen is ever from two moments. An unchanged job answers
-// an empty 304 (its ETag), which fetch hands over as the same HTML.
+// an empty 304 to the ETag this script sends back (getLive).
 // When the snapshot's version moves, the results rows of this page are fetched again. When the
 // job has ended the part is what a reload shows; the flash messages of the running job go, and
 // <body data-settled> tells that the page is done changing. A hidden tab does not poll.
@@ -24,6 +24,22 @@
   function get(u) {
     return fetch(u, { credentials: "same-origin", headers: { Accept: "text/html" } })
       .then(function (r) { if (!r.ok) throw new Error(r.status); return r.text(); });
+  }
+
+  // The live part asked with the last answer's ETag, by this script: the pages of a signed-in
+  // user are sent "no-store" (records/web/middleware.py), so the browser's cache never
+  // revalidates them itself. Unchanged: an empty 304, and the part on screen stays.
+  var etag = null;
+  function getLive(u) {
+    var headers = { Accept: "text/html" };
+    if (etag) headers["If-None-Match"] = etag;
+    return fetch(u, { credentials: "same-origin", cache: "no-store", headers: headers })
+      .then(function (r) {
+        if (r.status === 304 && lastHtml !== null) return lastHtml;
+        if (!r.ok) throw new Error(r.status);
+        etag = r.headers.get("ETag");
+        return r.text();
+      });
   }
 
   function refreshRows() {
@@ -65,7 +81,7 @@
       document.addEventListener("visibilitychange", poll, { once: true });
       return;
     }
-    get(url)
+    getLive(url)
       .then(function (html) {
         var moved = swap(html);
         var ended = live.dataset.finished === "true";

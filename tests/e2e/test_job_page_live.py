@@ -177,3 +177,23 @@ def test_live_part_holds_together_through_a_rate_limit_wait(
     assert "badge-succeeded" in end["badge"] and not end["notice"], end  # and its words go with it
     here, fresh = live_and_reload(page)
     assert here == fresh
+
+
+def test_an_unchanged_live_part_is_answered_304_to_the_etag_job_js_sends(parts, new_page, login, live_server, owner):
+    # No worker: the job stays queued, and its live part the same from poll to poll. The pages
+    # are sent "no-store", so only job.js itself can ask with the ETag.
+    page = new_page()
+    login(page, "alice", "alice-pass-123")
+    job = copy_job_create(
+        request=copy_request(parts["zoho_profile"], "Accounts", [_acme(parts["fresh_sandbox"])], "clone"), user=owner
+    )
+    answers = []
+    page.on(
+        "response",
+        lambda r: answers.append((r.status, r.request.headers.get("if-none-match"))) if "/live/" in r.url else None,
+    )
+    page.goto(f"{live_server.url}/jobs/{job.code}/")
+    page.wait_for_timeout(3500)
+    assert answers and answers[0] == (200, None), answers
+    assert len(answers) >= 2 and all(status == 304 and tag for status, tag in answers[1:]), answers
+    expect(page.locator("#job-live")).to_have_attribute("data-finished", "false")

@@ -35,6 +35,21 @@ def test_job_list_shows_only_my_jobs_newest_first(owner_client, owner, other_use
     assert body.index(str(second.code)) < body.index(str(first.code))
 
 
+def test_job_list_reads_no_profile_secret_and_its_queries_do_not_grow(owner_client, make_job):
+    make_job(results=1)
+    counts = []
+    for _ in range(2):
+        with CaptureQueriesContext(connection) as ctx:
+            assert owner_client.get(reverse("job_list")).status_code == 200
+        counts.append(len(ctx.captured_queries))
+        sql = " ".join(q["sql"] for q in ctx.captured_queries)
+        for column in ("secret", "refresh_token", "session_token", "masking_key"):
+            assert f'"records_connectionprofile"."{column}"' not in sql, column
+        make_job(results=1)
+        make_job(results=1)
+    assert counts[0] == counts[1]
+
+
 def test_job_list_filters_by_status_and_profile(owner_client, make_job):
     done = make_job()
     running = make_job(status=CopyJob.Status.RUNNING)

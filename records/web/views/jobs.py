@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import logging
-import re
 import uuid
 from collections.abc import Callable, Iterator
 from functools import partial
@@ -33,7 +32,7 @@ from records.copying import approval, job_actions, job_queue, review
 from records.lib.error_words import friendly_error, service_error_message
 from records.lib.signed_in import SignedInRequest
 from records.models import ConnectionProfile, CopyJob, RecordResult
-from records.web import job_state
+from records.web import job_state, page_cache
 from records.web.csv_cells import neutralise
 from records.web.forms import JobFilterForm
 from records.web.job_actions import APPROVE, CANCEL, REJECT, RESUME, UNDO, JobAction
@@ -120,6 +119,10 @@ DETAIL_FIELDS = (
 # Read with the job, the engine state itself left unread: the Vault phase checkpoint and the run's
 # last known API budget.
 DETAIL_ANNOTATIONS = {job_state.ROOTS: F("state__roots"), "budget_state": KeyTransform("budget", "state")}
+# The job's own columns the page shows, by their names in the row (a foreign key's id, not its object).
+PAGE_STATE_COLUMNS = tuple(
+    f.attname for f in CopyJob._meta.concrete_fields if f.name in DETAIL_FIELDS or f.attname in DETAIL_FIELDS
+)
 DETAIL_RELATED = (
     "profile",
     "target_profile",
@@ -131,7 +134,7 @@ DETAIL_RELATED = (
 
 
 def job_list(request: SignedInRequest) -> HttpResponse:
-    profiles = ConnectionProfile.objects.for_user(request.user)
+    profiles = ConnectionProfile.objects.for_user(request.user).only("code", "name")  # no secret decrypted
     form = JobFilterForm(request.GET or None, profiles=profiles)
     jobs = CopyJob.objects.for_user(request.user).for_table()
     if form.is_valid():
@@ -156,18 +159,34 @@ def _job_matches(q: str) -> Q:
 def job_detail(request: SignedInRequest, code: uuid.UUID) -> HttpResponse:
     # Query budget, whatever the number of results: session, user, job, result groups, page
     # rows, and on a middle page its position; a search by id adds one count; the actions' rules.
+    # Rendered once for everyone opening the same state within a few seconds (page_cache): then
+    # session, user, job and result groups.
     job = _get_job_for_user(request, code, only=DETAIL_FIELDS, related=DETAIL_RELATED, annotations=DETAIL_ANNOTATIONS)
     groups = job_state.groups(job)
+    html = page_cache.cached_page(
+        request, state=_page_state(job, groups), render=partial(_detail_html, request, job, groups)
+    )
+    return HttpResponse(html)
+
+
+def _page_state(job: CopyJob, groups: dict[tuple[str, str], int]) -> tuple[Any, ...]:
+    """What the job page shows of the job's own row and its results: a change renders it anew."""
+    row = tuple(repr(getattr(job, c)) for c in PAGE_STATE_COLUMNS)
+    extra = tuple(repr(getattr(job, name, None)) for name in DETAIL_ANNOTATIONS)
+    return row, extra, tuple(sorted(groups.items()))
+
+
+def _detail_html(request: SignedInRequest, job: CopyJob, groups: dict[tuple[str, str], int], csrf_token: str) -> str:
     state = job_state.snapshot(job, request.user, groups)
     objects = sorted({obj for obj, _ in groups})
     labels = {o.object: o.label for o in state.objects}
     chosen = filtered_results(request, job, objects)
     page = results_page(request, chosen.results, filtered_total(chosen, groups), filters_query(request))
     words = row_words(job, page.rows, labels)
-    return render(
-        request,
+    return render_to_string(
         "records/job_detail.html",
         {
+            "csrf_token": csrf_token,  # the request's own, or page_cache's slot for it
             "job": job,
             "state": state,
             "form": chosen.form,
@@ -179,33 +198,42 @@ def job_detail(request: SignedInRequest, code: uuid.UUID) -> HttpResponse:
             "outcome_choices": RecordResult.Status.choices,
             "files": files_summary(job),
         },
+        request=request,
     )
 
 
 @require_GET
 def job_live(request: SignedInRequest, code: uuid.UUID) -> HttpResponse:
     """The job page's live part, rendered from one snapshot as the page renders it: job.js polls it
-    every second and swaps it whole. An unchanged part is an empty 304 (its ETag)."""
+    every second and swaps it whole. An unchanged part is an empty 304 (its ETag). Rendered once
+    for everyone polling the same state within a few seconds (page_cache, as the page)."""
     job = _get_job_for_user(request, code, only=DETAIL_FIELDS, related=DETAIL_RELATED, annotations=DETAIL_ANNOTATIONS)
-    state = job_state.snapshot(job, request.user)
-    html = render_to_string("records/_job_live.html", {"job": job, "state": state}, request=request)
-    # The review forms' CSRF tokens are masked anew at each render: they don't make a new version.
-    etag = _etag(CSRF_INPUT.sub("", html).encode())
-    # Per user, and always revalidated: the browser asks with If-None-Match each second.
+    groups = job_state.groups(job)
+    html = page_cache.kept_render(
+        request, state=_page_state(job, groups), render=partial(_live_html, request, job, groups)
+    )
+    # Of the part with the CSRF token's slot: a token masked anew at each request makes no new version.
+    etag = _etag(html.encode())
+    # Per user, and always revalidated: job.js asks with If-None-Match each second.
     headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
     if etag in _if_none_match(request):
         return HttpResponseNotModified(headers=headers)
-    return HttpResponse(html, content_type="text/html; charset=utf-8", headers=headers)
+    return HttpResponse(page_cache.with_token(request, html), content_type="text/html; charset=utf-8", headers=headers)
 
 
-CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="[^"]*"')
+def _live_html(request: SignedInRequest, job: CopyJob, groups: dict[tuple[str, str], int], csrf_token: str) -> str:
+    state = job_state.snapshot(job, request.user, groups)
+    return render_to_string(
+        "records/_job_live.html", {"csrf_token": csrf_token, "job": job, "state": state}, request=request
+    )
 
 
 @require_GET
 def job_rows(request: SignedInRequest, code: uuid.UUID) -> HttpResponse:
     """The rows of the results table for the page the query string names (same filters and
     cursor as the job page), as HTML: job.js swaps them in while the job runs, so outcomes and
-    new ids appear without a reload. Session, user, job and the page's rows: 4 queries."""
+    new ids appear without a reload. Session, user, job and the page's rows: 4 queries; the first
+    page adds the result groups (its state in page_cache), and then needs no rows while kept."""
     job = _get_job_for_user(
         request,
         code,
@@ -222,13 +250,23 @@ def job_rows(request: SignedInRequest, code: uuid.UUID) -> HttpResponse:
         ),
         related=("profile",),
     )
+    if request.GET:  # a filter or a later page: rendered each time
+        html = _rows_html(request, job)
+    else:  # the first page, which every watcher of the job fetches when the job moves: kept as the page
+        groups = tuple(sorted(job_state.groups(job).items()))  # a row's outcome moves its group's count
+        html = page_cache.kept_render(
+            request, state=("rows", job.status, groups), render=lambda _: _rows_html(request, job)
+        )
+    return HttpResponse(html, content_type="text/html; charset=utf-8", headers={"Cache-Control": "private, no-cache"})
+
+
+def _rows_html(request: SignedInRequest, job: CopyJob) -> str:
     # Any object name is a valid filter here: it only narrows this user's own job's results.
     results = filtered_results(request, job, [request.GET.get("object", "")]).results
     page = results_page(request, results, 0, "")
     labels, _ = job_state.plan_labels((job.plan or {}).get("objects"))
     words = row_words(job, page.rows, labels)
-    html = "".join(result_row_html(r, words) for r in page.rows)
-    return HttpResponse(html, content_type="text/html; charset=utf-8", headers={"Cache-Control": "private, no-cache"})
+    return "".join(result_row_html(r, words) for r in page.rows)
 
 
 def _etag(payload: bytes) -> str:

@@ -1,0 +1,60 @@
+"""A page's rendering kept for a few seconds, per user, address and state: when many people open
+(or reload) the same job's page in the same second, or poll its live part and rows, one render
+serves them all. Measured with scripts/load_job_pages.py: 40 watchers opening a new job's page
+within a second queued seconds of renders on two CPUs; a kept page costs half the CPU
+(docs/performance.md).
+
+What the caller passes as `state` decides when the page is rendered anew (the job's row and its
+result counts, for the job page); whatever else a page shows (a profile shared or not, the words
+of a wait's "until") may lag by at most PAGE_CACHE_SECONDS: display only, every action checks
+again when it is posted. Not cached: a page with a query string (filters, a results page) or with
+flash messages waiting (rendering shows them once). The CSRF token is the request's own: the page
+is kept with a slot in its place."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Callable, Hashable
+
+from django.conf import settings
+from django.contrib.messages import get_messages
+from django.core.cache import cache
+from django.http import HttpRequest
+from django.middleware.csrf import get_token
+
+# What {% csrf_token %} prints in a kept page instead of a token (letters only: never escaped).
+CSRF_SLOT = "csrfslotb7e1c0d4a9f2"
+# Requests for the same page wait for the first one's render rather than render it too; striped,
+# so the locks are a fixed few whatever the number of pages.
+_STRIPES = [threading.Lock() for _ in range(32)]
+
+
+def cached_page(request: HttpRequest, *, state: Hashable, render: Callable[[str], str]) -> str:
+    """The page's HTML: `render(csrf_token)` at most once per PAGE_CACHE_SECONDS for this user,
+    address and `state`; the token put in per request."""
+    return with_token(request, kept_render(request, state=state, render=render))
+
+
+def kept_render(request: HttpRequest, *, state: Hashable, render: Callable[[str], str]) -> str:
+    """The HTML with CSRF_SLOT where the token goes (the same for everyone, so it can be an ETag's
+    source): kept as cached_page keeps it, or rendered now."""
+    seconds = settings.PAGE_CACHE_SECONDS
+    if seconds <= 0 or request.GET or len(get_messages(request)):
+        return render(CSRF_SLOT)
+    key = _key(request, state)
+    with _STRIPES[hash(key) % len(_STRIPES)]:
+        html: str | None = cache.get(key)
+        if html is None:
+            html = render(CSRF_SLOT)
+            cache.set(key, html, seconds)
+    return html
+
+
+def with_token(request: HttpRequest, html: str) -> str:
+    return html.replace(CSRF_SLOT, get_token(request))
+
+
+def _key(request: HttpRequest, state: Hashable) -> str:
+    who = (request.user.pk, request.path, state)
+    return "page:" + hashlib.blake2b(repr(who).encode(), digest_size=16).hexdigest()

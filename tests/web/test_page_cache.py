@@ -1,0 +1,106 @@
+"""The job page's rendering kept for a few seconds (records/web/page_cache.py): many people opening
+the same job's page in the same second cost one render, each with its own CSRF token; a change
+of the job or its results renders it anew; filtered pages and PAGE_CACHE_SECONDS=0 are not kept."""
+
+import re
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from records.models import CopyJob, RecordResult
+from records.web.page_cache import CSRF_SLOT
+
+pytestmark = pytest.mark.django_db
+TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+def _get(client, url, params=None):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, params or {})
+    assert response.status_code == 200
+    return response.content.decode(), len(queries)
+
+
+def test_the_same_job_page_opened_again_costs_only_the_job_and_its_counts(owner_client, make_job):
+    job = make_job(results=120, status=CopyJob.Status.RUNNING)
+    url = reverse("job_detail", args=[job.code])
+    first, rendered = _get(owner_client, url)
+    again, kept = _get(owner_client, url)
+    assert kept == 4, "session, user, job, result groups"
+    assert kept < rendered
+    assert TOKEN.sub("", again) == TOKEN.sub("", first)
+    assert CSRF_SLOT not in again
+
+
+def test_a_kept_page_carries_a_working_csrf_token_of_its_own(owner, make_job):
+    job = make_job(results=3)
+    url = reverse("job_detail", args=[job.code])
+    first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    first.force_login(owner)
+    second.force_login(owner)
+    first.get(url)
+    body = second.get(url).content.decode()  # the kept rendering
+    token = TOKEN.search(body).group(1)
+    assert CSRF_SLOT not in body and token != CSRF_SLOT
+    response = second.post(reverse("logout"), {"csrfmiddlewaretoken": token})
+    assert response.status_code == 302, "the kept page's token is accepted"
+
+
+def test_a_job_whose_results_moved_is_rendered_anew(owner_client, make_job):
+    job = make_job(results=10, status=CopyJob.Status.RUNNING)
+    url = reverse("job_detail", args=[job.code])
+    _get(owner_client, url)
+    RecordResult.objects.filter(job=job, status=RecordResult.Status.FAILED).update(status=RecordResult.Status.SUCCEEDED)
+    CopyJob.objects.filter(pk=job.pk).update(status=CopyJob.Status.SUCCEEDED)
+    body, rendered = _get(owner_client, url)
+    assert rendered > 4
+    assert 'data-finished="true"' in body
+
+
+def test_a_filtered_page_is_rendered_each_time(owner_client, make_job):
+    job = make_job(results=20)
+    url = reverse("job_detail", args=[job.code])
+    _, first = _get(owner_client, url, {"outcome": "failed"})
+    _, again = _get(owner_client, url, {"outcome": "failed"})
+    assert again == first > 4
+
+
+def test_no_page_is_kept_when_the_setting_is_zero(owner_client, make_job, settings):
+    settings.PAGE_CACHE_SECONDS = 0
+    job = make_job(results=20)
+    url = reverse("job_detail", args=[job.code])
+    _, first = _get(owner_client, url)
+    _, again = _get(owner_client, url)
+    assert again == first > 4
+
+
+def test_the_live_part_polled_again_costs_only_the_job_and_its_counts(owner_client, make_job):
+    job = make_job(results=120, status=CopyJob.Status.RUNNING)
+    url = reverse("job_live", args=[job.code])
+    _, rendered = _get(owner_client, url)
+    _, kept = _get(owner_client, url)
+    assert kept == 4 < rendered
+
+
+def test_the_live_part_has_one_etag_whatever_the_session(owner, make_job):
+    job = make_job(results=5, status=CopyJob.Status.RUNNING)
+    url = reverse("job_live", args=[job.code])
+    first, second = Client(), Client()
+    first.force_login(owner)
+    second.force_login(owner)
+    etag = first.get(url)["ETag"]
+    assert second.get(url, headers={"If-None-Match": etag}).status_code == 304
+
+
+def test_the_tables_first_rows_fetched_again_cost_no_rows_query(owner_client, make_job):
+    job = make_job(results=120, status=CopyJob.Status.RUNNING)
+    url = reverse("job_rows", args=[job.code])
+    first, rendered = _get(owner_client, url)
+    again, kept = _get(owner_client, url)
+    assert kept == 4 < rendered and again == first
+    RecordResult.objects.filter(job=job, source_id="S00000").update(new_id="", status=RecordResult.Status.PENDING)
+    moved, _ = _get(owner_client, url)
+    assert moved != first, "a row whose outcome moved is shown"
