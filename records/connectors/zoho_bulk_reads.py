@@ -24,7 +24,9 @@ class BulkLevels:
         self.reads, self.bulk = reads, bulk
         self.concurrency = max(1, concurrency)
         self.terms = BulkReadTerms()
-        self.taken: dict[str, dict[str, Any]] = {}  # {module: the read's PathChoice.as_dict()}
+        # {module: the read's PathChoice.as_dict()}: a job's where any chunk took one, else the last
+        # chunk weighed (a connector serves one job, or one preview, at a time).
+        self.taken: dict[str, dict[str, Any]] = {}
 
     def __call__(
         self, module: str, parent_field: str, parent_ids: list[str], columns: list[str]
@@ -35,7 +37,8 @@ class BulkLevels:
         choice = read_choice(
             rows, len(parent_ids), latency=ASSUMED_LATENCY, concurrency=self.concurrency, terms=self.terms
         )
-        self.taken[module] = choice.as_dict()
+        if self.taken.get(module, {}).get("path") != "bulk":  # a level read partly by a job says so
+            self.taken[module] = choice.as_dict()
         if choice.path != "bulk":
             return None
         fields = {f.name: f for f in self.reads.metadata.describe(module)}
