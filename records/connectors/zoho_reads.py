@@ -32,11 +32,11 @@ USERS_PAGES_MAX = 100  # a bound on the pages of users read: 20,000 users
 USERS = "Users"  # the target of Owner and user lookups (FieldInfo.reference_to)
 LIST_FIELDS_MAX = 50  # §4.1: at most 50 fields when listing
 COQL_FIELDS_MAX = 500  # §4.4 (v7): at most 500 SELECT columns
-# §4.4: modules COQL cannot read; their children are read through the related-list API.
 # A level too large for one COQL page: (module, parent field, parent ids, columns) -> its rows
 # read another way, or None to go on with COQL (zoho_bulk_reads.BulkLevels).
 LargeLevel = Callable[[str, str, list[str], list[str]], Iterator[dict[str, Any]] | None]
 Instead = Callable[[], Iterator[dict[str, Any]] | None]
+# §4.4: modules COQL cannot read; their children are read through the related-list API.
 NON_COQL_MODULES = frozenset({"Notes", "Attachments"})
 
 

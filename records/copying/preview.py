@@ -81,7 +81,7 @@ def _add_budget(plan: Plan, writer: Connector) -> None:
     calls = plan.write_calls if plan.write_calls is not None else -(-records // max(writer.clones_per_call, 1))
     # A level written by bulk jobs is counted as its jobs. (Its reads are not: the preview read the
     # tree already, Bulk Read jobs included, and the run copies what it read.)
-    bulk = bulk_spend(plan.levels, batch_size=writer.batch_size, job_size=writer.bulk_batch_size)
+    bulk = bulk_spend(_bulk_levels(plan, writer), batch_size=writer.batch_size, job_size=writer.bulk_batch_size)
     plan.budget = budget_words.plan_budget(
         writer.budget(),
         calls=max(calls - bulk.calls, 0),
@@ -92,6 +92,14 @@ def _add_budget(plan: Plan, writer: Connector) -> None:
     warning = budget_words.over_warning(plan.budget)
     if warning:
         plan.warnings.append(warning)
+
+
+def _bulk_levels(plan: Plan, writer: Connector) -> list[dict[str, Any]]:
+    """The levels the run writes by bulk jobs: the plan chose it and the object has the copy key
+    (bulk_writes.takes_bulk: without it the run inserts them)."""
+    chosen = [lv for lv in plan.levels if lv["write"]["path"] == "bulk"]
+    keys = writer.copy_key_fields
+    return [lv for lv in chosen if tree.copy_key_field(writer.describe(lv["object"]), keys)]
 
 
 def _plan_source(request: CopyRequest, conn: Connector, progress: Progress | None) -> tuple[Plan, Trees]:

@@ -51,6 +51,15 @@ def test_the_spend_of_ordinary_inserts_is_unchanged(zoho):
     assert "bulk job" not in plan.budget["line"]
 
 
+def test_without_a_copy_key_the_run_inserts_the_level_and_the_spend_says_so(bare_zoho):
+    sb, profile, _ = bare_zoho
+    account = account_with_contacts(sb)
+    request = copy_request(with_concurrency(profile, 1), "Accounts", [account], "deep_copy", options=ONLY_CONTACTS)
+    plan = copy_preview(request=request)
+    assert plan.levels[0]["write"]["path"] == "bulk"  # the rule's choice; the run needs the key for it
+    assert plan.budget["spend"] == 1 + LEVEL // 10 and "bulk job" not in plan.budget["line"]
+
+
 def test_a_copy_into_another_org_weighs_the_writes_with_the_target_concurrency(cross_zoho):
     source, target = cross_zoho
     account = account_with_contacts(source.sandbox)
