@@ -389,15 +389,18 @@ class RecordsApi:
         return 200, {"data": [self.state.render(mod.api_name, r, fields) for r in chunk], "info": info}
 
     # -- §4.4 COQL ----------------------------------------------------------------------------------
-    def coql(self, req):
+    def _coql_query(self, req) -> Coql:
         body = req.json()
         text = body.get("select_query") if isinstance(body, dict) else None
         if not isinstance(text, str) or not text.strip():
             raise _api_error(400, "REQUIRED_PARAM_MISSING", "select_query is missing", param="select_query")
         try:
-            q = Coql(text)
+            return Coql(text)
         except QueryError as exc:
             raise _api_error(400, exc.code, exc.message, **exc.details) from None
+
+    def coql(self, req):
+        q = self._coql_query(req)
         mod = self.state.module(q.module)
         if mod is None or not mod.coql:
             # §4.4: Notes (and subform modules) are not COQL modules.
@@ -415,6 +418,9 @@ class RecordsApi:
             rows = [r for r in self.state.records[mod.api_name].values() if pred(r)]
         except QueryError as exc:
             raise _api_error(400, exc.code, exc.message, **exc.details) from None
+        if q.count_of:
+            get(None, q.count_of)
+            return 200, {"data": [{f"COUNT({q.count_of})": len(rows)}], "info": {"count": 1, "more_records": False}}
         rows.sort(key=lambda r: int(r["id"]))
         for column, desc in reversed(q.order):
             rows.sort(key=lambda r, c=column: _sort_key(get(r, c)), reverse=desc)

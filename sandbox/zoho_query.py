@@ -194,6 +194,7 @@ class Coql:
         self.toks = tokenize(text)
         self.i = 0
         self.columns: list[str] = []
+        self.count_of = ""  # select COUNT(column): the column
         self.module = ""
         self.where = None  # a tree: ("and"|"or", a, b) | ("cmp", field, op, value)
         self.order: list[tuple[str, bool]] = []
@@ -240,6 +241,9 @@ class Coql:
             raise QueryError("SYNTAX_ERROR", "unexpected text", near=self._peek()[1])
 
     def _columns(self):
+        if self._peek()[0] == "word" and self._peek(1) == ("op", "("):
+            self._aggregate()
+            return
         while True:
             kind, value = self._peek()
             if kind != "word":
@@ -250,6 +254,20 @@ class Coql:
                 self.i += 1
                 continue
             break
+
+    def _aggregate(self):
+        # COQL's aggregate functions (COQL overview: SUM, MAX, MIN, AVG, COUNT); the emulator
+        # knows COUNT(column) alone, answered as one row {"COUNT(column)": n}.
+        func = self._peek()[1]
+        if func.upper() != "COUNT":
+            raise QueryError("SYNTAX_ERROR", f"unsupported function {func}", near=func)
+        self.i += 2
+        kind, column = self._peek()
+        if kind != "word":
+            raise QueryError("SYNTAX_ERROR", "expected a column", near=column)
+        self.i += 1
+        self._expect_op(")")
+        self.count_of = column
 
     def _order_by(self):
         self._expect_kw("by")

@@ -40,6 +40,7 @@ from records.connectors.urls import check_base_url, zoho_accounts_for
 from records.connectors.zoho_api import DEFAULT_API_VERSION, ZohoApi
 from records.connectors.zoho_bulk import WRITE_ROWS_MAX, BulkRow, Pending, ZohoBulk
 from records.connectors.zoho_bulk_costs import ASSUMED_LATENCY, insert_choice, read_choice
+from records.connectors.zoho_bulk_reads import BulkLevels
 from records.connectors.zoho_files import ZohoFiles
 from records.connectors.zoho_metadata import ZohoMetadata
 from records.connectors.zoho_reads import ZohoReads
@@ -138,15 +139,22 @@ class ZohoConnector(DelegatedAttachments, Connector):
         self.writes = ZohoWrites(self.api, self.reads, concurrency=config.concurrency)
         self.files = ZohoFiles(self.api)
         self.bulk = ZohoBulk(self.api, org_id=self.reads.org_zgid, match_ids=self.reads.match_ids)
+        # A level too large for one COQL page is read by Bulk Read when the rule says so.
+        self.bulk_levels = BulkLevels(self.reads, self.bulk, concurrency=config.concurrency)
+        self.reads.large_level = self.bulk_levels
 
     def budget(self) -> dict[str, Any] | None:
         return self.api.budget.snapshot().as_dict()
 
     # -- bulk jobs (zoho_bulk.py; the rule choosing them: zoho_bulk_costs.py) -------------------
     def level_paths(self, object_name: str, *, rows: int, parents: int) -> dict[str, Any] | None:
+        # The read: what the tree's read took where a page said more followed (counted, weighed),
+        # else the rule at the level's size (one COQL page each chunk: COQL).
         concurrency = max(1, self.config.concurrency)
+        terms = self.bulk_levels.terms
+        weighed = read_choice(rows, parents, latency=ASSUMED_LATENCY, concurrency=concurrency, terms=terms)
         return {
-            "read": read_choice(rows, parents, latency=ASSUMED_LATENCY, concurrency=concurrency).as_dict(),
+            "read": self.bulk_levels.taken.get(object_name) or weighed.as_dict(),
             "write": insert_choice(rows, latency=ASSUMED_LATENCY, concurrency=concurrency).as_dict(),
         }
 

@@ -24,6 +24,16 @@ BULK_READ_IN_MAX = 100  # [UNCONFIRMED] values in a bulk read criteria's `in` (C
 BULK_JOB_SECONDS = 10.0
 BULK_ROWS_PER_SECOND = 2000.0
 BULK_CALLS = 4  # upload or create, create, a last poll, the download
+# [UNCONFIRMED] how fast a COQL page comes: Zoho documents none. A page of 2,000 rows with a
+# module's list columns is a large answer (hundreds of KB), built and sent in about 2 s on top of
+# the call's latency; the job's file streams at about the same rate (BULK_ROWS_PER_SECOND).
+COQL_ROWS_PER_SECOND = 1000.0
+# So where a read takes Bulk Read, at one chunk of parents (100): COQL costs 3 credits per 2,000
+# rows and its pages follow each other (about 2.2 s each); a job costs 53 and about 11 s plus the
+# file. Cheaper from 34,001 rows (18 pages = 54 credits), faster from about 19,000: Bulk Read is
+# taken from 34,001 rows under one chunk of parents, e.g. 50,000 contacts of one account: 53
+# credits and about 36 s against 75 credits and 55 s. (Beyond 100,000 rows COQL can't page on:
+# its OFFSET stops there.)
 # The latency a plan's times assume: a real remote's 100-300 ms a call (the planner runs before
 # any copy call, so it has no measured one).
 ASSUMED_LATENCY = 0.2
@@ -44,23 +54,35 @@ class PathChoice:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class BulkReadTerms:
+    """What a bulk read job is taken to cost ([UNCONFIRMED]: see above), as one value a connector
+    holds (`ZohoConnector.bulk_read_terms`): a test lowers it to have a small level read by a job."""
+
+    credits: int = BULK_READ_CREDITS
+    job_seconds: float = BULK_JOB_SECONDS
+
+
 def _up(n: int, size: int) -> int:
     return -(-n // size)
 
 
-def read_choice(rows: int, parents: int, *, latency: float, concurrency: int) -> PathChoice:
+def read_choice(
+    rows: int, parents: int, *, latency: float, concurrency: int, terms: BulkReadTerms = BulkReadTerms()
+) -> PathChoice:
     """Reading `rows` children of `parents` records: COQL pages (parent chunks overlap up to the
     concurrency, a chunk's pages follow each other) or a bulk read job per chunk of parents."""
     chunks = max(1, _up(parents, COQL_IN_MAX))
     calls = max(chunks, _up(rows, COQL_ROWS))
-    api_seconds = max(_up(rows, COQL_ROWS), _up(calls, max(1, concurrency))) * latency
+    page_seconds = latency + min(rows, COQL_ROWS) / COQL_ROWS_PER_SECOND
+    api_seconds = max(_up(rows, COQL_ROWS), _up(calls, max(1, concurrency))) * page_seconds
     jobs = max(1, _up(parents, BULK_READ_IN_MAX)) * max(1, _up(rows, BULK_READ_ROWS))
-    bulk_seconds = _up(jobs, max(1, concurrency)) * (_job_seconds(rows / jobs) + BULK_CALLS * latency)
+    job_seconds = terms.job_seconds + rows / jobs / BULK_ROWS_PER_SECOND + BULK_CALLS * latency
     return _choose(
         "read",
         rows,
         api=(calls * COQL_CREDITS, api_seconds),
-        bulk=(jobs * (BULK_READ_CREDITS + BULK_CALLS - 1), bulk_seconds),
+        bulk=(jobs * (terms.credits + BULK_CALLS - 1), _up(jobs, max(1, concurrency)) * job_seconds),
     )
 
 

@@ -7,8 +7,9 @@ Facts and sources: ../shared/api-notes/zoho.md (section numbers below refer to i
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
 from urllib.parse import quote
 
@@ -31,6 +32,10 @@ USERS_PAGES_MAX = 100  # a bound on the pages of users read: 20,000 users
 USERS = "Users"  # the target of Owner and user lookups (FieldInfo.reference_to)
 LIST_FIELDS_MAX = 50  # §4.1: at most 50 fields when listing
 COQL_FIELDS_MAX = 500  # §4.4 (v7): at most 500 SELECT columns
+# A level too large for one COQL page: (module, parent field, parent ids, columns) -> its rows
+# read another way, or None to go on with COQL (zoho_bulk_reads.BulkLevels).
+LargeLevel = Callable[[str, str, list[str], list[str]], Iterator[dict[str, Any]] | None]
+Instead = Callable[[], Iterator[dict[str, Any]] | None]
 # §4.4: modules COQL cannot read; their children are read through the related-list API.
 NON_COQL_MODULES = frozenset({"Notes", "Attachments"})
 
@@ -46,6 +51,7 @@ class ZohoReads:
         self._module_of: dict[str, str] = {}  # record id -> module, learned from reads and writes
         self._api_user = ""
         self._zgid = ""
+        self.large_level: LargeLevel | None = None  # set by the connector (its bulk reads)
 
     def remember(self, record_id: str, module: str) -> None:
         self._module_of[record_id] = module
@@ -299,10 +305,12 @@ class ZohoReads:
         columns = self.metadata.list_columns(child, COQL_FIELDS_MAX)
         if parent_field not in columns:
             columns.append(parent_field)
+        large = self.large_level
         for start in range(0, len(ids), COQL_IN_MAX):
             chunk = ids[start : start + COQL_IN_MAX]
             condition = f"{parent_field} in ({', '.join(zp.coql_literal(i) for i in chunk)})"
-            for raw in self._coql(child, columns, condition):
+            instead = partial(large, child, parent_field, chunk, columns) if large else None
+            for raw in self._coql(child, columns, condition, instead=instead):
                 if related.parent_object and parent_field == "What_Id" and not raw.get("$se_module"):
                     raw["$se_module"] = related.parent_object  # we asked for What_Id in this module's ids
                 if has_subforms:
@@ -311,7 +319,23 @@ class ZohoReads:
                 else:
                     yield self._record(child, raw)
 
-    def _coql(self, module: str, columns: list[str], where: str) -> Iterator[dict[str, Any]]:
+    def count(self, module: str, where: str) -> int:
+        """How many records of `module` match `where`: one COQL call of the lowest credit tier."""
+        # Reference: https://www.zoho.com/developer/docs/vertical-solutions/api/v5/COQL-Overview.html
+        # (COQL's aggregate functions, COUNT() among them). [UNCONFIRMED] the answer's key: the
+        # expression as written ("COUNT(id)"); any single number in the row is taken.
+        query = f"select COUNT(id) from {zp.check_name(module)} where {where}"
+        status, body = self.api.call("POST", "coql", safe=True, json={"select_query": query})
+        rows = zp.list_in(body, "data") if status != 204 and isinstance(body, dict) else []
+        row = rows[0] if rows and isinstance(rows[0], dict) else {}
+        numbers = [v for v in row.values() if isinstance(v, int) and not isinstance(v, bool)]
+        return numbers[0] if numbers else 0
+
+    def _coql(
+        self, module: str, columns: list[str], where: str, *, instead: Instead | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """The matching rows, a page of COQL_LIMIT a call. `instead()`, asked once the first page
+        says more follow, may give the rest another way (a bulk job: zoho_bulk_reads.py)."""
         # Reference: https://www.zoho.com/crm/developer/docs/api/v7/Get-Records-through-COQL-Query.html
         select = ", ".join(zp.check_name(c) if c != "id" else c for c in columns)
         offset = 0
@@ -326,6 +350,11 @@ class ZohoReads:
                     yield raw
             info = zp.dict_in(body, "info")
             if not info.get("more_records") or not data:
+                return
+            rest = instead() if instead is not None and offset == 0 else None
+            if rest is not None:
+                first = {str(raw.get("id")) for raw in data if isinstance(raw, dict)}
+                yield from (raw for raw in rest if str(raw.get("id")) not in first)
                 return
             offset += len(data)
 

@@ -22,23 +22,32 @@ def _when(value: Any) -> dt.datetime | None:
         return None
 
 
-def plan_budget(seen: dict[str, Any] | None, *, calls: int, records: int) -> dict[str, Any]:
+def plan_budget(
+    seen: dict[str, Any] | None, *, calls: int, records: int, jobs: int = 0, job_cost: int = 0
+) -> dict[str, Any]:
     """The preview's budget facts: {kind, calls, spend, remaining, over, line}; {} when the system
-    reports no budget. `seen`: the connector's budget() after the preview's own reads."""
+    reports no budget. `seen`: the connector's budget() after the preview's own reads. `calls` and
+    `records`: the ordinary writes; `jobs` bulk jobs write the rest at `job_cost` all told (each
+    counted as one write call)."""
     if not seen:
         return {}
     kind, remaining = str(seen.get("kind", "")), seen.get("remaining")
-    cost = budgets.spend(kind, calls=calls, records=records)
+    cost = budgets.spend(kind, calls=calls, records=records) + job_cost
     over = remaining is not None and cost > int(remaining)
-    line = _plan_line(kind, calls, cost, remaining, _when(seen.get("checked_at")))
-    return {"kind": kind, "calls": calls, "spend": cost, "remaining": remaining, "over": over, "line": line}
+    line = _plan_line(kind, (calls + jobs, jobs), cost, remaining, _when(seen.get("checked_at")))
+    return {"kind": kind, "calls": calls + jobs, "spend": cost, "remaining": remaining, "over": over, "line": line}
 
 
-def _plan_line(kind: str, calls: int, cost: int, remaining: int | None, checked: dt.datetime | None) -> str:
+def _plan_line(
+    kind: str, calls_jobs: tuple[int, int], cost: int, remaining: int | None, checked: dt.datetime | None
+) -> str:
     unit = budgets.UNITS.get(kind, "calls")
+    calls, jobs = calls_jobs
     spent = f"About {words.count(calls)} write call{'' if calls == 1 else 's'}"
     if cost != calls:
         spent += f" ({words.count(cost)} {unit})"
+    if jobs:
+        spent += f", {words.count(jobs)} of them {'a bulk job' if jobs == 1 else 'bulk jobs'}"
     if remaining is None:
         return f"{spent}; {budgets.NOT_REPORTED.get(kind, 'what is left is not known yet')}."
     seen = f", as of {words.minute(checked)}" if checked else ""

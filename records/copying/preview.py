@@ -15,7 +15,7 @@ from records.connectors import connector_for
 from records.connectors.base import Connector, FieldInfo
 from records.connectors.errors import ConnectorError
 from records.copying import approval, budget_words, cross_plan, source_query, tree, value_templates
-from records.copying.level_paths import plan_level_paths
+from records.copying.level_paths import bulk_spend, plan_level_paths
 from records.copying.mask_unique import masking_plan
 from records.copying.options import CopyOptions
 from records.copying.preview_checks import check_request
@@ -62,6 +62,9 @@ def plan_copy(
     if request.target is not None and not plan.refused_reason:
         target = target_connector or connector_for(request.target)
         cross_plan.plan_cross(plan=plan, trees=trees, request=request, source=conn, target=target)
+        if plan.levels:  # the writes go to the target: its concurrency weighs them
+            nodes = [node for tree_nodes in trees.values() for node in tree_nodes]
+            plan.levels = plan_level_paths(conn, nodes, writer=target)
     approval.check_cap(plan=plan, request=request)
     if request.options.masks() and not plan.refused_reason:
         plan.masking = masking_plan(plan=plan, trees=trees, request=request, source=conn, target=target)
@@ -76,10 +79,27 @@ def _add_budget(plan: Plan, writer: Connector) -> None:
     reads): a line under the cost, and a warning when the copy would spend more than is left."""
     records = max(plan.total, len(plan.source_ids))
     calls = plan.write_calls if plan.write_calls is not None else -(-records // max(writer.clones_per_call, 1))
-    plan.budget = budget_words.plan_budget(writer.budget(), calls=calls, records=records)
+    # A level written by bulk jobs is counted as its jobs. (Its reads are not: the preview read the
+    # tree already, Bulk Read jobs included, and the run copies what it read.)
+    bulk = bulk_spend(_bulk_levels(plan, writer), batch_size=writer.batch_size, job_size=writer.bulk_batch_size)
+    plan.budget = budget_words.plan_budget(
+        writer.budget(),
+        calls=max(calls - bulk.calls, 0),
+        records=max(records - bulk.records, 0),
+        jobs=bulk.jobs,
+        job_cost=bulk.cost,
+    )
     warning = budget_words.over_warning(plan.budget)
     if warning:
         plan.warnings.append(warning)
+
+
+def _bulk_levels(plan: Plan, writer: Connector) -> list[dict[str, Any]]:
+    """The levels the run writes by bulk jobs: the plan chose it and the object has the copy key
+    (bulk_writes.takes_bulk: without it the run inserts them)."""
+    chosen = [lv for lv in plan.levels if lv["write"]["path"] == "bulk"]
+    keys = writer.copy_key_fields
+    return [lv for lv in chosen if tree.copy_key_field(writer.describe(lv["object"]), keys)]
 
 
 def _plan_source(request: CopyRequest, conn: Connector, progress: Progress | None) -> tuple[Plan, Trees]:

@@ -47,3 +47,9 @@ def test_the_job_page_says_until_when_only_while_an_unfinished_job_waits():
     assert job_budget(stored, resume_at=None, active=False, waiting=False, now=AT)["wait"] == ""
     assert job_budget(stored, resume_at=None, active=True, waiting=False, now=until)["wait"] == ""  # past
     assert job_budget(None, resume_at=None, active=True, waiting=False, now=AT) == {"left": "", "wait": ""}
+
+
+def test_levels_written_by_bulk_jobs_count_as_their_jobs():
+    facts = plan_budget(_seen("credits", 4800), calls=1, records=1, jobs=1, job_cost=503)
+    assert facts["spend"] == 504 and facts["calls"] == 2
+    assert facts["line"].startswith("About 2 write calls (504 Zoho API credits), 1 of them a bulk job;")

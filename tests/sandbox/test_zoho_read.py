@@ -156,6 +156,16 @@ def test_4_4_coql_recipe_filters(zoho_api):
     assert joined["info"]["count"] == 3
 
 
+def test_4_4_coql_count_answers_the_number_of_matches(zoho_api):
+    big = zoho_api.account_id("Big Account")
+    counted = zoho_api.coql(f"select COUNT(id) from Contacts where Account_Name in ('{big}')").json()
+    assert counted == {"data": [{"COUNT(id)": 120}], "info": {"count": 1, "more_records": False}}
+    none = zoho_api.coql("select COUNT(id) from Contacts where Last_Name = 'Nobody'").json()
+    assert none["data"] == [{"COUNT(id)": 0}]
+    assert zoho_api.coql("select SUM(id) from Contacts").json()["code"] == "SYNTAX_ERROR"
+    assert zoho_api.coql("select COUNT(Nope) from Contacts").json()["code"] == "INVALID_QUERY"
+
+
 def test_4_4_coql_limits_errors_and_204(zoho_api):
     r = zoho_api.coql("select Last_Name from Contacts where Last_Name = 'x' limit 2001")
     assert r.status_code == 400 and r.json()["code"] == "LIMIT_EXCEEDED"
