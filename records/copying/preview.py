@@ -17,6 +17,7 @@ from records.connectors.errors import ConnectorError
 from records.copying import approval, budget_words, cross_plan, source_query, tree, value_templates
 from records.copying.mask_unique import masking_plan
 from records.copying.options import CopyOptions
+from records.copying.overlap import Overlap
 from records.copying.preview_checks import check_request
 from records.copying.preview_files import plan_files
 from records.copying.preview_notes import automation_warnings, rendered_samples, unique_field_notes, unique_predictions
@@ -85,11 +86,17 @@ def _plan_source(request: CopyRequest, conn: Connector, progress: Progress | Non
     if request.target is not None:  # across profiles the engine builds every copy: its limit applies
         request = replace(request, options=replace(request.options, engine=True))
     source_ids = list(request.source_ids)
-    fields = conn.describe(request.object_name)
-    check_request(conn, fields, request)
-    plurals = _plural_labels(conn)
+    # Independent first reads, started together; their answers taken in the order they were made
+    # one after another (a request refused by check_request raises before a read's error).
+    with Overlap(conn, 3) as reads:
+        described = reads.start(conn.describe, request.object_name)
+        labels = reads.start(_plural_labels, conn)
+        first_read = reads.start(conn.get, request.object_name, source_ids[0])
+        fields = described.result()
+        check_request(conn, fields, request)
+        plurals = labels.result()
+        first = first_read.result()
     plan = Plan(object_name=request.object_name, mode=request.mode, source_ids=source_ids)
-    first = conn.get(request.object_name, source_ids[0])
     plan.changes = tree.field_changes(fields, first, request.overrides, names=conn.names)
     if request.mode == CopyJob.Mode.CLONE:
         trees = _clone_trees(conn, request, plan, first.name, plurals)
