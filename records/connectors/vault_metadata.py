@@ -7,6 +7,7 @@ Facts and sources: ../shared/api-notes/vault.md (section numbers below refer to 
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import replace
 from typing import Any
 
@@ -32,6 +33,8 @@ class VaultMetadata:
         self._describe: dict[str, tuple[list[FieldInfo], dict[str, Any]]] = {}
         self._picklists: dict[str, tuple[str, ...]] = {}  # picklist name -> active value names
         self._picklist_labels: dict[str, tuple[str, ...]] = {}  # picklist name -> their labels
+        self._locks: dict[str, threading.Lock] = {}  # object name -> held while it is read
+        self._locks_lock = threading.Lock()
 
     def list_objects(self) -> list[ObjectInfo]:
         # Reference: https://general.veevavault.dev/vault-api/api-reference/26.2/vault-objects/retrieve-object-collection/
@@ -39,14 +42,23 @@ class VaultMetadata:
 
     def object(self, object_name: str) -> tuple[list[FieldInfo], dict[str, Any]]:
         """An object's fields and its raw metadata (relationships included)."""
-        if object_name not in self._describe:
-            # Reference: https://general.veevavault.dev/vault-api/api-reference/26.2/vault-objects/retrieve-object-metadata/
-            obj = vmp.object_metadata(self.api.call("GET", f"metadata/vobjects/{vp.vql_name(object_name)}"))
-            infos = [(vmp.field_info(f), f) for f in vmp.raw_fields(obj)]
-            lists = self._picklists_at_once([_picklist_name(info, raw) for info, raw in infos])
-            fields = [self._with_picklist_values(info, _picklist_name(info, raw), lists) for info, raw in infos]
-            self._describe[object_name] = (fields, obj)
+        if object_name in self._describe:
+            return self._describe[object_name]
+        with self._reading(object_name):  # one read per object, however many threads ask at once
+            if object_name not in self._describe:
+                self._describe[object_name] = self._read_object(object_name)
         return self._describe[object_name]
+
+    def _reading(self, object_name: str) -> threading.Lock:
+        with self._locks_lock:
+            return self._locks.setdefault(object_name, threading.Lock())
+
+    def _read_object(self, object_name: str) -> tuple[list[FieldInfo], dict[str, Any]]:
+        # Reference: https://general.veevavault.dev/vault-api/api-reference/26.2/vault-objects/retrieve-object-metadata/
+        obj = vmp.object_metadata(self.api.call("GET", f"metadata/vobjects/{vp.vql_name(object_name)}"))
+        infos = [(vmp.field_info(f), f) for f in vmp.raw_fields(obj)]
+        lists = self._picklists_at_once([_picklist_name(info, raw) for info, raw in infos])
+        return [self._with_picklist_values(info, _picklist_name(info, raw), lists) for info, raw in infos], obj
 
     def _picklists_at_once(self, names: list[str]) -> dict[str, tuple[str, ...]]:
         """{picklist: its values} of the fields' picklists, those not read yet read at once (each

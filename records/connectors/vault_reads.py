@@ -16,7 +16,7 @@ from records.connectors import vault_filter
 from records.connectors import vault_parse as vp
 from records.connectors.at_once import map_at_once
 from records.connectors.base import Page, Record, RelatedList
-from records.connectors.errors import NotFound, Rejected, Unavailable
+from records.connectors.errors import ConnectorError, NotFound, Rejected, Unavailable
 from records.connectors.vault_api import MAX_QUERY_CHARS, VaultApi
 from records.connectors.vault_metadata import VaultMetadata
 
@@ -132,9 +132,13 @@ class VaultReads:
         if object_name == vp.USER_OBJECT:
             wanted = set(ids)
             return {u["id"]: u["name"] or u["email"] for u in self.users() if u["id"] in wanted}
-        self.metadata.object(object_name)  # the object must exist
-        rows = self._by_ids(object_name, "id, name__v", ids)
-        return vp.names(rows)
+        try:
+            return vp.names(self._by_ids(object_name, "id, name__v", ids))
+        except ConnectorError:
+            # The object must exist: its metadata read says so when it doesn't. Read only on a
+            # failure, so a plan's names read needn't wait for the object's describe.
+            self.metadata.object(object_name)
+            raise
 
     def field_values(self, object_name: str, ids: Sequence[str], fields: Sequence[str]) -> dict[str, dict[str, Any]]:
         """`SELECT id, <fields>`; fields the object doesn't have are left out."""

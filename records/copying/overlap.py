@@ -1,6 +1,7 @@
 """A few independent remote reads started together: the preview's first reads (the object's
 describe, the objects' labels, the first record) need nothing from each other, so at a real
-remote's latency they cost one round trip instead of three.
+remote's latency they cost one round trip instead of three; a clone's describe is read while its
+rows come from the database.
 
 Answers are taken in the order the caller asks for them (`Later.result()`), so an error is raised
 where the same reads made one after another would raise it. Without threads (inside a transaction,
@@ -43,8 +44,8 @@ class Overlap:
     never more than the profile's concurrency; leaving the block waits for every read started."""
 
     def __init__(self, connector: Connector, size: int) -> None:
-        workers = min(parallelism(connector), size)
-        self._pool = ThreadPoolExecutor(max_workers=workers) if workers > 1 else None
+        allowed = parallelism(connector)
+        self._pool = ThreadPoolExecutor(max_workers=min(allowed, size)) if allowed > 1 else None
 
     def start(self, call: Callable[..., R], *args: Any) -> Later[R]:
         def bound() -> R:

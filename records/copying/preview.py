@@ -88,18 +88,23 @@ def _plan_source(request: CopyRequest, conn: Connector, progress: Progress | Non
     source_ids = list(request.source_ids)
     # Independent first reads, started together; their answers taken in the order they were made
     # one after another (a request refused by check_request raises before a read's error).
-    with Overlap(conn, 3) as reads:
+    clone = request.mode == CopyJob.Mode.CLONE
+    with Overlap(conn, 4) as reads:
         described = reads.start(conn.describe, request.object_name)
         labels = reads.start(_plural_labels, conn)
         first_read = reads.start(conn.get, request.object_name, source_ids[0])
+        # A bulk clone's other records' names: read while the describe is (the connector keeps
+        # its calls in flight within the profile's concurrency).
+        others = reads.start(_clone_names, conn, request.object_name, source_ids[1:] if clone else [])
         fields = described.result()
         check_request(conn, fields, request)
         plurals = labels.result()
         first = first_read.result()
+        named = others.result()
     plan = Plan(object_name=request.object_name, mode=request.mode, source_ids=source_ids)
     plan.changes = tree.field_changes(fields, first, request.overrides, names=conn.names)
-    if request.mode == CopyJob.Mode.CLONE:
-        trees = _clone_trees(conn, request, plan, first.name, plurals)
+    if clone:
+        trees = _clone_trees(request, plan, first.name, plurals, named)
         # The values each record's templates read: its node's fields, as a deep copy's tree has them.
         read = _sources_for_templates(conn, request, first.fields)
         rendered = {s: [Node(request.object_name, s, 0, fields=f)] for s, f in read.items()}
@@ -153,12 +158,14 @@ def _add_notes(
 # -- a clone: one node per record ------------------------------------------------------------
 
 
-def _clone_trees(conn: Connector, request: CopyRequest, plan: Plan, first_name: str, plurals: dict[str, str]) -> Trees:
-    """Each row carries its record's name: the first was read already, the others' names are
-    read in a few batched calls. An id not found is named in a warning here (its row fails when it
-    runs); the other records are checked when they run."""
+def _clone_trees(
+    request: CopyRequest, plan: Plan, first_name: str, plurals: dict[str, str], named: tuple[dict[str, str], list[str]]
+) -> Trees:
+    """Each row carries its record's name: the first was read already, the others' (`named`,
+    _clone_names) in a few batched calls. An id not found is named in a warning here (its row
+    fails when it runs); the other records are checked when they run."""
     ids = plan.source_ids
-    names, warnings = _clone_names(conn, request.object_name, ids[1:])
+    names, warnings = named
     plan.warnings += warnings
     names = {ids[0]: first_name, **names}
     nodes = [Node(request.object_name, s, 0, name=names.get(s, "")) for s in ids]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import Field
 from django.db.models.constants import OnConflict
 from django.utils import timezone
@@ -91,8 +91,22 @@ def insert(rows: list[RecordResult]) -> None:
         ", ".join(["%s"] * len(fields)),
         connection.ops.on_conflict_suffix_sql(fields, OnConflict.IGNORE, None, None),
     )
-    params = [[f.get_db_prep_save(f.pre_save(row, True), connection) for f in fields] for row in rows]
+    plain = [type(f) in _PLAIN_COLUMNS for f in fields]
+    params = [[_prepared(f, row, p) for f, p in zip(fields, plain, strict=True)] for row in rows]
     _executemany(sql, params)
+
+
+# Columns whose database value is the Python value itself when that is a str, an int or None:
+# their preparation (to_python, then the backend's adapter) hands such a value back unchanged, at
+# ~10 µs a column; a 5,000-record plan has 90,000 of them. Exact types: a subclass may convert.
+_PLAIN_COLUMNS = (models.CharField, models.TextField, models.PositiveSmallIntegerField, models.ForeignKey)
+
+
+def _prepared(field: Field[Any, Any], row: RecordResult, plain: bool) -> Any:
+    value = field.pre_save(row, True)
+    if plain and (value is None or type(value) in (str, int)):
+        return value
+    return field.get_db_prep_save(value, connection)
 
 
 def _write(rows: list[RecordResult], names: tuple[str, ...], fence: Fence | None = None) -> None:
