@@ -89,7 +89,7 @@ def _plan_source(request: CopyRequest, conn: Connector, progress: Progress | Non
     # Independent first reads, started together; their answers taken in the order they were made
     # one after another (a request refused by check_request raises before a read's error).
     clone = request.mode == CopyJob.Mode.CLONE
-    with Overlap(conn, 4) as reads:
+    with Overlap(conn, 5) as reads:
         described = reads.start(conn.describe, request.object_name)
         labels = reads.start(_plural_labels, conn)
         first_read = reads.start(conn.get, request.object_name, source_ids[0])
@@ -97,22 +97,26 @@ def _plan_source(request: CopyRequest, conn: Connector, progress: Progress | Non
         # its calls in flight within the profile's concurrency).
         others = reads.start(_clone_names, conn, request.object_name, source_ids[1:] if clone else [])
         fields = described.result()
+        # Whether the rows' unique values are taken already: read while the request is checked
+        # and the records' values rendered (needed last, by _add_notes).
+        several = clone and len(source_ids) > 1
+        taken = reads.start(_taken_values_refusal, conn, fields, request) if several else None
         check_request(conn, fields, request)
         plurals = labels.result()
         first = first_read.result()
         named = others.result()
-    plan = Plan(object_name=request.object_name, mode=request.mode, source_ids=source_ids)
-    plan.changes = tree.field_changes(fields, first, request.overrides, names=conn.names)
-    if clone:
-        trees = _clone_trees(request, plan, first.name, plurals, named)
-        # The values each record's templates read: its node's fields, as a deep copy's tree has them.
-        read = _sources_for_templates(conn, request, first.fields)
-        rendered = {s: [Node(request.object_name, s, 0, fields=f)] for s, f in read.items()}
-    else:
-        trees = rendered = _deep_copy_trees(conn, request, plan, plurals, progress)
-        if plan.refused_reason:
-            return plan, trees
-    _add_notes(plan, conn, fields, request, rendered, plurals)
+        plan = Plan(object_name=request.object_name, mode=request.mode, source_ids=source_ids)
+        plan.changes = tree.field_changes(fields, first, request.overrides, names=conn.names)
+        if clone:
+            trees = _clone_trees(request, plan, first.name, plurals, named)
+            # The values each record's templates read: its node's fields, as a deep copy's tree has them.
+            read = _sources_for_templates(conn, request, first.fields)
+            rendered = {s: [Node(request.object_name, s, 0, fields=f)] for s, f in read.items()}
+        else:
+            trees = rendered = _deep_copy_trees(conn, request, plan, plurals, progress)
+            if plan.refused_reason:
+                return plan, trees
+        _add_notes(plan, conn, fields, request, rendered, plurals, taken.result if taken else str)
     return plan, trees
 
 
@@ -137,8 +141,16 @@ def _plural_labels(conn: Connector) -> dict[str, str]:
 
 
 def _add_notes(
-    plan: Plan, conn: Connector, fields: list[FieldInfo], request: CopyRequest, rendered: Trees, plurals: dict[str, str]
+    plan: Plan,
+    conn: Connector,
+    fields: list[FieldInfo],
+    request: CopyRequest,
+    rendered: Trees,
+    plurals: dict[str, str],
+    taken: Callable[[], str],
 ) -> None:
+    """The plan's samples, warnings and notes; `taken`: a bulk clone's refusal for unique values
+    other records hold (_taken_values_refusal), asked for only when the copy is one."""
     samples, refusal = rendered_samples(conn, rendered, request, plurals)
     plan.samples += samples
     plan.refused_reason = plan.refused_reason or refusal
@@ -152,7 +164,7 @@ def _add_notes(
         # With per-row values from a CSV file the rows differ; say so instead of "the same".
         same = "each with its own field changes" if request.row_overrides else "each with the same field changes"
         plan.notes.append(f"{len(plan.source_ids):,} records are cloned, {same}.")
-        plan.refused_reason = plan.refused_reason or _taken_values_refusal(conn, fields, request)
+        plan.refused_reason = plan.refused_reason or taken()
 
 
 # -- a clone: one node per record ------------------------------------------------------------
