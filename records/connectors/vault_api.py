@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -53,6 +54,9 @@ class VaultApi:
         self.burst_window = burst_window
         self.sleep = sleep
         self.budget = Budget("burst")  # what the answers said of the window (preview, job page)
+        # The profile's concurrency bounds this connector's calls in flight, however many threads
+        # make them (a plan's reads started together, each fanning out its own chunks).
+        self._in_flight = threading.BoundedSemaphore(max(1, config.concurrency))
 
     # -- session ----------------------------------------------------------------------------------
     def _mint(self) -> tuple[str, dt.datetime]:
@@ -119,9 +123,10 @@ class VaultApi:
         self, method: str, path: str, headers: dict[str, str], *, safe: bool, write: bool, **kwargs: Any
     ) -> tuple[str, Response, dict[str, Any] | None]:
         raw, session = self.write_session() if write else self.session()
-        response = self.http.request(
-            method, self.path(path), safe=safe, headers={**headers, "Authorization": session.id}, **kwargs
-        )
+        with self._in_flight:
+            response = self.http.request(
+                method, self.path(path), safe=safe, headers={**headers, "Authorization": session.id}, **kwargs
+            )
         self._throttle(response)
         return raw, response, vp.json_body(response)
 

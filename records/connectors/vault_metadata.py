@@ -7,11 +7,13 @@ Facts and sources: ../shared/api-notes/vault.md (section numbers below refer to 
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import replace
 from typing import Any
 
 from records.connectors import vault_metadata_parse as vmp
 from records.connectors import vault_parse as vp
+from records.connectors.at_once import map_at_once
 from records.connectors.base import CopyKeyField, FieldInfo, ObjectInfo, RelatedList
 from records.connectors.errors import ConnectorError, Rejected
 from records.connectors.vault_api import VaultApi
@@ -31,6 +33,8 @@ class VaultMetadata:
         self._describe: dict[str, tuple[list[FieldInfo], dict[str, Any]]] = {}
         self._picklists: dict[str, tuple[str, ...]] = {}  # picklist name -> active value names
         self._picklist_labels: dict[str, tuple[str, ...]] = {}  # picklist name -> their labels
+        self._locks: dict[str, threading.Lock] = {}  # object name -> held while it is read
+        self._locks_lock = threading.Lock()
 
     def list_objects(self) -> list[ObjectInfo]:
         # Reference: https://general.veevavault.dev/vault-api/api-reference/26.2/vault-objects/retrieve-object-collection/
@@ -38,12 +42,33 @@ class VaultMetadata:
 
     def object(self, object_name: str) -> tuple[list[FieldInfo], dict[str, Any]]:
         """An object's fields and its raw metadata (relationships included)."""
-        if object_name not in self._describe:
-            # Reference: https://general.veevavault.dev/vault-api/api-reference/26.2/vault-objects/retrieve-object-metadata/
-            obj = vmp.object_metadata(self.api.call("GET", f"metadata/vobjects/{vp.vql_name(object_name)}"))
-            fields = [self._with_picklist_values(vmp.field_info(f), f) for f in vmp.raw_fields(obj)]
-            self._describe[object_name] = (fields, obj)
+        if object_name in self._describe:
+            return self._describe[object_name]
+        with self._reading(object_name):  # one read per object, however many threads ask at once
+            if object_name not in self._describe:
+                self._describe[object_name] = self._read_object(object_name)
         return self._describe[object_name]
+
+    def _reading(self, object_name: str) -> threading.Lock:
+        with self._locks_lock:
+            return self._locks.setdefault(object_name, threading.Lock())
+
+    def _read_object(self, object_name: str) -> tuple[list[FieldInfo], dict[str, Any]]:
+        # Reference: https://general.veevavault.dev/vault-api/api-reference/26.2/vault-objects/retrieve-object-metadata/
+        obj = vmp.object_metadata(self.api.call("GET", f"metadata/vobjects/{vp.vql_name(object_name)}"))
+        infos = [(vmp.field_info(f), f) for f in vmp.raw_fields(obj)]
+        lists = self._picklists_at_once([_picklist_name(info, raw) for info, raw in infos])
+        return [self._with_picklist_values(info, _picklist_name(info, raw), lists) for info, raw in infos], obj
+
+    def _picklists_at_once(self, names: list[str]) -> dict[str, tuple[str, ...]]:
+        """{picklist: its values} of the fields' picklists, those not read yet read at once (each
+        is one independent call), up to the profile's concurrency; the session read first, so the
+        pool's threads find it cached."""
+        wanted = [n for n in dict.fromkeys(names) if n]
+        if len([n for n in wanted if n not in self._picklists]) > 1:
+            self.api.session()
+        values = map_at_once(self._picklist_values, wanted, workers=self.api.config.concurrency)
+        return dict(zip(wanted, values, strict=True))
 
     def forget(self, object_name: str) -> None:
         """Drop an object's cached metadata, so the next read sees a field just added."""
@@ -55,15 +80,13 @@ class VaultMetadata:
     def fields(self, object_name: str) -> dict[str, FieldInfo]:
         return {f.name: f for f in self.describe(object_name)}
 
-    def _with_picklist_values(self, info: FieldInfo, raw: dict[str, Any]) -> FieldInfo:
-        """Fill a Picklist field's allowed value names from the picklist it names (metadata key
-        `picklist`, §2.3), read once per picklist per connector. Object metadata lists no values."""
-        name = raw.get("picklist")
-        if info.remote_type != "Picklist" or info.picklist_values or not isinstance(name, str) or not name:
+    def _with_picklist_values(self, info: FieldInfo, name: str, lists: dict[str, tuple[str, ...]]) -> FieldInfo:
+        """Fill a Picklist field's allowed value names (and labels) from the picklist it names,
+        read once per picklist per connector. Object metadata lists no values."""
+        values = lists.get(name, ()) if name else ()
+        if not values:
             return info
-        values = self._picklist_values(name)
-        labels = self._picklist_labels.get(name, ())
-        return replace(info, picklist_values=values, picklist_labels=labels) if values else info
+        return replace(info, picklist_values=values, picklist_labels=self._picklist_labels.get(name, ()))
 
     def _picklist_values(self, picklist: str) -> tuple[str, ...]:
         """The ACTIVE value names of a picklist, in order; () when they can't be read.
@@ -166,3 +189,12 @@ class VaultMetadata:
                 error_type=exc.error_type,
             ) from exc
         raise exc
+
+
+def _picklist_name(info: FieldInfo, raw: dict[str, Any]) -> str:
+    """The picklist a Picklist field names (metadata key `picklist`, §2.3) whose values it doesn't
+    list already; "" for any other field."""
+    name = raw.get("picklist")
+    if info.remote_type != "Picklist" or info.picklist_values or not isinstance(name, str):
+        return ""
+    return name

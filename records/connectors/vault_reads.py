@@ -14,8 +14,9 @@ from urllib.parse import quote
 
 from records.connectors import vault_filter
 from records.connectors import vault_parse as vp
+from records.connectors.at_once import map_at_once
 from records.connectors.base import Page, Record, RelatedList
-from records.connectors.errors import NotFound, Rejected, Unavailable
+from records.connectors.errors import ConnectorError, NotFound, Rejected, Unavailable
 from records.connectors.vault_api import MAX_QUERY_CHARS, VaultApi
 from records.connectors.vault_metadata import VaultMetadata
 
@@ -131,9 +132,13 @@ class VaultReads:
         if object_name == vp.USER_OBJECT:
             wanted = set(ids)
             return {u["id"]: u["name"] or u["email"] for u in self.users() if u["id"] in wanted}
-        self.metadata.object(object_name)  # the object must exist
-        rows = self._by_ids(object_name, "id, name__v", ids)
-        return vp.names(rows)
+        try:
+            return vp.names(self._by_ids(object_name, "id, name__v", ids))
+        except ConnectorError:
+            # The object must exist: its metadata read says so when it doesn't. Read only on a
+            # failure, so a plan's names read needn't wait for the object's describe.
+            self.metadata.object(object_name)
+            raise
 
     def field_values(self, object_name: str, ids: Sequence[str], fields: Sequence[str]) -> dict[str, dict[str, Any]]:
         """`SELECT id, <fields>`; fields the object doesn't have are left out."""
@@ -157,11 +162,14 @@ class VaultReads:
             raise Rejected(f"{object_name} has no field {field!r}.", error_type="INVALID_NAME")
         wanted = list(dict.fromkeys(str(v) for v in values if v not in (None, "")))
         head = f"SELECT id, {vp.vql_name(field)} FROM {vp.vql_name(object_name)} WHERE {vp.vql_name(field)} IN ("
+        chunks = _chunks(wanted, NAMES_CHUNK, MAX_QUERY_CHARS - len(head) - 1)
+        answers = self._queries([head + ", ".join(vp.vql_string(v) for v in chunk) + ")" for chunk in chunks])
         out: dict[str, list[str]] = {}
-        for chunk in _chunks(wanted, NAMES_CHUNK, MAX_QUERY_CHARS - len(head) - 1):
-            for row in self.api.query(head + ", ".join(vp.vql_string(v) for v in chunk) + ")"):
+        for chunk, rows in zip(chunks, answers, strict=True):
+            asked = set(chunk)
+            for row in rows:
                 value = str(row.get(field) or "")
-                if value in chunk:
+                if value in asked:
                     out.setdefault(value, []).append(str(row.get("id") or ""))
         return out
 
@@ -185,9 +193,19 @@ class VaultReads:
     def _by_ids(self, object_name: str, select: str, ids: Sequence[str]) -> Iterator[dict[str, Any]]:
         """The VQL rows of the records among `ids`, with the columns `select` names."""
         wanted = [i for i in dict.fromkeys(str(i) for i in ids if i) if vp.is_record_id(i)]
-        for start in range(0, len(wanted), NAMES_CHUNK):
-            chunk = ", ".join(vp.vql_string(i) for i in wanted[start : start + NAMES_CHUNK])
-            yield from self.api.query(f"SELECT {select} FROM {vp.vql_name(object_name)} WHERE id IN ({chunk})")
+        head = f"SELECT {select} FROM {vp.vql_name(object_name)} WHERE id IN ("
+        chunks = [wanted[start : start + NAMES_CHUNK] for start in range(0, len(wanted), NAMES_CHUNK)]
+        for rows in self._queries([head + ", ".join(vp.vql_string(i) for i in chunk) + ")" for chunk in chunks]):
+            yield from rows
+
+    def _queries(self, statements: list[str]) -> list[list[dict[str, Any]]]:
+        """Each statement's rows (all its pages, each page after the one before: the cursor), the
+        statements at once up to the profile's concurrency: chunks of one read don't depend on
+        each other. The session is read here first, so the pool's threads find it cached (the
+        token store is a database row, which a thread of its own may not see)."""
+        if len(statements) > 1:
+            self.api.session()
+        return map_at_once(lambda q: list(self.api.query(q)), statements, workers=self.api.config.concurrency)
 
     def find(
         self,

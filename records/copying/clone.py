@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from records.connectors.base import CloneRequest, WriteResult
+from records.copying.reads_together import Overlap
 from records.copying.reconcile import Sent
 from records.copying.run_context import RunContext
 from records.copying.unique import MakeUnique
@@ -19,7 +20,11 @@ class CloneRun:
 
     def run(self) -> None:
         context, conn = self.context, self.context.connector
-        rows = context.rows(status__in=[S.PENDING, S.SENDING])
+        # The object's describe (a remote call or two) while the rows are read from the database.
+        with Overlap(conn, 1) as reads:
+            described = reads.start(context.describe, context.job.object_name)
+            rows = context.rows(status__in=[S.PENDING, S.SENDING])
+            described.result()
         # A clone inherits what it isn't sent: a masked field's stand-in is sent, from its source value.
         sources = context.clone_sources(context.job.object_name, [r.source_id for r in rows])
         requests = {

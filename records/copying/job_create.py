@@ -190,7 +190,7 @@ def _add_results(job: CopyJob, trees: Trees, snapshot: bool, plan: Plan) -> None
 def _result_rows(job: CopyJob, nodes: list[tree.Node], snapshot: bool) -> list[RecordResult]:
     """A tree's rows, each in its creation wave (tree.assign_waves); with `snapshot`, each keeps
     the record as read for the plan, so the run doesn't read it again."""
-    waves = tree.assign_waves(nodes)
+    waves = tree.assign_waves(nodes) if len(nodes) > 1 else {}  # a lone record is its own wave: its depth
     return [
         RecordResult(
             job=job,

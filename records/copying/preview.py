@@ -21,6 +21,7 @@ from records.copying.options import CopyOptions
 from records.copying.preview_checks import check_request
 from records.copying.preview_files import plan_files
 from records.copying.preview_notes import automation_warnings, rendered_samples, unique_field_notes, unique_predictions
+from records.copying.reads_together import Overlap
 from records.copying.remote_checks import taken_values
 from records.copying.repoint import updating
 from records.copying.request import CopyRequest
@@ -106,22 +107,37 @@ def _plan_source(request: CopyRequest, conn: Connector, progress: Progress | Non
     if request.target is not None:  # across profiles the engine builds every copy: its limit applies
         request = replace(request, options=replace(request.options, engine=True))
     source_ids = list(request.source_ids)
-    fields = conn.describe(request.object_name)
-    check_request(conn, fields, request)
-    plurals = _plural_labels(conn)
-    plan = Plan(object_name=request.object_name, mode=request.mode, source_ids=source_ids)
-    first = conn.get(request.object_name, source_ids[0])
-    plan.changes = tree.field_changes(fields, first, request.overrides, names=conn.names)
-    if request.mode == CopyJob.Mode.CLONE:
-        trees = _clone_trees(conn, request, plan, first.name, plurals)
-        # The values each record's templates read: its node's fields, as a deep copy's tree has them.
-        read = _sources_for_templates(conn, request, first.fields)
-        rendered = {s: [Node(request.object_name, s, 0, fields=f)] for s, f in read.items()}
-    else:
-        trees = rendered = _deep_copy_trees(conn, request, plan, plurals, progress)
-        if plan.refused_reason:
-            return plan, trees
-    _add_notes(plan, conn, fields, request, rendered, plurals)
+    # Independent first reads, started together; their answers taken in the order they were made
+    # one after another (a request refused by check_request raises before a read's error).
+    clone = request.mode == CopyJob.Mode.CLONE
+    with Overlap(conn, 5) as reads:
+        described = reads.start(conn.describe, request.object_name)
+        labels = reads.start(_plural_labels, conn)
+        first_read = reads.start(conn.get, request.object_name, source_ids[0])
+        # A bulk clone's other records' names: read while the describe is (the connector keeps
+        # its calls in flight within the profile's concurrency).
+        others = reads.start(_clone_names, conn, request.object_name, source_ids[1:] if clone else [])
+        fields = described.result()
+        # Whether the rows' unique values are taken already: read while the request is checked
+        # and the records' values rendered (needed last, by _add_notes).
+        several = clone and len(source_ids) > 1
+        taken = reads.start(_taken_values_refusal, conn, fields, request) if several else None
+        check_request(conn, fields, request)
+        plurals = labels.result()
+        first = first_read.result()
+        named = others.result()
+        plan = Plan(object_name=request.object_name, mode=request.mode, source_ids=source_ids)
+        plan.changes = tree.field_changes(fields, first, request.overrides, names=conn.names)
+        if clone:
+            trees = _clone_trees(request, plan, first.name, plurals, named)
+            # The values each record's templates read: its node's fields, as a deep copy's tree has them.
+            read = _sources_for_templates(conn, request, first.fields)
+            rendered = {s: [Node(request.object_name, s, 0, fields=f)] for s, f in read.items()}
+        else:
+            trees = rendered = _deep_copy_trees(conn, request, plan, plurals, progress)
+            if plan.refused_reason:
+                return plan, trees
+        _add_notes(plan, conn, fields, request, rendered, plurals, taken.result if taken else str)
     return plan, trees
 
 
@@ -146,8 +162,16 @@ def _plural_labels(conn: Connector) -> dict[str, str]:
 
 
 def _add_notes(
-    plan: Plan, conn: Connector, fields: list[FieldInfo], request: CopyRequest, rendered: Trees, plurals: dict[str, str]
+    plan: Plan,
+    conn: Connector,
+    fields: list[FieldInfo],
+    request: CopyRequest,
+    rendered: Trees,
+    plurals: dict[str, str],
+    taken: Callable[[], str],
 ) -> None:
+    """The plan's samples, warnings and notes; `taken`: a bulk clone's refusal for unique values
+    other records hold (_taken_values_refusal), asked for only when the copy is one."""
     samples, refusal = rendered_samples(conn, rendered, request, plurals)
     plan.samples += samples
     plan.refused_reason = plan.refused_reason or refusal
@@ -161,18 +185,20 @@ def _add_notes(
         # With per-row values from a CSV file the rows differ; say so instead of "the same".
         same = "each with its own field changes" if request.row_overrides else "each with the same field changes"
         plan.notes.append(f"{len(plan.source_ids):,} records are cloned, {same}.")
-        plan.refused_reason = plan.refused_reason or _taken_values_refusal(conn, fields, request)
+        plan.refused_reason = plan.refused_reason or taken()
 
 
 # -- a clone: one node per record ------------------------------------------------------------
 
 
-def _clone_trees(conn: Connector, request: CopyRequest, plan: Plan, first_name: str, plurals: dict[str, str]) -> Trees:
-    """Each row carries its record's name: the first was read already, the others' names are
-    read in a few batched calls. An id not found is named in a warning here (its row fails when it
-    runs); the other records are checked when they run."""
+def _clone_trees(
+    request: CopyRequest, plan: Plan, first_name: str, plurals: dict[str, str], named: tuple[dict[str, str], list[str]]
+) -> Trees:
+    """Each row carries its record's name: the first was read already, the others' (`named`,
+    _clone_names) in a few batched calls. An id not found is named in a warning here (its row
+    fails when it runs); the other records are checked when they run."""
     ids = plan.source_ids
-    names, warnings = _clone_names(conn, request.object_name, ids[1:])
+    names, warnings = named
     plan.warnings += warnings
     names = {ids[0]: first_name, **names}
     nodes = [Node(request.object_name, s, 0, name=names.get(s, "")) for s in ids]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import Field
 from django.db.models.constants import OnConflict
 from django.utils import timezone
@@ -91,8 +93,38 @@ def insert(rows: list[RecordResult]) -> None:
         ", ".join(["%s"] * len(fields)),
         connection.ops.on_conflict_suffix_sql(fields, OnConflict.IGNORE, None, None),
     )
-    params = [[f.get_db_prep_save(f.pre_save(row, True), connection) for f in fields] for row in rows]
+    preparers = [_preparer(f, timezone.now()) for f in fields]
+    params = [[prepare(row) for prepare in preparers] for row in rows]
     _executemany(sql, params)
+
+
+# Columns whose database value is the Python value itself when that is a str, an int or None:
+# their preparation (to_python, then the backend's adapter) hands such a value back unchanged, at
+# ~10 µs a column; a 5,000-record plan has 110,000 of them. Exact types: a subclass may convert.
+_PLAIN_COLUMNS = (models.CharField, models.TextField, models.PositiveSmallIntegerField, models.ForeignKey)
+
+
+def _preparer(field: Field[Any, Any], now: datetime) -> Callable[[RecordResult], Any]:
+    """How one column's value of a new row is prepared: the creation stamps once for the whole
+    statement (its rows are inserted at one moment), plain values as they are, others by Django."""
+    name = field.attname
+    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        stamp = field.get_db_prep_save(now, connection)
+
+        def stamped(row: RecordResult) -> Any:
+            setattr(row, name, now)
+            return stamp
+
+        return stamped
+    plain = type(field) in _PLAIN_COLUMNS
+
+    def prepared(row: RecordResult) -> Any:
+        value = getattr(row, name) if plain else field.pre_save(row, True)
+        if value is None or (plain and type(value) in (str, int)):
+            return value
+        return field.get_db_prep_save(value, connection)
+
+    return prepared
 
 
 def _write(rows: list[RecordResult], names: tuple[str, ...], fence: Fence | None = None) -> None:

@@ -34,6 +34,9 @@ class RunContext:
     options: CopyOptions = field(init=False)
     masks: MaskSet = field(init=False, repr=False)
     _described: dict[str, list[FieldInfo]] = field(default_factory=dict, init=False, repr=False)
+    # Per object (and set of fields given values): the same answer for every record of a run.
+    _keys: dict[str, str] = field(default_factory=dict, init=False, repr=False)
+    _cleared: dict[tuple[str, frozenset[str]], list[FieldInfo]] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.options = CopyOptions.from_dict(self.job.options)
@@ -101,7 +104,17 @@ class RunContext:
             self._described[name] = fields
 
     def key_field(self, object_name: str) -> str:
-        return copy_key_field(self.describe(object_name), self.connector.copy_key_fields)
+        if object_name not in self._keys:
+            self._keys[object_name] = copy_key_field(self.describe(object_name), self.connector.copy_key_fields)
+        return self._keys[object_name]
+
+    def unique_to_clear(self, object_name: str, given: Iterable[str]) -> list[FieldInfo]:
+        """The unique fields a copy given values for `given` gets blank (tree.unique_fields): it
+        depends only on which fields are given, so it is worked out once per such set."""
+        key = (object_name, frozenset(given))
+        if key not in self._cleared:
+            self._cleared[key] = unique_fields(self.describe(object_name), dict.fromkeys(key[1]))[0]
+        return self._cleared[key]
 
     def rows(self, **filters: Any) -> list[RecordResult]:
         return list(self.job.results.defer("source_snapshot").filter(**filters).order_by("depth", "id"))
@@ -184,8 +197,7 @@ class RunContext:
         values.update(fixes or {})
         if self.cross:
             return values  # a copy into another profile keeps unique values (a clash there is the re-run's)
-        to_clear, _ = unique_fields(self.describe(self.job.object_name), values)
-        for info in to_clear:
+        for info in self.unique_to_clear(self.job.object_name, values):
             values[info.name] = None
         return values
 

@@ -11,8 +11,9 @@ callback gives up."""
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,12 +69,42 @@ class BatchWriter:
         self.send_many([(batch, call, sent) for batch, call in calls])
 
     def send_all(self, items: Sequence[Batch], heartbeat: Callable[[], None]) -> None:
-        """Every batch, `parallelism()` at a time: batches of different objects (independent
-        modules of one wave) overlap as well as batches of one object; each keeps its own Sent."""
+        """Every batch, up to `parallelism()` calls in flight (batches of different objects, the
+        independent modules of one wave, overlap as well as batches of one object; each keeps its
+        own Sent). A window slides: as any answer is completed here, the next batch is
+        marked SENDING and sent, so one batch's database work overlaps the others' calls. The
+        heartbeat runs once per `parallelism()` batches; when it stops the run, the batches in
+        flight are completed first."""
         window = self.parallelism()
-        for start in range(0, len(items), window):
+        if window <= 1 or len(items) <= 1:
+            for batch, call, sent in items:
+                heartbeat()
+                self.send(batch, call, sent)
+            return
+        queue, flying = deque(items), dict[Future[list[WriteResult]], Batch]()
+        with ThreadPoolExecutor(max_workers=window) as pool:
+            started = 0
+            while queue or flying:
+                while queue and len(flying) < window:
+                    if started % window == 0:
+                        self._beat(heartbeat, flying)
+                    batch, call, sent = queue.popleft()
+                    res.mark_sending(batch)
+                    flying[pool.submit(_threaded, call, batch)] = (batch, call, sent)
+                    started += 1
+                done, _ = wait(flying, return_when=FIRST_COMPLETED)
+                for future in [f for f in flying if f in done]:  # in the order they were sent
+                    self._finish(*flying.pop(future), future)
+
+    def _beat(self, heartbeat: Callable[[], None], flying: dict[Future[list[WriteResult]], Batch]) -> None:
+        """The heartbeat; a stop (cancel, lost lease) waits for the answers in flight and
+        completes them, so no batch the run sent is left SENDING by it."""
+        try:
             heartbeat()
-            self.send_many(items[start : start + window])
+        except BaseException:
+            for future in list(flying):
+                self._finish(*flying.pop(future), future)
+            raise
 
     def send_many(self, items: Sequence[Batch]) -> None:
         """Batches sent together, each by the protocol: all marked SENDING (committed) before any
@@ -87,19 +118,23 @@ class BatchWriter:
         with ThreadPoolExecutor(max_workers=len(items)) as pool:
             futures = [(batch, call, sent, pool.submit(_threaded, call, batch)) for batch, call, sent in items]
             for batch, call, sent, future in futures:
-                try:
-                    outcomes = future.result()
-                except ConnectorError:
-                    # Reconcile and resend this batch the slow, careful way.
-                    for row in batch:
-                        row.attempts = max(0, row.attempts - 1)
-                    self.reconcile_leftovers(batch, sent)
-                    rest = [r for r in batch if r.status == S.PENDING]
-                    if rest:
-                        self.send(rest, call, sent)
-                    continue
-                completed = self._complete(batch, outcomes, self.context.key_field(batch[0].object_name))
-                self._make_unique(completed, call, sent)
+                self._finish(batch, call, sent, future)
+
+    def _finish(self, batch: list[RecordResult], call: Call, sent: Sent, future: Future[list[WriteResult]]) -> None:
+        """A threaded call's batch completed by its answer; a failed call reconciled and the rest
+        of the batch sent again the slow, careful way."""
+        try:
+            outcomes = future.result()
+        except ConnectorError:
+            for row in batch:
+                row.attempts = max(0, row.attempts - 1)
+            self.reconcile_leftovers(batch, sent)
+            rest = [r for r in batch if r.status == S.PENDING]
+            if rest:
+                self.send(rest, call, sent)
+            return
+        completed = self._complete(batch, outcomes, self.context.key_field(batch[0].object_name))
+        self._make_unique(completed, call, sent)
 
     def reconcile_leftovers(self, rows: list[RecordResult], sent: Sent) -> None:
         """Rows a crashed run left SENDING: their copy found (or held for review) before any resend."""

@@ -100,3 +100,15 @@ def test_every_bulk_clone_row_carries_its_name_and_a_missing_id_is_a_warning(vau
     assert len(queries(sb)) == 2
     creates = [e for e in sb.log("vault") if e.method == "POST" and "/vobjects/" in e.path]
     assert not creates  # planning reads only
+
+
+def test_vault_names_of_an_object_that_does_not_exist_says_so_as_its_describe_does(vault):
+    from records.connectors.errors import ConnectorError
+
+    _, _, conn = vault
+    with pytest.raises(ConnectorError) as described:
+        conn.describe("no_such__c")
+    with pytest.raises(ConnectorError) as named:
+        conn.names("no_such__c", ["00P000000000001"])
+    assert type(named.value) is type(described.value)
+    assert named.value.error_type == described.value.error_type

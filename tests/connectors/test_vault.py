@@ -680,3 +680,39 @@ def test_success_file_columns_are_read_by_name(fake, header, new_column):
     fake.success_csv = "\ufeff" + header + "\r\n" + ",".join(cells) + "\r\n"
     (row,) = make_vault_connector(fake.url, sleep=Sleeps()).deep_copy_results("product__v", "5")
     assert (row.object_name, row.source_id, row.ok, row.new_id) == ("product__v", "V1", True, new_column)
+
+
+def test_calls_made_from_many_threads_stay_within_the_profiles_concurrency(sb):
+    from records.connectors.base import ProfileConfig
+    from records.connectors.vault import VaultConnector
+
+    config = ProfileConfig(
+        system="vault",
+        base_url=sb.vault_url,
+        username=demo.VAULT_USERNAME,
+        secret=demo.VAULT_PASSWORD,
+        api_version="v25.2",
+        allow_loopback=True,
+        concurrency=2,
+    )
+    conn = VaultConnector(config, MemoryTokenStore(), timeout=(2.0, 5.0), backoff=0.01)
+    ids = [f"00P9{i:011d}" for i in range(3000)]  # three names chunks, from each of three threads
+    conn.describe("product__v")
+    lock, now, most = threading.Lock(), [0], [0]
+
+    def in_flight():  # in the server, while a query's answer is not yet sent
+        with lock:
+            now[0] += 1
+            most[0] = max(most[0], now[0])
+        time.sleep(0.1)
+        with lock:
+            now[0] -= 1
+
+    sb.hooks("vault").after("POST", r"/query$", in_flight)
+    readers = [threading.Thread(target=conn.names, args=("product__v", ids)) for _ in range(3)]
+    for reader in readers:
+        reader.start()
+    for reader in readers:
+        reader.join(30)
+    assert len(calls(sb, "POST", "/query")) >= 9
+    assert most[0] == 2  # they overlapped, never more than the profile allows

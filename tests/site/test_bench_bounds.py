@@ -44,3 +44,13 @@ def test_read_steps_start_with_the_root_and_wait_for_each_level():
 def test_write_steps_overlap_the_modules_of_a_wave():
     steps = write_steps([{"Contacts": 150, "Deals": 50}, {"Notes": 10}], batch_size=100, updates=101)
     assert steps == [1, 3, 1, 2]
+
+
+def test_a_bulk_clones_holder_queries_and_clones_wait_for_the_objects_metadata():
+    from bench.latency_bounds import clone_steps
+
+    plan, run = clone_steps(5000, batch_size=500)
+    assert plan == [1 + 1 + 5, 5]  # metadata, first record, names; then the new names' holders
+    assert run == [1, 10]  # metadata; then the clones, 500 a call
+    assert lower_bound(plan, concurrency=5, latency=0.2) == pytest.approx(3 * 0.2)
+    assert lower_bound(run, concurrency=5, latency=0.2) == pytest.approx(3 * 0.2)

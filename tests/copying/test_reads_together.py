@@ -1,0 +1,58 @@
+"""A preview's independent first reads started together, over real HTTP."""
+
+import threading
+import time
+
+import pytest
+
+from tests.fixtures.sandbox import find_record
+
+DESCRIBE = r"^/api/v[\d.]+/metadata/vobjects/product__v$"
+
+
+def _gets(sb, count: int) -> list[str]:
+    return [e.path for e in sb.log("vault")[count:] if e.method == "GET"]
+
+
+@pytest.mark.django_db(transaction=True)  # threads need rows they can see (no test transaction)
+def test_the_first_record_and_the_object_list_are_read_while_the_describe_is(vault):
+    from records.copying.preview import copy_preview
+    from tests.fixtures.engine import copy_request
+
+    sb, profile, conn = vault
+    first = find_record(conn, "product__v", "Cardiostat")
+    fresh = type(conn)(conn.config, conn.tokens)  # nothing described yet
+    before = len(sb.log("vault"))
+    hold = sb.hooks("vault").hold("GET", DESCRIBE)
+    request = copy_request(profile, "product__v", [first], "clone", overrides={"name__v": "Cardiostat Overlap"})
+    plans: list = []
+    planner = threading.Thread(target=lambda: plans.append(copy_preview(request=request, connector=fresh)))
+    planner.start()
+    try:
+        assert hold.wait(10)
+        deadline = time.monotonic() + 10
+        while len(_gets(sb, before)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        while_held = _gets(sb, before)  # the held describe is logged once answered
+    finally:
+        hold.release()
+        planner.join(30)
+    assert any(p.endswith(f"/vobjects/product__v/{first}") for p in while_held), while_held
+    assert any(p.endswith("/metadata/vobjects") for p in while_held), while_held
+    assert plans and not plans[0].refused_reason, plans and plans[0].refused_reason
+
+
+def test_in_a_transaction_the_reads_are_made_in_order_as_before(vault):
+    from records.copying.preview import copy_preview
+    from tests.fixtures.engine import copy_request
+
+    sb, profile, conn = vault
+    first = find_record(conn, "product__v", "Cardiostat")
+    fresh = type(conn)(conn.config, conn.tokens)
+    before = len(sb.log("vault"))
+    request = copy_request(profile, "product__v", [first], "clone", overrides={"name__v": "Cardiostat In Order"})
+    copy_preview(request=request, connector=fresh)
+    gets = _gets(sb, before)
+    describe = next(i for i, p in enumerate(gets) if p.endswith("/metadata/vobjects/product__v"))
+    record = next(i for i, p in enumerate(gets) if p.endswith(f"/vobjects/product__v/{first}"))
+    assert describe < record

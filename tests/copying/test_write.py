@@ -1,0 +1,47 @@
+"""The batch writer over real HTTP: a run's batches keep the profile's concurrency busy."""
+
+import threading
+import time
+
+import pytest
+
+CREATE = r"^/api/v[\d.]+/vobjects/product__v$"
+
+
+def _creates(sb) -> list:
+    return [e for e in sb.log("vault") if e.method == "POST" and e.path.rstrip("/").endswith("/vobjects/product__v")]
+
+
+@pytest.mark.django_db(transaction=True)  # the calls run in threads, which need rows they can see
+def test_the_next_batch_is_sent_when_one_answer_is_in_not_the_whole_window(vault, owner):
+    from records.models import CopyJob
+    from tests.fixtures.engine import run_job, start_job
+
+    sb, profile, conn = vault
+    profile.concurrency = 2
+    profile.save(update_fields=["concurrency"])
+    rows = [{"name__v": f"Window Source {i:04d}", "status__v": ["active__v"]} for i in range(1001)]
+    made = conn.create("product__v", rows)
+    assert all(r.ok for r in made), next(r.error_message for r in made if not r.ok)
+    ids = [r.new_id for r in made]  # three batches of 500 at concurrency 2
+    names = {source: {"name__v": f"Window Copy {k:04d}"} for k, source in enumerate(ids)}
+    job = start_job(profile, owner, "product__v", ids, "clone", row_overrides=names)
+    sb.clear_log("vault")
+    hold = sb.hooks("vault").hold("POST", CREATE)  # the first batch to arrive: its answer held
+    done: list = []
+    runner = threading.Thread(target=lambda: done.append(run_job(job)))
+    runner.start()
+    try:
+        assert hold.wait(20)
+        deadline = time.monotonic() + 15
+        while len(_creates(sb)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        answered_while_held = len(_creates(sb))  # the held call is logged once answered
+    finally:
+        hold.release()
+        runner.join(60)
+    # The window's other batch was answered, and the third batch went out in its place.
+    assert answered_while_held == 2
+    assert done[0].status == CopyJob.Status.SUCCEEDED, done[0].error_summary
+    assert done[0].results.filter(new_id="").count() == 0
+    assert len(_creates(sb)) == 3  # each batch sent once
