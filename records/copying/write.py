@@ -12,7 +12,7 @@ callback gives up."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,38 +68,41 @@ class BatchWriter:
         self.send_many([(batch, call, sent) for batch, call in calls])
 
     def send_all(self, items: Sequence[Batch], heartbeat: Callable[[], None]) -> None:
-        """Every batch, `parallelism()` at a time: batches of different objects (independent
-        modules of one wave) overlap as well as batches of one object; each keeps its own Sent."""
-        window = self.parallelism()
-        for start in range(0, len(items), window):
-            heartbeat()
-            self.send_many(items[start : start + window])
+        """Every batch, up to `parallelism()` in flight: the next starts as soon as one is answered
+        (batches of different objects overlap as well as batches of one object; each keeps its Sent)."""
+        queue = list(items)
+        with InFlight(self, self.parallelism()) as flight:
+            while queue or flight.busy:
+                while queue and flight.free:
+                    flight.start(queue.pop(0))
+                flight.wait()
+                heartbeat()
 
     def send_many(self, items: Sequence[Batch]) -> None:
         """Batches sent together, each by the protocol: all marked SENDING (committed) before any
         call, the calls in threads, the answers completed here in order."""
-        if len(items) == 1:
-            batch, call, sent = items[0]
-            self.send(batch, call, sent)
+        with InFlight(self, len(items)) as flight:
+            for item in items:
+                flight.start(item)
+            while flight.busy:
+                flight.wait()
+
+    def finish(self, item: Batch, future: Future[list[WriteResult]]) -> None:
+        """Complete a batch whose call ran in a thread (marked SENDING before): its answers
+        applied here; a failed call reconciled and what is still absent sent again, the careful way."""
+        batch, call, sent = item
+        try:
+            outcomes = future.result()
+        except ConnectorError:
+            for row in batch:
+                row.attempts = max(0, row.attempts - 1)
+            self.reconcile_leftovers(batch, sent)
+            rest = [r for r in batch if r.status == S.PENDING]
+            if rest:
+                self.send(rest, call, sent)
             return
-        for batch, _, _ in items:
-            res.mark_sending(batch)
-        with ThreadPoolExecutor(max_workers=len(items)) as pool:
-            futures = [(batch, call, sent, pool.submit(_threaded, call, batch)) for batch, call, sent in items]
-            for batch, call, sent, future in futures:
-                try:
-                    outcomes = future.result()
-                except ConnectorError:
-                    # Reconcile and resend this batch the slow, careful way.
-                    for row in batch:
-                        row.attempts = max(0, row.attempts - 1)
-                    self.reconcile_leftovers(batch, sent)
-                    rest = [r for r in batch if r.status == S.PENDING]
-                    if rest:
-                        self.send(rest, call, sent)
-                    continue
-                completed = self._complete(batch, outcomes, self.context.key_field(batch[0].object_name))
-                self._make_unique(completed, call, sent)
+        completed = self._complete(batch, outcomes, self.context.key_field(batch[0].object_name))
+        self._make_unique(completed, call, sent)
 
     def reconcile_leftovers(self, rows: list[RecordResult], sent: Sent) -> None:
         """Rows a crashed run left SENDING: their copy found (or held for review) before any resend."""
@@ -189,6 +192,60 @@ class BatchWriter:
             sent=sent,
             fields=self.context.describe(object_name),
         )
+
+
+class InFlight:
+    """Batches whose calls are under way, at most `limit` at once, by the write protocol: each
+    marked SENDING (committed) before its call starts in a thread, its answer completed in the
+    thread that waits (every DB write of the rows stays there). With a limit of 1 nothing is
+    threaded: a batch is sent when it is waited for (tests run inside a transaction threads can't see)."""
+
+    def __init__(self, writer: BatchWriter, limit: int) -> None:
+        self.writer = writer
+        self.limit = max(1, limit)
+        self._pool = ThreadPoolExecutor(max_workers=self.limit) if self.limit > 1 else None
+        self._flying: dict[Future[list[WriteResult]], Batch] = {}
+        self._queued: list[Batch] = []  # sequential: started, sent when waited for
+
+    def __enter__(self) -> InFlight:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)  # never leave a call running past the run
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._flying or self._queued)
+
+    @property
+    def free(self) -> bool:
+        return len(self._flying) + len(self._queued) < self.limit
+
+    def start(self, item: Batch) -> None:
+        if self._pool is None:
+            self._queued.append(item)
+            return
+        batch, call, _ = item
+        res.mark_sending(batch)
+        self._flying[self._pool.submit(_threaded, call, batch)] = item
+
+    def wait(self) -> list[Batch]:
+        """The batches answered next (at least one while any is under way), each completed."""
+        if self._pool is None:
+            done, self._queued = self._queued, []
+            for batch, call, sent in done:
+                self.writer.send(batch, call, sent)
+            return done
+        if not self._flying:
+            return []
+        answered, _ = wait(self._flying, return_when=FIRST_COMPLETED)
+        finished = []
+        for future in [f for f in self._flying if f in answered]:  # in the order they started
+            item = self._flying.pop(future)
+            self.writer.finish(item, future)
+            finished.append(item)
+        return finished
 
 
 def _threaded(call: Call, batch: list[RecordResult]) -> list[WriteResult]:
