@@ -56,13 +56,12 @@ class EngineDeepCopyRun:
             self.repoint.run(root_id)
             return
         root_row = next(r for r in rows if r.depth == 0)
+        # Every object of the tree described at once, the top one among them (its clone needs
+        # it): one latency before the first copy, as the top object's describe alone took, and
+        # none between the clone and the first wave (bench latency_bounds, preview_plan).
+        context.describe_all(n.object_name for n in nodes)
         if root_row.status in (S.PENDING, S.SENDING):
             self._create_root(root_id, root_row, node_by_key[(root_row.object_name, root_row.source_id)])
-
-        # Planned after the root's clone, not before: it describes every object of the tree, and
-        # the root's clone needs none of it (its lookups are cloned as they are; the pass fixes
-        # those that point into the tree), so the first record is copied sooner (bench preview_plan).
-        context.describe_all(n.object_name for n in nodes)  # what the pass and the waves need, at once
         self._plan_repoint(root_id, nodes)
         to_send = [r for r in rows if r.depth > 0 and r.status in (S.PENDING, S.SENDING)]
         self._send_waves(to_send, node_by_key, nodes)
