@@ -159,13 +159,16 @@ class CrossCopyRun(EngineDeepCopyRun):
         nodes = self._forest()
         node_by_key = {(n.object_name, n.source_id): n for n in nodes}
         depths = tree_depths(nodes)
+        self.context.describe_all(n.object_name for n in nodes)  # the target's fields, at once
         self._create_roots(node_by_key, depths)
         if self.connector.updates_records:
             self.repoint.plan(FOREST, nodes)  # once, all trees: a reference may cross them
         self._send_waves(self._children_rows(node_by_key), node_by_key, nodes)
         self.repoint.run(FOREST)
-        rows = list(self.context.job.results.order_by("depth", "id"))
-        UpdatePass(self.context, self._payload).run_rows(rows)  # records found there, to update
+        results = self.context.job.results
+        if results.filter(action=RecordResult.Action.UPDATE, status__in=(S.PENDING, S.SENDING)).exists():
+            # Records found there, to update (every row read with its snapshot only then).
+            UpdatePass(self.context, self._payload).run_rows(list(results.order_by("depth", "id")))
         self.context.heartbeat()
 
     def _forest(self) -> list[Node]:

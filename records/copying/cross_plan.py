@@ -12,7 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 from records.connectors.base import Connector
+from records.connectors.errors import ConnectorError
 from records.copying import existing, matching, schema_diff, users
+from records.copying.level_reads import overlapped
 from records.copying.mask_preview import mask_set
 from records.copying.request import CopyRequest
 from records.copying.tree import Node, Plan
@@ -26,6 +28,7 @@ def plan_cross(
 ) -> None:
     """Fill plan.cross; refuse the plan when an object's unmatched references say "refuse"."""
     _fill_clone_fields(source, request, trees)
+    _describe_ahead(target, trees)
     profile_learn_org_id(profile=request.profile, connector=source)  # scopes the ids the app knows
     if request.target is not None:
         profile_learn_org_id(profile=request.target, connector=target)
@@ -56,6 +59,21 @@ def plan_cross(
     user_ids = users.plan_users(plan=plan, trees=trees, request=request, source=source, target=target)
     if user_ids:
         plan.cross["refs"].setdefault(target.user_object, {}).update(user_ids)
+
+
+def _describe_ahead(target: Connector, trees: dict[str, list[Node]]) -> None:
+    """The target's fields of every object of the trees, asked at once (the connector keeps them):
+    the matching, the schema comparison and the existing records' pass would ask one object after
+    another."""
+    objects = sorted({n.object_name for nodes in trees.values() for n in nodes})
+    overlapped(target, lambda o: _describe_or_skip(target, o), objects)
+
+
+def _describe_or_skip(target: Connector, object_name: str) -> None:
+    try:
+        target.describe(object_name)
+    except ConnectorError:
+        pass  # asked again, and answered as it answers, where the comparison needs it
 
 
 def _fill_clone_fields(source: Connector, request: CopyRequest, trees: dict[str, list[Node]]) -> None:

@@ -337,6 +337,7 @@ def _way_and_cost(
 ) -> tuple[str, dict[str, Any]]:
     """How the deep copy is made, why, and what it costs in write calls (tree.write_calls, the
     rule the preview's JS applies too, on plan.cost)."""
+    waves = tree.assign_waves(nodes)
     cost = tree.cost_data(
         nodes,
         batch_size=conn.batch_size,
@@ -344,7 +345,8 @@ def _way_and_cost(
         left_out=options.exclude,
         # Vault's "build it level by level" box is ticked live too: both answers are in the page.
         engine_choice=_engine_choice(conn, options, object_name) if conn.native_deep_copy else None,
-        updating=updating(conn, nodes, tree.assign_waves(nodes)) if conn.updates_records else frozenset(),
+        updating=updating(conn, nodes, waves) if conn.updates_records else frozenset(),
+        wave_of=waves,
     )
     if deep_copy_way(conn, options, object_name) == DeepCopyWay.SYSTEM:
         return "Vault's own deep copy: one Deep Copy Object Record call per top record.", cost

@@ -368,6 +368,7 @@ def cost_data(
     left_out: tuple[str, ...],
     engine_choice: dict[str, dict[str, Any]] | None = None,
     updating: frozenset[str] = frozenset(),
+    wave_of: dict[str, int] | None = None,
 ) -> dict[str, Any]:
     """The numbers a deep copy's cost and limit are computed from, as JSON.
 
@@ -382,7 +383,7 @@ def cost_data(
     them as `updates`, so leaving out a branch drops its update calls too.
     """
     by_id = {n.source_id: n for n in nodes}
-    wave_of = assign_waves(nodes)
+    wave_of = assign_waves(nodes) if wave_of is None else wave_of  # the caller's, when it has them
     counts: dict[tuple[tuple[str, ...], int, int], int] = {}
     updates: dict[tuple[tuple[str, ...], int, int], int] = {}
     for node in nodes:

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from django.core.exceptions import ValidationError
 
+from records.copying.level_reads import overlapped
+
 if TYPE_CHECKING:
     from records.connectors.base import Connector
     from records.copying.request import CopyRequest
@@ -151,7 +153,7 @@ def plan_users(
     held = users_held(((n.object_name, n.fields) for nodes in trees.values() for n in nodes), fields)
     if not held and not user_map:
         return {}
-    source_users, target_users = source.users(), target.users()
+    source_users, target_users = overlapped(source, lambda c: c.users(), [source, target])  # at once
     check_user_map(user_map=user_map, source=source_users, target=target_users)
     api_user = target.api_user_id() if API_USER in user_map.values() else ""
     found = match_users(held=held, source=source_users, target=target_users, user_map=user_map, api_user_id=api_user)

@@ -44,15 +44,15 @@ def references_within(nodes: Iterable[Any]) -> dict[str, set[str]]:
     """{source_id: the records of `nodes` it points at}: its parent and its lookups into the tree."""
     nodes = list(nodes)
     ids = {n.source_id for n in nodes}
-    refs = {
-        # Zoho lookups are {"id": ...}; Vault references are bare ids (a sibling in the tree).
-        n.source_id: {ref_id(v) for v in n.fields.values() if isinstance(v, dict | str) and ref_id(v) in ids}
-        - {n.source_id}
-        for n in nodes
-    }
+    refs: dict[str, set[str]] = {}
     for n in nodes:
+        # Zoho lookups are {"id": ...}; Vault references are bare ids (a sibling in the tree).
+        found = {v if isinstance(v, str) else ref_id(v) for v in n.fields.values() if isinstance(v, dict | str)}
+        found &= ids
+        found.discard(n.source_id)
         if n.parent_source_id in ids:
-            refs[n.source_id].add(n.parent_source_id)
+            found.add(n.parent_source_id)
+        refs[n.source_id] = found
     return refs
 
 
