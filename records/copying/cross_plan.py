@@ -9,6 +9,8 @@ job.state["refs"]), "unmatched" {object: {source id: why}} (of the objects whose
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from records.connectors.base import Connector
@@ -28,10 +30,7 @@ def plan_cross(
 ) -> None:
     """Fill plan.cross; refuse the plan when an object's unmatched references say "refuse"."""
     _fill_clone_fields(source, request, trees)
-    _describe_ahead(target, trees)
-    profile_learn_org_id(profile=request.profile, connector=source)  # scopes the ids the app knows
-    if request.target is not None:
-        profile_learn_org_id(profile=request.target, connector=target)
+    _ahead(source, target, request, trees)
     options = request.options
     matching.check_match_options(target=target, match=options.match)
     wanted = matching.outside_references(source=source, trees=trees)
@@ -61,12 +60,18 @@ def plan_cross(
         plan.cross["refs"].setdefault(target.user_object, {}).update(user_ids)
 
 
-def _describe_ahead(target: Connector, trees: dict[str, list[Node]]) -> None:
-    """The target's fields of every object of the trees, asked at once (the connector keeps them):
-    the matching, the schema comparison and the existing records' pass would ask one object after
-    another."""
+def _ahead(source: Connector, target: Connector, request: CopyRequest, trees: dict[str, list[Node]]) -> None:
+    """What the steps below ask and needs nothing of them, asked at once (one latency, not one
+    each): both orgs' ids (they scope the ids the app knows) and the target's fields of every
+    object of the trees (the connector keeps them for the matching, the schema comparison and
+    the existing records' pass)."""
+    calls: list[Callable[[], object]] = [lambda: profile_learn_org_id(profile=request.profile, connector=source)]
+    if request.target is not None:
+        target_profile = request.target
+        calls.append(lambda: profile_learn_org_id(profile=target_profile, connector=target))
     objects = sorted({n.object_name for nodes in trees.values() for n in nodes})
-    overlapped(target, lambda o: _describe_or_skip(target, o), objects)
+    calls += [partial(_describe_or_skip, target, o) for o in objects]
+    overlapped(target, lambda call: call(), calls)
 
 
 def _describe_or_skip(target: Connector, object_name: str) -> None:

@@ -210,9 +210,21 @@ class InFlight:
     def __enter__(self) -> InFlight:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        if self._pool is not None:
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
+        if self._pool is None:
+            return
+        try:
+            if exc_type is not None:
+                self._drain()
+        finally:
             self._pool.shutdown(wait=True)  # never leave a call running past the run
+
+    def _drain(self) -> None:
+        """The run stops (a cancel, a pause, a lost lease): the answers of the calls still under
+        way are recorded first, so every record they made is known (a row left SENDING only when
+        recording fails too, for the next run to reconcile)."""
+        while self._flying:
+            self.wait()
 
     @property
     def busy(self) -> bool:

@@ -65,3 +65,29 @@ def test_a_child_batch_goes_while_a_parent_batch_of_the_wave_before_is_unanswere
         assert task["Who_Id"]["id"] == copies[source["Who_Id"]["id"]]
     inserts = [e for e in sb.log("zoho")[before:] if e.method == "POST" and e.path.endswith(("/Contacts", "/Tasks"))]
     assert len(inserts) == 4
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_cancel_records_the_answers_of_the_batches_under_way(zoho, owner):
+    from records.copying.job_actions import copy_job_cancel
+
+    sb, profile, conn = zoho
+    root = _account_with_contacts_and_tasks(conn, 200)
+    job = start_job(profile, owner, "Accounts", [root], "deep_copy", overrides={"Account_Name": "Pipeline Cancel"})
+    sb.faults("zoho").set(latency=0.3)  # the other batches answer while the cancel is requested
+    hold = sb.hooks("zoho").hold("POST", CONTACTS_INSERT)  # one contacts batch under way, answered late
+    done: list = []
+    runner = threading.Thread(target=lambda: done.append(run_job(job)))
+    runner.start()
+    try:
+        assert hold.wait(30)
+        copy_job_cancel(job=CopyJob.objects.get(pk=job.pk), user=owner)
+        time.sleep(2)  # the run sees the cancel at its next batch's answer, the held one still out
+    finally:
+        hold.release()
+        runner.join(120)
+        sb.faults("zoho").clear()
+    ended = done[0]
+    assert ended.status == CopyJob.Status.CANCELLED
+    assert not ended.results.filter(status=S.SENDING).exists()  # the held batch's copies recorded
+    assert ended.results.filter(object_name="Contacts", status=S.SUCCEEDED).exclude(new_id="").count() == 200
