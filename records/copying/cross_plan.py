@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
-from records.connectors.base import Connector
+from records.connectors.base import Connector, UserInfo
 from records.connectors.errors import ConnectorError
 from records.copying import existing, matching, schema_diff, users
 from records.copying.level_reads import overlapped
@@ -30,7 +30,7 @@ def plan_cross(
 ) -> None:
     """Fill plan.cross; refuse the plan when an object's unmatched references say "refuse"."""
     _fill_clone_fields(source, request, trees)
-    _ahead(source, target, request, trees)
+    known_users = _ahead(source, target, request, trees)
     options = request.options
     matching.check_match_options(target=target, match=options.match)
     wanted = matching.outside_references(source=source, trees=trees)
@@ -55,23 +55,31 @@ def plan_cross(
     plan.refused_reason = plan.refused_reason or refusal
     schema_diff.compare(plan=plan, trees=trees, source=source, target=target)
     existing.plan_existing(plan=plan, trees=trees, request=request, source=source, target=target)
-    user_ids = users.plan_users(plan=plan, trees=trees, request=request, source=source, target=target)
+    user_ids = users.plan_users(
+        plan=plan, trees=trees, request=request, source=source, target=target, known=known_users
+    )
     if user_ids:
         plan.cross["refs"].setdefault(target.user_object, {}).update(user_ids)
 
 
-def _ahead(source: Connector, target: Connector, request: CopyRequest, trees: dict[str, list[Node]]) -> None:
+def _ahead(
+    source: Connector, target: Connector, request: CopyRequest, trees: dict[str, list[Node]]
+) -> tuple[list[UserInfo], list[UserInfo]] | None:
     """What the steps below ask and needs nothing of them, asked at once (one latency, not one
-    each): both orgs' ids (they scope the ids the app knows) and the target's fields of every
-    object of the trees (the connector keeps them for the matching, the schema comparison and
-    the existing records' pass)."""
+    each): both orgs' ids (they scope the ids the app knows), the target's fields of every object
+    of the trees (the connector keeps them for the matching, the schema comparison and the
+    existing records' pass) and, when the users are mapped, both orgs' users (handed back)."""
     calls: list[Callable[[], object]] = [lambda: profile_learn_org_id(profile=request.profile, connector=source)]
     if request.target is not None:
         target_profile = request.target
         calls.append(lambda: profile_learn_org_id(profile=target_profile, connector=target))
     objects = sorted({n.object_name for nodes in trees.values() for n in nodes})
     calls += [partial(_describe_or_skip, target, o) for o in objects]
-    overlapped(target, lambda call: call(), calls)
+    read_users = users.users_wanted(trees=trees, request=request, source=source)
+    if read_users:
+        calls += [source.users, target.users]
+    answers = overlapped(target, lambda call: call(), calls)
+    return (cast(list[UserInfo], answers[-2]), cast(list[UserInfo], answers[-1])) if read_users else None
 
 
 def _describe_or_skip(target: Connector, object_name: str) -> None:
