@@ -71,6 +71,7 @@ class BatchWriter:
         """Every batch, up to `parallelism()` in flight: the next starts as soon as one is answered
         (batches of different objects overlap as well as batches of one object; each keeps its Sent)."""
         queue = list(items)
+        heartbeat()  # a cancel asked before the first batch sends none
         with InFlight(self, self.parallelism()) as flight:
             while queue or flight.busy:
                 while queue and flight.free:
