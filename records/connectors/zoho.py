@@ -134,7 +134,7 @@ class ZohoConnector(DelegatedAttachments, Connector):
             accounts_url=accounts_url,
             version=version,
         )
-        self.metadata = ZohoMetadata(self.api)
+        self.metadata = ZohoMetadata(self.api, concurrency=config.concurrency)
         self.reads = ZohoReads(self.api, self.metadata, concurrency=config.concurrency)
         self.writes = ZohoWrites(self.api, self.reads, concurrency=config.concurrency)
         self.files = ZohoFiles(self.api)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from records.connectors import zoho_parse as zp
@@ -22,13 +23,15 @@ COPY_KEY_LENGTH = 100  # the engine's keys are 29 characters (plan.idempotency_k
 
 
 class ZohoMetadata:
-    """What the org holds. Fields are read once per module and connector (threads of one job
-    share them, hence the lock); the module list once per connector."""
+    """What the org holds. Fields and related lists are read once per module and connector
+    (threads of one job share them, hence the lock); the module list once per connector."""
 
-    def __init__(self, api: ZohoApi) -> None:
+    def __init__(self, api: ZohoApi, *, concurrency: int = 1) -> None:
         self.api = api
+        self.concurrency = concurrency
         self._lock = threading.Lock()
         self._fields: dict[str, list[FieldInfo]] = {}
+        self._related: dict[str, list[RelatedList]] = {}
         self._modules: list[dict[str, Any]] | None = None
 
     def modules(self) -> list[dict[str, Any]]:
@@ -68,14 +71,44 @@ class ZohoMetadata:
     def related_lists(self, object_name: str) -> list[RelatedList]:
         # Reference: https://www.zoho.com/crm/developer/docs/api/v7/related-list-meta.html
         module = zp.check_name(object_name)
+        with self._lock:
+            cached = self._related.get(module)
+        if cached is not None:
+            return list(cached)
         _, body = self.api.call("GET", "settings/related_lists", safe=True, params={"module": module})
         raw = body.get("related_lists") if isinstance(body, dict) else None
+        entries = [e for e in raw if isinstance(e, dict)] if isinstance(raw, list) else []
+        self._describe_children(entries)
         out = []
-        for entry in raw if isinstance(raw, list) else []:
+        for entry in entries:
             related = self._related_list(module, entry)
             if related is not None:
                 out.append(related)
-        return out
+        with self._lock:
+            self._related[module] = out
+        return list(out)
+
+    def _describe_children(self, entries: list[dict[str, Any]]) -> None:
+        """The fields of the lists' modules, described at once (up to the profile's concurrency;
+        the gate in ZohoApi.call still bounds the calls in flight): each list's parent field is
+        found among them, and one after another they were a call's latency each."""
+        children = {
+            str(e["module"]["api_name"])
+            for e in entries
+            if isinstance(e.get("module"), dict) and isinstance(e["module"].get("api_name"), str)
+        }
+        with self._lock:
+            missing = sorted(c for c in children if c not in self._fields)
+        if self.concurrency <= 1 or len(missing) <= 1:
+            return  # described one by one as _parent_field asks
+        with ThreadPoolExecutor(max_workers=min(self.concurrency, len(missing))) as pool:
+            list(pool.map(self._describe_if_any, missing))
+
+    def _describe_if_any(self, module: str) -> None:
+        try:
+            self.describe(module)
+        except (NotFound, Rejected):
+            pass  # _parent_field says "" for it
 
     def _related_list(self, module: str, entry: Any) -> RelatedList | None:
         if not isinstance(entry, dict) or not isinstance(entry.get("api_name"), str):

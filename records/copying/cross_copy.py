@@ -14,6 +14,7 @@ job.state["refs"]); a reference without a match follows its object's choice: lef
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,7 +27,6 @@ from records.copying.references import ref_id
 from records.copying.repoint import LaterRefs, later_refs, tree_depths
 from records.copying.tree import Node, read_tree
 from records.copying.update_pass import UpdatePass
-from records.copying.write import Batch
 from records.models import RecordResult
 
 S = RecordResult.Status
@@ -50,7 +50,7 @@ def cross_payload(
     node: Node,
     *,
     target_fields: list[FieldInfo],
-    id_map: dict[str, str],
+    id_map: Mapping[str, str],
     target: Target,
     new_parent: str = "",
     later: LaterRefs | None = None,
@@ -101,7 +101,7 @@ def _copyable(info: FieldInfo, conn: Connector) -> bool:
     )
 
 
-def _value(info: FieldInfo, value: Any, node: Node, id_map: dict[str, str], target: Target) -> tuple[Any, str]:
+def _value(info: FieldInfo, value: Any, node: Node, id_map: Mapping[str, str], target: Target) -> tuple[Any, str]:
     if info.type == FieldType.REFERENCE:
         return _reference(info, value, node, id_map, target)
     if info.type in (FieldType.PICKLIST, FieldType.MULTI_PICKLIST) and info.picklist_values:
@@ -126,7 +126,7 @@ def _picklist(info: FieldInfo, value: Any) -> Any:
     return value if value in allowed else _LEAVE_OUT
 
 
-def _reference(info: FieldInfo, value: Any, node: Node, id_map: dict[str, str], target: Target) -> tuple[Any, str]:
+def _reference(info: FieldInfo, value: Any, node: Node, id_map: Mapping[str, str], target: Target) -> tuple[Any, str]:
     conn = target.connector
     source_id = ref_id(value)
     if not source_id:
@@ -159,14 +159,16 @@ class CrossCopyRun(EngineDeepCopyRun):
         nodes = self._forest()
         node_by_key = {(n.object_name, n.source_id): n for n in nodes}
         depths = tree_depths(nodes)
+        self.context.describe_all(n.object_name for n in nodes)  # the target's fields, at once
         self._create_roots(node_by_key, depths)
         if self.connector.updates_records:
             self.repoint.plan(FOREST, nodes)  # once, all trees: a reference may cross them
-        for depth in sorted({n.depth for n in nodes if n.depth > 0}):
-            self._create_level(depth, node_by_key, depths)
+        self._send_waves(self._children_rows(node_by_key), node_by_key, nodes)
         self.repoint.run(FOREST)
-        rows = list(self.context.job.results.order_by("depth", "id"))
-        UpdatePass(self.context, self._payload).run_rows(rows)  # records found there, to update
+        results = self.context.job.results
+        if results.filter(action=RecordResult.Action.UPDATE, status__in=(S.PENDING, S.SENDING)).exists():
+            # Records found there, to update (every row read with its snapshot only then).
+            UpdatePass(self.context, self._payload).run_rows(list(results.order_by("depth", "id")))
         self.context.heartbeat()
 
     def _forest(self) -> list[Node]:
@@ -182,25 +184,16 @@ class CrossCopyRun(EngineDeepCopyRun):
             for n in read_tree(context.source, context.job.object_name, str(root), exclude=exclude)
         ]
 
-    def _create_level(
-        self, depth: int, node_by_key: dict[tuple[str, str], Node], depths: dict[tuple[str, str], int]
-    ) -> None:
-        """One level of every tree, object by object (a record found in the target already, action
-        update, is the update pass's, never inserted)."""
-        context = self.context
-        context.heartbeat()
-        id_map = dict(context.job.results.exclude(new_id="").values_list("source_id", "new_id"))
-        wave = context.job.results.defer("source_snapshot").filter(depth=depth, status__in=(S.PENDING, S.SENDING))
-        by_object: dict[str, list[RecordResult]] = {}
-        for row in wave.exclude(action=RecordResult.Action.UPDATE).order_by("id"):
-            if (row.object_name, row.source_id) in node_by_key:
-                by_object.setdefault(row.object_name, []).append(row)
-        # Every object of the level at once: their parents all exist (earlier levels), so their
-        # batches are independent and overlap up to the profile's concurrency.
-        batches: list[Batch] = []
-        for object_name, rows in by_object.items():
-            batches += self._children_batches(object_name, rows, node_by_key, id_map, depths)
-        self.writer.send_all(batches, context.heartbeat)
+    def _children_rows(self, node_by_key: dict[tuple[str, str], Node]) -> list[RecordResult]:
+        """Every tree's records below the top still to insert (a record found in the target
+        already, action update, is the update pass's, never inserted)."""
+        rows = (
+            self.context.job.results.defer("source_snapshot")
+            .filter(depth__gt=0, status__in=(S.PENDING, S.SENDING))
+            .exclude(action=RecordResult.Action.UPDATE)
+            .order_by("depth", "id")
+        )
+        return [r for r in rows if (r.object_name, r.source_id) in node_by_key]
 
     def _target(self) -> Target:
         refs = self.context.job.state.get("refs") or {}
@@ -208,7 +201,7 @@ class CrossCopyRun(EngineDeepCopyRun):
         return Target(self.connector, refs, self.context.options, unmatched)
 
     def _payload(
-        self, node: Node, fields: list[FieldInfo], id_map: dict[str, str], new_parent: str, later: LaterRefs
+        self, node: Node, fields: list[FieldInfo], id_map: Mapping[str, str], new_parent: str, later: LaterRefs
     ) -> tuple[dict[str, Any], str]:
         return cross_payload(
             node, target_fields=fields, id_map=id_map, target=self._target(), new_parent=new_parent, later=later
@@ -248,7 +241,7 @@ class CrossCopyRun(EngineDeepCopyRun):
         root_row: RecordResult,
         root_node: Node,
         sent: Sent,
-        id_map: dict[str, str],
+        id_map: Mapping[str, str],
         depths: dict[tuple[str, str], int],
     ) -> bool:
         """Put the top record's insert (its values and the overrides: no clone across orgs) into

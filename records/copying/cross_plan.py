@@ -9,10 +9,14 @@ job.state["refs"]), "unmatched" {object: {source id: why}} (of the objects whose
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from functools import partial
+from typing import Any, cast
 
-from records.connectors.base import Connector
+from records.connectors.base import Connector, UserInfo
+from records.connectors.errors import ConnectorError
 from records.copying import existing, matching, schema_diff, users
+from records.copying.level_reads import overlapped
 from records.copying.mask_preview import mask_set
 from records.copying.request import CopyRequest
 from records.copying.tree import Node, Plan
@@ -26,9 +30,7 @@ def plan_cross(
 ) -> None:
     """Fill plan.cross; refuse the plan when an object's unmatched references say "refuse"."""
     _fill_clone_fields(source, request, trees)
-    profile_learn_org_id(profile=request.profile, connector=source)  # scopes the ids the app knows
-    if request.target is not None:
-        profile_learn_org_id(profile=request.target, connector=target)
+    known_users = _ahead(source, target, request, trees)
     options = request.options
     matching.check_match_options(target=target, match=options.match)
     wanted = matching.outside_references(source=source, trees=trees)
@@ -53,9 +55,38 @@ def plan_cross(
     plan.refused_reason = plan.refused_reason or refusal
     schema_diff.compare(plan=plan, trees=trees, source=source, target=target)
     existing.plan_existing(plan=plan, trees=trees, request=request, source=source, target=target)
-    user_ids = users.plan_users(plan=plan, trees=trees, request=request, source=source, target=target)
+    user_ids = users.plan_users(
+        plan=plan, trees=trees, request=request, source=source, target=target, known=known_users
+    )
     if user_ids:
         plan.cross["refs"].setdefault(target.user_object, {}).update(user_ids)
+
+
+def _ahead(
+    source: Connector, target: Connector, request: CopyRequest, trees: dict[str, list[Node]]
+) -> tuple[list[UserInfo], list[UserInfo]] | None:
+    """What the steps below ask and needs nothing of them, asked at once (one latency, not one
+    each): both orgs' ids (they scope the ids the app knows), the target's fields of every object
+    of the trees (the connector keeps them for the matching, the schema comparison and the
+    existing records' pass) and, when the users are mapped, both orgs' users (handed back)."""
+    calls: list[Callable[[], object]] = [lambda: profile_learn_org_id(profile=request.profile, connector=source)]
+    if request.target is not None:
+        target_profile = request.target
+        calls.append(lambda: profile_learn_org_id(profile=target_profile, connector=target))
+    objects = sorted({n.object_name for nodes in trees.values() for n in nodes})
+    calls += [partial(_describe_or_skip, target, o) for o in objects]
+    read_users = users.users_wanted(trees=trees, request=request, source=source)
+    if read_users:
+        calls += [source.users, target.users]
+    answers = overlapped(target, lambda call: call(), calls)
+    return (cast(list[UserInfo], answers[-2]), cast(list[UserInfo], answers[-1])) if read_users else None
+
+
+def _describe_or_skip(target: Connector, object_name: str) -> None:
+    try:
+        target.describe(object_name)
+    except ConnectorError:
+        pass  # asked again, and answered as it answers, where the comparison needs it
 
 
 def _fill_clone_fields(source: Connector, request: CopyRequest, trees: dict[str, list[Node]]) -> None:

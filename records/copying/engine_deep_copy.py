@@ -5,16 +5,19 @@ repoint.py, when the system updates records: Vault and Zoho)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from records.connectors.base import CloneRequest, Connector, FieldInfo, FieldType, WriteResult
 from records.copying import results as res
 from records.copying.bulk_writes import JobBulkLedger, bulk_call, settle_stored_jobs, takes_bulk
+from records.copying.pipeline import WavePipeline
 from records.copying.reconcile import Sent
 from records.copying.repoint import LaterRefs, RepointPass, later_refs, reference_fields, tree_depths
 from records.copying.run_context import RunContext
 from records.copying.tree import Node, read_tree, unique_fields
 from records.copying.unique import MakeUnique
+from records.copying.waves import references_within
 from records.copying.write import Batch, BatchWriter
 from records.models import RecordResult
 
@@ -55,31 +58,39 @@ class EngineDeepCopyRun:
             self.repoint.run(root_id)
             return
         root_row = next(r for r in rows if r.depth == 0)
+        # Every object of the tree described at once, the top one among them (its clone needs
+        # it): one latency before the first copy, as the top object's describe alone took, and
+        # none between the clone and the first wave (bench latency_bounds, preview_plan).
+        context.describe_all(n.object_name for n in nodes)
         if root_row.status in (S.PENDING, S.SENDING):
             self._create_root(root_id, root_row, node_by_key[(root_row.object_name, root_row.source_id)])
-
-        # Planned after the root's clone, not before: it describes every object of the tree, and
-        # the root's clone needs none of it (its lookups are cloned as they are; the pass fixes
-        # those that point into the tree), so the first record is copied sooner (bench preview_plan).
-        context.describe_all(n.object_name for n in nodes)  # what the pass and the waves need, at once
         self._plan_repoint(root_id, nodes)
-        depths = tree_depths(nodes)
-        # Then each wave: records whose lookups point only at records of earlier waves.
-        for depth in sorted({r.depth for r in rows if r.depth > 0}):
-            context.heartbeat()
-            id_map = dict(context.job.results.exclude(new_id="").values_list("source_id", "new_id"))
-            wave = [r for r in context.tree_rows(root_id) if r.depth == depth and r.status in (S.PENDING, S.SENDING)]
-            by_object: dict[str, list[RecordResult]] = {}
-            for row in wave:
-                by_object.setdefault(row.object_name, []).append(row)
-            # Every module of the wave at once: their parents all exist (earlier waves), so their
-            # batches are independent and overlap up to the profile's concurrency.
-            batches: list[Batch] = []
-            for object_name, object_rows in by_object.items():
-                batches += self._children_batches(object_name, object_rows, node_by_key, id_map, depths)
-            self.writer.send_all(batches, context.heartbeat)
+        to_send = [r for r in rows if r.depth > 0 and r.status in (S.PENDING, S.SENDING)]
+        self._send_waves(to_send, node_by_key, nodes)
         self.repoint.run(root_id)  # references to records created in the same wave or later
         context.heartbeat()
+
+    def _send_waves(
+        self, rows: list[RecordResult], node_by_key: dict[tuple[str, str], Node], nodes: list[Node]
+    ) -> None:
+        """The waves' records, each batch as soon as the records it points at (its parent, earlier
+        waves) have copies, not when the whole previous wave is done (pipeline.py)."""
+        context = self.context
+        context.heartbeat()
+        depths = tree_depths(nodes)
+        ids = dict(context.job.results.exclude(new_id="").values_list("source_id", "new_id"))
+
+        def build(object_name: str, batch: list[RecordResult], id_map: Mapping[str, str]) -> list[Batch]:
+            return self._children_batches(object_name, batch, node_by_key, id_map, depths)
+
+        def size_of(object_name: str, wave: int) -> int:
+            bulk = takes_bulk(context, object_name, wave)
+            return self.connector.bulk_batch_size if bulk else self.connector.batch_size
+
+        pipeline = WavePipeline(
+            self.writer, build=build, batch_size=self.connector.batch_size, heartbeat=context.heartbeat, size_of=size_of
+        )
+        pipeline.run(rows, references_within(nodes), ids)
 
     def _create_root(self, root_id: str, root_row: RecordResult, root_node: Node) -> None:
         """The root: the system's clone action, with the overrides (and the copy key). The copy
@@ -104,7 +115,7 @@ class EngineDeepCopyRun:
         return self.connector.creates_from_source
 
     def _payload(
-        self, node: Node, fields: list[FieldInfo], id_map: dict[str, str], new_parent: str, later: LaterRefs
+        self, node: Node, fields: list[FieldInfo], id_map: Mapping[str, str], new_parent: str, later: LaterRefs
     ) -> tuple[dict[str, Any], str]:
         """A child's create row, and why its record fails instead ("" when it doesn't)."""
         if self.connector.creates_from_source:
@@ -120,7 +131,7 @@ class EngineDeepCopyRun:
         object_name: str,
         rows: list[RecordResult],
         node_by_key: dict[tuple[str, str], Node],
-        id_map: dict[str, str],
+        id_map: Mapping[str, str],
         depths: dict[tuple[str, str], int],
     ) -> list[Batch]:
         """One object's rows of a wave as batches to send (rows that can't be sent failed and saved)."""
@@ -212,7 +223,7 @@ def _snapshot_nodes(rows: list[RecordResult]) -> list[Node] | None:
 def build_payload(
     node: Node,
     fields: list[FieldInfo],
-    id_map: dict[str, str],
+    id_map: Mapping[str, str],
     new_parent: str,
     system: Connector,
     *,
@@ -255,7 +266,7 @@ def build_payload(
 
 
 def source_payload(
-    node: Node, fields: list[FieldInfo], id_map: dict[str, str], new_parent: str, *, later: LaterRefs | None = None
+    node: Node, fields: list[FieldInfo], id_map: Mapping[str, str], new_parent: str, *, later: LaterRefs | None = None
 ) -> dict[str, Any]:
     """A create row that copies its source (Vault `source_record_id`: the system copies the values and
     honours no_copy): the new parent, references to records of the tree re-pointed to their copies

@@ -48,6 +48,38 @@ def overlapped(connector: Connector, call: Callable[[T], R], items: Sequence[T])
         return list(pool.map(lambda item: _in_thread(call, item), items))
 
 
+class ListsAhead:
+    """Each object's related lists, asked for once: `ahead` asks in the background (the next
+    level's lists while this level's records are read: they need only the objects' names), `of`
+    hands them over, asking at once for those not asked yet. Without threads `ahead` does nothing."""
+
+    def __init__(self, connector: Connector) -> None:
+        self.connector = connector
+        workers = parallelism(connector)
+        self._pool = ThreadPoolExecutor(max_workers=workers) if workers > 1 else None
+        self._asked: dict[str, Future[list[RelatedList]]] = {}
+        self._known: dict[str, list[RelatedList]] = {}
+
+    def ahead(self, objects: Iterable[str]) -> None:
+        if self._pool is None:
+            return
+        for name in dict.fromkeys(objects):
+            if name not in self._asked and name not in self._known:
+                self._asked[name] = self._pool.submit(_in_thread, self.connector.related_lists, name)
+
+    def of(self, objects: list[str]) -> dict[str, list[RelatedList]]:
+        missing = [o for o in objects if o not in self._known and o not in self._asked]
+        self._known.update(zip(missing, overlapped(self.connector, self.connector.related_lists, missing), strict=True))
+        for name in objects:
+            if name not in self._known:
+                self._known[name] = self._asked.pop(name).result()
+        return {name: self._known[name] for name in objects}
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+
 def _in_thread(call: Callable[[T], R], item: T) -> R:
     try:
         return call(item)

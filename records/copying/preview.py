@@ -12,7 +12,7 @@ from typing import Any
 from django.conf import settings
 
 from records.connectors import connector_for
-from records.connectors.base import Connector, FieldInfo
+from records.connectors.base import Connector, FieldInfo, Record
 from records.connectors.errors import ConnectorError
 from records.copying import approval, budget_words, cross_plan, source_query, tree, value_templates
 from records.copying.level_paths import bulk_spend, plan_level_paths
@@ -117,6 +117,8 @@ def _plan_source(request: CopyRequest, conn: Connector, progress: Progress | Non
         # A bulk clone's other records' names: read while the describe is (the connector keeps
         # its calls in flight within the profile's concurrency).
         others = reads.start(_clone_names, conn, request.object_name, source_ids[1:] if clone else [])
+        if not clone:  # the top object's related lists, kept by the connector for the tree's first level
+            reads.start(_related_lists_ahead, conn, request.object_name)
         fields = described.result()
         # Whether the rows' unique values are taken already: read while the request is checked
         # and the records' values rendered (needed last, by _add_notes).
@@ -134,11 +136,18 @@ def _plan_source(request: CopyRequest, conn: Connector, progress: Progress | Non
             read = _sources_for_templates(conn, request, first.fields)
             rendered = {s: [Node(request.object_name, s, 0, fields=f)] for s, f in read.items()}
         else:
-            trees = rendered = _deep_copy_trees(conn, request, plan, plurals, progress)
+            trees = rendered = _deep_copy_trees(conn, request, plan, plurals, progress, first)
             if plan.refused_reason:
                 return plan, trees
         _add_notes(plan, conn, fields, request, rendered, plurals, taken.result if taken else str)
     return plan, trees
+
+
+def _related_lists_ahead(conn: Connector, object_name: str) -> None:
+    try:
+        conn.related_lists(object_name)
+    except ConnectorError:
+        pass  # asked again, and raised, where the tree is read
 
 
 def keeps_snapshot(conn: Connector, request: CopyRequest) -> bool:
@@ -267,7 +276,12 @@ def _fields_templates_read(values: dict[str, Any]) -> set[str]:
 
 
 def _deep_copy_trees(
-    conn: Connector, request: CopyRequest, plan: Plan, plurals: dict[str, str], progress: Progress | None
+    conn: Connector,
+    request: CopyRequest,
+    plan: Plan,
+    plurals: dict[str, str],
+    progress: Progress | None,
+    first: Record | None = None,
 ) -> Trees:
     """Each top record's tree, read up to the job's limit of related records; over it, the plan
     is refused (with the trees read so far)."""
@@ -286,6 +300,7 @@ def _deep_copy_trees(
                 limit=limit - _related_count(all_nodes),
                 exclude=frozenset(options.exclude),
                 progress=_progress_after(progress, len(all_nodes)),
+                root=first if first is not None and first.id == source_id else None,  # read already
             )
             trees[source_id] = nodes
             all_nodes.extend(nodes)
@@ -357,6 +372,7 @@ def _way_and_cost(
 ) -> tuple[str, dict[str, Any]]:
     """How the deep copy is made, why, and what it costs in write calls (tree.write_calls, the
     rule the preview's JS applies too, on plan.cost)."""
+    waves = tree.assign_waves(nodes)
     cost = tree.cost_data(
         nodes,
         batch_size=conn.batch_size,
@@ -364,7 +380,8 @@ def _way_and_cost(
         left_out=options.exclude,
         # Vault's "build it level by level" box is ticked live too: both answers are in the page.
         engine_choice=_engine_choice(conn, options, object_name) if conn.native_deep_copy else None,
-        updating=updating(conn, nodes, tree.assign_waves(nodes)) if conn.updates_records else frozenset(),
+        updating=updating(conn, nodes, waves) if conn.updates_records else frozenset(),
+        wave_of=waves,
     )
     if deep_copy_way(conn, options, object_name) == DeepCopyWay.SYSTEM:
         return "Vault's own deep copy: one Deep Copy Object Record call per top record.", cost

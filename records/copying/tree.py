@@ -13,7 +13,7 @@ from django.conf import settings
 from records.connectors.base import Connector, FieldInfo, FieldType, Record, RelatedList
 from records.connectors.errors import ConnectorError
 from records.copying import waves
-from records.copying.level_reads import Read, overlapped, read_level
+from records.copying.level_reads import ListsAhead, Read, read_level
 from records.copying.references import ref_id
 
 NameReader = Callable[[str, list[str]], dict[str, str]]  # Connector.names
@@ -228,6 +228,7 @@ def read_tree(
     limit: int | None = None,
     exclude: frozenset[str] = frozenset(),
     progress: Callable[[int], None] | None = None,
+    root: Record | None = None,
 ) -> list[Node]:
     """Read the records a deep copy of `root_id` copies, root first, each record once.
 
@@ -236,37 +237,59 @@ def read_tree(
     reachable by two paths is listed once (at its first, shallowest path). Raises TooLarge past `limit`.
     Objects in `exclude` are not followed: their records and everything only below them are left out.
     `progress(n)` is told the records read so far after each record (it decides how often to store it).
+    `root`: the top record when the caller has read it already (its read is not made again).
     """
     max_depth = connector.max_deep_copy_depth
-    root = connector.get(object_name, root_id)
+    if root is None:
+        root = connector.get(object_name, root_id)
     nodes = [Node(object_name, root_id, 0, fields=root.fields, name=root.name)]
     seen = {(object_name, root_id)}
     level = {object_name: [root_id]}
-    related_cache: dict[str, list[RelatedList]] = {}
-    for depth in range(1, max_depth + 1):
-        next_level: dict[str, list[str]] = {}
-        reads: list[Read] = []
-        unknown = [o for o in level if o not in related_cache]
-        for parent_object, lists in zip(unknown, overlapped(connector, connector.related_lists, unknown), strict=True):
-            related_cache[parent_object] = [r for r in lists if r.deep_copy and r.child_object not in exclude]
-        for parent_object, parent_ids in level.items():
-            reads += [(related, parent_ids) for related in related_cache[parent_object]]
-        for related, records in read_level(connector, reads):  # the level's lists overlap
-            for record in records:
-                key = (record.object_name or related.child_object, record.id)
-                if key in seen:
-                    continue
-                seen.add(key)
-                nodes.append(_node(record, related, depth))
-                next_level.setdefault(key[0], []).append(record.id)
-                if limit is not None and len(nodes) - 1 > limit:
-                    raise TooLarge(nodes)
-                if progress is not None:
-                    progress(len(nodes))  # cheap: the callback stores it at most every 0.5 s
-        level = next_level
-        if not level:
-            break
+    lists = ListsAhead(connector)
+    try:
+        for depth in range(1, max_depth + 1):
+            related = lists.of(list(level))
+            reads: list[Read] = [
+                (r, parent_ids)
+                for parent_object, parent_ids in level.items()
+                for r in related[parent_object]
+                if r.deep_copy and r.child_object not in exclude
+            ]
+            if depth < max_depth:  # the next level's lists asked for while this level is read
+                lists.ahead(r.child_object for r, _ in reads)
+            level = _read_level(connector, reads, depth, nodes, seen, limit=limit, progress=progress)
+            if not level:
+                break
+    finally:
+        lists.close()
     return nodes
+
+
+def _read_level(
+    connector: Connector,
+    reads: list[Read],
+    depth: int,
+    nodes: list[Node],
+    seen: set[tuple[str, str]],
+    *,
+    limit: int | None,
+    progress: Callable[[int], None] | None,
+) -> dict[str, list[str]]:
+    """One level's records added to `nodes` (each once); {object: ids} of the next level's parents."""
+    next_level: dict[str, list[str]] = {}
+    for related, records in read_level(connector, reads):  # the level's lists overlap
+        for record in records:
+            key = (record.object_name or related.child_object, record.id)
+            if key in seen:
+                continue
+            seen.add(key)
+            nodes.append(_node(record, related, depth))
+            next_level.setdefault(key[0], []).append(record.id)
+            if limit is not None and len(nodes) - 1 > limit:
+                raise TooLarge(nodes)
+            if progress is not None:
+                progress(len(nodes))  # cheap: the callback stores it at most every 0.5 s
+    return next_level
 
 
 def _node(record: Record, related: RelatedList, depth: int) -> Node:
@@ -350,6 +373,7 @@ def cost_data(
     left_out: tuple[str, ...],
     engine_choice: dict[str, dict[str, Any]] | None = None,
     updating: frozenset[str] = frozenset(),
+    wave_of: dict[str, int] | None = None,
 ) -> dict[str, Any]:
     """The numbers a deep copy's cost and limit are computed from, as JSON.
 
@@ -364,7 +388,7 @@ def cost_data(
     them as `updates`, so leaving out a branch drops its update calls too.
     """
     by_id = {n.source_id: n for n in nodes}
-    wave_of = assign_waves(nodes)
+    wave_of = assign_waves(nodes) if wave_of is None else wave_of  # the caller's, when it has them
     counts: dict[tuple[tuple[str, ...], int, int], int] = {}
     updates: dict[tuple[tuple[str, ...], int, int], int] = {}
     for node in nodes:

@@ -12,8 +12,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from django.core.exceptions import ValidationError
 
+from records.copying.level_reads import overlapped
+
 if TYPE_CHECKING:
-    from records.connectors.base import Connector
+    from records.connectors.base import Connector, UserInfo
     from records.copying.request import CopyRequest
     from records.copying.tree import Node, Plan
 
@@ -136,22 +138,38 @@ def _user_id(value: Any) -> str:
     return "" if value is None or isinstance(value, bool | list) else str(value).strip()
 
 
+def users_wanted(*, trees: Mapping[str, list[Node]], request: CopyRequest, source: Connector) -> bool:
+    """Whether plan_users reads the orgs' users: a user field held by a copied record, or a mapping given."""
+    return bool(request.options.user_map) or bool(_held(trees, source))
+
+
+def _held(trees: Mapping[str, list[Node]], source: Connector) -> Counter[str]:
+    fields = {
+        name: [f.name for f in source.describe(name) if f.editable and f.reference_to == source.user_object]
+        for name in {n.object_name for nodes in trees.values() for n in nodes}
+    }
+    return users_held(((n.object_name, n.fields) for nodes in trees.values() for n in nodes), fields)
+
+
 def plan_users(
-    *, plan: Plan, trees: Mapping[str, list[Node]], request: CopyRequest, source: Connector, target: Connector
+    *,
+    plan: Plan,
+    trees: Mapping[str, list[Node]],
+    request: CopyRequest,
+    source: Connector,
+    target: Connector,
+    known: tuple[list[UserInfo], list[UserInfo]] | None = None,
 ) -> dict[str, str]:
     """{source user id: target user id} for the user fields a copy writes (editable: not Created_By)
     of every copied record; the table goes to plan.cross["users"], the target's active users (the
     choices) to plan.cross["target_users"]; a user left without a target refuses the plan. No user field
     held: no call at all. ValidationError: a `--map-user` e-mail unknown in either org."""
     user_map = request.options.user_map
-    fields = {
-        name: [f.name for f in source.describe(name) if f.editable and f.reference_to == source.user_object]
-        for name in {n.object_name for nodes in trees.values() for n in nodes}
-    }
-    held = users_held(((n.object_name, n.fields) for nodes in trees.values() for n in nodes), fields)
+    held = _held(trees, source)
     if not held and not user_map:
         return {}
-    source_users, target_users = source.users(), target.users()
+    # Both orgs' users at once; `known` when the caller read them already (cross_plan._ahead).
+    source_users, target_users = known or overlapped(source, lambda c: c.users(), [source, target])
     check_user_map(user_map=user_map, source=source_users, target=target_users)
     api_user = target.api_user_id() if API_USER in user_map.values() else ""
     found = match_users(held=held, source=source_users, target=target_users, user_map=user_map, api_user_id=api_user)

@@ -24,16 +24,7 @@ def assign_waves(nodes: Iterable[Any]) -> dict[str, int]:
     after its parent. E.g. a Task under an Account that also points at a Contact of the same Account
     is created after that Contact."""
     nodes = list(nodes)
-    ids = {n.source_id for n in nodes}
-    refs = {
-        # Zoho lookups are {"id": ...}; Vault references are bare ids (a sibling in the tree).
-        n.source_id: {ref_id(v) for v in n.fields.values() if isinstance(v, dict | str) and ref_id(v) in ids}
-        - {n.source_id}
-        for n in nodes
-    }
-    for n in nodes:
-        if n.parent_source_id in ids:
-            refs[n.source_id].add(n.parent_source_id)
+    refs = references_within(nodes)
     depth = {n.source_id: n.depth for n in nodes}
     wave: dict[str, int] = {}
     for component in components(refs):  # every record a component points at is placed already
@@ -47,6 +38,22 @@ def assign_waves(nodes: Iterable[Any]) -> dict[str, int]:
             # own wave is at most its depth + MAX_EXTRA_WAVES, so the cap keeps children after parents.
             wave[sid] = min(max([depth[sid], *after]), depth[sid] + MAX_EXTRA_WAVES)
     return wave
+
+
+def references_within(nodes: Iterable[Any]) -> dict[str, set[str]]:
+    """{source_id: the records of `nodes` it points at}: its parent and its lookups into the tree."""
+    nodes = list(nodes)
+    ids = {n.source_id for n in nodes}
+    refs: dict[str, set[str]] = {}
+    for n in nodes:
+        # Zoho lookups are {"id": ...}; Vault references are bare ids (a sibling in the tree).
+        found = {v if isinstance(v, str) else ref_id(v) for v in n.fields.values() if isinstance(v, dict | str)}
+        found &= ids
+        found.discard(n.source_id)
+        if n.parent_source_id in ids:
+            found.add(n.parent_source_id)
+        refs[n.source_id] = found
+    return refs
 
 
 def components(graph: dict[str, set[str]]) -> list[list[str]]:  # noqa: C901 - Tarjan's algorithm, kept whole

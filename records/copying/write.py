@@ -11,7 +11,6 @@ callback gives up."""
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -69,60 +68,30 @@ class BatchWriter:
         self.send_many([(batch, call, sent) for batch, call in calls])
 
     def send_all(self, items: Sequence[Batch], heartbeat: Callable[[], None]) -> None:
-        """Every batch, up to `parallelism()` calls in flight (batches of different objects, the
-        independent modules of one wave, overlap as well as batches of one object; each keeps its
-        own Sent). A window slides: as any answer is completed here, the next batch is
-        marked SENDING and sent, so one batch's database work overlaps the others' calls. The
-        heartbeat runs once per `parallelism()` batches; when it stops the run, the batches in
-        flight are completed first."""
-        window = self.parallelism()
-        if window <= 1 or len(items) <= 1:
-            for batch, call, sent in items:
+        """Every batch, up to `parallelism()` in flight: the next starts as soon as one is answered
+        (batches of different objects overlap as well as batches of one object; each keeps its Sent)."""
+        queue = list(items)
+        heartbeat()  # a cancel asked before the first batch sends none
+        with InFlight(self, self.parallelism()) as flight:
+            while queue or flight.busy:
+                while queue and flight.free:
+                    flight.start(queue.pop(0))
+                flight.wait()
                 heartbeat()
-                self.send(batch, call, sent)
-            return
-        queue, flying = deque(items), dict[Future[list[WriteResult]], Batch]()
-        with ThreadPoolExecutor(max_workers=window) as pool:
-            started = 0
-            while queue or flying:
-                while queue and len(flying) < window:
-                    if started % window == 0:
-                        self._beat(heartbeat, flying)
-                    batch, call, sent = queue.popleft()
-                    res.mark_sending(batch)
-                    flying[pool.submit(_threaded, call, batch)] = (batch, call, sent)
-                    started += 1
-                done, _ = wait(flying, return_when=FIRST_COMPLETED)
-                for future in [f for f in flying if f in done]:  # in the order they were sent
-                    self._finish(*flying.pop(future), future)
-
-    def _beat(self, heartbeat: Callable[[], None], flying: dict[Future[list[WriteResult]], Batch]) -> None:
-        """The heartbeat; a stop (cancel, lost lease) waits for the answers in flight and
-        completes them, so no batch the run sent is left SENDING by it."""
-        try:
-            heartbeat()
-        except BaseException:
-            for future in list(flying):
-                self._finish(*flying.pop(future), future)
-            raise
 
     def send_many(self, items: Sequence[Batch]) -> None:
         """Batches sent together, each by the protocol: all marked SENDING (committed) before any
         call, the calls in threads, the answers completed here in order."""
-        if len(items) == 1:
-            batch, call, sent = items[0]
-            self.send(batch, call, sent)
-            return
-        for batch, _, _ in items:
-            res.mark_sending(batch)
-        with ThreadPoolExecutor(max_workers=len(items)) as pool:
-            futures = [(batch, call, sent, pool.submit(_threaded, call, batch)) for batch, call, sent in items]
-            for batch, call, sent, future in futures:
-                self._finish(batch, call, sent, future)
+        with InFlight(self, len(items)) as flight:
+            for item in items:
+                flight.start(item)
+            while flight.busy:
+                flight.wait()
 
-    def _finish(self, batch: list[RecordResult], call: Call, sent: Sent, future: Future[list[WriteResult]]) -> None:
-        """A threaded call's batch completed by its answer; a failed call reconciled and the rest
-        of the batch sent again the slow, careful way."""
+    def finish(self, item: Batch, future: Future[list[WriteResult]]) -> None:
+        """Complete a batch whose call ran in a thread (marked SENDING before): its answers
+        applied here; a failed call reconciled and what is still absent sent again, the careful way."""
+        batch, call, sent = item
         try:
             outcomes = future.result()
         except ConnectorError:
@@ -224,6 +193,72 @@ class BatchWriter:
             sent=sent,
             fields=self.context.describe(object_name),
         )
+
+
+class InFlight:
+    """Batches whose calls are under way, at most `limit` at once, by the write protocol: each
+    marked SENDING (committed) before its call starts in a thread, its answer completed in the
+    thread that waits (every DB write of the rows stays there). With a limit of 1 nothing is
+    threaded: a batch is sent when it is waited for (tests run inside a transaction threads can't see)."""
+
+    def __init__(self, writer: BatchWriter, limit: int) -> None:
+        self.writer = writer
+        self.limit = max(1, limit)
+        self._pool = ThreadPoolExecutor(max_workers=self.limit) if self.limit > 1 else None
+        self._flying: dict[Future[list[WriteResult]], Batch] = {}
+        self._queued: list[Batch] = []  # sequential: started, sent when waited for
+
+    def __enter__(self) -> InFlight:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
+        if self._pool is None:
+            return
+        try:
+            if exc_type is not None:
+                self._drain()
+        finally:
+            self._pool.shutdown(wait=True)  # never leave a call running past the run
+
+    def _drain(self) -> None:
+        """The run stops (a cancel, a pause, a lost lease): the answers of the calls still under
+        way are recorded first, so every record they made is known (a row left SENDING only when
+        recording fails too, for the next run to reconcile)."""
+        while self._flying:
+            self.wait()
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._flying or self._queued)
+
+    @property
+    def free(self) -> bool:
+        return len(self._flying) + len(self._queued) < self.limit
+
+    def start(self, item: Batch) -> None:
+        if self._pool is None:
+            self._queued.append(item)
+            return
+        batch, call, _ = item
+        res.mark_sending(batch)
+        self._flying[self._pool.submit(_threaded, call, batch)] = item
+
+    def wait(self) -> list[Batch]:
+        """The batches answered next (at least one while any is under way), each completed."""
+        if self._pool is None:
+            done, self._queued = self._queued, []
+            for batch, call, sent in done:
+                self.writer.send(batch, call, sent)
+            return done
+        if not self._flying:
+            return []
+        answered, _ = wait(self._flying, return_when=FIRST_COMPLETED)
+        finished = []
+        for future in [f for f in self._flying if f in answered]:  # in the order they started
+            item = self._flying.pop(future)
+            self.writer.finish(item, future)
+            finished.append(item)
+        return finished
 
 
 def _threaded(call: Call, batch: list[RecordResult]) -> list[WriteResult]:
