@@ -34,6 +34,7 @@ SCENARIOS = [
     "files_copy",
     "latency_bounds",
     "budgets",
+    "giant",
 ]
 MODULES = {
     "zoho_deep_copy": "bench.zoho_deep",
@@ -51,6 +52,7 @@ MODULES = {
     "files_copy": "bench.files_copy",
     "latency_bounds": "bench.latency_bounds",
     "budgets": "bench.budgets",
+    "giant": "bench.giant",
 }
 
 

@@ -65,6 +65,9 @@ class ZohoSettings:
     org: str = "main"
     # Where attachments' and files' bytes are kept ("": a temporary directory; --state: beside it).
     files_dir: str = ""
+    # "Giant Account" with this many related records over two levels below it (zoho_demo.giant_shape),
+    # loaded last (the ids above stay); 0: not made. For the 100,000-record benchmark (bench/giant.py).
+    giant_related: int = 0
 
     def updated(self, **kwargs) -> ZohoSettings:
         return replace(self, **kwargs)
@@ -131,7 +134,7 @@ class ZohoApp:
         """Reload the deterministic demo data; restore settings; forget tokens, credits, counters."""
         settings = replace(self._initial_settings)
         state = ZohoState(copy_keys=settings.copy_keys, skew=lambda: self.settings.clock_skew, org=settings.org)
-        zoho_demo.load(state)
+        zoho_demo.load(state, giant=settings.giant_related)
         with self._lock:
             self.settings = settings
             self.state = state
