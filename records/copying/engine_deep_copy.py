@@ -10,9 +10,10 @@ from typing import Any
 from records.connectors.base import CloneRequest, Connector, FieldInfo, FieldType, WriteResult
 from records.copying import results as res
 from records.copying.reconcile import Sent
-from records.copying.repoint import LaterRefs, RepointPass, later_refs, reference_fields, tree_depths
+from records.copying.repoint import LaterRefs, RepointPass, later_refs, reference_fields
 from records.copying.run_context import RunContext
-from records.copying.tree import Node, read_tree, unique_fields
+from records.copying.tree import Node, unique_fields
+from records.copying.tree_pieces import TreeNodes, tree_index, tree_results
 from records.copying.unique import MakeUnique
 from records.copying.write import Batch, BatchWriter
 from records.models import RecordResult
@@ -37,47 +38,51 @@ class EngineDeepCopyRun:
             self._copy_root(str(root))
 
     def _copy_root(self, root_id: str) -> None:
+        """The tree of one top record: read from its rows a piece at a time (tree_pieces.py), each
+        wave CHUNK_ROWS rows at a time, so memory stays flat however many records it holds."""
         context = self.context
-        rows = context.tree_rows(root_id, snapshots=True)
-        nodes = _snapshot_nodes(rows)
-        if nodes is None:  # planned before snapshots were kept: read the records again
-            nodes = read_tree(
-                context.source, context.job.object_name, root_id, exclude=frozenset(context.options.exclude)
-            )
-        node_by_key = {(n.object_name, n.source_id): n for n in nodes}
-        rows = [r for r in rows if (r.object_name, r.source_id) in node_by_key]
-        for row in rows:
-            row.source_snapshot = None  # held by the nodes; rows are saved without it
-        if all(r.status in (S.SUCCEEDED, S.FAILED, S.SKIPPED) for r in rows):
-            self._plan_repoint(root_id, nodes)
+        index = tree_index(context, root_id)
+        nodes = TreeNodes(context, root_id)
+        if index.done:
+            self._plan_repoint(root_id, nodes, index.depths)
             self.repoint.run(root_id)
             return
-        root_row = next(r for r in rows if r.depth == 0)
-        if root_row.status in (S.PENDING, S.SENDING):
-            self._create_root(root_id, root_row, node_by_key[(root_row.object_name, root_row.source_id)])
+        root_row = tree_results(context, root_id).filter(depth=0).first()
+        if root_row is not None and root_row.status in (S.PENDING, S.SENDING):
+            root_node = nodes.of([root_row]).get((root_row.object_name, root_row.source_id))
+            if root_node is not None:
+                self._create_root(root_id, root_row, root_node)
 
         # Planned after the root's clone, not before: it describes every object of the tree, and
         # the root's clone needs none of it (its lookups are cloned as they are; the pass fixes
         # those that point into the tree), so the first record is copied sooner (bench preview_plan).
-        context.describe_all(n.object_name for n in nodes)  # what the pass and the waves need, at once
-        self._plan_repoint(root_id, nodes)
-        depths = tree_depths(nodes)
+        context.describe_all(index.objects)  # what the pass and the waves need, at once
+        self._plan_repoint(root_id, nodes, index.depths)
         # Then each wave: records whose lookups point only at records of earlier waves.
-        for depth in sorted({r.depth for r in rows if r.depth > 0}):
+        for depth in index.waves:
             context.heartbeat()
             id_map = dict(context.job.results.exclude(new_id="").values_list("source_id", "new_id"))
-            wave = [r for r in context.tree_rows(root_id) if r.depth == depth and r.status in (S.PENDING, S.SENDING)]
-            by_object: dict[str, list[RecordResult]] = {}
-            for row in wave:
-                by_object.setdefault(row.object_name, []).append(row)
-            # Every module of the wave at once: their parents all exist (earlier waves), so their
-            # batches are independent and overlap up to the profile's concurrency.
-            batches: list[Batch] = []
-            for object_name, object_rows in by_object.items():
-                batches += self._children_batches(object_name, object_rows, node_by_key, id_map, depths)
-            self.writer.send_all(batches, context.heartbeat)
+            for wave, node_by_key in nodes.wave(depth):
+                self._send_wave(wave, node_by_key, id_map, index.depths)
         self.repoint.run(root_id)  # references to records created in the same wave or later
         context.heartbeat()
+
+    def _send_wave(
+        self,
+        wave: list[RecordResult],
+        node_by_key: dict[tuple[str, str], Node],
+        id_map: dict[str, str],
+        depths: dict[tuple[str, str], int],
+    ) -> None:
+        """A piece of a wave: every module of it at once (their parents all exist, in earlier
+        waves), so their batches are independent and overlap up to the profile's concurrency."""
+        by_object: dict[str, list[RecordResult]] = {}
+        for row in wave:
+            by_object.setdefault(row.object_name, []).append(row)
+        batches: list[Batch] = []
+        for object_name, object_rows in by_object.items():
+            batches += self._children_batches(object_name, object_rows, node_by_key, id_map, depths)
+        self.writer.send_all(batches, self.context.heartbeat)
 
     def _create_root(self, root_id: str, root_row: RecordResult, root_node: Node) -> None:
         """The root: the system's clone action, with the overrides (and the copy key). The copy
@@ -109,9 +114,9 @@ class EngineDeepCopyRun:
             return source_payload(node, fields, id_map, new_parent, later=later), ""
         return build_payload(node, fields, id_map, new_parent, self.connector, later=later), ""
 
-    def _plan_repoint(self, root_id: str, nodes: list[Node]) -> None:
+    def _plan_repoint(self, root_id: str, nodes: TreeNodes, depths: dict[tuple[str, str], int]) -> None:
         if self.connector.updates_records:
-            self.repoint.plan(root_id, nodes)
+            self.repoint.plan(root_id, nodes.all(), depths)
 
     def _children_batches(
         self,
