@@ -169,26 +169,30 @@ def _copy_name(request: CopyRequest) -> str:
 
 def _add_results(job: CopyJob, trees: TreePieces, snapshot: bool, plan: Plan) -> None:
     """One pending result per record (a record in two trees is one row, the first; both trees
-    list it), written a piece of a tree at a time; the trees as rows in the job's state, and the
-    planned count."""
+    list it), written a piece of a tree at a time; the trees as rows in the job's state (only when
+    there are several: one tree is every row of the job, and its job page reads the state each
+    second, so 100,000 ids there would cost every poll), and the planned count."""
+    roots = trees.roots()
     keys: dict[str, list[tuple[str, str]]] = {}
-    for root in trees.roots():
+    for root in roots:
         waves = waves_of(trees, root)
-        keys[root] = []
         for nodes in trees.chunks(root):
             rows = _result_rows(job, nodes, snapshot, waves)
             if job.target_profile_id:
                 existing.apply_to_rows(job=job, rows=rows)
             res.insert(rows)
-            keys[root] += [(n.object_name, n.source_id) for n in nodes]
-    pks = {(o, s): pk for pk, o, s in job.results.values_list("pk", "object_name", "source_id").iterator(2000)}
+            if len(roots) > 1:
+                keys.setdefault(root, []).extend((n.object_name, n.source_id) for n in nodes)
+    pks = {}
+    if keys:
+        pks = {(o, s): pk for pk, o, s in job.results.values_list("pk", "object_name", "source_id").iterator(2000)}
     state_trees = {root: [pks[k] for k in tree_keys if k in pks] for root, tree_keys in keys.items()}
     job.state = {"trees": state_trees, "profile_address": lifecycle.profile_address(job.profile)}
     if job.target_profile is not None:
         # The target's address as planned (lifecycle.moved_words) and the references matched in it.
         job.state["target_address"] = lifecycle.profile_address(job.target_profile)
         job.state["refs"] = plan.cross.get("refs", {})
-    job.planned_count = len(pks)
+    job.planned_count = job.results.count()
     job.save(update_fields=["state", "planned_count"])
 
 
