@@ -195,6 +195,9 @@ class ZohoApp:
             status, payload, extra = self._dispatch(req)
         except ApiError as exc:
             status, payload, extra = exc.status, exc.body, exc.headers
+        finally:
+            if req.method != "GET" and not req.path.endswith("/coql"):
+                self.state.touched()  # whatever a write changed in place
         return self._send(start_response, status, payload, extra)
 
     def _send(self, start_response, status: int, payload, extra=()):
