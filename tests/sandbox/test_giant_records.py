@@ -64,3 +64,17 @@ def test_the_giant_product_is_made_only_when_asked_and_with_the_records_asked():
     formulations = {r["id"] for r in state.records["formulation__c"].values() if r["product__c"] == giant["id"]}
     packagings = [r for r in state.records["packaging__c"].values() if r["formulation__c"] in formulations]
     assert len(formulations) + len(packagings) == 1_000
+
+
+def test_a_related_list_follows_every_write_after_its_index_was_built():
+    state = ZohoState()
+    acme, globex = (state.add("Accounts", {"Account_Name": n})["id"] for n in ("Acme", "Globex"))
+    contacts = next(r for r in state.modules["Accounts"].related if r.module == "Contacts")
+    moved = state.add("Contacts", {"Last_Name": "Moves", "Account_Name": acme})
+    assert [r["id"] for r in state.related("Accounts", acme, contacts)] == [moved["id"]]  # the index is built
+    state.update("Contacts", moved, {"Account_Name": globex})
+    added = state.add("Contacts", {"Last_Name": "New", "Account_Name": acme})
+    assert [r["id"] for r in state.related("Accounts", acme, contacts)] == [added["id"]]
+    assert [r["id"] for r in state.related("Accounts", globex, contacts)] == [moved["id"]]
+    state.delete("Contacts", added["id"])
+    assert state.related("Accounts", acme, contacts) == []
