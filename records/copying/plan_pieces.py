@@ -4,6 +4,7 @@ a piece at a time (or, for a plan read in the caller, sliced from memory), so ma
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any, Protocol
@@ -96,8 +97,9 @@ def waves_of(pieces: TreePieces, root: str) -> dict[str, int]:
     light = []
     for nodes in pieces.chunks(root):
         for n in nodes:
-            refs = {k: v for k, v in n.fields.items() if isinstance(v, dict | str) and ref_id(v) in ids}
-            light.append(replace(n, fields=refs, name=""))
+            # The ids alone (a lookup's {"id", "name"} is read as its id), the object's name shared.
+            refs = {k: ref_id(v) for k, v in n.fields.items() if isinstance(v, dict | str) and ref_id(v) in ids}
+            light.append(replace(n, object_name=sys.intern(n.object_name), fields=refs, name="", parent_field=""))
     return tree.assign_waves(light)
 
 
