@@ -32,7 +32,7 @@ def sizes(ctx) -> tuple[int, int]:
     if os.environ.get("GIANT_SIZES"):  # e.g. "2000,10000": while measuring by hand
         small, large = os.environ["GIANT_SIZES"].split(",")
         return int(small), int(large)
-    return (500, 2_000) if ctx.quick else (10_000, 100_000)
+    return (300, 1_200) if ctx.quick else (10_000, 100_000)
 
 
 def phase(name: str, ident: int) -> dict:
@@ -99,7 +99,7 @@ def measure(ctx, system: str, related: int) -> dict:
         job = CopyJob.objects.get(pk=out["run"]["id"])
         out["job"] = f"job {job.status}: {job.succeeded_count:,} of {job.planned_count:,} copied"
         out["ok"] = job.succeeded_count == job.planned_count and job.planned_count > related
-        out["records"] = job.planned_count
+        out["records"], out["name"] = job.planned_count, name
         out["pages"] = job_pages(ctx, job)
         return out
     finally:
@@ -133,7 +133,7 @@ def page_rows(ctx, scenario: str, small: dict, large: dict, n_small: int, n_larg
         rows.append(
             Row(
                 scenario,
-                f"{label}: queries / ms at {n_large:,} (vs {n_small:,})",
+                f"{large['name']}, {label}: queries / ms at {n_large:,} (vs {n_small:,})",
                 f"{queries} / {ms:.0f}",
                 f"{queries0} / {ms0:.0f}",
                 round(ms / ms0, 2) if ms0 else None,
@@ -149,7 +149,7 @@ def page_rows(ctx, scenario: str, small: dict, large: dict, n_small: int, n_larg
 
 def rows_of(ctx, system: str, small: dict, large: dict, n_small: int, n_large: int) -> list[Row]:
     gated = not ctx.quick
-    scenario = f"{NAME}_{system}"
+    scenario, name = NAME, SYSTEMS[system][1]
     rows = []
     for p in PHASES:
         peak, before = large[p]["vmhwm_mb"], small[p]["vmhwm_mb"]
@@ -158,7 +158,7 @@ def rows_of(ctx, system: str, small: dict, large: dict, n_small: int, n_large: i
         rows.append(
             Row(
                 scenario,
-                f"{p}: peak RSS MB at {n_large:,} (vs {n_small:,})",
+                f"{name}, {p}: peak RSS MB at {n_large:,} (vs {n_small:,})",
                 round(peak, 1),
                 round(before, 1),
                 round(growth, 2) if growth else None,
@@ -174,7 +174,7 @@ def rows_of(ctx, system: str, small: dict, large: dict, n_small: int, n_large: i
     rows.append(
         Row(
             scenario,
-            f"wall s at {n_large:,} vs {n_small:,} (records x{scale:.1f})",
+            f"{name}: wall s at {n_large:,} vs {n_small:,} (records x{scale:.1f})",
             round(wall(large), 1),
             round(wall(small), 1),
             round(ratio, 2),
@@ -194,10 +194,10 @@ def run(ctx) -> list[Row]:
     for system in SYSTEMS:
         why = unavailable(ctx.sb, system)
         if why:
-            rows += na_rows(f"{NAME}_{system}", ["peak RSS", "wall time"], why)
+            rows += na_rows(NAME, [f"{system}: peak RSS", f"{system}: wall time"], why)
             continue
         small = measure(ctx, system, n_small)
         large = measure(ctx, system, n_large)
         rows += rows_of(ctx, system, small, large, n_small, n_large)
-        rows += page_rows(ctx, f"{NAME}_{system}", small, large, n_small, n_large)
+        rows += page_rows(ctx, NAME, small, large, n_small, n_large)
     return rows
