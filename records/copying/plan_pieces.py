@@ -91,16 +91,28 @@ def top_name(pieces: TreePieces, root: str) -> str:
 
 
 def waves_of(pieces: TreePieces, root: str) -> dict[str, int]:
-    """tree.assign_waves of a tree read in pieces: each record kept with only the values that point
-    into the tree (all a wave depends on), not its whole snapshot."""
+    """tree.assign_waves of a tree read in pieces: each record kept with only the ids its values
+    point at in the tree (all a wave depends on), not its whole snapshot; a tree whose records point
+    only at their parents (or themselves) is created level by level, with no graph built at all."""
     ids = {n.source_id for nodes in pieces.chunks(root) for n in nodes}
-    light = []
+
+    def refs(n: tree.Node) -> dict[str, str]:
+        # The ids alone (a lookup's {"id", "name"} is read as its id).
+        return {k: ref_id(v) for k, v in n.fields.items() if isinstance(v, dict | str) and ref_id(v) in ids}
+
+    waves: dict[str, int] = {}
     for nodes in pieces.chunks(root):
         for n in nodes:
-            # The ids alone (a lookup's {"id", "name"} is read as its id), the object's name shared.
-            refs = {k: ref_id(v) for k, v in n.fields.items() if isinstance(v, dict | str) and ref_id(v) in ids}
-            light.append(replace(n, object_name=sys.intern(n.object_name), fields=refs, name="", parent_field=""))
-    return tree.assign_waves(light)
+            if set(refs(n).values()) - {n.parent_source_id, n.source_id}:
+                return tree.assign_waves(
+                    [
+                        replace(n, object_name=sys.intern(n.object_name), fields=refs(n), name="", parent_field="")
+                        for nodes in pieces.chunks(root)
+                        for n in nodes
+                    ]
+                )
+            waves[n.source_id] = n.depth
+    return waves
 
 
 def _node_dict(node: tree.Node, snapshot: bool) -> dict[str, Any]:

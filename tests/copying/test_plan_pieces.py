@@ -84,3 +84,11 @@ def test_the_waves_of_a_tree_in_pieces_are_those_of_the_whole_tree(engine_profil
         == plan_pieces.waves_of(InMemoryTrees({ROOT: nodes}), ROOT)
     )
     assert max(whole.values()) > 1  # the contacts reporting to each other are pushed to later waves
+
+
+def test_a_tree_pointing_only_at_parents_is_created_level_by_level():
+    nodes = _tree(1) + [
+        tree.Node("Tasks", f"t{i}", 2, "c0", "Who_Id", {"Who_Id": {"id": "c0"}, "Subject": "x"}) for i in range(3)
+    ]
+    waves = plan_pieces.waves_of(InMemoryTrees({ROOT: nodes}), ROOT)
+    assert waves == tree.assign_waves(nodes) == {ROOT: 0, "c0": 1, "t0": 2, "t1": 2, "t2": 2}
