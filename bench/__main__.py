@@ -35,6 +35,7 @@ SCENARIOS = [
     "latency_bounds",
     "budgets",
     "scale_out",
+    "giant",
 ]
 MODULES = {
     "zoho_deep_copy": "bench.zoho_deep",
@@ -53,6 +54,7 @@ MODULES = {
     "latency_bounds": "bench.latency_bounds",
     "budgets": "bench.budgets",
     "scale_out": "bench.scale_out",
+    "giant": "bench.giant",
 }
 
 

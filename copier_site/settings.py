@@ -92,6 +92,9 @@ UNDO_PREVIEW_MAX_RECORDS = env.int("UNDO_PREVIEW_MAX_RECORDS", default=1000)
 JOB_LEASE_SECONDS = env.int("JOB_LEASE_SECONDS", default=120)
 # The most related records a deep copy the engine builds level by level takes (Vault with --engine).
 ENGINE_DEEP_COPY_MAX_RECORDS = env.int("ENGINE_DEEP_COPY_MAX_RECORDS", default=100_000)
+# The most related records of a deep copy on a system without its own (Zoho: the engine builds
+# every one); 0 keeps the connector's own limit (10,000). bench/giant.py sets it to copy 100,000.
+BUILT_DEEP_COPY_MAX_RECORDS = env.int("BUILT_DEEP_COPY_MAX_RECORDS", default=0)
 # A copy by query (`copy --where`) takes this many records when no --limit is given, and at most the max.
 COPY_QUERY_DEFAULT_LIMIT = env.int("COPY_QUERY_DEFAULT_LIMIT", default=100)
 COPY_QUERY_MAX_LIMIT = env.int("COPY_QUERY_MAX_LIMIT", default=1000)

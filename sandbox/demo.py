@@ -84,6 +84,14 @@ MEGA_PRODUCT = ("Mega Product", 101, 100)  # 101 + 10,100 = 10,201 related recor
 # Mega Product so the ids of the records before it stay the same.
 LINKED_PRODUCT = ("Linked Product", 5, 2)
 LINKED_BASED_ON = {1: 0, 2: 2, 3: 4, 4: 3}
+GIANT_PRODUCT = "Giant Product"  # only when asked: VaultSettings.giant_related
+
+
+def giant_product(related: int) -> tuple[str, int, int]:
+    """Giant Product for `related` records (a multiple of 100): formulations of 99 packagings each."""
+    return (GIANT_PRODUCT, max(1, related // 100), 99)
+
+
 DOSAGE_FORMS = ("tablet__c", "capsule__c", "syrup__c")
 REP_PRODUCTS = ("Pulmoflow", "Osteofirm")  # managed by the rep; the others by the data user
 # The demo's personal data: product_contact__c rows, all under one product that no test counts the
@@ -121,17 +129,19 @@ CONTACTS = [
 ]
 
 
-def vault_demo_records() -> dict[str, list[dict[str, Any]]]:
+def vault_demo_records(*, giant: int = 0) -> dict[str, list[dict[str, Any]]]:
     """Return {object: [record, ...]} without ids; the state assigns ids in this order.
 
     Children point at their parent by list index under the key "_parent" (resolved by the state),
-    and a formulation at the one it is based on under "_based_on" (set once both exist).
+    and a formulation at the one it is based on under "_based_on" (set once both exist). `giant`:
+    also Giant Product with that many related records, last.
     """
     countries = [{"name__v": name, "code__v": code} for name, code in COUNTRIES]
     products: list[dict[str, Any]] = []
     formulations: list[dict[str, Any]] = []
     packagings: list[dict[str, Any]] = []
-    for p_index, (name, n_form, n_pack) in enumerate(SMALL_PRODUCTS + [LARGE_PRODUCT, MEGA_PRODUCT, LINKED_PRODUCT]):
+    shapes = SMALL_PRODUCTS + [LARGE_PRODUCT, MEGA_PRODUCT, LINKED_PRODUCT] + ([giant_product(giant)] if giant else [])
+    for p_index, (name, n_form, n_pack) in enumerate(shapes):
         n = p_index + 1
         products.append(
             {

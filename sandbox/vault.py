@@ -77,6 +77,9 @@ class VaultSettings:
     org: str = "main"
     # Where attachments' bytes are kept ("": a temporary directory; python -m sandbox --state: beside it).
     files_dir: str = ""
+    # "Giant Product" with this many related records (demo.giant_product), loaded last (the ids
+    # above stay); 0: not made. For the 100,000-record benchmark (bench/giant.py).
+    giant_related: int = 0
 
     def updated(self, **kwargs) -> VaultSettings:
         return replace(self, **kwargs)

@@ -85,7 +85,7 @@ class VaultState:
 
     # -- loading ---------------------------------------------------------------------------
     def _load_demo(self) -> None:
-        data = demo.vault_demo_records()
+        data = demo.vault_demo_records(giant=getattr(self.settings, "giant_related", 0))
         if self.target:
             data = target_org.vault_records(data)
         ids: dict[str, list[str]] = {}

@@ -71,6 +71,9 @@ class ZohoSettings:
     bulk_job_delay: float = 0.3
     bulk_write_credits: int = 500
     bulk_read_credits: int = 50
+    # "Giant Account" with this many related records over two levels below it (zoho_demo.giant_shape),
+    # loaded last (the ids above stay); 0: not made. For the 100,000-record benchmark (bench/giant.py).
+    giant_related: int = 0
 
     def updated(self, **kwargs) -> ZohoSettings:
         return replace(self, **kwargs)
@@ -137,7 +140,7 @@ class ZohoApp:
         """Reload the deterministic demo data; restore settings; forget tokens, credits, counters."""
         settings = replace(self._initial_settings)
         state = ZohoState(copy_keys=settings.copy_keys, skew=lambda: self.settings.clock_skew, org=settings.org)
-        zoho_demo.load(state)
+        zoho_demo.load(state, giant=settings.giant_related)
         with self._lock:
             self.settings = settings
             self.state = state
@@ -199,6 +202,9 @@ class ZohoApp:
             status, payload, extra = self._dispatch(req)
         except ApiError as exc:
             status, payload, extra = exc.status, exc.body, exc.headers
+        finally:
+            if req.method != "GET" and not req.path.endswith("/coql"):
+                self.state.touched()  # whatever a write changed in place
         return self._send(start_response, status, payload, extra)
 
     def _send(self, start_response, status: int, payload, extra=()):

@@ -33,12 +33,23 @@ SHAPES = {
 }
 CITIES = ("Berlin", "Paris", "Austin", "Osaka", "Recife", "Chennai")
 REPORTING_ACCOUNT = "Reporting Lines"
+GIANT_ACCOUNT = "Giant Account"  # only when asked: ZohoSettings.giant_related
 # Its contacts by last name -> the last name of the contact each reports to.
 REPORTING_LINES = {"Lead A": "Lead B", "Lead B": "Lead A", "Solo": "Solo", "Member": "Lead A"}
 
 
-def load(state: ZohoState) -> None:
-    """Fill a fresh state with the demo org (ids and values are the same on every call)."""
+def giant_shape(related: int) -> tuple:
+    """Giant Account's shape for `related` records (a multiple of 10,000 keeps it exact): per 10,000,
+    1,800 below the account (1,000 contacts, 200 deals, 500 tasks, 100 notes), 6,000 tasks under the
+    contacts and 2,200 tasks and notes under the deals. Notes are read per parent (COQL can't read
+    them), so they hang under few parents: the deals, not the contacts."""
+    k = related / 10_000
+    return (round(1000 * k), round(200 * k), round(500 * k), round(100 * k), (0, 6), (8, 3), 2)
+
+
+def load(state: ZohoState, *, giant: int = 0) -> None:
+    """Fill a fresh state with the demo org (ids and values are the same on every call); `giant`:
+    also "Giant Account" with about that many related records (last, after everything else)."""
     stamp = DEMO_TIME.isoformat(timespec="seconds")
     if state.org == "target":
         _target_accounts(state, stamp)
@@ -60,6 +71,8 @@ def load(state: ZohoState) -> None:
             },
         )
     _reporting_lines(state, stamp)
+    if giant:
+        org.account(len(names) + 1, GIANT_ACCOUNT, giant_shape(giant))
 
 
 class _DemoOrg:

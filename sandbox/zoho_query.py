@@ -376,9 +376,24 @@ class Coql:
                 a, b = build(node[1]), build(node[2])
                 return _and(a, b) if node[0] == "and" else _or(a, b)
             _, field, op, value = node
+            if op in ("in", "not in"):
+                return _membership(get, field, op == "in", value)
             return lambda r: _compare(get(r, field), op, value)
 
         return build(self.where)
+
+
+def _membership(get: Callable[[dict, str], object], field: str, wanted: bool, values: list) -> Predicate:
+    """`field in (...)` with its sets made once, not per record (a query over 100,000 records);
+    the same answer as _compare's."""
+    as_text = {_norm(str(v) if isinstance(v, (int, float)) else v) for v in values}  # a text field's
+    as_is = {_norm(v) for v in values}
+
+    def pred(rec):
+        have = get(rec, field)
+        return (_norm(have) in (as_text if isinstance(have, str) else as_is)) == wanted
+
+    return pred
 
 
 _DATETIME_RE = re.compile(r"\A\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[+-]\d{2}:\d{2}|Z)\Z")

@@ -134,6 +134,10 @@ class ZohoState:
         # What the tests can inspect: every write with its `trigger` / `skip_feature_execution` (§3.1, §2).
         self.actions: list[dict] = []
         self.created_at: dict[str, float] = {}  # id -> monotonic time (search index delay)
+        # Moved by every write (touched()): a related list's index by parent, built once per
+        # generation, answers a list in a lookup, not a scan of the module (100,000 records).
+        self.generation = 0
+        self._related_index: dict[tuple, tuple[int, dict[str, list[dict]]]] = {}
 
     @staticmethod
     def user_json(user: dict) -> dict:
@@ -329,12 +333,14 @@ class ZohoState:
         return [f["api_name"] for f in self.modules[module].fields if f["unique"]]
 
     def _index(self, module: str, rec: dict) -> None:
+        self.touched()  # added, updated or loaded
         for name in self.unique_fields(module):
             value = rec.get(name)
             if value not in (None, ""):
                 self._unique.setdefault((module, name), {})[str(value).lower()] = rec["id"]
 
     def _unindex(self, module: str, rec: dict) -> None:
+        self.touched()  # deleted
         for name in self.unique_fields(module):
             value = rec.get(name)
             if value not in (None, ""):
@@ -562,9 +568,26 @@ class ZohoState:
         return out
 
     # -- related records (§6) -------------------------------------------------------------------
+    def touched(self) -> None:
+        """A record was written: the related lists' indexes are built again when next read."""
+        self.generation += 1
+
     def related(self, module: str, record_id: str, rl) -> list[dict]:
-        recs = self.records[rl.module].values()
-        if rl.link == "lookup":
-            return [r for r in recs if r.get(rl.field) == record_id]
-        # "what" (What_Id + $se_module) and "parent" (Notes' Parent_Id) both name the parent module.
-        return [r for r in recs if r.get(rl.field) == record_id and r.get("$se_module") == module]
+        key = (module, rl.module, rl.field, rl.link)
+        cached = self._related_index.get(key)
+        if cached is None or cached[0] != self.generation:
+            cached = (self.generation, self._related_by_parent(module, rl))
+            self._related_index[key] = cached
+        # Checked again: a record edited in place (a test's) since the index was built drops out.
+        return [r for r in cached[1].get(record_id, []) if r.get(rl.field) == record_id]
+
+    def _related_by_parent(self, module: str, rl) -> dict[str, list[dict]]:
+        index: dict[str, list[dict]] = {}
+        for r in self.records[rl.module].values():
+            # "what" (What_Id + $se_module) and "parent" (Notes' Parent_Id) both name the parent module.
+            if rl.link != "lookup" and r.get("$se_module") != module:
+                continue
+            parent = r.get(rl.field)
+            if isinstance(parent, str):
+                index.setdefault(parent, []).append(r)
+        return index

@@ -67,7 +67,10 @@ def connector_for(profile: ConnectionProfile) -> Connector:
 
     cls = connector_class(profile.system)
     kwargs = {"redis": limiter_redis()} if getattr(cls, "shared_slots", False) else {}
-    return cls(profile_config(profile), ProfileTokenStore(profile.pk), **kwargs)
+    connector = cls(profile_config(profile), ProfileTokenStore(profile.pk), **kwargs)
+    if settings.BUILT_DEEP_COPY_MAX_RECORDS and not connector.native_deep_copy:
+        connector.max_deep_copy_records = settings.BUILT_DEEP_COPY_MAX_RECORDS
+    return connector
 
 
 # Seconds to connect to / wait for the limiter's Redis when django-rq's config sets none: an

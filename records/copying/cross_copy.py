@@ -163,7 +163,7 @@ class CrossCopyRun(EngineDeepCopyRun):
         self._create_roots(node_by_key, depths)
         if self.connector.updates_records:
             self.repoint.plan(FOREST, nodes)  # once, all trees: a reference may cross them
-        self._send_waves(self._children_rows(node_by_key), node_by_key, nodes)
+        self._send_pipeline(self._children_rows(node_by_key), node_by_key, depths)
         self.repoint.run(FOREST)
         results = self.context.job.results
         if results.filter(action=RecordResult.Action.UPDATE, status__in=(S.PENDING, S.SENDING)).exists():

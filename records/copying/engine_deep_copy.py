@@ -13,9 +13,10 @@ from records.copying import results as res
 from records.copying.bulk_writes import JobBulkLedger, bulk_call, settle_stored_jobs, takes_bulk
 from records.copying.pipeline import WavePipeline
 from records.copying.reconcile import Sent
-from records.copying.repoint import LaterRefs, RepointPass, later_refs, reference_fields, tree_depths
+from records.copying.repoint import LaterRefs, RepointPass, later_refs, reference_fields
 from records.copying.run_context import RunContext
-from records.copying.tree import Node, read_tree, unique_fields
+from records.copying.tree import Node, unique_fields
+from records.copying.tree_pieces import TreeNodes, tree_index, tree_results
 from records.copying.unique import MakeUnique
 from records.copying.waves import references_within
 from records.copying.write import Batch, BatchWriter
@@ -24,6 +25,12 @@ from records.models import RecordResult
 S = RecordResult.Status
 # In a payload and then a row's values: the fields the target can't take, left out of the copy.
 LEFT_OUT = "_left_out"
+
+
+# Trees up to this many records are sent as a pipeline (each batch as soon as its parents exist:
+# every pending record and its snapshot held at once); larger ones wave by wave, a piece of
+# tree_pieces.CHUNK_ROWS at a time, so a worker's memory stays flat (bench giant).
+PIPELINED_MAX_RECORDS = 20_000
 
 
 class EngineDeepCopyRun:
@@ -42,42 +49,54 @@ class EngineDeepCopyRun:
             self._copy_root(str(root))
 
     def _copy_root(self, root_id: str) -> None:
+        """The tree of one top record: read from its rows a piece at a time (tree_pieces.py), each
+        wave CHUNK_ROWS rows at a time, so memory stays flat however many records it holds."""
         context = self.context
-        rows = context.tree_rows(root_id, snapshots=True)
-        nodes = _snapshot_nodes(rows)
-        if nodes is None:  # planned before snapshots were kept: read the records again
-            nodes = read_tree(
-                context.source, context.job.object_name, root_id, exclude=frozenset(context.options.exclude)
-            )
-        node_by_key = {(n.object_name, n.source_id): n for n in nodes}
-        rows = [r for r in rows if (r.object_name, r.source_id) in node_by_key]
-        for row in rows:
-            row.source_snapshot = None  # held by the nodes; rows are saved without it
-        if all(r.status in (S.SUCCEEDED, S.FAILED, S.SKIPPED) for r in rows):
-            self._plan_repoint(root_id, nodes)
+        index = tree_index(context, root_id)
+        nodes = TreeNodes(context, root_id)
+        if index.done:
+            self._plan_repoint(root_id, nodes, index.depths)
             self.repoint.run(root_id)
             return
-        root_row = next(r for r in rows if r.depth == 0)
+        root_row = tree_results(context, root_id).filter(depth=0).first()
         # Every object of the tree described at once, the top one among them (its clone needs
         # it): one latency before the first copy, as the top object's describe alone took, and
-        # none between the clone and the first wave (bench latency_bounds, preview_plan).
-        context.describe_all(n.object_name for n in nodes)
-        if root_row.status in (S.PENDING, S.SENDING):
-            self._create_root(root_id, root_row, node_by_key[(root_row.object_name, root_row.source_id)])
-        self._plan_repoint(root_id, nodes)
-        to_send = [r for r in rows if r.depth > 0 and r.status in (S.PENDING, S.SENDING)]
-        self._send_waves(to_send, node_by_key, nodes)
+        # none between the clone and the first wave (bench latency_bounds).
+        context.describe_all(index.objects)
+        if root_row is not None and root_row.status in (S.PENDING, S.SENDING):
+            root_node = nodes.of([root_row]).get((root_row.object_name, root_row.source_id))
+            if root_node is not None:
+                self._create_root(root_id, root_row, root_node)
+        self._plan_repoint(root_id, nodes, index.depths)
+        if len(index.depths) <= PIPELINED_MAX_RECORDS:
+            self._send_pipelined(nodes, index.waves, index.depths)
+        else:
+            for depth in index.waves:  # each wave a piece at a time: memory flat however large
+                context.heartbeat()
+                id_map = dict(context.job.results.exclude(new_id="").values_list("source_id", "new_id"))
+                for wave, node_by_key in nodes.wave(depth):
+                    self._send_wave(wave, node_by_key, id_map, index.depths)
         self.repoint.run(root_id)  # references to records created in the same wave or later
         context.heartbeat()
 
-    def _send_waves(
-        self, rows: list[RecordResult], node_by_key: dict[tuple[str, str], Node], nodes: list[Node]
-    ) -> None:
+    def _send_pipelined(self, nodes: TreeNodes, waves: list[int], depths: dict[tuple[str, str], int]) -> None:
         """The waves' records, each batch as soon as the records it points at (its parent, earlier
         waves) have copies, not when the whole previous wave is done (pipeline.py)."""
         context = self.context
         context.heartbeat()
-        depths = tree_depths(nodes)
+        rows: list[RecordResult] = []
+        node_by_key: dict[tuple[str, str], Node] = {}
+        for depth in waves:
+            for wave, by_key in nodes.wave(depth):
+                rows += wave
+                node_by_key.update(by_key)
+        self._send_pipeline(rows, node_by_key, depths)
+
+    def _send_pipeline(
+        self, rows: list[RecordResult], node_by_key: dict[tuple[str, str], Node], depths: dict[tuple[str, str], int]
+    ) -> None:
+        """`rows` by the pipeline: a batch starts when the records it points at have copies."""
+        context = self.context
         ids = dict(context.job.results.exclude(new_id="").values_list("source_id", "new_id"))
 
         def build(object_name: str, batch: list[RecordResult], id_map: Mapping[str, str]) -> list[Batch]:
@@ -90,7 +109,24 @@ class EngineDeepCopyRun:
         pipeline = WavePipeline(
             self.writer, build=build, batch_size=self.connector.batch_size, heartbeat=context.heartbeat, size_of=size_of
         )
-        pipeline.run(rows, references_within(nodes), ids)
+        pipeline.run(rows, references_within(node_by_key.values()), ids)
+
+    def _send_wave(
+        self,
+        wave: list[RecordResult],
+        node_by_key: dict[tuple[str, str], Node],
+        id_map: dict[str, str],
+        depths: dict[tuple[str, str], int],
+    ) -> None:
+        """A piece of a wave: every module of it at once (their parents all exist, in earlier
+        waves), so their batches are independent and overlap up to the profile's concurrency."""
+        by_object: dict[str, list[RecordResult]] = {}
+        for row in wave:
+            by_object.setdefault(row.object_name, []).append(row)
+        batches: list[Batch] = []
+        for object_name, object_rows in by_object.items():
+            batches += self._children_batches(object_name, object_rows, node_by_key, id_map, depths)
+        self.writer.send_all(batches, self.context.heartbeat)
 
     def _create_root(self, root_id: str, root_row: RecordResult, root_node: Node) -> None:
         """The root: the system's clone action, with the overrides (and the copy key). The copy
@@ -122,9 +158,9 @@ class EngineDeepCopyRun:
             return source_payload(node, fields, id_map, new_parent, later=later), ""
         return build_payload(node, fields, id_map, new_parent, self.connector, later=later), ""
 
-    def _plan_repoint(self, root_id: str, nodes: list[Node]) -> None:
+    def _plan_repoint(self, root_id: str, nodes: TreeNodes, depths: dict[tuple[str, str], int]) -> None:
         if self.connector.updates_records:
-            self.repoint.plan(root_id, nodes)
+            self.repoint.plan(root_id, nodes.all(), depths)
 
     def _children_batches(
         self,

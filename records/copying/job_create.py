@@ -15,15 +15,16 @@ from records.copying import approval, existing, field_labels, lifecycle, stored_
 from records.copying import results as res
 from records.copying.job_queue import enqueue_job
 from records.copying.mask_preview import without_samples
-from records.copying.preview import Trees, keeps_snapshot, plan_copy
+from records.copying.plan_pieces import InMemoryTrees, TreePieces, top_name, waves_of
+from records.copying.preview import keeps_snapshot, plan_copy
 from records.copying.request import CopyRequest
 from records.copying.tree import Plan
 from records.lib.audit import audit_log
 from records.models import CopyJob, CopyPlan, CopyTemplateVersion, RecordResult
 from records.notify import events as notify
 
-# What a job is made from: the plan, its trees, and whether the trees keep the records' data.
-Planned = tuple[Plan, Trees, bool]
+# What a job is made from: the plan, its trees (a piece at a time), and whether they keep the records' data.
+Planned = tuple[Plan, TreePieces, bool]
 
 
 def copy_job_create(
@@ -112,7 +113,7 @@ def _create(
 
 def _planned_now(request: CopyRequest, conn: Connector) -> Planned:
     plan, trees = plan_copy(request=request, connector=conn)
-    return plan, trees, keeps_snapshot(conn, request)
+    return plan, InMemoryTrees(trees), keeps_snapshot(conn, request)
 
 
 def _field_labels(
@@ -137,16 +138,16 @@ def _field_labels(
 def _job_row(
     request: CopyRequest,
     plan: Plan,
-    trees: Trees,
+    trees: TreePieces,
     user: Any,
     confirmation: str | None,
     labels: field_labels.Labels,
     version: CopyTemplateVersion | None,
 ) -> CopyJob:
-    first = trees.get(plan.source_ids[0]) if plan.source_ids else None
+    first = top_name(trees, plan.source_ids[0]) if plan.source_ids else ""
     return CopyJob.objects.create(
         **{**request.row_fields(), "source_ids": list(plan.source_ids)},  # a copy by query found its ids
-        source_name=(first[0].name if first else "")[:300],  # for the job's title
+        source_name=first[:300],  # for the job's title
         plan={
             **plan.as_dict(),
             "copy_name": _copy_name(request),
@@ -166,17 +167,25 @@ def _copy_name(request: CopyRequest) -> str:
     return next((str(v)[:300] for k, v in (request.overrides or {}).items() if k in names and v), "")
 
 
-def _add_results(job: CopyJob, trees: Trees, snapshot: bool, plan: Plan) -> None:
+def _add_results(job: CopyJob, trees: TreePieces, snapshot: bool, plan: Plan) -> None:
     """One pending result per record (a record in two trees is one row, the first; both trees
-    list it), the trees as rows in the job's state, and the planned count."""
-    rows: list[RecordResult] = []
-    for nodes in trees.values():
-        rows += _result_rows(job, nodes, snapshot)
-    if job.target_profile_id:
-        existing.apply_to_rows(job=job, rows=rows)
-    res.insert(rows)
-    pks = {(o, s): pk for pk, o, s in job.results.values_list("pk", "object_name", "source_id")}
-    keys = {root: [(n.object_name, n.source_id) for n in nodes] for root, nodes in trees.items()}
+    list it), written a piece of a tree at a time; the trees as rows in the job's state (only when
+    there are several: one tree is every row of the job, and its job page reads the state each
+    second, so 100,000 ids there would cost every poll), and the planned count."""
+    roots = trees.roots()
+    keys: dict[str, list[tuple[str, str]]] = {}
+    for root in roots:
+        waves = waves_of(trees, root)
+        for nodes in trees.chunks(root):
+            rows = _result_rows(job, nodes, snapshot, waves)
+            if job.target_profile_id:
+                existing.apply_to_rows(job=job, rows=rows)
+            res.insert(rows)
+            if len(roots) > 1:
+                keys.setdefault(root, []).extend((n.object_name, n.source_id) for n in nodes)
+    pks = {}
+    if keys:
+        pks = {(o, s): pk for pk, o, s in job.results.values_list("pk", "object_name", "source_id").iterator(2000)}
     state_trees = {root: [pks[k] for k in tree_keys if k in pks] for root, tree_keys in keys.items()}
     job.state = {"trees": state_trees, "profile_address": lifecycle.profile_address(job.profile)}
     if job.target_profile is not None:
@@ -187,10 +196,9 @@ def _add_results(job: CopyJob, trees: Trees, snapshot: bool, plan: Plan) -> None
     job.save(update_fields=["state", "planned_count"])
 
 
-def _result_rows(job: CopyJob, nodes: list[tree.Node], snapshot: bool) -> list[RecordResult]:
-    """A tree's rows, each in its creation wave (tree.assign_waves); with `snapshot`, each keeps
-    the record as read for the plan, so the run doesn't read it again."""
-    waves = tree.assign_waves(nodes) if len(nodes) > 1 else {}  # a lone record is its own wave: its depth
+def _result_rows(job: CopyJob, nodes: list[tree.Node], snapshot: bool, waves: dict[str, int]) -> list[RecordResult]:
+    """A piece of a tree's rows, each in its creation wave (plan_pieces.waves_of); with `snapshot`,
+    each keeps the record as read for the plan, so the run doesn't read it again."""
     return [
         RecordResult(
             job=job,

@@ -90,12 +90,15 @@ class RepointPass:
         self.context = context
         self.connector = context.connector
 
-    def plan(self, root_id: str, nodes: list[Node]) -> None:
-        """Keep the later references of the tree in job.state (once: a retry may have no snapshots)."""
+    def plan(self, root_id: str, nodes: Iterable[Node], depths: dict[tuple[str, str], int] | None = None) -> None:
+        """Keep the later references of the tree in job.state (once: a retry may have no snapshots).
+        `depths`: each record's wave, when `nodes` is read a piece at a time (they are gone once seen)."""
         plans = self.context.job.state.setdefault("repoint", {})
         if root_id in plans:
             return
-        depths = tree_depths(nodes)
+        if depths is None:
+            nodes = list(nodes)
+            depths = tree_depths(nodes)
         refs = []
         for node in nodes:
             fields = self.context.describe(node.object_name)

@@ -120,6 +120,7 @@ class RunContext:
         return list(self.job.results.defer("source_snapshot").filter(**filters).order_by("depth", "id"))
 
     def tree_rows(self, root_id: str, *, snapshots: bool = False) -> list[RecordResult]:
+        # A job of one tree keeps no list of its rows' ids (job_create._add_results): all its rows.
         tree = self.job.state.get("trees", {}).get(root_id)
         qs = self.job.results.all() if snapshots else self.job.results.defer("source_snapshot")
         if tree is not None:

@@ -23,13 +23,13 @@ from redis.exceptions import RedisError
 
 from records.connectors import connector_for
 from records.connectors.base import Connector, FieldInfo
-from records.copying import tree
+from records.copying import plan_pieces
 from records.copying.mask_preview import without_samples
 from records.copying.preview import keeps_snapshot, plan_copy
 from records.copying.request import CopyRequest
 from records.copying.tree import Plan
 from records.lib.error_words import friendly_error
-from records.models import ConnectionProfile, CopyJob, CopyPlan
+from records.models import ConnectionProfile, CopyJob, CopyPlan, PlanChunk
 
 log = logging.getLogger(__name__)
 St = CopyPlan.Status
@@ -157,38 +157,41 @@ def plan_read(*, plan_id: int, connector: Connector | None = None) -> CopyPlan:
     now = timezone.now()  # the wait in the queue is over: the page stops saying "waiting for a worker"
     CopyPlan.objects.filter(pk=row.pk, status=St.READING).update(started_at=now, heartbeat=now, notice="")
     fields: dict[str, Any] = {}
+    trees: plan_pieces.Trees = {}
     try:
         if _row_key(row, row.profile) != row.key:
             raise ValidationError(PROFILE_CHANGED)
-        fields = _read(row, connector, progress)
+        fields, trees = _read(row, connector, progress)
         if _row_key(row, ConnectionProfile.objects.get(pk=row.profile_id)) != row.key:
             raise ValidationError(PROFILE_CHANGED)  # edited while it was read
     except (ValidationError, ValueError) as exc:
-        fields = {"status": St.FAILED, "error": " ".join(getattr(exc, "messages", None) or [str(exc)])}
+        fields, trees = {"status": St.FAILED, "error": " ".join(getattr(exc, "messages", None) or [str(exc)])}, {}
     except Exception as exc:  # noqa: BLE001 - shown on the preview in plain words, logged by friendly_error
-        fields = {"status": St.FAILED, "error": friendly_error(exc, row.profile)}
+        fields, trees = {"status": St.FAILED, "error": friendly_error(exc, row.profile)}, {}
     now = timezone.now()
-    CopyPlan.objects.filter(pk=row.pk, status=St.READING).update(**fields, heartbeat=now, finished_at=now)
+    with transaction.atomic():  # the pieces land with the row's end, and only from the worker that ends it
+        ended = CopyPlan.objects.filter(pk=row.pk, status=St.READING).update(**fields, heartbeat=now, finished_at=now)
+        if ended and trees:
+            plan_pieces.store(plan_id=row.pk, trees=trees, snapshot=fields["trees"]["snapshot"])
     return CopyPlan.objects.get(pk=row.pk)
 
 
-def _read(row: CopyPlan, connector: Connector | None, progress: _Progress) -> dict[str, Any]:
+def _read(row: CopyPlan, connector: Connector | None, progress: _Progress) -> tuple[dict[str, Any], plan_pieces.Trees]:
+    """The row's fields once read, and the trees (stored as pieces, plan_pieces.store)."""
     conn = connector or connector_for(row.profile)
     request = CopyRequest.of_row(row)
     plan, trees = plan_copy(request=request, connector=conn, progress=progress)
     snapshot = keeps_snapshot(conn, request)
     if plan.refused_reason:
         trees = {}  # it can't be confirmed: keep no records (a refused-as-too-large tree is big)
-    return {
+    fields = {
         "status": St.READY,
         # "source_ids": what a copy by query found (the row keeps what was asked: its filter, no ids).
         "plan": {**plan.as_dict(), "fields": _described(conn, plan), "source_ids": plan.source_ids},
-        "trees": {
-            "snapshot": snapshot,
-            "roots": {r: [_node_dict(n, snapshot) for n in ns] for r, ns in trees.items()},
-        },
+        "trees": plan_pieces.stored_value(trees, snapshot),
         "read_count": progress.read or sum(len(ns) for ns in trees.values()),
     }
+    return fields, trees
 
 
 class _Progress:
@@ -203,15 +206,6 @@ class _Progress:
             return
         self.last = time.monotonic()
         CopyPlan.objects.filter(pk=self.plan_id, status=St.READING).update(read_count=read, heartbeat=timezone.now())
-
-
-def _node_dict(node: tree.Node, snapshot: bool) -> dict[str, Any]:
-    # A record's fields are kept only when the job needs them (engine-built deep copies' snapshots):
-    # no second copy of CRM data otherwise.
-    data = dict(node.__dict__)
-    if not snapshot:
-        data["fields"] = {}
-    return data
 
 
 def _described(conn: Connector, plan: Plan) -> dict[str, list[dict[str, Any]]]:
@@ -252,7 +246,7 @@ def shown_plan(row: CopyPlan) -> Plan:
     return Plan.from_dict(row.plan, object_name=row.object_name, mode=row.mode, source_ids=found)
 
 
-def claim(*, plan: CopyPlan, user: User, request: CopyRequest) -> tuple[Plan, dict[str, list[tree.Node]], bool]:
+def claim(*, plan: CopyPlan, user: User, request: CopyRequest) -> tuple[Plan, plan_pieces.TreePieces, bool]:
     """(Plan, trees, snapshot) of a ready plan for copy_job_create, claimed for one job: a
     compare-and-set from ready to used, so two Confirms at the same moment (two tabs share one plan)
     make one job. Call it inside the transaction that creates the job (a refusal after it rolls the
@@ -265,8 +259,7 @@ def claim(*, plan: CopyPlan, user: User, request: CopyRequest) -> tuple[Plan, di
     row = CopyPlan.objects.select_related("job").get(pk=plan.pk)
     if not claimed:
         raise _refusal(row, user=user, profile=request.profile, key=key)
-    trees = {root: [tree.Node(**n) for n in nodes] for root, nodes in row.trees.get("roots", {}).items()}
-    return shown_plan(row), trees, bool(row.trees.get("snapshot"))
+    return shown_plan(row), plan_pieces.StoredTrees(row), bool(row.trees.get("snapshot"))
 
 
 def _refusal(row: CopyPlan, *, user: User, profile: ConnectionProfile, key: str) -> ValidationError:
@@ -292,6 +285,7 @@ def mark_used(*, plan: CopyPlan, job: CopyJob) -> None:
     the audit, naming its job; so are the masking table's samples (copying/mask_preview.py)."""
     kept = {**(plan.plan or {}), "masking": without_samples((plan.plan or {}).get("masking") or {})}
     CopyPlan.objects.filter(pk=plan.pk).update(status=St.USED, trees={}, job=job, plan=kept)
+    PlanChunk.objects.filter(plan_id=plan.pk).delete()
     log.info("Plan %s made job %s", plan.pk, job.pk)
 
 
@@ -318,4 +312,5 @@ def plans_prune(*, now: datetime | None = None) -> int:
     Run by every worker's maintenance loop (records/worker.py). Returns the rows pruned."""
     cutoff = (now or timezone.now()) - timedelta(seconds=settings.PLAN_MAX_AGE_SECONDS)
     old = CopyPlan.objects.filter(created_at__lt=cutoff).exclude(trees={})
+    PlanChunk.objects.filter(plan__in=old).delete()
     return old.update(trees={})

@@ -10,6 +10,7 @@ from records.models.jobs import CopyJob as CopyJob
 from records.models.jobs import JobQuerySet as JobQuerySet
 from records.models.jobs import approval_expiry_cutoff as approval_expiry_cutoff
 from records.models.plans import CopyPlan as CopyPlan
+from records.models.plans import PlanChunk as PlanChunk
 from records.models.profiles import AnyUser as AnyUser
 from records.models.profiles import ConnectionProfile as ConnectionProfile
 from records.models.profiles import ProfileQuerySet as ProfileQuerySet

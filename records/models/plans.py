@@ -45,8 +45,9 @@ class CopyPlan(models.Model):
     # Why a reading row isn't moving, in the user's words (the queue was unreachable); cleared when queued.
     notice = models.CharField(max_length=300, blank=True)
     plan = models.JSONField(default=dict, blank=True)  # Plan.as_dict()
-    # {"snapshot": bool, "roots": {root id: [node, ...]}}: enough to make the job's rows (and, for
-    # engine-built deep copies, their snapshots) without a second read.
+    # {"snapshot": bool, "pieces": [root id, ...]}: the trees' nodes are PlanChunk rows, enough to
+    # make the job's rows (and, for engine-built deep copies, their snapshots) without a second read.
+    # Plans stored before the chunks: {"snapshot": bool, "roots": {root id: [node, ...]}}, still read.
     trees = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)  # the friendly message the preview shows
     # The job Confirm made from it (status "used"): a second Confirm of the plan is sent to it.
@@ -60,6 +61,23 @@ class CopyPlan(models.Model):
 
     def __str__(self) -> str:
         return f"Plan {self.code} ({self.object_name}, {self.status})"
+
+
+class PlanChunk(models.Model):
+    """A piece of a stored plan's trees: up to plan_pieces.CHUNK_NODES nodes of one top record, in
+    the order read (`seq`), so a plan of 100,000 records is stored and read back a piece at a time,
+    never as one JSON value of every record."""
+
+    plan = models.ForeignKey(CopyPlan, on_delete=models.CASCADE, related_name="chunks")
+    root = models.CharField(max_length=100)  # the top record's id
+    seq = models.PositiveIntegerField()  # its place among the plan's pieces
+    nodes = models.JSONField(default=list)  # [tree.Node as a dict, ...]
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["plan", "seq"], name="plan_chunk_seq")]
+
+    def __str__(self) -> str:
+        return f"Plan {self.plan_id} piece {self.seq} ({len(self.nodes)} records)"
 
 
 # Notifications' and API tokens' models live with their code; imported here so that Django finds them.

@@ -8,11 +8,11 @@ from datetime import timedelta
 import pytest
 from django.core.exceptions import ValidationError
 
-from records.copying import stored_plans
+from records.copying import plan_pieces, stored_plans
 from records.copying.job_create import copy_job_create
 from records.copying.preview import copy_preview
 from records.lib.error_words import friendly_error
-from records.models import CopyJob, CopyPlan
+from records.models import CopyJob, CopyPlan, PlanChunk
 from tests.fixtures.engine import copy_request
 from tests.fixtures.sandbox import small_account
 
@@ -50,7 +50,7 @@ def test_a_plan_is_read_by_the_worker_and_the_job_is_made_from_it_without_a_requ
     assert row.status == St.READY, row.error
     total = row.plan["total"]
     assert total > 1 and row.read_count == total
-    assert sum(len(nodes) for nodes in row.trees["roots"].values()) == total
+    assert len(list(plan_pieces.stored_nodes(row))) == total
     sb.clear_log()
     job = confirm(profile, owner, root, row)
     assert sb.log("zoho") == []  # Confirm read nothing again
@@ -59,6 +59,7 @@ def test_a_plan_is_read_by_the_worker_and_the_job_is_made_from_it_without_a_requ
     assert job.results.filter(source_snapshot__isnull=True).count() == 0
     row.refresh_from_db()
     assert row.status == St.USED and row.trees == {}  # the record data isn't kept twice
+    assert not PlanChunk.objects.filter(plan=row).exists()
     burst("default")
     job.refresh_from_db()
     assert job.status == CopyJob.Status.SUCCEEDED and job.succeeded_count == total
@@ -168,7 +169,7 @@ def test_a_vault_clone_from_a_stored_plan(vault, owner, redis_url):
     burst()
     row.refresh_from_db()
     assert row.status == St.READY, row.error
-    assert row.trees["snapshot"] is False and row.trees["roots"]["00P000000000001"][0]["fields"] == {}
+    assert row.trees["snapshot"] is False and next(plan_pieces.stored_nodes(row))["fields"] == {}
     sb.clear_log()
     job = copy_job_create(request=request, user=owner, plan=row)
     assert sb.log("vault") == [] and job.source_name == "Cardiostat"
@@ -211,12 +212,13 @@ def test_old_unconfirmed_plans_lose_their_records_but_stay_for_the_audit(zoho, o
     row = ask(profile, owner, small_account(conn))
     burst()
     row.refresh_from_db()
-    assert row.trees["roots"]
+    assert list(plan_pieces.stored_nodes(row))
     assert stored_plans.plans_prune() == 0  # young: kept for its Confirm
     old = row.created_at + timedelta(seconds=settings.PLAN_MAX_AGE_SECONDS + 1)
     assert stored_plans.plans_prune(now=old) == 1
     row.refresh_from_db()
     assert row.trees == {} and row.plan["total"] > 1 and row.status == St.READY
+    assert not PlanChunk.objects.filter(plan=row).exists()
 
 
 def _moved(sb):

@@ -1,0 +1,110 @@
+"""An engine-built copy's tree read from its result rows a piece at a time, so a run of 100,000
+records never holds every record's snapshot at once: a compact index of the tree (each record's
+wave, its objects, the waves left to send), then each wave's rows CHUNK_ROWS at a time with the
+snapshots taken when the job was planned (or, for a job planned before snapshots were kept, the
+tree read again, whole, as before)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from django.db.models import QuerySet
+
+from records.copying.run_context import RunContext
+from records.copying.tree import Node, read_tree
+from records.models import RecordResult
+
+S = RecordResult.Status
+# Rows (with their snapshots) held at once: enough batches to keep the profile's concurrency busy
+# (20 Zoho inserts, 4 Vault creates), few enough that memory stays flat however large the tree.
+CHUNK_ROWS = 2000
+TO_SEND = (S.PENDING, S.SENDING)
+Key = tuple[str, str]  # (object, source id)
+
+
+@dataclass
+class TreeIndex:
+    """What the run needs of the whole tree, without its snapshots."""
+
+    depths: dict[Key, int] = field(default_factory=dict)  # each record's wave
+    objects: list[str] = field(default_factory=list)
+    waves: list[int] = field(default_factory=list)  # the waves below the root with rows to send
+    done: bool = True  # every row ended (succeeded, failed or skipped)
+
+
+def tree_results(context: RunContext, root_id: str) -> QuerySet[RecordResult]:
+    """The rows of one tree (all the job's rows when it has one tree: no list of ids to send)."""
+    trees = context.job.state.get("trees", {})
+    qs = context.job.results.all()
+    if len(trees) > 1 and root_id in trees:
+        qs = qs.filter(pk__in=trees[root_id])
+    return qs
+
+
+def tree_index(context: RunContext, root_id: str) -> TreeIndex:
+    index, objects, waves = TreeIndex(), dict[str, None](), set()
+    rows = tree_results(context, root_id).values_list("object_name", "source_id", "depth", "status")
+    for object_name, source_id, depth, status in rows.iterator(chunk_size=CHUNK_ROWS):
+        index.depths[(object_name, source_id)] = depth
+        objects[object_name] = None
+        if status in TO_SEND:
+            index.done = False
+            if depth > 0:
+                waves.add(depth)
+    index.objects, index.waves = list(objects), sorted(waves)
+    return index
+
+
+class TreeNodes:
+    """The records of a tree as planned: from their rows' snapshots a chunk at a time, or from the
+    tree read again when a row still to send has no snapshot (planned before they were kept)."""
+
+    def __init__(self, context: RunContext, root_id: str) -> None:
+        self.context, self.root_id = context, root_id
+        self.read: dict[Key, Node] | None = None
+        rows = tree_results(context, root_id)
+        if rows.filter(source_snapshot__isnull=True).exclude(status=S.SUCCEEDED).exists():
+            nodes = read_tree(
+                context.source, context.job.object_name, root_id, exclude=frozenset(context.options.exclude)
+            )
+            self.read = {(n.object_name, n.source_id): n for n in nodes}
+
+    def of(self, rows: list[RecordResult]) -> dict[Key, Node]:
+        """The nodes of `rows` (rows loaded with their snapshots; the snapshots move to the nodes)."""
+        if self.read is not None:
+            return {k: self.read[k] for k in ((r.object_name, r.source_id) for r in rows) if k in self.read}
+        out = {}
+        for row in rows:
+            snap = row.source_snapshot if isinstance(row.source_snapshot, dict) else {}
+            row.source_snapshot = None  # held by the node; rows are saved without it
+            out[(row.object_name, row.source_id)] = Node(
+                row.object_name,
+                row.source_id,
+                row.depth,
+                parent_source_id=row.parent_source_id,
+                parent_field=snap.get("parent_field", ""),
+                fields=snap.get("fields") or {},
+            )
+        return out
+
+    def all(self) -> Iterator[Node]:
+        """Every node of the tree, CHUNK_ROWS rows read at a time."""
+        if self.read is not None:
+            yield from self.read.values()
+            return
+        pks = list(tree_results(self.context, self.root_id).order_by("depth", "id").values_list("pk", flat=True))
+        for rows in _loaded(pks):
+            yield from self.of(rows).values()
+
+    def wave(self, depth: int) -> Iterator[tuple[list[RecordResult], dict[Key, Node]]]:
+        """The rows of one wave still to send and their nodes, CHUNK_ROWS at a time."""
+        todo = tree_results(self.context, self.root_id).filter(depth=depth, status__in=TO_SEND)
+        for rows in _loaded(list(todo.order_by("id").values_list("pk", flat=True))):
+            nodes = self.of(rows)
+            yield [r for r in rows if (r.object_name, r.source_id) in nodes], nodes
+
+
+def _loaded(pks: list[int]) -> Iterator[list[RecordResult]]:
+    for start in range(0, len(pks), CHUNK_ROWS):
+        yield list(RecordResult.objects.filter(pk__in=pks[start : start + CHUNK_ROWS]).order_by("depth", "id"))

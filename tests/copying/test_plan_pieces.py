@@ -1,0 +1,94 @@
+"""A plan's trees stored as pieces (PlanChunk rows) and read back a piece at a time."""
+
+from __future__ import annotations
+
+import pytest
+
+from records.copying import plan_pieces, tree
+from records.copying.plan_pieces import CHUNK_NODES, InMemoryTrees, StoredTrees
+from records.models import CopyPlan, PlanChunk
+
+pytestmark = pytest.mark.django_db
+ROOT = "100"
+
+
+def _tree(children: int) -> list[tree.Node]:
+    """An account, `children` contacts under it, each but the first reporting to the one before."""
+    nodes = [tree.Node("Accounts", ROOT, 0, fields={"Account_Name": "Big"}, name="Big")]
+    for i in range(children):
+        fields = {"Last_Name": f"C{i}", "Account_Name": {"id": ROOT}}
+        if i:
+            fields["Reports_To"] = {"id": f"c{i - 1}"}
+        nodes.append(tree.Node("Contacts", f"c{i}", 1, ROOT, "Account_Name", fields, f"C{i}"))
+    return nodes
+
+
+def _row(engine_profile) -> CopyPlan:
+    return CopyPlan.objects.create(
+        profile=engine_profile, requested_by=engine_profile.owner, object_name="Accounts", mode="deep_copy", key="k"
+    )
+
+
+def test_a_large_tree_is_stored_in_pieces_and_read_back_in_order(engine_profile):
+    row, nodes = _row(engine_profile), _tree(2 * CHUNK_NODES + 10)
+    plan_pieces.store(plan_id=row.pk, trees={ROOT: nodes}, snapshot=True)
+    CopyPlan.objects.filter(pk=row.pk).update(trees=plan_pieces.stored_value({ROOT: nodes}, True))
+    row.refresh_from_db()
+
+    sizes = list(PlanChunk.objects.filter(plan=row).order_by("seq").values_list("seq", "root"))
+    assert sizes == [(0, ROOT), (1, ROOT), (2, ROOT)]
+    assert row.trees == {"snapshot": True, "pieces": [ROOT]}  # no record in the plan row itself
+    pieces = list(StoredTrees(row).chunks(ROOT))
+    assert [len(p) for p in pieces] == [CHUNK_NODES, CHUNK_NODES, 11]
+    assert [n for p in pieces for n in p] == nodes
+    assert plan_pieces.top_name(StoredTrees(row), ROOT) == "Big"
+
+
+def test_without_snapshots_the_pieces_keep_no_field_values(engine_profile):
+    row = _row(engine_profile)
+    plan_pieces.store(plan_id=row.pk, trees={ROOT: _tree(3)}, snapshot=False)
+    CopyPlan.objects.filter(pk=row.pk).update(trees=plan_pieces.stored_value({ROOT: _tree(3)}, False))
+    row.refresh_from_db()
+    stored = list(plan_pieces.stored_nodes(row))
+    assert len(stored) == 4 and all(n["fields"] == {} for n in stored)
+    assert [n["name"] for n in stored] == ["Big", "C0", "C1", "C2"]
+
+
+def test_storing_again_replaces_the_pieces(engine_profile):
+    row = _row(engine_profile)
+    plan_pieces.store(plan_id=row.pk, trees={ROOT: _tree(CHUNK_NODES + 1)}, snapshot=True)
+    plan_pieces.store(plan_id=row.pk, trees={ROOT: _tree(2)}, snapshot=True)
+    assert PlanChunk.objects.filter(plan=row).count() == 1
+
+
+def test_a_plan_stored_before_the_pieces_is_still_read(engine_profile):
+    row = _row(engine_profile)
+    old = {"snapshot": True, "roots": {ROOT: [dict(n.__dict__) for n in _tree(2)]}}
+    CopyPlan.objects.filter(pk=row.pk).update(trees=old)
+    row.refresh_from_db()
+    pieces = StoredTrees(row)
+    assert pieces.roots() == [ROOT]
+    assert [n for p in pieces.chunks(ROOT) for n in p] == _tree(2)
+
+
+def test_the_waves_of_a_tree_in_pieces_are_those_of_the_whole_tree(engine_profile):
+    nodes = _tree(CHUNK_NODES + 5)
+    row = _row(engine_profile)
+    plan_pieces.store(plan_id=row.pk, trees={ROOT: nodes}, snapshot=True)
+    CopyPlan.objects.filter(pk=row.pk).update(trees=plan_pieces.stored_value({ROOT: nodes}, True))
+    row.refresh_from_db()
+    whole = tree.assign_waves(nodes)
+    assert (
+        plan_pieces.waves_of(StoredTrees(row), ROOT)
+        == whole
+        == plan_pieces.waves_of(InMemoryTrees({ROOT: nodes}), ROOT)
+    )
+    assert max(whole.values()) > 1  # the contacts reporting to each other are pushed to later waves
+
+
+def test_a_tree_pointing_only_at_parents_is_created_level_by_level():
+    nodes = _tree(1) + [
+        tree.Node("Tasks", f"t{i}", 2, "c0", "Who_Id", {"Who_Id": {"id": "c0"}, "Subject": "x"}) for i in range(3)
+    ]
+    waves = plan_pieces.waves_of(InMemoryTrees({ROOT: nodes}), ROOT)
+    assert waves == tree.assign_waves(nodes) == {ROOT: 0, "c0": 1, "t0": 2, "t1": 2, "t2": 2}
