@@ -30,6 +30,7 @@ DEFAULT_API_VERSION = "v7"
 REFRESH_MARGIN = dt.timedelta(seconds=60)
 # §1.4: the codes of an expired or revoked access token.
 EXPIRED_TOKEN_CODES = ("INVALID_TOKEN", "INVALID_OAUTHTOKEN")
+TOKEN_RETRIES = 3  # a call refused for its token: refreshed and sent again at most this often
 
 
 def _utcnow() -> dt.datetime:
@@ -118,9 +119,12 @@ class ZohoApi:
         self._pace()
         token = self.token()
         status, body = self._send(method, url, token, safe=safe, **kwargs)
-        if status == 401 and zp.envelope(body)[0] in EXPIRED_TOKEN_CODES:
-            # §1.4: expired or revoked token. Refresh once (the store mints only if nobody
-            # else has already replaced this token) and retry once; 401 means not processed.
+        for _ in range(TOKEN_RETRIES):
+            if not (status == 401 and zp.envelope(body)[0] in EXPIRED_TOKEN_CODES):
+                break
+            # §1.4: expired or revoked token. Refresh (the store mints only if nobody else has
+            # already replaced this token) and retry; 401 means not processed, so resending is
+            # safe. More than once: calls in flight together may each see the other's token go.
             token = self.tokens.refresh(token, self._mint)
             status, body = self._send(method, url, token, safe=safe, **kwargs)
         if status == 204:
