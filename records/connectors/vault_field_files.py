@@ -17,10 +17,10 @@ from typing import Any
 from urllib.parse import quote
 
 from records.connectors import vault_parse as vp
-from records.connectors.errors import Rejected, Unavailable
-from records.connectors.http import iter_body
+from records.connectors.errors import Rejected
 from records.connectors.uploads import MultipartBody, Source, seekable_source
 from records.connectors.vault_api import VaultApi
+from records.connectors.vault_files import file_bytes
 
 # Create Folder or File takes up to 50 MB; a larger file needs a resumable upload session (not
 # built: an Attachment field holds at most 100 MB, and the copy refuses the file with this size).
@@ -38,14 +38,8 @@ class VaultFieldFiles:
         # Download Attachment Field File: the file, its MIME type as Content-Type.
         names = [vp.vql_name(object_name), quote(record_id, safe=""), "attachment_fields", vp.vql_name(field_name)]
         path = "vobjects/" + "/".join(names) + "/file"
-        response, body = self.api.send("GET", path, safe=True, stream=True, headers={"Accept": "*/*"})
-        try:
-            if body is not None:  # a JSON answer instead of the file: Vault's error envelope
-                vp.check(body, write=False)
-                raise Unavailable("Vault answered the download without a file.", error_type="NO_FILE")
-            yield iter_body(response)
-        finally:
-            response.close()
+        with file_bytes(self.api, path) as chunks:
+            yield chunks
 
     def stage(self, stream: Source, name: str, size: int | None, key: str) -> str:
         """Put the file on file staging and return its path, the value the field takes. The path

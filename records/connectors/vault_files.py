@@ -19,6 +19,20 @@ from records.connectors.vault_api import VaultApi
 from records.connectors.vault_metadata import VaultMetadata
 
 
+@contextlib.contextmanager
+def file_bytes(api: VaultApi, path: str) -> Iterator[Iterator[bytes]]:
+    """A file's bytes from a Vault download `path`, a chunk at a time; a JSON answer instead of
+    the file is Vault's error envelope, raised."""
+    response, body = api.send("GET", path, safe=True, stream=True, headers={"Accept": "*/*"})
+    try:
+        if body is not None:
+            vp.check(body, write=False)
+            raise Unavailable("Vault answered the download without a file.", error_type="NO_FILE")
+        yield iter_body(response)
+    finally:
+        response.close()
+
+
 class VaultFiles:
     def __init__(self, api: VaultApi, metadata: VaultMetadata) -> None:
         self.api = api
@@ -39,14 +53,8 @@ class VaultFiles:
         path = self._path(object_name, record_id, attachment_id, "file")
         # The session's default Accept is JSON; a file answer is not ([UNCONFIRMED] whether Vault
         # minds, so ask for anything).
-        response, body = self.api.send("GET", path, safe=True, stream=True, headers={"Accept": "*/*"})
-        try:
-            if body is not None:  # a JSON answer instead of the file: Vault's error envelope
-                vp.check(body, write=False)
-                raise Unavailable("Vault answered the download without a file.", error_type="NO_FILE")
-            yield iter_body(response)
-        finally:
-            response.close()
+        with file_bytes(self.api, path) as chunks:
+            yield chunks
 
     def upload(self, object_name: str, record_id: str, name: str, stream: Source, size: int | None) -> str:
         # Create Object Record Attachment: multipart `file`. Vault adds a new version when the name

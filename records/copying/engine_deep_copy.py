@@ -16,7 +16,7 @@ from records.copying.reconcile import Sent
 from records.copying.repoint import LaterRefs, RepointPass, later_refs, reference_fields
 from records.copying.run_context import RunContext
 from records.copying.tree import Node, unique_fields
-from records.copying.tree_pieces import TreeNodes, tree_index, tree_results
+from records.copying.tree_pieces import TreeNodes, snapshot_node, tree_index, tree_results
 from records.copying.unique import MakeUnique
 from records.copying.waves import references_within
 from records.copying.write import Batch, BatchWriter
@@ -243,16 +243,7 @@ def _snapshot_nodes(rows: list[RecordResult]) -> list[Node] | None:
             if row.status != S.SUCCEEDED:
                 return None
             snap = {}
-        nodes.append(
-            Node(
-                row.object_name,
-                row.source_id,
-                row.depth,
-                parent_source_id=row.parent_source_id,
-                parent_field=snap.get("parent_field", ""),
-                fields=snap.get("fields") or {},
-            )
-        )
+        nodes.append(snapshot_node(row, snap))
     return nodes
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import QuerySet
 
@@ -78,14 +79,7 @@ class TreeNodes:
         for row in rows:
             snap = row.source_snapshot if isinstance(row.source_snapshot, dict) else {}
             row.source_snapshot = None  # held by the node; rows are saved without it
-            out[(row.object_name, row.source_id)] = Node(
-                row.object_name,
-                row.source_id,
-                row.depth,
-                parent_source_id=row.parent_source_id,
-                parent_field=snap.get("parent_field", ""),
-                fields=snap.get("fields") or {},
-            )
+            out[(row.object_name, row.source_id)] = snapshot_node(row, snap)
         return out
 
     def all(self) -> Iterator[Node]:
@@ -103,6 +97,18 @@ class TreeNodes:
         for rows in _loaded(list(todo.order_by("id").values_list("pk", flat=True))):
             nodes = self.of(rows)
             yield [r for r in rows if (r.object_name, r.source_id) in nodes], nodes
+
+
+def snapshot_node(row: RecordResult, snap: dict[str, Any]) -> Node:
+    """The record of `row` as read for the plan (`snap`: its snapshot, {} when it has none)."""
+    return Node(
+        row.object_name,
+        row.source_id,
+        row.depth,
+        parent_source_id=row.parent_source_id,
+        parent_field=snap.get("parent_field", ""),
+        fields=snap.get("fields") or {},
+    )
 
 
 def _loaded(pks: list[int]) -> Iterator[list[RecordResult]]:
