@@ -146,15 +146,23 @@ def waves_of(pieces: TreePieces, root: str) -> dict[str, int]:
     a tree whose records point only at their parents (or themselves) is created level by level,
     with no graph built at all."""
     ids = {n.source_id for nodes in pieces.chunks(root) for n in nodes}
-    refs: dict[str, tuple[str, ...]] = {}
     depth: dict[str, int] = {}
-    beyond_parents = False
     for nodes in pieces.chunks(root):
         for n in nodes:
-            points = _points_at(n, ids)
-            beyond_parents = beyond_parents or bool(set(points) - {n.parent_source_id})
-            refs[n.source_id], depth[n.source_id] = points, n.depth
-    return waves.waves_of_graph(refs, depth) if beyond_parents else depth
+            if set(_points_at(n, ids)) - {n.parent_source_id}:
+                # The graph is built only now (the pieces read once more): most trees never need it.
+                return _graph_waves(pieces, root, ids)
+            depth[n.source_id] = n.depth
+    return depth
+
+
+def _graph_waves(pieces: TreePieces, root: str, ids: set[str]) -> dict[str, int]:
+    refs: dict[str, tuple[str, ...]] = {}
+    depth: dict[str, int] = {}
+    for nodes in pieces.chunks(root):
+        for n in nodes:
+            refs[n.source_id], depth[n.source_id] = _points_at(n, ids), n.depth
+    return waves.waves_of_graph(refs, depth)
 
 
 def _points_at(node: tree.Node, ids: set[str]) -> tuple[str, ...]:
