@@ -164,6 +164,9 @@ class Connector(abc.ABC):
     name_fields: tuple[str, ...] = ()
     # Fields that may hold the copy key (settings.COPY_KEY_FIELDS, when set, wins).
     copy_key_fields: tuple[str, ...] = ()
+    # Values of a record, not described fields, that name a polymorphic reference's object
+    # (reference_target reads them): kept with the references when a plan compacts its records.
+    reference_target_keys: tuple[str, ...] = ()
     # Copies into another profile (copying/cross_plan.py). The object user fields refer to:
     user_object: str = ""
     # A referenced record is matched in the other profile by its name even when the name field is

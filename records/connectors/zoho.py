@@ -75,6 +75,7 @@ class ZohoConnector(DelegatedAttachments, Connector):
     )
     name_fields = ("Account_Name", "Deal_Name", "Last_Name", "Subject", "Note_Title", "Full_Name")
     copy_key_fields = ("Copy_Key",)
+    reference_target_keys = ("$se_module",)
     user_object = "Users"
     match_by_name = True
     filter_syntax = "Zoho search criteria (run exactly: equals is equal)"

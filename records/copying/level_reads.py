@@ -8,6 +8,7 @@ back in the order the lists were asked for, so the tree comes out the same as re
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypeVar
@@ -30,9 +31,12 @@ def read_level(connector: Connector, reads: list[Read]) -> Iterator[tuple[Relate
         return
     pool = ThreadPoolExecutor(max_workers=workers)
     try:
-        futures: list[Future[list[Record]]] = [pool.submit(_read_all, connector, r, ids) for r, ids in reads]
-        for (related, _), future in zip(reads, futures, strict=True):
-            yield related, future.result()
+        futures = deque(pool.submit(_read_all, connector, r, ids) for r, ids in reads)
+        for related, _ in reads:
+            # Each list let go once handed over: a level of 80,000 records is not held to its end.
+            records = futures.popleft().result()
+            yield related, records
+            del records
     finally:
         # A reader that stops early (a tree too large) doesn't wait for the lists not started.
         pool.shutdown(wait=True, cancel_futures=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import Any, Protocol
 
 from django.conf import settings
 
@@ -33,6 +33,13 @@ Trees = dict[str, list[Node]]  # {top record id: the records its copy copies, to
 Progress = Callable[[int], None]
 
 
+class TreeSink(Protocol):
+    """Where a deep copy's records go as they are read (plan_pieces.PieceWriter): `keep_of(root)` is
+    read_tree's `keep` for the top record `root`."""
+
+    def keep_of(self, root: str) -> Callable[[Node], Node]: ...
+
+
 def copy_preview(*, request: CopyRequest, connector: Connector | None = None) -> Plan:
     """Return what a copy would do: per-object counts, the changed fields, or why it is refused.
 
@@ -49,14 +56,19 @@ def plan_copy(
     connector: Connector | None = None,
     progress: Progress | None = None,
     target_connector: Connector | None = None,
+    sink: TreeSink | None = None,
 ) -> tuple[Plan, Trees]:
     """The plan and the trees read for it. `progress(n)`: told the records read so far (stored_plans.py).
-    A copy into another profile (request.target) reads in the source and matches in the target."""
+    A copy into another profile (request.target) reads in the source and matches in the target.
+    `sink`: a deep copy's records handed over as they are read, the trees returned holding what it
+    keeps of them; not used when a later step reads every value (a copy into another profile
+    matches them, masks rewrite them): the trees then hold the records as read."""
     conn = connector or connector_for(request.profile)
     source_ids, query = source_query.resolve(request=request, connector=conn)
     if list(request.source_ids) != source_ids:
         request = replace(request, source_ids=tuple(source_ids))
-    plan, trees = _plan_source(request, conn, progress)
+    whole = request.target is not None or request.options.masks()
+    plan, trees = _plan_source(request, conn, progress, None if whole else sink)
     if query:
         plan.cross["query"] = query
     target = conn
@@ -103,7 +115,9 @@ def _bulk_levels(plan: Plan, writer: Connector) -> list[dict[str, Any]]:
     return [lv for lv in chosen if tree.copy_key_field(writer.describe(lv["object"]), keys)]
 
 
-def _plan_source(request: CopyRequest, conn: Connector, progress: Progress | None) -> tuple[Plan, Trees]:
+def _plan_source(
+    request: CopyRequest, conn: Connector, progress: Progress | None, sink: TreeSink | None
+) -> tuple[Plan, Trees]:
     if request.target is not None:  # across profiles the engine builds every copy: its limit applies
         request = replace(request, options=replace(request.options, engine=True))
     source_ids = list(request.source_ids)
@@ -136,7 +150,7 @@ def _plan_source(request: CopyRequest, conn: Connector, progress: Progress | Non
             read = _sources_for_templates(conn, request, first.fields)
             rendered = {s: [Node(request.object_name, s, 0, fields=f)] for s, f in read.items()}
         else:
-            trees = rendered = _deep_copy_trees(conn, request, plan, plurals, progress, first)
+            trees = rendered = _deep_copy_trees(conn, request, plan, plurals, progress, first, sink)
             if plan.refused_reason:
                 return plan, trees
         _add_notes(plan, conn, fields, request, rendered, plurals, taken.result if taken else str)
@@ -282,6 +296,7 @@ def _deep_copy_trees(
     plurals: dict[str, str],
     progress: Progress | None,
     first: Record | None = None,
+    sink: TreeSink | None = None,
 ) -> Trees:
     """Each top record's tree, read up to the job's limit of related records; over it, the plan
     is refused (with the trees read so far)."""
@@ -301,6 +316,7 @@ def _deep_copy_trees(
                 exclude=frozenset(options.exclude),
                 progress=_progress_after(progress, len(all_nodes)),
                 root=first if first is not None and first.id == source_id else None,  # read already
+                keep=sink.keep_of(source_id) if sink else None,
             )
             trees[source_id] = nodes
             all_nodes.extend(nodes)

@@ -25,6 +25,7 @@ from records.connectors import connector_for
 from records.connectors.base import Connector, FieldInfo
 from records.copying import plan_pieces
 from records.copying.mask_preview import without_samples
+from records.copying.plan_compact import compactor
 from records.copying.preview import keeps_snapshot, plan_copy
 from records.copying.request import CopyRequest
 from records.copying.tree import Plan
@@ -158,10 +159,13 @@ def plan_read(*, plan_id: int, connector: Connector | None = None) -> CopyPlan:
     CopyPlan.objects.filter(pk=row.pk, status=St.READING).update(started_at=now, heartbeat=now, notice="")
     fields: dict[str, Any] = {}
     trees: plan_pieces.Trees = {}
+    writer: plan_pieces.PieceWriter | None = None
     try:
         if _row_key(row, row.profile) != row.key:
             raise ValidationError(PROFILE_CHANGED)
-        fields, trees = _read(row, connector, progress)
+        conn = connector or connector_for(row.profile)
+        writer = _writer(row, conn)
+        fields, trees = _read(row, conn, progress, writer)
         if _row_key(row, ConnectionProfile.objects.get(pk=row.profile_id)) != row.key:
             raise ValidationError(PROFILE_CHANGED)  # edited while it was read
     except (ValidationError, ValueError) as exc:
@@ -171,17 +175,35 @@ def plan_read(*, plan_id: int, connector: Connector | None = None) -> CopyPlan:
     now = timezone.now()
     with transaction.atomic():  # the pieces land with the row's end, and only from the worker that ends it
         ended = CopyPlan.objects.filter(pk=row.pk, status=St.READING).update(**fields, heartbeat=now, finished_at=now)
-        if ended and trees:
-            plan_pieces.store(plan_id=row.pk, trees=trees, snapshot=fields["trees"]["snapshot"])
+        _end_pieces(writer, trees if ended else {})
     return CopyPlan.objects.get(pk=row.pk)
 
 
-def _read(row: CopyPlan, connector: Connector | None, progress: _Progress) -> tuple[dict[str, Any], plan_pieces.Trees]:
-    """The row's fields once read, and the trees (stored as pieces, plan_pieces.store)."""
-    conn = connector or connector_for(row.profile)
+def _writer(row: CopyPlan, conn: Connector) -> plan_pieces.PieceWriter:
+    """The plan's pieces written as its records are read, each record then kept compacted."""
     request = CopyRequest.of_row(row)
-    plan, trees = plan_copy(request=request, connector=conn, progress=progress)
-    snapshot = keeps_snapshot(conn, request)
+    compact = compactor(conn, request.options)
+    return plan_pieces.PieceWriter(plan_id=row.pk, snapshot=keeps_snapshot(conn, request), compact=compact)
+
+
+def _end_pieces(writer: plan_pieces.PieceWriter | None, trees: plan_pieces.Trees) -> None:
+    """Inside the transaction that ends the plan: its pieces kept when this read ended it ready
+    with trees, else those this read wrote removed (failed, refused, or ended by another read)."""
+    if writer is None:
+        return
+    if trees:
+        writer.finish(trees)
+    else:
+        writer.drop()
+
+
+def _read(
+    row: CopyPlan, conn: Connector, progress: _Progress, writer: plan_pieces.PieceWriter
+) -> tuple[dict[str, Any], plan_pieces.Trees]:
+    """The row's fields once read, and the trees (stored as pieces by `writer`)."""
+    request = CopyRequest.of_row(row)
+    plan, trees = plan_copy(request=request, connector=conn, progress=progress, sink=writer)
+    snapshot = writer.snapshot
     if plan.refused_reason:
         trees = {}  # it can't be confirmed: keep no records (a refused-as-too-large tree is big)
     fields = {

@@ -229,6 +229,7 @@ def read_tree(
     exclude: frozenset[str] = frozenset(),
     progress: Callable[[int], None] | None = None,
     root: Record | None = None,
+    keep: Callable[[Node], Node] | None = None,
 ) -> list[Node]:
     """Read the records a deep copy of `root_id` copies, root first, each record once.
 
@@ -238,11 +239,14 @@ def read_tree(
     Objects in `exclude` are not followed: their records and everything only below them are left out.
     `progress(n)` is told the records read so far after each record (it decides how often to store it).
     `root`: the top record when the caller has read it already (its read is not made again).
+    `keep(node)`: what is kept of each record read (a plan stored as it is read keeps its records
+    compacted: plan_pieces.PieceWriter); the record as read without it.
     """
     max_depth = connector.max_deep_copy_depth
     if root is None:
         root = connector.get(object_name, root_id)
-    nodes = [Node(object_name, root_id, 0, fields=root.fields, name=root.name)]
+    keep = keep or _as_read
+    nodes = [keep(Node(object_name, root_id, 0, fields=root.fields, name=root.name))]
     seen = {(object_name, root_id)}
     level = {object_name: [root_id]}
     lists = ListsAhead(connector)
@@ -257,7 +261,7 @@ def read_tree(
             ]
             if depth < max_depth:  # the next level's lists asked for while this level is read
                 lists.ahead(r.child_object for r, _ in reads)
-            level = _read_level(connector, reads, depth, nodes, seen, limit=limit, progress=progress)
+            level = _read_level(connector, reads, depth, nodes, seen, limit=limit, progress=progress, keep=keep)
             if not level:
                 break
     finally:
@@ -274,6 +278,7 @@ def _read_level(
     *,
     limit: int | None,
     progress: Callable[[int], None] | None,
+    keep: Callable[[Node], Node],
 ) -> dict[str, list[str]]:
     """One level's records added to `nodes` (each once); {object: ids} of the next level's parents."""
     next_level: dict[str, list[str]] = {}
@@ -283,13 +288,17 @@ def _read_level(
             if key in seen:
                 continue
             seen.add(key)
-            nodes.append(_node(record, related, depth))
+            nodes.append(keep(_node(record, related, depth)))
             next_level.setdefault(key[0], []).append(record.id)
             if limit is not None and len(nodes) - 1 > limit:
                 raise TooLarge(nodes)
             if progress is not None:
                 progress(len(nodes))  # cheap: the callback stores it at most every 0.5 s
     return next_level
+
+
+def _as_read(node: Node) -> Node:
+    return node
 
 
 def _node(record: Record, related: RelatedList, depth: int) -> Node:

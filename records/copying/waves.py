@@ -10,7 +10,7 @@ call per wave would cost more than the update calls that set them afterwards).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 from records.copying.references import ref_id
@@ -24,8 +24,13 @@ def assign_waves(nodes: Iterable[Any]) -> dict[str, int]:
     after its parent. E.g. a Task under an Account that also points at a Contact of the same Account
     is created after that Contact."""
     nodes = list(nodes)
-    refs = references_within(nodes)
-    depth = {n.source_id: n.depth for n in nodes}
+    return waves_of_graph(references_within(nodes), {n.source_id: n.depth for n in nodes})
+
+
+def waves_of_graph(refs: Mapping[str, Collection[str]], depth: Mapping[str, int]) -> dict[str, int]:
+    """assign_waves of a tree given compactly: {source_id: the records of the tree it points at,
+    its parent included} and {source_id: depth} (a tree of 100,000 records read a piece at a time
+    keeps no more of it: plan_pieces.waves_of)."""
     wave: dict[str, int] = {}
     for component in components(refs):  # every record a component points at is placed already
         members = set(component)
@@ -56,7 +61,7 @@ def references_within(nodes: Iterable[Any]) -> dict[str, set[str]]:
     return refs
 
 
-def components(graph: dict[str, set[str]]) -> list[list[str]]:  # noqa: C901 - Tarjan's algorithm, kept whole
+def components(graph: Mapping[str, Collection[str]]) -> list[list[str]]:  # noqa: C901 - Tarjan's algorithm, kept whole
     """The strongly connected components of `graph` (node -> the nodes it points at), each listed
     after every component it points at (Tarjan's algorithm, iterative: trees can be deep)."""
     index: dict[str, int] = {}

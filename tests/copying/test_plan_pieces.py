@@ -92,3 +92,45 @@ def test_a_tree_pointing_only_at_parents_is_created_level_by_level():
     ]
     waves = plan_pieces.waves_of(InMemoryTrees({ROOT: nodes}), ROOT)
     assert waves == tree.assign_waves(nodes) == {ROOT: 0, "c0": 1, "t0": 2, "t1": 2, "t2": 2}
+
+
+def _compact(node: tree.Node) -> tree.Node:
+    return tree.Node(node.object_name, node.source_id, node.depth, node.parent_source_id, name=node.name)
+
+
+def test_a_plan_read_stores_its_records_as_they_come_and_keeps_them_compacted(engine_profile):
+    row, nodes = _row(engine_profile), _tree(CHUNK_NODES + 3)
+    writer = plan_pieces.PieceWriter(plan_id=row.pk, snapshot=True, compact=_compact)
+    keep = writer.keep_of(ROOT)
+    kept = [keep(n) for n in nodes[: CHUNK_NODES + 1]]
+    assert PlanChunk.objects.filter(plan=row).count() == 1  # a full piece is stored before the read ends
+    assert kept[1].fields == {} and kept[1].source_id == "c0"
+    kept += [keep(n) for n in nodes[CHUNK_NODES + 1 :]]
+    writer.finish({ROOT: kept})
+    CopyPlan.objects.filter(pk=row.pk).update(trees=plan_pieces.stored_value({ROOT: kept}, True))
+    row.refresh_from_db()
+    assert [n for p in StoredTrees(row).chunks(ROOT) for n in p] == nodes  # the snapshots whole
+
+
+def test_the_read_that_ends_a_plan_keeps_its_own_pieces_and_a_dropped_read_leaves_none(engine_profile):
+    row, nodes = _row(engine_profile), _tree(5)
+    other = plan_pieces.PieceWriter(plan_id=row.pk, snapshot=True, compact=_compact)
+    ours = plan_pieces.PieceWriter(plan_id=row.pk, snapshot=True, compact=_compact)
+    ours.base = other.base + plan_pieces.READ_PIECES  # two reads of one plan at once (a revive)
+    ours.seq = ours.base
+    for writer in (other, ours):
+        keep = writer.keep_of(ROOT)
+        for n in nodes:
+            keep(n)
+    ours.finish({ROOT: nodes})
+    assert list(PlanChunk.objects.filter(plan=row).values_list("seq", flat=True)) == [ours.base]
+    other.drop()
+    assert PlanChunk.objects.filter(plan=row).count() == 1
+    ours.drop()
+    assert not PlanChunk.objects.filter(plan=row).exists()
+
+
+def test_a_plan_read_without_the_writer_is_stored_whole_at_its_end(engine_profile):
+    row, nodes = _row(engine_profile), _tree(3)
+    plan_pieces.PieceWriter(plan_id=row.pk, snapshot=False, compact=_compact).finish({ROOT: nodes})
+    assert [len(n) for n in PlanChunk.objects.filter(plan=row).values_list("nodes", flat=True)] == [4]

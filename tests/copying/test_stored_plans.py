@@ -355,3 +355,23 @@ def test_a_copy_by_query_confirmed_from_its_stored_plan_copies_the_records_found
     burst("default")
     job.refresh_from_db()
     assert job.status == CopyJob.Status.SUCCEEDED and job.succeeded_count == 2
+
+
+def test_a_plan_read_on_the_worker_stores_every_record_whole_and_counts_as_one_read_in_memory(zoho, owner, redis_url):
+    # Contacts reporting to each other: the order of creation and the update calls read the
+    # references the worker keeps of each record once it is stored.
+    from records.copying import tree
+    from sandbox.zoho_demo import REPORTING_ACCOUNT
+
+    _, profile, conn = zoho
+    root = next(r.id for r in conn.search("Accounts", "").records if r.name == REPORTING_ACCOUNT)
+    row = ask(profile, owner, root, overrides={})
+    burst()
+    row.refresh_from_db()
+    assert row.status == St.READY, row.error
+    in_memory = copy_preview(request=copy_request(profile, "Accounts", [root], "deep_copy")).as_dict()
+    assert tree.update_calls(in_memory["cost"]) > 0
+    for part in ("cost", "objects", "levels", "way", "total"):
+        assert row.plan[part] == in_memory[part], part
+    read = {n.source_id: n.fields for n in tree.read_tree(conn, "Accounts", root)}
+    assert {n["source_id"]: n["fields"] for n in plan_pieces.stored_nodes(row)} == read
