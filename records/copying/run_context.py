@@ -3,6 +3,7 @@ options, and the helpers built on them (heartbeat, state, describe, rows, a reco
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +22,13 @@ from records.masking import rules as masking_rules
 from records.masking.apply import MaskSet
 from records.models import CopyJob, RecordResult
 
+# How often a run's heartbeat renews the lease and recounts the job's progress: each is a write
+# and a commit, and a run beats after every batch (~20 a Big Account job, most of a job's DB time
+# besides its rows). Far inside the lease (a third of it is the Heartbeat thread's period), and the
+# progress a page shows is a second old at most. Every row write is fenced anyway (results.py), so
+# a worker that lost its lease stops at its next write, however recently it renewed.
+BEAT_SECONDS = 1.0
+
 
 @dataclass
 class RunContext:
@@ -37,6 +45,7 @@ class RunContext:
     # Per object (and set of fields given values): the same answer for every record of a run.
     _keys: dict[str, str] = field(default_factory=dict, init=False, repr=False)
     _cleared: dict[tuple[str, frozenset[str]], list[FieldInfo]] = field(default_factory=dict, init=False, repr=False)
+    _renewed_at: float | None = field(default=None, init=False, repr=False)  # time.monotonic()
 
     def __post_init__(self) -> None:
         self.options = CopyOptions.from_dict(self.job.options)
@@ -76,10 +85,14 @@ class RunContext:
         return context
 
     def heartbeat(self) -> None:
-        """Renew the lease (or stop if it was taken over) and stop at a cancel request."""
-        if not renew(self.fence):
-            raise LeaseLost
-        refresh_counts(self.job)
+        """Renew the lease (or stop if it was taken over) and recount the progress, at most every
+        BEAT_SECONDS; stop at a cancel request (looked for at every beat: one read)."""
+        now = time.monotonic()
+        if self._renewed_at is None or now - self._renewed_at >= BEAT_SECONDS:
+            if not renew(self.fence):
+                raise LeaseLost
+            refresh_counts(self.job)
+            self._renewed_at = now
         if CopyJob.objects.filter(pk=self.job.pk, cancel_requested=True).exists():
             raise Cancelled
 

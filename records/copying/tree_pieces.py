@@ -97,6 +97,13 @@ class TreeNodes:
         for rows in _loaded(pks):
             yield from self.of(rows).values()
 
+    def whole(self) -> tuple[list[RecordResult], dict[Key, Node]]:
+        """Every row of the tree and its nodes, read once (the tree small enough to hold at once):
+        the rows to send and the nodes of them all, without reading or parsing a snapshot twice."""
+        pks = list(tree_results(self.context, self.root_id).order_by("depth", "id").values_list("pk", flat=True))
+        rows = [row for chunk in _loaded(pks) for row in chunk]
+        return rows, self.of(rows)
+
     def wave(self, depth: int) -> Iterator[tuple[list[RecordResult], dict[Key, Node]]]:
         """The rows of one wave still to send and their nodes, CHUNK_ROWS at a time."""
         todo = tree_results(self.context, self.root_id).filter(depth=depth, status__in=TO_SEND)
