@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import QuerySet
 
+from records.copying.result_rows import loaded
 from records.copying.run_context import RunContext
 from records.copying.tree import Node, read_tree
 from records.models import RecordResult
@@ -114,4 +115,4 @@ class TreeNodes:
 
 def _loaded(pks: list[int]) -> Iterator[list[RecordResult]]:
     for start in range(0, len(pks), CHUNK_ROWS):
-        yield list(RecordResult.objects.filter(pk__in=pks[start : start + CHUNK_ROWS]).order_by("depth", "id"))
+        yield loaded(RecordResult.objects.filter(pk__in=pks[start : start + CHUNK_ROWS]).order_by("depth", "id"))
