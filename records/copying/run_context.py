@@ -22,11 +22,10 @@ from records.masking import rules as masking_rules
 from records.masking.apply import MaskSet
 from records.models import CopyJob, RecordResult
 
-# How often a run's heartbeat renews the lease and recounts the job's progress: each is a write
-# and a commit, and a run beats after every batch (~20 a Big Account job, most of a job's DB time
-# besides its rows). Far inside the lease (a third of it is the Heartbeat thread's period), and the
-# progress a page shows is a second old at most. Every row write is fenced anyway (results.py), so
-# a worker that lost its lease stops at its next write, however recently it renewed.
+# How often a run's heartbeat renews the lease: a write and a commit, and a run beats after every
+# batch (~20 a Big Account job). Far inside the lease (a third of it is the Heartbeat thread's
+# period); every row write is fenced anyway (results.py), so a worker that lost its lease stops at
+# its next write, however recently it renewed. The progress is still recounted at every beat.
 BEAT_SECONDS = 1.0
 
 
@@ -85,14 +84,14 @@ class RunContext:
         return context
 
     def heartbeat(self) -> None:
-        """Renew the lease (or stop if it was taken over) and recount the progress, at most every
-        BEAT_SECONDS; stop at a cancel request (looked for at every beat: one read)."""
+        """Renew the lease (or stop if it was taken over) at most every BEAT_SECONDS; recount the
+        progress and stop at a cancel request at every beat."""
         now = time.monotonic()
         if self._renewed_at is None or now - self._renewed_at >= BEAT_SECONDS:
             if not renew(self.fence):
                 raise LeaseLost
-            refresh_counts(self.job)
             self._renewed_at = now
+        refresh_counts(self.job)
         if CopyJob.objects.filter(pk=self.job.pk, cancel_requested=True).exists():
             raise Cancelled
 
