@@ -5,7 +5,7 @@ repoint.py, when the system updates records: Vault and Zoho)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from records.connectors.base import CloneRequest, Connector, FieldInfo, FieldType, WriteResult
@@ -16,7 +16,7 @@ from records.copying.reconcile import Sent
 from records.copying.repoint import LaterRefs, RepointPass, later_refs, reference_fields
 from records.copying.run_context import RunContext
 from records.copying.tree import Node, unique_fields
-from records.copying.tree_pieces import TreeNodes, snapshot_node, tree_index, tree_results
+from records.copying.tree_pieces import TO_SEND, TreeNodes, snapshot_node, tree_index, tree_results
 from records.copying.unique import MakeUnique
 from records.copying.waves import references_within
 from records.copying.write import Batch, BatchWriter
@@ -55,7 +55,7 @@ class EngineDeepCopyRun:
         index = tree_index(context, root_id)
         nodes = TreeNodes(context, root_id)
         if index.done:
-            self._plan_repoint(root_id, nodes, index.depths)
+            self._plan_repoint(root_id, nodes.all(), index.depths)
             self.repoint.run(root_id)
             return
         root_row = tree_results(context, root_id).filter(depth=0).first()
@@ -67,10 +67,10 @@ class EngineDeepCopyRun:
             root_node = nodes.of([root_row]).get((root_row.object_name, root_row.source_id))
             if root_node is not None:
                 self._create_root(root_id, root_row, root_node)
-        self._plan_repoint(root_id, nodes, index.depths)
         if len(index.depths) <= PIPELINED_MAX_RECORDS:
-            self._send_pipelined(nodes, index.waves, index.depths)
+            self._send_pipelined(root_id, nodes, index.depths)
         else:
+            self._plan_repoint(root_id, nodes.all(), index.depths)
             for depth in index.waves:  # each wave a piece at a time: memory flat however large
                 context.heartbeat()
                 id_map = dict(context.job.results.exclude(new_id="").values_list("source_id", "new_id"))
@@ -79,18 +79,18 @@ class EngineDeepCopyRun:
         self.repoint.run(root_id)  # references to records created in the same wave or later
         context.heartbeat()
 
-    def _send_pipelined(self, nodes: TreeNodes, waves: list[int], depths: dict[tuple[str, str], int]) -> None:
+    def _send_pipelined(self, root_id: str, nodes: TreeNodes, depths: dict[tuple[str, str], int]) -> None:
         """The waves' records, each batch as soon as the records it points at (its parent, earlier
-        waves) have copies, not when the whole previous wave is done (pipeline.py)."""
+        waves) have copies, not when the whole previous wave is done (pipeline.py). The tree's rows
+        are read once, for the second pass's plan and for sending."""
         context = self.context
+        rows, node_by_key = nodes.whole()
+        self._plan_repoint(root_id, nodes.all() if nodes.read is not None else node_by_key.values(), depths)
         context.heartbeat()
-        rows: list[RecordResult] = []
-        node_by_key: dict[tuple[str, str], Node] = {}
-        for depth in waves:
-            for wave, by_key in nodes.wave(depth):
-                rows += wave
-                node_by_key.update(by_key)
-        self._send_pipeline(rows, node_by_key, depths)
+        to_send = [
+            r for r in rows if r.depth > 0 and r.status in TO_SEND and (r.object_name, r.source_id) in node_by_key
+        ]
+        self._send_pipeline(to_send, node_by_key, depths)
 
     def _send_pipeline(
         self, rows: list[RecordResult], node_by_key: dict[tuple[str, str], Node], depths: dict[tuple[str, str], int]
@@ -158,9 +158,9 @@ class EngineDeepCopyRun:
             return source_payload(node, fields, id_map, new_parent, later=later), ""
         return build_payload(node, fields, id_map, new_parent, self.connector, later=later), ""
 
-    def _plan_repoint(self, root_id: str, nodes: TreeNodes, depths: dict[tuple[str, str], int]) -> None:
+    def _plan_repoint(self, root_id: str, nodes: Iterable[Node], depths: dict[tuple[str, str], int]) -> None:
         if self.connector.updates_records:
-            self.repoint.plan(root_id, nodes.all(), depths)
+            self.repoint.plan(root_id, nodes, depths)
 
     def _children_batches(
         self,

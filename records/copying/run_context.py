@@ -3,6 +3,7 @@ options, and the helpers built on them (heartbeat, state, describe, rows, a reco
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +22,12 @@ from records.masking import rules as masking_rules
 from records.masking.apply import MaskSet
 from records.models import CopyJob, RecordResult
 
+# How often a run's heartbeat renews the lease: a write and a commit, and a run beats after every
+# batch (~20 a Big Account job). Far inside the lease (a third of it is the Heartbeat thread's
+# period); every row write is fenced anyway (results.py), so a worker that lost its lease stops at
+# its next write, however recently it renewed. The progress is still recounted at every beat.
+BEAT_SECONDS = 1.0
+
 
 @dataclass
 class RunContext:
@@ -37,6 +44,7 @@ class RunContext:
     # Per object (and set of fields given values): the same answer for every record of a run.
     _keys: dict[str, str] = field(default_factory=dict, init=False, repr=False)
     _cleared: dict[tuple[str, frozenset[str]], list[FieldInfo]] = field(default_factory=dict, init=False, repr=False)
+    _renewed_at: float | None = field(default=None, init=False, repr=False)  # time.monotonic()
 
     def __post_init__(self) -> None:
         self.options = CopyOptions.from_dict(self.job.options)
@@ -76,9 +84,13 @@ class RunContext:
         return context
 
     def heartbeat(self) -> None:
-        """Renew the lease (or stop if it was taken over) and stop at a cancel request."""
-        if not renew(self.fence):
-            raise LeaseLost
+        """Renew the lease (or stop if it was taken over) at most every BEAT_SECONDS; recount the
+        progress and stop at a cancel request at every beat."""
+        now = time.monotonic()
+        if self._renewed_at is None or now - self._renewed_at >= BEAT_SECONDS:
+            if not renew(self.fence):
+                raise LeaseLost
+            self._renewed_at = now
         refresh_counts(self.job)
         if CopyJob.objects.filter(pk=self.job.pk, cancel_requested=True).exists():
             raise Cancelled

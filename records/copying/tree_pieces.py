@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from records.copying.result_rows import loaded
 from records.copying.run_context import RunContext
 from records.copying.tree import Node, read_tree
 from records.models import RecordResult
@@ -91,6 +92,13 @@ class TreeNodes:
         for rows in _loaded(pks):
             yield from self.of(rows).values()
 
+    def whole(self) -> tuple[list[RecordResult], dict[Key, Node]]:
+        """Every row of the tree and its nodes, read once (the tree small enough to hold at once):
+        the rows to send and the nodes of them all, without reading or parsing a snapshot twice."""
+        pks = list(tree_results(self.context, self.root_id).order_by("depth", "id").values_list("pk", flat=True))
+        rows = [row for chunk in _loaded(pks) for row in chunk]
+        return rows, self.of(rows)
+
     def wave(self, depth: int) -> Iterator[tuple[list[RecordResult], dict[Key, Node]]]:
         """The rows of one wave still to send and their nodes, CHUNK_ROWS at a time."""
         todo = tree_results(self.context, self.root_id).filter(depth=depth, status__in=TO_SEND)
@@ -113,4 +121,4 @@ def snapshot_node(row: RecordResult, snap: dict[str, Any]) -> Node:
 
 def _loaded(pks: list[int]) -> Iterator[list[RecordResult]]:
     for start in range(0, len(pks), CHUNK_ROWS):
-        yield list(RecordResult.objects.filter(pk__in=pks[start : start + CHUNK_ROWS]).order_by("depth", "id"))
+        yield loaded(RecordResult.objects.filter(pk__in=pks[start : start + CHUNK_ROWS]).order_by("depth", "id"))
