@@ -16,7 +16,7 @@ from records.copying.reconcile import Sent
 from records.copying.repoint import LaterRefs, RepointPass, later_refs, reference_fields
 from records.copying.run_context import RunContext
 from records.copying.tree import Node, unique_fields
-from records.copying.tree_pieces import TO_SEND, TreeNodes, snapshot_node, tree_index, tree_results
+from records.copying.tree_pieces import TO_SEND, TreeNodes, snapshot_node, tree_index
 from records.copying.unique import MakeUnique
 from records.copying.waves import references_within
 from records.copying.write import Batch, BatchWriter
@@ -58,7 +58,7 @@ class EngineDeepCopyRun:
             self._plan_repoint(root_id, nodes.all(), index.depths)
             self.repoint.run(root_id)
             return
-        root_row = tree_results(context, root_id).filter(depth=0).first()
+        root_row = context.tree_results(root_id).filter(depth=0).first()
         # Every object of the tree described at once, the top one among them (its clone needs
         # it): one latency before the first copy, as the top object's describe alone took, and
         # none between the clone and the first wave (bench latency_bounds).

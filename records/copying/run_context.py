@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from records.connectors.base import Automation, Connector, FieldInfo
@@ -131,13 +132,16 @@ class RunContext:
     def rows(self, **filters: Any) -> list[RecordResult]:
         return list(self.job.results.defer("source_snapshot").filter(**filters).order_by("depth", "id"))
 
-    def tree_rows(self, root_id: str, *, snapshots: bool = False) -> list[RecordResult]:
-        # A job of one tree keeps no list of its rows' ids (job_create._add_results): all its rows.
+    def tree_results(self, root_id: str) -> QuerySet[RecordResult]:
+        """The rows of one tree. A job of one tree keeps no list of its rows' ids
+        (job_create._add_results): all its rows."""
         tree = self.job.state.get("trees", {}).get(root_id)
-        qs = self.job.results.all() if snapshots else self.job.results.defer("source_snapshot")
-        if tree is not None:
-            qs = qs.filter(pk__in=tree)
-        return list(qs.order_by("depth", "id"))
+        qs = self.job.results.all()
+        return qs if tree is None else qs.filter(pk__in=tree)
+
+    def tree_rows(self, root_id: str, *, snapshots: bool = False) -> list[RecordResult]:
+        qs = self.tree_results(root_id)
+        return list((qs if snapshots else qs.defer("source_snapshot")).order_by("depth", "id"))
 
     def record_values(
         self, object_name: str, source_id: str, values: dict[str, Any], source: dict[str, Any] | None

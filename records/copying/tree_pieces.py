@@ -10,8 +10,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import QuerySet
-
 from records.copying.result_rows import loaded
 from records.copying.run_context import RunContext
 from records.copying.tree import Node, read_tree
@@ -35,18 +33,9 @@ class TreeIndex:
     done: bool = True  # every row ended (succeeded, failed or skipped)
 
 
-def tree_results(context: RunContext, root_id: str) -> QuerySet[RecordResult]:
-    """The rows of one tree (all the job's rows when it has one tree: no list of ids to send)."""
-    trees = context.job.state.get("trees", {})
-    qs = context.job.results.all()
-    if len(trees) > 1 and root_id in trees:
-        qs = qs.filter(pk__in=trees[root_id])
-    return qs
-
-
 def tree_index(context: RunContext, root_id: str) -> TreeIndex:
     index, objects, waves = TreeIndex(), dict[str, None](), set()
-    rows = tree_results(context, root_id).values_list("object_name", "source_id", "depth", "status")
+    rows = context.tree_results(root_id).values_list("object_name", "source_id", "depth", "status")
     for object_name, source_id, depth, status in rows.iterator(chunk_size=CHUNK_ROWS):
         index.depths[(object_name, source_id)] = depth
         objects[object_name] = None
@@ -65,7 +54,7 @@ class TreeNodes:
     def __init__(self, context: RunContext, root_id: str) -> None:
         self.context, self.root_id = context, root_id
         self.read: dict[Key, Node] | None = None
-        rows = tree_results(context, root_id)
+        rows = context.tree_results(root_id)
         if rows.filter(source_snapshot__isnull=True).exclude(status=S.SUCCEEDED).exists():
             nodes = read_tree(
                 context.source, context.job.object_name, root_id, exclude=frozenset(context.options.exclude)
@@ -88,20 +77,20 @@ class TreeNodes:
         if self.read is not None:
             yield from self.read.values()
             return
-        pks = list(tree_results(self.context, self.root_id).order_by("depth", "id").values_list("pk", flat=True))
+        pks = list(self.context.tree_results(self.root_id).order_by("depth", "id").values_list("pk", flat=True))
         for rows in _loaded(pks):
             yield from self.of(rows).values()
 
     def whole(self) -> tuple[list[RecordResult], dict[Key, Node]]:
         """Every row of the tree and its nodes, read once (the tree small enough to hold at once):
         the rows to send and the nodes of them all, without reading or parsing a snapshot twice."""
-        pks = list(tree_results(self.context, self.root_id).order_by("depth", "id").values_list("pk", flat=True))
+        pks = list(self.context.tree_results(self.root_id).order_by("depth", "id").values_list("pk", flat=True))
         rows = [row for chunk in _loaded(pks) for row in chunk]
         return rows, self.of(rows)
 
     def wave(self, depth: int) -> Iterator[tuple[list[RecordResult], dict[Key, Node]]]:
         """The rows of one wave still to send and their nodes, CHUNK_ROWS at a time."""
-        todo = tree_results(self.context, self.root_id).filter(depth=depth, status__in=TO_SEND)
+        todo = self.context.tree_results(self.root_id).filter(depth=depth, status__in=TO_SEND)
         for rows in _loaded(list(todo.order_by("id").values_list("pk", flat=True))):
             nodes = self.of(rows)
             yield [r for r in rows if (r.object_name, r.source_id) in nodes], nodes
