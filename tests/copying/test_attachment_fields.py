@@ -181,3 +181,27 @@ def test_a_run_resumed_after_a_crash_between_staging_and_its_record_stages_again
     assert file.status == "succeeded", file.error_message
     assert fields.held(OBJ, copy, FIELD) == fields.held(OBJ, source, FIELD)  # the full file, staged again
     assert not fields.staged_paths()
+
+
+@pytest.mark.parametrize("applied", [True, False], ids=["applied", "not-applied"])
+def test_without_copy_keys_a_lost_create_beside_an_earlier_copy_ends_with_one_copy_and_its_file(
+    bare_vault, owner, applied
+):
+    """A vault without copy-key fields, an earlier copy of the same record there already: the
+    create's lost answer is reconciled to one new copy, and its field file is set once."""
+    conn = bare_vault.connector
+    _, earlier = _clone(bare_vault, owner)
+    assert earlier.status == CopyJob.Status.SUCCEEDED, earlier.error_summary
+    before = set(bare_vault.sandbox.vault.state.records[OBJ])
+    bare_vault.sandbox.hooks("vault").lose("POST", rf"^/api/v\d+\.\d+/vobjects/{OBJ}$", applied=applied)
+
+    source, job = _clone(bare_vault, owner)
+
+    assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
+    made = set(bare_vault.sandbox.vault.state.records[OBJ]) - before
+    assert made == {_copy_of(job)} and _copy_of(job) != _copy_of(earlier)
+    assert _fields(bare_vault).held(OBJ, _copy_of(job), FIELD) == _fields(bare_vault).held(OBJ, source, FIELD)
+    assert FileResult.objects.get(job=job).status == "succeeded"
+    assert conn.get(OBJ, _copy_of(earlier)).fields.get(FIELD)  # the earlier copy keeps its own file
+    creates = [e for e in bare_vault.sandbox.log("vault") if e.method == "POST" and e.path.endswith(f"/vobjects/{OBJ}")]
+    assert len(creates) == 1 + (1 if applied else 2)  # the earlier copy's, then this one's (resent when not applied)
