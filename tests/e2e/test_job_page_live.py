@@ -109,7 +109,9 @@ def test_live_part_holds_together_at_every_poll_of_a_clone(parts, new_page, logi
 
 
 def test_live_part_holds_together_at_every_poll_of_a_cancel(parts, new_page, login, live_server, owner, rq_worker):
-    job, page = _open_job(parts, new_page, login, live_server, owner, latency=0.3)
+    job, page = _open_job(
+        parts, new_page, login, live_server, owner, latency=1.5
+    )  # its batches overlap: slow enough to cancel mid-run
     expect(page.locator("#job-status-badge .badge")).to_have_text("Running", timeout=30_000)
     page.click("#job-actions a:has-text('Cancel job')")
     page.click("text=Yes, cancel the job")
