@@ -9,9 +9,11 @@ pages; `perform_job`: RQ's bookkeeping around the job's function; after it: the 
 the horse's own clock and from the parent's wait4 of it."""
 
 import cProfile
+import gc
 import json
 import os
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,42 @@ from records.worker import CopierWorker
 
 def _out() -> Path:
     return Path(os.environ["WORKER_CPU_DIR"])
+
+
+def _profile_threads() -> list[cProfile.Profile]:
+    """Profile every thread started from now on in this process (the horse: the calls' threads,
+    the heartbeat); cProfile alone sees the thread that enables it."""
+    profiles: list[cProfile.Profile] = []
+    run = threading.Thread.run
+
+    def profiled_run(thread: threading.Thread) -> None:
+        prof = cProfile.Profile(time.thread_time)  # CPU, not waits
+        profiles.append(prof)
+        prof.enable()
+        try:
+            run(thread)
+        finally:
+            prof.disable()
+
+    threading.Thread.run = profiled_run  # type: ignore[method-assign]  # the horse only; it ends with the job
+    return profiles
+
+
+def _time_gc() -> dict[str, float]:
+    """The horse's garbage collections: count and CPU seconds per generation."""
+    times: dict[str, float] = {}
+    started = [0.0]
+
+    def callback(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            started[0] = time.thread_time()
+            return
+        gen = str(info["generation"])
+        times[f"n{gen}"] = times.get(f"n{gen}", 0) + 1
+        times[f"s{gen}"] = times.get(f"s{gen}", 0.0) + time.thread_time() - started[0]
+
+    gc.callbacks.append(callback)
+    return times
 
 
 class ProfiledWorker(CopierWorker):
@@ -45,7 +83,9 @@ class ProfiledWorker(CopierWorker):
     def perform_job(self, job: Any, queue: Any, execution: Any) -> bool:
         before = time.process_time()  # the horse's CPU so far: the fork and RQ's start
         modules = set(sys.modules)
-        prof = None if os.environ.get("WORKER_CPU_NO_PROFILE") else cProfile.Profile()
+        gc_times = _time_gc()
+        prof = None if os.environ.get("WORKER_CPU_NO_PROFILE") else cProfile.Profile(time.thread_time)
+        threads = _profile_threads() if prof else []
         if prof:
             prof.enable()
         start = time.process_time()
@@ -55,9 +95,17 @@ class ProfiledWorker(CopierWorker):
             if prof:
                 prof.disable()
                 prof.dump_stats(_out() / f"{job.id}.prof")
+                for n, thread_prof in enumerate(threads):
+                    thread_prof.dump_stats(_out() / f"{job.id}-thread{n}.prof")
             with (_out() / "horse.jsonl").open("a") as out:
                 imported = sorted(
                     set(sys.modules) - modules
                 )  # modules the horse imported, not the worker before the fork
-                record = {"job": job.id, "before": before, "perform": time.process_time() - start, "imported": imported}
+                record = {
+                    "job": job.id,
+                    "before": before,
+                    "perform": time.process_time() - start,
+                    "imported": imported,
+                    "gc": gc_times,
+                }
                 out.write(json.dumps(record) + "\n")

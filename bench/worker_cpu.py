@@ -60,7 +60,7 @@ def _report(out: Path, org_cpu: list[float], profile: bool) -> None:
         print(
             f"job {j['job'][:8]}: horse {j['horse_cpu'] * 1000:.0f} ms (before perform_job "
             f"{h['before'] * 1000:.0f}, perform_job {h['perform'] * 1000:.0f}), worker {j['parent_cpu'] * 1000:.0f} ms, "
-            f"org {o * 1000:.0f} ms, wall {j['wall']:.2f} s"
+            f"org {o * 1000:.0f} ms, wall {j['wall']:.2f} s; gc {h.get('gc')}"
         )
     if horses:
         print(
