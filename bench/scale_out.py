@@ -22,7 +22,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from bench.common import ROOT, Row, bench_user, create_job, na_rows, unavailable, zoho_profile
+from bench.common import ROOT, Row, bench_user, create_job, na_rows, unavailable, worker_env, zoho_profile
 from bench.org_process import OrgProcess
 
 NAME = "scale_out"
@@ -101,7 +101,7 @@ def _started_workers(ctx, count: int, label: str) -> list[subprocess.Popen]:
                 subprocess.Popen(
                     [sys.executable, "manage.py", "rqworker", "default"],
                     cwd=ROOT,
-                    env=os.environ.copy(),
+                    env=worker_env(),
                     stdout=log,
                     stderr=subprocess.STDOUT,
                 )

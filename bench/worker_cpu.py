@@ -1,6 +1,6 @@
 """Where a job's CPU goes in a real rqworker (not a scenario; the scale_out rows' CPU per job).
 
-`.venv/bin/python -m bench.worker_cpu [--runs N] [--no-profile] [--latency-ms 200]`: one sandbox
+`.venv/bin/python -m bench.worker_cpu [--runs N] [--no-profile] [--debug] [--latency-ms 200]`: one sandbox
 org in a process of its own, one `manage.py rqworker default` with bench.profiled_worker's class,
 and N deep copies of Big Account queued one after another (each planned first, not timed). Per
 job: the work horse's CPU (wait4), its part before `perform_job` and inside it, the worker's own
@@ -19,15 +19,15 @@ import sys
 import time
 from pathlib import Path
 
-from bench.common import ROOT, bench_user, create_job, make_tmp, setup_django, zoho_profile
+from bench.common import ROOT, bench_user, create_job, make_tmp, setup_django, worker_env, zoho_profile
 from bench.org_process import OrgProcess
 
 
-def _start_worker(tmp: Path, out: Path) -> subprocess.Popen:
+def _start_worker(tmp: Path, out: Path, debug: bool) -> subprocess.Popen:
     import django_rq
     from rq import Worker
 
-    env = {**os.environ, "WORKER_CPU_DIR": str(out)}
+    env = {**os.environ, "WORKER_CPU_DIR": str(out)} if debug else worker_env(WORKER_CPU_DIR=str(out))
     cmd = [sys.executable, "manage.py", "rqworker", "default", "--worker-class", "bench.profiled_worker.ProfiledWorker"]
     log = (tmp / "worker.log").open("wb")
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -84,6 +84,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=4)
     parser.add_argument("--no-profile", action="store_true")
     parser.add_argument("--latency-ms", type=float, default=200)
+    parser.add_argument("--debug", action="store_true", help="the worker with DEBUG on, as the bench's own process")
     parser.add_argument("--account", default="Big Account")
     args = parser.parse_args()
     tmp = make_tmp()
@@ -103,7 +104,7 @@ def main() -> None:
     org_cpu = []
     try:
         user = bench_user()
-        worker = _start_worker(tmp, out)
+        worker = _start_worker(tmp, out, args.debug)
 
         class Ctx:
             pass
