@@ -1,12 +1,13 @@
-"""The app's RQ worker with each job's CPU measured and profiled (for `bench.worker_cpu`, not a
-scenario): started as `rqworker --worker-class bench.profiled_worker.ProfiledWorker` with
-WORKER_CPU_DIR set, it writes there one JSON line per job (`jobs.jsonl`) and one cProfile file per
-job (`<job id>.prof`, the work horse's `perform_job`).
-
-Where a job's CPU goes in a real worker: the parent (dequeue, fork, monitoring the horse, the
-maintenance between jobs) and the work horse (its CPU before `perform_job`: the fork's copied
-pages; `perform_job`: RQ's bookkeeping around the job's function; after it: the exit), read from
-the horse's own clock and from the parent's wait4 of it."""
+"""The app's RQ worker with each job's CPU measured (for `bench.worker_cpu`, not a scenario):
+started as `rqworker --worker-class bench.profiled_worker.ProfiledWorker` with WORKER_CPU_DIR
+set, it writes there per job a line of `jobs.jsonl` (the worker's side: its own CPU around the
+job, the work horse's CPU from wait4, all its threads), a line of `horse.jsonl` (the horse's
+side: its CPU before `perform_job`, i.e. the fork and RQ's start, and inside it; its garbage
+collections; the modules it imported, which the worker had not) and, unless
+WORKER_CPU_NO_PROFILE is set, cProfile files timed in thread CPU: `<job id>.prof` for
+`perform_job`, `<job id>-thread<n>.prof` for each thread the horse started (the calls' threads,
+the heartbeats; one still running at the job's end is written as it stands, its sleep counted
+oddly: read its CPU, not its waits)."""
 
 import cProfile
 import gc
@@ -81,31 +82,27 @@ class ProfiledWorker(CopierWorker):
         return pid, stat, rusage
 
     def perform_job(self, job: Any, queue: Any, execution: Any) -> bool:
-        before = time.process_time()  # the horse's CPU so far: the fork and RQ's start
+        record: dict[str, Any] = {"job": job.id, "before": time.process_time()}  # the fork, RQ's start
         modules = set(sys.modules)
-        gc_times = _time_gc()
+        record["gc"] = _time_gc()
         prof = None if os.environ.get("WORKER_CPU_NO_PROFILE") else cProfile.Profile(time.thread_time)
         threads = _profile_threads() if prof else []
-        if prof:
-            prof.enable()
         start = time.process_time()
         try:
+            if prof:
+                prof.enable()
             return super().perform_job(job, queue, execution)
         finally:
-            if prof:
-                prof.disable()
-                prof.dump_stats(_out() / f"{job.id}.prof")
-                for n, thread_prof in enumerate(threads):
-                    thread_prof.dump_stats(_out() / f"{job.id}-thread{n}.prof")
-            with (_out() / "horse.jsonl").open("a") as out:
-                imported = sorted(
-                    set(sys.modules) - modules
-                )  # modules the horse imported, not the worker before the fork
-                record = {
-                    "job": job.id,
-                    "before": before,
-                    "perform": time.process_time() - start,
-                    "imported": imported,
-                    "gc": gc_times,
-                }
-                out.write(json.dumps(record) + "\n")
+            record["perform"] = time.process_time() - start
+            record["imported"] = sorted(set(sys.modules) - modules)
+            _write(job.id, record, prof, threads)
+
+
+def _write(job_id: str, record: dict[str, Any], prof: cProfile.Profile | None, threads: list[cProfile.Profile]) -> None:
+    if prof:
+        prof.disable()
+        prof.dump_stats(_out() / f"{job_id}.prof")
+        for n, thread_prof in enumerate(threads):
+            thread_prof.dump_stats(_out() / f"{job_id}-thread{n}.prof")
+    with (_out() / "horse.jsonl").open("a") as out:
+        out.write(json.dumps(record) + "\n")

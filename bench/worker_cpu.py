@@ -50,6 +50,14 @@ def _wait(job):
         time.sleep(0.05)
 
 
+def _written(path: Path, lines: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists() or len(path.read_text().splitlines()) < lines:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the worker wrote no line for job {lines} in {path}")
+        time.sleep(0.05)
+
+
 def _jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
@@ -121,7 +129,7 @@ def main() -> None:
             before = org.cpu_seconds()
             copy_job_enqueue(job=job)
             job = _wait(job)
-            time.sleep(0.3)  # the horse's exit and the worker's write of jobs.jsonl
+            _written(out / "jobs.jsonl", n + 1)  # the horse's exit and the worker's line
             org_cpu.append(org.cpu_seconds() - before)
             print(f"run {n}: {job.status} {job.succeeded_count} records", file=sys.stderr)
         _report(out, org_cpu, not args.no_profile)
