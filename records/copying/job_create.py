@@ -18,6 +18,7 @@ from records.copying.mask_preview import without_samples
 from records.copying.plan_pieces import CHUNK_NODES, InMemoryTrees, TreePieces, top_name, waves_of
 from records.copying.preview import keeps_snapshot, plan_copy
 from records.copying.request import CopyRequest
+from records.copying.result_rows import new_rows
 from records.copying.tree import Plan
 from records.lib.audit import audit_log
 from records.models import CopyJob, CopyPlan, CopyTemplateVersion, RecordResult
@@ -209,16 +210,18 @@ def _insert_rows(job: CopyJob, rows: list[RecordResult]) -> None:
 def _result_rows(job: CopyJob, nodes: list[tree.Node], snapshot: bool, waves: dict[str, int]) -> list[RecordResult]:
     """A piece of a tree's rows, each in its creation wave (plan_pieces.waves_of); with `snapshot`,
     each keeps the record as read for the plan, so the run doesn't read it again."""
-    return [
-        RecordResult(
-            job=job,
-            object_name=n.object_name,
-            source_id=n.source_id,
-            source_name=(n.name or "")[:300],
-            parent_source_id=n.parent_source_id,
-            depth=waves.get(n.source_id, n.depth),
-            idempotency_key=tree.idempotency_key(job.code, n.object_name, n.source_id),
-            source_snapshot={"fields": n.fields, "parent_field": n.parent_field} if snapshot else None,
-        )
-        for n in nodes
-    ]
+    return new_rows(
+        job.pk,
+        (
+            {
+                "object_name": n.object_name,
+                "source_id": n.source_id,
+                "source_name": (n.name or "")[:300],
+                "parent_source_id": n.parent_source_id,
+                "depth": waves.get(n.source_id, n.depth),
+                "idempotency_key": tree.idempotency_key(job.code, n.object_name, n.source_id),
+                "source_snapshot": {"fields": n.fields, "parent_field": n.parent_field} if snapshot else None,
+            }
+            for n in nodes
+        ),
+    )

@@ -1,6 +1,10 @@
-"""Result rows loaded in bulk for a run, at a tenth of the ORM's CPU per row."""
+"""Result rows loaded in bulk for a run, and made in bulk for a new job, at a tenth of the ORM's
+CPU per row."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
 
 from django.db.models import QuerySet
 from django.db.models.base import ModelState
@@ -24,3 +28,25 @@ def loaded(rows: QuerySet[RecordResult]) -> list[RecordResult]:
         state.adding, state.db = False, db
         out.append(row)
     return out
+
+
+def new_rows(job_id: int, values: Iterable[dict[str, Any]]) -> list[RecordResult]:
+    """Unsaved rows of the job `job_id`, each its columns' defaults then `values` (by attname),
+    without Model.__init__ (a bulk clone's plan makes 5,000 at once: ~45 µs a row through the
+    constructor). A default that is a callable is called per row, as the constructor does, so no
+    two rows share a mutable value."""
+    base = {f.attname: f.get_default() for f in _NEW_FIELDS}
+    called = [f for f in _NEW_FIELDS if f.has_default() and callable(f.default)]
+    base["job_id"] = job_id
+    out = []
+    for given in values:
+        row = RecordResult.__new__(RecordResult)
+        row.__dict__.update(base)
+        row.__dict__.update({f.attname: f.get_default() for f in called})
+        row.__dict__.update(given)
+        row._state = ModelState()
+        out.append(row)
+    return out
+
+
+_NEW_FIELDS = [f for f in RecordResult._meta.concrete_fields if not f.primary_key] + [RecordResult._meta.pk]
