@@ -4,6 +4,7 @@ benchmark and the tests call copy_job_create."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -173,20 +174,23 @@ def _add_results(job: CopyJob, trees: TreePieces, snapshot: bool, plan: Plan) ->
     list it), written CHUNK_NODES rows a statement: a bulk clone's 5,000 one-record trees are three
     inserts, not 5,000; the trees as rows in the job's state (only when there are several: one
     tree is every row of the job, and its job page reads the state each second, so 100,000 ids
-    there would cost every poll), and the planned count."""
+    there would cost every poll; a clone's none), and the planned count."""
     roots = trees.roots()
+    # A clone's run sends every row of the job alike: it keeps no tree's rows (5,000 ids in the
+    # state would be written at every heartbeat and read at every poll of the job page).
+    by_tree = len(roots) > 1 and job.mode != CopyJob.Mode.CLONE
     keys: dict[str, list[tuple[str, str]]] = {}
-    pending: list[RecordResult] = []
+    pending: list[tuple[tree.Node, int]] = []
     for root in roots:
-        waves = waves_of(trees, root)
-        for nodes in trees.chunks(root):
-            pending += _result_rows(job, nodes, snapshot, waves)
+        pieces, waves = _pieces_and_waves(trees, root)
+        for nodes in pieces:
+            pending += [(n, waves.get(n.source_id, n.depth)) for n in nodes]
             if len(pending) >= CHUNK_NODES:
-                _insert_rows(job, pending)
+                _insert_rows(job, _result_rows(job, pending, snapshot))
                 pending = []
-            if len(roots) > 1:
+            if by_tree:
                 keys.setdefault(root, []).extend((n.object_name, n.source_id) for n in nodes)
-    _insert_rows(job, pending)
+    _insert_rows(job, _result_rows(job, pending, snapshot))
     pks = {}
     if keys:
         pks = {(o, s): pk for pk, o, s in job.results.values_list("pk", "object_name", "source_id").iterator(2000)}
@@ -200,6 +204,15 @@ def _add_results(job: CopyJob, trees: TreePieces, snapshot: bool, plan: Plan) ->
     job.save(update_fields=["state", "planned_count"])
 
 
+def _pieces_and_waves(trees: TreePieces, root: str) -> tuple[Iterable[list[tree.Node]], dict[str, int]]:
+    """A tree's pieces and its records' creation waves (plan_pieces.waves_of). A lone record (a
+    bulk clone's every tree) is in its own depth's wave, its one piece read once."""
+    first = next(trees.chunks(root), [])
+    if len(first) == 1:  # a tree's first piece holds CHUNK_NODES records unless it is the only one
+        return [first], {}
+    return trees.chunks(root), waves_of(trees, root)
+
+
 def _insert_rows(job: CopyJob, rows: list[RecordResult]) -> None:
     """Rows inserted in the order the trees list them, so the first of a record's rows stays."""
     if job.target_profile_id:
@@ -207,8 +220,8 @@ def _insert_rows(job: CopyJob, rows: list[RecordResult]) -> None:
     res.insert(rows)
 
 
-def _result_rows(job: CopyJob, nodes: list[tree.Node], snapshot: bool, waves: dict[str, int]) -> list[RecordResult]:
-    """A piece of a tree's rows, each in its creation wave (plan_pieces.waves_of); with `snapshot`,
+def _result_rows(job: CopyJob, nodes: list[tuple[tree.Node, int]], snapshot: bool) -> list[RecordResult]:
+    """Rows of records, each in its creation wave (plan_pieces.waves_of); with `snapshot`,
     each keeps the record as read for the plan, so the run doesn't read it again."""
     return new_rows(
         job.pk,
@@ -218,10 +231,10 @@ def _result_rows(job: CopyJob, nodes: list[tree.Node], snapshot: bool, waves: di
                 "source_id": n.source_id,
                 "source_name": (n.name or "")[:300],
                 "parent_source_id": n.parent_source_id,
-                "depth": waves.get(n.source_id, n.depth),
+                "depth": depth,
                 "idempotency_key": tree.idempotency_key(job.code, n.object_name, n.source_id),
                 "source_snapshot": {"fields": n.fields, "parent_field": n.parent_field} if snapshot else None,
             }
-            for n in nodes
+            for n, depth in nodes
         ),
     )
