@@ -4,6 +4,7 @@ CPU per row."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from enum import Enum
 from functools import cache
 from typing import Any
 
@@ -55,4 +56,10 @@ def _defaults() -> tuple[dict[str, Any], list[Field[Any, Any]]]:
     """Every column's default (the constant ones), and the columns whose default is a callable."""
     fields = [f for f in RecordResult._meta.concrete_fields if isinstance(f, Field)]
     called = [f for f in fields if f.has_default() and callable(f.default)]
-    return {f.attname: f.get_default() for f in fields if f not in called}, called
+    return {f.attname: _plain(f.get_default()) for f in fields if f not in called}, called
+
+
+def _plain(value: Any) -> Any:
+    """A choices default (RecordResult.Status.PENDING) as its value ("pending"): equal to it, and
+    written by results.insert as it is, with no per-row conversion."""
+    return value.value if isinstance(value, Enum) else value
