@@ -71,6 +71,7 @@ class CloneRun:
 
             def refill() -> None:
                 while queue and flight.free:
+                    self.context.stop_if_cancelled()  # started before the beat: a cancel still stops it
                     batch = queue.popleft()
                     self._prepare(batch)
                     flight.start((batch, self._clone, self.sent))

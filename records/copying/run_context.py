@@ -95,6 +95,11 @@ class RunContext:
                 raise LeaseLost
             self._renewed_at = now
         refresh_counts(self.job)
+        self.stop_if_cancelled()
+
+    def stop_if_cancelled(self) -> None:
+        """Cancelled when a cancel was asked (one query): checked before each batch that starts
+        between beats, so a cancel stops the next call as a beat would."""
         if CopyJob.objects.filter(pk=self.job.pk, cancel_requested=True).exists():
             raise Cancelled
 

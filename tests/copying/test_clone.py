@@ -5,6 +5,7 @@ once, even when an answer is lost while other batches are under way."""
 import re
 
 import pytest
+from django.db.models import Count
 
 from records.models import RecordResult
 from tests.fixtures.engine import assert_each_record_copied_once, run_job, start_job
@@ -66,3 +67,23 @@ def test_an_answer_lost_while_other_batches_are_under_way_is_found_again_not_res
     assert [e.outcome for e in _calls(sb, "POST", CLONE)].count("lost_applied") == 1
     assert len(_calls(sb, "POST", CLONE)) == 4  # the lost batch was found by its copy keys, not sent again
     assert len(_copies(sb)) == PRODUCTS
+
+
+def test_a_cancel_asked_while_batches_are_under_way_starts_no_further_batch(vault, owner):
+    from django.db import connection
+
+    from records.models import CopyJob
+
+    sb, job = _planned_clone(vault, owner)
+
+    def cancel():  # as the job page's Cancel would, while the first calls are under way
+        CopyJob.objects.filter(pk=job.pk).update(cancel_requested=True)
+        connection.close()
+
+    sb.hooks("vault").after("POST", CLONE, cancel, times=1)
+    job = run_job(job)
+    assert job.status == CopyJob.Status.CANCELLED, job.status
+    assert len(_calls(sb, "POST", CLONE)) == 2  # the two under way; none started after their answers
+    rows = dict(job.results.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
+    assert rows == {S.SUCCEEDED: 1000, S.SKIPPED: PRODUCTS - 1000}  # both answers recorded, nothing SENDING
+    assert len(_copies(sb)) == 1000
