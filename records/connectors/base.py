@@ -202,6 +202,12 @@ class Connector(abc.ABC):
     @abc.abstractmethod
     def describe(self, object_name: str) -> list[FieldInfo]: ...
 
+    def describe_without_values(self, object_name: str) -> list[FieldInfo]:
+        """The object's fields as `describe` gives them, but where a field's allowed values cost
+        calls of their own (Vault: one per picklist) without them: what a run that checks no value
+        needs (the copy-key field, the unique fields). Here: `describe`."""
+        return self.describe(object_name)
+
     @abc.abstractmethod
     def related_lists(self, object_name: str) -> list[RelatedList]:
         """Child relationships of `object_name` (those a deep copy follows have deep_copy=True)."""

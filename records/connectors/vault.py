@@ -166,6 +166,9 @@ class VaultConnector(DelegatedAttachments, Connector):
     def describe(self, object_name: str) -> list[FieldInfo]:
         return self.metadata.describe(object_name)
 
+    def describe_without_values(self, object_name: str) -> list[FieldInfo]:
+        return self.metadata.describe_without_values(object_name)
+
     def _metadata(self, object_name: str) -> tuple[list[FieldInfo], dict[str, Any]]:
         """An object's fields and raw metadata (what tests read to see the relationships)."""
         return self.metadata.object(object_name)

@@ -77,6 +77,15 @@ class VaultMetadata:
     def describe(self, object_name: str) -> list[FieldInfo]:
         return list(self.object(object_name)[0])
 
+    def describe_without_values(self, object_name: str) -> list[FieldInfo]:
+        """The object's fields from its metadata alone (one call, not cached): no picklist's values,
+        which are a call each. An object already described whole is answered from that."""
+        if object_name in self._describe:
+            return self.describe(object_name)
+        # Reference: https://general.veevavault.dev/vault-api/api-reference/26.2/vault-objects/retrieve-object-metadata/
+        obj = vmp.object_metadata(self.api.call("GET", f"metadata/vobjects/{vp.vql_name(object_name)}"))
+        return [vmp.field_info(f) for f in vmp.raw_fields(obj)]
+
     def fields(self, object_name: str) -> dict[str, FieldInfo]:
         return {f.name: f for f in self.describe(object_name)}
 

@@ -1,13 +1,22 @@
-"""Clone (both systems; many source records in one job): the system's own copy action."""
+"""Clone (both systems; many source records in one job): the system's own copy action.
+
+The rows are sent `batch_size` a call, up to the profile's concurrency of calls under way. A
+batch's payloads are built just before it is marked SENDING, and the next batches' while calls are
+out, so the first call leaves after one batch's payloads, not all of them; the next batch starts as
+soon as a call answers, before that answer is recorded (write.InFlight)."""
 
 from __future__ import annotations
+
+from collections import deque
+from typing import Any
 
 from records.connectors.base import CloneRequest, WriteResult
 from records.copying.reads_together import Overlap
 from records.copying.reconcile import Sent
+from records.copying.result_rows import loaded
 from records.copying.run_context import RunContext
 from records.copying.unique import MakeUnique
-from records.copying.write import BatchWriter
+from records.copying.write import BatchWriter, InFlight
 from records.models import RecordResult
 
 S = RecordResult.Status
@@ -17,29 +26,59 @@ class CloneRun:
     def __init__(self, context: RunContext) -> None:
         self.context = context
         self.writer = BatchWriter(context, renumber=MakeUnique(context).renumber)
+        self.requests: dict[int, CloneRequest] = {}
+        # The same dicts as the requests': "make unique" changes a value in the payload and the
+        # clone sends it. A clone sends only what changes: its copy inherits the rest (its name too).
+        self.sent = Sent(inherits=True)
+        self.sources: dict[str, dict[str, Any]] = {}
 
     def run(self) -> None:
-        context, conn = self.context, self.context.connector
-        # The object's describe (a remote call or two) while the rows are read from the database.
-        with Overlap(conn, 1) as reads:
-            described = reads.start(context.describe, context.job.object_name)
-            rows = context.rows(status__in=[S.PENDING, S.SENDING])
+        context = self.context
+        name = context.job.object_name
+        # The object's describe (a remote call) while the rows are read from the database; a
+        # clone checks no value, so no picklist's values are read unless a field is masked.
+        with Overlap(context.connector, 1) as reads:
+            described = reads.start(context.describe_for_sending, name)
+            rows = loaded(context.job.results.filter(status__in=[S.PENDING, S.SENDING]).order_by("depth", "id"))
             described.result()
         # A clone inherits what it isn't sent: a masked field's stand-in is sent, from its source value.
-        sources = context.clone_sources(context.job.object_name, [r.source_id for r in rows])
-        requests = {
-            row.pk: CloneRequest(row.source_id, context.top_overrides(row, sources.get(row.source_id))) for row in rows
-        }
-        # The same dicts: "make unique" changes a value in the payload and the clone sends it. A
-        # clone sends only what changes: its copy inherits the rest (its name too) from its source.
-        sent = Sent(payloads={pk: req.overrides for pk, req in requests.items()}, inherits=True)
-        self.writer.reconcile_leftovers(rows, sent)
+        self.sources = context.clone_sources(name, [r.source_id for r in rows])
+        sending = [r for r in rows if r.status == S.SENDING]
+        self._prepare(sending)  # a crashed run's rows: what they were sent, to find their copies
+        self.writer.reconcile_leftovers(sending, self.sent)
         rows = [r for r in rows if r.status == S.PENDING]
-
-        def clone(batch: list[RecordResult]) -> list[WriteResult]:
-            return conn.clone(context.job.object_name, [requests[r.pk] for r in batch])
-
-        size = conn.batch_size
-        batches = [(rows[i : i + size], clone, sent) for i in range(0, len(rows), size)]
-        self.writer.send_all(batches, context.heartbeat)  # independent batches overlap
+        size = context.connector.batch_size
+        self._send_all(deque(rows[i : i + size] for i in range(0, len(rows), size)))
         context.heartbeat()
+
+    def _prepare(self, rows: list[RecordResult]) -> None:
+        """The clone requests of `rows` not built yet (each row's values kept on it)."""
+        for row in rows:
+            if row.pk not in self.requests:
+                values = self.context.top_overrides(row, self.sources.get(row.source_id))
+                self.requests[row.pk] = CloneRequest(row.source_id, values)
+                self.sent.payloads[row.pk] = values
+
+    def _clone(self, batch: list[RecordResult]) -> list[WriteResult]:
+        conn = self.context.connector
+        return conn.clone(self.context.job.object_name, [self.requests[r.pk] for r in batch])
+
+    def _send_all(self, queue: deque[list[RecordResult]]) -> None:
+        """Every batch by the write protocol, up to the writer's parallelism in flight."""
+        heartbeat = self.context.heartbeat
+        heartbeat()  # a cancel asked before the first batch sends none
+        with InFlight(self.writer, self.writer.parallelism()) as flight:
+
+            def refill() -> None:
+                while queue and flight.free:
+                    self.context.stop_if_cancelled()  # started before the beat: a cancel still stops it
+                    batch = queue.popleft()
+                    self._prepare(batch)
+                    flight.start((batch, self._clone, self.sent))
+
+            while queue or flight.busy:
+                refill()
+                for batch in list(queue)[: flight.limit]:  # the next batches' payloads, while calls are out
+                    self._prepare(batch)
+                flight.wait(refill)
+                heartbeat()

@@ -4,6 +4,7 @@ benchmark and the tests call copy_job_create."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -15,9 +16,10 @@ from records.copying import approval, existing, field_labels, lifecycle, stored_
 from records.copying import results as res
 from records.copying.job_queue import enqueue_job
 from records.copying.mask_preview import without_samples
-from records.copying.plan_pieces import InMemoryTrees, TreePieces, top_name, waves_of
+from records.copying.plan_pieces import CHUNK_NODES, InMemoryTrees, TreePieces, top_name, waves_of
 from records.copying.preview import keeps_snapshot, plan_copy
 from records.copying.request import CopyRequest
+from records.copying.result_rows import new_rows
 from records.copying.tree import Plan
 from records.lib.audit import audit_log
 from records.models import CopyJob, CopyPlan, CopyTemplateVersion, RecordResult
@@ -169,20 +171,26 @@ def _copy_name(request: CopyRequest) -> str:
 
 def _add_results(job: CopyJob, trees: TreePieces, snapshot: bool, plan: Plan) -> None:
     """One pending result per record (a record in two trees is one row, the first; both trees
-    list it), written a piece of a tree at a time; the trees as rows in the job's state (only when
-    there are several: one tree is every row of the job, and its job page reads the state each
-    second, so 100,000 ids there would cost every poll), and the planned count."""
+    list it), written CHUNK_NODES rows a statement: a bulk clone's 5,000 one-record trees are three
+    inserts, not 5,000; the trees as rows in the job's state (only when there are several: one
+    tree is every row of the job, and its job page reads the state each second, so 100,000 ids
+    there would cost every poll; a clone's none), and the planned count."""
     roots = trees.roots()
+    # A clone's run sends every row of the job alike: it keeps no tree's rows (5,000 ids in the
+    # state would be written at every heartbeat and read at every poll of the job page).
+    by_tree = len(roots) > 1 and job.mode != CopyJob.Mode.CLONE
     keys: dict[str, list[tuple[str, str]]] = {}
+    pending: list[tuple[tree.Node, int]] = []
     for root in roots:
-        waves = waves_of(trees, root)
-        for nodes in trees.chunks(root):
-            rows = _result_rows(job, nodes, snapshot, waves)
-            if job.target_profile_id:
-                existing.apply_to_rows(job=job, rows=rows)
-            res.insert(rows)
-            if len(roots) > 1:
+        pieces, waves = _pieces_and_waves(trees, root)
+        for nodes in pieces:
+            pending += [(n, waves.get(n.source_id, n.depth)) for n in nodes]
+            if len(pending) >= CHUNK_NODES:
+                _insert_rows(job, _result_rows(job, pending, snapshot))
+                pending = []
+            if by_tree:
                 keys.setdefault(root, []).extend((n.object_name, n.source_id) for n in nodes)
+    _insert_rows(job, _result_rows(job, pending, snapshot))
     pks = {}
     if keys:
         pks = {(o, s): pk for pk, o, s in job.results.values_list("pk", "object_name", "source_id").iterator(2000)}
@@ -196,19 +204,37 @@ def _add_results(job: CopyJob, trees: TreePieces, snapshot: bool, plan: Plan) ->
     job.save(update_fields=["state", "planned_count"])
 
 
-def _result_rows(job: CopyJob, nodes: list[tree.Node], snapshot: bool, waves: dict[str, int]) -> list[RecordResult]:
-    """A piece of a tree's rows, each in its creation wave (plan_pieces.waves_of); with `snapshot`,
+def _pieces_and_waves(trees: TreePieces, root: str) -> tuple[Iterable[list[tree.Node]], dict[str, int]]:
+    """A tree's pieces and its records' creation waves (plan_pieces.waves_of). A lone record (a
+    bulk clone's every tree) is in its own depth's wave, its one piece read once."""
+    first = next(trees.chunks(root), [])
+    if len(first) == 1:  # a tree's first piece holds CHUNK_NODES records unless it is the only one
+        return [first], {}
+    return trees.chunks(root), waves_of(trees, root)
+
+
+def _insert_rows(job: CopyJob, rows: list[RecordResult]) -> None:
+    """Rows inserted in the order the trees list them, so the first of a record's rows stays."""
+    if job.target_profile_id:
+        existing.apply_to_rows(job=job, rows=rows)
+    res.insert(rows)
+
+
+def _result_rows(job: CopyJob, nodes: list[tuple[tree.Node, int]], snapshot: bool) -> list[RecordResult]:
+    """Rows of records, each in its creation wave (plan_pieces.waves_of); with `snapshot`,
     each keeps the record as read for the plan, so the run doesn't read it again."""
-    return [
-        RecordResult(
-            job=job,
-            object_name=n.object_name,
-            source_id=n.source_id,
-            source_name=(n.name or "")[:300],
-            parent_source_id=n.parent_source_id,
-            depth=waves.get(n.source_id, n.depth),
-            idempotency_key=tree.idempotency_key(job.code, n.object_name, n.source_id),
-            source_snapshot={"fields": n.fields, "parent_field": n.parent_field} if snapshot else None,
-        )
-        for n in nodes
-    ]
+    return new_rows(
+        job.pk,
+        (
+            {
+                "object_name": n.object_name,
+                "source_id": n.source_id,
+                "source_name": (n.name or "")[:300],
+                "parent_source_id": n.parent_source_id,
+                "depth": depth,
+                "idempotency_key": tree.idempotency_key(job.code, n.object_name, n.source_id),
+                "source_snapshot": {"fields": n.fields, "parent_field": n.parent_field} if snapshot else None,
+            }
+            for n, depth in nodes
+        ),
+    )

@@ -69,12 +69,16 @@ def store(*, plan_id: int, trees: Trees, snapshot: bool) -> None:
     """The trees as the plan's pieces (any earlier pieces of the plan replaced). A record's fields
     are kept only when the job needs them (engine-built deep copies' snapshots)."""
     PlanChunk.objects.filter(plan_id=plan_id).delete()
-    seq = 0
+    seq, rows, held = 0, [], 0
     for root, nodes in trees.items():
         for start in range(0, len(nodes), CHUNK_NODES):
             piece = [_node_dict(n, snapshot) for n in nodes[start : start + CHUNK_NODES]]
-            PlanChunk.objects.create(plan_id=plan_id, root=root, seq=seq, nodes=piece)
-            seq += 1
+            rows.append(PlanChunk(plan_id=plan_id, root=root, seq=seq, nodes=piece))
+            seq, held = seq + 1, held + len(piece)
+            if held >= CHUNK_NODES:  # small trees (a bulk clone's 5,000) stored many pieces a statement
+                PlanChunk.objects.bulk_create(rows)
+                rows, held = [], 0
+    PlanChunk.objects.bulk_create(rows)
 
 
 class PieceWriter:

@@ -1,8 +1,14 @@
-"""Result rows loaded in bulk for a run, at a tenth of the ORM's CPU per row."""
+"""Result rows loaded in bulk for a run, and made in bulk for a new job, at a tenth of the ORM's
+CPU per row."""
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from collections.abc import Iterable
+from enum import Enum
+from functools import cache
+from typing import Any
+
+from django.db.models import Field, QuerySet
 from django.db.models.base import ModelState
 
 from records.models import RecordResult
@@ -24,3 +30,36 @@ def loaded(rows: QuerySet[RecordResult]) -> list[RecordResult]:
         state.adding, state.db = False, db
         out.append(row)
     return out
+
+
+def new_rows(job_id: int, values: Iterable[dict[str, Any]]) -> list[RecordResult]:
+    """Unsaved rows of the job `job_id`, each its columns' defaults then `values` (by attname),
+    without Model.__init__ (a bulk clone's plan makes 5,000 at once: ~45 µs a row through the
+    constructor). A default that is a callable is called per row, as the constructor does, so no
+    two rows share a mutable value."""
+    base, called = _defaults()
+    base = {**base, "job_id": job_id}
+    out = []
+    for given in values:
+        row = RecordResult.__new__(RecordResult)
+        row.__dict__.update(base)
+        if called:
+            row.__dict__.update({f.attname: f.get_default() for f in called})
+        row.__dict__.update(given)
+        row._state = ModelState()
+        out.append(row)
+    return out
+
+
+@cache
+def _defaults() -> tuple[dict[str, Any], list[Field[Any, Any]]]:
+    """Every column's default (the constant ones), and the columns whose default is a callable."""
+    fields = [f for f in RecordResult._meta.concrete_fields if isinstance(f, Field)]
+    called = [f for f in fields if f.has_default() and callable(f.default)]
+    return {f.attname: _plain(f.get_default()) for f in fields if f not in called}, called
+
+
+def _plain(value: Any) -> Any:
+    """A choices default (RecordResult.Status.PENDING) as its value ("pending"): equal to it, and
+    written by results.insert as it is, with no per-row conversion."""
+    return value.value if isinstance(value, Enum) else value

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from django.db import connection, models, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
 from django.db.models import Field
 from django.db.models.constants import OnConflict
 from django.utils import timezone
@@ -149,13 +149,14 @@ def _write(rows: list[RecordResult], names: tuple[str, ...], fence: Fence | None
     stamp = updated_field.get_db_prep_value(now, connection)
     # JSON columns need the field's own preparation; the plain ones go as they are (CPU per row).
     json_fields = {n: _field(n) for n in names if _field(n).get_internal_type() == "JSONField"}
+    db = connections[DEFAULT_DB_ALIAS]  # the proxy's thread-local lookup once, not per JSON value
     params = []
     for row in rows:
         row.updated = now
         values = [getattr(row, n) for n in names]
         for i, n in enumerate(names):
             if n in json_fields:
-                values[i] = json_fields[n].get_db_prep_save(values[i], connection)
+                values[i] = json_fields[n].get_db_prep_save(values[i], db)
         params.append(values + [stamp, row.pk])
     _executemany(sql, params, fence or lifecycle.current_fence.get())
 

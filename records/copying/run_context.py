@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from django.db.models import QuerySet
@@ -46,6 +47,7 @@ class RunContext:
     _keys: dict[str, str] = field(default_factory=dict, init=False, repr=False)
     _cleared: dict[tuple[str, frozenset[str]], list[FieldInfo]] = field(default_factory=dict, init=False, repr=False)
     _renewed_at: float | None = field(default=None, init=False, repr=False)  # time.monotonic()
+    _today: date | None = field(default=None, init=False, repr=False)  # the job's creation day, worked out once
 
     def __post_init__(self) -> None:
         self.options = CopyOptions.from_dict(self.job.options)
@@ -93,6 +95,11 @@ class RunContext:
                 raise LeaseLost
             self._renewed_at = now
         refresh_counts(self.job)
+        self.stop_if_cancelled()
+
+    def stop_if_cancelled(self) -> None:
+        """Cancelled when a cancel was asked (one query): checked before each batch that starts
+        between beats, so a cancel stops the next call as a beat would."""
         if CopyJob.objects.filter(pk=self.job.pk, cancel_requested=True).exists():
             raise Cancelled
 
@@ -109,6 +116,14 @@ class RunContext:
         if object_name not in self._described:
             self._described[object_name] = self.connector.describe(object_name)
         return self._described[object_name]
+
+    def describe_for_sending(self, object_name: str) -> list[FieldInfo]:
+        """The describe of an object whose records are sent with no value checked (a clone): without
+        the fields' allowed values when the connector can spare their calls, unless a field of it is
+        masked (a stand-in is drawn from a picklist's values). The run's later describes get these."""
+        if object_name not in self._described and not self.masks.any_for(object_name):
+            self._described[object_name] = self.connector.describe_without_values(object_name)
+        return self.describe(object_name)
 
     def describe_all(self, object_names: Iterable[str]) -> None:
         """Describe the objects not described yet, the calls overlapping (they are independent)."""
@@ -160,11 +175,16 @@ class RunContext:
             object_name=object_name,
             source_id=source_id,
             source={**source, **standins},
-            today=timezone.localdate(self.job.created),
+            today=self._creation_day(),
             job=self.job.pk,
         )
         out.update(standins)  # a masked field gets its stand-in, whatever else was set on it
         return out
+
+    def _creation_day(self) -> date:
+        if self._today is None:
+            self._today = timezone.localdate(self.job.created)  # ~20 µs: once, not per record
+        return self._today
 
     def _source_fields(
         self, object_name: str, source_id: str, values: dict[str, Any], *, masking: bool = False

@@ -243,8 +243,10 @@ class InFlight:
         res.mark_sending(batch)
         self._flying[self._pool.submit(_threaded, call, batch)] = item
 
-    def wait(self) -> list[Batch]:
-        """The batches answered next (at least one while any is under way), each completed."""
+    def wait(self, refill: Callable[[], None] | None = None) -> list[Batch]:
+        """The batches answered next (at least one while any is under way), each completed.
+        `refill`: called once their slots are free and before their answers are recorded, to start
+        the next batches (each marked SENDING first, as always), so their calls are out meanwhile."""
         if self._pool is None:
             done, self._queued = self._queued, []
             for batch, call, sent in done:
@@ -253,12 +255,15 @@ class InFlight:
         if not self._flying:
             return []
         answered, _ = wait(self._flying, return_when=FIRST_COMPLETED)
-        finished = []
-        for future in [f for f in self._flying if f in answered]:  # in the order they started
-            item = self._flying.pop(future)
-            self.writer.finish(item, future)
-            finished.append(item)
-        return finished
+        # In the order they started.
+        finished = [(future, self._flying.pop(future)) for future in [f for f in self._flying if f in answered]]
+        try:
+            if refill is not None:
+                refill()
+        finally:
+            for future, item in finished:  # every answer in hand recorded, whatever refill did
+                self.writer.finish(item, future)
+        return [item for _, item in finished]
 
 
 def _threaded(call: Call, batch: list[RecordResult]) -> list[WriteResult]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from records.copying import plan_pieces, tree
 from records.copying.plan_pieces import CHUNK_NODES, InMemoryTrees, StoredTrees
@@ -59,6 +61,25 @@ def test_storing_again_replaces_the_pieces(engine_profile):
     plan_pieces.store(plan_id=row.pk, trees={ROOT: _tree(CHUNK_NODES + 1)}, snapshot=True)
     plan_pieces.store(plan_id=row.pk, trees={ROOT: _tree(2)}, snapshot=True)
     assert PlanChunk.objects.filter(plan=row).count() == 1
+
+
+def test_many_one_record_trees_are_stored_in_a_few_statements_and_read_back_each_as_its_own(engine_profile):
+    row = _row(engine_profile)
+    trees = {f"r{i}": [tree.Node("Accounts", f"r{i}", 0, name=f"R{i}")] for i in range(CHUNK_NODES + 3)}
+    with CaptureQueriesContext(connection) as queries:
+        plan_pieces.store(plan_id=row.pk, trees=trees, snapshot=False)
+    inserts = [q for q in queries.captured_queries if q["sql"].startswith("INSERT")]
+    # Bulk statements, each split at the backend's parameter limit (SQLite: ~250 rows), not one a tree.
+    assert len(inserts) < len(trees) / 100
+    CopyPlan.objects.filter(pk=row.pk).update(trees=plan_pieces.stored_value(trees, False))
+    row.refresh_from_db()
+    pieces = StoredTrees(row)
+    assert pieces.roots() == list(trees)
+    assert [list(pieces.chunks(r)) for r in ("r0", f"r{CHUNK_NODES + 2}")] == [
+        [trees["r0"]],
+        [trees[f"r{CHUNK_NODES + 2}"]],
+    ]
+    assert list(PlanChunk.objects.filter(plan=row).order_by("seq").values_list("root", flat=True)) == list(trees)
 
 
 def test_a_plan_stored_before_the_pieces_is_still_read(engine_profile):

@@ -1,0 +1,89 @@
+"""A bulk clone's run (records/copying/clone.py) against the sandbox over HTTP: its batches in
+flight at the profile's concurrency, the next started as soon as one answers, every record cloned
+once, even when an answer is lost while other batches are under way."""
+
+import re
+
+import pytest
+from django.db.models import Count
+
+from records.models import RecordResult
+from tests.fixtures.engine import assert_each_record_copied_once, run_job, start_job
+
+pytestmark = pytest.mark.django_db(transaction=True)  # threads: the calls overlap outside a transaction
+
+S = RecordResult.Status
+PRODUCTS = 1600  # four clone calls of 500 (the last of 100)
+CLONE = r"/vobjects/product__v$"
+
+
+def _products(conn, n):
+    rows = [{"name__v": f"Batch Source {i:04d}", "status__v": ["active__v"]} for i in range(n)]
+    results = conn.create("product__v", rows)
+    assert all(r.ok for r in results)
+    return [r.new_id for r in results]
+
+
+def _planned_clone(vault, owner, concurrency=2):
+    sb, profile, conn = vault
+    profile.concurrency = concurrency
+    profile.save()
+    ids = _products(conn, PRODUCTS)
+    names = {i: {"name__v": f"Batch Copy {k:04d}"} for k, i in enumerate(ids)}
+    job = start_job(profile, owner, "product__v", ids, "clone", row_overrides=names)
+    sb.clear_log("vault")
+    return sb, job
+
+
+def _copies(sb):
+    return [r for r in sb.vault.state.records["product__v"].values() if r["name__v"].startswith("Batch Copy")]
+
+
+def _calls(sb, method, pattern):
+    return [e for e in sb.log("vault") if e.method == method and re.search(pattern, e.path.split("?")[0])]
+
+
+def test_a_clone_of_four_batches_at_concurrency_two_copies_each_record_once(vault, owner):
+    sb, job = _planned_clone(vault, owner)
+    job = run_job(job)
+    assert_each_record_copied_once(job)
+    assert len(_calls(sb, "POST", CLONE)) == 4
+    assert len(_copies(sb)) == PRODUCTS
+    assert all(v for v in job.results.values_list("values", flat=True))  # each row keeps what it was sent
+
+
+def test_a_clone_run_reads_the_object_metadata_once_and_no_picklist(vault, owner):
+    sb, job = _planned_clone(vault, owner)
+    run_job(job)
+    assert len(_calls(sb, "GET", r"/metadata/vobjects/product__v$")) == 1
+    assert _calls(sb, "GET", r"/objects/picklists/") == []  # a clone checks no value: not needed
+
+
+def test_an_answer_lost_while_other_batches_are_under_way_is_found_again_not_resent(vault, owner):
+    sb, job = _planned_clone(vault, owner)
+    sb.hooks("vault").lose("POST", CLONE, applied=True)  # the first clone call's answer
+    job = run_job(job)
+    assert_each_record_copied_once(job)
+    assert [e.outcome for e in _calls(sb, "POST", CLONE)].count("lost_applied") == 1
+    assert len(_calls(sb, "POST", CLONE)) == 4  # the lost batch was found by its copy keys, not sent again
+    assert len(_copies(sb)) == PRODUCTS
+
+
+def test_a_cancel_asked_while_batches_are_under_way_starts_no_further_batch(vault, owner):
+    from django.db import connection
+
+    from records.models import CopyJob
+
+    sb, job = _planned_clone(vault, owner)
+
+    def cancel():  # as the job page's Cancel would, while the first calls are under way
+        CopyJob.objects.filter(pk=job.pk).update(cancel_requested=True)
+        connection.close()
+
+    sb.hooks("vault").after("POST", CLONE, cancel, times=1)
+    job = run_job(job)
+    assert job.status == CopyJob.Status.CANCELLED, job.status
+    assert len(_calls(sb, "POST", CLONE)) == 2  # the two under way; none started after their answers
+    rows = dict(job.results.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
+    assert rows == {S.SUCCEEDED: 1000, S.SKIPPED: PRODUCTS - 1000}  # both answers recorded, nothing SENDING
+    assert len(_copies(sb)) == 1000

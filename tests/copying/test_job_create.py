@@ -1,0 +1,35 @@
+"""Making a copy job (records/copying/job_create.py): one pending result row per planned record,
+written many rows a statement (sandbox over HTTP, the real database)."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from records.models import RecordResult
+from tests.fixtures.engine import start_job
+
+pytestmark = pytest.mark.django_db
+
+PRODUCTS = 40
+
+
+def _products(conn, n):
+    rows = [{"name__v": f"Rows Product {i:03d}", "status__v": ["active__v"]} for i in range(n)]
+    results = conn.create("product__v", rows)
+    assert all(r.ok for r in results)
+    return [r.new_id for r in results]
+
+
+def test_a_bulk_clone_writes_its_rows_in_one_statement_in_the_order_asked(vault, owner):
+    _sb, profile, conn = vault
+    ids = _products(conn, PRODUCTS)
+    names = {i: {"name__v": f"Rows Copy {k:03d}"} for k, i in enumerate(ids)}
+    table = RecordResult._meta.db_table
+    with CaptureQueriesContext(connection) as queries:
+        job = start_job(profile, owner, "product__v", ids, "clone", row_overrides=names)
+    # An executemany is logged as "<n> times: INSERT ...".
+    inserts = [q["sql"] for q in queries.captured_queries if "INSERT" in q["sql"] and table in q["sql"]]
+    assert [s.split(":")[0] for s in inserts] == [f"{PRODUCTS} times"]  # one statement, not one per tree
+    assert list(job.results.order_by("pk").values_list("source_id", flat=True)) == ids
+    assert job.planned_count == PRODUCTS
+    assert job.state["trees"] == {}  # the run sends every row alike: no tree's rows kept for it
