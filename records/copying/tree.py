@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -282,18 +283,21 @@ def _read_level(
 ) -> dict[str, list[str]]:
     """One level's records added to `nodes` (each once); {object: ids} of the next level's parents."""
     next_level: dict[str, list[str]] = {}
-    for related, records in read_level(connector, reads):  # the level's lists overlap
-        for record in records:
-            key = (record.object_name or related.child_object, record.id)
-            if key in seen:
-                continue
-            seen.add(key)
-            nodes.append(keep(_node(record, related, depth)))
-            next_level.setdefault(key[0], []).append(record.id)
-            if limit is not None and len(nodes) - 1 > limit:
-                raise TooLarge(nodes)
-            if progress is not None:
-                progress(len(nodes))  # cheap: the callback stores it at most every 0.5 s
+    # The level's lists overlap; closed at once when stopping early (TooLarge, an error), so the
+    # lists read ahead don't wait for the exception's traceback to be let go.
+    with closing(read_level(connector, reads)) as lists:
+        for related, records in lists:
+            for record in records:
+                key = (record.object_name or related.child_object, record.id)
+                if key in seen:
+                    continue
+                seen.add(key)
+                nodes.append(keep(_node(record, related, depth)))
+                next_level.setdefault(key[0], []).append(record.id)
+                if limit is not None and len(nodes) - 1 > limit:
+                    raise TooLarge(nodes)
+                if progress is not None:
+                    progress(len(nodes))  # cheap: the callback stores it at most every 0.5 s
     return next_level
 
 
