@@ -71,14 +71,14 @@ def tree_depths(nodes: Iterable[Node]) -> dict[tuple[str, str], int]:
 def updating(conn: Connector, nodes: list[Node], waves: dict[str, int]) -> frozenset[str]:
     """The source ids of the records whose references the second pass will set, for a tree whose
     records are created in `waves` (the preview's cost, plan.cost_data)."""
-    placed = [replace(n, depth=waves.get(n.source_id, n.depth)) for n in nodes]
-    depths = tree_depths(placed)
+    depths = {(n.object_name, n.source_id): waves.get(n.source_id, n.depth) for n in nodes}
     fields: dict[str, list[FieldInfo]] = {}  # connectors cache describe: no call for a read object
     out = set()
-    for n in placed:
+    for n in nodes:
         if n.object_name not in fields:
             fields[n.object_name] = conn.describe(n.object_name)
-        if later_refs(n, fields[n.object_name], depths):
+        # Each record placed at its wave one at a time: 100,000 records are not copied at once.
+        if later_refs(replace(n, depth=waves.get(n.source_id, n.depth)), fields[n.object_name], depths):
             out.add(n.source_id)
     return frozenset(out)
 

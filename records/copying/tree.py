@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import uuid
 from collections.abc import Callable
@@ -142,7 +143,7 @@ class Plan:
         return limit_verdict(self.cost) if self.cost else ""
 
 
-@dataclass
+@dataclass(slots=True)  # slots: a plan of 100,000 records holds 100,000 of them
 class Node:
     """One record of a copy tree: how it was reached and (for engine-built copies) its data."""
 
@@ -153,6 +154,11 @@ class Node:
     parent_field: str = ""
     fields: dict[str, Any] = field(default_factory=dict)
     name: str = ""
+
+
+def node_dict(node: Node) -> dict[str, Any]:
+    """The node's attributes as a dict (a stored plan piece's record; Node(**it) reads it back)."""
+    return {f.name: getattr(node, f.name) for f in dataclasses.fields(Node)}
 
 
 class TooLarge(Exception):
