@@ -24,9 +24,12 @@ def assign_waves(nodes: Iterable[Any]) -> dict[str, int]:
     after its parent. E.g. a Task under an Account that also points at a Contact of the same Account
     is created after that Contact. The graph is built only of the records whose wave may differ
     from their depth (pushed_graph): a tree of 100,000 records mostly needs none."""
-    last = {n.source_id: n for n in nodes}  # a record met twice: as read last (its depth, its refs)
-    depth = {sid: n.depth for sid, n in last.items()}
-    return {**depth, **waves_of_graph(pushed_graph(last.values(), depth), depth)}
+    nodes = nodes if isinstance(nodes, list) else list(nodes)
+    depth = {n.source_id: n.depth for n in nodes}
+    # A record met twice counts as read last (its depth, its refs), as references_within has it.
+    once = nodes if len(depth) == len(nodes) else list({n.source_id: n for n in nodes}.values())
+    depth.update(waves_of_graph(pushed_graph(once, depth), depth))  # the others at their depths
+    return depth
 
 
 def pushed_graph(nodes: Iterable[Any], depth: Mapping[str, int]) -> dict[str, tuple[str, ...]]:

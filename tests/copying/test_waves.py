@@ -49,6 +49,8 @@ def _random_trees(rng, trees, size):
             below = [f"{t}-{depth}-{i}" for i in range(size)]
             nodes += [node(sid, depth, rng.choice(level)) for sid in below]
             level = below
+    for again in rng.sample(nodes, rng.randint(0, 3)):  # a record reached from two top records
+        nodes.append(node(again.source_id, rng.randint(1, 3), rng.choice(nodes).source_id))
     ids = [n.source_id for n in nodes] + ["outside"]
     for n in rng.sample(nodes, len(nodes) // 10):
         n.fields["Lookup"] = {"id": rng.choice(ids)} if rng.random() < 0.5 else rng.choice(ids)
