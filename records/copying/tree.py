@@ -156,9 +156,12 @@ class Node:
     name: str = ""
 
 
+NODE_ATTRIBUTES = tuple(f.name for f in dataclasses.fields(Node))  # asked once, not once a record
+
+
 def node_dict(node: Node) -> dict[str, Any]:
     """The node's attributes as a dict (a stored plan piece's record; Node(**it) reads it back)."""
-    return {f.name: getattr(node, f.name) for f in dataclasses.fields(Node)}
+    return {name: getattr(node, name) for name in NODE_ATTRIBUTES}
 
 
 class TooLarge(Exception):
