@@ -95,6 +95,10 @@ ENGINE_DEEP_COPY_MAX_RECORDS = env.int("ENGINE_DEEP_COPY_MAX_RECORDS", default=1
 # The most related records of a deep copy on a system without its own (Zoho: the engine builds
 # every one); 0 keeps the connector's own limit (10,000). bench/giant.py sets it to copy 100,000.
 BUILT_DEEP_COPY_MAX_RECORDS = env.int("BUILT_DEEP_COPY_MAX_RECORDS", default=0)
+# A tree's level reads its related lists at once, each handed over in order: a list read ahead of
+# the one being handed over holds at most this many records before its reader waits (bounded memory
+# however large the level; records/copying/level_reads.py).
+LEVEL_READ_AHEAD_RECORDS = env.int("LEVEL_READ_AHEAD_RECORDS", default=1000)
 # A copy by query (`copy --where`) takes this many records when no --limit is given, and at most the max.
 COPY_QUERY_DEFAULT_LIMIT = env.int("COPY_QUERY_DEFAULT_LIMIT", default=100)
 COPY_QUERY_MAX_LIMIT = env.int("COPY_QUERY_MAX_LIMIT", default=1000)

@@ -581,6 +581,19 @@ class ZohoState:
         # Checked again: a record edited in place (a test's) since the index was built drops out.
         return [r for r in cached[1].get(record_id, []) if r.get(rl.field) == record_id]
 
+    def by_lookup(self, module: str, field: str) -> dict[str, list[dict]]:
+        """{id: the records of `module` whose lookup `field` holds it}, built once per generation."""
+        key = ("lookup", module, field)
+        cached = self._related_index.get(key)
+        if cached is None or cached[0] != self.generation:
+            index: dict[str, list[dict]] = {}
+            for r in self.records[module].values():
+                if isinstance(r.get(field), str):
+                    index.setdefault(r[field], []).append(r)
+            cached = (self.generation, index)
+            self._related_index[key] = cached
+        return cached[1]
+
     def _related_by_parent(self, module: str, rl) -> dict[str, list[dict]]:
         index: dict[str, list[dict]] = {}
         for r in self.records[rl.module].values():

@@ -7,8 +7,9 @@ Facts and sources: ../shared/api-notes/zoho.md (section numbers below refer to i
 from __future__ import annotations
 
 import datetime as dt
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
 from typing import Any
 from urllib.parse import quote
@@ -370,9 +371,15 @@ class ZohoReads:
             return
         pool = ThreadPoolExecutor(max_workers=workers)
         try:
-            pages = pool.map(lambda p: list(self._related_records(related, p, fields)), parent_ids)
-            for records in pages:
-                yield from records
+            # A window of parents read ahead (not every parent at once: a level of 2,000 deals' notes
+            # would wait whole in their futures while the reader takes them one by one).
+            ahead: deque[Future[list[Record]]] = deque()
+            for parent_id in parent_ids:
+                ahead.append(pool.submit(lambda p: list(self._related_records(related, p, fields)), parent_id))
+                if len(ahead) >= 2 * workers:
+                    yield from ahead.popleft().result()
+            while ahead:
+                yield from ahead.popleft().result()
         finally:
             # A reader that stops early (a tree too large) must not wait for every other parent.
             pool.shutdown(wait=True, cancel_futures=True)

@@ -3,42 +3,50 @@
 The related lists of one level (Contacts, Deals, Notes, Tasks of the same parents) don't depend on
 each other: each needs only the parents' ids. So up to the profile's concurrency of them are read
 at once (the connector's limiter still bounds the calls in flight), and their records are handed
-back in the order the lists were asked for, so the tree comes out the same as read one by one.
+back in the order the lists were asked for, so the tree comes out the same as read one by one. A
+list read ahead hands its records over a piece at a time and waits once it holds
+LEVEL_READ_AHEAD_RECORDS (list_feed.py): the level is never in memory whole.
 """
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import threading
+from collections.abc import Callable, Generator, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from functools import partial
 from typing import TypeVar
 
+from django.conf import settings
 from django.db import close_old_connections, connection
 
 from records.connectors.base import Connector, Record, RelatedList
+from records.copying.list_feed import ListFeed
 
 T = TypeVar("T")
 R = TypeVar("R")
 Read = tuple[RelatedList, list[str]]  # a related list and the parents whose children it reads
 
 
-def read_level(connector: Connector, reads: list[Read]) -> Iterator[tuple[RelatedList, Iterable[Record]]]:
-    """Each related list with its records, in the order of `reads`."""
+def read_level(connector: Connector, reads: list[Read]) -> Generator[tuple[RelatedList, Iterable[Record]], None, None]:
+    """Each related list with its records, in the order of `reads`. Close it when stopping early
+    (contextlib.closing): the lists read ahead then stop waiting to hand their records over."""
     workers = min(parallelism(connector), len(reads))
     if workers <= 1:
         for related, parent_ids in reads:
             yield related, connector.children(related, parent_ids)
         return
+    stop = threading.Event()
+    feeds = [ListFeed(share=settings.LEVEL_READ_AHEAD_RECORDS, stop=stop) for _ in reads]
     pool = ThreadPoolExecutor(max_workers=workers)
     try:
-        futures = deque(pool.submit(_read_all, connector, r, ids) for r, ids in reads)
-        for related, _ in reads:
-            # Each list let go once handed over: a level of 80,000 records is not held to its end.
-            records = futures.popleft().result()
-            yield related, records
-            del records
+        # Started in order, so the list being handed over always has a thread: those before it ended.
+        for feed, (related, parent_ids) in zip(feeds, reads, strict=True):
+            pool.submit(_in_thread, feed.fill, partial(connector.children, related, parent_ids))
+        for feed, (related, _) in zip(feeds, reads, strict=True):
+            yield related, feed.records()
     finally:
-        # A reader that stops early (a tree too large) doesn't wait for the lists not started.
+        # A reader that stops early (a tree too large): the lists read ahead stop, those not started don't.
+        stop.set()
         pool.shutdown(wait=True, cancel_futures=True)
 
 
@@ -99,7 +107,3 @@ def parallelism(connector: Connector) -> int:
         return 1
     config = getattr(connector, "config", None)
     return max(1, int(getattr(config, "concurrency", 1)))
-
-
-def _read_all(connector: Connector, related: RelatedList, parent_ids: list[str]) -> list[Record]:
-    return _in_thread(lambda ids: list(connector.children(related, ids)), parent_ids)

@@ -1,8 +1,9 @@
 """What a plan read on a worker keeps in memory of each record once the record is stored in the
 plan's pieces (plan_pieces.PieceWriter): what the rest of the plan reads of it. The order of
 creation (waves) and the second pass's count (repoint.updating) read its references, the files'
-count its file fields; the samples read every value of the objects whose records change below the
-top, so those are kept whole, as is the top record (the plan's field changes and samples)."""
+count its file fields; the samples read every value (and the name) of the objects whose records
+change below the top, so those are kept whole, as is the top record (the plan's field changes and
+samples). Nothing else reads a record's name in memory: the compact record has none."""
 
 from __future__ import annotations
 
@@ -40,8 +41,7 @@ def compactor(conn: Connector, options: CopyOptions) -> Keep:
             parent_source_id=node.parent_source_id,
             parent_field=sys.intern(node.parent_field),
             fields={k: v for k, v in fields.items() if v not in (None, "")},
-            name=node.name,
-        )
+        )  # without its name: the stored piece has it (the job's rows), the plan reads it of no other
 
     return compact
 

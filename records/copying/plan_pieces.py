@@ -136,7 +136,7 @@ def stored_nodes(row: CopyPlan) -> Iterator[dict[str, Any]]:
     pieces = StoredTrees(row)
     for root in pieces.roots():
         for nodes in pieces.chunks(root):
-            yield from (dict(n.__dict__) for n in nodes)
+            yield from (tree.node_dict(n) for n in nodes)
 
 
 def top_name(pieces: TreePieces, root: str) -> str:
@@ -179,7 +179,7 @@ def _points_at(node: tree.Node, ids: set[str]) -> tuple[str, ...]:
 
 
 def _node_dict(node: tree.Node, snapshot: bool) -> dict[str, Any]:
-    data = dict(node.__dict__)
+    data = tree.node_dict(node)
     if not snapshot:
         data["fields"] = {}
     return data

@@ -37,7 +37,7 @@ def plan_files(*, plan: Plan, trees: dict[str, list[Node]], request: CopyRequest
     target = request.target or request.profile
     info: dict[str, Any] = {"copy": copy, "forbidden": bool(target.files_forbidden), "counted": False}
     plan.files = info
-    records = len({(n.object_name, n.source_id) for n in attached + with_fields})
+    records = _distinct(attached, with_fields)
     if not records or (not copy and records > settings.FILES_PREVIEW_MAX_RECORDS):
         info["records"] = records
         return
@@ -51,6 +51,15 @@ def plan_files(*, plan: Plan, trees: dict[str, list[Node]], request: CopyRequest
     info.update(counted=True, **_totals(found, in_fields, plan))
     if copy and not plan.refused_reason:
         plan.refused_reason = refusal(info, found, target_name=target.name)
+
+
+def _distinct(*groups: list[Node]) -> int:
+    """The records among `groups`, each once (kept per object: no tuple a record of 100,000)."""
+    ids: dict[str, set[str]] = {}
+    for group in groups:
+        for n in group:
+            ids.setdefault(n.object_name, set()).add(n.source_id)
+    return sum(len(s) for s in ids.values())
 
 
 def _read(

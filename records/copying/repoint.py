@@ -18,7 +18,7 @@ a resumed run sends the whole pass again instead of reconciling it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -49,7 +49,11 @@ def reference_fields(fields: Iterable[FieldInfo], parent_field: str) -> list[Fie
 
 
 def later_refs(
-    node: Node, fields: Iterable[FieldInfo], depths: dict[tuple[str, str], int], *, target_of: TargetOf | None = None
+    node: Node,
+    fields: Iterable[FieldInfo],
+    depths: Mapping[tuple[str, str], int],
+    *,
+    target_of: TargetOf | None = None,
 ) -> LaterRefs:
     """{field: (target object, target source id)} for the references of `node` to records of the
     tree that are created in its own wave or later (so not re-pointable in its create).
@@ -71,16 +75,35 @@ def tree_depths(nodes: Iterable[Node]) -> dict[tuple[str, str], int]:
 def updating(conn: Connector, nodes: list[Node], waves: dict[str, int]) -> frozenset[str]:
     """The source ids of the records whose references the second pass will set, for a tree whose
     records are created in `waves` (the preview's cost, plan.cost_data)."""
-    placed = [replace(n, depth=waves.get(n.source_id, n.depth)) for n in nodes]
-    depths = tree_depths(placed)
+    placed = _Placed(nodes, waves)
     fields: dict[str, list[FieldInfo]] = {}  # connectors cache describe: no call for a read object
     out = set()
-    for n in placed:
+    for n in nodes:
         if n.object_name not in fields:
             fields[n.object_name] = conn.describe(n.object_name)
-        if later_refs(n, fields[n.object_name], depths):
+        # Each record placed at its wave one at a time: 100,000 records are not copied at once.
+        if later_refs(replace(n, depth=waves.get(n.source_id, n.depth)), fields[n.object_name], placed):
             out.add(n.source_id)
     return frozenset(out)
+
+
+class _Placed(Mapping[tuple[str, str], int]):
+    """tree_depths of the records placed at their waves, {(object, id): wave}, kept per object: no
+    tuple a record (a tree of 100,000 records)."""
+
+    def __init__(self, nodes: Iterable[Node], waves: dict[str, int]) -> None:
+        self.by_object: dict[str, dict[str, int]] = {}
+        for n in nodes:
+            self.by_object.setdefault(n.object_name, {})[n.source_id] = waves.get(n.source_id, n.depth)
+
+    def __getitem__(self, key: tuple[str, str]) -> int:
+        return self.by_object[key[0]][key[1]]
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return ((o, s) for o, ids in self.by_object.items() for s in ids)
+
+    def __len__(self) -> int:
+        return sum(len(ids) for ids in self.by_object.values())
 
 
 class RepointPass:

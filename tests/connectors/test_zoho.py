@@ -423,3 +423,32 @@ def test_update_result_parsing():
     refused = {"code": "INVALID_DATA", "details": {"id": "9"}, "message": "the id given seems to be invalid"}
     assert zp.update_result({**refused, "status": "error"}, "9").error_type == "INVALID_DATA"
     assert zp.update_result(None, "9").error_type == "NO_RESULT"
+
+
+def test_notes_of_many_parents_are_read_a_window_of_parents_ahead_of_the_reader(fresh_sandbox, zoho_connector):
+    import time
+
+    huge = account_id(fresh_sandbox, "Huge Account")
+    accounts = {r.name: r for r in zoho_connector.related_lists("Accounts")}
+    contact_ids = [c.id for c in zoho_connector.children(accounts["Contacts"], [huge])]
+    notes_of_contacts = {r.name: r for r in zoho_connector.related_lists("Contacts")}["Notes"]
+    before = len(fresh_sandbox.log("zoho"))
+
+    def notes_calls():
+        return len([e for e in fresh_sandbox.log("zoho")[before:] if "/Notes" in e.path])
+
+    reader = zoho_connector.children(notes_of_contacts, contact_ids)
+    try:
+        next(reader)  # the reader takes one note and waits
+        seen, deadline = -1, time.monotonic() + 5
+        while seen != notes_calls() and time.monotonic() < deadline:  # until the reads ahead stop
+            seen = notes_calls()
+            time.sleep(0.3)
+        concurrency = zoho_connector.config.concurrency
+        assert len(contact_ids) == 250 and seen <= 2 * concurrency + 1, seen  # not one call per contact
+    finally:
+        reader.close()
+    rest = list(zoho_connector.children(notes_of_contacts, contact_ids))
+    assert len(rest) == 2 * 250 and notes_calls() >= 250 + seen  # then every parent's notes, in order
+    parents = [n.fields["Parent_Id"]["id"] for n in rest]
+    assert list(dict.fromkeys(parents)) == contact_ids

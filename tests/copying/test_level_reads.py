@@ -2,6 +2,8 @@
 
 import threading
 import time
+import weakref
+from collections import Counter
 
 import pytest
 
@@ -70,3 +72,64 @@ def test_the_modules_of_one_wave_are_inserted_at_once(zoho, owner):
     assert others, "another module of the wave waited for the contacts' insert"
     assert done[0].status == CopyJob.Status.SUCCEEDED, done[0].error_summary
     assert done[0].results.filter(new_id="").count() == 0  # every record copied once, each recorded
+
+
+class _AliveCount:
+    """The records a connector handed out that are still alive (each counted until garbage), and
+    the most alive at once: a delegating connector, the reads themselves real HTTP."""
+
+    def __init__(self, conn):
+        self.conn, self.alive, self.most = conn, 0, 0
+        self.lock = threading.Lock()
+
+    def __getattr__(self, name):
+        return getattr(self.conn, name)
+
+    def children(self, related, parent_ids):
+        for record in self.conn.children(related, parent_ids):
+            with self.lock:
+                self.alive += 1
+                self.most = max(self.most, self.alive)
+            weakref.finalize(record, self._gone)
+            yield record
+
+    def _gone(self):
+        with self.lock:
+            self.alive -= 1
+
+
+@pytest.mark.django_db(transaction=True)  # threads need rows they can see (no test transaction)
+def test_a_level_read_in_threads_holds_no_more_records_than_each_list_may_read_ahead(zoho, settings):
+    from records.copying.options import CopyOptions
+    from records.copying.plan_compact import compactor
+
+    _sb, _profile, conn = zoho
+    root = find_record(conn, "Accounts", "Huge Account")
+    alone = [(n.object_name, n.source_id, n.depth) for n in read_tree(conn, "Accounts", root)]
+    settings.LEVEL_READ_AHEAD_RECORDS = 40
+    counted = _AliveCount(conn)
+    # Each record kept compacted, as a plan stored in pieces keeps it (plan_pieces.PieceWriter).
+    nodes = read_tree(counted, "Accounts", root, keep=compactor(conn, CopyOptions()))
+    assert [(n.object_name, n.source_id, n.depth) for n in nodes] == alone  # the same tree, in order
+    largest = max(Counter((n.object_name, n.depth, n.parent_field) for n in nodes).values())
+    assert largest > 200  # a list far larger than what may be held
+    # At most the profile's concurrency of lists read ahead, each holding its share, and the record
+    # being kept; every record was handed over and let go.
+    assert counted.most <= conn.config.concurrency * 40 + 1, counted.most
+    assert counted.alive == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_read_stopped_at_the_limit_leaves_no_list_reader_waiting(zoho, settings):
+    from records.copying.tree import TooLarge
+
+    _sb, _profile, conn = zoho
+    root = find_record(conn, "Accounts", "Huge Account")
+    settings.LEVEL_READ_AHEAD_RECORDS = 40
+    before = set(threading.enumerate())
+    with pytest.raises(TooLarge) as stopped:
+        read_tree(conn, "Accounts", root, limit=50)
+    assert len(stopped.value.nodes) == 52  # the top, the 50 allowed and the one past the limit
+    # The exception (and its traceback) still held: the lists read ahead ended all the same.
+    readers = [t for t in threading.enumerate() if t not in before and t.name.startswith("ThreadPoolExecutor")]
+    assert readers == []

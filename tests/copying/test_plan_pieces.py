@@ -84,7 +84,7 @@ def test_many_one_record_trees_are_stored_in_a_few_statements_and_read_back_each
 
 def test_a_plan_stored_before_the_pieces_is_still_read(engine_profile):
     row = _row(engine_profile)
-    old = {"snapshot": True, "roots": {ROOT: [dict(n.__dict__) for n in _tree(2)]}}
+    old = {"snapshot": True, "roots": {ROOT: [tree.node_dict(n) for n in _tree(2)]}}
     CopyPlan.objects.filter(pk=row.pk).update(trees=old)
     row.refresh_from_db()
     pieces = StoredTrees(row)

@@ -78,3 +78,25 @@ def test_a_related_list_follows_every_write_after_its_index_was_built():
     assert [r["id"] for r in state.related("Accounts", globex, contacts)] == [moved["id"]]
     state.delete("Contacts", added["id"])
     assert state.related("Accounts", acme, contacts) == []
+
+
+def test_a_giant_modules_coql_lookup_in_ids_answers_from_an_index_as_a_scan_would():
+    from sandbox import Sandbox
+    from sandbox.zoho_api import COQL_INDEX_FROM
+    from tests.fixtures.sandbox import ZohoApi
+
+    sb = Sandbox.start(zoho_settings={"giant_related": 30_000})
+    try:
+        api = ZohoApi(sb)
+        assert len(sb.zoho.state.records["Tasks"]) >= COQL_INDEX_FROM  # the index answers
+        giant = api.account_id(zoho_demo.GIANT_ACCOUNT)
+        contacts = api.coql(f"select id from Contacts where Account_Name = '{giant}' limit 2000").json()["data"]
+        ids = ", ".join(f"'{c['id']}'" for c in contacts[:100])
+        indexed = api.coql(f"select Subject, Who_Id from Tasks where Who_Id in ({ids}) limit 2000").json()
+        # The same condition not alone in the WHERE: every task scanned.
+        scanned = api.coql(
+            f"select Subject, Who_Id from Tasks where (Who_Id in ({ids})) and Subject is not null limit 2000"
+        ).json()
+        assert indexed == scanned and len(indexed["data"]) == 600  # 6 tasks for each of 100 contacts
+    finally:
+        sb.stop()
