@@ -185,3 +185,11 @@ def criteria_to_coql(text: str, fields: Mapping[str, FieldInfo]) -> str:
     if reader.pos != len(text):
         raise refused(f"The criteria have text after their end at position {reader.pos + 1}.")
     return condition
+
+
+def criteria_value(text: str) -> str:
+    """§4.3: escape ( ) , and backslash in a search criteria value (requests URL-encodes it)."""
+    out = []
+    for c in text:
+        out.append("\\" + c if c in "(),\\" else c)
+    return "".join(out)

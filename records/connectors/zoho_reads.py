@@ -116,7 +116,7 @@ class ZohoReads:
             params["word"] = text
         else:
             name_field = zp.MODULE_NAME_FIELD.get(module, "Name")
-            params["criteria"] = f"({name_field}:starts_with:{_criteria_value(text)})"
+            params["criteria"] = f"({name_field}:starts_with:{zoho_filter.criteria_value(text)})"
         status, body = self.api.call("GET", self.api.module_path(module, "search"), safe=True, params=params)
         return self._page(module, status, body, page)
 
@@ -492,11 +492,3 @@ def _floor_second(value: dt.datetime) -> dt.datetime:
     """The bound as COQL would apply it: UTC, whole seconds (zp.coql_datetime)."""
     value = value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
     return value.replace(microsecond=0)
-
-
-def _criteria_value(text: str) -> str:
-    """§4.3: escape ( ) , and backslash in a search criteria value (requests URL-encodes it)."""
-    out = []
-    for c in text:
-        out.append("\\" + c if c in "(),\\" else c)
-    return "".join(out)

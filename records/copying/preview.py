@@ -15,6 +15,7 @@ from records.connectors import connector_for
 from records.connectors.base import Connector, FieldInfo, Record
 from records.connectors.errors import ConnectorError
 from records.copying import approval, budget_words, cross_plan, source_query, tree, value_templates
+from records.copying.cost import cost_data, update_calls, write_calls
 from records.copying.level_paths import bulk_spend, plan_level_paths
 from records.copying.mask_unique import masking_plan
 from records.copying.options import CopyOptions
@@ -389,7 +390,7 @@ def _way_and_cost(
     """How the deep copy is made, why, and what it costs in write calls (tree.write_calls, the
     rule the preview's JS applies too, on plan.cost)."""
     waves = tree.assign_waves(nodes)
-    cost = tree.cost_data(
+    cost = cost_data(
         nodes,
         batch_size=conn.batch_size,
         how=_deep_copy_facts(conn, options, object_name, engine=_engine(conn, options, object_name)),
@@ -412,7 +413,7 @@ def _engine_way(
     conn: Connector, options: CopyOptions, object_name: str, nodes: list[Node], cost: dict[str, Any]
 ) -> str:
     """How the engine builds it, in words, with its write calls."""
-    size, calls, updates = conn.batch_size, tree.write_calls(cost), tree.update_calls(cost)
+    size, calls, updates = conn.batch_size, write_calls(cost), update_calls(cost)
     # References inside the tree to records created in the same wave or later (repoint.py).
     then = (
         f", then {updates:,} update call{'s' if updates != 1 else ''} re-pointing references inside it"

@@ -5,7 +5,7 @@ sandbox over HTTP."""
 import pytest
 
 from records.connectors import connector_for
-from records.copying import tree
+from records.copying import cost
 from records.copying.options import CopyOptions
 from records.copying.preview import _write_calls_text, copy_preview
 from tests.fixtures.engine import copy_request
@@ -24,8 +24,8 @@ def _preview(profile, object_name, source_id, **options):
 
 
 def _counts(plan, left_out=frozenset()):
-    kept = tree.kept_groups(plan.cost, frozenset(left_out))
-    return sum(g["count"] for g in kept), tree.write_calls(plan.cost, frozenset(left_out))
+    kept = cost.kept_groups(plan.cost, frozenset(left_out))
+    return sum(g["count"] for g in kept), cost.write_calls(plan.cost, frozenset(left_out))
 
 
 @pytest.mark.parametrize(
@@ -50,7 +50,7 @@ def test_the_rule_on_the_full_plan_predicts_the_plan_with_a_branch_left_out(
     assert full.write_calls == _counts(full)[1]
     assert full.related_total == _counts(full)[0] > 0
     related, calls = _counts(full, {leave_out})
-    verdict = tree.limit_verdict(full.cost, frozenset({leave_out}))
+    verdict = cost.limit_verdict(full.cost, frozenset({leave_out}))
 
     smaller = _preview(profile, object_name, source_id, exclude=(leave_out,))
     assert not smaller.refused_reason
@@ -61,7 +61,7 @@ def test_the_rule_on_the_full_plan_predicts_the_plan_with_a_branch_left_out(
     for o in full.objects:
         predicted = sum(
             g["count"]
-            for g in tree.kept_groups(full.cost, frozenset({leave_out}))
+            for g in cost.kept_groups(full.cost, frozenset({leave_out}))
             if (g["object"], g["depth"]) == (o.object_name, o.depth)
         )
         assert per_row.get((o.object_name, o.depth), 0) == (o.count if o.depth == 0 else predicted)
@@ -75,7 +75,7 @@ def test_vault_own_deep_copy_costs_one_call_until_a_branch_is_left_out(fresh_san
     assert full.verdict == f"{full.related_total:,} related records: within Vault's 10,000 limit."
     assert full.as_dict()["limit"] == 10_000 and full.as_dict()["cost"]["own_deep_copy"] is True
     # Leaving out packaging makes the engine build it: the top record, then formulations in batches.
-    assert tree.write_calls(full.cost, frozenset({"packaging__c"})) == 2
+    assert cost.write_calls(full.cost, frozenset({"packaging__c"})) == 2
 
 
 def test_a_refused_too_large_plan_has_no_cost_to_recompute(fresh_sandbox, vault_profile, settings):
@@ -142,14 +142,14 @@ def test_ticking_build_level_by_level_predicts_the_engine_plan(fresh_sandbox, va
     conn = connector_for(vault_profile)
     source_id = next(r.id for r in conn.search("product__v", "Cardiostat").records)
     own = _preview(vault_profile, "product__v", source_id)
-    calls, verdict = tree.write_calls(own.cost, engine=True), tree.limit_verdict(own.cost, engine=True)
+    calls, verdict = cost.write_calls(own.cost, engine=True), cost.limit_verdict(own.cost, engine=True)
     engine = _preview(vault_profile, "product__v", source_id, engine=True)
     assert engine.way.startswith("Built level by level") and (engine.write_calls, engine.verdict) == (calls, verdict)
     assert calls == 1 + 1 + 1  # the top record, then one batch of formulations and one of packagings
     assert verdict.endswith("within Record Copier's 100,000 limit.")
     # And back: unticked on the engine plan, Vault's own deep copy and its limit again.
-    assert tree.write_calls(engine.cost, engine=False) == own.write_calls == 1
-    assert tree.limit_verdict(engine.cost, engine=False) == own.verdict
+    assert cost.write_calls(engine.cost, engine=False) == own.write_calls == 1
+    assert cost.limit_verdict(engine.cost, engine=False) == own.verdict
 
 
 def test_mega_product_built_by_the_engine_is_over_vaults_limit_without_it(fresh_sandbox, vault_profile):
@@ -157,7 +157,7 @@ def test_mega_product_built_by_the_engine_is_over_vaults_limit_without_it(fresh_
     source_id = next(r.id for r in conn.search("product__v", "Mega Product").records if r.name == "Mega Product")
     engine = _preview(vault_profile, "product__v", source_id, engine=True)
     assert engine.related_total > 10_000 and "within Record Copier's" in engine.verdict
-    verdict = tree.limit_verdict(engine.cost, engine=False)
+    verdict = cost.limit_verdict(engine.cost, engine=False)
     assert verdict == (
         f"{engine.related_total:,} related records: over the limit: more than Vault's 10,000. "
         "Leave out a branch, or build it level by level."
@@ -173,9 +173,9 @@ def test_the_second_pass_update_calls_are_in_the_cost_the_page_recounts(fresh_sa
     source_id = next(r.id for r in conn.search("Accounts", "Reporting Lines").records if r.name == "Reporting Lines")
     plan = _preview(zoho_profile, "Accounts", source_id)
     updates = sum(g["updates"] for g in plan.cost["groups"])
-    assert updates >= 3 and tree.update_calls(plan.cost) == 1
+    assert updates >= 3 and cost.update_calls(plan.cost) == 1
     assert "then 1 update call re-pointing references" in plan.way
-    assert tree.update_calls(plan.cost, frozenset({"Contacts"})) == 0
+    assert cost.update_calls(plan.cost, frozenset({"Contacts"})) == 0
 
 
 def test_one_write_call_is_singular(fresh_sandbox, zoho_profile):

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.core.exceptions import ValidationError
 
-from records.copying import plan_pieces, stored_plans
+from records.copying import cost, plan_pieces, stored_plans
 from records.copying.job_create import copy_job_create
 from records.copying.preview import copy_preview
 from records.lib.error_words import friendly_error
@@ -370,7 +370,7 @@ def test_a_plan_read_on_the_worker_stores_every_record_whole_and_counts_as_one_r
     row.refresh_from_db()
     assert row.status == St.READY, row.error
     in_memory = copy_preview(request=copy_request(profile, "Accounts", [root], "deep_copy")).as_dict()
-    assert tree.update_calls(in_memory["cost"]) > 0
+    assert cost.update_calls(in_memory["cost"]) > 0
     for part in ("cost", "objects", "levels", "way", "total"):
         assert row.plan[part] == in_memory[part], part
     read = {n.source_id: n.fields for n in tree.read_tree(conn, "Accounts", root)}
