@@ -13,13 +13,14 @@ references' one (matching.match_key), `--match` included.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from records.connectors import connector_for
 from records.connectors.base import Connector
 from records.connectors.errors import Rejected
 from records.copying.mask_preview import mask_set
 from records.copying.matching import match_key
+from records.copying.new_rows import NewRow
 from records.copying.references import ref_id
 from records.copying.request import CopyRequest
 from records.copying.tree import Node, Plan
@@ -192,7 +193,7 @@ def _still_there(
     return out
 
 
-def apply_to_rows(*, job: CopyJob, rows: list[RecordResult]) -> None:
+def apply_to_rows(*, job: CopyJob, rows: Sequence[NewRow | RecordResult]) -> None:
     """Mark the new job's rows of records already in the target (skip or update) before they are saved:
     skip -> succeeded at once, the existing record as its copy (in-tree references point at it);
     update -> the existing record as its copy, pending for the update pass."""

@@ -15,12 +15,13 @@ from records.copying import approval, existing, field_labels, lifecycle, stored_
 from records.copying import results as res
 from records.copying.job_queue import enqueue_job
 from records.copying.mask_preview import without_samples
+from records.copying.new_rows import NewRow
 from records.copying.plan_pieces import InMemoryTrees, TreePieces, top_name, waves_of
 from records.copying.preview import keeps_snapshot, plan_copy
 from records.copying.request import CopyRequest
 from records.copying.tree import Plan
 from records.lib.audit import audit_log
-from records.models import CopyJob, CopyPlan, CopyTemplateVersion, RecordResult
+from records.models import CopyJob, CopyPlan, CopyTemplateVersion
 from records.notify import events as notify
 
 # What a job is made from: the plan, its trees (a piece at a time), and whether they keep the records' data.
@@ -196,19 +197,21 @@ def _add_results(job: CopyJob, trees: TreePieces, snapshot: bool, plan: Plan) ->
     job.save(update_fields=["state", "planned_count"])
 
 
-def _result_rows(job: CopyJob, nodes: list[tree.Node], snapshot: bool, waves: dict[str, int]) -> list[RecordResult]:
+def _result_rows(job: CopyJob, nodes: list[tree.Node], snapshot: bool, waves: dict[str, int]) -> list[NewRow]:
     """A piece of a tree's rows, each in its creation wave (plan_pieces.waves_of); with `snapshot`,
-    each keeps the record as read for the plan, so the run doesn't read it again."""
+    each keeps the record as read for the plan, so the run doesn't read it again. Plain rows, not
+    model instances (new_rows.py): the constructor was most of a large plan's CPU."""
+    key, code = tree.idempotency_key, job.code
     return [
-        RecordResult(
-            job=job,
-            object_name=n.object_name,
-            source_id=n.source_id,
-            source_name=(n.name or "")[:300],
-            parent_source_id=n.parent_source_id,
-            depth=waves.get(n.source_id, n.depth),
-            idempotency_key=tree.idempotency_key(job.code, n.object_name, n.source_id),
-            source_snapshot={"fields": n.fields, "parent_field": n.parent_field} if snapshot else None,
+        NewRow(
+            job.pk,
+            n.object_name,
+            n.source_id,
+            (n.name or "")[:300],
+            n.parent_source_id,
+            waves.get(n.source_id, n.depth),
+            key(code, n.object_name, n.source_id),
+            {"fields": n.fields, "parent_field": n.parent_field} if snapshot else None,
         )
         for n in nodes
     ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +15,7 @@ from records.connectors.base import WriteResult
 from records.connectors.errors import ConnectorError
 from records.copying import lifecycle
 from records.copying.lifecycle import Fence
+from records.copying.new_rows import NewRow
 from records.models import RecordResult
 
 S = RecordResult.Status
@@ -75,11 +76,12 @@ def save_in_batches(rows: list[RecordResult], size: int = 500, *, fence: Fence |
         save(rows[start : start + size], fence=fence)
 
 
-def insert(rows: list[RecordResult]) -> None:
+def insert(rows: Sequence[RecordResult | NewRow]) -> None:
     """Insert new result rows, skipping any (job, object, record) already there, in one statement.
 
     The same as bulk_create(ignore_conflicts=True) at a third of its CPU: a 10,000-record plan
-    spends its time here, not in the ORM's per-value compiler.
+    spends its time here, not in the ORM's per-value compiler. `rows`: model instances or plain
+    NewRows (a new job's, new_rows.py), read by attribute.
     """
     if not rows:
         return
@@ -104,22 +106,22 @@ def insert(rows: list[RecordResult]) -> None:
 _PLAIN_COLUMNS = (models.CharField, models.TextField, models.PositiveSmallIntegerField, models.ForeignKey)
 
 
-def _preparer(field: Field[Any, Any], now: datetime) -> Callable[[RecordResult], Any]:
+def _preparer(field: Field[Any, Any], now: datetime) -> Callable[[RecordResult | NewRow], Any]:
     """How one column's value of a new row is prepared: the creation stamps once for the whole
     statement (its rows are inserted at one moment), plain values as they are, others by Django."""
     name = field.attname
     if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
         stamp = field.get_db_prep_save(now, connection)
 
-        def stamped(row: RecordResult) -> Any:
+        def stamped(row: RecordResult | NewRow) -> Any:
             setattr(row, name, now)
             return stamp
 
         return stamped
     plain = type(field) in _PLAIN_COLUMNS
 
-    def prepared(row: RecordResult) -> Any:
-        value = getattr(row, name) if plain else field.pre_save(row, True)
+    def prepared(row: RecordResult | NewRow) -> Any:
+        value = getattr(row, name)  # Field.pre_save, but for the stamps above (no file columns)
         if value is None or (plain and type(value) in (str, int)):
             return value
         return field.get_db_prep_save(value, connection)
