@@ -202,6 +202,12 @@ class Connector(abc.ABC):
     @abc.abstractmethod
     def describe(self, object_name: str) -> list[FieldInfo]: ...
 
+    def describe_listed(self, object_name: str) -> list[FieldInfo]:
+        """The object's fields as describe() gives them, but for the values of its picklists where
+        those are calls of their own (Vault): for what needs the names, types and labels only (a
+        query's columns, a job's field labels), read ahead of need without the picklists' round."""
+        return self.describe(object_name)
+
     @abc.abstractmethod
     def related_lists(self, object_name: str) -> list[RelatedList]:
         """Child relationships of `object_name` (those a deep copy follows have deep_copy=True)."""

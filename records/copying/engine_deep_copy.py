@@ -12,6 +12,7 @@ from records.connectors.base import CloneRequest, Connector, FieldInfo, FieldTyp
 from records.copying import results as res
 from records.copying.bulk_writes import JobBulkLedger, bulk_call, settle_stored_jobs, takes_bulk
 from records.copying.pipeline import WavePipeline
+from records.copying.reads_together import Overlap
 from records.copying.reconcile import Sent
 from records.copying.repoint import LaterRefs, RepointPass, later_refs, reference_fields
 from records.copying.run_context import RunContext
@@ -58,17 +59,25 @@ class EngineDeepCopyRun:
             self._plan_repoint(root_id, nodes.all(), index.depths)
             self.repoint.run(root_id)
             return
-        root_row = context.tree_results(root_id).filter(depth=0).first()
+        pipelined = len(index.depths) <= PIPELINED_MAX_RECORDS
         # Every object of the tree described at once, the top one among them (its clone needs
-        # it): one latency before the first copy, as the top object's describe alone took, and
-        # none between the clone and the first wave (bench latency_bounds).
-        context.describe_all(index.objects)
-        if root_row is not None and root_row.status in (S.PENDING, S.SENDING):
-            root_node = nodes.of([root_row]).get((root_row.object_name, root_row.source_id))
+        # it), while the tree's rows load from the database: the describe's latency hides the
+        # CPU of loading the snapshots, and none is left between the clone and the first wave.
+        with Overlap(self.connector, 1) as reads:
+            described = reads.start(context.describe_all, index.objects)
+            whole = nodes.whole() if pipelined else None
+            described.result()
+        if whole is not None:
+            self._plan_repoint(root_id, nodes.all() if nodes.read is not None else whole[1].values(), index.depths)
+        root_row = next((r for r in whole[0] if r.depth == 0), None) if whole else None
+        if whole is None:
+            root_row = context.tree_results(root_id).filter(depth=0).first()
+        if root_row is not None and root_row.status in TO_SEND:
+            root_node = (whole[1] if whole else nodes.of([root_row])).get((root_row.object_name, root_row.source_id))
             if root_node is not None:
                 self._create_root(root_id, root_row, root_node)
-        if len(index.depths) <= PIPELINED_MAX_RECORDS:
-            self._send_pipelined(root_id, nodes, index.depths)
+        if whole is not None:
+            self._send_pipelined(whole, index.depths)
         else:
             self._plan_repoint(root_id, nodes.all(), index.depths)
             for depth in index.waves:  # each wave a piece at a time: memory flat however large
@@ -79,14 +88,14 @@ class EngineDeepCopyRun:
         self.repoint.run(root_id)  # references to records created in the same wave or later
         context.heartbeat()
 
-    def _send_pipelined(self, root_id: str, nodes: TreeNodes, depths: dict[tuple[str, str], int]) -> None:
+    def _send_pipelined(
+        self, whole: tuple[list[RecordResult], dict[tuple[str, str], Node]], depths: dict[tuple[str, str], int]
+    ) -> None:
         """The waves' records, each batch as soon as the records it points at (its parent, earlier
         waves) have copies, not when the whole previous wave is done (pipeline.py). The tree's rows
-        are read once, for the second pass's plan and for sending."""
-        context = self.context
-        rows, node_by_key = nodes.whole()
-        self._plan_repoint(root_id, nodes.all() if nodes.read is not None else node_by_key.values(), depths)
-        context.heartbeat()
+        (`whole`) are read once, for the second pass's plan and for sending."""
+        rows, node_by_key = whole
+        self.context.heartbeat()
         to_send = [
             r for r in rows if r.depth > 0 and r.status in TO_SEND and (r.object_name, r.source_id) in node_by_key
         ]

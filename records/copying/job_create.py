@@ -125,7 +125,7 @@ def _field_labels(
     if stored is not None:
         describe = stored_plans.described(stored)
     elif conn is not None:
-        describe = field_labels.safe(conn.describe)
+        describe = field_labels.safe(conn.describe_listed)  # labels: no picklist values needed
     else:
         return {}
     return field_labels.job_field_labels(

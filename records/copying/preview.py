@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from typing import Any, Protocol
 
 from django.conf import settings
@@ -16,6 +17,7 @@ from records.connectors.base import Connector, FieldInfo, Record
 from records.connectors.errors import ConnectorError
 from records.copying import approval, budget_words, cross_plan, source_query, tree, value_templates
 from records.copying.level_paths import bulk_spend, plan_level_paths
+from records.copying.level_reads import describe_quietly, overlapped
 from records.copying.mask_unique import masking_plan
 from records.copying.options import CopyOptions
 from records.copying.preview_checks import check_request
@@ -132,7 +134,7 @@ def _plan_source(
         # its calls in flight within the profile's concurrency).
         others = reads.start(_clone_names, conn, request.object_name, source_ids[1:] if clone else [])
         if not clone:  # the top object's related lists, kept by the connector for the tree's first level
-            reads.start(_related_lists_ahead, conn, request.object_name)
+            reads.start(_related_lists_ahead, conn, request.object_name, frozenset(request.options.exclude))
         fields = described.result()
         # Whether the rows' unique values are taken already: read while the request is checked
         # and the records' values rendered (needed last, by _add_notes).
@@ -157,11 +159,15 @@ def _plan_source(
     return plan, trees
 
 
-def _related_lists_ahead(conn: Connector, object_name: str) -> None:
+def _related_lists_ahead(conn: Connector, object_name: str, exclude: frozenset[str]) -> None:
+    """The top object's related lists and the fields of the objects they lead to (the tree's first
+    queries name them), read while the top object's picklists are."""
     try:
-        conn.related_lists(object_name)
+        lists = conn.related_lists(object_name)
     except ConnectorError:
-        pass  # asked again, and raised, where the tree is read
+        return  # asked again, and raised, where the tree is read
+    children = [r.child_object for r in lists if r.deep_copy and r.child_object not in exclude]
+    overlapped(conn, partial(describe_quietly, conn), list(dict.fromkeys(children)))
 
 
 def keeps_snapshot(conn: Connector, request: CopyRequest) -> bool:

@@ -19,7 +19,6 @@ a resumed run sends the whole pass again instead of reconciling it.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import replace
 from typing import Any
 
 from django.utils import timezone
@@ -49,17 +48,24 @@ def reference_fields(fields: Iterable[FieldInfo], parent_field: str) -> list[Fie
 
 
 def later_refs(
-    node: Node, fields: Iterable[FieldInfo], depths: dict[tuple[str, str], int], *, target_of: TargetOf | None = None
+    node: Node,
+    fields: Iterable[FieldInfo],
+    depths: dict[tuple[str, str], int],
+    *,
+    target_of: TargetOf | None = None,
+    wave: int | None = None,
 ) -> LaterRefs:
     """{field: (target object, target source id)} for the references of `node` to records of the
     tree that are created in its own wave or later (so not re-pointable in its create).
     `target_of` (Connector.reference_target) names the object of a polymorphic reference (Zoho's
-    What_Id by its `$se_module`); without it a reference's declared object is taken."""
+    What_Id by its `$se_module`); without it a reference's declared object is taken. `wave`: the
+    node's wave when it is not its depth."""
     out: LaterRefs = {}
+    own = node.depth if wave is None else wave
     for info in reference_fields(fields, node.parent_field):
         target = ref_id(node.fields.get(info.name))
         key = ((target_of(info, node.fields) if target_of else info.reference_to) or node.object_name, target)
-        if target and depths.get(key, -1) >= node.depth:
+        if target and depths.get(key, -1) >= own:
             out[info.name] = key
     return out
 
@@ -71,14 +77,14 @@ def tree_depths(nodes: Iterable[Node]) -> dict[tuple[str, str], int]:
 def updating(conn: Connector, nodes: list[Node], waves: dict[str, int]) -> frozenset[str]:
     """The source ids of the records whose references the second pass will set, for a tree whose
     records are created in `waves` (the preview's cost, plan.cost_data)."""
-    placed = [replace(n, depth=waves.get(n.source_id, n.depth)) for n in nodes]
-    depths = tree_depths(placed)
-    fields: dict[str, list[FieldInfo]] = {}  # connectors cache describe: no call for a read object
+    depths = {(n.object_name, n.source_id): waves.get(n.source_id, n.depth) for n in nodes}
+    # Reference fields only: no picklist values (connectors cache their describes: no call for a read object).
+    fields: dict[str, list[FieldInfo]] = {}
     out = set()
-    for n in placed:
+    for n in nodes:
         if n.object_name not in fields:
-            fields[n.object_name] = conn.describe(n.object_name)
-        if later_refs(n, fields[n.object_name], depths):
+            fields[n.object_name] = conn.describe_listed(n.object_name)
+        if later_refs(n, fields[n.object_name], depths, wave=depths[(n.object_name, n.source_id)]):
             out.add(n.source_id)
     return frozenset(out)
 

@@ -249,7 +249,7 @@ def read_tree(
     nodes = [keep(Node(object_name, root_id, 0, fields=root.fields, name=root.name))]
     seen = {(object_name, root_id)}
     level = {object_name: [root_id]}
-    lists = ListsAhead(connector)
+    lists = ListsAhead(connector, exclude)
     try:
         for depth in range(1, max_depth + 1):
             related = lists.of(list(level))
