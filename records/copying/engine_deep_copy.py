@@ -44,6 +44,8 @@ class EngineDeepCopyRun:
         self.writer = BatchWriter(context, renumber=MakeUnique(context).renumber)
         self.repoint = RepointPass(context)
         self.ledger = JobBulkLedger(context)
+        self._shapes: dict[tuple[str, str], tuple[list[FieldInfo], list[FieldInfo]]] = {}
+        self._bulk: dict[tuple[str, int], bool] = {}
 
     def run(self) -> None:
         for root in self.context.job.source_ids:
@@ -112,7 +114,7 @@ class EngineDeepCopyRun:
             return self._children_batches(object_name, batch, node_by_key, id_map, depths)
 
         def size_of(object_name: str, wave: int) -> int:
-            bulk = takes_bulk(context, object_name, wave)
+            bulk = self._takes_bulk(object_name, wave)
             return self.connector.bulk_batch_size if bulk else self.connector.batch_size
 
         pipeline = WavePipeline(
@@ -163,9 +165,27 @@ class EngineDeepCopyRun:
         self, node: Node, fields: list[FieldInfo], id_map: Mapping[str, str], new_parent: str, later: LaterRefs
     ) -> tuple[dict[str, Any], str]:
         """A child's create row, and why its record fails instead ("" when it doesn't)."""
+        refs, cleared = self._shape(node.object_name, node.parent_field, fields)
         if self.connector.creates_from_source:
-            return source_payload(node, fields, id_map, new_parent, later=later), ""
-        return build_payload(node, fields, id_map, new_parent, self.connector, later=later), ""
+            return source_payload(node, refs, id_map, new_parent, later=later, cleared=cleared), ""
+        return build_payload(node, fields, id_map, new_parent, self.connector, later=later, cleared=cleared), ""
+
+    def _takes_bulk(self, object_name: str, depth: int) -> bool:
+        """bulk_writes.takes_bulk, asked once per level (the pipeline asks per batch and per group)."""
+        key = (object_name, depth)
+        if key not in self._bulk:
+            self._bulk[key] = takes_bulk(self.context, object_name, depth)
+        return self._bulk[key]
+
+    def _shape(
+        self, object_name: str, parent_field: str, fields: list[FieldInfo]
+    ) -> tuple[list[FieldInfo], list[FieldInfo]]:
+        """The references a copy re-points and the unique fields it clears: the same for every
+        record of an object reached through one parent field, worked out once (not per record)."""
+        key = (object_name, parent_field)
+        if key not in self._shapes:
+            self._shapes[key] = reference_fields(fields, parent_field), unique_fields(fields)[0]
+        return self._shapes[key]
 
     def _plan_repoint(self, root_id: str, nodes: Iterable[Node], depths: dict[tuple[str, str], int]) -> None:
         if self.connector.updates_records:
@@ -193,7 +213,8 @@ class EngineDeepCopyRun:
                 res.fail(row, "PARENT_NOT_COPIED", "Its parent record was not copied.")
                 res.save([row])
                 continue
-            later = later_refs(node, fields, depths, target_of=conn.reference_target) if conn.updates_records else {}
+            refs = self._shape(object_name, node.parent_field, fields)[0]  # later_refs reads only these
+            later = later_refs(node, refs, depths, target_of=conn.reference_target) if conn.updates_records else {}
             payload, why = self._payload(node, fields, id_map, new_parent, later)
             if why:
                 res.fail(row, "UNMATCHED_REFERENCE", why)
@@ -227,7 +248,7 @@ class EngineDeepCopyRun:
         """The level's rows to send, after settling what a crashed run left SENDING: by its
         stored bulk jobs first (the level's path, bulk_writes.py), then by reconciling."""
         context, conn = self.context, self.connector
-        bulk = bool(ready) and takes_bulk(context, object_name, ready[0].depth)
+        bulk = bool(ready) and self._takes_bulk(object_name, ready[0].depth)
         if bulk:
             settle_stored_jobs(context, self.ledger, object_name, ready)
         self.writer.reconcile_leftovers(ready, sent)
@@ -264,6 +285,7 @@ def build_payload(
     system: Connector,
     *,
     later: LaterRefs | None = None,
+    cleared: list[FieldInfo] | None = None,
 ) -> dict[str, Any]:
     """An insert payload from a source record: copyable fields only, lookups re-pointed to copies.
     `system` (the connector) says which fields its system sets itself and what else an insert carries.
@@ -271,7 +293,8 @@ def build_payload(
     sets them (repoint.py), so a copy never points into the source tree meanwhile; a required one
     keeps the source's value until then (an insert can't leave it empty)."""
     infos = {f.name: f for f in fields}
-    cleared = {f.name for f in unique_fields(fields)[0]}  # unique values stay with the source
+    # Unique values stay with the source (`cleared`: unique_fields' answer, when worked out already).
+    clear = {f.name for f in (unique_fields(fields)[0] if cleared is None else cleared)}
     payload: dict[str, Any] = dict(system.insert_extras(node.fields))
     for name, value in node.fields.items():
         info = infos.get(name)
@@ -282,7 +305,7 @@ def build_payload(
             or not info.editable
             or info.no_copy
             or info.type == FieldType.FILE
-            or name in cleared
+            or name in clear
             or value is None
         ):
             continue
@@ -302,7 +325,13 @@ def build_payload(
 
 
 def source_payload(
-    node: Node, fields: list[FieldInfo], id_map: Mapping[str, str], new_parent: str, *, later: LaterRefs | None = None
+    node: Node,
+    fields: list[FieldInfo],
+    id_map: Mapping[str, str],
+    new_parent: str,
+    *,
+    later: LaterRefs | None = None,
+    cleared: list[FieldInfo] | None = None,
 ) -> dict[str, Any]:
     """A create row that copies its source (Vault `source_record_id`: the system copies the values and
     honours no_copy): the new parent, references to records of the tree re-pointed to their copies
@@ -310,7 +339,9 @@ def source_payload(
 
     References in `later` (to records of this wave or a later one, repoint.later_refs) have no copy
     to point at yet: left empty until the second pass sets them, so a copy never points into the
-    source tree meanwhile; a required one keeps the source's value until then (it can't be empty)."""
+    source tree meanwhile; a required one keeps the source's value until then (it can't be empty).
+    `cleared`: the unique fields to clear, worked out once per object (then `fields` may hold only
+    the references)."""
     payload: dict[str, Any] = {"source_record_id": node.source_id, node.parent_field: new_parent}
     later = later or {}
     for info in reference_fields(fields, node.parent_field):
@@ -322,7 +353,7 @@ def source_payload(
         target = id_map.get(value) if isinstance(value, str) else None
         if target:
             payload[info.name] = target
-    for info in unique_fields(fields)[0]:
+    for info in unique_fields(fields)[0] if cleared is None else cleared:
         if node.fields.get(info.name) not in (None, ""):
             payload[info.name] = None
     return payload

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from django.db.models import QuerySet
@@ -46,6 +47,7 @@ class RunContext:
     _keys: dict[str, str] = field(default_factory=dict, init=False, repr=False)
     _cleared: dict[tuple[str, frozenset[str]], list[FieldInfo]] = field(default_factory=dict, init=False, repr=False)
     _renewed_at: float | None = field(default=None, init=False, repr=False)  # time.monotonic()
+    _created_day: date | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.options = CopyOptions.from_dict(self.job.options)
@@ -150,6 +152,8 @@ class RunContext:
         resume on another day sends what the first attempt sent (the reconcile compares them)."""
         merged = {**self.options.fields_for(object_name), **values}
         masking = self.masks.any_for(object_name)
+        if not merged and not masking and not self.options.lineage.get(object_name):
+            return {}  # nothing to set, render, mask or stamp: most records of a large tree
         if source is None:
             source = self._source_fields(object_name, source_id, merged, masking=masking)
         # Masked before anything else reads the source: templates render from the stand-ins too.
@@ -160,11 +164,16 @@ class RunContext:
             object_name=object_name,
             source_id=source_id,
             source={**source, **standins},
-            today=timezone.localdate(self.job.created),
+            today=self._today(),
             job=self.job.pk,
         )
         out.update(standins)  # a masked field gets its stand-in, whatever else was set on it
         return out
+
+    def _today(self) -> date:
+        if self._created_day is None:
+            self._created_day = timezone.localdate(self.job.created)
+        return self._created_day
 
     def _source_fields(
         self, object_name: str, source_id: str, values: dict[str, Any], *, masking: bool = False
