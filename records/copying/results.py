@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from records.connectors.base import WriteResult
 from records.connectors.errors import ConnectorError
-from records.copying import lifecycle
+from records.copying import lifecycle, tally
 from records.copying.lifecycle import Fence
 from records.copying.new_rows import NewRow
 from records.models import RecordResult
@@ -160,6 +160,7 @@ def _write(rows: list[RecordResult], names: tuple[str, ...], fence: Fence | None
                 values[i] = json_fields[n].get_db_prep_save(values[i], connection)
         params.append(values + [stamp, row.pk])
     _executemany(sql, params, fence or lifecycle.current_fence.get())
+    tally.tell(rows)  # the run's progress counters, without recounting the job's rows
 
 
 def _executemany(sql: str, params: list[list[Any]], fence: Fence | None = None) -> None:

@@ -13,9 +13,9 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from records.connectors.base import Automation, Connector, FieldInfo
-from records.copying import choices, value_templates
+from records.copying import choices, tally, value_templates
 from records.copying.level_reads import overlapped
-from records.copying.lifecycle import Cancelled, Fence, LeaseLost, refresh_counts, renew
+from records.copying.lifecycle import Cancelled, Fence, LeaseLost, renew
 from records.copying.mask_unique import held_of
 from records.copying.options import CopyOptions
 from records.copying.tree import copy_key_field, unique_fields
@@ -27,7 +27,8 @@ from records.models import CopyJob, RecordResult
 # How often a run's heartbeat renews the lease: a write and a commit, and a run beats after every
 # batch (~20 a Big Account job). Far inside the lease (a third of it is the Heartbeat thread's
 # period); every row write is fenced anyway (results.py), so a worker that lost its lease stops at
-# its next write, however recently it renewed. The progress is still recounted at every beat.
+# its next write, however recently it renewed. The progress is still written at every beat (from
+# the run's tally, tally.py, not recounted).
 BEAT_SECONDS = 1.0
 
 
@@ -48,6 +49,8 @@ class RunContext:
     _cleared: dict[tuple[str, frozenset[str]], list[FieldInfo]] = field(default_factory=dict, init=False, repr=False)
     _renewed_at: float | None = field(default=None, init=False, repr=False)  # time.monotonic()
     _created_day: date | None = field(default=None, init=False, repr=False)
+    _tally: tally.Tally | None = field(default=None, init=False, repr=False)
+    _counts: tuple[int, int, int] | None = field(default=None, init=False, repr=False)  # as last written
 
     def __post_init__(self) -> None:
         self.options = CopyOptions.from_dict(self.job.options)
@@ -94,9 +97,25 @@ class RunContext:
             if not renew(self.fence):
                 raise LeaseLost
             self._renewed_at = now
-        refresh_counts(self.job)
+        self._write_counts()
         if CopyJob.objects.filter(pk=self.job.pk, cancel_requested=True).exists():
             raise Cancelled
+
+    def _write_counts(self) -> None:
+        """The job's progress counters, from the run's tally (tally.py: its rows' statuses read at
+        the first beat, then kept as they are written); written only when they changed."""
+        current = tally.current_tally.get()
+        if current is None or current is not self._tally:
+            self._tally = tally.Tally.of(self.job)
+            tally.current_tally.set(self._tally)
+        counts = self._tally.counts()
+        if counts != self._counts:
+            self._counts = counts
+            job = self.job
+            job.planned_count, job.succeeded_count, job.failed_count = counts
+            CopyJob.objects.filter(pk=job.pk).update(
+                planned_count=counts[0], succeeded_count=counts[1], failed_count=counts[2]
+            )
 
     def save_state(self) -> None:
         # What the writer's answers said of the API budget: the job page shows it (no remote call there).
