@@ -4,7 +4,7 @@ options, and the helpers built on them (heartbeat, state, describe, rows, a reco
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -128,14 +128,22 @@ class RunContext:
 
     def describe(self, object_name: str) -> list[FieldInfo]:
         if object_name not in self._described:
-            self._described[object_name] = self.connector.describe(object_name)
+            self._described[object_name] = self._describer()(object_name)
         return self._described[object_name]
 
     def describe_all(self, object_names: Iterable[str]) -> None:
         """Describe the objects not described yet, the calls overlapping (they are independent)."""
         missing = [o for o in dict.fromkeys(object_names) if o not in self._described]
-        for name, fields in zip(missing, overlapped(self.connector, self.connector.describe, missing), strict=True):
+        for name, fields in zip(missing, overlapped(self.connector, self._describer(), missing), strict=True):
             self._described[name] = fields
+
+    def _describer(self) -> Callable[[str], list[FieldInfo]]:
+        """A run reads picklists' values only to mask (a stand-in is one of the values) or to map
+        values into another profile; else the fields as listed (Vault: no call per picklist
+        between the job's start and its first write)."""
+        if self.cross or self.masks.any_rules():
+            return self.connector.describe
+        return self.connector.describe_listed
 
     def key_field(self, object_name: str) -> str:
         if object_name not in self._keys:
