@@ -176,7 +176,8 @@ def _add_results(job: CopyJob, trees: TreePieces, snapshot: bool, plan: Plan) ->
     roots = trees.roots()
     keys: dict[str, list[tuple[str, str]]] = {}
     for root in roots:
-        waves = waves_of(trees, root)
+        # One tree planned just now: its waves as the preview worked them out (the same rule).
+        waves = plan.waves if len(roots) == 1 and plan.waves else waves_of(trees, root)
         for nodes in trees.chunks(root):
             rows = _result_rows(job, nodes, snapshot, waves)
             if job.target_profile_id:

@@ -333,7 +333,8 @@ def _deep_copy_trees(
         plan.refused_reason = _too_large_words(conn, _engine(conn, options, request.object_name), limit)
     plan.objects = tree.summarize(all_nodes, plurals)
     if not plan.refused_reason:
-        plan.way, plan.cost = _way_and_cost(conn, options, request.object_name, all_nodes)
+        plan.waves = tree.assign_waves(all_nodes)
+        plan.way, plan.cost = _way_and_cost(conn, options, request.object_name, all_nodes, plan.waves)
         plan.levels = plan_level_paths(conn, all_nodes)
     return trees
 
@@ -390,11 +391,10 @@ def _deep_copy_facts(conn: Connector, options: CopyOptions, object_name: str, *,
 
 
 def _way_and_cost(
-    conn: Connector, options: CopyOptions, object_name: str, nodes: list[Node]
+    conn: Connector, options: CopyOptions, object_name: str, nodes: list[Node], waves: dict[str, int]
 ) -> tuple[str, dict[str, Any]]:
     """How the deep copy is made, why, and what it costs in write calls (tree.write_calls, the
-    rule the preview's JS applies too, on plan.cost)."""
-    waves = tree.assign_waves(nodes)
+    rule the preview's JS applies too, on plan.cost), the records created in `waves`."""
     cost = tree.cost_data(
         nodes,
         batch_size=conn.batch_size,

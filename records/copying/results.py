@@ -103,7 +103,13 @@ def insert(rows: Sequence[RecordResult | NewRow]) -> None:
 # Columns whose database value is the Python value itself when that is a str, an int or None:
 # their preparation (to_python, then the backend's adapter) hands such a value back unchanged, at
 # ~10 µs a column; a 5,000-record plan has 110,000 of them. Exact types: a subclass may convert.
-_PLAIN_COLUMNS = (models.CharField, models.TextField, models.PositiveSmallIntegerField, models.ForeignKey)
+_PLAIN_COLUMNS = (
+    models.CharField,
+    models.URLField,
+    models.TextField,
+    models.PositiveSmallIntegerField,
+    models.ForeignKey,
+)
 
 
 def _preparer(field: Field[Any, Any], now: datetime) -> Callable[[RecordResult | NewRow], Any]:

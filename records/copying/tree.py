@@ -76,6 +76,9 @@ class Plan:
     # Each level's read and write path where the system has two (copying/level_paths.py): {object,
     # depth, count, read, write, line}, read and write each {path, why, credits and seconds of both}.
     levels: list[dict[str, Any]] = field(default_factory=list)
+    # Each record's creation wave (assign_waves) as the preview worked it out for its cost: the job
+    # made from this plan at once gives its rows these, not worked out again. Not stored (as_dict).
+    waves: dict[str, int] = field(default_factory=dict, repr=False)
 
     @property
     def total(self) -> int:
