@@ -20,7 +20,7 @@ from records.copying.tree import Node, unique_fields
 from records.copying.tree_pieces import TO_SEND, TreeNodes, snapshot_node, tree_index
 from records.copying.unique import MakeUnique
 from records.copying.waves import references_within
-from records.copying.write import Batch, BatchWriter
+from records.copying.write import Batch, BatchWriter, InFlight
 from records.models import RecordResult
 
 S = RecordResult.Status
@@ -61,26 +61,16 @@ class EngineDeepCopyRun:
             self._plan_repoint(root_id, nodes.all(), index.depths)
             self.repoint.run(root_id)
             return
-        pipelined = len(index.depths) <= PIPELINED_MAX_RECORDS
-        # Every object of the tree described at once, the top one among them (its clone needs
-        # it), while the tree's rows load from the database: the describe's latency hides the
-        # CPU of loading the snapshots, and none is left between the clone and the first wave.
-        with Overlap(self.connector, 1) as reads:
-            described = reads.start(context.describe_all, index.objects)
-            whole = nodes.whole() if pipelined else None
-            described.result()
-        if whole is not None:
+        if len(index.depths) <= PIPELINED_MAX_RECORDS:
+            whole = self._root_while_loading(root_id, nodes, index.objects)
             self._plan_repoint(root_id, nodes.all() if nodes.read is not None else whole[1].values(), index.depths)
-        root_row = next((r for r in whole[0] if r.depth == 0), None) if whole else None
-        if whole is None:
-            root_row = context.tree_results(root_id).filter(depth=0).first()
-        if root_row is not None and root_row.status in TO_SEND:
-            root_node = (whole[1] if whole else nodes.of([root_row])).get((root_row.object_name, root_row.source_id))
-            if root_node is not None:
-                self._create_root(root_id, root_row, root_node)
-        if whole is not None:
             self._send_pipelined(whole, index.depths)
         else:
+            context.describe_all(index.objects)  # every object at once, the top one among them
+            root_row = context.tree_results(root_id).filter(depth=0).first()
+            root_node = self._root_node(nodes, root_row)
+            if root_row is not None and root_node is not None:
+                self._create_root(root_id, root_row, root_node)
             self._plan_repoint(root_id, nodes.all(), index.depths)
             for depth in index.waves:  # each wave a piece at a time: memory flat however large
                 context.heartbeat()
@@ -89,6 +79,42 @@ class EngineDeepCopyRun:
                     self._send_wave(wave, node_by_key, id_map, index.depths)
         self.repoint.run(root_id)  # references to records created in the same wave or later
         context.heartbeat()
+
+    def _root_while_loading(
+        self, root_id: str, nodes: TreeNodes, objects: list[str]
+    ) -> tuple[list[RecordResult], dict[tuple[str, str], Node]]:
+        """The tree's rows and nodes, loaded while the tree's objects are described (at once, the
+        top one among them: its clone needs it), the top record's clone started between two pieces
+        of the rows as soon as the describes are in: neither latency waits for the CPU of loading
+        10,000 snapshots, nor that CPU for them."""
+        context = self.context
+        root_row = context.tree_results(root_id).filter(depth=0).first()
+        root_node = self._root_node(nodes, root_row)
+        with Overlap(self.connector, 1) as reads, InFlight(self.writer, self.writer.parallelism()) as flight:
+            described = reads.start(context.describe_all, objects)
+            started: list[bool] = []
+
+            def start_root(now: bool = False) -> None:
+                if root_row is None or root_node is None or started or not (now or described.done()):
+                    return
+                described.result()
+                started.append(True)
+                batch = self._root_batch(root_id, root_row, root_node)
+                if batch is not None:
+                    flight.start(batch)
+
+            whole = nodes.whole(between=start_root)
+            described.result()
+            start_root(now=True)
+            while flight.busy:
+                flight.wait()
+        return whole
+
+    def _root_node(self, nodes: TreeNodes, root_row: RecordResult | None) -> Node | None:
+        """The top record's node when its row is still to send."""
+        if root_row is None or root_row.status not in TO_SEND:
+            return None
+        return nodes.of([root_row]).get((root_row.object_name, root_row.source_id))
 
     def _send_pipelined(
         self, whole: tuple[list[RecordResult], dict[tuple[str, str], Node]], depths: dict[tuple[str, str], int]
@@ -140,21 +166,27 @@ class EngineDeepCopyRun:
         self.writer.send_all(batches, self.context.heartbeat)
 
     def _create_root(self, root_id: str, root_row: RecordResult, root_node: Node) -> None:
+        batch = self._root_batch(root_id, root_row, root_node)
+        if batch is not None:
+            self.writer.send(*batch)
+
+    def _root_batch(self, root_id: str, root_row: RecordResult, root_node: Node) -> Batch | None:
         """The root: the system's clone action, with the overrides (and the copy key). The copy
-        inherits the rest from its source, as read for the plan (a lost answer compares them)."""
+        inherits the rest from its source, as read for the plan (a lost answer compares them).
+        None when a crashed run's attempt is found to have made it (or it needs review)."""
         context, conn = self.context, self.connector
         overrides = context.top_overrides(root_row, root_node.fields)
         sent = Sent(payloads={root_row.pk: overrides}, inherits=True, sources={root_row.pk: root_node.fields})
         self.writer.reconcile_leftovers([root_row], sent)
         if root_row.status != S.PENDING:
-            return
+            return None
 
         def clone(batch: list[RecordResult]) -> list[WriteResult]:
             # From the payload at call time: "make unique" may have numbered a value.
             return conn.clone(context.job.object_name, [CloneRequest(root_id, dict(sent.payloads[root_row.pk]))])
 
         context.heartbeat()
-        self.writer.send([root_row], clone, sent)
+        return [root_row], clone, sent
 
     @property
     def inherits(self) -> bool:
