@@ -202,10 +202,10 @@ class Connector(abc.ABC):
     @abc.abstractmethod
     def describe(self, object_name: str) -> list[FieldInfo]: ...
 
-    def describe_without_values(self, object_name: str) -> list[FieldInfo]:
-        """The object's fields as `describe` gives them, but where a field's allowed values cost
-        calls of their own (Vault: one per picklist) without them: what a run that checks no value
-        needs (the copy-key field, the unique fields). Here: `describe`."""
+    def describe_listed(self, object_name: str) -> list[FieldInfo]:
+        """The object's fields as describe() gives them, but for the values of its picklists where
+        those are calls of their own (Vault): for what needs the names, types and labels only (a
+        query's columns, a job's field labels), read ahead of need without the picklists' round."""
         return self.describe(object_name)
 
     @abc.abstractmethod

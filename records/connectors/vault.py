@@ -166,8 +166,8 @@ class VaultConnector(DelegatedAttachments, Connector):
     def describe(self, object_name: str) -> list[FieldInfo]:
         return self.metadata.describe(object_name)
 
-    def describe_without_values(self, object_name: str) -> list[FieldInfo]:
-        return self.metadata.describe_without_values(object_name)
+    def describe_listed(self, object_name: str) -> list[FieldInfo]:
+        return list(self.metadata.listed_fields(object_name).values())
 
     def _metadata(self, object_name: str) -> tuple[list[FieldInfo], dict[str, Any]]:
         """An object's fields and raw metadata (what tests read to see the relationships)."""

@@ -40,7 +40,7 @@ class VaultFiles:
 
     def allows_attachments(self, object_name: str) -> bool:
         # Retrieve Object Metadata: `allow_attachments` (cached with the object's describe).
-        return bool(self.metadata.object(object_name)[1].get("allow_attachments"))
+        return bool(self.metadata.raw(object_name).get("allow_attachments"))  # no picklists needed
 
     def attachments(self, object_name: str, record_id: str) -> list[Attachment]:
         # Retrieve Object Record Attachments: the latest version of each, with size and MD5.

@@ -31,9 +31,11 @@ class VaultMetadata:
     def __init__(self, api: VaultApi) -> None:
         self.api = api
         self._describe: dict[str, tuple[list[FieldInfo], dict[str, Any]]] = {}
+        # object name -> its fields (each with the picklist it names) and metadata, as read
+        self._raw: dict[str, tuple[list[tuple[FieldInfo, str]], dict[str, Any]]] = {}
         self._picklists: dict[str, tuple[str, ...]] = {}  # picklist name -> active value names
         self._picklist_labels: dict[str, tuple[str, ...]] = {}  # picklist name -> their labels
-        self._locks: dict[str, threading.Lock] = {}  # object name -> held while it is read
+        self._locks: dict[str, threading.Lock] = {}  # held while an object's metadata (or picklists) is read
         self._locks_lock = threading.Lock()
 
     def list_objects(self) -> list[ObjectInfo]:
@@ -41,24 +43,37 @@ class VaultMetadata:
         return vmp.objects(self.api.call("GET", "metadata/vobjects"))
 
     def object(self, object_name: str) -> tuple[list[FieldInfo], dict[str, Any]]:
-        """An object's fields and its raw metadata (relationships included)."""
+        """An object's fields, its picklists' values filled in, and its raw metadata."""
         if object_name in self._describe:
             return self._describe[object_name]
-        with self._reading(object_name):  # one read per object, however many threads ask at once
+        infos, obj = self._metadata(object_name)
+        with self._reading(f"{object_name} picklists"):  # the metadata's lock is not held meanwhile
             if object_name not in self._describe:
-                self._describe[object_name] = self._read_object(object_name)
+                lists = self._picklists_at_once([name for _, name in infos])
+                fields = [self._with_picklist_values(info, name, lists) for info, name in infos]
+                self._describe[object_name] = fields, obj
         return self._describe[object_name]
 
-    def _reading(self, object_name: str) -> threading.Lock:
-        with self._locks_lock:
-            return self._locks.setdefault(object_name, threading.Lock())
+    def _metadata(self, object_name: str) -> tuple[list[tuple[FieldInfo, str]], dict[str, Any]]:
+        """An object's fields as its metadata lists them (each with the picklist it names, "" for
+        none; no values yet) and the raw metadata: one call, all a query, the related lists and
+        the run's field names need. The picklists' values are a call each (`object`), read only
+        for what shows or checks values: a plan's next query no longer waits for them."""
+        if object_name not in self._raw:
+            with self._reading(object_name):  # one read per object, however many threads ask at once
+                if object_name not in self._raw:
+                    self._raw[object_name] = self._read_object(object_name)
+        return self._raw[object_name]
 
-    def _read_object(self, object_name: str) -> tuple[list[FieldInfo], dict[str, Any]]:
+    def _reading(self, key: str) -> threading.Lock:
+        with self._locks_lock:
+            return self._locks.setdefault(key, threading.Lock())
+
+    def _read_object(self, object_name: str) -> tuple[list[tuple[FieldInfo, str]], dict[str, Any]]:
         # Reference: https://general.veevavault.dev/vault-api/api-reference/26.2/vault-objects/retrieve-object-metadata/
         obj = vmp.object_metadata(self.api.call("GET", f"metadata/vobjects/{vp.vql_name(object_name)}"))
         infos = [(vmp.field_info(f), f) for f in vmp.raw_fields(obj)]
-        lists = self._picklists_at_once([_picklist_name(info, raw) for info, raw in infos])
-        return [self._with_picklist_values(info, _picklist_name(info, raw), lists) for info, raw in infos], obj
+        return [(info, _picklist_name(info, raw)) for info, raw in infos], obj
 
     def _picklists_at_once(self, names: list[str]) -> dict[str, tuple[str, ...]]:
         """{picklist: its values} of the fields' picklists, those not read yet read at once (each
@@ -73,21 +88,22 @@ class VaultMetadata:
     def forget(self, object_name: str) -> None:
         """Drop an object's cached metadata, so the next read sees a field just added."""
         self._describe.pop(object_name, None)
+        self._raw.pop(object_name, None)
 
     def describe(self, object_name: str) -> list[FieldInfo]:
         return list(self.object(object_name)[0])
 
-    def describe_without_values(self, object_name: str) -> list[FieldInfo]:
-        """The object's fields from its metadata alone (one call, not cached): no picklist's values,
-        which are a call each. An object already described whole is answered from that."""
-        if object_name in self._describe:
-            return self.describe(object_name)
-        # Reference: https://general.veevavault.dev/vault-api/api-reference/26.2/vault-objects/retrieve-object-metadata/
-        obj = vmp.object_metadata(self.api.call("GET", f"metadata/vobjects/{vp.vql_name(object_name)}"))
-        return [vmp.field_info(f) for f in vmp.raw_fields(obj)]
-
     def fields(self, object_name: str) -> dict[str, FieldInfo]:
         return {f.name: f for f in self.describe(object_name)}
+
+    def listed_fields(self, object_name: str) -> dict[str, FieldInfo]:
+        """The object's fields by name as its metadata lists them, without their picklists' values
+        (a query's columns): a plan's query of the next level waits for no picklist call."""
+        return {info.name: info for info, _ in self._metadata(object_name)[0]}
+
+    def raw(self, object_name: str) -> dict[str, Any]:
+        """The object's raw metadata (relationships, allow_attachments): one call, no picklists."""
+        return self._metadata(object_name)[1]
 
     def _with_picklist_values(self, info: FieldInfo, name: str, lists: dict[str, tuple[str, ...]]) -> FieldInfo:
         """Fill a Picklist field's allowed value names (and labels) from the picklist it names,
@@ -123,7 +139,7 @@ class VaultMetadata:
     def related_lists(self, object_name: str) -> list[RelatedList]:
         """Inbound parent-child relationships: from the object's `relationships[]`, or, when it
         lists none, from the Object fields of the other objects that point here (§2.2-2.4)."""
-        _, obj = self.object(object_name)
+        obj = self.raw(object_name)
         out = vmp.child_lists(obj, object_name)
         if not out and not vmp.lists_relationships(obj):
             out = self._inbound_from_fields(object_name)
@@ -133,7 +149,7 @@ class VaultMetadata:
         out = []
         for other in self.list_objects():
             try:
-                _, meta = self.object(other.name)
+                meta = self.raw(other.name)
             except ConnectorError:
                 continue
             out.extend(vmp.inbound_lists(meta, other, object_name))

@@ -115,7 +115,7 @@ class VaultReads:
         return _record(object_name, vp.record(body))
 
     def children(self, related: RelatedList, parent_ids: Sequence[str]) -> Iterator[Record]:
-        fields = self.metadata.fields(related.child_object)
+        fields = self.metadata.listed_fields(related.child_object)  # the names: no picklist values
         if related.parent_field not in fields:
             raise Rejected(f"{related.child_object} has no field {related.parent_field}.", error_type="INVALID_NAME")
         names = ", ".join(vp.vql_name(n) for n in fields)

@@ -38,7 +38,7 @@ class CloneRun:
         # The object's describe (a remote call) while the rows are read from the database; a
         # clone checks no value, so no picklist's values are read unless a field is masked.
         with Overlap(context.connector, 1) as reads:
-            described = reads.start(context.describe_for_sending, name)
+            described = reads.start(context.describe, name)
             rows = loaded(context.job.results.filter(status__in=[S.PENDING, S.SENDING]).order_by("depth", "id"))
             described.result()
         # A clone inherits what it isn't sent: a masked field's stand-in is sent, from its source value.

@@ -12,6 +12,7 @@ from records.connectors.base import CloneRequest, Connector, FieldInfo, FieldTyp
 from records.copying import results as res
 from records.copying.bulk_writes import JobBulkLedger, bulk_call, settle_stored_jobs, takes_bulk
 from records.copying.pipeline import WavePipeline
+from records.copying.reads_together import Overlap
 from records.copying.reconcile import Sent
 from records.copying.repoint import LaterRefs, RepointPass, later_refs, reference_fields
 from records.copying.run_context import RunContext
@@ -19,7 +20,7 @@ from records.copying.tree import Node, unique_fields
 from records.copying.tree_pieces import TO_SEND, TreeNodes, snapshot_node, tree_index
 from records.copying.unique import MakeUnique
 from records.copying.waves import references_within
-from records.copying.write import Batch, BatchWriter
+from records.copying.write import Batch, BatchWriter, InFlight
 from records.models import RecordResult
 
 S = RecordResult.Status
@@ -43,6 +44,8 @@ class EngineDeepCopyRun:
         self.writer = BatchWriter(context, renumber=MakeUnique(context).renumber)
         self.repoint = RepointPass(context)
         self.ledger = JobBulkLedger(context)
+        self._shapes: dict[tuple[str, str], tuple[list[FieldInfo], list[FieldInfo]]] = {}
+        self._bulk: dict[tuple[str, int], bool] = {}
 
     def run(self) -> None:
         for root in self.context.job.source_ids:
@@ -58,18 +61,16 @@ class EngineDeepCopyRun:
             self._plan_repoint(root_id, nodes.all(), index.depths)
             self.repoint.run(root_id)
             return
-        root_row = context.tree_results(root_id).filter(depth=0).first()
-        # Every object of the tree described at once, the top one among them (its clone needs
-        # it): one latency before the first copy, as the top object's describe alone took, and
-        # none between the clone and the first wave (bench latency_bounds).
-        context.describe_all(index.objects)
-        if root_row is not None and root_row.status in (S.PENDING, S.SENDING):
-            root_node = nodes.of([root_row]).get((root_row.object_name, root_row.source_id))
-            if root_node is not None:
-                self._create_root(root_id, root_row, root_node)
         if len(index.depths) <= PIPELINED_MAX_RECORDS:
-            self._send_pipelined(root_id, nodes, index.depths)
+            whole = self._root_while_loading(root_id, nodes, index.objects)
+            self._plan_repoint(root_id, nodes.all() if nodes.read is not None else whole[1].values(), index.depths)
+            self._send_pipelined(whole, index.depths)
         else:
+            context.describe_all(index.objects)  # every object at once, the top one among them
+            root_row = context.tree_results(root_id).filter(depth=0).first()
+            root_node = self._root_node(nodes, root_row)
+            if root_row is not None and root_node is not None:
+                self._create_root(root_id, root_row, root_node)
             self._plan_repoint(root_id, nodes.all(), index.depths)
             for depth in index.waves:  # each wave a piece at a time: memory flat however large
                 context.heartbeat()
@@ -79,14 +80,50 @@ class EngineDeepCopyRun:
         self.repoint.run(root_id)  # references to records created in the same wave or later
         context.heartbeat()
 
-    def _send_pipelined(self, root_id: str, nodes: TreeNodes, depths: dict[tuple[str, str], int]) -> None:
+    def _root_while_loading(
+        self, root_id: str, nodes: TreeNodes, objects: list[str]
+    ) -> tuple[list[RecordResult], dict[tuple[str, str], Node]]:
+        """The tree's rows and nodes, loaded while the tree's objects are described (at once, the
+        top one among them: its clone needs it), the top record's clone started between two pieces
+        of the rows as soon as the describes are in: neither latency waits for the CPU of loading
+        10,000 snapshots, nor that CPU for them."""
+        context = self.context
+        root_row = context.tree_results(root_id).filter(depth=0).first()
+        root_node = self._root_node(nodes, root_row)
+        with Overlap(self.connector, 1) as reads, InFlight(self.writer, self.writer.parallelism()) as flight:
+            described = reads.start(context.describe_all, objects)
+            started: list[bool] = []
+
+            def start_root(now: bool = False) -> None:
+                if root_row is None or root_node is None or started or not (now or described.done()):
+                    return
+                described.result()
+                started.append(True)
+                batch = self._root_batch(root_id, root_row, root_node)
+                if batch is not None:
+                    flight.start(batch)
+
+            whole = nodes.whole(between=start_root)
+            described.result()
+            start_root(now=True)
+            while flight.busy:
+                flight.wait()
+        return whole
+
+    def _root_node(self, nodes: TreeNodes, root_row: RecordResult | None) -> Node | None:
+        """The top record's node when its row is still to send."""
+        if root_row is None or root_row.status not in TO_SEND:
+            return None
+        return nodes.of([root_row]).get((root_row.object_name, root_row.source_id))
+
+    def _send_pipelined(
+        self, whole: tuple[list[RecordResult], dict[tuple[str, str], Node]], depths: dict[tuple[str, str], int]
+    ) -> None:
         """The waves' records, each batch as soon as the records it points at (its parent, earlier
         waves) have copies, not when the whole previous wave is done (pipeline.py). The tree's rows
-        are read once, for the second pass's plan and for sending."""
-        context = self.context
-        rows, node_by_key = nodes.whole()
-        self._plan_repoint(root_id, nodes.all() if nodes.read is not None else node_by_key.values(), depths)
-        context.heartbeat()
+        (`whole`) are read once, for the second pass's plan and for sending."""
+        rows, node_by_key = whole
+        self.context.heartbeat()
         to_send = [
             r for r in rows if r.depth > 0 and r.status in TO_SEND and (r.object_name, r.source_id) in node_by_key
         ]
@@ -103,7 +140,7 @@ class EngineDeepCopyRun:
             return self._children_batches(object_name, batch, node_by_key, id_map, depths)
 
         def size_of(object_name: str, wave: int) -> int:
-            bulk = takes_bulk(context, object_name, wave)
+            bulk = self._takes_bulk(object_name, wave)
             return self.connector.bulk_batch_size if bulk else self.connector.batch_size
 
         pipeline = WavePipeline(
@@ -129,21 +166,27 @@ class EngineDeepCopyRun:
         self.writer.send_all(batches, self.context.heartbeat)
 
     def _create_root(self, root_id: str, root_row: RecordResult, root_node: Node) -> None:
+        batch = self._root_batch(root_id, root_row, root_node)
+        if batch is not None:
+            self.writer.send(*batch)
+
+    def _root_batch(self, root_id: str, root_row: RecordResult, root_node: Node) -> Batch | None:
         """The root: the system's clone action, with the overrides (and the copy key). The copy
-        inherits the rest from its source, as read for the plan (a lost answer compares them)."""
+        inherits the rest from its source, as read for the plan (a lost answer compares them).
+        None when a crashed run's attempt is found to have made it (or it needs review)."""
         context, conn = self.context, self.connector
         overrides = context.top_overrides(root_row, root_node.fields)
         sent = Sent(payloads={root_row.pk: overrides}, inherits=True, sources={root_row.pk: root_node.fields})
         self.writer.reconcile_leftovers([root_row], sent)
         if root_row.status != S.PENDING:
-            return
+            return None
 
         def clone(batch: list[RecordResult]) -> list[WriteResult]:
             # From the payload at call time: "make unique" may have numbered a value.
             return conn.clone(context.job.object_name, [CloneRequest(root_id, dict(sent.payloads[root_row.pk]))])
 
         context.heartbeat()
-        self.writer.send([root_row], clone, sent)
+        return [root_row], clone, sent
 
     @property
     def inherits(self) -> bool:
@@ -154,9 +197,27 @@ class EngineDeepCopyRun:
         self, node: Node, fields: list[FieldInfo], id_map: Mapping[str, str], new_parent: str, later: LaterRefs
     ) -> tuple[dict[str, Any], str]:
         """A child's create row, and why its record fails instead ("" when it doesn't)."""
+        refs, cleared = self._shape(node.object_name, node.parent_field, fields)
         if self.connector.creates_from_source:
-            return source_payload(node, fields, id_map, new_parent, later=later), ""
-        return build_payload(node, fields, id_map, new_parent, self.connector, later=later), ""
+            return source_payload(node, refs, id_map, new_parent, later=later, cleared=cleared), ""
+        return build_payload(node, fields, id_map, new_parent, self.connector, later=later, cleared=cleared), ""
+
+    def _takes_bulk(self, object_name: str, depth: int) -> bool:
+        """bulk_writes.takes_bulk, asked once per level (the pipeline asks per batch and per group)."""
+        key = (object_name, depth)
+        if key not in self._bulk:
+            self._bulk[key] = takes_bulk(self.context, object_name, depth)
+        return self._bulk[key]
+
+    def _shape(
+        self, object_name: str, parent_field: str, fields: list[FieldInfo]
+    ) -> tuple[list[FieldInfo], list[FieldInfo]]:
+        """The references a copy re-points and the unique fields it clears: the same for every
+        record of an object reached through one parent field, worked out once (not per record)."""
+        key = (object_name, parent_field)
+        if key not in self._shapes:
+            self._shapes[key] = reference_fields(fields, parent_field), unique_fields(fields)[0]
+        return self._shapes[key]
 
     def _plan_repoint(self, root_id: str, nodes: Iterable[Node], depths: dict[tuple[str, str], int]) -> None:
         if self.connector.updates_records:
@@ -184,7 +245,8 @@ class EngineDeepCopyRun:
                 res.fail(row, "PARENT_NOT_COPIED", "Its parent record was not copied.")
                 res.save([row])
                 continue
-            later = later_refs(node, fields, depths, target_of=conn.reference_target) if conn.updates_records else {}
+            refs = self._shape(object_name, node.parent_field, fields)[0]  # later_refs reads only these
+            later = later_refs(node, refs, depths, target_of=conn.reference_target) if conn.updates_records else {}
             payload, why = self._payload(node, fields, id_map, new_parent, later)
             if why:
                 res.fail(row, "UNMATCHED_REFERENCE", why)
@@ -218,7 +280,7 @@ class EngineDeepCopyRun:
         """The level's rows to send, after settling what a crashed run left SENDING: by its
         stored bulk jobs first (the level's path, bulk_writes.py), then by reconciling."""
         context, conn = self.context, self.connector
-        bulk = bool(ready) and takes_bulk(context, object_name, ready[0].depth)
+        bulk = bool(ready) and self._takes_bulk(object_name, ready[0].depth)
         if bulk:
             settle_stored_jobs(context, self.ledger, object_name, ready)
         self.writer.reconcile_leftovers(ready, sent)
@@ -255,6 +317,7 @@ def build_payload(
     system: Connector,
     *,
     later: LaterRefs | None = None,
+    cleared: list[FieldInfo] | None = None,
 ) -> dict[str, Any]:
     """An insert payload from a source record: copyable fields only, lookups re-pointed to copies.
     `system` (the connector) says which fields its system sets itself and what else an insert carries.
@@ -262,7 +325,8 @@ def build_payload(
     sets them (repoint.py), so a copy never points into the source tree meanwhile; a required one
     keeps the source's value until then (an insert can't leave it empty)."""
     infos = {f.name: f for f in fields}
-    cleared = {f.name for f in unique_fields(fields)[0]}  # unique values stay with the source
+    # Unique values stay with the source (`cleared`: unique_fields' answer, when worked out already).
+    clear = {f.name for f in (unique_fields(fields)[0] if cleared is None else cleared)}
     payload: dict[str, Any] = dict(system.insert_extras(node.fields))
     for name, value in node.fields.items():
         info = infos.get(name)
@@ -273,7 +337,7 @@ def build_payload(
             or not info.editable
             or info.no_copy
             or info.type == FieldType.FILE
-            or name in cleared
+            or name in clear
             or value is None
         ):
             continue
@@ -293,7 +357,13 @@ def build_payload(
 
 
 def source_payload(
-    node: Node, fields: list[FieldInfo], id_map: Mapping[str, str], new_parent: str, *, later: LaterRefs | None = None
+    node: Node,
+    fields: list[FieldInfo],
+    id_map: Mapping[str, str],
+    new_parent: str,
+    *,
+    later: LaterRefs | None = None,
+    cleared: list[FieldInfo] | None = None,
 ) -> dict[str, Any]:
     """A create row that copies its source (Vault `source_record_id`: the system copies the values and
     honours no_copy): the new parent, references to records of the tree re-pointed to their copies
@@ -301,7 +371,9 @@ def source_payload(
 
     References in `later` (to records of this wave or a later one, repoint.later_refs) have no copy
     to point at yet: left empty until the second pass sets them, so a copy never points into the
-    source tree meanwhile; a required one keeps the source's value until then (it can't be empty)."""
+    source tree meanwhile; a required one keeps the source's value until then (it can't be empty).
+    `cleared`: the unique fields to clear, worked out once per object (then `fields` may hold only
+    the references)."""
     payload: dict[str, Any] = {"source_record_id": node.source_id, node.parent_field: new_parent}
     later = later or {}
     for info in reference_fields(fields, node.parent_field):
@@ -313,7 +385,7 @@ def source_payload(
         target = id_map.get(value) if isinstance(value, str) else None
         if target:
             payload[info.name] = target
-    for info in unique_fields(fields)[0]:
+    for info in unique_fields(fields)[0] if cleared is None else cleared:
         if node.fields.get(info.name) not in (None, ""):
             payload[info.name] = None
     return payload

@@ -13,7 +13,7 @@ references' one (matching.match_key), `--match` included.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from records.connectors import connector_for
 from records.connectors.base import Connector
@@ -192,7 +192,7 @@ def _still_there(
     return out
 
 
-def apply_to_rows(*, job: CopyJob, rows: list[RecordResult]) -> None:
+def apply_to_rows(*, job: CopyJob, rows: Sequence[RecordResult]) -> None:
     """Mark the new job's rows of records already in the target (skip or update) before they are saved:
     skip -> succeeded at once, the existing record as its copy (in-tree references point at it);
     update -> the existing record as its copy, pending for the update pass."""

@@ -126,7 +126,7 @@ def _field_labels(
     if stored is not None:
         describe = stored_plans.described(stored)
     elif conn is not None:
-        describe = field_labels.safe(conn.describe)
+        describe = field_labels.safe(conn.describe_listed)  # labels: no picklist values needed
     else:
         return {}
     return field_labels.job_field_labels(
@@ -182,7 +182,8 @@ def _add_results(job: CopyJob, trees: TreePieces, snapshot: bool, plan: Plan) ->
     keys: dict[str, list[tuple[str, str]]] = {}
     pending: list[tuple[tree.Node, int]] = []
     for root in roots:
-        pieces, waves = _pieces_and_waves(trees, root)
+        # One tree planned just now: its waves as the preview worked them out (the same rule).
+        pieces, waves = _pieces_and_waves(trees, root, plan.waves if len(roots) == 1 else {})
         for nodes in pieces:
             pending += [(n, waves.get(n.source_id, n.depth)) for n in nodes]
             if len(pending) >= CHUNK_NODES:
@@ -204,9 +205,14 @@ def _add_results(job: CopyJob, trees: TreePieces, snapshot: bool, plan: Plan) ->
     job.save(update_fields=["state", "planned_count"])
 
 
-def _pieces_and_waves(trees: TreePieces, root: str) -> tuple[Iterable[list[tree.Node]], dict[str, int]]:
-    """A tree's pieces and its records' creation waves (plan_pieces.waves_of). A lone record (a
-    bulk clone's every tree) is in its own depth's wave, its one piece read once."""
+def _pieces_and_waves(
+    trees: TreePieces, root: str, planned: dict[str, int]
+) -> tuple[Iterable[list[tree.Node]], dict[str, int]]:
+    """A tree's pieces and its records' creation waves: `planned` when the preview worked them
+    out just now, else plan_pieces.waves_of. A lone record (a bulk clone's every tree) is in its
+    own depth's wave, its one piece read once."""
+    if planned:
+        return trees.chunks(root), planned
     first = next(trees.chunks(root), [])
     if len(first) == 1:  # a tree's first piece holds CHUNK_NODES records unless it is the only one
         return [first], {}

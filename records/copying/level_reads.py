@@ -14,12 +14,13 @@ import threading
 from collections.abc import Callable, Generator, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import close_old_connections, connection
 
 from records.connectors.base import Connector, Record, RelatedList
+from records.connectors.errors import ConnectorError
 from records.copying.list_feed import ListFeed
 
 T = TypeVar("T")
@@ -62,26 +63,42 @@ def overlapped(connector: Connector, call: Callable[[T], R], items: Sequence[T])
 
 class ListsAhead:
     """Each object's related lists, asked for once: `ahead` asks in the background (the next
-    level's lists while this level's records are read: they need only the objects' names), `of`
-    hands them over, asking at once for those not asked yet. Without threads `ahead` does nothing."""
+    level's lists while this level's records are read: they need only the objects' names), and
+    describes the objects those lists lead to (the level after next reads them: its queries
+    name their fields), `of` hands them over, asking at once for those not asked yet. Without
+    threads `ahead` does nothing. `exclude`: objects the copy leaves out (not described)."""
 
-    def __init__(self, connector: Connector) -> None:
+    def __init__(self, connector: Connector, exclude: frozenset[str] = frozenset()) -> None:
         self.connector = connector
+        self.exclude = exclude
         workers = parallelism(connector)
         self._pool = ThreadPoolExecutor(max_workers=workers) if workers > 1 else None
         self._asked: dict[str, Future[list[RelatedList]]] = {}
         self._known: dict[str, list[RelatedList]] = {}
+        self._described: set[str] = set()
 
     def ahead(self, objects: Iterable[str]) -> None:
         if self._pool is None:
             return
         for name in dict.fromkeys(objects):
             if name not in self._asked and name not in self._known:
-                self._asked[name] = self._pool.submit(_in_thread, self.connector.related_lists, name)
+                self._asked[name] = self._pool.submit(_in_thread, self._lists_then_describe, name)
+
+    def _lists_then_describe(self, name: str) -> list[RelatedList]:
+        lists = self.connector.related_lists(name)
+        pool = self._pool
+        for child in dict.fromkeys(r.child_object for r in lists if r.deep_copy and r.child_object not in self.exclude):
+            if pool is not None and child not in self._described:
+                self._described.add(child)
+                try:
+                    pool.submit(_in_thread, describe_quietly, self.connector, child)
+                except RuntimeError:  # the reading is over (closed): nothing is needed ahead
+                    break
+        return lists
 
     def of(self, objects: list[str]) -> dict[str, list[RelatedList]]:
         missing = [o for o in objects if o not in self._known and o not in self._asked]
-        self._known.update(zip(missing, overlapped(self.connector, self.connector.related_lists, missing), strict=True))
+        self._known.update(zip(missing, overlapped(self.connector, self._lists_then_describe, missing), strict=True))
         for name in objects:
             if name not in self._known:
                 self._known[name] = self._asked.pop(name).result()
@@ -92,9 +109,18 @@ class ListsAhead:
             self._pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _in_thread(call: Callable[[T], R], item: T) -> R:
+def describe_quietly(connector: Connector, object_name: str) -> None:
+    """An object's fields read ahead of need (cached by the connector; their names and labels,
+    not the picklists' values); a failure is left for the reader to meet."""
     try:
-        return call(item)
+        connector.describe_listed(object_name)
+    except ConnectorError:
+        return
+
+
+def _in_thread(call: Callable[..., R], *items: Any) -> R:
+    try:
+        return call(*items)
     finally:
         close_old_connections()
         connection.close()

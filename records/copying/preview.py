@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from typing import Any, Protocol
 
 from django.conf import settings
@@ -17,6 +18,7 @@ from records.connectors.errors import ConnectorError
 from records.copying import approval, budget_words, cross_plan, source_query, tree, value_templates
 from records.copying.cost import cost_data, update_calls, write_calls
 from records.copying.level_paths import bulk_spend, plan_level_paths
+from records.copying.level_reads import describe_quietly, overlapped
 from records.copying.mask_unique import masking_plan
 from records.copying.options import CopyOptions
 from records.copying.preview_checks import check_request
@@ -133,7 +135,7 @@ def _plan_source(
         # its calls in flight within the profile's concurrency).
         others = reads.start(_clone_names, conn, request.object_name, source_ids[1:] if clone else [])
         if not clone:  # the top object's related lists, kept by the connector for the tree's first level
-            reads.start(_related_lists_ahead, conn, request.object_name)
+            reads.start(_related_lists_ahead, conn, request.object_name, frozenset(request.options.exclude))
         fields = described.result()
         # Whether the rows' unique values are taken already: read while the request is checked
         # and the records' values rendered (needed last, by _add_notes).
@@ -158,11 +160,15 @@ def _plan_source(
     return plan, trees
 
 
-def _related_lists_ahead(conn: Connector, object_name: str) -> None:
+def _related_lists_ahead(conn: Connector, object_name: str, exclude: frozenset[str]) -> None:
+    """The top object's related lists and the fields of the objects they lead to (the tree's first
+    queries name them), read while the top object's picklists are."""
     try:
-        conn.related_lists(object_name)
+        lists = conn.related_lists(object_name)
     except ConnectorError:
-        pass  # asked again, and raised, where the tree is read
+        return  # asked again, and raised, where the tree is read
+    children = [r.child_object for r in lists if r.deep_copy and r.child_object not in exclude]
+    overlapped(conn, partial(describe_quietly, conn), list(dict.fromkeys(children)))
 
 
 def keeps_snapshot(conn: Connector, request: CopyRequest) -> bool:
@@ -328,7 +334,8 @@ def _deep_copy_trees(
         plan.refused_reason = _too_large_words(conn, _engine(conn, options, request.object_name), limit)
     plan.objects = tree.summarize(all_nodes, plurals)
     if not plan.refused_reason:
-        plan.way, plan.cost = _way_and_cost(conn, options, request.object_name, all_nodes)
+        plan.waves = tree.assign_waves(all_nodes)
+        plan.way, plan.cost = _way_and_cost(conn, options, request.object_name, all_nodes, plan.waves)
         plan.levels = plan_level_paths(conn, all_nodes)
     return trees
 
@@ -385,11 +392,10 @@ def _deep_copy_facts(conn: Connector, options: CopyOptions, object_name: str, *,
 
 
 def _way_and_cost(
-    conn: Connector, options: CopyOptions, object_name: str, nodes: list[Node]
+    conn: Connector, options: CopyOptions, object_name: str, nodes: list[Node], waves: dict[str, int]
 ) -> tuple[str, dict[str, Any]]:
-    """How the deep copy is made, why, and what it costs in write calls (tree.write_calls, the
-    rule the preview's JS applies too, on plan.cost)."""
-    waves = tree.assign_waves(nodes)
+    """How the deep copy is made, why, and what it costs in write calls (cost.write_calls, the
+    rule the preview's JS applies too, on plan.cost), the records created in `waves`."""
     cost = cost_data(
         nodes,
         batch_size=conn.batch_size,

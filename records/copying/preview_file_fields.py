@@ -32,7 +32,7 @@ def names_by_object(conn: Connector, nodes: list[Node], request: CopyRequest) ->
         return {}
     found: dict[str, list[str]] = {}
     for object_name in dict.fromkeys(n.object_name for n in nodes):
-        names = [f.name for f in conn.describe(object_name) if f.type == FieldType.FILE]
+        names = [f.name for f in conn.describe_listed(object_name) if f.type == FieldType.FILE]  # types only
         if names:
             found[object_name] = names
     return found

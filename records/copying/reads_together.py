@@ -31,6 +31,10 @@ class Later(Generic[R]):
         self._call, self._future = call, future
         self._done: tuple[R] | None = None
 
+    def done(self) -> bool:
+        """Whether `result()` would not wait for a call under way (without a thread: always)."""
+        return self._future is None or self._future.done()
+
     def result(self) -> R:
         if self._future is not None:
             return self._future.result()

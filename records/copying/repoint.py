@@ -19,7 +19,6 @@ a resumed run sends the whole pass again instead of reconciling it.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import replace
 from typing import Any
 
 from django.utils import timezone
@@ -54,16 +53,19 @@ def later_refs(
     depths: Mapping[tuple[str, str], int],
     *,
     target_of: TargetOf | None = None,
+    wave: int | None = None,
 ) -> LaterRefs:
     """{field: (target object, target source id)} for the references of `node` to records of the
     tree that are created in its own wave or later (so not re-pointable in its create).
     `target_of` (Connector.reference_target) names the object of a polymorphic reference (Zoho's
-    What_Id by its `$se_module`); without it a reference's declared object is taken."""
+    What_Id by its `$se_module`); without it a reference's declared object is taken. `wave`: the
+    node's wave when it is not its depth."""
     out: LaterRefs = {}
+    own = node.depth if wave is None else wave
     for info in reference_fields(fields, node.parent_field):
         target = ref_id(node.fields.get(info.name))
         key = ((target_of(info, node.fields) if target_of else info.reference_to) or node.object_name, target)
-        if target and depths.get(key, -1) >= node.depth:
+        if target and depths.get(key, -1) >= own:
             out[info.name] = key
     return out
 
@@ -76,13 +78,14 @@ def updating(conn: Connector, nodes: list[Node], waves: dict[str, int]) -> froze
     """The source ids of the records whose references the second pass will set, for a tree whose
     records are created in `waves` (the preview's cost, plan.cost_data)."""
     placed = _Placed(nodes, waves)
-    fields: dict[str, list[FieldInfo]] = {}  # connectors cache describe: no call for a read object
+    # Reference fields only: no picklist values (connectors cache their describes: no call for a read object).
+    fields: dict[str, list[FieldInfo]] = {}
     out = set()
     for n in nodes:
         if n.object_name not in fields:
-            fields[n.object_name] = conn.describe(n.object_name)
-        # Each record placed at its wave one at a time: 100,000 records are not copied at once.
-        if later_refs(replace(n, depth=waves.get(n.source_id, n.depth)), fields[n.object_name], placed):
+            fields[n.object_name] = conn.describe_listed(n.object_name)
+        # Each record at its wave, one at a time: 100,000 records are not copied at once.
+        if later_refs(n, fields[n.object_name], placed, wave=waves.get(n.source_id, n.depth)):
             out.add(n.source_id)
     return frozenset(out)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from records.connectors.base import WriteResult
 from records.connectors.errors import ConnectorError
-from records.copying import lifecycle
+from records.copying import lifecycle, tally
 from records.copying.lifecycle import Fence
 from records.models import RecordResult
 
@@ -75,11 +75,12 @@ def save_in_batches(rows: list[RecordResult], size: int = 500, *, fence: Fence |
         save(rows[start : start + size], fence=fence)
 
 
-def insert(rows: list[RecordResult]) -> None:
+def insert(rows: Sequence[RecordResult]) -> None:
     """Insert new result rows, skipping any (job, object, record) already there, in one statement.
 
     The same as bulk_create(ignore_conflicts=True) at a third of its CPU: a 10,000-record plan
-    spends its time here, not in the ORM's per-value compiler.
+    spends its time here, not in the ORM's per-value compiler (a new job's rows are made without
+    the model's constructor: result_rows.new_rows).
     """
     if not rows:
         return
@@ -101,7 +102,13 @@ def insert(rows: list[RecordResult]) -> None:
 # Columns whose database value is the Python value itself when that is a str, an int or None:
 # their preparation (to_python, then the backend's adapter) hands such a value back unchanged, at
 # ~10 µs a column; a 5,000-record plan has 110,000 of them. Exact types: a subclass may convert.
-_PLAIN_COLUMNS = (models.CharField, models.TextField, models.PositiveSmallIntegerField, models.ForeignKey)
+_PLAIN_COLUMNS = (
+    models.CharField,
+    models.URLField,
+    models.TextField,
+    models.PositiveSmallIntegerField,
+    models.ForeignKey,
+)
 
 
 def _preparer(field: Field[Any, Any], now: datetime) -> Callable[[RecordResult], Any]:
@@ -119,7 +126,7 @@ def _preparer(field: Field[Any, Any], now: datetime) -> Callable[[RecordResult],
     plain = type(field) in _PLAIN_COLUMNS
 
     def prepared(row: RecordResult) -> Any:
-        value = getattr(row, name) if plain else field.pre_save(row, True)
+        value = getattr(row, name)  # Field.pre_save, but for the stamps above (no file columns)
         if value is None or (plain and type(value) in (str, int)):
             return value
         return field.get_db_prep_save(value, connection)
@@ -159,6 +166,7 @@ def _write(rows: list[RecordResult], names: tuple[str, ...], fence: Fence | None
                 values[i] = json_fields[n].get_db_prep_save(values[i], db)
         params.append(values + [stamp, row.pk])
     _executemany(sql, params, fence or lifecycle.current_fence.get())
+    tally.tell(rows)  # the run's progress counters, without recounting the job's rows
 
 
 def _executemany(sql: str, params: list[list[Any]], fence: Fence | None = None) -> None:

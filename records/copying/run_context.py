@@ -4,7 +4,7 @@ options, and the helpers built on them (heartbeat, state, describe, rows, a reco
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -13,9 +13,9 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from records.connectors.base import Automation, Connector, FieldInfo
-from records.copying import choices, value_templates
+from records.copying import choices, tally, value_templates
 from records.copying.level_reads import overlapped
-from records.copying.lifecycle import Cancelled, Fence, LeaseLost, refresh_counts, renew
+from records.copying.lifecycle import Cancelled, Fence, LeaseLost, renew
 from records.copying.mask_unique import held_of
 from records.copying.options import CopyOptions
 from records.copying.tree import copy_key_field, unique_fields
@@ -27,7 +27,8 @@ from records.models import CopyJob, RecordResult
 # How often a run's heartbeat renews the lease: a write and a commit, and a run beats after every
 # batch (~20 a Big Account job). Far inside the lease (a third of it is the Heartbeat thread's
 # period); every row write is fenced anyway (results.py), so a worker that lost its lease stops at
-# its next write, however recently it renewed. The progress is still recounted at every beat.
+# its next write, however recently it renewed. The progress is still written at every beat (from
+# the run's tally, tally.py, not recounted).
 BEAT_SECONDS = 1.0
 
 
@@ -48,6 +49,8 @@ class RunContext:
     _cleared: dict[tuple[str, frozenset[str]], list[FieldInfo]] = field(default_factory=dict, init=False, repr=False)
     _renewed_at: float | None = field(default=None, init=False, repr=False)  # time.monotonic()
     _today: date | None = field(default=None, init=False, repr=False)  # the job's creation day, worked out once
+    _tally: tally.Tally | None = field(default=None, init=False, repr=False)
+    _counts: tuple[int, int, int] | None = field(default=None, init=False, repr=False)  # as last written
 
     def __post_init__(self) -> None:
         self.options = CopyOptions.from_dict(self.job.options)
@@ -94,7 +97,7 @@ class RunContext:
             if not renew(self.fence):
                 raise LeaseLost
             self._renewed_at = now
-        refresh_counts(self.job)
+        self._write_counts()
         self.stop_if_cancelled()
 
     def stop_if_cancelled(self) -> None:
@@ -102,6 +105,22 @@ class RunContext:
         between beats, so a cancel stops the next call as a beat would."""
         if CopyJob.objects.filter(pk=self.job.pk, cancel_requested=True).exists():
             raise Cancelled
+
+    def _write_counts(self) -> None:
+        """The job's progress counters, from the run's tally (tally.py: its rows' statuses read at
+        the first beat, then kept as they are written); written only when they changed."""
+        current = tally.current_tally.get()
+        if current is None or current is not self._tally:
+            self._tally = tally.Tally.of(self.job)
+            tally.current_tally.set(self._tally)
+        counts = self._tally.counts()
+        if counts != self._counts:
+            self._counts = counts
+            job = self.job
+            job.planned_count, job.succeeded_count, job.failed_count = counts
+            CopyJob.objects.filter(pk=job.pk).update(
+                planned_count=counts[0], succeeded_count=counts[1], failed_count=counts[2]
+            )
 
     def save_state(self) -> None:
         # What the writer's answers said of the API budget: the job page shows it (no remote call there).
@@ -114,22 +133,22 @@ class RunContext:
 
     def describe(self, object_name: str) -> list[FieldInfo]:
         if object_name not in self._described:
-            self._described[object_name] = self.connector.describe(object_name)
+            self._described[object_name] = self._describer()(object_name)
         return self._described[object_name]
-
-    def describe_for_sending(self, object_name: str) -> list[FieldInfo]:
-        """The describe of an object whose records are sent with no value checked (a clone): without
-        the fields' allowed values when the connector can spare their calls, unless a field of it is
-        masked (a stand-in is drawn from a picklist's values). The run's later describes get these."""
-        if object_name not in self._described and not self.masks.any_for(object_name):
-            self._described[object_name] = self.connector.describe_without_values(object_name)
-        return self.describe(object_name)
 
     def describe_all(self, object_names: Iterable[str]) -> None:
         """Describe the objects not described yet, the calls overlapping (they are independent)."""
         missing = [o for o in dict.fromkeys(object_names) if o not in self._described]
-        for name, fields in zip(missing, overlapped(self.connector, self.connector.describe, missing), strict=True):
+        for name, fields in zip(missing, overlapped(self.connector, self._describer(), missing), strict=True):
             self._described[name] = fields
+
+    def _describer(self) -> Callable[[str], list[FieldInfo]]:
+        """A run reads picklists' values only to mask (a stand-in is one of the values) or to map
+        values into another profile; else the fields as listed (Vault: no call per picklist
+        between the job's start and its first write)."""
+        if self.cross or self.masks.any_rules():
+            return self.connector.describe
+        return self.connector.describe_listed
 
     def key_field(self, object_name: str) -> str:
         if object_name not in self._keys:
@@ -165,6 +184,8 @@ class RunContext:
         resume on another day sends what the first attempt sent (the reconcile compares them)."""
         merged = {**self.options.fields_for(object_name), **values}
         masking = self.masks.any_for(object_name)
+        if not merged and not masking and not self.options.lineage.get(object_name):
+            return {}  # nothing to set, render, mask or stamp: most records of a large tree
         if source is None:
             source = self._source_fields(object_name, source_id, merged, masking=masking)
         # Masked before anything else reads the source: templates render from the stand-ins too.

@@ -79,6 +79,9 @@ class Plan:
     # Each level's read and write path where the system has two (copying/level_paths.py): {object,
     # depth, count, read, write, line}, read and write each {path, why, credits and seconds of both}.
     levels: list[dict[str, Any]] = field(default_factory=list)
+    # Each record's creation wave (assign_waves) as the preview worked it out for its cost: the job
+    # made from this plan at once gives its rows these, not worked out again. Not stored (as_dict).
+    waves: dict[str, int] = field(default_factory=dict, repr=False)
 
     @property
     def total(self) -> int:
@@ -260,7 +263,7 @@ def read_tree(
     nodes = [keep(Node(object_name, root_id, 0, fields=root.fields, name=root.name))]
     seen = {object_name: {root_id}}  # {object: its ids read}: no tuple a record
     level = {object_name: [root_id]}
-    lists = ListsAhead(connector)
+    lists = ListsAhead(connector, exclude)
     try:
         for depth in range(1, max_depth + 1):
             related = lists.of(list(level))

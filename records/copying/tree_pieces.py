@@ -6,7 +6,7 @@ tree read again, whole, as before)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,11 +81,16 @@ class TreeNodes:
         for rows in _loaded(pks):
             yield from self.of(rows).values()
 
-    def whole(self) -> tuple[list[RecordResult], dict[Key, Node]]:
+    def whole(self, between: Callable[[], None] | None = None) -> tuple[list[RecordResult], dict[Key, Node]]:
         """Every row of the tree and its nodes, read once (the tree small enough to hold at once):
-        the rows to send and the nodes of them all, without reading or parsing a snapshot twice."""
+        the rows to send and the nodes of them all, without reading or parsing a snapshot twice.
+        `between()`: called after each piece (the run starts its first call once it can)."""
         pks = list(self.context.tree_results(self.root_id).order_by("depth", "id").values_list("pk", flat=True))
-        rows = [row for chunk in _loaded(pks) for row in chunk]
+        rows: list[RecordResult] = []
+        for chunk in _loaded(pks):
+            rows += chunk
+            if between is not None:
+                between()
         return rows, self.of(rows)
 
     def wave(self, depth: int) -> Iterator[tuple[list[RecordResult], dict[Key, Node]]]:

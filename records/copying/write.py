@@ -11,6 +11,7 @@ callback gives up."""
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -70,12 +71,12 @@ class BatchWriter:
     def send_all(self, items: Sequence[Batch], heartbeat: Callable[[], None]) -> None:
         """Every batch, up to `parallelism()` in flight: the next starts as soon as one is answered
         (batches of different objects overlap as well as batches of one object; each keeps its Sent)."""
-        queue = list(items)
+        queue = deque(items)
         heartbeat()  # a cancel asked before the first batch sends none
         with InFlight(self, self.parallelism()) as flight:
             while queue or flight.busy:
                 while queue and flight.free:
-                    flight.start(queue.pop(0))
+                    flight.start(queue.popleft())
                 flight.wait()
                 heartbeat()
 

@@ -159,14 +159,11 @@ def test_describe_fills_picklist_values_from_the_picklist_api(vault_connector, s
     assert len(calls(sb, "GET", "/objects/picklists/")) == 3
 
 
-def test_describe_without_values_reads_the_metadata_alone_and_the_full_describe_once_made(vault_connector, sb):
-    bare = {f.name: f for f in vault_connector.describe_without_values("product__v")}
-    assert bare["status__v"].type == FieldType.PICKLIST and bare["status__v"].picklist_values == ()
-    assert bare["name__v"].unique  # what a clone's run needs: the unique fields, the copy key
+def test_describe_listed_gives_what_a_clone_needs_without_a_picklist_call(vault_connector, sb):
+    listed = {f.name: f for f in vault_connector.describe_listed("product__v")}
+    assert listed["status__v"].type == FieldType.PICKLIST and listed["status__v"].picklist_values == ()
+    assert listed["name__v"].unique  # what a clone's run needs: the unique fields, the copy key
     assert calls(sb, "GET", "/objects/picklists/") == []
-    whole = vault_connector.describe("product__v")
-    assert vault_connector.describe_without_values("product__v") == whole  # from the cache, no call
-    assert len(calls(sb, "GET", "/metadata/vobjects/product__v")) == 2
 
 
 def test_a_picklist_shared_by_two_objects_is_read_once_per_connector(vault_connector, sb, monkeypatch):

@@ -1,0 +1,54 @@
+"""A run's heartbeat writes the job's progress counters from the rows the run wrote (tally.py),
+the same as a recount, without recounting the job's rows at every beat."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from records.connectors import connector_for
+from records.copying import lifecycle
+from records.copying import results as res
+from records.copying.run_context import RunContext
+from records.models import CopyJob, RecordResult
+
+S = RecordResult.Status
+
+
+@pytest.mark.django_db
+def test_the_heartbeat_counts_the_rows_written_since_without_recounting(make_job, vault_profile):
+    job = make_job(results=10, status=CopyJob.Status.QUEUED, profile=vault_profile)
+    job.results.update(status=S.PENDING, new_id="", error_type="", error_message="")
+    fence = lifecycle.claim(job_id=job.pk, worker_id="w")
+    context = RunContext.for_job(job, connector_for(vault_profile), fence)
+    context.heartbeat()
+    assert (job.planned_count, job.succeeded_count, job.failed_count) == (10, 0, 0)
+    rows = list(job.results.order_by("pk"))
+    res.mark_sending(rows[:3])
+    res.succeed(rows[0], "N1")
+    res.succeed(rows[1], "N2")
+    res.fail(rows[2], "INVALID_DATA", "Name must be unique")
+    res.save(rows[:3])
+    res.fail(rows[1], "INVALID_DATA", "again")  # failed after all (a later answer): counted once
+    res.save([rows[1]])
+    with CaptureQueriesContext(connection) as queries:
+        context.heartbeat()
+    assert not [q for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
+    job.refresh_from_db()
+    assert (job.planned_count, job.succeeded_count, job.failed_count) == (10, 1, 2)
+    lifecycle.refresh_counts(job)  # what a recount says
+    assert (job.planned_count, job.succeeded_count, job.failed_count) == (10, 1, 2)
+
+
+@pytest.mark.django_db
+def test_rows_of_another_job_written_in_the_run_are_not_counted(make_job, vault_profile):
+    job = make_job(results=4, status=CopyJob.Status.QUEUED, profile=vault_profile)
+    other = make_job(results=4, status=CopyJob.Status.QUEUED, profile=vault_profile)
+    job.results.update(status=S.PENDING)
+    context = RunContext.for_job(job, connector_for(vault_profile), lifecycle.claim(job_id=job.pk, worker_id="w"))
+    context.heartbeat()
+    row = other.results.filter(status=S.SUCCEEDED).first()
+    res.fail(row, "X", "y")
+    res.save([row], fence=None)
+    context.heartbeat()
+    job.refresh_from_db()
+    assert (job.planned_count, job.succeeded_count, job.failed_count) == (4, 0, 0)
