@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
 from records.copying import tree, waves
+from records.copying.piece_reads import PieceReader
 from records.copying.references import ref_id
 from records.models import CopyPlan, PlanChunk
 
@@ -46,11 +47,12 @@ class InMemoryTrees:
 
 
 class StoredTrees:
-    """A stored plan's trees: its PlanChunk rows one at a time (a plan stored before the pieces:
-    its `trees` JSON, read as it was)."""
+    """A stored plan's trees: its PlanChunk rows, one-piece trees read ahead many a query
+    (piece_reads.PieceReader); a plan stored before the pieces: its `trees` JSON, read as it was."""
 
     def __init__(self, row: CopyPlan) -> None:
         self.plan_id, self.trees = row.pk, row.trees or {}
+        self.reader = PieceReader(row.pk)
 
     def roots(self) -> list[str]:
         return list(self.trees.get("pieces") or self.trees.get("roots") or [])
@@ -59,9 +61,7 @@ class StoredTrees:
         if "roots" in self.trees:  # the format before the pieces
             yield [tree.Node(**n) for n in self.trees["roots"].get(root, [])]
             return
-        pks = PlanChunk.objects.filter(plan_id=self.plan_id, root=root).order_by("seq").values_list("pk", flat=True)
-        for pk in list(pks):
-            nodes = PlanChunk.objects.values_list("nodes", flat=True).get(pk=pk)
+        for nodes in self.reader.pieces(root):
             yield [tree.Node(**n) for n in nodes]
 
 
