@@ -80,15 +80,17 @@ class Measured:
     plan_cpu: float
     run_cpu: float
     orgs_cpu: float
+    plan_calls: int
+    run_calls: int
 
     def cpu_note(self, part: str) -> str:
-        wall, cpu = {
-            "planning": (self.plan_s, self.plan_cpu),
-            "running": (self.run_s, self.run_cpu),
-            "together": (self.plan_s + self.run_s, self.plan_cpu + self.run_cpu),
+        wall, cpu, calls = {
+            "planning": (self.plan_s, self.plan_cpu, self.plan_calls),
+            "running": (self.run_s, self.run_cpu, self.run_calls),
+            "together": (self.plan_s + self.run_s, self.plan_cpu + self.run_cpu, self.plan_calls + self.run_calls),
         }[part]
         share = f" ({cpu / wall:.0%} of the wall time)" if wall else ""
-        note = f"bench CPU {cpu:.2f} s{share}"
+        note = f"{calls} calls made (auth and metadata included); bench CPU {cpu:.2f} s{share}"
         return note + (f"; sandbox processes' CPU {self.orgs_cpu:.2f} s" if part == "together" else "")
 
 
@@ -134,15 +136,30 @@ def bound_orgs(ctx, *, target: bool = False) -> Iterator[list[OrgProcess]]:
             org.stop()
 
 
-def timed_copy(ctx, orgs: list[OrgProcess], profile, object_name, ids, mode, **kw) -> Measured:
+def timed_copy(ctx, orgs: list[OrgProcess], system: str, profile, object_name, ids, mode, **kw) -> Measured:
+    """Plan and run the copy, each timed (wall, this process's CPU); the sandbox processes' CPU and
+    the calls they answered in each phase (their logs, read between the phases, outside the times)."""
     orgs_cpu = sum(org.cpu_seconds() for org in orgs)
+    for org in orgs:
+        org.clear_log(system)
     start, cpu = time.perf_counter(), time.process_time()
     job = create_job(ctx, profile, object_name, ids, mode, **kw)
-    planned, plan_cpu = time.perf_counter(), time.process_time()
+    plan_s, plan_cpu = time.perf_counter() - start, time.process_time() - cpu
+    plan_calls = _calls(orgs, system)
+    start, cpu = time.perf_counter(), time.process_time()
     job = run_job(job)
-    end, run_cpu = time.perf_counter(), time.process_time()
+    run_s, run_cpu = time.perf_counter() - start, time.process_time() - cpu
     orgs_cpu = sum(org.cpu_seconds() for org in orgs) - orgs_cpu
-    return Measured(job, planned - start, end - planned, plan_cpu - cpu, run_cpu - plan_cpu, orgs_cpu)
+    return Measured(job, plan_s, run_s, plan_cpu, run_cpu, orgs_cpu, plan_calls, _calls(orgs, system))
+
+
+def _calls(orgs: list[OrgProcess], system: str) -> int:
+    """The calls the orgs answered since their logs were last cleared (then cleared again)."""
+    count = 0
+    for org in orgs:
+        count += len(org.log(system))
+        org.clear_log(system)
+    return count
 
 
 def zoho_deep(ctx, latency: float) -> list[Row]:
@@ -157,7 +174,7 @@ def zoho_deep(ctx, latency: float) -> list[Row]:
         orgs[0].set_latency(latency)
         profile = zoho_profile(orgs[0], ctx.user, concurrency=CONCURRENCY)
         top = {"Account_Name": f"{name} (bound copy)", "Account_Number": None}
-        times = timed_copy(ctx, orgs, profile, "Accounts", [root_id], "deep_copy", overrides=top)
+        times = timed_copy(ctx, orgs, "zoho", profile, "Accounts", [root_id], "deep_copy", overrides=top)
     job = times.job
     updates = sum(later_references(job, root_id).values())
     run_steps = bounds.write_steps(waves(job), batch_size=conn.batch_size, updates=updates)
@@ -176,7 +193,7 @@ def vault_clone(ctx, latency: float) -> list[Row]:
         ids = create_products(conn, n, "Bench Bound Source")
         orgs[0].set_latency(latency, "vault")
         names = {i: {"name__v": f"Bench Bound {k:05d}"} for k, i in enumerate(ids)}
-        times = timed_copy(ctx, orgs, profile, OBJECT, ids, "clone", row_overrides=names)
+        times = timed_copy(ctx, orgs, "vault", profile, OBJECT, ids, "clone", row_overrides=names)
     plan_steps, run_steps = clone_steps(n, batch_size=conn.batch_size)
     label = f"Vault bulk clone of {n:,} ({times.job.succeeded_count:,} ok)"
     return ratio_rows(label, times, plan_steps, run_steps, latency, not ctx.quick)
@@ -212,7 +229,9 @@ def vault_engine(ctx, latency: float) -> list[Row]:
         levels = tree_levels(conn, read_tree(conn, "product__v", root), lambda _child: VAULT_VQL)
         orgs[0].set_latency(latency, "vault")
         top, options = {"name__v": f"{label} (bound copy)"}, CopyOptions(engine=True)
-        times = timed_copy(ctx, orgs, profile, "product__v", [root], "deep_copy", overrides=top, options=options)
+        times = timed_copy(
+            ctx, orgs, "vault", profile, "product__v", [root], "deep_copy", overrides=top, options=options
+        )
     run_steps = bounds.write_steps(waves(times.job), batch_size=conn.batch_size)
     label = f"engine-built {label} ({times.job.succeeded_count:,} ok)"
     return ratio_rows(label, times, bounds.read_steps(levels), run_steps, latency, not ctx.quick)
@@ -233,7 +252,7 @@ def zoho_cross(ctx, latency: float) -> list[Row]:
         levels = tree_levels(conn, read_tree(conn, "Accounts", root_id), zoho_limits)
         for org in orgs:
             org.set_latency(latency)
-        times = timed_copy(ctx, orgs, source, "Accounts", [root_id], "deep_copy", target=target)
+        times = timed_copy(ctx, orgs, "zoho", source, "Accounts", [root_id], "deep_copy", target=target)
     # After the tree: the referenced records' key values (source), then their look-up (target).
     plan_steps = [*bounds.read_steps(levels), 1, 1]
     run_steps = bounds.write_steps(waves(times.job), batch_size=conn.batch_size)

@@ -64,11 +64,11 @@ class OrgProcess:
     def set_latency(self, seconds: float, system: str = "zoho") -> None:
         self._control("POST", "faults", system=system, json={"latency": seconds})
 
-    def clear_log(self) -> None:
-        self._control("DELETE", "log")
+    def clear_log(self, system: str = "zoho") -> None:
+        self._control("DELETE", "log", system=system)
 
-    def log(self) -> list[dict]:
-        return self._control("GET", "log")
+    def log(self, system: str = "zoho") -> list[dict]:
+        return self._control("GET", "log", system=system)
 
     def in_flight(self) -> dict[str, int]:
         return self._control("GET", "in_flight")
