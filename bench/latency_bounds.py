@@ -6,16 +6,27 @@ engine-built Mega Product and the cross-org Zoho deep copy. For each, the plan's
 first with no added latency) gives the dependent steps of planning and of running (bounds.py),
 and the rows report wall ÷ bound for planning, running and both, at the profile's concurrency 5.
 The full run gates both together at ≤ 1.25×.
+
+Each copy runs against sandbox processes of its own (bench/bound_org.py, one per org: the
+cross-org copy has two), fresh for the copy: a real Vault or Zoho is another machine, and in this
+process the emulator's CPU would share the interpreter lock with the copy being timed (each 200 ms
+call was seen taking 0.25–0.5 s). Beside each row: the CPU this process spent on the copy
+(`time.process_time`, all its threads) and the sandbox processes' CPU.
 """
 
 from __future__ import annotations
 
 import math
+import time
 from collections import Counter, defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 
 from bench import bounds
-from bench.common import Row, Timer, bench_user, create_job, na_rows, run_job, unavailable, vault_profile, zoho_profile
-from bench.zoho_deep import account_id, fresh_zoho, later_references
+from bench.common import Row, bench_user, create_job, na_rows, run_job, unavailable, vault_profile, zoho_profile
+from bench.org_process import OrgProcess
+from bench.zoho_deep import account_id, later_references
 
 NAME = "latency_bounds"
 LATENCY = 0.2
@@ -58,14 +69,39 @@ def waves(job) -> list[dict[str, int]]:
     return [dict(per[d]) for d in sorted(per)]
 
 
-def ratio_rows(label: str, plan_s: float, run_s: float, plan_steps, run_steps, latency: float, gate: bool) -> list[Row]:
+@dataclass
+class Measured:
+    """One copy's wall and CPU seconds: this process's (`process_time`, every thread: the copy's
+    pool included) for planning and running, and the sandbox processes' for both."""
+
+    job: object
+    plan_s: float
+    run_s: float
+    plan_cpu: float
+    run_cpu: float
+    orgs_cpu: float
+    plan_calls: int
+    run_calls: int
+
+    def cpu_note(self, part: str) -> str:
+        wall, cpu, calls = {
+            "planning": (self.plan_s, self.plan_cpu, self.plan_calls),
+            "running": (self.run_s, self.run_cpu, self.run_calls),
+            "together": (self.plan_s + self.run_s, self.plan_cpu + self.run_cpu, self.plan_calls + self.run_calls),
+        }[part]
+        share = f" ({cpu / wall:.0%} of the wall time)" if wall else ""
+        note = f"{calls} calls made (auth and metadata included); bench CPU {cpu:.2f} s{share}"
+        return note + (f"; sandbox processes' CPU {self.orgs_cpu:.2f} s" if part == "together" else "")
+
+
+def ratio_rows(label: str, times: Measured, plan_steps, run_steps, latency: float, gate: bool) -> list[Row]:
     plan_b = bounds.lower_bound(plan_steps, concurrency=CONCURRENCY, latency=latency)
     run_b = bounds.lower_bound(run_steps, concurrency=CONCURRENCY, latency=latency)
     rows = []
     for part, wall, bound, steps in (
-        ("planning", plan_s, plan_b, plan_steps),
-        ("running", run_s, run_b, run_steps),
-        ("together", plan_s + run_s, plan_b + run_b, None),
+        ("planning", times.plan_s, plan_b, plan_steps),
+        ("running", times.run_s, run_b, run_steps),
+        ("together", times.plan_s + times.run_s, plan_b + run_b, None),
     ):
         ratio = wall / bound if bound else None
         gated = gate and part == "together"
@@ -80,59 +116,87 @@ def ratio_rows(label: str, plan_s: float, run_s: float, plan_steps, run_steps, l
                 f"<= {TARGET} x bound" if gated else "info",
                 (ratio is not None and ratio <= TARGET) if gated else None,
                 gate=gated,
-                note=note,
+                note=f"{note}; {times.cpu_note(part)}",
             )
         )
     return rows
 
 
-def timed_copy(ctx, profile, object_name, ids, mode, **kw):
-    with Timer() as plan:
-        job = create_job(ctx, profile, object_name, ids, mode, **kw)
-    with Timer() as run:
-        job = run_job(job)
-    return job, plan.seconds, run.seconds
+@contextmanager
+def bound_orgs(ctx, *, target: bool = False) -> Iterator[list[OrgProcess]]:
+    """A fresh sandbox process for the copy (and one for its target org), stopped after it."""
+    command = ("-m", "bench.bound_org", "--poll-seconds", str(getattr(ctx.sb, "_bench_poll", 0.2)))
+    orgs = [OrgProcess(command)]
+    try:
+        if target:
+            orgs.append(OrgProcess((*command, "--target")))
+        yield orgs
+    finally:
+        for org in orgs:
+            org.stop()
+
+
+def timed_copy(ctx, orgs: list[OrgProcess], system: str, profile, object_name, ids, mode, **kw) -> Measured:
+    """Plan and run the copy, each timed (wall, this process's CPU); the sandbox processes' CPU and
+    the calls they answered in each phase (their logs, read between the phases, outside the times)."""
+    orgs_cpu = sum(org.cpu_seconds() for org in orgs)
+    for org in orgs:
+        org.clear_log(system)
+    start, cpu = time.perf_counter(), time.process_time()
+    job = create_job(ctx, profile, object_name, ids, mode, **kw)
+    plan_s, plan_cpu = time.perf_counter() - start, time.process_time() - cpu
+    plan_calls = _calls(orgs, system)
+    start, cpu = time.perf_counter(), time.process_time()
+    job = run_job(job)
+    run_s, run_cpu = time.perf_counter() - start, time.process_time() - cpu
+    orgs_cpu = sum(org.cpu_seconds() for org in orgs) - orgs_cpu
+    return Measured(job, plan_s, run_s, plan_cpu, run_cpu, orgs_cpu, plan_calls, _calls(orgs, system))
+
+
+def _calls(orgs: list[OrgProcess], system: str) -> int:
+    """The calls the orgs answered since their logs were last cleared (then cleared again)."""
+    count = 0
+    for org in orgs:
+        count += len(org.log(system))
+        org.clear_log(system)
+    return count
 
 
 def zoho_deep(ctx, latency: float) -> list[Row]:
     from records.connectors import connector_for
     from records.copying.tree import read_tree
 
-    sb = ctx.sb
-    fresh_zoho(sb, 0)
-    conn = connector_for(zoho_profile(sb, ctx.user, concurrency=CONCURRENCY))
-    name = "Acme Corp" if ctx.quick else "Big Account"
-    root_id = account_id(conn, name)
-    levels = tree_levels(conn, read_tree(conn, "Accounts", root_id), zoho_limits)
-    sb.faults("zoho").set(latency=latency)
-    profile = zoho_profile(sb, ctx.user, concurrency=CONCURRENCY)
-    top = {"Account_Name": f"{name} (bound copy)", "Account_Number": None}
-    job, plan_s, run_s = timed_copy(ctx, profile, "Accounts", [root_id], "deep_copy", overrides=top)
+    with bound_orgs(ctx) as orgs:
+        conn = connector_for(zoho_profile(orgs[0], ctx.user, concurrency=CONCURRENCY))
+        name = "Acme Corp" if ctx.quick else "Big Account"
+        root_id = account_id(conn, name)
+        levels = tree_levels(conn, read_tree(conn, "Accounts", root_id), zoho_limits)
+        orgs[0].set_latency(latency)
+        profile = zoho_profile(orgs[0], ctx.user, concurrency=CONCURRENCY)
+        top = {"Account_Name": f"{name} (bound copy)", "Account_Number": None}
+        times = timed_copy(ctx, orgs, "zoho", profile, "Accounts", [root_id], "deep_copy", overrides=top)
+    job = times.job
     updates = sum(later_references(job, root_id).values())
     run_steps = bounds.write_steps(waves(job), batch_size=conn.batch_size, updates=updates)
-    fresh_zoho(sb, ctx.latency)
     label = f"Zoho deep copy of {name} ({job.succeeded_count:,} ok)"
-    return ratio_rows(label, plan_s, run_s, bounds.read_steps(levels), run_steps, latency, not ctx.quick)
+    return ratio_rows(label, times, bounds.read_steps(levels), run_steps, latency, not ctx.quick)
 
 
 def vault_clone(ctx, latency: float) -> list[Row]:
-    from bench.common import fresh_vault
     from bench.vault_clone import OBJECT, create_products
     from records.connectors import connector_for
 
-    sb = ctx.sb
     n = ctx.scale(5000, 200)
-    fresh_vault(sb, 0)
-    profile = vault_profile(sb, ctx.user, concurrency=CONCURRENCY)
-    conn = connector_for(profile)
-    ids = create_products(conn, n, "Bench Bound Source")
-    sb.faults("vault").set(latency=latency)
-    names = {i: {"name__v": f"Bench Bound {k:05d}"} for k, i in enumerate(ids)}
-    job, plan_s, run_s = timed_copy(ctx, profile, OBJECT, ids, "clone", row_overrides=names)
+    with bound_orgs(ctx) as orgs:
+        profile = vault_profile(orgs[0], ctx.user, concurrency=CONCURRENCY)
+        conn = connector_for(profile)
+        ids = create_products(conn, n, "Bench Bound Source")
+        orgs[0].set_latency(latency, "vault")
+        names = {i: {"name__v": f"Bench Bound {k:05d}"} for k, i in enumerate(ids)}
+        times = timed_copy(ctx, orgs, "vault", profile, OBJECT, ids, "clone", row_overrides=names)
     plan_steps, run_steps = clone_steps(n, batch_size=conn.batch_size)
-    fresh_vault(sb, ctx.latency)
-    label = f"Vault bulk clone of {n:,} ({job.succeeded_count:,} ok)"
-    return ratio_rows(label, plan_s, run_s, plan_steps, run_steps, latency, not ctx.quick)
+    label = f"Vault bulk clone of {n:,} ({times.job.succeeded_count:,} ok)"
+    return ratio_rows(label, times, plan_steps, run_steps, latency, not ctx.quick)
 
 
 def clone_steps(n: int, *, batch_size: int) -> tuple[list[int], list[int]]:
@@ -150,59 +214,50 @@ def clone_steps(n: int, *, batch_size: int) -> tuple[list[int], list[int]]:
 
 
 def vault_engine(ctx, latency: float) -> list[Row]:
-    from bench.common import fresh_vault
     from bench.vault_deep import build_hierarchy
     from records.connectors import connector_for
     from records.copying.options import CopyOptions
     from records.copying.tree import read_tree
 
-    sb = ctx.sb
-    fresh_vault(sb, 0)
-    profile = vault_profile(sb, ctx.user, concurrency=CONCURRENCY)
-    conn = connector_for(profile)
-    if ctx.quick:
-        root, label = build_hierarchy(conn, 10, 10), "10 x 10 hierarchy"
-    else:
-        root, label = next(r.id for r in conn.search("product__v", "Mega Product").records), "Mega Product"
-    levels = tree_levels(conn, read_tree(conn, "product__v", root), lambda _child: VAULT_VQL)
-    sb.faults("vault").set(latency=latency)
-    top, options = {"name__v": f"{label} (bound copy)"}, CopyOptions(engine=True)
-    job, plan_s, run_s = timed_copy(ctx, profile, "product__v", [root], "deep_copy", overrides=top, options=options)
-    run_steps = bounds.write_steps(waves(job), batch_size=conn.batch_size)
-    fresh_vault(sb, ctx.latency)
-    label = f"engine-built {label} ({job.succeeded_count:,} ok)"
-    return ratio_rows(label, plan_s, run_s, bounds.read_steps(levels), run_steps, latency, not ctx.quick)
+    with bound_orgs(ctx) as orgs:
+        profile = vault_profile(orgs[0], ctx.user, concurrency=CONCURRENCY)
+        conn = connector_for(profile)
+        if ctx.quick:
+            root, label = build_hierarchy(conn, 10, 10), "10 x 10 hierarchy"
+        else:
+            root, label = next(r.id for r in conn.search("product__v", "Mega Product").records), "Mega Product"
+        levels = tree_levels(conn, read_tree(conn, "product__v", root), lambda _child: VAULT_VQL)
+        orgs[0].set_latency(latency, "vault")
+        top, options = {"name__v": f"{label} (bound copy)"}, CopyOptions(engine=True)
+        times = timed_copy(
+            ctx, orgs, "vault", profile, "product__v", [root], "deep_copy", overrides=top, options=options
+        )
+    run_steps = bounds.write_steps(waves(times.job), batch_size=conn.batch_size)
+    label = f"engine-built {label} ({times.job.succeeded_count:,} ok)"
+    return ratio_rows(label, times, bounds.read_steps(levels), run_steps, latency, not ctx.quick)
 
 
 def zoho_cross(ctx, latency: float) -> list[Row]:
     from bench import zoho_cross as zc
     from records.connectors import connector_for
     from records.copying.tree import read_tree
-    from sandbox import Sandbox
 
-    ctx.target_sb = Sandbox.start(vault_settings={"burst_sleep": False}, org="target")
-    saved, ctx.latency = ctx.latency, 0
-    try:
-        zc.fresh_orgs(ctx)
-        source = zoho_profile(ctx.sb, ctx.user, concurrency=CONCURRENCY, name="Bound cross source")
-        target = zoho_profile(ctx.target_sb, ctx.user, concurrency=CONCURRENCY, name="Bound cross target")
+    with bound_orgs(ctx, target=True) as orgs:
+        source = zoho_profile(orgs[0], ctx.user, concurrency=CONCURRENCY, name="Bound cross source")
+        target = zoho_profile(orgs[1], ctx.user, concurrency=CONCURRENCY, name="Bound cross target")
         conn = connector_for(source)
         name = "Acme Corp" if ctx.quick else "Big Account"
         root_id = account_id(conn, name)
         zc.add_reference(conn, connector_for(target), root_id)
         levels = tree_levels(conn, read_tree(conn, "Accounts", root_id), zoho_limits)
-        for sandbox in (ctx.sb, ctx.target_sb):
-            sandbox.faults("zoho").set(latency=latency)
-        job, plan_s, run_s = timed_copy(ctx, source, "Accounts", [root_id], "deep_copy", target=target)
-    finally:
-        ctx.latency = saved
-        ctx.target_sb.stop()
-        fresh_zoho(ctx.sb, ctx.latency)
+        for org in orgs:
+            org.set_latency(latency)
+        times = timed_copy(ctx, orgs, "zoho", source, "Accounts", [root_id], "deep_copy", target=target)
     # After the tree: the referenced records' key values (source), then their look-up (target).
     plan_steps = [*bounds.read_steps(levels), 1, 1]
-    run_steps = bounds.write_steps(waves(job), batch_size=conn.batch_size)
-    label = f"cross-org Zoho deep copy of {name} ({job.succeeded_count:,} ok)"
-    return ratio_rows(label, plan_s, run_s, plan_steps, run_steps, latency, not ctx.quick)
+    run_steps = bounds.write_steps(waves(times.job), batch_size=conn.batch_size)
+    label = f"cross-org Zoho deep copy of {name} ({times.job.succeeded_count:,} ok)"
+    return ratio_rows(label, times, plan_steps, run_steps, latency, not ctx.quick)
 
 
 def run(ctx) -> list[Row]:

@@ -17,33 +17,43 @@ import requests
 
 from bench.common import ROOT
 
+_VAULT_URL = re.compile(r"Vault sandbox:\s+(http://\S+)")
 _ZOHO_URL = re.compile(r"Zoho sandbox:\s+(http://\S+)")
+SANDBOX = ("-m", "sandbox", "--vault-port", "0", "--zoho-port", "0")
 
 
 class OrgProcess:
-    """One sandbox (a vault and a Zoho org) in a child process; `zoho_url` as Sandbox's."""
+    """One sandbox (a vault and a Zoho org) in a child process; `vault_url` and `zoho_url` as
+    Sandbox's. `command`: the module and arguments to run (default `python -m sandbox` on free
+    ports; bench/bound_org.py serves one set up for the latency_bounds scenarios)."""
 
-    def __init__(self) -> None:
+    def __init__(self, command: tuple[str, ...] = SANDBOX) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "sandbox", "--vault-port", "0", "--zoho-port", "0"],
+            [sys.executable, *command],
             cwd=ROOT,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,
         )
-        self.zoho_url = self._read_url()
+        self.vault_url = ""
+        self.zoho_url = self._read_urls()
 
-    def _read_url(self) -> str:
+    def _read_urls(self) -> str:
+        """The Zoho org's URL (the vault's, printed first, kept in `vault_url`)."""
         for line in self.proc.stdout:
+            vault = _VAULT_URL.search(line)
+            if vault:
+                self.vault_url = vault.group(1)
             found = _ZOHO_URL.search(line)
             if found:
                 return found.group(1)
         self.stop()
         raise RuntimeError("the sandbox process ended before it served the Zoho org")
 
-    def _control(self, method: str, action: str, **kwargs):
-        answer = requests.request(method, f"{self.zoho_url}/_sandbox/{action}", timeout=30, **kwargs)
+    def _control(self, method: str, action: str, *, system: str = "zoho", **kwargs):
+        url = self.vault_url if system == "vault" else self.zoho_url
+        answer = requests.request(method, f"{url}/_sandbox/{action}", timeout=30, **kwargs)
         answer.raise_for_status()
         return answer.json()
 
@@ -51,14 +61,14 @@ class OrgProcess:
         """Fresh demo data, faults off, log cleared."""
         self._control("POST", "reset")
 
-    def set_latency(self, seconds: float) -> None:
-        self._control("POST", "faults", json={"latency": seconds})
+    def set_latency(self, seconds: float, system: str = "zoho") -> None:
+        self._control("POST", "faults", system=system, json={"latency": seconds})
 
-    def clear_log(self) -> None:
-        self._control("DELETE", "log")
+    def clear_log(self, system: str = "zoho") -> None:
+        self._control("DELETE", "log", system=system)
 
-    def log(self) -> list[dict]:
-        return self._control("GET", "log")
+    def log(self, system: str = "zoho") -> list[dict]:
+        return self._control("GET", "log", system=system)
 
     def in_flight(self) -> dict[str, int]:
         return self._control("GET", "in_flight")
