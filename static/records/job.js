@@ -19,7 +19,7 @@
   if (live.dataset.finished === "true") { dropMessages(false); settle(); return; }
   var url = live.dataset.liveUrl;
   var rowsUrl = live.dataset.rowsUrl + window.location.search;
-  var delay = 1000;
+  var delay = 1000;  // until the next poll (ms)
 
   function get(u) {
     return fetch(u, { credentials: "same-origin", headers: { Accept: "text/html" } })
@@ -76,13 +76,33 @@
     return moved;
   }
 
+  // How often: every second while the part changes; after each unchanged answer half as long
+  // again, up to five seconds (a queued or waiting job, a pause in the run); at once when the
+  // tab becomes visible again. Fifty people watching a quiet job then ask ~10 times a second,
+  // not 50.
+  var QUICK = 1000, SLOWEST = 5000;
+  var timer = null, asking = false;
+  function later(ms) {
+    delay = ms;
+    timer = window.setTimeout(poll, ms);
+  }
+  document.addEventListener("visibilitychange", function () {
+    if (document.hidden || asking || timer === null || delay <= QUICK) return;
+    window.clearTimeout(timer);
+    poll();
+  });
+
   function poll() {
+    timer = null;
     if (document.hidden) {
       document.addEventListener("visibilitychange", poll, { once: true });
       return;
     }
+    asking = true;
     getLive(url)
       .then(function (html) {
+        asking = false;
+        var changed = html !== lastHtml;
         var moved = swap(html);
         var ended = live.dataset.finished === "true";
         var rows = moved ? refreshRows() : Promise.resolve();
@@ -91,10 +111,9 @@
           rows.then(settle);
           return;
         }
-        delay = 1000;
-        window.setTimeout(poll, delay);
+        later(changed ? QUICK : Math.min(delay * 1.5, SLOWEST));
       })
-      .catch(function () { delay = Math.min(delay * 2, 15000); window.setTimeout(poll, delay); });
+      .catch(function () { asking = false; later(Math.min(delay * 2, 15000)); });
   }
-  window.setTimeout(poll, delay);
+  later(QUICK);
 })();
