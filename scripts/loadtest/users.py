@@ -13,6 +13,13 @@ import time
 MAX_JOBS = 30
 MAX_REQUESTS_PER_USER = 100_000
 VERSION = re.compile(rb'data-version="([^"]*)"')
+POLL = re.compile(rb'data-plan-poll="([^"]*)"')
+
+
+def _poll_url(body: bytes) -> str:
+    """The address plan-poll.js asks (the page's data-plan-poll: plan.json naming the plan shown)."""
+    found = POLL.search(body)
+    return found.group(1).decode().replace("&amp;", "&") if found else ""
 
 
 def _version(body: bytes) -> bytes:
@@ -86,7 +93,7 @@ async def previewer(conn, stats, draft_id, stop_at, think):
         while b"data-plan-poll" in body and time.monotonic() < stop_at and n < MAX_REQUESTS_PER_USER:
             n += 1
             await asyncio.sleep(delay)
-            status, _, answer = await stats.fetch(conn, "plan.json", f"{base}plan.json")
+            status, _, answer = await stats.fetch(conn, "plan.json", _poll_url(body) or f"{base}plan.json")
             # As plan-poll.js: every `think` while the count moves, 1.5× longer after each same answer.
             delay, last = (min(delay * 1.5, 5 * think) if answer == last else think), answer
             if status == 200 and b'"reading"' not in answer:
