@@ -13,6 +13,7 @@ import time
 MAX_JOBS = 30
 MAX_REQUESTS_PER_USER = 100_000
 VERSION = re.compile(rb'data-version="([^"]*)"')
+ROWS_VERSION = re.compile(rb'data-rows-version="([^"]*)"')
 POLL = re.compile(rb'data-plan-poll="([^"]*)"')
 
 
@@ -20,6 +21,12 @@ def _poll_url(body: bytes) -> str:
     """The address plan-poll.js asks (the page's data-plan-poll: plan.json naming the plan shown)."""
     found = POLL.search(body)
     return found.group(1).decode().replace("&amp;", "&") if found else ""
+
+
+def _rows_version(body: bytes) -> bytes:
+    """What job.js compares to fetch the table's first rows: their digest, else the version."""
+    found = ROWS_VERSION.search(body)
+    return found.group(1) if found else _version(body)
 
 
 def _version(body: bytes) -> bytes:
@@ -30,7 +37,7 @@ def _version(body: bytes) -> bytes:
 async def browser_user(conn, stats, code_ref, stop_at, think):
     """A browser with the job page open: the page once, then job.js polls the live part with
     If-None-Match (every `think` seconds while it changes, 1.5× longer after each unchanged
-    answer up to 5 × think) and fetches the table's rows when the part's version moves, until
+    answer up to 5 × think) and fetches the table's rows when their digest in the part moves, until
     the job ends. Then some people look at their jobs list or download the results (spread
     over a few seconds). A user opens the next job's page when one is queued."""
     await asyncio.sleep(random.uniform(0, think))  # people don't all open the page in the same ms
@@ -40,7 +47,7 @@ async def browser_user(conn, stats, code_ref, stop_at, think):
         if code_ref[0] != current:  # a new job: open its page
             current, etag, finished, delay = code_ref[0], None, False, think
             _, _, body = await stats.fetch(conn, "job page", f"/jobs/{current}/")
-            version = _version(body)
+            version = _rows_version(body)
         elif not finished:
             status, head, body = await stats.fetch(
                 conn, "live part", f"/jobs/{current}/live/", {"If-None-Match": etag} if etag else None
@@ -48,8 +55,8 @@ async def browser_user(conn, stats, code_ref, stop_at, think):
             delay = think if status == 200 else min(delay * 1.5, 5 * think)  # as job.js backs off
             if status == 200:
                 etag = head.get("etag")
-                if _version(body) != version:
-                    version = _version(body)
+                if _rows_version(body) != version:  # as job.js: the first rows' digest moved
+                    version = _rows_version(body)
                     await stats.fetch(conn, "rows", f"/jobs/{current}/rows/")
                 if b'data-finished="true"' in body:
                     finished = True

@@ -3,7 +3,8 @@
 // one snapshot of the job (jobs/<code>/live/, records/web/job_state.py), and it replaces the
 // part here in one piece: nothing on screen is ever from two moments. An unchanged job answers
 // an empty 304 to the ETag this script sends back (getLive).
-// When the snapshot's version moves, the results rows of this page are fetched again. When the
+// When the table's first rows move (their digest in the live part; on a filtered or later page,
+// the snapshot's version), the results rows of this page are fetched again. When the
 // job has ended the part is what a reload shows; the flash messages of the running job go, and
 // <body data-settled> tells that the page is done changing. A hidden tab does not poll.
 (function () {
@@ -66,7 +67,11 @@
     var doc = new DOMParser().parseFromString(html, "text/html");
     var fresh = doc.getElementById("job-live");
     if (!fresh) throw new Error("no live part");
-    var moved = fresh.dataset.version !== live.dataset.version;
+    // The rows to fetch again: the first page's when their digest moves (the live part carries
+    // it; the page's own first render does not, so the first poll fetches them once); a
+    // filtered or later page's whenever the job's version does.
+    var which = window.location.search || !fresh.dataset.rowsVersion ? "version" : "rowsVersion";
+    var moved = fresh.dataset[which] !== live.dataset[which];
     var key = focusKey();
     var node = document.importNode(fresh, true);
     live.replaceWith(node);

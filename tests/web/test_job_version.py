@@ -3,6 +3,8 @@ empty 304 from one query besides the session and the user; anything the page sho
 row or its results moves it; an ETag ages out after two windows, so what the version leaves out
 (a profile's sharing, the clock) is looked at again."""
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -75,3 +77,22 @@ def test_an_etag_two_windows_old_is_answered_in_full(owner, owner_client, make_j
 def test_someone_elses_job_has_no_version(other_user, make_job):
     job = make_job(results=5)
     assert job_version.job_version(other_user, job.code) is None
+
+
+ROWS_VERSION = re.compile(r'data-rows-version="([0-9a-f]+)"')
+
+
+def _rows_version(owner_client, job):
+    response, _ = _live(owner_client, job)
+    assert response.status_code == 200
+    return ROWS_VERSION.search(response.content.decode()).group(1)
+
+
+def test_the_live_parts_rows_digest_moves_with_the_first_rows_only(owner_client, make_job):
+    job = make_job(results=120, status=CopyJob.Status.RUNNING)  # 50 rows on the table's first page
+    first = _rows_version(owner_client, job)
+    pending = {"status": RecordResult.Status.PENDING, "new_id": ""}
+    RecordResult.objects.filter(job=job, source_id="S00101").update(**pending)  # a later page's row
+    assert _rows_version(owner_client, job) == first, "the counts moved, the first rows did not"
+    RecordResult.objects.filter(job=job, source_id="S00001").update(**pending)
+    assert _rows_version(owner_client, job) != first

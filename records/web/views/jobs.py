@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import logging
 import uuid
 from collections.abc import Callable, Iterator
@@ -222,8 +223,14 @@ def job_live(request: SignedInRequest, code: uuid.UUID) -> HttpResponse:
 def _live_html(request: SignedInRequest, code: uuid.UUID, csrf_token: str) -> str:
     job, groups = _full_job(request, code)
     state = job_state.snapshot(job, request.user, groups)
+    # What the table's first rows are now (a digest of their HTML, as job_rows gives them):
+    # job.js fetches them only when it moves, not each time a count does (a long job's first
+    # rows are done early, while its counts move every second).
+    rows_version = hashlib.blake2b(_rows_html(request, job).encode(), digest_size=8).hexdigest()
     return render_to_string(
-        "records/_job_live.html", {"csrf_token": csrf_token, "job": job, "state": state}, request=request
+        "records/_job_live.html",
+        {"csrf_token": csrf_token, "job": job, "state": state, "rows_version": rows_version},
+        request=request,
     )
 
 
@@ -235,12 +242,12 @@ def job_rows(request: SignedInRequest, code: uuid.UUID) -> HttpResponse:
     page, which every watcher fetches when the job moves, is kept as the page is (page_cache,
     by the job's version): then session, user and the version."""
     if request.GET:  # a filter or a later page: rendered each time
-        html = _rows_html(request, code)
+        html = _rows_of(request, code)
     else:
         version = job_version.job_version(request.user, code)
         if version is None:
             raise Http404("No such job")
-        html = page_cache.kept_render(request, state=("rows", version), render=lambda _: _rows_html(request, code))
+        html = page_cache.kept_render(request, state=("rows", version), render=lambda _: _rows_of(request, code))
     return HttpResponse(html, content_type="text/html; charset=utf-8", headers={"Cache-Control": "private, no-cache"})
 
 
@@ -257,8 +264,12 @@ ROWS_FIELDS = (
 )
 
 
-def _rows_html(request: SignedInRequest, code: uuid.UUID) -> str:
-    job = _get_job_for_user(request, code, only=ROWS_FIELDS, related=("profile",))
+def _rows_of(request: SignedInRequest, code: uuid.UUID) -> str:
+    return _rows_html(request, _get_job_for_user(request, code, only=ROWS_FIELDS, related=("profile",)))
+
+
+def _rows_html(request: SignedInRequest, job: CopyJob) -> str:
+    """The rows of the page the query string names; `job` read with ROWS_FIELDS at least."""
     # Any object name is a valid filter here: it only narrows this user's own job's results.
     results = filtered_results(request, job, [request.GET.get("object", "")]).results
     page = results_page(request, results, 0, "")
