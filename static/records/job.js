@@ -61,17 +61,20 @@
   }
 
   var lastHtml = null;  // a 304 hands back the same text: nothing to swap
+  var rowsVersion = null;  // the digest of the first rows shown (job_live sends it)
   function swap(html) {
     if (html === lastHtml) return false;
     lastHtml = html;
     var doc = new DOMParser().parseFromString(html, "text/html");
     var fresh = doc.getElementById("job-live");
     if (!fresh) throw new Error("no live part");
-    // The rows to fetch again: the first page's when their digest moves (the live part carries
-    // it; the page's own first render does not, so the first poll fetches them once); a
-    // filtered or later page's whenever the job's version does.
-    var which = window.location.search || !fresh.dataset.rowsVersion ? "version" : "rowsVersion";
-    var moved = fresh.dataset[which] !== live.dataset[which];
+    // The rows to fetch again: the first page's when their digest moves (sent beside the part,
+    // so the first poll fetches them once); a filtered or later page's whenever the job's
+    // version does.
+    var digest = doc.getElementById("job-rows-version");
+    var rows = digest && !window.location.search ? digest.dataset.rowsVersion : null;
+    var moved = rows ? rows !== rowsVersion : fresh.dataset.version !== live.dataset.version;
+    rowsVersion = rows;
     var key = focusKey();
     var node = document.importNode(fresh, true);
     live.replaceWith(node);

@@ -223,15 +223,20 @@ def job_live(request: SignedInRequest, code: uuid.UUID) -> HttpResponse:
 def _live_html(request: SignedInRequest, code: uuid.UUID, csrf_token: str) -> str:
     job, groups = _full_job(request, code)
     state = job_state.snapshot(job, request.user, groups)
-    # What the table's first rows are now (a digest of their HTML, as job_rows gives them):
-    # job.js fetches them only when it moves, not each time a count does (a long job's first
-    # rows are done early, while its counts move every second).
-    rows_version = hashlib.blake2b(_rows_html(request, job).encode(), digest_size=8).hexdigest()
     return render_to_string(
         "records/_job_live.html",
-        {"csrf_token": csrf_token, "job": job, "state": state, "rows_version": rows_version},
+        {"csrf_token": csrf_token, "job": job, "state": state, "rows_version": _first_rows_version(job)},
         request=request,
     )
+
+
+def _first_rows_version(job: CopyJob) -> str:
+    """A digest of the table's first rows as job_rows gives them, whatever page the request
+    shows: job.js fetches them again only when it moves, not each time a count does (a long
+    job's first rows are done early, while its counts move every second). Sent beside the part,
+    not in it: the page's own render does not work it out, and a reload shows the same part."""
+    first_page = HttpRequest()  # no filter, no cursor
+    return hashlib.blake2b(_rows_html(first_page, job).encode(), digest_size=8).hexdigest()
 
 
 @require_GET
@@ -268,7 +273,7 @@ def _rows_of(request: SignedInRequest, code: uuid.UUID) -> str:
     return _rows_html(request, _get_job_for_user(request, code, only=ROWS_FIELDS, related=("profile",)))
 
 
-def _rows_html(request: SignedInRequest, job: CopyJob) -> str:
+def _rows_html(request: HttpRequest, job: CopyJob) -> str:
     """The rows of the page the query string names; `job` read with ROWS_FIELDS at least."""
     # Any object name is a valid filter here: it only narrows this user's own job's results.
     results = filtered_results(request, job, [request.GET.get("object", "")]).results
