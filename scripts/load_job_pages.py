@@ -12,13 +12,14 @@ occurred. Pass: p95 < 300 ms for every page, no error, no lock.
     .venv/bin/python scripts/load_job_pages.py --url http://127.0.0.1:8000 --username u --password p --job CODE
 
 Users (scripts/loadtest/users.py): --previewers of the --users (default 10 of 50) have a preview
-of a deep copy of "Big Account" (~1,020 related records) open: the page, then plan.json every
-second while the plan is read on the `plans` worker, the ready page, and after 5-15 s "read
+of a deep copy of "Big Account" (~1,020 related records) open: the page, then plan.json as
+static/records/plan-poll.js asks it (every second while its count moves, backing off to 5 s when
+it does not) while the plan is read on the `plans` worker, the ready page, and after 5-15 s "read
 again". The others follow the job pages (--model):
   browser    (default) what a browser with the job page open does: load the page once, then
-             static/records/job.js polls the live part (jobs/<code>/live/) every second (the next
-             poll a second after the answer), revalidating with If-None-Match as the browser's
-             HTTP cache does, and fetches the table's rows when the part's version moves, until
+             static/records/job.js polls the live part (jobs/<code>/live/) with If-None-Match,
+             the next poll a second after a changed answer and 1.5x longer after each 304 (up to
+             5 s), as job.js does, and fetches the table's rows when the part's version moves, until
              the job has ended; then one in five downloads results.csv and one in three opens the
              jobs list. A user opens the next job's page when one is queued.
   poll-page  the heavier model: GET the page (every --page-every polls) and the live part each
@@ -124,7 +125,7 @@ def report(args, stats, elapsed, db, server, stack) -> int:
     everything = [t for values in stats.times.values() for t in values]
     locked_logs = stack.locked_in_logs() if stack else 0
     model = (
-        "browser (page once, the live part every second with If-None-Match)"
+        "browser (page once, the live part with If-None-Match, 1 s, backing off to 5 s while unchanged)"
         if args.model == "browser"
         else f"poll-page (page every {args.page_every} poll(s) + the live part)"
     )

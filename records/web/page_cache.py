@@ -39,16 +39,21 @@ def cached_page(request: HttpRequest, *, state: Hashable, render: Callable[[str]
 def kept_render(request: HttpRequest, *, state: Hashable, render: Callable[[str], str]) -> str:
     """The HTML with CSRF_SLOT where the token goes (the same for everyone, so it can be an ETag's
     source): kept as cached_page keeps it, or rendered now."""
-    seconds = settings.PAGE_CACHE_SECONDS
-    if seconds <= 0 or request.GET or len(get_messages(request)):
+    if not keeps(request):
         return render(CSRF_SLOT)
     key = _key(request, state)
     with _STRIPES[hash(key) % len(_STRIPES)]:
         html: str | None = cache.get(key)
         if html is None:
             html = render(CSRF_SLOT)
-            cache.set(key, html, seconds)
+            cache.set(key, html, settings.PAGE_CACHE_SECONDS)
     return html
+
+
+def keeps(request: HttpRequest) -> bool:
+    """Whether this request's page may be kept (or served kept): the caller need not work out the
+    page's state otherwise."""
+    return settings.PAGE_CACHE_SECONDS > 0 and not request.GET and not len(get_messages(request))
 
 
 def with_token(request: HttpRequest, html: str) -> str:

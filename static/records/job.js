@@ -3,7 +3,8 @@
 // one snapshot of the job (jobs/<code>/live/, records/web/job_state.py), and it replaces the
 // part here in one piece: nothing on screen is ever from two moments. An unchanged job answers
 // an empty 304 to the ETag this script sends back (getLive).
-// When the snapshot's version moves, the results rows of this page are fetched again. When the
+// When the table's first rows move (their digest in the live part; on a filtered or later page,
+// the snapshot's version), the results rows of this page are fetched again. When the
 // job has ended the part is what a reload shows; the flash messages of the running job go, and
 // <body data-settled> tells that the page is done changing. A hidden tab does not poll.
 (function () {
@@ -19,7 +20,7 @@
   if (live.dataset.finished === "true") { dropMessages(false); settle(); return; }
   var url = live.dataset.liveUrl;
   var rowsUrl = live.dataset.rowsUrl + window.location.search;
-  var delay = 1000;
+  var delay = 1000;  // until the next poll (ms)
 
   function get(u) {
     return fetch(u, { credentials: "same-origin", headers: { Accept: "text/html" } })
@@ -60,13 +61,20 @@
   }
 
   var lastHtml = null;  // a 304 hands back the same text: nothing to swap
+  var rowsVersion = null;  // the digest of the first rows shown (job_live sends it)
   function swap(html) {
     if (html === lastHtml) return false;
     lastHtml = html;
     var doc = new DOMParser().parseFromString(html, "text/html");
     var fresh = doc.getElementById("job-live");
     if (!fresh) throw new Error("no live part");
-    var moved = fresh.dataset.version !== live.dataset.version;
+    // The rows to fetch again: the first page's when their digest moves (sent beside the part,
+    // so the first poll fetches them once); a filtered or later page's whenever the job's
+    // version does.
+    var digest = doc.getElementById("job-rows-version");
+    var rows = digest && !window.location.search ? digest.dataset.rowsVersion : null;
+    var moved = rows ? rows !== rowsVersion : fresh.dataset.version !== live.dataset.version;
+    rowsVersion = rows;
     var key = focusKey();
     var node = document.importNode(fresh, true);
     live.replaceWith(node);
@@ -76,13 +84,33 @@
     return moved;
   }
 
+  // How often: every second while the part changes; after each unchanged answer half as long
+  // again, up to five seconds (a queued or waiting job, a pause in the run); at once when the
+  // tab becomes visible again. Fifty people watching a quiet job then ask ~10 times a second,
+  // not 50.
+  var QUICK = 1000, SLOWEST = 5000;
+  var timer = null, asking = false;
+  function later(ms) {
+    delay = ms;
+    timer = window.setTimeout(poll, ms);
+  }
+  document.addEventListener("visibilitychange", function () {
+    if (document.hidden || asking || timer === null || delay <= QUICK) return;
+    window.clearTimeout(timer);
+    poll();
+  });
+
   function poll() {
+    timer = null;
     if (document.hidden) {
       document.addEventListener("visibilitychange", poll, { once: true });
       return;
     }
+    asking = true;
     getLive(url)
       .then(function (html) {
+        asking = false;
+        var changed = html !== lastHtml;
         var moved = swap(html);
         var ended = live.dataset.finished === "true";
         var rows = moved ? refreshRows() : Promise.resolve();
@@ -91,10 +119,9 @@
           rows.then(settle);
           return;
         }
-        delay = 1000;
-        window.setTimeout(poll, delay);
+        later(changed ? QUICK : Math.min(delay * 1.5, SLOWEST));
       })
-      .catch(function () { delay = Math.min(delay * 2, 15000); window.setTimeout(poll, delay); });
+      .catch(function () { asking = false; later(Math.min(delay * 2, 15000)); });
   }
-  window.setTimeout(poll, delay);
+  later(QUICK);
 })();

@@ -6,7 +6,12 @@
   const count = box.querySelector("[data-plan-read]");
   const notice = box.querySelector("[data-plan-notice]");
   const url = box.dataset.planPoll;
-  const every = 1000;
+  // Every second while the count moves; after each unchanged answer half as long again, up to
+  // five seconds (a plan waiting for a free worker, or slow remote pages).
+  const QUICK = 1000;
+  const SLOWEST = 5000;
+  let every = QUICK;
+  let last = null;
   async function poll() {
     try {
       const answer = await fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" });
@@ -16,6 +21,9 @@
           window.location.reload();
           return;
         }
+        const seen = `${plan.read}|${plan.notice || ""}`;
+        every = seen === last ? Math.min(every * 1.5, SLOWEST) : QUICK;
+        last = seen;
         count.textContent = plan.read.toLocaleString("en-US");
         notice.textContent = plan.notice || "";
         notice.hidden = !plan.notice;
@@ -25,5 +33,5 @@
     }
     setTimeout(poll, every);
   }
-  setTimeout(poll, every);
+  setTimeout(poll, QUICK);
 })();

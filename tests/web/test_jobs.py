@@ -599,7 +599,9 @@ def test_a_vault_deep_copys_phase_comes_with_the_job_in_one_query(owner_client, 
         with CaptureQueriesContext(connection) as ctx:
             body = owner_client.get(reverse(name, args=[job.code])).content.decode()
         assert "Vault job 26002 running" in body
+        # Besides the job's version (job_version: its moving columns and result counts, grouped).
         job_reads = [q["sql"] for q in ctx.captured_queries if 'FROM "records_copyjob"' in q["sql"]]
+        job_reads = [sql for sql in job_reads if "COUNT(" not in sql]
         assert len(job_reads) == 1, job_reads
 
 

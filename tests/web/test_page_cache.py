@@ -24,12 +24,12 @@ def _get(client, url, params=None):
     return response.content.decode(), len(queries)
 
 
-def test_the_same_job_page_opened_again_costs_only_the_job_and_its_counts(owner_client, make_job):
+def test_the_same_job_page_opened_again_costs_only_the_jobs_version(owner_client, make_job):
     job = make_job(results=120, status=CopyJob.Status.RUNNING)
     url = reverse("job_detail", args=[job.code])
     first, rendered = _get(owner_client, url)
     again, kept = _get(owner_client, url)
-    assert kept == 4, "session, user, job, result groups"
+    assert kept == 3, "session, user, the job's version (its row and result counts in one query)"
     assert kept < rendered
     assert TOKEN.sub("", again) == TOKEN.sub("", first)
     assert CSRF_SLOT not in again
@@ -56,7 +56,7 @@ def test_a_job_whose_results_moved_is_rendered_anew(owner_client, make_job):
     RecordResult.objects.filter(job=job, status=RecordResult.Status.FAILED).update(status=RecordResult.Status.SUCCEEDED)
     CopyJob.objects.filter(pk=job.pk).update(status=CopyJob.Status.SUCCEEDED)
     body, rendered = _get(owner_client, url)
-    assert rendered > 4
+    assert rendered > 3
     assert 'data-finished="true"' in body
 
 
@@ -65,7 +65,7 @@ def test_a_filtered_page_is_rendered_each_time(owner_client, make_job):
     url = reverse("job_detail", args=[job.code])
     _, first = _get(owner_client, url, {"outcome": "failed"})
     _, again = _get(owner_client, url, {"outcome": "failed"})
-    assert again == first > 4
+    assert again == first > 3
 
 
 def test_no_page_is_kept_when_the_setting_is_zero(owner_client, make_job, settings):
@@ -74,15 +74,15 @@ def test_no_page_is_kept_when_the_setting_is_zero(owner_client, make_job, settin
     url = reverse("job_detail", args=[job.code])
     _, first = _get(owner_client, url)
     _, again = _get(owner_client, url)
-    assert again == first > 4
+    assert again == first > 3
 
 
-def test_the_live_part_polled_again_costs_only_the_job_and_its_counts(owner_client, make_job):
+def test_the_live_part_polled_again_costs_only_the_jobs_version(owner_client, make_job):
     job = make_job(results=120, status=CopyJob.Status.RUNNING)
     url = reverse("job_live", args=[job.code])
     _, rendered = _get(owner_client, url)
     _, kept = _get(owner_client, url)
-    assert kept == 4 < rendered
+    assert kept == 3 < rendered
 
 
 def test_the_live_part_has_one_etag_whatever_the_session(owner, make_job):
@@ -100,7 +100,7 @@ def test_the_tables_first_rows_fetched_again_cost_no_rows_query(owner_client, ma
     url = reverse("job_rows", args=[job.code])
     first, rendered = _get(owner_client, url)
     again, kept = _get(owner_client, url)
-    assert kept == 4 < rendered and again == first
+    assert kept == 3 < rendered and again == first
     RecordResult.objects.filter(job=job, source_id="S00000").update(new_id="", status=RecordResult.Status.PENDING)
     moved, _ = _get(owner_client, url)
     assert moved != first, "a row whose outcome moved is shown"

@@ -209,3 +209,57 @@ def test_the_preview_page_states_the_copys_calls_against_the_budget_left(draft):
     line = page.split('<p id="plan-budget" class="muted">')[1].split("</p>")[0]
     calls = CopyPlan.objects.get().plan["budget"]["calls"]
     assert re.fullmatch(rf"About {calls} write calls?; \d+ Zoho API credits left today, as of \d\d:\d\d UTC\.", line)
+
+
+def _poll_url(page):
+    return re.search(r'data-plan-poll="([^"]+)"', page).group(1)
+
+
+def test_a_reading_plan_polled_by_the_url_the_page_gives_costs_one_query_besides_session_and_user(draft):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client, _ = draft
+    poll = _poll_url(client.get(reverse("copy_preview", args=["d1"])).content.decode())
+    plan = CopyPlan.objects.get()
+    assert poll == reverse("copy_plan_status", args=["d1"]) + f"?plan={plan.code}"
+    CopyPlan.objects.filter(pk=plan.pk).update(read_count=42)
+    with CaptureQueriesContext(connection) as queries:
+        quick = client.get(poll).json()
+    assert len(queries) == 3, [q["sql"] for q in queries.captured_queries]  # before the next request clears them
+    assert (
+        quick
+        == client.get(reverse("copy_plan_status", args=["d1"])).json()
+        == {
+            "status": "reading",
+            "read": 42,
+            "notice": "",
+        }
+    )
+    burst()
+    assert client.get(poll).json()["status"] == "ready", "a plan no longer reading gets the full answer"
+
+
+def test_a_plan_polled_by_another_user_with_its_code_is_404(draft, other_user):
+    from django.test import Client
+
+    client, _ = draft
+    poll = _poll_url(client.get(reverse("copy_preview", args=["d1"])).content.decode())
+    other = Client()
+    other.force_login(other_user)
+    assert other.get(poll).status_code == 404
+
+
+def test_a_stalled_plan_polled_by_its_code_is_queued_again(draft, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    client, _ = draft
+    poll = _poll_url(client.get(reverse("copy_preview", args=["d1"])).content.decode())
+    silent = timezone.now() - timedelta(seconds=settings.PLAN_STALE_SECONDS + 5)
+    CopyPlan.objects.update(heartbeat=silent)
+    assert client.get(poll).json()["status"] == "reading"
+    assert CopyPlan.objects.get().heartbeat > silent, "revived: its heartbeat taken anew and queued again"
+    burst()
+    assert client.get(poll).json()["status"] == "ready"

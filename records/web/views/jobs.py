@@ -22,6 +22,7 @@ from django.http import (
     HttpResponseNotModified,
     StreamingHttpResponse,
 )
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -32,7 +33,7 @@ from records.copying import approval, job_actions, job_queue, review
 from records.lib.error_words import friendly_error, service_error_message
 from records.lib.signed_in import SignedInRequest
 from records.models import ConnectionProfile, CopyJob, RecordResult
-from records.web import job_state, page_cache
+from records.web import job_state, job_version, page_cache
 from records.web.csv_cells import neutralise
 from records.web.forms import JobFilterForm
 from records.web.job_actions import APPROVE, CANCEL, REJECT, RESUME, UNDO, JobAction
@@ -119,10 +120,6 @@ DETAIL_FIELDS = (
 # Read with the job, the engine state itself left unread: the Vault phase checkpoint and the run's
 # last known API budget.
 DETAIL_ANNOTATIONS = {job_state.ROOTS: F("state__roots"), "budget_state": KeyTransform("budget", "state")}
-# The job's own columns the page shows, by their names in the row (a foreign key's id, not its object).
-PAGE_STATE_COLUMNS = tuple(
-    f.attname for f in CopyJob._meta.concrete_fields if f.name in DETAIL_FIELDS or f.attname in DETAIL_FIELDS
-)
 DETAIL_RELATED = (
     "profile",
     "target_profile",
@@ -160,23 +157,24 @@ def job_detail(request: SignedInRequest, code: uuid.UUID) -> HttpResponse:
     # Query budget, whatever the number of results: session, user, job, result groups, page
     # rows, and on a middle page its position; a search by id adds one count; the actions' rules.
     # Rendered once for everyone opening the same state within a few seconds (page_cache): then
-    # session, user, job and result groups.
-    job = _get_job_for_user(request, code, only=DETAIL_FIELDS, related=DETAIL_RELATED, annotations=DETAIL_ANNOTATIONS)
-    groups = job_state.groups(job)
-    html = page_cache.cached_page(
-        request, state=_page_state(job, groups), render=partial(_detail_html, request, job, groups)
-    )
+    # session, user and the job's version (job_version: one query).
+    if not page_cache.keeps(request):  # filtered, a later page, or messages to show once
+        return HttpResponse(_detail_html(request, code, get_token(request)))
+    version = job_version.job_version(request.user, code)
+    if version is None:
+        raise Http404("No such job")
+    html = page_cache.cached_page(request, state=version, render=partial(_detail_html, request, code))
     return HttpResponse(html)
 
 
-def _page_state(job: CopyJob, groups: dict[tuple[str, str], int]) -> tuple[Any, ...]:
-    """What the job page shows of the job's own row and its results: a change renders it anew."""
-    row = tuple(repr(getattr(job, c)) for c in PAGE_STATE_COLUMNS)
-    extra = tuple(repr(getattr(job, name, None)) for name in DETAIL_ANNOTATIONS)
-    return row, extra, tuple(sorted(groups.items()))
+def _full_job(request: SignedInRequest, code: uuid.UUID) -> tuple[CopyJob, dict[tuple[str, str], int]]:
+    """The job as its page shows it and its result groups (read after the version: never older)."""
+    job = _get_job_for_user(request, code, only=DETAIL_FIELDS, related=DETAIL_RELATED, annotations=DETAIL_ANNOTATIONS)
+    return job, job_state.groups(job)
 
 
-def _detail_html(request: SignedInRequest, job: CopyJob, groups: dict[tuple[str, str], int], csrf_token: str) -> str:
+def _detail_html(request: SignedInRequest, code: uuid.UUID, csrf_token: str) -> str:
+    job, groups = _full_job(request, code)
     state = job_state.snapshot(job, request.user, groups)
     objects = sorted({obj for obj, _ in groups})
     labels = {o.object: o.label for o in state.objects}
@@ -205,72 +203,84 @@ def _detail_html(request: SignedInRequest, job: CopyJob, groups: dict[tuple[str,
 @require_GET
 def job_live(request: SignedInRequest, code: uuid.UUID) -> HttpResponse:
     """The job page's live part, rendered from one snapshot as the page renders it: job.js polls it
-    every second and swaps it whole. An unchanged part is an empty 304 (its ETag). Rendered once
-    for everyone polling the same state within a few seconds (page_cache, as the page)."""
-    job = _get_job_for_user(request, code, only=DETAIL_FIELDS, related=DETAIL_RELATED, annotations=DETAIL_ANNOTATIONS)
-    groups = job_state.groups(job)
-    html = page_cache.kept_render(
-        request, state=_page_state(job, groups), render=partial(_live_html, request, job, groups)
-    )
-    # Of the part with the CSRF token's slot: a token masked anew at each request makes no new version.
-    etag = _etag(html.encode())
-    # Per user, and always revalidated: job.js asks with If-None-Match each second.
-    headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
-    if etag in _if_none_match(request):
-        return HttpResponseNotModified(headers=headers)
+    and swaps it whole. An unchanged job is an empty 304 from the session, the user and the job's
+    version (job_version, one query), nothing rendered; else rendered once for everyone polling the
+    same version within a few seconds (page_cache, as the page)."""
+    version = job_version.job_version(request.user, code)
+    if version is None:
+        raise Http404("No such job")
+    # Per user, and always revalidated: job.js asks with If-None-Match.
+    headers = {"Cache-Control": "private, no-cache"}
+    # The client's own tag back: it ages out after two windows (job_version) however often asked.
+    tag = job_version.current_tag(version, _if_none_match(request))
+    if tag:
+        return HttpResponseNotModified(headers={**headers, "ETag": tag})
+    headers["ETag"] = job_version.etag(version)
+    html = page_cache.kept_render(request, state=version, render=partial(_live_html, request, code))
     return HttpResponse(page_cache.with_token(request, html), content_type="text/html; charset=utf-8", headers=headers)
 
 
-def _live_html(request: SignedInRequest, job: CopyJob, groups: dict[tuple[str, str], int], csrf_token: str) -> str:
+def _live_html(request: SignedInRequest, code: uuid.UUID, csrf_token: str) -> str:
+    job, groups = _full_job(request, code)
     state = job_state.snapshot(job, request.user, groups)
     return render_to_string(
-        "records/_job_live.html", {"csrf_token": csrf_token, "job": job, "state": state}, request=request
+        "records/_job_live.html",
+        {"csrf_token": csrf_token, "job": job, "state": state, "rows_version": _first_rows_version(job)},
+        request=request,
     )
+
+
+def _first_rows_version(job: CopyJob) -> str:
+    """A digest of the table's first rows as job_rows gives them, whatever page the request
+    shows: job.js fetches them again only when it moves, not each time a count does (a long
+    job's first rows are done early, while its counts move every second). Sent beside the part,
+    not in it: the page's own render does not work it out, and a reload shows the same part."""
+    first_page = HttpRequest()  # no filter, no cursor
+    return hashlib.blake2b(_rows_html(first_page, job).encode(), digest_size=8).hexdigest()
 
 
 @require_GET
 def job_rows(request: SignedInRequest, code: uuid.UUID) -> HttpResponse:
     """The rows of the results table for the page the query string names (same filters and
     cursor as the job page), as HTML: job.js swaps them in while the job runs, so outcomes and
-    new ids appear without a reload. Session, user, job and the page's rows: 4 queries; the first
-    page adds the result groups (its state in page_cache), and then needs no rows while kept."""
-    job = _get_job_for_user(
-        request,
-        code,
-        only=(
-            "id",
-            "code",
-            "plan",
-            "status",
-            "mode",
-            "parent_job_id",
-            "target_profile_id",
-            "profile__system",
-            "source_ids",  # the name given to the top copy (undo_checks.copy_name)
-        ),
-        related=("profile",),
-    )
+    new ids appear without a reload. Session, user, job and the page's rows: 4 queries. The first
+    page, which every watcher fetches when the job moves, is kept as the page is (page_cache,
+    by the job's version): then session, user and the version."""
     if request.GET:  # a filter or a later page: rendered each time
-        html = _rows_html(request, job)
-    else:  # the first page, which every watcher of the job fetches when the job moves: kept as the page
-        groups = tuple(sorted(job_state.groups(job).items()))  # a row's outcome moves its group's count
-        html = page_cache.kept_render(
-            request, state=("rows", job.status, groups), render=lambda _: _rows_html(request, job)
-        )
+        html = _rows_of(request, code)
+    else:
+        version = job_version.job_version(request.user, code)
+        if version is None:
+            raise Http404("No such job")
+        html = page_cache.kept_render(request, state=("rows", version), render=lambda _: _rows_of(request, code))
     return HttpResponse(html, content_type="text/html; charset=utf-8", headers={"Cache-Control": "private, no-cache"})
 
 
-def _rows_html(request: SignedInRequest, job: CopyJob) -> str:
+ROWS_FIELDS = (
+    "id",
+    "code",
+    "plan",
+    "status",
+    "mode",
+    "parent_job_id",
+    "target_profile_id",
+    "profile__system",
+    "source_ids",  # the name given to the top copy (undo_checks.copy_name)
+)
+
+
+def _rows_of(request: SignedInRequest, code: uuid.UUID) -> str:
+    return _rows_html(request, _get_job_for_user(request, code, only=ROWS_FIELDS, related=("profile",)))
+
+
+def _rows_html(request: HttpRequest, job: CopyJob) -> str:
+    """The rows of the page the query string names; `job` read with ROWS_FIELDS at least."""
     # Any object name is a valid filter here: it only narrows this user's own job's results.
     results = filtered_results(request, job, [request.GET.get("object", "")]).results
     page = results_page(request, results, 0, "")
     labels, _ = job_state.plan_labels((job.plan or {}).get("objects"))
     words = row_words(job, page.rows, labels)
     return "".join(result_row_html(r, words) for r in page.rows)
-
-
-def _etag(payload: bytes) -> str:
-    return f'"{hashlib.blake2b(payload, digest_size=8).hexdigest()}"'
 
 
 def _if_none_match(request: HttpRequest) -> set[str]:

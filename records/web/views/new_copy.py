@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -16,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from records.connectors import connector_for
@@ -343,6 +345,9 @@ def _guards(row: CopyPlan | None, profile: ConnectionProfile, plan: Plan | None)
 def copy_plan_status(request: SignedInRequest, draft_id: str) -> JsonResponse:
     """What the preview page polls while its plan is read: {"status", "read"}. A plan whose worker
     stopped writing progress is queued again here (stored_plans.plan_request revives it)."""
+    quick = _reading_progress(request)
+    if quick is not None:
+        return JsonResponse(quick)
     done = _confirmed_job(request, draft_id)
     if done:  # confirmed in another tab: the page reloads and lands on the job
         return JsonResponse({"status": "confirmed", "job_url": reverse("job_detail", args=[done.code])})
@@ -352,6 +357,26 @@ def copy_plan_status(request: SignedInRequest, draft_id: str) -> JsonResponse:
     if row is None:
         return JsonResponse({"status": CopyPlan.Status.FAILED, "read": 0, "error": error})
     return JsonResponse({"status": row.status, "read": row.read_count, "notice": stored_plans.progress_words(row)})
+
+
+def _reading_progress(request: SignedInRequest) -> dict[str, Any] | None:
+    """The progress of the plan the page names (`?plan=<code>`, the row it showed) while a worker
+    reads it and writes progress: one query on that row, no draft, profile or plan key worked
+    out. None when it is not so (ready, failed, used by a Confirm, or its worker silent for
+    PLAN_STALE_SECONDS): then the full answer, which revives a stalled plan. Polled by every
+    open preview; what it tells is this user's own plan's count."""
+    code = _uuid(request.GET.get("plan"))
+    if code is None:
+        return None
+    row = (
+        CopyPlan.objects.filter(code=code, requested_by_id=request.user.pk, status=CopyPlan.Status.READING)
+        .only("status", "read_count", "heartbeat", "started_at", "notice", "created_at")
+        .first()
+    )
+    fresh = timezone.now() - timedelta(seconds=settings.PLAN_STALE_SECONDS)
+    if row is None or row.heartbeat is None or row.heartbeat < fresh:
+        return None
+    return {"status": row.status, "read": row.read_count, "notice": stored_plans.progress_words(row)}
 
 
 def _confirmed_job(request: HttpRequest, draft_id: str) -> CopyJob | None:
