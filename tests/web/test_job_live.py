@@ -13,9 +13,17 @@ from records.models import CopyJob, RecordResult
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="[^"]*"')
 
 
+ROWS_VERSION = re.compile(r'<template id="job-rows-version"[^>]*></template>')
+
+
 def _live_of_page(owner_client, job) -> str:
+    """The live part as the page holds it and as its URL sends it. The URL sends the first rows'
+    digest beside the part (job.js fetches the rows again when it moves; the page has none, so
+    the first poll fetches them once)."""
     page = owner_client.get(reverse("job_detail", args=[job.code])).content.decode()
-    live = owner_client.get(reverse("job_live", args=[job.code])).content.decode().strip()
+    answer = owner_client.get(reverse("job_live", args=[job.code])).content.decode()
+    assert len(ROWS_VERSION.findall(answer)) == 1 and not ROWS_VERSION.findall(page)
+    live = ROWS_VERSION.sub("", answer).strip()
     start = page.index('<div id="job-live"')
     return CSRF.sub("", page[start : start + len(live)]), CSRF.sub("", live)
 
