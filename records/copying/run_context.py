@@ -27,8 +27,13 @@ from records.models import CopyJob, RecordResult
 # How often a run's heartbeat renews the lease: a write and a commit, and a run beats after every
 # batch (~20 a Big Account job). Far inside the lease (a third of it is the Heartbeat thread's
 # period); every row write is fenced anyway (results.py), so a worker that lost its lease stops at
-# its next write, however recently it renewed. The progress is still recounted at every beat.
+# its next write, however recently it renewed.
 BEAT_SECONDS = 1.0
+# At most this share of a run's time spent recounting its progress. A recount reads every row of
+# the job, so one after every batch grew with the square of the records (100,000: ~500 recounts of
+# 100,000 rows); paced by its own cost, a small job's progress is still recounted after nearly
+# every batch (a recount of 2,000 rows: ~1 ms, one per 20 ms), a giant's about once a second.
+RECOUNT_SHARE = 0.05
 
 
 @dataclass
@@ -47,6 +52,8 @@ class RunContext:
     _keys: dict[str, str] = field(default_factory=dict, init=False, repr=False)
     _cleared: dict[tuple[str, frozenset[str]], list[FieldInfo]] = field(default_factory=dict, init=False, repr=False)
     _renewed_at: float | None = field(default=None, init=False, repr=False)  # time.monotonic()
+    _counted_at: float | None = field(default=None, init=False, repr=False)  # the last recount's end
+    _count_seconds: float = field(default=0.0, init=False, repr=False)  # what it took
     _today: date | None = field(default=None, init=False, repr=False)  # the job's creation day, worked out once
 
     def __post_init__(self) -> None:
@@ -88,13 +95,16 @@ class RunContext:
 
     def heartbeat(self) -> None:
         """Renew the lease (or stop if it was taken over) at most every BEAT_SECONDS; recount the
-        progress and stop at a cancel request at every beat."""
+        progress when due (RECOUNT_SHARE); stop at a cancel request at every call."""
         now = time.monotonic()
         if self._renewed_at is None or now - self._renewed_at >= BEAT_SECONDS:
             if not renew(self.fence):
                 raise LeaseLost
             self._renewed_at = now
-        refresh_counts(self.job)
+        if self._counted_at is None or now - self._counted_at >= self._count_seconds / RECOUNT_SHARE:
+            refresh_counts(self.job)
+            self._counted_at = time.monotonic()
+            self._count_seconds = self._counted_at - now
         self.stop_if_cancelled()
 
     def stop_if_cancelled(self) -> None:
