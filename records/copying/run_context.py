@@ -90,8 +90,8 @@ class RunContext:
         return context
 
     def heartbeat(self) -> None:
-        """Renew the lease (or stop if it was taken over) at most every BEAT_SECONDS; recount the
-        progress and stop at a cancel request at every beat."""
+        """Renew the lease (or stop if it was taken over) at most every BEAT_SECONDS; write the
+        progress from the run's tally (tally.py: no recount); stop at a cancel request at every call."""
         now = time.monotonic()
         if self._renewed_at is None or now - self._renewed_at >= BEAT_SECONDS:
             if not renew(self.fence):
