@@ -5,11 +5,12 @@ repoint.py, when the system updates records: Vault and Zoho)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from records.connectors.base import CloneRequest, Connector, FieldInfo, FieldType, WriteResult
 from records.copying import results as res
+from records.copying.bulk_gather import BulkGather
 from records.copying.bulk_writes import JobBulkLedger, bulk_call, settle_stored_jobs, takes_bulk
 from records.copying.pipeline import WavePipeline
 from records.copying.reads_together import Overlap
@@ -75,8 +76,10 @@ class EngineDeepCopyRun:
             for depth in index.waves:  # each wave a piece at a time: memory flat however large
                 context.heartbeat()
                 id_map = dict(context.job.results.exclude(new_id="").values_list("source_id", "new_id"))
+                gather = self._bulk_gather()
                 for wave, node_by_key in nodes.wave(depth):
-                    self._send_wave(wave, node_by_key, id_map, index.depths)
+                    self._send_wave(wave, node_by_key, id_map, index.depths, gather)
+                gather.flush()  # the wave's last bulk jobs: its copies are the next wave's parents
         self.repoint.run(root_id)  # references to records created in the same wave or later
         context.heartbeat()
 
@@ -154,16 +157,32 @@ class EngineDeepCopyRun:
         node_by_key: dict[tuple[str, str], Node],
         id_map: dict[str, str],
         depths: dict[tuple[str, str], int],
+        gather: BulkGather,
     ) -> None:
         """A piece of a wave: every module of it at once (their parents all exist, in earlier
-        waves), so their batches are independent and overlap up to the profile's concurrency."""
+        waves), so their batches are independent and overlap up to the profile's concurrency.
+        A bulk level's rows go to `gather` instead: a job per bulk_batch_size rows, not per piece."""
         by_object: dict[str, list[RecordResult]] = {}
         for row in wave:
             by_object.setdefault(row.object_name, []).append(row)
         batches: list[Batch] = []
         for object_name, object_rows in by_object.items():
-            batches += self._children_batches(object_name, object_rows, node_by_key, id_map, depths)
+            made = self._children_batches(object_name, object_rows, node_by_key, id_map, depths)
+            if self._takes_bulk(object_name, object_rows[0].depth):
+                for rows, _call, sent in made:
+                    gather.add(object_name, rows, sent)
+            else:
+                batches += made
         self.writer.send_all(batches, self.context.heartbeat)
+
+    def _bulk_gather(self) -> BulkGather:
+        """A wave's gathering of bulk pieces into jobs, sent by the writer like any batch."""
+        heartbeat = self.context.heartbeat
+
+        def send(jobs: Sequence[Batch]) -> None:
+            self.writer.send_all(jobs, heartbeat)
+
+        return BulkGather(self.context, self.ledger, send, self.connector.bulk_batch_size)
 
     def _create_root(self, root_id: str, root_row: RecordResult, root_node: Node) -> None:
         batch = self._root_batch(root_id, root_row, root_node)

@@ -7,55 +7,14 @@ from __future__ import annotations
 
 import pytest
 
-from records.connectors.values import WriteResult
-from records.copying import lifecycle
 from records.copying.bulk_writes import JobBulkLedger, bulk_call, settle_stored_jobs
 from records.copying.run_context import RunContext
-from records.models import ConnectionProfile, CopyJob, RecordResult
+from records.models import RecordResult
+from tests.fixtures.bulk_system import BulkSystem, level_context
 
 pytestmark = pytest.mark.django_db
 S = RecordResult.Status
 PIECE = 10
-
-
-class BulkSystem:
-    """A remote system's Bulk Write as the copy sees it: each job writes its rows at once; its
-    result file is counted every time it is downloaded."""
-
-    def __init__(self) -> None:
-        self.outcomes: dict[str, dict[str, WriteResult]] = {}
-        self.downloads = 0
-
-    def bulk_create(self, object_name, rows, *, ledger, ledger_key):
-        job_id = f"job{len(self.outcomes) + 1}"
-        ledger.save(ledger_key, job_id)
-        self.outcomes[job_id] = {r["Copy_Key"]: WriteResult(ok=True, new_id=f"new-{r['Copy_Key']}") for r in rows}
-        return list(self.outcomes[job_id].values())
-
-    def bulk_results(self, object_name, job_id):
-        self.downloads += 1
-        return self.outcomes[job_id]
-
-    def record_url(self, object_name, record_id):
-        return ""
-
-    def budget(self):
-        return None
-
-
-def level_context(owner, system: BulkSystem, rows: int) -> tuple[RunContext, list[RecordResult]]:
-    profile = ConnectionProfile.objects.create(
-        name="Bulk", system="zoho", base_url="https://www.zohoapis.eu", username="x", owner=owner
-    )
-    job = CopyJob.objects.create(
-        profile=profile, object_name="Accounts", mode=CopyJob.Mode.DEEP_COPY, requested_by=owner
-    )
-    made = RecordResult.objects.bulk_create(
-        RecordResult(job=job, object_name="Contacts", source_id=f"c{i}", depth=1, idempotency_key=f"k{i}")
-        for i in range(rows)
-    )
-    fence = lifecycle.claim(job_id=job.pk, worker_id="test")
-    return RunContext(job, system, fence), sorted(made, key=lambda r: r.pk)  # type: ignore[arg-type]
 
 
 def send_in_pieces(context: RunContext, ledger: JobBulkLedger, rows: list[RecordResult]) -> None:
