@@ -80,7 +80,10 @@ def test_a_cancel_asked_while_batches_are_under_way_starts_no_further_batch(vaul
         CopyJob.objects.filter(pk=job.pk).update(cancel_requested=True)
         connection.close()
 
-    sb.hooks("vault").after("POST", CLONE, cancel, times=1)
+    # Every clone call's answer waits for the cancel to be committed (not only the first call's:
+    # the other call under way could otherwise be answered while the first one's cancel waits for
+    # the database, and a third batch start before the cancel is there to be seen).
+    sb.hooks("vault").after("POST", CLONE, cancel)
     job = run_job(job)
     assert job.status == CopyJob.Status.CANCELLED, job.status
     assert len(_calls(sb, "POST", CLONE)) == 2  # the two under way; none started after their answers
