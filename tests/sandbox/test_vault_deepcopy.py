@@ -125,10 +125,12 @@ def test_5_3_results_of_unknown_or_running_job_are_json_errors(vault_api):
 
 
 def test_5_2_job_moves_queued_running_success(vault_api):
-    vault_api.sb.vault.configure(job_queue_seconds=0.3, job_min_run_seconds=0.5)
+    # Queued for 1 s, then running for 2 s: each look lands a second or more inside its phase, so
+    # a busy machine's slow call does not step over one (0.3 s and 0.5 s did, under load).
+    vault_api.sb.vault.configure(job_queue_seconds=1.0, job_min_run_seconds=2.0)
     _, body = _deep_copy(vault_api, "Dermacalm", {"name__v": "D6"})
     seen = [vault_api.get(f"services/jobs/{body['job_id']}")["data"]["status"]]
-    time.sleep(0.5)
+    time.sleep(1.5)
     seen.append(vault_api.get(f"services/jobs/{body['job_id']}")["data"]["status"])
     seen.append(vault_api.wait_job(body["job_id"])["status"])
     assert seen == ["QUEUED", "RUNNING", "SUCCESS"]
