@@ -121,24 +121,22 @@ class Stack:
         # behind a copy, and the copies keep running while previews are read.
         self.spawn("plans-worker", [sys.executable, "manage.py", "rqworker", "plans"])
         if self.args.server == "gunicorn":
-            # gthread workers keep each user's connection alive between polls (sync workers close it).
+            # Production's configuration (gthread, keep-alive, the app preloaded and warmed before
+            # the fork); only the address and the numbers of workers and threads are the script's.
             self.spawn(
                 "web",
                 [
                     sys.executable,
                     "-m",
                     "gunicorn",
-                    "copier_site.wsgi",
+                    "-c",
+                    "copier_site/gunicorn.conf.py",
                     "-b",
                     f"127.0.0.1:{self.port}",
-                    "-k",
-                    "gthread",
                     "-w",
                     str(self.args.gunicorn_workers),
                     "--threads",
                     str(self.args.gunicorn_threads),
-                    "--keep-alive",
-                    "5",
                 ],
                 web=True,
             )
