@@ -14,10 +14,14 @@ import time
 import uuid
 
 from django.conf import settings
-from django.db.models import Count, QuerySet
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db import connection
+from django.db.models import CharField, Count, OuterRef, QuerySet
+from django.db.models import Value as V
 from django.db.models.fields.json import KeyTransform
+from django.db.models.functions import Cast, Concat
 
-from records.models import AnyUser, CopyJob
+from records.models import AnyUser, CopyJob, RecordResult
 
 # The job's columns that move after it is created (its plan, ids and overrides are written once);
 # not the lease nor the heartbeat, which move every second without changing what the page says.
@@ -40,8 +44,8 @@ MOVING = (
 
 def job_version(user: AnyUser, code: uuid.UUID | str) -> str | None:
     """A short hash of what the job page shows of job `code`, or None when this user may not see
-    it (the caller's full read then answers 404). One query: the job's row joined to its results,
-    grouped. Asked first as the job's requester (a plain filter: for_user's rules cost more to
+    it (the caller's full read then answers 404). One query: the job's row and its result counts
+    per (object, outcome). Asked first as the job's requester (a plain filter: for_user's rules cost more to
     build than the query costs to run), then by for_user's rules (an approver's view)."""
     found = _rows(CopyJob.objects.filter(code=code, requested_by=user.pk)) if user.pk else []
     if not found:
@@ -53,15 +57,32 @@ def job_version(user: AnyUser, code: uuid.UUID | str) -> str | None:
 
 
 def _rows(jobs: QuerySet[CopyJob]) -> list[tuple[str, ...]]:
+    jobs = jobs.annotate(roots=KeyTransform("roots", "state"), budget=KeyTransform("budget", "state")).order_by()
+    if connection.vendor == "postgresql":
+        return [tuple(repr(v) for v in row) for row in _counted_apart(jobs)]
     rows = (
-        jobs.annotate(roots=KeyTransform("roots", "state"), budget=KeyTransform("budget", "state"))
-        # The job's id first: PostgreSQL then groups by it alone, not by every column beside it
-        # (measured: half the database time of the query grouped by all of them).
-        .values_list("pk", *MOVING, "roots", "budget", "results__object_name", "results__status")
+        # The job's id first: grouped by it, not by every column beside it.
+        jobs.values_list("pk", *MOVING, "roots", "budget", "results__object_name", "results__status")
         .annotate(n=Count("results__id"))
         .order_by("results__object_name", "results__status")
     )
     return [tuple(repr(v) for v in row) for row in rows]
+
+
+def _counted_apart(jobs: QuerySet[CopyJob]) -> QuerySet[CopyJob, tuple[object, ...]]:
+    """PostgreSQL: the job's row with its counts per (object, outcome) as an array from a subquery
+    that reads the results' index alone. Joined and grouped instead (as above), every result row
+    carried the job's columns and its state's keys into the grouping: measured on a 2,101-result
+    job, 4.5 ms a poll against 1.0 ms this way, dozens of polls a second."""
+    counts = (
+        RecordResult.objects.filter(job=OuterRef("pk"))
+        .order_by()
+        .values("object_name", "status")
+        .annotate(pair=Concat("object_name", V(" "), "status", V(" "), Cast(Count("pk"), CharField())))
+        .order_by("object_name", "status")
+        .values("pair")
+    )
+    return jobs.annotate(counts=ArraySubquery(counts)).values_list("pk", *MOVING, "roots", "budget", "counts")
 
 
 def window() -> int:
