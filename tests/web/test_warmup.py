@@ -107,8 +107,9 @@ def test_gunicorn_with_the_production_config_warms_in_the_master_before_it_forks
         web.terminate()
         web.wait(timeout=20)
     text = log.read_text()
-    warmed = re.search(r"Warmed before the fork: (\d+) templates compiled", text)
+    warmed = re.search(r"Warmed before the fork: (\d+) templates compiled, (\d+) objects frozen", text)
     assert warmed and int(warmed.group(1)) > 50, text[-2000:]
+    assert int(warmed.group(2)) > 10_000, "what the master holds kept out of the workers' collections"
     assert text.index(warmed.group(0)) < text.index("Booting worker"), "warmed in the master, before any fork"
 
 
