@@ -123,3 +123,26 @@ def _wait_for(port: int, web: subprocess.Popen) -> None:
         except OSError:
             time.sleep(0.2)
     raise AssertionError("gunicorn did not listen")
+
+
+def test_a_fresh_process_after_the_warm_up_holds_every_systems_connector(tmp_path):
+    """The results table asks the job's connector for its words: imported lazily, ~60 ms on a
+    worker's first job page had the warm-up not imported it."""
+    env = {
+        **os.environ,
+        "DEBUG": "true",
+        "COPIER_VAR_DIR": str(tmp_path),
+        "DJANGO_SETTINGS_MODULE": "copier_site.settings",
+    }
+    code = (
+        "import sys, django; django.setup()\n"
+        "from records.connectors import REGISTRY\n"
+        "modules = [path.partition(':')[0] for path in REGISTRY.values()]\n"
+        "cold = [m for m in modules if m not in sys.modules]\n"
+        "from records.web.warmup import warm; warm()\n"
+        "print(len(cold), all(m in sys.modules for m in modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    cold, warmed = out.stdout.split()[-2:]
+    assert int(cold) > 0, "a connector not imported at start: else this test shows nothing"
+    assert warmed == "True", out.stderr[-2000:]
