@@ -28,7 +28,8 @@ again". The others follow the job pages (--model):
 Without --url it starts everything itself in a temporary directory (COPIER_VAR_DIR), see
 scripts/loadtest/stack.py: migrations, a user, the sandbox in its own process (--latency-ms per
 call), an embedded Redis, a `manage.py rqworker default` and a `rqworker plans`, and the web
-server (gunicorn, --gunicorn-workers x --gunicorn-threads, or `runserver`), then queues a Zoho
+server (gunicorn with production's copier_site/gunicorn.conf.py, --gunicorn-workers x
+--gunicorn-threads, or `runserver`), then queues a Zoho
 deep copy of "Huge Account" (2,101 records) with `manage.py copy`, and queues another when one
 finishes before the time is up. With DATABASE_URL set it uses that database (migrated; meant to
 be a throwaway one) instead of a temporary SQLite file. With --url there are no previewers.

@@ -45,8 +45,8 @@ MOVING = (
 def job_version(user: AnyUser, code: uuid.UUID | str) -> str | None:
     """A short hash of what the job page shows of job `code`, or None when this user may not see
     it (the caller's full read then answers 404). One query: the job's row and its result counts
-    per (object, outcome). Asked first as the job's requester (a plain filter: for_user's rules cost more to
-    build than the query costs to run), then by for_user's rules (an approver's view)."""
+    per (object, outcome). Asked first as the job's requester (a plain filter: for_user's rules
+    cost more to build than the query costs to run), then by for_user's rules (an approver's)."""
     found = _rows(CopyJob.objects.filter(code=code, requested_by=user.pk)) if user.pk else []
     if not found:
         found = _rows(CopyJob.objects.for_user(user).filter(code=code))
