@@ -724,6 +724,19 @@ class VaultApp:
             hits.sort(key=lambda r, n=name: sort_key(getter(r, n)), reverse=desc)
         return hits, getter
 
+    def _candidates(self, q):
+        """The records a query looks at: for `reference IN (ids)` ordered by id (a related list's
+        pages), the children of those ids from the reference index, else all of the object's (the
+        condition is applied to them either way; the order by id makes both lists the same)."""
+        records = self.state.records[q.object]
+        where = q.where
+        by_id = any(name == "id" for name, _ in q.order)
+        index = self.state.refs.get((q.object, where[1])) if by_id and where and where[0] == "in" else None
+        if index is None:
+            return records.values()
+        ids = dict.fromkeys(rid for parent in where[2] for rid in index.get(parent, ()))
+        return [records[rid] for rid in ids if rid in records]
+
     def _run_query(self, q):
         """The query's rows, each built (its fields, its sub-queries) when a page first hands it
         out: a 10,000-row result read a page at a time (by cursor or PAGEOFFSET) builds 1,000 rows
@@ -731,7 +744,7 @@ class VaultApp:
         objdef = self.state.schema.get(q.object)
         if objdef is None:
             raise VQLError(f"Object [{q.object}] does not exist")
-        hits, getter = self._select(objdef, q, self.state.records[q.object].values())
+        hits, getter = self._select(objdef, q, self._candidates(q))
         inbound = {}
         for other in self.state.schema.values():
             for f in other.fields:

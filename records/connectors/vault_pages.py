@@ -33,7 +33,7 @@ class PageMismatch(Exception):
 
 def rows_at_once(api: VaultApi, statement: str) -> Iterator[Row]:
     """Every row of `statement` (a SELECT … FROM … [WHERE …] without ORDER BY or paging), in id
-    order; the later pages at most `concurrency` ahead of the one handed over."""
+    order; the later pages at most 2 x `concurrency` ahead of the one handed over."""
     ordered = f"{statement} ORDER BY id ASC"
     first = api.call("POST", "query", data={"q": ordered})
     rows = vp.rows(first)
@@ -54,14 +54,16 @@ def rows_at_once(api: VaultApi, statement: str) -> Iterator[Row]:
 
 
 def _later_pages(api: VaultApi, ordered: str, *, total: int, step: int) -> Iterator[list[Row]]:
-    """The pages after the first (`step` rows each: what the first page held), in order."""
+    """The pages after the first (`step` rows each: what the first page held), in order: `concurrency`
+    calls in flight, and as many pages again asked for, so a call answered before the page handed
+    over next is followed at once by another (at most 2 x concurrency pages held)."""
     offsets = deque(range(step, total, step))
     workers = max(1, api.config.concurrency)
     pool = ThreadPoolExecutor(max_workers=workers)
     ahead: deque[tuple[int, Future[dict[str, Any]]]] = deque()
     try:
         while offsets or ahead:
-            while offsets and len(ahead) < workers:
+            while offsets and len(ahead) < 2 * workers:
                 offset = offsets.popleft()
                 q = f"{ordered} PAGESIZE {step} PAGEOFFSET {offset}"
                 ahead.append((offset, pool.submit(api.call, "POST", "query", data={"q": q})))
