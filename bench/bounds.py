@@ -1,7 +1,9 @@
 """The lower bound on a copy's wall time at a given latency, computed from its plan.
 
 A copy is a chain of dependent steps: a child level needs its parent level's ids (to read) or new
-ids (to create), and the next page of a query needs the previous page's cursor. The calls inside
+ids (to create), and the next page of a query needs the previous page's cursor, unless the API lets
+later pages be asked for by offset once the first page has told the total (Vault's VQL: PAGESIZE /
+PAGEOFFSET, documented; then they overlap each other, after the first). The calls inside
 one step are independent and may overlap up to the profile's concurrency. So
 
     bound = Σ over steps of ⌈calls in step / concurrency⌉ × latency
@@ -24,21 +26,31 @@ def lower_bound(steps: Iterable[int], *, concurrency: int, latency: float) -> fl
     return sum(math.ceil(n / concurrency) for n in steps if n > 0) * latency
 
 
-def page_steps(pages_per_query: Sequence[int]) -> list[int]:
+def page_steps(pages_per_query: Sequence[int], *, by_offset: Sequence[bool] = ()) -> list[int]:
     """Independent queries of one level as dependent steps: every query's first page can overlap
     with the others', its second page must wait for its first (the cursor), and so on. Step k
-    holds the queries with at least k pages."""
-    longest = max(pages_per_query, default=0)
-    return [sum(1 for p in pages_per_query if p >= k) for k in range(1, longest + 1)]
+    holds the queries with at least k pages. A query read `by_offset` (one flag per query, default
+    none) has all its later pages in step 2: each needs only the first page's total."""
+    flags = list(by_offset) + [False] * (len(pages_per_query) - len(by_offset))
+    cursor = [p for p, o in zip(pages_per_query, flags, strict=True) if not o]
+    offset = [p for p, o in zip(pages_per_query, flags, strict=True) if o]
+    steps = [sum(1 for p in cursor if p >= k) for k in range(1, max(cursor, default=0) + 1)]
+    for k, calls in enumerate([len(offset), sum(p - 1 for p in offset)]):
+        if calls:
+            steps += [0] * (k + 1 - len(steps))
+            steps[k] += calls
+    return steps
 
 
 @dataclass(frozen=True)
 class ReadLimits:
     """How a system reads a related list: one query per `ids_per_query` parents (0: one per
-    parent, the per-parent related-list call) and `rows_per_page` rows a page."""
+    parent, the per-parent related-list call), `rows_per_page` rows a page, and whether the pages
+    after the first may be asked for at once (`by_offset`) or each needs the one before (a cursor)."""
 
     ids_per_query: int
     rows_per_page: int
+    by_offset: bool = False
 
 
 def level_queries(per_parent: Sequence[int], limits: ReadLimits) -> list[int]:
@@ -57,9 +69,12 @@ def read_steps(levels: Sequence[Sequence[tuple[Sequence[int], ReadLimits]]]) -> 
     steps = [1]
     for level in levels:
         pages: list[int] = []
+        by_offset: list[bool] = []
         for per_parent, limits in level:
-            pages += level_queries(per_parent, limits)
-        steps += page_steps(pages)
+            queries = level_queries(per_parent, limits)
+            pages += queries
+            by_offset += [limits.by_offset] * len(queries)
+        steps += page_steps(pages, by_offset=by_offset)
     return steps
 
 

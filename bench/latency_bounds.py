@@ -34,7 +34,9 @@ CONCURRENCY = 5
 TARGET = 1.25
 ZOHO_BULK = bounds.ReadLimits(ids_per_query=100, rows_per_page=2000)  # COQL: 100 ids in `in`, 2,000 rows
 ZOHO_PER_PARENT = bounds.ReadLimits(ids_per_query=0, rows_per_page=200)  # Notes: related-list API, 200 a page
-VAULT_VQL = bounds.ReadLimits(ids_per_query=200, rows_per_page=1000)  # the connector's IN chunk, a VQL page
+# The connector's IN chunk, a VQL page; the pages after the first by PAGEOFFSET, at once (documented:
+# records/connectors/vault_pages.py), so the bound lets them overlap too.
+VAULT_VQL = bounds.ReadLimits(ids_per_query=200, rows_per_page=1000, by_offset=True)
 NON_COQL = {"Notes", "Attachments"}
 
 

@@ -87,12 +87,18 @@ class WavePipeline:
             needs = {d for d in depends_on.get(row.source_id, ()) if self.wave_of.get(d, row.depth) < row.depth}
             self._wait_for(row, needs)
         with InFlight(self.writer, self.writer.parallelism()) as flight:
-            while True:
+
+            def fill() -> None:
                 while flight.free and self._start_next(flight):
                     pass
+
+            while True:
+                fill()
                 if not flight.busy and not self._unblock_rest():
                     break
-                for batch, _, _ in flight.wait():
+                # The batches already due go out before the answers in hand are recorded (each
+                # marked SENDING first): a call's wait overlaps recording the other's 500 rows.
+                for batch, _, _ in flight.wait(refill=fill):
                     self._done(batch)
                 self.heartbeat()
 

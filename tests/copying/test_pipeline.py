@@ -91,3 +91,24 @@ def test_a_cancel_records_the_answers_of_the_batches_under_way(zoho, owner):
     assert ended.status == CopyJob.Status.CANCELLED
     assert not ended.results.filter(status=S.SENDING).exists()  # the held batch's copies recorded
     assert ended.results.filter(object_name="Contacts", status=S.SUCCEEDED).exclude(new_id="").count() == 200
+
+
+@pytest.mark.django_db(transaction=True)  # the batches are sent from threads
+def test_a_due_batch_is_sent_before_the_answer_in_hand_is_recorded(zoho, owner):
+    sb, profile, conn = zoho
+    profile.concurrency = 2
+    profile.save()
+    root = _account_with_contacts_and_tasks(conn, 300)  # three contacts batches, two at once
+    job = start_job(profile, owner, "Accounts", [root], "deep_copy", overrides={"Account_Name": "Pipeline Refill"})
+    ended = run_job(job)
+    assert ended.status == CopyJob.Status.SUCCEEDED, ended.error_summary
+    contacts = ended.results.filter(object_name="Contacts")
+    assert contacts.filter(status=S.SUCCEEDED).count() == 300 and contacts.filter(attempts=1).count() == 300
+    batches: dict = {}  # one SENDING stamp per batch
+    for sending_at, written_at in contacts.values_list("sending_at", "written_at"):
+        batches.setdefault(sending_at, []).append(written_at)
+    assert len(batches) == 3
+    first, second, third = sorted(batches)
+    answered_first = min(min(batches[first]), min(batches[second]))
+    # The third batch was marked SENDING (and sent) before the first answer's rows were recorded.
+    assert third < answered_first

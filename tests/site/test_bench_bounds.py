@@ -24,6 +24,17 @@ def test_a_querys_later_pages_wait_for_the_earlier_ones():
     assert page_steps([]) == []
 
 
+def test_pages_read_by_offset_overlap_once_the_first_page_is_in():
+    assert page_steps([10], by_offset=[True]) == [1, 9]
+    assert page_steps([3, 1, 10], by_offset=[False, False, True]) == [3, 10, 1]
+    assert page_steps([1, 1], by_offset=[True, True]) == [2]
+
+
+def test_read_steps_take_each_lists_paging_rule():
+    vql = ReadLimits(ids_per_query=200, rows_per_page=1000, by_offset=True)
+    assert read_steps([[([100], vql)], [([100] * 100, vql)]]) == [1, 1, 1, 9]
+
+
 def test_per_parent_reads_are_one_query_per_parent_even_when_empty():
     assert level_queries([0, 5, 450], PER_PARENT) == [1, 1, 3]
 
