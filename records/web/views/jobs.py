@@ -60,20 +60,16 @@ def _get_job_for_user(
     related: tuple[str, ...] = ("profile", "parent_job"),
     annotations: dict[str, Any] | None = None,
 ) -> CopyJob:
-    """Return the job `code` if this user requested it; 404 for anyone else's (even staff:
-    they audit jobs in the admin). `only`: load just these columns (pages that only show);
-    `related`: the relations joined in (none for the endpoints polled while a job runs);
-    `annotations`: values read in the same query (DETAIL_ANNOTATIONS). Asked first as the job's
-    requester, as job_version asks: for_user's rules (an approver's view) only when that finds
-    nothing, since their subqueries cost PostgreSQL more to plan than the read costs to run."""
+    """The job `code` if this user may see it, else 404 (staff audit jobs in the admin). `only`,
+    `related`, `annotations`: the columns, joins and DETAIL_ANNOTATIONS read. Asked first as the
+    requester (as job_version asks): for_user's approver rules cost PostgreSQL more to plan than
+    the read costs to run, so they are asked only when that finds nothing."""
     user = request.user
     own = [CopyJob.objects.filter(requested_by=user.pk)] if user.pk else []
     for jobs in (*own, CopyJob.objects.for_user(user)):
         jobs = jobs.annotate(**(annotations or {}))
-        if related:
-            jobs = jobs.select_related(*related)
-        if only:
-            jobs = jobs.only(*only)
+        jobs = jobs.select_related(*related) if related else jobs  # none given: no join at all
+        jobs = jobs.only(*only) if only else jobs
         try:
             return jobs.get(code=code)
         except CopyJob.DoesNotExist:
