@@ -22,13 +22,32 @@ S = RecordResult.Status
 
 def mark_sending(rows: list[RecordResult], *, fence: Fence | None = None) -> None:
     """Commit the attempt before the remote write: a row left SENDING is reconciled, never resent
-    blindly. Fenced like every row write: a worker that lost its lease stops here, before the call."""
+    blindly. Fenced like every row write: a worker that lost its lease stops here, before the call.
+
+    One UPDATE … WHERE id IN (…) per attempt count (a batch's rows share one, nearly always):
+    the same columns as a row-by-row write, at about a third of its time on SQLite, and the run's
+    thread does it before every batch it sends."""
     now = timezone.now()
+    by_attempts: dict[int, list[int]] = {}
     for row in rows:
         row.status = S.SENDING
         row.attempts += 1
-        row.sending_at = now
-    _write(rows, ("status", "attempts", "sending_at"), fence)
+        row.sending_at = row.updated = now
+        by_attempts.setdefault(row.attempts, []).append(row.pk)
+    if not rows:
+        return
+    with transaction.atomic():
+        lifecycle.check(fence or lifecycle.current_fence.get())
+        for attempts, pks in by_attempts.items():
+            for start in range(0, len(pks), _IDS_PER_STATEMENT):
+                RecordResult.objects.filter(pk__in=pks[start : start + _IDS_PER_STATEMENT]).update(
+                    status=S.SENDING, attempts=attempts, sending_at=now, updated=now
+                )
+    tally.tell(rows)
+
+
+# Ids in one statement's IN list: well under SQLite's (and PostgreSQL's) bound on parameters.
+_IDS_PER_STATEMENT = 500
 
 
 def succeed(row: RecordResult, new_id: str, link: str = "") -> None:
