@@ -2,9 +2,8 @@
 
 A run or a plan makes tens of thousands of objects that live for its length (5,000 result rows,
 their payloads, the records read), and each time enough of them have survived, the collector
-scans every object of the process: the framework's and every module's too. In a process that
-has done a copy before (a worker, the benchmark) two such full scans cost 0.2–0.4 s of a 5,000
-clone's 2.3 s, with every thread stopped. Inside `fewer_pauses()` what existed before is frozen
+scans every object of the process: the framework's and every module's too. In the benchmark's
+process two such full scans cost 0.2–0.4 s of a 5,000 clone's 2.3 s, with every thread stopped. Inside `fewer_pauses()` what existed before is frozen
 (gc.freeze: kept out of the collector's scans, still freed by reference counting), so a full
 scan covers only what the job made. Only timing changes: cyclic garbage made before is collected
 once the outermost block ends (gc.unfreeze), as it would have been a little later anyway. Only
