@@ -69,6 +69,12 @@ def parse_args(argv=None):
         default=200.0,
         help="latency per call of the latency_bounds scenario (default 200, a real remote's; --quick: --latency-ms)",
     )
+    p.add_argument(
+        "--bound-copy",
+        action="append",
+        choices=["zoho_deep", "vault_clone", "vault_engine", "zoho_cross"],
+        help="latency_bounds: time only this copy (repeatable; default: all four)",
+    )
     p.add_argument("--quick", action="store_true", help="small counts, a few seconds (CI)")
     p.add_argument("--only", action="append", choices=SCENARIOS, help="run only this scenario (repeatable)")
     p.add_argument(
@@ -145,6 +151,7 @@ def main(argv=None) -> int:
     ctx = Context(quick=args.quick, latency=args.latency_ms / 1000.0, tmp=tmp)
     ctx.poll_seconds = args.poll_seconds
     ctx.bound_latency = args.bound_latency_ms / 1000.0
+    ctx.bound_copies = args.bound_copy
     ctx.full_baselines = args.full_baselines
     ctx.concurrency_levels = [1, 5] if args.quick else [1, 2, 5]
     ctx.zoho_records = 0

@@ -269,6 +269,8 @@ def run(ctx) -> list[Row]:
     ctx.user = ctx.user or bench_user()
     latency = ctx.latency if ctx.quick else getattr(ctx, "bound_latency", LATENCY)
     rows: list[Row] = []
+    only = getattr(ctx, "bound_copies", None)
     for part in (zoho_deep, vault_clone, vault_engine, zoho_cross):
-        rows += part(ctx, latency)
+        if not only or part.__name__ in only:
+            rows += part(ctx, latency)
     return rows

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 KEYWORDS = {
@@ -42,6 +43,11 @@ _TOKEN_RE = re.compile(
     r"\s*(?:(?P<num>-?\d+(?:\.\d+)?)|(?P<ident>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?)"
     r"|(?P<op><=|>=|!=|<>|[=<>(),*])|(?P<quote>'))"
 )
+
+
+# A literal's text up to its closing quote; a backslash escapes the next character.
+_LITERAL_RE = re.compile(r"([^'\\]*(?:\\.[^'\\]*)*)'", re.DOTALL)
+_ESCAPED_RE = re.compile(r"\\(.)", re.DOTALL)
 
 
 class VQLError(Exception):
@@ -75,22 +81,13 @@ def tokenize(q: str) -> list[Token]:
 
 
 def _string_literal(q: str, pos: int) -> tuple[str, int]:
-    """The text of the quoted string that starts at `pos` (after its quote), and where it ends."""
-    chars, n = [], len(q)
-    while True:
-        if pos >= n:
-            raise VQLError("Unterminated string literal")
-        c = q[pos]
-        if c == "\\":
-            if pos + 1 >= n:
-                raise VQLError("Unterminated string literal")
-            chars.append(q[pos + 1])
-            pos += 2
-        elif c == "'":
-            return "".join(chars), pos + 1
-        else:
-            chars.append(c)
-            pos += 1
+    """The text of the quoted string that starts at `pos` (after its quote), and where it ends.
+    One regular expression per literal, not a loop per character: a query of 1,000 ids is
+    mostly literals, and the emulator's CPU stretches every concurrent call it serves."""
+    m = _LITERAL_RE.match(q, pos)
+    if not m:
+        raise VQLError("Unterminated string literal")
+    return _ESCAPED_RE.sub(r"\1", m.group(1)), m.end()
 
 
 def _word_token(m: re.Match[str]) -> Token:
@@ -267,7 +264,7 @@ def compile_condition(node, getter):
     name = node[1]
     if kind in ("in", "not_in"):
         wanted = set(node[2])
-        hit = lambda rec: any(v in wanted for v in _values(getter(rec, name)))  # noqa: E731
+        hit = partial(_is_in, getter, name, wanted)
         return hit if kind == "in" else (lambda rec: not hit(rec))
     if kind in ("like", "not_like"):
         rx = _like_regex(node[2])
@@ -331,6 +328,14 @@ def _comparable(value, literal):
 
 def _instant(text: str) -> datetime:
     return datetime.fromisoformat(text[:-1] + "+00:00")
+
+
+def _is_in(getter, name, wanted: set, rec) -> bool:
+    """Whether the record's value (any of a multi-value field's) is one of `wanted`."""
+    value = getter(rec, name)
+    if isinstance(value, list):
+        return any(v in wanted for v in value)
+    return value is not None and value in wanted
 
 
 def _values(value) -> list:

@@ -57,6 +57,7 @@ DEFAULT_CLIENT_ID = "recordcopier-app-server-copier"
 
 _VERSION_RE = re.compile(r"\Av\d{1,2}\.\d{1,2}\Z")
 _CLIENT_ID_BAD = re.compile(r"[^A-Za-z0-9._-]")  # §7.3 allowed characters
+_UNQUOTED = re.compile(r"[A-Za-z0-9_.~-]*")  # what quote(…, safe="") leaves as it is
 
 
 class VaultConnector(DelegatedAttachments, Connector):
@@ -243,7 +244,7 @@ class VaultConnector(DelegatedAttachments, Connector):
         return self.writes.duplicate_field(outcome)
 
     def record_url(self, object_name: str, record_id: str) -> str:
-        return f"{self.base}/ui/#object/{quote(object_name, safe='')}/{quote(str(record_id), safe='')}"
+        return f"{self.base}/ui/#object/{_quoted(object_name)}/{_quoted(str(record_id))}"
 
     # -- native deep copy and cascade delete (Vault's jobs) ---------------------------------------
     def start_deep_copy(self, object_name: str, record_id: str, overrides: dict[str, Any]) -> str:
@@ -292,3 +293,9 @@ def _checked_version(config: ProfileConfig) -> str:
     if not config.username or not config.secret:
         raise ConfigurationError("The profile needs a user name and a password.", error_type="MISSING_CREDENTIALS")
     return version
+
+
+def _quoted(text: str) -> str:
+    """`quote(text, safe="")`, without its work for a Vault id or name (letters, digits, "_"):
+    a run links every row it writes, 5,000 for a bulk clone."""
+    return text if _UNQUOTED.fullmatch(text) else quote(text, safe="")

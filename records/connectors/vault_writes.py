@@ -58,9 +58,7 @@ class VaultWrites:
         path = f"vobjects/{vp.vql_name(object_name)}"
         results: list[WriteResult] = []
         for start in range(0, len(rows), self.batch_size):
-            batch = [
-                {k: ("" if v is None else v) for k, v in row.items()} for row in rows[start : start + self.batch_size]
-            ]
+            batch = [_blanked(row) for row in rows[start : start + self.batch_size]]
             # Never resent after a lost answer (safe=False): the engine reconciles first.
             body = self.api.call(
                 method,
@@ -72,6 +70,13 @@ class VaultWrites:
             )
             results.extend(vp.write_results(body, len(batch)))
         return results
+
+
+def _blanked(values: dict[str, Any]) -> dict[str, Any]:
+    """The values as Vault is sent them: None (a field cleared) as "". Copied only when one is None."""
+    if None not in values.values():
+        return values
+    return {k: ("" if v is None else v) for k, v in values.items()}
 
 
 def _write_headers(automation: Automation) -> dict[str, str]:

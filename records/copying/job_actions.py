@@ -22,6 +22,7 @@ from records.copying import lifecycle, tree, undo_checks
 from records.copying.approval import approvals_expire
 from records.copying.field_labels import plan_field_labels
 from records.copying.file_copy import FileCopy
+from records.copying.gc_pauses import fewer_pauses
 from records.copying.job_queue import enqueue_job, rq_job_alive
 from records.copying.job_rules import can_cancel, can_resume, can_undo
 from records.copying.lifecycle import Cancelled, LeaseLost, Paused
@@ -62,7 +63,7 @@ def copy_job_run(
     job = CopyJob.objects.select_related("profile", "target_profile", "parent_job").get(pk=job_id)
     token = lifecycle.current_fence.set(fence)
     try:
-        with lifecycle.Heartbeat(fence):
+        with lifecycle.Heartbeat(fence), fewer_pauses():
             _run_fenced(job, fence, connector, source_connector)
     except LeaseLost:
         log.warning("Job %s: lease lost by %s; another worker has it", job_id, worker_id)

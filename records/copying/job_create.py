@@ -14,6 +14,7 @@ from records.connectors import connector_class, connector_for
 from records.connectors.base import Connector
 from records.copying import approval, existing, field_labels, lifecycle, stored_plans, tree
 from records.copying import results as res
+from records.copying.gc_pauses import fewer_pauses
 from records.copying.job_queue import enqueue_job
 from records.copying.mask_preview import without_samples
 from records.copying.plan_pieces import CHUNK_NODES, InMemoryTrees, TreePieces, top_name, waves_of
@@ -49,8 +50,14 @@ def copy_job_create(
     create = dict(
         request=request, user=user, enqueue=enqueue, connector=connector, stored=plan, version=template_version
     )
-    if not confirmation:
-        return _create(**create)
+    with fewer_pauses():  # the job's rows: thousands of objects made at once
+        if not confirmation:
+            return _create(**create)
+        return _confirmed(create, confirmation, user)
+
+
+def _confirmed(create: dict[str, Any], confirmation: str, user: Any) -> CopyJob:
+    """The job of a confirmed preview: made once, however many times Confirm is pressed."""
     existing = CopyJob.objects.filter(confirmation=confirmation, requested_by=user).first()
     if existing:
         return existing

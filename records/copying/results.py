@@ -23,33 +23,28 @@ IN_CHUNK = 500  # ids a `WHERE id IN (…)`: far below SQLite's and PostgreSQL's
 
 def mark_sending(rows: list[RecordResult], *, fence: Fence | None = None) -> None:
     """Commit the attempt before the remote write: a row left SENDING is reconciled, never resent
-    blindly. Fenced like every row write: a worker that lost its lease stops here, before the call."""
+    blindly. Fenced like every row write: a worker that lost its lease stops here, before the call.
+
+    One UPDATE … WHERE id IN (…) per attempt count (a batch's rows share one, nearly always):
+    the same columns as a row-by-row write, at about a third of its time on SQLite, and the run's
+    thread does it before every batch it sends."""
     now = timezone.now()
-    by_attempts: dict[int, list[RecordResult]] = {}
+    by_attempts: dict[int, list[int]] = {}
     for row in rows:
         row.status = S.SENDING
         row.attempts += 1
         row.sending_at = row.updated = now
-        by_attempts.setdefault(row.attempts, []).append(row)
-    _write_alike(by_attempts, now, fence or lifecycle.current_fence.get())
+        by_attempts.setdefault(row.attempts, []).append(row.pk)
+    if not rows:
+        return
+    with transaction.atomic():
+        lifecycle.check(fence or lifecycle.current_fence.get())
+        for attempts, pks in by_attempts.items():
+            for start in range(0, len(pks), IN_CHUNK):
+                RecordResult.objects.filter(pk__in=pks[start : start + IN_CHUNK]).update(
+                    status=S.SENDING, attempts=attempts, sending_at=now, updated=now
+                )
     tally.tell(rows)
-
-
-def _write_alike(by_attempts: dict[int, list[RecordResult]], now: datetime, fence: Fence | None) -> None:
-    """SENDING, the attempt and the time for each group of rows with the same attempt: one UPDATE …
-    IN a group (of at most IN_CHUNK ids) instead of one a row, as it is on the path between a
-    batch's answer and the next batch's send."""
-    qn = connection.ops.quote_name
-    names = ("status", "attempts", "sending_at", "updated")
-    columns = ", ".join(f"{qn(str(_field(n).column))} = %s" for n in names)
-    stamp = _field("updated").get_db_prep_value(now, connection)
-    head = f"UPDATE {qn(RecordResult._meta.db_table)} SET {columns} WHERE {qn(str(RecordResult._meta.pk.column))} IN "
-    with transaction.atomic(), connection.cursor() as cursor:
-        lifecycle.check(fence)
-        for attempts, group in by_attempts.items():
-            for start in range(0, len(group), IN_CHUNK):
-                ids = [row.pk for row in group[start : start + IN_CHUNK]]
-                cursor.execute(head + f"({', '.join(['%s'] * len(ids))})", [S.SENDING, attempts, stamp, stamp, *ids])
 
 
 def succeed(row: RecordResult, new_id: str, link: str = "") -> None:

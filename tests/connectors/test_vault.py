@@ -357,6 +357,8 @@ def test_delete(vault_connector):
 
 def test_record_url(vault_connector, sb):
     assert vault_connector.record_url("product__v", "00P1") == f"{sb.vault_url}/ui/#object/product__v/00P1"
+    # Anything but letters, digits and "_.-~" is quoted (a plain id is used as it is, without quote's work).
+    assert vault_connector.record_url("product__v", "a/b c#") == f"{sb.vault_url}/ui/#object/product__v/a%2Fb%20c%23"
 
 
 # -- deep copy ----------------------------------------------------------------------------------

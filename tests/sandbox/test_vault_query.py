@@ -99,3 +99,13 @@ def test_3_3_escaped_quote_keeps_injection_attempt_literal(vault_api):
     created = vault_api.post("vobjects/product__v", json=[{"name__v": "O'Brien", "status__v": "active__v"}])
     assert created["data"][0]["responseStatus"] == "SUCCESS"
     assert len(vault_api.ids(r"SELECT id FROM product__v WHERE name__v = 'O\'Brien'")) == 1
+
+
+def test_3_3_in_matches_a_picklist_value_and_unescapes_a_backslash(vault_api):
+    active = vault_api.ids("SELECT id FROM product__v WHERE status__v = 'active__v'")
+    assert active and sorted(
+        vault_api.ids("SELECT id FROM product__v WHERE status__v IN ('active__v', 'none__c')")
+    ) == (sorted(active))
+    created = vault_api.post("vobjects/product__v", json=[{"name__v": "Back\\slash", "status__v": "active__v"}])
+    assert created["data"][0]["responseStatus"] == "SUCCESS"
+    assert len(vault_api.ids(r"SELECT id FROM product__v WHERE name__v IN ('Back\\slash', 'other')")) == 1
