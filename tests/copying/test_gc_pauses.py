@@ -20,6 +20,17 @@ def test_what_existed_before_the_first_block_is_frozen_until_the_last_ends():
     assert gc.get_freeze_count() == 0
 
 
+def test_a_process_frozen_at_start_stays_frozen_after_a_block():
+    gc.freeze()  # as a preloaded RQ worker or gunicorn's master before the fork
+    try:
+        frozen = gc.get_freeze_count()
+        with fewer_pauses():
+            pass
+        assert gc.get_freeze_count() > frozen // 2  # not handed back (frozen objects may still die)
+    finally:
+        gc.unfreeze()
+
+
 @pytest.mark.django_db
 def test_a_clone_is_planned_and_run_with_the_process_objects_frozen(vault, owner):
     sb, profile, conn = vault
