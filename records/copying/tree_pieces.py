@@ -97,6 +97,7 @@ class TreeNodes:
         """The rows of one wave still to send and their nodes, CHUNK_ROWS at a time."""
         todo = self.context.tree_results(self.root_id).filter(depth=depth, status__in=TO_SEND)
         for rows in _loaded(list(todo.order_by("id").values_list("pk", flat=True))):
+            rows = [r for r in rows if r.status in TO_SEND]  # settled since the wave began (a stored job's)
             nodes = self.of(rows)
             yield [r for r in rows if (r.object_name, r.source_id) in nodes], nodes
 

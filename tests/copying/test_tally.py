@@ -52,3 +52,22 @@ def test_rows_of_another_job_written_in_the_run_are_not_counted(make_job, vault_
     context.heartbeat()
     job.refresh_from_db()
     assert (job.planned_count, job.succeeded_count, job.failed_count) == (4, 0, 0)
+
+
+@pytest.mark.django_db
+def test_a_runs_tally_ends_with_the_run(zoho, owner):
+    """The tally a run sets in its thread (at its first beat) is let go when the run ends: the
+    worker's next job in the thread starts without it."""
+    from records.copying import tally
+    from records.copying.job_actions import copy_job_run
+    from records.copying.job_create import copy_job_create
+    from tests.fixtures.engine import copy_request
+
+    _sb, profile, conn = zoho
+    acme = next(r.id for r in conn.search("Accounts", "Acme Corp").records if r.name == "Acme Corp")
+    request = copy_request(profile, "Accounts", [acme], "deep_copy", overrides={"Account_Name": "Tally Co"})
+    job = copy_job_create(request=request, user=owner, enqueue=False)
+    job = copy_job_run(job_id=job.pk, worker_id="tally")
+    assert job.status == "succeeded", job.error_summary
+    assert job.planned_count > 0  # the run beat, and so set its tally
+    assert tally.current_tally.get() is None  # was the run's tally, kept in the thread
