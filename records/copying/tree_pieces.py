@@ -77,9 +77,14 @@ class TreeNodes:
         if self.read is not None:
             yield from self.read.values()
             return
-        pks = list(self.context.tree_results(self.root_id).order_by("depth", "id").values_list("pk", flat=True))
-        for rows in _loaded(pks):
-            yield from self.of(rows).values()
+        # Only the columns a node is made of, not whole rows: every record's is read here once
+        # more (the second pass's plan) besides its wave's piece, so it costs no row instances.
+        tree = self.context.tree_results(self.root_id)
+        pks = list(tree.order_by("depth", "id").values_list("pk", flat=True))
+        for start in range(0, len(pks), CHUNK_ROWS):
+            chunk = RecordResult.objects.filter(pk__in=pks[start : start + CHUNK_ROWS]).order_by("depth", "id")
+            for object_name, source_id, depth, parent, snap in chunk.values_list(*NODE_COLUMNS):
+                yield _node(object_name, source_id, depth, parent, snap if isinstance(snap, dict) else {})
 
     def whole(self, between: Callable[[], None] | None = None) -> tuple[list[RecordResult], dict[Key, Node]]:
         """Every row of the tree and its nodes, read once (the tree small enough to hold at once):
@@ -104,11 +109,18 @@ class TreeNodes:
 
 def snapshot_node(row: RecordResult, snap: dict[str, Any]) -> Node:
     """The record of `row` as read for the plan (`snap`: its snapshot, {} when it has none)."""
+    return _node(row.object_name, row.source_id, row.depth, row.parent_source_id, snap)
+
+
+NODE_COLUMNS = ("object_name", "source_id", "depth", "parent_source_id", "source_snapshot")
+
+
+def _node(object_name: str, source_id: str, depth: int, parent: str, snap: dict[str, Any]) -> Node:
     return Node(
-        row.object_name,
-        row.source_id,
-        row.depth,
-        parent_source_id=row.parent_source_id,
+        object_name,
+        source_id,
+        depth,
+        parent_source_id=parent,
         parent_field=snap.get("parent_field", ""),
         fields=snap.get("fields") or {},
     )
