@@ -9,6 +9,7 @@ from __future__ import annotations
 import pickle
 import tempfile
 import threading
+import weakref
 from collections.abc import Iterable, Iterator, MutableMapping, Sequence
 from typing import Any, overload
 
@@ -24,6 +25,8 @@ class SpooledPayloads(MutableMapping[int, Payload]):
         self._at: dict[int, tuple[int, int]] = {}  # pk -> (offset, length) in the file
         self._held: dict[int, Payload] = {}  # asked for by key: kept, changes and all
         self._lock = threading.Lock()  # a job's call reads in a worker thread
+        # Closed when let go, should a run stop before its gather closes it (a cancel, a pause).
+        self._closed = weakref.finalize(self, self._file.close)
 
     def put(self, pk: int, payload: Payload) -> None:
         data = pickle.dumps(payload, pickle.HIGHEST_PROTOCOL)
@@ -50,7 +53,7 @@ class SpooledPayloads(MutableMapping[int, Payload]):
         return payload
 
     def close(self) -> None:
-        self._file.close()
+        self._closed()
 
     def __getitem__(self, pk: int) -> Payload:
         if pk not in self._held:
