@@ -71,3 +71,17 @@ def test_a_runs_tally_ends_with_the_run(zoho, owner):
     assert job.status == "succeeded", job.error_summary
     assert job.planned_count > 0  # the run beat, and so set its tally
     assert tally.current_tally.get() is None  # was the run's tally, kept in the thread
+
+
+@pytest.mark.parametrize("pks", [[10, 11, 12, 13], [10, 500, 9000, 70000]])
+def test_the_tally_counts_rows_with_ids_close_together_or_spread_out(pks):
+    """A byte a row by its id's offset when a job's ids are close (as its rows are inserted
+    together), a dict when they are spread out: the same counts either way."""
+    from types import SimpleNamespace
+
+    from records.copying.tally import Tally
+
+    t = Tally(1, {pk: S.PENDING for pk in pks})
+    t.saw([SimpleNamespace(pk=pks[0], status=S.SUCCEEDED), SimpleNamespace(pk=pks[1], status=S.FAILED)])
+    t.saw([SimpleNamespace(pk=pks[1], status=S.SUCCEEDED), SimpleNamespace(pk=99999, status=S.FAILED)])
+    assert t.counts() == (4, 2, 0)  # a row of another job (99999) not counted
