@@ -116,27 +116,38 @@ class ZohoBulk:
         self, module: str, rows: Sequence[dict[str, Any]], *, key_field: str, ledger: BulkLedger, ledger_key: str
     ) -> list[BulkRow]:
         """Insert up to 25,000 rows in one job (or finish the job the ledger already holds)."""
-        keys = tuple(str(r.get(key_field) or "") for r in rows)
+        scan = _scan(rows, key_field)
         job_id = ledger.job_id(ledger_key)
         if job_id:
-            return self.finish(Pending(job_id, keys, key_field))
+            return self.finish(Pending(job_id, scan.keys, key_field))
         try:
-            pending = self.submit(module, rows, key_field=key_field, ledger=ledger, ledger_key=ledger_key)
+            pending = self.submit(module, rows, key_field=key_field, ledger=ledger, ledger_key=ledger_key, scan=scan)
         except OutcomeUnknown:
-            return self._recover(module, key_field, keys)
+            return self._recover(module, key_field, scan.keys)
         return self.finish(pending)
 
     def submit(
-        self, module: str, rows: Sequence[dict[str, Any]], *, key_field: str, ledger: BulkLedger, ledger_key: str
+        self,
+        module: str,
+        rows: Sequence[dict[str, Any]],
+        *,
+        key_field: str,
+        ledger: BulkLedger,
+        ledger_key: str,
+        scan: Scan | None = None,
     ) -> Pending:
-        """Upload the rows and create the job; its id is in the ledger before this returns."""
+        """Upload the rows and create the job; its id is in the ledger before this returns.
+        `rows` is read twice (_scan, then the file), so a caller may stream them from its own spool;
+        `scan`: what _scan read of them, when the caller read them already."""
         if not rows or len(rows) > WRITE_ROWS_MAX:
             raise Rejected(f"A bulk write takes 1 to {WRITE_ROWS_MAX:,} records.", error_type="LIMIT_EXCEEDED")
-        columns = _columns(rows, key_field)
+        scan = scan or _scan(rows, key_field)
+        columns = scan.columns
         with tempfile.TemporaryFile() as spool:
             _write_zip(spool, module, columns, rows)
             file_id = self._upload(spool)
-        mappings = [{"api_name": c, "index": i, **_find_by(rows, c)} for i, c in enumerate(columns)]
+        lookup = {"find_by": "id"}
+        mappings = [{"api_name": c, "index": i, **(lookup if c in scan.lookups else {})} for i, c in enumerate(columns)]
         resource = {"type": "data", "module": {"api_name": zp.check_name(module)}, "file_id": file_id}
         body = {"operation": "insert", "ignore_empty": True, "resource": [{**resource, "field_mappings": mappings}]}
         # Reference: https://www.zoho.com/crm/developer/docs/api/v7/bulk-write/create-job.html
@@ -146,7 +157,7 @@ class ZohoBulk:
         if not job_id:
             raise OutcomeUnknown("Zoho's bulk write answer named no job.", error_type="UNREADABLE_ANSWER")
         ledger.save(ledger_key, job_id)
-        return Pending(job_id, tuple(str(r.get(key_field) or "") for r in rows), key_field)
+        return Pending(job_id, scan.keys, key_field)
 
     def finish(self, pending: Pending) -> list[BulkRow]:
         """Wait for a submitted job and map its result file's rows to ids."""
@@ -237,18 +248,29 @@ def _csv_in_zip(spool: IO[bytes]) -> Iterator[dict[str, str]]:
             yield from csv.DictReader(text)
 
 
-def _columns(rows: Sequence[dict[str, Any]], key_field: str) -> list[str]:
-    """The copy key first (the result file repeats the first three columns), then the rest."""
+@dataclass(frozen=True)
+class Scan:
+    """What the upload needs of its rows, read in one pass (the rows may come from a spool): their
+    copy keys, the file's columns (the copy key first: the result file repeats the first three
+    columns), and the lookup columns (values `{"id": ...}`, matched by id in the target module)."""
+
+    keys: tuple[str, ...]
+    columns: list[str]
+    lookups: frozenset[str]
+
+
+def _scan(rows: Iterable[dict[str, Any]], key_field: str) -> Scan:
     seen: dict[str, None] = {key_field: None} if key_field else {}
+    sampled: dict[str, bool] = {}  # column -> its first value given is a lookup
+    keys = []
     for row in rows:
-        seen |= {k: None for k in row if not k.startswith("$") and k != "id"}
-    return list(seen)
-
-
-def _find_by(rows: Sequence[dict[str, Any]], column: str) -> dict[str, str]:
-    """A lookup column (values `{"id": ...}`) is matched by id in the target module."""
-    sample = next((r[column] for r in rows if r.get(column) is not None), None)
-    return {"find_by": "id"} if isinstance(sample, dict) else {}
+        keys.append(str(row.get(key_field) or ""))
+        for name, value in row.items():
+            if name not in seen and not name.startswith("$") and name != "id":
+                seen[name] = None
+            if value is not None and name not in sampled:
+                sampled[name] = isinstance(value, dict)
+    return Scan(tuple(keys), list(seen), frozenset(name for name, lookup in sampled.items() if lookup))
 
 
 def _cell(value: Any) -> str:

@@ -18,7 +18,7 @@ from django.utils import timezone
 from records.connectors import connector_class, connector_for
 from records.connectors.base import Connector
 from records.connectors.errors import ConnectorError, RateLimited, Unavailable
-from records.copying import lifecycle, tree, undo_checks
+from records.copying import lifecycle, tally, tree, undo_checks
 from records.copying.approval import approvals_expire
 from records.copying.field_labels import plan_field_labels
 from records.copying.file_copy import FileCopy
@@ -68,6 +68,9 @@ def copy_job_run(
     except LeaseLost:
         log.warning("Job %s: lease lost by %s; another worker has it", job_id, worker_id)
     finally:
+        # The run's progress tally (set at its first beat) ends with the run: a worker's next job
+        # in this thread starts with none, and the statuses of every row it holds are let go.
+        tally.current_tally.set(None)
         lifecycle.current_fence.reset(token)
     return CopyJob.objects.get(pk=job_id)
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,7 +61,7 @@ class Sent:
     clone action, a create from `source_record_id`); `sources` then holds the source's fields as
     read for the plan (snapshots), else the source is read when its name is needed."""
 
-    payloads: dict[int, dict[str, Any]] = field(default_factory=dict)
+    payloads: MutableMapping[int, dict[str, Any]] = field(default_factory=dict)
     parent_field: str = ""
     inherits: bool = False
     sources: dict[int, dict[str, Any]] = field(default_factory=dict)

@@ -34,11 +34,11 @@ class TreeIndex:
 
 
 def tree_index(context: RunContext, root_id: str) -> TreeIndex:
-    index, objects, waves = TreeIndex(), dict[str, None](), set()
+    index, objects, waves = TreeIndex(), dict[str, str](), set()
     rows = context.tree_results(root_id).values_list("object_name", "source_id", "depth", "status")
     for object_name, source_id, depth, status in rows.iterator(chunk_size=CHUNK_ROWS):
-        index.depths[(object_name, source_id)] = depth
-        objects[object_name] = None
+        # One string per object in the keys, not one per record (~5 MB at 100,000 records).
+        index.depths[(objects.setdefault(object_name, object_name), source_id)] = depth
         if status in TO_SEND:
             index.done = False
             if depth > 0:
@@ -77,9 +77,14 @@ class TreeNodes:
         if self.read is not None:
             yield from self.read.values()
             return
-        pks = list(self.context.tree_results(self.root_id).order_by("depth", "id").values_list("pk", flat=True))
-        for rows in _loaded(pks):
-            yield from self.of(rows).values()
+        # Only the columns a node is made of, not whole rows: every record's is read here once
+        # more (the second pass's plan) besides its wave's piece, so it costs no row instances.
+        tree = self.context.tree_results(self.root_id)
+        pks = list(tree.order_by("depth", "id").values_list("pk", flat=True))
+        for start in range(0, len(pks), CHUNK_ROWS):
+            chunk = RecordResult.objects.filter(pk__in=pks[start : start + CHUNK_ROWS]).order_by("depth", "id")
+            for object_name, source_id, depth, parent, snap in chunk.values_list(*NODE_COLUMNS):
+                yield _node(object_name, source_id, depth, parent, snap if isinstance(snap, dict) else {})
 
     def whole(self, between: Callable[[], None] | None = None) -> tuple[list[RecordResult], dict[Key, Node]]:
         """Every row of the tree and its nodes, read once (the tree small enough to hold at once):
@@ -97,17 +102,25 @@ class TreeNodes:
         """The rows of one wave still to send and their nodes, CHUNK_ROWS at a time."""
         todo = self.context.tree_results(self.root_id).filter(depth=depth, status__in=TO_SEND)
         for rows in _loaded(list(todo.order_by("id").values_list("pk", flat=True))):
+            rows = [r for r in rows if r.status in TO_SEND]  # settled since the wave began (a stored job's)
             nodes = self.of(rows)
             yield [r for r in rows if (r.object_name, r.source_id) in nodes], nodes
 
 
 def snapshot_node(row: RecordResult, snap: dict[str, Any]) -> Node:
     """The record of `row` as read for the plan (`snap`: its snapshot, {} when it has none)."""
+    return _node(row.object_name, row.source_id, row.depth, row.parent_source_id, snap)
+
+
+NODE_COLUMNS = ("object_name", "source_id", "depth", "parent_source_id", "source_snapshot")
+
+
+def _node(object_name: str, source_id: str, depth: int, parent: str, snap: dict[str, Any]) -> Node:
     return Node(
-        row.object_name,
-        row.source_id,
-        row.depth,
-        parent_source_id=row.parent_source_id,
+        object_name,
+        source_id,
+        depth,
+        parent_source_id=parent,
         parent_field=snap.get("parent_field", ""),
         fields=snap.get("fields") or {},
     )

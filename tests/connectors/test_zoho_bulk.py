@@ -2,6 +2,8 @@
 (docs/zoho-bulk-api.md): a level of 3,000 read in one job, 3,000 inserts mapped row by row to their
 new ids, and a job that is never made twice."""
 
+from collections.abc import Sequence
+
 import pytest
 
 from tests.fixtures.connectors import make_zoho_connector
@@ -149,3 +151,36 @@ def test_a_lost_upload_answer_is_uploaded_again_and_still_makes_one_job(fresh_sa
     assert all(r.record_id for r in out)
     uploads = [e for e in sb.log("zoho") if e.method == "POST" and e.path.endswith("/upload")]
     assert len(uploads) == 2 and len(sb.zoho.bulk.write_jobs()) == 1 and len(contacts_of(sb, account)) == 50
+
+
+class CountedRows(Sequence):
+    """Rows as a caller streams them from its own file: each read counted, none kept."""
+
+    def __init__(self, rows):
+        self.rows, self.reads = rows, 0
+
+    def __len__(self):
+        return len(self.rows)
+
+    def __getitem__(self, index):
+        row = self.rows[index]  # past the end: IndexError, the end of an iteration (not a read)
+        self.reads += 1
+        return row
+
+
+def test_a_bulk_write_reads_its_rows_twice_so_a_caller_may_stream_them(fresh_sandbox, bulk_conn):
+    """The job's keys, columns and lookup columns in one pass, the file in a second: rows streamed
+    from a spool are read back twice, not once per column and once per key list."""
+    sb = fresh_sandbox
+    account = new_account(sb)
+    rows = CountedRows(rows_for(account, 300))
+    out = bulk_conn.bulk_insert("Contacts", rows, ledger=MemoryLedger(), ledger_key="job-1/Contacts/1")
+    assert len(out) == 300 and all(r.record_id for r in out)
+    assert rows.reads <= 2 * 300 + 1  # bulk_insert's look for the copy key reads the first row
+    assert len(contacts_of(sb, account)) == 300  # the lookup column matched by id
+    mappings = sb.zoho.bulk.write_jobs()[0]["resource"]["field_mappings"]
+    assert {m["api_name"]: m.get("find_by") for m in mappings} == {
+        "Copy_Key": None,
+        "Last_Name": None,
+        "Account_Name": "id",
+    }

@@ -4,7 +4,9 @@ up to the system's job size, not a job a piece: the run makes the jobs the previ
 
 from __future__ import annotations
 
+import gc
 import math
+import weakref
 
 import pytest
 
@@ -48,3 +50,31 @@ def test_a_level_sent_in_pieces_makes_a_job_per_job_size_rows_as_the_preview_cou
     assert {r.status for r in saved} == {S.SUCCEEDED}
     assert sorted(saved.values_list("new_id", flat=True)) == sorted(f"new-{r.idempotency_key}" for r in rows)
     assert len(context.job.state["bulk_jobs"]) == len(made)  # every job's id stored
+
+
+def test_rows_waiting_for_their_job_are_held_by_id_and_their_payloads_in_a_file(owner):
+    """While a job gathers, neither its rows' model instances nor their payload dicts stay in
+    memory (25,000 of each at Zoho's job size); the job sends what the run set on the rows."""
+    system = BulkSystem(job_size=25)
+    context, rows = level_context(owner, system, 20)
+    ledger, writer = JobBulkLedger(context), BatchWriter(context)
+    gather = BulkGather(context, ledger, lambda jobs: writer.send_all(jobs, context.heartbeat), 25)
+    for row in rows:
+        row.values = {"Last_Name": f"name of {row.source_id}"}  # set by the run, saved with the outcome
+    alive = [weakref.ref(r) for r in rows]
+    pks = [r.pk for r in rows]
+    for start in range(0, 20, PIECE):
+        piece = rows[start : start + PIECE]
+        gather.add("Contacts", piece, Sent(payloads={r.pk: {"Copy_Key": r.idempotency_key} for r in piece}))
+    del rows, piece, row
+    gc.collect()
+
+    assert system.outcomes == {}  # 20 rows of a job of 25: still waiting
+    assert [ref for ref in alive if ref() is not None] == []  # no row instance held
+    assert [o for o in gc.get_objects() if isinstance(o, dict) and "Copy_Key" in o] == []  # nor a payload
+    gather.flush()
+    saved = RecordResult.objects.filter(pk__in=pks).order_by("pk")
+    assert [(r.status, r.new_id, r.values) for r in saved] == [
+        (S.SUCCEEDED, f"new-{r.idempotency_key}", {"Last_Name": f"name of {r.source_id}"}) for r in saved
+    ]
+    assert len(system.outcomes) == 1

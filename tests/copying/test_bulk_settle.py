@@ -48,3 +48,19 @@ def test_a_job_of_an_earlier_run_is_still_settled_by_its_id(owner):
     assert system.downloads == 1
     settled = dict(RecordResult.objects.filter(pk__in=[r.pk for r in rows]).values_list("source_id", "new_id"))
     assert {s: n for s, n in settled.items() if n} == {r.source_id: f"new-{r.idempotency_key}" for r in first}
+
+
+def test_a_job_of_an_earlier_run_is_downloaded_once_for_all_the_pieces_its_rows_come_in(owner):
+    """A crash inside a job of several pieces' rows: the next run settles its pieces one by one
+    from one download of the job's result (was one download a piece)."""
+    system = BulkSystem()
+    context, rows = level_context(owner, system, 5 * PIECE)
+    payloads = {r.pk: {"Copy_Key": r.idempotency_key} for r in rows}
+    bulk_call(context, JobBulkLedger(context), "Contacts", payloads)(rows)  # made, answered, then the crash
+    resumed = JobBulkLedger(context)
+    for start in range(0, len(rows), PIECE):
+        settle_stored_jobs(context, resumed, "Contacts", rows[start : start + PIECE])
+    assert system.downloads == 1  # was 5: one a piece
+    settled = RecordResult.objects.filter(pk__in=[r.pk for r in rows])
+    assert sorted(settled.values_list("new_id", flat=True)) == sorted(f"new-{r.idempotency_key}" for r in rows)
+    assert {r.status for r in settled} == {S.SUCCEEDED}

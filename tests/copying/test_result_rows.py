@@ -2,7 +2,7 @@
 
 import pytest
 
-from records.copying.result_rows import new_rows
+from records.copying.result_rows import new_rows, reloaded
 from records.models import CopyJob, RecordResult
 
 pytestmark = pytest.mark.django_db
@@ -40,3 +40,22 @@ def test_new_rows_are_saved_and_read_back_as_given(engine_profile):
         ("1", "k1", RecordResult.Status.PENDING),
         ("2", "k2", RecordResult.Status.PENDING),
     ]
+
+
+def test_rows_read_again_by_id_come_in_that_order_without_their_snapshots(engine_profile):
+    job = CopyJob.objects.create(
+        profile=engine_profile,
+        requested_by=engine_profile.owner,
+        object_name="Accounts",
+        source_ids=["1"],
+        mode="clone",
+    )
+    given = [{"object_name": "Contacts", "source_id": s, "source_snapshot": {"fields": {"a": s}}} for s in "1234"]
+    RecordResult.objects.bulk_create(new_rows(job.pk, given))
+    pks = list(job.results.order_by("-source_id").values_list("pk", flat=True))
+    rows = reloaded(pks)
+    assert [r.pk for r in rows] == pks
+    assert [r.source_snapshot for r in rows] == [None] * 4  # not read: the run never writes them
+    orm = {r.pk: _columns(r) for r in job.results.all()}
+    assert all(_columns(r) == {**orm[r.pk], "source_snapshot": None} for r in rows)
+    assert rows[0].object_name is rows[3].object_name and rows[0].status is rows[3].status  # one string each

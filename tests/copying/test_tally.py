@@ -52,3 +52,36 @@ def test_rows_of_another_job_written_in_the_run_are_not_counted(make_job, vault_
     context.heartbeat()
     job.refresh_from_db()
     assert (job.planned_count, job.succeeded_count, job.failed_count) == (4, 0, 0)
+
+
+@pytest.mark.django_db
+def test_a_runs_tally_ends_with_the_run(zoho, owner):
+    """The tally a run sets in its thread (at its first beat) is let go when the run ends: the
+    worker's next job in the thread starts without it."""
+    from records.copying import tally
+    from records.copying.job_actions import copy_job_run
+    from records.copying.job_create import copy_job_create
+    from tests.fixtures.engine import copy_request
+
+    _sb, profile, conn = zoho
+    acme = next(r.id for r in conn.search("Accounts", "Acme Corp").records if r.name == "Acme Corp")
+    request = copy_request(profile, "Accounts", [acme], "deep_copy", overrides={"Account_Name": "Tally Co"})
+    job = copy_job_create(request=request, user=owner, enqueue=False)
+    job = copy_job_run(job_id=job.pk, worker_id="tally")
+    assert job.status == "succeeded", job.error_summary
+    assert job.planned_count > 0  # the run beat, and so set its tally
+    assert tally.current_tally.get() is None  # was the run's tally, kept in the thread
+
+
+@pytest.mark.parametrize("pks", [[10, 11, 12, 13], [10, 500, 9000, 70000]])
+def test_the_tally_counts_rows_with_ids_close_together_or_spread_out(pks):
+    """A byte a row by its id's offset when a job's ids are close (as its rows are inserted
+    together), a dict when they are spread out: the same counts either way."""
+    from types import SimpleNamespace
+
+    from records.copying.tally import Tally
+
+    t = Tally(1, {pk: S.PENDING for pk in pks})
+    t.saw([SimpleNamespace(pk=pks[0], status=S.SUCCEEDED), SimpleNamespace(pk=pks[1], status=S.FAILED)])
+    t.saw([SimpleNamespace(pk=pks[1], status=S.SUCCEEDED), SimpleNamespace(pk=99999, status=S.FAILED)])
+    assert t.counts() == (4, 2, 0)  # a row of another job (99999) not counted
