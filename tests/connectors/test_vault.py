@@ -694,19 +694,7 @@ def test_success_file_columns_are_read_by_name(fake, header, new_column):
 
 
 def test_calls_made_from_many_threads_stay_within_the_profiles_concurrency(sb):
-    from records.connectors.base import ProfileConfig
-    from records.connectors.vault import VaultConnector
-
-    config = ProfileConfig(
-        system="vault",
-        base_url=sb.vault_url,
-        username=demo.VAULT_USERNAME,
-        secret=demo.VAULT_PASSWORD,
-        api_version="v25.2",
-        allow_loopback=True,
-        concurrency=2,
-    )
-    conn = VaultConnector(config, MemoryTokenStore(), timeout=(2.0, 5.0), backoff=0.01)
+    conn = make_vault_connector(sb.vault_url, concurrency=2)
     ids = [f"00P9{i:011d}" for i in range(3000)]  # three names chunks, from each of three threads
     conn.describe("product__v")
     lock, now, most = threading.Lock(), [0], [0]

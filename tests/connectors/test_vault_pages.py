@@ -8,9 +8,8 @@ import math
 
 import pytest
 
-from records.connectors.base import MemoryTokenStore, ProfileConfig
 from records.connectors.vault import VaultConnector
-from sandbox import demo
+from tests.fixtures.connectors import make_vault_connector
 
 PAGE = 200
 
@@ -24,16 +23,7 @@ def sb(fresh_sandbox):
 
 
 def connector(sb, concurrency: int) -> VaultConnector:
-    config = ProfileConfig(
-        system="vault",
-        base_url=sb.vault_url,
-        username=demo.VAULT_USERNAME,
-        secret=demo.VAULT_PASSWORD,
-        api_version="v25.2",
-        allow_loopback=True,
-        concurrency=concurrency,
-    )
-    return VaultConnector(config, MemoryTokenStore(), timeout=(2.0, 5.0), backoff=0.01)
+    return make_vault_connector(sb.vault_url, concurrency=concurrency)
 
 
 def packagings_of_large_product(sb, conn):
