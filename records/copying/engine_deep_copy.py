@@ -18,7 +18,7 @@ from records.copying.reconcile import Sent
 from records.copying.repoint import LaterRefs, RepointPass, later_refs, reference_fields
 from records.copying.run_context import RunContext
 from records.copying.tree import Node, unique_fields
-from records.copying.tree_pieces import TO_SEND, TreeNodes, snapshot_node, tree_index
+from records.copying.tree_pieces import TO_SEND, TreeIndex, TreeNodes, snapshot_node, tree_index
 from records.copying.unique import MakeUnique
 from records.copying.waves import references_within
 from records.copying.write import Batch, BatchWriter, InFlight
@@ -27,6 +27,8 @@ from records.models import RecordResult
 S = RecordResult.Status
 # In a payload and then a row's values: the fields the target can't take, left out of the copy.
 LEFT_OUT = "_left_out"
+# A pipelined tree made ready to send: its rows to send, their nodes, what each points at within it.
+Prepared = tuple[list[RecordResult], dict[tuple[str, str], Node], Mapping[str, set[str]]]
 
 
 # Trees up to this many records are sent as a pipeline (each batch as soon as its parents exist:
@@ -63,9 +65,8 @@ class EngineDeepCopyRun:
             self.repoint.run(root_id)
             return
         if len(index.depths) <= PIPELINED_MAX_RECORDS:
-            whole = self._root_while_loading(root_id, nodes, index.objects)
-            self._plan_repoint(root_id, nodes.all() if nodes.read is not None else whole[1].values(), index.depths)
-            self._send_pipelined(whole, index.depths)
+            to_send, node_by_key, depends = self._root_while_loading(root_id, nodes, index)
+            self._send_pipeline(to_send, node_by_key, index.depths, depends)
         else:
             context.describe_all(index.objects)  # every object at once, the top one among them
             root_row = context.tree_results(root_id).filter(depth=0).first()
@@ -83,18 +84,18 @@ class EngineDeepCopyRun:
         self.repoint.run(root_id)  # references to records created in the same wave or later
         context.heartbeat()
 
-    def _root_while_loading(
-        self, root_id: str, nodes: TreeNodes, objects: list[str]
-    ) -> tuple[list[RecordResult], dict[tuple[str, str], Node]]:
+    def _root_while_loading(self, root_id: str, nodes: TreeNodes, index: TreeIndex) -> Prepared:
         """The tree's rows and nodes, loaded while the tree's objects are described (at once, the
         top one among them: its clone needs it), the top record's clone started between two pieces
         of the rows as soon as the describes are in: neither latency waits for the CPU of loading
-        10,000 snapshots, nor that CPU for them."""
+        10,000 snapshots, nor that CPU for them. The second pass's plan (saved before any child is
+        sent, as before) and the pipeline's rows are worked out while the clone is out too, so the
+        first wave's batch goes as soon as the clone's answer is recorded."""
         context = self.context
         root_row = context.tree_results(root_id).filter(depth=0).first()
         root_node = self._root_node(nodes, root_row)
         with Overlap(self.connector, 1) as reads, InFlight(self.writer, self.writer.parallelism()) as flight:
-            described = reads.start(context.describe_all, objects)
+            described = reads.start(context.describe_all, index.objects)
             started: list[bool] = []
 
             def start_root(now: bool = False) -> None:
@@ -109,9 +110,27 @@ class EngineDeepCopyRun:
             whole = nodes.whole(between=start_root)
             described.result()
             start_root(now=True)
+            prepared = self._prepare(root_id, nodes, whole, index.depths)
             while flight.busy:
                 flight.wait()
-        return whole
+        return prepared
+
+    def _prepare(
+        self,
+        root_id: str,
+        nodes: TreeNodes,
+        whole: tuple[list[RecordResult], dict[tuple[str, str], Node]],
+        depths: dict[tuple[str, str], int],
+    ) -> Prepared:
+        """The second pass's plan kept, then the rows the pipeline sends, their nodes and what
+        each points at within the tree (the tree's rows, `whole`, read once for both)."""
+        rows, node_by_key = whole
+        self._plan_repoint(root_id, nodes.all() if nodes.read is not None else node_by_key.values(), depths)
+        self.context.heartbeat()
+        to_send = [
+            r for r in rows if r.depth > 0 and r.status in TO_SEND and (r.object_name, r.source_id) in node_by_key
+        ]
+        return to_send, node_by_key, references_within(node_by_key.values())
 
     def _root_node(self, nodes: TreeNodes, root_row: RecordResult | None) -> Node | None:
         """The top record's node when its row is still to send."""
@@ -119,23 +138,15 @@ class EngineDeepCopyRun:
             return None
         return nodes.of([root_row]).get((root_row.object_name, root_row.source_id))
 
-    def _send_pipelined(
-        self, whole: tuple[list[RecordResult], dict[tuple[str, str], Node]], depths: dict[tuple[str, str], int]
-    ) -> None:
-        """The waves' records, each batch as soon as the records it points at (its parent, earlier
-        waves) have copies, not when the whole previous wave is done (pipeline.py). The tree's rows
-        (`whole`) are read once, for the second pass's plan and for sending."""
-        rows, node_by_key = whole
-        self.context.heartbeat()
-        to_send = [
-            r for r in rows if r.depth > 0 and r.status in TO_SEND and (r.object_name, r.source_id) in node_by_key
-        ]
-        self._send_pipeline(to_send, node_by_key, depths)
-
     def _send_pipeline(
-        self, rows: list[RecordResult], node_by_key: dict[tuple[str, str], Node], depths: dict[tuple[str, str], int]
+        self,
+        rows: list[RecordResult],
+        node_by_key: dict[tuple[str, str], Node],
+        depths: dict[tuple[str, str], int],
+        depends: Mapping[str, set[str]] | None = None,
     ) -> None:
-        """`rows` by the pipeline: a batch starts when the records it points at have copies."""
+        """`rows` by the pipeline: a batch starts when the records it points at (`depends`, worked
+        out here when not given) have copies, not when the whole previous wave is done (pipeline.py)."""
         context = self.context
         ids = dict(context.job.results.exclude(new_id="").values_list("source_id", "new_id"))
 
@@ -149,7 +160,7 @@ class EngineDeepCopyRun:
         pipeline = WavePipeline(
             self.writer, build=build, batch_size=self.connector.batch_size, heartbeat=context.heartbeat, size_of=size_of
         )
-        pipeline.run(rows, references_within(node_by_key.values()), ids)
+        pipeline.run(rows, references_within(node_by_key.values()) if depends is None else depends, ids)
 
     def _send_wave(
         self,

@@ -172,3 +172,32 @@ def test_killed_worker_is_resumed_and_copies_each_record_once(fresh_sandbox, zoh
     new_root = job.results.get(depth=0).new_id
     assert len(read_tree(conn, "Accounts", new_root)) == len(read_tree(conn, "Accounts", src)) == job.planned_count
     assert len(conn.find("Accounts", {"Account_Name": "Resumed Co"})) == 1
+
+
+@pytest.mark.django_db(transaction=True)  # the job runs in a thread of its own while the test looks on
+def test_the_second_pass_is_planned_while_the_top_records_clone_is_unanswered(vault, owner):
+    import threading
+
+    sb, profile, conn = vault
+    src = find_id(conn, "Neurolax")
+    options = CopyOptions(engine=True)
+    job = start_job(
+        profile, owner, "product__v", [src], "deep_copy", overrides={"name__v": "Neurolax Early"}, options=options
+    )
+    hold = sb.hooks("vault").hold("POST", r"/vobjects/product__v$")  # the top record's clone, answered late
+    ended: list = []
+    worker = threading.Thread(target=lambda: ended.append(copy_job_run(job_id=job.pk, worker_id="test")))
+    worker.start()
+    try:
+        assert hold.wait(30)
+        # The plan kept (and the pipeline's rows worked out) before the clone's answer is in: the
+        # first wave's batch then waits for nothing but that answer.
+        planned = wait_for(lambda: src in CopyJob.objects.get(pk=job.pk).state.get("repoint", {}), timeout=10)
+        children_sent = [e for e in creates(sb) if "product__v" not in e.path]
+    finally:
+        hold.release()
+        worker.join(60)
+    assert planned
+    assert not children_sent  # no child before its parent's copy exists
+    assert ended and ended[0].status == CopyJob.Status.SUCCEEDED, ended and ended[0].error_summary
+    assert ended[0].succeeded_count == ended[0].planned_count
