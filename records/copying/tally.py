@@ -50,10 +50,10 @@ class Tally:
     def saw(self, rows: Iterable[RecordResult]) -> None:
         """Rows just written: their statuses as written (rows of another job are not counted)."""
         for row in rows:
-            old = self._status(row.pk)
+            old = self._status(row.id)  # .id, not .pk: the property's lookup is most of a row's time
             if old is None or old == row.status:
                 continue
-            self._set(row.pk, row.status)
+            self._set(row.id, row.status)
             self._count[old] -= 1
             self._count[row.status] += 1
 

@@ -34,7 +34,9 @@ class RecordResult(models.Model):
     # What an undo acts on: records the job created (deleted) or updated (their values written back).
     UNDOABLE = (Action.CREATE, Action.UPDATE)
 
-    job = models.ForeignKey(CopyJob, on_delete=models.CASCADE, related_name="results")
+    # No index of its own: (job, id) below leads with the job and serves every look-up by job
+    # (a job's rows, the cascade of its delete); one index fewer to keep on each of a plan's inserts.
+    job = models.ForeignKey(CopyJob, on_delete=models.CASCADE, related_name="results", db_index=False)
     object_name = models.CharField(max_length=200)
     source_id = models.CharField(max_length=100)
     # The source record's display name (Vault name__v, Zoho's name field) as read for the plan.
@@ -84,8 +86,9 @@ class RecordResult(models.Model):
             models.Index(fields=["job", "id"], name="result_job_id_idx"),
             models.Index(fields=["job", "status", "id"], name="result_job_status_id_idx"),
             models.Index(fields=["job", "object_name", "status", "id"], name="result_job_object_status_idx"),
-            # The job page's search by new id.
-            models.Index(fields=["job", "new_id"]),
+            # No (job, new_id): the job page's search is a substring match (no index serves it), a
+            # job's copies ("new_id <> ''") are read through (job, id), and an exact id through
+            # (new_id) below. Each index is kept on every insert and every answer recorded.
             # Is this remote id known as any job's source or copy (copying/known.py)? Asked by every
             # reconcile and undo: an index range each, not a scan of every job's rows.
             models.Index(fields=["source_id"], name="result_source_id_idx"),

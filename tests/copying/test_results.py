@@ -43,3 +43,34 @@ def test_a_worker_that_lost_its_lease_marks_nothing(make_job, vault_profile):
     with pytest.raises(lifecycle.LeaseLost):
         res.mark_sending(list(job.results.all()), fence=fence)
     assert set(job.results.values_list("status", flat=True)) == {S.PENDING}
+
+
+@pytest.mark.django_db
+def test_a_batch_of_answers_is_one_statement_storing_each_rows_outcome_and_values(make_job, vault_profile):
+    job = make_job(results=6, status=CopyJob.Status.QUEUED, profile=vault_profile)
+    job.results.update(status=S.PENDING, attempts=0, new_id="", candidates=[{"id": "old"}])
+    rows = list(job.results.order_by("pk"))
+    res.mark_sending(rows)
+    for n, row in enumerate(rows):
+        row.values = {"name__v": f"Copy {n}", "_unique_tries": [f"Copy {n}"]} if n % 2 else None
+        row.candidates = None
+        if n < 4:
+            res.succeed(row, f"V{n}", f"https://vault.example/ui/#object/product__v/V{n}")
+        else:
+            res.fail(row, "INVALID_DATA", f"refused {n}")
+    with CaptureQueriesContext(connection) as queries:
+        res.save(rows)
+    # Django logs a statement run for many parameter sets as "6 times: UPDATE …".
+    assert [q["sql"].split(":")[0] for q in queries.captured_queries if "UPDATE" in q["sql"]] == ["6 times"]
+    stored = {r.pk: r for r in job.results.all()}
+    for n, row in enumerate(rows):
+        got = stored[row.pk]
+        assert (got.status, got.new_id, got.link, got.error_message) == (
+            row.status,
+            row.new_id,
+            row.link,
+            row.error_message,
+        )
+        assert got.values == row.values and got.candidates is None and got.attempts == 1
+        assert (got.written_at is not None) == (n < 4)
+    assert [stored[r.pk].status for r in rows] == [S.SUCCEEDED] * 4 + [S.FAILED] * 2
