@@ -82,6 +82,6 @@ def test_the_tally_counts_rows_with_ids_close_together_or_spread_out(pks):
     from records.copying.tally import Tally
 
     t = Tally(1, {pk: S.PENDING for pk in pks})
-    t.saw([SimpleNamespace(pk=pks[0], status=S.SUCCEEDED), SimpleNamespace(pk=pks[1], status=S.FAILED)])
-    t.saw([SimpleNamespace(pk=pks[1], status=S.SUCCEEDED), SimpleNamespace(pk=99999, status=S.FAILED)])
+    t.saw([SimpleNamespace(id=pks[0], status=S.SUCCEEDED), SimpleNamespace(id=pks[1], status=S.FAILED)])
+    t.saw([SimpleNamespace(id=pks[1], status=S.SUCCEEDED), SimpleNamespace(id=99999, status=S.FAILED)])
     assert t.counts() == (4, 2, 0)  # a row of another job (99999) not counted
