@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from records.models import CopyJob, RecordResult
 
 S = RecordResult.Status
+CHUNK = 2000  # rows a fetch while the tally is read: a chunk's tuples are all it holds at once
 
 
 class Tally:
@@ -25,27 +26,61 @@ class Tally:
     they be spread over more than SPREAD times their number, a dict holds them instead."""
 
     SPREAD = 4
+    # While the rows are read (in id order) the bytes may reach SPREAD times this many before the
+    # rows read so far must justify them: a gap of a few deleted rows early on keeps the bytes.
+    FEW = 1024
 
-    def __init__(self, job_id: int, statuses: dict[int, str]) -> None:
+    def __init__(self, job_id: int, rows: Iterable[tuple[int, str]]) -> None:
+        """`rows`: the job's (id, status) pairs in ascending id order, read once as they come (a
+        query's iterator), so that no dict of every row exists even for a moment."""
         self.job_id = job_id
-        self._count = Counter(statuses.values())
-        self._total = len(statuses)
+        self._count: Counter[str] = Counter()
+        self._total = 0
         self._codes: dict[str, int] = {s: i + 1 for i, s in enumerate(S.values)}  # 0: not the job's
         self._names = {i: s for s, i in self._codes.items()}
-        self._base = min(statuses, default=0)
-        span = max(statuses, default=-1) - self._base + 1
-        self._bytes: bytearray | None = None
+        self._base = 0
+        self._bytes: bytearray | None = bytearray()
         self._dict: dict[int, str] | None = None
-        if span <= self.SPREAD * max(len(statuses), 1) and all(s in self._codes for s in self._count):
-            self._bytes = bytearray(span)
-            for pk, status in statuses.items():
-                self._bytes[pk - self._base] = self._codes[status]
-        else:
-            self._dict = statuses
+        for pk, status in rows:
+            self._add(pk, status)
+        if self._bytes is not None and len(self._bytes) > self.SPREAD * max(self._total, 1):
+            self._as_dict()
 
     @classmethod
     def of(cls, job: CopyJob) -> Tally:
-        return cls(job.pk, dict(job.results.values_list("pk", "status").iterator(chunk_size=5000)))
+        rows = job.results.order_by("pk").values_list("pk", "status")  # (job, id) index: no sort
+        return cls(job.pk, rows.iterator(chunk_size=CHUNK))
+
+    def status(self, pk: int) -> str | None:
+        """The status of row `pk` as last seen, None for a row not of this job."""
+        return self._status(pk)
+
+    def _add(self, pk: int, status: str) -> None:
+        if self._total == 0:
+            self._base = pk
+        self._total += 1
+        self._count[status] += 1
+        at, held = pk - self._base, self._bytes
+        if held is not None and self._fits(at, status):
+            if at > len(held):
+                held.extend(bytes(at - len(held)))  # a gap: rows deleted, or another job's
+            if at == len(held):
+                held.append(self._codes[status])
+            else:
+                held[at] = self._codes[status]
+        else:
+            self._as_dict()[pk] = status
+
+    def _fits(self, at: int, status: str) -> bool:
+        return 0 <= at < self.SPREAD * max(self._total, self.FEW) and status in self._codes
+
+    def _as_dict(self) -> dict[int, str]:
+        """The rows so far as a dict, once their ids are too spread out (or a status has no code)."""
+        if self._dict is None:
+            held = self._bytes or bytearray()
+            self._dict = {self._base + at: self._names[code] for at, code in enumerate(held) if code}
+            self._bytes = None
+        return self._dict
 
     def saw(self, rows: Iterable[RecordResult]) -> None:
         """Rows just written: their statuses as written (rows of another job are not counted)."""

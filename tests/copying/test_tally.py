@@ -81,7 +81,54 @@ def test_the_tally_counts_rows_with_ids_close_together_or_spread_out(pks):
 
     from records.copying.tally import Tally
 
-    t = Tally(1, {pk: S.PENDING for pk in pks})
+    t = Tally(1, [(pk, S.PENDING) for pk in pks])
     t.saw([SimpleNamespace(id=pks[0], status=S.SUCCEEDED), SimpleNamespace(id=pks[1], status=S.FAILED)])
     t.saw([SimpleNamespace(id=pks[1], status=S.SUCCEEDED), SimpleNamespace(id=99999, status=S.FAILED)])
     assert t.counts() == (4, 2, 0)  # a row of another job (99999) not counted
+
+
+def _interleaved_jobs(make_job, profile, rows: int) -> tuple[CopyJob, CopyJob]:
+    """Two jobs whose rows were inserted in turn, so each job's ids have gaps (the other's rows)."""
+    job = make_job(profile=profile)
+    other = make_job(profile=profile)
+    statuses = [S.PENDING, S.SENDING, S.SUCCEEDED, S.FAILED, S.REVIEW]
+    RecordResult.objects.bulk_create(
+        RecordResult(job=(job, other)[i % 2], object_name="Accounts", source_id=f"s{i}", status=statuses[i % 5])
+        for i in range(rows)
+    )
+    return job, other
+
+
+@pytest.mark.django_db
+def test_the_tally_read_from_the_database_has_each_rows_status_with_gaps_in_ids(make_job, vault_profile):
+    from records.copying.tally import Tally
+
+    job, other = _interleaved_jobs(make_job, vault_profile, 60)
+    job.results.filter(pk__in=list(job.results.order_by("pk").values_list("pk", flat=True)[3:9])).delete()
+    t = Tally.of(job)
+    kept = dict(job.results.values_list("pk", "status"))
+    assert {pk: t.status(pk) for pk in kept} == kept
+    assert all(t.status(pk) is None for pk in other.results.values_list("pk", flat=True))
+    assert t.counts() == (len(kept), list(kept.values()).count(S.SUCCEEDED), list(kept.values()).count(S.FAILED))
+
+
+@pytest.mark.django_db
+def test_reading_the_tally_builds_no_dict_of_every_row(make_job, vault_profile):
+    """At a run's first beat the job's statuses go from the query's chunks into a byte a row: a
+    dict of 20,000 ids and statuses (~2 MB with its ints and strings) never exists."""
+    import tracemalloc
+
+    from records.copying.tally import Tally
+
+    job = make_job(profile=vault_profile)
+    RecordResult.objects.bulk_create(
+        RecordResult(job=job, object_name="Accounts", source_id=f"s{i}", status=S.PENDING) for i in range(20_000)
+    )
+    tracemalloc.start()
+    try:
+        t = Tally.of(job)
+        _size, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert t.counts() == (20_000, 0, 0)
+    assert peak < 1_000_000, peak
