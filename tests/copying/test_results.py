@@ -74,3 +74,29 @@ def test_a_batch_of_answers_is_one_statement_storing_each_rows_outcome_and_value
         assert got.values == row.values and got.candidates is None and got.attempts == 1
         assert (got.written_at is not None) == (n < 4)
     assert [stored[r.pk].status for r in rows] == [S.SUCCEEDED] * 4 + [S.FAILED] * 2
+
+
+@pytest.mark.django_db
+def test_a_worker_fenced_out_mid_run_has_both_its_mark_and_its_answers_refused(make_job, vault_profile):
+    """The run's fence (set in its thread, not passed) guards the SENDING mark and the answers
+    alike: once another worker holds the job, neither lands."""
+    job = make_job(results=4, status=CopyJob.Status.QUEUED, profile=vault_profile)
+    job.results.update(status=S.PENDING, attempts=0, new_id="")
+    first = lifecycle.claim(job_id=job.pk, worker_id="w1", lease_seconds=0)
+    assert first is not None
+    token = lifecycle.current_fence.set(first)
+    try:
+        rows = list(job.results.order_by("pk"))
+        res.mark_sending(rows[:2])  # still the job's holder: marked
+        assert lifecycle.claim(job_id=job.pk, worker_id="w2", lease_seconds=60)  # the lease ran out
+        with pytest.raises(lifecycle.LeaseLost):
+            res.mark_sending(rows[2:])
+        for n, row in enumerate(rows[:2]):
+            res.succeed(row, f"V{n}")
+        with pytest.raises(lifecycle.LeaseLost):
+            res.save(rows[:2])
+    finally:
+        lifecycle.current_fence.reset(token)
+    stored = dict(job.results.order_by("pk").values_list("pk", "status"))
+    assert list(stored.values()) == [S.SENDING, S.SENDING, S.PENDING, S.PENDING]
+    assert set(job.results.values_list("new_id", flat=True)) == {""}
