@@ -11,30 +11,38 @@ import tempfile
 import threading
 import weakref
 from collections.abc import Iterable, Iterator, MutableMapping, Sequence
-from typing import Any, overload
+from typing import Any, NamedTuple, overload
 
 Payload = dict[str, Any]
 
 
+class Spooled(NamedTuple):
+    """Where a payload's pickle lies in the spool's file."""
+
+    offset: int
+    length: int
+
+
 class SpooledPayloads(MutableMapping[int, Payload]):
     """{row pk: payload}, each payload pickled into a temporary file as it is put (pickle, not
-    JSON: a value keeps its type, a date stays a date)."""
+    JSON: a value keeps its type, a date stays a date). A row's entry is one of two states: its
+    place in the file (Spooled), or its payload held in memory (a dict: asked for by key, or set
+    by key, and then it has no place of its own in the file)."""
 
     def __init__(self) -> None:
         self._file = tempfile.TemporaryFile()
-        self._at: dict[int, tuple[int, int]] = {}  # pk -> (offset, length) in the file
-        self._held: dict[int, Payload] = {}  # asked for by key: kept, changes and all
+        self._rows: dict[int, Spooled | Payload] = {}
         self._lock = threading.Lock()  # a job's call reads in a worker thread
         # Closed when let go, should a run stop before its gather closes it (a cancel, a pause).
         self._closed = weakref.finalize(self, self._file.close)
 
     def put(self, pk: int, payload: Payload) -> None:
+        """Spool `payload` (a held one of `pk` is let go: the file's is the one read from now)."""
         data = pickle.dumps(payload, pickle.HIGHEST_PROTOCOL)
         with self._lock:
             offset = self._file.seek(0, 2)
             self._file.write(data)
-        self._at[pk] = (offset, len(data))
-        self._held.pop(pk, None)
+        self._rows[pk] = Spooled(offset, len(data))
 
     def stream(self, pks: Sequence[int]) -> PayloadRows:
         """The payloads of `pks` in order, read as they are iterated, none of them kept."""
@@ -42,13 +50,12 @@ class SpooledPayloads(MutableMapping[int, Payload]):
 
     def peek(self, pk: int) -> Payload:
         """The payload of `pk`, read without keeping it (the held one when it was asked for)."""
-        held = self._held.get(pk)
-        if held is not None:
-            return held
-        offset, length = self._at[pk]
+        entry = self._rows[pk]
+        if not isinstance(entry, Spooled):
+            return entry
         with self._lock:
-            self._file.seek(offset)
-            data = self._file.read(length)
+            self._file.seek(entry.offset)
+            data = self._file.read(entry.length)
         payload: Payload = pickle.loads(data)  # noqa: S301 - our own file, written above
         return payload
 
@@ -56,23 +63,21 @@ class SpooledPayloads(MutableMapping[int, Payload]):
         self._closed()
 
     def __getitem__(self, pk: int) -> Payload:
-        if pk not in self._held:
-            self._held[pk] = self.peek(pk)
-        return self._held[pk]
+        payload = self.peek(pk)
+        self._rows[pk] = payload  # held from now on, so a change to it is what a later call sends
+        return payload
 
     def __setitem__(self, pk: int, payload: Payload) -> None:
-        self._at.setdefault(pk, (0, 0))
-        self._held[pk] = payload
+        self._rows[pk] = payload
 
     def __delitem__(self, pk: int) -> None:
-        del self._at[pk]
-        self._held.pop(pk, None)
+        del self._rows[pk]
 
     def __iter__(self) -> Iterator[int]:
-        return iter(self._at)
+        return iter(self._rows)
 
     def __len__(self) -> int:
-        return len(self._at)
+        return len(self._rows)
 
 
 class PayloadRows(Sequence[Payload]):
