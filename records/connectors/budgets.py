@@ -2,9 +2,10 @@
 
 Vault (§7.1 of the api-notes): a fixed 5-minute burst window; every answer carries
 `X-VaultAPI-BurstLimit` and `X-VaultAPI-BurstLimitRemaining`. Past the limit Vault delays every
-call by 500 ms for the rest of the window. Vault doesn't say when the window ends, so the window
-is taken to start at the first answer seen or when the remaining count goes back up (a new
-window); that estimate is late or right, never early, so the pacing errs slow.
+call by 500 ms for the rest of the window. Vault doesn't say when the window ends (no answer
+header gives it, §7.2), so the window is taken to start at the first answer seen or when the
+remaining count goes back up (a new window); that estimate is late or right, never early, so the
+pacing errs slow. The pacing is one schedule for all of a connector's threads (Budget.pace).
 
 Zoho (§9): credits per rolling 24 hours; `X-API-CREDITS-REMAINING` appears once half the day's
 credits are used; 429 when they (or the concurrency) run out. When credits come back is not
@@ -26,14 +27,6 @@ CREDIT_RESERVE = 1000  # below this many Zoho credits left, calls are spaced out
 CREDIT_FLOOR = 50  # at or below this, a job stops calling and waits (what's left is for people)
 CREDIT_PAUSE = 0.5  # seconds between calls at the floor; less above it, none above the reserve
 CREDIT_WAIT = dt.timedelta(minutes=15)  # unconfirmed: how long until credits are freed again
-
-
-def burst_pause(remaining: int, *, threshold: int, seconds_left: float, floor: float = 0.0) -> float:
-    """Seconds to wait before the next call so the window's `remaining` calls last until it ends:
-    none while `threshold` or more are left, then the rest of the window shared among them."""
-    if remaining >= threshold:
-        return 0.0
-    return max(floor, max(seconds_left, 0.0) / max(remaining, 1))
 
 
 def credit_pause(remaining: int, *, reserve: int = CREDIT_RESERVE, floor: int = CREDIT_FLOOR) -> float:
@@ -77,8 +70,11 @@ class Budget:
         self.window_start: float | None = None
         self.checked_at: dt.datetime | None = None
         self.wait_until: dt.datetime | None = None
+        self._next_turn = 0.0  # when the next paced call may start (clock time), whichever thread makes it
+        self._unanswered = 0  # calls let go by pace() whose answers have not come: not yet in `remaining`
 
     def note(self, remaining: int | None, limit: int | None = None) -> None:
+        self.answered()
         if remaining is None:
             return
         with self._lock:
@@ -86,6 +82,36 @@ class Budget:
                 self.window_start = self.clock()  # the first answer, or a new window
             self.remaining, self.limit = remaining, limit or self.limit
             self.checked_at = dt.datetime.now(dt.UTC)
+
+    def answered(self) -> None:
+        """A call let go by pace() came back (or failed): it is in `remaining` now, or never."""
+        with self._lock:
+            self._unanswered = max(0, self._unanswered - 1)
+
+    def pace(self, *, window: float, threshold: int, floor: float = 0.0) -> float:
+        """Seconds this call waits before it starts, so the window's calls left last until its end:
+        none while `threshold` or more are left, then the rest of the window shared among them, at
+        least `floor` apart. The calls of every thread take turns on one schedule (a thread's
+        sleep does not hold back the others' calls, and they do not each wait the whole share);
+        none waits past the window's end, when a new window begins full. Counts the call as sent."""
+        with self._lock:
+            now = self.clock()
+            wait = self._turn(now, window, threshold, floor)
+            self._unanswered += 1
+        return wait
+
+    def _turn(self, now: float, window: float, threshold: int, floor: float) -> float:
+        if self.remaining is None or self.window_start is None:
+            return 0.0
+        end = self.window_start + window
+        left = self.remaining - self._unanswered
+        if left >= threshold or now >= end:
+            return 0.0
+        start = max(now, self._next_turn)
+        if left <= 0 or start >= end:
+            return end - now  # spent: wait for the new window, no longer
+        self._next_turn = start + max(floor, (end - start) / left)
+        return start - now
 
     def seconds_left(self, window: float = BURST_WINDOW) -> float:
         start = self.window_start if self.window_start is not None else self.clock()

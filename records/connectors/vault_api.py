@@ -16,7 +16,7 @@ from typing import Any
 
 from records.connectors import vault_parse as vp
 from records.connectors.base import ProfileConfig, TokenStore
-from records.connectors.budgets import BURST_WINDOW, Budget, burst_pause, header_int
+from records.connectors.budgets import BURST_WINDOW, Budget, header_int
 from records.connectors.errors import AuthFailed, ConfigurationError, Rejected
 from records.connectors.http import HttpClient, Response
 
@@ -62,13 +62,9 @@ class VaultApi:
     def _mint(self) -> tuple[str, dt.datetime]:
         """Log in (§1.1) and check the session belongs to the profile's Vault."""
         # Reference: https://general.veevavault.dev/vault-api/api-reference/26.2/authentication/user-name-and-password/
-        response = self.http.request(
-            "POST",
-            self.path("auth"),
-            safe=True,
-            data={"username": self.config.username, "password": self.config.secret},
+        response = self._paced(
+            "POST", "auth", safe=True, data={"username": self.config.username, "password": self.config.secret}
         )
-        self._throttle(response)
         session = vp.login_session(vp.json_body(response), self.base)
         if not session.vault_ok:
             log.warning(
@@ -124,10 +120,7 @@ class VaultApi:
     ) -> tuple[str, Response, dict[str, Any] | None]:
         raw, session = self.write_session() if write else self.session()
         with self._in_flight:
-            response = self.http.request(
-                method, self.path(path), safe=safe, headers={**headers, "Authorization": session.id}, **kwargs
-            )
-        self._throttle(response)
+            response = self._paced(method, path, safe=safe, headers={**headers, "Authorization": session.id}, **kwargs)
         return raw, response, vp.json_body(response)
 
     def call(self, method: str, path: str, *, safe: bool = True, write: bool = False, **kwargs: Any) -> dict[str, Any]:
@@ -137,23 +130,34 @@ class VaultApi:
             raise vp.lost(write, "Vault gave an answer that is not JSON.")
         return vp.check(body, write=write)
 
-    def _throttle(self, response: Response) -> None:
-        """§7.1: pace the calls once the burst window runs low, so that what is left lasts until
-        the window ends: Vault never has to delay us, and the window is never run dry."""
-        remaining = header_int(response.headers, "X-VaultAPI-BurstLimitRemaining")
-        if remaining is None:
-            return
-        limit = header_int(response.headers, "X-VaultAPI-BurstLimit") or 2000
-        self.budget.note(remaining, limit)
-        threshold = self.burst_threshold if self.burst_threshold is not None else max(20, limit // 10)
-        # Up to `concurrency` threads each wait this long between their calls: share it among them.
-        left = self.budget.seconds_left(self.burst_window) * max(1, self.config.concurrency)
-        pause = burst_pause(remaining, threshold=threshold, seconds_left=left, floor=self.burst_pause)
-        if pause:
-            log.info("Vault burst limit: %s calls left; pausing %.2fs", remaining, pause)
+    def _paced(self, method: str, path: str, **kwargs: Any) -> Response:
+        """One HTTP call in its turn of the burst window's pacing, its answer noted."""
+        self._pace()
+        try:
+            response = self.http.request(method, self.path(path), **kwargs)
+        except BaseException:
+            self.budget.answered()  # no answer to note: not in flight any more
+            raise
+        self._throttle(response)
+        return response
+
+    def _pace(self) -> None:
+        """§7.1: wait for this call's turn once the burst window runs low, so that what is left
+        lasts until the window ends: Vault never has to delay us, and the window is never run dry."""
+        threshold = self.burst_threshold
+        if threshold is None:
+            threshold = max(20, (self.budget.limit or 2000) // 10)
+        pause = self.budget.pace(window=self.burst_window, threshold=threshold, floor=self.burst_pause)
+        if pause > 0:
+            log.info("Vault burst limit: %s calls left; pausing %.2fs", self.budget.remaining, pause)
             self.budget.waiting(pause)
             self.sleep(pause)
             self.budget.waiting(0)
+
+    def _throttle(self, response: Response) -> None:
+        """What the answer says of the burst window (every answer carries it, §7.2): the pacing's input."""
+        remaining = header_int(response.headers, "X-VaultAPI-BurstLimitRemaining")
+        self.budget.note(remaining, header_int(response.headers, "X-VaultAPI-BurstLimit") or 2000)
 
     # -- VQL ---------------------------------------------------------------------------------------
     def query(self, q: str) -> Iterator[dict[str, Any]]:

@@ -2,17 +2,50 @@
 
 import pytest
 
-from records.connectors.budgets import CREDIT_PAUSE, Budget, burst_pause, credit_pause
+from records.connectors.budgets import CREDIT_PAUSE, Budget, credit_pause
+
+
+def _budget(remaining: int, now: list[float]) -> Budget:
+    budget = Budget("burst", clock=lambda: now[0])
+    budget.note(remaining, 2000)  # the window taken to start at 0, this first answer
+    return budget
 
 
 def test_no_pause_while_the_window_has_room():
-    assert burst_pause(500, threshold=200, seconds_left=100) == 0
+    now = [100.0]
+    budget = _budget(500, now)
+    now[0] = 100.0
+    assert [budget.pace(window=300, threshold=200) for _ in range(3)] == [0, 0, 0]
 
 
-def test_what_is_left_of_the_window_is_shared_by_the_calls_left():
-    assert burst_pause(100, threshold=200, seconds_left=200) == pytest.approx(2.0)
-    assert burst_pause(0, threshold=200, seconds_left=30) == pytest.approx(30.0)  # none left: the window's end
-    assert burst_pause(100, threshold=200, seconds_left=-5, floor=0.1) == pytest.approx(0.1)
+def test_the_rest_of_the_window_is_shared_by_the_calls_left_on_one_schedule():
+    """Calls let go before an answer came (other threads') take the next turns: the second waits
+    one share, the third two (not each a share after its own answer)."""
+    now = [0.0]
+    budget = _budget(100, now)
+    now[0] = 100.0  # 200 s left of the window, 100 calls: one every 2 s
+    waits = [budget.pace(window=300, threshold=200) for _ in range(3)]
+    assert waits == pytest.approx([0.0, 2.0, 4.0])
+    for _ in range(3):
+        budget.note(97, 2000)  # their answers: the calls are counted by Vault now, not twice
+    assert budget.pace(window=300, threshold=200) == pytest.approx(6.0)
+
+
+def test_a_spent_window_holds_every_call_until_its_end_and_no_longer():
+    now = [0.0]
+    budget = _budget(2, now)
+    now[0] = 290.0
+    waits = [budget.pace(window=300, threshold=200) for _ in range(5)]
+    assert waits == pytest.approx([0.0, 5.0, 10.0, 10.0, 10.0])  # 2 left over 10 s; then the window's end
+    now[0] = 301.0  # past the end: a new window, full
+    assert budget.pace(window=300, threshold=200) == 0
+
+
+def test_paced_calls_are_at_least_the_floor_apart():
+    now = [0.0]
+    budget = _budget(150, now)
+    waits = [budget.pace(window=300, threshold=200, floor=3.0) for _ in range(3)]
+    assert waits == pytest.approx([0.0, 3.0, 6.0])
 
 
 def test_credits_slow_down_below_the_reserve_up_to_the_floor():

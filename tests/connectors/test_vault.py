@@ -571,6 +571,42 @@ def test_it_slows_down_when_the_burst_window_runs_low(sb):
     assert len(sleeps) >= 5 and sleeps[-1] > sleeps[0]
 
 
+def test_concurrent_calls_meeting_a_spent_burst_window_wait_for_its_end_together_and_no_longer(sb):
+    """Four threads of one connector (the profile's concurrency) with the window about spent: they
+    take turns on one schedule, so no call goes past the limit (Vault would delay it), and none
+    waits beyond the window's end (a new window begins full)."""
+    window, limit = 2.5, 12
+    sb.vault.configure(burst_limit=limit, burst_window=window, burst_sleep=True, burst_delay_ms=300)
+    over = []
+    sb.hooks("vault").after("*", ".*", lambda: over.append(sb.vault.state.burst_count > limit))
+    sleeps = []
+
+    def sleep(seconds):
+        sleeps.append(seconds)
+        time.sleep(seconds)
+
+    conn = make_vault_connector(sb.vault_url, concurrency=4, sleep=sleep, burst_window=window, burst_threshold=3)
+    with sb.vault.state.lock:
+        sb.vault.state.burst_window_start, sb.vault.state.burst_count = time.monotonic(), limit - 3
+    started = time.monotonic()
+    conn.api.call("GET", "metadata/vobjects")  # the login and this call: 1 left
+
+    def two_calls():
+        for _ in range(2):
+            conn.api.call("GET", "metadata/vobjects")
+
+    threads = [threading.Thread(target=two_calls) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.monotonic() - started
+    sb.hooks("vault").clear()
+    assert len(over) == 10 and not any(over), over  # no call answered past the limit
+    assert sleeps and max(sleeps) <= window  # none slept past the window's end
+    assert window * 0.9 <= elapsed < window + 1.5  # waited for the new window, then went on at once
+
+
 def test_secrets_never_reach_logs_or_errors(sb, caplog):
     caplog.set_level(logging.DEBUG)
     tokens = MemoryTokenStore()
@@ -658,7 +694,8 @@ def test_every_call_carries_the_client_id(fake):
     assert [m for m, _, _ in fake.seen] == ["POST", "GET"]
     assert all(h.get("X-VaultAPI-ClientID") == "acme-vault-team-server-copier" for _, _, h in fake.seen)
     assert fake.seen[1][2]["Authorization"] == "S" * 128
-    assert len(sleeps) == 2  # lower-case burst headers were read on both answers
+    budget = conn.api.budget.snapshot()
+    assert (budget.remaining, budget.limit) == (3, 2000)  # the lower-case burst headers were read
 
 
 def test_the_client_id_defaults_and_is_sanitised(fake):
