@@ -36,6 +36,7 @@ SCENARIOS = [
     "budgets",
     "scale_out",
     "giant",
+    "confirm_plan",
 ]
 MODULES = {
     "zoho_deep_copy": "bench.zoho_deep",
@@ -55,6 +56,7 @@ MODULES = {
     "budgets": "bench.budgets",
     "scale_out": "bench.scale_out",
     "giant": "bench.giant",
+    "confirm_plan": "bench.confirm_plan",
 }
 
 
