@@ -91,9 +91,9 @@ class Budget:
     def pace(self, *, window: float, threshold: int, floor: float = 0.0) -> float:
         """Seconds this call waits before it starts, so the window's calls left last until its end:
         none while `threshold` or more are left, then the rest of the window shared among them, at
-        least `floor` apart. The calls of every thread take turns on one schedule (a thread's
-        sleep does not hold back the others' calls, and they do not each wait the whole share);
-        none waits past the window's end, when a new window begins full. Counts the call as sent."""
+        least `floor` apart. The calls of every thread take turns on one schedule (not each thread
+        a share of its own after its own answer, while the others' calls went on); none waits past
+        the window's end, when a new window begins full. Counts the call as sent."""
         with self._lock:
             now = self.clock()
             wait = self._turn(now, window, threshold, floor)
