@@ -5,30 +5,29 @@ repoint.py, when the system updates records: Vault and Zoho)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from records.connectors.base import CloneRequest, Connector, FieldInfo, FieldType, WriteResult
 from records.copying import results as res
 from records.copying.bulk_gather import BulkGather
 from records.copying.bulk_writes import JobBulkLedger, bulk_call, settle_stored_jobs, takes_bulk
-from records.copying.pipeline import WavePipeline
+from records.copying.pipeline import Piece, WavePipeline
 from records.copying.reads_together import Overlap
 from records.copying.reconcile import Sent
-from records.copying.repoint import LaterRefs, RepointPass, later_refs, reference_fields
+from records.copying.repoint import LaterRefs, Mark, RepointPass, later_refs, reference_fields
 from records.copying.run_context import RunContext
 from records.copying.tree import Node, unique_fields
-from records.copying.tree_pieces import TO_SEND, TreeIndex, TreeNodes, snapshot_node, tree_index
+from records.copying.tree_pieces import TO_SEND, Key, TreeIndex, TreeNodes, snapshot_node, tree_index
 from records.copying.unique import MakeUnique
 from records.copying.waves import references_within
-from records.copying.write import Batch, BatchWriter, InFlight
+from records.copying.write import Batch, BatchWriter
 from records.models import RecordResult
 
 S = RecordResult.Status
 # In a payload and then a row's values: the fields the target can't take, left out of the copy.
 LEFT_OUT = "_left_out"
-# A pipelined tree made ready to send: its rows to send, their nodes, what each points at within it.
-Prepared = tuple[list[RecordResult], dict[tuple[str, str], Node], Mapping[str, set[str]]]
 
 
 # Trees up to this many records are sent as a pipeline (each batch as soon as its parents exist:
@@ -61,19 +60,18 @@ class EngineDeepCopyRun:
         index = tree_index(context, root_id)
         nodes = TreeNodes(context, root_id)
         if index.done:
-            self._plan_repoint(root_id, nodes.all(), index.depths)
+            self._plan_repoint(root_id, nodes.placed(), index.depths)
             self.repoint.run(root_id)
             return
         if len(index.depths) <= PIPELINED_MAX_RECORDS:
-            to_send, node_by_key, depends = self._root_while_loading(root_id, nodes, index)
-            self._send_pipeline(to_send, node_by_key, index.depths, depends)
+            self._stream(root_id, nodes, index)
         else:
             context.describe_all(index.objects)  # every object at once, the top one among them
             root_row = context.tree_results(root_id).filter(depth=0).first()
             root_node = self._root_node(nodes, root_row)
             if root_row is not None and root_node is not None:
                 self._create_root(root_id, root_row, root_node)
-            self._plan_repoint(root_id, nodes.all(), index.depths)
+            self._plan_repoint(root_id, nodes.placed(), index.depths)
             for depth in index.waves:  # each wave a piece at a time: memory flat however large
                 context.heartbeat()
                 id_map = dict(context.job.results.exclude(new_id="").values_list("source_id", "new_id"))
@@ -84,53 +82,62 @@ class EngineDeepCopyRun:
         self.repoint.run(root_id)  # references to records created in the same wave or later
         context.heartbeat()
 
-    def _root_while_loading(self, root_id: str, nodes: TreeNodes, index: TreeIndex) -> Prepared:
-        """The tree's rows and nodes, loaded while the tree's objects are described (at once, the
-        top one among them: its clone needs it), the top record's clone started between two pieces
-        of the rows as soon as the describes are in: neither latency waits for the CPU of loading
-        10,000 snapshots, nor that CPU for them. The second pass's plan (saved before any child is
-        sent, as before) and the pipeline's rows are worked out while the clone is out too, so the
-        first wave's batch goes as soon as the clone's answer is recorded."""
+    def _stream(self, root_id: str, nodes: TreeNodes, index: TreeIndex) -> None:
+        """The tree sent by the pipeline while it is read: its rows come in CHUNK_ROWS at a time
+        (ordered by depth) while the tree's objects are described, and each piece's batches (the
+        top record's clone first) start once the piece's part of the second pass's plan is kept.
+        Neither the calls wait for the CPU of loading 10,000 snapshots, nor that CPU for them."""
         context = self.context
-        root_row = context.tree_results(root_id).filter(depth=0).first()
-        root_node = self._root_node(nodes, root_row)
-        with Overlap(self.connector, 1) as reads, InFlight(self.writer, self.writer.parallelism()) as flight:
+        ids = dict(context.job.results.exclude(new_id="").values_list("source_id", "new_id"))
+        node_by_key: dict[Key, Node] = {}
+        with Overlap(self.connector, 1) as reads:
             described = reads.start(context.describe_all, index.objects)
-            started: list[bool] = []
+            pieces = self._pieces(root_id, nodes, index, node_by_key, described.result)
+            self._pipeline(root_id, node_by_key, index.depths).run_pieces(pieces, ids)
 
-            def start_root(now: bool = False) -> None:
-                if root_row is None or root_node is None or started or not (now or described.done()):
-                    return
-                described.result()
-                started.append(True)
-                batch = self._root_batch(root_id, root_row, root_node)
-                if batch is not None:
-                    flight.start(batch)
-
-            whole = nodes.whole(between=start_root)
-            described.result()
-            start_root(now=True)
-            prepared = self._prepare(root_id, nodes, whole, index.depths)
-            while flight.busy:
-                flight.wait()
-        return prepared
-
-    def _prepare(
+    def _pieces(
         self,
         root_id: str,
         nodes: TreeNodes,
-        whole: tuple[list[RecordResult], dict[tuple[str, str], Node]],
-        depths: dict[tuple[str, str], int],
-    ) -> Prepared:
-        """The second pass's plan kept, then the rows the pipeline sends, their nodes and what
-        each points at within the tree (the tree's rows, `whole`, read once for both)."""
-        rows, node_by_key = whole
-        self._plan_repoint(root_id, nodes.all() if nodes.read is not None else node_by_key.values(), depths)
-        self.context.heartbeat()
-        to_send = [
-            r for r in rows if r.depth > 0 and r.status in TO_SEND and (r.object_name, r.source_id) in node_by_key
-        ]
-        return to_send, node_by_key, references_within(node_by_key.values())
+        index: TreeIndex,
+        node_by_key: dict[Key, Node],
+        described: Callable[[], object],
+    ) -> Iterator[Piece]:
+        """The tree's pieces for the pipeline, `node_by_key` completed as they are read. Each
+        piece's part of the second pass's plan is kept before the pipeline has its rows (the
+        describes waited for then: the plan reads the fields), and each piece says how many rows of
+        each group are still unread, so no partial batch goes while the rest of its group is read."""
+        unread, within = Counter(index.todo), index.source_ids()
+        for rows, last in nodes.pieces():
+            piece = nodes.of(rows)
+            node_by_key.update(piece)
+            described()
+            placed = (((r.depth, r.pk), piece[k]) for r in rows if (k := (r.object_name, r.source_id)) in piece)
+            if self.connector.updates_records:
+                self.repoint.extend(root_id, placed, index.depths, last=last)
+            to_send = [r for r in rows if r.status in TO_SEND]
+            unread.subtract((r.depth, r.object_name) for r in to_send)
+            to_send = [r for r in to_send if (r.object_name, r.source_id) in piece]
+            yield Piece(to_send, references_within(piece.values(), within=within), +unread)
+
+    def _pipeline(self, root_id: str, node_by_key: dict[Key, Node], depths: dict[tuple[str, str], int]) -> WavePipeline:
+        """The pipeline of one tree: the top record by its clone (wave 0), the others by creates."""
+
+        def build(object_name: str, batch: list[RecordResult], id_map: Mapping[str, str]) -> list[Batch]:
+            if batch[0].depth == 0:
+                root = batch[0]
+                made = self._root_batch(root_id, root, node_by_key[(root.object_name, root.source_id)])
+                return [made] if made is not None else []
+            return self._children_batches(object_name, batch, node_by_key, id_map, depths)
+
+        def size_of(object_name: str, wave: int) -> int:
+            bulk = wave > 0 and self._takes_bulk(object_name, wave)
+            return self.connector.bulk_batch_size if bulk else self.connector.batch_size
+
+        context = self.context
+        return WavePipeline(
+            self.writer, build=build, batch_size=self.connector.batch_size, heartbeat=context.heartbeat, size_of=size_of
+        )
 
     def _root_node(self, nodes: TreeNodes, root_row: RecordResult | None) -> Node | None:
         """The top record's node when its row is still to send."""
@@ -143,24 +150,11 @@ class EngineDeepCopyRun:
         rows: list[RecordResult],
         node_by_key: dict[tuple[str, str], Node],
         depths: dict[tuple[str, str], int],
-        depends: Mapping[str, set[str]] | None = None,
     ) -> None:
-        """`rows` by the pipeline: a batch starts when the records it points at (`depends`, worked
-        out here when not given) have copies, not when the whole previous wave is done (pipeline.py)."""
-        context = self.context
-        ids = dict(context.job.results.exclude(new_id="").values_list("source_id", "new_id"))
-
-        def build(object_name: str, batch: list[RecordResult], id_map: Mapping[str, str]) -> list[Batch]:
-            return self._children_batches(object_name, batch, node_by_key, id_map, depths)
-
-        def size_of(object_name: str, wave: int) -> int:
-            bulk = self._takes_bulk(object_name, wave)
-            return self.connector.bulk_batch_size if bulk else self.connector.batch_size
-
-        pipeline = WavePipeline(
-            self.writer, build=build, batch_size=self.connector.batch_size, heartbeat=context.heartbeat, size_of=size_of
-        )
-        pipeline.run(rows, references_within(node_by_key.values()) if depends is None else depends, ids)
+        """`rows` (none of them a top record) by the pipeline: a batch starts when the records it
+        points at have copies, not when the whole previous wave is done (pipeline.py)."""
+        ids = dict(self.context.job.results.exclude(new_id="").values_list("source_id", "new_id"))
+        self._pipeline("", node_by_key, depths).run(rows, references_within(node_by_key.values()), ids)
 
     def _send_wave(
         self,
@@ -249,9 +243,12 @@ class EngineDeepCopyRun:
             self._shapes[key] = reference_fields(fields, parent_field), unique_fields(fields)[0]
         return self._shapes[key]
 
-    def _plan_repoint(self, root_id: str, nodes: Iterable[Node], depths: dict[tuple[str, str], int]) -> None:
+    def _plan_repoint(
+        self, root_id: str, placed: Iterable[tuple[Mark, Node]], depths: dict[tuple[str, str], int]
+    ) -> None:
+        """The second pass's plan of the whole tree (or the rest of a plan kept in part)."""
         if self.connector.updates_records:
-            self.repoint.plan(root_id, nodes, depths)
+            self.repoint.extend(root_id, placed, depths, last=True)
 
     def _children_batches(
         self,

@@ -7,14 +7,18 @@ the object's wave once none of it waits any more — the same number of calls as
 the profile's concurrency of batches are under way at a time (write.InFlight: each marked SENDING
 before its call, its answer completed in this thread), the lowest wave first.
 
+The rows may come a piece at a time (`run_pieces`, the tree read while the first batches are out):
+a group's partial batch then also waits for its rows not read yet.
+
 A record whose dependency was not copied is still handed to `build`, which fails it (its parent
 has no copy) as the wave-by-wave run did.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from records.copying.write import Batch, BatchWriter, InFlight
 from records.models import RecordResult
@@ -44,6 +48,15 @@ class EarlierIds(Mapping[str, str]):
 
     def __len__(self) -> int:
         return sum(1 for _ in self)
+
+
+class Piece(NamedTuple):
+    """Rows handed to the pipeline together: what each points at (as `run`'s `depends_on`), and how
+    many rows of each group are still to come in later pieces (a partial batch waits for them)."""
+
+    rows: list[RecordResult]
+    depends_on: Mapping[str, set[str]]
+    unread: Mapping[Group, int]
 
 
 @dataclass
@@ -80,12 +93,17 @@ class WavePipeline:
     def run(self, rows: list[RecordResult], depends_on: Mapping[str, set[str]], ids: dict[str, str]) -> None:
         """`depends_on`: source id -> the source ids its create needs copied first (parent, earlier
         waves); `ids`: the new ids known (source id -> new id), completed here as copies are made."""
+        self.run_pieces([Piece(rows, depends_on, {})], ids)
+
+    def run_pieces(self, pieces: Iterable[Piece], ids: dict[str, str]) -> None:
+        """`run` for rows handed over a piece at a time (each piece's rows of no later wave than the
+        next piece's): batches start as soon as their rows are in, while the next piece is read."""
         self.ids = ids
-        self.wave_of = {r.source_id: r.depth for r in rows}
+        self.wave_of: dict[str, int] = {}
         self.waiting = _Waiting()
-        for row in rows:
-            needs = {d for d in depends_on.get(row.source_id, ()) if self.wave_of.get(d, row.depth) < row.depth}
-            self._wait_for(row, needs)
+        self.unread: Mapping[Group, int] = {}
+        self.finished: set[str] = set()
+        feed: Iterator[Piece] | None = iter(pieces)
         with InFlight(self.writer, self.writer.parallelism()) as flight:
 
             def fill() -> None:
@@ -94,13 +112,33 @@ class WavePipeline:
 
             while True:
                 fill()
-                if not flight.busy and not self._unblock_rest():
+                if feed is not None:
+                    feed = self._read_next(feed)
+                    answered = flight.wait(refill=fill, block=False)  # the answers in by now
+                elif not flight.busy and not self._unblock_rest():
                     break
-                # The batches already due go out before the answers in hand are recorded (each
-                # marked SENDING first): a call's wait overlaps recording the other's 500 rows.
-                for batch, _, _ in flight.wait(refill=fill):
+                else:
+                    answered = flight.wait(refill=fill)
+                for batch, _, _ in answered:
                     self._done(batch)
                 self.heartbeat()
+
+    def _read_next(self, feed: Iterator[Piece]) -> Iterator[Piece] | None:
+        """The next piece taken in (its rows waiting for their dependencies); None once all are."""
+        piece = next(feed, None)
+        if piece is None:
+            self.unread = {}
+            return None
+        self.unread = piece.unread
+        self.wave_of.update((r.source_id, r.depth) for r in piece.rows)
+        for row in piece.rows:
+            needs = {
+                d
+                for d in piece.depends_on.get(row.source_id, ())
+                if self.wave_of.get(d, row.depth) < row.depth and d not in self.finished
+            }
+            self._wait_for(row, needs)
+        return feed
 
     def _wait_for(self, row: RecordResult, needs: set[str]) -> None:
         waiting, group = self.waiting, (row.depth, row.object_name)
@@ -117,8 +155,8 @@ class WavePipeline:
         """Build and start the next batch (the lowest wave's first); False when none is due."""
         for group in sorted(self.waiting.ready):
             rows, size = self.waiting.ready[group], max(1, self.size_of(group[1], group[0]))
-            if len(rows) < size and self.waiting.blocked.get(group, 0):
-                continue  # a partial batch waits for the rest of its group: no extra call
+            if len(rows) < size and (self.waiting.blocked.get(group, 0) or self.unread.get(group, 0)):
+                continue  # a partial batch waits for the rest of its group (or its unread rows): no extra call
             taken, rest = rows[:size], rows[size:]
             if rest:
                 self.waiting.ready[group] = rest
@@ -136,6 +174,7 @@ class WavePipeline:
         """Rows that reached their end: their copies' ids known, their dependents maybe ready."""
         waiting = self.waiting
         for row in rows:
+            self.finished.add(row.source_id)  # a dependent read later doesn't wait for it
             if row.status == S.SUCCEEDED and row.new_id:
                 self.ids[row.source_id] = row.new_id
             for dependent in waiting.dependents.pop(row.source_id, []):

@@ -10,7 +10,8 @@ Vault's Update Object Records (api-notes vault.md §4.2, ⌈records/500⌉ calls
 Update Records (zoho.md §3.3, ⌈records/100⌉ calls per object, `trigger: []` as on the inserts).
 
 The second pass is planned once (its references kept in job.state, so a resumed run needs no
-snapshot) and marked in job.state before its first write. An update sets a field to a value, so
+snapshot; a tree read a piece at a time keeps each piece's part before any of its records is sent)
+and marked in job.state before its first write. An update sets a field to a value, so
 sending it again after a crash or a lost answer changes nothing (Vault answers NO_DATA_CHANGES,
 §4.2; a Zoho update of lookups only sets them again, §3.3 — no subform rows, which would be appended):
 a resumed run sends the whole pass again instead of reconciling it.
@@ -34,6 +35,10 @@ from records.models import RecordResult
 
 DONE = "done"
 SENDING = "sending"
+# In a plan kept in part (RepointPass.extend): the place (depth, row id) of the last record in it.
+THROUGH = "through"
+# A row's place in the order a tree is read, (depth, id): tree_pieces.Mark.
+Mark = tuple[int, int]
 # {field: (target object, target source id)}: a record's references that the second pass sets.
 LaterRefs = dict[str, tuple[str, str]]
 # {(object, source id): (the copy's id, its row's pk)}: the job's copies, as the pass reads them.
@@ -125,14 +130,38 @@ class RepointPass:
         if depths is None:
             nodes = list(nodes)
             depths = tree_depths(nodes)
-        refs = []
-        for node in nodes:
-            fields = self.context.describe(node.object_name)
-            later = later_refs(node, fields, depths, target_of=self.connector.reference_target)
-            for name, (target_object, target_id) in later.items():
-                refs.append([node.object_name, node.source_id, name, target_object, target_id])
+        refs = [ref for node in nodes for ref in self._later(node, depths)]
         plans[root_id] = {"phase": DONE if not refs else "", "refs": refs}
         self.context.save_state()
+
+    def extend(
+        self, root_id: str, placed: Iterable[tuple[Mark, Node]], depths: Mapping[tuple[str, str], int], *, last: bool
+    ) -> None:
+        """`plan` a piece at a time, each piece kept before any of its records is sent (a failed
+        run drops its copies' snapshots): `placed`, the records of the next piece of the tree read
+        in the order (depth, id), each with its place. A plan kept in part by a run that stopped
+        while reading (its THROUGH: the place of the last record in it) is extended with the
+        records after that place only. `last`: the tree's last piece (the plan is whole)."""
+        plans = self.context.job.state.setdefault("repoint", {})
+        kept = plans.get(root_id)
+        if kept is not None and THROUGH not in kept:
+            return  # whole already
+        through: Mark | None = tuple(kept[THROUGH]) if kept is not None else None
+        refs: list[list[str]] = kept["refs"] if kept is not None else []
+        for mark, node in placed:
+            if through is None or mark > through:
+                refs += self._later(node, depths)
+                through = mark
+        plans[root_id] = {"phase": DONE if last and not refs else "", "refs": refs}
+        if not last:
+            plans[root_id][THROUGH] = list(through or (-1, 0))
+        self.context.save_state()
+
+    def _later(self, node: Node, depths: Mapping[tuple[str, str], int]) -> list[list[str]]:
+        """The plan's entries of `node`: [object, source id, field, target object, target source id]."""
+        fields = self.context.describe(node.object_name)
+        later = later_refs(node, fields, depths, target_of=self.connector.reference_target)
+        return [[node.object_name, node.source_id, name, obj, target] for name, (obj, target) in later.items()]
 
     def run(self, root_id: str) -> None:
         """Send the planned pass (again, after a crash: updates repeat safely); once done, nothing."""

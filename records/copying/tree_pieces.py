@@ -6,10 +6,12 @@ tree read again, whole, as before)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from records.copying.repoint import Mark
 from records.copying.result_rows import loaded
 from records.copying.run_context import RunContext
 from records.copying.tree import Node, read_tree
@@ -31,6 +33,11 @@ class TreeIndex:
     objects: list[str] = field(default_factory=list)
     waves: list[int] = field(default_factory=list)  # the waves below the root with rows to send
     done: bool = True  # every row ended (succeeded, failed or skipped)
+    # The rows still to send of each (wave, object): how many a piece-by-piece read has still to come.
+    todo: Counter[tuple[int, str]] = field(default_factory=Counter)
+
+    def source_ids(self) -> set[str]:
+        return {source_id for _, source_id in self.depths}
 
 
 def tree_index(context: RunContext, root_id: str) -> TreeIndex:
@@ -41,6 +48,7 @@ def tree_index(context: RunContext, root_id: str) -> TreeIndex:
         index.depths[(objects.setdefault(object_name, object_name), source_id)] = depth
         if status in TO_SEND:
             index.done = False
+            index.todo[(depth, objects[object_name])] += 1
             if depth > 0:
                 waves.add(depth)
     index.objects, index.waves = list(objects), sorted(waves)
@@ -72,31 +80,32 @@ class TreeNodes:
             out[(row.object_name, row.source_id)] = snapshot_node(row, snap)
         return out
 
-    def all(self) -> Iterator[Node]:
-        """Every node of the tree, CHUNK_ROWS rows read at a time."""
+    def placed(self) -> Iterator[tuple[Mark, Node]]:
+        """Every node of the tree with its row's place in the read order (depth, id), CHUNK_ROWS
+        rows read at a time."""
+        tree = self.context.tree_results(self.root_id).order_by("depth", "id")
         if self.read is not None:
-            yield from self.read.values()
+            for depth, pk, object_name, source_id in tree.values_list("depth", "pk", "object_name", "source_id"):
+                node = self.read.get((object_name, source_id))
+                if node is not None:
+                    yield (depth, pk), node
             return
         # Only the columns a node is made of, not whole rows: every record's is read here once
         # more (the second pass's plan) besides its wave's piece, so it costs no row instances.
-        tree = self.context.tree_results(self.root_id)
-        pks = list(tree.order_by("depth", "id").values_list("pk", flat=True))
+        pks = list(tree.values_list("pk", flat=True))
         for start in range(0, len(pks), CHUNK_ROWS):
             chunk = RecordResult.objects.filter(pk__in=pks[start : start + CHUNK_ROWS]).order_by("depth", "id")
-            for object_name, source_id, depth, parent, snap in chunk.values_list(*NODE_COLUMNS):
-                yield _node(object_name, source_id, depth, parent, snap if isinstance(snap, dict) else {})
+            for pk, object_name, source_id, depth, parent, snap in chunk.values_list("pk", *NODE_COLUMNS):
+                yield (depth, pk), _node(object_name, source_id, depth, parent, snap if isinstance(snap, dict) else {})
 
-    def whole(self, between: Callable[[], None] | None = None) -> tuple[list[RecordResult], dict[Key, Node]]:
-        """Every row of the tree and its nodes, read once (the tree small enough to hold at once):
-        the rows to send and the nodes of them all, without reading or parsing a snapshot twice.
-        `between()`: called after each piece (the run starts its first call once it can)."""
+    def pieces(self) -> Iterator[tuple[list[RecordResult], bool]]:
+        """Every row of the tree with its snapshot, CHUNK_ROWS at a time in the order (depth, id),
+        each piece with whether it is the last: the tree small enough to hold at once, read once
+        (the run starts sending the first wave while it reads the rest)."""
         pks = list(self.context.tree_results(self.root_id).order_by("depth", "id").values_list("pk", flat=True))
-        rows: list[RecordResult] = []
-        for chunk in _loaded(pks):
-            rows += chunk
-            if between is not None:
-                between()
-        return rows, self.of(rows)
+        count = max(1, -(-len(pks) // CHUNK_ROWS))
+        for n, chunk in enumerate(_loaded(pks)):
+            yield chunk, n == count - 1
 
     def wave(self, depth: int) -> Iterator[tuple[list[RecordResult], dict[Key, Node]]]:
         """The rows of one wave still to send and their nodes, CHUNK_ROWS at a time."""

@@ -67,10 +67,11 @@ def waves_of_graph(refs: Mapping[str, Collection[str]], depth: Mapping[str, int]
     return wave
 
 
-def references_within(nodes: Iterable[Any]) -> dict[str, set[str]]:
-    """{source_id: the records of `nodes` it points at}: its parent and its lookups into the tree."""
+def references_within(nodes: Iterable[Any], *, within: set[str] | None = None) -> dict[str, set[str]]:
+    """{source_id: the records of `nodes` it points at}: its parent and its lookups into the tree
+    (`within`: the tree's source ids, when `nodes` is a piece of it)."""
     nodes = list(nodes)
-    ids = {n.source_id for n in nodes}
+    ids = {n.source_id for n in nodes} if within is None else within
     refs: dict[str, set[str]] = {}
     for n in nodes:
         # Zoho lookups are {"id": ...}; Vault references are bare ids (a sibling in the tree).

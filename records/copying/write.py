@@ -244,10 +244,11 @@ class InFlight:
         res.mark_sending(batch)
         self._flying[self._pool.submit(_threaded, call, batch)] = item
 
-    def wait(self, refill: Callable[[], None] | None = None) -> list[Batch]:
+    def wait(self, refill: Callable[[], None] | None = None, *, block: bool = True) -> list[Batch]:
         """The batches answered next (at least one while any is under way), each completed.
         `refill`: called once their slots are free and before their answers are recorded, to start
-        the next batches (each marked SENDING first, as always), so their calls are out meanwhile."""
+        the next batches (each marked SENDING first, as always), so their calls are out meanwhile.
+        `block=False`: only the answers already in (none is waited for)."""
         if self._pool is None:
             done, self._queued = self._queued, []
             for batch, call, sent in done:
@@ -255,7 +256,9 @@ class InFlight:
             return done
         if not self._flying:
             return []
-        answered, _ = wait(self._flying, return_when=FIRST_COMPLETED)
+        answered, _ = wait(self._flying, timeout=None if block else 0, return_when=FIRST_COMPLETED)
+        if not answered:
+            return []
         # In the order they started.
         finished = [(future, self._flying.pop(future)) for future in [f for f in self._flying if f in answered]]
         try:

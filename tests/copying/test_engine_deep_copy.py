@@ -4,6 +4,7 @@ exactly once; a worker SIGKILLed mid copy (Vault, and a Zoho account with 1,000+
 without duplicates."""
 
 import time
+from collections import Counter
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -201,3 +202,45 @@ def test_the_second_pass_is_planned_while_the_top_records_clone_is_unanswered(va
     assert not children_sent  # no child before its parent's copy exists
     assert ended and ended[0].status == CopyJob.Status.SUCCEEDED, ended and ended[0].error_summary
     assert ended[0].succeeded_count == ended[0].planned_count
+
+
+@pytest.mark.django_db(transaction=True)  # the batches go from threads; the hook reads the job from the server's
+def test_a_tree_read_in_pieces_keeps_each_pieces_plan_before_its_creates_and_no_partial_batch_goes_early(vault, owner):
+    from django.db import connection
+
+    sb, profile, conn = vault
+    src = find_id(conn, "Mega Product")  # 10,202 rows: six pieces of tree_pieces.CHUNK_ROWS
+    # Slots for every batch at once: a partial batch would find one free while its group is read.
+    profile.concurrency = 25
+    profile.save(update_fields=["concurrency"])
+    options = CopyOptions(engine=True)
+    job = start_job(
+        profile, owner, "product__v", [src], "deep_copy", overrides={"name__v": "Mega Pieces"}, options=options
+    )
+    seen: list[tuple[bool, list]] = []  # per create: the plan kept in part?, rows sent that it doesn't hold
+
+    def check_plan():
+        try:
+            plan = CopyJob.objects.get(pk=job.pk).state.get("repoint", {}).get(src)
+            through = tuple(plan["through"]) if plan and "through" in plan else None
+            sending = job.results.filter(status=S.SENDING).values_list("depth", "pk")
+            seen.append((through is not None, [m for m in sending if plan is None or (through and m > through)]))
+        finally:
+            connection.close()  # the server's thread
+
+    sb.hooks("vault").after("POST", r"/vobjects/(product__v|formulation__c|packaging__c)$", check_plan)
+    before = len(creates(sb))
+
+    job = copy_job_run(job_id=job.pk, worker_id="test")
+
+    assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
+    assert job.succeeded_count == job.planned_count == 10_202
+    assert seen and [uncovered for _, uncovered in seen if uncovered] == []  # each row's plan kept before its create
+    assert any(partial for partial, _ in seen)  # the first creates went while the tree was still being read
+    # No partial batch while the rest of its group was still unread: 10,100 packagings in 21 calls,
+    # each of 500 but the last one sent (a batch's rows are marked SENDING together, one stamp).
+    calls = Counter(e.path.rsplit("/", 1)[-1] for e in creates(sb)[before:])
+    assert calls == {"product__v": 1, "formulation__c": 1, "packaging__c": 21}
+    stamps = Counter(job.results.filter(object_name="packaging__c").values_list("sending_at", flat=True))
+    sizes = [n for _, n in sorted(stamps.items())]
+    assert sizes == [500] * 20 + [100], sizes

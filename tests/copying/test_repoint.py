@@ -368,3 +368,33 @@ def test_sigkilled_worker_mid_copy_with_references_resumes_without_duplicates(
         "packaging__c": 10,
     }
     assert_vault_repointed(conn, job, links)
+
+
+def test_a_plan_kept_in_part_by_a_stopped_run_is_completed_on_resume_each_reference_once(vault, owner):
+    sb, profile, conn = vault
+    src = linked_product(conn)
+    links = source_links(conn, src)
+    whole = copy_job_run(job_id=create_vault_job(profile, owner, src, "Linked Whole").pk, worker_id="test")
+    refs = whole.state["repoint"][src]["refs"]
+    before = vault_counts(sb)
+    job = create_vault_job(profile, owner, src, "Linked Parts")
+    # As a run stopped between two pieces of its tree leaves it: the plan of the records up to a
+    # place in the order the tree is read (depth, id), here the first record with a later reference.
+    marks = {source_id: (depth, pk) for depth, pk, source_id in job.results.values_list("depth", "pk", "source_id")}
+    through = min(marks[r[1]] for r in refs)
+    part = [r for r in refs if marks[r[1]] <= through]
+    assert 0 < len(part) < len(refs)
+    job.state["repoint"] = {src: {"phase": "", "refs": part, "through": list(through)}}
+    job.save(update_fields=["state"])
+
+    job = copy_job_run(job_id=job.pk, worker_id="second")
+
+    assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
+    kept = job.state["repoint"][src]
+    assert sorted(kept["refs"]) == sorted(refs) and "through" not in kept  # each reference once, none left out
+    assert {o: vault_counts(sb)[o] - before[o] for o in VAULT_OBJECTS} == {
+        "product__v": 1,
+        "formulation__c": 5,
+        "packaging__c": 10,
+    }
+    assert_vault_repointed(conn, job, links)
