@@ -14,6 +14,11 @@ def now(skew: float = 0.0) -> datetime:
     return datetime.now(UTC) + timedelta(seconds=skew)
 
 
+def timestamp(skew: float = 0.0) -> float:
+    """The emulator's time as seconds since the epoch (`now(skew).timestamp()`, without a datetime)."""
+    return time.time() + skew
+
+
 def http_date(skew: float = 0.0) -> str:
     """An RFC 7231 IMF-fixdate for the `Date` header (`Sun, 06 Dec 2026 02:03:04 GMT`).
     Reference: https://www.rfc-editor.org/rfc/rfc7231#section-7.1.1.2"""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 
 
 @dataclass(frozen=True)
@@ -112,10 +113,39 @@ class ObjectDef:
     def get(self, name: str) -> FieldDef | None:
         return self.by_name.get(name)
 
-    @property
+    @cached_property
     def system_managed_name(self) -> bool:
         f = self.get("name__v")
         return bool(f and f.system_managed_name)
+
+    # Worked out once per definition (frozen: a schema change is a new ObjectDef, vault_mdl.py):
+    # each row of a 500-record create reads them, where it went through every field.
+    @cached_property
+    def field_names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields)
+
+    @cached_property
+    def required_names(self) -> tuple[str, ...]:
+        """The fields a row must have a value for (a system-managed name is generated)."""
+        return tuple(f.name for f in self.fields if f.required and not (f.name == "name__v" and f.system_managed_name))
+
+    def copied_names(self, *, honour_no_copy: bool) -> tuple[str, ...]:
+        """The fields a copy starts from: editable ones, minus no_copy ones when honoured."""
+        return self._copied_honouring if honour_no_copy else self._copied_all
+
+    @cached_property
+    def _copied_honouring(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self._copied_fields if not f.no_copy)
+
+    @cached_property
+    def _copied_all(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self._copied_fields)
+
+    @property
+    def _copied_fields(self) -> Iterator[FieldDef]:
+        # [UNCONFIRMED] whether a copy (source_record_id, deep copy) carries an Attachment field's
+        # file: here it does not, so the app's file pass sets it.
+        return (f for f in self.fields if f.editable and f.type != "Attachment")
 
 
 SYSTEM_FIELDS = (

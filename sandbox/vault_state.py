@@ -5,9 +5,11 @@ Row checks follow api-notes vault.md §4.1 (create/upsert) and §8.1 (delete).
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 from collections import OrderedDict
+from datetime import UTC, datetime
 from typing import Any
 
 from sandbox import clock, demo, target_org
@@ -22,7 +24,16 @@ def now_iso(skew: float = 0.0) -> str:
     documentation has `.000` milliseconds, so the emulator keeps whole seconds (cut, not rounded): a
     record created at 02:03:04.9 reads 02:03:04.000, up to a second before the call that made it.
     Whoever compares these times with its own clock must allow that second (and the clock skew)."""
-    return clock.now(skew).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    global _last_stamp
+    second = math.floor(clock.timestamp(skew))
+    last = _last_stamp
+    if last[0] != second:  # formatted once a second: a 500-record create stamps every record
+        stamp = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        last = _last_stamp = (second, stamp)
+    return last[1]
+
+
+_last_stamp: tuple[int, str] = (-1, "")
 
 
 def err(type_: str, message: str) -> dict:
@@ -67,6 +78,7 @@ class VaultState:
         self.refs: dict[tuple[str, str], dict[str, dict]] = {
             (o.name, f.name): {} for o in self.schema.values() for f in o.fields if f.type == "Object"
         }
+        self._refs_by_object: dict[str, list[tuple[str, dict]]] = {}
         start = target_org.VAULT_COUNTER_START if self.target else 0
         self.counters = {name: start for name in self.schema}
         self.name_counters = {name: 0 for name in self.schema}
@@ -136,9 +148,17 @@ class VaultState:
             v = rec.get(fname)
             if v not in BLANK:
                 index[v] = rec["id"]
-        for (child_obj, fname), index in self.refs.items():
-            if child_obj == obj and rec.get(fname):
+        for fname, index in self._refs_of(obj):
+            if rec.get(fname):
                 index.setdefault(rec[fname], {})[rec["id"]] = None
+
+    def _refs_of(self, obj: str) -> list[tuple[str, dict]]:
+        """The reference indexes of `obj`'s fields (the schema's every index was scanned per record
+        written). `refs` is made once with the state: a schema change adds String fields only."""
+        found = self._refs_by_object.get(obj)
+        if found is None:
+            found = self._refs_by_object[obj] = [(f, index) for (o, f), index in self.refs.items() if o == obj]
+        return found
 
     def _unindex(self, obj: str, rec: dict) -> None:
         for fname, index in self.unique[obj].items():
@@ -166,7 +186,7 @@ class VaultState:
         `timestamp`) by `created_by`, the API user unless said otherwise."""
         objdef = self.schema[obj]
         ts = timestamp or self.now_iso()
-        rec: dict[str, Any] = {f.name: None for f in objdef.fields}
+        rec: dict[str, Any] = dict.fromkeys(objdef.field_names)
         rec.update(values)
         rec["id"] = self.new_id(obj)
         if objdef.system_managed_name:
@@ -204,7 +224,11 @@ class VaultState:
         """Return the stored form of `value` for field `f`, or raise RowError (INVALID_DATA)."""
         if value in BLANK:
             return None
-        bad = RowError([err("INVALID_DATA", f"Invalid value [{value}] for field [{f.name}]")])
+        if f.type == "String" and isinstance(value, str):  # most values: no checker made for them
+            if f.max_length and len(value) > f.max_length:
+                raise _invalid(f, value)
+            return value
+        bad = _invalid(f, value)
         by_type = {
             "Number": lambda: _number(value, bad),
             "Picklist": lambda: _picklist_values(f, value, bad),
@@ -244,10 +268,11 @@ class VaultState:
 
     def check_row(self, objdef: ObjectDef, values: dict, *, self_id: str | None = None) -> list[dict]:
         """Required and unique checks on the full set of values a record would have."""
-        errors = []
-        for f in objdef.fields:
-            if f.required and not (f.name == "name__v" and f.system_managed_name) and values.get(f.name) in BLANK:
-                errors.append(err("PARAMETER_REQUIRED", f"Missing required parameter [{f.name}]"))
+        errors = [
+            err("PARAMETER_REQUIRED", f"Missing required parameter [{name}]")
+            for name in objdef.required_names
+            if values.get(name) in BLANK
+        ]
         for fname, index in self.unique[objdef.name].items():
             if fname == "name__v" and objdef.system_managed_name and self_id is None:
                 continue  # generated on insert
@@ -258,12 +283,10 @@ class VaultState:
 
     def copy_base(self, objdef: ObjectDef, source: dict, *, honour_no_copy: bool = True) -> dict:
         """The values a copy of `source` starts from: editable fields, minus no_copy ones."""
+        get = source.get
         return {
-            f.name: (list(source[f.name]) if isinstance(source.get(f.name), list) else source.get(f.name))
-            for f in objdef.fields
-            # [UNCONFIRMED] whether a copy (source_record_id, deep copy) carries an Attachment field's
-            # file: here it does not, so the app's file pass sets it.
-            if f.editable and not (honour_no_copy and f.no_copy) and f.type != "Attachment"
+            name: (list(value) if isinstance(value := get(name), list) else value)
+            for name in objdef.copied_names(honour_no_copy=honour_no_copy)
         }
 
     def apply_row(
@@ -394,6 +417,10 @@ class VaultState:
     @staticmethod
     def record_url(obj: str, rid: str, version: str = demo.VAULT_API_VERSION) -> str:
         return f"/api/{version}/vobjects/{obj}/{rid}"
+
+
+def _invalid(f: FieldDef, value: Any) -> RowError:
+    return RowError([err("INVALID_DATA", f"Invalid value [{value}] for field [{f.name}]")])
 
 
 def _number(value: Any, bad: RowError) -> int | float:

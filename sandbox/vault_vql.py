@@ -39,14 +39,14 @@ KEYWORDS = {
     "TRUE",
     "FALSE",
 }
+# One match a token; a string literal is read whole by the same match (up to its closing quote, a
+# backslash escaping the next character), so a query of 1,000 quoted ids costs one regular
+# expression a token: the emulator's CPU stretches every concurrent call it serves.
 _TOKEN_RE = re.compile(
     r"\s*(?:(?P<num>-?\d+(?:\.\d+)?)|(?P<ident>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?)"
-    r"|(?P<op><=|>=|!=|<>|[=<>(),*])|(?P<quote>'))"
+    r"|(?P<op><=|>=|!=|<>|[=<>(),*])|'(?P<str>[^'\\]*(?:\\.[^'\\]*)*)'|(?P<quote>'))",
+    re.DOTALL,
 )
-
-
-# A literal's text up to its closing quote; a backslash escapes the next character.
-_LITERAL_RE = re.compile(r"([^'\\]*(?:\\.[^'\\]*)*)'", re.DOTALL)
 _ESCAPED_RE = re.compile(r"\\(.)", re.DOTALL)
 
 
@@ -62,42 +62,35 @@ class Token:
 
 def tokenize(q: str) -> list[Token]:
     tokens, pos, n = [], 0, len(q)
-    while True:
-        while pos < n and q[pos].isspace():
-            pos += 1
-        if pos >= n:
-            break
-        m = _TOKEN_RE.match(q, pos)
-        if not m:
-            raise VQLError(f"Unexpected character [{q[pos]}] at position {pos}")
-        if m.group("quote"):
-            text, pos = _string_literal(q, m.end())
-            tokens.append(Token("str", text))
-            continue
+    match = _TOKEN_RE.match
+    while pos < n:
+        m = match(q, pos)
+        if m is None:
+            rest = q[pos:].lstrip()
+            if not rest:
+                break  # trailing spaces
+            raise VQLError(f"Unexpected character [{rest[0]}] at position {n - len(rest)}")
         pos = m.end()
-        tokens.append(_word_token(m))
+        kind = m.lastgroup
+        if kind == "str":
+            text = m.group("str")
+            tokens.append(Token("str", _ESCAPED_RE.sub(r"\1", text) if "\\" in text else text))
+        elif kind == "quote":
+            raise VQLError("Unterminated string literal")
+        else:
+            tokens.append(_word_token(m))
     tokens.append(Token("end", None))
     return tokens
 
 
-def _string_literal(q: str, pos: int) -> tuple[str, int]:
-    """The text of the quoted string that starts at `pos` (after its quote), and where it ends.
-    One regular expression per literal, not a loop per character: a query of 1,000 ids is
-    mostly literals, and the emulator's CPU stretches every concurrent call it serves."""
-    m = _LITERAL_RE.match(q, pos)
-    if not m:
-        raise VQLError("Unterminated string literal")
-    return _ESCAPED_RE.sub(r"\1", m.group(1)), m.end()
-
-
 def _word_token(m: re.Match[str]) -> Token:
-    if m.group("num"):
-        text = m.group("num")
+    kind, text = m.lastgroup, m.group(m.lastgroup or 0)
+    if kind == "num":
         return Token("num", float(text) if "." in text else int(text))
-    if m.group("ident"):
-        word = m.group("ident")
-        return Token("kw", word.upper()) if word.upper() in KEYWORDS else Token("ident", word)
-    return Token("op", m.group("op"))
+    if kind == "ident":
+        word = text.upper()
+        return Token("kw", word) if word in KEYWORDS else Token("ident", text)
+    return Token("op", text)
 
 
 @dataclass
@@ -209,7 +202,9 @@ class _Parser:
         if self.accept("kw", "IN"):
             self.expect("op", "(")
             values = [self.literal()]
-            while self.accept("op", ","):
+            tokens = self.tokens  # its last is "end": a literal never is, so the index stays inside
+            while (tok := tokens[self.i]).kind == "op" and tok.value == ",":
+                self.i += 1
                 values.append(self.literal())
             self.expect("op", ")")
             return ("not_in" if negate else "in", name, values)
@@ -264,7 +259,9 @@ def compile_condition(node, getter):
     name = node[1]
     if kind in ("in", "not_in"):
         wanted = set(node[2])
-        hit = partial(_is_in, getter, name, wanted)
+        # A field of the record itself is read from it directly (`getter` would do the same, a
+        # call a record more: a query's `id IN` of 1,000 ids tests every record of the object).
+        hit = partial(_is_in, getter, name, wanted) if "." in name else partial(_has_value_in, name, wanted)
         return hit if kind == "in" else (lambda rec: not hit(rec))
     if kind in ("like", "not_like"):
         rx = _like_regex(node[2])
@@ -333,6 +330,14 @@ def _instant(text: str) -> datetime:
 def _is_in(getter, name, wanted: set, rec) -> bool:
     """Whether the record's value (any of a multi-value field's) is one of `wanted`."""
     value = getter(rec, name)
+    if isinstance(value, list):
+        return any(v in wanted for v in value)
+    return value is not None and value in wanted
+
+
+def _has_value_in(name: str, wanted: set, rec: dict) -> bool:
+    """`_is_in` for a field of the record itself."""
+    value = rec.get(name)
     if isinstance(value, list):
         return any(v in wanted for v in value)
     return value is not None and value in wanted

@@ -158,8 +158,8 @@ class VaultReads:
         reference shows IN with ids and sub-queries; a list of strings on another field is read the
         same way (the sandbox takes it). Should Vault refuse it, Connector.match_ids's one find a
         value is the fallback (holders reads through this method)."""
-        fields = self.metadata.fields(object_name)
-        if field not in fields:
+        # The field's name checked against the metadata alone: no wait for the picklists' values.
+        if field not in self.metadata.listed_fields(object_name):
             raise Rejected(f"{object_name} has no field {field!r}.", error_type="INVALID_NAME")
         wanted = list(dict.fromkeys(str(v) for v in values if v not in (None, "")))
         head = f"SELECT id, {vp.vql_name(field)} FROM {vp.vql_name(object_name)} WHERE {vp.vql_name(field)} IN ("

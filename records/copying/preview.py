@@ -136,11 +136,11 @@ def _plan_source(
         others = reads.start(_clone_names, conn, request.object_name, source_ids[1:] if clone else [])
         if not clone:  # the top object's related lists, kept by the connector for the tree's first level
             reads.start(_related_lists_ahead, conn, request.object_name, frozenset(request.options.exclude))
-        fields = described.result()
-        # Whether the rows' unique values are taken already: read while the request is checked
-        # and the records' values rendered (needed last, by _add_notes).
+        # Whether the rows' unique values are taken already: read as soon as the object's metadata
+        # says which fields are unique, not after its picklists too (needed last, by _add_notes).
         several = clone and len(source_ids) > 1
-        taken = reads.start(_taken_values_refusal, conn, fields, request) if several else None
+        taken = reads.start(_taken_values_refusal, conn, request) if several else None
+        fields = described.result()
         check_request(conn, fields, request)
         plurals = labels.result()
         first = first_read.result()
@@ -236,9 +236,14 @@ def _clone_trees(
     return {s: [n] for s, n in zip(ids, nodes, strict=True)}
 
 
-def _taken_values_refusal(conn: Connector, fields: list[FieldInfo], request: CopyRequest) -> str:
+def _taken_values_refusal(conn: Connector, request: CopyRequest) -> str:
     """Why the rows' unique values can't be used: another record has them already (the fields step
-    checks the single form's values the same way). A field set to Make unique is numbered at run time."""
+    checks the single form's values the same way). A field set to Make unique is numbered at run time.
+    Only the fields' names, labels and uniqueness are needed: the metadata without the picklists."""
+    try:
+        fields = conn.describe_listed(request.object_name)
+    except ConnectorError:
+        return ""  # the describe, asked for first, says why
     numbered = set(request.options.unique.get(request.object_name, ()))
     rows = [(s, {k: v for k, v in ov.items() if k not in numbered}) for s, ov in request.row_overrides.items()]
     taken = taken_values(connector=conn, object_name=request.object_name, infos={f.name: f for f in fields}, rows=rows)

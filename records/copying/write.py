@@ -259,15 +259,47 @@ class InFlight:
         answered, _ = wait(self._flying, timeout=None if block else 0, return_when=FIRST_COMPLETED)
         if not answered:
             return []
-        # In the order they started.
-        finished = [(future, self._flying.pop(future)) for future in [f for f in self._flying if f in answered]]
+        in_hand = self._take(answered)
         try:
             if refill is not None:
                 refill()
+        except BaseException:
+            refill = None  # no further batch starts; the answers in hand are still recorded
+            raise
         finally:
-            for future, item in finished:  # every answer in hand recorded, whatever refill did
+            recorded = self._record(in_hand, refill)
+        return recorded
+
+    def _take(self, answered: set[Future[list[WriteResult]]]) -> list[tuple[Future[list[WriteResult]], Batch]]:
+        """The answered calls, out of the flight (their slots free), in the order they started."""
+        return [(future, self._flying.pop(future)) for future in [f for f in self._flying if f in answered]]
+
+    def _record(
+        self, in_hand: list[tuple[Future[list[WriteResult]], Batch]], refill: Callable[[], None] | None
+    ) -> list[Batch]:
+        """Each answer in hand recorded, whatever happens; a call answered meanwhile is taken too,
+        its slot refilled before the next answer is recorded (recording 500 rows takes a while:
+        the next batch's call is out meanwhile). A refill that fails is raised once all are recorded."""
+        recorded: list[Batch] = []
+        failure: BaseException | None = None
+        try:
+            while in_hand:
+                future, item = in_hand.pop(0)
                 self.writer.finish(item, future)
-        return [item for _, item in finished]
+                recorded.append(item)
+                late = self._take({f for f in self._flying if f.done()})
+                in_hand += late
+                if late and refill is not None and failure is None:
+                    try:
+                        refill()
+                    except BaseException as exc:  # recorded first, raised after
+                        failure = exc
+        except BaseException:
+            self._flying.update(in_hand)  # not recorded: left in the flight, for the drain
+            raise
+        if failure is not None:
+            raise failure
+        return recorded
 
 
 def _threaded(call: Call, batch: list[RecordResult]) -> list[WriteResult]:

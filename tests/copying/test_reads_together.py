@@ -56,3 +56,38 @@ def test_in_a_transaction_the_reads_are_made_in_order_as_before(vault):
     describe = next(i for i, p in enumerate(gets) if p.endswith("/metadata/vobjects/product__v"))
     record = next(i for i, p in enumerate(gets) if p.endswith(f"/vobjects/product__v/{first}"))
     assert describe < record
+
+
+PICKLISTS = r"^/api/v[\d.]+/objects/picklists/"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_bulk_clones_unique_names_are_looked_up_while_the_picklists_are_read(vault):
+    from records.copying.preview import copy_preview
+    from tests.fixtures.engine import copy_request
+
+    sb, profile, conn = vault
+    ids = [find_record(conn, "product__v", name) for name in ("Cardiostat", "Neurolax")]
+    fresh = type(conn)(conn.config, conn.tokens)  # nothing described yet
+    before = len(sb.log("vault"))
+    hold = sb.hooks("vault").hold("GET", PICKLISTS)  # the first picklist's answer held
+    names = {ids[0]: {"name__v": "Neurolax"}, ids[1]: {"name__v": "Cardiostat Fresh"}}
+    request = copy_request(profile, "product__v", ids, "clone", row_overrides=names)
+    plans: list = []
+    planner = threading.Thread(target=lambda: plans.append(copy_preview(request=request, connector=fresh)))
+    planner.start()
+
+    def holders() -> list:
+        return [e for e in sb.log("vault")[before:] if e.method == "POST" and "name__v+IN" in e.body_summary]
+
+    try:
+        assert hold.wait(10)
+        deadline = time.monotonic() + 10
+        while not holders() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        while_held = holders()
+    finally:
+        hold.release()
+        planner.join(30)
+    assert len(while_held) == 1  # the names' holders asked before the picklists were in
+    assert plans and "“Neurolax” is already used" in plans[0].refused_reason

@@ -45,3 +45,65 @@ def test_the_next_batch_is_sent_when_one_answer_is_in_not_the_whole_window(vault
     assert done[0].status == CopyJob.Status.SUCCEEDED, done[0].error_summary
     assert done[0].results.filter(new_id="").count() == 0
     assert len(_creates(sb)) == 3  # each batch sent once
+
+
+class _Recorder:
+    """Stands in for the BatchWriter: notes the order answers are recorded in; while the first is
+    recorded, the next call answers (`then`), as an answer does while 500 rows are written."""
+
+    def __init__(self, events: list, then) -> None:
+        self.events, self.then = events, [then]
+
+    def finish(self, item, future) -> None:
+        while self.then:
+            self.then.pop()()
+        self.events.append(f"record {item[0][0].source_id}")
+
+
+@pytest.mark.django_db
+def test_a_call_answered_while_an_answer_is_recorded_is_refilled_before_it_is_recorded(make_job, vault_profile):
+    from collections import deque
+
+    from records.copying.reconcile import Sent
+    from records.copying.write import InFlight
+    from records.models import CopyJob, RecordResult
+
+    job = make_job(results=5, status=CopyJob.Status.QUEUED, profile=vault_profile)
+    job.results.update(status=RecordResult.Status.PENDING, attempts=0)
+    rows = list(job.results.order_by("pk"))
+    for row, name in zip(rows, "ABCDE", strict=True):
+        row.source_id = name
+    answers = {name: threading.Event() for name in "ABCDE"}
+    events: list[str] = []
+
+    def call(batch):
+        assert answers[batch[0].source_id].wait(10)
+        return []
+
+    def b_answers() -> None:
+        answers["B"].set()
+        deadline = time.monotonic() + 10
+        while not any(item[0][0].source_id == "B" and f.done() for f, item in flight._flying.items()):
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+
+    queue = deque([row] for row in rows[3:])
+
+    def refill() -> None:
+        while queue and flight.free:
+            batch = queue.popleft()
+            events.append(f"start {batch[0].source_id}")
+            flight.start((batch, call, Sent()))
+
+    with InFlight(_Recorder(events, b_answers), 3) as flight:
+        for row in rows[:3]:
+            flight.start(([row], call, Sent()))
+        answers["A"].set()
+        done = flight.wait(refill)
+        assert [item[0][0].source_id for item in done] == ["A", "B"]
+        assert events == ["start D", "record A", "start E", "record B"]
+        for event in answers.values():
+            event.set()
+        while flight.busy:
+            flight.wait(refill)
+    assert events[4:] and sorted(events[4:]) == ["record C", "record D", "record E"]

@@ -21,6 +21,22 @@ def test_added_latency_per_call(fresh_sandbox):
     assert time.monotonic() - started >= 0.2
 
 
+def test_a_latency_covering_the_work_serves_the_call_first_and_answers_when_it_has_passed(fresh_sandbox):
+    import threading
+
+    served = threading.Event()
+    fresh_sandbox.hooks("vault").after("GET", r"^/api/?$", served.set)
+    fresh_sandbox.faults("vault").set(latency=1.0, latency_covers_work=True)
+    started = time.monotonic()
+    answer: list[requests.Response] = []
+    call = threading.Thread(target=lambda: answer.append(_versions(fresh_sandbox)))
+    call.start()
+    assert served.wait(0.6)  # served as it arrived, not after the second's wait
+    assert not answer  # ... and not answered yet
+    call.join(5)
+    assert answer[0].status_code == 200 and time.monotonic() - started >= 1.0
+
+
 def test_429_and_500_faults(fresh_sandbox):
     fresh_sandbox.faults("vault").set(p429=1.0)
     resp = _versions(fresh_sandbox)

@@ -112,3 +112,48 @@ def test_4_2_update_by_id(vault_api):
     body = vault_api.request("PUT", "vobjects/product__v", json=[{"id": pid, "description__c": "new"}]).json()
     assert body["data"][0]["data"]["event"] == "updated__sys"
     assert vault_api.get(f"vobjects/product__v/{pid}")["data"]["description__c"] == "new"
+
+
+def test_4_1_copies_in_one_call_are_stamped_in_whole_seconds_of_the_call(vault_api):
+    import datetime as dt
+
+    src_id = vault_api.product_id("Cardiostat")
+    before = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    rows = [{"source_record_id": src_id, "name__v": f"Stamped {i}"} for i in range(300)]
+    answer = vault_api.post("vobjects/product__v", json=rows)["data"]
+    after = dt.datetime.now(dt.UTC)
+    ids = [r["data"]["id"] for r in answer]
+    listed = ", ".join(f"'{i}'" for i in ids)
+    made = vault_api.query(f"SELECT id, created_date__v, modified_date__v FROM product__v WHERE id IN ({listed})")
+    stamps = {r["created_date__v"] for r in made["data"]} | {r["modified_date__v"] for r in made["data"]}
+    assert len(made["data"]) == 300
+    for stamp in stamps:
+        assert stamp.endswith(".000Z")
+        assert before <= dt.datetime.fromisoformat(stamp[:-1] + "+00:00") <= after
+
+
+def test_4_1_a_field_added_later_is_required_and_not_copied_when_no_copy(vault_api):
+    script = """ALTER Object product__v (
+   ADD Field batch_code__c (
+      label('Batch Code'), type('String'), active(true), required(true),
+      unique(false), max_length(20), no_copy(true), list_column(false)
+   )
+);"""
+    added = vault_api.request(
+        "POST", "/api/mdl/execute", data=script.encode(), headers={"Content-Type": "application/json"}
+    ).json()
+    assert added["responseStatus"] == "SUCCESS"
+    src_id = vault_api.product_id("Cardiostat")
+    missing = vault_api.post("vobjects/product__v", json=[{"source_record_id": src_id, "name__v": "No code"}])
+    assert missing["data"][0]["errors"] == [
+        {"type": "PARAMETER_REQUIRED", "message": "Missing required parameter [batch_code__c]"}
+    ]
+    first = vault_api.post("vobjects/product__v", json=[dict(NEW, name__v="Coded", batch_code__c="B-1")])
+    coded = first["data"][0]["data"]["id"]
+    copied = vault_api.post(
+        "vobjects/product__v", json=[{"source_record_id": coded, "name__v": "Coded copy", "batch_code__c": "B-2"}]
+    )
+    copy = vault_api.get(f"vobjects/product__v/{copied['data'][0]['data']['id']}")["data"]
+    assert copy["batch_code__c"] == "B-2" and copy["price__c"] == 9.5
+    blank = vault_api.post("vobjects/product__v", json=[{"source_record_id": coded, "name__v": "Coded blank"}])
+    assert blank["data"][0]["errors"][0]["message"] == "Missing required parameter [batch_code__c]"

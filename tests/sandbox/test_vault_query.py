@@ -109,3 +109,23 @@ def test_3_3_in_matches_a_picklist_value_and_unescapes_a_backslash(vault_api):
     created = vault_api.post("vobjects/product__v", json=[{"name__v": "Back\\slash", "status__v": "active__v"}])
     assert created["data"][0]["responseStatus"] == "SUCCESS"
     assert len(vault_api.ids(r"SELECT id FROM product__v WHERE name__v IN ('Back\\slash', 'other')")) == 1
+
+
+def test_3_3_id_in_answers_the_records_in_their_stored_order(vault_api):
+    stored = vault_api.ids("SELECT id FROM product__v")
+    asked = [*reversed(stored[1:4]), "00P999999999999"]
+    listed = ", ".join(f"'{i}'" for i in asked)
+    assert vault_api.ids(f"SELECT id FROM product__v WHERE id IN ({listed})") == stored[1:4]
+    ordered = vault_api.query(f"SELECT id, name__v FROM product__v WHERE id IN ({listed}) ORDER BY name__v DESC")
+    names = [r["name__v"] for r in ordered["data"]]
+    assert len(names) == 3 and names == sorted(names, reverse=True)
+    both = vault_api.ids(f"SELECT id FROM product__v WHERE id IN ({listed}) AND name__v = 'nobody'")
+    assert both == []
+
+
+def test_3_3_an_unexpected_character_is_named_with_its_position(vault_api):
+    error = vault_api.query("SELECT id FROM product__v WHERE name__v =   #")["errors"][0]
+    assert error["type"] == "INCORRECT_QUERY_SYNTAX_ERROR"
+    assert error["message"] == "Unexpected character [#] at position 44"
+    trailing = vault_api.query("SELECT id FROM product__v WHERE name__v = 'Neurolax'   ")
+    assert trailing["responseDetails"]["total"] == 1

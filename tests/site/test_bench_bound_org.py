@@ -36,3 +36,8 @@ def test_its_latency_is_set_through_the_control_endpoint(target_org):
     target_org.set_latency(0.05, "vault")
     assert target_org._control("GET", "faults", system="vault")["latency"] == 0.05
     assert target_org._control("GET", "faults")["latency"] == 0
+
+
+def test_its_latency_is_each_calls_round_trip_with_the_work_inside(target_org):
+    for system in ("vault", "zoho"):
+        assert target_org._control("GET", "faults", system=system)["latency_covers_work"] is True
