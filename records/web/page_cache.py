@@ -50,6 +50,21 @@ def kept_render(request: HttpRequest, *, state: Hashable, render: Callable[[str]
     return html
 
 
+def kept_beside(request: HttpRequest, *, path: str, state: Hashable, render: Callable[[str], str]) -> str:
+    """As kept_render, for the page at `path` (another address of this user's): the live part
+    renders the table's first rows for their digest and keeps them for the rows view, which every
+    watcher asks next. Without the stripe lock: called while one is held, a second could cross
+    another thread's (a deadlock); two threads may then both render it, which is only the cost."""
+    if not keeps(request):
+        return render(CSRF_SLOT)
+    key = _key(request, state, path)
+    html: str | None = cache.get(key)
+    if html is None:
+        html = render(CSRF_SLOT)
+        cache.set(key, html, settings.PAGE_CACHE_SECONDS)
+    return html
+
+
 def keeps(request: HttpRequest) -> bool:
     """Whether this request's page may be kept (or served kept): the caller need not work out the
     page's state otherwise."""
@@ -60,6 +75,6 @@ def with_token(request: HttpRequest, html: str) -> str:
     return html.replace(CSRF_SLOT, get_token(request))
 
 
-def _key(request: HttpRequest, state: Hashable) -> str:
-    who = (request.user.pk, request.path, state)
+def _key(request: HttpRequest, state: Hashable, path: str | None = None) -> str:
+    who = (request.user.pk, path or request.path, state)
     return "page:" + hashlib.blake2b(repr(who).encode(), digest_size=16).hexdigest()

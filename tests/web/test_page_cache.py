@@ -104,3 +104,20 @@ def test_the_tables_first_rows_fetched_again_cost_no_rows_query(owner_client, ma
     RecordResult.objects.filter(job=job, source_id="S00000").update(new_id="", status=RecordResult.Status.PENDING)
     moved, _ = _get(owner_client, url)
     assert moved != first, "a row whose outcome moved is shown"
+
+
+def test_the_rows_the_live_part_digested_are_fetched_without_a_rows_query(owner_client, make_job):
+    job = make_job(results=120, status=CopyJob.Status.RUNNING)
+    owner_client.get(reverse("job_live", args=[job.code]))
+    rows, queries = _get(owner_client, reverse("job_rows", args=[job.code]))
+    assert queries == 3, "session, user, the job's version: the rows were rendered with the live part"
+    assert rows.count("<tr") == 50
+
+
+def test_the_rows_kept_by_one_users_live_part_are_not_another_users(owner, make_job, django_user_model):
+    job = make_job(results=20, status=CopyJob.Status.RUNNING)
+    owner_session, stranger_session = Client(), Client()
+    owner_session.force_login(owner)
+    stranger_session.force_login(django_user_model.objects.create_user("stranger", password="x"))
+    assert owner_session.get(reverse("job_live", args=[job.code])).status_code == 200
+    assert stranger_session.get(reverse("job_rows", args=[job.code])).status_code == 404
