@@ -55,14 +55,21 @@ def kept_beside(request: HttpRequest, *, path: str, state: Hashable, render: Cal
     renders the table's first rows for their digest and keeps them for the rows view, which every
     watcher asks next. Without the stripe lock: called while one is held, a second could cross
     another thread's (a deadlock); two threads may then both render it, which is only the cost."""
-    if not keeps(request):
-        return render(CSRF_SLOT)
-    key = _key(request, state, path)
-    html: str | None = cache.get(key)
+    html = peek(request, path=path, state=state)
     if html is None:
         html = render(CSRF_SLOT)
-        cache.set(key, html, settings.PAGE_CACHE_SECONDS)
+        keep(request, path=path, state=state, html=html)
     return html
+
+
+def peek(request: HttpRequest, *, state: Hashable, path: str | None = None) -> str | None:
+    """The HTML kept for this user, address (`path`, else the request's) and state, if any."""
+    return cache.get(_key(request, state, path)) if keeps(request) else None
+
+
+def keep(request: HttpRequest, *, state: Hashable, html: str, path: str | None = None) -> None:
+    if keeps(request):
+        cache.set(_key(request, state, path), html, settings.PAGE_CACHE_SECONDS)
 
 
 def keeps(request: HttpRequest) -> bool:

@@ -2,10 +2,12 @@
 the same job's page in the same second cost one render, each with its own CSRF token; a change
 of the job or its results renders it anew; filtered pages and PAGE_CACHE_SECONDS=0 are not kept."""
 
+import hashlib
 import re
 
 import pytest
 from django.db import connection
+from django.db.models import F
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -121,3 +123,34 @@ def test_the_rows_kept_by_one_users_live_part_are_not_another_users(owner, make_
     stranger_session.force_login(django_user_model.objects.create_user("stranger", password="x"))
     assert owner_session.get(reverse("job_live", args=[job.code])).status_code == 200
     assert stranger_session.get(reverse("job_rows", args=[job.code])).status_code == 404
+
+
+def _digest(body):
+    return re.search(r'data-rows-version="([^"]+)"', body).group(1)
+
+
+def test_the_rows_of_the_digest_asked_are_those_the_live_part_gave_though_the_job_moved(owner_client, make_job):
+    job = make_job(results=120, status=CopyJob.Status.RUNNING)
+    digest = _digest(owner_client.get(reverse("job_live", args=[job.code])).content.decode())
+    CopyJob.objects.filter(pk=job.pk).update(succeeded_count=F("succeeded_count") + 1)  # a new version
+    url = reverse("job_rows", args=[job.code])
+    with CaptureQueriesContext(connection) as queries:
+        rows = owner_client.get(url, headers={"X-Rows-Digest": digest}).content.decode()
+    assert len(queries) == 3, "session, user, the job's version: no rows read"
+    assert hashlib.blake2b(rows.encode(), digest_size=8).hexdigest() == digest
+    _, rendered = _get(owner_client, url)
+    assert rendered > 3, "without the digest: the rows of the job's version now"
+
+
+def test_a_digest_never_brings_another_users_rows(owner, make_job, django_user_model):
+    job = make_job(results=20, status=CopyJob.Status.RUNNING)
+    stranger = django_user_model.objects.create_user("stranger", password="x")
+    theirs = make_job(user=stranger, results=3, status=CopyJob.Status.RUNNING)
+    mine, their_client = Client(), Client()
+    mine.force_login(owner)
+    their_client.force_login(stranger)
+    digest = _digest(mine.get(reverse("job_live", args=[job.code])).content.decode())
+    asked = {"X-Rows-Digest": digest}
+    assert their_client.get(reverse("job_rows", args=[job.code]), headers=asked).status_code == 404
+    body = their_client.get(reverse("job_rows", args=[theirs.code]), headers=asked).content.decode()
+    assert body.count("<tr") == 3

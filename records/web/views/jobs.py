@@ -238,14 +238,15 @@ def _first_rows_version(request: SignedInRequest, job: CopyJob, version: str) ->
     not in it: the page's own render does not work it out, and a reload shows the same part.
     The rows are kept as job_rows keeps them (same user, address and version), so the fetch
     every watcher makes when the digest moves finds them rendered."""
-    first_page = HttpRequest()  # no filter, no cursor
+    first_page, path = HttpRequest(), reverse("job_rows", args=[job.code])  # no filter, no cursor
     rows = page_cache.kept_beside(
-        request,
-        path=reverse("job_rows", args=[job.code]),
-        state=("rows", version),
-        render=lambda _: _rows_html(first_page, job),
+        request, path=path, state=("rows", version), render=lambda _: _rows_html(first_page, job)
     )
-    return hashlib.blake2b(rows.encode(), digest_size=8).hexdigest()
+    digest = hashlib.blake2b(rows.encode(), digest_size=8).hexdigest()
+    # Also by their digest: job.js asks for the rows of the digest it was given, and the job's
+    # version has often moved on by then (its counts move every second).
+    page_cache.keep(request, path=path, state=(ROWS_DIGEST, digest), html=rows)
+    return digest
 
 
 @require_GET
@@ -261,10 +262,16 @@ def job_rows(request: SignedInRequest, code: uuid.UUID) -> HttpResponse:
         version = job_version.job_version(request.user, code)
         if version is None:
             raise Http404("No such job")
-        html = page_cache.kept_render(request, state=("rows", version), render=lambda _: _rows_of(request, code))
+        # The rows whose digest the live part gave (job.js sends it): those the part was rendered
+        # with, kept for this user; else those of the job's version now.
+        kept = page_cache.peek(request, state=(ROWS_DIGEST, request.headers.get("X-Rows-Digest", "")))
+        html = kept or page_cache.kept_render(
+            request, state=("rows", version), render=lambda _: _rows_of(request, code)
+        )
     return HttpResponse(html, content_type="text/html; charset=utf-8", headers={"Cache-Control": "private, no-cache"})
 
 
+ROWS_DIGEST = "rows-digest"  # page_cache's state of the first rows kept by their digest
 ROWS_FIELDS = (
     "id",
     "code",
