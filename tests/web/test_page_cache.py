@@ -4,6 +4,7 @@ of the job or its results renders it anew; filtered pages and PAGE_CACHE_SECONDS
 
 import hashlib
 import re
+import threading
 
 import pytest
 from django.db import connection
@@ -154,3 +155,30 @@ def test_a_digest_never_brings_another_users_rows(owner, make_job, django_user_m
     assert their_client.get(reverse("job_rows", args=[job.code]), headers=asked).status_code == 404
     body = their_client.get(reverse("job_rows", args=[theirs.code]), headers=asked).content.decode()
     assert body.count("<tr") == 3
+
+
+def test_while_a_new_state_renders_the_previous_one_is_given_with_its_state(owner, rf):
+    from records.web import page_cache
+
+    def request():
+        made = rf.get("/jobs/x/live/")
+        made.user, made.session = owner, {}
+        return made
+
+    assert page_cache.kept_or_previous(request(), state="v1", render=lambda _: "one") == ("v1", "one")
+    started, finish = threading.Event(), threading.Event()
+
+    def slow(_):
+        started.set()
+        finish.wait(5)
+        return "two"
+
+    rendering = threading.Thread(target=lambda: page_cache.kept_or_previous(request(), state="v2", render=slow))
+    rendering.start()
+    assert started.wait(5)
+    try:
+        assert page_cache.kept_or_previous(request(), state="v2", render=lambda _: "never") == ("v1", "one")
+    finally:
+        finish.set()
+        rendering.join(5)
+    assert page_cache.kept_or_previous(request(), state="v2", render=lambda _: "never") == ("v2", "two")

@@ -212,11 +212,18 @@ def job_live(request: SignedInRequest, code: uuid.UUID) -> HttpResponse:
     # Per user, and always revalidated: job.js asks with If-None-Match.
     headers = {"Cache-Control": "private, no-cache"}
     # The client's own tag back: it ages out after two windows (job_version) however often asked.
-    tag = job_version.current_tag(version, _if_none_match(request))
+    tags = _if_none_match(request)
+    tag = job_version.current_tag(version, tags)
     if tag:
         return HttpResponseNotModified(headers={**headers, "ETag": tag})
-    headers["ETag"] = job_version.etag(version)
-    html = page_cache.kept_render(request, state=version, render=partial(_live_html, request, code, version))
+    # While the new version renders in another thread, the one before (page_cache): with its tag.
+    shown, html = page_cache.kept_or_previous(
+        request, state=version, render=partial(_live_html, request, code, version)
+    )
+    tag = job_version.current_tag(shown, tags)
+    if tag:
+        return HttpResponseNotModified(headers={**headers, "ETag": tag})
+    headers["ETag"] = job_version.etag(shown)
     return HttpResponse(page_cache.with_token(request, html), content_type="text/html; charset=utf-8", headers=headers)
 
 
