@@ -51,13 +51,15 @@ def kept_render(request: HttpRequest, *, state: Hashable, render: Callable[[str]
     return html
 
 
-def kept_or_previous(request: HttpRequest, *, state: str, render: Callable[[str], str]) -> tuple[str, str]:
+def kept_or_previous(
+    request: HttpRequest, *, state: str, render: Callable[[str], str], take: Callable[[str], object]
+) -> tuple[str, str]:
     """As kept_render, with the state of what it gives: while another thread renders this page
-    (a polled part whose job just moved), the one this user was last given at this address
-    rather than wait for it (measured: a render takes ~30 ms of CPU and 100-300 ms under load,
-    and every poll of the job in that process waited behind it). That answer is one version
-    behind at most, as if the poll had come a moment earlier; its state goes with it (the
-    caller's ETag), so the next poll asks for the new one."""
+    (a polled part whose job just moved), the one this user was last given at this address if
+    `take(its state)` (the caller's client has it already: the caller answers 304), rather than
+    wait for the render (measured: ~30 ms of CPU, 100-300 ms under load, and every poll of the
+    job in that process waited behind it). Any other previous one is not given: it could be
+    older than what the client shows, and its numbers would go back."""
     if not keeps(request):
         return state, render(CSRF_SLOT)
     key, latest = _key(request, state), _key(request, _LATEST)
@@ -67,7 +69,7 @@ def kept_or_previous(request: HttpRequest, *, state: str, render: Callable[[str]
     stripe = _STRIPES[hash(key) % len(_STRIPES)]
     if not stripe.acquire(blocking=False):
         previous: tuple[str, str] | None = cache.get(latest)
-        if previous is not None:
+        if previous is not None and take(previous[0]):
             return previous
         stripe.acquire()
     try:

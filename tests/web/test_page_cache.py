@@ -157,15 +157,15 @@ def test_a_digest_never_brings_another_users_rows(owner, make_job, django_user_m
     assert body.count("<tr") == 3
 
 
-def test_while_a_new_state_renders_the_previous_one_is_given_with_its_state(owner, rf):
+def test_while_a_new_state_renders_a_client_with_the_previous_one_is_given_it(owner, rf):
     from records.web import page_cache
 
-    def request():
+    def ask(state, render, has=""):
         made = rf.get("/jobs/x/live/")
         made.user, made.session = owner, {}
-        return made
+        return page_cache.kept_or_previous(made, state=state, render=render, take=lambda s: s == has)
 
-    assert page_cache.kept_or_previous(request(), state="v1", render=lambda _: "one") == ("v1", "one")
+    assert ask("v1", lambda _: "one") == ("v1", "one")
     started, finish = threading.Event(), threading.Event()
 
     def slow(_):
@@ -173,12 +173,18 @@ def test_while_a_new_state_renders_the_previous_one_is_given_with_its_state(owne
         finish.wait(5)
         return "two"
 
-    rendering = threading.Thread(target=lambda: page_cache.kept_or_previous(request(), state="v2", render=slow))
+    rendering = threading.Thread(target=ask, args=("v2", slow))
     rendering.start()
     assert started.wait(5)
     try:
-        assert page_cache.kept_or_previous(request(), state="v2", render=lambda _: "never") == ("v1", "one")
+        assert ask("v2", lambda _: "never", has="v1") == ("v1", "one"), "the client's own: not kept waiting"
+        waited = []
+        other = threading.Thread(target=lambda: waited.append(ask("v2", lambda _: "never", has="v0")))
+        other.start()
+        other.join(0.3)
+        assert other.is_alive() and not waited, "a client without it waits for the new one"
     finally:
         finish.set()
         rendering.join(5)
-    assert page_cache.kept_or_previous(request(), state="v2", render=lambda _: "never") == ("v2", "two")
+    other.join(5)
+    assert waited == [("v2", "two")]

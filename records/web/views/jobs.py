@@ -216,10 +216,10 @@ def job_live(request: SignedInRequest, code: uuid.UUID) -> HttpResponse:
     tag = job_version.current_tag(version, tags)
     if tag:
         return HttpResponseNotModified(headers={**headers, "ETag": tag})
-    # While the new version renders in another thread, the one before (page_cache): with its tag.
-    shown, html = page_cache.kept_or_previous(
-        request, state=version, render=partial(_live_html, request, code, version)
-    )
+    # While another thread renders the new version, a client that has the one before is told it
+    # still holds (page_cache); it asks again a moment later.
+    render, holds = partial(_live_html, request, code, version), partial(job_version.current_tag, tags=tags)
+    shown, html = page_cache.kept_or_previous(request, state=version, render=render, take=holds)
     tag = job_version.current_tag(shown, tags)
     if tag:
         return HttpResponseNotModified(headers={**headers, "ETag": tag})
