@@ -29,17 +29,14 @@ CSRF_SLOT = "csrfslotb7e1c0d4a9f2"
 # so the locks are a fixed few whatever the number of pages.
 _STRIPES = [threading.Lock() for _ in range(32)]
 _LATEST = "the latest rendering"  # kept_or_previous's state for the last one given
-
-
-def cached_page(request: HttpRequest, *, state: Hashable, render: Callable[[str], str]) -> str:
-    """The page's HTML: `render(csrf_token)` at most once per PAGE_CACHE_SECONDS for this user,
-    address and `state`; the token put in per request."""
-    return with_token(request, kept_render(request, state=state, render=render))
+# How long the latest rendering may stand in for a newer one being rendered: about a poll.
+PREVIOUS_SECONDS = 2
 
 
 def kept_render(request: HttpRequest, *, state: Hashable, render: Callable[[str], str]) -> str:
     """The HTML with CSRF_SLOT where the token goes (the same for everyone, so it can be an ETag's
-    source): kept as cached_page keeps it, or rendered now."""
+    source; with_token puts the request's in): rendered at most once per PAGE_CACHE_SECONDS for
+    this user, address and `state`."""
     if not keeps(request):
         return render(CSRF_SLOT)
     key = _key(request, state)
@@ -55,11 +52,12 @@ def kept_or_previous(
     request: HttpRequest, *, state: str, render: Callable[[str], str], take: Callable[[str], object]
 ) -> tuple[str, str]:
     """As kept_render, with the state of what it gives: while another thread renders this page
-    (a polled part whose job just moved), the one this user was last given at this address if
-    `take(its state)` (the caller's client has it already: the caller answers 304), rather than
-    wait for the render (measured: ~30 ms of CPU, 100-300 ms under load, and every poll of the
-    job in that process waited behind it). Any other previous one is not given: it could be
-    older than what the client shows, and its numbers would go back."""
+    (the job moved), the one this user was last given at this address (at most PREVIOUS_SECONDS
+    old) if `take(its state)`, rather than wait for the render (measured: ~30 ms of CPU, 100-300
+    ms under load, and every request for the job in that process waited behind it). The live
+    part takes it only when the client has it already (a 304: any other could be older than what
+    the client shows, its numbers going back); the job page always (job.js asks for the live part
+    and the rows within a second)."""
     if not keeps(request):
         return state, render(CSRF_SLOT)
     key, latest = _key(request, state), _key(request, _LATEST)
@@ -77,7 +75,7 @@ def kept_or_previous(
         if html is None:
             html = render(CSRF_SLOT)
             cache.set(key, html, settings.PAGE_CACHE_SECONDS)
-            cache.set(latest, (state, html), settings.PAGE_CACHE_SECONDS)
+            cache.set(latest, (state, html), PREVIOUS_SECONDS)
     finally:
         stripe.release()
     return state, html
