@@ -15,13 +15,16 @@ from records.web.views import job_csv
 pytestmark = pytest.mark.django_db
 
 
-def test_the_csv_comes_in_a_few_pieces_not_one_a_row(owner_client, make_job):
-    total = 2 * job_csv.CHUNK_ROWS + 20
+def test_the_csv_comes_in_a_few_pieces_from_a_few_reads(owner_client, make_job):
+    total = job_csv.READ_ROWS + 20
     job = make_job(results=total)
-    pieces = list(owner_client.get(reverse("job_results_csv", args=[job.code])).streaming_content)
+    with CaptureQueriesContext(connection) as queries:
+        pieces = list(owner_client.get(reverse("job_results_csv", args=[job.code])).streaming_content)
     rows = list(csv.reader(io.StringIO(b"".join(pieces).decode("utf-8-sig"))))
-    assert len(rows) == 1 + total and rows[1][1] == "S00000" and rows[-1][1] == f"S{total - 1:05d}"
-    assert len(pieces) == 3, "two full pieces and the last 20 rows (the header with the first)"
+    assert [r[1] for r in rows[1:]] == [f"S{i:05d}" for i in range(total)], "each once, in order"
+    assert len(pieces) == -(-total // job_csv.CHUNK_ROWS), "a piece of CHUNK_ROWS lines, not one a row"
+    reads = [q["sql"] for q in queries if 'FROM "records_recordresult"' in q["sql"]]
+    assert len(reads) == 2, "READ_ROWS a query"
 
 
 def test_the_csv_reads_the_job_without_its_state_or_profile(owner_client, make_job):

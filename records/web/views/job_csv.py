@@ -34,8 +34,11 @@ CSV_COLUMNS = [
 VALUES_COLUMN = [f for _, f in CSV_COLUMNS].index("values")
 # Excel reads a CSV without a byte-order mark in the machine's code page: "Ünïcödé" turns to mojibake.
 BOM = "\ufeff"
-# Rows read from the database at a time (a server-side cursor on PostgreSQL) and sent as one piece:
-# a piece a row made gunicorn write to the socket once per row (2,101 writes for a 2,101-row job).
+# Rows read at a time, by keyset over the (job, id) index: one plain query a page, where a
+# server-side cursor (iterator() on PostgreSQL) cost a DECLARE, the FETCHes and a CLOSE, each a
+# round trip waiting for a CPU on a busy machine. Memory stays flat whatever the job's size.
+READ_ROWS = 2000
+# Lines sent as one piece: a piece a row made gunicorn write to the socket once per row.
 CHUNK_ROWS = 500
 
 
@@ -44,13 +47,25 @@ def job_results_csv(request: SignedInRequest, code: uuid.UUID) -> StreamingHttpR
     # Only what the file names: not the job's JSON columns, nor its profile (whose credentials
     # would be decrypted on load).
     job = _get_job_for_user(request, code, only=("id", "code"), related=())
-    fields = [f for _, f in CSV_COLUMNS]
-    rows = RecordResult.objects.filter(job_id=job.pk).order_by("id").values_list(*fields)
-    response = StreamingHttpResponse(
-        _lines(rows.iterator(chunk_size=CHUNK_ROWS)), content_type="text/csv; charset=utf-8"
-    )
+    response = StreamingHttpResponse(_lines(_rows(job.pk)), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="copy-job-{job.code}.csv"'
     return response
+
+
+def _rows(job_id: int) -> Iterator[tuple[object, ...]]:
+    """The job's results in id order, CSV_COLUMNS' fields, READ_ROWS a query."""
+    fields = [f for _, f in CSV_COLUMNS]
+    last = 0
+    while True:
+        page = list(
+            RecordResult.objects.filter(job_id=job_id, id__gt=last)
+            .order_by("id")
+            .values_list("id", *fields)[:READ_ROWS]
+        )
+        yield from (row[1:] for row in page)
+        if len(page) < READ_ROWS:
+            return
+        last = page[-1][0]
 
 
 def _lines(rows: Iterable[tuple[object, ...]]) -> Iterator[str]:
