@@ -29,3 +29,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # (copying/vault_deep_copy.py). The sandbox runs a queued Vault job within a poll interval or two, so seconds are enough here; 120 s
 # (the default) would make every seeded fault on a start cost two minutes of a test's time.
 VAULT_LOST_START_WAIT_SECONDS = 5
+
+# The polled pages' user read every time: most tests count a view's own queries, the same on its
+# first request and its next (tests/web/test_polled_user.py turns the keeping on).
+POLLED_USER_SECONDS = 0

@@ -10,5 +10,7 @@ class RecordsConfig(AppConfig):
         # logins imports django-axes' models too, which exist only once the apps are loaded.
         from records import checks  # noqa: F401 - registers the system checks
         from records.accounts import logins
+        from records.web import polled_user
 
         logins.connect_signals()
+        polled_user.connect_signals()

@@ -10,6 +10,7 @@ from records.web.views import (
     choices,
     cross_choices,
     home,
+    job_csv,
     job_fix,
     jobs,
     mask_choices,
@@ -79,7 +80,7 @@ urlpatterns = [
     path("jobs/<uuid:code>/", jobs.job_detail, name="job_detail"),
     path("jobs/<uuid:code>/live/", jobs.job_live, name="job_live"),
     path("jobs/<uuid:code>/rows/", jobs.job_rows, name="job_rows"),
-    path("jobs/<uuid:code>/results.csv", jobs.job_results_csv, name="job_results_csv"),
+    path("jobs/<uuid:code>/results.csv", job_csv.job_results_csv, name="job_results_csv"),
     path("jobs/<uuid:code>/cancel/", jobs.job_cancel, name="job_cancel"),
     path("jobs/<uuid:code>/resume/", jobs.job_resume, name="job_resume"),
     path("jobs/<uuid:code>/retry/", jobs.job_retry_redirect, name="job_retry_redirect"),  # Resume's older URL

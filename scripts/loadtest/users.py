@@ -57,7 +57,8 @@ async def browser_user(conn, stats, code_ref, stop_at, think):
                 etag = head.get("etag")
                 if _rows_version(body) != version:  # as job.js: the first rows' digest moved
                     version = _rows_version(body)
-                    await stats.fetch(conn, "rows", f"/jobs/{current}/rows/")
+                    # As job.js: the digest the part gave, so the rows kept with the part are sent.
+                    await stats.fetch(conn, "rows", f"/jobs/{current}/rows/", {"X-Rows-Digest": version.decode()})
                 if b'data-finished="true"' in body:
                     finished = True
                     await after_the_job(conn, stats, current)

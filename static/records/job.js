@@ -22,8 +22,9 @@
   var rowsUrl = live.dataset.rowsUrl + window.location.search;
   var delay = 1000;  // until the next poll (ms)
 
-  function get(u) {
-    return fetch(u, { credentials: "same-origin", headers: { Accept: "text/html" } })
+  function get(u, headers) {
+    headers = Object.assign({ Accept: "text/html" }, headers || {});
+    return fetch(u, { credentials: "same-origin", headers: headers })
       .then(function (r) { if (!r.ok) throw new Error(r.status); return r.text(); });
   }
 
@@ -46,7 +47,8 @@
   function refreshRows() {
     var tbody = document.querySelector("#results-table tbody");
     if (!tbody) return Promise.resolve();
-    return get(rowsUrl)
+    // The first page's rows of the digest the live part gave: the server kept them with the part.
+    return get(rowsUrl, rowsVersion ? { "X-Rows-Digest": rowsVersion } : null)
       .then(function (html) { if (html.trim()) tbody.innerHTML = html; })  // escaped by the server
       .catch(function () {});
   }

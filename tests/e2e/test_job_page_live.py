@@ -199,3 +199,26 @@ def test_an_unchanged_live_part_is_answered_304_to_the_etag_job_js_sends(parts, 
     assert answers and answers[0] == (200, None), answers
     assert len(answers) >= 2 and all(status == 304 and tag for status, tag in answers[1:]), answers
     expect(page.locator("#job-live")).to_have_attribute("data-finished", "false")
+
+
+def test_job_js_asks_for_the_rows_of_the_digest_the_live_part_gave(parts, new_page, login, live_server, owner):
+    # The rows are kept with the live part by their digest (the job's version may have moved on
+    # by the time job.js asks): job.js must send the digest it was given.
+    page = new_page()
+    login(page, "alice", "alice-pass-123")
+    job = copy_job_create(
+        request=copy_request(parts["zoho_profile"], "Accounts", [_acme(parts["fresh_sandbox"])], "clone"), user=owner
+    )
+    digests, asked = [], []
+    page.on(
+        "response",
+        lambda r: (
+            digests.extend(re.findall(r'data-rows-version="([^"]+)"', r.text()))
+            if "/live/" in r.url and r.status == 200
+            else None
+        ),
+    )
+    page.on("request", lambda r: asked.append(r.headers.get("x-rows-digest")) if "/rows/" in r.url else None)
+    page.goto(f"{live_server.url}/jobs/{job.code}/")
+    page.wait_for_timeout(2500)
+    assert digests and asked and asked[0] == digests[0], (digests, asked)

@@ -450,7 +450,7 @@ def test_rows_fragment_queries_do_not_grow(owner_client, make_job):
 
 
 def test_results_csv_has_each_records_name(owner_client, make_job):
-    from records.web.views.jobs import CSV_COLUMNS
+    from records.web.views.job_csv import CSV_COLUMNS
 
     """Walk-through defect: the job page lists each record's name, its CSV had ids only."""
     job = make_job(results=0)
