@@ -124,7 +124,9 @@ def test_sigkilled_worker_mid_engine_built_vault_copy_resumes_without_duplicates
         options=CopyOptions(engine=True),
     )
     before = {o: len(sb.vault.state.records[o]) for o in ("product__v", "formulation__c", "packaging__c")}
-    sb.faults("vault").set(latency=0.3)
+    # Slow enough that the ~8,700 records left take several round trips after the count is seen
+    # (at five 500-record creates in flight, the copy's creates are ~5 rounds after the top record's).
+    sb.faults("vault").set(latency=0.6)
     with worker_running(redis_url):  # SIGKILLed at the end of the block
         assert wait_for(lambda: CopyJob.objects.get(pk=job.pk).succeeded_count > 1500, 180)
     job.refresh_from_db()

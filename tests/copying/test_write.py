@@ -107,3 +107,46 @@ def test_a_call_answered_while_an_answer_is_recorded_is_refilled_before_it_is_re
         while flight.busy:
             flight.wait(refill)
     assert events[4:] and sorted(events[4:]) == ["record C", "record D", "record E"]
+
+
+class _SlowRecorder:
+    """Stands in for the BatchWriter: each answer takes a while to record, as 500 rows do."""
+
+    def __init__(self) -> None:
+        self.recorded: list[str] = []
+
+    def finish(self, item, future) -> None:
+        time.sleep(0.05)
+        self.recorded.append(item[0][0].source_id)
+
+
+@pytest.mark.django_db
+def test_a_wait_records_at_most_a_window_of_answers_so_the_run_beats_between_them(make_job, vault_profile):
+    """Calls that answer at once keep coming while answers are recorded: a wait still returns
+    after a window's worth, so the run renews its lease, writes progress and sees a cancel."""
+    from collections import deque
+
+    from records.copying.reconcile import Sent
+    from records.copying.write import InFlight
+    from records.models import CopyJob, RecordResult
+
+    job = make_job(results=12, status=CopyJob.Status.QUEUED, profile=vault_profile)
+    job.results.update(status=RecordResult.Status.PENDING, attempts=0)
+    rows = list(job.results.order_by("pk"))
+    for k, row in enumerate(rows):
+        row.source_id = f"S{k:02d}"
+    queue = deque([row] for row in rows[2:])
+    recorder = _SlowRecorder()
+
+    def refill() -> None:
+        while queue and flight.free:
+            flight.start((queue.popleft(), lambda batch: [], Sent()))
+
+    sizes = []
+    with InFlight(recorder, 2) as flight:
+        for row in rows[:2]:
+            flight.start(([row], lambda batch: [], Sent()))
+        while flight.busy:
+            sizes.append(len(flight.wait(refill)))
+    assert sorted(recorder.recorded) == [r.source_id for r in rows]  # each answer recorded once
+    assert max(sizes) <= 2 and len(sizes) >= 6, sizes
