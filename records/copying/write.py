@@ -290,7 +290,7 @@ class InFlight:
                 # Taken up to one window's worth a wait: the caller's beat (lease, progress,
                 # cancel) comes between waits, and answers may keep coming while these are recorded.
                 room = self.limit - len(recorded) - len(in_hand)
-                late = self._take({f for f in list(self._flying)[: max(room, 0)] if f.done()})
+                late = self._take(set([f for f in self._flying if f.done()][: max(room, 0)]))
                 in_hand += late
                 if late and refill is not None and failure is None:
                     try:
