@@ -35,7 +35,7 @@ def test_vault_wizard_with_step_jumps_back_and_a_live_job_page(
     assert page.input_value("[name=f_description__c]") == "Typed before jumping"
     page.fill("[name=f_price__c]", "")  # an emptied box is refused unless "Clear" is ticked
     page.click("text=Preview the copy")
-    assert page.locator(".errorlist", has_text="tick “Clear”").count() == 1
+    expect(page.locator(".errorlist", has_text="tick “Clear”")).to_have_count(1)
     page.fill("[name=f_price__c]", "13.5")
     page.fill("[name=f_name__v]", "Cardiostat E2E")
     page.click("text=Preview the copy")

@@ -26,7 +26,7 @@ def test_job_pages_in_the_browser(new_page, login, live_server, owner, other_use
     page = login(new_page(), "alice", "alice-pass-123")
     screenshot(page, "home")
     page.click("text=Jobs")
-    assert page.locator("table tbody tr").count() == 2
+    expect(page.locator("table tbody tr")).to_have_count(2)  # the click returns once the page starts
     screenshot(page, "job-list")
 
     page.goto(f"{live_server.url}/jobs/{job.code}/")
@@ -34,7 +34,7 @@ def test_job_pages_in_the_browser(new_page, login, live_server, owner, other_use
     screenshot(page, "job-page")
     page.select_option("#id_outcome", "failed")
     page.click("form[aria-label='Filter results'] button[type=submit]")
-    assert page.locator("#results-table tbody tr").count() == 18
+    expect(page.locator("#results-table tbody tr")).to_have_count(18)
     assert "INVALID_DATA" in page.locator("#results-table tbody").inner_text()
 
     with page.expect_download() as info:
