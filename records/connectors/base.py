@@ -16,7 +16,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from records.connectors.errors import NotFound, Rejected
+from records.connectors.errors import Rejected
+from records.connectors.one_by_one import field_values_one_by_one, find_among_one_by_one, names_one_by_one
 from records.connectors.uploads import Source
 from records.connectors.values import (
     Attachment as Attachment,
@@ -260,6 +261,22 @@ class Connector(abc.ABC):
         clock) keeps only records created at or after it; `created_by` only those that user
         created. `equals` may be empty when one of the other two is given."""
 
+    def find_among(
+        self,
+        object_name: str,
+        field: str,
+        values: Sequence[str],
+        *,
+        also: Sequence[str] = (),
+        created_since: dt.datetime | None = None,
+        created_by: str = "",
+    ) -> list[Record]:
+        """Records whose `field` equals one of `values` (with find's other conditions), each with
+        `field` and the `also` fields in its fields: a batch of lost answers looked for at once
+        (reconcile.py narrows them to each row's values), in as few calls as the system allows.
+        This default asks `find` once per value (its answer carries the field); connectors batch."""
+        return find_among_one_by_one(self.find, object_name, field, values, created_since, created_by)
+
     def stamps(self, object_name: str, ids: Sequence[str]) -> dict[str, Record]:
         """{id: Record with created, modified and created_by} of the records found among `ids`,
         in as few calls as the system allows (undo reads these before it deletes anything)."""
@@ -455,31 +472,3 @@ class Connector(abc.ABC):
 
 def _unsupported(what: str) -> Rejected:
     return Rejected(f"This system's connector does not support {what}.", error_type="NOT_SUPPORTED")
-
-
-# The reads of `Connector.names` and `field_values` one record a call: their defaults, and what a
-# connector falls back on where its system has no batched read (Zoho's Users).
-GetRecord = Callable[[str, str], Record]
-
-
-def names_one_by_one(get: GetRecord, object_name: str, ids: Sequence[str]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for record_id in dict.fromkeys(str(i) for i in ids if i):
-        try:
-            out[record_id] = get(object_name, record_id).name
-        except NotFound:
-            continue
-    return out
-
-
-def field_values_one_by_one(
-    get: GetRecord, object_name: str, ids: Sequence[str], fields: Sequence[str]
-) -> dict[str, dict[str, Any]]:
-    out: dict[str, dict[str, Any]] = {}
-    for record_id in dict.fromkeys(str(i) for i in ids if i):
-        try:
-            values = get(object_name, record_id).fields
-        except NotFound:
-            continue
-        out[record_id] = {f: values.get(f) for f in fields}
-    return out

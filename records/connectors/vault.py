@@ -221,6 +221,20 @@ class VaultConnector(DelegatedAttachments, Connector):
     ) -> list[Record]:
         return self.reads.find(object_name, equals, created_since=created_since, created_by=created_by)
 
+    def find_among(
+        self,
+        object_name: str,
+        field: str,
+        values: Sequence[str],
+        *,
+        also: Sequence[str] = (),
+        created_since: dt.datetime | None = None,
+        created_by: str = "",
+    ) -> list[Record]:
+        return self.reads.find_among(
+            object_name, field, values, also=also, created_since=created_since, created_by=created_by
+        )
+
     def api_user_id(self) -> str:
         return self.reads.api_user_id()
 

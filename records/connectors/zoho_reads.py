@@ -14,10 +14,11 @@ from functools import partial
 from typing import Any
 from urllib.parse import quote
 
-from records.connectors import zoho_filter
+from records.connectors import zoho_filter, zoho_finds
 from records.connectors import zoho_parse as zp
-from records.connectors.base import FieldType, Page, Record, RelatedList, field_values_one_by_one, names_one_by_one
+from records.connectors.base import FieldType, Page, Record, RelatedList
 from records.connectors.errors import NotFound, Rejected, Unavailable
+from records.connectors.one_by_one import field_values_one_by_one, names_one_by_one
 from records.connectors.zoho_api import ZohoApi
 from records.connectors.zoho_metadata import ZohoMetadata
 
@@ -439,30 +440,45 @@ class ZohoReads:
         created_since: dt.datetime | None = None,
         created_by: str = "",
     ) -> list[Record]:
-        module = zp.check_name(object_name)
         if not (equals or created_since or created_by):
             return []
-        known = {f.name for f in self.metadata.describe(module)} | {"id"}
-        for name in equals:
-            if zp.check_name(name) not in known:
-                raise Rejected(f"{module} has no field {name}.", error_type="INVALID_FIELD", field=name)
+        zoho_finds.check_fields(module := zp.check_name(object_name), equals, self.metadata.describe(module))
         if module in NON_COQL_MODULES:
             return self._find_without_coql(module, equals, created_since=created_since, created_by=created_by)
-        columns = self.metadata.list_columns(module, COQL_FIELDS_MAX)
         conditions = [f"{name} = {zp.coql_literal(zp.ref_id(value))}" for name, value in equals.items()]
-        if created_since is not None:
-            conditions.append(f"{zp.CREATED_FIELD} >= {zp.coql_datetime(created_since)}")
-        if created_by:
-            # A lookup compares with the record's id as a quoted string (§4.4's Account_Name = '<id>').
-            conditions.append(f"{zp.CREATED_BY_FIELD} = {zp.coql_literal(created_by)}")
-        condition = zp.coql_where(conditions)
-        return [self._record(module, raw) for raw in self._coql(module, columns, condition)]
+        conditions += zoho_finds.stamp_conditions(created_since, created_by)
+        return self._found(module, conditions, list(equals))
+
+    def find_among(
+        self,
+        object_name: str,
+        field: str,
+        values: Sequence[str],
+        *,
+        also: Sequence[str] = (),
+        created_since: dt.datetime | None = None,
+        created_by: str = "",
+    ) -> list[Record]:
+        """find's conditions with `field in (...)`, COQL_IN_MAX values a query (not Notes: by parent)."""
+        if (module := zp.check_name(object_name)) in NON_COQL_MODULES:
+            raise Rejected(f"{module} are looked up one parent at a time.", error_type="NOT_SUPPORTED")
+        zoho_finds.check_fields(module, [field, *also], self.metadata.describe(module))
+        wanted = list(dict.fromkeys(str(zp.ref_id(v)) for v in values if v not in (None, "")))
+        stamps, found = zoho_finds.stamp_conditions(created_since, created_by), dict[str, Record]()
+        for start in range(0, len(wanted), COQL_IN_MAX):
+            listed = ", ".join(zp.coql_literal(v) for v in wanted[start : start + COQL_IN_MAX])
+            found.update((r.id, r) for r in self._found(module, [f"{field} in ({listed})", *stamps], [field, *also]))
+        return list(found.values())
+
+    def _found(self, module: str, conditions: list[str], compared: Sequence[str]) -> list[Record]:
+        columns = ["id", *compared, *self.metadata.list_columns(module, COQL_FIELDS_MAX)]  # compared: never capped
+        rows = self._coql(module, list(dict.fromkeys(columns))[:COQL_FIELDS_MAX], zp.coql_where(conditions))
+        return [self._record(module, raw) for raw in rows]
 
     def _find_without_coql(
         self, module: str, equals: dict[str, str], *, created_since: dt.datetime | None, created_by: str
     ) -> list[Record]:
-        """Notes: read the parent's notes and compare (the same conditions COQL would apply);
-        without a parent there is no documented filter."""
+        """Notes: the parent's, compared as COQL would (no documented filter without a parent)."""
         parent = zp.ref_id(equals.get("Parent_Id")) if "Parent_Id" in equals else ""
         if not parent:
             raise Rejected(f"{module} can only be looked up by their parent record.", error_type="NOT_SUPPORTED")
@@ -476,19 +492,4 @@ class ZohoReads:
         if not related.parent_object:
             return []
         records = self._children_by_related_list(related, [parent])
-        return [r for r in records if _matches(r, equals, created_since=created_since, created_by=created_by)]
-
-
-def _matches(record: Record, equals: dict[str, str], *, created_since: dt.datetime | None, created_by: str) -> bool:
-    """Whether a record meets find()'s conditions, compared as COQL would compare them."""
-    if not all(zp.ref_id(record.fields.get(k)) == zp.ref_id(v) for k, v in equals.items()):
-        return False
-    if created_since is not None and (record.created is None or record.created < _floor_second(created_since)):
-        return False
-    return not (created_by and record.created_by != str(created_by))
-
-
-def _floor_second(value: dt.datetime) -> dt.datetime:
-    """The bound as COQL would apply it: UTC, whole seconds (zp.coql_datetime)."""
-    value = value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
-    return value.replace(microsecond=0)
+        return [r for r in records if zoho_finds.matches(r, equals, created_since=created_since, created_by=created_by)]

@@ -28,7 +28,7 @@ from typing import Any
 from django.conf import settings
 
 from records.connectors.base import Connector, FieldInfo, FieldType, Record
-from records.connectors.errors import NotFound
+from records.connectors.errors import NotFound, Rejected
 from records.copying import results as res
 from records.copying.known import known_ids, write_profile_id
 from records.copying.references import ref_id
@@ -170,12 +170,21 @@ def _source(connector: Connector, row: RecordResult, sent: Sent) -> dict[str, An
     return sent.sources[row.pk]
 
 
-def candidates(connector: Connector, row: RecordResult, lookup: Lookup, *, except_rows: Iterable[int]) -> list[Record]:
+def candidates(
+    connector: Connector,
+    row: RecordResult,
+    lookup: Lookup,
+    *,
+    except_rows: Iterable[int],
+    found: list[Record] | None = None,
+) -> list[Record]:
     """The records that could be a copy by its name, parent, time and user and that no one else
-    holds, oldest first. The payload's other values are compared by the caller (`contradicts`)."""
+    holds, oldest first. The payload's other values are compared by the caller (`contradicts`).
+    `found`: what the remote answered for this look-up, when it was asked with others (`prefetch`)."""
     if not (lookup.equals or lookup.since or lookup.created_by):
         return []  # nothing tells our copy from any other record: never claim blindly
-    found = connector.find(row.object_name, lookup.equals, created_since=lookup.since, created_by=lookup.created_by)
+    if found is None:
+        found = connector.find(row.object_name, lookup.equals, created_since=lookup.since, created_by=lookup.created_by)
     found = [r for r in found if stamped_ok(r, lookup)]
     known = known_ids((r.id for r in found), org=write_profile_id(row.job_id), except_rows=except_rows)
     found = [r for r in found if r.id not in known and r.id != row.source_id]
@@ -215,9 +224,18 @@ def _text(value: Any) -> str:
     return " ".join(str(value).split()).casefold()
 
 
-def by_key(connector: Connector, row: RecordResult, key_field: str, *, except_rows: Iterable[int]) -> str:
-    """The copy carrying `row`'s key (exact), never a record known as a source or another's copy."""
-    found = connector.find(row.object_name, {key_field: row.idempotency_key})
+def by_key(
+    connector: Connector,
+    row: RecordResult,
+    key_field: str,
+    *,
+    except_rows: Iterable[int],
+    found: list[Record] | None = None,
+) -> str:
+    """The copy carrying `row`'s key (exact), never a record known as a source or another's copy.
+    `found`: the records carrying it, when the keys of a batch were asked at once (`_keyed`)."""
+    if found is None:
+        found = connector.find(row.object_name, {key_field: row.idempotency_key})
     known = known_ids((r.id for r in found), org=write_profile_id(row.job_id), except_rows=except_rows)
     return next((r.id for r in found if r.id not in known and r.id != row.source_id), "")
 
@@ -235,8 +253,9 @@ def reconcile_rows(
     pks = [r.pk for r in rows]
     if key_field:
         claimed: set[str] = set()
+        keyed = _keyed(connector, rows, key_field)
         for row in rows:
-            new_id = by_key(connector, row, key_field, except_rows=pks)
+            new_id = by_key(connector, row, key_field, except_rows=pks, found=keyed.get(row.idempotency_key, []))
             if new_id and new_id not in claimed:
                 claimed.add(new_id)
                 claim(connector, row, new_id)
@@ -249,13 +268,66 @@ def reconcile_rows(
     for row in rows:
         lookup = lookup_for(connector, row, sent, fields, user)
         queries.setdefault(lookup.query(), []).append((row, lookup))
-    for group in queries.values():
-        found = candidates(connector, group[0][0], group[0][1], except_rows=pks)
+    asked = prefetch(connector, rows[0].object_name, [group[0][1] for group in queries.values()])
+    for query, group in queries.items():
+        found = candidates(connector, group[0][0], group[0][1], except_rows=pks, found=asked.get(query))
         if sent.inherits and (len(found) > 1 or len(group) > 1) and len(group) <= MAX_FULL_READS:
             # Copies that inherit their sources' values are told apart by them (sources read if need be).
             group = [(row, lookup_for(connector, row, sent, fields, user, with_source=True)) for row, _ in group]
         match_group(connector, group, found, sent)
     res.save(rows)
+
+
+def _keyed(connector: Connector, rows: list[RecordResult], key_field: str) -> dict[str, list[Record]]:
+    """{key: the records carrying it} for a batch's rows, asked at once (find_among). The keys are
+    ours, compared exactly; a record without the field in its answer is no one's."""
+    keys = [r.idempotency_key for r in rows if r.idempotency_key]
+    out: dict[str, list[Record]] = {}
+    for record in connector.find_among(rows[0].object_name, key_field, keys):
+        out.setdefault(str(record.fields.get(key_field) or ""), []).append(record)
+    return out
+
+
+def prefetch(connector: Connector, object_name: str, lookups: list[Lookup]) -> dict[str, list[Record]]:
+    """{Lookup.query(): what the remote answers to it} for look-ups that share their compared
+    fields and user, asked together: one find_among over the values of the field that tells them
+    apart most (from the earliest creation time among them), each look-up's records then picked
+    here. Picked as loosely as a remote may compare (case and runs of spaces aside): a record the
+    remote would find for a row is never missed, which would send it again. A look-up asked alone
+    or a system that can't list them (NOT_SUPPORTED) is not in the answer: `candidates` asks it."""
+    groups: dict[tuple[tuple[str, ...], str], list[Lookup]] = {}
+    for lookup in lookups:
+        if lookup.equals:
+            groups.setdefault((tuple(sorted(lookup.equals)), lookup.created_by), []).append(lookup)
+    out: dict[str, list[Record]] = {}
+    for (names, user), group in groups.items():
+        if len(group) < 2:
+            continue
+        listed = max(names, key=lambda n: len({g.equals[n] for g in group}))  # the most telling: a name
+        since = None if any(g.since is None for g in group) else min(g.since for g in group if g.since)
+        try:
+            found = connector.find_among(
+                object_name,
+                listed,
+                [g.equals[listed] for g in group],
+                also=[n for n in names if n != listed],
+                created_since=since,
+                created_by=user,
+            )
+        except Rejected as exc:
+            if exc.error_type != "NOT_SUPPORTED":
+                raise
+            continue
+        for lookup in group:
+            out[lookup.query()] = [r for r in found if all(_alike(r.fields, k, v) for k, v in lookup.equals.items())]
+    return out
+
+
+def _alike(fields: dict[str, Any], name: str, value: str) -> bool:
+    """A record's value is the look-up's as a remote may compare them; an absent one may be (kept)."""
+    if name not in fields:
+        return True
+    return _text(ref_id(fields[name])) == _text(ref_id(value) or value)
 
 
 # Above this many candidates for one look-up, they are not read one by one to tell them apart.

@@ -535,3 +535,67 @@ def test_a_vault_deep_copy_whose_top_copy_needs_review_is_never_started_again(en
     job = run_job(job, connector=conn, worker="w3")
     assert job.results.get(depth=0).new_id == ours
     assert [c for c in conn.calls if c[0] == "start_deep_copy"] == [("start_deep_copy", "Accounts", conn.root)]
+
+
+VAULT_PACKAGINGS = r"^/api/v\d+\.\d+/vobjects/packaging__c$"
+
+
+def test_a_lost_batch_is_looked_for_in_one_query_not_one_per_record(vault, owner, redis_url):
+    """Large Product's 1,960 packagings go in batches of 500; the first batch's answer is lost after
+    it was applied. Its copies are looked for by their copy keys together (one query), each claimed
+    once, none sent again. One query a record cost a job resumed with 2,500 rows left sending 2,500
+    calls (five minutes at 0.12 s a call), more than Vault's burst limit allows in five minutes."""
+    from records.copying.options import CopyOptions
+
+    sb, profile, conn = vault
+    src = find_record(conn, "product__v", "Large Product")
+    size = len(read_tree(conn, "product__v", src))
+    job = copy_job_create(
+        request=copy_request(
+            profile,
+            "product__v",
+            [src],
+            "deep_copy",
+            overrides={"name__v": "Large Product Lost"},
+            options=CopyOptions(engine=True),
+        ),
+        user=owner,
+    )
+    packagings = job.results.filter(object_name="packaging__c").count()
+    sb.clear_log("vault")
+    sb.hooks("vault").lose("POST", VAULT_PACKAGINGS, applied=True)
+    job = in_worker(job, redis_url)
+    assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
+    new_root = job.results.get(depth=0).new_id
+    tree = read_tree(conn, "product__v", new_root)
+    assert len(tree) == size == job.planned_count
+    assert {n.source_id for n in tree} == set(job.results.values_list("new_id", flat=True))
+    assert len(vault_writes(sb, VAULT_PACKAGINGS)) == -(-packagings // 500)  # none sent again
+    queries = [e.body_summary for e in sb.log("vault") if e.path.split("?")[0].endswith("/query")]
+    assert len(queries) <= 5, (len(queries), queries[:3])  # the look-up, and what a run reads anyway
+
+
+def test_a_lost_batch_without_copy_keys_is_looked_for_by_its_names_together(bare_vault, owner, redis_url):
+    """Without copy keys: a bulk clone of every product, each given a name of its own, in one
+    create whose answer is lost after it was applied. The copies are looked for by their names
+    listed in one query (not one query a record), each claimed once, none sent again."""
+    sb, profile, conn = bare_vault
+    sources = product_ids(conn)
+    names = {i: f"Lost clone {n}" for n, i in enumerate(sorted(sources))}
+    job = copy_job_create(
+        request=copy_request(
+            profile, "product__v", sorted(sources), "clone", row_overrides={i: {"name__v": v} for i, v in names.items()}
+        ),
+        user=owner,
+    )
+    sb.clear_log("vault")
+    sb.hooks("vault").lose("POST", VAULT_CREATE, applied=True)
+    job = in_worker(job, redis_url)
+    assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
+    copies = {r.source_id: r.new_id for r in job.results.all()}
+    assert set(copies) == sources and product_ids(conn) - sources == set(copies.values())
+    for source_id, new_id in copies.items():  # each copy its own row's
+        assert conn.get("product__v", new_id).name == names[source_id]
+    assert len(vault_writes(sb, VAULT_CREATE)) == 1
+    queries = [e.body_summary for e in sb.log("vault") if e.path.split("?")[0].endswith("/query")]
+    assert len(sources) >= 10 and len(queries) <= 3, (len(queries), queries[:3])
