@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -19,6 +18,7 @@ from records.connectors.base import ProfileConfig, TokenStore
 from records.connectors.budgets import BURST_WINDOW, Budget, header_int
 from records.connectors.errors import AuthFailed, ConfigurationError, Rejected
 from records.connectors.http import HttpClient, Response
+from records.connectors.turns import InTurn
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +55,9 @@ class VaultApi:
         self.sleep = sleep
         self.budget = Budget("burst")  # what the answers said of the window (preview, job page)
         # The profile's concurrency bounds this connector's calls in flight, however many threads
-        # make them (a plan's reads started together, each fanning out its own chunks).
-        self._in_flight = threading.BoundedSemaphore(max(1, config.concurrency))
+        # make them (a plan's reads started together, each fanning out its own chunks), each call
+        # in the order it asked (turns.py: the calls a plan needs first were asked first).
+        self._in_flight = InTurn(config.concurrency)
 
     # -- session ----------------------------------------------------------------------------------
     def _mint(self) -> tuple[str, dt.datetime]:

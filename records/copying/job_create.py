@@ -4,6 +4,7 @@ benchmark and the tests call copy_job_create."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from typing import Any
 
@@ -87,9 +88,11 @@ def _create(
     unknown = set(request.row_overrides) - set(request.source_ids)
     if unknown:
         raise ValidationError(f"Per-record overrides for ids not being copied: {', '.join(sorted(unknown))}.")
+    ahead: RowsAhead | None = None
     if stored is None:  # read here, outside the transaction: no lock is held over remote calls
         connector = connector or connector_for(request.profile)
-        planned = _planned_now(request, connector)
+        ahead = RowsAhead() if RowsAhead.fits(request) else None
+        planned = _planned_now(request, connector, ahead)
     with transaction.atomic():
         if stored is not None:
             # Claimed in the job's transaction: one job per plan; a refusal below undoes the claim.
@@ -98,8 +101,8 @@ def _create(
         if plan.refused_reason:
             raise ValidationError(plan.refused_reason)
         labels = _field_labels(request, plan, stored, connector)
-        job = _job_row(request, plan, trees, user, confirmation, labels, version)
-        _add_results(job, trees, snapshot, plan)
+        job = _job_row(request, plan, trees, user, confirmation, labels, version, ahead)
+        _add_results(job, trees, snapshot, plan, ahead)
         audit_log(
             actor=user,
             action="job.create",
@@ -120,9 +123,30 @@ def _create(
     return job
 
 
-def _planned_now(request: CopyRequest, conn: Connector) -> Planned:
-    plan, trees = plan_copy(request=request, connector=conn)
+def _planned_now(request: CopyRequest, conn: Connector, ahead: RowsAhead | None) -> Planned:
+    plan, trees = plan_copy(request=request, connector=conn, trees_ready=ahead)
     return plan, InMemoryTrees(trees), keeps_snapshot(conn, request)
+
+
+class RowsAhead:
+    """A bulk clone's pending rows made from its trees as soon as the plan has them (plan_copy's
+    `trees_ready`), while the holders of its new unique values are still being read: once the plan
+    is in, only the job's row and the rows' insert are left (the job is still made from the finished
+    plan, in its transaction, with no remote call in it; a refused plan inserts nothing). The rows'
+    idempotency keys name the job's code, chosen here and given to its row."""
+
+    def __init__(self) -> None:
+        self.code = uuid.uuid4()
+        self.rows: res.MadeAhead | None = None
+
+    @staticmethod
+    def fits(request: CopyRequest) -> bool:
+        # A clone's one-record trees, kept as read: no match in another profile, no masks rewriting them.
+        return request.mode == CopyJob.Mode.CLONE and request.target is None and not request.options.masks()
+
+    def __call__(self, trees: dict[str, list[tree.Node]]) -> None:
+        nodes = [(n, n.depth) for tree_nodes in trees.values() for n in tree_nodes]
+        self.rows = res.MadeAhead(_result_rows(None, self.code, nodes, snapshot=False))
 
 
 def _field_labels(
@@ -152,9 +176,13 @@ def _job_row(
     confirmation: str | None,
     labels: field_labels.Labels,
     version: CopyTemplateVersion | None,
+    ahead: RowsAhead | None,
 ) -> CopyJob:
     first = top_name(trees, plan.source_ids[0]) if plan.source_ids else ""
+    # The code the rows made ahead name in their idempotency keys.
+    code = {"code": ahead.code} if ahead is not None and ahead.rows is not None else {}
     return CopyJob.objects.create(
+        **code,
         **{**request.row_fields(), "source_ids": list(plan.source_ids)},  # a copy by query found its ids
         source_name=first[:300],  # for the job's title
         plan={
@@ -176,12 +204,33 @@ def _copy_name(request: CopyRequest) -> str:
     return next((str(v)[:300] for k, v in (request.overrides or {}).items() if k in names and v), "")
 
 
-def _add_results(job: CopyJob, trees: TreePieces, snapshot: bool, plan: Plan) -> None:
+def _add_results(job: CopyJob, trees: TreePieces, snapshot: bool, plan: Plan, ahead: RowsAhead | None) -> None:
     """One pending result per record (a record in two trees is one row, the first; both trees
-    list it), written CHUNK_NODES rows a statement: a bulk clone's 5,000 one-record trees are three
-    inserts, not 5,000; the trees as rows in the job's state (only when there are several: one
-    tree is every row of the job, and its job page reads the state each second, so 100,000 ids
-    there would cost every poll; a clone's none), and the planned count."""
+    list it); the trees as rows in the job's state (only when there are several: one tree is every
+    row of the job, and its job page reads the state each second, so 100,000 ids there would cost
+    every poll; a clone's none), and the planned count. A bulk clone's rows made `ahead` are
+    inserted as they were made, in one statement."""
+    keys: dict[str, list[tuple[str, str]]] = {}
+    if ahead is not None and ahead.rows is not None:
+        ahead.rows.insert(job_id=job.pk)
+    else:
+        keys = _insert_pieces(job, trees, snapshot, plan)
+    pks = {}
+    if keys:
+        pks = {(o, s): pk for pk, o, s in job.results.values_list("pk", "object_name", "source_id").iterator(2000)}
+    state_trees = {root: [pks[k] for k in tree_keys if k in pks] for root, tree_keys in keys.items()}
+    job.state = {"trees": state_trees, "profile_address": lifecycle.profile_address(job.profile)}
+    if job.target_profile is not None:
+        # The target's address as planned (lifecycle.moved_words) and the references matched in it.
+        job.state["target_address"] = lifecycle.profile_address(job.target_profile)
+        job.state["refs"] = plan.cross.get("refs", {})
+    job.planned_count = job.results.count()
+    job.save(update_fields=["state", "planned_count"])
+
+
+def _insert_pieces(job: CopyJob, trees: TreePieces, snapshot: bool, plan: Plan) -> dict[str, list[tuple[str, str]]]:
+    """The trees' rows, CHUNK_NODES a statement: a bulk clone's 5,000 one-record trees are three
+    inserts, not 5,000; {tree: its rows' keys} when the job's state lists them."""
     roots = trees.roots()
     # A clone's run sends every row of the job alike: it keeps no tree's rows (5,000 ids in the
     # state would be written at every heartbeat and read at every poll of the job page).
@@ -194,22 +243,12 @@ def _add_results(job: CopyJob, trees: TreePieces, snapshot: bool, plan: Plan) ->
         for nodes in pieces:
             pending += [(n, waves.get(n.source_id, n.depth)) for n in nodes]
             if len(pending) >= CHUNK_NODES:
-                _insert_rows(job, _result_rows(job, pending, snapshot))
+                _insert_rows(job, _result_rows(job.pk, job.code, pending, snapshot))
                 pending = []
             if by_tree:
                 keys.setdefault(root, []).extend((n.object_name, n.source_id) for n in nodes)
-    _insert_rows(job, _result_rows(job, pending, snapshot))
-    pks = {}
-    if keys:
-        pks = {(o, s): pk for pk, o, s in job.results.values_list("pk", "object_name", "source_id").iterator(2000)}
-    state_trees = {root: [pks[k] for k in tree_keys if k in pks] for root, tree_keys in keys.items()}
-    job.state = {"trees": state_trees, "profile_address": lifecycle.profile_address(job.profile)}
-    if job.target_profile is not None:
-        # The target's address as planned (lifecycle.moved_words) and the references matched in it.
-        job.state["target_address"] = lifecycle.profile_address(job.target_profile)
-        job.state["refs"] = plan.cross.get("refs", {})
-    job.planned_count = job.results.count()
-    job.save(update_fields=["state", "planned_count"])
+    _insert_rows(job, _result_rows(job.pk, job.code, pending, snapshot))
+    return keys
 
 
 def _pieces_and_waves(
@@ -233,11 +272,14 @@ def _insert_rows(job: CopyJob, rows: list[RecordResult]) -> None:
     res.insert(rows)
 
 
-def _result_rows(job: CopyJob, nodes: list[tuple[tree.Node, int]], snapshot: bool) -> list[RecordResult]:
-    """Rows of records, each in its creation wave (plan_pieces.waves_of); with `snapshot`,
-    each keeps the record as read for the plan, so the run doesn't read it again."""
+def _result_rows(
+    job_id: int | None, code: uuid.UUID, nodes: list[tuple[tree.Node, int]], snapshot: bool
+) -> list[RecordResult]:
+    """Rows of records of the job `job_id` (None: made before it, RowsAhead) whose code is `code`,
+    each in its creation wave (plan_pieces.waves_of); with `snapshot`, each keeps the record as read
+    for the plan, so the run doesn't read it again."""
     return new_rows(
-        job.pk,
+        job_id,
         (
             {
                 "object_name": n.object_name,
@@ -245,7 +287,7 @@ def _result_rows(job: CopyJob, nodes: list[tuple[tree.Node, int]], snapshot: boo
                 "source_name": (n.name or "")[:300],
                 "parent_source_id": n.parent_source_id,
                 "depth": depth,
-                "idempotency_key": tree.idempotency_key(job.code, n.object_name, n.source_id),
+                "idempotency_key": tree.idempotency_key(code, n.object_name, n.source_id),
                 "source_snapshot": {"fields": n.fields, "parent_field": n.parent_field} if snapshot else None,
             }
             for n, depth in nodes

@@ -6,7 +6,7 @@ command and the tests at once; `plan_copy` is what the plans' worker (stored_pla
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any, Protocol
 
@@ -23,8 +23,8 @@ from records.copying.mask_unique import masking_plan
 from records.copying.options import CopyOptions
 from records.copying.preview_checks import check_request
 from records.copying.preview_files import plan_files
-from records.copying.preview_notes import automation_warnings, rendered_samples, unique_field_notes, unique_predictions
-from records.copying.reads_together import Overlap
+from records.copying.preview_notes import Notes, plan_notes, put_notes
+from records.copying.reads_together import Later, Overlap
 from records.copying.remote_checks import taken_values
 from records.copying.repoint import updating
 from records.copying.request import CopyRequest
@@ -60,18 +60,21 @@ def plan_copy(
     progress: Progress | None = None,
     target_connector: Connector | None = None,
     sink: TreeSink | None = None,
+    trees_ready: Callable[[Trees], object] | None = None,
 ) -> tuple[Plan, Trees]:
     """The plan and the trees read for it. `progress(n)`: told the records read so far (stored_plans.py).
     A copy into another profile (request.target) reads in the source and matches in the target.
     `sink`: a deep copy's records handed over as they are read, the trees returned holding what it
     keeps of them; not used when a later step reads every value (a copy into another profile
-    matches them, masks rewrite them): the trees then hold the records as read."""
+    matches them, masks rewrite them): the trees then hold the records as read.
+    `trees_ready(trees)`: a bulk clone's trees as soon as they are made, before the holders of its
+    new unique values are waited for (the job's rows are made meanwhile); the plan may still be refused."""
     conn = connector or connector_for(request.profile)
     source_ids, query = source_query.resolve(request=request, connector=conn)
     if list(request.source_ids) != source_ids:
         request = replace(request, source_ids=tuple(source_ids))
     whole = request.target is not None or request.options.masks()
-    plan, trees = _plan_source(request, conn, progress, None if whole else sink)
+    plan, trees = _plan_source(request, conn, progress, None if whole else sink, trees_ready)
     if query:
         plan.cross["query"] = query
     target = conn
@@ -119,7 +122,11 @@ def _bulk_levels(plan: Plan, writer: Connector) -> list[dict[str, Any]]:
 
 
 def _plan_source(
-    request: CopyRequest, conn: Connector, progress: Progress | None, sink: TreeSink | None
+    request: CopyRequest,
+    conn: Connector,
+    progress: Progress | None,
+    sink: TreeSink | None,
+    trees_ready: Callable[[Trees], object] | None = None,
 ) -> tuple[Plan, Trees]:
     if request.target is not None:  # across profiles the engine builds every copy: its limit applies
         request = replace(request, options=replace(request.options, engine=True))
@@ -137,26 +144,23 @@ def _plan_source(
         if not clone:  # the top object's related lists, kept by the connector for the tree's first level
             reads.start(_related_lists_ahead, conn, request.object_name, frozenset(request.options.exclude))
         # Whether the rows' unique values are taken already: read as soon as the object's metadata
-        # says which fields are unique, not after its picklists too (needed last, by _add_notes).
+        # says which fields are unique, not after its picklists too (needed last, by put_notes).
         several = clone and len(source_ids) > 1
         taken = reads.start(_taken_values_refusal, conn, request) if several else None
         fields = described.result()
         check_request(conn, fields, request)
         plurals = labels.result()
         first = first_read.result()
-        named = others.result()
         plan = Plan(object_name=request.object_name, mode=request.mode, source_ids=source_ids)
         plan.changes = tree.field_changes(fields, first, request.overrides, names=conn.names)
         if clone:
-            trees = _clone_trees(request, plan, first.name, plurals, named)
-            # The values each record's templates read: its node's fields, as a deep copy's tree has them.
-            read = _sources_for_templates(conn, request, first.fields)
-            rendered = {s: [Node(request.object_name, s, 0, fields=f)] for s, f in read.items()}
-        else:
-            trees = rendered = _deep_copy_trees(conn, request, plan, plurals, progress, first, sink)
-            if plan.refused_reason:
-                return plan, trees
-        _add_notes(plan, conn, fields, request, rendered, plurals, taken.result if taken else str)
+            cloned = _clone_plan(conn, request, plan, (fields, first, plurals), others, trees_ready)
+            put_notes(plan, cloned.notes, request, taken.result if taken else str)
+            return plan, cloned.trees
+        trees = _deep_copy_trees(conn, request, plan, plurals, progress, first, sink)
+        if plan.refused_reason:
+            return plan, trees
+        put_notes(plan, plan_notes(plan, conn, fields, request, trees, plurals), request, str)
     return plan, trees
 
 
@@ -191,34 +195,39 @@ def _plural_labels(conn: Connector) -> dict[str, str]:
     return {o.name: o.label_plural or o.label for o in objects}
 
 
-def _add_notes(
-    plan: Plan,
-    conn: Connector,
-    fields: list[FieldInfo],
-    request: CopyRequest,
-    rendered: Trees,
-    plurals: dict[str, str],
-    taken: Callable[[], str],
-) -> None:
-    """The plan's samples, warnings and notes; `taken`: a bulk clone's refusal for unique values
-    other records hold (_taken_values_refusal), asked for only when the copy is one."""
-    samples, refusal = rendered_samples(conn, rendered, request, plurals)
-    plan.samples += samples
-    plan.refused_reason = plan.refused_reason or refusal
-    plan.warnings += automation_warnings(conn, request.mode, request.options)
-    if request.target is None:  # across profiles unique values are kept: the target has its own
-        warnings, refusal = unique_field_notes(plan, conn, fields, request, plurals)
-        plan.warnings += warnings
-        plan.refused_reason = plan.refused_reason or refusal
-    plan.notes += unique_predictions(conn, fields, request)
-    if len(plan.source_ids) > 1 and request.mode == CopyJob.Mode.CLONE:
-        # With per-row values from a CSV file the rows differ; say so instead of "the same".
-        same = "each with its own field changes" if request.row_overrides else "each with the same field changes"
-        plan.notes.append(f"{len(plan.source_ids):,} records are cloned, {same}.")
-        plan.refused_reason = plan.refused_reason or taken()
-
-
 # -- a clone: one node per record ------------------------------------------------------------
+
+
+@dataclass
+class _Cloned:
+    trees: Trees
+    notes: Notes
+
+
+def _clone_plan(
+    conn: Connector,
+    request: CopyRequest,
+    plan: Plan,
+    read: tuple[list[FieldInfo], Record, dict[str, str]],
+    others: Later[tuple[dict[str, str], list[str]]],
+    trees_ready: Callable[[Trees], object] | None,
+) -> _Cloned:
+    """A bulk clone's trees and notes. The notes need only the first record (`read`: the object's
+    fields, that record, the objects' labels): worked out while the other records' names are read,
+    so once those are in only the trees (and what `trees_ready` makes of them) are left."""
+    fields, first, plurals = read
+    try:
+        # The values each record's templates read: its node's fields, as a deep copy's tree has them.
+        values = _sources_for_templates(conn, request, first.fields)
+        rendered = {s: [Node(request.object_name, s, 0, fields=f)] for s, f in values.items()}
+        notes = plan_notes(plan, conn, fields, request, rendered, plurals)
+    except Exception:
+        others.result()  # the names' read failing is raised first, as when the reads are made in turn
+        raise
+    trees = _clone_trees(request, plan, first.name, plurals, others.result())
+    if trees_ready is not None:
+        trees_ready(trees)
+    return _Cloned(trees, notes)
 
 
 def _clone_trees(

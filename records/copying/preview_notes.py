@@ -4,6 +4,8 @@ function returns its notes; the preview (preview.py) puts them on the plan."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -17,6 +19,50 @@ from records.copying.request import CopyRequest
 from records.copying.tree import Plan
 from records.copying.unique import MAX_TRIES, numbered
 from records.models import CopyJob
+
+
+@dataclass
+class Notes:
+    """The plan's samples, warnings and notes, and its refusals in the order they take precedence."""
+
+    samples: list[dict[str, Any]]
+    refusals: list[str]
+    warnings: list[str]
+    notes: list[str]
+
+
+def plan_notes(
+    plan: Plan,
+    conn: Connector,
+    fields: list[FieldInfo],
+    request: CopyRequest,
+    rendered: dict[str, list[tree.Node]],
+    plurals: dict[str, str],
+) -> Notes:
+    """What put_notes puts on the plan, worked out apart: a bulk clone's while its other records'
+    names are still being read (they need only its first record and the object's fields)."""
+    samples, refusal = rendered_samples(conn, rendered, request, plurals)
+    out = Notes(samples, [refusal], automation_warnings(conn, request.mode, request.options), [])
+    if request.target is None:  # across profiles unique values are kept: the target has its own
+        warnings, refusal = unique_field_notes(plan, conn, fields, request, plurals)
+        out.warnings += warnings
+        out.refusals.append(refusal)
+    out.notes = unique_predictions(conn, fields, request)
+    return out
+
+
+def put_notes(plan: Plan, notes: Notes, request: CopyRequest, taken: Callable[[], str]) -> None:
+    """The plan's samples, warnings and notes; `taken`: a bulk clone's refusal for unique values
+    other records hold (preview._taken_values_refusal), asked for only when the copy is one."""
+    plan.samples += notes.samples
+    plan.warnings += notes.warnings
+    plan.notes += notes.notes
+    plan.refused_reason = plan.refused_reason or next((r for r in notes.refusals if r), "")
+    if len(plan.source_ids) > 1 and request.mode == CopyJob.Mode.CLONE:
+        # With per-row values from a CSV file the rows differ; say so instead of "the same".
+        same = "each with its own field changes" if request.row_overrides else "each with the same field changes"
+        plan.notes.append(f"{len(plan.source_ids):,} records are cloned, {same}.")
+        plan.refused_reason = plan.refused_reason or taken()
 
 
 def rendered_samples(
@@ -53,7 +99,8 @@ def rendered_samples(
             except ValidationError as exc:
                 refused.append(" ".join(exc.messages))
             rows, kind = _sample_rows(node, values, base), "top" if top else "child"
-            _label_samples(rows, node, described[node.object_name], labels or {})
+            if rows:
+                _label_samples(rows, node, described[node.object_name], labels or {})
             if kind not in shown and rows:
                 shown.add(kind)
                 samples += rows
@@ -164,10 +211,16 @@ def _top_unique_fields(
     would clash) over every top record with its own values."""
     clear: dict[str, FieldInfo] = {}
     clash: dict[str, list[str]] = {}
+    made_unique = dict.fromkeys(request.options.unique.get(plan.object_name, ()), "")  # numbered on a clash
+    # The policy reads only which fields are given: worked out once per set of names, not per record
+    # (a bulk clone's 5,000 rows name the same fields).
+    policy: dict[frozenset[str], tuple[list[FieldInfo], list[FieldInfo]]] = {}
     for source_id in plan.source_ids:
-        made_unique = dict.fromkeys(request.options.unique.get(plan.object_name, ()), "")  # numbered on a clash
         values = {**made_unique, **request.overrides, **request.row_overrides.get(source_id, {})}
-        to_clear, clashing = tree.unique_fields(fields, values)
+        given = frozenset(values)
+        if given not in policy:
+            policy[given] = tree.unique_fields(fields, values)
+        to_clear, clashing = policy[given]
         clear.update((f.name, f) for f in to_clear)
         for info in clashing:
             clash.setdefault(info.name, []).append(source_id)

@@ -54,11 +54,11 @@ def reloaded(pks: list[int]) -> list[RecordResult]:
     return [by_pk[pk] for pk in pks if pk in by_pk]
 
 
-def new_rows(job_id: int, values: Iterable[dict[str, Any]]) -> list[RecordResult]:
+def new_rows(job_id: int | None, values: Iterable[dict[str, Any]]) -> list[RecordResult]:
     """Unsaved rows of the job `job_id`, each its columns' defaults then `values` (by attname),
     without Model.__init__ (a bulk clone's plan makes 5,000 at once: ~45 µs a row through the
     constructor). A default that is a callable is called per row, as the constructor does, so no
-    two rows share a mutable value."""
+    two rows share a mutable value. `job_id` None: rows made before their job (results.MadeAhead)."""
     base, called = _defaults()
     base = {**base, "job_id": job_id}
     out = []

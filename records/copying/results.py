@@ -100,20 +100,51 @@ def insert(rows: Sequence[RecordResult]) -> None:
     spends its time here, not in the ORM's per-value compiler (a new job's rows are made without
     the model's constructor: result_rows.new_rows).
     """
-    if not rows:
-        return
-    meta = RecordResult._meta
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    if rows:
+        fields = _insert_fields()
+        _executemany(_insert_sql(fields), _insert_params(rows, fields, timezone.now()))
+
+
+class MadeAhead:
+    """New rows' column values made before their job's row exists (a bulk clone's, while its
+    plan's last answers are out), so that only the statement is left once the job is saved:
+    `insert(job_id=)` sets the job and the creation stamps (the moment of the insert, as insert's)."""
+
+    def __init__(self, rows: Sequence[RecordResult]) -> None:
+        self.fields = _insert_fields()
+        self.params = _insert_params(rows, self.fields, timezone.now())
+
+    def insert(self, *, job_id: int) -> None:
+        """As `insert`: one statement, any (job, object, record) already there skipped."""
+        if not self.params:
+            return
+        now = timezone.now()
+        late = [(i, f.get_db_prep_save(now, connection)) for i, f in enumerate(self.fields) if _stamped(f)]
+        late.append((next(i for i, f in enumerate(self.fields) if f.attname == "job_id"), job_id))
+        for values in self.params:
+            for i, value in late:
+                values[i] = value
+        _executemany(_insert_sql(self.fields), self.params)
+
+
+def _insert_fields() -> list[Field[Any, Any]]:
+    return [f for f in RecordResult._meta.concrete_fields if isinstance(f, Field) and not f.primary_key]
+
+
+def _insert_sql(fields: list[Field[Any, Any]]) -> str:
     qn = connection.ops.quote_name
-    sql = "{} {} ({}) VALUES ({}) {}".format(
+    return "{} {} ({}) VALUES ({}) {}".format(
         connection.ops.insert_statement(on_conflict=OnConflict.IGNORE),
-        qn(meta.db_table),
+        qn(RecordResult._meta.db_table),
         ", ".join(qn(str(f.column)) for f in fields),
         ", ".join(["%s"] * len(fields)),
         connection.ops.on_conflict_suffix_sql(fields, OnConflict.IGNORE, None, None),
     )
-    params = _insert_params(rows, fields, timezone.now())
-    _executemany(sql, params)
+
+
+def _stamped(field: Field[Any, Any]) -> bool:
+    """A creation or change stamp: set once for a whole insert."""
+    return bool(getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False))
 
 
 # Columns whose database value is the Python value itself when that is a str, an int or None:
@@ -133,7 +164,7 @@ def _insert_params(rows: Sequence[RecordResult], fields: list[Field[Any, Any]], 
     whole statement (its rows are inserted at one moment), plain values as they are, others by
     Django (Field.pre_save but for the stamps: no file columns). Every column read by one
     attrgetter call a row and checked inline: a function call per column was most of the cost."""
-    stamps = {i: f for i, f in enumerate(fields) if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)}
+    stamps = {i: f for i, f in enumerate(fields) if _stamped(f)}
     stamped = {f.attname: now for f in stamps.values()}
     stamp_values = [(i, f.get_db_prep_save(now, connection)) for i, f in stamps.items()]
     checked = [(i, f, type(f) in _PLAIN_COLUMNS) for i, f in enumerate(fields) if i not in stamps]

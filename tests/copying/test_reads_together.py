@@ -91,3 +91,85 @@ def test_a_bulk_clones_unique_names_are_looked_up_while_the_picklists_are_read(v
         planner.join(30)
     assert len(while_held) == 1  # the names' holders asked before the picklists were in
     assert plans and "“Neurolax” is already used" in plans[0].refused_reason
+
+
+QUERY = r"^/api/v[\d.]+/query$"
+
+
+def _queries(sb, count: int, where: str) -> list:
+    return [e for e in sb.log("vault")[count:] if e.method == "POST" and where in e.body_summary]
+
+
+def _until(check, seconds: float = 10) -> bool:
+    deadline = time.monotonic() + seconds
+    while not check() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return bool(check())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_bulk_clones_trees_are_handed_over_while_the_holders_of_its_new_names_are_read(vault):
+    from records.copying.preview import plan_copy
+    from tests.fixtures.engine import copy_request
+
+    sb, profile, conn = vault
+    ids = [find_record(conn, "product__v", name) for name in ("Cardiostat", "Neurolax")]
+    fresh = type(conn)(conn.config, conn.tokens)  # nothing described yet
+    before = len(sb.log("vault"))
+    described = sb.hooks("vault").hold("GET", DESCRIBE)  # the holders' query waits for the metadata
+    names = {ids[0]: {"name__v": "Cardiostat Ahead"}, ids[1]: {"name__v": "Neurolax Ahead"}}
+    request = copy_request(profile, "product__v", ids, "clone", row_overrides=names)
+    handed: list = []
+    holders_held = threading.Event()
+
+    def ready(trees) -> None:
+        handed.append((holders_held.is_set() and not _queries(sb, before, "name__v+IN"), sorted(trees)))
+
+    plans: list = []
+    planner = threading.Thread(
+        target=lambda: plans.append(plan_copy(request=request, connector=fresh, trees_ready=ready))
+    )
+    planner.start()
+    holders = None
+    try:
+        assert described.wait(10)
+        assert _until(lambda: _queries(sb, before, "id+IN"))  # the other record's name is in
+        holders = sb.hooks("vault").hold("POST", QUERY)  # the next query: the holders of the new names
+        described.release()
+        assert holders.wait(10)
+        holders_held.set()
+        assert _until(lambda: bool(handed))
+    finally:
+        described.release()
+        if holders is not None:
+            holders.release()
+        planner.join(30)
+    assert handed == [(True, sorted(ids))]  # handed over while the holders' answer was held
+    plan, trees = plans[0]
+    assert not plan.refused_reason and sorted(trees) == sorted(ids)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_bulk_clones_template_values_are_read_while_its_other_names_are(vault):
+    from records.copying.preview import copy_preview
+    from tests.fixtures.engine import copy_request
+
+    sb, profile, conn = vault
+    ids = [find_record(conn, "product__v", name) for name in ("Cardiostat", "Neurolax")]
+    fresh = type(conn)(conn.config, conn.tokens)
+    before = len(sb.log("vault"))
+    names = sb.hooks("vault").hold("POST", QUERY)  # the first query: the other record's name
+    request = copy_request(profile, "product__v", ids, "clone", overrides={"name__v": "{name__v} (templated)"})
+    plans: list = []
+    planner = threading.Thread(target=lambda: plans.append(copy_preview(request=request, connector=fresh)))
+    planner.start()
+    try:
+        assert names.wait(10)
+        # The values the template reads (the same query's shape) answered while the names' is held.
+        read_while_held = _until(lambda: _queries(sb, before, "id+IN"))
+    finally:
+        names.release()
+        planner.join(30)
+    assert read_while_held
+    assert plans and not plans[0].refused_reason, plans and plans[0].refused_reason
+    assert any("(templated)" in str(s["value"]) for s in plans[0].samples)
