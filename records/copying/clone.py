@@ -3,11 +3,16 @@
 The rows are sent `batch_size` a call, up to the profile's concurrency of calls under way. A
 batch's payloads are built just before it is marked SENDING, and the next batches' while calls are
 out, so the first call leaves after one batch's payloads, not all of them; the next batch starts as
-soon as a call answers, before that answer is recorded (write.InFlight)."""
+soon as a call answers, before that answer is recorded (write.InFlight).
+
+Marking a batch SENDING is a commit of 500 rows (~10 ms): the first window's rows are marked while
+the object's describe is out, and the next window's while calls are, so a freed slot's call starts
+without a write first (InFlight.mark_ahead; a row still marked before its call, never sent unmarked)."""
 
 from __future__ import annotations
 
 from collections import deque
+from itertools import islice
 from typing import Any
 
 from records.connectors.base import CloneRequest, WriteResult
@@ -35,20 +40,27 @@ class CloneRun:
     def run(self) -> None:
         context = self.context
         name = context.job.object_name
-        # The object's describe (a remote call) while the rows are read from the database; a
-        # clone checks no value, so no picklist's values are read unless a field is masked.
-        with Overlap(context.connector, 1) as reads:
-            described = reads.start(context.describe, name)
-            rows = loaded(context.job.results.filter(status__in=[S.PENDING, S.SENDING]).order_by("depth", "id"))
-            described.result()
-        # A clone inherits what it isn't sent: a masked field's stand-in is sent, from its source value.
-        self.sources = context.clone_sources(name, [r.source_id for r in rows])
-        sending = [r for r in rows if r.status == S.SENDING]
-        self._prepare(sending)  # a crashed run's rows: what they were sent, to find their copies
-        self.writer.reconcile_leftovers(sending, self.sent)
-        rows = [r for r in rows if r.status == S.PENDING]
         size = context.connector.batch_size
-        self._send_all(deque(rows[i : i + size] for i in range(0, len(rows), size)))
+        with InFlight(self.writer, self.writer.parallelism()) as flight:
+            # The object's describe (a remote call) while the rows are read, the first beat is
+            # made and the first window marked SENDING: its calls start once the payloads are
+            # built. A clone checks no value, so no picklist's values are read unless a field is masked.
+            with Overlap(context.connector, 1) as reads:
+                described = reads.start(context.describe, name)
+                rows = loaded(context.job.results.filter(status__in=[S.PENDING, S.SENDING]).order_by("depth", "id"))
+                sending = [r for r in rows if r.status == S.SENDING]  # a crashed run's
+                queue = _batches([r for r in rows if r.status == S.PENDING], size)
+                context.heartbeat()  # a cancel asked before the first batch marks and sends none
+                if not sending:  # else the reconcile's resends join the batches first
+                    flight.mark_ahead(list(queue))
+                described.result()
+            # A clone inherits what it isn't sent: a masked field's stand-in is sent, from its source value.
+            self.sources = context.clone_sources(name, [r.source_id for r in rows])
+            if sending:
+                self._prepare(sending)  # what they were sent, to find their copies
+                self.writer.reconcile_leftovers(sending, self.sent)
+                queue = _batches([r for r in rows if r.status == S.PENDING], size)
+            self._send_all(flight, queue)
         context.heartbeat()
 
     def _prepare(self, rows: list[RecordResult]) -> None:
@@ -63,22 +75,26 @@ class CloneRun:
         conn = self.context.connector
         return conn.clone(self.context.job.object_name, [self.requests[r.pk] for r in batch])
 
-    def _send_all(self, queue: deque[list[RecordResult]]) -> None:
-        """Every batch by the write protocol, up to the writer's parallelism in flight."""
-        heartbeat = self.context.heartbeat
-        heartbeat()  # a cancel asked before the first batch sends none
-        with InFlight(self.writer, self.writer.parallelism()) as flight:
+    def _send_all(self, flight: InFlight, queue: deque[list[RecordResult]]) -> None:
+        """Every batch by the write protocol, up to the writer's parallelism in flight; the next
+        window's payloads built and its rows marked SENDING while calls are out."""
 
-            def refill() -> None:
-                while queue and flight.free:
-                    self.context.stop_if_cancelled()  # started before the beat: a cancel still stops it
-                    batch = queue.popleft()
-                    self._prepare(batch)
-                    flight.start((batch, self._clone, self.sent))
+        def refill() -> None:
+            while queue and flight.free:
+                self.context.stop_if_cancelled()  # started before the beat: a cancel still stops it
+                batch = queue.popleft()
+                self._prepare(batch)
+                flight.start((batch, self._clone, self.sent))
 
-            while queue or flight.busy:
-                refill()
-                for batch in list(queue)[: flight.limit]:  # the next batches' payloads, while calls are out
-                    self._prepare(batch)
-                flight.wait(refill)
-                heartbeat()
+        while queue or flight.busy:
+            refill()
+            ahead = list(islice(queue, flight.limit))
+            for batch in ahead:
+                self._prepare(batch)
+            flight.mark_ahead(ahead)
+            flight.wait(refill)
+            self.context.heartbeat()
+
+
+def _batches(rows: list[RecordResult], size: int) -> deque[list[RecordResult]]:
+    return deque(rows[i : i + size] for i in range(0, len(rows), size))

@@ -83,7 +83,7 @@ class EngineDeepCopyRun:
         context.heartbeat()
 
     def _stream(self, root_id: str, nodes: TreeNodes, index: TreeIndex) -> None:
-        """The tree sent by the pipeline while it is read: its rows come in CHUNK_ROWS at a time
+        """The tree sent by the pipeline while it is read: its rows come in PIECE_ROWS at a time
         (ordered by depth) while the tree's objects are described, and each piece's batches (the
         top record's clone first) start once the piece's part of the second pass's plan is kept.
         Neither the calls wait for the CPU of loading 10,000 snapshots, nor that CPU for them."""

@@ -3,6 +3,7 @@ flight at the profile's concurrency, the next started as soon as one answers, ev
 once, even when an answer is lost while other batches are under way."""
 
 import re
+import time
 
 import pytest
 from django.db.models import Count
@@ -90,3 +91,76 @@ def test_a_cancel_asked_while_batches_are_under_way_starts_no_further_batch(vaul
     rows = dict(job.results.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
     assert rows == {S.SUCCEEDED: 1000, S.SKIPPED: PRODUCTS - 1000}  # both answers recorded, nothing SENDING
     assert len(_copies(sb)) == 1000
+
+
+def _statuses(job) -> dict[str, int]:
+    return dict(job.results.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
+
+
+def _run_in_thread(job):
+    import threading
+
+    done: list = []
+    runner = threading.Thread(target=lambda: done.append(run_job(job)))
+    runner.start()
+    return runner, done
+
+
+def test_the_first_window_is_marked_sending_while_the_object_metadata_is_read(vault, owner):
+    from records.models import CopyJob
+
+    sb, job = _planned_clone(vault, owner)
+    hold = sb.hooks("vault").hold("GET", r"/metadata/vobjects/product__v$")
+    runner, done = _run_in_thread(job)
+    try:
+        assert hold.wait(20)
+        deadline = time.monotonic() + 10
+        while _statuses(job).get(S.SENDING, 0) < 1000 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        marked = _statuses(job)  # the describe's answer still held: no clone sent yet
+        calls_meanwhile = len(_calls(sb, "POST", CLONE))
+    finally:
+        hold.release()
+        runner.join(60)
+    assert marked == {S.SENDING: 1000, S.PENDING: PRODUCTS - 1000}  # two batches (concurrency 2), not more
+    assert calls_meanwhile == 0
+    assert done[0].status == CopyJob.Status.SUCCEEDED, done[0].error_summary
+    assert_each_record_copied_once(done[0])
+    assert len(_calls(sb, "POST", CLONE)) == 4
+    assert set(done[0].results.values_list("attempts", flat=True)) == {1}  # marked once, not again at the call
+
+
+def test_the_next_window_is_marked_sending_while_the_first_calls_are_out(vault, owner):
+    sb, job = _planned_clone(vault, owner)
+    hold = sb.hooks("vault").hold("POST", CLONE, times=2)  # both calls of the first window held
+    runner, done = _run_in_thread(job)
+    try:
+        assert hold.wait(20)
+        deadline = time.monotonic() + 10
+        while _statuses(job).get(S.SENDING, 0) < PRODUCTS and time.monotonic() < deadline:
+            time.sleep(0.02)
+        marked = _statuses(job)
+        calls_meanwhile = len(_calls(sb, "POST", CLONE))  # a held call is logged once answered
+    finally:
+        hold.release()
+        runner.join(60)
+    assert marked == {S.SENDING: PRODUCTS}  # the two batches out and the next two, marked ahead
+    assert calls_meanwhile == 0
+    assert_each_record_copied_once(done[0])
+    assert len(_calls(sb, "POST", CLONE)) == 4
+
+
+def test_rows_marked_ahead_are_pending_again_when_the_metadata_cannot_be_read(vault, owner):
+    from records.models import CopyJob
+
+    sb, job = _planned_clone(vault, owner)
+    sb.hooks("vault").answer(
+        "GET",
+        r"/metadata/vobjects/product__v$",
+        {"responseStatus": "FAILURE", "errors": [{"type": "INVALID_DATA", "message": "No metadata."}]},
+    )
+    job = run_job(job)
+    assert job.status != CopyJob.Status.SUCCEEDED
+    assert _calls(sb, "POST", CLONE) == []
+    assert S.SENDING not in _statuses(job)  # never sent: nothing left for a reconcile to look for
+    assert set(job.results.values_list("attempts", flat=True)) == {0}

@@ -211,7 +211,7 @@ def test_a_tree_read_in_pieces_keeps_each_pieces_plan_before_its_creates_and_no_
     from django.db import connection
 
     sb, profile, conn = vault
-    src = find_id(conn, "Mega Product")  # 10,202 rows: six pieces of tree_pieces.CHUNK_ROWS
+    src = find_id(conn, "Mega Product")  # 10,202 rows: 21 pieces of tree_pieces.PIECE_ROWS
     # Slots for every batch at once: a partial batch would find one free while its group is read.
     profile.concurrency = 25
     profile.save(update_fields=["concurrency"])

@@ -150,3 +150,37 @@ def test_a_wait_records_at_most_a_window_of_answers_so_the_run_beats_between_the
             sizes.append(len(flight.wait(refill)))
     assert sorted(recorder.recorded) == [r.source_id for r in rows]  # each answer recorded once
     assert max(sizes) <= 2 and len(sizes) >= 6, sizes
+
+
+@pytest.mark.django_db
+def test_rows_are_marked_ahead_a_window_at_most_and_pending_again_when_the_run_stops(make_job, vault_profile):
+    from records.copying.reconcile import Sent
+    from records.copying.write import InFlight
+    from records.models import CopyJob, RecordResult
+
+    S = RecordResult.Status
+    job = make_job(results=6, status=CopyJob.Status.QUEUED, profile=vault_profile)
+    job.results.update(status=S.PENDING, attempts=0)
+    batches = [[row] for row in job.results.order_by("pk")]
+    released = threading.Event()
+
+    def call(batch):
+        assert released.wait(10)
+        return []
+
+    def stored() -> list[tuple[str, int]]:
+        return list(job.results.order_by("pk").values_list("status", "attempts"))
+
+    with pytest.raises(RuntimeError), InFlight(_SlowRecorder(), 2) as flight:
+        flight.mark_ahead(batches)
+        assert stored() == [(S.SENDING, 1)] * 2 + [(S.PENDING, 0)] * 4  # one window, not all
+        for batch in batches[:2]:
+            flight.start((batch, call, Sent()))
+        assert stored() == [(S.SENDING, 1)] * 2 + [(S.PENDING, 0)] * 4  # started without a second mark
+        flight.mark_ahead(batches[2:])
+        flight.mark_ahead(batches[4:])  # the window ahead not started yet: nothing more
+        assert stored() == [(S.SENDING, 1)] * 4 + [(S.PENDING, 0)] * 2
+        released.set()
+        raise RuntimeError("the run stops (a cancel, a pause) before the window ahead is sent")
+    # The calls under way answered and recorded; the rows never sent are as they were.
+    assert stored()[2:] == [(S.PENDING, 0)] * 4
