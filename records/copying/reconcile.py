@@ -255,7 +255,8 @@ def reconcile_rows(
         claimed: set[str] = set()
         keyed = _keyed(connector, rows, key_field)
         for row in rows:
-            new_id = by_key(connector, row, key_field, except_rows=pks, found=keyed.get(row.idempotency_key, []))
+            found = None if keyed is None else keyed.get(row.idempotency_key, [])
+            new_id = by_key(connector, row, key_field, except_rows=pks, found=found)
             if new_id and new_id not in claimed:
                 claimed.add(new_id)
                 claim(connector, row, new_id)
@@ -278,12 +279,16 @@ def reconcile_rows(
     res.save(rows)
 
 
-def _keyed(connector: Connector, rows: list[RecordResult], key_field: str) -> dict[str, list[Record]]:
-    """{key: the records carrying it} for a batch's rows, asked at once (find_among). The keys are
-    ours, compared exactly; a record without the field in its answer is no one's."""
+def _keyed(connector: Connector, rows: list[RecordResult], key_field: str) -> dict[str, list[Record]] | None:
+    """{key: the records carrying it} for a batch's rows, asked at once (find_among); None when the
+    list is refused (each row is then asked alone). The keys are ours, compared exactly."""
     keys = [r.idempotency_key for r in rows if r.idempotency_key]
+    try:
+        found = connector.find_among(rows[0].object_name, key_field, keys)
+    except Rejected:
+        return None
     out: dict[str, list[Record]] = {}
-    for record in connector.find_among(rows[0].object_name, key_field, keys):
+    for record in found:
         out.setdefault(str(record.fields.get(key_field) or ""), []).append(record)
     return out
 
@@ -294,7 +299,7 @@ def prefetch(connector: Connector, object_name: str, lookups: list[Lookup]) -> d
     apart most (from the earliest creation time among them), each look-up's records then picked
     here. Picked as loosely as a remote may compare (case and runs of spaces aside): a record the
     remote would find for a row is never missed, which would send it again. A look-up asked alone
-    or a system that can't list them (NOT_SUPPORTED) is not in the answer: `candidates` asks it."""
+    or one whose list the system refuses (Notes) is not in the answer: `candidates` asks it alone."""
     groups: dict[tuple[tuple[str, ...], str], list[Lookup]] = {}
     for lookup in lookups:
         if lookup.equals:
@@ -314,9 +319,7 @@ def prefetch(connector: Connector, object_name: str, lookups: list[Lookup]) -> d
                 created_since=since,
                 created_by=user,
             )
-        except Rejected as exc:
-            if exc.error_type != "NOT_SUPPORTED":
-                raise
+        except Rejected:  # the list refused (Notes; a system that takes no IN on this field)
             continue
         for lookup in group:
             out[lookup.query()] = [r for r in found if all(_alike(r.fields, k, v) for k, v in lookup.equals.items())]

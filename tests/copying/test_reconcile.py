@@ -599,3 +599,41 @@ def test_a_lost_batch_without_copy_keys_is_looked_for_by_its_names_together(bare
     assert len(vault_writes(sb, VAULT_CREATE)) == 1
     queries = [e.body_summary for e in sb.log("vault") if e.path.split("?")[0].endswith("/query")]
     assert len(sources) >= 10 and len(queries) <= 3, (len(queries), queries[:3])
+
+
+class NoListing(MemoryConnector):
+    """A system that refuses a look-up by a list of values (as Zoho's Notes, or a field a vault
+    takes no IN on): each row is then looked for alone."""
+
+    def find_among(self, object_name, field, values, **kw):
+        from records.connectors.errors import Rejected
+
+        self.calls.append(("find_among", object_name, len(values)))
+        raise Rejected("No list here.", error_type="NOT_SUPPORTED")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("listing", [True, False], ids=["listed", "refused"])
+def test_lost_children_are_found_whether_or_not_the_system_takes_a_list(engine_profile, owner, listing):
+    """Three tasks of one account, each its own subject, inserted in one batch whose answer is lost
+    after it was applied: looked for by their subjects listed at once, or, where the system refuses
+    a list, one at a time; each claimed for its own row either way, none inserted again."""
+    conn = (MemoryConnector if listing else NoListing)(key_field=False)
+    conn.root = conn.add("Accounts", Account_Name="Acme")
+    for i in range(3):
+        conn.add("Tasks", Subject=f"Call {i}", What_Id={"id": conn.root})
+    job = create(conn, engine_profile, owner, mode="deep_copy", overrides={"Account_Name": "Acme 2"})
+
+    def lose_inserts():
+        conn.on_write = None if conn.calls[-1][0] == "create" else lose_inserts
+        if conn.calls[-1][0] == "create":
+            conn.drop_after_write = 1
+
+    conn.on_write = lose_inserts
+    job = run_job(job, connector=conn)
+    assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
+    copies = {r.source_name: r.new_id for r in job.results.filter(depth=1)}
+    assert sorted(conn.data["Tasks"][new]["Subject"] for new in copies.values()) == ["Call 0", "Call 1", "Call 2"]
+    assert all(conn.data["Tasks"][new]["Subject"] == name for name, new in copies.items())
+    assert conn.count("Tasks") == 6 and len([c for c in conn.calls if c[0] == "create"]) == 1
+    assert (("find_among", "Tasks", 3) in conn.calls) is not listing
