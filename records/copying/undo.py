@@ -193,7 +193,10 @@ class UndoRun:
     def _settle(self, rows: list[RecordResult]) -> None:
         """After the cascade: a record that is gone was deleted; one still there failed."""
         conn = self.connector
-        rows = [r for r in self.context.rows(status__in=[S.PENDING, S.SENDING]) if r.pk in {x.pk for x in rows}]
+        # The rows as they are now, of those given (the set made once: inside the filter it was
+        # made again for every row, 10,202 × 10,202 steps for Mega Product's undo, minutes of CPU).
+        given = {x.pk for x in rows}
+        rows = [r for r in self.context.rows(status__in=[S.PENDING, S.SENDING]) if r.pk in given]
         found: set[str] = set()
         for object_name in {r.object_name for r in rows}:
             found |= set(conn.stamps(object_name, [r.source_id for r in rows if r.object_name == object_name]))
