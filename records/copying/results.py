@@ -88,6 +88,15 @@ def save(rows: list[RecordResult], *, fence: Fence | None = None) -> None:
     _write(rows, SAVED_FIELDS, fence)
 
 
+def not_sent(rows: list[RecordResult], *, fence: Fence | None = None) -> None:
+    """Rows marked SENDING whose write never went out (refused before it was applied, or its call
+    never started): PENDING again, the attempt not counted."""
+    for row in rows:
+        row.status = S.PENDING
+        row.attempts = max(0, row.attempts - 1)
+    save(rows, fence=fence)
+
+
 def save_in_batches(rows: list[RecordResult], size: int = 500, *, fence: Fence | None = None) -> None:
     for start in range(0, len(rows), size):
         save(rows[start : start + size], fence=fence)

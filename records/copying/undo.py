@@ -228,8 +228,5 @@ def _under(targets: list[undo_checks.Target], roots: set[str]) -> bool:
 def _pause(rows: list[RecordResult], exc: ConnectorError) -> NoReturn:
     """Nothing was deleted (the contract for a rate limit or an outage): the rows are pending
     again and the undo waits, then resumes, instead of failing them."""
-    for row in rows:
-        row.status = S.PENDING
-        row.attempts = max(0, row.attempts - 1)
-    res.save(rows)
+    res.not_sent(rows)
     raise Paused(exc) from exc

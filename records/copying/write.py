@@ -143,10 +143,7 @@ class BatchWriter:
             except (RateLimited, Unavailable) as exc:
                 # Nothing was applied (the connector's contract for these, which already retried
                 # with backoff): the rows are pending again and the job waits, then resumes.
-                for row in pending:
-                    row.status = S.PENDING
-                    row.attempts = max(0, row.attempts - 1)
-                res.save(pending)
+                res.not_sent(pending)
                 raise Paused(exc) from exc
             except ConnectorError as exc:
                 for row in pending:
@@ -266,11 +263,8 @@ class InFlight:
         """Rows marked ahead whose call never started: PENDING again (attempt not counted). If
         that write fails too (a lost lease), they stay SENDING for the next run to reconcile."""
         rows, self._ahead = list(self._ahead.values()), {}
-        for row in rows:
-            row.status = S.PENDING
-            row.attempts = max(0, row.attempts - 1)
         try:
-            res.save(rows)
+            res.not_sent(rows)
         except Exception:
             log.warning("Rows marked SENDING but never sent left for the next run to reconcile", exc_info=True)
 
