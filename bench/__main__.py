@@ -209,6 +209,9 @@ def main(argv=None) -> int:
         f"\n{len(rows)} rows, {len(failed)} below target, {len(failed_gates)} gating failures "
         f"({time.perf_counter() - started:.0f} s)"
     )
+    # Named again last: a caller that keeps only the output's tail (CI's assertion) still sees which.
+    for r in failed_gates:
+        print(f"gating failure: {r.scenario} / {r.metric}: {r.engine} vs {r.baseline} (target {r.target})")
     if args.write:
         write_markdown(args.write, rows, info, args)
     return 1 if failed_gates else 0

@@ -158,10 +158,12 @@ def test_a_sigkilled_workers_slot_frees_after_its_lease(redis_url, rconn):
 
 def test_a_live_holder_keeps_its_slot_past_the_lease(rconn):
     # A call that outlasts the lease (retries with backoff) must not hand its slot to another.
-    slots = RedisSlots(rconn, "unit", 1, lease=0.3, wait_timeout=5)
-    other = RedisSlots(rconn, "unit", 1, lease=0.3)
+    # A lease of 1 s renewed every third of it: on a loaded machine a renewal can come late by a
+    # few tenths of a second, which a shorter lease would not survive.
+    slots = RedisSlots(rconn, "unit", 1, lease=1.0, wait_timeout=5)
+    other = RedisSlots(rconn, "unit", 1, lease=1.0)
     with slots:
-        time.sleep(1.0)
+        time.sleep(3.0)
         assert not other.try_acquire("intruder")
         assert slots.holders() == 1
     assert other.try_acquire("intruder")
