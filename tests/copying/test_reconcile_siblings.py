@@ -30,7 +30,7 @@ def add_packagings(conn, product, sizes):
     return formulation
 
 
-def deep_copy_losing_packagings(sb, profile, owner, redis_url, product, *, applied):
+def deep_copy_losing_packagings(sb, profile, owner, redis_url, product, *, applied, after_plan=()):
     job = copy_job_create(
         request=copy_request(
             profile,
@@ -44,6 +44,8 @@ def deep_copy_losing_packagings(sb, profile, owner, redis_url, product, *, appli
     )
     sb.clear_log("vault")
     sb.hooks("vault").lose("POST", PACKAGINGS, applied=applied)
+    for method, path, payload in after_plan:  # answers the run gets instead of the sandbox's
+        sb.hooks("vault").answer(method, path, payload, times=1)
     return in_worker(job, redis_url)
 
 
@@ -110,3 +112,24 @@ def test_siblings_alike_in_every_inherited_value_are_held_for_review_and_the_res
     assert not twins & set(claimed.values_list("new_id", flat=True))
     assert_each_copy_is_its_own_sources(conn, claimed)
     assert len(vault_writes(sb, PACKAGINGS)) == 1  # nothing sent again
+
+
+def test_siblings_whose_list_the_vault_refuses_are_held_for_review_not_guessed(bare_vault, owner, redis_url):
+    """The look-up's list refused (a field a vault takes no IN on): each parent is asked alone,
+    whose answer carries no pack sizes, so the 36 siblings can't be told apart and are held for
+    review (none claimed by a guess, none sent again); the smaller families are read and claimed."""
+    sb, profile, conn = bare_vault
+    src = find_record(conn, "product__v", "Cardiostat")
+    formulation = add_packagings(conn, src, [1000 + i for i in range(EXTRA)])
+    refusal = {"responseStatus": "FAILURE", "errors": [{"type": "INVALID_DATA", "message": "No IN on this field."}]}
+    refused = [("POST", r"/query$", refusal)]  # the run's first query: the look-up
+    job = deep_copy_losing_packagings(sb, profile, owner, redis_url, src, applied=True, after_plan=refused)
+    assert job.status == CopyJob.Status.PARTIAL, job.error_summary
+    held = job.results.filter(status=S.REVIEW)
+    assert {r.object_name for r in held} == {"packaging__c"} and held.count() == EXTRA + 6
+    assert {conn.get("packaging__c", r.source_id).fields["formulation__c"] for r in held} == {formulation}
+    assert not held.exclude(new_id="").exists()
+    claimed = job.results.filter(object_name="packaging__c", status=S.SUCCEEDED)
+    assert claimed.count() == job.results.filter(object_name="packaging__c").count() - held.count()
+    assert_each_copy_is_its_own_sources(conn, claimed)
+    assert len(vault_writes(sb, PACKAGINGS)) == 1
