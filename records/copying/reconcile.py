@@ -11,6 +11,8 @@ Without one, a copy is recognised by what only our copy can have (docs/reliabili
   whole seconds, the Date header one-second resolution);
 - created by the profile's API user;
 - not an id the app knows as a source record or as another row's copy, in any job.
+Copies that inherit their sources' values (a clone, a create from source) are also told apart by
+those: siblings under one parent with names the system makes share one look-up, however many.
 Exactly one candidate: claimed. None: the write did not happen; the row is pending (sent again).
 More: nothing is claimed or sent; the row needs review (its candidates listed) until a person picks
 one or none (copying/review.py). Every rule here only ever narrows: a source record, another job's
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections import Counter
 from collections.abc import Iterable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +34,7 @@ from records.connectors.base import Connector, FieldInfo, FieldType, Record
 from records.connectors.errors import NotFound, Rejected
 from records.copying import results as res
 from records.copying.known import known_ids, write_profile_id
+from records.copying.reconcile_groups import Lookup, loose_text, prefetch
 from records.copying.references import ref_id
 from records.models import RecordResult
 
@@ -65,20 +69,6 @@ class Sent:
     parent_field: str = ""
     inherits: bool = False
     sources: dict[int, dict[str, Any]] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Lookup:
-    """How one row's copy is looked for: `equals` asked of the remote (with the creation time and
-    user), `compare` the values a candidate must not contradict, checked here."""
-
-    equals: dict[str, str]
-    compare: dict[str, Any]
-    since: dt.datetime | None
-    created_by: str
-
-    def query(self) -> str:
-        return json.dumps([self.equals, str(self.since), self.created_by], sort_keys=True)
 
 
 def margin() -> dt.timedelta:
@@ -217,11 +207,7 @@ def _differs(fields: dict[str, Any], name: str, sent: Any) -> bool:
             return float(sent) != float(have)
         except (TypeError, ValueError):
             return True
-    return _text(have) != _text(sent)
-
-
-def _text(value: Any) -> str:
-    return " ".join(str(value).split()).casefold()
+    return loose_text(have) != loose_text(sent)
 
 
 def by_key(
@@ -269,14 +255,36 @@ def reconcile_rows(
     for row in rows:
         lookup = lookup_for(connector, row, sent, fields, user)
         queries.setdefault(lookup.query(), []).append((row, lookup))
-    asked = prefetch(connector, rows[0].object_name, [group[0][1] for group in queries.values()])
+    wide = _widen(connector, queries, sent, fields, user)
+    asked = prefetch(connector, rows[0].object_name, [group[0][1] for group in queries.values()], wide=wide)
     for query, group in queries.items():
         found = candidates(connector, group[0][0], group[0][1], except_rows=pks, found=asked.get(query))
-        if sent.inherits and (len(found) > 1 or len(group) > 1) and len(group) <= MAX_FULL_READS:
+        small = len(group) <= MAX_FULL_READS
+        if query not in wide and sent.inherits and (len(found) > 1 or len(group) > 1) and small:
             # Copies that inherit their sources' values are told apart by them (sources read if need be).
             group = [(row, lookup_for(connector, row, sent, fields, user, with_source=True)) for row, _ in group]
         match_group(connector, group, found, sent)
     res.save(rows)
+
+
+def _widen(
+    connector: Connector,
+    queries: dict[str, list[tuple[RecordResult, Lookup]]],
+    sent: Sent,
+    fields: list[FieldInfo],
+    user: str,
+) -> dict[str, list[str]]:
+    """Siblings that share a look-up and whose sources' values are all in hand (the plan's
+    snapshots) are told apart by the values their copies inherit, at any number: their look-ups
+    compare those values (`queries` updated in place) and the look-up's answer carries them
+    (`prefetch`), so no source and no candidate is read one by one. {query: the fields compared}."""
+    wide: dict[str, list[str]] = {}
+    for query, group in list(queries.items()):
+        if sent.inherits and len(group) > 1 and all(sent.sources.get(row.pk) is not None for row, _ in group):
+            group = [(row, lookup_for(connector, row, sent, fields, user, with_source=True)) for row, _ in group]
+            queries[query] = group
+            wide[query] = list(dict.fromkeys(name for _, lookup in group for name in lookup.compare))
+    return wide
 
 
 def _keyed(connector: Connector, rows: list[RecordResult], key_field: str) -> dict[str, list[Record]] | None:
@@ -291,46 +299,6 @@ def _keyed(connector: Connector, rows: list[RecordResult], key_field: str) -> di
     for record in found:
         out.setdefault(str(record.fields.get(key_field) or ""), []).append(record)
     return out
-
-
-def prefetch(connector: Connector, object_name: str, lookups: list[Lookup]) -> dict[str, list[Record]]:
-    """{Lookup.query(): what the remote answers to it} for look-ups that share their compared
-    fields and user, asked together: one find_among over the values of the field that tells them
-    apart most (from the earliest creation time among them), each look-up's records then picked
-    here. Picked as loosely as a remote may compare (case and runs of spaces aside): a record the
-    remote would find for a row is never missed, which would send it again. A look-up asked alone
-    or one whose list the system refuses (Notes) is not in the answer: `candidates` asks it alone."""
-    groups: dict[tuple[tuple[str, ...], str], list[Lookup]] = {}
-    for lookup in lookups:
-        if lookup.equals:
-            groups.setdefault((tuple(sorted(lookup.equals)), lookup.created_by), []).append(lookup)
-    out: dict[str, list[Record]] = {}
-    for (names, user), group in groups.items():
-        if len(group) < 2:
-            continue
-        listed = max(names, key=lambda n: len({g.equals[n] for g in group}))  # the most telling: a name
-        since = None if any(g.since is None for g in group) else min(g.since for g in group if g.since)
-        try:
-            found = connector.find_among(
-                object_name,
-                listed,
-                [g.equals[listed] for g in group],
-                also=[n for n in names if n != listed],
-                created_since=since,
-                created_by=user,
-            )
-        except Rejected:  # the list refused (Notes; a system that takes no IN on this field)
-            continue
-        for lookup in group:
-            out[lookup.query()] = [r for r in found if all(_alike(r.fields, k, v) for k, v in lookup.equals.items())]
-    return out
-
-
-def _alike(fields: dict[str, Any], name: str, value: str) -> bool:
-    """A record's value is the look-up's as a remote may compare them; an absent one may be (kept)."""
-    if name not in fields:
-        return True
-    return _text(ref_id(fields[name])) == _text(ref_id(value) or value)
 
 
 # Above this many candidates for one look-up, they are not read one by one to tell them apart.
@@ -352,14 +320,14 @@ def match_group(  # noqa: C901 - the matching rules of one group read best as on
     if _ambiguous(group, fits) and len(found) <= MAX_FULL_READS and _partial(found, group):
         found = [_full(connector, r) for r in found]
         fits = _fits(group, found)
-    fitting = {r.id for f in fits.values() for r in f}
-    strays = [r for r in found if r.id not in fitting]
+    holders = Counter(r.id for f in fits.values() for r in f)  # how many rows each candidate fits
+    strays = [r for r in found if r.id not in holders]
     classes: dict[str, list[RecordResult]] = {}
     for row, lookup in group:
         classes.setdefault(json.dumps(lookup.compare, sort_keys=True, default=str), []).append(row)
     for rows in classes.values():
         mine = fits[rows[0].pk]
-        shared = any(sum(1 for f in fits.values() if r in f) > len(rows) for r in mine)
+        shared = any(holders[r.id] > len(rows) for r in mine)
         if not mine and not strays:
             for row in rows:
                 row.status = S.PENDING

@@ -23,7 +23,6 @@ from records.copying import unique
 from records.copying.known import known_ids
 from records.copying.lifecycle import Paused
 from records.copying.reconcile import (
-    Lookup,
     Sent,
     api_user,
     find_one,
@@ -31,6 +30,7 @@ from records.copying.reconcile import (
     remote_since,
     stamped_ok,
 )
+from records.copying.reconcile_groups import Lookup
 from records.copying.references import ref_id
 from records.copying.run_context import RunContext
 from records.copying.vault_jobs import VaultJobPoller
