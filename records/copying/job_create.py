@@ -195,7 +195,7 @@ class TreeRowsAhead:
         if self.rows is not None and len(self.placed) >= self.max_rows:
             self.rows, self.placed = None, []
         if self.rows is not None:
-            self.rows.add(new_rows(None, [_row_values(self.code, node, node.depth, self.snapshot)])[0])
+            self.rows.add(_row_values(self.code, node, node.depth, self.snapshot))
             self.placed.append((node.source_id, node.depth))
         return node
 

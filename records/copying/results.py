@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from operator import attrgetter
@@ -18,6 +18,7 @@ from records.connectors.base import WriteResult
 from records.connectors.errors import ConnectorError
 from records.copying import lifecycle, tally
 from records.copying.lifecycle import Fence
+from records.copying.result_rows import new_rows
 from records.models import RecordResult
 
 S = RecordResult.Status
@@ -124,10 +125,21 @@ class MadeAhead:
         self.fields = _insert_fields()
         self._values = _ParamMaker(self.fields, timezone.now())
         self.params = [self._values(row) for row in rows]
+        self._default: list[Any] | None = None
+        self._columns: dict[str, tuple[int, Callable[[Any], Any]]] = {}
 
-    def add(self, row: RecordResult) -> None:
-        """One more row, inserted after those made before it."""
-        self.params.append(self._values(row))
+    def add(self, given: Mapping[str, Any]) -> None:
+        """One more row, inserted after those made before it: its columns `given` (by attname),
+        every other column its default. No model instance is made (a deep copy makes a row a
+        record as its tree is read, while its pages' answers are decoded in other threads)."""
+        if self._default is None:
+            self._default = self._values(new_rows(None, [{}])[0])
+            self._columns = {f.attname: (i, _preparer(f)) for i, f in enumerate(self.fields)}
+        values = self._default.copy()
+        for name, value in given.items():
+            at, prepare = self._columns[name]
+            values[at] = None if value is None else prepare(value)
+        self.params.append(values)
 
     def set_each(self, attname: str, values: Iterable[Any]) -> None:
         """A plain column (a str, an int) set row by row, in the order the rows were made: a
@@ -185,6 +197,14 @@ def _insert_params(rows: Sequence[RecordResult], fields: list[Field[Any, Any]], 
     """Each new row's column values as the database takes them (_ParamMaker)."""
     values = _ParamMaker(fields, now)
     return [values(row) for row in rows]
+
+
+def _preparer(field: Field[Any, Any]) -> Callable[[Any], Any]:
+    """A column's value (not None) as the database takes it: what _ParamMaker does with it."""
+    if field.get_internal_type() == "JSONField":
+        return _json_encoder(field)
+    plain = type(field) in _PLAIN_COLUMNS
+    return lambda value: value if plain and type(value) in (str, int) else field.get_db_prep_save(value, connection)
 
 
 class _ParamMaker:
