@@ -5,7 +5,7 @@ benchmark and the tests call copy_job_create."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -29,6 +29,8 @@ from records.notify import events as notify
 
 # What a job is made from: the plan, its trees (a piece at a time), and whether they keep the records' data.
 Planned = tuple[Plan, TreePieces, bool]
+# The most records of a deep copy whose rows are made while its tree is read (TreeRowsAhead).
+AHEAD_MAX_ROWS = 20_000
 
 
 def copy_job_create(
@@ -88,10 +90,10 @@ def _create(
     unknown = set(request.row_overrides) - set(request.source_ids)
     if unknown:
         raise ValidationError(f"Per-record overrides for ids not being copied: {', '.join(sorted(unknown))}.")
-    ahead: RowsAhead | None = None
+    ahead: Ahead | None = None
     if stored is None:  # read here, outside the transaction: no lock is held over remote calls
         connector = connector or connector_for(request.profile)
-        ahead = RowsAhead() if RowsAhead.fits(request) else None
+        ahead = _rows_ahead(request, connector)
         planned = _planned_now(request, connector, ahead)
     with transaction.atomic():
         if stored is not None:
@@ -123,9 +125,23 @@ def _create(
     return job
 
 
-def _planned_now(request: CopyRequest, conn: Connector, ahead: RowsAhead | None) -> Planned:
-    plan, trees = plan_copy(request=request, connector=conn, trees_ready=ahead)
+def _planned_now(request: CopyRequest, conn: Connector, ahead: Ahead | None) -> Planned:
+    ready = ahead if isinstance(ahead, RowsAhead) else None
+    sink = ahead if isinstance(ahead, TreeRowsAhead) else None
+    plan, trees = plan_copy(request=request, connector=conn, trees_ready=ready, sink=sink)
     return plan, InMemoryTrees(trees), keeps_snapshot(conn, request)
+
+
+def _rows_ahead(request: CopyRequest, conn: Connector) -> Ahead | None:
+    """What makes the job's rows while its plan is read, when they can be made then: its trees
+    kept as read (no match in another profile, no masks rewriting them)."""
+    if request.target is not None or request.options.masks():
+        return None
+    if request.mode == CopyJob.Mode.CLONE:
+        return RowsAhead()
+    if request.mode == CopyJob.Mode.DEEP_COPY:
+        return TreeRowsAhead(snapshot=keeps_snapshot(conn, request))
+    return None
 
 
 class RowsAhead:
@@ -139,14 +155,62 @@ class RowsAhead:
         self.code = uuid.uuid4()
         self.rows: res.MadeAhead | None = None
 
-    @staticmethod
-    def fits(request: CopyRequest) -> bool:
-        # A clone's one-record trees, kept as read: no match in another profile, no masks rewriting them.
-        return request.mode == CopyJob.Mode.CLONE and request.target is None and not request.options.masks()
-
     def __call__(self, trees: dict[str, list[tree.Node]]) -> None:
         nodes = [(n, n.depth) for tree_nodes in trees.values() for n in tree_nodes]
         self.rows = res.MadeAhead(_result_rows(None, self.code, nodes, snapshot=False))
+
+    def insert(self, job: CopyJob, plan: Plan) -> bool:
+        """The rows made inserted for `job` (False: none were made, the caller makes them)."""
+        if self.rows is None:
+            return False
+        self.rows.insert(job_id=job.pk)
+        return True
+
+
+class TreeRowsAhead:
+    """A deep copy's pending rows made as its tree is read (plan_copy's `sink`): each record's row
+    and its snapshot's JSON made as its page's records come in, while the later pages are out. Once
+    the plan is in, only the rows' creation waves (known with the whole tree: set row by row at the
+    insert) and the insert are left. As RowsAhead: the job is still made from the finished plan, in
+    its transaction, with no remote call in it; a refused plan inserts nothing; the rows' keys
+    name the job's code, chosen here. One top record: a copy of several makes its rows from its
+    trees as before (a record in two trees, the trees' rows kept in the job's state). Up to
+    `max_rows` records: a larger tree's rows are made from it at the insert, a piece at a time, as
+    before (its snapshots' JSON not held beside the records all at once)."""
+
+    def __init__(self, *, snapshot: bool, max_rows: int = AHEAD_MAX_ROWS) -> None:
+        self.code = uuid.uuid4()
+        self.snapshot, self.max_rows = snapshot, max_rows
+        self.rows: res.MadeAhead | None = None
+        self.trees = 0
+        self.placed: list[tuple[str, int]] = []  # each row's record and depth, in the rows' order
+
+    def keep_of(self, root: str) -> Callable[[tree.Node], tree.Node]:
+        """read_tree's `keep` for the top record `root`: each record kept as read, its row made."""
+        self.trees += 1
+        self.rows = res.MadeAhead() if self.trees == 1 else None
+        return self._add
+
+    def _add(self, node: tree.Node) -> tree.Node:
+        if self.rows is not None and len(self.placed) >= self.max_rows:
+            self.rows, self.placed = None, []
+        if self.rows is not None:
+            self.rows.add(_row_values(self.code, node, node.depth, self.snapshot))
+            self.placed.append((node.source_id, node.depth))
+        return node
+
+    def insert(self, job: CopyJob, plan: Plan) -> bool:
+        """The rows made inserted for `job`, each in its creation wave as the plan worked them out
+        (the rule _insert_pieces applies), in one statement. False: none were made."""
+        if self.rows is None or not plan.waves:
+            return False
+        waves = plan.waves
+        self.rows.set_each("depth", [waves.get(source_id, depth) for source_id, depth in self.placed])
+        self.rows.insert(job_id=job.pk)
+        return True
+
+
+Ahead = RowsAhead | TreeRowsAhead
 
 
 def _field_labels(
@@ -176,7 +240,7 @@ def _job_row(
     confirmation: str | None,
     labels: field_labels.Labels,
     version: CopyTemplateVersion | None,
-    ahead: RowsAhead | None,
+    ahead: Ahead | None,
 ) -> CopyJob:
     first = top_name(trees, plan.source_ids[0]) if plan.source_ids else ""
     # The code the rows made ahead name in their idempotency keys.
@@ -204,16 +268,14 @@ def _copy_name(request: CopyRequest) -> str:
     return next((str(v)[:300] for k, v in (request.overrides or {}).items() if k in names and v), "")
 
 
-def _add_results(job: CopyJob, trees: TreePieces, snapshot: bool, plan: Plan, ahead: RowsAhead | None) -> None:
+def _add_results(job: CopyJob, trees: TreePieces, snapshot: bool, plan: Plan, ahead: Ahead | None) -> None:
     """One pending result per record (a record in two trees is one row, the first; both trees
     list it); the trees as rows in the job's state (only when there are several: one tree is every
     row of the job, and its job page reads the state each second, so 100,000 ids there would cost
-    every poll; a clone's none), and the planned count. A bulk clone's rows made `ahead` are
-    inserted as they were made, in one statement."""
+    every poll; a clone's none), and the planned count. Rows made `ahead` (a bulk clone's, a deep
+    copy's of one top record) are inserted as they were made, in one statement."""
     keys: dict[str, list[tuple[str, str]]] = {}
-    if ahead is not None and ahead.rows is not None:
-        ahead.rows.insert(job_id=job.pk)
-    else:
+    if ahead is None or not ahead.insert(job, plan):
         keys = _insert_pieces(job, trees, snapshot, plan)
     pks = {}
     if keys:
@@ -278,18 +340,17 @@ def _result_rows(
     """Rows of records of the job `job_id` (None: made before it, RowsAhead) whose code is `code`,
     each in its creation wave (plan_pieces.waves_of); with `snapshot`, each keeps the record as read
     for the plan, so the run doesn't read it again."""
-    return new_rows(
-        job_id,
-        (
-            {
-                "object_name": n.object_name,
-                "source_id": n.source_id,
-                "source_name": (n.name or "")[:300],
-                "parent_source_id": n.parent_source_id,
-                "depth": depth,
-                "idempotency_key": tree.idempotency_key(code, n.object_name, n.source_id),
-                "source_snapshot": {"fields": n.fields, "parent_field": n.parent_field} if snapshot else None,
-            }
-            for n, depth in nodes
-        ),
-    )
+    return new_rows(job_id, (_row_values(code, n, depth, snapshot) for n, depth in nodes))
+
+
+def _row_values(code: uuid.UUID, n: tree.Node, depth: int, snapshot: bool) -> dict[str, Any]:
+    """The columns of the record `n`'s row in a job whose code is `code`, in the wave `depth`."""
+    return {
+        "object_name": n.object_name,
+        "source_id": n.source_id,
+        "source_name": (n.name or "")[:300],
+        "parent_source_id": n.parent_source_id,
+        "depth": depth,
+        "idempotency_key": tree.idempotency_key(code, n.object_name, n.source_id),
+        "source_snapshot": {"fields": n.fields, "parent_field": n.parent_field} if snapshot else None,
+    }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from operator import attrgetter
@@ -18,6 +18,7 @@ from records.connectors.base import WriteResult
 from records.connectors.errors import ConnectorError
 from records.copying import lifecycle, tally
 from records.copying.lifecycle import Fence
+from records.copying.result_rows import new_rows
 from records.models import RecordResult
 
 S = RecordResult.Status
@@ -116,12 +117,36 @@ def insert(rows: Sequence[RecordResult]) -> None:
 
 class MadeAhead:
     """New rows' column values made before their job's row exists (a bulk clone's, while its
-    plan's last answers are out), so that only the statement is left once the job is saved:
-    `insert(job_id=)` sets the job and the creation stamps (the moment of the insert, as insert's)."""
+    plan's last answers are out; a deep copy's, a record at a time as its tree is read), so that
+    only the statement is left once the job is saved: `insert(job_id=)` sets the job and the
+    creation stamps (the moment of the insert, as insert's)."""
 
-    def __init__(self, rows: Sequence[RecordResult]) -> None:
+    def __init__(self, rows: Sequence[RecordResult] = ()) -> None:
         self.fields = _insert_fields()
-        self.params = _insert_params(rows, self.fields, timezone.now())
+        self._values = _ParamMaker(self.fields, timezone.now())
+        self.params = [self._values(row) for row in rows]
+        self._default: list[Any] | None = None
+        self._columns: dict[str, tuple[int, Callable[[Any], Any]]] = {}
+
+    def add(self, given: Mapping[str, Any]) -> None:
+        """One more row, inserted after those made before it: its columns `given` (by attname),
+        every other column its default. No model instance is made (a deep copy makes a row a
+        record as its tree is read, while its pages' answers are decoded in other threads)."""
+        if self._default is None:
+            self._default = self._values(new_rows(None, [{}])[0])
+            self._columns = {f.attname: (i, _preparer(f)) for i, f in enumerate(self.fields)}
+        values = self._default.copy()
+        for name, value in given.items():
+            at, prepare = self._columns[name]
+            values[at] = None if value is None else prepare(value)
+        self.params.append(values)
+
+    def set_each(self, attname: str, values: Iterable[Any]) -> None:
+        """A plain column (a str, an int) set row by row, in the order the rows were made: a
+        value known only once every row is made (a deep copy's creation waves)."""
+        at = next(i for i, f in enumerate(self.fields) if f.attname == attname)
+        for params, value in zip(self.params, values, strict=True):
+            params[at] = value
 
     def insert(self, *, job_id: int) -> None:
         """As `insert`: one statement, any (job, object, record) already there skipped."""
@@ -169,27 +194,43 @@ _PLAIN_COLUMNS = (
 
 
 def _insert_params(rows: Sequence[RecordResult], fields: list[Field[Any, Any]], now: datetime) -> list[list[Any]]:
-    """Each new row's column values as the database takes them: the creation stamps once for the
+    """Each new row's column values as the database takes them (_ParamMaker)."""
+    values = _ParamMaker(fields, now)
+    return [values(row) for row in rows]
+
+
+def _preparer(field: Field[Any, Any]) -> Callable[[Any], Any]:
+    """A column's value (not None) as the database takes it: what _ParamMaker does with it."""
+    if field.get_internal_type() == "JSONField":
+        return _json_encoder(field)
+    plain = type(field) in _PLAIN_COLUMNS
+    return lambda value: value if plain and type(value) in (str, int) else field.get_db_prep_save(value, connection)
+
+
+class _ParamMaker:
+    """A new row's column values as the database takes them: the creation stamps once for the
     whole statement (its rows are inserted at one moment), plain values as they are, others by
     Django (Field.pre_save but for the stamps: no file columns). Every column read by one
-    attrgetter call a row and checked inline: a function call per column was most of the cost."""
-    stamps = {i: f for i, f in enumerate(fields) if _stamped(f)}
-    stamped = {f.attname: now for f in stamps.values()}
-    stamp_values = [(i, f.get_db_prep_save(now, connection)) for i, f in stamps.items()]
-    checked = [(i, f, type(f) in _PLAIN_COLUMNS) for i, f in enumerate(fields) if i not in stamps]
-    read = attrgetter(*(f.attname for f in fields))
-    params = []
-    for row in rows:
-        row.__dict__.update(stamped)
-        values = list(read(row))
-        for i, stamp in stamp_values:
+    attrgetter call a row and checked inline: a function call per column was most of the cost.
+    Worked out once for many rows, which may come one at a time (MadeAhead.add)."""
+
+    def __init__(self, fields: list[Field[Any, Any]], now: datetime) -> None:
+        stamps = {i: f for i, f in enumerate(fields) if _stamped(f)}
+        self.stamped = {f.attname: now for f in stamps.values()}
+        self.stamp_values = [(i, f.get_db_prep_save(now, connection)) for i, f in stamps.items()]
+        self.checked = [(i, f, type(f) in _PLAIN_COLUMNS) for i, f in enumerate(fields) if i not in stamps]
+        self.read = attrgetter(*(f.attname for f in fields))
+
+    def __call__(self, row: RecordResult) -> list[Any]:
+        row.__dict__.update(self.stamped)
+        values = list(self.read(row))
+        for i, stamp in self.stamp_values:
             values[i] = stamp
-        for i, field, plain in checked:
+        for i, field, plain in self.checked:
             value = values[i]
             if value is not None and not (plain and type(value) in (str, int)):
                 values[i] = field.get_db_prep_save(value, connection)
-        params.append(values)
-    return params
+        return values
 
 
 def _write(rows: list[RecordResult], names: tuple[str, ...], fence: Fence | None = None) -> None:
