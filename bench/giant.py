@@ -2,10 +2,12 @@
 (the engine-built Vault deep copy), each at a small and a large size.
 
 Each phase runs in its own process (bench/giant_worker.py), as on the workers: reading the plan
-(the "plans" queue), making the job from it (Confirm), running the job (the "default" queue); its
-peak memory is that process's VmHWM. Measured: the peak of each phase at the large size (target
+(the "plans" queue), making the job from it (Confirm), running the job (the "default" queue), then
+undoing it: the undo job made as the Undo button makes it, and run as a worker runs it; each
+phase's peak memory is its process's VmHWM. Measured: the peak of each phase at the large size (target
 under 300 MB), its growth from the small size to the large one (under 1.5x), and the wall time's
-growth against the records' (at most linear). A sandbox of its own per size (the giant records are
+growth against the records' (at most linear), the copy's and the undo's apart; every record the
+copy made deleted by the undo (counted in the sandbox). A sandbox of its own per size (the giant records are
 made only when asked: ZohoSettings / VaultSettings `giant_related`), a few ms of latency per call.
 """
 
@@ -19,7 +21,9 @@ import sys
 from bench.common import ROOT, Row, bench_user, na_rows, unavailable, vault_profile, zoho_profile
 
 NAME = "giant"
-PHASES = ("plan", "confirm", "run")
+COPY_PHASES = ("plan", "confirm", "run")
+UNDO_PHASES = ("undo", "undo_run")
+PHASES = COPY_PHASES + UNDO_PHASES
 PEAK_MB, PEAK_GROWTH, LATENCY = 300.0, 1.5, 0.002
 SYSTEMS = {
     # system: (root object, root name, top overrides, options)
@@ -101,9 +105,26 @@ def measure(ctx, system: str, related: int) -> dict:
         out["ok"] = job.succeeded_count == job.planned_count and job.planned_count > related
         out["records"], out["name"] = job.planned_count, name
         out["pages"] = job_pages(ctx, job)
+        out["undo"] = phase("undo", job.pk)
+        out["undo_run"] = phase("undo_run", out["undo"]["id"])
+        out["undone"], out["undo_ok"] = undo_outcome(sb, system, job, out["undo_run"]["id"])
         return out
     finally:
         sb.stop()
+
+
+def undo_outcome(sb, system: str, job, undo_id: int) -> tuple[str, bool]:
+    """What the undo left: its job's counts and how many of the copy's records are still in the
+    sandbox (read from the sandbox's own state, not through the connector the undo used)."""
+    from records.models import CopyJob, RecordResult
+
+    undo = CopyJob.objects.get(pk=undo_id)
+    made = job.results.filter(status=RecordResult.Status.SUCCEEDED, action=RecordResult.Action.CREATE)
+    records = getattr(sb, system).state.records
+    left = sum(1 for obj, new_id in made.values_list("object_name", "new_id").iterator() if new_id in records[obj])
+    count = made.count()
+    text = f"undo {undo.status}: {undo.succeeded_count:,} of {undo.planned_count:,} deleted, {left:,} of {count:,} left"
+    return text, left == 0 and count == job.planned_count and undo.succeeded_count == undo.planned_count == count
 
 
 def job_pages(ctx, job) -> dict[str, tuple[float, int]]:
@@ -168,23 +189,31 @@ def rows_of(ctx, system: str, small: dict, large: dict, n_small: int, n_large: i
                 note=f"{p}: {large[p]['seconds']:.1f} s at {n_large:,}, {small[p]['seconds']:.1f} s at {n_small:,}",
             )
         )
-    wall = lambda m: sum(m[p]["seconds"] for p in PHASES)  # noqa: E731
-    ratio = wall(large) / wall(small)
-    scale = large["records"] / small["records"]
-    rows.append(
-        Row(
-            scenario,
-            f"{name}: wall s at {n_large:,} vs {n_small:,} (records x{scale:.1f})",
-            round(wall(large), 1),
-            round(wall(small), 1),
-            round(ratio, 2),
-            f"<= {scale:.1f}x (linear), all copied" if gated else "info",
-            (ratio <= scale and large["ok"] and small["ok"]) if gated else None,
-            gate=gated,
-            note=f"{large['job']} ({small['job']} at {n_small:,}); latency {LATENCY * 1000:g} ms per call",
-        )
-    )
+    rows.append(wall_row(ctx, name, "copy", small, large, n_small, n_large))
+    rows.append(wall_row(ctx, name, "undo", small, large, n_small, n_large))
     return rows
+
+
+def wall_row(ctx, name: str, what: str, small: dict, large: dict, n_small: int, n_large: int) -> Row:
+    """The copy's (plan, confirm, run) or the undo's (undo, undo_run) wall time, at most linear in
+    the records; and every record copied, or every copy deleted."""
+    gated = not ctx.quick
+    phases, ok, says, done = (
+        (COPY_PHASES, "ok", "job", "copied") if what == "copy" else (UNDO_PHASES, "undo_ok", "undone", "deleted")
+    )
+    big, little = sum(large[p]["seconds"] for p in phases), sum(small[p]["seconds"] for p in phases)
+    scale = large["records"] / small["records"]
+    return Row(
+        NAME,
+        f"{name}, {what}: wall s at {n_large:,} vs {n_small:,} (records x{scale:.1f})",
+        round(big, 1),
+        round(little, 1),
+        round(big / little, 2),
+        f"<= {scale:.1f}x (linear), all {done}" if gated else "info",
+        (big / little <= scale and large[ok] and small[ok]) if gated else None,
+        gate=gated,
+        note=f"{large[says]} ({small[says]} at {n_small:,}); latency {LATENCY * 1000:g} ms per call",
+    )
 
 
 def run(ctx) -> list[Row]:

@@ -3,7 +3,8 @@ it, so that its peak memory is its own: `python -m bench.giant_worker PHASE ID`.
 
 Phases: `plan` (plan_read of a CopyPlan row: what the "plans" queue runs), `confirm`
 (copy_job_create from the ready plan: what Confirm runs), `run` (copy_job_run: the "default"
-queue). The environment (the throwaway database) is the parent's. Prints one JSON line:
+queue), `undo` (copy_job_undo of the copy job: what the Undo button runs) and `undo_run`
+(copy_job_run of the undo job: the worker deleting the copies). The environment (the throwaway database) is the parent's. Prints one JSON line:
 {"phase", "seconds", "vmhwm_mb", "id"}.
 """
 
@@ -41,10 +42,16 @@ def run_phase(phase: str, ident: int) -> int:
         row = CopyPlan.objects.select_related("profile", "requested_by").get(pk=ident)
         request = CopyRequest.of_row(row)
         return copy_job_create(request=request, user=row.requested_by, plan=row, enqueue=False).pk
-    if phase == "run":
+    if phase in ("run", "undo_run"):
         from records.copying.job_actions import copy_job_run
 
         return copy_job_run(job_id=ident, worker_id="bench-giant").pk
+    if phase == "undo":
+        from records.copying.job_actions import copy_job_undo
+        from records.models import CopyJob
+
+        job = CopyJob.objects.select_related("requested_by").get(pk=ident)
+        return copy_job_undo(job=job, user=job.requested_by, enqueue=False).pk
     raise SystemExit(f"unknown phase {phase!r}")
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from records.connectors import connector_class, connector_for
@@ -36,6 +36,9 @@ from records.notify import events as notify
 
 log = logging.getLogger(__name__)
 S = RecordResult.Status
+# What an undo's row for a created record does not take from that record's row.
+UNDO_ROW_SKIPS = ("source_snapshot", "candidates", "fixes", "previous", "error_message")
+UNDO_ROWS_PIECE = 2_000
 
 
 # ---------------------------------------------------------------------------------------------
@@ -237,11 +240,13 @@ def copy_job_undo(
     `restore_updated`: the records the job updated get their previous values back (undo_restore.py)."""
     _allowed(can_undo, job, user)
     done = job.results.filter(status=S.SUCCEEDED).exclude(new_id="").order_by("depth", "id")
-    created = list(done.filter(action=RecordResult.Action.CREATE))
+    # The created rows are read a piece at a time and without what an undo row doesn't take (the
+    # source's snapshot is most of a row): the undo of a 100,000-record copy holds one piece.
+    created = done.filter(action=RecordResult.Action.CREATE).defer(*UNDO_ROW_SKIPS)
     updated = list(done.filter(action=RecordResult.Action.UPDATE)) if restore_updated else []
     # Files added to records it skipped or updated are undone alone (file_copy.undo_files).
     files = job.files.filter(status=FileResult.Status.SUCCEEDED).exists()
-    if not created and not updated and not files:
+    if not created.exists() and not updated and not files:
         raise ValidationError(_nothing_to_undo(job))
     # The class attribute (no connector built, no call); a registry entry without one names nothing.
     name_fields = getattr(connector_class(job.profile.system), "name_fields", ())
@@ -250,8 +255,8 @@ def copy_job_undo(
         undo = _undo_job_row(job, created, name_fields, user, options)
         if not lifecycle.attach_undo(job_id=job.pk, undo_id=undo.pk):
             raise ValidationError(can_undo(CopyJob.objects.get(pk=job.pk), user)[1] or "This job can't be undone now.")
-        rows = _undo_rows(undo, created, name_fields) + _restore_rows(undo, updated, name_fields)
-        RecordResult.objects.bulk_create(rows, batch_size=500)
+        _add_undo_rows(undo, created, name_fields)
+        RecordResult.objects.bulk_create(_restore_rows(undo, updated, name_fields), batch_size=500)
         lifecycle.refresh_counts(undo)
         audit_log(
             actor=user,
@@ -275,9 +280,10 @@ def _nothing_to_undo(job: CopyJob) -> str:
 
 
 def _undo_job_row(
-    job: CopyJob, created: list[RecordResult], name_fields: tuple[str, ...], user: Any, options: dict[str, Any]
+    job: CopyJob, created: QuerySet[RecordResult], name_fields: tuple[str, ...], user: Any, options: dict[str, Any]
 ) -> CopyJob:
-    top = next((r for r in created if r.depth == 0), None)
+    tops = list(created.filter(depth=0))
+    top = tops[0] if tops else None
     state = {"profile_address": (job.state or {}).get("profile_address") or lifecycle.profile_address(job.profile)}
     if job.target_profile is not None:
         # The copies are in the target profile: the undo works there, wherever it points now.
@@ -290,7 +296,7 @@ def _undo_job_row(
         object_name=job.object_name,
         mode=CopyJob.Mode.UNDO,
         parent_job=job,
-        source_ids=[r.new_id for r in created if r.depth == 0],
+        source_ids=[r.new_id for r in tops],
         source_name=undo_checks.copy_name(top, name_fields, job) if top else "",  # for the job's title
         requested_by=user,
         options=options,
@@ -298,7 +304,7 @@ def _undo_job_row(
         state=state,
         # The objects' labels as the copy's plan named them (the title, the per-object table).
         plan={
-            "deletes": len(created),
+            "deletes": created.count(),
             "objects": _labels_only((job.plan or {}).get("objects")),
             # The fields' labels too: the rows of records it writes back say "Price = 99.5".
             "field_labels": plan_field_labels(job.plan),
@@ -306,9 +312,15 @@ def _undo_job_row(
     )
 
 
-def _undo_rows(undo: CopyJob, created: list[RecordResult], name_fields: tuple[str, ...]) -> list[RecordResult]:
-    """One row per copy the job created: the undo's "source" is the copy."""
-    return [_undo_row(undo, r, name_fields) for r in created]
+def _add_undo_rows(undo: CopyJob, created: QuerySet[RecordResult], name_fields: tuple[str, ...]) -> None:
+    """One row per copy the job created (the undo's "source" is the copy), written a piece at a time."""
+    piece: list[RecordResult] = []
+    for r in created.iterator(chunk_size=UNDO_ROWS_PIECE):
+        piece.append(_undo_row(undo, r, name_fields))
+        if len(piece) == UNDO_ROWS_PIECE:
+            RecordResult.objects.bulk_create(piece, batch_size=500)
+            piece = []
+    RecordResult.objects.bulk_create(piece, batch_size=500)
 
 
 def _undo_row(undo: CopyJob, r: RecordResult, name_fields: tuple[str, ...], **extra: Any) -> RecordResult:

@@ -306,7 +306,10 @@ def copy_targets(
     copy_of = dict(found.values_list("source_id", "new_id"))
     rows = found.filter(action=RecordResult.Action.CREATE)  # only what the job created is deleted
     out = []
+    # "job" too: rows read through a job's related manager get that job set on each, which reads
+    # the row's job id (deferred, it would be a query a row: 100,000 for a giant copy's undo).
     for r in rows.only(
+        "job",
         "object_name",
         "source_id",
         "new_id",

@@ -199,7 +199,7 @@ def parent_names(job: CopyJob, rows: list[RecordResult]) -> dict[str, tuple[str,
 
 
 def undo_parents(undone: CopyJob, rows: list[RecordResult], name_fields: tuple[str, ...]) -> dict[str, tuple[str, str]]:
-    """For an undo's rows, whose parent_source_id is the original's source id (job_actions._undo_rows):
+    """For an undo's rows, whose parent_source_id is the original's source id (job_actions._add_undo_rows):
     {that id: (the parent copy's name, its id)}, or for a top copy ("copy of <source name>", "")."""
     ids = {r.parent_source_id for r in rows if r.parent_source_id}
     originals = list(

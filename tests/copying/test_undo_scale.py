@@ -1,0 +1,112 @@
+"""An undo's cost in line with its rows, counted, not timed (a shared CI machine's clock says little):
+the undo of a large engine-built Vault deep copy takes a number of steps of our code (the records
+package's line events) in line with its rows, not their square, against the sandbox over HTTP; the
+undo job is made holding a piece of rows at a time (memory traced); the copies it checks are read in
+a few queries."""
+
+import sys
+import tracemalloc
+from pathlib import Path
+
+from records.copying import undo_checks
+from records.copying.job_actions import copy_job_run, copy_job_undo
+from records.copying.options import CopyOptions
+from records.models import CopyJob, RecordResult
+from tests.fixtures.engine import copy_now
+
+ROWS = 6_000
+OURS = str(Path(__file__).resolve().parents[2] / "records")
+
+
+def find_id(conn, name):
+    return next(r.id for r in conn.search("product__v", name).records if r.name == name)
+
+
+def steps_of_undo(profile, owner, conn, name) -> tuple[int, int]:
+    """(rows, line events of records/ in this thread) of the undo of an engine-built copy of `name`.
+    The worker's thread runs the whole undo: the cascade, the checks, settling the rows."""
+    src = find_id(conn, name)
+    job = copy_now(
+        profile,
+        owner,
+        "product__v",
+        [src],
+        "deep_copy",
+        overrides={"name__v": f"{name} S"},
+        options=CopyOptions(engine=True),
+    )
+    assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
+    undo = copy_job_undo(job=job, user=owner, enqueue=False)
+    steps = 0
+
+    def lines(frame, event, arg):
+        nonlocal steps
+        steps += event == "line"
+        return lines
+
+    def calls(frame, event, arg):
+        # Only our own code's lines are counted (Django's and the connectors' HTTP are not ours to bound).
+        return lines if frame.f_code.co_filename.startswith(OURS) else None
+
+    before = sys.gettrace()  # a coverage run's tracer, given back after
+    sys.settrace(calls)
+    try:
+        undo = copy_job_run(job_id=undo.pk, worker_id="test")
+    finally:
+        sys.settrace(before)
+    assert undo.status == CopyJob.Status.SUCCEEDED, undo.error_summary
+    assert undo.succeeded_count == undo.planned_count == job.planned_count
+    return undo.planned_count, steps
+
+
+def test_the_undo_of_a_large_deep_copy_takes_steps_in_line_with_its_rows_not_their_square(vault, owner):
+    sb, profile, conn = vault
+    small_rows, small_steps = steps_of_undo(profile, owner, conn, "Cardiostat")
+    large_rows, large_steps = steps_of_undo(profile, owner, conn, "Large Product")
+    assert (small_rows, large_rows) == (36, 2_001)
+    # Per row the large undo may cost what the small one does (its fixed steps spread over fewer
+    # rows make the small one's share the larger); a step made for every row of every row (the
+    # rows still to settle found by rebuilding their set each time) costs 2,000 more per row.
+    assert large_steps / large_rows <= small_steps / small_rows, (small_steps, large_steps)
+
+
+def test_the_undo_job_is_made_a_piece_of_rows_at_a_time_without_their_snapshots(make_job, owner):
+    """The Undo button makes a row for each record the job created: from the created rows read in
+    pieces, without the source snapshot each holds (a whole source record: most of a row)."""
+    job = make_job(mode=CopyJob.Mode.DEEP_COPY)
+    snapshot = {"description__v": "x" * 2_000}
+    RecordResult.objects.bulk_create(
+        (
+            RecordResult(
+                job=job,
+                object_name="formulation__c" if i else "product__v",
+                source_id=f"S{i}",
+                new_id=f"N{i}",
+                depth=1 if i else 0,
+                status=RecordResult.Status.SUCCEEDED,
+                source_snapshot=snapshot,
+            )
+            for i in range(ROWS)
+        ),
+        batch_size=500,
+    )
+    tracemalloc.start()
+    try:
+        undo = copy_job_undo(job=job, user=owner, enqueue=False)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert undo.results.count() == undo.plan["deletes"] == ROWS
+    assert undo.source_ids == ["N0"]
+    assert set(undo.results.values_list("source_id", flat=True)) == {f"N{i}" for i in range(ROWS)}
+    # Every row held at once with its snapshot: 34 MB traced; a piece without snapshots: 3.4 MB.
+    assert peak < 6 * 2**20, peak
+
+
+def test_the_copies_an_undo_checks_are_read_in_queries_not_one_per_row(make_job, django_assert_max_num_queries):
+    """The rows read through the job's related manager with only some columns: the job id among them
+    (each row read gets its job set from it: deferred, a query a row, 272 here)."""
+    job = make_job(results=300, mode=CopyJob.Mode.DEEP_COPY)
+    with django_assert_max_num_queries(3):
+        targets = undo_checks.copy_targets(job)
+    assert len(targets) == 270  # every tenth row failed or has no copy
