@@ -3,6 +3,8 @@ wrote into. Ids of two vaults can coincide, so what the ledger says of an id in 
 keeps, refuses or hides a record of another vault with the same id."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from records.connectors.errors import NotFound
 from records.copying.job_actions import copy_job_undo
@@ -61,3 +63,27 @@ def test_undo_across_deletes_its_copy_whose_id_is_a_source_in_the_source_vault(c
     assert undo.status == CopyJob.Status.SUCCEEDED, [r.error_message for r in undo.results.all()]
     with pytest.raises(NotFound):
         target.connector.get("product__v", copy_id)
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the plan of SQLite without statistics")
+def test_the_ids_are_read_through_their_indexes_not_every_row_of_the_orgs_jobs(engine_profile, owner):
+    """SQLite without statistics (the app never runs ANALYZE), the rows joined to their jobs in SQL,
+    started from the org's jobs and read every row of each: for each 500 ids, the whole of a giant
+    job. Each query of the rows is an index range of the ids asked."""
+    job = ledger_job(owner, engine_profile, [(f"S{i}", f"N{i}") for i in range(300)])
+    other = ledger_job(owner, engine_profile, [(f"S{i}", f"M{i}") for i in range(10)])
+    ids = [f"S{i}" for i in range(300)] + [f"N{i}" for i in range(300)]
+    with CaptureQueriesContext(connection) as queries:
+        found = known_ids(ids, org=engine_profile.pk, except_job=other.pk)
+    assert {i: (k.as_source, k.job_id) for i, k in found.items()} == {
+        **{f"S{i}": (True, other.pk if i < 10 else job.pk) for i in range(300)},  # a source's last job
+        **{f"N{i}": (False, job.pk) for i in range(300)},
+    }
+    reads = [q["sql"] for q in queries.captured_queries if "records_recordresult" in q["sql"]]
+    assert len(reads) == 4  # 600 ids: two chunks, a query each for sources and copies
+    with connection.cursor() as cursor:
+        for sql in reads:
+            cursor.execute("EXPLAIN QUERY PLAN " + sql.replace("%", "%%"))
+            plan = " ".join(str(step[-1]) for step in cursor.fetchall())
+            assert "result_source_id_idx" in plan or "result_new_id_idx" in plan, plan
+            assert "job_id=?" not in plan, plan
