@@ -130,5 +130,7 @@ def _parse(value: object) -> dt.datetime | None:
 
 def review_rows(job: CopyJob, limit: int = 50) -> list[RecordResult]:
     """The job's rows that need review, for its page (at most `limit`)."""
-    fields = ("id", "object_name", "source_id", "source_name", "candidates", "error_message", "status")
+    # "job" too: read through the job's related manager, each row gets that job set, which reads
+    # the row's job id (deferred, a query a row).
+    fields = ("id", "job", "object_name", "source_id", "source_name", "candidates", "error_message", "status")
     return list(job.results.filter(status=S.REVIEW).only(*fields).order_by("id")[:limit])

@@ -202,13 +202,13 @@ def undo_parents(undone: CopyJob, rows: list[RecordResult], name_fields: tuple[s
     """For an undo's rows, whose parent_source_id is the original's source id (job_actions._add_undo_rows):
     {that id: (the parent copy's name, its id)}, or for a top copy ("copy of <source name>", "")."""
     ids = {r.parent_source_id for r in rows if r.parent_source_id}
-    originals = list(
-        undone.results.filter(source_id__in=ids).only("source_id", "parent_source_id", "source_name", "action")
-    )
+    # "job" in each: rows read through the job's related manager get that job set, which reads the
+    # row's job id (deferred, a query a row of the page).
+    fields = ("job", "source_id", "parent_source_id", "source_name", "action")
+    originals = list(undone.results.filter(source_id__in=ids).only(*fields))
     parent_ids = {r.parent_source_id for r in originals if r.parent_source_id}
-    parent_rows = undone.results.filter(source_id__in=parent_ids).only(
-        "source_id", "new_id", "values", "depth", "source_name"
-    )
+    parent_fields = ("job", "source_id", "new_id", "values", "depth", "source_name")
+    parent_rows = undone.results.filter(source_id__in=parent_ids).only(*parent_fields)
     copies = {p.source_id: (undo_checks.copy_name(p, name_fields, undone), p.new_id) for p in parent_rows}
     return {r.source_id: _undo_parent(r, copies) for r in originals}
 

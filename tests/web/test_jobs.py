@@ -17,6 +17,7 @@ from django.urls import reverse
 from records.copying.job_actions import copy_job_undo
 from records.copying.options import CopyOptions
 from records.models import AuditEvent, CopyJob, RecordResult
+from records.web.results_table import undo_parents
 from tests.fixtures.engine import copy_now
 
 pytestmark = pytest.mark.django_db
@@ -655,3 +656,18 @@ def test_an_undo_of_vaults_own_deep_copy_names_the_top_copy_by_its_new_name(owne
     assert undo.source_name == "Cardiostat B"
     rows = owner_client.get(reverse("job_rows", args=[undo.code]), {"object": "product__v"}).content.decode()
     assert "<tr><td>Cardiostat B</td><td>Cardiostat B</td>" in rows
+
+
+def test_an_undos_parent_copies_are_read_in_queries_not_one_per_row(make_job, django_assert_max_num_queries):
+    """An undo's rows name their parents through the original's rows, read through its related
+    manager with only some columns: the job id among them (each row read gets its job set from it:
+    deferred, a query a row, 31 more here)."""
+    undone = make_job(results=30, mode=CopyJob.Mode.DEEP_COPY, source_ids=["S00000", "S00001"])
+    undone.results.exclude(source_id="S00000").update(parent_source_id="S00000")
+    undone.results.filter(source_id="S00000").update(source_name="Top", new_id="N00000")
+    page = [RecordResult(parent_source_id=f"S{i:05d}") for i in range(30)]
+    with django_assert_max_num_queries(2):
+        parents = undo_parents(undone, page, ())
+    assert parents["S00000"] == ("copy of Top", "")
+    assert parents["S00007"] == ("Top", "N00000")
+    assert len(parents) == 30
