@@ -18,8 +18,6 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Q
-
 from records.models import ConnectionProfile, CopyJob, RecordResult
 
 # Ids asked per query (two IN lists: within every database's limit on parameters).
@@ -64,30 +62,59 @@ def known_ids(
     wanted = sorted({str(i) for i in ids if i})
     skip_rows = set(except_rows)
     found: dict[str, Known] = {}
-    profiles = same_org(org)
-    jobs = CopyJob.objects.exclude(mode=CopyJob.Mode.UNDO)
-    source_jobs = set(jobs.filter(profile__in=profiles).values_list("pk", flat=True))
-    as_copy = Q(target_profile__in=profiles) | Q(target_profile__isnull=True, profile__in=profiles)
-    copy_jobs = set(jobs.filter(as_copy).values_list("pk", flat=True)) - {except_job}
+    profiles = set(same_org(org))
+    roles = _JobRoles(profiles, except_job)
     # The rows are asked by id alone and their jobs checked here: joined to the job in SQL, SQLite
     # without statistics (the app never runs ANALYZE) starts from the org's jobs and reads every
     # row of each (the giant undo's 100,000, for each 500 ids); asked by id alone, an index range.
     rows = RecordResult.objects.order_by("id")  # by id: a source's last job, a copy's first
     for start in range(0, len(wanted), CHUNK):
         chunk = wanted[start : start + CHUNK]
-        for source_id, job_id in rows.filter(source_id__in=chunk).values_list("source_id", "job_id"):
-            if job_id in source_jobs:
-                found[source_id] = Known(as_source=True, job_id=job_id)
+        sources = list(rows.filter(source_id__in=chunk).values_list("source_id", "job_id"))
         # A row that skipped or updated a record already in the target names it, but did not create it.
-        copies = rows.filter(new_id__in=chunk, action=CREATE).values_list("pk", "new_id", "job_id")
+        copies = list(rows.filter(new_id__in=chunk, action=CREATE).values_list("pk", "new_id", "job_id"))
+        # The jobs read after their rows, so a job made meanwhile is judged like any other.
+        roles.learn({job_id for _, job_id in sources} | {job_id for _, _, job_id in copies})
+        for source_id, job_id in sources:
+            if roles.as_source(job_id):
+                found[source_id] = Known(as_source=True, job_id=job_id)
         for pk, new_id, job_id in copies:
-            if job_id in copy_jobs and pk not in skip_rows:
+            if roles.as_copy(job_id) and pk not in skip_rows:
                 found.setdefault(new_id, Known(as_source=False, job_id=job_id))
     rest = [i for i in wanted if i not in found]
     if len(rest) <= MAX_LIST_READS:
+        jobs = CopyJob.objects.exclude(mode=CopyJob.Mode.UNDO).filter(profile__in=profiles)
         for record_id in rest:
-            lists = jobs.filter(profile__in=profiles, source_ids__icontains=json.dumps(record_id))
+            lists = jobs.filter(source_ids__icontains=json.dumps(record_id))
             listed = lists.values_list("pk", flat=True).first()
             if listed is not None:
                 found[record_id] = Known(as_source=True, job_id=listed)
     return found
+
+
+class _JobRoles:
+    """Whether a job's rows make their ids known in the org (`profiles`): as sources (a copy job
+    of a profile there), as copies (a copy job writing there, not `except_job`). Undo jobs never."""
+
+    def __init__(self, profiles: set[int], except_job: int | None) -> None:
+        self.profiles, self.except_job = profiles, except_job
+        self._roles: dict[int, tuple[bool, bool]] = {}
+
+    def learn(self, job_ids: set[int]) -> None:
+        unseen = job_ids - self._roles.keys()
+        if not unseen:
+            return
+        jobs = CopyJob.objects.filter(pk__in=unseen).values_list("pk", "mode", "profile_id", "target_profile_id")
+        for pk, mode, profile, target in jobs:
+            copy_job = mode != CopyJob.Mode.UNDO
+            writes_to = target if target is not None else profile
+            self._roles[pk] = (
+                copy_job and profile in self.profiles,
+                copy_job and writes_to in self.profiles and pk != self.except_job,
+            )
+
+    def as_source(self, job_id: int) -> bool:
+        return self._roles.get(job_id, (False, False))[0]
+
+    def as_copy(self, job_id: int) -> bool:
+        return self._roles.get(job_id, (False, False))[1]
