@@ -93,11 +93,18 @@ def test_cancel_a_long_job(parts, new_page, login, live_server, rq_worker):
     sandbox.faults("zoho").set(latency=0.05)
     page = login(new_page(), "alice", "alice-pass-123")
     start_copy(page, live_server, profile, "Accounts", "Big Account", "deep_copy")
-    page.click("text=Confirm and queue the copy")
-    page.wait_for_url("**/jobs/*/")
-    page.click("text=Cancel job")
-    page.click("text=Yes, cancel the job")
-    assert "Cancelling" in page.locator(".msg-success").inner_text()
+    # The job's first write is held until the cancel is asked: a copy of 1,021 records now runs in
+    # about a second, which two clicks could miss.
+    first_write = sandbox.hooks("zoho").hold("POST", r"^/crm/v\d+/(?!coql$)\w+")
+    try:
+        page.click("text=Confirm and queue the copy")
+        page.wait_for_url("**/jobs/*/")
+        assert first_write.wait(30)
+        page.click("text=Cancel job")
+        page.click("text=Yes, cancel the job")
+        assert "Cancelling" in page.locator(".msg-success").inner_text()
+    finally:
+        first_write.release()
     wait_finished(page)
     job = CopyJob.objects.get()
     assert job.status == CopyJob.Status.CANCELLED
