@@ -3,6 +3,7 @@
 
 import pytest
 
+from records.connectors.budgets import CREDIT_RESERVE
 from records.copying.preview import copy_preview
 from tests.fixtures.engine import copy_request
 
@@ -11,16 +12,18 @@ pytestmark = pytest.mark.django_db
 
 def test_a_zoho_preview_states_its_credits_against_those_left_today(globex):
     sb, profile, _, src = globex
-    sb.zoho.settings = sb.zoho.settings.updated(daily_credits=1000)
-    sb.zoho.credits_used = 600  # past half: the answers carry X-API-CREDITS-REMAINING
+    # Past half (the answers carry X-API-CREDITS-REMAINING) yet above the connector's reserve, below
+    # which it spaces its calls out: the preview is read at full speed.
+    sb.zoho.settings = sb.zoho.settings.updated(daily_credits=2 * CREDIT_RESERVE + 2000)
+    sb.zoho.credits_used = CREDIT_RESERVE + 1000
     plan = copy_preview(request=copy_request(profile, "Accounts", [src], "deep_copy", overrides={}))
-    left = 1000 - sb.zoho.credits_used
+    left = sb.zoho.settings.daily_credits - sb.zoho.credits_used
     # What the last answer carrying the header said (an answer without a body, 204, carries none).
     remaining = plan.budget["remaining"]
     assert 0 <= remaining - left <= 2 and plan.budget["calls"] == plan.write_calls
     assert plan.budget["spend"] >= plan.write_calls and not plan.budget["over"]
     assert plan.budget["line"].startswith(f"About {plan.write_calls} write calls")
-    assert f"{remaining} Zoho API credits left today" in plan.budget["line"]
+    assert f"{remaining:,} Zoho API credits left today" in plan.budget["line"]
     assert not any("API budget" in w for w in plan.warnings)
 
 
