@@ -79,6 +79,10 @@ class VaultState:
             (o.name, f.name): {} for o in self.schema.values() for f in o.fields if f.type == "Object"
         }
         self._refs_by_object: dict[str, list[tuple[str, dict]]] = {}
+        # Moved by every record written (indexed or unindexed): a query's matching records kept for
+        # its later pages (vault.py `_hits`) hold while it stays the same.
+        self.written = 0
+        self.query_hits: OrderedDict[str, tuple[int, tuple[list[dict], Any]]] = OrderedDict()
         start = target_org.VAULT_COUNTER_START if self.target else 0
         self.counters = {name: start for name in self.schema}
         self.name_counters = {name: 0 for name in self.schema}
@@ -144,6 +148,7 @@ class VaultState:
 
     # -- indexes ---------------------------------------------------------------------------
     def _index(self, obj: str, rec: dict) -> None:
+        self.written += 1
         for fname, index in self.unique[obj].items():
             v = rec.get(fname)
             if v not in BLANK:
@@ -161,6 +166,7 @@ class VaultState:
         return found
 
     def _unindex(self, obj: str, rec: dict) -> None:
+        self.written += 1
         for fname, index in self.unique[obj].items():
             v = rec.get(fname)
             if v not in BLANK and index.get(v) == rec["id"]:

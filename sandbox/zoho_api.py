@@ -234,11 +234,14 @@ class RecordsApi:
 
     def list(self, req, mod):
         fields = self._fields_param(req, mod)
-        records = list(self.state.records[mod.api_name].values())
+        stored = self.state.records[mod.api_name]
         ids = req.param("ids")
         if ids:
-            wanted = set(ids.split(","))
-            records = [r for r in records if r["id"] in wanted]
+            # Looked up, not the module scanned for them (100 ids a call, 1,000 calls over 100,000
+            # records); the order is the listing's sort either way.
+            records = [stored[i] for i in dict.fromkeys(ids.split(",")) if i in stored]
+        else:
+            records = list(stored.values())
         bound = f"{mod.api_name}|{req.param('fields')}|{req.param('sort_by')}|{req.param('sort_order')}|{ids}"
         return self._listing(req, mod, records, fields, bound)
 

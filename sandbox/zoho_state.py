@@ -138,6 +138,10 @@ class ZohoState:
         # generation, answers a list in a lookup, not a scan of the module (100,000 records).
         self.generation = 0
         self._related_index: dict[tuple, tuple[int, dict[str, list[dict]]]] = {}
+        # {parent id: {child id: module}}: the notes and subform rows naming a record in Parent_Id,
+        # kept on every write that sets or drops one (not rebuilt per generation, as a delete moves
+        # the generation): a delete and a record's rows read its own children, not every note and row.
+        self._children: dict[str, dict[str, str]] = {}
 
     @staticmethod
     def user_json(user: dict) -> dict:
@@ -198,6 +202,7 @@ class ZohoState:
         """Replace the records with a saved snapshot; unique indexes are rebuilt from them."""
         with self.lock:
             self._unique.clear()
+            self._children.clear()
             self.records = {name: {} for name in self.modules}
             for module, recs in data.get("records", {}).items():
                 if module not in self.records:
@@ -205,6 +210,7 @@ class ZohoState:
                 for rec in recs.values():
                     self.records[module][rec["id"]] = rec
                     self._index(module, rec)
+                    self._link(module, rec)
             self._next_id = max(self._next_id, int(data.get("next_id", 0)))
 
     # -- ids and raw writes ---------------------------------------------------------------------
@@ -256,6 +262,7 @@ class ZohoState:
         self.records[module][rec["id"]] = rec
         self.created_at[rec["id"]] = time.monotonic()
         self._index(module, rec)
+        self._link(module, rec)
         for key, rows in subforms.items():
             self.replace_rows(mod, key, rec["id"], rows)
         return rec
@@ -263,6 +270,7 @@ class ZohoState:
     def update(self, module: str, rec: dict, values: dict) -> dict:
         mod = self.modules[module]
         self._unindex(module, rec)
+        parent = rec.get("Parent_Id")  # a note's may change
         for key, value in values.items():
             f = mod.by_name.get(key)
             if f is not None and f["data_type"] == "subform":
@@ -274,34 +282,60 @@ class ZohoState:
         rec["Modified_Time"] = self.now_iso()
         rec["Modified_By"] = self.api_user["id"]
         self._index(module, rec)
+        if rec.get("Parent_Id") != parent:
+            self._unlink({**rec, "Parent_Id": parent})
+            self._link(module, rec)
         return rec
 
     def delete(self, module: str, record_id: str) -> None:
         """Delete a record with its subform rows and notes (§8: subform rows go with the record)."""
         rec = self.records[module].pop(record_id)
         self._unindex(module, rec)
+        self._unlink(rec)
         for f in self.modules[module].fields:
             if f["data_type"] == "subform":
                 for row in self.rows(f, record_id):
-                    del self.records[f["associated_module"]["module"]][row["id"]]
+                    self._drop(f["associated_module"]["module"], row["id"])
         if module != "Notes":
-            for note_id in [n["id"] for n in self.records["Notes"].values() if n.get("Parent_Id") == record_id]:
-                del self.records["Notes"][note_id]
+            for note in self.children(record_id, "Notes"):
+                self._drop("Notes", note["id"])
+
+    # -- children by parent: notes and subform rows ----------------------------------------------
+    def children(self, parent_id: str, module: str) -> list[dict]:
+        """The records of `module` whose Parent_Id is `parent_id`, in the order they were stored."""
+        recs = self.records[module]
+        kids = self._children.get(parent_id, {})
+        # Checked again: a record edited in place (a test's) since it was linked drops out.
+        found = (recs.get(i) for i, m in kids.items() if m == module)
+        return [r for r in found if r is not None and r.get("Parent_Id") == parent_id]
+
+    def _link(self, module: str, rec: dict) -> None:
+        parent = rec.get("Parent_Id")
+        if isinstance(parent, str):
+            self._children.setdefault(parent, {})[rec["id"]] = module
+
+    def _unlink(self, rec: dict) -> None:
+        parent = rec.get("Parent_Id")
+        kids = self._children.get(parent) if isinstance(parent, str) else None
+        if isinstance(parent, str) and kids is not None:
+            kids.pop(rec["id"], None)
+            if not kids:
+                del self._children[parent]
+
+    def _drop(self, module: str, record_id: str) -> None:
+        """Remove a note or a subform row (no unique fields, not in the related lists' generation)."""
+        self._unlink(self.records[module].pop(record_id))
 
     # -- subform rows (§7) ----------------------------------------------------------------------
     def rows(self, subform_field: dict, parent_id: str) -> list[dict]:
         sub = subform_field["associated_module"]["module"]
-        return [
-            r
-            for r in self.records[sub].values()
-            if r.get("Parent_Id") == parent_id and r.get("_field") == subform_field["api_name"]
-        ]
+        return [r for r in self.children(parent_id, sub) if r.get("_field") == subform_field["api_name"]]
 
     def replace_rows(self, mod: Module, field_name: str, parent_id: str, rows: list[dict]) -> None:
         f = mod.by_name[field_name]
         sub = f["associated_module"]["module"]
         for row in self.rows(f, parent_id):
-            del self.records[sub][row["id"]]
+            self._drop(sub, row["id"])
         for row in rows:
             self._add_row(sub, field_name, parent_id, row)
 
@@ -316,8 +350,12 @@ class ZohoState:
             existing = self.records[sub].get(row_id) if row_id else None
             if existing is not None and row_id and existing.get("Parent_Id") == parent_id:
                 if "_delete" in row:
-                    del self.records[sub][row_id]
+                    self._drop(sub, row_id)
                 else:
+                    if row.get("Parent_Id", parent_id) != parent_id:  # moved to another record
+                        self._unlink(existing)
+                        existing["Parent_Id"] = row["Parent_Id"]
+                        self._link(sub, existing)
                     existing.update({k: v for k, v in row.items() if k not in ("id", "_delete")})
             elif "_delete" not in row:
                 self._add_row(sub, field_name, parent_id, {k: v for k, v in row.items() if k != "id"})
@@ -327,6 +365,7 @@ class ZohoState:
         new = {"id": self.new_id(), **{k: v for k, v in row.items() if k not in ("id", "Parent_Id")}}
         new["Parent_Id"], new["_field"] = parent_id, field_name
         self.records[sub][new["id"]] = new
+        self._link(sub, new)
 
     # -- unique fields (§3.1 "duplicates are checked on every insert") -------------------------
     def unique_fields(self, module: str) -> list[str]:

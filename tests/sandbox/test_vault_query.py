@@ -129,3 +129,45 @@ def test_3_3_an_unexpected_character_is_named_with_its_position(vault_api):
     assert error["message"] == "Unexpected character [#] at position 44"
     trailing = vault_api.query("SELECT id FROM product__v WHERE name__v = 'Neurolax'   ")
     assert trailing["responseDetails"]["total"] == 1
+
+
+def _paged(vault_api, statement, size):
+    """Every page of `statement` asked for by PAGEOFFSET, as the connector reads a related list."""
+    first = vault_api.query(f"{statement} PAGESIZE {size}")
+    ids, total = [r["id"] for r in first["data"]], first["responseDetails"]["total"]
+    for offset in range(size, total, size):
+        ids += [r["id"] for r in vault_api.query(f"{statement} PAGESIZE {size} PAGEOFFSET {offset}")["data"]]
+    return ids
+
+
+def test_3_3_pages_by_pageoffset_see_a_record_deleted_between_them(vault_api):
+    formulations = ", ".join(f"'{i}'" for i in vault_api.ids("SELECT id FROM formulation__c")[40:60])
+    statement = f"SELECT id FROM packaging__c WHERE formulation__c IN ({formulations}) ORDER BY id ASC"
+    stored = vault_api.ids(statement)
+    assert len(stored) > 100 and _paged(vault_api, statement, 40) == stored
+    assert vault_api.ids(f"{statement} PAGESIZE 40 PAGEOFFSET 40") == stored[40:80]
+    deleted = vault_api.request("DELETE", "vobjects/packaging__c", json=[{"id": stored[50]}]).json()
+    assert deleted["data"][0]["responseStatus"] == "SUCCESS", deleted
+    page = vault_api.query(f"{statement} PAGESIZE 40 PAGEOFFSET 40")  # the same statement, after a write
+    assert [r["id"] for r in page["data"]] == [*stored[40:50], *stored[51:81]]
+    assert page["responseDetails"]["total"] == len(stored) - 1
+
+
+class _Counting(dict):
+    """An object's records that count the ones looked up by id."""
+
+    looked_up = 0
+
+    def __getitem__(self, key):
+        self.looked_up += 1
+        return super().__getitem__(key)
+
+
+def test_3_3_later_pages_by_pageoffset_do_not_select_the_records_again(vault_api):
+    state = vault_api.sb.vault.state
+    products = ", ".join(f"'{i}'" for i in state.records["product__v"])
+    statement = f"SELECT id FROM formulation__c WHERE product__c IN ({products}) ORDER BY id ASC"
+    counted = state.records["formulation__c"] = _Counting(state.records["formulation__c"])
+    ids = _paged(vault_api, statement, 20)
+    # Each matching record looked up once (by the first page), not once a page.
+    assert len(ids) > 100 and counted.looked_up == len(ids)

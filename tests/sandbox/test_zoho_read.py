@@ -50,6 +50,26 @@ def test_4_1_no_records_is_204_without_body(zoho_api):
     assert r.status_code == 204 and r.content == b""
 
 
+class _Scanned(dict):
+    """A module's records that count the ones read by going through them all."""
+
+    read = 0
+
+    def values(self):  # type: ignore[override]
+        self.read += len(self)
+        return super().values()
+
+
+def test_4_1_ids_answers_those_records_sorted_without_reading_the_module(zoho_api):
+    state = zoho_api.sb.zoho.state
+    stored = list(state.records["Tasks"])
+    scanned = state.records["Tasks"] = _Scanned(state.records["Tasks"])
+    asked = [stored[3], stored[1], stored[3], "5725767000009999999", stored[2]]
+    body = zoho_api.get("Tasks", fields="Subject", ids=",".join(asked)).json()
+    assert [r["id"] for r in body["data"]] == sorted(stored[1:4], key=int, reverse=True)  # §4.1: id, desc
+    assert body["info"]["count"] == 3 and scanned.read == 0
+
+
 def test_4_2_single_record_includes_subform_rows_and_no_info(zoho_api):
     acc = zoho_api.account_id("Acme Corp")
     body = zoho_api.get(f"Accounts/{acc}").json()
