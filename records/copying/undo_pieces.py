@@ -3,10 +3,10 @@
 piece's stamps (and, for a cascade, children) read and judged at once, and only what the decisions
 across the whole tree need is kept, by record id: each copy's parent, the ones gone, the ones kept.
 
-Two passes over the copies: the stamps of every record first (what is kept or gone, then the
-ancestors of what stays), then, where children are read, each deletable record's children, judged
-against the whole tree's verdicts: a child that isn't the job's copy was added by someone else;
-one that is and stays keeps its parent."""
+The stamps of every record first (what is kept or gone, then the ancestors of what stays), then,
+where children are read, the children of each record its stamps found deletable, judged against
+the whole tree's verdicts: a child that isn't the job's copy was added by someone else; one that
+is and stays keeps its parent."""
 
 from __future__ import annotations
 
@@ -70,6 +70,8 @@ def check(
     if original is None:
         return judged
     user = ""
+    # The records whose children are read: the ids held by `parents` already, listed by object.
+    candidates: dict[str, list[str]] = {}
     for targets in target_pieces(original, undo):
         heartbeat()
         known = undo_checks.known_as([t.record_id for t in targets], job=original)
@@ -86,52 +88,51 @@ def check(
             kept = kept or undo_checks.judge(t, reading, include_changed=include_changed)
             if kept is not None:
                 judged.kept[t.record_id] = kept
-    judged_alone = dict(judged.kept)  # before what stays keeps its ancestors: who had children read
+            if read_children and t.record_id in stamps and (kept is None or kept.reason == Reason.CHANGED):
+                candidates.setdefault(t.object_name, []).append(t.record_id)
     undo_checks.keep_ancestors(judged.kept, judged.parents, judged.gone)
     if read_children:
-        _check_children(conn, original, undo, judged, judged_alone, heartbeat)
+        _check_children(conn, candidates, judged, heartbeat)
     return judged
 
 
 def _check_children(
-    conn: Connector,
-    original: CopyJob,
-    undo: CopyJob,
-    judged: Judged,
-    judged_alone: dict[str, Kept],
-    heartbeat: Callable[[], None],
+    conn: Connector, candidates: dict[str, list[str]], judged: Judged, heartbeat: Callable[[], None]
 ) -> None:
-    """Keep each deletable record with a child that stays (undo_checks._keep_parents_of_others)."""
+    """Keep each deletable record with a child that stays (undo_checks._keep_parents_of_others),
+    the children of every record judged deletable by its own stamps (changed or not) read."""
     added: dict[str, list[str]] = {}
     staying: set[str] = set()
-    for targets in target_pieces(original, undo):
-        heartbeat()
-        # Those read in one piece: every record judged deletable by its own stamps (changed or not).
-        candidates = [
-            t
-            for t in targets
-            if t.record_id not in judged.gone
-            and (t.record_id not in judged_alone or judged_alone[t.record_id].reason == Reason.CHANGED)
-        ]
-        children = undo_checks.children_of(conn, candidates)
-        if children is None:
-            return  # not read: no cascade (children_checked stays False)
-        for parent, ids in children.items():
-            if not judged.deletable(parent):
-                continue
-            for child in ids:
-                if child in judged.gone or judged.deletable(child):
-                    continue
-                if judged.named(child):
-                    staying.add(parent)  # the job's copy, kept
-                else:
-                    added.setdefault(parent, []).append(child)
+    for object_name, ids in candidates.items():
+        for start in range(0, len(ids), PIECE):
+            heartbeat()
+            children = undo_checks.children_of(conn, [Target(object_name, i) for i in ids[start : start + PIECE]])
+            if children is None:
+                return  # not read: no cascade (children_checked stays False)
+            _sort_children(children, judged, added, staying)
     for parent in staying - set(added):
         judged.kept[parent] = undo_checks.UNDER_KEPT
     for parent, ids in added.items():
         judged.kept[parent] = undo_checks.added_under(ids)
     undo_checks.keep_ancestors(judged.kept, judged.parents, judged.gone)
     judged.children_checked = True
+
+
+def _sort_children(
+    children: dict[str, list[str]], judged: Judged, added: dict[str, list[str]], staying: set[str]
+) -> None:
+    """Note each deletable parent's children that stay: `added` (not the job's copies), or in
+    `staying` (the job's copies, kept)."""
+    for parent, found in children.items():
+        if not judged.deletable(parent):
+            continue
+        for child in found:
+            if child in judged.gone or judged.deletable(child):
+                continue
+            if judged.named(child):
+                staying.add(parent)
+            else:
+                added.setdefault(parent, []).append(child)
 
 
 def target_pieces(original: CopyJob, undo: CopyJob) -> Iterator[list[Target]]:
