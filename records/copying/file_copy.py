@@ -208,6 +208,7 @@ def undo_files(context: RunContext) -> None:
         FileResult.objects.filter(pk=file.pk).update(status=F.DELETED, updated=timezone.now())
     # The files on records this undo deleted went with them.
     deleted = context.job.results.filter(status=RecordResult.Status.SUCCEEDED).values_list("source_id", flat=True)
+    # A subquery, not a list: an undo of 100,000 records would hold (and send) every id.
     FileResult.objects.filter(
-        job=original, status=F.SUCCEEDED, row__action=RecordResult.Action.CREATE, row__new_id__in=list(deleted)
+        job=original, status=F.SUCCEEDED, row__action=RecordResult.Action.CREATE, row__new_id__in=deleted
     ).update(status=F.DELETED, updated=timezone.now())

@@ -16,13 +16,17 @@ a record can still be added: that window is the cascade's few seconds.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import NoReturn
 
+from django.db.models import QuerySet
+
 from records.connectors.errors import ConnectorError, NotFound, OutcomeUnknown, RateLimited, Unavailable
-from records.copying import file_copy, undo_checks, undo_restore
+from records.copying import file_copy, undo_checks, undo_pieces, undo_restore
 from records.copying import results as res
 from records.copying.lifecycle import Paused
 from records.copying.reconcile import reconcile_deletes
+from records.copying.result_rows import reloaded
 from records.copying.run_context import RunContext
 from records.copying.vault_jobs import VaultJobPoller
 from records.copying.write import MAX_SEND_ATTEMPTS
@@ -50,23 +54,33 @@ class UndoRun:
         file_copy.undo_files(self.context)  # and the files it added to records it did not create
 
     def _delete(self) -> None:
-        rows = self.context.rows(status__in=[S.PENDING, S.SENDING], action=RecordResult.Action.CREATE)
-        sending = [r for r in rows if r.status == S.SENDING]
-        if sending:
-            reconcile_deletes(self.connector, sending)
-        pending = [r for r in rows if r.status == S.PENDING]
-        if not pending:
+        # A piece of rows at a time: the undo of 100,000 records holds no row instance a record.
+        for rows in self._pieces(self._created(S.SENDING)):
+            reconcile_deletes(self.connector, rows)
+        if not self._created(S.PENDING).exists():
             return
-        verdicts = self._check(pending)
-        deletable = {t.record_id for t in verdicts.delete}
-        pending = [r for r in pending if r.source_id in deletable]
-        roots = [r for r in pending if r.depth == 0]
-        if self._cascades() and verdicts.cascade_safe and self._all_go(roots, verdicts):
+        judged = self._check()
+        roots = [r for r in reloaded(self._pks(self._created(S.PENDING, depth=0))) if judged.deletable(r.source_id)]
+        if self._cascades() and judged.cascade_safe and self._all_go(roots, judged):
             self._cascade(roots)
-            self._settle(pending)
+            self._settle(judged)
         else:
-            self._delete_children_first(pending)
+            self._delete_children_first(judged)
         self.context.heartbeat()
+
+    def _created(self, *statuses: str, **filters: object) -> QuerySet[RecordResult]:
+        return self.context.job.results.filter(action=RecordResult.Action.CREATE, status__in=statuses, **filters)
+
+    @staticmethod
+    def _pks(rows: QuerySet[RecordResult]) -> list[int]:
+        return list(rows.order_by("depth", "id").values_list("pk", flat=True))
+
+    def _pieces(self, rows: QuerySet[RecordResult]) -> Iterator[list[RecordResult]]:
+        """`rows` (their ids read first) as instances without their snapshots, PIECE at a time."""
+        pks = self._pks(rows)
+        for start in range(0, len(pks), undo_pieces.PIECE):
+            self.context.heartbeat()
+            yield reloaded(pks[start : start + undo_pieces.PIECE])
 
     def _cascades(self) -> bool:
         original = self.context.job.parent_job
@@ -74,57 +88,57 @@ class UndoRun:
             return False  # across profiles a re-run's records may hang under a record it skipped
         return self.connector.native_deep_copy and original.mode == CopyJob.Mode.DEEP_COPY
 
-    def _all_go(self, roots: list[RecordResult], verdicts: undo_checks.Verdicts) -> bool:
+    def _all_go(self, roots: list[RecordResult], judged: undo_pieces.Judged) -> bool:
         """Every record left is below a root being deleted, and no row of the job stays (kept, or
         failed earlier): the cascade would take it too."""
         stays = self.context.job.results.filter(status__in=[S.SKIPPED, S.FAILED, S.REVIEW]).exists()
-        return not stays and _under(verdicts.delete, {r.source_id for r in roots})
+        return not stays and judged.under({r.source_id for r in roots})
 
-    def _check(self, pending: list[RecordResult]) -> undo_checks.Verdicts:
+    def _check(self) -> undo_pieces.Judged:
         """Settle the rows whose record is kept (skipped, with the reason) or gone (deleted)."""
         job = self.context.job
         self.context.heartbeat()
-        original = job.parent_job
-        wanted = {(r.object_name, r.source_id) for r in pending}
-        targets = undo_checks.copy_targets(original, only=wanted) if original is not None else []
-        verdicts = undo_checks.check(
+        judged = undo_pieces.check(
             self.connector,
-            targets,
-            job=original or job,
+            job.parent_job,
+            job,
             include_changed=bool((job.options or {}).get("include_changed")),
             read_children=self.connector.native_deep_copy,
+            heartbeat=self.context.heartbeat,
         )
-        gone = {t.record_id for t in verdicts.gone}
-        named = {t.record_id for t in targets}
-        settled = []
-        for row in pending:
-            kept = verdicts.kept.get(row.source_id)
-            if row.source_id not in named:
-                kept = undo_checks.Kept(
-                    undo_checks.Reason.NOT_NAMED, "Kept: the copy job no longer names this record as its copy."
-                )
-            if kept is not None:
-                row.status, row.error_type, row.error_message = S.SKIPPED, kept.reason.value, kept.message
-            elif row.source_id in gone:
-                res.succeed(row, "")
-            else:
-                continue
-            settled.append(row)
-        res.save_in_batches(settled)
-        return verdicts
+        for rows in self._pieces(self._created(S.PENDING)):
+            settled = []
+            for row in rows:
+                kept = judged.kept.get(row.source_id)
+                if not judged.named(row.source_id):
+                    kept = undo_checks.Kept(
+                        undo_checks.Reason.NOT_NAMED, "Kept: the copy job no longer names this record as its copy."
+                    )
+                if kept is not None:
+                    row.status, row.error_type, row.error_message = S.SKIPPED, kept.reason.value, kept.message
+                elif row.source_id in judged.gone:
+                    res.succeed(row, "")
+                else:
+                    continue
+                settled.append(row)
+            res.save_in_batches(settled)
+        return judged
 
-    def _delete_children_first(self, rows: list[RecordResult]) -> None:
-        conn = self.connector
+    def _delete_children_first(self, judged: undo_pieces.Judged) -> None:
+        conn, pending = self.connector, self._created(S.PENDING)
         # Children first, so no record is left pointing at a deleted parent.
-        for depth in sorted({r.depth for r in rows}, reverse=True):
-            level = [r for r in rows if r.depth == depth and r.status == S.PENDING]
-            by_object: dict[str, list[RecordResult]] = {}
-            for row in level:
-                by_object.setdefault(row.object_name, []).append(row)
-            for object_name, object_rows in by_object.items():
-                for start in range(0, len(object_rows), conn.batch_size):
-                    self.context.heartbeat()
-                    self._send_delete(object_name, object_rows[start : start + conn.batch_size])
+        for depth in sorted(pending.order_by().values_list("depth", flat=True).distinct(), reverse=True):
+            level = pending.filter(depth=depth)
+            for object_name in sorted(level.order_by().values_list("object_name", flat=True).distinct()):
+                ids = level.filter(object_name=object_name).order_by("id").values_list("pk", "source_id")
+                pks = [
+                    pk for pk, record_id in ids.iterator(chunk_size=undo_pieces.PIECE) if judged.deletable(record_id)
+                ]
+                for start in range(0, len(pks), undo_pieces.PIECE):
+                    rows = [r for r in reloaded(pks[start : start + undo_pieces.PIECE]) if r.status == S.PENDING]
+                    for at in range(0, len(rows), conn.batch_size):
+                        self.context.heartbeat()
+                        self._send_delete(object_name, rows[at : at + conn.batch_size])
 
     def _send_delete(self, object_name: str, batch: list[RecordResult]) -> None:
         res.mark_sending(batch)
@@ -170,10 +184,10 @@ class UndoRun:
         except (RateLimited, Unavailable) as exc:
             _pause([root_row], exc)
         except ConnectorError as exc:
-            rows = self.context.rows(status__in=[S.PENDING, S.SENDING])
-            for row in rows:
-                res.fail_with(row, exc)
-            res.save_in_batches(rows)
+            for rows in self._pieces(job.results.filter(status__in=[S.PENDING, S.SENDING])):
+                for row in rows:
+                    res.fail_with(row, exc)
+                res.save_in_batches(rows)
             st["phase"] = "done"
             self.context.save_state()
             return False
@@ -190,39 +204,24 @@ class UndoRun:
                 st["phase"] = "done"
                 self.context.save_state()
 
-    def _settle(self, rows: list[RecordResult]) -> None:
+    def _settle(self, judged: undo_pieces.Judged) -> None:
         """After the cascade: a record that is gone was deleted; one still there failed."""
         conn = self.connector
-        # The rows as they are now, of those given (the set made once: inside the filter it was
-        # made again for every row, 10,202 × 10,202 steps for Mega Product's undo, minutes of CPU).
-        given = {x.pk for x in rows}
-        rows = [r for r in self.context.rows(status__in=[S.PENDING, S.SENDING]) if r.pk in given]
-        found: set[str] = set()
-        for object_name in {r.object_name for r in rows}:
-            found |= set(conn.stamps(object_name, [r.source_id for r in rows if r.object_name == object_name]))
         statuses = {st.get("status") for st in self.context.job.state.get("cascade", {}).values()} - {None}
         ended = ", ".join(sorted(statuses)) or "an error"
-        for row in rows:
-            if row.source_id in found:
-                res.fail(
-                    row, "NOT_DELETED", f"The Vault cascade delete ended with {ended}; this record is still there."
-                )
-            else:
-                res.succeed(row, "")
-        res.save_in_batches(rows)
-
-
-def _under(targets: list[undo_checks.Target], roots: set[str]) -> bool:
-    """Every target is one of `roots` or below one of them in the copied tree."""
-    parents = {t.record_id: t.parent_id for t in targets}
-    for rid in parents:
-        seen = set()
-        while rid not in roots and rid in parents and rid not in seen:
-            seen.add(rid)
-            rid = parents[rid]
-        if rid not in roots:
-            return False
-    return True
+        for rows in self._pieces(self._created(S.PENDING, S.SENDING)):
+            rows = [r for r in rows if judged.deletable(r.source_id)]
+            found: set[str] = set()
+            for object_name in {r.object_name for r in rows}:
+                found |= set(conn.stamps(object_name, [r.source_id for r in rows if r.object_name == object_name]))
+            for row in rows:
+                if row.source_id in found:
+                    res.fail(
+                        row, "NOT_DELETED", f"The Vault cascade delete ended with {ended}; this record is still there."
+                    )
+                else:
+                    res.succeed(row, "")
+            res.save_in_batches(rows)
 
 
 def _pause(rows: list[RecordResult], exc: ConnectorError) -> NoReturn:

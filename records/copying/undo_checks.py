@@ -139,12 +139,12 @@ def check(
 
 def read(conn: Connector, targets: Sequence[Target], *, job: CopyJob, read_children: bool) -> Reading:
     known = known_as([t.record_id for t in targets], job=job)
-    stamps = _stamps(conn, [t for t in targets if t.record_id not in known])
+    stamps = stamps_of(conn, [t for t in targets if t.record_id not in known])
     user = conn.api_user_id() if stamps else ""
     reading = Reading(known, stamps, user, conn.clock_offset(), job.created)
     if read_children:
-        candidates = [t for t in targets if t.record_id in stamps and _judge(t, reading, include_changed=True) is None]
-        reading.children = _children(conn, candidates)
+        candidates = [t for t in targets if t.record_id in stamps and judge(t, reading, include_changed=True) is None]
+        reading.children = children_of(conn, candidates)
     return reading
 
 
@@ -155,7 +155,7 @@ def decide(reading: Reading, targets: Sequence[Target], *, include_changed: bool
         if kept is None and t.record_id not in reading.stamps:
             out.gone.append(t)
             continue
-        kept = kept or _judge(t, reading, include_changed=include_changed)
+        kept = kept or judge(t, reading, include_changed=include_changed)
         if kept is None:
             out.delete.append(t)
         else:
@@ -168,7 +168,7 @@ def decide(reading: Reading, targets: Sequence[Target], *, include_changed: bool
     return out
 
 
-def _stamps(conn: Connector, targets: Sequence[Target]) -> dict[str, Record]:
+def stamps_of(conn: Connector, targets: Sequence[Target]) -> dict[str, Record]:
     by_object: dict[str, list[str]] = {}
     for t in targets:
         by_object.setdefault(t.object_name, []).append(t.record_id)
@@ -178,7 +178,7 @@ def _stamps(conn: Connector, targets: Sequence[Target]) -> dict[str, Record]:
     return found
 
 
-def _judge(t: Target, reading: Reading, *, include_changed: bool) -> Kept | None:
+def judge(t: Target, reading: Reading, *, include_changed: bool) -> Kept | None:
     record, offset = reading.stamps[t.record_id], reading.offset
     if record.created is None or record.modified is None or not record.created_by:
         return Kept(
@@ -211,18 +211,21 @@ def _keep_ancestors(out: Verdicts, targets: Sequence[Target]) -> None:
     """A record whose child in the copied tree stays is kept too. Only for children that are the
     job's copies (changed, or with something under them): a row holding a record that isn't the
     job's copy doesn't say where that record hangs."""
-    parents = {t.record_id: t.parent_id for t in targets}
-    gone = {t.record_id for t in out.gone}
-    stays = [rid for rid, k in out.kept.items() if k.reason in IN_TREE]
-    while stays:
-        parent = parents.get(stays.pop(), "")
-        if parent in parents and parent not in out.kept and parent not in gone:
-            out.kept[parent] = UNDER_KEPT
-            stays.append(parent)
+    keep_ancestors(out.kept, {t.record_id: t.parent_id for t in targets}, {t.record_id for t in out.gone})
     out.delete = [t for t in out.delete if t.record_id not in out.kept]
 
 
-def _children(conn: Connector, targets: Sequence[Target]) -> dict[str, list[str]] | None:
+def keep_ancestors(kept: dict[str, Kept], parents: dict[str, str], gone: set[str]) -> None:
+    """Add to `kept` each record of `parents` (id: its parent's id) above one kept in the tree."""
+    stays = [rid for rid, k in kept.items() if k.reason in IN_TREE]
+    while stays:
+        parent = parents.get(stays.pop(), "")
+        if parent in parents and parent not in kept and parent not in gone:
+            kept[parent] = UNDER_KEPT
+            stays.append(parent)
+
+
+def children_of(conn: Connector, targets: Sequence[Target]) -> dict[str, list[str]] | None:
     """{parent id: child ids} under `targets`, through all the related lists of their objects (what
     a cascade delete follows). None when a read failed for another reason than an outage."""
     by_object: dict[str, list[str]] = {}
@@ -251,15 +254,19 @@ def _keep_parents_of_others(out: Verdicts, targets: Sequence[Target], children: 
         staying = [c for c in children.get(parent, ()) if c not in deleting and c not in gone]
         added = [c for c in staying if c not in ours]
         if added:
-            shown = ", ".join(added[:5]) + (" …" if len(added) > 5 else "")
-            out.kept[parent] = Kept(
-                Reason.ADDED_UNDER,
-                f"Kept: {len(added)} record(s) were added under it after the copy ({shown}); deleting it would"
-                " delete them too.",
-            )
+            out.kept[parent] = added_under(added)
         elif staying:
             out.kept[parent] = UNDER_KEPT
     out.delete = [t for t in out.delete if t.record_id not in out.kept]
+
+
+def added_under(added: list[str]) -> Kept:
+    shown = ", ".join(added[:5]) + (" …" if len(added) > 5 else "")
+    return Kept(
+        Reason.ADDED_UNDER,
+        f"Kept: {len(added)} record(s) were added under it after the copy ({shown}); deleting it would"
+        " delete them too.",
+    )
 
 
 def known_as(ids: Iterable[str], *, job: CopyJob) -> dict[str, Kept]:

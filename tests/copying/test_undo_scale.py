@@ -2,17 +2,23 @@
 the undo of a large engine-built Vault deep copy takes a number of steps of our code (the records
 package's line events) in line with its rows, not their square, against the sandbox over HTTP; the
 undo job is made holding a piece of rows at a time (memory traced); the copies it checks are read in
-a few queries."""
+a few queries; the worker's undo holds a piece of rows at a time (row instances counted)."""
 
+import gc
 import sys
 import tracemalloc
 from pathlib import Path
 
-from records.copying import undo_checks
+import pytest
+
+from records.connectors import connector_for
+from records.copying import undo_checks, undo_pieces
 from records.copying.job_actions import copy_job_run, copy_job_undo
 from records.copying.options import CopyOptions
 from records.models import CopyJob, RecordResult
+from sandbox import Sandbox, demo
 from tests.fixtures.engine import copy_now
+from tests.fixtures.sandbox import TEST_VAULT_SETTINGS
 
 ROWS = 6_000
 OURS = str(Path(__file__).resolve().parents[2] / "records")
@@ -110,3 +116,63 @@ def test_the_copies_an_undo_checks_are_read_in_queries_not_one_per_row(make_job,
     with django_assert_max_num_queries(3):
         targets = undo_checks.copy_targets(job)
     assert len(targets) == 270  # every tenth row failed or has no copy
+
+
+GIANT = 5_000  # records under the giant product: its copy's rows are PIECE rows 2.5 times over
+
+
+@pytest.fixture
+def giant_vault(owner, settings):
+    """A sandbox of its own whose vault holds the Giant Product with GIANT records under it."""
+    from records.models import ConnectionProfile, System
+
+    settings.VAULT_JOB_POLL_SECONDS = 0.2
+    sb = Sandbox.start(vault_settings={**TEST_VAULT_SETTINGS, "giant_related": GIANT})
+    try:
+        profile = ConnectionProfile.objects.create(
+            name="Giant Vault", **demo.profile_values(System.VAULT, sb.vault_url), owner=owner
+        )
+        yield sb, profile, connector_for(profile)
+    finally:
+        sb.stop()
+
+
+def test_the_workers_undo_holds_a_piece_of_rows_at_a_time_not_every_row(giant_vault, owner):
+    """The undo of a copy of 5,001 records, run as the worker runs it, deletes them all while no
+    more than a piece of its rows is alive as instances at any row write (before: every pending row
+    at once, and again while settling the cascade: 10,002)."""
+    sb, profile, conn = giant_vault
+    src = find_id(conn, demo.GIANT_PRODUCT)
+    job = copy_now(
+        profile,
+        owner,
+        "product__v",
+        [src],
+        "deep_copy",
+        overrides={"name__v": "Giant S"},
+        options=CopyOptions(engine=True),
+    )
+    assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
+    assert job.planned_count == GIANT + 1
+    undo = copy_job_undo(job=job, user=owner, enqueue=False)
+    alive: list[int] = []
+    writes = str(Path(OURS) / "copying" / "results.py")
+
+    def calls(frame, event, arg):
+        # Counted at each write of rows: what the run holds then (the gc sees every instance).
+        if frame.f_code.co_name == "_write" and frame.f_code.co_filename == writes:
+            alive.append(sum(1 for o in gc.get_objects() if type(o) is RecordResult))
+
+    before = sys.gettrace()
+    sys.settrace(calls)
+    try:
+        undo = copy_job_run(job_id=undo.pk, worker_id="test")
+    finally:
+        sys.settrace(before)
+    assert undo.status == CopyJob.Status.SUCCEEDED, undo.error_summary
+    assert undo.succeeded_count == undo.planned_count == GIANT + 1
+    made = job.results.filter(status=RecordResult.Status.SUCCEEDED, action=RecordResult.Action.CREATE)
+    assert not any(new_id in sb.vault.state.records[obj] for obj, new_id in made.values_list("object_name", "new_id"))
+    assert alive, "no row written"
+    # A piece of rows, and the root's row held for its cascade.
+    assert max(alive) <= undo_pieces.PIECE + 1, max(alive)
