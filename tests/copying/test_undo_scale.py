@@ -10,6 +10,8 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from records.connectors import connector_for
 from records.copying import undo_checks, undo_pieces
@@ -116,6 +118,49 @@ def test_the_copies_an_undo_checks_are_read_in_queries_not_one_per_row(make_job,
     with django_assert_max_num_queries(3):
         targets = undo_checks.copy_targets(job)
     assert len(targets) == 270  # every tenth row failed or has no copy
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the plan of SQLite without statistics")
+def test_the_workers_undo_asks_each_piece_of_copies_by_id_not_by_scanning_the_jobs_rows(make_job, owner):
+    """Each piece of the worker's check asks the undo's pending rows and the parents' copies by
+    their ids (an index range): with the job in the WHERE, SQLite without statistics read every
+    pending row of the undo (and every copied row of the copy) for each piece, quadratic at 100,000."""
+    job = make_job(mode=CopyJob.Mode.DEEP_COPY)
+    rows = [("S0", "N0", "", 0)] + [(f"S{i}", f"N{i}", "S0", 1) for i in range(1, 30)]
+    RecordResult.objects.bulk_create(
+        RecordResult(
+            job=job,
+            object_name="formulation__c" if depth else "product__v",
+            source_id=s,
+            new_id=n,
+            parent_source_id=parent,
+            depth=depth,
+            status=RecordResult.Status.SUCCEEDED,
+        )
+        for s, n, parent, depth in rows
+    )
+    # Another job copied the same source records (their ids are its sources too): not this copy's parents.
+    other = make_job(mode=CopyJob.Mode.DEEP_COPY)
+    RecordResult.objects.bulk_create(
+        RecordResult(
+            job=other, object_name="product__v", source_id=s, new_id=f"M{s}", status=RecordResult.Status.SUCCEEDED
+        )
+        for s, _, _, _ in rows[:3]
+    )
+    undo = copy_job_undo(job=job, user=owner, enqueue=False)
+    undo.results.filter(source_id="N7").update(status=RecordResult.Status.SKIPPED)  # settled already
+    with CaptureQueriesContext(connection) as queries:
+        (targets,) = undo_pieces.target_pieces(job, undo)
+    assert [(t.record_id, t.parent_id) for t in targets] == [("N0", "")] + [
+        (f"N{i}", "N0") for i in range(1, 30) if i != 7
+    ]
+    by_ids = [q["sql"] for q in queries.captured_queries if '"source_id" IN' in q["sql"]]
+    assert len(by_ids) == 2, by_ids  # the undo's pending rows, the parents' copies
+    with connection.cursor() as cursor:
+        for sql in by_ids:
+            cursor.execute("EXPLAIN QUERY PLAN " + sql.replace("%", "%%"))
+            plan = " ".join(str(step[-1]) for step in cursor.fetchall())
+            assert "result_source_id_idx" in plan and "job_id=?" not in plan, plan
 
 
 GIANT = 5_000  # records under the giant product: its copy's rows are PIECE rows 2.5 times over
