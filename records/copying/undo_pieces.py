@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from records.connectors.base import Connector
 from records.copying import undo_checks
@@ -169,7 +170,7 @@ def target_pieces(original: CopyJob, undo: CopyJob) -> Iterator[list[Target]]:
         ]
 
 
-def _by_source_id(ids: set[str], *columns: str) -> list[tuple]:
+def _by_source_id(ids: set[str], *columns: str) -> list[tuple[Any, ...]]:
     """The rows of every job with one of these source ids, oldest first (the job is judged by the
     caller). Asked by id alone, so the query is an index range of the ids: with the job in the
     WHERE, SQLite without statistics (the app never runs ANALYZE) reads every row of the job's
