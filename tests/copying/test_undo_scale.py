@@ -30,21 +30,25 @@ def find_id(conn, name):
     return next(r.id for r in conn.search("product__v", name).records if r.name == name)
 
 
-def steps_of_undo(profile, owner, conn, name) -> tuple[int, int]:
-    """(rows, line events of records/ in this thread) of the undo of an engine-built copy of `name`.
-    The worker's thread runs the whole undo: the cascade, the checks, settling the rows."""
-    src = find_id(conn, name)
+def engine_copy_and_undo(profile, owner, conn, name) -> tuple[CopyJob, CopyJob]:
+    """An engine-built deep copy of the product `name`, run here, and its undo job (not run)."""
     job = copy_now(
         profile,
         owner,
         "product__v",
-        [src],
+        [find_id(conn, name)],
         "deep_copy",
         overrides={"name__v": f"{name} S"},
         options=CopyOptions(engine=True),
     )
     assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
-    undo = copy_job_undo(job=job, user=owner, enqueue=False)
+    return job, copy_job_undo(job=job, user=owner, enqueue=False)
+
+
+def steps_of_undo(profile, owner, conn, name) -> tuple[int, int]:
+    """(rows, line events of records/ in this thread) of the undo of an engine-built copy of `name`.
+    The worker's thread runs the whole undo: the cascade, the checks, settling the rows."""
+    job, undo = engine_copy_and_undo(profile, owner, conn, name)
     steps = 0
 
     def lines(frame, event, arg):
@@ -187,19 +191,8 @@ def test_the_workers_undo_holds_a_piece_of_rows_at_a_time_not_every_row(giant_va
     more than a piece of its rows is alive as instances at any row write (before: every pending row
     at once, and again while settling the cascade: 10,002)."""
     sb, profile, conn = giant_vault
-    src = find_id(conn, demo.GIANT_PRODUCT)
-    job = copy_now(
-        profile,
-        owner,
-        "product__v",
-        [src],
-        "deep_copy",
-        overrides={"name__v": "Giant S"},
-        options=CopyOptions(engine=True),
-    )
-    assert job.status == CopyJob.Status.SUCCEEDED, job.error_summary
+    job, undo = engine_copy_and_undo(profile, owner, conn, demo.GIANT_PRODUCT)
     assert job.planned_count == GIANT + 1
-    undo = copy_job_undo(job=job, user=owner, enqueue=False)
     alive: list[int] = []
     writes = str(Path(OURS) / "copying" / "results.py")
 
