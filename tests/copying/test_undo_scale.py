@@ -45,6 +45,18 @@ def engine_copy_and_undo(profile, owner, conn, name) -> tuple[CopyJob, CopyJob]:
     return job, copy_job_undo(job=job, user=owner, enqueue=False)
 
 
+def run_traced(undo: CopyJob, tracer) -> CopyJob:
+    """The undo job run here as the worker runs it, `tracer` set on this thread meanwhile."""
+    before = sys.gettrace()  # a coverage run's tracer, given back after
+    sys.settrace(tracer)
+    try:
+        undo = copy_job_run(job_id=undo.pk, worker_id="test")
+    finally:
+        sys.settrace(before)
+    assert undo.status == CopyJob.Status.SUCCEEDED, undo.error_summary
+    return undo
+
+
 def steps_of_undo(profile, owner, conn, name) -> tuple[int, int]:
     """(rows, line events of records/ in this thread) of the undo of an engine-built copy of `name`.
     The worker's thread runs the whole undo: the cascade, the checks, settling the rows."""
@@ -60,13 +72,7 @@ def steps_of_undo(profile, owner, conn, name) -> tuple[int, int]:
         # Only our own code's lines are counted (Django's and the connectors' HTTP are not ours to bound).
         return lines if frame.f_code.co_filename.startswith(OURS) else None
 
-    before = sys.gettrace()  # a coverage run's tracer, given back after
-    sys.settrace(calls)
-    try:
-        undo = copy_job_run(job_id=undo.pk, worker_id="test")
-    finally:
-        sys.settrace(before)
-    assert undo.status == CopyJob.Status.SUCCEEDED, undo.error_summary
+    undo = run_traced(undo, calls)
     assert undo.succeeded_count == undo.planned_count == job.planned_count
     return undo.planned_count, steps
 
@@ -201,13 +207,7 @@ def test_the_workers_undo_holds_a_piece_of_rows_at_a_time_not_every_row(giant_va
         if frame.f_code.co_name == "_write" and frame.f_code.co_filename == writes:
             alive.append(sum(1 for o in gc.get_objects() if type(o) is RecordResult))
 
-    before = sys.gettrace()
-    sys.settrace(calls)
-    try:
-        undo = copy_job_run(job_id=undo.pk, worker_id="test")
-    finally:
-        sys.settrace(before)
-    assert undo.status == CopyJob.Status.SUCCEEDED, undo.error_summary
+    undo = run_traced(undo, calls)
     assert undo.succeeded_count == undo.planned_count == GIANT + 1
     made = job.results.filter(status=RecordResult.Status.SUCCEEDED, action=RecordResult.Action.CREATE)
     assert not any(new_id in sb.vault.state.records[obj] for obj, new_id in made.values_list("object_name", "new_id"))
