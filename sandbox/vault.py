@@ -749,13 +749,13 @@ class VaultApp:
         run again: its matches are the ones its first page found while no record was written since
         (each page selected and sorted them all again: 20 pages of a related list of 20,000 rows
         looked at 400,000 records). Read under the state's lock."""
-        key = repr(replace(q, pagesize=None, pageoffset=None)) if q.pageoffset else None
-        cached = self.state.query_hits.get(key) if key else None
+        key = repr(replace(q, pagesize=None, pageoffset=None))
+        cached = self.state.query_hits.get(key) if q.pageoffset else None
         if cached is not None and cached[0] == self.state.written:
             return cached[1]
         found = self._select(objdef, q, self._candidates(q))
         if len(found[0]) > (q.pagesize or self.settings.query_pagesize):  # later pages may be asked for
-            self.state.query_hits[key or repr(replace(q, pagesize=None, pageoffset=None))] = (self.state.written, found)
+            self.state.query_hits[key] = (self.state.written, found)
             while len(self.state.query_hits) > QUERIES_KEPT:
                 self.state.query_hits.popitem(last=False)
         return found

@@ -124,20 +124,9 @@ class Reading:
     children: dict[str, list[str]] | None = None
 
 
-def check(
-    conn: Connector,
-    targets: Sequence[Target],
-    *,
-    job: CopyJob,
-    include_changed: bool,
-    read_children: bool,
-) -> Verdicts:
-    """Sort `targets` (copies of `job`) into deleted, gone and kept. Reads the records (and, with
-    `read_children`, their children); RateLimited/Unavailable propagate (nothing was decided)."""
-    return decide(read(conn, targets, job=job, read_children=read_children), targets, include_changed=include_changed)
-
-
 def read(conn: Connector, targets: Sequence[Target], *, job: CopyJob, read_children: bool) -> Reading:
+    """What the database and the remote say of `targets` (copies of `job`), and, with
+    `read_children`, their children; RateLimited/Unavailable propagate (nothing was decided)."""
     known = known_as([t.record_id for t in targets], job=job)
     stamps = stamps_of(conn, [t for t in targets if t.record_id not in known])
     user = conn.api_user_id() if stamps else ""
@@ -302,12 +291,10 @@ def kept_words(job: CopyJob) -> str:
 def copy_targets(
     original: CopyJob,
     *,
-    only: set[tuple[str, str]] | None = None,
     limit: int | None = None,
     name_fields: tuple[str, ...] = (),
 ) -> list[Target]:
-    """The copies `original` created (children after parents), as targets: those in `only`
-    ((object, copy id) pairs) when given, at most `limit`."""
+    """The copies `original` created (children after parents), as targets, at most `limit`."""
     found = original.results.filter(status=S.SUCCEEDED).exclude(new_id="").order_by("depth", "id")
     # A parent's copy may be a record the job skipped (found in the target already): still the parent.
     copy_of = dict(found.values_list("source_id", "new_id"))
@@ -327,8 +314,6 @@ def copy_targets(
         "values",
         "depth",
     ).iterator(chunk_size=2000):
-        if only is not None and (r.object_name, r.new_id) not in only:
-            continue
         out.append(
             Target(
                 r.object_name,

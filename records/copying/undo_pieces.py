@@ -65,7 +65,7 @@ def check(
     read_children: bool,
     heartbeat: Callable[[], None],
 ) -> Judged:
-    """Judge the copies of `original` that `undo` has pending (undo_checks.check's verdicts).
+    """Judge the copies of `original` that `undo` has pending (undo_checks.decide's verdicts).
     RateLimited/Unavailable propagate (nothing was decided)."""
     judged = Judged()
     if original is None:
