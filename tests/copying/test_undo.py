@@ -92,6 +92,24 @@ def test_a_copy_edited_after_the_copy_is_kept_and_deleted_only_when_asked(bare_z
     assert CopyJob.objects.get(pk=job.pk).status == CopyJob.Status.UNDONE
 
 
+@pytest.mark.parametrize("applied", [True, False], ids=["applied", "not-applied"])
+@pytest.mark.django_db
+def test_an_undos_lost_delete_answer_is_settled_by_what_the_system_holds(bare_zoho, owner, margin, applied):
+    """A delete sent whose answer was lost (its row left sending): a copy already gone counts as
+    deleted, one still there is checked again and deleted; the other copy is deleted as usual."""
+    sb, profile, conn = bare_zoho
+    job, (lost, other) = clone_two_accounts(conn, profile, owner)
+    undo = copy_job_undo(job=job, user=owner, enqueue=False)
+    undo.results.filter(source_id=lost).update(status=S.SENDING)
+    if applied:
+        assert conn.delete("Accounts", [lost])[0].ok
+    undo = run_job(undo, worker="u")
+    assert undo.status == CopyJob.Status.SUCCEEDED, [r.error_message for r in undo.results.all()]
+    assert set(undo.results.values_list("status", flat=True)) == {S.SUCCEEDED}
+    assert not exists(conn, "Accounts", lost) and not exists(conn, "Accounts", other)
+    assert all(exists(conn, "Accounts", sid) for sid in job.results.values_list("source_id", flat=True))
+
+
 @pytest.mark.parametrize("skew", [-600, 600], ids=["remote-clock-behind", "remote-clock-ahead"])
 @pytest.mark.django_db
 def test_undo_reads_times_on_the_remotes_clock(bare_zoho, owner, margin, skew):
