@@ -19,6 +19,7 @@ from records.connectors import connector_class, connector_for
 from records.connectors.base import Connector
 from records.connectors.errors import ConnectorError, RateLimited, Unavailable
 from records.copying import lifecycle, tally, tree, undo_checks
+from records.copying import results as res
 from records.copying.approval import approvals_expire
 from records.copying.field_labels import plan_field_labels
 from records.copying.file_copy import FileCopy
@@ -313,14 +314,27 @@ def _undo_job_row(
 
 
 def _add_undo_rows(undo: CopyJob, created: QuerySet[RecordResult], name_fields: tuple[str, ...]) -> None:
-    """One row per copy the job created (the undo's "source" is the copy), written a piece at a time."""
-    piece: list[RecordResult] = []
-    for r in created.iterator(chunk_size=UNDO_ROWS_PIECE):
-        piece.append(_undo_row(undo, r, name_fields))
-        if len(piece) == UNDO_ROWS_PIECE:
-            RecordResult.objects.bulk_create(piece, batch_size=500)
-            piece = []
-    RecordResult.objects.bulk_create(piece, batch_size=500)
+    """One row per copy the job created (the undo's "source" is the copy), written a piece at a
+    time from the copies' columns alone: no model instance read or made (at 100,000 copies the
+    instances and bulk_create's per-field work were ~175 µs a row, most of the Undo button's time)."""
+    piece = res.MadeAhead()
+    for object_name, new_id, depth, source_id, source_name, values in created.values_list(
+        "object_name", "new_id", "depth", "source_id", "source_name", "values"
+    ).iterator(chunk_size=UNDO_ROWS_PIECE):
+        piece.add(
+            {
+                "object_name": object_name,
+                "source_id": new_id,
+                "depth": depth,
+                "parent_source_id": source_id,
+                "source_name": undo_checks.name_given(values, depth, source_name, name_fields, undo.parent_job),
+                "idempotency_key": tree.idempotency_key(undo.code, object_name, new_id),
+            }
+        )
+        if len(piece.params) == UNDO_ROWS_PIECE:
+            piece.insert(job_id=undo.pk)
+            piece = res.MadeAhead()
+    piece.insert(job_id=undo.pk)
 
 
 def _undo_row(undo: CopyJob, r: RecordResult, name_fields: tuple[str, ...], **extra: Any) -> RecordResult:

@@ -23,6 +23,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from django.conf import settings
 
@@ -334,12 +335,19 @@ def copy_name(result: RecordResult, name_fields: tuple[str, ...], job: CopyJob |
     top record of `job` copying one record the name the person gave it (plan["copy_name"]: Vault's
     own deep copy sends it in its call and keeps it in the job, not on the row), else its source's
     name, which the copy kept."""
+    return name_given(result.values, result.depth, result.source_name, name_fields, job)
+
+
+def name_given(
+    values: dict[str, Any] | None, depth: int, source_name: str, name_fields: tuple[str, ...], job: CopyJob | None
+) -> str:
+    """copy_name from a row's columns (`values`, `depth`, `source_name`), read without its model."""
     for key in name_fields:
-        value = (result.values or {}).get(key)
+        value = (values or {}).get(key)
         if isinstance(value, str) and value:
             return value[:300]
-    if job is not None and result.depth == 0 and len(job.source_ids or []) == 1:
+    if job is not None and depth == 0 and len(job.source_ids or []) == 1:
         given = (job.plan or {}).get("copy_name")
         if isinstance(given, str) and given:
             return given[:300]
-    return result.source_name
+    return source_name

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from django.db import connection
+from django.db.models import Model
 from django.test.utils import CaptureQueriesContext
 
 from records.connectors import connector_for
@@ -119,6 +120,45 @@ def test_the_undo_job_is_made_a_piece_of_rows_at_a_time_without_their_snapshots(
     assert set(undo.results.values_list("source_id", flat=True)) == {f"N{i}" for i in range(ROWS)}
     # Every row held at once with its snapshot: 34 MB traced; a piece without snapshots: 3.4 MB.
     assert peak < 6 * 2**20, peak
+
+
+def test_the_undo_buttons_rows_are_made_from_the_copies_columns_not_a_model_instance_each(make_job, owner):
+    """The Undo button reads each created row's columns and writes the undo's row from them: no
+    RecordResult is built per copy, read or written (before: two each, ~175 µs a row, 17.5 s at
+    100,000), and each row still names the copy as the copy job named it."""
+    job = make_job(mode=CopyJob.Mode.DEEP_COPY)
+    RecordResult.objects.bulk_create(
+        RecordResult(
+            job=job,
+            object_name="formulation__c" if i else "product__v",
+            source_id=f"S{i}",
+            source_name=f"Source {i}",
+            new_id=f"N{i}",
+            depth=1 if i else 0,
+            status=RecordResult.Status.SUCCEEDED,
+            values={"name__v": f"Copy {i}"} if i % 2 else None,
+        )
+        for i in range(ROWS)
+    )
+    built = 0
+
+    def calls(frame, event, arg):
+        nonlocal built
+        if event == "call" and frame.f_code is Model.__init__.__code__ and type(frame.f_locals["self"]) is RecordResult:
+            built += 1
+
+    sys.setprofile(calls)
+    try:
+        undo = copy_job_undo(job=job, user=owner, enqueue=False)
+    finally:
+        sys.setprofile(None)
+    assert built <= 1, built  # the top record's row, read for the job's title
+    rows = {r.source_id: r for r in undo.results.all()}
+    assert len(rows) == ROWS
+    assert (rows["N1"].source_name, rows["N2"].source_name) == ("Copy 1", "Source 2")
+    assert (rows["N1"].parent_source_id, rows["N1"].object_name, rows["N1"].depth) == ("S1", "formulation__c", 1)
+    assert len({r.idempotency_key for r in rows.values()}) == ROWS
+    assert {r.status for r in rows.values()} == {RecordResult.Status.PENDING}
 
 
 def test_the_copies_an_undo_checks_are_read_in_queries_not_one_per_row(make_job, django_assert_max_num_queries):
