@@ -138,6 +138,23 @@ def test_stamps_reads_a_hundred_ids_a_call(fresh_sandbox, zoho_connector):
     assert record.name and record.created_by == DATA_USER["id"] and record.modified is not None
 
 
+def test_stamps_calls_are_made_at_once_up_to_the_profiles_concurrency(fresh_sandbox):
+    """Each call of 100 ids needs nothing from another: an undo's check of 100,000 copies makes
+    1,000 of them, so they overlap as Vault's batched reads do (measured where Zoho limits them)."""
+    conn = make_zoho_connector(fresh_sandbox, concurrency=3)
+    ids = [r.id for r in conn.find("Contacts", {}, created_by=DATA_USER["id"])][: GET_IDS_MAX * 3 + 10]
+    fresh_sandbox.faults("zoho").set(latency=0.05)
+    fresh_sandbox.in_flight("zoho").reset_peak()
+    fresh_sandbox.clear_log()
+
+    found = conn.stamps("Contacts", ids)
+
+    assert set(found) == set(ids)
+    reads = [e for e in calls(fresh_sandbox, "/crm/v7/Contacts?") if e.method == "GET"]
+    assert len(reads) == 4  # each id asked once
+    assert fresh_sandbox.in_flight("zoho").peak == 3
+
+
 def test_stamps_of_notes_read_them_as_records(zoho_connector):
     parent = account(zoho_connector, "Stark Industries").id
     [note] = zoho_connector.create("Notes", [{"Note_Title": "n", "Note_Content": "c", "Parent_Id": {"id": parent}}])
