@@ -16,11 +16,16 @@ a record can still be added: that window is the cascade's few seconds.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from functools import partial
 from typing import NoReturn
 
+from django.db import close_old_connections, connection
 from django.db.models import QuerySet
 
+from records.connectors.base import Connector, WriteResult
 from records.connectors.errors import ConnectorError, NotFound, OutcomeUnknown, RateLimited, Unavailable
 from records.copying import file_copy, undo_checks, undo_pieces, undo_restore
 from records.copying import results as res
@@ -33,6 +38,7 @@ from records.copying.write import MAX_SEND_ATTEMPTS
 from records.models import CopyJob, RecordResult
 
 S = RecordResult.Status
+log = logging.getLogger(__name__)
 
 
 class UndoRun:
@@ -136,14 +142,68 @@ class UndoRun:
                 ]
                 for start in range(0, len(pks), undo_pieces.PIECE):
                     rows = [r for r in reloaded(pks[start : start + undo_pieces.PIECE]) if r.status == S.PENDING]
-                    for at in range(0, len(rows), conn.batch_size):
-                        self.context.heartbeat()
-                        self._send_delete(object_name, rows[at : at + conn.batch_size])
+                    batches = [rows[at : at + conn.batch_size] for at in range(0, len(rows), conn.batch_size)]
+                    self._send_deletes(object_name, batches)
+
+    def _send_deletes(self, object_name: str, batches: list[list[RecordResult]]) -> None:
+        """The deletes of one object's records of one level: they depend on nothing but their
+        children's (deleted before), so up to the profile's concurrency are under way at once.
+        Each batch is marked SENDING (committed) before its call and its answer recorded here, in
+        the run's thread, as when they go one at a time; when the run stops (a pause, a cancel,
+        a lost lease) the calls under way are waited for and their answers recorded first."""
+        workers = self._parallelism()
+        if workers <= 1:
+            for batch in batches:
+                self.context.heartbeat()
+                self._send_delete(object_name, batch)
+            return
+        flying: dict[Future[list[WriteResult]], list[RecordResult]] = {}
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            try:
+                for batch in batches:
+                    self.context.heartbeat()
+                    while len(flying) >= workers:
+                        self._record_next(object_name, flying)
+                    res.mark_sending(batch)
+                    flying[pool.submit(_delete_in_thread, self.connector, object_name, batch)] = batch
+                while flying:
+                    self._record_next(object_name, flying)
+            except BaseException:
+                self._drain(object_name, flying)
+                raise
+
+    def _parallelism(self) -> int:
+        # As the copy's writes (write.BatchWriter): threads only outside a transaction (tests wrap
+        # each test in one that a thread refreshing the profile's token can't see).
+        if connection.in_atomic_block:
+            return 1
+        return max(1, self.context.job.write_profile.concurrency)
+
+    def _record_next(self, object_name: str, flying: dict[Future[list[WriteResult]], list[RecordResult]]) -> None:
+        """The answers of the calls that end next recorded, in the order the calls started."""
+        done, _ = wait(flying, return_when=FIRST_COMPLETED)
+        for future in [f for f in flying if f in done]:
+            self._answered(object_name, flying.pop(future), future.result)
+
+    def _drain(self, object_name: str, flying: dict[Future[list[WriteResult]], list[RecordResult]]) -> None:
+        """The run stops: each call still under way waited for and its answer recorded, so every
+        record it deleted is known. What fails here (a second pause) is logged, not raised: the
+        first reason the run stops is; a row not recorded stays SENDING, for the next run to reconcile."""
+        for future in list(flying):
+            batch = flying.pop(future)
+            try:
+                self._answered(object_name, batch, future.result)
+            except Exception:
+                log.warning("A delete's answer not recorded while the undo stops", exc_info=True)
 
     def _send_delete(self, object_name: str, batch: list[RecordResult]) -> None:
         res.mark_sending(batch)
+        self._answered(object_name, batch, partial(_delete, self.connector, object_name, batch))
+
+    def _answered(self, object_name: str, batch: list[RecordResult], answer: Callable[[], list[WriteResult]]) -> None:
+        """One delete call's answer recorded: `answer()` gives it, or raises what the call raised."""
         try:
-            outcomes = self.connector.delete(object_name, [r.source_id for r in batch])
+            outcomes = answer()
         except OutcomeUnknown:
             reconcile_deletes(self.connector, batch)
             rest = [r for r in batch if r.status == S.PENDING]
@@ -222,6 +282,19 @@ class UndoRun:
                 else:
                     res.succeed(row, "")
             res.save_in_batches(rows)
+
+
+def _delete(conn: Connector, object_name: str, batch: list[RecordResult]) -> list[WriteResult]:
+    return conn.delete(object_name, [r.source_id for r in batch])
+
+
+def _delete_in_thread(conn: Connector, object_name: str, batch: list[RecordResult]) -> list[WriteResult]:
+    """_delete in a pool's thread: a database connection it opened (a token refreshed) closed after."""
+    try:
+        return _delete(conn, object_name, batch)
+    finally:
+        close_old_connections()
+        connection.close()
 
 
 def _pause(rows: list[RecordResult], exc: ConnectorError) -> NoReturn:
