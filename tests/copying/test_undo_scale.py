@@ -89,11 +89,8 @@ def test_the_undo_of_a_large_deep_copy_takes_steps_in_line_with_its_rows_not_the
     assert large_steps / large_rows <= small_steps / small_rows, (small_steps, large_steps)
 
 
-def test_the_undo_job_is_made_a_piece_of_rows_at_a_time_without_their_snapshots(make_job, owner):
-    """The Undo button makes a row for each record the job created: from the created rows read in
-    pieces, without the source snapshot each holds (a whole source record: most of a row)."""
-    job = make_job(mode=CopyJob.Mode.DEEP_COPY)
-    snapshot = {"description__v": "x" * 2_000}
+def add_created_rows(job, extra) -> None:
+    """ROWS rows of records `job` created: a product, formulations under it; `extra(i)`: more columns."""
     RecordResult.objects.bulk_create(
         (
             RecordResult(
@@ -103,12 +100,20 @@ def test_the_undo_job_is_made_a_piece_of_rows_at_a_time_without_their_snapshots(
                 new_id=f"N{i}",
                 depth=1 if i else 0,
                 status=RecordResult.Status.SUCCEEDED,
-                source_snapshot=snapshot,
+                **extra(i),
             )
             for i in range(ROWS)
         ),
         batch_size=500,
     )
+
+
+def test_the_undo_job_is_made_a_piece_of_rows_at_a_time_without_their_snapshots(make_job, owner):
+    """The Undo button makes a row for each record the job created: from the created rows read in
+    pieces, without the source snapshot each holds (a whole source record: most of a row)."""
+    job = make_job(mode=CopyJob.Mode.DEEP_COPY)
+    snapshot = {"description__v": "x" * 2_000}
+    add_created_rows(job, lambda i: {"source_snapshot": snapshot})
     tracemalloc.start()
     try:
         undo = copy_job_undo(job=job, user=owner, enqueue=False)
@@ -127,18 +132,8 @@ def test_the_undo_buttons_rows_are_made_from_the_copies_columns_not_a_model_inst
     RecordResult is built per copy, read or written (before: two each, ~175 µs a row, 17.5 s at
     100,000), and each row still names the copy as the copy job named it."""
     job = make_job(mode=CopyJob.Mode.DEEP_COPY)
-    RecordResult.objects.bulk_create(
-        RecordResult(
-            job=job,
-            object_name="formulation__c" if i else "product__v",
-            source_id=f"S{i}",
-            source_name=f"Source {i}",
-            new_id=f"N{i}",
-            depth=1 if i else 0,
-            status=RecordResult.Status.SUCCEEDED,
-            values={"name__v": f"Copy {i}"} if i % 2 else None,
-        )
-        for i in range(ROWS)
+    add_created_rows(
+        job, lambda i: {"source_name": f"Source {i}", "values": {"name__v": f"Copy {i}"} if i % 2 else None}
     )
     built = 0
 
