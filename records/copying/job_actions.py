@@ -40,6 +40,8 @@ S = RecordResult.Status
 # What an undo's row for a created record does not take from that record's row.
 UNDO_ROW_SKIPS = ("source_snapshot", "candidates", "fixes", "previous", "error_message")
 UNDO_ROWS_PIECE = 2_000
+# The columns of a row the job wrote that its undo row is made from (_undo_columns, in this order).
+UNDO_ROW_READS = ("object_name", "new_id", "depth", "source_id", "source_name", "values")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -318,19 +320,8 @@ def _add_undo_rows(undo: CopyJob, created: QuerySet[RecordResult], name_fields: 
     time from the copies' columns alone: no model instance read or made (at 100,000 copies the
     instances and bulk_create's per-field work were ~175 µs a row, most of the Undo button's time)."""
     piece = res.MadeAhead()
-    for object_name, new_id, depth, source_id, source_name, values in created.values_list(
-        "object_name", "new_id", "depth", "source_id", "source_name", "values"
-    ).iterator(chunk_size=UNDO_ROWS_PIECE):
-        piece.add(
-            {
-                "object_name": object_name,
-                "source_id": new_id,
-                "depth": depth,
-                "parent_source_id": source_id,
-                "source_name": undo_checks.name_given(values, depth, source_name, name_fields, undo.parent_job),
-                "idempotency_key": tree.idempotency_key(undo.code, object_name, new_id),
-            }
-        )
+    for columns in created.values_list(*UNDO_ROW_READS).iterator(chunk_size=UNDO_ROWS_PIECE):
+        piece.add(_undo_columns(undo, name_fields, *columns))
         if len(piece.params) == UNDO_ROWS_PIECE:
             piece.insert(job_id=undo.pk)
             piece = res.MadeAhead()
@@ -338,17 +329,31 @@ def _add_undo_rows(undo: CopyJob, created: QuerySet[RecordResult], name_fields: 
 
 
 def _undo_row(undo: CopyJob, r: RecordResult, name_fields: tuple[str, ...], **extra: Any) -> RecordResult:
-    """The undo's row for one record the job wrote: its "source" is that record (the copy)."""
-    return RecordResult(
-        job=undo,
-        object_name=r.object_name,
-        source_id=r.new_id,
-        depth=r.depth,
-        parent_source_id=r.source_id,
-        source_name=undo_checks.copy_name(r, name_fields, undo.parent_job),
-        idempotency_key=tree.idempotency_key(undo.code, r.object_name, r.new_id),
-        **extra,
-    )
+    """The undo's row for one record the job wrote, as an instance (`extra`: more of its columns)."""
+    columns = _undo_columns(undo, name_fields, *(getattr(r, name) for name in UNDO_ROW_READS))
+    return RecordResult(job=undo, **columns, **extra)
+
+
+def _undo_columns(
+    undo: CopyJob,
+    name_fields: tuple[str, ...],
+    object_name: str,
+    new_id: str,
+    depth: int,
+    source_id: str,
+    source_name: str,
+    values: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The undo's row for one record the job wrote (its columns UNDO_ROW_READS): its "source" is
+    that record (the copy), named as the copy job named it."""
+    return {
+        "object_name": object_name,
+        "source_id": new_id,
+        "depth": depth,
+        "parent_source_id": source_id,
+        "source_name": undo_checks.name_given(values, depth, source_name, name_fields, undo.parent_job),
+        "idempotency_key": tree.idempotency_key(undo.code, object_name, new_id),
+    }
 
 
 def _restore_rows(undo: CopyJob, updated: list[RecordResult], name_fields: tuple[str, ...]) -> list[RecordResult]:
