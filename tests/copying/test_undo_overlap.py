@@ -115,8 +115,12 @@ def test_a_rate_limit_among_deletes_under_way_makes_the_undo_wait_then_resume_ea
         sb.faults("zoho").clear()
     assert undo.status == CopyJob.Status.WAITING, (undo.status, undo.error_summary)
     statuses = Counter(undo.results.values_list("status", flat=True))
-    assert statuses[S.SUCCEEDED] >= 100 and statuses[S.PENDING] > 0
+    assert statuses[S.SUCCEEDED] > 0 and statuses[S.PENDING] > 0
     assert not statuses[S.SENDING] and not statuses[S.FAILED]
+    # which delete is answered first is timing's (a level's last, short batch may be): the rows
+    # recorded deleted are exactly the ids the org answered for, whichever they were
+    deleted = set(undo.results.filter(status=S.SUCCEEDED).values_list("source_id", flat=True))
+    assert deleted == set(deleted_ids(sb))
     undo = copy_job_resume(job=undo, user=owner, enqueue=False)  # Resume, as on the job page
     undo = run_job(undo, connector=fast(connector_for(profile)), worker="undo-again")
     assert_undone_once(sb, job, undo)
