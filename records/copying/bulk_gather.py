@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from records.copying.bulk_writes import JobBulkLedger, bulk_call
+from records.copying.in_flight import Batch
 from records.copying.reconcile import Sent
 from records.copying.result_rows import reloaded
 from records.copying.run_context import RunContext
 from records.copying.spooled_payloads import SpooledPayloads, spooled
-from records.copying.write import Batch
 from records.models import RecordResult
 
 

@@ -3,7 +3,7 @@
 The rows are sent `batch_size` a call, up to the profile's concurrency of calls under way. A
 batch's payloads are built just before it is marked SENDING, and the next batches' while calls are
 out, so the first call leaves after one batch's payloads, not all of them; the next batch starts as
-soon as a call answers, before that answer is recorded (write.InFlight).
+soon as a call answers, before that answer is recorded (in_flight.InFlight).
 
 Marking a batch SENDING is a commit of 500 rows (~10 ms): the first window's rows are marked while
 the object's describe is out, and the next window's while calls are, so a freed slot's call starts
@@ -16,12 +16,13 @@ from itertools import islice
 from typing import Any
 
 from records.connectors.base import CloneRequest, WriteResult
+from records.copying.in_flight import InFlight
 from records.copying.reads_together import Overlap
 from records.copying.reconcile import Sent
 from records.copying.result_rows import loaded
 from records.copying.run_context import RunContext
 from records.copying.unique import MakeUnique
-from records.copying.write import BatchWriter, InFlight
+from records.copying.write import BatchWriter
 from records.models import RecordResult
 
 S = RecordResult.Status

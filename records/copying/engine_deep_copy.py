@@ -13,6 +13,7 @@ from records.connectors.base import CloneRequest, Connector, FieldInfo, FieldTyp
 from records.copying import results as res
 from records.copying.bulk_gather import BulkGather
 from records.copying.bulk_writes import JobBulkLedger, bulk_call, settle_stored_jobs, takes_bulk
+from records.copying.in_flight import Batch
 from records.copying.pipeline import Piece, WavePipeline
 from records.copying.reads_together import Overlap
 from records.copying.reconcile import Sent
@@ -22,7 +23,7 @@ from records.copying.tree import Node, unique_fields
 from records.copying.tree_pieces import TO_SEND, Key, TreeIndex, TreeNodes, snapshot_node, tree_index
 from records.copying.unique import MakeUnique
 from records.copying.waves import references_within
-from records.copying.write import Batch, BatchWriter
+from records.copying.write import BatchWriter
 from records.models import RecordResult
 
 S = RecordResult.Status

@@ -4,7 +4,7 @@ A record's create needs the new ids of its parent and of the records of earlier 
 (its dependencies), not of the whole previous wave. So a batch of one object and wave is built as
 soon as enough of its records have theirs: a full batch (`batch_size` records) at once, the rest of
 the object's wave once none of it waits any more — the same number of calls as wave by wave. Up to
-the profile's concurrency of batches are under way at a time (write.InFlight: each marked SENDING
+the profile's concurrency of batches are under way at a time (in_flight.InFlight: each marked SENDING
 before its call, its answer completed in this thread), the lowest wave first.
 
 The rows may come a piece at a time (`run_pieces`, the tree read while the first batches are out):
@@ -20,7 +20,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from records.copying.write import Batch, BatchWriter, InFlight
+from records.copying.in_flight import Batch, InFlight
+from records.copying.write import BatchWriter
 from records.models import RecordResult
 
 S = RecordResult.Status

@@ -16,21 +16,20 @@ a record can still be added: that window is the cascade's few seconds.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future
 from functools import partial
 from typing import NoReturn
 
-from django.db import close_old_connections, connection
 from django.db.models import QuerySet
 
 from records.connectors.base import Connector, WriteResult
 from records.connectors.errors import ConnectorError, NotFound, OutcomeUnknown, RateLimited, Unavailable
-from records.copying import file_copy, undo_checks, undo_pieces, undo_restore
+from records.copying import file_copy, in_flight, undo_checks, undo_pieces, undo_restore
 from records.copying import results as res
+from records.copying.in_flight import Batch, Call
 from records.copying.lifecycle import Paused
-from records.copying.reconcile import reconcile_deletes
+from records.copying.reconcile import Sent, reconcile_deletes
 from records.copying.result_rows import reloaded
 from records.copying.run_context import RunContext
 from records.copying.vault_jobs import VaultJobPoller
@@ -38,7 +37,6 @@ from records.copying.write import MAX_SEND_ATTEMPTS
 from records.models import CopyJob, RecordResult
 
 S = RecordResult.Status
-log = logging.getLogger(__name__)
 
 
 class UndoRun:
@@ -147,82 +145,13 @@ class UndoRun:
 
     def _send_deletes(self, object_name: str, batches: list[list[RecordResult]]) -> None:
         """The deletes of one object's records of one level: they depend on nothing but their
-        children's (deleted before), so up to the profile's concurrency are under way at once.
-        Each batch is marked SENDING (committed) before its call and its answer recorded here, in
-        the run's thread, as when they go one at a time; when the run stops (a pause, a cancel,
-        a lost lease) the calls under way are waited for and their answers recorded first."""
-        workers = self._parallelism()
-        if workers <= 1:
-            for batch in batches:
-                self.context.heartbeat()
-                self._send_delete(object_name, batch)
-            return
-        flying: dict[Future[list[WriteResult]], list[RecordResult]] = {}
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            try:
-                for batch in batches:
-                    self.context.heartbeat()
-                    while len(flying) >= workers:
-                        self._record_next(object_name, flying)
-                    res.mark_sending(batch)
-                    flying[pool.submit(_delete_in_thread, self.connector, object_name, batch)] = batch
-                while flying:
-                    self._record_next(object_name, flying)
-            except BaseException:
-                self._drain(object_name, flying)
-                raise
-
-    def _parallelism(self) -> int:
-        # As the copy's writes (write.BatchWriter): threads only outside a transaction (tests wrap
-        # each test in one that a thread refreshing the profile's token can't see).
-        if connection.in_atomic_block:
-            return 1
-        return max(1, self.context.job.write_profile.concurrency)
-
-    def _record_next(self, object_name: str, flying: dict[Future[list[WriteResult]], list[RecordResult]]) -> None:
-        """The answers of the calls that end next recorded, in the order the calls started."""
-        done, _ = wait(flying, return_when=FIRST_COMPLETED)
-        for future in [f for f in flying if f in done]:
-            self._answered(object_name, flying.pop(future), future.result)
-
-    def _drain(self, object_name: str, flying: dict[Future[list[WriteResult]], list[RecordResult]]) -> None:
-        """The run stops: each call still under way waited for and its answer recorded, so every
-        record it deleted is known. What fails here (a second pause) is logged, not raised: the
-        first reason the run stops is; a row not recorded stays SENDING, for the next run to reconcile."""
-        for future in list(flying):
-            batch = flying.pop(future)
-            try:
-                self._answered(object_name, batch, future.result)
-            except Exception:
-                log.warning("A delete's answer not recorded while the undo stops", exc_info=True)
-
-    def _send_delete(self, object_name: str, batch: list[RecordResult]) -> None:
-        res.mark_sending(batch)
-        self._answered(object_name, batch, partial(_delete, self.connector, object_name, batch))
-
-    def _answered(self, object_name: str, batch: list[RecordResult], answer: Callable[[], list[WriteResult]]) -> None:
-        """One delete call's answer recorded: `answer()` gives it, or raises what the call raised."""
-        try:
-            outcomes = answer()
-        except OutcomeUnknown:
-            reconcile_deletes(self.connector, batch)
-            rest = [r for r in batch if r.status == S.PENDING]
-            if rest and all(r.attempts < MAX_SEND_ATTEMPTS for r in rest):
-                self._send_delete(object_name, rest)
-            return
-        except (RateLimited, Unavailable) as exc:
-            _pause(batch, exc)
-        except ConnectorError as exc:
-            for row in batch:
-                res.fail_with(row, exc)
-            res.save(batch)
-            return
-        for row, outcome in zip(batch, outcomes, strict=False):
-            if outcome.ok:
-                res.succeed(row, "")
-            else:
-                res.fail(row, outcome.error_type or "ERROR", outcome.error_message or "Not deleted.")
-        res.save(batch)
+        children's (deleted before), so up to the profile's concurrency are under way at once, by
+        the write protocol (in_flight: each batch SENDING before its call, its answer recorded in
+        this thread, the calls under way recorded first when the run stops)."""
+        call = partial(_delete, self.connector, object_name)
+        limit = in_flight.parallelism(self.context.job.write_profile.concurrency)
+        items = [(batch, call, Sent()) for batch in batches]
+        in_flight.send_all(DeleteAnswers(self.connector), items, limit, self.context.heartbeat)
 
     # -- Vault's cascade delete ----------------------------------------------------------------------
     def _cascade(self, roots: list[RecordResult]) -> None:
@@ -288,13 +217,44 @@ def _delete(conn: Connector, object_name: str, batch: list[RecordResult]) -> lis
     return conn.delete(object_name, [r.source_id for r in batch])
 
 
-def _delete_in_thread(conn: Connector, object_name: str, batch: list[RecordResult]) -> list[WriteResult]:
-    """_delete in a pool's thread: a database connection it opened (a token refreshed) closed after."""
-    try:
-        return _delete(conn, object_name, batch)
-    finally:
-        close_old_connections()
-        connection.close()
+class DeleteAnswers:
+    """What a delete's answer means (in_flight.Answers): each row deleted or failed as the org
+    answered; a lost answer settled by what the org holds, then what is still there sent again; a
+    rate limit or an outage pauses the undo (nothing of the batch was deleted)."""
+
+    def __init__(self, connector: Connector) -> None:
+        self.connector = connector
+
+    def send(self, rows: list[RecordResult], call: Call, sent: Sent) -> None:
+        res.mark_sending(rows)
+        self._record(rows, call, partial(call, rows))
+
+    def finish(self, item: Batch, future: Future[list[WriteResult]]) -> None:
+        rows, call, _ = item
+        self._record(rows, call, future.result)
+
+    def _record(self, batch: list[RecordResult], call: Call, answer: Callable[[], list[WriteResult]]) -> None:
+        try:
+            outcomes = answer()
+        except OutcomeUnknown:
+            reconcile_deletes(self.connector, batch)
+            rest = [r for r in batch if r.status == S.PENDING]
+            if rest and all(r.attempts < MAX_SEND_ATTEMPTS for r in rest):
+                self.send(rest, call, Sent())
+            return
+        except (RateLimited, Unavailable) as exc:
+            _pause(batch, exc)
+        except ConnectorError as exc:
+            for row in batch:
+                res.fail_with(row, exc)
+            res.save(batch)
+            return
+        for row, outcome in zip(batch, outcomes, strict=False):
+            if outcome.ok:
+                res.succeed(row, "")
+            else:
+                res.fail(row, outcome.error_type or "ERROR", outcome.error_message or "Not deleted.")
+        res.save(batch)
 
 
 def _pause(rows: list[RecordResult], exc: ConnectorError) -> NoReturn:

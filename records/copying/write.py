@@ -12,17 +12,16 @@ callback gives up."""
 from __future__ import annotations
 
 import logging
-from collections import deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import close_old_connections, connection
-
 from records.connectors.base import WriteResult
 from records.connectors.errors import ConnectorError, OutcomeUnknown, RateLimited, Unavailable
+from records.copying import in_flight
 from records.copying import results as res
+from records.copying.in_flight import Batch, Call, InFlight
 from records.copying.lifecycle import Paused
 from records.copying.reconcile import Sent, is_our_copy, reconcile_rows
 from records.copying.run_context import RunContext
@@ -32,13 +31,9 @@ S = RecordResult.Status
 log = logging.getLogger(__name__)
 MAX_SEND_ATTEMPTS = 3
 
-# One remote call for a batch of rows: one answer per row, in order.
-Call = Callable[[list[RecordResult]], list[WriteResult]]
 # "Make unique": given a refused row, the field its value duplicates ("" for another refusal) and
 # the row's payload, number the value in the payload for another try (True) or leave it (False).
 Renumber = Callable[[RecordResult, str, dict[str, Any]], bool]
-# One batch to send: its rows, the call that writes them, what was sent (for reconciling).
-Batch = tuple[list[RecordResult], Call, Sent]
 
 
 @dataclass(frozen=True)
@@ -73,14 +68,7 @@ class BatchWriter:
     def send_all(self, items: Sequence[Batch], heartbeat: Callable[[], None]) -> None:
         """Every batch, up to `parallelism()` in flight: the next starts as soon as one is answered
         (batches of different objects overlap as well as batches of one object; each keeps its Sent)."""
-        queue = deque(items)
-        heartbeat()  # a cancel asked before the first batch sends none
-        with InFlight(self, self.parallelism()) as flight:
-            while queue or flight.busy:
-                while queue and flight.free:
-                    flight.start(queue.popleft())
-                flight.wait()
-                heartbeat()
+        in_flight.send_all(self, items, self.parallelism(), heartbeat)
 
     def send_many(self, items: Sequence[Batch]) -> None:
         """Batches sent together, each by the protocol: all marked SENDING (committed) before any
@@ -115,11 +103,8 @@ class BatchWriter:
             self._reconcile(sending, sent)
 
     def parallelism(self) -> int:
-        # Threads only outside a transaction (tests wrap each test in one that threads can't see).
-        if connection.in_atomic_block:
-            return 1
         # The profile's concurrency: the limiter in the connector bounds the calls in flight anyway.
-        return max(1, self.context.job.write_profile.concurrency)
+        return in_flight.parallelism(self.context.job.write_profile.concurrency)
 
     def _send(self, rows: list[RecordResult], call: Call, sent: Sent) -> Completed | None:
         """The protocol for one batch, without "make unique"; None when no answer completed it."""
@@ -193,145 +178,3 @@ class BatchWriter:
             sent=sent,
             fields=self.context.describe(object_name),
         )
-
-
-class InFlight:
-    """Batches whose calls are under way, at most `limit` at once, by the write protocol: each
-    marked SENDING (committed) before its call starts in a thread, its answer completed in the
-    thread that waits (every DB write of the rows stays there). With a limit of 1 nothing is
-    threaded: a batch is sent when it is waited for (tests run inside a transaction threads can't see)."""
-
-    def __init__(self, writer: BatchWriter, limit: int) -> None:
-        self.writer = writer
-        self.limit = max(1, limit)
-        self._pool = ThreadPoolExecutor(max_workers=self.limit) if self.limit > 1 else None
-        self._flying: dict[Future[list[WriteResult]], Batch] = {}
-        self._queued: list[Batch] = []  # sequential: started, sent when waited for
-        self._ahead: dict[int, RecordResult] = {}  # marked SENDING by mark_ahead, not started yet
-
-    def __enter__(self) -> InFlight:
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
-        if self._pool is None:
-            return
-        try:
-            if exc_type is not None:
-                self._drain()
-        finally:
-            self._pool.shutdown(wait=True)  # never leave a call running past the run
-            if exc_type is not None:
-                self._release_ahead()
-
-    def _drain(self) -> None:
-        """The run stops (a cancel, a pause, a lost lease): the answers of the calls still under
-        way are recorded first, so every record they made is known (a row left SENDING only when
-        recording fails too, for the next run to reconcile)."""
-        while self._flying:
-            self.wait()
-
-    @property
-    def busy(self) -> bool:
-        return bool(self._flying or self._queued)
-
-    @property
-    def free(self) -> bool:
-        return len(self._flying) + len(self._queued) < self.limit
-
-    def mark_ahead(self, batches: Sequence[list[RecordResult]]) -> None:
-        """The next batches' rows marked SENDING now, in one transaction, while calls (or a read)
-        are out and this thread would wait: when a slot frees, their call starts at once instead
-        of after a write (~10 ms a batch, the answers' recording delayed as much). Marking early
-        is as safe as marking just before (a crash leaves SENDING rows, reconciled before any
-        resend); at most one window ahead: nothing is marked until the last such batch started.
-        A run that stops first sets them back to PENDING (they were never sent)."""
-        if self._pool is None or self._ahead:
-            return
-        rows = [row for batch in batches[: self.limit] for row in batch if row.status == S.PENDING]
-        res.mark_sending(rows)
-        self._ahead = {row.pk: row for row in rows}
-
-    def start(self, item: Batch) -> None:
-        if self._pool is None:
-            self._queued.append(item)
-            return
-        batch, call, _ = item
-        res.mark_sending([row for row in batch if self._ahead.pop(row.pk, None) is None])
-        self._flying[self._pool.submit(_threaded, call, batch)] = item
-
-    def _release_ahead(self) -> None:
-        """Rows marked ahead whose call never started: PENDING again (attempt not counted). If
-        that write fails too (a lost lease), they stay SENDING for the next run to reconcile."""
-        rows, self._ahead = list(self._ahead.values()), {}
-        try:
-            res.not_sent(rows)
-        except Exception:
-            log.warning("Rows marked SENDING but never sent left for the next run to reconcile", exc_info=True)
-
-    def wait(self, refill: Callable[[], None] | None = None, *, block: bool = True) -> list[Batch]:
-        """The batches answered next (at least one while any is under way), each completed.
-        `refill`: called once their slots are free and before their answers are recorded, to start
-        the next batches (each marked SENDING first, as always), so their calls are out meanwhile.
-        `block=False`: only the answers already in (none is waited for)."""
-        if self._pool is None:
-            done, self._queued = self._queued, []
-            for batch, call, sent in done:
-                self.writer.send(batch, call, sent)
-            return done
-        if not self._flying:
-            return []
-        answered, _ = wait(self._flying, timeout=None if block else 0, return_when=FIRST_COMPLETED)
-        if not answered:
-            return []
-        in_hand = self._take(answered)
-        try:
-            if refill is not None:
-                refill()
-        except BaseException:
-            refill = None  # no further batch starts; the answers in hand are still recorded
-            raise
-        finally:
-            recorded = self._record(in_hand, refill)
-        return recorded
-
-    def _take(self, answered: set[Future[list[WriteResult]]]) -> list[tuple[Future[list[WriteResult]], Batch]]:
-        """The answered calls, out of the flight (their slots free), in the order they started."""
-        return [(future, self._flying.pop(future)) for future in [f for f in self._flying if f in answered]]
-
-    def _record(
-        self, in_hand: list[tuple[Future[list[WriteResult]], Batch]], refill: Callable[[], None] | None
-    ) -> list[Batch]:
-        """Each answer in hand recorded, whatever happens; a call answered meanwhile is taken too,
-        its slot refilled before the next answer is recorded (recording 500 rows takes a while:
-        the next batch's call is out meanwhile). A refill that fails is raised once all are recorded."""
-        recorded: list[Batch] = []
-        failure: BaseException | None = None
-        try:
-            while in_hand:
-                future, item = in_hand.pop(0)
-                self.writer.finish(item, future)
-                recorded.append(item)
-                # Taken up to one window's worth a wait: the caller's beat (lease, progress,
-                # cancel) comes between waits, and answers may keep coming while these are recorded.
-                room = self.limit - len(recorded) - len(in_hand)
-                late = self._take(set([f for f in self._flying if f.done()][: max(room, 0)]))
-                in_hand += late
-                if late and refill is not None and failure is None:
-                    try:
-                        refill()
-                    except BaseException as exc:  # recorded first, raised after
-                        failure = exc
-        except BaseException:
-            self._flying.update(in_hand)  # not recorded: left in the flight, for the drain
-            raise
-        if failure is not None:
-            raise failure
-        return recorded
-
-
-def _threaded(call: Call, batch: list[RecordResult]) -> list[WriteResult]:
-    try:
-        return call(batch)
-    finally:
-        close_old_connections()
-        connection.close()

@@ -64,8 +64,8 @@ class _Recorder:
 def test_a_call_answered_while_an_answer_is_recorded_is_refilled_before_it_is_recorded(make_job, vault_profile):
     from collections import deque
 
+    from records.copying.in_flight import InFlight
     from records.copying.reconcile import Sent
-    from records.copying.write import InFlight
     from records.models import CopyJob, RecordResult
 
     job = make_job(results=5, status=CopyJob.Status.QUEUED, profile=vault_profile)
@@ -126,8 +126,8 @@ def test_a_wait_records_at_most_a_window_of_answers_so_the_run_beats_between_the
     after a window's worth, so the run renews its lease, writes progress and sees a cancel."""
     from collections import deque
 
+    from records.copying.in_flight import InFlight
     from records.copying.reconcile import Sent
-    from records.copying.write import InFlight
     from records.models import CopyJob, RecordResult
 
     job = make_job(results=12, status=CopyJob.Status.QUEUED, profile=vault_profile)
@@ -154,8 +154,8 @@ def test_a_wait_records_at_most_a_window_of_answers_so_the_run_beats_between_the
 
 @pytest.mark.django_db
 def test_rows_are_marked_ahead_a_window_at_most_and_pending_again_when_the_run_stops(make_job, vault_profile):
+    from records.copying.in_flight import InFlight
     from records.copying.reconcile import Sent
-    from records.copying.write import InFlight
     from records.models import CopyJob, RecordResult
 
     S = RecordResult.Status
@@ -184,3 +184,42 @@ def test_rows_are_marked_ahead_a_window_at_most_and_pending_again_when_the_run_s
         raise RuntimeError("the run stops (a cancel, a pause) before the window ahead is sent")
     # The calls under way answered and recorded; the rows never sent are as they were.
     assert stored()[2:] == [(S.PENDING, 0)] * 4
+
+
+class _FailingRecorder:
+    """Stands in for the answers: recording batch "A" fails (the lease lost meanwhile, a second pause)."""
+
+    def __init__(self) -> None:
+        self.recorded: list[str] = []
+
+    def finish(self, item, future) -> None:
+        if item[0][0].source_id == "A":
+            raise RuntimeError("recording fails too")
+        self.recorded.append(item[0][0].source_id)
+
+
+@pytest.mark.django_db
+def test_when_the_run_stops_every_call_under_way_is_recorded_even_if_one_recording_fails(make_job, vault_profile):
+    """The run stops with three calls out: each is waited for and recorded; one whose recording
+    fails too is logged (its rows left SENDING for the next run), the others still recorded, and
+    the reason the run stopped is the one raised."""
+    from records.copying.in_flight import InFlight
+    from records.copying.reconcile import Sent
+    from records.models import CopyJob, RecordResult
+
+    job = make_job(results=3, status=CopyJob.Status.QUEUED, profile=vault_profile)
+    job.results.update(status=RecordResult.Status.PENDING, attempts=0)
+    rows = list(job.results.order_by("pk"))
+    for row, name in zip(rows, "ABC", strict=True):
+        row.source_id = name
+    recorder = _FailingRecorder()
+
+    def call(batch):
+        time.sleep(0.05)
+        return []
+
+    with pytest.raises(KeyError, match="the first reason"), InFlight(recorder, 3) as flight:
+        for row in rows:
+            flight.start(([row], call, Sent()))
+        raise KeyError("the first reason")
+    assert sorted(recorder.recorded) == ["B", "C"]
