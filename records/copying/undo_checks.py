@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -240,14 +240,42 @@ def _keep_parents_of_others(out: Verdicts, targets: Sequence[Target], children: 
     deleting = {t.record_id for t in out.delete}
     gone = {t.record_id for t in out.gone}
     ours = {t.record_id for t in targets}
-    for parent in deleting:
-        staying = [c for c in children.get(parent, ()) if c not in deleting and c not in gone]
-        added = [c for c in staying if c not in ours]
-        if added:
-            out.kept[parent] = added_under(added)
-        elif staying:
-            out.kept[parent] = UNDER_KEPT
+    added: dict[str, list[str]] = {}
+    staying: set[str] = set()
+    note_staying(children, deleting.__contains__, gone, ours.__contains__, added, staying)
+    keep_under(out.kept, added, staying)
     out.delete = [t for t in out.delete if t.record_id not in out.kept]
+
+
+def note_staying(
+    children: Mapping[str, Iterable[str]],
+    deleting: Callable[[str], bool],
+    gone: Container[str],
+    ours: Callable[[str], bool],
+    added: dict[str, list[str]],
+    staying: set[str],
+) -> None:
+    """Each parent to delete whose child stays (neither deleted nor gone) noted: in `added` when
+    the child isn't one of the job's copies (someone added it after the copy), else in `staying`
+    (a copy that is kept). A piece of parents at a time: the notes add up."""
+    for parent, found in children.items():
+        if not deleting(parent):
+            continue
+        for child in found:
+            if child in gone or deleting(child):
+                continue
+            if ours(child):
+                staying.add(parent)
+            else:
+                added.setdefault(parent, []).append(child)
+
+
+def keep_under(kept: dict[str, Kept], added: dict[str, list[str]], staying: set[str]) -> None:
+    """The parents noted by note_staying kept, saying why (a child someone added says more)."""
+    for parent in staying - set(added):
+        kept[parent] = UNDER_KEPT
+    for parent, ids in added.items():
+        kept[parent] = added_under(ids)
 
 
 def added_under(added: list[str]) -> Kept:

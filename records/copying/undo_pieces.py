@@ -100,7 +100,7 @@ def check(
 def _check_children(
     conn: Connector, candidates: dict[str, list[str]], judged: Judged, heartbeat: Callable[[], None]
 ) -> None:
-    """Keep each deletable record with a child that stays (undo_checks._keep_parents_of_others),
+    """Keep each deletable record with a child that stays (undo_checks.note_staying, as the undo page's check),
     the children of every record judged deletable by its own stamps (changed or not) read."""
     added: dict[str, list[str]] = {}
     staying: set[str] = set()
@@ -110,30 +110,10 @@ def _check_children(
             children = undo_checks.children_of(conn, [Target(object_name, i) for i in ids[start : start + PIECE]])
             if children is None:
                 return  # not read: no cascade (children_checked stays False)
-            _sort_children(children, judged, added, staying)
-    for parent in staying - set(added):
-        judged.kept[parent] = undo_checks.UNDER_KEPT
-    for parent, ids in added.items():
-        judged.kept[parent] = undo_checks.added_under(ids)
+            undo_checks.note_staying(children, judged.deletable, judged.gone, judged.named, added, staying)
+    undo_checks.keep_under(judged.kept, added, staying)
     undo_checks.keep_ancestors(judged.kept, judged.parents, judged.gone)
     judged.children_checked = True
-
-
-def _sort_children(
-    children: dict[str, list[str]], judged: Judged, added: dict[str, list[str]], staying: set[str]
-) -> None:
-    """Note each deletable parent's children that stay: `added` (not the job's copies), or in
-    `staying` (the job's copies, kept)."""
-    for parent, found in children.items():
-        if not judged.deletable(parent):
-            continue
-        for child in found:
-            if child in judged.gone or judged.deletable(child):
-                continue
-            if judged.named(child):
-                staying.add(parent)
-            else:
-                added.setdefault(parent, []).append(child)
 
 
 def target_pieces(original: CopyJob, undo: CopyJob) -> Iterator[list[Target]]:
