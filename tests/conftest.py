@@ -1,4 +1,5 @@
 import os
+from pathlib import Path
 
 import pytest
 
@@ -33,10 +34,18 @@ def pytest_collection_modifyitems(config, items):
     """Mark `nodb` every test that cannot touch the test database: no django_db marker and no
     database fixture. Such a test runs the same on SQLite and PostgreSQL, so CI runs it on the
     SQLite pass only (`-m "not nodb"` on the PostgreSQL pass). Tests that start processes of the
-    app on purpose give them their own SQLite database, not DATABASE_URL."""
+    app on purpose give them their own SQLite database, not DATABASE_URL.
+
+    Mark `engine_db` the copy engine's tests (tests/copying) that use the database: CI runs them on
+    PostgreSQL, the production database, where workers' row locks and conditional updates really
+    race; its SQLite pass leaves them out (but for those marked `sqlite`: SQLite's own plans), the
+    engine's runs on SQLite being the browser tests' and the benchmark's."""
+    copying = Path(__file__).parent / "copying"
     for item in items:
         if item.get_closest_marker("django_db") is None and not DB_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.nodb)
+        elif item.path.is_relative_to(copying):
+            item.add_marker(pytest.mark.engine_db)
     if os.environ.get("PYTEST_XDIST_WORKER"):
         # Under xdist, hand out the long tests first so that none of them starts last and leaves
         # the other workers idle (every worker collects the same order; the sort is stable).

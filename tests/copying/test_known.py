@@ -65,6 +65,7 @@ def test_undo_across_deletes_its_copy_whose_id_is_a_source_in_the_source_vault(c
         target.connector.get("product__v", copy_id)
 
 
+@pytest.mark.sqlite
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="the plan of SQLite without statistics")
 def test_the_ids_are_read_through_their_indexes_not_every_row_of_the_orgs_jobs(engine_profile, owner):
     """SQLite without statistics (the app never runs ANALYZE), the rows joined to their jobs in SQL,

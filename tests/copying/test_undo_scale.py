@@ -165,6 +165,7 @@ def test_the_copies_an_undo_checks_are_read_in_queries_not_one_per_row(make_job,
     assert len(targets) == 270  # every tenth row failed or has no copy
 
 
+@pytest.mark.sqlite
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="the plan of SQLite without statistics")
 def test_the_workers_undo_asks_each_piece_of_copies_by_id_not_by_scanning_the_jobs_rows(make_job, owner):
     """Each piece of the worker's check asks the undo's pending rows and the parents' copies by
