@@ -89,6 +89,13 @@ def save(rows: list[RecordResult], *, fence: Fence | None = None) -> None:
     _write(rows, SAVED_FIELDS, fence)
 
 
+def fail_all(rows: list[RecordResult], exc: ConnectorError, *, fence: Fence | None = None) -> None:
+    """Every row of a call that failed as a whole (its error says why), saved."""
+    for row in rows:
+        fail_with(row, exc)
+    save(rows, fence=fence)
+
+
 def not_sent(rows: list[RecordResult], *, fence: Fence | None = None) -> None:
     """Rows marked SENDING whose write never went out (refused before it was applied, or its call
     never started): PENDING again, the attempt not counted."""

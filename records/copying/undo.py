@@ -245,9 +245,7 @@ class DeleteAnswers:
         except (RateLimited, Unavailable) as exc:
             _pause(batch, exc)
         except ConnectorError as exc:
-            for row in batch:
-                res.fail_with(row, exc)
-            res.save(batch)
+            res.fail_all(batch, exc)
             return
         for row, outcome in zip(batch, outcomes, strict=False):
             if outcome.ok:

@@ -95,9 +95,7 @@ def _send(connector: Connector, object_name: str, sends: list[tuple[RecordResult
         pause(rows, exc)
         return
     except ConnectorError as exc:
-        for row in rows:
-            res.fail_with(row, exc)
-        res.save(rows)
+        res.fail_all(rows, exc)
         return
     for row, outcome in zip(rows, outcomes, strict=False):
         if outcome.ok:

@@ -137,9 +137,7 @@ class UpdatePass:
             res.save(rows, fence=self.context.fence)
             raise Paused(exc) from exc
         except ConnectorError as exc:
-            for row in rows:
-                res.fail_with(row, exc)
-            res.save(rows, fence=self.context.fence)
+            res.fail_all(rows, exc, fence=self.context.fence)
             return
         for row, outcome in zip(rows, outcomes, strict=False):
             if outcome.ok:

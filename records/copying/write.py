@@ -131,9 +131,7 @@ class BatchWriter:
                 res.not_sent(pending)
                 raise Paused(exc) from exc
             except ConnectorError as exc:
-                for row in pending:
-                    res.fail_with(row, exc)
-                res.save(pending)
+                res.fail_all(pending, exc)
                 return None
             return self._complete(pending, outcomes, key_field)
         return None
