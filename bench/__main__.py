@@ -98,6 +98,12 @@ def parse_args(argv=None):
         default=None,
         help="VAULT_JOB_POLL_SECONDS and the sandbox's job poll interval (default 0.5; --quick: 0.2)",
     )
+    p.add_argument(
+        "--database-url",
+        metavar="URL",
+        default="",
+        help="the bench's database, e.g. an empty PostgreSQL one as production's (default: a throwaway SQLite file)",
+    )
     args = p.parse_args(argv)
     # The quick run checks the gated rows (call and query counts, streaming, polls), which don't
     # depend on latency; its timings are informational, so it waits as little as it can.
@@ -141,13 +147,23 @@ def machine() -> dict:
         "python": platform.python_version(),
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "platform": platform.platform(),
+        "database": _database(),
     }
+
+
+def _database() -> str:
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        connection.ensure_connection()
+        return f"PostgreSQL {connection.pg_version // 10000}.{connection.pg_version % 10000}"
+    return f"SQLite {connection.Database.sqlite_version}"
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
     tmp = make_tmp()
-    setup_django(tmp, args.poll_seconds)
+    setup_django(tmp, args.poll_seconds, args.database_url)
     from sandbox import Sandbox
 
     ctx = Context(quick=args.quick, latency=args.latency_ms / 1000.0, tmp=tmp)
@@ -195,7 +211,7 @@ def main(argv=None) -> int:
     print()
     print(
         f"Record Copier benchmark — {'quick' if args.quick else 'full'} run, latency {args.latency_ms:g} ms/call, "
-        f"{info['nproc']} CPUs {info['arch']}, Python {info['python']}, {info['date']}"
+        f"{info['nproc']} CPUs {info['arch']}, Python {info['python']}, {info['database']}, {info['date']}"
     )
     for line in table_lines(rows):
         print(line)
@@ -227,7 +243,8 @@ def write_markdown(path, rows, info, args) -> None:
         start,
         "",
         f"`python -m bench{' --quick' if args.quick else ''} --latency-ms {args.latency_ms:g}` — "
-        f"{info['date']}; machine: `nproc` {info['nproc']}, `uname -m` {info['arch']}, Python {info['python']} "
+        f"{info['date']}; machine: `nproc` {info['nproc']}, `uname -m` {info['arch']}, Python {info['python']}, "
+        f"{info['database']} "
         f"({info['platform']}).",
         "",
     ]

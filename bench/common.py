@@ -56,8 +56,9 @@ class Context:
         return quick if self.quick else full
 
 
-def prepare_environment(tmp: Path, poll_seconds: float) -> None:
-    """A throwaway SQLite DB and dev settings; must run before django.setup()."""
+def prepare_environment(tmp: Path, poll_seconds: float, database_url: str = "") -> None:
+    """Dev settings and a throwaway SQLite DB, or the database at `database_url` (production's
+    PostgreSQL: its writes are round trips to another process); must run before django.setup()."""
     os.environ["COPIER_VAR_DIR"] = str(tmp)
     os.environ["DEBUG"] = "true"
     os.environ["ALLOWED_HOSTS"] = "127.0.0.1,localhost,testserver"
@@ -65,12 +66,15 @@ def prepare_environment(tmp: Path, poll_seconds: float) -> None:
     os.environ["DJANGO_SETTINGS_MODULE"] = "copier_site.settings"
     os.environ["VAULT_JOB_POLL_SECONDS"] = str(poll_seconds)
     os.environ["REDIS_URL"] = f"unix://{tmp / 'redis.sock'}"
-    os.environ.pop("DATABASE_URL", None)
+    if database_url:
+        os.environ["DATABASE_URL"] = database_url
+    else:
+        os.environ.pop("DATABASE_URL", None)
     os.environ.setdefault("LOG_LEVEL", "WARNING")
 
 
-def setup_django(tmp: Path, poll_seconds: float) -> None:
-    prepare_environment(tmp, poll_seconds)
+def setup_django(tmp: Path, poll_seconds: float, database_url: str = "") -> None:
+    prepare_environment(tmp, poll_seconds, database_url)
     import django
 
     django.setup()
