@@ -64,7 +64,13 @@ def update_by_id(table: str, fields: list[Field[Any, Any]], rows: list[list[Any]
 
 
 def _arrays() -> bool:
-    return connection.vendor == "postgresql"
+    """PostgreSQL through psycopg 3 (requirements.txt): its binary array dumpers. Through psycopg2,
+    which Django also runs on, the rows go by executemany as on SQLite."""
+    if connection.vendor != "postgresql":
+        return False
+    from django.db.backends.postgresql.psycopg_any import is_psycopg3
+
+    return bool(is_psycopg3)
 
 
 @contextmanager
