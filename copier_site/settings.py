@@ -345,6 +345,9 @@ STORAGES = {
     },
 }
 
+# Django's database sessions, read by a statement written once (records/web/session_store.py).
+SESSION_ENGINE = "records.web.session_store"
+
 # Production hardening; all of it is what `check --deploy` asks for.
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG

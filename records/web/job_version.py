@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import time
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.contrib.postgres.expressions import ArraySubquery
@@ -47,7 +48,7 @@ def job_version(user: AnyUser, code: uuid.UUID | str) -> str | None:
     it (the caller's full read then answers 404). One query: the job's row and its result counts
     per (object, outcome). Asked first as the job's requester (a plain filter: for_user's rules
     cost more to build than the query costs to run), then by for_user's rules (an approver's)."""
-    found = _rows(CopyJob.objects.filter(code=code, requested_by=user.pk)) if user.pk else []
+    found = _requesters_rows(code, user.pk) if user.pk else []
     if not found:
         found = _rows(CopyJob.objects.for_user(user).filter(code=code))
     if not found:
@@ -56,17 +57,45 @@ def job_version(user: AnyUser, code: uuid.UUID | str) -> str | None:
     return hashlib.blake2b(who.encode(), digest_size=12).hexdigest()
 
 
+# The requester's query, compiled once per database: Django's building and compiling of it was
+# over a quarter of a poll's CPU (8.5 → 6.1 ms a poll without it, measured with the test client),
+# and it is asked dozens of times a second while jobs run.
+# Built with two stand-in values that are swapped for the job's code and the user's id.
+_CODE, _USER = uuid.UUID("00000000-0000-4000-8000-00000000c0de"), -424242
+_compiled: dict[str, tuple[str, tuple[Any, ...]]] = {}
+
+
+def _requesters_rows(code: uuid.UUID | str, user_id: int) -> list[tuple[str, ...]]:
+    code = code if isinstance(code, uuid.UUID) else uuid.UUID(str(code))
+    if connection.alias not in _compiled:
+        query = _rows_query(CopyJob.objects.filter(code=_CODE, requested_by=_USER)).query
+        _compiled[connection.alias] = query.sql_with_params()
+    sql, compiled = _compiled[connection.alias]
+    stand_in = _adapted(_CODE)
+    params = [_adapted(code) if p == stand_in else user_id if p == _USER else p for p in compiled]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [tuple(repr(v) for v in row) for row in cursor.fetchall()]
+
+
+def _adapted(code: uuid.UUID) -> Any:
+    return CopyJob._meta.get_field("code").get_db_prep_value(code, connection)
+
+
 def _rows(jobs: QuerySet[CopyJob]) -> list[tuple[str, ...]]:
+    return [tuple(repr(v) for v in row) for row in _rows_query(jobs)]
+
+
+def _rows_query(jobs: QuerySet[CopyJob]) -> QuerySet[CopyJob, tuple[object, ...]]:
     jobs = jobs.annotate(roots=KeyTransform("roots", "state"), budget=KeyTransform("budget", "state")).order_by()
     if connection.vendor == "postgresql":
-        return [tuple(repr(v) for v in row) for row in _counted_apart(jobs)]
-    rows = (
+        return _counted_apart(jobs)
+    return (
         # The job's id first: grouped by it, not by every column beside it.
         jobs.values_list("pk", *MOVING, "roots", "budget", "results__object_name", "results__status")
         .annotate(n=Count("results__id"))
         .order_by("results__object_name", "results__status")
     )
-    return [tuple(repr(v) for v in row) for row in rows]
 
 
 def _counted_apart(jobs: QuerySet[CopyJob]) -> QuerySet[CopyJob, tuple[object, ...]]:

@@ -39,6 +39,8 @@ class ViewTimings:
         with connection.execute_wrapper(queries):
             response = self.get_response(request)
         line = {
+            "at": round(time.time() - (time.perf_counter() - t0), 3),  # when it started: bursts show
+            "pid": os.getpid(),
             "view": request.resolver_match.view_name if request.resolver_match else request.path,
             "status": response.status_code,
             "ms": round((time.perf_counter() - t0) * 1000, 1),

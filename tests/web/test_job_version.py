@@ -79,6 +79,24 @@ def test_someone_elses_job_has_no_version(other_user, make_job):
     assert job_version.job_version(other_user, job.code) is None
 
 
+def test_each_ask_is_answered_for_its_own_job_and_user(owner, other_user, make_job):
+    """The requester's query is compiled once per process; each ask still reads its own job."""
+    mine = make_job(results=3, status=CopyJob.Status.RUNNING)
+    theirs = make_job(user=other_user, results=3, status=CopyJob.Status.RUNNING)
+    before_mine, before_theirs = (
+        job_version.job_version(owner, mine.code),
+        job_version.job_version(other_user, theirs.code),
+    )
+    assert before_mine and before_theirs and before_mine != before_theirs
+    RecordResult.objects.filter(job=theirs).update(status=RecordResult.Status.FAILED)
+    with CaptureQueriesContext(connection) as queries:
+        assert job_version.job_version(owner, str(mine.code)) == before_mine, "the code as text is the same job"
+    assert len(queries) == 1, "the requester's own query found it"
+    assert job_version.job_version(other_user, theirs.code) not in (None, before_theirs)
+    assert job_version.job_version(owner, theirs.code) is None
+    assert job_version.job_version(other_user, mine.code) is None
+
+
 ROWS_VERSION = re.compile(r'data-rows-version="([0-9a-f]+)"')
 
 
