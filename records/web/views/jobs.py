@@ -61,9 +61,10 @@ def _get_job_for_user(
     requester (as job_version asks): for_user's approver rules cost PostgreSQL more to plan than
     the read costs to run, so they are asked only when that finds nothing."""
     user = request.user
-    own = [CopyJob.objects.filter(requested_by=user.pk)] if user.pk else []
-    for jobs in (*own, CopyJob.objects.for_user(user)):
-        jobs = jobs.annotate(**(annotations or {}))
+    own = [partial(CopyJob.objects.filter, requested_by=user.pk)] if user.pk else []
+    # Callables: for_user's query is built only when the requester's finds nothing (~3 ms a render).
+    for asked in (*own, partial(CopyJob.objects.for_user, user)):
+        jobs = asked().annotate(**(annotations or {}))
         jobs = jobs.select_related(*related) if related else jobs  # none given: no join at all
         jobs = jobs.only(*only) if only else jobs
         try:
