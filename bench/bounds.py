@@ -63,10 +63,16 @@ def level_queries(per_parent: Sequence[int], limits: ReadLimits) -> list[int]:
     return [max(1, math.ceil(n / limits.rows_per_page)) for n in groups]
 
 
-def read_steps(levels: Sequence[Sequence[tuple[Sequence[int], ReadLimits]]]) -> list[int]:
+def read_steps(levels: Sequence[Sequence[tuple[Sequence[int], ReadLimits]]], *, first_described: int = 0) -> list[int]:
     """The planner's reads as steps: the root's read, then per level every related list's
-    queries overlapping (each level waits for the one above: it needs its ids)."""
-    steps = [1]
+    queries overlapping (each level waits for the one above: it needs its ids).
+
+    `first_described`: how many objects the first level reads whose metadata its queries need
+    (a query names the object's fields). Those objects are named by the root object's metadata,
+    read beside the root's record, so their metadata is a step of its own before the first level.
+    A deeper level's metadata is read beside the level above's queries and adds no step (nor is
+    it counted in theirs: leaving calls out keeps the bound a lower bound)."""
+    steps = [1] + ([first_described] if first_described and levels else [])
     for level in levels:
         pages: list[int] = []
         by_offset: list[bool] = []

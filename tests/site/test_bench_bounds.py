@@ -52,6 +52,13 @@ def test_read_steps_start_with_the_root_and_wait_for_each_level():
     assert read_steps(levels) == [1, 2, 40]
 
 
+def test_the_first_levels_metadata_is_a_step_between_the_root_and_the_first_level():
+    levels = [[([40], COQL), ([2], PER_PARENT)], [([1] * 40, PER_PARENT)]]
+    assert read_steps(levels, first_described=1) == [1, 1, 2, 40]
+    assert read_steps(levels, first_described=7) == [1, 7, 2, 40]  # many objects: more than one round
+    assert read_steps([], first_described=3) == [1], "no related list read: no metadata waited for"
+
+
 def test_write_steps_overlap_the_modules_of_a_wave():
     steps = write_steps([{"Contacts": 150, "Deals": 50}, {"Notes": 10}], batch_size=100, updates=101)
     assert steps == [1, 3, 1, 2]
