@@ -57,29 +57,19 @@ def kept_or_previous(
     ms under load, and every request for the job in that process waited behind it). The live
     part takes it only when the client has it already (a 304: any other could be older than what
     the client shows, its numbers going back); the job page always (job.js asks for the live part
-    and the rows within a second). The same once the render waited for is done, if its state is
-    not this one's."""
+    and the rows within a second)."""
     if not keeps(request):
         return state, render(CSRF_SLOT)
     key, latest = _key(request, state), _key(request, _LATEST)
     html: str | None = cache.get(key)
     if html is not None:
         return state, html
-    # One render at a time per user and address, whatever the state: a newer state's request
-    # waits for the render under way instead of rendering beside it.
-    stripe = _STRIPES[hash(latest) % len(_STRIPES)]
+    stripe = _STRIPES[hash(key) % len(_STRIPES)]
     if not stripe.acquire(blocking=False):
         previous: tuple[str, str] | None = cache.get(latest)
         if previous is not None and take(previous[0]):
             return previous
         stripe.acquire()
-        # The rendering waited for, if taken, though the state moved meanwhile: else each new
-        # state was rendered beside the others (measured: up to 21 renders in one second as a new
-        # job started and its 40 watchers opened its page).
-        previous = cache.get(latest)
-        if previous is not None and take(previous[0]):
-            stripe.release()
-            return previous
     try:
         html = cache.get(key)
         if html is None:

@@ -188,35 +188,3 @@ def test_while_a_new_state_renders_a_client_with_the_previous_one_is_given_it(ow
         rendering.join(5)
     other.join(5)
     assert waited == [("v2", "two")]
-
-
-def test_a_page_that_waited_for_a_render_takes_it_though_the_job_moved_meanwhile(owner, rf):
-    """The job page takes any recent rendering: 40 watchers opening a new job's page while it
-    moves get the one rendered, not one render each in turn."""
-    from records.web import page_cache
-
-    def ask(state, render):
-        made = rf.get("/jobs/y/")
-        made.user, made.session = owner, {}
-        return page_cache.kept_or_previous(made, state=state, render=render, take=lambda _s: True)
-
-    started, finish = threading.Event(), threading.Event()
-
-    def slow(_):
-        started.set()
-        finish.wait(5)
-        return "first"
-
-    rendering = threading.Thread(target=ask, args=("v1", slow))
-    rendering.start()
-    assert started.wait(5)
-    waited = []
-    other = threading.Thread(target=lambda: waited.append(ask("v2", lambda _: "rendered again")))
-    other.start()
-    other.join(0.3)
-    assert other.is_alive(), "nothing was rendered yet: it waits"
-    finish.set()
-    rendering.join(5)
-    other.join(5)
-    assert waited == [("v1", "first")]
-    assert ask("v2", lambda _: "second") == ("v2", "second"), "asked again, the new state is rendered"
