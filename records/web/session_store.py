@@ -2,9 +2,9 @@
 
 Every request of a signed-in user reads its session; the polled parts of a job page and a
 preview dozens of times a second while jobs run. Django's store builds and compiles the same
-query each time (~1 ms of a ~6 ms poll, profiled); this one sends the same SQL that query
-compiles to: the session's data by its key, if not yet expired. Writing, expiry and clearing are
-Django's."""
+query each time (measured with the test client: a kept live part 6.1 → 4.1 ms of CPU without it);
+this one sends the SQL that query stands for: the session's data by its key, if not yet expired.
+Writing, expiry and clearing are Django's."""
 
 from __future__ import annotations
 
@@ -17,15 +17,18 @@ from django.utils import timezone
 
 class SessionStore(db.SessionStore):
     def _get_session_from_db(self) -> AbstractBaseSession | None:
+        key = self._session_key
+        if key is None:  # Django's load() is not asked without one; the check is for the types
+            return None
         connection = connections[router.db_for_read(Session)]
         q = connection.ops.quote_name
         # Django's session table and columns, quoted by the backend; the values bound as parameters.
         sql = f"SELECT {q('session_data')} FROM {q(Session._meta.db_table)} WHERE {q('session_key')} = %s AND {q('expire_date')} > %s"  # noqa: S608
         now = connection.ops.adapt_datetimefield_value(timezone.now())
         with connection.cursor() as cursor:
-            cursor.execute(sql, [self.session_key, now])
+            cursor.execute(sql, [key, now])
             found = cursor.fetchone()
-        if found is None or self._session_key is None:
+        if found is None:
             self._session_key = None  # as Django's: an unknown or expired key starts a new session
             return None
-        return Session(session_key=self._session_key, session_data=found[0])
+        return Session(session_key=key, session_data=found[0])
