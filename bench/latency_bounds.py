@@ -60,6 +60,15 @@ def tree_levels(conn, nodes, limits_for) -> list[list[tuple[list[int], bounds.Re
     return levels[: conn.max_deep_copy_depth]
 
 
+def deep_read_steps(conn, root_object: str, root_id: str, limits_for) -> list[int]:
+    """A deep copy's planning reads as dependent steps (bounds.read_steps): its tree's levels,
+    after the metadata of the objects the first level reads."""
+    from records.copying.tree import read_tree
+
+    levels = tree_levels(conn, read_tree(conn, root_object, root_id), limits_for)
+    return bounds.read_steps(levels, first_described=first_level_objects(conn, root_object))
+
+
 def first_level_objects(conn, root_object: str) -> int:
     """The objects the root's related lists read whose fields a query names (their metadata is a
     step before the first level's queries): Zoho's Notes and Attachments are read per parent
@@ -180,14 +189,12 @@ def _calls(orgs: list[OrgProcess], system: str) -> int:
 
 def zoho_deep(ctx, latency: float) -> list[Row]:
     from records.connectors import connector_for
-    from records.copying.tree import read_tree
 
     with bound_orgs(ctx) as orgs:
         conn = connector_for(zoho_profile(orgs[0], ctx.user, concurrency=CONCURRENCY))
         name = "Acme Corp" if ctx.quick else "Big Account"
         root_id = account_id(conn, name)
-        levels = tree_levels(conn, read_tree(conn, "Accounts", root_id), zoho_limits)
-        described = first_level_objects(conn, "Accounts")
+        read_steps = deep_read_steps(conn, "Accounts", root_id, zoho_limits)
         orgs[0].set_latency(latency)
         profile = zoho_profile(orgs[0], ctx.user, concurrency=CONCURRENCY)
         top = {"Account_Name": f"{name} (bound copy)", "Account_Number": None}
@@ -196,9 +203,7 @@ def zoho_deep(ctx, latency: float) -> list[Row]:
     updates = sum(later_references(job, root_id).values())
     run_steps = bounds.write_steps(waves(job), batch_size=conn.batch_size, updates=updates)
     label = f"Zoho deep copy of {name} ({job.succeeded_count:,} ok)"
-    return ratio_rows(
-        label, times, bounds.read_steps(levels, first_described=described), run_steps, latency, not ctx.quick
-    )
+    return ratio_rows(label, times, read_steps, run_steps, latency, not ctx.quick)
 
 
 def vault_clone(ctx, latency: float) -> list[Row]:
@@ -236,7 +241,6 @@ def vault_engine(ctx, latency: float) -> list[Row]:
     from bench.vault_deep import build_hierarchy
     from records.connectors import connector_for
     from records.copying.options import CopyOptions
-    from records.copying.tree import read_tree
 
     with bound_orgs(ctx) as orgs:
         profile = vault_profile(orgs[0], ctx.user, concurrency=CONCURRENCY)
@@ -245,8 +249,7 @@ def vault_engine(ctx, latency: float) -> list[Row]:
             root, label = build_hierarchy(conn, 10, 10), "10 x 10 hierarchy"
         else:
             root, label = next(r.id for r in conn.search("product__v", "Mega Product").records), "Mega Product"
-        levels = tree_levels(conn, read_tree(conn, "product__v", root), lambda _child: VAULT_VQL)
-        described = first_level_objects(conn, "product__v")
+        read_steps = deep_read_steps(conn, "product__v", root, lambda _child: VAULT_VQL)
         orgs[0].set_latency(latency, "vault")
         top, options = {"name__v": f"{label} (bound copy)"}, CopyOptions(engine=True)
         times = timed_copy(
@@ -254,15 +257,12 @@ def vault_engine(ctx, latency: float) -> list[Row]:
         )
     run_steps = bounds.write_steps(waves(times.job), batch_size=conn.batch_size)
     label = f"engine-built {label} ({times.job.succeeded_count:,} ok)"
-    return ratio_rows(
-        label, times, bounds.read_steps(levels, first_described=described), run_steps, latency, not ctx.quick
-    )
+    return ratio_rows(label, times, read_steps, run_steps, latency, not ctx.quick)
 
 
 def zoho_cross(ctx, latency: float) -> list[Row]:
     from bench import zoho_cross as zc
     from records.connectors import connector_for
-    from records.copying.tree import read_tree
 
     with bound_orgs(ctx, target=True) as orgs:
         source = zoho_profile(orgs[0], ctx.user, concurrency=CONCURRENCY, name="Bound cross source")
@@ -271,13 +271,12 @@ def zoho_cross(ctx, latency: float) -> list[Row]:
         name = "Acme Corp" if ctx.quick else "Big Account"
         root_id = account_id(conn, name)
         zc.add_reference(conn, connector_for(target), root_id)
-        levels = tree_levels(conn, read_tree(conn, "Accounts", root_id), zoho_limits)
-        described = first_level_objects(conn, "Accounts")
+        read_steps = deep_read_steps(conn, "Accounts", root_id, zoho_limits)
         for org in orgs:
             org.set_latency(latency)
         times = timed_copy(ctx, orgs, "zoho", source, "Accounts", [root_id], "deep_copy", target=target)
     # After the tree: the referenced records' key values (source), then their look-up (target).
-    plan_steps = [*bounds.read_steps(levels, first_described=described), 1, 1]
+    plan_steps = [*read_steps, 1, 1]
     run_steps = bounds.write_steps(waves(times.job), batch_size=conn.batch_size)
     label = f"cross-org Zoho deep copy of {name} ({times.job.succeeded_count:,} ok)"
     return ratio_rows(label, times, plan_steps, run_steps, latency, not ctx.quick)

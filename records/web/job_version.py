@@ -62,16 +62,15 @@ def job_version(user: AnyUser, code: uuid.UUID | str) -> str | None:
 # and it is asked dozens of times a second while jobs run.
 # Built with two stand-in values that are swapped for the job's code and the user's id.
 _CODE, _USER = uuid.UUID("00000000-0000-4000-8000-00000000c0de"), -424242
-_compiled: dict[str, tuple[str, tuple[Any, ...]]] = {}
+_compiled: dict[str, tuple[str, tuple[Any, ...], Any]] = {}  # per database: SQL, params, the code's stand-in
 
 
 def _requesters_rows(code: uuid.UUID | str, user_id: int) -> list[tuple[str, ...]]:
     code = code if isinstance(code, uuid.UUID) else uuid.UUID(str(code))
     if connection.alias not in _compiled:
         query = _rows_query(CopyJob.objects.filter(code=_CODE, requested_by=_USER)).query
-        _compiled[connection.alias] = query.sql_with_params()
-    sql, compiled = _compiled[connection.alias]
-    stand_in = _adapted(_CODE)
+        _compiled[connection.alias] = (*query.sql_with_params(), _adapted(_CODE))
+    sql, compiled, stand_in = _compiled[connection.alias]
     params = [_adapted(code) if p == stand_in else user_id if p == _USER else p for p in compiled]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
