@@ -52,6 +52,28 @@ def pytest_collection_modifyitems(config, items):
         items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
+@pytest.hookimpl(optionalhook=True)  # xdist's hook: no error where xdist is left out (-p no:xdist)
+def pytest_xdist_make_scheduler(config, log):
+    """xdist's scheduler (the controller's: it hands out tests by their ids): the browser tests one
+    after another on one worker, every other test one at a time to whichever worker is free. With
+    xdist's default `load` (consecutive chunks), the browser tests came in one chunk late in the
+    pass and the other workers sat idle for minutes at its end (SQLite pass, 3 workers, 2 CPUs:
+    613 s, two workers done at 390 s). The browser tests are one unit, first (the largest), so the
+    pass does not wait on them at its end; apart, several Chromiums at once each took about twice
+    as long. (`--dist loadgroup` and its marks would do the same, but xdist 3.8 renames the test
+    ids for it by an attribute pytest 9 no longer reads.)"""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class BrowserTestsTogether(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return "browser" if nodeid.startswith(BROWSER_TESTS) else nodeid
+
+    return BrowserTestsTogether(config, log)
+
+
+BROWSER_TESTS = "tests/e2e/"
+
+
 @pytest.fixture
 def owner(django_user_model):
     return django_user_model.objects.create_user("alice", password="alice-pass-123")
