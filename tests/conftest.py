@@ -66,12 +66,14 @@ def pytest_xdist_make_scheduler(config, log):
 
     class BrowserTestsTogether(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            return "browser" if nodeid.startswith(BROWSER_TESTS) else nodeid
+            return scheduling_unit(nodeid)
 
     return BrowserTestsTogether(config, log)
 
 
-BROWSER_TESTS = "tests/e2e/"
+def scheduling_unit(nodeid: str) -> str:
+    """The unit xdist hands a test out in: the browser tests' one, or the test's own."""
+    return "browser" if nodeid.startswith("tests/e2e/") else nodeid
 
 
 @pytest.fixture
