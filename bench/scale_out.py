@@ -48,7 +48,6 @@ class Round:
     job_seconds: list[float]  # each job's run, started to finished
     calls: int  # API calls the orgs answered while the jobs ran
     load: tuple[float, float]  # the machine's 1-minute load average before and after (shared machine)
-    latency: float  # the seconds the orgs added to each call
 
     @property
     def rate(self) -> float:
@@ -208,7 +207,6 @@ def throughput(ctx, orgs, workers: int, account: str) -> Round:
         sorted((j.finished - j.started).total_seconds() for j in ended),
         sum(len(org.log()) for org in orgs),
         (load_before, os.getloadavg()[0]),
-        latency(ctx),
     )
 
 
@@ -220,9 +218,9 @@ def start_up_cpu(ctx) -> float:
     return _children_cpu() - before
 
 
-def shared_profile(ctx, org: OrgProcess, account: str) -> tuple[int, list[str], float, int, float]:
+def shared_profile(ctx, org: OrgProcess, account: str) -> tuple[int, list[str], float, int]:
     """8 deep copies on one profile run by 4 rqworkers: (the org's peak calls in flight, the jobs'
-    statuses, wall s, 429s the org answered, the seconds it added to each call)."""
+    statuses, wall s, 429s the org answered)."""
     org.reset()
     profile = zoho_profile(org, ctx.user, concurrency=SHARED_CONCURRENCY, name="Scale out shared profile")
     jobs = [_plan(ctx, profile, account, n) for n in range(ORGS)]
@@ -231,7 +229,7 @@ def shared_profile(ctx, org: OrgProcess, account: str) -> tuple[int, list[str], 
     org.reset_peak()
     ended, seconds, _cpu = _run_jobs(ctx, jobs, max(WORKER_COUNTS), "shared")
     too_many = sum(1 for e in org.log() if e["status"] == 429)
-    return org.in_flight()["peak"], sorted(j.status for j in ended), seconds, too_many, latency(ctx)
+    return org.in_flight()["peak"], sorted(j.status for j in ended), seconds, too_many
 
 
 def run(ctx) -> list[Row]:
@@ -250,14 +248,14 @@ def run(ctx) -> list[Row]:
     finally:
         for org in orgs:
             org.stop()
-    return throughput_rows(ctx, rounds, account, idle_cpu) + [shared_row(shared, account)]
+    return throughput_rows(ctx, rounds, account, idle_cpu) + [shared_row(ctx, shared, account)]
 
 
-def _round_note(r: Round, account: str, idle_cpu: float) -> str:
+def _round_note(ctx, r: Round, account: str, idle_cpu: float) -> str:
     jobs_cpu = max(0.0, r.worker_cpu - r.workers * idle_cpu)
     return (
         f"{r.records:,} records, {r.calls:,} calls in {r.seconds:.2f} s (deep copies of {account!r}, "
-        f"{r.latency * 1000:g} ms a call, concurrency {CONCURRENCY} each); a job's run {r.job_seconds[0]:.2f}–"
+        f"{latency(ctx) * 1000:g} ms a call, concurrency {CONCURRENCY} each); a job's run {r.job_seconds[0]:.2f}–"
         f"{r.job_seconds[-1]:.2f} s (sum {sum(r.job_seconds):.1f} s); CPU: the jobs in the workers {jobs_cpu:.1f} s "
         f"({jobs_cpu / max(1, r.calls) * 1000:.1f} ms a call; start-up {idle_cpu:.1f} s a worker left out), "
         f"the 8 sandbox processes {r.orgs_cpu:.1f} s, the bench's {r.bench_cpu:.1f} s; load average {r.load[0]:.1f} -> {r.load[1]:.1f}; "
@@ -277,7 +275,7 @@ def throughput_rows(ctx, rounds: list[Round], account: str, idle_cpu: float) -> 
             "info (ratio: vs 1 worker)",
             None if r.ok else False,
             gate=not r.ok,
-            note=_round_note(r, account, idle_cpu),
+            note=_round_note(ctx, r, account, idle_cpu),
         )
         for r in rounds
     ]
@@ -299,8 +297,8 @@ def throughput_rows(ctx, rounds: list[Round], account: str, idle_cpu: float) -> 
     return rows
 
 
-def shared_row(shared: tuple[int, list[str], float, int, float], account: str) -> Row:
-    peak, statuses, seconds, too_many, call_latency = shared
+def shared_row(ctx, shared: tuple[int, list[str], float, int], account: str) -> Row:
+    peak, statuses, seconds, too_many = shared
     ok = peak <= SHARED_CONCURRENCY and set(statuses) == {"succeeded"}
     return Row(
         NAME,
@@ -312,6 +310,6 @@ def shared_row(shared: tuple[int, list[str], float, int, float], account: str) -
         f"<= {SHARED_CONCURRENCY}",
         ok,
         gate=True,
-        note=f"deep copies of {account!r} at {call_latency * 1000:g} ms a call, {seconds:.2f} s; measured in the sandbox "
+        note=f"deep copies of {account!r} at {latency(ctx) * 1000:g} ms a call, {seconds:.2f} s; measured in the sandbox "
         f"(latency included); the org answered {too_many} 429(s); jobs {sorted(set(statuses))}",
     )
