@@ -30,9 +30,15 @@ class Rule(Protocol):
     ) -> tuple[bool, str]: ...
 
 
+# The tag of a message about a job still under way ("The copy is queued", "Cancelling"): the job
+# page drops it once the job has ended, on its load or live (static/records/job.js).
+UNTIL_ENDED = "until-ended"
+
+
 @dataclass(frozen=True)
 class JobAction:
-    """What an action's button, confirm page and answer say; its rule; whether it queues a job."""
+    """What an action's button, confirm page and answer say; its rule; whether it queues a job;
+    whether its answer speaks of the job under way (UNTIL_ENDED)."""
 
     name: str  # its URL's name is job_<name>
     label: str
@@ -42,6 +48,7 @@ class JobAction:
     done: str
     rule: Rule
     queues: bool
+    under_way: bool
 
 
 CANCEL = JobAction(
@@ -53,6 +60,7 @@ CANCEL = JobAction(
     done="Cancelling: the job stops after the records in flight.",
     rule=can_cancel,
     queues=False,
+    under_way=True,
 )
 RESUME = JobAction(
     name="resume",
@@ -64,6 +72,7 @@ RESUME = JobAction(
     done="The unfinished records were queued again.",
     rule=can_resume,
     queues=True,
+    under_way=True,
 )
 UNDO = JobAction(
     name="undo",
@@ -75,6 +84,7 @@ UNDO = JobAction(
     done="Undo queued: the copies are being deleted. Follow it on this page.",
     rule=can_undo,
     queues=True,
+    under_way=True,
 )
 
 FIX = JobAction(
@@ -86,6 +96,7 @@ FIX = JobAction(
     done="The fixed records were queued again.",
     rule=can_fix,
     queues=True,
+    under_way=True,
 )
 
 # Approve and reject are POST only, from the approval box (templates/records/_job_approval.html),
@@ -99,6 +110,7 @@ APPROVE = JobAction(
     done="Approved: the copy is queued.",
     rule=can_approve,
     queues=True,
+    under_way=True,
 )
 REJECT = JobAction(
     name="reject",
@@ -109,6 +121,7 @@ REJECT = JobAction(
     done="Rejected: nothing was written.",
     rule=can_reject,
     queues=False,
+    under_way=False,
 )
 
 

@@ -11,9 +11,10 @@
   "use strict";
   var live = document.getElementById("job-live");
   function settle() { document.body.dataset.settled = "true"; }
-  // "The copy is queued" is stale once the job has ended (on this page's load, or live below).
+  // "The copy is queued", "Cancelling" ... (tagged until-ended: records/web/job_actions.py) are
+  // stale once the job has ended (on this page's load, or live below).
   function dropMessages(all) {
-    var which = all ? "#main > .msg" : '[data-msg~="while-queued"]';
+    var which = all ? "#main > .msg" : '[data-msg~="until-ended"]';
     document.querySelectorAll(which).forEach(function (m) { m.remove(); });
   }
   if (!live) return;

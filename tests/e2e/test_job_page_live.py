@@ -183,6 +183,25 @@ def test_live_part_holds_together_through_a_rate_limit_wait(
     assert here == fresh
 
 
+def test_a_queued_job_cancelled_shows_cancelled_without_the_cancelling_message(
+    parts, new_page, login, live_server, owner
+):
+    # No worker: the queued job ends at once, so its page comes back already ended. "Cancelling:
+    # the job stops after the records in flight" is stale there, as beside a cancel that ended live.
+    page = new_page()
+    login(page, "alice", "alice-pass-123")
+    job = copy_job_create(
+        request=copy_request(parts["zoho_profile"], "Accounts", [_acme(parts["fresh_sandbox"])], "clone"), user=owner
+    )
+    page.goto(f"{live_server.url}/jobs/{job.code}/")
+    page.click("#job-actions a:has-text('Cancel job')")
+    page.click("text=Yes, cancel the job")
+    page.wait_for_url(f"**/jobs/{job.code}/")
+    expect(page.locator("#job-status-badge .badge")).to_have_text("Cancelled")
+    expect(page.locator("body")).to_have_attribute("data-settled", "true")
+    assert page.locator("#main > .msg", has_text="Cancelling").count() == 0
+
+
 def test_an_unchanged_live_part_is_answered_304_to_the_etag_job_js_sends(parts, new_page, login, live_server, owner):
     # No worker: the job stays queued, and its live part the same from poll to poll. The pages
     # are sent "no-store", so only job.js itself can ask with the ETag.

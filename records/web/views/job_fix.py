@@ -20,6 +20,7 @@ from records.copying.row_fixes import copy_rows_fix, copy_rows_fix_and_resume
 from records.lib.error_words import friendly_error, service_error_message
 from records.lib.signed_in import SignedInRequest
 from records.models import CopyJob
+from records.web.job_actions import UNTIL_ENDED
 from records.web.views.jobs import QUEUE_DOWN, _get_job_for_user
 
 
@@ -78,7 +79,7 @@ def _fix(request: SignedInRequest, job: CopyJob, **fix: Any) -> HttpResponse:
     if not resume:
         messages.success(request, f"{saved} Resume the job to send {'them' if rows != 1 else 'it'} again.")
         return redirect("job_fix", code=job.code)
-    messages.success(request, f"{saved} The job resumes with the fixed values.")
+    messages.success(request, f"{saved} The job resumes with the fixed values.", extra_tags=UNTIL_ENDED)
     if job_queue.copy_job_enqueue(job=job).queue_down:
-        messages.warning(request, QUEUE_DOWN)
+        messages.warning(request, QUEUE_DOWN, extra_tags=UNTIL_ENDED)
     return redirect(reverse("job_detail", args=[job.code]))

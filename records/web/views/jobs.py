@@ -33,7 +33,7 @@ from records.lib.signed_in import SignedInRequest
 from records.models import ConnectionProfile, CopyJob, RecordResult
 from records.web import job_state, job_version, page_cache
 from records.web.forms import JobFilterForm
-from records.web.job_actions import APPROVE, CANCEL, REJECT, RESUME, UNDO, JobAction
+from records.web.job_actions import APPROVE, CANCEL, REJECT, RESUME, UNDO, UNTIL_ENDED, JobAction
 from records.web.job_files import files_summary
 from records.web.results_table import (
     filtered_results,
@@ -419,9 +419,9 @@ def _act(request: SignedInRequest, job: CopyJob, action: JobAction, service: Cal
     except Exception as exc:  # noqa: BLE001 - shown as a friendly message, logged
         messages.error(request, friendly_error(exc, job.profile))
         return redirect("job_detail", code=job.code)
-    messages.success(request, action.done)
+    messages.success(request, action.done, extra_tags=UNTIL_ENDED if action.under_way else "")
     if action.queues and job_queue.copy_job_enqueue(job=target).queue_down:
-        messages.warning(request, QUEUE_DOWN)
+        messages.warning(request, QUEUE_DOWN, extra_tags=UNTIL_ENDED)
     if not CopyJob.objects.for_user(request.user).filter(pk=target.pk).exists():
         # An approver's decision hands the job back to its requester: their list, not a 404.
         return redirect("job_list")

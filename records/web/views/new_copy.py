@@ -39,6 +39,7 @@ from records.profiles.access import get_profile_for_user
 from records.web import drafts, wizard
 from records.web.drafts import Draft
 from records.web.forms import OverridesForm
+from records.web.job_actions import UNTIL_ENDED
 from records.web.views.choices import choice_objects, engine_needed, widgets
 from records.web.views.cross_choices import checked_target, cross_context, target_choices, target_of
 from records.web.views.mask_choices import confirm_refusal, mask_context
@@ -444,10 +445,9 @@ def _queued_words(request: HttpRequest, queued: Enqueued) -> None:
         # Nothing is queued (approval.needs_approval): the job page's approval box says who decides.
         messages.info(request, f"Waiting for approval: {queued.job.write_profile.name} is protected.")
     elif queued.queue_down:
-        # "while-queued": the job page drops it once the job has ended (static/records/job.js).
-        messages.warning(request, "The copy is queued; it starts when the queue is back.", extra_tags="while-queued")
+        messages.warning(request, "The copy is queued; it starts when the queue is back.", extra_tags=UNTIL_ENDED)
     else:
-        messages.success(request, "The copy is queued. This page follows its progress.", extra_tags="while-queued")
+        messages.success(request, "The copy is queued. This page follows its progress.", extra_tags=UNTIL_ENDED)
 
 
 def _uuid(value: object) -> uuid.UUID | None:
