@@ -15,6 +15,7 @@ from django.conf import settings
 from records.connectors import connector_for
 from records.connectors.base import Connector, FieldInfo, Record
 from records.connectors.errors import ConnectorError
+from records.connectors.values import FieldType
 from records.copying import approval, budget_words, cross_plan, source_query, tree, value_templates
 from records.copying.cost import cost_data, update_calls, write_calls
 from records.copying.level_paths import bulk_spend, plan_level_paths
@@ -61,8 +62,11 @@ def plan_copy(
     target_connector: Connector | None = None,
     sink: TreeSink | None = None,
     trees_ready: Callable[[Trees], object] | None = None,
+    choices: bool = True,
 ) -> tuple[Plan, Trees]:
     """The plan and the trees read for it. `progress(n)`: told the records read so far (stored_plans.py).
+    `choices=False`: no one chooses fields from this plan (a job made at once): a clone's plan then
+    reads the object's picklists only where it needs their values (_top_fields).
     A copy into another profile (request.target) reads in the source and matches in the target.
     `sink`: a deep copy's records handed over as they are read, the trees returned holding what it
     keeps of them; not used when a later step reads every value (a copy into another profile
@@ -74,7 +78,7 @@ def plan_copy(
     if list(request.source_ids) != source_ids:
         request = replace(request, source_ids=tuple(source_ids))
     whole = request.target is not None or request.options.masks()
-    plan, trees = _plan_source(request, conn, progress, None if whole else sink, trees_ready)
+    plan, trees = _plan_source(request, conn, progress, None if whole else sink, trees_ready, choices)
     if query:
         plan.cross["query"] = query
     target = conn
@@ -127,6 +131,7 @@ def _plan_source(
     progress: Progress | None,
     sink: TreeSink | None,
     trees_ready: Callable[[Trees], object] | None = None,
+    choices: bool = True,
 ) -> tuple[Plan, Trees]:
     if request.target is not None:  # across profiles the engine builds every copy: its limit applies
         request = replace(request, options=replace(request.options, engine=True))
@@ -135,7 +140,7 @@ def _plan_source(
     # one after another (a request refused by check_request raises before a read's error).
     clone = request.mode == CopyJob.Mode.CLONE
     with Overlap(conn, 5) as reads:
-        described = reads.start(conn.describe, request.object_name)
+        described = reads.start(_top_fields, conn, request, choices)
         labels = reads.start(_plural_labels, conn)
         first_read = reads.start(conn.get, request.object_name, source_ids[0])
         # A bulk clone's other records' names: read while the describe is (the connector keeps
@@ -162,6 +167,27 @@ def _plan_source(
             return plan, trees
         put_notes(plan, plan_notes(plan, conn, fields, request, trees, plurals), request, str)
     return plan, trees
+
+
+def _top_fields(conn: Connector, request: CopyRequest, choices: bool) -> list[FieldInfo]:
+    """The top object's fields. A clone that sets no picklist value, per object or masked, and whose
+    plan no one chooses fields from, is checked and shown with the fields as listed: their names,
+    types, labels, lengths and uniqueness. Vault reads each picklist's values with a call of its
+    own (a real object may have dozens), and those calls would take slots the holders of the new
+    names need. Any picklist value set is checked against the values read, as always."""
+    if choices or request.mode != CopyJob.Mode.CLONE or request.target is not None or _per_object(request.options):
+        return conn.describe(request.object_name)
+    listed = conn.describe_listed(request.object_name)
+    named = {*request.overrides, *(n for values in request.row_overrides.values() for n in values)}
+    if any(f.name in named and f.type in PICKLISTS for f in listed):
+        return conn.describe(request.object_name)
+    return listed
+
+
+def _per_object(options: CopyOptions) -> bool:
+    """Whether the copy sets, stamps, numbers or masks fields per object: their checks describe
+    those objects whole (preview_checks)."""
+    return bool(options.fields or options.lineage or options.unique or options.masks())
 
 
 def _related_lists_ahead(conn: Connector, object_name: str, exclude: frozenset[str]) -> None:
@@ -193,6 +219,9 @@ def _plural_labels(conn: Connector) -> dict[str, str]:
     except ConnectorError:
         return {}
     return {o.name: o.label_plural or o.label for o in objects}
+
+
+PICKLISTS = (FieldType.PICKLIST, FieldType.MULTI_PICKLIST)
 
 
 # -- a clone: one node per record ------------------------------------------------------------

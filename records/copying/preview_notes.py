@@ -41,7 +41,7 @@ def plan_notes(
 ) -> Notes:
     """What put_notes puts on the plan, worked out apart: a bulk clone's while its other records'
     names are still being read (they need only its first record and the object's fields)."""
-    samples, refusal = rendered_samples(conn, rendered, request, plurals)
+    samples, refusal = rendered_samples(conn, rendered, request, plurals, {request.object_name: fields})
     out = Notes(samples, [refusal], automation_warnings(conn, request.mode, request.options), [])
     if request.target is None:  # across profiles unique values are kept: the target has its own
         warnings, refusal = unique_field_notes(plan, conn, fields, request, plurals)
@@ -66,16 +66,21 @@ def put_notes(plan: Plan, notes: Notes, request: CopyRequest, taken: Callable[[]
 
 
 def rendered_samples(
-    conn: Connector, trees: dict[str, list[tree.Node]], request: CopyRequest, labels: dict[str, str] | None = None
+    conn: Connector,
+    trees: dict[str, list[tree.Node]],
+    request: CopyRequest,
+    labels: dict[str, str] | None = None,
+    described: dict[str, list[FieldInfo]] | None = None,
 ) -> tuple[list[dict[str, Any]], str]:
     """(samples, refusal): every record's values are rendered (cheap: templates are parsed once)
     so a value too long for its field is refused here, for any record (the first one named, and
-    how many more); the samples show the top record's and the first child's."""
+    how many more); the samples show the top record's and the first child's. `described`: fields
+    the plan has read already, by object (the lengths and labels are all this needs of them)."""
     today, job = timezone.localdate(), _next_job_number()
     refused: list[str] = []
     samples: list[dict[str, Any]] = []
     shown: set[str] = set()
-    described: dict[str, list[FieldInfo]] = {}
+    described = dict(described or {})
     for root, nodes in trees.items():
         for node in nodes:
             top = node.depth == 0

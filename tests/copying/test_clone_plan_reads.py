@@ -1,0 +1,64 @@
+"""What a clone's plan reads of the object's metadata when the job is made at once (the command,
+a schedule): Vault's picklists are a call each, read only when the copy sets a picklist value,
+and such a value is still checked against them before anything is queued."""
+
+import re
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from records.models import CopyJob
+from tests.fixtures.engine import copy_request, start_job
+
+pytestmark = pytest.mark.django_db(transaction=True)  # the plan's reads overlap in threads
+
+PICKLISTS = r"^/api/v[\d.]+/objects/picklists/"
+
+
+def _sources(conn, n=3):
+    rows = [{"name__v": f"Plan Read Source {i}", "status__v": ["active__v"]} for i in range(n)]
+    made = conn.create("product__v", rows)
+    assert all(r.ok for r in made)
+    return [r.new_id for r in made]
+
+
+def _picklist_calls(sb) -> list[str]:
+    return [e.path for e in sb.log("vault") if e.method == "GET" and re.search(PICKLISTS, e.path.split("?")[0])]
+
+
+def test_a_bulk_clone_made_at_once_that_sets_no_picklist_reads_no_picklist(vault, owner):
+    sb, profile, conn = vault
+    ids = _sources(conn)
+    sb.clear_log("vault")
+    names = {s: {"name__v": f"Plan Read Copy {k}"} for k, s in enumerate(ids)}
+    job = start_job(profile, owner, "product__v", ids, "clone", row_overrides=names)
+    assert job.status == CopyJob.Status.QUEUED and job.planned_count == 3
+    assert _picklist_calls(sb) == []
+    # The plan's checks and samples still had the fields' labels and uniqueness.
+    assert job.plan["objects"] and not job.plan.get("refused_reason")
+
+
+def test_a_bulk_clone_that_sets_a_picklist_value_reads_that_picklist_and_checks_the_value(vault, owner):
+    sb, profile, conn = vault
+    ids = _sources(conn)
+    sb.clear_log("vault")
+    rows = {ids[0]: {"name__v": "Plan Read Bad"}, ids[1]: {"name__v": "Plan Read Fine"}}
+    rows[ids[1]]["status__v"] = ["no_such_status__c"]
+    with pytest.raises(ValidationError, match="no_such_status__c"):
+        start_job(profile, owner, "product__v", ids[:2], "clone", row_overrides=rows)
+    assert _picklist_calls(sb), "the picklists were read to check the value"
+    assert not CopyJob.objects.filter(object_name="product__v", requested_by=owner).exists()
+
+
+def test_a_plan_people_choose_fields_from_still_reads_the_picklists(vault):
+    """The preview's plan (copy_preview; a stored plan on a worker) keeps the picklists' values:
+    its field pickers show their labels."""
+    from records.copying.preview import copy_preview
+
+    sb, profile, conn = vault
+    ids = _sources(conn)
+    sb.clear_log("vault")
+    names = {s: {"name__v": f"Plan Read Preview {k}"} for k, s in enumerate(ids)}
+    plan = copy_preview(request=copy_request(profile, "product__v", ids, "clone", row_overrides=names))
+    assert not plan.refused_reason
+    assert _picklist_calls(sb)
