@@ -128,8 +128,8 @@ def _create(
 def _planned_now(request: CopyRequest, conn: Connector, ahead: Ahead | None) -> Planned:
     ready = ahead if isinstance(ahead, RowsAhead) else None
     sink = ahead if isinstance(ahead, TreeRowsAhead) else None
-    # Made at once: no one chooses fields from this plan (the preview's are read on a worker).
-    plan, trees = plan_copy(request=request, connector=conn, trees_ready=ready, sink=sink, choices=False)
+    # Made at once: no one picks fields from this plan (the preview's plans are read on a worker).
+    plan, trees = plan_copy(request=request, connector=conn, trees_ready=ready, sink=sink, field_pickers=False)
     return plan, InMemoryTrees(trees), keeps_snapshot(conn, request)
 
 

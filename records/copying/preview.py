@@ -33,6 +33,7 @@ from records.copying.tree import Node, Plan, TooLarge
 from records.copying.ways import DeepCopyWay, deep_copy_way
 from records.models import CopyJob
 
+PICKLISTS = (FieldType.PICKLIST, FieldType.MULTI_PICKLIST)
 Trees = dict[str, list[Node]]  # {top record id: the records its copy copies, top first}
 Progress = Callable[[int], None]
 
@@ -62,11 +63,11 @@ def plan_copy(
     target_connector: Connector | None = None,
     sink: TreeSink | None = None,
     trees_ready: Callable[[Trees], object] | None = None,
-    choices: bool = True,
+    field_pickers: bool = True,
 ) -> tuple[Plan, Trees]:
     """The plan and the trees read for it. `progress(n)`: told the records read so far (stored_plans.py).
-    `choices=False`: no one chooses fields from this plan (a job made at once): a clone's plan then
-    reads the object's picklists only where it needs their values (_top_fields).
+    `field_pickers=False`: no one picks fields from this plan (a job made at once): a clone's plan
+    then reads the object's picklists only where it needs their values (_top_fields).
     A copy into another profile (request.target) reads in the source and matches in the target.
     `sink`: a deep copy's records handed over as they are read, the trees returned holding what it
     keeps of them; not used when a later step reads every value (a copy into another profile
@@ -78,7 +79,7 @@ def plan_copy(
     if list(request.source_ids) != source_ids:
         request = replace(request, source_ids=tuple(source_ids))
     whole = request.target is not None or request.options.masks()
-    plan, trees = _plan_source(request, conn, progress, None if whole else sink, trees_ready, choices)
+    plan, trees = _plan_source(request, conn, progress, None if whole else sink, trees_ready, field_pickers)
     if query:
         plan.cross["query"] = query
     target = conn
@@ -131,7 +132,7 @@ def _plan_source(
     progress: Progress | None,
     sink: TreeSink | None,
     trees_ready: Callable[[Trees], object] | None = None,
-    choices: bool = True,
+    field_pickers: bool = True,
 ) -> tuple[Plan, Trees]:
     if request.target is not None:  # across profiles the engine builds every copy: its limit applies
         request = replace(request, options=replace(request.options, engine=True))
@@ -140,7 +141,7 @@ def _plan_source(
     # one after another (a request refused by check_request raises before a read's error).
     clone = request.mode == CopyJob.Mode.CLONE
     with Overlap(conn, 5) as reads:
-        described = reads.start(_top_fields, conn, request, choices)
+        described = reads.start(_top_fields, conn, request, field_pickers)
         labels = reads.start(_plural_labels, conn)
         first_read = reads.start(conn.get, request.object_name, source_ids[0])
         # A bulk clone's other records' names: read while the describe is (the connector keeps
@@ -169,13 +170,14 @@ def _plan_source(
     return plan, trees
 
 
-def _top_fields(conn: Connector, request: CopyRequest, choices: bool) -> list[FieldInfo]:
-    """The top object's fields. A clone that sets no picklist value, per object or masked, and whose
-    plan no one chooses fields from, is checked and shown with the fields as listed: their names,
-    types, labels, lengths and uniqueness. Vault reads each picklist's values with a call of its
-    own (a real object may have dozens), and those calls would take slots the holders of the new
-    names need. Any picklist value set is checked against the values read, as always."""
-    if choices or request.mode != CopyJob.Mode.CLONE or request.target is not None or _per_object(request.options):
+def _top_fields(conn: Connector, request: CopyRequest, field_pickers: bool) -> list[FieldInfo]:
+    """The top object's fields. A clone whose plan no one picks fields from, that sets no picklist
+    value and nothing per object, is checked and shown with the fields as listed: their names,
+    types, labels, lengths and uniqueness are all it needs. Vault reads each picklist's values with
+    a call of its own (a real object may have dozens), and those calls take slots the holders of
+    the new names need. A picklist value set is checked against the values read, as always."""
+    clone = request.mode == CopyJob.Mode.CLONE
+    if field_pickers or not clone or request.target is not None or _per_object(request.options):
         return conn.describe(request.object_name)
     listed = conn.describe_listed(request.object_name)
     named = {*request.overrides, *(n for values in request.row_overrides.values() for n in values)}
@@ -219,9 +221,6 @@ def _plural_labels(conn: Connector) -> dict[str, str]:
     except ConnectorError:
         return {}
     return {o.name: o.label_plural or o.label for o in objects}
-
-
-PICKLISTS = (FieldType.PICKLIST, FieldType.MULTI_PICKLIST)
 
 
 # -- a clone: one node per record ------------------------------------------------------------
