@@ -27,6 +27,7 @@ class FieldType:
     SUBFORM = "subform"
     FILE = "file"
     OTHER = "other"
+    PICKLISTS = (PICKLIST, MULTI_PICKLIST)  # the kinds whose values come from a list
 
 
 @dataclass(frozen=True)

@@ -104,7 +104,7 @@ def _copyable(info: FieldInfo, conn: Connector) -> bool:
 def _value(info: FieldInfo, value: Any, node: Node, id_map: Mapping[str, str], target: Target) -> tuple[Any, str]:
     if info.type == FieldType.REFERENCE:
         return _reference(info, value, node, id_map, target)
-    if info.type in (FieldType.PICKLIST, FieldType.MULTI_PICKLIST) and info.picklist_values:
+    if info.type in FieldType.PICKLISTS and info.picklist_values:
         return _picklist(info, value), ""
     if info.type == FieldType.SUBFORM and isinstance(value, list):
         drop = target.connector.subform_row_system_fields

@@ -13,9 +13,8 @@ from typing import Any, Protocol
 from django.conf import settings
 
 from records.connectors import connector_for
-from records.connectors.base import Connector, FieldInfo, Record
+from records.connectors.base import Connector, FieldInfo, FieldType, Record
 from records.connectors.errors import ConnectorError
-from records.connectors.values import FieldType
 from records.copying import approval, budget_words, cross_plan, source_query, tree, value_templates
 from records.copying.cost import cost_data, update_calls, write_calls
 from records.copying.level_paths import bulk_spend, plan_level_paths
@@ -33,7 +32,6 @@ from records.copying.tree import Node, Plan, TooLarge
 from records.copying.ways import DeepCopyWay, deep_copy_way
 from records.models import CopyJob
 
-PICKLISTS = (FieldType.PICKLIST, FieldType.MULTI_PICKLIST)
 Trees = dict[str, list[Node]]  # {top record id: the records its copy copies, top first}
 Progress = Callable[[int], None]
 
@@ -180,8 +178,8 @@ def _top_fields(conn: Connector, request: CopyRequest, field_pickers: bool) -> l
     if field_pickers or not clone or request.target is not None or _per_object(request.options):
         return conn.describe(request.object_name)
     listed = conn.describe_listed(request.object_name)
-    named = {*request.overrides, *(n for values in request.row_overrides.values() for n in values)}
-    if any(f.name in named and f.type in PICKLISTS for f in listed):
+    named = request.named_fields()
+    if any(f.name in named and f.type in FieldType.PICKLISTS for f in listed):
         return conn.describe(request.object_name)
     return listed
 

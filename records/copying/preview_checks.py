@@ -21,9 +21,9 @@ from records.models import CopyJob
 def check_request(conn: Connector, fields: list[FieldInfo], request: CopyRequest) -> None:
     """The overrides (every record's and each record's own), their references, then the options."""
     overrides, row_overrides = request.overrides, request.row_overrides
-    chosen = [*overrides, *(n for values in row_overrides.values() for n in values)]
     where = request.object_name
-    choices.check_not_copy_key(fields=fields, key_names=conn.copy_key_fields, names=chosen, where=where)
+    names = request.named_fields()
+    choices.check_not_copy_key(fields=fields, key_names=conn.copy_key_fields, names=names, where=where)
     choices.check_values(fields=fields, values=overrides)
     for source_id, values in row_overrides.items():
         try:
@@ -49,7 +49,7 @@ def _check_masks(conn: Connector, request: CopyRequest) -> None:
         masked = {n for n, r in rules.items() if r != masking_rules.KEEP}
         named = set(options.fields_for(obj)) | set(options.unique.get(obj, ())) | {options.lineage.get(obj, "")}
         if obj == request.object_name:
-            named |= set(request.overrides) | {n for v in request.row_overrides.values() for n in v}
+            named |= request.named_fields()
         both = sorted(masked & named)
         if both:
             raise ValidationError(

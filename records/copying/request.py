@@ -129,6 +129,10 @@ class CopyRequest:
             if not ConnectionProfile.objects.for_user(user).filter(pk=profile.pk).exists():
                 raise ValidationError(f"You may not use the profile {profile.name}.")
 
+    def named_fields(self) -> set[str]:
+        """The top object's fields the copy gives a value: by the overrides or by a record's own."""
+        return {*self.overrides, *(name for values in self.row_overrides.values() for name in values)}
+
     def key_inputs(self) -> dict[str, Any]:
         """Everything asked for but the profile, as JSON-ready data: what a plan's key hashes
         (with the profile's version, stored_plans.plan_key)."""

@@ -21,7 +21,6 @@ WIDER = {
     (FieldType.PICKLIST, FieldType.MULTI_PICKLIST),
     (FieldType.DATE, FieldType.DATETIME),
 }
-PICKLISTS = (FieldType.PICKLIST, FieldType.MULTI_PICKLIST)
 NOT_COPIED = (FieldType.FILE, FieldType.SUBFORM)
 
 
@@ -121,7 +120,7 @@ def _compare_field(diff: SchemaDiff, info: FieldInfo, other: FieldInfo, held: li
                 "records": longer,
             }
         )
-    if info.type in PICKLISTS and other.picklist_values:
+    if info.type in FieldType.PICKLISTS and other.picklist_values:
         diff.missing_values.extend(_missing_values(info.name, other.picklist_values, held))
 
 

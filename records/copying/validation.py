@@ -146,7 +146,7 @@ def _type_error(info: FieldInfo, value: Any) -> str:  # noqa: C901 - one branch 
             dt.datetime.fromisoformat(value)
         except ValueError:
             return "expected a date and time in ISO 8601."
-    elif kind in (FieldType.PICKLIST, FieldType.MULTI_PICKLIST):
+    elif kind in FieldType.PICKLISTS:
         return _picklist_error(info, value)
     elif kind == FieldType.REFERENCE:
         ref = value.get("id") if isinstance(value, dict) else value

@@ -61,7 +61,7 @@ def form_field_for(info: FieldInfo, *, required: bool = False) -> forms.Field:
             help_text=f"Date and time in {timezone.get_current_timezone_name()}.",
             **common,
         )
-    if kind in (FieldType.PICKLIST, FieldType.MULTI_PICKLIST):
+    if kind in FieldType.PICKLISTS:
         return _picklist_field(info, common)
     if kind == FieldType.REFERENCE:
         return _reference_field(info, common)
