@@ -14,14 +14,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from records.copying import job_queue
 from records.copying.row_fix_choices import fix_choices, shown_value
 from records.copying.row_fixes import copy_rows_fix, copy_rows_fix_and_resume
 from records.lib.error_words import friendly_error, service_error_message
 from records.lib.signed_in import SignedInRequest
 from records.models import CopyJob
 from records.web.job_actions import UNTIL_ENDED
-from records.web.views.jobs import QUEUE_DOWN, _get_job_for_user
+from records.web.views.jobs import _get_job_for_user, enqueue_and_say
 
 
 @require_GET
@@ -80,6 +79,5 @@ def _fix(request: SignedInRequest, job: CopyJob, **fix: Any) -> HttpResponse:
         messages.success(request, f"{saved} Resume the job to send {'them' if rows != 1 else 'it'} again.")
         return redirect("job_fix", code=job.code)
     messages.success(request, f"{saved} The job resumes with the fixed values.", extra_tags=UNTIL_ENDED)
-    if job_queue.copy_job_enqueue(job=job).queue_down:
-        messages.warning(request, QUEUE_DOWN, extra_tags=UNTIL_ENDED)
+    enqueue_and_say(request, job)
     return redirect(reverse("job_detail", args=[job.code]))

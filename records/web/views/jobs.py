@@ -404,6 +404,13 @@ def _undo_page(request: SignedInRequest, job: CopyJob) -> HttpResponse:
     )
 
 
+def enqueue_and_say(request: HttpRequest, job: CopyJob) -> None:
+    """Queue `job` (on commit); when the queue is down, say the job starts once it is back (a
+    message about the job under way: dropped once it has ended)."""
+    if job_queue.copy_job_enqueue(job=job).queue_down:
+        messages.warning(request, QUEUE_DOWN, extra_tags=UNTIL_ENDED)
+
+
 def _act(request: SignedInRequest, job: CopyJob, action: JobAction, service: Callable[[], CopyJob]) -> HttpResponse:
     """POST of an action: its rule, its service, then the job page (the new job's, for an undo).
     The service leaves the queueing to this view, so that the page can say when the queue is down."""
@@ -420,8 +427,8 @@ def _act(request: SignedInRequest, job: CopyJob, action: JobAction, service: Cal
         messages.error(request, friendly_error(exc, job.profile))
         return redirect("job_detail", code=job.code)
     messages.success(request, action.done, extra_tags=UNTIL_ENDED if action.under_way else "")
-    if action.queues and job_queue.copy_job_enqueue(job=target).queue_down:
-        messages.warning(request, QUEUE_DOWN, extra_tags=UNTIL_ENDED)
+    if action.queues:
+        enqueue_and_say(request, target)
     if not CopyJob.objects.for_user(request.user).filter(pk=target.pk).exists():
         # An approver's decision hands the job back to its requester: their list, not a 404.
         return redirect("job_list")
