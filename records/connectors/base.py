@@ -200,6 +200,11 @@ class Connector(abc.ABC):
     @abc.abstractmethod
     def list_objects(self) -> list[ObjectInfo]: ...
 
+    def object_info(self, object_name: str) -> ObjectInfo | None:
+        """One object's labels (None: the system lists no such object). From the object list,
+        unless the system gives them with the object's own metadata (Vault), read with its fields."""
+        return next((o for o in self.list_objects() if o.name == object_name), None)
+
     @abc.abstractmethod
     def describe(self, object_name: str) -> list[FieldInfo]: ...
 

@@ -170,6 +170,9 @@ class VaultConnector(DelegatedAttachments, Connector):
     def describe_listed(self, object_name: str) -> list[FieldInfo]:
         return list(self.metadata.listed_fields(object_name).values())
 
+    def object_info(self, object_name: str) -> ObjectInfo | None:
+        return self.metadata.object_info(object_name)
+
     def _metadata(self, object_name: str) -> tuple[list[FieldInfo], dict[str, Any]]:
         """An object's fields and raw metadata (what tests read to see the relationships)."""
         return self.metadata.object(object_name)

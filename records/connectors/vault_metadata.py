@@ -101,6 +101,10 @@ class VaultMetadata:
         (a query's columns): a plan's query of the next level waits for no picklist call."""
         return {info.name: info for info, _ in self._metadata(object_name)[0]}
 
+    def object_info(self, object_name: str) -> ObjectInfo:
+        """The object's labels, from its metadata (the call its fields come from), not the object list."""
+        return vmp.object_info(self.raw(object_name))
+
     def raw(self, object_name: str) -> dict[str, Any]:
         """The object's raw metadata (relationships, allow_attachments): one call, no picklists."""
         return self._metadata(object_name)[1]

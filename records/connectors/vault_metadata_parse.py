@@ -90,12 +90,14 @@ def _number(value: Any) -> float | None:
 
 # -- objects and relationships (§2) --------------------------------------------------------------------------------
 def objects(body: dict[str, Any]) -> list[ObjectInfo]:
-    out = [
-        ObjectInfo(str(item["name"]), str(item.get("label") or item["name"]), str(item.get("label_plural") or ""))
-        for item in body.get("objects") or []
-        if isinstance(item, dict) and item.get("name")
-    ]
+    out = [object_info(item) for item in body.get("objects") or [] if isinstance(item, dict) and item.get("name")]
     return sorted(out, key=lambda o: o.label.lower())
+
+
+def object_info(item: dict[str, Any]) -> ObjectInfo:
+    """An object's name and labels: an item of the object list, or one object's metadata (both
+    give `name`, `label` and `label_plural`)."""
+    return ObjectInfo(str(item["name"]), str(item.get("label") or item["name"]), str(item.get("label_plural") or ""))
 
 
 def object_metadata(body: dict[str, Any]) -> dict[str, Any]:

@@ -117,6 +117,10 @@ class CopyOptions:
         """Whether any field may be masked (a rule other than keep, or the suggestions)."""
         return self.mask_suggested or any(r != "keep" for rules in self.mask.values() for r in rules.values())
 
+    def per_object(self) -> bool:
+        """Whether the copy sets, stamps, numbers or masks fields per object."""
+        return bool(self.fields or self.lineage or self.unique or self.masks())
+
     def changes_below(self, top_object: str) -> bool:
         """Anything that changes the records below the top (what Vault's own deep copy can't do)."""
         named = set(self.fields) | set(self.lineage) | set(self.unique)

@@ -140,7 +140,7 @@ def _plan_source(
     clone = request.mode == CopyJob.Mode.CLONE
     with Overlap(conn, 5) as reads:
         described = reads.start(_top_fields, conn, request, field_pickers)
-        labels = reads.start(_plural_labels, conn)
+        labels = reads.start(_plural_labels, conn, request.object_name if clone else "")
         first_read = reads.start(conn.get, request.object_name, source_ids[0])
         # A bulk clone's other records' names: read while the describe is (the connector keeps
         # its calls in flight within the profile's concurrency).
@@ -175,19 +175,14 @@ def _top_fields(conn: Connector, request: CopyRequest, field_pickers: bool) -> l
     a call of its own (a real object may have dozens), and those calls take slots the holders of
     the new names need. A picklist value set is checked against the values read, as always."""
     clone = request.mode == CopyJob.Mode.CLONE
-    if field_pickers or not clone or request.target is not None or _per_object(request.options):
+    # Set, stamped, numbered or masked per object: their checks describe those objects whole (preview_checks).
+    if field_pickers or not clone or request.target is not None or request.options.per_object():
         return conn.describe(request.object_name)
     listed = conn.describe_listed(request.object_name)
     named = request.named_fields()
     if any(f.name in named and f.type in FieldType.PICKLISTS for f in listed):
         return conn.describe(request.object_name)
     return listed
-
-
-def _per_object(options: CopyOptions) -> bool:
-    """Whether the copy sets, stamps, numbers or masks fields per object: their checks describe
-    those objects whole (preview_checks)."""
-    return bool(options.fields or options.lineage or options.unique or options.masks())
 
 
 def _related_lists_ahead(conn: Connector, object_name: str, exclude: frozenset[str]) -> None:
@@ -212,13 +207,15 @@ def needs_snapshot(conn: Connector, mode: str, options: CopyOptions, object_name
     return mode == CopyJob.Mode.DEEP_COPY and deep_copy_way(conn, options, object_name) == DeepCopyWay.ENGINE
 
 
-def _plural_labels(conn: Connector) -> dict[str, str]:
-    """{object: plural label}: the plan names objects by them ("Contacts: 400"), as do job titles."""
+def _plural_labels(conn: Connector, only: str = "") -> dict[str, str]:
+    """{object: plural label}: the plan names objects by them ("Contacts: 400"), as do job titles.
+    `only`: a clone's one object, whose labels Vault gives with its fields (no call of their own):
+    the object list is a call that would take a slot the clone's checks need."""
     try:
-        objects = conn.list_objects()
+        objects = [conn.object_info(only)] if only else conn.list_objects()
     except ConnectorError:
         return {}
-    return {o.name: o.label_plural or o.label for o in objects}
+    return {o.name: o.label_plural or o.label for o in objects if o is not None}
 
 
 # -- a clone: one node per record ------------------------------------------------------------

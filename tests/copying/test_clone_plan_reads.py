@@ -70,3 +70,16 @@ def test_a_plan_people_choose_fields_from_still_reads_the_picklists(vault):
     plan = copy_preview(request=copy_request(profile, "product__v", ids, "clone", row_overrides=names))
     assert not plan.refused_reason
     assert _picklist_calls(sb)
+
+
+@VAULTS
+def test_a_clone_plan_names_its_object_from_the_object_metadata_without_the_object_list(which, request, owner):
+    sb, profile, conn = request.getfixturevalue(which)
+    ids = _sources(conn)
+    sb.clear_log("vault")
+    names = {s: {"name__v": f"Plan Label Copy {k}"} for k, s in enumerate(ids)}
+    job = start_job(profile, owner, "product__v", ids, "clone", row_overrides=names)
+    metadata = [e.path.split("?")[0] for e in sb.log("vault") if e.method == "GET" and "/metadata/vobjects" in e.path]
+    assert [p for p in metadata if p.endswith("/metadata/vobjects")] == []  # the list: a slot the checks need
+    assert len(metadata) == 1  # the object's own metadata, read once for its fields and its labels
+    assert [(o["object_name"], o["label"]) for o in job.plan["objects"]] == [("product__v", "Products")]

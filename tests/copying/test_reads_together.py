@@ -15,7 +15,8 @@ def _gets(sb, count: int) -> list[str]:
 
 
 @pytest.mark.django_db(transaction=True)  # threads need rows they can see (no test transaction)
-def test_the_first_record_and_the_object_list_are_read_while_the_describe_is(vault):
+@pytest.mark.parametrize("mode", ["deep_copy", "clone"])
+def test_the_first_record_and_the_object_labels_are_read_while_the_describe_is(vault, mode):
     from records.copying.preview import copy_preview
     from tests.fixtures.engine import copy_request
 
@@ -24,22 +25,29 @@ def test_the_first_record_and_the_object_list_are_read_while_the_describe_is(vau
     fresh = type(conn)(conn.config, conn.tokens)  # nothing described yet
     before = len(sb.log("vault"))
     hold = sb.hooks("vault").hold("GET", DESCRIBE)
-    request = copy_request(profile, "product__v", [first], "clone", overrides={"name__v": "Cardiostat Overlap"})
+    request = copy_request(profile, "product__v", [first], mode, overrides={"name__v": "Cardiostat Overlap"})
     plans: list = []
     planner = threading.Thread(target=lambda: plans.append(copy_preview(request=request, connector=fresh)))
     planner.start()
     try:
         assert hold.wait(10)
         deadline = time.monotonic() + 10
-        while len(_gets(sb, before)) < 2 and time.monotonic() < deadline:
+        while len(_gets(sb, before)) < (2 if mode == "deep_copy" else 1) and time.monotonic() < deadline:
             time.sleep(0.05)
+        time.sleep(0.2)  # an object list asked meanwhile would be answered by now
         while_held = _gets(sb, before)  # the held describe is logged once answered
     finally:
         hold.release()
         planner.join(30)
     assert any(p.endswith(f"/vobjects/product__v/{first}") for p in while_held), while_held
-    assert any(p.endswith("/metadata/vobjects") for p in while_held), while_held
+    # A deep copy's objects are named by the object list; a clone's one object by its own metadata.
+    listed = [p for p in _gets(sb, before) if p.split("?")[0].endswith("/metadata/vobjects")]
+    if mode == "clone":
+        assert listed == []
+    else:
+        assert any(p.endswith("/metadata/vobjects") for p in while_held), while_held
     assert plans and not plans[0].refused_reason, plans and plans[0].refused_reason
+    assert plans[0].objects[0].label == "Products"
 
 
 def test_in_a_transaction_the_reads_are_made_in_order_as_before(vault):
