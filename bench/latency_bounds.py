@@ -229,12 +229,13 @@ def clone_steps(n: int, *, batch_size: int) -> tuple[list[int], list[int]]:
     Planning: the object's metadata, the first record's read and the others' names (1,000 ids a
     VQL query) need nothing from each other; the holders of the new names (1,000 values a query)
     need the metadata first: it says which fields are unique. Running: the object's metadata again
-    (the schema may have changed since the plan: the copy-key field and the unique fields to clear
-    come from it), then the clones, `batch_size` a call, all independent. The object list and the
-    picklists our describe reads are not counted: the copy can do without them."""
+    (the schema may have changed since the plan: whether the copy-key field is still there) and the
+    clones, `batch_size` a call, all independent: a clone that sets nothing per object is sent on
+    the fields its plan kept (records/copying/planned_fields.py), the describe beside its first
+    calls. The object list and the picklists are not counted: the copy can do without them."""
     names = math.ceil((n - 1) / 1000)
     holders = math.ceil(n / 1000)
-    return [1 + 1 + names, holders], [1, math.ceil(n / batch_size)]
+    return [1 + 1 + names, holders], [1 + math.ceil(n / batch_size)]
 
 
 def vault_engine(ctx, latency: float) -> list[Row]:

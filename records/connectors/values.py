@@ -4,7 +4,7 @@ re-exports them: the engine, views and commands import them from there)."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 # ---------------------------------------------------------------------------------------------
@@ -62,6 +62,18 @@ class FieldInfo:
     decimal_places: int | None = None
     min_value: float | None = None
     max_value: float | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """As JSON keeps it (a stored plan's fields, a job's planned fields): `from_dict` reads it back."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FieldInfo:
+        """What `as_dict` gave, back from JSON (its tuples came back as lists)."""
+        lists: dict[str, tuple[str, ...]] = {
+            n: tuple(data[n]) for n in ("picklist_values", "picklist_labels") if n in data
+        }
+        return cls(**{**data, **lists})
 
 
 @dataclass(frozen=True)

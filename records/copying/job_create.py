@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 
 from records.connectors import connector_class, connector_for
 from records.connectors.base import Connector
-from records.copying import approval, existing, field_labels, lifecycle, stored_plans, tree
+from records.copying import approval, existing, field_labels, lifecycle, planned_fields, stored_plans, tree
 from records.copying import results as res
 from records.copying.gc_pauses import fewer_pauses
 from records.copying.job_queue import enqueue_job
@@ -102,8 +102,9 @@ def _create(
         plan, trees, snapshot = planned
         if plan.refused_reason:
             raise ValidationError(plan.refused_reason)
-        labels = _field_labels(request, plan, stored, connector)
-        job = _job_row(request, plan, trees, user, confirmation, labels, version, ahead)
+        describe = _plan_describe(stored, connector)
+        kept = {"field_labels": _field_labels(request, plan, describe), **_planned_fields(request, describe)}
+        job = _job_row(request, plan, trees, user, confirmation, kept, version, ahead)
         _add_results(job, trees, snapshot, plan, ahead)
         audit_log(
             actor=user,
@@ -214,16 +215,24 @@ class TreeRowsAhead:
 Ahead = RowsAhead | TreeRowsAhead
 
 
-def _field_labels(
-    request: CopyRequest, plan: Plan, stored: CopyPlan | None, conn: Connector | None
-) -> field_labels.Labels:
-    """The labels of the fields the job can set, from the stored plan's describes (no remote call),
-    else from the connector that just planned it (its describes are cached)."""
+def _plan_describe(stored: CopyPlan | None, conn: Connector | None) -> field_labels.Describe | None:
+    """The fields as the plan read them: the stored plan's describes (no remote call), else those
+    of the connector that just planned it (cached; no picklist values needed)."""
     if stored is not None:
-        describe = stored_plans.described(stored)
-    elif conn is not None:
-        describe = field_labels.safe(conn.describe_listed)  # labels: no picklist values needed
-    else:
+        return stored_plans.described(stored)
+    return field_labels.safe(conn.describe_listed) if conn is not None else None
+
+
+def _planned_fields(request: CopyRequest, describe: field_labels.Describe | None) -> dict[str, Any]:
+    """What a clone's run may start on before its own describe is back (planned_fields.py)."""
+    if describe is None:
+        return {}
+    return planned_fields.kept(request, describe, connector_class(request.profile.system).copy_key_fields)
+
+
+def _field_labels(request: CopyRequest, plan: Plan, describe: field_labels.Describe | None) -> field_labels.Labels:
+    """The labels of the fields the job can set (field_labels.py)."""
+    if describe is None:
         return {}
     return field_labels.job_field_labels(
         request=request,
@@ -239,10 +248,12 @@ def _job_row(
     trees: TreePieces,
     user: Any,
     confirmation: str | None,
-    labels: field_labels.Labels,
+    kept: dict[str, Any],
     version: CopyTemplateVersion | None,
     ahead: Ahead | None,
 ) -> CopyJob:
+    """The job's row; `kept`: what its plan keeps beside the plan itself (the fields' labels, the
+    fields a clone's run may start on)."""
     first = top_name(trees, plan.source_ids[0]) if plan.source_ids else ""
     # The code the rows made ahead name in their idempotency keys.
     code = {"code": ahead.code} if ahead is not None and ahead.rows is not None else {}
@@ -253,7 +264,7 @@ def _job_row(
         plan={
             **plan.as_dict(),
             "copy_name": _copy_name(request),
-            "field_labels": labels,
+            **kept,
             "masking": without_samples(plan.masking),
         },
         requested_by=user,

@@ -13,7 +13,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from records.connectors.base import Automation, Connector, FieldInfo
-from records.copying import choices, tally, value_templates
+from records.copying import choices, planned_fields, tally, value_templates
 from records.copying.level_reads import overlapped
 from records.copying.lifecycle import Cancelled, Fence, LeaseLost, renew
 from records.copying.mask_unique import held_of
@@ -46,6 +46,7 @@ class RunContext:
     _described: dict[str, list[FieldInfo]] = field(default_factory=dict, init=False, repr=False)
     # Per object (and set of fields given values): the same answer for every record of a run.
     _keys: dict[str, str] = field(default_factory=dict, init=False, repr=False)
+    _planned: dict[str, list[FieldInfo] | None] = field(default_factory=dict, init=False, repr=False)
     _cleared: dict[tuple[str, frozenset[str]], list[FieldInfo]] = field(default_factory=dict, init=False, repr=False)
     _renewed_at: float | None = field(default=None, init=False, repr=False)  # time.monotonic()
     _today: date | None = field(default=None, init=False, repr=False)  # the job's creation day, worked out once
@@ -152,15 +153,41 @@ class RunContext:
 
     def key_field(self, object_name: str) -> str:
         if object_name not in self._keys:
-            self._keys[object_name] = copy_key_field(self.describe(object_name), self.connector.copy_key_fields)
+            names, planned = self.connector.copy_key_fields, self.planned_fields(object_name)
+            described = self.describe(object_name)
+            key = (
+                copy_key_field(described, names)
+                if planned is None
+                else planned_fields.run_key(planned, described, names)
+            )
+            self._keys[object_name] = key
         return self._keys[object_name]
+
+    def key_before_described(self, object_name: str) -> None:
+        """A clone's first calls, sent while the run's describe is out, carry the key field its
+        plan kept; `key_described` then checks it against the object as it is now."""
+        self._keys[object_name] = planned_fields.run_key(
+            self.planned_fields(object_name) or [], None, self.connector.copy_key_fields
+        )
+
+    def key_described(self, object_name: str) -> None:
+        self._keys.pop(object_name, None)
+
+    def planned_fields(self, object_name: str) -> list[FieldInfo] | None:
+        """The fields the job's plan kept of the object for its run (planned_fields.py), or None."""
+        if object_name not in self._planned:
+            self._planned[object_name] = planned_fields.restored(self.job.plan, object_name)
+        return self._planned[object_name]
 
     def unique_to_clear(self, object_name: str, given: Iterable[str]) -> list[FieldInfo]:
         """The unique fields a copy given values for `given` gets blank (tree.unique_fields): it
-        depends only on which fields are given, so it is worked out once per such set."""
+        depends only on which fields are given, so it is worked out once per such set. Those the
+        plan showed, where it kept the object's fields: every payload of the job clears the same."""
         key = (object_name, frozenset(given))
         if key not in self._cleared:
-            self._cleared[key] = unique_fields(self.describe(object_name), dict.fromkeys(key[1]))[0]
+            planned = self.planned_fields(object_name)
+            fields = planned if planned is not None else self.describe(object_name)
+            self._cleared[key] = unique_fields(fields, dict.fromkeys(key[1]))[0]
         return self._cleared[key]
 
     def rows(self, **filters: Any) -> list[RecordResult]:

@@ -4,7 +4,6 @@ trees; Confirm makes its job from that row without reading anything again. Keywo
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import logging
@@ -238,7 +237,7 @@ def _described(conn: Connector, plan: Plan) -> dict[str, list[dict[str, Any]]]:
     out = {}
     for name in names:
         try:
-            out[name] = [dataclasses.asdict(f) for f in conn.describe(name)]
+            out[name] = [f.as_dict() for f in conn.describe(name)]
         except Exception:  # noqa: BLE001 - the choices then describe it themselves
             log.warning("Plan of %s: could not describe %s", plan.object_name, name, exc_info=True)
     return out
@@ -252,12 +251,7 @@ def described(row: CopyPlan | None) -> Callable[[str], list[FieldInfo] | None]:
         fields = stored.get(object_name)
         if fields is None:
             return None
-        return [
-            FieldInfo(
-                **{**f, "picklist_values": tuple(f["picklist_values"]), "picklist_labels": tuple(f["picklist_labels"])}
-            )
-            for f in fields
-        ]
+        return [FieldInfo.from_dict(f) for f in fields]
 
     return describe
 
