@@ -35,12 +35,19 @@ class VaultMetadata:
         self._raw: dict[str, tuple[list[tuple[FieldInfo, str]], dict[str, Any]]] = {}
         self._picklists: dict[str, tuple[str, ...]] = {}  # picklist name -> active value names
         self._picklist_labels: dict[str, tuple[str, ...]] = {}  # picklist name -> their labels
+        self._objects: list[ObjectInfo] | None = None
         self._locks: dict[str, threading.Lock] = {}  # held while an object's metadata (or picklists) is read
         self._locks_lock = threading.Lock()
 
     def list_objects(self) -> list[ObjectInfo]:
+        """The object list, read once per connector (a deep copy's plan names its objects, its
+        levels and their costs by it)."""
         # Reference: https://general.veevavault.dev/vault-api/api-reference/26.2/vault-objects/retrieve-object-collection/
-        return vmp.objects(self.api.call("GET", "metadata/vobjects"))
+        if self._objects is None:
+            with self._reading(" object list"):  # one read, however many threads ask at once
+                if self._objects is None:
+                    self._objects = vmp.objects(self.api.call("GET", "metadata/vobjects"))
+        return list(self._objects)
 
     def object(self, object_name: str) -> tuple[list[FieldInfo], dict[str, Any]]:
         """An object's fields, its picklists' values filled in, and its raw metadata."""

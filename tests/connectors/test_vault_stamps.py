@@ -142,7 +142,7 @@ def test_clock_offset_is_zero_before_any_answer_then_follows_the_date_header(sb_
     assert abs(conn.clock_offset()) < dt.timedelta(seconds=2)
 
     sb_vault.set_clock_skew(-3600, "vault")
-    conn.list_objects()
+    conn.search("product__v")  # another answer (the object list is read once)
 
     assert abs(conn.clock_offset() + dt.timedelta(hours=1)) < dt.timedelta(seconds=2)
 
