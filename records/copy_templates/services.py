@@ -3,7 +3,7 @@ commands, the pages (views.py) and later the schedules and the API call these, n
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.contrib.auth.models import Group, User
@@ -180,9 +180,11 @@ def run(
     enqueue: bool = True,
     connector: Connector | None = None,
     confirmation: str | None = None,
+    linked: Callable[[CopyJob], object] | None = None,
 ) -> CopyJob:
     """The job of one run (copy_job_create), recording the version it ran, and its audit.
-    `confirmation`: as copy_job_create's (a repeated run with it answers with the first job)."""
+    `confirmation`, `linked`: as copy_job_create's (a repeated run with a confirmation answers with
+    the first job; `linked` is saved in the job's transaction)."""
     job = copy_job_create(
         request=request,
         user=user,
@@ -190,6 +192,7 @@ def run(
         connector=connector,
         template_version=version,
         confirmation=confirmation,
+        linked=linked,
     )
     audit_run(job=job, user=user)
     return job

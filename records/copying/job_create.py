@@ -42,6 +42,7 @@ def copy_job_create(
     confirmation: str | None = None,
     plan: CopyPlan | None = None,
     template_version: CopyTemplateVersion | None = None,
+    linked: Callable[[CopyJob], object] | None = None,
 ) -> CopyJob:
     """Validate and plan the copy, save the job with one pending result per record, enqueue on commit.
 
@@ -49,9 +50,17 @@ def copy_job_create(
     column): a repeated or concurrent Confirm gets the job the first one created, not a second.
     `plan`: a ready CopyPlan of this user for this same request (the preview's, read on a worker):
     the job is made from the trees it stored, with no remote call at all. Without it (CLI, admin,
-    tests) the tree is read here. `template_version`: the saved template this copy runs (copy_templates/)."""
+    tests) the tree is read here. `template_version`: the saved template this copy runs (copy_templates/).
+    `linked`: what is saved with the job, in its transaction, or not at all (a schedule's run and
+    its link to the job: a worker that dies between the two leaves neither half)."""
     create = dict(
-        request=request, user=user, enqueue=enqueue, connector=connector, stored=plan, version=template_version
+        request=request,
+        user=user,
+        enqueue=enqueue,
+        connector=connector,
+        stored=plan,
+        version=template_version,
+        linked=linked,
     )
     with fewer_pauses():  # the job's rows: thousands of objects made at once
         if not confirmation:
@@ -85,6 +94,7 @@ def _create(
     stored: CopyPlan | None,
     version: CopyTemplateVersion | None = None,
     confirmation: str | None = None,
+    linked: Callable[[CopyJob], object] | None = None,
 ) -> CopyJob:
     request.check_access(user)
     unknown = set(request.row_overrides) - set(request.source_ids)
@@ -115,6 +125,8 @@ def _create(
             object_name=request.object_name,
             records=job.planned_count,
         )
+        if linked is not None:
+            linked(job)
         if approval.needs_approval(request=request):
             CopyJob.objects.filter(pk=job.pk).update(status=CopyJob.Status.AWAITING_APPROVAL)
             job.status = CopyJob.Status.AWAITING_APPROVAL

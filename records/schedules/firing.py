@@ -39,21 +39,25 @@ def schedule_fire(*, schedule_id: int, due: datetime) -> ScheduleRun | None:
         what = f"job {previous.job_id}" if previous.job_id else "its job being made"
         return _end(run, ScheduleRun.Outcome.SKIPPED, f"skipped: the previous run ({what}) is still running")
     try:
-        job = _start_job(schedule)
+        _start_job(schedule, run)
     except ValidationError as exc:
         return _fail(schedule, run, " ".join(exc.messages))
     except ConnectorError as exc:  # the system refused or was down while the copy was planned
         return _fail(schedule, run, friendly_error(exc, _source_profile(schedule)))
     except Exception:
         # Not left "starting" (which would skip the next runs for a while): failed, and RQ keeps
-        # the traceback of its job.
-        _end(run, ScheduleRun.Outcome.FAILED, "The run stopped on an unexpected error; see the worker's log.")
+        # the traceback of its job. A run whose job was made before the error stays started.
+        note = "The run stopped on an unexpected error; see the worker's log."
+        ScheduleRun.objects.filter(pk=run.pk, outcome=ScheduleRun.Outcome.STARTING).update(
+            outcome=ScheduleRun.Outcome.FAILED, note=note
+        )
         raise
-    CopySchedule.objects.filter(pk=schedule.pk).update(last_job=job)
-    return _end(run, ScheduleRun.Outcome.STARTED, "", job)
+    return run
 
 
-def _start_job(schedule: CopySchedule) -> CopyJob:
+def _start_job(schedule: CopySchedule, run: ScheduleRun) -> CopyJob:
+    """The run's job, made with its schedule named and the run started, in one transaction: a
+    worker killed just after would otherwise leave a job no run names (and the run "starting")."""
     template, owner = schedule.template, schedule.created_by
     version = templates.latest_version(template)
     options = CopyOptions(source_filter=schedule.source_filter, source_limit=schedule.source_limit)
@@ -61,10 +65,16 @@ def _start_job(schedule: CopySchedule) -> CopyJob:
         template=template, user=owner, version=version, source_ids=schedule.source_ids, options=options
     )
     templates.refuse_more_than_the_limit(request=request)
-    job = templates.run(template=template, version=version, request=request, user=owner)
+    return templates.run(
+        template=template, version=version, request=request, user=owner, linked=lambda job: _started(schedule, run, job)
+    )
+
+
+def _started(schedule: CopySchedule, run: ScheduleRun, job: CopyJob) -> None:
     CopyJob.objects.filter(pk=job.pk).update(schedule=schedule)
     job.schedule = schedule
-    return job
+    CopySchedule.objects.filter(pk=schedule.pk).update(last_job=job)
+    _end(run, ScheduleRun.Outcome.STARTED, "", job)
 
 
 def _fail(schedule: CopySchedule, run: ScheduleRun, why: str) -> ScheduleRun:

@@ -82,6 +82,22 @@ def test_a_due_run_makes_a_job_naming_its_schedule_and_arms_the_next(schedule, d
     assert (audited.job, audited.actor, audited.details["version"]) == (job, schedule.created_by, 1)
 
 
+def test_a_worker_dying_just_after_the_job_is_made_leaves_the_job_named_by_its_run(schedule, monkeypatch):
+    """What a kill between the job's transaction and the next line would leave (seen in CI: a job
+    no run named, its run "starting"): the job, its schedule and its started run are one commit."""
+
+    def died(**_kw):
+        raise RuntimeError("the worker died here")
+
+    monkeypatch.setattr(templates, "audit_run", died)  # the first line after the job's transaction
+    with pytest.raises(RuntimeError):
+        schedule_fire(schedule_id=schedule.pk, due=schedule.next_due)
+    (job,) = CopyJob.objects.all()
+    (run,) = ScheduleRun.objects.all()
+    assert (run.outcome, run.job, job.schedule) == (O.STARTED, job, schedule)
+    assert CopySchedule.objects.get(pk=schedule.pk).last_job == job
+
+
 def test_a_run_due_while_the_previous_job_still_runs_is_skipped_and_recorded(schedule):
     first = schedule_fire(schedule_id=schedule.pk, due=schedule.next_due)
     CopyJob.objects.filter(pk=first.job_id).update(status=CopyJob.Status.RUNNING)
