@@ -114,14 +114,14 @@ class CloneRun:
     def _prepare(self, rows: list[RecordResult]) -> None:
         """The clone requests of `rows` not built yet (each row's values kept on it)."""
         for row in rows:
-            if row.pk not in self.requests:
+            if row.id not in self.requests:
                 values = self.context.top_overrides(row, self.sources.get(row.source_id))
-                self.requests[row.pk] = CloneRequest(row.source_id, values)
-                self.sent.payloads[row.pk] = values
+                self.requests[row.id] = CloneRequest(row.source_id, values)
+                self.sent.payloads[row.id] = values
 
     def _clone(self, batch: list[RecordResult]) -> list[WriteResult]:
         conn = self.context.connector
-        return conn.clone(self.context.job.object_name, [self.requests[r.pk] for r in batch])
+        return conn.clone(self.context.job.object_name, [self.requests[r.id] for r in batch])
 
     def _send_all(self, flight: InFlight, queue: deque[list[RecordResult]]) -> None:
         """Every batch by the write protocol, up to the writer's parallelism in flight; the next

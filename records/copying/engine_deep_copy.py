@@ -113,7 +113,7 @@ class EngineDeepCopyRun:
             piece = nodes.of(rows)
             node_by_key.update(piece)
             described()
-            placed = (((r.depth, r.pk), piece[k]) for r in rows if (k := (r.object_name, r.source_id)) in piece)
+            placed = (((r.depth, r.id), piece[k]) for r in rows if (k := (r.object_name, r.source_id)) in piece)
             if self.connector.updates_records:
                 self.repoint.extend(root_id, placed, index.depths, last=last)
             to_send = [r for r in rows if r.status in TO_SEND]
@@ -289,8 +289,8 @@ class EngineDeepCopyRun:
             row.values = {**kept, LEFT_OUT: left_out} if left_out else kept or None
             if key_field:
                 payload[key_field] = row.idempotency_key
-            payloads[row.pk] = payload
-            parent_fields[row.pk] = node.parent_field
+            payloads[row.id] = payload
+            parent_fields[row.id] = node.parent_field
             ready.append(row)
         parent_field = next(iter(parent_fields.values()), "")
         # A create from source (Vault) inherits the source's values; an insert carries them all.
@@ -298,7 +298,7 @@ class EngineDeepCopyRun:
             payloads=payloads,
             parent_field=parent_field,
             inherits=self.inherits,
-            sources={r.pk: node_by_key[(r.object_name, r.source_id)].fields for r in ready},
+            sources={r.id: node_by_key[(r.object_name, r.source_id)].fields for r in ready},
         )
         return self._batches(object_name, ready, payloads, sent)
 
@@ -315,7 +315,7 @@ class EngineDeepCopyRun:
         ready = [r for r in ready if r.status == S.PENDING]
 
         def create(batch: list[RecordResult]) -> list[WriteResult]:
-            return conn.create(object_name, [payloads[r.pk] for r in batch])
+            return conn.create(object_name, [payloads[r.id] for r in batch])
 
         call, size = create, conn.batch_size
         if bulk:

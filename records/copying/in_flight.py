@@ -116,14 +116,14 @@ class InFlight:
             return
         rows = [row for batch in batches[: self.limit] for row in batch if row.status == S.PENDING]
         res.mark_sending(rows)
-        self._ahead = {row.pk: row for row in rows}
+        self._ahead = {row.id: row for row in rows}
 
     def start(self, item: Batch) -> None:
         if self._pool is None:
             self._queued.append(item)
             return
         batch, call, _ = item
-        res.mark_sending([row for row in batch if self._ahead.pop(row.pk, None) is None])
+        res.mark_sending([row for row in batch if self._ahead.pop(row.id, None) is None])
         self._flying[self._pool.submit(_threaded, call, batch)] = item
 
     def _release_ahead(self) -> None:

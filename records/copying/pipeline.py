@@ -164,8 +164,8 @@ class WavePipeline:
             else:
                 del self.waiting.ready[group]
             batches = self.build(group[1], taken, EarlierIds(self.ids, self.wave_of, group[0]))
-            sent = {r.pk for batch, _, _ in batches for r in batch}
-            self._done([r for r in taken if r.pk not in sent])  # failed or found: done now
+            sent = {r.id for batch, _, _ in batches for r in batch}
+            self._done([r for r in taken if r.id not in sent])  # failed or found: done now
             for batch in batches:
                 flight.start(batch)
             return True
