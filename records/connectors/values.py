@@ -4,7 +4,7 @@ re-exports them: the engine, views and commands import them from there)."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 # ---------------------------------------------------------------------------------------------
@@ -35,6 +35,9 @@ class ObjectInfo:
     name: str  # Vault object name (product__v) / Zoho module API name (Accounts)
     label: str
     label_plural: str = ""
+
+
+_TUPLES = ("picklist_values", "picklist_labels")  # FieldInfo's tuples: lists in JSON
 
 
 @dataclass(frozen=True)
@@ -69,11 +72,11 @@ class FieldInfo:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FieldInfo:
-        """What `as_dict` gave, back from JSON (its tuples came back as lists)."""
-        lists: dict[str, tuple[str, ...]] = {
-            n: tuple(data[n]) for n in ("picklist_values", "picklist_labels") if n in data
-        }
-        return cls(**{**data, **lists})
+        """What `as_dict` gave, back from JSON (its tuples came back as lists). A key this version
+        doesn't have is left out: a job planned before an upgrade still runs after it."""
+        known = {f.name for f in fields(cls)}
+        values: dict[str, Any] = {k: tuple(v) if k in _TUPLES else v for k, v in data.items() if k in known}
+        return cls(**values)
 
 
 @dataclass(frozen=True)
