@@ -28,13 +28,19 @@ def _picklist_calls(sb) -> list[str]:
     return [e.path for e in sb.log("vault") if e.method == "GET" and re.search(PICKLISTS, e.path.split("?")[0])]
 
 
-@VAULTS
-def test_a_bulk_clone_made_at_once_that_sets_no_picklist_reads_no_picklist(which, request, owner):
-    sb, profile, conn = request.getfixturevalue(which)
+def _clone_made_at_once(setup, owner, prefix):
+    """A bulk clone of three new products, each given a name, its job made at once; the log cleared
+    first, so it holds the plan's calls."""
+    sb, profile, conn = setup
     ids = _sources(conn)
     sb.clear_log("vault")
-    names = {s: {"name__v": f"Plan Read Copy {k}"} for k, s in enumerate(ids)}
-    job = start_job(profile, owner, "product__v", ids, "clone", row_overrides=names)
+    names = {s: {"name__v": f"{prefix} {k}"} for k, s in enumerate(ids)}
+    return sb, start_job(profile, owner, "product__v", ids, "clone", row_overrides=names)
+
+
+@VAULTS
+def test_a_bulk_clone_made_at_once_that_sets_no_picklist_reads_no_picklist(which, request, owner):
+    sb, job = _clone_made_at_once(request.getfixturevalue(which), owner, "Plan Read Copy")
     assert job.status == CopyJob.Status.QUEUED and job.planned_count == 3
     assert _picklist_calls(sb) == []
     # The plan's checks and samples still had the fields' labels and uniqueness.
@@ -74,11 +80,7 @@ def test_a_plan_people_choose_fields_from_still_reads_the_picklists(vault):
 
 @VAULTS
 def test_a_clone_plan_names_its_object_from_the_object_metadata_without_the_object_list(which, request, owner):
-    sb, profile, conn = request.getfixturevalue(which)
-    ids = _sources(conn)
-    sb.clear_log("vault")
-    names = {s: {"name__v": f"Plan Label Copy {k}"} for k, s in enumerate(ids)}
-    job = start_job(profile, owner, "product__v", ids, "clone", row_overrides=names)
+    sb, job = _clone_made_at_once(request.getfixturevalue(which), owner, "Plan Label Copy")
     metadata = [e.path.split("?")[0] for e in sb.log("vault") if e.method == "GET" and "/metadata/vobjects" in e.path]
     assert [p for p in metadata if p.endswith("/metadata/vobjects")] == []  # the list: a slot the checks need
     assert len(metadata) == 1  # the object's own metadata, read once for its fields and its labels
