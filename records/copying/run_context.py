@@ -152,16 +152,28 @@ class RunContext:
         return self.connector.describe_listed
 
     def key_field(self, object_name: str) -> str:
+        """The copy-key field the job's payloads of the object carry and its lost answers are found
+        by. Fixed by the job's first use of it (the plan's, planned_fields.py; else kept in the
+        job's state before anything of the object is sent), and used only while the object still
+        has that same field: a field added, lost or changed since (a run that waited out an
+        outage, a resume) is not used at all, and the copies are found by their values
+        (reconcile.py), never by a key the first calls did not carry."""
         if object_name not in self._keys:
-            names, planned = self.connector.copy_key_fields, self.planned_fields(object_name)
-            described = self.describe(object_name)
-            key = (
-                copy_key_field(described, names)
-                if planned is None
-                else planned_fields.run_key(planned, described, names)
-            )
-            self._keys[object_name] = key
+            names, described = self.connector.copy_key_fields, self.describe(object_name)
+            planned = self.planned_fields(object_name)
+            if planned is not None:
+                self._keys[object_name] = planned_fields.run_key(planned, described, names)
+            else:
+                self._keys[object_name] = self._first_key(object_name, copy_key_field(described, names))
         return self._keys[object_name]
+
+    def _first_key(self, object_name: str, key: str) -> str:
+        """`key` if it is the one the job first used for the object (kept now if none was)."""
+        first = self.job.state.setdefault("keys", {})
+        if object_name not in first:
+            first[object_name] = key
+            self.save_state()  # committed before any payload carrying it (or not) is sent
+        return key if first[object_name] == key else ""
 
     def key_before_described(self, object_name: str) -> None:
         """A clone's first calls, sent while the run's describe is out, carry the key field its

@@ -256,3 +256,25 @@ def test_a_clone_clears_the_unique_fields_its_plan_showed_even_if_the_object_cha
     assert_each_record_copied_once(job)
     copies = [r for r in state.records["country__v"].values() if r["name__v"].startswith("Plan Unique Copy")]
     assert len(copies) == 2 and [c.get("code__v") for c in copies] == [None, None]
+
+
+def test_a_copy_key_field_added_while_a_job_waits_is_not_what_its_lost_answers_are_found_by(bare_vault, owner):
+    """A job sent its first batch without keys (the object had no copy-key field), its answer was
+    lost and the outage stopped the job before the copy was looked for. An admin adds the field
+    meanwhile; the resumed run finds the copy by its values, not by a key it never carried."""
+    from records.copying.job_actions import copy_job_resume
+    from records.models import CopyJob
+
+    sb, profile, conn = bare_vault
+    sb, job = _planned_clone(bare_vault, owner, concurrency=1, options=_set_per_object())
+    hooks = sb.hooks("vault")
+    hooks.lose("POST", CLONE, applied=True)  # the first batch's answer
+    hooks.after("POST", CLONE, lambda: sb.faults("vault").set(p500=1.0), times=1)  # then the outage
+    job = run_job(job)
+    assert job.status == CopyJob.Status.WAITING, (job.status, job.error_summary)
+    assert _statuses(job).get(S.SENDING) == 500  # sent, answer lost, not looked for yet
+    sb.faults("vault").set(p500=0.0)
+    assert conn.add_copy_key("product__v") == "copy_key__c"
+    job = run_job(copy_job_resume(job=job, user=owner, enqueue=False))
+    assert_each_record_copied_once(job)
+    assert len(_copies(sb)) == PRODUCTS
