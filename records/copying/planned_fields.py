@@ -7,7 +7,8 @@ finds a field to mask (a policy added since the plan) describes first, as before
 What the run takes from them (run_context.RunContext):
 - the unique fields a copy clears: those the plan showed, for the whole run and any resume of it,
   so every payload of the job clears the same fields;
-- the copy-key field, only while the object still has it (the run's describe, once back, says).
+- the copy-key field, only while the object still has it (RunContext.key_field, once the run's
+  describe is back).
   A key field the object lost, gained or changed since the plan is not used at all: a lost answer
   is found again only by what its copy was sent with, so the job's copies are then found by their
   values (reconcile.py), as on a vault without one, never by a key its first calls did not send.
@@ -20,7 +21,7 @@ from typing import Any
 from records.connectors.base import FieldInfo
 from records.copying.field_labels import Describe
 from records.copying.request import CopyRequest
-from records.copying.tree import copy_key_field, copy_key_names
+from records.copying.tree import copy_key_names
 from records.models import CopyJob
 
 KEY = "planned_fields"
@@ -42,12 +43,3 @@ def restored(plan: dict[str, Any] | None, object_name: str) -> list[FieldInfo] |
     """The fields a job's plan kept of `object_name`; None when it kept none."""
     stored = ((plan or {}).get(KEY) or {}).get(object_name)
     return None if stored is None else [FieldInfo.from_dict(f) for f in stored]
-
-
-def run_key(planned: list[FieldInfo], described: list[FieldInfo] | None, key_names: tuple[str, ...]) -> str:
-    """The copy-key field a run sends and finds its copies by: the plan's, while the object (as
-    the run described it; None: not back yet) still has that same one; else none."""
-    key = copy_key_field(planned, key_names)
-    if described is None or key == copy_key_field(described, key_names):
-        return key
-    return ""

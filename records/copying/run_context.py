@@ -153,34 +153,31 @@ class RunContext:
 
     def key_field(self, object_name: str) -> str:
         """The copy-key field the job's payloads of the object carry and its lost answers are found
-        by. Fixed by the job's first use of it (the plan's, planned_fields.py; else kept in the
-        job's state before anything of the object is sent), and used only while the object still
-        has that same field: a field added, lost or changed since (a run that waited out an
-        outage, a resume) is not used at all, and the copies are found by their values
+        by: the one the job first used (`_first_key`), only while the object still has that same
+        field. A field added, lost or changed since (a run that waited out an outage, a resume, a
+        clone's plan read earlier) is not used at all, and the copies are found by their values
         (reconcile.py), never by a key the first calls did not carry."""
         if object_name not in self._keys:
-            names, described = self.connector.copy_key_fields, self.describe(object_name)
-            planned = self.planned_fields(object_name)
-            if planned is not None:
-                self._keys[object_name] = planned_fields.run_key(planned, described, names)
-            else:
-                self._keys[object_name] = self._first_key(object_name, copy_key_field(described, names))
+            now = copy_key_field(self.describe(object_name), self.connector.copy_key_fields)
+            self._keys[object_name] = now if self._first_key(object_name, now) == now else ""
         return self._keys[object_name]
 
-    def _first_key(self, object_name: str, key: str) -> str:
-        """`key` if it is the one the job first used for the object (kept now if none was)."""
+    def _first_key(self, object_name: str, now: str) -> str:
+        """The key field the job first used for the object: the one its plan kept (planned_fields.py),
+        else the one kept in its state, else `now`, kept there before anything of the object is sent."""
+        planned = self.planned_fields(object_name)
+        if planned is not None:
+            return copy_key_field(planned, self.connector.copy_key_fields)
         first = self.job.state.setdefault("keys", {})
         if object_name not in first:
-            first[object_name] = key
+            first[object_name] = now
             self.save_state()  # committed before any payload carrying it (or not) is sent
-        return key if first[object_name] == key else ""
+        return str(first[object_name])
 
     def key_before_described(self, object_name: str) -> None:
         """A clone's first calls, sent while the run's describe is out, carry the key field its
         plan kept; `key_described` then checks it against the object as it is now."""
-        self._keys[object_name] = planned_fields.run_key(
-            self.planned_fields(object_name) or [], None, self.connector.copy_key_fields
-        )
+        self._keys[object_name] = copy_key_field(self.planned_fields(object_name) or [], self.connector.copy_key_fields)
 
     def key_described(self, object_name: str) -> None:
         self._keys.pop(object_name, None)

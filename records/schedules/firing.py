@@ -55,7 +55,7 @@ def schedule_fire(*, schedule_id: int, due: datetime) -> ScheduleRun | None:
     return run
 
 
-def _start_job(schedule: CopySchedule, run: ScheduleRun) -> CopyJob:
+def _start_job(schedule: CopySchedule, run: ScheduleRun) -> None:
     """The run's job, made with its schedule named and the run started, in one transaction: a
     worker killed just after would otherwise leave a job no run names (and the run "starting")."""
     template, owner = schedule.template, schedule.created_by
@@ -65,7 +65,7 @@ def _start_job(schedule: CopySchedule, run: ScheduleRun) -> CopyJob:
         template=template, user=owner, version=version, source_ids=schedule.source_ids, options=options
     )
     templates.refuse_more_than_the_limit(request=request)
-    return templates.run(
+    templates.run(
         template=template, version=version, request=request, user=owner, linked=lambda job: _started(schedule, run, job)
     )
 

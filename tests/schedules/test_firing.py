@@ -83,8 +83,8 @@ def test_a_due_run_makes_a_job_naming_its_schedule_and_arms_the_next(schedule, d
 
 
 def test_a_worker_dying_just_after_the_job_is_made_leaves_the_job_named_by_its_run(schedule, monkeypatch):
-    """What a kill between the job's transaction and the next line would leave (seen in CI: a job
-    no run named, its run "starting"): the job, its schedule and its started run are one commit."""
+    """A worker killed between the job's transaction and the next line would leave a job no run
+    names and its run "starting": the job, its schedule and its started run are one commit."""
 
     def died(**_kw):
         raise RuntimeError("the worker died here")
